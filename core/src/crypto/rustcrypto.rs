@@ -1,0 +1,539 @@
+//! The RustCrypto provider: pure Rust, no C compiler needed.
+//!
+//! RSA private-key operations go only through the blinded calls
+//! (`decrypt_blinded`, `BlindedSigningKey`, randomized PKCS#1 signing):
+//! the `rsa` crate carries the unfixed Marvin timing advisory
+//! (RUSTSEC-2023-0071), see docs/SECURITY.md.
+
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm};
+use ecdsa::signature::hazmat::{PrehashVerifier, RandomizedPrehashSigner};
+use hmac::Mac;
+use rand_core::OsRng;
+use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
+use rsa::traits::PublicKeyParts;
+use sha2::Digest;
+use zeroize::Zeroize;
+
+use super::{invalid_key, EcCurve, HashAlg, RsaPadding, RsaSignatureScheme, GCM_TAG_LEN};
+use crate::error::{Error, Result};
+use crate::secret::SecretBytes;
+
+type Aes192Gcm = AesGcm<aes_gcm::aes::Aes192, aes_gcm::aead::consts::U12>;
+
+/// Runs `$body` with `$d` bound to the digest type for `$alg`.
+macro_rules! with_digest {
+    ($alg:expr, $d:ident => $body:expr) => {
+        match $alg {
+            HashAlg::Sha1 => {
+                type $d = sha1::Sha1;
+                $body
+            }
+            HashAlg::Sha256 => {
+                type $d = sha2::Sha256;
+                $body
+            }
+            HashAlg::Sha384 => {
+                type $d = sha2::Sha384;
+                $body
+            }
+            HashAlg::Sha512 => {
+                type $d = sha2::Sha512;
+                $body
+            }
+        }
+    };
+}
+
+/// Fills `buf` from the operating system's random number generator.
+pub fn fill_random(buf: &mut [u8]) -> Result<()> {
+    getrandom::getrandom(buf).map_err(|_| Error::Rng)
+}
+
+// ---------------------------------------------------------------- AES-GCM --
+
+enum GcmInner {
+    A128(Box<Aes128Gcm>),
+    A192(Box<Aes192Gcm>),
+    A256(Box<Aes256Gcm>),
+}
+
+/// An AES-GCM key (128, 192 or 256 bits) with its expanded key schedule,
+/// 12-byte nonces and 16-byte tags.
+pub struct AesGcmKey(GcmInner);
+
+impl std::fmt::Debug for AesGcmKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AesGcmKey(..)")
+    }
+}
+
+impl AesGcmKey {
+    /// Expands a 16, 24 or 32-byte key.
+    pub fn new(key: &[u8]) -> Result<Self> {
+        let bad = |_| invalid_key("bad AES key");
+        Ok(AesGcmKey(match key.len() {
+            16 => GcmInner::A128(Box::new(Aes128Gcm::new_from_slice(key).map_err(bad)?)),
+            24 => GcmInner::A192(Box::new(Aes192Gcm::new_from_slice(key).map_err(bad)?)),
+            32 => GcmInner::A256(Box::new(Aes256Gcm::new_from_slice(key).map_err(bad)?)),
+            n => return Err(invalid_key(format!("AES keys are 16, 24 or 32 bytes, not {n}"))),
+        }))
+    }
+
+    /// Encrypts `buf` in place and returns the tag.
+    pub fn seal_in_place(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Result<[u8; GCM_TAG_LEN]> {
+        let nonce = aes_gcm::Nonce::from_slice(iv);
+        let tag = match &self.0 {
+            GcmInner::A128(c) => c.encrypt_in_place_detached(nonce, aad, buf),
+            GcmInner::A192(c) => c.encrypt_in_place_detached(nonce, aad, buf),
+            GcmInner::A256(c) => c.encrypt_in_place_detached(nonce, aad, buf),
+        }
+        .map_err(|_| Error::InvalidArgument("AES-GCM input too long".into()))?;
+        Ok(tag.into())
+    }
+
+    /// Authenticates and decrypts `buf` in place. On failure `buf` holds no
+    /// plaintext (it is zeroed) and the error is `DecryptionFailed`.
+    pub fn open_in_place(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<()> {
+        if tag.len() != GCM_TAG_LEN {
+            return Err(Error::DecryptionFailed);
+        }
+        let nonce = aes_gcm::Nonce::from_slice(iv);
+        let tag = aes_gcm::Tag::from_slice(tag);
+        let r = match &self.0 {
+            GcmInner::A128(c) => c.decrypt_in_place_detached(nonce, aad, buf, tag),
+            GcmInner::A192(c) => c.decrypt_in_place_detached(nonce, aad, buf, tag),
+            GcmInner::A256(c) => c.decrypt_in_place_detached(nonce, aad, buf, tag),
+        };
+        r.map_err(|_| {
+            buf.zeroize();
+            Error::DecryptionFailed
+        })
+    }
+}
+
+// ----------------------------------------------------------- HKDF / HMAC --
+
+/// HKDF (RFC 5869) extract-and-expand into `out`. `salt = None` means a
+/// string of zeros as long as the hash, as the RFC says.
+pub fn hkdf(alg: HashAlg, salt: Option<&[u8]>, ikm: &[u8], info: &[u8], out: &mut [u8]) -> Result<()> {
+    with_digest!(alg, D => {
+        hkdf::Hkdf::<D>::new(salt, ikm)
+            .expand(info, out)
+            .map_err(|_| Error::InvalidArgument("HKDF output too long".into()))
+    })
+}
+
+/// HMAC of `data` under `key`.
+pub fn hmac(alg: HashAlg, key: &[u8], data: &[u8]) -> Result<Vec<u8>> {
+    with_digest!(alg, D => {
+        let mut m = <hmac::Hmac<D> as Mac>::new_from_slice(key)
+            .map_err(|_| invalid_key("bad HMAC key"))?;
+        m.update(data);
+        Ok(m.finalize().into_bytes().to_vec())
+    })
+}
+
+/// An incremental message digest.
+#[derive(Clone)]
+pub struct Hasher(HasherInner);
+
+#[derive(Clone)]
+enum HasherInner {
+    Sha1(sha1::Sha1),
+    Sha256(sha2::Sha256),
+    Sha384(sha2::Sha384),
+    Sha512(sha2::Sha512),
+}
+
+impl std::fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hasher(..)")
+    }
+}
+
+impl Hasher {
+    /// Starts a digest.
+    pub fn new(alg: HashAlg) -> Self {
+        Hasher(match alg {
+            HashAlg::Sha1 => HasherInner::Sha1(sha1::Sha1::new()),
+            HashAlg::Sha256 => HasherInner::Sha256(sha2::Sha256::new()),
+            HashAlg::Sha384 => HasherInner::Sha384(sha2::Sha384::new()),
+            HashAlg::Sha512 => HasherInner::Sha512(sha2::Sha512::new()),
+        })
+    }
+
+    /// Feeds bytes.
+    pub fn update(&mut self, data: &[u8]) {
+        match &mut self.0 {
+            HasherInner::Sha1(h) => h.update(data),
+            HasherInner::Sha256(h) => h.update(data),
+            HasherInner::Sha384(h) => h.update(data),
+            HasherInner::Sha512(h) => h.update(data),
+        }
+    }
+
+    /// Finishes and returns the digest.
+    pub fn finalize(self) -> Vec<u8> {
+        match self.0 {
+            HasherInner::Sha1(h) => h.finalize().to_vec(),
+            HasherInner::Sha256(h) => h.finalize().to_vec(),
+            HasherInner::Sha384(h) => h.finalize().to_vec(),
+            HasherInner::Sha512(h) => h.finalize().to_vec(),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ ECDSA --
+
+/// An ECDSA private key on P-256 or P-384.
+pub enum EcdsaSigningKey {
+    /// P-256.
+    P256(p256::ecdsa::SigningKey),
+    /// P-384.
+    P384(p384::ecdsa::SigningKey),
+}
+
+impl std::fmt::Debug for EcdsaSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EcdsaSigningKey({:?})", self.curve())
+    }
+}
+
+/// Re-signs until the DER signature has the static length the AWS
+/// Encryption SDK writes; negating `s` flips its top bit, so at most a few
+/// tries are needed (a leading zero byte in `r` forces a fresh signature).
+macro_rules! sign_static {
+    ($key:expr, $digest:expr, $target:expr, $sig:ty) => {{
+        for _ in 0..64 {
+            let sig: $sig = $key
+                .sign_prehash_with_rng(&mut OsRng, $digest)
+                .map_err(|_| Error::InvalidArgument("ECDSA signing failed".into()))?;
+            let der = sig.to_der();
+            if der.as_bytes().len() == $target {
+                return Ok(der.as_bytes().to_vec());
+            }
+            let flipped = <$sig>::from_scalars(*sig.r(), -*sig.s())
+                .map_err(|_| Error::InvalidArgument("ECDSA signing failed".into()))?;
+            let der = flipped.to_der();
+            if der.as_bytes().len() == $target {
+                return Ok(der.as_bytes().to_vec());
+            }
+        }
+        Err(Error::InvalidArgument("could not produce a static-length ECDSA signature".into()))
+    }};
+}
+
+impl EcdsaSigningKey {
+    /// Generates a fresh key.
+    pub fn generate(curve: EcCurve) -> Self {
+        match curve {
+            EcCurve::P256 => Self::P256(p256::ecdsa::SigningKey::random(&mut OsRng)),
+            EcCurve::P384 => Self::P384(p384::ecdsa::SigningKey::random(&mut OsRng)),
+        }
+    }
+
+    /// Parses a PKCS#8 DER private key of either curve.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
+        if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
+            return Ok(Self::P256(k));
+        }
+        p384::ecdsa::SigningKey::from_pkcs8_der(der)
+            .map(Self::P384)
+            .map_err(|_| invalid_key("not a PKCS#8 P-256 or P-384 private key"))
+    }
+
+    /// Encodes the private key as PKCS#8 DER, in secret memory.
+    pub fn to_pkcs8_der(&self) -> Result<SecretBytes> {
+        let doc = match self {
+            Self::P256(k) => k.to_pkcs8_der(),
+            Self::P384(k) => k.to_pkcs8_der(),
+        }
+        .map_err(|_| invalid_key("cannot encode EC key"))?;
+        SecretBytes::from_slice(doc.as_bytes())
+    }
+
+    /// The curve of this key.
+    pub fn curve(&self) -> EcCurve {
+        match self {
+            Self::P256(_) => EcCurve::P256,
+            Self::P384(_) => EcCurve::P384,
+        }
+    }
+
+    /// The matching public key.
+    pub fn verifying_key(&self) -> EcdsaVerifyingKey {
+        match self {
+            Self::P256(k) => EcdsaVerifyingKey::P256(*k.verifying_key()),
+            Self::P384(k) => EcdsaVerifyingKey::P384(*k.verifying_key()),
+        }
+    }
+
+    /// Signs a precomputed digest; DER (ASN.1 `ECDSA-Sig-Value`) output.
+    /// Randomized (not RFC 6979) so that re-signing yields a new signature.
+    pub fn sign_digest_der(&self, digest: &[u8]) -> Result<Vec<u8>> {
+        let bad = |_| Error::InvalidArgument("ECDSA signing failed".into());
+        Ok(match self {
+            Self::P256(k) => {
+                let s: p256::ecdsa::Signature = k.sign_prehash_with_rng(&mut OsRng, digest).map_err(bad)?;
+                s.to_der().as_bytes().to_vec()
+            }
+            Self::P384(k) => {
+                let s: p384::ecdsa::Signature = k.sign_prehash_with_rng(&mut OsRng, digest).map_err(bad)?;
+                s.to_der().as_bytes().to_vec()
+            }
+        })
+    }
+
+    /// Signs a digest and returns a DER signature of exactly
+    /// [`EcCurve::static_der_signature_len`] bytes, as the AWS Encryption
+    /// SDK does for message footers.
+    pub fn sign_digest_static_der(&self, digest: &[u8]) -> Result<Vec<u8>> {
+        let target = self.curve().static_der_signature_len();
+        match self {
+            Self::P256(k) => sign_static!(k, digest, target, p256::ecdsa::Signature),
+            Self::P384(k) => sign_static!(k, digest, target, p384::ecdsa::Signature),
+        }
+    }
+}
+
+/// An ECDSA public key on P-256 or P-384.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EcdsaVerifyingKey {
+    /// P-256.
+    P256(p256::ecdsa::VerifyingKey),
+    /// P-384.
+    P384(p384::ecdsa::VerifyingKey),
+}
+
+impl EcdsaVerifyingKey {
+    /// Parses a SEC 1 point (compressed or uncompressed) on `curve`.
+    pub fn from_sec1(curve: EcCurve, bytes: &[u8]) -> Result<Self> {
+        let bad = |_| invalid_key("not a valid EC point");
+        Ok(match curve {
+            EcCurve::P256 => Self::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(bad)?),
+            EcCurve::P384 => Self::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(bad)?),
+        })
+    }
+
+    /// Parses a DER SubjectPublicKeyInfo of either curve.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self> {
+        if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(Self::P256(k));
+        }
+        p384::ecdsa::VerifyingKey::from_public_key_der(der)
+            .map(Self::P384)
+            .map_err(|_| invalid_key("not a P-256 or P-384 SubjectPublicKeyInfo"))
+    }
+
+    /// The curve of this key.
+    pub fn curve(&self) -> EcCurve {
+        match self {
+            Self::P256(_) => EcCurve::P256,
+            Self::P384(_) => EcCurve::P384,
+        }
+    }
+
+    /// The SEC 1 compressed encoding of the point.
+    pub fn to_compressed(&self) -> Vec<u8> {
+        match self {
+            Self::P256(k) => k.to_encoded_point(true).as_bytes().to_vec(),
+            Self::P384(k) => k.to_encoded_point(true).as_bytes().to_vec(),
+        }
+    }
+
+    /// DER SubjectPublicKeyInfo.
+    pub fn to_spki_der(&self) -> Result<Vec<u8>> {
+        match self {
+            Self::P256(k) => k.to_public_key_der(),
+            Self::P384(k) => k.to_public_key_der(),
+        }
+        .map(|d| d.as_bytes().to_vec())
+        .map_err(|_| invalid_key("cannot encode EC public key"))
+    }
+
+    /// Verifies a strict-DER signature over a precomputed digest.
+    pub fn verify_digest_der(&self, digest: &[u8], sig: &[u8]) -> bool {
+        match self {
+            Self::P256(k) => p256::ecdsa::Signature::from_der(sig)
+                .map(|s| k.verify_prehash(digest, &s).is_ok())
+                .unwrap_or(false),
+            Self::P384(k) => p384::ecdsa::Signature::from_der(sig)
+                .map(|s| k.verify_prehash(digest, &s).is_ok())
+                .unwrap_or(false),
+        }
+    }
+
+    /// Verifies a fixed-size (r || s, IEEE P1363) signature over a digest.
+    pub fn verify_digest_fixed(&self, digest: &[u8], sig: &[u8]) -> bool {
+        match self {
+            Self::P256(k) => p256::ecdsa::Signature::from_slice(sig)
+                .map(|s| k.verify_prehash(digest, &s).is_ok())
+                .unwrap_or(false),
+            Self::P384(k) => p384::ecdsa::Signature::from_slice(sig)
+                .map(|s| k.verify_prehash(digest, &s).is_ok())
+                .unwrap_or(false),
+        }
+    }
+}
+
+// -------------------------------------------------------------------- RSA --
+
+/// An RSA private key. Private operations are always blinded.
+#[derive(Clone)]
+pub struct RsaPrivateKey(rsa::RsaPrivateKey);
+
+impl std::fmt::Debug for RsaPrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RsaPrivateKey({} bits)", self.0.size() * 8)
+    }
+}
+
+/// The smallest RSA modulus sealbox accepts.
+pub const MIN_RSA_BITS: usize = 2048;
+
+fn check_rsa_size(bits: usize) -> Result<()> {
+    if !(MIN_RSA_BITS..=16384).contains(&bits) {
+        return Err(invalid_key(format!("RSA keys must be 2048..16384 bits, not {bits}")));
+    }
+    Ok(())
+}
+
+impl RsaPrivateKey {
+    /// Parses a PEM private key (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`).
+    pub fn from_pem(pem: &str) -> Result<Self> {
+        let k = rsa::RsaPrivateKey::from_pkcs8_pem(pem)
+            .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
+            .map_err(|_| invalid_key("not a PEM RSA private key"))?;
+        Self::checked(k)
+    }
+
+    /// Parses a DER private key (PKCS#8 or PKCS#1).
+    pub fn from_der(der: &[u8]) -> Result<Self> {
+        let k = rsa::RsaPrivateKey::from_pkcs8_der(der)
+            .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_der(der))
+            .map_err(|_| invalid_key("not a DER RSA private key"))?;
+        Self::checked(k)
+    }
+
+    fn checked(k: rsa::RsaPrivateKey) -> Result<Self> {
+        check_rsa_size(k.size() * 8)?;
+        k.validate().map_err(|_| invalid_key("inconsistent RSA private key"))?;
+        Ok(RsaPrivateKey(k))
+    }
+
+    /// Generates a new key of `bits` bits (public exponent 65537).
+    pub fn generate(bits: usize) -> Result<Self> {
+        check_rsa_size(bits)?;
+        rsa::RsaPrivateKey::new(&mut OsRng, bits)
+            .map(RsaPrivateKey)
+            .map_err(|_| invalid_key("RSA key generation failed"))
+    }
+
+    /// Encodes the key as PKCS#8 DER, in secret memory.
+    pub fn to_pkcs8_der(&self) -> Result<SecretBytes> {
+        let doc = self.0.to_pkcs8_der().map_err(|_| invalid_key("cannot encode RSA key"))?;
+        SecretBytes::from_slice(doc.as_bytes())
+    }
+
+    /// The public half.
+    pub fn public_key(&self) -> RsaPublicKey {
+        RsaPublicKey(self.0.to_public_key())
+    }
+
+    /// Modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.0.size() * 8
+    }
+
+    /// Blinded decryption. Every failure is `DecryptionFailed`.
+    pub fn decrypt(&self, padding: RsaPadding, ciphertext: &[u8]) -> Result<SecretBytes> {
+        let mut pt = match padding {
+            RsaPadding::Pkcs1v15 => self.0.decrypt_blinded(&mut OsRng, rsa::Pkcs1v15Encrypt, ciphertext),
+            RsaPadding::Oaep(h) => with_digest!(h, D => self.0.decrypt_blinded(&mut OsRng, rsa::Oaep::new::<D>(), ciphertext)),
+        }
+        .map_err(|_| Error::DecryptionFailed)?;
+        let out = SecretBytes::from_slice(&pt);
+        pt.zeroize();
+        out
+    }
+
+    /// Blinded signature over a precomputed digest.
+    pub fn sign_digest(&self, scheme: RsaSignatureScheme, digest: &[u8]) -> Result<Vec<u8>> {
+        use rsa::signature::SignatureEncoding;
+        let bad = |_| Error::InvalidArgument("RSA signing failed (digest length?)".into());
+        match scheme {
+            RsaSignatureScheme::Pss(h) => with_digest!(h, D => {
+                let k = rsa::pss::BlindedSigningKey::<D>::new(self.0.clone());
+                k.sign_prehash_with_rng(&mut OsRng, digest).map(|s| s.to_vec()).map_err(bad)
+            }),
+            RsaSignatureScheme::Pkcs1v15(h) => with_digest!(h, D => {
+                // With an RNG the private operation is blinded.
+                self.0.sign_with_rng(&mut OsRng, rsa::Pkcs1v15Sign::new::<D>(), digest)
+                    .map_err(|_| Error::InvalidArgument("RSA signing failed (digest length?)".into()))
+            }),
+        }
+    }
+}
+
+/// An RSA public key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RsaPublicKey(rsa::RsaPublicKey);
+
+impl RsaPublicKey {
+    /// Parses a PEM public key (SubjectPublicKeyInfo `PUBLIC KEY` or PKCS#1
+    /// `RSA PUBLIC KEY`).
+    pub fn from_pem(pem: &str) -> Result<Self> {
+        let k = rsa::RsaPublicKey::from_public_key_pem(pem)
+            .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(pem))
+            .map_err(|_| invalid_key("not a PEM RSA public key"))?;
+        check_rsa_size(k.size() * 8)?;
+        Ok(RsaPublicKey(k))
+    }
+
+    /// Parses a DER public key (SubjectPublicKeyInfo or PKCS#1).
+    pub fn from_der(der: &[u8]) -> Result<Self> {
+        let k = rsa::RsaPublicKey::from_public_key_der(der)
+            .or_else(|_| rsa::RsaPublicKey::from_pkcs1_der(der))
+            .map_err(|_| invalid_key("not a DER RSA public key"))?;
+        check_rsa_size(k.size() * 8)?;
+        Ok(RsaPublicKey(k))
+    }
+
+    /// DER SubjectPublicKeyInfo.
+    pub fn to_spki_der(&self) -> Result<Vec<u8>> {
+        self.0
+            .to_public_key_der()
+            .map(|d| d.as_bytes().to_vec())
+            .map_err(|_| invalid_key("cannot encode RSA public key"))
+    }
+
+    /// Modulus size in bits.
+    pub fn bits(&self) -> usize {
+        self.0.size() * 8
+    }
+
+    /// Encrypts a short message (a data key).
+    pub fn encrypt(&self, padding: RsaPadding, plaintext: &[u8]) -> Result<Vec<u8>> {
+        let bad = |_| Error::InvalidArgument("message too long for this RSA key and padding".into());
+        match padding {
+            RsaPadding::Pkcs1v15 => self.0.encrypt(&mut OsRng, rsa::Pkcs1v15Encrypt, plaintext).map_err(bad),
+            RsaPadding::Oaep(h) => with_digest!(h, D => self.0.encrypt(&mut OsRng, rsa::Oaep::new::<D>(), plaintext).map_err(bad)),
+        }
+    }
+
+    /// Verifies a signature over a precomputed digest.
+    pub fn verify_digest(&self, scheme: RsaSignatureScheme, digest: &[u8], sig: &[u8]) -> bool {
+        match scheme {
+            RsaSignatureScheme::Pss(h) => with_digest!(h, D => {
+                let Ok(s) = rsa::pss::Signature::try_from(sig) else { return false };
+                rsa::pss::VerifyingKey::<D>::new(self.0.clone()).verify_prehash(digest, &s).is_ok()
+            }),
+            RsaSignatureScheme::Pkcs1v15(h) => with_digest!(h, D => {
+                let Ok(s) = rsa::pkcs1v15::Signature::try_from(sig) else { return false };
+                rsa::pkcs1v15::VerifyingKey::<D>::new(self.0.clone()).verify_prehash(digest, &s).is_ok()
+            }),
+        }
+    }
+}

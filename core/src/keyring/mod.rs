@@ -1,0 +1,47 @@
+//! Keyrings: wrap and unwrap data keys.
+//!
+//! A keyring's `on_encrypt` makes sure the materials hold a plaintext data
+//! key (generating one if it is the first) and adds its own encrypted copy;
+//! `on_decrypt` tries the encrypted data keys it recognises until one
+//! yields the data key. The raw keyrings here are byte-compatible with
+//! those of the AWS Encryption SDK.
+
+mod multi;
+mod raw_aes;
+mod raw_rsa;
+
+pub use multi::MultiKeyring;
+pub use raw_aes::RawAesKeyring;
+pub use raw_rsa::{RawRsaKeyring, RsaWrappingPadding};
+
+use crate::error::{Error, Result};
+use crate::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
+use crate::secret::SecretBytes;
+
+/// Wraps and unwraps data keys. Implementations are shared between threads.
+pub trait Keyring: Send + Sync + std::fmt::Debug {
+    /// Adds an encrypted data key to `materials`, generating the plaintext
+    /// data key first if there is none yet.
+    fn on_encrypt(&self, materials: &mut EncryptionMaterials) -> Result<()>;
+
+    /// Sets `materials.plaintext_data_key` from one of `edks`. Does nothing
+    /// if the materials already hold a data key. Fails with
+    /// `DecryptionFailed` if no encrypted data key could be decrypted.
+    fn on_decrypt(&self, materials: &mut DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<()>;
+}
+
+/// Generates the data key for the materials' suite if none is there yet.
+pub(crate) fn ensure_data_key(materials: &mut EncryptionMaterials) -> Result<()> {
+    if materials.plaintext_data_key.is_none() {
+        materials.plaintext_data_key = Some(SecretBytes::random(materials.suite.data_key_len())?);
+    }
+    Ok(())
+}
+
+/// The data key of materials that must already have one.
+pub(crate) fn data_key(materials: &EncryptionMaterials) -> Result<&SecretBytes> {
+    materials
+        .plaintext_data_key
+        .as_ref()
+        .ok_or_else(|| Error::EncryptFailed("no data key to wrap".into()))
+}

@@ -1,0 +1,71 @@
+//! Cryptographic materials: what a materials manager hands the message
+//! layer, and what keyrings fill in.
+
+use crate::crypto::{EcdsaSigningKey, EcdsaVerifyingKey};
+use crate::message::{AlgorithmSuite, EncryptionContext};
+use crate::secret::SecretBytes;
+
+/// A data key encrypted by one keyring, as stored in the message header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncryptedDataKey {
+    /// Names the kind of key that wrapped it (for raw keyrings: the key namespace).
+    pub provider_id: String,
+    /// Identifies the wrapping key (and, for raw AES, the IV).
+    pub provider_info: Vec<u8>,
+    /// The wrapped data key.
+    pub ciphertext: Vec<u8>,
+}
+
+/// Materials to encrypt one message.
+pub struct EncryptionMaterials {
+    /// The suite the message is written with.
+    pub suite: AlgorithmSuite,
+    /// The full encryption context, including `aws-crypto-public-key` for
+    /// signed suites and any required-but-not-stored pairs.
+    pub encryption_context: EncryptionContext,
+    /// Keys of `encryption_context` that are authenticated but not stored
+    /// in the message; the decrypting party must supply them.
+    pub required_encryption_context_keys: Vec<String>,
+    /// The data key, once a keyring generated it.
+    pub plaintext_data_key: Option<SecretBytes>,
+    /// The data key wrapped by each keyring.
+    pub encrypted_data_keys: Vec<EncryptedDataKey>,
+    /// The per-message signing key of signed suites.
+    pub signing_key: Option<EcdsaSigningKey>,
+}
+
+impl std::fmt::Debug for EncryptionMaterials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncryptionMaterials")
+            .field("suite", &self.suite)
+            .field("encryption_context", &self.encryption_context)
+            .field("encrypted_data_keys", &self.encrypted_data_keys.len())
+            .field("has_data_key", &self.plaintext_data_key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Materials to decrypt one message.
+pub struct DecryptionMaterials {
+    /// The suite named in the message header.
+    pub suite: AlgorithmSuite,
+    /// The stored context plus the reproduced pairs that were not stored.
+    pub encryption_context: EncryptionContext,
+    /// Keys of `encryption_context` that came from the caller, not from the
+    /// message; they are authenticated with the header.
+    pub required_encryption_context_keys: Vec<String>,
+    /// The data key, once a keyring decrypted it.
+    pub plaintext_data_key: Option<SecretBytes>,
+    /// The verification key of signed suites.
+    pub verification_key: Option<EcdsaVerifyingKey>,
+}
+
+impl std::fmt::Debug for DecryptionMaterials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecryptionMaterials")
+            .field("suite", &self.suite)
+            .field("encryption_context", &self.encryption_context)
+            .field("has_data_key", &self.plaintext_data_key.is_some())
+            .finish_non_exhaustive()
+    }
+}

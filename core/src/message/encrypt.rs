@@ -1,0 +1,311 @@
+//! Streaming encryption.
+
+use crate::cmm::{EncryptionMaterialsRequest, MaterialsManager};
+use crate::crypto::{self, AesGcmKey, EcdsaSigningKey, Hasher, GCM_IV_LEN};
+use crate::error::{Error, Result};
+
+use super::body::{body_aad, derive_keys, frame_iv, AAD_FINAL_FRAME, AAD_FRAME, SEQUENCE_NUMBER_END};
+use super::context::{self, EncryptionContext};
+use super::header::{ContentType, Header};
+use super::{AlgorithmSuite, CommitmentPolicy, DEFAULT_FRAME_LENGTH, DEFAULT_MAX_ENCRYPTED_DATA_KEYS};
+
+/// Options for encryption.
+#[derive(Debug, Clone)]
+pub struct EncryptOptions {
+    /// Authenticated, unencrypted context stored in the message.
+    pub encryption_context: EncryptionContext,
+    /// Keys of the context to authenticate but not store: the decrypting
+    /// party must supply their values.
+    pub required_encryption_context_keys: Vec<String>,
+    /// The suite; `None` picks the policy's default (0x0478).
+    pub suite: Option<AlgorithmSuite>,
+    /// Plaintext bytes per frame, 1 ..= 2^32 - 1 (default 4096).
+    pub frame_length: u32,
+    /// Default: require-encrypt-require-decrypt.
+    pub commitment_policy: CommitmentPolicy,
+    /// Refuse to write more encrypted data keys than this (`None`: 65,535).
+    pub max_encrypted_data_keys: Option<usize>,
+    /// The plaintext length, when known up front (lets a caching materials
+    /// manager count bytes).
+    pub plaintext_length: Option<u64>,
+}
+
+impl Default for EncryptOptions {
+    fn default() -> Self {
+        EncryptOptions {
+            encryption_context: EncryptionContext::new(),
+            required_encryption_context_keys: Vec::new(),
+            suite: None,
+            frame_length: DEFAULT_FRAME_LENGTH,
+            commitment_policy: CommitmentPolicy::default(),
+            max_encrypted_data_keys: Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS),
+            plaintext_length: None,
+        }
+    }
+}
+
+/// Incremental encryption: feed plaintext with [`update`](Self::update),
+/// collect ciphertext, call [`finish`](Self::finish) once. Memory stays
+/// bounded by the frame length whatever the input size.
+pub struct Encryptor {
+    header: Header,
+    key: AesGcmKey,
+    signer: Option<(EcdsaSigningKey, Hasher)>,
+    header_bytes: Option<Vec<u8>>,
+    pending: Vec<u8>,
+    aad: Vec<u8>,
+    frame_length: usize,
+    seq: u32,
+    state: State,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Open,
+    Finished,
+    Failed,
+}
+
+impl std::fmt::Debug for Encryptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encryptor")
+            .field("suite", &self.header.suite)
+            .field("frame_length", &self.frame_length)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Encryptor {
+    /// Obtains materials and prepares the header. Nothing is written until
+    /// the first call to `update` or `finish`.
+    pub fn new(cmm: &dyn MaterialsManager, options: &EncryptOptions) -> Result<Self> {
+        if options.frame_length == 0 {
+            return Err(Error::InvalidArgument("frame length must be at least 1".into()));
+        }
+        context::check_no_reserved_keys(&options.encryption_context)?;
+        if let Some(s) = options.suite {
+            options.commitment_policy.check_encrypt(s)?;
+        }
+        let materials = cmm.get_encryption_materials(EncryptionMaterialsRequest {
+            encryption_context: options.encryption_context.clone(),
+            suite: options.suite,
+            commitment_policy: options.commitment_policy,
+            required_encryption_context_keys: options.required_encryption_context_keys.clone(),
+            plaintext_length: options.plaintext_length,
+        })?;
+        let suite = materials.suite;
+        options.commitment_policy.check_encrypt(suite)?;
+        let max = options.max_encrypted_data_keys.unwrap_or(u16::MAX as usize);
+        let found = materials.encrypted_data_keys.len();
+        if found > max {
+            return Err(Error::TooManyEncryptedDataKeys { max, found });
+        }
+        if suite.signature().is_some() != materials.signing_key.is_some() {
+            return Err(Error::EncryptFailed("materials do not match the suite's signing".into()));
+        }
+        let data_key = materials
+            .plaintext_data_key
+            .as_ref()
+            .ok_or_else(|| Error::EncryptFailed("no data key".into()))?;
+        let message_id = crypto::random_vec(suite.message_id_len())?;
+        let keys = derive_keys(suite, data_key, &message_id)?;
+
+        // Required keys are authenticated but not stored.
+        let mut stored = materials.encryption_context.clone();
+        let mut only_authenticated = EncryptionContext::new();
+        for k in &materials.required_encryption_context_keys {
+            if let Some(v) = stored.remove(k) {
+                only_authenticated.insert(k.clone(), v);
+            }
+        }
+        let header = Header {
+            suite,
+            message_id,
+            encryption_context: stored,
+            encrypted_data_keys: materials.encrypted_data_keys,
+            content_type: ContentType::Framed,
+            frame_length: options.frame_length,
+            commitment: keys.commitment,
+        };
+        let mut header_bytes = header.serialize_body()?;
+        let mut auth_aad = header_bytes.clone();
+        auth_aad.extend_from_slice(&context::serialize(&only_authenticated)?);
+        let auth_iv = [0u8; GCM_IV_LEN];
+        let tag = keys.content_key.seal_in_place(&auth_iv, &auth_aad, &mut [])?;
+        if suite.message_version() == 1 {
+            header_bytes.extend_from_slice(&auth_iv);
+        }
+        header_bytes.extend_from_slice(&tag);
+
+        let signer = match (materials.signing_key, suite.signature()) {
+            (Some(k), Some((_, hash))) => {
+                let mut h = Hasher::new(hash);
+                h.update(&header_bytes);
+                Some((k, h))
+            }
+            _ => None,
+        };
+        Ok(Encryptor {
+            header,
+            key: keys.content_key,
+            signer,
+            header_bytes: Some(header_bytes),
+            pending: Vec::new(),
+            aad: Vec::with_capacity(128),
+            frame_length: options.frame_length as usize,
+            seq: 1,
+            state: State::Open,
+        })
+    }
+
+    /// The header this message is written with.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// Encrypts `input`, appending whatever ciphertext is complete to `out`.
+    /// The last (up to one frame of) plaintext is held back for `finish`.
+    pub fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        self.check_open()?;
+        let r = self.update_inner(input, out);
+        if r.is_err() {
+            self.fail();
+        }
+        r
+    }
+
+    fn update_inner(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        self.emit_header(out);
+        let fl = self.frame_length;
+        // Complete a partial frame first.
+        if !self.pending.is_empty() {
+            let need = fl - self.pending.len();
+            if input.len() <= need {
+                self.pending.extend_from_slice(input);
+                return Ok(());
+            }
+            self.pending.extend_from_slice(&input[..need]);
+            input = &input[need..];
+            let frame = std::mem::take(&mut self.pending);
+            self.write_frame(&frame, false, out)?;
+            self.pending = frame;
+            self.pending.clear();
+        }
+        // Whole frames straight from the input, keeping at least one byte
+        // back: a frame followed by nothing must become the final frame.
+        while input.len() > fl {
+            self.write_frame(&input[..fl], false, out)?;
+            input = &input[fl..];
+        }
+        self.pending.extend_from_slice(input);
+        Ok(())
+    }
+
+    /// Writes the final frame (and the footer of signed suites). The
+    /// encryptor cannot be used afterwards.
+    pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        self.check_open()?;
+        let r = self.finish_inner(out);
+        self.state = if r.is_ok() { State::Finished } else { State::Failed };
+        if r.is_err() {
+            self.fail();
+        }
+        r
+    }
+
+    fn finish_inner(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        self.emit_header(out);
+        let last = std::mem::take(&mut self.pending);
+        self.write_frame(&last, true, out)?;
+        if let Some((key, hasher)) = self.signer.take() {
+            let digest = hasher.finalize();
+            let sig = key.sign_digest_static_der(&digest)?;
+            out.extend_from_slice(&(sig.len() as u16).to_be_bytes());
+            out.extend_from_slice(&sig);
+        }
+        Ok(())
+    }
+
+    fn check_open(&self) -> Result<()> {
+        match self.state {
+            State::Open => Ok(()),
+            State::Finished => Err(Error::InvalidState("the message is already finished".into())),
+            State::Failed => Err(Error::InvalidState("a previous call failed".into())),
+        }
+    }
+
+    fn fail(&mut self) {
+        use zeroize::Zeroize;
+        self.state = State::Failed;
+        self.pending.zeroize();
+    }
+
+    fn emit_header(&mut self, out: &mut Vec<u8>) {
+        if let Some(h) = self.header_bytes.take() {
+            out.extend_from_slice(&h);
+        }
+    }
+
+    fn write_frame(&mut self, plaintext: &[u8], last: bool, out: &mut Vec<u8>) -> Result<()> {
+        let seq = self.seq;
+        if seq == SEQUENCE_NUMBER_END {
+            return Err(Error::InvalidArgument("message too long: out of frame sequence numbers".into()));
+        }
+        let iv = frame_iv(seq);
+        let start = out.len();
+        out.reserve(plaintext.len() + 40);
+        if last {
+            out.extend_from_slice(&SEQUENCE_NUMBER_END.to_be_bytes());
+        }
+        out.extend_from_slice(&seq.to_be_bytes());
+        out.extend_from_slice(&iv);
+        if last {
+            out.extend_from_slice(&(plaintext.len() as u32).to_be_bytes());
+        }
+        let content = if last { AAD_FINAL_FRAME } else { AAD_FRAME };
+        body_aad(&mut self.aad, &self.header.message_id, content, seq, plaintext.len() as u64);
+        let ct_start = out.len();
+        out.extend_from_slice(plaintext);
+        let tag = self.key.seal_in_place(&iv, &self.aad, &mut out[ct_start..])?;
+        out.extend_from_slice(&tag);
+        if let Some((_, h)) = &mut self.signer {
+            h.update(&out[start..]);
+        }
+        self.seq += 1;
+        Ok(())
+    }
+}
+
+impl Drop for Encryptor {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.pending.zeroize();
+    }
+}
+
+/// Encrypts `plaintext` into one message.
+///
+/// ```
+/// use std::sync::Arc;
+/// use sealbox::{cmm::DefaultMaterialsManager, keyring::RawAesKeyring, message};
+/// let keyring = Arc::new(RawAesKeyring::new("my-app", "key-1", &[7u8; 32])?);
+/// let cmm = DefaultMaterialsManager::new(keyring);
+/// let mut opts = message::EncryptOptions::default();
+/// opts.encryption_context.insert("tenant".into(), "acme".into());
+/// let ct = message::encrypt(b"card number", &cmm, &opts)?;
+/// let res = message::decrypt(&ct, &cmm, &message::DecryptOptions::default())?;
+/// assert_eq!(res.plaintext, b"card number");
+/// assert_eq!(res.encryption_context["tenant"], "acme");
+/// # Ok::<(), sealbox::Error>(())
+/// ```
+pub fn encrypt(plaintext: &[u8], cmm: &dyn MaterialsManager, options: &EncryptOptions) -> Result<Vec<u8>> {
+    let mut opts = options.clone();
+    opts.plaintext_length = Some(plaintext.len() as u64);
+    let mut enc = Encryptor::new(cmm, &opts)?;
+    let frames = plaintext.len() / opts.frame_length as usize + 1;
+    let mut out = Vec::with_capacity(plaintext.len() + frames * 36 + 1024);
+    enc.update(plaintext, &mut out)?;
+    enc.finish(&mut out)?;
+    Ok(out)
+}

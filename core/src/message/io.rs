@@ -1,0 +1,129 @@
+//! `std::io` adapters over the streaming encryptor and decryptor.
+
+use std::io::{self, Read, Write};
+use std::sync::Arc;
+
+use zeroize::Zeroize;
+
+use crate::cmm::MaterialsManager;
+use crate::error::Result;
+
+use super::decrypt::{DecryptOptions, Decryptor};
+use super::encrypt::{EncryptOptions, Encryptor};
+use super::EncryptionContext;
+
+/// A `Write` that encrypts into an inner writer. Call
+/// [`finish`](Self::finish) to write the final frame and footer; dropping
+/// it unfinished leaves an incomplete message that will not decrypt.
+#[derive(Debug)]
+pub struct EncryptingWriter<W: Write> {
+    inner: W,
+    enc: Encryptor,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> EncryptingWriter<W> {
+    /// Starts a message on `inner`.
+    pub fn new(inner: W, cmm: &dyn MaterialsManager, options: &EncryptOptions) -> Result<Self> {
+        Ok(EncryptingWriter {
+            inner,
+            enc: Encryptor::new(cmm, options)?,
+            buf: Vec::new(),
+        })
+    }
+
+    /// Completes the message and returns the inner writer (flushed).
+    pub fn finish(mut self) -> io::Result<W> {
+        self.buf.clear();
+        self.enc.finish(&mut self.buf)?;
+        self.inner.write_all(&self.buf)?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for EncryptingWriter<W> {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.clear();
+        self.enc.update(data, &mut self.buf)?;
+        self.inner.write_all(&self.buf)?;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// A `Read` that decrypts from an inner reader. It returns plaintext only
+/// after authenticating it, and reports the end of the data only after the
+/// whole message (and its signature) verified: a truncated or tampered
+/// message ends in an `InvalidData` error, never in a short clean read.
+#[derive(Debug)]
+pub struct DecryptingReader<R: Read> {
+    inner: R,
+    dec: Decryptor,
+    out: Vec<u8>,
+    pos: usize,
+    chunk: Vec<u8>,
+    eof: bool,
+}
+
+/// How much ciphertext the reader pulls from its source at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
+impl<R: Read> DecryptingReader<R> {
+    /// Decrypts the message read from `inner`.
+    pub fn new(inner: R, cmm: Arc<dyn MaterialsManager>, options: DecryptOptions) -> Self {
+        DecryptingReader {
+            inner,
+            dec: Decryptor::new(cmm, options),
+            out: Vec::new(),
+            pos: 0,
+            chunk: vec![0; READ_CHUNK],
+            eof: false,
+        }
+    }
+
+    /// The message's encryption context, once its header is authenticated.
+    pub fn encryption_context(&self) -> Option<&EncryptionContext> {
+        self.dec.encryption_context()
+    }
+}
+
+impl<R: Read> Read for DecryptingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.pos < self.out.len() {
+                let n = buf.len().min(self.out.len() - self.pos);
+                buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+                self.pos += n;
+                return Ok(n);
+            }
+            self.out.zeroize();
+            self.out.clear();
+            self.pos = 0;
+            if self.eof {
+                return Ok(0);
+            }
+            let n = loop {
+                match self.inner.read(&mut self.chunk) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    r => break r?,
+                }
+            };
+            if n == 0 {
+                self.eof = true;
+                self.dec.finish(&mut self.out)?;
+            } else {
+                self.dec.update(&self.chunk[..n], &mut self.out)?;
+            }
+        }
+    }
+}
+
+impl<R: Read> Drop for DecryptingReader<R> {
+    fn drop(&mut self) {
+        self.out.zeroize();
+    }
+}

@@ -1,0 +1,65 @@
+//! The AWS Encryption SDK message format: header, framed body, footer.
+//!
+//! [`Encryptor`] and [`Decryptor`] are incremental ("feed bytes, get
+//! bytes") state machines that run in memory bounded by the frame length;
+//! [`encrypt`] and [`decrypt`] are one-shot conveniences over them, and
+//! [`EncryptingWriter`] / [`DecryptingReader`] adapt them to `std::io`.
+//! The byte layout is documented in docs/FORMAT.md.
+
+pub mod context;
+mod body;
+mod decrypt;
+mod encrypt;
+pub mod header;
+mod io;
+mod suite;
+
+pub use context::EncryptionContext;
+pub use decrypt::{decrypt, DecryptOptions, DecryptResult, Decryptor};
+pub use encrypt::{encrypt, EncryptOptions, Encryptor};
+pub use header::{ContentType, Header};
+pub use io::{DecryptingReader, EncryptingWriter};
+pub use suite::{AlgorithmSuite, ALL_SUITES};
+
+/// Default frame length: 4096 bytes of plaintext per frame.
+pub const DEFAULT_FRAME_LENGTH: u32 = 4096;
+
+/// Default limit on the number of encrypted data keys in one message, on
+/// encrypt and on decrypt. A header can name up to 65,535 of them; each one
+/// may cost an RSA or HSM operation, so an untrusted message must not be
+/// allowed to ask for that many.
+pub const DEFAULT_MAX_ENCRYPTED_DATA_KEYS: usize = 100;
+
+/// Which suites may be used to encrypt and which accepted on decrypt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CommitmentPolicy {
+    /// Encrypt with non-committing (version 1) suites; decrypt anything.
+    /// Only for writing messages that old readers must understand.
+    ForbidEncryptAllowDecrypt,
+    /// Encrypt with committing suites; decrypt anything (to read old data).
+    RequireEncryptAllowDecrypt,
+    /// Encrypt and decrypt committing suites only. The default.
+    #[default]
+    RequireEncryptRequireDecrypt,
+}
+
+impl CommitmentPolicy {
+    /// The suite used when the caller names none.
+    pub fn default_suite(self) -> AlgorithmSuite {
+        match self {
+            CommitmentPolicy::ForbidEncryptAllowDecrypt => AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384,
+            _ => AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+        }
+    }
+
+    /// Parses `FORBID_ENCRYPT_ALLOW_DECRYPT`, `REQUIRE_ENCRYPT_ALLOW_DECRYPT`
+    /// or `REQUIRE_ENCRYPT_REQUIRE_DECRYPT` (case-insensitive).
+    pub fn from_name(name: &str) -> crate::Result<Self> {
+        match name.to_ascii_uppercase().replace('-', "_").as_str() {
+            "FORBID_ENCRYPT_ALLOW_DECRYPT" => Ok(Self::ForbidEncryptAllowDecrypt),
+            "REQUIRE_ENCRYPT_ALLOW_DECRYPT" => Ok(Self::RequireEncryptAllowDecrypt),
+            "REQUIRE_ENCRYPT_REQUIRE_DECRYPT" => Ok(Self::RequireEncryptRequireDecrypt),
+            _ => Err(crate::Error::InvalidArgument(format!("unknown commitment policy {name:?}"))),
+        }
+    }
+}
