@@ -28,7 +28,9 @@ pub enum Error {
     InvalidKey(String),
     /// The configured commitment policy forbids the requested algorithm suite.
     CommitmentPolicyViolation(String),
-    /// A message names more encrypted data keys than the configured maximum.
+    /// Encryption would write more encrypted data keys than the configured
+    /// maximum. (On decrypt, a message over the limit is refused with the
+    /// opaque `DecryptionFailed`, before any key is unwrapped.)
     TooManyEncryptedDataKeys {
         /// The configured limit.
         max: usize,
