@@ -1,0 +1,408 @@
+//! Round trips, streaming, policies and tamper resistance of the envelope
+//! layer.
+
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use sealbox::cmm::{DefaultMaterialsManager, MaterialsManager};
+use sealbox::keyring::{Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrappingPadding};
+use sealbox::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
+use sealbox::message::{
+    decrypt, encrypt, DecryptOptions, DecryptingReader, Decryptor, EncryptOptions, EncryptingWriter, Encryptor,
+    ALL_SUITES,
+};
+use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, Error};
+
+const RSA_PRIVATE: &str = include_str!("data/rsa2048.pem");
+const RSA_PUBLIC: &str = include_str!("data/rsa2048.pub.pem");
+
+fn aes_keyring(key: u8) -> Arc<dyn Keyring> {
+    Arc::new(RawAesKeyring::new("sealbox-tests", "aes-key", &[key; 32]).unwrap())
+}
+
+fn cmm(k: Arc<dyn Keyring>) -> DefaultMaterialsManager {
+    DefaultMaterialsManager::new(k)
+}
+
+fn ec(pairs: &[(&str, &str)]) -> EncryptionContext {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn policy_for(suite: AlgorithmSuite) -> CommitmentPolicy {
+    if suite.is_committing() {
+        CommitmentPolicy::RequireEncryptRequireDecrypt
+    } else {
+        CommitmentPolicy::ForbidEncryptAllowDecrypt
+    }
+}
+
+fn options(suite: AlgorithmSuite, frame_length: u32) -> (EncryptOptions, DecryptOptions) {
+    let e = EncryptOptions {
+        suite: Some(suite),
+        frame_length,
+        commitment_policy: policy_for(suite),
+        encryption_context: ec(&[("purpose", "test"), ("tenant", "t\u{e9}st")]),
+        ..EncryptOptions::default()
+    };
+    let d = DecryptOptions {
+        commitment_policy: policy_for(suite),
+        ..DecryptOptions::default()
+    };
+    (e, d)
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 31 + i / 251) as u8).collect()
+}
+
+#[test]
+fn every_suite_round_trips_at_frame_boundaries() {
+    let m = cmm(aes_keyring(1));
+    for suite in ALL_SUITES {
+        for (frame, sizes) in [(4096u32, &[0usize, 1, 4095, 4096, 4097, 3 * 4096, 70_000][..]), (1, &[0, 1, 5]), (7, &[6, 7, 8, 49])] {
+            let (eo, d) = options(suite, frame);
+            for &n in sizes {
+                let pt = pattern(n);
+                let ct = encrypt(&pt, &m, &eo).unwrap();
+                let res = decrypt(&ct, &m, &d).unwrap();
+                assert_eq!(res.plaintext, pt, "{suite} frame {frame} size {n}");
+                assert_eq!(res.suite, suite);
+                assert_eq!(res.encryption_context["tenant"], "t\u{e9}st");
+                assert_eq!(
+                    res.encryption_context.contains_key("aws-crypto-public-key"),
+                    suite.signature().is_some()
+                );
+                // Body size: ceil(n / frame) regular-or-final frames, one final frame at least.
+                let frames = if n == 0 { 1 } else { n.div_ceil(frame as usize) };
+                let overhead = ct.len() - n;
+                assert!(overhead >= frames * 32, "{suite}: {overhead} bytes of overhead for {frames} frames");
+            }
+        }
+    }
+}
+
+#[test]
+fn default_suite_is_0478_and_the_large_frame_limit_works() {
+    let m = cmm(aes_keyring(2));
+    let mut eo = EncryptOptions::default();
+    let ct = encrypt(b"hello", &m, &eo).unwrap();
+    assert_eq!(&ct[..3], &[0x02, 0x04, 0x78]);
+    eo.frame_length = u32::MAX;
+    let ct = encrypt(&pattern(10_000), &m, &eo).unwrap();
+    assert_eq!(decrypt(&ct, &m, &DecryptOptions::default()).unwrap().plaintext, pattern(10_000));
+    eo.frame_length = 0;
+    assert!(matches!(encrypt(b"x", &m, &eo), Err(Error::InvalidArgument(_))));
+}
+
+#[test]
+fn streaming_in_any_chunking_matches_one_shot() {
+    let m = Arc::new(cmm(aes_keyring(3)));
+    let pt = pattern(50_000);
+    for suite in [AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384] {
+        let (eo, d) = options(suite, 1000);
+        for enc_chunk in [1usize, 999, 1000, 1001, 65_536] {
+            let mut enc = Encryptor::new(m.as_ref(), &eo).unwrap();
+            let mut ct = Vec::new();
+            for c in pt.chunks(enc_chunk) {
+                enc.update(c, &mut ct).unwrap();
+            }
+            enc.finish(&mut ct).unwrap();
+            assert!(matches!(enc.update(b"x", &mut ct), Err(Error::InvalidState(_))));
+            for dec_chunk in [1usize, 17, 1036, 100_000] {
+                let mut dec = Decryptor::new(m.clone(), d.clone());
+                let mut out = Vec::new();
+                for c in ct.chunks(dec_chunk) {
+                    dec.update(c, &mut out).unwrap();
+                }
+                dec.finish(&mut out).unwrap();
+                assert_eq!(out, pt, "{suite} enc {enc_chunk} dec {dec_chunk}");
+                assert_eq!(dec.encryption_context().unwrap()["purpose"], "test");
+            }
+        }
+    }
+}
+
+#[test]
+fn signed_final_frame_is_held_until_the_signature_verifies() {
+    let m = Arc::new(cmm(aes_keyring(4)));
+    let pt = pattern(2500);
+    for suite in [AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384, AlgorithmSuite::Aes256GcmHkdfSha512CommitKey] {
+        let (eo, d) = options(suite, 1000);
+        let mut ct = encrypt(&pt, m.as_ref(), &eo).unwrap();
+        let last = ct.len() - 1;
+        ct[last] ^= 1; // the signature's last byte, or the final frame's tag
+        let mut dec = Decryptor::new(m.clone(), d.clone());
+        let mut out = Vec::new();
+        let (body, tail) = ct.split_at(last);
+        let r = dec.update(body, &mut out);
+        if suite.signature().is_some() {
+            // Both regular frames are authenticated and released; the final
+            // frame waits for the footer, whose bad signature ends the message.
+            assert!(r.is_ok());
+            assert_eq!(out, &pt[..2000]);
+            assert_eq!(dec.update(tail, &mut out), Err(Error::DecryptionFailed));
+            assert_eq!(out, &pt[..2000]);
+        } else {
+            // Unsigned: the final frame's tag is incomplete, nothing of it is out.
+            assert!(r.is_ok());
+            assert_eq!(out, &pt[..2000]);
+            assert_eq!(dec.update(tail, &mut out), Err(Error::DecryptionFailed));
+            assert_eq!(out, &pt[..2000]);
+        }
+        assert!(matches!(dec.update(b"", &mut out), Err(Error::InvalidState(_))));
+    }
+}
+
+/// Every single-bit flip and every truncation of a small message of every
+/// suite is refused with the one opaque error.
+#[test]
+fn every_bit_flip_and_truncation_is_rejected_opaquely() {
+    let m = cmm(aes_keyring(5));
+    let mut checked = 0usize;
+    for suite in ALL_SUITES {
+        let (mut eo, d) = options(suite, 16);
+        eo.encryption_context = ec(&[("k", "v")]);
+        let ct = encrypt(&pattern(40), &m, &eo).unwrap();
+        assert_eq!(decrypt(&ct, &m, &d).unwrap().plaintext, pattern(40));
+        for bit in 0..ct.len() * 8 {
+            let mut bad = ct.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            match decrypt(&bad, &m, &d) {
+                Err(Error::DecryptionFailed) => {}
+                other => panic!("{suite}: flip of bit {bit} gave {:?}", other.map(|r| r.plaintext)),
+            }
+            checked += 1;
+        }
+        for cut in 0..ct.len() {
+            assert_eq!(decrypt(&ct[..cut], &m, &d).err(), Some(Error::DecryptionFailed), "{suite} cut {cut}");
+            checked += 1;
+        }
+        let mut longer = ct.clone();
+        longer.push(0);
+        assert_eq!(decrypt(&longer, &m, &d).err(), Some(Error::DecryptionFailed), "{suite} trailing byte");
+    }
+    println!("{checked} tampered messages rejected");
+    assert!(checked > 20_000);
+}
+
+#[test]
+fn wrong_key_and_wrong_context_are_opaque_failures() {
+    let ct = encrypt(b"secret", &cmm(aes_keyring(6)), &options(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, 4096).0).unwrap();
+    let d = DecryptOptions::default();
+    assert_eq!(decrypt(&ct, &cmm(aes_keyring(7)), &d).err(), Some(Error::DecryptionFailed));
+    let other_name: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("sealbox-tests", "other", &[6; 32]).unwrap());
+    assert_eq!(decrypt(&ct, &cmm(other_name), &d).err(), Some(Error::DecryptionFailed));
+
+    let m = cmm(aes_keyring(6));
+    let expect = |pairs: &[(&str, &str)]| DecryptOptions {
+        encryption_context: Some(ec(pairs)),
+        ..DecryptOptions::default()
+    };
+    assert!(decrypt(&ct, &m, &expect(&[("purpose", "test"), ("tenant", "t\u{e9}st")])).is_ok());
+    assert!(decrypt(&ct, &m, &expect(&[("purpose", "test")])).is_ok(), "a subset is fine");
+    assert_eq!(decrypt(&ct, &m, &expect(&[("purpose", "prod")])).err(), Some(Error::DecryptionFailed));
+    assert_eq!(decrypt(&ct, &m, &expect(&[("missing", "x")])).err(), Some(Error::DecryptionFailed));
+}
+
+#[test]
+fn required_context_keys_are_authenticated_but_not_stored() {
+    let m = cmm(aes_keyring(8));
+    let eo = EncryptOptions {
+        encryption_context: ec(&[("tenant", "acme"), ("row", "42")]),
+        required_encryption_context_keys: vec!["row".into()],
+        ..EncryptOptions::default()
+    };
+    let ct = encrypt(b"field", &m, &eo).unwrap();
+    assert!(!ct.windows(3).any(|w| w == b"row"), "the required pair must not be stored");
+    assert_eq!(decrypt(&ct, &m, &DecryptOptions::default()).err(), Some(Error::DecryptionFailed));
+    let with = |row: &str| DecryptOptions {
+        encryption_context: Some(ec(&[("row", row)])),
+        ..DecryptOptions::default()
+    };
+    let r = decrypt(&ct, &m, &with("42")).unwrap();
+    assert_eq!(r.plaintext, b"field");
+    assert_eq!(r.encryption_context, ec(&[("tenant", "acme"), ("row", "42")]));
+    assert_eq!(decrypt(&ct, &m, &with("43")).err(), Some(Error::DecryptionFailed));
+    let bad = EncryptOptions {
+        required_encryption_context_keys: vec!["absent".into()],
+        ..eo.clone()
+    };
+    assert!(matches!(encrypt(b"x", &m, &bad), Err(Error::InvalidArgument(_))));
+}
+
+#[test]
+fn commitment_policy_is_enforced_both_ways() {
+    let m = cmm(aes_keyring(9));
+    let v1 = AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384;
+    let default = EncryptOptions {
+        suite: Some(v1),
+        ..EncryptOptions::default()
+    };
+    assert!(matches!(encrypt(b"x", &m, &default), Err(Error::CommitmentPolicyViolation(_))));
+    let forbid = EncryptOptions {
+        suite: Some(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey),
+        commitment_policy: CommitmentPolicy::ForbidEncryptAllowDecrypt,
+        ..EncryptOptions::default()
+    };
+    assert!(matches!(encrypt(b"x", &m, &forbid), Err(Error::CommitmentPolicyViolation(_))));
+
+    let (eo, _) = options(v1, 4096);
+    let old = encrypt(b"legacy", &m, &eo).unwrap();
+    assert!(matches!(decrypt(&old, &m, &DecryptOptions::default()), Err(Error::CommitmentPolicyViolation(_))));
+    let allow = DecryptOptions {
+        commitment_policy: CommitmentPolicy::RequireEncryptAllowDecrypt,
+        ..DecryptOptions::default()
+    };
+    assert_eq!(decrypt(&old, &m, &allow).unwrap().plaintext, b"legacy");
+    assert_eq!(CommitmentPolicy::from_name("require-encrypt-allow-decrypt").unwrap(), CommitmentPolicy::RequireEncryptAllowDecrypt);
+}
+
+#[test]
+fn reserved_context_prefix_is_refused() {
+    let m = cmm(aes_keyring(10));
+    let eo = EncryptOptions {
+        encryption_context: ec(&[("aws-crypto-public-key", "x")]),
+        ..EncryptOptions::default()
+    };
+    assert!(matches!(encrypt(b"x", &m, &eo), Err(Error::InvalidArgument(_))));
+}
+
+/// Counts unwrap attempts so a test can prove none happened.
+#[derive(Debug)]
+struct Counting {
+    inner: Arc<dyn Keyring>,
+    decrypts: AtomicUsize,
+}
+
+impl Keyring for Counting {
+    fn on_encrypt(&self, m: &mut EncryptionMaterials) -> sealbox::Result<()> {
+        self.inner.on_encrypt(m)
+    }
+    fn on_decrypt(&self, m: &mut DecryptionMaterials, edks: &[EncryptedDataKey]) -> sealbox::Result<()> {
+        self.decrypts.fetch_add(1, Ordering::SeqCst);
+        self.inner.on_decrypt(m, edks)
+    }
+}
+
+#[test]
+fn too_many_data_keys_are_refused_before_any_unwrap() {
+    let children: Vec<Arc<dyn Keyring>> = (0..3).map(|i| aes_keyring(20 + i)).collect();
+    let multi = Arc::new(MultiKeyring::new(Some(aes_keyring(19)), children).unwrap());
+    let m = cmm(multi);
+    let capped = EncryptOptions {
+        max_encrypted_data_keys: Some(3),
+        ..EncryptOptions::default()
+    };
+    assert_eq!(
+        encrypt(b"x", &m, &capped).err(),
+        Some(Error::TooManyEncryptedDataKeys { max: 3, found: 4 })
+    );
+    let ct = encrypt(b"four keys", &m, &EncryptOptions::default()).unwrap();
+    let counting = Arc::new(Counting {
+        inner: aes_keyring(21),
+        decrypts: AtomicUsize::new(0),
+    });
+    let dm = cmm(counting.clone());
+    let limited = DecryptOptions {
+        max_encrypted_data_keys: Some(3),
+        ..DecryptOptions::default()
+    };
+    assert_eq!(decrypt(&ct, &dm, &limited).err(), Some(Error::DecryptionFailed));
+    assert_eq!(counting.decrypts.load(Ordering::SeqCst), 0, "no unwrap may happen");
+    assert_eq!(decrypt(&ct, &dm, &DecryptOptions::default()).unwrap().plaintext, b"four keys");
+    assert_eq!(counting.decrypts.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn max_body_size_is_enforced() {
+    let m = cmm(aes_keyring(11));
+    let ct = encrypt(&pattern(10_000), &m, &EncryptOptions::default()).unwrap();
+    let small = DecryptOptions {
+        max_body_size: Some(9_999),
+        ..DecryptOptions::default()
+    };
+    assert_eq!(decrypt(&ct, &m, &small).err(), Some(Error::MessageTooLarge { max: 9_999 }));
+    let exact = DecryptOptions {
+        max_body_size: Some(10_000),
+        ..DecryptOptions::default()
+    };
+    assert!(decrypt(&ct, &m, &exact).is_ok());
+}
+
+#[test]
+fn rsa_keyrings_with_every_padding_and_multi_keyring_recovery() {
+    for padding in ["PKCS1", "OAEP_SHA1_MGF1", "OAEP_SHA256_MGF1", "OAEP_SHA384_MGF1", "OAEP_SHA512_MGF1"] {
+        let p = RsaWrappingPadding::from_name(padding).unwrap();
+        let enc_only: Arc<dyn Keyring> = Arc::new(RawRsaKeyring::new("ns", "rsa", p, Some(RSA_PUBLIC), None).unwrap());
+        let dec: Arc<dyn Keyring> = Arc::new(RawRsaKeyring::new("ns", "rsa", p, Some(RSA_PUBLIC), Some(RSA_PRIVATE)).unwrap());
+        let ct = encrypt(b"rsa", &cmm(enc_only.clone()), &EncryptOptions::default()).unwrap();
+        assert_eq!(decrypt(&ct, &cmm(dec), &DecryptOptions::default()).unwrap().plaintext, b"rsa");
+        assert_eq!(decrypt(&ct, &cmm(enc_only), &DecryptOptions::default()).err(), Some(Error::DecryptionFailed));
+    }
+    assert!(RsaWrappingPadding::from_name("OAEP_MD5").is_err());
+    let p = RsaWrappingPadding::OaepSha256Mgf1;
+    assert!(matches!(RawRsaKeyring::new("ns", "rsa", p, None, None), Err(Error::InvalidKey(_))));
+    let other_private = include_str!("data/rsa2048-other.pem");
+    assert!(matches!(RawRsaKeyring::new("ns", "rsa", p, Some(RSA_PUBLIC), Some(other_private)), Err(Error::InvalidKey(_))));
+    assert!(RawRsaKeyring::new("aws-kms", "rsa", p, Some(RSA_PUBLIC), None).is_err());
+
+    let rsa: Arc<dyn Keyring> = Arc::new(RawRsaKeyring::new("recovery", "offline", p, Some(RSA_PUBLIC), Some(RSA_PRIVATE)).unwrap());
+    let multi = Arc::new(MultiKeyring::new(Some(aes_keyring(12)), vec![rsa.clone()]).unwrap());
+    let ct = encrypt(b"both", &cmm(multi), &EncryptOptions::default()).unwrap();
+    assert_eq!(decrypt(&ct, &cmm(aes_keyring(12)), &DecryptOptions::default()).unwrap().plaintext, b"both");
+    assert_eq!(decrypt(&ct, &cmm(rsa.clone()), &DecryptOptions::default()).unwrap().plaintext, b"both");
+    let decrypt_only = Arc::new(MultiKeyring::new(None, vec![aes_keyring(99), rsa]).unwrap());
+    assert_eq!(decrypt(&ct, &cmm(decrypt_only.clone()), &DecryptOptions::default()).unwrap().plaintext, b"both");
+    assert!(matches!(encrypt(b"x", &cmm(decrypt_only), &EncryptOptions::default()), Err(Error::EncryptFailed(_))));
+}
+
+#[test]
+fn wrapping_key_sizes() {
+    for n in [16usize, 24, 32] {
+        let k: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("ns", "n", &vec![3u8; n]).unwrap());
+        let ct = encrypt(b"k", &cmm(k.clone()), &EncryptOptions::default()).unwrap();
+        assert_eq!(decrypt(&ct, &cmm(k), &DecryptOptions::default()).unwrap().plaintext, b"k");
+    }
+    for n in [0usize, 15, 31, 33, 64] {
+        assert!(matches!(RawAesKeyring::new("ns", "n", &vec![3u8; n]), Err(Error::InvalidKey(_))));
+    }
+}
+
+#[test]
+fn io_adapters_round_trip_and_refuse_truncation() {
+    let m: Arc<dyn MaterialsManager> = Arc::new(cmm(aes_keyring(13)));
+    let pt = pattern(300_000);
+    let mut w = EncryptingWriter::new(Vec::new(), m.as_ref(), &EncryptOptions::default()).unwrap();
+    for c in pt.chunks(777) {
+        w.write_all(c).unwrap();
+    }
+    let ct = w.finish().unwrap();
+    let mut r = DecryptingReader::new(&ct[..], m.clone(), DecryptOptions::default());
+    let mut out = Vec::new();
+    r.read_to_end(&mut out).unwrap();
+    assert_eq!(out, pt);
+    assert!(r.encryption_context().is_some());
+
+    let mut r = DecryptingReader::new(&ct[..ct.len() - 1], m.clone(), DecryptOptions::default());
+    let mut out = Vec::new();
+    let e = r.read_to_end(&mut out).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+}
+
+#[test]
+fn one_keyring_is_shared_by_many_threads() {
+    let m: Arc<dyn MaterialsManager> = Arc::new(cmm(aes_keyring(14)));
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let m = m.clone();
+            s.spawn(move || {
+                for i in 0..50 {
+                    let pt = pattern(t * 1000 + i);
+                    let ct = encrypt(&pt, m.as_ref(), &EncryptOptions::default()).unwrap();
+                    assert_eq!(decrypt(&ct, m.as_ref(), &DecryptOptions::default()).unwrap().plaintext, pt);
+                }
+            });
+        }
+    });
+}
