@@ -17,7 +17,10 @@ use sealbox::AlgorithmSuite;
 const SIZES: [(usize, &str); 2] = [(1024, "1KiB"), (1 << 20, "1MiB")];
 const SUITES: [(AlgorithmSuite, &str); 2] = [
     (AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, "0x0478"),
-    (AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384, "0x0578"),
+    (
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+        "0x0578",
+    ),
 ];
 
 fn bench(c: &mut Criterion) {
@@ -38,8 +41,13 @@ fn bench(c: &mut Criterion) {
             })
         });
         for (suite, name) in SUITES {
-            let opts = EncryptOptions { suite: Some(suite), ..EncryptOptions::default() };
-            g.bench_function(BenchmarkId::from_parameter(name), |b| b.iter(|| black_box(encrypt(&pt, &cmm, &opts).unwrap())));
+            let opts = EncryptOptions {
+                suite: Some(suite),
+                ..EncryptOptions::default()
+            };
+            g.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter(|| black_box(encrypt(&pt, &cmm, &opts).unwrap()))
+            });
         }
         g.finish();
 
@@ -57,10 +65,15 @@ fn bench(c: &mut Criterion) {
             })
         });
         for (suite, name) in SUITES {
-            let opts = EncryptOptions { suite: Some(suite), ..EncryptOptions::default() };
+            let opts = EncryptOptions {
+                suite: Some(suite),
+                ..EncryptOptions::default()
+            };
             let ct = encrypt(&pt, &cmm, &opts).unwrap();
             let d = DecryptOptions::default();
-            g.bench_function(BenchmarkId::from_parameter(name), |b| b.iter(|| black_box(decrypt(&ct, &cmm, &d).unwrap())));
+            g.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter(|| black_box(decrypt(&ct, &cmm, &d).unwrap()))
+            });
         }
         g.finish();
     }
@@ -71,20 +84,31 @@ fn mean_ns(group: &str, id: &str) -> Option<f64> {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = dir.join("criterion").join(group.replace('/', "_")).join(id).join("new/estimates.json");
+    let path = dir
+        .join("criterion")
+        .join(group.replace('/', "_"))
+        .join(id)
+        .join("new/estimates.json");
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
     v["mean"]["point_estimate"].as_f64()
 }
 
 fn report() {
     println!("\nprovider: {}", sealbox::crypto::PROVIDER);
-    println!("{:<9} {:<6} {:>16} {:>14} {:>14} {:>12}", "op", "size", "raw AES-GCM", "suite", "envelope", "raw/envelope");
+    println!(
+        "{:<9} {:<6} {:>16} {:>14} {:>14} {:>12}",
+        "op", "size", "raw AES-GCM", "suite", "envelope", "raw/envelope"
+    );
     for op in ["encrypt", "decrypt"] {
         for (size, label) in SIZES {
             let group = format!("{op}/{label}");
-            let Some(raw) = mean_ns(&group, "raw-aes-256-gcm") else { continue };
+            let Some(raw) = mean_ns(&group, "raw-aes-256-gcm") else {
+                continue;
+            };
             for (_, name) in SUITES {
-                let Some(env) = mean_ns(&group, name) else { continue };
+                let Some(env) = mean_ns(&group, name) else {
+                    continue;
+                };
                 let mbps = |ns: f64| size as f64 / ns * 1e9 / 1e6;
                 println!(
                     "{op:<9} {label:<6} {:>11.0} MB/s {name:>14} {:>9.0} MB/s {:>11.1}%",
@@ -95,7 +119,9 @@ fn report() {
             }
         }
     }
-    println!("(raw/envelope: the envelope's throughput as a share of raw AES-256-GCM on the same bytes)");
+    println!(
+        "(raw/envelope: the envelope's throughput as a share of raw AES-256-GCM on the same bytes)"
+    );
 }
 
 fn main() {

@@ -73,14 +73,19 @@ struct Args {
     output: PathBuf,
 }
 
-const USAGE: &str = "usage: esdk_tool encrypt|decrypt --keyring aes|rsa|multi --in FILE --out FILE \
+const USAGE: &str =
+    "usage: esdk_tool encrypt|decrypt --keyring aes|rsa|multi --in FILE --out FILE \
 [--aes-key FILE] [--rsa-public FILE] [--rsa-private FILE] [--rsa-padding NAME] [--namespace NS] \
 [--aes-name N] [--rsa-name N] [--suite 0x0478|0x0578] [--frame-length N] [--commitment-policy P] \
 [--context-json FILE] [--context-out FILE]";
 
 fn parse_suite(s: &str) -> Res<AlgorithmSuite> {
-    let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")).unwrap_or(s);
-    let id = u16::from_str_radix(digits, 16).map_err(|_| format!("--suite: not a hex suite id: {s:?}"))?;
+    let digits = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    let id = u16::from_str_radix(digits, 16)
+        .map_err(|_| format!("--suite: not a hex suite id: {s:?}"))?;
     AlgorithmSuite::from_id(id).ok_or_else(|| format!("--suite: unknown algorithm suite {s:?}"))
 }
 
@@ -122,7 +127,11 @@ fn parse_args(argv: &[String]) -> Res<Args> {
                     "aes" => KeyringKind::Aes,
                     "rsa" => KeyringKind::Rsa,
                     "multi" => KeyringKind::Multi,
-                    other => return Err(format!("--keyring: expected aes, rsa or multi, got {other:?}")),
+                    other => {
+                        return Err(format!(
+                            "--keyring: expected aes, rsa or multi, got {other:?}"
+                        ))
+                    }
                 })
             }
             "--aes-key" => aes_key = Some(PathBuf::from(value)),
@@ -134,14 +143,13 @@ fn parse_args(argv: &[String]) -> Res<Args> {
             "--rsa-name" => rsa_name = value,
             "--suite" => suite = Some(parse_suite(&value)?),
             "--frame-length" => {
-                frame_length = Some(
-                    value
-                        .parse::<u32>()
-                        .map_err(|_| format!("--frame-length: not a 32-bit unsigned integer: {value:?}"))?,
-                )
+                frame_length = Some(value.parse::<u32>().map_err(|_| {
+                    format!("--frame-length: not a 32-bit unsigned integer: {value:?}")
+                })?)
             }
             "--commitment-policy" => {
-                commitment_policy = Some(CommitmentPolicy::from_name(&value).map_err(|e| e.to_string())?)
+                commitment_policy =
+                    Some(CommitmentPolicy::from_name(&value).map_err(|e| e.to_string())?)
             }
             "--context-json" => context_json = Some(PathBuf::from(value)),
             "--context-out" => context_out = Some(PathBuf::from(value)),
@@ -185,9 +193,13 @@ fn read_pem(path: &Option<PathBuf>, what: &str) -> Res<Option<String>> {
 }
 
 fn aes_keyring(a: &Args) -> Res<Arc<dyn Keyring>> {
-    let path = a.aes_key.as_ref().ok_or("--aes-key is required for this keyring")?;
+    let path = a
+        .aes_key
+        .as_ref()
+        .ok_or("--aes-key is required for this keyring")?;
     let key = read_file(path, "AES key")?;
-    let k = RawAesKeyring::new(&a.namespace, &a.aes_name, &key).map_err(|e| format!("AES keyring: {e}"))?;
+    let k = RawAesKeyring::new(&a.namespace, &a.aes_name, &key)
+        .map_err(|e| format!("AES keyring: {e}"))?;
     Ok(Arc::new(k))
 }
 
@@ -198,8 +210,14 @@ fn rsa_keyring(a: &Args) -> Res<Arc<dyn Keyring>> {
         return Err("--rsa-public and/or --rsa-private is required for this keyring".into());
     }
     let padding = RsaWrappingPadding::from_name(&a.rsa_padding).map_err(|e| e.to_string())?;
-    let k = RawRsaKeyring::new(&a.namespace, &a.rsa_name, padding, public.as_deref(), private.as_deref())
-        .map_err(|e| format!("RSA keyring: {e}"))?;
+    let k = RawRsaKeyring::new(
+        &a.namespace,
+        &a.rsa_name,
+        padding,
+        public.as_deref(),
+        private.as_deref(),
+    )
+    .map_err(|e| format!("RSA keyring: {e}"))?;
     Ok(Arc::new(k))
 }
 
@@ -217,11 +235,14 @@ fn build_keyring(a: &Args) -> Res<Arc<dyn Keyring>> {
 
 fn read_context(path: &PathBuf) -> Res<EncryptionContext> {
     let bytes = read_file(path, "context JSON")?;
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| format!("{}: invalid JSON: {e}", path.display()))?;
-    let obj = value
-        .as_object()
-        .ok_or_else(|| format!("{}: the encryption context must be a JSON object", path.display()))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{}: invalid JSON: {e}", path.display()))?;
+    let obj = value.as_object().ok_or_else(|| {
+        format!(
+            "{}: the encryption context must be a JSON object",
+            path.display()
+        )
+    })?;
     let mut ctx = EncryptionContext::new();
     for (k, v) in obj {
         let s = v
@@ -264,7 +285,8 @@ fn run_encrypt(a: &Args, cmm: &DefaultMaterialsManager) -> Res<()> {
     }
     let mut input = open_in(&a.input)?;
     let out = create_out(&a.output)?;
-    let mut writer = EncryptingWriter::new(out, cmm, &options).map_err(|e| format!("encrypt: {e}"))?;
+    let mut writer =
+        EncryptingWriter::new(out, cmm, &options).map_err(|e| format!("encrypt: {e}"))?;
     io::copy(&mut input, &mut writer).map_err(|e| format!("encrypt: {e}"))?;
     let mut out = writer.finish().map_err(|e| format!("encrypt: {e}"))?;
     out.flush().map_err(|e| format!("encrypt: {e}"))?;

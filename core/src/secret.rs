@@ -180,7 +180,10 @@ mod tests {
         let ok = unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) } == 0;
         let s = SecretBytes::random(32).unwrap();
         if ok && lim.rlim_cur >= 1 << 20 {
-            assert!(s.is_locked(), "mlock failed although RLIMIT_MEMLOCK allows it");
+            assert!(
+                s.is_locked(),
+                "mlock failed although RLIMIT_MEMLOCK allows it"
+            );
         }
     }
 }

@@ -9,8 +9,8 @@ use sealbox::cmm::{DefaultMaterialsManager, MaterialsManager};
 use sealbox::keyring::{Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrappingPadding};
 use sealbox::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 use sealbox::message::{
-    decrypt, encrypt, DecryptOptions, DecryptingReader, Decryptor, EncryptOptions, EncryptingWriter, Encryptor,
-    ALL_SUITES,
+    decrypt, encrypt, DecryptOptions, DecryptingReader, Decryptor, EncryptOptions,
+    EncryptingWriter, Encryptor, ALL_SUITES,
 };
 use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, Error};
 
@@ -26,7 +26,10 @@ fn cmm(k: Arc<dyn Keyring>) -> DefaultMaterialsManager {
 }
 
 fn ec(pairs: &[(&str, &str)]) -> EncryptionContext {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn policy_for(suite: AlgorithmSuite) -> CommitmentPolicy {
@@ -60,7 +63,14 @@ fn pattern(n: usize) -> Vec<u8> {
 fn every_suite_round_trips_at_frame_boundaries() {
     let m = cmm(aes_keyring(1));
     for suite in ALL_SUITES {
-        for (frame, sizes) in [(4096u32, &[0usize, 1, 4095, 4096, 4097, 3 * 4096, 70_000][..]), (1, &[0, 1, 5]), (7, &[6, 7, 8, 49])] {
+        for (frame, sizes) in [
+            (
+                4096u32,
+                &[0usize, 1, 4095, 4096, 4097, 3 * 4096, 70_000][..],
+            ),
+            (1, &[0, 1, 5]),
+            (7, &[6, 7, 8, 49]),
+        ] {
             let (eo, d) = options(suite, frame);
             for &n in sizes {
                 let pt = pattern(n);
@@ -74,9 +84,16 @@ fn every_suite_round_trips_at_frame_boundaries() {
                     suite.signature().is_some()
                 );
                 // Body size: ceil(n / frame) regular-or-final frames, one final frame at least.
-                let frames = if n == 0 { 1 } else { n.div_ceil(frame as usize) };
+                let frames = if n == 0 {
+                    1
+                } else {
+                    n.div_ceil(frame as usize)
+                };
                 let overhead = ct.len() - n;
-                assert!(overhead >= frames * 32, "{suite}: {overhead} bytes of overhead for {frames} frames");
+                assert!(
+                    overhead >= frames * 32,
+                    "{suite}: {overhead} bytes of overhead for {frames} frames"
+                );
             }
         }
     }
@@ -90,16 +107,27 @@ fn default_suite_is_0478_and_the_large_frame_limit_works() {
     assert_eq!(&ct[..3], &[0x02, 0x04, 0x78]);
     eo.frame_length = u32::MAX;
     let ct = encrypt(&pattern(10_000), &m, &eo).unwrap();
-    assert_eq!(decrypt(&ct, &m, &DecryptOptions::default()).unwrap().plaintext, pattern(10_000));
+    assert_eq!(
+        decrypt(&ct, &m, &DecryptOptions::default())
+            .unwrap()
+            .plaintext,
+        pattern(10_000)
+    );
     eo.frame_length = 0;
-    assert!(matches!(encrypt(b"x", &m, &eo), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        encrypt(b"x", &m, &eo),
+        Err(Error::InvalidArgument(_))
+    ));
 }
 
 #[test]
 fn streaming_in_any_chunking_matches_one_shot() {
     let m = Arc::new(cmm(aes_keyring(3)));
     let pt = pattern(50_000);
-    for suite in [AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384] {
+    for suite in [
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+    ] {
         let (eo, d) = options(suite, 1000);
         for enc_chunk in [1usize, 999, 1000, 1001, 65_536] {
             let mut enc = Encryptor::new(m.as_ref(), &eo).unwrap();
@@ -108,7 +136,10 @@ fn streaming_in_any_chunking_matches_one_shot() {
                 enc.update(c, &mut ct).unwrap();
             }
             enc.finish(&mut ct).unwrap();
-            assert!(matches!(enc.update(b"x", &mut ct), Err(Error::InvalidState(_))));
+            assert!(matches!(
+                enc.update(b"x", &mut ct),
+                Err(Error::InvalidState(_))
+            ));
             for dec_chunk in [1usize, 17, 1036, 100_000] {
                 let mut dec = Decryptor::new(m.clone(), d.clone());
                 let mut out = Vec::new();
@@ -127,7 +158,10 @@ fn streaming_in_any_chunking_matches_one_shot() {
 fn signed_final_frame_is_held_until_the_signature_verifies() {
     let m = Arc::new(cmm(aes_keyring(4)));
     let pt = pattern(2500);
-    for suite in [AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384, AlgorithmSuite::Aes256GcmHkdfSha512CommitKey] {
+    for suite in [
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+    ] {
         let (eo, d) = options(suite, 1000);
         let mut ct = encrypt(&pt, m.as_ref(), &eo).unwrap();
         let last = ct.len() - 1;
@@ -150,7 +184,10 @@ fn signed_final_frame_is_held_until_the_signature_verifies() {
             assert_eq!(dec.update(tail, &mut out), Err(Error::DecryptionFailed));
             assert_eq!(out, &pt[..2000]);
         }
-        assert!(matches!(dec.update(b"", &mut out), Err(Error::InvalidState(_))));
+        assert!(matches!(
+            dec.update(b"", &mut out),
+            Err(Error::InvalidState(_))
+        ));
     }
 }
 
@@ -170,17 +207,28 @@ fn every_bit_flip_and_truncation_is_rejected_opaquely() {
             bad[bit / 8] ^= 1 << (bit % 8);
             match decrypt(&bad, &m, &d) {
                 Err(Error::DecryptionFailed) => {}
-                other => panic!("{suite}: flip of bit {bit} gave {:?}", other.map(|r| r.plaintext)),
+                other => panic!(
+                    "{suite}: flip of bit {bit} gave {:?}",
+                    other.map(|r| r.plaintext)
+                ),
             }
             checked += 1;
         }
         for cut in 0..ct.len() {
-            assert_eq!(decrypt(&ct[..cut], &m, &d).err(), Some(Error::DecryptionFailed), "{suite} cut {cut}");
+            assert_eq!(
+                decrypt(&ct[..cut], &m, &d).err(),
+                Some(Error::DecryptionFailed),
+                "{suite} cut {cut}"
+            );
             checked += 1;
         }
         let mut longer = ct.clone();
         longer.push(0);
-        assert_eq!(decrypt(&longer, &m, &d).err(), Some(Error::DecryptionFailed), "{suite} trailing byte");
+        assert_eq!(
+            decrypt(&longer, &m, &d).err(),
+            Some(Error::DecryptionFailed),
+            "{suite} trailing byte"
+        );
     }
     println!("{checked} tampered messages rejected");
     assert!(checked > 20_000);
@@ -188,21 +236,47 @@ fn every_bit_flip_and_truncation_is_rejected_opaquely() {
 
 #[test]
 fn wrong_key_and_wrong_context_are_opaque_failures() {
-    let ct = encrypt(b"secret", &cmm(aes_keyring(6)), &options(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, 4096).0).unwrap();
+    let ct = encrypt(
+        b"secret",
+        &cmm(aes_keyring(6)),
+        &options(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, 4096).0,
+    )
+    .unwrap();
     let d = DecryptOptions::default();
-    assert_eq!(decrypt(&ct, &cmm(aes_keyring(7)), &d).err(), Some(Error::DecryptionFailed));
-    let other_name: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("sealbox-tests", "other", &[6; 32]).unwrap());
-    assert_eq!(decrypt(&ct, &cmm(other_name), &d).err(), Some(Error::DecryptionFailed));
+    assert_eq!(
+        decrypt(&ct, &cmm(aes_keyring(7)), &d).err(),
+        Some(Error::DecryptionFailed)
+    );
+    let other_name: Arc<dyn Keyring> =
+        Arc::new(RawAesKeyring::new("sealbox-tests", "other", &[6; 32]).unwrap());
+    assert_eq!(
+        decrypt(&ct, &cmm(other_name), &d).err(),
+        Some(Error::DecryptionFailed)
+    );
 
     let m = cmm(aes_keyring(6));
     let expect = |pairs: &[(&str, &str)]| DecryptOptions {
         encryption_context: Some(ec(pairs)),
         ..DecryptOptions::default()
     };
-    assert!(decrypt(&ct, &m, &expect(&[("purpose", "test"), ("tenant", "t\u{e9}st")])).is_ok());
-    assert!(decrypt(&ct, &m, &expect(&[("purpose", "test")])).is_ok(), "a subset is fine");
-    assert_eq!(decrypt(&ct, &m, &expect(&[("purpose", "prod")])).err(), Some(Error::DecryptionFailed));
-    assert_eq!(decrypt(&ct, &m, &expect(&[("missing", "x")])).err(), Some(Error::DecryptionFailed));
+    assert!(decrypt(
+        &ct,
+        &m,
+        &expect(&[("purpose", "test"), ("tenant", "t\u{e9}st")])
+    )
+    .is_ok());
+    assert!(
+        decrypt(&ct, &m, &expect(&[("purpose", "test")])).is_ok(),
+        "a subset is fine"
+    );
+    assert_eq!(
+        decrypt(&ct, &m, &expect(&[("purpose", "prod")])).err(),
+        Some(Error::DecryptionFailed)
+    );
+    assert_eq!(
+        decrypt(&ct, &m, &expect(&[("missing", "x")])).err(),
+        Some(Error::DecryptionFailed)
+    );
 }
 
 #[test]
@@ -214,21 +288,36 @@ fn required_context_keys_are_authenticated_but_not_stored() {
         ..EncryptOptions::default()
     };
     let ct = encrypt(b"field", &m, &eo).unwrap();
-    assert!(!ct.windows(3).any(|w| w == b"row"), "the required pair must not be stored");
-    assert_eq!(decrypt(&ct, &m, &DecryptOptions::default()).err(), Some(Error::DecryptionFailed));
+    assert!(
+        !ct.windows(3).any(|w| w == b"row"),
+        "the required pair must not be stored"
+    );
+    assert_eq!(
+        decrypt(&ct, &m, &DecryptOptions::default()).err(),
+        Some(Error::DecryptionFailed)
+    );
     let with = |row: &str| DecryptOptions {
         encryption_context: Some(ec(&[("row", row)])),
         ..DecryptOptions::default()
     };
     let r = decrypt(&ct, &m, &with("42")).unwrap();
     assert_eq!(r.plaintext, b"field");
-    assert_eq!(r.encryption_context, ec(&[("tenant", "acme"), ("row", "42")]));
-    assert_eq!(decrypt(&ct, &m, &with("43")).err(), Some(Error::DecryptionFailed));
+    assert_eq!(
+        r.encryption_context,
+        ec(&[("tenant", "acme"), ("row", "42")])
+    );
+    assert_eq!(
+        decrypt(&ct, &m, &with("43")).err(),
+        Some(Error::DecryptionFailed)
+    );
     let bad = EncryptOptions {
         required_encryption_context_keys: vec!["absent".into()],
         ..eo.clone()
     };
-    assert!(matches!(encrypt(b"x", &m, &bad), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        encrypt(b"x", &m, &bad),
+        Err(Error::InvalidArgument(_))
+    ));
 }
 
 #[test]
@@ -239,23 +328,35 @@ fn commitment_policy_is_enforced_both_ways() {
         suite: Some(v1),
         ..EncryptOptions::default()
     };
-    assert!(matches!(encrypt(b"x", &m, &default), Err(Error::CommitmentPolicyViolation(_))));
+    assert!(matches!(
+        encrypt(b"x", &m, &default),
+        Err(Error::CommitmentPolicyViolation(_))
+    ));
     let forbid = EncryptOptions {
         suite: Some(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey),
         commitment_policy: CommitmentPolicy::ForbidEncryptAllowDecrypt,
         ..EncryptOptions::default()
     };
-    assert!(matches!(encrypt(b"x", &m, &forbid), Err(Error::CommitmentPolicyViolation(_))));
+    assert!(matches!(
+        encrypt(b"x", &m, &forbid),
+        Err(Error::CommitmentPolicyViolation(_))
+    ));
 
     let (eo, _) = options(v1, 4096);
     let old = encrypt(b"legacy", &m, &eo).unwrap();
-    assert!(matches!(decrypt(&old, &m, &DecryptOptions::default()), Err(Error::CommitmentPolicyViolation(_))));
+    assert!(matches!(
+        decrypt(&old, &m, &DecryptOptions::default()),
+        Err(Error::CommitmentPolicyViolation(_))
+    ));
     let allow = DecryptOptions {
         commitment_policy: CommitmentPolicy::RequireEncryptAllowDecrypt,
         ..DecryptOptions::default()
     };
     assert_eq!(decrypt(&old, &m, &allow).unwrap().plaintext, b"legacy");
-    assert_eq!(CommitmentPolicy::from_name("require-encrypt-allow-decrypt").unwrap(), CommitmentPolicy::RequireEncryptAllowDecrypt);
+    assert_eq!(
+        CommitmentPolicy::from_name("require-encrypt-allow-decrypt").unwrap(),
+        CommitmentPolicy::RequireEncryptAllowDecrypt
+    );
 }
 
 #[test]
@@ -265,7 +366,10 @@ fn reserved_context_prefix_is_refused() {
         encryption_context: ec(&[("aws-crypto-public-key", "x")]),
         ..EncryptOptions::default()
     };
-    assert!(matches!(encrypt(b"x", &m, &eo), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        encrypt(b"x", &m, &eo),
+        Err(Error::InvalidArgument(_))
+    ));
 }
 
 /// Counts unwrap attempts so a test can prove none happened.
@@ -279,7 +383,11 @@ impl Keyring for Counting {
     fn on_encrypt(&self, m: &mut EncryptionMaterials) -> sealbox::Result<()> {
         self.inner.on_encrypt(m)
     }
-    fn on_decrypt(&self, m: &mut DecryptionMaterials, edks: &[EncryptedDataKey]) -> sealbox::Result<()> {
+    fn on_decrypt(
+        &self,
+        m: &mut DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> sealbox::Result<()> {
         self.decrypts.fetch_add(1, Ordering::SeqCst);
         self.inner.on_decrypt(m, edks)
     }
@@ -308,9 +416,21 @@ fn too_many_data_keys_are_refused_before_any_unwrap() {
         max_encrypted_data_keys: Some(3),
         ..DecryptOptions::default()
     };
-    assert_eq!(decrypt(&ct, &dm, &limited).err(), Some(Error::DecryptionFailed));
-    assert_eq!(counting.decrypts.load(Ordering::SeqCst), 0, "no unwrap may happen");
-    assert_eq!(decrypt(&ct, &dm, &DecryptOptions::default()).unwrap().plaintext, b"four keys");
+    assert_eq!(
+        decrypt(&ct, &dm, &limited).err(),
+        Some(Error::DecryptionFailed)
+    );
+    assert_eq!(
+        counting.decrypts.load(Ordering::SeqCst),
+        0,
+        "no unwrap may happen"
+    );
+    assert_eq!(
+        decrypt(&ct, &dm, &DecryptOptions::default())
+            .unwrap()
+            .plaintext,
+        b"four keys"
+    );
     assert_eq!(counting.decrypts.load(Ordering::SeqCst), 1);
 }
 
@@ -322,7 +442,10 @@ fn max_body_size_is_enforced() {
         max_body_size: Some(9_999),
         ..DecryptOptions::default()
     };
-    assert_eq!(decrypt(&ct, &m, &small).err(), Some(Error::MessageTooLarge { max: 9_999 }));
+    assert_eq!(
+        decrypt(&ct, &m, &small).err(),
+        Some(Error::MessageTooLarge { max: 9_999 })
+    );
     let exact = DecryptOptions {
         max_body_size: Some(10_000),
         ..DecryptOptions::default()
@@ -332,29 +455,79 @@ fn max_body_size_is_enforced() {
 
 #[test]
 fn rsa_keyrings_with_every_padding_and_multi_keyring_recovery() {
-    for padding in ["PKCS1", "OAEP_SHA1_MGF1", "OAEP_SHA256_MGF1", "OAEP_SHA384_MGF1", "OAEP_SHA512_MGF1"] {
+    for padding in [
+        "PKCS1",
+        "OAEP_SHA1_MGF1",
+        "OAEP_SHA256_MGF1",
+        "OAEP_SHA384_MGF1",
+        "OAEP_SHA512_MGF1",
+    ] {
         let p = RsaWrappingPadding::from_name(padding).unwrap();
-        let enc_only: Arc<dyn Keyring> = Arc::new(RawRsaKeyring::new("ns", "rsa", p, Some(RSA_PUBLIC), None).unwrap());
-        let dec: Arc<dyn Keyring> = Arc::new(RawRsaKeyring::new("ns", "rsa", p, Some(RSA_PUBLIC), Some(RSA_PRIVATE)).unwrap());
+        let enc_only: Arc<dyn Keyring> =
+            Arc::new(RawRsaKeyring::new("ns", "rsa", p, Some(RSA_PUBLIC), None).unwrap());
+        let dec: Arc<dyn Keyring> = Arc::new(
+            RawRsaKeyring::new("ns", "rsa", p, Some(RSA_PUBLIC), Some(RSA_PRIVATE)).unwrap(),
+        );
         let ct = encrypt(b"rsa", &cmm(enc_only.clone()), &EncryptOptions::default()).unwrap();
-        assert_eq!(decrypt(&ct, &cmm(dec), &DecryptOptions::default()).unwrap().plaintext, b"rsa");
-        assert_eq!(decrypt(&ct, &cmm(enc_only), &DecryptOptions::default()).err(), Some(Error::DecryptionFailed));
+        assert_eq!(
+            decrypt(&ct, &cmm(dec), &DecryptOptions::default())
+                .unwrap()
+                .plaintext,
+            b"rsa"
+        );
+        assert_eq!(
+            decrypt(&ct, &cmm(enc_only), &DecryptOptions::default()).err(),
+            Some(Error::DecryptionFailed)
+        );
     }
     assert!(RsaWrappingPadding::from_name("OAEP_MD5").is_err());
     let p = RsaWrappingPadding::OaepSha256Mgf1;
-    assert!(matches!(RawRsaKeyring::new("ns", "rsa", p, None, None), Err(Error::InvalidKey(_))));
+    assert!(matches!(
+        RawRsaKeyring::new("ns", "rsa", p, None, None),
+        Err(Error::InvalidKey(_))
+    ));
     let other_private = include_str!("data/rsa2048-other.pem");
-    assert!(matches!(RawRsaKeyring::new("ns", "rsa", p, Some(RSA_PUBLIC), Some(other_private)), Err(Error::InvalidKey(_))));
+    assert!(matches!(
+        RawRsaKeyring::new("ns", "rsa", p, Some(RSA_PUBLIC), Some(other_private)),
+        Err(Error::InvalidKey(_))
+    ));
     assert!(RawRsaKeyring::new("aws-kms", "rsa", p, Some(RSA_PUBLIC), None).is_err());
 
-    let rsa: Arc<dyn Keyring> = Arc::new(RawRsaKeyring::new("recovery", "offline", p, Some(RSA_PUBLIC), Some(RSA_PRIVATE)).unwrap());
+    let rsa: Arc<dyn Keyring> = Arc::new(
+        RawRsaKeyring::new(
+            "recovery",
+            "offline",
+            p,
+            Some(RSA_PUBLIC),
+            Some(RSA_PRIVATE),
+        )
+        .unwrap(),
+    );
     let multi = Arc::new(MultiKeyring::new(Some(aes_keyring(12)), vec![rsa.clone()]).unwrap());
     let ct = encrypt(b"both", &cmm(multi), &EncryptOptions::default()).unwrap();
-    assert_eq!(decrypt(&ct, &cmm(aes_keyring(12)), &DecryptOptions::default()).unwrap().plaintext, b"both");
-    assert_eq!(decrypt(&ct, &cmm(rsa.clone()), &DecryptOptions::default()).unwrap().plaintext, b"both");
+    assert_eq!(
+        decrypt(&ct, &cmm(aes_keyring(12)), &DecryptOptions::default())
+            .unwrap()
+            .plaintext,
+        b"both"
+    );
+    assert_eq!(
+        decrypt(&ct, &cmm(rsa.clone()), &DecryptOptions::default())
+            .unwrap()
+            .plaintext,
+        b"both"
+    );
     let decrypt_only = Arc::new(MultiKeyring::new(None, vec![aes_keyring(99), rsa]).unwrap());
-    assert_eq!(decrypt(&ct, &cmm(decrypt_only.clone()), &DecryptOptions::default()).unwrap().plaintext, b"both");
-    assert!(matches!(encrypt(b"x", &cmm(decrypt_only), &EncryptOptions::default()), Err(Error::EncryptFailed(_))));
+    assert_eq!(
+        decrypt(&ct, &cmm(decrypt_only.clone()), &DecryptOptions::default())
+            .unwrap()
+            .plaintext,
+        b"both"
+    );
+    assert!(matches!(
+        encrypt(b"x", &cmm(decrypt_only), &EncryptOptions::default()),
+        Err(Error::EncryptFailed(_))
+    ));
 }
 
 #[test]
@@ -362,10 +535,18 @@ fn wrapping_key_sizes() {
     for n in [16usize, 24, 32] {
         let k: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("ns", "n", &vec![3u8; n]).unwrap());
         let ct = encrypt(b"k", &cmm(k.clone()), &EncryptOptions::default()).unwrap();
-        assert_eq!(decrypt(&ct, &cmm(k), &DecryptOptions::default()).unwrap().plaintext, b"k");
+        assert_eq!(
+            decrypt(&ct, &cmm(k), &DecryptOptions::default())
+                .unwrap()
+                .plaintext,
+            b"k"
+        );
     }
     for n in [0usize, 15, 31, 33, 64] {
-        assert!(matches!(RawAesKeyring::new("ns", "n", &vec![3u8; n]), Err(Error::InvalidKey(_))));
+        assert!(matches!(
+            RawAesKeyring::new("ns", "n", &vec![3u8; n]),
+            Err(Error::InvalidKey(_))
+        ));
     }
 }
 
@@ -400,7 +581,12 @@ fn one_keyring_is_shared_by_many_threads() {
                 for i in 0..50 {
                     let pt = pattern(t * 1000 + i);
                     let ct = encrypt(&pt, m.as_ref(), &EncryptOptions::default()).unwrap();
-                    assert_eq!(decrypt(&ct, m.as_ref(), &DecryptOptions::default()).unwrap().plaintext, pt);
+                    assert_eq!(
+                        decrypt(&ct, m.as_ref(), &DecryptOptions::default())
+                            .unwrap()
+                            .plaintext,
+                        pt
+                    );
                 }
             });
         }

@@ -35,10 +35,16 @@ impl Stream {
 fn one_gib_streams_through_encrypt_and_decrypt_in_constant_memory() {
     const TOTAL: usize = 1 << 30;
     const CHUNK: usize = 64 * 1024;
-    let total: usize = std::env::var("SEALBOX_STREAM_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(TOTAL);
+    let total: usize = std::env::var("SEALBOX_STREAM_BYTES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(TOTAL);
     let keyring = Arc::new(RawAesKeyring::new("mem", "k", &[9u8; 32]).unwrap());
     let cmm: Arc<dyn MaterialsManager> = Arc::new(DefaultMaterialsManager::new(keyring));
-    for suite in [AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384] {
+    for suite in [
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+    ] {
         let opts = EncryptOptions {
             suite: Some(suite),
             ..EncryptOptions::default()
@@ -72,7 +78,11 @@ fn one_gib_streams_through_encrypt_and_decrypt_in_constant_memory() {
         compare(&mut pt, &mut verified);
         assert_eq!(verified, total);
         let hwm = vm_hwm_kib();
-        println!("{suite}: streamed {} MiB through encrypt and decrypt; peak RSS {} KiB", total >> 20, hwm);
+        println!(
+            "{suite}: streamed {} MiB through encrypt and decrypt; peak RSS {} KiB",
+            total >> 20,
+            hwm
+        );
         assert!(hwm < 32 * 1024, "peak RSS {hwm} KiB is not under 32 MiB");
     }
 }

@@ -31,7 +31,10 @@ fn file_uri(dir: &Path, uri: &str) -> PathBuf {
 }
 
 fn padding(desc: &Value) -> RsaWrappingPadding {
-    match (desc["padding-algorithm"].as_str(), desc["padding-hash"].as_str()) {
+    match (
+        desc["padding-algorithm"].as_str(),
+        desc["padding-hash"].as_str(),
+    ) {
         (Some("pkcs1"), _) => RsaWrappingPadding::Pkcs1,
         (Some("oaep-mgf1"), Some("sha1")) => RsaWrappingPadding::OaepSha1Mgf1,
         (Some("oaep-mgf1"), Some("sha256")) => RsaWrappingPadding::OaepSha256Mgf1,
@@ -49,7 +52,9 @@ fn raw_keyring(desc: &Value, keys: &Value) -> Arc<dyn Keyring> {
     let material = key["material"].as_str().unwrap();
     match desc["encryption-algorithm"].as_str().unwrap() {
         "aes" => {
-            let k = base64::engine::general_purpose::STANDARD.decode(material).unwrap();
+            let k = base64::engine::general_purpose::STANDARD
+                .decode(material)
+                .unwrap();
             Arc::new(RawAesKeyring::new(provider, name, &k).unwrap())
         }
         "rsa" => {
@@ -71,14 +76,19 @@ struct Tally {
 }
 
 fn run_parallel<T: Sync>(items: &[T], f: impl Fn(&T) -> Result<(), String> + Sync) -> Vec<String> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let chunk = items.len().div_ceil(threads).max(1);
     std::thread::scope(|s| {
         let handles: Vec<_> = items
             .chunks(chunk)
             .map(|c| s.spawn(|| c.iter().filter_map(|t| f(t).err()).collect::<Vec<_>>()))
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
     })
 }
 
@@ -88,14 +98,26 @@ fn esdk_python_4_0_7_decrypt_vectors() {
     let manifest = load_json(&dir.join("manifest.json"));
     assert_eq!(manifest["manifest"]["type"], "awses-decrypt");
     let keys = load_json(&dir.join("keys.json"))["keys"].clone();
-    let tests: Vec<(String, Value)> = manifest["tests"].as_object().unwrap().clone().into_iter().collect();
+    let tests: Vec<(String, Value)> = manifest["tests"]
+        .as_object()
+        .unwrap()
+        .clone()
+        .into_iter()
+        .collect();
     assert_eq!(tests.len(), 4759);
 
-    let positives = tests.iter().filter(|(_, t)| t["result"].get("output").is_some()).count();
+    let positives = tests
+        .iter()
+        .filter(|(_, t)| t["result"].get("output").is_some())
+        .count();
     let failures = run_parallel(&tests, |(id, t)| {
         let ct = std::fs::read(file_uri(&dir, t["ciphertext"].as_str().unwrap())).unwrap();
-        let children: Vec<Arc<dyn Keyring>> =
-            t["master-keys"].as_array().unwrap().iter().map(|mk| raw_keyring(mk, &keys)).collect();
+        let children: Vec<Arc<dyn Keyring>> = t["master-keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|mk| raw_keyring(mk, &keys))
+            .collect();
         let keyring = Arc::new(MultiKeyring::new(None, children).unwrap());
         let cmm = DefaultMaterialsManager::new(keyring);
         let opts = DecryptOptions::default();
@@ -106,7 +128,8 @@ fn esdk_python_4_0_7_decrypt_vectors() {
                 if res.plaintext != want {
                     return Err(format!("{id}: wrong plaintext"));
                 }
-                let ec: EncryptionContext = serde_json::from_value(t["encryption-context"].clone()).unwrap();
+                let ec: EncryptionContext =
+                    serde_json::from_value(t["encryption-context"].clone()).unwrap();
                 for (k, v) in ec {
                     if res.encryption_context.get(&k) != Some(&v) {
                         return Err(format!("{id}: encryption context lacks {k:?}"));
@@ -115,9 +138,14 @@ fn esdk_python_4_0_7_decrypt_vectors() {
                 Ok(())
             }
             (Value::String(_), Err(e)) => Err(format!("{id}: positive vector failed: {e}")),
-            (_, Ok(_)) => Err(format!("{id}: negative vector ({}) decrypted", t["result"]["error"]["error-description"])),
+            (_, Ok(_)) => Err(format!(
+                "{id}: negative vector ({}) decrypted",
+                t["result"]["error"]["error-description"]
+            )),
             (_, Err(sealbox::Error::DecryptionFailed)) => Ok(()),
-            (_, Err(e)) => Err(format!("{id}: negative vector rejected with a non-opaque error: {e}")),
+            (_, Err(e)) => Err(format!(
+                "{id}: negative vector rejected with a non-opaque error: {e}"
+            )),
         }
     });
     let tally = Tally {
@@ -132,7 +160,11 @@ fn esdk_python_4_0_7_decrypt_vectors() {
         tally.negative_rejected,
         tally.failures.len()
     );
-    assert!(tally.failures.is_empty(), "{:#?}", &tally.failures[..tally.failures.len().min(20)]);
+    assert!(
+        tally.failures.is_empty(),
+        "{:#?}",
+        &tally.failures[..tally.failures.len().min(20)]
+    );
     assert_eq!(positives, 520);
     assert!(tally.skipped.is_empty());
 }
@@ -149,7 +181,11 @@ fn dafny_keyring(desc: &Value, keys: &Value) -> Result<Arc<dyn Keyring>, String>
             };
             let children = desc["childKeyrings"]
                 .as_array()
-                .map(|c| c.iter().map(|d| dafny_keyring(d, keys)).collect::<Result<Vec<_>, _>>())
+                .map(|c| {
+                    c.iter()
+                        .map(|d| dafny_keyring(d, keys))
+                        .collect::<Result<Vec<_>, _>>()
+                })
                 .transpose()?
                 .unwrap_or_default();
             Ok(Arc::new(MultiKeyring::new(generator, children).unwrap()))
@@ -166,7 +202,12 @@ fn esdk_dafny_4_1_0_raw_key_decrypt_vectors() {
     let dir = vectors_root().join("esdk-dafny-4.1.0");
     let manifest = load_json(&dir.join("decrypt-manifest.json"));
     let keys = load_json(&dir.join("keys.json"))["keys"].clone();
-    let tests: Vec<(String, Value)> = manifest["tests"].as_object().unwrap().clone().into_iter().collect();
+    let tests: Vec<(String, Value)> = manifest["tests"]
+        .as_object()
+        .unwrap()
+        .clone()
+        .into_iter()
+        .collect();
     assert_eq!(tests.len(), 487);
 
     let mut runnable = Vec::new();
@@ -181,7 +222,9 @@ fn esdk_dafny_4_1_0_raw_key_decrypt_vectors() {
     }
     let mut by_suite: BTreeMap<String, usize> = BTreeMap::new();
     for (_, s, _) in &runnable {
-        *by_suite.entry(s["algorithmSuiteId"].as_str().unwrap().to_owned()).or_default() += 1;
+        *by_suite
+            .entry(s["algorithmSuiteId"].as_str().unwrap().to_owned())
+            .or_default() += 1;
     }
     let failures = run_parallel(&runnable, |(id, s, keyring)| {
         let ct = std::fs::read(file_uri(&dir, s["ciphertext"].as_str().unwrap())).unwrap();
@@ -195,12 +238,21 @@ fn esdk_dafny_4_1_0_raw_key_decrypt_vectors() {
             ..DecryptOptions::default()
         };
         match decrypt(&ct, &cmm, &opts) {
-            Ok(r) if r.plaintext == want && format!("{:04X}", r.suite.id()) == s["algorithmSuiteId"].as_str().unwrap().to_uppercase() => Ok(()),
+            Ok(r)
+                if r.plaintext == want
+                    && format!("{:04X}", r.suite.id())
+                        == s["algorithmSuiteId"].as_str().unwrap().to_uppercase() =>
+            {
+                Ok(())
+            }
             Ok(_) => Err(format!("{id}: wrong plaintext or suite")),
             Err(e) => Err(format!("{id} ({}): {e}", s["description"])),
         }
     });
-    println!("esdk-dafny-4.1.0: {} raw-key vectors decrypted, by suite {by_suite:?}", runnable.len() - failures.len());
+    println!(
+        "esdk-dafny-4.1.0: {} raw-key vectors decrypted, by suite {by_suite:?}",
+        runnable.len() - failures.len()
+    );
     for (why, n) in &skipped {
         println!("esdk-dafny-4.1.0: skipped {n}: {why}");
     }
@@ -208,5 +260,9 @@ fn esdk_dafny_4_1_0_raw_key_decrypt_vectors() {
     // Every one of the eleven suites is exercised by the raw-key vectors.
     assert_eq!(by_suite.len(), 11, "{by_suite:?}");
     assert_eq!(runnable.len() + skipped.values().sum::<usize>(), 487);
-    assert!(runnable.len() >= 187, "raw, multi and required-context vectors: {}", runnable.len());
+    assert!(
+        runnable.len() >= 187,
+        "raw, multi and required-context vectors: {}",
+        runnable.len()
+    );
 }

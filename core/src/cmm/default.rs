@@ -27,7 +27,10 @@ impl DefaultMaterialsManager {
 }
 
 impl MaterialsManager for DefaultMaterialsManager {
-    fn get_encryption_materials(&self, req: EncryptionMaterialsRequest) -> Result<EncryptionMaterials> {
+    fn get_encryption_materials(
+        &self,
+        req: EncryptionMaterialsRequest,
+    ) -> Result<EncryptionMaterials> {
         context::check_no_reserved_keys(&req.encryption_context)?;
         let suite = req.suite.unwrap_or(req.commitment_policy.default_suite());
         req.commitment_policy.check_encrypt(suite)?;
@@ -39,9 +42,12 @@ impl MaterialsManager for DefaultMaterialsManager {
             }
         }
         let mut encryption_context = req.encryption_context;
-        let signing_key = suite.signature().map(|(curve, _)| EcdsaSigningKey::generate(curve));
+        let signing_key = suite
+            .signature()
+            .map(|(curve, _)| EcdsaSigningKey::generate(curve));
         if let Some(sk) = &signing_key {
-            let public = base64::engine::general_purpose::STANDARD.encode(sk.verifying_key().to_compressed());
+            let public = base64::engine::general_purpose::STANDARD
+                .encode(sk.verifying_key().to_compressed());
             encryption_context.insert(PUBLIC_KEY_FIELD.to_owned(), public);
         }
         let mut materials = EncryptionMaterials {
@@ -55,10 +61,16 @@ impl MaterialsManager for DefaultMaterialsManager {
         self.keyring.on_encrypt(&mut materials)?;
         match &materials.plaintext_data_key {
             Some(dk) if dk.len() == suite.data_key_len() => {}
-            _ => return Err(Error::EncryptFailed("the keyring produced no data key of the right length".into())),
+            _ => {
+                return Err(Error::EncryptFailed(
+                    "the keyring produced no data key of the right length".into(),
+                ))
+            }
         }
         if materials.encrypted_data_keys.is_empty() {
-            return Err(Error::EncryptFailed("the keyring produced no encrypted data key".into()));
+            return Err(Error::EncryptFailed(
+                "the keyring produced no encrypted data key".into(),
+            ));
         }
         Ok(materials)
     }
@@ -66,12 +78,18 @@ impl MaterialsManager for DefaultMaterialsManager {
     fn decrypt_materials(&self, req: DecryptMaterialsRequest) -> Result<DecryptionMaterials> {
         req.commitment_policy.check_decrypt(req.suite)?;
         let mut encryption_context = req.encryption_context;
-        let verification_key = match (req.suite.signature(), encryption_context.get(PUBLIC_KEY_FIELD)) {
+        let verification_key = match (
+            req.suite.signature(),
+            encryption_context.get(PUBLIC_KEY_FIELD),
+        ) {
             (Some((curve, _)), Some(b64)) => {
                 let point = base64::engine::general_purpose::STANDARD
                     .decode(b64)
                     .map_err(|_| Error::DecryptionFailed)?;
-                Some(EcdsaVerifyingKey::from_sec1(curve, &point).map_err(|_| Error::DecryptionFailed)?)
+                Some(
+                    EcdsaVerifyingKey::from_sec1(curve, &point)
+                        .map_err(|_| Error::DecryptionFailed)?,
+                )
             }
             (None, None) => None,
             // A signed suite without its key, or an unsigned one with a key.
@@ -97,7 +115,8 @@ impl MaterialsManager for DefaultMaterialsManager {
             plaintext_data_key: None,
             verification_key,
         };
-        self.keyring.on_decrypt(&mut materials, &req.encrypted_data_keys)?;
+        self.keyring
+            .on_decrypt(&mut materials, &req.encrypted_data_keys)?;
         match &materials.plaintext_data_key {
             Some(dk) if dk.len() == req.suite.data_key_len() => Ok(materials),
             _ => Err(Error::DecryptionFailed),
@@ -115,7 +134,9 @@ impl CommitmentPolicy {
         if ok {
             Ok(())
         } else {
-            Err(Error::CommitmentPolicyViolation(format!("{self:?} does not allow encrypting with suite {suite}")))
+            Err(Error::CommitmentPolicyViolation(format!(
+                "{self:?} does not allow encrypting with suite {suite}"
+            )))
         }
     }
 

@@ -43,7 +43,10 @@ pub struct DecryptMaterialsRequest {
 /// Supplies materials for encryption and decryption. Shared by threads.
 pub trait MaterialsManager: Send + Sync + std::fmt::Debug {
     /// Materials to encrypt one message.
-    fn get_encryption_materials(&self, request: EncryptionMaterialsRequest) -> Result<EncryptionMaterials>;
+    fn get_encryption_materials(
+        &self,
+        request: EncryptionMaterialsRequest,
+    ) -> Result<EncryptionMaterials>;
     /// Materials to decrypt one message.
     fn decrypt_materials(&self, request: DecryptMaterialsRequest) -> Result<DecryptionMaterials>;
 }

@@ -77,12 +77,21 @@ impl AesGcmKey {
             16 => GcmInner::A128(Box::new(Aes128Gcm::new_from_slice(key).map_err(bad)?)),
             24 => GcmInner::A192(Box::new(Aes192Gcm::new_from_slice(key).map_err(bad)?)),
             32 => GcmInner::A256(Box::new(Aes256Gcm::new_from_slice(key).map_err(bad)?)),
-            n => return Err(invalid_key(format!("AES keys are 16, 24 or 32 bytes, not {n}"))),
+            n => {
+                return Err(invalid_key(format!(
+                    "AES keys are 16, 24 or 32 bytes, not {n}"
+                )))
+            }
         }))
     }
 
     /// Encrypts `buf` in place and returns the tag.
-    pub fn seal_in_place(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Result<[u8; GCM_TAG_LEN]> {
+    pub fn seal_in_place(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; GCM_TAG_LEN]> {
         let nonce = aes_gcm::Nonce::from_slice(iv);
         let tag = match &self.0 {
             GcmInner::A128(c) => c.encrypt_in_place_detached(nonce, aad, buf),
@@ -95,7 +104,13 @@ impl AesGcmKey {
 
     /// Authenticates and decrypts `buf` in place. On failure `buf` holds no
     /// plaintext (it is zeroed) and the error is `DecryptionFailed`.
-    pub fn open_in_place(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> Result<()> {
+    pub fn open_in_place(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8],
+    ) -> Result<()> {
         if tag.len() != GCM_TAG_LEN {
             return Err(Error::DecryptionFailed);
         }
@@ -117,7 +132,13 @@ impl AesGcmKey {
 
 /// HKDF (RFC 5869) extract-and-expand into `out`. `salt = None` means a
 /// string of zeros as long as the hash, as the RFC says.
-pub fn hkdf(alg: HashAlg, salt: Option<&[u8]>, ikm: &[u8], info: &[u8], out: &mut [u8]) -> Result<()> {
+pub fn hkdf(
+    alg: HashAlg,
+    salt: Option<&[u8]>,
+    ikm: &[u8],
+    info: &[u8],
+    out: &mut [u8],
+) -> Result<()> {
     with_digest!(alg, D => {
         hkdf::Hkdf::<D>::new(salt, ikm)
             .expand(info, out)
@@ -221,7 +242,9 @@ macro_rules! sign_static {
                 return Ok(der.as_bytes().to_vec());
             }
         }
-        Err(Error::InvalidArgument("could not produce a static-length ECDSA signature".into()))
+        Err(Error::InvalidArgument(
+            "could not produce a static-length ECDSA signature".into(),
+        ))
     }};
 }
 
@@ -276,11 +299,13 @@ impl EcdsaSigningKey {
         let bad = |_| Error::InvalidArgument("ECDSA signing failed".into());
         Ok(match self {
             Self::P256(k) => {
-                let s: p256::ecdsa::Signature = k.sign_prehash_with_rng(&mut OsRng, digest).map_err(bad)?;
+                let s: p256::ecdsa::Signature =
+                    k.sign_prehash_with_rng(&mut OsRng, digest).map_err(bad)?;
                 s.to_der().as_bytes().to_vec()
             }
             Self::P384(k) => {
-                let s: p384::ecdsa::Signature = k.sign_prehash_with_rng(&mut OsRng, digest).map_err(bad)?;
+                let s: p384::ecdsa::Signature =
+                    k.sign_prehash_with_rng(&mut OsRng, digest).map_err(bad)?;
                 s.to_der().as_bytes().to_vec()
             }
         })
@@ -312,8 +337,12 @@ impl EcdsaVerifyingKey {
     pub fn from_sec1(curve: EcCurve, bytes: &[u8]) -> Result<Self> {
         let bad = |_| invalid_key("not a valid EC point");
         Ok(match curve {
-            EcCurve::P256 => Self::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(bad)?),
-            EcCurve::P384 => Self::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(bad)?),
+            EcCurve::P256 => {
+                Self::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(bad)?)
+            }
+            EcCurve::P384 => {
+                Self::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(bad)?)
+            }
         })
     }
 
@@ -392,10 +421,14 @@ impl std::fmt::Debug for RsaPrivateKey {
 
 /// The smallest RSA modulus sealbox accepts.
 pub const MIN_RSA_BITS: usize = 2048;
+/// The largest RSA modulus sealbox accepts.
+const MAX_RSA_BITS: usize = 16384;
 
 fn check_rsa_size(bits: usize) -> Result<()> {
-    if !(MIN_RSA_BITS..=16384).contains(&bits) {
-        return Err(invalid_key(format!("RSA keys must be 2048..16384 bits, not {bits}")));
+    if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
+        return Err(invalid_key(format!(
+            "RSA keys must be 2048..16384 bits, not {bits}"
+        )));
     }
     Ok(())
 }
@@ -419,7 +452,8 @@ impl RsaPrivateKey {
 
     fn checked(k: rsa::RsaPrivateKey) -> Result<Self> {
         check_rsa_size(k.size() * 8)?;
-        k.validate().map_err(|_| invalid_key("inconsistent RSA private key"))?;
+        k.validate()
+            .map_err(|_| invalid_key("inconsistent RSA private key"))?;
         Ok(RsaPrivateKey(k))
     }
 
@@ -433,7 +467,10 @@ impl RsaPrivateKey {
 
     /// Encodes the key as PKCS#8 DER, in secret memory.
     pub fn to_pkcs8_der(&self) -> Result<SecretBytes> {
-        let doc = self.0.to_pkcs8_der().map_err(|_| invalid_key("cannot encode RSA key"))?;
+        let doc = self
+            .0
+            .to_pkcs8_der()
+            .map_err(|_| invalid_key("cannot encode RSA key"))?;
         SecretBytes::from_slice(doc.as_bytes())
     }
 
@@ -449,6 +486,13 @@ impl RsaPrivateKey {
 
     /// Blinded decryption. Every failure is `DecryptionFailed`.
     pub fn decrypt(&self, padding: RsaPadding, ciphertext: &[u8]) -> Result<SecretBytes> {
+        // The ciphertext must be exactly as long as the modulus: the `rsa`
+        // crate checks this for OAEP but not for PKCS#1 v1.5, which would
+        // otherwise accept zero bytes prepended to a ciphertext
+        // (CVE-2020-14967 class; Wycheproof rsa_pkcs1_* tc 33).
+        if ciphertext.len() != self.0.size() {
+            return Err(Error::DecryptionFailed);
+        }
         let mut pt = match padding {
             RsaPadding::Pkcs1v15 => self.0.decrypt_blinded(&mut OsRng, rsa::Pkcs1v15Encrypt, ciphertext),
             RsaPadding::Oaep(h) => with_digest!(h, D => self.0.decrypt_blinded(&mut OsRng, rsa::Oaep::new::<D>(), ciphertext)),
@@ -481,22 +525,50 @@ impl RsaPrivateKey {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RsaPublicKey(rsa::RsaPublicKey);
 
+/// Decodes RSA public keys like `rsa::RsaPublicKey`'s own decoders (same
+/// rsaEncryption + NULL algorithm check), but up to [`MAX_RSA_BITS`]: the
+/// `rsa` crate's decoders refuse moduli over 4096 bits, which broke public
+/// keys of the 8192-bit private keys sealbox accepts.
+struct DecodedRsaPublicKey(rsa::RsaPublicKey);
+
+impl TryFrom<rsa::pkcs8::SubjectPublicKeyInfoRef<'_>> for DecodedRsaPublicKey {
+    type Error = rsa::pkcs8::spki::Error;
+
+    fn try_from(spki: rsa::pkcs8::SubjectPublicKeyInfoRef<'_>) -> rsa::pkcs8::spki::Result<Self> {
+        use rsa::pkcs8::spki::Error::KeyMalformed;
+        spki.algorithm
+            .assert_algorithm_oid(rsa::pkcs1::ALGORITHM_OID)?;
+        if spki.algorithm.parameters_any()? != rsa::pkcs8::der::asn1::Null.into() {
+            return Err(KeyMalformed);
+        }
+        let bytes = spki.subject_public_key.as_bytes().ok_or(KeyMalformed)?;
+        let k = rsa::pkcs1::RsaPublicKey::try_from(bytes)?;
+        let n = rsa::BigUint::from_bytes_be(k.modulus.as_bytes());
+        let e = rsa::BigUint::from_bytes_be(k.public_exponent.as_bytes());
+        rsa::RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS)
+            .map(DecodedRsaPublicKey)
+            .map_err(|_| KeyMalformed)
+    }
+}
+
 impl RsaPublicKey {
     /// Parses a PEM public key (SubjectPublicKeyInfo `PUBLIC KEY` or PKCS#1
     /// `RSA PUBLIC KEY`).
     pub fn from_pem(pem: &str) -> Result<Self> {
-        let k = rsa::RsaPublicKey::from_public_key_pem(pem)
-            .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(pem))
-            .map_err(|_| invalid_key("not a PEM RSA public key"))?;
+        let k = DecodedRsaPublicKey::from_public_key_pem(pem)
+            .or_else(|_| DecodedRsaPublicKey::from_pkcs1_pem(pem))
+            .map_err(|_| invalid_key("not a PEM RSA public key"))?
+            .0;
         check_rsa_size(k.size() * 8)?;
         Ok(RsaPublicKey(k))
     }
 
     /// Parses a DER public key (SubjectPublicKeyInfo or PKCS#1).
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        let k = rsa::RsaPublicKey::from_public_key_der(der)
-            .or_else(|_| rsa::RsaPublicKey::from_pkcs1_der(der))
-            .map_err(|_| invalid_key("not a DER RSA public key"))?;
+        let k = DecodedRsaPublicKey::from_public_key_der(der)
+            .or_else(|_| DecodedRsaPublicKey::from_pkcs1_der(der))
+            .map_err(|_| invalid_key("not a DER RSA public key"))?
+            .0;
         check_rsa_size(k.size() * 8)?;
         Ok(RsaPublicKey(k))
     }
@@ -516,10 +588,16 @@ impl RsaPublicKey {
 
     /// Encrypts a short message (a data key).
     pub fn encrypt(&self, padding: RsaPadding, plaintext: &[u8]) -> Result<Vec<u8>> {
-        let bad = |_| Error::InvalidArgument("message too long for this RSA key and padding".into());
+        let bad =
+            |_| Error::InvalidArgument("message too long for this RSA key and padding".into());
         match padding {
-            RsaPadding::Pkcs1v15 => self.0.encrypt(&mut OsRng, rsa::Pkcs1v15Encrypt, plaintext).map_err(bad),
-            RsaPadding::Oaep(h) => with_digest!(h, D => self.0.encrypt(&mut OsRng, rsa::Oaep::new::<D>(), plaintext).map_err(bad)),
+            RsaPadding::Pkcs1v15 => self
+                .0
+                .encrypt(&mut OsRng, rsa::Pkcs1v15Encrypt, plaintext)
+                .map_err(bad),
+            RsaPadding::Oaep(h) => {
+                with_digest!(h, D => self.0.encrypt(&mut OsRng, rsa::Oaep::new::<D>(), plaintext).map_err(bad))
+            }
         }
     }
 

@@ -27,7 +27,11 @@ pub trait Keyring: Send + Sync + std::fmt::Debug {
     /// Sets `materials.plaintext_data_key` from one of `edks`. Does nothing
     /// if the materials already hold a data key. Fails with
     /// `DecryptionFailed` if no encrypted data key could be decrypted.
-    fn on_decrypt(&self, materials: &mut DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<()>;
+    fn on_decrypt(
+        &self,
+        materials: &mut DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<()>;
 }
 
 /// Generates the data key for the materials' suite if none is there yet.

@@ -22,11 +22,19 @@ pub struct MultiKeyring {
 impl MultiKeyring {
     /// Creates a multi-keyring. Without a generator it can only encrypt
     /// materials that already hold a data key, and decrypt.
-    pub fn new(generator: Option<Arc<dyn Keyring>>, children: Vec<Arc<dyn Keyring>>) -> Result<Self> {
+    pub fn new(
+        generator: Option<Arc<dyn Keyring>>,
+        children: Vec<Arc<dyn Keyring>>,
+    ) -> Result<Self> {
         if generator.is_none() && children.is_empty() {
-            return Err(Error::InvalidArgument("a multi-keyring needs a generator or children".into()));
+            return Err(Error::InvalidArgument(
+                "a multi-keyring needs a generator or children".into(),
+            ));
         }
-        Ok(MultiKeyring { generator, children })
+        Ok(MultiKeyring {
+            generator,
+            children,
+        })
     }
 }
 
@@ -36,7 +44,9 @@ impl Keyring for MultiKeyring {
             Some(g) => {
                 g.on_encrypt(materials)?;
                 if materials.plaintext_data_key.is_none() {
-                    return Err(Error::EncryptFailed("the generator keyring produced no data key".into()));
+                    return Err(Error::EncryptFailed(
+                        "the generator keyring produced no data key".into(),
+                    ));
                 }
             }
             None if materials.plaintext_data_key.is_none() => {
@@ -52,7 +62,11 @@ impl Keyring for MultiKeyring {
         Ok(())
     }
 
-    fn on_decrypt(&self, materials: &mut DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<()> {
+    fn on_decrypt(
+        &self,
+        materials: &mut DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<()> {
         if materials.plaintext_data_key.is_some() {
             return Ok(());
         }

@@ -57,11 +57,16 @@ impl RawAesKeyring {
     fn matching_iv(&self, edk: &EncryptedDataKey) -> Option<[u8; GCM_IV_LEN]> {
         let name = self.key_name.as_bytes();
         let info = &edk.provider_info;
-        if edk.provider_id != self.key_namespace || info.len() != name.len() + 8 + GCM_IV_LEN || !info.starts_with(name) {
+        if edk.provider_id != self.key_namespace
+            || info.len() != name.len() + 8 + GCM_IV_LEN
+            || !info.starts_with(name)
+        {
             return None;
         }
         let rest = &info[name.len()..];
-        if rest[..4] != ((GCM_TAG_LEN * 8) as u32).to_be_bytes() || rest[4..8] != (GCM_IV_LEN as u32).to_be_bytes() {
+        if rest[..4] != ((GCM_TAG_LEN * 8) as u32).to_be_bytes()
+            || rest[4..8] != (GCM_IV_LEN as u32).to_be_bytes()
+        {
             return None;
         }
         rest[8..].try_into().ok()
@@ -70,10 +75,14 @@ impl RawAesKeyring {
 
 pub(crate) fn check_names(key_namespace: &str, key_name: &str) -> Result<()> {
     if key_namespace.starts_with("aws-kms") {
-        return Err(Error::InvalidArgument("key namespaces starting with \"aws-kms\" are reserved".into()));
+        return Err(Error::InvalidArgument(
+            "key namespaces starting with \"aws-kms\" are reserved".into(),
+        ));
     }
     if key_namespace.len() > u16::MAX as usize || key_name.len() > (u16::MAX as usize - 32) {
-        return Err(Error::InvalidArgument("key namespace or name too long".into()));
+        return Err(Error::InvalidArgument(
+            "key namespace or name too long".into(),
+        ));
     }
     Ok(())
 }
@@ -87,7 +96,9 @@ impl Keyring for RawAesKeyring {
         let dk = data_key(materials)?;
         let mut ciphertext = Vec::with_capacity(dk.len() + GCM_TAG_LEN);
         ciphertext.extend_from_slice(dk.as_bytes());
-        let tag = self.wrapping_key.seal_in_place(&iv, &aad, &mut ciphertext)?;
+        let tag = self
+            .wrapping_key
+            .seal_in_place(&iv, &aad, &mut ciphertext)?;
         ciphertext.extend_from_slice(&tag);
         materials.encrypted_data_keys.push(EncryptedDataKey {
             provider_id: self.key_namespace.clone(),
@@ -97,20 +108,30 @@ impl Keyring for RawAesKeyring {
         Ok(())
     }
 
-    fn on_decrypt(&self, materials: &mut DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<()> {
+    fn on_decrypt(
+        &self,
+        materials: &mut DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<()> {
         if materials.plaintext_data_key.is_some() {
             return Ok(());
         }
         let aad = context::serialize(&materials.encryption_context)?;
         let want = materials.suite.data_key_len();
         for edk in edks {
-            let Some(iv) = self.matching_iv(edk) else { continue };
+            let Some(iv) = self.matching_iv(edk) else {
+                continue;
+            };
             if edk.ciphertext.len() != want + GCM_TAG_LEN {
                 continue;
             }
             let (ct, tag) = edk.ciphertext.split_at(want);
             let mut dk = SecretBytes::from_slice(ct)?;
-            if self.wrapping_key.open_in_place(&iv, &aad, dk.as_mut_bytes(), tag).is_ok() {
+            if self
+                .wrapping_key
+                .open_in_place(&iv, &aad, dk.as_mut_bytes(), tag)
+                .is_ok()
+            {
                 materials.plaintext_data_key = Some(dk);
                 return Ok(());
             }

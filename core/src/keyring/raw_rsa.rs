@@ -48,7 +48,11 @@ impl RsaWrappingPadding {
             "OAEP_SHA256_MGF1" | "OAEP_SHA256" => Self::OaepSha256Mgf1,
             "OAEP_SHA384_MGF1" | "OAEP_SHA384" => Self::OaepSha384Mgf1,
             "OAEP_SHA512_MGF1" | "OAEP_SHA512" => Self::OaepSha512Mgf1,
-            other => return Err(Error::InvalidArgument(format!("unknown RSA padding {other:?}"))),
+            other => {
+                return Err(Error::InvalidArgument(format!(
+                    "unknown RSA padding {other:?}"
+                )))
+            }
         })
     }
 }
@@ -78,9 +82,15 @@ impl RawRsaKeyring {
         let private_key = private_key_pem.map(RsaPrivateKey::from_pem).transpose()?;
         let mut public_key = public_key_pem.map(RsaPublicKey::from_pem).transpose()?;
         match (&public_key, &private_key) {
-            (None, None) => return Err(Error::InvalidKey("a raw RSA keyring needs a public or a private key".into())),
+            (None, None) => {
+                return Err(Error::InvalidKey(
+                    "a raw RSA keyring needs a public or a private key".into(),
+                ))
+            }
             (Some(p), Some(s)) if *p != s.public_key() => {
-                return Err(Error::InvalidKey("the public and private keys are not one key pair".into()))
+                return Err(Error::InvalidKey(
+                    "the public and private keys are not one key pair".into(),
+                ))
             }
             (None, Some(s)) => public_key = Some(s.public_key()),
             _ => {}
@@ -102,7 +112,8 @@ impl Keyring for RawRsaKeyring {
             .as_ref()
             .ok_or_else(|| Error::EncryptFailed("this RSA keyring has no public key".into()))?;
         ensure_data_key(materials)?;
-        let ciphertext = public_key.encrypt(self.padding.padding(), data_key(materials)?.as_bytes())?;
+        let ciphertext =
+            public_key.encrypt(self.padding.padding(), data_key(materials)?.as_bytes())?;
         materials.encrypted_data_keys.push(EncryptedDataKey {
             provider_id: self.key_namespace.clone(),
             provider_info: self.key_name.as_bytes().to_vec(),
@@ -111,7 +122,11 @@ impl Keyring for RawRsaKeyring {
         Ok(())
     }
 
-    fn on_decrypt(&self, materials: &mut DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<()> {
+    fn on_decrypt(
+        &self,
+        materials: &mut DecryptionMaterials,
+        edks: &[EncryptedDataKey],
+    ) -> Result<()> {
         if materials.plaintext_data_key.is_some() {
             return Ok(());
         }
@@ -119,7 +134,9 @@ impl Keyring for RawRsaKeyring {
             return Err(Error::DecryptionFailed);
         };
         for edk in edks {
-            if edk.provider_id != self.key_namespace || edk.provider_info != self.key_name.as_bytes() {
+            if edk.provider_id != self.key_namespace
+                || edk.provider_info != self.key_name.as_bytes()
+            {
                 continue;
             }
             if let Ok(dk) = private_key.decrypt(self.padding.padding(), &edk.ciphertext) {

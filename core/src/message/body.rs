@@ -31,7 +31,11 @@ pub(crate) struct MessageKeys {
 /// - version 1 HKDF suites: HKDF(hash, salt = zeros, info = suite ID ‖ message ID);
 /// - version 2: HKDF-SHA512(salt = message ID, info = suite ID ‖ "DERIVEKEY")
 ///   and the commitment key with info "COMMITKEY".
-pub(crate) fn derive_keys(suite: AlgorithmSuite, data_key: &SecretBytes, message_id: &[u8]) -> Result<MessageKeys> {
+pub(crate) fn derive_keys(
+    suite: AlgorithmSuite,
+    data_key: &SecretBytes,
+    message_id: &[u8],
+) -> Result<MessageKeys> {
     let len = suite.data_key_len();
     match suite.kdf_hash() {
         None => Ok(MessageKeys {
@@ -52,9 +56,21 @@ pub(crate) fn derive_keys(suite: AlgorithmSuite, data_key: &SecretBytes, message
             let mut info = suite.id().to_be_bytes().to_vec();
             info.extend_from_slice(b"DERIVEKEY");
             let mut k = SecretBytes::zeroed(len)?;
-            crypto::hkdf(HashAlg::Sha512, Some(message_id), data_key.as_bytes(), &info, k.as_mut_bytes())?;
+            crypto::hkdf(
+                HashAlg::Sha512,
+                Some(message_id),
+                data_key.as_bytes(),
+                &info,
+                k.as_mut_bytes(),
+            )?;
             let mut c = [0u8; COMMITMENT_LEN];
-            crypto::hkdf(HashAlg::Sha512, Some(message_id), data_key.as_bytes(), b"COMMITKEY", &mut c)?;
+            crypto::hkdf(
+                HashAlg::Sha512,
+                Some(message_id),
+                data_key.as_bytes(),
+                b"COMMITKEY",
+                &mut c,
+            )?;
             Ok(MessageKeys {
                 content_key: AesGcmKey::new(k.as_bytes())?,
                 commitment: Some(c),

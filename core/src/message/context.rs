@@ -25,14 +25,18 @@ pub fn serialize(ec: &EncryptionContext) -> Result<Vec<u8>> {
     if ec.is_empty() {
         return Ok(Vec::new());
     }
-    let count = u16::try_from(ec.len())
-        .map_err(|_| Error::InvalidArgument("encryption context has more than 65535 pairs".into()))?;
-    let mut out = Vec::with_capacity(2 + ec.iter().map(|(k, v)| 4 + k.len() + v.len()).sum::<usize>());
+    let count = u16::try_from(ec.len()).map_err(|_| {
+        Error::InvalidArgument("encryption context has more than 65535 pairs".into())
+    })?;
+    let mut out =
+        Vec::with_capacity(2 + ec.iter().map(|(k, v)| 4 + k.len() + v.len()).sum::<usize>());
     out.extend_from_slice(&count.to_be_bytes());
     for (k, v) in ec {
         for s in [k, v] {
             let n = u16::try_from(s.len()).map_err(|_| {
-                Error::InvalidArgument("encryption context key or value longer than 65535 bytes".into())
+                Error::InvalidArgument(
+                    "encryption context key or value longer than 65535 bytes".into(),
+                )
             })?;
             out.extend_from_slice(&n.to_be_bytes());
             out.extend_from_slice(s.as_bytes());
@@ -56,7 +60,10 @@ pub fn deserialize(bytes: &[u8]) -> Result<EncryptionContext> {
     let bad = || Error::DecryptionFailed;
     let mut pos = 0usize;
     let mut take = |n: usize| -> Result<&[u8]> {
-        let end = pos.checked_add(n).filter(|&e| e <= bytes.len()).ok_or_else(bad)?;
+        let end = pos
+            .checked_add(n)
+            .filter(|&e| e <= bytes.len())
+            .ok_or_else(bad)?;
         let s = &bytes[pos..end];
         pos = end;
         Ok(s)
@@ -68,9 +75,13 @@ pub fn deserialize(bytes: &[u8]) -> Result<EncryptionContext> {
     }
     for _ in 0..count {
         let kl = u16_at(take(2)?);
-        let k = std::str::from_utf8(take(kl)?).map_err(|_| bad())?.to_owned();
+        let k = std::str::from_utf8(take(kl)?)
+            .map_err(|_| bad())?
+            .to_owned();
         let vl = u16_at(take(2)?);
-        let v = std::str::from_utf8(take(vl)?).map_err(|_| bad())?.to_owned();
+        let v = std::str::from_utf8(take(vl)?)
+            .map_err(|_| bad())?
+            .to_owned();
         if ec.insert(k, v).is_some() {
             return Err(bad());
         }
@@ -125,6 +136,9 @@ mod tests {
     fn reserved_prefix_refused() {
         let mut ec = EncryptionContext::new();
         ec.insert("aws-crypto-x".into(), "y".into());
-        assert!(matches!(check_no_reserved_keys(&ec), Err(Error::InvalidArgument(_))));
+        assert!(matches!(
+            check_no_reserved_keys(&ec),
+            Err(Error::InvalidArgument(_))
+        ));
     }
 }

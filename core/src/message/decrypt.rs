@@ -113,7 +113,12 @@ impl DecryptCore {
         }
     }
 
-    pub(crate) fn update(&mut self, cmm: &dyn MaterialsManager, input: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    pub(crate) fn update(
+        &mut self,
+        cmm: &dyn MaterialsManager,
+        input: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         match self.phase {
             Phase::Failed => return Err(Error::InvalidState("a previous call failed".into())),
             Phase::Done if input.is_empty() => return Ok(()),
@@ -122,7 +127,8 @@ impl DecryptCore {
         let mark = out.len();
         let r = if self.buf.is_empty() {
             // Fast path: work straight from the caller's slice.
-            self.process(cmm, input, out).map(|used| self.buf.extend_from_slice(&input[used..]))
+            self.process(cmm, input, out)
+                .map(|used| self.buf.extend_from_slice(&input[used..]))
         } else {
             self.buf.extend_from_slice(input);
             let data = std::mem::take(&mut self.buf);
@@ -166,7 +172,12 @@ impl DecryptCore {
     }
 
     /// Consumes as much of `data` as forms complete units; returns how much.
-    fn process(&mut self, cmm: &dyn MaterialsManager, data: &[u8], out: &mut Vec<u8>) -> Result<usize> {
+    fn process(
+        &mut self,
+        cmm: &dyn MaterialsManager,
+        data: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<usize> {
         let mut used = 0;
         loop {
             let rest = &data[used..];
@@ -186,7 +197,11 @@ impl DecryptCore {
         }
     }
 
-    fn read_header(&mut self, cmm: &dyn MaterialsManager, data: &[u8]) -> Result<usize, ParseError> {
+    fn read_header(
+        &mut self,
+        cmm: &dyn MaterialsManager,
+        data: &[u8],
+    ) -> Result<usize, ParseError> {
         let parsed = header::parse(data, self.options.max_encrypted_data_keys)?;
         let h = &parsed.header;
         self.options.commitment_policy.check_decrypt(h.suite)?;
@@ -200,7 +215,10 @@ impl DecryptCore {
         if materials.suite != h.suite {
             return Err(Error::DecryptionFailed.into());
         }
-        let data_key = materials.plaintext_data_key.as_ref().ok_or(Error::DecryptionFailed)?;
+        let data_key = materials
+            .plaintext_data_key
+            .as_ref()
+            .ok_or(Error::DecryptionFailed)?;
         let keys = derive_keys(h.suite, data_key, &h.message_id)?;
         if let Some(expected) = &h.commitment {
             let derived = keys.commitment.ok_or(Error::DecryptionFailed)?;
@@ -286,7 +304,12 @@ impl DecryptCore {
                     v.header.frame_length as u64
                 };
                 self.check_body_size(len)?;
-                (if last { AAD_FINAL_FRAME } else { AAD_FRAME }, seq, len, last.then_some(iv))
+                (
+                    if last { AAD_FINAL_FRAME } else { AAD_FRAME },
+                    seq,
+                    len,
+                    last.then_some(iv),
+                )
             }
         };
         let len_usize = usize::try_from(len).map_err(|_| Error::DecryptionFailed)?;
@@ -298,10 +321,15 @@ impl DecryptCore {
 
         body_aad(&mut self.aad, &v.header.message_id, content, seq, len);
         // Hold the final frame of a signed message until the footer verifies.
-        let dst = if is_last && signed { &mut self.held } else { &mut *out };
+        let dst = if is_last && signed {
+            &mut self.held
+        } else {
+            &mut *out
+        };
         let start = dst.len();
         dst.extend_from_slice(ct);
-        v.key.open_in_place(&iv, &self.aad, &mut dst[start..], tag)?;
+        v.key
+            .open_in_place(&iv, &self.aad, &mut dst[start..], tag)?;
 
         let v = self.verified.as_mut().ok_or(Error::DecryptionFailed)?;
         if let Some((_, h)) = &mut v.verifier {
@@ -332,7 +360,10 @@ impl DecryptCore {
     pub(crate) fn header_info(&self) -> Option<(&Header, &EncryptionContext)> {
         match self.phase {
             Phase::Failed => None,
-            _ => self.verified.as_ref().map(|v| (&v.header, &v.encryption_context)),
+            _ => self
+                .verified
+                .as_ref()
+                .map(|v| (&v.header, &v.encryption_context)),
         }
     }
 }
@@ -358,7 +389,9 @@ pub struct Decryptor {
 
 impl std::fmt::Debug for Decryptor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Decryptor").field("phase", &self.core.phase).finish_non_exhaustive()
+        f.debug_struct("Decryptor")
+            .field("phase", &self.core.phase)
+            .finish_non_exhaustive()
     }
 }
 
@@ -395,7 +428,11 @@ impl Decryptor {
 }
 
 /// Decrypts one complete message.
-pub fn decrypt(ciphertext: &[u8], cmm: &dyn MaterialsManager, options: &DecryptOptions) -> Result<DecryptResult> {
+pub fn decrypt(
+    ciphertext: &[u8],
+    cmm: &dyn MaterialsManager,
+    options: &DecryptOptions,
+) -> Result<DecryptResult> {
     let mut core = DecryptCore::new(options.clone());
     let mut plaintext = Vec::with_capacity(ciphertext.len());
     core.update(cmm, ciphertext, &mut plaintext)?;

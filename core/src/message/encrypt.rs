@@ -4,10 +4,14 @@ use crate::cmm::{EncryptionMaterialsRequest, MaterialsManager};
 use crate::crypto::{self, AesGcmKey, EcdsaSigningKey, Hasher, GCM_IV_LEN};
 use crate::error::{Error, Result};
 
-use super::body::{body_aad, derive_keys, frame_iv, AAD_FINAL_FRAME, AAD_FRAME, SEQUENCE_NUMBER_END};
+use super::body::{
+    body_aad, derive_keys, frame_iv, AAD_FINAL_FRAME, AAD_FRAME, SEQUENCE_NUMBER_END,
+};
 use super::context::{self, EncryptionContext};
 use super::header::{ContentType, Header};
-use super::{AlgorithmSuite, CommitmentPolicy, DEFAULT_FRAME_LENGTH, DEFAULT_MAX_ENCRYPTED_DATA_KEYS};
+use super::{
+    AlgorithmSuite, CommitmentPolicy, DEFAULT_FRAME_LENGTH, DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+};
 
 /// Options for encryption.
 #[derive(Debug, Clone)]
@@ -81,7 +85,9 @@ impl Encryptor {
     /// the first call to `update` or `finish`.
     pub fn new(cmm: &dyn MaterialsManager, options: &EncryptOptions) -> Result<Self> {
         if options.frame_length == 0 {
-            return Err(Error::InvalidArgument("frame length must be at least 1".into()));
+            return Err(Error::InvalidArgument(
+                "frame length must be at least 1".into(),
+            ));
         }
         context::check_no_reserved_keys(&options.encryption_context)?;
         if let Some(s) = options.suite {
@@ -102,7 +108,9 @@ impl Encryptor {
             return Err(Error::TooManyEncryptedDataKeys { max, found });
         }
         if suite.signature().is_some() != materials.signing_key.is_some() {
-            return Err(Error::EncryptFailed("materials do not match the suite's signing".into()));
+            return Err(Error::EncryptFailed(
+                "materials do not match the suite's signing".into(),
+            ));
         }
         let data_key = materials
             .plaintext_data_key
@@ -132,7 +140,9 @@ impl Encryptor {
         let mut auth_aad = header_bytes.clone();
         auth_aad.extend_from_slice(&context::serialize(&only_authenticated)?);
         let auth_iv = [0u8; GCM_IV_LEN];
-        let tag = keys.content_key.seal_in_place(&auth_iv, &auth_aad, &mut [])?;
+        let tag = keys
+            .content_key
+            .seal_in_place(&auth_iv, &auth_aad, &mut [])?;
         if suite.message_version() == 1 {
             header_bytes.extend_from_slice(&auth_iv);
         }
@@ -207,7 +217,11 @@ impl Encryptor {
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<()> {
         self.check_open()?;
         let r = self.finish_inner(out);
-        self.state = if r.is_ok() { State::Finished } else { State::Failed };
+        self.state = if r.is_ok() {
+            State::Finished
+        } else {
+            State::Failed
+        };
         if r.is_err() {
             self.fail();
         }
@@ -230,7 +244,9 @@ impl Encryptor {
     fn check_open(&self) -> Result<()> {
         match self.state {
             State::Open => Ok(()),
-            State::Finished => Err(Error::InvalidState("the message is already finished".into())),
+            State::Finished => Err(Error::InvalidState(
+                "the message is already finished".into(),
+            )),
             State::Failed => Err(Error::InvalidState("a previous call failed".into())),
         }
     }
@@ -250,7 +266,9 @@ impl Encryptor {
     fn write_frame(&mut self, plaintext: &[u8], last: bool, out: &mut Vec<u8>) -> Result<()> {
         let seq = self.seq;
         if seq == SEQUENCE_NUMBER_END {
-            return Err(Error::InvalidArgument("message too long: out of frame sequence numbers".into()));
+            return Err(Error::InvalidArgument(
+                "message too long: out of frame sequence numbers".into(),
+            ));
         }
         let iv = frame_iv(seq);
         let start = out.len();
@@ -264,10 +282,18 @@ impl Encryptor {
             out.extend_from_slice(&(plaintext.len() as u32).to_be_bytes());
         }
         let content = if last { AAD_FINAL_FRAME } else { AAD_FRAME };
-        body_aad(&mut self.aad, &self.header.message_id, content, seq, plaintext.len() as u64);
+        body_aad(
+            &mut self.aad,
+            &self.header.message_id,
+            content,
+            seq,
+            plaintext.len() as u64,
+        );
         let ct_start = out.len();
         out.extend_from_slice(plaintext);
-        let tag = self.key.seal_in_place(&iv, &self.aad, &mut out[ct_start..])?;
+        let tag = self
+            .key
+            .seal_in_place(&iv, &self.aad, &mut out[ct_start..])?;
         out.extend_from_slice(&tag);
         if let Some((_, h)) = &mut self.signer {
             h.update(&out[start..]);
@@ -299,7 +325,11 @@ impl Drop for Encryptor {
 /// assert_eq!(res.encryption_context["tenant"], "acme");
 /// # Ok::<(), sealbox::Error>(())
 /// ```
-pub fn encrypt(plaintext: &[u8], cmm: &dyn MaterialsManager, options: &EncryptOptions) -> Result<Vec<u8>> {
+pub fn encrypt(
+    plaintext: &[u8],
+    cmm: &dyn MaterialsManager,
+    options: &EncryptOptions,
+) -> Result<Vec<u8>> {
     let mut opts = options.clone();
     opts.plaintext_length = Some(plaintext.len() as u64);
     let mut enc = Encryptor::new(cmm, &opts)?;

@@ -70,7 +70,8 @@ pub struct ParsedHeader {
 impl Header {
     /// Serializes the header body (everything the auth tag covers).
     pub fn serialize_body(&self) -> Result<Vec<u8>> {
-        let too_long = |what: &str| Error::InvalidArgument(format!("{what} longer than 65535 bytes"));
+        let too_long =
+            |what: &str| Error::InvalidArgument(format!("{what} longer than 65535 bytes"));
         let v2 = self.suite.message_version() == 2;
         let aad = context::serialize(&self.encryption_context)?;
         let mut out = Vec::with_capacity(128 + aad.len());
@@ -84,11 +85,17 @@ impl Header {
         out.extend_from_slice(&self.message_id);
         out.extend_from_slice(&(aad.len() as u16).to_be_bytes());
         out.extend_from_slice(&aad);
-        let count = u16::try_from(self.encrypted_data_keys.len()).map_err(|_| too_long("EDK list"))?;
+        let count =
+            u16::try_from(self.encrypted_data_keys.len()).map_err(|_| too_long("EDK list"))?;
         out.extend_from_slice(&count.to_be_bytes());
         for edk in &self.encrypted_data_keys {
-            for field in [edk.provider_id.as_bytes(), &edk.provider_info, &edk.ciphertext] {
-                let n = u16::try_from(field.len()).map_err(|_| too_long("encrypted data key field"))?;
+            for field in [
+                edk.provider_id.as_bytes(),
+                &edk.provider_info,
+                &edk.ciphertext,
+            ] {
+                let n =
+                    u16::try_from(field.len()).map_err(|_| too_long("encrypted data key field"))?;
                 out.extend_from_slice(&n.to_be_bytes());
                 out.extend_from_slice(field);
             }
@@ -100,9 +107,9 @@ impl Header {
         }
         out.extend_from_slice(&self.frame_length.to_be_bytes());
         if v2 {
-            let c = self
-                .commitment
-                .ok_or_else(|| Error::InvalidArgument("version 2 header without commitment".into()))?;
+            let c = self.commitment.ok_or_else(|| {
+                Error::InvalidArgument("version 2 header without commitment".into())
+            })?;
             out.extend_from_slice(&c);
         }
         Ok(out)
@@ -136,7 +143,10 @@ impl<'a> Reader<'a> {
     }
 
     pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], ParseError> {
-        let end = self.pos.checked_add(n).ok_or(ParseError::Invalid(Error::DecryptionFailed))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(ParseError::Invalid(Error::DecryptionFailed))?;
         if end > self.buf.len() {
             return Err(ParseError::Incomplete);
         }
@@ -212,7 +222,9 @@ pub(crate) fn parse(buf: &[u8], max_edks: Option<usize>) -> Result<ParsedHeader,
     let mut encrypted_data_keys = Vec::with_capacity(count.min(64));
     for _ in 0..count {
         let n = r.u16()? as usize;
-        let provider_id = std::str::from_utf8(r.take(n)?).map_err(|_| invalid())?.to_owned();
+        let provider_id = std::str::from_utf8(r.take(n)?)
+            .map_err(|_| invalid())?
+            .to_owned();
         let n = r.u16()? as usize;
         let provider_info = r.take(n)?.to_vec();
         let n = r.u16()? as usize;
@@ -228,10 +240,8 @@ pub(crate) fn parse(buf: &[u8], max_edks: Option<usize>) -> Result<ParsedHeader,
         2 => ContentType::Framed,
         _ => return Err(invalid()),
     };
-    if version == 1 {
-        if r.take(4)? != [0, 0, 0, 0] || r.u8()? as usize != GCM_IV_LEN {
-            return Err(invalid());
-        }
+    if version == 1 && (r.take(4)? != [0, 0, 0, 0] || r.u8()? as usize != GCM_IV_LEN) {
+        return Err(invalid());
     }
     let frame_length = r.u32()?;
     match content_type {
@@ -239,9 +249,17 @@ pub(crate) fn parse(buf: &[u8], max_edks: Option<usize>) -> Result<ParsedHeader,
         ContentType::NonFramed if frame_length != 0 => return Err(invalid()),
         _ => {}
     }
-    let commitment = if version == 2 { Some(r.array::<COMMITMENT_LEN>()?) } else { None };
+    let commitment = if version == 2 {
+        Some(r.array::<COMMITMENT_LEN>()?)
+    } else {
+        None
+    };
     let body_len = r.pos;
-    let auth_iv = if version == 1 { r.array::<GCM_IV_LEN>()? } else { [0u8; GCM_IV_LEN] };
+    let auth_iv = if version == 1 {
+        r.array::<GCM_IV_LEN>()?
+    } else {
+        [0u8; GCM_IV_LEN]
+    };
     let auth_tag = r.array::<GCM_TAG_LEN>()?;
     Ok(ParsedHeader {
         header: Header {
@@ -284,7 +302,10 @@ mod tests {
 
     #[test]
     fn round_trip_both_versions_and_incomplete_prefixes() {
-        for suite in [AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha256] {
+        for suite in [
+            AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+            AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha256,
+        ] {
             let h = sample(suite);
             let mut bytes = h.serialize_body().unwrap();
             if suite.message_version() == 1 {
@@ -296,7 +317,11 @@ mod tests {
             assert_eq!(p.total_len, bytes.len());
             assert_eq!(p.auth_tag, [5; 16]);
             for cut in 0..bytes.len() {
-                assert_eq!(parse(&bytes[..cut], None).unwrap_err(), ParseError::Incomplete, "cut {cut}");
+                assert_eq!(
+                    parse(&bytes[..cut], None).unwrap_err(),
+                    ParseError::Incomplete,
+                    "cut {cut}"
+                );
             }
             assert_eq!(parse(&bytes, Some(0)).unwrap_err(), invalid());
             assert!(parse(&bytes, Some(1)).is_ok());

@@ -6,8 +6,8 @@
 //! [`EncryptingWriter`] / [`DecryptingReader`] adapt them to `std::io`.
 //! The byte layout is documented in docs/FORMAT.md.
 
-pub mod context;
 mod body;
+pub mod context;
 mod decrypt;
 mod encrypt;
 pub mod header;
@@ -47,7 +47,9 @@ impl CommitmentPolicy {
     /// The suite used when the caller names none.
     pub fn default_suite(self) -> AlgorithmSuite {
         match self {
-            CommitmentPolicy::ForbidEncryptAllowDecrypt => AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384,
+            CommitmentPolicy::ForbidEncryptAllowDecrypt => {
+                AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384
+            }
             _ => AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
         }
     }
@@ -59,7 +61,9 @@ impl CommitmentPolicy {
             "FORBID_ENCRYPT_ALLOW_DECRYPT" => Ok(Self::ForbidEncryptAllowDecrypt),
             "REQUIRE_ENCRYPT_ALLOW_DECRYPT" => Ok(Self::RequireEncryptAllowDecrypt),
             "REQUIRE_ENCRYPT_REQUIRE_DECRYPT" => Ok(Self::RequireEncryptRequireDecrypt),
-            _ => Err(crate::Error::InvalidArgument(format!("unknown commitment policy {name:?}"))),
+            _ => Err(crate::Error::InvalidArgument(format!(
+                "unknown commitment policy {name:?}"
+            ))),
         }
     }
 }

@@ -93,15 +93,18 @@ impl AlgorithmSuite {
     /// The HKDF hash, or `None` for the identity KDF of the oldest suites.
     pub const fn kdf_hash(self) -> Option<HashAlg> {
         match self {
-            Self::Aes128GcmIv12Tag16NoKdf | Self::Aes192GcmIv12Tag16NoKdf | Self::Aes256GcmIv12Tag16NoKdf => None,
+            Self::Aes128GcmIv12Tag16NoKdf
+            | Self::Aes192GcmIv12Tag16NoKdf
+            | Self::Aes256GcmIv12Tag16NoKdf => None,
             Self::Aes128GcmIv12Tag16HkdfSha256
             | Self::Aes192GcmIv12Tag16HkdfSha256
             | Self::Aes256GcmIv12Tag16HkdfSha256
             | Self::Aes128GcmIv12Tag16HkdfSha256EcdsaP256 => Some(HashAlg::Sha256),
-            Self::Aes192GcmIv12Tag16HkdfSha384EcdsaP384 | Self::Aes256GcmIv12Tag16HkdfSha384EcdsaP384 => {
-                Some(HashAlg::Sha384)
+            Self::Aes192GcmIv12Tag16HkdfSha384EcdsaP384
+            | Self::Aes256GcmIv12Tag16HkdfSha384EcdsaP384 => Some(HashAlg::Sha384),
+            Self::Aes256GcmHkdfSha512CommitKey | Self::Aes256GcmHkdfSha512CommitKeyEcdsaP384 => {
+                Some(HashAlg::Sha512)
             }
-            Self::Aes256GcmHkdfSha512CommitKey | Self::Aes256GcmHkdfSha512CommitKeyEcdsaP384 => Some(HashAlg::Sha512),
         }
     }
 
@@ -142,9 +145,18 @@ mod tests {
             assert_eq!(AlgorithmSuite::from_id(s.id()), Some(s));
         }
         assert_eq!(AlgorithmSuite::from_id(0x0479), None);
-        assert_eq!(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey.message_version(), 2);
-        assert_eq!(AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384.message_version(), 1);
+        assert_eq!(
+            AlgorithmSuite::Aes256GcmHkdfSha512CommitKey.message_version(),
+            2
+        );
+        assert_eq!(
+            AlgorithmSuite::Aes256GcmIv12Tag16HkdfSha384EcdsaP384.message_version(),
+            1
+        );
         assert_eq!(AlgorithmSuite::Aes192GcmIv12Tag16NoKdf.data_key_len(), 24);
-        assert_eq!(format!("{}", AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384), "0x0578");
+        assert_eq!(
+            format!("{}", AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384),
+            "0x0578"
+        );
     }
 }

@@ -484,15 +484,42 @@ def test_sizes(tool, keys, impl, tmp_path, big_payload, size, suite, direction):
     )
 
 
-def _flip_positions(ct: bytes):
-    # Header (message id), an encrypted data key / context byte, the
-    # middle of the body, and the last byte (footer signature for 0x0578,
-    # the final frame's tag for 0x0478).
-    return {"message-id": 5, "header-30": 30, "middle": len(ct) // 2, "last": len(ct) - 1}
+def _flip_positions(ct: bytes) -> dict[str, int]:
+    """Byte offsets of interesting fields of a version 2 message."""
+    assert ct[0] == 0x02
+    u16 = lambda o: int.from_bytes(ct[o : o + 2], "big")  # noqa: E731
+    pos = 1 + 2 + 32  # version, suite, message id
+    aad_len = u16(pos)
+    context = pos + 2 + aad_len - 1  # last byte of the serialized context
+    pos += 2 + aad_len
+    pos += 2  # EDK count
+    pos += 2 + u16(pos)  # provider id
+    pos += 2 + u16(pos)  # provider info
+    edk = pos + 2 + u16(pos) - 1  # last byte of the first EDK's ciphertext
+    pos += 2 + u16(pos)
+    assert ct[pos] == 0x02 and int.from_bytes(ct[pos + 1 : pos + 5], "big") == 4096, "header parse went astray"
+    pos += 1 + 4  # content type (framed), frame length
+    commitment = pos + 31  # last byte of the 32-byte key commitment
+    header_tag = pos + 32 + 15  # last byte of the header authentication tag
+    body = pos + 32 + 16
+    assert ct[body : body + 4] == b"\x00\x00\x00\x01", "first frame must have sequence number 1"
+    return {
+        "message-id": 5,
+        "context": context,
+        "edk": edk,
+        "commitment": commitment,
+        "header-tag": header_tag,
+        "frame-seq": body + 3,
+        "middle": len(ct) // 2,
+        "last": len(ct) - 1,  # the footer signature (0x0578) or final frame tag (0x0478)
+    }
+
+
+FLIP_WHERE = ["message-id", "context", "edk", "commitment", "header-tag", "frame-seq", "middle", "last"]
 
 
 @pytest.mark.parametrize("suite", SUITES, ids=lambda s: f"0x{s:04x}")
-@pytest.mark.parametrize("where", ["message-id", "header-30", "middle", "last"])
+@pytest.mark.parametrize("where", FLIP_WHERE)
 def test_tampered_sealbox_message_rejected_by_aws(tool, keys, impl, tmp_path, where, suite):
     pt = payload(10_000)
     ct = sealbox_to_aws(tool, keys, impl, tmp_path, pt, "aes", "aes", "OAEP_SHA256_MGF1", CONTEXT_SIMPLE, suite)
@@ -503,7 +530,7 @@ def test_tampered_sealbox_message_rejected_by_aws(tool, keys, impl, tmp_path, wh
 
 
 @pytest.mark.parametrize("suite", SUITES, ids=lambda s: f"0x{s:04x}")
-@pytest.mark.parametrize("where", ["message-id", "header-30", "middle", "last"])
+@pytest.mark.parametrize("where", FLIP_WHERE)
 def test_tampered_aws_message_rejected_by_sealbox(tool, keys, impl, tmp_path, where, suite):
     pt = payload(10_000)
     ct = aws_to_sealbox(tool, keys, impl, tmp_path, pt, "aes", "aes", "OAEP_SHA256_MGF1", CONTEXT_SIMPLE, suite)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suites need, only when missing.
+# Runs as root on CI (a fresh Debian machine); elsewhere it uses sudo if it
+# must and says what it needs if it cannot.
+set -euo pipefail
+
+need=()
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_cmd openssl || need+=(openssl)
+have_cmd python3 || need+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+have_cmd node || need+=(nodejs)
+have_cmd npm || need+=(npm)
+have_cmd cc || need+=(gcc)
+
+if ((${#need[@]} == 0)); then
+  exit 0
+fi
+echo "install-deps: installing ${need[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+  if have_cmd sudo; then SUDO=sudo; else
+    echo "install-deps: need root to install: ${need[*]}" >&2
+    exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
