@@ -50,6 +50,39 @@ pub enum Error {
     Rng,
     /// An I/O error from a `Read` or `Write` adapter.
     Io(String),
+    /// No key (or alias) by that name exists in the key store.
+    KeyNotFound(String),
+    /// The key is disabled, or pending deletion, and cannot be used.
+    KeyDisabled(String),
+    /// The key exists but is in the wrong state for the request (e.g.
+    /// cancelling a deletion that is not scheduled).
+    InvalidKeyState(String),
+    /// The key's usage or spec does not allow the operation or algorithm.
+    InvalidKeyUsage(String),
+    /// An alias or key with that name already exists.
+    AlreadyExists(String),
+    /// The root key given to open a key store is not the one it was created
+    /// with.
+    WrongRootKey,
+    /// The metadata store (SQLite) failed.
+    Storage(String),
+    /// The audit record could not be written, so the operation was not done;
+    /// or the audit log failed verification.
+    Audit(String),
+    /// The key store's backend does not support this operation.
+    Unsupported(String),
+    /// The HSM does not support a mechanism sealbox needs for this request.
+    UnsupportedByHsm {
+        /// The PKCS#11 mechanism, e.g. `CKM_RSA_PKCS_OAEP with SHA-256`.
+        mechanism: String,
+    },
+    /// A PKCS#11 call failed.
+    Pkcs11 {
+        /// The PKCS#11 function, e.g. `C_Login`.
+        function: String,
+        /// The return value, e.g. `CKR_PIN_INCORRECT`.
+        rv: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -70,11 +103,28 @@ impl fmt::Display for Error {
             Error::InvalidState(m) => write!(f, "invalid state: {m}"),
             Error::Rng => f.write_str("the operating system's random number generator failed"),
             Error::Io(m) => write!(f, "I/O error: {m}"),
+            Error::KeyNotFound(k) => write!(f, "key not found: {k}"),
+            Error::KeyDisabled(m) => write!(f, "key cannot be used: {m}"),
+            Error::InvalidKeyState(m) => write!(f, "invalid key state: {m}"),
+            Error::InvalidKeyUsage(m) => write!(f, "invalid key usage: {m}"),
+            Error::AlreadyExists(m) => write!(f, "already exists: {m}"),
+            Error::WrongRootKey => f.write_str("the root key does not open this key store"),
+            Error::Storage(m) => write!(f, "key store storage error: {m}"),
+            Error::Audit(m) => write!(f, "audit: {m}"),
+            Error::Unsupported(m) => write!(f, "unsupported: {m}"),
+            Error::UnsupportedByHsm { mechanism } => write!(f, "not supported by this HSM: {mechanism}"),
+            Error::Pkcs11 { function, rv } => write!(f, "PKCS#11 {function} failed: {rv}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Storage(e.to_string())
+    }
+}
 
 impl From<Error> for std::io::Error {
     fn from(e: Error) -> Self {

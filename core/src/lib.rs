@@ -30,10 +30,12 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod audit;
 pub mod cmm;
 pub mod crypto;
 mod error;
 pub mod keyring;
+pub mod keystore;
 pub mod materials;
 pub mod message;
 pub mod secret;

@@ -1,0 +1,261 @@
+//! Audit: every key-store operation, allowed or failed, becomes one event.
+//!
+//! Sinks: an append-only JSON-lines file whose records are chained by an
+//! HMAC under a key the backend holds (so an edited, inserted, removed or
+//! reordered line is detected by [`verify_log`]), and callbacks into the
+//! host application. Events never carry plaintext or key material.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::message::EncryptionContext;
+
+/// One audited operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// RFC 3339 UTC time with milliseconds.
+    pub time: String,
+    /// The operation, named as in the AWS KMS API (`Encrypt`, `CreateKey`, ...).
+    pub operation: String,
+    /// The key, when the operation names one.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key_id: Option<String>,
+    /// The key version used, when one was.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub key_version: Option<u32>,
+    /// Who asked (configured per key store).
+    pub principal: String,
+    /// The encryption context of symmetric operations.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub encryption_context: Option<EncryptionContext>,
+    /// `allowed` or `failed`.
+    pub outcome: String,
+    /// Why it failed (the detail that callers only see as an opaque error).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+    /// A UUID per request.
+    pub request_id: String,
+}
+
+/// A place audit events go. A sink that fails makes the operation fail.
+pub trait AuditSink: Send + Sync + std::fmt::Debug {
+    /// Records one event durably enough for the sink's promise.
+    fn record(&self, event: &AuditEvent) -> Result<()>;
+}
+
+/// The chained form written to the log file: the event plus its position
+/// and the MAC of the previous record. The line is this JSON object with a
+/// final `"mac"` member appended; the MAC covers the object without it.
+#[derive(Debug, Serialize, Deserialize)]
+struct ChainedRecord {
+    seq: u64,
+    prev: String,
+    #[serde(flatten)]
+    event: AuditEvent,
+}
+
+/// Computes the chain MAC (the backend's audit key does the work).
+pub type ChainMac = Arc<dyn Fn(&[u8]) -> Result<Vec<u8>> + Send + Sync>;
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Splits a line into (the bytes the MAC covers, the MAC hex).
+fn split_line(line: &str) -> Option<(String, &str)> {
+    let at = line.rfind(",\"mac\":\"")?;
+    let mac = line[at + 7..].strip_suffix("\"}")?;
+    Some((format!("{}}}", &line[..at]), mac))
+}
+
+struct FileState {
+    file: File,
+    seq: u64,
+    prev: String,
+}
+
+/// The append-only, HMAC-chained JSON-lines audit log.
+pub struct FileAuditLog {
+    path: PathBuf,
+    mac: ChainMac,
+    sync: bool,
+    state: Mutex<FileState>,
+}
+
+impl std::fmt::Debug for FileAuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileAuditLog").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl FileAuditLog {
+    /// Opens (or creates, mode 0600) the log at `path` and continues its
+    /// chain. With `sync`, every record is fsync'd before the operation
+    /// returns; otherwise it is written to the OS before it returns.
+    pub fn open(path: impl AsRef<Path>, mac: ChainMac, sync: bool) -> Result<Self> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = path.as_ref().to_path_buf();
+        let io = |e: std::io::Error| Error::Audit(format!("{}: {e}", path.display()));
+        let file = OpenOptions::new().create(true).append(true).read(true).mode(0o600).open(&path).map_err(io)?;
+        // Continue from the last complete record. A torn last line (a crash
+        // mid-write) is cut off so the chain goes on from the last whole one.
+        let (mut seq, mut prev, mut good_len, mut len) = (0u64, GENESIS.to_owned(), 0u64, 0u64);
+        for line in BufReader::new(File::open(&path).map_err(io)?).split(b'\n') {
+            let line = line.map_err(io)?;
+            len += line.len() as u64 + 1;
+            let text = String::from_utf8_lossy(&line);
+            let Some((body, m)) = split_line(&text) else { break };
+            let Ok(rec) = serde_json::from_str::<ChainedRecord>(&body) else { break };
+            seq = rec.seq + 1;
+            prev = m.to_owned();
+            good_len = len;
+        }
+        let actual = file.metadata().map_err(io)?.len();
+        if actual > good_len {
+            file.set_len(good_len).map_err(io)?;
+        }
+        Ok(FileAuditLog { path, mac, sync, state: Mutex::new(FileState { file, seq, prev }) })
+    }
+
+    /// The log's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The sequence number and MAC of the last record written (the anchor
+    /// the key store keeps to notice a truncated tail).
+    pub fn head(&self) -> Result<(u64, String)> {
+        let st = self.state.lock().map_err(|_| Error::Audit("log lock poisoned".into()))?;
+        Ok((st.seq, st.prev.clone()))
+    }
+}
+
+impl AuditSink for FileAuditLog {
+    fn record(&self, event: &AuditEvent) -> Result<()> {
+        let mut st = self.state.lock().map_err(|_| Error::Audit("log lock poisoned".into()))?;
+        let rec = ChainedRecord { seq: st.seq, prev: st.prev.clone(), event: event.clone() };
+        let body = serde_json::to_string(&rec).map_err(|e| Error::Audit(e.to_string()))?;
+        let mac = hex(&(self.mac)(body.as_bytes())?);
+        let mut line = body;
+        line.pop(); // the closing brace
+        line.push_str(&format!(",\"mac\":\"{mac}\"}}\n"));
+        let io = |e: std::io::Error| Error::Audit(format!("{}: {e}", self.path.display()));
+        st.file.write_all(line.as_bytes()).map_err(io)?;
+        if self.sync {
+            st.file.sync_data().map_err(io)?;
+        }
+        st.seq += 1;
+        st.prev = mac;
+        Ok(())
+    }
+}
+
+/// A sink that calls a function of the host application.
+pub struct CallbackSink(pub Arc<dyn Fn(&AuditEvent) -> Result<()> + Send + Sync>);
+
+impl std::fmt::Debug for CallbackSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallbackSink(..)")
+    }
+}
+
+impl AuditSink for CallbackSink {
+    fn record(&self, event: &AuditEvent) -> Result<()> {
+        (self.0)(event)
+    }
+}
+
+/// What [`verify_log`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditReport {
+    /// Records that verified.
+    pub records: u64,
+    /// The first problem: (1-based line number, what is wrong). `None`
+    /// when the whole log verifies.
+    pub first_error: Option<(u64, String)>,
+}
+
+impl AuditReport {
+    /// Whether the log verified completely.
+    pub fn ok(&self) -> bool {
+        self.first_error.is_none()
+    }
+}
+
+/// Verifies the chain of a log file. `anchor` is the (sequence number,
+/// MAC) of a record the key store knows was written, to detect a removed
+/// tail.
+pub fn verify_log(path: impl AsRef<Path>, mac: &ChainMac, anchor: Option<(u64, String)>) -> Result<AuditReport> {
+    let path = path.as_ref();
+    let file = File::open(path).map_err(|e| Error::Audit(format!("{}: {e}", path.display())))?;
+    let (mut expect_seq, mut prev, mut n) = (0u64, GENESIS.to_owned(), 0u64);
+    let mut macs_seen: Option<(u64, String)> = None;
+    let fail = |n: u64, why: String, records: u64| Ok(AuditReport { records, first_error: Some((n, why)) });
+    for (i, line) in BufReader::new(file).lines().enumerate() {
+        let lineno = i as u64 + 1;
+        let line = line.map_err(|e| Error::Audit(e.to_string()))?;
+        let Some((body, m)) = split_line(&line) else { return fail(lineno, "not an audit record (no MAC)".into(), n) };
+        let expected = hex(&mac(body.as_bytes())?);
+        if !crate::crypto::ct_eq(expected.as_bytes(), m.as_bytes()) {
+            return fail(lineno, "MAC does not verify: the record was edited or inserted".into(), n);
+        }
+        let rec: ChainedRecord = match serde_json::from_str(&body) {
+            Ok(r) => r,
+            Err(e) => return fail(lineno, format!("malformed record: {e}"), n),
+        };
+        if rec.seq != expect_seq || rec.prev != prev {
+            return fail(lineno, format!("chain broken: expected record {expect_seq}, found {} (records removed or reordered)", rec.seq), n);
+        }
+        expect_seq += 1;
+        prev = m.to_owned();
+        n += 1;
+        macs_seen = Some((rec.seq, prev.clone()));
+        if let Some((aseq, amac)) = &anchor {
+            if rec.seq == *aseq && &prev != amac {
+                return fail(lineno, "record differs from the one the key store anchored".into(), n);
+            }
+        }
+    }
+    if let Some((aseq, _)) = anchor {
+        if macs_seen.as_ref().is_none_or(|(s, _)| *s < aseq) {
+            return fail(n + 1, format!("log ends before record {aseq}, which the key store knows was written (tail removed)"), n);
+        }
+    }
+    Ok(AuditReport { records: n, first_error: None })
+}
+
+/// RFC 3339 UTC with milliseconds for a Unix time in milliseconds.
+pub fn rfc3339_millis(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", sod / 3600, sod % 3600 / 60, sod % 60, ms.rem_euclid(1000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_millis(1_795_000_000_123), "2026-11-18T11:06:40.123Z");
+        assert_eq!(rfc3339_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+}

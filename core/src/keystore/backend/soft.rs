@@ -1,0 +1,324 @@
+//! The soft backend: key material sealed with AES-256-GCM under a 32-byte
+//! root key that the application supplies. The embedded default.
+//!
+//! Sealed handle: `0x01` ‖ IV (12) ‖ AES-256-GCM(material) ‖ tag (16), with
+//! AAD `"sealbox/soft/v1"` ‖ key ID ‖ version (u32) ‖ spec name, so sealed
+//! material cannot be moved to another key, version or spec. The sealing,
+//! audit and check keys are derived from the root key with HKDF-SHA-256 and
+//! distinct labels; the root key itself is used for nothing else.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::crypto::{self, AesGcmKey, EcCurve, EcdsaSigningKey, HashAlg, RsaPrivateKey};
+use crate::error::{Error, Result};
+use crate::keystore::types::{EncryptionAlgorithm, KeySpec, MacAlgorithm, SigningAlgorithm};
+use crate::secret::SecretBytes;
+
+use super::{Backend, KeyRef};
+
+const HANDLE_VERSION: u8 = 1;
+const SEAL_LABEL: &[u8] = b"sealbox/soft/v1";
+
+/// The 32-byte secret that seals a soft key store.
+pub struct RootKey(SecretBytes);
+
+impl std::fmt::Debug for RootKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RootKey(..)")
+    }
+}
+
+fn decode_key_text(text: &[u8]) -> Result<SecretBytes> {
+    use base64::Engine;
+    let t = std::str::from_utf8(text).map_err(|_| Error::InvalidKey("root key is not 32 raw bytes, hex or base64".into()))?;
+    let t = t.trim();
+    let mut raw = if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        (0..32).map(|i| u8::from_str_radix(&t[2 * i..2 * i + 2], 16).unwrap_or(0)).collect::<Vec<u8>>()
+    } else {
+        base64::engine::general_purpose::STANDARD
+            .decode(t)
+            .map_err(|_| Error::InvalidKey("root key is not 32 raw bytes, hex or base64".into()))?
+    };
+    let r = if raw.len() == 32 {
+        SecretBytes::from_slice(&raw)
+    } else {
+        Err(Error::InvalidKey(format!("a root key is 32 bytes, not {}", raw.len())))
+    };
+    zeroize::Zeroize::zeroize(&mut raw);
+    r
+}
+
+impl RootKey {
+    /// A root key from 32 bytes the application holds (e.g. from its own
+    /// secret manager).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() != 32 {
+            return Err(Error::InvalidKey(format!("a root key is 32 bytes, not {}", bytes.len())));
+        }
+        Ok(RootKey(SecretBytes::from_slice(bytes)?))
+    }
+
+    /// A fresh random root key.
+    pub fn generate() -> Result<Self> {
+        Ok(RootKey(SecretBytes::random(32)?))
+    }
+
+    /// Reads a root key file: 32 raw bytes, or 64 hex digits, or base64.
+    /// Refuses a file that the group or others can read or write.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+        use std::os::unix::fs::MetadataExt;
+        let path = path.as_ref();
+        let meta = std::fs::metadata(path).map_err(|e| Error::InvalidKey(format!("root key file {}: {e}", path.display())))?;
+        if meta.mode() & 0o077 != 0 {
+            return Err(Error::InvalidKey(format!(
+                "root key file {} has mode {:o}; it must not be accessible by group or others (chmod 600)",
+                path.display(),
+                meta.mode() & 0o777
+            )));
+        }
+        let mut bytes = std::fs::read(path).map_err(|e| Error::InvalidKey(format!("root key file {}: {e}", path.display())))?;
+        let r = if bytes.len() == 32 { SecretBytes::from_slice(&bytes) } else { decode_key_text(&bytes) };
+        zeroize::Zeroize::zeroize(&mut bytes);
+        Ok(RootKey(r?))
+    }
+
+    /// Reads a root key (hex or base64) from an environment variable.
+    pub fn from_env(var: &str) -> Result<Self> {
+        let mut v = std::env::var(var).map_err(|_| Error::InvalidKey(format!("environment variable {var} is not set")))?;
+        let r = decode_key_text(v.as_bytes());
+        zeroize::Zeroize::zeroize(&mut v);
+        Ok(RootKey(r?))
+    }
+
+    /// Writes the key (hex) to a new file with mode 0600; fails if it exists.
+    pub fn write_new_file(&self, path: impl AsRef<Path>) -> Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path.as_ref())
+            .map_err(|e| Error::Io(format!("{}: {e}", path.as_ref().display())))?;
+        let mut hex: String = self.0.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        hex.push('\n');
+        let r = f.write_all(hex.as_bytes()).and_then(|_| f.sync_all());
+        zeroize::Zeroize::zeroize(&mut hex);
+        r.map_err(|e| Error::Io(e.to_string()))
+    }
+
+    fn derive(&self, label: &str) -> Result<SecretBytes> {
+        let mut k = SecretBytes::zeroed(32)?;
+        crypto::hkdf(HashAlg::Sha256, None, self.0.as_bytes(), label.as_bytes(), k.as_mut_bytes())?;
+        Ok(k)
+    }
+}
+
+enum Parsed {
+    Rsa(RsaPrivateKey),
+    Ec(EcdsaSigningKey),
+}
+
+/// The soft backend.
+pub struct SoftBackend {
+    sealing_key: AesGcmKey,
+    audit_key: SecretBytes,
+    check: Vec<u8>,
+    // Parsing an RSA key (and checking it) costs far more than using it;
+    // parsed private keys are kept per handle.
+    parsed: Mutex<HashMap<Vec<u8>, Arc<Parsed>>>,
+}
+
+impl std::fmt::Debug for SoftBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SoftBackend(..)")
+    }
+}
+
+impl SoftBackend {
+    /// A backend sealed under `root`.
+    pub fn new(root: &RootKey) -> Result<Self> {
+        let sealing = root.derive("sealbox/soft/sealing-key/v1")?;
+        let check_key = root.derive("sealbox/soft/check-key/v1")?;
+        let check = crypto::hmac(HashAlg::Sha256, check_key.as_bytes(), b"sealbox root key check value")?;
+        Ok(SoftBackend {
+            sealing_key: AesGcmKey::new(sealing.as_bytes())?,
+            audit_key: root.derive("sealbox/soft/audit-key/v1")?,
+            check,
+            parsed: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn aad(key: &KeyRef<'_>) -> Vec<u8> {
+        let mut aad = SEAL_LABEL.to_vec();
+        aad.extend_from_slice(key.key_id.as_bytes());
+        aad.extend_from_slice(&key.version.to_be_bytes());
+        aad.extend_from_slice(key.spec.as_str().as_bytes());
+        aad
+    }
+
+    fn seal_material(&self, key: KeyRef<'_>, material: &SecretBytes) -> Result<Vec<u8>> {
+        let mut iv = [0u8; 12];
+        crypto::fill_random(&mut iv)?;
+        let mut out = Vec::with_capacity(1 + 12 + material.len() + 16);
+        out.push(HANDLE_VERSION);
+        out.extend_from_slice(&iv);
+        let start = out.len();
+        out.extend_from_slice(material.as_bytes());
+        let tag = self.sealing_key.seal_in_place(&iv, &Self::aad(&key), &mut out[start..])?;
+        out.extend_from_slice(&tag);
+        Ok(out)
+    }
+
+    fn unseal(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<SecretBytes> {
+        let corrupt = || Error::Storage(format!("sealed material of {} v{} is corrupt or belongs elsewhere", key.key_id, key.version));
+        if handle.len() < 1 + 12 + 16 || handle[0] != HANDLE_VERSION {
+            return Err(corrupt());
+        }
+        let iv: [u8; 12] = handle[1..13].try_into().map_err(|_| corrupt())?;
+        let (ct, tag) = handle[13..].split_at(handle.len() - 13 - 16);
+        let mut m = SecretBytes::from_slice(ct)?;
+        self.sealing_key
+            .open_in_place(&iv, &Self::aad(&key), m.as_mut_bytes(), tag)
+            .map_err(|_| corrupt())?;
+        Ok(m)
+    }
+
+    fn parsed(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<Arc<Parsed>> {
+        let mut cache = self.parsed.lock().map_err(|_| Error::Storage("poisoned cache".into()))?;
+        if let Some(p) = cache.get(handle) {
+            return Ok(p.clone());
+        }
+        let der = self.unseal(key, handle)?;
+        let p = Arc::new(if key.spec.rsa_bits().is_some() {
+            Parsed::Rsa(RsaPrivateKey::from_der(der.as_bytes())?)
+        } else if key.spec == KeySpec::EccNistP256 {
+            Parsed::Ec(EcdsaSigningKey::from_pkcs8_der(der.as_bytes())?)
+        } else {
+            return Err(Error::InvalidKeyUsage(format!("{} is not an asymmetric key", key.spec)));
+        });
+        cache.insert(handle.to_vec(), p.clone());
+        Ok(p)
+    }
+
+    fn symmetric(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<SecretBytes> {
+        if key.spec.secret_len().is_none() {
+            return Err(Error::InvalidKeyUsage(format!("{} is not a symmetric key", key.spec)));
+        }
+        self.unseal(key, handle)
+    }
+}
+
+/// Checks imported material against the spec; returns it normalised.
+fn check_material(spec: KeySpec, material: &SecretBytes) -> Result<()> {
+    match spec {
+        KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac512 => {
+            let want = spec.secret_len().unwrap_or(32);
+            let ok = if spec == KeySpec::Aes256 { material.len() == 32 } else { material.len() >= want && material.len() <= 128 };
+            if !ok {
+                return Err(Error::InvalidKey(format!("{spec} material must be {want} bytes")));
+            }
+        }
+        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+            let k = RsaPrivateKey::from_der(material.as_bytes())?;
+            if Some(k.bits()) != spec.rsa_bits() {
+                return Err(Error::InvalidKey(format!("the RSA key has {} bits, not the {} of {spec}", k.bits(), spec.rsa_bits().unwrap_or(0))));
+            }
+        }
+        KeySpec::EccNistP256 => {
+            let k = EcdsaSigningKey::from_pkcs8_der(material.as_bytes())?;
+            if k.curve() != EcCurve::P256 {
+                return Err(Error::InvalidKey("the EC key is not on P-256".into()));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Backend for SoftBackend {
+    fn kind(&self) -> &'static str {
+        "soft"
+    }
+
+    fn check_value(&self) -> Result<Vec<u8>> {
+        Ok(self.check.clone())
+    }
+
+    fn generate(&self, key: KeyRef<'_>) -> Result<Vec<u8>> {
+        let material = match key.spec {
+            KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac512 => SecretBytes::random(key.spec.secret_len().unwrap_or(32))?,
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => RsaPrivateKey::generate(key.spec.rsa_bits().unwrap_or(2048))?.to_pkcs8_der()?,
+            KeySpec::EccNistP256 => EcdsaSigningKey::generate(EcCurve::P256).to_pkcs8_der()?,
+        };
+        self.seal_material(key, &material)
+    }
+
+    fn import(&self, key: KeyRef<'_>, material: &SecretBytes) -> Result<Vec<u8>> {
+        check_material(key.spec, material)?;
+        self.seal_material(key, material)
+    }
+
+    fn destroy(&self, _key: KeyRef<'_>, handle: &[u8]) -> Result<()> {
+        // The sealed bytes live only in the metadata store, which deletes
+        // them; drop any parsed copy here.
+        if let Ok(mut cache) = self.parsed.lock() {
+            cache.remove(handle);
+        }
+        Ok(())
+    }
+
+    fn seal(&self, key: KeyRef<'_>, handle: &[u8], iv: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+        let k = AesGcmKey::new(self.symmetric(key, handle)?.as_bytes())?;
+        let mut out = plaintext.to_vec();
+        let tag = k.seal_in_place(iv, aad, &mut out)?;
+        out.extend_from_slice(&tag);
+        Ok(out)
+    }
+
+    fn open(&self, key: KeyRef<'_>, handle: &[u8], iv: &[u8; 12], aad: &[u8], ciphertext: &[u8]) -> Result<SecretBytes> {
+        if ciphertext.len() < 16 {
+            return Err(Error::DecryptionFailed);
+        }
+        let k = AesGcmKey::new(self.symmetric(key, handle)?.as_bytes())?;
+        let (ct, tag) = ciphertext.split_at(ciphertext.len() - 16);
+        let mut pt = SecretBytes::from_slice(ct)?;
+        k.open_in_place(iv, aad, pt.as_mut_bytes(), tag)?;
+        Ok(pt)
+    }
+
+    fn sign_digest(&self, key: KeyRef<'_>, handle: &[u8], alg: SigningAlgorithm, digest: &[u8]) -> Result<Vec<u8>> {
+        match (&*self.parsed(key, handle)?, alg.rsa_scheme()) {
+            (Parsed::Ec(k), None) => k.sign_digest_der(digest),
+            (Parsed::Rsa(k), Some(scheme)) => k.sign_digest(scheme, digest),
+            _ => Err(Error::InvalidKeyUsage(format!("{alg} does not fit {}", key.spec))),
+        }
+    }
+
+    fn public_key_der(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<Vec<u8>> {
+        match &*self.parsed(key, handle)? {
+            Parsed::Ec(k) => k.verifying_key().to_spki_der(),
+            Parsed::Rsa(k) => k.public_key().to_spki_der(),
+        }
+    }
+
+    fn rsa_decrypt(&self, key: KeyRef<'_>, handle: &[u8], alg: EncryptionAlgorithm, ciphertext: &[u8]) -> Result<SecretBytes> {
+        match &*self.parsed(key, handle)? {
+            Parsed::Rsa(k) => k.decrypt(alg.padding(), ciphertext),
+            Parsed::Ec(_) => Err(Error::InvalidKeyUsage(format!("{} cannot decrypt", key.spec))),
+        }
+    }
+
+    fn mac(&self, key: KeyRef<'_>, handle: &[u8], alg: MacAlgorithm, message: &[u8]) -> Result<Vec<u8>> {
+        crypto::hmac(alg.hash(), self.symmetric(key, handle)?.as_bytes(), message)
+    }
+
+    fn random(&self, len: usize) -> Result<Vec<u8>> {
+        crypto::random_vec(len)
+    }
+
+    fn audit_mac(&self, data: &[u8]) -> Result<Vec<u8>> {
+        crypto::hmac(HashAlg::Sha256, self.audit_key.as_bytes(), data)
+    }
+}

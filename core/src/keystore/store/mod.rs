@@ -1,0 +1,101 @@
+//! Metadata stores: where key metadata, versions, aliases, tags and
+//! sealed material handles live. One trait; SQLite is the embedded default.
+
+pub mod sqlite;
+
+use std::collections::BTreeMap;
+
+use crate::error::Result;
+use crate::keystore::types::{KeySpec, KeyState, KeyUsage, Origin};
+
+/// A key's row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// The key ID.
+    pub key_id: String,
+    /// Free text.
+    pub description: String,
+    /// Spec.
+    pub spec: KeySpec,
+    /// Usage.
+    pub usage: KeyUsage,
+    /// Origin.
+    pub origin: Origin,
+    /// State.
+    pub state: KeyState,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// The primary version.
+    pub primary_version: u32,
+    /// Automatic rotation period.
+    pub rotation_period_days: Option<u32>,
+    /// When the next automatic rotation is due.
+    pub next_rotation_at: Option<i64>,
+    /// The backend kind holding the material.
+    pub backend: String,
+}
+
+/// One version's row.
+#[derive(Clone, PartialEq, Eq)]
+pub struct VersionRecord {
+    /// Version number.
+    pub version: u32,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// The backend's handle (soft: sealed material).
+    pub handle: Vec<u8>,
+}
+
+impl std::fmt::Debug for VersionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VersionRecord").field("version", &self.version).field("created_at", &self.created_at).finish_non_exhaustive()
+    }
+}
+
+/// Persistence for the key store. Every method is one transaction.
+pub trait MetadataStore: Send + Sync + std::fmt::Debug {
+    /// A store-wide value (schema facts, backend check value, audit anchor).
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>>;
+    /// Sets a store-wide value.
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<()>;
+    /// Inserts a key with its first version, optional alias and tags.
+    fn create_key(&self, key: &KeyRecord, version: &VersionRecord, alias: Option<&str>, tags: &BTreeMap<String, String>) -> Result<()>;
+    /// A key's row.
+    fn key(&self, key_id: &str) -> Result<Option<KeyRecord>>;
+    /// The key an alias points at.
+    fn alias_target(&self, alias: &str) -> Result<Option<String>>;
+    /// The aliases of a key.
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>>;
+    /// All aliases and their keys.
+    fn all_aliases(&self) -> Result<Vec<(String, String)>>;
+    /// The tags of a key.
+    fn tags_of(&self, key_id: &str) -> Result<BTreeMap<String, String>>;
+    /// Key IDs in order, after `after`, at most `limit`.
+    fn list_keys(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>>;
+    /// All versions of a key, oldest first.
+    fn versions(&self, key_id: &str) -> Result<Vec<VersionRecord>>;
+    /// One version.
+    fn version(&self, key_id: &str, version: u32) -> Result<Option<VersionRecord>>;
+    /// Adds a version, makes it primary and sets the next rotation time.
+    fn add_version(&self, key_id: &str, version: &VersionRecord, next_rotation_at: Option<i64>) -> Result<()>;
+    /// Sets the state.
+    fn set_state(&self, key_id: &str, state: KeyState) -> Result<()>;
+    /// Sets the rotation schedule.
+    fn set_rotation(&self, key_id: &str, period_days: Option<u32>, next_rotation_at: Option<i64>) -> Result<()>;
+    /// Sets the description.
+    fn set_description(&self, key_id: &str, description: &str) -> Result<()>;
+    /// Creates an alias, or repoints it when `replace`.
+    fn put_alias(&self, alias: &str, key_id: &str, replace: bool) -> Result<()>;
+    /// Deletes an alias; whether it existed.
+    fn delete_alias(&self, alias: &str) -> Result<bool>;
+    /// Adds or replaces tags.
+    fn set_tags(&self, key_id: &str, tags: &BTreeMap<String, String>) -> Result<()>;
+    /// Removes tags.
+    fn remove_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<()>;
+    /// Deletes a key, its versions (sealed material included), aliases and tags.
+    fn delete_key(&self, key_id: &str) -> Result<()>;
+    /// Keys pending deletion whose date has passed.
+    fn due_deletions(&self, now: i64) -> Result<Vec<String>>;
+    /// Enabled keys whose automatic rotation is due.
+    fn due_rotations(&self, now: i64) -> Result<Vec<String>>;
+}
