@@ -71,7 +71,7 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 /// Splits a line into (the bytes the MAC covers, the MAC hex).
 fn split_line(line: &str) -> Option<(String, &str)> {
     let at = line.rfind(",\"mac\":\"")?;
-    let mac = line[at + 7..].strip_suffix("\"}")?;
+    let mac = line[at + ",\"mac\":\"".len()..].strip_suffix("\"}")?;
     Some((format!("{}}}", &line[..at]), mac))
 }
 

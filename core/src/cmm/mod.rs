@@ -2,8 +2,10 @@
 //! keyrings. The default one picks the suite, makes the per-message signing
 //! key and checks the encryption context on decrypt.
 
+mod caching;
 mod default;
 
+pub use caching::{CacheLimits, CachingMaterialsManager};
 pub use default::DefaultMaterialsManager;
 
 use crate::error::Result;

@@ -257,6 +257,15 @@ impl EcdsaSigningKey {
         }
     }
 
+    /// An explicit copy (the caching materials manager reuses a signing
+    /// key across the messages of one cache entry).
+    pub fn try_clone(&self) -> Result<Self> {
+        Ok(match self {
+            Self::P256(k) => Self::P256(k.clone()),
+            Self::P384(k) => Self::P384(k.clone()),
+        })
+    }
+
     /// Parses a PKCS#8 DER private key of either curve.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
         if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {

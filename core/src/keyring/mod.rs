@@ -6,10 +6,12 @@
 //! yields the data key. The raw keyrings here are byte-compatible with
 //! those of the AWS Encryption SDK.
 
+mod keystore;
 mod multi;
 mod raw_aes;
 mod raw_rsa;
 
+pub use keystore::{KeyStoreKeyring, PROVIDER_ID as KEYSTORE_PROVIDER_ID};
 pub use multi::MultiKeyring;
 pub use raw_aes::RawAesKeyring;
 pub use raw_rsa::{RawRsaKeyring, RsaWrappingPadding};

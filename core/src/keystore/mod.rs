@@ -297,6 +297,11 @@ impl KeyStore {
 
     // ------------------------------------------------------------ lookup --
 
+    /// The key ID an ID or alias names (not audited: no key is used).
+    pub fn resolve_key_id(&self, key: &str) -> Result<String> {
+        Ok(self.record(key)?.key_id)
+    }
+
     fn resolve_id(&self, key: &str) -> Result<String> {
         if key.starts_with("alias/") {
             return self.inner.store.alias_target(key)?.ok_or_else(|| Error::KeyNotFound(key.to_owned()));

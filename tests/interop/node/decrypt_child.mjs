@@ -3,9 +3,10 @@
 // operation only in a process started with --security-revert=CVE-2023-46809,
 // so the test runs this file in such a child process.
 //
-// stdin: JSON {ct, out, kind: "rsa"|"multi", namespace, aesName, rsaName,
+// stdin: JSON {ct, out, meta, kind: "rsa"|"multi", namespace, aesName, rsaName,
 //              aesKeyFile, privateKeyFile}
-// Writes the plaintext to `out`; prints {suiteId, context} as JSON on stdout.
+// Writes the plaintext to `out` and {suiteId, context} as JSON to `meta`
+// (not stdout: Node prints its security-revert warning there).
 
 import crypto from 'node:crypto'
 import fs from 'node:fs'
@@ -42,7 +43,7 @@ const { decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
 try {
   const { plaintext, messageHeader } = await decrypt(keyring, fs.readFileSync(job.ct))
   fs.writeFileSync(job.out, plaintext)
-  process.stdout.write(JSON.stringify({ suiteId: messageHeader.suiteId, context: messageHeader.encryptionContext }))
+  fs.writeFileSync(job.meta, JSON.stringify({ suiteId: messageHeader.suiteId, context: messageHeader.encryptionContext }))
 } catch (err) {
   process.stderr.write(`${err && err.stack ? err.stack : err}\n`)
   process.exit(1)

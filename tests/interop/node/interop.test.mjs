@@ -176,6 +176,7 @@ function decryptInChild(ct, kind, padding) {
       input: JSON.stringify({
         ct: ctFile,
         out: path.join(dir, 'pt'),
+        meta: path.join(dir, 'meta.json'),
         kind,
         namespace: NAMESPACE,
         aesName: AES_NAME,
@@ -184,11 +185,10 @@ function decryptInChild(ct, kind, padding) {
         privateKeyFile: keys.privateFile,
       }),
       encoding: 'utf8',
-      maxBuffer: 64 * MIB,
     },
   )
   if (r.status !== 0) throw new Error(`child decrypt failed (${r.status}): ${r.stderr}`)
-  const meta = JSON.parse(r.stdout)
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'))
   return { plaintext: fs.readFileSync(path.join(dir, 'pt')), context: meta.context, suiteId: meta.suiteId }
 }
 

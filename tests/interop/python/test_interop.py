@@ -36,6 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 import aws_encryption_sdk
 from aws_encryption_sdk import Algorithm, CommitmentPolicy
+from aws_encryption_sdk.exceptions import InvalidKeyIdError
 from aws_encryption_sdk.identifiers import EncryptionKeyType, WrappingAlgorithm
 from aws_encryption_sdk.internal.crypto.wrapping_keys import WrappingKey
 from aws_encryption_sdk.key_providers.base import MasterKeyProvider, MasterKeyProviderConfig
@@ -177,7 +178,7 @@ class _StaticProvider(MasterKeyProvider):
     vend_masterkey_on_decrypt = False
 
     def _new_master_key(self, key_id):  # pragma: no cover - never vended
-        raise aws_encryption_sdk.exceptions.InvalidKeyIdError(f"unknown key {key_id!r}")
+        raise InvalidKeyIdError(f"unknown key {key_id!r}")
 
 
 class LegacyImpl:
