@@ -43,6 +43,7 @@ test-interop:
 
 bench:
 	$(CARGO) bench -p sealbox --bench envelope
+	$(CARGO) bench -p sealbox --bench keystore
 
 lint:
 	$(CARGO) fmt --all -- --check
