@@ -1,0 +1,840 @@
+//! The OpenSSL command line as an independent oracle for the key store's
+//! asymmetric operations: public keys sealbox exports parse in OpenSSL,
+//! signatures sealbox makes verify in OpenSSL (and tampered ones do not),
+//! ciphertexts OpenSSL makes decrypt in sealbox, and keys OpenSSL generates
+//! work in sealbox after import, in both directions.
+//!
+//! The `openssl` binary is required: the test fails, not skips, without it
+//! (`make test` installs it through scripts/install-deps.sh).
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
+
+use sealbox::keystore::{
+    der_to_pem, CreateKeyRequest, EncryptionAlgorithm, KeySpec, KeyStore, KeyStoreOptions,
+    KeyUsage, MessageType, Origin, RootKey, SigningAlgorithm,
+};
+
+const RSA_ALGS: [SigningAlgorithm; 6] = [
+    SigningAlgorithm::RsassaPkcs1V15Sha256,
+    SigningAlgorithm::RsassaPkcs1V15Sha384,
+    SigningAlgorithm::RsassaPkcs1V15Sha512,
+    SigningAlgorithm::RsassaPssSha256,
+    SigningAlgorithm::RsassaPssSha384,
+    SigningAlgorithm::RsassaPssSha512,
+];
+
+// --------------------------------------------------------------- helpers --
+
+/// A unique scratch directory, removed however the test ends.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = std::env::temp_dir().join(format!(
+            "sealbox-openssl-{tag}-{}-{nanos:x}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    fn store(&self) -> KeyStore {
+        KeyStore::open(
+            self.path("keys.db"),
+            &RootKey::generate().unwrap(),
+            KeyStoreOptions::default(),
+        )
+        .unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `openssl` with `args`; panics (never skips) if it is not installed.
+fn openssl<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    Command::new("openssl").args(&args).stdin(Stdio::null()).output().unwrap_or_else(|e| {
+        panic!("cannot run the openssl binary ({e}); it is required for this test: `make test` installs it (scripts/install-deps.sh)")
+    })
+}
+
+/// Runs `openssl` and requires success; returns its stdout.
+fn openssl_ok<I, S>(args: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    let out = openssl(&args);
+    assert!(
+        out.status.success(),
+        "openssl {:?} failed ({}):\n{}{}",
+        args,
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn p(path: &Path) -> &OsStr {
+    path.as_os_str()
+}
+
+/// OpenSSL's name for the hash of a signing algorithm, and its length.
+fn hash_of(alg: SigningAlgorithm) -> (&'static str, usize) {
+    match alg.as_str() {
+        s if s.ends_with("SHA_256") => ("sha256", 32),
+        s if s.ends_with("SHA_384") => ("sha384", 48),
+        s if s.ends_with("SHA_512") => ("sha512", 64),
+        s => panic!("unexpected algorithm {s}"),
+    }
+}
+
+fn is_pss(alg: SigningAlgorithm) -> bool {
+    alg.as_str().starts_with("RSASSA_PSS")
+}
+
+/// `-sigopt` arguments for PSS with the salt as long as the hash (as AWS
+/// KMS and sealbox use it); OpenSSL then requires exactly that salt length.
+fn pss_opts(alg: SigningAlgorithm, salt_len: usize) -> Vec<String> {
+    if is_pss(alg) {
+        vec![
+            "-sigopt".into(),
+            "rsa_padding_mode:pss".into(),
+            "-sigopt".into(),
+            format!("rsa_pss_saltlen:{salt_len}"),
+            "-sigopt".into(),
+            format!("rsa_mgf1_md:{}", hash_of(alg).0),
+        ]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether `openssl dgst` verifies `sig` over `msg` with the public key `pem`.
+fn openssl_verifies(
+    pem: &Path,
+    alg: SigningAlgorithm,
+    salt_len: usize,
+    msg: &Path,
+    sig: &Path,
+) -> bool {
+    let mut args: Vec<std::ffi::OsString> = vec![
+        "dgst".into(),
+        format!("-{}", hash_of(alg).0).into(),
+        "-verify".into(),
+        pem.into(),
+        "-signature".into(),
+        sig.into(),
+    ];
+    args.extend(pss_opts(alg, salt_len).into_iter().map(Into::into));
+    args.push(msg.into());
+    let out = openssl(&args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    match (out.status.success(), text.contains("Verified OK")) {
+        (true, true) => true,
+        (false, false) => false,
+        _ => panic!(
+            "openssl dgst -verify said {} with status {}: {text}{}",
+            text.trim(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}
+
+/// `openssl dgst -<hash> -binary`: the digest, computed by OpenSSL.
+fn openssl_digest(alg: SigningAlgorithm, msg: &Path) -> Vec<u8> {
+    openssl_ok([
+        OsStr::new("dgst"),
+        OsStr::new(&format!("-{}", hash_of(alg).0)),
+        OsStr::new("-binary"),
+        p(msg),
+    ])
+}
+
+/// Deterministic filler for test messages.
+fn pattern(n: usize, seed: u8) -> Vec<u8> {
+    (0..n)
+        .map(|i| {
+            (i as u32)
+                .wrapping_mul(2_654_435_761)
+                .rotate_left(u32::from(seed % 31)) as u8
+                ^ seed
+        })
+        .collect()
+}
+
+fn messages() -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("empty", Vec::new()),
+        (
+            "short",
+            b"The quick brown fox jumps over the lazy dog".to_vec(),
+        ),
+        ("max", pattern(4096, 7)),
+    ]
+}
+
+fn tampered(m: &[u8]) -> Vec<u8> {
+    let mut t = m.to_vec();
+    match t.first_mut() {
+        Some(b) => *b ^= 0x01,
+        None => t.push(0),
+    }
+    t
+}
+
+/// Checks a sealbox public key (DER SPKI) in OpenSSL; returns the PEM path.
+fn check_public_key(
+    s: &Scratch,
+    ks: &KeyStore,
+    key_id: &str,
+    name: &str,
+    expect: &[&str],
+) -> PathBuf {
+    let der = ks.get_public_key(key_id).unwrap();
+    let pem_text = der_to_pem("PUBLIC KEY", &der);
+    assert!(
+        pem_text.starts_with("-----BEGIN PUBLIC KEY-----\n")
+            && pem_text.ends_with("-----END PUBLIC KEY-----\n")
+    );
+    let pem = s.write(&format!("{name}.pub.pem"), pem_text.as_bytes());
+    let der_path = s.write(&format!("{name}.pub.der"), &der);
+
+    let text = String::from_utf8(openssl_ok([
+        OsStr::new("pkey"),
+        OsStr::new("-pubin"),
+        OsStr::new("-in"),
+        p(&pem),
+        OsStr::new("-noout"),
+        OsStr::new("-text"),
+    ]))
+    .unwrap();
+    for e in expect {
+        assert!(
+            text.contains(e),
+            "{name}: openssl pkey -text does not mention {e:?}:\n{text}"
+        );
+    }
+    // OpenSSL re-encodes the key to exactly the same DER, from the PEM and from the DER.
+    let from_pem = openssl_ok([
+        OsStr::new("pkey"),
+        OsStr::new("-pubin"),
+        OsStr::new("-in"),
+        p(&pem),
+        OsStr::new("-outform"),
+        OsStr::new("DER"),
+    ]);
+    assert_eq!(
+        from_pem, der,
+        "{name}: OpenSSL's DER of sealbox's PEM differs from sealbox's DER"
+    );
+    let from_der = openssl_ok([
+        OsStr::new("pkey"),
+        OsStr::new("-pubin"),
+        OsStr::new("-inform"),
+        OsStr::new("DER"),
+        OsStr::new("-in"),
+        p(&der_path),
+        OsStr::new("-outform"),
+        OsStr::new("PEM"),
+    ]);
+    assert_eq!(
+        String::from_utf8(from_der).unwrap(),
+        pem_text,
+        "{name}: OpenSSL's PEM of sealbox's DER differs from der_to_pem"
+    );
+    pem
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    sealbox_signatures_verified_by_openssl: usize,
+    tampered_rejected_by_openssl: usize,
+    openssl_signatures_verified_by_sealbox: usize,
+    tampered_rejected_by_sealbox: usize,
+    openssl_ciphertexts_decrypted_by_sealbox: usize,
+    sealbox_ciphertexts_decrypted_by_openssl: usize,
+}
+
+/// Signs every message with `alg` in sealbox, RAW and DIGEST, and checks
+/// the signatures in OpenSSL against `pem`; tampered messages and
+/// signatures must fail there.
+fn sealbox_signs_openssl_verifies(
+    s: &Scratch,
+    ks: &KeyStore,
+    key_id: &str,
+    pem: &Path,
+    alg: SigningAlgorithm,
+    t: &mut Tally,
+) {
+    let (_, hlen) = hash_of(alg);
+    for (mname, msg) in messages() {
+        let tag = format!("{key_id}-{alg}-{mname}");
+        let msg_path = s.write(&format!("{tag}.msg"), &msg);
+        let bad_path = s.write(&format!("{tag}.bad"), &tampered(&msg));
+        let digest = openssl_digest(alg, &msg_path);
+        assert_eq!(digest.len(), hlen);
+
+        let raw_sig = ks.sign(key_id, &msg, alg, MessageType::Raw).unwrap();
+        let dig_sig = ks.sign(key_id, &digest, alg, MessageType::Digest).unwrap();
+        if let Some(k) = modulus_bytes(ks, key_id) {
+            assert_eq!(
+                raw_sig.len(),
+                k,
+                "{tag}: an RSA signature is as long as the modulus"
+            );
+            assert_eq!(dig_sig.len(), k);
+        }
+        if !is_pss(alg) && alg != SigningAlgorithm::EcdsaSha256 {
+            // PKCS#1 v1.5 is deterministic: signing the message or its digest is the same.
+            assert_eq!(raw_sig, dig_sig, "{tag}: RAW and DIGEST signatures differ");
+        }
+        for (kind, sig) in [("raw", &raw_sig), ("digest", &dig_sig)] {
+            let sig_path = s.write(&format!("{tag}.{kind}.sig"), sig);
+            assert!(
+                openssl_verifies(pem, alg, hlen, &msg_path, &sig_path),
+                "{tag}: OpenSSL rejects sealbox's {kind} signature"
+            );
+            t.sealbox_signatures_verified_by_openssl += 1;
+            assert!(
+                !openssl_verifies(pem, alg, hlen, &bad_path, &sig_path),
+                "{tag}: OpenSSL accepts sealbox's {kind} signature over a tampered message"
+            );
+            let mut bad_sig = sig.clone();
+            let last = bad_sig.len() - 1;
+            bad_sig[last] ^= 0x01;
+            let bad_sig_path = s.write(&format!("{tag}.{kind}.badsig"), &bad_sig);
+            assert!(
+                !openssl_verifies(pem, alg, hlen, &msg_path, &bad_sig_path),
+                "{tag}: OpenSSL accepts a tampered {kind} signature"
+            );
+            t.tampered_rejected_by_openssl += 2;
+            // sealbox agrees with itself, both ways of naming the message.
+            assert!(
+                ks.verify(key_id, &msg, sig, alg, MessageType::Raw).unwrap(),
+                "{tag}: sealbox rejects its own {kind} signature"
+            );
+            assert!(ks
+                .verify(key_id, &digest, sig, alg, MessageType::Digest)
+                .unwrap());
+        }
+        if is_pss(alg) {
+            // The salt is exactly as long as the hash: OpenSSL checks the
+            // length it is told, so another length must fail.
+            let sig_path = s.path(&format!("{tag}.raw.sig"));
+            assert!(
+                !openssl_verifies(pem, alg, hlen - 1, &msg_path, &sig_path),
+                "{tag}: the PSS salt is not {hlen} bytes long"
+            );
+        }
+    }
+}
+
+/// Signs every message with `alg` in OpenSSL with the private key `priv_pem`
+/// and checks the signatures in sealbox; tampered ones must not verify.
+fn openssl_signs_sealbox_verifies(
+    s: &Scratch,
+    ks: &KeyStore,
+    key_id: &str,
+    priv_pem: &Path,
+    alg: SigningAlgorithm,
+    t: &mut Tally,
+) {
+    let (hname, hlen) = hash_of(alg);
+    for (mname, msg) in messages() {
+        let tag = format!("ossl-{key_id}-{alg}-{mname}");
+        let msg_path = s.write(&format!("{tag}.msg"), &msg);
+        let sig_path = s.path(&format!("{tag}.sig"));
+        let mut args: Vec<std::ffi::OsString> = vec![
+            "dgst".into(),
+            format!("-{hname}").into(),
+            "-sign".into(),
+            priv_pem.into(),
+            "-out".into(),
+            sig_path.clone().into(),
+        ];
+        args.extend(pss_opts(alg, hlen).into_iter().map(Into::into));
+        args.push(msg_path.clone().into());
+        openssl_ok(&args);
+        let sig = std::fs::read(&sig_path).unwrap();
+        let digest = openssl_digest(alg, &msg_path);
+
+        assert!(
+            ks.verify(key_id, &msg, &sig, alg, MessageType::Raw)
+                .unwrap(),
+            "{tag}: sealbox rejects OpenSSL's signature (RAW)"
+        );
+        assert!(
+            ks.verify(key_id, &digest, &sig, alg, MessageType::Digest)
+                .unwrap(),
+            "{tag}: sealbox rejects OpenSSL's signature (DIGEST)"
+        );
+        t.openssl_signatures_verified_by_sealbox += 2;
+        assert!(
+            !ks.verify(key_id, &tampered(&msg), &sig, alg, MessageType::Raw)
+                .unwrap(),
+            "{tag}: sealbox accepts a tampered message"
+        );
+        let mut bad_sig = sig.clone();
+        let last = bad_sig.len() - 1;
+        bad_sig[last] ^= 0x01;
+        assert!(
+            !ks.verify(key_id, &msg, &bad_sig, alg, MessageType::Raw)
+                .unwrap(),
+            "{tag}: sealbox accepts a tampered signature"
+        );
+        t.tampered_rejected_by_sealbox += 2;
+    }
+}
+
+const OAEP: [(EncryptionAlgorithm, &str, usize); 2] = [
+    (EncryptionAlgorithm::RsaesOaepSha256, "sha256", 32),
+    (EncryptionAlgorithm::RsaesOaepSha1, "sha1", 20),
+];
+
+fn oaep_opts(md: &str) -> [String; 6] {
+    [
+        "-pkeyopt".into(),
+        "rsa_padding_mode:oaep".into(),
+        "-pkeyopt".into(),
+        format!("rsa_oaep_md:{md}"),
+        "-pkeyopt".into(),
+        format!("rsa_mgf1_md:{md}"),
+    ]
+}
+
+/// The RSA modulus length in bytes of a key, `None` for EC keys.
+fn modulus_bytes(ks: &KeyStore, key_id: &str) -> Option<usize> {
+    ks.describe_key(key_id)
+        .unwrap()
+        .key_spec
+        .rsa_bits()
+        .map(|b| b / 8)
+}
+
+/// Plaintext lengths for OAEP with a `k`-byte modulus and a hash of `hlen`
+/// bytes: the largest is k - 2·hlen - 2.
+fn oaep_lengths(k: usize, hlen: usize) -> [usize; 4] {
+    [0, 1, 32, k - 2 * hlen - 2]
+}
+
+/// OpenSSL encrypts to the public key `pem`; sealbox decrypts.
+fn openssl_encrypts_sealbox_decrypts(
+    s: &Scratch,
+    ks: &KeyStore,
+    key_id: &str,
+    pem: &Path,
+    t: &mut Tally,
+) {
+    let k = modulus_bytes(ks, key_id).unwrap();
+    for (alg, md, hlen) in OAEP {
+        for len in oaep_lengths(k, hlen) {
+            let tag = format!("{key_id}-{md}-{len}");
+            let pt = pattern(len, len as u8);
+            let pt_path = s.write(&format!("{tag}.pt"), &pt);
+            let ct_path = s.path(&format!("{tag}.ct"));
+            let mut args: Vec<std::ffi::OsString> = vec![
+                "pkeyutl".into(),
+                "-encrypt".into(),
+                "-pubin".into(),
+                "-inkey".into(),
+                pem.into(),
+                "-in".into(),
+                pt_path.into(),
+                "-out".into(),
+                ct_path.clone().into(),
+            ];
+            args.extend(oaep_opts(md).iter().map(Into::into));
+            openssl_ok(&args);
+            let ct = std::fs::read(&ct_path).unwrap();
+            assert_eq!(ct.len(), k);
+            let got = ks.decrypt_rsa(key_id, &ct, alg).unwrap_or_else(|e| {
+                panic!("{tag}: sealbox cannot decrypt OpenSSL's {alg} ciphertext: {e}")
+            });
+            assert_eq!(
+                got.as_bytes(),
+                pt.as_slice(),
+                "{tag}: sealbox decrypts OpenSSL's ciphertext to other bytes"
+            );
+            t.openssl_ciphertexts_decrypted_by_sealbox += 1;
+            // The other OAEP hash, or a flipped bit, must not decrypt.
+            let other = if alg == EncryptionAlgorithm::RsaesOaepSha256 {
+                EncryptionAlgorithm::RsaesOaepSha1
+            } else {
+                EncryptionAlgorithm::RsaesOaepSha256
+            };
+            assert!(
+                ks.decrypt_rsa(key_id, &ct, other).is_err(),
+                "{tag}: a {alg} ciphertext decrypts as {other}"
+            );
+            let mut bad = ct.clone();
+            bad[100] ^= 0x04;
+            assert!(
+                ks.decrypt_rsa(key_id, &bad, alg).is_err(),
+                "{tag}: a tampered ciphertext decrypts"
+            );
+        }
+    }
+}
+
+/// Generates a key with `openssl genpkey`; returns (private PEM, PKCS#8 DER,
+/// public SPKI DER), all made by OpenSSL.
+fn openssl_key(s: &Scratch, name: &str, genpkey_args: &[&str]) -> (PathBuf, Vec<u8>, Vec<u8>) {
+    let pem = s.path(&format!("{name}.pem"));
+    let mut args: Vec<&OsStr> = vec![OsStr::new("genpkey")];
+    args.extend(genpkey_args.iter().map(OsStr::new));
+    args.extend([OsStr::new("-out"), p(&pem)]);
+    openssl_ok(&args);
+    let pkcs8 = openssl_ok([
+        OsStr::new("pkcs8"),
+        OsStr::new("-topk8"),
+        OsStr::new("-nocrypt"),
+        OsStr::new("-in"),
+        p(&pem),
+        OsStr::new("-outform"),
+        OsStr::new("DER"),
+    ]);
+    let spki = openssl_ok([
+        OsStr::new("pkey"),
+        OsStr::new("-in"),
+        p(&pem),
+        OsStr::new("-pubout"),
+        OsStr::new("-outform"),
+        OsStr::new("DER"),
+    ]);
+    (pem, pkcs8, spki)
+}
+
+// ----------------------------------------------------------------- tests --
+
+/// Keys sealbox generates, checked by OpenSSL.
+#[test]
+fn sealbox_keys_checked_by_openssl() {
+    let started = Instant::now();
+    let s = Scratch::new("gen");
+    let ks = s.store();
+    let mut t = Tally::default();
+
+    let ec = ks
+        .create_key(&CreateKeyRequest {
+            key_spec: KeySpec::EccNistP256,
+            key_usage: Some(KeyUsage::SignVerify),
+            ..Default::default()
+        })
+        .unwrap();
+    let t0 = Instant::now();
+    let rsa_sign = ks
+        .create_key(&CreateKeyRequest {
+            key_spec: KeySpec::Rsa2048,
+            key_usage: Some(KeyUsage::SignVerify),
+            ..Default::default()
+        })
+        .unwrap();
+    let rsa_enc = ks
+        .create_key(&CreateKeyRequest {
+            key_spec: KeySpec::Rsa2048,
+            key_usage: Some(KeyUsage::EncryptDecrypt),
+            ..Default::default()
+        })
+        .unwrap();
+    let keygen = t0.elapsed();
+
+    let ec_pem = check_public_key(
+        &s,
+        &ks,
+        &ec.key_id,
+        "ec",
+        &["Public-Key: (256 bit)", "P-256"],
+    );
+    let rsa_sign_pem = check_public_key(
+        &s,
+        &ks,
+        &rsa_sign.key_id,
+        "rsa-sign",
+        &["Public-Key: (2048 bit)", "Exponent: 65537"],
+    );
+    let rsa_enc_pem = check_public_key(
+        &s,
+        &ks,
+        &rsa_enc.key_id,
+        "rsa-enc",
+        &["Public-Key: (2048 bit)", "Exponent: 65537"],
+    );
+
+    sealbox_signs_openssl_verifies(
+        &s,
+        &ks,
+        &ec.key_id,
+        &ec_pem,
+        SigningAlgorithm::EcdsaSha256,
+        &mut t,
+    );
+    for alg in RSA_ALGS {
+        sealbox_signs_openssl_verifies(&s, &ks, &rsa_sign.key_id, &rsa_sign_pem, alg, &mut t);
+    }
+    openssl_encrypts_sealbox_decrypts(&s, &ks, &rsa_enc.key_id, &rsa_enc_pem, &mut t);
+
+    // The ENCRYPT_DECRYPT key does not sign; the SIGN_VERIFY key does not decrypt.
+    assert!(ks
+        .sign(
+            &rsa_enc.key_id,
+            b"x",
+            SigningAlgorithm::RsassaPssSha256,
+            MessageType::Raw
+        )
+        .is_err());
+    assert!(ks
+        .decrypt_rsa(
+            &rsa_sign.key_id,
+            &[0u8; 256],
+            EncryptionAlgorithm::RsaesOaepSha256
+        )
+        .is_err());
+
+    println!(
+        "sealbox keys vs openssl: {t:?}; RSA-2048 key generation {:.2} s for 2 keys; total {:.1} s",
+        keygen.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        t.sealbox_signatures_verified_by_openssl > 0
+            && t.tampered_rejected_by_openssl > 0
+            && t.openssl_ciphertexts_decrypted_by_sealbox > 0
+    );
+}
+
+/// Keys OpenSSL generates, imported into sealbox: signatures and
+/// ciphertexts cross in both directions.
+#[test]
+fn openssl_keys_imported_into_sealbox() {
+    let started = Instant::now();
+    let s = Scratch::new("import");
+    let ks = s.store();
+    let mut t = Tally::default();
+
+    // ECDSA P-256.
+    let (ec_priv, ec_pkcs8, ec_spki) = openssl_key(
+        &s,
+        "ec",
+        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    );
+    let ec = ks
+        .import_key(
+            &CreateKeyRequest {
+                key_spec: KeySpec::EccNistP256,
+                key_usage: Some(KeyUsage::SignVerify),
+                ..Default::default()
+            },
+            &ec_pkcs8,
+        )
+        .unwrap();
+    assert_eq!(ec.origin, Origin::External);
+    assert_eq!(
+        ks.get_public_key(&ec.key_id).unwrap(),
+        ec_spki,
+        "sealbox's public key of the imported EC key differs from OpenSSL's"
+    );
+    let ec_pub = s.write(
+        "ec.openssl.pub.pem",
+        der_to_pem("PUBLIC KEY", &ec_spki).as_bytes(),
+    );
+    openssl_signs_sealbox_verifies(
+        &s,
+        &ks,
+        &ec.key_id,
+        &ec_priv,
+        SigningAlgorithm::EcdsaSha256,
+        &mut t,
+    );
+    sealbox_signs_openssl_verifies(
+        &s,
+        &ks,
+        &ec.key_id,
+        &ec_pub,
+        SigningAlgorithm::EcdsaSha256,
+        &mut t,
+    );
+
+    // RSA-2048, imported once for signing and once for encryption.
+    let (rsa_priv, rsa_pkcs8, rsa_spki) = openssl_key(
+        &s,
+        "rsa",
+        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+    );
+    let rsa_sign = ks
+        .import_key(
+            &CreateKeyRequest {
+                key_spec: KeySpec::Rsa2048,
+                key_usage: Some(KeyUsage::SignVerify),
+                ..Default::default()
+            },
+            &rsa_pkcs8,
+        )
+        .unwrap();
+    assert_eq!(ks.get_public_key(&rsa_sign.key_id).unwrap(), rsa_spki);
+    let rsa_pub = s.write(
+        "rsa.openssl.pub.pem",
+        der_to_pem("PUBLIC KEY", &rsa_spki).as_bytes(),
+    );
+    for alg in RSA_ALGS {
+        openssl_signs_sealbox_verifies(&s, &ks, &rsa_sign.key_id, &rsa_priv, alg, &mut t);
+        sealbox_signs_openssl_verifies(&s, &ks, &rsa_sign.key_id, &rsa_pub, alg, &mut t);
+    }
+
+    let rsa_enc = ks
+        .import_key(
+            &CreateKeyRequest {
+                key_spec: KeySpec::Rsa2048,
+                key_usage: Some(KeyUsage::EncryptDecrypt),
+                ..Default::default()
+            },
+            &rsa_pkcs8,
+        )
+        .unwrap();
+    openssl_encrypts_sealbox_decrypts(&s, &ks, &rsa_enc.key_id, &rsa_pub, &mut t);
+    // sealbox encrypts (public half), OpenSSL decrypts with the private key.
+    for (alg, md, hlen) in OAEP {
+        for len in oaep_lengths(256, hlen) {
+            let tag = format!("sbx-{md}-{len}");
+            let pt = pattern(len, 3 + len as u8);
+            let ct = ks
+                .encrypt_rsa(&rsa_enc.key_id, &pt, alg)
+                .unwrap_or_else(|e| panic!("{tag}: encrypt_rsa: {e}"));
+            let ct_path = s.write(&format!("{tag}.ct"), &ct);
+            let mut args: Vec<std::ffi::OsString> = vec![
+                "pkeyutl".into(),
+                "-decrypt".into(),
+                "-inkey".into(),
+                rsa_priv.clone().into(),
+                "-in".into(),
+                ct_path.into(),
+            ];
+            args.extend(oaep_opts(md).iter().map(Into::into));
+            assert_eq!(
+                openssl_ok(&args),
+                pt,
+                "{tag}: OpenSSL decrypts sealbox's {alg} ciphertext to other bytes"
+            );
+            t.sealbox_ciphertexts_decrypted_by_openssl += 1;
+        }
+        // One byte over the OAEP limit is refused.
+        assert!(
+            ks.encrypt_rsa(&rsa_enc.key_id, &pattern(256 - 2 * hlen - 1, 1), alg)
+                .is_err(),
+            "{alg}: plaintext over the OAEP limit accepted"
+        );
+    }
+
+    // Material of the wrong kind is refused at import.
+    assert!(ks
+        .import_key(
+            &CreateKeyRequest {
+                key_spec: KeySpec::EccNistP256,
+                ..Default::default()
+            },
+            &rsa_pkcs8
+        )
+        .is_err());
+    assert!(ks
+        .import_key(
+            &CreateKeyRequest {
+                key_spec: KeySpec::Rsa3072,
+                key_usage: Some(KeyUsage::SignVerify),
+                ..Default::default()
+            },
+            &rsa_pkcs8
+        )
+        .is_err());
+
+    println!(
+        "openssl keys imported into sealbox: {t:?}; total {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(t.openssl_signatures_verified_by_sealbox > 0 && t.tampered_rejected_by_sealbox > 0);
+    assert!(
+        t.sealbox_signatures_verified_by_openssl > 0
+            && t.sealbox_ciphertexts_decrypted_by_openssl > 0
+            && t.openssl_ciphertexts_decrypted_by_sealbox > 0
+    );
+}
+
+/// RSA_3072 and RSA_4096 keys sealbox generates (generation in pure Rust
+/// takes about a second or two each even with optimised dependencies).
+#[test]
+fn larger_rsa_keys_checked_by_openssl() {
+    let started = Instant::now();
+    let s = Scratch::new("big");
+    let ks = s.store();
+    let mut t = Tally::default();
+    let t0 = Instant::now();
+    let sign3072 = ks
+        .create_key(&CreateKeyRequest {
+            key_spec: KeySpec::Rsa3072,
+            key_usage: Some(KeyUsage::SignVerify),
+            ..Default::default()
+        })
+        .unwrap();
+    let enc4096 = ks
+        .create_key(&CreateKeyRequest {
+            key_spec: KeySpec::Rsa4096,
+            key_usage: Some(KeyUsage::EncryptDecrypt),
+            ..Default::default()
+        })
+        .unwrap();
+    let keygen = t0.elapsed();
+    let sign_pem = check_public_key(
+        &s,
+        &ks,
+        &sign3072.key_id,
+        "rsa3072",
+        &["Public-Key: (3072 bit)", "Exponent: 65537"],
+    );
+    let enc_pem = check_public_key(
+        &s,
+        &ks,
+        &enc4096.key_id,
+        "rsa4096",
+        &["Public-Key: (4096 bit)", "Exponent: 65537"],
+    );
+    for alg in RSA_ALGS {
+        sealbox_signs_openssl_verifies(&s, &ks, &sign3072.key_id, &sign_pem, alg, &mut t);
+    }
+    openssl_encrypts_sealbox_decrypts(&s, &ks, &enc4096.key_id, &enc_pem, &mut t);
+    println!(
+        "RSA-3072/4096 keys vs openssl: {t:?}; key generation {:.2} s for both; total {:.1} s",
+        keygen.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        t.sealbox_signatures_verified_by_openssl > 0
+            && t.openssl_ciphertexts_decrypted_by_sealbox > 0
+    );
+}
