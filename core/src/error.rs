@@ -3,8 +3,8 @@
 //! Every failure to decrypt or authenticate (a wrong key, a flipped bit, a
 //! truncated stream, a wrong encryption context, a bad signature) collapses
 //! into [`Error::DecryptionFailed`], so that a caller cannot be used as an
-//! oracle. The detail stays inside the library (and, once the key store
-//! exists, in its audit log).
+//! oracle. The detail stays inside the library and in the key store's
+//! audit log.
 
 use std::fmt;
 
@@ -112,7 +112,9 @@ impl fmt::Display for Error {
             Error::Storage(m) => write!(f, "key store storage error: {m}"),
             Error::Audit(m) => write!(f, "audit: {m}"),
             Error::Unsupported(m) => write!(f, "unsupported: {m}"),
-            Error::UnsupportedByHsm { mechanism } => write!(f, "not supported by this HSM: {mechanism}"),
+            Error::UnsupportedByHsm { mechanism } => {
+                write!(f, "not supported by this HSM: {mechanism}")
+            }
             Error::Pkcs11 { function, rv } => write!(f, "PKCS#11 {function} failed: {rv}"),
         }
     }

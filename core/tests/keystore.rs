@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{open, TempDir, TestClock, ROOT};
-use sealbox::cmm::{CacheLimits, CachingMaterialsManager, DefaultMaterialsManager, MaterialsManager};
+use sealbox::cmm::{
+    CacheLimits, CachingMaterialsManager, DefaultMaterialsManager, MaterialsManager,
+};
 use sealbox::crypto::{self, EcCurve, EcdsaSigningKey, HashAlg, RsaPrivateKey};
 use sealbox::keyring::KeyStoreKeyring;
 use sealbox::keystore::*;
@@ -16,11 +18,25 @@ use sealbox::message::{decrypt, encrypt, DecryptOptions, EncryptOptions};
 use sealbox::{EncryptionContext, Error};
 
 fn ec(pairs: &[(&str, &str)]) -> EncryptionContext {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
-fn create(ks: &KeyStore, spec: KeySpec, usage: Option<KeyUsage>, alias: Option<&str>) -> KeyMetadata {
-    ks.create_key(&CreateKeyRequest { key_spec: spec, key_usage: usage, alias: alias.map(str::to_owned), ..CreateKeyRequest::default() }).unwrap()
+fn create(
+    ks: &KeyStore,
+    spec: KeySpec,
+    usage: Option<KeyUsage>,
+    alias: Option<&str>,
+) -> KeyMetadata {
+    ks.create_key(&CreateKeyRequest {
+        key_spec: spec,
+        key_usage: usage,
+        alias: alias.map(str::to_owned),
+        ..CreateKeyRequest::default()
+    })
+    .unwrap()
 }
 
 #[test]
@@ -30,11 +46,21 @@ fn root_key_sources_and_wrong_root_key() {
     let f = dir.path("root.key");
     let root = RootKey::generate().unwrap();
     root.write_new_file(&f).unwrap();
-    assert_eq!(std::fs::metadata(&f).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&f).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     assert!(root.write_new_file(&f).is_err(), "never overwrites");
-    let ks = KeyStore::open(dir.path("a.db"), &RootKey::from_file(&f).unwrap(), KeyStoreOptions::default()).unwrap();
+    let ks = KeyStore::open(
+        dir.path("a.db"),
+        &RootKey::from_file(&f).unwrap(),
+        KeyStoreOptions::default(),
+    )
+    .unwrap();
     let k = create(&ks, KeySpec::Aes256, None, None);
-    let blob = ks.encrypt(&k.key_id, b"x", &EncryptionContext::new()).unwrap();
+    let blob = ks
+        .encrypt(&k.key_id, b"x", &EncryptionContext::new())
+        .unwrap();
     drop(ks);
 
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -46,15 +72,26 @@ fn root_key_sources_and_wrong_root_key() {
     std::env::set_var("SEALBOX_TEST_ROOT", hex.trim());
     let from_env = RootKey::from_env("SEALBOX_TEST_ROOT").unwrap();
     let ks = KeyStore::open(dir.path("a.db"), &from_env, KeyStoreOptions::default()).unwrap();
-    assert_eq!(ks.decrypt(&blob, &EncryptionContext::new()).unwrap().as_bytes(), b"x");
+    assert_eq!(
+        ks.decrypt(&blob, &EncryptionContext::new())
+            .unwrap()
+            .as_bytes(),
+        b"x"
+    );
     drop(ks);
     assert!(RootKey::from_env("SEALBOX_TEST_ROOT_UNSET").is_err());
     std::env::set_var("SEALBOX_TEST_ROOT", "c2hvcnQ=");
     assert!(RootKey::from_env("SEALBOX_TEST_ROOT").is_err());
 
     let wrong = RootKey::from_bytes(&[1; 32]).unwrap();
-    assert_eq!(KeyStore::open(dir.path("a.db"), &wrong, KeyStoreOptions::default()).err(), Some(Error::WrongRootKey));
-    assert!(matches!(RootKey::from_bytes(&[1; 31]), Err(Error::InvalidKey(_))));
+    assert_eq!(
+        KeyStore::open(dir.path("a.db"), &wrong, KeyStoreOptions::default()).err(),
+        Some(Error::WrongRootKey)
+    );
+    assert!(matches!(
+        RootKey::from_bytes(&[1; 31]),
+        Err(Error::InvalidKey(_))
+    ));
 }
 
 #[test]
@@ -64,37 +101,89 @@ fn lifecycle_states_and_refusals() {
     let ks = open(&dir, clock.clone());
     let k = create(&ks, KeySpec::Aes256, None, Some("alias/orders"));
     assert_eq!(k.state, KeyState::Enabled);
-    assert_eq!((k.key_usage, k.origin, k.primary_version, k.aliases.clone()), (KeyUsage::EncryptDecrypt, Origin::Generated, 1, vec!["alias/orders".to_string()]));
+    assert_eq!(
+        (k.key_usage, k.origin, k.primary_version, k.aliases.clone()),
+        (
+            KeyUsage::EncryptDecrypt,
+            Origin::Generated,
+            1,
+            vec!["alias/orders".to_string()]
+        )
+    );
     let ctx = ec(&[("tenant", "acme")]);
     let blob = ks.encrypt("alias/orders", b"pan", &ctx).unwrap();
 
     ks.disable_key(&k.key_id).unwrap();
-    assert!(matches!(ks.encrypt(&k.key_id, b"x", &ctx), Err(Error::KeyDisabled(_))));
-    assert!(matches!(ks.decrypt(&blob, &ctx), Err(Error::KeyDisabled(_))));
-    assert!(matches!(ks.generate_data_key(&k.key_id, 32, &ctx), Err(Error::KeyDisabled(_))));
+    assert!(matches!(
+        ks.encrypt(&k.key_id, b"x", &ctx),
+        Err(Error::KeyDisabled(_))
+    ));
+    assert!(matches!(
+        ks.decrypt(&blob, &ctx),
+        Err(Error::KeyDisabled(_))
+    ));
+    assert!(matches!(
+        ks.generate_data_key(&k.key_id, 32, &ctx),
+        Err(Error::KeyDisabled(_))
+    ));
     ks.enable_key(&k.key_id).unwrap();
     assert_eq!(ks.decrypt(&blob, &ctx).unwrap().as_bytes(), b"pan");
 
     for bad in [0, 6, 31] {
-        assert!(matches!(ks.schedule_key_deletion(&k.key_id, bad), Err(Error::InvalidArgument(_))));
+        assert!(matches!(
+            ks.schedule_key_deletion(&k.key_id, bad),
+            Err(Error::InvalidArgument(_))
+        ));
     }
     let m = ks.schedule_key_deletion(&k.key_id, 7).unwrap();
-    assert!(matches!(m.state, KeyState::PendingDeletion { deletion_date } if deletion_date == 1_795_000_000 + 7 * 86_400));
-    assert!(matches!(ks.schedule_key_deletion(&k.key_id, 7), Err(Error::InvalidKeyState(_))));
-    assert!(matches!(ks.decrypt(&blob, &ctx), Err(Error::KeyDisabled(_))));
-    assert!(matches!(ks.enable_key(&k.key_id), Err(Error::InvalidKeyState(_))));
-    assert!(matches!(ks.disable_key(&k.key_id), Err(Error::InvalidKeyState(_))));
-    assert_eq!(ks.cancel_key_deletion(&k.key_id).unwrap().state, KeyState::Disabled);
-    assert!(matches!(ks.cancel_key_deletion(&k.key_id), Err(Error::InvalidKeyState(_))));
+    assert!(
+        matches!(m.state, KeyState::PendingDeletion { deletion_date } if deletion_date == 1_795_000_000 + 7 * 86_400)
+    );
+    assert!(matches!(
+        ks.schedule_key_deletion(&k.key_id, 7),
+        Err(Error::InvalidKeyState(_))
+    ));
+    assert!(matches!(
+        ks.decrypt(&blob, &ctx),
+        Err(Error::KeyDisabled(_))
+    ));
+    assert!(matches!(
+        ks.enable_key(&k.key_id),
+        Err(Error::InvalidKeyState(_))
+    ));
+    assert!(matches!(
+        ks.disable_key(&k.key_id),
+        Err(Error::InvalidKeyState(_))
+    ));
+    assert_eq!(
+        ks.cancel_key_deletion(&k.key_id).unwrap().state,
+        KeyState::Disabled
+    );
+    assert!(matches!(
+        ks.cancel_key_deletion(&k.key_id),
+        Err(Error::InvalidKeyState(_))
+    ));
 
     ks.schedule_key_deletion(&k.key_id, 7).unwrap();
     clock.advance_days(6);
-    assert!(ks.purge_expired_keys().unwrap().is_empty(), "not before the window ends");
+    assert!(
+        ks.purge_expired_keys().unwrap().is_empty(),
+        "not before the window ends"
+    );
     clock.advance_days(2);
     assert_eq!(ks.purge_expired_keys().unwrap(), vec![k.key_id.clone()]);
-    assert!(matches!(ks.describe_key(&k.key_id), Err(Error::KeyNotFound(_))));
-    assert!(matches!(ks.describe_key("alias/orders"), Err(Error::KeyNotFound(_))));
-    assert!(matches!(ks.decrypt(&blob, &ctx), Err(Error::KeyNotFound(_))));
+    assert!(matches!(
+        ks.describe_key(&k.key_id),
+        Err(Error::KeyNotFound(_))
+    ));
+    assert!(matches!(
+        ks.describe_key("alias/orders"),
+        Err(Error::KeyNotFound(_))
+    ));
+    assert!(matches!(
+        ks.decrypt(&blob, &ctx),
+        Err(Error::KeyNotFound(_))
+    ));
 
     // Purge also runs at open.
     let k2 = create(&ks, KeySpec::Hmac256, None, None);
@@ -102,10 +191,15 @@ fn lifecycle_states_and_refusals() {
     drop(ks);
     clock.advance_days(31);
     let ks = open(&dir, clock.clone());
-    assert!(matches!(ks.describe_key(&k2.key_id), Err(Error::KeyNotFound(_))));
+    assert!(matches!(
+        ks.describe_key(&k2.key_id),
+        Err(Error::KeyNotFound(_))
+    ));
     // The sealed material is gone from the database file itself.
     let conn = rusqlite::Connection::open(dir.path("keys.db")).unwrap();
-    let n: i64 = conn.query_row("SELECT count(*) FROM key_versions", [], |r| r.get(0)).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM key_versions", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 0);
 }
 
@@ -113,7 +207,9 @@ fn lifecycle_states_and_refusals() {
 fn describe_list_aliases_tags() {
     let dir = TempDir::new("list");
     let ks = open(&dir, TestClock::new());
-    let mut ids: Vec<String> = (0..7).map(|_| create(&ks, KeySpec::Aes256, None, None).key_id).collect();
+    let mut ids: Vec<String> = (0..7)
+        .map(|_| create(&ks, KeySpec::Aes256, None, None).key_id)
+        .collect();
     ids.sort();
     let mut seen = Vec::new();
     let mut marker: Option<String> = None;
@@ -127,38 +223,86 @@ fn describe_list_aliases_tags() {
         }
     }
     assert_eq!(seen, ids);
-    assert!(matches!(ks.list_keys(0, None), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        ks.list_keys(0, None),
+        Err(Error::InvalidArgument(_))
+    ));
 
     let (a, b) = (&ids[0], &ids[1]);
     ks.create_alias("alias/app/main", a).unwrap();
-    assert!(matches!(ks.create_alias("alias/app/main", b), Err(Error::AlreadyExists(_))));
-    assert!(matches!(ks.create_alias("app/main", b), Err(Error::InvalidArgument(_))));
-    assert!(matches!(ks.create_alias("alias/aws/reserved", b), Err(Error::InvalidArgument(_))));
-    assert!(matches!(ks.create_alias("alias/x", "00000000-0000-4000-8000-000000000000"), Err(Error::KeyNotFound(_))));
+    assert!(matches!(
+        ks.create_alias("alias/app/main", b),
+        Err(Error::AlreadyExists(_))
+    ));
+    assert!(matches!(
+        ks.create_alias("app/main", b),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        ks.create_alias("alias/aws/reserved", b),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        ks.create_alias("alias/x", "00000000-0000-4000-8000-000000000000"),
+        Err(Error::KeyNotFound(_))
+    ));
     assert_eq!(&ks.describe_key("alias/app/main").unwrap().key_id, a);
     ks.update_alias("alias/app/main", b).unwrap();
     assert_eq!(&ks.describe_key("alias/app/main").unwrap().key_id, b);
-    assert!(matches!(ks.update_alias("alias/none", b), Err(Error::KeyNotFound(_))));
-    assert_eq!(ks.list_aliases().unwrap(), vec![("alias/app/main".to_string(), b.clone())]);
+    assert!(matches!(
+        ks.update_alias("alias/none", b),
+        Err(Error::KeyNotFound(_))
+    ));
+    assert_eq!(
+        ks.list_aliases().unwrap(),
+        vec![("alias/app/main".to_string(), b.clone())]
+    );
     ks.delete_alias("alias/app/main").unwrap();
-    assert!(matches!(ks.delete_alias("alias/app/main"), Err(Error::KeyNotFound(_))));
+    assert!(matches!(
+        ks.delete_alias("alias/app/main"),
+        Err(Error::KeyNotFound(_))
+    ));
 
-    let tags: BTreeMap<String, String> = [("team".to_string(), "payments".to_string()), ("env".into(), "prod".into())].into();
+    let tags: BTreeMap<String, String> = [
+        ("team".to_string(), "payments".to_string()),
+        ("env".into(), "prod".into()),
+    ]
+    .into();
     ks.tag_key(a, &tags).unwrap();
     ks.update_key_description(a, "card vault").unwrap();
     let d = ks.describe_key(a).unwrap();
     assert_eq!((d.tags, d.description.as_str()), (tags, "card vault"));
     ks.untag_key(a, &["env".to_string()]).unwrap();
     assert_eq!(ks.describe_key(a).unwrap().tags.len(), 1);
-    assert!(matches!(ks.tag_key(a, &[(String::new(), "x".to_string())].into()), Err(Error::InvalidArgument(_))));
-    assert!(matches!(ks.describe_key("not-a-key"), Err(Error::KeyNotFound(_))));
+    assert!(matches!(
+        ks.tag_key(a, &[(String::new(), "x".to_string())].into()),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        ks.describe_key("not-a-key"),
+        Err(Error::KeyNotFound(_))
+    ));
 
     // Specs and usages that do not go together.
-    let bad = CreateKeyRequest { key_spec: KeySpec::Aes256, key_usage: Some(KeyUsage::SignVerify), ..CreateKeyRequest::default() };
-    assert!(matches!(ks.create_key(&bad), Err(Error::InvalidKeyUsage(_))));
-    let bad = CreateKeyRequest { key_spec: KeySpec::EccNistP256, rotation_period_days: Some(90), ..CreateKeyRequest::default() };
+    let bad = CreateKeyRequest {
+        key_spec: KeySpec::Aes256,
+        key_usage: Some(KeyUsage::SignVerify),
+        ..CreateKeyRequest::default()
+    };
+    assert!(matches!(
+        ks.create_key(&bad),
+        Err(Error::InvalidKeyUsage(_))
+    ));
+    let bad = CreateKeyRequest {
+        key_spec: KeySpec::EccNistP256,
+        rotation_period_days: Some(90),
+        ..CreateKeyRequest::default()
+    };
     assert!(matches!(ks.create_key(&bad), Err(Error::Unsupported(_))));
-    let bad = CreateKeyRequest { alias: Some("alias/dup".into()), ..CreateKeyRequest::default() };
+    let bad = CreateKeyRequest {
+        alias: Some("alias/dup".into()),
+        ..CreateKeyRequest::default()
+    };
     ks.create_key(&bad).unwrap();
     assert!(matches!(ks.create_key(&bad), Err(Error::AlreadyExists(_))));
 }
@@ -173,8 +317,15 @@ fn symmetric_operations_and_context_binding() {
     let blob = ks.encrypt(&k, b"4111", &ctx).unwrap();
     assert_eq!(blob.len(), 4 + blob::BLOB_OVERHEAD);
     assert_eq!(ks.decrypt(&blob, &ctx).unwrap().as_bytes(), b"4111");
-    assert_eq!(ks.decrypt(&blob, &ec(&[("record", "43"), ("table", "cards")])).err(), Some(Error::DecryptionFailed));
-    assert_eq!(ks.decrypt(&blob, &EncryptionContext::new()).err(), Some(Error::DecryptionFailed));
+    assert_eq!(
+        ks.decrypt(&blob, &ec(&[("record", "43"), ("table", "cards")]))
+            .err(),
+        Some(Error::DecryptionFailed)
+    );
+    assert_eq!(
+        ks.decrypt(&blob, &EncryptionContext::new()).err(),
+        Some(Error::DecryptionFailed)
+    );
     for bit in (0..blob.len() * 8).step_by(7) {
         let mut bad = blob.clone();
         bad[bit / 8] ^= 1 << (bit % 8);
@@ -183,33 +334,73 @@ fn symmetric_operations_and_context_binding() {
             other => panic!("bit {bit}: {:?}", other.map(|p| p.as_bytes().to_vec())),
         }
     }
-    assert_eq!(ks.decrypt(&blob[..20], &ctx).err(), Some(Error::DecryptionFailed));
+    assert_eq!(
+        ks.decrypt(&blob[..20], &ctx).err(),
+        Some(Error::DecryptionFailed)
+    );
     assert!(ks.encrypt(&k, &[0; 4096], &ctx).is_ok());
-    assert!(matches!(ks.encrypt(&k, &[0; 4097], &ctx), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        ks.encrypt(&k, &[0; 4097], &ctx),
+        Err(Error::InvalidArgument(_))
+    ));
     assert!(ks.encrypt(&k, b"", &ctx).is_ok());
 
-    let re = ks.re_encrypt(&blob, &ctx, &k2, &ec(&[("moved", "yes")])).unwrap();
+    let re = ks
+        .re_encrypt(&blob, &ctx, &k2, &ec(&[("moved", "yes")]))
+        .unwrap();
     assert_eq!(blob::parse(&re).unwrap().key_id, k2);
-    assert_eq!(ks.decrypt(&re, &ec(&[("moved", "yes")])).unwrap().as_bytes(), b"4111");
-    assert_eq!(ks.re_encrypt(&blob, &EncryptionContext::new(), &k2, &ctx).err(), Some(Error::DecryptionFailed));
+    assert_eq!(
+        ks.decrypt(&re, &ec(&[("moved", "yes")]))
+            .unwrap()
+            .as_bytes(),
+        b"4111"
+    );
+    assert_eq!(
+        ks.re_encrypt(&blob, &EncryptionContext::new(), &k2, &ctx)
+            .err(),
+        Some(Error::DecryptionFailed)
+    );
 
     let dk = ks.generate_data_key(&k, 32, &ctx).unwrap();
     assert_eq!(dk.plaintext.len(), 32);
     assert_eq!((dk.key_id.as_str(), dk.key_version), (k.as_str(), 1));
-    assert_eq!(ks.decrypt(&dk.ciphertext, &ctx).unwrap().as_bytes(), dk.plaintext.as_bytes());
-    let only = ks.generate_data_key_without_plaintext(&k, 16, &ctx).unwrap();
+    assert_eq!(
+        ks.decrypt(&dk.ciphertext, &ctx).unwrap().as_bytes(),
+        dk.plaintext.as_bytes()
+    );
+    let only = ks
+        .generate_data_key_without_plaintext(&k, 16, &ctx)
+        .unwrap();
     assert_eq!(ks.decrypt(&only, &ctx).unwrap().len(), 16);
-    assert!(matches!(ks.generate_data_key(&k, 0, &ctx), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        ks.generate_data_key(&k, 0, &ctx),
+        Err(Error::InvalidArgument(_))
+    ));
 
     let hmac = create(&ks, KeySpec::Hmac256, None, None).key_id;
-    assert!(matches!(ks.encrypt(&hmac, b"x", &ctx), Err(Error::InvalidKeyUsage(_))));
+    assert!(matches!(
+        ks.encrypt(&hmac, b"x", &ctx),
+        Err(Error::InvalidKeyUsage(_))
+    ));
     let sign = create(&ks, KeySpec::EccNistP256, None, None).key_id;
-    assert!(matches!(ks.generate_data_key(&sign, 32, &ctx), Err(Error::InvalidKeyUsage(_))));
+    assert!(matches!(
+        ks.generate_data_key(&sign, 32, &ctx),
+        Err(Error::InvalidKeyUsage(_))
+    ));
 
     assert_eq!(ks.generate_random(32).unwrap().len(), 32);
-    assert_ne!(ks.generate_random(32).unwrap(), ks.generate_random(32).unwrap());
-    assert!(matches!(ks.generate_random(0), Err(Error::InvalidArgument(_))));
-    assert!(matches!(ks.generate_random(1025), Err(Error::InvalidArgument(_))));
+    assert_ne!(
+        ks.generate_random(32).unwrap(),
+        ks.generate_random(32).unwrap()
+    );
+    assert!(matches!(
+        ks.generate_random(0),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        ks.generate_random(1025),
+        Err(Error::InvalidArgument(_))
+    ));
 }
 
 #[test]
@@ -231,26 +422,50 @@ fn rotation_keeps_every_version_decrypting() {
     drop(ks);
     let ks = open(&dir, clock.clone());
     for (n, b) in &blobs {
-        assert_eq!(ks.decrypt(b, &ctx).unwrap().as_bytes(), format!("v{n}").as_bytes());
+        assert_eq!(
+            ks.decrypt(b, &ctx).unwrap().as_bytes(),
+            format!("v{n}").as_bytes()
+        );
     }
 
     // Automatic rotation, applied when due: before use, and at open.
     let m = ks.enable_key_rotation(&k, 30).unwrap();
     assert_eq!(m.rotation_period_days, Some(30));
     clock.advance_days(29);
-    assert_eq!(blob::parse(&ks.encrypt(&k, b"a", &ctx).unwrap()).unwrap().version, 6);
+    assert_eq!(
+        blob::parse(&ks.encrypt(&k, b"a", &ctx).unwrap())
+            .unwrap()
+            .version,
+        6
+    );
     clock.advance_days(2);
-    assert_eq!(blob::parse(&ks.encrypt(&k, b"a", &ctx).unwrap()).unwrap().version, 7);
+    assert_eq!(
+        blob::parse(&ks.encrypt(&k, b"a", &ctx).unwrap())
+            .unwrap()
+            .version,
+        7
+    );
     drop(ks);
     clock.advance_days(31);
     let ks = open(&dir, clock.clone());
     assert_eq!(ks.describe_key(&k).unwrap().primary_version, 8);
-    assert!(matches!(ks.enable_key_rotation(&k, 0), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        ks.enable_key_rotation(&k, 0),
+        Err(Error::InvalidArgument(_))
+    ));
     ks.disable_key_rotation(&k).unwrap();
     clock.advance_days(100);
-    assert_eq!(blob::parse(&ks.encrypt(&k, b"a", &ctx).unwrap()).unwrap().version, 8);
+    assert_eq!(
+        blob::parse(&ks.encrypt(&k, b"a", &ctx).unwrap())
+            .unwrap()
+            .version,
+        8
+    );
     for (n, b) in &blobs {
-        assert_eq!(ks.decrypt(b, &ctx).unwrap().as_bytes(), format!("v{n}").as_bytes());
+        assert_eq!(
+            ks.decrypt(b, &ctx).unwrap().as_bytes(),
+            format!("v{n}").as_bytes()
+        );
     }
 
     let ecc = create(&ks, KeySpec::EccNistP256, None, None).key_id;
@@ -277,47 +492,115 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
         (&rsa_sign, SigningAlgorithm::RsassaPkcs1V15Sha512),
     ] {
         let sig = ks.sign(key, msg, alg, MessageType::Raw).unwrap();
-        assert!(ks.verify(key, msg, &sig, alg, MessageType::Raw).unwrap(), "{alg}");
-        assert!(!ks.verify(key, b"transfer 900 to eve", &sig, alg, MessageType::Raw).unwrap(), "{alg}");
+        assert!(
+            ks.verify(key, msg, &sig, alg, MessageType::Raw).unwrap(),
+            "{alg}"
+        );
+        assert!(
+            !ks.verify(key, b"transfer 900 to eve", &sig, alg, MessageType::Raw)
+                .unwrap(),
+            "{alg}"
+        );
         let digest = crypto::digest(alg.hash(), msg);
-        assert!(ks.verify(key, &digest, &sig, alg, MessageType::Digest).unwrap(), "{alg}");
+        assert!(
+            ks.verify(key, &digest, &sig, alg, MessageType::Digest)
+                .unwrap(),
+            "{alg}"
+        );
         let sig2 = ks.sign(key, &digest, alg, MessageType::Digest).unwrap();
-        assert!(ks.verify(key, msg, &sig2, alg, MessageType::Raw).unwrap(), "{alg}");
+        assert!(
+            ks.verify(key, msg, &sig2, alg, MessageType::Raw).unwrap(),
+            "{alg}"
+        );
         let mut bad = sig.clone();
         bad[10] ^= 1;
         assert!(!ks.verify(key, msg, &bad, alg, MessageType::Raw).unwrap());
-        assert!(matches!(ks.sign(key, &digest[1..], alg, MessageType::Digest), Err(Error::InvalidArgument(_))));
+        assert!(matches!(
+            ks.sign(key, &digest[1..], alg, MessageType::Digest),
+            Err(Error::InvalidArgument(_))
+        ));
     }
-    assert!(matches!(ks.sign(&ecc, msg, SigningAlgorithm::RsassaPssSha256, MessageType::Raw), Err(Error::InvalidKeyUsage(_))));
-    assert!(matches!(ks.sign(&rsa_enc, msg, SigningAlgorithm::RsassaPssSha256, MessageType::Raw), Err(Error::InvalidKeyUsage(_))));
-    assert!(matches!(ks.sign(&ecc, &[0; 4097], SigningAlgorithm::EcdsaSha256, MessageType::Raw), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        ks.sign(
+            &ecc,
+            msg,
+            SigningAlgorithm::RsassaPssSha256,
+            MessageType::Raw
+        ),
+        Err(Error::InvalidKeyUsage(_))
+    ));
+    assert!(matches!(
+        ks.sign(
+            &rsa_enc,
+            msg,
+            SigningAlgorithm::RsassaPssSha256,
+            MessageType::Raw
+        ),
+        Err(Error::InvalidKeyUsage(_))
+    ));
+    assert!(matches!(
+        ks.sign(
+            &ecc,
+            &[0; 4097],
+            SigningAlgorithm::EcdsaSha256,
+            MessageType::Raw
+        ),
+        Err(Error::InvalidArgument(_))
+    ));
 
     let der = ks.get_public_key(&ecc).unwrap();
     let vk = crypto::EcdsaVerifyingKey::from_spki_der(&der).unwrap();
-    let sig = ks.sign(&ecc, msg, SigningAlgorithm::EcdsaSha256, MessageType::Raw).unwrap();
+    let sig = ks
+        .sign(&ecc, msg, SigningAlgorithm::EcdsaSha256, MessageType::Raw)
+        .unwrap();
     assert!(vk.verify_digest_der(&crypto::digest(HashAlg::Sha256, msg), &sig));
     assert!(der_to_pem("PUBLIC KEY", &der).starts_with("-----BEGIN PUBLIC KEY-----\n"));
     let aes = create(&ks, KeySpec::Aes256, None, None).key_id;
-    assert!(matches!(ks.get_public_key(&aes), Err(Error::InvalidKeyUsage(_))));
+    assert!(matches!(
+        ks.get_public_key(&aes),
+        Err(Error::InvalidKeyUsage(_))
+    ));
 
-    for alg in [EncryptionAlgorithm::RsaesOaepSha1, EncryptionAlgorithm::RsaesOaepSha256] {
+    for alg in [
+        EncryptionAlgorithm::RsaesOaepSha1,
+        EncryptionAlgorithm::RsaesOaepSha256,
+    ] {
         let ct = ks.encrypt_rsa(&rsa_enc, b"wrapped secret", alg).unwrap();
-        assert_eq!(ks.decrypt_rsa(&rsa_enc, &ct, alg).unwrap().as_bytes(), b"wrapped secret");
+        assert_eq!(
+            ks.decrypt_rsa(&rsa_enc, &ct, alg).unwrap().as_bytes(),
+            b"wrapped secret"
+        );
         let mut bad = ct.clone();
         bad[0] ^= 1;
-        assert_eq!(ks.decrypt_rsa(&rsa_enc, &bad, alg).err(), Some(Error::DecryptionFailed));
+        assert_eq!(
+            ks.decrypt_rsa(&rsa_enc, &bad, alg).err(),
+            Some(Error::DecryptionFailed)
+        );
     }
-    assert!(matches!(ks.decrypt_rsa(&rsa_sign, &[0; 256], EncryptionAlgorithm::RsaesOaepSha256), Err(Error::InvalidKeyUsage(_))));
+    assert!(matches!(
+        ks.decrypt_rsa(&rsa_sign, &[0; 256], EncryptionAlgorithm::RsaesOaepSha256),
+        Err(Error::InvalidKeyUsage(_))
+    ));
 
-    for (spec, alg) in [(KeySpec::Hmac256, MacAlgorithm::HmacSha256), (KeySpec::Hmac512, MacAlgorithm::HmacSha512)] {
+    for (spec, alg) in [
+        (KeySpec::Hmac256, MacAlgorithm::HmacSha256),
+        (KeySpec::Hmac512, MacAlgorithm::HmacSha512),
+    ] {
         let k = create(&ks, spec, None, None).key_id;
         let mac = ks.generate_mac(&k, msg, alg).unwrap();
         assert_eq!(mac.len(), alg.hash().output_len());
         assert!(ks.verify_mac(&k, msg, &mac, alg).unwrap());
         assert!(!ks.verify_mac(&k, b"other", &mac, alg).unwrap());
         assert!(!ks.verify_mac(&k, msg, &mac[1..], alg).unwrap());
-        let other = if alg == MacAlgorithm::HmacSha256 { MacAlgorithm::HmacSha512 } else { MacAlgorithm::HmacSha256 };
-        assert!(matches!(ks.generate_mac(&k, msg, other), Err(Error::InvalidKeyUsage(_))));
+        let other = if alg == MacAlgorithm::HmacSha256 {
+            MacAlgorithm::HmacSha512
+        } else {
+            MacAlgorithm::HmacSha256
+        };
+        assert!(matches!(
+            ks.generate_mac(&k, msg, other),
+            Err(Error::InvalidKeyUsage(_))
+        ));
     }
 }
 
@@ -325,37 +608,113 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
 fn import_key_material_for_every_spec() {
     let dir = TempDir::new("import");
     let ks = open(&dir, TestClock::new());
-    let req = |spec, usage| CreateKeyRequest { key_spec: spec, key_usage: usage, ..CreateKeyRequest::default() };
+    let req = |spec, usage| CreateKeyRequest {
+        key_spec: spec,
+        key_usage: usage,
+        ..CreateKeyRequest::default()
+    };
 
-    let aes = ks.import_key(&req(KeySpec::Aes256, None), &[7; 32]).unwrap();
+    let aes = ks
+        .import_key(&req(KeySpec::Aes256, None), &[7; 32])
+        .unwrap();
     assert_eq!(aes.origin, Origin::External);
-    let b = ks.encrypt(&aes.key_id, b"byok", &EncryptionContext::new()).unwrap();
-    assert_eq!(ks.decrypt(&b, &EncryptionContext::new()).unwrap().as_bytes(), b"byok");
-    assert!(matches!(ks.rotate_key(&aes.key_id), Err(Error::Unsupported(_))));
-    assert!(matches!(ks.import_key(&req(KeySpec::Aes256, None), &[7; 16]), Err(Error::InvalidKey(_))));
+    let b = ks
+        .encrypt(&aes.key_id, b"byok", &EncryptionContext::new())
+        .unwrap();
+    assert_eq!(
+        ks.decrypt(&b, &EncryptionContext::new())
+            .unwrap()
+            .as_bytes(),
+        b"byok"
+    );
+    assert!(matches!(
+        ks.rotate_key(&aes.key_id),
+        Err(Error::Unsupported(_))
+    ));
+    assert!(matches!(
+        ks.import_key(&req(KeySpec::Aes256, None), &[7; 16]),
+        Err(Error::InvalidKey(_))
+    ));
 
-    for (spec, alg, len) in [(KeySpec::Hmac256, MacAlgorithm::HmacSha256, 32), (KeySpec::Hmac512, MacAlgorithm::HmacSha512, 64)] {
+    for (spec, alg, len) in [
+        (KeySpec::Hmac256, MacAlgorithm::HmacSha256, 32),
+        (KeySpec::Hmac512, MacAlgorithm::HmacSha512, 64),
+    ] {
         let k = ks.import_key(&req(spec, None), &vec![9; len]).unwrap();
         // The imported bytes are exactly what the key computes with.
-        assert_eq!(ks.generate_mac(&k.key_id, b"m", alg).unwrap(), crypto::hmac(alg.hash(), &vec![9; len], b"m").unwrap());
-        assert!(matches!(ks.import_key(&req(spec, None), &vec![9; len - 1]), Err(Error::InvalidKey(_))));
+        assert_eq!(
+            ks.generate_mac(&k.key_id, b"m", alg).unwrap(),
+            crypto::hmac(alg.hash(), &vec![9; len], b"m").unwrap()
+        );
+        assert!(matches!(
+            ks.import_key(&req(spec, None), &vec![9; len - 1]),
+            Err(Error::InvalidKey(_))
+        ));
     }
 
-    let ec_key = EcdsaSigningKey::generate(EcCurve::P256);
-    let k = ks.import_key(&req(KeySpec::EccNistP256, None), ec_key.to_pkcs8_der().unwrap().as_bytes()).unwrap();
-    assert_eq!(ks.get_public_key(&k.key_id).unwrap(), ec_key.verifying_key().to_spki_der().unwrap());
-    let sig = ks.sign(&k.key_id, b"m", SigningAlgorithm::EcdsaSha256, MessageType::Raw).unwrap();
-    assert!(ec_key.verifying_key().verify_digest_der(&crypto::digest(HashAlg::Sha256, b"m"), &sig));
-    let p384 = EcdsaSigningKey::generate(EcCurve::P384);
-    assert!(matches!(ks.import_key(&req(KeySpec::EccNistP256, None), p384.to_pkcs8_der().unwrap().as_bytes()), Err(Error::InvalidKey(_))));
+    let ec_key = EcdsaSigningKey::generate(EcCurve::P256).unwrap();
+    let k = ks
+        .import_key(
+            &req(KeySpec::EccNistP256, None),
+            ec_key.to_pkcs8_der().unwrap().as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(
+        ks.get_public_key(&k.key_id).unwrap(),
+        ec_key.verifying_key().to_spki_der().unwrap()
+    );
+    let sig = ks
+        .sign(
+            &k.key_id,
+            b"m",
+            SigningAlgorithm::EcdsaSha256,
+            MessageType::Raw,
+        )
+        .unwrap();
+    assert!(ec_key
+        .verifying_key()
+        .verify_digest_der(&crypto::digest(HashAlg::Sha256, b"m"), &sig));
+    let p384 = EcdsaSigningKey::generate(EcCurve::P384).unwrap();
+    assert!(matches!(
+        ks.import_key(
+            &req(KeySpec::EccNistP256, None),
+            p384.to_pkcs8_der().unwrap().as_bytes()
+        ),
+        Err(Error::InvalidKey(_))
+    ));
 
     let rsa = RsaPrivateKey::from_pem(include_str!("data/rsa2048.pem")).unwrap();
-    let k = ks.import_key(&req(KeySpec::Rsa2048, Some(KeyUsage::EncryptDecrypt)), rsa.to_pkcs8_der().unwrap().as_bytes()).unwrap();
-    assert_eq!(ks.get_public_key(&k.key_id).unwrap(), rsa.public_key().to_spki_der().unwrap());
-    let ct = rsa.public_key().encrypt(crypto::RsaPadding::Oaep(HashAlg::Sha256), b"hello").unwrap();
-    assert_eq!(ks.decrypt_rsa(&k.key_id, &ct, EncryptionAlgorithm::RsaesOaepSha256).unwrap().as_bytes(), b"hello");
-    assert!(matches!(ks.import_key(&req(KeySpec::Rsa3072, None), rsa.to_pkcs8_der().unwrap().as_bytes()), Err(Error::InvalidKey(_))));
-    assert!(matches!(ks.import_key(&req(KeySpec::Rsa2048, None), b"not a key"), Err(Error::InvalidKey(_))));
+    let k = ks
+        .import_key(
+            &req(KeySpec::Rsa2048, Some(KeyUsage::EncryptDecrypt)),
+            rsa.to_pkcs8_der().unwrap().as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(
+        ks.get_public_key(&k.key_id).unwrap(),
+        rsa.public_key().to_spki_der().unwrap()
+    );
+    let ct = rsa
+        .public_key()
+        .encrypt(crypto::RsaPadding::Oaep(HashAlg::Sha256), b"hello")
+        .unwrap();
+    assert_eq!(
+        ks.decrypt_rsa(&k.key_id, &ct, EncryptionAlgorithm::RsaesOaepSha256)
+            .unwrap()
+            .as_bytes(),
+        b"hello"
+    );
+    assert!(matches!(
+        ks.import_key(
+            &req(KeySpec::Rsa3072, None),
+            rsa.to_pkcs8_der().unwrap().as_bytes()
+        ),
+        Err(Error::InvalidKey(_))
+    ));
+    assert!(matches!(
+        ks.import_key(&req(KeySpec::Rsa2048, None), b"not a key"),
+        Err(Error::InvalidKey(_))
+    ));
 }
 
 #[test]
@@ -364,10 +723,12 @@ fn audit_trail_records_everything_and_detects_tampering() {
     let ks = open(&dir, TestClock::new());
     let events = Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = events.clone();
-    ks.add_audit_sink(Arc::new(sealbox::audit::CallbackSink(Arc::new(move |e: &sealbox::audit::AuditEvent| {
-        sink.lock().unwrap().push(e.clone());
-        Ok(())
-    }))));
+    ks.add_audit_sink(Arc::new(sealbox::audit::CallbackSink(Arc::new(
+        move |e: &sealbox::audit::AuditEvent| {
+            sink.lock().unwrap().push(e.clone());
+            Ok(())
+        },
+    ))));
     let k = create(&ks, KeySpec::Aes256, None, None).key_id;
     let ctx = ec(&[("purpose", "audit")]);
     let blob = ks.encrypt(&k, b"secret-plaintext", &ctx).unwrap();
@@ -378,8 +739,19 @@ fn audit_trail_records_everything_and_detects_tampering() {
     }
     {
         let ev = events.lock().unwrap();
-        let ops: Vec<(&str, &str)> = ev.iter().map(|e| (e.operation.as_str(), e.outcome.as_str())).collect();
-        assert_eq!(&ops[..4], &[("CreateKey", "allowed"), ("Encrypt", "allowed"), ("Decrypt", "failed"), ("Decrypt", "allowed")]);
+        let ops: Vec<(&str, &str)> = ev
+            .iter()
+            .map(|e| (e.operation.as_str(), e.outcome.as_str()))
+            .collect();
+        assert_eq!(
+            &ops[..4],
+            &[
+                ("CreateKey", "allowed"),
+                ("Encrypt", "allowed"),
+                ("Decrypt", "failed"),
+                ("Decrypt", "allowed")
+            ]
+        );
         assert_eq!(ev[1].key_id.as_deref(), Some(k.as_str()));
         assert_eq!(ev[1].key_version, Some(1));
         assert_eq!(ev[1].encryption_context, Some(ctx.clone()));
@@ -399,7 +771,11 @@ fn audit_trail_records_everything_and_detects_tampering() {
     let check = |new: Vec<String>, expect_line: u64| {
         std::fs::write(&path, new.join("\n") + "\n").unwrap();
         let r = ks.verify_audit_log().unwrap();
-        assert_eq!(r.first_error.as_ref().map(|e| e.0), Some(expect_line), "{r:?}");
+        assert_eq!(
+            r.first_error.as_ref().map(|e| e.0),
+            Some(expect_line),
+            "{r:?}"
+        );
     };
     let owned: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
     let mut edited = owned.clone();
@@ -421,11 +797,43 @@ fn audit_trail_records_everything_and_detects_tampering() {
     std::fs::write(&path, text).unwrap();
     assert!(ks.verify_audit_log().unwrap().ok());
 
-    // The chain continues across reopen; another root key cannot forge it.
+    // The chain continues across reopen.
     drop(ks);
     let ks = open(&dir, TestClock::new());
     ks.generate_random(1).unwrap();
     assert!(ks.verify_audit_log().unwrap().ok());
+
+    // Removing the tail past the last key change is detected through the
+    // anchor kept in the metadata store.
+    ks.rotate_key(&k).unwrap();
+    ks.generate_random(1).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&path, lines[..lines.len() - 2].join("\n") + "\n").unwrap();
+    let r = ks.verify_audit_log().unwrap();
+    assert!(
+        r.first_error
+            .as_ref()
+            .is_some_and(|e| e.1.contains("tail removed")),
+        "{r:?}"
+    );
+    std::fs::write(&path, &text).unwrap();
+    assert!(ks.verify_audit_log().unwrap().ok());
+
+    // A damaged line in the middle is kept as evidence at reopen, not cut.
+    drop(ks);
+    let mut damaged: Vec<String> = text.lines().map(str::to_owned).collect();
+    damaged[2] = "{garbage".into();
+    std::fs::write(&path, damaged.join("\n") + "\n").unwrap();
+    let ks = open(&dir, TestClock::new());
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap().lines().count(),
+        damaged.len()
+    );
+    assert_eq!(
+        ks.verify_audit_log().unwrap().first_error.map(|e| e.0),
+        Some(3)
+    );
 }
 
 #[test]
@@ -435,20 +843,32 @@ fn an_operation_whose_audit_fails_does_not_happen() {
     let k = create(&ks, KeySpec::Aes256, None, None).key_id;
     let fail = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let f = fail.clone();
-    ks.add_audit_sink(Arc::new(sealbox::audit::CallbackSink(Arc::new(move |_e: &sealbox::audit::AuditEvent| {
-        if f.load(std::sync::atomic::Ordering::SeqCst) {
-            Err(Error::Audit("sink offline".into()))
-        } else {
-            Ok(())
-        }
-    }))));
-    assert!(matches!(ks.encrypt(&k, b"x", &EncryptionContext::new()), Err(Error::Audit(_))));
-    assert!(matches!(ks.create_key(&CreateKeyRequest::default()), Err(Error::Audit(_))));
+    ks.add_audit_sink(Arc::new(sealbox::audit::CallbackSink(Arc::new(
+        move |_e: &sealbox::audit::AuditEvent| {
+            if f.load(std::sync::atomic::Ordering::SeqCst) {
+                Err(Error::Audit("sink offline".into()))
+            } else {
+                Ok(())
+            }
+        },
+    ))));
+    assert!(matches!(
+        ks.encrypt(&k, b"x", &EncryptionContext::new()),
+        Err(Error::Audit(_))
+    ));
+    assert!(matches!(
+        ks.create_key(&CreateKeyRequest::default()),
+        Err(Error::Audit(_))
+    ));
     assert!(matches!(ks.rotate_key(&k), Err(Error::Audit(_))));
     assert!(matches!(ks.disable_key(&k), Err(Error::Audit(_))));
     fail.store(false, std::sync::atomic::Ordering::SeqCst);
     let list = ks.list_keys(100, None).unwrap();
-    assert_eq!(list.keys.len(), 1, "the refused CreateKey left nothing behind");
+    assert_eq!(
+        list.keys.len(),
+        1,
+        "the refused CreateKey left nothing behind"
+    );
     let d = ks.describe_key(&k).unwrap();
     assert_eq!((d.primary_version, d.state), (1, KeyState::Enabled));
 }
@@ -469,9 +889,27 @@ fn one_key_store_shared_by_many_threads() {
                     let b = ks.encrypt(&k, pt.as_bytes(), &ctx).unwrap();
                     assert_eq!(ks.decrypt(&b, &ctx).unwrap().as_bytes(), pt.as_bytes());
                     let dk = ks.generate_data_key(&k, 32, &ctx).unwrap();
-                    assert_eq!(ks.decrypt(&dk.ciphertext, &ctx).unwrap().as_bytes(), dk.plaintext.as_bytes());
-                    let sig = ks.sign(&sign, pt.as_bytes(), SigningAlgorithm::EcdsaSha256, MessageType::Raw).unwrap();
-                    assert!(ks.verify(&sign, pt.as_bytes(), &sig, SigningAlgorithm::EcdsaSha256, MessageType::Raw).unwrap());
+                    assert_eq!(
+                        ks.decrypt(&dk.ciphertext, &ctx).unwrap().as_bytes(),
+                        dk.plaintext.as_bytes()
+                    );
+                    let sig = ks
+                        .sign(
+                            &sign,
+                            pt.as_bytes(),
+                            SigningAlgorithm::EcdsaSha256,
+                            MessageType::Raw,
+                        )
+                        .unwrap();
+                    assert!(ks
+                        .verify(
+                            &sign,
+                            pt.as_bytes(),
+                            &sig,
+                            SigningAlgorithm::EcdsaSha256,
+                            MessageType::Raw
+                        )
+                        .unwrap());
                     if t == 0 && i % 10 == 0 {
                         ks.rotate_key(&k).unwrap();
                     }
@@ -491,31 +929,57 @@ fn keystore_keyring_envelopes_and_the_caching_cmm_saves_backend_calls() {
     let keyring = Arc::new(KeyStoreKeyring::new(ks.clone(), "alias/envelope"));
     let plain: Arc<dyn MaterialsManager> = Arc::new(DefaultMaterialsManager::new(keyring.clone()));
     let mut opts = EncryptOptions::default();
-    opts.encryption_context.insert("tenant".into(), "acme".into());
+    opts.encryption_context
+        .insert("tenant".into(), "acme".into());
     let ct = encrypt(b"envelope", plain.as_ref(), &opts).unwrap();
-    assert_eq!(decrypt(&ct, plain.as_ref(), &DecryptOptions::default()).unwrap().plaintext, b"envelope");
+    assert_eq!(
+        decrypt(&ct, plain.as_ref(), &DecryptOptions::default())
+            .unwrap()
+            .plaintext,
+        b"envelope"
+    );
     // Bound to the key store key: another key's keyring cannot open it.
     let other = create(&ks, KeySpec::Aes256, None, None).key_id;
     let wrong = DefaultMaterialsManager::new(Arc::new(KeyStoreKeyring::new(ks.clone(), &other)));
-    assert_eq!(decrypt(&ct, &wrong, &DecryptOptions::default()).err(), Some(Error::DecryptionFailed));
+    assert_eq!(
+        decrypt(&ct, &wrong, &DecryptOptions::default()).err(),
+        Some(Error::DecryptionFailed)
+    );
     ks.disable_key(&k).unwrap();
-    assert_eq!(decrypt(&ct, plain.as_ref(), &DecryptOptions::default()).err(), Some(Error::DecryptionFailed));
+    assert_eq!(
+        decrypt(&ct, plain.as_ref(), &DecryptOptions::default()).err(),
+        Some(Error::DecryptionFailed)
+    );
     ks.enable_key(&k).unwrap();
 
     const N: u64 = 100_000;
     let before = ks.operation_count("GenerateDataKey");
-    let limits = CacheLimits { max_messages: 10_000, ..CacheLimits::with_max_age(Duration::from_secs(60)) };
+    let limits = CacheLimits {
+        max_messages: 10_000,
+        ..CacheLimits::with_max_age(Duration::from_secs(60))
+    };
     let cached = CachingMaterialsManager::new(plain.clone(), limits).unwrap();
-    let small = EncryptOptions { frame_length: 4096, ..opts.clone() };
+    let small = EncryptOptions {
+        frame_length: 4096,
+        ..opts.clone()
+    };
     let mut last = Vec::new();
     for i in 0..N {
         last = encrypt(&i.to_be_bytes(), &cached, &small).unwrap();
     }
     let with_cache = ks.operation_count("GenerateDataKey") - before;
-    println!("{N} messages with the caching CMM: {with_cache} GenerateDataKey calls; cache stats {:?}", cached.stats());
+    println!(
+        "{N} messages with the caching CMM: {with_cache} GenerateDataKey calls; cache stats {:?}",
+        cached.stats()
+    );
     assert!(with_cache <= 10, "{with_cache} backend calls");
     assert_eq!(with_cache, 10);
-    assert_eq!(decrypt(&last, plain.as_ref(), &DecryptOptions::default()).unwrap().plaintext, (N - 1).to_be_bytes());
+    assert_eq!(
+        decrypt(&last, plain.as_ref(), &DecryptOptions::default())
+            .unwrap()
+            .plaintext,
+        (N - 1).to_be_bytes()
+    );
 
     let before = ks.operation_count("GenerateDataKey");
     for i in 0..N {
@@ -526,7 +990,11 @@ fn keystore_keyring_envelopes_and_the_caching_cmm_saves_backend_calls() {
     assert_eq!(without, N);
 
     // Decrypt materials are cached too.
-    let cached = CachingMaterialsManager::new(plain.clone(), CacheLimits::with_max_age(Duration::from_secs(60))).unwrap();
+    let cached = CachingMaterialsManager::new(
+        plain.clone(),
+        CacheLimits::with_max_age(Duration::from_secs(60)),
+    )
+    .unwrap();
     let before = ks.operation_count("Decrypt");
     for _ in 0..100 {
         decrypt(&ct, &cached, &DecryptOptions::default()).unwrap();

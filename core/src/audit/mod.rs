@@ -91,7 +91,9 @@ pub struct FileAuditLog {
 
 impl std::fmt::Debug for FileAuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FileAuditLog").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("FileAuditLog")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 
@@ -103,25 +105,64 @@ impl FileAuditLog {
         use std::os::unix::fs::OpenOptionsExt;
         let path = path.as_ref().to_path_buf();
         let io = |e: std::io::Error| Error::Audit(format!("{}: {e}", path.display()));
-        let file = OpenOptions::new().create(true).append(true).read(true).mode(0o600).open(&path).map_err(io)?;
-        // Continue from the last complete record. A torn last line (a crash
-        // mid-write) is cut off so the chain goes on from the last whole one.
-        let (mut seq, mut prev, mut good_len, mut len) = (0u64, GENESIS.to_owned(), 0u64, 0u64);
-        for line in BufReader::new(File::open(&path).map_err(io)?).split(b'\n') {
-            let line = line.map_err(io)?;
-            len += line.len() as u64 + 1;
-            let text = String::from_utf8_lossy(&line);
-            let Some((body, m)) = split_line(&text) else { break };
-            let Ok(rec) = serde_json::from_str::<ChainedRecord>(&body) else { break };
-            seq = rec.seq + 1;
-            prev = m.to_owned();
-            good_len = len;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .read(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(io)?;
+        // Continue from the last valid record. Only a torn tail (bytes after
+        // the last newline, as a crash mid-write leaves them) is cut off; a
+        // damaged line in the middle is left in place as evidence, for
+        // `verify_log` to report.
+        let (mut seq, mut prev) = (0u64, GENESIS.to_owned());
+        let (mut complete_end, mut pos) = (0u64, 0u64);
+        let mut reader = BufReader::new(File::open(&path).map_err(io)?);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).map_err(io)?;
+            if n > 0 && line.last() != Some(&b'\n') {
+                // A last record written whole but for its newline is kept.
+                let text = String::from_utf8_lossy(&line);
+                let whole = split_line(&text)
+                    .and_then(|(body, m)| {
+                        serde_json::from_str::<ChainedRecord>(&body)
+                            .ok()
+                            .map(|r| (r, m.to_owned()))
+                    })
+                    .filter(|(r, _)| r.seq == seq && r.prev == prev);
+                if let Some((r, m)) = whole {
+                    (&file).write_all(b"\n").map_err(io)?;
+                    seq = r.seq + 1;
+                    prev = m;
+                    complete_end = pos + n as u64 + 1;
+                }
+                break;
+            }
+            if n == 0 {
+                break;
+            }
+            pos += n as u64;
+            complete_end = pos;
+            let text = String::from_utf8_lossy(&line[..n - 1]);
+            if let Some((body, m)) = split_line(&text) {
+                if let Ok(rec) = serde_json::from_str::<ChainedRecord>(&body) {
+                    seq = rec.seq + 1;
+                    prev = m.to_owned();
+                }
+            }
         }
-        let actual = file.metadata().map_err(io)?.len();
-        if actual > good_len {
-            file.set_len(good_len).map_err(io)?;
+        if file.metadata().map_err(io)?.len() > complete_end {
+            file.set_len(complete_end).map_err(io)?;
         }
-        Ok(FileAuditLog { path, mac, sync, state: Mutex::new(FileState { file, seq, prev }) })
+        Ok(FileAuditLog {
+            path,
+            mac,
+            sync,
+            state: Mutex::new(FileState { file, seq, prev }),
+        })
     }
 
     /// The log's path.
@@ -132,15 +173,25 @@ impl FileAuditLog {
     /// The sequence number and MAC of the last record written (the anchor
     /// the key store keeps to notice a truncated tail).
     pub fn head(&self) -> Result<(u64, String)> {
-        let st = self.state.lock().map_err(|_| Error::Audit("log lock poisoned".into()))?;
+        let st = self
+            .state
+            .lock()
+            .map_err(|_| Error::Audit("log lock poisoned".into()))?;
         Ok((st.seq, st.prev.clone()))
     }
 }
 
 impl AuditSink for FileAuditLog {
     fn record(&self, event: &AuditEvent) -> Result<()> {
-        let mut st = self.state.lock().map_err(|_| Error::Audit("log lock poisoned".into()))?;
-        let rec = ChainedRecord { seq: st.seq, prev: st.prev.clone(), event: event.clone() };
+        let mut st = self
+            .state
+            .lock()
+            .map_err(|_| Error::Audit("log lock poisoned".into()))?;
+        let rec = ChainedRecord {
+            seq: st.seq,
+            prev: st.prev.clone(),
+            event: event.clone(),
+        };
         let body = serde_json::to_string(&rec).map_err(|e| Error::Audit(e.to_string()))?;
         let mac = hex(&(self.mac)(body.as_bytes())?);
         let mut line = body;
@@ -157,8 +208,11 @@ impl AuditSink for FileAuditLog {
     }
 }
 
+/// A function of the host application that receives audit events.
+pub type AuditCallback = Arc<dyn Fn(&AuditEvent) -> Result<()> + Send + Sync>;
+
 /// A sink that calls a function of the host application.
-pub struct CallbackSink(pub Arc<dyn Fn(&AuditEvent) -> Result<()> + Send + Sync>);
+pub struct CallbackSink(pub AuditCallback);
 
 impl std::fmt::Debug for CallbackSink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -192,19 +246,34 @@ impl AuditReport {
 /// Verifies the chain of a log file. `anchor` is the (sequence number,
 /// MAC) of a record the key store knows was written, to detect a removed
 /// tail.
-pub fn verify_log(path: impl AsRef<Path>, mac: &ChainMac, anchor: Option<(u64, String)>) -> Result<AuditReport> {
+pub fn verify_log(
+    path: impl AsRef<Path>,
+    mac: &ChainMac,
+    anchor: Option<(u64, String)>,
+) -> Result<AuditReport> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|e| Error::Audit(format!("{}: {e}", path.display())))?;
     let (mut expect_seq, mut prev, mut n) = (0u64, GENESIS.to_owned(), 0u64);
     let mut macs_seen: Option<(u64, String)> = None;
-    let fail = |n: u64, why: String, records: u64| Ok(AuditReport { records, first_error: Some((n, why)) });
+    let fail = |n: u64, why: String, records: u64| {
+        Ok(AuditReport {
+            records,
+            first_error: Some((n, why)),
+        })
+    };
     for (i, line) in BufReader::new(file).lines().enumerate() {
         let lineno = i as u64 + 1;
         let line = line.map_err(|e| Error::Audit(e.to_string()))?;
-        let Some((body, m)) = split_line(&line) else { return fail(lineno, "not an audit record (no MAC)".into(), n) };
+        let Some((body, m)) = split_line(&line) else {
+            return fail(lineno, "not an audit record (no MAC)".into(), n);
+        };
         let expected = hex(&mac(body.as_bytes())?);
         if !crate::crypto::ct_eq(expected.as_bytes(), m.as_bytes()) {
-            return fail(lineno, "MAC does not verify: the record was edited or inserted".into(), n);
+            return fail(
+                lineno,
+                "MAC does not verify: the record was edited or inserted".into(),
+                n,
+            );
         }
         let rec: ChainedRecord = match serde_json::from_str(&body) {
             Ok(r) => r,
@@ -219,7 +288,11 @@ pub fn verify_log(path: impl AsRef<Path>, mac: &ChainMac, anchor: Option<(u64, S
         macs_seen = Some((rec.seq, prev.clone()));
         if let Some((aseq, amac)) = &anchor {
             if rec.seq == *aseq && &prev != amac {
-                return fail(lineno, "record differs from the one the key store anchored".into(), n);
+                return fail(
+                    lineno,
+                    "record differs from the one the key store anchored".into(),
+                    n,
+                );
             }
         }
     }
@@ -228,7 +301,10 @@ pub fn verify_log(path: impl AsRef<Path>, mac: &ChainMac, anchor: Option<(u64, S
             return fail(n + 1, format!("log ends before record {aseq}, which the key store knows was written (tail removed)"), n);
         }
     }
-    Ok(AuditReport { records: n, first_error: None })
+    Ok(AuditReport {
+        records: n,
+        first_error: None,
+    })
 }
 
 /// RFC 3339 UTC with milliseconds for a Unix time in milliseconds.
@@ -245,7 +321,13 @@ pub fn rfc3339_millis(ms: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", sod / 3600, sod % 3600 / 60, sod % 60, ms.rem_euclid(1000))
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60,
+        ms.rem_euclid(1000)
+    )
 }
 
 #[cfg(test)]
@@ -255,7 +337,10 @@ mod tests {
     #[test]
     fn times() {
         assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339_millis(1_795_000_000_123), "2026-11-18T11:06:40.123Z");
+        assert_eq!(
+            rfc3339_millis(1_795_000_000_123),
+            "2026-11-18T11:06:40.123Z"
+        );
         assert_eq!(rfc3339_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 }

@@ -40,7 +40,13 @@ pub struct CacheLimits {
 impl CacheLimits {
     /// Limits with the given maximum age and generous defaults for the rest.
     pub fn with_max_age(max_age: Duration) -> Self {
-        CacheLimits { max_age, max_messages: 1 << 32, max_bytes: i64::MAX as u64, capacity: 1000, partition: String::new() }
+        CacheLimits {
+            max_age,
+            max_messages: 1 << 32,
+            max_bytes: i64::MAX as u64,
+            capacity: 1000,
+            partition: String::new(),
+        }
     }
 }
 
@@ -70,8 +76,16 @@ struct Cache {
 impl Cache {
     fn evict(&mut self, capacity: usize) {
         while self.enc.len() + self.dec.len() > capacity {
-            let oldest_enc = self.enc.iter().min_by_key(|(_, e)| e.used).map(|(k, e)| (k.clone(), e.used));
-            let oldest_dec = self.dec.iter().min_by_key(|(_, e)| e.used).map(|(k, e)| (k.clone(), e.used));
+            let oldest_enc = self
+                .enc
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, e)| (k.clone(), e.used));
+            let oldest_dec = self
+                .dec
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(k, e)| (k.clone(), e.used));
             match (oldest_enc, oldest_dec) {
                 (Some((k, a)), Some((_, b))) if a <= b => self.enc.remove(&k).map(|_| ()),
                 (_, Some((k, _))) => self.dec.remove(&k).map(|_| ()),
@@ -91,7 +105,9 @@ pub struct CachingMaterialsManager {
 
 impl std::fmt::Debug for CachingMaterialsManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachingMaterialsManager").field("limits", &self.limits).finish_non_exhaustive()
+        f.debug_struct("CachingMaterialsManager")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
     }
 }
 
@@ -100,7 +116,11 @@ fn clone_enc(m: &EncryptionMaterials) -> Result<EncryptionMaterials> {
         suite: m.suite,
         encryption_context: m.encryption_context.clone(),
         required_encryption_context_keys: m.required_encryption_context_keys.clone(),
-        plaintext_data_key: m.plaintext_data_key.as_ref().map(|k| k.try_clone()).transpose()?,
+        plaintext_data_key: m
+            .plaintext_data_key
+            .as_ref()
+            .map(|k| k.try_clone())
+            .transpose()?,
         encrypted_data_keys: m.encrypted_data_keys.clone(),
         signing_key: m.signing_key.as_ref().map(|k| k.try_clone()).transpose()?,
     })
@@ -111,7 +131,11 @@ fn clone_dec(m: &DecryptionMaterials) -> Result<DecryptionMaterials> {
         suite: m.suite,
         encryption_context: m.encryption_context.clone(),
         required_encryption_context_keys: m.required_encryption_context_keys.clone(),
-        plaintext_data_key: m.plaintext_data_key.as_ref().map(|k| k.try_clone()).transpose()?,
+        plaintext_data_key: m
+            .plaintext_data_key
+            .as_ref()
+            .map(|k| k.try_clone())
+            .transpose()?,
         verification_key: m.verification_key.clone(),
     })
 }
@@ -128,17 +152,26 @@ impl CachingMaterialsManager {
             return Err(Error::InvalidArgument("max_age must be positive".into()));
         }
         if limits.max_messages == 0 || limits.max_messages > 1 << 32 {
-            return Err(Error::InvalidArgument("max_messages must be 1..=2^32".into()));
+            return Err(Error::InvalidArgument(
+                "max_messages must be 1..=2^32".into(),
+            ));
         }
         if limits.capacity == 0 {
             return Err(Error::InvalidArgument("capacity must be at least 1".into()));
         }
-        Ok(CachingMaterialsManager { underlying, limits, cache: Mutex::new(Cache::default()) })
+        Ok(CachingMaterialsManager {
+            underlying,
+            limits,
+            cache: Mutex::new(Cache::default()),
+        })
     }
 
     /// (hits, misses) so far.
     pub fn stats(&self) -> (u64, u64) {
-        self.cache.lock().map(|c| (c.hits, c.misses)).unwrap_or((0, 0))
+        self.cache
+            .lock()
+            .map(|c| (c.hits, c.misses))
+            .unwrap_or((0, 0))
     }
 
     /// Drops every entry.
@@ -150,7 +183,9 @@ impl CachingMaterialsManager {
     }
 
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Cache>> {
-        self.cache.lock().map_err(|_| Error::InvalidState("materials cache lock poisoned".into()))
+        self.cache
+            .lock()
+            .map_err(|_| Error::InvalidState("materials cache lock poisoned".into()))
     }
 
     fn enc_key(&self, r: &EncryptionMaterialsRequest) -> Result<Vec<u8>> {
@@ -194,7 +229,10 @@ impl CachingMaterialsManager {
 }
 
 impl MaterialsManager for CachingMaterialsManager {
-    fn get_encryption_materials(&self, req: EncryptionMaterialsRequest) -> Result<EncryptionMaterials> {
+    fn get_encryption_materials(
+        &self,
+        req: EncryptionMaterialsRequest,
+    ) -> Result<EncryptionMaterials> {
         let no_kdf = req.suite.is_some_and(|s| s.kdf_hash().is_none());
         let len = match req.plaintext_length {
             Some(n) if !no_kdf && n <= self.limits.max_bytes => n,
@@ -205,9 +243,15 @@ impl MaterialsManager for CachingMaterialsManager {
             let mut c = self.lock()?;
             c.tick += 1;
             let tick = c.tick;
-            let (max_age, max_msgs, max_bytes) = (self.limits.max_age, self.limits.max_messages, self.limits.max_bytes);
+            let (max_age, max_msgs, max_bytes) = (
+                self.limits.max_age,
+                self.limits.max_messages,
+                self.limits.max_bytes,
+            );
             if let Some(e) = c.enc.get_mut(&key) {
-                let fresh = e.created.elapsed() < max_age && e.messages < max_msgs && e.bytes.saturating_add(len) <= max_bytes;
+                let fresh = e.created.elapsed() < max_age
+                    && e.messages < max_msgs
+                    && e.bytes.saturating_add(len) <= max_bytes;
                 if fresh {
                     e.messages += 1;
                     e.bytes += len;
@@ -228,7 +272,16 @@ impl MaterialsManager for CachingMaterialsManager {
         let mut c = self.lock()?;
         c.tick += 1;
         let used = c.tick;
-        c.enc.insert(key, EncEntry { materials: fresh, created: Instant::now(), messages: 1, bytes: len, used });
+        c.enc.insert(
+            key,
+            EncEntry {
+                materials: fresh,
+                created: Instant::now(),
+                messages: 1,
+                bytes: len,
+                used,
+            },
+        );
         c.evict(self.limits.capacity);
         Ok(out)
     }
@@ -258,7 +311,14 @@ impl MaterialsManager for CachingMaterialsManager {
         let mut c = self.lock()?;
         c.tick += 1;
         let used = c.tick;
-        c.dec.insert(key, DecEntry { materials: fresh, created: Instant::now(), used });
+        c.dec.insert(
+            key,
+            DecEntry {
+                materials: fresh,
+                created: Instant::now(),
+                used,
+            },
+        );
         c.evict(self.limits.capacity);
         Ok(out)
     }

@@ -44,7 +44,8 @@ impl MaterialsManager for DefaultMaterialsManager {
         let mut encryption_context = req.encryption_context;
         let signing_key = suite
             .signature()
-            .map(|(curve, _)| EcdsaSigningKey::generate(curve));
+            .map(|(curve, _)| EcdsaSigningKey::generate(curve))
+            .transpose()?;
         if let Some(sk) = &signing_key {
             let public = base64::engine::general_purpose::STANDARD
                 .encode(sk.verifying_key().to_compressed());

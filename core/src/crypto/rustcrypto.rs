@@ -249,12 +249,25 @@ macro_rules! sign_static {
 }
 
 impl EcdsaSigningKey {
-    /// Generates a fresh key.
-    pub fn generate(curve: EcCurve) -> Self {
-        match curve {
-            EcCurve::P256 => Self::P256(p256::ecdsa::SigningKey::random(&mut OsRng)),
-            EcCurve::P384 => Self::P384(p384::ecdsa::SigningKey::random(&mut OsRng)),
+    /// Generates a fresh key (rejection sampling of the scalar from the
+    /// OS generator; an RNG failure is an error, not a panic).
+    pub fn generate(curve: EcCurve) -> Result<Self> {
+        let mut bytes = SecretBytes::zeroed(curve.field_len())?;
+        for _ in 0..64 {
+            fill_random(bytes.as_mut_bytes())?;
+            let k = match curve {
+                EcCurve::P256 => {
+                    p256::ecdsa::SigningKey::from_slice(bytes.as_bytes()).map(Self::P256)
+                }
+                EcCurve::P384 => {
+                    p384::ecdsa::SigningKey::from_slice(bytes.as_bytes()).map(Self::P384)
+                }
+            };
+            if let Ok(k) = k {
+                return Ok(k);
+            }
         }
+        Err(Error::Rng)
     }
 
     /// An explicit copy (the caching materials manager reuses a signing
@@ -419,7 +432,6 @@ impl EcdsaVerifyingKey {
 // -------------------------------------------------------------------- RSA --
 
 /// An RSA private key. Private operations are always blinded.
-#[derive(Clone)]
 pub struct RsaPrivateKey(rsa::RsaPrivateKey);
 
 impl std::fmt::Debug for RsaPrivateKey {

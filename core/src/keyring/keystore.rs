@@ -24,7 +24,10 @@ pub struct KeyStoreKeyring {
 impl KeyStoreKeyring {
     /// A keyring for `key` (a key ID or `alias/...`) of `store`.
     pub fn new(store: KeyStore, key: &str) -> Self {
-        KeyStoreKeyring { store, key: key.to_owned() }
+        KeyStoreKeyring {
+            store,
+            key: key.to_owned(),
+        }
     }
 }
 
@@ -32,16 +35,26 @@ impl Keyring for KeyStoreKeyring {
     fn on_encrypt(&self, m: &mut EncryptionMaterials) -> Result<()> {
         let (key_id, ciphertext) = match &m.plaintext_data_key {
             None => {
-                let dk = self.store.generate_data_key(&self.key, m.suite.data_key_len(), &m.encryption_context)?;
+                let dk = self.store.generate_data_key(
+                    &self.key,
+                    m.suite.data_key_len(),
+                    &m.encryption_context,
+                )?;
                 m.plaintext_data_key = Some(dk.plaintext);
                 (dk.key_id, dk.ciphertext)
             }
             Some(pt) => {
-                let ct = self.store.encrypt(&self.key, pt.as_bytes(), &m.encryption_context)?;
+                let ct = self
+                    .store
+                    .encrypt(&self.key, pt.as_bytes(), &m.encryption_context)?;
                 (blob::parse(&ct)?.key_id, ct)
             }
         };
-        m.encrypted_data_keys.push(EncryptedDataKey { provider_id: PROVIDER_ID.to_owned(), provider_info: key_id.into_bytes(), ciphertext });
+        m.encrypted_data_keys.push(EncryptedDataKey {
+            provider_id: PROVIDER_ID.to_owned(),
+            provider_info: key_id.into_bytes(),
+            ciphertext,
+        });
         Ok(())
     }
 

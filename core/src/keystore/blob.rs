@@ -43,12 +43,20 @@ pub fn parse(bytes: &[u8]) -> Result<Blob<'_>> {
     if bytes.len() < BLOB_OVERHEAD || bytes[0] != BLOB_VERSION {
         return Err(Error::DecryptionFailed);
     }
-    let id: [u8; 16] = bytes[1..17].try_into().map_err(|_| Error::DecryptionFailed)?;
-    let version = u32::from_be_bytes(bytes[17..21].try_into().map_err(|_| Error::DecryptionFailed)?);
+    let id: [u8; 16] = bytes[1..17]
+        .try_into()
+        .map_err(|_| Error::DecryptionFailed)?;
+    let version = u32::from_be_bytes(
+        bytes[17..21]
+            .try_into()
+            .map_err(|_| Error::DecryptionFailed)?,
+    );
     Ok(Blob {
         key_id: format_uuid(&id),
         version,
-        iv: bytes[21..33].try_into().map_err(|_| Error::DecryptionFailed)?,
+        iv: bytes[21..33]
+            .try_into()
+            .map_err(|_| Error::DecryptionFailed)?,
         sealed: &bytes[33..],
         prefix: &bytes[..21],
     })
@@ -83,7 +91,14 @@ pub fn new_uuid() -> Result<String> {
 /// Formats 16 bytes as a lowercase hyphenated UUID.
 pub fn format_uuid(b: &[u8; 16]) -> String {
     let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// Parses a hyphenated UUID.
@@ -120,7 +135,10 @@ mod tests {
         b.extend_from_slice(&[1; 12]);
         b.extend_from_slice(&[2; 20]);
         let p = parse(&b).unwrap();
-        assert_eq!((p.key_id.as_str(), p.version, p.iv, p.sealed.len()), (u.as_str(), 7, [1; 12], 20));
+        assert_eq!(
+            (p.key_id.as_str(), p.version, p.iv, p.sealed.len()),
+            (u.as_str(), 7, [1; 12], 20)
+        );
         assert!(parse(&b[..40]).is_err());
         b[0] = 2;
         assert!(parse(&b).is_err());

@@ -38,6 +38,25 @@ pub const ROTATION_PERIOD_DAYS: std::ops::RangeInclusive<u32> = 1..=2560;
 /// Page size limit of ListKeys.
 pub const MAX_LIST_LIMIT: usize = 1000;
 const DAY_MS: i64 = 86_400_000;
+/// Operations that change keys; after each the audit head is anchored.
+const MUTATIONS: &[&str] = &[
+    "CreateKey",
+    "ImportKey",
+    "EnableKey",
+    "DisableKey",
+    "ScheduleKeyDeletion",
+    "CancelKeyDeletion",
+    "DeleteKey",
+    "RotateKey",
+    "EnableKeyRotation",
+    "DisableKeyRotation",
+    "UpdateKeyDescription",
+    "CreateAlias",
+    "UpdateAlias",
+    "DeleteAlias",
+    "TagResource",
+    "UntagResource",
+];
 
 /// The time source; tests substitute one that they move forward.
 pub trait Clock: Send + Sync + std::fmt::Debug {
@@ -97,7 +116,10 @@ pub struct DataKey {
 
 impl std::fmt::Debug for DataKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DataKey").field("key_id", &self.key_id).field("key_version", &self.key_version).finish_non_exhaustive()
+        f.debug_struct("DataKey")
+            .field("key_id", &self.key_id)
+            .field("key_version", &self.key_version)
+            .finish_non_exhaustive()
     }
 }
 
@@ -130,7 +152,9 @@ pub struct KeyStore {
 
 impl std::fmt::Debug for KeyStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyStore").field("backend", &self.inner.backend.kind()).finish_non_exhaustive()
+        f.debug_struct("KeyStore")
+            .field("backend", &self.inner.backend.kind())
+            .finish_non_exhaustive()
     }
 }
 
@@ -169,7 +193,11 @@ impl KeyStore {
     /// Opens (creating if needed) a key store in the SQLite file `path`
     /// with the soft backend sealed under `root`. The audit log is
     /// `path` + `.audit.jsonl` unless `options.audit_log` says otherwise.
-    pub fn open(path: impl AsRef<Path>, root: &RootKey, mut options: KeyStoreOptions) -> Result<Self> {
+    pub fn open(
+        path: impl AsRef<Path>,
+        root: &RootKey,
+        mut options: KeyStoreOptions,
+    ) -> Result<Self> {
         let path = path.as_ref();
         if options.audit_log.is_none() {
             let mut p = path.as_os_str().to_owned();
@@ -181,7 +209,11 @@ impl KeyStore {
     }
 
     /// Opens a key store over any metadata store and backend.
-    pub fn open_with(store: Box<dyn MetadataStore>, backend: Arc<dyn Backend>, options: KeyStoreOptions) -> Result<Self> {
+    pub fn open_with(
+        store: Box<dyn MetadataStore>,
+        backend: Arc<dyn Backend>,
+        options: KeyStoreOptions,
+    ) -> Result<Self> {
         let check = backend.check_value()?;
         match store.meta("backend_check")? {
             None => {
@@ -201,7 +233,9 @@ impl KeyStore {
                     return Err(if backend.kind() == "soft" {
                         Error::WrongRootKey
                     } else {
-                        Error::InvalidKey("this token is not the one the key store was created with".into())
+                        Error::InvalidKey(
+                            "this token is not the one the key store was created with".into(),
+                        )
                     });
                 }
             }
@@ -246,7 +280,11 @@ impl KeyStore {
     /// How many times `operation` was allowed since this store was opened
     /// (e.g. `GenerateDataKey`), for tests and monitoring.
     pub fn operation_count(&self, operation: &str) -> u64 {
-        self.inner.counts.lock().map(|c| c.get(operation).copied().unwrap_or(0)).unwrap_or(0)
+        self.inner
+            .counts
+            .lock()
+            .map(|c| c.get(operation).copied().unwrap_or(0))
+            .unwrap_or(0)
     }
 
     fn now_ms(&self) -> i64 {
@@ -254,7 +292,12 @@ impl KeyStore {
     }
 
     /// Runs one audited operation.
-    fn run<T>(&self, operation: &'static str, ec: Option<&EncryptionContext>, f: impl FnOnce(&mut Audit<'_>) -> Result<T>) -> Result<T> {
+    fn run<T>(
+        &self,
+        operation: &'static str,
+        ec: Option<&EncryptionContext>,
+        f: impl FnOnce(&mut Audit<'_>) -> Result<T>,
+    ) -> Result<T> {
         let mut a = Audit {
             ks: &self.inner,
             event: AuditEvent {
@@ -275,6 +318,9 @@ impl KeyStore {
                 a.allow()?;
                 if let Ok(mut c) = self.inner.counts.lock() {
                     *c.entry(operation).or_default() += 1;
+                }
+                if MUTATIONS.contains(&operation) {
+                    self.store_audit_anchor()?;
                 }
                 Ok(v)
             }
@@ -304,7 +350,11 @@ impl KeyStore {
 
     fn resolve_id(&self, key: &str) -> Result<String> {
         if key.starts_with("alias/") {
-            return self.inner.store.alias_target(key)?.ok_or_else(|| Error::KeyNotFound(key.to_owned()));
+            return self
+                .inner
+                .store
+                .alias_target(key)?
+                .ok_or_else(|| Error::KeyNotFound(key.to_owned()));
         }
         Ok(key.to_owned())
     }
@@ -317,20 +367,34 @@ impl KeyStore {
     fn require_enabled(rec: &KeyRecord) -> Result<()> {
         match rec.state {
             KeyState::Enabled => Ok(()),
-            KeyState::Disabled => Err(Error::KeyDisabled(format!("key {} is disabled", rec.key_id))),
-            KeyState::PendingDeletion { .. } => Err(Error::KeyDisabled(format!("key {} is pending deletion", rec.key_id))),
+            KeyState::Disabled => Err(Error::KeyDisabled(format!(
+                "key {} is disabled",
+                rec.key_id
+            ))),
+            KeyState::PendingDeletion { .. } => Err(Error::KeyDisabled(format!(
+                "key {} is pending deletion",
+                rec.key_id
+            ))),
         }
     }
 
     fn require_usage(rec: &KeyRecord, usage: KeyUsage) -> Result<()> {
         if rec.usage != usage {
-            return Err(Error::InvalidKeyUsage(format!("key {} has usage {}, not {usage}", rec.key_id, rec.usage)));
+            return Err(Error::InvalidKeyUsage(format!(
+                "key {} has usage {}, not {usage}",
+                rec.key_id, rec.usage
+            )));
         }
         Ok(())
     }
 
     fn key_ref<'a>(rec: &'a KeyRecord, version: u32) -> KeyRef<'a> {
-        KeyRef { key_id: &rec.key_id, version, spec: rec.spec, usage: rec.usage }
+        KeyRef {
+            key_id: &rec.key_id,
+            version,
+            spec: rec.spec,
+            usage: rec.usage,
+        }
     }
 
     fn version(&self, rec: &KeyRecord, version: u32) -> Result<VersionRecord> {
@@ -341,12 +405,20 @@ impl KeyStore {
     }
 
     /// An enabled key of `usage`, rotated first if its rotation is due.
-    fn usable(&self, a: &mut Audit<'_>, key: &str, usage: KeyUsage) -> Result<(KeyRecord, VersionRecord)> {
+    fn usable(
+        &self,
+        a: &mut Audit<'_>,
+        key: &str,
+        usage: KeyUsage,
+    ) -> Result<(KeyRecord, VersionRecord)> {
         let mut rec = self.record(key)?;
         a.key(&rec.key_id, None);
         Self::require_enabled(&rec)?;
         Self::require_usage(&rec, usage)?;
-        if rec.next_rotation_at.is_some_and(|t| t <= ms_to_s(self.now_ms())) {
+        if rec
+            .next_rotation_at
+            .is_some_and(|t| t <= ms_to_s(self.now_ms()))
+        {
             self.rotate_due(&rec.key_id)?;
             rec = self.record(&rec.key_id)?;
         }
@@ -360,7 +432,14 @@ impl KeyStore {
         Ok(KeyMetadata {
             aliases: s.aliases_of(&rec.key_id)?,
             tags: s.tags_of(&rec.key_id)?,
-            versions: s.versions(&rec.key_id)?.into_iter().map(|v| KeyVersion { version: v.version, created_at: v.created_at }).collect(),
+            versions: s
+                .versions(&rec.key_id)?
+                .into_iter()
+                .map(|v| KeyVersion {
+                    version: v.version,
+                    created_at: v.created_at,
+                })
+                .collect(),
             key_id: rec.key_id,
             description: rec.description,
             key_spec: rec.spec,
@@ -380,21 +459,38 @@ impl KeyStore {
     fn check_rotation(spec: KeySpec, origin: Origin, period: Option<u32>) -> Result<()> {
         if let Some(p) = period {
             if !spec.rotatable() || origin == Origin::External {
-                return Err(Error::Unsupported(format!("automatic rotation is only for generated {} keys", KeySpec::Aes256)));
+                return Err(Error::Unsupported(format!(
+                    "automatic rotation is only for generated {} keys",
+                    KeySpec::Aes256
+                )));
             }
             if !ROTATION_PERIOD_DAYS.contains(&p) {
-                return Err(Error::InvalidArgument(format!("rotation period must be {ROTATION_PERIOD_DAYS:?} days")));
+                return Err(Error::InvalidArgument(format!(
+                    "rotation period must be {ROTATION_PERIOD_DAYS:?} days"
+                )));
             }
         }
         Ok(())
     }
 
-    fn new_key(&self, a: &mut Audit<'_>, req: &CreateKeyRequest, material: Option<&SecretBytes>) -> Result<KeyMetadata> {
+    fn new_key(
+        &self,
+        a: &mut Audit<'_>,
+        req: &CreateKeyRequest,
+        material: Option<&SecretBytes>,
+    ) -> Result<KeyMetadata> {
         let usage = req.key_usage.unwrap_or(req.key_spec.default_usage());
         if !req.key_spec.allows(usage) {
-            return Err(Error::InvalidKeyUsage(format!("{} keys cannot have usage {usage}", req.key_spec)));
+            return Err(Error::InvalidKeyUsage(format!(
+                "{} keys cannot have usage {usage}",
+                req.key_spec
+            )));
         }
-        let origin = if material.is_some() { Origin::External } else { Origin::Generated };
+        let origin = if material.is_some() {
+            Origin::External
+        } else {
+            Origin::Generated
+        };
         Self::check_rotation(req.key_spec, origin, req.rotation_period_days)?;
         if let Some(al) = &req.alias {
             check_alias(al)?;
@@ -415,7 +511,9 @@ impl KeyStore {
             created_at: ms_to_s(now),
             primary_version: 1,
             rotation_period_days: req.rotation_period_days,
-            next_rotation_at: req.rotation_period_days.map(|d| ms_to_s(now + i64::from(d) * DAY_MS)),
+            next_rotation_at: req
+                .rotation_period_days
+                .map(|d| ms_to_s(now + i64::from(d) * DAY_MS)),
             backend: self.inner.backend.kind().to_owned(),
         };
         let kr = Self::key_ref(&rec, 1);
@@ -423,9 +521,17 @@ impl KeyStore {
             Some(m) => self.inner.backend.import(kr, m)?,
             None => self.inner.backend.generate(kr)?,
         };
-        let version = VersionRecord { version: 1, created_at: ms_to_s(now), handle };
+        let version = VersionRecord {
+            version: 1,
+            created_at: ms_to_s(now),
+            handle,
+        };
         a.allow()?;
-        if let Err(e) = self.inner.store.create_key(&rec, &version, req.alias.as_deref(), &req.tags) {
+        if let Err(e) = self
+            .inner
+            .store
+            .create_key(&rec, &version, req.alias.as_deref(), &req.tags)
+        {
             let _ = self.inner.backend.destroy(kr, &version.handle);
             return Err(e);
         }
@@ -457,7 +563,9 @@ impl KeyStore {
     pub fn list_keys(&self, limit: usize, marker: Option<&str>) -> Result<KeyList> {
         self.run("ListKeys", None, |_| {
             if !(1..=MAX_LIST_LIMIT).contains(&limit) {
-                return Err(Error::InvalidArgument(format!("limit must be 1..={MAX_LIST_LIMIT}")));
+                return Err(Error::InvalidArgument(format!(
+                    "limit must be 1..={MAX_LIST_LIMIT}"
+                )));
             }
             let ids = self.inner.store.list_keys(marker, limit + 1)?;
             let more = ids.len() > limit;
@@ -467,14 +575,27 @@ impl KeyStore {
                     keys.push(self.metadata(rec)?);
                 }
             }
-            let next_marker = if more { keys.last().map(|k| k.key_id.clone()) } else { None };
+            let next_marker = if more {
+                keys.last().map(|k| k.key_id.clone())
+            } else {
+                None
+            };
             Ok(KeyList { keys, next_marker })
         })
     }
 
-    fn set_state(&self, op: &'static str, key: &str, check: impl FnOnce(&KeyRecord) -> Result<KeyState>) -> Result<KeyMetadata> {
+    fn set_state(
+        &self,
+        op: &'static str,
+        key: &str,
+        check: impl FnOnce(&KeyRecord) -> Result<KeyState>,
+    ) -> Result<KeyMetadata> {
         self.run(op, None, |a| {
-            let _g = self.inner.mutate.lock().map_err(|_| Error::Storage("lock poisoned".into()))?;
+            let _g = self
+                .inner
+                .mutate
+                .lock()
+                .map_err(|_| Error::Storage("lock poisoned".into()))?;
             let rec = self.record(key)?;
             a.key(&rec.key_id, None);
             let state = check(&rec)?;
@@ -487,7 +608,10 @@ impl KeyStore {
     /// EnableKey.
     pub fn enable_key(&self, key: &str) -> Result<KeyMetadata> {
         self.set_state("EnableKey", key, |r| match r.state {
-            KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!("key {} is pending deletion: cancel the deletion first", r.key_id))),
+            KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!(
+                "key {} is pending deletion: cancel the deletion first",
+                r.key_id
+            ))),
             _ => Ok(KeyState::Enabled),
         })
     }
@@ -495,21 +619,33 @@ impl KeyStore {
     /// DisableKey.
     pub fn disable_key(&self, key: &str) -> Result<KeyMetadata> {
         self.set_state("DisableKey", key, |r| match r.state {
-            KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!("key {} is pending deletion", r.key_id))),
+            KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!(
+                "key {} is pending deletion",
+                r.key_id
+            ))),
             _ => Ok(KeyState::Disabled),
         })
     }
 
     /// ScheduleKeyDeletion: after `pending_window_days` (7..=30) the
     /// material is destroyed by the next purge.
-    pub fn schedule_key_deletion(&self, key: &str, pending_window_days: u32) -> Result<KeyMetadata> {
+    pub fn schedule_key_deletion(
+        &self,
+        key: &str,
+        pending_window_days: u32,
+    ) -> Result<KeyMetadata> {
         let at = ms_to_s(self.now_ms() + i64::from(pending_window_days) * DAY_MS);
         self.set_state("ScheduleKeyDeletion", key, |r| {
             if !DELETION_WINDOW_DAYS.contains(&pending_window_days) {
-                return Err(Error::InvalidArgument(format!("the pending window must be {DELETION_WINDOW_DAYS:?} days")));
+                return Err(Error::InvalidArgument(format!(
+                    "the pending window must be {DELETION_WINDOW_DAYS:?} days"
+                )));
             }
             match r.state {
-                KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!("key {} is already pending deletion", r.key_id))),
+                KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!(
+                    "key {} is already pending deletion",
+                    r.key_id
+                ))),
                 _ => Ok(KeyState::PendingDeletion { deletion_date: at }),
             }
         })
@@ -519,7 +655,10 @@ impl KeyStore {
     pub fn cancel_key_deletion(&self, key: &str) -> Result<KeyMetadata> {
         self.set_state("CancelKeyDeletion", key, |r| match r.state {
             KeyState::PendingDeletion { .. } => Ok(KeyState::Disabled),
-            _ => Err(Error::InvalidKeyState(format!("key {} is not pending deletion", r.key_id))),
+            _ => Err(Error::InvalidKeyState(format!(
+                "key {} is not pending deletion",
+                r.key_id
+            ))),
         })
     }
 
@@ -549,17 +688,37 @@ impl KeyStore {
     }
 
     fn add_version(&self, a: Option<&mut Audit<'_>>, key_id: &str) -> Result<u32> {
-        let _g = self.inner.mutate.lock().map_err(|_| Error::Storage("lock poisoned".into()))?;
+        let _g = self
+            .inner
+            .mutate
+            .lock()
+            .map_err(|_| Error::Storage("lock poisoned".into()))?;
         let rec = self.record(key_id)?;
-        let next = self.inner.store.versions(&rec.key_id)?.last().map(|v| v.version + 1).unwrap_or(1);
+        let next = self
+            .inner
+            .store
+            .versions(&rec.key_id)?
+            .last()
+            .map(|v| v.version + 1)
+            .unwrap_or(1);
         let handle = self.inner.backend.generate(Self::key_ref(&rec, next))?;
         let now = self.now_ms();
-        let next_rotation = rec.rotation_period_days.map(|d| ms_to_s(now + i64::from(d) * DAY_MS));
+        let next_rotation = rec
+            .rotation_period_days
+            .map(|d| ms_to_s(now + i64::from(d) * DAY_MS));
         if let Some(a) = a {
             a.key(&rec.key_id, Some(next));
             a.allow()?;
         }
-        self.inner.store.add_version(&rec.key_id, &VersionRecord { version: next, created_at: ms_to_s(now), handle }, next_rotation)?;
+        self.inner.store.add_version(
+            &rec.key_id,
+            &VersionRecord {
+                version: next,
+                created_at: ms_to_s(now),
+                handle,
+            },
+            next_rotation,
+        )?;
         Ok(next)
     }
 
@@ -567,7 +726,10 @@ impl KeyStore {
         self.run("RotateKey", None, |a| {
             // Another thread may have rotated it already.
             let rec = self.record(key_id)?;
-            if rec.next_rotation_at.is_some_and(|t| t <= ms_to_s(self.now_ms())) {
+            if rec
+                .next_rotation_at
+                .is_some_and(|t| t <= ms_to_s(self.now_ms()))
+            {
                 self.add_version(Some(a), key_id)?;
             }
             Ok(())
@@ -582,10 +744,16 @@ impl KeyStore {
             a.key(&rec.key_id, None);
             Self::require_enabled(&rec)?;
             if !rec.spec.rotatable() {
-                return Err(Error::Unsupported(format!("{} keys cannot be rotated (only {})", rec.spec, KeySpec::Aes256)));
+                return Err(Error::Unsupported(format!(
+                    "{} keys cannot be rotated (only {})",
+                    rec.spec,
+                    KeySpec::Aes256
+                )));
             }
             if rec.origin == Origin::External {
-                return Err(Error::Unsupported("imported key material cannot be rotated by sealbox".into()));
+                return Err(Error::Unsupported(
+                    "imported key material cannot be rotated by sealbox".into(),
+                ));
             }
             self.add_version(Some(a), &rec.key_id)
         })
@@ -610,7 +778,9 @@ impl KeyStore {
             Self::check_rotation(rec.spec, rec.origin, Some(period_days))?;
             a.allow()?;
             let next = ms_to_s(self.now_ms() + i64::from(period_days) * DAY_MS);
-            self.inner.store.set_rotation(&rec.key_id, Some(period_days), Some(next))?;
+            self.inner
+                .store
+                .set_rotation(&rec.key_id, Some(period_days), Some(next))?;
             self.metadata(self.record(&rec.key_id)?)
         })
     }
@@ -666,7 +836,11 @@ impl KeyStore {
     /// DeleteAlias (the key is untouched).
     pub fn delete_alias(&self, alias: &str) -> Result<()> {
         self.run("DeleteAlias", None, |a| {
-            let target = self.inner.store.alias_target(alias)?.ok_or_else(|| Error::KeyNotFound(alias.to_owned()))?;
+            let target = self
+                .inner
+                .store
+                .alias_target(alias)?
+                .ok_or_else(|| Error::KeyNotFound(alias.to_owned()))?;
             a.key(&target, None);
             a.allow()?;
             self.inner.store.delete_alias(alias).map(|_| ())
@@ -683,8 +857,12 @@ impl KeyStore {
         self.run("TagResource", None, |a| {
             let rec = self.record(key)?;
             a.key(&rec.key_id, None);
-            if tags.keys().any(|k| k.is_empty() || k.len() > 128) || tags.values().any(|v| v.len() > 256) {
-                return Err(Error::InvalidArgument("tag keys are 1..=128 and values 0..=256 characters".into()));
+            if tags.keys().any(|k| k.is_empty() || k.len() > 128)
+                || tags.values().any(|v| v.len() > 256)
+            {
+                return Err(Error::InvalidArgument(
+                    "tag keys are 1..=128 and values 0..=256 characters".into(),
+                ));
             }
             a.allow()?;
             self.inner.store.set_tags(&rec.key_id, tags)
@@ -703,40 +881,79 @@ impl KeyStore {
 
     // -------------------------------------------------------- symmetric --
 
-    fn seal_blob(&self, rec: &KeyRecord, v: &VersionRecord, plaintext: &[u8], ec: &EncryptionContext) -> Result<Vec<u8>> {
+    fn seal_blob(
+        &self,
+        rec: &KeyRecord,
+        v: &VersionRecord,
+        plaintext: &[u8],
+        ec: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
         let mut out = blob::prefix(&rec.key_id, v.version)?;
         let aad = blob::aad(&out, ec)?;
         let mut iv = [0u8; 12];
         crypto::fill_random(&mut iv)?;
-        let sealed = self.inner.backend.seal(Self::key_ref(rec, v.version), &v.handle, &iv, &aad, plaintext)?;
+        let sealed = self.inner.backend.seal(
+            Self::key_ref(rec, v.version),
+            &v.handle,
+            &iv,
+            &aad,
+            plaintext,
+        )?;
         out.extend_from_slice(&iv);
         out.extend_from_slice(&sealed);
         Ok(out)
     }
 
-    fn open_blob(&self, a: &mut Audit<'_>, ciphertext: &[u8], ec: &EncryptionContext) -> Result<SecretBytes> {
+    fn open_blob(
+        &self,
+        a: &mut Audit<'_>,
+        ciphertext: &[u8],
+        ec: &EncryptionContext,
+    ) -> Result<SecretBytes> {
         let b = blob::parse(ciphertext)?;
-        let rec = self.inner.store.key(&b.key_id)?.ok_or_else(|| Error::KeyNotFound(b.key_id.clone()))?;
+        let rec = self
+            .inner
+            .store
+            .key(&b.key_id)?
+            .ok_or_else(|| Error::KeyNotFound(b.key_id.clone()))?;
         a.key(&rec.key_id, Some(b.version));
         Self::require_enabled(&rec)?;
         Self::require_usage(&rec, KeyUsage::EncryptDecrypt)?;
         if rec.spec != KeySpec::Aes256 {
-            return Err(Error::InvalidKeyUsage(format!("key {} is asymmetric: use decrypt_rsa", rec.key_id)));
+            return Err(Error::InvalidKeyUsage(format!(
+                "key {} is asymmetric: use decrypt_rsa",
+                rec.key_id
+            )));
         }
-        let v = self.inner.store.version(&rec.key_id, b.version)?.ok_or(Error::DecryptionFailed)?;
+        let v = self
+            .inner
+            .store
+            .version(&rec.key_id, b.version)?
+            .ok_or(Error::DecryptionFailed)?;
         let aad = blob::aad(b.prefix, ec)?;
-        self.inner.backend.open(Self::key_ref(&rec, v.version), &v.handle, &b.iv, &aad, b.sealed)
+        self.inner.backend.open(
+            Self::key_ref(&rec, v.version),
+            &v.handle,
+            &b.iv,
+            &aad,
+            b.sealed,
+        )
     }
 
     /// Encrypt (at most 4096 bytes) under the key's primary version.
     pub fn encrypt(&self, key: &str, plaintext: &[u8], ec: &EncryptionContext) -> Result<Vec<u8>> {
         self.run("Encrypt", Some(ec), |a| {
             if plaintext.len() > MAX_DIRECT_PLAINTEXT {
-                return Err(Error::InvalidArgument(format!("Encrypt takes at most {MAX_DIRECT_PLAINTEXT} bytes; use envelope encryption")));
+                return Err(Error::InvalidArgument(format!(
+                    "Encrypt takes at most {MAX_DIRECT_PLAINTEXT} bytes; use envelope encryption"
+                )));
             }
             let (rec, v) = self.usable(a, key, KeyUsage::EncryptDecrypt)?;
             if rec.spec != KeySpec::Aes256 {
-                return Err(Error::InvalidKeyUsage(format!("key {} is asymmetric: use encrypt_rsa", rec.key_id)));
+                return Err(Error::InvalidKeyUsage(format!(
+                    "key {} is asymmetric: use encrypt_rsa",
+                    rec.key_id
+                )));
             }
             self.seal_blob(&rec, &v, plaintext, ec)
         })
@@ -750,24 +967,44 @@ impl KeyStore {
 
     /// ReEncrypt: decrypts inside the store and encrypts under another key;
     /// the plaintext never leaves.
-    pub fn re_encrypt(&self, ciphertext: &[u8], source_ec: &EncryptionContext, destination_key: &str, destination_ec: &EncryptionContext) -> Result<Vec<u8>> {
+    pub fn re_encrypt(
+        &self,
+        ciphertext: &[u8],
+        source_ec: &EncryptionContext,
+        destination_key: &str,
+        destination_ec: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
         self.run("ReEncrypt", Some(destination_ec), |a| {
             let pt = self.open_blob(a, ciphertext, source_ec)?;
             let (rec, v) = self.usable(a, destination_key, KeyUsage::EncryptDecrypt)?;
             if rec.spec != KeySpec::Aes256 {
-                return Err(Error::InvalidKeyUsage(format!("key {} is asymmetric", rec.key_id)));
+                return Err(Error::InvalidKeyUsage(format!(
+                    "key {} is asymmetric",
+                    rec.key_id
+                )));
             }
             self.seal_blob(&rec, &v, pt.as_bytes(), destination_ec)
         })
     }
 
-    fn data_key(&self, a: &mut Audit<'_>, key: &str, len: usize, ec: &EncryptionContext) -> Result<DataKey> {
+    fn data_key(
+        &self,
+        a: &mut Audit<'_>,
+        key: &str,
+        len: usize,
+        ec: &EncryptionContext,
+    ) -> Result<DataKey> {
         if !(1..=1024).contains(&len) {
-            return Err(Error::InvalidArgument("data keys are 1..=1024 bytes".into()));
+            return Err(Error::InvalidArgument(
+                "data keys are 1..=1024 bytes".into(),
+            ));
         }
         let (rec, v) = self.usable(a, key, KeyUsage::EncryptDecrypt)?;
         if rec.spec != KeySpec::Aes256 {
-            return Err(Error::InvalidKeyUsage(format!("key {} is asymmetric", rec.key_id)));
+            return Err(Error::InvalidKeyUsage(format!(
+                "key {} is asymmetric",
+                rec.key_id
+            )));
         }
         let mut plaintext = SecretBytes::zeroed(len)?;
         let r = self.inner.backend.random(len)?;
@@ -775,65 +1012,124 @@ impl KeyStore {
         let mut r = r;
         zeroize::Zeroize::zeroize(&mut r);
         let ciphertext = self.seal_blob(&rec, &v, plaintext.as_bytes(), ec)?;
-        Ok(DataKey { plaintext, ciphertext, key_id: rec.key_id, key_version: v.version })
+        Ok(DataKey {
+            plaintext,
+            ciphertext,
+            key_id: rec.key_id,
+            key_version: v.version,
+        })
     }
 
     /// GenerateDataKey: a fresh data key, in plaintext and encrypted.
-    pub fn generate_data_key(&self, key: &str, number_of_bytes: usize, ec: &EncryptionContext) -> Result<DataKey> {
-        self.run("GenerateDataKey", Some(ec), |a| self.data_key(a, key, number_of_bytes, ec))
+    pub fn generate_data_key(
+        &self,
+        key: &str,
+        number_of_bytes: usize,
+        ec: &EncryptionContext,
+    ) -> Result<DataKey> {
+        self.run("GenerateDataKey", Some(ec), |a| {
+            self.data_key(a, key, number_of_bytes, ec)
+        })
     }
 
     /// GenerateDataKeyWithoutPlaintext: only the encrypted data key.
-    pub fn generate_data_key_without_plaintext(&self, key: &str, number_of_bytes: usize, ec: &EncryptionContext) -> Result<Vec<u8>> {
-        self.run("GenerateDataKeyWithoutPlaintext", Some(ec), |a| Ok(self.data_key(a, key, number_of_bytes, ec)?.ciphertext))
+    pub fn generate_data_key_without_plaintext(
+        &self,
+        key: &str,
+        number_of_bytes: usize,
+        ec: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        self.run("GenerateDataKeyWithoutPlaintext", Some(ec), |a| {
+            Ok(self.data_key(a, key, number_of_bytes, ec)?.ciphertext)
+        })
     }
 
     // ------------------------------------------------------- asymmetric --
 
-    fn digest_for(alg_hash: crypto::HashAlg, message: &[u8], message_type: MessageType) -> Result<Vec<u8>> {
+    fn digest_for(
+        alg_hash: crypto::HashAlg,
+        message: &[u8],
+        message_type: MessageType,
+    ) -> Result<Vec<u8>> {
         match message_type {
             MessageType::Raw => {
                 if message.len() > MAX_MESSAGE {
-                    return Err(Error::InvalidArgument(format!("raw messages are at most {MAX_MESSAGE} bytes; pass a digest")));
+                    return Err(Error::InvalidArgument(format!(
+                        "raw messages are at most {MAX_MESSAGE} bytes; pass a digest"
+                    )));
                 }
                 Ok(crypto::digest(alg_hash, message))
             }
             MessageType::Digest => {
                 if message.len() != alg_hash.output_len() {
-                    return Err(Error::InvalidArgument(format!("a {alg_hash:?} digest is {} bytes, not {}", alg_hash.output_len(), message.len())));
+                    return Err(Error::InvalidArgument(format!(
+                        "a {alg_hash:?} digest is {} bytes, not {}",
+                        alg_hash.output_len(),
+                        message.len()
+                    )));
                 }
                 Ok(message.to_vec())
             }
         }
     }
 
-    fn signing_key(&self, a: &mut Audit<'_>, key: &str, alg: SigningAlgorithm) -> Result<(KeyRecord, VersionRecord)> {
+    fn signing_key(
+        &self,
+        a: &mut Audit<'_>,
+        key: &str,
+        alg: SigningAlgorithm,
+    ) -> Result<(KeyRecord, VersionRecord)> {
         let (rec, v) = self.usable(a, key, KeyUsage::SignVerify)?;
         if !alg.fits(rec.spec) {
-            return Err(Error::InvalidKeyUsage(format!("{alg} cannot be used with {} keys", rec.spec)));
+            return Err(Error::InvalidKeyUsage(format!(
+                "{alg} cannot be used with {} keys",
+                rec.spec
+            )));
         }
         Ok((rec, v))
     }
 
     /// Sign a message (RAW, at most 4096 bytes) or a digest. ECDSA
     /// signatures are DER-encoded.
-    pub fn sign(&self, key: &str, message: &[u8], alg: SigningAlgorithm, message_type: MessageType) -> Result<Vec<u8>> {
+    pub fn sign(
+        &self,
+        key: &str,
+        message: &[u8],
+        alg: SigningAlgorithm,
+        message_type: MessageType,
+    ) -> Result<Vec<u8>> {
         self.run("Sign", None, |a| {
             let (rec, v) = self.signing_key(a, key, alg)?;
             let digest = Self::digest_for(alg.hash(), message, message_type)?;
-            self.inner.backend.sign_digest(Self::key_ref(&rec, v.version), &v.handle, alg, &digest)
+            self.inner
+                .backend
+                .sign_digest(Self::key_ref(&rec, v.version), &v.handle, alg, &digest)
         })
     }
 
     /// Verify a signature; `Ok(false)` when it does not verify.
-    pub fn verify(&self, key: &str, message: &[u8], signature: &[u8], alg: SigningAlgorithm, message_type: MessageType) -> Result<bool> {
+    pub fn verify(
+        &self,
+        key: &str,
+        message: &[u8],
+        signature: &[u8],
+        alg: SigningAlgorithm,
+        message_type: MessageType,
+    ) -> Result<bool> {
         self.run("Verify", None, |a| {
             let (rec, v) = self.signing_key(a, key, alg)?;
             let digest = Self::digest_for(alg.hash(), message, message_type)?;
-            let der = self.inner.backend.public_key_der(Self::key_ref(&rec, v.version), &v.handle)?;
+            let der = self
+                .inner
+                .backend
+                .public_key_der(Self::key_ref(&rec, v.version), &v.handle)?;
             Ok(match alg.rsa_scheme() {
-                None => EcdsaVerifyingKey::from_spki_der(&der)?.verify_digest_der(&digest, signature),
-                Some(scheme) => RsaPublicKey::from_der(&der)?.verify_digest(scheme, &digest, signature),
+                None => {
+                    EcdsaVerifyingKey::from_spki_der(&der)?.verify_digest_der(&digest, signature)
+                }
+                Some(scheme) => {
+                    RsaPublicKey::from_der(&der)?.verify_digest(scheme, &digest, signature)
+                }
             })
         })
     }
@@ -847,33 +1143,56 @@ impl KeyStore {
                 Self::require_enabled(&rec)?;
             }
             if !rec.spec.is_asymmetric() {
-                return Err(Error::InvalidKeyUsage(format!("key {} is symmetric and has no public key", rec.key_id)));
+                return Err(Error::InvalidKeyUsage(format!(
+                    "key {} is symmetric and has no public key",
+                    rec.key_id
+                )));
             }
             let v = self.version(&rec, rec.primary_version)?;
-            self.inner.backend.public_key_der(Self::key_ref(&rec, v.version), &v.handle)
+            self.inner
+                .backend
+                .public_key_der(Self::key_ref(&rec, v.version), &v.handle)
         })
     }
 
     /// Encrypts with an RSA key's public half (RSAES_OAEP_SHA_1/256).
-    pub fn encrypt_rsa(&self, key: &str, plaintext: &[u8], alg: EncryptionAlgorithm) -> Result<Vec<u8>> {
+    pub fn encrypt_rsa(
+        &self,
+        key: &str,
+        plaintext: &[u8],
+        alg: EncryptionAlgorithm,
+    ) -> Result<Vec<u8>> {
         self.run("Encrypt", None, |a| {
             let (rec, v) = self.usable(a, key, KeyUsage::EncryptDecrypt)?;
             if rec.spec.rsa_bits().is_none() {
                 return Err(Error::InvalidKeyUsage(format!("{alg} needs an RSA key")));
             }
-            let der = self.inner.backend.public_key_der(Self::key_ref(&rec, v.version), &v.handle)?;
+            let der = self
+                .inner
+                .backend
+                .public_key_der(Self::key_ref(&rec, v.version), &v.handle)?;
             RsaPublicKey::from_der(&der)?.encrypt(alg.padding(), plaintext)
         })
     }
 
     /// Decrypts RSA-OAEP ciphertext with an RSA key of usage ENCRYPT_DECRYPT.
-    pub fn decrypt_rsa(&self, key: &str, ciphertext: &[u8], alg: EncryptionAlgorithm) -> Result<SecretBytes> {
+    pub fn decrypt_rsa(
+        &self,
+        key: &str,
+        ciphertext: &[u8],
+        alg: EncryptionAlgorithm,
+    ) -> Result<SecretBytes> {
         self.run("Decrypt", None, |a| {
             let (rec, v) = self.usable(a, key, KeyUsage::EncryptDecrypt)?;
             if rec.spec.rsa_bits().is_none() {
                 return Err(Error::InvalidKeyUsage(format!("{alg} needs an RSA key")));
             }
-            self.inner.backend.rsa_decrypt(Self::key_ref(&rec, v.version), &v.handle, alg, ciphertext)
+            self.inner.backend.rsa_decrypt(
+                Self::key_ref(&rec, v.version),
+                &v.handle,
+                alg,
+                ciphertext,
+            )
         })
     }
 
@@ -882,27 +1201,50 @@ impl KeyStore {
         self.run("GenerateMac", None, |a| self.mac(a, key, message, alg))
     }
 
-    fn mac(&self, a: &mut Audit<'_>, key: &str, message: &[u8], alg: MacAlgorithm) -> Result<Vec<u8>> {
+    fn mac(
+        &self,
+        a: &mut Audit<'_>,
+        key: &str,
+        message: &[u8],
+        alg: MacAlgorithm,
+    ) -> Result<Vec<u8>> {
         let (rec, v) = self.usable(a, key, KeyUsage::GenerateVerifyMac)?;
         if !alg.fits(rec.spec) {
-            return Err(Error::InvalidKeyUsage(format!("{alg} cannot be used with {} keys", rec.spec)));
+            return Err(Error::InvalidKeyUsage(format!(
+                "{alg} cannot be used with {} keys",
+                rec.spec
+            )));
         }
         if message.len() > MAX_MESSAGE {
-            return Err(Error::InvalidArgument(format!("messages are at most {MAX_MESSAGE} bytes")));
+            return Err(Error::InvalidArgument(format!(
+                "messages are at most {MAX_MESSAGE} bytes"
+            )));
         }
-        self.inner.backend.mac(Self::key_ref(&rec, v.version), &v.handle, alg, message)
+        self.inner
+            .backend
+            .mac(Self::key_ref(&rec, v.version), &v.handle, alg, message)
     }
 
     /// VerifyMac; `Ok(false)` when the MAC does not match.
-    pub fn verify_mac(&self, key: &str, message: &[u8], mac: &[u8], alg: MacAlgorithm) -> Result<bool> {
-        self.run("VerifyMac", None, |a| Ok(crypto::ct_eq(&self.mac(a, key, message, alg)?, mac)))
+    pub fn verify_mac(
+        &self,
+        key: &str,
+        message: &[u8],
+        mac: &[u8],
+        alg: MacAlgorithm,
+    ) -> Result<bool> {
+        self.run("VerifyMac", None, |a| {
+            Ok(crypto::ct_eq(&self.mac(a, key, message, alg)?, mac))
+        })
     }
 
     /// GenerateRandom: 1..=1024 bytes from the backend's generator.
     pub fn generate_random(&self, number_of_bytes: usize) -> Result<Vec<u8>> {
         self.run("GenerateRandom", None, |_| {
             if !(1..=MAX_RANDOM).contains(&number_of_bytes) {
-                return Err(Error::InvalidArgument(format!("GenerateRandom takes 1..={MAX_RANDOM} bytes")));
+                return Err(Error::InvalidArgument(format!(
+                    "GenerateRandom takes 1..={MAX_RANDOM} bytes"
+                )));
             }
             self.inner.backend.random(number_of_bytes)
         })
@@ -910,13 +1252,38 @@ impl KeyStore {
 
     // ------------------------------------------------------------- audit --
 
+    /// Records the audit log's head in the metadata store, so that a log
+    /// whose tail was removed fails verification. Done after every change
+    /// to keys (which writes the metadata store anyway), not after every use.
+    fn store_audit_anchor(&self) -> Result<()> {
+        if let Some(f) = &self.inner.audit_file {
+            let (next, mac) = f.head()?;
+            if next > 0 {
+                self.inner
+                    .store
+                    .set_meta("audit_anchor", format!("{}:{mac}", next - 1).as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
     /// Verifies the audit log file: reports the first edited, inserted,
-    /// removed or reordered record.
+    /// removed or reordered record, and a log that ends before the last
+    /// record anchored in the metadata store.
     pub fn verify_audit_log(&self) -> Result<AuditReport> {
-        let f = self.inner.audit_file.as_ref().ok_or_else(|| Error::Audit("this key store has no audit log file".into()))?;
+        let f = self
+            .inner
+            .audit_file
+            .as_ref()
+            .ok_or_else(|| Error::Audit("this key store has no audit log file".into()))?;
         let b = self.inner.backend.clone();
         let mac: ChainMac = Arc::new(move |d: &[u8]| b.audit_mac(d));
-        audit::verify_log(f.path(), &mac, None)
+        let anchor = self.inner.store.meta("audit_anchor")?.and_then(|v| {
+            let t = String::from_utf8(v).ok()?;
+            let (seq, mac) = t.split_once(':')?;
+            Some((seq.parse().ok()?, mac.to_owned()))
+        });
+        audit::verify_log(f.path(), &mac, anchor)
     }
 
     /// The audit log file, if any.
@@ -930,7 +1297,10 @@ impl Inner {
         if let Some(f) = &self.audit_file {
             f.record(event)?;
         }
-        let sinks = self.sinks.read().map_err(|_| Error::Audit("sink list poisoned".into()))?;
+        let sinks = self
+            .sinks
+            .read()
+            .map_err(|_| Error::Audit("sink list poisoned".into()))?;
         for s in sinks.iter() {
             s.record(event).map_err(|e| match e {
                 Error::Audit(m) => Error::Audit(m),

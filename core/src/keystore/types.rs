@@ -130,16 +130,24 @@ impl KeySpec {
         matches!(
             (self, usage),
             (KeySpec::Aes256, KeyUsage::EncryptDecrypt)
-                | (KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096, KeyUsage::EncryptDecrypt | KeyUsage::SignVerify)
+                | (
+                    KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096,
+                    KeyUsage::EncryptDecrypt | KeyUsage::SignVerify
+                )
                 | (KeySpec::EccNistP256, KeyUsage::SignVerify)
-                | (KeySpec::Hmac256 | KeySpec::Hmac512, KeyUsage::GenerateVerifyMac)
+                | (
+                    KeySpec::Hmac256 | KeySpec::Hmac512,
+                    KeyUsage::GenerateVerifyMac
+                )
         )
     }
 
     /// The usage a spec gets when the caller names none.
     pub fn default_usage(self) -> KeyUsage {
         match self {
-            KeySpec::Aes256 | KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => KeyUsage::EncryptDecrypt,
+            KeySpec::Aes256 | KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+                KeyUsage::EncryptDecrypt
+            }
             KeySpec::EccNistP256 => KeyUsage::SignVerify,
             KeySpec::Hmac256 | KeySpec::Hmac512 => KeyUsage::GenerateVerifyMac,
         }
@@ -181,7 +189,9 @@ impl SigningAlgorithm {
     /// The hash the algorithm signs.
     pub fn hash(self) -> HashAlg {
         match self {
-            Self::EcdsaSha256 | Self::RsassaPssSha256 | Self::RsassaPkcs1V15Sha256 => HashAlg::Sha256,
+            Self::EcdsaSha256 | Self::RsassaPssSha256 | Self::RsassaPkcs1V15Sha256 => {
+                HashAlg::Sha256
+            }
             Self::RsassaPssSha384 | Self::RsassaPkcs1V15Sha384 => HashAlg::Sha384,
             Self::RsassaPssSha512 | Self::RsassaPkcs1V15Sha512 => HashAlg::Sha512,
         }
@@ -191,7 +201,9 @@ impl SigningAlgorithm {
     pub fn rsa_scheme(self) -> Option<RsaSignatureScheme> {
         match self {
             Self::EcdsaSha256 => None,
-            Self::RsassaPssSha256 | Self::RsassaPssSha384 | Self::RsassaPssSha512 => Some(RsaSignatureScheme::Pss(self.hash())),
+            Self::RsassaPssSha256 | Self::RsassaPssSha384 | Self::RsassaPssSha512 => {
+                Some(RsaSignatureScheme::Pss(self.hash()))
+            }
             _ => Some(RsaSignatureScheme::Pkcs1v15(self.hash())),
         }
     }
@@ -226,7 +238,10 @@ impl MacAlgorithm {
 
     /// Whether keys of `spec` can use this algorithm.
     pub fn fits(self, spec: KeySpec) -> bool {
-        matches!((self, spec), (Self::HmacSha256, KeySpec::Hmac256) | (Self::HmacSha512, KeySpec::Hmac512))
+        matches!(
+            (self, spec),
+            (Self::HmacSha256, KeySpec::Hmac256) | (Self::HmacSha512, KeySpec::Hmac512)
+        )
     }
 }
 
@@ -332,12 +347,19 @@ impl Default for CreateKeyRequest {
 /// Validates an alias name: `alias/` followed by 1..=250 of `[A-Za-z0-9/_-]`,
 /// not `alias/aws/...` (reserved, as in AWS KMS).
 pub fn check_alias(alias: &str) -> Result<()> {
-    let bad = || Error::InvalidArgument(format!("invalid alias {alias:?}: use alias/ followed by letters, digits, / _ -"));
+    let bad = || {
+        Error::InvalidArgument(format!(
+            "invalid alias {alias:?}: use alias/ followed by letters, digits, / _ -"
+        ))
+    };
     let rest = alias.strip_prefix("alias/").ok_or_else(bad)?;
     if rest.is_empty() || rest.len() > 250 || rest.starts_with("aws/") {
         return Err(bad());
     }
-    if !rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"/_-".contains(&b)) {
+    if !rest
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/_-".contains(&b))
+    {
         return Err(bad());
     }
     Ok(())
@@ -353,7 +375,13 @@ mod tests {
             assert_eq!(s.as_str().parse::<KeySpec>().unwrap(), *s);
         }
         assert!("AES_128".parse::<KeySpec>().is_err());
-        assert_eq!("RSASSA_PSS_SHA_384".parse::<SigningAlgorithm>().unwrap().hash(), HashAlg::Sha384);
+        assert_eq!(
+            "RSASSA_PSS_SHA_384"
+                .parse::<SigningAlgorithm>()
+                .unwrap()
+                .hash(),
+            HashAlg::Sha384
+        );
     }
 
     #[test]
@@ -369,7 +397,13 @@ mod tests {
     fn aliases() {
         assert!(check_alias("alias/orders").is_ok());
         assert!(check_alias("alias/team-a/orders_2").is_ok());
-        for bad in ["orders", "alias/", "alias/aws/x", "alias/sp ace", "alias/\u{e9}"] {
+        for bad in [
+            "orders",
+            "alias/",
+            "alias/aws/x",
+            "alias/sp ace",
+            "alias/\u{e9}",
+        ] {
             assert!(check_alias(bad).is_err(), "{bad}");
         }
     }

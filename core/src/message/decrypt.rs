@@ -97,6 +97,8 @@ pub(crate) struct DecryptCore {
     body_len: u64,
     held: Vec<u8>,
     aad: Vec<u8>,
+    /// Bytes the header needs at least before it is worth parsing again.
+    header_need: usize,
 }
 
 impl DecryptCore {
@@ -110,6 +112,7 @@ impl DecryptCore {
             body_len: 0,
             held: Vec::new(),
             aad: Vec::with_capacity(128),
+            header_need: 0,
         }
     }
 
@@ -182,6 +185,7 @@ impl DecryptCore {
         loop {
             let rest = &data[used..];
             let step = match self.phase {
+                Phase::Header if rest.len() < self.header_need => return Ok(used),
                 Phase::Header => self.read_header(cmm, rest),
                 Phase::Body => self.read_body(rest, out),
                 Phase::Footer => self.read_footer(rest),
@@ -191,7 +195,12 @@ impl DecryptCore {
             };
             match step {
                 Ok(n) => used += n,
-                Err(ParseError::Incomplete) => return Ok(used),
+                Err(ParseError::Incomplete(need)) => {
+                    if self.phase == Phase::Header {
+                        self.header_need = need;
+                    }
+                    return Ok(used);
+                }
                 Err(ParseError::Invalid(e)) => return Err(e),
             }
         }

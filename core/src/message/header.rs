@@ -119,8 +119,9 @@ impl Header {
 /// Why a parse stopped.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ParseError {
-    /// More bytes are needed.
-    Incomplete,
+    /// More bytes are needed: at least this many from the start of the
+    /// slice that was parsed.
+    Incomplete(usize),
     /// The bytes can never form a valid header or frame.
     Invalid(Error),
 }
@@ -148,7 +149,7 @@ impl<'a> Reader<'a> {
             .checked_add(n)
             .ok_or(ParseError::Invalid(Error::DecryptionFailed))?;
         if end > self.buf.len() {
-            return Err(ParseError::Incomplete);
+            return Err(ParseError::Incomplete(end));
         }
         let s = &self.buf[self.pos..end];
         self.pos = end;
@@ -219,21 +220,16 @@ pub(crate) fn parse(buf: &[u8], max_edks: Option<usize>) -> Result<ParsedHeader,
     if max_edks.is_some_and(|max| count > max) {
         return Err(invalid());
     }
-    let mut encrypted_data_keys = Vec::with_capacity(count.min(64));
+    // Borrow until the whole header is there: a header arriving in small
+    // pieces is re-parsed, and re-parsing must not copy what it saw before.
+    let mut edks = Vec::with_capacity(count.min(64));
     for _ in 0..count {
         let n = r.u16()? as usize;
-        let provider_id = std::str::from_utf8(r.take(n)?)
-            .map_err(|_| invalid())?
-            .to_owned();
+        let provider_id = r.take(n)?;
         let n = r.u16()? as usize;
-        let provider_info = r.take(n)?.to_vec();
+        let provider_info = r.take(n)?;
         let n = r.u16()? as usize;
-        let ciphertext = r.take(n)?.to_vec();
-        encrypted_data_keys.push(EncryptedDataKey {
-            provider_id,
-            provider_info,
-            ciphertext,
-        });
+        edks.push((provider_id, provider_info, r.take(n)?));
     }
     let content_type = match r.u8()? {
         1 => ContentType::NonFramed,
@@ -261,6 +257,16 @@ pub(crate) fn parse(buf: &[u8], max_edks: Option<usize>) -> Result<ParsedHeader,
         [0u8; GCM_IV_LEN]
     };
     let auth_tag = r.array::<GCM_TAG_LEN>()?;
+    let encrypted_data_keys = edks
+        .into_iter()
+        .map(|(id, info, ct)| {
+            Ok(EncryptedDataKey {
+                provider_id: std::str::from_utf8(id).map_err(|_| invalid())?.to_owned(),
+                provider_info: info.to_vec(),
+                ciphertext: ct.to_vec(),
+            })
+        })
+        .collect::<Result<Vec<_>, ParseError>>()?;
     Ok(ParsedHeader {
         header: Header {
             suite,
@@ -317,11 +323,12 @@ mod tests {
             assert_eq!(p.total_len, bytes.len());
             assert_eq!(p.auth_tag, [5; 16]);
             for cut in 0..bytes.len() {
-                assert_eq!(
-                    parse(&bytes[..cut], None).unwrap_err(),
-                    ParseError::Incomplete,
-                    "cut {cut}"
-                );
+                match parse(&bytes[..cut], None).unwrap_err() {
+                    ParseError::Incomplete(need) => {
+                        assert!(need > cut && need <= bytes.len(), "cut {cut} need {need}")
+                    }
+                    e => panic!("cut {cut}: {e:?}"),
+                }
             }
             assert_eq!(parse(&bytes, Some(0)).unwrap_err(), invalid());
             assert!(parse(&bytes, Some(1)).is_ok());

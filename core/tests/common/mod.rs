@@ -32,7 +32,11 @@ pub struct TempDir(pub PathBuf);
 impl TempDir {
     pub fn new(tag: &str) -> Self {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!("sealbox-{tag}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst)));
+        let p = std::env::temp_dir().join(format!(
+            "sealbox-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).unwrap();
         TempDir(p)
@@ -51,6 +55,15 @@ impl Drop for TempDir {
 pub const ROOT: [u8; 32] = [0x5a; 32];
 
 pub fn open(dir: &TempDir, clock: Arc<TestClock>) -> KeyStore {
-    let opts = KeyStoreOptions { clock, principal: "tests".into(), ..KeyStoreOptions::default() };
-    KeyStore::open(dir.path("keys.db"), &RootKey::from_bytes(&ROOT).unwrap(), opts).unwrap()
+    let opts = KeyStoreOptions {
+        clock,
+        principal: "tests".into(),
+        ..KeyStoreOptions::default()
+    };
+    KeyStore::open(
+        dir.path("keys.db"),
+        &RootKey::from_bytes(&ROOT).unwrap(),
+        opts,
+    )
+    .unwrap()
 }

@@ -4,7 +4,9 @@
 pub mod soft;
 
 use crate::error::Result;
-use crate::keystore::types::{EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm};
+use crate::keystore::types::{
+    EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm,
+};
 use crate::secret::SecretBytes;
 
 /// Names one version of one key, for the backend's bookkeeping (the soft
@@ -38,17 +40,49 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Destroys the material for good.
     fn destroy(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<()>;
     /// AES-256-GCM encryption; returns ciphertext ‖ tag.
-    fn seal(&self, key: KeyRef<'_>, handle: &[u8], iv: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>>;
+    fn seal(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        iv: &[u8; 12],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>>;
     /// AES-256-GCM decryption of ciphertext ‖ tag; `DecryptionFailed` on any mismatch.
-    fn open(&self, key: KeyRef<'_>, handle: &[u8], iv: &[u8; 12], aad: &[u8], ciphertext: &[u8]) -> Result<SecretBytes>;
+    fn open(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        iv: &[u8; 12],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes>;
     /// Signs a digest; ECDSA signatures are DER-encoded.
-    fn sign_digest(&self, key: KeyRef<'_>, handle: &[u8], alg: SigningAlgorithm, digest: &[u8]) -> Result<Vec<u8>>;
+    fn sign_digest(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        alg: SigningAlgorithm,
+        digest: &[u8],
+    ) -> Result<Vec<u8>>;
     /// The DER SubjectPublicKeyInfo of an asymmetric key.
     fn public_key_der(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<Vec<u8>>;
     /// RSA decryption.
-    fn rsa_decrypt(&self, key: KeyRef<'_>, handle: &[u8], alg: EncryptionAlgorithm, ciphertext: &[u8]) -> Result<SecretBytes>;
+    fn rsa_decrypt(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        alg: EncryptionAlgorithm,
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes>;
     /// HMAC of a message.
-    fn mac(&self, key: KeyRef<'_>, handle: &[u8], alg: MacAlgorithm, message: &[u8]) -> Result<Vec<u8>>;
+    fn mac(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        alg: MacAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>>;
     /// Random bytes from the backend's generator.
     fn random(&self, len: usize) -> Result<Vec<u8>>;
     /// HMAC-SHA-256 under the backend's audit-chain key.

@@ -32,10 +32,13 @@ impl std::fmt::Debug for RootKey {
 
 fn decode_key_text(text: &[u8]) -> Result<SecretBytes> {
     use base64::Engine;
-    let t = std::str::from_utf8(text).map_err(|_| Error::InvalidKey("root key is not 32 raw bytes, hex or base64".into()))?;
+    let t = std::str::from_utf8(text)
+        .map_err(|_| Error::InvalidKey("root key is not 32 raw bytes, hex or base64".into()))?;
     let t = t.trim();
     let mut raw = if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
-        (0..32).map(|i| u8::from_str_radix(&t[2 * i..2 * i + 2], 16).unwrap_or(0)).collect::<Vec<u8>>()
+        (0..32)
+            .map(|i| u8::from_str_radix(&t[2 * i..2 * i + 2], 16).unwrap_or(0))
+            .collect::<Vec<u8>>()
     } else {
         base64::engine::general_purpose::STANDARD
             .decode(t)
@@ -44,7 +47,10 @@ fn decode_key_text(text: &[u8]) -> Result<SecretBytes> {
     let r = if raw.len() == 32 {
         SecretBytes::from_slice(&raw)
     } else {
-        Err(Error::InvalidKey(format!("a root key is 32 bytes, not {}", raw.len())))
+        Err(Error::InvalidKey(format!(
+            "a root key is 32 bytes, not {}",
+            raw.len()
+        )))
     };
     zeroize::Zeroize::zeroize(&mut raw);
     r
@@ -55,7 +61,10 @@ impl RootKey {
     /// secret manager).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         if bytes.len() != 32 {
-            return Err(Error::InvalidKey(format!("a root key is 32 bytes, not {}", bytes.len())));
+            return Err(Error::InvalidKey(format!(
+                "a root key is 32 bytes, not {}",
+                bytes.len()
+            )));
         }
         Ok(RootKey(SecretBytes::from_slice(bytes)?))
     }
@@ -70,7 +79,8 @@ impl RootKey {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         use std::os::unix::fs::MetadataExt;
         let path = path.as_ref();
-        let meta = std::fs::metadata(path).map_err(|e| Error::InvalidKey(format!("root key file {}: {e}", path.display())))?;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| Error::InvalidKey(format!("root key file {}: {e}", path.display())))?;
         if meta.mode() & 0o077 != 0 {
             return Err(Error::InvalidKey(format!(
                 "root key file {} has mode {:o}; it must not be accessible by group or others (chmod 600)",
@@ -78,15 +88,21 @@ impl RootKey {
                 meta.mode() & 0o777
             )));
         }
-        let mut bytes = std::fs::read(path).map_err(|e| Error::InvalidKey(format!("root key file {}: {e}", path.display())))?;
-        let r = if bytes.len() == 32 { SecretBytes::from_slice(&bytes) } else { decode_key_text(&bytes) };
+        let mut bytes = std::fs::read(path)
+            .map_err(|e| Error::InvalidKey(format!("root key file {}: {e}", path.display())))?;
+        let r = if bytes.len() == 32 {
+            SecretBytes::from_slice(&bytes)
+        } else {
+            decode_key_text(&bytes)
+        };
         zeroize::Zeroize::zeroize(&mut bytes);
         Ok(RootKey(r?))
     }
 
     /// Reads a root key (hex or base64) from an environment variable.
     pub fn from_env(var: &str) -> Result<Self> {
-        let mut v = std::env::var(var).map_err(|_| Error::InvalidKey(format!("environment variable {var} is not set")))?;
+        let mut v = std::env::var(var)
+            .map_err(|_| Error::InvalidKey(format!("environment variable {var} is not set")))?;
         let r = decode_key_text(v.as_bytes());
         zeroize::Zeroize::zeroize(&mut v);
         Ok(RootKey(r?))
@@ -102,7 +118,12 @@ impl RootKey {
             .mode(0o600)
             .open(path.as_ref())
             .map_err(|e| Error::Io(format!("{}: {e}", path.as_ref().display())))?;
-        let mut hex: String = self.0.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let mut hex: String = self
+            .0
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         hex.push('\n');
         let r = f.write_all(hex.as_bytes()).and_then(|_| f.sync_all());
         zeroize::Zeroize::zeroize(&mut hex);
@@ -111,7 +132,13 @@ impl RootKey {
 
     fn derive(&self, label: &str) -> Result<SecretBytes> {
         let mut k = SecretBytes::zeroed(32)?;
-        crypto::hkdf(HashAlg::Sha256, None, self.0.as_bytes(), label.as_bytes(), k.as_mut_bytes())?;
+        crypto::hkdf(
+            HashAlg::Sha256,
+            None,
+            self.0.as_bytes(),
+            label.as_bytes(),
+            k.as_mut_bytes(),
+        )?;
         Ok(k)
     }
 }
@@ -142,7 +169,11 @@ impl SoftBackend {
     pub fn new(root: &RootKey) -> Result<Self> {
         let sealing = root.derive("sealbox/soft/sealing-key/v1")?;
         let check_key = root.derive("sealbox/soft/check-key/v1")?;
-        let check = crypto::hmac(HashAlg::Sha256, check_key.as_bytes(), b"sealbox root key check value")?;
+        let check = crypto::hmac(
+            HashAlg::Sha256,
+            check_key.as_bytes(),
+            b"sealbox root key check value",
+        )?;
         Ok(SoftBackend {
             sealing_key: AesGcmKey::new(sealing.as_bytes())?,
             audit_key: root.derive("sealbox/soft/audit-key/v1")?,
@@ -167,13 +198,20 @@ impl SoftBackend {
         out.extend_from_slice(&iv);
         let start = out.len();
         out.extend_from_slice(material.as_bytes());
-        let tag = self.sealing_key.seal_in_place(&iv, &Self::aad(&key), &mut out[start..])?;
+        let tag = self
+            .sealing_key
+            .seal_in_place(&iv, &Self::aad(&key), &mut out[start..])?;
         out.extend_from_slice(&tag);
         Ok(out)
     }
 
     fn unseal(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<SecretBytes> {
-        let corrupt = || Error::Storage(format!("sealed material of {} v{} is corrupt or belongs elsewhere", key.key_id, key.version));
+        let corrupt = || {
+            Error::Storage(format!(
+                "sealed material of {} v{} is corrupt or belongs elsewhere",
+                key.key_id, key.version
+            ))
+        };
         if handle.len() < 1 + 12 + 16 || handle[0] != HANDLE_VERSION {
             return Err(corrupt());
         }
@@ -187,7 +225,10 @@ impl SoftBackend {
     }
 
     fn parsed(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<Arc<Parsed>> {
-        let mut cache = self.parsed.lock().map_err(|_| Error::Storage("poisoned cache".into()))?;
+        let mut cache = self
+            .parsed
+            .lock()
+            .map_err(|_| Error::Storage("poisoned cache".into()))?;
         if let Some(p) = cache.get(handle) {
             return Ok(p.clone());
         }
@@ -197,7 +238,10 @@ impl SoftBackend {
         } else if key.spec == KeySpec::EccNistP256 {
             Parsed::Ec(EcdsaSigningKey::from_pkcs8_der(der.as_bytes())?)
         } else {
-            return Err(Error::InvalidKeyUsage(format!("{} is not an asymmetric key", key.spec)));
+            return Err(Error::InvalidKeyUsage(format!(
+                "{} is not an asymmetric key",
+                key.spec
+            )));
         });
         cache.insert(handle.to_vec(), p.clone());
         Ok(p)
@@ -205,7 +249,10 @@ impl SoftBackend {
 
     fn symmetric(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<SecretBytes> {
         if key.spec.secret_len().is_none() {
-            return Err(Error::InvalidKeyUsage(format!("{} is not a symmetric key", key.spec)));
+            return Err(Error::InvalidKeyUsage(format!(
+                "{} is not a symmetric key",
+                key.spec
+            )));
         }
         self.unseal(key, handle)
     }
@@ -216,15 +263,25 @@ fn check_material(spec: KeySpec, material: &SecretBytes) -> Result<()> {
     match spec {
         KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac512 => {
             let want = spec.secret_len().unwrap_or(32);
-            let ok = if spec == KeySpec::Aes256 { material.len() == 32 } else { material.len() >= want && material.len() <= 128 };
+            let ok = if spec == KeySpec::Aes256 {
+                material.len() == 32
+            } else {
+                material.len() >= want && material.len() <= 128
+            };
             if !ok {
-                return Err(Error::InvalidKey(format!("{spec} material must be {want} bytes")));
+                return Err(Error::InvalidKey(format!(
+                    "{spec} material must be {want} bytes"
+                )));
             }
         }
         KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
             let k = RsaPrivateKey::from_der(material.as_bytes())?;
             if Some(k.bits()) != spec.rsa_bits() {
-                return Err(Error::InvalidKey(format!("the RSA key has {} bits, not the {} of {spec}", k.bits(), spec.rsa_bits().unwrap_or(0))));
+                return Err(Error::InvalidKey(format!(
+                    "the RSA key has {} bits, not the {} of {spec}",
+                    k.bits(),
+                    spec.rsa_bits().unwrap_or(0)
+                )));
             }
         }
         KeySpec::EccNistP256 => {
@@ -248,9 +305,13 @@ impl Backend for SoftBackend {
 
     fn generate(&self, key: KeyRef<'_>) -> Result<Vec<u8>> {
         let material = match key.spec {
-            KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac512 => SecretBytes::random(key.spec.secret_len().unwrap_or(32))?,
-            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => RsaPrivateKey::generate(key.spec.rsa_bits().unwrap_or(2048))?.to_pkcs8_der()?,
-            KeySpec::EccNistP256 => EcdsaSigningKey::generate(EcCurve::P256).to_pkcs8_der()?,
+            KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac512 => {
+                SecretBytes::random(key.spec.secret_len().unwrap_or(32))?
+            }
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+                RsaPrivateKey::generate(key.spec.rsa_bits().unwrap_or(2048))?.to_pkcs8_der()?
+            }
+            KeySpec::EccNistP256 => EcdsaSigningKey::generate(EcCurve::P256)?.to_pkcs8_der()?,
         };
         self.seal_material(key, &material)
     }
@@ -269,7 +330,14 @@ impl Backend for SoftBackend {
         Ok(())
     }
 
-    fn seal(&self, key: KeyRef<'_>, handle: &[u8], iv: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+    fn seal(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        iv: &[u8; 12],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>> {
         let k = AesGcmKey::new(self.symmetric(key, handle)?.as_bytes())?;
         let mut out = plaintext.to_vec();
         let tag = k.seal_in_place(iv, aad, &mut out)?;
@@ -277,7 +345,14 @@ impl Backend for SoftBackend {
         Ok(out)
     }
 
-    fn open(&self, key: KeyRef<'_>, handle: &[u8], iv: &[u8; 12], aad: &[u8], ciphertext: &[u8]) -> Result<SecretBytes> {
+    fn open(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        iv: &[u8; 12],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes> {
         if ciphertext.len() < 16 {
             return Err(Error::DecryptionFailed);
         }
@@ -288,11 +363,20 @@ impl Backend for SoftBackend {
         Ok(pt)
     }
 
-    fn sign_digest(&self, key: KeyRef<'_>, handle: &[u8], alg: SigningAlgorithm, digest: &[u8]) -> Result<Vec<u8>> {
+    fn sign_digest(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        alg: SigningAlgorithm,
+        digest: &[u8],
+    ) -> Result<Vec<u8>> {
         match (&*self.parsed(key, handle)?, alg.rsa_scheme()) {
             (Parsed::Ec(k), None) => k.sign_digest_der(digest),
             (Parsed::Rsa(k), Some(scheme)) => k.sign_digest(scheme, digest),
-            _ => Err(Error::InvalidKeyUsage(format!("{alg} does not fit {}", key.spec))),
+            _ => Err(Error::InvalidKeyUsage(format!(
+                "{alg} does not fit {}",
+                key.spec
+            ))),
         }
     }
 
@@ -303,14 +387,29 @@ impl Backend for SoftBackend {
         }
     }
 
-    fn rsa_decrypt(&self, key: KeyRef<'_>, handle: &[u8], alg: EncryptionAlgorithm, ciphertext: &[u8]) -> Result<SecretBytes> {
+    fn rsa_decrypt(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        alg: EncryptionAlgorithm,
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes> {
         match &*self.parsed(key, handle)? {
             Parsed::Rsa(k) => k.decrypt(alg.padding(), ciphertext),
-            Parsed::Ec(_) => Err(Error::InvalidKeyUsage(format!("{} cannot decrypt", key.spec))),
+            Parsed::Ec(_) => Err(Error::InvalidKeyUsage(format!(
+                "{} cannot decrypt",
+                key.spec
+            ))),
         }
     }
 
-    fn mac(&self, key: KeyRef<'_>, handle: &[u8], alg: MacAlgorithm, message: &[u8]) -> Result<Vec<u8>> {
+    fn mac(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        alg: MacAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>> {
         crypto::hmac(alg.hash(), self.symmetric(key, handle)?.as_bytes(), message)
     }
 

@@ -48,7 +48,10 @@ pub struct VersionRecord {
 
 impl std::fmt::Debug for VersionRecord {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VersionRecord").field("version", &self.version).field("created_at", &self.created_at).finish_non_exhaustive()
+        f.debug_struct("VersionRecord")
+            .field("version", &self.version)
+            .field("created_at", &self.created_at)
+            .finish_non_exhaustive()
     }
 }
 
@@ -59,7 +62,13 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// Sets a store-wide value.
     fn set_meta(&self, name: &str, value: &[u8]) -> Result<()>;
     /// Inserts a key with its first version, optional alias and tags.
-    fn create_key(&self, key: &KeyRecord, version: &VersionRecord, alias: Option<&str>, tags: &BTreeMap<String, String>) -> Result<()>;
+    fn create_key(
+        &self,
+        key: &KeyRecord,
+        version: &VersionRecord,
+        alias: Option<&str>,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<()>;
     /// A key's row.
     fn key(&self, key_id: &str) -> Result<Option<KeyRecord>>;
     /// The key an alias points at.
@@ -77,11 +86,21 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// One version.
     fn version(&self, key_id: &str, version: u32) -> Result<Option<VersionRecord>>;
     /// Adds a version, makes it primary and sets the next rotation time.
-    fn add_version(&self, key_id: &str, version: &VersionRecord, next_rotation_at: Option<i64>) -> Result<()>;
+    fn add_version(
+        &self,
+        key_id: &str,
+        version: &VersionRecord,
+        next_rotation_at: Option<i64>,
+    ) -> Result<()>;
     /// Sets the state.
     fn set_state(&self, key_id: &str, state: KeyState) -> Result<()>;
     /// Sets the rotation schedule.
-    fn set_rotation(&self, key_id: &str, period_days: Option<u32>, next_rotation_at: Option<i64>) -> Result<()>;
+    fn set_rotation(
+        &self,
+        key_id: &str,
+        period_days: Option<u32>,
+        next_rotation_at: Option<i64>,
+    ) -> Result<()>;
     /// Sets the description.
     fn set_description(&self, key_id: &str, description: &str) -> Result<()>;
     /// Creates an alias, or repoints it when `replace`.

@@ -67,7 +67,8 @@ fn state_cols(s: &KeyState) -> (&'static str, Option<i64>) {
 }
 
 fn parse<T: std::str::FromStr>(s: String) -> rusqlite::Result<T> {
-    s.parse().map_err(|_| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
+    s.parse()
+        .map_err(|_| rusqlite::Error::InvalidColumnType(0, s, rusqlite::types::Type::Text))
 }
 
 fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
@@ -99,10 +100,13 @@ const KEY_COLS: &str = "key_id, description, spec, usage, origin, state, deletio
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and migrates it.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
-        let conn = Connection::open(path.as_ref()).map_err(|e| Error::Storage(format!("{}: {e}", path.as_ref().display())))?;
+        let conn = Connection::open(path.as_ref())
+            .map_err(|e| Error::Storage(format!("{}: {e}", path.as_ref().display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;")?;
-        let store = SqliteStore { conn: Mutex::new(conn) };
+        let store = SqliteStore {
+            conn: Mutex::new(conn),
+        };
         store.migrate()?;
         Ok(store)
     }
@@ -111,20 +115,25 @@ impl SqliteStore {
     pub fn in_memory() -> Result<Self> {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch("PRAGMA foreign_keys=ON;")?;
-        let store = SqliteStore { conn: Mutex::new(conn) };
+        let store = SqliteStore {
+            conn: Mutex::new(conn),
+        };
         store.migrate()?;
         Ok(store)
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>> {
-        self.conn.lock().map_err(|_| Error::Storage("connection lock poisoned".into()))
+        self.conn
+            .lock()
+            .map_err(|_| Error::Storage("connection lock poisoned".into()))
     }
 
     fn migrate(&self) -> Result<()> {
         let mut c = self.lock()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let done: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        let done = usize::try_from(done).map_err(|_| Error::Storage("bad schema version".into()))?;
+        let done =
+            usize::try_from(done).map_err(|_| Error::Storage("bad schema version".into()))?;
         if done > MIGRATIONS.len() {
             return Err(Error::Storage(format!(
                 "this key store has schema version {done}; this sealbox knows up to {}: upgrade sealbox",
@@ -141,7 +150,9 @@ impl SqliteStore {
 
     /// The schema version.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.lock()?.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self
+            .lock()?
+            .query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
     fn one_row_changed(n: usize, key_id: &str) -> Result<()> {
@@ -155,7 +166,12 @@ impl SqliteStore {
 
 impl MetadataStore for SqliteStore {
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.lock()?.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0)).optional()?)
+        Ok(self
+            .lock()?
+            .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?)
     }
 
     fn set_meta(&self, name: &str, value: &[u8]) -> Result<()> {
@@ -164,7 +180,13 @@ impl MetadataStore for SqliteStore {
         Ok(())
     }
 
-    fn create_key(&self, k: &KeyRecord, v: &VersionRecord, alias: Option<&str>, tags: &BTreeMap<String, String>) -> Result<()> {
+    fn create_key(
+        &self,
+        k: &KeyRecord,
+        v: &VersionRecord,
+        alias: Option<&str>,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<()> {
         let mut c = self.lock()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (state, deletion) = state_cols(&k.state);
@@ -190,14 +212,24 @@ impl MetadataStore for SqliteStore {
             params![k.key_id, v.version, v.created_at, v.handle],
         )?;
         if let Some(a) = alias {
-            let exists: Option<String> = tx.query_row("SELECT key_id FROM aliases WHERE alias = ?1", [a], |r| r.get(0)).optional()?;
+            let exists: Option<String> = tx
+                .query_row("SELECT key_id FROM aliases WHERE alias = ?1", [a], |r| {
+                    r.get(0)
+                })
+                .optional()?;
             if exists.is_some() {
                 return Err(Error::AlreadyExists(format!("alias {a}")));
             }
-            tx.execute("INSERT INTO aliases (alias, key_id) VALUES (?1, ?2)", params![a, k.key_id])?;
+            tx.execute(
+                "INSERT INTO aliases (alias, key_id) VALUES (?1, ?2)",
+                params![a, k.key_id],
+            )?;
         }
         for (tk, tv) in tags {
-            tx.execute("INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1, ?2, ?3)", params![k.key_id, tk, tv])?;
+            tx.execute(
+                "INSERT INTO tags (key_id, tag_key, tag_value) VALUES (?1, ?2, ?3)",
+                params![k.key_id, tk, tv],
+            )?;
         }
         tx.commit()?;
         Ok(())
@@ -217,7 +249,8 @@ impl MetadataStore for SqliteStore {
 
     fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
         let c = self.lock()?;
-        let mut st = c.prepare_cached("SELECT alias FROM aliases WHERE key_id = ?1 ORDER BY alias")?;
+        let mut st =
+            c.prepare_cached("SELECT alias FROM aliases WHERE key_id = ?1 ORDER BY alias")?;
         let rows = st.query_map([key_id], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -238,7 +271,8 @@ impl MetadataStore for SqliteStore {
 
     fn list_keys(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
         let c = self.lock()?;
-        let mut st = c.prepare_cached("SELECT key_id FROM keys WHERE key_id > ?1 ORDER BY key_id LIMIT ?2")?;
+        let mut st =
+            c.prepare_cached("SELECT key_id FROM keys WHERE key_id > ?1 ORDER BY key_id LIMIT ?2")?;
         let rows = st.query_map(params![after.unwrap_or(""), limit as i64], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -246,7 +280,13 @@ impl MetadataStore for SqliteStore {
     fn versions(&self, key_id: &str) -> Result<Vec<VersionRecord>> {
         let c = self.lock()?;
         let mut st = c.prepare_cached("SELECT version, created_at, handle FROM key_versions WHERE key_id = ?1 ORDER BY version")?;
-        let rows = st.query_map([key_id], |r| Ok(VersionRecord { version: r.get(0)?, created_at: r.get(1)?, handle: r.get(2)? }))?;
+        let rows = st.query_map([key_id], |r| {
+            Ok(VersionRecord {
+                version: r.get(0)?,
+                created_at: r.get(1)?,
+                handle: r.get(2)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -254,11 +294,22 @@ impl MetadataStore for SqliteStore {
         let c = self.lock()?;
         let mut st = c.prepare_cached("SELECT version, created_at, handle FROM key_versions WHERE key_id = ?1 AND version = ?2")?;
         Ok(st
-            .query_row(params![key_id, version], |r| Ok(VersionRecord { version: r.get(0)?, created_at: r.get(1)?, handle: r.get(2)? }))
+            .query_row(params![key_id, version], |r| {
+                Ok(VersionRecord {
+                    version: r.get(0)?,
+                    created_at: r.get(1)?,
+                    handle: r.get(2)?,
+                })
+            })
             .optional()?)
     }
 
-    fn add_version(&self, key_id: &str, v: &VersionRecord, next_rotation_at: Option<i64>) -> Result<()> {
+    fn add_version(
+        &self,
+        key_id: &str,
+        v: &VersionRecord,
+        next_rotation_at: Option<i64>,
+    ) -> Result<()> {
         let mut c = self.lock()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
@@ -276,11 +327,19 @@ impl MetadataStore for SqliteStore {
 
     fn set_state(&self, key_id: &str, state: KeyState) -> Result<()> {
         let (s, d) = state_cols(&state);
-        let n = self.lock()?.execute("UPDATE keys SET state = ?2, deletion_date = ?3 WHERE key_id = ?1", params![key_id, s, d])?;
+        let n = self.lock()?.execute(
+            "UPDATE keys SET state = ?2, deletion_date = ?3 WHERE key_id = ?1",
+            params![key_id, s, d],
+        )?;
         Self::one_row_changed(n, key_id)
     }
 
-    fn set_rotation(&self, key_id: &str, period_days: Option<u32>, next_rotation_at: Option<i64>) -> Result<()> {
+    fn set_rotation(
+        &self,
+        key_id: &str,
+        period_days: Option<u32>,
+        next_rotation_at: Option<i64>,
+    ) -> Result<()> {
         let n = self.lock()?.execute(
             "UPDATE keys SET rotation_period_days = ?2, next_rotation_at = ?3 WHERE key_id = ?1",
             params![key_id, period_days, next_rotation_at],
@@ -289,14 +348,23 @@ impl MetadataStore for SqliteStore {
     }
 
     fn set_description(&self, key_id: &str, description: &str) -> Result<()> {
-        let n = self.lock()?.execute("UPDATE keys SET description = ?2 WHERE key_id = ?1", params![key_id, description])?;
+        let n = self.lock()?.execute(
+            "UPDATE keys SET description = ?2 WHERE key_id = ?1",
+            params![key_id, description],
+        )?;
         Self::one_row_changed(n, key_id)
     }
 
     fn put_alias(&self, alias: &str, key_id: &str, replace: bool) -> Result<()> {
         let mut c = self.lock()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists: Option<String> = tx.query_row("SELECT key_id FROM aliases WHERE alias = ?1", [alias], |r| r.get(0)).optional()?;
+        let exists: Option<String> = tx
+            .query_row(
+                "SELECT key_id FROM aliases WHERE alias = ?1",
+                [alias],
+                |r| r.get(0),
+            )
+            .optional()?;
         match (exists, replace) {
             (Some(_), false) => return Err(Error::AlreadyExists(format!("alias {alias}"))),
             (None, true) => return Err(Error::KeyNotFound(alias.to_owned())),
@@ -311,7 +379,10 @@ impl MetadataStore for SqliteStore {
     }
 
     fn delete_alias(&self, alias: &str) -> Result<bool> {
-        Ok(self.lock()?.execute("DELETE FROM aliases WHERE alias = ?1", [alias])? == 1)
+        Ok(self
+            .lock()?
+            .execute("DELETE FROM aliases WHERE alias = ?1", [alias])?
+            == 1)
     }
 
     fn set_tags(&self, key_id: &str, tags: &BTreeMap<String, String>) -> Result<()> {
@@ -331,7 +402,10 @@ impl MetadataStore for SqliteStore {
         let mut c = self.lock()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         for k in tag_keys {
-            tx.execute("DELETE FROM tags WHERE key_id = ?1 AND tag_key = ?2", params![key_id, k])?;
+            tx.execute(
+                "DELETE FROM tags WHERE key_id = ?1 AND tag_key = ?2",
+                params![key_id, k],
+            )?;
         }
         tx.commit()?;
         Ok(())
@@ -342,7 +416,10 @@ impl MetadataStore for SqliteStore {
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Overwrite the sealed material before the rows go, so it does not
         // linger in free pages of the database file.
-        tx.execute("UPDATE key_versions SET handle = zeroblob(length(handle)) WHERE key_id = ?1", [key_id])?;
+        tx.execute(
+            "UPDATE key_versions SET handle = zeroblob(length(handle)) WHERE key_id = ?1",
+            [key_id],
+        )?;
         tx.execute("DELETE FROM key_versions WHERE key_id = ?1", [key_id])?;
         tx.execute("DELETE FROM aliases WHERE key_id = ?1", [key_id])?;
         tx.execute("DELETE FROM tags WHERE key_id = ?1", [key_id])?;
