@@ -34,6 +34,8 @@ test-rust:
 	@test -d "$(SEALBOX_VECTORS)/esdk-python-4.0.7" || { echo "missing vectors at $(SEALBOX_VECTORS)"; exit 1; }
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
+	@echo "== the key-store suite again, on the PKCS#11 backend (SoftHSM2, module: $${SEALBOX_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}) =="
+	SEALBOX_TEST_BACKEND=pkcs11 $(CARGO) test -p sealbox --test keystore
 
 test-vectors:
 	$(CARGO) test -p sealbox --test vectors -- --nocapture

@@ -12,6 +12,9 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 have_cmd node || need+=(nodejs)
 have_cmd npm || need+=(npm)
 have_cmd cc || need+=(gcc)
+# The HSM of the tests, and an independent PKCS#11 client.
+have_cmd softhsm2-util || need+=(softhsm2)
+have_cmd pkcs11-tool || need+=(opensc)
 
 if ((${#need[@]} == 0)); then
   exit 0

@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::message::EncryptionContext;
 use crate::secret::SecretBytes;
 
+pub use backend::pkcs11::{Pin, Pkcs11Backend, Pkcs11Config, DEFAULT_MAX_SESSIONS};
 pub use backend::soft::{RootKey, SoftBackend};
 pub use backend::{Backend, KeyRef};
 pub use store::sqlite::SqliteStore;
@@ -205,6 +206,19 @@ impl KeyStore {
             options.audit_log = Some(PathBuf::from(p));
         }
         let backend: Arc<dyn Backend> = Arc::new(SoftBackend::new(root)?);
+        Self::open_with(Box::new(SqliteStore::open(path)?), backend, options)
+    }
+
+    /// Opens (creating if needed) a key store in the SQLite file `path`
+    /// whose keys live in a PKCS#11 token.
+    pub fn open_pkcs11(path: impl AsRef<Path>, config: Pkcs11Config, mut options: KeyStoreOptions) -> Result<Self> {
+        let path = path.as_ref();
+        if options.audit_log.is_none() {
+            let mut p = path.as_os_str().to_owned();
+            p.push(".audit.jsonl");
+            options.audit_log = Some(PathBuf::from(p));
+        }
+        let backend: Arc<dyn Backend> = Arc::new(Pkcs11Backend::open(config)?);
         Self::open_with(Box::new(SqliteStore::open(path)?), backend, options)
     }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use sealbox::keystore::{Clock, KeyStore, KeyStoreOptions, RootKey};
+use sealbox::keystore::{Clock, KeyStore, KeyStoreOptions, Pin, Pkcs11Config, RootKey, DEFAULT_MAX_SESSIONS};
 
 /// A clock the test moves by hand.
 #[derive(Debug)]
@@ -54,16 +54,91 @@ impl Drop for TempDir {
 
 pub const ROOT: [u8; 32] = [0x5a; 32];
 
+/// Which backend the key-store suite runs against: `SEALBOX_TEST_BACKEND`
+/// = `soft` (default) or `pkcs11`.
+pub fn backend() -> String {
+    std::env::var("SEALBOX_TEST_BACKEND").unwrap_or_else(|_| "soft".into())
+}
+
+pub fn is_pkcs11() -> bool {
+    backend() == "pkcs11"
+}
+
+/// The PKCS#11 module under test (`SEALBOX_PKCS11_MODULE`, default SoftHSM2).
+pub fn pkcs11_module() -> PathBuf {
+    std::env::var_os("SEALBOX_PKCS11_MODULE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/usr/lib/softhsm/libsofthsm2.so".into())
+}
+
+pub const TOKEN_LABEL: &str = "sealbox-tests";
+pub const USER_PIN: &str = "3141592653";
+pub const SO_PIN: &str = "2718281828";
+
+/// Creates, once per process, a SoftHSM2 token in a private directory with
+/// its own SOFTHSM2_CONF (set before the module is first initialised),
+/// unless SEALBOX_PKCS11_TOKEN and SEALBOX_PKCS11_PIN name the token of
+/// another module (SEALBOX_PKCS11_MODULE) to run against.
+pub fn pkcs11_token() -> (String, String) {
+    static INIT: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    INIT.get_or_init(|| {
+        if let (Ok(t), Ok(p)) = (std::env::var("SEALBOX_PKCS11_TOKEN"), std::env::var("SEALBOX_PKCS11_PIN")) {
+            return (t, p);
+        }
+        let dir = softhsm_dir();
+        init_token(TOKEN_LABEL);
+        let _ = dir;
+        (TOKEN_LABEL.to_string(), USER_PIN.to_string())
+    })
+    .clone()
+}
+
+/// The private SoftHSM2 directory of this process (SOFTHSM2_CONF set).
+pub fn softhsm_dir() -> PathBuf {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("sealbox-softhsm-{}", std::process::id()));
+        let tokens = dir.join("tokens");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&tokens).unwrap();
+        let conf = dir.join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", tokens.display()),
+        )
+        .unwrap();
+        std::env::set_var("SOFTHSM2_CONF", &conf);
+        dir
+    })
+    .clone()
+}
+
+/// `softhsm2-util --init-token --free` with the test PINs.
+pub fn init_token(label: &str) {
+    softhsm_dir();
+    let out = std::process::Command::new("softhsm2-util")
+        .args(["--init-token", "--free", "--label", label, "--so-pin", SO_PIN, "--pin", USER_PIN])
+        .output()
+        .expect("softhsm2-util (Debian package softhsm2; `make test` installs it)");
+    assert!(out.status.success(), "softhsm2-util: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+pub fn pkcs11_config(max_sessions: usize) -> Pkcs11Config {
+    let (token, pin) = pkcs11_token();
+    Pkcs11Config {
+        module: pkcs11_module(),
+        token_label: Some(token),
+        token_serial: None,
+        pin: Pin::from_bytes(pin.as_bytes()).unwrap(),
+        max_sessions,
+    }
+}
+
 pub fn open(dir: &TempDir, clock: Arc<TestClock>) -> KeyStore {
-    let opts = KeyStoreOptions {
-        clock,
-        principal: "tests".into(),
-        ..KeyStoreOptions::default()
-    };
-    KeyStore::open(
-        dir.path("keys.db"),
-        &RootKey::from_bytes(&ROOT).unwrap(),
-        opts,
-    )
-    .unwrap()
+    let opts = KeyStoreOptions { clock, principal: "tests".into(), ..KeyStoreOptions::default() };
+    if is_pkcs11() {
+        KeyStore::open_pkcs11(dir.path("keys.db"), pkcs11_config(DEFAULT_MAX_SESSIONS), opts).unwrap()
+    } else {
+        KeyStore::open(dir.path("keys.db"), &RootKey::from_bytes(&ROOT).unwrap(), opts).unwrap()
+    }
 }

@@ -1,6 +1,7 @@
 //! Backends hold key material and perform every operation that needs it.
 //! Nothing above this trait ever sees master-key material.
 
+pub mod pkcs11;
 pub mod soft;
 
 use crate::error::Result;

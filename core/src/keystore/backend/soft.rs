@@ -258,8 +258,8 @@ impl SoftBackend {
     }
 }
 
-/// Checks imported material against the spec; returns it normalised.
-fn check_material(spec: KeySpec, material: &SecretBytes) -> Result<()> {
+/// Checks imported material against the spec.
+pub(crate) fn check_material(spec: KeySpec, material: &SecretBytes) -> Result<()> {
     match spec {
         KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac512 => {
             let want = spec.secret_len().unwrap_or(32);
