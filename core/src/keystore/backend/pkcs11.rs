@@ -261,7 +261,8 @@ impl Pkcs11Backend {
         // is logged in, C_Login on another answers "already logged in"
         // without checking the PIN. So this process remembers (a digest of)
         // the PIN that did log in to each token, and refuses another PIN.
-        static VERIFIED: OnceLock<Mutex<HashMap<(usize, String), Vec<u8>>>> = OnceLock::new();
+        type Verified = Mutex<HashMap<(usize, String), Vec<u8>>>;
+        static VERIFIED: OnceLock<Verified> = OnceLock::new();
         let verified = VERIFIED.get_or_init(|| Mutex::new(HashMap::new()));
         // Keyed by token serial number: slot numbers change.
         let key = (Arc::as_ptr(&self.ctx) as usize, self.serial.clone());
