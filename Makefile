@@ -3,6 +3,7 @@
 #   make demo    build and run the main job end to end (no HSM needed)
 #   make test    install what the tests need, build everything, run every suite
 #   make bench   side-by-side benchmarks, reported as ratios
+#   make fips    build and check the FIPS 140-3 variant (needs cmake and Go)
 #   make lint    rustfmt + clippy
 
 SHELL := /bin/bash
@@ -13,7 +14,11 @@ export CARGO_TERM_COLOR ?= never
 # Vendored AWS Encryption SDK vectors live beside the checkout.
 export SEALBOX_VECTORS ?= $(abspath $(ROOT)/../shared/vectors)
 
-.PHONY: all demo test test-rust test-vectors test-interop deps bench lint fmt clean
+.PHONY: all demo test test-rust test-vectors test-interop deps bench lint fmt clean \
+	test-rust-rustcrypto test-differential fips bench-envelope
+
+# The crypto provider other than the default (aws-lc): pure Rust, no C compiler.
+RUSTCRYPTO := --no-default-features --features rustcrypto
 
 all: test
 
@@ -27,7 +32,7 @@ demo:
 deps:
 	@$(ROOT)/scripts/install-deps.sh
 
-test: deps test-rust test-interop
+test: deps header-check test-rust test-rust-rustcrypto test-differential test-interop test-c
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -37,15 +42,47 @@ test-rust:
 	@echo "== the key-store suite again, on the PKCS#11 backend (SoftHSM2, module: $${SEALBOX_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}) =="
 	SEALBOX_TEST_BACKEND=pkcs11 $(CARGO) test -p sealbox --test keystore
 
+# The core suite again (unit, envelope, key store, AWS ESDK vectors,
+# Wycheproof, doctests) with the rustcrypto provider; `test-rust` ran it with
+# the default aws-lc provider.
+test-rust-rustcrypto:
+	@echo "== the core suite again with the rustcrypto provider =="
+	$(CARGO) test -p sealbox $(RUSTCRYPTO) --all-targets
+	$(CARGO) test -p sealbox $(RUSTCRYPTO) --doc
+
+# Both providers in one binary (feature `differential`): each one's output
+# given to the other.
+test-differential:
+	$(CARGO) test -p sealbox --features differential --test differential -- --nocapture
+
 test-vectors:
 	$(CARGO) test -p sealbox --test vectors -- --nocapture
 
 test-interop:
 	$(ROOT)/tests/interop/run.sh
 
-bench:
-	$(CARGO) bench -p sealbox --bench envelope
+bench: bench-envelope bench-c-abi
 	$(CARGO) bench -p sealbox --bench keystore
+
+# The envelope bench once per provider (one binary holds one provider), then
+# one table of both beside `openssl speed -evp aes-256-gcm` and pyca AESGCM
+# (pyca from the interop virtualenv .venv when it exists).
+bench-envelope:
+	$(CARGO) bench -p sealbox --bench envelope
+	$(CARGO) bench -p sealbox --bench envelope $(RUSTCRYPTO)
+	@py=python3; [ -x "$(ROOT)/.venv/bin/python" ] && py="$(ROOT)/.venv/bin/python"; \
+	  "$$py" $(ROOT)/scripts/bench-report.py
+
+# The FIPS 140-3 validated build of AWS-LC (aws-lc-fips-sys). Its build needs
+# cmake and Go besides a C compiler, so it is not part of `make test`. Builds
+# the library, then runs the crypto test suites on it, including the check
+# that AWS-LC reports FIPS mode (docs/SECURITY.md).
+fips:
+	@command -v cmake >/dev/null && command -v go >/dev/null || { \
+	  echo "make fips needs cmake and Go (Debian: apt-get install cmake golang-go)"; exit 1; }
+	$(CARGO) build -p sealbox --release --features fips
+	$(CARGO) test -p sealbox --features fips --lib crypto
+	$(CARGO) test -p sealbox --features fips --test wycheproof --test vectors --test envelope
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -57,3 +94,57 @@ fmt:
 clean:
 	$(CARGO) clean
 	rm -rf $(ROOT)/.venv $(ROOT)/tests/interop/node/node_modules
+
+# ---- The C ABI (ffi/): header, C tests, install -----------------------------
+# cbindgen is pinned: the committed header is what this version makes of
+# ffi/, and another version could write it differently. It is installed
+# into .tools/ (not on PATH) the first time a target needs it.
+CBINDGEN_VERSION := 0.29.4
+TOOLS := $(ROOT)/.tools
+CBINDGEN := $(TOOLS)/bin/cbindgen
+CBINDGEN_RUN = cd $(ROOT) && $(CBINDGEN) --quiet --config ffi/cbindgen.toml --crate sealbox-ffi
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+C_TEST_PREFIX := $(ROOT)/target/c/prefix
+
+.PHONY: cbindgen header header-check install test-c bench-c-abi
+
+cbindgen:
+	@if [ "$$($(CBINDGEN) --version 2>/dev/null)" != "cbindgen $(CBINDGEN_VERSION)" ]; then \
+	  echo "installing cbindgen $(CBINDGEN_VERSION) into $(TOOLS)"; \
+	  $(CARGO) install cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS); \
+	fi
+
+# Regenerates include/sealbox.h from ffi/ (commit the result).
+header: cbindgen
+	$(CBINDGEN_RUN) --output include/sealbox.h ffi
+
+# Fails when include/sealbox.h is not what the pinned cbindgen makes of ffi/.
+header-check: cbindgen
+	@tmp=$$(mktemp); trap 'rm -f "$$tmp"' EXIT; \
+	$(CBINDGEN_RUN) --output "$$tmp" ffi; \
+	if ! diff -u include/sealbox.h "$$tmp"; then \
+	  echo "include/sealbox.h does not match ffi/: run 'make header' and commit it"; exit 1; \
+	fi; \
+	echo "include/sealbox.h matches ffi/ (cbindgen $(CBINDGEN_VERSION))"
+
+# libsealbox.so.X.Y.Z (soname libsealbox.so.X, links libsealbox.so.X and
+# libsealbox.so), libsealbox.a, include/sealbox.h, lib/pkgconfig/sealbox.pc.
+# `make install PREFIX=$$HOME/.local`; DESTDIR=... for packaging.
+install:
+	$(CARGO) build --release -p sealbox-ffi
+	DESTDIR="$(DESTDIR)" $(ROOT)/scripts/install-c-library.sh "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)"
+
+# The C tests (tests/c/run.sh) against a fresh `make install` into
+# target/c/prefix. Runs after test-interop in `make test`: the streaming
+# check decrypts with the AWS Encryption SDK for Python from its .venv.
+test-c:
+	rm -rf $(C_TEST_PREFIX)
+	$(MAKE) --no-print-directory install PREFIX=$(C_TEST_PREFIX)
+	$(ROOT)/tests/c/run.sh $(C_TEST_PREFIX)
+
+# Per-call cost of the C ABI beside the Rust call (64 B and 1 KiB).
+bench-c-abi:
+	$(CARGO) build --release -p sealbox-ffi
+	$(CARGO) bench -p sealbox-ffi --bench c_abi

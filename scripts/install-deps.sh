@@ -15,6 +15,11 @@ have_cmd cc || need+=(gcc)
 # The HSM of the tests, and an independent PKCS#11 client.
 have_cmd softhsm2-util || need+=(softhsm2)
 have_cmd pkcs11-tool || need+=(opensc)
+# The C tests: run under valgrind, built with pkg-config; the header is
+# also compiled as C++.
+have_cmd valgrind || need+=(valgrind)
+have_cmd pkg-config || need+=(pkg-config)
+have_cmd c++ || need+=(g++)
 
 if ((${#need[@]} == 0)); then
   exit 0

@@ -1,11 +1,19 @@
 //! Envelope encryption beside raw AES-256-GCM of the same crypto provider,
 //! on the same sizes, reported as ratios at the end of the run.
 //!
-//! `make bench` runs this; `cargo bench -p sealbox --bench envelope`.
+//! One binary has one provider, so `make bench` runs this twice (default
+//! `aws-lc`, then `--no-default-features --features rustcrypto`); the
+//! criterion groups carry the provider's name (`envelope-aws-lc/encrypt/1KiB`
+//! ...) so that both runs' results stay side by side under
+//! target/criterion, and scripts/bench-report.py prints them in one table
+//! with `openssl speed -evp aes-256-gcm` and pyca AESGCM on the same sizes.
+//!
+//! `cargo bench -p sealbox --bench envelope [--no-default-features --features rustcrypto]`.
 
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sealbox::cmm::DefaultMaterialsManager;
@@ -23,6 +31,32 @@ const SUITES: [(AlgorithmSuite, &str); 2] = [
     ),
 ];
 
+/// The provider's name as criterion group names can carry it
+/// ("aws-lc", "aws-lc-fips", "rustcrypto").
+fn provider() -> String {
+    sealbox::crypto::PROVIDER
+        .to_lowercase()
+        .split(|ch: char| !ch.is_ascii_alphanumeric() && ch != '-')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn group_name(op: &str, label: &str) -> String {
+    format!("envelope-{}/{op}/{label}", provider())
+}
+
+/// The message body's default frame length.
+const FRAME: usize = 4096;
+/// Raw AES-256-GCM over the message's bytes in frame-sized calls.
+const RAW_FRAMED: &str = "raw-aes-256-gcm-4KiB-calls";
+
+fn frame_iv(i: usize) -> [u8; 12] {
+    let mut iv = [0u8; 12];
+    iv[4..].copy_from_slice(&(i as u64).to_be_bytes());
+    iv
+}
+
 fn bench(c: &mut Criterion) {
     let keyring = Arc::new(RawAesKeyring::new("bench", "k", &[1u8; 32]).unwrap());
     let cmm = DefaultMaterialsManager::new(keyring);
@@ -30,7 +64,7 @@ fn bench(c: &mut Criterion) {
     let iv = [0u8; 12];
     for (size, label) in SIZES {
         let pt: Vec<u8> = (0..size).map(|i| i as u8).collect();
-        let mut g = c.benchmark_group(format!("encrypt/{label}"));
+        let mut g = c.benchmark_group(group_name("encrypt", label));
         g.throughput(Throughput::Bytes(size as u64));
         g.bench_function(BenchmarkId::from_parameter("raw-aes-256-gcm"), |b| {
             let mut buf = Vec::with_capacity(size);
@@ -40,6 +74,21 @@ fn bench(c: &mut Criterion) {
                 black_box(key.seal_in_place(&iv, b"", &mut buf).unwrap());
             })
         });
+        if size > FRAME {
+            // The same bytes as the message body's 4096-byte frames: one
+            // AES-GCM call per frame, the most the framed format can reach.
+            g.bench_function(BenchmarkId::from_parameter(RAW_FRAMED), |b| {
+                let mut buf = Vec::with_capacity(size);
+                b.iter(|| {
+                    buf.clear();
+                    buf.extend_from_slice(&pt);
+                    for (i, chunk) in buf.chunks_mut(FRAME).enumerate() {
+                        let iv = frame_iv(i);
+                        black_box(key.seal_in_place(&iv, b"", chunk).unwrap());
+                    }
+                })
+            });
+        }
         for (suite, name) in SUITES {
             let opts = EncryptOptions {
                 suite: Some(suite),
@@ -51,7 +100,7 @@ fn bench(c: &mut Criterion) {
         }
         g.finish();
 
-        let mut g = c.benchmark_group(format!("decrypt/{label}"));
+        let mut g = c.benchmark_group(group_name("decrypt", label));
         g.throughput(Throughput::Bytes(size as u64));
         let mut sealed = pt.clone();
         let tag = key.seal_in_place(&iv, b"", &mut sealed).unwrap();
@@ -64,6 +113,26 @@ fn bench(c: &mut Criterion) {
                 black_box(&buf);
             })
         });
+        if size > FRAME {
+            let mut framed = pt.clone();
+            let tags: Vec<[u8; 16]> = framed
+                .chunks_mut(FRAME)
+                .enumerate()
+                .map(|(i, chunk)| key.seal_in_place(&frame_iv(i), b"", chunk).unwrap())
+                .collect();
+            g.bench_function(BenchmarkId::from_parameter(RAW_FRAMED), |b| {
+                let mut buf = Vec::with_capacity(size);
+                b.iter(|| {
+                    buf.clear();
+                    buf.extend_from_slice(&framed);
+                    for (i, chunk) in buf.chunks_mut(FRAME).enumerate() {
+                        key.open_in_place(&frame_iv(i), b"", chunk, &tags[i])
+                            .unwrap();
+                    }
+                    black_box(&buf);
+                })
+            });
+        }
         for (suite, name) in SUITES {
             let opts = EncryptOptions {
                 suite: Some(suite),
@@ -101,7 +170,7 @@ fn report() {
     );
     for op in ["encrypt", "decrypt"] {
         for (size, label) in SIZES {
-            let group = format!("{op}/{label}");
+            let group = group_name(op, label);
             let Some(raw) = mean_ns(&group, "raw-aes-256-gcm") else {
                 continue;
             };
@@ -125,7 +194,12 @@ fn report() {
 }
 
 fn main() {
-    let mut c = Criterion::default().configure_from_args();
+    // Shorter than criterion's default 3 s + 5 s per benchmark: `make bench`
+    // runs 24 of these (two providers) on a 2-core machine.
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
     bench(&mut c);
     c.final_summary();
     report();

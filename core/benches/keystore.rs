@@ -21,26 +21,58 @@ use sealbox::EncryptionContext;
 
 fn bench(c: &mut Criterion, ks: &KeyStore, backend: &str) {
     let aes = ks.create_key(&CreateKeyRequest::default()).unwrap().key_id;
-    let ecc = ks.create_key(&CreateKeyRequest { key_spec: KeySpec::EccNistP256, ..CreateKeyRequest::default() }).unwrap().key_id;
+    let ecc = ks
+        .create_key(&CreateKeyRequest {
+            key_spec: KeySpec::EccNistP256,
+            ..CreateKeyRequest::default()
+        })
+        .unwrap()
+        .key_id;
     let ctx: EncryptionContext = [("tenant".to_string(), "acme".to_string())].into();
     let blob = ks.generate_data_key(&aes, 32, &ctx).unwrap().ciphertext;
 
     let mut g = c.benchmark_group(format!("keystore-{backend}"));
-    g.bench_function("GenerateDataKey", |b| b.iter(|| black_box(ks.generate_data_key(&aes, 32, &ctx).unwrap())));
-    g.bench_function("Decrypt", |b| b.iter(|| black_box(ks.decrypt(&blob, &ctx).unwrap())));
+    g.bench_function("GenerateDataKey", |b| {
+        b.iter(|| black_box(ks.generate_data_key(&aes, 32, &ctx).unwrap()))
+    });
+    g.bench_function("Decrypt", |b| {
+        b.iter(|| black_box(ks.decrypt(&blob, &ctx).unwrap()))
+    });
     g.bench_function("Sign-ECDSA_SHA_256", |b| {
-        b.iter(|| black_box(ks.sign(&ecc, b"message", SigningAlgorithm::EcdsaSha256, MessageType::Raw).unwrap()))
+        b.iter(|| {
+            black_box(
+                ks.sign(
+                    &ecc,
+                    b"message",
+                    SigningAlgorithm::EcdsaSha256,
+                    MessageType::Raw,
+                )
+                .unwrap(),
+            )
+        })
     });
     g.finish();
 
-    let plain: Arc<dyn MaterialsManager> = Arc::new(DefaultMaterialsManager::new(Arc::new(KeyStoreKeyring::new(ks.clone(), &aes))));
-    let limits = CacheLimits { max_messages: 10_000, ..CacheLimits::with_max_age(Duration::from_secs(60)) };
+    let plain: Arc<dyn MaterialsManager> = Arc::new(DefaultMaterialsManager::new(Arc::new(
+        KeyStoreKeyring::new(ks.clone(), &aes),
+    )));
+    let limits = CacheLimits {
+        max_messages: 10_000,
+        ..CacheLimits::with_max_age(Duration::from_secs(60))
+    };
     let cached = CachingMaterialsManager::new(plain.clone(), limits).unwrap();
-    let opts = EncryptOptions { encryption_context: ctx.clone(), ..EncryptOptions::default() };
+    let opts = EncryptOptions {
+        encryption_context: ctx.clone(),
+        ..EncryptOptions::default()
+    };
     let record = [7u8; 1024];
     let mut g = c.benchmark_group(format!("envelope-1KiB-{backend}"));
-    g.bench_function("without-cache", |b| b.iter(|| black_box(encrypt(&record, plain.as_ref(), &opts).unwrap())));
-    g.bench_function("with-cache", |b| b.iter(|| black_box(encrypt(&record, &cached, &opts).unwrap())));
+    g.bench_function("without-cache", |b| {
+        b.iter(|| black_box(encrypt(&record, plain.as_ref(), &opts).unwrap()))
+    });
+    g.bench_function("with-cache", |b| {
+        b.iter(|| black_box(encrypt(&record, &cached, &opts).unwrap()))
+    });
     g.finish();
 }
 
@@ -48,17 +80,37 @@ fn bench(c: &mut Criterion, ks: &KeyStore, backend: &str) {
 /// or the module named by SEALBOX_PKCS11_MODULE with SEALBOX_PKCS11_TOKEN
 /// and SEALBOX_PKCS11_PIN.
 fn pkcs11_store(dir: &std::path::Path) -> Option<KeyStore> {
-    let module = std::env::var("SEALBOX_PKCS11_MODULE").unwrap_or_else(|_| "/usr/lib/softhsm/libsofthsm2.so".into());
-    let (token, pin) = match (std::env::var("SEALBOX_PKCS11_TOKEN"), std::env::var("SEALBOX_PKCS11_PIN")) {
+    let module = std::env::var("SEALBOX_PKCS11_MODULE")
+        .unwrap_or_else(|_| "/usr/lib/softhsm/libsofthsm2.so".into());
+    let (token, pin) = match (
+        std::env::var("SEALBOX_PKCS11_TOKEN"),
+        std::env::var("SEALBOX_PKCS11_PIN"),
+    ) {
         (Ok(t), Ok(p)) => (t, p),
         _ => {
             let tokens = dir.join("tokens");
             std::fs::create_dir_all(&tokens).ok()?;
             let conf = dir.join("softhsm2.conf");
-            std::fs::write(&conf, format!("directories.tokendir = {}\nlog.level = ERROR\n", tokens.display())).ok()?;
+            std::fs::write(
+                &conf,
+                format!(
+                    "directories.tokendir = {}\nlog.level = ERROR\n",
+                    tokens.display()
+                ),
+            )
+            .ok()?;
             std::env::set_var("SOFTHSM2_CONF", &conf);
             let ok = std::process::Command::new("softhsm2-util")
-                .args(["--init-token", "--free", "--label", "sealbox-bench", "--so-pin", "12345678", "--pin", "87654321"])
+                .args([
+                    "--init-token",
+                    "--free",
+                    "--label",
+                    "sealbox-bench",
+                    "--so-pin",
+                    "12345678",
+                    "--pin",
+                    "87654321",
+                ])
                 .output()
                 .map(|o| o.status.success())
                 .unwrap_or(false);
@@ -95,7 +147,12 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("sealbox-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut c = Criterion::default().configure_from_args();
-    let soft = KeyStore::open(dir.join("bench.db"), &RootKey::generate().unwrap(), KeyStoreOptions::default()).unwrap();
+    let soft = KeyStore::open(
+        dir.join("bench.db"),
+        &RootKey::generate().unwrap(),
+        KeyStoreOptions::default(),
+    )
+    .unwrap();
     bench(&mut c, &soft, "soft");
     let hsm = pkcs11_store(&dir);
     match &hsm {
@@ -105,11 +162,17 @@ fn main() {
     c.final_summary();
     let _ = std::fs::remove_dir_all(&dir);
     println!("\nkey store operations per second (SQLite metadata, audit log on):");
-    println!("  {:<22} {:>12} {:>12} {:>10}", "operation", "soft", "pkcs11", "soft/hsm");
+    println!(
+        "  {:<22} {:>12} {:>12} {:>10}",
+        "operation", "soft", "pkcs11", "soft/hsm"
+    );
     for op in ["GenerateDataKey", "Decrypt", "Sign-ECDSA_SHA_256"] {
         let s = mean_ns("keystore-soft", op);
         let h = mean_ns("keystore-pkcs11", op);
-        let fmt = |v: Option<f64>| v.map(|ns| format!("{:.0}", 1e9 / ns)).unwrap_or_else(|| "-".into());
+        let fmt = |v: Option<f64>| {
+            v.map(|ns| format!("{:.0}", 1e9 / ns))
+                .unwrap_or_else(|| "-".into())
+        };
         let ratio = match (s, h) {
             (Some(s), Some(h)) => format!("{:.1}x", h / s),
             _ => "-".into(),

@@ -571,9 +571,15 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
             // the mechanism, no software fallback.
             match ks.decrypt_rsa(&rsa_enc, &ct, alg) {
                 Err(Error::UnsupportedByHsm { mechanism }) => {
-                    assert!(mechanism.contains("OAEP") && mechanism.contains("Sha256"), "{mechanism}")
+                    assert!(
+                        mechanism.contains("OAEP") && mechanism.contains("Sha256"),
+                        "{mechanism}"
+                    )
                 }
-                other => panic!("expected UnsupportedByHsm, got {:?}", other.map(|p| p.len())),
+                other => panic!(
+                    "expected UnsupportedByHsm, got {:?}",
+                    other.map(|p| p.len())
+                ),
             }
             continue;
         }
@@ -711,8 +717,14 @@ fn import_key_material_for_every_spec() {
     } else {
         (HashAlg::Sha256, EncryptionAlgorithm::RsaesOaepSha256)
     };
-    let ct = rsa.public_key().encrypt(crypto::RsaPadding::Oaep(hash), b"hello").unwrap();
-    assert_eq!(ks.decrypt_rsa(&k.key_id, &ct, alg).unwrap().as_bytes(), b"hello");
+    let ct = rsa
+        .public_key()
+        .encrypt(crypto::RsaPadding::Oaep(hash), b"hello")
+        .unwrap();
+    assert_eq!(
+        ks.decrypt_rsa(&k.key_id, &ct, alg).unwrap().as_bytes(),
+        b"hello"
+    );
     assert!(matches!(
         ks.import_key(
             &req(KeySpec::Rsa3072, None),

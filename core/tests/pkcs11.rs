@@ -22,7 +22,11 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn options() -> KeyStoreOptions {
-    KeyStoreOptions { clock: TestClock::new(), principal: "pkcs11-tests".into(), ..KeyStoreOptions::default() }
+    KeyStoreOptions {
+        clock: TestClock::new(),
+        principal: "pkcs11-tests".into(),
+        ..KeyStoreOptions::default()
+    }
 }
 
 fn tool(args: &[&str]) -> (bool, String) {
@@ -35,7 +39,14 @@ fn tool(args: &[&str]) -> (bool, String) {
         .args(args)
         .output()
         .expect("pkcs11-tool (Debian package opensc; `make test` installs it)");
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 fn open(dir: &TempDir, max_sessions: usize) -> (KeyStore, Arc<Pkcs11Backend>) {
@@ -43,11 +54,20 @@ fn open(dir: &TempDir, max_sessions: usize) -> (KeyStore, Arc<Pkcs11Backend>) {
     let store = SqliteStore::open(dir.path("keys.db")).unwrap();
     let mut o = options();
     o.audit_log = Some(dir.path("audit.jsonl"));
-    (KeyStore::open_with(Box::new(store), backend.clone(), o).unwrap(), backend)
+    (
+        KeyStore::open_with(Box::new(store), backend.clone(), o).unwrap(),
+        backend,
+    )
 }
 
 fn create(ks: &KeyStore, spec: KeySpec, usage: Option<KeyUsage>) -> String {
-    ks.create_key(&CreateKeyRequest { key_spec: spec, key_usage: usage, ..CreateKeyRequest::default() }).unwrap().key_id
+    ks.create_key(&CreateKeyRequest {
+        key_spec: spec,
+        key_usage: usage,
+        ..CreateKeyRequest::default()
+    })
+    .unwrap()
+    .key_id
 }
 
 #[test]
@@ -64,7 +84,10 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
     let (ok, listing) = tool(&["--list-objects"]);
     assert!(ok, "{listing}");
     for (id, v) in [(&aes, 1), (&aes, 2), (&ecc, 1), (&rsa, 1), (&hmac, 1)] {
-        assert!(listing.contains(&format!("sealbox:{id}:v{v}")), "{id} v{v} missing from:\n{listing}");
+        assert!(
+            listing.contains(&format!("sealbox:{id}:v{v}")),
+            "{id} v{v} missing from:\n{listing}"
+        );
     }
     // Secret and private keys are sensitive and were never extractable.
     let mut blocks: Vec<(String, String)> = Vec::new();
@@ -82,14 +105,27 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
             .iter()
             .find(|(kind, body)| kind != "Public" && body.contains(&label))
             .unwrap_or_else(|| panic!("no private or secret object for {id} in:\n{listing}"));
-        assert!(body.contains("Access:     sensitive, always sensitive, never extractable"), "{kind} {id}:\n{body}");
+        assert!(
+            body.contains("Access:     sensitive, always sensitive, never extractable"),
+            "{kind} {id}:\n{body}"
+        );
     }
     // Reading a secret key's value is refused by the token.
     for id in [&aes, &hmac] {
         let label = format!("sealbox:{id}:v1");
         let out_file = dir.path("leak");
-        let (ok, out) = tool(&["--read-object", "--type", "secrkey", "--label", &label, "--output-file", out_file.to_str().unwrap()]);
-        let leaked = std::fs::read(&out_file).map(|b| !b.is_empty()).unwrap_or(false);
+        let (ok, out) = tool(&[
+            "--read-object",
+            "--type",
+            "secrkey",
+            "--label",
+            &label,
+            "--output-file",
+            out_file.to_str().unwrap(),
+        ]);
+        let leaked = std::fs::read(&out_file)
+            .map(|b| !b.is_empty())
+            .unwrap_or(false);
         assert!(!ok && !leaked, "reading {label} must be refused: {out}");
     }
 
@@ -99,12 +135,25 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
     for (key, alg, extra) in [
         (&ecc, SigningAlgorithm::EcdsaSha256, vec![]),
         (&rsa, SigningAlgorithm::RsassaPkcs1V15Sha256, vec![]),
-        (&rsa, SigningAlgorithm::RsassaPssSha256, vec!["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"]),
+        (
+            &rsa,
+            SigningAlgorithm::RsassaPssSha256,
+            vec![
+                "-sigopt",
+                "rsa_padding_mode:pss",
+                "-sigopt",
+                "rsa_pss_saltlen:32",
+            ],
+        ),
     ] {
         let sig = ks.sign(key, msg, alg, MessageType::Raw).unwrap();
         assert!(ks.verify(key, msg, &sig, alg, MessageType::Raw).unwrap());
         std::fs::write(dir.path("sig"), &sig).unwrap();
-        std::fs::write(dir.path("pub.pem"), der_to_pem("PUBLIC KEY", &ks.get_public_key(key).unwrap())).unwrap();
+        std::fs::write(
+            dir.path("pub.pem"),
+            der_to_pem("PUBLIC KEY", &ks.get_public_key(key).unwrap()),
+        )
+        .unwrap();
         let out = Command::new("openssl")
             .args(["dgst", "-sha256", "-verify"])
             .arg(dir.path("pub.pem"))
@@ -114,7 +163,11 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
             .arg(dir.path("msg"))
             .output()
             .expect("openssl");
-        assert!(out.status.success(), "{alg}: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.status.success(),
+            "{alg}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
 
     // Deletion destroys the objects once the window has passed.
@@ -126,10 +179,18 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
     o.clock = clock;
     o.audit_log = Some(dir.path("audit.jsonl"));
     let backend = Arc::new(Pkcs11Backend::open(pkcs11_config(2)).unwrap());
-    let ks = KeyStore::open_with(Box::new(SqliteStore::open(dir.path("keys.db")).unwrap()), backend, o).unwrap();
+    let ks = KeyStore::open_with(
+        Box::new(SqliteStore::open(dir.path("keys.db")).unwrap()),
+        backend,
+        o,
+    )
+    .unwrap();
     assert!(matches!(ks.describe_key(&aes), Err(Error::KeyNotFound(_))));
     let (_, listing) = tool(&["--list-objects"]);
-    assert!(!listing.contains(&format!("sealbox:{aes}:")), "destroyed objects still listed");
+    assert!(
+        !listing.contains(&format!("sealbox:{aes}:")),
+        "destroyed objects still listed"
+    );
     assert!(listing.contains(&format!("sealbox:{ecc}:v1")));
 }
 
@@ -144,24 +205,52 @@ fn many_threads_with_a_bounded_number_of_sessions() {
     let peak = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|s| {
         for t in 0..8 {
-            let (ks, aes, ecc, hmac, backend, peak) = (ks.clone(), aes.clone(), ecc.clone(), hmac.clone(), backend.clone(), &peak);
+            let (ks, aes, ecc, hmac, backend, peak) = (
+                ks.clone(),
+                aes.clone(),
+                ecc.clone(),
+                hmac.clone(),
+                backend.clone(),
+                &peak,
+            );
             s.spawn(move || {
                 let ctx: EncryptionContext = [("thread".to_string(), t.to_string())].into();
                 for i in 0..60 {
                     let pt = format!("{t}:{i}");
                     let b = ks.encrypt(&aes, pt.as_bytes(), &ctx).unwrap();
                     assert_eq!(ks.decrypt(&b, &ctx).unwrap().as_bytes(), pt.as_bytes());
-                    let sig = ks.sign(&ecc, pt.as_bytes(), SigningAlgorithm::EcdsaSha256, MessageType::Raw).unwrap();
-                    assert!(ks.verify(&ecc, pt.as_bytes(), &sig, SigningAlgorithm::EcdsaSha256, MessageType::Raw).unwrap());
-                    let mac = ks.generate_mac(&hmac, pt.as_bytes(), MacAlgorithm::HmacSha512).unwrap();
-                    assert!(ks.verify_mac(&hmac, pt.as_bytes(), &mac, MacAlgorithm::HmacSha512).unwrap());
+                    let sig = ks
+                        .sign(
+                            &ecc,
+                            pt.as_bytes(),
+                            SigningAlgorithm::EcdsaSha256,
+                            MessageType::Raw,
+                        )
+                        .unwrap();
+                    assert!(ks
+                        .verify(
+                            &ecc,
+                            pt.as_bytes(),
+                            &sig,
+                            SigningAlgorithm::EcdsaSha256,
+                            MessageType::Raw
+                        )
+                        .unwrap());
+                    let mac = ks
+                        .generate_mac(&hmac, pt.as_bytes(), MacAlgorithm::HmacSha512)
+                        .unwrap();
+                    assert!(ks
+                        .verify_mac(&hmac, pt.as_bytes(), &mac, MacAlgorithm::HmacSha512)
+                        .unwrap());
                     peak.fetch_max(backend.open_sessions(), std::sync::atomic::Ordering::SeqCst);
                 }
             });
         }
     });
     let peak = peak.into_inner();
-    println!("8 threads, 480 rounds of encrypt/decrypt/sign/verify/mac: peak {peak} sessions (limit 3)");
+    println!(
+        "8 threads, 480 rounds of encrypt/decrypt/sign/verify/mac: peak {peak} sessions (limit 3)"
+    );
     assert!((1..=3).contains(&peak), "{peak} sessions");
     assert!(ks.verify_audit_log().unwrap().ok());
 }
@@ -180,31 +269,55 @@ fn wrong_pin_missing_token_missing_module_and_deleted_objects_are_clear_errors()
     let mut c = pkcs11_config(2);
     c.pin = Pin::from_bytes(b"0000000000").unwrap();
     match Pkcs11Backend::open(c) {
-        Err(Error::Pkcs11 { function, rv }) => assert!(function.contains("Login") && rv.to_lowercase().contains("pin"), "{function} {rv}"),
+        Err(Error::Pkcs11 { function, rv }) => assert!(
+            function.contains("Login") && rv.to_lowercase().contains("pin"),
+            "{function} {rv}"
+        ),
         other => panic!("wrong PIN: {other:?}"),
     }
     let mut c = pkcs11_config(2);
     c.token_label = Some("no-such-token".into());
-    assert!(matches!(Pkcs11Backend::open(c), Err(Error::InvalidArgument(m)) if m.contains("no-such-token")));
+    assert!(
+        matches!(Pkcs11Backend::open(c), Err(Error::InvalidArgument(m)) if m.contains("no-such-token"))
+    );
     let mut c = pkcs11_config(2);
     c.module = "/nonexistent/libpkcs11.so".into();
-    assert!(matches!(Pkcs11Backend::open(c), Err(Error::InvalidArgument(m)) if m.contains("does not exist")));
+    assert!(
+        matches!(Pkcs11Backend::open(c), Err(Error::InvalidArgument(m)) if m.contains("does not exist"))
+    );
     let mut c = pkcs11_config(2);
     c.module = "/etc/hostname".into();
     assert!(matches!(Pkcs11Backend::open(c), Err(Error::Pkcs11 { .. })));
-    assert_eq!(std::fs::read(dir.path("keys.db")).unwrap(), db, "failed opens leave the store unchanged");
+    assert_eq!(
+        std::fs::read(dir.path("keys.db")).unwrap(),
+        db,
+        "failed opens leave the store unchanged"
+    );
 
     // An object deleted behind sealbox's back.
-    let (ok, out) = tool(&["--delete-object", "--type", "secrkey", "--label", &format!("sealbox:{aes}:v1")]);
+    let (ok, out) = tool(&[
+        "--delete-object",
+        "--type",
+        "secrkey",
+        "--label",
+        &format!("sealbox:{aes}:v1"),
+    ]);
     assert!(ok, "{out}");
     let (ks, _) = open(&dir, 2);
     match ks.decrypt(&blob, &ctx) {
         Err(Error::KeyNotFound(m)) => assert!(m.contains("missing from the token"), "{m}"),
         other => panic!("{:?}", other.map(|p| p.len())),
     }
-    assert!(matches!(ks.encrypt(&aes, b"x", &ctx), Err(Error::KeyNotFound(_))));
+    assert!(matches!(
+        ks.encrypt(&aes, b"x", &ctx),
+        Err(Error::KeyNotFound(_))
+    ));
     let d = ks.describe_key(&aes).unwrap();
-    assert_eq!((d.state, d.primary_version), (KeyState::Enabled, 1), "metadata unchanged");
+    assert_eq!(
+        (d.state, d.primary_version),
+        (KeyState::Enabled, 1),
+        "metadata unchanged"
+    );
 }
 
 #[test]
@@ -214,22 +327,39 @@ fn softhsm_limits_are_pinned() {
     let (ks, _) = open(&dir, 2);
     // OAEP only with SHA-1 (SHA-256: CKR_ARGUMENTS_BAD, reported as unsupported).
     let rsa = create(&ks, KeySpec::Rsa2048, None);
-    for (alg, supported) in [(EncryptionAlgorithm::RsaesOaepSha1, true), (EncryptionAlgorithm::RsaesOaepSha256, false)] {
+    for (alg, supported) in [
+        (EncryptionAlgorithm::RsaesOaepSha1, true),
+        (EncryptionAlgorithm::RsaesOaepSha256, false),
+    ] {
         let ct = ks.encrypt_rsa(&rsa, b"x", alg).unwrap();
         match (ks.decrypt_rsa(&rsa, &ct, alg), supported) {
             (Ok(p), true) => assert_eq!(p.as_bytes(), b"x"),
-            (Err(Error::UnsupportedByHsm { mechanism }), false) => assert!(mechanism.starts_with("CKM_RSA_PKCS_OAEP")),
+            (Err(Error::UnsupportedByHsm { mechanism }), false) => {
+                assert!(mechanism.starts_with("CKM_RSA_PKCS_OAEP"))
+            }
             (r, _) => panic!("{alg}: {:?}", r.map(|p| p.len())),
         }
     }
     // No CKM_ECDSA_SHA256: sealbox hashes in process and uses CKM_ECDSA.
     let (ok, mechs) = tool(&["--list-mechanisms"]);
     assert!(ok, "{mechs}");
-    assert!(mechs.contains("ECDSA,") || mechs.contains("ECDSA "), "{mechs}");
-    assert!(!mechs.contains("ECDSA-SHA256"), "SoftHSM gained CKM_ECDSA_SHA256: revisit the in-process hashing");
+    assert!(
+        mechs.contains("ECDSA,") || mechs.contains("ECDSA "),
+        "{mechs}"
+    );
+    assert!(
+        !mechs.contains("ECDSA-SHA256"),
+        "SoftHSM gained CKM_ECDSA_SHA256: revisit the in-process hashing"
+    );
     // HMAC keys shorter than the hash are refused (SoftHSM needs >= 32 / 64).
-    let short = CreateKeyRequest { key_spec: KeySpec::Hmac256, ..CreateKeyRequest::default() };
-    assert!(matches!(ks.import_key(&short, &[1; 16]), Err(Error::InvalidKey(_))));
+    let short = CreateKeyRequest {
+        key_spec: KeySpec::Hmac256,
+        ..CreateKeyRequest::default()
+    };
+    assert!(matches!(
+        ks.import_key(&short, &[1; 16]),
+        Err(Error::InvalidKey(_))
+    ));
     let k = ks.import_key(&short, &[1; 32]).unwrap().key_id;
     assert_eq!(
         ks.generate_mac(&k, b"m", MacAlgorithm::HmacSha256).unwrap(),
@@ -238,7 +368,12 @@ fn softhsm_limits_are_pinned() {
     // Initialising another token renumbers slots; sealbox finds its token by label.
     common::init_token("sealbox-other-token");
     let (ks2, _) = open(&dir, 2);
-    assert_eq!(ks2.generate_mac(&k, b"m", MacAlgorithm::HmacSha256).unwrap().len(), 32);
+    assert_eq!(
+        ks2.generate_mac(&k, b"m", MacAlgorithm::HmacSha256)
+            .unwrap()
+            .len(),
+        32
+    );
     // Random bytes come from the token.
     assert_eq!(ks.generate_random(64).unwrap().len(), 64);
 }

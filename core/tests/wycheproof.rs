@@ -30,6 +30,11 @@
 //! that more than zero were, and that there were no failures (a valid
 //! supported vector that did not pass, an invalid or unsupported vector
 //! that the API accepted). Run with `-- --nocapture` to see the summaries.
+//!
+//! The same expectations hold for both crypto providers (`make test` runs
+//! this file under `aws-lc` and `rustcrypto`): no vector needed a
+//! provider-specific decision, and the per-file tallies are identical. The
+//! summaries name the provider.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Instant;
@@ -253,7 +258,8 @@ fn assert_suite(suite: &str, summaries: Vec<Summary>) {
     let passed: usize = summaries.iter().map(|s| s.passed).sum();
     let checked: usize = summaries.iter().map(|s| s.checked).sum();
     println!(
-        "{suite}: {} files, {checked} vectors, {passed} passed, {} failures",
+        "{suite} [{}]: {} files, {checked} vectors, {passed} passed, {} failures",
+        crypto::PROVIDER,
         summaries.len(),
         failures.len()
     );

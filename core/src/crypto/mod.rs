@@ -3,28 +3,91 @@
 //! Everything else in sealbox calls the small API below. A provider is a
 //! sub-module that implements the same names (`AesGcmKey`, `hkdf`, `hmac`,
 //! `Hasher`, `EcdsaSigningKey`, `EcdsaVerifyingKey`, `RsaPrivateKey`,
-//! `RsaPublicKey`, `fill_random`); exactly one is compiled in, chosen by a
-//! Cargo feature, the way rustls swaps ring for aws-lc-rs.
+//! `RsaPublicKey`, `fill_random`, `fips_mode`); exactly one is compiled in,
+//! chosen by a Cargo feature, the way rustls swaps ring for aws-lc-rs.
 //!
 //! Providers must give byte-identical results wherever the algorithm is
 //! deterministic (AES-GCM, HKDF, HMAC, digests, RSA public-key checks).
+//!
+//! * `aws-lc` (the default): AWS-LC through aws-lc-rs (`awslc.rs`); with
+//!   the `fips` feature, its FIPS 140-3 validated build.
+//! * `rustcrypto`: the pure-Rust RustCrypto crates (`rustcrypto.rs`), for
+//!   builds without a C compiler.
+//!
+//! `tests/differential.rs` runs both side by side (feature `differential`,
+//! which compiles the provider that is not selected as `crypto::other`).
 
 use crate::error::{Error, Result};
 
-#[cfg(feature = "rustcrypto")]
+// Exactly one provider is selected. (So `cargo test --all-features` does
+// not build: select a provider, e.g. `--features differential`.)
+#[cfg(all(feature = "aws-lc", feature = "rustcrypto"))]
+compile_error!(
+    "sealbox: enable exactly one crypto provider: `aws-lc` (the default) or \
+     `rustcrypto` (with --no-default-features)"
+);
+#[cfg(not(any(feature = "aws-lc", feature = "rustcrypto")))]
+compile_error!("sealbox needs a crypto provider: enable `aws-lc` (the default) or `rustcrypto`");
+
+// A provider module is compiled when it is selected, or, for the
+// differential tests only, as `other` beside the selected one.
+#[cfg(any(feature = "aws-lc", feature = "differential"))]
+mod awslc;
+#[cfg(any(feature = "rustcrypto", feature = "differential"))]
 mod rustcrypto;
-#[cfg(feature = "rustcrypto")]
+
+#[cfg(feature = "aws-lc")]
+pub use awslc::{
+    fill_random, fips_mode, hkdf, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Hasher,
+    RsaPrivateKey, RsaPublicKey,
+};
+#[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
 pub use rustcrypto::{
-    fill_random, hkdf, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Hasher, RsaPrivateKey,
-    RsaPublicKey,
+    fill_random, fips_mode, hkdf, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Hasher,
+    RsaPrivateKey, RsaPublicKey,
 };
 
-#[cfg(not(feature = "rustcrypto"))]
-compile_error!("sealbox needs a crypto provider: enable the `rustcrypto` feature");
-
 /// Name of the compiled-in provider, for diagnostics and benchmarks.
-#[cfg(feature = "rustcrypto")]
+#[cfg(feature = "aws-lc")]
+pub const PROVIDER: &str = if cfg!(feature = "fips") {
+    "aws-lc (FIPS)"
+} else {
+    "aws-lc"
+};
+/// Name of the compiled-in provider, for diagnostics and benchmarks.
+#[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
 pub const PROVIDER: &str = "rustcrypto";
+
+/// The provider that is *not* selected, for differential tests only
+/// (feature `differential`): the same API, so that tests can feed one
+/// provider's output to the other. Never part of a product build.
+#[cfg(feature = "differential")]
+pub mod other {
+    #[cfg(not(feature = "aws-lc"))]
+    pub use super::awslc::{
+        fill_random, fips_mode, hkdf, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Hasher,
+        RsaPrivateKey, RsaPublicKey,
+    };
+    #[cfg(feature = "aws-lc")]
+    pub use super::rustcrypto::{
+        fill_random, fips_mode, hkdf, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Hasher,
+        RsaPrivateKey, RsaPublicKey,
+    };
+
+    /// Name of this provider.
+    #[cfg(not(feature = "aws-lc"))]
+    pub const PROVIDER: &str = "aws-lc";
+    /// Name of this provider.
+    #[cfg(feature = "aws-lc")]
+    pub const PROVIDER: &str = "rustcrypto";
+
+    /// [`super::digest`] through this provider.
+    pub fn digest(alg: super::HashAlg, data: &[u8]) -> Vec<u8> {
+        let mut h = Hasher::new(alg);
+        h.update(data);
+        h.finalize()
+    }
+}
 
 /// Length in bytes of every AES-GCM nonce sealbox uses.
 pub const GCM_IV_LEN: usize = 12;
@@ -131,4 +194,22 @@ pub fn random_vec(n: usize) -> Result<Vec<u8>> {
 
 pub(crate) fn invalid_key(msg: impl Into<String>) -> Error {
     Error::InvalidKey(msg.into())
+}
+
+#[cfg(test)]
+mod tests {
+    /// `make fips` runs this: the FIPS build must really run AWS-LC in FIPS
+    /// mode, and no other build may claim to.
+    #[test]
+    fn fips_mode_matches_the_build() {
+        assert_eq!(super::fips_mode(), cfg!(feature = "fips"));
+        let expected = if cfg!(feature = "fips") {
+            "aws-lc (FIPS)"
+        } else if cfg!(feature = "aws-lc") {
+            "aws-lc"
+        } else {
+            "rustcrypto"
+        };
+        assert_eq!(super::PROVIDER, expected);
+    }
 }

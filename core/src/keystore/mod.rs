@@ -211,7 +211,11 @@ impl KeyStore {
 
     /// Opens (creating if needed) a key store in the SQLite file `path`
     /// whose keys live in a PKCS#11 token.
-    pub fn open_pkcs11(path: impl AsRef<Path>, config: Pkcs11Config, mut options: KeyStoreOptions) -> Result<Self> {
+    pub fn open_pkcs11(
+        path: impl AsRef<Path>,
+        config: Pkcs11Config,
+        mut options: KeyStoreOptions,
+    ) -> Result<Self> {
         let path = path.as_ref();
         if options.audit_log.is_none() {
             let mut p = path.as_os_str().to_owned();

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use sealbox::keystore::{Clock, KeyStore, KeyStoreOptions, Pin, Pkcs11Config, RootKey, DEFAULT_MAX_SESSIONS};
+use sealbox::keystore::{
+    Clock, KeyStore, KeyStoreOptions, Pin, Pkcs11Config, RootKey, DEFAULT_MAX_SESSIONS,
+};
 
 /// A clock the test moves by hand.
 #[derive(Debug)]
@@ -82,7 +84,10 @@ pub const SO_PIN: &str = "2718281828";
 pub fn pkcs11_token() -> (String, String) {
     static INIT: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
     INIT.get_or_init(|| {
-        if let (Ok(t), Ok(p)) = (std::env::var("SEALBOX_PKCS11_TOKEN"), std::env::var("SEALBOX_PKCS11_PIN")) {
+        if let (Ok(t), Ok(p)) = (
+            std::env::var("SEALBOX_PKCS11_TOKEN"),
+            std::env::var("SEALBOX_PKCS11_PIN"),
+        ) {
             return (t, p);
         }
         let dir = softhsm_dir();
@@ -104,7 +109,10 @@ pub fn softhsm_dir() -> PathBuf {
         let conf = dir.join("softhsm2.conf");
         std::fs::write(
             &conf,
-            format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n", tokens.display()),
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                tokens.display()
+            ),
         )
         .unwrap();
         std::env::set_var("SOFTHSM2_CONF", &conf);
@@ -117,10 +125,23 @@ pub fn softhsm_dir() -> PathBuf {
 pub fn init_token(label: &str) {
     softhsm_dir();
     let out = std::process::Command::new("softhsm2-util")
-        .args(["--init-token", "--free", "--label", label, "--so-pin", SO_PIN, "--pin", USER_PIN])
+        .args([
+            "--init-token",
+            "--free",
+            "--label",
+            label,
+            "--so-pin",
+            SO_PIN,
+            "--pin",
+            USER_PIN,
+        ])
         .output()
         .expect("softhsm2-util (Debian package softhsm2; `make test` installs it)");
-    assert!(out.status.success(), "softhsm2-util: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "softhsm2-util: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 pub fn pkcs11_config(max_sessions: usize) -> Pkcs11Config {
@@ -135,10 +156,24 @@ pub fn pkcs11_config(max_sessions: usize) -> Pkcs11Config {
 }
 
 pub fn open(dir: &TempDir, clock: Arc<TestClock>) -> KeyStore {
-    let opts = KeyStoreOptions { clock, principal: "tests".into(), ..KeyStoreOptions::default() };
+    let opts = KeyStoreOptions {
+        clock,
+        principal: "tests".into(),
+        ..KeyStoreOptions::default()
+    };
     if is_pkcs11() {
-        KeyStore::open_pkcs11(dir.path("keys.db"), pkcs11_config(DEFAULT_MAX_SESSIONS), opts).unwrap()
+        KeyStore::open_pkcs11(
+            dir.path("keys.db"),
+            pkcs11_config(DEFAULT_MAX_SESSIONS),
+            opts,
+        )
+        .unwrap()
     } else {
-        KeyStore::open(dir.path("keys.db"), &RootKey::from_bytes(&ROOT).unwrap(), opts).unwrap()
+        KeyStore::open(
+            dir.path("keys.db"),
+            &RootKey::from_bytes(&ROOT).unwrap(),
+            opts,
+        )
+        .unwrap()
     }
 }

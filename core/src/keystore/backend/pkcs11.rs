@@ -32,7 +32,9 @@ use cryptoki::types::RawAuthPin;
 
 use crate::crypto::{self, EcCurve, EcdsaVerifyingKey, HashAlg, RsaPublicKey};
 use crate::error::{Error, Result};
-use crate::keystore::types::{EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm};
+use crate::keystore::types::{
+    EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm,
+};
 use crate::secret::SecretBytes;
 
 use super::{Backend, KeyRef};
@@ -66,7 +68,9 @@ impl Pin {
 
     /// A PIN from an environment variable.
     pub fn from_env(var: &str) -> Result<Self> {
-        let mut v = std::env::var(var).map_err(|_| Error::InvalidArgument(format!("environment variable {var} is not set")))?;
+        let mut v = std::env::var(var).map_err(|_| {
+            Error::InvalidArgument(format!("environment variable {var} is not set"))
+        })?;
         let p = Self::from_bytes(v.trim_end_matches(['\r', '\n']).as_bytes());
         zeroize::Zeroize::zeroize(&mut v);
         p
@@ -76,12 +80,20 @@ impl Pin {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
         use std::os::unix::fs::MetadataExt;
         let p = path.as_ref();
-        let meta = std::fs::metadata(p).map_err(|e| Error::InvalidArgument(format!("PIN file {}: {e}", p.display())))?;
+        let meta = std::fs::metadata(p)
+            .map_err(|e| Error::InvalidArgument(format!("PIN file {}: {e}", p.display())))?;
         if meta.mode() & 0o077 != 0 {
-            return Err(Error::InvalidArgument(format!("PIN file {} must not be accessible by group or others (chmod 600)", p.display())));
+            return Err(Error::InvalidArgument(format!(
+                "PIN file {} must not be accessible by group or others (chmod 600)",
+                p.display()
+            )));
         }
-        let mut raw = std::fs::read(p).map_err(|e| Error::InvalidArgument(format!("PIN file {}: {e}", p.display())))?;
-        let end = raw.iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(raw.len());
+        let mut raw = std::fs::read(p)
+            .map_err(|e| Error::InvalidArgument(format!("PIN file {}: {e}", p.display())))?;
+        let end = raw
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .unwrap_or(raw.len());
         let pin = Self::from_bytes(&raw[..end]);
         zeroize::Zeroize::zeroize(&mut raw);
         pin
@@ -105,9 +117,18 @@ pub struct Pkcs11Config {
 
 fn ck(function: &str, e: CkError) -> Error {
     match e {
-        CkError::Pkcs11(rv, f) => Error::Pkcs11 { function: format!("{f}"), rv: format!("{rv}") },
-        CkError::LibraryLoading(l) => Error::Pkcs11 { function: format!("loading the module ({function})"), rv: l.to_string() },
-        other => Error::Pkcs11 { function: function.to_owned(), rv: other.to_string() },
+        CkError::Pkcs11(rv, f) => Error::Pkcs11 {
+            function: format!("{f}"),
+            rv: format!("{rv}"),
+        },
+        CkError::LibraryLoading(l) => Error::Pkcs11 {
+            function: format!("loading the module ({function})"),
+            rv: l.to_string(),
+        },
+        other => Error::Pkcs11 {
+            function: function.to_owned(),
+            rv: other.to_string(),
+        },
     }
 }
 
@@ -122,12 +143,17 @@ fn rv_of(e: &CkError) -> Option<RvError> {
 fn context(module: &Path) -> Result<Arc<Pkcs11>> {
     static CONTEXTS: OnceLock<Mutex<HashMap<PathBuf, Arc<Pkcs11>>>> = OnceLock::new();
     let map = CONTEXTS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = map.lock().map_err(|_| Error::Storage("PKCS#11 context registry poisoned".into()))?;
+    let mut map = map
+        .lock()
+        .map_err(|_| Error::Storage("PKCS#11 context registry poisoned".into()))?;
     if let Some(c) = map.get(module) {
         return Ok(c.clone());
     }
     if !module.exists() {
-        return Err(Error::InvalidArgument(format!("PKCS#11 module {} does not exist", module.display())));
+        return Err(Error::InvalidArgument(format!(
+            "PKCS#11 module {} does not exist",
+            module.display()
+        )));
     }
     let ctx = Pkcs11::new(module).map_err(|e| ck("C_GetFunctionList", e))?;
     match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
@@ -160,7 +186,10 @@ pub struct Pkcs11Backend {
 
 impl std::fmt::Debug for Pkcs11Backend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pkcs11Backend").field("token", &self.token).field("max_sessions", &self.max).finish_non_exhaustive()
+        f.debug_struct("Pkcs11Backend")
+            .field("token", &self.token)
+            .field("max_sessions", &self.max)
+            .finish_non_exhaustive()
     }
 }
 
@@ -182,7 +211,13 @@ impl Lease<'_> {
         if let Err(e) = &r {
             if matches!(
                 rv_of(e),
-                Some(RvError::SessionHandleInvalid | RvError::SessionClosed | RvError::DeviceRemoved | RvError::DeviceError | RvError::TokenNotPresent)
+                Some(
+                    RvError::SessionHandleInvalid
+                        | RvError::SessionClosed
+                        | RvError::DeviceRemoved
+                        | RvError::DeviceError
+                        | RvError::TokenNotPresent
+                )
             ) {
                 self.broken = true;
             }
@@ -211,14 +246,31 @@ impl Pkcs11Backend {
     /// Loads the module, finds the token, logs in once and checks the PIN.
     pub fn open(config: Pkcs11Config) -> Result<Self> {
         let ctx = context(&config.module)?;
-        let slots = ctx.get_slots_with_token().map_err(|e| ck("C_GetSlotList", e))?;
+        let slots = ctx
+            .get_slots_with_token()
+            .map_err(|e| ck("C_GetSlotList", e))?;
         let mut found = None;
         for slot in slots {
-            let info = ctx.get_token_info(slot).map_err(|e| ck("C_GetTokenInfo", e))?;
-            let label_ok = config.token_label.as_deref().is_none_or(|l| info.label().trim_end() == l);
-            let serial_ok = config.token_serial.as_deref().is_none_or(|s| info.serial_number().trim_end() == s);
-            if label_ok && serial_ok && (config.token_label.is_some() || config.token_serial.is_some()) {
-                found = Some((slot, info.label().trim_end().to_owned(), info.serial_number().trim_end().to_owned()));
+            let info = ctx
+                .get_token_info(slot)
+                .map_err(|e| ck("C_GetTokenInfo", e))?;
+            let label_ok = config
+                .token_label
+                .as_deref()
+                .is_none_or(|l| info.label().trim_end() == l);
+            let serial_ok = config
+                .token_serial
+                .as_deref()
+                .is_none_or(|s| info.serial_number().trim_end() == s);
+            if label_ok
+                && serial_ok
+                && (config.token_label.is_some() || config.token_serial.is_some())
+            {
+                found = Some((
+                    slot,
+                    info.label().trim_end().to_owned(),
+                    info.serial_number().trim_end().to_owned(),
+                ));
                 break;
             }
         }
@@ -237,7 +289,10 @@ impl Pkcs11Backend {
             token,
             serial,
             max: config.max_sessions.max(1),
-            pool: Mutex::new(Pool { idle: Vec::new(), open: 0 }),
+            pool: Mutex::new(Pool {
+                idle: Vec::new(),
+                open: 0,
+            }),
             freed: Condvar::new(),
             handles: Mutex::new(HashMap::new()),
         };
@@ -290,20 +345,35 @@ impl Pkcs11Backend {
     }
 
     fn lease(&self) -> Result<Lease<'_>> {
-        let mut p = self.pool.lock().map_err(|_| Error::Storage("session pool poisoned".into()))?;
+        let mut p = self
+            .pool
+            .lock()
+            .map_err(|_| Error::Storage("session pool poisoned".into()))?;
         loop {
             if let Some(s) = p.idle.pop() {
-                return Ok(Lease { backend: self, session: Some(s), broken: false });
+                return Ok(Lease {
+                    backend: self,
+                    session: Some(s),
+                    broken: false,
+                });
             }
             if p.open < self.max {
                 p.open += 1;
                 drop(p);
-                let opened = self.ctx.open_rw_session(self.slot).map_err(|e| ck("C_OpenSession", e)).and_then(|s| {
-                    self.login(&s)?;
-                    Ok(s)
-                });
+                let opened = self
+                    .ctx
+                    .open_rw_session(self.slot)
+                    .map_err(|e| ck("C_OpenSession", e))
+                    .and_then(|s| {
+                        self.login(&s)?;
+                        Ok(s)
+                    });
                 return match opened {
-                    Ok(s) => Ok(Lease { backend: self, session: Some(s), broken: false }),
+                    Ok(s) => Ok(Lease {
+                        backend: self,
+                        session: Some(s),
+                        broken: false,
+                    }),
                     Err(e) => {
                         if let Ok(mut p) = self.pool.lock() {
                             p.open -= 1;
@@ -313,7 +383,10 @@ impl Pkcs11Backend {
                     }
                 };
             }
-            p = self.freed.wait(p).map_err(|_| Error::Storage("session pool poisoned".into()))?;
+            p = self
+                .freed
+                .wait(p)
+                .map_err(|_| Error::Storage("session pool poisoned".into()))?;
         }
     }
 
@@ -329,17 +402,36 @@ impl Pkcs11Backend {
 
     /// The object of `class` with `CKA_ID` = `id`; a clear error if it was
     /// deleted behind sealbox's back.
-    fn find(&self, lease: &mut Lease<'_>, id: &[u8], class: ObjectClass, fresh: bool) -> Result<ObjectHandle> {
+    fn find(
+        &self,
+        lease: &mut Lease<'_>,
+        id: &[u8],
+        class: ObjectClass,
+        fresh: bool,
+    ) -> Result<ObjectHandle> {
         let cache_key = (id.to_vec(), class_code(class));
         if !fresh {
-            if let Some(h) = self.handles.lock().ok().and_then(|m| m.get(&cache_key).copied()) {
+            if let Some(h) = self
+                .handles
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&cache_key).copied())
+            {
                 return Ok(h);
             }
         }
-        let r = lease.check(lease.s().find_objects(&[Attribute::Class(class), Attribute::Id(id.to_vec())]));
+        let r = lease.check(
+            lease
+                .s()
+                .find_objects(&[Attribute::Class(class), Attribute::Id(id.to_vec())]),
+        );
         let found = r.map_err(|e| ck("C_FindObjects", e))?;
         let h = *found.first().ok_or_else(|| {
-            Error::KeyNotFound(format!("the HSM object {} (CKA_ID {}) is missing from the token", class, hex(id)))
+            Error::KeyNotFound(format!(
+                "the HSM object {} (CKA_ID {}) is missing from the token",
+                class,
+                hex(id)
+            ))
         })?;
         if let Ok(mut m) = self.handles.lock() {
             m.insert(cache_key, h);
@@ -363,7 +455,13 @@ impl Pkcs11Backend {
             let obj = self.find(&mut lease, handle, class, fresh)?;
             let r = lease.check(op(lease.s(), obj));
             match r {
-                Err(e) if !fresh && matches!(rv_of(&e), Some(RvError::ObjectHandleInvalid | RvError::KeyHandleInvalid)) => {
+                Err(e)
+                    if !fresh
+                        && matches!(
+                            rv_of(&e),
+                            Some(RvError::ObjectHandleInvalid | RvError::KeyHandleInvalid)
+                        ) =>
+                {
                     if let Ok(mut m) = self.handles.lock() {
                         m.remove(&(handle.to_vec(), class_code(class)));
                     }
@@ -378,12 +476,22 @@ impl Pkcs11Backend {
     fn audit_key(&self, lease: &mut Lease<'_>) -> Result<ObjectHandle> {
         // One audit key per token: find-or-create must not race between the
         // key stores of this process.
-        let _g = OBJECT_MANAGEMENT.lock().map_err(|_| Error::Storage("audit key lock poisoned".into()))?;
+        let _g = OBJECT_MANAGEMENT
+            .lock()
+            .map_err(|_| Error::Storage("audit key lock poisoned".into()))?;
         match self.find(lease, AUDIT_KEY_ID, ObjectClass::SECRET_KEY, false) {
             Ok(h) => Ok(h),
             Err(Error::KeyNotFound(_)) => {
-                let t = secret_template(KeyType::GENERIC_SECRET, 32, AUDIT_KEY_ID.to_vec(), AUDIT_KEY_LABEL.as_bytes().to_vec(), KeyUsage::GenerateVerifyMac);
-                let h = lease.check(lease.s().generate_key(&Mechanism::GenericSecretKeyGen, &t)).map_err(|e| ck("C_GenerateKey", e))?;
+                let t = secret_template(
+                    KeyType::GENERIC_SECRET,
+                    32,
+                    AUDIT_KEY_ID.to_vec(),
+                    AUDIT_KEY_LABEL.as_bytes().to_vec(),
+                    KeyUsage::GenerateVerifyMac,
+                );
+                let h = lease
+                    .check(lease.s().generate_key(&Mechanism::GenericSecretKeyGen, &t))
+                    .map_err(|e| ck("C_GenerateKey", e))?;
                 Ok(h)
             }
             Err(e) => Err(e),
@@ -406,8 +514,17 @@ fn hex(b: &[u8]) -> String {
 }
 
 /// The template of a persistent, sensitive, non-extractable secret key.
-fn secret_template(kt: KeyType, len: usize, id: Vec<u8>, label: Vec<u8>, usage: KeyUsage) -> Vec<Attribute> {
-    let (enc, mac) = (usage == KeyUsage::EncryptDecrypt, usage == KeyUsage::GenerateVerifyMac);
+fn secret_template(
+    kt: KeyType,
+    len: usize,
+    id: Vec<u8>,
+    label: Vec<u8>,
+    usage: KeyUsage,
+) -> Vec<Attribute> {
+    let (enc, mac) = (
+        usage == KeyUsage::EncryptDecrypt,
+        usage == KeyUsage::GenerateVerifyMac,
+    );
     vec![
         Attribute::Class(ObjectClass::SECRET_KEY),
         Attribute::KeyType(kt),
@@ -429,8 +546,16 @@ fn secret_template(kt: KeyType, len: usize, id: Vec<u8>, label: Vec<u8>, usage: 
 }
 
 /// Public and private templates of a key pair for `usage`.
-fn pair_templates(spec: KeySpec, usage: KeyUsage, id: Vec<u8>, label: Vec<u8>) -> (Vec<Attribute>, Vec<Attribute>) {
-    let (enc, sign) = (usage == KeyUsage::EncryptDecrypt, usage == KeyUsage::SignVerify);
+fn pair_templates(
+    spec: KeySpec,
+    usage: KeyUsage,
+    id: Vec<u8>,
+    label: Vec<u8>,
+) -> (Vec<Attribute>, Vec<Attribute>) {
+    let (enc, sign) = (
+        usage == KeyUsage::EncryptDecrypt,
+        usage == KeyUsage::SignVerify,
+    );
     let mut public = vec![
         Attribute::Class(ObjectClass::PUBLIC_KEY),
         Attribute::Token(true),
@@ -454,7 +579,11 @@ fn pair_templates(spec: KeySpec, usage: KeyUsage, id: Vec<u8>, label: Vec<u8>) -
     }
     let private = vec![
         Attribute::Class(ObjectClass::PRIVATE_KEY),
-        Attribute::KeyType(if spec.rsa_bits().is_some() { KeyType::RSA } else { KeyType::EC }),
+        Attribute::KeyType(if spec.rsa_bits().is_some() {
+            KeyType::RSA
+        } else {
+            KeyType::EC
+        }),
         Attribute::Token(true),
         Attribute::Private(true),
         Attribute::Sensitive(true),
@@ -481,20 +610,47 @@ fn hash_mech(h: HashAlg) -> (MechanismType, PkcsMgfType) {
 /// DigestInfo prefixes for PKCS#1 v1.5 signatures made with `CKM_RSA_PKCS`.
 fn digest_info_prefix(h: HashAlg) -> &'static [u8] {
     match h {
-        HashAlg::Sha1 => &[0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04, 0x14],
-        HashAlg::Sha256 => &[0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20],
-        HashAlg::Sha384 => &[0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30],
-        HashAlg::Sha512 => &[0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40],
+        HashAlg::Sha1 => &[
+            0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+            0x14,
+        ],
+        HashAlg::Sha256 => &[
+            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x01, 0x05, 0x00, 0x04, 0x20,
+        ],
+        HashAlg::Sha384 => &[
+            0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x02, 0x05, 0x00, 0x04, 0x30,
+        ],
+        HashAlg::Sha512 => &[
+            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x03, 0x05, 0x00, 0x04, 0x40,
+        ],
     }
 }
 
 /// Is this failure the module saying "I cannot do that"?
 fn unsupported(e: &CkError) -> bool {
-    matches!(rv_of(e), Some(RvError::MechanismInvalid | RvError::MechanismParamInvalid | RvError::FunctionNotSupported))
+    matches!(
+        rv_of(e),
+        Some(
+            RvError::MechanismInvalid
+                | RvError::MechanismParamInvalid
+                | RvError::FunctionNotSupported
+        )
+    )
 }
 
 fn mech_err<'a>(mechanism: &'a str, function: &'a str) -> impl Fn(CkError) -> Error + 'a {
-    move |e| if unsupported(&e) { Error::UnsupportedByHsm { mechanism: mechanism.to_owned() } } else { ck(function, e) }
+    move |e| {
+        if unsupported(&e) {
+            Error::UnsupportedByHsm {
+                mechanism: mechanism.to_owned(),
+            }
+        } else {
+            ck(function, e)
+        }
+    }
 }
 
 // ----------------------------------------------------------- minimal DER --
@@ -523,7 +679,11 @@ mod der {
 
     /// A non-negative INTEGER from big-endian magnitude bytes.
     pub fn uint(bytes: &[u8]) -> Vec<u8> {
-        let skip = bytes.iter().take_while(|&&x| x == 0).count().min(bytes.len().saturating_sub(1));
+        let skip = bytes
+            .iter()
+            .take_while(|&&x| x == 0)
+            .count()
+            .min(bytes.len().saturating_sub(1));
         let mut v = bytes[skip..].to_vec();
         if v.is_empty() {
             v.push(0);
@@ -570,7 +730,9 @@ fn rsa_spki(n: &[u8], e: &[u8]) -> Vec<u8> {
     let key = der::tlv(0x30, &key);
     let mut bits = vec![0u8];
     bits.extend_from_slice(&key);
-    let alg = [0x30, 0x0d, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01, 0x05, 0x00];
+    let alg = [
+        0x30, 0x0d, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
     let mut body = alg.to_vec();
     body.extend_from_slice(&der::tlv(0x03, &bits));
     der::tlv(0x30, &body)
@@ -625,14 +787,18 @@ impl Backend for Pkcs11Backend {
     }
 
     fn generate(&self, key: KeyRef<'_>) -> Result<Vec<u8>> {
-        let _g = OBJECT_MANAGEMENT.lock().map_err(|_| Error::Storage("lock poisoned".into()))?;
+        let _g = OBJECT_MANAGEMENT
+            .lock()
+            .map_err(|_| Error::Storage("lock poisoned".into()))?;
         let id = Self::object_id(&key)?;
         let label = Self::label(&key);
         let mut lease = self.lease()?;
         match key.spec {
             KeySpec::Aes256 => {
                 let t = secret_template(KeyType::AES, 32, id.clone(), label, key.usage);
-                lease.check(lease.s().generate_key(&Mechanism::AesKeyGen, &t)).map_err(mech_err("CKM_AES_KEY_GEN", "C_GenerateKey"))?;
+                lease
+                    .check(lease.s().generate_key(&Mechanism::AesKeyGen, &t))
+                    .map_err(mech_err("CKM_AES_KEY_GEN", "C_GenerateKey"))?;
             }
             KeySpec::Hmac256 | KeySpec::Hmac512 => {
                 // HMAC keys are generic secrets of at least the hash length.
@@ -649,7 +815,9 @@ impl Backend for Pkcs11Backend {
                 } else {
                     (Mechanism::RsaPkcsKeyPairGen, "CKM_RSA_PKCS_KEY_PAIR_GEN")
                 };
-                lease.check(lease.s().generate_key_pair(&mech, &public, &private)).map_err(mech_err(name, "C_GenerateKeyPair"))?;
+                lease
+                    .check(lease.s().generate_key_pair(&mech, &public, &private))
+                    .map_err(mech_err(name, "C_GenerateKeyPair"))?;
             }
         }
         Ok(id)
@@ -657,15 +825,25 @@ impl Backend for Pkcs11Backend {
 
     fn import(&self, key: KeyRef<'_>, material: &SecretBytes) -> Result<Vec<u8>> {
         super::soft::check_material(key.spec, material)?;
-        let _g = OBJECT_MANAGEMENT.lock().map_err(|_| Error::Storage("lock poisoned".into()))?;
+        let _g = OBJECT_MANAGEMENT
+            .lock()
+            .map_err(|_| Error::Storage("lock poisoned".into()))?;
         let id = Self::object_id(&key)?;
         let label = Self::label(&key);
         let bad = || Error::InvalidKey("could not read the key's PKCS#8 structure".into());
         let mut lease = self.lease()?;
-        let create = |lease: &mut Lease<'_>, t: Vec<Attribute>| lease.check(lease.s().create_object(&t)).map_err(|e| ck("C_CreateObject", e));
+        let create = |lease: &mut Lease<'_>, t: Vec<Attribute>| {
+            lease
+                .check(lease.s().create_object(&t))
+                .map_err(|e| ck("C_CreateObject", e))
+        };
         match key.spec {
             KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac512 => {
-                let kt = if key.spec == KeySpec::Aes256 { KeyType::AES } else { KeyType::GENERIC_SECRET };
+                let kt = if key.spec == KeySpec::Aes256 {
+                    KeyType::AES
+                } else {
+                    KeyType::GENERIC_SECRET
+                };
                 let mut t = secret_template(kt, material.len(), id.clone(), label, key.usage);
                 t.retain(|a| !matches!(a, Attribute::ValueLen(_)));
                 t.push(Attribute::Value(material.as_bytes().to_vec()));
@@ -673,9 +851,15 @@ impl Backend for Pkcs11Backend {
             }
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
                 let c = rsa_components(material.as_bytes()).ok_or_else(bad)?;
-                let (mut public, mut private) = pair_templates(key.spec, key.usage, id.clone(), label);
-                public.retain(|a| !matches!(a, Attribute::ModulusBits(_) | Attribute::PublicExponent(_)));
-                public.extend([Attribute::Modulus(c[0].clone()), Attribute::PublicExponent(c[1].clone())]);
+                let (mut public, mut private) =
+                    pair_templates(key.spec, key.usage, id.clone(), label);
+                public.retain(|a| {
+                    !matches!(a, Attribute::ModulusBits(_) | Attribute::PublicExponent(_))
+                });
+                public.extend([
+                    Attribute::Modulus(c[0].clone()),
+                    Attribute::PublicExponent(c[1].clone()),
+                ]);
                 private.extend([
                     Attribute::Modulus(c[0].clone()),
                     Attribute::PublicExponent(c[1].clone()),
@@ -691,11 +875,20 @@ impl Backend for Pkcs11Backend {
             }
             KeySpec::EccNistP256 => {
                 let d = ec_scalar(material.as_bytes()).ok_or_else(bad)?;
-                let spki = crypto::EcdsaSigningKey::from_pkcs8_der(material.as_bytes())?.verifying_key().to_spki_der()?;
-                let point = spki.get(spki.len().saturating_sub(65)..).ok_or_else(bad)?.to_vec();
-                let (mut public, mut private) = pair_templates(key.spec, key.usage, id.clone(), label);
+                let spki = crypto::EcdsaSigningKey::from_pkcs8_der(material.as_bytes())?
+                    .verifying_key()
+                    .to_spki_der()?;
+                let point = spki
+                    .get(spki.len().saturating_sub(65)..)
+                    .ok_or_else(bad)?
+                    .to_vec();
+                let (mut public, mut private) =
+                    pair_templates(key.spec, key.usage, id.clone(), label);
                 public.push(Attribute::EcPoint(der::tlv(0x04, &point)));
-                private.extend([Attribute::EcParams(P256_PARAMS.to_vec()), Attribute::Value(d)]);
+                private.extend([
+                    Attribute::EcParams(P256_PARAMS.to_vec()),
+                    Attribute::Value(d),
+                ]);
                 create(&mut lease, private)?;
                 create(&mut lease, public)?;
             }
@@ -704,14 +897,26 @@ impl Backend for Pkcs11Backend {
     }
 
     fn destroy(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<()> {
-        let _g = OBJECT_MANAGEMENT.lock().map_err(|_| Error::Storage("lock poisoned".into()))?;
+        let _g = OBJECT_MANAGEMENT
+            .lock()
+            .map_err(|_| Error::Storage("lock poisoned".into()))?;
         let mut lease = self.lease()?;
-        for class in [ObjectClass::SECRET_KEY, ObjectClass::PRIVATE_KEY, ObjectClass::PUBLIC_KEY] {
+        for class in [
+            ObjectClass::SECRET_KEY,
+            ObjectClass::PRIVATE_KEY,
+            ObjectClass::PUBLIC_KEY,
+        ] {
             let found = lease
-                .check(lease.s().find_objects(&[Attribute::Class(class), Attribute::Id(handle.to_vec())]))
+                .check(
+                    lease
+                        .s()
+                        .find_objects(&[Attribute::Class(class), Attribute::Id(handle.to_vec())]),
+                )
                 .map_err(|e| ck("C_FindObjects", e))?;
             for obj in found {
-                lease.check(lease.s().destroy_object(obj)).map_err(|e| ck("C_DestroyObject", e))?;
+                lease
+                    .check(lease.s().destroy_object(obj))
+                    .map_err(|e| ck("C_DestroyObject", e))?;
             }
             if let Ok(mut m) = self.handles.lock() {
                 m.remove(&(handle.to_vec(), class_code(class)));
@@ -721,7 +926,14 @@ impl Backend for Pkcs11Backend {
         Ok(())
     }
 
-    fn seal(&self, key: KeyRef<'_>, handle: &[u8], iv: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+    fn seal(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        iv: &[u8; 12],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>> {
         self.with_object(
             &key,
             handle,
@@ -735,7 +947,14 @@ impl Backend for Pkcs11Backend {
         )
     }
 
-    fn open(&self, key: KeyRef<'_>, handle: &[u8], iv: &[u8; 12], aad: &[u8], ciphertext: &[u8]) -> Result<SecretBytes> {
+    fn open(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        iv: &[u8; 12],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes> {
         if ciphertext.len() < 16 {
             return Err(Error::DecryptionFailed);
         }
@@ -750,8 +969,14 @@ impl Backend for Pkcs11Backend {
             },
             |e| match rv_of(&e) {
                 // SoftHSM 2.6 reports a GCM tag mismatch as CKR_GENERAL_ERROR.
-                Some(RvError::EncryptedDataInvalid | RvError::EncryptedDataLenRange | RvError::GeneralError) => Error::DecryptionFailed,
-                _ if unsupported(&e) => Error::UnsupportedByHsm { mechanism: "CKM_AES_GCM".into() },
+                Some(
+                    RvError::EncryptedDataInvalid
+                    | RvError::EncryptedDataLenRange
+                    | RvError::GeneralError,
+                ) => Error::DecryptionFailed,
+                _ if unsupported(&e) => Error::UnsupportedByHsm {
+                    mechanism: "CKM_AES_GCM".into(),
+                },
                 _ => ck("C_Decrypt", e),
             },
         )?;
@@ -760,14 +985,29 @@ impl Backend for Pkcs11Backend {
         out
     }
 
-    fn sign_digest(&self, key: KeyRef<'_>, handle: &[u8], alg: SigningAlgorithm, digest: &[u8]) -> Result<Vec<u8>> {
+    fn sign_digest(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        alg: SigningAlgorithm,
+        digest: &[u8],
+    ) -> Result<Vec<u8>> {
         match alg.rsa_scheme() {
             None => {
                 // SoftHSM has no CKM_ECDSA_SHA256: the digest is made in
                 // process and signed with CKM_ECDSA, which returns r ‖ s.
-                let rs = self.with_object(&key, handle, ObjectClass::PRIVATE_KEY, |s, obj| s.sign(&Mechanism::Ecdsa, obj, digest), mech_err("CKM_ECDSA", "C_Sign"))?;
+                let rs = self.with_object(
+                    &key,
+                    handle,
+                    ObjectClass::PRIVATE_KEY,
+                    |s, obj| s.sign(&Mechanism::Ecdsa, obj, digest),
+                    mech_err("CKM_ECDSA", "C_Sign"),
+                )?;
                 if rs.len() != 64 {
-                    return Err(Error::Pkcs11 { function: "C_Sign".into(), rv: format!("CKM_ECDSA returned {} bytes", rs.len()) });
+                    return Err(Error::Pkcs11 {
+                        function: "C_Sign".into(),
+                        rv: format!("CKM_ECDSA returned {} bytes", rs.len()),
+                    });
                 }
                 let mut body = der::uint(&rs[..32]);
                 body.extend_from_slice(&der::uint(&rs[32..]));
@@ -775,24 +1015,55 @@ impl Backend for Pkcs11Backend {
             }
             Some(crypto::RsaSignatureScheme::Pss(h)) => {
                 let (hash_alg, mgf) = hash_mech(h);
-                let params = PkcsPssParams { hash_alg, mgf, s_len: (h.output_len() as u64).into() };
-                self.with_object(&key, handle, ObjectClass::PRIVATE_KEY, |s, obj| s.sign(&Mechanism::RsaPkcsPss(params), obj, digest), mech_err("CKM_RSA_PKCS_PSS", "C_Sign"))
+                let params = PkcsPssParams {
+                    hash_alg,
+                    mgf,
+                    s_len: (h.output_len() as u64).into(),
+                };
+                self.with_object(
+                    &key,
+                    handle,
+                    ObjectClass::PRIVATE_KEY,
+                    |s, obj| s.sign(&Mechanism::RsaPkcsPss(params), obj, digest),
+                    mech_err("CKM_RSA_PKCS_PSS", "C_Sign"),
+                )
             }
             Some(crypto::RsaSignatureScheme::Pkcs1v15(h)) => {
                 let mut info = digest_info_prefix(h).to_vec();
                 info.extend_from_slice(digest);
-                self.with_object(&key, handle, ObjectClass::PRIVATE_KEY, |s, obj| s.sign(&Mechanism::RsaPkcs, obj, &info), mech_err("CKM_RSA_PKCS", "C_Sign"))
+                self.with_object(
+                    &key,
+                    handle,
+                    ObjectClass::PRIVATE_KEY,
+                    |s, obj| s.sign(&Mechanism::RsaPkcs, obj, &info),
+                    mech_err("CKM_RSA_PKCS", "C_Sign"),
+                )
             }
         }
     }
 
     fn public_key_der(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<Vec<u8>> {
         if key.spec == KeySpec::EccNistP256 {
-            let attrs = self.with_object(&key, handle, ObjectClass::PUBLIC_KEY, |s, obj| s.get_attributes(obj, &[AttributeType::EcPoint]), |e| ck("C_GetAttributeValue", e))?;
+            let attrs = self.with_object(
+                &key,
+                handle,
+                ObjectClass::PUBLIC_KEY,
+                |s, obj| s.get_attributes(obj, &[AttributeType::EcPoint]),
+                |e| ck("C_GetAttributeValue", e),
+            )?;
             let point = attrs
                 .into_iter()
-                .find_map(|a| if let Attribute::EcPoint(p) = a { Some(p) } else { None })
-                .ok_or_else(|| Error::Pkcs11 { function: "C_GetAttributeValue".into(), rv: "no CKA_EC_POINT".into() })?;
+                .find_map(|a| {
+                    if let Attribute::EcPoint(p) = a {
+                        Some(p)
+                    } else {
+                        None
+                    }
+                })
+                .ok_or_else(|| Error::Pkcs11 {
+                    function: "C_GetAttributeValue".into(),
+                    rv: "no CKA_EC_POINT".into(),
+                })?;
             // CKA_EC_POINT is a DER OCTET STRING around the point.
             let raw = match der::read(&point) {
                 Some((0x04, inner, [])) => inner.to_vec(),
@@ -804,7 +1075,12 @@ impl Backend for Pkcs11Backend {
                 &key,
                 handle,
                 ObjectClass::PUBLIC_KEY,
-                |s, obj| s.get_attributes(obj, &[AttributeType::Modulus, AttributeType::PublicExponent]),
+                |s, obj| {
+                    s.get_attributes(
+                        obj,
+                        &[AttributeType::Modulus, AttributeType::PublicExponent],
+                    )
+                },
                 |e| ck("C_GetAttributeValue", e),
             )?;
             let (mut n, mut e) = (Vec::new(), Vec::new());
@@ -821,7 +1097,13 @@ impl Backend for Pkcs11Backend {
         }
     }
 
-    fn rsa_decrypt(&self, key: KeyRef<'_>, handle: &[u8], alg: EncryptionAlgorithm, ciphertext: &[u8]) -> Result<SecretBytes> {
+    fn rsa_decrypt(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        alg: EncryptionAlgorithm,
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes> {
         let crypto::RsaPadding::Oaep(h) = alg.padding() else {
             return Err(Error::Unsupported(format!("{alg}")));
         };
@@ -831,15 +1113,32 @@ impl Backend for Pkcs11Backend {
             &key,
             handle,
             ObjectClass::PRIVATE_KEY,
-            |s, obj| s.decrypt(&Mechanism::RsaPkcsOaep(PkcsOaepParams::new(hash_alg, mgf, PkcsOaepSource::empty())), obj, ciphertext),
+            |s, obj| {
+                s.decrypt(
+                    &Mechanism::RsaPkcsOaep(PkcsOaepParams::new(
+                        hash_alg,
+                        mgf,
+                        PkcsOaepSource::empty(),
+                    )),
+                    obj,
+                    ciphertext,
+                )
+            },
             |e| match rv_of(&e) {
                 // SoftHSM answers CKR_ARGUMENTS_BAD to OAEP with anything but SHA-1.
-                Some(RvError::ArgumentsBad) if h != HashAlg::Sha1 => Error::UnsupportedByHsm { mechanism: name.clone() },
-                _ if unsupported(&e) => Error::UnsupportedByHsm { mechanism: name.clone() },
+                Some(RvError::ArgumentsBad) if h != HashAlg::Sha1 => Error::UnsupportedByHsm {
+                    mechanism: name.clone(),
+                },
+                _ if unsupported(&e) => Error::UnsupportedByHsm {
+                    mechanism: name.clone(),
+                },
                 // SoftHSM 2.6 reports an OAEP padding failure as CKR_GENERAL_ERROR.
-                Some(RvError::EncryptedDataInvalid | RvError::EncryptedDataLenRange | RvError::ArgumentsBad | RvError::GeneralError) => {
-                    Error::DecryptionFailed
-                }
+                Some(
+                    RvError::EncryptedDataInvalid
+                    | RvError::EncryptedDataLenRange
+                    | RvError::ArgumentsBad
+                    | RvError::GeneralError,
+                ) => Error::DecryptionFailed,
                 _ => ck("C_Decrypt", e),
             },
         )?;
@@ -848,18 +1147,33 @@ impl Backend for Pkcs11Backend {
         out
     }
 
-    fn mac(&self, key: KeyRef<'_>, handle: &[u8], alg: MacAlgorithm, message: &[u8]) -> Result<Vec<u8>> {
+    fn mac(
+        &self,
+        key: KeyRef<'_>,
+        handle: &[u8],
+        alg: MacAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>> {
         let (mech, name) = match alg {
             MacAlgorithm::HmacSha256 => (Mechanism::Sha256Hmac, "CKM_SHA256_HMAC"),
             MacAlgorithm::HmacSha512 => (Mechanism::Sha512Hmac, "CKM_SHA512_HMAC"),
         };
-        self.with_object(&key, handle, ObjectClass::SECRET_KEY, |s, obj| s.sign(&mech, obj, message), mech_err(name, "C_Sign"))
+        self.with_object(
+            &key,
+            handle,
+            ObjectClass::SECRET_KEY,
+            |s, obj| s.sign(&mech, obj, message),
+            mech_err(name, "C_Sign"),
+        )
     }
 
     fn random(&self, len: usize) -> Result<Vec<u8>> {
         let mut lease = self.lease()?;
-        let n = u32::try_from(len).map_err(|_| Error::InvalidArgument("too many random bytes".into()))?;
-        lease.check(lease.s().generate_random_vec(n)).map_err(|e| ck("C_GenerateRandom", e))
+        let n = u32::try_from(len)
+            .map_err(|_| Error::InvalidArgument("too many random bytes".into()))?;
+        lease
+            .check(lease.s().generate_random_vec(n))
+            .map_err(|e| ck("C_GenerateRandom", e))
     }
 
     fn audit_mac(&self, data: &[u8]) -> Result<Vec<u8>> {
@@ -867,9 +1181,16 @@ impl Backend for Pkcs11Backend {
         let k = self.audit_key(&mut lease)?;
         let r = lease.check(lease.s().sign(&Mechanism::Sha256Hmac, k, data));
         match r {
-            Err(e) if matches!(rv_of(&e), Some(RvError::ObjectHandleInvalid | RvError::KeyHandleInvalid)) => {
+            Err(e)
+                if matches!(
+                    rv_of(&e),
+                    Some(RvError::ObjectHandleInvalid | RvError::KeyHandleInvalid)
+                ) =>
+            {
                 let k = self.find(&mut lease, AUDIT_KEY_ID, ObjectClass::SECRET_KEY, true)?;
-                lease.check(lease.s().sign(&Mechanism::Sha256Hmac, k, data)).map_err(|e| ck("C_Sign", e))
+                lease
+                    .check(lease.s().sign(&Mechanism::Sha256Hmac, k, data))
+                    .map_err(|e| ck("C_Sign", e))
             }
             r => r.map_err(|e| ck("C_Sign", e)),
         }
@@ -893,13 +1214,19 @@ mod tests {
 
     #[test]
     fn pkcs8_components_match_the_crypto_layer() {
-        let k = crypto::RsaPrivateKey::from_pem(include_str!("../../../tests/data/rsa2048.pem")).unwrap();
+        let k = crypto::RsaPrivateKey::from_pem(include_str!("../../../tests/data/rsa2048.pem"))
+            .unwrap();
         let der = k.to_pkcs8_der().unwrap();
         let c = rsa_components(der.as_bytes()).unwrap();
         assert_eq!(c.len(), 8);
         let spki = rsa_spki(&c[0], &c[1]);
         assert_eq!(spki, k.public_key().to_spki_der().unwrap());
         let e = crypto::EcdsaSigningKey::generate(EcCurve::P256).unwrap();
-        assert_eq!(ec_scalar(e.to_pkcs8_der().unwrap().as_bytes()).unwrap().len(), 32);
+        assert_eq!(
+            ec_scalar(e.to_pkcs8_der().unwrap().as_bytes())
+                .unwrap()
+                .len(),
+            32
+        );
     }
 }

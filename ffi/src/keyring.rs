@@ -1,0 +1,172 @@
+//! Keyrings: what wraps and unwraps data keys (key store, raw AES, raw
+//! RSA, multi).
+
+use std::ffi::c_char;
+use std::sync::Arc;
+
+use sealbox_core::keyring::{
+    self as kr, KeyStoreKeyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrappingPadding,
+};
+
+use crate::error::{sealbox_result, Failure};
+use crate::handle::{arc_handle, free_arc, try_clone_arc};
+use crate::keystore::sealbox_keystore;
+use crate::values::{array, utf8};
+
+/// A keyring: wraps data keys on encrypt and unwraps them on decrypt. Use
+/// it through a materials manager (`sealbox_default_cmm_new`).
+///
+/// Ownership: made by a `sealbox_*_keyring_new` function; the caller frees
+/// it with `sealbox_keyring_free`. Materials managers and multi-keyrings
+/// made from it keep it alive, so it may be freed before them.
+///
+/// Thread safety: thread-safe; may be used by any number of threads at once.
+pub struct sealbox_keyring {
+    _private: [u8; 0],
+}
+
+/// The Rust side of `sealbox_keyring`.
+#[derive(Debug)]
+pub(crate) struct Keyring {
+    pub(crate) inner: Arc<dyn kr::Keyring>,
+}
+
+fn new_keyring(inner: Arc<dyn kr::Keyring>) -> *const sealbox_keyring {
+    arc_handle(Keyring { inner })
+}
+
+/// A raw AES keyring, byte-compatible with the AWS Encryption SDK's: data
+/// keys wrapped with AES-GCM under `wrapping_key` (16, 24 or 32 bytes),
+/// named by `key_namespace` and `key_name` (the names must match on
+/// decrypt, as in the AWS SDKs).
+///
+/// Ownership: everything is copied; the caller frees `*out` with
+/// `sealbox_keyring_free`.
+///
+/// Thread safety: safe to call from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_raw_aes_keyring_new(
+    key_namespace: *const c_char,
+    key_name: *const c_char,
+    wrapping_key: *const u8,
+    wrapping_key_len: usize,
+    out: *mut *const sealbox_keyring,
+) -> sealbox_result {
+    ffi_boundary! {
+        let key_namespace = try_str!(key_namespace);
+        let key_name = try_str!(key_name);
+        let wrapping_key = try_slice!(wrapping_key, wrapping_key_len);
+        let out = try_out!(out);
+        let keyring = RawAesKeyring::new(key_namespace, key_name, wrapping_key)?;
+        out.write(new_keyring(Arc::new(keyring)));
+        Ok(())
+    }
+}
+
+/// A raw RSA keyring, byte-compatible with the AWS Encryption SDK's.
+/// `padding`: `"OAEP_SHA256_MGF1"` (also `"OAEP_SHA1_MGF1"`,
+/// `"OAEP_SHA384_MGF1"`, `"OAEP_SHA512_MGF1"`, `"PKCS1"`). The keys are PEM
+/// text given with their lengths; either may be absent (NULL, 0): a public
+/// key alone encrypts, a private key alone decrypts (and encrypts).
+///
+/// Ownership: everything is copied; the caller frees `*out` with
+/// `sealbox_keyring_free`.
+///
+/// Thread safety: safe to call from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_raw_rsa_keyring_new(
+    key_namespace: *const c_char,
+    key_name: *const c_char,
+    padding: *const c_char,
+    public_key_pem: *const u8,
+    public_key_pem_len: usize,
+    private_key_pem: *const u8,
+    private_key_pem_len: usize,
+    out: *mut *const sealbox_keyring,
+) -> sealbox_result {
+    ffi_boundary! {
+        let key_namespace = try_str!(key_namespace);
+        let key_name = try_str!(key_name);
+        let padding = RsaWrappingPadding::from_name(try_str!(padding))?;
+        let public = try_opt_slice!(public_key_pem, public_key_pem_len)
+            .map(|p| utf8(p, "the public key PEM"))
+            .transpose()?;
+        let private = try_opt_slice!(private_key_pem, private_key_pem_len)
+            .map(|p| utf8(p, "the private key PEM"))
+            .transpose()?;
+        let out = try_out!(out);
+        let keyring = RawRsaKeyring::new(key_namespace, key_name, padding, public, private)?;
+        out.write(new_keyring(Arc::new(keyring)));
+        Ok(())
+    }
+}
+
+/// A key-store keyring: data keys generated and wrapped by `key` (key ID or
+/// alias) of `keystore`, so the master key never leaves the store. Provider
+/// ID `sealbox`.
+///
+/// Ownership: the keyring holds its own reference to the key store; the
+/// caller frees `*out` with `sealbox_keyring_free`.
+///
+/// Thread safety: safe to call from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_keyring_new(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    out: *mut *const sealbox_keyring,
+) -> sealbox_result {
+    ffi_boundary! {
+        let keystore = try_ref!(keystore);
+        let key = try_str!(key);
+        let out = try_out!(out);
+        out.write(new_keyring(Arc::new(KeyStoreKeyring::new(keystore.clone(), key))));
+        Ok(())
+    }
+}
+
+/// A multi-keyring: `generator` makes the data key and it and every child
+/// wrap it, so any one of them can decrypt (e.g. an HSM key plus an offline
+/// RSA recovery key). `generator` may be NULL (a decrypt-only keyring);
+/// `children` holds `children_len` keyrings (NULL when 0).
+///
+/// Ownership: the multi-keyring holds its own references to the keyrings;
+/// the caller frees `*out` with `sealbox_keyring_free`.
+///
+/// Thread safety: safe to call from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_multi_keyring_new(
+    generator: *const sealbox_keyring,
+    children: *const *const sealbox_keyring,
+    children_len: usize,
+    out: *mut *const sealbox_keyring,
+) -> sealbox_result {
+    ffi_boundary! {
+        // SAFETY: NULL or a live keyring.
+        let generator = unsafe { try_clone_arc(generator) }.map(|k| k.inner.clone());
+        // SAFETY: `children` holds `children_len` keyring pointers.
+        let list = unsafe { array(children, children_len, "children") }?;
+        let mut kids = Vec::with_capacity(list.len());
+        for &child in list {
+            // SAFETY: each entry is NULL (refused) or a live keyring.
+            let child = unsafe { try_clone_arc(child) }.ok_or_else(|| Failure::null("children[i]"))?;
+            kids.push(child.inner.clone());
+        }
+        let out = try_out!(out);
+        out.write(new_keyring(Arc::new(MultiKeyring::new(generator, kids)?)));
+        Ok(())
+    }
+}
+
+/// Releases the caller's reference to a keyring. NULL is a no-op.
+///
+/// Ownership: takes back `keyring`; materials managers and multi-keyrings
+/// made from it keep working.
+///
+/// Thread safety: call once per handle, when this holder no longer uses it.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keyring_free(keyring: *const sealbox_keyring) {
+    ffi_boundary! { or () =>
+        // SAFETY: NULL or a live keyring handle.
+        unsafe { free_arc(keyring) }
+    }
+}

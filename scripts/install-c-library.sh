@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the C library of sealbox: libsealbox.so.X.Y.Z with the soname
+# libsealbox.so.X (and the libsealbox.so link for the linker), libsealbox.a,
+# include/sealbox.h and sealbox.pc for pkg-config.
+#
+#   scripts/install-c-library.sh PREFIX [LIBDIR] [INCLUDEDIR]
+#
+# DESTDIR (environment) is prepended to every path, for packaging. The
+# release build must exist (`make install` builds it first).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PREFIX="${1:?usage: install-c-library.sh PREFIX [LIBDIR] [INCLUDEDIR]}"
+LIBDIR="${2:-$PREFIX/lib}"
+INCLUDEDIR="${3:-$PREFIX/include}"
+DESTDIR="${DESTDIR:-}"
+case "$PREFIX" in /*) ;; *) echo "install: PREFIX must be an absolute path (got $PREFIX)" >&2; exit 1 ;; esac
+
+VERSION="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml")"
+MAJOR="${VERSION%%.*}"
+TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps \
+    | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+BUILD="$TARGET_DIR/release"
+for f in libsealbox.so libsealbox.a; do
+    [ -f "$BUILD/$f" ] || { echo "install: $BUILD/$f is missing (cargo build --release -p sealbox-ffi)" >&2; exit 1; }
+done
+
+lib="$DESTDIR$LIBDIR"
+inc="$DESTDIR$INCLUDEDIR"
+install -d "$lib" "$lib/pkgconfig" "$inc"
+install -m 0755 "$BUILD/libsealbox.so" "$lib/libsealbox.so.$VERSION"
+ln -sfn "libsealbox.so.$VERSION" "$lib/libsealbox.so.$MAJOR"
+ln -sfn "libsealbox.so.$MAJOR" "$lib/libsealbox.so"
+install -m 0644 "$BUILD/libsealbox.a" "$lib/libsealbox.a"
+install -m 0644 "$ROOT/include/sealbox.h" "$inc/sealbox.h"
+sed -e "s|@PREFIX@|$PREFIX|" -e "s|@LIBDIR@|$LIBDIR|" -e "s|@INCLUDEDIR@|$INCLUDEDIR|" \
+    -e "s|@VERSION@|$VERSION|" "$ROOT/ffi/sealbox.pc.in" >"$lib/pkgconfig/sealbox.pc"
+chmod 0644 "$lib/pkgconfig/sealbox.pc"
+echo "installed libsealbox $VERSION (soname libsealbox.so.$MAJOR) into $DESTDIR$PREFIX"
