@@ -10,8 +10,10 @@
 //!
 //! `cargo bench -p sealbox --bench envelope [--no-default-features --features rustcrypto]`.
 
+mod common;
+use common::mean_ns;
+
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -146,20 +148,6 @@ fn bench(c: &mut Criterion) {
         }
         g.finish();
     }
-}
-
-/// Reads criterion's mean estimate (ns) for one benchmark of this run.
-fn mean_ns(group: &str, id: &str) -> Option<f64> {
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = dir
-        .join("criterion")
-        .join(group.replace('/', "_"))
-        .join(id)
-        .join("new/estimates.json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    v["mean"]["point_estimate"].as_f64()
 }
 
 fn report() {

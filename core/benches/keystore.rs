@@ -2,8 +2,10 @@
 //! and envelope messages per second through the key-store keyring with and
 //! without the caching materials manager, side by side in one run.
 
+mod common;
+use common::mean_ns;
+
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -128,19 +130,6 @@ fn pkcs11_store(dir: &std::path::Path) -> Option<KeyStore> {
         max_sessions: 4,
     };
     KeyStore::open_pkcs11(dir.join("bench-hsm.db"), config, KeyStoreOptions::default()).ok()
-}
-
-fn mean_ns(group: &str, id: &str) -> Option<f64> {
-    let dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = dir
-        .join("criterion")
-        .join(group)
-        .join(id)
-        .join("new/estimates.json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    v["mean"]["point_estimate"].as_f64()
 }
 
 fn main() {

@@ -203,10 +203,7 @@ pub unsafe extern "C" fn sealbox_encrypt_options_set_max_encrypted_data_keys(
 ) -> sealbox_result {
     ffi_boundary! {
         let options = try_mut!(options);
-        if max == 0 {
-            return Err(Failure::arg("the maximum number of encrypted data keys must be at least 1"));
-        }
-        options.max_encrypted_data_keys = (max != usize::MAX).then_some(max);
+        options.max_encrypted_data_keys = max_encrypted_data_keys(max)?;
         Ok(())
     }
 }
@@ -309,10 +306,7 @@ pub unsafe extern "C" fn sealbox_decrypt_options_set_max_encrypted_data_keys(
 ) -> sealbox_result {
     ffi_boundary! {
         let options = try_mut!(options);
-        if max == 0 {
-            return Err(Failure::arg("the maximum number of encrypted data keys must be at least 1"));
-        }
-        options.max_encrypted_data_keys = (max != usize::MAX).then_some(max);
+        options.max_encrypted_data_keys = max_encrypted_data_keys(max)?;
         Ok(())
     }
 }
@@ -637,4 +631,14 @@ pub unsafe extern "C" fn sealbox_decryptor_free(decryptor: *mut sealbox_decrypto
         // SAFETY: NULL or a live decryptor owned by the caller.
         unsafe { free_box(decryptor) }
     }
+}
+
+/// The C form of a data-key limit: at least 1, `SIZE_MAX` meaning none.
+fn max_encrypted_data_keys(max: usize) -> Result<Option<usize>, Failure> {
+    if max == 0 {
+        return Err(Failure::arg(
+            "the maximum number of encrypted data keys must be at least 1",
+        ));
+    }
+    Ok((max != usize::MAX).then_some(max))
 }
