@@ -19,6 +19,9 @@ export SEALBOX_VECTORS ?= $(abspath $(ROOT)/../shared/vectors)
 
 # The crypto provider other than the default (aws-lc): pure Rust, no C compiler.
 RUSTCRYPTO := --no-default-features --features rustcrypto
+# The Python and Node extension crates link against their interpreter at load
+# time: their tests run from Python (pytest) and Node (node:test), not cargo.
+NOT_BINDINGS := --exclude sealbox-python --exclude sealbox-node
 
 all: test
 
@@ -32,13 +35,14 @@ demo:
 deps:
 	@$(ROOT)/scripts/install-deps.sh
 
-test: deps header-check test-rust test-rust-rustcrypto test-differential test-interop test-c
+test: deps header-check test-rust test-rust-rustcrypto test-differential test-interop test-c \
+	test-python test-node test-cli
 	@echo "make test: all suites passed"
 
 test-rust:
 	@test -d "$(SEALBOX_VECTORS)/esdk-python-4.0.7" || { echo "missing vectors at $(SEALBOX_VECTORS)"; exit 1; }
-	$(CARGO) test --workspace --all-targets
-	$(CARGO) test --workspace --doc
+	$(CARGO) test --workspace $(NOT_BINDINGS) --all-targets
+	$(CARGO) test --workspace $(NOT_BINDINGS) --doc
 	@echo "== the key-store suite again, on the PKCS#11 backend (SoftHSM2, module: $${SEALBOX_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}) =="
 	SEALBOX_TEST_BACKEND=pkcs11 $(CARGO) test -p sealbox --test keystore
 
@@ -61,7 +65,7 @@ test-vectors:
 test-interop:
 	$(ROOT)/tests/interop/run.sh
 
-bench: bench-envelope bench-c-abi
+bench: bench-envelope bench-c-abi bench-python bench-node
 	$(CARGO) bench -p sealbox --bench keystore
 
 # The envelope bench once per provider (one binary holds one provider), then
@@ -148,3 +152,6 @@ test-c:
 bench-c-abi:
 	$(CARGO) build --release -p sealbox-ffi
 	$(CARGO) bench -p sealbox-ffi --bench c_abi
+
+# ---- Python package, Node package, CLI: one fragment each -----------------
+include $(ROOT)/mk/python.mk $(ROOT)/mk/node.mk $(ROOT)/mk/cli.mk
