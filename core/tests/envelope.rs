@@ -155,6 +155,75 @@ fn streaming_in_any_chunking_matches_one_shot() {
 }
 
 #[test]
+fn whole_message_into_a_caller_buffer_is_exactly_the_streamed_message() {
+    let m = Arc::new(cmm(aes_keyring(5)));
+    for suite in ALL_SUITES
+        .iter()
+        .copied()
+        .filter(|s| s.signature().is_none())
+    {
+        for fl in [1u32, 7, 4096] {
+            let (eo, d) = options(suite, fl);
+            let f = fl as usize;
+            for n in [
+                0usize,
+                1,
+                f.saturating_sub(1),
+                f,
+                f + 1,
+                3 * f,
+                3 * f + 5,
+                20_000,
+            ] {
+                let pt = pattern(n);
+                let mut enc = Encryptor::new(m.as_ref(), &eo).unwrap();
+                let len = enc.exact_message_len(n).unwrap();
+                // A buffer of any other length is refused and the encryptor
+                // stays usable.
+                for wrong in [len - 1, len + 1] {
+                    let mut buf = vec![0u8; wrong];
+                    assert!(matches!(
+                        enc.encrypt_all_into(&pt, &mut buf),
+                        Err(Error::InvalidArgument(_))
+                    ));
+                }
+                let mut ct = vec![0u8; len];
+                enc.encrypt_all_into(&pt, &mut ct).unwrap();
+                assert!(matches!(
+                    enc.encrypt_all_into(&pt, &mut ct),
+                    Err(Error::InvalidState(_))
+                ));
+                assert_eq!(
+                    decrypt(&ct, m.as_ref(), &d).unwrap().plaintext,
+                    pt,
+                    "{suite} fl {fl} n {n}"
+                );
+
+                // The streamed message of the same plaintext has the same
+                // length and the same frame boundaries.
+                let mut enc = Encryptor::new(m.as_ref(), &eo).unwrap();
+                let mut streamed = Vec::new();
+                for c in pt.chunks(13) {
+                    enc.update(c, &mut streamed).unwrap();
+                }
+                enc.finish(&mut streamed).unwrap();
+                assert_eq!(streamed.len(), len, "{suite} fl {fl} n {n}");
+            }
+        }
+    }
+    // Signed suites: the signature's length is not known in advance.
+    let (eo, _) = options(AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384, 4096);
+    let enc = Encryptor::new(m.as_ref(), &eo).unwrap();
+    assert_eq!(enc.exact_message_len(10), None);
+    // Nor once streaming has begun.
+    let (eo, _) = options(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, 4096);
+    let mut enc = Encryptor::new(m.as_ref(), &eo).unwrap();
+    assert!(enc.exact_message_len(10).is_some());
+    enc.update(b"abc", &mut Vec::new()).unwrap();
+    assert_eq!(enc.exact_message_len(10), None);
+}
+
+#[test]
 fn signed_final_frame_is_held_until_the_signature_verifies() {
     let m = Arc::new(cmm(aes_keyring(4)));
     let pt = pattern(2500);

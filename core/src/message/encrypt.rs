@@ -1,7 +1,7 @@
 //! Streaming encryption.
 
 use crate::cmm::{EncryptionMaterialsRequest, MaterialsManager};
-use crate::crypto::{self, AesGcmKey, EcdsaSigningKey, Hasher, GCM_IV_LEN};
+use crate::crypto::{self, AesGcmKey, EcdsaSigningKey, Hasher, GCM_IV_LEN, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 
 use super::body::{
@@ -264,22 +264,39 @@ impl Encryptor {
     }
 
     fn write_frame(&mut self, plaintext: &[u8], last: bool, out: &mut Vec<u8>) -> Result<()> {
+        let start = out.len();
+        let prefix = frame_prefix_len(last);
+        out.reserve(prefix + plaintext.len() + GCM_TAG_LEN);
+        out.extend_from_slice(&[0u8; FINAL_FRAME_PREFIX_LEN][..prefix]);
+        out.extend_from_slice(plaintext);
+        out.extend_from_slice(&[0u8; GCM_TAG_LEN]);
+        self.seal_frame(&mut out[start..], last)
+    }
+
+    /// Fills in and seals one frame laid out in `frame` as
+    /// prefix ‖ plaintext ‖ room for the tag, the plaintext already in place.
+    fn seal_frame(&mut self, frame: &mut [u8], last: bool) -> Result<()> {
         let seq = self.seq;
         if seq == SEQUENCE_NUMBER_END {
             return Err(Error::InvalidArgument(
                 "message too long: out of frame sequence numbers".into(),
             ));
         }
+        let prefix = frame_prefix_len(last);
+        let content_len = frame.len() - prefix - GCM_TAG_LEN;
         let iv = frame_iv(seq);
-        let start = out.len();
-        out.reserve(plaintext.len() + 40);
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            frame[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
         if last {
-            out.extend_from_slice(&SEQUENCE_NUMBER_END.to_be_bytes());
+            put(&SEQUENCE_NUMBER_END.to_be_bytes());
         }
-        out.extend_from_slice(&seq.to_be_bytes());
-        out.extend_from_slice(&iv);
+        put(&seq.to_be_bytes());
+        put(&iv);
         if last {
-            out.extend_from_slice(&(plaintext.len() as u32).to_be_bytes());
+            put(&(content_len as u32).to_be_bytes());
         }
         let content = if last { AAD_FINAL_FRAME } else { AAD_FRAME };
         body_aad(
@@ -287,19 +304,104 @@ impl Encryptor {
             &self.header.message_id,
             content,
             seq,
-            plaintext.len() as u64,
+            content_len as u64,
         );
-        let ct_start = out.len();
-        out.extend_from_slice(plaintext);
+        let (body, tag_room) = frame.split_at_mut(prefix + content_len);
         let tag = self
             .key
-            .seal_in_place(&iv, &self.aad, &mut out[ct_start..])?;
-        out.extend_from_slice(&tag);
+            .seal_in_place(&iv, &self.aad, &mut body[prefix..])?;
+        tag_room.copy_from_slice(&tag);
         if let Some((_, h)) = &mut self.signer {
-            h.update(&out[start..]);
+            h.update(frame);
         }
         self.seq += 1;
         Ok(())
+    }
+
+    /// The exact length of what [`encrypt_all_into`](Self::encrypt_all_into)
+    /// writes for `plaintext_len` bytes: header and every frame. `None` for
+    /// suites with a signature (its DER encoding varies in length), once
+    /// anything has been written, or when the plaintext needs more frames
+    /// than the format numbers.
+    pub fn exact_message_len(&self, plaintext_len: usize) -> Option<usize> {
+        if self.signer.is_some() || self.state != State::Open || !self.pending.is_empty() {
+            return None;
+        }
+        let header = self.header_bytes.as_ref()?.len();
+        let fl = self.frame_length;
+        // As `update` + `finish` cut it: whole frames while more than one
+        // frame's worth remains, then a final frame of 0 ..= fl bytes.
+        let regular = plaintext_len.saturating_sub(1) / fl;
+        if regular >= (SEQUENCE_NUMBER_END - 1) as usize {
+            return None;
+        }
+        let final_len = plaintext_len - regular * fl;
+        header
+            .checked_add(regular.checked_mul(REGULAR_FRAME_PREFIX_LEN + fl + GCM_TAG_LEN)?)?
+            .checked_add(FINAL_FRAME_PREFIX_LEN + final_len + GCM_TAG_LEN)
+    }
+
+    /// Encrypts all of `plaintext` as the whole message straight into `out`,
+    /// which must be exactly [`exact_message_len`](Self::exact_message_len)
+    /// bytes: for callers that own the output buffer (the Python package
+    /// writes into a `bytes` object), saving a copy of the message. The
+    /// encryptor is finished afterwards; on error `out` holds no plaintext.
+    pub fn encrypt_all_into(&mut self, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        self.check_open()?;
+        if self.exact_message_len(plaintext.len()) != Some(out.len()) {
+            return Err(Error::InvalidArgument(
+                "the output buffer is not exactly the message length".into(),
+            ));
+        }
+        let r = self.encrypt_all_into_inner(plaintext, out);
+        self.state = if r.is_ok() {
+            State::Finished
+        } else {
+            State::Failed
+        };
+        if r.is_err() {
+            use zeroize::Zeroize;
+            out.zeroize();
+        }
+        r
+    }
+
+    fn encrypt_all_into_inner(&mut self, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        let header = self.header_bytes.take().unwrap_or_default();
+        out[..header.len()].copy_from_slice(&header);
+        let mut at = header.len();
+        let fl = self.frame_length;
+        let regular = plaintext.len().saturating_sub(1) / fl;
+        let (whole, last) = plaintext.split_at(regular * fl);
+        for chunk in whole.chunks_exact(fl) {
+            at += self.put_frame(chunk, false, &mut out[at..])?;
+        }
+        self.put_frame(last, true, &mut out[at..])?;
+        Ok(())
+    }
+
+    /// Copies `plaintext` into its place in `out` and seals the frame there;
+    /// returns the frame's length.
+    fn put_frame(&mut self, plaintext: &[u8], last: bool, out: &mut [u8]) -> Result<usize> {
+        let prefix = frame_prefix_len(last);
+        let len = prefix + plaintext.len() + GCM_TAG_LEN;
+        out[prefix..prefix + plaintext.len()].copy_from_slice(plaintext);
+        self.seal_frame(&mut out[..len], last)?;
+        Ok(len)
+    }
+}
+
+/// Sequence number and IV before a regular frame's content.
+const REGULAR_FRAME_PREFIX_LEN: usize = 4 + GCM_IV_LEN;
+/// The end marker, sequence number, IV and content length before the final
+/// frame's content.
+const FINAL_FRAME_PREFIX_LEN: usize = 4 + 4 + GCM_IV_LEN + 4;
+
+fn frame_prefix_len(last: bool) -> usize {
+    if last {
+        FINAL_FRAME_PREFIX_LEN
+    } else {
+        REGULAR_FRAME_PREFIX_LEN
     }
 }
 
@@ -333,6 +435,11 @@ pub fn encrypt(
     let mut opts = options.clone();
     opts.plaintext_length = Some(plaintext.len() as u64);
     let mut enc = Encryptor::new(cmm, &opts)?;
+    if let Some(len) = enc.exact_message_len(plaintext.len()) {
+        let mut out = vec![0u8; len];
+        enc.encrypt_all_into(plaintext, &mut out)?;
+        return Ok(out);
+    }
     let frames = plaintext.len() / opts.frame_length as usize + 1;
     let mut out = Vec::with_capacity(plaintext.len() + frames * 36 + 1024);
     enc.update(plaintext, &mut out)?;
