@@ -149,8 +149,22 @@ pub fn hkdf(
     info: &[u8],
     out: &mut [u8],
 ) -> Result<()> {
+    hkdf_expand_each(alg, salt, ikm, &mut [(info, out)])
+}
+
+/// HKDF with one extract and one expand per `(info, out)` pair: the keys
+/// of one message share their PRK.
+pub fn hkdf_expand_each(
+    alg: HashAlg,
+    salt: Option<&[u8]>,
+    ikm: &[u8],
+    outputs: &mut [(&[u8], &mut [u8])],
+) -> Result<()> {
     let too_long = || Error::InvalidArgument("HKDF output too long".into());
-    if out.len() > 255 * alg.output_len() {
+    if outputs
+        .iter()
+        .any(|(_, out)| out.len() > 255 * alg.output_len())
+    {
         return Err(too_long());
     }
     let a = match alg {
@@ -162,10 +176,13 @@ pub fn hkdf(
     // An empty salt is the HMAC key "", which HMAC pads with zeros to the
     // block size, exactly as it pads HashLen zero bytes: the same PRK.
     let prk = lc_hkdf::Salt::new(a, salt.unwrap_or(&[])).extract(ikm);
-    let info = [info];
-    prk.expand(&info, OkmLen(out.len()))
-        .and_then(|okm| okm.fill(out))
-        .map_err(|_| too_long())
+    for (info, out) in outputs.iter_mut() {
+        let info = [*info];
+        prk.expand(&info, OkmLen(out.len()))
+            .and_then(|okm| okm.fill(out))
+            .map_err(|_| too_long())?;
+    }
+    Ok(())
 }
 
 /// HMAC of `data` under `key`.

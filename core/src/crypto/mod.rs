@@ -38,13 +38,13 @@ mod rustcrypto;
 
 #[cfg(feature = "aws-lc")]
 pub use awslc::{
-    fill_random, fips_mode, hkdf, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Hasher,
-    RsaPrivateKey, RsaPublicKey,
+    fill_random, fips_mode, hkdf, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
+    EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
 };
 #[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
 pub use rustcrypto::{
-    fill_random, fips_mode, hkdf, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Hasher,
-    RsaPrivateKey, RsaPublicKey,
+    fill_random, fips_mode, hkdf, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
+    EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
 };
 
 /// Name of the compiled-in provider, for diagnostics and benchmarks.
@@ -65,13 +65,13 @@ pub const PROVIDER: &str = "rustcrypto";
 pub mod other {
     #[cfg(not(feature = "aws-lc"))]
     pub use super::awslc::{
-        fill_random, fips_mode, hkdf, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Hasher,
-        RsaPrivateKey, RsaPublicKey,
+        fill_random, fips_mode, hkdf, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
+        EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
     };
     #[cfg(feature = "aws-lc")]
     pub use super::rustcrypto::{
-        fill_random, fips_mode, hkdf, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Hasher,
-        RsaPrivateKey, RsaPublicKey,
+        fill_random, fips_mode, hkdf, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
+        EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
     };
 
     /// Name of this provider.

@@ -145,10 +145,24 @@ pub fn hkdf(
     info: &[u8],
     out: &mut [u8],
 ) -> Result<()> {
+    hkdf_expand_each(alg, salt, ikm, &mut [(info, out)])
+}
+
+/// HKDF with one extract and one expand per `(info, out)` pair: the keys
+/// of one message share their PRK.
+pub fn hkdf_expand_each(
+    alg: HashAlg,
+    salt: Option<&[u8]>,
+    ikm: &[u8],
+    outputs: &mut [(&[u8], &mut [u8])],
+) -> Result<()> {
     with_digest!(alg, D => {
-        hkdf::Hkdf::<D>::new(salt, ikm)
-            .expand(info, out)
-            .map_err(|_| Error::InvalidArgument("HKDF output too long".into()))
+        let prk = hkdf::Hkdf::<D>::new(salt, ikm);
+        for (info, out) in outputs.iter_mut() {
+            prk.expand(info, out)
+                .map_err(|_| Error::InvalidArgument("HKDF output too long".into()))?;
+        }
+        Ok(())
     })
 }
 

@@ -56,20 +56,12 @@ pub(crate) fn derive_keys(
             let mut info = suite.id().to_be_bytes().to_vec();
             info.extend_from_slice(b"DERIVEKEY");
             let mut k = SecretBytes::zeroed(len)?;
-            crypto::hkdf(
-                HashAlg::Sha512,
-                Some(message_id),
-                data_key.as_bytes(),
-                &info,
-                k.as_mut_bytes(),
-            )?;
             let mut c = [0u8; COMMITMENT_LEN];
-            crypto::hkdf(
+            crypto::hkdf_expand_each(
                 HashAlg::Sha512,
                 Some(message_id),
                 data_key.as_bytes(),
-                b"COMMITKEY",
-                &mut c,
+                &mut [(&info, k.as_mut_bytes()), (b"COMMITKEY", &mut c)],
             )?;
             Ok(MessageKeys {
                 content_key: AesGcmKey::new(k.as_bytes())?,

@@ -435,13 +435,13 @@ pub fn encrypt(
     let mut opts = options.clone();
     opts.plaintext_length = Some(plaintext.len() as u64);
     let mut enc = Encryptor::new(cmm, &opts)?;
-    if let Some(len) = enc.exact_message_len(plaintext.len()) {
-        let mut out = vec![0u8; len];
-        enc.encrypt_all_into(plaintext, &mut out)?;
-        return Ok(out);
-    }
-    let frames = plaintext.len() / opts.frame_length as usize + 1;
-    let mut out = Vec::with_capacity(plaintext.len() + frames * 36 + 1024);
+    // Not `encrypt_all_into`: a zero-filled buffer costs a pass over the
+    // memory that capacity alone does not.
+    let capacity = enc.exact_message_len(plaintext.len()).unwrap_or_else(|| {
+        let frames = plaintext.len() / opts.frame_length as usize + 1;
+        plaintext.len() + frames * 36 + 1024
+    });
+    let mut out = Vec::with_capacity(capacity);
     enc.update(plaintext, &mut out)?;
     enc.finish(&mut out)?;
     Ok(out)
