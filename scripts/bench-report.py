@@ -38,6 +38,7 @@ IDS = [
     ("raw-aes-256-gcm-4KiB-calls", "raw AES-256-GCM, 4096 B per call"),
     ("0x0478", "envelope 0x0478"),
     ("0x0578", "envelope 0x0578 (+ECDSA P-384)"),
+    ("0x0478-64KiB-frames", "envelope 0x0478, 64 KiB frames"),
 ]
 
 
@@ -162,15 +163,21 @@ def main():
                     print(f"  {prov + ' ' + name:<44}{mbps(bps)} {ratio(bps, ref)} {ratio(bps, py)} {share:>7}")
                     if prov.startswith("aws-lc") and size == 1 << 20 and bench_id == "0x0478" and raw_ns:
                         framed_ns = criterion_mean_ns(prov, op, label, IDS[1][0])
+                        large_ns = criterion_mean_ns(prov, op, label, IDS[4][0])
                         goals.append((op, prov, raw_ns / ns * 100,
-                                      framed_ns / ns * 100 if framed_ns else None))
+                                      framed_ns / ns * 100 if framed_ns else None,
+                                      raw_ns / large_ns * 100 if large_ns else None))
     print()
-    for op, prov, pct, framed in goals:
+    for op, prov, pct, framed, large in goals:
         verdict = "meets" if pct >= 80 else "BELOW"
-        extra = f"; {framed:.1f}% of the same in 4096-byte calls" if framed else ""
-        print(f"{prov} envelope {op} on 1 MiB (0x0478): {pct:.1f}% of raw {prov} AES-GCM "
-              f"({verdict} the 80% goal){extra}")
-    print("Python package vs pyca AESGCM (goal: within 1.5x): the Python binding is not built yet.")
+        extra = f"; {framed:.1f}% of raw AES-GCM done in the same 4096-byte calls" if framed else ""
+        print(f"{prov} envelope {op} on 1 MiB (0x0478, 4096-byte frames): {pct:.1f}% of single-call "
+              f"raw {prov} AES-GCM ({verdict} the 80% goal){extra}")
+        if large:
+            print(f"  with 64 KiB frames: {large:.1f}% of single-call raw AES-GCM")
+    print("Raw AES-GCM itself loses a share to the per-call cost of 4096-byte calls (the format's")
+    print("default frame); the envelope cannot do better than that row without larger frames.")
+    print("The Python package against pyca AESGCM (goal: within 1.5x): `make bench-python` (below).")
     return 0
 
 

@@ -50,6 +50,9 @@ fn group_name(op: &str, label: &str) -> String {
 
 /// The message body's default frame length.
 const FRAME: usize = 4096;
+/// A frame length sixteen times the default, to show the per-frame cost.
+const LARGE_FRAME: usize = 64 * 1024;
+const LARGE_FRAMES_ID: &str = "0x0478-64KiB-frames";
 /// Raw AES-256-GCM over the message's bytes in frame-sized calls.
 const RAW_FRAMED: &str = "raw-aes-256-gcm-4KiB-calls";
 
@@ -97,6 +100,17 @@ fn bench(c: &mut Criterion) {
                 ..EncryptOptions::default()
             };
             g.bench_function(BenchmarkId::from_parameter(name), |b| {
+                b.iter(|| black_box(encrypt(&pt, &cmm, &opts).unwrap()))
+            });
+        }
+        if size > LARGE_FRAME {
+            // What the per-call cost of AES-GCM on 4096-byte frames takes
+            // away: the default suite with 64 KiB frames.
+            let opts = EncryptOptions {
+                frame_length: LARGE_FRAME as u32,
+                ..EncryptOptions::default()
+            };
+            g.bench_function(BenchmarkId::from_parameter(LARGE_FRAMES_ID), |b| {
                 b.iter(|| black_box(encrypt(&pt, &cmm, &opts).unwrap()))
             });
         }
