@@ -14,7 +14,7 @@ export CARGO_TERM_COLOR ?= never
 # Vendored AWS Encryption SDK vectors live beside the checkout.
 export SEALBOX_VECTORS ?= $(abspath $(ROOT)/../shared/vectors)
 
-.PHONY: all demo test test-rust test-vectors test-interop deps bench lint fmt clean \
+.PHONY: all demo demo-c test test-rust test-vectors test-interop deps bench lint fmt clean \
 	test-rust-rustcrypto test-differential fips bench-envelope
 
 # The crypto provider other than the default (aws-lc): pure Rust, no C compiler.
@@ -25,10 +25,35 @@ NOT_BINDINGS := --exclude sealbox-python --exclude sealbox-node
 
 all: test
 
-demo:
-	@echo "== sealbox demo: envelope encryption of a file (raw AES wrapping key, streaming) =="
-	$(CARGO) run -q -p sealbox --example quickstart
-	@echo "(the key store, C library, Python and Node packages and CLI join this demo as they land)"
+# The whole product on the embedded default (SQLite key store, software
+# root key; no HSM): the C library, the Python and Node packages and the
+# CLI, each built here and run in turn. Everything it makes lives under
+# target/demo (made afresh each time).
+DEMO_DIR := $(ROOT)/target/demo
+export DEMO_DIR
+
+demo: deps
+	@rm -rf "$(DEMO_DIR)" && mkdir -p "$(DEMO_DIR)"
+	@echo "== sealbox demo: one key store, four ways in (C, Python, Node, command line) =="
+	@echo "   (everything is written under $(DEMO_DIR))"
+	@$(MAKE) --no-print-directory demo-c demo-python demo-node demo-cli
+	@echo
+	@echo "== demo finished: the C library, the Python and Node packages and the CLI all ran =="
+
+# The C quickstart, built against `make install` into target/demo/prefix
+# with pkg-config, as its header comment says.
+demo-c:
+	@echo
+	@echo "== 1/4  C: libsealbox and examples/c/quickstart.c =="
+	@echo "   building libsealbox (release) and installing it into $(DEMO_DIR)/prefix ..."
+	@$(MAKE) --no-print-directory install PREFIX="$(DEMO_DIR)/prefix" >/dev/null
+	@PKG_CONFIG_PATH="$(DEMO_DIR)/prefix/lib/pkgconfig" && export PKG_CONFIG_PATH && \
+	  cc -std=c11 -O2 "$(ROOT)/examples/c/quickstart.c" $$(pkg-config --cflags --libs sealbox) \
+	    -Wl,-rpath,"$(DEMO_DIR)/prefix/lib" -o "$(DEMO_DIR)/quickstart-c"
+	@mkdir -p "$(DEMO_DIR)/c" && cd "$(DEMO_DIR)/c" && \
+	  for i in $$(seq 1 40000); do echo "$$i,4111-1111-1111-$$(( i % 10000 )),$$(( i % 500 )).00"; done > orders.csv && \
+	  echo "   a 40,000-row orders.csv is encrypted with a key from the key store in ./c-store:" && \
+	  "$(DEMO_DIR)/quickstart-c" orders.csv orders.csv.sealed c-store | sed 's/^/   /'
 
 # What the test suites need from the system. Debian packages are installed
 # only when missing (CI runs as root on a fresh machine).
