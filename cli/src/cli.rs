@@ -1,0 +1,485 @@
+//! The command-line grammar (clap derive). Every subcommand carries
+//! examples in its `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const TOP_EXAMPLES: &str = "\
+Examples:
+  sealbox init                                  # a key store in ~/.local/share/sealbox
+  sealbox --store ./keys init                   # ... or anywhere else
+  sealbox key create --alias alias/orders
+  sealbox encrypt --key alias/orders --context dept=billing report.pdf -o report.pdf.sbx
+  sealbox decrypt --context dept=billing report.pdf.sbx -o report.pdf
+  sealbox audit verify
+
+Configuration: flags, then environment variables (SEALBOX_STORE, SEALBOX_CONFIG,
+SEALBOX_ROOT_KEY_FILE, SEALBOX_ROOT_KEY, SEALBOX_PRINCIPAL, SEALBOX_JSON), then the
+config file (--config, SEALBOX_CONFIG or ~/.config/sealbox/config.toml), then the
+store's own config.toml (written by init), then defaults.
+
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 decryption failed, 4 key not found,
+5 key disabled or pending deletion, 6 operation not allowed for this key,
+7 signature or MAC does not verify, 8 audit log tampered, 9 key store or key file
+cannot be used, 10 already exists, 128+N killed by signal N.";
+
+/// sealbox: keys that never leave the key store, and envelope encryption of
+/// files in the AWS Encryption SDK message format.
+#[derive(Debug, Parser)]
+#[command(name = "sealbox", version, after_help = TOP_EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options of every command.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The key store directory [default: $XDG_DATA_HOME/sealbox, i.e. ~/.local/share/sealbox]
+    #[arg(long, global = true, env = "SEALBOX_STORE", value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// A config file (TOML) [default: ~/.config/sealbox/config.toml if it exists]
+    #[arg(long, global = true, env = "SEALBOX_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The root key file of a soft key store [default: <store>/root.key]
+    #[arg(
+        long,
+        global = true,
+        env = "SEALBOX_ROOT_KEY_FILE",
+        value_name = "FILE"
+    )]
+    pub root_key_file: Option<PathBuf>,
+    /// Who the operations are attributed to in the audit trail [default: $USER]
+    #[arg(long, global = true, env = "SEALBOX_PRINCIPAL", value_name = "NAME")]
+    pub principal: Option<String>,
+    /// Print one JSON document on stdout (errors as JSON on stderr)
+    #[arg(long, global = true, env = "SEALBOX_JSON", value_parser = clap::builder::BoolishValueParser::new())]
+    pub json: bool,
+    /// No progress bar and no notes on stderr
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a key store: a soft store sealed by a new root key file, or one bound to a PKCS#11 token
+    #[command(after_help = "\
+Examples:
+  sealbox --store ./keys init
+  sealbox --store ./keys init --root-key-file /secure/volume/root.key
+  SEALBOX_ROOT_KEY=$(fetch-from-vault) sealbox --store ./keys init   # no root key file
+  SEALBOX_PIN=1234 sealbox --store ./keys init --pkcs11-module /usr/lib/softhsm/libsofthsm2.so \\
+      --token-label payments --pin-env SEALBOX_PIN
+
+init never overwrites: an existing store, config or root key file is an error.
+The root key file is written with mode 0600; keep a backup of it somewhere safe,
+without it the keys of the store cannot be used.")]
+    Init(InitArgs),
+    /// Create and manage keys
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Encrypt a file or stdin (AWS Encryption SDK message format)
+    #[command(after_help = "\
+Examples:
+  sealbox encrypt --key alias/orders --context order=1234 orders.csv -o orders.csv.sbx
+  tar c data/ | sealbox encrypt --key alias/backup -o - > data.tar.sbx
+  sealbox encrypt --raw-aes-key aes.key --key-namespace acme --key-name 2026 in.bin -o in.bin.sbx
+  sealbox encrypt --key alias/orders --raw-rsa-public-key recovery.pem \\
+      --key-namespace recovery --key-name rsa-2026 in.bin -o in.bin.sbx   # two ways to decrypt
+
+Output goes to a temporary file beside the destination and takes the final name only
+when complete. Files written with a raw AES or RSA key decrypt with the AWS Encryption
+SDKs' raw AES / raw RSA keyrings (same namespace and name).")]
+    Encrypt(EncryptArgs),
+    /// Decrypt a message written by sealbox or an AWS Encryption SDK
+    #[command(after_help = "\
+Examples:
+  sealbox decrypt --context order=1234 orders.csv.sbx -o orders.csv
+  sealbox decrypt data.tar.sbx -o - | tar x
+  sealbox decrypt --raw-aes-key aes.key --key-namespace acme --key-name 2026 in.bin.sbx -o in.bin
+
+Without key options the key store finds the key the message names. With --context,
+every pair given must be in the message (and pairs that were authenticated but not
+stored are supplied this way). Plaintext reaches its final name only after the whole
+message, its end and its signature verified; on stdout, data arrives frame by frame
+and only exit code 0 says the message was complete and authentic.")]
+    Decrypt(DecryptArgs),
+    /// Sign a file or stdin with a SIGN_VERIFY key (prints the signature in base64)
+    #[command(after_help = "\
+Examples:
+  sealbox sign --key alias/release release.tar.gz -o release.tar.gz.sig
+  sealbox sign --key alias/release --algorithm RSASSA_PKCS1_V1_5_SHA_256 message.txt
+
+The input is hashed here (any size) and the key store signs the digest.")]
+    Sign(SignArgs),
+    /// Verify a signature (exit 0 if valid, 7 if not)
+    #[command(after_help = "\
+Examples:
+  sealbox verify --key alias/release --signature release.tar.gz.sig release.tar.gz
+  sealbox verify --key alias/release --signature-base64 MEUCIQ... message.txt")]
+    Verify(VerifyArgs),
+    /// Compute or verify an HMAC with a GENERATE_VERIFY_MAC key (at most 4096 bytes)
+    #[command(after_help = "\
+Examples:
+  sealbox mac --key alias/webhook payload.json
+  sealbox mac --key alias/webhook --verify 3q2+7w... payload.json   # exit 0 or 7")]
+    Mac(MacArgs),
+    /// Read and verify the audit trail
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Bind the store to this PKCS#11 module instead of a soft root key
+    #[arg(long, value_name = "PATH", requires = "token")]
+    pub pkcs11_module: Option<PathBuf>,
+    /// The token's label
+    #[arg(long, group = "token", requires = "pkcs11_module")]
+    pub token_label: Option<String>,
+    /// The token's serial number
+    #[arg(long, group = "token", requires = "pkcs11_module")]
+    pub token_serial: Option<String>,
+    /// Environment variable that holds the user PIN (the PIN itself is never stored)
+    #[arg(long, value_name = "VAR", group = "pin", requires = "pkcs11_module")]
+    pub pin_env: Option<String>,
+    /// File (mode 0600) whose first line is the user PIN
+    #[arg(long, value_name = "FILE", group = "pin", requires = "pkcs11_module")]
+    pub pin_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a key (generated in the backend)
+    #[command(after_help = "\
+Examples:
+  sealbox key create --alias alias/orders --description 'order records'
+  sealbox key create --spec ECC_NIST_P256 --alias alias/release
+  sealbox key create --spec HMAC_256 --alias alias/webhook
+  sealbox key create --rotation-period-days 365 --tag team=payments")]
+    Create(CreateArgs),
+    /// List keys
+    #[command(
+        after_help = "Examples:\n  sealbox key list\n  sealbox key list --json | jq -r '.keys[].key_id'"
+    )]
+    List,
+    /// Show everything about a key except its material
+    #[command(after_help = "Examples:\n  sealbox key describe alias/orders")]
+    Describe(KeyArg),
+    /// Rotate a key now, or turn automatic rotation on or off
+    #[command(after_help = "\
+Examples:
+  sealbox key rotate alias/orders                         # new version now
+  sealbox key rotate alias/orders --automatic-days 90     # from now on every 90 days
+  sealbox key rotate alias/orders --no-automatic
+
+Old versions keep decrypting what they encrypted.")]
+    Rotate(RotateArgs),
+    /// Enable a disabled key
+    #[command(after_help = "Examples:\n  sealbox key enable alias/orders")]
+    Enable(KeyArg),
+    /// Disable a key (nothing can use it until it is enabled again)
+    #[command(after_help = "Examples:\n  sealbox key disable alias/orders")]
+    Disable(KeyArg),
+    /// Schedule the destruction of a key's material after a waiting period
+    #[command(after_help = "\
+Examples:
+  sealbox key schedule-deletion alias/old --days 7
+
+The key cannot be used while pending deletion; `cancel-deletion` brings it back
+(disabled). After the waiting period the material is destroyed for good.")]
+    ScheduleDeletion(ScheduleDeletionArgs),
+    /// Cancel a scheduled deletion (the key comes back disabled)
+    #[command(
+        after_help = "Examples:\n  sealbox key cancel-deletion alias/old\n  sealbox key enable alias/old"
+    )]
+    CancelDeletion(KeyArg),
+    /// Manage aliases
+    #[command(subcommand)]
+    Alias(AliasCommand),
+    /// Import key material (BYOK)
+    #[command(after_help = "\
+Examples:
+  head -c 32 /dev/urandom > aes.key && chmod 600 aes.key
+  sealbox key import --spec AES_256 --material aes.key --alias alias/byok
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.pem
+  sealbox key import --spec ECC_NIST_P256 --material ec.pem
+
+Material: AES and HMAC keys as raw bytes, hex or base64; RSA and EC keys as PKCS#8
+(PEM `PRIVATE KEY` or DER). The file must not be readable by group or others.")]
+    Import(ImportArgs),
+    /// Print the public key of an asymmetric key (PEM, or DER with --der)
+    #[command(after_help = "\
+Examples:
+  sealbox key public-key alias/release > release.pub.pem
+  sealbox key public-key alias/release --der -o release.pub.der")]
+    PublicKey(PublicKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct KeyArg {
+    /// Key ID or alias/NAME
+    pub key: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// AES_256, RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, HMAC_256, HMAC_512
+    #[arg(long, default_value = "AES_256")]
+    pub spec: String,
+    /// ENCRYPT_DECRYPT, SIGN_VERIFY or GENERATE_VERIFY_MAC [default: the spec's]
+    #[arg(long)]
+    pub usage: Option<String>,
+    /// An alias for the new key (alias/NAME)
+    #[arg(long)]
+    pub alias: Option<String>,
+    /// Free text
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// A tag (repeatable)
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// Rotate automatically with this period (AES_256 only)
+    #[arg(long, value_name = "DAYS")]
+    pub rotation_period_days: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// Key ID or alias/NAME
+    pub key: String,
+    /// Instead of rotating now, rotate automatically every DAYS days
+    #[arg(long, value_name = "DAYS", conflicts_with = "no_automatic")]
+    pub automatic_days: Option<u32>,
+    /// Instead of rotating now, turn automatic rotation off
+    #[arg(long)]
+    pub no_automatic: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScheduleDeletionArgs {
+    /// Key ID or alias/NAME
+    pub key: String,
+    /// The waiting period in days (7 to 30)
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AliasCommand {
+    /// Point a new alias at a key
+    #[command(after_help = "Examples:\n  sealbox key alias create alias/orders 1f0c...")]
+    Create { alias: String, key: String },
+    /// Point an existing alias at another key
+    #[command(after_help = "Examples:\n  sealbox key alias update alias/orders 9a2e...")]
+    Update { alias: String, key: String },
+    /// Delete an alias (the key is untouched)
+    #[command(after_help = "Examples:\n  sealbox key alias delete alias/orders")]
+    Delete { alias: String },
+    /// List aliases
+    #[command(after_help = "Examples:\n  sealbox key alias list")]
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The key spec of the material
+    #[arg(long)]
+    pub spec: String,
+    /// The file holding the material
+    #[arg(long, value_name = "FILE")]
+    pub material: PathBuf,
+    /// ENCRYPT_DECRYPT, SIGN_VERIFY or GENERATE_VERIFY_MAC [default: the spec's]
+    #[arg(long)]
+    pub usage: Option<String>,
+    /// An alias for the new key
+    #[arg(long)]
+    pub alias: Option<String>,
+    /// Free text
+    #[arg(long, default_value = "")]
+    pub description: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PublicKeyArgs {
+    /// Key ID or alias/NAME
+    pub key: String,
+    /// DER instead of PEM
+    #[arg(long)]
+    pub der: bool,
+    /// Write to FILE instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Keys to wrap or unwrap data keys with.
+#[derive(Debug, Args)]
+pub struct KeyringArgs {
+    /// A key-store key (ID or alias); repeat for more. On encrypt the first makes the data key
+    #[arg(long = "key", value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// A raw AES wrapping key file (16, 24 or 32 bytes raw, hex or base64; mode 0600)
+    #[arg(long, value_name = "FILE", requires_all = ["key_namespace", "key_name"])]
+    pub raw_aes_key: Option<PathBuf>,
+    /// A raw RSA public key (PEM) to wrap data keys with
+    #[arg(long, value_name = "PEM", requires_all = ["key_namespace", "key_name"], conflicts_with = "raw_aes_key")]
+    pub raw_rsa_public_key: Option<PathBuf>,
+    /// A raw RSA private key (PKCS#8 PEM; mode 0600) to unwrap (and wrap) data keys with
+    #[arg(long, value_name = "PEM", requires_all = ["key_namespace", "key_name"], conflicts_with = "raw_aes_key")]
+    pub raw_rsa_private_key: Option<PathBuf>,
+    /// RSA padding: OAEP_SHA256_MGF1, OAEP_SHA1_MGF1, OAEP_SHA384_MGF1, OAEP_SHA512_MGF1, PKCS1
+    #[arg(long, default_value = "OAEP_SHA256_MGF1")]
+    pub rsa_padding: String,
+    /// The raw key's namespace (the AWS SDKs' provider ID / key namespace)
+    #[arg(long, value_name = "NAMESPACE")]
+    pub key_namespace: Option<String>,
+    /// The raw key's name (the AWS SDKs' key ID / key name)
+    #[arg(long, value_name = "NAME")]
+    pub key_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EncryptArgs {
+    /// The plaintext file, or - for stdin
+    #[arg(default_value = "-")]
+    pub input: PathBuf,
+    /// The output file, or - for stdout (required when stdout is a terminal)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub keyring: KeyringArgs,
+    /// An encryption-context pair (repeatable); authenticated, stored in clear
+    #[arg(long = "context", short = 'c', value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// 0x0478 (default: committing) or 0x0578 (committing + ECDSA P-384 signature)
+    #[arg(long)]
+    pub suite: Option<String>,
+    /// Plaintext bytes per frame
+    #[arg(long, default_value_t = sealbox::message::DEFAULT_FRAME_LENGTH)]
+    pub frame_length: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    /// The message file, or - for stdin
+    #[arg(default_value = "-")]
+    pub input: PathBuf,
+    /// The plaintext file (mode 0600), or - for stdout [default: stdout]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub keyring: KeyringArgs,
+    /// A pair the message's encryption context must hold (repeatable)
+    #[arg(long = "context", short = 'c', value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// Also accept messages written with non-committing suites (old data)
+    #[arg(long)]
+    pub allow_non_committing: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    /// Key ID or alias/NAME of a SIGN_VERIFY key
+    #[arg(long)]
+    pub key: String,
+    /// The message file, or - for stdin
+    #[arg(default_value = "-")]
+    pub input: PathBuf,
+    /// ECDSA_SHA_256, RSASSA_PSS_SHA_256|384|512, RSASSA_PKCS1_V1_5_SHA_256|384|512 [default: by key spec]
+    #[arg(long)]
+    pub algorithm: Option<String>,
+    /// The input is already a digest for the algorithm's hash
+    #[arg(long)]
+    pub digest: bool,
+    /// Write the raw signature to FILE instead of printing base64
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Key ID or alias/NAME of a SIGN_VERIFY key
+    #[arg(long)]
+    pub key: String,
+    /// The message file, or - for stdin
+    #[arg(default_value = "-")]
+    pub input: PathBuf,
+    /// The raw signature file
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "signature_base64"
+    )]
+    pub signature: Option<PathBuf>,
+    /// The signature in base64
+    #[arg(long, value_name = "B64", conflicts_with = "signature")]
+    pub signature_base64: Option<String>,
+    /// The algorithm it was made with [default: by key spec]
+    #[arg(long)]
+    pub algorithm: Option<String>,
+    /// The input is already a digest for the algorithm's hash
+    #[arg(long)]
+    pub digest: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MacArgs {
+    /// Key ID or alias/NAME of a GENERATE_VERIFY_MAC key
+    #[arg(long)]
+    pub key: String,
+    /// The message file (at most 4096 bytes), or - for stdin
+    #[arg(default_value = "-")]
+    pub input: PathBuf,
+    /// HMAC_SHA_256 or HMAC_SHA_512 [default: by key spec]
+    #[arg(long)]
+    pub algorithm: Option<String>,
+    /// Verify this MAC (base64) instead of printing one: exit 0 if it matches, 7 if not
+    #[arg(long, value_name = "B64")]
+    pub verify: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Print the last records of the audit log
+    #[command(after_help = "\
+Examples:
+  sealbox audit tail
+  sealbox audit tail -n 100 --json | jq 'select(.outcome == \"failed\")'
+  sealbox audit tail --follow
+
+With --json, one record per line (JSON lines), as stored, with its chain fields.")]
+    Tail(TailArgs),
+    /// Verify the HMAC chain of the audit log (exit 0 if intact, 8 if not)
+    #[command(after_help = "\
+Examples:
+  sealbox audit verify
+
+Detects an edited, inserted, removed or reordered record, and a log whose end was cut
+off. Needs the key store's root key (or token): the chain key lives there.")]
+    Verify,
+}
+
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// How many records
+    #[arg(short = 'n', long, default_value_t = 20)]
+    pub lines: usize,
+    /// Keep printing records as they are written
+    #[arg(short, long)]
+    pub follow: bool,
+}

@@ -1,0 +1,237 @@
+//! Where the key store is and how to open it.
+//!
+//! Precedence, highest first: command-line flags, environment variables,
+//! the user's config file, the store's own config file (written by
+//! `sealbox init`), built-in defaults. docs/CLI.md has the details.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CliError, CliResult};
+
+/// The name of the store's config file inside the store directory.
+pub const STORE_CONFIG: &str = "config.toml";
+/// The metadata database inside the store directory.
+pub const DATABASE: &str = "keys.db";
+/// The default root key file inside the store directory.
+pub const ROOT_KEY: &str = "root.key";
+
+/// The keys a config file may hold. Unknown keys are refused so that a
+/// typo does not silently fall back to a default.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// The key store directory (meaningful in the user's config file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<PathBuf>,
+    /// `soft` or `pkcs11`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend: Option<String>,
+    /// The root key file of a soft store (relative to the file's directory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_key_file: Option<PathBuf>,
+    /// Who operations are attributed to in the audit trail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    /// fsync every audit record before the operation returns (default true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_sync: Option<bool>,
+    /// The HSM binding of a pkcs11 store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pkcs11: Option<Pkcs11File>,
+}
+
+/// `[pkcs11]` of a config file.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pkcs11File {
+    /// Path of the PKCS#11 module.
+    pub module: PathBuf,
+    /// The token's label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_label: Option<String>,
+    /// Or its serial number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_serial: Option<String>,
+    /// The environment variable that holds the user PIN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin_env: Option<String>,
+    /// Or a file (mode 0600) whose first line is the PIN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin_file: Option<PathBuf>,
+}
+
+impl FileConfig {
+    /// Reads a config file; relative paths in it are taken relative to the
+    /// file's directory.
+    pub fn load(path: &Path) -> CliResult<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::config(format!("config file {}: {e}", path.display())))?;
+        let mut c: FileConfig = toml::from_str(&text)
+            .map_err(|e| CliError::config(format!("config file {}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let Some(p) = c.store.as_mut() {
+            fix(p)
+        }
+        if let Some(p) = c.root_key_file.as_mut() {
+            fix(p)
+        }
+        if let Some(k) = c.pkcs11.as_mut() {
+            if let Some(p) = k.pin_file.as_mut() {
+                fix(p)
+            }
+        }
+        Ok(c)
+    }
+
+    /// `self` where set, else `lower`.
+    pub fn over(self, lower: FileConfig) -> FileConfig {
+        FileConfig {
+            store: self.store.or(lower.store),
+            backend: self.backend.or(lower.backend),
+            root_key_file: self.root_key_file.or(lower.root_key_file),
+            principal: self.principal.or(lower.principal),
+            audit_sync: self.audit_sync.or(lower.audit_sync),
+            pkcs11: self.pkcs11.or(lower.pkcs11),
+        }
+    }
+}
+
+fn home() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+}
+
+fn xdg(var: &str, fallback: &str) -> Option<PathBuf> {
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| home().map(|h| h.join(fallback)))
+}
+
+/// The user's config file: `--config` / `SEALBOX_CONFIG` (must exist), else
+/// `$XDG_CONFIG_HOME/sealbox/config.toml` when it exists.
+pub fn user_config(explicit: Option<&Path>) -> CliResult<FileConfig> {
+    match explicit {
+        Some(p) => FileConfig::load(p),
+        None => match xdg("XDG_CONFIG_HOME", ".config").map(|d| d.join("sealbox/config.toml")) {
+            Some(p) if p.is_file() => FileConfig::load(&p),
+            _ => Ok(FileConfig::default()),
+        },
+    }
+}
+
+/// The default store directory: `$XDG_DATA_HOME/sealbox`, i.e.
+/// `~/.local/share/sealbox`.
+pub fn default_store() -> CliResult<PathBuf> {
+    xdg("XDG_DATA_HOME", ".local/share")
+        .map(|d| d.join("sealbox"))
+        .ok_or_else(|| {
+            CliError::config("no key store directory: pass --store DIR or set SEALBOX_STORE")
+        })
+}
+
+/// Everything needed to open the key store, resolved.
+#[derive(Debug)]
+pub struct Resolved {
+    /// The store directory.
+    pub store: PathBuf,
+    /// The merged file configuration (user's over the store's).
+    pub file: FileConfig,
+    /// `--root-key-file` / `SEALBOX_ROOT_KEY_FILE`.
+    pub root_key_flag: Option<PathBuf>,
+    /// `--principal` / `SEALBOX_PRINCIPAL`.
+    pub principal_flag: Option<String>,
+}
+
+impl Resolved {
+    pub fn database(&self) -> PathBuf {
+        self.store.join(DATABASE)
+    }
+
+    pub fn audit_log(&self) -> PathBuf {
+        let mut p = self.database().into_os_string();
+        p.push(".audit.jsonl");
+        PathBuf::from(p)
+    }
+
+    pub fn principal(&self) -> Option<String> {
+        self.principal_flag
+            .clone()
+            .or_else(|| self.file.principal.clone())
+    }
+}
+
+/// Resolves the store directory and reads both config files.
+pub fn resolve(
+    store_flag: Option<&Path>,
+    config_flag: Option<&Path>,
+    root_key_flag: Option<&Path>,
+    principal_flag: Option<&str>,
+) -> CliResult<Resolved> {
+    let user = user_config(config_flag)?;
+    let store = match store_flag {
+        Some(s) => s.to_path_buf(),
+        None => match &user.store {
+            Some(s) => s.clone(),
+            None => default_store()?,
+        },
+    };
+    let store_file = store.join(STORE_CONFIG);
+    let store_cfg = if store_file.is_file() {
+        let c = FileConfig::load(&store_file)?;
+        if c.store.is_some() {
+            return Err(CliError::config(format!(
+                "{}: `store` belongs in the user's config file, not in the store's",
+                store_file.display()
+            )));
+        }
+        c
+    } else {
+        FileConfig::default()
+    };
+    Ok(Resolved {
+        store,
+        file: user.over(store_cfg),
+        root_key_flag: root_key_flag.map(Path::to_path_buf),
+        principal_flag: principal_flag.map(str::to_owned),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upper_wins_field_by_field() {
+        let upper = FileConfig {
+            principal: Some("alice".into()),
+            ..FileConfig::default()
+        };
+        let lower = FileConfig {
+            principal: Some("bob".into()),
+            backend: Some("soft".into()),
+            ..FileConfig::default()
+        };
+        let m = upper.over(lower);
+        assert_eq!(m.principal.as_deref(), Some("alice"));
+        assert_eq!(m.backend.as_deref(), Some("soft"));
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let r: Result<FileConfig, _> = toml::from_str("backend = \"soft\"\nroot_key = \"x\"\n");
+        assert!(r.is_err());
+        let r: Result<FileConfig, _> =
+            toml::from_str("[pkcs11]\nmodule = \"/m.so\"\ntoken_label = \"t\"\npin_env = \"P\"\n");
+        assert_eq!(r.unwrap().pkcs11.unwrap().pin_env.as_deref(), Some("P"));
+    }
+}

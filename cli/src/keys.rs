@@ -1,0 +1,498 @@
+//! `sealbox init`, `sealbox key ...`, `sign`, `verify`, `mac`.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use sealbox::crypto::Hasher;
+use sealbox::keystore::{
+    der_to_pem, CreateKeyRequest, KeyMetadata, KeySpec, KeyState, KeyStore, KeyUsage, MacAlgorithm,
+    MessageType, SigningAlgorithm, MAX_LIST_LIMIT, MAX_MESSAGE,
+};
+
+use crate::atomic::{Privacy, Sink};
+use crate::cli::{
+    AliasCommand, CreateArgs, ImportArgs, InitArgs, MacArgs, PublicKeyArgs, RotateArgs,
+    ScheduleDeletionArgs, SignArgs, VerifyArgs,
+};
+use crate::config::{Pkcs11File, Resolved};
+use crate::error::{CliError, CliResult, Exit};
+use crate::input;
+use crate::store::{self, InitBackend};
+use crate::Out;
+
+fn time(secs: i64) -> String {
+    sealbox::audit::rfc3339_millis(secs.saturating_mul(1000)).replace(".000Z", "Z")
+}
+
+fn metadata_json(m: &KeyMetadata) -> CliResult<Value> {
+    serde_json::to_value(m).map_err(|e| CliError::failure(e.to_string()))
+}
+
+fn state_text(s: &KeyState) -> String {
+    match s {
+        KeyState::PendingDeletion { deletion_date } => {
+            format!(
+                "PendingDeletion (material destroyed at {})",
+                time(*deletion_date)
+            )
+        }
+        other => other.name().to_owned(),
+    }
+}
+
+fn describe_text(m: &KeyMetadata) -> String {
+    let mut t = String::new();
+    let mut line = |k: &str, v: String| t.push_str(&format!("{k:<14}{v}\n"));
+    line("Key ID:", m.key_id.clone());
+    line(
+        "Aliases:",
+        if m.aliases.is_empty() {
+            "-".into()
+        } else {
+            m.aliases.join(", ")
+        },
+    );
+    if !m.description.is_empty() {
+        line("Description:", m.description.clone());
+    }
+    line("Spec:", m.key_spec.to_string());
+    line("Usage:", m.key_usage.to_string());
+    line("Origin:", m.origin.to_string());
+    line("State:", state_text(&m.state));
+    line("Backend:", m.backend.clone());
+    line("Created:", time(m.created_at));
+    line(
+        "Versions:",
+        format!("{} (primary: {})", m.versions.len(), m.primary_version),
+    );
+    line(
+        "Rotation:",
+        match (m.rotation_period_days, m.next_rotation_at) {
+            (Some(d), Some(next)) => format!("every {d} days, next at {}", time(next)),
+            (Some(d), None) => format!("every {d} days"),
+            _ => "on demand only".into(),
+        },
+    );
+    if !m.tags.is_empty() {
+        line(
+            "Tags:",
+            m.tags
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    }
+    t
+}
+
+fn emit_key(out: Out, m: &KeyMetadata, headline: &str) -> CliResult<()> {
+    out.emit(metadata_json(m)?, || {
+        if headline.is_empty() {
+            describe_text(m)
+        } else {
+            format!("{headline}\n{}", describe_text(m))
+        }
+    })
+}
+
+pub fn init(r: &Resolved, a: InitArgs, out: Out) -> CliResult<()> {
+    let backend = match a.pkcs11_module {
+        None if r.root_key_flag.is_none() && std::env::var_os("SEALBOX_ROOT_KEY").is_some() => {
+            InitBackend::SoftFromEnv
+        }
+        None => InitBackend::Soft {
+            root_key_file: r.root_key_flag.clone(),
+        },
+        Some(module) => {
+            if a.pin_env.is_none() && a.pin_file.is_none() {
+                return Err(CliError::usage(
+                    "a PKCS#11 store needs --pin-env VAR or --pin-file FILE",
+                ));
+            }
+            InitBackend::Pkcs11(Pkcs11File {
+                module,
+                token_label: a.token_label,
+                token_serial: a.token_serial,
+                pin_env: a.pin_env,
+                pin_file: a.pin_file,
+            })
+        }
+    };
+    let report = store::init(r, backend)?;
+    let v = serde_json::to_value(&report).map_err(|e| CliError::failure(e.to_string()))?;
+    out.emit(v, || {
+        let mut t = format!(
+            "Created a {} key store in {}\n  database:  {}\n  audit log: {}\n  config:    {}\n",
+            report.backend,
+            report.store.display(),
+            report.database.display(),
+            report.audit_log.display(),
+            report.config.display()
+        );
+        if let Some(k) = &report.root_key_file {
+            t.push_str(&format!(
+                "  root key:  {} (mode 0600: back it up; without it the keys cannot be used)\n",
+                k.display()
+            ));
+        }
+        t
+    })
+}
+
+fn parse<T: std::str::FromStr<Err = sealbox::Error>>(s: &str) -> CliResult<T> {
+    Ok(s.parse::<T>()?)
+}
+
+pub fn create(ks: &KeyStore, a: CreateArgs, out: Out) -> CliResult<()> {
+    let req = CreateKeyRequest {
+        key_spec: parse(&a.spec)?,
+        key_usage: a.usage.as_deref().map(parse::<KeyUsage>).transpose()?,
+        alias: a.alias,
+        description: a.description,
+        tags: input::pairs(&a.tags, "tag")?,
+        rotation_period_days: a.rotation_period_days,
+    };
+    let m = ks.create_key(&req)?;
+    emit_key(out, &m, "Created key:")
+}
+
+pub fn list(ks: &KeyStore, out: Out) -> CliResult<()> {
+    let mut keys = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let page = ks.list_keys(MAX_LIST_LIMIT, marker.as_deref())?;
+        keys.extend(page.keys);
+        match page.next_marker {
+            Some(m) => marker = Some(m),
+            None => break,
+        }
+    }
+    let v = json!({ "keys": keys.iter().map(metadata_json).collect::<CliResult<Vec<_>>>()? });
+    out.emit(v, || {
+        if keys.is_empty() {
+            return "No keys yet: `sealbox key create` makes one.".into();
+        }
+        let mut t = format!(
+            "{:<36}  {:<13}  {:<19}  {:<15}  {:>3}  {}\n",
+            "KEY ID", "SPEC", "USAGE", "STATE", "VER", "ALIASES"
+        );
+        for k in &keys {
+            t.push_str(&format!(
+                "{:<36}  {:<13}  {:<19}  {:<15}  {:>3}  {}\n",
+                k.key_id,
+                k.key_spec.as_str(),
+                k.key_usage.as_str(),
+                k.state.name(),
+                k.primary_version,
+                k.aliases.join(",")
+            ));
+        }
+        t
+    })
+}
+
+pub fn describe(ks: &KeyStore, key: &str, out: Out) -> CliResult<()> {
+    let m = ks.describe_key(key)?;
+    emit_key(out, &m, "")
+}
+
+pub fn rotate(ks: &KeyStore, a: RotateArgs, out: Out) -> CliResult<()> {
+    if let Some(days) = a.automatic_days {
+        let m = ks.enable_key_rotation(&a.key, days)?;
+        return emit_key(out, &m, &format!("Automatic rotation every {days} days:"));
+    }
+    if a.no_automatic {
+        let m = ks.disable_key_rotation(&a.key)?;
+        return emit_key(out, &m, "Automatic rotation turned off:");
+    }
+    let version = ks.rotate_key(&a.key)?;
+    let id = ks.resolve_key_id(&a.key)?;
+    out.emit(json!({"key_id": id, "version": version}), || {
+        format!("Rotated key {id}: version {version} is now primary; older versions still decrypt.")
+    })
+}
+
+pub fn enable(ks: &KeyStore, key: &str, out: Out) -> CliResult<()> {
+    let m = ks.enable_key(key)?;
+    emit_key(out, &m, "Enabled:")
+}
+
+pub fn disable(ks: &KeyStore, key: &str, out: Out) -> CliResult<()> {
+    let m = ks.disable_key(key)?;
+    emit_key(
+        out,
+        &m,
+        "Disabled (nothing can use it until `sealbox key enable`):",
+    )
+}
+
+pub fn schedule_deletion(ks: &KeyStore, a: ScheduleDeletionArgs, out: Out) -> CliResult<()> {
+    let m = ks.schedule_key_deletion(&a.key, a.days)?;
+    emit_key(
+        out,
+        &m,
+        "Deletion scheduled (`sealbox key cancel-deletion` undoes it until then):",
+    )
+}
+
+pub fn cancel_deletion(ks: &KeyStore, key: &str, out: Out) -> CliResult<()> {
+    let m = ks.cancel_key_deletion(key)?;
+    emit_key(
+        out,
+        &m,
+        "Deletion cancelled; the key is disabled until `sealbox key enable`:",
+    )
+}
+
+pub fn alias(ks: &KeyStore, a: AliasCommand, out: Out) -> CliResult<()> {
+    match a {
+        AliasCommand::Create { alias, key } => {
+            ks.create_alias(&alias, &key)?;
+            let id = ks.resolve_key_id(&alias)?;
+            out.emit(json!({"alias": alias, "key_id": id}), || {
+                format!("{alias} -> {id}")
+            })
+        }
+        AliasCommand::Update { alias, key } => {
+            ks.update_alias(&alias, &key)?;
+            let id = ks.resolve_key_id(&alias)?;
+            out.emit(json!({"alias": alias, "key_id": id}), || {
+                format!("{alias} -> {id}")
+            })
+        }
+        AliasCommand::Delete { alias } => {
+            ks.delete_alias(&alias)?;
+            out.emit(json!({"alias": alias, "deleted": true}), || {
+                format!("Deleted {alias} (the key is untouched).")
+            })
+        }
+        AliasCommand::List => {
+            let list = ks.list_aliases()?;
+            let v = json!({"aliases": list.iter().map(|(a, k)| json!({"alias": a, "key_id": k})).collect::<Vec<_>>()});
+            out.emit(v, || {
+                if list.is_empty() {
+                    return "No aliases.".into();
+                }
+                list.iter()
+                    .map(|(a, k)| format!("{a} -> {k}\n"))
+                    .collect::<String>()
+            })
+        }
+    }
+}
+
+/// PKCS#8 DER from a PEM `PRIVATE KEY` or a DER file.
+fn pkcs8_der(raw: &[u8], path: &Path) -> CliResult<zeroize::Zeroizing<Vec<u8>>> {
+    let Ok(text) = std::str::from_utf8(raw) else {
+        return Ok(zeroize::Zeroizing::new(raw.to_vec()));
+    };
+    let t = text.trim();
+    if !t.starts_with("-----BEGIN") {
+        return Ok(zeroize::Zeroizing::new(raw.to_vec()));
+    }
+    let body = t
+        .strip_prefix("-----BEGIN PRIVATE KEY-----")
+        .and_then(|b| b.strip_suffix("-----END PRIVATE KEY-----"))
+        .ok_or_else(|| {
+            CliError::config(format!(
+                "{}: expected a PKCS#8 `PRIVATE KEY` PEM (convert with `openssl pkcs8 -topk8 -nocrypt`)",
+                path.display()
+            ))
+        })?;
+    let b64: zeroize::Zeroizing<String> =
+        zeroize::Zeroizing::new(body.chars().filter(|c| !c.is_whitespace()).collect());
+    let der = input::base64(&b64, &format!("{}", path.display()))
+        .map_err(|e| CliError::config(e.message))?;
+    Ok(zeroize::Zeroizing::new(der))
+}
+
+pub fn import(ks: &KeyStore, a: ImportArgs, out: Out) -> CliResult<()> {
+    let spec: KeySpec = parse(&a.spec)?;
+    let raw = input::read_secret_file(&a.material)?;
+    let material = match spec.secret_len() {
+        Some(len) => input::decode_symmetric(
+            &raw,
+            &[len],
+            &format!("{} material {}", spec, a.material.display()),
+        )?,
+        None => pkcs8_der(&raw, &a.material)?,
+    };
+    let req = CreateKeyRequest {
+        key_spec: spec,
+        key_usage: a.usage.as_deref().map(parse::<KeyUsage>).transpose()?,
+        alias: a.alias,
+        description: a.description,
+        ..CreateKeyRequest::default()
+    };
+    let m = ks.import_key(&req, &material)?;
+    emit_key(out, &m, "Imported key:")
+}
+
+pub fn public_key(ks: &KeyStore, a: PublicKeyArgs, out: Out) -> CliResult<()> {
+    let der = ks.get_public_key(&a.key)?;
+    let pem = der_to_pem("PUBLIC KEY", &der);
+    let id = ks.resolve_key_id(&a.key)?;
+    match &a.output {
+        Some(path) if path != Path::new("-") => {
+            let mut f = Sink::open(Some(path), Privacy::Default, a.force)?;
+            f.write_all(if a.der { &der } else { pem.as_bytes() })?;
+            f.commit()?;
+            out.emit(
+                json!({"key_id": id, "output": path.display().to_string(), "format": if a.der {"DER"} else {"PEM"}}),
+                || format!("Wrote the public key of {id} to {}.", path.display()),
+            )
+        }
+        _ if a.der => {
+            if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                return Err(CliError::usage(
+                    "refusing to write DER to a terminal: pass -o FILE",
+                ));
+            }
+            let mut s = std::io::stdout().lock();
+            s.write_all(&der).and_then(|_| s.flush())?;
+            Ok(())
+        }
+        _ => out.emit(json!({"key_id": id, "public_key_pem": pem}), || pem.clone()),
+    }
+}
+
+fn spec_of(ks: &KeyStore, key: &str) -> CliResult<KeySpec> {
+    Ok(ks.describe_key(key)?.key_spec)
+}
+
+fn signing_algorithm(ks: &KeyStore, key: &str, given: Option<&str>) -> CliResult<SigningAlgorithm> {
+    match given {
+        Some(s) => parse(s),
+        None => match spec_of(ks, key)? {
+            KeySpec::EccNistP256 => Ok(SigningAlgorithm::EcdsaSha256),
+            s if s.rsa_bits().is_some() => Ok(SigningAlgorithm::RsassaPssSha256),
+            s => Err(CliError::new(
+                Exit::InvalidKeyUsage,
+                format!("{s} keys cannot sign: use an ECC_NIST_P256 or RSA key"),
+            )),
+        },
+    }
+}
+
+/// What the key store signs: the digest of the input, computed here so
+/// that inputs of any size can be signed; or the input itself with --digest.
+fn message_digest(path: &Path, alg: SigningAlgorithm, is_digest: bool) -> CliResult<Vec<u8>> {
+    if is_digest {
+        return input::read_bounded(path, 64);
+    }
+    let mut src = input::open(path)?;
+    let mut h = Hasher::new(alg.hash());
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match src.reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => h.update(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(CliError::failure(format!("{}: {e}", src.name))),
+        }
+    }
+    Ok(h.finalize())
+}
+
+pub fn sign(ks: &KeyStore, a: SignArgs, out: Out) -> CliResult<()> {
+    let alg = signing_algorithm(ks, &a.key, a.algorithm.as_deref())?;
+    let digest = message_digest(&a.input, alg, a.digest)?;
+    let sig = ks.sign(&a.key, &digest, alg, MessageType::Digest)?;
+    let id = ks.resolve_key_id(&a.key)?;
+    let mut v =
+        json!({"key_id": id, "algorithm": alg.as_str(), "signature": input::to_base64(&sig)});
+    match &a.output {
+        Some(path) if path != Path::new("-") => {
+            let mut f = Sink::open(Some(path), Privacy::Default, a.force)?;
+            f.write_all(&sig)?;
+            f.commit()?;
+            v["output"] = json!(path.display().to_string());
+            out.emit(v, || {
+                format!("Signed with {id} ({alg}); signature in {}.", path.display())
+            })
+        }
+        _ => out.emit(v, || input::to_base64(&sig)),
+    }
+}
+
+pub fn verify(ks: &KeyStore, a: VerifyArgs, out: Out) -> CliResult<()> {
+    let sig = match (&a.signature, &a.signature_base64) {
+        (Some(p), _) => input::read_bounded(p, 1024)?,
+        (None, Some(b)) => input::base64(b, "--signature-base64")?,
+        (None, None) => return Err(CliError::usage("pass --signature or --signature-base64")),
+    };
+    let alg = signing_algorithm(ks, &a.key, a.algorithm.as_deref())?;
+    let digest = message_digest(&a.input, alg, a.digest)?;
+    let valid = ks.verify(&a.key, &digest, &sig, alg, MessageType::Digest)?;
+    let id = ks.resolve_key_id(&a.key)?;
+    out.emit(
+        json!({"key_id": id, "algorithm": alg.as_str(), "valid": valid}),
+        || {
+            if valid {
+                format!("Signature is valid ({alg}, key {id}).")
+            } else {
+                String::new()
+            }
+        },
+    )?;
+    if valid {
+        Ok(())
+    } else {
+        Err(CliError::new(
+            Exit::VerificationFailed,
+            format!("signature is NOT valid for this message and key {id} ({alg})"),
+        ))
+    }
+}
+
+pub fn mac(ks: &KeyStore, a: MacArgs, out: Out) -> CliResult<()> {
+    let alg: MacAlgorithm = match a.algorithm.as_deref() {
+        Some(s) => parse(s)?,
+        None => match spec_of(ks, &a.key)? {
+            KeySpec::Hmac256 => MacAlgorithm::HmacSha256,
+            KeySpec::Hmac512 => MacAlgorithm::HmacSha512,
+            s => {
+                return Err(CliError::new(
+                    Exit::InvalidKeyUsage,
+                    format!("{s} keys cannot make MACs: use an HMAC_256 or HMAC_512 key"),
+                ))
+            }
+        },
+    };
+    let message = input::read_bounded(&a.input, MAX_MESSAGE)?;
+    let id = ks.resolve_key_id(&a.key)?;
+    match &a.verify {
+        None => {
+            let mac = ks.generate_mac(&a.key, &message, alg)?;
+            out.emit(
+                json!({"key_id": id, "algorithm": alg.as_str(), "mac": input::to_base64(&mac)}),
+                || input::to_base64(&mac),
+            )
+        }
+        Some(b64) => {
+            let mac = input::base64(b64, "--verify")?;
+            let valid = ks.verify_mac(&a.key, &message, &mac, alg)?;
+            out.emit(
+                json!({"key_id": id, "algorithm": alg.as_str(), "valid": valid}),
+                || {
+                    if valid {
+                        format!("MAC is valid ({alg}, key {id}).")
+                    } else {
+                        String::new()
+                    }
+                },
+            )?;
+            if valid {
+                Ok(())
+            } else {
+                Err(CliError::new(
+                    Exit::VerificationFailed,
+                    format!("MAC is NOT valid for this message and key {id} ({alg})"),
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! `sealbox audit`, configuration precedence, usage errors and `--help`.
+
+mod common;
+
+use common::{s, Sandbox};
+
+#[test]
+fn audit_tail_and_verify_and_a_tampered_log() {
+    let sb = Sandbox::new("audit");
+    sb.init();
+    let id = sb.json(&["key", "create", "--alias", "alias/a"])["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::write(sb.path("f"), b"x").unwrap();
+    sb.ok(&[
+        "encrypt", "--key", "alias/a", "-c", "who=me", "f", "-o", "f.sbx",
+    ]);
+    sb.ok(&["key", "rotate", "alias/a"]);
+    sb.ok(&["decrypt", "f.sbx", "-o", "f.out"]);
+
+    let out = sb.ok(&["--json", "audit", "tail", "-n", "50"]);
+    let records: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ops: Vec<&str> = records
+        .iter()
+        .map(|r| r["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ops,
+        ["CreateKey", "GenerateDataKey", "RotateKey", "Decrypt"],
+        "the trail, in order"
+    );
+    assert!(records.iter().all(|r| r["key_id"] == id.as_str()));
+    assert!(records.iter().all(|r| r["principal"] == "cli-tests"));
+    assert_eq!(records[1]["encryption_context"]["who"], "me");
+    assert_eq!(records[3]["key_version"], 1, "the old version decrypted");
+    let text = sb.ok(&["audit", "tail", "-n", "2"]);
+    assert_eq!(text.lines().count(), 2);
+    assert!(
+        text.contains("RotateKey") && text.contains("Decrypt"),
+        "{text}"
+    );
+
+    let v = sb.json(&["audit", "verify"]);
+    assert_eq!(v["ok"], true);
+    assert!(v["records"].as_u64().unwrap() >= 4);
+    assert!(sb.ok(&["audit", "verify"]).contains("verified"));
+
+    // Edit one record in the middle: exit 8, the line is named.
+    let log = sb.store().join("keys.db.audit.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let edited = text.replacen("\"who\":\"me\"", "\"who\":\"you\"", 1);
+    assert_ne!(text, edited);
+    std::fs::write(&log, &edited).unwrap();
+    let err = sb.fails(&["audit", "verify"], 8);
+    assert!(err.contains("line 2") && err.contains("edited"), "{err}");
+    let out = sb.run(&["--json", "audit", "verify"]);
+    assert_eq!(out.status.code(), Some(8));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["first_error"]["line"], 2);
+
+    // Remove the last lines instead: also detected (the store anchored them).
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&log, format!("{}\n", lines[..2].join("\n"))).unwrap();
+    let err = sb.fails(&["audit", "verify"], 8);
+    assert!(err.contains("removed"), "{err}");
+}
+
+#[test]
+fn flags_beat_environment_beat_config_file() {
+    let sb = Sandbox::new("config");
+    let a = sb.path("store-a");
+    let b = sb.path("store-b");
+    let c = sb.path("store-c");
+    for st in [&a, &b, &c] {
+        let mut cmd = sb.cmd();
+        let out = cmd
+            .env("SEALBOX_STORE", st)
+            .args(["init"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", common::stderr(&out));
+    }
+    // Each store gets a key with its own alias, to tell them apart.
+    for (st, alias) in [(&a, "alias/a"), (&b, "alias/b"), (&c, "alias/c")] {
+        let out = sb
+            .cmd()
+            .args(["--store", s(st), "key", "create", "--alias", alias])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+    }
+    let cfg = sb.path("sealbox.toml");
+    std::fs::write(
+        &cfg,
+        format!("store = \"{}\"\nprincipal = \"from-config\"\n", s(&a)),
+    )
+    .unwrap();
+    let which = |cmd: &mut std::process::Command| -> String {
+        let out = cmd
+            .args(["--json", "key", "alias", "list"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["aliases"][0]["alias"].as_str().unwrap().to_owned()
+    };
+    // Config file alone.
+    let mut cmd = sb.cmd();
+    cmd.env_remove("SEALBOX_STORE").env("SEALBOX_CONFIG", &cfg);
+    assert_eq!(which(&mut cmd), "alias/a");
+    // Environment over the config file.
+    let mut cmd = sb.cmd();
+    cmd.env("SEALBOX_STORE", &b).env("SEALBOX_CONFIG", &cfg);
+    assert_eq!(which(&mut cmd), "alias/b");
+    // Flag over the environment.
+    let mut cmd = sb.cmd();
+    cmd.env("SEALBOX_STORE", &b)
+        .env("SEALBOX_CONFIG", &cfg)
+        .args(["--store", s(&c)]);
+    assert_eq!(which(&mut cmd), "alias/c");
+    // ~/.config/sealbox/config.toml is read when no config is named.
+    let user_cfg = sb.path("home/.config/sealbox");
+    std::fs::create_dir_all(&user_cfg).unwrap();
+    std::fs::copy(&cfg, user_cfg.join("config.toml")).unwrap();
+    let mut cmd = sb.cmd();
+    cmd.env_remove("SEALBOX_STORE");
+    assert_eq!(which(&mut cmd), "alias/a");
+
+    // The principal comes from the config file unless a flag says otherwise.
+    let out = sb
+        .cmd()
+        .env_remove("SEALBOX_STORE")
+        .args(["--json", "audit", "tail", "-n", "1"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["principal"], "from-config");
+    let out = sb
+        .cmd()
+        .env_remove("SEALBOX_STORE")
+        .args(["--principal", "from-flag", "key", "list"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = sb
+        .cmd()
+        .env_remove("SEALBOX_STORE")
+        .args(["--json", "audit", "tail", "-n", "1"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["principal"], "from-flag");
+
+    // A typo in a config file is an error, not a silent default.
+    std::fs::write(&cfg, "stor = \"/tmp\"\n").unwrap();
+    let out = sb
+        .cmd()
+        .env("SEALBOX_CONFIG", &cfg)
+        .args(["key", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(9));
+    assert!(
+        common::stderr(&out).contains("unknown field"),
+        "{}",
+        common::stderr(&out)
+    );
+    // A named config file that does not exist is an error too.
+    let out = sb
+        .cmd()
+        .args(["--config", "/nonexistent/sealbox.toml", "key", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(9));
+}
+
+#[test]
+fn usage_errors_are_exit_2_with_a_message() {
+    let sb = Sandbox::new("usage");
+    sb.fails(&[], 2);
+    sb.fails(&["frobnicate"], 2);
+    sb.fails(&["key"], 2);
+    sb.fails(&["key", "create", "--no-such-flag"], 2);
+    sb.fails(&["key", "describe"], 2);
+    sb.fails(&["encrypt", "--suite"], 2);
+    sb.fails(&["init", "--token-label", "x"], 2);
+    sb.fails(&["verify", "--key", "k"], 2);
+    let out = sb.run(&["--json", "encrypt", "-o", "x"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(v["error"]["code"], "UsageError");
+    assert_eq!(v["error"]["exit_code"], 2);
+    // SEALBOX_JSON=1 is --json; =0 is not.
+    let out = sb
+        .cmd()
+        .env("SEALBOX_JSON", "1")
+        .args(["key", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(9));
+    let v: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(v["error"]["code"], "ConfigurationError");
+    let out = sb
+        .cmd()
+        .env("SEALBOX_JSON", "0")
+        .args(["key", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(9));
+    assert!(common::stderr(&out).starts_with("sealbox: "));
+}
+
+#[test]
+fn every_subcommand_has_help_with_examples() {
+    let sb = Sandbox::new("help");
+    let top = sb.ok(&["--help"]);
+    assert!(top.contains("Exit codes"), "{top}");
+    for cmd in [
+        &["init"][..],
+        &["key", "create"],
+        &["key", "list"],
+        &["key", "describe"],
+        &["key", "rotate"],
+        &["key", "enable"],
+        &["key", "disable"],
+        &["key", "schedule-deletion"],
+        &["key", "cancel-deletion"],
+        &["key", "alias", "create"],
+        &["key", "alias", "update"],
+        &["key", "alias", "delete"],
+        &["key", "alias", "list"],
+        &["key", "import"],
+        &["key", "public-key"],
+        &["encrypt"],
+        &["decrypt"],
+        &["sign"],
+        &["verify"],
+        &["mac"],
+        &["audit", "tail"],
+        &["audit", "verify"],
+    ] {
+        let mut a = cmd.to_vec();
+        a.push("--help");
+        let text = sb.ok(&a);
+        assert!(
+            text.contains("Examples:"),
+            "sealbox {cmd:?} --help has no examples"
+        );
+        assert!(
+            text.contains(&format!("sealbox {}", cmd.join(" ")))
+                || text.contains(&format!("sealbox {}", cmd[0])),
+            "{cmd:?}"
+        );
+    }
+    assert!(sb.ok(&["--version"]).starts_with("sealbox "));
+}

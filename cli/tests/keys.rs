@@ -1,0 +1,554 @@
+//! `sealbox init`, `sealbox key ...`, `sign`, `verify`, `mac`, driven as a
+//! user would, with `--json` output parsed.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use common::{s, Sandbox};
+
+fn mode(p: &std::path::Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn init_makes_a_private_store_and_never_overwrites() {
+    let sb = Sandbox::new("init");
+    let v = sb.json(&["init"]);
+    assert_eq!(v["backend"], "soft");
+    let root = std::path::PathBuf::from(v["root_key_file"].as_str().unwrap());
+    assert_eq!(root, sb.store().join("root.key"));
+    assert_eq!(mode(&root), 0o600);
+    assert_eq!(mode(&sb.store()), 0o700);
+    assert_eq!(mode(&sb.store().join("keys.db")), 0o600);
+    assert_eq!(mode(&sb.store().join("config.toml")), 0o600);
+    let before = std::fs::read(&root).unwrap();
+
+    let err = sb.fails(&["init"], 10);
+    assert!(err.contains("already a key store"), "{err}");
+    assert_eq!(std::fs::read(&root).unwrap(), before, "root key untouched");
+
+    // A root key file elsewhere that exists already is refused too, and
+    // the half-made store is cleaned up.
+    let other = Sandbox::new("init2");
+    let taken = other.secret_file("taken.key", b"x");
+    let err = other.fails(&["init", "--root-key-file", s(&taken)], 10);
+    assert!(err.contains("never overwrites a root key"), "{err}");
+    assert!(!other.store().exists(), "nothing left behind");
+    assert_eq!(std::fs::read(&taken).unwrap(), b"x");
+
+    // With the root key elsewhere, the config file remembers where.
+    let third = Sandbox::new("init3");
+    let v = third.json(&["init", "--root-key-file", s(&third.path("vault.key"))]);
+    assert_eq!(v["root_key_file"], s(&third.path("vault.key")));
+    assert_eq!(mode(&third.path("vault.key")), 0o600);
+    third.json(&["key", "create"]);
+}
+
+#[test]
+fn a_root_key_from_the_environment() {
+    let sb = Sandbox::new("envroot");
+    let hex = "5a".repeat(32);
+    let run = |args: &[&str], key: Option<&str>| {
+        let mut c = sb.cmd();
+        if let Some(k) = key {
+            c.env("SEALBOX_ROOT_KEY", k);
+        }
+        c.args(args).output().unwrap()
+    };
+    let out = run(&["--json", "init"], Some(&hex));
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["root_key_file"].is_null());
+    assert!(!sb.store().join("root.key").exists(), "no key file written");
+    assert!(run(&["key", "create"], Some(&hex)).status.success());
+    let out = run(&["key", "list"], None);
+    assert_eq!(out.status.code(), Some(9), "no root key anywhere");
+    let out = run(&["key", "list"], Some(&"5b".repeat(32)));
+    assert_eq!(out.status.code(), Some(9));
+    assert!(common::stderr(&out).contains("root key does not open"));
+    let out = run(&["init"], Some("not a key"));
+    assert_eq!(out.status.code(), Some(10), "the store exists already");
+    let other = Sandbox::new("envroot2");
+    let out = other
+        .cmd()
+        .env("SEALBOX_ROOT_KEY", "short")
+        .args(["init"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(9));
+    assert!(!other.store().join("config.toml").exists());
+}
+
+#[test]
+fn a_missing_store_or_a_wrong_root_key_says_what_to_do() {
+    let sb = Sandbox::new("nostore");
+    let err = sb.fails(&["key", "list"], 9);
+    assert!(err.contains("sealbox init"), "{err}");
+    assert!(
+        !sb.store().exists(),
+        "commands other than init create nothing"
+    );
+
+    sb.init();
+    sb.ok(&["key", "create"]);
+    let wrong = sb.secret_file("wrong.key", &[7u8; 32]);
+    let err = sb.fails(&["--root-key-file", s(&wrong), "key", "list"], 9);
+    assert!(err.contains("root key"), "{err}");
+
+    let loose = sb.store().join("root.key");
+    std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = sb.fails(&["key", "list"], 9);
+    assert!(err.contains("chmod 600"), "{err}");
+}
+
+#[test]
+fn key_lifecycle() {
+    let sb = Sandbox::new("lifecycle");
+    sb.init();
+    let k = sb.json(&[
+        "key",
+        "create",
+        "--alias",
+        "alias/orders",
+        "--description",
+        "order records",
+        "--tag",
+        "team=payments",
+    ]);
+    let id = k["key_id"].as_str().unwrap().to_owned();
+    assert_eq!(k["key_spec"], "AES_256");
+    assert_eq!(k["key_usage"], "ENCRYPT_DECRYPT");
+    assert_eq!(k["state"]["state"], "Enabled");
+    assert_eq!(k["aliases"][0], "alias/orders");
+    assert_eq!(k["tags"]["team"], "payments");
+
+    let d = sb.json(&["key", "describe", "alias/orders"]);
+    assert_eq!(d["key_id"], id.as_str());
+    assert_eq!(d["description"], "order records");
+    let text = sb.ok(&["key", "describe", &id]);
+    assert!(
+        text.contains("order records") && text.contains("Enabled"),
+        "{text}"
+    );
+
+    sb.json(&["key", "create", "--spec", "ECC_NIST_P256"]);
+    let l = sb.json(&["key", "list"]);
+    assert_eq!(l["keys"].as_array().unwrap().len(), 2);
+    assert!(sb.ok(&["key", "list"]).contains("alias/orders"));
+
+    let r = sb.json(&["key", "rotate", "alias/orders"]);
+    assert_eq!(r["version"], 2);
+    let d = sb.json(&["key", "describe", &id]);
+    assert_eq!(d["primary_version"], 2);
+    assert_eq!(d["versions"].as_array().unwrap().len(), 2);
+    let d = sb.json(&["key", "rotate", &id, "--automatic-days", "90"]);
+    assert_eq!(d["rotation_period_days"], 90);
+    let d = sb.json(&["key", "rotate", &id, "--no-automatic"]);
+    assert!(d["rotation_period_days"].is_null());
+
+    let d = sb.json(&["key", "disable", "alias/orders"]);
+    assert_eq!(d["state"]["state"], "Disabled");
+    sb.ok(&["key", "enable", "alias/orders"]);
+
+    let d = sb.json(&["key", "schedule-deletion", &id, "--days", "7"]);
+    assert_eq!(d["state"]["state"], "PendingDeletion");
+    assert!(d["state"]["deletion_date"].as_i64().unwrap() > 0);
+    let err = sb.fails(&["key", "schedule-deletion", &id, "--days", "7"], 6);
+    assert!(err.contains("already pending deletion"), "{err}");
+    let d = sb.json(&["key", "cancel-deletion", &id]);
+    assert_eq!(d["state"]["state"], "Disabled");
+    let err = sb.fails(&["key", "cancel-deletion", &id], 6);
+    assert!(err.contains("not pending deletion"), "{err}");
+    sb.fails(&["key", "schedule-deletion", &id, "--days", "3"], 2);
+    let d = sb.json(&["key", "enable", &id]);
+    assert_eq!(d["state"]["state"], "Enabled");
+
+    let err = sb.fails(&["key", "describe", "alias/nope"], 4);
+    assert!(err.contains("alias/nope"), "{err}");
+    sb.fails(&["key", "create", "--spec", "AES_128"], 2);
+    sb.fails(
+        &[
+            "key",
+            "create",
+            "--spec",
+            "AES_256",
+            "--usage",
+            "SIGN_VERIFY",
+        ],
+        6,
+    );
+    let err = sb.fails(&["key", "create", "--alias", "alias/orders"], 10);
+    assert!(err.contains("alias/orders"), "{err}");
+    sb.fails(&["key", "create", "--tag", "novalue"], 2);
+}
+
+#[test]
+fn aliases() {
+    let sb = Sandbox::new("alias");
+    sb.init();
+    let a = sb.json(&["key", "create"])["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = sb.json(&["key", "create"])["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let v = sb.json(&["key", "alias", "create", "alias/app", &a]);
+    assert_eq!(v["key_id"], a.as_str());
+    sb.fails(&["key", "alias", "create", "alias/app", &b], 10);
+    sb.fails(&["key", "alias", "create", "not-an-alias", &b], 2);
+    let v = sb.json(&["key", "alias", "update", "alias/app", &b]);
+    assert_eq!(v["key_id"], b.as_str());
+    let v = sb.json(&["key", "alias", "list"]);
+    assert_eq!(v["aliases"][0]["alias"], "alias/app");
+    assert_eq!(v["aliases"][0]["key_id"], b.as_str());
+    sb.json(&["key", "alias", "delete", "alias/app"]);
+    assert_eq!(
+        sb.json(&["key", "alias", "list"])["aliases"],
+        serde_json::json!([])
+    );
+    sb.fails(&["key", "alias", "delete", "alias/app"], 4);
+    // The key is untouched.
+    sb.json(&["key", "describe", &b]);
+}
+
+fn openssl(args: &[&str]) -> std::process::Output {
+    let out = Command::new("openssl")
+        .args(args)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn sign_and_verify_with_openssl_as_the_independent_check() {
+    let sb = Sandbox::new("sign");
+    sb.init();
+    std::fs::write(sb.path("msg.txt"), common::data(100_000)).unwrap();
+    for (spec, alg, dgst_opts) in [
+        ("ECC_NIST_P256", "ECDSA_SHA_256", &[][..]),
+        (
+            "RSA_2048",
+            "RSASSA_PSS_SHA_256",
+            &[
+                "-sigopt",
+                "rsa_padding_mode:pss",
+                "-sigopt",
+                "rsa_pss_saltlen:32",
+            ][..],
+        ),
+        ("RSA_2048", "RSASSA_PKCS1_V1_5_SHA_256", &[][..]),
+    ] {
+        let alias = format!("alias/sig-{}", alg.to_lowercase().replace('_', "-"));
+        sb.json(&[
+            "key",
+            "create",
+            "--spec",
+            spec,
+            "--usage",
+            "SIGN_VERIFY",
+            "--alias",
+            &alias,
+        ]);
+        let sig = sb.path("msg.sig");
+        let _ = std::fs::remove_file(&sig);
+        let v = sb.json(&[
+            "sign",
+            "--key",
+            &alias,
+            "--algorithm",
+            alg,
+            "msg.txt",
+            "-o",
+            s(&sig),
+        ]);
+        assert_eq!(v["algorithm"], alg);
+        // Without --algorithm the key's spec picks one; for RSA that is PSS.
+        if alg != "RSASSA_PKCS1_V1_5_SHA_256" {
+            sb.ok(&["verify", "--key", &alias, "--signature", s(&sig), "msg.txt"]);
+        }
+        let text = sb.ok(&[
+            "verify",
+            "--key",
+            &alias,
+            "--algorithm",
+            alg,
+            "--signature",
+            s(&sig),
+            "msg.txt",
+        ]);
+        assert!(text.contains("valid"), "{text}");
+
+        let pem = sb.path("pub.pem");
+        let _ = std::fs::remove_file(&pem);
+        sb.ok(&["key", "public-key", &alias, "-o", s(&pem)]);
+        let mut args = vec!["dgst", "-sha256", "-verify", s(&pem), "-signature", s(&sig)];
+        args.extend_from_slice(dgst_opts);
+        args.push("msg.txt");
+        let mut c = Command::new("openssl");
+        c.args(&args).current_dir(&sb.dir);
+        let out = c.output().unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Verified OK"),
+            "openssl does not accept the {alg} signature: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        // The base64 form of sign's output verifies too; a changed message
+        // or signature gives exit 7 and says so.
+        let b64 = sb.ok(&["sign", "--key", &alias, "--algorithm", alg, "msg.txt"]);
+        sb.ok(&[
+            "verify",
+            "--key",
+            &alias,
+            "--algorithm",
+            alg,
+            "--signature-base64",
+            b64.trim(),
+            "msg.txt",
+        ]);
+        std::fs::write(sb.path("other.txt"), b"another message").unwrap();
+        let err = sb.fails(
+            &[
+                "verify",
+                "--key",
+                &alias,
+                "--algorithm",
+                alg,
+                "--signature",
+                s(&sig),
+                "other.txt",
+            ],
+            7,
+        );
+        assert!(err.contains("NOT valid"), "{err}");
+        let out = sb.run(&[
+            "--json",
+            "verify",
+            "--key",
+            &alias,
+            "--algorithm",
+            alg,
+            "--signature",
+            s(&sig),
+            "other.txt",
+        ]);
+        assert_eq!(out.status.code(), Some(7));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["valid"], false);
+        let e: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(e["error"]["code"], "VerificationFailed");
+    }
+    // An AES key cannot sign; ECDSA with an RSA key is refused.
+    sb.json(&["key", "create", "--alias", "alias/aes"]);
+    sb.fails(&["sign", "--key", "alias/aes", "msg.txt"], 6);
+    sb.fails(
+        &[
+            "sign",
+            "--key",
+            "alias/sig-rsassa-pss-sha-256",
+            "--algorithm",
+            "ECDSA_SHA_256",
+            "msg.txt",
+        ],
+        6,
+    );
+    sb.fails(
+        &[
+            "sign",
+            "--key",
+            "alias/aes",
+            "--algorithm",
+            "NOPE",
+            "msg.txt",
+        ],
+        2,
+    );
+    sb.fails(&["verify", "--key", "alias/aes", "msg.txt"], 2);
+}
+
+#[test]
+fn mac_generate_and_verify() {
+    let sb = Sandbox::new("mac");
+    sb.init();
+    sb.json(&[
+        "key",
+        "create",
+        "--spec",
+        "HMAC_256",
+        "--alias",
+        "alias/hook",
+    ]);
+    std::fs::write(sb.path("payload.json"), br#"{"order":1234}"#).unwrap();
+    let v = sb.json(&["mac", "--key", "alias/hook", "payload.json"]);
+    assert_eq!(v["algorithm"], "HMAC_SHA_256");
+    let mac = v["mac"].as_str().unwrap().to_owned();
+    let out = sb.run_stdin(&["mac", "--key", "alias/hook"], br#"{"order":1234}"#);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        mac,
+        "stdin gives the same MAC"
+    );
+    let v = sb.json(&[
+        "mac",
+        "--key",
+        "alias/hook",
+        "--verify",
+        &mac,
+        "payload.json",
+    ]);
+    assert_eq!(v["valid"], true);
+
+    std::fs::write(sb.path("payload.json"), br#"{"order":1235}"#).unwrap();
+    let err = sb.fails(
+        &[
+            "mac",
+            "--key",
+            "alias/hook",
+            "--verify",
+            &mac,
+            "payload.json",
+        ],
+        7,
+    );
+    assert!(err.contains("NOT valid"), "{err}");
+    sb.fails(
+        &[
+            "mac",
+            "--key",
+            "alias/hook",
+            "--verify",
+            "%%%",
+            "payload.json",
+        ],
+        2,
+    );
+    std::fs::write(sb.path("big"), vec![0u8; 4097]).unwrap();
+    let err = sb.fails(&["mac", "--key", "alias/hook", "big"], 2);
+    assert!(err.contains("4096"), "{err}");
+    sb.fails(
+        &[
+            "mac",
+            "--key",
+            "alias/hook",
+            "--algorithm",
+            "HMAC_SHA_512",
+            "payload.json",
+        ],
+        6,
+    );
+}
+
+#[test]
+fn import_and_public_key() {
+    let sb = Sandbox::new("import");
+    sb.init();
+    // AES material, hex.
+    let aes = sb.secret_file("aes.hex", "ab".repeat(32).as_bytes());
+    let v = sb.json(&[
+        "key",
+        "import",
+        "--spec",
+        "AES_256",
+        "--material",
+        s(&aes),
+        "--alias",
+        "alias/byok",
+    ]);
+    assert_eq!(v["origin"], "EXTERNAL");
+    std::fs::write(sb.path("p.txt"), b"imported key at work").unwrap();
+    sb.ok(&["encrypt", "--key", "alias/byok", "p.txt", "-o", "p.sbx"]);
+    sb.ok(&["decrypt", "p.sbx", "-o", "p.out"]);
+    assert_eq!(
+        std::fs::read(sb.path("p.out")).unwrap(),
+        b"imported key at work"
+    );
+
+    // Loose permissions and wrong sizes are refused, and nothing is made.
+    std::fs::set_permissions(&aes, std::fs::Permissions::from_mode(0o644)).unwrap();
+    sb.fails(
+        &["key", "import", "--spec", "AES_256", "--material", s(&aes)],
+        9,
+    );
+    let short = sb.secret_file("short.key", &[1u8; 31]);
+    sb.fails(
+        &[
+            "key",
+            "import",
+            "--spec",
+            "AES_256",
+            "--material",
+            s(&short),
+        ],
+        9,
+    );
+    assert_eq!(
+        sb.json(&["key", "list"])["keys"].as_array().unwrap().len(),
+        1
+    );
+
+    // An EC key from OpenSSL (PKCS#8 PEM): the public key sealbox reports
+    // is the one OpenSSL derives.
+    let pem = sb.path("ec.pem");
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        s(&pem),
+    ]);
+    std::fs::set_permissions(&pem, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let v = sb.json(&[
+        "key",
+        "import",
+        "--spec",
+        "ECC_NIST_P256",
+        "--material",
+        s(&pem),
+    ]);
+    let id = v["key_id"].as_str().unwrap().to_owned();
+    assert_eq!(v["key_usage"], "SIGN_VERIFY");
+    let ours = sb.json(&["key", "public-key", &id])["public_key_pem"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let theirs = String::from_utf8(openssl(&["pkey", "-in", s(&pem), "-pubout"]).stdout).unwrap();
+    assert_eq!(ours, theirs);
+    let der = sb.path("pub.der");
+    sb.ok(&["key", "public-key", &id, "--der", "-o", s(&der)]);
+    let theirs_der = openssl(&["pkey", "-in", s(&pem), "-pubout", "-outform", "DER"]).stdout;
+    assert_eq!(std::fs::read(&der).unwrap(), theirs_der);
+    // -o refuses to replace a file unless --force.
+    sb.fails(&["key", "public-key", &id, "--der", "-o", s(&der)], 10);
+    sb.ok(&["key", "public-key", &id, "-o", s(&der), "--force"]);
+
+    // A traditional (non-PKCS#8) PEM gets a hint on how to convert it.
+    let trad = sb.path("ec-trad.pem");
+    openssl(&["ec", "-in", s(&pem), "-out", s(&trad)]);
+    std::fs::set_permissions(&trad, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let err = sb.fails(
+        &[
+            "key",
+            "import",
+            "--spec",
+            "ECC_NIST_P256",
+            "--material",
+            s(&trad),
+        ],
+        9,
+    );
+    assert!(err.contains("pkcs8"), "{err}");
+
+    // Symmetric keys have no public key.
+    sb.fails(&["key", "public-key", "alias/byok"], 6);
+}
