@@ -1,0 +1,241 @@
+'use strict'
+// Envelope encryption from Node: keyrings, the caching materials manager,
+// encrypt/decrypt in both forms, errors, bad arguments, many concurrent
+// Promises, and the panic boundary.
+
+const { describe, it } = require('node:test')
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+
+const { sealbox, openSoft, rejects, throws } = require('./helpers')
+
+const { RawAesKeyring, RawRsaKeyring, MultiKeyring, CachingMaterialsManager, encrypt, encryptSync, decrypt, decryptSync } =
+  sealbox
+
+const wrappingKey = crypto.randomBytes(32)
+const aes = () => new RawAesKeyring('node-tests', 'aes-key', wrappingKey)
+const EC = { tenant: 'acme', 'order-id': '1234' }
+const { publicKey: rsaPublicPem, privateKey: rsaPrivatePem } = crypto.generateKeyPairSync('rsa', {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: 'spki', format: 'pem' },
+  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+})
+
+describe('encrypt / decrypt', () => {
+  it('round-trips in both forms, with the context and the suite in the result', async () => {
+    const pt = crypto.randomBytes(10000)
+    for (const algorithmSuite of [0x0478, 0x0578]) {
+      const ct = await encrypt(pt, { keyring: aes(), encryptionContext: EC, algorithmSuite })
+      assert.ok(Buffer.isBuffer(ct))
+      for (const res of [await decrypt(ct, { keyring: aes() }), decryptSync(ct, { keyring: aes(), encryptionContext: EC })]) {
+        assert.deepEqual(res.plaintext, pt)
+        assert.equal(res.algorithmSuite, algorithmSuite)
+        assert.equal(res.encryptionContext.tenant, 'acme')
+        assert.equal('aws-crypto-public-key' in res.encryptionContext, algorithmSuite === 0x0578)
+      }
+      const ct2 = encryptSync(new Uint8Array(pt), { keyring: aes(), encryptionContext: EC, algorithmSuite, frameLength: 512 })
+      assert.deepEqual((await decrypt(ct2, { keyring: aes() })).plaintext, pt)
+    }
+    const empty = encryptSync(Buffer.alloc(0), { keyring: aes() })
+    assert.equal(decryptSync(empty, { keyring: aes() }).plaintext.length, 0)
+  })
+
+  it('fails decryption with one opaque error', async () => {
+    const ct = await encrypt(Buffer.from('secret'), { keyring: aes(), encryptionContext: EC })
+    const wrong = new RawAesKeyring('node-tests', 'aes-key', crypto.randomBytes(32))
+    await rejects(decrypt(ct, { keyring: wrong }), 'ERR_SEALBOX_DECRYPTION_FAILED')
+    await rejects(decrypt(ct, { keyring: new RawAesKeyring('other-ns', 'aes-key', wrappingKey) }), 'ERR_SEALBOX_DECRYPTION_FAILED')
+    await rejects(decrypt(ct, { keyring: aes(), encryptionContext: { tenant: 'evil' } }), 'ERR_SEALBOX_DECRYPTION_FAILED')
+    for (const at of [10, ct.length >> 1, ct.length - 1]) {
+      const bad = Buffer.from(ct)
+      bad[at] ^= 0x40
+      await rejects(decrypt(bad, { keyring: aes() }), 'ERR_SEALBOX_DECRYPTION_FAILED')
+      throws(() => decryptSync(bad, { keyring: aes() }), 'ERR_SEALBOX_DECRYPTION_FAILED', /^decryption failed$/)
+    }
+    await rejects(decrypt(ct.subarray(0, ct.length - 1), { keyring: aes() }), 'ERR_SEALBOX_DECRYPTION_FAILED')
+    await rejects(decrypt(Buffer.concat([ct, Buffer.from([0])]), { keyring: aes() }), 'ERR_SEALBOX_DECRYPTION_FAILED')
+  })
+
+  it('authenticates required context keys without storing them', async () => {
+    const ct = await encrypt(Buffer.from('x'), {
+      keyring: aes(),
+      encryptionContext: { tenant: 'acme', secretish: 'not stored' },
+      requiredEncryptionContextKeys: ['secretish'],
+    })
+    assert.equal(ct.includes(Buffer.from('not stored')), false)
+    await rejects(decrypt(ct, { keyring: aes() }), 'ERR_SEALBOX_DECRYPTION_FAILED')
+    const res = await decrypt(ct, { keyring: aes(), encryptionContext: { secretish: 'not stored' } })
+    assert.equal(res.plaintext.toString(), 'x')
+  })
+
+  it('applies commitment policy and limits', async () => {
+    await rejects(encrypt(Buffer.from('x'), { keyring: aes(), algorithmSuite: 0x0178 }), 'ERR_SEALBOX_COMMITMENT_POLICY_VIOLATION')
+    const legacy = encryptSync(Buffer.from('old'), {
+      keyring: aes(),
+      algorithmSuite: 0x0178,
+      commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT',
+    })
+    await assert.rejects(decrypt(legacy, { keyring: aes() }), sealbox.SealboxError)
+    const ok = await decrypt(legacy, { keyring: aes(), commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
+    assert.equal(ok.plaintext.toString(), 'old')
+    assert.equal(ok.algorithmSuite, 0x0178)
+
+    const three = new MultiKeyring(aes(), [aes(), aes()])
+    await rejects(encrypt(Buffer.from('x'), { keyring: three, maxEncryptedDataKeys: 2 }), 'ERR_SEALBOX_TOO_MANY_ENCRYPTED_DATA_KEYS')
+    const ct3 = await encrypt(Buffer.from('x'), { keyring: three })
+    await rejects(decrypt(ct3, { keyring: aes(), maxEncryptedDataKeys: 2 }), 'ERR_SEALBOX_DECRYPTION_FAILED')
+    const big = await encrypt(Buffer.alloc(5000), { keyring: aes() })
+    await rejects(decrypt(big, { keyring: aes(), maxBodySize: 4096 }), 'ERR_SEALBOX_MESSAGE_TOO_LARGE')
+    assert.equal((await decrypt(big, { keyring: aes(), maxBodySize: 5000 })).plaintext.length, 5000)
+  })
+})
+
+describe('keyrings', () => {
+  it('raw RSA: encrypt with the public key, decrypt with the private key', async () => {
+    for (const padding of ['OAEP_SHA256_MGF1', 'OAEP_SHA1_MGF1', 'PKCS1']) {
+      const enc = new RawRsaKeyring('node-tests', 'rsa-key', { publicKeyPem: rsaPublicPem, padding })
+      const dec = new RawRsaKeyring('node-tests', 'rsa-key', { privateKeyPem: rsaPrivatePem, padding })
+      const ct = await encrypt(Buffer.from(padding), { keyring: enc })
+      assert.equal((await decrypt(ct, { keyring: dec })).plaintext.toString(), padding)
+      await rejects(decrypt(ct, { keyring: enc }), 'ERR_SEALBOX_DECRYPTION_FAILED')
+    }
+    throws(() => new RawRsaKeyring('n', 'k', {}), 'ERR_SEALBOX_INVALID_KEY')
+    throws(() => new RawRsaKeyring('n', 'k', { publicKeyPem: 'not pem' }), 'ERR_SEALBOX_INVALID_KEY')
+    throws(() => new RawRsaKeyring('n', 'k', { publicKeyPem: rsaPublicPem, padding: 'OAEP_MD5' }), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    const other = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
+    throws(
+      () =>
+        new RawRsaKeyring('n', 'k', {
+          publicKeyPem: other.publicKey.export({ type: 'spki', format: 'pem' }),
+          privateKeyPem: rsaPrivatePem,
+        }),
+      'ERR_SEALBOX_INVALID_KEY',
+    )
+  })
+
+  it('multi-keyring: any member decrypts; without a generator it only decrypts', async () => {
+    const rsaEnc = new RawRsaKeyring('node-tests', 'rsa-key', { publicKeyPem: rsaPublicPem })
+    const rsaDec = new RawRsaKeyring('node-tests', 'rsa-key', { privateKeyPem: rsaPrivatePem })
+    const { ks } = openSoft()
+    const key = ks.createKeySync({ alias: 'alias/multi' })
+    const multi = new MultiKeyring(ks.keyring(key.keyId), [aes(), rsaEnc])
+    const ct = await encrypt(Buffer.from('recoverable'), { keyring: multi, encryptionContext: EC })
+    for (const kr of [aes(), rsaDec, ks.keyring('alias/multi'), new MultiKeyring(null, [rsaDec])]) {
+      assert.equal((await decrypt(ct, { keyring: kr })).plaintext.toString(), 'recoverable')
+    }
+    await rejects(encrypt(Buffer.from('x'), { keyring: new MultiKeyring(null, [aes()]) }), 'ERR_SEALBOX_ENCRYPT_FAILED')
+    throws(() => new MultiKeyring(null, []), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    throws(() => new MultiKeyring(aes(), [aes(), {}]), 'ERR_SEALBOX_INVALID_ARGUMENT', /expected a keyring/)
+    throws(() => new MultiKeyring('aes'), 'ERR_SEALBOX_INVALID_ARGUMENT')
+  })
+
+  it('raw AES: refuses bad keys and reserved namespaces', () => {
+    for (const n of [0, 15, 33]) throws(() => new RawAesKeyring('n', 'k', Buffer.alloc(n)), 'ERR_SEALBOX_INVALID_KEY')
+    throws(() => new RawAesKeyring('aws-kms', 'k', wrappingKey), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    throws(() => new RawAesKeyring('n', 'k', 'a string key'), 'ERR_SEALBOX_INVALID_ARGUMENT', /Buffer or Uint8Array/)
+    assert.ok(new RawAesKeyring('n', 'k', new Uint8Array(16)) instanceof RawAesKeyring)
+  })
+})
+
+describe('CachingMaterialsManager', () => {
+  it('reuses data keys: a thousand messages, one GenerateDataKey', async () => {
+    const { ks } = openSoft()
+    const key = ks.createKeySync()
+    const cmm = new CachingMaterialsManager(ks.keyring(key.keyId), { maxAge: 60, maxMessages: 1000 })
+    const cts = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => encrypt(Buffer.from(`record ${i}`), { materialsManager: cmm, encryptionContext: EC })),
+    )
+    assert.equal(ks.operationCount('GenerateDataKey'), 1)
+    const stats = cmm.stats()
+    assert.equal(stats.hits + stats.misses, 1000)
+    assert.ok(stats.hits >= 990, JSON.stringify(stats))
+    for (const i of [0, 500, 999]) {
+      assert.equal((await decrypt(cts[i], { materialsManager: cmm })).plaintext.toString(), `record ${i}`)
+      assert.equal(decryptSync(cts[i], { keyring: ks.keyring(key.keyId) }).plaintext.toString(), `record ${i}`)
+    }
+    // maxMessages: the 1001st message needs a new data key.
+    await encrypt(Buffer.from('one more'), { materialsManager: cmm, encryptionContext: EC })
+    assert.equal(ks.operationCount('GenerateDataKey'), 2)
+    cmm.clear()
+    encryptSync(Buffer.from('after clear'), { materialsManager: cmm, encryptionContext: EC })
+    assert.equal(ks.operationCount('GenerateDataKey'), 3)
+  })
+
+  it('refuses bad limits', () => {
+    for (const maxAge of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      throws(() => new CachingMaterialsManager(aes(), { maxAge }), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    }
+    throws(() => new CachingMaterialsManager(aes(), { maxAge: 1, maxMessages: 0 }), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    throws(() => new CachingMaterialsManager(aes(), { maxAge: 1, maxMessages: 2 ** 32 + 1 }), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    throws(() => new CachingMaterialsManager(aes(), { maxAge: 1, capacity: 1.5 }), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    throws(() => new CachingMaterialsManager(aes(), {}), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    throws(() => new CachingMaterialsManager({}, { maxAge: 1 }), 'ERR_SEALBOX_INVALID_ARGUMENT')
+  })
+})
+
+describe('bad arguments', () => {
+  it('are refused before any work, in both forms', async () => {
+    const { ks } = openSoft()
+    const cmm = new CachingMaterialsManager(aes(), { maxAge: 10 })
+    const pt = Buffer.from('x')
+    const cases = [
+      [pt, {}],
+      [pt, { keyring: aes(), materialsManager: cmm }],
+      [pt, { keyring: ks }],
+      [pt, { keyring: { fake: true } }],
+      [pt, { keyring: sealbox.RootKey.generate() }],
+      [pt, { materialsManager: aes() }],
+      [pt, { keyring: aes(), algorithmSuite: 0x9999 }],
+      [pt, { keyring: aes(), algorithmSuite: -1 }],
+      [pt, { keyring: aes(), frameLength: 0 }],
+      [pt, { keyring: aes(), frameLength: 2 ** 32 }],
+      [pt, { keyring: aes(), commitmentPolicy: 'REQUIRE_NOTHING' }],
+      [pt, { keyring: aes(), encryptionContext: 'tenant=acme' }],
+      [pt, { keyring: aes(), encryptionContext: { 'aws-crypto-x': 'reserved' } }],
+      [pt, { keyring: aes(), plaintextLength: 1 }],
+      ['a string', { keyring: aes() }],
+      [null, { keyring: aes() }],
+      [pt, null],
+      [pt],
+    ]
+    for (const args of cases) {
+      const p = encrypt(...args)
+      assert.ok(p instanceof Promise)
+      await rejects(p, 'ERR_SEALBOX_INVALID_ARGUMENT')
+      throws(() => encryptSync(...args), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    }
+    const ct = encryptSync(pt, { keyring: aes() })
+    for (const args of [[ct, {}], [ct, { keyring: aes(), encryptionContext: 7 }], ['ct', { keyring: aes() }], [ct, { keyring: aes(), maxBodySize: -1 }]]) {
+      await rejects(decrypt(...args), 'ERR_SEALBOX_INVALID_ARGUMENT')
+      throws(() => decryptSync(...args), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    }
+  })
+})
+
+describe('concurrency', () => {
+  it('runs hundreds of Promises at once, each with its own result', async () => {
+    const { ks } = openSoft()
+    const key = ks.createKeySync()
+    const keyrings = [aes(), ks.keyring(key.keyId)]
+    const inputs = Array.from({ length: 400 }, (_, i) => crypto.randomBytes(1 + ((i * 977) % 20000)))
+    const cts = await Promise.all(
+      inputs.map((pt, i) => encrypt(pt, { keyring: keyrings[i % 2], encryptionContext: { i: String(i) } })),
+    )
+    const res = await Promise.all(cts.map((ct, i) => decrypt(ct, { keyring: keyrings[i % 2], encryptionContext: { i: String(i) } })))
+    res.forEach((r, i) => assert.deepEqual(r.plaintext, inputs[i]))
+    const blobs = await Promise.all(inputs.slice(0, 100).map((pt) => ks.encrypt(key.keyId, pt.subarray(0, 4096))))
+    const back = await Promise.all(blobs.map((b) => ks.decrypt(b)))
+    back.forEach((b, i) => assert.deepEqual(b, inputs[i].subarray(0, 4096)))
+    const r = await ks.verifyAuditLog()
+    assert.equal(r.ok, true, 'the audit chain stays intact under concurrent writers')
+  })
+})
+
+describe('panic boundary', () => {
+  it('turns a panic into ERR_SEALBOX_PANIC, in both forms, and the process lives on', async () => {
+    throws(() => sealbox.testPanic(false), 'ERR_SEALBOX_PANIC', /internal error/)
+    await rejects(sealbox.testPanic(true), 'ERR_SEALBOX_PANIC')
+    const ct = encryptSync(Buffer.from('still alive'), { keyring: aes() })
+    assert.equal((await decrypt(ct, { keyring: aes() })).plaintext.toString(), 'still alive')
+  })
+})

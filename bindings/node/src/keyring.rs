@@ -1,0 +1,299 @@
+//! Keyrings and the caching materials manager.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+use sealbox::cmm::{CacheLimits, DefaultMaterialsManager, MaterialsManager};
+use sealbox::keyring::{self as kr, Keyring as CoreKeyring, RsaWrappingPadding};
+use zeroize::Zeroizing;
+
+use crate::args::{is_instance, whole, Instance};
+use crate::keystore::KeyStore;
+use crate::{boundary, invalid, js_error};
+
+/// A keyring that wraps data keys with AES-GCM under a key the application
+/// holds; byte-compatible with the AWS Encryption SDK's raw AES keyring.
+#[napi]
+pub struct RawAesKeyring {
+    pub(crate) inner: Arc<dyn CoreKeyring>,
+}
+
+#[napi]
+impl RawAesKeyring {
+    /// `wrappingKey`: 16, 24 or 32 bytes. The namespace and name identify
+    /// the key in messages (the AWS SDKs call them key namespace and key
+    /// name); a decrypting keyring must use the same ones.
+    #[napi(constructor)]
+    pub fn new(key_namespace: String, key_name: String, wrapping_key: Uint8Array) -> Result<Self> {
+        boundary(|| {
+            let k = kr::RawAesKeyring::new(&key_namespace, &key_name, &wrapping_key)
+                .map_err(js_error)?;
+            Ok(RawAesKeyring { inner: Arc::new(k) })
+        })
+    }
+}
+
+/// The PEM keys and padding of a raw RSA keyring.
+#[napi(object, object_to_js = false)]
+#[derive(Debug)]
+pub struct RawRsaKeyringOptions {
+    /// SubjectPublicKeyInfo PEM (`-----BEGIN PUBLIC KEY-----`); needed to
+    /// encrypt. Derived from the private key when absent.
+    pub public_key_pem: Option<String>,
+    /// PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`); needed to decrypt.
+    pub private_key_pem: Option<String>,
+    /// Default `OAEP_SHA256_MGF1`.
+    #[napi(
+        ts_type = "'OAEP_SHA256_MGF1' | 'OAEP_SHA1_MGF1' | 'OAEP_SHA384_MGF1' | 'OAEP_SHA512_MGF1' | 'PKCS1'"
+    )]
+    pub padding: Option<String>,
+}
+
+/// A keyring that wraps data keys with RSA; byte-compatible with the AWS
+/// Encryption SDK's raw RSA keyring.
+#[napi]
+pub struct RawRsaKeyring {
+    pub(crate) inner: Arc<dyn CoreKeyring>,
+}
+
+#[napi]
+impl RawRsaKeyring {
+    /// A public key alone makes an encrypt-only keyring, a private key a
+    /// keyring that also decrypts.
+    #[napi(constructor)]
+    pub fn new(
+        key_namespace: String,
+        key_name: String,
+        options: RawRsaKeyringOptions,
+    ) -> Result<Self> {
+        boundary(|| {
+            let padding = RsaWrappingPadding::from_name(
+                options.padding.as_deref().unwrap_or("OAEP_SHA256_MGF1"),
+            )
+            .map_err(js_error)?;
+            let private = options.private_key_pem.map(Zeroizing::new);
+            let k = kr::RawRsaKeyring::new(
+                &key_namespace,
+                &key_name,
+                padding,
+                options.public_key_pem.as_deref(),
+                private.as_deref().map(|s| s.as_str()),
+            )
+            .map_err(js_error)?;
+            Ok(RawRsaKeyring { inner: Arc::new(k) })
+        })
+    }
+}
+
+/// A generator keyring plus children: every keyring wraps the data key, so
+/// any one of them decrypts (e.g. an HSM key plus an offline RSA recovery
+/// key).
+#[napi]
+pub struct MultiKeyring {
+    pub(crate) inner: Arc<dyn CoreKeyring>,
+}
+
+#[napi]
+impl MultiKeyring {
+    /// `generator` makes the data key; `null` gives a keyring that can only
+    /// decrypt.
+    #[napi(
+        constructor,
+        ts_args_type = "generator: RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring | null, children?: Array<RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring>"
+    )]
+    pub fn new(generator: Option<AnyKeyring>, children: Option<Vec<AnyKeyring>>) -> Result<Self> {
+        boundary(|| {
+            let children = children
+                .unwrap_or_default()
+                .into_iter()
+                .map(|k| k.0)
+                .collect();
+            let k = kr::MultiKeyring::new(generator.map(|g| g.0), children).map_err(js_error)?;
+            Ok(MultiKeyring { inner: Arc::new(k) })
+        })
+    }
+}
+
+/// A keyring over one key-store key: data keys are generated and wrapped
+/// by the key store (or its HSM); the master key never leaves it.
+#[napi]
+pub struct KeyStoreKeyring {
+    pub(crate) inner: Arc<dyn CoreKeyring>,
+}
+
+#[napi]
+impl KeyStoreKeyring {
+    /// Same as `keyStore.keyring(key)`; `key` is a key ID or `alias/...`.
+    #[napi(constructor, ts_args_type = "keyStore: KeyStore, key: string")]
+    pub fn new(key_store: Instance<KeyStore>, key: String) -> Self {
+        KeyStoreKeyring::over(&key_store.inner, &key)
+    }
+}
+
+impl KeyStoreKeyring {
+    pub(crate) fn over(store: &sealbox::keystore::KeyStore, key: &str) -> Self {
+        KeyStoreKeyring {
+            inner: Arc::new(kr::KeyStoreKeyring::new(store.clone(), key)),
+        }
+    }
+}
+
+macro_rules! debug_opaque {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Debug::fmt(&self.inner, f)
+            }
+        }
+    )*};
+}
+debug_opaque!(RawAesKeyring, RawRsaKeyring, MultiKeyring, KeyStoreKeyring);
+
+/// Any of the keyring classes, as an argument.
+#[derive(Debug)]
+pub struct AnyKeyring(pub(crate) Arc<dyn CoreKeyring>);
+
+impl FromNapiValue for AnyKeyring {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> Result<Self> {
+        macro_rules! try_class {
+            ($($t:ty),*) => {$(
+                if is_instance::<$t>(env, value) {
+                    // SAFETY: checked to be an instance of this class.
+                    let c = unsafe { ClassInstance::<$t>::from_napi_value(env, value)? };
+                    return Ok(AnyKeyring(c.inner.clone()));
+                }
+            )*};
+        }
+        try_class!(RawAesKeyring, RawRsaKeyring, MultiKeyring, KeyStoreKeyring);
+        Err(invalid(
+            "expected a keyring (RawAesKeyring, RawRsaKeyring, MultiKeyring or KeyStoreKeyring)",
+        ))
+    }
+}
+
+impl TypeName for AnyKeyring {
+    fn type_name() -> &'static str {
+        "Keyring"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ValidateNapiValue for AnyKeyring {}
+
+/// Limits of a caching materials manager.
+#[napi(object, object_to_js = false)]
+#[derive(Debug)]
+pub struct CachingOptions {
+    /// Seconds a cached data key may be used (required, > 0).
+    pub max_age: f64,
+    /// Messages per data key (default and maximum 2^32).
+    pub max_messages: Option<f64>,
+    /// Plaintext bytes per data key (default: no practical limit).
+    pub max_bytes: Option<f64>,
+    /// Entries kept, least recently used evicted first (default 1000).
+    pub capacity: Option<f64>,
+    /// Caches with different partitions never share entries.
+    pub partition: Option<String>,
+}
+
+/// Hits and misses of a caching materials manager.
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct CacheStats {
+    /// Requests served from the cache.
+    pub hits: i64,
+    /// Requests passed to the keyring.
+    pub misses: i64,
+}
+
+/// Reuses data keys within limits, so that a service encrypting a million
+/// records calls its key store (or HSM) a handful of times. Only messages
+/// whose length is known up front are served from the cache (`encrypt`,
+/// or a stream given `plaintextLength`).
+#[napi]
+pub struct CachingMaterialsManager {
+    pub(crate) inner: Arc<sealbox::cmm::CachingMaterialsManager>,
+}
+
+impl std::fmt::Debug for CachingMaterialsManager {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+/// JS numbers are exact up to 2^53; larger limits are refused rather than
+/// rounded.
+const MAX_SAFE: u64 = (1 << 53) - 1;
+
+#[napi]
+impl CachingMaterialsManager {
+    /// A cache in front of `keyring`.
+    #[napi(
+        constructor,
+        ts_args_type = "keyring: RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring, options: CachingOptions"
+    )]
+    pub fn new(keyring: AnyKeyring, options: CachingOptions) -> Result<Self> {
+        boundary(|| {
+            if !(options.max_age.is_finite() && options.max_age > 0.0) {
+                return Err(invalid("maxAge must be a number of seconds above 0"));
+            }
+            let mut limits = CacheLimits::with_max_age(
+                Duration::try_from_secs_f64(options.max_age).map_err(invalid)?,
+            );
+            if let Some(n) = options.max_messages {
+                limits.max_messages = whole("maxMessages", n, 1, 1 << 32)?;
+            }
+            if let Some(n) = options.max_bytes {
+                limits.max_bytes = whole("maxBytes", n, 1, MAX_SAFE)?;
+            }
+            if let Some(n) = options.capacity {
+                limits.capacity = whole("capacity", n, 1, MAX_SAFE)? as usize;
+            }
+            if let Some(p) = options.partition {
+                limits.partition = p;
+            }
+            let underlying: Arc<dyn MaterialsManager> =
+                Arc::new(DefaultMaterialsManager::new(keyring.0));
+            let cmm =
+                sealbox::cmm::CachingMaterialsManager::new(underlying, limits).map_err(js_error)?;
+            Ok(CachingMaterialsManager {
+                inner: Arc::new(cmm),
+            })
+        })
+    }
+
+    /// Hits and misses so far.
+    #[napi]
+    pub fn stats(&self) -> CacheStats {
+        let (hits, misses) = self.inner.stats();
+        CacheStats {
+            hits: hits as i64,
+            misses: misses as i64,
+        }
+    }
+
+    /// Drops every cached entry.
+    #[napi]
+    pub fn clear(&self) {
+        self.inner.clear()
+    }
+}
+
+/// Where a message's data key comes from: exactly one of a keyring or a
+/// materials manager.
+pub(crate) fn materials(
+    keyring: Option<AnyKeyring>,
+    materials_manager: Option<Instance<CachingMaterialsManager>>,
+) -> Result<Arc<dyn MaterialsManager>> {
+    match (keyring, materials_manager) {
+        (Some(k), None) => Ok(Arc::new(DefaultMaterialsManager::new(k.0))),
+        (None, Some(m)) => Ok(m.inner.clone()),
+        (Some(_), Some(_)) => Err(invalid("give either keyring or materialsManager, not both")),
+        (None, None) => Err(invalid("a keyring or a materialsManager is required")),
+    }
+}
