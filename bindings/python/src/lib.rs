@@ -1,1 +1,53 @@
-//! placeholder
+//! `sealbox._native`: the extension module under the Python package
+//! `sealbox` (bindings/python/python/sealbox). The package re-exports a
+//! clean API over it; import `sealbox`, not this module.
+//!
+//! Conventions (after pyca/cryptography):
+//! - bytes in through the buffer protocol, read in place ([`buffer`]);
+//! - every call into the core goes through one panic boundary and one
+//!   error conversion to the exception classes declared in Python
+//!   ([`error`]);
+//! - the GIL is released around every key-store call (HSM round trips) and
+//!   around envelope work on more than [`buffer::RELEASE_THRESHOLD`] bytes.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
+mod buffer;
+mod envelope;
+mod error;
+mod keystore;
+
+use pyo3::prelude::*;
+
+/// Test hook: panics inside the panic boundary, so that the tests can show
+/// a panic becomes `sealbox.InternalError` and the interpreter lives on.
+#[pyfunction]
+fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
+    error::call(py, true, || -> Result<(), error::Failure> {
+        #[allow(clippy::panic)]
+        {
+            panic!("deliberate panic (test hook)")
+        }
+    })
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<keystore::PyRootKey>()?;
+    m.add_class::<keystore::PyPkcs11>()?;
+    m.add_class::<keystore::PyKeyStore>()?;
+    m.add_class::<envelope::PyKeyring>()?;
+    m.add_class::<envelope::PyRawAesKeyring>()?;
+    m.add_class::<envelope::PyRawRsaKeyring>()?;
+    m.add_class::<envelope::PyKeyStoreKeyring>()?;
+    m.add_class::<envelope::PyMultiKeyring>()?;
+    m.add_class::<envelope::PyMaterialsManager>()?;
+    m.add_class::<envelope::PyDefaultMaterialsManager>()?;
+    m.add_class::<envelope::PyCachingMaterialsManager>()?;
+    m.add_class::<envelope::PyStreamEncryptor>()?;
+    m.add_class::<envelope::PyStreamDecryptor>()?;
+    m.add_function(wrap_pyfunction!(envelope::encrypt, m)?)?;
+    m.add_function(wrap_pyfunction!(envelope::decrypt, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    m.add("RELEASE_THRESHOLD", buffer::RELEASE_THRESHOLD)?;
+    Ok(())
+}

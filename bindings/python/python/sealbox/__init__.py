@@ -1,0 +1,164 @@
+"""sealbox: an embeddable key-management service.
+
+Two layers, one package:
+
+* the **key store** (the "KMS"): :class:`KeyStore` keeps master keys in a
+  sealed software store (:class:`RootKey`) or an HSM (:class:`Pkcs11`),
+  with the operations of the AWS KMS API and an audit trail of every use;
+* the **envelope layer** (the "Encryption SDK"): :func:`encrypt`,
+  :func:`decrypt`, :func:`open_encryptor` and :func:`open_decryptor` encrypt
+  data of any size with data keys, in the AWS Encryption SDK message
+  format, wrapped by keyrings (:class:`RawAesKeyring`,
+  :class:`RawRsaKeyring`, :meth:`KeyStore.keyring`, :class:`MultiKeyring`)
+  and optionally cached (:class:`CachingMaterialsManager`).
+
+Quickstart::
+
+    import sealbox
+    ks = sealbox.KeyStore.open("keys.db", root_key=sealbox.RootKey.from_file("root.key"))
+    ks.create_key(alias="alias/orders")
+    kr = ks.keyring("alias/orders")
+    ct = sealbox.encrypt(b"4111 1111 1111 1111", keyring=kr, encryption_context={"order": "1234"})
+    assert sealbox.decrypt(ct, keyring=kr).plaintext == b"4111 1111 1111 1111"
+
+Everything here is thread-safe unless its doc says otherwise (the stream
+objects are used by one thread at a time). Byte arguments take any buffer
+(``bytes``, ``bytearray``, ``memoryview``); the GIL is released around
+key-store calls and around envelope work on more than about 2 KiB.
+"""
+
+from __future__ import annotations
+
+from ._enums import (
+    AlgorithmSuite,
+    CommitmentPolicy,
+    EncryptionAlgorithm,
+    KeySpec,
+    KeyState,
+    KeyUsage,
+    MacAlgorithm,
+    MessageType,
+    Origin,
+    RsaPadding,
+    SigningAlgorithm,
+)
+from ._envelope import (
+    DecryptingReader,
+    DecryptResult,
+    EncryptingWriter,
+    decrypt,
+    encrypt,
+    open_decryptor,
+    open_encryptor,
+)
+from ._keystore import (
+    AuditEvent,
+    AuditReport,
+    DataKey,
+    KeyList,
+    KeyMetadata,
+    KeyStore,
+    KeyVersion,
+    Pkcs11,
+    RootKey,
+    audit_to_logging,
+)
+from ._native import (
+    CachingMaterialsManager,
+    DefaultMaterialsManager,
+    Keyring,
+    KeyStoreKeyring,
+    MaterialsManager,
+    MultiKeyring,
+    RawAesKeyring,
+    RawRsaKeyring,
+)
+from .exceptions import (
+    AlreadyExists,
+    AuditError,
+    CommitmentPolicyViolation,
+    DecryptionFailed,
+    EncryptFailed,
+    InternalError,
+    InvalidArgument,
+    InvalidKey,
+    InvalidKeyState,
+    InvalidKeyUsage,
+    InvalidState,
+    KeyDisabled,
+    KeyNotFound,
+    MessageTooLarge,
+    Pkcs11Error,
+    RandomnessError,
+    SealboxError,
+    StorageError,
+    StreamError,
+    TooManyEncryptedDataKeys,
+    Unsupported,
+    UnsupportedByHsm,
+    WrongRootKey,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlgorithmSuite",
+    "AlreadyExists",
+    "AuditError",
+    "AuditEvent",
+    "AuditReport",
+    "CachingMaterialsManager",
+    "CommitmentPolicy",
+    "CommitmentPolicyViolation",
+    "DataKey",
+    "DecryptResult",
+    "DecryptingReader",
+    "DecryptionFailed",
+    "DefaultMaterialsManager",
+    "EncryptFailed",
+    "EncryptingWriter",
+    "EncryptionAlgorithm",
+    "InternalError",
+    "InvalidArgument",
+    "InvalidKey",
+    "InvalidKeyState",
+    "InvalidKeyUsage",
+    "InvalidState",
+    "KeyDisabled",
+    "KeyList",
+    "KeyMetadata",
+    "KeyNotFound",
+    "KeySpec",
+    "KeyState",
+    "KeyStore",
+    "KeyStoreKeyring",
+    "KeyUsage",
+    "KeyVersion",
+    "Keyring",
+    "MacAlgorithm",
+    "MaterialsManager",
+    "MessageTooLarge",
+    "MessageType",
+    "MultiKeyring",
+    "Origin",
+    "Pkcs11",
+    "Pkcs11Error",
+    "RandomnessError",
+    "RawAesKeyring",
+    "RawRsaKeyring",
+    "RootKey",
+    "RsaPadding",
+    "SealboxError",
+    "SigningAlgorithm",
+    "StorageError",
+    "StreamError",
+    "TooManyEncryptedDataKeys",
+    "Unsupported",
+    "UnsupportedByHsm",
+    "WrongRootKey",
+    "audit_to_logging",
+    "decrypt",
+    "encrypt",
+    "open_decryptor",
+    "open_encryptor",
+]

@@ -1,0 +1,266 @@
+# Type stubs of the extension module sealbox._native (bindings/python/src).
+# Import `sealbox`, not this module: the package wraps it.
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, final
+
+from typing_extensions import Buffer
+
+_Path = str | os.PathLike[str]
+_Context = dict[str, str]
+
+RELEASE_THRESHOLD: int
+
+@final
+class RootKey:
+    @staticmethod
+    def from_bytes(key: Buffer) -> RootKey: ...
+    @staticmethod
+    def from_file(path: _Path) -> RootKey: ...
+    @staticmethod
+    def from_env(name: str) -> RootKey: ...
+    @staticmethod
+    def generate() -> RootKey: ...
+    def write_new_file(self, path: _Path) -> None: ...
+
+@final
+class Pkcs11:
+    def __init__(
+        self,
+        module: _Path | None = None,
+        *,
+        token_label: str | None = None,
+        token_serial: str | None = None,
+        pin: str | Buffer | None = None,
+        pin_env: str | None = None,
+        pin_file: _Path | None = None,
+        max_sessions: int = 8,
+    ) -> None: ...
+    @property
+    def module(self) -> str: ...
+    @property
+    def token_label(self) -> str | None: ...
+    @property
+    def token_serial(self) -> str | None: ...
+
+_Metadata = dict[str, Any]
+
+@final
+class KeyStore:
+    @staticmethod
+    def open(
+        path: _Path,
+        *,
+        root_key: RootKey | None = None,
+        pkcs11: Pkcs11 | None = None,
+        audit_log: _Path | None = None,
+        audit_sync: bool = False,
+        principal: str | None = None,
+    ) -> KeyStore: ...
+    def add_audit_callback(self, callback: Callable[[dict[str, Any]], object]) -> None: ...
+    @property
+    def backend_kind(self) -> str: ...
+    @property
+    def audit_log_path(self) -> os.PathLike[str] | None: ...
+    def operation_count(self, operation: str) -> int: ...
+    def resolve_key_id(self, key_id: str) -> str: ...
+    def create_key(
+        self,
+        *,
+        key_spec: str = "AES_256",
+        key_usage: str | None = None,
+        alias: str | None = None,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+        rotation_period_days: int | None = None,
+    ) -> _Metadata: ...
+    def import_key(
+        self,
+        material: Buffer,
+        *,
+        key_spec: str = "AES_256",
+        key_usage: str | None = None,
+        alias: str | None = None,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+    ) -> _Metadata: ...
+    def describe_key(self, key_id: str) -> _Metadata: ...
+    def list_keys_page(self, limit: int = 100, marker: str | None = None) -> tuple[list[_Metadata], str | None]: ...
+    def list_keys(self) -> list[_Metadata]: ...
+    def enable_key(self, key_id: str) -> _Metadata: ...
+    def disable_key(self, key_id: str) -> _Metadata: ...
+    def schedule_key_deletion(self, key_id: str, pending_window_days: int = 30) -> _Metadata: ...
+    def cancel_key_deletion(self, key_id: str) -> _Metadata: ...
+    def purge_expired_keys(self) -> list[str]: ...
+    def rotate_key(self, key_id: str) -> int: ...
+    def apply_due_rotations(self) -> int: ...
+    def enable_key_rotation(self, key_id: str, rotation_period_days: int = 365) -> _Metadata: ...
+    def disable_key_rotation(self, key_id: str) -> _Metadata: ...
+    def update_key_description(self, key_id: str, description: str) -> None: ...
+    def create_alias(self, alias: str, key_id: str) -> None: ...
+    def update_alias(self, alias: str, key_id: str) -> None: ...
+    def delete_alias(self, alias: str) -> None: ...
+    def list_aliases(self) -> dict[str, str]: ...
+    def tag_key(self, key_id: str, tags: dict[str, str]) -> None: ...
+    def untag_key(self, key_id: str, tag_keys: list[str]) -> None: ...
+    def encrypt(
+        self,
+        key_id: str,
+        plaintext: Buffer,
+        *,
+        encryption_context: dict[str, str] | None = None,
+        algorithm: str | None = None,
+    ) -> bytes: ...
+    def decrypt(
+        self,
+        ciphertext: Buffer,
+        *,
+        encryption_context: dict[str, str] | None = None,
+        key_id: str | None = None,
+        algorithm: str | None = None,
+    ) -> bytes: ...
+    def re_encrypt(
+        self,
+        ciphertext: Buffer,
+        destination_key_id: str,
+        *,
+        source_encryption_context: dict[str, str] | None = None,
+        destination_encryption_context: dict[str, str] | None = None,
+    ) -> bytes: ...
+    def generate_data_key(
+        self,
+        key_id: str,
+        *,
+        encryption_context: dict[str, str] | None = None,
+        number_of_bytes: int = 32,
+    ) -> tuple[bytearray, bytes, str, int]: ...
+    def generate_data_key_without_plaintext(
+        self,
+        key_id: str,
+        *,
+        encryption_context: dict[str, str] | None = None,
+        number_of_bytes: int = 32,
+    ) -> bytes: ...
+    def sign(self, key_id: str, message: Buffer, *, algorithm: str, message_type: str = "RAW") -> bytes: ...
+    def verify(
+        self, key_id: str, message: Buffer, signature: Buffer, *, algorithm: str, message_type: str = "RAW"
+    ) -> bool: ...
+    def get_public_key(self, key_id: str) -> bytes: ...
+    def get_public_key_pem(self, key_id: str) -> str: ...
+    def generate_mac(self, key_id: str, message: Buffer, *, algorithm: str) -> bytes: ...
+    def verify_mac(self, key_id: str, message: Buffer, mac: Buffer, *, algorithm: str) -> bool: ...
+    def generate_random(self, number_of_bytes: int) -> bytes: ...
+    def verify_audit_log(self) -> tuple[int, tuple[int, str] | None]: ...
+
+class Keyring: ...
+
+@final
+class RawAesKeyring(Keyring):
+    def __init__(self, key_namespace: str, key_name: str, wrapping_key: Buffer) -> None: ...
+
+@final
+class RawRsaKeyring(Keyring):
+    def __init__(
+        self,
+        key_namespace: str,
+        key_name: str,
+        *,
+        public_key_pem: str | Buffer | None = None,
+        private_key_pem: str | Buffer | None = None,
+        padding: str = "OAEP_SHA256_MGF1",
+    ) -> None: ...
+
+@final
+class KeyStoreKeyring(Keyring):
+    def __init__(self, key_store: object, key_id: str) -> None: ...
+
+@final
+class MultiKeyring(Keyring):
+    def __init__(self, generator: Keyring | None = None, children: Sequence[Keyring] = ()) -> None: ...
+
+class MaterialsManager: ...
+
+@final
+class DefaultMaterialsManager(MaterialsManager):
+    def __init__(self, keyring: Keyring) -> None: ...
+
+@final
+class CachingMaterialsManager(MaterialsManager):
+    def __init__(
+        self,
+        source: Keyring | MaterialsManager,
+        *,
+        max_age: float,
+        max_messages: int | None = None,
+        max_bytes: int | None = None,
+        capacity: int = 1000,
+        partition: str | None = None,
+    ) -> None: ...
+    @property
+    def hits(self) -> int: ...
+    @property
+    def misses(self) -> int: ...
+    def clear(self) -> None: ...
+
+def encrypt(
+    plaintext: Buffer,
+    *,
+    keyring: Keyring | None = None,
+    materials_manager: MaterialsManager | None = None,
+    encryption_context: dict[str, str] | None = None,
+    algorithm_suite: int | None = None,
+    frame_length: int = 4096,
+    commitment_policy: str | None = None,
+    max_encrypted_data_keys: int | None = 100,
+    required_encryption_context_keys: list[str] | None = None,
+) -> bytes: ...
+def decrypt(
+    ciphertext: Buffer,
+    *,
+    keyring: Keyring | None = None,
+    materials_manager: MaterialsManager | None = None,
+    encryption_context: dict[str, str] | None = None,
+    commitment_policy: str | None = None,
+    max_encrypted_data_keys: int | None = 100,
+    max_body_size: int | None = None,
+) -> tuple[bytes, _Context, int]: ...
+
+class StreamEncryptor:
+    def __init__(
+        self,
+        *,
+        keyring: Keyring | None = None,
+        materials_manager: MaterialsManager | None = None,
+        encryption_context: dict[str, str] | None = None,
+        algorithm_suite: int | None = None,
+        frame_length: int = 4096,
+        commitment_policy: str | None = None,
+        max_encrypted_data_keys: int | None = 100,
+        required_encryption_context_keys: list[str] | None = None,
+        plaintext_length: int | None = None,
+    ) -> None: ...
+    def update(self, data: Buffer) -> bytes: ...
+    def finish(self) -> bytes: ...
+    @property
+    def algorithm_suite(self) -> int: ...
+
+class StreamDecryptor:
+    def __init__(
+        self,
+        *,
+        keyring: Keyring | None = None,
+        materials_manager: MaterialsManager | None = None,
+        encryption_context: dict[str, str] | None = None,
+        commitment_policy: str | None = None,
+        max_encrypted_data_keys: int | None = 100,
+        max_body_size: int | None = None,
+    ) -> None: ...
+    def update(self, data: Buffer) -> bytes: ...
+    def finish(self) -> bytes: ...
+    @property
+    def encryption_context(self) -> _Context | None: ...
+    @property
+    def algorithm_suite(self) -> int | None: ...
+
+def _panic_for_test() -> None: ...

@@ -1,0 +1,158 @@
+"""The exceptions of sealbox.
+
+Every error that sealbox raises is a :class:`SealboxError`; each kind of
+failure of the core has its own subclass (the native module raises them
+through one conversion, bindings/python/src/error.rs). Wrong Python types
+raise :class:`TypeError` as usual.
+
+Every failure to decrypt or authenticate -- a wrong key, a flipped bit, a
+truncated stream, a wrong encryption context, a bad signature -- is the one
+opaque :class:`DecryptionFailed`, so that a caller cannot be used as an
+oracle. The detail is in the key store's audit log.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SealboxError",
+    "DecryptionFailed",
+    "InvalidArgument",
+    "InvalidKey",
+    "CommitmentPolicyViolation",
+    "TooManyEncryptedDataKeys",
+    "MessageTooLarge",
+    "EncryptFailed",
+    "InvalidState",
+    "RandomnessError",
+    "StreamError",
+    "KeyNotFound",
+    "KeyDisabled",
+    "InvalidKeyState",
+    "InvalidKeyUsage",
+    "AlreadyExists",
+    "WrongRootKey",
+    "StorageError",
+    "AuditError",
+    "Unsupported",
+    "UnsupportedByHsm",
+    "Pkcs11Error",
+    "InternalError",
+]
+
+
+class SealboxError(Exception):
+    """Base class of every sealbox error."""
+
+
+class DecryptionFailed(SealboxError):
+    """A message or ciphertext could not be decrypted or authenticated.
+
+    Deliberately opaque: wrong key, tampered byte, truncated input,
+    mismatched encryption context and bad signature all look the same.
+    """
+
+
+class InvalidArgument(SealboxError, ValueError):
+    """An argument was rejected before any work was done (bad length, bad
+    option combination, unknown name, reserved encryption-context key ...)."""
+
+
+class InvalidKey(SealboxError, ValueError):
+    """A key (wrapping key, root key, RSA or EC key) could not be parsed, or
+    has the wrong size or type for the operation."""
+
+
+class CommitmentPolicyViolation(SealboxError):
+    """The commitment policy forbids the requested algorithm suite."""
+
+
+class TooManyEncryptedDataKeys(SealboxError):
+    """Encryption would write more encrypted data keys than allowed.
+
+    ``max`` is the limit, ``found`` the number the keyrings produced.
+    """
+
+    max: int
+    found: int
+
+
+class MessageTooLarge(SealboxError):
+    """A message body is larger than ``max_body_size`` (``max``, bytes)."""
+
+    max: int
+
+
+class EncryptFailed(SealboxError):
+    """No keyring could produce or wrap a data key."""
+
+
+class InvalidState(SealboxError):
+    """A stream was used out of order (write after close, ...)."""
+
+
+class RandomnessError(SealboxError):
+    """The operating system's random number generator failed."""
+
+
+class StreamError(SealboxError, OSError):
+    """An I/O error of the core's own readers and writers."""
+
+
+class KeyNotFound(SealboxError, LookupError):
+    """No key or alias by that name exists in the key store."""
+
+
+class KeyDisabled(SealboxError):
+    """The key is disabled or pending deletion, and cannot be used."""
+
+
+class InvalidKeyState(SealboxError):
+    """The key is in the wrong state for the request (e.g. cancelling a
+    deletion that is not scheduled)."""
+
+
+class InvalidKeyUsage(SealboxError):
+    """The key's usage or spec does not allow the operation or algorithm."""
+
+
+class AlreadyExists(SealboxError):
+    """An alias or key with that name already exists."""
+
+
+class WrongRootKey(SealboxError):
+    """The root key does not open this key store."""
+
+
+class StorageError(SealboxError):
+    """The metadata store (SQLite) failed."""
+
+
+class AuditError(SealboxError):
+    """The audit record could not be written, so the operation did not
+    happen; or the audit log failed verification.
+
+    When an audit callback raised, its exception is the ``__cause__``.
+    """
+
+
+class Unsupported(SealboxError):
+    """The key store's backend does not support this operation."""
+
+
+class UnsupportedByHsm(Unsupported):
+    """The HSM lacks a mechanism the request needs (``mechanism``)."""
+
+    mechanism: str
+
+
+class Pkcs11Error(SealboxError):
+    """A PKCS#11 call failed: ``function`` (e.g. ``C_Login``) returned
+    ``rv`` (e.g. ``CKR_PIN_INCORRECT``)."""
+
+    function: str
+    rv: str
+
+
+class InternalError(SealboxError):
+    """A bug in sealbox (a Rust panic, caught at the boundary). The
+    operation did not complete; the interpreter is unharmed."""

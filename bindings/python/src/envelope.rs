@@ -1,0 +1,609 @@
+//! The envelope layer: keyrings, materials managers, one-shot
+//! `encrypt`/`decrypt` and the incremental stream objects under
+//! `open_encryptor`/`open_decryptor` (`sealbox/_envelope.py`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict};
+use pyo3::PyClassInitializer;
+
+use sealbox::cmm::{
+    CacheLimits, CachingMaterialsManager, DefaultMaterialsManager, MaterialsManager,
+};
+use sealbox::keyring::{
+    KeyStoreKeyring, Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrappingPadding,
+};
+use sealbox::message::{
+    self, DecryptOptions, Decryptor, EncryptOptions, Encryptor, DEFAULT_FRAME_LENGTH,
+    DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+};
+use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, Error};
+
+use crate::buffer::{Input, Wiped, RELEASE_THRESHOLD};
+use crate::error::{call, check};
+use crate::keystore::PyKeyStore;
+
+// ------------------------------------------------------------ keyrings --
+
+/// Base class of every keyring.
+#[derive(Debug)]
+#[pyclass(frozen, subclass, module = "sealbox._native", name = "Keyring")]
+pub struct PyKeyring {
+    inner: Arc<dyn Keyring>,
+    // Whether wrapping or unwrapping may call a key store (and so an HSM
+    // and the audit callback): such calls always release the GIL.
+    uses_key_store: bool,
+}
+
+fn keyring(inner: Arc<dyn Keyring>, uses_key_store: bool) -> PyKeyring {
+    PyKeyring {
+        inner,
+        uses_key_store,
+    }
+}
+
+/// Wraps data keys with AES-256-GCM under a wrapping key the application
+/// holds (byte-compatible with the AWS Encryption SDK's raw AES keyring).
+#[derive(Debug)]
+#[pyclass(frozen, extends = PyKeyring, module = "sealbox._native", name = "RawAesKeyring")]
+pub struct PyRawAesKeyring;
+
+#[pymethods]
+impl PyRawAesKeyring {
+    #[new]
+    fn new(
+        py: Python<'_>,
+        key_namespace: &str,
+        key_name: &str,
+        wrapping_key: &Bound<'_, PyAny>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let key = Input::new(wrapping_key, "wrapping_key")?;
+        let kr = key.with(py, false, |k| {
+            Ok(RawAesKeyring::new(key_namespace, key_name, k)?)
+        })?;
+        Ok(PyClassInitializer::from(keyring(Arc::new(kr), false)).add_subclass(PyRawAesKeyring))
+    }
+}
+
+fn pem(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<String>> {
+    let Some(obj) = obj else { return Ok(None) };
+    if let Ok(s) = obj.extract::<String>() {
+        return Ok(Some(s));
+    }
+    let bytes = Input::new(obj, what)?.to_vec();
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| PyValueError::new_err(format!("{what} is not PEM text")))
+}
+
+/// Wraps data keys with RSA (byte-compatible with the AWS Encryption SDK's
+/// raw RSA keyring). A public key alone encrypts; a private key decrypts.
+#[derive(Debug)]
+#[pyclass(frozen, extends = PyKeyring, module = "sealbox._native", name = "RawRsaKeyring")]
+pub struct PyRawRsaKeyring;
+
+#[pymethods]
+impl PyRawRsaKeyring {
+    #[new]
+    #[pyo3(signature = (key_namespace, key_name, *, public_key_pem=None, private_key_pem=None, padding="OAEP_SHA256_MGF1"))]
+    fn new(
+        py: Python<'_>,
+        key_namespace: &str,
+        key_name: &str,
+        public_key_pem: Option<&Bound<'_, PyAny>>,
+        private_key_pem: Option<&Bound<'_, PyAny>>,
+        padding: &str,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let padding = check(py, RsaWrappingPadding::from_name(padding))?;
+        let public = zeroize::Zeroizing::new(pem(public_key_pem, "public_key_pem")?);
+        let private = zeroize::Zeroizing::new(pem(private_key_pem, "private_key_pem")?);
+        let kr = call(py, true, || {
+            Ok(RawRsaKeyring::new(
+                key_namespace,
+                key_name,
+                padding,
+                public.as_deref(),
+                private.as_deref(),
+            )?)
+        })?;
+        Ok(PyClassInitializer::from(keyring(Arc::new(kr), false)).add_subclass(PyRawRsaKeyring))
+    }
+}
+
+/// Wraps data keys with a key-store key: the master key never leaves the
+/// key store (or its HSM).
+#[derive(Debug)]
+#[pyclass(frozen, extends = PyKeyring, module = "sealbox._native", name = "KeyStoreKeyring")]
+pub struct PyKeyStoreKeyring;
+
+/// The native key store of `sealbox.KeyStore` (or of `_native.KeyStore`).
+pub(crate) fn native_key_store(obj: &Bound<'_, PyAny>) -> PyResult<sealbox::keystore::KeyStore> {
+    if let Ok(ks) = obj.cast::<PyKeyStore>() {
+        return Ok(ks.get().inner.clone());
+    }
+    if let Ok(inner) = obj.getattr("_native") {
+        if let Ok(ks) = inner.cast::<PyKeyStore>() {
+            return Ok(ks.get().inner.clone());
+        }
+    }
+    Err(PyTypeError::new_err("key_store must be a sealbox.KeyStore"))
+}
+
+#[pymethods]
+impl PyKeyStoreKeyring {
+    #[new]
+    fn new(key_store: &Bound<'_, PyAny>, key_id: &str) -> PyResult<PyClassInitializer<Self>> {
+        let ks = native_key_store(key_store)?;
+        let kr = KeyStoreKeyring::new(ks, key_id);
+        Ok(PyClassInitializer::from(keyring(Arc::new(kr), true)).add_subclass(PyKeyStoreKeyring))
+    }
+}
+
+/// A generator keyring plus children: every one wraps the data key, any
+/// one can unwrap it. Without a generator it only decrypts (or adds
+/// wrappings to materials that already hold a data key).
+#[derive(Debug)]
+#[pyclass(frozen, extends = PyKeyring, module = "sealbox._native", name = "MultiKeyring")]
+pub struct PyMultiKeyring;
+
+#[pymethods]
+impl PyMultiKeyring {
+    #[new]
+    #[pyo3(signature = (generator=None, children=Vec::new()))]
+    fn new(
+        py: Python<'_>,
+        generator: Option<PyRef<'_, PyKeyring>>,
+        children: Vec<PyRef<'_, PyKeyring>>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let uses = generator.as_ref().is_some_and(|g| g.uses_key_store)
+            || children.iter().any(|c| c.uses_key_store);
+        let kr = check(
+            py,
+            MultiKeyring::new(
+                generator.map(|g| g.inner.clone()),
+                children.iter().map(|c| c.inner.clone()).collect(),
+            ),
+        )?;
+        Ok(PyClassInitializer::from(keyring(Arc::new(kr), uses)).add_subclass(PyMultiKeyring))
+    }
+}
+
+// ------------------------------------------------- materials managers --
+
+/// Base class of the materials managers.
+#[derive(Debug)]
+#[pyclass(
+    frozen,
+    subclass,
+    module = "sealbox._native",
+    name = "MaterialsManager"
+)]
+pub struct PyMaterialsManager {
+    inner: Arc<dyn MaterialsManager>,
+    uses_key_store: bool,
+}
+
+/// Materials straight from one keyring (what `keyring=` uses).
+#[derive(Debug)]
+#[pyclass(frozen, extends = PyMaterialsManager, module = "sealbox._native", name = "DefaultMaterialsManager")]
+pub struct PyDefaultMaterialsManager;
+
+#[pymethods]
+impl PyDefaultMaterialsManager {
+    #[new]
+    fn new(keyring: PyRef<'_, PyKeyring>) -> PyClassInitializer<Self> {
+        PyClassInitializer::from(PyMaterialsManager {
+            inner: Arc::new(DefaultMaterialsManager::new(keyring.inner.clone())),
+            uses_key_store: keyring.uses_key_store,
+        })
+        .add_subclass(PyDefaultMaterialsManager)
+    }
+}
+
+/// Reuses data keys within limits, so that many messages cost one call to
+/// the key store (or HSM). Thread-safe: share one between threads.
+#[derive(Debug)]
+#[pyclass(frozen, extends = PyMaterialsManager, module = "sealbox._native", name = "CachingMaterialsManager")]
+pub struct PyCachingMaterialsManager {
+    cache: Arc<CachingMaterialsManager>,
+}
+
+#[pymethods]
+impl PyCachingMaterialsManager {
+    #[new]
+    #[pyo3(signature = (source, *, max_age, max_messages=None, max_bytes=None, capacity=1000, partition=None))]
+    fn new(
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        max_age: f64,
+        max_messages: Option<u64>,
+        max_bytes: Option<u64>,
+        capacity: usize,
+        partition: Option<String>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let (underlying, uses): (Arc<dyn MaterialsManager>, bool) =
+            if let Ok(kr) = source.cast::<PyKeyring>() {
+                let kr = kr.get();
+                (
+                    Arc::new(DefaultMaterialsManager::new(kr.inner.clone())),
+                    kr.uses_key_store,
+                )
+            } else if let Ok(cmm) = source.cast::<PyMaterialsManager>() {
+                let cmm = cmm.get();
+                (cmm.inner.clone(), cmm.uses_key_store)
+            } else {
+                return Err(PyTypeError::new_err(
+                    "source must be a sealbox keyring or materials manager",
+                ));
+            };
+        if !max_age.is_finite() || max_age <= 0.0 || max_age > 1e12 {
+            return Err(PyValueError::new_err(
+                "max_age must be a positive number of seconds",
+            ));
+        }
+        let mut limits = CacheLimits::with_max_age(Duration::from_secs_f64(max_age));
+        if let Some(m) = max_messages {
+            limits.max_messages = m;
+        }
+        if let Some(b) = max_bytes {
+            limits.max_bytes = b;
+        }
+        limits.capacity = capacity;
+        if let Some(p) = partition {
+            limits.partition = p;
+        }
+        let cache = Arc::new(check(py, CachingMaterialsManager::new(underlying, limits))?);
+        Ok(PyClassInitializer::from(PyMaterialsManager {
+            inner: cache.clone(),
+            uses_key_store: uses,
+        })
+        .add_subclass(PyCachingMaterialsManager { cache }))
+    }
+
+    /// Cache hits so far.
+    #[getter]
+    fn hits(&self) -> u64 {
+        self.cache.stats().0
+    }
+
+    /// Cache misses so far.
+    #[getter]
+    fn misses(&self) -> u64 {
+        self.cache.stats().1
+    }
+
+    /// Drops every cached entry.
+    fn clear(&self) {
+        self.cache.clear()
+    }
+}
+
+/// The materials manager named by exactly one of `keyring=` and
+/// `materials_manager=`, and whether it may reach a key store.
+fn materials(
+    keyring: Option<PyRef<'_, PyKeyring>>,
+    materials_manager: Option<PyRef<'_, PyMaterialsManager>>,
+) -> PyResult<(Arc<dyn MaterialsManager>, bool)> {
+    match (keyring, materials_manager) {
+        (Some(kr), None) => Ok((
+            Arc::new(DefaultMaterialsManager::new(kr.inner.clone())),
+            kr.uses_key_store,
+        )),
+        (None, Some(cmm)) => Ok((cmm.inner.clone(), cmm.uses_key_store)),
+        _ => Err(PyValueError::new_err(
+            "give exactly one of keyring= or materials_manager=",
+        )),
+    }
+}
+
+fn suite(py: Python<'_>, id: Option<u16>) -> PyResult<Option<AlgorithmSuite>> {
+    id.map(|id| {
+        AlgorithmSuite::from_id(id).ok_or_else(|| {
+            crate::error::to_py_err(
+                py,
+                Error::InvalidArgument(format!("unknown algorithm suite 0x{id:04x}")).into(),
+            )
+        })
+    })
+    .transpose()
+}
+
+fn policy(py: Python<'_>, name: Option<&str>) -> PyResult<CommitmentPolicy> {
+    name.map(|n| check(py, CommitmentPolicy::from_name(n)))
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn encrypt_options(
+    py: Python<'_>,
+    encryption_context: Option<EncryptionContext>,
+    algorithm_suite: Option<u16>,
+    frame_length: u32,
+    commitment_policy: Option<&str>,
+    max_encrypted_data_keys: Option<usize>,
+    required_encryption_context_keys: Option<Vec<String>>,
+) -> PyResult<EncryptOptions> {
+    Ok(EncryptOptions {
+        encryption_context: encryption_context.unwrap_or_default(),
+        required_encryption_context_keys: required_encryption_context_keys.unwrap_or_default(),
+        suite: suite(py, algorithm_suite)?,
+        frame_length,
+        commitment_policy: policy(py, commitment_policy)?,
+        max_encrypted_data_keys,
+        plaintext_length: None,
+    })
+}
+
+fn decrypt_options(
+    py: Python<'_>,
+    encryption_context: Option<EncryptionContext>,
+    commitment_policy: Option<&str>,
+    max_encrypted_data_keys: Option<usize>,
+    max_body_size: Option<u64>,
+) -> PyResult<DecryptOptions> {
+    Ok(DecryptOptions {
+        encryption_context,
+        commitment_policy: policy(py, commitment_policy)?,
+        max_encrypted_data_keys,
+        max_body_size,
+    })
+}
+
+// ------------------------------------------------------------ one-shot --
+
+/// Encrypts `plaintext` into one message (AWS Encryption SDK format).
+#[pyfunction]
+#[pyo3(signature = (plaintext, *, keyring=None, materials_manager=None, encryption_context=None, algorithm_suite=None, frame_length=DEFAULT_FRAME_LENGTH, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), required_encryption_context_keys=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn encrypt<'py>(
+    py: Python<'py>,
+    plaintext: &Bound<'py, PyAny>,
+    keyring: Option<PyRef<'py, PyKeyring>>,
+    materials_manager: Option<PyRef<'py, PyMaterialsManager>>,
+    encryption_context: Option<EncryptionContext>,
+    algorithm_suite: Option<u16>,
+    frame_length: u32,
+    commitment_policy: Option<&str>,
+    max_encrypted_data_keys: Option<usize>,
+    required_encryption_context_keys: Option<Vec<String>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let input = Input::new(plaintext, "plaintext")?;
+    let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
+    let mut options = encrypt_options(
+        py,
+        encryption_context,
+        algorithm_suite,
+        frame_length,
+        commitment_policy,
+        max_encrypted_data_keys,
+        required_encryption_context_keys,
+    )?;
+    let len = input.len();
+    options.plaintext_length = Some(len as u64);
+    let release = uses_key_store || len > RELEASE_THRESHOLD;
+    let mut enc = call(py, release, || Ok(Encryptor::new(cmm.as_ref(), &options)?))?;
+    match enc.exact_message_len(len) {
+        // Straight into the bytes object that is returned: no copy of the
+        // message (suites without a signature).
+        Some(n) => PyBytes::new_with(py, n, |out| {
+            input.with(py, release, |pt| Ok(enc.encrypt_all_into(pt, out)?))
+        }),
+        None => {
+            let out = input.with(py, release, |pt| {
+                let mut out = Vec::with_capacity(len + len / 64 + 1024);
+                enc.update(pt, &mut out)?;
+                enc.finish(&mut out)?;
+                Ok(out)
+            })?;
+            Ok(PyBytes::new(py, &out))
+        }
+    }
+}
+
+/// Decrypts one message: (plaintext, encryption context, suite id).
+#[pyfunction]
+#[pyo3(signature = (ciphertext, *, keyring=None, materials_manager=None, encryption_context=None, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), max_body_size=None))]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn decrypt<'py>(
+    py: Python<'py>,
+    ciphertext: &Bound<'py, PyAny>,
+    keyring: Option<PyRef<'py, PyKeyring>>,
+    materials_manager: Option<PyRef<'py, PyMaterialsManager>>,
+    encryption_context: Option<EncryptionContext>,
+    commitment_policy: Option<&str>,
+    max_encrypted_data_keys: Option<usize>,
+    max_body_size: Option<u64>,
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyDict>, u16)> {
+    let input = Input::new(ciphertext, "ciphertext")?;
+    let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
+    let options = decrypt_options(
+        py,
+        encryption_context,
+        commitment_policy,
+        max_encrypted_data_keys,
+        max_body_size,
+    )?;
+    let res = input.with(py, uses_key_store, |ct| {
+        Ok(message::decrypt(ct, cmm.as_ref(), &options)?)
+    })?;
+    let plaintext = Wiped(res.plaintext);
+    let out = PyBytes::new(py, &plaintext.0);
+    let ec = PyDict::new(py);
+    for (k, v) in &res.encryption_context {
+        ec.set_item(k, v)?;
+    }
+    Ok((out, ec, res.suite.id()))
+}
+
+// ----------------------------------------------------------- streaming --
+
+/// Incremental encryption (the engine of `sealbox.open_encryptor`): bytes
+/// in, message bytes out. One thread at a time.
+#[derive(Debug)]
+#[pyclass(module = "sealbox._native", name = "StreamEncryptor")]
+pub struct PyStreamEncryptor {
+    inner: Encryptor,
+    uses_key_store: bool,
+}
+
+#[pymethods]
+impl PyStreamEncryptor {
+    #[new]
+    #[pyo3(signature = (*, keyring=None, materials_manager=None, encryption_context=None, algorithm_suite=None, frame_length=DEFAULT_FRAME_LENGTH, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), required_encryption_context_keys=None, plaintext_length=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        keyring: Option<PyRef<'_, PyKeyring>>,
+        materials_manager: Option<PyRef<'_, PyMaterialsManager>>,
+        encryption_context: Option<EncryptionContext>,
+        algorithm_suite: Option<u16>,
+        frame_length: u32,
+        commitment_policy: Option<&str>,
+        max_encrypted_data_keys: Option<usize>,
+        required_encryption_context_keys: Option<Vec<String>>,
+        plaintext_length: Option<u64>,
+    ) -> PyResult<Self> {
+        let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
+        let mut options = encrypt_options(
+            py,
+            encryption_context,
+            algorithm_suite,
+            frame_length,
+            commitment_policy,
+            max_encrypted_data_keys,
+            required_encryption_context_keys,
+        )?;
+        options.plaintext_length = plaintext_length;
+        let inner = call(py, uses_key_store, || {
+            Ok(Encryptor::new(cmm.as_ref(), &options)?)
+        })?;
+        Ok(PyStreamEncryptor {
+            inner,
+            uses_key_store,
+        })
+    }
+
+    /// Encrypts `data`; returns the message bytes that are complete.
+    fn update<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let input = Input::new(data, "data")?;
+        let inner = &mut self.inner;
+        let out = input.with(py, self.uses_key_store, |d| {
+            let mut out = Vec::with_capacity(d.len() + d.len() / 64 + 64);
+            inner.update(d, &mut out)?;
+            Ok(out)
+        })?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// Ends the message: returns the final frame (and signature).
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let inner = &mut self.inner;
+        let out = call(py, false, || {
+            let mut out = Vec::new();
+            inner.finish(&mut out)?;
+            Ok(out)
+        })?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// The suite id of the message being written.
+    #[getter]
+    fn algorithm_suite(&self) -> u16 {
+        self.inner.header().suite.id()
+    }
+}
+
+/// Incremental decryption (the engine of `sealbox.open_decryptor`):
+/// message bytes in, authenticated plaintext out. One thread at a time.
+#[derive(Debug)]
+#[pyclass(module = "sealbox._native", name = "StreamDecryptor")]
+pub struct PyStreamDecryptor {
+    inner: Decryptor,
+    uses_key_store: bool,
+}
+
+#[pymethods]
+impl PyStreamDecryptor {
+    #[new]
+    #[pyo3(signature = (*, keyring=None, materials_manager=None, encryption_context=None, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), max_body_size=None))]
+    fn new(
+        py: Python<'_>,
+        keyring: Option<PyRef<'_, PyKeyring>>,
+        materials_manager: Option<PyRef<'_, PyMaterialsManager>>,
+        encryption_context: Option<EncryptionContext>,
+        commitment_policy: Option<&str>,
+        max_encrypted_data_keys: Option<usize>,
+        max_body_size: Option<u64>,
+    ) -> PyResult<Self> {
+        let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
+        let options = decrypt_options(
+            py,
+            encryption_context,
+            commitment_policy,
+            max_encrypted_data_keys,
+            max_body_size,
+        )?;
+        Ok(PyStreamDecryptor {
+            inner: Decryptor::new(cmm, options),
+            uses_key_store,
+        })
+    }
+
+    /// Feeds message bytes; returns newly authenticated plaintext.
+    fn update<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let input = Input::new(data, "data")?;
+        // The header (read from the first bytes) may need the key store.
+        let release = self.uses_key_store && self.inner.header().is_none();
+        let inner = &mut self.inner;
+        let out = input.with(py, release, |d| {
+            let mut out = Wiped(Vec::with_capacity(d.len()));
+            inner.update(d, &mut out.0)?;
+            Ok(out)
+        })?;
+        Ok(PyBytes::new(py, &out.0))
+    }
+
+    /// Declares the end of the message; fails if it is incomplete.
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let inner = &mut self.inner;
+        let out = call(py, false, || {
+            let mut out = Vec::new();
+            inner.finish(&mut out)?;
+            Ok(out)
+        })?;
+        Ok(PyBytes::new(py, &out))
+    }
+
+    /// The message's encryption context once its header is authenticated.
+    #[getter]
+    fn encryption_context<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        self.inner
+            .encryption_context()
+            .map(|ec| {
+                let d = PyDict::new(py);
+                for (k, v) in ec {
+                    d.set_item(k, v)?;
+                }
+                Ok(d)
+            })
+            .transpose()
+    }
+
+    /// The suite id, once the header is read.
+    #[getter]
+    fn algorithm_suite(&self) -> Option<u16> {
+        self.inner.header().map(|h| h.suite.id())
+    }
+}

@@ -1,0 +1,158 @@
+"""Interoperability with the AWS Encryption SDK for Python, in the same
+process: its raw AES keyring (MPL) and raw master keys (legacy API) read
+what sealbox writes, and sealbox reads what they write, with and without
+the signing suite; also the raw RSA keyring and sealbox's streams."""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any
+
+import aws_encryption_sdk
+import pytest
+from aws_cryptographic_material_providers.mpl import AwsCryptographicMaterialProviders
+from aws_cryptographic_material_providers.mpl.config import MaterialProvidersConfig
+from aws_cryptographic_material_providers.mpl.models import (
+    AesWrappingAlg,
+    CreateRawAesKeyringInput,
+    CreateRawRsaKeyringInput,
+    PaddingScheme,
+)
+from aws_encryption_sdk import Algorithm, CommitmentPolicy
+from aws_encryption_sdk.identifiers import EncryptionKeyType, WrappingAlgorithm
+from aws_encryption_sdk.internal.crypto.wrapping_keys import WrappingKey
+from aws_encryption_sdk.key_providers.raw import RawMasterKey
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+import sealbox
+from sealbox import AlgorithmSuite
+
+NAMESPACE = "sealbox-python-interop"
+NAME = "aes-wrapping-key"
+EC = {"tenant": "acme", "purpose": "interop"}
+PUBLIC_KEY_FIELD = "aws-crypto-public-key"
+SUITES = {
+    AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY: Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
+    AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384: Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
+}
+KEY = bytes(range(100, 132))
+
+
+@pytest.fixture(scope="module")
+def client() -> Any:
+    return aws_encryption_sdk.EncryptionSDKClient(commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
+
+
+@pytest.fixture(scope="module")
+def mpl() -> Any:
+    return AwsCryptographicMaterialProviders(config=MaterialProvidersConfig())
+
+
+@pytest.fixture(scope="module")
+def aws_aes(mpl: Any) -> Any:
+    return mpl.create_raw_aes_keyring(
+        CreateRawAesKeyringInput(
+            key_namespace=NAMESPACE, key_name=NAME, wrapping_key=KEY, wrapping_alg=AesWrappingAlg.ALG_AES256_GCM_IV12_TAG16
+        )
+    )
+
+
+def legacy_aes() -> RawMasterKey:
+    return RawMasterKey(
+        provider_id=NAMESPACE,
+        key_id=NAME.encode(),
+        wrapping_key=WrappingKey(
+            wrapping_algorithm=WrappingAlgorithm.AES_256_GCM_IV12_TAG16_NO_PADDING,
+            wrapping_key=KEY,
+            wrapping_key_type=EncryptionKeyType.SYMMETRIC,
+        ),
+    )
+
+
+@pytest.fixture
+def sealbox_aes() -> sealbox.RawAesKeyring:
+    return sealbox.RawAesKeyring(NAMESPACE, NAME, KEY)
+
+
+def expected_context(actual: dict[str, str], suite: AlgorithmSuite) -> None:
+    extra = {k: v for k, v in actual.items() if k not in EC}
+    assert {k: actual[k] for k in EC} == EC
+    if suite is AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384:
+        assert list(extra) == [PUBLIC_KEY_FIELD]
+    else:
+        assert extra == {}
+
+
+@pytest.mark.parametrize("suite", list(SUITES))
+@pytest.mark.parametrize("size", [0, 1024, 300_000])
+def test_sealbox_to_aws(client: Any, aws_aes: Any, sealbox_aes: sealbox.RawAesKeyring, suite: AlgorithmSuite, size: int) -> None:
+    pt = os.urandom(size)
+    ct = sealbox.encrypt(pt, keyring=sealbox_aes, encryption_context=EC, algorithm_suite=suite)
+    out, header = client.decrypt(source=ct, keyring=aws_aes, encryption_context=EC)
+    assert out == pt and header.algorithm.algorithm_id == int(suite)
+    expected_context(dict(header.encryption_context), suite)
+    out, header = client.decrypt(source=ct, key_provider=legacy_aes())
+    assert out == pt
+
+
+@pytest.mark.parametrize("suite", list(SUITES))
+@pytest.mark.parametrize("size", [0, 1024, 300_000])
+def test_aws_to_sealbox(client: Any, aws_aes: Any, sealbox_aes: sealbox.RawAesKeyring, suite: AlgorithmSuite, size: int) -> None:
+    pt = os.urandom(size)
+    ct, _ = client.encrypt(source=pt, keyring=aws_aes, encryption_context=EC, algorithm=SUITES[suite])
+    res = sealbox.decrypt(ct, keyring=sealbox_aes, encryption_context=EC)
+    assert res.plaintext == pt and res.algorithm_suite is suite
+    expected_context(res.encryption_context, suite)
+    ct, _ = client.encrypt(source=pt, key_provider=legacy_aes(), encryption_context=EC, algorithm=SUITES[suite])
+    assert sealbox.decrypt(ct, keyring=sealbox_aes).plaintext == pt
+    # Streamed by sealbox, in pieces.
+    with sealbox.open_decryptor(io.BytesIO(ct), keyring=sealbox_aes) as r:
+        assert b"".join(iter(lambda: r.read(7777), b"")) == pt
+
+
+def test_sealbox_stream_to_aws(client: Any, aws_aes: Any, sealbox_aes: sealbox.RawAesKeyring) -> None:
+    pt = os.urandom(3 * 1024 * 1024 + 17)
+    sink = io.BytesIO()
+    with sealbox.open_encryptor(sink, keyring=sealbox_aes, encryption_context=EC, frame_length=65536) as w:
+        for off in range(0, len(pt), 500_000):
+            w.write(memoryview(pt)[off : off + 500_000])
+    out, _ = client.decrypt(source=sink.getvalue(), keyring=aws_aes, encryption_context=EC)
+    assert out == pt
+
+
+def test_tampered_messages_rejected_both_ways(client: Any, aws_aes: Any, sealbox_aes: sealbox.RawAesKeyring) -> None:
+    ct = bytearray(sealbox.encrypt(b"x" * 5000, keyring=sealbox_aes, encryption_context=EC))
+    ct[len(ct) // 2] ^= 1
+    # The AWS SDK lets pyca's InvalidTag through for a bad frame.
+    with pytest.raises((aws_encryption_sdk.exceptions.AWSEncryptionSDKClientError, InvalidTag)):
+        client.decrypt(source=bytes(ct), keyring=aws_aes)
+    aws_ct, _ = client.encrypt(source=b"y" * 5000, keyring=aws_aes, encryption_context=EC)
+    bad = bytearray(aws_ct)
+    bad[-10] ^= 1
+    with pytest.raises(sealbox.DecryptionFailed):
+        sealbox.decrypt(bad, keyring=sealbox_aes)
+
+
+def test_raw_rsa_both_ways(client: Any, mpl: Any) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    aws_rsa = mpl.create_raw_rsa_keyring(
+        CreateRawRsaKeyringInput(
+            key_namespace=NAMESPACE,
+            key_name="rsa",
+            padding_scheme=PaddingScheme.OAEP_SHA256_MGF1,
+            public_key=public_pem,
+            private_key=private_pem,
+        )
+    )
+    ours = sealbox.RawRsaKeyring(NAMESPACE, "rsa", public_key_pem=public_pem, private_key_pem=private_pem)
+    ct = sealbox.encrypt(b"rsa wrapped", keyring=ours, encryption_context=EC)
+    assert client.decrypt(source=ct, keyring=aws_rsa)[0] == b"rsa wrapped"
+    aws_ct, _ = client.encrypt(source=b"from aws", keyring=aws_rsa, encryption_context=EC)
+    assert sealbox.decrypt(aws_ct, keyring=ours, encryption_context=EC).plaintext == b"from aws"
