@@ -427,16 +427,39 @@ pub(crate) fn decrypt<'py>(
         max_encrypted_data_keys,
         max_body_size,
     )?;
-    let res = input.with(py, uses_key_store, |ct| {
-        Ok(message::decrypt(ct, cmm.as_ref(), &options)?)
+    // The plaintext goes through this thread's scratch buffer: a fresh
+    // 1 MiB Vec per message costs page faults (glibc hands the pages back
+    // between messages) that take longer than the decryption itself.
+    let mut scratch = Wiped(DECRYPT_SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut())));
+    scratch.0.clear();
+    let (suite, context) = input.with(py, uses_key_store, |ct| {
+        Ok(message::decrypt_append(
+            ct,
+            cmm.as_ref(),
+            &options,
+            &mut scratch.0,
+        )?)
     })?;
-    let plaintext = Wiped(res.plaintext);
-    let out = PyBytes::new(py, &plaintext.0);
+    let out = PyBytes::new(py, &scratch.0);
+    crate::buffer::wipe(&mut scratch.0);
+    if scratch.0.capacity() <= MAX_KEPT_SCRATCH {
+        let kept = std::mem::take(&mut scratch.0);
+        DECRYPT_SCRATCH.with(|s| *s.borrow_mut() = kept);
+    }
     let ec = PyDict::new(py);
-    for (k, v) in &res.encryption_context {
+    for (k, v) in &context {
         ec.set_item(k, v)?;
     }
-    Ok((out, ec, res.suite.id()))
+    Ok((out, ec, suite.id()))
+}
+
+/// The largest scratch buffer a thread keeps between decryptions.
+const MAX_KEPT_SCRATCH: usize = 8 << 20;
+
+thread_local! {
+    /// Plaintext of the last one-shot decryption on this thread, wiped:
+    /// only its capacity is reused.
+    static DECRYPT_SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 // ----------------------------------------------------------- streaming --

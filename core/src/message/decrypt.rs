@@ -442,14 +442,38 @@ pub fn decrypt(
     cmm: &dyn MaterialsManager,
     options: &DecryptOptions,
 ) -> Result<DecryptResult> {
-    let mut core = DecryptCore::new(options.clone());
     let mut plaintext = Vec::with_capacity(ciphertext.len());
-    core.update(cmm, ciphertext, &mut plaintext)?;
-    core.finish(&mut plaintext)?;
-    let (header, ec) = core.header_info().ok_or(Error::DecryptionFailed)?;
+    let (suite, encryption_context) = decrypt_append(ciphertext, cmm, options, &mut plaintext)?;
     Ok(DecryptResult {
-        suite: header.suite,
-        encryption_context: ec.clone(),
+        suite,
+        encryption_context,
         plaintext,
     })
+}
+
+/// Decrypts one complete message, appending the plaintext to `out`: for
+/// callers that keep one buffer across messages (the Python package does,
+/// per thread, so that a 1 MiB message does not cost fresh pages every
+/// time). Returns the suite and the encryption context. On error `out`
+/// is as it was (nothing of the plaintext stays in it).
+pub fn decrypt_append(
+    ciphertext: &[u8],
+    cmm: &dyn MaterialsManager,
+    options: &DecryptOptions,
+    out: &mut Vec<u8>,
+) -> Result<(AlgorithmSuite, EncryptionContext)> {
+    let mark = out.len();
+    let mut core = DecryptCore::new(options.clone());
+    let r = core
+        .update(cmm, ciphertext, out)
+        .and_then(|()| core.finish(out))
+        .and_then(|()| {
+            let (header, ec) = core.header_info().ok_or(Error::DecryptionFailed)?;
+            Ok((header.suite, ec.clone()))
+        });
+    if r.is_err() {
+        out[mark..].zeroize();
+        out.truncate(mark);
+    }
+    r
 }

@@ -15,7 +15,7 @@ mod io;
 mod suite;
 
 pub use context::EncryptionContext;
-pub use decrypt::{decrypt, DecryptOptions, DecryptResult, Decryptor};
+pub use decrypt::{decrypt, decrypt_append, DecryptOptions, DecryptResult, Decryptor};
 pub use encrypt::{encrypt, EncryptOptions, Encryptor};
 pub use header::{ContentType, Header};
 pub use io::{DecryptingReader, EncryptingWriter};
