@@ -19,5 +19,6 @@ test-cli:
 	@echo "test-cli: the CLI interop test and the demo session passed"
 
 demo-cli:
-	@echo "== sealbox demo: the command line (a key store in a temporary directory) =="
+	@echo
+	@echo "== 4/4  the sealbox command line (cli/): a short session, examples/cli/demo.sh =="
 	@CARGO="$(CARGO)" $(ROOT)/examples/cli/demo.sh

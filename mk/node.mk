@@ -41,5 +41,9 @@ test-node: node-install node-dts-check
 bench-node: node-install
 	cd $(NODE_DIR) && node bench/compare.js
 
-demo-node: node-install
-	node $(ROOT)/examples/node/quickstart.js
+demo-node:
+	@echo
+	@echo "== 3/4  Node: the sealbox package (napi-rs), examples/node/quickstart.js =="
+	@echo "   npm ci in bindings/node (its install script builds the addon) ..."
+	@$(MAKE) --no-print-directory node-install >/dev/null
+	@node $(ROOT)/examples/node/quickstart.js | sed 's/^/   /'

@@ -49,6 +49,9 @@ test-python: python-package
 bench-python: python-package
 	$(PY) $(PY_DIR)/bench/compare.py
 
-demo-python: python-package
-	@echo "== sealbox demo (Python): key store, key with an alias, bytes and a stream =="
-	$(PY) $(ROOT)/examples/python/quickstart.py
+demo-python:
+	@echo
+	@echo "== 2/4  Python: the sealbox package (PyO3), examples/python/quickstart.py =="
+	@echo "   building the package and installing it into $(PY_VENV) ..."
+	@$(MAKE) --no-print-directory python-package >/dev/null
+	@$(PY) $(ROOT)/examples/python/quickstart.py | sed 's/^/   /'
