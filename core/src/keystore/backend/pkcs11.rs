@@ -323,23 +323,23 @@ impl Pkcs11Backend {
         let key = (Arc::as_ptr(&self.ctx) as usize, self.serial.clone());
         let digest = crypto::digest(HashAlg::Sha256, self.pin.0.as_bytes());
         let pin = RawAuthPin::new(Box::new(self.pin.0.as_bytes().to_vec()));
+        // Held across C_Login: otherwise a second thread could see "already
+        // logged in" after the first thread's login succeeded but before
+        // its digest was recorded, and refuse the right PIN. Logins happen
+        // only when a session is opened, so this costs nothing in steady use.
+        let mut verified = verified.lock().unwrap_or_else(|e| e.into_inner());
         match s.login_with_raw(UserType::User, &pin) {
             Ok(()) => {
-                if let Ok(mut v) = verified.lock() {
-                    v.insert(key, digest);
-                }
+                verified.insert(key, digest);
                 Ok(())
             }
-            Err(e) if rv_of(&e) == Some(RvError::UserAlreadyLoggedIn) => {
-                let known = verified.lock().ok().and_then(|v| v.get(&key).cloned());
-                match known {
-                    Some(d) if crypto::ct_eq(&d, &digest) => Ok(()),
-                    _ => Err(Error::Pkcs11 {
-                        function: "C_Login".into(),
-                        rv: "CKR_PIN_INCORRECT (the token is logged in with another PIN)".into(),
-                    }),
-                }
-            }
+            Err(e) if rv_of(&e) == Some(RvError::UserAlreadyLoggedIn) => match verified.get(&key) {
+                Some(d) if crypto::ct_eq(d, &digest) => Ok(()),
+                _ => Err(Error::Pkcs11 {
+                    function: "C_Login".into(),
+                    rv: "CKR_PIN_INCORRECT (the token is logged in with another PIN)".into(),
+                }),
+            },
             Err(e) => Err(ck("C_Login", e)),
         }
     }
