@@ -661,3 +661,46 @@ fn one_keyring_is_shared_by_many_threads() {
         }
     });
 }
+
+#[test]
+fn in_memory_keyrings_and_materials_managers_say_so() {
+    use sealbox::cmm::{CacheLimits, CachingMaterialsManager};
+    use std::time::Duration;
+    let aes = aes_keyring(9);
+    let rsa: Arc<dyn Keyring> = Arc::new(
+        RawRsaKeyring::new(
+            "ns",
+            "rsa",
+            RsaWrappingPadding::OaepSha256Mgf1,
+            Some(RSA_PUBLIC),
+            Some(RSA_PRIVATE),
+        )
+        .unwrap(),
+    );
+    // A keyring that does not say (as a key-store keyring, or a user's):
+    // taken to block.
+    let unknown: Arc<dyn Keyring> = Arc::new(Counting {
+        inner: aes_keyring(9),
+        decrypts: AtomicUsize::new(0),
+    });
+    assert!(aes.is_in_memory() && rsa.is_in_memory());
+    assert!(!unknown.is_in_memory());
+    let multi = |g: &Arc<dyn Keyring>, c: &Arc<dyn Keyring>| -> Arc<dyn Keyring> {
+        Arc::new(MultiKeyring::new(Some(g.clone()), vec![c.clone()]).unwrap())
+    };
+    assert!(multi(&aes, &rsa).is_in_memory());
+    assert!(!multi(&aes, &unknown).is_in_memory());
+    assert!(!multi(&unknown, &rsa).is_in_memory());
+    let in_memory: Arc<dyn MaterialsManager> = Arc::new(cmm(multi(&aes, &rsa)));
+    let blocking: Arc<dyn MaterialsManager> = Arc::new(cmm(unknown));
+    assert!(in_memory.is_in_memory() && !blocking.is_in_memory());
+    let caching = |u: &Arc<dyn MaterialsManager>| {
+        CachingMaterialsManager::new(
+            u.clone(),
+            CacheLimits::with_max_age(Duration::from_secs(60)),
+        )
+        .unwrap()
+    };
+    assert!(caching(&in_memory).is_in_memory());
+    assert!(!caching(&blocking).is_in_memory());
+}

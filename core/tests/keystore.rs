@@ -948,6 +948,9 @@ fn keystore_keyring_envelopes_and_the_caching_cmm_saves_backend_calls() {
     let ks = open(&dir, TestClock::new());
     let k = create(&ks, KeySpec::Aes256, None, Some("alias/envelope")).key_id;
     let keyring = Arc::new(KeyStoreKeyring::new(ks.clone(), "alias/envelope"));
+    // The key store does I/O (and may be an HSM): bindings must not run
+    // its work on an event loop.
+    assert!(!sealbox::keyring::Keyring::is_in_memory(keyring.as_ref()));
     let plain: Arc<dyn MaterialsManager> = Arc::new(DefaultMaterialsManager::new(keyring.clone()));
     let mut opts = EncryptOptions::default();
     opts.encryption_context

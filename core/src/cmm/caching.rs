@@ -229,6 +229,10 @@ impl CachingMaterialsManager {
 }
 
 impl MaterialsManager for CachingMaterialsManager {
+    fn is_in_memory(&self) -> bool {
+        self.underlying.is_in_memory()
+    }
+
     fn get_encryption_materials(
         &self,
         req: EncryptionMaterialsRequest,

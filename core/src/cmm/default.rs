@@ -27,6 +27,10 @@ impl DefaultMaterialsManager {
 }
 
 impl MaterialsManager for DefaultMaterialsManager {
+    fn is_in_memory(&self) -> bool {
+        self.keyring.is_in_memory()
+    }
+
     fn get_encryption_materials(
         &self,
         req: EncryptionMaterialsRequest,

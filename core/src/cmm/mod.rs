@@ -51,4 +51,10 @@ pub trait MaterialsManager: Send + Sync + std::fmt::Debug {
     ) -> Result<EncryptionMaterials>;
     /// Materials to decrypt one message.
     fn decrypt_materials(&self, request: DecryptMaterialsRequest) -> Result<DecryptionMaterials>;
+
+    /// Whether materials come from memory alone (see
+    /// [`Keyring::is_in_memory`](crate::keyring::Keyring::is_in_memory)).
+    fn is_in_memory(&self) -> bool {
+        false
+    }
 }

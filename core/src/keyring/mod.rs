@@ -34,6 +34,14 @@ pub trait Keyring: Send + Sync + std::fmt::Debug {
         materials: &mut DecryptionMaterials,
         edks: &[EncryptedDataKey],
     ) -> Result<()>;
+
+    /// Whether the keyring works in memory alone: no file, database,
+    /// network or HSM (a raw key). The bindings run small work with such a
+    /// keyring on the calling thread instead of a thread pool. Unknown
+    /// keyrings are taken to block.
+    fn is_in_memory(&self) -> bool {
+        false
+    }
 }
 
 /// Generates the data key for the materials' suite if none is there yet.

@@ -39,6 +39,13 @@ impl MultiKeyring {
 }
 
 impl Keyring for MultiKeyring {
+    fn is_in_memory(&self) -> bool {
+        self.generator
+            .iter()
+            .chain(&self.children)
+            .all(|k| k.is_in_memory())
+    }
+
     fn on_encrypt(&self, materials: &mut EncryptionMaterials) -> Result<()> {
         match &self.generator {
             Some(g) => {

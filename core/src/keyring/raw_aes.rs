@@ -88,6 +88,10 @@ pub(crate) fn check_names(key_namespace: &str, key_name: &str) -> Result<()> {
 }
 
 impl Keyring for RawAesKeyring {
+    fn is_in_memory(&self) -> bool {
+        true
+    }
+
     fn on_encrypt(&self, materials: &mut EncryptionMaterials) -> Result<()> {
         ensure_data_key(materials)?;
         let aad = context::serialize(&materials.encryption_context)?;

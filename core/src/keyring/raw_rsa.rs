@@ -106,6 +106,10 @@ impl RawRsaKeyring {
 }
 
 impl Keyring for RawRsaKeyring {
+    fn is_in_memory(&self) -> bool {
+        true
+    }
+
     fn on_encrypt(&self, materials: &mut EncryptionMaterials) -> Result<()> {
         let public_key = self
             .public_key
