@@ -180,6 +180,7 @@ export interface DecryptResult {
  * Encrypts `plaintext` into one message (AWS Encryption SDK format), on
  * the libuv thread pool. Do not modify `plaintext` until the Promise
  * settles.
+ * Small inputs with a raw keyring are worked at once (see `INLINE_MAX`).
  */
 export declare function encrypt(plaintext: Uint8Array, options: EncryptOptions): Promise<Buffer>
 /** `encrypt`, blocking. */
@@ -187,6 +188,7 @@ export declare function encryptSync(plaintext: Uint8Array, options: EncryptOptio
 /**
  * Decrypts one complete message, on the libuv thread pool. Any failure
  * to authenticate is `ERR_SEALBOX_DECRYPTION_FAILED`.
+ * Small messages with a raw keyring are worked at once (see `INLINE_MAX`).
  */
 export declare function decrypt(ciphertext: Uint8Array, options: DecryptOptions): Promise<DecryptResult>
 /** `decrypt`, blocking. */

@@ -15,6 +15,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use napi::bindgen_prelude::*;
+use napi::{JsObject, NapiValue};
 
 mod args;
 mod bytes;
@@ -169,6 +170,53 @@ where
         input,
         work: Some(work),
     })
+}
+
+/// Inputs up to this size, with materials from memory alone (raw keyrings),
+/// are worked on the calling thread in the Promise forms: a few
+/// microseconds of work, where the hand-off to the libuv pool and back
+/// costs tens. Anything that may do I/O (a key store, maybe an HSM) always
+/// goes to the pool.
+pub(crate) const INLINE_MAX: usize = 16 * 1024;
+
+/// The Promise form of a [`DataOp`]: worked now when `inline`, else on the
+/// pool; a Promise either way, rejected (never thrown) on failure.
+pub(crate) fn promise_with<T>(
+    env: Env,
+    input: Uint8Array,
+    work: DataOp<T>,
+    inline: bool,
+) -> Result<JsObject>
+where
+    T: ToNapiValue + TypeName + Send + 'static,
+{
+    if !inline {
+        return env
+            .spawn(DataJob {
+                input,
+                work: Some(work),
+            })
+            .map(|task| task.promise_object());
+    }
+    let result = guarded(|| work(&input));
+    let raw = env.raw();
+    let mut deferred = std::ptr::null_mut();
+    let mut promise = std::ptr::null_mut();
+    // SAFETY: `raw` is the live env of this call; napi fills both out
+    // pointers on success.
+    check_status!(unsafe { napi::sys::napi_create_promise(raw, &mut deferred, &mut promise) })?;
+    // SAFETY: as above; `deferred` is settled exactly once, here.
+    let value = result.and_then(|v| unsafe { T::to_napi_value(raw, v) });
+    match value {
+        Ok(v) => check_status!(unsafe { napi::sys::napi_resolve_deferred(raw, deferred, v) })?,
+        Err(e) => {
+            // SAFETY: as above.
+            let error = unsafe { napi::JsError::from(e).into_value(raw) };
+            check_status!(unsafe { napi::sys::napi_reject_deferred(raw, deferred, error) })?
+        }
+    }
+    // SAFETY: `promise` is the object napi_create_promise made in `raw`.
+    Ok(unsafe { JsObject::from_raw_unchecked(raw, promise) })
 }
 
 /// A [`DataOp`] with its input, as a napi task.

@@ -16,8 +16,10 @@ use zeroize::Zeroize;
 use crate::args::{map, whole, whole_u32, Instance, StringMap};
 use crate::keyring::{materials, AnyKeyring, CachingMaterialsManager};
 use crate::{
-    boundary, coded, guarded, invalid, js_error, op, spawn, spawn_with, DataJob, DataOp, Job,
+    boundary, coded, guarded, invalid, js_error, op, promise_with, spawn, spawn_with, DataJob,
+    DataOp, Job, INLINE_MAX,
 };
+use napi::JsObject;
 
 /// Options of `encrypt` and `createEncryptStream`.
 #[napi(object, object_to_js = false)]
@@ -152,65 +154,76 @@ fn decrypt_args(o: DecryptOptions) -> Result<(Arc<dyn MaterialsManager>, msg::De
     Ok((cmm, opts))
 }
 
-fn encrypt_op(options: EncryptOptions) -> Result<DataOp<Buffer>> {
+/// The work of one `encrypt`, and whether its materials come from memory
+/// alone.
+fn encrypt_op(options: EncryptOptions) -> Result<(DataOp<Buffer>, bool)> {
     if options.plaintext_length.is_some() {
         return Err(invalid(
             "plaintextLength is for streams; encrypt knows the length",
         ));
     }
     let (cmm, opts) = encrypt_args(options)?;
-    Ok(Box::new(move |pt: &[u8]| {
-        msg::encrypt(pt, cmm.as_ref(), &opts).map(Buffer::from)
-    }))
+    let in_memory = cmm.is_in_memory();
+    let work: DataOp<Buffer> =
+        Box::new(move |pt: &[u8]| msg::encrypt(pt, cmm.as_ref(), &opts).map(Buffer::from));
+    Ok((work, in_memory))
 }
 
-fn decrypt_op(options: DecryptOptions) -> Result<DataOp<DecryptResult>> {
+/// The work of one `decrypt`, and whether its materials come from memory
+/// alone.
+fn decrypt_op(options: DecryptOptions) -> Result<(DataOp<DecryptResult>, bool)> {
     let (cmm, opts) = decrypt_args(options)?;
-    Ok(Box::new(move |ct: &[u8]| {
+    let in_memory = cmm.is_in_memory();
+    let work: DataOp<DecryptResult> = Box::new(move |ct: &[u8]| {
         let r = msg::decrypt(ct, cmm.as_ref(), &opts)?;
         Ok(DecryptResult {
             algorithm_suite: u32::from(r.suite.id()),
             encryption_context: r.encryption_context.into_iter().collect(),
             plaintext: Buffer::secret(r.plaintext),
         })
-    }))
+    });
+    Ok((work, in_memory))
 }
 
 /// Encrypts `plaintext` into one message (AWS Encryption SDK format), on
 /// the libuv thread pool. Do not modify `plaintext` until the Promise
 /// settles.
+/// Small inputs with a raw keyring are worked at once (see `INLINE_MAX`).
 #[napi(ts_return_type = "Promise<Buffer>")]
-pub fn encrypt(
-    plaintext: Uint8Array,
-    options: EncryptOptions,
-) -> Result<AsyncTask<DataJob<Buffer>>> {
-    boundary(|| Ok(spawn_with(plaintext, encrypt_op(options)?)))
+pub fn encrypt(env: Env, plaintext: Uint8Array, options: EncryptOptions) -> Result<JsObject> {
+    boundary(|| {
+        let (work, in_memory) = encrypt_op(options)?;
+        let inline = in_memory && plaintext.len() <= INLINE_MAX;
+        promise_with(env, plaintext, work, inline)
+    })
 }
 
 /// `encrypt`, blocking.
 #[napi]
 pub fn encrypt_sync(plaintext: Uint8Array, options: EncryptOptions) -> Result<Buffer> {
     boundary(|| {
-        let work = encrypt_op(options)?;
+        let (work, _) = encrypt_op(options)?;
         guarded(|| work(&plaintext))
     })
 }
 
 /// Decrypts one complete message, on the libuv thread pool. Any failure
 /// to authenticate is `ERR_SEALBOX_DECRYPTION_FAILED`.
+/// Small messages with a raw keyring are worked at once (see `INLINE_MAX`).
 #[napi(ts_return_type = "Promise<DecryptResult>")]
-pub fn decrypt(
-    ciphertext: Uint8Array,
-    options: DecryptOptions,
-) -> Result<AsyncTask<DataJob<DecryptResult>>> {
-    boundary(|| Ok(spawn_with(ciphertext, decrypt_op(options)?)))
+pub fn decrypt(env: Env, ciphertext: Uint8Array, options: DecryptOptions) -> Result<JsObject> {
+    boundary(|| {
+        let (work, in_memory) = decrypt_op(options)?;
+        let inline = in_memory && ciphertext.len() <= INLINE_MAX;
+        promise_with(env, ciphertext, work, inline)
+    })
 }
 
 /// `decrypt`, blocking.
 #[napi]
 pub fn decrypt_sync(ciphertext: Uint8Array, options: DecryptOptions) -> Result<DecryptResult> {
     boundary(|| {
-        let work = decrypt_op(options)?;
+        let (work, _) = decrypt_op(options)?;
         guarded(|| work(&ciphertext))
     })
 }
