@@ -164,8 +164,11 @@ fn encrypt_op(options: EncryptOptions) -> Result<(DataOp<Buffer>, bool)> {
     }
     let (cmm, opts) = encrypt_args(options)?;
     let in_memory = cmm.is_in_memory();
-    let work: DataOp<Buffer> =
-        Box::new(move |pt: &[u8]| msg::encrypt(pt, cmm.as_ref(), &opts).map(Buffer::from));
+    let work: DataOp<Buffer> = Box::new(move |pt: &[u8]| {
+        let mut out = crate::bytes::spare::take();
+        msg::encrypt_append(pt, cmm.as_ref(), &opts, &mut out)?;
+        Ok(Buffer::from(out))
+    });
     Ok((work, in_memory))
 }
 
@@ -175,11 +178,14 @@ fn decrypt_op(options: DecryptOptions) -> Result<(DataOp<DecryptResult>, bool)> 
     let (cmm, opts) = decrypt_args(options)?;
     let in_memory = cmm.is_in_memory();
     let work: DataOp<DecryptResult> = Box::new(move |ct: &[u8]| {
-        let r = msg::decrypt(ct, cmm.as_ref(), &opts)?;
+        // Buffer::secret wipes the plaintext once JS has its copy, on
+        // success; decrypt_append leaves nothing of it on failure.
+        let mut plaintext = crate::bytes::spare::take();
+        let (suite, context) = msg::decrypt_append(ct, cmm.as_ref(), &opts, &mut plaintext)?;
         Ok(DecryptResult {
-            algorithm_suite: u32::from(r.suite.id()),
-            encryption_context: r.encryption_context.into_iter().collect(),
-            plaintext: Buffer::secret(r.plaintext),
+            algorithm_suite: u32::from(suite.id()),
+            encryption_context: context.into_iter().collect(),
+            plaintext: Buffer::secret(plaintext),
         })
     });
     Ok((work, in_memory))

@@ -432,6 +432,21 @@ pub fn encrypt(
     cmm: &dyn MaterialsManager,
     options: &EncryptOptions,
 ) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    encrypt_append(plaintext, cmm, options, &mut out)?;
+    Ok(out)
+}
+
+/// Encrypts `plaintext` into one message appended to `out`: for callers
+/// that keep buffers across messages (the Node package does, so that a
+/// 1 MiB message does not cost fresh pages every time). On error `out` is
+/// as it was.
+pub fn encrypt_append(
+    plaintext: &[u8],
+    cmm: &dyn MaterialsManager,
+    options: &EncryptOptions,
+    out: &mut Vec<u8>,
+) -> Result<()> {
     let mut opts = options.clone();
     opts.plaintext_length = Some(plaintext.len() as u64);
     let mut enc = Encryptor::new(cmm, &opts)?;
@@ -441,8 +456,11 @@ pub fn encrypt(
         let frames = plaintext.len() / opts.frame_length as usize + 1;
         plaintext.len() + frames * 36 + 1024
     });
-    let mut out = Vec::with_capacity(capacity);
-    enc.update(plaintext, &mut out)?;
-    enc.finish(&mut out)?;
-    Ok(out)
+    out.reserve(capacity);
+    let mark = out.len();
+    let r = enc.update(plaintext, out).and_then(|()| enc.finish(out));
+    if r.is_err() {
+        out.truncate(mark);
+    }
+    r
 }

@@ -16,7 +16,7 @@ mod suite;
 
 pub use context::EncryptionContext;
 pub use decrypt::{decrypt, decrypt_append, DecryptOptions, DecryptResult, Decryptor};
-pub use encrypt::{encrypt, EncryptOptions, Encryptor};
+pub use encrypt::{encrypt, encrypt_append, EncryptOptions, Encryptor};
 pub use header::{ContentType, Header};
 pub use io::{DecryptingReader, EncryptingWriter};
 pub use suite::{AlgorithmSuite, ALL_SUITES};
