@@ -241,6 +241,15 @@ mod pool {
     }
 }
 
+/// Overwrites `buf` with zeros in a way the optimiser cannot remove: one
+/// memset kept alive by `black_box`, for large buffers (decrypted
+/// plaintext in the bindings) where `zeroize`'s byte-at-a-time volatile
+/// writes cost ~0.3 ms per MiB.
+pub fn wipe(buf: &mut [u8]) {
+    buf.fill(0);
+    std::hint::black_box(buf);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,6 +282,13 @@ mod tests {
                 assert_eq!(s.as_bytes().as_ptr() as usize % page_size(), 0);
             }
         }
+    }
+
+    #[test]
+    fn wipe_zeroes_every_byte() {
+        let mut v = vec![0xA5u8; 3 * 4096 + 7];
+        wipe(&mut v);
+        assert!(v.iter().all(|&b| b == 0));
     }
 
     #[test]

@@ -41,19 +41,10 @@ impl From<Vec<u8>> for Buffer {
 impl Drop for Buffer {
     fn drop(&mut self) {
         if self.secret {
-            wipe(&mut self.data);
+            sealbox::secret::wipe(&mut self.data);
         }
         spare::give_back(std::mem::take(&mut self.data));
     }
-}
-
-/// Overwrites `buf` with zeros in a way the optimiser cannot remove. (A
-/// memset the compiler must keep, rather than `zeroize`'s byte-at-a-time
-/// volatile writes, which cost ~0.3 ms per MiB of plaintext.)
-fn wipe(buf: &mut Vec<u8>) {
-    buf.fill(0);
-    std::hint::black_box(&buf);
-    buf.clear();
 }
 
 /// Output buffers kept for reuse. A result of 1 MiB made on a pool thread in

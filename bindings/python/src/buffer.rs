@@ -135,8 +135,4 @@ impl Drop for Wiped {
     }
 }
 
-/// Overwrites `buf` with zeros in a way the optimiser cannot remove.
-pub(crate) fn wipe(buf: &mut [u8]) {
-    buf.fill(0);
-    std::hint::black_box(buf);
-}
+pub(crate) use sealbox::secret::wipe;
