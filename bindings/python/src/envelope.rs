@@ -394,9 +394,8 @@ pub(crate) fn encrypt<'py>(
         }),
         None => {
             let out = input.with(py, release, |pt| {
-                let mut out = Vec::with_capacity(len + len / 64 + 1024);
-                enc.update(pt, &mut out)?;
-                enc.finish(&mut out)?;
+                let mut out = Vec::new();
+                enc.encrypt_all_append(pt, &mut out)?;
                 Ok(out)
             })?;
             Ok(PyBytes::new(py, &out))

@@ -329,9 +329,7 @@ impl Encryptor {
         }
         let header = self.header_bytes.as_ref()?.len();
         let fl = self.frame_length;
-        // As `update` + `finish` cut it: whole frames while more than one
-        // frame's worth remains, then a final frame of 0 ..= fl bytes.
-        let regular = plaintext_len.saturating_sub(1) / fl;
+        let regular = self.regular_frames(plaintext_len);
         if regular >= (SEQUENCE_NUMBER_END - 1) as usize {
             return None;
         }
@@ -371,13 +369,36 @@ impl Encryptor {
         out[..header.len()].copy_from_slice(&header);
         let mut at = header.len();
         let fl = self.frame_length;
-        let regular = plaintext.len().saturating_sub(1) / fl;
-        let (whole, last) = plaintext.split_at(regular * fl);
+        let (whole, last) = plaintext.split_at(self.regular_frames(plaintext.len()) * fl);
         for chunk in whole.chunks_exact(fl) {
             at += self.put_frame(chunk, false, &mut out[at..])?;
         }
         self.put_frame(last, true, &mut out[at..])?;
         Ok(())
+    }
+
+    /// How many regular frames a whole message of `plaintext_len` bytes
+    /// has, as `update` + `finish` cut it: whole frames while more than one
+    /// frame's worth remains, then a final frame of 0 ..= frame length.
+    fn regular_frames(&self, plaintext_len: usize) -> usize {
+        plaintext_len.saturating_sub(1) / self.frame_length
+    }
+
+    /// Encrypts all of `plaintext` as the whole message, appended to `out`
+    /// (reserved up front: exactly for suites without a signature). The
+    /// encryptor is finished afterwards; on error `out` is as it was.
+    pub fn encrypt_all_append(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        let capacity = self.exact_message_len(plaintext.len()).unwrap_or_else(|| {
+            let frames = self.regular_frames(plaintext.len()) + 1;
+            plaintext.len() + frames * 36 + 1024
+        });
+        out.reserve(capacity);
+        let mark = out.len();
+        let r = self.update(plaintext, out).and_then(|()| self.finish(out));
+        if r.is_err() {
+            out.truncate(mark);
+        }
+        r
     }
 
     /// Copies `plaintext` into its place in `out` and seals the frame there;
@@ -449,18 +470,7 @@ pub fn encrypt_append(
 ) -> Result<()> {
     let mut opts = options.clone();
     opts.plaintext_length = Some(plaintext.len() as u64);
-    let mut enc = Encryptor::new(cmm, &opts)?;
     // Not `encrypt_all_into`: a zero-filled buffer costs a pass over the
     // memory that capacity alone does not.
-    let capacity = enc.exact_message_len(plaintext.len()).unwrap_or_else(|| {
-        let frames = plaintext.len() / opts.frame_length as usize + 1;
-        plaintext.len() + frames * 36 + 1024
-    });
-    out.reserve(capacity);
-    let mark = out.len();
-    let r = enc.update(plaintext, out).and_then(|()| enc.finish(out));
-    if r.is_err() {
-        out.truncate(mark);
-    }
-    r
+    Encryptor::new(cmm, &opts)?.encrypt_all_append(plaintext, out)
 }
