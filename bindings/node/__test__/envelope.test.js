@@ -235,6 +235,67 @@ describe('concurrency', () => {
   })
 })
 
+describe('large Promise encrypt with materials from memory', () => {
+  // Above 16 KiB, with a raw keyring (or multi/caching over one) and a suite
+  // without a signature, the pool thread writes the message straight into
+  // the Buffer that the Promise resolves with (src/direct.rs); signed
+  // suites and key-store keyrings go through a Vec. Both must give the
+  // same messages.
+  const big = crypto.randomBytes((1 << 20) + 4099)
+
+  it('writes exactly the message, for every size, frame length and input view', async () => {
+    for (const len of [16 * 1024, 16 * 1024 + 1, 65536, 300001]) {
+      for (const frameLength of [undefined, 1000, 4096, len]) {
+        const pt = crypto.randomBytes(len)
+        const ct = await encrypt(pt, { keyring: aes(), encryptionContext: EC, frameLength })
+        const same = encryptSync(pt, { keyring: aes(), encryptionContext: EC, frameLength })
+        assert.equal(ct.length, same.length, 'the Promise form writes the message at its exact length')
+        assert.equal(ct.buffer.byteLength, ct.length, 'nothing spare in the Buffer')
+        const res = decryptSync(ct, { keyring: aes(), encryptionContext: EC })
+        assert.deepEqual(res.plaintext, pt)
+        assert.equal(res.algorithmSuite, 0x0478)
+      }
+    }
+    // Input seen through a view at an odd offset of a larger buffer.
+    const backing = Buffer.alloc(big.length + 7)
+    big.copy(backing, 5)
+    const view = new Uint8Array(backing.buffer, backing.byteOffset + 5, big.length)
+    const ct = await encrypt(view, { keyring: aes() })
+    assert.deepEqual((await decrypt(ct, { keyring: aes() })).plaintext, big)
+  })
+
+  it('serves multi-keyrings, caching managers, the policy default suite and signed suites', async () => {
+    const other = new RawAesKeyring('node-tests', 'other', crypto.randomBytes(32))
+    const multi = new MultiKeyring(aes(), [other])
+    const cmm = new CachingMaterialsManager(aes(), { maxAge: 60, maxMessages: 100 })
+    const cases = [
+      [{ keyring: multi }, [{ keyring: other }, { keyring: aes() }], 0x0478],
+      [{ materialsManager: cmm }, [{ keyring: aes() }], 0x0478],
+      [{ keyring: aes(), algorithmSuite: 0x0578 }, [{ keyring: aes() }], 0x0578],
+      [{ keyring: aes(), algorithmSuite: 0x0178, commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' }, [{ keyring: aes(), commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' }], 0x0178],
+      [{ keyring: aes(), commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' }, [{ keyring: aes(), commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' }], 0x0378],
+    ]
+    for (const [opts, readers, suite] of cases) {
+      const ct = await encrypt(big, { ...opts, encryptionContext: EC })
+      for (const r of readers) {
+        const res = decryptSync(ct, { ...r, encryptionContext: EC })
+        assert.deepEqual(res.plaintext, big)
+        assert.equal(res.algorithmSuite, suite)
+      }
+    }
+  })
+
+  it('rejects (never throws) when the materials fail, and many run at once', async () => {
+    const p = encrypt(big, { keyring: aes(), encryptionContext: { 'aws-crypto-public-key': 'x' } })
+    assert.ok(p instanceof Promise)
+    await rejects(p, 'ERR_SEALBOX_INVALID_ARGUMENT')
+    await rejects(encrypt(big, { keyring: aes(), algorithmSuite: 0x0478, commitmentPolicy: 'FORBID_ENCRYPT_ALLOW_DECRYPT' }), 'ERR_SEALBOX_COMMITMENT_POLICY_VIOLATION')
+    const inputs = Array.from({ length: 48 }, (_, i) => crypto.randomBytes(20000 + i * 5003))
+    const cts = await Promise.all(inputs.map((pt, i) => encrypt(pt, { keyring: aes(), encryptionContext: { i: String(i) } })))
+    cts.forEach((ct, i) => assert.deepEqual(decryptSync(ct, { keyring: aes(), encryptionContext: { i: String(i) } }).plaintext, inputs[i]))
+  })
+})
+
 describe('panic boundary', () => {
   it('turns a panic into ERR_SEALBOX_PANIC, in both forms, and the process lives on', async () => {
     throws(() => sealbox.testPanic(false), 'ERR_SEALBOX_PANIC', /internal error/)

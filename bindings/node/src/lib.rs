@@ -19,6 +19,7 @@ use napi::{JsObject, NapiValue};
 
 mod args;
 mod bytes;
+mod direct;
 mod keyring;
 mod keystore;
 mod message;
@@ -198,7 +199,12 @@ where
             })
             .map(|task| task.promise_object());
     }
-    let result = guarded(|| work(&input));
+    settled(env, guarded(|| work(&input)))
+}
+
+/// A Promise already settled with `result`: resolved with its value, or
+/// rejected with its error (never thrown).
+pub(crate) fn settled<T: ToNapiValue>(env: Env, result: Result<T>) -> Result<JsObject> {
     let raw = env.raw();
     let mut deferred = std::ptr::null_mut();
     let mut promise = std::ptr::null_mut();

@@ -154,22 +154,25 @@ fn decrypt_args(o: DecryptOptions) -> Result<(Arc<dyn MaterialsManager>, msg::De
     Ok((cmm, opts))
 }
 
-/// The work of one `encrypt`, and whether its materials come from memory
-/// alone.
-fn encrypt_op(options: EncryptOptions) -> Result<(DataOp<Buffer>, bool)> {
+/// The materials manager and options of one `encrypt`.
+fn one_shot_encrypt_args(
+    options: EncryptOptions,
+) -> Result<(Arc<dyn MaterialsManager>, msg::EncryptOptions)> {
     if options.plaintext_length.is_some() {
         return Err(invalid(
             "plaintextLength is for streams; encrypt knows the length",
         ));
     }
-    let (cmm, opts) = encrypt_args(options)?;
-    let in_memory = cmm.is_in_memory();
-    let work: DataOp<Buffer> = Box::new(move |pt: &[u8]| {
+    encrypt_args(options)
+}
+
+/// The work of one `encrypt`.
+fn encrypt_op(cmm: Arc<dyn MaterialsManager>, opts: msg::EncryptOptions) -> DataOp<Buffer> {
+    Box::new(move |pt: &[u8]| {
         let mut out = crate::bytes::spare::take();
         msg::encrypt_append(pt, cmm.as_ref(), &opts, &mut out)?;
         Ok(Buffer::from(out))
-    });
-    Ok((work, in_memory))
+    })
 }
 
 /// The work of one `decrypt`, and whether its materials come from memory
@@ -198,9 +201,18 @@ fn decrypt_op(options: DecryptOptions) -> Result<(DataOp<DecryptResult>, bool)> 
 #[napi(ts_return_type = "Promise<Buffer>")]
 pub fn encrypt(env: Env, plaintext: Uint8Array, options: EncryptOptions) -> Result<JsObject> {
     boundary(|| {
-        let (work, in_memory) = encrypt_op(options)?;
+        let (cmm, opts) = one_shot_encrypt_args(options)?;
+        let in_memory = cmm.is_in_memory();
+        if in_memory && plaintext.len() > INLINE_MAX {
+            let suite = opts
+                .suite
+                .unwrap_or_else(|| opts.commitment_policy.default_suite());
+            if suite.signature().is_none() {
+                return crate::direct::encrypt(env, plaintext, cmm.as_ref(), &opts);
+            }
+        }
         let inline = in_memory && plaintext.len() <= INLINE_MAX;
-        promise_with(env, plaintext, work, inline)
+        promise_with(env, plaintext, encrypt_op(cmm, opts), inline)
     })
 }
 
@@ -208,8 +220,8 @@ pub fn encrypt(env: Env, plaintext: Uint8Array, options: EncryptOptions) -> Resu
 #[napi]
 pub fn encrypt_sync(plaintext: Uint8Array, options: EncryptOptions) -> Result<Buffer> {
     boundary(|| {
-        let (work, _) = encrypt_op(options)?;
-        guarded(|| work(&plaintext))
+        let (cmm, opts) = one_shot_encrypt_args(options)?;
+        guarded(|| encrypt_op(cmm, opts)(&plaintext))
     })
 }
 

@@ -1,0 +1,163 @@
+//! The Promise form of a large `encrypt` whose materials come from memory
+//! (raw keyrings, and multi/caching managers over them): the pool thread
+//! writes the message straight into a `Buffer` that V8 allocated, at its
+//! exact length, on the calling thread.
+//!
+//! The general path (`promise_with`) builds the message in a Rust `Vec` on
+//! the pool and copies it into V8's memory when the Promise settles: for
+//! 1 MiB, a copy of memory last written by another core, made on the one
+//! thread that runs all of the application's JavaScript (`make bench-node`
+//! measured it at more than half of the Promise's cost). Here the calling
+//! thread only gets the materials (no I/O: microseconds), allocates the
+//! `Buffer` and later resolves the Promise with it.
+//!
+//! Suites with a signature cannot know their length before they sign (the
+//! DER signature varies by a byte or two), and key-store keyrings may do
+//! I/O to get materials: both stay on the general path.
+
+use napi::bindgen_prelude::{check_status, Result, ToNapiValue, TypeName, Uint8Array, ValueType};
+use napi::{sys, Env, JsObject, Task};
+use sealbox::cmm::MaterialsManager;
+use sealbox::message as msg;
+
+use crate::bytes::{spare, Buffer};
+use crate::{coded, guarded, promise_with, settled, DataOp};
+
+/// Starts `encrypt` of `input` with materials from memory; a Promise of
+/// the message, rejected (never thrown) on failure.
+pub(crate) fn encrypt(
+    env: Env,
+    input: Uint8Array,
+    cmm: &dyn MaterialsManager,
+    opts: &msg::EncryptOptions,
+) -> Result<JsObject> {
+    let mut encryptor = match guarded(|| msg::Encryptor::new(cmm, opts)) {
+        Ok(e) => Box::new(e),
+        Err(e) => return settled::<Buffer>(env, Err(e)),
+    };
+    let Some(len) = encryptor.exact_message_len(input.len()) else {
+        // Not known ahead (a suite chosen by the materials manager may
+        // sign): the message goes through a Vec as on the general path.
+        let work: DataOp<Buffer> = Box::new(move |pt: &[u8]| {
+            let mut out = spare::take();
+            encryptor.encrypt_all_append(pt, &mut out)?;
+            Ok(Buffer::from(out))
+        });
+        return promise_with(env, input, work, false);
+    };
+    let out = JsOutput::new(env, len)?;
+    env.spawn(EncryptInto {
+        input,
+        encryptor: Some(encryptor),
+        out,
+    })
+    .map(|task| task.promise_object())
+}
+
+/// A `Buffer` that V8 allocated and that no JavaScript has seen yet, kept
+/// alive by a reference until the task ends.
+struct JsOutput {
+    data: *mut u8,
+    len: usize,
+    reference: sys::napi_ref,
+}
+
+// SAFETY: the pool thread only writes through `data` (see
+// `EncryptInto::compute`); `reference` is used and released on the JS
+// thread alone, in `resolve` and `finally`.
+unsafe impl Send for JsOutput {}
+
+impl JsOutput {
+    fn new(env: Env, len: usize) -> Result<Self> {
+        let raw = env.raw();
+        let mut data = std::ptr::null_mut();
+        let mut value = std::ptr::null_mut();
+        let mut reference = std::ptr::null_mut();
+        // SAFETY: `raw` is the live env of this call; napi fills the out
+        // pointers on success. The reference (count 1) keeps the Buffer,
+        // and so its memory, alive until `release`.
+        unsafe {
+            check_status!(sys::napi_create_buffer(raw, len, &mut data, &mut value))?;
+            check_status!(sys::napi_create_reference(raw, value, 1, &mut reference))?;
+        }
+        if data.is_null() {
+            // SAFETY: as above.
+            unsafe { sys::napi_delete_reference(raw, reference) };
+            return Err(coded(
+                "ERR_SEALBOX_INTERNAL",
+                "V8 gave no memory for the Buffer",
+            ));
+        }
+        Ok(JsOutput {
+            data: data.cast(),
+            len,
+            reference,
+        })
+    }
+
+    fn release(&mut self, env: Env) {
+        if !self.reference.is_null() {
+            // SAFETY: the reference was made in this env and is deleted once.
+            unsafe { sys::napi_delete_reference(env.raw(), self.reference) };
+            self.reference = std::ptr::null_mut();
+        }
+    }
+}
+
+/// The pool's part of [`encrypt`].
+struct EncryptInto {
+    input: Uint8Array,
+    encryptor: Option<Box<msg::Encryptor>>,
+    out: JsOutput,
+}
+
+/// The `Buffer` a finished [`EncryptInto`] resolves with.
+struct Message(sys::napi_value);
+
+impl ToNapiValue for Message {
+    unsafe fn to_napi_value(_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        Ok(val.0)
+    }
+}
+
+impl TypeName for Message {
+    fn type_name() -> &'static str {
+        "Buffer"
+    }
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl Task for EncryptInto {
+    type Output = ();
+    type JsValue = Message;
+
+    fn compute(&mut self) -> Result<()> {
+        let Some(mut encryptor) = self.encryptor.take() else {
+            return Err(coded("ERR_SEALBOX_INVALID_STATE", "task already ran"));
+        };
+        let input: &[u8] = &self.input;
+        // SAFETY: `data` and `len` describe the memory of the Buffer made
+        // in `JsOutput::new`, which the reference keeps alive until
+        // `finally`; no JavaScript has the Buffer before `resolve`, so this
+        // is the only access to that memory meanwhile.
+        let out = unsafe { std::slice::from_raw_parts_mut(self.out.data, self.out.len) };
+        // On failure the Buffer holds no plaintext and is never handed out.
+        guarded(|| encryptor.encrypt_all_into(input, out))
+    }
+
+    fn resolve(&mut self, env: Env, _: ()) -> Result<Message> {
+        let mut value = std::ptr::null_mut();
+        // SAFETY: the reference is alive (released only in `finally`).
+        check_status!(unsafe {
+            sys::napi_get_reference_value(env.raw(), self.out.reference, &mut value)
+        })?;
+        Ok(Message(value))
+    }
+
+    fn finally(&mut self, env: Env) -> Result<()> {
+        self.out.release(env);
+        Ok(())
+    }
+}
