@@ -50,6 +50,17 @@ def criterion_mean_ns(provider, op, label, bench_id):
         return None
 
 
+def criterion_min_ns(provider, op, label, bench_id):
+    """The fastest of criterion's samples (ns per iteration): for floors,
+    what the machine can do when nothing else is in the way."""
+    path = CRITERION / f"envelope-{provider}_{op}_{label}" / bench_id / "new" / "sample.json"
+    try:
+        d = json.loads(path.read_text())
+        return min(t / n for t, n in zip(d["times"], d["iters"]))
+    except (OSError, ValueError, KeyError, ZeroDivisionError):
+        return None
+
+
 def providers():
     """Providers with results, the default (aws-lc) first."""
     found = set()
@@ -178,7 +189,36 @@ def main():
     print("Raw AES-GCM itself loses a share to the per-call cost of 4096-byte calls (the format's")
     print("default frame); the envelope cannot do better than that row without larger frames.")
     print("The Python package against pyca AESGCM (goal: within 1.5x): `make bench-python` (below).")
+    signing_floor(provs)
     return 0
+
+
+def signing_floor(provs):
+    """What a signing-suite (0x0578) message cannot do without, per
+    provider: P-384 keygen + sign (encrypt), decompress + verify (decrypt),
+    SHA-384 over the whole message (both); beside the envelope's 0x0578
+    times, so that one sees how much of them is left to the code around."""
+    print()
+    print("== signing suite 0x0578: the floor of each message ==")
+    print("  encrypt >= P-384 keygen + sign + SHA-384(message); decrypt >= decompress + verify + SHA-384(message)")
+    print("  (fastest criterion sample of each, envelope included)")
+    for prov in provs:
+        sign = criterion_min_ns(prov, "signing", "floor", "p384-keygen-sign")
+        verify = criterion_min_ns(prov, "signing", "floor", "p384-decompress-verify")
+        hash_ns = criterion_min_ns(prov, "signing", "floor", "sha384-1MiB")
+        if not (sign and verify and hash_ns):
+            continue
+        per_byte = hash_ns / (1 << 20)
+        print(f"  {prov}: P-384 keygen+sign {sign / 1e3:.1f} us, decompress+verify {verify / 1e3:.1f} us, "
+              f"SHA-384 {(1 << 20) / hash_ns * 1e3:.0f} MB/s")
+        for op, fixed in (("encrypt", sign), ("decrypt", verify)):
+            for size, label in SIZES:
+                env = criterion_min_ns(prov, op, label, "0x0578")
+                if not env:
+                    continue
+                floor = fixed + per_byte * size
+                print(f"    {op} {label}: envelope {env / 1e3:9.1f} us, floor {floor / 1e3:9.1f} us "
+                      f"({floor / env * 100:.0f}% of the envelope's time)")
 
 
 if __name__ == "__main__":

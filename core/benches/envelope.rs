@@ -11,7 +11,7 @@
 //! `cargo bench -p sealbox --bench envelope [--no-default-features --features rustcrypto]`.
 
 mod common;
-use common::mean_ns;
+use common::{mean_ns, min_ns};
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sealbox::cmm::DefaultMaterialsManager;
-use sealbox::crypto::AesGcmKey;
+use sealbox::crypto::{AesGcmKey, EcCurve, EcdsaSigningKey, EcdsaVerifyingKey, HashAlg};
 use sealbox::keyring::RawAesKeyring;
 use sealbox::message::{decrypt, encrypt, DecryptOptions, EncryptOptions};
 use sealbox::AlgorithmSuite;
@@ -164,6 +164,44 @@ fn bench(c: &mut Criterion) {
     }
 }
 
+/// Criterion ids of the signing floor (group `envelope-<provider>/signing/floor`).
+const FLOOR_SIGN: &str = "p384-keygen-sign";
+const FLOOR_VERIFY: &str = "p384-decompress-verify";
+const FLOOR_HASH: &str = "sha384-1MiB";
+
+/// What a message of a signing suite (0x0578) cannot do without, whatever
+/// the code around it: a fresh P-384 key pair and one signature per message
+/// (encrypt), the public key decompressed from the encryption context and
+/// one verification (decrypt), and SHA-384 over every byte of the message
+/// (both). The Python and Node benches read these to print the best ratio
+/// any implementation on this provider could reach against the AWS SDKs.
+fn bench_signing_floor(c: &mut Criterion) {
+    let mut g = c.benchmark_group(group_name("signing", "floor"));
+    let digest = sealbox::crypto::digest(HashAlg::Sha384, b"message header and body");
+    g.bench_function(FLOOR_SIGN, |b| {
+        b.iter(|| {
+            let key = EcdsaSigningKey::generate(EcCurve::P384).unwrap();
+            black_box(key.verifying_key().to_compressed());
+            black_box(key.sign_digest_der(&digest).unwrap())
+        })
+    });
+    let key = EcdsaSigningKey::generate(EcCurve::P384).unwrap();
+    let sig = key.sign_digest_der(&digest).unwrap();
+    let compressed = key.verifying_key().to_compressed();
+    g.bench_function(FLOOR_VERIFY, |b| {
+        b.iter(|| {
+            let vk = EcdsaVerifyingKey::from_sec1(EcCurve::P384, &compressed).unwrap();
+            assert!(vk.verify_digest_der(&digest, &sig));
+        })
+    });
+    let data: Vec<u8> = (0..1usize << 20).map(|i| i as u8).collect();
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function(FLOOR_HASH, |b| {
+        b.iter(|| black_box(sealbox::crypto::digest(HashAlg::Sha384, &data)))
+    });
+    g.finish();
+}
+
 fn report() {
     println!("\nprovider: {}", sealbox::crypto::PROVIDER);
     println!(
@@ -193,6 +231,19 @@ fn report() {
     println!(
         "(raw/envelope: the envelope's throughput as a share of raw AES-256-GCM on the same bytes)"
     );
+    let floor = group_name("signing", "floor");
+    if let (Some(sign), Some(verify), Some(hash)) = (
+        min_ns(&floor, FLOOR_SIGN),
+        min_ns(&floor, FLOOR_VERIFY),
+        min_ns(&floor, FLOOR_HASH),
+    ) {
+        println!(
+            "signing floor (fastest samples): P-384 keygen+sign {:.1} us, decompress+verify {:.1} us, SHA-384 {:.0} MB/s",
+            sign / 1e3,
+            verify / 1e3,
+            (1u64 << 20) as f64 / hash * 1e3
+        );
+    }
 }
 
 fn main() {
@@ -203,6 +254,7 @@ fn main() {
         .measurement_time(Duration::from_secs(3))
         .configure_from_args();
     bench(&mut c);
+    bench_signing_floor(&mut c);
     c.final_summary();
     report();
 }

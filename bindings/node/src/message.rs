@@ -204,12 +204,7 @@ pub fn encrypt(env: Env, plaintext: Uint8Array, options: EncryptOptions) -> Resu
         let (cmm, opts) = one_shot_encrypt_args(options)?;
         let in_memory = cmm.is_in_memory();
         if in_memory && plaintext.len() > INLINE_MAX {
-            let suite = opts
-                .suite
-                .unwrap_or_else(|| opts.commitment_policy.default_suite());
-            if suite.signature().is_none() {
-                return crate::direct::encrypt(env, plaintext, cmm.as_ref(), &opts);
-            }
+            return crate::direct::encrypt(env, plaintext, cmm.as_ref(), &opts);
         }
         let inline = in_memory && plaintext.len() <= INLINE_MAX;
         promise_with(env, plaintext, encrypt_op(cmm, opts), inline)

@@ -388,7 +388,7 @@ pub(crate) fn encrypt<'py>(
     let mut enc = call(py, release, || Ok(Encryptor::new(cmm.as_ref(), &options)?))?;
     match enc.exact_message_len(len) {
         // Straight into the bytes object that is returned: no copy of the
-        // message (suites without a signature).
+        // message (every suite: signatures are made at their static length).
         Some(n) => PyBytes::new_with(py, n, |out| {
             input.with(py, release, |pt| Ok(enc.encrypt_all_into(pt, out)?))
         }),

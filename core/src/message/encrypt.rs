@@ -232,11 +232,8 @@ impl Encryptor {
         self.emit_header(out);
         let last = std::mem::take(&mut self.pending);
         self.write_frame(&last, true, out)?;
-        if let Some((key, hasher)) = self.signer.take() {
-            let digest = hasher.finalize();
-            let sig = key.sign_digest_static_der(&digest)?;
-            out.extend_from_slice(&(sig.len() as u16).to_be_bytes());
-            out.extend_from_slice(&sig);
+        if let Some(footer) = self.footer()? {
+            out.extend_from_slice(&footer);
         }
         Ok(())
     }
@@ -319,12 +316,13 @@ impl Encryptor {
     }
 
     /// The exact length of what [`encrypt_all_into`](Self::encrypt_all_into)
-    /// writes for `plaintext_len` bytes: header and every frame. `None` for
-    /// suites with a signature (its DER encoding varies in length), once
-    /// anything has been written, or when the plaintext needs more frames
-    /// than the format numbers.
+    /// writes for `plaintext_len` bytes: header, every frame and, for suites
+    /// with a signature, the footer (its signature is made at the static
+    /// DER length, as the AWS Encryption SDK does). `None` once anything
+    /// has been written, or when the plaintext needs more frames than the
+    /// format numbers.
     pub fn exact_message_len(&self, plaintext_len: usize) -> Option<usize> {
-        if self.signer.is_some() || self.state != State::Open || !self.pending.is_empty() {
+        if self.state != State::Open || !self.pending.is_empty() {
             return None;
         }
         let header = self.header_bytes.as_ref()?.len();
@@ -336,7 +334,29 @@ impl Encryptor {
         let final_len = plaintext_len - regular * fl;
         header
             .checked_add(regular.checked_mul(REGULAR_FRAME_PREFIX_LEN + fl + GCM_TAG_LEN)?)?
-            .checked_add(FINAL_FRAME_PREFIX_LEN + final_len + GCM_TAG_LEN)
+            .checked_add(FINAL_FRAME_PREFIX_LEN + final_len + GCM_TAG_LEN)?
+            .checked_add(self.footer_len())
+    }
+
+    /// The footer's length: the signature's length (2 bytes) and the
+    /// signature at its static DER length; 0 without a signature.
+    fn footer_len(&self) -> usize {
+        self.signer
+            .as_ref()
+            .map_or(0, |(key, _)| 2 + key.curve().static_der_signature_len())
+    }
+
+    /// Signs what the hasher has seen (header and every frame) and returns
+    /// the footer: the signature's length, then the signature.
+    fn footer(&mut self) -> Result<Option<Vec<u8>>> {
+        let Some((key, hasher)) = self.signer.take() else {
+            return Ok(None);
+        };
+        let sig = key.sign_digest_static_der(&hasher.finalize())?;
+        let mut footer = Vec::with_capacity(2 + sig.len());
+        footer.extend_from_slice(&(sig.len() as u16).to_be_bytes());
+        footer.extend_from_slice(&sig);
+        Ok(Some(footer))
     }
 
     /// Encrypts all of `plaintext` as the whole message straight into `out`,
@@ -373,7 +393,16 @@ impl Encryptor {
         for chunk in whole.chunks_exact(fl) {
             at += self.put_frame(chunk, false, &mut out[at..])?;
         }
-        self.put_frame(last, true, &mut out[at..])?;
+        at += self.put_frame(last, true, &mut out[at..])?;
+        if let Some(footer) = self.footer()? {
+            // sign_digest_static_der makes exactly the static length that
+            // exact_message_len counted; a different one is refused rather
+            // than written past or short of the message.
+            out.get_mut(at..)
+                .filter(|rest| rest.len() == footer.len())
+                .ok_or_else(|| Error::InvalidState("signature of unexpected length".into()))?
+                .copy_from_slice(&footer);
+        }
         Ok(())
     }
 
@@ -385,7 +414,7 @@ impl Encryptor {
     }
 
     /// Encrypts all of `plaintext` as the whole message, appended to `out`
-    /// (reserved up front: exactly for suites without a signature). The
+    /// (reserved up front, exactly). The
     /// encryptor is finished afterwards; on error `out` is as it was.
     pub fn encrypt_all_append(&mut self, plaintext: &[u8], out: &mut Vec<u8>) -> Result<()> {
         let capacity = self.exact_message_len(plaintext.len()).unwrap_or_else(|| {
