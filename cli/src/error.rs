@@ -25,7 +25,8 @@ pub enum Exit {
     /// The audit log failed verification (edited, removed or reordered records).
     AuditLogTampered = 8,
     /// The key store or a key file cannot be used: not initialised, wrong
-    /// root key, unreadable or loosely protected key file, bad config file.
+    /// root key or PIN, unreadable or loosely protected key file, bad
+    /// config file.
     Configuration = 9,
     /// Something by that name already exists (alias, output file, key store).
     AlreadyExists = 10,
@@ -103,6 +104,9 @@ impl From<sealbox::Error> for CliError {
             | E::UnsupportedByHsm { .. } => Exit::InvalidKeyUsage,
             E::InvalidArgument(_) | E::CommitmentPolicyViolation(_) => Exit::Usage,
             E::InvalidKey(_) | E::WrongRootKey => Exit::Configuration,
+            // A wrong, locked or expired PIN: the store cannot be used with
+            // the credentials it was given, as with a wrong root key.
+            E::Pkcs11 { function, .. } if function == "C_Login" => Exit::Configuration,
             E::AlreadyExists(_) => Exit::AlreadyExists,
             _ => Exit::Failure,
         };

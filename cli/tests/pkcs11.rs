@@ -85,7 +85,12 @@ fn a_store_on_a_pkcs11_token() {
     ];
     // A wrong PIN fails and leaves no store behind.
     let out = run(&init, Some("0000"));
-    assert!(!out.status.success());
+    assert_eq!(
+        out.status.code(),
+        Some(9),
+        "a wrong PIN is a configuration error: {}",
+        common::stderr(&out)
+    );
     assert!(
         common::stderr(&out).contains("PIN is incorrect"),
         "{}",
@@ -180,6 +185,14 @@ fn a_store_on_a_pkcs11_token() {
         "{}",
         common::stderr(&out)
     );
+
+    // A wrong PIN for an existing store: the same, and the store is left
+    // as it was (the right PIN still works).
+    let out = run(&["--json", "key", "list"], Some("2468013579"));
+    assert_eq!(out.status.code(), Some(9), "{}", common::stderr(&out));
+    let e: serde_json::Value = serde_json::from_str(common::stderr(&out).trim()).unwrap();
+    assert_eq!(e["error"]["code"], "ConfigurationError", "{e}");
+    ok(&["key", "list"]);
 
     // A PIN file works as well (and must be private).
     let pin_file = sb.path("pin");

@@ -118,7 +118,8 @@ pub struct Pkcs11Config {
 fn ck(function: &str, e: CkError) -> Error {
     match e {
         CkError::Pkcs11(rv, f) => Error::Pkcs11 {
-            function: format!("{f}"),
+            // The standard's name ("C_Login"), not cryptoki's ("Function::Login").
+            function: format!("C_{f:?}"),
             rv: format!("{rv}"),
         },
         CkError::LibraryLoading(l) => Error::Pkcs11 {
