@@ -313,6 +313,11 @@ export declare function testPanic(asynchronous: boolean): Promise<void> | void
  */
 export declare class RawAesKeyring {
   /**
+   * The class's name, `'RawAesKeyring'`: it also keeps TypeScript from taking
+   * any object for a keyring.
+   */
+  get kind(): 'RawAesKeyring'
+  /**
    * `wrappingKey`: 16, 24 or 32 bytes. The namespace and name identify
    * the key in messages (the AWS SDKs call them key namespace and key
    * name); a decrypting keyring must use the same ones.
@@ -324,6 +329,11 @@ export declare class RawAesKeyring {
  * Encryption SDK's raw RSA keyring.
  */
 export declare class RawRsaKeyring {
+  /**
+   * The class's name, `'RawRsaKeyring'`: it also keeps TypeScript from taking
+   * any object for a keyring.
+   */
+  get kind(): 'RawRsaKeyring'
   /**
    * A public key alone makes an encrypt-only keyring, a private key a
    * keyring that also decrypts.
@@ -337,6 +347,11 @@ export declare class RawRsaKeyring {
  */
 export declare class MultiKeyring {
   /**
+   * The class's name, `'MultiKeyring'`: it also keeps TypeScript from taking
+   * any object for a keyring.
+   */
+  get kind(): 'MultiKeyring'
+  /**
    * `generator` makes the data key; `null` gives a keyring that can only
    * decrypt.
    */
@@ -347,6 +362,11 @@ export declare class MultiKeyring {
  * by the key store (or its HSM); the master key never leaves it.
  */
 export declare class KeyStoreKeyring {
+  /**
+   * The class's name, `'KeyStoreKeyring'`: it also keeps TypeScript from taking
+   * any object for a keyring.
+   */
+  get kind(): 'KeyStoreKeyring'
   /** Same as `keyStore.keyring(key)`; `key` is a key ID or `alias/...`. */
   constructor(keyStore: KeyStore, key: string)
 }

@@ -23,6 +23,13 @@ pub struct RawAesKeyring {
 
 #[napi]
 impl RawAesKeyring {
+    /// The class's name, `'RawAesKeyring'`: it also keeps TypeScript from taking
+    /// any object for a keyring.
+    #[napi(getter, ts_return_type = "'RawAesKeyring'")]
+    pub fn kind(&self) -> String {
+        "RawAesKeyring".to_owned()
+    }
+
     /// `wrappingKey`: 16, 24 or 32 bytes. The namespace and name identify
     /// the key in messages (the AWS SDKs call them key namespace and key
     /// name); a decrypting keyring must use the same ones.
@@ -61,6 +68,13 @@ pub struct RawRsaKeyring {
 
 #[napi]
 impl RawRsaKeyring {
+    /// The class's name, `'RawRsaKeyring'`: it also keeps TypeScript from taking
+    /// any object for a keyring.
+    #[napi(getter, ts_return_type = "'RawRsaKeyring'")]
+    pub fn kind(&self) -> String {
+        "RawRsaKeyring".to_owned()
+    }
+
     /// A public key alone makes an encrypt-only keyring, a private key a
     /// keyring that also decrypts.
     #[napi(constructor)]
@@ -98,6 +112,13 @@ pub struct MultiKeyring {
 
 #[napi]
 impl MultiKeyring {
+    /// The class's name, `'MultiKeyring'`: it also keeps TypeScript from taking
+    /// any object for a keyring.
+    #[napi(getter, ts_return_type = "'MultiKeyring'")]
+    pub fn kind(&self) -> String {
+        "MultiKeyring".to_owned()
+    }
+
     /// `generator` makes the data key; `null` gives a keyring that can only
     /// decrypt.
     #[napi(
@@ -126,6 +147,13 @@ pub struct KeyStoreKeyring {
 
 #[napi]
 impl KeyStoreKeyring {
+    /// The class's name, `'KeyStoreKeyring'`: it also keeps TypeScript from taking
+    /// any object for a keyring.
+    #[napi(getter, ts_return_type = "'KeyStoreKeyring'")]
+    pub fn kind(&self) -> String {
+        "KeyStoreKeyring".to_owned()
+    }
+
     /// Same as `keyStore.keyring(key)`; `key` is a key ID or `alias/...`.
     #[napi(constructor, ts_args_type = "keyStore: KeyStore, key: string")]
     pub fn new(key_store: Instance<KeyStore>, key: String) -> Self {
