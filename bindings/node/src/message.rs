@@ -206,8 +206,8 @@ pub fn encrypt(env: Env, plaintext: Uint8Array, options: EncryptOptions) -> Resu
         if in_memory && plaintext.len() > INLINE_MAX {
             return crate::direct::encrypt(env, plaintext, cmm.as_ref(), &opts);
         }
-        let inline = in_memory && plaintext.len() <= INLINE_MAX;
-        promise_with(env, plaintext, encrypt_op(cmm, opts), inline)
+        // Small with materials from memory: worked at once; else the pool.
+        promise_with(env, plaintext, encrypt_op(cmm, opts), in_memory)
     })
 }
 

@@ -111,13 +111,7 @@ pub fn pkcs11_token() -> (String, String) {
 fn hold_token_login(dir: &std::path::Path) {
     static HOLDER: std::sync::OnceLock<KeyStore> = std::sync::OnceLock::new();
     HOLDER.get_or_init(|| {
-        let config = Pkcs11Config {
-            module: pkcs11_module(),
-            token_label: Some(TOKEN_LABEL.into()),
-            token_serial: None,
-            pin: Pin::from_bytes(USER_PIN.as_bytes()).unwrap(),
-            max_sessions: 1,
-        };
+        let config = token_config(TOKEN_LABEL, USER_PIN, 1);
         KeyStore::open_pkcs11(dir.join("holder.db"), config, KeyStoreOptions::default())
             .expect("open the token that was just initialised")
     });
@@ -171,9 +165,13 @@ pub fn init_token(label: &str) {
 
 pub fn pkcs11_config(max_sessions: usize) -> Pkcs11Config {
     let (token, pin) = pkcs11_token();
+    token_config(&token, &pin, max_sessions)
+}
+
+fn token_config(token: &str, pin: &str, max_sessions: usize) -> Pkcs11Config {
     Pkcs11Config {
         module: pkcs11_module(),
-        token_label: Some(token),
+        token_label: Some(token.to_owned()),
         token_serial: None,
         pin: Pin::from_bytes(pin.as_bytes()).unwrap(),
         max_sessions,
