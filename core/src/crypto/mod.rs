@@ -29,6 +29,32 @@ compile_error!(
 #[cfg(not(any(feature = "aws-lc", feature = "rustcrypto")))]
 compile_error!("sealbox needs a crypto provider: enable `aws-lc` (the default) or `rustcrypto`");
 
+/// The functions every provider gets from its primitives in the same way:
+/// written once, here, and instantiated beside the provider's own names
+/// (for the selected provider and for `other`).
+macro_rules! derived_from_provider {
+    () => {
+        /// HKDF (RFC 5869) extract-and-expand into `out`. `salt = None` means
+        /// a string of zeros as long as the hash, as the RFC says.
+        pub fn hkdf(
+            alg: HashAlg,
+            salt: Option<&[u8]>,
+            ikm: &[u8],
+            info: &[u8],
+            out: &mut [u8],
+        ) -> Result<()> {
+            hkdf_expand_each(alg, salt, ikm, &mut [(info, out)])
+        }
+
+        /// Computes the digest of `data`.
+        pub fn digest(alg: HashAlg, data: &[u8]) -> Vec<u8> {
+            let mut h = Hasher::new(alg);
+            h.update(data);
+            h.finalize()
+        }
+    };
+}
+
 // A provider module is compiled when it is selected, or, for the
 // differential tests only, as `other` beside the selected one.
 #[cfg(any(feature = "aws-lc", feature = "differential"))]
@@ -36,15 +62,17 @@ mod awslc;
 #[cfg(any(feature = "rustcrypto", feature = "differential"))]
 mod rustcrypto;
 
+pub(crate) mod der;
+
 #[cfg(feature = "aws-lc")]
 pub use awslc::{
-    fill_random, fips_mode, hkdf, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
-    EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
+    fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey,
+    Hasher, RsaPrivateKey, RsaPublicKey,
 };
 #[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
 pub use rustcrypto::{
-    fill_random, fips_mode, hkdf, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
-    EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
+    fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey,
+    Hasher, RsaPrivateKey, RsaPublicKey,
 };
 
 /// Name of the compiled-in provider, for diagnostics and benchmarks.
@@ -65,12 +93,12 @@ pub const PROVIDER: &str = "rustcrypto";
 pub mod other {
     #[cfg(not(feature = "aws-lc"))]
     pub use super::awslc::{
-        fill_random, fips_mode, hkdf, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
+        fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
         EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
     };
     #[cfg(feature = "aws-lc")]
     pub use super::rustcrypto::{
-        fill_random, fips_mode, hkdf, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
+        fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
         EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
     };
 
@@ -81,12 +109,9 @@ pub mod other {
     #[cfg(feature = "aws-lc")]
     pub const PROVIDER: &str = "rustcrypto";
 
-    /// [`super::digest`] through this provider.
-    pub fn digest(alg: super::HashAlg, data: &[u8]) -> Vec<u8> {
-        let mut h = Hasher::new(alg);
-        h.update(data);
-        h.finalize()
-    }
+    use super::HashAlg;
+    use crate::error::Result;
+    derived_from_provider!();
 }
 
 /// Length in bytes of every AES-GCM nonce sealbox uses.
@@ -166,12 +191,7 @@ pub enum RsaSignatureScheme {
     Pkcs1v15(HashAlg),
 }
 
-/// Computes the digest of `data`.
-pub fn digest(alg: HashAlg, data: &[u8]) -> Vec<u8> {
-    let mut h = Hasher::new(alg);
-    h.update(data);
-    h.finalize()
-}
+derived_from_provider!();
 
 /// Constant-time comparison of two byte strings (the lengths are public).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {

@@ -136,18 +136,6 @@ impl AesGcmKey {
 
 // ----------------------------------------------------------- HKDF / HMAC --
 
-/// HKDF (RFC 5869) extract-and-expand into `out`. `salt = None` means a
-/// string of zeros as long as the hash, as the RFC says.
-pub fn hkdf(
-    alg: HashAlg,
-    salt: Option<&[u8]>,
-    ikm: &[u8],
-    info: &[u8],
-    out: &mut [u8],
-) -> Result<()> {
-    hkdf_expand_each(alg, salt, ikm, &mut [(info, out)])
-}
-
 /// HKDF with one extract and one expand per `(info, out)` pair: the keys
 /// of one message share their PRK.
 pub fn hkdf_expand_each(
@@ -427,26 +415,27 @@ impl EcdsaVerifyingKey {
     /// Verifies a strict-DER signature over a precomputed digest.
     pub fn verify_digest_der(&self, digest: &[u8], sig: &[u8]) -> bool {
         match self {
-            Self::P256(k) => p256::ecdsa::Signature::from_der(sig)
-                .map(|s| k.verify_prehash(digest, &s).is_ok())
-                .unwrap_or(false),
-            Self::P384(k) => p384::ecdsa::Signature::from_der(sig)
-                .map(|s| k.verify_prehash(digest, &s).is_ok())
-                .unwrap_or(false),
+            Self::P256(k) => verify_prehash(k, digest, p256::ecdsa::Signature::from_der(sig)),
+            Self::P384(k) => verify_prehash(k, digest, p384::ecdsa::Signature::from_der(sig)),
         }
     }
 
     /// Verifies a fixed-size (r || s, IEEE P1363) signature over a digest.
     pub fn verify_digest_fixed(&self, digest: &[u8], sig: &[u8]) -> bool {
         match self {
-            Self::P256(k) => p256::ecdsa::Signature::from_slice(sig)
-                .map(|s| k.verify_prehash(digest, &s).is_ok())
-                .unwrap_or(false),
-            Self::P384(k) => p384::ecdsa::Signature::from_slice(sig)
-                .map(|s| k.verify_prehash(digest, &s).is_ok())
-                .unwrap_or(false),
+            Self::P256(k) => verify_prehash(k, digest, p256::ecdsa::Signature::from_slice(sig)),
+            Self::P384(k) => verify_prehash(k, digest, p384::ecdsa::Signature::from_slice(sig)),
         }
     }
+}
+
+/// Whether `sig` decoded and verifies over `digest` under `key`.
+fn verify_prehash<S, E>(
+    key: &impl PrehashVerifier<S>,
+    digest: &[u8],
+    sig: std::result::Result<S, E>,
+) -> bool {
+    sig.is_ok_and(|s| key.verify_prehash(digest, &s).is_ok())
 }
 
 // -------------------------------------------------------------------- RSA --

@@ -4,7 +4,8 @@
 pub mod pkcs11;
 pub mod soft;
 
-use crate::error::Result;
+use crate::crypto::{EcCurve, EcdsaSigningKey, RsaPrivateKey};
+use crate::error::{Error, Result};
 use crate::keystore::types::{
     EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm,
 };
@@ -22,6 +23,64 @@ pub struct KeyRef<'a> {
     pub spec: KeySpec,
     /// The key usage.
     pub usage: KeyUsage,
+}
+
+impl KeyRef<'_> {
+    /// The key ID's 16 bytes.
+    pub(crate) fn id_bytes(&self) -> Result<[u8; 16]> {
+        parse_key_id(self.key_id)
+    }
+}
+
+/// The 16 bytes of a key ID (a hyphenated UUID); `KeyNotFound` if it is not
+/// one.
+pub(crate) fn parse_key_id(s: &str) -> Result<[u8; 16]> {
+    let bad = || Error::KeyNotFound(s.to_owned());
+    let hex: String = s.chars().filter(|c| *c != '-').collect();
+    if s.len() != 36 || hex.len() != 32 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return Err(bad());
+    }
+    let mut out = [0u8; 16];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+/// Checks imported material against the spec, before any backend keeps it.
+pub(crate) fn check_material(spec: KeySpec, material: &SecretBytes) -> Result<()> {
+    match spec {
+        KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac512 => {
+            let want = spec.secret_len().unwrap_or(32);
+            let ok = if spec == KeySpec::Aes256 {
+                material.len() == 32
+            } else {
+                material.len() >= want && material.len() <= 128
+            };
+            if !ok {
+                return Err(Error::InvalidKey(format!(
+                    "{spec} material must be {want} bytes"
+                )));
+            }
+        }
+        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+            let k = RsaPrivateKey::from_der(material.as_bytes())?;
+            if Some(k.bits()) != spec.rsa_bits() {
+                return Err(Error::InvalidKey(format!(
+                    "the RSA key has {} bits, not the {} of {spec}",
+                    k.bits(),
+                    spec.rsa_bits().unwrap_or(0)
+                )));
+            }
+        }
+        KeySpec::EccNistP256 => {
+            let k = EcdsaSigningKey::from_pkcs8_der(material.as_bytes())?;
+            if k.curve() != EcCurve::P256 {
+                return Err(Error::InvalidKey("the EC key is not on P-256".into()));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A place that keeps key material and uses it. `handle` is the opaque

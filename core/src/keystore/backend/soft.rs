@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::keystore::types::{EncryptionAlgorithm, KeySpec, MacAlgorithm, SigningAlgorithm};
 use crate::secret::SecretBytes;
 
-use super::{Backend, KeyRef};
+use super::{check_material, Backend, KeyRef};
 
 const HANDLE_VERSION: u8 = 1;
 const SEAL_LABEL: &[u8] = b"sealbox/soft/v1";
@@ -256,42 +256,6 @@ impl SoftBackend {
         }
         self.unseal(key, handle)
     }
-}
-
-/// Checks imported material against the spec.
-pub(crate) fn check_material(spec: KeySpec, material: &SecretBytes) -> Result<()> {
-    match spec {
-        KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac512 => {
-            let want = spec.secret_len().unwrap_or(32);
-            let ok = if spec == KeySpec::Aes256 {
-                material.len() == 32
-            } else {
-                material.len() >= want && material.len() <= 128
-            };
-            if !ok {
-                return Err(Error::InvalidKey(format!(
-                    "{spec} material must be {want} bytes"
-                )));
-            }
-        }
-        KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
-            let k = RsaPrivateKey::from_der(material.as_bytes())?;
-            if Some(k.bits()) != spec.rsa_bits() {
-                return Err(Error::InvalidKey(format!(
-                    "the RSA key has {} bits, not the {} of {spec}",
-                    k.bits(),
-                    spec.rsa_bits().unwrap_or(0)
-                )));
-            }
-        }
-        KeySpec::EccNistP256 => {
-            let k = EcdsaSigningKey::from_pkcs8_der(material.as_bytes())?;
-            if k.curve() != EcCurve::P256 {
-                return Err(Error::InvalidKey("the EC key is not on P-256".into()));
-            }
-        }
-    }
-    Ok(())
 }
 
 impl Backend for SoftBackend {

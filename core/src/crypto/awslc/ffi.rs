@@ -1,0 +1,197 @@
+//! The RSA signature calls of AWS-LC that aws-lc-rs does not expose, on an
+//! `RSA` object of AWS-LC's own (parsed from the same DER as the aws-lc-rs
+//! keys). The only `unsafe` code of the aws-lc provider.
+
+use std::os::raw::{c_int, c_uint};
+use std::ptr::NonNull;
+
+#[cfg(feature = "fips")]
+use aws_lc_fips_sys as sys;
+#[cfg(not(feature = "fips"))]
+use aws_lc_sys as sys;
+
+use crate::crypto::HashAlg;
+
+/// An owned AWS-LC `RSA` (public, or private with its CRT values).
+pub(super) struct Rsa(NonNull<sys::RSA>);
+
+// SAFETY: after construction the only functions called on the `RSA` are
+// RSA_size, RSA_sign, RSA_verify, RSA_sign_pss_mgf1 and
+// RSA_verify_pss_mgf1, which <openssl/rsa.h> documents as non-mutating
+// for thread-safety purposes ("may be used concurrently"); RSA_free
+// runs in `Drop`, with exclusive access.
+unsafe impl Send for Rsa {}
+// SAFETY: as for `Send` above.
+unsafe impl Sync for Rsa {}
+
+impl Drop for Rsa {
+    fn drop(&mut self) {
+        // SAFETY: `self.0` is the one reference returned by an
+        // RSA_*_from_bytes call and is not used after this. AWS-LC wipes
+        // the private values as it frees them.
+        unsafe { sys::RSA_free(self.0.as_ptr()) }
+    }
+}
+
+fn md(h: HashAlg) -> *const sys::EVP_MD {
+    // SAFETY: these return pointers to static, immutable EVP_MD tables.
+    unsafe {
+        match h {
+            HashAlg::Sha1 => sys::EVP_sha1(),
+            HashAlg::Sha256 => sys::EVP_sha256(),
+            HashAlg::Sha384 => sys::EVP_sha384(),
+            HashAlg::Sha512 => sys::EVP_sha512(),
+        }
+    }
+}
+
+fn nid(h: HashAlg) -> c_int {
+    (match h {
+        HashAlg::Sha1 => sys::NID_sha1,
+        HashAlg::Sha256 => sys::NID_sha256,
+        HashAlg::Sha384 => sys::NID_sha384,
+        HashAlg::Sha512 => sys::NID_sha512,
+    }) as c_int
+}
+
+/// Failures leave entries on AWS-LC's thread-local error queue; sealbox
+/// reports its own errors, so they are dropped.
+fn clear_errors() {
+    // SAFETY: no arguments; touches only this thread's error queue.
+    unsafe { sys::ERR_clear_error() }
+}
+
+impl Rsa {
+    /// Parses a DER RSAPrivateKey (PKCS#1); AWS-LC runs RSA_check_key
+    /// and refuses trailing bytes.
+    pub(super) fn private_from_pkcs1(der: &[u8]) -> Option<Self> {
+        // SAFETY: `der` is valid for reads of `der.len()` bytes for the
+        // duration of the call, which does not keep the pointer. The
+        // result is a new owned RSA or NULL.
+        let p = unsafe { sys::RSA_private_key_from_bytes(der.as_ptr(), der.len()) };
+        let r = NonNull::new(p).map(Rsa);
+        if r.is_none() {
+            clear_errors();
+        }
+        r
+    }
+
+    /// Parses a DER RSAPublicKey (PKCS#1); strict DER, no trailing
+    /// bytes, modulus and exponent checked.
+    pub(super) fn public_from_pkcs1(der: &[u8]) -> Option<Self> {
+        // SAFETY: as in `private_from_pkcs1`.
+        let p = unsafe { sys::RSA_public_key_from_bytes(der.as_ptr(), der.len()) };
+        let r = NonNull::new(p).map(Rsa);
+        if r.is_none() {
+            clear_errors();
+        }
+        r
+    }
+
+    /// Modulus length in bytes.
+    fn size(&self) -> usize {
+        // SAFETY: `self.0` is a valid RSA for the life of `self`.
+        unsafe { sys::RSA_size(self.0.as_ptr()) as usize }
+    }
+
+    /// Modulus size in bits, as a whole number of bytes (as the
+    /// rustcrypto provider counts).
+    pub(super) fn bits(&self) -> usize {
+        self.size() * 8
+    }
+
+    /// RSASSA-PKCS1-v1_5 over a digest of `h`'s length.
+    pub(super) fn sign_pkcs1(&self, h: HashAlg, digest: &[u8]) -> Option<Vec<u8>> {
+        let mut out = vec![0u8; self.size()];
+        let mut out_len: c_uint = 0;
+        // SAFETY: `out` has RSA_size bytes, the most RSA_sign writes;
+        // `digest` is valid for reads of its length; `self.0` is a valid
+        // private RSA. Nothing keeps the pointers after the call.
+        let ok = unsafe {
+            sys::RSA_sign(
+                nid(h),
+                digest.as_ptr(),
+                digest.len(),
+                out.as_mut_ptr(),
+                &mut out_len,
+                self.0.as_ptr(),
+            )
+        };
+        self.finish_sig(ok, out, out_len as usize)
+    }
+
+    /// RSASSA-PSS with MGF1 of the same hash and a salt as long as the
+    /// hash, over a digest of `h`'s length.
+    pub(super) fn sign_pss(&self, h: HashAlg, digest: &[u8]) -> Option<Vec<u8>> {
+        let mut out = vec![0u8; self.size()];
+        let mut out_len: usize = 0;
+        // SAFETY: `out` is valid for writes of `max_out` = its length;
+        // `digest` for reads of its length; the EVP_MDs are static;
+        // `self.0` is a valid private RSA.
+        let ok = unsafe {
+            sys::RSA_sign_pss_mgf1(
+                self.0.as_ptr(),
+                &mut out_len,
+                out.as_mut_ptr(),
+                out.len(),
+                digest.as_ptr(),
+                digest.len(),
+                md(h),
+                md(h),
+                h.output_len() as c_int,
+            )
+        };
+        self.finish_sig(ok, out, out_len)
+    }
+
+    fn finish_sig(&self, ok: c_int, mut out: Vec<u8>, len: usize) -> Option<Vec<u8>> {
+        if ok != 1 || len != out.len() {
+            clear_errors();
+            return None;
+        }
+        out.truncate(len);
+        Some(out)
+    }
+
+    /// Verifies RSASSA-PKCS1-v1_5 (the one DER DigestInfo encoding).
+    pub(super) fn verify_pkcs1(&self, h: HashAlg, digest: &[u8], sig: &[u8]) -> bool {
+        // SAFETY: `digest` and `sig` are valid for reads of their
+        // lengths; `self.0` is a valid RSA; nothing is kept.
+        let ok = unsafe {
+            sys::RSA_verify(
+                nid(h),
+                digest.as_ptr(),
+                digest.len(),
+                sig.as_ptr(),
+                sig.len(),
+                self.0.as_ptr(),
+            )
+        };
+        if ok != 1 {
+            clear_errors();
+        }
+        ok == 1
+    }
+
+    /// Verifies RSASSA-PSS, MGF1 of the same hash, salt length exactly
+    /// the hash length.
+    pub(super) fn verify_pss(&self, h: HashAlg, digest: &[u8], sig: &[u8]) -> bool {
+        // SAFETY: as in `verify_pkcs1`; the EVP_MDs are static.
+        let ok = unsafe {
+            sys::RSA_verify_pss_mgf1(
+                self.0.as_ptr(),
+                digest.as_ptr(),
+                digest.len(),
+                md(h),
+                md(h),
+                h.output_len() as c_int,
+                sig.as_ptr(),
+                sig.len(),
+            )
+        };
+        if ok != 1 {
+            clear_errors();
+        }
+        ok == 1
+    }
+}

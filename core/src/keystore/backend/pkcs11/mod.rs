@@ -1,0 +1,429 @@
+//! The PKCS#11 backend: master keys generated and kept inside an HSM, every
+//! operation performed by it, through the `cryptoki` crate.
+//!
+//! - One process-wide context per module, initialised once with OS locking.
+//! - A bounded pool of logged-in read-write sessions: a session is used by
+//!   one thread at a time and returned; a login is paid once per session.
+//! - Keys are persistent token objects with `CKA_SENSITIVE` true and
+//!   `CKA_EXTRACTABLE` false, labelled `sealbox:<key id>:v<version>`, with
+//!   `CKA_ID` = key ID (16 bytes) ‖ version (4 bytes, big-endian): that ID is
+//!   the handle the key store persists.
+//! - What the module cannot do is `Error::UnsupportedByHsm` naming the
+//!   mechanism; there is no silent software fallback. (Public-key
+//!   operations, which need no secret, run in process from the exported
+//!   public key: Verify, and RSA encryption.)
+//!
+//! The token is found by label (or serial number), never by slot number:
+//! slot numbers change when tokens are added.
+//!
+//! Files by concern: `config` (module, token, PIN), `session` (context,
+//! session pool, object lookup), `templates` (key attributes), `objects`
+//! (generate, import, destroy), `errors` (PKCS#11 return values as
+//! sealbox errors); the operations on keys are here.
+
+mod config;
+mod errors;
+mod objects;
+mod session;
+mod templates;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex};
+
+use cryptoki::context::Pkcs11;
+use cryptoki::error::RvError;
+use cryptoki::mechanism::aead::GcmParams;
+use cryptoki::mechanism::rsa::{PkcsOaepParams, PkcsOaepSource, PkcsPssParams};
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
+use cryptoki::slot::Slot;
+
+pub use self::config::{Pin, Pkcs11Config};
+use self::errors::{ck, decrypt_err, mech_err, rv_of, stale_handle};
+use self::objects::AUDIT_KEY_ID;
+use self::session::{context, Pool};
+use self::templates::hash_mech;
+use super::{Backend, KeyRef};
+use crate::crypto::{self, der, EcCurve, EcdsaVerifyingKey, HashAlg, RsaPublicKey};
+use crate::error::{Error, Result};
+use crate::keystore::types::{EncryptionAlgorithm, KeySpec, MacAlgorithm, SigningAlgorithm};
+use crate::secret::SecretBytes;
+
+/// Sessions opened at most per backend unless configured otherwise.
+pub const DEFAULT_MAX_SESSIONS: usize = 8;
+
+/// The HSM backend.
+pub struct Pkcs11Backend {
+    ctx: Arc<Pkcs11>,
+    slot: Slot,
+    pin: Pin,
+    token: String,
+    serial: String,
+    max: usize,
+    pool: Mutex<Pool>,
+    freed: Condvar,
+    handles: Mutex<HashMap<(Vec<u8>, u64), ObjectHandle>>,
+}
+
+impl std::fmt::Debug for Pkcs11Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pkcs11Backend")
+            .field("token", &self.token)
+            .field("max_sessions", &self.max)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pkcs11Backend {
+    /// Loads the module, finds the token, logs in once and checks the PIN.
+    pub fn open(config: Pkcs11Config) -> Result<Self> {
+        let ctx = context(&config.module)?;
+        let slots = ctx
+            .get_slots_with_token()
+            .map_err(|e| ck("C_GetSlotList", e))?;
+        let mut found = None;
+        for slot in slots {
+            let info = ctx
+                .get_token_info(slot)
+                .map_err(|e| ck("C_GetTokenInfo", e))?;
+            let label_ok = config
+                .token_label
+                .as_deref()
+                .is_none_or(|l| info.label().trim_end() == l);
+            let serial_ok = config
+                .token_serial
+                .as_deref()
+                .is_none_or(|s| info.serial_number().trim_end() == s);
+            if label_ok
+                && serial_ok
+                && (config.token_label.is_some() || config.token_serial.is_some())
+            {
+                found = Some((
+                    slot,
+                    info.label().trim_end().to_owned(),
+                    info.serial_number().trim_end().to_owned(),
+                ));
+                break;
+            }
+        }
+        let (slot, token, serial) = found.ok_or_else(|| {
+            Error::InvalidArgument(format!(
+                "no PKCS#11 token with label {:?} / serial {:?} in {}",
+                config.token_label,
+                config.token_serial,
+                config.module.display()
+            ))
+        })?;
+        let b = Pkcs11Backend {
+            ctx,
+            slot,
+            pin: config.pin,
+            token,
+            serial,
+            max: config.max_sessions.max(1),
+            pool: Mutex::new(Pool {
+                idle: Vec::new(),
+                open: 0,
+            }),
+            freed: Condvar::new(),
+            handles: Mutex::new(HashMap::new()),
+        };
+        // Logs in (a wrong PIN fails here, before anything is touched).
+        drop(b.lease()?);
+        Ok(b)
+    }
+
+    /// The token's label.
+    pub fn token_label(&self) -> &str {
+        &self.token
+    }
+
+    /// Sessions currently open (for tests and monitoring).
+    pub fn open_sessions(&self) -> usize {
+        self.pool.lock().map(|p| p.open).unwrap_or(0)
+    }
+}
+
+impl Backend for Pkcs11Backend {
+    fn kind(&self) -> &'static str {
+        "pkcs11"
+    }
+
+    fn check_value(&self) -> Result<Vec<u8>> {
+        self.audit_mac(b"sealbox token check value")
+    }
+
+    fn generate(&self, key: KeyRef<'_>) -> Result<Vec<u8>> {
+        self.generate_object(key)
+    }
+
+    fn import(&self, key: KeyRef<'_>, material: &SecretBytes) -> Result<Vec<u8>> {
+        self.import_object(key, material)
+    }
+
+    fn destroy(&self, _key: KeyRef<'_>, handle: &[u8]) -> Result<()> {
+        self.destroy_objects(handle)
+    }
+
+    fn seal(
+        &self,
+        _key: KeyRef<'_>,
+        handle: &[u8],
+        iv: &[u8; 12],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>> {
+        self.with_object(
+            handle,
+            ObjectClass::SECRET_KEY,
+            |s, obj| {
+                let mut iv = *iv;
+                let params = GcmParams::new(&mut iv, aad, 128.into())?;
+                s.encrypt(&Mechanism::AesGcm(params), obj, plaintext)
+            },
+            mech_err("CKM_AES_GCM", "C_Encrypt"),
+        )
+    }
+
+    fn open(
+        &self,
+        _key: KeyRef<'_>,
+        handle: &[u8],
+        iv: &[u8; 12],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes> {
+        if ciphertext.len() < 16 {
+            return Err(Error::DecryptionFailed);
+        }
+        self.with_object_secret(
+            handle,
+            ObjectClass::SECRET_KEY,
+            |s, obj| {
+                let mut iv = *iv;
+                let params = GcmParams::new(&mut iv, aad, 128.into())?;
+                s.decrypt(&Mechanism::AesGcm(params), obj, ciphertext)
+            },
+            // SoftHSM 2.6 reports a GCM tag mismatch as CKR_GENERAL_ERROR.
+            decrypt_err(
+                "CKM_AES_GCM".into(),
+                &[
+                    RvError::EncryptedDataInvalid,
+                    RvError::EncryptedDataLenRange,
+                    RvError::GeneralError,
+                ],
+            ),
+        )
+    }
+
+    fn sign_digest(
+        &self,
+        _key: KeyRef<'_>,
+        handle: &[u8],
+        alg: SigningAlgorithm,
+        digest: &[u8],
+    ) -> Result<Vec<u8>> {
+        match alg.rsa_scheme() {
+            None => {
+                // SoftHSM has no CKM_ECDSA_SHA256: the digest is made in
+                // process and signed with CKM_ECDSA, which returns r ‖ s.
+                let rs = self.with_object(
+                    handle,
+                    ObjectClass::PRIVATE_KEY,
+                    |s, obj| s.sign(&Mechanism::Ecdsa, obj, digest),
+                    mech_err("CKM_ECDSA", "C_Sign"),
+                )?;
+                if rs.len() != 64 {
+                    return Err(Error::Pkcs11 {
+                        function: "C_Sign".into(),
+                        rv: format!("CKM_ECDSA returned {} bytes", rs.len()),
+                    });
+                }
+                let (r, s) = rs.split_at(32);
+                Ok(der::ecdsa_signature_from_scalars(r, s))
+            }
+            Some(crypto::RsaSignatureScheme::Pss(h)) => {
+                let (hash_alg, mgf) = hash_mech(h);
+                let params = PkcsPssParams {
+                    hash_alg,
+                    mgf,
+                    s_len: (h.output_len() as u64).into(),
+                };
+                self.with_object(
+                    handle,
+                    ObjectClass::PRIVATE_KEY,
+                    |s, obj| s.sign(&Mechanism::RsaPkcsPss(params), obj, digest),
+                    mech_err("CKM_RSA_PKCS_PSS", "C_Sign"),
+                )
+            }
+            Some(crypto::RsaSignatureScheme::Pkcs1v15(h)) => {
+                let info = der::digest_info(h, digest);
+                self.with_object(
+                    handle,
+                    ObjectClass::PRIVATE_KEY,
+                    |s, obj| s.sign(&Mechanism::RsaPkcs, obj, &info),
+                    mech_err("CKM_RSA_PKCS", "C_Sign"),
+                )
+            }
+        }
+    }
+
+    fn public_key_der(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<Vec<u8>> {
+        if key.spec == KeySpec::EccNistP256 {
+            let attrs = self.with_object(
+                handle,
+                ObjectClass::PUBLIC_KEY,
+                |s, obj| s.get_attributes(obj, &[AttributeType::EcPoint]),
+                |e| ck("C_GetAttributeValue", e),
+            )?;
+            let point = attrs
+                .into_iter()
+                .find_map(|a| {
+                    if let Attribute::EcPoint(p) = a {
+                        Some(p)
+                    } else {
+                        None
+                    }
+                })
+                .ok_or_else(|| Error::Pkcs11 {
+                    function: "C_GetAttributeValue".into(),
+                    rv: "no CKA_EC_POINT".into(),
+                })?;
+            // CKA_EC_POINT is a DER OCTET STRING around the point.
+            // (Some modules give the bare point.)
+            let raw = der::read_single(der::OCTET_STRING, &point).unwrap_or(&point);
+            EcdsaVerifyingKey::from_sec1(EcCurve::P256, raw)?.to_spki_der()
+        } else {
+            let attrs = self.with_object(
+                handle,
+                ObjectClass::PUBLIC_KEY,
+                |s, obj| {
+                    s.get_attributes(
+                        obj,
+                        &[AttributeType::Modulus, AttributeType::PublicExponent],
+                    )
+                },
+                |e| ck("C_GetAttributeValue", e),
+            )?;
+            let (mut n, mut e) = (Vec::new(), Vec::new());
+            for a in attrs {
+                match a {
+                    Attribute::Modulus(m) => n = m,
+                    Attribute::PublicExponent(x) => e = x,
+                    _ => {}
+                }
+            }
+            let spki = der::rsa_spki(&der::rsa_public_key(&n, &e));
+            RsaPublicKey::from_der(&spki)?;
+            Ok(spki)
+        }
+    }
+
+    fn rsa_decrypt(
+        &self,
+        _key: KeyRef<'_>,
+        handle: &[u8],
+        alg: EncryptionAlgorithm,
+        ciphertext: &[u8],
+    ) -> Result<SecretBytes> {
+        let crypto::RsaPadding::Oaep(h) = alg.padding() else {
+            return Err(Error::Unsupported(format!("{alg}")));
+        };
+        let (hash_alg, mgf) = hash_mech(h);
+        let name = format!("CKM_RSA_PKCS_OAEP with {h:?}");
+        // SoftHSM 2.6 reports an OAEP padding failure as CKR_GENERAL_ERROR.
+        let failed = decrypt_err(
+            name.clone(),
+            &[
+                RvError::EncryptedDataInvalid,
+                RvError::EncryptedDataLenRange,
+                RvError::ArgumentsBad,
+                RvError::GeneralError,
+            ],
+        );
+        self.with_object_secret(
+            handle,
+            ObjectClass::PRIVATE_KEY,
+            |s, obj| {
+                s.decrypt(
+                    &Mechanism::RsaPkcsOaep(PkcsOaepParams::new(
+                        hash_alg,
+                        mgf,
+                        PkcsOaepSource::empty(),
+                    )),
+                    obj,
+                    ciphertext,
+                )
+            },
+            |e| match rv_of(&e) {
+                // SoftHSM answers CKR_ARGUMENTS_BAD to OAEP with anything but SHA-1.
+                Some(RvError::ArgumentsBad) if h != HashAlg::Sha1 => Error::UnsupportedByHsm {
+                    mechanism: name.clone(),
+                },
+                _ => failed(e),
+            },
+        )
+    }
+
+    fn mac(
+        &self,
+        _key: KeyRef<'_>,
+        handle: &[u8],
+        alg: MacAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>> {
+        let (mech, name) = match alg {
+            MacAlgorithm::HmacSha256 => (Mechanism::Sha256Hmac, "CKM_SHA256_HMAC"),
+            MacAlgorithm::HmacSha512 => (Mechanism::Sha512Hmac, "CKM_SHA512_HMAC"),
+        };
+        self.with_object(
+            handle,
+            ObjectClass::SECRET_KEY,
+            |s, obj| s.sign(&mech, obj, message),
+            mech_err(name, "C_Sign"),
+        )
+    }
+
+    fn random(&self, len: usize) -> Result<Vec<u8>> {
+        let mut lease = self.lease()?;
+        let n = u32::try_from(len)
+            .map_err(|_| Error::InvalidArgument("too many random bytes".into()))?;
+        lease
+            .check(lease.s().generate_random_vec(n))
+            .map_err(|e| ck("C_GenerateRandom", e))
+    }
+
+    fn audit_mac(&self, data: &[u8]) -> Result<Vec<u8>> {
+        let mut lease = self.lease()?;
+        let k = self.audit_key(&mut lease)?;
+        let r = lease.check(lease.s().sign(&Mechanism::Sha256Hmac, k, data));
+        match r {
+            Err(e) if stale_handle(&e) => {
+                let k = self.find(&mut lease, AUDIT_KEY_ID, ObjectClass::SECRET_KEY, true)?;
+                lease
+                    .check(lease.s().sign(&Mechanism::Sha256Hmac, k, data))
+                    .map_err(|e| ck("C_Sign", e))
+            }
+            r => r.map_err(|e| ck("C_Sign", e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkcs8_components_match_the_crypto_layer() {
+        let k = crypto::RsaPrivateKey::from_pem(include_str!("../../../../tests/data/rsa2048.pem"))
+            .unwrap();
+        let pkcs8 = k.to_pkcs8_der().unwrap();
+        let c = der::pkcs8_rsa_components(pkcs8.as_bytes()).unwrap();
+        let spki = der::rsa_spki(&der::rsa_public_key(c.n, c.e));
+        assert_eq!(spki, k.public_key().to_spki_der().unwrap());
+        let e = crypto::EcdsaSigningKey::generate(EcCurve::P256).unwrap();
+        let ec_pkcs8 = e.to_pkcs8_der().unwrap();
+        let (curve, d) = der::pkcs8_ec_private_key(ec_pkcs8.as_bytes()).unwrap();
+        assert_eq!((curve, d.len()), (EcCurve::P256, 32));
+    }
+}

@@ -1,0 +1,201 @@
+//! Key objects: generating, importing and destroying them, and the
+//! token's audit-chain key. Object creation and destruction are serialised
+//! in this process (see `OBJECT_MANAGEMENT`).
+
+use std::sync::Mutex;
+
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, KeyType, ObjectClass, ObjectHandle};
+
+use super::errors::{ck, mech_err};
+use super::session::Lease;
+use super::templates::{p256_params, pair_templates, secret_template};
+use super::Pkcs11Backend;
+use crate::crypto::{self, der};
+use crate::error::{Error, Result};
+use crate::keystore::backend::{check_material, KeyRef};
+use crate::keystore::types::{KeySpec, KeyUsage};
+use crate::secret::SecretBytes;
+
+const AUDIT_KEY_LABEL: &str = "sealbox:audit-chain-key";
+pub(super) const AUDIT_KEY_ID: &[u8] = b"sealbox-audit";
+/// Serialises object creation and destruction in this process: SoftHSM2's
+/// file object store has been seen to fail concurrent C_GenerateKey calls
+/// with CKR_GENERAL_ERROR. Key management is rare; crypto stays parallel.
+static OBJECT_MANAGEMENT: Mutex<()> = Mutex::new(());
+
+fn object_management() -> Result<std::sync::MutexGuard<'static, ()>> {
+    OBJECT_MANAGEMENT
+        .lock()
+        .map_err(|_| Error::Storage("object management lock poisoned".into()))
+}
+
+/// `CKA_ID` of a key version: key ID (16 bytes) ‖ version (big-endian).
+fn object_id(key: &KeyRef<'_>) -> Result<Vec<u8>> {
+    let mut id = key.id_bytes()?.to_vec();
+    id.extend_from_slice(&key.version.to_be_bytes());
+    Ok(id)
+}
+
+fn label(key: &KeyRef<'_>) -> Vec<u8> {
+    format!("sealbox:{}:v{}", key.key_id, key.version).into_bytes()
+}
+
+impl Pkcs11Backend {
+    /// Generates the key (pair) of a key version; returns its `CKA_ID`.
+    pub(super) fn generate_object(&self, key: KeyRef<'_>) -> Result<Vec<u8>> {
+        let _g = object_management()?;
+        let id = object_id(&key)?;
+        let label = label(&key);
+        let mut lease = self.lease()?;
+        match key.spec {
+            KeySpec::Aes256 => {
+                let t = secret_template(KeyType::AES, 32, id.clone(), label, key.usage);
+                lease
+                    .check(lease.s().generate_key(&Mechanism::AesKeyGen, &t))
+                    .map_err(mech_err("CKM_AES_KEY_GEN", "C_GenerateKey"))?;
+            }
+            KeySpec::Hmac256 | KeySpec::Hmac512 => {
+                // HMAC keys are generic secrets of at least the hash length.
+                let len = key.spec.secret_len().unwrap_or(32);
+                let t = secret_template(KeyType::GENERIC_SECRET, len, id.clone(), label, key.usage);
+                lease
+                    .check(lease.s().generate_key(&Mechanism::GenericSecretKeyGen, &t))
+                    .map_err(mech_err("CKM_GENERIC_SECRET_KEY_GEN", "C_GenerateKey"))?;
+            }
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 | KeySpec::EccNistP256 => {
+                let (public, private) = pair_templates(key.spec, key.usage, id.clone(), label);
+                let (mech, name) = if key.spec == KeySpec::EccNistP256 {
+                    (Mechanism::EccKeyPairGen, "CKM_EC_KEY_PAIR_GEN")
+                } else {
+                    (Mechanism::RsaPkcsKeyPairGen, "CKM_RSA_PKCS_KEY_PAIR_GEN")
+                };
+                lease
+                    .check(lease.s().generate_key_pair(&mech, &public, &private))
+                    .map_err(mech_err(name, "C_GenerateKeyPair"))?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// Imports checked material as the key (pair) of a key version.
+    pub(super) fn import_object(&self, key: KeyRef<'_>, material: &SecretBytes) -> Result<Vec<u8>> {
+        check_material(key.spec, material)?;
+        let _g = object_management()?;
+        let id = object_id(&key)?;
+        let label = label(&key);
+        let bad = |e: der::DerError| {
+            Error::InvalidKey(format!("could not read the key's PKCS#8 structure: {e}"))
+        };
+        let mut lease = self.lease()?;
+        let create = |lease: &mut Lease<'_>, t: Vec<Attribute>| {
+            lease
+                .check(lease.s().create_object(&t))
+                .map_err(|e| ck("C_CreateObject", e))
+        };
+        match key.spec {
+            KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac512 => {
+                let kt = if key.spec == KeySpec::Aes256 {
+                    KeyType::AES
+                } else {
+                    KeyType::GENERIC_SECRET
+                };
+                let mut t = secret_template(kt, material.len(), id.clone(), label, key.usage);
+                t.retain(|a| !matches!(a, Attribute::ValueLen(_)));
+                t.push(Attribute::Value(material.as_bytes().to_vec()));
+                create(&mut lease, t)?;
+            }
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
+                let c = der::pkcs8_rsa_components(material.as_bytes()).map_err(bad)?;
+                let (mut public, mut private) =
+                    pair_templates(key.spec, key.usage, id.clone(), label);
+                public.retain(|a| {
+                    !matches!(a, Attribute::ModulusBits(_) | Attribute::PublicExponent(_))
+                });
+                public.extend([
+                    Attribute::Modulus(c.n.to_vec()),
+                    Attribute::PublicExponent(c.e.to_vec()),
+                ]);
+                private.extend([
+                    Attribute::Modulus(c.n.to_vec()),
+                    Attribute::PublicExponent(c.e.to_vec()),
+                    Attribute::PrivateExponent(c.d.to_vec()),
+                    Attribute::Prime1(c.p.to_vec()),
+                    Attribute::Prime2(c.q.to_vec()),
+                    Attribute::Exponent1(c.dp.to_vec()),
+                    Attribute::Exponent2(c.dq.to_vec()),
+                    Attribute::Coefficient(c.qinv.to_vec()),
+                ]);
+                create(&mut lease, private)?;
+                create(&mut lease, public)?;
+            }
+            KeySpec::EccNistP256 => {
+                let (_, d) = der::pkcs8_ec_private_key(material.as_bytes()).map_err(bad)?;
+                let spki = crypto::EcdsaSigningKey::from_pkcs8_der(material.as_bytes())?
+                    .verifying_key()
+                    .to_spki_der()?;
+                let (_, point) = der::spki_ec_point(&spki).map_err(bad)?;
+                let (mut public, mut private) =
+                    pair_templates(key.spec, key.usage, id.clone(), label);
+                public.push(Attribute::EcPoint(der::tlv(der::OCTET_STRING, point)));
+                private.extend([
+                    Attribute::EcParams(p256_params()),
+                    Attribute::Value(d.to_vec()),
+                ]);
+                create(&mut lease, private)?;
+                create(&mut lease, public)?;
+            }
+        }
+        Ok(id)
+    }
+
+    /// Destroys every object with `CKA_ID` = `handle`.
+    pub(super) fn destroy_objects(&self, handle: &[u8]) -> Result<()> {
+        let _g = object_management()?;
+        let mut lease = self.lease()?;
+        for class in [
+            ObjectClass::SECRET_KEY,
+            ObjectClass::PRIVATE_KEY,
+            ObjectClass::PUBLIC_KEY,
+        ] {
+            let found = lease
+                .check(
+                    lease
+                        .s()
+                        .find_objects(&[Attribute::Class(class), Attribute::Id(handle.to_vec())]),
+                )
+                .map_err(|e| ck("C_FindObjects", e))?;
+            for obj in found {
+                lease
+                    .check(lease.s().destroy_object(obj))
+                    .map_err(|e| ck("C_DestroyObject", e))?;
+            }
+            self.forget_handle(handle, class);
+        }
+        Ok(())
+    }
+
+    /// The token's audit-chain key, made on first use.
+    pub(super) fn audit_key(&self, lease: &mut Lease<'_>) -> Result<ObjectHandle> {
+        // One audit key per token: find-or-create must not race between the
+        // key stores of this process.
+        let _g = object_management()?;
+        match self.find(lease, AUDIT_KEY_ID, ObjectClass::SECRET_KEY, false) {
+            Ok(h) => Ok(h),
+            Err(Error::KeyNotFound(_)) => {
+                let t = secret_template(
+                    KeyType::GENERIC_SECRET,
+                    32,
+                    AUDIT_KEY_ID.to_vec(),
+                    AUDIT_KEY_LABEL.as_bytes().to_vec(),
+                    KeyUsage::GenerateVerifyMac,
+                );
+                let h = lease
+                    .check(lease.s().generate_key(&Mechanism::GenericSecretKeyGen, &t))
+                    .map_err(|e| ck("C_GenerateKey", e))?;
+                Ok(h)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
