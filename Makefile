@@ -14,7 +14,7 @@ export CARGO_TERM_COLOR ?= never
 # Vendored AWS Encryption SDK vectors live beside the checkout.
 export SEALBOX_VECTORS ?= $(abspath $(ROOT)/../shared/vectors)
 
-.PHONY: all demo demo-c test test-rust test-vectors test-interop deps bench lint fmt clean \
+.PHONY: all demo demo-c test test-rust test-vectors test-interop test-contract deps bench lint fmt clean \
 	test-rust-rustcrypto test-differential fips bench-envelope
 
 # The crypto provider other than the default (aws-lc): pure Rust, no C compiler.
@@ -61,7 +61,7 @@ deps:
 	@$(ROOT)/scripts/install-deps.sh
 
 test: deps header-check test-rust test-rust-rustcrypto test-differential test-interop test-c \
-	test-python test-node test-cli
+	test-python test-node test-cli test-contract
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -89,6 +89,15 @@ test-vectors:
 
 test-interop:
 	$(ROOT)/tests/interop/run.sh
+
+# The contract: every error kind and every name table of the core, walked
+# through the C header, the Python package, the Node package and the CLI
+# (tests/contract/check_contract.py). Needs the Python package installed
+# and the Node addon built (test-python, test-node run first in `make test`).
+test-contract:
+	$(CARGO) build -p sealbox-cli
+	$(CARGO) run -q -p sealbox --example contract > $(ROOT)/target/contract.json
+	$(ROOT)/.venv/bin/python $(ROOT)/tests/contract/check_contract.py $(ROOT)/target/contract.json $(ROOT)/target/debug/sealbox
 
 bench: bench-envelope bench-c-abi bench-python bench-node
 	$(CARGO) bench -p sealbox --bench keystore

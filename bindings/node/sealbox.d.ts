@@ -5,31 +5,35 @@ import type { EncryptOptions, DecryptOptions } from './index'
 
 export * from './index'
 
-/** Stable error codes: `error.code` of every error sealbox throws or rejects with. */
+/**
+ * Stable error codes: `error.code` of every error sealbox throws or rejects with,
+ * one per kind of the core's `ErrorKind` (checked against it by tests/contract).
+ */
 export type SealboxErrorCode =
-  | 'ERR_SEALBOX_DECRYPTION_FAILED'
+  | 'ERR_SEALBOX_PANIC'
+  | 'ERR_SEALBOX_NULL_PARAMETER'
   | 'ERR_SEALBOX_INVALID_ARGUMENT'
+  | 'ERR_SEALBOX_INVALID_STATE'
+  | 'ERR_SEALBOX_DECRYPTION_FAILED'
   | 'ERR_SEALBOX_INVALID_KEY'
   | 'ERR_SEALBOX_COMMITMENT_POLICY_VIOLATION'
   | 'ERR_SEALBOX_TOO_MANY_ENCRYPTED_DATA_KEYS'
   | 'ERR_SEALBOX_MESSAGE_TOO_LARGE'
   | 'ERR_SEALBOX_ENCRYPT_FAILED'
-  | 'ERR_SEALBOX_INVALID_STATE'
-  | 'ERR_SEALBOX_RNG'
-  | 'ERR_SEALBOX_IO'
+  | 'ERR_SEALBOX_RNG_FAILURE'
+  | 'ERR_SEALBOX_IO_ERROR'
   | 'ERR_SEALBOX_KEY_NOT_FOUND'
   | 'ERR_SEALBOX_KEY_DISABLED'
   | 'ERR_SEALBOX_INVALID_KEY_STATE'
   | 'ERR_SEALBOX_INVALID_KEY_USAGE'
   | 'ERR_SEALBOX_ALREADY_EXISTS'
   | 'ERR_SEALBOX_WRONG_ROOT_KEY'
-  | 'ERR_SEALBOX_STORAGE'
-  | 'ERR_SEALBOX_AUDIT'
+  | 'ERR_SEALBOX_STORAGE_ERROR'
+  | 'ERR_SEALBOX_AUDIT_ERROR'
   | 'ERR_SEALBOX_UNSUPPORTED'
   | 'ERR_SEALBOX_UNSUPPORTED_BY_HSM'
-  | 'ERR_SEALBOX_PKCS11'
-  | 'ERR_SEALBOX_PANIC'
-  | 'ERR_SEALBOX_INTERNAL'
+  | 'ERR_SEALBOX_PKCS11_ERROR'
+  | 'ERR_SEALBOX_AUDIT_LOG_TAMPERED'
 
 export declare class SealboxError extends Error {
   readonly name: 'SealboxError'

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use sealbox::ErrorKind;
+
 /// Exit codes. `2` is also what clap uses for a usage error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -91,29 +93,79 @@ impl fmt::Display for CliError {
     }
 }
 
+impl Exit {
+    /// The exit status of each kind of the core's errors. Exhaustive: a new
+    /// kind does not compile until it has its status here.
+    pub fn of_kind(kind: ErrorKind) -> Exit {
+        match kind {
+            ErrorKind::DecryptionFailed => Exit::DecryptionFailed,
+            ErrorKind::KeyNotFound => Exit::KeyNotFound,
+            ErrorKind::KeyDisabled => Exit::KeyDisabled,
+            ErrorKind::InvalidKeyUsage
+            | ErrorKind::InvalidKeyState
+            | ErrorKind::Unsupported
+            | ErrorKind::UnsupportedByHsm => Exit::InvalidKeyUsage,
+            ErrorKind::InvalidArgument
+            | ErrorKind::NullParameter
+            | ErrorKind::CommitmentPolicyViolation => Exit::Usage,
+            ErrorKind::InvalidKey | ErrorKind::WrongRootKey => Exit::Configuration,
+            ErrorKind::AlreadyExists => Exit::AlreadyExists,
+            ErrorKind::AuditLogTampered => Exit::AuditLogTampered,
+            ErrorKind::Panic
+            | ErrorKind::InvalidState
+            | ErrorKind::TooManyEncryptedDataKeys
+            | ErrorKind::MessageTooLarge
+            | ErrorKind::EncryptFailed
+            | ErrorKind::RngFailure
+            | ErrorKind::IoError
+            | ErrorKind::StorageError
+            | ErrorKind::AuditError
+            | ErrorKind::Pkcs11Error => Exit::Failure,
+        }
+    }
+}
+
+/// `sealbox exit-codes`: every error kind of the core, its number and the
+/// exit status it gives.
+pub fn print_exit_codes(json: bool) {
+    let rows: Vec<(ErrorKind, Exit)> = ErrorKind::ALL
+        .iter()
+        .map(|k| (*k, Exit::of_kind(*k)))
+        .collect();
+    if json {
+        let v: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|(k, e)| {
+                serde_json::json!({
+                    "kind": k.name(),
+                    "kind_code": k.code(),
+                    "exit_code": *e as u8,
+                    "exit_name": e.name(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(v));
+    } else {
+        for (k, e) in rows {
+            println!("{:<28} {:>2}  {}", k.name(), e as u8, e.name());
+        }
+    }
+}
+
 impl From<sealbox::Error> for CliError {
     fn from(e: sealbox::Error) -> Self {
-        use sealbox::Error as E;
         let exit = match &e {
-            E::DecryptionFailed => Exit::DecryptionFailed,
-            E::KeyNotFound(_) => Exit::KeyNotFound,
-            E::KeyDisabled(_) => Exit::KeyDisabled,
-            E::InvalidKeyUsage(_)
-            | E::InvalidKeyState(_)
-            | E::Unsupported(_)
-            | E::UnsupportedByHsm { .. } => Exit::InvalidKeyUsage,
-            E::InvalidArgument(_) | E::CommitmentPolicyViolation(_) => Exit::Usage,
-            E::InvalidKey(_) | E::WrongRootKey => Exit::Configuration,
             // A wrong, locked or expired PIN: the store cannot be used with
             // the credentials it was given, as with a wrong root key.
-            E::Pkcs11 { function, .. } if function == "C_Login" => Exit::Configuration,
-            E::AlreadyExists(_) => Exit::AlreadyExists,
-            _ => Exit::Failure,
+            sealbox::Error::Pkcs11 { function, .. } if function == "C_Login" => {
+                Exit::Configuration
+            }
+            other => Exit::of_kind(other.kind()),
         };
         let message = match e {
             // One message for every cause, as the library intends; say where
             // the detail is instead.
-            E::DecryptionFailed => "decryption failed: the key(s) given cannot decrypt this \
+            sealbox::Error::DecryptionFailed => "decryption failed: the key(s) given cannot decrypt this \
                 message, or it was altered, truncated or written under another encryption \
                 context (for key-store keys, `sealbox audit tail` shows the key store's reason)"
                 .to_owned(),

@@ -110,6 +110,10 @@ fn run(cli: Cli) -> CliResult<()> {
             let r = resolve()?;
             audit::verify(&store::open(&r)?, out)
         }
+        Command::ExitCodes => {
+            error::print_exit_codes(out.json);
+            Ok(())
+        }
     }
 }
 

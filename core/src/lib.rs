@@ -41,7 +41,8 @@ pub mod keyring;
 pub mod keystore;
 pub mod materials;
 pub mod message;
+pub mod names;
 pub mod secret;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use message::{AlgorithmSuite, CommitmentPolicy, EncryptionContext};

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::ffi::c_char;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use sealbox_core::Error;
+use sealbox_core::{Error, ErrorKind};
 
 /// The result of every fallible call: `SEALBOX_RESULT_OK` (0) or an error
 /// code.
@@ -51,9 +51,9 @@ pub enum sealbox_result {
     /// No keyring could produce or wrap a data key.
     EncryptFailed = 10,
     /// The operating system's random number generator failed.
-    Rng = 11,
+    RngFailure = 11,
     /// An I/O error (a file could not be read or written).
-    Io = 12,
+    IoError = 12,
     /// No key or alias by that name exists in the key store.
     KeyNotFound = 13,
     /// The key is disabled or pending deletion.
@@ -66,115 +66,74 @@ pub enum sealbox_result {
     AlreadyExists = 17,
     /// The root key does not open this key store.
     WrongRootKey = 18,
-    /// The key store's metadata store (SQLite) failed.
-    Storage = 19,
-    /// An audit record could not be written (so the operation was not done),
-    /// or the audit log failed verification.
-    Audit = 20,
+    /// The key store's metadata store failed.
+    StorageError = 19,
+    /// An audit record could not be written, so the operation was not done.
+    AuditError = 20,
     /// The key store's backend does not support the operation.
     Unsupported = 21,
     /// The HSM does not support a mechanism sealbox needs.
     UnsupportedByHsm = 22,
     /// A PKCS#11 call failed.
-    Pkcs11 = 23,
-    /// An error this version of the C ABI has no code for (a newer core).
-    Unknown = 24,
+    Pkcs11Error = 23,
+    // 24 ("unknown error") is retired: every core error has its own code.
+    /// The audit log failed verification (a record edited, inserted,
+    /// removed or reordered, or the log ends before its anchor).
+    AuditLogTampered = 25,
 }
 
-impl sealbox_result {
-    /// Every code, for `sealbox_error_message` and the tests.
-    pub(crate) const ALL: [sealbox_result; 25] = [
-        Self::Ok,
-        Self::Panic,
-        Self::NullParameter,
-        Self::InvalidArgument,
-        Self::InvalidState,
-        Self::DecryptionFailed,
-        Self::InvalidKey,
-        Self::CommitmentPolicyViolation,
-        Self::TooManyEncryptedDataKeys,
-        Self::MessageTooLarge,
-        Self::EncryptFailed,
-        Self::Rng,
-        Self::Io,
-        Self::KeyNotFound,
-        Self::KeyDisabled,
-        Self::InvalidKeyState,
-        Self::InvalidKeyUsage,
-        Self::AlreadyExists,
-        Self::WrongRootKey,
-        Self::Storage,
-        Self::Audit,
-        Self::Unsupported,
-        Self::UnsupportedByHsm,
-        Self::Pkcs11,
-        Self::Unknown,
-    ];
-
-    pub(crate) fn from_code(code: u32) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| *r as u32 == code)
-    }
-
-    /// The fixed text of a code (no detail of any one failure).
-    pub(crate) fn message(self) -> &'static str {
-        match self {
-            Self::Ok => "success",
-            Self::Panic => "sealbox panicked (a bug); the call failed",
-            Self::NullParameter => "a required pointer argument was NULL",
-            Self::InvalidArgument => "invalid argument",
-            Self::InvalidState => "the handle is in the wrong state for this call",
-            Self::DecryptionFailed => "decryption failed",
-            Self::InvalidKey => "invalid key",
-            Self::CommitmentPolicyViolation => "the commitment policy forbids this algorithm suite",
-            Self::TooManyEncryptedDataKeys => "too many encrypted data keys",
-            Self::MessageTooLarge => "the message exceeds the maximum body size",
-            Self::EncryptFailed => "encryption failed: no data key could be made or wrapped",
-            Self::Rng => "the operating system's random number generator failed",
-            Self::Io => "I/O error",
-            Self::KeyNotFound => "key not found",
-            Self::KeyDisabled => "the key is disabled or pending deletion",
-            Self::InvalidKeyState => "the key is in the wrong state for this request",
-            Self::InvalidKeyUsage => "the key's usage or spec does not allow this operation",
-            Self::AlreadyExists => "already exists",
-            Self::WrongRootKey => "the root key does not open this key store",
-            Self::Storage => "key store storage error",
-            Self::Audit => "audit failure",
-            Self::Unsupported => "not supported by this key store's backend",
-            Self::UnsupportedByHsm => "not supported by this HSM",
-            Self::Pkcs11 => "a PKCS#11 call failed",
-            Self::Unknown => "unknown error",
+impl From<ErrorKind> for sealbox_result {
+    /// The C code of each kind: the same number, the same name. Exhaustive,
+    /// so a new kind does not compile until it has its code here.
+    fn from(kind: ErrorKind) -> Self {
+        use sealbox_result as R;
+        match kind {
+            ErrorKind::Panic => R::Panic,
+            ErrorKind::NullParameter => R::NullParameter,
+            ErrorKind::InvalidArgument => R::InvalidArgument,
+            ErrorKind::InvalidState => R::InvalidState,
+            ErrorKind::DecryptionFailed => R::DecryptionFailed,
+            ErrorKind::InvalidKey => R::InvalidKey,
+            ErrorKind::CommitmentPolicyViolation => R::CommitmentPolicyViolation,
+            ErrorKind::TooManyEncryptedDataKeys => R::TooManyEncryptedDataKeys,
+            ErrorKind::MessageTooLarge => R::MessageTooLarge,
+            ErrorKind::EncryptFailed => R::EncryptFailed,
+            ErrorKind::RngFailure => R::RngFailure,
+            ErrorKind::IoError => R::IoError,
+            ErrorKind::KeyNotFound => R::KeyNotFound,
+            ErrorKind::KeyDisabled => R::KeyDisabled,
+            ErrorKind::InvalidKeyState => R::InvalidKeyState,
+            ErrorKind::InvalidKeyUsage => R::InvalidKeyUsage,
+            ErrorKind::AlreadyExists => R::AlreadyExists,
+            ErrorKind::WrongRootKey => R::WrongRootKey,
+            ErrorKind::StorageError => R::StorageError,
+            ErrorKind::AuditError => R::AuditError,
+            ErrorKind::Unsupported => R::Unsupported,
+            ErrorKind::UnsupportedByHsm => R::UnsupportedByHsm,
+            ErrorKind::Pkcs11Error => R::Pkcs11Error,
+            ErrorKind::AuditLogTampered => R::AuditLogTampered,
         }
     }
 }
 
-/// The code for each core error. Every variant is named so that a new one
-/// shows up here (as `Unknown` until it gets its own code).
-pub(crate) fn code_of(e: &Error) -> sealbox_result {
-    use sealbox_result as R;
-    match e {
-        Error::DecryptionFailed => R::DecryptionFailed,
-        Error::InvalidArgument(_) => R::InvalidArgument,
-        Error::InvalidKey(_) => R::InvalidKey,
-        Error::CommitmentPolicyViolation(_) => R::CommitmentPolicyViolation,
-        Error::TooManyEncryptedDataKeys { .. } => R::TooManyEncryptedDataKeys,
-        Error::MessageTooLarge { .. } => R::MessageTooLarge,
-        Error::EncryptFailed(_) => R::EncryptFailed,
-        Error::InvalidState(_) => R::InvalidState,
-        Error::Rng => R::Rng,
-        Error::Io(_) => R::Io,
-        Error::KeyNotFound(_) => R::KeyNotFound,
-        Error::KeyDisabled(_) => R::KeyDisabled,
-        Error::InvalidKeyState(_) => R::InvalidKeyState,
-        Error::InvalidKeyUsage(_) => R::InvalidKeyUsage,
-        Error::AlreadyExists(_) => R::AlreadyExists,
-        Error::WrongRootKey => R::WrongRootKey,
-        Error::Storage(_) => R::Storage,
-        Error::Audit(_) => R::Audit,
-        Error::Unsupported(_) => R::Unsupported,
-        Error::UnsupportedByHsm { .. } => R::UnsupportedByHsm,
-        Error::Pkcs11 { .. } => R::Pkcs11,
-        _ => R::Unknown,
+impl sealbox_result {
+    /// The kind of an error code (`None` for `Ok` and unused numbers).
+    pub(crate) fn kind(code: u32) -> Option<ErrorKind> {
+        ErrorKind::from_code(code)
     }
+
+    /// The fixed text of a code (no detail of any one failure).
+    pub(crate) fn message_of(code: u32) -> Option<&'static str> {
+        if code == Self::Ok as u32 {
+            return Some("success");
+        }
+        Self::kind(code).map(ErrorKind::description)
+    }
+}
+
+/// The code of a core error: its kind's.
+pub(crate) fn code_of(e: &Error) -> sealbox_result {
+    e.kind().into()
 }
 
 /// Why a call failed: its code and the detail kept for
@@ -299,77 +258,17 @@ pub(crate) unsafe fn copy_text(text: &str, buf: *mut c_char, len: usize) -> usiz
 mod tests {
     use super::*;
 
-    /// The numbers are ABI: this table must only ever grow.
+    /// The numbers are ABI: each C code is its kind's number, and every
+    /// kind has one.
     #[test]
-    fn codes_are_pinned_and_distinct() {
-        let pinned: &[(sealbox_result, u32)] = &[
-            (sealbox_result::Ok, 0),
-            (sealbox_result::Panic, 1),
-            (sealbox_result::NullParameter, 2),
-            (sealbox_result::InvalidArgument, 3),
-            (sealbox_result::InvalidState, 4),
-            (sealbox_result::DecryptionFailed, 5),
-            (sealbox_result::InvalidKey, 6),
-            (sealbox_result::CommitmentPolicyViolation, 7),
-            (sealbox_result::TooManyEncryptedDataKeys, 8),
-            (sealbox_result::MessageTooLarge, 9),
-            (sealbox_result::EncryptFailed, 10),
-            (sealbox_result::Rng, 11),
-            (sealbox_result::Io, 12),
-            (sealbox_result::KeyNotFound, 13),
-            (sealbox_result::KeyDisabled, 14),
-            (sealbox_result::InvalidKeyState, 15),
-            (sealbox_result::InvalidKeyUsage, 16),
-            (sealbox_result::AlreadyExists, 17),
-            (sealbox_result::WrongRootKey, 18),
-            (sealbox_result::Storage, 19),
-            (sealbox_result::Audit, 20),
-            (sealbox_result::Unsupported, 21),
-            (sealbox_result::UnsupportedByHsm, 22),
-            (sealbox_result::Pkcs11, 23),
-            (sealbox_result::Unknown, 24),
-        ];
-        assert_eq!(pinned.len(), sealbox_result::ALL.len());
-        for (r, n) in pinned {
-            assert_eq!(*r as u32, *n, "{r:?}");
-            assert_eq!(sealbox_result::from_code(*n), Some(*r));
+    fn every_kind_has_its_code() {
+        assert_eq!(sealbox_result::Ok as u32, 0);
+        for kind in ErrorKind::ALL {
+            assert_eq!(sealbox_result::from(*kind) as u32, kind.code(), "{kind:?}");
+            if let Some(e) = Error::example_of(*kind) {
+                assert_eq!(code_of(&e) as u32, kind.code(), "{e:?}");
+            }
         }
-    }
-
-    #[test]
-    fn every_core_error_has_its_own_code() {
-        let s = || String::from("x");
-        let errors = [
-            Error::DecryptionFailed,
-            Error::InvalidArgument(s()),
-            Error::InvalidKey(s()),
-            Error::CommitmentPolicyViolation(s()),
-            Error::TooManyEncryptedDataKeys { max: 1, found: 2 },
-            Error::MessageTooLarge { max: 1 },
-            Error::EncryptFailed(s()),
-            Error::InvalidState(s()),
-            Error::Rng,
-            Error::Io(s()),
-            Error::KeyNotFound(s()),
-            Error::KeyDisabled(s()),
-            Error::InvalidKeyState(s()),
-            Error::InvalidKeyUsage(s()),
-            Error::AlreadyExists(s()),
-            Error::WrongRootKey,
-            Error::Storage(s()),
-            Error::Audit(s()),
-            Error::Unsupported(s()),
-            Error::UnsupportedByHsm { mechanism: s() },
-            Error::Pkcs11 {
-                function: s(),
-                rv: s(),
-            },
-        ];
-        let mut codes: Vec<u32> = errors.iter().map(|e| code_of(e) as u32).collect();
-        assert!(!codes.contains(&(sealbox_result::Unknown as u32)));
-        codes.sort_unstable();
-        codes.dedup();
-        assert_eq!(codes.len(), errors.len());
     }
 
     #[test]

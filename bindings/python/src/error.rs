@@ -12,15 +12,18 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
-use sealbox::Error;
+use sealbox::{Error, ErrorKind};
 
 /// Why a call into the core did not return a value.
 pub(crate) enum Failure {
     /// The core said no.
     Core(Error),
     /// A bug: the core (or this crate) panicked. Caught here so that the
-    /// interpreter survives and the caller gets an `InternalError`.
+    /// interpreter survives and the caller gets a `sealbox.Panic`.
     Panic(String),
+    /// A kind that only a surface raises (the C ABI's NULL pointer); the
+    /// Python package never does, but the contract test walks every kind.
+    Kind(ErrorKind),
 }
 
 impl From<Error> for Failure {
@@ -87,48 +90,24 @@ fn exception_class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyTy
     Ok(module.bind(py).getattr(name)?.cast_into::<PyType>()?)
 }
 
-/// The class name (in `sealbox.exceptions`) of each core error, and the
-/// extra attributes its exception carries.
-fn describe(e: &Error) -> (&'static str, Vec<(&'static str, Attr)>) {
+/// The extra attributes the exception of a core error carries. Its class
+/// is the error's kind: `sealbox.exceptions.<ErrorKind::name()>`.
+fn attributes(e: &Error) -> Vec<(&'static str, Attr)> {
     match e {
-        Error::DecryptionFailed => ("DecryptionFailed", vec![]),
-        Error::InvalidArgument(_) => ("InvalidArgument", vec![]),
-        Error::InvalidKey(_) => ("InvalidKey", vec![]),
-        Error::CommitmentPolicyViolation(_) => ("CommitmentPolicyViolation", vec![]),
-        Error::TooManyEncryptedDataKeys { max, found } => (
-            "TooManyEncryptedDataKeys",
-            vec![
-                ("max", Attr::Int(*max as u64)),
-                ("found", Attr::Int(*found as u64)),
-            ],
-        ),
-        Error::MessageTooLarge { max } => ("MessageTooLarge", vec![("max", Attr::Int(*max))]),
-        Error::EncryptFailed(_) => ("EncryptFailed", vec![]),
-        Error::InvalidState(_) => ("InvalidState", vec![]),
-        Error::Rng => ("RandomnessError", vec![]),
-        Error::Io(_) => ("StreamError", vec![]),
-        Error::KeyNotFound(_) => ("KeyNotFound", vec![]),
-        Error::KeyDisabled(_) => ("KeyDisabled", vec![]),
-        Error::InvalidKeyState(_) => ("InvalidKeyState", vec![]),
-        Error::InvalidKeyUsage(_) => ("InvalidKeyUsage", vec![]),
-        Error::AlreadyExists(_) => ("AlreadyExists", vec![]),
-        Error::WrongRootKey => ("WrongRootKey", vec![]),
-        Error::Storage(_) => ("StorageError", vec![]),
-        Error::Audit(_) => ("AuditError", vec![]),
-        Error::Unsupported(_) => ("Unsupported", vec![]),
-        Error::UnsupportedByHsm { mechanism } => (
-            "UnsupportedByHsm",
-            vec![("mechanism", Attr::Str(mechanism.clone()))],
-        ),
-        Error::Pkcs11 { function, rv } => (
-            "Pkcs11Error",
-            vec![
-                ("function", Attr::Str(function.clone())),
-                ("rv", Attr::Str(rv.clone())),
-            ],
-        ),
-        // A variant added to the core later: still a SealboxError.
-        _ => ("SealboxError", vec![]),
+        Error::TooManyEncryptedDataKeys { max, found } => vec![
+            ("max", Attr::Int(*max as u64)),
+            ("found", Attr::Int(*found as u64)),
+        ],
+        Error::MessageTooLarge { max } => vec![("max", Attr::Int(*max))],
+        Error::UnsupportedByHsm { mechanism } => {
+            vec![("mechanism", Attr::Str(mechanism.clone()))]
+        }
+        Error::Pkcs11 { function, rv } => vec![
+            ("function", Attr::Str(function.clone())),
+            ("rv", Attr::Str(rv.clone())),
+        ],
+        // Every other kind is its class and message alone.
+        _ => Vec::new(),
     }
 }
 
@@ -158,9 +137,8 @@ fn build(
 pub(crate) fn to_py_err(py: Python<'_>, failure: Failure) -> PyErr {
     let r = match failure {
         Failure::Core(e) => {
-            let (class, attrs) = describe(&e);
             let is_audit = matches!(e, Error::Audit(_));
-            build(py, class, e.to_string(), attrs).inspect(|err| {
+            build(py, e.kind().name(), e.to_string(), attributes(&e)).inspect(|err| {
                 if is_audit {
                     if let Some(cause) = take_audit_cause() {
                         err.set_cause(py, Some(cause));
@@ -168,9 +146,10 @@ pub(crate) fn to_py_err(py: Python<'_>, failure: Failure) -> PyErr {
                 }
             })
         }
+        Failure::Kind(k) => build(py, k.name(), k.description().to_owned(), vec![]),
         Failure::Panic(m) => build(
             py,
-            "InternalError",
+            ErrorKind::Panic.name(),
             format!("internal error in sealbox (a bug, please report it): {m}"),
             vec![],
         ),

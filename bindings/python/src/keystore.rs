@@ -251,12 +251,12 @@ fn metadata<'py>(py: Python<'py>, m: &KeyMetadata) -> PyResult<Bound<'py, PyDict
 fn event<'py>(py: Python<'py>, e: &AuditEvent) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("time", &e.time)?;
-    d.set_item("operation", &e.operation)?;
+    d.set_item("operation", e.operation.as_str())?;
     d.set_item("key_id", &e.key_id)?;
     d.set_item("key_version", e.key_version)?;
     d.set_item("principal", &e.principal)?;
     d.set_item("encryption_context", &e.encryption_context)?;
-    d.set_item("outcome", &e.outcome)?;
+    d.set_item("outcome", e.outcome.as_str())?;
     d.set_item("error", &e.error)?;
     d.set_item("request_id", &e.request_id)?;
     Ok(d)

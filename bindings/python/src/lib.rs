@@ -19,13 +19,38 @@ mod keystore;
 use pyo3::prelude::*;
 
 /// Test hook: panics inside the panic boundary, so that the tests can show
-/// a panic becomes `sealbox.InternalError` and the interpreter lives on.
+/// a panic becomes `sealbox.Panic` and the interpreter lives on.
 #[pyfunction]
 fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
     error::call(py, true, || -> Result<(), error::Failure> {
         #[allow(clippy::panic)]
         {
             panic!("deliberate panic (test hook)")
+        }
+    })
+}
+
+/// The core's error kinds as (number, name) pairs: what the contract test
+/// compares with `sealbox.exceptions`.
+#[pyfunction]
+fn _error_kinds() -> Vec<(u32, &'static str)> {
+    sealbox::ErrorKind::ALL
+        .iter()
+        .map(|k| (k.code(), k.name()))
+        .collect()
+}
+
+/// Test hook: raises, through the one conversion, the exception of a
+/// representative core error of kind `code` (a panic for `Panic`).
+#[pyfunction]
+fn _raise_kind_for_test(py: Python<'_>, code: u32) -> PyResult<()> {
+    let kind = sealbox::ErrorKind::from_code(code)
+        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("no kind {code}")))?;
+    error::call(py, false, || -> Result<(), error::Failure> {
+        match sealbox::Error::example_of(kind) {
+            Some(e) => Err(e.into()),
+            None if kind == sealbox::ErrorKind::Panic => Err(error::Failure::Panic("test".into())),
+            None => Err(error::Failure::Kind(kind)),
         }
     })
 }
@@ -48,6 +73,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(envelope::encrypt, m)?)?;
     m.add_function(wrap_pyfunction!(envelope::decrypt, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    m.add_function(wrap_pyfunction!(_error_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(_raise_kind_for_test, m)?)?;
     m.add("RELEASE_THRESHOLD", buffer::RELEASE_THRESHOLD)?;
     Ok(())
 }

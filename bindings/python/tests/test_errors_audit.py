@@ -25,7 +25,7 @@ def test_exception_hierarchy() -> None:
 
 def test_panic_becomes_internal_error_and_the_interpreter_lives() -> None:
     for _ in range(3):
-        with pytest.raises(sealbox.InternalError) as e:
+        with pytest.raises(sealbox.Panic) as e:
             sealbox._native._panic_for_test()
         assert "deliberate panic" in str(e.value)
     # Still fully working afterwards.

@@ -13,7 +13,20 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::keystore::Operation;
 use crate::message::EncryptionContext;
+use crate::names::named_enum;
+
+named_enum!(
+    /// How an audited operation ended.
+    Outcome {
+        /// The operation was allowed and its result released (or its
+        /// change committed).
+        Allowed = "allowed",
+        /// The operation failed; `error` says why.
+        Failed = "failed",
+    }
+);
 
 /// One audited operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +34,7 @@ pub struct AuditEvent {
     /// RFC 3339 UTC time with milliseconds.
     pub time: String,
     /// The operation, named as in the AWS KMS API (`Encrypt`, `CreateKey`, ...).
-    pub operation: String,
+    pub operation: Operation,
     /// The key, when the operation names one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub key_id: Option<String>,
@@ -34,7 +47,7 @@ pub struct AuditEvent {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub encryption_context: Option<EncryptionContext>,
     /// `allowed` or `failed`.
-    pub outcome: String,
+    pub outcome: Outcome,
     /// Why it failed (the detail that callers only see as an opaque error).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,

@@ -39,6 +39,31 @@ impl RsaWrappingPadding {
         }
     }
 
+    /// Every padding.
+    pub const ALL: &'static [RsaWrappingPadding] = &[
+        Self::Pkcs1,
+        Self::OaepSha1Mgf1,
+        Self::OaepSha256Mgf1,
+        Self::OaepSha384Mgf1,
+        Self::OaepSha512Mgf1,
+    ];
+
+    /// The canonical name (the one every surface spells).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pkcs1 => "PKCS1",
+            Self::OaepSha1Mgf1 => "OAEP_SHA1_MGF1",
+            Self::OaepSha256Mgf1 => "OAEP_SHA256_MGF1",
+            Self::OaepSha384Mgf1 => "OAEP_SHA384_MGF1",
+            Self::OaepSha512Mgf1 => "OAEP_SHA512_MGF1",
+        }
+    }
+
+    /// Every canonical name.
+    pub fn names() -> Vec<&'static str> {
+        Self::ALL.iter().map(|p| p.as_str()).collect()
+    }
+
     /// Parses the names used across sealbox's bindings
     /// (`PKCS1`, `OAEP_SHA1_MGF1`, `OAEP_SHA256_MGF1`, ...).
     pub fn from_name(name: &str) -> Result<Self> {

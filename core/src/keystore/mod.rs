@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod blob;
+mod operation;
 pub mod store;
 pub mod types;
 
@@ -13,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
-use crate::audit::{self, AuditEvent, AuditReport, AuditSink, ChainMac, FileAuditLog};
+use crate::audit::{self, AuditEvent, AuditReport, AuditSink, ChainMac, FileAuditLog, Outcome};
 use crate::crypto::{self, EcdsaVerifyingKey, RsaPublicKey};
 use crate::error::{Error, Result};
 use crate::message::EncryptionContext;
@@ -24,6 +25,7 @@ pub use backend::soft::{RootKey, SoftBackend};
 pub use backend::{Backend, KeyRef};
 pub use store::sqlite::SqliteStore;
 pub use store::{KeyRecord, MetadataStore, VersionRecord};
+pub use operation::Operation;
 pub use types::*;
 
 /// Largest plaintext of a direct Encrypt, as in AWS KMS.
@@ -39,26 +41,6 @@ pub const ROTATION_PERIOD_DAYS: std::ops::RangeInclusive<u32> = 1..=2560;
 /// Page size limit of ListKeys.
 pub const MAX_LIST_LIMIT: usize = 1000;
 const DAY_MS: i64 = 86_400_000;
-/// Operations that change keys; after each the audit head is anchored.
-const MUTATIONS: &[&str] = &[
-    "CreateKey",
-    "ImportKey",
-    "EnableKey",
-    "DisableKey",
-    "ScheduleKeyDeletion",
-    "CancelKeyDeletion",
-    "DeleteKey",
-    "RotateKey",
-    "EnableKeyRotation",
-    "DisableKeyRotation",
-    "UpdateKeyDescription",
-    "CreateAlias",
-    "UpdateAlias",
-    "DeleteAlias",
-    "TagResource",
-    "UntagResource",
-];
-
 /// The time source; tests substitute one that they move forward.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Milliseconds since the Unix epoch.
@@ -142,7 +124,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     // Serialises this process's lifecycle changes (version numbering).
     mutate: Mutex<()>,
-    counts: Mutex<HashMap<&'static str, u64>>,
+    counts: Mutex<HashMap<Operation, u64>>,
 }
 
 /// The key store. Cheap to clone; one instance is shared by many threads.
@@ -178,7 +160,7 @@ impl Audit<'_> {
     /// before a change is committed or a result is released.
     fn allow(&mut self) -> Result<()> {
         if !self.written {
-            self.event.outcome = "allowed".into();
+            self.event.outcome = Outcome::Allowed;
             self.ks.write_audit(&self.event)?;
             self.written = true;
         }
@@ -295,13 +277,19 @@ impl KeyStore {
         self.inner.backend.kind()
     }
 
-    /// How many times `operation` was allowed since this store was opened
-    /// (e.g. `GenerateDataKey`), for tests and monitoring.
+    /// How many times the operation named `operation` (an AWS KMS name such
+    /// as `GenerateDataKey`) was allowed since this store was opened, for
+    /// tests and monitoring; 0 for a name that is no operation.
     pub fn operation_count(&self, operation: &str) -> u64 {
+        operation.parse().map_or(0, |op| self.count(op))
+    }
+
+    /// How many times `operation` was allowed since this store was opened.
+    pub fn count(&self, operation: Operation) -> u64 {
         self.inner
             .counts
             .lock()
-            .map(|c| c.get(operation).copied().unwrap_or(0))
+            .map(|c| c.get(&operation).copied().unwrap_or(0))
             .unwrap_or(0)
     }
 
@@ -312,7 +300,7 @@ impl KeyStore {
     /// Runs one audited operation.
     fn run<T>(
         &self,
-        operation: &'static str,
+        operation: Operation,
         ec: Option<&EncryptionContext>,
         f: impl FnOnce(&mut Audit<'_>) -> Result<T>,
     ) -> Result<T> {
@@ -320,12 +308,12 @@ impl KeyStore {
             ks: &self.inner,
             event: AuditEvent {
                 time: audit::rfc3339_millis(self.now_ms()),
-                operation: operation.to_owned(),
+                operation,
                 key_id: None,
                 key_version: None,
                 principal: self.inner.principal.clone(),
                 encryption_context: ec.cloned(),
-                outcome: String::new(),
+                outcome: Outcome::Failed,
                 error: None,
                 request_id: blob::new_uuid()?,
             },
@@ -337,7 +325,7 @@ impl KeyStore {
                 if let Ok(mut c) = self.inner.counts.lock() {
                     *c.entry(operation).or_default() += 1;
                 }
-                if MUTATIONS.contains(&operation) {
+                if operation.is_mutation() {
                     self.store_audit_anchor()?;
                 }
                 Ok(v)
@@ -346,7 +334,7 @@ impl KeyStore {
                 // An audit failure before the point of no return has been
                 // reported already; anything else is recorded as failed.
                 if !matches!(e, Error::Audit(_)) || a.written {
-                    a.event.outcome = "failed".into();
+                    a.event.outcome = Outcome::Failed;
                     a.event.error = Some(e.to_string());
                     if let Err(ae) = self.inner.write_audit(&a.event) {
                         if !a.written {
@@ -558,19 +546,19 @@ impl KeyStore {
 
     /// CreateKey: generates material in the backend.
     pub fn create_key(&self, req: &CreateKeyRequest) -> Result<KeyMetadata> {
-        self.run("CreateKey", None, |a| self.new_key(a, req, None))
+        self.run(Operation::CreateKey, None, |a| self.new_key(a, req, None))
     }
 
     /// ImportKey (BYOK): raw bytes for AES_256 (32) and HMAC (≥ 32 / ≥ 64),
     /// PKCS#8 DER for RSA and ECC keys.
     pub fn import_key(&self, req: &CreateKeyRequest, material: &[u8]) -> Result<KeyMetadata> {
         let m = SecretBytes::from_slice(material)?;
-        self.run("ImportKey", None, |a| self.new_key(a, req, Some(&m)))
+        self.run(Operation::ImportKey, None, |a| self.new_key(a, req, Some(&m)))
     }
 
     /// DescribeKey.
     pub fn describe_key(&self, key: &str) -> Result<KeyMetadata> {
-        self.run("DescribeKey", None, |a| {
+        self.run(Operation::DescribeKey, None, |a| {
             let rec = self.record(key)?;
             a.key(&rec.key_id, None);
             self.metadata(rec)
@@ -579,7 +567,7 @@ impl KeyStore {
 
     /// ListKeys, in key ID order, `limit` (1..=1000) per page.
     pub fn list_keys(&self, limit: usize, marker: Option<&str>) -> Result<KeyList> {
-        self.run("ListKeys", None, |_| {
+        self.run(Operation::ListKeys, None, |_| {
             if !(1..=MAX_LIST_LIMIT).contains(&limit) {
                 return Err(Error::InvalidArgument(format!(
                     "limit must be 1..={MAX_LIST_LIMIT}"
@@ -604,7 +592,7 @@ impl KeyStore {
 
     fn set_state(
         &self,
-        op: &'static str,
+        op: Operation,
         key: &str,
         check: impl FnOnce(&KeyRecord) -> Result<KeyState>,
     ) -> Result<KeyMetadata> {
@@ -625,7 +613,7 @@ impl KeyStore {
 
     /// EnableKey.
     pub fn enable_key(&self, key: &str) -> Result<KeyMetadata> {
-        self.set_state("EnableKey", key, |r| match r.state {
+        self.set_state(Operation::EnableKey, key, |r| match r.state {
             KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!(
                 "key {} is pending deletion: cancel the deletion first",
                 r.key_id
@@ -636,7 +624,7 @@ impl KeyStore {
 
     /// DisableKey.
     pub fn disable_key(&self, key: &str) -> Result<KeyMetadata> {
-        self.set_state("DisableKey", key, |r| match r.state {
+        self.set_state(Operation::DisableKey, key, |r| match r.state {
             KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!(
                 "key {} is pending deletion",
                 r.key_id
@@ -653,7 +641,7 @@ impl KeyStore {
         pending_window_days: u32,
     ) -> Result<KeyMetadata> {
         let at = ms_to_s(self.now_ms() + i64::from(pending_window_days) * DAY_MS);
-        self.set_state("ScheduleKeyDeletion", key, |r| {
+        self.set_state(Operation::ScheduleKeyDeletion, key, |r| {
             if !DELETION_WINDOW_DAYS.contains(&pending_window_days) {
                 return Err(Error::InvalidArgument(format!(
                     "the pending window must be {DELETION_WINDOW_DAYS:?} days"
@@ -671,7 +659,7 @@ impl KeyStore {
 
     /// CancelKeyDeletion: the key comes back Disabled, as in AWS KMS.
     pub fn cancel_key_deletion(&self, key: &str) -> Result<KeyMetadata> {
-        self.set_state("CancelKeyDeletion", key, |r| match r.state {
+        self.set_state(Operation::CancelKeyDeletion, key, |r| match r.state {
             KeyState::PendingDeletion { .. } => Ok(KeyState::Disabled),
             _ => Err(Error::InvalidKeyState(format!(
                 "key {} is not pending deletion",
@@ -687,7 +675,7 @@ impl KeyStore {
         let due = self.inner.store.due_deletions(ms_to_s(self.now_ms()))?;
         let mut done = Vec::new();
         for id in due {
-            self.run("DeleteKey", None, |a| {
+            self.run(Operation::DeleteKey, None, |a| {
                 let _g = self.inner.mutate.lock().map_err(|_| Error::Storage("lock poisoned".into()))?;
                 let rec = self.record(&id)?;
                 a.key(&rec.key_id, None);
@@ -741,7 +729,7 @@ impl KeyStore {
     }
 
     fn rotate_due(&self, key_id: &str) -> Result<()> {
-        self.run("RotateKey", None, |a| {
+        self.run(Operation::RotateKey, None, |a| {
             // Another thread may have rotated it already.
             let rec = self.record(key_id)?;
             if rec
@@ -757,7 +745,7 @@ impl KeyStore {
     /// RotateKey: a new version becomes primary; old versions keep
     /// decrypting. Returns the new version number.
     pub fn rotate_key(&self, key: &str) -> Result<u32> {
-        self.run("RotateKey", None, |a| {
+        self.run(Operation::RotateKey, None, |a| {
             let rec = self.record(key)?;
             a.key(&rec.key_id, None);
             Self::require_enabled(&rec)?;
@@ -789,7 +777,7 @@ impl KeyStore {
 
     /// EnableKeyRotation with a period in days (AES_256 only).
     pub fn enable_key_rotation(&self, key: &str, period_days: u32) -> Result<KeyMetadata> {
-        self.run("EnableKeyRotation", None, |a| {
+        self.run(Operation::EnableKeyRotation, None, |a| {
             let rec = self.record(key)?;
             a.key(&rec.key_id, None);
             Self::require_enabled(&rec)?;
@@ -805,7 +793,7 @@ impl KeyStore {
 
     /// DisableKeyRotation.
     pub fn disable_key_rotation(&self, key: &str) -> Result<KeyMetadata> {
-        self.run("DisableKeyRotation", None, |a| {
+        self.run(Operation::DisableKeyRotation, None, |a| {
             let rec = self.record(key)?;
             a.key(&rec.key_id, None);
             a.allow()?;
@@ -816,7 +804,7 @@ impl KeyStore {
 
     /// UpdateKeyDescription.
     pub fn update_key_description(&self, key: &str, description: &str) -> Result<()> {
-        self.run("UpdateKeyDescription", None, |a| {
+        self.run(Operation::UpdateKeyDescription, None, |a| {
             let rec = self.record(key)?;
             a.key(&rec.key_id, None);
             a.allow()?;
@@ -826,7 +814,7 @@ impl KeyStore {
 
     /// CreateAlias.
     pub fn create_alias(&self, alias: &str, key: &str) -> Result<()> {
-        self.run("CreateAlias", None, |a| {
+        self.run(Operation::CreateAlias, None, |a| {
             check_alias(alias)?;
             let rec = self.record(key)?;
             a.key(&rec.key_id, None);
@@ -840,7 +828,7 @@ impl KeyStore {
 
     /// UpdateAlias: points an existing alias at another key.
     pub fn update_alias(&self, alias: &str, key: &str) -> Result<()> {
-        self.run("UpdateAlias", None, |a| {
+        self.run(Operation::UpdateAlias, None, |a| {
             let rec = self.record(key)?;
             a.key(&rec.key_id, None);
             if self.inner.store.alias_target(alias)?.is_none() {
@@ -853,7 +841,7 @@ impl KeyStore {
 
     /// DeleteAlias (the key is untouched).
     pub fn delete_alias(&self, alias: &str) -> Result<()> {
-        self.run("DeleteAlias", None, |a| {
+        self.run(Operation::DeleteAlias, None, |a| {
             let target = self
                 .inner
                 .store
@@ -867,12 +855,12 @@ impl KeyStore {
 
     /// ListAliases: (alias, key ID) pairs.
     pub fn list_aliases(&self) -> Result<Vec<(String, String)>> {
-        self.run("ListAliases", None, |_| self.inner.store.all_aliases())
+        self.run(Operation::ListAliases, None, |_| self.inner.store.all_aliases())
     }
 
     /// TagResource: adds or replaces tags.
     pub fn tag_key(&self, key: &str, tags: &BTreeMap<String, String>) -> Result<()> {
-        self.run("TagResource", None, |a| {
+        self.run(Operation::TagResource, None, |a| {
             let rec = self.record(key)?;
             a.key(&rec.key_id, None);
             if tags.keys().any(|k| k.is_empty() || k.len() > 128)
@@ -889,7 +877,7 @@ impl KeyStore {
 
     /// UntagResource.
     pub fn untag_key(&self, key: &str, tag_keys: &[String]) -> Result<()> {
-        self.run("UntagResource", None, |a| {
+        self.run(Operation::UntagResource, None, |a| {
             let rec = self.record(key)?;
             a.key(&rec.key_id, None);
             a.allow()?;
@@ -960,7 +948,7 @@ impl KeyStore {
 
     /// Encrypt (at most 4096 bytes) under the key's primary version.
     pub fn encrypt(&self, key: &str, plaintext: &[u8], ec: &EncryptionContext) -> Result<Vec<u8>> {
-        self.run("Encrypt", Some(ec), |a| {
+        self.run(Operation::Encrypt, Some(ec), |a| {
             if plaintext.len() > MAX_DIRECT_PLAINTEXT {
                 return Err(Error::InvalidArgument(format!(
                     "Encrypt takes at most {MAX_DIRECT_PLAINTEXT} bytes; use envelope encryption"
@@ -980,7 +968,7 @@ impl KeyStore {
     /// Decrypt a blob; the blob names its key and version. A tampered blob
     /// or a wrong context is `DecryptionFailed`.
     pub fn decrypt(&self, ciphertext: &[u8], ec: &EncryptionContext) -> Result<SecretBytes> {
-        self.run("Decrypt", Some(ec), |a| self.open_blob(a, ciphertext, ec))
+        self.run(Operation::Decrypt, Some(ec), |a| self.open_blob(a, ciphertext, ec))
     }
 
     /// ReEncrypt: decrypts inside the store and encrypts under another key;
@@ -992,7 +980,7 @@ impl KeyStore {
         destination_key: &str,
         destination_ec: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        self.run("ReEncrypt", Some(destination_ec), |a| {
+        self.run(Operation::ReEncrypt, Some(destination_ec), |a| {
             let pt = self.open_blob(a, ciphertext, source_ec)?;
             let (rec, v) = self.usable(a, destination_key, KeyUsage::EncryptDecrypt)?;
             if rec.spec != KeySpec::Aes256 {
@@ -1045,7 +1033,7 @@ impl KeyStore {
         number_of_bytes: usize,
         ec: &EncryptionContext,
     ) -> Result<DataKey> {
-        self.run("GenerateDataKey", Some(ec), |a| {
+        self.run(Operation::GenerateDataKey, Some(ec), |a| {
             self.data_key(a, key, number_of_bytes, ec)
         })
     }
@@ -1057,7 +1045,7 @@ impl KeyStore {
         number_of_bytes: usize,
         ec: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        self.run("GenerateDataKeyWithoutPlaintext", Some(ec), |a| {
+        self.run(Operation::GenerateDataKeyWithoutPlaintext, Some(ec), |a| {
             Ok(self.data_key(a, key, number_of_bytes, ec)?.ciphertext)
         })
     }
@@ -1116,7 +1104,7 @@ impl KeyStore {
         alg: SigningAlgorithm,
         message_type: MessageType,
     ) -> Result<Vec<u8>> {
-        self.run("Sign", None, |a| {
+        self.run(Operation::Sign, None, |a| {
             let (rec, v) = self.signing_key(a, key, alg)?;
             let digest = Self::digest_for(alg.hash(), message, message_type)?;
             self.inner
@@ -1134,7 +1122,7 @@ impl KeyStore {
         alg: SigningAlgorithm,
         message_type: MessageType,
     ) -> Result<bool> {
-        self.run("Verify", None, |a| {
+        self.run(Operation::Verify, None, |a| {
             let (rec, v) = self.signing_key(a, key, alg)?;
             let digest = Self::digest_for(alg.hash(), message, message_type)?;
             let der = self
@@ -1154,7 +1142,7 @@ impl KeyStore {
 
     /// GetPublicKey: DER SubjectPublicKeyInfo (see [`der_to_pem`]).
     pub fn get_public_key(&self, key: &str) -> Result<Vec<u8>> {
-        self.run("GetPublicKey", None, |a| {
+        self.run(Operation::GetPublicKey, None, |a| {
             let rec = self.record(key)?;
             a.key(&rec.key_id, Some(rec.primary_version));
             if matches!(rec.state, KeyState::PendingDeletion { .. }) {
@@ -1180,7 +1168,7 @@ impl KeyStore {
         plaintext: &[u8],
         alg: EncryptionAlgorithm,
     ) -> Result<Vec<u8>> {
-        self.run("Encrypt", None, |a| {
+        self.run(Operation::Encrypt, None, |a| {
             let (rec, v) = self.usable(a, key, KeyUsage::EncryptDecrypt)?;
             if rec.spec.rsa_bits().is_none() {
                 return Err(Error::InvalidKeyUsage(format!("{alg} needs an RSA key")));
@@ -1200,7 +1188,7 @@ impl KeyStore {
         ciphertext: &[u8],
         alg: EncryptionAlgorithm,
     ) -> Result<SecretBytes> {
-        self.run("Decrypt", None, |a| {
+        self.run(Operation::Decrypt, None, |a| {
             let (rec, v) = self.usable(a, key, KeyUsage::EncryptDecrypt)?;
             if rec.spec.rsa_bits().is_none() {
                 return Err(Error::InvalidKeyUsage(format!("{alg} needs an RSA key")));
@@ -1216,7 +1204,7 @@ impl KeyStore {
 
     /// GenerateMac over at most 4096 bytes.
     pub fn generate_mac(&self, key: &str, message: &[u8], alg: MacAlgorithm) -> Result<Vec<u8>> {
-        self.run("GenerateMac", None, |a| self.mac(a, key, message, alg))
+        self.run(Operation::GenerateMac, None, |a| self.mac(a, key, message, alg))
     }
 
     fn mac(
@@ -1251,14 +1239,14 @@ impl KeyStore {
         mac: &[u8],
         alg: MacAlgorithm,
     ) -> Result<bool> {
-        self.run("VerifyMac", None, |a| {
+        self.run(Operation::VerifyMac, None, |a| {
             Ok(crypto::ct_eq(&self.mac(a, key, message, alg)?, mac))
         })
     }
 
     /// GenerateRandom: 1..=1024 bytes from the backend's generator.
     pub fn generate_random(&self, number_of_bytes: usize) -> Result<Vec<u8>> {
-        self.run("GenerateRandom", None, |_| {
+        self.run(Operation::GenerateRandom, None, |_| {
             if !(1..=MAX_RANDOM).contains(&number_of_bytes) {
                 return Err(Error::InvalidArgument(format!(
                     "GenerateRandom takes 1..={MAX_RANDOM} bytes"

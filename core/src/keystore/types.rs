@@ -8,29 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::{HashAlg, RsaPadding, RsaSignatureScheme};
 use crate::error::{Error, Result};
 
-macro_rules! named_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[non_exhaustive]
-        pub enum $name { $($(#[$vm])* #[serde(rename = $s)] $v),+ }
-        impl $name {
-            /// The AWS KMS style name.
-            pub const fn as_str(self) -> &'static str { match self { $(Self::$v => $s),+ } }
-            /// All values.
-            pub const ALL: &'static [$name] = &[$(Self::$v),+];
-        }
-        impl std::str::FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self> {
-                match s { $($s => Ok(Self::$v),)+ _ => Err(Error::InvalidArgument(format!(concat!("unknown ", stringify!($name), " {:?}"), s))) }
-            }
-        }
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
-        }
-    };
-}
+use crate::names::named_enum;
 
 named_enum!(
     /// What kind of key material a key holds.
@@ -261,13 +239,30 @@ pub enum KeyState {
     },
 }
 
+named_enum!(
+    /// The name of a [`KeyState`], as every surface spells it.
+    KeyStateName {
+        /// [`KeyState::Enabled`].
+        Enabled = "Enabled",
+        /// [`KeyState::Disabled`].
+        Disabled = "Disabled",
+        /// [`KeyState::PendingDeletion`].
+        PendingDeletion = "PendingDeletion",
+    }
+);
+
 impl KeyState {
     /// `Enabled`, `Disabled` or `PendingDeletion`.
     pub fn name(&self) -> &'static str {
+        self.name_kind().as_str()
+    }
+
+    /// The state's name as a value.
+    pub fn name_kind(&self) -> KeyStateName {
         match self {
-            KeyState::Enabled => "Enabled",
-            KeyState::Disabled => "Disabled",
-            KeyState::PendingDeletion { .. } => "PendingDeletion",
+            KeyState::Enabled => KeyStateName::Enabled,
+            KeyState::Disabled => KeyStateName::Disabled,
+            KeyState::PendingDeletion { .. } => KeyStateName::PendingDeletion,
         }
     }
 }

@@ -54,16 +54,40 @@ impl CommitmentPolicy {
         }
     }
 
+    /// Every policy.
+    pub const ALL: &'static [CommitmentPolicy] = &[
+        Self::ForbidEncryptAllowDecrypt,
+        Self::RequireEncryptAllowDecrypt,
+        Self::RequireEncryptRequireDecrypt,
+    ];
+
+    /// The canonical name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ForbidEncryptAllowDecrypt => "FORBID_ENCRYPT_ALLOW_DECRYPT",
+            Self::RequireEncryptAllowDecrypt => "REQUIRE_ENCRYPT_ALLOW_DECRYPT",
+            Self::RequireEncryptRequireDecrypt => "REQUIRE_ENCRYPT_REQUIRE_DECRYPT",
+        }
+    }
+
+    /// Every canonical name.
+    pub fn names() -> Vec<&'static str> {
+        Self::ALL.iter().map(|p| p.as_str()).collect()
+    }
+
     /// Parses `FORBID_ENCRYPT_ALLOW_DECRYPT`, `REQUIRE_ENCRYPT_ALLOW_DECRYPT`
     /// or `REQUIRE_ENCRYPT_REQUIRE_DECRYPT` (case-insensitive).
     pub fn from_name(name: &str) -> crate::Result<Self> {
-        match name.to_ascii_uppercase().replace('-', "_").as_str() {
-            "FORBID_ENCRYPT_ALLOW_DECRYPT" => Ok(Self::ForbidEncryptAllowDecrypt),
-            "REQUIRE_ENCRYPT_ALLOW_DECRYPT" => Ok(Self::RequireEncryptAllowDecrypt),
-            "REQUIRE_ENCRYPT_REQUIRE_DECRYPT" => Ok(Self::RequireEncryptRequireDecrypt),
-            _ => Err(crate::Error::InvalidArgument(format!(
-                "unknown commitment policy {name:?}"
-            ))),
-        }
+        let wanted = name.to_ascii_uppercase().replace('-', "_");
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|p| p.as_str() == wanted)
+            .ok_or_else(|| {
+                crate::Error::InvalidArgument(format!(
+                    "unknown commitment policy {name:?} (expected one of: {})",
+                    Self::names().join(", ")
+                ))
+            })
     }
 }

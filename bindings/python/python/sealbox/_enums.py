@@ -17,7 +17,9 @@ __all__ = [
     "KeyUsage",
     "MacAlgorithm",
     "MessageType",
+    "Operation",
     "Origin",
+    "Outcome",
     "RsaPadding",
     "SigningAlgorithm",
 ]
@@ -116,3 +118,45 @@ class RsaPadding(enum.StrEnum):
     OAEP_SHA256_MGF1 = "OAEP_SHA256_MGF1"
     OAEP_SHA384_MGF1 = "OAEP_SHA384_MGF1"
     OAEP_SHA512_MGF1 = "OAEP_SHA512_MGF1"
+
+
+class Operation(enum.StrEnum):
+    """Key-store operations as audit records name them (AWS KMS names)."""
+
+    CREATE_KEY = "CreateKey"
+    IMPORT_KEY = "ImportKey"
+    DESCRIBE_KEY = "DescribeKey"
+    LIST_KEYS = "ListKeys"
+    ENABLE_KEY = "EnableKey"
+    DISABLE_KEY = "DisableKey"
+    SCHEDULE_KEY_DELETION = "ScheduleKeyDeletion"
+    CANCEL_KEY_DELETION = "CancelKeyDeletion"
+    DELETE_KEY = "DeleteKey"
+    ROTATE_KEY = "RotateKey"
+    ENABLE_KEY_ROTATION = "EnableKeyRotation"
+    DISABLE_KEY_ROTATION = "DisableKeyRotation"
+    UPDATE_KEY_DESCRIPTION = "UpdateKeyDescription"
+    CREATE_ALIAS = "CreateAlias"
+    UPDATE_ALIAS = "UpdateAlias"
+    DELETE_ALIAS = "DeleteAlias"
+    LIST_ALIASES = "ListAliases"
+    TAG_RESOURCE = "TagResource"
+    UNTAG_RESOURCE = "UntagResource"
+    ENCRYPT = "Encrypt"
+    DECRYPT = "Decrypt"
+    RE_ENCRYPT = "ReEncrypt"
+    GENERATE_DATA_KEY = "GenerateDataKey"
+    GENERATE_DATA_KEY_WITHOUT_PLAINTEXT = "GenerateDataKeyWithoutPlaintext"
+    SIGN = "Sign"
+    VERIFY = "Verify"
+    GET_PUBLIC_KEY = "GetPublicKey"
+    GENERATE_MAC = "GenerateMac"
+    VERIFY_MAC = "VerifyMac"
+    GENERATE_RANDOM = "GenerateRandom"
+
+
+class Outcome(enum.StrEnum):
+    """How an audited operation ended."""
+
+    ALLOWED = "allowed"
+    FAILED = "failed"

@@ -1,9 +1,11 @@
 """The exceptions of sealbox.
 
 Every error that sealbox raises is a :class:`SealboxError`; each kind of
-failure of the core has its own subclass (the native module raises them
-through one conversion, bindings/python/src/error.rs). Wrong Python types
-raise :class:`TypeError` as usual.
+failure of the core (``sealbox::ErrorKind``) has its own subclass named as
+the kind, whose ``kind`` is the kind's stable number (the same number as the
+C ABI's ``SEALBOX_RESULT_*`` code). The native module raises them through
+one conversion (bindings/python/src/error.rs); a test walks every kind.
+Wrong Python types raise :class:`TypeError` as usual.
 
 Every failure to decrypt or authenticate -- a wrong key, a flipped bit, a
 truncated stream, a wrong encryption context, a bad signature -- is the one
@@ -23,8 +25,8 @@ __all__ = [
     "MessageTooLarge",
     "EncryptFailed",
     "InvalidState",
-    "RandomnessError",
-    "StreamError",
+    "RngFailure",
+    "IoError",
     "KeyNotFound",
     "KeyDisabled",
     "InvalidKeyState",
@@ -36,12 +38,17 @@ __all__ = [
     "Unsupported",
     "UnsupportedByHsm",
     "Pkcs11Error",
-    "InternalError",
+    "AuditLogTampered",
+    "NullParameter",
+    "Panic",
 ]
 
 
 class SealboxError(Exception):
     """Base class of every sealbox error."""
+
+    #: The stable number of the error's kind (``sealbox::ErrorKind``).
+    kind: int = 0
 
 
 class DecryptionFailed(SealboxError):
@@ -90,11 +97,11 @@ class InvalidState(SealboxError):
     """A stream was used out of order (write after close, ...)."""
 
 
-class RandomnessError(SealboxError):
+class RngFailure(SealboxError):
     """The operating system's random number generator failed."""
 
 
-class StreamError(SealboxError, OSError):
+class IoError(SealboxError, OSError):
     """An I/O error of the core's own readers and writers."""
 
 
@@ -129,7 +136,7 @@ class StorageError(SealboxError):
 
 class AuditError(SealboxError):
     """The audit record could not be written, so the operation did not
-    happen; or the audit log failed verification.
+    happen.
 
     When an audit callback raised, its exception is the ``__cause__``.
     """
@@ -153,6 +160,49 @@ class Pkcs11Error(SealboxError):
     rv: str
 
 
-class InternalError(SealboxError):
+class AuditLogTampered(SealboxError):
+    """The audit log failed verification: a record was edited, inserted,
+    removed or reordered, or the log ends before its anchor."""
+
+
+class NullParameter(InvalidArgument):
+    """A required pointer was NULL (raised by the C ABI only; declared so
+    that every kind has its class)."""
+
+
+class Panic(SealboxError):
     """A bug in sealbox (a Rust panic, caught at the boundary). The
     operation did not complete; the interpreter is unharmed."""
+
+
+# The stable numbers of sealbox::ErrorKind (checked against the core by
+# tests/contract).
+_KINDS = {
+    Panic: 1,
+    NullParameter: 2,
+    InvalidArgument: 3,
+    InvalidState: 4,
+    DecryptionFailed: 5,
+    InvalidKey: 6,
+    CommitmentPolicyViolation: 7,
+    TooManyEncryptedDataKeys: 8,
+    MessageTooLarge: 9,
+    EncryptFailed: 10,
+    RngFailure: 11,
+    IoError: 12,
+    KeyNotFound: 13,
+    KeyDisabled: 14,
+    InvalidKeyState: 15,
+    InvalidKeyUsage: 16,
+    AlreadyExists: 17,
+    WrongRootKey: 18,
+    StorageError: 19,
+    AuditError: 20,
+    Unsupported: 21,
+    UnsupportedByHsm: 22,
+    Pkcs11Error: 23,
+    AuditLogTampered: 25,
+}
+for _cls, _kind in _KINDS.items():
+    _cls.kind = _kind
+del _cls, _kind

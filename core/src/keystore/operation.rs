@@ -1,0 +1,127 @@
+//! The vocabulary of audited key-store operations: which operation
+//! ([`Operation`], named as in the AWS KMS API) and how it ended
+//! ([`Outcome`](crate::audit::Outcome)).
+
+use crate::names::named_enum;
+
+named_enum!(
+    /// An operation of the key store, named as in the AWS KMS API. Every
+    /// audit record names one.
+    Operation {
+        /// CreateKey.
+        CreateKey = "CreateKey",
+        /// ImportKey (sealbox's one-call form of ImportKeyMaterial).
+        ImportKey = "ImportKey",
+        /// DescribeKey.
+        DescribeKey = "DescribeKey",
+        /// ListKeys.
+        ListKeys = "ListKeys",
+        /// EnableKey.
+        EnableKey = "EnableKey",
+        /// DisableKey.
+        DisableKey = "DisableKey",
+        /// ScheduleKeyDeletion.
+        ScheduleKeyDeletion = "ScheduleKeyDeletion",
+        /// CancelKeyDeletion.
+        CancelKeyDeletion = "CancelKeyDeletion",
+        /// The deletion of a key whose waiting period ended.
+        DeleteKey = "DeleteKey",
+        /// RotateKey (on demand or automatic).
+        RotateKey = "RotateKey",
+        /// EnableKeyRotation.
+        EnableKeyRotation = "EnableKeyRotation",
+        /// DisableKeyRotation.
+        DisableKeyRotation = "DisableKeyRotation",
+        /// UpdateKeyDescription.
+        UpdateKeyDescription = "UpdateKeyDescription",
+        /// CreateAlias.
+        CreateAlias = "CreateAlias",
+        /// UpdateAlias.
+        UpdateAlias = "UpdateAlias",
+        /// DeleteAlias.
+        DeleteAlias = "DeleteAlias",
+        /// ListAliases.
+        ListAliases = "ListAliases",
+        /// TagResource.
+        TagResource = "TagResource",
+        /// UntagResource.
+        UntagResource = "UntagResource",
+        /// Encrypt.
+        Encrypt = "Encrypt",
+        /// Decrypt.
+        Decrypt = "Decrypt",
+        /// ReEncrypt.
+        ReEncrypt = "ReEncrypt",
+        /// GenerateDataKey.
+        GenerateDataKey = "GenerateDataKey",
+        /// GenerateDataKeyWithoutPlaintext.
+        GenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext",
+        /// Sign.
+        Sign = "Sign",
+        /// Verify.
+        Verify = "Verify",
+        /// GetPublicKey.
+        GetPublicKey = "GetPublicKey",
+        /// GenerateMac.
+        GenerateMac = "GenerateMac",
+        /// VerifyMac.
+        VerifyMac = "VerifyMac",
+        /// GenerateRandom.
+        GenerateRandom = "GenerateRandom",
+    }
+);
+
+impl Operation {
+    /// Whether the operation changes keys, aliases or tags. After each
+    /// mutation the audit head is anchored in the metadata store.
+    /// Exhaustive: a new operation must say which it is.
+    pub const fn is_mutation(self) -> bool {
+        match self {
+            Self::CreateKey
+            | Self::ImportKey
+            | Self::EnableKey
+            | Self::DisableKey
+            | Self::ScheduleKeyDeletion
+            | Self::CancelKeyDeletion
+            | Self::DeleteKey
+            | Self::RotateKey
+            | Self::EnableKeyRotation
+            | Self::DisableKeyRotation
+            | Self::UpdateKeyDescription
+            | Self::CreateAlias
+            | Self::UpdateAlias
+            | Self::DeleteAlias
+            | Self::TagResource
+            | Self::UntagResource => true,
+            Self::DescribeKey
+            | Self::ListKeys
+            | Self::ListAliases
+            | Self::Encrypt
+            | Self::Decrypt
+            | Self::ReEncrypt
+            | Self::GenerateDataKey
+            | Self::GenerateDataKeyWithoutPlaintext
+            | Self::Sign
+            | Self::Verify
+            | Self::GetPublicKey
+            | Self::GenerateMac
+            | Self::VerifyMac
+            | Self::GenerateRandom => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_mutations() {
+        for op in Operation::ALL {
+            assert_eq!(op.as_str().parse::<Operation>().unwrap(), *op);
+        }
+        assert!(Operation::RotateKey.is_mutation());
+        assert!(!Operation::Decrypt.is_mutation());
+        assert!("Frobnicate".parse::<Operation>().is_err());
+    }
+}
