@@ -23,9 +23,10 @@
  *
  * - Strings (key IDs, aliases, paths, algorithm names) are NUL-terminated
  *   UTF-8. Byte data is a pointer followed by its length; a NULL pointer is
- *   accepted with length 0. An encryption context is given as count
- *   key/value pairs of UTF-8 byte strings in four parallel arrays
- *   (keys, key_lens, values, value_lens); count 0 allows NULL arrays.
+ *   accepted with length 0. An encryption context is a
+ *   `const sealbox_string_map *` (pairs of UTF-8 strings, built with
+ *   sealbox_string_map_new and sealbox_string_map_insert); NULL is the empty
+ *   context.
  *
  * - Thread safety. sealbox_keystore, sealbox_keyring and sealbox_cmm are
  *   thread-safe, reference-counted handles: share one among all threads.
@@ -133,11 +134,11 @@ enum sealbox_result
   /**
    * The operating system's random number generator failed.
    */
-  SEALBOX_RESULT_RNG = 11,
+  SEALBOX_RESULT_RNG_FAILURE = 11,
   /**
    * An I/O error (a file could not be read or written).
    */
-  SEALBOX_RESULT_IO = 12,
+  SEALBOX_RESULT_IO_ERROR = 12,
   /**
    * No key or alias by that name exists in the key store.
    */
@@ -163,14 +164,13 @@ enum sealbox_result
    */
   SEALBOX_RESULT_WRONG_ROOT_KEY = 18,
   /**
-   * The key store's metadata store (SQLite) failed.
+   * The key store's metadata store failed.
    */
-  SEALBOX_RESULT_STORAGE = 19,
+  SEALBOX_RESULT_STORAGE_ERROR = 19,
   /**
-   * An audit record could not be written (so the operation was not done),
-   * or the audit log failed verification.
+   * An audit record could not be written, so the operation was not done.
    */
-  SEALBOX_RESULT_AUDIT = 20,
+  SEALBOX_RESULT_AUDIT_ERROR = 20,
   /**
    * The key store's backend does not support the operation.
    */
@@ -182,11 +182,12 @@ enum sealbox_result
   /**
    * A PKCS#11 call failed.
    */
-  SEALBOX_RESULT_PKCS11 = 23,
+  SEALBOX_RESULT_PKCS11_ERROR = 23,
   /**
-   * An error this version of the C ABI has no code for (a newer core).
+   * The audit log failed verification (a record edited, inserted,
+   * removed or reordered, or the log ends before its anchor).
    */
-  SEALBOX_RESULT_UNKNOWN = 24,
+  SEALBOX_RESULT_AUDIT_LOG_TAMPERED = 25,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -359,15 +360,26 @@ typedef struct sealbox_pkcs11_config sealbox_pkcs11_config;
 typedef struct sealbox_root_key sealbox_root_key;
 
 /**
- * Pairs of strings: an encryption context, tags, or aliases and the keys
- * they name. Sorted by key (bytewise).
+ * Pairs of UTF-8 strings, sorted by key (bytewise), each key at most once:
+ * an encryption context, tags, or aliases and the keys they name.
  *
- * Ownership: returned by the library; the caller frees it with
- * `sealbox_string_map_free` (except maps borrowed from another handle, as
- * `sealbox_key_metadata_tags` says). The pointers that
- * `sealbox_string_map_get` gives out are valid until the map is freed.
+ * As input, an encryption context is a `const sealbox_string_map *`: build
+ * one with `sealbox_string_map_new` and `sealbox_string_map_insert`, pass it
+ * to any number of calls, free it with `sealbox_string_map_free`. NULL is
+ * accepted wherever a context is taken and means the empty context (for
+ * the decrypt functions: no expected pairs). A map the library returned
+ * (e.g. the context of a decrypted message) can be passed as input too.
  *
- * Thread safety: immutable; any thread may read it concurrently.
+ * Ownership: the caller frees a map it made, or one the library returned
+ * through an output argument, with `sealbox_string_map_free`. Maps
+ * returned as `const sealbox_string_map *` (`sealbox_key_metadata_tags`)
+ * borrow from another handle: never free or change them. The pointers that
+ * `sealbox_string_map_get` gives out are valid until the map is changed or
+ * freed.
+ *
+ * Thread safety: not thread-safe while being changed
+ * (`sealbox_string_map_insert`); otherwise any number of threads may read
+ * it, or pass it to calls, at once.
  */
 typedef struct sealbox_string_map sealbox_string_map;
 
@@ -377,7 +389,7 @@ typedef struct sealbox_string_map sealbox_string_map;
  * principal, encryption_context, outcome, error, request_id).
  *
  * Return 0 when the event is recorded; any other value makes the operation
- * fail with `SEALBOX_RESULT_AUDIT` (an operation whose audit write fails
+ * fail with `SEALBOX_RESULT_AUDIT_ERROR` (an operation whose audit write fails
  * does not happen).
  *
  * Ownership: `event_json` (not NUL-terminated) belongs to the library and
@@ -585,161 +597,6 @@ sealbox_result sealbox_multi_keyring_new(const struct sealbox_keyring *generator
 void sealbox_keyring_free(const struct sealbox_keyring *keyring);
 
 /**
- * A root key from 32 bytes the application holds (e.g. from its own
- * secret manager).
- *
- * Ownership: `bytes` is copied; the caller frees `*out` with
- * `sealbox_root_key_free`.
- *
- * Thread safety: safe to call from any thread.
- */
-sealbox_result sealbox_root_key_from_bytes(const uint8_t *bytes, size_t len, struct sealbox_root_key **out);
-
-/**
- * A root key read from a file (32 raw bytes, 64 hex digits, or base64).
- * A file that the group or others may access is refused
- * (`SEALBOX_RESULT_INVALID_KEY`): make it mode 0600.
- *
- * Ownership: the caller frees `*out` with `sealbox_root_key_free`.
- *
- * Thread safety: safe to call from any thread.
- */
-sealbox_result sealbox_root_key_from_file(const char *path, struct sealbox_root_key **out);
-
-/**
- * A root key (hex or base64) from the environment variable `name`.
- *
- * Ownership: the caller frees `*out` with `sealbox_root_key_free`.
- *
- * Thread safety: reads the environment; do not call while another thread
- * changes it (setenv).
- */
-sealbox_result sealbox_root_key_from_env(const char *name, struct sealbox_root_key **out);
-
-/**
- * A fresh random root key.
- *
- * Ownership: the caller frees `*out` with `sealbox_root_key_free`.
- *
- * Thread safety: safe to call from any thread.
- */
-sealbox_result sealbox_root_key_generate(struct sealbox_root_key **out);
-
-/**
- * Writes the root key (hex) to a new file with mode 0600. Fails if the
- * file exists (`SEALBOX_RESULT_IO`).
- *
- * Ownership: borrows `root_key` and `path` for the call.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_root_key_write_new_file(const struct sealbox_root_key *root_key, const char *path);
-
-/**
- * Frees (and wipes) a root key. NULL is a no-op.
- *
- * Ownership: takes back `root_key`.
- *
- * Thread safety: free it once, when no other thread uses it.
- */
-void sealbox_root_key_free(struct sealbox_root_key *root_key);
-
-/**
- * A PKCS#11 configuration: the module (e.g.
- * `/usr/lib/softhsm/libsofthsm2.so`) and the user PIN. Name the token with
- * `sealbox_pkcs11_config_set_token_label` or `_set_token_serial` (never by
- * slot number: slots are renumbered).
- *
- * Ownership: `module` and `pin` are copied (the PIN into locked memory);
- * the caller frees `*out` with `sealbox_pkcs11_config_free`.
- *
- * Thread safety: safe to call from any thread.
- */
-sealbox_result sealbox_pkcs11_config_new(const char *module, const uint8_t *pin, size_t pin_len, struct sealbox_pkcs11_config **out);
-
-/**
- * Finds the token by its label.
- *
- * Ownership: `label` is copied.
- *
- * Thread safety: not while another thread uses `config`.
- */
-sealbox_result sealbox_pkcs11_config_set_token_label(struct sealbox_pkcs11_config *config, const char *label);
-
-/**
- * Finds the token by its serial number.
- *
- * Ownership: `serial` is copied.
- *
- * Thread safety: not while another thread uses `config`.
- */
-sealbox_result sealbox_pkcs11_config_set_token_serial(struct sealbox_pkcs11_config *config, const char *serial);
-
-/**
- * The most HSM sessions to keep open and use at once (default 8; at least 1).
- *
- * Ownership: no pointers kept.
- *
- * Thread safety: not while another thread uses `config`.
- */
-sealbox_result sealbox_pkcs11_config_set_max_sessions(struct sealbox_pkcs11_config *config, size_t max_sessions);
-
-/**
- * Frees a PKCS#11 configuration (the PIN is wiped). NULL is a no-op.
- *
- * Ownership: takes back `config`.
- *
- * Thread safety: free it once, when no other thread uses it.
- */
-void sealbox_pkcs11_config_free(struct sealbox_pkcs11_config *config);
-
-/**
- * Default options: the audit log is the database path plus
- * `.audit.jsonl`, records are not fsynced, the principal is `$USER`.
- *
- * Ownership: the caller frees `*out` with `sealbox_keystore_options_free`.
- *
- * Thread safety: safe to call from any thread.
- */
-sealbox_result sealbox_keystore_options_new(struct sealbox_keystore_options **out);
-
-/**
- * Where the audit log goes.
- *
- * Ownership: `path` is copied.
- *
- * Thread safety: not while another thread uses `options`.
- */
-sealbox_result sealbox_keystore_options_set_audit_log(struct sealbox_keystore_options *options, const char *path);
-
-/**
- * Whether every audit record is fsynced (slower; survives power loss).
- *
- * Ownership: no pointers kept.
- *
- * Thread safety: not while another thread uses `options`.
- */
-sealbox_result sealbox_keystore_options_set_audit_sync(struct sealbox_keystore_options *options, bool sync);
-
-/**
- * Who the operations are attributed to in the audit trail.
- *
- * Ownership: `principal` is copied.
- *
- * Thread safety: not while another thread uses `options`.
- */
-sealbox_result sealbox_keystore_options_set_principal(struct sealbox_keystore_options *options, const char *principal);
-
-/**
- * Frees key store options. NULL is a no-op.
- *
- * Ownership: takes back `options`.
- *
- * Thread safety: free it once, when no other thread uses it.
- */
-void sealbox_keystore_options_free(struct sealbox_keystore_options *options);
-
-/**
  * Opens (creating if needed) the key store in the SQLite file `path`, with
  * key material sealed under `root_key` (the embedded default, "soft"
  * backend). `options` may be NULL.
@@ -810,6 +667,20 @@ uint64_t sealbox_keystore_operation_count(const struct sealbox_keystore *keystor
  * any thread.
  */
 sealbox_result sealbox_keystore_add_audit_callback(const struct sealbox_keystore *keystore, sealbox_audit_callback callback, void *userdata);
+
+/**
+ * Verifies the HMAC chain of the audit log. The call succeeds when the log
+ * could be read: `*out_records` is the number of records that verified and
+ * `*out_first_bad_line` is 0 when the whole log verified, otherwise the
+ * 1-based line of the first edited, inserted or missing record; then
+ * `*out_problem` (unless NULL) receives a description (NULL when the log
+ * verified).
+ *
+ * Ownership: the caller frees `*out_problem` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_verify_audit_log(const struct sealbox_keystore *keystore, uint64_t *out_records, uint64_t *out_first_bad_line, struct sealbox_buffer **out_problem);
 
 /**
  * A request for an `AES_256` `ENCRYPT_DECRYPT` key with no alias, to be
@@ -886,6 +757,378 @@ sealbox_result sealbox_create_key_request_set_rotation_period_days(struct sealbo
  * Thread safety: free it once, when no other thread uses it.
  */
 void sealbox_create_key_request_free(struct sealbox_create_key_request *request);
+
+/**
+ * Encrypt: at most 4096 bytes of plaintext under `key` (a symmetric
+ * `ENCRYPT_DECRYPT` key), bound to the encryption context `context` (NULL:
+ * the empty context).
+ *
+ * Ownership: the caller frees `*out` (the ciphertext blob) with
+ * `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_encrypt(const struct sealbox_keystore *keystore, const char *key, const uint8_t *plaintext, size_t plaintext_len, const struct sealbox_string_map *context, struct sealbox_buffer **out);
+
+/**
+ * Decrypt a key-store ciphertext blob (the blob names its key and
+ * version). The encryption context must be the one it was encrypted with
+ * (NULL: the empty context); anything else is
+ * `SEALBOX_RESULT_DECRYPTION_FAILED`.
+ *
+ * Ownership: the caller frees `*out` (the plaintext) with
+ * `sealbox_buffer_free`, which wipes it.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_decrypt(const struct sealbox_keystore *keystore, const uint8_t *ciphertext, size_t ciphertext_len, const struct sealbox_string_map *context, struct sealbox_buffer **out);
+
+/**
+ * ReEncrypt: decrypts a blob and encrypts it under `destination_key` with
+ * `destination_context`, without the plaintext leaving the store.
+ * `source_context` is the blob's encryption context, as for
+ * `sealbox_keystore_decrypt`; either context may be NULL (empty).
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_re_encrypt(const struct sealbox_keystore *keystore, const uint8_t *ciphertext, size_t ciphertext_len, const struct sealbox_string_map *source_context, const char *destination_key, const struct sealbox_string_map *destination_context, struct sealbox_buffer **out);
+
+/**
+ * GenerateDataKey: a fresh data key of `number_of_bytes` (1..=1024; 32 for
+ * AES-256), as plaintext and encrypted under `key`, bound to the
+ * encryption context `context` (NULL: the empty context).
+ *
+ * Ownership: the caller frees `*out_plaintext` (wiped on free) and
+ * `*out_ciphertext` with `sealbox_buffer_free`. Both are written, or
+ * neither.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_generate_data_key(const struct sealbox_keystore *keystore, const char *key, size_t number_of_bytes, const struct sealbox_string_map *context, struct sealbox_buffer **out_plaintext, struct sealbox_buffer **out_ciphertext);
+
+/**
+ * GenerateDataKeyWithoutPlaintext: only the encrypted data key (arguments
+ * as for `sealbox_keystore_generate_data_key`).
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_generate_data_key_without_plaintext(const struct sealbox_keystore *keystore, const char *key, size_t number_of_bytes, const struct sealbox_string_map *context, struct sealbox_buffer **out);
+
+/**
+ * Sign with an asymmetric `SIGN_VERIFY` key. `algorithm`:
+ * `"ECDSA_SHA_256"`, `"RSASSA_PSS_SHA_256|384|512"` or
+ * `"RSASSA_PKCS1_V1_5_SHA_256|384|512"`. `message_type`: `"RAW"` (at most
+ * 4096 bytes, hashed by sealbox; NULL means RAW) or `"DIGEST"`.
+ *
+ * Ownership: the caller frees `*out` (the DER or raw signature) with
+ * `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_sign(const struct sealbox_keystore *keystore, const char *key, const uint8_t *message, size_t message_len, const char *algorithm, const char *message_type, struct sealbox_buffer **out);
+
+/**
+ * Verify a signature. A signature that does not verify is not an error:
+ * the call succeeds and writes `false` to `*out_valid`.
+ *
+ * Ownership: borrows the arguments for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_verify(const struct sealbox_keystore *keystore, const char *key, const uint8_t *message, size_t message_len, const uint8_t *signature, size_t signature_len, const char *algorithm, const char *message_type, bool *out_valid);
+
+/**
+ * GetPublicKey: the DER SubjectPublicKeyInfo of an asymmetric key.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_get_public_key(const struct sealbox_keystore *keystore, const char *key, struct sealbox_buffer **out);
+
+/**
+ * GetPublicKey as PEM text (`-----BEGIN PUBLIC KEY-----`).
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`; its data
+ * is NUL-terminated text.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_get_public_key_pem(const struct sealbox_keystore *keystore, const char *key, struct sealbox_buffer **out);
+
+/**
+ * Encrypt with the public half of an RSA `ENCRYPT_DECRYPT` key.
+ * `algorithm`: `"RSAES_OAEP_SHA_256"` or `"RSAES_OAEP_SHA_1"`.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_encrypt_rsa(const struct sealbox_keystore *keystore, const char *key, const uint8_t *plaintext, size_t plaintext_len, const char *algorithm, struct sealbox_buffer **out);
+
+/**
+ * Asymmetric Decrypt with the private half of an RSA key (it never leaves
+ * the store).
+ *
+ * Ownership: the caller frees `*out` (wiped on free) with
+ * `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_decrypt_rsa(const struct sealbox_keystore *keystore, const char *key, const uint8_t *ciphertext, size_t ciphertext_len, const char *algorithm, struct sealbox_buffer **out);
+
+/**
+ * GenerateMac with an HMAC key. `algorithm`: `"HMAC_SHA_256"` or
+ * `"HMAC_SHA_512"`; `message` at most 4096 bytes.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_generate_mac(const struct sealbox_keystore *keystore, const char *key, const uint8_t *message, size_t message_len, const char *algorithm, struct sealbox_buffer **out);
+
+/**
+ * VerifyMac (compared in constant time). A MAC that does not match is not
+ * an error: the call succeeds and writes `false` to `*out_valid`.
+ *
+ * Ownership: borrows the arguments for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_verify_mac(const struct sealbox_keystore *keystore, const char *key, const uint8_t *message, size_t message_len, const uint8_t *mac, size_t mac_len, const char *algorithm, bool *out_valid);
+
+/**
+ * GenerateRandom: `number_of_bytes` (1..=1024) random bytes.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_generate_random(const struct sealbox_keystore *keystore, size_t number_of_bytes, struct sealbox_buffer **out);
+
+/**
+ * The number of keys on this page; 0 for a NULL `list`.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+size_t sealbox_key_list_len(const struct sealbox_key_list *list);
+
+/**
+ * The metadata of the key at `index`; NULL when out of range or `list` is
+ * NULL.
+ *
+ * Ownership: borrows from `list` (do not free it); valid until `list` is
+ * freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const struct sealbox_key_metadata *sealbox_key_list_get(const struct sealbox_key_list *list, size_t index);
+
+/**
+ * The marker to pass to `sealbox_keystore_list_keys` for the next page;
+ * NULL on the last page (or when `list` is NULL).
+ *
+ * Ownership: borrows from `list`; valid until `list` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_list_next_marker(const struct sealbox_key_list *list);
+
+/**
+ * Frees a key list and the metadata it lends out. NULL is a no-op.
+ *
+ * Ownership: takes back `list`.
+ *
+ * Thread safety: free it once, when no other thread uses it.
+ */
+void sealbox_key_list_free(struct sealbox_key_list *list);
+
+/**
+ * The key ID (a UUID). NULL when `md` is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_key_id(const struct sealbox_key_metadata *md);
+
+/**
+ * The description. NULL when `md` is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_description(const struct sealbox_key_metadata *md);
+
+/**
+ * The key spec (`"AES_256"`, ...). NULL when `md` is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_key_spec(const struct sealbox_key_metadata *md);
+
+/**
+ * The key usage (`"ENCRYPT_DECRYPT"`, ...). NULL when `md` is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_key_usage(const struct sealbox_key_metadata *md);
+
+/**
+ * The origin: `"SEALBOX"` (generated) or `"EXTERNAL"` (imported). NULL when
+ * `md` is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_origin(const struct sealbox_key_metadata *md);
+
+/**
+ * The state: `"Enabled"`, `"Disabled"` or `"PendingDeletion"`. NULL when
+ * `md` is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_key_state(const struct sealbox_key_metadata *md);
+
+/**
+ * The backend holding the material: `"soft"` or `"pkcs11"`. NULL when `md`
+ * is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_backend(const struct sealbox_key_metadata *md);
+
+/**
+ * When a key pending deletion will be destroyed (Unix seconds); 0 for a
+ * key that is not pending deletion, or a NULL `md`.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+int64_t sealbox_key_metadata_deletion_date(const struct sealbox_key_metadata *md);
+
+/**
+ * When the key was created (Unix seconds); 0 for a NULL `md`.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+int64_t sealbox_key_metadata_created_at(const struct sealbox_key_metadata *md);
+
+/**
+ * The version used for new encryptions and signatures (1, 2, ...); 0 for
+ * a NULL `md`.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+uint32_t sealbox_key_metadata_primary_version(const struct sealbox_key_metadata *md);
+
+/**
+ * How many versions the key has; 0 for a NULL `md`.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+size_t sealbox_key_metadata_version_count(const struct sealbox_key_metadata *md);
+
+/**
+ * The version at `index` (oldest first): its number and creation time
+ * (Unix seconds). `SEALBOX_RESULT_INVALID_ARGUMENT` when out of range.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_key_metadata_version(const struct sealbox_key_metadata *md, size_t index, uint32_t *out_version, int64_t *out_created_at);
+
+/**
+ * The automatic rotation period in days; 0 when automatic rotation is off
+ * or `md` is NULL.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+uint32_t sealbox_key_metadata_rotation_period_days(const struct sealbox_key_metadata *md);
+
+/**
+ * When the next automatic rotation is due (Unix seconds); 0 when none is
+ * scheduled or `md` is NULL.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+int64_t sealbox_key_metadata_next_rotation_at(const struct sealbox_key_metadata *md);
+
+/**
+ * How many aliases point at the key; 0 for a NULL `md`.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+size_t sealbox_key_metadata_alias_count(const struct sealbox_key_metadata *md);
+
+/**
+ * The alias at `index`; NULL when out of range or `md` is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_alias(const struct sealbox_key_metadata *md, size_t index);
+
+/**
+ * The key's tags. NULL when `md` is NULL.
+ *
+ * Ownership: borrows from `md` (do not free it); valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const struct sealbox_string_map *sealbox_key_metadata_tags(const struct sealbox_key_metadata *md);
+
+/**
+ * All of the metadata as one JSON object (the same fields as the Python
+ * and Node bindings' key metadata).
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_key_metadata_to_json(const struct sealbox_key_metadata *md, struct sealbox_buffer **out);
+
+/**
+ * Frees key metadata returned by the library. NULL is a no-op. Never free
+ * metadata borrowed from a `sealbox_key_list`.
+ *
+ * Ownership: takes back `md`; strings obtained from it become invalid.
+ *
+ * Thread safety: free it once, when no other thread uses it.
+ */
+void sealbox_key_metadata_free(struct sealbox_key_metadata *md);
 
 /**
  * CreateKey: a new key generated by the backend. `request` may be NULL
@@ -1086,385 +1329,291 @@ sealbox_result sealbox_keystore_tag_key(const struct sealbox_keystore *keystore,
 sealbox_result sealbox_keystore_untag_key(const struct sealbox_keystore *keystore, const char *key, const char *const *tag_keys, size_t count);
 
 /**
- * Encrypt: at most 4096 bytes of plaintext under `key` (a symmetric
- * `ENCRYPT_DECRYPT` key), bound to the encryption context given as `count`
- * key/value byte strings (UTF-8; `count` may be 0 and the arrays NULL).
+ * Default options: the audit log is the database path plus
+ * `.audit.jsonl`, records are not fsynced, the principal is `$USER`.
  *
- * Ownership: the caller frees `*out` (the ciphertext blob) with
- * `sealbox_buffer_free`.
+ * Ownership: the caller frees `*out` with `sealbox_keystore_options_free`.
  *
- * Thread safety: safe to call concurrently.
+ * Thread safety: safe to call from any thread.
  */
-sealbox_result sealbox_keystore_encrypt(const struct sealbox_keystore *keystore, const char *key, const uint8_t *plaintext, size_t plaintext_len, const uint8_t *const *context_keys, const size_t *context_key_lens, const uint8_t *const *context_values, const size_t *context_value_lens, size_t context_count, struct sealbox_buffer **out);
+sealbox_result sealbox_keystore_options_new(struct sealbox_keystore_options **out);
 
 /**
- * Decrypt a key-store ciphertext blob (the blob names its key and
- * version). The encryption context must be the one it was encrypted with;
- * anything else is `SEALBOX_RESULT_DECRYPTION_FAILED`.
+ * Where the audit log goes.
  *
- * Ownership: the caller frees `*out` (the plaintext) with
- * `sealbox_buffer_free`, which wipes it.
+ * Ownership: `path` is copied.
  *
- * Thread safety: safe to call concurrently.
+ * Thread safety: not while another thread uses `options`.
  */
-sealbox_result sealbox_keystore_decrypt(const struct sealbox_keystore *keystore, const uint8_t *ciphertext, size_t ciphertext_len, const uint8_t *const *context_keys, const size_t *context_key_lens, const uint8_t *const *context_values, const size_t *context_value_lens, size_t context_count, struct sealbox_buffer **out);
+sealbox_result sealbox_keystore_options_set_audit_log(struct sealbox_keystore_options *options, const char *path);
 
 /**
- * ReEncrypt: decrypts a blob and encrypts it under `destination_key` with
- * the destination context, without the plaintext leaving the store.
+ * Whether every audit record is fsynced (slower; survives power loss).
  *
- * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ * Ownership: no pointers kept.
  *
- * Thread safety: safe to call concurrently.
+ * Thread safety: not while another thread uses `options`.
  */
-sealbox_result sealbox_keystore_re_encrypt(const struct sealbox_keystore *keystore, const uint8_t *ciphertext, size_t ciphertext_len, const uint8_t *const *source_context_keys, const size_t *source_context_key_lens, const uint8_t *const *source_context_values, const size_t *source_context_value_lens, size_t source_context_count, const char *destination_key, const uint8_t *const *destination_context_keys, const size_t *destination_context_key_lens, const uint8_t *const *destination_context_values, const size_t *destination_context_value_lens, size_t destination_context_count, struct sealbox_buffer **out);
+sealbox_result sealbox_keystore_options_set_audit_sync(struct sealbox_keystore_options *options, bool sync);
 
 /**
- * GenerateDataKey: a fresh data key of `number_of_bytes` (1..=1024; 32 for
- * AES-256), as plaintext and encrypted under `key`.
+ * Who the operations are attributed to in the audit trail.
  *
- * Ownership: the caller frees `*out_plaintext` (wiped on free) and
- * `*out_ciphertext` with `sealbox_buffer_free`. Both are written, or
- * neither.
+ * Ownership: `principal` is copied.
  *
- * Thread safety: safe to call concurrently.
+ * Thread safety: not while another thread uses `options`.
  */
-sealbox_result sealbox_keystore_generate_data_key(const struct sealbox_keystore *keystore, const char *key, size_t number_of_bytes, const uint8_t *const *context_keys, const size_t *context_key_lens, const uint8_t *const *context_values, const size_t *context_value_lens, size_t context_count, struct sealbox_buffer **out_plaintext, struct sealbox_buffer **out_ciphertext);
+sealbox_result sealbox_keystore_options_set_principal(struct sealbox_keystore_options *options, const char *principal);
 
 /**
- * GenerateDataKeyWithoutPlaintext: only the encrypted data key.
+ * Frees key store options. NULL is a no-op.
  *
- * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_keystore_generate_data_key_without_plaintext(const struct sealbox_keystore *keystore, const char *key, size_t number_of_bytes, const uint8_t *const *context_keys, const size_t *context_key_lens, const uint8_t *const *context_values, const size_t *context_value_lens, size_t context_count, struct sealbox_buffer **out);
-
-/**
- * Sign with an asymmetric `SIGN_VERIFY` key. `algorithm`:
- * `"ECDSA_SHA_256"`, `"RSASSA_PSS_SHA_256|384|512"` or
- * `"RSASSA_PKCS1_V1_5_SHA_256|384|512"`. `message_type`: `"RAW"` (at most
- * 4096 bytes, hashed by sealbox; NULL means RAW) or `"DIGEST"`.
- *
- * Ownership: the caller frees `*out` (the DER or raw signature) with
- * `sealbox_buffer_free`.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_keystore_sign(const struct sealbox_keystore *keystore, const char *key, const uint8_t *message, size_t message_len, const char *algorithm, const char *message_type, struct sealbox_buffer **out);
-
-/**
- * Verify a signature. A signature that does not verify is not an error:
- * the call succeeds and writes `false` to `*out_valid`.
- *
- * Ownership: borrows the arguments for the call.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_keystore_verify(const struct sealbox_keystore *keystore, const char *key, const uint8_t *message, size_t message_len, const uint8_t *signature, size_t signature_len, const char *algorithm, const char *message_type, bool *out_valid);
-
-/**
- * GetPublicKey: the DER SubjectPublicKeyInfo of an asymmetric key.
- *
- * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_keystore_get_public_key(const struct sealbox_keystore *keystore, const char *key, struct sealbox_buffer **out);
-
-/**
- * GetPublicKey as PEM text (`-----BEGIN PUBLIC KEY-----`).
- *
- * Ownership: the caller frees `*out` with `sealbox_buffer_free`; its data
- * is NUL-terminated text.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_keystore_get_public_key_pem(const struct sealbox_keystore *keystore, const char *key, struct sealbox_buffer **out);
-
-/**
- * Encrypt with the public half of an RSA `ENCRYPT_DECRYPT` key.
- * `algorithm`: `"RSAES_OAEP_SHA_256"` or `"RSAES_OAEP_SHA_1"`.
- *
- * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_keystore_encrypt_rsa(const struct sealbox_keystore *keystore, const char *key, const uint8_t *plaintext, size_t plaintext_len, const char *algorithm, struct sealbox_buffer **out);
-
-/**
- * Asymmetric Decrypt with the private half of an RSA key (it never leaves
- * the store).
- *
- * Ownership: the caller frees `*out` (wiped on free) with
- * `sealbox_buffer_free`.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_keystore_decrypt_rsa(const struct sealbox_keystore *keystore, const char *key, const uint8_t *ciphertext, size_t ciphertext_len, const char *algorithm, struct sealbox_buffer **out);
-
-/**
- * GenerateMac with an HMAC key. `algorithm`: `"HMAC_SHA_256"` or
- * `"HMAC_SHA_512"`; `message` at most 4096 bytes.
- *
- * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_keystore_generate_mac(const struct sealbox_keystore *keystore, const char *key, const uint8_t *message, size_t message_len, const char *algorithm, struct sealbox_buffer **out);
-
-/**
- * VerifyMac (compared in constant time). A MAC that does not match is not
- * an error: the call succeeds and writes `false` to `*out_valid`.
- *
- * Ownership: borrows the arguments for the call.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_keystore_verify_mac(const struct sealbox_keystore *keystore, const char *key, const uint8_t *message, size_t message_len, const uint8_t *mac, size_t mac_len, const char *algorithm, bool *out_valid);
-
-/**
- * GenerateRandom: `number_of_bytes` (1..=1024) random bytes.
- *
- * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_keystore_generate_random(const struct sealbox_keystore *keystore, size_t number_of_bytes, struct sealbox_buffer **out);
-
-/**
- * Verifies the HMAC chain of the audit log. The call succeeds when the log
- * could be read: `*out_records` is the number of records that verified and
- * `*out_first_bad_line` is 0 when the whole log verified, otherwise the
- * 1-based line of the first edited, inserted or missing record; then
- * `*out_problem` (unless NULL) receives a description (NULL when the log
- * verified).
- *
- * Ownership: the caller frees `*out_problem` with `sealbox_buffer_free`.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_keystore_verify_audit_log(const struct sealbox_keystore *keystore, uint64_t *out_records, uint64_t *out_first_bad_line, struct sealbox_buffer **out_problem);
-
-/**
- * The key ID (a UUID). NULL when `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_key_id(const struct sealbox_key_metadata *md);
-
-/**
- * The description. NULL when `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_description(const struct sealbox_key_metadata *md);
-
-/**
- * The key spec (`"AES_256"`, ...). NULL when `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_key_spec(const struct sealbox_key_metadata *md);
-
-/**
- * The key usage (`"ENCRYPT_DECRYPT"`, ...). NULL when `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_key_usage(const struct sealbox_key_metadata *md);
-
-/**
- * The origin: `"SEALBOX"` (generated) or `"EXTERNAL"` (imported). NULL when
- * `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_origin(const struct sealbox_key_metadata *md);
-
-/**
- * The state: `"Enabled"`, `"Disabled"` or `"PendingDeletion"`. NULL when
- * `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_key_state(const struct sealbox_key_metadata *md);
-
-/**
- * The backend holding the material: `"soft"` or `"pkcs11"`. NULL when `md`
- * is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_backend(const struct sealbox_key_metadata *md);
-
-/**
- * When a key pending deletion will be destroyed (Unix seconds); 0 for a
- * key that is not pending deletion, or a NULL `md`.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-int64_t sealbox_key_metadata_deletion_date(const struct sealbox_key_metadata *md);
-
-/**
- * When the key was created (Unix seconds); 0 for a NULL `md`.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-int64_t sealbox_key_metadata_created_at(const struct sealbox_key_metadata *md);
-
-/**
- * The version used for new encryptions and signatures (1, 2, ...); 0 for
- * a NULL `md`.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-uint32_t sealbox_key_metadata_primary_version(const struct sealbox_key_metadata *md);
-
-/**
- * How many versions the key has; 0 for a NULL `md`.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-size_t sealbox_key_metadata_version_count(const struct sealbox_key_metadata *md);
-
-/**
- * The version at `index` (oldest first): its number and creation time
- * (Unix seconds). `SEALBOX_RESULT_INVALID_ARGUMENT` when out of range.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_key_metadata_version(const struct sealbox_key_metadata *md, size_t index, uint32_t *out_version, int64_t *out_created_at);
-
-/**
- * The automatic rotation period in days; 0 when automatic rotation is off
- * or `md` is NULL.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-uint32_t sealbox_key_metadata_rotation_period_days(const struct sealbox_key_metadata *md);
-
-/**
- * When the next automatic rotation is due (Unix seconds); 0 when none is
- * scheduled or `md` is NULL.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-int64_t sealbox_key_metadata_next_rotation_at(const struct sealbox_key_metadata *md);
-
-/**
- * How many aliases point at the key; 0 for a NULL `md`.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-size_t sealbox_key_metadata_alias_count(const struct sealbox_key_metadata *md);
-
-/**
- * The alias at `index`; NULL when out of range or `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_alias(const struct sealbox_key_metadata *md, size_t index);
-
-/**
- * The key's tags. NULL when `md` is NULL.
- *
- * Ownership: borrows from `md` (do not free it); valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const struct sealbox_string_map *sealbox_key_metadata_tags(const struct sealbox_key_metadata *md);
-
-/**
- * All of the metadata as one JSON object (the same fields as the Python
- * and Node bindings' key metadata).
- *
- * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_key_metadata_to_json(const struct sealbox_key_metadata *md, struct sealbox_buffer **out);
-
-/**
- * Frees key metadata returned by the library. NULL is a no-op. Never free
- * metadata borrowed from a `sealbox_key_list`.
- *
- * Ownership: takes back `md`; strings obtained from it become invalid.
+ * Ownership: takes back `options`.
  *
  * Thread safety: free it once, when no other thread uses it.
  */
-void sealbox_key_metadata_free(struct sealbox_key_metadata *md);
+void sealbox_keystore_options_free(struct sealbox_keystore_options *options);
 
 /**
- * The number of keys on this page; 0 for a NULL `list`.
+ * A PKCS#11 configuration: the module (e.g.
+ * `/usr/lib/softhsm/libsofthsm2.so`) and the user PIN. Name the token with
+ * `sealbox_pkcs11_config_set_token_label` or `_set_token_serial` (never by
+ * slot number: slots are renumbered).
  *
- * Ownership: nothing kept.
+ * Ownership: `module` and `pin` are copied (the PIN into locked memory);
+ * the caller frees `*out` with `sealbox_pkcs11_config_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_pkcs11_config_new(const char *module, const uint8_t *pin, size_t pin_len, struct sealbox_pkcs11_config **out);
+
+/**
+ * Finds the token by its label.
+ *
+ * Ownership: `label` is copied.
+ *
+ * Thread safety: not while another thread uses `config`.
+ */
+sealbox_result sealbox_pkcs11_config_set_token_label(struct sealbox_pkcs11_config *config, const char *label);
+
+/**
+ * Finds the token by its serial number.
+ *
+ * Ownership: `serial` is copied.
+ *
+ * Thread safety: not while another thread uses `config`.
+ */
+sealbox_result sealbox_pkcs11_config_set_token_serial(struct sealbox_pkcs11_config *config, const char *serial);
+
+/**
+ * The most HSM sessions to keep open and use at once (default 8; at least 1).
+ *
+ * Ownership: no pointers kept.
+ *
+ * Thread safety: not while another thread uses `config`.
+ */
+sealbox_result sealbox_pkcs11_config_set_max_sessions(struct sealbox_pkcs11_config *config, size_t max_sessions);
+
+/**
+ * Frees a PKCS#11 configuration (the PIN is wiped). NULL is a no-op.
+ *
+ * Ownership: takes back `config`.
+ *
+ * Thread safety: free it once, when no other thread uses it.
+ */
+void sealbox_pkcs11_config_free(struct sealbox_pkcs11_config *config);
+
+/**
+ * A root key from 32 bytes the application holds (e.g. from its own
+ * secret manager).
+ *
+ * Ownership: `bytes` is copied; the caller frees `*out` with
+ * `sealbox_root_key_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_root_key_from_bytes(const uint8_t *bytes, size_t len, struct sealbox_root_key **out);
+
+/**
+ * A root key read from a file (32 raw bytes, 64 hex digits, or base64).
+ * A file that the group or others may access is refused
+ * (`SEALBOX_RESULT_INVALID_KEY`): make it mode 0600.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_root_key_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_root_key_from_file(const char *path, struct sealbox_root_key **out);
+
+/**
+ * A root key (hex or base64) from the environment variable `name`.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_root_key_free`.
+ *
+ * Thread safety: reads the environment; do not call while another thread
+ * changes it (setenv).
+ */
+sealbox_result sealbox_root_key_from_env(const char *name, struct sealbox_root_key **out);
+
+/**
+ * A fresh random root key.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_root_key_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_root_key_generate(struct sealbox_root_key **out);
+
+/**
+ * Writes the root key (hex) to a new file with mode 0600. Fails if the
+ * file exists (`SEALBOX_RESULT_IO_ERROR`).
+ *
+ * Ownership: borrows `root_key` and `path` for the call.
  *
  * Thread safety: safe to call concurrently.
  */
-size_t sealbox_key_list_len(const struct sealbox_key_list *list);
+sealbox_result sealbox_root_key_write_new_file(const struct sealbox_root_key *root_key, const char *path);
 
 /**
- * The metadata of the key at `index`; NULL when out of range or `list` is
+ * Frees (and wipes) a root key. NULL is a no-op.
+ *
+ * Ownership: takes back `root_key`.
+ *
+ * Thread safety: free it once, when no other thread uses it.
+ */
+void sealbox_root_key_free(struct sealbox_root_key *root_key);
+
+/**
+ * Encrypts `plaintext` into one AWS Encryption SDK message, with data keys
+ * from `cmm`, bound to the encryption context `context` (stored in the
+ * message and authenticated; NULL: the empty context). `options` may be
  * NULL.
  *
- * Ownership: borrows from `list` (do not free it); valid until `list` is
- * freed.
+ * Ownership: the caller frees `*out` (the message) with
+ * `sealbox_buffer_free`.
  *
- * Thread safety: safe to call concurrently.
+ * Thread safety: safe to call concurrently, also with the same `cmm`.
  */
-const struct sealbox_key_metadata *sealbox_key_list_get(const struct sealbox_key_list *list, size_t index);
+sealbox_result sealbox_encrypt(const struct sealbox_cmm *cmm, const uint8_t *plaintext, size_t plaintext_len, const struct sealbox_string_map *context, const struct sealbox_encrypt_options *options, struct sealbox_buffer **out);
 
 /**
- * The marker to pass to `sealbox_keystore_list_keys` for the next page;
- * NULL on the last page (or when `list` is NULL).
+ * Decrypts one complete message. `context` gives the pairs the caller
+ * expects (NULL or an empty map: accept whatever context the message
+ * carries, and check `*out_context`): each must be in the message with
+ * the same value, and pairs authenticated but not stored are supplied from
+ * here. Any mismatch, tampering or wrong key is
+ * `SEALBOX_RESULT_DECRYPTION_FAILED`. `options` may be NULL.
  *
- * Ownership: borrows from `list`; valid until `list` is freed.
+ * Ownership: the caller frees `*out_plaintext` with `sealbox_buffer_free`
+ * (wiped on free) and, unless `out_context` is NULL, `*out_context` (the
+ * message's full encryption context) with `sealbox_string_map_free`.
  *
- * Thread safety: safe to call concurrently.
+ * Thread safety: safe to call concurrently, also with the same `cmm`.
  */
-const char *sealbox_key_list_next_marker(const struct sealbox_key_list *list);
+sealbox_result sealbox_decrypt(const struct sealbox_cmm *cmm, const uint8_t *message, size_t message_len, const struct sealbox_string_map *context, const struct sealbox_decrypt_options *options, struct sealbox_buffer **out_plaintext, struct sealbox_string_map **out_context);
 
 /**
- * Frees a key list and the metadata it lends out. NULL is a no-op.
+ * Default decryption options.
  *
- * Ownership: takes back `list`.
+ * Ownership: the caller frees `*out` with `sealbox_decrypt_options_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_decrypt_options_new(struct sealbox_decrypt_options **out);
+
+/**
+ * As `sealbox_encrypt_options_set_commitment_policy`;
+ * `"REQUIRE_ENCRYPT_ALLOW_DECRYPT"` reads old (version 1) messages.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: not while another thread uses `options`.
+ */
+sealbox_result sealbox_decrypt_options_set_commitment_policy(struct sealbox_decrypt_options *options, const char *policy);
+
+/**
+ * Reject messages with more than `max` encrypted data keys before any is
+ * unwrapped (at least 1; default 100; `SIZE_MAX`: no limit).
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: not while another thread uses `options`.
+ */
+sealbox_result sealbox_decrypt_options_set_max_encrypted_data_keys(struct sealbox_decrypt_options *options, size_t max);
+
+/**
+ * Reject messages whose plaintext would exceed `max` bytes
+ * (`SEALBOX_RESULT_MESSAGE_TOO_LARGE`; default and `UINT64_MAX`: no limit).
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: not while another thread uses `options`.
+ */
+sealbox_result sealbox_decrypt_options_set_max_body_size(struct sealbox_decrypt_options *options, uint64_t max);
+
+/**
+ * Frees decryption options. NULL is a no-op.
+ *
+ * Ownership: takes back `options`.
  *
  * Thread safety: free it once, when no other thread uses it.
  */
-void sealbox_key_list_free(struct sealbox_key_list *list);
+void sealbox_decrypt_options_free(struct sealbox_decrypt_options *options);
+
+/**
+ * Starts decrypting a streamed message with data keys from `cmm`. The
+ * `context` holds the expected pairs, as in `sealbox_decrypt` (NULL or an
+ * empty map: none); `options` may be NULL.
+ *
+ * Ownership: the decryptor holds its own reference to `cmm`; the caller
+ * frees `*out` with `sealbox_decryptor_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_decryptor_new(const struct sealbox_cmm *cmm, const struct sealbox_string_map *context, const struct sealbox_decrypt_options *options, struct sealbox_decryptor **out);
+
+/**
+ * Feeds `input_len` bytes of the message (any split is fine); `*out`
+ * receives the plaintext authenticated so far (possibly empty). On
+ * `SEALBOX_RESULT_DECRYPTION_FAILED` discard all plaintext received; the
+ * decryptor can then only be freed.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: not thread-safe (see `sealbox_decryptor`).
+ */
+sealbox_result sealbox_decryptor_update(struct sealbox_decryptor *decryptor, const uint8_t *input, size_t input_len, struct sealbox_buffer **out);
+
+/**
+ * Declares the end of the message: `*out` receives any plaintext held back
+ * (the last frame of a signed message, released once the signature
+ * verified). `SEALBOX_RESULT_DECRYPTION_FAILED` when the message is
+ * incomplete, has extra bytes, or its signature does not verify.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: not thread-safe (see `sealbox_decryptor`).
+ */
+sealbox_result sealbox_decryptor_finish(struct sealbox_decryptor *decryptor, struct sealbox_buffer **out);
+
+/**
+ * The message's full encryption context, once its header has been read
+ * and authenticated; `SEALBOX_RESULT_INVALID_STATE` before that.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_string_map_free`.
+ *
+ * Thread safety: not thread-safe (see `sealbox_decryptor`).
+ */
+sealbox_result sealbox_decryptor_encryption_context(const struct sealbox_decryptor *decryptor, struct sealbox_string_map **out);
+
+/**
+ * Frees a decryptor (finished or not). NULL is a no-op.
+ *
+ * Ownership: takes back `decryptor`.
+ *
+ * Thread safety: free it once, when no other thread uses it.
+ */
+void sealbox_decryptor_free(struct sealbox_decryptor *decryptor);
 
 /**
  * Default encryption options.
@@ -1547,93 +1696,16 @@ sealbox_result sealbox_encrypt_options_set_plaintext_length(struct sealbox_encry
 void sealbox_encrypt_options_free(struct sealbox_encrypt_options *options);
 
 /**
- * Default decryption options.
- *
- * Ownership: the caller frees `*out` with `sealbox_decrypt_options_free`.
- *
- * Thread safety: safe to call from any thread.
- */
-sealbox_result sealbox_decrypt_options_new(struct sealbox_decrypt_options **out);
-
-/**
- * As `sealbox_encrypt_options_set_commitment_policy`;
- * `"REQUIRE_ENCRYPT_ALLOW_DECRYPT"` reads old (version 1) messages.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: not while another thread uses `options`.
- */
-sealbox_result sealbox_decrypt_options_set_commitment_policy(struct sealbox_decrypt_options *options, const char *policy);
-
-/**
- * Reject messages with more than `max` encrypted data keys before any is
- * unwrapped (at least 1; default 100; `SIZE_MAX`: no limit).
- *
- * Ownership: nothing kept.
- *
- * Thread safety: not while another thread uses `options`.
- */
-sealbox_result sealbox_decrypt_options_set_max_encrypted_data_keys(struct sealbox_decrypt_options *options, size_t max);
-
-/**
- * Reject messages whose plaintext would exceed `max` bytes
- * (`SEALBOX_RESULT_MESSAGE_TOO_LARGE`; default and `UINT64_MAX`: no limit).
- *
- * Ownership: nothing kept.
- *
- * Thread safety: not while another thread uses `options`.
- */
-sealbox_result sealbox_decrypt_options_set_max_body_size(struct sealbox_decrypt_options *options, uint64_t max);
-
-/**
- * Frees decryption options. NULL is a no-op.
- *
- * Ownership: takes back `options`.
- *
- * Thread safety: free it once, when no other thread uses it.
- */
-void sealbox_decrypt_options_free(struct sealbox_decrypt_options *options);
-
-/**
- * Encrypts `plaintext` into one AWS Encryption SDK message, with data keys
- * from `cmm`, bound to the encryption context given as `context_count`
- * key/value byte strings (UTF-8; stored in the message, authenticated).
- * `options` may be NULL.
- *
- * Ownership: the caller frees `*out` (the message) with
- * `sealbox_buffer_free`.
- *
- * Thread safety: safe to call concurrently, also with the same `cmm`.
- */
-sealbox_result sealbox_encrypt(const struct sealbox_cmm *cmm, const uint8_t *plaintext, size_t plaintext_len, const uint8_t *const *context_keys, const size_t *context_key_lens, const uint8_t *const *context_values, const size_t *context_value_lens, size_t context_count, const struct sealbox_encrypt_options *options, struct sealbox_buffer **out);
-
-/**
- * Decrypts one complete message. The context arrays give the pairs the
- * caller expects (`context_count` 0: accept whatever context the message
- * carries, and check `*out_context`): each must be in the message with
- * the same value, and pairs authenticated but not stored are supplied from
- * here. Any mismatch, tampering or wrong key is
- * `SEALBOX_RESULT_DECRYPTION_FAILED`. `options` may be NULL.
- *
- * Ownership: the caller frees `*out_plaintext` with `sealbox_buffer_free`
- * (wiped on free) and, unless `out_context` is NULL, `*out_context` (the
- * message's full encryption context) with `sealbox_string_map_free`.
- *
- * Thread safety: safe to call concurrently, also with the same `cmm`.
- */
-sealbox_result sealbox_decrypt(const struct sealbox_cmm *cmm, const uint8_t *message, size_t message_len, const uint8_t *const *context_keys, const size_t *context_key_lens, const uint8_t *const *context_values, const size_t *context_value_lens, size_t context_count, const struct sealbox_decrypt_options *options, struct sealbox_buffer **out_plaintext, struct sealbox_string_map **out_context);
-
-/**
  * Starts a streamed message: gets materials from `cmm` now (so a bad key
- * fails here), writes nothing until the first update. The context arrays
- * are as in `sealbox_encrypt`; `options` may be NULL.
+ * fails here), writes nothing until the first update. `context` is as in
+ * `sealbox_encrypt` (NULL: the empty context); `options` may be NULL.
  *
  * Ownership: the encryptor keeps no reference to `cmm` or the arguments;
  * the caller frees `*out` with `sealbox_encryptor_free`.
  *
  * Thread safety: safe to call from any thread.
  */
-sealbox_result sealbox_encryptor_new(const struct sealbox_cmm *cmm, const uint8_t *const *context_keys, const size_t *context_key_lens, const uint8_t *const *context_values, const size_t *context_value_lens, size_t context_count, const struct sealbox_encrypt_options *options, struct sealbox_encryptor **out);
+sealbox_result sealbox_encryptor_new(const struct sealbox_cmm *cmm, const struct sealbox_string_map *context, const struct sealbox_encrypt_options *options, struct sealbox_encryptor **out);
 
 /**
  * Feeds `input_len` bytes of plaintext (0 is fine); `*out` receives the
@@ -1668,69 +1740,28 @@ sealbox_result sealbox_encryptor_finish(struct sealbox_encryptor *encryptor, str
 void sealbox_encryptor_free(struct sealbox_encryptor *encryptor);
 
 /**
- * Starts decrypting a streamed message with data keys from `cmm`. The
- * context arrays are the expected pairs, as in `sealbox_decrypt`;
- * `options` may be NULL.
- *
- * Ownership: the decryptor holds its own reference to `cmm`; the caller
- * frees `*out` with `sealbox_decryptor_free`.
- *
- * Thread safety: safe to call from any thread.
- */
-sealbox_result sealbox_decryptor_new(const struct sealbox_cmm *cmm, const uint8_t *const *context_keys, const size_t *context_key_lens, const uint8_t *const *context_values, const size_t *context_value_lens, size_t context_count, const struct sealbox_decrypt_options *options, struct sealbox_decryptor **out);
-
-/**
- * Feeds `input_len` bytes of the message (any split is fine); `*out`
- * receives the plaintext authenticated so far (possibly empty). On
- * `SEALBOX_RESULT_DECRYPTION_FAILED` discard all plaintext received; the
- * decryptor can then only be freed.
- *
- * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
- *
- * Thread safety: not thread-safe (see `sealbox_decryptor`).
- */
-sealbox_result sealbox_decryptor_update(struct sealbox_decryptor *decryptor, const uint8_t *input, size_t input_len, struct sealbox_buffer **out);
-
-/**
- * Declares the end of the message: `*out` receives any plaintext held back
- * (the last frame of a signed message, released once the signature
- * verified). `SEALBOX_RESULT_DECRYPTION_FAILED` when the message is
- * incomplete, has extra bytes, or its signature does not verify.
- *
- * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
- *
- * Thread safety: not thread-safe (see `sealbox_decryptor`).
- */
-sealbox_result sealbox_decryptor_finish(struct sealbox_decryptor *decryptor, struct sealbox_buffer **out);
-
-/**
- * The message's full encryption context, once its header has been read
- * and authenticated; `SEALBOX_RESULT_INVALID_STATE` before that.
+ * A new, empty map, to fill with `sealbox_string_map_insert` (e.g. an
+ * encryption context to pass as input).
  *
  * Ownership: the caller frees `*out` with `sealbox_string_map_free`.
  *
- * Thread safety: not thread-safe (see `sealbox_decryptor`).
+ * Thread safety: safe to call from any thread.
  */
-sealbox_result sealbox_decryptor_encryption_context(const struct sealbox_decryptor *decryptor, struct sealbox_string_map **out);
+sealbox_result sealbox_string_map_new(struct sealbox_string_map **out);
 
 /**
- * Frees a decryptor (finished or not). NULL is a no-op.
+ * Adds the pair `key` = `value` (byte strings with their lengths; both
+ * must be UTF-8, may be empty, and a NULL pointer goes with length 0).
+ * `SEALBOX_RESULT_INVALID_ARGUMENT` when either is not valid UTF-8 or when
+ * `key` is already in the map (a pair is never replaced: a context is
+ * built once, and a key given twice is a mistake to report). The map is
+ * unchanged on failure.
  *
- * Ownership: takes back `decryptor`.
+ * Ownership: `key` and `value` are copied.
  *
- * Thread safety: free it once, when no other thread uses it.
+ * Thread safety: not while another thread uses `map`.
  */
-void sealbox_decryptor_free(struct sealbox_decryptor *decryptor);
-
-/**
- * Frees a buffer returned by the library, zeroizing its bytes first.
- *
- * Ownership: takes back the buffer; `buf` must not be used afterwards.
- * NULL is a no-op.
- *
- * Thread safety: free each buffer once, from any thread.
- */
-void sealbox_buffer_free(struct sealbox_buffer *buf);
+sealbox_result sealbox_string_map_insert(struct sealbox_string_map *map, const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len);
 
 /**
  * The number of pairs in `map` (0 when `map` is NULL).
@@ -1750,14 +1781,15 @@ size_t sealbox_string_map_len(const struct sealbox_string_map *map);
  * range; nothing is written on failure.
  *
  * Ownership: the pointers written borrow from `map` and are valid until
- * it is freed; do not free them.
+ * it is changed or freed; do not free them.
  *
  * Thread safety: safe to call concurrently.
  */
 sealbox_result sealbox_string_map_get(const struct sealbox_string_map *map, size_t index, const uint8_t **out_key, size_t *out_key_len, const uint8_t **out_value, size_t *out_value_len);
 
 /**
- * Frees a string map the library returned. NULL is a no-op.
+ * Frees a string map (one the caller made or the library returned through
+ * an output argument). NULL is a no-op.
  *
  * Ownership: takes back the map; pointers obtained from it become invalid.
  * Never free a map borrowed from another handle.
@@ -1765,6 +1797,16 @@ sealbox_result sealbox_string_map_get(const struct sealbox_string_map *map, size
  * Thread safety: free it once, when no other thread uses it.
  */
 void sealbox_string_map_free(struct sealbox_string_map *map);
+
+/**
+ * Frees a buffer returned by the library, zeroizing its bytes first.
+ *
+ * Ownership: takes back the buffer; `buf` must not be used afterwards.
+ * NULL is a no-op.
+ *
+ * Thread safety: free each buffer once, from any thread.
+ */
+void sealbox_buffer_free(struct sealbox_buffer *buf);
 
 #ifdef __cplusplus
 }  // extern "C"

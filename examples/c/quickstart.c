@@ -88,12 +88,7 @@ static void put(FILE *out, sealbox_buffer *b) {
 }
 
 int main(int argc, char **argv) {
-    /* The encryption context: authenticated, stored in the message, and
-     * required to match on decrypt. */
-    const uint8_t *keys[1] = {(const uint8_t *)"purpose"};
-    size_t key_lens[1] = {7};
-    const uint8_t *values[1] = {(const uint8_t *)"quickstart"};
-    size_t value_lens[1] = {10};
+    sealbox_string_map *context = NULL;
     static uint8_t chunk[64 * 1024];
     const sealbox_keystore *ks;
     const sealbox_keyring *keyring = NULL;
@@ -117,6 +112,13 @@ int main(int argc, char **argv) {
     check(sealbox_keystore_keyring_new(ks, KEY_ALIAS, &keyring), "keyring");
     check(sealbox_default_cmm_new(keyring, &cmm), "materials manager");
 
+    /* The encryption context: authenticated, stored in the message, and
+     * required to match on decrypt. A map of UTF-8 strings, made once and
+     * passed to any number of calls. */
+    check(sealbox_string_map_new(&context), "context");
+    check(sealbox_string_map_insert(context, (const uint8_t *)"purpose", 7, (const uint8_t *)"quickstart", 10),
+          "context");
+
     /* Encrypt INPUT -> OUTPUT, streaming. */
     in = fopen(argv[1], "rb");
     out = fopen(argv[2], "wb");
@@ -124,7 +126,7 @@ int main(int argc, char **argv) {
         perror("open");
         return 1;
     }
-    check(sealbox_encryptor_new(cmm, keys, key_lens, values, value_lens, 1, NULL, &enc), "start encryption");
+    check(sealbox_encryptor_new(cmm, context, NULL, &enc), "start encryption");
     while ((n = fread(chunk, 1, sizeof chunk, in)) > 0) {
         in_bytes += n;
         check(sealbox_encryptor_update(enc, chunk, n, &b), "encrypt");
@@ -149,7 +151,7 @@ int main(int argc, char **argv) {
         perror("open");
         return 1;
     }
-    check(sealbox_decryptor_new(cmm, keys, key_lens, values, value_lens, 1, NULL, &dec), "start decryption");
+    check(sealbox_decryptor_new(cmm, context, NULL, &dec), "start decryption");
     while ((n = fread(chunk, 1, sizeof chunk, in)) > 0) {
         check(sealbox_decryptor_update(dec, chunk, n, &b), "decrypt");
         back_bytes += b->len;
@@ -162,6 +164,7 @@ int main(int argc, char **argv) {
     fclose(in);
     printf("decrypted %s: %llu bytes, authenticated\n", argv[2], back_bytes);
 
+    sealbox_string_map_free(context);
     sealbox_cmm_free(cmm);
     sealbox_keyring_free(keyring);
     sealbox_keystore_free(ks);

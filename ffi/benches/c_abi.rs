@@ -6,7 +6,7 @@
 //! The C side is the real shared library, `libsealbox.so`, loaded with
 //! `dlopen` and called through the same function pointers a C program uses;
 //! it pays what a C caller pays: the panic boundary, pointer checks, the
-//! encryption context converted from arrays, the result copied into a
+//! encryption context converted from a `sealbox_string_map`, the result copied into a
 //! `sealbox_buffer` and zeroized on free. The Rust side calls the core with
 //! options built once, as a Rust program would. Both run in one process,
 //! interleaved round by round; the medians are reported with their
@@ -43,60 +43,21 @@ struct Abi {
     raw_aes_keyring_new:
         unsafe extern "C" fn(*const c_char, *const c_char, *const u8, usize, *mut Handle) -> u32,
     default_cmm_new: unsafe extern "C" fn(Handle, *mut Handle) -> u32,
-    encrypt: unsafe extern "C" fn(
-        Handle,
-        *const u8,
-        usize,
-        *const *const u8,
-        *const usize,
-        *const *const u8,
-        *const usize,
-        usize,
-        Handle,
-        Out,
-    ) -> u32,
-    decrypt: unsafe extern "C" fn(
-        Handle,
-        *const u8,
-        usize,
-        *const *const u8,
-        *const usize,
-        *const *const u8,
-        *const usize,
-        usize,
-        Handle,
-        Out,
-        *mut Handle,
-    ) -> u32,
+    encrypt: unsafe extern "C" fn(Handle, *const u8, usize, Handle, Handle, Out) -> u32,
+    decrypt:
+        unsafe extern "C" fn(Handle, *const u8, usize, Handle, Handle, Out, *mut Handle) -> u32,
+    string_map_new: unsafe extern "C" fn(*mut Handle) -> u32,
+    string_map_insert: unsafe extern "C" fn(Handle, *const u8, usize, *const u8, usize) -> u32,
+    string_map_free: unsafe extern "C" fn(Handle),
     root_key_from_bytes: unsafe extern "C" fn(*const u8, usize, *mut Handle) -> u32,
     root_key_free: unsafe extern "C" fn(Handle),
     keystore_options_new: unsafe extern "C" fn(*mut Handle) -> u32,
     keystore_options_set_audit_log: unsafe extern "C" fn(Handle, *const c_char) -> u32,
     keystore_options_free: unsafe extern "C" fn(Handle),
     keystore_open: unsafe extern "C" fn(*const c_char, Handle, Handle, *mut Handle) -> u32,
-    keystore_encrypt: unsafe extern "C" fn(
-        Handle,
-        *const c_char,
-        *const u8,
-        usize,
-        *const *const u8,
-        *const usize,
-        *const *const u8,
-        *const usize,
-        usize,
-        Out,
-    ) -> u32,
-    keystore_decrypt: unsafe extern "C" fn(
-        Handle,
-        *const u8,
-        usize,
-        *const *const u8,
-        *const usize,
-        *const *const u8,
-        *const usize,
-        usize,
-        Out,
-    ) -> u32,
+    keystore_encrypt:
+        unsafe extern "C" fn(Handle, *const c_char, *const u8, usize, Handle, Out) -> u32,
+    keystore_decrypt: unsafe extern "C" fn(Handle, *const u8, usize, Handle, Out) -> u32,
     keystore_free: unsafe extern "C" fn(Handle),
     keystore_create_key: unsafe extern "C" fn(Handle, Handle, *mut Handle) -> u32,
     key_metadata_key_id: unsafe extern "C" fn(Handle) -> *const c_char,
@@ -152,6 +113,9 @@ impl Abi {
                 default_cmm_new: symbol(lib, "sealbox_default_cmm_new"),
                 encrypt: symbol(lib, "sealbox_encrypt"),
                 decrypt: symbol(lib, "sealbox_decrypt"),
+                string_map_new: symbol(lib, "sealbox_string_map_new"),
+                string_map_insert: symbol(lib, "sealbox_string_map_insert"),
+                string_map_free: symbol(lib, "sealbox_string_map_free"),
                 root_key_from_bytes: symbol(lib, "sealbox_root_key_from_bytes"),
                 root_key_free: symbol(lib, "sealbox_root_key_free"),
                 keystore_options_new: symbol(lib, "sealbox_keystore_options_new"),
@@ -175,29 +139,32 @@ impl Abi {
     }
 }
 
-/// The encryption context both sides use: two pairs, in both forms.
-struct Context {
-    map: EncryptionContext,
-    keys: [*const u8; 2],
-    key_lens: [usize; 2],
-    values: [*const u8; 2],
-    value_lens: [usize; 2],
-}
+/// The encryption context both sides use: two pairs.
+const PAIRS: [(&str, &str); 2] = [("tenant", "acme"), ("purpose", "bench")];
 
-impl Context {
-    fn new() -> Context {
-        const PAIRS: [(&str, &str); 2] = [("tenant", "acme"), ("purpose", "bench")];
-        Context {
-            map: PAIRS
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            keys: PAIRS.map(|(k, _)| k.as_ptr()),
-            key_lens: PAIRS.map(|(k, _)| k.len()),
-            values: PAIRS.map(|(_, v)| v.as_ptr()),
-            value_lens: PAIRS.map(|(_, v)| v.len()),
+/// The context as a `sealbox_string_map`, built once as a C program would.
+fn c_context(abi: &Abi) -> Handle {
+    let mut map = std::ptr::null();
+    // SAFETY: an output slot, then byte strings with their lengths.
+    unsafe {
+        ok((abi.string_map_new)(&mut map), "string map");
+        for (k, v) in PAIRS {
+            ok(
+                (abi.string_map_insert)(map, k.as_ptr(), k.len(), v.as_ptr(), v.len()),
+                "string map insert",
+            );
         }
     }
+    map
+}
+
+/// One C call that writes a buffer, which is then freed (what a C caller
+/// does per message).
+fn c_call(abi: &Abi, what: &str, call: impl FnOnce(Out) -> u32) {
+    let mut out = std::ptr::null_mut();
+    ok(call(&mut out), what);
+    // SAFETY: a buffer the library returned, freed once.
+    unsafe { (abi.buffer_free)(black_box(out)) };
 }
 
 fn ok(rc: u32, what: &str) {
@@ -261,7 +228,11 @@ fn main() {
         rounds: 21,
         target: Duration::from_millis(25),
     };
-    let ec = Context::new();
+    let ec: EncryptionContext = PAIRS
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let c_ec = c_context(&abi);
     let wrapping_key = [0x42u8; 32];
     let dir = std::env::temp_dir().join(format!("sealbox-c-abi-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -270,11 +241,11 @@ fn main() {
     let keyring = Arc::new(RawAesKeyring::new("bench", "k", &wrapping_key).expect("keyring"));
     let cmm = DefaultMaterialsManager::new(keyring);
     let enc_opts = EncryptOptions {
-        encryption_context: ec.map.clone(),
+        encryption_context: ec.clone(),
         ..EncryptOptions::default()
     };
     let dec_opts = DecryptOptions {
-        encryption_context: Some(ec.map.clone()),
+        encryption_context: Some(ec.clone()),
         ..DecryptOptions::default()
     };
     let root = RootKey::from_bytes(&[7u8; 32]).expect("root key");
@@ -348,7 +319,7 @@ fn main() {
     for (size, label) in [(64usize, "64 B"), (1024, "1 KiB")] {
         let pt: Vec<u8> = (0..size).map(|i| i as u8).collect();
         let message = encrypt(&pt, &cmm, &enc_opts).expect("encrypt");
-        let blob = ks.encrypt(&key, &pt, &ec.map).expect("ks encrypt");
+        let blob = ks.encrypt(&key, &pt, &ec).expect("ks encrypt");
         let mut c_blob: *mut Buffer = std::ptr::null_mut();
         // SAFETY: as above.
         unsafe {
@@ -358,17 +329,15 @@ fn main() {
                     c_key.as_ptr(),
                     pt.as_ptr(),
                     pt.len(),
-                    ec.keys.as_ptr(),
-                    ec.key_lens.as_ptr(),
-                    ec.values.as_ptr(),
-                    ec.value_lens.as_ptr(),
-                    2,
+                    c_ec,
                     &mut c_blob,
                 ),
                 "ks encrypt",
             );
         }
 
+        // SAFETY (the C closures): every pointer passed is valid as
+        // include/sealbox.h requires; `c_blob` is a live buffer.
         let cases: Vec<(String, (f64, f64))> = vec![
             (
                 format!("envelope encrypt {label}"),
@@ -378,25 +347,10 @@ fn main() {
                             encrypt(black_box(&pt), &cmm, &enc_opts).expect("encrypt"),
                         ))
                     },
-                    || unsafe {
-                        // SAFETY: as above; the buffer is freed once.
-                        let mut out = std::ptr::null_mut();
-                        ok(
-                            (abi.encrypt)(
-                                c_cmm,
-                                pt.as_ptr(),
-                                pt.len(),
-                                ec.keys.as_ptr(),
-                                ec.key_lens.as_ptr(),
-                                ec.values.as_ptr(),
-                                ec.value_lens.as_ptr(),
-                                2,
-                                std::ptr::null(),
-                                &mut out,
-                            ),
-                            "encrypt",
-                        );
-                        (abi.buffer_free)(black_box(out));
+                    || {
+                        c_call(&abi, "encrypt", |out| unsafe {
+                            (abi.encrypt)(c_cmm, pt.as_ptr(), pt.len(), c_ec, std::ptr::null(), out)
+                        })
                     },
                 ),
             ),
@@ -408,26 +362,18 @@ fn main() {
                             decrypt(black_box(&message), &cmm, &dec_opts).expect("decrypt"),
                         ))
                     },
-                    || unsafe {
-                        // SAFETY: as above.
-                        let mut out = std::ptr::null_mut();
-                        ok(
+                    || {
+                        c_call(&abi, "decrypt", |out| unsafe {
                             (abi.decrypt)(
                                 c_cmm,
                                 message.as_ptr(),
                                 message.len(),
-                                ec.keys.as_ptr(),
-                                ec.key_lens.as_ptr(),
-                                ec.values.as_ptr(),
-                                ec.value_lens.as_ptr(),
-                                2,
+                                c_ec,
                                 std::ptr::null(),
-                                &mut out,
+                                out,
                                 std::ptr::null_mut(),
-                            ),
-                            "decrypt",
-                        );
-                        (abi.buffer_free)(black_box(out));
+                            )
+                        })
                     },
                 ),
             ),
@@ -436,29 +382,20 @@ fn main() {
                 timer.compare(
                     || {
                         drop(black_box(
-                            ks.encrypt(&key, black_box(&pt), &ec.map)
-                                .expect("ks encrypt"),
+                            ks.encrypt(&key, black_box(&pt), &ec).expect("ks encrypt"),
                         ))
                     },
-                    || unsafe {
-                        // SAFETY: as above.
-                        let mut out = std::ptr::null_mut();
-                        ok(
+                    || {
+                        c_call(&abi, "ks encrypt", |out| unsafe {
                             (abi.keystore_encrypt)(
                                 c_ks,
                                 c_key.as_ptr(),
                                 pt.as_ptr(),
                                 pt.len(),
-                                ec.keys.as_ptr(),
-                                ec.key_lens.as_ptr(),
-                                ec.values.as_ptr(),
-                                ec.value_lens.as_ptr(),
-                                2,
-                                &mut out,
-                            ),
-                            "ks encrypt",
-                        );
-                        (abi.buffer_free)(black_box(out));
+                                c_ec,
+                                out,
+                            )
+                        })
                     },
                 ),
             ),
@@ -467,27 +404,13 @@ fn main() {
                 timer.compare(
                     || {
                         drop(black_box(
-                            ks.decrypt(black_box(&blob), &ec.map).expect("ks decrypt"),
+                            ks.decrypt(black_box(&blob), &ec).expect("ks decrypt"),
                         ))
                     },
-                    || unsafe {
-                        // SAFETY: as above; `c_blob` is a live buffer.
-                        let mut out = std::ptr::null_mut();
-                        ok(
-                            (abi.keystore_decrypt)(
-                                c_ks,
-                                (*c_blob).data,
-                                (*c_blob).len,
-                                ec.keys.as_ptr(),
-                                ec.key_lens.as_ptr(),
-                                ec.values.as_ptr(),
-                                ec.value_lens.as_ptr(),
-                                2,
-                                &mut out,
-                            ),
-                            "ks decrypt",
-                        );
-                        (abi.buffer_free)(black_box(out));
+                    || {
+                        c_call(&abi, "ks decrypt", |out| unsafe {
+                            (abi.keystore_decrypt)(c_ks, (*c_blob).data, (*c_blob).len, c_ec, out)
+                        })
                     },
                 ),
             ),
@@ -511,6 +434,7 @@ fn main() {
 
     // SAFETY: each handle freed once.
     unsafe {
+        (abi.string_map_free)(c_ec);
         (abi.keystore_free)(c_ks);
         (abi.keystore_options_free)(c_opts);
         (abi.root_key_free)(c_root);

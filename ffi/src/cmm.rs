@@ -10,7 +10,7 @@ use sealbox_core::cmm::{
 };
 
 use crate::error::{sealbox_result, Failure};
-use crate::handle::{arc_handle, free_arc};
+use crate::handle::arc_handle;
 use crate::keyring::sealbox_keyring;
 
 /// A cryptographic materials manager (CMM): what `sealbox_encrypt`,
@@ -138,11 +138,11 @@ pub unsafe extern "C" fn sealbox_cmm_cache_stats(
 /// Thread safety: safe to call concurrently.
 #[no_mangle]
 pub unsafe extern "C" fn sealbox_cmm_cache_clear(cmm: *const sealbox_cmm) -> sealbox_result {
-    ffi_boundary! {
-        let cmm = try_ref!(cmm);
-        cmm.caching.as_ref().ok_or_else(|| Failure::arg("not a caching CMM"))?.clear();
-        Ok(())
-    }
+    with_ref!(cmm, |cmm| cmm
+        .caching
+        .as_ref()
+        .ok_or_else(|| Failure::arg("not a caching CMM"))?
+        .clear())
 }
 
 /// Releases the caller's reference to a CMM. NULL is a no-op.
@@ -152,8 +152,5 @@ pub unsafe extern "C" fn sealbox_cmm_cache_clear(cmm: *const sealbox_cmm) -> sea
 /// Thread safety: call once per handle, when this holder no longer uses it.
 #[no_mangle]
 pub unsafe extern "C" fn sealbox_cmm_free(cmm: *const sealbox_cmm) {
-    ffi_boundary! { or () =>
-        // SAFETY: NULL or a live CMM handle.
-        unsafe { free_arc(cmm) }
-    }
+    free_handle!(arc cmm)
 }

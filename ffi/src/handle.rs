@@ -164,7 +164,7 @@ macro_rules! handles {
     (@own boxed) => { OwnershipBox };
 }
 
-use crate::{cmm, keyring, keystore, message, values};
+use crate::{cmm, keyring, keystore, message, string_map};
 
 handles! {
     // Shared and thread-safe: one key store, keyring or materials manager
@@ -184,5 +184,5 @@ handles! {
     boxed keystore::sealbox_create_key_request => sealbox_core::keystore::CreateKeyRequest,
     boxed keystore::sealbox_key_metadata => keystore::Metadata,
     boxed keystore::sealbox_key_list => keystore::KeyList,
-    boxed values::sealbox_string_map => values::StringMap,
+    boxed string_map::sealbox_string_map => string_map::StringMap,
 }

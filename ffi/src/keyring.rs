@@ -9,7 +9,7 @@ use sealbox_core::keyring::{
 };
 
 use crate::error::{sealbox_result, Failure};
-use crate::handle::{arc_handle, free_arc, try_clone_arc};
+use crate::handle::{arc_handle, try_clone_arc};
 use crate::keystore::sealbox_keystore;
 use crate::values::{array, utf8};
 
@@ -165,8 +165,5 @@ pub unsafe extern "C" fn sealbox_multi_keyring_new(
 /// Thread safety: call once per handle, when this holder no longer uses it.
 #[no_mangle]
 pub unsafe extern "C" fn sealbox_keyring_free(keyring: *const sealbox_keyring) {
-    ffi_boundary! { or () =>
-        // SAFETY: NULL or a live keyring handle.
-        unsafe { free_arc(keyring) }
-    }
+    free_handle!(arc keyring)
 }

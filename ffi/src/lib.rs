@@ -35,8 +35,7 @@
 // The safety contract is the same for every function and is stated once,
 // above and in the header's preamble, rather than on ~130 functions.
 #![allow(clippy::missing_safety_doc)]
-// The C signatures are the API (the encryption context takes five
-// arguments, ReEncrypt two contexts).
+// The C signatures are the API (a byte buffer is two arguments).
 #![allow(clippy::too_many_arguments)]
 
 // A panic must unwind to the boundary to become an error code; with
@@ -54,6 +53,7 @@ mod handle;
 mod keyring;
 mod keystore;
 mod message;
+mod string_map;
 mod values;
 
 use std::ffi::c_char;
@@ -119,7 +119,7 @@ pub unsafe extern "C" fn sealbox_error_message(
             return Err(error::Failure::null("buf"));
         }
         let out_n = try_out!(out_n);
-        let text = sealbox_result::from_code(code).map_or("unknown sealbox_result code", sealbox_result::message);
+        let text = sealbox_result::message_of(code).unwrap_or("unknown sealbox_result code");
         // SAFETY: `buf` is writable for `len` bytes per the caller.
         out_n.write(unsafe { error::copy_text(text, buf, len) });
         Ok(())

@@ -95,11 +95,100 @@ macro_rules! opt_out {
     };
 }
 
-/// An encryption context from the five-argument array form.
+/// `Option<&RustType>` from a handle where NULL means "the defaults".
+macro_rules! try_opt_ref {
+    ($p:ident) => {
+        // SAFETY: every function taking a handle requires it to be NULL
+        // or a live handle of its type.
+        unsafe { $crate::handle::try_ref($p) }
+    };
+}
+
+/// A value parsed from a NUL-terminated name (`"AES_256"`, ...).
+macro_rules! try_parse {
+    ($p:ident) => {
+        $crate::values::parse(try_str!($p))?
+    };
+}
+
+/// An encryption context from a `const sealbox_string_map *`; NULL is the
+/// empty context. (The map checked its text when it was filled.)
 macro_rules! try_context {
-    ($keys:ident, $key_lens:ident, $values:ident, $value_lens:ident, $count:ident) => {
-        // SAFETY: the caller guarantees each array holds `$count` entries
-        // and each entry is readable for its length.
-        unsafe { $crate::values::context($keys, $key_lens, $values, $value_lens, $count) }?
+    ($p:ident) => {
+        try_opt_ref!($p).map_or_else(
+            ::sealbox_core::EncryptionContext::new,
+            $crate::string_map::StringMap::to_context,
+        )
+    };
+}
+
+/// The pairs a decrypting caller expects: `None` (accept the message's
+/// context) for a NULL or empty map.
+macro_rules! try_expected_context {
+    ($p:ident) => {
+        Some(try_context!($p)).filter(|ec| !ec.is_empty())
+    };
+}
+
+/// The body of an accessor that cannot fail: `f` applied to the value
+/// behind the handle `p`, or `default` when `p` is NULL (or on a panic).
+macro_rules! read_or {
+    ($p:ident, $default:expr, $f:expr) => {
+        ffi_boundary! { or $default =>
+            try_opt_ref!($p).map_or($default, $f)
+        }
+    };
+}
+
+/// The body of a call that changes the value behind a Box handle and has no
+/// output: `ffi_boundary!` around `let v = try_mut!(p); body; Ok(())`.
+macro_rules! with_mut {
+    ($p:ident, |$v:ident| $body:expr) => {
+        ffi_boundary! {
+            let $v = try_mut!($p);
+            $body;
+            Ok(())
+        }
+    };
+}
+
+/// As `with_mut!`, for a shared reference (key store calls with no output).
+macro_rules! with_ref {
+    ($p:ident, |$v:ident| $body:expr) => {
+        ffi_boundary! {
+            let $v = try_ref!($p);
+            $body;
+            Ok(())
+        }
+    };
+}
+
+/// The body of a `_free` function: releases a Box or an Arc handle (NULL:
+/// nothing), inside the boundary.
+macro_rules! free_handle {
+    (box $p:ident) => {
+        ffi_boundary! { or () =>
+            // SAFETY: NULL or a live Box handle that the caller owns and
+            // gives back.
+            unsafe { $crate::handle::free_box($p) }
+        }
+    };
+    (arc $p:ident) => {
+        ffi_boundary! { or () =>
+            // SAFETY: NULL or a live Arc handle; this releases the
+            // caller's reference.
+            unsafe { $crate::handle::free_arc($p) }
+        }
+    };
+}
+
+/// The body of a constructor that cannot fail: `*out` = a new Box handle
+/// of `value`.
+macro_rules! new_handle {
+    ($out:ident, $value:expr) => {
+        ffi_boundary! {
+            try_out!($out).write($crate::handle::box_handle($value));
+            Ok(())
+        }
     };
 }

@@ -1,14 +1,11 @@
-//! Values crossing the boundary: byte buffers the library returns, maps of
-//! strings, and the checks on what the caller passes in.
+//! Values crossing the boundary: byte buffers the library returns, and the
+//! checks on what the caller passes in (maps of strings: [`crate::string_map`]).
 
-use std::collections::BTreeMap;
 use std::ffi::{c_char, CStr};
 
-use sealbox_core::EncryptionContext;
 use zeroize::Zeroize;
 
-use crate::error::{sealbox_result, Failure};
-use crate::handle::free_box;
+use crate::error::Failure;
 
 /// Bytes returned by the library: a ciphertext, a plaintext, a key, a
 /// signature, PEM or JSON text.
@@ -90,109 +87,6 @@ pub unsafe extern "C" fn sealbox_buffer_free(buf: *mut sealbox_buffer) {
     }
 }
 
-/// Pairs of strings: an encryption context, tags, or aliases and the keys
-/// they name. Sorted by key (bytewise).
-///
-/// Ownership: returned by the library; the caller frees it with
-/// `sealbox_string_map_free` (except maps borrowed from another handle, as
-/// `sealbox_key_metadata_tags` says). The pointers that
-/// `sealbox_string_map_get` gives out are valid until the map is freed.
-///
-/// Thread safety: immutable; any thread may read it concurrently.
-pub struct sealbox_string_map {
-    _private: [u8; 0],
-}
-
-/// The Rust side of `sealbox_string_map`: each entry NUL-terminated.
-#[derive(Debug, Default)]
-pub(crate) struct StringMap {
-    entries: Vec<(Vec<u8>, Vec<u8>)>,
-}
-
-fn nul_terminated(s: &str) -> Vec<u8> {
-    let mut v = Vec::with_capacity(s.len() + 1);
-    v.extend_from_slice(s.as_bytes());
-    v.push(0);
-    v
-}
-
-impl StringMap {
-    pub(crate) fn from_map(map: &BTreeMap<String, String>) -> Self {
-        Self::from_pairs(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-    }
-
-    pub(crate) fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        StringMap {
-            entries: pairs
-                .into_iter()
-                .map(|(k, v)| (nul_terminated(k), nul_terminated(v)))
-                .collect(),
-        }
-    }
-}
-
-/// The number of pairs in `map` (0 when `map` is NULL).
-///
-/// Ownership: nothing kept.
-///
-/// Thread safety: safe to call concurrently.
-#[no_mangle]
-pub unsafe extern "C" fn sealbox_string_map_len(map: *const sealbox_string_map) -> usize {
-    ffi_boundary! { or 0 =>
-        // SAFETY: `map` is NULL or a live string map.
-        unsafe { crate::handle::try_ref(map) }.map_or(0, |m| m.entries.len())
-    }
-}
-
-/// The pair at `index` (0-based, in key order).
-///
-/// Writes pointers to the key and the value and their lengths in bytes
-/// (each is also followed by a NUL byte, not counted). The pointers borrow
-/// from `map`. `SEALBOX_RESULT_INVALID_ARGUMENT` when `index` is out of
-/// range; nothing is written on failure.
-///
-/// Ownership: the pointers written borrow from `map` and are valid until
-/// it is freed; do not free them.
-///
-/// Thread safety: safe to call concurrently.
-#[no_mangle]
-pub unsafe extern "C" fn sealbox_string_map_get(
-    map: *const sealbox_string_map,
-    index: usize,
-    out_key: *mut *const u8,
-    out_key_len: *mut usize,
-    out_value: *mut *const u8,
-    out_value_len: *mut usize,
-) -> sealbox_result {
-    ffi_boundary! {
-        let map = try_ref!(map);
-        let (out_key, out_key_len) = (try_out!(out_key), try_out!(out_key_len));
-        let (out_value, out_value_len) = (try_out!(out_value), try_out!(out_value_len));
-        let (k, v) = map.entries.get(index).ok_or_else(|| {
-            Failure::arg(format!("index {index} is out of range (the map has {} pairs)", map.entries.len()))
-        })?;
-        out_key.write(k.as_ptr());
-        out_key_len.write(k.len() - 1);
-        out_value.write(v.as_ptr());
-        out_value_len.write(v.len() - 1);
-        Ok(())
-    }
-}
-
-/// Frees a string map the library returned. NULL is a no-op.
-///
-/// Ownership: takes back the map; pointers obtained from it become invalid.
-/// Never free a map borrowed from another handle.
-///
-/// Thread safety: free it once, when no other thread uses it.
-#[no_mangle]
-pub unsafe extern "C" fn sealbox_string_map_free(map: *mut sealbox_string_map) {
-    ffi_boundary! { or () =>
-        // SAFETY: `map` is NULL or a live, owned string map.
-        unsafe { free_box(map) }
-    }
-}
-
 // ------------------------------------------------------------- inputs --
 
 /// # Safety
@@ -250,44 +144,6 @@ pub(crate) unsafe fn array<'a, T>(
     Ok(unsafe { std::slice::from_raw_parts(p, count) })
 }
 
-/// An encryption context from parallel arrays of byte strings. Keys and
-/// values must be UTF-8; a key may appear once.
-///
-/// # Safety
-/// Each array holds `count` entries; entry `i` is readable for its length.
-pub(crate) unsafe fn context(
-    keys: *const *const u8,
-    key_lens: *const usize,
-    values: *const *const u8,
-    value_lens: *const usize,
-    count: usize,
-) -> Result<EncryptionContext, Failure> {
-    let mut ec = EncryptionContext::new();
-    // SAFETY: each of the four arrays holds `count` entries per the caller.
-    let keys = unsafe { array(keys, count, "keys") }?;
-    // SAFETY: as `keys`.
-    let key_lens = unsafe { array(key_lens, count, "key_lens") }?;
-    // SAFETY: as `keys`.
-    let values = unsafe { array(values, count, "values") }?;
-    // SAFETY: as `keys`.
-    let value_lens = unsafe { array(value_lens, count, "value_lens") }?;
-    for i in 0..count {
-        let (kp, kl, vp, vl) = (keys[i], key_lens[i], values[i], value_lens[i]);
-        // SAFETY: entry `i` is readable for its length per the caller.
-        let k = unsafe { slice(kp, kl, "keys[i]") }?;
-        // SAFETY: as `keys[i]`.
-        let v = unsafe { slice(vp, vl, "values[i]") }?;
-        let k = utf8(k, "an encryption context key")?;
-        let v = utf8(v, "an encryption context value")?;
-        if ec.insert(k.to_owned(), v.to_owned()).is_some() {
-            return Err(Failure::arg(format!(
-                "encryption context key {k:?} appears more than once"
-            )));
-        }
-    }
-    Ok(ec)
-}
-
 /// A list of NUL-terminated strings.
 ///
 /// # Safety
@@ -303,4 +159,11 @@ pub(crate) unsafe fn texts<'a>(
         // SAFETY: each entry is NULL (refused) or NUL-terminated.
         .map(|&s| unsafe { text(s, name) })
         .collect()
+}
+
+/// A value from its name (key specs, algorithms, message types).
+pub(crate) fn parse<T: std::str::FromStr<Err = sealbox_core::Error>>(
+    s: &str,
+) -> Result<T, Failure> {
+    s.parse::<T>().map_err(Failure::from)
 }

@@ -76,25 +76,28 @@ static void check_failed(const char *file, int line, const char *what, const cha
 /* Sentinels: outputs must be left alone on failure. */
 #define SENTINEL ((void *)(uintptr_t)0x5ea1b0c5u)
 
-/* An encryption context in the four-array form. */
+/* An encryption context: a sealbox_string_map filled pair by pair. The map
+ * is made on the first pair; until then it is NULL, which the library takes
+ * as the empty context. Free it with context_free. (No check is counted
+ * here, so that worker threads may build contexts too.) */
 typedef struct {
-    const uint8_t *keys[16];
-    size_t key_lens[16];
-    const uint8_t *values[16];
-    size_t value_lens[16];
-    size_t count;
+    sealbox_string_map *map;
 } context_t;
 
 static inline void context_add(context_t *c, const char *k, const char *v) {
-    c->keys[c->count] = (const uint8_t *)k;
-    c->key_lens[c->count] = strlen(k);
-    c->values[c->count] = (const uint8_t *)v;
-    c->value_lens[c->count] = strlen(v);
-    c->count++;
+    if ((c->map == NULL && sealbox_string_map_new(&c->map) != SEALBOX_RESULT_OK) ||
+        sealbox_string_map_insert(c->map, (const uint8_t *)k, strlen(k), (const uint8_t *)v, strlen(v)) !=
+            SEALBOX_RESULT_OK)
+        check_failed(__FILE__, __LINE__, "context_add", "could not add \"%s\"", k);
 }
 
-#define CTX(c) (c)->keys, (c)->key_lens, (c)->values, (c)->value_lens, (c)->count
-#define NO_CTX NULL, NULL, NULL, NULL, 0
+static inline void context_free(context_t *c) {
+    sealbox_string_map_free(c->map);
+    c->map = NULL;
+}
+
+#define CTX(c) ((const sealbox_string_map *)(c)->map)
+#define NO_CTX NULL
 
 /* A string-map entry must be (k, v). */
 #define CHECK_MAP_ENTRY(map, i, k, v)                                      \

@@ -50,9 +50,7 @@ static int put(FILE *out, sealbox_buffer *b) {
 
 int main(int argc, char **argv) {
     static uint8_t chunk[CHUNK];
-    const uint8_t *keys[1] = {(const uint8_t *)"purpose"};
-    const uint8_t *values[1] = {(const uint8_t *)"c-stream"};
-    size_t key_lens[1] = {7}, value_lens[1] = {8};
+    sealbox_string_map *context = NULL;
     const sealbox_keyring *kr = NULL;
     const sealbox_cmm *cmm = NULL;
     sealbox_encryptor *enc = NULL;
@@ -79,24 +77,27 @@ int main(int argc, char **argv) {
     if ((rc = sealbox_raw_aes_keyring_new("sealbox-c-stream", "aes-256", wrapping_key, sizeof wrapping_key, &kr)))
         return fail("keyring", rc);
     if ((rc = sealbox_default_cmm_new(kr, &cmm))) return fail("cmm", rc);
+    if ((rc = sealbox_string_map_new(&context)) ||
+        (rc = sealbox_string_map_insert(context, (const uint8_t *)"purpose", 7, (const uint8_t *)"c-stream", 8)))
+        return fail("context", rc);
     if (encrypting) {
-        if ((rc = sealbox_encryptor_new(cmm, keys, key_lens, values, value_lens, 1, NULL, &enc)))
-            return fail("encryptor", rc);
-    } else if ((rc = sealbox_decryptor_new(cmm, keys, key_lens, values, value_lens, 1, NULL, &dec))) {
+        if ((rc = sealbox_encryptor_new(cmm, context, NULL, &enc))) return fail("encryptor", rc);
+    } else if ((rc = sealbox_decryptor_new(cmm, context, NULL, &dec))) {
         return fail("decryptor", rc);
     }
+    sealbox_string_map_free(context); /* the contexts copied what they need */
     while ((n = fread(chunk, 1, sizeof chunk, in)) > 0) {
         rc = encrypting ? sealbox_encryptor_update(enc, chunk, n, &b) : sealbox_decryptor_update(dec, chunk, n, &b);
         if (rc) return fail("update", rc);
         written += b->len;
-        if (!put(out, b)) return fail("write", SEALBOX_RESULT_IO);
+        if (!put(out, b)) return fail("write", SEALBOX_RESULT_IO_ERROR);
         total += n;
     }
-    if (ferror(in)) return fail("read", SEALBOX_RESULT_IO);
+    if (ferror(in)) return fail("read", SEALBOX_RESULT_IO_ERROR);
     rc = encrypting ? sealbox_encryptor_finish(enc, &b) : sealbox_decryptor_finish(dec, &b);
     if (rc) return fail("finish", rc);
     written += b->len;
-    if (!put(out, b) || fclose(out) != 0) return fail("write", SEALBOX_RESULT_IO);
+    if (!put(out, b) || fclose(out) != 0) return fail("write", SEALBOX_RESULT_IO_ERROR);
     fclose(in);
     sealbox_encryptor_free(enc);
     sealbox_decryptor_free(dec);

@@ -32,8 +32,7 @@ static const sealbox_cmm *aes_cmm(void) {
 static sealbox_result decrypt_is(const sealbox_cmm *cmm, const sealbox_buffer *msg, const context_t *expect,
                                  const uint8_t *want, size_t want_len) {
     sealbox_buffer *pt = SENTINEL;
-    sealbox_result rc = sealbox_decrypt(cmm, msg->data, msg->len, expect->keys, expect->key_lens,
-                                        expect->values, expect->value_lens, expect->count, NULL, &pt, NULL);
+    sealbox_result rc = sealbox_decrypt(cmm, msg->data, msg->len, CTX(expect), NULL, &pt, NULL);
     if (rc == SEALBOX_RESULT_OK) {
         CHECK_BYTES(pt->data, pt->len, want, want_len);
         sealbox_buffer_free(pt);
@@ -156,11 +155,13 @@ static void test_one_shot(void) {
         context_t one = {0};
         context_add(&one, "k", "v");
         EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_encrypt(cmm, PT, SIZE_MAX, NO_CTX, NULL, &m));
-        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_encrypt(cmm, PT, PT_LEN, one.keys, one.key_lens, one.values,
-                                                                one.value_lens, SIZE_MAX, NULL, &m));
-        one.key_lens[0] = SIZE_MAX;
-        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_encrypt(cmm, PT, PT_LEN, CTX(&one), NULL, &m));
+        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT,
+               sealbox_string_map_insert(one.map, (const uint8_t *)"x", SIZE_MAX, (const uint8_t *)"v", 1));
+        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT,
+               sealbox_string_map_insert(one.map, (const uint8_t *)"x", 1, (const uint8_t *)"v", SIZE_MAX));
+        CHECK(sealbox_string_map_len(one.map) == 1);
         CHECK(m == SENTINEL);
+        context_free(&one);
     }
 
     /* Bad encryption contexts. */
@@ -168,32 +169,41 @@ static void test_one_shot(void) {
         context_t bad = {0}, dup = {0}, reserved = {0}, empty_key = {0};
         sealbox_buffer *m = SENTINEL;
         static const uint8_t not_utf8[] = {0xff, 0xfe};
-        bad.keys[0] = not_utf8;
-        bad.key_lens[0] = sizeof not_utf8;
-        bad.values[0] = (const uint8_t *)"v";
-        bad.value_lens[0] = 1;
-        bad.count = 1;
-        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_encrypt(cmm, PT, PT_LEN, CTX(&bad), NULL, &m));
+        OK(sealbox_string_map_new(&bad.map));
+        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT,
+               sealbox_string_map_insert(bad.map, not_utf8, sizeof not_utf8, (const uint8_t *)"v", 1));
         CHECK_DETAIL("UTF-8");
+        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT,
+               sealbox_string_map_insert(bad.map, (const uint8_t *)"k", 1, not_utf8, sizeof not_utf8));
+        CHECK_DETAIL("UTF-8");
+        CHECK(sealbox_string_map_len(bad.map) == 0);
+        /* A key given twice is refused, and the first pair stays. */
         context_add(&dup, "a", "1");
-        context_add(&dup, "a", "2");
-        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_encrypt(cmm, PT, PT_LEN, CTX(&dup), NULL, &m));
+        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT,
+               sealbox_string_map_insert(dup.map, (const uint8_t *)"a", 1, (const uint8_t *)"2", 1));
         CHECK_DETAIL("more than once");
+        CHECK(sealbox_string_map_len(dup.map) == 1);
+        CHECK_MAP_ENTRY(dup.map, 0, "a", "1");
         context_add(&reserved, "aws-crypto-public-key", "x");
         EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_encrypt(cmm, PT, PT_LEN, CTX(&reserved), NULL, &m));
         /* A zero-length key with a NULL pointer is an empty string. */
-        empty_key.keys[0] = NULL;
-        empty_key.key_lens[0] = 0;
-        empty_key.values[0] = (const uint8_t *)"v";
-        empty_key.value_lens[0] = 1;
-        empty_key.count = 1;
+        OK(sealbox_string_map_new(&empty_key.map));
+        OK(sealbox_string_map_insert(empty_key.map, NULL, 0, (const uint8_t *)"v", 1));
         OK(sealbox_encrypt(cmm, PT, PT_LEN, CTX(&empty_key), NULL, &m));
         OK(decrypt_is(cmm, m, &empty_key, PT, PT_LEN));
         sealbox_buffer_free(m);
+        context_free(&bad);
+        context_free(&dup);
+        context_free(&reserved);
+        context_free(&empty_key);
     }
 
     sealbox_buffer_free(msg);
     sealbox_cmm_free(cmm);
+    context_free(&ec);
+    context_free(&wrong);
+    context_free(&partial);
+    context_free(&extra);
 }
 
 static void test_options(void) {
@@ -261,6 +271,8 @@ static void test_options(void) {
     sealbox_encrypt_options_free(eo);
     sealbox_decrypt_options_free(dopt);
     sealbox_cmm_free(cmm);
+    context_free(&ec);
+    context_free(&stored_only);
 }
 
 static void test_rsa_and_multi(void) {
@@ -558,8 +570,11 @@ static void test_streaming(void) {
         context_add(&reserved, "aws-crypto-x", "1");
         EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_encryptor_new(cmm, CTX(&reserved), NULL, &e));
         CHECK(e == SENTINEL);
+        context_free(&reserved);
     }
     sealbox_cmm_free(cmm);
+    context_free(&ec);
+    context_free(&wrong);
 }
 
 int main(int argc, char **argv) {

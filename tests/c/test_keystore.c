@@ -49,7 +49,7 @@ static void test_root_keys(void) {
     CHECK(rk == SENTINEL);
     OK(sealbox_root_key_generate(&rk));
     OK(sealbox_root_key_write_new_file(rk, path));
-    EXPECT(SEALBOX_RESULT_IO, sealbox_root_key_write_new_file(rk, path)); /* never overwrites */
+    EXPECT(SEALBOX_RESULT_IO_ERROR, sealbox_root_key_write_new_file(rk, path)); /* never overwrites */
     OK(sealbox_root_key_from_file(path, &rk2));
     sealbox_root_key_free(rk2);
     /* A root key others can read is refused. */
@@ -395,6 +395,9 @@ static void test_symmetric(const sealbox_keystore *ks) {
     sealbox_buffer_free(ct);
     sealbox_key_metadata_free(k1);
     sealbox_key_metadata_free(k2);
+    context_free(&ec);
+    context_free(&wrong);
+    context_free(&ec2);
 }
 
 static void test_asymmetric_and_mac(const sealbox_keystore *ks) {
@@ -562,6 +565,7 @@ static void test_keystore_keyring(const sealbox_keystore *ks) {
     sealbox_cmm_free(cmm);
     sealbox_keyring_free(kr);
     sealbox_key_metadata_free(md);
+    context_free(&ec);
 }
 
 static void test_audit(const sealbox_keystore *ks, const char *audit_path) {
@@ -586,7 +590,7 @@ static void test_audit(const sealbox_keystore *ks, const char *audit_path) {
     /* A callback that fails stops the operation. */
     sink.fail_next = 1;
     b = SENTINEL;
-    EXPECT(SEALBOX_RESULT_AUDIT, sealbox_keystore_generate_random(ks, 8, &b));
+    EXPECT(SEALBOX_RESULT_AUDIT_ERROR, sealbox_keystore_generate_random(ks, 8, &b));
     CHECK(b == SENTINEL);
     CHECK_DETAIL("audit callback returned 5");
 

@@ -3,7 +3,7 @@
  * that run.sh creates in a private directory (SOFTHSM2_CONF) and that is
  * found by its label. Pins what this HSM cannot do (RSA-OAEP with SHA-256)
  * as SEALBOX_RESULT_UNSUPPORTED_BY_HSM, a wrong PIN as
- * SEALBOX_RESULT_PKCS11, an unknown module as an invalid argument.
+ * SEALBOX_RESULT_PKCS11_ERROR, an unknown module as an invalid argument.
  *
  *   test_pkcs11 SCRATCH_DIR MODULE TOKEN_LABEL USER_PIN
  */
@@ -44,7 +44,7 @@ int main(int argc, char **argv) {
     sealbox_pkcs11_config_free(bad);
     OK(sealbox_pkcs11_config_new(module, (const uint8_t *)"0000", 4, &bad));
     OK(sealbox_pkcs11_config_set_token_label(bad, label));
-    EXPECT(SEALBOX_RESULT_PKCS11, sealbox_keystore_open_pkcs11(scratch("hsm-bad.db"), bad, o, &ks));
+    EXPECT(SEALBOX_RESULT_PKCS11_ERROR, sealbox_keystore_open_pkcs11(scratch("hsm-bad.db"), bad, o, &ks));
     CHECK_DETAIL("PIN");
     EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_pkcs11_config_set_max_sessions(bad, 0));
     sealbox_pkcs11_config_free(bad);
@@ -118,5 +118,6 @@ int main(int argc, char **argv) {
     sealbox_key_metadata_free(aes);
     sealbox_keystore_free(ks);
     sealbox_keystore_options_free(o);
+    context_free(&ctx);
     return finish("test_pkcs11");
 }

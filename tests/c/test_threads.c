@@ -104,6 +104,7 @@ static void *work(void *arg) {
             w->kr = NULL;
         }
     }
+    context_free(&ec);
     return NULL;
 }
 

@@ -1,0 +1,392 @@
+//! The key store's cryptographic operations (the AWS KMS API): Encrypt,
+//! Decrypt, ReEncrypt, data keys, signatures, public keys, RSA, MACs,
+//! random bytes.
+
+use std::ffi::c_char;
+
+use sealbox_core::keystore::{
+    self as ks_api, EncryptionAlgorithm, MacAlgorithm, MessageType, SigningAlgorithm,
+};
+
+use super::sealbox_keystore;
+use crate::error::{sealbox_result, Failure};
+use crate::string_map::sealbox_string_map;
+use crate::values::{buffer, buffer_from_slice, sealbox_buffer};
+
+/// Encrypt: at most 4096 bytes of plaintext under `key` (a symmetric
+/// `ENCRYPT_DECRYPT` key), bound to the encryption context `context` (NULL:
+/// the empty context).
+///
+/// Ownership: the caller frees `*out` (the ciphertext blob) with
+/// `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_encrypt(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    context: *const sealbox_string_map,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let key = try_str!(key);
+        let plaintext = try_slice!(plaintext, plaintext_len);
+        let ec = try_context!(context);
+        let out = try_out!(out);
+        out.write(buffer(ks.encrypt(key, plaintext, &ec)?));
+        Ok(())
+    }
+}
+
+/// Decrypt a key-store ciphertext blob (the blob names its key and
+/// version). The encryption context must be the one it was encrypted with
+/// (NULL: the empty context); anything else is
+/// `SEALBOX_RESULT_DECRYPTION_FAILED`.
+///
+/// Ownership: the caller frees `*out` (the plaintext) with
+/// `sealbox_buffer_free`, which wipes it.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_decrypt(
+    keystore: *const sealbox_keystore,
+    ciphertext: *const u8,
+    ciphertext_len: usize,
+    context: *const sealbox_string_map,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let ciphertext = try_slice!(ciphertext, ciphertext_len);
+        let ec = try_context!(context);
+        let out = try_out!(out);
+        let plaintext = ks.decrypt(ciphertext, &ec)?;
+        out.write(buffer_from_slice(plaintext.as_bytes()));
+        Ok(())
+    }
+}
+
+/// ReEncrypt: decrypts a blob and encrypts it under `destination_key` with
+/// `destination_context`, without the plaintext leaving the store.
+/// `source_context` is the blob's encryption context, as for
+/// `sealbox_keystore_decrypt`; either context may be NULL (empty).
+///
+/// Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_re_encrypt(
+    keystore: *const sealbox_keystore,
+    ciphertext: *const u8,
+    ciphertext_len: usize,
+    source_context: *const sealbox_string_map,
+    destination_key: *const c_char,
+    destination_context: *const sealbox_string_map,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let ciphertext = try_slice!(ciphertext, ciphertext_len);
+        let source = try_context!(source_context);
+        let destination_key = try_str!(destination_key);
+        let destination = try_context!(destination_context);
+        let out = try_out!(out);
+        out.write(buffer(ks.re_encrypt(ciphertext, &source, destination_key, &destination)?));
+        Ok(())
+    }
+}
+
+/// GenerateDataKey: a fresh data key of `number_of_bytes` (1..=1024; 32 for
+/// AES-256), as plaintext and encrypted under `key`, bound to the
+/// encryption context `context` (NULL: the empty context).
+///
+/// Ownership: the caller frees `*out_plaintext` (wiped on free) and
+/// `*out_ciphertext` with `sealbox_buffer_free`. Both are written, or
+/// neither.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_generate_data_key(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    number_of_bytes: usize,
+    context: *const sealbox_string_map,
+    out_plaintext: *mut *mut sealbox_buffer,
+    out_ciphertext: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let key = try_str!(key);
+        let ec = try_context!(context);
+        let out_plaintext = try_out!(out_plaintext);
+        let out_ciphertext = try_out!(out_ciphertext);
+        let dk = ks.generate_data_key(key, number_of_bytes, &ec)?;
+        out_plaintext.write(buffer_from_slice(dk.plaintext.as_bytes()));
+        out_ciphertext.write(buffer(dk.ciphertext));
+        Ok(())
+    }
+}
+
+/// GenerateDataKeyWithoutPlaintext: only the encrypted data key (arguments
+/// as for `sealbox_keystore_generate_data_key`).
+///
+/// Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_generate_data_key_without_plaintext(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    number_of_bytes: usize,
+    context: *const sealbox_string_map,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let key = try_str!(key);
+        let ec = try_context!(context);
+        let out = try_out!(out);
+        out.write(buffer(ks.generate_data_key_without_plaintext(key, number_of_bytes, &ec)?));
+        Ok(())
+    }
+}
+
+/// Sign with an asymmetric `SIGN_VERIFY` key. `algorithm`:
+/// `"ECDSA_SHA_256"`, `"RSASSA_PSS_SHA_256|384|512"` or
+/// `"RSASSA_PKCS1_V1_5_SHA_256|384|512"`. `message_type`: `"RAW"` (at most
+/// 4096 bytes, hashed by sealbox; NULL means RAW) or `"DIGEST"`.
+///
+/// Ownership: the caller frees `*out` (the DER or raw signature) with
+/// `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_sign(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    message: *const u8,
+    message_len: usize,
+    algorithm: *const c_char,
+    message_type: *const c_char,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let key = try_str!(key);
+        let message = try_slice!(message, message_len);
+        let algorithm: SigningAlgorithm = try_parse!(algorithm);
+        let message_type = raw_or(try_opt_str!(message_type))?;
+        let out = try_out!(out);
+        out.write(buffer(ks.sign(key, message, algorithm, message_type)?));
+        Ok(())
+    }
+}
+
+/// Verify a signature. A signature that does not verify is not an error:
+/// the call succeeds and writes `false` to `*out_valid`.
+///
+/// Ownership: borrows the arguments for the call.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_verify(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    message: *const u8,
+    message_len: usize,
+    signature: *const u8,
+    signature_len: usize,
+    algorithm: *const c_char,
+    message_type: *const c_char,
+    out_valid: *mut bool,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let key = try_str!(key);
+        let message = try_slice!(message, message_len);
+        let signature = try_slice!(signature, signature_len);
+        let algorithm: SigningAlgorithm = try_parse!(algorithm);
+        let message_type = raw_or(try_opt_str!(message_type))?;
+        let out_valid = try_out!(out_valid);
+        out_valid.write(ks.verify(key, message, signature, algorithm, message_type)?);
+        Ok(())
+    }
+}
+
+/// GetPublicKey: the DER SubjectPublicKeyInfo of an asymmetric key.
+///
+/// Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_get_public_key(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let key = try_str!(key);
+        let out = try_out!(out);
+        out.write(buffer(ks.get_public_key(key)?));
+        Ok(())
+    }
+}
+
+/// GetPublicKey as PEM text (`-----BEGIN PUBLIC KEY-----`).
+///
+/// Ownership: the caller frees `*out` with `sealbox_buffer_free`; its data
+/// is NUL-terminated text.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_get_public_key_pem(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let key = try_str!(key);
+        let out = try_out!(out);
+        let der = ks.get_public_key(key)?;
+        out.write(buffer(ks_api::der_to_pem("PUBLIC KEY", &der).into_bytes()));
+        Ok(())
+    }
+}
+
+/// Encrypt with the public half of an RSA `ENCRYPT_DECRYPT` key.
+/// `algorithm`: `"RSAES_OAEP_SHA_256"` or `"RSAES_OAEP_SHA_1"`.
+///
+/// Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_encrypt_rsa(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    algorithm: *const c_char,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let key = try_str!(key);
+        let plaintext = try_slice!(plaintext, plaintext_len);
+        let algorithm: EncryptionAlgorithm = try_parse!(algorithm);
+        let out = try_out!(out);
+        out.write(buffer(ks.encrypt_rsa(key, plaintext, algorithm)?));
+        Ok(())
+    }
+}
+
+/// Asymmetric Decrypt with the private half of an RSA key (it never leaves
+/// the store).
+///
+/// Ownership: the caller frees `*out` (wiped on free) with
+/// `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_decrypt_rsa(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    ciphertext: *const u8,
+    ciphertext_len: usize,
+    algorithm: *const c_char,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let key = try_str!(key);
+        let ciphertext = try_slice!(ciphertext, ciphertext_len);
+        let algorithm: EncryptionAlgorithm = try_parse!(algorithm);
+        let out = try_out!(out);
+        let plaintext = ks.decrypt_rsa(key, ciphertext, algorithm)?;
+        out.write(buffer_from_slice(plaintext.as_bytes()));
+        Ok(())
+    }
+}
+
+/// GenerateMac with an HMAC key. `algorithm`: `"HMAC_SHA_256"` or
+/// `"HMAC_SHA_512"`; `message` at most 4096 bytes.
+///
+/// Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_generate_mac(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    message: *const u8,
+    message_len: usize,
+    algorithm: *const c_char,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let key = try_str!(key);
+        let message = try_slice!(message, message_len);
+        let algorithm: MacAlgorithm = try_parse!(algorithm);
+        let out = try_out!(out);
+        out.write(buffer(ks.generate_mac(key, message, algorithm)?));
+        Ok(())
+    }
+}
+
+/// VerifyMac (compared in constant time). A MAC that does not match is not
+/// an error: the call succeeds and writes `false` to `*out_valid`.
+///
+/// Ownership: borrows the arguments for the call.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_verify_mac(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    message: *const u8,
+    message_len: usize,
+    mac: *const u8,
+    mac_len: usize,
+    algorithm: *const c_char,
+    out_valid: *mut bool,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let key = try_str!(key);
+        let message = try_slice!(message, message_len);
+        let mac = try_slice!(mac, mac_len);
+        let algorithm: MacAlgorithm = try_parse!(algorithm);
+        let out_valid = try_out!(out_valid);
+        out_valid.write(ks.verify_mac(key, message, mac, algorithm)?);
+        Ok(())
+    }
+}
+
+/// GenerateRandom: `number_of_bytes` (1..=1024) random bytes.
+///
+/// Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_generate_random(
+    keystore: *const sealbox_keystore,
+    number_of_bytes: usize,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let out = try_out!(out);
+        out.write(buffer(ks.generate_random(number_of_bytes)?));
+        Ok(())
+    }
+}
+
+/// A message type by name; NULL (`None`) is RAW.
+fn raw_or(name: Option<&str>) -> Result<MessageType, Failure> {
+    name.map_or(Ok(MessageType::Raw), crate::values::parse)
+}

@@ -1,0 +1,154 @@
+//! `sealbox_encrypt_options`: how a message is encrypted.
+
+use std::ffi::c_char;
+
+use sealbox_core::message::EncryptOptions;
+use sealbox_core::{AlgorithmSuite, CommitmentPolicy};
+
+use super::max_encrypted_data_keys;
+use crate::error::{sealbox_result, Failure};
+use crate::values::utf8;
+
+/// Options for encrypting a message (suite, frame length, commitment
+/// policy, limits, required encryption-context keys). NULL wherever options
+/// are taken means the defaults: suite 0x0478, 4096-byte frames,
+/// REQUIRE_ENCRYPT_REQUIRE_DECRYPT, at most 100 encrypted data keys.
+///
+/// Ownership: made by `sealbox_encrypt_options_new`, freed by
+/// `sealbox_encrypt_options_free`; calls that take options copy what they
+/// need.
+///
+/// Thread safety: not thread-safe while being changed; once set up it may be
+/// passed to calls on several threads at once.
+pub struct sealbox_encrypt_options {
+    _private: [u8; 0],
+}
+
+/// Default encryption options.
+///
+/// Ownership: the caller frees `*out` with `sealbox_encrypt_options_free`.
+///
+/// Thread safety: safe to call from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_encrypt_options_new(
+    out: *mut *mut sealbox_encrypt_options,
+) -> sealbox_result {
+    new_handle!(out, EncryptOptions::default())
+}
+
+/// The algorithm suite by its two-byte ID: 0x0478 (default; committing),
+/// 0x0578 (committing, ECDSA P-384 signature), or a version 1 suite when the
+/// commitment policy is FORBID_ENCRYPT_ALLOW_DECRYPT.
+/// `SEALBOX_RESULT_INVALID_ARGUMENT` for an unknown ID.
+///
+/// Ownership: nothing kept.
+///
+/// Thread safety: not while another thread uses `options`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_encrypt_options_set_algorithm_suite(
+    options: *mut sealbox_encrypt_options,
+    suite_id: u16,
+) -> sealbox_result {
+    ffi_boundary! {
+        let options = try_mut!(options);
+        let suite = AlgorithmSuite::from_id(suite_id)
+            .ok_or_else(|| Failure::arg(format!("unknown algorithm suite 0x{suite_id:04x}")))?;
+        options.suite = Some(suite);
+        Ok(())
+    }
+}
+
+/// Plaintext bytes per frame (at least 1; default 4096).
+///
+/// Ownership: nothing kept.
+///
+/// Thread safety: not while another thread uses `options`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_encrypt_options_set_frame_length(
+    options: *mut sealbox_encrypt_options,
+    frame_length: u32,
+) -> sealbox_result {
+    ffi_boundary! {
+        let options = try_mut!(options);
+        if frame_length == 0 {
+            return Err(Failure::arg("frame length must be at least 1"));
+        }
+        options.frame_length = frame_length;
+        Ok(())
+    }
+}
+
+/// `"REQUIRE_ENCRYPT_REQUIRE_DECRYPT"` (default),
+/// `"REQUIRE_ENCRYPT_ALLOW_DECRYPT"` or `"FORBID_ENCRYPT_ALLOW_DECRYPT"`.
+///
+/// Ownership: nothing kept.
+///
+/// Thread safety: not while another thread uses `options`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_encrypt_options_set_commitment_policy(
+    options: *mut sealbox_encrypt_options,
+    policy: *const c_char,
+) -> sealbox_result {
+    with_mut!(options, |options| options.commitment_policy =
+        CommitmentPolicy::from_name(try_str!(policy))?)
+}
+
+/// Refuse to write more than `max` encrypted data keys (at least 1;
+/// default 100; `SIZE_MAX`: the format's limit of 65,535).
+///
+/// Ownership: nothing kept.
+///
+/// Thread safety: not while another thread uses `options`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_encrypt_options_set_max_encrypted_data_keys(
+    options: *mut sealbox_encrypt_options,
+    max: usize,
+) -> sealbox_result {
+    with_mut!(options, |options| options.max_encrypted_data_keys =
+        max_encrypted_data_keys(max)?)
+}
+
+/// Marks an encryption-context key as required: its pair is authenticated
+/// but not stored in the message, so the decrypting party must supply it.
+/// The key must be in the context given to encrypt.
+///
+/// Ownership: `key` is copied.
+///
+/// Thread safety: not while another thread uses `options`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_encrypt_options_add_required_encryption_context_key(
+    options: *mut sealbox_encrypt_options,
+    key: *const u8,
+    key_len: usize,
+) -> sealbox_result {
+    ffi_boundary! {
+        let options = try_mut!(options);
+        let key = utf8(try_slice!(key, key_len), "the key")?;
+        options.required_encryption_context_keys.push(key.to_owned());
+        Ok(())
+    }
+}
+
+/// Declares the plaintext length of a streamed message up front (lets a
+/// caching CMM count bytes; the message must then be exactly that long).
+///
+/// Ownership: nothing kept.
+///
+/// Thread safety: not while another thread uses `options`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_encrypt_options_set_plaintext_length(
+    options: *mut sealbox_encrypt_options,
+    plaintext_length: u64,
+) -> sealbox_result {
+    with_mut!(options, |o| o.plaintext_length = Some(plaintext_length))
+}
+
+/// Frees encryption options. NULL is a no-op.
+///
+/// Ownership: takes back `options`.
+///
+/// Thread safety: free it once, when no other thread uses it.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_encrypt_options_free(options: *mut sealbox_encrypt_options) {
+    free_handle!(box options)
+}

@@ -1,0 +1,166 @@
+//! The envelope layer: AWS Encryption SDK messages, one-shot (here) and
+//! streaming ([`encryptor`], [`decryptor`]). One file per C type.
+
+mod decrypt_options;
+mod decryptor;
+mod encrypt_options;
+mod encryptor;
+
+use sealbox_core::message::{decrypt, encrypt, DecryptOptions, EncryptOptions};
+use sealbox_core::EncryptionContext;
+
+use crate::cmm::sealbox_cmm;
+use crate::error::{sealbox_result, Failure};
+use crate::handle::{box_handle, Out};
+use crate::string_map::{sealbox_string_map, StringMap};
+use crate::values::{buffer, sealbox_buffer};
+
+pub use decrypt_options::sealbox_decrypt_options;
+pub use decryptor::sealbox_decryptor;
+pub use encrypt_options::sealbox_encrypt_options;
+pub use encryptor::sealbox_encryptor;
+
+/// A streaming context plus a mark that stays set if a call panicked
+/// midway, so that the half-updated state is never used again.
+#[derive(Debug)]
+pub(crate) struct Stream<T> {
+    inner: T,
+    poisoned: bool,
+}
+
+impl<T> Stream<T> {
+    fn new(inner: T) -> Self {
+        Stream {
+            inner,
+            poisoned: false,
+        }
+    }
+
+    fn run<R>(&mut self, f: impl FnOnce(&mut T) -> sealbox_core::Result<R>) -> Result<R, Failure> {
+        if self.poisoned {
+            return Err(Failure::state(
+                "an earlier call on this context panicked; free it",
+            ));
+        }
+        self.poisoned = true;
+        let r = f(&mut self.inner);
+        self.poisoned = false;
+        Ok(r?)
+    }
+
+    /// One step that writes into a new buffer with room for `capacity`
+    /// bytes (so that it is not reallocated, which would leave a copy of
+    /// plaintext behind unwiped), handed to `out` on success.
+    fn step<R>(
+        &mut self,
+        capacity: usize,
+        out: Out<'_, *mut sealbox_buffer>,
+        f: impl FnOnce(&mut T, &mut Vec<u8>) -> sealbox_core::Result<R>,
+    ) -> Result<(), Failure> {
+        let mut bytes = Vec::with_capacity(capacity);
+        self.run(|inner| f(inner, &mut bytes))?;
+        out.write(buffer(bytes));
+        Ok(())
+    }
+}
+
+/// Room for the ciphertext of `n` bytes of plaintext (plus the header or
+/// footer that a call may also write), so that a call allocates once.
+fn room(n: usize) -> usize {
+    n.saturating_add(n / 64).saturating_add(8192)
+}
+
+/// The options of an encrypting call: a copy of the caller's (`None`: the
+/// defaults) bound to its encryption context.
+fn encrypt_options(options: Option<&EncryptOptions>, context: EncryptionContext) -> EncryptOptions {
+    EncryptOptions {
+        encryption_context: context,
+        ..options.cloned().unwrap_or_default()
+    }
+}
+
+/// As `encrypt_options`, with the pairs a decrypting caller expects.
+fn decrypt_options(
+    options: Option<&DecryptOptions>,
+    context: Option<EncryptionContext>,
+) -> DecryptOptions {
+    DecryptOptions {
+        encryption_context: context,
+        ..options.cloned().unwrap_or_default()
+    }
+}
+
+/// The C form of a data-key limit: at least 1, `SIZE_MAX` meaning none.
+fn max_encrypted_data_keys(max: usize) -> Result<Option<usize>, Failure> {
+    if max == 0 {
+        return Err(Failure::arg(
+            "the maximum number of encrypted data keys must be at least 1",
+        ));
+    }
+    Ok((max != usize::MAX).then_some(max))
+}
+
+/// Encrypts `plaintext` into one AWS Encryption SDK message, with data keys
+/// from `cmm`, bound to the encryption context `context` (stored in the
+/// message and authenticated; NULL: the empty context). `options` may be
+/// NULL.
+///
+/// Ownership: the caller frees `*out` (the message) with
+/// `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently, also with the same `cmm`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_encrypt(
+    cmm: *const sealbox_cmm,
+    plaintext: *const u8,
+    plaintext_len: usize,
+    context: *const sealbox_string_map,
+    options: *const sealbox_encrypt_options,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let cmm = try_ref!(cmm);
+        let plaintext = try_slice!(plaintext, plaintext_len);
+        let options = encrypt_options(try_opt_ref!(options), try_context!(context));
+        let out = try_out!(out);
+        out.write(buffer(encrypt(plaintext, cmm.inner.as_ref(), &options)?));
+        Ok(())
+    }
+}
+
+/// Decrypts one complete message. `context` gives the pairs the caller
+/// expects (NULL or an empty map: accept whatever context the message
+/// carries, and check `*out_context`): each must be in the message with
+/// the same value, and pairs authenticated but not stored are supplied from
+/// here. Any mismatch, tampering or wrong key is
+/// `SEALBOX_RESULT_DECRYPTION_FAILED`. `options` may be NULL.
+///
+/// Ownership: the caller frees `*out_plaintext` with `sealbox_buffer_free`
+/// (wiped on free) and, unless `out_context` is NULL, `*out_context` (the
+/// message's full encryption context) with `sealbox_string_map_free`.
+///
+/// Thread safety: safe to call concurrently, also with the same `cmm`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_decrypt(
+    cmm: *const sealbox_cmm,
+    message: *const u8,
+    message_len: usize,
+    context: *const sealbox_string_map,
+    options: *const sealbox_decrypt_options,
+    out_plaintext: *mut *mut sealbox_buffer,
+    out_context: *mut *mut sealbox_string_map,
+) -> sealbox_result {
+    ffi_boundary! {
+        let cmm = try_ref!(cmm);
+        let message = try_slice!(message, message_len);
+        let options = decrypt_options(try_opt_ref!(options), try_expected_context!(context));
+        let out_plaintext = try_out!(out_plaintext);
+        let out_context = opt_out!(out_context);
+        let result = decrypt(message, cmm.inner.as_ref(), &options)?;
+        if out_context.wanted() {
+            out_context.write(box_handle(StringMap::from_map(&result.encryption_context)));
+        }
+        out_plaintext.write(buffer(result.plaintext));
+        Ok(())
+    }
+}
