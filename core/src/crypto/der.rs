@@ -284,7 +284,6 @@ pub fn rsa_spki(pkcs1: &[u8]) -> Vec<u8> {
 
 /// The RSAPublicKey inside a SubjectPublicKeyInfo whose algorithm is
 /// exactly rsaEncryption with NULL parameters.
-#[cfg_attr(not(feature = "aws-lc"), allow(dead_code))] // only the aws-lc provider
 pub fn spki_rsa_public_key(spki: &[u8]) -> DerResult<&[u8]> {
     let (algorithm, key) = spki_parts(spki)?;
     if algorithm != RSA_ENCRYPTION {

@@ -10,13 +10,13 @@ use aes_gcm::{Aes128Gcm, Aes256Gcm, AesGcm};
 use ecdsa::signature::hazmat::{PrehashVerifier, RandomizedPrehashSigner};
 use hmac::Mac;
 use rand_core::OsRng;
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use rsa::traits::PublicKeyParts;
 use sha2::Digest;
 use zeroize::Zeroize;
 
-use super::{invalid_key, EcCurve, HashAlg, RsaPadding, RsaSignatureScheme, GCM_TAG_LEN};
+use super::{der, invalid_key, EcCurve, HashAlg, RsaPadding, RsaSignatureScheme, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
 
@@ -555,52 +555,36 @@ impl RsaPrivateKey {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RsaPublicKey(rsa::RsaPublicKey);
 
-/// Decodes RSA public keys like `rsa::RsaPublicKey`'s own decoders (same
-/// rsaEncryption + NULL algorithm check), but up to [`MAX_RSA_BITS`]: the
-/// `rsa` crate's decoders refuse moduli over 4096 bits, which broke public
-/// keys of the 8192-bit private keys sealbox accepts.
-struct DecodedRsaPublicKey(rsa::RsaPublicKey);
-
-impl TryFrom<rsa::pkcs8::SubjectPublicKeyInfoRef<'_>> for DecodedRsaPublicKey {
-    type Error = rsa::pkcs8::spki::Error;
-
-    fn try_from(spki: rsa::pkcs8::SubjectPublicKeyInfoRef<'_>) -> rsa::pkcs8::spki::Result<Self> {
-        use rsa::pkcs8::spki::Error::KeyMalformed;
-        spki.algorithm
-            .assert_algorithm_oid(rsa::pkcs1::ALGORITHM_OID)?;
-        if spki.algorithm.parameters_any()? != rsa::pkcs8::der::asn1::Null.into() {
-            return Err(KeyMalformed);
-        }
-        let bytes = spki.subject_public_key.as_bytes().ok_or(KeyMalformed)?;
-        let k = rsa::pkcs1::RsaPublicKey::try_from(bytes)?;
-        let n = rsa::BigUint::from_bytes_be(k.modulus.as_bytes());
-        let e = rsa::BigUint::from_bytes_be(k.public_exponent.as_bytes());
-        rsa::RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS)
-            .map(DecodedRsaPublicKey)
-            .map_err(|_| KeyMalformed)
-    }
-}
-
 impl RsaPublicKey {
     /// Parses a PEM public key (SubjectPublicKeyInfo `PUBLIC KEY` or PKCS#1
     /// `RSA PUBLIC KEY`).
     pub fn from_pem(pem: &str) -> Result<Self> {
-        let k = DecodedRsaPublicKey::from_public_key_pem(pem)
-            .or_else(|_| DecodedRsaPublicKey::from_pkcs1_pem(pem))
-            .map_err(|_| invalid_key("not a PEM RSA public key"))?
-            .0;
-        check_rsa_size(k.size() * 8)?;
-        Ok(RsaPublicKey(k))
+        let bad = || invalid_key("not a PEM RSA public key");
+        let (label, doc) = rsa::pkcs8::der::pem::decode_vec(pem.as_bytes()).map_err(|_| bad())?;
+        let pkcs1 = match label {
+            "PUBLIC KEY" => der::spki_rsa_public_key(&doc).map_err(|_| bad())?,
+            "RSA PUBLIC KEY" => &doc[..],
+            _ => return Err(bad()),
+        };
+        Self::from_pkcs1(pkcs1).ok_or_else(bad)?
     }
 
-    /// Parses a DER public key (SubjectPublicKeyInfo or PKCS#1).
+    /// Parses a DER public key (SubjectPublicKeyInfo or PKCS#1). Only
+    /// rsaEncryption keys: an id-RSASSA-PSS SubjectPublicKeyInfo is refused.
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        let k = DecodedRsaPublicKey::from_public_key_der(der)
-            .or_else(|_| DecodedRsaPublicKey::from_pkcs1_der(der))
-            .map_err(|_| invalid_key("not a DER RSA public key"))?
-            .0;
-        check_rsa_size(k.size() * 8)?;
-        Ok(RsaPublicKey(k))
+        let pkcs1 = der::spki_rsa_public_key(der).unwrap_or(der);
+        Self::from_pkcs1(pkcs1).ok_or_else(|| invalid_key("not a DER RSA public key"))?
+    }
+
+    /// Decodes an RSAPublicKey up to [`MAX_RSA_BITS`] (the `rsa` crate's own
+    /// decoders refuse moduli over 4096 bits, which broke public keys of the
+    /// 8192-bit private keys sealbox accepts); `None` if it is malformed.
+    fn from_pkcs1(pkcs1: &[u8]) -> Option<Result<Self>> {
+        let k = rsa::pkcs1::RsaPublicKey::try_from(pkcs1).ok()?;
+        let n = rsa::BigUint::from_bytes_be(k.modulus.as_bytes());
+        let e = rsa::BigUint::from_bytes_be(k.public_exponent.as_bytes());
+        let k = rsa::RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS).ok()?;
+        Some(check_rsa_size(k.size() * 8).map(|()| RsaPublicKey(k)))
     }
 
     /// DER SubjectPublicKeyInfo.
