@@ -57,6 +57,17 @@ fn print(out: Out, line: &str) -> CliResult<()> {
 
 /// Reads the log file directly (no key store is opened, so reading the
 /// trail adds nothing to it).
+/// Reads the next line (or what there is of it) into `line`, replacing
+/// what it held; 0 at the end of the file.
+fn next_line(
+    reader: &mut BufReader<File>,
+    line: &mut String,
+    path: &std::path::Path,
+) -> CliResult<usize> {
+    line.clear();
+    reader.read_line(line).map_err(|e| CliError::io(path, e))
+}
+
 pub fn tail(r: &Resolved, a: TailArgs, out: Out) -> CliResult<()> {
     let path = r.audit_log();
     let file = File::open(&path).map_err(|e| {
@@ -70,10 +81,7 @@ pub fn tail(r: &Resolved, a: TailArgs, out: Out) -> CliResult<()> {
     let mut last: VecDeque<String> = VecDeque::with_capacity(a.lines.min(10_000));
     let mut line = String::new();
     loop {
-        line.clear();
-        let n = reader
-            .read_line(&mut line)
-            .map_err(|e| CliError::io(&path, e))?;
+        let n = next_line(&mut reader, &mut line, &path)?;
         if n == 0 {
             break;
         }
@@ -103,10 +111,7 @@ pub fn tail(r: &Resolved, a: TailArgs, out: Out) -> CliResult<()> {
     }
     let mut partial = String::new();
     loop {
-        line.clear();
-        let n = reader
-            .read_line(&mut line)
-            .map_err(|e| CliError::io(&path, e))?;
+        let n = next_line(&mut reader, &mut line, &path)?;
         if n == 0 {
             std::thread::sleep(Duration::from_millis(250));
             continue;

@@ -1,7 +1,7 @@
 //! `sealbox encrypt` and `sealbox decrypt`: streaming, in memory bounded by
 //! the frame length, whatever the size of the input.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -192,6 +192,31 @@ fn sink(output: Option<&Path>, privacy: Privacy, force: bool, binary: bool) -> C
     Sink::open(output, privacy, force)
 }
 
+/// The output for people: its path, or "stdout".
+fn output_text(output: Option<&Path>) -> String {
+    output
+        .filter(|p| *p != Path::new("-"))
+        .map(|p| p.display().to_string())
+        .unwrap_or("stdout".into())
+}
+
+/// The summary of an encryption or decryption: on stderr when the data went
+/// to stdout, none with --quiet (unless --json).
+fn report(
+    out: Out,
+    to_stdout: bool,
+    summary: serde_json::Value,
+    human: impl FnOnce() -> String,
+) -> CliResult<()> {
+    if to_stdout {
+        out.emit_aside(summary, human)
+    } else if out.quiet && !out.json {
+        Ok(())
+    } else {
+        out.emit(summary, human)
+    }
+}
+
 pub fn encrypt(
     resolve: &dyn Fn() -> CliResult<Resolved>,
     a: EncryptArgs,
@@ -233,13 +258,7 @@ pub fn encrypt(
     let mut buf = vec![0u8; CHUNK];
     let mut ct = Vec::with_capacity(CHUNK + 4096);
     let (mut read, mut written) = (0u64, 0u64);
-    loop {
-        let n = match src.reader.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(CliError::failure(format!("{}: {e}", src.name))),
-        };
+    while let n @ 1.. = src.read_some(&mut buf)? {
         ct.clear();
         enc.update(&buf[..n], &mut ct)?;
         buf[..n].zeroize();
@@ -274,21 +293,11 @@ pub fn encrypt(
         format!(
             "Encrypted {} ({read} bytes) to {} ({written} bytes, suite {}).",
             src.name,
-            a.output
-                .as_deref()
-                .filter(|p| *p != Path::new("-"))
-                .map(|p| p.display().to_string())
-                .unwrap_or("stdout".into()),
+            output_text(a.output.as_deref()),
             suite_name(suite)
         )
     };
-    if to_stdout {
-        out.emit_aside(summary, human)
-    } else if out.quiet && !out.json {
-        Ok(())
-    } else {
-        out.emit(summary, human)
-    }
+    report(out, to_stdout, summary, human)
 }
 
 pub fn decrypt(
@@ -328,13 +337,7 @@ pub fn decrypt(
     let mut pt = zeroize::Zeroizing::new(Vec::with_capacity(CHUNK + 4096));
     let (mut read, mut written) = (0u64, 0u64);
     let result = (|| -> CliResult<()> {
-        loop {
-            let n = match src.reader.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(CliError::failure(format!("{}: {e}", src.name))),
-            };
+        while let n @ 1.. = src.read_some(&mut buf)? {
             pt.clear();
             dec.update(&buf[..n], &mut pt)?;
             dst.write_all(&pt)?;
@@ -382,19 +385,9 @@ pub fn decrypt(
         format!(
             "Decrypted {} to {} ({written} bytes, suite {suite}, context: {}).",
             src.name,
-            a.output
-                .as_deref()
-                .filter(|p| *p != Path::new("-"))
-                .map(|p| p.display().to_string())
-                .unwrap_or("stdout".into()),
+            output_text(a.output.as_deref()),
             if ctx.is_empty() { "none".into() } else { ctx }
         )
     };
-    if to_stdout {
-        out.emit_aside(summary, human)
-    } else if out.quiet && !out.json {
-        Ok(())
-    } else {
-        out.emit(summary, human)
-    }
+    report(out, to_stdout, summary, human)
 }

@@ -22,6 +22,19 @@ impl std::fmt::Debug for Input {
     }
 }
 
+impl Input {
+    /// Reads what is there into `buf` (0 at the end), retrying an
+    /// interrupted read; an error names the input.
+    pub fn read_some(&mut self, buf: &mut [u8]) -> CliResult<usize> {
+        loop {
+            match self.reader.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => return r.map_err(|e| CliError::failure(format!("{}: {e}", self.name))),
+            }
+        }
+    }
+}
+
 /// `-` is stdin.
 pub fn open(path: &Path) -> CliResult<Input> {
     if path == Path::new("-") {

@@ -428,11 +428,33 @@ pub fn verify(ks: &KeyStore, a: VerifyArgs, out: Out) -> CliResult<()> {
     let digest = message_digest(&a.input, alg, a.digest)?;
     let valid = ks.verify(&a.key, &digest, &sig, alg, MessageType::Digest)?;
     let id = ks.resolve_key_id(&a.key)?;
+    verdict(
+        out,
+        "Signature",
+        "signature",
+        &id,
+        alg.as_str(),
+        &alg,
+        valid,
+    )
+}
+
+/// Reports a verification: `{"key_id", "algorithm", "valid"}` (or a line
+/// saying it is valid), and a VerificationFailed error when it is not.
+fn verdict(
+    out: Out,
+    what: &str,
+    what_lower: &str,
+    id: &str,
+    alg_name: &str,
+    alg: &dyn std::fmt::Display,
+    valid: bool,
+) -> CliResult<()> {
     out.emit(
-        json!({"key_id": id, "algorithm": alg.as_str(), "valid": valid}),
+        json!({"key_id": id, "algorithm": alg_name, "valid": valid}),
         || {
             if valid {
-                format!("Signature is valid ({alg}, key {id}).")
+                format!("{what} is valid ({alg}, key {id}).")
             } else {
                 String::new()
             }
@@ -443,7 +465,7 @@ pub fn verify(ks: &KeyStore, a: VerifyArgs, out: Out) -> CliResult<()> {
     } else {
         Err(CliError::new(
             Exit::VerificationFailed,
-            format!("signature is NOT valid for this message and key {id} ({alg})"),
+            format!("{what_lower} is NOT valid for this message and key {id} ({alg})"),
         ))
     }
 }
@@ -475,24 +497,7 @@ pub fn mac(ks: &KeyStore, a: MacArgs, out: Out) -> CliResult<()> {
         Some(b64) => {
             let mac = input::base64(b64, "--verify")?;
             let valid = ks.verify_mac(&a.key, &message, &mac, alg)?;
-            out.emit(
-                json!({"key_id": id, "algorithm": alg.as_str(), "valid": valid}),
-                || {
-                    if valid {
-                        format!("MAC is valid ({alg}, key {id}).")
-                    } else {
-                        String::new()
-                    }
-                },
-            )?;
-            if valid {
-                Ok(())
-            } else {
-                Err(CliError::new(
-                    Exit::VerificationFailed,
-                    format!("MAC is NOT valid for this message and key {id} ({alg})"),
-                ))
-            }
+            verdict(out, "MAC", "MAC", &id, alg.as_str(), &alg, valid)
         }
     }
 }

@@ -132,29 +132,19 @@ fn flags_beat_environment_beat_config_file() {
     assert_eq!(which(&mut cmd), "alias/a");
 
     // The principal comes from the config file unless a flag says otherwise.
-    let out = sb
-        .cmd()
-        .env_remove("SEALBOX_STORE")
-        .args(["--json", "audit", "tail", "-n", "1"])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["principal"], "from-config");
-    let out = sb
-        .cmd()
-        .env_remove("SEALBOX_STORE")
-        .args(["--principal", "from-flag", "key", "list"])
-        .output()
-        .unwrap();
+    let run = |args: &[&str]| {
+        let mut c = sb.cmd();
+        c.env_remove("SEALBOX_STORE").args(args).output().unwrap()
+    };
+    let last_principal = || {
+        let out = run(&["--json", "audit", "tail", "-n", "1"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["principal"].clone()
+    };
+    assert_eq!(last_principal(), "from-config");
+    let out = run(&["--principal", "from-flag", "key", "list"]);
     assert!(out.status.success());
-    let out = sb
-        .cmd()
-        .env_remove("SEALBOX_STORE")
-        .args(["--json", "audit", "tail", "-n", "1"])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["principal"], "from-flag");
+    assert_eq!(last_principal(), "from-flag");
 
     // A typo in a config file is an error, not a silent default.
     std::fs::write(&cfg, "stor = \"/tmp\"\n").unwrap();
@@ -196,22 +186,20 @@ fn usage_errors_are_exit_2_with_a_message() {
     assert_eq!(v["error"]["code"], "UsageError");
     assert_eq!(v["error"]["exit_code"], 2);
     // SEALBOX_JSON=1 is --json; =0 is not.
-    let out = sb
-        .cmd()
-        .env("SEALBOX_JSON", "1")
-        .args(["key", "list"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(9));
+    let key_list = |json| {
+        let out = sb
+            .cmd()
+            .env("SEALBOX_JSON", json)
+            .args(["key", "list"])
+            .output();
+        let out = out.unwrap();
+        assert_eq!(out.status.code(), Some(9));
+        out
+    };
+    let out = key_list("1");
     let v: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(v["error"]["code"], "ConfigurationError");
-    let out = sb
-        .cmd()
-        .env("SEALBOX_JSON", "0")
-        .args(["key", "list"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(9));
+    let out = key_list("0");
     assert!(common::stderr(&out).starts_with("sealbox: "));
 }
 

@@ -5,16 +5,15 @@ mod common;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{data, s, Sandbox};
+use common::{data, raw_key, s, Sandbox};
 
 #[test]
 fn key_store_round_trip_survives_rotation_and_checks_the_context() {
-    let sb = Sandbox::new("env-ks");
-    sb.init();
-    sb.json(&["key", "create", "--alias", "alias/orders"]);
+    let (sb, _) = Sandbox::with_key("env-ks", "alias/orders");
     let plain = data(300_000);
     std::fs::write(sb.path("orders.csv"), &plain).unwrap();
     let v = sb.json(&[
@@ -59,49 +58,24 @@ fn key_store_round_trip_survives_rotation_and_checks_the_context() {
         .mode();
     assert_eq!(m & 0o777, 0o600, "plaintext is private");
 
+    // `CMD --key KEY INPUT -o OUTPUT`
+    let keyed = |cmd: &'static str, key, input, output| [cmd, "--key", key, input, "-o", output];
     // Naming the key works; a wrong context or another key fails with exit
     // 3 and leaves no file.
-    sb.ok(&[
-        "decrypt",
-        "--key",
-        "alias/orders",
-        "orders.sbx",
-        "-o",
-        "named.out",
-    ]);
+    sb.ok(&keyed("decrypt", "alias/orders", "orders.sbx", "named.out"));
     let err = sb.fails(
         &["decrypt", "-c", "dept=hr", "orders.sbx", "-o", "x.out"],
         3,
     );
     assert!(err.contains("decryption failed"), "{err}");
     sb.json(&["key", "create", "--alias", "alias/other"]);
-    sb.fails(
-        &[
-            "decrypt",
-            "--key",
-            "alias/other",
-            "orders.sbx",
-            "-o",
-            "x.out",
-        ],
-        3,
-    );
+    sb.fails(&keyed("decrypt", "alias/other", "orders.sbx", "x.out"), 3);
     assert!(!sb.path("x.out").exists());
     assert!(sb.files_containing("sealbox-partial").is_empty());
 
     // A disabled key: encrypt says so (5); decrypt fails opaquely (3).
     sb.ok(&["key", "disable", "alias/orders"]);
-    let err = sb.fails(
-        &[
-            "encrypt",
-            "--key",
-            "alias/orders",
-            "orders.csv",
-            "-o",
-            "y.sbx",
-        ],
-        5,
-    );
+    let err = sb.fails(&keyed("encrypt", "alias/orders", "orders.csv", "y.sbx"), 5);
     assert!(err.contains("disabled"), "{err}");
     sb.fails(&["decrypt", "orders.sbx", "-o", "y.out"], 3);
     assert!(!sb.path("y.sbx").exists() && !sb.path("y.out").exists());
@@ -113,52 +87,23 @@ fn key_store_round_trip_survives_rotation_and_checks_the_context() {
     sb.ok(&["key", "enable", "alias/orders"]);
 
     // Unknown key: 4, before any output exists. Existing output: 10.
-    sb.fails(
-        &[
-            "encrypt",
-            "--key",
-            "alias/nope",
-            "orders.csv",
-            "-o",
-            "z.sbx",
-        ],
-        4,
-    );
+    sb.fails(&keyed("encrypt", "alias/nope", "orders.csv", "z.sbx"), 4);
     assert!(!sb.path("z.sbx").exists());
-    let err = sb.fails(
-        &[
-            "encrypt",
-            "--key",
-            "alias/orders",
-            "orders.csv",
-            "-o",
-            "orders.sbx",
-        ],
-        10,
-    );
+    let overwrite = keyed("encrypt", "alias/orders", "orders.csv", "orders.sbx");
+    let err = sb.fails(&overwrite, 10);
     assert!(err.contains("--force"), "{err}");
     assert_eq!(
         std::fs::read(sb.path("orders.sbx")).unwrap(),
         ct,
         "untouched"
     );
-    sb.ok(&[
-        "encrypt",
-        "--key",
-        "alias/orders",
-        "orders.csv",
-        "-o",
-        "orders.sbx",
-        "--force",
-    ]);
+    sb.ok(&[&overwrite[..], &["--force"]].concat());
     assert_ne!(std::fs::read(sb.path("orders.sbx")).unwrap(), ct);
 }
 
 #[test]
 fn stdin_to_stdout_and_the_signed_suite() {
-    let sb = Sandbox::new("env-pipe");
-    sb.init();
-    sb.json(&["key", "create", "--alias", "alias/pipe"]);
+    let (sb, _) = Sandbox::with_key("env-pipe", "alias/pipe");
     let plain = data(70_000);
     let out = sb.run_stdin(
         &[
@@ -198,172 +143,57 @@ fn raw_aes_key_without_a_key_store() {
     let sb = Sandbox::new("env-aes");
     let key = sb.secret_file("aes.key", &[0x42; 32]);
     std::fs::write(sb.path("in.bin"), data(10_000)).unwrap();
-    let raw = [
-        "--raw-aes-key",
-        s(&key),
-        "--key-namespace",
-        "acme",
-        "--key-name",
-        "2026",
-    ];
-    let mut args = vec!["encrypt", "in.bin", "-o", "in.sbx"];
-    args.extend_from_slice(&raw);
-    sb.ok(&args);
-    let mut args = vec!["decrypt", "in.sbx", "-o", "in.out"];
-    args.extend_from_slice(&raw);
-    sb.ok(&args);
+    let raw = raw_key("--raw-aes-key", &key, "acme", "2026");
+    sb.ok(&[&["encrypt", "in.bin", "-o", "in.sbx"][..], &raw].concat());
+    sb.ok(&[&["decrypt", "in.sbx", "-o", "in.out"][..], &raw].concat());
     assert_eq!(std::fs::read(sb.path("in.out")).unwrap(), data(10_000));
     assert!(!sb.store().exists(), "raw keys need no key store");
 
     // The wrong key, or the right key under another name: exit 3.
     let wrong = sb.secret_file("wrong.key", &[0x43; 32]);
-    sb.fails(
-        &[
-            "decrypt",
-            "in.sbx",
-            "-o",
-            "w.out",
-            "--raw-aes-key",
-            s(&wrong),
-            "--key-namespace",
-            "acme",
-            "--key-name",
-            "2026",
-        ],
-        3,
-    );
-    sb.fails(
-        &[
-            "decrypt",
-            "in.sbx",
-            "-o",
-            "w.out",
-            "--raw-aes-key",
-            s(&key),
-            "--key-namespace",
-            "acme",
-            "--key-name",
-            "2025",
-        ],
-        3,
-    );
+    for (k, name) in [(&wrong, "2026"), (&key, "2025")] {
+        let raw = raw_key("--raw-aes-key", k, "acme", name);
+        sb.fails(
+            &[&["decrypt", "in.sbx", "-o", "w.out"][..], &raw].concat(),
+            3,
+        );
+    }
     assert!(!sb.path("w.out").exists());
     // Hex and base64 key files are the same key.
     let hex = sb.secret_file("aes.hex", format!("{}\n", "42".repeat(32)).as_bytes());
-    sb.ok(&[
-        "decrypt",
-        "in.sbx",
-        "-o",
-        "h.out",
-        "--raw-aes-key",
-        s(&hex),
-        "--key-namespace",
-        "acme",
-        "--key-name",
-        "2026",
-    ]);
+    let raw = raw_key("--raw-aes-key", &hex, "acme", "2026");
+    sb.ok(&[&["decrypt", "in.sbx", "-o", "h.out"][..], &raw].concat());
     // Bad key files: clear message, exit 9.
     let short = sb.secret_file("short.key", &[1; 20]);
-    let err = sb.fails(
-        &[
-            "encrypt",
-            "in.bin",
-            "-o",
-            "s.sbx",
-            "--raw-aes-key",
-            s(&short),
-            "--key-namespace",
-            "a",
-            "--key-name",
-            "b",
-        ],
-        9,
-    );
+    let encrypt_with = |k: &Path, extra: &[&str], code: i32| {
+        let args = [&["encrypt", "in.bin", "-o", "s.sbx"][..], extra].concat();
+        sb.fails(
+            &[&args[..], &raw_key("--raw-aes-key", k, "a", "b")].concat(),
+            code,
+        )
+    };
+    let err = encrypt_with(&short, &[], 9);
     assert!(err.contains("16, 24, 32"), "{err}");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let err = sb.fails(
-        &[
-            "encrypt",
-            "in.bin",
-            "-o",
-            "s.sbx",
-            "--raw-aes-key",
-            s(&key),
-            "--key-namespace",
-            "a",
-            "--key-name",
-            "b",
-        ],
-        9,
-    );
+    let err = encrypt_with(&key, &[], 9);
     assert!(err.contains("chmod 600"), "{err}");
     // Usage errors: a raw key without names, names without a key, no key.
     sb.fails(
         &["encrypt", "in.bin", "-o", "s.sbx", "--raw-aes-key", s(&hex)],
         2,
     );
+    let names = ["--key-namespace", "a", "--key-name", "b"];
     sb.fails(
-        &[
-            "encrypt",
-            "in.bin",
-            "-o",
-            "s.sbx",
-            "--key-namespace",
-            "a",
-            "--key-name",
-            "b",
-        ],
+        &[&["encrypt", "in.bin", "-o", "s.sbx"][..], &names].concat(),
         2,
     );
     let err = sb.fails(&["decrypt", "in.sbx", "-o", "s.out"], 9);
     assert!(err.contains("sealbox init"), "{err}");
+    encrypt_with(&hex, &["-c", "nopair"], 2);
+    encrypt_with(&hex, &["--suite", "0x9999"], 2);
+    let raw = raw_key("--raw-aes-key", &hex, "a", "b");
     sb.fails(
-        &[
-            "encrypt",
-            "in.bin",
-            "-o",
-            "s.sbx",
-            "-c",
-            "nopair",
-            "--raw-aes-key",
-            s(&hex),
-            "--key-namespace",
-            "a",
-            "--key-name",
-            "b",
-        ],
-        2,
-    );
-    sb.fails(
-        &[
-            "encrypt",
-            "in.bin",
-            "-o",
-            "s.sbx",
-            "--suite",
-            "0x9999",
-            "--raw-aes-key",
-            s(&hex),
-            "--key-namespace",
-            "a",
-            "--key-name",
-            "b",
-        ],
-        2,
-    );
-    sb.fails(
-        &[
-            "encrypt",
-            "missing.bin",
-            "-o",
-            "s.sbx",
-            "--raw-aes-key",
-            s(&hex),
-            "--key-namespace",
-            "a",
-            "--key-name",
-            "b",
-        ],
+        &[&["encrypt", "missing.bin", "-o", "s.sbx"][..], &raw].concat(),
         1,
     );
     assert!(!sb.path("s.sbx").exists());
@@ -371,9 +201,7 @@ fn raw_aes_key_without_a_key_store() {
 
 #[test]
 fn raw_rsa_keys_and_a_key_store_key_together() {
-    let sb = Sandbox::new("env-rsa");
-    sb.init();
-    sb.json(&["key", "create", "--alias", "alias/main"]);
+    let (sb, _) = Sandbox::with_key("env-rsa", "alias/main");
     let private = sb.path("rsa.pem");
     let out = Command::new("openssl")
         .args([
@@ -397,77 +225,24 @@ fn raw_rsa_keys_and_a_key_store_key_together() {
     assert!(out.status.success());
     std::fs::write(sb.path("doc.txt"), b"recoverable document").unwrap();
     // Key-store key first (makes the data key), RSA recovery key second.
-    sb.ok(&[
-        "encrypt",
-        "--key",
-        "alias/main",
-        "--raw-rsa-public-key",
-        s(&public),
-        "--key-namespace",
-        "recovery",
-        "--key-name",
-        "rsa-2026",
-        "doc.txt",
-        "-o",
-        "doc.sbx",
-    ]);
+    let public_key = raw_key("--raw-rsa-public-key", &public, "recovery", "rsa-2026");
+    let to = ["doc.txt", "-o", "doc.sbx"];
+    sb.ok(&[&["encrypt", "--key", "alias/main"][..], &public_key, &to].concat());
     // Either one alone decrypts.
     sb.ok(&["decrypt", "doc.sbx", "-o", "a.txt"]);
-    sb.ok(&[
-        "decrypt",
-        "--raw-rsa-private-key",
-        s(&private),
-        "--key-namespace",
-        "recovery",
-        "--key-name",
-        "rsa-2026",
-        "doc.sbx",
-        "-o",
-        "b.txt",
-    ]);
-    assert_eq!(
-        std::fs::read(sb.path("a.txt")).unwrap(),
-        b"recoverable document"
-    );
-    assert_eq!(
-        std::fs::read(sb.path("b.txt")).unwrap(),
-        b"recoverable document"
-    );
+    let private_key = raw_key("--raw-rsa-private-key", &private, "recovery", "rsa-2026");
+    sb.ok(&[&["decrypt"][..], &private_key, &["doc.sbx", "-o", "b.txt"]].concat());
+    for out in ["a.txt", "b.txt"] {
+        assert_eq!(
+            std::fs::read(sb.path(out)).unwrap(),
+            b"recoverable document"
+        );
+    }
     // The wrong padding cannot unwrap it.
-    sb.fails(
-        &[
-            "decrypt",
-            "--raw-rsa-private-key",
-            s(&private),
-            "--key-namespace",
-            "recovery",
-            "--key-name",
-            "rsa-2026",
-            "--rsa-padding",
-            "OAEP_SHA1_MGF1",
-            "doc.sbx",
-            "-o",
-            "c.txt",
-        ],
-        3,
-    );
-    sb.fails(
-        &[
-            "decrypt",
-            "--raw-rsa-private-key",
-            s(&private),
-            "--key-namespace",
-            "recovery",
-            "--key-name",
-            "rsa-2026",
-            "--rsa-padding",
-            "NOPE",
-            "doc.sbx",
-            "-o",
-            "c.txt",
-        ],
-        2,
-    );
+    for (padding, code) in [("OAEP_SHA1_MGF1", 3), ("NOPE", 2)] {
+        let padding = ["--rsa-padding", padding, "doc.sbx", "-o", "c.txt"];
+        sb.fails(&[&["decrypt"][..], &private_key, &padding].concat(), code);
+    }
     assert!(!sb.path("c.txt").exists());
 }
 
@@ -477,27 +252,19 @@ fn raw_rsa_keys_and_a_key_store_key_together() {
 fn failed_decrypt_leaves_no_output() {
     let sb = Sandbox::new("env-tamper");
     let key = sb.secret_file("aes.key", &[0x11; 32]);
-    let raw = [
-        "--raw-aes-key",
-        s(&key),
-        "--key-namespace",
-        "n",
-        "--key-name",
-        "k",
-    ];
+    let raw = raw_key("--raw-aes-key", &key, "n", "k");
     std::fs::write(sb.path("big.bin"), data(1 << 20)).unwrap();
-    let mut a = vec!["encrypt", "big.bin", "-o", "big.sbx"];
-    a.extend_from_slice(&raw);
-    sb.ok(&a);
+    sb.ok(&[&["encrypt", "big.bin", "-o", "big.sbx"][..], &raw].concat());
     let mut ct = std::fs::read(sb.path("big.sbx")).unwrap();
     let n = ct.len();
     ct[n - 20] ^= 1;
     std::fs::write(sb.path("bad.sbx"), &ct).unwrap();
     std::fs::write(sb.path("short.sbx"), &ct[..n / 2]).unwrap();
     for input in ["bad.sbx", "short.sbx"] {
-        let mut a = vec!["decrypt", input, "-o", "big.out"];
-        a.extend_from_slice(&raw);
-        sb.fails(&a, 3);
+        sb.fails(
+            &[&["decrypt", input, "-o", "big.out"][..], &raw].concat(),
+            3,
+        );
         assert!(
             !sb.path("big.out").exists(),
             "{input}: no output under the final name"
@@ -513,24 +280,8 @@ fn failed_decrypt_leaves_no_output() {
 /// file exists (so it is mid-stream), and returns the child.
 fn encrypt_mid_stream(sb: &Sandbox, out: &str) -> (std::process::Child, std::process::ChildStdin) {
     let key = sb.secret_file(&format!("{out}.key"), &[0x22; 32]);
-    let mut child = sb
-        .cmd()
-        .args([
-            "encrypt",
-            "-o",
-            out,
-            "--raw-aes-key",
-            s(&key),
-            "--key-namespace",
-            "n",
-            "--key-name",
-            "k",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let raw = raw_key("--raw-aes-key", &key, "n", "k");
+    let mut child = sb.spawn(&[&["encrypt", "-o", out][..], &raw].concat(), Stdio::null());
     let mut stdin = child.stdin.take().unwrap();
     let chunk = data(256 * 1024);
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -604,23 +355,11 @@ fn interrupted_encrypt_never_leaves_output_under_the_final_name() {
 fn encrypt_streams_in_constant_memory() {
     let sb = Sandbox::new("env-memory");
     let key = sb.secret_file("aes.key", &[0x33; 32]);
-    let mut child = sb
-        .cmd()
-        .args([
-            "encrypt",
-            "-o",
-            "mem.sbx",
-            "--raw-aes-key",
-            s(&key),
-            "--key-namespace",
-            "n",
-            "--key-name",
-            "k",
-        ])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let raw = raw_key("--raw-aes-key", &key, "n", "k");
+    let mut child = sb.spawn(
+        &[&["encrypt", "-o", "mem.sbx"][..], &raw].concat(),
+        Stdio::inherit(),
+    );
     let mut stdin = child.stdin.take().unwrap();
     let chunk = data(1 << 20);
     for _ in 0..64 {

@@ -10,7 +10,7 @@
 mod common;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{s, Sandbox};
@@ -86,14 +86,12 @@ fn cli_and_aws_encryption_sdk_for_python_read_each_other() {
     std::fs::write(&script, PY).unwrap();
     let plain = common::data(300_000);
     std::fs::write(sb.path("plain.bin"), &plain).unwrap();
-    let raw = [
-        "--raw-aes-key",
-        s(&key),
-        "--key-namespace",
-        "sealbox-cli",
-        "--key-name",
-        "aes-2026",
-    ];
+    let raw = common::raw_key("--raw-aes-key", &key, "sealbox-cli", "aes-2026");
+    // The SDK script: `esdk.py OP KEY NAMESPACE NAME INPUT OUTPUT`.
+    let esdk = |op: &str, input: &Path, output: &Path| {
+        let args = [op, s(&key), "sealbox-cli", "aes-2026", s(input), s(output)];
+        Command::new(&py).arg(&script).args(args).output().unwrap()
+    };
 
     for (suite, id) in [("0x0478", 0x0478), ("0x0578", 0x0578)] {
         let ct = format!("plain.{suite}.sbx");
@@ -112,18 +110,7 @@ fn cli_and_aws_encryption_sdk_for_python_read_each_other() {
         a.extend_from_slice(&raw);
         sb.ok(&a);
         let out_file = sb.path(&format!("py.{suite}.out"));
-        let out = Command::new(&py)
-            .arg(&script)
-            .args([
-                "decrypt",
-                s(&key),
-                "sealbox-cli",
-                "aes-2026",
-                s(&sb.path(&ct)),
-                s(&out_file),
-            ])
-            .output()
-            .unwrap();
+        let out = esdk("decrypt", &sb.path(&ct), &out_file);
         assert!(
             out.status.success(),
             "AWS ESDK could not decrypt the CLI's {suite} message: {}",
@@ -137,18 +124,7 @@ fn cli_and_aws_encryption_sdk_for_python_read_each_other() {
     }
 
     // And the SDK's message (its default suite, 0x0578) decrypts here.
-    let out = Command::new(&py)
-        .arg(&script)
-        .args([
-            "encrypt",
-            s(&key),
-            "sealbox-cli",
-            "aes-2026",
-            s(&sb.path("plain.bin")),
-            s(&sb.path("py.sbx")),
-        ])
-        .output()
-        .unwrap();
+    let out = esdk("encrypt", &sb.path("plain.bin"), &sb.path("py.sbx"));
     assert!(
         out.status.success(),
         "{}",

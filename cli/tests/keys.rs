@@ -275,16 +275,12 @@ fn sign_and_verify_with_openssl_as_the_independent_check() {
         if alg != "RSASSA_PKCS1_V1_5_SHA_256" {
             sb.ok(&["verify", "--key", &alias, "--signature", s(&sig), "msg.txt"]);
         }
-        let text = sb.ok(&[
-            "verify",
-            "--key",
-            &alias,
-            "--algorithm",
-            alg,
-            "--signature",
-            s(&sig),
-            "msg.txt",
-        ]);
+        // `verify --key ALIAS --algorithm ALG` then `rest`.
+        let verify = |rest: &[&'static str]| {
+            let head = ["verify", "--key", alias.as_str(), "--algorithm", alg];
+            [&head[..], rest].concat()
+        };
+        let text = sb.ok(&[&verify(&["--signature"])[..], &[s(&sig), "msg.txt"]].concat());
         assert!(text.contains("valid"), "{text}");
 
         let pem = sb.path("pub.pem");
@@ -306,41 +302,15 @@ fn sign_and_verify_with_openssl_as_the_independent_check() {
         // or signature gives exit 7 and says so.
         let b64 = sb.ok(&["sign", "--key", &alias, "--algorithm", alg, "msg.txt"]);
         sb.ok(&[
-            "verify",
-            "--key",
-            &alias,
-            "--algorithm",
-            alg,
-            "--signature-base64",
-            b64.trim(),
-            "msg.txt",
-        ]);
+            &verify(&["--signature-base64"])[..],
+            &[b64.trim(), "msg.txt"],
+        ]
+        .concat());
         std::fs::write(sb.path("other.txt"), b"another message").unwrap();
-        let err = sb.fails(
-            &[
-                "verify",
-                "--key",
-                &alias,
-                "--algorithm",
-                alg,
-                "--signature",
-                s(&sig),
-                "other.txt",
-            ],
-            7,
-        );
+        let changed = [&verify(&["--signature"])[..], &[s(&sig), "other.txt"]].concat();
+        let err = sb.fails(&changed, 7);
         assert!(err.contains("NOT valid"), "{err}");
-        let out = sb.run(&[
-            "--json",
-            "verify",
-            "--key",
-            &alias,
-            "--algorithm",
-            alg,
-            "--signature",
-            s(&sig),
-            "other.txt",
-        ]);
+        let out = sb.run(&[&["--json"][..], &changed].concat());
         assert_eq!(out.status.code(), Some(7));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["valid"], false);
@@ -397,40 +367,23 @@ fn mac_generate_and_verify() {
         mac,
         "stdin gives the same MAC"
     );
-    let v = sb.json(&[
-        "mac",
-        "--key",
-        "alias/hook",
-        "--verify",
-        &mac,
-        "payload.json",
-    ]);
+    let verify = |mac| {
+        [
+            "mac",
+            "--key",
+            "alias/hook",
+            "--verify",
+            mac,
+            "payload.json",
+        ]
+    };
+    let v = sb.json(&verify(&mac));
     assert_eq!(v["valid"], true);
 
     std::fs::write(sb.path("payload.json"), br#"{"order":1235}"#).unwrap();
-    let err = sb.fails(
-        &[
-            "mac",
-            "--key",
-            "alias/hook",
-            "--verify",
-            &mac,
-            "payload.json",
-        ],
-        7,
-    );
+    let err = sb.fails(&verify(&mac), 7);
     assert!(err.contains("NOT valid"), "{err}");
-    sb.fails(
-        &[
-            "mac",
-            "--key",
-            "alias/hook",
-            "--verify",
-            "%%%",
-            "payload.json",
-        ],
-        2,
-    );
+    sb.fails(&verify("%%%"), 2);
     std::fs::write(sb.path("big"), vec![0u8; 4097]).unwrap();
     let err = sb.fails(&["mac", "--key", "alias/hook", "big"], 2);
     assert!(err.contains("4096"), "{err}");

@@ -6,51 +6,16 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::Command;
 
-use common::{s, Sandbox};
+use common::{s, shared, Sandbox};
 
 const LABEL: &str = "sealbox-cli-tests";
 const PIN: &str = "1357924680";
 
-fn module() -> PathBuf {
-    std::env::var_os("SEALBOX_PKCS11_MODULE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/usr/lib/softhsm/libsofthsm2.so".into())
-}
-
 /// A SoftHSM2 configuration and token of this sandbox alone.
 fn softhsm(sb: &Sandbox) -> PathBuf {
-    let tokens = sb.path("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = sb.path("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    let out = Command::new("softhsm2-util")
-        .env("SOFTHSM2_CONF", &conf)
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            LABEL,
-            "--so-pin",
-            "0000000000",
-            "--pin",
-            PIN,
-        ])
-        .output()
-        .expect("softhsm2-util (Debian package softhsm2; `make test` installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let conf = shared::write_conf(&sb.dir).unwrap();
+    shared::must_init_token(Some(&conf), LABEL, "0000000000", PIN);
     conf
 }
 
@@ -58,7 +23,7 @@ fn softhsm(sb: &Sandbox) -> PathBuf {
 fn a_store_on_a_pkcs11_token() {
     let sb = Sandbox::new("pkcs11");
     let conf = softhsm(&sb);
-    let m = module();
+    let m = shared::module();
     let run = |args: &[&str], pin: Option<&str>| {
         let mut c = sb.cmd();
         c.env("SOFTHSM2_CONF", &conf).args(args);

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{is_pkcs11, open, TempDir, TestClock, ROOT};
+use common::{assert_ecdsa_round_trip, is_pkcs11, open, TempDir, TestClock, ROOT};
 use sealbox::cmm::{
     CacheLimits, CachingMaterialsManager, DefaultMaterialsManager, MaterialsManager,
 };
@@ -520,33 +520,18 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
             Err(Error::InvalidArgument(_))
         ));
     }
-    assert!(matches!(
-        ks.sign(
-            &ecc,
-            msg,
-            SigningAlgorithm::RsassaPssSha256,
-            MessageType::Raw
-        ),
-        Err(Error::InvalidKeyUsage(_))
-    ));
-    assert!(matches!(
-        ks.sign(
-            &rsa_enc,
-            msg,
-            SigningAlgorithm::RsassaPssSha256,
-            MessageType::Raw
-        ),
-        Err(Error::InvalidKeyUsage(_))
-    ));
-    assert!(matches!(
-        ks.sign(
-            &ecc,
-            &[0; 4097],
-            SigningAlgorithm::EcdsaSha256,
-            MessageType::Raw
-        ),
-        Err(Error::InvalidArgument(_))
-    ));
+    // RSA-PSS with an ECC key or an ENCRYPT_DECRYPT key; a message longer
+    // than 4096 bytes.
+    let sign = |key, m: &[u8], alg| ks.sign(key, m, alg, MessageType::Raw).err();
+    let usage = |e: Option<Error>| matches!(e, Some(Error::InvalidKeyUsage(_)));
+    assert!(usage(sign(&ecc, msg, SigningAlgorithm::RsassaPssSha256)));
+    assert!(usage(sign(
+        &rsa_enc,
+        msg,
+        SigningAlgorithm::RsassaPssSha256
+    )));
+    let too_long = sign(&ecc, &[0; 4097], SigningAlgorithm::EcdsaSha256);
+    assert!(matches!(too_long, Some(Error::InvalidArgument(_))));
 
     let der = ks.get_public_key(&ecc).unwrap();
     let vk = crypto::EcdsaVerifyingKey::from_spki_der(&der).unwrap();
@@ -914,23 +899,7 @@ fn one_key_store_shared_by_many_threads() {
                         ks.decrypt(&dk.ciphertext, &ctx).unwrap().as_bytes(),
                         dk.plaintext.as_bytes()
                     );
-                    let sig = ks
-                        .sign(
-                            &sign,
-                            pt.as_bytes(),
-                            SigningAlgorithm::EcdsaSha256,
-                            MessageType::Raw,
-                        )
-                        .unwrap();
-                    assert!(ks
-                        .verify(
-                            &sign,
-                            pt.as_bytes(),
-                            &sig,
-                            SigningAlgorithm::EcdsaSha256,
-                            MessageType::Raw
-                        )
-                        .unwrap());
+                    assert_ecdsa_round_trip(&ks, &sign, pt.as_bytes());
                     if t == 0 && i % 10 == 0 {
                         ks.rotate_key(&k).unwrap();
                     }

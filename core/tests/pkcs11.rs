@@ -8,7 +8,9 @@ mod common;
 use std::process::Command;
 use std::sync::Arc;
 
-use common::{pkcs11_config, pkcs11_module, pkcs11_token, TempDir, TestClock};
+use common::{
+    assert_ecdsa_round_trip, pkcs11_config, pkcs11_module, pkcs11_token, TempDir, TestClock,
+};
 use sealbox::keystore::*;
 use sealbox::{EncryptionContext, Error};
 
@@ -219,23 +221,7 @@ fn many_threads_with_a_bounded_number_of_sessions() {
                     let pt = format!("{t}:{i}");
                     let b = ks.encrypt(&aes, pt.as_bytes(), &ctx).unwrap();
                     assert_eq!(ks.decrypt(&b, &ctx).unwrap().as_bytes(), pt.as_bytes());
-                    let sig = ks
-                        .sign(
-                            &ecc,
-                            pt.as_bytes(),
-                            SigningAlgorithm::EcdsaSha256,
-                            MessageType::Raw,
-                        )
-                        .unwrap();
-                    assert!(ks
-                        .verify(
-                            &ecc,
-                            pt.as_bytes(),
-                            &sig,
-                            SigningAlgorithm::EcdsaSha256,
-                            MessageType::Raw
-                        )
-                        .unwrap());
+                    assert_ecdsa_round_trip(&ks, &ecc, pt.as_bytes());
                     let mac = ks
                         .generate_mac(&hmac, pt.as_bytes(), MacAlgorithm::HmacSha512)
                         .unwrap();

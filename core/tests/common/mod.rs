@@ -1,12 +1,15 @@
 //! Shared helpers of the key-store tests.
 #![allow(dead_code)]
 
+pub mod shared;
+
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use sealbox::keystore::{
-    Clock, KeyStore, KeyStoreOptions, Pin, Pkcs11Config, RootKey, DEFAULT_MAX_SESSIONS,
+    Clock, KeyStore, KeyStoreOptions, MessageType, Pin, Pkcs11Config, RootKey, SigningAlgorithm,
+    DEFAULT_MAX_SESSIONS,
 };
 
 /// A clock the test moves by hand.
@@ -33,15 +36,7 @@ pub struct TempDir(pub PathBuf);
 
 impl TempDir {
     pub fn new(tag: &str) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "sealbox-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
+        TempDir(shared::fresh_dir(tag))
     }
     pub fn path(&self, name: &str) -> PathBuf {
         self.0.join(name)
@@ -68,9 +63,7 @@ pub fn is_pkcs11() -> bool {
 
 /// The PKCS#11 module under test (`SEALBOX_PKCS11_MODULE`, default SoftHSM2).
 pub fn pkcs11_module() -> PathBuf {
-    std::env::var_os("SEALBOX_PKCS11_MODULE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/usr/lib/softhsm/libsofthsm2.so".into())
+    shared::module()
 }
 
 pub const TOKEN_LABEL: &str = "sealbox-tests";
@@ -84,11 +77,8 @@ pub const SO_PIN: &str = "2718281828";
 pub fn pkcs11_token() -> (String, String) {
     static INIT: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
     INIT.get_or_init(|| {
-        if let (Ok(t), Ok(p)) = (
-            std::env::var("SEALBOX_PKCS11_TOKEN"),
-            std::env::var("SEALBOX_PKCS11_PIN"),
-        ) {
-            return (t, p);
+        if let Some(t) = shared::external_token() {
+            return t;
         }
         let dir = softhsm_dir();
         init_token(TOKEN_LABEL);
@@ -122,18 +112,8 @@ pub fn softhsm_dir() -> PathBuf {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("sealbox-softhsm-{}", std::process::id()));
-        let tokens = dir.join("tokens");
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&tokens).unwrap();
-        let conf = dir.join("softhsm2.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-                tokens.display()
-            ),
-        )
-        .unwrap();
+        let conf = shared::write_conf(&dir).unwrap();
         std::env::set_var("SOFTHSM2_CONF", &conf);
         dir
     })
@@ -143,24 +123,7 @@ pub fn softhsm_dir() -> PathBuf {
 /// `softhsm2-util --init-token --free` with the test PINs.
 pub fn init_token(label: &str) {
     softhsm_dir();
-    let out = std::process::Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            label,
-            "--so-pin",
-            SO_PIN,
-            "--pin",
-            USER_PIN,
-        ])
-        .output()
-        .expect("softhsm2-util (Debian package softhsm2; `make test` installs it)");
-    assert!(
-        out.status.success(),
-        "softhsm2-util: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    shared::must_init_token(None, label, SO_PIN, USER_PIN);
 }
 
 pub fn pkcs11_config(max_sessions: usize) -> Pkcs11Config {
@@ -199,4 +162,12 @@ pub fn open(dir: &TempDir, clock: Arc<TestClock>) -> KeyStore {
         )
         .unwrap()
     }
+}
+
+/// Signs `msg` (raw) with `key` by ECDSA P-256 SHA-256 and asserts that the
+/// signature verifies.
+pub fn assert_ecdsa_round_trip(ks: &KeyStore, key: &str, msg: &[u8]) {
+    let alg = SigningAlgorithm::EcdsaSha256;
+    let sig = ks.sign(key, msg, alg, MessageType::Raw).unwrap();
+    assert!(ks.verify(key, msg, &sig, alg, MessageType::Raw).unwrap());
 }
