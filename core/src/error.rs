@@ -124,7 +124,6 @@ impl fmt::Display for Error {
     }
 }
 
-
 /// The stable identity of an error, shared by every surface.
 ///
 /// Each kind has a number and a name that never change and are never given
@@ -373,7 +372,9 @@ impl Error {
             ErrorKind::DecryptionFailed => Error::DecryptionFailed,
             ErrorKind::InvalidKey => Error::InvalidKey(m()),
             ErrorKind::CommitmentPolicyViolation => Error::CommitmentPolicyViolation(m()),
-            ErrorKind::TooManyEncryptedDataKeys => Error::TooManyEncryptedDataKeys { max: 1, found: 2 },
+            ErrorKind::TooManyEncryptedDataKeys => {
+                Error::TooManyEncryptedDataKeys { max: 1, found: 2 }
+            }
             ErrorKind::MessageTooLarge => Error::MessageTooLarge { max: 1 },
             ErrorKind::EncryptFailed => Error::EncryptFailed(m()),
             ErrorKind::RngFailure => Error::Rng,
@@ -389,7 +390,10 @@ impl Error {
             ErrorKind::AuditLogTampered => Error::AuditLogTampered(m()),
             ErrorKind::Unsupported => Error::Unsupported(m()),
             ErrorKind::UnsupportedByHsm => Error::UnsupportedByHsm { mechanism: m() },
-            ErrorKind::Pkcs11Error => Error::Pkcs11 { function: "C_Login".into(), rv: "CKR_PIN_INCORRECT".into() },
+            ErrorKind::Pkcs11Error => Error::Pkcs11 {
+                function: "C_Login".into(),
+                rv: "CKR_PIN_INCORRECT".into(),
+            },
         })
     }
 }
@@ -405,14 +409,23 @@ mod kind_tests {
         codes.dedup();
         assert_eq!(codes.len(), ErrorKind::ALL.len());
         for r in ErrorKind::RETIRED {
-            assert!(ErrorKind::from_code(*r).is_none(), "retired number {r} reused");
+            assert!(
+                ErrorKind::from_code(*r).is_none(),
+                "retired number {r} reused"
+            );
         }
         assert_eq!(ErrorKind::from_code(0), None, "0 is success in C");
         // Pinned: changing these breaks every surface's users.
         assert_eq!(ErrorKind::DecryptionFailed.code(), 5);
         assert_eq!(ErrorKind::Pkcs11Error.constant(), "PKCS11_ERROR");
-        assert_eq!(ErrorKind::TooManyEncryptedDataKeys.constant(), "TOO_MANY_ENCRYPTED_DATA_KEYS");
-        assert_eq!(ErrorKind::UnsupportedByHsm.node_code(), "ERR_SEALBOX_UNSUPPORTED_BY_HSM");
+        assert_eq!(
+            ErrorKind::TooManyEncryptedDataKeys.constant(),
+            "TOO_MANY_ENCRYPTED_DATA_KEYS"
+        );
+        assert_eq!(
+            ErrorKind::UnsupportedByHsm.node_code(),
+            "ERR_SEALBOX_UNSUPPORTED_BY_HSM"
+        );
         for k in ErrorKind::ALL {
             assert_eq!(ErrorKind::from_code(k.code()), Some(*k));
             if let Some(e) = Error::example_of(*k) {

@@ -81,10 +81,16 @@ pub fn tables() -> Vec<NameTable> {
         table("RsaPadding", RsaWrappingPadding::names()),
         table("Operation", Operation::names()),
         table("Outcome", Outcome::names()),
-        table("ErrorKind", ErrorKind::ALL.iter().map(|k| k.name()).collect()),
+        table(
+            "ErrorKind",
+            ErrorKind::ALL.iter().map(|k| k.name()).collect(),
+        ),
         NameTable {
             name: "AlgorithmSuite",
-            values: ALL_SUITES.iter().map(|s| format!("0x{:04X}", s.id())).collect(),
+            values: ALL_SUITES
+                .iter()
+                .map(|s| format!("0x{:04X}", s.id()))
+                .collect(),
         },
     ]
 }

@@ -1,0 +1,54 @@
+//! Aliases: `alias/...` names that point at keys.
+
+use super::*;
+use crate::error::{Error, Result};
+
+impl KeyStore {
+    /// CreateAlias.
+    pub fn create_alias(&self, alias: &str, key: &str) -> Result<()> {
+        self.run(Operation::CreateAlias, None, |a| {
+            check_alias(alias)?;
+            let rec = self.record(key)?;
+            a.key(&rec.key_id, None);
+            if self.inner.store.alias_target(alias)?.is_some() {
+                return Err(Error::AlreadyExists(format!("alias {alias}")));
+            }
+            a.allow()?;
+            self.inner.store.put_alias(alias, &rec.key_id, false)
+        })
+    }
+
+    /// UpdateAlias: points an existing alias at another key.
+    pub fn update_alias(&self, alias: &str, key: &str) -> Result<()> {
+        self.run(Operation::UpdateAlias, None, |a| {
+            let rec = self.record(key)?;
+            a.key(&rec.key_id, None);
+            if self.inner.store.alias_target(alias)?.is_none() {
+                return Err(Error::KeyNotFound(alias.to_owned()));
+            }
+            a.allow()?;
+            self.inner.store.put_alias(alias, &rec.key_id, true)
+        })
+    }
+
+    /// DeleteAlias (the key is untouched).
+    pub fn delete_alias(&self, alias: &str) -> Result<()> {
+        self.run(Operation::DeleteAlias, None, |a| {
+            let target = self
+                .inner
+                .store
+                .alias_target(alias)?
+                .ok_or_else(|| Error::KeyNotFound(alias.to_owned()))?;
+            a.key(&target, None);
+            a.allow()?;
+            self.inner.store.delete_alias(alias).map(|_| ())
+        })
+    }
+
+    /// ListAliases: (alias, key ID) pairs.
+    pub fn list_aliases(&self) -> Result<Vec<(String, String)>> {
+        self.run(Operation::ListAliases, None, |_| {
+            self.inner.store.all_aliases()
+        })
+    }
+}

@@ -1,0 +1,173 @@
+//! Asymmetric operations: Sign, Verify, GetPublicKey and RSA encryption.
+
+use super::*;
+use crate::crypto::{self, EcdsaVerifyingKey, RsaPublicKey};
+use crate::error::{Error, Result};
+use crate::secret::SecretBytes;
+
+impl KeyStore {
+    // ------------------------------------------------------- asymmetric --
+
+    pub(super) fn digest_for(
+        alg_hash: crypto::HashAlg,
+        message: &[u8],
+        message_type: MessageType,
+    ) -> Result<Vec<u8>> {
+        match message_type {
+            MessageType::Raw => {
+                if message.len() > MAX_MESSAGE {
+                    return Err(Error::InvalidArgument(format!(
+                        "raw messages are at most {MAX_MESSAGE} bytes; pass a digest"
+                    )));
+                }
+                Ok(crypto::digest(alg_hash, message))
+            }
+            MessageType::Digest => {
+                if message.len() != alg_hash.output_len() {
+                    return Err(Error::InvalidArgument(format!(
+                        "a {alg_hash:?} digest is {} bytes, not {}",
+                        alg_hash.output_len(),
+                        message.len()
+                    )));
+                }
+                Ok(message.to_vec())
+            }
+        }
+    }
+
+    pub(super) fn signing_key(
+        &self,
+        a: &mut Audit<'_>,
+        key: &str,
+        alg: SigningAlgorithm,
+    ) -> Result<(KeyRecord, VersionRecord)> {
+        let (rec, v) = self.usable(a, key, KeyUsage::SignVerify)?;
+        if !alg.fits(rec.spec) {
+            return Err(Error::InvalidKeyUsage(format!(
+                "{alg} cannot be used with {} keys",
+                rec.spec
+            )));
+        }
+        Ok((rec, v))
+    }
+
+    /// Sign a message (RAW, at most 4096 bytes) or a digest. ECDSA
+    /// signatures are DER-encoded.
+    pub fn sign(
+        &self,
+        key: &str,
+        message: &[u8],
+        alg: SigningAlgorithm,
+        message_type: MessageType,
+    ) -> Result<Vec<u8>> {
+        self.run(Operation::Sign, None, |a| {
+            let (rec, v) = self.signing_key(a, key, alg)?;
+            let digest = Self::digest_for(alg.hash(), message, message_type)?;
+            self.inner
+                .backend
+                .sign_digest(Self::key_ref(&rec, v.version), &v.handle, alg, &digest)
+        })
+    }
+
+    /// Verify a signature; `Ok(false)` when it does not verify.
+    pub fn verify(
+        &self,
+        key: &str,
+        message: &[u8],
+        signature: &[u8],
+        alg: SigningAlgorithm,
+        message_type: MessageType,
+    ) -> Result<bool> {
+        self.run(Operation::Verify, None, |a| {
+            let (rec, v) = self.signing_key(a, key, alg)?;
+            let digest = Self::digest_for(alg.hash(), message, message_type)?;
+            let der = self
+                .inner
+                .backend
+                .public_key_der(Self::key_ref(&rec, v.version), &v.handle)?;
+            Ok(match alg.rsa_scheme() {
+                None => {
+                    EcdsaVerifyingKey::from_spki_der(&der)?.verify_digest_der(&digest, signature)
+                }
+                Some(scheme) => {
+                    RsaPublicKey::from_der(&der)?.verify_digest(scheme, &digest, signature)
+                }
+            })
+        })
+    }
+
+    /// GetPublicKey: DER SubjectPublicKeyInfo (see [`der_to_pem`]).
+    pub fn get_public_key(&self, key: &str) -> Result<Vec<u8>> {
+        self.run(Operation::GetPublicKey, None, |a| {
+            let rec = self.record(key)?;
+            a.key(&rec.key_id, Some(rec.primary_version));
+            if matches!(rec.state, KeyState::PendingDeletion { .. }) {
+                Self::require_enabled(&rec)?;
+            }
+            if !rec.spec.is_asymmetric() {
+                return Err(Error::InvalidKeyUsage(format!(
+                    "key {} is symmetric and has no public key",
+                    rec.key_id
+                )));
+            }
+            let v = self.version(&rec, rec.primary_version)?;
+            self.inner
+                .backend
+                .public_key_der(Self::key_ref(&rec, v.version), &v.handle)
+        })
+    }
+
+    /// Encrypts with an RSA key's public half (RSAES_OAEP_SHA_1/256).
+    pub fn encrypt_rsa(
+        &self,
+        key: &str,
+        plaintext: &[u8],
+        alg: EncryptionAlgorithm,
+    ) -> Result<Vec<u8>> {
+        self.run(Operation::Encrypt, None, |a| {
+            let (rec, v) = self.usable(a, key, KeyUsage::EncryptDecrypt)?;
+            if rec.spec.rsa_bits().is_none() {
+                return Err(Error::InvalidKeyUsage(format!("{alg} needs an RSA key")));
+            }
+            let der = self
+                .inner
+                .backend
+                .public_key_der(Self::key_ref(&rec, v.version), &v.handle)?;
+            RsaPublicKey::from_der(&der)?.encrypt(alg.padding(), plaintext)
+        })
+    }
+
+    /// Decrypts RSA-OAEP ciphertext with an RSA key of usage ENCRYPT_DECRYPT.
+    pub fn decrypt_rsa(
+        &self,
+        key: &str,
+        ciphertext: &[u8],
+        alg: EncryptionAlgorithm,
+    ) -> Result<SecretBytes> {
+        self.run(Operation::Decrypt, None, |a| {
+            let (rec, v) = self.usable(a, key, KeyUsage::EncryptDecrypt)?;
+            if rec.spec.rsa_bits().is_none() {
+                return Err(Error::InvalidKeyUsage(format!("{alg} needs an RSA key")));
+            }
+            self.inner.backend.rsa_decrypt(
+                Self::key_ref(&rec, v.version),
+                &v.handle,
+                alg,
+                ciphertext,
+            )
+        })
+    }
+}
+
+/// PEM-encodes DER with the given label (e.g. `PUBLIC KEY`).
+pub fn der_to_pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}

@@ -1,0 +1,283 @@
+//! Key lifecycle: CreateKey, ImportKey, DescribeKey, ListKeys, Enable/
+//! DisableKey, deletion scheduling and the purge of due deletions,
+//! UpdateKeyDescription and tags.
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::error::{Error, Result};
+use crate::secret::SecretBytes;
+
+impl KeyStore {
+    // --------------------------------------------------------- lifecycle --
+
+    pub(super) fn check_rotation(spec: KeySpec, origin: Origin, period: Option<u32>) -> Result<()> {
+        if let Some(p) = period {
+            if !spec.rotatable() || origin == Origin::External {
+                return Err(Error::Unsupported(format!(
+                    "automatic rotation is only for generated {} keys",
+                    KeySpec::Aes256
+                )));
+            }
+            if !ROTATION_PERIOD_DAYS.contains(&p) {
+                return Err(Error::InvalidArgument(format!(
+                    "rotation period must be {ROTATION_PERIOD_DAYS:?} days"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn new_key(
+        &self,
+        a: &mut Audit<'_>,
+        req: &CreateKeyRequest,
+        material: Option<&SecretBytes>,
+    ) -> Result<KeyMetadata> {
+        let usage = req.key_usage.unwrap_or(req.key_spec.default_usage());
+        if !req.key_spec.allows(usage) {
+            return Err(Error::InvalidKeyUsage(format!(
+                "{} keys cannot have usage {usage}",
+                req.key_spec
+            )));
+        }
+        let origin = if material.is_some() {
+            Origin::External
+        } else {
+            Origin::Generated
+        };
+        Self::check_rotation(req.key_spec, origin, req.rotation_period_days)?;
+        if let Some(al) = &req.alias {
+            check_alias(al)?;
+            if self.inner.store.alias_target(al)?.is_some() {
+                return Err(Error::AlreadyExists(format!("alias {al}")));
+            }
+        }
+        let key_id = blob::new_uuid()?;
+        a.key(&key_id, Some(1));
+        let now = self.now_ms();
+        let rec = KeyRecord {
+            key_id: key_id.clone(),
+            description: req.description.clone(),
+            spec: req.key_spec,
+            usage,
+            origin,
+            state: KeyState::Enabled,
+            created_at: ms_to_s(now),
+            primary_version: 1,
+            rotation_period_days: req.rotation_period_days,
+            next_rotation_at: req
+                .rotation_period_days
+                .map(|d| ms_to_s(now + i64::from(d) * DAY_MS)),
+            backend: self.inner.backend.kind().to_owned(),
+        };
+        let kr = Self::key_ref(&rec, 1);
+        let handle = match material {
+            Some(m) => self.inner.backend.import(kr, m)?,
+            None => self.inner.backend.generate(kr)?,
+        };
+        let version = VersionRecord {
+            version: 1,
+            created_at: ms_to_s(now),
+            handle,
+        };
+        a.allow()?;
+        if let Err(e) = self
+            .inner
+            .store
+            .create_key(&rec, &version, req.alias.as_deref(), &req.tags)
+        {
+            let _ = self.inner.backend.destroy(kr, &version.handle);
+            return Err(e);
+        }
+        self.metadata(rec)
+    }
+
+    /// CreateKey: generates material in the backend.
+    pub fn create_key(&self, req: &CreateKeyRequest) -> Result<KeyMetadata> {
+        self.run(Operation::CreateKey, None, |a| self.new_key(a, req, None))
+    }
+
+    /// ImportKey (BYOK): raw bytes for AES_256 (32) and HMAC (≥ 32 / ≥ 64),
+    /// PKCS#8 DER for RSA and ECC keys.
+    pub fn import_key(&self, req: &CreateKeyRequest, material: &[u8]) -> Result<KeyMetadata> {
+        let m = SecretBytes::from_slice(material)?;
+        self.run(Operation::ImportKey, None, |a| {
+            self.new_key(a, req, Some(&m))
+        })
+    }
+
+    /// DescribeKey.
+    pub fn describe_key(&self, key: &str) -> Result<KeyMetadata> {
+        self.run(Operation::DescribeKey, None, |a| {
+            let rec = self.record(key)?;
+            a.key(&rec.key_id, None);
+            self.metadata(rec)
+        })
+    }
+
+    /// ListKeys, in key ID order, `limit` (1..=1000) per page.
+    pub fn list_keys(&self, limit: usize, marker: Option<&str>) -> Result<KeyList> {
+        self.run(Operation::ListKeys, None, |_| {
+            if !(1..=MAX_LIST_LIMIT).contains(&limit) {
+                return Err(Error::InvalidArgument(format!(
+                    "limit must be 1..={MAX_LIST_LIMIT}"
+                )));
+            }
+            let ids = self.inner.store.list_keys(marker, limit + 1)?;
+            let more = ids.len() > limit;
+            let mut keys = Vec::with_capacity(limit);
+            for id in ids.into_iter().take(limit) {
+                if let Some(rec) = self.inner.store.key(&id)? {
+                    keys.push(self.metadata(rec)?);
+                }
+            }
+            let next_marker = if more {
+                keys.last().map(|k| k.key_id.clone())
+            } else {
+                None
+            };
+            Ok(KeyList { keys, next_marker })
+        })
+    }
+
+    pub(super) fn set_state(
+        &self,
+        op: Operation,
+        key: &str,
+        check: impl FnOnce(&KeyRecord) -> Result<KeyState>,
+    ) -> Result<KeyMetadata> {
+        self.run(op, None, |a| {
+            let _g = self
+                .inner
+                .mutate
+                .lock()
+                .map_err(|_| Error::Storage("lock poisoned".into()))?;
+            let rec = self.record(key)?;
+            a.key(&rec.key_id, None);
+            let state = check(&rec)?;
+            a.allow()?;
+            self.inner.store.set_state(&rec.key_id, state)?;
+            self.metadata(self.record(&rec.key_id)?)
+        })
+    }
+
+    /// EnableKey.
+    pub fn enable_key(&self, key: &str) -> Result<KeyMetadata> {
+        self.set_state(Operation::EnableKey, key, |r| match r.state {
+            KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!(
+                "key {} is pending deletion: cancel the deletion first",
+                r.key_id
+            ))),
+            _ => Ok(KeyState::Enabled),
+        })
+    }
+
+    /// DisableKey.
+    pub fn disable_key(&self, key: &str) -> Result<KeyMetadata> {
+        self.set_state(Operation::DisableKey, key, |r| match r.state {
+            KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!(
+                "key {} is pending deletion",
+                r.key_id
+            ))),
+            _ => Ok(KeyState::Disabled),
+        })
+    }
+
+    /// ScheduleKeyDeletion: after `pending_window_days` (7..=30) the
+    /// material is destroyed by the next purge.
+    pub fn schedule_key_deletion(
+        &self,
+        key: &str,
+        pending_window_days: u32,
+    ) -> Result<KeyMetadata> {
+        let at = ms_to_s(self.now_ms() + i64::from(pending_window_days) * DAY_MS);
+        self.set_state(Operation::ScheduleKeyDeletion, key, |r| {
+            if !DELETION_WINDOW_DAYS.contains(&pending_window_days) {
+                return Err(Error::InvalidArgument(format!(
+                    "the pending window must be {DELETION_WINDOW_DAYS:?} days"
+                )));
+            }
+            match r.state {
+                KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!(
+                    "key {} is already pending deletion",
+                    r.key_id
+                ))),
+                _ => Ok(KeyState::PendingDeletion { deletion_date: at }),
+            }
+        })
+    }
+
+    /// CancelKeyDeletion: the key comes back Disabled, as in AWS KMS.
+    pub fn cancel_key_deletion(&self, key: &str) -> Result<KeyMetadata> {
+        self.set_state(Operation::CancelKeyDeletion, key, |r| match r.state {
+            KeyState::PendingDeletion { .. } => Ok(KeyState::Disabled),
+            _ => Err(Error::InvalidKeyState(format!(
+                "key {} is not pending deletion",
+                r.key_id
+            ))),
+        })
+    }
+
+    /// Destroys the material and metadata of every key whose deletion date
+    /// has passed. Runs at open; call it periodically in long-lived
+    /// processes. Returns the IDs deleted.
+    pub fn purge_expired_keys(&self) -> Result<Vec<String>> {
+        let due = self.inner.store.due_deletions(ms_to_s(self.now_ms()))?;
+        let mut done = Vec::new();
+        for id in due {
+            self.run(Operation::DeleteKey, None, |a| {
+                let _g = self.inner.mutate.lock().map_err(|_| Error::Storage("lock poisoned".into()))?;
+                let rec = self.record(&id)?;
+                a.key(&rec.key_id, None);
+                if !matches!(rec.state, KeyState::PendingDeletion { deletion_date } if deletion_date <= ms_to_s(self.now_ms())) {
+                    return Err(Error::InvalidKeyState(format!("key {id} is no longer due for deletion")));
+                }
+                a.allow()?;
+                for v in self.inner.store.versions(&rec.key_id)? {
+                    self.inner.backend.destroy(Self::key_ref(&rec, v.version), &v.handle)?;
+                }
+                self.inner.store.delete_key(&rec.key_id)
+            })?;
+            done.push(id);
+        }
+        Ok(done)
+    }
+
+    /// UpdateKeyDescription.
+    pub fn update_key_description(&self, key: &str, description: &str) -> Result<()> {
+        self.run(Operation::UpdateKeyDescription, None, |a| {
+            let rec = self.record(key)?;
+            a.key(&rec.key_id, None);
+            a.allow()?;
+            self.inner.store.set_description(&rec.key_id, description)
+        })
+    }
+
+    /// TagResource: adds or replaces tags.
+    pub fn tag_key(&self, key: &str, tags: &BTreeMap<String, String>) -> Result<()> {
+        self.run(Operation::TagResource, None, |a| {
+            let rec = self.record(key)?;
+            a.key(&rec.key_id, None);
+            if tags.keys().any(|k| k.is_empty() || k.len() > 128)
+                || tags.values().any(|v| v.len() > 256)
+            {
+                return Err(Error::InvalidArgument(
+                    "tag keys are 1..=128 and values 0..=256 characters".into(),
+                ));
+            }
+            a.allow()?;
+            self.inner.store.set_tags(&rec.key_id, tags)
+        })
+    }
+
+    /// UntagResource.
+    pub fn untag_key(&self, key: &str, tag_keys: &[String]) -> Result<()> {
+        self.run(Operation::UntagResource, None, |a| {
+            let rec = self.record(key)?;
+            a.key(&rec.key_id, None);
+            a.allow()?;
+            self.inner.store.remove_tags(&rec.key_id, tag_keys)
+        })
+    }
+}

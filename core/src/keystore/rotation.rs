@@ -1,0 +1,116 @@
+//! Rotation: new versions on demand (RotateKey) and on a schedule
+//! (Enable/DisableKeyRotation); older versions keep decrypting.
+
+use super::*;
+use crate::error::{Error, Result};
+
+impl KeyStore {
+    pub(super) fn add_version(&self, a: Option<&mut Audit<'_>>, key_id: &str) -> Result<u32> {
+        let _g = self
+            .inner
+            .mutate
+            .lock()
+            .map_err(|_| Error::Storage("lock poisoned".into()))?;
+        let rec = self.record(key_id)?;
+        let next = self
+            .inner
+            .store
+            .versions(&rec.key_id)?
+            .last()
+            .map(|v| v.version + 1)
+            .unwrap_or(1);
+        let handle = self.inner.backend.generate(Self::key_ref(&rec, next))?;
+        let now = self.now_ms();
+        let next_rotation = rec
+            .rotation_period_days
+            .map(|d| ms_to_s(now + i64::from(d) * DAY_MS));
+        if let Some(a) = a {
+            a.key(&rec.key_id, Some(next));
+            a.allow()?;
+        }
+        self.inner.store.add_version(
+            &rec.key_id,
+            &VersionRecord {
+                version: next,
+                created_at: ms_to_s(now),
+                handle,
+            },
+            next_rotation,
+        )?;
+        Ok(next)
+    }
+
+    pub(super) fn rotate_due(&self, key_id: &str) -> Result<()> {
+        self.run(Operation::RotateKey, None, |a| {
+            // Another thread may have rotated it already.
+            let rec = self.record(key_id)?;
+            if rec
+                .next_rotation_at
+                .is_some_and(|t| t <= ms_to_s(self.now_ms()))
+            {
+                self.add_version(Some(a), key_id)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// RotateKey: a new version becomes primary; old versions keep
+    /// decrypting. Returns the new version number.
+    pub fn rotate_key(&self, key: &str) -> Result<u32> {
+        self.run(Operation::RotateKey, None, |a| {
+            let rec = self.record(key)?;
+            a.key(&rec.key_id, None);
+            Self::require_enabled(&rec)?;
+            if !rec.spec.rotatable() {
+                return Err(Error::Unsupported(format!(
+                    "{} keys cannot be rotated (only {})",
+                    rec.spec,
+                    KeySpec::Aes256
+                )));
+            }
+            if rec.origin == Origin::External {
+                return Err(Error::Unsupported(
+                    "imported key material cannot be rotated by sealbox".into(),
+                ));
+            }
+            self.add_version(Some(a), &rec.key_id)
+        })
+    }
+
+    /// Rotates every enabled key whose automatic rotation is due. Runs at
+    /// open and before a due key is used. Returns how many were rotated.
+    pub fn apply_due_rotations(&self) -> Result<usize> {
+        let due = self.inner.store.due_rotations(ms_to_s(self.now_ms()))?;
+        for id in &due {
+            self.rotate_due(id)?;
+        }
+        Ok(due.len())
+    }
+
+    /// EnableKeyRotation with a period in days (AES_256 only).
+    pub fn enable_key_rotation(&self, key: &str, period_days: u32) -> Result<KeyMetadata> {
+        self.run(Operation::EnableKeyRotation, None, |a| {
+            let rec = self.record(key)?;
+            a.key(&rec.key_id, None);
+            Self::require_enabled(&rec)?;
+            Self::check_rotation(rec.spec, rec.origin, Some(period_days))?;
+            a.allow()?;
+            let next = ms_to_s(self.now_ms() + i64::from(period_days) * DAY_MS);
+            self.inner
+                .store
+                .set_rotation(&rec.key_id, Some(period_days), Some(next))?;
+            self.metadata(self.record(&rec.key_id)?)
+        })
+    }
+
+    /// DisableKeyRotation.
+    pub fn disable_key_rotation(&self, key: &str) -> Result<KeyMetadata> {
+        self.run(Operation::DisableKeyRotation, None, |a| {
+            let rec = self.record(key)?;
+            a.key(&rec.key_id, None);
+            a.allow()?;
+            self.inner.store.set_rotation(&rec.key_id, None, None)?;
+            self.metadata(self.record(&rec.key_id)?)
+        })
+    }
+}

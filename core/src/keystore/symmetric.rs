@@ -1,0 +1,177 @@
+//! Symmetric operations on AES_256 keys: Encrypt, Decrypt, ReEncrypt and
+//! GenerateDataKey*, over the key store's blob format (see blob.rs).
+
+use super::*;
+use crate::crypto;
+use crate::error::{Error, Result};
+use crate::message::EncryptionContext;
+use crate::secret::SecretBytes;
+
+impl KeyStore {
+    // -------------------------------------------------------- symmetric --
+
+    pub(super) fn seal_blob(
+        &self,
+        rec: &KeyRecord,
+        v: &VersionRecord,
+        plaintext: &[u8],
+        ec: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        let mut out = blob::prefix(&rec.key_id, v.version)?;
+        let aad = blob::aad(&out, ec)?;
+        let mut iv = [0u8; 12];
+        crypto::fill_random(&mut iv)?;
+        let sealed = self.inner.backend.seal(
+            Self::key_ref(rec, v.version),
+            &v.handle,
+            &iv,
+            &aad,
+            plaintext,
+        )?;
+        out.extend_from_slice(&iv);
+        out.extend_from_slice(&sealed);
+        Ok(out)
+    }
+
+    pub(super) fn open_blob(
+        &self,
+        a: &mut Audit<'_>,
+        ciphertext: &[u8],
+        ec: &EncryptionContext,
+    ) -> Result<SecretBytes> {
+        let b = blob::parse(ciphertext)?;
+        let rec = self
+            .inner
+            .store
+            .key(&b.key_id)?
+            .ok_or_else(|| Error::KeyNotFound(b.key_id.clone()))?;
+        a.key(&rec.key_id, Some(b.version));
+        Self::require_enabled(&rec)?;
+        Self::require_usage(&rec, KeyUsage::EncryptDecrypt)?;
+        if rec.spec != KeySpec::Aes256 {
+            return Err(Error::InvalidKeyUsage(format!(
+                "key {} is asymmetric: use decrypt_rsa",
+                rec.key_id
+            )));
+        }
+        let v = self
+            .inner
+            .store
+            .version(&rec.key_id, b.version)?
+            .ok_or(Error::DecryptionFailed)?;
+        let aad = blob::aad(b.prefix, ec)?;
+        self.inner.backend.open(
+            Self::key_ref(&rec, v.version),
+            &v.handle,
+            &b.iv,
+            &aad,
+            b.sealed,
+        )
+    }
+
+    /// Encrypt (at most 4096 bytes) under the key's primary version.
+    pub fn encrypt(&self, key: &str, plaintext: &[u8], ec: &EncryptionContext) -> Result<Vec<u8>> {
+        self.run(Operation::Encrypt, Some(ec), |a| {
+            if plaintext.len() > MAX_DIRECT_PLAINTEXT {
+                return Err(Error::InvalidArgument(format!(
+                    "Encrypt takes at most {MAX_DIRECT_PLAINTEXT} bytes; use envelope encryption"
+                )));
+            }
+            let (rec, v) = self.usable(a, key, KeyUsage::EncryptDecrypt)?;
+            if rec.spec != KeySpec::Aes256 {
+                return Err(Error::InvalidKeyUsage(format!(
+                    "key {} is asymmetric: use encrypt_rsa",
+                    rec.key_id
+                )));
+            }
+            self.seal_blob(&rec, &v, plaintext, ec)
+        })
+    }
+
+    /// Decrypt a blob; the blob names its key and version. A tampered blob
+    /// or a wrong context is `DecryptionFailed`.
+    pub fn decrypt(&self, ciphertext: &[u8], ec: &EncryptionContext) -> Result<SecretBytes> {
+        self.run(Operation::Decrypt, Some(ec), |a| {
+            self.open_blob(a, ciphertext, ec)
+        })
+    }
+
+    /// ReEncrypt: decrypts inside the store and encrypts under another key;
+    /// the plaintext never leaves.
+    pub fn re_encrypt(
+        &self,
+        ciphertext: &[u8],
+        source_ec: &EncryptionContext,
+        destination_key: &str,
+        destination_ec: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        self.run(Operation::ReEncrypt, Some(destination_ec), |a| {
+            let pt = self.open_blob(a, ciphertext, source_ec)?;
+            let (rec, v) = self.usable(a, destination_key, KeyUsage::EncryptDecrypt)?;
+            if rec.spec != KeySpec::Aes256 {
+                return Err(Error::InvalidKeyUsage(format!(
+                    "key {} is asymmetric",
+                    rec.key_id
+                )));
+            }
+            self.seal_blob(&rec, &v, pt.as_bytes(), destination_ec)
+        })
+    }
+
+    pub(super) fn data_key(
+        &self,
+        a: &mut Audit<'_>,
+        key: &str,
+        len: usize,
+        ec: &EncryptionContext,
+    ) -> Result<DataKey> {
+        if !(1..=1024).contains(&len) {
+            return Err(Error::InvalidArgument(
+                "data keys are 1..=1024 bytes".into(),
+            ));
+        }
+        let (rec, v) = self.usable(a, key, KeyUsage::EncryptDecrypt)?;
+        if rec.spec != KeySpec::Aes256 {
+            return Err(Error::InvalidKeyUsage(format!(
+                "key {} is asymmetric",
+                rec.key_id
+            )));
+        }
+        let mut plaintext = SecretBytes::zeroed(len)?;
+        let r = self.inner.backend.random(len)?;
+        plaintext.as_mut_bytes().copy_from_slice(&r);
+        let mut r = r;
+        zeroize::Zeroize::zeroize(&mut r);
+        let ciphertext = self.seal_blob(&rec, &v, plaintext.as_bytes(), ec)?;
+        Ok(DataKey {
+            plaintext,
+            ciphertext,
+            key_id: rec.key_id,
+            key_version: v.version,
+        })
+    }
+
+    /// GenerateDataKey: a fresh data key, in plaintext and encrypted.
+    pub fn generate_data_key(
+        &self,
+        key: &str,
+        number_of_bytes: usize,
+        ec: &EncryptionContext,
+    ) -> Result<DataKey> {
+        self.run(Operation::GenerateDataKey, Some(ec), |a| {
+            self.data_key(a, key, number_of_bytes, ec)
+        })
+    }
+
+    /// GenerateDataKeyWithoutPlaintext: only the encrypted data key.
+    pub fn generate_data_key_without_plaintext(
+        &self,
+        key: &str,
+        number_of_bytes: usize,
+        ec: &EncryptionContext,
+    ) -> Result<Vec<u8>> {
+        self.run(Operation::GenerateDataKeyWithoutPlaintext, Some(ec), |a| {
+            Ok(self.data_key(a, key, number_of_bytes, ec)?.ciphertext)
+        })
+    }
+}
