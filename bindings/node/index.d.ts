@@ -116,6 +116,114 @@ export interface DataKeyOptions {
   /** Length of the data key, 1..=1024 (default 32). */
   numberOfBytes?: number
 }
+/** A data key from `generateDataKey`. */
+export interface DataKey {
+  /** The plaintext data key: use it, then wipe it with `plaintext.fill(0)`. */
+  plaintext: Buffer
+  /**
+   * The data key encrypted under the key-store key; `decrypt` returns
+   * the plaintext again.
+   */
+  ciphertext: Buffer
+  /** The key that encrypted it. */
+  keyId: string
+  /** The version that encrypted it. */
+  keyVersion: number
+}
+/** The first problem `verifyAuditLog` found. */
+export interface AuditProblem {
+  /** 1-based line number in the log file. */
+  line: number
+  /** What is wrong with it. */
+  reason: string
+}
+/** What `verifyAuditLog` found. */
+export interface AuditReport {
+  /** Whether the whole log verified. */
+  ok: boolean
+  /** Records that verified. */
+  records: number
+  /** The first edited, inserted, removed or reordered record, if any. */
+  firstError?: AuditProblem
+}
+/**
+ * One audited key-store operation, as the `onAudit` callback gets it.
+ * Never carries plaintext or key material.
+ */
+export interface AuditEvent {
+  /** RFC 3339 UTC time with milliseconds. */
+  time: string
+  /** The operation, named as in the AWS KMS API (`Encrypt`, `CreateKey`, ...). */
+  operation: string
+  /** The key, when the operation names one. */
+  keyId?: string
+  /** The key version used, when one was. */
+  keyVersion?: number
+  /** Who asked (the key store's principal). */
+  principal: string
+  /** The encryption context of symmetric operations. */
+  encryptionContext?: Record<string, string>
+  /** `allowed` or `failed`. */
+  outcome: 'allowed' | 'failed'
+  /** Why it failed. */
+  error?: string
+  /** A UUID per request. */
+  requestId: string
+}
+/** One version of a key's material. */
+export interface KeyVersion {
+  /** 1, 2, ... in creation order. */
+  version: number
+  /** When the version was made. */
+  createdAt: Date
+}
+/** Everything the key store knows about a key, except its material. */
+export interface KeyMetadata {
+  /** The key ID (a UUID). */
+  keyId: string
+  /** Aliases pointing at the key (`alias/...`). */
+  aliases: Array<string>
+  /** Free text. */
+  description: string
+  /** Kind of key material. */
+  keySpec: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'HMAC_256' | 'HMAC_512'
+  /** What the key may be used for. */
+  keyUsage: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC'
+  /** `SEALBOX` (generated) or `EXTERNAL` (imported). */
+  origin: 'SEALBOX' | 'EXTERNAL'
+  /** Lifecycle state. */
+  keyState: 'Enabled' | 'Disabled' | 'PendingDeletion'
+  /** When the material will be destroyed, for a key pending deletion. */
+  deletionDate?: Date
+  /** When the key was created. */
+  createdAt: Date
+  /** All versions, oldest first. */
+  versions: Array<KeyVersion>
+  /** The version used for new encryptions and signatures. */
+  primaryVersion: number
+  /** Automatic rotation period in days, if enabled. */
+  rotationPeriodDays?: number
+  /** When the next automatic rotation is due. */
+  nextRotationAt?: Date
+  /** Which backend holds the material (`soft` or `pkcs11`). */
+  backend: string
+  /** Tags. */
+  tags: Record<string, string>
+}
+/** A page of `listKeys`. */
+export interface KeyList {
+  /** The keys of this page, in key ID order. */
+  keys: Array<KeyMetadata>
+  /** Pass as `marker` for the next page; absent on the last page. */
+  nextMarker?: string
+}
+/** An alias and the key it points at. */
+export interface AliasEntry {
+  /** `alias/...`. */
+  aliasName: string
+  /** The key ID it names. */
+  keyId: string
+}
 /** Options of `encrypt` and `createEncryptStream`. */
 export interface EncryptOptions {
   /**
@@ -193,114 +301,6 @@ export declare function encryptSync(plaintext: Uint8Array, options: EncryptOptio
 export declare function decrypt(ciphertext: Uint8Array, options: DecryptOptions): Promise<DecryptResult>
 /** `decrypt`, blocking. */
 export declare function decryptSync(ciphertext: Uint8Array, options: DecryptOptions): DecryptResult
-/** One version of a key's material. */
-export interface KeyVersion {
-  /** 1, 2, ... in creation order. */
-  version: number
-  /** When the version was made. */
-  createdAt: Date
-}
-/** Everything the key store knows about a key, except its material. */
-export interface KeyMetadata {
-  /** The key ID (a UUID). */
-  keyId: string
-  /** Aliases pointing at the key (`alias/...`). */
-  aliases: Array<string>
-  /** Free text. */
-  description: string
-  /** Kind of key material. */
-  keySpec: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'HMAC_256' | 'HMAC_512'
-  /** What the key may be used for. */
-  keyUsage: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC'
-  /** `SEALBOX` (generated) or `EXTERNAL` (imported). */
-  origin: 'SEALBOX' | 'EXTERNAL'
-  /** Lifecycle state. */
-  keyState: 'Enabled' | 'Disabled' | 'PendingDeletion'
-  /** When the material will be destroyed, for a key pending deletion. */
-  deletionDate?: Date
-  /** When the key was created. */
-  createdAt: Date
-  /** All versions, oldest first. */
-  versions: Array<KeyVersion>
-  /** The version used for new encryptions and signatures. */
-  primaryVersion: number
-  /** Automatic rotation period in days, if enabled. */
-  rotationPeriodDays?: number
-  /** When the next automatic rotation is due. */
-  nextRotationAt?: Date
-  /** Which backend holds the material (`soft` or `pkcs11`). */
-  backend: string
-  /** Tags. */
-  tags: Record<string, string>
-}
-/** A page of `listKeys`. */
-export interface KeyList {
-  /** The keys of this page, in key ID order. */
-  keys: Array<KeyMetadata>
-  /** Pass as `marker` for the next page; absent on the last page. */
-  nextMarker?: string
-}
-/** An alias and the key it points at. */
-export interface AliasEntry {
-  /** `alias/...`. */
-  aliasName: string
-  /** The key ID it names. */
-  keyId: string
-}
-/** A data key from `generateDataKey`. */
-export interface DataKey {
-  /** The plaintext data key: use it, then wipe it with `plaintext.fill(0)`. */
-  plaintext: Buffer
-  /**
-   * The data key encrypted under the key-store key; `decrypt` returns
-   * the plaintext again.
-   */
-  ciphertext: Buffer
-  /** The key that encrypted it. */
-  keyId: string
-  /** The version that encrypted it. */
-  keyVersion: number
-}
-/** The first problem `verifyAuditLog` found. */
-export interface AuditProblem {
-  /** 1-based line number in the log file. */
-  line: number
-  /** What is wrong with it. */
-  reason: string
-}
-/** What `verifyAuditLog` found. */
-export interface AuditReport {
-  /** Whether the whole log verified. */
-  ok: boolean
-  /** Records that verified. */
-  records: number
-  /** The first edited, inserted, removed or reordered record, if any. */
-  firstError?: AuditProblem
-}
-/**
- * One audited key-store operation, as the `onAudit` callback gets it.
- * Never carries plaintext or key material.
- */
-export interface AuditEvent {
-  /** RFC 3339 UTC time with milliseconds. */
-  time: string
-  /** The operation, named as in the AWS KMS API (`Encrypt`, `CreateKey`, ...). */
-  operation: string
-  /** The key, when the operation names one. */
-  keyId?: string
-  /** The key version used, when one was. */
-  keyVersion?: number
-  /** Who asked (the key store's principal). */
-  principal: string
-  /** The encryption context of symmetric operations. */
-  encryptionContext?: Record<string, string>
-  /** `allowed` or `failed`. */
-  outcome: 'allowed' | 'failed'
-  /** Why it failed. */
-  error?: string
-  /** A UUID per request. */
-  requestId: string
-}
 /**
  * Panics inside the binding, for the test that a panic becomes an
  * exception (the C ABI has `sealbox_test_panic` for the same reason).
@@ -423,25 +423,6 @@ export declare class KeyStore {
   static open(path: string, options: OpenOptions): Promise<KeyStore>
   /** `open`, blocking until the store is open. */
   static openSync(path: string, options: OpenOptions): KeyStore
-  /** `soft` or `pkcs11`. */
-  get backendKind(): string
-  /**
-   * How many times `operation` (e.g. `GenerateDataKey`) was allowed since
-   * this store was opened.
-   */
-  operationCount(operation: string): number
-  /**
-   * Calls `callback` with every audit event (allowed or failed) of this
-   * key store, in order, on the event loop. The callback observes; it
-   * cannot stop an operation (the audit log file is the durable record).
-   * An exception thrown by the callback is raised as an uncaught
-   * exception, as an event listener's would be.
-   */
-  onAudit(callback: (event: AuditEvent) => void): void
-  /** A keyring over `key` (key ID or `alias/...`) of this store. */
-  keyring(key: string): KeyStoreKeyring
-  /** The audit log file, if the store has one. */
-  get auditLogPath(): string | null
   /** CreateKey. */
   createKey(options?: CreateKeyOptions | undefined | null): Promise<KeyMetadata>
   /** CreateKey, blocking. */
@@ -561,6 +542,10 @@ export declare class KeyStore {
   generateDataKeyWithoutPlaintext(key: string, options?: DataKeyOptions | undefined | null): Promise<Buffer>
   /** GenerateDataKeyWithoutPlaintext, blocking. */
   generateDataKeyWithoutPlaintextSync(key: string, options?: DataKeyOptions | undefined | null): Buffer
+  /** GenerateRandom: 1..=1024 bytes from the backend's generator. */
+  generateRandom(numberOfBytes: number): Promise<Buffer>
+  /** GenerateRandom, blocking. */
+  generateRandomSync(numberOfBytes: number): Buffer
   /**
    * Sign a message (`RAW`, at most 4096 bytes; default) or a `DIGEST`.
    * ECDSA signatures are DER.
@@ -591,10 +576,21 @@ export declare class KeyStore {
   verifyMac(key: string, message: Uint8Array, mac: Uint8Array, algorithm: 'HMAC_SHA_256' | 'HMAC_SHA_512'): Promise<boolean>
   /** VerifyMac, blocking. */
   verifyMacSync(key: string, message: Uint8Array, mac: Uint8Array, algorithm: 'HMAC_SHA_256' | 'HMAC_SHA_512'): boolean
-  /** GenerateRandom: 1..=1024 bytes from the backend's generator. */
-  generateRandom(numberOfBytes: number): Promise<Buffer>
-  /** GenerateRandom, blocking. */
-  generateRandomSync(numberOfBytes: number): Buffer
+  /**
+   * How many times `operation` (e.g. `GenerateDataKey`) was allowed since
+   * this store was opened.
+   */
+  operationCount(operation: string): number
+  /**
+   * Calls `callback` with every audit event (allowed or failed) of this
+   * key store, in order, on the event loop. The callback observes; it
+   * cannot stop an operation (the audit log file is the durable record).
+   * An exception thrown by the callback is raised as an uncaught
+   * exception, as an event listener's would be.
+   */
+  onAudit(callback: (event: AuditEvent) => void): void
+  /** The audit log file, if the store has one. */
+  get auditLogPath(): string | null
   /**
    * Verifies the audit log file's HMAC chain: reports the first edited,
    * inserted, removed or reordered record.
@@ -602,6 +598,10 @@ export declare class KeyStore {
   verifyAuditLog(): Promise<AuditReport>
   /** verifyAuditLog, blocking. */
   verifyAuditLogSync(): AuditReport
+  /** `soft` or `pkcs11`. */
+  get backendKind(): string
+  /** A keyring over `key` (key ID or `alias/...`) of this store. */
+  keyring(key: string): KeyStoreKeyring
 }
 /**
  * The incremental encryptor under `createEncryptStream`: feed plaintext

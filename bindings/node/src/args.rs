@@ -6,6 +6,7 @@ use std::ops::Deref;
 use napi::bindgen_prelude::*;
 use napi::sys;
 
+use crate::impls::js_object_type;
 use crate::invalid;
 
 /// A whole number in `min..=max` from a JS number. napi's own integer
@@ -19,6 +20,10 @@ pub(crate) fn whole(name: &str, value: f64, min: u64, max: u64) -> Result<u64> {
     }
     Ok(value as u64)
 }
+
+/// JS numbers are exact up to 2^53; larger limits are refused rather than
+/// rounded.
+pub(crate) const MAX_SAFE: u64 = (1 << 53) - 1;
 
 /// Like [`whole`], for values that fit `u32`.
 pub(crate) fn whole_u32(name: &str, value: f64, min: u32, max: u32) -> Result<u32> {
@@ -132,14 +137,7 @@ impl FromNapiValue for StringMap {
     }
 }
 
-impl TypeName for StringMap {
-    fn type_name() -> &'static str {
-        "Record<string, string>"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Object
-    }
-}
+js_object_type!(StringMap => "Record<string, string>");
 
 impl ValidateNapiValue for StringMap {}
 

@@ -8,8 +8,10 @@
 //! (plaintext, data keys) right away. It has the same name as napi's, so the
 //! generated TypeScript says `Buffer`.
 
-use napi::bindgen_prelude::{check_status, Result, ToNapiValue, TypeName, ValueType};
+use napi::bindgen_prelude::{check_status, Result, ToNapiValue};
 use napi::sys;
+
+use crate::impls::js_object_type;
 
 /// Bytes on their way to JS as a `Buffer`.
 pub struct Buffer {
@@ -111,11 +113,4 @@ impl ToNapiValue for Buffer {
     }
 }
 
-impl TypeName for Buffer {
-    fn type_name() -> &'static str {
-        "Buffer"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Object
-    }
-}
+js_object_type!(Buffer => "Buffer");

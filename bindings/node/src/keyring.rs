@@ -10,26 +10,55 @@ use sealbox::cmm::{CacheLimits, DefaultMaterialsManager, MaterialsManager};
 use sealbox::keyring::{self as kr, Keyring as CoreKeyring, RsaWrappingPadding};
 use zeroize::Zeroizing;
 
-use crate::args::{is_instance, whole, Instance};
+use crate::args::{is_instance, whole, Instance, MAX_SAFE};
+use crate::impls::{debug_inner, js_object_type};
 use crate::keystore::KeyStore;
 use crate::{boundary, invalid, js_error};
 
-/// A keyring that wraps data keys with AES-GCM under a key the application
-/// holds; byte-compatible with the AWS Encryption SDK's raw AES keyring.
-#[napi]
-pub struct RawAesKeyring {
-    pub(crate) inner: Arc<dyn CoreKeyring>,
+/// A keyring class: the core keyring it holds, and a `kind` getter with
+/// the class's name, typed as that literal so that TypeScript takes no
+/// other object for a keyring. (Doc comments are written `#[doc = "..."]`:
+/// see [`crate::task::twins!`].)
+macro_rules! keyring_class {
+    (
+        $(#[doc = $doc:tt])*
+        $class:ident, $kind:tt, $(#[doc = $kind_doc:tt])*
+    ) => {
+        $(#[doc = $doc])*
+        #[napi]
+        pub struct $class {
+            pub(crate) inner: Arc<dyn CoreKeyring>,
+        }
+
+        debug_inner!($class);
+
+        #[napi]
+        impl $class {
+            $(#[doc = $kind_doc])*
+            #[napi(getter, ts_return_type = $kind)]
+            pub fn kind(&self) -> String {
+                stringify!($class).to_owned()
+            }
+        }
+
+        impl $class {
+            fn wrap(k: impl CoreKeyring + 'static) -> Self {
+                $class { inner: Arc::new(k) }
+            }
+        }
+    };
+}
+
+keyring_class! {
+    #[doc = " A keyring that wraps data keys with AES-GCM under a key the application"]
+    #[doc = " holds; byte-compatible with the AWS Encryption SDK's raw AES keyring."]
+    RawAesKeyring, "'RawAesKeyring'",
+    #[doc = " The class's name, `'RawAesKeyring'`: it also keeps TypeScript from taking"]
+    #[doc = " any object for a keyring."]
 }
 
 #[napi]
 impl RawAesKeyring {
-    /// The class's name, `'RawAesKeyring'`: it also keeps TypeScript from taking
-    /// any object for a keyring.
-    #[napi(getter, ts_return_type = "'RawAesKeyring'")]
-    pub fn kind(&self) -> String {
-        "RawAesKeyring".to_owned()
-    }
-
     /// `wrappingKey`: 16, 24 or 32 bytes. The namespace and name identify
     /// the key in messages (the AWS SDKs call them key namespace and key
     /// name); a decrypting keyring must use the same ones.
@@ -38,7 +67,7 @@ impl RawAesKeyring {
         boundary(|| {
             let k = kr::RawAesKeyring::new(&key_namespace, &key_name, &wrapping_key)
                 .map_err(js_error)?;
-            Ok(RawAesKeyring { inner: Arc::new(k) })
+            Ok(RawAesKeyring::wrap(k))
         })
     }
 }
@@ -59,22 +88,16 @@ pub struct RawRsaKeyringOptions {
     pub padding: Option<String>,
 }
 
-/// A keyring that wraps data keys with RSA; byte-compatible with the AWS
-/// Encryption SDK's raw RSA keyring.
-#[napi]
-pub struct RawRsaKeyring {
-    pub(crate) inner: Arc<dyn CoreKeyring>,
+keyring_class! {
+    #[doc = " A keyring that wraps data keys with RSA; byte-compatible with the AWS"]
+    #[doc = " Encryption SDK's raw RSA keyring."]
+    RawRsaKeyring, "'RawRsaKeyring'",
+    #[doc = " The class's name, `'RawRsaKeyring'`: it also keeps TypeScript from taking"]
+    #[doc = " any object for a keyring."]
 }
 
 #[napi]
 impl RawRsaKeyring {
-    /// The class's name, `'RawRsaKeyring'`: it also keeps TypeScript from taking
-    /// any object for a keyring.
-    #[napi(getter, ts_return_type = "'RawRsaKeyring'")]
-    pub fn kind(&self) -> String {
-        "RawRsaKeyring".to_owned()
-    }
-
     /// A public key alone makes an encrypt-only keyring, a private key a
     /// keyring that also decrypts.
     #[napi(constructor)]
@@ -97,28 +120,22 @@ impl RawRsaKeyring {
                 private.as_deref().map(|s| s.as_str()),
             )
             .map_err(js_error)?;
-            Ok(RawRsaKeyring { inner: Arc::new(k) })
+            Ok(RawRsaKeyring::wrap(k))
         })
     }
 }
 
-/// A generator keyring plus children: every keyring wraps the data key, so
-/// any one of them decrypts (e.g. an HSM key plus an offline RSA recovery
-/// key).
-#[napi]
-pub struct MultiKeyring {
-    pub(crate) inner: Arc<dyn CoreKeyring>,
+keyring_class! {
+    #[doc = " A generator keyring plus children: every keyring wraps the data key, so"]
+    #[doc = " any one of them decrypts (e.g. an HSM key plus an offline RSA recovery"]
+    #[doc = " key)."]
+    MultiKeyring, "'MultiKeyring'",
+    #[doc = " The class's name, `'MultiKeyring'`: it also keeps TypeScript from taking"]
+    #[doc = " any object for a keyring."]
 }
 
 #[napi]
 impl MultiKeyring {
-    /// The class's name, `'MultiKeyring'`: it also keeps TypeScript from taking
-    /// any object for a keyring.
-    #[napi(getter, ts_return_type = "'MultiKeyring'")]
-    pub fn kind(&self) -> String {
-        "MultiKeyring".to_owned()
-    }
-
     /// `generator` makes the data key; `null` gives a keyring that can only
     /// decrypt.
     #[napi(
@@ -133,27 +150,21 @@ impl MultiKeyring {
                 .map(|k| k.0)
                 .collect();
             let k = kr::MultiKeyring::new(generator.map(|g| g.0), children).map_err(js_error)?;
-            Ok(MultiKeyring { inner: Arc::new(k) })
+            Ok(MultiKeyring::wrap(k))
         })
     }
 }
 
-/// A keyring over one key-store key: data keys are generated and wrapped
-/// by the key store (or its HSM); the master key never leaves it.
-#[napi]
-pub struct KeyStoreKeyring {
-    pub(crate) inner: Arc<dyn CoreKeyring>,
+keyring_class! {
+    #[doc = " A keyring over one key-store key: data keys are generated and wrapped"]
+    #[doc = " by the key store (or its HSM); the master key never leaves it."]
+    KeyStoreKeyring, "'KeyStoreKeyring'",
+    #[doc = " The class's name, `'KeyStoreKeyring'`: it also keeps TypeScript from taking"]
+    #[doc = " any object for a keyring."]
 }
 
 #[napi]
 impl KeyStoreKeyring {
-    /// The class's name, `'KeyStoreKeyring'`: it also keeps TypeScript from taking
-    /// any object for a keyring.
-    #[napi(getter, ts_return_type = "'KeyStoreKeyring'")]
-    pub fn kind(&self) -> String {
-        "KeyStoreKeyring".to_owned()
-    }
-
     /// Same as `keyStore.keyring(key)`; `key` is a key ID or `alias/...`.
     #[napi(constructor, ts_args_type = "keyStore: KeyStore, key: string")]
     pub fn new(key_store: Instance<KeyStore>, key: String) -> Self {
@@ -163,22 +174,9 @@ impl KeyStoreKeyring {
 
 impl KeyStoreKeyring {
     pub(crate) fn over(store: &sealbox::keystore::KeyStore, key: &str) -> Self {
-        KeyStoreKeyring {
-            inner: Arc::new(kr::KeyStoreKeyring::new(store.clone(), key)),
-        }
+        KeyStoreKeyring::wrap(kr::KeyStoreKeyring::new(store.clone(), key))
     }
 }
-
-macro_rules! debug_opaque {
-    ($($t:ty),*) => {$(
-        impl std::fmt::Debug for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                std::fmt::Debug::fmt(&self.inner, f)
-            }
-        }
-    )*};
-}
-debug_opaque!(RawAesKeyring, RawRsaKeyring, MultiKeyring, KeyStoreKeyring);
 
 /// Any of the keyring classes, as an argument.
 #[derive(Debug)]
@@ -202,14 +200,7 @@ impl FromNapiValue for AnyKeyring {
     }
 }
 
-impl TypeName for AnyKeyring {
-    fn type_name() -> &'static str {
-        "Keyring"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Object
-    }
-}
+js_object_type!(AnyKeyring => "Keyring");
 
 impl ValidateNapiValue for AnyKeyring {}
 
@@ -248,15 +239,7 @@ pub struct CachingMaterialsManager {
     pub(crate) inner: Arc<sealbox::cmm::CachingMaterialsManager>,
 }
 
-impl std::fmt::Debug for CachingMaterialsManager {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&self.inner, f)
-    }
-}
-
-/// JS numbers are exact up to 2^53; larger limits are refused rather than
-/// rounded.
-const MAX_SAFE: u64 = (1 << 53) - 1;
+debug_inner!(CachingMaterialsManager);
 
 #[napi]
 impl CachingMaterialsManager {

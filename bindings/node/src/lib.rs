@@ -1,9 +1,10 @@
 //! The Node package of sealbox: the same API as the Rust core, in
 //! camelCase, built with napi-rs.
 //!
-//! Every expensive operation is one closure run two ways: on the libuv
-//! thread pool behind a Promise ([`spawn`]) or on the calling thread for the
-//! `…Sync` form ([`run`]). Both run inside one panic boundary, so a bug in
+//! Every expensive operation is one [`task::Job`] run two ways: on the
+//! libuv thread pool behind a Promise or on the calling thread for the
+//! `…Sync` form ([`task::twins!`] exports both). Both run inside one panic
+//! boundary, so a bug in
 //! sealbox becomes a JS exception, never an abort. Errors carry their stable
 //! code (`ERR_SEALBOX_…`) as a `[CODE] ` prefix of the message, which the JS
 //! layer (sealbox.js) moves into `error.code`.
@@ -15,15 +16,16 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use napi::bindgen_prelude::*;
-use napi::{JsObject, NapiValue};
 
 mod args;
 mod bytes;
-mod direct;
+mod impls;
 mod keyring;
 mod keystore;
 mod message;
-mod values;
+mod task;
+
+use task::Job;
 
 /// The stable code of each core error, as the JS `error.code`.
 pub(crate) fn error_code(e: &sealbox::Error) -> &'static str {
@@ -83,14 +85,6 @@ fn panic_error(payload: Box<dyn std::any::Any + Send>) -> napi::Error {
     )
 }
 
-/// One unit of work, run once, on whichever thread.
-pub(crate) type Op<T> = Box<dyn FnOnce() -> sealbox::Result<T> + Send + 'static>;
-
-/// Wraps a closure as an [`Op`].
-pub(crate) fn op<T>(f: impl FnOnce() -> sealbox::Result<T> + Send + 'static) -> Op<T> {
-    Box::new(f)
-}
-
 /// Runs `f` behind the panic boundary.
 pub(crate) fn guarded<T>(f: impl FnOnce() -> sealbox::Result<T>) -> Result<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
@@ -101,162 +95,12 @@ pub(crate) fn guarded<T>(f: impl FnOnce() -> sealbox::Result<T>) -> Result<T> {
 }
 
 /// Runs a JS-facing closure (that may fail with a JS error) behind the
-/// panic boundary: for constructors and other calls that do no core work
-/// through an [`Op`].
+/// panic boundary: for constructors, and for the checks that build a
+/// [`Job`].
 pub(crate) fn boundary<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(p) => Err(panic_error(p)),
-    }
-}
-
-/// The `…Sync` form: runs the work now, on the calling thread.
-pub(crate) fn run<T>(work: Op<T>) -> Result<T> {
-    guarded(work)
-}
-
-/// The Promise form: runs the work on the libuv thread pool.
-pub(crate) fn spawn<T>(work: Op<T>) -> AsyncTask<Job<T>>
-where
-    T: ToNapiValue + TypeName + Send + 'static,
-{
-    AsyncTask::new(Job { work: Some(work) })
-}
-
-/// An [`Op`] as a napi task; its value is handed to JS as is.
-pub struct Job<T> {
-    work: Option<Op<T>>,
-}
-
-impl<T> std::fmt::Debug for Job<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job")
-            .field("pending", &self.work.is_some())
-            .finish()
-    }
-}
-
-impl<T> Task for Job<T>
-where
-    T: ToNapiValue + TypeName + Send + 'static,
-{
-    type Output = T;
-    type JsValue = T;
-
-    fn compute(&mut self) -> Result<T> {
-        match self.work.take() {
-            Some(work) => guarded(work),
-            None => Err(coded("ERR_SEALBOX_INVALID_STATE", "task already ran")),
-        }
-    }
-
-    fn resolve(&mut self, _env: Env, output: T) -> Result<T> {
-        Ok(output)
-    }
-}
-
-/// Work over one input buffer that JS passed in.
-pub(crate) type DataOp<T> = Box<dyn FnOnce(&[u8]) -> sealbox::Result<T> + Send + 'static>;
-
-/// The Promise form of work over a large input, without copying it: the
-/// task holds the caller's `Uint8Array` (a reference that keeps it alive,
-/// released on the JS thread when the task completes) and the work reads
-/// it on the thread pool. As with Node's own asynchronous APIs, the caller
-/// must not modify the buffer until the Promise settles.
-pub(crate) fn spawn_with<T>(input: Uint8Array, work: DataOp<T>) -> AsyncTask<DataJob<T>>
-where
-    T: ToNapiValue + TypeName + Send + 'static,
-{
-    AsyncTask::new(DataJob {
-        input,
-        work: Some(work),
-    })
-}
-
-/// Inputs up to this size, with materials from memory alone (raw keyrings),
-/// are worked on the calling thread in the Promise forms: a few
-/// microseconds of work, where the hand-off to the libuv pool and back
-/// costs tens. Anything that may do I/O (a key store, maybe an HSM) always
-/// goes to the pool.
-pub(crate) const INLINE_MAX: usize = 16 * 1024;
-
-/// The Promise form of a [`DataOp`]: worked now when `inline`, else on the
-/// pool; a Promise either way, rejected (never thrown) on failure.
-pub(crate) fn promise_with<T>(
-    env: Env,
-    input: Uint8Array,
-    work: DataOp<T>,
-    inline: bool,
-) -> Result<JsObject>
-where
-    T: ToNapiValue + TypeName + Send + 'static,
-{
-    if !inline {
-        return env
-            .spawn(DataJob {
-                input,
-                work: Some(work),
-            })
-            .map(|task| task.promise_object());
-    }
-    settled(env, guarded(|| work(&input)))
-}
-
-/// A Promise already settled with `result`: resolved with its value, or
-/// rejected with its error (never thrown).
-pub(crate) fn settled<T: ToNapiValue>(env: Env, result: Result<T>) -> Result<JsObject> {
-    let raw = env.raw();
-    let mut deferred = std::ptr::null_mut();
-    let mut promise = std::ptr::null_mut();
-    // SAFETY: `raw` is the live env of this call; napi fills both out
-    // pointers on success.
-    check_status!(unsafe { napi::sys::napi_create_promise(raw, &mut deferred, &mut promise) })?;
-    // SAFETY: as above; `deferred` is settled exactly once, here.
-    let value = result.and_then(|v| unsafe { T::to_napi_value(raw, v) });
-    match value {
-        Ok(v) => check_status!(unsafe { napi::sys::napi_resolve_deferred(raw, deferred, v) })?,
-        Err(e) => {
-            // SAFETY: as above.
-            let error = unsafe { napi::JsError::from(e).into_value(raw) };
-            check_status!(unsafe { napi::sys::napi_reject_deferred(raw, deferred, error) })?
-        }
-    }
-    // SAFETY: `promise` is the object napi_create_promise made in `raw`.
-    Ok(unsafe { JsObject::from_raw_unchecked(raw, promise) })
-}
-
-/// A [`DataOp`] with its input, as a napi task.
-pub struct DataJob<T> {
-    input: Uint8Array,
-    work: Option<DataOp<T>>,
-}
-
-impl<T> std::fmt::Debug for DataJob<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DataJob")
-            .field("input_len", &self.input.len())
-            .field("pending", &self.work.is_some())
-            .finish()
-    }
-}
-
-impl<T> Task for DataJob<T>
-where
-    T: ToNapiValue + TypeName + Send + 'static,
-{
-    type Output = T;
-    type JsValue = T;
-
-    fn compute(&mut self) -> Result<T> {
-        let input: &[u8] = &self.input;
-        match self.work.take() {
-            Some(work) => guarded(|| work(input)),
-            None => Err(coded("ERR_SEALBOX_INVALID_STATE", "task already ran")),
-        }
-    }
-
-    fn resolve(&mut self, _env: Env, output: T) -> Result<T> {
-        Ok(output)
     }
 }
 
@@ -266,10 +110,10 @@ where
 #[napi_derive::napi(ts_return_type = "Promise<void> | void")]
 pub fn test_panic(asynchronous: bool) -> Result<Either<AsyncTask<Job<()>>, ()>> {
     #[allow(clippy::panic)]
-    let work = op(|| -> sealbox::Result<()> { panic!("test panic requested by testPanic()") });
+    let job = Job::new(|| -> sealbox::Result<()> { panic!("test panic requested by testPanic()") });
     if asynchronous {
-        Ok(Either::A(spawn(work)))
+        Ok(Either::A(AsyncTask::new(job)))
     } else {
-        run(work).map(Either::B)
+        job.run().map(Either::B)
     }
 }

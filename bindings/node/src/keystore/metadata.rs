@@ -1,13 +1,14 @@
-//! Values handed to JS: key metadata, audit events and reports.
+//! What the key store says about its keys: metadata, pages of keys,
+//! aliases, and the `Date`s in them.
 
 use std::collections::HashMap;
 
 use napi::bindgen_prelude::*;
-
-use crate::bytes::Buffer;
 use napi::sys;
 use napi_derive::napi;
 use sealbox::keystore as ks;
+
+use crate::impls::js_object_type;
 
 /// A time from the core (Unix seconds) as a JS `Date`.
 #[derive(Debug, Clone, Copy)]
@@ -22,14 +23,7 @@ impl ToNapiValue for Timestamp {
     }
 }
 
-impl TypeName for Timestamp {
-    fn type_name() -> &'static str {
-        "Date"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Object
-    }
-}
+js_object_type!(Timestamp => "Date");
 
 /// One version of a key's material.
 #[napi(object, object_from_js = false)]
@@ -138,107 +132,4 @@ pub struct AliasEntry {
     pub alias_name: String,
     /// The key ID it names.
     pub key_id: String,
-}
-
-/// A data key from `generateDataKey`.
-#[napi(object, object_from_js = false)]
-pub struct DataKey {
-    /// The plaintext data key: use it, then wipe it with `plaintext.fill(0)`.
-    pub plaintext: Buffer,
-    /// The data key encrypted under the key-store key; `decrypt` returns
-    /// the plaintext again.
-    pub ciphertext: Buffer,
-    /// The key that encrypted it.
-    pub key_id: String,
-    /// The version that encrypted it.
-    pub key_version: u32,
-}
-
-impl std::fmt::Debug for DataKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DataKey")
-            .field("key_id", &self.key_id)
-            .field("key_version", &self.key_version)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The first problem `verifyAuditLog` found.
-#[napi(object, object_from_js = false)]
-#[derive(Debug)]
-pub struct AuditProblem {
-    /// 1-based line number in the log file.
-    pub line: i64,
-    /// What is wrong with it.
-    pub reason: String,
-}
-
-/// What `verifyAuditLog` found.
-#[napi(object, object_from_js = false)]
-#[derive(Debug)]
-pub struct AuditReport {
-    /// Whether the whole log verified.
-    pub ok: bool,
-    /// Records that verified.
-    pub records: i64,
-    /// The first edited, inserted, removed or reordered record, if any.
-    pub first_error: Option<AuditProblem>,
-}
-
-impl From<sealbox::audit::AuditReport> for AuditReport {
-    fn from(r: sealbox::audit::AuditReport) -> Self {
-        AuditReport {
-            ok: r.ok(),
-            records: r.records as i64,
-            first_error: r.first_error.map(|(line, reason)| AuditProblem {
-                line: line as i64,
-                reason,
-            }),
-        }
-    }
-}
-
-/// One audited key-store operation, as the `onAudit` callback gets it.
-/// Never carries plaintext or key material.
-#[napi(object, object_from_js = false)]
-#[derive(Debug)]
-pub struct AuditEvent {
-    /// RFC 3339 UTC time with milliseconds.
-    pub time: String,
-    /// The operation, named as in the AWS KMS API (`Encrypt`, `CreateKey`, ...).
-    pub operation: String,
-    /// The key, when the operation names one.
-    pub key_id: Option<String>,
-    /// The key version used, when one was.
-    pub key_version: Option<u32>,
-    /// Who asked (the key store's principal).
-    pub principal: String,
-    /// The encryption context of symmetric operations.
-    pub encryption_context: Option<HashMap<String, String>>,
-    /// `allowed` or `failed`.
-    #[napi(ts_type = "'allowed' | 'failed'")]
-    pub outcome: String,
-    /// Why it failed.
-    pub error: Option<String>,
-    /// A UUID per request.
-    pub request_id: String,
-}
-
-impl From<&sealbox::audit::AuditEvent> for AuditEvent {
-    fn from(e: &sealbox::audit::AuditEvent) -> Self {
-        AuditEvent {
-            time: e.time.clone(),
-            operation: e.operation.clone(),
-            key_id: e.key_id.clone(),
-            key_version: e.key_version,
-            principal: e.principal.clone(),
-            encryption_context: e
-                .encryption_context
-                .as_ref()
-                .map(|ec| ec.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
-            outcome: e.outcome.clone(),
-            error: e.error.clone(),
-            request_id: e.request_id.clone(),
-        }
-    }
 }

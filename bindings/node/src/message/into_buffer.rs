@@ -3,7 +3,7 @@
 //! writes the message straight into a `Buffer` that V8 allocated, at its
 //! exact length, on the calling thread.
 //!
-//! The general path (`promise_with`) builds the message in a Rust `Vec` on
+//! The general path ([`promise`]) builds the message in a Rust `Vec` on
 //! the pool and copies it into V8's memory when the Promise settles: for
 //! 1 MiB, a copy of memory last written by another core, made on the one
 //! thread that runs all of the application's JavaScript (`make bench-node`
@@ -14,15 +14,18 @@
 //! (~50 µs; the signature itself is made on the pool).
 //!
 //! Key-store keyrings may do I/O to get materials: they stay on the
-//! general path.
+//! general path. (Not to be confused with the key store's own `encrypt`,
+//! which encrypts at most 4096 bytes directly under a master key.)
 
-use napi::bindgen_prelude::{check_status, Result, ToNapiValue, TypeName, Uint8Array, ValueType};
+use napi::bindgen_prelude::{check_status, Result, ToNapiValue, Uint8Array};
 use napi::{sys, Env, JsObject, Task};
 use sealbox::cmm::MaterialsManager;
 use sealbox::message as msg;
 
 use crate::bytes::{spare, Buffer};
-use crate::{coded, guarded, promise_with, settled, DataOp};
+use crate::impls::js_object_type;
+use crate::task::{promise, settled, DataOp, Job};
+use crate::{coded, guarded};
 
 /// Starts `encrypt` of `input` with materials from memory; a Promise of
 /// the message, rejected (never thrown) on failure.
@@ -44,7 +47,7 @@ pub(crate) fn encrypt(
             encryptor.encrypt_all_append(pt, &mut out)?;
             Ok(Buffer::from(out))
         });
-        return promise_with(env, input, work, false);
+        return promise(env, Job::over(input, work), false);
     };
     let out = JsOutput::new(env, len)?;
     env.spawn(EncryptInto {
@@ -121,14 +124,7 @@ impl ToNapiValue for Message {
     }
 }
 
-impl TypeName for Message {
-    fn type_name() -> &'static str {
-        "Buffer"
-    }
-    fn value_type() -> ValueType {
-        ValueType::Object
-    }
-}
+js_object_type!(Message => "Buffer");
 
 impl Task for EncryptInto {
     type Output = ();

@@ -1,25 +1,22 @@
 //! Envelope encryption in the AWS Encryption SDK message format: one-shot
-//! `encrypt`/`decrypt` and the incremental `Encryptor`/`Decryptor` under
-//! the JS Transform streams.
+//! `encrypt`/`decrypt` here, the incremental `Encryptor`/`Decryptor` under
+//! the JS Transform streams in [`stream`].
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
-
-use crate::bytes::Buffer;
+use napi::JsObject;
 use napi_derive::napi;
 use sealbox::cmm::MaterialsManager;
 use sealbox::message::{self as msg, AlgorithmSuite, CommitmentPolicy};
-use zeroize::Zeroize;
 
-use crate::args::{map, whole, whole_u32, Instance, StringMap};
+use crate::args::{map, whole, whole_u32, Instance, StringMap, MAX_SAFE};
+use crate::bytes::{spare, Buffer};
+use crate::impls::debug_fields;
 use crate::keyring::{materials, AnyKeyring, CachingMaterialsManager};
-use crate::{
-    boundary, coded, guarded, invalid, js_error, op, promise_with, spawn, spawn_with, DataJob,
-    DataOp, Job, INLINE_MAX,
-};
-use napi::JsObject;
+use crate::task::{promise, DataOp, Job, INLINE_MAX};
+use crate::{boundary, invalid, js_error};
 
 /// Options of `encrypt` and `createEncryptStream`.
 #[napi(object, object_to_js = false)]
@@ -91,16 +88,10 @@ pub struct DecryptResult {
     pub algorithm_suite: u32,
 }
 
-impl std::fmt::Debug for DecryptResult {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DecryptResult")
-            .field("encryption_context", &self.encryption_context)
-            .field("algorithm_suite", &self.algorithm_suite)
-            .finish_non_exhaustive()
-    }
-}
-
-const MAX_SAFE: u64 = (1 << 53) - 1;
+debug_fields!(DecryptResult {
+    encryption_context,
+    algorithm_suite
+});
 
 fn policy(p: Option<String>) -> Result<CommitmentPolicy> {
     p.map_or(Ok(CommitmentPolicy::default()), |p| {
@@ -115,7 +106,9 @@ fn max_edks(n: Option<f64>) -> Result<Option<usize>> {
     })
 }
 
-fn encrypt_args(o: EncryptOptions) -> Result<(Arc<dyn MaterialsManager>, msg::EncryptOptions)> {
+pub(crate) fn encrypt_args(
+    o: EncryptOptions,
+) -> Result<(Arc<dyn MaterialsManager>, msg::EncryptOptions)> {
     let cmm = materials(o.keyring, o.materials_manager)?;
     let mut opts = msg::EncryptOptions {
         encryption_context: map(o.encryption_context),
@@ -140,7 +133,9 @@ fn encrypt_args(o: EncryptOptions) -> Result<(Arc<dyn MaterialsManager>, msg::En
     Ok((cmm, opts))
 }
 
-fn decrypt_args(o: DecryptOptions) -> Result<(Arc<dyn MaterialsManager>, msg::DecryptOptions)> {
+pub(crate) fn decrypt_args(
+    o: DecryptOptions,
+) -> Result<(Arc<dyn MaterialsManager>, msg::DecryptOptions)> {
     let cmm = materials(o.keyring, o.materials_manager)?;
     let opts = msg::DecryptOptions {
         encryption_context: o.encryption_context.map(|ec| map(Some(ec))),
@@ -169,7 +164,7 @@ fn one_shot_encrypt_args(
 /// The work of one `encrypt`.
 fn encrypt_op(cmm: Arc<dyn MaterialsManager>, opts: msg::EncryptOptions) -> DataOp<Buffer> {
     Box::new(move |pt: &[u8]| {
-        let mut out = crate::bytes::spare::take();
+        let mut out = spare::take();
         msg::encrypt_append(pt, cmm.as_ref(), &opts, &mut out)?;
         Ok(Buffer::from(out))
     })
@@ -183,7 +178,7 @@ fn decrypt_op(options: DecryptOptions) -> Result<(DataOp<DecryptResult>, bool)> 
     let work: DataOp<DecryptResult> = Box::new(move |ct: &[u8]| {
         // Buffer::secret wipes the plaintext once JS has its copy, on
         // success; decrypt_append leaves nothing of it on failure.
-        let mut plaintext = crate::bytes::spare::take();
+        let mut plaintext = spare::take();
         let (suite, context) = msg::decrypt_append(ct, cmm.as_ref(), &opts, &mut plaintext)?;
         Ok(DecryptResult {
             algorithm_suite: u32::from(suite.id()),
@@ -204,10 +199,10 @@ pub fn encrypt(env: Env, plaintext: Uint8Array, options: EncryptOptions) -> Resu
         let (cmm, opts) = one_shot_encrypt_args(options)?;
         let in_memory = cmm.is_in_memory();
         if in_memory && plaintext.len() > INLINE_MAX {
-            return crate::direct::encrypt(env, plaintext, cmm.as_ref(), &opts);
+            return into_buffer::encrypt(env, plaintext, cmm.as_ref(), &opts);
         }
         // Small with materials from memory: worked at once; else the pool.
-        promise_with(env, plaintext, encrypt_op(cmm, opts), in_memory)
+        promise(env, Job::over(plaintext, encrypt_op(cmm, opts)), in_memory)
     })
 }
 
@@ -216,7 +211,7 @@ pub fn encrypt(env: Env, plaintext: Uint8Array, options: EncryptOptions) -> Resu
 pub fn encrypt_sync(plaintext: Uint8Array, options: EncryptOptions) -> Result<Buffer> {
     boundary(|| {
         let (cmm, opts) = one_shot_encrypt_args(options)?;
-        guarded(|| encrypt_op(cmm, opts)(&plaintext))
+        Job::over(plaintext, encrypt_op(cmm, opts)).run()
     })
 }
 
@@ -228,7 +223,7 @@ pub fn decrypt(env: Env, ciphertext: Uint8Array, options: DecryptOptions) -> Res
     boundary(|| {
         let (work, in_memory) = decrypt_op(options)?;
         let inline = in_memory && ciphertext.len() <= INLINE_MAX;
-        promise_with(env, ciphertext, work, inline)
+        promise(env, Job::over(ciphertext, work), inline)
     })
 }
 
@@ -237,246 +232,11 @@ pub fn decrypt(env: Env, ciphertext: Uint8Array, options: DecryptOptions) -> Res
 pub fn decrypt_sync(ciphertext: Uint8Array, options: DecryptOptions) -> Result<DecryptResult> {
     boundary(|| {
         let (work, _) = decrypt_op(options)?;
-        guarded(|| work(&ciphertext))
+        Job::over(ciphertext, work).run()
     })
 }
 
-// ------------------------------------------------------------ streams --
-
-enum EncState {
-    /// Materials are fetched with the first chunk (it may take an HSM
-    /// call), on the thread pool like the rest.
-    Pending(Arc<dyn MaterialsManager>, Box<msg::EncryptOptions>),
-    Open(Box<msg::Encryptor>),
-    Done,
-}
-
-fn busy() -> napi::Error {
-    coded(
-        "ERR_SEALBOX_INVALID_STATE",
-        "another call on this stream is still running: await it first",
-    )
-}
-
-/// The incremental encryptor under `createEncryptStream`: feed plaintext
-/// with `update`, get ciphertext; `finish` once. Memory stays bounded by
-/// the frame length whatever the message size.
-#[napi]
-pub struct Encryptor {
-    state: Arc<Mutex<EncState>>,
-}
-
-impl std::fmt::Debug for Encryptor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Encryptor(..)")
-    }
-}
-
-fn encrypt_step(state: &Mutex<EncState>, chunk: Option<&[u8]>) -> sealbox::Result<Buffer> {
-    let mut st = state
-        .try_lock()
-        .map_err(|_| sealbox::Error::InvalidState("concurrent call on one stream".into()))?;
-    if let EncState::Pending(cmm, opts) = &*st {
-        let enc = msg::Encryptor::new(cmm.as_ref(), opts);
-        match enc {
-            Ok(e) => *st = EncState::Open(Box::new(e)),
-            Err(e) => {
-                *st = EncState::Done;
-                return Err(e);
-            }
-        }
-    }
-    let EncState::Open(enc) = &mut *st else {
-        return Err(sealbox::Error::InvalidState(
-            "the stream is already finished".into(),
-        ));
-    };
-    let mut out = Vec::new();
-    match chunk {
-        Some(c) => enc.update(c, &mut out)?,
-        None => {
-            let r = enc.finish(&mut out);
-            *st = EncState::Done;
-            r?
-        }
-    }
-    Ok(Buffer::from(out))
-}
-
-impl Encryptor {
-    fn check_idle(&self) -> Result<()> {
-        // The JS stream never overlaps calls; a direct user of this class
-        // who does gets an error instead of a wait.
-        self.state.try_lock().map(|_| ()).map_err(|_| busy())
-    }
-}
-
-#[napi]
-impl Encryptor {
-    /// Prepares a message; nothing is done until the first `update`.
-    #[napi(constructor)]
-    pub fn new(options: EncryptOptions) -> Result<Self> {
-        boundary(|| {
-            let (cmm, opts) = encrypt_args(options)?;
-            Ok(Encryptor {
-                state: Arc::new(Mutex::new(EncState::Pending(cmm, Box::new(opts)))),
-            })
-        })
-    }
-
-    /// Encrypts a chunk on the thread pool; resolves to the ciphertext that
-    /// is complete so far (maybe empty).
-    /// Do not modify `chunk` until the Promise settles.
-    #[napi(ts_return_type = "Promise<Buffer>")]
-    pub fn update(&self, chunk: Uint8Array) -> Result<AsyncTask<DataJob<Buffer>>> {
-        self.check_idle()?;
-        let state = self.state.clone();
-        Ok(spawn_with(
-            chunk,
-            Box::new(move |c: &[u8]| encrypt_step(&state, Some(c))),
-        ))
-    }
-
-    /// `update`, blocking.
-    #[napi]
-    pub fn update_sync(&self, chunk: Uint8Array) -> Result<Buffer> {
-        self.check_idle()?;
-        guarded(|| encrypt_step(&self.state, Some(&chunk)))
-    }
-
-    /// Writes the final frame (and the signature of signed suites).
-    #[napi(ts_return_type = "Promise<Buffer>")]
-    pub fn finish(&self) -> Result<AsyncTask<Job<Buffer>>> {
-        self.check_idle()?;
-        let state = self.state.clone();
-        Ok(spawn(op(move || encrypt_step(&state, None))))
-    }
-
-    /// `finish`, blocking.
-    #[napi]
-    pub fn finish_sync(&self) -> Result<Buffer> {
-        self.check_idle()?;
-        guarded(|| encrypt_step(&self.state, None))
-    }
-}
-
-struct DecState {
-    dec: Option<msg::Decryptor>,
-    /// Kept apart from the decryptor so that JS can read it while a chunk
-    /// is being decrypted.
-    context: Arc<Mutex<Option<HashMap<String, String>>>>,
-}
-
-/// The incremental decryptor under `createDecryptStream`. It releases only
-/// authenticated plaintext, holds back the final frame of signed suites
-/// until the signature verified, and fails `finish` on a truncated message.
-#[napi]
-pub struct Decryptor {
-    state: Arc<Mutex<DecState>>,
-    context: Arc<Mutex<Option<HashMap<String, String>>>>,
-}
-
-impl std::fmt::Debug for Decryptor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Decryptor(..)")
-    }
-}
-
-fn decrypt_step(state: &Mutex<DecState>, chunk: Option<&[u8]>) -> sealbox::Result<Buffer> {
-    let mut st = state
-        .try_lock()
-        .map_err(|_| sealbox::Error::InvalidState("concurrent call on one stream".into()))?;
-    let dec = st
-        .dec
-        .as_mut()
-        .ok_or_else(|| sealbox::Error::InvalidState("the stream is already finished".into()))?;
-    let mut out = Vec::new();
-    let r = match chunk {
-        Some(c) => dec.update(c, &mut out),
-        None => dec.finish(&mut out),
-    };
-    if let Err(e) = r {
-        out.zeroize();
-        st.dec = None;
-        return Err(e);
-    }
-    let ec: Option<HashMap<String, String>> = dec
-        .encryption_context()
-        .map(|ec| ec.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
-    if chunk.is_none() {
-        st.dec = None;
-    }
-    if let (Some(ec), Ok(mut slot)) = (ec, st.context.lock()) {
-        if slot.is_none() {
-            *slot = Some(ec);
-        }
-    }
-    Ok(Buffer::secret(out))
-}
-
-impl Decryptor {
-    fn check_idle(&self) -> Result<()> {
-        self.state.try_lock().map(|_| ()).map_err(|_| busy())
-    }
-}
-
-#[napi]
-impl Decryptor {
-    /// Prepares to decrypt one message.
-    #[napi(constructor)]
-    pub fn new(options: DecryptOptions) -> Result<Self> {
-        boundary(|| {
-            let (cmm, opts) = decrypt_args(options)?;
-            let context = Arc::new(Mutex::new(None));
-            Ok(Decryptor {
-                state: Arc::new(Mutex::new(DecState {
-                    dec: Some(msg::Decryptor::new(cmm, opts)),
-                    context: context.clone(),
-                })),
-                context,
-            })
-        })
-    }
-
-    /// Decrypts a chunk of ciphertext on the thread pool; resolves to the
-    /// plaintext authenticated so far (maybe empty).
-    #[napi(ts_return_type = "Promise<Buffer>")]
-    pub fn update(&self, chunk: Uint8Array) -> Result<AsyncTask<DataJob<Buffer>>> {
-        self.check_idle()?;
-        let state = self.state.clone();
-        Ok(spawn_with(
-            chunk,
-            Box::new(move |c: &[u8]| decrypt_step(&state, Some(c))),
-        ))
-    }
-
-    /// `update`, blocking.
-    #[napi]
-    pub fn update_sync(&self, chunk: Uint8Array) -> Result<Buffer> {
-        self.check_idle()?;
-        guarded(|| decrypt_step(&self.state, Some(&chunk)))
-    }
-
-    /// Declares the end of the ciphertext: resolves to the held-back
-    /// plaintext, or fails if the message is incomplete.
-    #[napi(ts_return_type = "Promise<Buffer>")]
-    pub fn finish(&self) -> Result<AsyncTask<Job<Buffer>>> {
-        self.check_idle()?;
-        let state = self.state.clone();
-        Ok(spawn(op(move || decrypt_step(&state, None))))
-    }
-
-    /// `finish`, blocking.
-    #[napi]
-    pub fn finish_sync(&self) -> Result<Buffer> {
-        self.check_idle()?;
-        guarded(|| decrypt_step(&self.state, None))
-    }
-
-    /// The message's encryption context once its header is authenticated;
-    /// `null` before.
-    #[napi(getter)]
-    pub fn encryption_context(&self) -> Option<HashMap<String, String>> {
-        self.context.lock().ok().and_then(|c| c.clone())
-    }
-}
+// After the one-shot functions: napi-derive lists exports in the order it
+// meets them, and index.js has always listed these classes last.
+mod into_buffer;
+mod stream;

@@ -1,0 +1,171 @@
+//! Opening a key store: the soft backend's root key, or an HSM.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use sealbox::keystore as ks;
+use zeroize::Zeroizing;
+
+use super::KeyStore;
+use crate::args::{whole, Instance};
+use crate::impls::{debug_fields, debug_opaque};
+use crate::task::{twins, Job};
+use crate::{boundary, invalid, js_error};
+
+/// The 32-byte key that seals the soft backend's key material. It stays
+/// inside sealbox: JS holds only this handle.
+#[napi]
+pub struct RootKey {
+    pub(crate) inner: Arc<ks::RootKey>,
+}
+
+debug_opaque!(RootKey);
+
+#[napi]
+impl RootKey {
+    /// Reads a root key file: 32 raw bytes, 64 hex digits or base64. The
+    /// file must not be readable or writable by group or others (0600).
+    #[napi(factory)]
+    pub fn from_file(path: String) -> Result<Self> {
+        boundary(|| wrap_root(ks::RootKey::from_file(path)))
+    }
+
+    /// A root key from 32 bytes the application holds (e.g. from its own
+    /// secret manager). Wipe the source afterwards with `fill(0)`.
+    #[napi(factory)]
+    pub fn from_bytes(bytes: Uint8Array) -> Result<Self> {
+        boundary(|| wrap_root(ks::RootKey::from_bytes(&bytes)))
+    }
+
+    /// A root key (hex or base64) from an environment variable.
+    #[napi(factory)]
+    pub fn from_env(name: String) -> Result<Self> {
+        boundary(|| wrap_root(ks::RootKey::from_env(&name)))
+    }
+
+    /// A fresh random root key (save it with `writeNewFile`).
+    #[napi(factory)]
+    pub fn generate() -> Result<Self> {
+        boundary(|| wrap_root(ks::RootKey::generate()))
+    }
+
+    /// Writes the key (hex) to a new file with mode 0600; fails if the file
+    /// exists.
+    #[napi]
+    pub fn write_new_file(&self, path: String) -> Result<()> {
+        boundary(|| self.inner.write_new_file(path).map_err(js_error))
+    }
+}
+
+fn wrap_root(r: sealbox::Result<ks::RootKey>) -> Result<RootKey> {
+    r.map(|k| RootKey { inner: Arc::new(k) }).map_err(js_error)
+}
+
+/// Where the HSM is and how to log in.
+#[napi(object, object_to_js = false)]
+pub struct Pkcs11Options {
+    /// Path of the PKCS#11 module (e.g. `/usr/lib/softhsm/libsofthsm2.so`).
+    pub module: String,
+    /// The token's label (or give `tokenSerial`).
+    pub token_label: Option<String>,
+    /// The token's serial number.
+    pub token_serial: Option<String>,
+    /// The user PIN.
+    #[napi(ts_type = "string | Uint8Array")]
+    pub pin: Either<String, Uint8Array>,
+    /// The most sessions to keep open and use at once (default 8).
+    pub max_sessions: Option<f64>,
+}
+
+debug_fields!(Pkcs11Options {
+    module,
+    token_label,
+    token_serial
+});
+
+/// How to open a key store: exactly one of `rootKey` (soft backend) or
+/// `pkcs11` (keys in an HSM).
+#[napi(object, object_to_js = false)]
+#[derive(Debug)]
+pub struct OpenOptions {
+    /// The root key of the soft backend.
+    #[napi(ts_type = "RootKey")]
+    pub root_key: Option<Instance<RootKey>>,
+    /// The HSM of the PKCS#11 backend.
+    pub pkcs11: Option<Pkcs11Options>,
+    /// The audit log file (default: the database path + `.audit.jsonl`).
+    pub audit_log: Option<String>,
+    /// fsync every audit record (slower; survives power loss).
+    pub audit_sync: Option<bool>,
+    /// Who operations are attributed to in the audit trail (default: $USER).
+    pub principal: Option<String>,
+}
+
+enum Backend {
+    Soft(Arc<ks::RootKey>),
+    Pkcs11(ks::Pkcs11Config),
+}
+
+fn pkcs11_config(p: Pkcs11Options) -> Result<ks::Pkcs11Config> {
+    let pin = match &p.pin {
+        Either::A(s) => {
+            let s = Zeroizing::new(s.clone());
+            ks::Pin::from_bytes(s.as_bytes())
+        }
+        Either::B(b) => ks::Pin::from_bytes(b),
+    }
+    .map_err(js_error)?;
+    if p.token_label.is_none() == p.token_serial.is_none() {
+        return Err(invalid(
+            "pkcs11 needs exactly one of tokenLabel or tokenSerial",
+        ));
+    }
+    let max_sessions = match p.max_sessions {
+        Some(n) => whole("maxSessions", n, 1, 1024)? as usize,
+        None => ks::DEFAULT_MAX_SESSIONS,
+    };
+    Ok(ks::Pkcs11Config {
+        module: PathBuf::from(p.module),
+        token_label: p.token_label,
+        token_serial: p.token_serial,
+        pin,
+        max_sessions,
+    })
+}
+
+fn open_job(path: String, options: OpenOptions) -> Result<Job<KeyStore>> {
+    let backend = match (options.root_key, options.pkcs11) {
+        (Some(r), None) => Backend::Soft(r.inner.clone()),
+        (None, Some(p)) => Backend::Pkcs11(pkcs11_config(p)?),
+        _ => return Err(invalid("give exactly one of rootKey or pkcs11")),
+    };
+    let mut ko = ks::KeyStoreOptions {
+        audit_log: options.audit_log.map(PathBuf::from),
+        audit_sync: options.audit_sync.unwrap_or(false),
+        ..Default::default()
+    };
+    if let Some(p) = options.principal {
+        ko.principal = p;
+    }
+    Ok(Job::new(move || {
+        let inner = match backend {
+            Backend::Soft(root) => ks::KeyStore::open(&path, &root, ko)?,
+            Backend::Pkcs11(config) => ks::KeyStore::open_pkcs11(&path, config, ko)?,
+        };
+        Ok(KeyStore { inner })
+    }))
+}
+
+twins! {
+    impl KeyStore {
+        #[doc = " Opens (creating if needed) the key store in the SQLite file `path`."]
+        #[doc = " With `pkcs11`, logging in to the HSM happens on the thread pool."]
+        #[promise("Promise<KeyStore>")]
+        #[doc = " `open`, blocking until the store is open."]
+        fn open, open_sync(path: String, options: OpenOptions) -> KeyStore {
+            open_job(path, options)
+        }
+    }
+}
