@@ -130,6 +130,12 @@ Examples:
     /// Read and verify the audit trail
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// List the exit status of every kind of error (for scripts; with --json as JSON)
+    #[command(after_help = "\
+Examples:
+  sealbox exit-codes
+  sealbox exit-codes --json | jq '.[] | select(.kind == \"KeyDisabled\")'")]
+    ExitCodes,
 }
 
 #[derive(Debug, Args)]

@@ -45,7 +45,7 @@ fn state_text(s: &KeyState) -> String {
 fn describe_text(m: &KeyMetadata) -> String {
     let mut t = String::new();
     let mut line = |k: &str, v: String| t.push_str(&format!("{k:<14}{v}\n"));
-    line("Key ID:", m.key_id.clone());
+    line("Key ID:", m.key_id.to_string());
     line(
         "Aliases:",
         if m.aliases.is_empty() {

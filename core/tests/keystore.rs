@@ -208,7 +208,7 @@ fn describe_list_aliases_tags() {
     let dir = TempDir::new("list");
     let ks = open(&dir, TestClock::new());
     let mut ids: Vec<String> = (0..7)
-        .map(|_| create(&ks, KeySpec::Aes256, None, None).key_id)
+        .map(|_| create(&ks, KeySpec::Aes256, None, None).key_id.to_string())
         .collect();
     ids.sort();
     let mut seen = Vec::new();

@@ -13,6 +13,9 @@
 //! `SEALBOX_CRASH_SEED=<u64>` reproduces the parent's choices;
 //! `SEALBOX_CRASH_ROUNDS=<n>` changes the number of kills.
 
+#[path = "common/shared.rs"]
+mod shared;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
@@ -41,11 +44,7 @@ struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        shared::splitmix64(&mut self.0)
     }
 
     /// Uniform in `lo..=hi`.
@@ -227,7 +226,7 @@ fn child_main(dir: &Path) -> ! {
         let page = ks
             .list_keys(100, marker.as_deref())
             .expect("child: list_keys");
-        keys.extend(page.keys.into_iter().map(|k| k.key_id));
+        keys.extend(page.keys.into_iter().map(|k| k.key_id.to_string()));
         marker = page.next_marker;
         if marker.is_none() {
             break;
@@ -251,8 +250,8 @@ fn child_main(dir: &Path) -> ! {
                     ..CreateKeyRequest::default()
                 })
                 .expect("child: create_key");
-            keys.push(md.key_id.clone());
-            Report::Create { key_id: md.key_id }
+            keys.push(md.key_id.to_string());
+            Report::Create { key_id: md.key_id.into() }
         } else {
             let key_id = keys[rng.range(0, keys.len() as u64 - 1) as usize].clone();
             let mut ec = EncryptionContext::new();

@@ -70,6 +70,7 @@ fn create(ks: &KeyStore, spec: KeySpec, usage: Option<KeyUsage>) -> String {
     })
     .unwrap()
     .key_id
+    .into()
 }
 
 #[test]

@@ -493,7 +493,7 @@ describe('opening a key store', () => {
     assert.equal(ks.backendKind, 'pkcs11')
     await rejects(
       KeyStore.open(path.join(dir, 'other.db'), { pkcs11: { ...pkcs11Options(), pin: '0000' } }),
-      'ERR_SEALBOX_PKCS11',
+      'ERR_SEALBOX_PKCS11_ERROR',
       /PIN/,
     )
     await rejects(

@@ -27,40 +27,9 @@ mod task;
 
 use task::Job;
 
-/// The stable code of each core error, as the JS `error.code`.
-pub(crate) fn error_code(e: &sealbox::Error) -> &'static str {
-    use sealbox::Error as E;
-    match e {
-        E::DecryptionFailed => "ERR_SEALBOX_DECRYPTION_FAILED",
-        E::InvalidArgument(_) => "ERR_SEALBOX_INVALID_ARGUMENT",
-        E::InvalidKey(_) => "ERR_SEALBOX_INVALID_KEY",
-        E::CommitmentPolicyViolation(_) => "ERR_SEALBOX_COMMITMENT_POLICY_VIOLATION",
-        E::TooManyEncryptedDataKeys { .. } => "ERR_SEALBOX_TOO_MANY_ENCRYPTED_DATA_KEYS",
-        E::MessageTooLarge { .. } => "ERR_SEALBOX_MESSAGE_TOO_LARGE",
-        E::EncryptFailed(_) => "ERR_SEALBOX_ENCRYPT_FAILED",
-        E::InvalidState(_) => "ERR_SEALBOX_INVALID_STATE",
-        E::Rng => "ERR_SEALBOX_RNG",
-        E::Io(_) => "ERR_SEALBOX_IO",
-        E::KeyNotFound(_) => "ERR_SEALBOX_KEY_NOT_FOUND",
-        E::KeyDisabled(_) => "ERR_SEALBOX_KEY_DISABLED",
-        E::InvalidKeyState(_) => "ERR_SEALBOX_INVALID_KEY_STATE",
-        E::InvalidKeyUsage(_) => "ERR_SEALBOX_INVALID_KEY_USAGE",
-        E::AlreadyExists(_) => "ERR_SEALBOX_ALREADY_EXISTS",
-        E::WrongRootKey => "ERR_SEALBOX_WRONG_ROOT_KEY",
-        E::Storage(_) => "ERR_SEALBOX_STORAGE",
-        E::Audit(_) => "ERR_SEALBOX_AUDIT",
-        E::Unsupported(_) => "ERR_SEALBOX_UNSUPPORTED",
-        E::UnsupportedByHsm { .. } => "ERR_SEALBOX_UNSUPPORTED_BY_HSM",
-        E::Pkcs11 { .. } => "ERR_SEALBOX_PKCS11",
-        // The enum is non-exhaustive: a variant added to the core later
-        // still gets a code until it gets its own.
-        _ => "ERR_SEALBOX_INTERNAL",
-    }
-}
-
 /// A core error as a JS error (code in the message prefix).
 pub(crate) fn js_error(e: sealbox::Error) -> napi::Error {
-    coded(error_code(&e), &e.to_string())
+    coded(&e.kind().node_code(), &e.to_string())
 }
 
 /// A JS error with the given code.
@@ -70,7 +39,7 @@ pub(crate) fn coded(code: &str, message: &str) -> napi::Error {
 
 /// An argument the binding itself rejects.
 pub(crate) fn invalid(message: impl std::fmt::Display) -> napi::Error {
-    coded("ERR_SEALBOX_INVALID_ARGUMENT", &message.to_string())
+    coded(&sealbox::ErrorKind::InvalidArgument.node_code(), &message.to_string())
 }
 
 fn panic_error(payload: Box<dyn std::any::Any + Send>) -> napi::Error {
@@ -80,7 +49,7 @@ fn panic_error(payload: Box<dyn std::any::Any + Send>) -> napi::Error {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".to_owned());
     coded(
-        "ERR_SEALBOX_PANIC",
+        &sealbox::ErrorKind::Panic.node_code(),
         &format!("internal error in sealbox (a bug; please report it): {what}"),
     )
 }
@@ -115,5 +84,44 @@ pub fn test_panic(asynchronous: bool) -> Result<Either<AsyncTask<Job<()>>, ()>> 
         Ok(Either::A(AsyncTask::new(job)))
     } else {
         job.run().map(Either::B)
+    }
+}
+
+/// One kind of the core's errors (`sealbox::ErrorKind`): its stable number,
+/// its name and the `error.code` this package gives it.
+#[napi_derive::napi(object)]
+#[derive(Debug)]
+pub struct ErrorKindInfo {
+    /// The stable number (the C ABI's result code).
+    pub code: u32,
+    /// The stable name (the Python exception class).
+    pub name: String,
+    /// `ERR_SEALBOX_…`, the `code` of a JS error of this kind.
+    pub node_code: String,
+}
+
+/// Every error kind of the core, for tools and the contract test.
+#[napi_derive::napi]
+pub fn error_kinds() -> Vec<ErrorKindInfo> {
+    sealbox::ErrorKind::ALL
+        .iter()
+        .map(|k| ErrorKindInfo {
+            code: k.code(),
+            name: k.name().to_owned(),
+            node_code: k.node_code(),
+        })
+        .collect()
+}
+
+/// Throws, through the one conversion, the error of a representative core
+/// error of kind `code` (the contract test walks every kind with it).
+#[napi_derive::napi]
+pub fn test_throw_kind(code: u32) -> Result<()> {
+    let kind = sealbox::ErrorKind::from_code(code).ok_or_else(|| invalid(format!("no error kind {code}")))?;
+    match sealbox::Error::example_of(kind) {
+        Some(e) => guarded(|| Err(e)),
+        #[allow(clippy::panic)]
+        None if kind == sealbox::ErrorKind::Panic => guarded(|| -> sealbox::Result<()> { panic!("test panic") }),
+        None => Err(coded(&kind.node_code(), kind.description())),
     }
 }

@@ -225,7 +225,7 @@ fn state_name(s: &KeyState) -> (&'static str, Option<i64>) {
 /// Key metadata as a dict (times in Unix seconds).
 fn metadata<'py>(py: Python<'py>, m: &KeyMetadata) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    d.set_item("key_id", &m.key_id)?;
+    d.set_item("key_id", m.key_id.as_str())?;
     d.set_item("aliases", &m.aliases)?;
     d.set_item("description", &m.description)?;
     d.set_item("key_spec", m.key_spec.as_str())?;
@@ -356,7 +356,7 @@ impl PyKeyStore {
     }
 
     fn resolve_key_id(&self, py: Python<'_>, key_id: &str) -> PyResult<String> {
-        call(py, true, || Ok(self.inner.resolve_key_id(key_id)?))
+        call(py, true, || Ok(self.inner.resolve_key_id(key_id)?.into()))
     }
 
     #[pyo3(signature = (*, key_spec="AES_256", key_usage=None, alias=None, description=String::new(), tags=None, rotation_period_days=None))]
@@ -655,7 +655,7 @@ impl PyKeyStore {
         })?;
         let plaintext = PyByteArray::new(py, dk.plaintext.as_bytes());
         let ciphertext = PyBytes::new(py, &dk.ciphertext);
-        Ok((plaintext, ciphertext, dk.key_id.clone(), dk.key_version))
+        Ok((plaintext, ciphertext, dk.key_id.to_string(), dk.key_version))
     }
 
     #[pyo3(signature = (key_id, *, encryption_context=None, number_of_bytes=32))]

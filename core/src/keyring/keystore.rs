@@ -52,7 +52,7 @@ impl Keyring for KeyStoreKeyring {
         };
         m.encrypted_data_keys.push(EncryptedDataKey {
             provider_id: PROVIDER_ID.to_owned(),
-            provider_info: key_id.into_bytes(),
+            provider_info: String::from(key_id).into_bytes(),
             ciphertext,
         });
         Ok(())

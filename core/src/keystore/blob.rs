@@ -12,6 +12,7 @@
 //! AAD: bytes 0..21 ‖ `"sealbox/keystore/blob/v1"` ‖ serialized
 //! encryption context (the AWS Encryption SDK serialization).
 
+use super::KeyId;
 use crate::error::{Error, Result};
 use crate::message::context::{self, EncryptionContext};
 
@@ -27,7 +28,7 @@ const AAD_LABEL: &[u8] = b"sealbox/keystore/blob/v1";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blob<'a> {
     /// The key ID as text.
-    pub key_id: String,
+    pub key_id: KeyId,
     /// The key version.
     pub version: u32,
     /// The IV.
@@ -52,7 +53,7 @@ pub fn parse(bytes: &[u8]) -> Result<Blob<'_>> {
             .map_err(|_| Error::DecryptionFailed)?,
     );
     Ok(Blob {
-        key_id: format_uuid(&id),
+        key_id: KeyId::from_bytes(&id),
         version,
         iv: bytes[21..33]
             .try_into()
@@ -66,7 +67,7 @@ pub fn parse(bytes: &[u8]) -> Result<Blob<'_>> {
 pub fn prefix(key_id: &str, version: u32) -> Result<Vec<u8>> {
     let mut p = Vec::with_capacity(21);
     p.push(BLOB_VERSION);
-    p.extend_from_slice(&parse_uuid(key_id)?);
+    p.extend_from_slice(&KeyId::bytes_of(key_id)?);
     p.extend_from_slice(&version.to_be_bytes());
     Ok(p)
 }
@@ -79,50 +80,13 @@ pub fn aad(prefix: &[u8], ec: &EncryptionContext) -> Result<Vec<u8>> {
     Ok(a)
 }
 
-/// A new random (version 4) UUID as text.
-pub fn new_uuid() -> Result<String> {
-    let mut b = [0u8; 16];
-    crate::crypto::fill_random(&mut b)?;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    Ok(format_uuid(&b))
-}
-
-/// Formats 16 bytes as a lowercase hyphenated UUID.
-pub fn format_uuid(b: &[u8; 16]) -> String {
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
-/// Parses a hyphenated UUID.
-pub fn parse_uuid(s: &str) -> Result<[u8; 16]> {
-    // Key IDs are UUIDs: one parser, shared with the backends.
-    super::backend::parse_key_id(s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn uuid_round_trip() {
-        let u = new_uuid().unwrap();
-        assert_eq!(u.len(), 36);
-        assert_eq!(&u[14..15], "4");
-        assert_eq!(format_uuid(&parse_uuid(&u).unwrap()), u);
-        assert!(parse_uuid("not-a-uuid").is_err());
-    }
-
-    #[test]
     fn blob_layout() {
-        let u = new_uuid().unwrap();
+        let u = KeyId::generate().unwrap();
         let mut b = prefix(&u, 7).unwrap();
         b.extend_from_slice(&[1; 12]);
         b.extend_from_slice(&[2; 20]);

@@ -53,7 +53,7 @@ impl KeyStore {
                 return Err(Error::AlreadyExists(format!("alias {al}")));
             }
         }
-        let key_id = blob::new_uuid()?;
+        let key_id = KeyId::generate()?;
         a.key(&key_id, Some(1));
         let now = self.now_ms();
         let rec = KeyRecord {
@@ -133,7 +133,7 @@ impl KeyStore {
                 }
             }
             let next_marker = if more {
-                keys.last().map(|k| k.key_id.clone())
+                keys.last().map(|k| k.key_id.to_string())
             } else {
                 None
             };

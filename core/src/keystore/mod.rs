@@ -9,6 +9,7 @@ mod asymmetric;
 mod audit_trail;
 pub mod backend;
 pub mod blob;
+mod key_id;
 mod lifecycle;
 mod mac;
 mod operation;
@@ -28,6 +29,7 @@ use crate::message::EncryptionContext;
 use crate::secret::SecretBytes;
 
 pub use asymmetric::der_to_pem;
+pub use key_id::KeyId;
 pub use backend::pkcs11::{Pin, Pkcs11Backend, Pkcs11Config, DEFAULT_MAX_SESSIONS};
 pub use backend::soft::{RootKey, SoftBackend};
 pub use backend::{Backend, KeyRef};
@@ -100,7 +102,7 @@ pub struct DataKey {
     /// The data key encrypted under the key-store key (a blob).
     pub ciphertext: Vec<u8>,
     /// The key that encrypted it.
-    pub key_id: String,
+    pub key_id: KeyId,
     /// The version that encrypted it.
     pub key_version: u32,
 }
@@ -323,7 +325,7 @@ impl KeyStore {
                 encryption_context: ec.cloned(),
                 outcome: Outcome::Failed,
                 error: None,
-                request_id: blob::new_uuid()?,
+                request_id: KeyId::generate()?.into(),
             },
             written: false,
         };
@@ -358,7 +360,7 @@ impl KeyStore {
     // ------------------------------------------------------------ lookup --
 
     /// The key ID an ID or alias names (not audited: no key is used).
-    pub fn resolve_key_id(&self, key: &str) -> Result<String> {
+    pub fn resolve_key_id(&self, key: &str) -> Result<KeyId> {
         Ok(self.record(key)?.key_id)
     }
 

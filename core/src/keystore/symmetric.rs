@@ -44,7 +44,7 @@ impl KeyStore {
             .inner
             .store
             .key(&b.key_id)?
-            .ok_or_else(|| Error::KeyNotFound(b.key_id.clone()))?;
+            .ok_or_else(|| Error::KeyNotFound(b.key_id.to_string()))?;
         a.key(&rec.key_id, Some(b.version));
         Self::require_enabled(&rec)?;
         Self::require_usage(&rec, KeyUsage::EncryptDecrypt)?;

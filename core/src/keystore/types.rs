@@ -10,6 +10,8 @@ use crate::error::{Error, Result};
 
 use crate::names::named_enum;
 
+use super::KeyId;
+
 named_enum!(
     /// What kind of key material a key holds.
     KeySpec {
@@ -280,7 +282,7 @@ pub struct KeyVersion {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyMetadata {
     /// The key ID (a UUID).
-    pub key_id: String,
+    pub key_id: KeyId,
     /// Aliases pointing at the key (`alias/...`).
     pub aliases: Vec<String>,
     /// Free text.

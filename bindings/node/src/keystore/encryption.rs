@@ -213,7 +213,7 @@ twins! {
                 Ok(DataKey {
                     plaintext: Buffer::secret_copy(dk.plaintext.as_bytes()),
                     ciphertext: Buffer::from(dk.ciphertext),
-                    key_id: dk.key_id,
+                    key_id: dk.key_id.into(),
                     key_version: dk.key_version,
                 })
             }))

@@ -88,7 +88,7 @@ impl From<ks::KeyMetadata> for KeyMetadata {
             _ => None,
         };
         KeyMetadata {
-            key_id: m.key_id,
+            key_id: m.key_id.into(),
             aliases: m.aliases,
             description: m.description,
             key_spec: m.key_spec.as_str().to_owned(),

@@ -35,16 +35,7 @@ impl KeyRef<'_> {
 /// The 16 bytes of a key ID (a hyphenated UUID); `KeyNotFound` if it is not
 /// one.
 pub(crate) fn parse_key_id(s: &str) -> Result<[u8; 16]> {
-    let bad = || Error::KeyNotFound(s.to_owned());
-    let hex: String = s.chars().filter(|c| *c != '-').collect();
-    if s.len() != 36 || hex.len() != 32 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-        return Err(bad());
-    }
-    let mut out = [0u8; 16];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-    }
-    Ok(out)
+    super::KeyId::bytes_of(s)
 }
 
 /// Checks imported material against the spec, before any backend keeps it.

@@ -6,13 +6,14 @@ pub mod sqlite;
 use std::collections::BTreeMap;
 
 use crate::error::Result;
+use crate::keystore::KeyId;
 use crate::keystore::types::{KeySpec, KeyState, KeyUsage, Origin};
 
 /// A key's row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRecord {
     /// The key ID.
-    pub key_id: String,
+    pub key_id: KeyId,
     /// Free text.
     pub description: String,
     /// Spec.
