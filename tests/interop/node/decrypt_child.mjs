@@ -8,35 +8,19 @@
 // Writes the plaintext to `out` and {suiteId, context} as JSON to `meta`
 // (not stdout: Node prints its security-revert warning there).
 
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 
-import {
-  CommitmentPolicy,
-  MultiKeyringNode,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-  RawRsaKeyringNode,
-  buildClient,
-} from '@aws-crypto/client-node'
+import { CommitmentPolicy, buildClient } from '@aws-crypto/client-node'
+
+import { multiKeyring, rawAesKeyring, rawRsaKeyring } from './keyrings.mjs'
 
 const job = JSON.parse(fs.readFileSync(0, 'utf8'))
-const rsa = new RawRsaKeyringNode({
-  keyNamespace: job.namespace,
-  keyName: job.rsaName,
-  rsaKey: { privateKey: fs.readFileSync(job.privateKeyFile, 'utf8') },
-  padding: crypto.constants.RSA_PKCS1_PADDING,
-})
+const privateKey = { privateKey: fs.readFileSync(job.privateKeyFile, 'utf8') }
+const rsa = rawRsaKeyring(job.namespace, job.rsaName, privateKey, 'PKCS1')
 let keyring = rsa
 if (job.kind === 'multi') {
-  const aes = new RawAesKeyringNode({
-    keyNamespace: job.namespace,
-    keyName: job.aesName,
-    unencryptedMasterKey: new Uint8Array(fs.readFileSync(job.aesKeyFile)),
-    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
-    utf8Sorting: true,
-  })
-  keyring = new MultiKeyringNode({ generator: aes, children: [rsa] })
+  const aes = rawAesKeyring(job.namespace, job.aesName, fs.readFileSync(job.aesKeyFile))
+  keyring = multiKeyring(aes, rsa)
 }
 
 const { decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)

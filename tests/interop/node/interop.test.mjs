@@ -19,15 +19,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import {
-  AlgorithmSuiteIdentifier,
-  CommitmentPolicy,
-  MultiKeyringNode,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-  RawRsaKeyringNode,
-  buildClient,
-} from '@aws-crypto/client-node'
+import { AlgorithmSuiteIdentifier, CommitmentPolicy, buildClient } from '@aws-crypto/client-node'
+
+import { multiKeyring, rawAesKeyring, rawRsaKeyring } from './keyrings.mjs'
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const NAMESPACE = 'sealbox-interop-node'
@@ -50,13 +44,6 @@ if (!TOOL || !fs.existsSync(TOOL)) {
 
 const strict = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
 const legacy = buildClient(CommitmentPolicy.FORBID_ENCRYPT_ALLOW_DECRYPT)
-
-// sealbox padding name -> Node crypto padding + OAEP hash
-const RSA_PADDINGS = {
-  OAEP_SHA256_MGF1: { padding: crypto.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
-  OAEP_SHA1_MGF1: { padding: crypto.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
-  PKCS1: { padding: crypto.constants.RSA_PKCS1_PADDING, oaepHash: undefined },
-}
 
 const CONTEXT_SIMPLE = { purpose: 'interop', tenant: 'acme' }
 const CONTEXT_UNICODE = {
@@ -121,35 +108,18 @@ function caseDir() {
 // The Node side
 
 function aesKeyring(aesKey = keys.aes) {
-  return new RawAesKeyringNode({
-    keyNamespace: NAMESPACE,
-    keyName: AES_NAME,
-    unencryptedMasterKey: new Uint8Array(aesKey),
-    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
-    // Without this the Node keyring binds the context in JavaScript
-    // localeCompare order, which is not the spec's UTF-8 byte order, and
-    // cannot unwrap keys written by sealbox, Python, Java, ... for contexts
-    // such as CONTEXT_UNICODE. (The message header itself is always sorted
-    // by UTF-8 bytes.)
-    utf8Sorting: true,
-  })
+  return rawAesKeyring(NAMESPACE, AES_NAME, aesKey)
 }
 
 function rsaKeyring(padding, encrypt) {
-  return new RawRsaKeyringNode({
-    keyNamespace: NAMESPACE,
-    keyName: RSA_NAME,
-    rsaKey: encrypt ? { publicKey: keys.publicPem } : { privateKey: keys.privatePem },
-    ...RSA_PADDINGS[padding],
-  })
+  const rsaKey = encrypt ? { publicKey: keys.publicPem } : { privateKey: keys.privatePem }
+  return rawRsaKeyring(NAMESPACE, RSA_NAME, rsaKey, padding)
 }
 
 function keyring(kind, padding, encrypt) {
   if (kind === 'aes') return aesKeyring()
   if (kind === 'rsa') return rsaKeyring(padding, encrypt)
-  if (kind === 'multi') {
-    return new MultiKeyringNode({ generator: aesKeyring(), children: [rsaKeyring(padding, encrypt)] })
-  }
+  if (kind === 'multi') return multiKeyring(aesKeyring(), rsaKeyring(padding, encrypt))
   throw new Error(`unknown keyring ${kind}`)
 }
 

@@ -181,8 +181,52 @@ class _StaticProvider(MasterKeyProvider):
         raise InvalidKeyIdError(f"unknown key {key_id!r}")
 
 
-class LegacyImpl:
+def client(policy=None):
+    return aws_encryption_sdk.EncryptionSDKClient(
+        commitment_policy=policy or CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
+    )
+
+
+class _SdkImpl:
+    """What the legacy and MPL paths share; they differ in how they build
+    the AES, RSA and multi keyrings and in the client's argument that takes
+    them."""
+
+    #: The ESDK client's argument that takes ``keyring()``'s result.
+    keyring_arg = ""
+
+    def _aes(self):
+        raise NotImplementedError
+
+    def _rsa(self, padding: str, encrypt: bool):
+        raise NotImplementedError
+
+    def _multi(self, padding: str, encrypt: bool):
+        raise NotImplementedError
+
+    def keyring(self, kind: str, padding: str, encrypt: bool):
+        if kind == "aes":
+            return self._aes()
+        if kind == "rsa":
+            return self._rsa(padding, encrypt)
+        if kind == "multi":
+            return self._multi(padding, encrypt)
+        raise ValueError(kind)
+
+    def encrypt(self, pt, kind, padding, context, suite, frame_length, policy=None):
+        ct, _header = client(policy).encrypt(
+            source=pt,
+            encryption_context=dict(context),
+            algorithm=suite,
+            frame_length=frame_length,
+            **{self.keyring_arg: self.keyring(kind, padding, encrypt=True)},
+        )
+        return ct
+
+
+class LegacyImpl(_SdkImpl):
     name = "legacy"
+    keyring_arg = "key_provider"
 
     def __init__(self, keys: Keys):
         self.keys = keys
@@ -209,42 +253,21 @@ class LegacyImpl:
             ),
         )
 
-    def keyring(self, kind: str, padding: str, encrypt: bool):
-        if kind == "aes":
-            return self._aes()
-        if kind == "rsa":
-            return self._rsa(padding, encrypt)
-        if kind == "multi":
-            p = _StaticProvider()
-            p.add_master_key_provider(self._aes())
-            p.add_master_key_provider(self._rsa(padding, encrypt))
-            return p
-        raise ValueError(kind)
-
-    def client(self, policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT):
-        return aws_encryption_sdk.EncryptionSDKClient(commitment_policy=policy)
-
-    def encrypt(self, pt, kind, padding, context, suite, frame_length, policy=None):
-        client = self.client(policy or CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
-        ct, _header = client.encrypt(
-            source=pt,
-            key_provider=self.keyring(kind, padding, encrypt=True),
-            encryption_context=dict(context),
-            algorithm=suite,
-            frame_length=frame_length,
-        )
-        return ct
+    def _multi(self, padding: str, encrypt: bool):
+        p = _StaticProvider()
+        p.add_master_key_provider(self._aes())
+        p.add_master_key_provider(self._rsa(padding, encrypt))
+        return p
 
     def decrypt(self, ct, kind, padding, expected_context):
         # The legacy API takes no expected context: the caller checks it.
-        pt, header = self.client().decrypt(
-            source=ct, key_provider=self.keyring(kind, padding, encrypt=False)
-        )
+        pt, header = client().decrypt(source=ct, key_provider=self.keyring(kind, padding, encrypt=False))
         return pt, dict(header.encryption_context), header.algorithm.algorithm_id
 
 
-class MplImpl:
+class MplImpl(_SdkImpl):
     name = "mpl"
+    keyring_arg = "keyring"
 
     def __init__(self, keys: Keys):
         self.keys = keys
@@ -268,36 +291,14 @@ class MplImpl:
             args["private_key"] = self.keys.rsa_private_pem
         return self.mpl.create_raw_rsa_keyring(CreateRawRsaKeyringInput(**args))
 
-    def keyring(self, kind: str, padding: str, encrypt: bool):
-        if kind == "aes":
-            return self._aes()
-        if kind == "rsa":
-            return self._rsa(padding, encrypt)
-        if kind == "multi":
-            return self.mpl.create_multi_keyring(
-                CreateMultiKeyringInput(generator=self._aes(), child_keyrings=[self._rsa(padding, encrypt)])
-            )
-        raise ValueError(kind)
-
-    def encrypt(self, pt, kind, padding, context, suite, frame_length, policy=None):
-        client = aws_encryption_sdk.EncryptionSDKClient(
-            commitment_policy=policy or CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
+    def _multi(self, padding: str, encrypt: bool):
+        return self.mpl.create_multi_keyring(
+            CreateMultiKeyringInput(generator=self._aes(), child_keyrings=[self._rsa(padding, encrypt)])
         )
-        ct, _header = client.encrypt(
-            source=pt,
-            keyring=self.keyring(kind, padding, encrypt=True),
-            encryption_context=dict(context),
-            algorithm=suite,
-            frame_length=frame_length,
-        )
-        return ct
 
     def decrypt(self, ct, kind, padding, expected_context):
-        client = aws_encryption_sdk.EncryptionSDKClient(
-            commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
-        )
         # The MPL path also checks the expected context itself.
-        pt, header = client.decrypt(
+        pt, header = client().decrypt(
             source=ct,
             keyring=self.keyring(kind, padding, encrypt=False),
             encryption_context=dict(expected_context),
@@ -519,23 +520,31 @@ def _flip_positions(ct: bytes) -> dict[str, int]:
 FLIP_WHERE = ["message-id", "context", "edk", "commitment", "header-tag", "frame-seq", "middle", "last"]
 
 
-@pytest.mark.parametrize("suite", SUITES, ids=lambda s: f"0x{s:04x}")
-@pytest.mark.parametrize("where", FLIP_WHERE)
-def test_tampered_sealbox_message_rejected_by_aws(tool, keys, impl, tmp_path, where, suite):
+def _each_tampering(test):
+    """Runs ``test`` for every suite and every place of FLIP_WHERE."""
+    test = pytest.mark.parametrize("where", FLIP_WHERE)(test)
+    return pytest.mark.parametrize("suite", SUITES, ids=lambda s: f"0x{s:04x}")(test)
+
+
+def _tampered(direction, tool, keys, impl, tmp_path, where, suite):
+    """A message made by ``direction`` (sealbox_to_aws or aws_to_sealbox),
+    with one bit flipped at ``where``."""
     pt = payload(10_000)
-    ct = sealbox_to_aws(tool, keys, impl, tmp_path, pt, "aes", "aes", "OAEP_SHA256_MGF1", CONTEXT_SIMPLE, suite)
-    bad = flip(ct, _flip_positions(ct)[where])
+    ct = direction(tool, keys, impl, tmp_path, pt, "aes", "aes", "OAEP_SHA256_MGF1", CONTEXT_SIMPLE, suite)
+    return flip(ct, _flip_positions(ct)[where])
+
+
+@_each_tampering
+def test_tampered_sealbox_message_rejected_by_aws(tool, keys, impl, tmp_path, where, suite):
+    bad = _tampered(sealbox_to_aws, tool, keys, impl, tmp_path, where, suite)
     with pytest.raises(Exception) as info:
         impl.decrypt(bad, "aes", "OAEP_SHA256_MGF1", CONTEXT_SIMPLE)
     assert not isinstance(info.value, (AssertionError, NameError, TypeError))
 
 
-@pytest.mark.parametrize("suite", SUITES, ids=lambda s: f"0x{s:04x}")
-@pytest.mark.parametrize("where", FLIP_WHERE)
+@_each_tampering
 def test_tampered_aws_message_rejected_by_sealbox(tool, keys, impl, tmp_path, where, suite):
-    pt = payload(10_000)
-    ct = aws_to_sealbox(tool, keys, impl, tmp_path, pt, "aes", "aes", "OAEP_SHA256_MGF1", CONTEXT_SIMPLE, suite)
-    bad = flip(ct, _flip_positions(ct)[where])
+    bad = _tampered(aws_to_sealbox, tool, keys, impl, tmp_path, where, suite)
     rc, err, got, _ctx = sealbox_decrypt(tool, keys, tmp_path, bad, "aes", "OAEP_SHA256_MGF1", CONTEXT_SIMPLE)
     assert rc == 1, f"sealbox accepted a tampered message (rc={rc})"
     assert err.strip(), "no message on stderr"
