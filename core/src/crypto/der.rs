@@ -14,7 +14,7 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
-use super::{EcCurve, HashAlg};
+use super::{invalid_key, EcCurve, HashAlg};
 
 /// Tag of an INTEGER.
 pub const INTEGER: u8 = 0x02;
@@ -449,6 +449,54 @@ pub fn ecdsa_signature_from_scalars(r: &[u8], s: &[u8]) -> Vec<u8> {
     write_uint(&mut body, r);
     write_uint(&mut body, s);
     tlv(SEQUENCE, &body)
+}
+
+// ------------------------------------------------------------------- PEM --
+
+/// Which RSA key a PEM document holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RsaPem {
+    /// `PUBLIC KEY` (SubjectPublicKeyInfo) or `RSA PUBLIC KEY` (PKCS#1).
+    Public,
+    /// `PRIVATE KEY` (PKCS#8) or `RSA PRIVATE KEY` (PKCS#1).
+    Private,
+}
+
+impl RsaPem {
+    /// The error for a PEM document that is not such a key.
+    pub fn malformed(self) -> crate::error::Error {
+        match self {
+            RsaPem::Public => invalid_key("not a PEM RSA public key"),
+            RsaPem::Private => invalid_key("not a PEM RSA private key"),
+        }
+    }
+}
+
+/// An RSA key from PEM: the PKCS#1 key in the document (unwrapped from
+/// PKCS#8 or SubjectPublicKeyInfo when the label says so) read by `parse`;
+/// [`RsaPem::malformed`] if the PEM, its label or its wrapping is wrong.
+pub fn rsa_key_from_pem<T>(
+    pem: &str,
+    kind: RsaPem,
+    parse: impl FnOnce(&[u8]) -> crate::error::Result<T>,
+) -> crate::error::Result<T> {
+    // The same RFC 7468 decoder for both providers (the rustcrypto build
+    // reaches it through the `der` crate).
+    #[cfg(feature = "aws-lc")]
+    use pem_rfc7468 as pem_codec;
+    #[cfg(not(feature = "aws-lc"))]
+    use rsa::pkcs8::der::pem as pem_codec;
+    let (label, doc) = pem_codec::decode_vec(pem.as_bytes()).map_err(|_| kind.malformed())?;
+    // The document may hold a private key.
+    let doc = Zeroizing::new(doc);
+    let key = match (kind, label) {
+        (RsaPem::Public, "PUBLIC KEY") => spki_rsa_public_key(&doc),
+        (RsaPem::Private, "PRIVATE KEY") => pkcs8_rsa_private_key(&doc),
+        (RsaPem::Public, "RSA PUBLIC KEY") | (RsaPem::Private, "RSA PRIVATE KEY") => Ok(&doc[..]),
+        _ => return Err(kind.malformed()),
+    }
+    .map_err(|_| kind.malformed())?;
+    parse(key)
 }
 
 // ------------------------------------------------------------ DigestInfo --

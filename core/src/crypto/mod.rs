@@ -1,18 +1,24 @@
 //! The crypto seam: the only module that names primitive crates.
 //!
 //! Everything else in sealbox calls the small API below. A provider is a
-//! sub-module that implements the same names (`AesGcmKey`, `hkdf`, `hmac`,
-//! `Hasher`, `EcdsaSigningKey`, `EcdsaVerifyingKey`, `RsaPrivateKey`,
-//! `RsaPublicKey`, `fill_random`, `fips_mode`); exactly one is compiled in,
-//! chosen by a Cargo feature, the way rustls swaps ring for aws-lc-rs.
+//! sub-module that implements the same names (`AesGcmKey`,
+//! `hkdf_expand_each`, `hmac`, `Hasher`, `EcdsaSigningKey`,
+//! `EcdsaVerifyingKey`, `RsaPrivateKey`, `RsaPublicKey`, `fill_random`,
+//! `fips_mode`; `hkdf` and `digest` are derived from them here); exactly one
+//! is compiled in, chosen by a Cargo feature, the way rustls swaps ring for
+//! aws-lc-rs.
 //!
 //! Providers must give byte-identical results wherever the algorithm is
 //! deterministic (AES-GCM, HKDF, HMAC, digests, RSA public-key checks).
 //!
-//! * `aws-lc` (the default): AWS-LC through aws-lc-rs (`awslc.rs`); with
+//! * `aws-lc` (the default): AWS-LC through aws-lc-rs (`awslc/`); with
 //!   the `fips` feature, its FIPS 140-3 validated build.
 //! * `rustcrypto`: the pure-Rust RustCrypto crates (`rustcrypto.rs`), for
 //!   builds without a C compiler.
+//!
+//! What both providers share is written once, here and in `der.rs` (the
+//! one strict DER/PKCS#8/SubjectPublicKeyInfo reader and writer, which the
+//! PKCS#11 backend uses too).
 //!
 //! `tests/differential.rs` runs both side by side (feature `differential`,
 //! which compiles the provider that is not selected as `crypto::other`).
@@ -210,6 +216,20 @@ pub fn random_vec(n: usize) -> Result<Vec<u8>> {
     let mut v = vec![0u8; n];
     fill_random(&mut v)?;
     Ok(v)
+}
+
+/// The smallest RSA modulus sealbox accepts.
+const MIN_RSA_BITS: usize = 2048;
+
+/// Refuses RSA moduli outside `MIN_RSA_BITS..=max` (`max` is the
+/// provider's bound; `qualifier` names the provider when it matters).
+fn check_rsa_size(bits: usize, max: usize, qualifier: &str) -> Result<()> {
+    if !(MIN_RSA_BITS..=max).contains(&bits) {
+        return Err(invalid_key(format!(
+            "RSA keys must be {MIN_RSA_BITS}..{max} bits{qualifier}, not {bits}"
+        )));
+    }
+    Ok(())
 }
 
 pub(crate) fn invalid_key(msg: impl Into<String>) -> Error {

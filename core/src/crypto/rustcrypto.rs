@@ -16,7 +16,8 @@ use rsa::traits::PublicKeyParts;
 use sha2::Digest;
 use zeroize::Zeroize;
 
-use super::{der, invalid_key, EcCurve, HashAlg, RsaPadding, RsaSignatureScheme, GCM_TAG_LEN};
+use super::der::{self, RsaPem};
+use super::{invalid_key, EcCurve, HashAlg, RsaPadding, RsaSignatureScheme, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
 
@@ -449,34 +450,29 @@ impl std::fmt::Debug for RsaPrivateKey {
     }
 }
 
-/// The smallest RSA modulus sealbox accepts.
-pub const MIN_RSA_BITS: usize = 2048;
 /// The largest RSA modulus sealbox accepts.
 const MAX_RSA_BITS: usize = 16384;
 
 fn check_rsa_size(bits: usize) -> Result<()> {
-    if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
-        return Err(invalid_key(format!(
-            "RSA keys must be 2048..16384 bits, not {bits}"
-        )));
-    }
-    Ok(())
+    super::check_rsa_size(bits, MAX_RSA_BITS, "")
 }
 
 impl RsaPrivateKey {
     /// Parses a PEM private key (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`).
     pub fn from_pem(pem: &str) -> Result<Self> {
-        let k = rsa::RsaPrivateKey::from_pkcs8_pem(pem)
-            .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
-            .map_err(|_| invalid_key("not a PEM RSA private key"))?;
-        Self::checked(k)
+        der::rsa_key_from_pem(pem, RsaPem::Private, |pkcs1| {
+            Self::from_pkcs1(pkcs1, || RsaPem::Private.malformed())
+        })
     }
 
     /// Parses a DER private key (PKCS#8 or PKCS#1).
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        let k = rsa::RsaPrivateKey::from_pkcs8_der(der)
-            .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_der(der))
-            .map_err(|_| invalid_key("not a DER RSA private key"))?;
+        let pkcs1 = der::pkcs8_rsa_private_key(der).unwrap_or(der);
+        Self::from_pkcs1(pkcs1, || invalid_key("not a DER RSA private key"))
+    }
+
+    fn from_pkcs1(pkcs1: &[u8], bad: impl Fn() -> Error) -> Result<Self> {
+        let k = rsa::RsaPrivateKey::from_pkcs1_der(pkcs1).map_err(|_| bad())?;
         Self::checked(k)
     }
 
@@ -559,14 +555,9 @@ impl RsaPublicKey {
     /// Parses a PEM public key (SubjectPublicKeyInfo `PUBLIC KEY` or PKCS#1
     /// `RSA PUBLIC KEY`).
     pub fn from_pem(pem: &str) -> Result<Self> {
-        let bad = || invalid_key("not a PEM RSA public key");
-        let (label, doc) = rsa::pkcs8::der::pem::decode_vec(pem.as_bytes()).map_err(|_| bad())?;
-        let pkcs1 = match label {
-            "PUBLIC KEY" => der::spki_rsa_public_key(&doc).map_err(|_| bad())?,
-            "RSA PUBLIC KEY" => &doc[..],
-            _ => return Err(bad()),
-        };
-        Self::from_pkcs1(pkcs1).ok_or_else(bad)?
+        der::rsa_key_from_pem(pem, RsaPem::Public, |pkcs1| {
+            Self::from_pkcs1(pkcs1).unwrap_or_else(|| Err(RsaPem::Public.malformed()))
+        })
     }
 
     /// Parses a DER public key (SubjectPublicKeyInfo or PKCS#1). Only

@@ -15,8 +15,8 @@
 //! aws-lc-rs has no API for RSA signatures over a digest with SHA-1, nor for
 //! RSA-PSS with SHA-1 at all, and pins the PSS salt length itself; the RSA
 //! signature operations therefore call AWS-LC's `RSA_sign`/`RSA_verify` and
-//! `RSA_{sign,verify}_pss_mgf1` directly through aws-lc-sys (module `ffi`
-//! below: the only `unsafe` of this provider). Every other operation goes
+//! `RSA_{sign,verify}_pss_mgf1` directly through aws-lc-sys (`ffi.rs`:
+//! the only `unsafe` of this provider). Every other operation goes
 //! through aws-lc-rs.
 //!
 //! FIPS (feature `fips`): the same code links the FIPS 140-3 validated
@@ -24,6 +24,10 @@
 //! approved services (AES-GCM with caller-built IVs as the message format
 //! requires, ECDSA/RSA over a digest, HKDF without salt): they run in the
 //! validated module, but not as approved services. See docs/SECURITY.md.
+//!
+//! Files by primitive: `aead.rs`, `hash.rs` (digests, HKDF, HMAC),
+//! `ecdsa.rs`, `rsa.rs`, `ffi.rs`. The DER this provider reads or writes
+//! itself is `crypto/der.rs`, shared with the rustcrypto provider.
 
 mod aead;
 mod ecdsa;

@@ -5,46 +5,17 @@ use aws_lc_rs::rsa as lc_rsa;
 use zeroize::Zeroizing;
 
 use super::ffi;
-use crate::crypto::{der, invalid_key, HashAlg, RsaPadding, RsaSignatureScheme};
+use crate::crypto::der::{self, RsaPem};
+use crate::crypto::{self, invalid_key, HashAlg, RsaPadding, RsaSignatureScheme};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
 
-/// The smallest RSA modulus sealbox accepts.
-pub const MIN_RSA_BITS: usize = 2048;
 /// The largest RSA modulus this provider accepts (aws-lc-rs's bound; the
 /// rustcrypto provider goes to 16384).
 const MAX_RSA_BITS: usize = 8192;
 
 fn check_rsa_size(bits: usize) -> Result<()> {
-    if !(MIN_RSA_BITS..=MAX_RSA_BITS).contains(&bits) {
-        return Err(invalid_key(format!(
-            "RSA keys must be 2048..8192 bits with the aws-lc provider, not {bits}"
-        )));
-    }
-    Ok(())
-}
-
-/// Decodes a PEM document labelled `wrapped` (PKCS#8 or SubjectPublicKeyInfo,
-/// unwrapped to PKCS#1 by `unwrap`) or `pkcs1`, and parses the PKCS#1 key;
-/// `None` if the PEM, its label or its wrapping is not one of these.
-fn from_pem<T>(
-    pem: &str,
-    wrapped: &str,
-    pkcs1: &str,
-    unwrap: impl Fn(&[u8]) -> der::DerResult<&[u8]>,
-    parse: impl Fn(&[u8]) -> Result<T>,
-) -> Option<Result<T>> {
-    let (label, doc) = pem_rfc7468::decode_vec(pem.as_bytes()).ok()?;
-    // The document may hold a private key.
-    let doc = Zeroizing::new(doc);
-    let key = if label == wrapped {
-        unwrap(&doc).ok()?
-    } else if label == pkcs1 {
-        &doc[..]
-    } else {
-        return None;
-    };
-    Some(parse(key))
+    crypto::check_rsa_size(bits, MAX_RSA_BITS, " with the aws-lc provider")
 }
 
 fn oaep_alg(h: HashAlg) -> &'static lc_rsa::OaepAlgorithm {
@@ -72,15 +43,9 @@ impl std::fmt::Debug for RsaPrivateKey {
 impl RsaPrivateKey {
     /// Parses a PEM private key (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`).
     pub fn from_pem(pem: &str) -> Result<Self> {
-        let bad = || invalid_key("not a PEM RSA private key");
-        from_pem(
-            pem,
-            "PRIVATE KEY",
-            "RSA PRIVATE KEY",
-            der::pkcs8_rsa_private_key,
-            |pkcs1| Self::from_pkcs1(pkcs1, bad),
-        )
-        .ok_or_else(bad)?
+        der::rsa_key_from_pem(pem, RsaPem::Private, |pkcs1| {
+            Self::from_pkcs1(pkcs1, || RsaPem::Private.malformed())
+        })
     }
 
     /// Parses a DER private key (PKCS#8 or PKCS#1).
@@ -212,15 +177,9 @@ impl RsaPublicKey {
     /// Parses a PEM public key (SubjectPublicKeyInfo `PUBLIC KEY` or PKCS#1
     /// `RSA PUBLIC KEY`).
     pub fn from_pem(pem: &str) -> Result<Self> {
-        let bad = || invalid_key("not a PEM RSA public key");
-        from_pem(
-            pem,
-            "PUBLIC KEY",
-            "RSA PUBLIC KEY",
-            der::spki_rsa_public_key,
-            |pkcs1| Self::from_pkcs1(pkcs1, bad),
-        )
-        .ok_or_else(bad)?
+        der::rsa_key_from_pem(pem, RsaPem::Public, |pkcs1| {
+            Self::from_pkcs1(pkcs1, || RsaPem::Public.malformed())
+        })
     }
 
     /// Parses a DER public key (SubjectPublicKeyInfo or PKCS#1). Only
