@@ -3,6 +3,8 @@
 //! without the caching materials manager, side by side in one run.
 
 mod common;
+#[path = "../tests/common/shared.rs"]
+mod shared;
 use common::mean_ns;
 
 use std::hint::black_box;
@@ -16,7 +18,7 @@ use sealbox::cmm::{
 use sealbox::keyring::KeyStoreKeyring;
 use sealbox::keystore::{
     CreateKeyRequest, KeySpec, KeyStore, KeyStoreOptions, MessageType, Pin, Pkcs11Config, RootKey,
-    SigningAlgorithm,
+    SigningAlgorithm, TokenSelector,
 };
 use sealbox::message::{encrypt, EncryptOptions};
 use sealbox::EncryptionContext;
@@ -82,53 +84,24 @@ fn bench(c: &mut Criterion, ks: &KeyStore, backend: &str) {
 /// or the module named by SEALBOX_PKCS11_MODULE with SEALBOX_PKCS11_TOKEN
 /// and SEALBOX_PKCS11_PIN.
 fn pkcs11_store(dir: &std::path::Path) -> Option<KeyStore> {
-    let module = std::env::var("SEALBOX_PKCS11_MODULE")
-        .unwrap_or_else(|_| "/usr/lib/softhsm/libsofthsm2.so".into());
-    let (token, pin) = match (
-        std::env::var("SEALBOX_PKCS11_TOKEN"),
-        std::env::var("SEALBOX_PKCS11_PIN"),
-    ) {
-        (Ok(t), Ok(p)) => (t, p),
-        _ => {
-            let tokens = dir.join("tokens");
-            std::fs::create_dir_all(&tokens).ok()?;
-            let conf = dir.join("softhsm2.conf");
-            std::fs::write(
-                &conf,
-                format!(
-                    "directories.tokendir = {}\nlog.level = ERROR\n",
-                    tokens.display()
-                ),
-            )
-            .ok()?;
+    let (token, pin) = match shared::external_token() {
+        Some(t) => t,
+        None => {
+            let conf = shared::write_conf(dir).ok()?;
             std::env::set_var("SOFTHSM2_CONF", &conf);
-            let ok = std::process::Command::new("softhsm2-util")
-                .args([
-                    "--init-token",
-                    "--free",
-                    "--label",
-                    "sealbox-bench",
-                    "--so-pin",
-                    "12345678",
-                    "--pin",
-                    "87654321",
-                ])
-                .output()
-                .map(|o| o.status.success())
-                .unwrap_or(false);
-            if !ok {
+            let out = shared::init_token(None, "sealbox-bench", "12345678", "87654321").ok()?;
+            if !out.status.success() {
                 return None;
             }
             ("sealbox-bench".into(), "87654321".into())
         }
     };
-    let config = Pkcs11Config {
-        module: module.into(),
-        token_label: Some(token),
-        token_serial: None,
-        pin: Pin::from_bytes(pin.as_bytes()).ok()?,
-        max_sessions: 4,
-    };
+    let mut config = Pkcs11Config::new(
+        shared::module(),
+        TokenSelector::Label(token),
+        Pin::from_bytes(pin.as_bytes()).ok()?,
+    );
+    config.max_sessions = Pkcs11Config::sessions(4).ok()?;
     KeyStore::open_pkcs11(dir.join("bench-hsm.db"), config, KeyStoreOptions::default()).ok()
 }
 

@@ -19,6 +19,9 @@
 //! `SEALBOX_DIFF_SEED=<n>` replays a run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "common/shared.rs"]
+mod shared;
+
 use sealbox::crypto::{self, other, EcCurve, HashAlg, RsaPadding, RsaSignatureScheme};
 use sealbox::Error;
 
@@ -54,11 +57,7 @@ impl Gen {
     }
 
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        shared::splitmix64(&mut self.0)
     }
 
     /// Uniform in `0..n`.
@@ -473,6 +472,19 @@ fn pkcs8_to_pkcs1(pkcs8: &[u8]) -> Vec<u8> {
     key.to_vec()
 }
 
+/// One provider's `RsaPrivateKey` parsed from each encoding of one key:
+/// PKCS#8 and PKCS#1 DER, and both as PEM.
+macro_rules! from_each_encoding {
+    ($provider:ident, $pkcs8:expr, $pkcs1:expr) => {
+        [
+            $provider::RsaPrivateKey::from_der($pkcs8).unwrap(),
+            $provider::RsaPrivateKey::from_der($pkcs1).unwrap(),
+            $provider::RsaPrivateKey::from_pem(&pem("PRIVATE KEY", $pkcs8)).unwrap(),
+            $provider::RsaPrivateKey::from_pem(&pem("RSA PRIVATE KEY", $pkcs1)).unwrap(),
+        ]
+    };
+}
+
 fn pem(label: &str, der: &[u8]) -> String {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
@@ -522,20 +534,10 @@ fn rsa_cross_encrypt_sign_and_keys() {
         let p8b = kb.to_pkcs8_der().unwrap();
         for p8 in [p8a.as_bytes(), p8b.as_bytes()] {
             let p1 = pkcs8_to_pkcs1(p8);
-            for k in [
-                crypto::RsaPrivateKey::from_der(p8).unwrap(),
-                crypto::RsaPrivateKey::from_der(&p1).unwrap(),
-                crypto::RsaPrivateKey::from_pem(&pem("PRIVATE KEY", p8)).unwrap(),
-                crypto::RsaPrivateKey::from_pem(&pem("RSA PRIVATE KEY", &p1)).unwrap(),
-            ] {
+            for k in from_each_encoding!(crypto, p8, &p1) {
                 assert_eq!(k.public_key(), pa);
             }
-            for k in [
-                other::RsaPrivateKey::from_der(p8).unwrap(),
-                other::RsaPrivateKey::from_der(&p1).unwrap(),
-                other::RsaPrivateKey::from_pem(&pem("PRIVATE KEY", p8)).unwrap(),
-                other::RsaPrivateKey::from_pem(&pem("RSA PRIVATE KEY", &p1)).unwrap(),
-            ] {
+            for k in from_each_encoding!(other, p8, &p1) {
                 assert_eq!(k.public_key(), pb);
             }
             // The wrong PEM label is refused by both.

@@ -9,8 +9,9 @@ use sealbox::cmm::{DefaultMaterialsManager, MaterialsManager};
 use sealbox::keyring::{Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrappingPadding};
 use sealbox::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 use sealbox::message::{
-    decrypt, encrypt, DecryptOptions, DecryptingReader, Decryptor, EncryptOptions,
+    decrypt, encrypt, DecryptOptions, DecryptResult, DecryptingReader, Decryptor, EncryptOptions,
     EncryptingWriter, Encryptor, ALL_SUITES,
+    MaxEncryptedDataKeys,
 };
 use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, Error};
 
@@ -23,6 +24,11 @@ fn aes_keyring(key: u8) -> Arc<dyn Keyring> {
 
 fn cmm(k: Arc<dyn Keyring>) -> DefaultMaterialsManager {
     DefaultMaterialsManager::new(k)
+}
+
+/// Decrypts `ct` with `keyring` and the default options.
+fn decrypt_with(ct: &[u8], keyring: Arc<dyn Keyring>) -> sealbox::Result<DecryptResult> {
+    decrypt(ct, &cmm(keyring), &DecryptOptions::default())
 }
 
 fn ec(pairs: &[(&str, &str)]) -> EncryptionContext {
@@ -120,14 +126,17 @@ fn default_suite_is_0478_and_the_large_frame_limit_works() {
     ));
 }
 
+/// The two committing suites, unsigned first.
+const COMMITTING: [AlgorithmSuite; 2] = [
+    AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+    AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+];
+
 #[test]
 fn streaming_in_any_chunking_matches_one_shot() {
     let m = Arc::new(cmm(aes_keyring(3)));
     let pt = pattern(50_000);
-    for suite in [
-        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
-        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
-    ] {
+    for suite in COMMITTING {
         let (eo, d) = options(suite, 1000);
         for enc_chunk in [1usize, 999, 1000, 1001, 65_536] {
             let mut enc = Encryptor::new(m.as_ref(), &eo).unwrap();
@@ -208,10 +217,7 @@ fn whole_message_into_a_caller_buffer_is_exactly_the_streamed_message() {
         }
     }
     // Not once streaming has begun, for any suite.
-    for suite in [
-        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
-        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
-    ] {
+    for suite in COMMITTING {
         let (eo, _) = options(suite, 4096);
         let mut enc = Encryptor::new(m.as_ref(), &eo).unwrap();
         assert!(enc.exact_message_len(10).is_some());
@@ -224,10 +230,7 @@ fn whole_message_into_a_caller_buffer_is_exactly_the_streamed_message() {
 fn signed_final_frame_is_held_until_the_signature_verifies() {
     let m = Arc::new(cmm(aes_keyring(4)));
     let pt = pattern(2500);
-    for suite in [
-        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
-        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
-    ] {
+    for suite in COMMITTING.into_iter().rev() {
         let (eo, d) = options(suite, 1000);
         let mut ct = encrypt(&pt, m.as_ref(), &eo).unwrap();
         let last = ct.len() - 1;
@@ -465,7 +468,7 @@ fn too_many_data_keys_are_refused_before_any_unwrap() {
     let multi = Arc::new(MultiKeyring::new(Some(aes_keyring(19)), children).unwrap());
     let m = cmm(multi);
     let capped = EncryptOptions {
-        max_encrypted_data_keys: Some(3),
+        max_encrypted_data_keys: MaxEncryptedDataKeys::limit(3).unwrap(),
         ..EncryptOptions::default()
     };
     assert_eq!(
@@ -479,7 +482,7 @@ fn too_many_data_keys_are_refused_before_any_unwrap() {
     });
     let dm = cmm(counting.clone());
     let limited = DecryptOptions {
-        max_encrypted_data_keys: Some(3),
+        max_encrypted_data_keys: MaxEncryptedDataKeys::limit(3).unwrap(),
         ..DecryptOptions::default()
     };
     assert_eq!(
@@ -535,14 +538,9 @@ fn rsa_keyrings_with_every_padding_and_multi_keyring_recovery() {
             RawRsaKeyring::new("ns", "rsa", p, Some(RSA_PUBLIC), Some(RSA_PRIVATE)).unwrap(),
         );
         let ct = encrypt(b"rsa", &cmm(enc_only.clone()), &EncryptOptions::default()).unwrap();
+        assert_eq!(decrypt_with(&ct, dec).unwrap().plaintext, b"rsa");
         assert_eq!(
-            decrypt(&ct, &cmm(dec), &DecryptOptions::default())
-                .unwrap()
-                .plaintext,
-            b"rsa"
-        );
-        assert_eq!(
-            decrypt(&ct, &cmm(enc_only), &DecryptOptions::default()).err(),
+            decrypt_with(&ct, enc_only).err(),
             Some(Error::DecryptionFailed)
         );
     }
@@ -572,22 +570,13 @@ fn rsa_keyrings_with_every_padding_and_multi_keyring_recovery() {
     let multi = Arc::new(MultiKeyring::new(Some(aes_keyring(12)), vec![rsa.clone()]).unwrap());
     let ct = encrypt(b"both", &cmm(multi), &EncryptOptions::default()).unwrap();
     assert_eq!(
-        decrypt(&ct, &cmm(aes_keyring(12)), &DecryptOptions::default())
-            .unwrap()
-            .plaintext,
+        decrypt_with(&ct, aes_keyring(12)).unwrap().plaintext,
         b"both"
     );
-    assert_eq!(
-        decrypt(&ct, &cmm(rsa.clone()), &DecryptOptions::default())
-            .unwrap()
-            .plaintext,
-        b"both"
-    );
+    assert_eq!(decrypt_with(&ct, rsa.clone()).unwrap().plaintext, b"both");
     let decrypt_only = Arc::new(MultiKeyring::new(None, vec![aes_keyring(99), rsa]).unwrap());
     assert_eq!(
-        decrypt(&ct, &cmm(decrypt_only.clone()), &DecryptOptions::default())
-            .unwrap()
-            .plaintext,
+        decrypt_with(&ct, decrypt_only.clone()).unwrap().plaintext,
         b"both"
     );
     assert!(matches!(
@@ -601,12 +590,7 @@ fn wrapping_key_sizes() {
     for n in [16usize, 24, 32] {
         let k: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new("ns", "n", &vec![3u8; n]).unwrap());
         let ct = encrypt(b"k", &cmm(k.clone()), &EncryptOptions::default()).unwrap();
-        assert_eq!(
-            decrypt(&ct, &cmm(k), &DecryptOptions::default())
-                .unwrap()
-                .plaintext,
-            b"k"
-        );
+        assert_eq!(decrypt_with(&ct, k).unwrap().plaintext, b"k");
     }
     for n in [0usize, 15, 31, 33, 64] {
         assert!(matches!(

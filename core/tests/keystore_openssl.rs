@@ -13,8 +13,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
 use sealbox::keystore::{
-    der_to_pem, CreateKeyRequest, EncryptionAlgorithm, KeySpec, KeyStore, KeyStoreOptions,
-    KeyUsage, MessageType, Origin, RootKey, SigningAlgorithm,
+    der_to_pem, CreateKeyRequest, EncryptionAlgorithm, KeyMetadata, KeySpec, KeyStore,
+    KeyStoreOptions, KeyUsage, MessageType, Origin, RootKey, SigningAlgorithm,
 };
 
 const RSA_ALGS: [SigningAlgorithm; 6] = [
@@ -209,6 +209,16 @@ fn tampered(m: &[u8]) -> Vec<u8> {
         None => t.push(0),
     }
     t
+}
+
+/// A new key of `spec` for `usage`.
+fn create(ks: &KeyStore, spec: KeySpec, usage: KeyUsage) -> KeyMetadata {
+    let req = CreateKeyRequest {
+        key_spec: spec,
+        key_usage: Some(usage),
+        ..Default::default()
+    };
+    ks.create_key(&req).unwrap()
 }
 
 /// Checks a sealbox public key (DER SPKI) in OpenSSL; returns the PEM path.
@@ -543,28 +553,10 @@ fn sealbox_keys_checked_by_openssl() {
     let ks = s.store();
     let mut t = Tally::default();
 
-    let ec = ks
-        .create_key(&CreateKeyRequest {
-            key_spec: KeySpec::EccNistP256,
-            key_usage: Some(KeyUsage::SignVerify),
-            ..Default::default()
-        })
-        .unwrap();
+    let ec = create(&ks, KeySpec::EccNistP256, KeyUsage::SignVerify);
     let t0 = Instant::now();
-    let rsa_sign = ks
-        .create_key(&CreateKeyRequest {
-            key_spec: KeySpec::Rsa2048,
-            key_usage: Some(KeyUsage::SignVerify),
-            ..Default::default()
-        })
-        .unwrap();
-    let rsa_enc = ks
-        .create_key(&CreateKeyRequest {
-            key_spec: KeySpec::Rsa2048,
-            key_usage: Some(KeyUsage::EncryptDecrypt),
-            ..Default::default()
-        })
-        .unwrap();
+    let rsa_sign = create(&ks, KeySpec::Rsa2048, KeyUsage::SignVerify);
+    let rsa_enc = create(&ks, KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
     let keygen = t0.elapsed();
 
     let ec_pem = check_public_key(
@@ -795,20 +787,8 @@ fn larger_rsa_keys_checked_by_openssl() {
     let ks = s.store();
     let mut t = Tally::default();
     let t0 = Instant::now();
-    let sign3072 = ks
-        .create_key(&CreateKeyRequest {
-            key_spec: KeySpec::Rsa3072,
-            key_usage: Some(KeyUsage::SignVerify),
-            ..Default::default()
-        })
-        .unwrap();
-    let enc4096 = ks
-        .create_key(&CreateKeyRequest {
-            key_spec: KeySpec::Rsa4096,
-            key_usage: Some(KeyUsage::EncryptDecrypt),
-            ..Default::default()
-        })
-        .unwrap();
+    let sign3072 = create(&ks, KeySpec::Rsa3072, KeyUsage::SignVerify);
+    let enc4096 = create(&ks, KeySpec::Rsa4096, KeyUsage::EncryptDecrypt);
     let keygen = t0.elapsed();
     let sign_pem = check_public_key(
         &s,

@@ -92,18 +92,19 @@ fn run_parallel<T: Sync>(items: &[T], f: impl Fn(&T) -> Result<(), String> + Syn
     })
 }
 
+/// The `keys` of `dir/keys.json` and the manifest's tests, by name.
+fn keys_and_tests(dir: &Path, manifest: &Value) -> (Value, Vec<(String, Value)>) {
+    let keys = load_json(&dir.join("keys.json"))["keys"].clone();
+    let tests = manifest["tests"].as_object().unwrap().clone();
+    (keys, tests.into_iter().collect())
+}
+
 #[test]
 fn esdk_python_4_0_7_decrypt_vectors() {
     let dir = vectors_root().join("esdk-python-4.0.7");
     let manifest = load_json(&dir.join("manifest.json"));
     assert_eq!(manifest["manifest"]["type"], "awses-decrypt");
-    let keys = load_json(&dir.join("keys.json"))["keys"].clone();
-    let tests: Vec<(String, Value)> = manifest["tests"]
-        .as_object()
-        .unwrap()
-        .clone()
-        .into_iter()
-        .collect();
+    let (keys, tests) = keys_and_tests(&dir, &manifest);
     assert_eq!(tests.len(), 4759);
 
     let positives = tests
@@ -201,13 +202,7 @@ fn dafny_keyring(desc: &Value, keys: &Value) -> Result<Arc<dyn Keyring>, String>
 fn esdk_dafny_4_1_0_raw_key_decrypt_vectors() {
     let dir = vectors_root().join("esdk-dafny-4.1.0");
     let manifest = load_json(&dir.join("decrypt-manifest.json"));
-    let keys = load_json(&dir.join("keys.json"))["keys"].clone();
-    let tests: Vec<(String, Value)> = manifest["tests"]
-        .as_object()
-        .unwrap()
-        .clone()
-        .into_iter()
-        .collect();
+    let (keys, tests) = keys_and_tests(&dir, &manifest);
     assert_eq!(tests.len(), 487);
 
     let mut runnable = Vec::new();

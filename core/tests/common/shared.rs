@@ -1,12 +1,22 @@
 //! Helpers of plain std shared by the core's tests and benches and the
-//! CLI's tests (the latter two include this file by path): fresh temporary
-//! directories, and SoftHSM2 (the module under test, a private token
+//! CLI's tests (the latter two include this file by path): a seedable
+//! generator, fresh temporary directories, and SoftHSM2 (the module under test, a private token
 //! directory, `softhsm2-util --init-token`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// SplitMix64: the next value from `state`. Small, seedable, good enough to
+/// pick operations, inputs and timings.
+pub fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
 
 /// A new empty directory `sealbox-{tag}-{pid}-{n}` in the temporary
 /// directory (whatever was there under that name is removed first).
