@@ -270,7 +270,7 @@ pub struct ScheduleDeletionArgs {
     /// Key ID or alias/NAME
     pub key: String,
     /// The waiting period in days (7 to 30)
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = sealbox::keystore::DEFAULT_DELETION_WINDOW_DAYS)]
     pub days: u32,
 }
 

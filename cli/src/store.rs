@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use sealbox::keystore::{
-    KeyStore, KeyStoreOptions, Pin, Pkcs11Config, RootKey, DEFAULT_MAX_SESSIONS,
+    KeyStore, KeyStoreOptions, Pin, Pkcs11Config, RootKey, TokenSelector,
 };
 
 use crate::config::{FileConfig, Pkcs11File, Resolved, ROOT_KEY, STORE_CONFIG};
@@ -53,18 +53,13 @@ fn pin(p: &Pkcs11File) -> CliResult<Pin> {
 }
 
 fn pkcs11_config(p: &Pkcs11File) -> CliResult<Pkcs11Config> {
-    if p.token_label.is_none() && p.token_serial.is_none() {
-        return Err(CliError::config(
-            "[pkcs11] needs token_label or token_serial (tokens are never found by slot number)",
-        ));
-    }
-    Ok(Pkcs11Config {
-        module: p.module.clone(),
-        token_label: p.token_label.clone(),
-        token_serial: p.token_serial.clone(),
-        pin: pin(p)?,
-        max_sessions: DEFAULT_MAX_SESSIONS,
-    })
+    let token = TokenSelector::from_parts(p.token_label.clone(), p.token_serial.clone())
+        .map_err(|e| {
+            CliError::config(format!(
+                "[pkcs11]: {e} (token_label or token_serial; tokens are never found by slot number)"
+            ))
+        })?;
+    Ok(Pkcs11Config::new(p.module.clone(), token, pin(p)?))
 }
 
 fn open_backend(r: &Resolved) -> CliResult<KeyStore> {

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::ffi::OsString;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -157,20 +158,15 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
             der_to_pem("PUBLIC KEY", &ks.get_public_key(key).unwrap()),
         )
         .unwrap();
-        let out = Command::new("openssl")
-            .args(["dgst", "-sha256", "-verify"])
-            .arg(dir.path("pub.pem"))
-            .args(&extra)
-            .arg("-signature")
-            .arg(dir.path("sig"))
-            .arg(dir.path("msg"))
-            .output()
-            .expect("openssl");
-        assert!(
-            out.status.success(),
-            "{alg}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        let mut args: Vec<OsString> = vec!["dgst".into(), "-sha256".into(), "-verify".into()];
+        args.push(dir.path("pub.pem").into());
+        args.extend(extra.iter().map(OsString::from));
+        args.extend([
+            "-signature".into(),
+            dir.path("sig").into(),
+            dir.path("msg").into(),
+        ]);
+        common::shared::openssl_ok(args);
     }
 
     // Deletion destroys the objects once the window has passed.
@@ -263,7 +259,7 @@ fn wrong_pin_missing_token_missing_module_and_deleted_objects_are_clear_errors()
         other => panic!("wrong PIN: {other:?}"),
     }
     let mut c = pkcs11_config(2);
-    c.token_label = Some("no-such-token".into());
+    c.token = sealbox::keystore::TokenSelector::Label("no-such-token".into());
     assert!(
         matches!(Pkcs11Backend::open(c), Err(Error::InvalidArgument(m)) if m.contains("no-such-token"))
     );

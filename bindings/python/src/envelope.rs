@@ -17,7 +17,7 @@ use sealbox::keyring::{
     KeyStoreKeyring, Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrappingPadding,
 };
 use sealbox::message::{
-    self, DecryptOptions, Decryptor, EncryptOptions, Encryptor, DEFAULT_FRAME_LENGTH,
+    self, DecryptOptions, Decryptor, EncryptOptions, Encryptor, MaxEncryptedDataKeys, DEFAULT_FRAME_LENGTH,
     DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
 };
 use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, Error};
@@ -333,7 +333,7 @@ fn encrypt_options(
         suite: suite(py, algorithm_suite)?,
         frame_length,
         commitment_policy: policy(py, commitment_policy)?,
-        max_encrypted_data_keys,
+        max_encrypted_data_keys: check(py, MaxEncryptedDataKeys::from_option(max_encrypted_data_keys))?,
         plaintext_length: None,
     })
 }
@@ -348,7 +348,7 @@ fn decrypt_options(
     Ok(DecryptOptions {
         encryption_context,
         commitment_policy: policy(py, commitment_policy)?,
-        max_encrypted_data_keys,
+        max_encrypted_data_keys: check(py, MaxEncryptedDataKeys::from_option(max_encrypted_data_keys))?,
         max_body_size,
     })
 }

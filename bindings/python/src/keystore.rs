@@ -7,6 +7,7 @@
 //! (`sealbox/_keystore.py`) turns them into dataclasses with `datetime`s.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -18,9 +19,10 @@ use sealbox::audit::{AuditEvent, CallbackSink};
 use sealbox::keystore::{
     der_to_pem, CreateKeyRequest, EncryptionAlgorithm, KeyMetadata, KeySpec, KeyState, KeyStore,
     KeyStoreOptions, KeyUsage, MacAlgorithm, MessageType, Pin, Pkcs11Config, RootKey,
-    SigningAlgorithm, DEFAULT_MAX_SESSIONS, MAX_LIST_LIMIT,
+    SigningAlgorithm, DEFAULT_DELETION_WINDOW_DAYS, DEFAULT_MAX_SESSIONS, DEFAULT_ROTATION_PERIOD_DAYS,
+    MAX_LIST_LIMIT,
+    TokenSelector,
 };
-use sealbox::secret::SecretBytes;
 use sealbox::{EncryptionContext, Error};
 
 use crate::buffer::Input;
@@ -83,16 +85,15 @@ impl PyRootKey {
 #[pyclass(frozen, module = "sealbox._native", name = "Pkcs11")]
 pub struct PyPkcs11 {
     module: PathBuf,
-    token_label: Option<String>,
-    token_serial: Option<String>,
-    pin: SecretBytes,
-    max_sessions: usize,
+    token: TokenSelector,
+    pin: Pin,
+    max_sessions: NonZeroUsize,
 }
 
 #[pymethods]
 impl PyPkcs11 {
     #[new]
-    #[pyo3(signature = (module=None, *, token_label=None, token_serial=None, pin=None, pin_env=None, pin_file=None, max_sessions=DEFAULT_MAX_SESSIONS))]
+    #[pyo3(signature = (module=None, *, token_label=None, token_serial=None, pin=None, pin_env=None, pin_file=None, max_sessions=DEFAULT_MAX_SESSIONS.get()))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -104,68 +105,26 @@ impl PyPkcs11 {
         pin_file: Option<PathBuf>,
         max_sessions: usize,
     ) -> PyResult<Self> {
-        let module =
-            match module.or_else(|| std::env::var_os("SEALBOX_PKCS11_MODULE").map(PathBuf::from)) {
-                Some(m) => m,
-                None => {
-                    return Err(PyValueError::new_err(
-                        "name the PKCS#11 module (module=...) or set SEALBOX_PKCS11_MODULE",
-                    ))
-                }
-            };
-        if token_label.is_some() == token_serial.is_some() {
-            return Err(PyValueError::new_err(
-                "name the token by exactly one of token_label= or token_serial=",
-            ));
-        }
-        if max_sessions == 0 {
-            return Err(PyValueError::new_err("max_sessions must be at least 1"));
-        }
-        let given = usize::from(pin.is_some())
-            + usize::from(pin_env.is_some())
-            + usize::from(pin_file.is_some());
-        if given != 1 {
-            return Err(PyValueError::new_err(
-                "give the PIN by exactly one of pin=, pin_env= or pin_file=",
-            ));
-        }
-        // Validate the PIN source now (a missing variable or a readable-by-all
-        // file is an error at construction, not at open).
-        let pin = if let Some(p) = pin {
-            let bytes = zeroize::Zeroizing::new(if let Ok(s) = p.extract::<&str>() {
+        // The rules (exactly one token name, exactly one PIN source, a
+        // session limit of at least 1, the module's environment variable)
+        // are the core's; a missing variable or a file readable by others
+        // is an error here, at construction, not at open.
+        let value = match pin {
+            Some(p) => Some(zeroize::Zeroizing::new(if let Ok(s) = p.extract::<&str>() {
                 s.as_bytes().to_vec()
             } else {
                 Input::new(p, "pin")?.to_vec()
-            });
-            check(py, SecretBytes::from_slice(&bytes))?
-        } else if let Some(var) = pin_env {
-            let mut v = zeroize::Zeroizing::new(std::env::var(var).map_err(|_| {
-                PyValueError::new_err(format!("environment variable {var} is not set"))
-            })?);
-            let trimmed = v.trim_end_matches(['\r', '\n']).len();
-            v.truncate(trimmed);
-            check(py, SecretBytes::from_slice(v.as_bytes()))?
-        } else {
-            let path = pin_file.unwrap_or_default();
-            // Pin::from_file checks the mode; keep its bytes.
-            check(py, Pin::from_file(&path))?;
-            let raw =
-                zeroize::Zeroizing::new(std::fs::read(&path).map_err(|e| {
-                    PyValueError::new_err(format!("PIN file {}: {e}", path.display()))
-                })?);
-            let end = raw
-                .iter()
-                .position(|&b| b == b'\n' || b == b'\r')
-                .unwrap_or(raw.len());
-            check(py, SecretBytes::from_slice(&raw[..end]))?
+            })),
+            None => None,
         };
-        Ok(PyPkcs11 {
-            module,
-            token_label,
-            token_serial,
-            pin,
-            max_sessions,
-        })
+        check(py, (|| {
+            Ok(PyPkcs11 {
+                module: Pkcs11Config::module_or_env(module)?,
+                token: TokenSelector::from_parts(token_label, token_serial)?,
+                pin: Pin::from_one_of(value.as_deref().map(Vec::as_slice), pin_env, pin_file.as_deref())?,
+                max_sessions: Pkcs11Config::sessions(max_sessions)?,
+            })
+        })())
     }
 
     #[getter]
@@ -175,20 +134,20 @@ impl PyPkcs11 {
 
     #[getter]
     fn token_label(&self) -> Option<String> {
-        self.token_label.clone()
+        self.token.label().map(str::to_owned)
     }
 
     #[getter]
     fn token_serial(&self) -> Option<String> {
-        self.token_serial.clone()
+        self.token.serial().map(str::to_owned)
     }
 
     fn __repr__(&self) -> String {
         format!(
             "Pkcs11(module={:?}, token_label={:?}, token_serial={:?}, pin=...)",
             self.module.display().to_string(),
-            self.token_label,
-            self.token_serial
+            self.token.label(),
+            self.token.serial()
         )
     }
 }
@@ -197,8 +156,7 @@ impl std::fmt::Debug for PyPkcs11 {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pkcs11")
             .field("module", &self.module)
-            .field("token_label", &self.token_label)
-            .field("token_serial", &self.token_serial)
+            .field("token", &self.token)
             .finish_non_exhaustive()
     }
 }
@@ -207,9 +165,8 @@ impl PyPkcs11 {
     fn config(&self) -> sealbox::Result<Pkcs11Config> {
         Ok(Pkcs11Config {
             module: self.module.clone(),
-            token_label: self.token_label.clone(),
-            token_serial: self.token_serial.clone(),
-            pin: Pin::from_bytes(self.pin.as_bytes())?,
+            token: self.token.clone(),
+            pin: self.pin.try_clone()?,
             max_sessions: self.max_sessions,
         })
     }
@@ -454,7 +411,7 @@ impl PyKeyStore {
         metadata(py, &m)
     }
 
-    #[pyo3(signature = (key_id, pending_window_days=30))]
+    #[pyo3(signature = (key_id, pending_window_days=DEFAULT_DELETION_WINDOW_DAYS))]
     fn schedule_key_deletion<'py>(
         &self,
         py: Python<'py>,
@@ -490,7 +447,7 @@ impl PyKeyStore {
         call(py, true, || Ok(self.inner.apply_due_rotations()?))
     }
 
-    #[pyo3(signature = (key_id, rotation_period_days=365))]
+    #[pyo3(signature = (key_id, rotation_period_days=DEFAULT_ROTATION_PERIOD_DAYS))]
     fn enable_key_rotation<'py>(
         &self,
         py: Python<'py>,

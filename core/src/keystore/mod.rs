@@ -30,7 +30,9 @@ use crate::secret::SecretBytes;
 
 pub use asymmetric::der_to_pem;
 pub use key_id::KeyId;
-pub use backend::pkcs11::{Pin, Pkcs11Backend, Pkcs11Config, DEFAULT_MAX_SESSIONS};
+pub use backend::pkcs11::{
+    Pin, Pkcs11Backend, Pkcs11Config, TokenSelector, DEFAULT_MAX_SESSIONS, MODULE_ENV,
+};
 pub use backend::soft::{RootKey, SoftBackend};
 pub use backend::{Backend, KeyRef};
 pub use operation::Operation;
@@ -48,6 +50,10 @@ pub const MAX_RANDOM: usize = 1024;
 pub const DELETION_WINDOW_DAYS: std::ops::RangeInclusive<u32> = 7..=30;
 /// Automatic rotation period bounds, in days.
 pub const ROTATION_PERIOD_DAYS: std::ops::RangeInclusive<u32> = 1..=2560;
+/// The deletion waiting period when the caller names none (as AWS KMS).
+pub const DEFAULT_DELETION_WINDOW_DAYS: u32 = 30;
+/// The automatic rotation period when the caller names none (as AWS KMS).
+pub const DEFAULT_ROTATION_PERIOD_DAYS: u32 = 365;
 /// Page size limit of ListKeys.
 pub const MAX_LIST_LIMIT: usize = 1000;
 const DAY_MS: i64 = 86_400_000;

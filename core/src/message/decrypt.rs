@@ -18,7 +18,7 @@ use super::body::{
 };
 use super::context::{self, EncryptionContext};
 use super::header::{self, ContentType, Header, ParseError, Reader};
-use super::{AlgorithmSuite, CommitmentPolicy, DEFAULT_MAX_ENCRYPTED_DATA_KEYS};
+use super::{AlgorithmSuite, CommitmentPolicy, MaxEncryptedDataKeys};
 
 /// Options for decryption.
 #[derive(Debug, Clone)]
@@ -32,7 +32,7 @@ pub struct DecryptOptions {
     pub commitment_policy: CommitmentPolicy,
     /// Reject messages with more encrypted data keys than this before any
     /// is unwrapped (default 100; `None`: no limit).
-    pub max_encrypted_data_keys: Option<usize>,
+    pub max_encrypted_data_keys: MaxEncryptedDataKeys,
     /// Reject messages whose plaintext would exceed this many bytes
     /// (default: no limit).
     pub max_body_size: Option<u64>,
@@ -43,7 +43,7 @@ impl Default for DecryptOptions {
         DecryptOptions {
             encryption_context: None,
             commitment_policy: CommitmentPolicy::default(),
-            max_encrypted_data_keys: Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS),
+            max_encrypted_data_keys: MaxEncryptedDataKeys::default(),
             max_body_size: None,
         }
     }
@@ -211,7 +211,7 @@ impl DecryptCore {
         cmm: &dyn MaterialsManager,
         data: &[u8],
     ) -> Result<usize, ParseError> {
-        let parsed = header::parse(data, self.options.max_encrypted_data_keys)?;
+        let parsed = header::parse(data, self.options.max_encrypted_data_keys.get())?;
         let h = &parsed.header;
         self.options.commitment_policy.check_decrypt(h.suite)?;
         let materials = cmm.decrypt_materials(DecryptMaterialsRequest {

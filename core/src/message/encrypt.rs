@@ -10,7 +10,7 @@ use super::body::{
 use super::context::{self, EncryptionContext};
 use super::header::{ContentType, Header};
 use super::{
-    AlgorithmSuite, CommitmentPolicy, DEFAULT_FRAME_LENGTH, DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+    AlgorithmSuite, CommitmentPolicy, DEFAULT_FRAME_LENGTH, MaxEncryptedDataKeys,
 };
 
 /// Options for encryption.
@@ -28,7 +28,7 @@ pub struct EncryptOptions {
     /// Default: require-encrypt-require-decrypt.
     pub commitment_policy: CommitmentPolicy,
     /// Refuse to write more encrypted data keys than this (`None`: 65,535).
-    pub max_encrypted_data_keys: Option<usize>,
+    pub max_encrypted_data_keys: MaxEncryptedDataKeys,
     /// The plaintext length, when known up front (lets a caching materials
     /// manager count bytes).
     pub plaintext_length: Option<u64>,
@@ -42,7 +42,7 @@ impl Default for EncryptOptions {
             suite: None,
             frame_length: DEFAULT_FRAME_LENGTH,
             commitment_policy: CommitmentPolicy::default(),
-            max_encrypted_data_keys: Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS),
+            max_encrypted_data_keys: MaxEncryptedDataKeys::default(),
             plaintext_length: None,
         }
     }
@@ -102,7 +102,7 @@ impl Encryptor {
         })?;
         let suite = materials.suite;
         options.commitment_policy.check_encrypt(suite)?;
-        let max = options.max_encrypted_data_keys.unwrap_or(u16::MAX as usize);
+        let max = options.max_encrypted_data_keys.get().unwrap_or(u16::MAX as usize);
         let found = materials.encrypted_data_keys.len();
         if found > max {
             return Err(Error::TooManyEncryptedDataKeys { max, found });

@@ -15,6 +15,7 @@ mod io;
 mod suite;
 
 pub use context::EncryptionContext;
+
 pub use decrypt::{decrypt, decrypt_append, DecryptOptions, DecryptResult, Decryptor};
 pub use encrypt::{encrypt, encrypt_append, EncryptOptions, Encryptor};
 pub use header::{ContentType, Header};
@@ -29,6 +30,54 @@ pub const DEFAULT_FRAME_LENGTH: u32 = 4096;
 /// may cost an RSA or HSM operation, so an untrusted message must not be
 /// allowed to ask for that many.
 pub const DEFAULT_MAX_ENCRYPTED_DATA_KEYS: usize = 100;
+
+/// A limit on the encrypted data keys of one message: a number of at least
+/// one, or explicitly none. Applies on encrypt (more keyrings' keys than
+/// this is an error) and on decrypt (a header naming more is refused before
+/// any key is unwrapped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MaxEncryptedDataKeys {
+    /// At most this many.
+    Limit(std::num::NonZeroUsize),
+    /// No limit (a header can name up to 65,535): only for messages from a
+    /// trusted source.
+    NoLimit,
+}
+
+impl Default for MaxEncryptedDataKeys {
+    /// [`DEFAULT_MAX_ENCRYPTED_DATA_KEYS`].
+    fn default() -> Self {
+        match std::num::NonZeroUsize::new(DEFAULT_MAX_ENCRYPTED_DATA_KEYS) {
+            Some(n) => Self::Limit(n),
+            None => Self::NoLimit,
+        }
+    }
+}
+
+impl MaxEncryptedDataKeys {
+    /// A limit of `n` (at least 1: a message always has one data key).
+    pub fn limit(n: usize) -> crate::Result<Self> {
+        std::num::NonZeroUsize::new(n).map(Self::Limit).ok_or_else(|| {
+            crate::Error::InvalidArgument(
+                "the maximum number of encrypted data keys must be at least 1 (or no limit)"
+                    .into(),
+            )
+        })
+    }
+
+    /// `Some(n)` as [`limit`](Self::limit), `None` as no limit.
+    pub fn from_option(n: Option<usize>) -> crate::Result<Self> {
+        n.map_or(Ok(Self::NoLimit), Self::limit)
+    }
+
+    /// The number, or `None` for no limit.
+    pub fn get(self) -> Option<usize> {
+        match self {
+            Self::Limit(n) => Some(n.get()),
+            Self::NoLimit => None,
+        }
+    }
+}
 
 /// Which suites may be used to encrypt and which accepted on decrypt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

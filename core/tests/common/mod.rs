@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use sealbox::keystore::{
     Clock, KeyStore, KeyStoreOptions, MessageType, Pin, Pkcs11Config, RootKey, SigningAlgorithm,
-    DEFAULT_MAX_SESSIONS,
+    TokenSelector, DEFAULT_MAX_SESSIONS,
 };
 
 /// A clock the test moves by hand.
@@ -134,10 +134,9 @@ pub fn pkcs11_config(max_sessions: usize) -> Pkcs11Config {
 fn token_config(token: &str, pin: &str, max_sessions: usize) -> Pkcs11Config {
     Pkcs11Config {
         module: pkcs11_module(),
-        token_label: Some(token.to_owned()),
-        token_serial: None,
+        token: TokenSelector::Label(token.to_owned()),
         pin: Pin::from_bytes(pin.as_bytes()).unwrap(),
-        max_sessions,
+        max_sessions: Pkcs11Config::sessions(max_sessions).unwrap(),
     }
 }
 
@@ -150,7 +149,7 @@ pub fn open(dir: &TempDir, clock: Arc<TestClock>) -> KeyStore {
     if is_pkcs11() {
         KeyStore::open_pkcs11(
             dir.path("keys.db"),
-            pkcs11_config(DEFAULT_MAX_SESSIONS),
+            pkcs11_config(DEFAULT_MAX_SESSIONS.get()),
             opts,
         )
         .unwrap()

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 use std::path::PathBuf;
 
-use sealbox_core::keystore::{self as ks_api, Pin, Pkcs11Config};
+use sealbox_core::keystore::{self as ks_api, Pin, Pkcs11Config, TokenSelector};
 use sealbox_core::secret::SecretBytes;
 
 use crate::error::{sealbox_result, Failure};
@@ -32,12 +32,12 @@ pub(crate) struct Pkcs11Settings {
 impl Pkcs11Settings {
     /// The core's configuration (a copy; the PIN into locked memory).
     pub(super) fn to_core(&self) -> Result<Pkcs11Config, Failure> {
+        let token = TokenSelector::from_parts(self.token_label.clone(), self.token_serial.clone())?;
         Ok(Pkcs11Config {
             module: self.module.clone(),
-            token_label: self.token_label.clone(),
-            token_serial: self.token_serial.clone(),
+            token,
             pin: Pin::from_bytes(self.pin.as_bytes())?,
-            max_sessions: self.max_sessions,
+            max_sessions: Pkcs11Config::sessions(self.max_sessions)?,
         })
     }
 }
@@ -67,7 +67,7 @@ pub unsafe extern "C" fn sealbox_pkcs11_config_new(
             token_label: None,
             token_serial: None,
             pin: SecretBytes::from_slice(pin)?,
-            max_sessions: ks_api::DEFAULT_MAX_SESSIONS,
+            max_sessions: ks_api::DEFAULT_MAX_SESSIONS.get(),
         }));
         Ok(())
     }

@@ -6,7 +6,7 @@ mod decryptor;
 mod encrypt_options;
 mod encryptor;
 
-use sealbox_core::message::{decrypt, encrypt, DecryptOptions, EncryptOptions};
+use sealbox_core::message::{decrypt, encrypt, DecryptOptions, EncryptOptions, MaxEncryptedDataKeys};
 use sealbox_core::EncryptionContext;
 
 use crate::cmm::sealbox_cmm;
@@ -91,13 +91,8 @@ fn decrypt_options(
 }
 
 /// The C form of a data-key limit: at least 1, `SIZE_MAX` meaning none.
-fn max_encrypted_data_keys(max: usize) -> Result<Option<usize>, Failure> {
-    if max == 0 {
-        return Err(Failure::arg(
-            "the maximum number of encrypted data keys must be at least 1",
-        ));
-    }
-    Ok((max != usize::MAX).then_some(max))
+fn max_encrypted_data_keys(max: usize) -> Result<MaxEncryptedDataKeys, Failure> {
+    Ok(MaxEncryptedDataKeys::from_option((max != usize::MAX).then_some(max))?)
 }
 
 /// Encrypts `plaintext` into one AWS Encryption SDK message, with data keys

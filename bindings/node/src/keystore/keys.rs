@@ -150,7 +150,7 @@ twins! {
         ) -> KeyMetadata {
             let days = match pending_window_days {
                 Some(d) => whole_u32("pendingWindowDays", d, 0, u32::MAX)?,
-                None => 30,
+                None => ks::DEFAULT_DELETION_WINDOW_DAYS,
             };
             let k = self.ks();
             Ok(Job::new(move || Ok(k.schedule_key_deletion(&key, days)?.into())))

@@ -117,19 +117,15 @@ fn pkcs11_config(p: Pkcs11Options) -> Result<ks::Pkcs11Config> {
         Either::B(b) => ks::Pin::from_bytes(b),
     }
     .map_err(js_error)?;
-    if p.token_label.is_none() == p.token_serial.is_none() {
-        return Err(invalid(
-            "pkcs11 needs exactly one of tokenLabel or tokenSerial",
-        ));
-    }
+    let token = ks::TokenSelector::from_parts(p.token_label, p.token_serial).map_err(js_error)?;
     let max_sessions = match p.max_sessions {
-        Some(n) => whole("maxSessions", n, 1, 1024)? as usize,
+        Some(n) => ks::Pkcs11Config::sessions(whole("maxSessions", n, 1, 1024)? as usize)
+            .map_err(js_error)?,
         None => ks::DEFAULT_MAX_SESSIONS,
     };
     Ok(ks::Pkcs11Config {
         module: PathBuf::from(p.module),
-        token_label: p.token_label,
-        token_serial: p.token_serial,
+        token,
         pin,
         max_sessions,
     })

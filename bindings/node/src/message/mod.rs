@@ -45,7 +45,8 @@ pub struct EncryptOptions {
         ts_type = "'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' | 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' | 'FORBID_ENCRYPT_ALLOW_DECRYPT'"
     )]
     pub commitment_policy: Option<String>,
-    /// Refuse to write more encrypted data keys than this (default 100).
+    /// Refuse to write more encrypted data keys than this (default 100;
+    /// `Infinity`: no limit).
     pub max_encrypted_data_keys: Option<f64>,
     /// Streams only: the plaintext length, when known up front (lets a
     /// caching materials manager serve the stream).
@@ -71,7 +72,8 @@ pub struct DecryptOptions {
         ts_type = "'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' | 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' | 'FORBID_ENCRYPT_ALLOW_DECRYPT'"
     )]
     pub commitment_policy: Option<String>,
-    /// Reject messages with more encrypted data keys than this (default 100).
+    /// Reject messages with more encrypted data keys than this (default 100;
+    /// `Infinity`: no limit, for messages from a trusted source).
     pub max_encrypted_data_keys: Option<f64>,
     /// Reject messages whose plaintext exceeds this many bytes.
     pub max_body_size: Option<f64>,
@@ -99,11 +101,17 @@ fn policy(p: Option<String>) -> Result<CommitmentPolicy> {
     })
 }
 
-fn max_edks(n: Option<f64>) -> Result<Option<usize>> {
-    Ok(match n {
-        Some(n) => Some(whole("maxEncryptedDataKeys", n, 1, u16::MAX.into())? as usize),
-        None => Some(msg::DEFAULT_MAX_ENCRYPTED_DATA_KEYS),
-    })
+/// `maxEncryptedDataKeys`: absent for the default, `Infinity` for no
+/// limit, else a whole number of at least 1.
+fn max_edks(n: Option<f64>) -> Result<msg::MaxEncryptedDataKeys> {
+    match n {
+        None => Ok(msg::MaxEncryptedDataKeys::default()),
+        Some(n) if n == f64::INFINITY => Ok(msg::MaxEncryptedDataKeys::NoLimit),
+        Some(n) => msg::MaxEncryptedDataKeys::limit(
+            whole("maxEncryptedDataKeys", n, 1, u16::MAX.into())? as usize,
+        )
+        .map_err(js_error),
+    }
 }
 
 pub(crate) fn encrypt_args(

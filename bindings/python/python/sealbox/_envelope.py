@@ -78,9 +78,9 @@ def encrypt(
     materials_manager: MaterialsManager | None = None,
     encryption_context: Mapping[str, str] | None = None,
     algorithm_suite: AlgorithmSuite | int | None = None,
-    frame_length: int = 4096,
+    frame_length: int = _native.DEFAULT_FRAME_LENGTH,
     commitment_policy: str | None = None,
-    max_encrypted_data_keys: int | None = 100,
+    max_encrypted_data_keys: int | None = _native.DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     required_encryption_context_keys: Sequence[str] | None = None,
 ) -> bytes:
     """Encrypts ``plaintext`` into one message.
@@ -112,7 +112,7 @@ def decrypt(
     materials_manager: MaterialsManager | None = None,
     encryption_context: Mapping[str, str] | None = None,
     commitment_policy: str | None = None,
-    max_encrypted_data_keys: int | None = 100,
+    max_encrypted_data_keys: int | None = _native.DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     max_body_size: int | None = None,
 ) -> DecryptResult:
     """Decrypts one message.
@@ -362,10 +362,10 @@ def open_encryptor(
     keyring: Keyring | None = None,
     materials_manager: MaterialsManager | None = None,
     encryption_context: Mapping[str, str] | None = None,
-    frame_length: int = 4096,
+    frame_length: int = _native.DEFAULT_FRAME_LENGTH,
     algorithm_suite: AlgorithmSuite | int | None = None,
     commitment_policy: str | None = None,
-    max_encrypted_data_keys: int | None = 100,
+    max_encrypted_data_keys: int | None = _native.DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     required_encryption_context_keys: Sequence[str] | None = None,
     plaintext_length: int | None = None,
 ) -> EncryptingWriter:
@@ -405,7 +405,7 @@ def open_decryptor(
     materials_manager: MaterialsManager | None = None,
     encryption_context: Mapping[str, str] | None = None,
     commitment_policy: str | None = None,
-    max_encrypted_data_keys: int | None = 100,
+    max_encrypted_data_keys: int | None = _native.DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     max_body_size: int | None = None,
 ) -> DecryptingReader:
     """Opens a stream of the plaintext of the message in ``src`` (a binary

@@ -350,7 +350,7 @@ class KeyStore:
     def disable_key(self, key_id: str) -> KeyMetadata:
         return KeyMetadata._from_native(self._native.disable_key(key_id))
 
-    def schedule_key_deletion(self, key_id: str, pending_window_days: int = 30) -> KeyMetadata:
+    def schedule_key_deletion(self, key_id: str, pending_window_days: int = _native.DEFAULT_DELETION_WINDOW_DAYS) -> KeyMetadata:
         """Schedules destruction of the key's material in 7..30 days; the
         key is unusable meanwhile. Deletion really destroys the material:
         everything encrypted under the key is then lost."""
@@ -373,7 +373,7 @@ class KeyStore:
         """Rotates every key whose automatic rotation is due; how many."""
         return self._native.apply_due_rotations()
 
-    def enable_key_rotation(self, key_id: str, rotation_period_days: int = 365) -> KeyMetadata:
+    def enable_key_rotation(self, key_id: str, rotation_period_days: int = _native.DEFAULT_ROTATION_PERIOD_DAYS) -> KeyMetadata:
         return KeyMetadata._from_native(self._native.enable_key_rotation(key_id, rotation_period_days))
 
     def disable_key_rotation(self, key_id: str) -> KeyMetadata:

@@ -11,6 +11,15 @@ _Path = str | os.PathLike[str]
 _Context = dict[str, str]
 
 RELEASE_THRESHOLD: int
+# Defaults, owned by the core (one named constant each).
+DEFAULT_FRAME_LENGTH: int
+DEFAULT_MAX_ENCRYPTED_DATA_KEYS: int
+DEFAULT_MAX_SESSIONS: int
+DEFAULT_DELETION_WINDOW_DAYS: int
+DEFAULT_ROTATION_PERIOD_DAYS: int
+
+def _error_kinds() -> list[tuple[int, str]]: ...
+def _raise_kind_for_test(code: int) -> None: ...
 
 @final
 class RootKey:
@@ -35,7 +44,7 @@ class Pkcs11:
         pin: str | Buffer | None = None,
         pin_env: str | None = None,
         pin_file: _Path | None = None,
-        max_sessions: int = 8,
+        max_sessions: int = ...,
     ) -> None: ...
     @property
     def module(self) -> str: ...
@@ -210,9 +219,9 @@ def encrypt(
     materials_manager: MaterialsManager | None = None,
     encryption_context: dict[str, str] | None = None,
     algorithm_suite: int | None = None,
-    frame_length: int = 4096,
+    frame_length: int = ...,
     commitment_policy: str | None = None,
-    max_encrypted_data_keys: int | None = 100,
+    max_encrypted_data_keys: int | None = ...,
     required_encryption_context_keys: list[str] | None = None,
 ) -> bytes: ...
 def decrypt(
@@ -222,7 +231,7 @@ def decrypt(
     materials_manager: MaterialsManager | None = None,
     encryption_context: dict[str, str] | None = None,
     commitment_policy: str | None = None,
-    max_encrypted_data_keys: int | None = 100,
+    max_encrypted_data_keys: int | None = ...,
     max_body_size: int | None = None,
 ) -> tuple[bytes, _Context, int]: ...
 
@@ -234,9 +243,9 @@ class StreamEncryptor:
         materials_manager: MaterialsManager | None = None,
         encryption_context: dict[str, str] | None = None,
         algorithm_suite: int | None = None,
-        frame_length: int = 4096,
+        frame_length: int = ...,
         commitment_policy: str | None = None,
-        max_encrypted_data_keys: int | None = 100,
+        max_encrypted_data_keys: int | None = ...,
         required_encryption_context_keys: list[str] | None = None,
         plaintext_length: int | None = None,
     ) -> None: ...
@@ -253,7 +262,7 @@ class StreamDecryptor:
         materials_manager: MaterialsManager | None = None,
         encryption_context: dict[str, str] | None = None,
         commitment_policy: str | None = None,
-        max_encrypted_data_keys: int | None = 100,
+        max_encrypted_data_keys: int | None = ...,
         max_body_size: int | None = None,
     ) -> None: ...
     def update(self, data: Buffer) -> bytes: ...

@@ -38,7 +38,7 @@ use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
 use cryptoki::slot::Slot;
 
-pub use self::config::{Pin, Pkcs11Config};
+pub use self::config::{Pin, Pkcs11Config, TokenSelector, DEFAULT_MAX_SESSIONS, MODULE_ENV};
 use self::errors::{ck, decrypt_err, mech_err, rv_of, stale_handle};
 use self::objects::AUDIT_KEY_ID;
 use self::session::{context, Pool};
@@ -48,9 +48,6 @@ use crate::crypto::{self, der, EcCurve, EcdsaVerifyingKey, HashAlg, RsaPublicKey
 use crate::error::{Error, Result};
 use crate::keystore::types::{EncryptionAlgorithm, KeySpec, MacAlgorithm, SigningAlgorithm};
 use crate::secret::SecretBytes;
-
-/// Sessions opened at most per backend unless configured otherwise.
-pub const DEFAULT_MAX_SESSIONS: usize = 8;
 
 /// The HSM backend.
 pub struct Pkcs11Backend {
@@ -86,17 +83,9 @@ impl Pkcs11Backend {
             let info = ctx
                 .get_token_info(slot)
                 .map_err(|e| ck("C_GetTokenInfo", e))?;
-            let label_ok = config
-                .token_label
-                .as_deref()
-                .is_none_or(|l| info.label().trim_end() == l);
-            let serial_ok = config
-                .token_serial
-                .as_deref()
-                .is_none_or(|s| info.serial_number().trim_end() == s);
-            if label_ok
-                && serial_ok
-                && (config.token_label.is_some() || config.token_serial.is_some())
+            if config
+                .token
+                .matches(info.label().trim_end(), info.serial_number().trim_end())
             {
                 found = Some((
                     slot,
@@ -108,9 +97,8 @@ impl Pkcs11Backend {
         }
         let (slot, token, serial) = found.ok_or_else(|| {
             Error::InvalidArgument(format!(
-                "no PKCS#11 token with label {:?} / serial {:?} in {}",
-                config.token_label,
-                config.token_serial,
+                "no PKCS#11 token with {} in {}",
+                config.token,
                 config.module.display()
             ))
         })?;
@@ -120,7 +108,7 @@ impl Pkcs11Backend {
             pin: config.pin,
             token,
             serial,
-            max: config.max_sessions.max(1),
+            max: config.max_sessions.get(),
             pool: Mutex::new(Pool {
                 idle: Vec::new(),
                 open: 0,
