@@ -6,6 +6,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 
+use common::shared::openssl_ok;
 use common::{s, Sandbox};
 
 fn mode(p: &std::path::Path) -> u32 {
@@ -213,19 +214,6 @@ fn aliases() {
     sb.fails(&["key", "alias", "delete", "alias/app"], 4);
     // The key is untouched.
     sb.json(&["key", "describe", &b]);
-}
-
-fn openssl(args: &[&str]) -> std::process::Output {
-    let out = Command::new("openssl")
-        .args(args)
-        .output()
-        .expect("openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 #[test]
@@ -451,7 +439,7 @@ fn import_and_public_key() {
     // An EC key from OpenSSL (PKCS#8 PEM): the public key sealbox reports
     // is the one OpenSSL derives.
     let pem = sb.path("ec.pem");
-    openssl(&[
+    openssl_ok([
         "genpkey",
         "-algorithm",
         "EC",
@@ -475,11 +463,11 @@ fn import_and_public_key() {
         .as_str()
         .unwrap()
         .to_owned();
-    let theirs = String::from_utf8(openssl(&["pkey", "-in", s(&pem), "-pubout"]).stdout).unwrap();
+    let theirs = String::from_utf8(openssl_ok(["pkey", "-in", s(&pem), "-pubout"])).unwrap();
     assert_eq!(ours, theirs);
     let der = sb.path("pub.der");
     sb.ok(&["key", "public-key", &id, "--der", "-o", s(&der)]);
-    let theirs_der = openssl(&["pkey", "-in", s(&pem), "-pubout", "-outform", "DER"]).stdout;
+    let theirs_der = openssl_ok(["pkey", "-in", s(&pem), "-pubout", "-outform", "DER"]);
     assert_eq!(std::fs::read(&der).unwrap(), theirs_der);
     // -o refuses to replace a file unless --force.
     sb.fails(&["key", "public-key", &id, "--der", "-o", s(&der)], 10);
@@ -487,7 +475,7 @@ fn import_and_public_key() {
 
     // A traditional (non-PKCS#8) PEM gets a hint on how to convert it.
     let trad = sb.path("ec-trad.pem");
-    openssl(&["ec", "-in", s(&pem), "-out", s(&trad)]);
+    openssl_ok(["ec", "-in", s(&pem), "-out", s(&trad)]);
     std::fs::set_permissions(&trad, std::fs::Permissions::from_mode(0o600)).unwrap();
     let err = sb.fails(
         &[

@@ -7,10 +7,15 @@
 //! The `openssl` binary is required: the test fails, not skips, without it
 //! (`make test` installs it through scripts/install-deps.sh).
 
+#[path = "common/shared.rs"]
+mod shared;
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
+
+use shared::{openssl, openssl_ok};
 
 use sealbox::keystore::{
     der_to_pem, CreateKeyRequest, EncryptionAlgorithm, KeyMetadata, KeySpec, KeyStore,
@@ -69,37 +74,6 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// Runs `openssl` with `args`; panics (never skips) if it is not installed.
-fn openssl<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    Command::new("openssl").args(&args).stdin(Stdio::null()).output().unwrap_or_else(|e| {
-        panic!("cannot run the openssl binary ({e}); it is required for this test: `make test` installs it (scripts/install-deps.sh)")
-    })
-}
-
-/// Runs `openssl` and requires success; returns its stdout.
-fn openssl_ok<I, S>(args: I) -> Vec<u8>
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
-    let out = openssl(&args);
-    assert!(
-        out.status.success(),
-        "openssl {:?} failed ({}):\n{}{}",
-        args,
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
 }
 
 fn p(path: &Path) -> &OsStr {

@@ -1,11 +1,12 @@
 //! Helpers of plain std shared by the core's tests and benches and the
 //! CLI's tests (the latter two include this file by path): a seedable
-//! generator, fresh temporary directories, and SoftHSM2 (the module under test, a private token
+//! generator, fresh temporary directories, the openssl binary, and SoftHSM2 (the module under test, a private token
 //! directory, `softhsm2-util --init-token`).
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// SplitMix64: the next value from `state`. Small, seedable, good enough to
@@ -88,4 +89,35 @@ pub fn must_init_token(conf: Option<&Path>, label: &str, so_pin: &str, pin: &str
         "softhsm2-util: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Runs `openssl` with `args`; panics (never skips) if it is not installed.
+pub fn openssl<I, S>(args: I) -> Output
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    Command::new("openssl").args(&args).stdin(Stdio::null()).output().unwrap_or_else(|e| {
+        panic!("cannot run the openssl binary ({e}); it is required for this test: `make test` installs it (scripts/install-deps.sh)")
+    })
+}
+
+/// Runs `openssl` and requires success; returns its stdout.
+pub fn openssl_ok<I, S>(args: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+    let out = openssl(&args);
+    assert!(
+        out.status.success(),
+        "openssl {:?} failed ({}):\n{}{}",
+        args,
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
