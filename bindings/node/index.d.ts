@@ -249,7 +249,10 @@ export interface EncryptOptions {
   frameLength?: number
   /** Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`. */
   commitmentPolicy?: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' | 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' | 'FORBID_ENCRYPT_ALLOW_DECRYPT'
-  /** Refuse to write more encrypted data keys than this (default 100). */
+  /**
+   * Refuse to write more encrypted data keys than this (default 100;
+   * `Infinity`: no limit).
+   */
   maxEncryptedDataKeys?: number
   /**
    * Streams only: the plaintext length, when known up front (lets a
@@ -270,7 +273,10 @@ export interface DecryptOptions {
   encryptionContext?: Record<string, string>
   /** Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT` (committing suites only). */
   commitmentPolicy?: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' | 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' | 'FORBID_ENCRYPT_ALLOW_DECRYPT'
-  /** Reject messages with more encrypted data keys than this (default 100). */
+  /**
+   * Reject messages with more encrypted data keys than this (default 100;
+   * `Infinity`: no limit, for messages from a trusted source).
+   */
   maxEncryptedDataKeys?: number
   /** Reject messages whose plaintext exceeds this many bytes. */
   maxBodySize?: number
@@ -307,6 +313,25 @@ export declare function decryptSync(ciphertext: Uint8Array, options: DecryptOpti
  * `asynchronous`: panic on the thread pool rather than the calling thread.
  */
 export declare function testPanic(asynchronous: boolean): Promise<void> | void
+/**
+ * One kind of the core's errors (`sealbox::ErrorKind`): its stable number,
+ * its name and the `error.code` this package gives it.
+ */
+export interface ErrorKindInfo {
+  /** The stable number (the C ABI's result code). */
+  code: number
+  /** The stable name (the Python exception class). */
+  name: string
+  /** `ERR_SEALBOX_…`, the `code` of a JS error of this kind. */
+  nodeCode: string
+}
+/** Every error kind of the core, for tools and the contract test. */
+export declare function errorKinds(): Array<ErrorKindInfo>
+/**
+ * Throws, through the one conversion, the error of a representative core
+ * error of kind `code` (the contract test walks every kind with it).
+ */
+export declare function testThrowKind(code: number): void
 /**
  * A keyring that wraps data keys with AES-GCM under a key the application
  * holds; byte-compatible with the AWS Encryption SDK's raw AES keyring.

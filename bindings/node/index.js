@@ -310,7 +310,7 @@ if (!nativeBinding) {
   throw new Error(`Failed to load native binding`)
 }
 
-const { RawAesKeyring, RawRsaKeyring, MultiKeyring, KeyStoreKeyring, CachingMaterialsManager, RootKey, KeyStore, encrypt, encryptSync, decrypt, decryptSync, Encryptor, Decryptor, testPanic } = nativeBinding
+const { RawAesKeyring, RawRsaKeyring, MultiKeyring, KeyStoreKeyring, CachingMaterialsManager, RootKey, KeyStore, encrypt, encryptSync, decrypt, decryptSync, Encryptor, Decryptor, testPanic, errorKinds, testThrowKind } = nativeBinding
 
 module.exports.RawAesKeyring = RawAesKeyring
 module.exports.RawRsaKeyring = RawRsaKeyring
@@ -326,3 +326,5 @@ module.exports.decryptSync = decryptSync
 module.exports.Encryptor = Encryptor
 module.exports.Decryptor = Decryptor
 module.exports.testPanic = testPanic
+module.exports.errorKinds = errorKinds
+module.exports.testThrowKind = testThrowKind

@@ -244,4 +244,6 @@ module.exports = {
   DecryptStream,
   SealboxError,
   testPanic: wrap(native.testPanic, false),
+  errorKinds: native.errorKinds,
+  testThrowKind: wrap(native.testThrowKind, false),
 }
