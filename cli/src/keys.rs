@@ -60,7 +60,7 @@ fn describe_text(m: &KeyMetadata) -> String {
     line("Spec:", m.key_spec.to_string());
     line("Usage:", m.key_usage.to_string());
     line("Origin:", m.origin.to_string());
-    line("State:", state_text(&m.state));
+    line("State:", state_text(&m.key_state));
     line("Backend:", m.backend.clone());
     line("Created:", time(m.created_at));
     line(
@@ -185,7 +185,7 @@ pub fn list(ks: &KeyStore, out: Out) -> CliResult<()> {
                 k.key_id,
                 k.key_spec.as_str(),
                 k.key_usage.as_str(),
-                k.state.name(),
+                k.key_state.name(),
                 k.primary_version,
                 k.aliases.join(",")
             ));

@@ -121,7 +121,7 @@ fn key_lifecycle() {
     let id = k["key_id"].as_str().unwrap().to_owned();
     assert_eq!(k["key_spec"], "AES_256");
     assert_eq!(k["key_usage"], "ENCRYPT_DECRYPT");
-    assert_eq!(k["state"]["state"], "Enabled");
+    assert_eq!(k["key_state"]["state"], "Enabled");
     assert_eq!(k["aliases"][0], "alias/orders");
     assert_eq!(k["tags"]["team"], "payments");
 
@@ -150,21 +150,21 @@ fn key_lifecycle() {
     assert!(d["rotation_period_days"].is_null());
 
     let d = sb.json(&["key", "disable", "alias/orders"]);
-    assert_eq!(d["state"]["state"], "Disabled");
+    assert_eq!(d["key_state"]["state"], "Disabled");
     sb.ok(&["key", "enable", "alias/orders"]);
 
     let d = sb.json(&["key", "schedule-deletion", &id, "--days", "7"]);
-    assert_eq!(d["state"]["state"], "PendingDeletion");
-    assert!(d["state"]["deletion_date"].as_i64().unwrap() > 0);
+    assert_eq!(d["key_state"]["state"], "PendingDeletion");
+    assert!(d["key_state"]["deletion_date"].as_i64().unwrap() > 0);
     let err = sb.fails(&["key", "schedule-deletion", &id, "--days", "7"], 6);
     assert!(err.contains("already pending deletion"), "{err}");
     let d = sb.json(&["key", "cancel-deletion", &id]);
-    assert_eq!(d["state"]["state"], "Disabled");
+    assert_eq!(d["key_state"]["state"], "Disabled");
     let err = sb.fails(&["key", "cancel-deletion", &id], 6);
     assert!(err.contains("not pending deletion"), "{err}");
     sb.fails(&["key", "schedule-deletion", &id, "--days", "3"], 2);
     let d = sb.json(&["key", "enable", &id]);
-    assert_eq!(d["state"]["state"], "Enabled");
+    assert_eq!(d["key_state"]["state"], "Enabled");
 
     let err = sb.fails(&["key", "describe", "alias/nope"], 4);
     assert!(err.contains("alias/nope"), "{err}");

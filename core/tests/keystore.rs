@@ -100,7 +100,7 @@ fn lifecycle_states_and_refusals() {
     let clock = TestClock::new();
     let ks = open(&dir, clock.clone());
     let k = create(&ks, KeySpec::Aes256, None, Some("alias/orders"));
-    assert_eq!(k.state, KeyState::Enabled);
+    assert_eq!(k.key_state, KeyState::Enabled);
     assert_eq!(
         (k.key_usage, k.origin, k.primary_version, k.aliases.clone()),
         (
@@ -137,7 +137,7 @@ fn lifecycle_states_and_refusals() {
     }
     let m = ks.schedule_key_deletion(&k.key_id, 7).unwrap();
     assert!(
-        matches!(m.state, KeyState::PendingDeletion { deletion_date } if deletion_date == 1_795_000_000 + 7 * 86_400)
+        matches!(m.key_state, KeyState::PendingDeletion { deletion_date } if deletion_date == 1_795_000_000 + 7 * 86_400)
     );
     assert!(matches!(
         ks.schedule_key_deletion(&k.key_id, 7),
@@ -156,7 +156,7 @@ fn lifecycle_states_and_refusals() {
         Err(Error::InvalidKeyState(_))
     ));
     assert_eq!(
-        ks.cancel_key_deletion(&k.key_id).unwrap().state,
+        ks.cancel_key_deletion(&k.key_id).unwrap().key_state,
         KeyState::Disabled
     );
     assert!(matches!(
@@ -876,7 +876,7 @@ fn an_operation_whose_audit_fails_does_not_happen() {
         "the refused CreateKey left nothing behind"
     );
     let d = ks.describe_key(&k).unwrap();
-    assert_eq!((d.primary_version, d.state), (1, KeyState::Enabled));
+    assert_eq!((d.primary_version, d.key_state), (1, KeyState::Enabled));
 }
 
 #[test]

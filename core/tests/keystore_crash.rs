@@ -573,7 +573,7 @@ fn check_store(p: &Paths, root: &RootKey, exp: &Expected, counts: &mut Counts, r
             md.key_id
         );
         assert_eq!(md.key_spec, KeySpec::Aes256);
-        assert_eq!(md.state, KeyState::Enabled);
+        assert_eq!(md.key_state, KeyState::Enabled);
     }
     for (id, min_version) in &exp.keys {
         assert!(

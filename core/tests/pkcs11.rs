@@ -297,7 +297,7 @@ fn wrong_pin_missing_token_missing_module_and_deleted_objects_are_clear_errors()
     ));
     let d = ks.describe_key(&aes).unwrap();
     assert_eq!(
-        (d.state, d.primary_version),
+        (d.key_state, d.primary_version),
         (KeyState::Enabled, 1),
         "metadata unchanged"
     );

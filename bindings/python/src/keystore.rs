@@ -188,8 +188,8 @@ fn metadata<'py>(py: Python<'py>, m: &KeyMetadata) -> PyResult<Bound<'py, PyDict
     d.set_item("key_spec", m.key_spec.as_str())?;
     d.set_item("key_usage", m.key_usage.as_str())?;
     d.set_item("origin", m.origin.as_str())?;
-    let (state, deletion_date) = state_name(&m.state);
-    d.set_item("state", state)?;
+    let (state, deletion_date) = state_name(&m.key_state);
+    d.set_item("key_state", state)?;
     d.set_item("deletion_date", deletion_date)?;
     d.set_item("created_at", m.created_at)?;
     let versions = PyList::empty(py);

@@ -24,7 +24,7 @@ def test_create_describe_list(store: sealbox.KeyStore, backend: str) -> None:
     m = store.create_key(alias="alias/orders", description="orders table", tags={"team": "payments"})
     assert isinstance(m, sealbox.KeyMetadata)
     assert m.key_spec is KeySpec.AES_256 and m.key_usage is KeyUsage.ENCRYPT_DECRYPT
-    assert m.state is KeyState.ENABLED and m.enabled
+    assert m.key_state is KeyState.ENABLED and m.enabled
     assert m.aliases == ("alias/orders",)
     assert m.description == "orders table" and m.tags == {"team": "payments"}
     assert m.backend == backend and store.backend_kind == backend
@@ -49,16 +49,16 @@ def test_create_describe_list(store: sealbox.KeyStore, backend: str) -> None:
 def test_lifecycle(store: sealbox.KeyStore) -> None:
     k = store.create_key(alias="alias/life").key_id
     ct = store.encrypt(k, b"secret")
-    assert store.disable_key(k).state is KeyState.DISABLED
+    assert store.disable_key(k).key_state is KeyState.DISABLED
     with pytest.raises(sealbox.KeyDisabled):
         store.encrypt(k, b"x")
     with pytest.raises(sealbox.KeyDisabled):
         store.decrypt(ct)
-    assert store.enable_key(k).state is KeyState.ENABLED
+    assert store.enable_key(k).key_state is KeyState.ENABLED
     assert store.decrypt(ct) == b"secret"
 
     m = store.schedule_key_deletion(k, pending_window_days=7)
-    assert m.state is KeyState.PENDING_DELETION
+    assert m.key_state is KeyState.PENDING_DELETION
     assert m.deletion_date is not None
     in_7_days = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=7)
     assert abs((m.deletion_date - in_7_days).total_seconds()) < 60
@@ -69,7 +69,7 @@ def test_lifecycle(store: sealbox.KeyStore) -> None:
     with pytest.raises(sealbox.InvalidArgument):
         store.schedule_key_deletion(store.create_key().key_id, pending_window_days=6)
     assert store.purge_expired_keys() == []
-    assert store.cancel_key_deletion(k).state is KeyState.DISABLED
+    assert store.cancel_key_deletion(k).key_state is KeyState.DISABLED
     with pytest.raises(sealbox.InvalidKeyState):
         store.cancel_key_deletion(k)
     store.enable_key(k)

@@ -467,7 +467,7 @@ impl KeyStore {
             key_spec: rec.spec,
             key_usage: rec.usage,
             origin: rec.origin,
-            state: rec.state,
+            key_state: rec.state,
             created_at: rec.created_at,
             primary_version: rec.primary_version,
             rotation_period_days: rec.rotation_period_days,

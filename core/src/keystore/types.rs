@@ -294,7 +294,7 @@ pub struct KeyMetadata {
     /// Generated or imported.
     pub origin: Origin,
     /// Lifecycle state.
-    pub state: KeyState,
+    pub key_state: KeyState,
     /// Unix seconds.
     pub created_at: i64,
     /// All versions, oldest first.

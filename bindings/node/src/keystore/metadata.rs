@@ -83,7 +83,7 @@ pub struct KeyMetadata {
 
 impl From<ks::KeyMetadata> for KeyMetadata {
     fn from(m: ks::KeyMetadata) -> Self {
-        let deletion_date = match m.state {
+        let deletion_date = match m.key_state {
             ks::KeyState::PendingDeletion { deletion_date } => Some(Timestamp(deletion_date)),
             _ => None,
         };
@@ -94,7 +94,7 @@ impl From<ks::KeyMetadata> for KeyMetadata {
             key_spec: m.key_spec.as_str().to_owned(),
             key_usage: m.key_usage.as_str().to_owned(),
             origin: m.origin.as_str().to_owned(),
-            key_state: m.state.name().to_owned(),
+            key_state: m.key_state.name().to_owned(),
             deletion_date,
             created_at: Timestamp(m.created_at),
             versions: m

@@ -62,7 +62,7 @@ class KeyMetadata:
     key_spec: KeySpec
     key_usage: KeyUsage
     origin: Origin
-    state: KeyState
+    key_state: KeyState
     #: When the material will be destroyed (keys pending deletion).
     deletion_date: datetime.datetime | None
     created_at: datetime.datetime
@@ -76,7 +76,7 @@ class KeyMetadata:
 
     @property
     def enabled(self) -> bool:
-        return self.state is KeyState.ENABLED
+        return self.key_state is KeyState.ENABLED
 
     @classmethod
     def _from_native(cls, d: dict[str, Any]) -> KeyMetadata:
@@ -89,7 +89,7 @@ class KeyMetadata:
             key_spec=KeySpec(d["key_spec"]),
             key_usage=KeyUsage(d["key_usage"]),
             origin=Origin(d["origin"]),
-            state=KeyState(d["state"]),
+            key_state=KeyState(d["key_state"]),
             deletion_date=_time(d["deletion_date"]),
             created_at=created,
             versions=tuple(
