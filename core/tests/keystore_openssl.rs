@@ -10,9 +10,8 @@
 #[path = "common/shared.rs"]
 mod shared;
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
 use shared::{openssl, openssl_ok};
@@ -76,8 +75,11 @@ impl Drop for Scratch {
     }
 }
 
-fn p(path: &Path) -> &OsStr {
-    path.as_os_str()
+/// Command-line arguments of mixed types (strings and paths).
+macro_rules! args {
+    ($($arg:expr),* $(,)?) => {
+        vec![$(OsString::from(AsRef::<OsStr>::as_ref(&$arg))),*]
+    };
 }
 
 /// OpenSSL's name for the hash of a signing algorithm, and its length.
@@ -119,14 +121,8 @@ fn openssl_verifies(
     msg: &Path,
     sig: &Path,
 ) -> bool {
-    let mut args: Vec<std::ffi::OsString> = vec![
-        "dgst".into(),
-        format!("-{}", hash_of(alg).0).into(),
-        "-verify".into(),
-        pem.into(),
-        "-signature".into(),
-        sig.into(),
-    ];
+    let hash = format!("-{}", hash_of(alg).0);
+    let mut args = args!["dgst", hash, "-verify", pem, "-signature", sig];
     args.extend(pss_opts(alg, salt_len).into_iter().map(Into::into));
     args.push(msg.into());
     let out = openssl(&args);
@@ -145,12 +141,8 @@ fn openssl_verifies(
 
 /// `openssl dgst -<hash> -binary`: the digest, computed by OpenSSL.
 fn openssl_digest(alg: SigningAlgorithm, msg: &Path) -> Vec<u8> {
-    openssl_ok([
-        OsStr::new("dgst"),
-        OsStr::new(&format!("-{}", hash_of(alg).0)),
-        OsStr::new("-binary"),
-        p(msg),
-    ])
+    let hash = format!("-{}", hash_of(alg).0);
+    openssl_ok(args!["dgst", hash, "-binary", msg])
 }
 
 /// Deterministic filler for test messages.
@@ -185,14 +177,42 @@ fn tampered(m: &[u8]) -> Vec<u8> {
     t
 }
 
+/// Writes the SPKI `der` as a PEM file `name`; returns its path.
+fn write_public_pem(s: &Scratch, name: &str, der: &[u8]) -> PathBuf {
+    s.write(name, der_to_pem("PUBLIC KEY", der).as_bytes())
+}
+
+/// A request for a key of `spec` (for `usage`, or the spec's default).
+fn request(spec: KeySpec, usage: Option<KeyUsage>) -> CreateKeyRequest {
+    CreateKeyRequest {
+        key_spec: spec,
+        key_usage: usage,
+        ..Default::default()
+    }
+}
+
+/// `material` imported as a key of `spec` for `usage`.
+fn import(ks: &KeyStore, spec: KeySpec, usage: KeyUsage, material: &[u8]) -> KeyMetadata {
+    ks.import_key(&request(spec, Some(usage)), material)
+        .unwrap()
+}
+
 /// A new key of `spec` for `usage`.
 fn create(ks: &KeyStore, spec: KeySpec, usage: KeyUsage) -> KeyMetadata {
-    let req = CreateKeyRequest {
-        key_spec: spec,
-        key_usage: Some(usage),
-        ..Default::default()
-    };
-    ks.create_key(&req).unwrap()
+    ks.create_key(&request(spec, Some(usage))).unwrap()
+}
+
+const ECDSA: SigningAlgorithm = SigningAlgorithm::EcdsaSha256;
+
+/// What `openssl pkey -text` says of a P-256 public key.
+const P256_TEXT: [&str; 2] = ["Public-Key: (256 bit)", "P-256"];
+
+/// What `openssl pkey -text` says of an RSA public key of `bits`.
+fn rsa_text(bits: usize) -> [String; 2] {
+    [
+        format!("Public-Key: ({bits} bit)"),
+        "Exponent: 65537".into(),
+    ]
 }
 
 /// Checks a sealbox public key (DER SPKI) in OpenSSL; returns the PEM path.
@@ -201,7 +221,7 @@ fn check_public_key(
     ks: &KeyStore,
     key_id: &str,
     name: &str,
-    expect: &[&str],
+    expect: &[impl AsRef<str>],
 ) -> PathBuf {
     let der = ks.get_public_key(key_id).unwrap();
     let pem_text = der_to_pem("PUBLIC KEY", &der);
@@ -212,44 +232,22 @@ fn check_public_key(
     let pem = s.write(&format!("{name}.pub.pem"), pem_text.as_bytes());
     let der_path = s.write(&format!("{name}.pub.der"), &der);
 
-    let text = String::from_utf8(openssl_ok([
-        OsStr::new("pkey"),
-        OsStr::new("-pubin"),
-        OsStr::new("-in"),
-        p(&pem),
-        OsStr::new("-noout"),
-        OsStr::new("-text"),
-    ]))
-    .unwrap();
-    for e in expect {
+    let text = openssl_ok(args!["pkey", "-pubin", "-in", &pem, "-noout", "-text"]);
+    let text = String::from_utf8(text).unwrap();
+    for e in expect.iter().map(AsRef::as_ref) {
         assert!(
             text.contains(e),
             "{name}: openssl pkey -text does not mention {e:?}:\n{text}"
         );
     }
     // OpenSSL re-encodes the key to exactly the same DER, from the PEM and from the DER.
-    let from_pem = openssl_ok([
-        OsStr::new("pkey"),
-        OsStr::new("-pubin"),
-        OsStr::new("-in"),
-        p(&pem),
-        OsStr::new("-outform"),
-        OsStr::new("DER"),
-    ]);
+    let from_pem = openssl_ok(args!["pkey", "-pubin", "-in", &pem, "-outform", "DER"]);
     assert_eq!(
         from_pem, der,
         "{name}: OpenSSL's DER of sealbox's PEM differs from sealbox's DER"
     );
-    let from_der = openssl_ok([
-        OsStr::new("pkey"),
-        OsStr::new("-pubin"),
-        OsStr::new("-inform"),
-        OsStr::new("DER"),
-        OsStr::new("-in"),
-        p(&der_path),
-        OsStr::new("-outform"),
-        OsStr::new("PEM"),
-    ]);
+    let from_der = args!["pkey", "-pubin", "-inform", "DER", "-in", &der_path, "-outform", "PEM"];
+    let from_der = openssl_ok(from_der);
     assert_eq!(
         String::from_utf8(from_der).unwrap(),
         pem_text,
@@ -357,14 +355,8 @@ fn openssl_signs_sealbox_verifies(
         let tag = format!("ossl-{key_id}-{alg}-{mname}");
         let msg_path = s.write(&format!("{tag}.msg"), &msg);
         let sig_path = s.path(&format!("{tag}.sig"));
-        let mut args: Vec<std::ffi::OsString> = vec![
-            "dgst".into(),
-            format!("-{hname}").into(),
-            "-sign".into(),
-            priv_pem.into(),
-            "-out".into(),
-            sig_path.clone().into(),
-        ];
+        let hash = format!("-{hname}");
+        let mut args = args!["dgst", hash, "-sign", priv_pem, "-out", &sig_path];
         args.extend(pss_opts(alg, hlen).into_iter().map(Into::into));
         args.push(msg_path.clone().into());
         openssl_ok(&args);
@@ -445,17 +437,8 @@ fn openssl_encrypts_sealbox_decrypts(
             let pt = pattern(len, len as u8);
             let pt_path = s.write(&format!("{tag}.pt"), &pt);
             let ct_path = s.path(&format!("{tag}.ct"));
-            let mut args: Vec<std::ffi::OsString> = vec![
-                "pkeyutl".into(),
-                "-encrypt".into(),
-                "-pubin".into(),
-                "-inkey".into(),
-                pem.into(),
-                "-in".into(),
-                pt_path.into(),
-                "-out".into(),
-                ct_path.clone().into(),
-            ];
+            let mut args = args!["pkeyutl", "-encrypt", "-pubin", "-inkey", pem];
+            args.extend(args!["-in", pt_path, "-out", &ct_path]);
             args.extend(oaep_opts(md).iter().map(Into::into));
             openssl_ok(&args);
             let ct = std::fs::read(&ct_path).unwrap();
@@ -491,41 +474,30 @@ fn openssl_encrypts_sealbox_decrypts(
 
 /// Generates a key with `openssl genpkey`; returns (private PEM, PKCS#8 DER,
 /// public SPKI DER), all made by OpenSSL.
-fn openssl_key(s: &Scratch, name: &str, genpkey_args: &[&str]) -> (PathBuf, Vec<u8>, Vec<u8>) {
+fn openssl_key(s: &Scratch, name: &str, alg: &str, opt: &str) -> (PathBuf, Vec<u8>, Vec<u8>) {
     let pem = s.path(&format!("{name}.pem"));
-    let mut args: Vec<&OsStr> = vec![OsStr::new("genpkey")];
-    args.extend(genpkey_args.iter().map(OsStr::new));
-    args.extend([OsStr::new("-out"), p(&pem)]);
+    let args = args!["genpkey", "-algorithm", alg, "-pkeyopt", opt, "-out", &pem];
     openssl_ok(&args);
-    let pkcs8 = openssl_ok([
-        OsStr::new("pkcs8"),
-        OsStr::new("-topk8"),
-        OsStr::new("-nocrypt"),
-        OsStr::new("-in"),
-        p(&pem),
-        OsStr::new("-outform"),
-        OsStr::new("DER"),
-    ]);
-    let spki = openssl_ok([
-        OsStr::new("pkey"),
-        OsStr::new("-in"),
-        p(&pem),
-        OsStr::new("-pubout"),
-        OsStr::new("-outform"),
-        OsStr::new("DER"),
-    ]);
+    let pkcs8 = args!["pkcs8", "-topk8", "-nocrypt", "-in", &pem, "-outform", "DER"];
+    let pkcs8 = openssl_ok(pkcs8);
+    let spki = openssl_ok(args!["pkey", "-in", &pem, "-pubout", "-outform", "DER"]);
     (pem, pkcs8, spki)
 }
 
 // ----------------------------------------------------------------- tests --
 
+/// A test's start: its clock, scratch directory, key store and tally.
+fn start(tag: &str) -> (Instant, Scratch, KeyStore, Tally) {
+    let started = Instant::now();
+    let s = Scratch::new(tag);
+    let ks = s.store();
+    (started, s, ks, Tally::default())
+}
+
 /// Keys sealbox generates, checked by OpenSSL.
 #[test]
 fn sealbox_keys_checked_by_openssl() {
-    let started = Instant::now();
-    let s = Scratch::new("gen");
-    let ks = s.store();
-    let mut t = Tally::default();
+    let (started, s, ks, mut t) = start("gen");
 
     let ec = create(&ks, KeySpec::EccNistP256, KeyUsage::SignVerify);
     let t0 = Instant::now();
@@ -533,36 +505,11 @@ fn sealbox_keys_checked_by_openssl() {
     let rsa_enc = create(&ks, KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
     let keygen = t0.elapsed();
 
-    let ec_pem = check_public_key(
-        &s,
-        &ks,
-        &ec.key_id,
-        "ec",
-        &["Public-Key: (256 bit)", "P-256"],
-    );
-    let rsa_sign_pem = check_public_key(
-        &s,
-        &ks,
-        &rsa_sign.key_id,
-        "rsa-sign",
-        &["Public-Key: (2048 bit)", "Exponent: 65537"],
-    );
-    let rsa_enc_pem = check_public_key(
-        &s,
-        &ks,
-        &rsa_enc.key_id,
-        "rsa-enc",
-        &["Public-Key: (2048 bit)", "Exponent: 65537"],
-    );
+    let ec_pem = check_public_key(&s, &ks, &ec.key_id, "ec", &P256_TEXT);
+    let rsa_sign_pem = check_public_key(&s, &ks, &rsa_sign.key_id, "rsa-sign", &rsa_text(2048));
+    let rsa_enc_pem = check_public_key(&s, &ks, &rsa_enc.key_id, "rsa-enc", &rsa_text(2048));
 
-    sealbox_signs_openssl_verifies(
-        &s,
-        &ks,
-        &ec.key_id,
-        &ec_pem,
-        SigningAlgorithm::EcdsaSha256,
-        &mut t,
-    );
+    sealbox_signs_openssl_verifies(&s, &ks, &ec.key_id, &ec_pem, ECDSA, &mut t);
     for alg in RSA_ALGS {
         sealbox_signs_openssl_verifies(&s, &ks, &rsa_sign.key_id, &rsa_sign_pem, alg, &mut t);
     }
@@ -601,90 +548,32 @@ fn sealbox_keys_checked_by_openssl() {
 /// ciphertexts cross in both directions.
 #[test]
 fn openssl_keys_imported_into_sealbox() {
-    let started = Instant::now();
-    let s = Scratch::new("import");
-    let ks = s.store();
-    let mut t = Tally::default();
+    let (started, s, ks, mut t) = start("import");
 
     // ECDSA P-256.
-    let (ec_priv, ec_pkcs8, ec_spki) = openssl_key(
-        &s,
-        "ec",
-        &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"],
-    );
-    let ec = ks
-        .import_key(
-            &CreateKeyRequest {
-                key_spec: KeySpec::EccNistP256,
-                key_usage: Some(KeyUsage::SignVerify),
-                ..Default::default()
-            },
-            &ec_pkcs8,
-        )
-        .unwrap();
+    let (ec_priv, ec_pkcs8, ec_spki) = openssl_key(&s, "ec", "EC", "ec_paramgen_curve:P-256");
+    let ec = import(&ks, KeySpec::EccNistP256, KeyUsage::SignVerify, &ec_pkcs8);
     assert_eq!(ec.origin, Origin::External);
     assert_eq!(
         ks.get_public_key(&ec.key_id).unwrap(),
         ec_spki,
         "sealbox's public key of the imported EC key differs from OpenSSL's"
     );
-    let ec_pub = s.write(
-        "ec.openssl.pub.pem",
-        der_to_pem("PUBLIC KEY", &ec_spki).as_bytes(),
-    );
-    openssl_signs_sealbox_verifies(
-        &s,
-        &ks,
-        &ec.key_id,
-        &ec_priv,
-        SigningAlgorithm::EcdsaSha256,
-        &mut t,
-    );
-    sealbox_signs_openssl_verifies(
-        &s,
-        &ks,
-        &ec.key_id,
-        &ec_pub,
-        SigningAlgorithm::EcdsaSha256,
-        &mut t,
-    );
+    let ec_pub = write_public_pem(&s, "ec.openssl.pub.pem", &ec_spki);
+    openssl_signs_sealbox_verifies(&s, &ks, &ec.key_id, &ec_priv, ECDSA, &mut t);
+    sealbox_signs_openssl_verifies(&s, &ks, &ec.key_id, &ec_pub, ECDSA, &mut t);
 
     // RSA-2048, imported once for signing and once for encryption.
-    let (rsa_priv, rsa_pkcs8, rsa_spki) = openssl_key(
-        &s,
-        "rsa",
-        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-    );
-    let rsa_sign = ks
-        .import_key(
-            &CreateKeyRequest {
-                key_spec: KeySpec::Rsa2048,
-                key_usage: Some(KeyUsage::SignVerify),
-                ..Default::default()
-            },
-            &rsa_pkcs8,
-        )
-        .unwrap();
+    let (rsa_priv, rsa_pkcs8, rsa_spki) = openssl_key(&s, "rsa", "RSA", "rsa_keygen_bits:2048");
+    let rsa_sign = import(&ks, KeySpec::Rsa2048, KeyUsage::SignVerify, &rsa_pkcs8);
     assert_eq!(ks.get_public_key(&rsa_sign.key_id).unwrap(), rsa_spki);
-    let rsa_pub = s.write(
-        "rsa.openssl.pub.pem",
-        der_to_pem("PUBLIC KEY", &rsa_spki).as_bytes(),
-    );
+    let rsa_pub = write_public_pem(&s, "rsa.openssl.pub.pem", &rsa_spki);
     for alg in RSA_ALGS {
         openssl_signs_sealbox_verifies(&s, &ks, &rsa_sign.key_id, &rsa_priv, alg, &mut t);
         sealbox_signs_openssl_verifies(&s, &ks, &rsa_sign.key_id, &rsa_pub, alg, &mut t);
     }
 
-    let rsa_enc = ks
-        .import_key(
-            &CreateKeyRequest {
-                key_spec: KeySpec::Rsa2048,
-                key_usage: Some(KeyUsage::EncryptDecrypt),
-                ..Default::default()
-            },
-            &rsa_pkcs8,
-        )
-        .unwrap();
+    let rsa_enc = import(&ks, KeySpec::Rsa2048, KeyUsage::EncryptDecrypt, &rsa_pkcs8);
     openssl_encrypts_sealbox_decrypts(&s, &ks, &rsa_enc.key_id, &rsa_pub, &mut t);
     // sealbox encrypts (public half), OpenSSL decrypts with the private key.
     for (alg, md, hlen) in OAEP {
@@ -695,14 +584,7 @@ fn openssl_keys_imported_into_sealbox() {
                 .encrypt_rsa(&rsa_enc.key_id, &pt, alg)
                 .unwrap_or_else(|e| panic!("{tag}: encrypt_rsa: {e}"));
             let ct_path = s.write(&format!("{tag}.ct"), &ct);
-            let mut args: Vec<std::ffi::OsString> = vec![
-                "pkeyutl".into(),
-                "-decrypt".into(),
-                "-inkey".into(),
-                rsa_priv.clone().into(),
-                "-in".into(),
-                ct_path.into(),
-            ];
+            let mut args = args!["pkeyutl", "-decrypt", "-inkey", &rsa_priv, "-in", ct_path];
             args.extend(oaep_opts(md).iter().map(Into::into));
             assert_eq!(
                 openssl_ok(&args),
@@ -721,21 +603,11 @@ fn openssl_keys_imported_into_sealbox() {
 
     // Material of the wrong kind is refused at import.
     assert!(ks
-        .import_key(
-            &CreateKeyRequest {
-                key_spec: KeySpec::EccNistP256,
-                ..Default::default()
-            },
-            &rsa_pkcs8
-        )
+        .import_key(&request(KeySpec::EccNistP256, None), &rsa_pkcs8)
         .is_err());
     assert!(ks
         .import_key(
-            &CreateKeyRequest {
-                key_spec: KeySpec::Rsa3072,
-                key_usage: Some(KeyUsage::SignVerify),
-                ..Default::default()
-            },
+            &request(KeySpec::Rsa3072, Some(KeyUsage::SignVerify)),
             &rsa_pkcs8
         )
         .is_err());
@@ -756,28 +628,13 @@ fn openssl_keys_imported_into_sealbox() {
 /// takes about a second or two each even with optimised dependencies).
 #[test]
 fn larger_rsa_keys_checked_by_openssl() {
-    let started = Instant::now();
-    let s = Scratch::new("big");
-    let ks = s.store();
-    let mut t = Tally::default();
+    let (started, s, ks, mut t) = start("big");
     let t0 = Instant::now();
     let sign3072 = create(&ks, KeySpec::Rsa3072, KeyUsage::SignVerify);
     let enc4096 = create(&ks, KeySpec::Rsa4096, KeyUsage::EncryptDecrypt);
     let keygen = t0.elapsed();
-    let sign_pem = check_public_key(
-        &s,
-        &ks,
-        &sign3072.key_id,
-        "rsa3072",
-        &["Public-Key: (3072 bit)", "Exponent: 65537"],
-    );
-    let enc_pem = check_public_key(
-        &s,
-        &ks,
-        &enc4096.key_id,
-        "rsa4096",
-        &["Public-Key: (4096 bit)", "Exponent: 65537"],
-    );
+    let sign_pem = check_public_key(&s, &ks, &sign3072.key_id, "rsa3072", &rsa_text(3072));
+    let enc_pem = check_public_key(&s, &ks, &enc4096.key_id, "rsa4096", &rsa_text(4096));
     for alg in RSA_ALGS {
         sealbox_signs_openssl_verifies(&s, &ks, &sign3072.key_id, &sign_pem, alg, &mut t);
     }
