@@ -61,6 +61,54 @@ macro_rules! derived_from_provider {
     };
 }
 
+/// `from_pem` and `from_der` of an RSA key type, written once for both
+/// providers over the provider's `from_pkcs1(pkcs1, bad)`: the PKCS#8 or
+/// SubjectPublicKeyInfo wrapping is removed by [`der`], strictly.
+macro_rules! rsa_key_decoders {
+    ($kind:ident, $unwrap:ident, $pem_doc:literal, $der_doc:literal, $der_err:literal) => {
+        #[doc = $pem_doc]
+        pub fn from_pem(pem: &str) -> $crate::error::Result<Self> {
+            use $crate::crypto::der::{rsa_key_from_pem, RsaPem};
+            rsa_key_from_pem(pem, RsaPem::$kind, |pkcs1| {
+                Self::from_pkcs1(pkcs1, || RsaPem::$kind.malformed())
+            })
+        }
+
+        #[doc = $der_doc]
+        pub fn from_der(der: &[u8]) -> $crate::error::Result<Self> {
+            let pkcs1 = $crate::crypto::der::$unwrap(der).unwrap_or(der);
+            Self::from_pkcs1(pkcs1, || $crate::crypto::invalid_key($der_err))
+        }
+    };
+}
+
+/// [`rsa_key_decoders`] of `RsaPrivateKey`.
+macro_rules! rsa_private_key_decoders {
+    () => {
+        $crate::crypto::rsa_key_decoders!(
+            Private,
+            pkcs8_rsa_private_key,
+            "Parses a PEM private key (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`).",
+            "Parses a DER private key (PKCS#8 or PKCS#1).",
+            "not a DER RSA private key"
+        );
+    };
+}
+
+/// [`rsa_key_decoders`] of `RsaPublicKey`.
+macro_rules! rsa_public_key_decoders {
+    () => {
+        $crate::crypto::rsa_key_decoders!(
+            Public,
+            spki_rsa_public_key,
+            "Parses a PEM public key (SubjectPublicKeyInfo `PUBLIC KEY` or PKCS#1 `RSA PUBLIC KEY`).",
+            "Parses a DER public key (SubjectPublicKeyInfo or PKCS#1). Only rsaEncryption keys: an id-RSASSA-PSS SubjectPublicKeyInfo is refused.",
+            "not a DER RSA public key"
+        );
+    };
+}
+pub(crate) use {rsa_key_decoders, rsa_private_key_decoders, rsa_public_key_decoders};
+
 // A provider module is compiled when it is selected, or, for the
 // differential tests only, as `other` beside the selected one.
 #[cfg(any(feature = "aws-lc", feature = "differential"))]

@@ -16,7 +16,6 @@ use rsa::traits::PublicKeyParts;
 use sha2::Digest;
 use zeroize::Zeroize;
 
-use super::der::{self, RsaPem};
 use super::{invalid_key, EcCurve, HashAlg, RsaPadding, RsaSignatureScheme, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
@@ -458,18 +457,7 @@ fn check_rsa_size(bits: usize) -> Result<()> {
 }
 
 impl RsaPrivateKey {
-    /// Parses a PEM private key (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`).
-    pub fn from_pem(pem: &str) -> Result<Self> {
-        der::rsa_key_from_pem(pem, RsaPem::Private, |pkcs1| {
-            Self::from_pkcs1(pkcs1, || RsaPem::Private.malformed())
-        })
-    }
-
-    /// Parses a DER private key (PKCS#8 or PKCS#1).
-    pub fn from_der(der: &[u8]) -> Result<Self> {
-        let pkcs1 = der::pkcs8_rsa_private_key(der).unwrap_or(der);
-        Self::from_pkcs1(pkcs1, || invalid_key("not a DER RSA private key"))
-    }
+    crate::crypto::rsa_private_key_decoders!();
 
     fn from_pkcs1(pkcs1: &[u8], bad: impl Fn() -> Error) -> Result<Self> {
         let k = rsa::RsaPrivateKey::from_pkcs1_der(pkcs1).map_err(|_| bad())?;
@@ -552,30 +540,18 @@ impl RsaPrivateKey {
 pub struct RsaPublicKey(rsa::RsaPublicKey);
 
 impl RsaPublicKey {
-    /// Parses a PEM public key (SubjectPublicKeyInfo `PUBLIC KEY` or PKCS#1
-    /// `RSA PUBLIC KEY`).
-    pub fn from_pem(pem: &str) -> Result<Self> {
-        der::rsa_key_from_pem(pem, RsaPem::Public, |pkcs1| {
-            Self::from_pkcs1(pkcs1).unwrap_or_else(|| Err(RsaPem::Public.malformed()))
-        })
-    }
-
-    /// Parses a DER public key (SubjectPublicKeyInfo or PKCS#1). Only
-    /// rsaEncryption keys: an id-RSASSA-PSS SubjectPublicKeyInfo is refused.
-    pub fn from_der(der: &[u8]) -> Result<Self> {
-        let pkcs1 = der::spki_rsa_public_key(der).unwrap_or(der);
-        Self::from_pkcs1(pkcs1).ok_or_else(|| invalid_key("not a DER RSA public key"))?
-    }
+    crate::crypto::rsa_public_key_decoders!();
 
     /// Decodes an RSAPublicKey up to [`MAX_RSA_BITS`] (the `rsa` crate's own
     /// decoders refuse moduli over 4096 bits, which broke public keys of the
-    /// 8192-bit private keys sealbox accepts); `None` if it is malformed.
-    fn from_pkcs1(pkcs1: &[u8]) -> Option<Result<Self>> {
-        let k = rsa::pkcs1::RsaPublicKey::try_from(pkcs1).ok()?;
+    /// 8192-bit private keys sealbox accepts).
+    fn from_pkcs1(pkcs1: &[u8], bad: impl Fn() -> Error) -> Result<Self> {
+        let k = rsa::pkcs1::RsaPublicKey::try_from(pkcs1).map_err(|_| bad())?;
         let n = rsa::BigUint::from_bytes_be(k.modulus.as_bytes());
         let e = rsa::BigUint::from_bytes_be(k.public_exponent.as_bytes());
-        let k = rsa::RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS).ok()?;
-        Some(check_rsa_size(k.size() * 8).map(|()| RsaPublicKey(k)))
+        let k = rsa::RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS).map_err(|_| bad())?;
+        check_rsa_size(k.size() * 8)?;
+        Ok(RsaPublicKey(k))
     }
 
     /// DER SubjectPublicKeyInfo.

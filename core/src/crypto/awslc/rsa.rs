@@ -5,7 +5,7 @@ use aws_lc_rs::rsa as lc_rsa;
 use zeroize::Zeroizing;
 
 use super::ffi;
-use crate::crypto::der::{self, RsaPem};
+use crate::crypto::der;
 use crate::crypto::{self, invalid_key, HashAlg, RsaPadding, RsaSignatureScheme};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
@@ -41,18 +41,7 @@ impl std::fmt::Debug for RsaPrivateKey {
 }
 
 impl RsaPrivateKey {
-    /// Parses a PEM private key (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`).
-    pub fn from_pem(pem: &str) -> Result<Self> {
-        der::rsa_key_from_pem(pem, RsaPem::Private, |pkcs1| {
-            Self::from_pkcs1(pkcs1, || RsaPem::Private.malformed())
-        })
-    }
-
-    /// Parses a DER private key (PKCS#8 or PKCS#1).
-    pub fn from_der(der: &[u8]) -> Result<Self> {
-        let pkcs1 = der::pkcs8_rsa_private_key(der).unwrap_or(der);
-        Self::from_pkcs1(pkcs1, || invalid_key("not a DER RSA private key"))
-    }
+    crate::crypto::rsa_private_key_decoders!();
 
     fn from_pkcs1(pkcs1: &[u8], bad: impl Fn() -> Error) -> Result<Self> {
         // AWS-LC's parser checks the key's consistency (RSA_check_key).
@@ -174,20 +163,7 @@ impl PartialEq for RsaPublicKey {
 impl Eq for RsaPublicKey {}
 
 impl RsaPublicKey {
-    /// Parses a PEM public key (SubjectPublicKeyInfo `PUBLIC KEY` or PKCS#1
-    /// `RSA PUBLIC KEY`).
-    pub fn from_pem(pem: &str) -> Result<Self> {
-        der::rsa_key_from_pem(pem, RsaPem::Public, |pkcs1| {
-            Self::from_pkcs1(pkcs1, || RsaPem::Public.malformed())
-        })
-    }
-
-    /// Parses a DER public key (SubjectPublicKeyInfo or PKCS#1). Only
-    /// rsaEncryption keys: an id-RSASSA-PSS SubjectPublicKeyInfo is refused.
-    pub fn from_der(der: &[u8]) -> Result<Self> {
-        let pkcs1 = der::spki_rsa_public_key(der).unwrap_or(der);
-        Self::from_pkcs1(pkcs1, || invalid_key("not a DER RSA public key"))
-    }
+    crate::crypto::rsa_public_key_decoders!();
 
     fn from_pkcs1(pkcs1: &[u8], bad: impl Fn() -> Error) -> Result<Self> {
         // Strict DER, no trailing bytes, sane modulus and exponent.
