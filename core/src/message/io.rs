@@ -67,6 +67,10 @@ pub struct DecryptingReader<R: Read> {
     pos: usize,
     chunk: Vec<u8>,
     eof: bool,
+    // The first failure of the message (tampered, truncated, wrong key):
+    // every later read returns it again, so that a caller that retries
+    // never sees a clean end of file after it.
+    failed: Option<crate::Error>,
 }
 
 /// How much ciphertext the reader pulls from its source at a time.
@@ -82,6 +86,7 @@ impl<R: Read> DecryptingReader<R> {
             pos: 0,
             chunk: vec![0; READ_CHUNK],
             eof: false,
+            failed: None,
         }
     }
 
@@ -93,6 +98,9 @@ impl<R: Read> DecryptingReader<R> {
 
 impl<R: Read> Read for DecryptingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone().into());
+        }
         loop {
             if self.pos < self.out.len() {
                 let n = buf.len().min(self.out.len() - self.pos);
@@ -112,11 +120,18 @@ impl<R: Read> Read for DecryptingReader<R> {
                     r => break r?,
                 }
             };
-            if n == 0 {
+            let step = if n == 0 {
                 self.eof = true;
-                self.dec.finish(&mut self.out)?;
+                self.dec.finish(&mut self.out)
             } else {
-                self.dec.update(&self.chunk[..n], &mut self.out)?;
+                self.dec.update(&self.chunk[..n], &mut self.out)
+            };
+            if let Err(e) = step {
+                // Nothing of a failed step reaches the caller.
+                self.out.zeroize();
+                self.out.clear();
+                self.failed = Some(e.clone());
+                return Err(e.into());
             }
         }
     }
