@@ -683,6 +683,161 @@ sealbox_result sealbox_keystore_add_audit_callback(const struct sealbox_keystore
 sealbox_result sealbox_keystore_verify_audit_log(const struct sealbox_keystore *keystore, uint64_t *out_records, uint64_t *out_first_bad_line, struct sealbox_buffer **out_problem);
 
 /**
+ * A root key from 32 bytes the application holds (e.g. from its own
+ * secret manager).
+ *
+ * Ownership: `bytes` is copied; the caller frees `*out` with
+ * `sealbox_root_key_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_root_key_from_bytes(const uint8_t *bytes, size_t len, struct sealbox_root_key **out);
+
+/**
+ * A root key read from a file (32 raw bytes, 64 hex digits, or base64).
+ * A file that the group or others may access is refused
+ * (`SEALBOX_RESULT_INVALID_KEY`): make it mode 0600.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_root_key_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_root_key_from_file(const char *path, struct sealbox_root_key **out);
+
+/**
+ * A root key (hex or base64) from the environment variable `name`.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_root_key_free`.
+ *
+ * Thread safety: reads the environment; do not call while another thread
+ * changes it (setenv).
+ */
+sealbox_result sealbox_root_key_from_env(const char *name, struct sealbox_root_key **out);
+
+/**
+ * A fresh random root key.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_root_key_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_root_key_generate(struct sealbox_root_key **out);
+
+/**
+ * Writes the root key (hex) to a new file with mode 0600. Fails if the
+ * file exists (`SEALBOX_RESULT_IO_ERROR`).
+ *
+ * Ownership: borrows `root_key` and `path` for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_root_key_write_new_file(const struct sealbox_root_key *root_key, const char *path);
+
+/**
+ * Frees (and wipes) a root key. NULL is a no-op.
+ *
+ * Ownership: takes back `root_key`.
+ *
+ * Thread safety: free it once, when no other thread uses it.
+ */
+void sealbox_root_key_free(struct sealbox_root_key *root_key);
+
+/**
+ * Default options: the audit log is the database path plus
+ * `.audit.jsonl`, records are not fsynced, the principal is `$USER`.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_keystore_options_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_keystore_options_new(struct sealbox_keystore_options **out);
+
+/**
+ * Where the audit log goes.
+ *
+ * Ownership: `path` is copied.
+ *
+ * Thread safety: not while another thread uses `options`.
+ */
+sealbox_result sealbox_keystore_options_set_audit_log(struct sealbox_keystore_options *options, const char *path);
+
+/**
+ * Whether every audit record is fsynced (slower; survives power loss).
+ *
+ * Ownership: no pointers kept.
+ *
+ * Thread safety: not while another thread uses `options`.
+ */
+sealbox_result sealbox_keystore_options_set_audit_sync(struct sealbox_keystore_options *options, bool sync);
+
+/**
+ * Who the operations are attributed to in the audit trail.
+ *
+ * Ownership: `principal` is copied.
+ *
+ * Thread safety: not while another thread uses `options`.
+ */
+sealbox_result sealbox_keystore_options_set_principal(struct sealbox_keystore_options *options, const char *principal);
+
+/**
+ * Frees key store options. NULL is a no-op.
+ *
+ * Ownership: takes back `options`.
+ *
+ * Thread safety: free it once, when no other thread uses it.
+ */
+void sealbox_keystore_options_free(struct sealbox_keystore_options *options);
+
+/**
+ * A PKCS#11 configuration: the module (e.g.
+ * `/usr/lib/softhsm/libsofthsm2.so`) and the user PIN. Name the token with
+ * `sealbox_pkcs11_config_set_token_label` or `_set_token_serial` (never by
+ * slot number: slots are renumbered).
+ *
+ * Ownership: `module` and `pin` are copied (the PIN into locked memory);
+ * the caller frees `*out` with `sealbox_pkcs11_config_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_pkcs11_config_new(const char *module, const uint8_t *pin, size_t pin_len, struct sealbox_pkcs11_config **out);
+
+/**
+ * Finds the token by its label.
+ *
+ * Ownership: `label` is copied.
+ *
+ * Thread safety: not while another thread uses `config`.
+ */
+sealbox_result sealbox_pkcs11_config_set_token_label(struct sealbox_pkcs11_config *config, const char *label);
+
+/**
+ * Finds the token by its serial number.
+ *
+ * Ownership: `serial` is copied.
+ *
+ * Thread safety: not while another thread uses `config`.
+ */
+sealbox_result sealbox_pkcs11_config_set_token_serial(struct sealbox_pkcs11_config *config, const char *serial);
+
+/**
+ * The most HSM sessions to keep open and use at once (default 8; at least 1).
+ *
+ * Ownership: no pointers kept.
+ *
+ * Thread safety: not while another thread uses `config`.
+ */
+sealbox_result sealbox_pkcs11_config_set_max_sessions(struct sealbox_pkcs11_config *config, size_t max_sessions);
+
+/**
+ * Frees a PKCS#11 configuration (the PIN is wiped). NULL is a no-op.
+ *
+ * Ownership: takes back `config`.
+ *
+ * Thread safety: free it once, when no other thread uses it.
+ */
+void sealbox_pkcs11_config_free(struct sealbox_pkcs11_config *config);
+
+/**
  * A request for an `AES_256` `ENCRYPT_DECRYPT` key with no alias, to be
  * changed with the setters.
  *
@@ -911,226 +1066,6 @@ sealbox_result sealbox_keystore_verify_mac(const struct sealbox_keystore *keysto
 sealbox_result sealbox_keystore_generate_random(const struct sealbox_keystore *keystore, size_t number_of_bytes, struct sealbox_buffer **out);
 
 /**
- * The number of keys on this page; 0 for a NULL `list`.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-size_t sealbox_key_list_len(const struct sealbox_key_list *list);
-
-/**
- * The metadata of the key at `index`; NULL when out of range or `list` is
- * NULL.
- *
- * Ownership: borrows from `list` (do not free it); valid until `list` is
- * freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const struct sealbox_key_metadata *sealbox_key_list_get(const struct sealbox_key_list *list, size_t index);
-
-/**
- * The marker to pass to `sealbox_keystore_list_keys` for the next page;
- * NULL on the last page (or when `list` is NULL).
- *
- * Ownership: borrows from `list`; valid until `list` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_list_next_marker(const struct sealbox_key_list *list);
-
-/**
- * Frees a key list and the metadata it lends out. NULL is a no-op.
- *
- * Ownership: takes back `list`.
- *
- * Thread safety: free it once, when no other thread uses it.
- */
-void sealbox_key_list_free(struct sealbox_key_list *list);
-
-/**
- * The key ID (a UUID). NULL when `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_key_id(const struct sealbox_key_metadata *md);
-
-/**
- * The description. NULL when `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_description(const struct sealbox_key_metadata *md);
-
-/**
- * The key spec (`"AES_256"`, ...). NULL when `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_key_spec(const struct sealbox_key_metadata *md);
-
-/**
- * The key usage (`"ENCRYPT_DECRYPT"`, ...). NULL when `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_key_usage(const struct sealbox_key_metadata *md);
-
-/**
- * The origin: `"SEALBOX"` (generated) or `"EXTERNAL"` (imported). NULL when
- * `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_origin(const struct sealbox_key_metadata *md);
-
-/**
- * The state: `"Enabled"`, `"Disabled"` or `"PendingDeletion"`. NULL when
- * `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_key_state(const struct sealbox_key_metadata *md);
-
-/**
- * The backend holding the material: `"soft"` or `"pkcs11"`. NULL when `md`
- * is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_backend(const struct sealbox_key_metadata *md);
-
-/**
- * When a key pending deletion will be destroyed (Unix seconds); 0 for a
- * key that is not pending deletion, or a NULL `md`.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-int64_t sealbox_key_metadata_deletion_date(const struct sealbox_key_metadata *md);
-
-/**
- * When the key was created (Unix seconds); 0 for a NULL `md`.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-int64_t sealbox_key_metadata_created_at(const struct sealbox_key_metadata *md);
-
-/**
- * The version used for new encryptions and signatures (1, 2, ...); 0 for
- * a NULL `md`.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-uint32_t sealbox_key_metadata_primary_version(const struct sealbox_key_metadata *md);
-
-/**
- * How many versions the key has; 0 for a NULL `md`.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-size_t sealbox_key_metadata_version_count(const struct sealbox_key_metadata *md);
-
-/**
- * The version at `index` (oldest first): its number and creation time
- * (Unix seconds). `SEALBOX_RESULT_INVALID_ARGUMENT` when out of range.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_key_metadata_version(const struct sealbox_key_metadata *md, size_t index, uint32_t *out_version, int64_t *out_created_at);
-
-/**
- * The automatic rotation period in days; 0 when automatic rotation is off
- * or `md` is NULL.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-uint32_t sealbox_key_metadata_rotation_period_days(const struct sealbox_key_metadata *md);
-
-/**
- * When the next automatic rotation is due (Unix seconds); 0 when none is
- * scheduled or `md` is NULL.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-int64_t sealbox_key_metadata_next_rotation_at(const struct sealbox_key_metadata *md);
-
-/**
- * How many aliases point at the key; 0 for a NULL `md`.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: safe to call concurrently.
- */
-size_t sealbox_key_metadata_alias_count(const struct sealbox_key_metadata *md);
-
-/**
- * The alias at `index`; NULL when out of range or `md` is NULL.
- *
- * Ownership: borrows from `md`; valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const char *sealbox_key_metadata_alias(const struct sealbox_key_metadata *md, size_t index);
-
-/**
- * The key's tags. NULL when `md` is NULL.
- *
- * Ownership: borrows from `md` (do not free it); valid until `md` is freed.
- *
- * Thread safety: safe to call concurrently.
- */
-const struct sealbox_string_map *sealbox_key_metadata_tags(const struct sealbox_key_metadata *md);
-
-/**
- * All of the metadata as one JSON object (the same fields as the Python
- * and Node bindings' key metadata).
- *
- * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
- *
- * Thread safety: safe to call concurrently.
- */
-sealbox_result sealbox_key_metadata_to_json(const struct sealbox_key_metadata *md, struct sealbox_buffer **out);
-
-/**
- * Frees key metadata returned by the library. NULL is a no-op. Never free
- * metadata borrowed from a `sealbox_key_list`.
- *
- * Ownership: takes back `md`; strings obtained from it become invalid.
- *
- * Thread safety: free it once, when no other thread uses it.
- */
-void sealbox_key_metadata_free(struct sealbox_key_metadata *md);
-
-/**
  * CreateKey: a new key generated by the backend. `request` may be NULL
  * (an `AES_256` encryption key).
  *
@@ -1329,159 +1264,224 @@ sealbox_result sealbox_keystore_tag_key(const struct sealbox_keystore *keystore,
 sealbox_result sealbox_keystore_untag_key(const struct sealbox_keystore *keystore, const char *key, const char *const *tag_keys, size_t count);
 
 /**
- * Default options: the audit log is the database path plus
- * `.audit.jsonl`, records are not fsynced, the principal is `$USER`.
+ * The key ID (a UUID). NULL when `md` is NULL.
  *
- * Ownership: the caller frees `*out` with `sealbox_keystore_options_free`.
- *
- * Thread safety: safe to call from any thread.
- */
-sealbox_result sealbox_keystore_options_new(struct sealbox_keystore_options **out);
-
-/**
- * Where the audit log goes.
- *
- * Ownership: `path` is copied.
- *
- * Thread safety: not while another thread uses `options`.
- */
-sealbox_result sealbox_keystore_options_set_audit_log(struct sealbox_keystore_options *options, const char *path);
-
-/**
- * Whether every audit record is fsynced (slower; survives power loss).
- *
- * Ownership: no pointers kept.
- *
- * Thread safety: not while another thread uses `options`.
- */
-sealbox_result sealbox_keystore_options_set_audit_sync(struct sealbox_keystore_options *options, bool sync);
-
-/**
- * Who the operations are attributed to in the audit trail.
- *
- * Ownership: `principal` is copied.
- *
- * Thread safety: not while another thread uses `options`.
- */
-sealbox_result sealbox_keystore_options_set_principal(struct sealbox_keystore_options *options, const char *principal);
-
-/**
- * Frees key store options. NULL is a no-op.
- *
- * Ownership: takes back `options`.
- *
- * Thread safety: free it once, when no other thread uses it.
- */
-void sealbox_keystore_options_free(struct sealbox_keystore_options *options);
-
-/**
- * A PKCS#11 configuration: the module (e.g.
- * `/usr/lib/softhsm/libsofthsm2.so`) and the user PIN. Name the token with
- * `sealbox_pkcs11_config_set_token_label` or `_set_token_serial` (never by
- * slot number: slots are renumbered).
- *
- * Ownership: `module` and `pin` are copied (the PIN into locked memory);
- * the caller frees `*out` with `sealbox_pkcs11_config_free`.
- *
- * Thread safety: safe to call from any thread.
- */
-sealbox_result sealbox_pkcs11_config_new(const char *module, const uint8_t *pin, size_t pin_len, struct sealbox_pkcs11_config **out);
-
-/**
- * Finds the token by its label.
- *
- * Ownership: `label` is copied.
- *
- * Thread safety: not while another thread uses `config`.
- */
-sealbox_result sealbox_pkcs11_config_set_token_label(struct sealbox_pkcs11_config *config, const char *label);
-
-/**
- * Finds the token by its serial number.
- *
- * Ownership: `serial` is copied.
- *
- * Thread safety: not while another thread uses `config`.
- */
-sealbox_result sealbox_pkcs11_config_set_token_serial(struct sealbox_pkcs11_config *config, const char *serial);
-
-/**
- * The most HSM sessions to keep open and use at once (default 8; at least 1).
- *
- * Ownership: no pointers kept.
- *
- * Thread safety: not while another thread uses `config`.
- */
-sealbox_result sealbox_pkcs11_config_set_max_sessions(struct sealbox_pkcs11_config *config, size_t max_sessions);
-
-/**
- * Frees a PKCS#11 configuration (the PIN is wiped). NULL is a no-op.
- *
- * Ownership: takes back `config`.
- *
- * Thread safety: free it once, when no other thread uses it.
- */
-void sealbox_pkcs11_config_free(struct sealbox_pkcs11_config *config);
-
-/**
- * A root key from 32 bytes the application holds (e.g. from its own
- * secret manager).
- *
- * Ownership: `bytes` is copied; the caller frees `*out` with
- * `sealbox_root_key_free`.
- *
- * Thread safety: safe to call from any thread.
- */
-sealbox_result sealbox_root_key_from_bytes(const uint8_t *bytes, size_t len, struct sealbox_root_key **out);
-
-/**
- * A root key read from a file (32 raw bytes, 64 hex digits, or base64).
- * A file that the group or others may access is refused
- * (`SEALBOX_RESULT_INVALID_KEY`): make it mode 0600.
- *
- * Ownership: the caller frees `*out` with `sealbox_root_key_free`.
- *
- * Thread safety: safe to call from any thread.
- */
-sealbox_result sealbox_root_key_from_file(const char *path, struct sealbox_root_key **out);
-
-/**
- * A root key (hex or base64) from the environment variable `name`.
- *
- * Ownership: the caller frees `*out` with `sealbox_root_key_free`.
- *
- * Thread safety: reads the environment; do not call while another thread
- * changes it (setenv).
- */
-sealbox_result sealbox_root_key_from_env(const char *name, struct sealbox_root_key **out);
-
-/**
- * A fresh random root key.
- *
- * Ownership: the caller frees `*out` with `sealbox_root_key_free`.
- *
- * Thread safety: safe to call from any thread.
- */
-sealbox_result sealbox_root_key_generate(struct sealbox_root_key **out);
-
-/**
- * Writes the root key (hex) to a new file with mode 0600. Fails if the
- * file exists (`SEALBOX_RESULT_IO_ERROR`).
- *
- * Ownership: borrows `root_key` and `path` for the call.
+ * Ownership: borrows from `md`; valid until `md` is freed.
  *
  * Thread safety: safe to call concurrently.
  */
-sealbox_result sealbox_root_key_write_new_file(const struct sealbox_root_key *root_key, const char *path);
+const char *sealbox_key_metadata_key_id(const struct sealbox_key_metadata *md);
 
 /**
- * Frees (and wipes) a root key. NULL is a no-op.
+ * The description. NULL when `md` is NULL.
  *
- * Ownership: takes back `root_key`.
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_description(const struct sealbox_key_metadata *md);
+
+/**
+ * The key spec (`"AES_256"`, ...). NULL when `md` is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_key_spec(const struct sealbox_key_metadata *md);
+
+/**
+ * The key usage (`"ENCRYPT_DECRYPT"`, ...). NULL when `md` is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_key_usage(const struct sealbox_key_metadata *md);
+
+/**
+ * The origin: `"SEALBOX"` (generated) or `"EXTERNAL"` (imported). NULL when
+ * `md` is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_origin(const struct sealbox_key_metadata *md);
+
+/**
+ * The state: `"Enabled"`, `"Disabled"` or `"PendingDeletion"`. NULL when
+ * `md` is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_key_state(const struct sealbox_key_metadata *md);
+
+/**
+ * The backend holding the material: `"soft"` or `"pkcs11"`. NULL when `md`
+ * is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_backend(const struct sealbox_key_metadata *md);
+
+/**
+ * When a key pending deletion will be destroyed (Unix seconds); 0 for a
+ * key that is not pending deletion, or a NULL `md`.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+int64_t sealbox_key_metadata_deletion_date(const struct sealbox_key_metadata *md);
+
+/**
+ * When the key was created (Unix seconds); 0 for a NULL `md`.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+int64_t sealbox_key_metadata_created_at(const struct sealbox_key_metadata *md);
+
+/**
+ * The version used for new encryptions and signatures (1, 2, ...); 0 for
+ * a NULL `md`.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+uint32_t sealbox_key_metadata_primary_version(const struct sealbox_key_metadata *md);
+
+/**
+ * How many versions the key has; 0 for a NULL `md`.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+size_t sealbox_key_metadata_version_count(const struct sealbox_key_metadata *md);
+
+/**
+ * The version at `index` (oldest first): its number and creation time
+ * (Unix seconds). `SEALBOX_RESULT_INVALID_ARGUMENT` when out of range.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_key_metadata_version(const struct sealbox_key_metadata *md, size_t index, uint32_t *out_version, int64_t *out_created_at);
+
+/**
+ * The automatic rotation period in days; 0 when automatic rotation is off
+ * or `md` is NULL.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+uint32_t sealbox_key_metadata_rotation_period_days(const struct sealbox_key_metadata *md);
+
+/**
+ * When the next automatic rotation is due (Unix seconds); 0 when none is
+ * scheduled or `md` is NULL.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+int64_t sealbox_key_metadata_next_rotation_at(const struct sealbox_key_metadata *md);
+
+/**
+ * How many aliases point at the key; 0 for a NULL `md`.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+size_t sealbox_key_metadata_alias_count(const struct sealbox_key_metadata *md);
+
+/**
+ * The alias at `index`; NULL when out of range or `md` is NULL.
+ *
+ * Ownership: borrows from `md`; valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_metadata_alias(const struct sealbox_key_metadata *md, size_t index);
+
+/**
+ * The key's tags. NULL when `md` is NULL.
+ *
+ * Ownership: borrows from `md` (do not free it); valid until `md` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const struct sealbox_string_map *sealbox_key_metadata_tags(const struct sealbox_key_metadata *md);
+
+/**
+ * All of the metadata as one JSON object (the same fields as the Python
+ * and Node bindings' key metadata).
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_key_metadata_to_json(const struct sealbox_key_metadata *md, struct sealbox_buffer **out);
+
+/**
+ * Frees key metadata returned by the library. NULL is a no-op. Never free
+ * metadata borrowed from a `sealbox_key_list`.
+ *
+ * Ownership: takes back `md`; strings obtained from it become invalid.
  *
  * Thread safety: free it once, when no other thread uses it.
  */
-void sealbox_root_key_free(struct sealbox_root_key *root_key);
+void sealbox_key_metadata_free(struct sealbox_key_metadata *md);
+
+/**
+ * The number of keys on this page; 0 for a NULL `list`.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+size_t sealbox_key_list_len(const struct sealbox_key_list *list);
+
+/**
+ * The metadata of the key at `index`; NULL when out of range or `list` is
+ * NULL.
+ *
+ * Ownership: borrows from `list` (do not free it); valid until `list` is
+ * freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const struct sealbox_key_metadata *sealbox_key_list_get(const struct sealbox_key_list *list, size_t index);
+
+/**
+ * The marker to pass to `sealbox_keystore_list_keys` for the next page;
+ * NULL on the last page (or when `list` is NULL).
+ *
+ * Ownership: borrows from `list`; valid until `list` is freed.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+const char *sealbox_key_list_next_marker(const struct sealbox_key_list *list);
+
+/**
+ * Frees a key list and the metadata it lends out. NULL is a no-op.
+ *
+ * Ownership: takes back `list`.
+ *
+ * Thread safety: free it once, when no other thread uses it.
+ */
+void sealbox_key_list_free(struct sealbox_key_list *list);
 
 /**
  * Encrypts `plaintext` into one AWS Encryption SDK message, with data keys
@@ -1511,54 +1511,6 @@ sealbox_result sealbox_encrypt(const struct sealbox_cmm *cmm, const uint8_t *pla
  * Thread safety: safe to call concurrently, also with the same `cmm`.
  */
 sealbox_result sealbox_decrypt(const struct sealbox_cmm *cmm, const uint8_t *message, size_t message_len, const struct sealbox_string_map *context, const struct sealbox_decrypt_options *options, struct sealbox_buffer **out_plaintext, struct sealbox_string_map **out_context);
-
-/**
- * Default decryption options.
- *
- * Ownership: the caller frees `*out` with `sealbox_decrypt_options_free`.
- *
- * Thread safety: safe to call from any thread.
- */
-sealbox_result sealbox_decrypt_options_new(struct sealbox_decrypt_options **out);
-
-/**
- * As `sealbox_encrypt_options_set_commitment_policy`;
- * `"REQUIRE_ENCRYPT_ALLOW_DECRYPT"` reads old (version 1) messages.
- *
- * Ownership: nothing kept.
- *
- * Thread safety: not while another thread uses `options`.
- */
-sealbox_result sealbox_decrypt_options_set_commitment_policy(struct sealbox_decrypt_options *options, const char *policy);
-
-/**
- * Reject messages with more than `max` encrypted data keys before any is
- * unwrapped (at least 1; default 100; `SIZE_MAX`: no limit).
- *
- * Ownership: nothing kept.
- *
- * Thread safety: not while another thread uses `options`.
- */
-sealbox_result sealbox_decrypt_options_set_max_encrypted_data_keys(struct sealbox_decrypt_options *options, size_t max);
-
-/**
- * Reject messages whose plaintext would exceed `max` bytes
- * (`SEALBOX_RESULT_MESSAGE_TOO_LARGE`; default and `UINT64_MAX`: no limit).
- *
- * Ownership: nothing kept.
- *
- * Thread safety: not while another thread uses `options`.
- */
-sealbox_result sealbox_decrypt_options_set_max_body_size(struct sealbox_decrypt_options *options, uint64_t max);
-
-/**
- * Frees decryption options. NULL is a no-op.
- *
- * Ownership: takes back `options`.
- *
- * Thread safety: free it once, when no other thread uses it.
- */
-void sealbox_decrypt_options_free(struct sealbox_decrypt_options *options);
 
 /**
  * Starts decrypting a streamed message with data keys from `cmm`. The
@@ -1614,6 +1566,50 @@ sealbox_result sealbox_decryptor_encryption_context(const struct sealbox_decrypt
  * Thread safety: free it once, when no other thread uses it.
  */
 void sealbox_decryptor_free(struct sealbox_decryptor *decryptor);
+
+/**
+ * Starts a streamed message: gets materials from `cmm` now (so a bad key
+ * fails here), writes nothing until the first update. `context` is as in
+ * `sealbox_encrypt` (NULL: the empty context); `options` may be NULL.
+ *
+ * Ownership: the encryptor keeps no reference to `cmm` or the arguments;
+ * the caller frees `*out` with `sealbox_encryptor_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_encryptor_new(const struct sealbox_cmm *cmm, const struct sealbox_string_map *context, const struct sealbox_encrypt_options *options, struct sealbox_encryptor **out);
+
+/**
+ * Feeds `input_len` bytes of plaintext (0 is fine); `*out` receives the
+ * ciphertext completed so far (the header on the first call, then whole
+ * frames; possibly empty). `SEALBOX_RESULT_INVALID_STATE` after `finish`
+ * or after a failed call.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: not thread-safe (see `sealbox_encryptor`).
+ */
+sealbox_result sealbox_encryptor_update(struct sealbox_encryptor *encryptor, const uint8_t *input, size_t input_len, struct sealbox_buffer **out);
+
+/**
+ * Ends the message: `*out` receives the final frame (and the signature
+ * footer of signed suites). The encryptor cannot be used afterwards
+ * (`SEALBOX_RESULT_INVALID_STATE`), only freed.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: not thread-safe (see `sealbox_encryptor`).
+ */
+sealbox_result sealbox_encryptor_finish(struct sealbox_encryptor *encryptor, struct sealbox_buffer **out);
+
+/**
+ * Frees an encryptor (finished or not). NULL is a no-op.
+ *
+ * Ownership: takes back `encryptor`.
+ *
+ * Thread safety: free it once, when no other thread uses it.
+ */
+void sealbox_encryptor_free(struct sealbox_encryptor *encryptor);
 
 /**
  * Default encryption options.
@@ -1696,48 +1692,52 @@ sealbox_result sealbox_encrypt_options_set_plaintext_length(struct sealbox_encry
 void sealbox_encrypt_options_free(struct sealbox_encrypt_options *options);
 
 /**
- * Starts a streamed message: gets materials from `cmm` now (so a bad key
- * fails here), writes nothing until the first update. `context` is as in
- * `sealbox_encrypt` (NULL: the empty context); `options` may be NULL.
+ * Default decryption options.
  *
- * Ownership: the encryptor keeps no reference to `cmm` or the arguments;
- * the caller frees `*out` with `sealbox_encryptor_free`.
+ * Ownership: the caller frees `*out` with `sealbox_decrypt_options_free`.
  *
  * Thread safety: safe to call from any thread.
  */
-sealbox_result sealbox_encryptor_new(const struct sealbox_cmm *cmm, const struct sealbox_string_map *context, const struct sealbox_encrypt_options *options, struct sealbox_encryptor **out);
+sealbox_result sealbox_decrypt_options_new(struct sealbox_decrypt_options **out);
 
 /**
- * Feeds `input_len` bytes of plaintext (0 is fine); `*out` receives the
- * ciphertext completed so far (the header on the first call, then whole
- * frames; possibly empty). `SEALBOX_RESULT_INVALID_STATE` after `finish`
- * or after a failed call.
+ * As `sealbox_encrypt_options_set_commitment_policy`;
+ * `"REQUIRE_ENCRYPT_ALLOW_DECRYPT"` reads old (version 1) messages.
  *
- * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ * Ownership: nothing kept.
  *
- * Thread safety: not thread-safe (see `sealbox_encryptor`).
+ * Thread safety: not while another thread uses `options`.
  */
-sealbox_result sealbox_encryptor_update(struct sealbox_encryptor *encryptor, const uint8_t *input, size_t input_len, struct sealbox_buffer **out);
+sealbox_result sealbox_decrypt_options_set_commitment_policy(struct sealbox_decrypt_options *options, const char *policy);
 
 /**
- * Ends the message: `*out` receives the final frame (and the signature
- * footer of signed suites). The encryptor cannot be used afterwards
- * (`SEALBOX_RESULT_INVALID_STATE`), only freed.
+ * Reject messages with more than `max` encrypted data keys before any is
+ * unwrapped (at least 1; default 100; `SIZE_MAX`: no limit).
  *
- * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ * Ownership: nothing kept.
  *
- * Thread safety: not thread-safe (see `sealbox_encryptor`).
+ * Thread safety: not while another thread uses `options`.
  */
-sealbox_result sealbox_encryptor_finish(struct sealbox_encryptor *encryptor, struct sealbox_buffer **out);
+sealbox_result sealbox_decrypt_options_set_max_encrypted_data_keys(struct sealbox_decrypt_options *options, size_t max);
 
 /**
- * Frees an encryptor (finished or not). NULL is a no-op.
+ * Reject messages whose plaintext would exceed `max` bytes
+ * (`SEALBOX_RESULT_MESSAGE_TOO_LARGE`; default and `UINT64_MAX`: no limit).
  *
- * Ownership: takes back `encryptor`.
+ * Ownership: nothing kept.
+ *
+ * Thread safety: not while another thread uses `options`.
+ */
+sealbox_result sealbox_decrypt_options_set_max_body_size(struct sealbox_decrypt_options *options, uint64_t max);
+
+/**
+ * Frees decryption options. NULL is a no-op.
+ *
+ * Ownership: takes back `options`.
  *
  * Thread safety: free it once, when no other thread uses it.
  */
-void sealbox_encryptor_free(struct sealbox_encryptor *encryptor);
+void sealbox_decrypt_options_free(struct sealbox_decrypt_options *options);
 
 /**
  * A new, empty map, to fill with `sealbox_string_map_insert` (e.g. an

@@ -160,7 +160,7 @@ pub unsafe extern "C" fn sealbox_keystore_schedule_key_deletion(
         let key = try_str!(key);
         let out = opt_out!(out_deletion_date);
         let md = ks.schedule_key_deletion(key, pending_window_days)?;
-        if let KeyState::PendingDeletion { deletion_date } = md.state {
+        if let KeyState::PendingDeletion { deletion_date } = md.key_state {
             out.write(deletion_date);
         }
         Ok(())

@@ -1,17 +1,14 @@
 //! The key store: opening it (soft or PKCS#11 backend) and sharing it.
-//! One file per C type, after rustls-ffi; the key store's own functions are
-//! split by concern: [`lifecycle`] (keys, aliases, tags) and [`crypto`]
-//! (the cryptographic operations).
+//! The C types are grouped by concern, after rustls-ffi: [`config`] (what
+//! opens a store or creates a key), [`metadata`] (what it tells about keys),
+//! and the key store's own functions in [`lifecycle`] (keys, aliases, tags),
+//! [`crypto`] (the cryptographic operations) and [`audit`].
 
 mod audit;
-mod create_key_request;
+mod config;
 mod crypto;
-mod key_list;
-mod key_metadata;
 mod lifecycle;
-mod options;
-mod pkcs11_config;
-mod root_key;
+mod metadata;
 
 use std::ffi::{c_char, CString};
 
@@ -20,16 +17,12 @@ use sealbox_core::keystore::KeyStore;
 use crate::error::sealbox_result;
 use crate::handle::arc_handle;
 
-pub use create_key_request::sealbox_create_key_request;
-pub use key_list::sealbox_key_list;
-pub(crate) use key_list::KeyList;
-pub use key_metadata::sealbox_key_metadata;
-pub(crate) use key_metadata::Metadata;
-pub use options::sealbox_keystore_options;
-pub(crate) use options::OpenOptions;
-pub use pkcs11_config::sealbox_pkcs11_config;
-pub(crate) use pkcs11_config::Pkcs11Settings;
-pub use root_key::sealbox_root_key;
+pub use config::{
+    sealbox_create_key_request, sealbox_keystore_options, sealbox_pkcs11_config, sealbox_root_key,
+};
+pub(crate) use config::{OpenOptions, Pkcs11Settings};
+pub use metadata::{sealbox_key_list, sealbox_key_metadata};
+pub(crate) use metadata::{KeyList, Metadata};
 
 /// A key store: the custodian of master keys (the "KMS").
 ///

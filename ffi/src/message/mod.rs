@@ -1,12 +1,14 @@
 //! The envelope layer: AWS Encryption SDK messages, one-shot (here) and
-//! streaming ([`encryptor`], [`decryptor`]). One file per C type.
+//! streaming ([`encryptor`], [`decryptor`]), with their builders in
+//! [`options`].
 
-mod decrypt_options;
 mod decryptor;
-mod encrypt_options;
 mod encryptor;
+mod options;
 
-use sealbox_core::message::{decrypt, encrypt, DecryptOptions, EncryptOptions, MaxEncryptedDataKeys};
+use sealbox_core::message::{
+    decrypt, encrypt, DecryptOptions, EncryptOptions, MaxEncryptedDataKeys,
+};
 use sealbox_core::EncryptionContext;
 
 use crate::cmm::sealbox_cmm;
@@ -15,10 +17,9 @@ use crate::handle::{box_handle, Out};
 use crate::string_map::{sealbox_string_map, StringMap};
 use crate::values::{buffer, sealbox_buffer};
 
-pub use decrypt_options::sealbox_decrypt_options;
 pub use decryptor::sealbox_decryptor;
-pub use encrypt_options::sealbox_encrypt_options;
 pub use encryptor::sealbox_encryptor;
+pub use options::{sealbox_decrypt_options, sealbox_encrypt_options};
 
 /// A streaming context plus a mark that stays set if a call panicked
 /// midway, so that the half-updated state is never used again.
@@ -92,7 +93,9 @@ fn decrypt_options(
 
 /// The C form of a data-key limit: at least 1, `SIZE_MAX` meaning none.
 fn max_encrypted_data_keys(max: usize) -> Result<MaxEncryptedDataKeys, Failure> {
-    Ok(MaxEncryptedDataKeys::from_option((max != usize::MAX).then_some(max))?)
+    Ok(MaxEncryptedDataKeys::from_option(
+        (max != usize::MAX).then_some(max),
+    )?)
 }
 
 /// Encrypts `plaintext` into one AWS Encryption SDK message, with data keys
