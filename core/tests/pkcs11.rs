@@ -24,14 +24,6 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn options() -> KeyStoreOptions {
-    KeyStoreOptions {
-        clock: TestClock::new(),
-        principal: "pkcs11-tests".into(),
-        ..KeyStoreOptions::default()
-    }
-}
-
 fn tool(args: &[&str]) -> (bool, String) {
     let (token, pin) = pkcs11_token();
     let module = pkcs11_module();
@@ -52,15 +44,45 @@ fn tool(args: &[&str]) -> (bool, String) {
     )
 }
 
+/// A key store on the test token with its database and audit log in `dir`,
+/// and its backend (to count sessions).
 fn open(dir: &TempDir, max_sessions: usize) -> (KeyStore, Arc<Pkcs11Backend>) {
+    open_at(dir, max_sessions, TestClock::new())
+}
+
+/// [`open`] with `clock`.
+fn open_at(
+    dir: &TempDir,
+    max_sessions: usize,
+    clock: Arc<TestClock>,
+) -> (KeyStore, Arc<Pkcs11Backend>) {
     let backend = Arc::new(Pkcs11Backend::open(pkcs11_config(max_sessions)).unwrap());
     let store = SqliteStore::open(dir.path("keys.db")).unwrap();
-    let mut o = options();
-    o.audit_log = Some(dir.path("audit.jsonl"));
-    (
-        KeyStore::open_with(Box::new(store), backend.clone(), o).unwrap(),
-        backend,
-    )
+    let o = KeyStoreOptions {
+        clock,
+        principal: "pkcs11-tests".into(),
+        audit_log: Some(dir.path("audit.jsonl")),
+        ..KeyStoreOptions::default()
+    };
+    let ks = KeyStore::open_with(Box::new(store), backend.clone(), o).unwrap();
+    (ks, backend)
+}
+
+/// The start of a test: its turn on the token (see [`SERIAL`]), a
+/// directory `tag` and a key store in it.
+fn start(
+    tag: &str,
+    max_sessions: usize,
+) -> (
+    std::sync::MutexGuard<'static, ()>,
+    TempDir,
+    KeyStore,
+    Arc<Pkcs11Backend>,
+) {
+    let serial = serial();
+    let dir = TempDir::new(tag);
+    let (ks, backend) = open(&dir, max_sessions);
+    (serial, dir, ks, backend)
 }
 
 fn create(ks: &KeyStore, spec: KeySpec, usage: Option<KeyUsage>) -> String {
@@ -76,9 +98,7 @@ fn create(ks: &KeyStore, spec: KeySpec, usage: Option<KeyUsage>) -> String {
 
 #[test]
 fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
-    let _serial = serial();
-    let dir = TempDir::new("p11-see");
-    let (ks, _) = open(&dir, 4);
+    let (_serial, dir, ks, _) = start("p11-see", 4);
     let aes = create(&ks, KeySpec::Aes256, None);
     let ecc = create(&ks, KeySpec::EccNistP256, None);
     let rsa = create(&ks, KeySpec::Rsa2048, Some(KeyUsage::SignVerify));
@@ -174,16 +194,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
     drop(ks);
     let clock = TestClock::new();
     clock.advance_days(8);
-    let mut o = options();
-    o.clock = clock;
-    o.audit_log = Some(dir.path("audit.jsonl"));
-    let backend = Arc::new(Pkcs11Backend::open(pkcs11_config(2)).unwrap());
-    let ks = KeyStore::open_with(
-        Box::new(SqliteStore::open(dir.path("keys.db")).unwrap()),
-        backend,
-        o,
-    )
-    .unwrap();
+    let (ks, _) = open_at(&dir, 2, clock);
     assert!(matches!(ks.describe_key(&aes), Err(Error::KeyNotFound(_))));
     let (_, listing) = tool(&["--list-objects"]);
     assert!(
@@ -195,9 +206,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
 
 #[test]
 fn many_threads_with_a_bounded_number_of_sessions() {
-    let _serial = serial();
-    let dir = TempDir::new("p11-threads");
-    let (ks, backend) = open(&dir, 3);
+    let (_serial, _dir, ks, backend) = start("p11-threads", 3);
     let aes = create(&ks, KeySpec::Aes256, None);
     let ecc = create(&ks, KeySpec::EccNistP256, None);
     let hmac = create(&ks, KeySpec::Hmac512, None);
@@ -240,9 +249,7 @@ fn many_threads_with_a_bounded_number_of_sessions() {
 
 #[test]
 fn wrong_pin_missing_token_missing_module_and_deleted_objects_are_clear_errors() {
-    let _serial = serial();
-    let dir = TempDir::new("p11-errors");
-    let (ks, _) = open(&dir, 2);
+    let (_serial, dir, ks, _) = start("p11-errors", 2);
     let aes = create(&ks, KeySpec::Aes256, None);
     let ctx = EncryptionContext::new();
     let blob = ks.encrypt(&aes, b"kept", &ctx).unwrap();
@@ -305,9 +312,7 @@ fn wrong_pin_missing_token_missing_module_and_deleted_objects_are_clear_errors()
 
 #[test]
 fn softhsm_limits_are_pinned() {
-    let _serial = serial();
-    let dir = TempDir::new("p11-limits");
-    let (ks, _) = open(&dir, 2);
+    let (_serial, dir, ks, _) = start("p11-limits", 2);
     // OAEP only with SHA-1 (SHA-256: CKR_ARGUMENTS_BAD, reported as unsupported).
     let rsa = create(&ks, KeySpec::Rsa2048, None);
     for (alg, supported) in [
