@@ -39,6 +39,14 @@ fn create(
     .unwrap()
 }
 
+/// A test's directory `tag`, clock and key store.
+fn start(tag: &str) -> (TempDir, Arc<TestClock>, KeyStore) {
+    let dir = TempDir::new(tag);
+    let clock = TestClock::new();
+    let ks = open(&dir, clock.clone());
+    (dir, clock, ks)
+}
+
 #[test]
 fn root_key_sources_and_wrong_root_key() {
     use std::os::unix::fs::PermissionsExt;
@@ -96,9 +104,7 @@ fn root_key_sources_and_wrong_root_key() {
 
 #[test]
 fn lifecycle_states_and_refusals() {
-    let dir = TempDir::new("life");
-    let clock = TestClock::new();
-    let ks = open(&dir, clock.clone());
+    let (dir, clock, ks) = start("life");
     let k = create(&ks, KeySpec::Aes256, None, Some("alias/orders"));
     assert_eq!(k.key_state, KeyState::Enabled);
     assert_eq!(
@@ -205,8 +211,7 @@ fn lifecycle_states_and_refusals() {
 
 #[test]
 fn describe_list_aliases_tags() {
-    let dir = TempDir::new("list");
-    let ks = open(&dir, TestClock::new());
+    let (_dir, _, ks) = start("list");
     let mut ids: Vec<String> = (0..7)
         .map(|_| create(&ks, KeySpec::Aes256, None, None).key_id.to_string())
         .collect();
@@ -309,8 +314,7 @@ fn describe_list_aliases_tags() {
 
 #[test]
 fn symmetric_operations_and_context_binding() {
-    let dir = TempDir::new("sym");
-    let ks = open(&dir, TestClock::new());
+    let (_dir, _, ks) = start("sym");
     let k = create(&ks, KeySpec::Aes256, None, None).key_id;
     let k2 = create(&ks, KeySpec::Aes256, None, None).key_id;
     let ctx = ec(&[("record", "42"), ("table", "cards")]);
@@ -405,9 +409,7 @@ fn symmetric_operations_and_context_binding() {
 
 #[test]
 fn rotation_keeps_every_version_decrypting() {
-    let dir = TempDir::new("rot");
-    let clock = TestClock::new();
-    let ks = open(&dir, clock.clone());
+    let (dir, clock, ks) = start("rot");
     let k = create(&ks, KeySpec::Aes256, None, Some("alias/rot")).key_id;
     let ctx = ec(&[("v", "x")]);
     let mut blobs = vec![(1u32, ks.encrypt(&k, b"v1", &ctx).unwrap())];
@@ -476,8 +478,7 @@ fn rotation_keeps_every_version_decrypting() {
 
 #[test]
 fn signatures_public_keys_rsa_decrypt_and_macs() {
-    let dir = TempDir::new("asym");
-    let ks = open(&dir, TestClock::new());
+    let (_dir, _, ks) = start("asym");
     let ecc = create(&ks, KeySpec::EccNistP256, None, None).key_id;
     let rsa_sign = create(&ks, KeySpec::Rsa2048, Some(KeyUsage::SignVerify), None).key_id;
     let rsa_enc = create(&ks, KeySpec::Rsa2048, None, None).key_id;
@@ -608,8 +609,7 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
 
 #[test]
 fn import_key_material_for_every_spec() {
-    let dir = TempDir::new("import");
-    let ks = open(&dir, TestClock::new());
+    let (_dir, _, ks) = start("import");
     let req = |spec, usage| CreateKeyRequest {
         key_spec: spec,
         key_usage: usage,
@@ -725,8 +725,7 @@ fn import_key_material_for_every_spec() {
 
 #[test]
 fn audit_trail_records_everything_and_detects_tampering() {
-    let dir = TempDir::new("audit");
-    let ks = open(&dir, TestClock::new());
+    let (dir, _, ks) = start("audit");
     let events = Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = events.clone();
     ks.add_audit_sink(Arc::new(sealbox::audit::CallbackSink(Arc::new(
@@ -844,8 +843,7 @@ fn audit_trail_records_everything_and_detects_tampering() {
 
 #[test]
 fn an_operation_whose_audit_fails_does_not_happen() {
-    let dir = TempDir::new("auditfail");
-    let ks = open(&dir, TestClock::new());
+    let (_dir, _, ks) = start("auditfail");
     let k = create(&ks, KeySpec::Aes256, None, None).key_id;
     let fail = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let f = fail.clone();
@@ -881,8 +879,7 @@ fn an_operation_whose_audit_fails_does_not_happen() {
 
 #[test]
 fn one_key_store_shared_by_many_threads() {
-    let dir = TempDir::new("threads");
-    let ks = open(&dir, TestClock::new());
+    let (_dir, _, ks) = start("threads");
     let k = create(&ks, KeySpec::Aes256, None, None).key_id;
     let sign = create(&ks, KeySpec::EccNistP256, None, None).key_id;
     std::thread::scope(|s| {
@@ -913,8 +910,7 @@ fn one_key_store_shared_by_many_threads() {
 
 #[test]
 fn keystore_keyring_envelopes_and_the_caching_cmm_saves_backend_calls() {
-    let dir = TempDir::new("cache");
-    let ks = open(&dir, TestClock::new());
+    let (_dir, _, ks) = start("cache");
     let k = create(&ks, KeySpec::Aes256, None, Some("alias/envelope")).key_id;
     let keyring = Arc::new(KeyStoreKeyring::new(ks.clone(), "alias/envelope"));
     // The key store does I/O (and may be an HSM): bindings must not run
