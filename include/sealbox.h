@@ -974,10 +974,12 @@ sealbox_result sealbox_keystore_generate_data_key(const struct sealbox_keystore 
 sealbox_result sealbox_keystore_generate_data_key_without_plaintext(const struct sealbox_keystore *keystore, const char *key, size_t number_of_bytes, const struct sealbox_string_map *context, struct sealbox_buffer **out);
 
 /**
- * Sign with an asymmetric `SIGN_VERIFY` key. `algorithm`:
- * `"ECDSA_SHA_256"`, `"RSASSA_PSS_SHA_256|384|512"` or
- * `"RSASSA_PKCS1_V1_5_SHA_256|384|512"`. `message_type`: `"RAW"` (at most
- * 4096 bytes, hashed by sealbox; NULL means RAW) or `"DIGEST"`.
+ * Sign with an asymmetric `SIGN_VERIFY` key.
+ * `algorithm`: `"ECDSA_SHA_256"` (ECC keys), `"RSASSA_PSS_SHA_256"`,
+ * `"RSASSA_PSS_SHA_384"`, `"RSASSA_PSS_SHA_512"`,
+ * `"RSASSA_PKCS1_V1_5_SHA_256"`, `"RSASSA_PKCS1_V1_5_SHA_384"` or
+ * `"RSASSA_PKCS1_V1_5_SHA_512"` (RSA keys). `message_type`: `"RAW"` (at
+ * most 4096 bytes, hashed by sealbox; NULL means `"RAW"`) or `"DIGEST"`.
  *
  * Ownership: the caller frees `*out` (the DER or raw signature) with
  * `sealbox_buffer_free`.
@@ -989,6 +991,11 @@ sealbox_result sealbox_keystore_sign(const struct sealbox_keystore *keystore, co
 /**
  * Verify a signature. A signature that does not verify is not an error:
  * the call succeeds and writes `false` to `*out_valid`.
+ * `algorithm`: `"ECDSA_SHA_256"` (ECC keys), `"RSASSA_PSS_SHA_256"`,
+ * `"RSASSA_PSS_SHA_384"`, `"RSASSA_PSS_SHA_512"`,
+ * `"RSASSA_PKCS1_V1_5_SHA_256"`, `"RSASSA_PKCS1_V1_5_SHA_384"` or
+ * `"RSASSA_PKCS1_V1_5_SHA_512"` (RSA keys). `message_type`: `"RAW"` (at
+ * most 4096 bytes, hashed by sealbox; NULL means `"RAW"`) or `"DIGEST"`, as given to `sealbox_keystore_sign`.
  *
  * Ownership: borrows the arguments for the call.
  *
@@ -1027,7 +1034,8 @@ sealbox_result sealbox_keystore_encrypt_rsa(const struct sealbox_keystore *keyst
 
 /**
  * Asymmetric Decrypt with the private half of an RSA key (it never leaves
- * the store).
+ * the store). `algorithm`: `"RSAES_OAEP_SHA_256"` or `"RSAES_OAEP_SHA_1"`,
+ * as given to `sealbox_keystore_encrypt_rsa`.
  *
  * Ownership: the caller frees `*out` (wiped on free) with
  * `sealbox_buffer_free`.
@@ -1049,6 +1057,7 @@ sealbox_result sealbox_keystore_generate_mac(const struct sealbox_keystore *keys
 /**
  * VerifyMac (compared in constant time). A MAC that does not match is not
  * an error: the call succeeds and writes `false` to `*out_valid`.
+ * `algorithm`: `"HMAC_SHA_256"` or `"HMAC_SHA_512"`.
  *
  * Ownership: borrows the arguments for the call.
  *
@@ -1282,7 +1291,8 @@ const char *sealbox_key_metadata_key_id(const struct sealbox_key_metadata *md);
 const char *sealbox_key_metadata_description(const struct sealbox_key_metadata *md);
 
 /**
- * The key spec (`"AES_256"`, ...). NULL when `md` is NULL.
+ * The key spec: `"AES_256"`, `"RSA_2048"`, `"RSA_3072"`, `"RSA_4096"`,
+ * `"ECC_NIST_P256"`, `"HMAC_256"` or `"HMAC_512"`. NULL when `md` is NULL.
  *
  * Ownership: borrows from `md`; valid until `md` is freed.
  *
@@ -1291,7 +1301,8 @@ const char *sealbox_key_metadata_description(const struct sealbox_key_metadata *
 const char *sealbox_key_metadata_key_spec(const struct sealbox_key_metadata *md);
 
 /**
- * The key usage (`"ENCRYPT_DECRYPT"`, ...). NULL when `md` is NULL.
+ * The key usage: `"ENCRYPT_DECRYPT"`, `"SIGN_VERIFY"` or
+ * `"GENERATE_VERIFY_MAC"`. NULL when `md` is NULL.
  *
  * Ownership: borrows from `md`; valid until `md` is freed.
  *
@@ -1701,8 +1712,9 @@ void sealbox_encrypt_options_free(struct sealbox_encrypt_options *options);
 sealbox_result sealbox_decrypt_options_new(struct sealbox_decrypt_options **out);
 
 /**
- * As `sealbox_encrypt_options_set_commitment_policy`;
- * `"REQUIRE_ENCRYPT_ALLOW_DECRYPT"` reads old (version 1) messages.
+ * `"REQUIRE_ENCRYPT_REQUIRE_DECRYPT"` (default),
+ * `"REQUIRE_ENCRYPT_ALLOW_DECRYPT"` (also reads old, version 1, messages)
+ * or `"FORBID_ENCRYPT_ALLOW_DECRYPT"`.
  *
  * Ownership: nothing kept.
  *

@@ -52,15 +52,8 @@ pub unsafe extern "C" fn sealbox_raw_aes_keyring_new(
     wrapping_key_len: usize,
     out: *mut *const sealbox_keyring,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let key_namespace = try_str!(key_namespace);
-        let key_name = try_str!(key_name);
-        let wrapping_key = try_slice!(wrapping_key, wrapping_key_len);
-        let out = try_out!(out);
-        let keyring = RawAesKeyring::new(key_namespace, key_name, wrapping_key)?;
-        out.write(new_keyring(Arc::new(keyring)));
-        Ok(())
-    }
+    with_out!([key_namespace = try_str!(key_namespace), key_name = try_str!(key_name), wrapping_key = try_slice!(wrapping_key, wrapping_key_len)]
+        out => new_keyring(Arc::new(RawAesKeyring::new(key_namespace, key_name, wrapping_key)?)))
 }
 
 /// A raw RSA keyring, byte-compatible with the AWS Encryption SDK's.
@@ -115,13 +108,8 @@ pub unsafe extern "C" fn sealbox_keystore_keyring_new(
     key: *const c_char,
     out: *mut *const sealbox_keyring,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let keystore = try_ref!(keystore);
-        let key = try_str!(key);
-        let out = try_out!(out);
-        out.write(new_keyring(Arc::new(KeyStoreKeyring::new(keystore.clone(), key))));
-        Ok(())
-    }
+    with_out!([keystore = try_ref!(keystore), key = try_str!(key)]
+        out => new_keyring(Arc::new(KeyStoreKeyring::new(keystore.clone(), key))))
 }
 
 /// A multi-keyring: `generator` makes the data key and it and every child

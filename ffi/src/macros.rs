@@ -152,6 +152,20 @@ macro_rules! with_mut {
     };
 }
 
+/// The body of a call with one required output: binds each `name = check`
+/// in order (the checking macros above), checks the output `out` (before
+/// any work is done), then writes `value` to it.
+macro_rules! with_out {
+    ([$($name:ident = $check:expr),* $(,)?] $out:ident => $value:expr) => {
+        ffi_boundary! {
+            $(let $name = $check;)*
+            let $out = try_out!($out);
+            $out.write($value);
+            Ok(())
+        }
+    };
+}
+
 /// As `with_mut!`, for a shared reference (key store calls with no output).
 macro_rules! with_ref {
     ($p:ident, |$v:ident| $body:expr) => {

@@ -39,12 +39,8 @@ pub unsafe extern "C" fn sealbox_root_key_from_bytes(
     len: usize,
     out: *mut *mut sealbox_root_key,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let bytes = try_slice!(bytes, len);
-        let out = try_out!(out);
-        out.write(box_handle(RootKey::from_bytes(bytes)?));
-        Ok(())
-    }
+    with_out!([bytes = try_slice!(bytes, len)]
+        out => box_handle(RootKey::from_bytes(bytes)?))
 }
 
 /// A root key read from a file (32 raw bytes, 64 hex digits, or base64).
@@ -59,12 +55,8 @@ pub unsafe extern "C" fn sealbox_root_key_from_file(
     path: *const c_char,
     out: *mut *mut sealbox_root_key,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let path = try_str!(path);
-        let out = try_out!(out);
-        out.write(box_handle(RootKey::from_file(path)?));
-        Ok(())
-    }
+    with_out!([path = try_str!(path)]
+        out => box_handle(RootKey::from_file(path)?))
 }
 
 /// A root key (hex or base64) from the environment variable `name`.
@@ -78,12 +70,8 @@ pub unsafe extern "C" fn sealbox_root_key_from_env(
     name: *const c_char,
     out: *mut *mut sealbox_root_key,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let name = try_str!(name);
-        let out = try_out!(out);
-        out.write(box_handle(RootKey::from_env(name)?));
-        Ok(())
-    }
+    with_out!([name = try_str!(name)]
+        out => box_handle(RootKey::from_env(name)?))
 }
 
 /// A fresh random root key.
@@ -95,11 +83,8 @@ pub unsafe extern "C" fn sealbox_root_key_from_env(
 pub unsafe extern "C" fn sealbox_root_key_generate(
     out: *mut *mut sealbox_root_key,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let out = try_out!(out);
-        out.write(box_handle(RootKey::generate()?));
-        Ok(())
-    }
+    with_out!([]
+        out => box_handle(RootKey::generate()?))
 }
 
 /// Writes the root key (hex) to a new file with mode 0600. Fails if the

@@ -4,9 +4,7 @@
 
 use std::ffi::c_char;
 
-use sealbox_core::keystore::{
-    self as ks_api, EncryptionAlgorithm, MacAlgorithm, MessageType, SigningAlgorithm,
-};
+use sealbox_core::keystore::{self as ks_api, MessageType};
 
 use super::sealbox_keystore;
 use crate::error::{sealbox_result, Failure};
@@ -30,15 +28,8 @@ pub unsafe extern "C" fn sealbox_keystore_encrypt(
     context: *const sealbox_string_map,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let key = try_str!(key);
-        let plaintext = try_slice!(plaintext, plaintext_len);
-        let ec = try_context!(context);
-        let out = try_out!(out);
-        out.write(buffer(ks.encrypt(key, plaintext, &ec)?));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), key = try_str!(key), plaintext = try_slice!(plaintext, plaintext_len), ec = try_context!(context)]
+        out => buffer(ks.encrypt(key, plaintext, &ec)?))
 }
 
 /// Decrypt a key-store ciphertext blob (the blob names its key and
@@ -58,15 +49,8 @@ pub unsafe extern "C" fn sealbox_keystore_decrypt(
     context: *const sealbox_string_map,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let ciphertext = try_slice!(ciphertext, ciphertext_len);
-        let ec = try_context!(context);
-        let out = try_out!(out);
-        let plaintext = ks.decrypt(ciphertext, &ec)?;
-        out.write(buffer_from_slice(plaintext.as_bytes()));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), ciphertext = try_slice!(ciphertext, ciphertext_len), ec = try_context!(context)]
+        out => buffer_from_slice(ks.decrypt(ciphertext, &ec)?.as_bytes()))
 }
 
 /// ReEncrypt: decrypts a blob and encrypts it under `destination_key` with
@@ -87,16 +71,8 @@ pub unsafe extern "C" fn sealbox_keystore_re_encrypt(
     destination_context: *const sealbox_string_map,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let ciphertext = try_slice!(ciphertext, ciphertext_len);
-        let source = try_context!(source_context);
-        let destination_key = try_str!(destination_key);
-        let destination = try_context!(destination_context);
-        let out = try_out!(out);
-        out.write(buffer(ks.re_encrypt(ciphertext, &source, destination_key, &destination)?));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), ciphertext = try_slice!(ciphertext, ciphertext_len), source = try_context!(source_context), destination_key = try_str!(destination_key), destination = try_context!(destination_context)]
+        out => buffer(ks.re_encrypt(ciphertext, &source, destination_key, &destination)?))
 }
 
 /// GenerateDataKey: a fresh data key of `number_of_bytes` (1..=1024; 32 for
@@ -144,20 +120,16 @@ pub unsafe extern "C" fn sealbox_keystore_generate_data_key_without_plaintext(
     context: *const sealbox_string_map,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let key = try_str!(key);
-        let ec = try_context!(context);
-        let out = try_out!(out);
-        out.write(buffer(ks.generate_data_key_without_plaintext(key, number_of_bytes, &ec)?));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), key = try_str!(key), ec = try_context!(context)]
+        out => buffer(ks.generate_data_key_without_plaintext(key, number_of_bytes, &ec)?))
 }
 
-/// Sign with an asymmetric `SIGN_VERIFY` key. `algorithm`:
-/// `"ECDSA_SHA_256"`, `"RSASSA_PSS_SHA_256|384|512"` or
-/// `"RSASSA_PKCS1_V1_5_SHA_256|384|512"`. `message_type`: `"RAW"` (at most
-/// 4096 bytes, hashed by sealbox; NULL means RAW) or `"DIGEST"`.
+/// Sign with an asymmetric `SIGN_VERIFY` key.
+/// `algorithm`: `"ECDSA_SHA_256"` (ECC keys), `"RSASSA_PSS_SHA_256"`,
+/// `"RSASSA_PSS_SHA_384"`, `"RSASSA_PSS_SHA_512"`,
+/// `"RSASSA_PKCS1_V1_5_SHA_256"`, `"RSASSA_PKCS1_V1_5_SHA_384"` or
+/// `"RSASSA_PKCS1_V1_5_SHA_512"` (RSA keys). `message_type`: `"RAW"` (at
+/// most 4096 bytes, hashed by sealbox; NULL means `"RAW"`) or `"DIGEST"`.
 ///
 /// Ownership: the caller frees `*out` (the DER or raw signature) with
 /// `sealbox_buffer_free`.
@@ -173,20 +145,17 @@ pub unsafe extern "C" fn sealbox_keystore_sign(
     message_type: *const c_char,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let key = try_str!(key);
-        let message = try_slice!(message, message_len);
-        let algorithm: SigningAlgorithm = try_parse!(algorithm);
-        let message_type = raw_or(try_opt_str!(message_type))?;
-        let out = try_out!(out);
-        out.write(buffer(ks.sign(key, message, algorithm, message_type)?));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), key = try_str!(key), message = try_slice!(message, message_len), algorithm = try_parse!(algorithm), message_type = raw_or(try_opt_str!(message_type))?]
+        out => buffer(ks.sign(key, message, algorithm, message_type)?))
 }
 
 /// Verify a signature. A signature that does not verify is not an error:
 /// the call succeeds and writes `false` to `*out_valid`.
+/// `algorithm`: `"ECDSA_SHA_256"` (ECC keys), `"RSASSA_PSS_SHA_256"`,
+/// `"RSASSA_PSS_SHA_384"`, `"RSASSA_PSS_SHA_512"`,
+/// `"RSASSA_PKCS1_V1_5_SHA_256"`, `"RSASSA_PKCS1_V1_5_SHA_384"` or
+/// `"RSASSA_PKCS1_V1_5_SHA_512"` (RSA keys). `message_type`: `"RAW"` (at
+/// most 4096 bytes, hashed by sealbox; NULL means `"RAW"`) or `"DIGEST"`, as given to `sealbox_keystore_sign`.
 ///
 /// Ownership: borrows the arguments for the call.
 ///
@@ -203,17 +172,8 @@ pub unsafe extern "C" fn sealbox_keystore_verify(
     message_type: *const c_char,
     out_valid: *mut bool,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let key = try_str!(key);
-        let message = try_slice!(message, message_len);
-        let signature = try_slice!(signature, signature_len);
-        let algorithm: SigningAlgorithm = try_parse!(algorithm);
-        let message_type = raw_or(try_opt_str!(message_type))?;
-        let out_valid = try_out!(out_valid);
-        out_valid.write(ks.verify(key, message, signature, algorithm, message_type)?);
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), key = try_str!(key), message = try_slice!(message, message_len), signature = try_slice!(signature, signature_len), algorithm = try_parse!(algorithm), message_type = raw_or(try_opt_str!(message_type))?]
+        out_valid => ks.verify(key, message, signature, algorithm, message_type)?)
 }
 
 /// GetPublicKey: the DER SubjectPublicKeyInfo of an asymmetric key.
@@ -227,13 +187,8 @@ pub unsafe extern "C" fn sealbox_keystore_get_public_key(
     key: *const c_char,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let key = try_str!(key);
-        let out = try_out!(out);
-        out.write(buffer(ks.get_public_key(key)?));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), key = try_str!(key)]
+        out => buffer(ks.get_public_key(key)?))
 }
 
 /// GetPublicKey as PEM text (`-----BEGIN PUBLIC KEY-----`).
@@ -248,14 +203,8 @@ pub unsafe extern "C" fn sealbox_keystore_get_public_key_pem(
     key: *const c_char,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let key = try_str!(key);
-        let out = try_out!(out);
-        let der = ks.get_public_key(key)?;
-        out.write(buffer(ks_api::der_to_pem("PUBLIC KEY", &der).into_bytes()));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), key = try_str!(key)]
+        out => buffer(ks_api::der_to_pem("PUBLIC KEY", &ks.get_public_key(key)?).into_bytes()))
 }
 
 /// Encrypt with the public half of an RSA `ENCRYPT_DECRYPT` key.
@@ -273,19 +222,13 @@ pub unsafe extern "C" fn sealbox_keystore_encrypt_rsa(
     algorithm: *const c_char,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let key = try_str!(key);
-        let plaintext = try_slice!(plaintext, plaintext_len);
-        let algorithm: EncryptionAlgorithm = try_parse!(algorithm);
-        let out = try_out!(out);
-        out.write(buffer(ks.encrypt_rsa(key, plaintext, algorithm)?));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), key = try_str!(key), plaintext = try_slice!(plaintext, plaintext_len), algorithm = try_parse!(algorithm)]
+        out => buffer(ks.encrypt_rsa(key, plaintext, algorithm)?))
 }
 
 /// Asymmetric Decrypt with the private half of an RSA key (it never leaves
-/// the store).
+/// the store). `algorithm`: `"RSAES_OAEP_SHA_256"` or `"RSAES_OAEP_SHA_1"`,
+/// as given to `sealbox_keystore_encrypt_rsa`.
 ///
 /// Ownership: the caller frees `*out` (wiped on free) with
 /// `sealbox_buffer_free`.
@@ -300,16 +243,8 @@ pub unsafe extern "C" fn sealbox_keystore_decrypt_rsa(
     algorithm: *const c_char,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let key = try_str!(key);
-        let ciphertext = try_slice!(ciphertext, ciphertext_len);
-        let algorithm: EncryptionAlgorithm = try_parse!(algorithm);
-        let out = try_out!(out);
-        let plaintext = ks.decrypt_rsa(key, ciphertext, algorithm)?;
-        out.write(buffer_from_slice(plaintext.as_bytes()));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), key = try_str!(key), ciphertext = try_slice!(ciphertext, ciphertext_len), algorithm = try_parse!(algorithm)]
+        out => buffer_from_slice(ks.decrypt_rsa(key, ciphertext, algorithm)?.as_bytes()))
 }
 
 /// GenerateMac with an HMAC key. `algorithm`: `"HMAC_SHA_256"` or
@@ -327,19 +262,13 @@ pub unsafe extern "C" fn sealbox_keystore_generate_mac(
     algorithm: *const c_char,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let key = try_str!(key);
-        let message = try_slice!(message, message_len);
-        let algorithm: MacAlgorithm = try_parse!(algorithm);
-        let out = try_out!(out);
-        out.write(buffer(ks.generate_mac(key, message, algorithm)?));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), key = try_str!(key), message = try_slice!(message, message_len), algorithm = try_parse!(algorithm)]
+        out => buffer(ks.generate_mac(key, message, algorithm)?))
 }
 
 /// VerifyMac (compared in constant time). A MAC that does not match is not
 /// an error: the call succeeds and writes `false` to `*out_valid`.
+/// `algorithm`: `"HMAC_SHA_256"` or `"HMAC_SHA_512"`.
 ///
 /// Ownership: borrows the arguments for the call.
 ///
@@ -355,16 +284,8 @@ pub unsafe extern "C" fn sealbox_keystore_verify_mac(
     algorithm: *const c_char,
     out_valid: *mut bool,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let key = try_str!(key);
-        let message = try_slice!(message, message_len);
-        let mac = try_slice!(mac, mac_len);
-        let algorithm: MacAlgorithm = try_parse!(algorithm);
-        let out_valid = try_out!(out_valid);
-        out_valid.write(ks.verify_mac(key, message, mac, algorithm)?);
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), key = try_str!(key), message = try_slice!(message, message_len), mac = try_slice!(mac, mac_len), algorithm = try_parse!(algorithm)]
+        out_valid => ks.verify_mac(key, message, mac, algorithm)?)
 }
 
 /// GenerateRandom: `number_of_bytes` (1..=1024) random bytes.
@@ -378,12 +299,8 @@ pub unsafe extern "C" fn sealbox_keystore_generate_random(
     number_of_bytes: usize,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let out = try_out!(out);
-        out.write(buffer(ks.generate_random(number_of_bytes)?));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore)]
+        out => buffer(ks.generate_random(number_of_bytes)?))
 }
 
 /// A message type by name; NULL (`None`) is RAW.

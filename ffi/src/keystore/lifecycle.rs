@@ -27,15 +27,8 @@ pub unsafe extern "C" fn sealbox_keystore_create_key(
     request: *const sealbox_create_key_request,
     out: *mut *mut sealbox_key_metadata,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let default = CreateKeyRequest::default();
-        let request = try_opt_ref!(request).unwrap_or(&default);
-        let out = try_out!(out);
-        let md = ks.create_key(request)?;
-        out.write(box_handle(Metadata::new(md)));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), default = CreateKeyRequest::default(), request = try_opt_ref!(request).unwrap_or(&default)]
+        out => box_handle(Metadata::new(ks.create_key(request)?)))
 }
 
 /// ImportKey (bring your own key): a key whose material the application
@@ -55,16 +48,8 @@ pub unsafe extern "C" fn sealbox_keystore_import_key(
     material_len: usize,
     out: *mut *mut sealbox_key_metadata,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let default = CreateKeyRequest::default();
-        let request = try_opt_ref!(request).unwrap_or(&default);
-        let material = try_slice!(material, material_len);
-        let out = try_out!(out);
-        let md = ks.import_key(request, material)?;
-        out.write(box_handle(Metadata::new(md)));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), default = CreateKeyRequest::default(), request = try_opt_ref!(request).unwrap_or(&default), material = try_slice!(material, material_len)]
+        out => box_handle(Metadata::new(ks.import_key(request, material)?)))
 }
 
 /// DescribeKey: the metadata of a key named by key ID or alias.
@@ -78,13 +63,8 @@ pub unsafe extern "C" fn sealbox_keystore_describe_key(
     key: *const c_char,
     out: *mut *mut sealbox_key_metadata,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let key = try_str!(key);
-        let out = try_out!(out);
-        out.write(box_handle(Metadata::new(ks.describe_key(key)?)));
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), key = try_str!(key)]
+        out => box_handle(Metadata::new(ks.describe_key(key)?)))
 }
 
 /// ListKeys: one page of at most `limit` (1..=1000) keys, in key-ID order,

@@ -86,7 +86,8 @@ pub unsafe extern "C" fn sealbox_key_metadata_description(
     metadata_text!(md, description)
 }
 
-/// The key spec (`"AES_256"`, ...). NULL when `md` is NULL.
+/// The key spec: `"AES_256"`, `"RSA_2048"`, `"RSA_3072"`, `"RSA_4096"`,
+/// `"ECC_NIST_P256"`, `"HMAC_256"` or `"HMAC_512"`. NULL when `md` is NULL.
 ///
 /// Ownership: borrows from `md`; valid until `md` is freed.
 ///
@@ -98,7 +99,8 @@ pub unsafe extern "C" fn sealbox_key_metadata_key_spec(
     metadata_text!(md, key_spec)
 }
 
-/// The key usage (`"ENCRYPT_DECRYPT"`, ...). NULL when `md` is NULL.
+/// The key usage: `"ENCRYPT_DECRYPT"`, `"SIGN_VERIFY"` or
+/// `"GENERATE_VERIFY_MAC"`. NULL when `md` is NULL.
 ///
 /// Ownership: borrows from `md`; valid until `md` is freed.
 ///
@@ -301,13 +303,8 @@ pub unsafe extern "C" fn sealbox_key_metadata_to_json(
     md: *const sealbox_key_metadata,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let md = try_ref!(md);
-        let out = try_out!(out);
-        let json = serde_json::to_vec(&md.md).map_err(|e| Failure::from(Error::InvalidState(format!("key metadata could not be written as JSON: {e}"))))?;
-        out.write(buffer(json));
-        Ok(())
-    }
+    with_out!([md = try_ref!(md)]
+        out => buffer(serde_json::to_vec(&md.md).map_err(|e| Failure::from(Error::InvalidState(format!("key metadata could not be written as JSON: {e}"))))?))
 }
 
 /// Frees key metadata returned by the library. NULL is a no-op. Never free

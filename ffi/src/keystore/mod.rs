@@ -60,15 +60,8 @@ pub unsafe extern "C" fn sealbox_keystore_open(
     options: *const sealbox_keystore_options,
     out: *mut *const sealbox_keystore,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let path = try_str!(path);
-        let root_key = try_ref!(root_key);
-        let options = try_opt_ref!(options).map(OpenOptions::to_core).unwrap_or_default();
-        let out = try_out!(out);
-        let store = KeyStore::open(path, root_key, options)?;
-        out.write(arc_handle(store));
-        Ok(())
-    }
+    with_out!([path = try_str!(path), root_key = try_ref!(root_key), options = try_opt_ref!(options).map(OpenOptions::to_core).unwrap_or_default()]
+        out => arc_handle(KeyStore::open(path, root_key, options)?))
 }
 
 /// Opens (creating if needed) the key store in the SQLite file `path`, with

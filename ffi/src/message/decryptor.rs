@@ -47,13 +47,8 @@ pub unsafe extern "C" fn sealbox_decryptor_new(
     options: *const sealbox_decrypt_options,
     out: *mut *mut sealbox_decryptor,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let cmm = try_ref!(cmm);
-        let options = decrypt_options(try_opt_ref!(options), try_expected_context!(context));
-        let out = try_out!(out);
-        out.write(box_handle(Stream::new(Decryptor::new(cmm.inner.clone(), options))));
-        Ok(())
-    }
+    with_out!([cmm = try_ref!(cmm), options = decrypt_options(try_opt_ref!(options), try_expected_context!(context))]
+        out => box_handle(Stream::new(Decryptor::new(cmm.inner.clone(), options))))
 }
 
 /// Feeds `input_len` bytes of the message (any split is fine); `*out`

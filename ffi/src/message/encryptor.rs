@@ -38,14 +38,8 @@ pub unsafe extern "C" fn sealbox_encryptor_new(
     options: *const sealbox_encrypt_options,
     out: *mut *mut sealbox_encryptor,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let cmm = try_ref!(cmm);
-        let options = encrypt_options(try_opt_ref!(options), try_context!(context));
-        let out = try_out!(out);
-        let encryptor = Encryptor::new(cmm.inner.as_ref(), &options)?;
-        out.write(box_handle(Stream::new(encryptor)));
-        Ok(())
-    }
+    with_out!([cmm = try_ref!(cmm), options = encrypt_options(try_opt_ref!(options), try_context!(context))]
+        out => box_handle(Stream::new(Encryptor::new(cmm.inner.as_ref(), &options)?)))
 }
 
 /// Feeds `input_len` bytes of plaintext (0 is fine); `*out` receives the

@@ -116,14 +116,8 @@ pub unsafe extern "C" fn sealbox_encrypt(
     options: *const sealbox_encrypt_options,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let cmm = try_ref!(cmm);
-        let plaintext = try_slice!(plaintext, plaintext_len);
-        let options = encrypt_options(try_opt_ref!(options), try_context!(context));
-        let out = try_out!(out);
-        out.write(buffer(encrypt(plaintext, cmm.inner.as_ref(), &options)?));
-        Ok(())
-    }
+    with_out!([cmm = try_ref!(cmm), plaintext = try_slice!(plaintext, plaintext_len), options = encrypt_options(try_opt_ref!(options), try_context!(context))]
+        out => buffer(encrypt(plaintext, cmm.inner.as_ref(), &options)?))
 }
 
 /// Decrypts one complete message. `context` gives the pairs the caller

@@ -180,8 +180,9 @@ pub unsafe extern "C" fn sealbox_decrypt_options_new(
     new_handle!(out, DecryptOptions::default())
 }
 
-/// As `sealbox_encrypt_options_set_commitment_policy`;
-/// `"REQUIRE_ENCRYPT_ALLOW_DECRYPT"` reads old (version 1) messages.
+/// `"REQUIRE_ENCRYPT_REQUIRE_DECRYPT"` (default),
+/// `"REQUIRE_ENCRYPT_ALLOW_DECRYPT"` (also reads old, version 1, messages)
+/// or `"FORBID_ENCRYPT_ALLOW_DECRYPT"`.
 ///
 /// Ownership: nothing kept.
 ///
