@@ -236,15 +236,8 @@ pub struct CreateArgs {
     /// AES_256, RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, HMAC_256, HMAC_512
     #[arg(long, default_value = "AES_256")]
     pub spec: String,
-    /// ENCRYPT_DECRYPT, SIGN_VERIFY or GENERATE_VERIFY_MAC [default: the spec's]
-    #[arg(long)]
-    pub usage: Option<String>,
-    /// An alias for the new key (alias/NAME)
-    #[arg(long)]
-    pub alias: Option<String>,
-    /// Free text
-    #[arg(long, default_value = "")]
-    pub description: String,
+    #[command(flatten)]
+    pub new_key: NewKeyArgs,
     /// A tag (repeatable)
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     pub tags: Vec<String>,
@@ -291,6 +284,7 @@ pub enum AliasCommand {
 }
 
 #[derive(Debug, Args)]
+#[command(mut_arg("alias", |a| a.help("An alias for the new key")))]
 pub struct ImportArgs {
     /// The key spec of the material
     #[arg(long)]
@@ -298,10 +292,17 @@ pub struct ImportArgs {
     /// The file holding the material
     #[arg(long, value_name = "FILE")]
     pub material: PathBuf,
+    #[command(flatten)]
+    pub new_key: NewKeyArgs,
+}
+
+/// What `key create` and `key import` ask of the new key.
+#[derive(Debug, Args)]
+pub struct NewKeyArgs {
     /// ENCRYPT_DECRYPT, SIGN_VERIFY or GENERATE_VERIFY_MAC [default: the spec's]
     #[arg(long)]
     pub usage: Option<String>,
-    /// An alias for the new key
+    /// An alias for the new key (alias/NAME)
     #[arg(long)]
     pub alias: Option<String>,
     /// Free text
@@ -350,12 +351,46 @@ pub struct KeyringArgs {
     pub key_name: Option<String>,
 }
 
+/// Which command a [`DataArgs`] belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum DataCommand {
+    Encrypt,
+    Decrypt,
+}
+
+/// `#[command(data_help(...))]`: each command words the help of
+/// [`DataArgs`]' `input`, `output` and `context` for itself.
+pub trait DataHelp {
+    fn data_help(self, which: DataCommand) -> Self;
+}
+
+impl DataHelp for clap::Command {
+    fn data_help(self, which: DataCommand) -> Self {
+        let [input, output, context] = match which {
+            DataCommand::Encrypt => [
+                "The plaintext file, or - for stdin",
+                "The output file, or - for stdout (required when stdout is a terminal)",
+                "An encryption-context pair (repeatable); authenticated, stored in clear",
+            ],
+            DataCommand::Decrypt => [
+                "The message file, or - for stdin",
+                "The plaintext file (mode 0600), or - for stdout [default: stdout]",
+                "A pair the message's encryption context must hold (repeatable)",
+            ],
+        };
+        self.mut_arg("input", |a| a.help(input))
+            .mut_arg("output", |a| a.help(output))
+            .mut_arg("context", |a| a.help(context))
+    }
+}
+
+/// What encrypt and decrypt share: the data's way in and out, the keys and
+/// the encryption context. The help of `input`, `output` and `context`
+/// comes from [`DataHelp`].
 #[derive(Debug, Args)]
-pub struct EncryptArgs {
-    /// The plaintext file, or - for stdin
+pub struct DataArgs {
     #[arg(default_value = "-")]
     pub input: PathBuf,
-    /// The output file, or - for stdout (required when stdout is a terminal)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Replace an existing output file
@@ -363,9 +398,15 @@ pub struct EncryptArgs {
     pub force: bool,
     #[command(flatten)]
     pub keyring: KeyringArgs,
-    /// An encryption-context pair (repeatable); authenticated, stored in clear
     #[arg(long = "context", short = 'c', value_name = "KEY=VALUE")]
     pub context: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(data_help(DataCommand::Encrypt))]
+pub struct EncryptArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
     /// 0x0478 (default: committing) or 0x0578 (committing + ECDSA P-384 signature)
     #[arg(long)]
     pub suite: Option<String>,
@@ -375,34 +416,30 @@ pub struct EncryptArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(data_help(DataCommand::Decrypt))]
 pub struct DecryptArgs {
-    /// The message file, or - for stdin
-    #[arg(default_value = "-")]
-    pub input: PathBuf,
-    /// The plaintext file (mode 0600), or - for stdout [default: stdout]
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Replace an existing output file
-    #[arg(long)]
-    pub force: bool,
     #[command(flatten)]
-    pub keyring: KeyringArgs,
-    /// A pair the message's encryption context must hold (repeatable)
-    #[arg(long = "context", short = 'c', value_name = "KEY=VALUE")]
-    pub context: Vec<String>,
+    pub data: DataArgs,
     /// Also accept messages written with non-committing suites (old data)
     #[arg(long)]
     pub allow_non_committing: bool,
 }
 
+/// The key and message of `sign` and `verify`.
 #[derive(Debug, Args)]
-pub struct SignArgs {
+pub struct SignedMessageArgs {
     /// Key ID or alias/NAME of a SIGN_VERIFY key
     #[arg(long)]
     pub key: String,
     /// The message file, or - for stdin
     #[arg(default_value = "-")]
     pub input: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SignArgs {
+    #[command(flatten)]
+    pub message: SignedMessageArgs,
     /// ECDSA_SHA_256, RSASSA_PSS_SHA_256|384|512, RSASSA_PKCS1_V1_5_SHA_256|384|512 [default: by key spec]
     #[arg(long)]
     pub algorithm: Option<String>,
@@ -419,12 +456,8 @@ pub struct SignArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Key ID or alias/NAME of a SIGN_VERIFY key
-    #[arg(long)]
-    pub key: String,
-    /// The message file, or - for stdin
-    #[arg(default_value = "-")]
-    pub input: PathBuf,
+    #[command(flatten)]
+    pub message: SignedMessageArgs,
     /// The raw signature file
     #[arg(
         long,

@@ -19,7 +19,7 @@ use sealbox::message::{DecryptOptions, Decryptor, EncryptOptions, Encryptor};
 use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext};
 
 use crate::atomic::{Privacy, Sink};
-use crate::cli::{DecryptArgs, EncryptArgs, KeyringArgs};
+use crate::cli::{DataArgs, DecryptArgs, EncryptArgs, KeyringArgs};
 use crate::config::Resolved;
 use crate::error::{CliError, CliResult};
 use crate::input;
@@ -182,7 +182,8 @@ fn suite_name(s: AlgorithmSuite) -> String {
 }
 
 /// Where the output goes, refusing binary ciphertext on a terminal.
-fn sink(output: Option<&Path>, privacy: Privacy, force: bool, binary: bool) -> CliResult<Sink> {
+fn sink(data: &DataArgs, privacy: Privacy, binary: bool) -> CliResult<Sink> {
+    let (output, force) = (data.output.as_deref(), data.force);
     let to_stdout = output.is_none_or(|p| p == Path::new("-"));
     if to_stdout && binary && output.is_none() && std::io::stdout().is_terminal() {
         return Err(CliError::usage(
@@ -223,7 +224,7 @@ pub fn encrypt(
     out: Out,
 ) -> CliResult<()> {
     let mut options = EncryptOptions {
-        encryption_context: input::pairs(&a.context, "context")?,
+        encryption_context: input::pairs(&a.data.context, "context")?,
         frame_length: a.frame_length,
         ..EncryptOptions::default()
     };
@@ -231,16 +232,16 @@ pub fn encrypt(
         options.suite = Some(parse_suite(s)?);
     }
     let mut rings: Vec<Arc<dyn Keyring>> = Vec::new();
-    if !a.keyring.keys.is_empty() {
+    if !a.data.keyring.keys.is_empty() {
         let ks = store::open(&resolve()?)?;
-        for k in &a.keyring.keys {
+        for k in &a.data.keyring.keys {
             // Resolving here turns a wrong name into "key not found"
             // before any output exists.
             ks.resolve_key_id(k)?;
             rings.push(Arc::new(KeyStoreKeyring::new(ks.clone(), k)));
         }
     }
-    rings.extend(raw_keyring(&a.keyring)?);
+    rings.extend(raw_keyring(&a.data.keyring)?);
     if rings.is_empty() {
         return Err(CliError::usage(
             "no key to encrypt with: pass --key KEY, or --raw-aes-key / --raw-rsa-public-key \
@@ -248,12 +249,12 @@ pub fn encrypt(
         ));
     }
     let cmm = DefaultMaterialsManager::new(combine(rings, true)?);
-    let mut src = input::open(&a.input)?;
+    let mut src = input::open(&a.data.input)?;
     options.plaintext_length = src.size;
     // Materials first: a wrong or disabled key fails before any output
     // file exists.
     let mut enc = Encryptor::new(&cmm, &options)?;
-    let mut dst = sink(a.output.as_deref(), Privacy::Default, a.force, true)?;
+    let mut dst = sink(&a.data, Privacy::Default, true)?;
     let bar = progress(out, src.size);
     let mut buf = vec![0u8; CHUNK];
     let mut ct = Vec::with_capacity(CHUNK + 4096);
@@ -283,7 +284,7 @@ pub fn encrypt(
         .unwrap_or(options.commitment_policy.default_suite());
     let summary = json!({
         "input": src.name,
-        "output": a.output.as_deref().map(|p| p.display().to_string()).unwrap_or("-".into()),
+        "output": a.data.output.as_deref().map(|p| p.display().to_string()).unwrap_or("-".into()),
         "plaintext_bytes": read,
         "ciphertext_bytes": written,
         "suite": suite_name(suite),
@@ -293,7 +294,7 @@ pub fn encrypt(
         format!(
             "Encrypted {} ({read} bytes) to {} ({written} bytes, suite {}).",
             src.name,
-            output_text(a.output.as_deref()),
+            output_text(a.data.output.as_deref()),
             suite_name(suite)
         )
     };
@@ -305,12 +306,12 @@ pub fn decrypt(
     a: DecryptArgs,
     out: Out,
 ) -> CliResult<()> {
-    let expect: EncryptionContext = input::pairs(&a.context, "context")?;
+    let expect: EncryptionContext = input::pairs(&a.data.context, "context")?;
     let mut rings: Vec<Arc<dyn Keyring>> = Vec::new();
-    let raw = raw_keyring(&a.keyring)?;
-    if !a.keyring.keys.is_empty() {
+    let raw = raw_keyring(&a.data.keyring)?;
+    if !a.data.keyring.keys.is_empty() {
         let ks = store::open(&resolve()?)?;
-        for k in &a.keyring.keys {
+        for k in &a.data.keyring.keys {
             ks.resolve_key_id(k)?;
             rings.push(Arc::new(KeyStoreKeyring::new(ks.clone(), k)));
         }
@@ -321,7 +322,7 @@ pub fn decrypt(
     rings.extend(raw);
     let keyring = combine(rings, false)?;
     let options = DecryptOptions {
-        encryption_context: (!a.context.is_empty()).then_some(expect),
+        encryption_context: (!a.data.context.is_empty()).then_some(expect),
         commitment_policy: if a.allow_non_committing {
             CommitmentPolicy::RequireEncryptAllowDecrypt
         } else {
@@ -329,9 +330,9 @@ pub fn decrypt(
         },
         ..DecryptOptions::default()
     };
-    let mut src = input::open(&a.input)?;
+    let mut src = input::open(&a.data.input)?;
     let mut dec = Decryptor::new(Arc::new(DefaultMaterialsManager::new(keyring)), options);
-    let mut dst = sink(a.output.as_deref(), Privacy::Owner, a.force, false)?;
+    let mut dst = sink(&a.data, Privacy::Owner, false)?;
     let bar = progress(out, src.size);
     let mut buf = vec![0u8; CHUNK];
     let mut pt = zeroize::Zeroizing::new(Vec::with_capacity(CHUNK + 4096));
@@ -369,7 +370,7 @@ pub fn decrypt(
     dst.commit()?;
     let summary = json!({
         "input": src.name,
-        "output": a.output.as_deref().map(|p| p.display().to_string()).unwrap_or("-".into()),
+        "output": a.data.output.as_deref().map(|p| p.display().to_string()).unwrap_or("-".into()),
         "ciphertext_bytes": read,
         "plaintext_bytes": written,
         "suite": suite,
@@ -385,7 +386,7 @@ pub fn decrypt(
         format!(
             "Decrypted {} to {} ({written} bytes, suite {suite}, context: {}).",
             src.name,
-            output_text(a.output.as_deref()),
+            output_text(a.data.output.as_deref()),
             if ctx.is_empty() { "none".into() } else { ctx }
         )
     };

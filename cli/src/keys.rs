@@ -13,7 +13,7 @@ use sealbox::keystore::{
 
 use crate::atomic::{Privacy, Sink};
 use crate::cli::{
-    AliasCommand, CreateArgs, ImportArgs, InitArgs, MacArgs, PublicKeyArgs, RotateArgs,
+    AliasCommand, CreateArgs, ImportArgs, InitArgs, MacArgs, NewKeyArgs, PublicKeyArgs, RotateArgs,
     ScheduleDeletionArgs, SignArgs, VerifyArgs,
 };
 use crate::config::{Pkcs11File, Resolved};
@@ -146,14 +146,25 @@ fn parse<T: std::str::FromStr<Err = sealbox::Error>>(s: &str) -> CliResult<T> {
     Ok(s.parse::<T>()?)
 }
 
+impl NewKeyArgs {
+    /// The request for a new key of `spec` with these settings.
+    fn request(self, spec: KeySpec) -> CliResult<CreateKeyRequest> {
+        Ok(CreateKeyRequest {
+            key_spec: spec,
+            key_usage: self.usage.as_deref().map(parse::<KeyUsage>).transpose()?,
+            alias: self.alias,
+            description: self.description,
+            ..CreateKeyRequest::default()
+        })
+    }
+}
+
 pub fn create(ks: &KeyStore, a: CreateArgs, out: Out) -> CliResult<()> {
+    let new_key = a.new_key.request(parse(&a.spec)?)?;
     let req = CreateKeyRequest {
-        key_spec: parse(&a.spec)?,
-        key_usage: a.usage.as_deref().map(parse::<KeyUsage>).transpose()?,
-        alias: a.alias,
-        description: a.description,
         tags: input::pairs(&a.tags, "tag")?,
         rotation_period_days: a.rotation_period_days,
+        ..new_key
     };
     let m = ks.create_key(&req)?;
     emit_key(out, &m, "Created key:")
@@ -320,14 +331,7 @@ pub fn import(ks: &KeyStore, a: ImportArgs, out: Out) -> CliResult<()> {
         )?,
         None => pkcs8_der(&raw, &a.material)?,
     };
-    let req = CreateKeyRequest {
-        key_spec: spec,
-        key_usage: a.usage.as_deref().map(parse::<KeyUsage>).transpose()?,
-        alias: a.alias,
-        description: a.description,
-        ..CreateKeyRequest::default()
-    };
-    let m = ks.import_key(&req, &material)?;
+    let m = ks.import_key(&a.new_key.request(spec)?, &material)?;
     emit_key(out, &m, "Imported key:")
 }
 
@@ -398,10 +402,10 @@ fn message_digest(path: &Path, alg: SigningAlgorithm, is_digest: bool) -> CliRes
 }
 
 pub fn sign(ks: &KeyStore, a: SignArgs, out: Out) -> CliResult<()> {
-    let alg = signing_algorithm(ks, &a.key, a.algorithm.as_deref())?;
-    let digest = message_digest(&a.input, alg, a.digest)?;
-    let sig = ks.sign(&a.key, &digest, alg, MessageType::Digest)?;
-    let id = ks.resolve_key_id(&a.key)?;
+    let alg = signing_algorithm(ks, &a.message.key, a.algorithm.as_deref())?;
+    let digest = message_digest(&a.message.input, alg, a.digest)?;
+    let sig = ks.sign(&a.message.key, &digest, alg, MessageType::Digest)?;
+    let id = ks.resolve_key_id(&a.message.key)?;
     let mut v =
         json!({"key_id": id, "algorithm": alg.as_str(), "signature": input::to_base64(&sig)});
     match &a.output {
@@ -424,10 +428,10 @@ pub fn verify(ks: &KeyStore, a: VerifyArgs, out: Out) -> CliResult<()> {
         (None, Some(b)) => input::base64(b, "--signature-base64")?,
         (None, None) => return Err(CliError::usage("pass --signature or --signature-base64")),
     };
-    let alg = signing_algorithm(ks, &a.key, a.algorithm.as_deref())?;
-    let digest = message_digest(&a.input, alg, a.digest)?;
-    let valid = ks.verify(&a.key, &digest, &sig, alg, MessageType::Digest)?;
-    let id = ks.resolve_key_id(&a.key)?;
+    let alg = signing_algorithm(ks, &a.message.key, a.algorithm.as_deref())?;
+    let digest = message_digest(&a.message.input, alg, a.digest)?;
+    let valid = ks.verify(&a.message.key, &digest, &sig, alg, MessageType::Digest)?;
+    let id = ks.resolve_key_id(&a.message.key)?;
     verdict(
         out,
         "Signature",
