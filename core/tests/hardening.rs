@@ -47,3 +47,87 @@ fn decrypting_reader_errors_stick_after_truncation_and_tampering() {
     bad[at] ^= 1;
     errors_stick(&bad, 3);
 }
+
+mod blobs {
+    use std::sync::Arc;
+
+    use sealbox::crypto::aes256_prf_blocks;
+    use sealbox::keystore::blob::{self, BLOB_VERSION_1};
+    use sealbox::keystore::{
+        Backend, CreateKeyRequest, KeyRef, KeyStore, KeyStoreOptions, MetadataStore, RootKey,
+        SoftBackend, SqliteStore,
+    };
+    use sealbox::{EncryptionContext, Error};
+
+    fn ctx() -> EncryptionContext {
+        [("tenant".to_owned(), "a".to_owned())].into_iter().collect()
+    }
+
+    /// The AES-256 PRF of the blob-key derivation is the FIPS-197 block
+    /// function (C.3 known answer), in both providers.
+    #[test]
+    fn prf_is_aes256() {
+        let key: Vec<u8> = (0u8..32).collect();
+        let mut block = hex::decode("00112233445566778899aabbccddeeff").unwrap();
+        aes256_prf_blocks(&key, &mut block).unwrap();
+        assert_eq!(hex::encode(block), "8ea2b7ca516745bfeafc49904b496089");
+    }
+
+    /// Format 2 is written; every blob has its own nonce; a format-1 blob
+    /// (sealed directly under the key version, as before) still decrypts;
+    /// a changed nonce, format byte or context is refused.
+    #[test]
+    fn format_2_is_written_and_format_1_still_reads() {
+        let dir = std::env::temp_dir().join(format!("sealbox-blob-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let root = RootKey::from_bytes(&[3u8; 32]).unwrap();
+        let backend = Arc::new(SoftBackend::new(&root).unwrap());
+        let db = dir.join("keys.db");
+        let ks = KeyStore::open_with(
+            Box::new(SqliteStore::open(&db).unwrap()),
+            backend.clone(),
+            KeyStoreOptions::default(),
+        )
+        .unwrap();
+        let key = ks.create_key(&CreateKeyRequest::default()).unwrap();
+        let a = ks.encrypt(&key.key_id, b"card 4111", &ctx()).unwrap();
+        let b = ks.encrypt(&key.key_id, b"card 4111", &ctx()).unwrap();
+        assert_eq!(a[0], blob::BLOB_VERSION);
+        assert_eq!(a.len(), blob::BLOB_OVERHEAD + 9);
+        assert_ne!(blob::parse(&a).unwrap().nonce, blob::parse(&b).unwrap().nonce);
+        assert_eq!(ks.decrypt(&a, &ctx()).unwrap().as_bytes(), b"card 4111");
+
+        // A format-1 blob, made the way sealbox made them before format 2.
+        let store = SqliteStore::open(&db).unwrap();
+        let v = store.version(&key.key_id, 1).unwrap().unwrap();
+        let kr = KeyRef {
+            key_id: &key.key_id,
+            version: 1,
+            spec: key.key_spec,
+            usage: key.key_usage,
+        };
+        let mut v1 = vec![BLOB_VERSION_1];
+        v1.extend_from_slice(&key.key_id.to_bytes());
+        v1.extend_from_slice(&1u32.to_be_bytes());
+        let aad = blob::aad(&v1, &ctx()).unwrap();
+        let iv = [7u8; 12];
+        let sealed = backend.seal(kr, &v.handle, &iv, &aad, b"old blob").unwrap();
+        v1.extend_from_slice(&iv);
+        v1.extend_from_slice(&sealed);
+        assert_eq!(ks.decrypt(&v1, &ctx()).unwrap().as_bytes(), b"old blob");
+
+        // Each change is refused: nonce, format byte, context.
+        let refused = |blob: &[u8], ec: &EncryptionContext| {
+            matches!(ks.decrypt(blob, ec), Err(Error::DecryptionFailed))
+        };
+        let mut bad = a.clone();
+        bad[21] ^= 1;
+        assert!(refused(&bad, &ctx()));
+        let mut bad = a.clone();
+        bad[0] = BLOB_VERSION_1;
+        assert!(refused(&bad, &ctx()));
+        assert!(refused(&a, &EncryptionContext::new()));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -120,12 +120,12 @@ pub(crate) mod der;
 
 #[cfg(feature = "aws-lc")]
 pub use awslc::{
-    fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey,
+    aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey,
     Hasher, RsaPrivateKey, RsaPublicKey,
 };
 #[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
 pub use rustcrypto::{
-    fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey,
+    aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey,
     Hasher, RsaPrivateKey, RsaPublicKey,
 };
 
@@ -147,12 +147,12 @@ pub const PROVIDER: &str = "rustcrypto";
 pub mod other {
     #[cfg(not(feature = "aws-lc"))]
     pub use super::awslc::{
-        fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
+        aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
         EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
     };
     #[cfg(feature = "aws-lc")]
     pub use super::rustcrypto::{
-        fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
+        aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
         EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
     };
 

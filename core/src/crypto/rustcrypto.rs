@@ -46,7 +46,22 @@ macro_rules! with_digest {
     };
 }
 
-/// Fills `buf` from the operating system's random number generator.
+/// AES-256 applied to each 16-byte block of `blocks` in place (the raw
+/// block cipher as a PRF: the key store's blob-key derivation, never for
+/// encrypting data).
+pub fn aes256_prf_blocks(key: &[u8], blocks: &mut [u8]) -> Result<()> {
+    use aes::cipher::{BlockEncrypt, KeyInit as _};
+    if key.len() != 32 || blocks.len() % 16 != 0 {
+        return Err(invalid_key("AES-256 PRF: 32-byte key, whole 16-byte blocks"));
+    }
+    let cipher = aes::Aes256::new_from_slice(key).map_err(|_| invalid_key("bad AES key"))?;
+    for block in blocks.chunks_exact_mut(16) {
+        cipher.encrypt_block(aes::Block::from_mut_slice(block));
+    }
+    Ok(())
+}
+
+/// Fills `buf` from the operating system's random generator.
 pub fn fill_random(buf: &mut [u8]) -> Result<()> {
     getrandom::getrandom(buf).map_err(|_| Error::Rng)
 }

@@ -10,6 +10,22 @@ use crate::secret::SecretBytes;
 impl KeyStore {
     // -------------------------------------------------------- symmetric --
 
+    /// The AES-256-GCM key of one format-2 blob: derived by the backend
+    /// from the key version and the blob's nonce.
+    fn blob_key(
+        &self,
+        rec: &KeyRecord,
+        v: &VersionRecord,
+        nonce: &[u8; blob::NONCE_LEN],
+    ) -> Result<crypto::AesGcmKey> {
+        let k = self.inner.backend.prf_blocks(
+            Self::key_ref(rec, v.version),
+            &v.handle,
+            &blob::prf_input(nonce),
+        )?;
+        crypto::AesGcmKey::new(k.as_bytes())
+    }
+
     pub(super) fn seal_blob(
         &self,
         rec: &KeyRecord,
@@ -17,19 +33,19 @@ impl KeyStore {
         plaintext: &[u8],
         ec: &EncryptionContext,
     ) -> Result<Vec<u8>> {
-        let mut out = blob::prefix(&rec.key_id, v.version)?;
-        let aad = blob::aad(&out, ec)?;
+        let mut nonce = [0u8; blob::NONCE_LEN];
+        crypto::fill_random(&mut nonce)?;
         let mut iv = [0u8; 12];
         crypto::fill_random(&mut iv)?;
-        let sealed = self.inner.backend.seal(
-            Self::key_ref(rec, v.version),
-            &v.handle,
-            &iv,
-            &aad,
-            plaintext,
-        )?;
+        let key = self.blob_key(rec, v, &nonce)?;
+        let mut out = blob::prefix(&rec.key_id, v.version, &nonce)?;
+        let aad = blob::aad(&out, ec)?;
+        out.reserve(12 + plaintext.len() + 16);
         out.extend_from_slice(&iv);
-        out.extend_from_slice(&sealed);
+        let start = out.len();
+        out.extend_from_slice(plaintext);
+        let tag = key.seal_in_place(&iv, &aad, &mut out[start..])?;
+        out.extend_from_slice(&tag);
         Ok(out)
     }
 
@@ -60,13 +76,27 @@ impl KeyStore {
             .version(&rec.key_id, b.version)?
             .ok_or(Error::DecryptionFailed)?;
         let aad = blob::aad(b.prefix, ec)?;
-        self.inner.backend.open(
-            Self::key_ref(&rec, v.version),
-            &v.handle,
-            &b.iv,
-            &aad,
-            b.sealed,
-        )
+        match b.nonce {
+            // Format 2: the blob's own key, derived in the backend.
+            Some(nonce) => {
+                if b.sealed.len() < 16 {
+                    return Err(Error::DecryptionFailed);
+                }
+                let key = self.blob_key(&rec, &v, &nonce)?;
+                let (ct, tag) = b.sealed.split_at(b.sealed.len() - 16);
+                let mut pt = SecretBytes::from_slice(ct)?;
+                key.open_in_place(&b.iv, &aad, pt.as_mut_bytes(), tag)?;
+                Ok(pt)
+            }
+            // Format 1: sealed directly under the key version.
+            None => self.inner.backend.open(
+                Self::key_ref(&rec, v.version),
+                &v.handle,
+                &b.iv,
+                &aad,
+                b.sealed,
+            ),
+        }
     }
 
     /// Encrypt (at most 4096 bytes) under the key's primary version.

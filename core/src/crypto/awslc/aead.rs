@@ -6,6 +6,21 @@ use zeroize::Zeroize;
 use crate::crypto::{invalid_key, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 
+/// AES-256 applied to each 16-byte block of `blocks` in place (the raw
+/// block cipher as a PRF: the key store's blob-key derivation, never for
+/// encrypting data).
+pub fn aes256_prf_blocks(key: &[u8], blocks: &mut [u8]) -> Result<()> {
+    use aws_lc_rs::cipher::{EncryptingKey, UnboundCipherKey, AES_256};
+    if key.len() != 32 || blocks.len() % 16 != 0 {
+        return Err(invalid_key("AES-256 PRF: 32-byte key, whole 16-byte blocks"));
+    }
+    let k = UnboundCipherKey::new(&AES_256, key).map_err(|_| invalid_key("bad AES key"))?;
+    let k = EncryptingKey::ecb(k).map_err(|_| invalid_key("bad AES key"))?;
+    k.encrypt(blocks)
+        .map(|_| ())
+        .map_err(|_| Error::InvalidArgument("AES-256 PRF failed".into()))
+}
+
 /// An AES-GCM key (128, 192 or 256 bits) with its expanded key schedule,
 /// 12-byte nonces and 16-byte tags. The schedule lives in AWS-LC memory,
 /// which AWS-LC wipes when it frees it.

@@ -35,7 +35,7 @@ mod ffi;
 mod hash;
 mod rsa;
 
-pub use self::aead::AesGcmKey;
+pub use self::aead::{aes256_prf_blocks, AesGcmKey};
 pub use self::ecdsa::{EcdsaSigningKey, EcdsaVerifyingKey};
 pub use self::hash::{hkdf_expand_each, hmac, Hasher};
 pub use self::rsa::{RsaPrivateKey, RsaPublicKey};

@@ -90,6 +90,16 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn import(&self, key: KeyRef<'_>, material: &SecretBytes) -> Result<Vec<u8>>;
     /// Destroys the material for good.
     fn destroy(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<()>;
+    /// Destroys whatever a failed or interrupted `generate`/`import` of this
+    /// key version may have left, when no handle came back. The key store
+    /// calls it only for a version its metadata store has no record of, so
+    /// nothing can have been sealed under that material. The default does
+    /// nothing: a backend whose material lives only in the returned handle
+    /// (the soft backend) leaves nothing behind.
+    fn discard(&self, key: KeyRef<'_>) -> Result<()> {
+        let _ = key;
+        Ok(())
+    }
     /// AES-256-GCM encryption; returns ciphertext ‖ tag.
     fn seal(
         &self,
@@ -138,4 +148,9 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn random(&self, len: usize) -> Result<Vec<u8>>;
     /// HMAC-SHA-256 under the backend's audit-chain key.
     fn audit_mac(&self, data: &[u8]) -> Result<Vec<u8>>;
+    /// The AES-256 block function of an AES_256 key version applied to two
+    /// 16-byte blocks (ECB, no padding): the PRF of the per-blob key
+    /// derivation of blob format 2 (blob.rs). The version key stays in the
+    /// backend; only the derived blob key comes out.
+    fn prf_blocks(&self, key: KeyRef<'_>, handle: &[u8], blocks: &[u8; 32]) -> Result<SecretBytes>;
 }

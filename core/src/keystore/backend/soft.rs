@@ -384,4 +384,11 @@ impl Backend for SoftBackend {
     fn audit_mac(&self, data: &[u8]) -> Result<Vec<u8>> {
         crypto::hmac(HashAlg::Sha256, self.audit_key.as_bytes(), data)
     }
+
+    fn prf_blocks(&self, key: KeyRef<'_>, handle: &[u8], blocks: &[u8; 32]) -> Result<SecretBytes> {
+        let k = self.symmetric(key, handle)?;
+        let mut out = SecretBytes::from_slice(blocks)?;
+        crypto::aes256_prf_blocks(k.as_bytes(), out.as_mut_bytes())?;
+        Ok(out)
+    }
 }

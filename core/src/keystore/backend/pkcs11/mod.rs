@@ -395,6 +395,25 @@ impl Backend for Pkcs11Backend {
             r => r.map_err(|e| ck("C_Sign", e)),
         }
     }
+
+    fn prf_blocks(&self, _key: KeyRef<'_>, handle: &[u8], blocks: &[u8; 32]) -> Result<SecretBytes> {
+        let mut out = self.with_object(
+            handle,
+            ObjectClass::SECRET_KEY,
+            |s, obj| s.encrypt(&Mechanism::AesEcb, obj, blocks),
+            mech_err("CKM_AES_ECB", "C_Encrypt"),
+        )?;
+        let derived = SecretBytes::from_slice(&out);
+        zeroize::Zeroize::zeroize(&mut out);
+        let derived = derived?;
+        if derived.len() != 32 {
+            return Err(Error::Pkcs11 {
+                function: "C_Encrypt".into(),
+                rv: format!("CKM_AES_ECB returned {} bytes for 32", derived.len()),
+            });
+        }
+        Ok(derived)
+    }
 }
 
 #[cfg(test)]
