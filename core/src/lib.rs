@@ -37,6 +37,9 @@ pub mod audit;
 pub mod cmm;
 pub mod crypto;
 mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod keyring;
 pub mod keystore;
 pub mod materials;
