@@ -18,27 +18,22 @@ pub const DATABASE: &str = "keys.db";
 pub const ROOT_KEY: &str = "root.key";
 
 /// The keys a config file may hold. Unknown keys are refused so that a
-/// typo does not silently fall back to a default.
+/// typo does not silently fall back to a default. Written only as TOML,
+/// which leaves unset (`None`) keys out.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     /// The key store directory (meaningful in the user's config file).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<PathBuf>,
     /// `soft` or `pkcs11`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub backend: Option<String>,
     /// The root key file of a soft store (relative to the file's directory).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub root_key_file: Option<PathBuf>,
     /// Who operations are attributed to in the audit trail.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub principal: Option<String>,
     /// fsync every audit record before the operation returns (default true).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_sync: Option<bool>,
     /// The HSM binding of a pkcs11 store.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pkcs11: Option<Pkcs11File>,
 }
 
@@ -49,16 +44,12 @@ pub struct Pkcs11File {
     /// Path of the PKCS#11 module.
     pub module: PathBuf,
     /// The token's label.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_label: Option<String>,
     /// Or its serial number.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_serial: Option<String>,
     /// The environment variable that holds the user PIN.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pin_env: Option<String>,
     /// Or a file (mode 0600) whose first line is the PIN.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub pin_file: Option<PathBuf>,
 }
 
@@ -224,6 +215,24 @@ mod tests {
         let m = upper.over(lower);
         assert_eq!(m.principal.as_deref(), Some("alice"));
         assert_eq!(m.backend.as_deref(), Some("soft"));
+    }
+
+    #[test]
+    fn unset_keys_are_not_written() {
+        let c = FileConfig {
+            backend: Some("pkcs11".into()),
+            pkcs11: Some(Pkcs11File {
+                module: "/m.so".into(),
+                token_label: Some("t".into()),
+                ..Pkcs11File::default()
+            }),
+            ..FileConfig::default()
+        };
+        assert_eq!(
+            toml::to_string(&c).unwrap(),
+            "backend = \"pkcs11\"\n\n[pkcs11]\nmodule = \"/m.so\"\ntoken_label = \"t\"\n"
+        );
+        assert_eq!(toml::to_string(&FileConfig::default()).unwrap(), "");
     }
 
     #[test]
