@@ -140,15 +140,13 @@ macro_rules! read_or {
     };
 }
 
-/// The body of a call that changes the value behind a Box handle and has no
-/// output: `ffi_boundary!` around `let v = try_mut!(p); body; Ok(())`.
+/// The body of a call with no output on the value behind a handle:
+/// `ffi_boundary!` around `let v = try_mut!(p)` (a Box handle being
+/// changed) or `try_ref!(p)` (a shared one, such as key store calls);
+/// `body; Ok(())`.
 macro_rules! with_mut {
     ($p:ident, |$v:ident| $body:expr) => {
-        ffi_boundary! {
-            let $v = try_mut!($p);
-            $body;
-            Ok(())
-        }
+        with_handle!(try_mut, $p, |$v| $body)
     };
 }
 
@@ -166,11 +164,19 @@ macro_rules! with_out {
     };
 }
 
-/// As `with_mut!`, for a shared reference (key store calls with no output).
+/// As `with_mut!`, for a shared reference.
 macro_rules! with_ref {
     ($p:ident, |$v:ident| $body:expr) => {
+        with_handle!(try_ref, $p, |$v| $body)
+    };
+}
+
+/// What `with_mut!` and `with_ref!` expand to, `$take` being the checking
+/// macro that borrows the handle.
+macro_rules! with_handle {
+    ($take:ident, $p:ident, |$v:ident| $body:expr) => {
         ffi_boundary! {
-            let $v = try_ref!($p);
+            let $v = $take!($p);
             $body;
             Ok(())
         }
