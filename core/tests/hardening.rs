@@ -131,3 +131,63 @@ mod blobs {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+mod declared_length {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use sealbox::cmm::{CacheLimits, CachingMaterialsManager, MaterialsManager};
+    use sealbox::message::{EncryptOptions, Encryptor};
+    use sealbox::Error;
+
+    fn caching(max_bytes: u64) -> CachingMaterialsManager {
+        let mut limits = CacheLimits::with_max_age(Duration::from_secs(60));
+        limits.max_bytes = max_bytes;
+        CachingMaterialsManager::new(super::materials(), limits).unwrap()
+    }
+
+    fn declared(n: u64) -> EncryptOptions {
+        EncryptOptions {
+            plaintext_length: Some(n),
+            ..EncryptOptions::default()
+        }
+    }
+
+    /// A stream may not carry more (or less) plaintext than it declared:
+    /// the caching CMM counted the declared length against `max_bytes`
+    /// (before the fix, 1,000 bytes went through a stream that declared 10,
+    /// past a 100-byte limit).
+    #[test]
+    fn a_stream_is_exactly_as_long_as_declared() {
+        let cmm = caching(100);
+        let mut out = Vec::new();
+        let mut e = Encryptor::new(&cmm, &declared(10)).unwrap();
+        let err = e.update(&[1u8; 1000], &mut out).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(ref m) if m.contains("declared")), "{err:?}");
+        assert!(e.finish(&mut out).is_err(), "a failed stream stays failed");
+
+        let mut e = Encryptor::new(&cmm, &declared(10)).unwrap();
+        e.update(&[1u8; 4], &mut out).unwrap();
+        assert!(matches!(e.finish(&mut out), Err(Error::InvalidArgument(_))));
+
+        let mut e = Encryptor::new(&cmm, &declared(10)).unwrap();
+        let mut msg = Vec::new();
+        e.update(&[1u8; 6], &mut msg).unwrap();
+        e.update(&[1u8; 4], &mut msg).unwrap();
+        e.finish(&mut msg).unwrap();
+        let m: Arc<dyn MaterialsManager> = Arc::new(caching(100));
+        let back = sealbox::message::decrypt(&msg, m.as_ref(), &Default::default()).unwrap();
+        assert_eq!(back.plaintext.as_slice(), &[1u8; 10]);
+    }
+
+    /// `encrypt_all_into` checks the declared length too.
+    #[test]
+    fn whole_message_paths_check_the_declared_length() {
+        let cmm = caching(1 << 20);
+        let mut e = Encryptor::new(&cmm, &declared(8)).unwrap();
+        let n = e.exact_message_len(9).unwrap();
+        let mut out = vec![0u8; n];
+        assert!(matches!(e.encrypt_all_into(&[2u8; 9], &mut out), Err(Error::InvalidArgument(_))));
+        assert!(out.iter().all(|b| *b == 0));
+    }
+}

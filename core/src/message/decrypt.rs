@@ -21,7 +21,7 @@ use super::header::{self, ContentType, Header, ParseError, Reader};
 use super::{AlgorithmSuite, CommitmentPolicy, MaxEncryptedDataKeys};
 
 /// Options for decryption.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DecryptOptions {
     /// The encryption context the caller expects. Every pair must be in the
     /// message: stored pairs must have the same value, pairs that were
@@ -31,22 +31,11 @@ pub struct DecryptOptions {
     /// Default: require-encrypt-require-decrypt (committing suites only).
     pub commitment_policy: CommitmentPolicy,
     /// Reject messages with more encrypted data keys than this before any
-    /// is unwrapped (default 100; `None`: no limit).
+    /// is unwrapped (default 100; `MaxEncryptedDataKeys::NoLimit`: no limit).
     pub max_encrypted_data_keys: MaxEncryptedDataKeys,
     /// Reject messages whose plaintext would exceed this many bytes
     /// (default: no limit).
     pub max_body_size: Option<u64>,
-}
-
-impl Default for DecryptOptions {
-    fn default() -> Self {
-        DecryptOptions {
-            encryption_context: None,
-            commitment_policy: CommitmentPolicy::default(),
-            max_encrypted_data_keys: MaxEncryptedDataKeys::default(),
-            max_body_size: None,
-        }
-    }
 }
 
 /// The result of a one-shot [`decrypt`].

@@ -27,7 +27,8 @@ pub struct EncryptOptions {
     pub frame_length: u32,
     /// Default: require-encrypt-require-decrypt.
     pub commitment_policy: CommitmentPolicy,
-    /// Refuse to write more encrypted data keys than this (`None`: 65,535).
+    /// Refuse to write more encrypted data keys than this (default 100;
+    /// `MaxEncryptedDataKeys::NoLimit`: the format's 65,535).
     pub max_encrypted_data_keys: MaxEncryptedDataKeys,
     /// The plaintext length, when known up front (lets a caching materials
     /// manager count bytes).
@@ -61,6 +62,12 @@ pub struct Encryptor {
     frame_length: usize,
     seq: u32,
     state: State,
+    // The plaintext length the caller declared (`plaintext_length`), which
+    // a caching materials manager counted against its byte limit: the
+    // message must be exactly that long, as the AWS Encryption SDKs
+    // enforce.
+    declared: Option<u64>,
+    consumed: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +173,8 @@ impl Encryptor {
             frame_length: options.frame_length as usize,
             seq: 1,
             state: State::Open,
+            declared: options.plaintext_length,
+            consumed: 0,
         })
     }
 
@@ -178,7 +187,9 @@ impl Encryptor {
     /// The last (up to one frame of) plaintext is held back for `finish`.
     pub fn update(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<()> {
         self.check_open()?;
-        let r = self.update_inner(input, out);
+        let r = self
+            .count(input.len())
+            .and_then(|()| self.update_inner(input, out));
         if r.is_err() {
             self.fail();
         }
@@ -216,7 +227,7 @@ impl Encryptor {
     /// encryptor cannot be used afterwards.
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<()> {
         self.check_open()?;
-        let r = self.finish_inner(out);
+        let r = self.check_complete().and_then(|()| self.finish_inner(out));
         self.state = if r.is_ok() {
             State::Finished
         } else {
@@ -236,6 +247,28 @@ impl Encryptor {
             out.extend_from_slice(&footer);
         }
         Ok(())
+    }
+
+    /// Counts `n` more bytes of plaintext against the declared length.
+    fn count(&mut self, n: usize) -> Result<()> {
+        self.consumed = self.consumed.saturating_add(n as u64);
+        match self.declared {
+            Some(d) if self.consumed > d => Err(Error::InvalidArgument(format!(
+                "more plaintext than the declared plaintext_length of {d} bytes"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// At the end: the plaintext was as long as declared.
+    fn check_complete(&self) -> Result<()> {
+        match self.declared {
+            Some(d) if self.consumed != d => Err(Error::InvalidArgument(format!(
+                "the plaintext was {} bytes, not the declared plaintext_length of {d}",
+                self.consumed
+            ))),
+            _ => Ok(()),
+        }
     }
 
     fn check_open(&self) -> Result<()> {
@@ -371,7 +404,10 @@ impl Encryptor {
                 "the output buffer is not exactly the message length".into(),
             ));
         }
-        let r = self.encrypt_all_into_inner(plaintext, out);
+        let r = self
+            .count(plaintext.len())
+            .and_then(|()| self.check_complete())
+            .and_then(|()| self.encrypt_all_into_inner(plaintext, out));
         self.state = if r.is_ok() {
             State::Finished
         } else {
@@ -425,6 +461,9 @@ impl Encryptor {
         let mark = out.len();
         let r = self.update(plaintext, out).and_then(|()| self.finish(out));
         if r.is_err() {
+            // A frame that failed to seal may hold plaintext.
+            use zeroize::Zeroize;
+            out[mark..].zeroize();
             out.truncate(mark);
         }
         r
