@@ -61,7 +61,7 @@ deps:
 	@$(ROOT)/scripts/install-deps.sh
 
 test: deps header-check test-rust test-rust-rustcrypto test-differential test-interop test-c \
-	test-python test-node test-cli test-contract test-fuzz-smoke test-proptest
+	test-python test-node test-cli test-contract test-fuzz-smoke test-proptest test-advisories
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -190,3 +190,4 @@ bench-c-abi:
 # ---- Python package, Node package, CLI: one fragment each -----------------
 include $(ROOT)/mk/python.mk $(ROOT)/mk/node.mk $(ROOT)/mk/cli.mk
 include $(ROOT)/mk/fuzz.mk
+include $(ROOT)/mk/advisories.mk
