@@ -72,21 +72,26 @@ impl KeyStore {
             backend: self.inner.backend.kind().to_owned(),
         };
         let kr = Self::key_ref(&rec, 1);
-        let handle = match material {
-            Some(m) => self.inner.backend.import(kr, m)?,
-            None => self.inner.backend.generate(kr)?,
+        let made = match material {
+            Some(m) => self.inner.backend.import(kr, m),
+            None => self.inner.backend.generate(kr),
         };
+        let handle = made.inspect_err(|_| {
+            let _ = self.inner.backend.discard(kr);
+        })?;
         let version = VersionRecord {
             version: 1,
             created_at: ms_to_s(now),
             handle,
         };
-        a.allow()?;
-        if let Err(e) = self
-            .inner
-            .store
-            .create_key(&rec, &version, req.alias.as_deref(), &req.tags)
-        {
+        // Nothing refers to the new material until the insert commits: a
+        // failed audit record or insert destroys it (issue 17).
+        let stored = a.allow().and_then(|()| {
+            self.inner
+                .store
+                .create_key(&rec, &version, req.alias.as_deref(), &req.tags)
+        });
+        if let Err(e) = stored {
             let _ = self.inner.backend.destroy(kr, &version.handle);
             return Err(e);
         }

@@ -5,7 +5,7 @@ use super::*;
 use crate::error::{Error, Result};
 
 impl KeyStore {
-    pub(super) fn add_version(&self, a: Option<&mut Audit<'_>>, key_id: &str) -> Result<u32> {
+    pub(super) fn add_version(&self, mut a: Option<&mut Audit<'_>>, key_id: &str) -> Result<u32> {
         let _g = self
             .inner
             .mutate
@@ -19,24 +19,33 @@ impl KeyStore {
             .last()
             .map(|v| v.version + 1)
             .unwrap_or(1);
-        let handle = self.inner.backend.generate(Self::key_ref(&rec, next))?;
+        let kr = Self::key_ref(&rec, next);
+        let handle = self.inner.backend.generate(kr).inspect_err(|_| {
+            let _ = self.inner.backend.discard(kr);
+        })?;
         let now = self.now_ms();
         let next_rotation = rec
             .rotation_period_days
             .map(|d| ms_to_s(now + i64::from(d) * DAY_MS));
-        if let Some(a) = a {
+        if let Some(a) = &mut a {
             a.key(&rec.key_id, Some(next));
-            a.allow()?;
         }
-        self.inner.store.add_version(
-            &rec.key_id,
-            &VersionRecord {
-                version: next,
-                created_at: ms_to_s(now),
-                handle,
-            },
-            next_rotation,
-        )?;
+        // Nothing refers to the new material until the insert commits: a
+        // failed audit record or insert destroys it (issue 17).
+        let version = VersionRecord {
+            version: next,
+            created_at: ms_to_s(now),
+            handle,
+        };
+        let stored = a.map_or(Ok(()), |a| a.allow()).and_then(|()| {
+            self.inner
+                .store
+                .add_version(&rec.key_id, &version, next_rotation)
+        });
+        if let Err(e) = stored {
+            let _ = self.inner.backend.destroy(kr, &version.handle);
+            return Err(e);
+        }
         Ok(next)
     }
 

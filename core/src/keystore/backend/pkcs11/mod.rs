@@ -18,11 +18,13 @@
 //!
 //! Files by concern: `config` (module, token, PIN), `session` (context,
 //! session pool, object lookup), `templates` (key attributes), `objects`
-//! (generate, import, destroy), `errors` (PKCS#11 return values as
-//! sealbox errors); the operations on keys are here.
+//! (generate, import, destroy), `gcm` (AES-GCM and the IV a module may
+//! write back), `errors` (PKCS#11 return values as sealbox errors); the
+//! operations on keys are here.
 
 mod config;
 mod errors;
+mod gcm;
 mod objects;
 mod session;
 mod templates;
@@ -40,6 +42,7 @@ use cryptoki::slot::Slot;
 
 pub use self::config::{Pin, Pkcs11Config, TokenSelector, DEFAULT_MAX_SESSIONS, MODULE_ENV};
 use self::errors::{ck, decrypt_err, mech_err, rv_of, stale_handle};
+use self::gcm::{gcm_encrypt, iv_kept};
 use self::objects::AUDIT_KEY_ID;
 use self::session::{context, Pool};
 use self::templates::hash_mech;
@@ -116,8 +119,9 @@ impl Pkcs11Backend {
             freed: Condvar::new(),
             handles: Mutex::new(HashMap::new()),
         };
-        // Logs in (a wrong PIN fails here, before anything is touched).
-        drop(b.lease()?);
+        // Logs in (a wrong PIN fails here, before anything is touched) and
+        // checks that the module seals and opens AES-GCM under the IV given.
+        b.gcm_self_test()?;
         Ok(b)
     }
 
@@ -153,6 +157,10 @@ impl Backend for Pkcs11Backend {
         self.destroy_objects(handle)
     }
 
+    fn discard(&self, key: KeyRef<'_>) -> Result<()> {
+        self.discard_object(key)
+    }
+
     fn seal(
         &self,
         _key: KeyRef<'_>,
@@ -161,16 +169,13 @@ impl Backend for Pkcs11Backend {
         aad: &[u8],
         plaintext: &[u8],
     ) -> Result<Vec<u8>> {
-        self.with_object(
+        let sealed = self.with_object(
             handle,
             ObjectClass::SECRET_KEY,
-            |s, obj| {
-                let mut iv = *iv;
-                let params = GcmParams::new(&mut iv, aad, 128.into())?;
-                s.encrypt(&Mechanism::AesGcm(params), obj, plaintext)
-            },
+            |s, obj| gcm_encrypt(iv, aad, |m| s.encrypt(m, obj, plaintext)),
             mech_err("CKM_AES_GCM", "C_Encrypt"),
-        )
+        )?;
+        iv_kept(iv, sealed)
     }
 
     fn open(
@@ -383,7 +388,18 @@ impl Backend for Pkcs11Backend {
 
     fn audit_mac(&self, data: &[u8]) -> Result<Vec<u8>> {
         let mut lease = self.lease()?;
-        let k = self.audit_key(&mut lease)?;
+        let k = match self.find(&mut lease, AUDIT_KEY_ID, ObjectClass::SECRET_KEY, false) {
+            Ok(k) => k,
+            Err(Error::KeyNotFound(_)) => {
+                // Made under the object-management lock, which comes
+                // before a session (see `session`): this one goes back first.
+                drop(lease);
+                let (l, k) = self.audit_key()?;
+                lease = l;
+                k
+            }
+            Err(e) => return Err(e),
+        };
         let r = lease.check(lease.s().sign(&Mechanism::Sha256Hmac, k, data));
         match r {
             Err(e) if stale_handle(&e) => {
@@ -396,7 +412,12 @@ impl Backend for Pkcs11Backend {
         }
     }
 
-    fn prf_blocks(&self, _key: KeyRef<'_>, handle: &[u8], blocks: &[u8; 32]) -> Result<SecretBytes> {
+    fn prf_blocks(
+        &self,
+        _key: KeyRef<'_>,
+        handle: &[u8],
+        blocks: &[u8; 32],
+    ) -> Result<SecretBytes> {
         let mut out = self.with_object(
             handle,
             ObjectClass::SECRET_KEY,

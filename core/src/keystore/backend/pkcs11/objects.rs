@@ -1,13 +1,19 @@
 //! Key objects: generating, importing and destroying them, and the
 //! token's audit-chain key. Object creation and destruction are serialised
-//! in this process (see `OBJECT_MANAGEMENT`).
+//! in this process (see `OBJECT_MANAGEMENT`, taken before a session: the
+//! lock order in `session`). A version's object is made only after any
+//! leftover with its `CKA_ID` is destroyed, and a failed generate/import
+//! leaves nothing behind.
 
 use std::sync::Mutex;
 
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, KeyType, ObjectClass, ObjectHandle};
 
+use cryptoki::mechanism::aead::GcmParams;
+
 use super::errors::{ck, mech_err};
+use super::gcm::{gcm_encrypt, iv_kept};
 use super::session::Lease;
 use super::templates::{p256_params, pair_templates, secret_template};
 use super::Pkcs11Backend;
@@ -48,6 +54,18 @@ impl Pkcs11Backend {
         let id = object_id(&key)?;
         let label = label(&key);
         let mut lease = self.lease()?;
+        self.destroy_leftovers(&mut lease, &id)?;
+        let made = self.generate_with(&mut lease, &key, id.clone(), label);
+        self.cleaned_up(&mut lease, &id, made)
+    }
+
+    fn generate_with(
+        &self,
+        lease: &mut Lease<'_>,
+        key: &KeyRef<'_>,
+        id: Vec<u8>,
+        label: Vec<u8>,
+    ) -> Result<Vec<u8>> {
         match key.spec {
             KeySpec::Aes256 => {
                 let t = secret_template(KeyType::AES, 32, id.clone(), label, key.usage);
@@ -84,10 +102,25 @@ impl Pkcs11Backend {
         let _g = object_management()?;
         let id = object_id(&key)?;
         let label = label(&key);
+        let mut lease = self.lease()?;
+        self.destroy_leftovers(&mut lease, &id)?;
+        let made = self.import_with(&mut lease, &key, material, id.clone(), label);
+        self.cleaned_up(&mut lease, &id, made)
+    }
+
+    /// Creates the object(s) of an import; a half-made pair is cleaned up
+    /// by the caller.
+    fn import_with(
+        &self,
+        lease: &mut Lease<'_>,
+        key: &KeyRef<'_>,
+        material: &SecretBytes,
+        id: Vec<u8>,
+        label: Vec<u8>,
+    ) -> Result<Vec<u8>> {
         let bad = |e: der::DerError| {
             Error::InvalidKey(format!("could not read the key's PKCS#8 structure: {e}"))
         };
-        let mut lease = self.lease()?;
         let create = |lease: &mut Lease<'_>, t: Vec<Attribute>| {
             lease
                 .check(lease.s().create_object(&t))
@@ -103,7 +136,7 @@ impl Pkcs11Backend {
                 let mut t = secret_template(kt, material.len(), id.clone(), label, key.usage);
                 t.retain(|a| !matches!(a, Attribute::ValueLen(_)));
                 t.push(Attribute::Value(material.as_bytes().to_vec()));
-                create(&mut lease, t)?;
+                create(lease, t)?;
             }
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
                 let c = der::pkcs8_rsa_components(material.as_bytes()).map_err(bad)?;
@@ -126,8 +159,8 @@ impl Pkcs11Backend {
                     Attribute::Exponent2(c.dq.to_vec()),
                     Attribute::Coefficient(c.qinv.to_vec()),
                 ]);
-                create(&mut lease, private)?;
-                create(&mut lease, public)?;
+                create(lease, private)?;
+                create(lease, public)?;
             }
             KeySpec::EccNistP256 => {
                 let (_, d) = der::pkcs8_ec_private_key(material.as_bytes()).map_err(bad)?;
@@ -142,8 +175,8 @@ impl Pkcs11Backend {
                     Attribute::EcParams(p256_params()),
                     Attribute::Value(d.to_vec()),
                 ]);
-                create(&mut lease, private)?;
-                create(&mut lease, public)?;
+                create(lease, private)?;
+                create(lease, public)?;
             }
         }
         Ok(id)
@@ -153,6 +186,43 @@ impl Pkcs11Backend {
     pub(super) fn destroy_objects(&self, handle: &[u8]) -> Result<()> {
         let _g = object_management()?;
         let mut lease = self.lease()?;
+        self.destroy_with(&mut lease, handle)
+    }
+
+    /// Destroys what a failed or interrupted generate/import of `key` may
+    /// have left on the token.
+    pub(super) fn discard_object(&self, key: KeyRef<'_>) -> Result<()> {
+        self.destroy_objects(&object_id(&key)?)
+    }
+
+    /// Before a version's object is made: destroys any object that already
+    /// has its `CKA_ID`, the leftover of a generate/import whose metadata
+    /// insert or audit record failed, or whose process was killed in
+    /// between. Safe only because the key store asks for a version's
+    /// object only while its metadata store has no record of that version
+    /// (the next version number under the store's mutation lock, or a
+    /// fresh random key ID), so no blob can have been sealed under a
+    /// leftover; keeping it would give two objects one `CKA_ID`, and
+    /// processes that found different ones would lose each other's blobs.
+    fn destroy_leftovers(&self, lease: &mut Lease<'_>, id: &[u8]) -> Result<()> {
+        self.destroy_with(lease, id)
+    }
+
+    /// `made` if it succeeded; otherwise whatever part of it reached the
+    /// token is destroyed (a key pair's first half) and its error returned.
+    fn cleaned_up(
+        &self,
+        lease: &mut Lease<'_>,
+        id: &[u8],
+        made: Result<Vec<u8>>,
+    ) -> Result<Vec<u8>> {
+        if made.is_err() {
+            let _ = self.destroy_with(lease, id);
+        }
+        made
+    }
+
+    fn destroy_with(&self, lease: &mut Lease<'_>, handle: &[u8]) -> Result<()> {
         for class in [
             ObjectClass::SECRET_KEY,
             ObjectClass::PRIVATE_KEY,
@@ -175,13 +245,16 @@ impl Pkcs11Backend {
         Ok(())
     }
 
-    /// The token's audit-chain key, made on first use.
-    pub(super) fn audit_key(&self, lease: &mut Lease<'_>) -> Result<ObjectHandle> {
+    /// The token's audit-chain key, found again or made on first use, and
+    /// the session it was found in. Takes the object-management lock before
+    /// the session (the one lock order: see `session`).
+    pub(super) fn audit_key(&self) -> Result<(Lease<'_>, ObjectHandle)> {
         // One audit key per token: find-or-create must not race between the
         // key stores of this process.
         let _g = object_management()?;
-        match self.find(lease, AUDIT_KEY_ID, ObjectClass::SECRET_KEY, false) {
-            Ok(h) => Ok(h),
+        let mut lease = self.lease()?;
+        let h = match self.find(&mut lease, AUDIT_KEY_ID, ObjectClass::SECRET_KEY, true) {
+            Ok(h) => h,
             Err(Error::KeyNotFound(_)) => {
                 let t = secret_template(
                     KeyType::GENERIC_SECRET,
@@ -190,12 +263,62 @@ impl Pkcs11Backend {
                     AUDIT_KEY_LABEL.as_bytes().to_vec(),
                     KeyUsage::GenerateVerifyMac,
                 );
-                let h = lease
+                lease
                     .check(lease.s().generate_key(&Mechanism::GenericSecretKeyGen, &t))
-                    .map_err(|e| ck("C_GenerateKey", e))?;
-                Ok(h)
+                    .map_err(|e| ck("C_GenerateKey", e))?
             }
-            Err(e) => Err(e),
+            Err(e) => return Err(e),
+        };
+        Ok((lease, h))
+    }
+
+    /// At open: one AES-GCM encryption and decryption under a session key
+    /// (gone with the session), so that a module that writes its own IV
+    /// (see `gcm`) or cannot open what it sealed is refused before any blob
+    /// is written.
+    pub(super) fn gcm_self_test(&self) -> Result<()> {
+        let _g = object_management()?;
+        let mut lease = self.lease()?;
+        let t = vec![
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::KeyType(KeyType::AES),
+            Attribute::ValueLen(32.into()),
+            Attribute::Token(false),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+            Attribute::Encrypt(true),
+            Attribute::Decrypt(true),
+        ];
+        let key = lease
+            .check(lease.s().generate_key(&Mechanism::AesKeyGen, &t))
+            .map_err(mech_err("CKM_AES_KEY_GEN", "C_GenerateKey"))?;
+        let r = self.gcm_round_trip(&mut lease, key);
+        let _ = lease.check(lease.s().destroy_object(key));
+        r
+    }
+
+    fn gcm_round_trip(&self, lease: &mut Lease<'_>, key: ObjectHandle) -> Result<()> {
+        let (iv, aad, text) = (
+            [0x5a; 12],
+            b"sealbox".as_slice(),
+            b"GCM self-test".as_slice(),
+        );
+        let sealed = gcm_encrypt(&iv, aad, |m| lease.s().encrypt(m, key, text));
+        let sealed = lease
+            .check(sealed)
+            .map_err(mech_err("CKM_AES_GCM", "C_Encrypt"))?;
+        let sealed = iv_kept(&iv, sealed)?;
+        let mut iv_copy = iv;
+        let params =
+            GcmParams::new(&mut iv_copy, aad, 128.into()).map_err(|e| ck("C_DecryptInit", e))?;
+        let opened = lease.check(lease.s().decrypt(&Mechanism::AesGcm(params), key, &sealed));
+        match opened {
+            Ok(p) if p == text => Ok(()),
+            Ok(_) => Err(Error::Pkcs11 {
+                function: "C_Decrypt".into(),
+                rv: "the GCM self-test decrypted to other bytes".into(),
+            }),
+            Err(e) => Err(mech_err("CKM_AES_GCM", "C_Decrypt")(e)),
         }
     }
 }

@@ -1,5 +1,17 @@
 //! Sessions: one process-wide context per module, a bounded pool of
 //! logged-in read-write sessions, and finding key objects through them.
+//!
+//! Lock order, the same on every path: the process-wide object-management
+//! lock (`objects::OBJECT_MANAGEMENT`, for generate, import, destroy and
+//! making the audit key) is taken *before* a session is leased, never while
+//! one is held. A lease with `max_sessions` = 1 is itself a lock: a thread
+//! holding the only session while waiting for object management, and one
+//! holding object management while waiting for a session, would wait for
+//! each other for good (issue 17: the audit MAC once did the former while
+//! CreateKey/RotateKey did the latter). The pool, the handle cache and the
+//! verified-PIN map are leaves: held only briefly, nothing is acquired
+//! under them (the pool's lock is released before a session is opened and
+//! logged in).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -207,6 +219,20 @@ impl Pkcs11Backend {
                 .find_objects(&[Attribute::Class(class), Attribute::Id(id.to_vec())]),
         );
         let found = r.map_err(|e| ck("C_FindObjects", e))?;
+        if found.len() > 1 {
+            // PKCS#11 fixes no order: taking the first could give two
+            // processes two different keys for one version.
+            return Err(Error::Pkcs11 {
+                function: "C_FindObjects".into(),
+                rv: format!(
+                    "{} {} objects share CKA_ID {}; sealbox uses none of them \
+                     (remove those that are not the key store's)",
+                    found.len(),
+                    class,
+                    hex(id)
+                ),
+            });
+        }
         let h = *found.first().ok_or_else(|| {
             Error::KeyNotFound(format!(
                 "the HSM object {} (CKA_ID {}) is missing from the token",
