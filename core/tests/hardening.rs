@@ -191,3 +191,58 @@ mod declared_length {
         assert!(out.iter().all(|b| *b == 0));
     }
 }
+
+mod cache_revocation {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use sealbox::cmm::{CacheLimits, CachingMaterialsManager, DefaultMaterialsManager};
+    use sealbox::keyring::KeyStoreKeyring;
+    use sealbox::keystore::{CreateKeyRequest, KeyStore, KeyStoreOptions, Operation, RootKey};
+    use sealbox::message::{decrypt, encrypt, DecryptOptions, EncryptOptions};
+    use sealbox::Error;
+
+    /// A key disabled in this process stops a caching CMM at the next
+    /// message, with a failed audit record, instead of working on until
+    /// the entry's max_age (before the fix: the third encrypt succeeded,
+    /// unaudited, for the whole hour).
+    #[test]
+    fn disable_empties_the_cache_of_this_process() {
+        let dir = std::env::temp_dir().join(format!("sealbox-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let root = RootKey::from_bytes(&[4u8; 32]).unwrap();
+        let ks = KeyStore::open(dir.join("keys.db"), &root, KeyStoreOptions::default()).unwrap();
+        let key = ks.create_key(&CreateKeyRequest::default()).unwrap();
+        let kr = Arc::new(KeyStoreKeyring::new(ks.clone(), &key.key_id));
+        let cmm = CachingMaterialsManager::new(
+            Arc::new(DefaultMaterialsManager::new(kr)),
+            CacheLimits::with_max_age(Duration::from_secs(3600)),
+        )
+        .unwrap();
+        let opts = EncryptOptions {
+            plaintext_length: Some(5),
+            ..EncryptOptions::default()
+        };
+        let m1 = encrypt(b"hello", &cmm, &opts).unwrap();
+        let _m2 = encrypt(b"hello", &cmm, &opts).unwrap();
+        assert_eq!(cmm.stats(), (1, 1), "the second message is a cache hit");
+        assert_eq!(ks.count(Operation::GenerateDataKey), 1);
+        decrypt(&m1, &cmm, &DecryptOptions::default()).unwrap();
+        decrypt(&m1, &cmm, &DecryptOptions::default()).unwrap();
+
+        ks.disable_key(&key.key_id).unwrap();
+        assert!(matches!(encrypt(b"hello", &cmm, &opts), Err(Error::KeyDisabled(_))));
+        assert!(decrypt(&m1, &cmm, &DecryptOptions::default()).is_err());
+        let log = std::fs::read_to_string(ks.audit_log_path().unwrap()).unwrap();
+        let last_failed = log
+            .lines()
+            .filter(|l| l.contains("\"outcome\":\"failed\""))
+            .count();
+        assert!(last_failed >= 2, "the refusals are audited");
+
+        ks.enable_key(&key.key_id).unwrap();
+        encrypt(b"hello", &cmm, &opts).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -53,6 +53,7 @@ impl CacheLimits {
 struct EncEntry {
     materials: EncryptionMaterials,
     created: Instant,
+    epoch: u64,
     messages: u64,
     bytes: u64,
     used: u64,
@@ -61,6 +62,7 @@ struct EncEntry {
 struct DecEntry {
     materials: DecryptionMaterials,
     created: Instant,
+    epoch: u64,
     used: u64,
 }
 
@@ -233,6 +235,10 @@ impl MaterialsManager for CachingMaterialsManager {
         self.underlying.is_in_memory()
     }
 
+    fn revocation_epoch(&self) -> u64 {
+        self.underlying.revocation_epoch()
+    }
+
     fn get_encryption_materials(
         &self,
         req: EncryptionMaterialsRequest,
@@ -243,6 +249,9 @@ impl MaterialsManager for CachingMaterialsManager {
             _ => return self.underlying.get_encryption_materials(req),
         };
         let key = self.enc_key(&req)?;
+        // Taken before the underlying call: a change during it makes the
+        // new entry stale at once.
+        let epoch = self.underlying.revocation_epoch();
         {
             let mut c = self.lock()?;
             c.tick += 1;
@@ -253,7 +262,8 @@ impl MaterialsManager for CachingMaterialsManager {
                 self.limits.max_bytes,
             );
             if let Some(e) = c.enc.get_mut(&key) {
-                let fresh = e.created.elapsed() < max_age
+                let fresh = e.epoch == epoch
+                    && e.created.elapsed() < max_age
                     && e.messages < max_msgs
                     && e.bytes.saturating_add(len) <= max_bytes;
                 if fresh {
@@ -281,6 +291,7 @@ impl MaterialsManager for CachingMaterialsManager {
             EncEntry {
                 materials: fresh,
                 created: Instant::now(),
+                epoch,
                 messages: 1,
                 bytes: len,
                 used,
@@ -295,12 +306,13 @@ impl MaterialsManager for CachingMaterialsManager {
             return self.underlying.decrypt_materials(req);
         }
         let key = self.dec_key(&req)?;
+        let epoch = self.underlying.revocation_epoch();
         {
             let mut c = self.lock()?;
             c.tick += 1;
             let tick = c.tick;
             if let Some(e) = c.dec.get_mut(&key) {
-                if e.created.elapsed() < self.limits.max_age {
+                if e.epoch == epoch && e.created.elapsed() < self.limits.max_age {
                     e.used = tick;
                     let m = clone_dec(&e.materials);
                     c.hits += 1;
@@ -320,6 +332,7 @@ impl MaterialsManager for CachingMaterialsManager {
             DecEntry {
                 materials: fresh,
                 created: Instant::now(),
+                epoch,
                 used,
             },
         );

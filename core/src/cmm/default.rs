@@ -31,6 +31,10 @@ impl MaterialsManager for DefaultMaterialsManager {
         self.keyring.is_in_memory()
     }
 
+    fn revocation_epoch(&self) -> u64 {
+        self.keyring.revocation_epoch()
+    }
+
     fn get_encryption_materials(
         &self,
         req: EncryptionMaterialsRequest,

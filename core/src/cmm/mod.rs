@@ -57,4 +57,9 @@ pub trait MaterialsManager: Send + Sync + std::fmt::Debug {
     fn is_in_memory(&self) -> bool {
         false
     }
+
+    /// See [`Keyring::revocation_epoch`](crate::keyring::Keyring::revocation_epoch).
+    fn revocation_epoch(&self) -> u64 {
+        0
+    }
 }

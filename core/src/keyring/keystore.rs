@@ -32,6 +32,10 @@ impl KeyStoreKeyring {
 }
 
 impl Keyring for KeyStoreKeyring {
+    fn revocation_epoch(&self) -> u64 {
+        self.store.epoch()
+    }
+
     fn on_encrypt(&self, m: &mut EncryptionMaterials) -> Result<()> {
         let (key_id, ciphertext) = match &m.plaintext_data_key {
             None => {

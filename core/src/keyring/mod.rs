@@ -42,6 +42,16 @@ pub trait Keyring: Send + Sync + std::fmt::Debug {
     fn is_in_memory(&self) -> bool {
         false
     }
+
+    /// A number that changes whenever a key this keyring uses may have
+    /// changed in this process (disabled, scheduled for deletion, rotated,
+    /// an alias repointed). A caching materials manager drops the entries it
+    /// made under another number, so such a change takes effect on the next
+    /// message instead of after the entry's `max_age`. Keyrings over keys
+    /// that cannot change (raw keys) keep 0.
+    fn revocation_epoch(&self) -> u64 {
+        0
+    }
 }
 
 /// Generates the data key for the materials' suite if none is there yet.

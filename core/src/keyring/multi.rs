@@ -46,6 +46,14 @@ impl Keyring for MultiKeyring {
             .all(|k| k.is_in_memory())
     }
 
+    fn revocation_epoch(&self) -> u64 {
+        // Each child's number only grows, so the sum changes when any does.
+        self.generator
+            .iter()
+            .chain(&self.children)
+            .fold(0u64, |sum, k| sum.wrapping_add(k.revocation_epoch()))
+    }
+
     fn on_encrypt(&self, materials: &mut EncryptionMaterials) -> Result<()> {
         match &self.generator {
             Some(g) => {

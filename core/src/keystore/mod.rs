@@ -141,6 +141,8 @@ pub(super) struct Inner {
     // Serialises this process's lifecycle changes (version numbering).
     mutate: Mutex<()>,
     counts: Mutex<HashMap<Operation, u64>>,
+    // Bumped after every change to keys in this process; see `epoch`.
+    epoch: std::sync::atomic::AtomicU64,
 }
 
 /// The key store. Cheap to clone; one instance is shared by many threads.
@@ -274,6 +276,7 @@ impl KeyStore {
                 clock: options.clock,
                 mutate: Mutex::new(()),
                 counts: Mutex::new(HashMap::new()),
+                epoch: std::sync::atomic::AtomicU64::new(0),
             }),
         };
         ks.purge_expired_keys()?;
@@ -298,6 +301,14 @@ impl KeyStore {
     /// tests and monitoring; 0 for a name that is no operation.
     pub fn operation_count(&self, operation: &str) -> u64 {
         operation.parse().map_or(0, |op| self.count(op))
+    }
+
+    /// A number that grows with every change to keys (state, versions,
+    /// aliases, tags) made through this store in this process: caching
+    /// materials managers over a key-store keyring drop their entries when
+    /// it moves (see [`Keyring::revocation_epoch`](crate::keyring::Keyring::revocation_epoch)).
+    pub fn epoch(&self) -> u64 {
+        self.inner.epoch.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many times `operation` was allowed since this store was opened.
@@ -342,6 +353,9 @@ impl KeyStore {
                     *c.entry(operation).or_default() += 1;
                 }
                 if operation.is_mutation() {
+                    self.inner
+                        .epoch
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     self.store_audit_anchor()?;
                 }
                 Ok(v)
