@@ -100,26 +100,42 @@ impl Drop for TempDir {
 /// What the child reports, one line per returned call.
 #[derive(Debug, Clone)]
 enum Report {
-    Create {
-        key_id: String,
-    },
-    Rotate {
-        key_id: String,
-        version: u32,
-    },
-    DataKey {
-        key_id: String,
-        version: u32,
-        blob: Vec<u8>,
-        plaintext: Vec<u8>,
-        ec: EncryptionContext,
-    },
-    Encrypt {
-        key_id: String,
-        blob: Vec<u8>,
-        plaintext: Vec<u8>,
-        ec: EncryptionContext,
-    },
+    Create { key_id: String },
+    Rotate { key_id: String, version: u32 },
+    DataKey { version: u32, sealed: Sealed },
+    Encrypt(Sealed),
+}
+
+/// A blob the child made under `key_id`, and what it decrypts to.
+#[derive(Debug, Clone)]
+struct Sealed {
+    key_id: String,
+    blob: Vec<u8>,
+    plaintext: Vec<u8>,
+    ec: EncryptionContext,
+}
+
+impl Sealed {
+    /// `BLOB PLAINTEXT CONTEXT` of a report line.
+    fn text(&self) -> String {
+        let (blob, pt) = (hex::encode(&self.blob), hex::encode(&self.plaintext));
+        format!("{blob} {pt} {}", ec_to_text(&self.ec))
+    }
+
+    /// An entry of [`Expected::blobs`].
+    #[allow(clippy::type_complexity)]
+    fn entry(self, data_key: bool) -> (String, Vec<u8>, Vec<u8>, EncryptionContext, bool) {
+        (self.key_id, self.blob, self.plaintext, self.ec, data_key)
+    }
+
+    fn parse(id: &str, blob: &str, pt: &str, ec: &str) -> Sealed {
+        Sealed {
+            key_id: id.to_string(),
+            blob: hex::decode(blob).unwrap(),
+            plaintext: hex::decode(pt).unwrap(),
+            ec: ec_from_text(ec),
+        }
+    }
 }
 
 fn ec_to_text(ec: &EncryptionContext) -> String {
@@ -136,30 +152,12 @@ impl Report {
         match self {
             Report::Create { key_id } => format!("{MARK} CREATE {key_id}\n"),
             Report::Rotate { key_id, version } => format!("{MARK} ROTATE {key_id} {version}\n"),
-            Report::DataKey {
-                key_id,
-                version,
-                blob,
-                plaintext,
-                ec,
-            } => format!(
-                "{MARK} DATAKEY {key_id} {version} {} {} {}\n",
-                hex::encode(blob),
-                hex::encode(plaintext),
-                ec_to_text(ec)
-            ),
-            Report::Encrypt {
-                key_id,
-                blob,
-                plaintext,
-                ec,
-            } => {
-                format!(
-                    "{MARK} ENCRYPT {key_id} {} {} {}\n",
-                    hex::encode(blob),
-                    hex::encode(plaintext),
-                    ec_to_text(ec)
-                )
+            Report::DataKey { version, sealed } => {
+                let (key_id, rest) = (&sealed.key_id, sealed.text());
+                format!("{MARK} DATAKEY {key_id} {version} {rest}\n")
+            }
+            Report::Encrypt(sealed) => {
+                format!("{MARK} ENCRYPT {} {}\n", sealed.key_id, sealed.text())
             }
         }
     }
@@ -177,18 +175,10 @@ impl Report {
                 version: v.parse().unwrap(),
             },
             ["DATAKEY", id, v, blob, pt, ec] => Report::DataKey {
-                key_id: id.to_string(),
                 version: v.parse().unwrap(),
-                blob: hex::decode(blob).unwrap(),
-                plaintext: hex::decode(pt).unwrap(),
-                ec: ec_from_text(ec),
+                sealed: Sealed::parse(id, blob, pt, ec),
             },
-            ["ENCRYPT", id, blob, pt, ec] => Report::Encrypt {
-                key_id: id.to_string(),
-                blob: hex::decode(blob).unwrap(),
-                plaintext: hex::decode(pt).unwrap(),
-                ec: ec_from_text(ec),
-            },
+            ["ENCRYPT", id, blob, pt, ec] => Report::Encrypt(Sealed::parse(id, blob, pt, ec)),
             _ => panic!("malformed report line from the child: {line:?}"),
         };
         Some(r)
@@ -196,10 +186,8 @@ impl Report {
 
     fn key_id(&self) -> &str {
         match self {
-            Report::Create { key_id }
-            | Report::Rotate { key_id, .. }
-            | Report::DataKey { key_id, .. }
-            | Report::Encrypt { key_id, .. } => key_id,
+            Report::Create { key_id } | Report::Rotate { key_id, .. } => key_id,
+            Report::DataKey { sealed, .. } | Report::Encrypt(sealed) => &sealed.key_id,
         }
     }
 }
@@ -251,7 +239,9 @@ fn child_main(dir: &Path) -> ! {
                 })
                 .expect("child: create_key");
             keys.push(md.key_id.to_string());
-            Report::Create { key_id: md.key_id.into() }
+            Report::Create {
+                key_id: md.key_id.into(),
+            }
         } else {
             let key_id = keys[rng.range(0, keys.len() as u64 - 1) as usize].clone();
             let mut ec = EncryptionContext::new();
@@ -275,11 +265,13 @@ fn child_main(dir: &Path) -> ! {
                     .expect("child: generate_data_key");
                 assert_eq!(dk.key_id, key_id);
                 Report::DataKey {
-                    key_id,
                     version: dk.key_version,
-                    blob: dk.ciphertext.clone(),
-                    plaintext: dk.plaintext.as_bytes().to_vec(),
-                    ec,
+                    sealed: Sealed {
+                        key_id,
+                        blob: dk.ciphertext.clone(),
+                        plaintext: dk.plaintext.as_bytes().to_vec(),
+                        ec,
+                    },
                 }
             } else {
                 let len = rng.range(1, 300) as usize;
@@ -287,12 +279,12 @@ fn child_main(dir: &Path) -> ! {
                 let blob = ks
                     .encrypt(&key_id, &plaintext, &ec)
                     .expect("child: encrypt");
-                Report::Encrypt {
+                Report::Encrypt(Sealed {
                     key_id,
                     blob,
                     plaintext,
                     ec,
-                }
+                })
             }
         };
         let mut out = stdout.lock();
@@ -349,24 +341,13 @@ impl Expected {
                 min_version(&mut self.keys, &key_id, version);
                 self.rotated.push((key_id, version));
             }
-            Report::DataKey {
-                key_id,
-                version,
-                blob,
-                plaintext,
-                ec,
-            } => {
-                min_version(&mut self.keys, &key_id, version);
-                self.blobs.push((key_id, blob, plaintext, ec, true));
+            Report::DataKey { version, sealed } => {
+                min_version(&mut self.keys, &sealed.key_id, version);
+                self.blobs.push(sealed.entry(true));
             }
-            Report::Encrypt {
-                key_id,
-                blob,
-                plaintext,
-                ec,
-            } => {
-                min_version(&mut self.keys, &key_id, 1);
-                self.blobs.push((key_id, blob, plaintext, ec, false));
+            Report::Encrypt(sealed) => {
+                min_version(&mut self.keys, &sealed.key_id, 1);
+                self.blobs.push(sealed.entry(false));
             }
         }
     }
