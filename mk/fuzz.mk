@@ -25,6 +25,9 @@ FUZZ_MANIFEST := --manifest-path $(ROOT)/fuzz/Cargo.toml
 FUZZ_CORPUS := $(ROOT)/fuzz/corpus
 FUZZ_OUT := $(ROOT)/target/fuzz
 AFL_TARGET_DIR := $(ROOT)/target/afl
+# The smoke period runs under AFL++ when cargo-afl is installed (set empty
+# for the replay binaries' random loop instead).
+FUZZ_SMOKE_AFL ?= $(shell command -v cargo-afl >/dev/null && echo yes)
 
 .PHONY: fuzz fuzz-build fuzz-afl fuzz-seeds test-fuzz-smoke test-proptest
 
@@ -49,9 +52,9 @@ fuzz: fuzz-afl
 test-fuzz-smoke: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 	  $(ROOT)/target/debug/$$t --crash-dir $(ROOT)/target $(FUZZ_CORPUS)/$$t \
-	    $$(command -v cargo-afl >/dev/null || echo --seconds $(FUZZ_SMOKE_SECONDS)); \
+	    $(if $(FUZZ_SMOKE_AFL),,--seconds $(FUZZ_SMOKE_SECONDS)); \
 	done
-	@if command -v cargo-afl >/dev/null; then \
+	@if [ -n "$(FUZZ_SMOKE_AFL)" ]; then \
 	  $(MAKE) --no-print-directory fuzz-afl && \
 	  for t in $(FUZZ_TARGETS); do \
 	    $(ROOT)/fuzz/afl.sh $$t $(FUZZ_SMOKE_SECONDS) $(ROOT)/target/fuzz-smoke; \

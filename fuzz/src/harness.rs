@@ -1,7 +1,10 @@
 //! The driver shared by every target binary.
 
+#[cfg(not(feature = "afl"))]
 use std::panic::{catch_unwind, AssertUnwindSafe};
+#[cfg(not(feature = "afl"))]
 use std::path::{Path, PathBuf};
+#[cfg(not(feature = "afl"))]
 use std::time::{Duration, Instant};
 
 /// A fuzz target: panics on a defect.
