@@ -1,12 +1,14 @@
 'use strict'
 // Shared helpers of the node:test suites: temporary directories, key stores
-// on both backends, a private SoftHSM2 token, error assertions.
+// on both backends, a private SoftHSM2 token, error assertions, a
+// collecting stream.
 
 const assert = require('node:assert/strict')
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
+const { Writable } = require('node:stream')
 
 const sealbox = require('..')
 
@@ -110,8 +112,22 @@ function throws(fn, code, message) {
   })
 }
 
+/** A Writable that collects everything; `data()` is what it got. */
+function sink() {
+  const parts = []
+  const w = new Writable({
+    write(chunk, _enc, cb) {
+      parts.push(chunk)
+      cb()
+    },
+  })
+  w.data = () => Buffer.concat(parts)
+  return w
+}
+
 module.exports = {
   sealbox,
+  sink,
   tempDir,
   openSoft,
   openPkcs11,

@@ -6,21 +6,14 @@
 const { describe, it } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
-const { Readable, Writable } = require('node:stream')
+const { Readable } = require('node:stream')
 const { pipeline } = require('node:stream/promises')
 
-const {
-  AlgorithmSuiteIdentifier,
-  CommitmentPolicy,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-  RawRsaKeyringNode,
-  buildClient,
-} = require('@aws-crypto/client-node')
+const { RawRsaKeyringNode } = require('@aws-crypto/client-node')
 
-const { sealbox } = require('./helpers')
+const { AWS_SUITES: SUITES, aws, awsAesKeyring } = require('./aws')
+const { sealbox, sink } = require('./helpers')
 
-const aws = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
 const NAMESPACE = 'sealbox-node-interop'
 const AES_NAME = 'aes-256'
 const RSA_NAME = 'rsa-2048'
@@ -30,23 +23,11 @@ const { publicKey, privateKey } = crypto.generateKeyPairSync('rsa', {
   publicKeyEncoding: { type: 'spki', format: 'pem' },
   privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
 })
-const SUITES = {
-  0x0478: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
-  0x0578: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
-}
 // Orders differently in UTF-8 bytes and in UTF-16 / locale order.
 const EC = { tenant: 'acme', '\uff21-fullwidth': '\uff41', '\u{1f510}-lock': 'clef', Zebra: 'Z', apple: 'a' }
 const PUBLIC_KEY_FIELD = 'aws-crypto-public-key'
 
-const awsAes = () =>
-  new RawAesKeyringNode({
-    keyNamespace: NAMESPACE,
-    keyName: AES_NAME,
-    unencryptedMasterKey: new Uint8Array(wrappingKey),
-    wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
-    // Binds the context in UTF-8 byte order, as the specification says.
-    utf8Sorting: true,
-  })
+const awsAes = () => awsAesKeyring(NAMESPACE, AES_NAME, wrappingKey)
 const sbAes = () => new sealbox.RawAesKeyring(NAMESPACE, AES_NAME, wrappingKey)
 const awsRsa = () =>
   new RawRsaKeyringNode({
@@ -61,18 +42,6 @@ const sbRsa = () => new sealbox.RawRsaKeyring(NAMESPACE, RSA_NAME, { publicKeyPe
 function stripPublicKey(ec) {
   const { [PUBLIC_KEY_FIELD]: _, ...rest } = ec
   return rest
-}
-
-function collect() {
-  const parts = []
-  const w = new Writable({
-    write(c, _e, cb) {
-      parts.push(c)
-      cb()
-    },
-  })
-  w.data = () => Buffer.concat(parts)
-  return w
 }
 
 describe('interop with @aws-crypto/client-node', () => {
@@ -114,20 +83,20 @@ describe('interop with @aws-crypto/client-node', () => {
 
   it('streams both ways: sealbox stream -> AWS decryptStream, AWS encryptStream -> sealbox stream', async () => {
     const data = crypto.randomBytes(1024 * 1024 + 123)
-    const sealed = collect()
+    const sealed = sink()
     await pipeline(Readable.from([data.subarray(0, 300000), data.subarray(300000)]), sealbox.createEncryptStream({ keyring: sbAes(), encryptionContext: EC }), sealed)
-    const awsOut = collect()
+    const awsOut = sink()
     await pipeline(Readable.from([sealed.data()]), aws.decryptUnsignedMessageStream(awsAes()), awsOut)
     assert.deepEqual(awsOut.data(), data)
 
-    const awsSealed = collect()
+    const awsSealed = sink()
     await pipeline(
       Readable.from([data]),
       aws.encryptStream(awsAes(), { encryptionContext: EC, suiteId: SUITES[0x0578] }),
       awsSealed,
     )
     const dec = sealbox.createDecryptStream({ keyring: sbAes(), encryptionContext: EC })
-    const back = collect()
+    const back = sink()
     await pipeline(Readable.from([awsSealed.data()]), dec, back)
     assert.deepEqual(back.data(), data)
     assert.ok(PUBLIC_KEY_FIELD in dec.encryptionContext)

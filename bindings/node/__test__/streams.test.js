@@ -11,7 +11,7 @@ const path = require('node:path')
 const { Readable, Writable } = require('node:stream')
 const { pipeline } = require('node:stream/promises')
 
-const { sealbox, openSoft, rejects, throws } = require('./helpers')
+const { sealbox, openSoft, rejects, sink, throws } = require('./helpers')
 
 const { RawAesKeyring, createEncryptStream, createDecryptStream, encrypt, decryptSync } = sealbox
 
@@ -29,19 +29,6 @@ function chunks(data, size) {
       at += size
     },
   })
-}
-
-/** A Writable that collects everything. */
-function sink() {
-  const parts = []
-  const w = new Writable({
-    write(chunk, _enc, cb) {
-      parts.push(chunk)
-      cb()
-    },
-  })
-  w.data = () => Buffer.concat(parts)
-  return w
 }
 
 describe('streams', () => {

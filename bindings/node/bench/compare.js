@@ -10,14 +10,9 @@
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
-const {
-  AlgorithmSuiteIdentifier,
-  CommitmentPolicy,
-  RawAesKeyringNode,
-  RawAesWrappingSuiteIdentifier,
-  buildClient,
-} = require('@aws-crypto/client-node')
 const sealbox = require('..')
+// The AWS SDK client and keyring, as the interop test makes them.
+const { AWS_SUITES: SUITE, aws, awsAesKeyring } = require('../__test__/aws')
 
 const SECONDS = Number(process.env.SEALBOX_BENCH_SECONDS || 1.5)
 const KIB = 1024
@@ -26,19 +21,8 @@ const TARGETS = { [KIB]: 20, [MIB]: 10 }
 
 const wrappingKey = crypto.randomBytes(32)
 const sbKeyring = new sealbox.RawAesKeyring('bench', 'aes-256', wrappingKey)
-const awsKeyring = new RawAesKeyringNode({
-  keyNamespace: 'bench',
-  keyName: 'aes-256',
-  unencryptedMasterKey: new Uint8Array(wrappingKey),
-  wrappingSuite: RawAesWrappingSuiteIdentifier.AES256_GCM_IV12_TAG16_NO_PADDING,
-  utf8Sorting: true,
-})
-const aws = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT)
+const awsKeyring = awsAesKeyring('bench', 'aes-256', wrappingKey)
 const EC = { purpose: 'bench', tenant: 'acme' }
-const SUITE = {
-  0x0478: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY,
-  0x0578: AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY_ECDSA_P384,
-}
 
 /** Rounds per row; the best counts (as in the Python bench): a row is a
  * contender's speed, not the noise of whatever else the machine did. */
