@@ -350,3 +350,55 @@ mod tests {
         }
     }
 }
+
+/// Reads a small file that holds a secret (a root key, a PIN): opened once
+/// without following a symbolic link, then checked on the open file (no
+/// race between the check and the read): a regular file, owned by this
+/// user, not readable or writable by group or others. At most 64 KiB.
+/// `fail` turns a reason into the caller's error.
+pub fn read_private_file(
+    path: &std::path::Path,
+    fail: impl Fn(String) -> Error,
+) -> Result<SecretBytes> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let shown = path.display();
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                fail(format!("{shown} is a symbolic link; name the file itself"))
+            } else {
+                fail(format!("{shown}: {e}"))
+            }
+        })?;
+    let meta = file.metadata().map_err(|e| fail(format!("{shown}: {e}")))?;
+    if !meta.file_type().is_file() {
+        return Err(fail(format!("{shown} is not a regular file")));
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(fail(format!(
+            "{shown} belongs to user {}, not to this process's user {me}",
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o077 != 0 {
+        return Err(fail(format!(
+            "{shown} has mode {:o}; it must not be accessible by group or others (chmod 600)",
+            meta.mode() & 0o777
+        )));
+    }
+    if meta.len() > 64 * 1024 {
+        return Err(fail(format!("{shown} is too large for a secret")));
+    }
+    let mut raw = zeroize::Zeroizing::new(Vec::with_capacity(meta.len() as usize + 1));
+    file.by_ref()
+        .take(64 * 1024 + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| fail(format!("{shown}: {e}")))?;
+    SecretBytes::from_slice(&raw)
+}

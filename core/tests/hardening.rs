@@ -246,3 +246,119 @@ mod cache_revocation {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+mod files_and_audit {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::sync::Arc;
+
+    use sealbox::audit::{AuditEvent, AuditSink, FileAuditLog, Outcome};
+    use sealbox::keystore::{
+        CreateKeyRequest, KeyStore, KeyStoreOptions, Operation, Pin, RootKey,
+    };
+    use sealbox::EncryptionContext;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("sealbox-h-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn private_file(path: &std::path::Path, bytes: &[u8]) {
+        std::fs::write(path, bytes).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
+    /// Secret files are opened once without following links and checked on
+    /// the open file: a link to a good key file, or a file of another user,
+    /// is refused (before: both were read, the mode checked by path).
+    #[test]
+    fn root_key_and_pin_files_refuse_links_and_other_owners() {
+        let d = scratch("files");
+        let key = d.join("root.key");
+        private_file(&key, &[9u8; 32]);
+        assert!(RootKey::from_file(&key).is_ok());
+        let link = d.join("link.key");
+        std::os::unix::fs::symlink(&key, &link).unwrap();
+        let err = RootKey::from_file(&link).unwrap_err().to_string();
+        assert!(err.contains("symbolic link"), "{err}");
+        let pin = d.join("pin");
+        private_file(&pin, b"1234\n");
+        assert!(Pin::from_file(&pin).is_ok());
+        let pin_link = d.join("pin-link");
+        std::os::unix::fs::symlink(&pin, &pin_link).unwrap();
+        assert!(Pin::from_file(&pin_link).is_err());
+        // Another user's file (needs root to make one).
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            std::os::unix::fs::chown(&key, Some(65534), Some(65534)).unwrap();
+            let err = RootKey::from_file(&key).unwrap_err().to_string();
+            assert!(err.contains("belongs to user 65534"), "{err}");
+            std::os::unix::fs::chown(&pin, Some(65534), Some(65534)).unwrap();
+            assert!(Pin::from_file(&pin).is_err());
+        }
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// A database the library creates is 0600 whatever the umask (before:
+    /// 0644 under the usual 022).
+    #[test]
+    fn a_new_database_is_private() {
+        let d = scratch("mode");
+        let db = d.join("keys.db");
+        let root = RootKey::from_bytes(&[5u8; 32]).unwrap();
+        let ks = KeyStore::open(&db, &root, KeyStoreOptions::default()).unwrap();
+        ks.create_key(&CreateKeyRequest::default()).unwrap();
+        assert_eq!(std::fs::metadata(&db).unwrap().mode() & 0o777, 0o600);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// A change to keys has its record on disk before the change commits,
+    /// even with `audit_sync` off (before: never fsync'd, while SQLite
+    /// commits with synchronous=FULL); data-plane records follow the setting.
+    #[test]
+    fn records_of_changes_are_synced() {
+        let d = scratch("sync");
+        let mac: sealbox::audit::ChainMac = Arc::new(|b: &[u8]| Ok(b[..b.len().min(32)].to_vec()));
+        let log = FileAuditLog::open(d.join("a.jsonl"), mac, false).unwrap();
+        let event = |op| AuditEvent {
+            time: "2026-12-05T00:00:00.000Z".into(),
+            operation: op,
+            key_id: None,
+            key_version: None,
+            source_key_id: None,
+            source_key_version: None,
+            principal: "p".into(),
+            encryption_context: None,
+            outcome: Outcome::Allowed,
+            error: None,
+            request_id: "r".into(),
+        };
+        log.record(&event(Operation::Decrypt)).unwrap();
+        assert_eq!(log.sync_count(), 0);
+        log.record(&event(Operation::DisableKey)).unwrap();
+        assert_eq!(log.sync_count(), 1);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    /// ReEncrypt's record names the source key and version beside the
+    /// destination (before: the destination overwrote them).
+    #[test]
+    fn re_encrypt_audits_its_source() {
+        let d = scratch("reenc");
+        let root = RootKey::from_bytes(&[6u8; 32]).unwrap();
+        let ks = KeyStore::open(d.join("keys.db"), &root, KeyStoreOptions::default()).unwrap();
+        let src = ks.create_key(&CreateKeyRequest::default()).unwrap();
+        let dst = ks.create_key(&CreateKeyRequest::default()).unwrap();
+        let ec = EncryptionContext::new();
+        let blob = ks.encrypt(&src.key_id, b"x", &ec).unwrap();
+        ks.re_encrypt(&blob, &ec, &dst.key_id, &ec).unwrap();
+        let log = std::fs::read_to_string(ks.audit_log_path().unwrap()).unwrap();
+        let line = log.lines().find(|l| l.contains("\"ReEncrypt\"")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["key_id"], dst.key_id.as_str());
+        assert_eq!(v["source_key_id"], src.key_id.as_str());
+        assert_eq!(v["source_key_version"], 1);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}

@@ -19,9 +19,8 @@ use sealbox::audit::{AuditEvent, CallbackSink};
 use sealbox::keystore::{
     der_to_pem, CreateKeyRequest, EncryptionAlgorithm, KeyMetadata, KeySpec, KeyState, KeyStore,
     KeyStoreOptions, KeyUsage, MacAlgorithm, MessageType, Pin, Pkcs11Config, RootKey,
-    SigningAlgorithm, DEFAULT_DELETION_WINDOW_DAYS, DEFAULT_MAX_SESSIONS, DEFAULT_ROTATION_PERIOD_DAYS,
-    MAX_LIST_LIMIT,
-    TokenSelector,
+    SigningAlgorithm, TokenSelector, DEFAULT_DELETION_WINDOW_DAYS, DEFAULT_MAX_SESSIONS,
+    DEFAULT_ROTATION_PERIOD_DAYS, MAX_LIST_LIMIT,
 };
 use sealbox::{EncryptionContext, Error};
 
@@ -110,21 +109,30 @@ impl PyPkcs11 {
         // are the core's; a missing variable or a file readable by others
         // is an error here, at construction, not at open.
         let value = match pin {
-            Some(p) => Some(zeroize::Zeroizing::new(if let Ok(s) = p.extract::<&str>() {
-                s.as_bytes().to_vec()
-            } else {
-                Input::new(p, "pin")?.to_vec()
-            })),
+            Some(p) => Some(zeroize::Zeroizing::new(
+                if let Ok(s) = p.extract::<&str>() {
+                    s.as_bytes().to_vec()
+                } else {
+                    Input::new(p, "pin")?.to_vec()
+                },
+            )),
             None => None,
         };
-        check(py, (|| {
-            Ok(PyPkcs11 {
-                module: Pkcs11Config::module_or_env(module)?,
-                token: TokenSelector::from_parts(token_label, token_serial)?,
-                pin: Pin::from_one_of(value.as_deref().map(Vec::as_slice), pin_env, pin_file.as_deref())?,
-                max_sessions: Pkcs11Config::sessions(max_sessions)?,
-            })
-        })())
+        check(
+            py,
+            (|| {
+                Ok(PyPkcs11 {
+                    module: Pkcs11Config::module_or_env(module)?,
+                    token: TokenSelector::from_parts(token_label, token_serial)?,
+                    pin: Pin::from_one_of(
+                        value.as_deref().map(Vec::as_slice),
+                        pin_env,
+                        pin_file.as_deref(),
+                    )?,
+                    max_sessions: Pkcs11Config::sessions(max_sessions)?,
+                })
+            })(),
+        )
     }
 
     #[getter]
@@ -211,6 +219,8 @@ fn event<'py>(py: Python<'py>, e: &AuditEvent) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("operation", e.operation.as_str())?;
     d.set_item("key_id", &e.key_id)?;
     d.set_item("key_version", e.key_version)?;
+    d.set_item("source_key_id", &e.source_key_id)?;
+    d.set_item("source_key_version", e.source_key_version)?;
     d.set_item("principal", &e.principal)?;
     d.set_item("encryption_context", &e.encryption_context)?;
     d.set_item("outcome", e.outcome.as_str())?;
@@ -337,8 +347,7 @@ impl PyKeyStore {
             tags,
             rotation_period_days,
         )?;
-        let m = call(py, true, || Ok(self.inner.create_key(&req)?))?;
-        metadata(py, &m)
+        self.key_metadata(py, |ks| ks.create_key(&req))
     }
 
     #[pyo3(signature = (material, *, key_spec="AES_256", key_usage=None, alias=None, description=String::new(), tags=None))]
@@ -360,8 +369,7 @@ impl PyKeyStore {
     }
 
     fn describe_key<'py>(&self, py: Python<'py>, key_id: &str) -> PyResult<Bound<'py, PyDict>> {
-        let m = call(py, true, || Ok(self.inner.describe_key(key_id)?))?;
-        metadata(py, &m)
+        self.key_metadata(py, |ks| ks.describe_key(key_id))
     }
 
     /// One page: (metadata dicts, next marker or None).
@@ -402,13 +410,11 @@ impl PyKeyStore {
     }
 
     fn enable_key<'py>(&self, py: Python<'py>, key_id: &str) -> PyResult<Bound<'py, PyDict>> {
-        let m = call(py, true, || Ok(self.inner.enable_key(key_id)?))?;
-        metadata(py, &m)
+        self.key_metadata(py, |ks| ks.enable_key(key_id))
     }
 
     fn disable_key<'py>(&self, py: Python<'py>, key_id: &str) -> PyResult<Bound<'py, PyDict>> {
-        let m = call(py, true, || Ok(self.inner.disable_key(key_id)?))?;
-        metadata(py, &m)
+        self.key_metadata(py, |ks| ks.disable_key(key_id))
     }
 
     #[pyo3(signature = (key_id, pending_window_days=DEFAULT_DELETION_WINDOW_DAYS))]
@@ -418,12 +424,9 @@ impl PyKeyStore {
         key_id: &str,
         pending_window_days: u32,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let m = call(py, true, || {
-            Ok(self
-                .inner
-                .schedule_key_deletion(key_id, pending_window_days)?)
-        })?;
-        metadata(py, &m)
+        self.key_metadata(py, |ks| {
+            ks.schedule_key_deletion(key_id, pending_window_days)
+        })
     }
 
     fn cancel_key_deletion<'py>(
@@ -431,8 +434,7 @@ impl PyKeyStore {
         py: Python<'py>,
         key_id: &str,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let m = call(py, true, || Ok(self.inner.cancel_key_deletion(key_id)?))?;
-        metadata(py, &m)
+        self.key_metadata(py, |ks| ks.cancel_key_deletion(key_id))
     }
 
     fn purge_expired_keys(&self, py: Python<'_>) -> PyResult<Vec<String>> {
@@ -454,12 +456,9 @@ impl PyKeyStore {
         key_id: &str,
         rotation_period_days: u32,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let m = call(py, true, || {
-            Ok(self
-                .inner
-                .enable_key_rotation(key_id, rotation_period_days)?)
-        })?;
-        metadata(py, &m)
+        self.key_metadata(py, |ks| {
+            ks.enable_key_rotation(key_id, rotation_period_days)
+        })
     }
 
     fn disable_key_rotation<'py>(
@@ -467,8 +466,7 @@ impl PyKeyStore {
         py: Python<'py>,
         key_id: &str,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let m = call(py, true, || Ok(self.inner.disable_key_rotation(key_id)?))?;
-        metadata(py, &m)
+        self.key_metadata(py, |ks| ks.disable_key_rotation(key_id))
     }
 
     fn update_key_description(
@@ -729,6 +727,19 @@ impl PyKeyStore {
 
     fn __repr__(&self) -> String {
         format!("KeyStore(backend={:?})", self.inner.backend_kind())
+    }
+}
+
+impl PyKeyStore {
+    /// Runs `op` (GIL released) and returns the metadata of the key it
+    /// created or changed, as a dict.
+    fn key_metadata<'py>(
+        &self,
+        py: Python<'py>,
+        op: impl FnOnce(&KeyStore) -> sealbox::Result<KeyMetadata> + Send,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let m = call(py, true, || Ok(op(&self.inner)?))?;
+        metadata(py, &m)
     }
 }
 

@@ -41,6 +41,13 @@ pub struct AuditEvent {
     /// The key version used, when one was.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub key_version: Option<u32>,
+    /// ReEncrypt: the key that decrypted the source blob (`key_id` is the
+    /// destination key).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source_key_id: Option<String>,
+    /// ReEncrypt: the version of the source key.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub source_key_version: Option<u32>,
     /// Who asked (configured per key store).
     pub principal: String,
     /// The encryption context of symmetric operations.
@@ -100,6 +107,7 @@ pub struct FileAuditLog {
     mac: ChainMac,
     sync: bool,
     state: Mutex<FileState>,
+    syncs: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for FileAuditLog {
@@ -174,6 +182,7 @@ impl FileAuditLog {
             path,
             mac,
             sync,
+            syncs: std::sync::atomic::AtomicU64::new(0),
             state: Mutex::new(FileState { file, seq, prev }),
         })
     }
@@ -191,6 +200,14 @@ impl FileAuditLog {
             .lock()
             .map_err(|_| Error::Audit("log lock poisoned".into()))?;
         Ok((st.seq, st.prev.clone()))
+    }
+}
+
+impl FileAuditLog {
+    /// How many records were fsync'd since the log was opened (for tests
+    /// and monitoring).
+    pub fn sync_count(&self) -> u64 {
+        self.syncs.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -212,8 +229,13 @@ impl AuditSink for FileAuditLog {
         line.push_str(&format!(",\"mac\":\"{mac}\"}}\n"));
         let io = |e: std::io::Error| Error::Audit(format!("{}: {e}", self.path.display()));
         st.file.write_all(line.as_bytes()).map_err(io)?;
-        if self.sync {
+        // A change to keys is committed to the metadata store right after
+        // its record (which SQLite makes durable, synchronous=FULL): the
+        // record is made durable first, so a power loss cannot keep the
+        // change and lose its record. Other records follow `sync`.
+        if self.sync || event.operation.is_mutation() {
             st.file.sync_data().map_err(io)?;
+            self.syncs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         st.seq += 1;
         st.prev = mac;

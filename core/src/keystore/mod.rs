@@ -174,6 +174,13 @@ impl Audit<'_> {
         }
     }
 
+    /// Moves the key named so far into the source fields (ReEncrypt: the
+    /// source blob's key, before the destination key is named).
+    pub(super) fn key_is_source(&mut self) {
+        self.event.source_key_id = self.event.key_id.take();
+        self.event.source_key_version = self.event.key_version.take();
+    }
+
     /// Writes the "allowed" record. Called at the point of no return: just
     /// before a change is committed or a result is released.
     pub(super) fn allow(&mut self) -> Result<()> {
@@ -338,6 +345,8 @@ impl KeyStore {
                 operation,
                 key_id: None,
                 key_version: None,
+                source_key_id: None,
+                source_key_version: None,
                 principal: self.inner.principal.clone(),
                 encryption_context: ec.cloned(),
                 outcome: Outcome::Failed,

@@ -137,6 +137,7 @@ impl KeyStore {
     ) -> Result<Vec<u8>> {
         self.run(Operation::ReEncrypt, Some(destination_ec), |a| {
             let pt = self.open_blob(a, ciphertext, source_ec)?;
+            a.key_is_source();
             let (rec, v) = self.usable(a, destination_key, KeyUsage::EncryptDecrypt)?;
             if rec.spec != KeySpec::Aes256 {
                 return Err(Error::InvalidKeyUsage(format!(

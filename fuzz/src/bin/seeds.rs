@@ -107,6 +107,8 @@ fn main() {
         operation: op,
         key_id: key.map(str::to_owned),
         key_version: key.map(|_| 1),
+        source_key_id: None,
+        source_key_version: None,
         principal: "fuzz".into(),
         encryption_context: ec,
         outcome: sealbox::audit::Outcome::Allowed,

@@ -64,6 +64,10 @@ pub struct AuditEvent {
     pub key_id: Option<String>,
     /// The key version used, when one was.
     pub key_version: Option<u32>,
+    /// ReEncrypt: the key that decrypted the source blob.
+    pub source_key_id: Option<String>,
+    /// ReEncrypt: the version of the source key.
+    pub source_key_version: Option<u32>,
     /// Who asked (the key store's principal).
     pub principal: String,
     /// The encryption context of symmetric operations.
@@ -84,6 +88,8 @@ impl From<&sealbox::audit::AuditEvent> for AuditEvent {
             operation: e.operation.as_str().to_owned(),
             key_id: e.key_id.clone(),
             key_version: e.key_version,
+            source_key_id: e.source_key_id.clone(),
+            source_key_version: e.source_key_version,
             principal: e.principal.clone(),
             encryption_context: e
                 .encryption_context

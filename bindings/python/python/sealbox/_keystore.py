@@ -151,6 +151,9 @@ class AuditEvent:
     operation: str
     key_id: str | None
     key_version: int | None
+    #: ReEncrypt: the key (and version) that decrypted the source blob.
+    source_key_id: str | None
+    source_key_version: int | None
     principal: str
     encryption_context: Mapping[str, str] | None
     #: ``allowed`` or ``failed``.
@@ -166,6 +169,8 @@ class AuditEvent:
             operation=d["operation"],
             key_id=d["key_id"],
             key_version=d["key_version"],
+            source_key_id=d["source_key_id"],
+            source_key_version=d["source_key_version"],
             principal=d["principal"],
             encryption_context=d["encryption_context"],
             outcome=d["outcome"],

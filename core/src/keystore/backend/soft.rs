@@ -77,26 +77,14 @@ impl RootKey {
     /// Reads a root key file: 32 raw bytes, or 64 hex digits, or base64.
     /// Refuses a file that the group or others can read or write.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
-        use std::os::unix::fs::MetadataExt;
-        let path = path.as_ref();
-        let meta = std::fs::metadata(path)
-            .map_err(|e| Error::InvalidKey(format!("root key file {}: {e}", path.display())))?;
-        if meta.mode() & 0o077 != 0 {
-            return Err(Error::InvalidKey(format!(
-                "root key file {} has mode {:o}; it must not be accessible by group or others (chmod 600)",
-                path.display(),
-                meta.mode() & 0o777
-            )));
-        }
-        let mut bytes = std::fs::read(path)
-            .map_err(|e| Error::InvalidKey(format!("root key file {}: {e}", path.display())))?;
-        let r = if bytes.len() == 32 {
-            SecretBytes::from_slice(&bytes)
+        let bytes = crate::secret::read_private_file(path.as_ref(), |why| {
+            Error::InvalidKey(format!("root key file: {why}"))
+        })?;
+        Ok(RootKey(if bytes.len() == 32 {
+            bytes
         } else {
-            decode_key_text(&bytes)
-        };
-        zeroize::Zeroize::zeroize(&mut bytes);
-        Ok(RootKey(r?))
+            decode_key_text(bytes.as_bytes())?
+        }))
     }
 
     /// Reads a root key (hex or base64) from an environment variable.

@@ -100,6 +100,23 @@ const KEY_COLS: &str = "key_id, description, spec, usage, origin, state, deletio
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and migrates it.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        // A new database is created with mode 0600 whatever the umask
+        // (SQLite gives its -wal and -shm files the database's mode).
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path.as_ref())
+            {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => {
+                    return Err(Error::Storage(format!("{}: {e}", path.as_ref().display())))
+                }
+            }
+        }
         let conn = Connection::open(path.as_ref())
             .map_err(|e| Error::Storage(format!("{}: {e}", path.as_ref().display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;

@@ -34,25 +34,15 @@ impl Pin {
 
     /// A PIN from a file (first line), refusing group/other access.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
-        use std::os::unix::fs::MetadataExt;
-        let p = path.as_ref();
-        let meta = std::fs::metadata(p)
-            .map_err(|e| Error::InvalidArgument(format!("PIN file {}: {e}", p.display())))?;
-        if meta.mode() & 0o077 != 0 {
-            return Err(Error::InvalidArgument(format!(
-                "PIN file {} must not be accessible by group or others (chmod 600)",
-                p.display()
-            )));
-        }
-        let mut raw = std::fs::read(p)
-            .map_err(|e| Error::InvalidArgument(format!("PIN file {}: {e}", p.display())))?;
+        let raw = crate::secret::read_private_file(path.as_ref(), |why| {
+            Error::InvalidArgument(format!("PIN file: {why}"))
+        })?;
+        let raw = raw.as_bytes();
         let end = raw
             .iter()
             .position(|&b| b == b'\n' || b == b'\r')
             .unwrap_or(raw.len());
-        let pin = Self::from_bytes(&raw[..end]);
-        zeroize::Zeroize::zeroize(&mut raw);
-        pin
+        Self::from_bytes(&raw[..end])
     }
 }
 
