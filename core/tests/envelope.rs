@@ -10,8 +10,7 @@ use sealbox::keyring::{Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaW
 use sealbox::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 use sealbox::message::{
     decrypt, encrypt, DecryptOptions, DecryptResult, DecryptingReader, Decryptor, EncryptOptions,
-    EncryptingWriter, Encryptor, ALL_SUITES,
-    MaxEncryptedDataKeys,
+    EncryptingWriter, Encryptor, MaxEncryptedDataKeys, ALL_SUITES,
 };
 use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, Error};
 
