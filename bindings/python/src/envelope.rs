@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString};
 use pyo3::PyClassInitializer;
 
 use sealbox::cmm::{
@@ -17,8 +17,8 @@ use sealbox::keyring::{
     KeyStoreKeyring, Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrappingPadding,
 };
 use sealbox::message::{
-    self, DecryptOptions, Decryptor, EncryptOptions, Encryptor, MaxEncryptedDataKeys, DEFAULT_FRAME_LENGTH,
-    DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+    self, DecryptOptions, Decryptor, EncryptOptions, Encryptor, MaxEncryptedDataKeys,
+    DEFAULT_FRAME_LENGTH, DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
 };
 use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, Error};
 
@@ -299,16 +299,43 @@ fn materials(
     }
 }
 
-fn suite(py: Python<'_>, id: Option<u16>) -> PyResult<Option<AlgorithmSuite>> {
-    id.map(|id| {
-        AlgorithmSuite::from_id(id).ok_or_else(|| {
-            crate::error::to_py_err(
-                py,
-                Error::InvalidArgument(format!("unknown algorithm suite 0x{id:04x}")).into(),
-            )
-        })
+/// An encryption context from any mapping of str to str (a dict as it is).
+fn context(py: Python<'_>, ec: Option<&Bound<'_, PyAny>>) -> PyResult<Option<EncryptionContext>> {
+    let Some(ec) = ec else { return Ok(None) };
+    if ec.is_instance_of::<PyDict>() {
+        return ec.extract().map(Some);
+    }
+    py.get_type::<PyDict>().call1((ec,))?.extract().map(Some)
+}
+
+/// The required keys from any sequence of str, but not from one str.
+fn required_keys(py: Python<'_>, keys: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
+    let Some(keys) = keys else {
+        return Ok(Vec::new());
+    };
+    if keys.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(
+            "required_encryption_context_keys must be a sequence of str, not one str",
+        ));
+    }
+    py.get_type::<PyList>().call1((keys,))?.extract()
+}
+
+fn suite(py: Python<'_>, id: Option<&Bound<'_, PyAny>>) -> PyResult<Option<AlgorithmSuite>> {
+    let Some(id) = id else { return Ok(None) };
+    // bool is an int; refuse it rather than read True as suite 0x0001.
+    if id.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(
+            "algorithm_suite must be an AlgorithmSuite or a suite ID",
+        ));
+    }
+    let id: u16 = id.extract()?;
+    AlgorithmSuite::from_id(id).map(Some).ok_or_else(|| {
+        crate::error::to_py_err(
+            py,
+            Error::InvalidArgument(format!("unknown algorithm suite 0x{id:04x}")).into(),
+        )
     })
-    .transpose()
 }
 
 fn policy(py: Python<'_>, name: Option<&str>) -> PyResult<CommitmentPolicy> {
@@ -317,75 +344,130 @@ fn policy(py: Python<'_>, name: Option<&str>) -> PyResult<CommitmentPolicy> {
         .map(Option::unwrap_or_default)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn encrypt_options(
-    py: Python<'_>,
-    encryption_context: Option<EncryptionContext>,
-    algorithm_suite: Option<u16>,
-    frame_length: u32,
-    commitment_policy: Option<&str>,
-    max_encrypted_data_keys: Option<usize>,
-    required_encryption_context_keys: Option<Vec<String>>,
-) -> PyResult<EncryptOptions> {
-    Ok(EncryptOptions {
-        encryption_context: encryption_context.unwrap_or_default(),
-        required_encryption_context_keys: required_encryption_context_keys.unwrap_or_default(),
-        suite: suite(py, algorithm_suite)?,
-        frame_length,
-        commitment_policy: policy(py, commitment_policy)?,
-        max_encrypted_data_keys: check(py, MaxEncryptedDataKeys::from_option(max_encrypted_data_keys))?,
-        plaintext_length: None,
-    })
+fn edk_limit(py: Python<'_>, limit: Option<usize>) -> PyResult<MaxEncryptedDataKeys> {
+    check(py, MaxEncryptedDataKeys::from_option(limit))
 }
 
-fn decrypt_options(
-    py: Python<'_>,
-    encryption_context: Option<EncryptionContext>,
-    commitment_policy: Option<&str>,
-    max_encrypted_data_keys: Option<usize>,
-    max_body_size: Option<u64>,
-) -> PyResult<DecryptOptions> {
-    Ok(DecryptOptions {
-        encryption_context,
-        commitment_policy: policy(py, commitment_policy)?,
-        max_encrypted_data_keys: check(py, MaxEncryptedDataKeys::from_option(max_encrypted_data_keys))?,
-        max_body_size,
-    })
+/// What one message is encrypted with, checked once: the options of
+/// `sealbox.encrypt` and `sealbox.open_encryptor` (one-shot and stream).
+#[derive(Debug)]
+#[pyclass(frozen, module = "sealbox._native", name = "EncryptOptions")]
+pub struct PyEncryptOptions {
+    cmm: Arc<dyn MaterialsManager>,
+    uses_key_store: bool,
+    options: EncryptOptions,
+}
+
+#[pymethods]
+impl PyEncryptOptions {
+    #[new]
+    #[pyo3(signature = (*, keyring=None, materials_manager=None, encryption_context=None, algorithm_suite=None, frame_length=DEFAULT_FRAME_LENGTH, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), required_encryption_context_keys=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        keyring: Option<PyRef<'_, PyKeyring>>,
+        materials_manager: Option<PyRef<'_, PyMaterialsManager>>,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        algorithm_suite: Option<&Bound<'_, PyAny>>,
+        frame_length: u32,
+        commitment_policy: Option<&str>,
+        max_encrypted_data_keys: Option<usize>,
+        required_encryption_context_keys: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
+        let options = EncryptOptions {
+            encryption_context: context(py, encryption_context)?.unwrap_or_default(),
+            required_encryption_context_keys: required_keys(py, required_encryption_context_keys)?,
+            suite: suite(py, algorithm_suite)?,
+            frame_length,
+            commitment_policy: policy(py, commitment_policy)?,
+            max_encrypted_data_keys: edk_limit(py, max_encrypted_data_keys)?,
+            plaintext_length: None,
+        };
+        Ok(PyEncryptOptions {
+            cmm,
+            uses_key_store,
+            options,
+        })
+    }
+}
+
+impl PyEncryptOptions {
+    /// An encryptor for a message of `plaintext_length` bytes (if known).
+    fn encryptor(
+        &self,
+        py: Python<'_>,
+        plaintext_length: Option<u64>,
+        release: bool,
+    ) -> PyResult<Encryptor> {
+        let mut options = self.options.clone();
+        options.plaintext_length = plaintext_length;
+        let release = release || self.uses_key_store;
+        call(py, release, || {
+            Ok(Encryptor::new(self.cmm.as_ref(), &options)?)
+        })
+    }
+}
+
+/// What one message is decrypted with, checked once: the options of
+/// `sealbox.decrypt` and `sealbox.open_decryptor` (one-shot and stream).
+#[derive(Debug)]
+#[pyclass(frozen, module = "sealbox._native", name = "DecryptOptions")]
+pub struct PyDecryptOptions {
+    cmm: Arc<dyn MaterialsManager>,
+    uses_key_store: bool,
+    options: DecryptOptions,
+}
+
+#[pymethods]
+impl PyDecryptOptions {
+    #[new]
+    #[pyo3(signature = (*, keyring=None, materials_manager=None, encryption_context=None, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), max_body_size=None))]
+    fn new(
+        py: Python<'_>,
+        keyring: Option<PyRef<'_, PyKeyring>>,
+        materials_manager: Option<PyRef<'_, PyMaterialsManager>>,
+        encryption_context: Option<&Bound<'_, PyAny>>,
+        commitment_policy: Option<&str>,
+        max_encrypted_data_keys: Option<usize>,
+        max_body_size: Option<u64>,
+    ) -> PyResult<Self> {
+        let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
+        let options = DecryptOptions {
+            encryption_context: context(py, encryption_context)?,
+            commitment_policy: policy(py, commitment_policy)?,
+            max_encrypted_data_keys: edk_limit(py, max_encrypted_data_keys)?,
+            max_body_size,
+        };
+        Ok(PyDecryptOptions {
+            cmm,
+            uses_key_store,
+            options,
+        })
+    }
+}
+
+fn context_dict<'py>(py: Python<'py>, ec: &EncryptionContext) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    for (k, v) in ec {
+        d.set_item(k, v)?;
+    }
+    Ok(d)
 }
 
 // ------------------------------------------------------------ one-shot --
 
 /// Encrypts `plaintext` into one message (AWS Encryption SDK format).
 #[pyfunction]
-#[pyo3(signature = (plaintext, *, keyring=None, materials_manager=None, encryption_context=None, algorithm_suite=None, frame_length=DEFAULT_FRAME_LENGTH, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), required_encryption_context_keys=None))]
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn encrypt<'py>(
     py: Python<'py>,
     plaintext: &Bound<'py, PyAny>,
-    keyring: Option<PyRef<'py, PyKeyring>>,
-    materials_manager: Option<PyRef<'py, PyMaterialsManager>>,
-    encryption_context: Option<EncryptionContext>,
-    algorithm_suite: Option<u16>,
-    frame_length: u32,
-    commitment_policy: Option<&str>,
-    max_encrypted_data_keys: Option<usize>,
-    required_encryption_context_keys: Option<Vec<String>>,
+    options: PyRef<'py, PyEncryptOptions>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let input = Input::new(plaintext, "plaintext")?;
-    let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
-    let mut options = encrypt_options(
-        py,
-        encryption_context,
-        algorithm_suite,
-        frame_length,
-        commitment_policy,
-        max_encrypted_data_keys,
-        required_encryption_context_keys,
-    )?;
     let len = input.len();
-    options.plaintext_length = Some(len as u64);
-    let release = uses_key_store || len > RELEASE_THRESHOLD;
-    let mut enc = call(py, release, || Ok(Encryptor::new(cmm.as_ref(), &options)?))?;
+    let release = options.uses_key_store || len > RELEASE_THRESHOLD;
+    let mut enc = options.encryptor(py, Some(len as u64), release)?;
     match enc.exact_message_len(len) {
         // Straight into the bytes object that is returned: no copy of the
         // message (every suite: signatures are made at their static length).
@@ -405,37 +487,23 @@ pub(crate) fn encrypt<'py>(
 
 /// Decrypts one message: (plaintext, encryption context, suite id).
 #[pyfunction]
-#[pyo3(signature = (ciphertext, *, keyring=None, materials_manager=None, encryption_context=None, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), max_body_size=None))]
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn decrypt<'py>(
     py: Python<'py>,
     ciphertext: &Bound<'py, PyAny>,
-    keyring: Option<PyRef<'py, PyKeyring>>,
-    materials_manager: Option<PyRef<'py, PyMaterialsManager>>,
-    encryption_context: Option<EncryptionContext>,
-    commitment_policy: Option<&str>,
-    max_encrypted_data_keys: Option<usize>,
-    max_body_size: Option<u64>,
+    options: PyRef<'py, PyDecryptOptions>,
 ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyDict>, u16)> {
     let input = Input::new(ciphertext, "ciphertext")?;
-    let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
-    let options = decrypt_options(
-        py,
-        encryption_context,
-        commitment_policy,
-        max_encrypted_data_keys,
-        max_body_size,
-    )?;
+    let options: &PyDecryptOptions = &options;
     // The plaintext goes through this thread's scratch buffer: a fresh
     // 1 MiB Vec per message costs page faults (glibc hands the pages back
     // between messages) that take longer than the decryption itself.
     let mut scratch = Wiped(DECRYPT_SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut())));
     scratch.0.clear();
-    let (suite, context) = input.with(py, uses_key_store, |ct| {
+    let (suite, context) = input.with(py, options.uses_key_store, |ct| {
         Ok(message::decrypt_append(
             ct,
-            cmm.as_ref(),
-            &options,
+            options.cmm.as_ref(),
+            &options.options,
             &mut scratch.0,
         )?)
     })?;
@@ -445,11 +513,7 @@ pub(crate) fn decrypt<'py>(
         let kept = std::mem::take(&mut scratch.0);
         DECRYPT_SCRATCH.with(|s| *s.borrow_mut() = kept);
     }
-    let ec = PyDict::new(py);
-    for (k, v) in &context {
-        ec.set_item(k, v)?;
-    }
-    Ok((out, ec, suite.id()))
+    Ok((out, context_dict(py, &context)?, suite.id()))
 }
 
 /// The largest scratch buffer a thread keeps between decryptions.
@@ -475,37 +539,15 @@ pub struct PyStreamEncryptor {
 #[pymethods]
 impl PyStreamEncryptor {
     #[new]
-    #[pyo3(signature = (*, keyring=None, materials_manager=None, encryption_context=None, algorithm_suite=None, frame_length=DEFAULT_FRAME_LENGTH, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), required_encryption_context_keys=None, plaintext_length=None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (options, plaintext_length=None))]
     fn new(
         py: Python<'_>,
-        keyring: Option<PyRef<'_, PyKeyring>>,
-        materials_manager: Option<PyRef<'_, PyMaterialsManager>>,
-        encryption_context: Option<EncryptionContext>,
-        algorithm_suite: Option<u16>,
-        frame_length: u32,
-        commitment_policy: Option<&str>,
-        max_encrypted_data_keys: Option<usize>,
-        required_encryption_context_keys: Option<Vec<String>>,
+        options: PyRef<'_, PyEncryptOptions>,
         plaintext_length: Option<u64>,
     ) -> PyResult<Self> {
-        let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
-        let mut options = encrypt_options(
-            py,
-            encryption_context,
-            algorithm_suite,
-            frame_length,
-            commitment_policy,
-            max_encrypted_data_keys,
-            required_encryption_context_keys,
-        )?;
-        options.plaintext_length = plaintext_length;
-        let inner = call(py, uses_key_store, || {
-            Ok(Encryptor::new(cmm.as_ref(), &options)?)
-        })?;
         Ok(PyStreamEncryptor {
-            inner,
-            uses_key_store,
+            inner: options.encryptor(py, plaintext_length, false)?,
+            uses_key_store: options.uses_key_store,
         })
     }
 
@@ -555,28 +597,11 @@ pub struct PyStreamDecryptor {
 #[pymethods]
 impl PyStreamDecryptor {
     #[new]
-    #[pyo3(signature = (*, keyring=None, materials_manager=None, encryption_context=None, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), max_body_size=None))]
-    fn new(
-        py: Python<'_>,
-        keyring: Option<PyRef<'_, PyKeyring>>,
-        materials_manager: Option<PyRef<'_, PyMaterialsManager>>,
-        encryption_context: Option<EncryptionContext>,
-        commitment_policy: Option<&str>,
-        max_encrypted_data_keys: Option<usize>,
-        max_body_size: Option<u64>,
-    ) -> PyResult<Self> {
-        let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
-        let options = decrypt_options(
-            py,
-            encryption_context,
-            commitment_policy,
-            max_encrypted_data_keys,
-            max_body_size,
-        )?;
-        Ok(PyStreamDecryptor {
-            inner: Decryptor::new(cmm, options),
-            uses_key_store,
-        })
+    fn new(options: PyRef<'_, PyDecryptOptions>) -> Self {
+        PyStreamDecryptor {
+            inner: Decryptor::new(options.cmm.clone(), options.options.clone()),
+            uses_key_store: options.uses_key_store,
+        }
     }
 
     /// Feeds message bytes; returns newly authenticated plaintext.
@@ -613,13 +638,7 @@ impl PyStreamDecryptor {
     fn encryption_context<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         self.inner
             .encryption_context()
-            .map(|ec| {
-                let d = PyDict::new(py);
-                for (k, v) in ec {
-                    d.set_item(k, v)?;
-                }
-                Ok(d)
-            })
+            .map(|ec| context_dict(py, ec))
             .transpose()
     }
 

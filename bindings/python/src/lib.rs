@@ -57,31 +57,44 @@ fn _raise_kind_for_test(py: Python<'_>, code: u32) -> PyResult<()> {
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<keystore::PyRootKey>()?;
-    m.add_class::<keystore::PyPkcs11>()?;
-    m.add_class::<keystore::PyKeyStore>()?;
-    m.add_class::<envelope::PyKeyring>()?;
-    m.add_class::<envelope::PyRawAesKeyring>()?;
-    m.add_class::<envelope::PyRawRsaKeyring>()?;
-    m.add_class::<envelope::PyKeyStoreKeyring>()?;
-    m.add_class::<envelope::PyMultiKeyring>()?;
-    m.add_class::<envelope::PyMaterialsManager>()?;
-    m.add_class::<envelope::PyDefaultMaterialsManager>()?;
-    m.add_class::<envelope::PyCachingMaterialsManager>()?;
-    m.add_class::<envelope::PyStreamEncryptor>()?;
-    m.add_class::<envelope::PyStreamDecryptor>()?;
+    macro_rules! add_classes {
+        ($($class:ty),* $(,)?) => { $(m.add_class::<$class>()?;)* };
+    }
+    add_classes!(
+        keystore::PyRootKey,
+        keystore::PyPkcs11,
+        keystore::PyKeyStore,
+        envelope::PyKeyring,
+        envelope::PyRawAesKeyring,
+        envelope::PyRawRsaKeyring,
+        envelope::PyKeyStoreKeyring,
+        envelope::PyMultiKeyring,
+        envelope::PyMaterialsManager,
+        envelope::PyDefaultMaterialsManager,
+        envelope::PyCachingMaterialsManager,
+        envelope::PyEncryptOptions,
+        envelope::PyDecryptOptions,
+        envelope::PyStreamEncryptor,
+        envelope::PyStreamDecryptor,
+    );
     m.add_function(wrap_pyfunction!(envelope::encrypt, m)?)?;
     m.add_function(wrap_pyfunction!(envelope::decrypt, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(_error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(_raise_kind_for_test, m)?)?;
     m.add("RELEASE_THRESHOLD", buffer::RELEASE_THRESHOLD)?;
-    m.add("DEFAULT_FRAME_LENGTH", sealbox::message::DEFAULT_FRAME_LENGTH)?;
+    m.add(
+        "DEFAULT_FRAME_LENGTH",
+        sealbox::message::DEFAULT_FRAME_LENGTH,
+    )?;
     m.add(
         "DEFAULT_MAX_ENCRYPTED_DATA_KEYS",
         sealbox::message::DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     )?;
-    m.add("DEFAULT_MAX_SESSIONS", sealbox::keystore::DEFAULT_MAX_SESSIONS.get())?;
+    m.add(
+        "DEFAULT_MAX_SESSIONS",
+        sealbox::keystore::DEFAULT_MAX_SESSIONS.get(),
+    )?;
     m.add(
         "DEFAULT_DELETION_WINDOW_DAYS",
         sealbox::keystore::DEFAULT_DELETION_WINDOW_DAYS,

@@ -35,25 +35,6 @@ Keyring = _native.Keyring
 MaterialsManager = _native.MaterialsManager
 
 
-def _context(ec: Mapping[str, str] | None) -> dict[str, str] | None:
-    return ec if ec is None or type(ec) is dict else dict(ec)
-
-
-def _keys(keys: Sequence[str] | None) -> list[str] | None:
-    if keys is None:
-        return None
-    if isinstance(keys, str):
-        raise TypeError("required_encryption_context_keys must be a sequence of str, not one str")
-    return list(keys)
-
-
-def _suite(suite: AlgorithmSuite | int | None) -> int | None:
-    # bool is an int; refuse it rather than read True as suite 0x0001.
-    if isinstance(suite, bool):
-        raise TypeError("algorithm_suite must be an AlgorithmSuite or a suite ID")
-    return suite
-
-
 @dataclasses.dataclass(frozen=True, repr=False)
 class DecryptResult:
     """What :func:`decrypt` returns."""
@@ -92,17 +73,12 @@ def encrypt(
     ``AES_256_GCM_HKDF_SHA512_COMMIT_KEY`` (0x0478). ``max_encrypted_data_keys=None``
     lifts the limit.
     """
-    return _native.encrypt(
-        plaintext,
-        keyring=keyring,
-        materials_manager=materials_manager,
-        encryption_context=_context(encryption_context),
-        algorithm_suite=_suite(algorithm_suite),
-        frame_length=frame_length,
-        commitment_policy=commitment_policy,
+    options = _native.EncryptOptions(
+        keyring=keyring, materials_manager=materials_manager, encryption_context=encryption_context,
+        algorithm_suite=algorithm_suite, frame_length=frame_length, commitment_policy=commitment_policy,
         max_encrypted_data_keys=max_encrypted_data_keys,
-        required_encryption_context_keys=_keys(required_encryption_context_keys),
-    )
+        required_encryption_context_keys=required_encryption_context_keys)
+    return _native.encrypt(plaintext, options)
 
 
 def decrypt(
@@ -122,15 +98,11 @@ def decrypt(
     any context is accepted: check ``result.encryption_context``. Any
     failure raises the one opaque :class:`~sealbox.DecryptionFailed`.
     """
-    pt, ec, suite = _native.decrypt(
-        ciphertext,
-        keyring=keyring,
-        materials_manager=materials_manager,
-        encryption_context=_context(encryption_context),
-        commitment_policy=commitment_policy,
-        max_encrypted_data_keys=max_encrypted_data_keys,
-        max_body_size=max_body_size,
-    )
+    options = _native.DecryptOptions(
+        keyring=keyring, materials_manager=materials_manager, encryption_context=encryption_context,
+        commitment_policy=commitment_policy, max_encrypted_data_keys=max_encrypted_data_keys,
+        max_body_size=max_body_size)
+    pt, ec, suite = _native.decrypt(ciphertext, options)
     return DecryptResult(pt, ec, AlgorithmSuite(suite))
 
 
@@ -378,17 +350,12 @@ def open_encryptor(
     ``plaintext_length``, when known, lets a caching materials manager
     count bytes (without it, the caching manager does not cache).
     """
-    native = _native.StreamEncryptor(
-        keyring=keyring,
-        materials_manager=materials_manager,
-        encryption_context=_context(encryption_context),
-        algorithm_suite=_suite(algorithm_suite),
-        frame_length=frame_length,
-        commitment_policy=commitment_policy,
+    options = _native.EncryptOptions(
+        keyring=keyring, materials_manager=materials_manager, encryption_context=encryption_context,
+        algorithm_suite=algorithm_suite, frame_length=frame_length, commitment_policy=commitment_policy,
         max_encrypted_data_keys=max_encrypted_data_keys,
-        required_encryption_context_keys=_keys(required_encryption_context_keys),
-        plaintext_length=plaintext_length,
-    )
+        required_encryption_context_keys=required_encryption_context_keys)
+    native = _native.StreamEncryptor(options, plaintext_length)
     target, owned = _open_target(dst, "wb")
     try:
         return EncryptingWriter(target, native, owned)
@@ -411,14 +378,11 @@ def open_decryptor(
     """Opens a stream of the plaintext of the message in ``src`` (a binary
     file object, or a path), decrypted in constant memory. See
     :class:`DecryptingReader` for when the message counts as verified."""
-    native = _native.StreamDecryptor(
-        keyring=keyring,
-        materials_manager=materials_manager,
-        encryption_context=_context(encryption_context),
-        commitment_policy=commitment_policy,
-        max_encrypted_data_keys=max_encrypted_data_keys,
-        max_body_size=max_body_size,
-    )
+    options = _native.DecryptOptions(
+        keyring=keyring, materials_manager=materials_manager, encryption_context=encryption_context,
+        commitment_policy=commitment_policy, max_encrypted_data_keys=max_encrypted_data_keys,
+        max_body_size=max_body_size)
+    native = _native.StreamDecryptor(options)
     source, owned = _open_target(src, "rb")
     try:
         return DecryptingReader(source, native, owned)

@@ -2,7 +2,7 @@
 # Import `sealbox`, not this module: the package wraps it.
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, final
 
 from typing_extensions import Buffer
@@ -212,59 +212,46 @@ class CachingMaterialsManager(MaterialsManager):
     def misses(self) -> int: ...
     def clear(self) -> None: ...
 
-def encrypt(
-    plaintext: Buffer,
-    *,
-    keyring: Keyring | None = None,
-    materials_manager: MaterialsManager | None = None,
-    encryption_context: dict[str, str] | None = None,
-    algorithm_suite: int | None = None,
-    frame_length: int = ...,
-    commitment_policy: str | None = None,
-    max_encrypted_data_keys: int | None = ...,
-    required_encryption_context_keys: list[str] | None = None,
-) -> bytes: ...
-def decrypt(
-    ciphertext: Buffer,
-    *,
-    keyring: Keyring | None = None,
-    materials_manager: MaterialsManager | None = None,
-    encryption_context: dict[str, str] | None = None,
-    commitment_policy: str | None = None,
-    max_encrypted_data_keys: int | None = ...,
-    max_body_size: int | None = None,
-) -> tuple[bytes, _Context, int]: ...
-
-class StreamEncryptor:
+@final
+class EncryptOptions:
     def __init__(
         self,
         *,
         keyring: Keyring | None = None,
         materials_manager: MaterialsManager | None = None,
-        encryption_context: dict[str, str] | None = None,
+        encryption_context: Mapping[str, str] | None = None,
         algorithm_suite: int | None = None,
         frame_length: int = ...,
         commitment_policy: str | None = None,
         max_encrypted_data_keys: int | None = ...,
-        required_encryption_context_keys: list[str] | None = None,
-        plaintext_length: int | None = None,
+        required_encryption_context_keys: Sequence[str] | None = None,
     ) -> None: ...
+
+@final
+class DecryptOptions:
+    def __init__(
+        self,
+        *,
+        keyring: Keyring | None = None,
+        materials_manager: MaterialsManager | None = None,
+        encryption_context: Mapping[str, str] | None = None,
+        commitment_policy: str | None = None,
+        max_encrypted_data_keys: int | None = ...,
+        max_body_size: int | None = None,
+    ) -> None: ...
+
+def encrypt(plaintext: Buffer, options: EncryptOptions) -> bytes: ...
+def decrypt(ciphertext: Buffer, options: DecryptOptions) -> tuple[bytes, _Context, int]: ...
+
+class StreamEncryptor:
+    def __init__(self, options: EncryptOptions, plaintext_length: int | None = None) -> None: ...
     def update(self, data: Buffer) -> bytes: ...
     def finish(self) -> bytes: ...
     @property
     def algorithm_suite(self) -> int: ...
 
 class StreamDecryptor:
-    def __init__(
-        self,
-        *,
-        keyring: Keyring | None = None,
-        materials_manager: MaterialsManager | None = None,
-        encryption_context: dict[str, str] | None = None,
-        commitment_policy: str | None = None,
-        max_encrypted_data_keys: int | None = ...,
-        max_body_size: int | None = None,
-    ) -> None: ...
+    def __init__(self, options: DecryptOptions) -> None: ...
     def update(self, data: Buffer) -> bytes: ...
     def finish(self) -> bytes: ...
     @property
