@@ -61,7 +61,7 @@ deps:
 	@$(ROOT)/scripts/install-deps.sh
 
 test: deps header-check test-rust test-rust-rustcrypto test-differential test-interop test-c \
-	test-python test-node test-cli test-contract test-fuzz-smoke test-proptest test-advisories
+	test-python test-node test-cli test-contract test-fuzz-smoke test-proptest test-advisories test-lock-check
 	@echo "make test: all suites passed"
 
 test-rust:
@@ -191,3 +191,4 @@ bench-c-abi:
 include $(ROOT)/mk/python.mk $(ROOT)/mk/node.mk $(ROOT)/mk/cli.mk
 include $(ROOT)/mk/fuzz.mk
 include $(ROOT)/mk/advisories.mk
+include $(ROOT)/mk/hardening.mk

@@ -50,13 +50,29 @@ fn label(key: &KeyRef<'_>) -> Vec<u8> {
 impl Pkcs11Backend {
     /// Generates the key (pair) of a key version; returns its `CKA_ID`.
     pub(super) fn generate_object(&self, key: KeyRef<'_>) -> Result<Vec<u8>> {
+        self.make_object(&key, |lease, id, label| {
+            self.generate_with(lease, &key, id, label)
+        })
+    }
+
+    /// Makes the object(s) of a key version by `make` (given a session, the
+    /// `CKA_ID` and the label) under the object-management lock: leftovers
+    /// with that `CKA_ID` are destroyed first, and whatever part of a
+    /// failed `make` reached the token (a key pair's first half) after.
+    fn make_object(
+        &self,
+        key: &KeyRef<'_>,
+        make: impl FnOnce(&mut Lease<'_>, Vec<u8>, Vec<u8>) -> Result<Vec<u8>>,
+    ) -> Result<Vec<u8>> {
         let _g = object_management()?;
-        let id = object_id(&key)?;
-        let label = label(&key);
+        let id = object_id(key)?;
         let mut lease = self.lease()?;
         self.destroy_leftovers(&mut lease, &id)?;
-        let made = self.generate_with(&mut lease, &key, id.clone(), label);
-        self.cleaned_up(&mut lease, &id, made)
+        let made = make(&mut lease, id.clone(), label(key));
+        if made.is_err() {
+            let _ = self.destroy_with(&mut lease, &id);
+        }
+        made
     }
 
     fn generate_with(
@@ -99,17 +115,11 @@ impl Pkcs11Backend {
     /// Imports checked material as the key (pair) of a key version.
     pub(super) fn import_object(&self, key: KeyRef<'_>, material: &SecretBytes) -> Result<Vec<u8>> {
         check_material(key.spec, material)?;
-        let _g = object_management()?;
-        let id = object_id(&key)?;
-        let label = label(&key);
-        let mut lease = self.lease()?;
-        self.destroy_leftovers(&mut lease, &id)?;
-        let made = self.import_with(&mut lease, &key, material, id.clone(), label);
-        self.cleaned_up(&mut lease, &id, made)
+        self.make_object(&key, |lease, id, label| {
+            self.import_with(lease, &key, material, id, label)
+        })
     }
 
-    /// Creates the object(s) of an import; a half-made pair is cleaned up
-    /// by the caller.
     fn import_with(
         &self,
         lease: &mut Lease<'_>,
@@ -206,20 +216,6 @@ impl Pkcs11Backend {
     /// processes that found different ones would lose each other's blobs.
     fn destroy_leftovers(&self, lease: &mut Lease<'_>, id: &[u8]) -> Result<()> {
         self.destroy_with(lease, id)
-    }
-
-    /// `made` if it succeeded; otherwise whatever part of it reached the
-    /// token is destroyed (a key pair's first half) and its error returned.
-    fn cleaned_up(
-        &self,
-        lease: &mut Lease<'_>,
-        id: &[u8],
-        made: Result<Vec<u8>>,
-    ) -> Result<Vec<u8>> {
-        if made.is_err() {
-            let _ = self.destroy_with(lease, id);
-        }
-        made
     }
 
     fn destroy_with(&self, lease: &mut Lease<'_>, handle: &[u8]) -> Result<()> {
