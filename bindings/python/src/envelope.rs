@@ -527,6 +527,20 @@ thread_local! {
 
 // ----------------------------------------------------------- streaming --
 
+/// The last bytes of a stream, as `finish` of either direction writes
+/// them (no key-store call: the GIL stays held).
+fn finish_stream<'py>(
+    py: Python<'py>,
+    finish: impl FnOnce(&mut Vec<u8>) -> sealbox::Result<()> + Send,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let out = call(py, false, || {
+        let mut out = Vec::new();
+        finish(&mut out)?;
+        Ok(out)
+    })?;
+    Ok(PyBytes::new(py, &out))
+}
+
 /// Incremental encryption (the engine of `sealbox.open_encryptor`): bytes
 /// in, message bytes out. One thread at a time.
 #[derive(Debug)]
@@ -570,12 +584,7 @@ impl PyStreamEncryptor {
     /// Ends the message: returns the final frame (and signature).
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let inner = &mut self.inner;
-        let out = call(py, false, || {
-            let mut out = Vec::new();
-            inner.finish(&mut out)?;
-            Ok(out)
-        })?;
-        Ok(PyBytes::new(py, &out))
+        finish_stream(py, |out| inner.finish(out))
     }
 
     /// The suite id of the message being written.
@@ -625,12 +634,7 @@ impl PyStreamDecryptor {
     /// Declares the end of the message; fails if it is incomplete.
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         let inner = &mut self.inner;
-        let out = call(py, false, || {
-            let mut out = Vec::new();
-            inner.finish(&mut out)?;
-            Ok(out)
-        })?;
-        Ok(PyBytes::new(py, &out))
+        finish_stream(py, |out| inner.finish(out))
     }
 
     /// The message's encryption context once its header is authenticated.

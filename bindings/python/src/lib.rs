@@ -82,26 +82,32 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(_error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(_raise_kind_for_test, m)?)?;
-    m.add("RELEASE_THRESHOLD", buffer::RELEASE_THRESHOLD)?;
-    m.add(
-        "DEFAULT_FRAME_LENGTH",
-        sealbox::message::DEFAULT_FRAME_LENGTH,
-    )?;
-    m.add(
-        "DEFAULT_MAX_ENCRYPTED_DATA_KEYS",
-        sealbox::message::DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
-    )?;
-    m.add(
-        "DEFAULT_MAX_SESSIONS",
-        sealbox::keystore::DEFAULT_MAX_SESSIONS.get(),
-    )?;
-    m.add(
-        "DEFAULT_DELETION_WINDOW_DAYS",
-        sealbox::keystore::DEFAULT_DELETION_WINDOW_DAYS,
-    )?;
-    m.add(
-        "DEFAULT_ROTATION_PERIOD_DAYS",
-        sealbox::keystore::DEFAULT_ROTATION_PERIOD_DAYS,
-    )?;
+    // Defaults owned by the core, one named constant each (Python ints).
+    let constants: [(&str, u64); 6] = [
+        ("RELEASE_THRESHOLD", buffer::RELEASE_THRESHOLD as u64),
+        (
+            "DEFAULT_FRAME_LENGTH",
+            sealbox::message::DEFAULT_FRAME_LENGTH.into(),
+        ),
+        (
+            "DEFAULT_MAX_ENCRYPTED_DATA_KEYS",
+            sealbox::message::DEFAULT_MAX_ENCRYPTED_DATA_KEYS as u64,
+        ),
+        (
+            "DEFAULT_MAX_SESSIONS",
+            sealbox::keystore::DEFAULT_MAX_SESSIONS.get() as u64,
+        ),
+        (
+            "DEFAULT_DELETION_WINDOW_DAYS",
+            sealbox::keystore::DEFAULT_DELETION_WINDOW_DAYS.into(),
+        ),
+        (
+            "DEFAULT_ROTATION_PERIOD_DAYS",
+            sealbox::keystore::DEFAULT_ROTATION_PERIOD_DAYS.into(),
+        ),
+    ];
+    for (name, value) in constants {
+        m.add(name, value)?;
+    }
     Ok(())
 }
