@@ -402,3 +402,24 @@ pub fn read_private_file(
         .map_err(|e| fail(format!("{shown}: {e}")))?;
     SecretBytes::from_slice(&raw)
 }
+
+/// Makes room for `additional` more bytes in a buffer that may hold
+/// plaintext: when the buffer must move to a larger allocation, the old
+/// allocation is wiped before it is freed (a plain `reserve` would leave
+/// its bytes behind in freed memory).
+pub fn reserve_wiping(buf: &mut Vec<u8>, additional: usize) {
+    if buf.capacity() - buf.len() >= additional {
+        return;
+    }
+    let want = buf
+        .len()
+        .saturating_add(additional)
+        .max(buf.capacity().saturating_mul(2));
+    let mut bigger = Vec::with_capacity(want);
+    bigger.extend_from_slice(buf);
+    let mut old = std::mem::replace(buf, bigger);
+    // The whole old allocation, not only its length: earlier contents may
+    // lie beyond it.
+    old.resize(old.capacity(), 0);
+    wipe(&mut old);
+}

@@ -144,7 +144,10 @@ impl DecryptCore {
     pub(crate) fn finish(&mut self, out: &mut Vec<u8>) -> Result<()> {
         match self.phase {
             Phase::Done if self.buf.is_empty() => {
-                out.append(&mut self.held);
+                crate::secret::reserve_wiping(out, self.held.len());
+                out.extend_from_slice(&self.held);
+                self.held.zeroize();
+                self.held.clear();
                 Ok(())
             }
             Phase::Failed => Err(Error::InvalidState("a previous call failed".into())),
@@ -325,6 +328,7 @@ impl DecryptCore {
             &mut *out
         };
         let start = dst.len();
+        crate::secret::reserve_wiping(dst, ct.len());
         dst.extend_from_slice(ct);
         v.key
             .open_in_place(&iv, &self.aad, &mut dst[start..], tag)?;

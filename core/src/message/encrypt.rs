@@ -9,9 +9,7 @@ use super::body::{
 };
 use super::context::{self, EncryptionContext};
 use super::header::{ContentType, Header};
-use super::{
-    AlgorithmSuite, CommitmentPolicy, DEFAULT_FRAME_LENGTH, MaxEncryptedDataKeys,
-};
+use super::{AlgorithmSuite, CommitmentPolicy, MaxEncryptedDataKeys, DEFAULT_FRAME_LENGTH};
 
 /// Options for encryption.
 #[derive(Debug, Clone)]
@@ -109,7 +107,10 @@ impl Encryptor {
         })?;
         let suite = materials.suite;
         options.commitment_policy.check_encrypt(suite)?;
-        let max = options.max_encrypted_data_keys.get().unwrap_or(u16::MAX as usize);
+        let max = options
+            .max_encrypted_data_keys
+            .get()
+            .unwrap_or(u16::MAX as usize);
         let found = materials.encrypted_data_keys.len();
         if found > max {
             return Err(Error::TooManyEncryptedDataKeys { max, found });
@@ -203,9 +204,11 @@ impl Encryptor {
         if !self.pending.is_empty() {
             let need = fl - self.pending.len();
             if input.len() <= need {
+                crate::secret::reserve_wiping(&mut self.pending, input.len());
                 self.pending.extend_from_slice(input);
                 return Ok(());
             }
+            crate::secret::reserve_wiping(&mut self.pending, need);
             self.pending.extend_from_slice(&input[..need]);
             input = &input[need..];
             let frame = std::mem::take(&mut self.pending);
@@ -219,6 +222,7 @@ impl Encryptor {
             self.write_frame(&input[..fl], false, out)?;
             input = &input[fl..];
         }
+        crate::secret::reserve_wiping(&mut self.pending, input.len());
         self.pending.extend_from_slice(input);
         Ok(())
     }
@@ -241,8 +245,11 @@ impl Encryptor {
 
     fn finish_inner(&mut self, out: &mut Vec<u8>) -> Result<()> {
         self.emit_header(out);
+        // Written from where it is; the buffer is wiped with the encryptor.
         let last = std::mem::take(&mut self.pending);
-        self.write_frame(&last, true, out)?;
+        let r = self.write_frame(&last, true, out);
+        self.pending = last;
+        r?;
         if let Some(footer) = self.footer()? {
             out.extend_from_slice(&footer);
         }
