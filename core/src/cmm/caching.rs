@@ -50,8 +50,10 @@ impl CacheLimits {
     }
 }
 
-struct EncEntry {
-    materials: EncryptionMaterials,
+/// One cached set of materials. `messages` and `bytes` count the uses of
+/// encryption materials against their limits; decryption entries leave them 0.
+struct Entry<M> {
+    materials: M,
     created: Instant,
     epoch: u64,
     messages: u64,
@@ -59,17 +61,12 @@ struct EncEntry {
     used: u64,
 }
 
-struct DecEntry {
-    materials: DecryptionMaterials,
-    created: Instant,
-    epoch: u64,
-    used: u64,
-}
+type Entries<M> = HashMap<Vec<u8>, Entry<M>>;
 
 #[derive(Default)]
 struct Cache {
-    enc: HashMap<Vec<u8>, EncEntry>,
-    dec: HashMap<Vec<u8>, DecEntry>,
+    enc: Entries<EncryptionMaterials>,
+    dec: Entries<DecryptionMaterials>,
     tick: u64,
     hits: u64,
     misses: u64,
@@ -190,6 +187,72 @@ impl CachingMaterialsManager {
             .map_err(|_| Error::InvalidState("materials cache lock poisoned".into()))
     }
 
+    /// A copy of the materials cached under `key` in the map `pick` chooses,
+    /// if `usable` accepts the entry (it may also count the use); a stale
+    /// entry is dropped. Counts the hit or miss.
+    fn lookup<M>(
+        &self,
+        key: &[u8],
+        pick: fn(&mut Cache) -> &mut Entries<M>,
+        copy: fn(&M) -> Result<M>,
+        usable: impl FnOnce(&mut Entry<M>) -> bool,
+    ) -> Result<Option<M>> {
+        let mut c = self.lock()?;
+        c.tick += 1;
+        let tick = c.tick;
+        let entries = pick(&mut c);
+        let hit = match entries.get_mut(key) {
+            Some(e) => {
+                if usable(e) {
+                    e.used = tick;
+                    Some(copy(&e.materials))
+                } else {
+                    entries.remove(key);
+                    None
+                }
+            }
+            None => None,
+        };
+        match hit {
+            Some(m) => {
+                c.hits += 1;
+                m.map(Some)
+            }
+            None => {
+                c.misses += 1;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Caches fresh materials under `key`, with the (messages, bytes) they
+    /// have been used for, and evicts beyond the capacity.
+    fn store<M>(
+        &self,
+        key: Vec<u8>,
+        pick: fn(&mut Cache) -> &mut Entries<M>,
+        materials: M,
+        epoch: u64,
+        (messages, bytes): (u64, u64),
+    ) -> Result<()> {
+        let mut c = self.lock()?;
+        c.tick += 1;
+        let used = c.tick;
+        pick(&mut c).insert(
+            key,
+            Entry {
+                materials,
+                created: Instant::now(),
+                epoch,
+                messages,
+                bytes,
+                used,
+            },
+        );
+        c.evict(self.limits.capacity);
+        Ok(())
+    }
+
     fn enc_key(&self, r: &EncryptionMaterialsRequest) -> Result<Vec<u8>> {
         let mut k = b"enc".to_vec();
         field(&mut k, self.limits.partition.as_bytes());
@@ -252,52 +315,32 @@ impl MaterialsManager for CachingMaterialsManager {
         // Taken before the underlying call: a change during it makes the
         // new entry stale at once.
         let epoch = self.underlying.revocation_epoch();
-        {
-            let mut c = self.lock()?;
-            c.tick += 1;
-            let tick = c.tick;
-            let (max_age, max_msgs, max_bytes) = (
-                self.limits.max_age,
-                self.limits.max_messages,
-                self.limits.max_bytes,
-            );
-            if let Some(e) = c.enc.get_mut(&key) {
+        let limits = &self.limits;
+        let hit = self.lookup(
+            &key,
+            |c| &mut c.enc,
+            clone_enc,
+            |e| {
                 let fresh = e.epoch == epoch
-                    && e.created.elapsed() < max_age
-                    && e.messages < max_msgs
-                    && e.bytes.saturating_add(len) <= max_bytes;
+                    && e.created.elapsed() < limits.max_age
+                    && e.messages < limits.max_messages
+                    && e.bytes.saturating_add(len) <= limits.max_bytes;
                 if fresh {
                     e.messages += 1;
                     e.bytes += len;
-                    e.used = tick;
-                    let m = clone_enc(&e.materials);
-                    c.hits += 1;
-                    return m;
                 }
-                c.enc.remove(&key);
-            }
-            c.misses += 1;
+                fresh
+            },
+        )?;
+        if let Some(m) = hit {
+            return Ok(m);
         }
         let fresh = self.underlying.get_encryption_materials(req)?;
         if fresh.suite.kdf_hash().is_none() {
             return Ok(fresh);
         }
         let out = clone_enc(&fresh)?;
-        let mut c = self.lock()?;
-        c.tick += 1;
-        let used = c.tick;
-        c.enc.insert(
-            key,
-            EncEntry {
-                materials: fresh,
-                created: Instant::now(),
-                epoch,
-                messages: 1,
-                bytes: len,
-                used,
-            },
-        );
-        c.evict(self.limits.capacity);
+        self.store(key, |c| &mut c.enc, fresh, epoch, (1, len))?;
         Ok(out)
     }
 
@@ -307,36 +350,19 @@ impl MaterialsManager for CachingMaterialsManager {
         }
         let key = self.dec_key(&req)?;
         let epoch = self.underlying.revocation_epoch();
-        {
-            let mut c = self.lock()?;
-            c.tick += 1;
-            let tick = c.tick;
-            if let Some(e) = c.dec.get_mut(&key) {
-                if e.epoch == epoch && e.created.elapsed() < self.limits.max_age {
-                    e.used = tick;
-                    let m = clone_dec(&e.materials);
-                    c.hits += 1;
-                    return m;
-                }
-                c.dec.remove(&key);
-            }
-            c.misses += 1;
+        let max_age = self.limits.max_age;
+        let hit = self.lookup(
+            &key,
+            |c| &mut c.dec,
+            clone_dec,
+            |e| e.epoch == epoch && e.created.elapsed() < max_age,
+        )?;
+        if let Some(m) = hit {
+            return Ok(m);
         }
         let fresh = self.underlying.decrypt_materials(req)?;
         let out = clone_dec(&fresh)?;
-        let mut c = self.lock()?;
-        c.tick += 1;
-        let used = c.tick;
-        c.dec.insert(
-            key,
-            DecEntry {
-                materials: fresh,
-                created: Instant::now(),
-                epoch,
-                used,
-            },
-        );
-        c.evict(self.limits.capacity);
+        self.store(key, |c| &mut c.dec, fresh, epoch, (0, 0))?;
         Ok(out)
     }
 }
