@@ -8,7 +8,35 @@ use super::*;
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
 
+/// `state`, unless the key is pending deletion (`advice` ends the error).
+fn unless_pending(r: &KeyRecord, state: KeyState, advice: &str) -> Result<KeyState> {
+    match r.state {
+        KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!(
+            "key {} is pending deletion{advice}",
+            r.key_id
+        ))),
+        _ => Ok(state),
+    }
+}
+
 impl KeyStore {
+    /// Serialises the changes to keys and versions (state, new versions,
+    /// deletion): among this process's threads, then among every process
+    /// that shares the store (the store's change lock).
+    pub(super) fn lock_mutations(
+        &self,
+    ) -> Result<(
+        std::sync::MutexGuard<'_, ()>,
+        Option<super::store::ChangeLock<'_>>,
+    )> {
+        let local = self
+            .inner
+            .mutate
+            .lock()
+            .map_err(|_| Error::Storage("lock poisoned".into()))?;
+        Ok((local, self.inner.store.change_lock()?))
+    }
+
     // --------------------------------------------------------- lifecycle --
 
     pub(super) fn check_rotation(spec: KeySpec, origin: Origin, period: Option<u32>) -> Result<()> {
@@ -153,11 +181,7 @@ impl KeyStore {
         check: impl FnOnce(&KeyRecord) -> Result<KeyState>,
     ) -> Result<KeyMetadata> {
         self.run(op, None, |a| {
-            let _g = self
-                .inner
-                .mutate
-                .lock()
-                .map_err(|_| Error::Storage("lock poisoned".into()))?;
+            let _g = self.lock_mutations()?;
             let rec = self.record(key)?;
             a.key(&rec.key_id, None);
             let state = check(&rec)?;
@@ -169,23 +193,15 @@ impl KeyStore {
 
     /// EnableKey.
     pub fn enable_key(&self, key: &str) -> Result<KeyMetadata> {
-        self.set_state(Operation::EnableKey, key, |r| match r.state {
-            KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!(
-                "key {} is pending deletion: cancel the deletion first",
-                r.key_id
-            ))),
-            _ => Ok(KeyState::Enabled),
+        self.set_state(Operation::EnableKey, key, |r| {
+            unless_pending(r, KeyState::Enabled, ": cancel the deletion first")
         })
     }
 
     /// DisableKey.
     pub fn disable_key(&self, key: &str) -> Result<KeyMetadata> {
-        self.set_state(Operation::DisableKey, key, |r| match r.state {
-            KeyState::PendingDeletion { .. } => Err(Error::InvalidKeyState(format!(
-                "key {} is pending deletion",
-                r.key_id
-            ))),
-            _ => Ok(KeyState::Disabled),
+        self.set_state(Operation::DisableKey, key, |r| {
+            unless_pending(r, KeyState::Disabled, "")
         })
     }
 
@@ -232,7 +248,7 @@ impl KeyStore {
         let mut done = Vec::new();
         for id in due {
             self.run(Operation::DeleteKey, None, |a| {
-                let _g = self.inner.mutate.lock().map_err(|_| Error::Storage("lock poisoned".into()))?;
+                let _g = self.lock_mutations()?;
                 let rec = self.record(&id)?;
                 a.key(&rec.key_id, None);
                 if !matches!(rec.state, KeyState::PendingDeletion { deletion_date } if deletion_date <= ms_to_s(self.now_ms())) {

@@ -5,12 +5,14 @@ use super::*;
 use crate::error::{Error, Result};
 
 impl KeyStore {
-    pub(super) fn add_version(&self, mut a: Option<&mut Audit<'_>>, key_id: &str) -> Result<u32> {
-        let _g = self
-            .inner
-            .mutate
-            .lock()
-            .map_err(|_| Error::Storage("lock poisoned".into()))?;
+    pub(super) fn add_version(&self, a: Option<&mut Audit<'_>>, key_id: &str) -> Result<u32> {
+        let _g = self.lock_mutations()?;
+        self.add_version_locked(a, key_id)
+    }
+
+    /// `add_version` with the change lock already held (the next version
+    /// number is computed under it).
+    fn add_version_locked(&self, mut a: Option<&mut Audit<'_>>, key_id: &str) -> Result<u32> {
         let rec = self.record(key_id)?;
         let next = self
             .inner
@@ -49,17 +51,29 @@ impl KeyStore {
         Ok(next)
     }
 
-    pub(super) fn rotate_due(&self, key_id: &str) -> Result<()> {
+    /// Rotates `key_id` if its rotation is (still) due; whether it did.
+    /// The check and the rotation happen under the store's change lock:
+    /// another thread or process that found the key due too rotated it
+    /// already, or waits and finds it no longer due, so a due rotation
+    /// happens (and is audited) exactly once.
+    pub(super) fn rotate_due(&self, key_id: &str) -> Result<bool> {
+        let _g = self.lock_mutations()?;
+        let due = self
+            .inner
+            .store
+            .key(key_id)?
+            .is_some_and(|rec| {
+                rec.state == KeyState::Enabled
+                    && rec
+                        .next_rotation_at
+                        .is_some_and(|t| t <= ms_to_s(self.now_ms()))
+            });
+        if !due {
+            return Ok(false);
+        }
         self.run(Operation::RotateKey, None, |a| {
-            // Another thread may have rotated it already.
-            let rec = self.record(key_id)?;
-            if rec
-                .next_rotation_at
-                .is_some_and(|t| t <= ms_to_s(self.now_ms()))
-            {
-                self.add_version(Some(a), key_id)?;
-            }
-            Ok(())
+            a.key(key_id, None);
+            self.add_version_locked(Some(a), key_id).map(|_| true)
         })
     }
 
@@ -90,10 +104,11 @@ impl KeyStore {
     /// open and before a due key is used. Returns how many were rotated.
     pub fn apply_due_rotations(&self) -> Result<usize> {
         let due = self.inner.store.due_rotations(ms_to_s(self.now_ms()))?;
+        let mut rotated = 0;
         for id in &due {
-            self.rotate_due(id)?;
+            rotated += usize::from(self.rotate_due(id)?);
         }
-        Ok(due.len())
+        Ok(rotated)
     }
 
     /// EnableKeyRotation with a period in days (AES_256 only).

@@ -232,12 +232,7 @@ impl Encryptor {
     pub fn finish(&mut self, out: &mut Vec<u8>) -> Result<()> {
         self.check_open()?;
         let r = self.check_complete().and_then(|()| self.finish_inner(out));
-        self.state = if r.is_ok() {
-            State::Finished
-        } else {
-            State::Failed
-        };
-        if r.is_err() {
+        if self.settle(&r) {
             self.fail();
         }
         r
@@ -286,6 +281,17 @@ impl Encryptor {
             )),
             State::Failed => Err(Error::InvalidState("a previous call failed".into())),
         }
+    }
+
+    /// Ends the message with the outcome of its last call: finished, or
+    /// failed. Returns whether it failed (the caller then wipes).
+    fn settle(&mut self, r: &Result<()>) -> bool {
+        self.state = if r.is_ok() {
+            State::Finished
+        } else {
+            State::Failed
+        };
+        r.is_err()
     }
 
     fn fail(&mut self) {
@@ -415,12 +421,7 @@ impl Encryptor {
             .count(plaintext.len())
             .and_then(|()| self.check_complete())
             .and_then(|()| self.encrypt_all_into_inner(plaintext, out));
-        self.state = if r.is_ok() {
-            State::Finished
-        } else {
-            State::Failed
-        };
-        if r.is_err() {
+        if self.settle(&r) {
             use zeroize::Zeroize;
             out.zeroize();
         }
