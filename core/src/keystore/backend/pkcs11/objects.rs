@@ -25,6 +25,8 @@ use crate::secret::SecretBytes;
 
 const AUDIT_KEY_LABEL: &str = "sealbox:audit-chain-key";
 pub(super) const AUDIT_KEY_ID: &[u8] = b"sealbox-audit";
+const GCM_CHECK_KEY_LABEL: &str = "sealbox:gcm-check-key";
+const GCM_CHECK_KEY_ID: &[u8] = b"sealbox-gcm-check";
 /// Serialises object creation and destruction in this process: SoftHSM2's
 /// file object store has been seen to fail concurrent C_GenerateKey calls
 /// with CKR_GENERAL_ERROR. Key management is rare; crypto stays parallel.
@@ -242,25 +244,41 @@ impl Pkcs11Backend {
     }
 
     /// The token's audit-chain key, found again or made on first use, and
-    /// the session it was found in. Takes the object-management lock before
-    /// the session (the one lock order: see `session`).
+    /// the session it was found in.
     pub(super) fn audit_key(&self) -> Result<(Lease<'_>, ObjectHandle)> {
-        // One audit key per token: find-or-create must not race between the
-        // key stores of this process.
+        self.token_key(
+            AUDIT_KEY_ID,
+            AUDIT_KEY_LABEL,
+            KeyType::GENERIC_SECRET,
+            KeyUsage::GenerateVerifyMac,
+        )
+    }
+
+    /// A key of sealbox's own on the token (one per token), found again or
+    /// made on first use, and the session it was found in. Takes the
+    /// object-management lock before the session (the one lock order: see
+    /// `session`), so that find-or-create does not race between the key
+    /// stores of this process.
+    fn token_key(
+        &self,
+        id: &[u8],
+        label: &str,
+        kt: KeyType,
+        usage: KeyUsage,
+    ) -> Result<(Lease<'_>, ObjectHandle)> {
         let _g = object_management()?;
         let mut lease = self.lease()?;
-        let h = match self.find(&mut lease, AUDIT_KEY_ID, ObjectClass::SECRET_KEY, true) {
+        let h = match self.find(&mut lease, id, ObjectClass::SECRET_KEY, true) {
             Ok(h) => h,
             Err(Error::KeyNotFound(_)) => {
-                let t = secret_template(
-                    KeyType::GENERIC_SECRET,
-                    32,
-                    AUDIT_KEY_ID.to_vec(),
-                    AUDIT_KEY_LABEL.as_bytes().to_vec(),
-                    KeyUsage::GenerateVerifyMac,
-                );
+                let t = secret_template(kt, 32, id.to_vec(), label.as_bytes().to_vec(), usage);
+                let mech = if kt == KeyType::AES {
+                    Mechanism::AesKeyGen
+                } else {
+                    Mechanism::GenericSecretKeyGen
+                };
                 lease
-                    .check(lease.s().generate_key(&Mechanism::GenericSecretKeyGen, &t))
+                    .check(lease.s().generate_key(&mech, &t))
                     .map_err(|e| ck("C_GenerateKey", e))?
             }
             Err(e) => return Err(e),
@@ -268,29 +286,17 @@ impl Pkcs11Backend {
         Ok((lease, h))
     }
 
-    /// At open: one AES-GCM encryption and decryption under a session key
-    /// (gone with the session), so that a module that writes its own IV
-    /// (see `gcm`) or cannot open what it sealed is refused before any blob
-    /// is written.
+    /// At open: one AES-GCM encryption and decryption under the token's
+    /// GCM check key, so that a module that writes its own IV (see `gcm`)
+    /// or cannot open what it sealed is refused before any blob is written.
     pub(super) fn gcm_self_test(&self) -> Result<()> {
-        let _g = object_management()?;
-        let mut lease = self.lease()?;
-        let t = vec![
-            Attribute::Class(ObjectClass::SECRET_KEY),
-            Attribute::KeyType(KeyType::AES),
-            Attribute::ValueLen(32.into()),
-            Attribute::Token(false),
-            Attribute::Sensitive(true),
-            Attribute::Extractable(false),
-            Attribute::Encrypt(true),
-            Attribute::Decrypt(true),
-        ];
-        let key = lease
-            .check(lease.s().generate_key(&Mechanism::AesKeyGen, &t))
-            .map_err(mech_err("CKM_AES_KEY_GEN", "C_GenerateKey"))?;
-        let r = self.gcm_round_trip(&mut lease, key);
-        let _ = lease.check(lease.s().destroy_object(key));
-        r
+        let (mut lease, key) = self.token_key(
+            GCM_CHECK_KEY_ID,
+            GCM_CHECK_KEY_LABEL,
+            KeyType::AES,
+            KeyUsage::EncryptDecrypt,
+        )?;
+        self.gcm_round_trip(&mut lease, key)
     }
 
     fn gcm_round_trip(&self, lease: &mut Lease<'_>, key: ObjectHandle) -> Result<()> {
