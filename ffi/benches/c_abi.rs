@@ -209,6 +209,24 @@ impl Timer {
         }
         (median(&mut rs), median(&mut cs))
     }
+
+    /// One row of the table: `compare` of the Rust call `rust` (its result
+    /// dropped) and the C call `c` (through `c_call`), both named `what`
+    /// when they fail.
+    fn case<T, E: std::fmt::Debug>(
+        &self,
+        abi: &Abi,
+        name: String,
+        what: &str,
+        mut rust: impl FnMut() -> Result<T, E>,
+        c: impl Fn(Out) -> u32,
+    ) -> (String, (f64, f64)) {
+        let times = self.compare(
+            || drop(black_box(rust().expect(what))),
+            || c_call(abi, what, &c),
+        );
+        (name, times)
+    }
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -338,81 +356,50 @@ fn main() {
 
         // SAFETY (the C closures): every pointer passed is valid as
         // include/sealbox.h requires; `c_blob` is a live buffer.
-        let cases: Vec<(String, (f64, f64))> = vec![
-            (
+        let cases = [
+            timer.case(
+                &abi,
                 format!("envelope encrypt {label}"),
-                timer.compare(
-                    || {
-                        drop(black_box(
-                            encrypt(black_box(&pt), &cmm, &enc_opts).expect("encrypt"),
-                        ))
-                    },
-                    || {
-                        c_call(&abi, "encrypt", |out| unsafe {
-                            (abi.encrypt)(c_cmm, pt.as_ptr(), pt.len(), c_ec, std::ptr::null(), out)
-                        })
-                    },
-                ),
+                "encrypt",
+                || encrypt(black_box(&pt), &cmm, &enc_opts),
+                |out| unsafe {
+                    (abi.encrypt)(c_cmm, pt.as_ptr(), pt.len(), c_ec, std::ptr::null(), out)
+                },
             ),
-            (
+            timer.case(
+                &abi,
                 format!("envelope decrypt {label}"),
-                timer.compare(
-                    || {
-                        drop(black_box(
-                            decrypt(black_box(&message), &cmm, &dec_opts).expect("decrypt"),
-                        ))
-                    },
-                    || {
-                        c_call(&abi, "decrypt", |out| unsafe {
-                            (abi.decrypt)(
-                                c_cmm,
-                                message.as_ptr(),
-                                message.len(),
-                                c_ec,
-                                std::ptr::null(),
-                                out,
-                                std::ptr::null_mut(),
-                            )
-                        })
-                    },
-                ),
+                "decrypt",
+                || decrypt(black_box(&message), &cmm, &dec_opts),
+                |out| unsafe {
+                    (abi.decrypt)(
+                        c_cmm,
+                        message.as_ptr(),
+                        message.len(),
+                        c_ec,
+                        std::ptr::null(),
+                        out,
+                        std::ptr::null_mut(),
+                    )
+                },
             ),
-            (
+            timer.case(
+                &abi,
                 format!("key store Encrypt {label}"),
-                timer.compare(
-                    || {
-                        drop(black_box(
-                            ks.encrypt(&key, black_box(&pt), &ec).expect("ks encrypt"),
-                        ))
-                    },
-                    || {
-                        c_call(&abi, "ks encrypt", |out| unsafe {
-                            (abi.keystore_encrypt)(
-                                c_ks,
-                                c_key.as_ptr(),
-                                pt.as_ptr(),
-                                pt.len(),
-                                c_ec,
-                                out,
-                            )
-                        })
-                    },
-                ),
+                "ks encrypt",
+                || ks.encrypt(&key, black_box(&pt), &ec),
+                |out| unsafe {
+                    (abi.keystore_encrypt)(c_ks, c_key.as_ptr(), pt.as_ptr(), pt.len(), c_ec, out)
+                },
             ),
-            (
+            timer.case(
+                &abi,
                 format!("key store Decrypt {label}"),
-                timer.compare(
-                    || {
-                        drop(black_box(
-                            ks.decrypt(black_box(&blob), &ec).expect("ks decrypt"),
-                        ))
-                    },
-                    || {
-                        c_call(&abi, "ks decrypt", |out| unsafe {
-                            (abi.keystore_decrypt)(c_ks, (*c_blob).data, (*c_blob).len, c_ec, out)
-                        })
-                    },
-                ),
+                "ks decrypt",
+                || ks.decrypt(black_box(&blob), &ec),
+                |out| unsafe {
+                    (abi.keystore_decrypt)(c_ks, (*c_blob).data, (*c_blob).len, c_ec, out)
+                },
             ),
         ];
         // SAFETY: freed once.

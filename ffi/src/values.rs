@@ -167,3 +167,12 @@ pub(crate) fn parse<T: std::str::FromStr<Err = sealbox_core::Error>>(
 ) -> Result<T, Failure> {
     s.parse::<T>().map_err(Failure::from)
 }
+
+/// `n` when it is at least 1; otherwise an invalid-argument failure saying
+/// "`what` must be at least 1" (frame lengths, session limits).
+pub(crate) fn at_least_one<T: PartialEq + From<u8>>(n: T, what: &str) -> Result<T, Failure> {
+    if n == T::from(0) {
+        return Err(Failure::arg(format!("{what} must be at least 1")));
+    }
+    Ok(n)
+}

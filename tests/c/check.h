@@ -145,4 +145,13 @@ static inline int finish(const char *name) {
     return 0;
 }
 
+/* A test program's main: the scratch folder from argv[1] (if given), then
+ * each test in `tests` (NULL-terminated), then the summary line. */
+typedef void (*test_fn)(void);
+static inline int run_tests(const char *name, int argc, char **argv, const test_fn *tests) {
+    if (argc > 1) scratch_dir = argv[1];
+    for (; *tests != NULL; tests++) (*tests)();
+    return finish(name);
+}
+
 #endif

@@ -41,6 +41,18 @@ _Static_assert(SEALBOX_RESULT_AUDIT_LOG_TAMPERED == 25, "pinned");
 _Static_assert(sizeof(sealbox_result) == 4, "sealbox_result is 32 bits");
 
 #define NULL_ARG(call) EXPECT(SEALBOX_RESULT_NULL_PARAMETER, call)
+/* The NULL checks of a stream's steps (`kind` encryptor or decryptor; `h` a
+ * live stream of that kind; `cmm`, `key32` and `buf` in scope). */
+#define STREAM_NULL_ARGS(kind, h)                                          \
+    do {                                                                   \
+        NULL_ARG(sealbox_##kind##_new(NULL, NO_CTX, NULL, &h));            \
+        NULL_ARG(sealbox_##kind##_new(cmm, NO_CTX, NULL, NULL));           \
+        NULL_ARG(sealbox_##kind##_update(NULL, key32, 1, &buf));           \
+        NULL_ARG(sealbox_##kind##_update(h, NULL, 1, &buf));               \
+        NULL_ARG(sealbox_##kind##_update(h, key32, 1, NULL));              \
+        NULL_ARG(sealbox_##kind##_finish(NULL, &buf));                     \
+        NULL_ARG(sealbox_##kind##_finish(h, NULL));                        \
+    } while (0)
 
 static void test_version(void) {
     char built[64];
@@ -445,20 +457,8 @@ static void test_null_parameters(void) {
     NULL_ARG(sealbox_decrypt(NULL, key32, 1, NO_CTX, NULL, &buf, NULL));
     NULL_ARG(sealbox_decrypt(cmm, NULL, 1, NO_CTX, NULL, &buf, NULL));
     NULL_ARG(sealbox_decrypt(cmm, key32, 1, NO_CTX, NULL, NULL, NULL));
-    NULL_ARG(sealbox_encryptor_new(NULL, NO_CTX, NULL, &enc));
-    NULL_ARG(sealbox_encryptor_new(cmm, NO_CTX, NULL, NULL));
-    NULL_ARG(sealbox_encryptor_update(NULL, key32, 1, &buf));
-    NULL_ARG(sealbox_encryptor_update(enc, NULL, 1, &buf));
-    NULL_ARG(sealbox_encryptor_update(enc, key32, 1, NULL));
-    NULL_ARG(sealbox_encryptor_finish(NULL, &buf));
-    NULL_ARG(sealbox_encryptor_finish(enc, NULL));
-    NULL_ARG(sealbox_decryptor_new(NULL, NO_CTX, NULL, &dec));
-    NULL_ARG(sealbox_decryptor_new(cmm, NO_CTX, NULL, NULL));
-    NULL_ARG(sealbox_decryptor_update(NULL, key32, 1, &buf));
-    NULL_ARG(sealbox_decryptor_update(dec, NULL, 1, &buf));
-    NULL_ARG(sealbox_decryptor_update(dec, key32, 1, NULL));
-    NULL_ARG(sealbox_decryptor_finish(NULL, &buf));
-    NULL_ARG(sealbox_decryptor_finish(dec, NULL));
+    STREAM_NULL_ARGS(encryptor, enc);
+    STREAM_NULL_ARGS(decryptor, dec);
     NULL_ARG(sealbox_decryptor_encryption_context(NULL, &map));
     NULL_ARG(sealbox_decryptor_encryption_context(dec, NULL));
     CHECK(buf == SENTINEL && map == SENTINEL);
@@ -485,12 +485,8 @@ static void test_null_parameters(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc > 1) scratch_dir = argv[1];
-    test_version();
-    test_error_messages();
-    test_last_error_detail();
-    test_free_null();
-    test_null_accessors();
-    test_null_parameters();
-    return finish("test_basics");
+    static const test_fn tests[] = {test_version,   test_error_messages, test_last_error_detail,
+                                    test_free_null, test_null_accessors, test_null_parameters,
+                                    NULL};
+    return run_tests("test_basics", argc, argv, tests);
 }

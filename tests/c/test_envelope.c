@@ -578,11 +578,7 @@ static void test_streaming(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc > 1) scratch_dir = argv[1];
-    test_one_shot();
-    test_options();
-    test_rsa_and_multi();
-    test_caching();
-    test_streaming();
-    return finish("test_envelope");
+    static const test_fn tests[] = {test_one_shot, test_options, test_rsa_and_multi, test_caching,
+                                    test_streaming, NULL};
+    return run_tests("test_envelope", argc, argv, tests);
 }

@@ -13,6 +13,7 @@ use sealbox_core::secret::SecretBytes;
 
 use crate::error::{sealbox_result, Failure};
 use crate::handle::box_handle;
+use crate::values::at_least_one;
 
 /// The 32-byte secret that seals a soft key store.
 ///
@@ -98,12 +99,7 @@ pub unsafe extern "C" fn sealbox_root_key_write_new_file(
     root_key: *const sealbox_root_key,
     path: *const c_char,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let root_key = try_ref!(root_key);
-        let path = try_str!(path);
-        root_key.write_new_file(path)?;
-        Ok(())
-    }
+    with_ref! { root_key, |rk| rk.write_new_file(try_str!(path))? }
 }
 
 /// Frees (and wipes) a root key. NULL is a no-op.
@@ -172,8 +168,7 @@ pub unsafe extern "C" fn sealbox_keystore_options_set_audit_log(
     options: *mut sealbox_keystore_options,
     path: *const c_char,
 ) -> sealbox_result {
-    with_mut!(options, |options| options.audit_log =
-        Some(PathBuf::from(try_str!(path))))
+    with_mut! { options, |o| o.audit_log = Some(PathBuf::from(try_str!(path))) }
 }
 
 /// Whether every audit record is fsynced (slower; survives power loss).
@@ -186,7 +181,7 @@ pub unsafe extern "C" fn sealbox_keystore_options_set_audit_sync(
     options: *mut sealbox_keystore_options,
     sync: bool,
 ) -> sealbox_result {
-    with_mut!(options, |o| o.audit_sync = sync)
+    with_mut! { options, |o| o.audit_sync = sync }
 }
 
 /// Who the operations are attributed to in the audit trail.
@@ -199,8 +194,7 @@ pub unsafe extern "C" fn sealbox_keystore_options_set_principal(
     options: *mut sealbox_keystore_options,
     principal: *const c_char,
 ) -> sealbox_result {
-    with_mut!(options, |options| options.principal =
-        Some(try_str!(principal).to_owned()))
+    with_mut! { options, |o| o.principal = Some(try_str!(principal).to_owned()) }
 }
 
 /// Frees key store options. NULL is a no-op.
@@ -287,8 +281,7 @@ pub unsafe extern "C" fn sealbox_pkcs11_config_set_token_label(
     config: *mut sealbox_pkcs11_config,
     label: *const c_char,
 ) -> sealbox_result {
-    with_mut!(config, |config| config.token_label =
-        Some(try_str!(label).to_owned()))
+    with_mut! { config, |c| c.token_label = Some(try_str!(label).to_owned()) }
 }
 
 /// Finds the token by its serial number.
@@ -301,8 +294,7 @@ pub unsafe extern "C" fn sealbox_pkcs11_config_set_token_serial(
     config: *mut sealbox_pkcs11_config,
     serial: *const c_char,
 ) -> sealbox_result {
-    with_mut!(config, |config| config.token_serial =
-        Some(try_str!(serial).to_owned()))
+    with_mut! { config, |c| c.token_serial = Some(try_str!(serial).to_owned()) }
 }
 
 /// The most HSM sessions to keep open and use at once (default 8; at least 1).
@@ -315,14 +307,7 @@ pub unsafe extern "C" fn sealbox_pkcs11_config_set_max_sessions(
     config: *mut sealbox_pkcs11_config,
     max_sessions: usize,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let config = try_mut!(config);
-        if max_sessions == 0 {
-            return Err(Failure::arg("max_sessions must be at least 1"));
-        }
-        config.max_sessions = max_sessions;
-        Ok(())
-    }
+    with_mut! { config, |c| c.max_sessions = at_least_one(max_sessions, "max_sessions")? }
 }
 
 /// Frees a PKCS#11 configuration (the PIN is wiped). NULL is a no-op.
@@ -371,7 +356,7 @@ pub unsafe extern "C" fn sealbox_create_key_request_set_key_spec(
     request: *mut sealbox_create_key_request,
     key_spec: *const c_char,
 ) -> sealbox_result {
-    with_mut!(request, |request| request.key_spec = try_parse!(key_spec))
+    with_mut! { request, |r| r.key_spec = try_parse!(key_spec) }
 }
 
 /// The key usage: `"ENCRYPT_DECRYPT"`, `"SIGN_VERIFY"` or
@@ -385,8 +370,7 @@ pub unsafe extern "C" fn sealbox_create_key_request_set_key_usage(
     request: *mut sealbox_create_key_request,
     key_usage: *const c_char,
 ) -> sealbox_result {
-    with_mut!(request, |request| request.key_usage =
-        Some(try_parse!(key_usage)))
+    with_mut! { request, |r| r.key_usage = Some(try_parse!(key_usage)) }
 }
 
 /// An alias (`alias/...`) to point at the new key.
@@ -418,8 +402,7 @@ pub unsafe extern "C" fn sealbox_create_key_request_set_description(
     request: *mut sealbox_create_key_request,
     description: *const c_char,
 ) -> sealbox_result {
-    with_mut!(request, |request| request.description =
-        try_str!(description).to_owned())
+    with_mut! { request, |r| r.description = try_str!(description).to_owned() }
 }
 
 /// Adds (or replaces) one tag.
@@ -433,12 +416,7 @@ pub unsafe extern "C" fn sealbox_create_key_request_set_tag(
     key: *const c_char,
     value: *const c_char,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let request = try_mut!(request);
-        let (key, value) = (try_str!(key), try_str!(value));
-        request.tags.insert(key.to_owned(), value.to_owned());
-        Ok(())
-    }
+    with_mut! { request, |r| r.tags.insert(try_str!(key).to_owned(), try_str!(value).to_owned()) }
 }
 
 /// Automatic rotation every `days` days (1..=2560; `AES_256` keys only);
@@ -452,8 +430,7 @@ pub unsafe extern "C" fn sealbox_create_key_request_set_rotation_period_days(
     request: *mut sealbox_create_key_request,
     days: u32,
 ) -> sealbox_result {
-    with_mut!(request, |request| request.rotation_period_days =
-        (days != 0).then_some(days))
+    with_mut! { request, |r| r.rotation_period_days = (days != 0).then_some(days) }
 }
 
 /// Frees a create-key request. NULL is a no-op.

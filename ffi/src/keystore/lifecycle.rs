@@ -104,7 +104,7 @@ pub unsafe extern "C" fn sealbox_keystore_enable_key(
     keystore: *const sealbox_keystore,
     key: *const c_char,
 ) -> sealbox_result {
-    with_ref!(keystore, |ks| ks.enable_key(try_str!(key))?)
+    with_ref! { keystore, |ks| ks.enable_key(try_str!(key))? }
 }
 
 /// DisableKey: the key cannot be used until enabled again.
@@ -117,7 +117,7 @@ pub unsafe extern "C" fn sealbox_keystore_disable_key(
     keystore: *const sealbox_keystore,
     key: *const c_char,
 ) -> sealbox_result {
-    with_ref!(keystore, |ks| ks.disable_key(try_str!(key))?)
+    with_ref! { keystore, |ks| ks.disable_key(try_str!(key))? }
 }
 
 /// ScheduleKeyDeletion: the key becomes unusable now and its material is
@@ -158,7 +158,7 @@ pub unsafe extern "C" fn sealbox_keystore_cancel_key_deletion(
     keystore: *const sealbox_keystore,
     key: *const c_char,
 ) -> sealbox_result {
-    with_ref!(keystore, |ks| ks.cancel_key_deletion(try_str!(key))?)
+    with_ref! { keystore, |ks| ks.cancel_key_deletion(try_str!(key))? }
 }
 
 /// RotateKey (on demand): a new primary version for new encryptions; old
@@ -174,13 +174,7 @@ pub unsafe extern "C" fn sealbox_keystore_rotate_key(
     key: *const c_char,
     out_version: *mut u32,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let key = try_str!(key);
-        let out = opt_out!(out_version);
-        out.write(ks.rotate_key(key)?);
-        Ok(())
-    }
+    with_ref! { keystore, |ks| opt_out!(out_version).write(ks.rotate_key(try_str!(key))?) }
 }
 
 /// EnableKeyRotation: rotate automatically every `period_days` (1..=2560).
@@ -194,8 +188,7 @@ pub unsafe extern "C" fn sealbox_keystore_enable_key_rotation(
     key: *const c_char,
     period_days: u32,
 ) -> sealbox_result {
-    with_ref!(keystore, |ks| ks
-        .enable_key_rotation(try_str!(key), period_days)?)
+    with_ref! { keystore, |ks| ks.enable_key_rotation(try_str!(key), period_days)? }
 }
 
 /// DisableKeyRotation.
@@ -208,7 +201,7 @@ pub unsafe extern "C" fn sealbox_keystore_disable_key_rotation(
     keystore: *const sealbox_keystore,
     key: *const c_char,
 ) -> sealbox_result {
-    with_ref!(keystore, |ks| ks.disable_key_rotation(try_str!(key))?)
+    with_ref! { keystore, |ks| ks.disable_key_rotation(try_str!(key))? }
 }
 
 /// Performs the automatic rotations that are due (opening a store does this
@@ -222,12 +215,7 @@ pub unsafe extern "C" fn sealbox_keystore_apply_due_rotations(
     keystore: *const sealbox_keystore,
     out_rotated: *mut usize,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let out = opt_out!(out_rotated);
-        out.write(ks.apply_due_rotations()?);
-        Ok(())
-    }
+    with_ref! { keystore, |ks| opt_out!(out_rotated).write(ks.apply_due_rotations()?) }
 }
 
 /// Destroys the material of keys whose deletion date has passed (opening a
@@ -242,12 +230,7 @@ pub unsafe extern "C" fn sealbox_keystore_purge_expired_keys(
     keystore: *const sealbox_keystore,
     out_deleted: *mut usize,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let out = opt_out!(out_deleted);
-        out.write(ks.purge_expired_keys()?.len());
-        Ok(())
-    }
+    with_ref! { keystore, |ks| opt_out!(out_deleted).write(ks.purge_expired_keys()?.len()) }
 }
 
 /// UpdateKeyDescription.
@@ -261,8 +244,7 @@ pub unsafe extern "C" fn sealbox_keystore_update_key_description(
     key: *const c_char,
     description: *const c_char,
 ) -> sealbox_result {
-    with_ref!(keystore, |ks| ks
-        .update_key_description(try_str!(key), try_str!(description))?)
+    with_ref! { keystore, |ks| ks.update_key_description(try_str!(key), try_str!(description))? }
 }
 
 /// CreateAlias: `alias` (`alias/...`) names `key` from now on.
@@ -277,8 +259,7 @@ pub unsafe extern "C" fn sealbox_keystore_create_alias(
     alias: *const c_char,
     key: *const c_char,
 ) -> sealbox_result {
-    with_ref!(keystore, |ks| ks
-        .create_alias(try_str!(alias), try_str!(key))?)
+    with_ref! { keystore, |ks| ks.create_alias(try_str!(alias), try_str!(key))? }
 }
 
 /// UpdateAlias: points an existing alias at another key.
@@ -292,8 +273,7 @@ pub unsafe extern "C" fn sealbox_keystore_update_alias(
     alias: *const c_char,
     key: *const c_char,
 ) -> sealbox_result {
-    with_ref!(keystore, |ks| ks
-        .update_alias(try_str!(alias), try_str!(key))?)
+    with_ref! { keystore, |ks| ks.update_alias(try_str!(alias), try_str!(key))? }
 }
 
 /// DeleteAlias (the key is untouched).
@@ -306,7 +286,7 @@ pub unsafe extern "C" fn sealbox_keystore_delete_alias(
     keystore: *const sealbox_keystore,
     alias: *const c_char,
 ) -> sealbox_result {
-    with_ref!(keystore, |ks| ks.delete_alias(try_str!(alias))?)
+    with_ref! { keystore, |ks| ks.delete_alias(try_str!(alias))? }
 }
 
 /// ListAliases: every alias and the key ID it names.

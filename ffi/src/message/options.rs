@@ -9,7 +9,7 @@ use sealbox_core::{AlgorithmSuite, CommitmentPolicy};
 
 use super::max_encrypted_data_keys;
 use crate::error::{sealbox_result, Failure};
-use crate::values::utf8;
+use crate::values::{at_least_one, utf8};
 
 /// Options for encrypting a message (suite, frame length, commitment
 /// policy, limits, required encryption-context keys). NULL wherever options
@@ -24,6 +24,12 @@ use crate::values::utf8;
 /// passed to calls on several threads at once.
 pub struct sealbox_encrypt_options {
     _private: [u8; 0],
+}
+
+/// The suite with the two-byte ID `id`; an invalid argument when unknown.
+fn suite_by_id(id: u16) -> Result<AlgorithmSuite, Failure> {
+    AlgorithmSuite::from_id(id)
+        .ok_or_else(|| Failure::arg(format!("unknown algorithm suite 0x{id:04x}")))
 }
 
 /// Default encryption options.
@@ -51,13 +57,7 @@ pub unsafe extern "C" fn sealbox_encrypt_options_set_algorithm_suite(
     options: *mut sealbox_encrypt_options,
     suite_id: u16,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let options = try_mut!(options);
-        let suite = AlgorithmSuite::from_id(suite_id)
-            .ok_or_else(|| Failure::arg(format!("unknown algorithm suite 0x{suite_id:04x}")))?;
-        options.suite = Some(suite);
-        Ok(())
-    }
+    with_mut! { options, |o| o.suite = Some(suite_by_id(suite_id)?) }
 }
 
 /// Plaintext bytes per frame (at least 1; default 4096).
@@ -70,14 +70,7 @@ pub unsafe extern "C" fn sealbox_encrypt_options_set_frame_length(
     options: *mut sealbox_encrypt_options,
     frame_length: u32,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let options = try_mut!(options);
-        if frame_length == 0 {
-            return Err(Failure::arg("frame length must be at least 1"));
-        }
-        options.frame_length = frame_length;
-        Ok(())
-    }
+    with_mut! { options, |o| o.frame_length = at_least_one(frame_length, "frame length")? }
 }
 
 /// `"REQUIRE_ENCRYPT_REQUIRE_DECRYPT"` (default),
@@ -91,8 +84,7 @@ pub unsafe extern "C" fn sealbox_encrypt_options_set_commitment_policy(
     options: *mut sealbox_encrypt_options,
     policy: *const c_char,
 ) -> sealbox_result {
-    with_mut!(options, |options| options.commitment_policy =
-        CommitmentPolicy::from_name(try_str!(policy))?)
+    with_mut! { options, |o| o.commitment_policy = CommitmentPolicy::from_name(try_str!(policy))? }
 }
 
 /// Refuse to write more than `max` encrypted data keys (at least 1;
@@ -106,8 +98,7 @@ pub unsafe extern "C" fn sealbox_encrypt_options_set_max_encrypted_data_keys(
     options: *mut sealbox_encrypt_options,
     max: usize,
 ) -> sealbox_result {
-    with_mut!(options, |options| options.max_encrypted_data_keys =
-        max_encrypted_data_keys(max)?)
+    with_mut! { options, |o| o.max_encrypted_data_keys = max_encrypted_data_keys(max)? }
 }
 
 /// Marks an encryption-context key as required: its pair is authenticated
@@ -142,7 +133,7 @@ pub unsafe extern "C" fn sealbox_encrypt_options_set_plaintext_length(
     options: *mut sealbox_encrypt_options,
     plaintext_length: u64,
 ) -> sealbox_result {
-    with_mut!(options, |o| o.plaintext_length = Some(plaintext_length))
+    with_mut! { options, |o| o.plaintext_length = Some(plaintext_length) }
 }
 
 /// Frees encryption options. NULL is a no-op.
@@ -192,8 +183,7 @@ pub unsafe extern "C" fn sealbox_decrypt_options_set_commitment_policy(
     options: *mut sealbox_decrypt_options,
     policy: *const c_char,
 ) -> sealbox_result {
-    with_mut!(options, |options| options.commitment_policy =
-        CommitmentPolicy::from_name(try_str!(policy))?)
+    with_mut! { options, |o| o.commitment_policy = CommitmentPolicy::from_name(try_str!(policy))? }
 }
 
 /// Reject messages with more than `max` encrypted data keys before any is
@@ -207,8 +197,7 @@ pub unsafe extern "C" fn sealbox_decrypt_options_set_max_encrypted_data_keys(
     options: *mut sealbox_decrypt_options,
     max: usize,
 ) -> sealbox_result {
-    with_mut!(options, |options| options.max_encrypted_data_keys =
-        max_encrypted_data_keys(max)?)
+    with_mut! { options, |o| o.max_encrypted_data_keys = max_encrypted_data_keys(max)? }
 }
 
 /// Reject messages whose plaintext would exceed `max` bytes
@@ -222,8 +211,7 @@ pub unsafe extern "C" fn sealbox_decrypt_options_set_max_body_size(
     options: *mut sealbox_decrypt_options,
     max: u64,
 ) -> sealbox_result {
-    with_mut!(options, |o| o.max_body_size =
-        (max != u64::MAX).then_some(max))
+    with_mut! { options, |o| o.max_body_size = (max != u64::MAX).then_some(max) }
 }
 
 /// Frees decryption options. NULL is a no-op.
