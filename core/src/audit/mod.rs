@@ -48,6 +48,10 @@ pub struct AuditEvent {
     /// ReEncrypt: the version of the source key.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub source_key_version: Option<u32>,
+    /// What else the record says (StartAuditSegment: the previous
+    /// segment's head and why it was replaced).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub detail: Option<String>,
     /// Who asked (configured per key store).
     pub principal: String,
     /// The encryption context of symmetric operations.
@@ -97,8 +101,73 @@ fn split_line(line: &str) -> Option<(String, &str)> {
 
 struct FileState {
     file: File,
+    /// The next record's sequence number.
     seq: u64,
+    /// The MAC of the last record (the chain head).
     prev: String,
+    /// Where the last complete record ends: what this process has read.
+    end: u64,
+    /// Where the last complete record starts.
+    last_start: u64,
+}
+
+/// A record of the log that the metadata store keeps, so that a log cut
+/// short or rewritten is noticed: its position in the chain, its MAC and
+/// where its line starts. It only moves forward: to a later record of the
+/// same segment, or to a new segment an operator started explicitly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditAnchor {
+    /// The log segment (0 until an operator replaces a lost or damaged log).
+    pub segment: u64,
+    /// The record's sequence number.
+    pub seq: u64,
+    /// The record's MAC (hex).
+    pub mac: String,
+    /// Byte offset of the record's line (None in anchors written before
+    /// offsets were kept).
+    pub offset: Option<u64>,
+}
+
+impl AuditAnchor {
+    /// The stored form: `segment:seq:mac:offset`.
+    pub fn encode(&self) -> String {
+        format!(
+            "{}:{}:{}:{}",
+            self.segment,
+            self.seq,
+            self.mac,
+            self.offset.map_or(String::new(), |o| o.to_string())
+        )
+    }
+
+    /// Reads the stored form (also the older `seq:mac`).
+    pub fn decode(text: &str) -> Option<Self> {
+        let parts: Vec<&str> = text.split(':').collect();
+        match parts.as_slice() {
+            [seq, mac] => Some(AuditAnchor {
+                segment: 0,
+                seq: seq.parse().ok()?,
+                mac: (*mac).to_owned(),
+                offset: None,
+            }),
+            [segment, seq, mac, offset] => Some(AuditAnchor {
+                segment: segment.parse().ok()?,
+                seq: seq.parse().ok()?,
+                mac: (*mac).to_owned(),
+                offset: if offset.is_empty() {
+                    None
+                } else {
+                    Some(offset.parse().ok()?)
+                },
+            }),
+            _ => None,
+        }
+    }
+
+    /// Whether this anchor is ahead of `other` (a later record or segment).
+    pub fn is_after(&self, other: &AuditAnchor) -> bool {
+        (self.segment, self.seq) > (other.segment, other.seq)
+    }
 }
 
 /// The append-only, HMAC-chained JSON-lines audit log.
@@ -133,58 +202,47 @@ impl FileAuditLog {
             .mode(0o600)
             .open(&path)
             .map_err(io)?;
-        // Continue from the last valid record. Only a torn tail (bytes after
-        // the last newline, as a crash mid-write leaves them) is cut off; a
-        // damaged line in the middle is left in place as evidence, for
-        // `verify_log` to report.
-        let (mut seq, mut prev) = (0u64, GENESIS.to_owned());
-        let (mut complete_end, mut pos) = (0u64, 0u64);
-        let mut reader = BufReader::new(File::open(&path).map_err(io)?);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            let n = reader.read_until(b'\n', &mut line).map_err(io)?;
-            if n > 0 && line.last() != Some(&b'\n') {
-                // A last record written whole but for its newline is kept.
-                let text = String::from_utf8_lossy(&line);
-                let whole = split_line(&text)
-                    .and_then(|(body, m)| {
-                        serde_json::from_str::<ChainedRecord>(&body)
-                            .ok()
-                            .map(|r| (r, m.to_owned()))
-                    })
-                    .filter(|(r, _)| r.seq == seq && r.prev == prev);
-                if let Some((r, m)) = whole {
-                    (&file).write_all(b"\n").map_err(io)?;
-                    seq = r.seq + 1;
-                    prev = m;
-                    complete_end = pos + n as u64 + 1;
-                }
-                break;
-            }
-            if n == 0 {
-                break;
-            }
-            pos += n as u64;
-            complete_end = pos;
-            let text = String::from_utf8_lossy(&line[..n - 1]);
-            if let Some((body, m)) = split_line(&text) {
-                if let Ok(rec) = serde_json::from_str::<ChainedRecord>(&body) {
-                    seq = rec.seq + 1;
-                    prev = m.to_owned();
-                }
-            }
-        }
-        if file.metadata().map_err(io)?.len() > complete_end {
-            file.set_len(complete_end).map_err(io)?;
-        }
-        Ok(FileAuditLog {
+        let log = FileAuditLog {
             path,
             mac,
             sync,
             syncs: std::sync::atomic::AtomicU64::new(0),
-            state: Mutex::new(FileState { file, seq, prev }),
-        })
+            state: Mutex::new(FileState {
+                file,
+                seq: 0,
+                prev: GENESIS.to_owned(),
+                end: 0,
+                last_start: 0,
+            }),
+        };
+        log.locked(|_| Ok(()))?;
+        Ok(log)
+    }
+
+    /// Runs `f` on the log's state under the process-wide mutex and the
+    /// exclusive file lock that every process appending to this log takes,
+    /// after catching up with what other processes appended: each writer
+    /// continues the one chain from the head it reads under the lock.
+    fn locked<T>(&self, f: impl FnOnce(&mut FileState) -> Result<T>) -> Result<T> {
+        let mut st = self
+            .state
+            .lock()
+            .map_err(|_| Error::Audit("log lock poisoned".into()))?;
+        let io = |e: std::io::Error| Error::Audit(format!("{}: {e}", self.path.display()));
+        st.file.lock().map_err(io)?;
+        let r = catch_up(&mut st)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::Other => Error::AuditLogTampered(format!(
+                    "{}: {e}",
+                    self.path.display()
+                )),
+                _ => io(e),
+            })
+            .and_then(|()| f(&mut st));
+        let unlocked = st.file.unlock().map_err(io);
+        let v = r?;
+        unlocked?;
+        Ok(v)
     }
 
     /// The log's path.
@@ -195,11 +253,54 @@ impl FileAuditLog {
     /// The sequence number and MAC of the last record written (the anchor
     /// the key store keeps to notice a truncated tail).
     pub fn head(&self) -> Result<(u64, String)> {
-        let st = self
-            .state
-            .lock()
-            .map_err(|_| Error::Audit("log lock poisoned".into()))?;
-        Ok((st.seq, st.prev.clone()))
+        self.locked(|st| Ok((st.seq, st.prev.clone())))
+    }
+
+    /// The anchor of the last record in `segment` (`None` while the log is
+    /// empty).
+    pub fn anchor(&self, segment: u64) -> Result<Option<AuditAnchor>> {
+        self.locked(|st| {
+            Ok((st.seq > 0).then(|| AuditAnchor {
+                segment,
+                seq: st.seq - 1,
+                mac: st.prev.clone(),
+                offset: Some(st.last_start),
+            }))
+        })
+    }
+
+    /// Whether the log holds the record `anchor` names, with its MAC:
+    /// `Ok(None)` if so, else why not (the log was cut short, rewritten or
+    /// replaced).
+    pub fn check_anchor(&self, anchor: &AuditAnchor) -> Result<Option<String>> {
+        self.locked(|st| {
+            if st.seq <= anchor.seq {
+                return Ok(Some(format!(
+                    "the log ends at record {} but record {} was written (records were removed from its end)",
+                    st.seq as i64 - 1,
+                    anchor.seq
+                )));
+            }
+            let io = |e: std::io::Error| Error::Audit(format!("{}: {e}", self.path.display()));
+            // The offset is the fast way; a line damaged earlier in the log
+            // (kept as evidence, for verification to report) moves the
+            // records after it, so a miss there searches by number.
+            let at_offset = match anchor.offset {
+                Some(offset) => read_record_at(&st.file, offset).map_err(io)?,
+                None => None,
+            };
+            let found = match at_offset {
+                Some((seq, mac)) if seq == anchor.seq => Some((seq, mac)),
+                _ => find_record(&st.file, anchor.seq).map_err(io)?,
+            };
+            Ok(match found {
+                Some((seq, mac)) if seq == anchor.seq && mac == anchor.mac => None,
+                _ => Some(format!(
+                    "record {} is not the one that was written (the log was edited or replaced)",
+                    anchor.seq
+                )),
+            })
+        })
     }
 }
 
@@ -213,34 +314,140 @@ impl FileAuditLog {
 
 impl AuditSink for FileAuditLog {
     fn record(&self, event: &AuditEvent) -> Result<()> {
-        let mut st = self
-            .state
-            .lock()
-            .map_err(|_| Error::Audit("log lock poisoned".into()))?;
-        let rec = ChainedRecord {
-            seq: st.seq,
-            prev: st.prev.clone(),
-            event: event.clone(),
-        };
-        let body = serde_json::to_string(&rec).map_err(|e| Error::Audit(e.to_string()))?;
-        let mac = hex(&(self.mac)(body.as_bytes())?);
-        let mut line = body;
-        line.pop(); // the closing brace
-        line.push_str(&format!(",\"mac\":\"{mac}\"}}\n"));
-        let io = |e: std::io::Error| Error::Audit(format!("{}: {e}", self.path.display()));
-        st.file.write_all(line.as_bytes()).map_err(io)?;
-        // A change to keys is committed to the metadata store right after
-        // its record (which SQLite makes durable, synchronous=FULL): the
-        // record is made durable first, so a power loss cannot keep the
-        // change and lose its record. Other records follow `sync`.
-        if self.sync || event.operation.is_mutation() {
-            st.file.sync_data().map_err(io)?;
-            self.syncs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        st.seq += 1;
-        st.prev = mac;
-        Ok(())
+        self.locked(|st| {
+            let rec = ChainedRecord {
+                seq: st.seq,
+                prev: st.prev.clone(),
+                event: event.clone(),
+            };
+            let body = serde_json::to_string(&rec).map_err(|e| Error::Audit(e.to_string()))?;
+            let mac = hex(&(self.mac)(body.as_bytes())?);
+            let mut line = body;
+            line.pop(); // the closing brace
+            line.push_str(&format!(",\"mac\":\"{mac}\"}}\n"));
+            let io = |e: std::io::Error| Error::Audit(format!("{}: {e}", self.path.display()));
+            st.file.write_all(line.as_bytes()).map_err(io)?;
+            // A change to keys is committed to the metadata store right after
+            // its record (which SQLite makes durable, synchronous=FULL): the
+            // record is made durable first, so a power loss cannot keep the
+            // change and lose its record. Other records follow `sync`.
+            if self.sync || event.operation.is_mutation() {
+                st.file.sync_data().map_err(io)?;
+                self.syncs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            st.seq += 1;
+            st.prev = mac;
+            st.last_start = st.end;
+            st.end += line.len() as u64;
+            Ok(())
+        })
     }
+}
+
+/// The (seq, MAC) of the record whose line starts at `offset`.
+fn read_record_at(file: &File, offset: u64) -> std::io::Result<Option<(u64, String)>> {
+    use std::io::{Seek, SeekFrom};
+    let mut reader = BufReader::new(file);
+    reader.seek(SeekFrom::Start(offset))?;
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    Ok(parse_head(line.trim_end_matches('\n')))
+}
+
+/// The (seq, MAC) of record `seq`, searched from the start.
+fn find_record(file: &File, seq: u64) -> std::io::Result<Option<(u64, String)>> {
+    use std::io::{Seek, SeekFrom};
+    let mut reader = BufReader::new(file);
+    reader.seek(SeekFrom::Start(0))?;
+    for line in reader.lines() {
+        if let Some(found) = parse_head(&line?) {
+            if found.0 == seq {
+                return Ok(Some(found));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn parse_head(line: &str) -> Option<(u64, String)> {
+    let (body, mac) = split_line(line)?;
+    let rec: ChainedRecord = serde_json::from_str(&body).ok()?;
+    Some((rec.seq, mac.to_owned()))
+}
+
+/// Reads what was appended to the log since `st.end` (by this process
+/// before it opened the log, or by other processes since): the chain head
+/// moves to the last complete record. Called under the file lock, so a
+/// torn tail (bytes after the last newline) can only be what a writer that
+/// died mid-write left: it is cut off, unless it is a whole record but for
+/// its newline, which is kept. A damaged line in the middle is left in
+/// place as evidence, for `verify_log` to report.
+fn catch_up(st: &mut FileState) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let len = st.file.metadata()?.len();
+    if len == st.end {
+        return Ok(());
+    }
+    if len < st.end {
+        return Err(std::io::Error::other(format!(
+            "the audit log shrank from {} to {len} bytes while in use (records were removed)",
+            st.end
+        )));
+    }
+    let mut reader = BufReader::new(&st.file);
+    reader.seek(SeekFrom::Start(st.end))?;
+    let (mut seq, mut prev) = (st.seq, st.prev.clone());
+    let (mut complete_end, mut pos) = (st.end, st.end);
+    let mut last_start = st.last_start;
+    let mut line = Vec::new();
+    let mut add_newline = false;
+    loop {
+        line.clear();
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            break;
+        }
+        if line.last() != Some(&b'\n') {
+            let text = String::from_utf8_lossy(&line);
+            let whole = split_line(&text)
+                .and_then(|(body, m)| {
+                    serde_json::from_str::<ChainedRecord>(&body)
+                        .ok()
+                        .map(|r| (r, m.to_owned()))
+                })
+                .filter(|(r, _)| r.seq == seq && r.prev == prev);
+            if let Some((r, m)) = whole {
+                add_newline = true;
+                seq = r.seq + 1;
+                prev = m;
+                last_start = pos;
+                complete_end = pos + n as u64 + 1;
+            }
+            break;
+        }
+        let start = pos;
+        pos += n as u64;
+        complete_end = pos;
+        let text = String::from_utf8_lossy(&line[..n - 1]);
+        if let Some((body, m)) = split_line(&text) {
+            if let Ok(rec) = serde_json::from_str::<ChainedRecord>(&body) {
+                seq = rec.seq + 1;
+                prev = m.to_owned();
+                last_start = start;
+            }
+        }
+    }
+    drop(reader);
+    if add_newline {
+        (&st.file).write_all(b"\n")?;
+    } else if len > complete_end {
+        st.file.set_len(complete_end)?;
+    }
+    st.seq = seq;
+    st.prev = prev;
+    st.end = complete_end;
+    st.last_start = last_start;
+    Ok(())
 }
 
 /// A function of the host application that receives audit events.
@@ -296,9 +503,25 @@ pub fn verify_log(
             first_error: Some((n, why)),
         })
     };
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let lineno = i as u64 + 1;
-        let line = line.map_err(|e| Error::Audit(e.to_string()))?;
+    // Lines end in exactly "\n", as the writer (and `catch_up`) read them: a
+    // "\r" before it is not part of any record the writer made.
+    let mut reader = BufReader::new(file);
+    let mut raw = Vec::new();
+    let mut i = 0u64;
+    loop {
+        raw.clear();
+        let got = reader
+            .read_until(b'\n', &mut raw)
+            .map_err(|e| Error::Audit(e.to_string()))?;
+        if got == 0 {
+            break;
+        }
+        i += 1;
+        let lineno = i;
+        if raw.last() == Some(&b'\n') {
+            raw.pop();
+        }
+        let line = String::from_utf8_lossy(&raw).into_owned();
         let Some((body, m)) = split_line(&line) else {
             return fail(lineno, "not an audit record (no MAC)".into(), n);
         };

@@ -11,19 +11,42 @@ use crate::error::{Error, Result};
 impl KeyStore {
     // ------------------------------------------------------------- audit --
 
-    /// Records the audit log's head in the metadata store, so that a log
-    /// whose tail was removed fails verification. Done after every change
-    /// to keys (which writes the metadata store anyway), not after every use.
+    /// Records the audit log's head in the metadata store (moving the
+    /// anchor forward only), so that a log whose tail was removed is
+    /// refused at open and fails verification. Done after every change to
+    /// keys and, for data-plane records, as the anchoring policy says.
     pub(super) fn store_audit_anchor(&self) -> Result<()> {
         if let Some(f) = &self.inner.audit_file {
-            let (next, mac) = f.head()?;
-            if next > 0 {
-                self.inner
-                    .store
-                    .set_meta("audit_anchor", format!("{}:{mac}", next - 1).as_bytes())?;
+            let segment = self.inner.segment.load(std::sync::atomic::Ordering::SeqCst);
+            if let Some(anchor) = f.anchor(segment)? {
+                self.inner.store.advance_audit_anchor(&anchor)?;
             }
         }
+        if let Ok(mut u) = self.inner.unanchored.lock() {
+            *u = (0, std::time::Instant::now());
+        }
         Ok(())
+    }
+
+    /// After a data-plane record: anchors when the policy's count or time
+    /// has been reached. A failure to anchor (the metadata store is busy or
+    /// gone) leaves the records for the next anchor; it does not undo an
+    /// operation whose record was written.
+    pub(super) fn anchor_when_due(&self) {
+        if self.inner.audit_file.is_none() {
+            return;
+        }
+        let due = match self.inner.unanchored.lock() {
+            Ok(mut u) => {
+                u.0 += 1;
+                let p = self.inner.anchoring;
+                u.0 >= p.max_records || u.1.elapsed() >= p.max_interval
+            }
+            Err(_) => false,
+        };
+        if due {
+            let _ = self.store_audit_anchor();
+        }
     }
 
     /// Verifies the audit log file: reports the first edited, inserted,
@@ -37,11 +60,13 @@ impl KeyStore {
             .ok_or_else(|| Error::Audit("this key store has no audit log file".into()))?;
         let b = self.inner.backend.clone();
         let mac: ChainMac = Arc::new(move |d: &[u8]| b.audit_mac(d));
-        let anchor = self.inner.store.meta("audit_anchor")?.and_then(|v| {
-            let t = String::from_utf8(v).ok()?;
-            let (seq, mac) = t.split_once(':')?;
-            Some((seq.parse().ok()?, mac.to_owned()))
-        });
+        let segment = self.inner.segment.load(std::sync::atomic::Ordering::SeqCst);
+        let anchor = self
+            .inner
+            .store
+            .audit_anchor()?
+            .filter(|a| a.segment == segment)
+            .map(|a| (a.seq, a.mac));
         audit::verify_log(f.path(), &mac, anchor)
     }
 
@@ -49,6 +74,52 @@ impl KeyStore {
     pub fn audit_log_path(&self) -> Option<&Path> {
         self.inner.audit_file.as_ref().map(|f| f.path())
     }
+}
+
+/// Starts a new audit log segment (an operator's explicit decision, see
+/// `KeyStoreOptions::new_audit_segment`): the current log moves aside as
+/// evidence and a new, empty log takes its place. Returns the new log and
+/// the detail its first record (`StartAuditSegment`) carries.
+pub(super) fn replace_log(
+    old: FileAuditLog,
+    path: &Path,
+    mac: ChainMac,
+    options: &KeyStoreOptions,
+    anchor: &Option<audit::AuditAnchor>,
+    damage: Option<String>,
+    reason: &str,
+) -> Result<(FileAuditLog, String)> {
+    if reason.trim().is_empty() {
+        return Err(Error::InvalidArgument(
+            "a new audit segment needs a reason".into(),
+        ));
+    }
+    let segment = anchor.as_ref().map_or(0, |a| a.segment);
+    let head = old.head()?;
+    drop(old);
+    let mut moved = path.as_os_str().to_owned();
+    moved.push(format!(".segment-{segment}-{}", options.clock.now_millis()));
+    let moved = std::path::PathBuf::from(moved);
+    std::fs::rename(path, &moved)
+        .map_err(|e| Error::Audit(format!("moving {} aside: {e}", path.display())))?;
+    let log = FileAuditLog::open(path, mac, options.audit_sync)?;
+    let anchored = match anchor {
+        Some(a) => format!("anchored head record {} (MAC {})", a.seq, a.mac),
+        None => "no anchored head".to_owned(),
+    };
+    let state = match damage {
+        Some(why) => format!("damaged: {why}"),
+        None => "intact".to_owned(),
+    };
+    let detail = format!(
+        "segment {} begins; segment {segment}: {anchored}, log ends at record {} (MAC {}), \
+         {state}; kept as {}; reason: {reason}",
+        segment + 1,
+        head.0 as i64 - 1,
+        head.1,
+        moved.display()
+    );
+    Ok((log, detail))
 }
 
 impl Inner {
@@ -67,5 +138,18 @@ impl Inner {
             })?;
         }
         Ok(())
+    }
+}
+
+impl Drop for Inner {
+    /// The last records of this process are anchored when its store goes
+    /// away (best effort: the anchoring policy bounds what a crash leaves).
+    fn drop(&mut self) {
+        if let Some(f) = &self.audit_file {
+            let segment = self.segment.load(std::sync::atomic::Ordering::SeqCst);
+            if let Ok(Some(anchor)) = f.anchor(segment) {
+                let _ = self.store.advance_audit_anchor(&anchor);
+            }
+        }
     }
 }

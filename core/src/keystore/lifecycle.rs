@@ -247,13 +247,19 @@ impl KeyStore {
         let due = self.inner.store.due_deletions(ms_to_s(self.now_ms()))?;
         let mut done = Vec::new();
         for id in due {
+            // Checked again under the change lock: another thread or process
+            // may have purged it (or the deletion was cancelled) since the
+            // list was read; then there is nothing to do or to audit.
+            let _g = self.lock_mutations()?;
+            let still_due = self.inner.store.key(&id)?.is_some_and(|rec| {
+                matches!(rec.state, KeyState::PendingDeletion { deletion_date } if deletion_date <= ms_to_s(self.now_ms()))
+            });
+            if !still_due {
+                continue;
+            }
             self.run(Operation::DeleteKey, None, |a| {
-                let _g = self.lock_mutations()?;
                 let rec = self.record(&id)?;
                 a.key(&rec.key_id, None);
-                if !matches!(rec.state, KeyState::PendingDeletion { deletion_date } if deletion_date <= ms_to_s(self.now_ms())) {
-                    return Err(Error::InvalidKeyState(format!("key {id} is no longer due for deletion")));
-                }
                 a.allow()?;
                 for v in self.inner.store.versions(&rec.key_id)? {
                     self.inner.backend.destroy(Self::key_ref(&rec, v.version), &v.handle)?;

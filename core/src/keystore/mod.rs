@@ -82,12 +82,47 @@ pub struct KeyStoreOptions {
     /// The audit log file; default: the database path plus `.audit.jsonl`.
     /// `None` in [`KeyStore::open_with`] means no file sink.
     pub audit_log: Option<PathBuf>,
-    /// fsync every audit record (slower, survives power loss).
+    /// fsync every audit record (slower, survives power loss). Records of
+    /// changes to keys are fsync'd whatever this says.
     pub audit_sync: bool,
     /// Who the operations are attributed to in the audit trail.
     pub principal: String,
     /// The time source.
     pub clock: Arc<dyn Clock>,
+    /// How often the audit log's head is anchored in the metadata store
+    /// after data-plane records (changes to keys anchor at once).
+    pub audit_anchoring: AnchorPolicy,
+    /// An operator's explicit, audited decision to start a new audit log
+    /// segment, with its reason: the current log is moved aside (kept as
+    /// evidence) and a new one starts with a `StartAuditSegment` record that
+    /// names the previous segment's anchored head. The way to open a store
+    /// whose log was lost or damaged (otherwise refused: `AuditLogTampered`).
+    pub new_audit_segment: Option<String>,
+}
+
+/// When data-plane audit records are anchored: after at most this many
+/// records or this much time, whichever comes first (and when the store is
+/// dropped). A removed tail is detected back to the last anchor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnchorPolicy {
+    /// Records at most between anchors (1: after every record).
+    pub max_records: u64,
+    /// Time at most between anchors.
+    pub max_interval: std::time::Duration,
+}
+
+/// Anchor at least every 1,000 records.
+pub const DEFAULT_ANCHOR_MAX_RECORDS: u64 = 1000;
+/// Anchor at least every second.
+pub const DEFAULT_ANCHOR_MAX_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Default for AnchorPolicy {
+    fn default() -> Self {
+        AnchorPolicy {
+            max_records: DEFAULT_ANCHOR_MAX_RECORDS,
+            max_interval: DEFAULT_ANCHOR_MAX_INTERVAL,
+        }
+    }
 }
 
 impl Default for KeyStoreOptions {
@@ -97,6 +132,8 @@ impl Default for KeyStoreOptions {
             audit_sync: false,
             principal: std::env::var("USER").unwrap_or_else(|_| "local".into()),
             clock: Arc::new(SystemClock),
+            audit_anchoring: AnchorPolicy::default(),
+            new_audit_segment: None,
         }
     }
 }
@@ -141,8 +178,13 @@ pub(super) struct Inner {
     // Serialises this process's lifecycle changes (version numbering).
     mutate: Mutex<()>,
     counts: Mutex<HashMap<Operation, u64>>,
-    // Bumped after every change to keys in this process; see `epoch`.
+    // Bumped after every revoking change in this process; see `epoch`.
     epoch: std::sync::atomic::AtomicU64,
+    anchoring: AnchorPolicy,
+    // The audit log segment this process writes (see `AuditAnchor`).
+    segment: std::sync::atomic::AtomicU64,
+    // Records written since the last anchor, and when that anchor was.
+    unanchored: Mutex<(u64, std::time::Instant)>,
 }
 
 /// The key store. Cheap to clone; one instance is shared by many threads.
@@ -265,14 +307,40 @@ impl KeyStore {
                 }
             }
         }
+        let anchor = store.audit_anchor()?;
+        let mut new_segment = None;
         let audit_file = match &options.audit_log {
             Some(p) => {
                 let b = backend.clone();
                 let mac: ChainMac = Arc::new(move |d: &[u8]| b.audit_mac(d));
-                Some(FileAuditLog::open(p, mac, options.audit_sync)?)
+                let log = FileAuditLog::open(p, mac.clone(), options.audit_sync)?;
+                // The anchor never moves backwards: a log that does not hold
+                // the anchored record was cut short or rewritten.
+                let damage = match &anchor {
+                    Some(a) => log.check_anchor(a)?,
+                    None => None,
+                };
+                match (&options.new_audit_segment, damage) {
+                    (None, None) => Some(log),
+                    (None, Some(why)) => {
+                        return Err(Error::AuditLogTampered(format!(
+                            "{}: {why}; the key store will not write to it. If the log was \
+                             lost or damaged, an operator starts a new, audited log segment \
+                             (`sealbox audit new-segment --reason ...`)",
+                            p.display()
+                        )))
+                    }
+                    (Some(reason), damage) => {
+                        let (log, detail) =
+                            audit_trail::replace_log(log, p, mac, &options, &anchor, damage, reason)?;
+                        new_segment = Some(detail);
+                        Some(log)
+                    }
+                }
             }
             None => None,
         };
+        let segment = anchor.as_ref().map_or(0, |a| a.segment) + u64::from(new_segment.is_some());
         let ks = KeyStore {
             inner: Arc::new(Inner {
                 store,
@@ -284,8 +352,17 @@ impl KeyStore {
                 mutate: Mutex::new(()),
                 counts: Mutex::new(HashMap::new()),
                 epoch: std::sync::atomic::AtomicU64::new(0),
+                anchoring: options.audit_anchoring,
+                segment: std::sync::atomic::AtomicU64::new(segment),
+                unanchored: Mutex::new((0, std::time::Instant::now())),
             }),
         };
+        if let Some(detail) = new_segment {
+            ks.run(Operation::StartAuditSegment, None, |a| {
+                a.event.detail = Some(detail);
+                Ok(())
+            })?;
+        }
         ks.purge_expired_keys()?;
         ks.apply_due_rotations()?;
         Ok(ks)
@@ -310,8 +387,9 @@ impl KeyStore {
         operation.parse().map_or(0, |op| self.count(op))
     }
 
-    /// A number that grows with every change to keys (state, versions,
-    /// aliases, tags) made through this store in this process: caching
+    /// A number that grows with every change that may revoke a use of a key
+    /// (disable, scheduled or done deletion, an alias repointed or deleted)
+    /// made through this store in this process: caching
     /// materials managers over a key-store keyring drop their entries when
     /// it moves (see [`Keyring::revocation_epoch`](crate::keyring::Keyring::revocation_epoch)).
     pub fn epoch(&self) -> u64 {
@@ -347,6 +425,7 @@ impl KeyStore {
                 key_version: None,
                 source_key_id: None,
                 source_key_version: None,
+                detail: None,
                 principal: self.inner.principal.clone(),
                 encryption_context: ec.cloned(),
                 outcome: Outcome::Failed,
@@ -361,11 +440,15 @@ impl KeyStore {
                 if let Ok(mut c) = self.inner.counts.lock() {
                     *c.entry(operation).or_default() += 1;
                 }
-                if operation.is_mutation() {
+                if operation.revokes() {
                     self.inner
                         .epoch
                         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                if operation.is_mutation() {
                     self.store_audit_anchor()?;
+                } else {
+                    self.anchor_when_due();
                 }
                 Ok(v)
             }
@@ -380,6 +463,7 @@ impl KeyStore {
                             return Err(ae);
                         }
                     }
+                    self.anchor_when_due();
                 }
                 Err(e)
             }

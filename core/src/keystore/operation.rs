@@ -68,10 +68,53 @@ named_enum!(
         VerifyMac = "VerifyMac",
         /// GenerateRandom.
         GenerateRandom = "GenerateRandom",
+        /// An operator replaced the audit log with a new segment (the
+        /// record names the previous segment's head).
+        StartAuditSegment = "StartAuditSegment",
     }
 );
 
 impl Operation {
+    /// Whether the operation may take away a use that a cached data key
+    /// still allows (a disabled or deleted key, an alias pointed elsewhere):
+    /// caches of materials from the key store drop their entries after it.
+    /// Exhaustive, as `is_mutation`.
+    pub const fn revokes(self) -> bool {
+        match self {
+            Self::DisableKey
+            | Self::ScheduleKeyDeletion
+            | Self::DeleteKey
+            | Self::UpdateAlias
+            | Self::DeleteAlias => true,
+            Self::CreateKey
+            | Self::ImportKey
+            | Self::EnableKey
+            | Self::CancelKeyDeletion
+            | Self::RotateKey
+            | Self::EnableKeyRotation
+            | Self::DisableKeyRotation
+            | Self::UpdateKeyDescription
+            | Self::CreateAlias
+            | Self::TagResource
+            | Self::UntagResource
+            | Self::StartAuditSegment
+            | Self::DescribeKey
+            | Self::ListKeys
+            | Self::ListAliases
+            | Self::Encrypt
+            | Self::Decrypt
+            | Self::ReEncrypt
+            | Self::GenerateDataKey
+            | Self::GenerateDataKeyWithoutPlaintext
+            | Self::Sign
+            | Self::Verify
+            | Self::GetPublicKey
+            | Self::GenerateMac
+            | Self::VerifyMac
+            | Self::GenerateRandom => false,
+        }
+    }
+
     /// Whether the operation changes keys, aliases or tags. After each
     /// mutation the audit head is anchored in the metadata store.
     /// Exhaustive: a new operation must say which it is.
@@ -92,7 +135,8 @@ impl Operation {
             | Self::UpdateAlias
             | Self::DeleteAlias
             | Self::TagResource
-            | Self::UntagResource => true,
+            | Self::UntagResource
+            | Self::StartAuditSegment => true,
             Self::DescribeKey
             | Self::ListKeys
             | Self::ListAliases

@@ -5,6 +5,7 @@ pub mod sqlite;
 
 use std::collections::BTreeMap;
 
+use crate::audit::AuditAnchor;
 use crate::error::Result;
 use crate::keystore::KeyId;
 use crate::keystore::types::{KeySpec, KeyState, KeyUsage, Origin};
@@ -118,4 +119,59 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     fn due_deletions(&self, now: i64) -> Result<Vec<String>>;
     /// Enabled keys whose automatic rotation is due.
     fn due_rotations(&self, now: i64) -> Result<Vec<String>>;
+
+    /// The audit anchor: the last record of the audit log known to have
+    /// been written.
+    fn audit_anchor(&self) -> Result<Option<AuditAnchor>> {
+        Ok(self
+            .meta(AUDIT_ANCHOR)?
+            .and_then(|v| String::from_utf8(v).ok())
+            .and_then(|t| AuditAnchor::decode(&t)))
+    }
+
+    /// Moves the audit anchor forward to `anchor`; an anchor that is not
+    /// after the stored one leaves it as it is (several processes anchor
+    /// the one log, in any order). Stores that several processes share
+    /// override this with one atomic compare-and-set.
+    fn advance_audit_anchor(&self, anchor: &AuditAnchor) -> Result<()> {
+        match self.audit_anchor()? {
+            Some(stored) if !anchor.is_after(&stored) => Ok(()),
+            _ => self.set_meta(AUDIT_ANCHOR, anchor.encode().as_bytes()),
+        }
+    }
+
+    /// Takes the store's change lock, which every process that changes
+    /// keys holds while it reads what it changes and writes it: work that
+    /// falls due (rotation, purge) is checked and done under it, so it
+    /// happens once however many processes find it due, and version numbers
+    /// are never computed twice. `None`: a store of one process (the key
+    /// store's own mutex suffices).
+    fn change_lock(&self) -> Result<Option<ChangeLock<'_>>> {
+        Ok(None)
+    }
 }
+
+/// A held change lock (see [`MetadataStore::change_lock`]); released on drop.
+#[derive(Debug)]
+pub struct ChangeLock<'a> {
+    file: &'a std::fs::File,
+}
+
+impl<'a> ChangeLock<'a> {
+    /// Takes an exclusive lock on `file` (waiting for other processes).
+    pub fn exclusive(file: &'a std::fs::File) -> Result<Self> {
+        file.lock().map_err(|e| {
+            crate::error::Error::Storage(format!("taking the key store's change lock: {e}"))
+        })?;
+        Ok(ChangeLock { file })
+    }
+}
+
+impl Drop for ChangeLock<'_> {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+/// The metadata name of the audit anchor.
+pub const AUDIT_ANCHOR: &str = "audit_anchor";

@@ -12,7 +12,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use crate::error::{Error, Result};
 use crate::keystore::types::KeyState;
 
-use super::{KeyRecord, MetadataStore, VersionRecord};
+use super::{ChangeLock, KeyRecord, MetadataStore, VersionRecord, AUDIT_ANCHOR};
+use crate::audit::AuditAnchor;
 
 /// Schema migrations, applied in order; `user_version` counts those done.
 const MIGRATIONS: &[&str] = &[
@@ -51,6 +52,9 @@ const MIGRATIONS: &[&str] = &[
 /// The SQLite store.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    // `<database>.lock`: the change lock every process of this store takes
+    // (`MetadataStore::change_lock`); `None` for an in-memory store.
+    change_lock: Option<std::fs::File>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -121,8 +125,24 @@ impl SqliteStore {
             .map_err(|e| Error::Storage(format!("{}: {e}", path.as_ref().display())))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;")?;
+        let lock_path = {
+            let mut p = path.as_ref().as_os_str().to_owned();
+            p.push(".lock");
+            std::path::PathBuf::from(p)
+        };
+        let change_lock = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .mode(0o600)
+                .open(&lock_path)
+                .map_err(|e| Error::Storage(format!("{}: {e}", lock_path.display())))?
+        };
         let store = SqliteStore {
             conn: Mutex::new(conn),
+            change_lock: Some(change_lock),
         };
         store.migrate()?;
         Ok(store)
@@ -134,6 +154,7 @@ impl SqliteStore {
         conn.execute_batch("PRAGMA foreign_keys=ON;")?;
         let store = SqliteStore {
             conn: Mutex::new(conn),
+            change_lock: None,
         };
         store.migrate()?;
         Ok(store)
@@ -454,6 +475,39 @@ impl MetadataStore for SqliteStore {
         let mut st = c.prepare_cached("SELECT key_id FROM keys WHERE state = 'PendingDeletion' AND deletion_date <= ?1 ORDER BY key_id")?;
         let rows = st.query_map([now], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn advance_audit_anchor(&self, anchor: &AuditAnchor) -> Result<()> {
+        // Read, compare and write in one IMMEDIATE transaction: with
+        // several processes anchoring, the anchor only ever moves forward.
+        let mut c = self.lock()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let stored: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT value FROM meta WHERE name = ?1",
+                params![AUDIT_ANCHOR],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let stored = stored
+            .and_then(|v| String::from_utf8(v).ok())
+            .and_then(|t| AuditAnchor::decode(&t));
+        if stored.is_none_or(|s| anchor.is_after(&s)) {
+            tx.execute(
+                "INSERT INTO meta (name, value) VALUES (?1, ?2)
+                 ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                params![AUDIT_ANCHOR, anchor.encode().as_bytes()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn change_lock(&self) -> Result<Option<ChangeLock<'_>>> {
+        self.change_lock
+            .as_ref()
+            .map(ChangeLock::exclusive)
+            .transpose()
     }
 
     fn due_rotations(&self, now: i64) -> Result<Vec<String>> {
