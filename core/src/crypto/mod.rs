@@ -82,6 +82,64 @@ macro_rules! rsa_key_decoders {
     };
 }
 
+/// The `Debug` (which shows no key) and the public methods of `AesGcmKey`, written once for both providers over
+/// the provider's `expand` (a key of a length checked here), `seal_detached`
+/// (`None` when the input is too long) and `open_detached` (`false` on any
+/// mismatch): the length checks, the errors, and the wiping of a buffer that
+/// failed to authenticate are the same whichever provider is compiled in.
+macro_rules! aes_gcm_key_api {
+    () => {
+        impl std::fmt::Debug for AesGcmKey {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("AesGcmKey(..)")
+            }
+        }
+
+        impl AesGcmKey {
+            /// Expands a 16, 24 or 32-byte key.
+            pub fn new(key: &[u8]) -> $crate::error::Result<Self> {
+                match key.len() {
+                    16 | 24 | 32 => {
+                        Self::expand(key).ok_or_else(|| $crate::crypto::invalid_key("bad AES key"))
+                    }
+                    n => Err($crate::crypto::invalid_key(format!(
+                        "AES keys are 16, 24 or 32 bytes, not {n}"
+                    ))),
+                }
+            }
+
+            /// Encrypts `buf` in place and returns the tag.
+            pub fn seal_in_place(
+                &self,
+                iv: &[u8; $crate::crypto::GCM_IV_LEN],
+                aad: &[u8],
+                buf: &mut [u8],
+            ) -> $crate::error::Result<[u8; $crate::crypto::GCM_TAG_LEN]> {
+                self.seal_detached(iv, aad, buf).ok_or_else(|| {
+                    $crate::error::Error::InvalidArgument("AES-GCM input too long".into())
+                })
+            }
+
+            /// Authenticates and decrypts `buf` in place. On failure `buf` holds no
+            /// plaintext (it is zeroed) and the error is `DecryptionFailed`.
+            pub fn open_in_place(
+                &self,
+                iv: &[u8; $crate::crypto::GCM_IV_LEN],
+                aad: &[u8],
+                buf: &mut [u8],
+                tag: &[u8],
+            ) -> $crate::error::Result<()> {
+                if tag.len() == $crate::crypto::GCM_TAG_LEN && self.open_detached(iv, aad, buf, tag)
+                {
+                    return Ok(());
+                }
+                zeroize::Zeroize::zeroize(buf);
+                Err($crate::error::Error::DecryptionFailed)
+            }
+        }
+    };
+}
+
 /// [`rsa_key_decoders`] of `RsaPrivateKey`.
 macro_rules! rsa_private_key_decoders {
     () => {
@@ -107,7 +165,9 @@ macro_rules! rsa_public_key_decoders {
         );
     };
 }
-pub(crate) use {rsa_key_decoders, rsa_private_key_decoders, rsa_public_key_decoders};
+pub(crate) use {
+    aes_gcm_key_api, rsa_key_decoders, rsa_private_key_decoders, rsa_public_key_decoders,
+};
 
 // A provider module is compiled when it is selected, or, for the
 // differential tests only, as `other` beside the selected one.
@@ -120,13 +180,13 @@ pub(crate) mod der;
 
 #[cfg(feature = "aws-lc")]
 pub use awslc::{
-    aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey,
-    Hasher, RsaPrivateKey, RsaPublicKey,
+    aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
+    EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
 };
 #[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
 pub use rustcrypto::{
-    aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey,
-    Hasher, RsaPrivateKey, RsaPublicKey,
+    aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
+    EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
 };
 
 /// Name of the compiled-in provider, for diagnostics and benchmarks.
@@ -147,13 +207,13 @@ pub const PROVIDER: &str = "rustcrypto";
 pub mod other {
     #[cfg(not(feature = "aws-lc"))]
     pub use super::awslc::{
-        aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
-        EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
+        aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey,
+        EcdsaSigningKey, EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
     };
     #[cfg(feature = "aws-lc")]
     pub use super::rustcrypto::{
-        aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
-        EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
+        aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey,
+        EcdsaSigningKey, EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
     };
 
     /// Name of this provider.

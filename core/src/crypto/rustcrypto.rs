@@ -52,7 +52,9 @@ macro_rules! with_digest {
 pub fn aes256_prf_blocks(key: &[u8], blocks: &mut [u8]) -> Result<()> {
     use aes::cipher::{BlockEncrypt, KeyInit as _};
     if key.len() != 32 || blocks.len() % 16 != 0 {
-        return Err(invalid_key("AES-256 PRF: 32-byte key, whole 16-byte blocks"));
+        return Err(invalid_key(
+            "AES-256 PRF: 32-byte key, whole 16-byte blocks",
+        ));
     }
     let cipher = aes::Aes256::new_from_slice(key).map_err(|_| invalid_key("bad AES key"))?;
     for block in blocks.chunks_exact_mut(16) {
@@ -84,68 +86,43 @@ enum GcmInner {
 /// 12-byte nonces and 16-byte tags.
 pub struct AesGcmKey(GcmInner);
 
-impl std::fmt::Debug for AesGcmKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AesGcmKey(..)")
-    }
-}
+crate::crypto::aes_gcm_key_api!();
 
 impl AesGcmKey {
-    /// Expands a 16, 24 or 32-byte key.
-    pub fn new(key: &[u8]) -> Result<Self> {
-        let bad = |_| invalid_key("bad AES key");
-        Ok(AesGcmKey(match key.len() {
-            16 => GcmInner::A128(Box::new(Aes128Gcm::new_from_slice(key).map_err(bad)?)),
-            24 => GcmInner::A192(Box::new(Aes192Gcm::new_from_slice(key).map_err(bad)?)),
-            32 => GcmInner::A256(Box::new(Aes256Gcm::new_from_slice(key).map_err(bad)?)),
-            n => {
-                return Err(invalid_key(format!(
-                    "AES keys are 16, 24 or 32 bytes, not {n}"
-                )))
-            }
+    fn expand(key: &[u8]) -> Option<Self> {
+        Some(AesGcmKey(match key.len() {
+            16 => GcmInner::A128(Box::new(Aes128Gcm::new_from_slice(key).ok()?)),
+            24 => GcmInner::A192(Box::new(Aes192Gcm::new_from_slice(key).ok()?)),
+            32 => GcmInner::A256(Box::new(Aes256Gcm::new_from_slice(key).ok()?)),
+            _ => return None,
         }))
     }
 
-    /// Encrypts `buf` in place and returns the tag.
-    pub fn seal_in_place(
+    fn seal_detached(
         &self,
         iv: &[u8; 12],
         aad: &[u8],
         buf: &mut [u8],
-    ) -> Result<[u8; GCM_TAG_LEN]> {
+    ) -> Option<[u8; GCM_TAG_LEN]> {
         let nonce = aes_gcm::Nonce::from_slice(iv);
-        let tag = match &self.0 {
+        match &self.0 {
             GcmInner::A128(c) => c.encrypt_in_place_detached(nonce, aad, buf),
             GcmInner::A192(c) => c.encrypt_in_place_detached(nonce, aad, buf),
             GcmInner::A256(c) => c.encrypt_in_place_detached(nonce, aad, buf),
         }
-        .map_err(|_| Error::InvalidArgument("AES-GCM input too long".into()))?;
-        Ok(tag.into())
+        .ok()
+        .map(Into::into)
     }
 
-    /// Authenticates and decrypts `buf` in place. On failure `buf` holds no
-    /// plaintext (it is zeroed) and the error is `DecryptionFailed`.
-    pub fn open_in_place(
-        &self,
-        iv: &[u8; 12],
-        aad: &[u8],
-        buf: &mut [u8],
-        tag: &[u8],
-    ) -> Result<()> {
-        if tag.len() != GCM_TAG_LEN {
-            return Err(Error::DecryptionFailed);
-        }
+    fn open_detached(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
         let nonce = aes_gcm::Nonce::from_slice(iv);
         let tag = aes_gcm::Tag::from_slice(tag);
-        let r = match &self.0 {
+        match &self.0 {
             GcmInner::A128(c) => c.decrypt_in_place_detached(nonce, aad, buf, tag),
             GcmInner::A192(c) => c.decrypt_in_place_detached(nonce, aad, buf, tag),
             GcmInner::A256(c) => c.decrypt_in_place_detached(nonce, aad, buf, tag),
-        };
-        r.map_err(|_| {
-            buf.zeroize();
-            Error::DecryptionFailed
-        })
+        }
+        .is_ok()
     }
 }
 

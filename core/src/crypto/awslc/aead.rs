@@ -1,7 +1,6 @@
 //! AES-GCM through aws-lc-rs.
 
 use aws_lc_rs::aead;
-use zeroize::Zeroize;
 
 use crate::crypto::{invalid_key, GCM_TAG_LEN};
 use crate::error::{Error, Result};
@@ -12,7 +11,9 @@ use crate::error::{Error, Result};
 pub fn aes256_prf_blocks(key: &[u8], blocks: &mut [u8]) -> Result<()> {
     use aws_lc_rs::cipher::{EncryptingKey, UnboundCipherKey, AES_256};
     if key.len() != 32 || blocks.len() % 16 != 0 {
-        return Err(invalid_key("AES-256 PRF: 32-byte key, whole 16-byte blocks"));
+        return Err(invalid_key(
+            "AES-256 PRF: 32-byte key, whole 16-byte blocks",
+        ));
     }
     let k = UnboundCipherKey::new(&AES_256, key).map_err(|_| invalid_key("bad AES key"))?;
     let k = EncryptingKey::ecb(k).map_err(|_| invalid_key("bad AES key"))?;
@@ -26,68 +27,38 @@ pub fn aes256_prf_blocks(key: &[u8], blocks: &mut [u8]) -> Result<()> {
 /// which AWS-LC wipes when it frees it.
 pub struct AesGcmKey(aead::LessSafeKey);
 
-impl std::fmt::Debug for AesGcmKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AesGcmKey(..)")
-    }
-}
+crate::crypto::aes_gcm_key_api!();
 
 impl AesGcmKey {
-    /// Expands a 16, 24 or 32-byte key.
-    pub fn new(key: &[u8]) -> Result<Self> {
+    fn expand(key: &[u8]) -> Option<Self> {
         let alg = match key.len() {
             16 => &aead::AES_128_GCM,
             24 => &aead::AES_192_GCM,
             32 => &aead::AES_256_GCM,
-            n => {
-                return Err(invalid_key(format!(
-                    "AES keys are 16, 24 or 32 bytes, not {n}"
-                )))
-            }
+            _ => return None,
         };
-        let key = aead::UnboundKey::new(alg, key).map_err(|_| invalid_key("bad AES key"))?;
-        Ok(AesGcmKey(aead::LessSafeKey::new(key)))
+        let key = aead::UnboundKey::new(alg, key).ok()?;
+        Some(AesGcmKey(aead::LessSafeKey::new(key)))
     }
 
-    /// Encrypts `buf` in place and returns the tag.
-    pub fn seal_in_place(
+    fn seal_detached(
         &self,
         iv: &[u8; 12],
         aad: &[u8],
         buf: &mut [u8],
-    ) -> Result<[u8; GCM_TAG_LEN]> {
+    ) -> Option<[u8; GCM_TAG_LEN]> {
         let nonce = aead::Nonce::assume_unique_for_key(*iv);
         let tag = self
             .0
             .seal_in_place_separate_tag(nonce, aead::Aad::from(aad), buf)
-            .map_err(|_| Error::InvalidArgument("AES-GCM input too long".into()))?;
-        let mut out = [0u8; GCM_TAG_LEN];
-        out.copy_from_slice(tag.as_ref());
-        Ok(out)
+            .ok()?;
+        tag.as_ref().try_into().ok()
     }
 
-    /// Authenticates and decrypts `buf` in place. On failure `buf` holds no
-    /// plaintext (it is zeroed) and the error is `DecryptionFailed`.
-    pub fn open_in_place(
-        &self,
-        iv: &[u8; 12],
-        aad: &[u8],
-        buf: &mut [u8],
-        tag: &[u8],
-    ) -> Result<()> {
-        if tag.len() != GCM_TAG_LEN {
-            return Err(Error::DecryptionFailed);
-        }
+    fn open_detached(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
         let nonce = aead::Nonce::assume_unique_for_key(*iv);
-        match self
-            .0
+        self.0
             .open_in_place_separate_tag(nonce, aead::Aad::from(aad), tag, buf)
-        {
-            Ok(_) => Ok(()),
-            Err(_) => {
-                buf.zeroize();
-                Err(Error::DecryptionFailed)
-            }
-        }
+            .is_ok()
     }
 }
