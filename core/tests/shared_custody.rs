@@ -1,0 +1,389 @@
+//! Several processes on one SQLite key store (issue 15): four worker
+//! processes of four threads each encrypt and decrypt while an operator
+//! rotates, creates, disables, enables and schedules and cancels deletion;
+//! workers are killed with SIGKILL and restarted; time moves on so that
+//! automatic rotations fall due in every process at once. Afterwards the
+//! one audit chain verifies, every blob a worker was given decrypts, every
+//! due rotation happened exactly once, and a disable was honoured by every
+//! process at once (no operation that started after the disable returned
+//! succeeded).
+//!
+//! The worker is this test binary again (`worker_process`, run only with
+//! SEALBOX_CUSTODY_DIR set).
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sealbox::audit::AuditAnchor;
+use sealbox::keystore::{
+    Clock, CreateKeyRequest, KeyStore, KeyStoreOptions, MetadataStore, RootKey, SqliteStore,
+};
+use sealbox::{EncryptionContext, Error};
+
+const ROOT: [u8; 32] = [0x42; 32];
+const WORKERS: usize = 4;
+const THREADS: usize = 4;
+
+/// Time shared by every process: a base read from a file the operator
+/// moves forward.
+#[derive(Debug)]
+struct FileClock(PathBuf);
+
+impl Clock for FileClock {
+    fn now_millis(&self) -> i64 {
+        let offset: i64 = std::fs::read_to_string(&self.0)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0);
+        1_795_000_000_000 + offset
+    }
+}
+
+fn wall_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
+
+fn open(dir: &Path, principal: &str) -> Result<KeyStore, Error> {
+    KeyStore::open(
+        dir.join("keys.db"),
+        &RootKey::from_bytes(&ROOT)?,
+        KeyStoreOptions {
+            principal: principal.into(),
+            clock: Arc::new(FileClock(dir.join("clock"))),
+            ..KeyStoreOptions::default()
+        },
+    )
+}
+
+fn ctx(worker: usize, thread: usize, n: u64) -> EncryptionContext {
+    [("tenant".to_owned(), format!("{worker}-{thread}-{n}"))]
+        .into_iter()
+        .collect()
+}
+
+/// One worker process (run by `shared_custody_across_processes`).
+#[test]
+fn worker_process() {
+    let Some(dir) = std::env::var_os("SEALBOX_CUSTODY_DIR").map(PathBuf::from) else {
+        return;
+    };
+    let me: usize = std::env::var("SEALBOX_CUSTODY_WORKER").unwrap().parse().unwrap();
+    let ks = open(&dir, &format!("worker-{me}")).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let ks = ks.clone();
+            let dir = dir.clone();
+            s.spawn(move || {
+                let mut blobs = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join(format!("blobs-{me}-{t}.txt")))
+                    .unwrap();
+                let mut ops = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join(format!("ops-{me}-{t}.txt")))
+                    .unwrap();
+                let mut n = 0u64;
+                while !dir.join("stop").exists() {
+                    n += 1;
+                    let ec = ctx(me, t, n);
+                    let started = wall_ms();
+                    let r = ks.generate_data_key("alias/app", 32, &ec);
+                    let ended = wall_ms();
+                    let outcome = match &r {
+                        Ok(_) => "ok",
+                        Err(Error::KeyDisabled(_)) => "disabled",
+                        Err(_) => "other",
+                    };
+                    writeln!(ops, "{started} {ended} {outcome}").unwrap();
+                    if let Ok(dk) = r {
+                        // What was returned is recorded at once: it must
+                        // decrypt later, whatever happens to this process.
+                        writeln!(
+                            blobs,
+                            "{} {}",
+                            hex::encode(&dk.ciphertext),
+                            ec["tenant"]
+                        )
+                        .unwrap();
+                        // The key may have been disabled meanwhile.
+                        match ks.decrypt(&dk.ciphertext, &ec) {
+                            Ok(pt) => assert_eq!(pt.as_bytes(), dk.plaintext.as_bytes()),
+                            Err(e) => assert!(matches!(e, Error::KeyDisabled(_)), "{e:?}"),
+                        }
+                    }
+                }
+            });
+        }
+    });
+}
+
+fn spawn_worker(dir: &Path, id: usize) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "worker_process", "--nocapture", "--test-threads", "1"])
+        .env("SEALBOX_CUSTODY_DIR", dir)
+        .env("SEALBOX_CUSTODY_WORKER", id.to_string())
+        .spawn()
+        .unwrap()
+}
+
+fn advance_days(dir: &Path, days: i64) {
+    let p = dir.join("clock");
+    let now: i64 = std::fs::read_to_string(&p)
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
+    std::fs::write(&p, (now + days * 86_400_000).to_string()).unwrap();
+}
+
+#[test]
+fn shared_custody_across_processes() {
+    if std::env::var_os("SEALBOX_CUSTODY_DIR").is_some() {
+        return;
+    }
+    let dir = common::TempDir::new("custody");
+    let d = dir.0.clone();
+    let seconds: u64 = std::env::var("SEALBOX_CUSTODY_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8);
+    let op = open(&d, "operator").unwrap();
+    let app = op
+        .create_key(&CreateKeyRequest {
+            alias: Some("alias/app".into()),
+            rotation_period_days: Some(1),
+            ..CreateKeyRequest::default()
+        })
+        .unwrap();
+    let mut children: Vec<Child> = (0..WORKERS).map(|i| spawn_worker(&d, i)).collect();
+    let mut disabled: Vec<(u128, u128)> = Vec::new();
+    let mut manual_rotations = 0u32;
+    let mut kills = 0;
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut step = 0u32;
+    while Instant::now() < deadline {
+        step += 1;
+        std::thread::sleep(Duration::from_millis(150));
+        match step % 8 {
+            0 => {
+                op.rotate_key("alias/app").unwrap();
+                manual_rotations += 1;
+            }
+            1 => {
+                op.create_key(&CreateKeyRequest::default()).unwrap();
+            }
+            2 => {
+                op.disable_key("alias/app").unwrap();
+                let from = wall_ms();
+                std::thread::sleep(Duration::from_millis(200));
+                let until = wall_ms();
+                op.enable_key("alias/app").unwrap();
+                disabled.push((from, until));
+            }
+            3 => {
+                // Every process finds the automatic rotation due at once.
+                advance_days(&d, 2);
+            }
+            4 => {
+                let other = op.create_key(&CreateKeyRequest::default()).unwrap();
+                op.schedule_key_deletion(&other.key_id, 7).unwrap();
+                op.cancel_key_deletion(&other.key_id).unwrap();
+            }
+            5 if kills < 3 => {
+                let victim = step as usize % WORKERS;
+                children[victim].kill().unwrap(); // SIGKILL
+                children[victim].wait().unwrap();
+                children[victim] = spawn_worker(&d, victim);
+                kills += 1;
+            }
+            _ => {}
+        }
+    }
+    std::fs::write(d.join("stop"), b"").unwrap();
+    for mut c in children {
+        assert!(c.wait().unwrap().success(), "a worker failed");
+    }
+    drop(op);
+
+    // The one chain verifies, and its anchor is where the log ends.
+    let ks = open(&d, "checker").unwrap();
+    let report = ks.verify_audit_log().unwrap();
+    assert!(report.ok(), "{report:?}");
+    let log = std::fs::read_to_string(ks.audit_log_path().unwrap()).unwrap();
+    let anchor: Option<AuditAnchor> = SqliteStore::open(d.join("keys.db"))
+        .unwrap()
+        .audit_anchor()
+        .unwrap();
+    assert!(anchor.is_some_and(|a| a.seq + 20 >= report.records), "anchored near the end");
+
+    // Every blob a worker was given decrypts.
+    let mut blobs = 0;
+    for entry in std::fs::read_dir(&d).unwrap() {
+        let p = entry.unwrap().path();
+        if !p.file_name().unwrap().to_string_lossy().starts_with("blobs-") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        for line in text.lines() {
+            // A line cut by SIGKILL was never fully recorded.
+            let Some((hex_blob, tenant)) = line.split_once(' ') else { continue };
+            let Ok(blob) = hex::decode(hex_blob) else { continue };
+            let ec: EncryptionContext =
+                [("tenant".to_owned(), tenant.to_owned())].into_iter().collect();
+            ks.decrypt(&blob, &ec).unwrap();
+            blobs += 1;
+        }
+    }
+    assert!(blobs > 100, "workers did work ({blobs} blobs)");
+
+    // Every due rotation exactly once: versions = 1 + manual + due, and one
+    // allowed RotateKey record per new version.
+    let md = ks.describe_key(&app.key_id).unwrap();
+    let rotate_records = log
+        .lines()
+        .filter(|l| {
+            l.contains("\"operation\":\"RotateKey\"")
+                && l.contains("\"outcome\":\"allowed\"")
+                && l.contains(app.key_id.as_str())
+        })
+        .count() as u32;
+    assert_eq!(rotate_records, md.primary_version - 1);
+    assert!(
+        md.primary_version - 1 > manual_rotations,
+        "due rotations happened ({} versions, {manual_rotations} manual)",
+        md.primary_version
+    );
+    let due_rotations = md.primary_version - 1 - manual_rotations;
+    let advances = (step / 8) + u32::from(step % 8 >= 3);
+    assert!(
+        due_rotations <= advances,
+        "{due_rotations} due rotations for {advances} advances of the clock: one each at most"
+    );
+
+    // A disable is honoured by every process at once: no operation that
+    // started inside a disabled window succeeded.
+    let mut lag_violations = 0;
+    let mut refused = 0;
+    for entry in std::fs::read_dir(&d).unwrap() {
+        let p = entry.unwrap().path();
+        if !p.file_name().unwrap().to_string_lossy().starts_with("ops-") {
+            continue;
+        }
+        for line in std::fs::read_to_string(&p).unwrap().lines() {
+            let f: Vec<&str> = line.split(' ').collect();
+            let (Some(Ok(start)), Some(Ok(end)), Some(outcome)) = (
+                f.first().map(|s| s.parse::<u128>()),
+                f.get(1).map(|s| s.parse::<u128>()),
+                f.get(2),
+            ) else {
+                continue;
+            };
+            for (from, until) in &disabled {
+                if start >= *from && end <= *until {
+                    if *outcome == "ok" {
+                        lag_violations += 1;
+                    } else {
+                        refused += 1;
+                    }
+                }
+            }
+        }
+    }
+    println!(
+        "shared custody: {WORKERS} processes x {THREADS} threads, {seconds} s, {kills} SIGKILLs, \
+         {} records, {blobs} blobs decrypted, {} versions ({manual_rotations} manual, \
+         {due_rotations} due), {} disables: {refused} operations refused inside them, \
+         {lag_violations} allowed (propagation bound: 0 ms, no metadata cache)",
+        report.records,
+        md.primary_version,
+        disabled.len()
+    );
+    assert_eq!(lag_violations, 0, "an operation succeeded while the key was disabled");
+}
+
+/// The tail-removal attack of the issue: cut the log to its first lines
+/// and reopen: refused, whatever happens next (before: the next key change
+/// re-anchored at the shorter head and verification passed).
+#[test]
+fn a_removed_tail_is_refused_at_open() {
+    if std::env::var_os("SEALBOX_CUSTODY_DIR").is_some() {
+        return;
+    }
+    let dir = common::TempDir::new("tail");
+    let d = dir.0.clone();
+    let ks = open(&d, "app").unwrap();
+    let k = ks.create_key(&CreateKeyRequest::default()).unwrap();
+    for _ in 0..10 {
+        ks.generate_random(8).unwrap();
+    }
+    ks.rotate_key(&k.key_id).unwrap();
+    let log_path = ks.audit_log_path().unwrap().to_path_buf();
+    drop(ks);
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let first5: String = text.lines().take(5).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&log_path, &first5).unwrap();
+    match open(&d, "app") {
+        Err(Error::AuditLogTampered(m)) => assert!(m.contains("removed"), "{m}"),
+        other => panic!("a cut log was accepted: {:?}", other.map(|_| ())),
+    }
+    // The operator's explicit, audited way out: a new segment that names
+    // the old head; the damaged log is kept.
+    let ks = KeyStore::open(
+        d.join("keys.db"),
+        &RootKey::from_bytes(&ROOT).unwrap(),
+        KeyStoreOptions {
+            principal: "operator".into(),
+            clock: Arc::new(FileClock(d.join("clock"))),
+            new_audit_segment: Some("log cut by an intruder; incident 42".into()),
+            ..KeyStoreOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(ks.verify_audit_log().unwrap().ok());
+    let new_log = std::fs::read_to_string(&log_path).unwrap();
+    let first = new_log.lines().next().unwrap();
+    assert!(first.contains("StartAuditSegment") && first.contains("incident 42"), "{first}");
+    assert!(first.contains("anchored head record 11"), "{first}");
+    let kept = std::fs::read_dir(&d)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".segment-0-"))
+        .count();
+    assert_eq!(kept, 1, "the damaged log is kept");
+    drop(ks);
+    open(&d, "app").unwrap().generate_random(1).unwrap();
+}
+
+/// Data-plane records after the last key change are anchored too (when
+/// the store goes away, and every second or 1,000 records): removing them
+/// is refused at open.
+#[test]
+fn removed_data_plane_records_are_refused_at_open() {
+    if std::env::var_os("SEALBOX_CUSTODY_DIR").is_some() {
+        return;
+    }
+    let dir = common::TempDir::new("dataplane");
+    let d = dir.0.clone();
+    let ks = open(&d, "app").unwrap();
+    let k = ks.create_key(&CreateKeyRequest::default()).unwrap();
+    let ec = EncryptionContext::new();
+    let blob = ks.encrypt(&k.key_id, b"x", &ec).unwrap();
+    for _ in 0..20 {
+        ks.decrypt(&blob, &ec).unwrap();
+    }
+    let log_path = ks.audit_log_path().unwrap().to_path_buf();
+    drop(ks);
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let kept: String = lines[..lines.len() - 10].iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&log_path, kept).unwrap();
+    assert!(matches!(open(&d, "app"), Err(Error::AuditLogTampered(_))));
+}
