@@ -511,6 +511,23 @@ Examples:
 Detects an edited, inserted, removed or reordered record, and a log whose end was cut
 off. Needs the key store's root key (or token): the chain key lives there.")]
     Verify,
+    /// Start a new audit log segment after the log was lost or damaged (audited; the old log is kept)
+    #[command(after_help = "\
+Examples:
+  sealbox audit new-segment --reason 'log volume lost in incident 42'
+
+A store whose log no longer holds the last record it anchored refuses to open (exit 8).
+This command is the explicit way on: the old log is moved aside as evidence
+(keys.db.audit.jsonl.segment-N-<time>) and the new log's first record, StartAuditSegment,
+names the old segment's anchored head, where the log ended, and the reason.")]
+    NewSegment(NewSegmentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NewSegmentArgs {
+    /// Why (recorded in the new segment's first record)
+    #[arg(long)]
+    pub reason: String,
 }
 
 #[derive(Debug, Args)]

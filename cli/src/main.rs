@@ -110,6 +110,10 @@ fn run(cli: Cli) -> CliResult<()> {
             let r = resolve()?;
             audit::verify(&store::open(&r)?, out)
         }
+        Command::Audit(cli::AuditCommand::NewSegment(a)) => {
+            let ks = store::open_new_audit_segment(&resolve()?, &a.reason)?;
+            audit::verify(&ks, out)
+        }
         Command::ExitCodes => {
             error::print_exit_codes(out.json);
             Ok(())

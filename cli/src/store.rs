@@ -63,15 +63,19 @@ fn pkcs11_config(p: &Pkcs11File) -> CliResult<Pkcs11Config> {
 }
 
 fn open_backend(r: &Resolved) -> CliResult<KeyStore> {
+    open_backend_with(r, options(r))
+}
+
+fn open_backend_with(r: &Resolved, options: KeyStoreOptions) -> CliResult<KeyStore> {
     let db = r.database();
     match r.file.backend.as_deref().unwrap_or("soft") {
-        "soft" => Ok(KeyStore::open(&db, &root_key(r)?, options(r))?),
+        "soft" => Ok(KeyStore::open(&db, &root_key(r)?, options)?),
         "pkcs11" => {
             let p =
                 r.file.pkcs11.as_ref().ok_or_else(|| {
                     CliError::config("backend = \"pkcs11\" needs a [pkcs11] section")
                 })?;
-            Ok(KeyStore::open_pkcs11(&db, pkcs11_config(p)?, options(r))?)
+            Ok(KeyStore::open_pkcs11(&db, pkcs11_config(p)?, options)?)
         }
         other => Err(CliError::config(format!(
             "unknown backend {other:?} (soft or pkcs11)"
@@ -89,6 +93,21 @@ pub fn open(r: &Resolved) -> CliResult<KeyStore> {
         )));
     }
     open_backend(r)
+}
+
+/// Opens the store starting a new audit log segment (`sealbox audit
+/// new-segment`): the operator's explicit, audited way to continue after
+/// the log was lost or damaged. The old log is kept beside the new one.
+pub fn open_new_audit_segment(r: &Resolved, reason: &str) -> CliResult<KeyStore> {
+    if !r.database().is_file() {
+        return Err(CliError::config(format!(
+            "no key store at {}",
+            r.store.display()
+        )));
+    }
+    let mut o = options(r);
+    o.new_audit_segment = Some(reason.to_owned());
+    open_backend_with(r, o)
 }
 
 /// What `sealbox init` binds the store to.

@@ -68,6 +68,21 @@ fn audit_tail_and_verify_and_a_tampered_log() {
     std::fs::write(&log, format!("{}\n", lines[..2].join("\n"))).unwrap();
     let err = sb.fails(&["audit", "verify"], 8);
     assert!(err.contains("removed"), "{err}");
+    // The store refuses every other command too, until an operator starts
+    // a new, audited segment; then it works again and the old log is kept.
+    sb.fails(&["key", "list"], 8);
+    sb.fails(&["audit", "new-segment"], 2);
+    assert!(sb
+        .ok(&["audit", "new-segment", "--reason", "restored from backup"])
+        .contains("verified"));
+    let first = sb.ok(&["--json", "audit", "tail", "-n", "1"]);
+    assert!(first.contains("StartAuditSegment") && first.contains("restored from backup"), "{first}");
+    sb.ok(&["key", "list"]);
+    let kept = std::fs::read_dir(sb.store())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".segment-0-"))
+        .count();
+    assert_eq!(kept, 1, "the old log is kept");
 }
 
 #[test]

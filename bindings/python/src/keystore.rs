@@ -221,6 +221,7 @@ fn event<'py>(py: Python<'py>, e: &AuditEvent) -> PyResult<Bound<'py, PyDict>> {
     d.set_item("key_version", e.key_version)?;
     d.set_item("source_key_id", &e.source_key_id)?;
     d.set_item("source_key_version", e.source_key_version)?;
+    d.set_item("detail", &e.detail)?;
     d.set_item("principal", &e.principal)?;
     d.set_item("encryption_context", &e.encryption_context)?;
     d.set_item("outcome", e.outcome.as_str())?;
@@ -245,7 +246,8 @@ impl PyKeyStore {
     /// Opens (creating if needed) the key store in the SQLite file `path`,
     /// with the soft backend (`root_key`) or an HSM (`pkcs11`).
     #[staticmethod]
-    #[pyo3(signature = (path, *, root_key=None, pkcs11=None, audit_log=None, audit_sync=false, principal=None))]
+    #[pyo3(signature = (path, *, root_key=None, pkcs11=None, audit_log=None, audit_sync=false, principal=None, new_audit_segment=None))]
+    #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
         path: PathBuf,
@@ -254,10 +256,12 @@ impl PyKeyStore {
         audit_log: Option<PathBuf>,
         audit_sync: bool,
         principal: Option<String>,
+        new_audit_segment: Option<String>,
     ) -> PyResult<Self> {
         let mut options = KeyStoreOptions {
             audit_log,
             audit_sync,
+            new_audit_segment,
             ..KeyStoreOptions::default()
         };
         if let Some(p) = principal {

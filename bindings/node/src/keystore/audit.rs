@@ -68,6 +68,8 @@ pub struct AuditEvent {
     pub source_key_id: Option<String>,
     /// ReEncrypt: the version of the source key.
     pub source_key_version: Option<u32>,
+    /// StartAuditSegment: the previous segment's head and the reason.
+    pub detail: Option<String>,
     /// Who asked (the key store's principal).
     pub principal: String,
     /// The encryption context of symmetric operations.
@@ -90,6 +92,7 @@ impl From<&sealbox::audit::AuditEvent> for AuditEvent {
             key_version: e.key_version,
             source_key_id: e.source_key_id.clone(),
             source_key_version: e.source_key_version,
+            detail: e.detail.clone(),
             principal: e.principal.clone(),
             encryption_context: e
                 .encryption_context

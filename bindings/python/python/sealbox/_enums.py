@@ -153,6 +153,7 @@ class Operation(enum.StrEnum):
     GENERATE_MAC = "GenerateMac"
     VERIFY_MAC = "VerifyMac"
     GENERATE_RANDOM = "GenerateRandom"
+    START_AUDIT_SEGMENT = "StartAuditSegment"
 
 
 class Outcome(enum.StrEnum):

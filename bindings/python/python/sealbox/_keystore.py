@@ -154,6 +154,8 @@ class AuditEvent:
     #: ReEncrypt: the key (and version) that decrypted the source blob.
     source_key_id: str | None
     source_key_version: int | None
+    #: StartAuditSegment: the previous segment's head and the reason.
+    detail: str | None
     principal: str
     encryption_context: Mapping[str, str] | None
     #: ``allowed`` or ``failed``.
@@ -171,6 +173,7 @@ class AuditEvent:
             key_version=d["key_version"],
             source_key_id=d["source_key_id"],
             source_key_version=d["source_key_version"],
+            detail=d["detail"],
             principal=d["principal"],
             encryption_context=d["encryption_context"],
             outcome=d["outcome"],
@@ -223,12 +226,19 @@ class KeyStore:
         audit_sync: bool = False,
         principal: str | None = None,
         audit_callback: Callable[[AuditEvent], object] | None = None,
+        new_audit_segment: str | None = None,
     ) -> KeyStore:
         """Opens (creating if needed) the key store in the SQLite file
         ``path``: the soft backend sealed under ``root_key``, or an HSM
         (``pkcs11``). The audit log is ``path + ".audit.jsonl"`` unless
         ``audit_log`` names another file; ``audit_sync`` fsyncs each record.
-        ``principal`` is who the audit trail names (default: ``$USER``)."""
+        ``principal`` is who the audit trail names (default: ``$USER``).
+
+        A log that no longer holds the record the store anchored (cut
+        short, rewritten, lost) is refused with
+        :class:`~sealbox.AuditLogTampered`. ``new_audit_segment="reason"``
+        is an operator's explicit, audited way out: the damaged log is kept
+        beside the new one, whose first record names its head."""
         ks = cls(
             _native.KeyStore.open(
                 path,
@@ -237,6 +247,7 @@ class KeyStore:
                 audit_log=audit_log,
                 audit_sync=audit_sync,
                 principal=principal,
+                new_audit_segment=new_audit_segment,
             )
         )
         if audit_callback is not None:

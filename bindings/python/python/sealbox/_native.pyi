@@ -66,6 +66,7 @@ class KeyStore:
         audit_log: _Path | None = None,
         audit_sync: bool = False,
         principal: str | None = None,
+        new_audit_segment: str | None = None,
     ) -> KeyStore: ...
     def add_audit_callback(self, callback: Callable[[dict[str, Any]], object]) -> None: ...
     @property
