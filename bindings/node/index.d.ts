@@ -159,6 +159,12 @@ export interface AuditEvent {
   keyId?: string
   /** The key version used, when one was. */
   keyVersion?: number
+  /** ReEncrypt: the key that decrypted the source blob. */
+  sourceKeyId?: string
+  /** ReEncrypt: the version of the source key. */
+  sourceKeyVersion?: number
+  /** StartAuditSegment: the previous segment's head and the reason. */
+  detail?: string
   /** Who asked (the key store's principal). */
   principal: string
   /** The encryption context of symmetric operations. */
