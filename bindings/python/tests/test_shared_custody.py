@@ -41,7 +41,7 @@ def test_a_cut_log_is_refused_and_a_new_segment_is_audited(tmp_path: Path) -> No
     assert ks.verify_audit_log().ok
     first = log.read_text().splitlines()[0]
     assert "StartAuditSegment" in first and "incident 7" in first
-    assert sealbox.Operation.START_AUDIT_SEGMENT == "StartAuditSegment"
+    assert sealbox.Operation("StartAuditSegment") is sealbox.Operation.START_AUDIT_SEGMENT
     assert len(list(tmp_path.glob("keys.db.audit.jsonl.segment-0-*"))) == 1
 
 
