@@ -34,16 +34,12 @@ pub struct EncryptionMaterials {
     pub signing_key: Option<EcdsaSigningKey>,
 }
 
-impl std::fmt::Debug for EncryptionMaterials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EncryptionMaterials")
-            .field("suite", &self.suite)
-            .field("encryption_context", &self.encryption_context)
-            .field("encrypted_data_keys", &self.encrypted_data_keys.len())
-            .field("has_data_key", &self.plaintext_data_key.is_some())
-            .finish_non_exhaustive()
-    }
-}
+crate::secret::debug_hiding_secrets!(EncryptionMaterials {
+    suite,
+    encryption_context,
+    encrypted_data_keys: |m| m.encrypted_data_keys.len(),
+    has_data_key: |m| m.plaintext_data_key.is_some(),
+});
 
 /// Materials to decrypt one message.
 pub struct DecryptionMaterials {
@@ -60,12 +56,8 @@ pub struct DecryptionMaterials {
     pub verification_key: Option<EcdsaVerifyingKey>,
 }
 
-impl std::fmt::Debug for DecryptionMaterials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DecryptionMaterials")
-            .field("suite", &self.suite)
-            .field("encryption_context", &self.encryption_context)
-            .field("has_data_key", &self.plaintext_data_key.is_some())
-            .finish_non_exhaustive()
-    }
-}
+crate::secret::debug_hiding_secrets!(DecryptionMaterials {
+    suite,
+    encryption_context,
+    has_data_key: |m| m.plaintext_data_key.is_some(),
+});

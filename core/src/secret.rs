@@ -241,6 +241,41 @@ mod pool {
     }
 }
 
+/// `Debug` for a type that holds secrets: shows only the fields named,
+/// each either as it is (`name`) or through a view of the value
+/// (`name: |v| v.data.len()`), and prints `..` for the rest; `Name(..)`
+/// shows nothing but the type's name. One way to write it, so that a secret
+/// field cannot slip in through a derive.
+macro_rules! debug_hiding_secrets {
+    ($ty:ident(..)) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($ty), "(..)"))
+            }
+        }
+    };
+    ($ty:ident { $($field:ident $(: |$v:ident| $view:expr)?),* $(,)? }) => {
+        impl std::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    $(.field(
+                        stringify!($field),
+                        &$crate::secret::debug_hiding_secrets!(@shown self, $field $(, |$v| $view)?),
+                    ))*
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+    (@shown $this:ident, $field:ident) => {
+        &$this.$field
+    };
+    (@shown $this:ident, $field:ident, |$v:ident| $view:expr) => {{
+        let $v = $this;
+        $view
+    }};
+}
+pub(crate) use debug_hiding_secrets;
+
 /// Overwrites `buf` with zeros in a way the optimiser cannot remove: one
 /// memset kept alive by `black_box`, for large buffers (decrypted
 /// plaintext in the bindings) where `zeroize`'s byte-at-a-time volatile

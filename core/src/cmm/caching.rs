@@ -102,13 +102,7 @@ pub struct CachingMaterialsManager {
     cache: Mutex<Cache>,
 }
 
-impl std::fmt::Debug for CachingMaterialsManager {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CachingMaterialsManager")
-            .field("limits", &self.limits)
-            .finish_non_exhaustive()
-    }
-}
+crate::secret::debug_hiding_secrets!(CachingMaterialsManager { limits });
 
 fn clone_enc(m: &EncryptionMaterials) -> Result<EncryptionMaterials> {
     Ok(EncryptionMaterials {

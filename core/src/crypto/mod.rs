@@ -89,11 +89,7 @@ macro_rules! rsa_key_decoders {
 /// failed to authenticate are the same whichever provider is compiled in.
 macro_rules! aes_gcm_key_api {
     () => {
-        impl std::fmt::Debug for AesGcmKey {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("AesGcmKey(..)")
-            }
-        }
+        $crate::secret::debug_hiding_secrets!(AesGcmKey(..));
 
         impl AesGcmKey {
             /// Expands a 16, 24 or 32-byte key.
@@ -114,7 +110,7 @@ macro_rules! aes_gcm_key_api {
                 iv: &[u8; $crate::crypto::GCM_IV_LEN],
                 aad: &[u8],
                 buf: &mut [u8],
-            ) -> $crate::error::Result<[u8; $crate::crypto::GCM_TAG_LEN]> {
+            ) -> $crate::error::Result<$crate::crypto::GcmTag> {
                 self.seal_detached(iv, aad, buf).ok_or_else(|| {
                     $crate::error::Error::InvalidArgument("AES-GCM input too long".into())
                 })
@@ -232,6 +228,8 @@ pub mod other {
 pub const GCM_IV_LEN: usize = 12;
 /// Length in bytes of every AES-GCM tag sealbox uses.
 pub const GCM_TAG_LEN: usize = 16;
+/// An AES-GCM tag.
+pub type GcmTag = [u8; GCM_TAG_LEN];
 
 /// Hash functions used by HKDF, HMAC, signatures and RSA-OAEP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -16,7 +16,7 @@ use rsa::traits::PublicKeyParts;
 use sha2::Digest;
 use zeroize::Zeroize;
 
-use super::{invalid_key, EcCurve, HashAlg, RsaPadding, RsaSignatureScheme, GCM_TAG_LEN};
+use super::{invalid_key, EcCurve, GcmTag, HashAlg, RsaPadding, RsaSignatureScheme};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
 
@@ -98,12 +98,7 @@ impl AesGcmKey {
         }))
     }
 
-    fn seal_detached(
-        &self,
-        iv: &[u8; 12],
-        aad: &[u8],
-        buf: &mut [u8],
-    ) -> Option<[u8; GCM_TAG_LEN]> {
+    fn seal_detached(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<GcmTag> {
         let nonce = aes_gcm::Nonce::from_slice(iv);
         match &self.0 {
             GcmInner::A128(c) => c.encrypt_in_place_detached(nonce, aad, buf),
@@ -168,11 +163,7 @@ enum HasherInner {
     Sha512(sha2::Sha512),
 }
 
-impl std::fmt::Debug for Hasher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Hasher(..)")
-    }
-}
+crate::secret::debug_hiding_secrets!(Hasher(..));
 
 impl Hasher {
     /// Starts a digest.

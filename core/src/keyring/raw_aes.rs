@@ -23,14 +23,10 @@ pub struct RawAesKeyring {
     wrapping_key: AesGcmKey,
 }
 
-impl std::fmt::Debug for RawAesKeyring {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawAesKeyring")
-            .field("key_namespace", &self.key_namespace)
-            .field("key_name", &self.key_name)
-            .finish_non_exhaustive()
-    }
-}
+crate::secret::debug_hiding_secrets!(RawAesKeyring {
+    key_namespace,
+    key_name
+});
 
 impl RawAesKeyring {
     /// Creates a keyring. `wrapping_key` must be 16, 24 or 32 bytes; the

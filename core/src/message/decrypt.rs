@@ -389,13 +389,9 @@ pub struct Decryptor {
     core: DecryptCore,
 }
 
-impl std::fmt::Debug for Decryptor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Decryptor")
-            .field("phase", &self.core.phase)
-            .finish_non_exhaustive()
-    }
-}
+crate::secret::debug_hiding_secrets!(Decryptor {
+    phase: |d| &d.core.phase
+});
 
 impl Decryptor {
     /// A decryptor that gets its data key from `cmm`.

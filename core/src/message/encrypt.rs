@@ -75,15 +75,11 @@ enum State {
     Failed,
 }
 
-impl std::fmt::Debug for Encryptor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Encryptor")
-            .field("suite", &self.header.suite)
-            .field("frame_length", &self.frame_length)
-            .field("state", &self.state)
-            .finish_non_exhaustive()
-    }
-}
+crate::secret::debug_hiding_secrets!(Encryptor {
+    suite: |e| e.header.suite,
+    frame_length,
+    state
+});
 
 impl Encryptor {
     /// Obtains materials and prepares the header. Nothing is written until

@@ -2,7 +2,7 @@
 
 use aws_lc_rs::aead;
 
-use crate::crypto::{invalid_key, GCM_TAG_LEN};
+use crate::crypto::{invalid_key, GcmTag};
 use crate::error::{Error, Result};
 
 /// AES-256 applied to each 16-byte block of `blocks` in place (the raw
@@ -41,12 +41,7 @@ impl AesGcmKey {
         Some(AesGcmKey(aead::LessSafeKey::new(key)))
     }
 
-    fn seal_detached(
-        &self,
-        iv: &[u8; 12],
-        aad: &[u8],
-        buf: &mut [u8],
-    ) -> Option<[u8; GCM_TAG_LEN]> {
+    fn seal_detached(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<GcmTag> {
         let nonce = aead::Nonce::assume_unique_for_key(*iv);
         let tag = self
             .0

@@ -73,11 +73,7 @@ pub fn hmac(alg: HashAlg, key: &[u8], data: &[u8]) -> Result<Vec<u8>> {
 #[derive(Clone)]
 pub struct Hasher(digest::Context);
 
-impl std::fmt::Debug for Hasher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Hasher(..)")
-    }
-}
+crate::secret::debug_hiding_secrets!(Hasher(..));
 
 impl Hasher {
     /// Starts a digest.

@@ -24,11 +24,7 @@ const SEAL_LABEL: &[u8] = b"sealbox/soft/v1";
 /// The 32-byte secret that seals a soft key store.
 pub struct RootKey(SecretBytes);
 
-impl std::fmt::Debug for RootKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RootKey(..)")
-    }
-}
+crate::secret::debug_hiding_secrets!(RootKey(..));
 
 fn decode_key_text(text: &[u8]) -> Result<SecretBytes> {
     use base64::Engine;
@@ -146,11 +142,7 @@ pub struct SoftBackend {
     parsed: Mutex<HashMap<Vec<u8>, Arc<Parsed>>>,
 }
 
-impl std::fmt::Debug for SoftBackend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SoftBackend(..)")
-    }
-}
+crate::secret::debug_hiding_secrets!(SoftBackend(..));
 
 impl SoftBackend {
     /// A backend sealed under `root`.
