@@ -328,6 +328,7 @@ mod files_and_audit {
             key_version: None,
             source_key_id: None,
             source_key_version: None,
+            detail: None,
             principal: "p".into(),
             encryption_context: None,
             outcome: Outcome::Allowed,

@@ -109,6 +109,7 @@ fn main() {
         key_version: key.map(|_| 1),
         source_key_id: None,
         source_key_version: None,
+        detail: None,
         principal: "fuzz".into(),
         encryption_context: ec,
         outcome: sealbox::audit::Outcome::Allowed,
