@@ -5,11 +5,11 @@
 //! (UTF-8), ciphertext = the key store's blob (docs/FORMAT.md), encrypted
 //! with the message's encryption context as AAD.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::keystore::{blob, KeyStore};
 use crate::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 
-use super::Keyring;
+use super::{decrypt_first, Keyring};
 
 /// Provider ID of encrypted data keys made by a key-store keyring.
 pub const PROVIDER_ID: &str = "sealbox";
@@ -63,25 +63,23 @@ impl Keyring for KeyStoreKeyring {
     }
 
     fn on_decrypt(&self, m: &mut DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<()> {
-        if m.plaintext_data_key.is_some() {
-            return Ok(());
-        }
-        let want = self.store.resolve_key_id(&self.key)?;
-        for edk in edks {
-            if edk.provider_id != PROVIDER_ID || edk.provider_info != want.as_bytes() {
-                continue;
-            }
-            // The blob must name the same key as the provider info.
-            if !blob::parse(&edk.ciphertext).is_ok_and(|b| b.key_id == want) {
-                continue;
-            }
-            if let Ok(dk) = self.store.decrypt(&edk.ciphertext, &m.encryption_context) {
-                if dk.len() == m.suite.data_key_len() {
-                    m.plaintext_data_key = Some(dk);
-                    return Ok(());
+        decrypt_first(
+            m,
+            edks,
+            |_| self.store.resolve_key_id(&self.key),
+            |want, m, edk| {
+                // The blob must name the same key as the provider info.
+                if edk.provider_id != PROVIDER_ID
+                    || edk.provider_info != want.as_bytes()
+                    || !blob::parse(&edk.ciphertext).is_ok_and(|b| b.key_id == *want)
+                {
+                    return Ok(None);
                 }
-            }
-        }
-        Err(Error::DecryptionFailed)
+                Ok(self
+                    .store
+                    .decrypt(&edk.ciphertext, &m.encryption_context)
+                    .ok())
+            },
+        )
     }
 }

@@ -18,6 +18,7 @@ pub use raw_rsa::{RawRsaKeyring, RsaWrappingPadding};
 
 use crate::error::{Error, Result};
 use crate::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
+use crate::message::EncryptionContext;
 use crate::secret::SecretBytes;
 
 /// Wraps and unwraps data keys. Implementations are shared between threads.
@@ -68,4 +69,50 @@ pub(crate) fn data_key(materials: &EncryptionMaterials) -> Result<&SecretBytes> 
         .plaintext_data_key
         .as_ref()
         .ok_or_else(|| Error::EncryptFailed("no data key to wrap".into()))
+}
+
+/// How the raw keyrings encrypt: the data key is generated if there is none
+/// yet, `wrap` returns its provider info and its wrapped copy, and that is
+/// added to the materials under `provider_id`.
+pub(crate) fn add_wrapped_data_key(
+    materials: &mut EncryptionMaterials,
+    provider_id: &str,
+    wrap: impl FnOnce(&SecretBytes, &EncryptionContext) -> Result<(Vec<u8>, Vec<u8>)>,
+) -> Result<()> {
+    ensure_data_key(materials)?;
+    let (provider_info, ciphertext) = wrap(data_key(materials)?, &materials.encryption_context)?;
+    materials.encrypted_data_keys.push(EncryptedDataKey {
+        provider_id: provider_id.to_owned(),
+        provider_info,
+        ciphertext,
+    });
+    Ok(())
+}
+
+/// How the keyrings here decrypt: nothing to do when the materials already
+/// hold a data key; otherwise `prepare` runs once (what every candidate
+/// needs: the AAD, the private key, the resolved key ID) and the first of
+/// `edks` that `unwrap` opens to a data key of the suite's length becomes
+/// the data key. `unwrap` gives `None` for an encrypted data key that is not
+/// its own or does not open; when none opens, `DecryptionFailed`.
+pub(crate) fn decrypt_first<P>(
+    materials: &mut DecryptionMaterials,
+    edks: &[EncryptedDataKey],
+    prepare: impl FnOnce(&DecryptionMaterials) -> Result<P>,
+    unwrap: impl Fn(&P, &DecryptionMaterials, &EncryptedDataKey) -> Result<Option<SecretBytes>>,
+) -> Result<()> {
+    if materials.plaintext_data_key.is_some() {
+        return Ok(());
+    }
+    let prepared = prepare(materials)?;
+    for edk in edks {
+        match unwrap(&prepared, materials, edk)? {
+            Some(dk) if dk.len() == materials.suite.data_key_len() => {
+                materials.plaintext_data_key = Some(dk);
+                return Ok(());
+            }
+            _ => {}
+        }
+    }
+    Err(Error::DecryptionFailed)
 }

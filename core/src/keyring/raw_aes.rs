@@ -14,7 +14,7 @@ use crate::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterial
 use crate::message::context;
 use crate::secret::SecretBytes;
 
-use super::{data_key, ensure_data_key, Keyring};
+use super::{add_wrapped_data_key, decrypt_first, Keyring};
 
 /// A keyring that wraps data keys with an AES-128/192/256 key.
 pub struct RawAesKeyring {
@@ -89,53 +89,41 @@ impl Keyring for RawAesKeyring {
     }
 
     fn on_encrypt(&self, materials: &mut EncryptionMaterials) -> Result<()> {
-        ensure_data_key(materials)?;
-        let aad = context::serialize(&materials.encryption_context)?;
-        let mut iv = [0u8; GCM_IV_LEN];
-        crypto::fill_random(&mut iv)?;
-        let dk = data_key(materials)?;
-        let mut ciphertext = Vec::with_capacity(dk.len() + GCM_TAG_LEN);
-        ciphertext.extend_from_slice(dk.as_bytes());
-        let tag = self
-            .wrapping_key
-            .seal_in_place(&iv, &aad, &mut ciphertext)?;
-        ciphertext.extend_from_slice(&tag);
-        materials.encrypted_data_keys.push(EncryptedDataKey {
-            provider_id: self.key_namespace.clone(),
-            provider_info: self.provider_info(&iv),
-            ciphertext,
-        });
-        Ok(())
+        add_wrapped_data_key(materials, &self.key_namespace, |dk, encryption_context| {
+            let aad = context::serialize(encryption_context)?;
+            let mut iv = [0u8; GCM_IV_LEN];
+            crypto::fill_random(&mut iv)?;
+            let mut ciphertext = Vec::with_capacity(dk.len() + GCM_TAG_LEN);
+            ciphertext.extend_from_slice(dk.as_bytes());
+            let tag = self
+                .wrapping_key
+                .seal_in_place(&iv, &aad, &mut ciphertext)?;
+            ciphertext.extend_from_slice(&tag);
+            Ok((self.provider_info(&iv), ciphertext))
+        })
     }
 
-    fn on_decrypt(
-        &self,
-        materials: &mut DecryptionMaterials,
-        edks: &[EncryptedDataKey],
-    ) -> Result<()> {
-        if materials.plaintext_data_key.is_some() {
-            return Ok(());
-        }
-        let aad = context::serialize(&materials.encryption_context)?;
-        let want = materials.suite.data_key_len();
-        for edk in edks {
-            let Some(iv) = self.matching_iv(edk) else {
-                continue;
-            };
-            if edk.ciphertext.len() != want + GCM_TAG_LEN {
-                continue;
-            }
-            let (ct, tag) = edk.ciphertext.split_at(want);
-            let mut dk = SecretBytes::from_slice(ct)?;
-            if self
-                .wrapping_key
-                .open_in_place(&iv, &aad, dk.as_mut_bytes(), tag)
-                .is_ok()
-            {
-                materials.plaintext_data_key = Some(dk);
-                return Ok(());
-            }
-        }
-        Err(Error::DecryptionFailed)
+    fn on_decrypt(&self, m: &mut DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<()> {
+        decrypt_first(
+            m,
+            edks,
+            |m| context::serialize(&m.encryption_context),
+            |aad, m, edk| {
+                let want = m.suite.data_key_len();
+                let Some(iv) = self.matching_iv(edk) else {
+                    return Ok(None);
+                };
+                if edk.ciphertext.len() != want + GCM_TAG_LEN {
+                    return Ok(None);
+                }
+                let (ct, tag) = edk.ciphertext.split_at(want);
+                let mut dk = SecretBytes::from_slice(ct)?;
+                let opened = self
+                    .wrapping_key
+                    .open_in_place(&iv, aad, dk.as_mut_bytes(), tag)
+                    .is_ok();
+                Ok(opened.then_some(dk))
+            },
+        )
     }
 }

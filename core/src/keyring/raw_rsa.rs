@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 
 use super::raw_aes::check_names;
-use super::{data_key, ensure_data_key, Keyring};
+use super::{add_wrapped_data_key, decrypt_first, Keyring};
 
 /// The paddings the AWS Encryption SDK's raw RSA keyring supports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,41 +140,27 @@ impl Keyring for RawRsaKeyring {
             .public_key
             .as_ref()
             .ok_or_else(|| Error::EncryptFailed("this RSA keyring has no public key".into()))?;
-        ensure_data_key(materials)?;
-        let ciphertext =
-            public_key.encrypt(self.padding.padding(), data_key(materials)?.as_bytes())?;
-        materials.encrypted_data_keys.push(EncryptedDataKey {
-            provider_id: self.key_namespace.clone(),
-            provider_info: self.key_name.as_bytes().to_vec(),
-            ciphertext,
-        });
-        Ok(())
+        add_wrapped_data_key(materials, &self.key_namespace, |dk, _| {
+            let ciphertext = public_key.encrypt(self.padding.padding(), dk.as_bytes())?;
+            Ok((self.key_name.as_bytes().to_vec(), ciphertext))
+        })
     }
 
-    fn on_decrypt(
-        &self,
-        materials: &mut DecryptionMaterials,
-        edks: &[EncryptedDataKey],
-    ) -> Result<()> {
-        if materials.plaintext_data_key.is_some() {
-            return Ok(());
-        }
-        let Some(private_key) = &self.private_key else {
-            return Err(Error::DecryptionFailed);
-        };
-        for edk in edks {
-            if edk.provider_id != self.key_namespace
-                || edk.provider_info != self.key_name.as_bytes()
-            {
-                continue;
-            }
-            if let Ok(dk) = private_key.decrypt(self.padding.padding(), &edk.ciphertext) {
-                if dk.len() == materials.suite.data_key_len() {
-                    materials.plaintext_data_key = Some(dk);
-                    return Ok(());
+    fn on_decrypt(&self, m: &mut DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<()> {
+        decrypt_first(
+            m,
+            edks,
+            |_| self.private_key.as_ref().ok_or(Error::DecryptionFailed),
+            |private_key, _, edk| {
+                if edk.provider_id != self.key_namespace
+                    || edk.provider_info != self.key_name.as_bytes()
+                {
+                    return Ok(None);
                 }
-            }
-        }
-        Err(Error::DecryptionFailed)
+                Ok(private_key
+                    .decrypt(self.padding.padding(), &edk.ciphertext)
+                    .ok())
+            },
+        )
     }
 }
