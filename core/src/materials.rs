@@ -2,6 +2,7 @@
 //! layer, and what keyrings fill in.
 
 use crate::crypto::{EcdsaSigningKey, EcdsaVerifyingKey};
+use crate::error::Result;
 use crate::message::{AlgorithmSuite, EncryptionContext};
 use crate::secret::SecretBytes;
 
@@ -61,3 +62,40 @@ crate::secret::debug_hiding_secrets!(DecryptionMaterials {
     encryption_context,
     has_data_key: |m| m.plaintext_data_key.is_some(),
 });
+
+impl EncryptionMaterials {
+    /// An explicit copy, secrets in secret memory (the caching materials
+    /// manager hands out a copy of its entry per message).
+    pub fn try_clone(&self) -> Result<Self> {
+        Ok(EncryptionMaterials {
+            suite: self.suite,
+            encryption_context: self.encryption_context.clone(),
+            required_encryption_context_keys: self.required_encryption_context_keys.clone(),
+            plaintext_data_key: try_clone_key(&self.plaintext_data_key)?,
+            encrypted_data_keys: self.encrypted_data_keys.clone(),
+            signing_key: self
+                .signing_key
+                .as_ref()
+                .map(|k| k.try_clone())
+                .transpose()?,
+        })
+    }
+}
+
+impl DecryptionMaterials {
+    /// An explicit copy, secrets in secret memory (the caching materials
+    /// manager hands out a copy of its entry per message).
+    pub fn try_clone(&self) -> Result<Self> {
+        Ok(DecryptionMaterials {
+            suite: self.suite,
+            encryption_context: self.encryption_context.clone(),
+            required_encryption_context_keys: self.required_encryption_context_keys.clone(),
+            plaintext_data_key: try_clone_key(&self.plaintext_data_key)?,
+            verification_key: self.verification_key.clone(),
+        })
+    }
+}
+
+fn try_clone_key(key: &Option<SecretBytes>) -> Result<Option<SecretBytes>> {
+    key.as_ref().map(SecretBytes::try_clone).transpose()
+}

@@ -104,35 +104,6 @@ pub struct CachingMaterialsManager {
 
 crate::secret::debug_hiding_secrets!(CachingMaterialsManager { limits });
 
-fn clone_enc(m: &EncryptionMaterials) -> Result<EncryptionMaterials> {
-    Ok(EncryptionMaterials {
-        suite: m.suite,
-        encryption_context: m.encryption_context.clone(),
-        required_encryption_context_keys: m.required_encryption_context_keys.clone(),
-        plaintext_data_key: m
-            .plaintext_data_key
-            .as_ref()
-            .map(|k| k.try_clone())
-            .transpose()?,
-        encrypted_data_keys: m.encrypted_data_keys.clone(),
-        signing_key: m.signing_key.as_ref().map(|k| k.try_clone()).transpose()?,
-    })
-}
-
-fn clone_dec(m: &DecryptionMaterials) -> Result<DecryptionMaterials> {
-    Ok(DecryptionMaterials {
-        suite: m.suite,
-        encryption_context: m.encryption_context.clone(),
-        required_encryption_context_keys: m.required_encryption_context_keys.clone(),
-        plaintext_data_key: m
-            .plaintext_data_key
-            .as_ref()
-            .map(|k| k.try_clone())
-            .transpose()?,
-        verification_key: m.verification_key.clone(),
-    })
-}
-
 fn field(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
     out.extend_from_slice(bytes);
@@ -313,7 +284,7 @@ impl MaterialsManager for CachingMaterialsManager {
         let hit = self.lookup(
             &key,
             |c| &mut c.enc,
-            clone_enc,
+            EncryptionMaterials::try_clone,
             |e| {
                 let fresh = e.epoch == epoch
                     && e.created.elapsed() < limits.max_age
@@ -333,7 +304,7 @@ impl MaterialsManager for CachingMaterialsManager {
         if fresh.suite.kdf_hash().is_none() {
             return Ok(fresh);
         }
-        let out = clone_enc(&fresh)?;
+        let out = fresh.try_clone()?;
         self.store(key, |c| &mut c.enc, fresh, epoch, (1, len))?;
         Ok(out)
     }
@@ -348,14 +319,14 @@ impl MaterialsManager for CachingMaterialsManager {
         let hit = self.lookup(
             &key,
             |c| &mut c.dec,
-            clone_dec,
+            DecryptionMaterials::try_clone,
             |e| e.epoch == epoch && e.created.elapsed() < max_age,
         )?;
         if let Some(m) = hit {
             return Ok(m);
         }
         let fresh = self.underlying.decrypt_materials(req)?;
-        let out = clone_dec(&fresh)?;
+        let out = fresh.try_clone()?;
         self.store(key, |c| &mut c.dec, fresh, epoch, (0, 0))?;
         Ok(out)
     }
