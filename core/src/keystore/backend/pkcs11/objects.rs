@@ -39,6 +39,23 @@ fn object_management() -> Result<std::sync::MutexGuard<'static, ()>> {
 }
 
 /// `CKA_ID` of a key version: key ID (16 bytes) ‖ version (big-endian).
+/// Zeroizes the values of the attributes that hold key material.
+fn wipe_secret_attributes(template: &mut [Attribute]) {
+    use zeroize::Zeroize;
+    for a in template {
+        match a {
+            Attribute::Value(v)
+            | Attribute::PrivateExponent(v)
+            | Attribute::Prime1(v)
+            | Attribute::Prime2(v)
+            | Attribute::Exponent1(v)
+            | Attribute::Exponent2(v)
+            | Attribute::Coefficient(v) => v.zeroize(),
+            _ => {}
+        }
+    }
+}
+
 fn object_id(key: &KeyRef<'_>) -> Result<Vec<u8>> {
     let mut id = key.id_bytes()?.to_vec();
     id.extend_from_slice(&key.version.to_be_bytes());
@@ -133,10 +150,14 @@ impl Pkcs11Backend {
         let bad = |e: der::DerError| {
             Error::InvalidKey(format!("could not read the key's PKCS#8 structure: {e}"))
         };
-        let create = |lease: &mut Lease<'_>, t: Vec<Attribute>| {
-            lease
+        // Templates that carry key material are wiped once the token has
+        // them (cryptoki's attributes are plain vectors).
+        let create = |lease: &mut Lease<'_>, mut t: Vec<Attribute>| {
+            let r = lease
                 .check(lease.s().create_object(&t))
-                .map_err(|e| ck("C_CreateObject", e))
+                .map_err(|e| ck("C_CreateObject", e));
+            wipe_secret_attributes(&mut t);
+            r
         };
         match key.spec {
             KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac512 => {

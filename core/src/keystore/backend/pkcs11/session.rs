@@ -124,7 +124,18 @@ impl Pkcs11Backend {
         let verified = VERIFIED.get_or_init(|| Mutex::new(HashMap::new()));
         // Keyed by token serial number: slot numbers change.
         let key = (Arc::as_ptr(&self.ctx) as usize, self.serial.clone());
-        let digest = crypto::digest(HashAlg::Sha256, self.pin.0.as_bytes());
+        // Keyed with a random key of this process, so that the value kept
+        // for the life of the process is no unsalted hash to guess PINs
+        // against (a PIN has few digits).
+        static PIN_KEY: OnceLock<Vec<u8>> = OnceLock::new();
+        let pin_key = match PIN_KEY.get() {
+            Some(k) => k,
+            None => {
+                let fresh = crypto::random_vec(32)?;
+                PIN_KEY.get_or_init(|| fresh)
+            }
+        };
+        let digest = crypto::hmac(HashAlg::Sha256, pin_key, self.pin.0.as_bytes())?;
         let pin = RawAuthPin::new(Box::new(self.pin.0.as_bytes().to_vec()));
         // Held across C_Login: otherwise a second thread could see "already
         // logged in" after the first thread's login succeeded but before
