@@ -54,8 +54,8 @@ mod blobs {
     use sealbox::crypto::aes256_prf_blocks;
     use sealbox::keystore::blob::{self, BLOB_VERSION_1};
     use sealbox::keystore::{
-        Backend, CreateKeyRequest, KeyRef, KeyStore, KeyStoreOptions, MetadataStore, RootKey,
-        SoftBackend, SqliteStore,
+        Backend, CreateKeyRequest, Gcm, KeyRef, KeyStore, KeyStoreOptions, MetadataStore, RootKey,
+        SoftBackend, SqliteStore, VersionRef,
     };
     use sealbox::{EncryptionContext, Error};
 
@@ -112,7 +112,16 @@ mod blobs {
         v1.extend_from_slice(&1u32.to_be_bytes());
         let aad = blob::aad(&v1, &ctx()).unwrap();
         let iv = [7u8; 12];
-        let sealed = backend.seal(kr, &v.handle, &iv, &aad, b"old blob").unwrap();
+        let vr = VersionRef {
+            key: kr,
+            handle: &v.handle,
+        };
+        let gcm = Gcm {
+            iv: &iv,
+            aad: &aad,
+            data: b"old blob",
+        };
+        let sealed = backend.seal(vr, gcm).unwrap();
         v1.extend_from_slice(&iv);
         v1.extend_from_slice(&sealed);
         assert_eq!(ks.decrypt(&v1, &ctx()).unwrap().as_bytes(), b"old blob");

@@ -257,21 +257,21 @@ impl Backend for FaultyBackend {
     fn import(&self, key: KeyRef<'_>, material: &SecretBytes) -> Result<Vec<u8>> {
         self.step(Step::Import, || self.inner.import(key, material))
     }
-    fn destroy(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<()> {
-        self.step(Step::Destroy, || self.inner.destroy(key, handle))
+    fn destroy(&self, v: VersionRef<'_>) -> Result<()> {
+        self.step(Step::Destroy, || self.inner.destroy(v))
     }
     delegate! {
         check_value() -> Result<Vec<u8>>;
         discard(key: KeyRef<'_>) -> Result<()>;
-        seal(key: KeyRef<'_>, handle: &[u8], iv: &[u8; 12], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>>;
-        open(key: KeyRef<'_>, handle: &[u8], iv: &[u8; 12], aad: &[u8], ciphertext: &[u8]) -> Result<SecretBytes>;
-        sign_digest(key: KeyRef<'_>, handle: &[u8], alg: SigningAlgorithm, digest: &[u8]) -> Result<Vec<u8>>;
-        public_key_der(key: KeyRef<'_>, handle: &[u8]) -> Result<Vec<u8>>;
-        rsa_decrypt(key: KeyRef<'_>, handle: &[u8], alg: EncryptionAlgorithm, ciphertext: &[u8]) -> Result<SecretBytes>;
-        mac(key: KeyRef<'_>, handle: &[u8], alg: MacAlgorithm, message: &[u8]) -> Result<Vec<u8>>;
+        seal(v: VersionRef<'_>, gcm: Gcm<'_>) -> Result<Vec<u8>>;
+        open(v: VersionRef<'_>, gcm: Gcm<'_>) -> Result<SecretBytes>;
+        sign_digest(v: VersionRef<'_>, alg: SigningAlgorithm, d: &[u8]) -> Result<Vec<u8>>;
+        public_key_der(v: VersionRef<'_>) -> Result<Vec<u8>>;
+        rsa_decrypt(v: VersionRef<'_>, alg: EncryptionAlgorithm, ct: &[u8]) -> Result<SecretBytes>;
+        mac(v: VersionRef<'_>, alg: MacAlgorithm, message: &[u8]) -> Result<Vec<u8>>;
         random(len: usize) -> Result<Vec<u8>>;
         audit_mac(data: &[u8]) -> Result<Vec<u8>>;
-        prf_blocks(key: KeyRef<'_>, handle: &[u8], blocks: &[u8; 32]) -> Result<SecretBytes>;
+        prf_blocks(v: VersionRef<'_>, blocks: &[u8; 32]) -> Result<SecretBytes>;
     }
 }
 

@@ -65,7 +65,7 @@ impl KeyStore {
             let digest = Self::digest_for(alg.hash(), message, message_type)?;
             self.inner
                 .backend
-                .sign_digest(Self::key_ref(&rec, v.version), &v.handle, alg, &digest)
+                .sign_digest(Self::version_ref(&rec, &v), alg, &digest)
         })
     }
 
@@ -84,7 +84,7 @@ impl KeyStore {
             let der = self
                 .inner
                 .backend
-                .public_key_der(Self::key_ref(&rec, v.version), &v.handle)?;
+                .public_key_der(Self::version_ref(&rec, &v))?;
             Ok(match alg.rsa_scheme() {
                 None => {
                     EcdsaVerifyingKey::from_spki_der(&der)?.verify_digest_der(&digest, signature)
@@ -113,7 +113,7 @@ impl KeyStore {
             let v = self.version(&rec, rec.primary_version)?;
             self.inner
                 .backend
-                .public_key_der(Self::key_ref(&rec, v.version), &v.handle)
+                .public_key_der(Self::version_ref(&rec, &v))
         })
     }
 
@@ -132,7 +132,7 @@ impl KeyStore {
             let der = self
                 .inner
                 .backend
-                .public_key_der(Self::key_ref(&rec, v.version), &v.handle)?;
+                .public_key_der(Self::version_ref(&rec, &v))?;
             RsaPublicKey::from_der(&der)?.encrypt(alg.padding(), plaintext)
         })
     }
@@ -149,12 +149,9 @@ impl KeyStore {
             if rec.spec.rsa_bits().is_none() {
                 return Err(Error::InvalidKeyUsage(format!("{alg} needs an RSA key")));
             }
-            self.inner.backend.rsa_decrypt(
-                Self::key_ref(&rec, v.version),
-                &v.handle,
-                alg,
-                ciphertext,
-            )
+            self.inner
+                .backend
+                .rsa_decrypt(Self::version_ref(&rec, &v), alg, ciphertext)
         })
     }
 }

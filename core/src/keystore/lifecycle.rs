@@ -120,7 +120,10 @@ impl KeyStore {
                 .create_key(&rec, &version, req.alias.as_deref(), &req.tags)
         });
         if let Err(e) = stored {
-            let _ = self.inner.backend.destroy(kr, &version.handle);
+            let _ = self.inner.backend.destroy(VersionRef {
+                key: kr,
+                handle: &version.handle,
+            });
             return Err(e);
         }
         self.metadata(rec)
@@ -262,7 +265,7 @@ impl KeyStore {
                 a.key(&rec.key_id, None);
                 a.allow()?;
                 for v in self.inner.store.versions(&rec.key_id)? {
-                    self.inner.backend.destroy(Self::key_ref(&rec, v.version), &v.handle)?;
+                    self.inner.backend.destroy(Self::version_ref(&rec, &v))?;
                 }
                 self.inner.store.delete_key(&rec.key_id)
             })?;

@@ -33,7 +33,7 @@ impl KeyStore {
         }
         self.inner
             .backend
-            .mac(Self::key_ref(&rec, v.version), &v.handle, alg, message)
+            .mac(Self::version_ref(&rec, &v), alg, message)
     }
 
     /// VerifyMac; `Ok(false)` when the MAC does not match.

@@ -34,7 +34,7 @@ pub use backend::pkcs11::{
     Pin, Pkcs11Backend, Pkcs11Config, TokenSelector, DEFAULT_MAX_SESSIONS, MODULE_ENV,
 };
 pub use backend::soft::{RootKey, SoftBackend};
-pub use backend::{Backend, KeyRef};
+pub use backend::{Backend, Gcm, KeyRef, VersionRef};
 pub use operation::Operation;
 pub use store::sqlite::SqliteStore;
 pub use store::{KeyRecord, MetadataStore, VersionRecord};
@@ -523,6 +523,13 @@ impl KeyStore {
             version,
             spec: rec.spec,
             usage: rec.usage,
+        }
+    }
+
+    pub(super) fn version_ref<'a>(rec: &'a KeyRecord, v: &'a VersionRecord) -> VersionRef<'a> {
+        VersionRef {
+            key: Self::key_ref(rec, v.version),
+            handle: &v.handle,
         }
     }
 

@@ -45,7 +45,10 @@ impl KeyStore {
                 .add_version(&rec.key_id, &version, next_rotation)
         });
         if let Err(e) = stored {
-            let _ = self.inner.backend.destroy(kr, &version.handle);
+            let _ = self.inner.backend.destroy(VersionRef {
+                key: kr,
+                handle: &version.handle,
+            });
             return Err(e);
         }
         Ok(next)

@@ -18,11 +18,10 @@ impl KeyStore {
         v: &VersionRecord,
         nonce: &[u8; blob::NONCE_LEN],
     ) -> Result<crypto::AesGcmKey> {
-        let k = self.inner.backend.prf_blocks(
-            Self::key_ref(rec, v.version),
-            &v.handle,
-            &blob::prf_input(nonce),
-        )?;
+        let k = self
+            .inner
+            .backend
+            .prf_blocks(Self::version_ref(rec, v), &blob::prf_input(nonce))?;
         crypto::AesGcmKey::new(k.as_bytes())
     }
 
@@ -89,13 +88,14 @@ impl KeyStore {
                 Ok(pt)
             }
             // Format 1: sealed directly under the key version.
-            None => self.inner.backend.open(
-                Self::key_ref(&rec, v.version),
-                &v.handle,
-                &b.iv,
-                &aad,
-                b.sealed,
-            ),
+            None => {
+                let gcm = Gcm {
+                    iv: &b.iv,
+                    aad: &aad,
+                    data: b.sealed,
+                };
+                self.inner.backend.open(Self::version_ref(&rec, &v), gcm)
+            }
         }
     }
 

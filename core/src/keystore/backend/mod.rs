@@ -32,6 +32,27 @@ impl KeyRef<'_> {
     }
 }
 
+/// One stored version of one key: its name and the opaque handle the
+/// backend returned when the version was made.
+#[derive(Debug, Clone, Copy)]
+pub struct VersionRef<'a> {
+    /// The key version.
+    pub key: KeyRef<'a>,
+    /// The backend's handle.
+    pub handle: &'a [u8],
+}
+
+/// The inputs of one AES-256-GCM operation.
+#[derive(Debug, Clone, Copy)]
+pub struct Gcm<'a> {
+    /// The 96-bit IV.
+    pub iv: &'a [u8; 12],
+    /// The additional authenticated data.
+    pub aad: &'a [u8],
+    /// Plaintext to seal, or ciphertext ‖ tag to open.
+    pub data: &'a [u8],
+}
+
 /// The 16 bytes of a key ID (a hyphenated UUID); `KeyNotFound` if it is not
 /// one.
 pub(crate) fn parse_key_id(s: &str) -> Result<[u8; 16]> {
@@ -74,9 +95,9 @@ pub(crate) fn check_material(spec: KeySpec, material: &SecretBytes) -> Result<()
     Ok(())
 }
 
-/// A place that keeps key material and uses it. `handle` is the opaque
-/// value the backend returned when the version was made; the key store
-/// persists it and hands it back.
+/// A place that keeps key material and uses it. A `VersionRef`'s handle is
+/// the opaque value the backend returned when the version was made; the
+/// key store persists it and hands it back.
 pub trait Backend: Send + Sync + std::fmt::Debug {
     /// `soft` or `pkcs11`.
     fn kind(&self) -> &'static str;
@@ -89,7 +110,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// RSA/EC); returns its handle.
     fn import(&self, key: KeyRef<'_>, material: &SecretBytes) -> Result<Vec<u8>>;
     /// Destroys the material for good.
-    fn destroy(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<()>;
+    fn destroy(&self, v: VersionRef<'_>) -> Result<()>;
     /// Destroys whatever a failed or interrupted `generate`/`import` of this
     /// key version may have left, when no handle came back. The key store
     /// calls it only for a version its metadata store has no record of, so
@@ -100,50 +121,24 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         let _ = key;
         Ok(())
     }
-    /// AES-256-GCM encryption; returns ciphertext ‖ tag.
-    fn seal(
-        &self,
-        key: KeyRef<'_>,
-        handle: &[u8],
-        iv: &[u8; 12],
-        aad: &[u8],
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>>;
-    /// AES-256-GCM decryption of ciphertext ‖ tag; `DecryptionFailed` on any mismatch.
-    fn open(
-        &self,
-        key: KeyRef<'_>,
-        handle: &[u8],
-        iv: &[u8; 12],
-        aad: &[u8],
-        ciphertext: &[u8],
-    ) -> Result<SecretBytes>;
+    /// AES-256-GCM encryption of `gcm.data`; returns ciphertext ‖ tag.
+    fn seal(&self, v: VersionRef<'_>, gcm: Gcm<'_>) -> Result<Vec<u8>>;
+    /// AES-256-GCM decryption of `gcm.data` (ciphertext ‖ tag);
+    /// `DecryptionFailed` on any mismatch.
+    fn open(&self, v: VersionRef<'_>, gcm: Gcm<'_>) -> Result<SecretBytes>;
     /// Signs a digest; ECDSA signatures are DER-encoded.
-    fn sign_digest(
-        &self,
-        key: KeyRef<'_>,
-        handle: &[u8],
-        alg: SigningAlgorithm,
-        digest: &[u8],
-    ) -> Result<Vec<u8>>;
+    fn sign_digest(&self, v: VersionRef<'_>, alg: SigningAlgorithm, d: &[u8]) -> Result<Vec<u8>>;
     /// The DER SubjectPublicKeyInfo of an asymmetric key.
-    fn public_key_der(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<Vec<u8>>;
+    fn public_key_der(&self, v: VersionRef<'_>) -> Result<Vec<u8>>;
     /// RSA decryption.
     fn rsa_decrypt(
         &self,
-        key: KeyRef<'_>,
-        handle: &[u8],
+        v: VersionRef<'_>,
         alg: EncryptionAlgorithm,
-        ciphertext: &[u8],
+        ct: &[u8],
     ) -> Result<SecretBytes>;
     /// HMAC of a message.
-    fn mac(
-        &self,
-        key: KeyRef<'_>,
-        handle: &[u8],
-        alg: MacAlgorithm,
-        message: &[u8],
-    ) -> Result<Vec<u8>>;
+    fn mac(&self, v: VersionRef<'_>, alg: MacAlgorithm, message: &[u8]) -> Result<Vec<u8>>;
     /// Random bytes from the backend's generator.
     fn random(&self, len: usize) -> Result<Vec<u8>>;
     /// HMAC-SHA-256 under the backend's audit-chain key.
@@ -152,5 +147,5 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// 16-byte blocks (ECB, no padding): the PRF of the per-blob key
     /// derivation of blob format 2 (blob.rs). The version key stays in the
     /// backend; only the derived blob key comes out.
-    fn prf_blocks(&self, key: KeyRef<'_>, handle: &[u8], blocks: &[u8; 32]) -> Result<SecretBytes>;
+    fn prf_blocks(&self, v: VersionRef<'_>, blocks: &[u8; 32]) -> Result<SecretBytes>;
 }

@@ -13,10 +13,11 @@ use std::sync::{Arc, Mutex};
 
 use crate::crypto::{self, AesGcmKey, EcCurve, EcdsaSigningKey, HashAlg, RsaPrivateKey};
 use crate::error::{Error, Result};
-use crate::keystore::types::{EncryptionAlgorithm, KeySpec, MacAlgorithm, SigningAlgorithm};
+use crate::keystore::types::EncryptionAlgorithm as EncAlg;
+use crate::keystore::types::{KeySpec, MacAlgorithm, SigningAlgorithm};
 use crate::secret::SecretBytes;
 
-use super::{check_material, Backend, KeyRef};
+use super::{check_material, Backend, Gcm, KeyRef, VersionRef};
 
 const HANDLE_VERSION: u8 = 1;
 const SEAL_LABEL: &[u8] = b"sealbox/soft/v1";
@@ -185,7 +186,8 @@ impl SoftBackend {
         Ok(out)
     }
 
-    fn unseal(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<SecretBytes> {
+    fn unseal(&self, v: VersionRef<'_>) -> Result<SecretBytes> {
+        let (key, handle) = (v.key, v.handle);
         let corrupt = || {
             Error::Storage(format!(
                 "sealed material of {} v{} is corrupt or belongs elsewhere",
@@ -204,7 +206,8 @@ impl SoftBackend {
         Ok(m)
     }
 
-    fn parsed(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<Arc<Parsed>> {
+    fn parsed(&self, v: VersionRef<'_>) -> Result<Arc<Parsed>> {
+        let (key, handle) = (v.key, v.handle);
         let mut cache = self
             .parsed
             .lock()
@@ -212,7 +215,7 @@ impl SoftBackend {
         if let Some(p) = cache.get(handle) {
             return Ok(p.clone());
         }
-        let der = self.unseal(key, handle)?;
+        let der = self.unseal(v)?;
         let p = Arc::new(if key.spec.rsa_bits().is_some() {
             Parsed::Rsa(RsaPrivateKey::from_der(der.as_bytes())?)
         } else if key.spec == KeySpec::EccNistP256 {
@@ -227,14 +230,14 @@ impl SoftBackend {
         Ok(p)
     }
 
-    fn symmetric(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<SecretBytes> {
-        if key.spec.secret_len().is_none() {
+    fn symmetric(&self, v: VersionRef<'_>) -> Result<SecretBytes> {
+        if v.key.spec.secret_len().is_none() {
             return Err(Error::InvalidKeyUsage(format!(
                 "{} is not a symmetric key",
-                key.spec
+                v.key.spec
             )));
         }
-        self.unseal(key, handle)
+        self.unseal(v)
     }
 }
 
@@ -265,96 +268,64 @@ impl Backend for SoftBackend {
         self.seal_material(key, material)
     }
 
-    fn destroy(&self, _key: KeyRef<'_>, handle: &[u8]) -> Result<()> {
+    fn destroy(&self, v: VersionRef<'_>) -> Result<()> {
         // The sealed bytes live only in the metadata store, which deletes
         // them; drop any parsed copy here.
         if let Ok(mut cache) = self.parsed.lock() {
-            cache.remove(handle);
+            cache.remove(v.handle);
         }
         Ok(())
     }
 
-    fn seal(
-        &self,
-        key: KeyRef<'_>,
-        handle: &[u8],
-        iv: &[u8; 12],
-        aad: &[u8],
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>> {
-        let k = AesGcmKey::new(self.symmetric(key, handle)?.as_bytes())?;
-        let mut out = plaintext.to_vec();
-        let tag = k.seal_in_place(iv, aad, &mut out)?;
+    fn seal(&self, v: VersionRef<'_>, gcm: Gcm<'_>) -> Result<Vec<u8>> {
+        let k = AesGcmKey::new(self.symmetric(v)?.as_bytes())?;
+        let mut out = gcm.data.to_vec();
+        let tag = k.seal_in_place(gcm.iv, gcm.aad, &mut out)?;
         out.extend_from_slice(&tag);
         Ok(out)
     }
 
-    fn open(
-        &self,
-        key: KeyRef<'_>,
-        handle: &[u8],
-        iv: &[u8; 12],
-        aad: &[u8],
-        ciphertext: &[u8],
-    ) -> Result<SecretBytes> {
-        if ciphertext.len() < 16 {
+    fn open(&self, v: VersionRef<'_>, gcm: Gcm<'_>) -> Result<SecretBytes> {
+        if gcm.data.len() < 16 {
             return Err(Error::DecryptionFailed);
         }
-        let k = AesGcmKey::new(self.symmetric(key, handle)?.as_bytes())?;
-        let (ct, tag) = ciphertext.split_at(ciphertext.len() - 16);
+        let k = AesGcmKey::new(self.symmetric(v)?.as_bytes())?;
+        let (ct, tag) = gcm.data.split_at(gcm.data.len() - 16);
         let mut pt = SecretBytes::from_slice(ct)?;
-        k.open_in_place(iv, aad, pt.as_mut_bytes(), tag)?;
+        k.open_in_place(gcm.iv, gcm.aad, pt.as_mut_bytes(), tag)?;
         Ok(pt)
     }
 
-    fn sign_digest(
-        &self,
-        key: KeyRef<'_>,
-        handle: &[u8],
-        alg: SigningAlgorithm,
-        digest: &[u8],
-    ) -> Result<Vec<u8>> {
-        match (&*self.parsed(key, handle)?, alg.rsa_scheme()) {
-            (Parsed::Ec(k), None) => k.sign_digest_der(digest),
-            (Parsed::Rsa(k), Some(scheme)) => k.sign_digest(scheme, digest),
+    fn sign_digest(&self, v: VersionRef<'_>, alg: SigningAlgorithm, d: &[u8]) -> Result<Vec<u8>> {
+        match (&*self.parsed(v)?, alg.rsa_scheme()) {
+            (Parsed::Ec(k), None) => k.sign_digest_der(d),
+            (Parsed::Rsa(k), Some(scheme)) => k.sign_digest(scheme, d),
             _ => Err(Error::InvalidKeyUsage(format!(
                 "{alg} does not fit {}",
-                key.spec
+                v.key.spec
             ))),
         }
     }
 
-    fn public_key_der(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<Vec<u8>> {
-        match &*self.parsed(key, handle)? {
+    fn public_key_der(&self, v: VersionRef<'_>) -> Result<Vec<u8>> {
+        match &*self.parsed(v)? {
             Parsed::Ec(k) => k.verifying_key().to_spki_der(),
             Parsed::Rsa(k) => k.public_key().to_spki_der(),
         }
     }
 
-    fn rsa_decrypt(
-        &self,
-        key: KeyRef<'_>,
-        handle: &[u8],
-        alg: EncryptionAlgorithm,
-        ciphertext: &[u8],
-    ) -> Result<SecretBytes> {
-        match &*self.parsed(key, handle)? {
-            Parsed::Rsa(k) => k.decrypt(alg.padding(), ciphertext),
+    fn rsa_decrypt(&self, v: VersionRef<'_>, alg: EncAlg, ct: &[u8]) -> Result<SecretBytes> {
+        match &*self.parsed(v)? {
+            Parsed::Rsa(k) => k.decrypt(alg.padding(), ct),
             Parsed::Ec(_) => Err(Error::InvalidKeyUsage(format!(
                 "{} cannot decrypt",
-                key.spec
+                v.key.spec
             ))),
         }
     }
 
-    fn mac(
-        &self,
-        key: KeyRef<'_>,
-        handle: &[u8],
-        alg: MacAlgorithm,
-        message: &[u8],
-    ) -> Result<Vec<u8>> {
-        crypto::hmac(alg.hash(), self.symmetric(key, handle)?.as_bytes(), message)
+    fn mac(&self, v: VersionRef<'_>, alg: MacAlgorithm, message: &[u8]) -> Result<Vec<u8>> {
+        crypto::hmac(alg.hash(), self.symmetric(v)?.as_bytes(), message)
     }
 
     fn random(&self, len: usize) -> Result<Vec<u8>> {
@@ -365,8 +336,8 @@ impl Backend for SoftBackend {
         crypto::hmac(HashAlg::Sha256, self.audit_key.as_bytes(), data)
     }
 
-    fn prf_blocks(&self, key: KeyRef<'_>, handle: &[u8], blocks: &[u8; 32]) -> Result<SecretBytes> {
-        let k = self.symmetric(key, handle)?;
+    fn prf_blocks(&self, v: VersionRef<'_>, blocks: &[u8; 32]) -> Result<SecretBytes> {
+        let k = self.symmetric(v)?;
         let mut out = SecretBytes::from_slice(blocks)?;
         crypto::aes256_prf_blocks(k.as_bytes(), out.as_mut_bytes())?;
         Ok(out)

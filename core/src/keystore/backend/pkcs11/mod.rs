@@ -46,7 +46,7 @@ use self::gcm::{gcm_encrypt, iv_kept};
 use self::objects::AUDIT_KEY_ID;
 use self::session::{context, Pool};
 use self::templates::hash_mech;
-use super::{Backend, KeyRef};
+use super::{Backend, Gcm, KeyRef, VersionRef};
 use crate::crypto::{self, der, EcCurve, EcdsaVerifyingKey, HashAlg, RsaPublicKey};
 use crate::error::{Error, Result};
 use crate::keystore::types::{EncryptionAlgorithm, KeySpec, MacAlgorithm, SigningAlgorithm};
@@ -153,49 +153,35 @@ impl Backend for Pkcs11Backend {
         self.import_object(key, material)
     }
 
-    fn destroy(&self, _key: KeyRef<'_>, handle: &[u8]) -> Result<()> {
-        self.destroy_objects(handle)
+    fn destroy(&self, v: VersionRef<'_>) -> Result<()> {
+        self.destroy_objects(v.handle)
     }
 
     fn discard(&self, key: KeyRef<'_>) -> Result<()> {
         self.discard_object(key)
     }
 
-    fn seal(
-        &self,
-        _key: KeyRef<'_>,
-        handle: &[u8],
-        iv: &[u8; 12],
-        aad: &[u8],
-        plaintext: &[u8],
-    ) -> Result<Vec<u8>> {
+    fn seal(&self, v: VersionRef<'_>, gcm: Gcm<'_>) -> Result<Vec<u8>> {
         let sealed = self.with_object(
-            handle,
+            v.handle,
             ObjectClass::SECRET_KEY,
-            |s, obj| gcm_encrypt(iv, aad, |m| s.encrypt(m, obj, plaintext)),
+            |s, obj| gcm_encrypt(gcm.iv, gcm.aad, |m| s.encrypt(m, obj, gcm.data)),
             mech_err("CKM_AES_GCM", "C_Encrypt"),
         )?;
-        iv_kept(iv, sealed)
+        iv_kept(gcm.iv, sealed)
     }
 
-    fn open(
-        &self,
-        _key: KeyRef<'_>,
-        handle: &[u8],
-        iv: &[u8; 12],
-        aad: &[u8],
-        ciphertext: &[u8],
-    ) -> Result<SecretBytes> {
-        if ciphertext.len() < 16 {
+    fn open(&self, v: VersionRef<'_>, gcm: Gcm<'_>) -> Result<SecretBytes> {
+        if gcm.data.len() < 16 {
             return Err(Error::DecryptionFailed);
         }
         self.with_object_secret(
-            handle,
+            v.handle,
             ObjectClass::SECRET_KEY,
             |s, obj| {
-                let mut iv = *iv;
-                let params = GcmParams::new(&mut iv, aad, 128.into())?;
-                s.decrypt(&Mechanism::AesGcm(params), obj, ciphertext)
+                let mut iv = *gcm.iv;
+                let params = GcmParams::new(&mut iv, gcm.aad, 128.into())?;
+                s.decrypt(&Mechanism::AesGcm(params), obj, gcm.data)
             },
             // SoftHSM 2.6 reports a GCM tag mismatch as CKR_GENERAL_ERROR.
             decrypt_err(
@@ -209,21 +195,15 @@ impl Backend for Pkcs11Backend {
         )
     }
 
-    fn sign_digest(
-        &self,
-        _key: KeyRef<'_>,
-        handle: &[u8],
-        alg: SigningAlgorithm,
-        digest: &[u8],
-    ) -> Result<Vec<u8>> {
+    fn sign_digest(&self, v: VersionRef<'_>, alg: SigningAlgorithm, d: &[u8]) -> Result<Vec<u8>> {
         match alg.rsa_scheme() {
             None => {
                 // SoftHSM has no CKM_ECDSA_SHA256: the digest is made in
                 // process and signed with CKM_ECDSA, which returns r ‖ s.
                 let rs = self.with_object(
-                    handle,
+                    v.handle,
                     ObjectClass::PRIVATE_KEY,
-                    |s, obj| s.sign(&Mechanism::Ecdsa, obj, digest),
+                    |s, obj| s.sign(&Mechanism::Ecdsa, obj, d),
                     mech_err("CKM_ECDSA", "C_Sign"),
                 )?;
                 if rs.len() != 64 {
@@ -243,16 +223,16 @@ impl Backend for Pkcs11Backend {
                     s_len: (h.output_len() as u64).into(),
                 };
                 self.with_object(
-                    handle,
+                    v.handle,
                     ObjectClass::PRIVATE_KEY,
-                    |s, obj| s.sign(&Mechanism::RsaPkcsPss(params), obj, digest),
+                    |s, obj| s.sign(&Mechanism::RsaPkcsPss(params), obj, d),
                     mech_err("CKM_RSA_PKCS_PSS", "C_Sign"),
                 )
             }
             Some(crypto::RsaSignatureScheme::Pkcs1v15(h)) => {
-                let info = der::digest_info(h, digest);
+                let info = der::digest_info(h, d);
                 self.with_object(
-                    handle,
+                    v.handle,
                     ObjectClass::PRIVATE_KEY,
                     |s, obj| s.sign(&Mechanism::RsaPkcs, obj, &info),
                     mech_err("CKM_RSA_PKCS", "C_Sign"),
@@ -261,10 +241,10 @@ impl Backend for Pkcs11Backend {
         }
     }
 
-    fn public_key_der(&self, key: KeyRef<'_>, handle: &[u8]) -> Result<Vec<u8>> {
-        if key.spec == KeySpec::EccNistP256 {
+    fn public_key_der(&self, v: VersionRef<'_>) -> Result<Vec<u8>> {
+        if v.key.spec == KeySpec::EccNistP256 {
             let attrs = self.with_object(
-                handle,
+                v.handle,
                 ObjectClass::PUBLIC_KEY,
                 |s, obj| s.get_attributes(obj, &[AttributeType::EcPoint]),
                 |e| ck("C_GetAttributeValue", e),
@@ -288,7 +268,7 @@ impl Backend for Pkcs11Backend {
             EcdsaVerifyingKey::from_sec1(EcCurve::P256, raw)?.to_spki_der()
         } else {
             let attrs = self.with_object(
-                handle,
+                v.handle,
                 ObjectClass::PUBLIC_KEY,
                 |s, obj| {
                     s.get_attributes(
@@ -314,10 +294,9 @@ impl Backend for Pkcs11Backend {
 
     fn rsa_decrypt(
         &self,
-        _key: KeyRef<'_>,
-        handle: &[u8],
+        v: VersionRef<'_>,
         alg: EncryptionAlgorithm,
-        ciphertext: &[u8],
+        ct: &[u8],
     ) -> Result<SecretBytes> {
         let crypto::RsaPadding::Oaep(h) = alg.padding() else {
             return Err(Error::Unsupported(format!("{alg}")));
@@ -335,7 +314,7 @@ impl Backend for Pkcs11Backend {
             ],
         );
         self.with_object_secret(
-            handle,
+            v.handle,
             ObjectClass::PRIVATE_KEY,
             |s, obj| {
                 s.decrypt(
@@ -345,7 +324,7 @@ impl Backend for Pkcs11Backend {
                         PkcsOaepSource::empty(),
                     )),
                     obj,
-                    ciphertext,
+                    ct,
                 )
             },
             |e| match rv_of(&e) {
@@ -358,19 +337,13 @@ impl Backend for Pkcs11Backend {
         )
     }
 
-    fn mac(
-        &self,
-        _key: KeyRef<'_>,
-        handle: &[u8],
-        alg: MacAlgorithm,
-        message: &[u8],
-    ) -> Result<Vec<u8>> {
+    fn mac(&self, v: VersionRef<'_>, alg: MacAlgorithm, message: &[u8]) -> Result<Vec<u8>> {
         let (mech, name) = match alg {
             MacAlgorithm::HmacSha256 => (Mechanism::Sha256Hmac, "CKM_SHA256_HMAC"),
             MacAlgorithm::HmacSha512 => (Mechanism::Sha512Hmac, "CKM_SHA512_HMAC"),
         };
         self.with_object(
-            handle,
+            v.handle,
             ObjectClass::SECRET_KEY,
             |s, obj| s.sign(&mech, obj, message),
             mech_err(name, "C_Sign"),
@@ -412,14 +385,9 @@ impl Backend for Pkcs11Backend {
         }
     }
 
-    fn prf_blocks(
-        &self,
-        _key: KeyRef<'_>,
-        handle: &[u8],
-        blocks: &[u8; 32],
-    ) -> Result<SecretBytes> {
+    fn prf_blocks(&self, v: VersionRef<'_>, blocks: &[u8; 32]) -> Result<SecretBytes> {
         let mut out = self.with_object(
-            handle,
+            v.handle,
             ObjectClass::SECRET_KEY,
             |s, obj| s.encrypt(&Mechanism::AesEcb, obj, blocks),
             mech_err("CKM_AES_ECB", "C_Encrypt"),
