@@ -26,6 +26,9 @@ use crate::buffer::{Input, Wiped, RELEASE_THRESHOLD};
 use crate::error::{call, check};
 use crate::keystore::PyKeyStore;
 
+/// What the functions that return message or plaintext bytes hand back.
+type Bytes<'py> = PyResult<Bound<'py, PyBytes>>;
+
 // ------------------------------------------------------------ keyrings --
 
 /// Base class of every keyring.
@@ -463,7 +466,7 @@ pub(crate) fn encrypt<'py>(
     py: Python<'py>,
     plaintext: &Bound<'py, PyAny>,
     options: PyRef<'py, PyEncryptOptions>,
-) -> PyResult<Bound<'py, PyBytes>> {
+) -> Bytes<'py> {
     let input = Input::new(plaintext, "plaintext")?;
     let len = input.len();
     let release = options.uses_key_store || len > RELEASE_THRESHOLD;
@@ -532,13 +535,32 @@ thread_local! {
 fn finish_stream<'py>(
     py: Python<'py>,
     finish: impl FnOnce(&mut Vec<u8>) -> sealbox::Result<()> + Send,
-) -> PyResult<Bound<'py, PyBytes>> {
+) -> Bytes<'py> {
     let out = call(py, false, || {
         let mut out = Vec::new();
         finish(&mut out)?;
         Ok(out)
     })?;
     Ok(PyBytes::new(py, &out))
+}
+
+/// One `update` of a stream: `data` through `update` into a buffer of
+/// `capacity(data length)` bytes, kept in memory wiped once copied out (it
+/// holds plaintext on the decrypting side). `release` as in [`Input::with`].
+fn update_stream<'py>(
+    py: Python<'py>,
+    data: &Bound<'py, PyAny>,
+    release: bool,
+    capacity: impl FnOnce(usize) -> usize + Send,
+    update: impl FnOnce(&[u8], &mut Vec<u8>) -> sealbox::Result<()> + Send,
+) -> Bytes<'py> {
+    let input = Input::new(data, "data")?;
+    let out = input.with(py, release, |d| {
+        let mut out = Wiped(Vec::with_capacity(capacity(d.len())));
+        update(d, &mut out.0)?;
+        Ok(out)
+    })?;
+    Ok(PyBytes::new(py, &out.0))
 }
 
 /// Incremental encryption (the engine of `sealbox.open_encryptor`): bytes
@@ -566,23 +588,16 @@ impl PyStreamEncryptor {
     }
 
     /// Encrypts `data`; returns the message bytes that are complete.
-    fn update<'py>(
-        &mut self,
-        py: Python<'py>,
-        data: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let input = Input::new(data, "data")?;
+    fn update<'py>(&mut self, py: Python<'py>, data: &Bound<'py, PyAny>) -> Bytes<'py> {
         let inner = &mut self.inner;
-        let out = input.with(py, self.uses_key_store, |d| {
-            let mut out = Vec::with_capacity(d.len() + d.len() / 64 + 64);
-            inner.update(d, &mut out)?;
-            Ok(out)
-        })?;
-        Ok(PyBytes::new(py, &out))
+        let capacity = |n: usize| n + n / 64 + 64;
+        update_stream(py, data, self.uses_key_store, capacity, |d, out| {
+            inner.update(d, out)
+        })
     }
 
     /// Ends the message: returns the final frame (and signature).
-    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+    fn finish<'py>(&mut self, py: Python<'py>) -> Bytes<'py> {
         let inner = &mut self.inner;
         finish_stream(py, |out| inner.finish(out))
     }
@@ -614,25 +629,15 @@ impl PyStreamDecryptor {
     }
 
     /// Feeds message bytes; returns newly authenticated plaintext.
-    fn update<'py>(
-        &mut self,
-        py: Python<'py>,
-        data: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyBytes>> {
-        let input = Input::new(data, "data")?;
+    fn update<'py>(&mut self, py: Python<'py>, data: &Bound<'py, PyAny>) -> Bytes<'py> {
         // The header (read from the first bytes) may need the key store.
         let release = self.uses_key_store && self.inner.header().is_none();
         let inner = &mut self.inner;
-        let out = input.with(py, release, |d| {
-            let mut out = Wiped(Vec::with_capacity(d.len()));
-            inner.update(d, &mut out.0)?;
-            Ok(out)
-        })?;
-        Ok(PyBytes::new(py, &out.0))
+        update_stream(py, data, release, |n| n, |d, out| inner.update(d, out))
     }
 
     /// Declares the end of the message; fails if it is incomplete.
-    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+    fn finish<'py>(&mut self, py: Python<'py>) -> Bytes<'py> {
         let inner = &mut self.inner;
         finish_stream(py, |out| inner.finish(out))
     }

@@ -27,6 +27,9 @@ use sealbox::{EncryptionContext, Error};
 use crate::buffer::Input;
 use crate::error::{call, check, set_audit_cause};
 
+/// What the metadata-returning methods hand back: a Python dict.
+type Dict<'py> = PyResult<Bound<'py, PyDict>>;
+
 fn parse<T: std::str::FromStr<Err = Error>>(py: Python<'_>, s: &str) -> PyResult<T> {
     check(py, s.parse::<T>())
 }
@@ -188,7 +191,7 @@ fn state_name(s: &KeyState) -> (&'static str, Option<i64>) {
 }
 
 /// Key metadata as a dict (times in Unix seconds).
-fn metadata<'py>(py: Python<'py>, m: &KeyMetadata) -> PyResult<Bound<'py, PyDict>> {
+fn metadata<'py>(py: Python<'py>, m: &KeyMetadata) -> Dict<'py> {
     let d = PyDict::new(py);
     d.set_item("key_id", m.key_id.as_str())?;
     d.set_item("aliases", &m.aliases)?;
@@ -213,7 +216,7 @@ fn metadata<'py>(py: Python<'py>, m: &KeyMetadata) -> PyResult<Bound<'py, PyDict
     Ok(d)
 }
 
-fn event<'py>(py: Python<'py>, e: &AuditEvent) -> PyResult<Bound<'py, PyDict>> {
+fn event<'py>(py: Python<'py>, e: &AuditEvent) -> Dict<'py> {
     let d = PyDict::new(py);
     d.set_item("time", &e.time)?;
     d.set_item("operation", e.operation.as_str())?;
@@ -341,7 +344,7 @@ impl PyKeyStore {
         description: String,
         tags: Option<BTreeMap<String, String>>,
         rotation_period_days: Option<u32>,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    ) -> Dict<'py> {
         let req = request(
             py,
             key_spec,
@@ -365,14 +368,14 @@ impl PyKeyStore {
         alias: Option<String>,
         description: String,
         tags: Option<BTreeMap<String, String>>,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    ) -> Dict<'py> {
         let material = Input::new(material, "material")?;
         let req = request(py, key_spec, key_usage, alias, description, tags, None)?;
         let m = material.with(py, true, |k| Ok(self.inner.import_key(&req, k)?))?;
         metadata(py, &m)
     }
 
-    fn describe_key<'py>(&self, py: Python<'py>, key_id: &str) -> PyResult<Bound<'py, PyDict>> {
+    fn describe_key<'py>(&self, py: Python<'py>, key_id: &str) -> Dict<'py> {
         self.key_metadata(py, |ks| ks.describe_key(key_id))
     }
 
@@ -413,11 +416,11 @@ impl PyKeyStore {
         Ok(keys)
     }
 
-    fn enable_key<'py>(&self, py: Python<'py>, key_id: &str) -> PyResult<Bound<'py, PyDict>> {
+    fn enable_key<'py>(&self, py: Python<'py>, key_id: &str) -> Dict<'py> {
         self.key_metadata(py, |ks| ks.enable_key(key_id))
     }
 
-    fn disable_key<'py>(&self, py: Python<'py>, key_id: &str) -> PyResult<Bound<'py, PyDict>> {
+    fn disable_key<'py>(&self, py: Python<'py>, key_id: &str) -> Dict<'py> {
         self.key_metadata(py, |ks| ks.disable_key(key_id))
     }
 
@@ -427,17 +430,13 @@ impl PyKeyStore {
         py: Python<'py>,
         key_id: &str,
         pending_window_days: u32,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    ) -> Dict<'py> {
         self.key_metadata(py, |ks| {
             ks.schedule_key_deletion(key_id, pending_window_days)
         })
     }
 
-    fn cancel_key_deletion<'py>(
-        &self,
-        py: Python<'py>,
-        key_id: &str,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    fn cancel_key_deletion<'py>(&self, py: Python<'py>, key_id: &str) -> Dict<'py> {
         self.key_metadata(py, |ks| ks.cancel_key_deletion(key_id))
     }
 
@@ -459,17 +458,13 @@ impl PyKeyStore {
         py: Python<'py>,
         key_id: &str,
         rotation_period_days: u32,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    ) -> Dict<'py> {
         self.key_metadata(py, |ks| {
             ks.enable_key_rotation(key_id, rotation_period_days)
         })
     }
 
-    fn disable_key_rotation<'py>(
-        &self,
-        py: Python<'py>,
-        key_id: &str,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    fn disable_key_rotation<'py>(&self, py: Python<'py>, key_id: &str) -> Dict<'py> {
         self.key_metadata(py, |ks| ks.disable_key_rotation(key_id))
     }
 
@@ -741,7 +736,7 @@ impl PyKeyStore {
         &self,
         py: Python<'py>,
         op: impl FnOnce(&KeyStore) -> sealbox::Result<KeyMetadata> + Send,
-    ) -> PyResult<Bound<'py, PyDict>> {
+    ) -> Dict<'py> {
         let m = call(py, true, || Ok(op(&self.inner)?))?;
         metadata(py, &m)
     }
