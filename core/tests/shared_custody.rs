@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use sealbox::audit::AuditAnchor;
 use sealbox::keystore::{
-    Clock, CreateKeyRequest, KeyStore, KeyStoreOptions, MetadataStore, RootKey, SqliteStore,
+    Clock, CreateKeyRequest, KeyId, KeyStore, KeyStoreOptions, MetadataStore, RootKey, SqliteStore,
 };
 use sealbox::{EncryptionContext, Error};
 
@@ -52,15 +52,52 @@ fn wall_ms() -> u128 {
 }
 
 fn open(dir: &Path, principal: &str) -> Result<KeyStore, Error> {
+    open_with(dir, principal, None)
+}
+
+/// [`open`], starting a new audit segment when `new_audit_segment` says why.
+fn open_with(
+    dir: &Path,
+    principal: &str,
+    new_audit_segment: Option<String>,
+) -> Result<KeyStore, Error> {
     KeyStore::open(
         dir.join("keys.db"),
         &RootKey::from_bytes(&ROOT)?,
         KeyStoreOptions {
             principal: principal.into(),
             clock: Arc::new(FileClock(dir.join("clock"))),
+            new_audit_segment,
             ..KeyStoreOptions::default()
         },
     )
+}
+
+/// For the single-process tests: a fresh store in its own directory, opened
+/// by "app", and one key in it; `None` in a worker child process.
+fn fresh_store(tag: &str) -> Option<(common::TempDir, KeyStore, KeyId)> {
+    if std::env::var_os("SEALBOX_CUSTODY_DIR").is_some() {
+        return None;
+    }
+    let dir = common::TempDir::new(tag);
+    let ks = open(&dir.0, "app").unwrap();
+    let key_id = ks.create_key(&CreateKeyRequest::default()).unwrap().key_id;
+    Some((dir, ks, key_id))
+}
+
+/// Closes `ks` and cuts its audit log to its first `keep(number of lines)`
+/// lines; returns the log's path.
+fn cut_audit_log(ks: KeyStore, keep: impl FnOnce(usize) -> usize) -> PathBuf {
+    let log_path = ks.audit_log_path().unwrap().to_path_buf();
+    drop(ks);
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let kept: String = lines[..keep(lines.len())]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&log_path, kept).unwrap();
+    log_path
 }
 
 fn ctx(worker: usize, thread: usize, n: u64) -> EncryptionContext {
@@ -75,7 +112,10 @@ fn worker_process() {
     let Some(dir) = std::env::var_os("SEALBOX_CUSTODY_DIR").map(PathBuf::from) else {
         return;
     };
-    let me: usize = std::env::var("SEALBOX_CUSTODY_WORKER").unwrap().parse().unwrap();
+    let me: usize = std::env::var("SEALBOX_CUSTODY_WORKER")
+        .unwrap()
+        .parse()
+        .unwrap();
     let ks = open(&dir, &format!("worker-{me}")).unwrap();
     std::thread::scope(|s| {
         for t in 0..THREADS {
@@ -108,13 +148,8 @@ fn worker_process() {
                     if let Ok(dk) = r {
                         // What was returned is recorded at once: it must
                         // decrypt later, whatever happens to this process.
-                        writeln!(
-                            blobs,
-                            "{} {}",
-                            hex::encode(&dk.ciphertext),
-                            ec["tenant"]
-                        )
-                        .unwrap();
+                        writeln!(blobs, "{} {}", hex::encode(&dk.ciphertext), ec["tenant"])
+                            .unwrap();
                         // The key may have been disabled meanwhile.
                         match ks.decrypt(&dk.ciphertext, &ec) {
                             Ok(pt) => assert_eq!(pt.as_bytes(), dk.plaintext.as_bytes()),
@@ -129,7 +164,13 @@ fn worker_process() {
 
 fn spawn_worker(dir: &Path, id: usize) -> Child {
     Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "worker_process", "--nocapture", "--test-threads", "1"])
+        .args([
+            "--exact",
+            "worker_process",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
         .env("SEALBOX_CUSTODY_DIR", dir)
         .env("SEALBOX_CUSTODY_WORKER", id.to_string())
         .spawn()
@@ -223,22 +264,35 @@ fn shared_custody_across_processes() {
         .unwrap()
         .audit_anchor()
         .unwrap();
-    assert!(anchor.is_some_and(|a| a.seq + 20 >= report.records), "anchored near the end");
+    assert!(
+        anchor.is_some_and(|a| a.seq + 20 >= report.records),
+        "anchored near the end"
+    );
 
     // Every blob a worker was given decrypts.
     let mut blobs = 0;
     for entry in std::fs::read_dir(&d).unwrap() {
         let p = entry.unwrap().path();
-        if !p.file_name().unwrap().to_string_lossy().starts_with("blobs-") {
+        if !p
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("blobs-")
+        {
             continue;
         }
         let text = std::fs::read_to_string(&p).unwrap();
         for line in text.lines() {
             // A line cut by SIGKILL was never fully recorded.
-            let Some((hex_blob, tenant)) = line.split_once(' ') else { continue };
-            let Ok(blob) = hex::decode(hex_blob) else { continue };
-            let ec: EncryptionContext =
-                [("tenant".to_owned(), tenant.to_owned())].into_iter().collect();
+            let Some((hex_blob, tenant)) = line.split_once(' ') else {
+                continue;
+            };
+            let Ok(blob) = hex::decode(hex_blob) else {
+                continue;
+            };
+            let ec: EncryptionContext = [("tenant".to_owned(), tenant.to_owned())]
+                .into_iter()
+                .collect();
             ks.decrypt(&blob, &ec).unwrap();
             blobs += 1;
         }
@@ -310,7 +364,10 @@ fn shared_custody_across_processes() {
         md.primary_version,
         disabled.len()
     );
-    assert_eq!(lag_violations, 0, "an operation succeeded while the key was disabled");
+    assert_eq!(
+        lag_violations, 0,
+        "an operation succeeded while the key was disabled"
+    );
 }
 
 /// The tail-removal attack of the issue: cut the log to its first lines
@@ -318,47 +375,40 @@ fn shared_custody_across_processes() {
 /// re-anchored at the shorter head and verification passed).
 #[test]
 fn a_removed_tail_is_refused_at_open() {
-    if std::env::var_os("SEALBOX_CUSTODY_DIR").is_some() {
+    let Some((dir, ks, key_id)) = fresh_store("tail") else {
         return;
-    }
-    let dir = common::TempDir::new("tail");
+    };
     let d = dir.0.clone();
-    let ks = open(&d, "app").unwrap();
-    let k = ks.create_key(&CreateKeyRequest::default()).unwrap();
     for _ in 0..10 {
         ks.generate_random(8).unwrap();
     }
-    ks.rotate_key(&k.key_id).unwrap();
-    let log_path = ks.audit_log_path().unwrap().to_path_buf();
-    drop(ks);
-    let text = std::fs::read_to_string(&log_path).unwrap();
-    let first5: String = text.lines().take(5).map(|l| format!("{l}\n")).collect();
-    std::fs::write(&log_path, &first5).unwrap();
+    ks.rotate_key(&key_id).unwrap();
+    let log_path = cut_audit_log(ks, |_| 5);
     match open(&d, "app") {
         Err(Error::AuditLogTampered(m)) => assert!(m.contains("removed"), "{m}"),
         other => panic!("a cut log was accepted: {:?}", other.map(|_| ())),
     }
     // The operator's explicit, audited way out: a new segment that names
     // the old head; the damaged log is kept.
-    let ks = KeyStore::open(
-        d.join("keys.db"),
-        &RootKey::from_bytes(&ROOT).unwrap(),
-        KeyStoreOptions {
-            principal: "operator".into(),
-            clock: Arc::new(FileClock(d.join("clock"))),
-            new_audit_segment: Some("log cut by an intruder; incident 42".into()),
-            ..KeyStoreOptions::default()
-        },
-    )
-    .unwrap();
+    let why = "log cut by an intruder; incident 42";
+    let ks = open_with(&d, "operator", Some(why.into())).unwrap();
     assert!(ks.verify_audit_log().unwrap().ok());
     let new_log = std::fs::read_to_string(&log_path).unwrap();
     let first = new_log.lines().next().unwrap();
-    assert!(first.contains("StartAuditSegment") && first.contains("incident 42"), "{first}");
+    assert!(
+        first.contains("StartAuditSegment") && first.contains("incident 42"),
+        "{first}"
+    );
     assert!(first.contains("anchored head record 11"), "{first}");
     let kept = std::fs::read_dir(&d)
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".segment-0-"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".segment-0-")
+        })
         .count();
     assert_eq!(kept, 1, "the damaged log is kept");
     drop(ks);
@@ -370,23 +420,17 @@ fn a_removed_tail_is_refused_at_open() {
 /// is refused at open.
 #[test]
 fn removed_data_plane_records_are_refused_at_open() {
-    if std::env::var_os("SEALBOX_CUSTODY_DIR").is_some() {
+    let Some((dir, ks, key_id)) = fresh_store("dataplane") else {
         return;
-    }
-    let dir = common::TempDir::new("dataplane");
-    let d = dir.0.clone();
-    let ks = open(&d, "app").unwrap();
-    let k = ks.create_key(&CreateKeyRequest::default()).unwrap();
+    };
     let ec = EncryptionContext::new();
-    let blob = ks.encrypt(&k.key_id, b"x", &ec).unwrap();
+    let blob = ks.encrypt(&key_id, b"x", &ec).unwrap();
     for _ in 0..20 {
         ks.decrypt(&blob, &ec).unwrap();
     }
-    let log_path = ks.audit_log_path().unwrap().to_path_buf();
-    drop(ks);
-    let text = std::fs::read_to_string(&log_path).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let kept: String = lines[..lines.len() - 10].iter().map(|l| format!("{l}\n")).collect();
-    std::fs::write(&log_path, kept).unwrap();
-    assert!(matches!(open(&d, "app"), Err(Error::AuditLogTampered(_))));
+    cut_audit_log(ks, |n| n - 10);
+    assert!(matches!(
+        open(&dir.0, "app"),
+        Err(Error::AuditLogTampered(_))
+    ));
 }
