@@ -44,15 +44,10 @@ pub unsafe extern "C" fn sealbox_default_cmm_new(
     keyring: *const sealbox_keyring,
     out: *mut *const sealbox_cmm,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let keyring = try_ref!(keyring);
-        let out = try_out!(out);
-        out.write(arc_handle(Cmm {
-            inner: Arc::new(DefaultMaterialsManager::new(keyring.inner.clone())),
-            caching: None,
-        }));
-        Ok(())
-    }
+    with_out!([keyring = try_ref!(keyring)] out => arc_handle(Cmm {
+        inner: Arc::new(DefaultMaterialsManager::new(keyring.inner.clone())),
+        caching: None,
+    }))
 }
 
 /// A caching CMM over `underlying`: data keys are reused until an entry is

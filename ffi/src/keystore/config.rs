@@ -256,19 +256,14 @@ pub unsafe extern "C" fn sealbox_pkcs11_config_new(
     pin_len: usize,
     out: *mut *mut sealbox_pkcs11_config,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let module = try_str!(module);
-        let pin = try_slice!(pin, pin_len);
-        let out = try_out!(out);
-        out.write(box_handle(Pkcs11Settings {
-            module: PathBuf::from(module),
-            token_label: None,
-            token_serial: None,
-            pin: SecretBytes::from_slice(pin)?,
-            max_sessions: ks_api::DEFAULT_MAX_SESSIONS.get(),
-        }));
-        Ok(())
-    }
+    with_out!([module = try_str!(module), pin = try_slice!(pin, pin_len)]
+    out => box_handle(Pkcs11Settings {
+        module: PathBuf::from(module),
+        token_label: None,
+        token_serial: None,
+        pin: SecretBytes::from_slice(pin)?,
+        max_sessions: ks_api::DEFAULT_MAX_SESSIONS.get(),
+    }))
 }
 
 /// Finds the token by its label.

@@ -81,17 +81,13 @@ pub unsafe extern "C" fn sealbox_keystore_list_keys(
     marker: *const c_char,
     out: *mut *mut sealbox_key_list,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let marker = try_opt_str!(marker);
-        let out = try_out!(out);
+    with_out!([ks = try_ref!(keystore), marker = try_opt_str!(marker)] out => {
         let page = ks.list_keys(limit, marker)?;
-        out.write(box_handle(KeyList {
+        box_handle(KeyList {
             keys: page.keys.into_iter().map(Metadata::new).collect(),
             next_marker: page.next_marker.as_deref().map(c_string),
-        }));
-        Ok(())
-    }
+        })
+    })
 }
 
 /// EnableKey.
@@ -299,15 +295,10 @@ pub unsafe extern "C" fn sealbox_keystore_list_aliases(
     keystore: *const sealbox_keystore,
     out: *mut *mut sealbox_string_map,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let out = try_out!(out);
+    with_out!([ks = try_ref!(keystore)] out => {
         let aliases = ks.list_aliases()?;
-        out.write(box_handle(StringMap::from_pairs(
-            aliases.iter().map(|(a, k)| (a.as_str(), k.as_str())),
-        )));
-        Ok(())
-    }
+        box_handle(StringMap::from_pairs(aliases.iter().map(|(a, k)| (a.as_str(), k.as_str()))))
+    })
 }
 
 /// TagResource: adds or replaces `count` tags (`tag_keys[i]` =

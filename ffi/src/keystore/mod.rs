@@ -79,16 +79,11 @@ pub unsafe extern "C" fn sealbox_keystore_open_pkcs11(
     options: *const sealbox_keystore_options,
     out: *mut *const sealbox_keystore,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let path = try_str!(path);
-        let config = try_ref!(config);
-        let options = try_opt_ref!(options).map(OpenOptions::to_core).unwrap_or_default();
-        let out = try_out!(out);
-        let core_config = config.to_core()?;
-        let store = KeyStore::open_pkcs11(path, core_config, options)?;
-        out.write(arc_handle(store));
-        Ok(())
-    }
+    with_out!([
+        path = try_str!(path),
+        config = try_ref!(config),
+        options = try_opt_ref!(options).map(OpenOptions::to_core).unwrap_or_default()
+    ] out => arc_handle(KeyStore::open_pkcs11(path, config.to_core()?, options)?))
 }
 
 /// Releases the caller's reference to a key store. NULL is a no-op. The

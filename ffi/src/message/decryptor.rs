@@ -47,8 +47,10 @@ pub unsafe extern "C" fn sealbox_decryptor_new(
     options: *const sealbox_decrypt_options,
     out: *mut *mut sealbox_decryptor,
 ) -> sealbox_result {
-    with_out!([cmm = try_ref!(cmm), options = decrypt_options(try_opt_ref!(options), try_expected_context!(context))]
-        out => box_handle(Stream::new(Decryptor::new(cmm.inner.clone(), options))))
+    with_out!([
+        cmm = try_ref!(cmm),
+        options = decrypt_options(try_opt_ref!(options), try_expected_context!(context)),
+    ] out => box_handle(Stream::new(Decryptor::new(cmm.inner.clone(), options))))
 }
 
 /// Feeds `input_len` bytes of the message (any split is fine); `*out`
@@ -66,13 +68,8 @@ pub unsafe extern "C" fn sealbox_decryptor_update(
     input_len: usize,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let decryptor = try_mut!(decryptor);
-        let input = try_slice!(input, input_len);
-        let out = try_out!(out);
-        let room = plaintext_room(&decryptor.inner, input.len());
-        decryptor.step(room, out, |d, pt| d.update(input, pt))
-    }
+    stream_step!(decryptor, [input = try_slice!(input, input_len)] out,
+        plaintext_room(&decryptor.inner, input.len()), |d, pt| d.update(input, pt))
 }
 
 /// Declares the end of the message: `*out` receives any plaintext held back
@@ -88,12 +85,7 @@ pub unsafe extern "C" fn sealbox_decryptor_finish(
     decryptor: *mut sealbox_decryptor,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let decryptor = try_mut!(decryptor);
-        let out = try_out!(out);
-        let room = plaintext_room(&decryptor.inner, 0);
-        decryptor.step(room, out, |d, pt| d.finish(pt))
-    }
+    stream_step!(decryptor, [] out, plaintext_room(&decryptor.inner, 0), |d, pt| d.finish(pt))
 }
 
 /// The message's full encryption context, once its header has been read
@@ -107,16 +99,12 @@ pub unsafe extern "C" fn sealbox_decryptor_encryption_context(
     decryptor: *const sealbox_decryptor,
     out: *mut *mut sealbox_string_map,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let decryptor = try_ref!(decryptor);
-        let out = try_out!(out);
-        let ec = decryptor
+    with_out!([decryptor = try_ref!(decryptor)] out => box_handle(StringMap::from_map(
+        decryptor
             .inner
             .encryption_context()
-            .ok_or_else(|| Failure::state("the message header has not been read yet"))?;
-        out.write(box_handle(StringMap::from_map(ec)));
-        Ok(())
-    }
+            .ok_or_else(|| Failure::state("the message header has not been read yet"))?,
+    )))
 }
 
 /// Frees a decryptor (finished or not). NULL is a no-op.

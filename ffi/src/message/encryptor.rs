@@ -57,12 +57,8 @@ pub unsafe extern "C" fn sealbox_encryptor_update(
     input_len: usize,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let encryptor = try_mut!(encryptor);
-        let input = try_slice!(input, input_len);
-        let out = try_out!(out);
-        encryptor.step(room(input.len()), out, |e, ct| e.update(input, ct))
-    }
+    stream_step!(encryptor, [input = try_slice!(input, input_len)] out,
+        room(input.len()), |e, ct| e.update(input, ct))
 }
 
 /// Ends the message: `*out` receives the final frame (and the signature
@@ -77,11 +73,7 @@ pub unsafe extern "C" fn sealbox_encryptor_finish(
     encryptor: *mut sealbox_encryptor,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let encryptor = try_mut!(encryptor);
-        let out = try_out!(out);
-        encryptor.step(room(0), out, |e, ct| e.finish(ct))
-    }
+    stream_step!(encryptor, [] out, room(0), |e, ct| e.finish(ct))
 }
 
 /// Frees an encryptor (finished or not). NULL is a no-op.

@@ -2,6 +2,22 @@
 //! streaming ([`encryptor`], [`decryptor`]), with their builders in
 //! [`options`].
 
+/// The body of an update or finish call on the stream behind `$s`: checks
+/// `$s`, then each `name = check` in order, then the output `$out`; runs
+/// one `Stream::step` with room for `$room` bytes (an expression that may
+/// use the names bound before it).
+macro_rules! stream_step {
+    ($s:ident, [$($name:ident = $check:expr),*] $out:ident, $room:expr, $f:expr) => {
+        ffi_boundary! {
+            let $s = try_mut!($s);
+            $(let $name = $check;)*
+            let $out = try_out!($out);
+            let capacity = $room;
+            $s.step(capacity, $out, $f)
+        }
+    };
+}
+
 mod decryptor;
 mod encryptor;
 mod options;
