@@ -79,11 +79,9 @@ pub unsafe extern "C" fn sealbox_keystore_open_pkcs11(
     options: *const sealbox_keystore_options,
     out: *mut *const sealbox_keystore,
 ) -> sealbox_result {
-    with_out!([
-        path = try_str!(path),
-        config = try_ref!(config),
-        options = try_opt_ref!(options).map(OpenOptions::to_core).unwrap_or_default()
-    ] out => arc_handle(KeyStore::open_pkcs11(path, config.to_core()?, options)?))
+    with_out!([path = try_str!(path), config = try_ref!(config),
+        options = try_opt_ref!(options).map(OpenOptions::to_core).unwrap_or_default()]
+        out => arc_handle(KeyStore::open_pkcs11(path, config.to_core()?, options)?))
 }
 
 /// Releases the caller's reference to a key store. NULL is a no-op. The

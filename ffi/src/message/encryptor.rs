@@ -57,8 +57,8 @@ pub unsafe extern "C" fn sealbox_encryptor_update(
     input_len: usize,
     out: *mut *mut sealbox_buffer,
 ) -> sealbox_result {
-    stream_step!(encryptor, [input = try_slice!(input, input_len)] out,
-        room(input.len()), |e, ct| e.update(input, ct))
+    stream_step!(encryptor, [input = try_slice!(input, input_len)] out, room(input.len()),
+        |e, ct| e.update(input, ct))
 }
 
 /// Ends the message: `*out` receives the final frame (and the signature
