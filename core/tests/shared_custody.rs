@@ -100,6 +100,29 @@ fn cut_audit_log(ks: KeyStore, keep: impl FnOnce(usize) -> usize) -> PathBuf {
     log_path
 }
 
+/// A worker's record file, opened to append. A line that a SIGKILLed
+/// predecessor left unfinished is ended first, so that it cannot run into
+/// the next one (every whole line ends in " .").
+fn record_file(path: &Path) -> std::fs::File {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .read(true)
+        .open(path)
+        .unwrap();
+    let len = f.metadata().unwrap().len();
+    if len > 0 {
+        let mut last = [0u8; 1];
+        f.seek(SeekFrom::Start(len - 1)).unwrap();
+        f.read_exact(&mut last).unwrap();
+        if last[0] != b'\n' {
+            f.write_all(b"\n").unwrap();
+        }
+    }
+    f
+}
+
 fn ctx(worker: usize, thread: usize, n: u64) -> EncryptionContext {
     [("tenant".to_owned(), format!("{worker}-{thread}-{n}"))]
         .into_iter()
@@ -122,16 +145,8 @@ fn worker_process() {
             let ks = ks.clone();
             let dir = dir.clone();
             s.spawn(move || {
-                let mut blobs = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(dir.join(format!("blobs-{me}-{t}.txt")))
-                    .unwrap();
-                let mut ops = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(dir.join(format!("ops-{me}-{t}.txt")))
-                    .unwrap();
+                let mut blobs = record_file(&dir.join(format!("blobs-{me}-{t}.txt")));
+                let mut ops = record_file(&dir.join(format!("ops-{me}-{t}.txt")));
                 let mut n = 0u64;
                 while !dir.join("stop").exists() {
                     n += 1;
@@ -144,11 +159,11 @@ fn worker_process() {
                         Err(Error::KeyDisabled(_)) => "disabled",
                         Err(_) => "other",
                     };
-                    writeln!(ops, "{started} {ended} {outcome}").unwrap();
+                    writeln!(ops, "{started} {ended} {outcome} .").unwrap();
                     if let Ok(dk) = r {
                         // What was returned is recorded at once: it must
                         // decrypt later, whatever happens to this process.
-                        writeln!(blobs, "{} {}", hex::encode(&dk.ciphertext), ec["tenant"])
+                        writeln!(blobs, "{} {} .", hex::encode(&dk.ciphertext), ec["tenant"])
                             .unwrap();
                         // The key may have been disabled meanwhile.
                         match ks.decrypt(&dk.ciphertext, &ec) {
@@ -284,6 +299,9 @@ fn shared_custody_across_processes() {
         let text = std::fs::read_to_string(&p).unwrap();
         for line in text.lines() {
             // A line cut by SIGKILL was never fully recorded.
+            let Some(line) = line.strip_suffix(" .") else {
+                continue;
+            };
             let Some((hex_blob, tenant)) = line.split_once(' ') else {
                 continue;
             };
@@ -333,7 +351,14 @@ fn shared_custody_across_processes() {
             continue;
         }
         for line in std::fs::read_to_string(&p).unwrap().lines() {
+            // Only whole lines (a line cut by SIGKILL lacks its end mark).
+            let Some(line) = line.strip_suffix(" .") else {
+                continue;
+            };
             let f: Vec<&str> = line.split(' ').collect();
+            if f.len() != 3 {
+                continue;
+            }
             let (Some(Ok(start)), Some(Ok(end)), Some(outcome)) = (
                 f.first().map(|s| s.parse::<u128>()),
                 f.get(1).map(|s| s.parse::<u128>()),
@@ -347,6 +372,7 @@ fn shared_custody_across_processes() {
                 // have read the key before it.
                 if start > *from && end <= *until {
                     if *outcome == "ok" {
+                        eprintln!("inside disable ({from}..{until}): {line} ({})", p.display());
                         lag_violations += 1;
                     } else {
                         refused += 1;
