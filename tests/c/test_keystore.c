@@ -637,13 +637,16 @@ int main(int argc, char **argv) {
     test_asymmetric_and_mac(ks);
     test_keystore_keyring(ks);
     /* The same store, opened again alongside: the right root key works, a
-     * wrong one is refused. (Each instance keeps its own audit log.) */
+     * wrong one is refused. Both instances append to the store's one audit
+     * chain; a log without the records the store anchored (a fresh file
+     * named instead) is refused. */
     {
-        const sealbox_keystore *again = open_store(db, ".again.audit.jsonl", root_bytes, SEALBOX_RESULT_OK);
+        const sealbox_keystore *again = open_store(db, ".audit.jsonl", root_bytes, SEALBOX_RESULT_OK);
         sealbox_key_metadata *md = NULL;
         OK(sealbox_keystore_describe_key(again, "alias/orders", &md));
         sealbox_key_metadata_free(md);
         sealbox_keystore_free(again);
+        open_store(db, ".again.audit.jsonl", root_bytes, SEALBOX_RESULT_AUDIT_LOG_TAMPERED);
         open_store(db, ".wrong.audit.jsonl", other_root, SEALBOX_RESULT_WRONG_ROOT_KEY);
     }
     {

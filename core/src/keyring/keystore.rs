@@ -33,7 +33,12 @@ impl KeyStoreKeyring {
 
 impl Keyring for KeyStoreKeyring {
     fn revocation_epoch(&self) -> u64 {
-        self.store.epoch()
+        let by_alias = if self.key.starts_with("alias/") {
+            self.store.alias_epoch()
+        } else {
+            0
+        };
+        self.store.epoch().wrapping_add(by_alias)
     }
 
     fn on_encrypt(&self, m: &mut EncryptionMaterials) -> Result<()> {

@@ -180,6 +180,8 @@ pub(super) struct Inner {
     counts: Mutex<HashMap<Operation, u64>>,
     // Bumped after every revoking change in this process; see `epoch`.
     epoch: std::sync::atomic::AtomicU64,
+    // Bumped after an alias is repointed or deleted; see `alias_epoch`.
+    alias_epoch: std::sync::atomic::AtomicU64,
     anchoring: AnchorPolicy,
     // The audit log segment this process writes (see `AuditAnchor`).
     segment: std::sync::atomic::AtomicU64,
@@ -352,6 +354,7 @@ impl KeyStore {
                 mutate: Mutex::new(()),
                 counts: Mutex::new(HashMap::new()),
                 epoch: std::sync::atomic::AtomicU64::new(0),
+                alias_epoch: std::sync::atomic::AtomicU64::new(0),
                 anchoring: options.audit_anchoring,
                 segment: std::sync::atomic::AtomicU64::new(segment),
                 unanchored: Mutex::new((0, std::time::Instant::now())),
@@ -394,6 +397,13 @@ impl KeyStore {
     /// it moves (see [`Keyring::revocation_epoch`](crate::keyring::Keyring::revocation_epoch)).
     pub fn epoch(&self) -> u64 {
         self.inner.epoch.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// A number that grows whenever an alias is repointed or deleted
+    /// through this store in this process (for keyrings that name their key
+    /// by alias).
+    pub fn alias_epoch(&self) -> u64 {
+        self.inner.alias_epoch.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many times `operation` was allowed since this store was opened.
@@ -441,9 +451,13 @@ impl KeyStore {
                     *c.entry(operation).or_default() += 1;
                 }
                 if operation.revokes() {
-                    self.inner
-                        .epoch
-                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    // An alias repointed or deleted matters only to those
+                    // who name keys by alias.
+                    let counter = match operation {
+                        Operation::UpdateAlias | Operation::DeleteAlias => &self.inner.alias_epoch,
+                        _ => &self.inner.epoch,
+                    };
+                    counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 }
                 if operation.is_mutation() {
                     self.store_audit_anchor()?;
