@@ -68,31 +68,33 @@ fn table(name: &'static str, values: Vec<&'static str>) -> NameTable {
 
 /// Every name table of the API.
 pub fn tables() -> Vec<NameTable> {
-    vec![
-        table("KeySpec", KeySpec::names()),
-        table("KeyUsage", KeyUsage::names()),
-        table("KeyState", KeyStateName::names()),
-        table("Origin", Origin::names()),
-        table("SigningAlgorithm", SigningAlgorithm::names()),
-        table("EncryptionAlgorithm", EncryptionAlgorithm::names()),
-        table("MacAlgorithm", MacAlgorithm::names()),
-        table("MessageType", MessageType::names()),
-        table("CommitmentPolicy", CommitmentPolicy::names()),
-        table("RsaPadding", RsaWrappingPadding::names()),
-        table("Operation", Operation::names()),
-        table("Outcome", Outcome::names()),
-        table(
-            "ErrorKind",
-            ErrorKind::ALL.iter().map(|k| k.name()).collect(),
-        ),
-        NameTable {
-            name: "AlgorithmSuite",
-            values: ALL_SUITES
-                .iter()
-                .map(|s| format!("0x{:04X}", s.id()))
-                .collect(),
-        },
-    ]
+    // Each enum under the name every surface gives it.
+    macro_rules! named {
+        ($($name:literal => $values:expr),+ $(,)?) => { vec![$(table($name, $values)),+] };
+    }
+    let mut all = named![
+        "KeySpec" => KeySpec::names(),
+        "KeyUsage" => KeyUsage::names(),
+        "KeyState" => KeyStateName::names(),
+        "Origin" => Origin::names(),
+        "SigningAlgorithm" => SigningAlgorithm::names(),
+        "EncryptionAlgorithm" => EncryptionAlgorithm::names(),
+        "MacAlgorithm" => MacAlgorithm::names(),
+        "MessageType" => MessageType::names(),
+        "CommitmentPolicy" => CommitmentPolicy::names(),
+        "RsaPadding" => RsaWrappingPadding::names(),
+        "Operation" => Operation::names(),
+        "Outcome" => Outcome::names(),
+        "ErrorKind" => ErrorKind::ALL.iter().map(|k| k.name()).collect(),
+    ];
+    all.push(NameTable {
+        name: "AlgorithmSuite",
+        values: ALL_SUITES
+            .iter()
+            .map(|s| format!("0x{:04X}", s.id()))
+            .collect(),
+    });
+    all
 }
 
 /// The tables and the error kinds as JSON, for the contract test and for

@@ -133,7 +133,14 @@ mod tests {
         b.extend_from_slice(&[2; 20]);
         let p = parse(&b).unwrap();
         assert_eq!(
-            (p.format, p.key_id.as_str(), p.version, p.nonce, p.iv, p.sealed.len()),
+            (
+                p.format,
+                p.key_id.as_str(),
+                p.version,
+                p.nonce,
+                p.iv,
+                p.sealed.len()
+            ),
             (2, u.as_str(), 7, Some([9; NONCE_LEN]), [1; 12], 20)
         );
         assert_eq!(p.prefix.len(), 36);
@@ -147,7 +154,10 @@ mod tests {
         v1.extend_from_slice(&[1; 12]);
         v1.extend_from_slice(&[2; 16]);
         let p = parse(&v1).unwrap();
-        assert_eq!((p.format, p.nonce, p.iv, p.prefix.len()), (1, None, [1; 12], 21));
+        assert_eq!(
+            (p.format, p.nonce, p.iv, p.prefix.len()),
+            (1, None, [1; 12], 21)
+        );
         assert!(parse(&v1[..v1.len() - 1]).is_err());
         // The two PRF blocks differ only in their counter byte.
         let blocks = prf_input(&[5; NONCE_LEN]);

@@ -159,7 +159,10 @@ mod tests {
             "1f0c2d3e-1a2b-4c3d-8e4f-5a6b7c8d9e0g",
             "1f0c2d3e-1a2b-4c3d-8e4f5-a6b7c8d9e0f",
         ] {
-            assert!(matches!(KeyId::parse(bad), Err(Error::KeyNotFound(_))), "{bad}");
+            assert!(
+                matches!(KeyId::parse(bad), Err(Error::KeyNotFound(_))),
+                "{bad}"
+            );
         }
         let json = serde_json::to_string(&k).unwrap();
         assert_eq!(serde_json::from_str::<KeyId>(&json).unwrap(), k);

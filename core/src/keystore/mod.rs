@@ -29,12 +29,12 @@ use crate::message::EncryptionContext;
 use crate::secret::SecretBytes;
 
 pub use asymmetric::der_to_pem;
-pub use key_id::KeyId;
 pub use backend::pkcs11::{
     Pin, Pkcs11Backend, Pkcs11Config, TokenSelector, DEFAULT_MAX_SESSIONS, MODULE_ENV,
 };
 pub use backend::soft::{RootKey, SoftBackend};
 pub use backend::{Backend, Gcm, KeyRef, VersionRef};
+pub use key_id::KeyId;
 pub use operation::Operation;
 pub use store::sqlite::SqliteStore;
 pub use store::{KeyRecord, MetadataStore, VersionRecord};
@@ -245,19 +245,8 @@ impl KeyStore {
     /// Opens (creating if needed) a key store in the SQLite file `path`
     /// with the soft backend sealed under `root`. The audit log is
     /// `path` + `.audit.jsonl` unless `options.audit_log` says otherwise.
-    pub fn open(
-        path: impl AsRef<Path>,
-        root: &RootKey,
-        mut options: KeyStoreOptions,
-    ) -> Result<Self> {
-        let path = path.as_ref();
-        if options.audit_log.is_none() {
-            let mut p = path.as_os_str().to_owned();
-            p.push(".audit.jsonl");
-            options.audit_log = Some(PathBuf::from(p));
-        }
-        let backend: Arc<dyn Backend> = Arc::new(SoftBackend::new(root)?);
-        Self::open_with(Box::new(SqliteStore::open(path)?), backend, options)
+    pub fn open(path: impl AsRef<Path>, root: &RootKey, options: KeyStoreOptions) -> Result<Self> {
+        Self::open_sqlite(path.as_ref(), Arc::new(SoftBackend::new(root)?), options)
     }
 
     /// Opens (creating if needed) a key store in the SQLite file `path`
@@ -265,15 +254,27 @@ impl KeyStore {
     pub fn open_pkcs11(
         path: impl AsRef<Path>,
         config: Pkcs11Config,
+        options: KeyStoreOptions,
+    ) -> Result<Self> {
+        Self::open_sqlite(
+            path.as_ref(),
+            Arc::new(Pkcs11Backend::open(config)?),
+            options,
+        )
+    }
+
+    /// A key store in the SQLite file `path` over `backend`; the audit log
+    /// is `path` + `.audit.jsonl` unless `options.audit_log` says otherwise.
+    fn open_sqlite(
+        path: &Path,
+        backend: Arc<dyn Backend>,
         mut options: KeyStoreOptions,
     ) -> Result<Self> {
-        let path = path.as_ref();
         if options.audit_log.is_none() {
             let mut p = path.as_os_str().to_owned();
             p.push(".audit.jsonl");
             options.audit_log = Some(PathBuf::from(p));
         }
-        let backend: Arc<dyn Backend> = Arc::new(Pkcs11Backend::open(config)?);
         Self::open_with(Box::new(SqliteStore::open(path)?), backend, options)
     }
 
@@ -333,8 +334,9 @@ impl KeyStore {
                         )))
                     }
                     (Some(reason), damage) => {
-                        let (log, detail) =
-                            audit_trail::replace_log(log, p, mac, &options, &anchor, damage, reason)?;
+                        let (log, detail) = audit_trail::replace_log(
+                            log, p, mac, &options, &anchor, damage, reason,
+                        )?;
                         new_segment = Some(detail);
                         Some(log)
                     }
@@ -403,7 +405,9 @@ impl KeyStore {
     /// through this store in this process (for keyrings that name their key
     /// by alias).
     pub fn alias_epoch(&self) -> u64 {
-        self.inner.alias_epoch.load(std::sync::atomic::Ordering::SeqCst)
+        self.inner
+            .alias_epoch
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many times `operation` was allowed since this store was opened.

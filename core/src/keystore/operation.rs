@@ -75,17 +75,16 @@ named_enum!(
 );
 
 impl Operation {
-    /// Whether the operation may take away a use that a cached data key
-    /// still allows (a disabled or deleted key, an alias pointed elsewhere):
-    /// caches of materials from the key store drop their entries after it.
-    /// Exhaustive, as `is_mutation`.
-    pub const fn revokes(self) -> bool {
+    /// What each operation does, in one exhaustive table: (it changes keys,
+    /// aliases or tags; it may take away a use that a cached data key still
+    /// allows). A new operation does not compile until it says both.
+    const fn effects(self) -> (bool, bool) {
         match self {
             Self::DisableKey
             | Self::ScheduleKeyDeletion
             | Self::DeleteKey
             | Self::UpdateAlias
-            | Self::DeleteAlias => true,
+            | Self::DeleteAlias => (true, true),
             Self::CreateKey
             | Self::ImportKey
             | Self::EnableKey
@@ -97,46 +96,7 @@ impl Operation {
             | Self::CreateAlias
             | Self::TagResource
             | Self::UntagResource
-            | Self::StartAuditSegment
-            | Self::DescribeKey
-            | Self::ListKeys
-            | Self::ListAliases
-            | Self::Encrypt
-            | Self::Decrypt
-            | Self::ReEncrypt
-            | Self::GenerateDataKey
-            | Self::GenerateDataKeyWithoutPlaintext
-            | Self::Sign
-            | Self::Verify
-            | Self::GetPublicKey
-            | Self::GenerateMac
-            | Self::VerifyMac
-            | Self::GenerateRandom => false,
-        }
-    }
-
-    /// Whether the operation changes keys, aliases or tags. After each
-    /// mutation the audit head is anchored in the metadata store.
-    /// Exhaustive: a new operation must say which it is.
-    pub const fn is_mutation(self) -> bool {
-        match self {
-            Self::CreateKey
-            | Self::ImportKey
-            | Self::EnableKey
-            | Self::DisableKey
-            | Self::ScheduleKeyDeletion
-            | Self::CancelKeyDeletion
-            | Self::DeleteKey
-            | Self::RotateKey
-            | Self::EnableKeyRotation
-            | Self::DisableKeyRotation
-            | Self::UpdateKeyDescription
-            | Self::CreateAlias
-            | Self::UpdateAlias
-            | Self::DeleteAlias
-            | Self::TagResource
-            | Self::UntagResource
-            | Self::StartAuditSegment => true,
+            | Self::StartAuditSegment => (true, false),
             Self::DescribeKey
             | Self::ListKeys
             | Self::ListAliases
@@ -150,8 +110,21 @@ impl Operation {
             | Self::GetPublicKey
             | Self::GenerateMac
             | Self::VerifyMac
-            | Self::GenerateRandom => false,
+            | Self::GenerateRandom => (false, false),
         }
+    }
+
+    /// Whether the operation changes keys, aliases or tags. After each
+    /// mutation the audit head is anchored in the metadata store.
+    pub const fn is_mutation(self) -> bool {
+        self.effects().0
+    }
+
+    /// Whether the operation may take away a use that a cached data key
+    /// still allows (a disabled or deleted key, an alias pointed elsewhere):
+    /// caches of materials from the key store drop their entries after it.
+    pub const fn revokes(self) -> bool {
+        self.effects().1
     }
 }
 

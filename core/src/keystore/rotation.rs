@@ -61,16 +61,12 @@ impl KeyStore {
     /// happens (and is audited) exactly once.
     pub(super) fn rotate_due(&self, key_id: &str) -> Result<bool> {
         let _g = self.lock_mutations()?;
-        let due = self
-            .inner
-            .store
-            .key(key_id)?
-            .is_some_and(|rec| {
-                rec.state == KeyState::Enabled
-                    && rec
-                        .next_rotation_at
-                        .is_some_and(|t| t <= ms_to_s(self.now_ms()))
-            });
+        let due = self.inner.store.key(key_id)?.is_some_and(|rec| {
+            rec.state == KeyState::Enabled
+                && rec
+                    .next_rotation_at
+                    .is_some_and(|t| t <= ms_to_s(self.now_ms()))
+        });
         if !due {
             return Ok(false);
         }

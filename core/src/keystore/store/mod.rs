@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use crate::audit::AuditAnchor;
 use crate::error::Result;
-use crate::keystore::KeyId;
 use crate::keystore::types::{KeySpec, KeyState, KeyUsage, Origin};
+use crate::keystore::KeyId;
 
 /// A key's row.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -116,9 +116,7 @@ impl SqliteStore {
             {
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => {
-                    return Err(Error::Storage(format!("{}: {e}", path.as_ref().display())))
-                }
+                Err(e) => return Err(Error::Storage(format!("{}: {e}", path.as_ref().display()))),
             }
         }
         let conn = Connection::open(path.as_ref())
@@ -519,7 +517,6 @@ impl MetadataStore for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
-
 
 // Key IDs are stored as their text; a row that holds anything else was not
 // written by sealbox.

@@ -60,8 +60,7 @@ impl Pin {
             (None, Some(var), None) => Self::from_env(var),
             (None, None, Some(path)) => Self::from_file(path),
             _ => Err(Error::InvalidArgument(
-                "give the PIN by exactly one of a value, an environment variable or a file"
-                    .into(),
+                "give the PIN by exactly one of a value, an environment variable or a file".into(),
             )),
         }
     }
@@ -168,9 +167,7 @@ impl Pkcs11Config {
         module
             .or_else(|| std::env::var_os(MODULE_ENV).map(PathBuf::from))
             .ok_or_else(|| {
-                Error::InvalidArgument(format!(
-                    "name the PKCS#11 module or set {MODULE_ENV}"
-                ))
+                Error::InvalidArgument(format!("name the PKCS#11 module or set {MODULE_ENV}"))
             })
     }
 
