@@ -167,14 +167,8 @@ fn progress(out: Out, size: Option<u64>) -> Option<indicatif::ProgressBar> {
 }
 
 fn parse_suite(s: &str) -> CliResult<AlgorithmSuite> {
-    let hex = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .unwrap_or(s);
-    let id = u16::from_str_radix(hex, 16)
-        .map_err(|_| CliError::usage(format!("unknown suite {s:?} (try 0x0478 or 0x0578)")))?;
-    AlgorithmSuite::from_id(id)
-        .ok_or_else(|| CliError::usage(format!("unknown suite {s:?} (try 0x0478 or 0x0578)")))
+    AlgorithmSuite::from_hex(s)
+        .map_err(|_| CliError::usage(format!("unknown suite {s:?} (try 0x0478 or 0x0578)")))
 }
 
 fn suite_name(s: AlgorithmSuite) -> String {

@@ -80,13 +80,7 @@ const USAGE: &str =
 [--context-json FILE] [--context-out FILE]";
 
 fn parse_suite(s: &str) -> Res<AlgorithmSuite> {
-    let digits = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .unwrap_or(s);
-    let id = u16::from_str_radix(digits, 16)
-        .map_err(|_| format!("--suite: not a hex suite id: {s:?}"))?;
-    AlgorithmSuite::from_id(id).ok_or_else(|| format!("--suite: unknown algorithm suite {s:?}"))
+    AlgorithmSuite::from_hex(s).map_err(|e| format!("--suite: {e}"))
 }
 
 fn parse_args(argv: &[String]) -> Res<Args> {

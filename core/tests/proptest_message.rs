@@ -26,15 +26,9 @@ fn encrypt_options(
     ec: &EncryptionContext,
 ) -> EncryptOptions {
     EncryptOptions {
-        suite: Some(suite),
         frame_length,
         encryption_context: ec.clone(),
-        commitment_policy: if suite.message_version() == 1 {
-            CommitmentPolicy::ForbidEncryptAllowDecrypt
-        } else {
-            CommitmentPolicy::RequireEncryptRequireDecrypt
-        },
-        ..EncryptOptions::default()
+        ..EncryptOptions::for_suite(suite)
     }
 }
 

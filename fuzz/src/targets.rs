@@ -45,15 +45,9 @@ pub fn encrypt_with(
     plaintext: &[u8],
 ) -> Vec<u8> {
     let options = EncryptOptions {
-        suite: Some(suite),
         frame_length,
         encryption_context: ec.clone(),
-        commitment_policy: if suite.message_version() == 1 {
-            CommitmentPolicy::ForbidEncryptAllowDecrypt
-        } else {
-            CommitmentPolicy::RequireEncryptRequireDecrypt
-        },
-        ..EncryptOptions::default()
+        ..EncryptOptions::for_suite(suite)
     };
     message::encrypt(plaintext, cmm().as_ref(), &options).expect("encrypt")
 }

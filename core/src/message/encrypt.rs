@@ -33,6 +33,23 @@ pub struct EncryptOptions {
     pub plaintext_length: Option<u64>,
 }
 
+impl EncryptOptions {
+    /// Options to encrypt with `suite`, under the commitment policy that
+    /// allows it (committing suites: require-encrypt-require-decrypt; the
+    /// legacy ones: forbid-encrypt-allow-decrypt).
+    pub fn for_suite(suite: AlgorithmSuite) -> Self {
+        EncryptOptions {
+            suite: Some(suite),
+            commitment_policy: if suite.message_version() == 1 {
+                CommitmentPolicy::ForbidEncryptAllowDecrypt
+            } else {
+                CommitmentPolicy::RequireEncryptRequireDecrypt
+            },
+            ..EncryptOptions::default()
+        }
+    }
+}
+
 impl Default for EncryptOptions {
     fn default() -> Self {
         EncryptOptions {

@@ -55,6 +55,23 @@ impl AlgorithmSuite {
         self as u16
     }
 
+    /// Parses a suite ID as written in hex (`0x0478`, `0478`); an unknown
+    /// or malformed one is `InvalidArgument`.
+    pub fn from_hex(text: &str) -> crate::Result<Self> {
+        let digits = text
+            .strip_prefix("0x")
+            .or_else(|| text.strip_prefix("0X"))
+            .unwrap_or(text);
+        u16::from_str_radix(digits, 16)
+            .ok()
+            .and_then(Self::from_id)
+            .ok_or_else(|| {
+                crate::Error::InvalidArgument(format!(
+                    "unknown algorithm suite {text:?} (for example 0x0478 or 0x0578)"
+                ))
+            })
+    }
+
     /// Looks a suite up by its ID.
     pub fn from_id(id: u16) -> Option<Self> {
         ALL_SUITES.into_iter().find(|s| s.id() == id)
