@@ -8,6 +8,14 @@ use sealbox::cmm::{DefaultMaterialsManager, MaterialsManager};
 use sealbox::keyring::RawAesKeyring;
 use sealbox::message::{encrypt, DecryptOptions, DecryptingReader, EncryptOptions};
 
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("sealbox-h-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 fn materials() -> Arc<dyn MaterialsManager> {
     let kr = Arc::new(RawAesKeyring::new("ns", "k", &[7u8; 32]).unwrap());
     Arc::new(DefaultMaterialsManager::new(kr))
@@ -78,9 +86,7 @@ mod blobs {
     /// a changed nonce, format byte or context is refused.
     #[test]
     fn format_2_is_written_and_format_1_still_reads() {
-        let dir = std::env::temp_dir().join(format!("sealbox-blob-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = super::scratch("blob");
         let root = RootKey::from_bytes(&[3u8; 32]).unwrap();
         let backend = Arc::new(SoftBackend::new(&root).unwrap());
         let db = dir.join("keys.db");
@@ -217,9 +223,7 @@ mod cache_revocation {
     /// unaudited, for the whole hour).
     #[test]
     fn disable_empties_the_cache_of_this_process() {
-        let dir = std::env::temp_dir().join(format!("sealbox-cache-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = super::scratch("cache");
         let root = RootKey::from_bytes(&[4u8; 32]).unwrap();
         let ks = KeyStore::open(dir.join("keys.db"), &root, KeyStoreOptions::default()).unwrap();
         let key = ks.create_key(&CreateKeyRequest::default()).unwrap();
@@ -266,12 +270,7 @@ mod files_and_audit {
     };
     use sealbox::EncryptionContext;
 
-    fn scratch(name: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("sealbox-h-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
+    use super::scratch;
 
     fn private_file(path: &std::path::Path, bytes: &[u8]) {
         std::fs::write(path, bytes).unwrap();

@@ -574,7 +574,10 @@ impl KeyStore {
             .is_some_and(|t| t <= ms_to_s(self.now_ms()))
         {
             self.rotate_due(&rec.key_id)?;
+            // Read again after waiting for the change lock: another
+            // process may have disabled the key meanwhile.
             rec = self.record(&rec.key_id)?;
+            Self::require_enabled(&rec)?;
         }
         let v = self.version(&rec, rec.primary_version)?;
         a.key(&rec.key_id, Some(v.version));
