@@ -113,6 +113,22 @@ fn create(ks: &KeyStore) -> String {
         .into()
 }
 
+/// The serialising guard, a fresh store on the test token and one AES key.
+fn store_with_key(
+    tag: &str,
+) -> (
+    std::sync::MutexGuard<'static, ()>,
+    TempDir,
+    KeyStore,
+    String,
+) {
+    let guard = serial();
+    let dir = TempDir::new(tag);
+    let ks = open(&dir);
+    let key = create(&ks);
+    (guard, dir, ks, key)
+}
+
 fn round_trip(ks: &KeyStore, key: &str) {
     let ec = EncryptionContext::new();
     let blob = ks.encrypt(key, b"hardening", &ec).unwrap();
@@ -123,10 +139,7 @@ fn round_trip(ks: &KeyStore, key: &str) {
 
 #[test]
 fn a_leftover_object_of_the_next_version_is_destroyed_before_rotating() {
-    let _s = serial();
-    let dir = TempDir::new("p11-leftover");
-    let ks = open(&dir);
-    let key = create(&ks);
+    let (_s, dir, ks, key) = store_with_key("p11-leftover");
     let ec = EncryptionContext::new();
     let old = ks.encrypt(&key, b"v1", &ec).unwrap();
     // What a rotation killed between C_GenerateKey and the metadata insert
@@ -152,10 +165,7 @@ fn a_leftover_object_of_the_next_version_is_destroyed_before_rotating() {
 
 #[test]
 fn a_lookup_that_finds_two_objects_of_one_id_is_refused() {
-    let _s = serial();
-    let dir = TempDir::new("p11-duplicate");
-    let ks = open(&dir);
-    let key = create(&ks);
+    let (_s, dir, ks, key) = store_with_key("p11-duplicate");
     drop(ks);
     let v1 = object_id(&key, 1);
     make_object(&v1, "sealbox:duplicate");
@@ -473,26 +483,23 @@ fn backend_fault(step: Step, after: bool) -> Fault {
 fn create_and_import_fail_cleanly_at_every_step() {
     let _s = serial();
     let h = Harness::new("p11-faults-create");
-    let create = |ks: &KeyStore| ks.create_key(&CreateKeyRequest::default());
-    for fault in [
-        Fault::Audit,
-        Fault::Store("create_key"),
-        backend_fault(Step::Generate, false),
-        backend_fault(Step::Generate, true),
-    ] {
-        let k = h.fail_then_retry("CreateKey", fault, create);
-        round_trip(&h.ks, k.key_id.as_ref());
-    }
     let material = [7u8; 32];
-    let import = |ks: &KeyStore| ks.import_key(&CreateKeyRequest::default(), &material);
-    for fault in [
-        Fault::Audit,
-        Fault::Store("create_key"),
-        backend_fault(Step::Import, false),
-        backend_fault(Step::Import, true),
+    type Make<'a> = &'a dyn Fn(&KeyStore) -> sealbox::Result<sealbox::keystore::KeyMetadata>;
+    let create: Make<'_> = &|ks| ks.create_key(&CreateKeyRequest::default());
+    let import: Make<'_> = &|ks| ks.import_key(&CreateKeyRequest::default(), &material);
+    for (op, step, make) in [
+        ("CreateKey", Step::Generate, create),
+        ("ImportKey", Step::Import, import),
     ] {
-        let k = h.fail_then_retry("ImportKey", fault, import);
-        round_trip(&h.ks, k.key_id.as_ref());
+        for fault in [
+            Fault::Audit,
+            Fault::Store("create_key"),
+            backend_fault(step, false),
+            backend_fault(step, true),
+        ] {
+            let k = h.fail_then_retry(op, fault, make);
+            round_trip(&h.ks, k.key_id.as_ref());
+        }
     }
 }
 
