@@ -288,28 +288,36 @@ fn describe_list_aliases_tags() {
         Err(Error::KeyNotFound(_))
     ));
 
-    // Specs and usages that do not go together.
-    let bad = CreateKeyRequest {
-        key_spec: KeySpec::Aes256,
-        key_usage: Some(KeyUsage::SignVerify),
-        ..CreateKeyRequest::default()
-    };
-    assert!(matches!(
-        ks.create_key(&bad),
-        Err(Error::InvalidKeyUsage(_))
-    ));
-    let bad = CreateKeyRequest {
-        key_spec: KeySpec::EccNistP256,
-        rotation_period_days: Some(90),
-        ..CreateKeyRequest::default()
-    };
-    assert!(matches!(ks.create_key(&bad), Err(Error::Unsupported(_))));
-    let bad = CreateKeyRequest {
+    // Requests refused: a spec and usage that do not go together,
+    // rotation of a key that cannot rotate, an alias already taken.
+    let taken = CreateKeyRequest {
         alias: Some("alias/dup".into()),
         ..CreateKeyRequest::default()
     };
-    ks.create_key(&bad).unwrap();
-    assert!(matches!(ks.create_key(&bad), Err(Error::AlreadyExists(_))));
+    ks.create_key(&taken).unwrap();
+    let refused: [(CreateKeyRequest, fn(&Error) -> bool); 3] = [
+        (
+            CreateKeyRequest {
+                key_spec: KeySpec::Aes256,
+                key_usage: Some(KeyUsage::SignVerify),
+                ..CreateKeyRequest::default()
+            },
+            |e| matches!(e, Error::InvalidKeyUsage(_)),
+        ),
+        (
+            CreateKeyRequest {
+                key_spec: KeySpec::EccNistP256,
+                rotation_period_days: Some(90),
+                ..CreateKeyRequest::default()
+            },
+            |e| matches!(e, Error::Unsupported(_)),
+        ),
+        (taken, |e| matches!(e, Error::AlreadyExists(_))),
+    ];
+    for (request, expected) in &refused {
+        let e = ks.create_key(request).unwrap_err();
+        assert!(expected(&e), "{request:?}: {e:?}");
+    }
 }
 
 #[test]

@@ -298,13 +298,7 @@ struct SignCase<'a> {
 }
 
 fn sealbox_signs_openssl_verifies(case: SignCase<'_>, t: &mut Tally) {
-    let SignCase {
-        s,
-        ks,
-        key_id,
-        pem,
-        alg,
-    } = case;
+    let (s, ks, key_id, pem, alg) = (case.s, case.ks, case.key_id, case.pem, case.alg);
     let (_, hlen) = hash_of(alg);
     for (mname, msg) in messages() {
         let tag = format!("{key_id}-{alg}-{mname}");
@@ -371,13 +365,7 @@ fn sealbox_signs_openssl_verifies(case: SignCase<'_>, t: &mut Tally) {
 /// Signs every message with `alg` in OpenSSL with the private key `priv_pem`
 /// and checks the signatures in sealbox; tampered ones must not verify.
 fn openssl_signs_sealbox_verifies(case: SignCase<'_>, t: &mut Tally) {
-    let SignCase {
-        s,
-        ks,
-        key_id,
-        pem: priv_pem,
-        alg,
-    } = case;
+    let (s, ks, key_id, priv_pem, alg) = (case.s, case.ks, case.key_id, case.pem, case.alg);
     let (hname, hlen) = hash_of(alg);
     for (mname, msg) in messages() {
         let tag = format!("ossl-{key_id}-{alg}-{mname}");
