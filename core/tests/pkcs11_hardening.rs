@@ -370,7 +370,7 @@ struct Harness {
 
 impl Harness {
     fn new(tag: &str, soft: bool) -> Self {
-        let dir = TempDir::new(tag);
+        let dir = TempDir::new(&format!("{}-{tag}", if soft { "soft" } else { "p11" }));
         let clock = TestClock::new();
         let store = Arc::new(SqliteStore::open(dir.path("keys.db")).unwrap());
         let store_fault = Arc::new(Mutex::new(None));
@@ -514,23 +514,21 @@ fn backend_fault(step: Step, after: bool) -> Fault {
     }
 }
 
-#[test]
-fn create_and_import_fail_cleanly_at_every_step() {
+/// Runs a fault-injection scenario on SoftHSM2 and on the soft backend.
+fn on_both_backends(scenario: fn(bool)) {
     let _s = serial();
     for soft in [false, true] {
-        create_and_import_fail_cleanly_at_every_step_on(soft);
+        scenario(soft);
     }
 }
 
+#[test]
+fn create_and_import_fail_cleanly_at_every_step() {
+    on_both_backends(create_and_import_fail_cleanly_at_every_step_on);
+}
+
 fn create_and_import_fail_cleanly_at_every_step_on(soft: bool) {
-    let h = Harness::new(
-        if soft {
-            "soft-faults"
-        } else {
-            "p11-faults-create"
-        },
-        soft,
-    );
+    let h = Harness::new("faults-create", soft);
     let material = [7u8; 32];
     type Make<'a> = &'a dyn Fn(&KeyStore) -> sealbox::Result<sealbox::keystore::KeyMetadata>;
     let create: Make<'_> = &|ks| ks.create_key(&CreateKeyRequest::default());
@@ -553,21 +551,11 @@ fn create_and_import_fail_cleanly_at_every_step_on(soft: bool) {
 
 #[test]
 fn rotation_fails_cleanly_at_every_step() {
-    let _s = serial();
-    for soft in [false, true] {
-        rotation_fails_cleanly_at_every_step_on(soft);
-    }
+    on_both_backends(rotation_fails_cleanly_at_every_step_on);
 }
 
 fn rotation_fails_cleanly_at_every_step_on(soft: bool) {
-    let h = Harness::new(
-        if soft {
-            "soft-faults"
-        } else {
-            "p11-faults-rotate"
-        },
-        soft,
-    );
+    let h = Harness::new("faults-rotate", soft);
     let key = create(&h.ks);
     let ec = EncryptionContext::new();
     let first = h.ks.encrypt(&key, b"v1", &ec).unwrap();
@@ -588,21 +576,11 @@ fn rotation_fails_cleanly_at_every_step_on(soft: bool) {
 
 #[test]
 fn deletion_fails_cleanly_at_every_step() {
-    let _s = serial();
-    for soft in [false, true] {
-        deletion_fails_cleanly_at_every_step_on(soft);
-    }
+    on_both_backends(deletion_fails_cleanly_at_every_step_on);
 }
 
 fn deletion_fails_cleanly_at_every_step_on(soft: bool) {
-    let h = Harness::new(
-        if soft {
-            "soft-faults"
-        } else {
-            "p11-faults-delete"
-        },
-        soft,
-    );
+    let h = Harness::new("faults-delete", soft);
     let faults = [
         backend_fault(Step::Destroy, false),
         backend_fault(Step::Destroy, true),
