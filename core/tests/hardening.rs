@@ -371,3 +371,24 @@ mod files_and_audit {
         let _ = std::fs::remove_dir_all(&d);
     }
 }
+
+/// Found by the audit fuzz target's author: a log whose lines end in CRLF
+/// verified (the verifier stripped "\r\n") while the writer, reopening it,
+/// found no record and restarted the chain at 0. The verifier now reads
+/// lines exactly as the writer does: such a log does not verify.
+#[test]
+fn a_crlf_audit_log_does_not_verify() {
+    use sealbox::keystore::{KeyStore, KeyStoreOptions, RootKey};
+    let dir = scratch("crlf");
+    let root = RootKey::from_bytes(&[8u8; 32]).unwrap();
+    let ks = KeyStore::open(dir.join("keys.db"), &root, KeyStoreOptions::default()).unwrap();
+    ks.generate_random(4).unwrap();
+    ks.generate_random(4).unwrap();
+    assert!(ks.verify_audit_log().unwrap().ok());
+    let log = ks.audit_log_path().unwrap().to_path_buf();
+    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::write(&log, text.replace('\n', "\r\n")).unwrap();
+    let report = ks.verify_audit_log().unwrap();
+    assert_eq!(report.first_error.map(|e| e.0), Some(1), "a CRLF log verified");
+    let _ = std::fs::remove_dir_all(&dir);
+}
