@@ -400,7 +400,9 @@ pub fn read_private_file(
     let shown = path.display();
     let mut file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        // O_NONBLOCK: a FIFO put in the file's place must not block the
+        // open before the checks below refuse it.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
         .open(path)
         .map_err(|e| {
             if e.raw_os_error() == Some(libc::ELOOP) {
@@ -430,12 +432,25 @@ pub fn read_private_file(
     if meta.len() > 64 * 1024 {
         return Err(fail(format!("{shown} is too large for a secret")));
     }
-    let mut raw = zeroize::Zeroizing::new(Vec::with_capacity(meta.len() as usize + 1));
-    file.by_ref()
-        .take(64 * 1024 + 1)
-        .read_to_end(&mut raw)
-        .map_err(|e| fail(format!("{shown}: {e}")))?;
-    SecretBytes::from_slice(&raw)
+    // A fixed buffer: a file that grows meanwhile cannot make it
+    // reallocate (and leave a copy behind); more than it holds is refused.
+    const MAX: usize = 64 * 1024;
+    let mut raw = zeroize::Zeroizing::new(vec![0u8; MAX + 1]);
+    let mut n = 0;
+    loop {
+        match file.read(&mut raw[n..]) {
+            Ok(0) => break,
+            Ok(k) => {
+                n += k;
+                if n > MAX {
+                    return Err(fail(format!("{shown} is too large for a secret")));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(fail(format!("{shown}: {e}"))),
+        }
+    }
+    SecretBytes::from_slice(&raw[..n])
 }
 
 /// Makes room for `additional` more bytes in a buffer that may hold

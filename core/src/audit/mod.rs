@@ -260,6 +260,12 @@ impl FileAuditLog {
     /// empty).
     pub fn anchor(&self, segment: u64) -> Result<Option<AuditAnchor>> {
         self.locked(|st| {
+            // The anchor is committed durably; the records it vouches for
+            // must be on disk first, or a power loss would leave a correct
+            // log that ends before its anchor.
+            st.file
+                .sync_data()
+                .map_err(|e| Error::Audit(format!("{}: {e}", self.path.display())))?;
             Ok((st.seq > 0).then(|| AuditAnchor {
                 segment,
                 seq: st.seq - 1,
@@ -349,24 +355,36 @@ fn read_record_at(file: &File, offset: u64) -> std::io::Result<Option<(u64, Stri
     use std::io::{Seek, SeekFrom};
     let mut reader = BufReader::new(file);
     reader.seek(SeekFrom::Start(offset))?;
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    Ok(parse_head(line.trim_end_matches('\n')))
+    let mut line = Vec::new();
+    reader.read_until(b'\n', &mut line)?;
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    Ok(parse_head(&String::from_utf8_lossy(&line)))
 }
 
 /// The (seq, MAC) of record `seq`, searched from the start.
 fn find_record(file: &File, seq: u64) -> std::io::Result<Option<(u64, String)>> {
     use std::io::{Seek, SeekFrom};
+    // Read as `catch_up` reads: a damaged (even non-UTF-8) line is only
+    // "not this record".
     let mut reader = BufReader::new(file);
     reader.seek(SeekFrom::Start(0))?;
-    for line in reader.lines() {
-        if let Some(found) = parse_head(&line?) {
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(None);
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        if let Some(found) = parse_head(&String::from_utf8_lossy(&line)) {
             if found.0 == seq {
                 return Ok(Some(found));
             }
         }
     }
-    Ok(None)
 }
 
 fn parse_head(line: &str) -> Option<(u64, String)> {

@@ -19,22 +19,36 @@ fn unless_pending(r: &KeyRecord, state: KeyState, advice: &str) -> Result<KeySta
     }
 }
 
+/// Both locks of a change to keys. Fields drop in declaration order: the
+/// store's (cross-process) change lock is released before this process's
+/// mutex, so that another thread never takes the mutex while the shared
+/// lock file is still held and then has it unlocked under its feet
+/// (`flock` belongs to the open file, which the threads share).
+pub(super) struct MutationGuard<'a> {
+    change_lock: Option<super::store::ChangeLock<'a>>,
+    _local: std::sync::MutexGuard<'a, ()>,
+}
+
+impl Drop for MutationGuard<'_> {
+    fn drop(&mut self) {
+        drop(self.change_lock.take());
+    }
+}
+
 impl KeyStore {
     /// Serialises the changes to keys and versions (state, new versions,
     /// deletion): among this process's threads, then among every process
     /// that shares the store (the store's change lock).
-    pub(super) fn lock_mutations(
-        &self,
-    ) -> Result<(
-        std::sync::MutexGuard<'_, ()>,
-        Option<super::store::ChangeLock<'_>>,
-    )> {
+    pub(super) fn lock_mutations(&self) -> Result<MutationGuard<'_>> {
         let local = self
             .inner
             .mutate
             .lock()
             .map_err(|_| Error::Storage("lock poisoned".into()))?;
-        Ok((local, self.inner.store.change_lock()?))
+        Ok(MutationGuard {
+            change_lock: self.inner.store.change_lock()?,
+            _local: local,
+        })
     }
 
     // --------------------------------------------------------- lifecycle --

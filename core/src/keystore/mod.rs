@@ -320,7 +320,11 @@ impl KeyStore {
                 // The anchor never moves backwards: a log that does not hold
                 // the anchored record was cut short or rewritten.
                 let damage = match &anchor {
-                    Some(a) => log.check_anchor(a)?,
+                    // An unreadable log is damage too: the operator's new
+                    // segment is the way on from it as well.
+                    Some(a) => log
+                        .check_anchor(a)
+                        .unwrap_or_else(|e| Some(format!("it cannot be read: {e}"))),
                     None => None,
                 };
                 match (&options.new_audit_segment, damage) {
@@ -464,7 +468,11 @@ impl KeyStore {
                     counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 }
                 if operation.is_mutation() {
-                    self.store_audit_anchor()?;
+                    // The change is committed and its record written: an
+                    // anchor that cannot be stored now (the database is
+                    // busy) is stored by the next one, and must not make a
+                    // done change look failed.
+                    let _ = self.store_audit_anchor();
                 } else {
                     self.anchor_when_due();
                 }

@@ -14,6 +14,9 @@ impl KeyStore {
     /// number is computed under it).
     fn add_version_locked(&self, mut a: Option<&mut Audit<'_>>, key_id: &str) -> Result<u32> {
         let rec = self.record(key_id)?;
+        // Checked again under the change lock: another process may have
+        // disabled the key or scheduled its deletion since the caller looked.
+        Self::require_enabled(&rec)?;
         let next = self
             .inner
             .store
