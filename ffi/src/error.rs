@@ -117,17 +117,12 @@ impl From<ErrorKind> for sealbox_result {
 }
 
 impl sealbox_result {
-    /// The kind of an error code (`None` for `Ok` and unused numbers).
-    pub(crate) fn kind(code: u32) -> Option<ErrorKind> {
-        ErrorKind::from_code(code)
-    }
-
     /// The fixed text of a code (no detail of any one failure).
     pub(crate) fn message_of(code: u32) -> Option<&'static str> {
         if code == Self::Ok as u32 {
             return Some("success");
         }
-        Self::kind(code).map(ErrorKind::description)
+        ErrorKind::from_code(code).map(ErrorKind::description)
     }
 }
 
