@@ -62,14 +62,15 @@ deps:
 
 test: deps header-check test-rust test-rust-rustcrypto test-differential test-interop test-c \
 	test-python test-node test-cli test-contract test-fuzz-smoke test-proptest test-advisories test-lock-check
+	@$(MAKE) --no-print-directory pg-stop
 	@echo "make test: all suites passed"
 
 test-rust:
 	@test -d "$(SEALBOX_VECTORS)/esdk-python-4.0.7" || { echo "missing vectors at $(SEALBOX_VECTORS)"; exit 1; }
-	$(CARGO) test --workspace $(NOT_BINDINGS) --all-targets
-	$(CARGO) test --workspace $(NOT_BINDINGS) --doc
+	$(PG_ENV) $(CARGO) test --workspace $(NOT_BINDINGS) --all-targets
+	$(PG_ENV) $(CARGO) test --workspace $(NOT_BINDINGS) --doc
 	@echo "== the key-store suite again, on the PKCS#11 backend (SoftHSM2, module: $${SEALBOX_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}) =="
-	SEALBOX_TEST_BACKEND=pkcs11 $(CARGO) test -p sealbox --test keystore
+	$(PG_ENV) SEALBOX_TEST_BACKEND=pkcs11 $(CARGO) test -p sealbox --test keystore
 
 # The core suite again (unit, envelope, key store, AWS ESDK vectors,
 # Wycheproof, doctests) with the rustcrypto provider; `test-rust` ran it with
@@ -192,3 +193,4 @@ include $(ROOT)/mk/python.mk $(ROOT)/mk/node.mk $(ROOT)/mk/cli.mk
 include $(ROOT)/mk/fuzz.mk
 include $(ROOT)/mk/advisories.mk
 include $(ROOT)/mk/hardening.mk
+include $(ROOT)/mk/postgres.mk

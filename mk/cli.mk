@@ -13,9 +13,9 @@
 .PHONY: test-cli demo-cli
 
 test-cli:
-	SEALBOX_REQUIRE_INTEROP=1 $(CARGO) test -p sealbox-cli --test interop -- --nocapture
+	$(PG_ENV) SEALBOX_REQUIRE_INTEROP=1 $(CARGO) test -p sealbox-cli --test interop -- --nocapture
 	@echo "== the CLI demo session (output shown only if it fails) =="
-	@out=$$(CARGO="$(CARGO)" $(ROOT)/examples/cli/demo.sh 2>&1) || { printf '%s\n' "$$out"; exit 1; }
+	@out=$$($(PG_ENV) CARGO="$(CARGO)" $(ROOT)/examples/cli/demo.sh 2>&1) || { printf '%s\n' "$$out"; exit 1; }
 	@echo "test-cli: the CLI interop test and the demo session passed"
 
 demo-cli:

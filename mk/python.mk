@@ -41,7 +41,7 @@ python-package: python-venv
 # envelope, streams, threads, interop with the AWS Encryption SDK for
 # Python), then mypy --strict over the package, the tests and the examples.
 test-python: python-package
-	cd $(PY_DIR) && $(PY) -m pytest -q -p no:cacheprovider tests
+	cd $(PY_DIR) && $(PG_ENV) $(PY) -m pytest -q -p no:cacheprovider tests
 	cd $(ROOT) && $(PY) -m mypy --strict --no-incremental --cache-dir=/dev/null --config-file $(PY_DIR)/pyproject.toml \
 	  $(PY_DIR)/python/sealbox $(PY_DIR)/tests $(PY_DIR)/bench $(ROOT)/examples/python
 

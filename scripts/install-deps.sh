@@ -20,6 +20,17 @@ have_cmd pkcs11-tool || need+=(opensc)
 have_cmd valgrind || need+=(valgrind)
 have_cmd pkg-config || need+=(pkg-config)
 have_cmd c++ || need+=(g++)
+# The PostgreSQL metadata store's tests run a throwaway server of their own
+# (scripts/pg-server.sh): the server binaries and psql. The package also
+# makes a system cluster on port 5432; ours uses a port of its own.
+have_pg_server() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do
+    [[ -x "$d/postgres" && -x "$d/initdb" && -x "$d/pg_ctl" ]] && return 0
+  done
+  return 1
+}
+have_pg_server || need+=(postgresql)
 
 if ((${#need[@]} == 0)); then
   exit 0
