@@ -34,6 +34,7 @@ export type SealboxErrorCode =
   | 'ERR_SEALBOX_UNSUPPORTED_BY_HSM'
   | 'ERR_SEALBOX_PKCS11_ERROR'
   | 'ERR_SEALBOX_AUDIT_LOG_TAMPERED'
+  | 'ERR_SEALBOX_STORE_UNAVAILABLE'
 
 export declare class SealboxError extends Error {
   readonly name: 'SealboxError'

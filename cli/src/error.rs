@@ -32,6 +32,9 @@ pub enum Exit {
     Configuration = 9,
     /// Something by that name already exists (alias, output file, key store).
     AlreadyExists = 10,
+    /// The key store's database cannot be reached (PostgreSQL down or
+    /// restarting); nothing was changed: retry later.
+    StoreUnavailable = 12,
 }
 
 impl Exit {
@@ -48,6 +51,7 @@ impl Exit {
             Exit::AuditLogTampered => "AuditLogTampered",
             Exit::Configuration => "ConfigurationError",
             Exit::AlreadyExists => "AlreadyExists",
+            Exit::StoreUnavailable => "StoreUnavailable",
         }
     }
 }
@@ -111,6 +115,7 @@ impl Exit {
             ErrorKind::InvalidKey | ErrorKind::WrongRootKey => Exit::Configuration,
             ErrorKind::AlreadyExists => Exit::AlreadyExists,
             ErrorKind::AuditLogTampered => Exit::AuditLogTampered,
+            ErrorKind::StoreUnavailable => Exit::StoreUnavailable,
             ErrorKind::Panic
             | ErrorKind::InvalidState
             | ErrorKind::TooManyEncryptedDataKeys
@@ -157,18 +162,18 @@ impl From<sealbox::Error> for CliError {
         let exit = match &e {
             // A wrong, locked or expired PIN: the store cannot be used with
             // the credentials it was given, as with a wrong root key.
-            sealbox::Error::Pkcs11 { function, .. } if function == "C_Login" => {
-                Exit::Configuration
-            }
+            sealbox::Error::Pkcs11 { function, .. } if function == "C_Login" => Exit::Configuration,
             other => Exit::of_kind(other.kind()),
         };
         let message = match e {
             // One message for every cause, as the library intends; say where
             // the detail is instead.
-            sealbox::Error::DecryptionFailed => "decryption failed: the key(s) given cannot decrypt this \
+            sealbox::Error::DecryptionFailed => {
+                "decryption failed: the key(s) given cannot decrypt this \
                 message, or it was altered, truncated or written under another encryption \
                 context (for key-store keys, `sealbox audit tail` shows the key store's reason)"
-                .to_owned(),
+                    .to_owned()
+            }
             other => other.to_string(),
         };
         CliError { exit, message }

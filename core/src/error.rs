@@ -72,6 +72,10 @@ pub enum Error {
     /// removed or reordered, or the log ends before the anchor the metadata
     /// store holds.
     AuditLogTampered(String),
+    /// The metadata store cannot be reached (the PostgreSQL server is down,
+    /// restarting or unreachable): the operation failed fast and changed
+    /// nothing; the same handle works again once the store is back.
+    StoreUnavailable(String),
     /// The key store's backend does not support this operation.
     Unsupported(String),
     /// The HSM does not support a mechanism sealbox needs for this request.
@@ -115,6 +119,7 @@ impl fmt::Display for Error {
             Error::Storage(m) => write!(f, "key store storage error: {m}"),
             Error::Audit(m) => write!(f, "audit: {m}"),
             Error::AuditLogTampered(m) => write!(f, "audit log tampered: {m}"),
+            Error::StoreUnavailable(m) => write!(f, "key store unavailable: {m}"),
             Error::Unsupported(m) => write!(f, "unsupported: {m}"),
             Error::UnsupportedByHsm { mechanism } => {
                 write!(f, "not supported by this HSM: {mechanism}")
@@ -195,6 +200,9 @@ pub enum ErrorKind {
     /// The audit log failed verification: a record was edited, inserted,
     /// removed or reordered, or the log ends before its anchor.
     AuditLogTampered = 25,
+    /// The metadata store cannot be reached; nothing was changed. Retry
+    /// later with the same handle.
+    StoreUnavailable = 26,
 }
 
 impl ErrorKind {
@@ -224,6 +232,7 @@ impl ErrorKind {
         Self::UnsupportedByHsm,
         Self::Pkcs11Error,
         Self::AuditLogTampered,
+        Self::StoreUnavailable,
     ];
 
     /// Numbers that were used once and must never be given out again.
@@ -267,6 +276,7 @@ impl ErrorKind {
             Self::UnsupportedByHsm => "UnsupportedByHsm",
             Self::Pkcs11Error => "Pkcs11Error",
             Self::AuditLogTampered => "AuditLogTampered",
+            Self::StoreUnavailable => "StoreUnavailable",
         }
     }
 
@@ -319,6 +329,7 @@ impl ErrorKind {
             Self::UnsupportedByHsm => "not supported by this HSM",
             Self::Pkcs11Error => "a PKCS#11 call failed",
             Self::AuditLogTampered => "the audit log failed verification",
+            Self::StoreUnavailable => "the key store's database cannot be reached",
         }
     }
 }
@@ -353,6 +364,7 @@ impl Error {
             Error::Storage(_) => ErrorKind::StorageError,
             Error::Audit(_) => ErrorKind::AuditError,
             Error::AuditLogTampered(_) => ErrorKind::AuditLogTampered,
+            Error::StoreUnavailable(_) => ErrorKind::StoreUnavailable,
             Error::Unsupported(_) => ErrorKind::Unsupported,
             Error::UnsupportedByHsm { .. } => ErrorKind::UnsupportedByHsm,
             Error::Pkcs11 { .. } => ErrorKind::Pkcs11Error,
@@ -388,6 +400,7 @@ impl Error {
             ErrorKind::StorageError => Error::Storage(m()),
             ErrorKind::AuditError => Error::Audit(m()),
             ErrorKind::AuditLogTampered => Error::AuditLogTampered(m()),
+            ErrorKind::StoreUnavailable => Error::StoreUnavailable(m()),
             ErrorKind::Unsupported => Error::Unsupported(m()),
             ErrorKind::UnsupportedByHsm => Error::UnsupportedByHsm { mechanism: m() },
             ErrorKind::Pkcs11Error => Error::Pkcs11 {

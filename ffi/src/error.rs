@@ -80,6 +80,9 @@ pub enum sealbox_result {
     /// The audit log failed verification (a record edited, inserted,
     /// removed or reordered, or the log ends before its anchor).
     AuditLogTampered = 25,
+    /// The key store's database cannot be reached (PostgreSQL down or
+    /// restarting): nothing was changed; retry with the same handle.
+    StoreUnavailable = 26,
 }
 
 impl From<ErrorKind> for sealbox_result {
@@ -112,6 +115,7 @@ impl From<ErrorKind> for sealbox_result {
             ErrorKind::UnsupportedByHsm => R::UnsupportedByHsm,
             ErrorKind::Pkcs11Error => R::Pkcs11Error,
             ErrorKind::AuditLogTampered => R::AuditLogTampered,
+            ErrorKind::StoreUnavailable => R::StoreUnavailable,
         }
     }
 }

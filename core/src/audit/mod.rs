@@ -72,11 +72,48 @@ pub trait AuditSink: Send + Sync + std::fmt::Debug {
     fn record(&self, event: &AuditEvent) -> Result<()>;
 }
 
+/// A chained, MAC'd audit log that the key store writes every record to
+/// and anchors: a JSON-lines file ([`FileAuditLog`]) or a table of the
+/// metadata store's database (PostgreSQL). Every line is the same
+/// [`ChainedRecord`] text with its MAC, whatever holds it.
+pub trait AuditLog: AuditSink {
+    /// Where the log is, for messages (a path, or the database).
+    fn location(&self) -> String;
+    /// The file, for a log kept in one.
+    fn path(&self) -> Option<&Path> {
+        None
+    }
+    /// The sequence number the next record gets and the MAC of the last
+    /// record written (the chain head).
+    fn head(&self) -> Result<(u64, String)>;
+    /// The anchor of the last record in `segment` that the key store must
+    /// store in the metadata store; `None` when there is none to store (an
+    /// empty log, or a log that anchors itself in the same transaction as
+    /// its records).
+    fn anchor(&self, segment: u64) -> Result<Option<AuditAnchor>>;
+    /// Whether the log holds the record `anchor` names, with its MAC:
+    /// `Ok(None)` if so, else why not.
+    fn check_anchor(&self, anchor: &AuditAnchor) -> Result<Option<String>>;
+    /// Verifies the chain of `segment` against `anchor` (sequence number and
+    /// MAC of a record known to have been written).
+    fn verify(&self, segment: u64, anchor: Option<(u64, String)>) -> Result<AuditReport>;
+    /// The records of `segment` after sequence number `after` (all with
+    /// `None`), at most `limit`, as (sequence number, line).
+    fn lines(&self, segment: u64, after: Option<u64>, limit: usize) -> Result<Vec<(u64, String)>>;
+    /// Starts segment `segment` (an operator's explicit, audited decision):
+    /// the log that continues, and where the old segment's records are kept.
+    fn new_segment(
+        self: Box<Self>,
+        segment: u64,
+        now_ms: i64,
+    ) -> Result<(Box<dyn AuditLog>, String)>;
+}
+
 /// The chained form written to the log file: the event plus its position
 /// and the MAC of the previous record. The line is this JSON object with a
 /// final `"mac"` member appended; the MAC covers the object without it.
 #[derive(Debug, Serialize, Deserialize)]
-struct ChainedRecord {
+pub(crate) struct ChainedRecord {
     seq: u64,
     prev: String,
     #[serde(flatten)]
@@ -86,11 +123,11 @@ struct ChainedRecord {
 /// Computes the chain MAC (the backend's audit key does the work).
 pub type ChainMac = Arc<dyn Fn(&[u8]) -> Result<Vec<u8>> + Send + Sync>;
 
-fn hex(b: &[u8]) -> String {
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub(crate) const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Splits a line into (the bytes the MAC covers, the MAC hex).
 fn split_line(line: &str) -> Option<(String, &str)> {
@@ -232,10 +269,9 @@ impl FileAuditLog {
         st.file.lock().map_err(io)?;
         let r = catch_up(&mut st)
             .map_err(|e| match e.kind() {
-                std::io::ErrorKind::Other => Error::AuditLogTampered(format!(
-                    "{}: {e}",
-                    self.path.display()
-                )),
+                std::io::ErrorKind::Other => {
+                    Error::AuditLogTampered(format!("{}: {e}", self.path.display()))
+                }
                 _ => io(e),
             })
             .and_then(|()| f(&mut st));
@@ -310,6 +346,62 @@ impl FileAuditLog {
     }
 }
 
+impl AuditLog for FileAuditLog {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+    fn path(&self) -> Option<&Path> {
+        Some(&self.path)
+    }
+    fn head(&self) -> Result<(u64, String)> {
+        FileAuditLog::head(self)
+    }
+    fn anchor(&self, segment: u64) -> Result<Option<AuditAnchor>> {
+        FileAuditLog::anchor(self, segment)
+    }
+    fn check_anchor(&self, anchor: &AuditAnchor) -> Result<Option<String>> {
+        FileAuditLog::check_anchor(self, anchor)
+    }
+    fn verify(&self, _segment: u64, anchor: Option<(u64, String)>) -> Result<AuditReport> {
+        verify_log(&self.path, &self.mac, anchor)
+    }
+    fn lines(&self, _segment: u64, after: Option<u64>, limit: usize) -> Result<Vec<(u64, String)>> {
+        let io = |e: std::io::Error| Error::Audit(format!("{}: {e}", self.path.display()));
+        let reader = BufReader::new(File::open(&self.path).map_err(io)?);
+        let mut out = Vec::new();
+        for raw in reader.split(b'\n') {
+            let raw = raw.map_err(io)?;
+            let line = String::from_utf8_lossy(&raw).into_owned();
+            if let Some((seq, _)) = parse_head(&line) {
+                if after.is_none_or(|a| seq > a) {
+                    out.push((seq, line));
+                    if out.len() >= limit {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+    fn new_segment(
+        self: Box<Self>,
+        segment: u64,
+        now_ms: i64,
+    ) -> Result<(Box<dyn AuditLog>, String)> {
+        let (path, mac, sync) = (self.path.clone(), self.mac.clone(), self.sync);
+        drop(self);
+        // The current file moves aside, kept as evidence; a new, empty log
+        // takes its place.
+        let mut moved = path.as_os_str().to_owned();
+        moved.push(format!(".segment-{}-{now_ms}", segment.saturating_sub(1)));
+        let moved = PathBuf::from(moved);
+        std::fs::rename(&path, &moved)
+            .map_err(|e| Error::Audit(format!("moving {} aside: {e}", path.display())))?;
+        let log = FileAuditLog::open(&path, mac, sync)?;
+        Ok((Box::new(log), moved.display().to_string()))
+    }
+}
+
 impl FileAuditLog {
     /// How many records were fsync'd since the log was opened (for tests
     /// and monitoring).
@@ -318,19 +410,37 @@ impl FileAuditLog {
     }
 }
 
+/// The line of record `seq` after the record whose MAC is `prev` (without
+/// the newline), and its MAC.
+pub(crate) fn chained_line(
+    mac: &ChainMac,
+    seq: u64,
+    prev: &str,
+    event: &AuditEvent,
+) -> Result<(String, String)> {
+    let rec = ChainedRecord {
+        seq,
+        prev: prev.to_owned(),
+        event: event.clone(),
+    };
+    let body = serde_json::to_string(&rec).map_err(|e| Error::Audit(e.to_string()))?;
+    let m = hex(&mac(body.as_bytes())?);
+    let mut line = body;
+    line.pop(); // the closing brace
+    line.push_str(&format!(",\"mac\":\"{m}\"}}"));
+    Ok((line, m))
+}
+
+/// The (sequence number, MAC) a line holds, if it is a record.
+pub(crate) fn line_head(line: &str) -> Option<(u64, String)> {
+    parse_head(line)
+}
+
 impl AuditSink for FileAuditLog {
     fn record(&self, event: &AuditEvent) -> Result<()> {
         self.locked(|st| {
-            let rec = ChainedRecord {
-                seq: st.seq,
-                prev: st.prev.clone(),
-                event: event.clone(),
-            };
-            let body = serde_json::to_string(&rec).map_err(|e| Error::Audit(e.to_string()))?;
-            let mac = hex(&(self.mac)(body.as_bytes())?);
-            let mut line = body;
-            line.pop(); // the closing brace
-            line.push_str(&format!(",\"mac\":\"{mac}\"}}\n"));
+            let (mut line, mac) = chained_line(&self.mac, st.seq, &st.prev, event)?;
+            line.push('\n');
             let io = |e: std::io::Error| Error::Audit(format!("{}: {e}", self.path.display()));
             st.file.write_all(line.as_bytes()).map_err(io)?;
             // A change to keys is committed to the metadata store right after
@@ -339,7 +449,8 @@ impl AuditSink for FileAuditLog {
             // change and lose its record. Other records follow `sync`.
             if self.sync || event.operation.is_mutation() {
                 st.file.sync_data().map_err(io)?;
-                self.syncs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.syncs
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             st.seq += 1;
             st.prev = mac;
@@ -513,6 +624,37 @@ pub fn verify_log(
 ) -> Result<AuditReport> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|e| Error::Audit(format!("{}: {e}", path.display())))?;
+    // Lines end in exactly "\n", as the writer (and `catch_up`) read them: a
+    // "\r" before it is not part of any record the writer made.
+    let mut reader = BufReader::new(file);
+    verify_lines(
+        || {
+            let mut raw = Vec::new();
+            let got = reader
+                .read_until(b'\n', &mut raw)
+                .map_err(|e| Error::Audit(e.to_string()))?;
+            if got == 0 {
+                return Ok(None);
+            }
+            if raw.last() == Some(&b'\n') {
+                raw.pop();
+            }
+            Ok(Some(raw))
+        },
+        mac,
+        anchor,
+    )
+}
+
+/// Verifies a chain given line by line (`next` yields each line without its
+/// newline, `None` at the end), from record 0. `anchor` is the (sequence
+/// number, MAC) of a record known to have been written, to detect a
+/// removed tail.
+pub fn verify_lines(
+    mut next: impl FnMut() -> Result<Option<Vec<u8>>>,
+    mac: &ChainMac,
+    anchor: Option<(u64, String)>,
+) -> Result<AuditReport> {
     let (mut expect_seq, mut prev, mut n) = (0u64, GENESIS.to_owned(), 0u64);
     let mut macs_seen: Option<(u64, String)> = None;
     let fail = |n: u64, why: String, records: u64| {
@@ -521,24 +663,10 @@ pub fn verify_log(
             first_error: Some((n, why)),
         })
     };
-    // Lines end in exactly "\n", as the writer (and `catch_up`) read them: a
-    // "\r" before it is not part of any record the writer made.
-    let mut reader = BufReader::new(file);
-    let mut raw = Vec::new();
     let mut i = 0u64;
-    loop {
-        raw.clear();
-        let got = reader
-            .read_until(b'\n', &mut raw)
-            .map_err(|e| Error::Audit(e.to_string()))?;
-        if got == 0 {
-            break;
-        }
+    while let Some(raw) = next()? {
         i += 1;
         let lineno = i;
-        if raw.last() == Some(&b'\n') {
-            raw.pop();
-        }
         let line = String::from_utf8_lossy(&raw).into_owned();
         let Some((body, m)) = split_line(&line) else {
             return fail(lineno, "not an audit record (no MAC)".into(), n);

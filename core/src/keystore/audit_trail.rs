@@ -2,10 +2,9 @@
 //! file and the sinks, anchoring the head in the metadata store, verifying.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use super::*;
-use crate::audit::{self, AuditEvent, AuditReport, ChainMac};
+use crate::audit::{self, AuditEvent, AuditLog, AuditReport};
 use crate::error::{Error, Result};
 
 impl KeyStore {
@@ -16,7 +15,7 @@ impl KeyStore {
     /// refused at open and fails verification. Done after every change to
     /// keys and, for data-plane records, as the anchoring policy says.
     pub(super) fn store_audit_anchor(&self) -> Result<()> {
-        if let Some(f) = &self.inner.audit_file {
+        if let Some(f) = &self.inner.audit_log {
             let segment = self.inner.segment.load(std::sync::atomic::Ordering::SeqCst);
             if let Some(anchor) = f.anchor(segment)? {
                 self.inner.store.advance_audit_anchor(&anchor)?;
@@ -33,7 +32,7 @@ impl KeyStore {
     /// gone) leaves the records for the next anchor; it does not undo an
     /// operation whose record was written.
     pub(super) fn anchor_when_due(&self) {
-        if self.inner.audit_file.is_none() {
+        if self.inner.audit_log.is_none() {
             return;
         }
         let due = match self.inner.unanchored.lock() {
@@ -49,46 +48,71 @@ impl KeyStore {
         }
     }
 
-    /// Verifies the audit log file: reports the first edited, inserted,
+    /// Verifies the audit log: reports the first edited, inserted,
     /// removed or reordered record, and a log that ends before the last
     /// record anchored in the metadata store.
     pub fn verify_audit_log(&self) -> Result<AuditReport> {
-        let f = self
-            .inner
-            .audit_file
-            .as_ref()
-            .ok_or_else(|| Error::Audit("this key store has no audit log file".into()))?;
-        let b = self.inner.backend.clone();
-        let mac: ChainMac = Arc::new(move |d: &[u8]| b.audit_mac(d));
-        let segment = self.inner.segment.load(std::sync::atomic::Ordering::SeqCst);
-        let anchor = self
-            .inner
-            .store
-            .audit_anchor()?
-            .filter(|a| a.segment == segment)
-            .map(|a| (a.seq, a.mac));
-        audit::verify_log(f.path(), &mac, anchor)
+        let f = self.log()?;
+        let (segment, anchor) = self.current_segment()?;
+        f.verify(segment, anchor)
     }
 
-    /// The audit log file, if any.
+    fn log(&self) -> Result<&dyn AuditLog> {
+        self.inner
+            .audit_log
+            .as_deref()
+            .ok_or_else(|| Error::Audit("this key store has no audit log".into()))
+    }
+
+    /// The segment being written and the anchor (sequence number and MAC)
+    /// of its last record known to have been written.
+    fn current_segment(&self) -> Result<(u64, Option<(u64, String)>)> {
+        let mine = self.inner.segment.load(std::sync::atomic::Ordering::SeqCst);
+        let stored = self.inner.store.audit_anchor()?;
+        // Another process may have started a newer segment in a log that
+        // the database holds.
+        let segment = match (&stored, self.audit_log_path()) {
+            (Some(a), None) => a.segment.max(mine),
+            _ => mine,
+        };
+        let anchor = stored
+            .filter(|a| a.segment == segment)
+            .map(|a| (a.seq, a.mac));
+        Ok((segment, anchor))
+    }
+
+    /// The records of the current audit segment after sequence number
+    /// `after` (from the first with `None`), at most `limit`, as (sequence
+    /// number, JSON line): for `sealbox audit tail` and `audit export`.
+    pub fn audit_records(&self, after: Option<u64>, limit: usize) -> Result<Vec<(u64, String)>> {
+        let f = self.log()?;
+        let (segment, _) = self.current_segment()?;
+        f.lines(segment, after, limit)
+    }
+
+    /// Where the audit log is, for messages (a path, or the database).
+    pub fn audit_log_location(&self) -> Option<String> {
+        self.inner.audit_log.as_ref().map(|f| f.location())
+    }
+
+    /// The audit log file, if the log is a file.
     pub fn audit_log_path(&self) -> Option<&Path> {
-        self.inner.audit_file.as_ref().map(|f| f.path())
+        self.inner.audit_log.as_ref().and_then(|f| f.path())
     }
 }
 
 /// Starts a new audit log segment (an operator's explicit decision, see
-/// `KeyStoreOptions::new_audit_segment`): the current log moves aside as
-/// evidence and a new, empty log takes its place. Returns the new log and
-/// the detail its first record (`StartAuditSegment`) carries.
+/// `KeyStoreOptions::new_audit_segment`): the current segment is kept as
+/// evidence (a file moves aside; a database keeps its rows) and the log
+/// continues in a new one. Returns the log and the detail its first record
+/// (`StartAuditSegment`) carries.
 pub(super) fn replace_log(
-    old: FileAuditLog,
-    path: &Path,
-    mac: ChainMac,
+    old: Box<dyn AuditLog>,
     options: &KeyStoreOptions,
     anchor: &Option<audit::AuditAnchor>,
     damage: Option<String>,
     reason: &str,
-) -> Result<(FileAuditLog, String)> {
+) -> Result<(Box<dyn AuditLog>, String)> {
     if reason.trim().is_empty() {
         return Err(Error::InvalidArgument(
             "a new audit segment needs a reason".into(),
@@ -96,13 +120,7 @@ pub(super) fn replace_log(
     }
     let segment = anchor.as_ref().map_or(0, |a| a.segment);
     let head = old.head()?;
-    drop(old);
-    let mut moved = path.as_os_str().to_owned();
-    moved.push(format!(".segment-{segment}-{}", options.clock.now_millis()));
-    let moved = std::path::PathBuf::from(moved);
-    std::fs::rename(path, &moved)
-        .map_err(|e| Error::Audit(format!("moving {} aside: {e}", path.display())))?;
-    let log = FileAuditLog::open(path, mac, options.audit_sync)?;
+    let (log, kept) = old.new_segment(segment + 1, options.clock.now_millis())?;
     let anchored = match anchor {
         Some(a) => format!("anchored head record {} (MAC {})", a.seq, a.mac),
         None => "no anchored head".to_owned(),
@@ -113,18 +131,17 @@ pub(super) fn replace_log(
     };
     let detail = format!(
         "segment {} begins; segment {segment}: {anchored}, log ends at record {} (MAC {}), \
-         {state}; kept as {}; reason: {reason}",
+         {state}; kept as {kept}; reason: {reason}",
         segment + 1,
         head.0 as i64 - 1,
         head.1,
-        moved.display()
     );
     Ok((log, detail))
 }
 
 impl Inner {
     pub(super) fn write_audit(&self, event: &AuditEvent) -> Result<()> {
-        if let Some(f) = &self.audit_file {
+        if let Some(f) = &self.audit_log {
             f.record(event)?;
         }
         let sinks = self
@@ -145,7 +162,7 @@ impl Drop for Inner {
     /// The last records of this process are anchored when its store goes
     /// away (best effort: the anchoring policy bounds what a crash leaves).
     fn drop(&mut self) {
-        if let Some(f) = &self.audit_file {
+        if let Some(f) = &self.audit_log {
             let segment = self.segment.load(std::sync::atomic::Ordering::SeqCst);
             if let Ok(Some(anchor)) = f.anchor(segment) {
                 let _ = self.store.advance_audit_anchor(&anchor);

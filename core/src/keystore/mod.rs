@@ -9,6 +9,7 @@ mod asymmetric;
 mod audit_trail;
 pub mod backend;
 pub mod blob;
+mod cache;
 mod key_id;
 mod lifecycle;
 mod mac;
@@ -22,7 +23,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
-use crate::audit::{self, AuditEvent, AuditSink, ChainMac, FileAuditLog, Outcome};
+use crate::audit::{self, AuditEvent, AuditLog, AuditSink, ChainMac, FileAuditLog, Outcome};
 use crate::crypto;
 use crate::error::{Error, Result};
 use crate::message::EncryptionContext;
@@ -98,7 +99,18 @@ pub struct KeyStoreOptions {
     /// names the previous segment's anchored head. The way to open a store
     /// whose log was lost or damaged (otherwise refused: `AuditLogTampered`).
     pub new_audit_segment: Option<String>,
+    /// The propagation bound: how long this process may use key metadata
+    /// (state, versions, alias targets) it read for the data plane before
+    /// reading it again. A change made by another process (disable,
+    /// scheduled deletion, rotation, alias repointed) is honoured here
+    /// within this time; changes made through this key store at once.
+    /// `None`: the store's default, [`DEFAULT_METADATA_CACHE_TTL`] for a
+    /// shared database (PostgreSQL), zero (read every time) for SQLite.
+    pub metadata_cache_ttl: Option<std::time::Duration>,
 }
+
+/// The default propagation bound of a store shared through a database.
+pub const DEFAULT_METADATA_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// When data-plane audit records are anchored: after at most this many
 /// records or this much time, whichever comes first (and when the store is
@@ -134,6 +146,7 @@ impl Default for KeyStoreOptions {
             clock: Arc::new(SystemClock),
             audit_anchoring: AnchorPolicy::default(),
             new_audit_segment: None,
+            metadata_cache_ttl: None,
         }
     }
 }
@@ -171,7 +184,7 @@ pub struct KeyList {
 pub(super) struct Inner {
     store: Box<dyn MetadataStore>,
     backend: Arc<dyn Backend>,
-    audit_file: Option<FileAuditLog>,
+    audit_log: Option<Box<dyn AuditLog>>,
     sinks: RwLock<Vec<Arc<dyn AuditSink>>>,
     principal: String,
     clock: Arc<dyn Clock>,
@@ -187,6 +200,8 @@ pub(super) struct Inner {
     segment: std::sync::atomic::AtomicU64,
     // Records written since the last anchor, and when that anchor was.
     unanchored: Mutex<(u64, std::time::Instant)>,
+    // Key metadata of the data plane, kept for the propagation bound.
+    cache: cache::MetaCache,
 }
 
 /// The key store. Cheap to clone; one instance is shared by many threads.
@@ -245,8 +260,43 @@ impl KeyStore {
     /// Opens (creating if needed) a key store in the SQLite file `path`
     /// with the soft backend sealed under `root`. The audit log is
     /// `path` + `.audit.jsonl` unless `options.audit_log` says otherwise.
+    ///
+    /// `path` may instead be a PostgreSQL URL (`postgresql://...`): the key
+    /// store of a fleet, whose audit trail is kept in the database (see
+    /// [`store::postgres::PostgresStore`]).
     pub fn open(path: impl AsRef<Path>, root: &RootKey, options: KeyStoreOptions) -> Result<Self> {
-        Self::open_sqlite(path.as_ref(), Arc::new(SoftBackend::new(root)?), options)
+        Self::open_location(path.as_ref(), Arc::new(SoftBackend::new(root)?), options)
+    }
+
+    /// A SQLite file or a PostgreSQL URL.
+    fn open_location(
+        location: &Path,
+        backend: Arc<dyn Backend>,
+        options: KeyStoreOptions,
+    ) -> Result<Self> {
+        match location.to_str() {
+            Some(url) if url.starts_with("postgresql://") || url.starts_with("postgres://") => {
+                Self::open_postgres(url, backend, options)
+            }
+            _ => Self::open_sqlite(location, backend, options),
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    fn open_postgres(
+        url: &str,
+        backend: Arc<dyn Backend>,
+        options: KeyStoreOptions,
+    ) -> Result<Self> {
+        let store = store::postgres::PostgresStore::open(url)?;
+        Self::open_with(Box::new(store), backend, options)
+    }
+
+    #[cfg(not(feature = "postgres"))]
+    fn open_postgres(_: &str, _: Arc<dyn Backend>, _: KeyStoreOptions) -> Result<Self> {
+        Err(Error::Unsupported(
+            "this build of sealbox has no PostgreSQL support (feature `postgres`)".into(),
+        ))
     }
 
     /// Opens (creating if needed) a key store in the SQLite file `path`
@@ -256,7 +306,7 @@ impl KeyStore {
         config: Pkcs11Config,
         options: KeyStoreOptions,
     ) -> Result<Self> {
-        Self::open_sqlite(
+        Self::open_location(
             path.as_ref(),
             Arc::new(Pkcs11Backend::open(config)?),
             options,
@@ -312,19 +362,35 @@ impl KeyStore {
         }
         let anchor = store.audit_anchor()?;
         let mut new_segment = None;
-        let audit_file = match &options.audit_log {
-            Some(p) => {
-                let b = backend.clone();
-                let mac: ChainMac = Arc::new(move |d: &[u8]| b.audit_mac(d));
-                let log = FileAuditLog::open(p, mac.clone(), options.audit_sync)?;
+        let b = backend.clone();
+        let mac: ChainMac = Arc::new(move |d: &[u8]| b.audit_mac(d));
+        let log: Option<Box<dyn AuditLog>> = match (
+            &options.audit_log,
+            store.audit_log(mac.clone(), options.audit_sync),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(Error::InvalidArgument(
+                    "this key store keeps its audit trail in its database; an audit log file \
+                     cannot be set"
+                        .into(),
+                ))
+            }
+            (Some(p), None) => Some(Box::new(FileAuditLog::open(p, mac, options.audit_sync)?)),
+            (None, Some(log)) => Some(log?),
+            (None, None) => None,
+        };
+        let audit_log = match log {
+            Some(log) => {
                 // The anchor never moves backwards: a log that does not hold
                 // the anchored record was cut short or rewritten.
                 let damage = match &anchor {
                     // An unreadable log is damage too: the operator's new
                     // segment is the way on from it as well.
-                    Some(a) => log
-                        .check_anchor(a)
-                        .unwrap_or_else(|e| Some(format!("it cannot be read: {e}"))),
+                    Some(a) => match log.check_anchor(a) {
+                        Ok(d) => d,
+                        Err(e @ Error::StoreUnavailable(_)) => return Err(e),
+                        Err(e) => Some(format!("it cannot be read: {e}")),
+                    },
                     None => None,
                 };
                 match (&options.new_audit_segment, damage) {
@@ -334,13 +400,12 @@ impl KeyStore {
                             "{}: {why}; the key store will not write to it. If the log was \
                              lost or damaged, an operator starts a new, audited log segment \
                              (`sealbox audit new-segment --reason ...`)",
-                            p.display()
+                            log.location()
                         )))
                     }
                     (Some(reason), damage) => {
-                        let (log, detail) = audit_trail::replace_log(
-                            log, p, mac, &options, &anchor, damage, reason,
-                        )?;
+                        let (log, detail) =
+                            audit_trail::replace_log(log, &options, &anchor, damage, reason)?;
                         new_segment = Some(detail);
                         Some(log)
                     }
@@ -349,11 +414,14 @@ impl KeyStore {
             None => None,
         };
         let segment = anchor.as_ref().map_or(0, |a| a.segment) + u64::from(new_segment.is_some());
+        let ttl = options
+            .metadata_cache_ttl
+            .unwrap_or_else(|| store.default_cache_ttl());
         let ks = KeyStore {
             inner: Arc::new(Inner {
                 store,
                 backend,
-                audit_file,
+                audit_log,
                 sinks: RwLock::new(Vec::new()),
                 principal: options.principal,
                 clock: options.clock,
@@ -364,6 +432,7 @@ impl KeyStore {
                 anchoring: options.audit_anchoring,
                 segment: std::sync::atomic::AtomicU64::new(segment),
                 unanchored: Mutex::new((0, std::time::Instant::now())),
+                cache: cache::MetaCache::new(ttl),
             }),
         };
         if let Some(detail) = new_segment {
@@ -401,8 +470,20 @@ impl KeyStore {
     /// made through this store in this process: caching
     /// materials managers over a key-store keyring drop their entries when
     /// it moves (see [`Keyring::revocation_epoch`](crate::keyring::Keyring::revocation_epoch)).
+    ///
+    /// Changes made by other processes sharing the store move it too, once
+    /// this process reads the store's revocation counter again (at most the
+    /// propagation bound later; see `KeyStoreOptions::metadata_cache_ttl`).
     pub fn epoch(&self) -> u64 {
-        self.inner.epoch.load(std::sync::atomic::Ordering::SeqCst)
+        self.inner
+            .epoch
+            .load(std::sync::atomic::Ordering::SeqCst)
+            .wrapping_add(self.inner.cache.revocations(&*self.inner.store))
+    }
+
+    /// The propagation bound this key store works with.
+    pub fn metadata_cache_ttl(&self) -> std::time::Duration {
+        self.inner.cache.ttl()
     }
 
     /// A number that grows whenever an alias is repointed or deleted
@@ -468,6 +549,12 @@ impl KeyStore {
                     counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 }
                 if operation.is_mutation() {
+                    self.inner.cache.clear();
+                    if operation.revokes() {
+                        // Other processes' caching materials managers see
+                        // it within their bound (see `epoch`).
+                        let _ = cache::bump_revocations(&*self.inner.store);
+                    }
                     // The change is committed and its record written: an
                     // anchor that cannot be stored now (the database is
                     // busy) is stored by the next one, and must not make a
@@ -517,6 +604,26 @@ impl KeyStore {
     pub(super) fn record(&self, key: &str) -> Result<KeyRecord> {
         let id = self.resolve_id(key)?;
         self.inner.store.key(&id)?.ok_or(Error::KeyNotFound(id))
+    }
+
+    /// A key's row for the data plane: from the metadata cache while fresh.
+    pub(super) fn cached_record(&self, key: &str) -> Result<KeyRecord> {
+        let (c, s) = (&self.inner.cache, &*self.inner.store);
+        let id = if key.starts_with("alias/") {
+            c.alias(s, key)?
+                .ok_or_else(|| Error::KeyNotFound(key.to_owned()))?
+        } else {
+            key.to_owned()
+        };
+        c.key(s, &id)?.ok_or(Error::KeyNotFound(id))
+    }
+
+    /// One version for the data plane: from the metadata cache while fresh.
+    pub(super) fn cached_version(&self, rec: &KeyRecord, version: u32) -> Result<VersionRecord> {
+        self.inner
+            .cache
+            .version(&*self.inner.store, &rec.key_id, version)?
+            .ok_or_else(|| Error::KeyNotFound(format!("{} version {version}", rec.key_id)))
     }
 
     pub(super) fn require_enabled(rec: &KeyRecord) -> Result<()> {
@@ -573,7 +680,7 @@ impl KeyStore {
         key: &str,
         usage: KeyUsage,
     ) -> Result<(KeyRecord, VersionRecord)> {
-        let mut rec = self.record(key)?;
+        let mut rec = self.cached_record(key)?;
         a.key(&rec.key_id, None);
         Self::require_enabled(&rec)?;
         Self::require_usage(&rec, usage)?;
@@ -587,7 +694,7 @@ impl KeyStore {
             rec = self.record(&rec.key_id)?;
             Self::require_enabled(&rec)?;
         }
-        let v = self.version(&rec, rec.primary_version)?;
+        let v = self.cached_version(&rec, rec.primary_version)?;
         a.key(&rec.key_id, Some(v.version));
         Ok((rec, v))
     }

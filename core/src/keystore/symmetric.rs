@@ -57,8 +57,8 @@ impl KeyStore {
         let b = blob::parse(ciphertext)?;
         let rec = self
             .inner
-            .store
-            .key(&b.key_id)?
+            .cache
+            .key(&*self.inner.store, b.key_id.as_str())?
             .ok_or_else(|| Error::KeyNotFound(b.key_id.to_string()))?;
         a.key(&rec.key_id, Some(b.version));
         Self::require_enabled(&rec)?;
@@ -71,8 +71,8 @@ impl KeyStore {
         }
         let v = self
             .inner
-            .store
-            .version(&rec.key_id, b.version)?
+            .cache
+            .version(&*self.inner.store, &rec.key_id, b.version)?
             .ok_or(Error::DecryptionFailed)?;
         let aad = blob::aad(b.prefix, ec)?;
         match b.nonce {

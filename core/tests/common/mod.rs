@@ -140,6 +140,90 @@ fn token_config(token: &str, pin: &str, max_sessions: usize) -> Pkcs11Config {
     }
 }
 
+/// The URL of the test PostgreSQL server (`make pg-start` writes it to
+/// target/pg/env; `SEALBOX_TEST_PG_URL`). `None` when no server was
+/// started, which is a failure on CI (`CI` set), where the tests must run.
+pub fn pg_server() -> Option<String> {
+    match std::env::var("SEALBOX_TEST_PG_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "SEALBOX_TEST_PG_URL is not set: on CI the PostgreSQL tests must run (make pg-start)"
+            );
+            eprintln!("skipped: no test PostgreSQL server (make pg-start; SEALBOX_TEST_PG_URL)");
+            None
+        }
+    }
+}
+
+/// A fresh, empty database on the test server, by URL (`None`: no server;
+/// see [`pg_server`]).
+pub fn pg_database(tag: &str) -> Option<String> {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let url = pg_server()?;
+    let name = format!(
+        "sbt_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        tag.chars()
+            .map(|c| if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            })
+            .take(30)
+            .collect::<String>()
+    );
+    let mut admin =
+        postgres::Client::connect(&url, postgres::NoTls).expect("connect to the test server");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create a test database");
+    Some(with_database(&url, &name))
+}
+
+/// `url` with its database replaced by `db`.
+pub fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let after_scheme = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[after_scheme..].find('/') {
+        Some(i) => &base[..after_scheme + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
+
+/// Which metadata store the key-store suite runs on: `SEALBOX_TEST_STORE`
+/// = `sqlite` (default) or `postgres`.
+pub fn is_postgres() -> bool {
+    std::env::var("SEALBOX_TEST_STORE").is_ok_and(|s| s == "postgres")
+}
+
+/// Where the suite's key store lives: the SQLite file `dir/keys.db`, or a
+/// fresh PostgreSQL database (`SEALBOX_TEST_STORE=postgres`).
+pub fn location(dir: &TempDir) -> PathBuf {
+    if is_postgres() {
+        // One database per directory, so that a test that reopens its
+        // store finds it again.
+        let remembered = dir.path("postgres-url");
+        if let Ok(u) = std::fs::read_to_string(&remembered) {
+            return PathBuf::from(u);
+        }
+        let u =
+            pg_database("suite").expect("SEALBOX_TEST_STORE=postgres needs SEALBOX_TEST_PG_URL");
+        std::fs::write(&remembered, &u).unwrap();
+        PathBuf::from(u)
+    } else {
+        dir.path("keys.db")
+    }
+}
+
 pub fn open(dir: &TempDir, clock: Arc<TestClock>) -> KeyStore {
     let opts = KeyStoreOptions {
         clock,
@@ -148,18 +232,13 @@ pub fn open(dir: &TempDir, clock: Arc<TestClock>) -> KeyStore {
     };
     if is_pkcs11() {
         KeyStore::open_pkcs11(
-            dir.path("keys.db"),
+            location(dir),
             pkcs11_config(DEFAULT_MAX_SESSIONS.get()),
             opts,
         )
         .unwrap()
     } else {
-        KeyStore::open(
-            dir.path("keys.db"),
-            &RootKey::from_bytes(&ROOT).unwrap(),
-            opts,
-        )
-        .unwrap()
+        KeyStore::open(location(dir), &RootKey::from_bytes(&ROOT).unwrap(), opts).unwrap()
     }
 }
 

@@ -39,6 +39,7 @@ __all__ = [
     "UnsupportedByHsm",
     "Pkcs11Error",
     "AuditLogTampered",
+    "StoreUnavailable",
     "NullParameter",
     "Panic",
 ]
@@ -165,6 +166,12 @@ class AuditLogTampered(SealboxError):
     removed or reordered, or the log ends before its anchor."""
 
 
+class StoreUnavailable(SealboxError):
+    """The key store's database cannot be reached (PostgreSQL down or
+    restarting). Nothing was changed; the same key store works again once
+    the database is back."""
+
+
 class NullParameter(InvalidArgument):
     """A required pointer was NULL (raised by the C ABI only; declared so
     that every kind has its class)."""
@@ -202,6 +209,7 @@ _KINDS = {
     UnsupportedByHsm: 22,
     Pkcs11Error: 23,
     AuditLogTampered: 25,
+    StoreUnavailable: 26,
 }
 for _cls, _kind in _KINDS.items():
     _cls.kind = _kind

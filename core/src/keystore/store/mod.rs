@@ -1,11 +1,13 @@
 //! Metadata stores: where key metadata, versions, aliases, tags and
 //! sealed material handles live. One trait; SQLite is the embedded default.
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sqlite;
 
 use std::collections::BTreeMap;
 
-use crate::audit::AuditAnchor;
+use crate::audit::{AuditAnchor, AuditLog, ChainMac};
 use crate::error::Result;
 use crate::keystore::types::{KeySpec, KeyState, KeyUsage, Origin};
 use crate::keystore::KeyId;
@@ -149,12 +151,45 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     fn change_lock(&self) -> Result<Option<ChangeLock<'_>>> {
         Ok(None)
     }
+
+    /// How long key metadata read from this store may be used before it
+    /// is read again, unless the key store's options say otherwise: zero
+    /// for a local file (reads are cheap), the propagation bound for a
+    /// database that a fleet shares.
+    fn default_cache_ttl(&self) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+
+    /// The audit log this store keeps itself (PostgreSQL: a table), chained
+    /// with `mac`; `None` for stores whose log is a file beside them.
+    fn audit_log(&self, mac: ChainMac, sync: bool) -> Option<Result<Box<dyn AuditLog>>> {
+        let _ = (mac, sync);
+        None
+    }
 }
 
 /// A held change lock (see [`MetadataStore::change_lock`]); released on drop.
 #[derive(Debug)]
 pub struct ChangeLock<'a> {
-    file: &'a std::fs::File,
+    held: Held<'a>,
+}
+
+enum Held<'a> {
+    // An exclusive lock on a file beside the database (SQLite).
+    File(&'a std::fs::File),
+    // A guard whose drop releases the lock (PostgreSQL: a session advisory
+    // lock on a connection of its own, which the server also releases when
+    // the process dies).
+    Guard(#[allow(dead_code)] Box<dyn Send + 'a>),
+}
+
+impl std::fmt::Debug for Held<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Held::File(_) => "File",
+            Held::Guard(_) => "Guard",
+        })
+    }
 }
 
 impl<'a> ChangeLock<'a> {
@@ -163,13 +198,24 @@ impl<'a> ChangeLock<'a> {
         file.lock().map_err(|e| {
             crate::error::Error::Storage(format!("taking the key store's change lock: {e}"))
         })?;
-        Ok(ChangeLock { file })
+        Ok(ChangeLock {
+            held: Held::File(file),
+        })
+    }
+
+    /// A lock that `guard` holds and releases when it is dropped.
+    pub fn held_by(guard: impl Send + 'a) -> Self {
+        ChangeLock {
+            held: Held::Guard(Box::new(guard)),
+        }
     }
 }
 
 impl Drop for ChangeLock<'_> {
     fn drop(&mut self) {
-        let _ = self.file.unlock();
+        if let Held::File(file) = self.held {
+            let _ = file.unlock();
+        }
     }
 }
 

@@ -1,0 +1,188 @@
+//! The metadata cache of the data plane: key rows, alias targets and key
+//! versions read by Encrypt, Decrypt, GenerateDataKey, Sign and the MAC
+//! operations are kept for at most the propagation bound
+//! (`KeyStoreOptions::metadata_cache_ttl`), so that the hot path needs no
+//! round trip to a shared database while its entries are fresh. A change
+//! made through this key store clears the cache at once; a change made by
+//! another process (disable, scheduled deletion, rotation, an alias
+//! repointed) is honoured here within the bound. Changes to keys always
+//! read the store itself, under the change lock.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use super::store::{KeyRecord, MetadataStore, VersionRecord};
+use crate::error::Result;
+
+/// The store-wide counter of revoking changes (see [`MetaCache::revocations`]).
+pub(super) const REVOCATIONS: &str = "revocations";
+
+/// Entries are dropped wholesale when the cache grows past this (a store
+/// with more hot keys than this reads the database more often).
+const MAX_ENTRIES: usize = 10_000;
+
+#[derive(Debug)]
+pub(super) struct MetaCache {
+    ttl: Duration,
+    keys: RwLock<HashMap<String, (Instant, KeyRecord)>>,
+    aliases: RwLock<HashMap<String, (Instant, String)>>,
+    versions: RwLock<HashMap<(String, u32), (Instant, VersionRecord)>>,
+    revocations: RwLock<Option<(Instant, u64)>>,
+}
+
+impl MetaCache {
+    pub(super) fn new(ttl: Duration) -> Self {
+        MetaCache {
+            ttl,
+            keys: RwLock::new(HashMap::new()),
+            aliases: RwLock::new(HashMap::new()),
+            versions: RwLock::new(HashMap::new()),
+            revocations: RwLock::new(None),
+        }
+    }
+
+    /// The propagation bound.
+    pub(super) fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    fn get<K: std::hash::Hash + Eq, T: Clone>(
+        &self,
+        map: &RwLock<HashMap<K, (Instant, T)>>,
+        key: &K,
+    ) -> Option<T> {
+        if self.ttl.is_zero() {
+            return None;
+        }
+        let m = map.read().ok()?;
+        let (at, v) = m.get(key)?;
+        (at.elapsed() < self.ttl).then(|| v.clone())
+    }
+
+    fn put<K: std::hash::Hash + Eq, T>(
+        &self,
+        map: &RwLock<HashMap<K, (Instant, T)>>,
+        key: K,
+        at: Instant,
+        value: T,
+    ) {
+        if self.ttl.is_zero() {
+            return;
+        }
+        if let Ok(mut m) = map.write() {
+            if m.len() >= MAX_ENTRIES {
+                m.clear();
+            }
+            m.insert(key, (at, value));
+        }
+    }
+
+    /// A key's row (`None`: no such key; misses are not cached).
+    pub(super) fn key(&self, store: &dyn MetadataStore, key_id: &str) -> Result<Option<KeyRecord>> {
+        if let Some(r) = self.get(&self.keys, &key_id.to_owned()) {
+            return Ok(Some(r));
+        }
+        // The time of the read, not of its answer: an entry never outlives
+        // the bound counted from before the database was asked.
+        let at = Instant::now();
+        let r = store.key(key_id)?;
+        if let Some(rec) = &r {
+            self.put(&self.keys, key_id.to_owned(), at, rec.clone());
+        }
+        Ok(r)
+    }
+
+    /// The key an alias names.
+    pub(super) fn alias(&self, store: &dyn MetadataStore, alias: &str) -> Result<Option<String>> {
+        if let Some(t) = self.get(&self.aliases, &alias.to_owned()) {
+            return Ok(Some(t));
+        }
+        let at = Instant::now();
+        let t = store.alias_target(alias)?;
+        if let Some(t) = &t {
+            self.put(&self.aliases, alias.to_owned(), at, t.clone());
+        }
+        Ok(t)
+    }
+
+    /// One version of a key.
+    pub(super) fn version(
+        &self,
+        store: &dyn MetadataStore,
+        key_id: &str,
+        version: u32,
+    ) -> Result<Option<VersionRecord>> {
+        let k = (key_id.to_owned(), version);
+        if let Some(v) = self.get(&self.versions, &k) {
+            return Ok(Some(v));
+        }
+        let at = Instant::now();
+        let v = store.version(key_id, version)?;
+        if let Some(v) = &v {
+            self.put(&self.versions, k, at, v.clone());
+        }
+        Ok(v)
+    }
+
+    /// The store-wide count of revoking changes (disable, deletion, alias
+    /// repointed or deleted) made by any process, read at most once per
+    /// bound: caching materials managers drop their entries when it moves.
+    pub(super) fn revocations(&self, store: &dyn MetadataStore) -> u64 {
+        if !self.ttl.is_zero() {
+            if let Ok(r) = self.revocations.read() {
+                if let Some((at, n)) = *r {
+                    if at.elapsed() < self.ttl {
+                        return n;
+                    }
+                }
+            }
+        }
+        let at = Instant::now();
+        // A store that cannot be read now counts as unchanged; the
+        // operations themselves report the failure.
+        let Ok(n) = read_counter(store) else {
+            return self
+                .revocations
+                .read()
+                .ok()
+                .and_then(|r| r.map(|(_, n)| n))
+                .unwrap_or(0);
+        };
+        if let Ok(mut r) = self.revocations.write() {
+            *r = Some((at, n));
+        }
+        n
+    }
+
+    /// Forgets everything (after a change made through this key store).
+    pub(super) fn clear(&self) {
+        if let Ok(mut m) = self.keys.write() {
+            m.clear();
+        }
+        if let Ok(mut m) = self.aliases.write() {
+            m.clear();
+        }
+        if let Ok(mut m) = self.versions.write() {
+            m.clear();
+        }
+        if let Ok(mut r) = self.revocations.write() {
+            *r = None;
+        }
+    }
+}
+
+fn read_counter(store: &dyn MetadataStore) -> Result<u64> {
+    Ok(store
+        .meta(REVOCATIONS)?
+        .and_then(|v| std::str::from_utf8(&v).ok()?.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Moves the store-wide revocation counter (after a revoking change was
+/// committed). Two processes bumping at once may both write the same next
+/// number: the counter still moves, which is all its readers need.
+pub(super) fn bump_revocations(store: &dyn MetadataStore) -> Result<()> {
+    let n = read_counter(store)?.wrapping_add(1);
+    store.set_meta(REVOCATIONS, n.to_string().as_bytes())
+}

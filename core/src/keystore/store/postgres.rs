@@ -1,0 +1,1426 @@
+//! The PostgreSQL metadata store: one database that every process of a
+//! fleet shares (keys, versions, aliases, tags, sealed material or token
+//! handles, and the audit trail).
+//!
+//! - Opened by URL (`postgresql://user:password@host:port/db?sslmode=...`);
+//!   `sslmode` and `sslrootcert` are passed through (TLS by rustls on
+//!   aws-lc; the server certificate is always verified, see
+//!   [`PostgresStore::open`]).
+//! - A small pool of connections; a connection the server closed (restart,
+//!   failover) is dropped and the next call connects again, so one handle
+//!   outlives a server restart. While the server is down every call fails
+//!   fast with [`Error::StoreUnavailable`] and changes nothing.
+//! - Every change is one transaction; the change lock that several
+//!   processes take (`MetadataStore::change_lock`) is a session advisory
+//!   lock, which the server releases by itself when a process dies.
+//! - Schema migrations are numbered and applied at open under an advisory
+//!   lock, so several processes starting together migrate once.
+//! - The audit trail is the table `audit_log`: the same chained, MAC'd
+//!   lines as the file log, appended in groups (one transaction per group
+//!   of records from this process's threads) under a row lock on the
+//!   anchor, which moves forward in the same transaction: the anchor and
+//!   the log can never disagree, and rows cannot be updated or deleted
+//!   (a trigger refuses it) without dropping the trigger first.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use postgres::{Client, Config, NoTls};
+
+use super::{ChangeLock, KeyRecord, MetadataStore, VersionRecord, AUDIT_ANCHOR};
+use crate::audit::{self, AuditAnchor, AuditEvent, AuditLog, AuditReport, AuditSink, ChainMac};
+use crate::error::{Error, Result};
+use crate::keystore::types::KeyState;
+use crate::keystore::KeyId;
+
+/// Whether `location` names a PostgreSQL database rather than a file.
+pub fn is_url(location: &str) -> bool {
+    location.starts_with("postgresql://") || location.starts_with("postgres://")
+}
+
+/// Schema migrations, applied in order; `schema_version` counts those done.
+const MIGRATIONS: &[&str] = &[
+    // 1: initial schema.
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
+     CREATE TABLE keys (
+        key_id TEXT PRIMARY KEY,
+        description TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        usage TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('Enabled','Disabled','PendingDeletion')),
+        deletion_date BIGINT,
+        created_at BIGINT NOT NULL,
+        primary_version BIGINT NOT NULL,
+        rotation_period_days BIGINT,
+        next_rotation_at BIGINT,
+        backend TEXT NOT NULL);
+     CREATE TABLE key_versions (
+        key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+        version BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        handle BYTEA NOT NULL,
+        PRIMARY KEY (key_id, version));
+     CREATE TABLE aliases (
+        alias TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE);
+     CREATE INDEX aliases_by_key ON aliases(key_id);
+     CREATE TABLE tags (
+        key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+        tag_key TEXT NOT NULL,
+        tag_value TEXT NOT NULL,
+        PRIMARY KEY (key_id, tag_key));
+     CREATE TABLE audit_log (
+        segment BIGINT NOT NULL,
+        seq BIGINT NOT NULL,
+        line TEXT NOT NULL,
+        PRIMARY KEY (segment, seq));
+     CREATE FUNCTION sealbox_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'the sealbox audit log is append-only'; END $$;
+     CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+       FOR EACH ROW EXECUTE FUNCTION sealbox_audit_append_only();
+     CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+       FOR EACH STATEMENT EXECUTE FUNCTION sealbox_audit_append_only();",
+];
+
+// Advisory lock keys (one 64-bit space per database): migrations, and the
+// change lock of `MetadataStore::change_lock`.
+const MIGRATION_LOCK: i64 = 0x5ea1_b0c5_0000_0001;
+const CHANGE_LOCK: i64 = 0x5ea1_b0c5_0000_0002;
+
+/// How long a connection attempt may take before the store is reported
+/// unavailable (unless the URL sets `connect_timeout`).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Idle connections kept per store.
+const MAX_IDLE: usize = 32;
+
+/// Connections to one database.
+struct Pool {
+    config: Config,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+    idle: Mutex<Vec<Client>>,
+    // The URL without its password, for messages.
+    display: String,
+}
+
+/// A connection taken from the pool; back to it on drop unless broken.
+struct Conn<'a> {
+    pool: &'a Pool,
+    client: Option<Client>,
+    // Taken from the pool (may be stale after a server restart) rather
+    // than connected just now.
+    reused: bool,
+    broken: bool,
+}
+
+impl Conn<'_> {
+    fn client(&mut self) -> &mut Client {
+        // Present until drop.
+        self.client.as_mut().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.client.take() {
+            if !self.broken && !c.is_closed() {
+                if let Ok(mut idle) = self.pool.idle.lock() {
+                    if idle.len() < MAX_IDLE {
+                        idle.push(c);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Pool {
+    fn connect(&self) -> Result<Client> {
+        let r = match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(NoTls),
+        };
+        r.map_err(|e| self.error(&e))
+    }
+
+    fn get(&self) -> Result<Conn<'_>> {
+        let pooled = self
+            .idle
+            .lock()
+            .map_err(|_| Error::Storage("connection pool poisoned".into()))?
+            .pop();
+        let (client, reused) = match pooled {
+            Some(c) if !c.is_closed() => (c, true),
+            _ => (self.connect()?, false),
+        };
+        Ok(Conn {
+            pool: self,
+            client: Some(client),
+            reused,
+            broken: false,
+        })
+    }
+
+    /// Runs `f` on a connection. A connection the server had closed (it
+    /// restarted since the connection was pooled) is replaced once; any
+    /// other failure is reported. After a connection failure the idle
+    /// connections are dropped too: they are most likely dead as well.
+    fn run<T>(&self, mut f: impl FnMut(&mut Client) -> Result<T, postgres::Error>) -> Result<T> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut conn = self.get()?;
+            match f(conn.client()) {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    let err = self.error(&e);
+                    if matches!(err, Error::StoreUnavailable(_)) {
+                        conn.broken = true;
+                        if let Ok(mut idle) = self.idle.lock() {
+                            idle.clear();
+                        }
+                        if conn.reused && attempt == 1 {
+                            continue;
+                        }
+                    }
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    /// Maps a client error to sealbox's: what the server refused (login,
+    /// database, constraint) is a storage error with the server's words;
+    /// a server that cannot be reached is `StoreUnavailable`.
+    fn error(&self, e: &postgres::Error) -> Error {
+        if let Some(db) = e.as_db_error() {
+            let code = db.code().code();
+            let what = format!("{} ({}): {}", self.display, code, db.message());
+            return match code {
+                // Authentication failed / no such role.
+                "28P01" | "28000" => {
+                    Error::Storage(format!("PostgreSQL refused the login: {what}"))
+                }
+                "3D000" => Error::Storage(format!("no such database: {what}")),
+                // Shutting down, starting up, too many connections, and the
+                // connection exceptions of class 08.
+                c if c.starts_with("08") || c.starts_with("57P") || c == "53300" => {
+                    Error::StoreUnavailable(what)
+                }
+                _ => Error::Storage(what),
+            };
+        }
+        if e.is_closed() || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()) {
+            return Error::StoreUnavailable(format!("{}: {e}", self.display));
+        }
+        let text = e.to_string();
+        // Connection-level failures without an I/O source (timeouts, TLS).
+        if text.contains("timed out") || text.contains("error connecting") {
+            return Error::StoreUnavailable(format!("{}: {text}", self.display));
+        }
+        Error::Storage(format!("{}: {text}", self.display))
+    }
+}
+
+/// The PostgreSQL store.
+pub struct PostgresStore {
+    pool: Arc<Pool>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("url", &self.pool.display)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `url` without its password.
+fn redact(url: &str) -> String {
+    let Some(rest) = url.split_once("://").map(|(_, r)| r) else {
+        return "(a PostgreSQL URL)".into();
+    };
+    let scheme = &url[..url.len() - rest.len()];
+    let (auth_host, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let tail = tail.split('?').next().unwrap_or("");
+    match auth_host.rsplit_once('@') {
+        Some((user, host)) => {
+            let user = user.split(':').next().unwrap_or("");
+            format!("{scheme}{user}@{host}{tail}")
+        }
+        None => format!("{scheme}{auth_host}{tail}"),
+    }
+}
+
+/// libpq's `sslmode`: whether TLS is used, and what of the server's
+/// certificate is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SslMode {
+    Disable,
+    // `allow` and `prefer`: TLS when the server offers it.
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+/// What the client is given to connect: its own URL (with the `sslmode`
+/// values it knows), the mode, and the root certificate file.
+fn split_tls(url: &str) -> Result<(String, SslMode, Option<String>)> {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, q),
+        None => (url, ""),
+    };
+    let mut mode = SslMode::Prefer;
+    let mut root = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "sslmode" => {
+                mode = match v {
+                    "disable" => SslMode::Disable,
+                    "allow" | "prefer" => SslMode::Prefer,
+                    "require" => SslMode::Require,
+                    "verify-ca" => SslMode::VerifyCa,
+                    "verify-full" => SslMode::VerifyFull,
+                    other => {
+                        return Err(Error::InvalidArgument(format!(
+                            "sslmode={other} is not one of disable, allow, prefer, require, \
+                             verify-ca, verify-full"
+                        )))
+                    }
+                };
+                let client_mode = match mode {
+                    SslMode::Disable => "disable",
+                    SslMode::Prefer => "prefer",
+                    _ => "require",
+                };
+                kept.push(format!("sslmode={client_mode}"));
+            }
+            "sslrootcert" => root = Some(percent_decode(v)),
+            _ => kept.push(pair.to_owned()),
+        }
+    }
+    let url = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    Ok((url, mode, root))
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What of the server's certificate is checked (libpq's rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    // Encryption only: `prefer` and `require` without `sslrootcert`.
+    Nothing,
+    // The chain to a trusted root, not the host name: `verify-ca`, and
+    // `prefer`/`require` with `sslrootcert`.
+    Chain,
+    // The chain and the host name: `verify-full`.
+    Full,
+}
+
+/// A server certificate verifier with libpq's `sslmode` semantics. The
+/// handshake signature is always verified (the server holds the key of the
+/// certificate it sent); what is checked of the certificate follows
+/// [`Check`].
+#[derive(Debug)]
+struct LibpqVerifier {
+    check: Check,
+    webpki: Option<Arc<rustls::client::WebPkiServerVerifier>>,
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+impl rustls::client::danger::ServerCertVerifier for LibpqVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        use rustls::client::danger::ServerCertVerified;
+        use rustls::CertificateError as C;
+        let Some(webpki) = &self.webpki else {
+            return match self.check {
+                Check::Nothing => Ok(ServerCertVerified::assertion()),
+                _ => Err(rustls::Error::General(
+                    "no trusted root certificates".into(),
+                )),
+            };
+        };
+        if self.check == Check::Nothing {
+            return Ok(ServerCertVerified::assertion());
+        }
+        match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+            Err(rustls::Error::InvalidCertificate(
+                C::NotValidForName | C::NotValidForNameContext { .. },
+            )) if self.check == Check::Chain => Ok(ServerCertVerified::assertion()),
+            r => r,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// The rustls client configuration for `mode`: the roots are `root` (a PEM
+/// file) or, for `verify-ca`/`verify-full` without one, the system's trust
+/// store.
+fn tls_config(
+    mode: SslMode,
+    root: Option<&str>,
+) -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
+    let check = match (mode, root) {
+        (SslMode::VerifyFull, _) => Check::Full,
+        (SslMode::VerifyCa, _) | (_, Some(_)) => Check::Chain,
+        _ => Check::Nothing,
+    };
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    match root {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|e| Error::InvalidArgument(format!("sslrootcert {path}: {e}")))?;
+            let mut rd = &pem[..];
+            for cert in rustls_pemfile::certs(&mut rd) {
+                let cert = cert.map_err(|e| {
+                    Error::InvalidArgument(format!("sslrootcert {path}: not PEM certificates: {e}"))
+                })?;
+                roots
+                    .add(cert)
+                    .map_err(|e| Error::InvalidArgument(format!("sslrootcert {path}: {e}")))?;
+            }
+            if roots.is_empty() {
+                return Err(Error::InvalidArgument(format!(
+                    "sslrootcert {path}: no certificate in it"
+                )));
+            }
+        }
+        None if check != Check::Nothing => {
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+        }
+        None => {}
+    }
+    let webpki = if roots.is_empty() {
+        None
+    } else {
+        Some(
+            rustls::client::WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider.clone(),
+            )
+            .build()
+            .map_err(|e| Error::InvalidArgument(format!("TLS roots: {e}")))?,
+        )
+    };
+    let verifier = LibpqVerifier {
+        check,
+        webpki,
+        algorithms: provider.signature_verification_algorithms,
+    };
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Storage(format!("TLS: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+fn key_from_row(r: &postgres::Row) -> Result<KeyRecord> {
+    let bad = |what: &str| Error::Storage(format!("a key row holds a bad {what}"));
+    let state: String = r.get(5);
+    let deletion: Option<i64> = r.get(6);
+    let state = match (state.as_str(), deletion) {
+        ("Enabled", _) => KeyState::Enabled,
+        ("Disabled", _) => KeyState::Disabled,
+        ("PendingDeletion", Some(d)) => KeyState::PendingDeletion { deletion_date: d },
+        _ => return Err(bad("state")),
+    };
+    let id: String = r.get(0);
+    let u32_of = |v: i64, what: &str| u32::try_from(v).map_err(|_| bad(what));
+    Ok(KeyRecord {
+        key_id: KeyId::parse(&id)?,
+        description: r.get(1),
+        spec: r.get::<_, String>(2).parse().map_err(|_| bad("spec"))?,
+        usage: r.get::<_, String>(3).parse().map_err(|_| bad("usage"))?,
+        origin: r.get::<_, String>(4).parse().map_err(|_| bad("origin"))?,
+        state,
+        created_at: r.get(7),
+        primary_version: u32_of(r.get(8), "primary version")?,
+        rotation_period_days: r
+            .get::<_, Option<i64>>(9)
+            .map(|v| u32_of(v, "rotation period"))
+            .transpose()?,
+        next_rotation_at: r.get(10),
+        backend: r.get(11),
+    })
+}
+
+fn version_from_row(r: &postgres::Row) -> Result<VersionRecord> {
+    Ok(VersionRecord {
+        version: u32::try_from(r.get::<_, i64>(0))
+            .map_err(|_| Error::Storage("a version row holds a bad number".into()))?,
+        created_at: r.get(1),
+        handle: r.get(2),
+    })
+}
+
+const KEY_COLS: &str = "key_id, description, spec, usage, origin, state, deletion_date, created_at, primary_version, rotation_period_days, next_rotation_at, backend";
+
+fn state_cols(s: &KeyState) -> (&'static str, Option<i64>) {
+    match s {
+        KeyState::PendingDeletion { deletion_date } => ("PendingDeletion", Some(*deletion_date)),
+        other => (other.name(), None),
+    }
+}
+
+/// A unique-key violation (an alias or key that exists already).
+fn is_unique_violation(e: &postgres::Error) -> bool {
+    e.as_db_error().is_some_and(|d| d.code().code() == "23505")
+}
+
+/// What a transaction closure returns: a database error, or a refusal of
+/// sealbox's own (a missing key, an alias that exists) that rolls it back.
+enum TxError {
+    Db(postgres::Error),
+    Refused(Error),
+}
+
+impl From<postgres::Error> for TxError {
+    fn from(e: postgres::Error) -> Self {
+        TxError::Db(e)
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (creating sealbox's tables on
+    /// first use, migrating them forward otherwise).
+    ///
+    /// `sslmode` and `sslrootcert` mean what they mean to libpq: `disable`;
+    /// `allow`/`prefer` (the default: TLS when the server offers it) and
+    /// `require` (TLS or nothing) check the server's certificate chain only
+    /// when `sslrootcert` names the roots; `verify-ca` checks the chain
+    /// (against `sslrootcert` or the system's trust store), `verify-full`
+    /// the chain and the host name. Across a network use `verify-full`.
+    pub fn open(url: &str) -> Result<Self> {
+        if !is_url(url) {
+            return Err(Error::InvalidArgument(format!(
+                "not a PostgreSQL URL (postgresql://...): {}",
+                redact(url)
+            )));
+        }
+        let display = redact(url);
+        let (client_url, mode, root) = split_tls(url)?;
+        let mut config: Config = client_url.parse().map_err(|e: postgres::Error| {
+            Error::InvalidArgument(format!("{display}: not a valid PostgreSQL URL: {e}"))
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("sealbox");
+        }
+        let tls = match mode {
+            SslMode::Disable => None,
+            _ => Some(tls_config(mode, root.as_deref())?),
+        };
+        let store = PostgresStore {
+            pool: Arc::new(Pool {
+                config,
+                tls,
+                idle: Mutex::new(Vec::new()),
+                display,
+            }),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The URL without its password.
+    pub fn display_url(&self) -> &str {
+        &self.pool.display
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let done = self.tx(|tx| {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+            tx.batch_execute(
+                "CREATE TABLE IF NOT EXISTS sealbox_schema (version BIGINT NOT NULL);
+                 INSERT INTO sealbox_schema (version)
+                   SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM sealbox_schema);",
+            )?;
+            let done: i64 = tx
+                .query_one("SELECT version FROM sealbox_schema", &[])?
+                .get(0);
+            let done = usize::try_from(done).unwrap_or(usize::MAX);
+            if done > MIGRATIONS.len() {
+                return Err(TxError::Refused(Error::Storage(format!(
+                    "this key store has schema version {done}; this sealbox knows up to {}: \
+                     upgrade sealbox",
+                    MIGRATIONS.len()
+                ))));
+            }
+            for (i, m) in MIGRATIONS.iter().enumerate().skip(done) {
+                tx.batch_execute(m)?;
+                tx.execute(
+                    "UPDATE sealbox_schema SET version = $1",
+                    &[&((i + 1) as i64)],
+                )?;
+            }
+            Ok(done)
+        })?;
+        let _ = done;
+        Ok(())
+    }
+
+    /// The schema version.
+    pub fn schema_version(&self) -> Result<i64> {
+        self.pool.run(|c| {
+            Ok(c.query_one("SELECT version FROM sealbox_schema", &[])?
+                .get(0))
+        })
+    }
+
+    /// Runs `f` in one transaction (committed when it returns `Ok`).
+    fn tx<T>(
+        &self,
+        mut f: impl FnMut(&mut postgres::Transaction<'_>) -> std::result::Result<T, TxError>,
+    ) -> Result<T> {
+        let mut refused = None;
+        let r = self.pool.run(|c| {
+            let mut tx = c.transaction()?;
+            match f(&mut tx) {
+                Ok(v) => {
+                    tx.commit()?;
+                    Ok(Some(v))
+                }
+                Err(TxError::Db(e)) => Err(e),
+                Err(TxError::Refused(e)) => {
+                    refused = Some(e);
+                    Ok(None)
+                }
+            }
+        })?;
+        match (r, refused) {
+            (Some(v), _) => Ok(v),
+            (None, Some(e)) => Err(e),
+            (None, None) => Err(Error::Storage("transaction ended without a result".into())),
+        }
+    }
+
+    fn one_row_changed(n: u64, key_id: &str) -> std::result::Result<(), TxError> {
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(TxError::Refused(Error::KeyNotFound(key_id.to_owned())))
+        }
+    }
+
+    fn update_key(
+        &self,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+        key_id: &str,
+    ) -> Result<()> {
+        self.tx(|tx| Self::one_row_changed(tx.execute(sql, params)?, key_id))
+    }
+
+    /// The audit log of this database (the table `audit_log`), whose
+    /// records are chained with `mac`. Records of changes to keys, and every
+    /// record when `sync` is set, are committed with `synchronous_commit`
+    /// on before the operation goes on; other records are committed with it
+    /// off (on the server in the same order, but a crash of the server, not
+    /// of the client, may lose the last few hundred milliseconds of them,
+    /// as the file log without `sync` may lose what the OS had not written).
+    pub fn audit_log(&self, mac: ChainMac, sync: bool) -> Result<PgAuditLog> {
+        PgAuditLog::new(self.pool.clone(), mac, sync)
+    }
+}
+
+impl MetadataStore for PostgresStore {
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        self.pool.run(|c| {
+            Ok(
+                c.query_opt("SELECT value FROM meta WHERE name = $1", &[&name])?
+                    .map(|r| r.get(0)),
+            )
+        })
+    }
+
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<()> {
+        self.pool.run(|c| {
+            c.execute(
+                "INSERT INTO meta (name, value) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                &[&name, &value],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn create_key(
+        &self,
+        k: &KeyRecord,
+        v: &VersionRecord,
+        alias: Option<&str>,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        let (state, deletion) = state_cols(&k.state);
+        self.tx(|tx| {
+            tx.execute(
+                &format!("INSERT INTO keys ({KEY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
+                &[
+                    &k.key_id.as_str(),
+                    &k.description,
+                    &k.spec.as_str(),
+                    &k.usage.as_str(),
+                    &k.origin.as_str(),
+                    &state,
+                    &deletion,
+                    &k.created_at,
+                    &i64::from(k.primary_version),
+                    &k.rotation_period_days.map(i64::from),
+                    &k.next_rotation_at,
+                    &k.backend,
+                ],
+            )?;
+            tx.execute(
+                "INSERT INTO key_versions (key_id, version, created_at, handle) VALUES ($1, $2, $3, $4)",
+                &[&k.key_id.as_str(), &i64::from(v.version), &v.created_at, &v.handle],
+            )?;
+            if let Some(a) = alias {
+                match tx.execute(
+                    "INSERT INTO aliases (alias, key_id) VALUES ($1, $2)",
+                    &[&a, &k.key_id.as_str()],
+                ) {
+                    Ok(_) => {}
+                    Err(e) if is_unique_violation(&e) => {
+                        return Err(TxError::Refused(Error::AlreadyExists(format!("alias {a}"))))
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            for (tk, tv) in tags {
+                tx.execute(
+                    "INSERT INTO tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3)",
+                    &[&k.key_id.as_str(), tk, tv],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn key(&self, key_id: &str) -> Result<Option<KeyRecord>> {
+        let row = self.pool.run(|c| {
+            c.query_opt(
+                &format!("SELECT {KEY_COLS} FROM keys WHERE key_id = $1"),
+                &[&key_id],
+            )
+        })?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
+    fn alias_target(&self, alias: &str) -> Result<Option<String>> {
+        self.pool.run(|c| {
+            Ok(
+                c.query_opt("SELECT key_id FROM aliases WHERE alias = $1", &[&alias])?
+                    .map(|r| r.get(0)),
+            )
+        })
+    }
+
+    fn aliases_of(&self, key_id: &str) -> Result<Vec<String>> {
+        self.pool.run(|c| {
+            Ok(c.query(
+                "SELECT alias FROM aliases WHERE key_id = $1 ORDER BY alias",
+                &[&key_id],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })
+    }
+
+    fn all_aliases(&self) -> Result<Vec<(String, String)>> {
+        self.pool.run(|c| {
+            Ok(
+                c.query("SELECT alias, key_id FROM aliases ORDER BY alias", &[])?
+                    .iter()
+                    .map(|r| (r.get(0), r.get(1)))
+                    .collect(),
+            )
+        })
+    }
+
+    fn tags_of(&self, key_id: &str) -> Result<BTreeMap<String, String>> {
+        self.pool.run(|c| {
+            Ok(c.query(
+                "SELECT tag_key, tag_value FROM tags WHERE key_id = $1",
+                &[&key_id],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect())
+        })
+    }
+
+    fn list_keys(&self, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.pool.run(|c| {
+            Ok(c.query(
+                "SELECT key_id FROM keys WHERE key_id > $1 ORDER BY key_id COLLATE \"C\" LIMIT $2",
+                &[&after.unwrap_or(""), &limit],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })
+    }
+
+    fn versions(&self, key_id: &str) -> Result<Vec<VersionRecord>> {
+        let rows = self.pool.run(|c| {
+            c.query(
+                "SELECT version, created_at, handle FROM key_versions WHERE key_id = $1 ORDER BY version",
+                &[&key_id],
+            )
+        })?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    fn version(&self, key_id: &str, version: u32) -> Result<Option<VersionRecord>> {
+        let row = self.pool.run(|c| {
+            c.query_opt(
+                "SELECT version, created_at, handle FROM key_versions WHERE key_id = $1 AND version = $2",
+                &[&key_id, &i64::from(version)],
+            )
+        })?;
+        row.as_ref().map(version_from_row).transpose()
+    }
+
+    fn add_version(
+        &self,
+        key_id: &str,
+        v: &VersionRecord,
+        next_rotation_at: Option<i64>,
+    ) -> Result<()> {
+        self.tx(|tx| {
+            tx.execute(
+                "INSERT INTO key_versions (key_id, version, created_at, handle) VALUES ($1, $2, $3, $4)",
+                &[&key_id, &i64::from(v.version), &v.created_at, &v.handle],
+            )?;
+            let n = tx.execute(
+                "UPDATE keys SET primary_version = $2, next_rotation_at = $3 WHERE key_id = $1",
+                &[&key_id, &i64::from(v.version), &next_rotation_at],
+            )?;
+            Self::one_row_changed(n, key_id)
+        })
+    }
+
+    fn set_state(&self, key_id: &str, state: KeyState) -> Result<()> {
+        let (s, d) = state_cols(&state);
+        self.update_key(
+            "UPDATE keys SET state = $2, deletion_date = $3 WHERE key_id = $1",
+            &[&key_id, &s, &d],
+            key_id,
+        )
+    }
+
+    fn set_rotation(
+        &self,
+        key_id: &str,
+        period_days: Option<u32>,
+        next_rotation_at: Option<i64>,
+    ) -> Result<()> {
+        self.update_key(
+            "UPDATE keys SET rotation_period_days = $2, next_rotation_at = $3 WHERE key_id = $1",
+            &[&key_id, &period_days.map(i64::from), &next_rotation_at],
+            key_id,
+        )
+    }
+
+    fn set_description(&self, key_id: &str, description: &str) -> Result<()> {
+        self.update_key(
+            "UPDATE keys SET description = $2 WHERE key_id = $1",
+            &[&key_id, &description],
+            key_id,
+        )
+    }
+
+    fn put_alias(&self, alias: &str, key_id: &str, replace: bool) -> Result<()> {
+        self.tx(|tx| {
+            let exists = tx
+                .query_opt(
+                    "SELECT key_id FROM aliases WHERE alias = $1 FOR UPDATE",
+                    &[&alias],
+                )?
+                .is_some();
+            match (exists, replace) {
+                (true, false) => {
+                    return Err(TxError::Refused(Error::AlreadyExists(format!(
+                        "alias {alias}"
+                    ))))
+                }
+                (false, true) => {
+                    return Err(TxError::Refused(Error::KeyNotFound(alias.to_owned())))
+                }
+                _ => {}
+            }
+            match tx.execute(
+                "INSERT INTO aliases (alias, key_id) VALUES ($1, $2)
+                 ON CONFLICT (alias) DO UPDATE SET key_id = excluded.key_id",
+                &[&alias, &key_id],
+            ) {
+                Ok(_) => Ok(()),
+                // The key went away meanwhile.
+                Err(e) if e.as_db_error().is_some_and(|d| d.code().code() == "23503") => {
+                    Err(TxError::Refused(Error::KeyNotFound(key_id.to_owned())))
+                }
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+
+    fn delete_alias(&self, alias: &str) -> Result<bool> {
+        self.pool
+            .run(|c| Ok(c.execute("DELETE FROM aliases WHERE alias = $1", &[&alias])? == 1))
+    }
+
+    fn set_tags(&self, key_id: &str, tags: &BTreeMap<String, String>) -> Result<()> {
+        self.tx(|tx| {
+            for (k, v) in tags {
+                tx.execute(
+                    "INSERT INTO tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3)
+                     ON CONFLICT (key_id, tag_key) DO UPDATE SET tag_value = excluded.tag_value",
+                    &[&key_id, k, v],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn remove_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<()> {
+        self.tx(|tx| {
+            for k in tag_keys {
+                tx.execute(
+                    "DELETE FROM tags WHERE key_id = $1 AND tag_key = $2",
+                    &[&key_id, k],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn delete_key(&self, key_id: &str) -> Result<()> {
+        self.tx(|tx| {
+            // Overwrite the sealed material before the rows go (PostgreSQL
+            // keeps dead row versions until VACUUM; this leaves zeros there).
+            tx.execute(
+                "UPDATE key_versions SET handle = decode(repeat('00', length(handle)), 'hex') WHERE key_id = $1",
+                &[&key_id],
+            )?;
+            tx.execute("DELETE FROM key_versions WHERE key_id = $1", &[&key_id])?;
+            tx.execute("DELETE FROM aliases WHERE key_id = $1", &[&key_id])?;
+            tx.execute("DELETE FROM tags WHERE key_id = $1", &[&key_id])?;
+            let n = tx.execute("DELETE FROM keys WHERE key_id = $1", &[&key_id])?;
+            Self::one_row_changed(n, key_id)
+        })
+    }
+
+    fn due_deletions(&self, now: i64) -> Result<Vec<String>> {
+        self.pool.run(|c| {
+            Ok(c.query(
+                "SELECT key_id FROM keys WHERE state = 'PendingDeletion' AND deletion_date <= $1 ORDER BY key_id",
+                &[&now],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })
+    }
+
+    fn due_rotations(&self, now: i64) -> Result<Vec<String>> {
+        self.pool.run(|c| {
+            Ok(c.query(
+                "SELECT key_id FROM keys WHERE state = 'Enabled' AND next_rotation_at IS NOT NULL AND next_rotation_at <= $1 ORDER BY key_id",
+                &[&now],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })
+    }
+
+    fn advance_audit_anchor(&self, anchor: &AuditAnchor) -> Result<()> {
+        self.tx(|tx| {
+            let stored = tx
+                .query_opt(
+                    "SELECT value FROM meta WHERE name = $1 FOR UPDATE",
+                    &[&AUDIT_ANCHOR],
+                )?
+                .and_then(|r| String::from_utf8(r.get(0)).ok())
+                .and_then(|t| AuditAnchor::decode(&t));
+            if stored.is_none_or(|s| anchor.is_after(&s)) {
+                tx.execute(
+                    "INSERT INTO meta (name, value) VALUES ($1, $2)
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    &[&AUDIT_ANCHOR, &anchor.encode().as_bytes()],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn change_lock(&self) -> Result<Option<ChangeLock<'_>>> {
+        let mut conn = self.pool.get()?;
+        if let Err(e) = conn
+            .client()
+            .execute("SELECT pg_advisory_lock($1)", &[&CHANGE_LOCK])
+        {
+            conn.broken = true;
+            return Err(self.pool.error(&e));
+        }
+        Ok(Some(ChangeLock::held_by(AdvisoryLock { conn })))
+    }
+
+    fn default_cache_ttl(&self) -> Duration {
+        crate::keystore::DEFAULT_METADATA_CACHE_TTL
+    }
+
+    fn audit_log(&self, mac: ChainMac, sync: bool) -> Option<Result<Box<dyn AuditLog>>> {
+        Some(
+            self.audit_log(mac, sync)
+                .map(|l| Box::new(l) as Box<dyn AuditLog>),
+        )
+    }
+}
+
+/// The change lock: released on drop (and by the server if the process or
+/// its connection dies first).
+struct AdvisoryLock<'a> {
+    conn: Conn<'a>,
+}
+
+impl Drop for AdvisoryLock<'_> {
+    fn drop(&mut self) {
+        if self
+            .conn
+            .client()
+            .execute("SELECT pg_advisory_unlock($1)", &[&CHANGE_LOCK])
+            .is_err()
+        {
+            // The connection is gone, and the server released the lock.
+            self.conn.broken = true;
+        }
+    }
+}
+
+// ------------------------------------------------------------ audit log --
+
+/// Records waiting to be committed by whichever of this process's threads
+/// commits the next group.
+struct Group {
+    waiting: Vec<(u64, AuditEvent)>,
+    next_ticket: u64,
+    // Results of committed groups, by ticket.
+    done: std::collections::HashMap<u64, Result<()>>,
+    committing: bool,
+    // The segment the next record must start (an operator's new segment).
+    start_segment: Option<u64>,
+}
+
+/// The audit trail in the database: see [`PostgresStore::audit_log`].
+pub struct PgAuditLog {
+    pool: Arc<Pool>,
+    mac: ChainMac,
+    sync: bool,
+    group: Mutex<Group>,
+    turn: Condvar,
+}
+
+impl std::fmt::Debug for PgAuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgAuditLog")
+            .field("url", &self.pool.display)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The rows of `segment` read per query.
+const PAGE: i64 = 5000;
+
+impl PgAuditLog {
+    fn new(pool: Arc<Pool>, mac: ChainMac, sync: bool) -> Result<Self> {
+        Ok(PgAuditLog {
+            pool,
+            mac,
+            sync,
+            group: Mutex::new(Group {
+                waiting: Vec::new(),
+                next_ticket: 0,
+                done: std::collections::HashMap::new(),
+                committing: false,
+                start_segment: None,
+            }),
+            turn: Condvar::new(),
+        })
+    }
+
+    /// The stored anchor: the last record written, in the latest segment.
+    fn stored_anchor(&self) -> Result<Option<AuditAnchor>> {
+        self.pool.run(|c| {
+            Ok(
+                c.query_opt("SELECT value FROM meta WHERE name = $1", &[&AUDIT_ANCHOR])?
+                    .and_then(|r| String::from_utf8(r.get(0)).ok())
+                    .and_then(|t| AuditAnchor::decode(&t)),
+            )
+        })
+    }
+
+    /// The next record starts segment `segment` (an operator's explicit,
+    /// audited decision; see `KeyStoreOptions::new_audit_segment`).
+    pub fn start_segment(&self, segment: u64) -> Result<()> {
+        let mut g = self
+            .group
+            .lock()
+            .map_err(|_| Error::Audit("audit group lock poisoned".into()))?;
+        g.start_segment = Some(segment);
+        Ok(())
+    }
+
+    /// Commits `batch` in one transaction: under the row lock of the
+    /// anchor, continue the chain from it, insert the lines, move it.
+    fn commit(&self, batch: &[(u64, AuditEvent)], start: Option<u64>) -> Result<()> {
+        let durable = self.sync || batch.iter().any(|(_, e)| e.operation.is_mutation());
+        let mut lines: Vec<(i64, String)> = Vec::with_capacity(batch.len());
+        let mut refused: Option<Error> = None;
+        let r = self.pool.run(|c| {
+            lines.clear();
+            let mut tx = c.transaction()?;
+            if !durable {
+                tx.batch_execute("SET LOCAL synchronous_commit TO off")?;
+            }
+            let anchor = tx
+                .query_opt(
+                    "SELECT value FROM meta WHERE name = $1 FOR UPDATE",
+                    &[&AUDIT_ANCHOR],
+                )?
+                .map(|r| r.get::<_, Vec<u8>>(0));
+            let anchor = match anchor {
+                None => None,
+                Some(v) => match String::from_utf8(v)
+                    .ok()
+                    .and_then(|t| AuditAnchor::decode(&t))
+                {
+                    Some(a) => Some(a),
+                    None => {
+                        refused = Some(Error::AuditLogTampered(
+                            "the stored audit anchor is not readable".into(),
+                        ));
+                        return Ok(());
+                    }
+                },
+            };
+            let (segment, mut seq, mut prev) = match (&anchor, start) {
+                (Some(a), Some(s)) if s > a.segment => (s, 0u64, audit::GENESIS.to_owned()),
+                (None, Some(s)) => (s, 0, audit::GENESIS.to_owned()),
+                (Some(a), _) => (a.segment, a.seq + 1, a.mac.clone()),
+                (None, None) => (0, 0, audit::GENESIS.to_owned()),
+            };
+            for (_, event) in batch {
+                let (line, m) = match audit::chained_line(&self.mac, seq, &prev, event) {
+                    Ok(x) => x,
+                    Err(e) => {
+                        refused = Some(e);
+                        return Ok(());
+                    }
+                };
+                lines.push((seq as i64, line));
+                prev = m;
+                seq += 1;
+            }
+            let seqs: Vec<i64> = lines.iter().map(|(s, _)| *s).collect();
+            let texts: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+            tx.execute(
+                "INSERT INTO audit_log (segment, seq, line)
+                 SELECT $1, s, l FROM unnest($2::bigint[], $3::text[]) AS t(s, l)",
+                &[&(segment as i64), &seqs, &texts],
+            )?;
+            let last = AuditAnchor {
+                segment,
+                seq: seq - 1,
+                mac: prev.clone(),
+                offset: None,
+            };
+            tx.execute(
+                "INSERT INTO meta (name, value) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                &[&AUDIT_ANCHOR, &last.encode().as_bytes()],
+            )?;
+            tx.commit()
+        });
+        match (r, refused) {
+            (_, Some(e)) => Err(e),
+            (Ok(()), None) => Ok(()),
+            (Err(Error::StoreUnavailable(m)), None) => Err(Error::StoreUnavailable(m)),
+            (Err(e), None) => Err(Error::Audit(format!("writing the audit record: {e}"))),
+        }
+    }
+
+    fn rows(&self, segment: u64, after: Option<u64>, limit: i64) -> Result<Vec<(u64, String)>> {
+        let from = after.map_or(0i64, |a| a as i64 + 1);
+        let rows = self.pool.run(|c| {
+            c.query(
+                "SELECT seq, line FROM audit_log WHERE segment = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+                &[&(segment as i64), &from, &limit],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+            .collect())
+    }
+}
+
+impl AuditSink for PgAuditLog {
+    /// Group commit: the record joins the group waiting; the first thread
+    /// to find no commit under way commits everything waiting in one
+    /// transaction, the others wait for its result. Returns once this
+    /// record is committed (or with the reason it could not be).
+    fn record(&self, event: &AuditEvent) -> Result<()> {
+        let poisoned = || Error::Audit("audit group lock poisoned".into());
+        let mut g = self.group.lock().map_err(|_| poisoned())?;
+        let ticket = g.next_ticket;
+        g.next_ticket += 1;
+        g.waiting.push((ticket, event.clone()));
+        loop {
+            if let Some(r) = g.done.remove(&ticket) {
+                return r;
+            }
+            if !g.committing {
+                g.committing = true;
+                let batch = std::mem::take(&mut g.waiting);
+                let start = g.start_segment;
+                drop(g);
+                let r = self.commit(&batch, start);
+                g = self.group.lock().map_err(|_| poisoned())?;
+                if r.is_ok() && start.is_some() {
+                    g.start_segment = None;
+                }
+                for (t, _) in &batch {
+                    g.done.insert(*t, r.clone());
+                }
+                g.committing = false;
+                self.turn.notify_all();
+                continue;
+            }
+            g = self.turn.wait(g).map_err(|_| poisoned())?;
+        }
+    }
+}
+
+impl AuditLog for PgAuditLog {
+    fn location(&self) -> String {
+        format!("the audit_log table of {}", self.pool.display)
+    }
+
+    fn head(&self) -> Result<(u64, String)> {
+        Ok(match self.stored_anchor()? {
+            Some(a) => (a.seq + 1, a.mac),
+            None => (0, audit::GENESIS.to_owned()),
+        })
+    }
+
+    fn anchor(&self, _segment: u64) -> Result<Option<AuditAnchor>> {
+        // Anchored in the transaction that wrote the records.
+        Ok(None)
+    }
+
+    fn check_anchor(&self, anchor: &AuditAnchor) -> Result<Option<String>> {
+        let last = self.pool.run(|c| {
+            c.query_opt(
+                "SELECT seq, line FROM audit_log WHERE segment = $1 ORDER BY seq DESC LIMIT 1",
+                &[&(anchor.segment as i64)],
+            )
+        })?;
+        let at = self.rows(anchor.segment, anchor.seq.checked_sub(1), 1)?;
+        let last_seq = last.as_ref().map(|r| r.get::<_, i64>(0));
+        if last_seq.is_none_or(|s| (s as u64) < anchor.seq) {
+            return Ok(Some(format!(
+                "the log of segment {} ends at record {} but record {} was written (records \
+                 were removed from its end)",
+                anchor.segment,
+                last_seq.unwrap_or(-1),
+                anchor.seq
+            )));
+        }
+        Ok(match at.first() {
+            Some((seq, line))
+                if *seq == anchor.seq
+                    && audit::line_head(line)
+                        .is_some_and(|(s, m)| s == anchor.seq && m == anchor.mac) =>
+            {
+                None
+            }
+            _ => Some(format!(
+                "record {} is not the one that was written (the log was edited or replaced)",
+                anchor.seq
+            )),
+        })
+    }
+
+    fn verify(&self, segment: u64, anchor: Option<(u64, String)>) -> Result<AuditReport> {
+        let mut page: std::collections::VecDeque<(u64, String)> = Default::default();
+        let mut last: Option<u64> = None;
+        let mut exhausted = false;
+        let mut failure = None;
+        let report = audit::verify_lines(
+            || {
+                if page.is_empty() && !exhausted {
+                    match self.rows(segment, last, PAGE) {
+                        Ok(rows) => {
+                            exhausted = (rows.len() as i64) < PAGE;
+                            page.extend(rows);
+                        }
+                        Err(e) => {
+                            failure = Some(e.clone());
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(page.pop_front().map(|(s, l)| {
+                    last = Some(s);
+                    l.into_bytes()
+                }))
+            },
+            &self.mac,
+            anchor,
+        );
+        match failure {
+            Some(e) => Err(e),
+            None => report,
+        }
+    }
+
+    fn lines(&self, segment: u64, after: Option<u64>, limit: usize) -> Result<Vec<(u64, String)>> {
+        self.rows(segment, after, i64::try_from(limit).unwrap_or(i64::MAX))
+    }
+
+    fn new_segment(
+        self: Box<Self>,
+        segment: u64,
+        _now_ms: i64,
+    ) -> Result<(Box<dyn AuditLog>, String)> {
+        self.start_segment(segment)?;
+        let kept = format!(
+            "segment {} of {}",
+            segment.saturating_sub(1),
+            self.location()
+        );
+        Ok((self, kept))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_lose_their_password_in_messages() {
+        assert_eq!(
+            redact("postgresql://sealbox:s3cret@db.example:5432/keys?sslmode=require"),
+            "postgresql://sealbox@db.example:5432/keys"
+        );
+        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
+        assert_eq!(redact("postgresql://u@h"), "postgresql://u@h");
+    }
+
+    #[test]
+    fn libpq_tls_parameters_are_passed_through() {
+        let (u, m, r) =
+            split_tls("postgresql://u:p@h/db?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.crt&connect_timeout=2")
+                .unwrap();
+        assert_eq!(u, "postgresql://u:p@h/db?sslmode=require&connect_timeout=2");
+        assert_eq!(m, SslMode::VerifyFull);
+        assert_eq!(r.as_deref(), Some("/tmp/ca.crt"));
+        assert_eq!(split_tls("postgresql://h/db").unwrap().1, SslMode::Prefer);
+        assert_eq!(
+            split_tls("postgresql://h/db?sslmode=disable").unwrap().1,
+            SslMode::Disable
+        );
+        assert!(matches!(
+            split_tls("postgresql://h/db?sslmode=sometimes"),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+
+    #[test]
+    fn a_bad_url_is_an_invalid_argument_without_the_password() {
+        match PostgresStore::open("postgresql://u:hunter2@h:notaport/db") {
+            Err(Error::InvalidArgument(m)) => assert!(!m.contains("hunter2"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            PostgresStore::open("mysql://h/db"),
+            Err(Error::InvalidArgument(_))
+        ));
+    }
+
+    #[test]
+    fn an_unreachable_server_is_unavailable_and_fails_fast() {
+        // A port nothing listens on (connection refused at once).
+        let t = std::time::Instant::now();
+        match PostgresStore::open("postgresql://u:p@127.0.0.1:1/db?sslmode=disable") {
+            Err(Error::StoreUnavailable(m)) => assert!(!m.contains(":p@"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(t.elapsed() < Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,406 @@
+//! The PostgreSQL metadata store against a real server (`make pg-start`;
+//! `SEALBOX_TEST_PG_URL`): opening by URL, errors for a wrong URL, password
+//! or database, TLS, one audit trail for several handles that verifies
+//! after any interleaving, and tampering with it detected.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{pg_database, pg_server, with_database, TestClock, ROOT};
+use sealbox::keystore::{
+    CreateKeyRequest, KeyStore, KeyStoreOptions, RootKey, DEFAULT_METADATA_CACHE_TTL,
+};
+use sealbox::message::EncryptionContext;
+use sealbox::Error;
+
+fn root() -> RootKey {
+    RootKey::from_bytes(&ROOT).unwrap()
+}
+
+fn opts(principal: &str) -> KeyStoreOptions {
+    KeyStoreOptions {
+        principal: principal.into(),
+        ..KeyStoreOptions::default()
+    }
+}
+
+fn ctx() -> EncryptionContext {
+    EncryptionContext::from([("purpose".to_string(), "tests".to_string())])
+}
+
+/// A connection as the database's owner (for the tests that tamper).
+fn psql(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).unwrap()
+}
+
+#[test]
+fn a_key_store_opens_by_url_and_works() {
+    let Some(url) = pg_database("basic") else {
+        return;
+    };
+    let ks = KeyStore::open(&url, &root(), opts("app")).unwrap();
+    assert_eq!(ks.metadata_cache_ttl(), DEFAULT_METADATA_CACHE_TTL);
+    let k = ks
+        .create_key(&CreateKeyRequest {
+            alias: Some("alias/orders".into()),
+            ..CreateKeyRequest::default()
+        })
+        .unwrap();
+    let dk = ks.generate_data_key("alias/orders", 32, &ctx()).unwrap();
+    let back = ks.decrypt(&dk.ciphertext, &ctx()).unwrap();
+    assert_eq!(back.as_bytes(), dk.plaintext.as_bytes());
+    ks.rotate_key(k.key_id.as_str()).unwrap();
+    let dk2 = ks.generate_data_key(k.key_id.as_str(), 32, &ctx()).unwrap();
+    assert_eq!(dk2.key_version, 2);
+    // Both versions still decrypt.
+    ks.decrypt(&dk.ciphertext, &ctx()).unwrap();
+    ks.decrypt(&dk2.ciphertext, &ctx()).unwrap();
+    assert!(ks.audit_log_path().is_none());
+    assert!(ks.audit_log_location().unwrap().contains("audit_log"));
+    let report = ks.verify_audit_log().unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert!(report.records >= 5, "{report:?}");
+    // The records are the JSON lines of the file log.
+    let lines = ks.audit_records(None, 1000).unwrap();
+    assert_eq!(lines.len() as u64, report.records);
+    assert!(
+        lines[0].1.contains("\"operation\":\"CreateKey\""),
+        "{}",
+        lines[0].1
+    );
+    drop(ks);
+
+    // Reopened: the same keys, the chain continues.
+    let ks = KeyStore::open(&url, &root(), opts("app")).unwrap();
+    ks.decrypt(&dk2.ciphertext, &ctx()).unwrap();
+    let again = ks.verify_audit_log().unwrap();
+    assert!(
+        again.ok() && again.records == report.records + 1,
+        "{again:?}"
+    );
+    // A wrong root key does not open it.
+    let wrong = RootKey::from_bytes(&[7u8; 32]).unwrap();
+    assert!(matches!(
+        KeyStore::open(&url, &wrong, opts("app")),
+        Err(Error::WrongRootKey)
+    ));
+}
+
+#[test]
+fn clear_errors_for_a_wrong_url_password_or_database() {
+    let Some(server) = pg_server() else { return };
+    // Wrong password: the server's refusal, without the password.
+    let bad = server.replacen(":sealbox-test-pw@", ":not-the-password@", 1);
+    assert_ne!(bad, server, "the test URL carries the test password");
+    match KeyStore::open(&bad, &root(), opts("app")) {
+        Err(Error::Storage(m)) => {
+            assert!(m.contains("refused the login"), "{m}");
+            assert!(!m.contains("not-the-password"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Missing database.
+    match KeyStore::open(
+        with_database(&server, "no_such_db_here"),
+        &root(),
+        opts("app"),
+    ) {
+        Err(Error::Storage(m)) => assert!(m.contains("no such database"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // Malformed URL.
+    assert!(matches!(
+        KeyStore::open(
+            "postgresql://sealbox:pw@127.0.0.1:99999999/x",
+            &root(),
+            opts("app")
+        ),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        KeyStore::open(format!("{server}?sslmode=bogus"), &root(), opts("app")),
+        Err(Error::InvalidArgument(_))
+    ));
+    // Nothing listening: unavailable, at once.
+    let t = std::time::Instant::now();
+    assert!(matches!(
+        KeyStore::open(
+            "postgresql://sealbox:pw@127.0.0.1:9/sealbox",
+            &root(),
+            opts("app")
+        ),
+        Err(Error::StoreUnavailable(_))
+    ));
+    assert!(t.elapsed().as_secs() < 5);
+    // An audit log file cannot be set for a store that keeps its own.
+    let url = pg_database("nofile").unwrap();
+    let o = KeyStoreOptions {
+        audit_log: Some(std::env::temp_dir().join("sealbox-not-used.jsonl")),
+        ..opts("app")
+    };
+    assert!(matches!(
+        KeyStore::open(&url, &root(), o),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn tls_is_verified_against_sslrootcert() {
+    let Some(url) = pg_database("tls") else {
+        return;
+    };
+    let Ok(ca) = std::env::var("SEALBOX_TEST_PG_CA") else {
+        panic!("SEALBOX_TEST_PG_CA is set with SEALBOX_TEST_PG_URL by make pg-start")
+    };
+    // The test server's certificate names localhost and 127.0.0.1.
+    let tls = format!("{url}?sslmode=verify-full&sslrootcert={ca}");
+    let ks = KeyStore::open(&tls, &root(), opts("app")).unwrap();
+    ks.create_key(&CreateKeyRequest::default()).unwrap();
+    let mut c = psql(&url);
+    let ssl: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+             WHERE a.application_name = 'sealbox' AND a.datname = current_database() AND s.ssl",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(ssl >= 1, "no TLS connection from sealbox");
+    // verify-full without the test CA: the system's roots do not trust it.
+    let untrusted = format!("{url}?sslmode=verify-full");
+    match KeyStore::open(&untrusted, &root(), opts("app")) {
+        Err(Error::StoreUnavailable(m)) | Err(Error::Storage(m)) => {
+            assert!(
+                m.contains("TLS") || m.to_lowercase().contains("certificate"),
+                "{m}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // The CA, but a host name the certificate does not name: verify-full
+    // refuses, verify-ca (the chain only) accepts.
+    let by_name = |mode: &str| {
+        format!(
+            "{}?hostaddr=127.0.0.1&sslmode={mode}&sslrootcert={ca}",
+            url.replace("@127.0.0.1:", "@sealbox-test.invalid:")
+        )
+    };
+    assert!(KeyStore::open(by_name("verify-full"), &root(), opts("app")).is_err());
+    KeyStore::open(by_name("verify-ca"), &root(), opts("app")).unwrap();
+    // require without roots: encrypted, not authenticated (libpq's rule).
+    KeyStore::open(format!("{url}?sslmode=require"), &root(), opts("app")).unwrap();
+}
+
+#[test]
+fn several_handles_write_one_chain_that_verifies() {
+    let Some(url) = pg_database("chain") else {
+        return;
+    };
+    let a = KeyStore::open(&url, &root(), opts("a")).unwrap();
+    let b = KeyStore::open(&url, &root(), opts("b")).unwrap();
+    let k = a.create_key(&CreateKeyRequest::default()).unwrap();
+    let id = k.key_id.to_string();
+    std::thread::scope(|s| {
+        for ks in [&a, &b, &a, &b] {
+            let id = id.clone();
+            s.spawn(move || {
+                for _ in 0..100 {
+                    let dk = ks.generate_data_key(&id, 32, &ctx()).unwrap();
+                    ks.decrypt(&dk.ciphertext, &ctx()).unwrap();
+                }
+            });
+        }
+        // A change to keys in the middle of the traffic.
+        s.spawn(|| b.rotate_key(&id).unwrap());
+    });
+    let ra = a.verify_audit_log().unwrap();
+    let rb = b.verify_audit_log().unwrap();
+    assert!(ra.ok(), "{ra:?}");
+    assert_eq!(ra, rb);
+    // CreateKey + 800 data-plane records + the rotation.
+    assert_eq!(ra.records, 1 + 800 + 1);
+    let lines = a.audit_records(None, 10_000).unwrap();
+    let by_b = lines
+        .iter()
+        .filter(|(_, l)| l.contains("\"principal\":\"b\""))
+        .count();
+    assert_eq!(by_b, 401);
+}
+
+#[test]
+fn the_audit_table_refuses_updates_and_deletes() {
+    let Some(url) = pg_database("appendonly") else {
+        return;
+    };
+    let ks = KeyStore::open(&url, &root(), opts("app")).unwrap();
+    ks.create_key(&CreateKeyRequest::default()).unwrap();
+    let mut c = psql(&url);
+    for sql in [
+        "DELETE FROM audit_log",
+        "UPDATE audit_log SET line = 'x'",
+        "TRUNCATE audit_log",
+    ] {
+        let e = c.batch_execute(sql).unwrap_err();
+        assert!(
+            e.to_string().contains("append-only") || format!("{e:?}").contains("append-only"),
+            "{sql}: {e:?}"
+        );
+    }
+}
+
+/// Removes rows from the end of the log the way an attacker who owns the
+/// tables would (the trigger switched off first).
+fn cut_tail(url: &str, keep: i64) {
+    let mut c = psql(url);
+    c.batch_execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
+        .unwrap();
+    c.execute("DELETE FROM audit_log WHERE seq >= $1", &[&keep])
+        .unwrap();
+    c.batch_execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
+        .unwrap();
+}
+
+#[test]
+fn a_removed_tail_is_detected_at_open_and_by_verification() {
+    let Some(url) = pg_database("tail") else {
+        return;
+    };
+    let ks = KeyStore::open(&url, &root(), opts("app")).unwrap();
+    let k = ks.create_key(&CreateKeyRequest::default()).unwrap();
+    for _ in 0..10 {
+        ks.generate_data_key(k.key_id.as_str(), 32, &ctx()).unwrap();
+    }
+    // Data-plane records after the last change to keys are removed.
+    cut_tail(&url, 5);
+    let r = ks.verify_audit_log().unwrap();
+    assert!(!r.ok(), "{r:?}");
+    assert!(r.first_error.unwrap().1.contains("tail removed"));
+    drop(ks);
+    match KeyStore::open(&url, &root(), opts("app")) {
+        Err(Error::AuditLogTampered(m)) => assert!(m.contains("removed"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // The operator's explicit, audited way on: a new segment that records
+    // the old head; the old rows stay as evidence.
+    let o = KeyStoreOptions {
+        new_audit_segment: Some("tail of segment 0 lost in an incident".into()),
+        ..opts("operator")
+    };
+    let ks = KeyStore::open(&url, &root(), o).unwrap();
+    let r = ks.verify_audit_log().unwrap();
+    assert!(r.ok() && r.records == 1, "{r:?}");
+    let first = &ks.audit_records(None, 10).unwrap()[0].1;
+    assert!(
+        first.contains("StartAuditSegment") && first.contains("removed"),
+        "{first}"
+    );
+    ks.generate_data_key(k.key_id.as_str(), 32, &ctx()).unwrap();
+    assert!(ks.verify_audit_log().unwrap().ok());
+    let kept: i64 = psql(&url)
+        .query_one("SELECT count(*) FROM audit_log WHERE segment = 0", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 5);
+}
+
+#[test]
+fn an_edited_or_reordered_record_is_detected() {
+    let Some(url) = pg_database("edit") else {
+        return;
+    };
+    let ks = KeyStore::open(&url, &root(), opts("app")).unwrap();
+    let k = ks.create_key(&CreateKeyRequest::default()).unwrap();
+    for _ in 0..4 {
+        ks.generate_data_key(k.key_id.as_str(), 32, &ctx()).unwrap();
+    }
+    let mut c = psql(&url);
+    c.batch_execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
+        .unwrap();
+    c.batch_execute(
+        "UPDATE audit_log SET line = replace(line, '\"principal\":\"app\"', '\"principal\":\"eve\"') WHERE seq = 2",
+    )
+    .unwrap();
+    let r = ks.verify_audit_log().unwrap();
+    assert_eq!(r.first_error.as_ref().map(|e| e.0), Some(3), "{r:?}");
+    assert!(r.first_error.unwrap().1.contains("MAC"));
+    // Swap two records' lines back into place but in the other order.
+    c.batch_execute(
+        "UPDATE audit_log SET line = replace(line, '\"principal\":\"eve\"', '\"principal\":\"app\"') WHERE seq = 2;
+         UPDATE audit_log SET seq = -1 WHERE seq = 3;
+         UPDATE audit_log SET seq = 3 WHERE seq = 4;
+         UPDATE audit_log SET seq = 4 WHERE seq = -1;",
+    )
+    .unwrap();
+    let r = ks.verify_audit_log().unwrap();
+    assert!(r.first_error.unwrap().1.contains("chain broken"));
+}
+
+#[test]
+fn a_disable_elsewhere_is_honoured_within_the_bound() {
+    let Some(url) = pg_database("bound") else {
+        return;
+    };
+    let bound = std::time::Duration::from_millis(300);
+    let o = |p: &str| KeyStoreOptions {
+        metadata_cache_ttl: Some(bound),
+        clock: TestClock::new(),
+        ..opts(p)
+    };
+    let app = KeyStore::open(&url, &root(), o("app")).unwrap();
+    let admin = KeyStore::open(&url, &root(), o("admin")).unwrap();
+    let k = admin.create_key(&CreateKeyRequest::default()).unwrap();
+    let id = k.key_id.to_string();
+    let dk = app.generate_data_key(&id, 32, &ctx()).unwrap();
+    let epoch = app.epoch();
+    admin.disable_key(&id).unwrap();
+    let t = std::time::Instant::now();
+    loop {
+        match app.decrypt(&dk.ciphertext, &ctx()) {
+            Err(Error::KeyDisabled(_)) => break,
+            Ok(_) => assert!(
+                t.elapsed() < bound + std::time::Duration::from_millis(200),
+                "still usable after {:?}",
+                t.elapsed()
+            ),
+            Err(e) => panic!("{e}"),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // Caching materials managers over `app` see the revocation too.
+    assert_ne!(app.epoch(), epoch);
+    // A change made through the handle itself is honoured at once.
+    admin.enable_key(&id).unwrap();
+    std::thread::sleep(bound);
+    app.decrypt(&dk.ciphertext, &ctx()).unwrap();
+    app.disable_key(&id).unwrap();
+    assert!(matches!(
+        app.decrypt(&dk.ciphertext, &ctx()),
+        Err(Error::KeyDisabled(_))
+    ));
+}
+
+#[test]
+fn the_hot_path_needs_no_metadata_round_trip_while_fresh() {
+    let Some(url) = pg_database("hot") else {
+        return;
+    };
+    let ks = KeyStore::open(&url, &root(), opts("app")).unwrap();
+    let k = ks.create_key(&CreateKeyRequest::default()).unwrap();
+    let id = k.key_id.to_string();
+    let dk = ks.generate_data_key(&id, 32, &ctx()).unwrap();
+    ks.decrypt(&dk.ciphertext, &ctx()).unwrap();
+    // With the metadata rows gone from under it (as if the database could
+    // not be read for them), a fresh cache still serves the data plane...
+    let mut c = psql(&url);
+    c.batch_execute("ALTER TABLE keys RENAME TO keys_away")
+        .unwrap();
+    ks.decrypt(&dk.ciphertext, &ctx()).unwrap();
+    // ...and a stale one reads the store again.
+    std::thread::sleep(DEFAULT_METADATA_CACHE_TTL);
+    assert!(ks.decrypt(&dk.ciphertext, &ctx()).is_err());
+    c.batch_execute("ALTER TABLE keys_away RENAME TO keys")
+        .unwrap();
+    ks.decrypt(&dk.ciphertext, &ctx()).unwrap();
+    let _ = Arc::new(());
+}
