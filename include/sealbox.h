@@ -188,6 +188,11 @@ enum sealbox_result
    * removed or reordered, or the log ends before its anchor).
    */
   SEALBOX_RESULT_AUDIT_LOG_TAMPERED = 25,
+  /**
+   * The key store's database cannot be reached (PostgreSQL down or
+   * restarting): nothing was changed; retry with the same handle.
+   */
+  SEALBOX_RESULT_STORE_UNAVAILABLE = 26,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
