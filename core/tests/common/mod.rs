@@ -249,3 +249,63 @@ pub fn assert_ecdsa_round_trip(ks: &KeyStore, key: &str, msg: &[u8]) {
     let sig = ks.sign(key, msg, alg, MessageType::Raw).unwrap();
     assert!(ks.verify(key, msg, &sig, alg, MessageType::Raw).unwrap());
 }
+
+/// A PostgreSQL server of one test's own (scripts/pg-server.sh in a fresh
+/// directory), for the tests that stop and restart it; stopped and removed
+/// on drop. `None` where the tests have no server (see [`pg_server`]).
+pub struct PrivateServer {
+    pub dir: PathBuf,
+    pub url: String,
+    pub ca: String,
+}
+
+impl PrivateServer {
+    pub fn start(tag: &str) -> Option<Self> {
+        pg_server()?;
+        let dir = shared::fresh_dir(tag);
+        // The script makes the cluster in an empty directory of its own.
+        let _ = std::fs::remove_dir(&dir);
+        let mut s = PrivateServer {
+            dir: dir.clone(),
+            url: String::new(),
+            ca: String::new(),
+        };
+        s.run("start");
+        let env = std::fs::read_to_string(dir.join("env")).expect("the server's env file");
+        let get = |name: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}=")))
+                .map(str::to_owned)
+                .expect(name)
+        };
+        s.url = get("SEALBOX_TEST_PG_URL");
+        s.ca = get("SEALBOX_TEST_PG_CA");
+        Some(s)
+    }
+
+    /// `scripts/pg-server.sh <cmd> <dir>`, which must succeed.
+    pub fn run(&self, cmd: &str) {
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-server.sh");
+        let out = std::process::Command::new("bash")
+            .arg(&script)
+            .arg(cmd)
+            .arg(&self.dir)
+            .output()
+            .expect("run scripts/pg-server.sh");
+        assert!(
+            out.status.success(),
+            "pg-server.sh {cmd}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        if !self.url.is_empty() {
+            self.run("stop");
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
