@@ -246,10 +246,12 @@ pub struct PyKeyStore {
 
 #[pymethods]
 impl PyKeyStore {
-    /// Opens (creating if needed) the key store in the SQLite file `path`,
-    /// with the soft backend (`root_key`) or an HSM (`pkcs11`).
+    /// Opens (creating if needed) the key store in the SQLite file `path`
+    /// or the PostgreSQL database `postgresql://...`, with the soft backend
+    /// (`root_key`) or an HSM (`pkcs11`). `metadata_cache_ttl`: the
+    /// propagation bound in seconds (None: the store's default).
     #[staticmethod]
-    #[pyo3(signature = (path, *, root_key=None, pkcs11=None, audit_log=None, audit_sync=false, principal=None, new_audit_segment=None))]
+    #[pyo3(signature = (path, *, root_key=None, pkcs11=None, audit_log=None, audit_sync=false, principal=None, new_audit_segment=None, metadata_cache_ttl=None))]
     #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
@@ -260,11 +262,16 @@ impl PyKeyStore {
         audit_sync: bool,
         principal: Option<String>,
         new_audit_segment: Option<String>,
+        metadata_cache_ttl: Option<f64>,
     ) -> PyResult<Self> {
+        let metadata_cache_ttl = metadata_cache_ttl
+            .map(|s| check(py, cache_ttl(s)))
+            .transpose()?;
         let mut options = KeyStoreOptions {
             audit_log,
             audit_sync,
             new_audit_segment,
+            metadata_cache_ttl,
             ..KeyStoreOptions::default()
         };
         if let Some(p) = principal {
@@ -323,6 +330,30 @@ impl PyKeyStore {
     #[getter]
     fn audit_log_path(&self) -> Option<PathBuf> {
         self.inner.audit_log_path().map(|p| p.to_path_buf())
+    }
+
+    /// Where the audit log is: its file, or the database (for messages).
+    #[getter]
+    fn audit_log_location(&self) -> Option<String> {
+        self.inner.audit_log_location()
+    }
+
+    /// The propagation bound this store works with, in seconds.
+    #[getter]
+    fn metadata_cache_ttl(&self) -> f64 {
+        self.inner.metadata_cache_ttl().as_secs_f64()
+    }
+
+    /// The records of the current audit segment after sequence number
+    /// `after` (from the first with None), at most `limit`: [(seq, line)].
+    #[pyo3(signature = (after=None, limit=1000))]
+    fn audit_records(
+        &self,
+        py: Python<'_>,
+        after: Option<u64>,
+        limit: usize,
+    ) -> PyResult<Vec<(u64, String)>> {
+        call(py, true, || Ok(self.inner.audit_records(after, limit)?))
     }
 
     fn operation_count(&self, operation: &str) -> u64 {
@@ -740,6 +771,15 @@ impl PyKeyStore {
         let m = call(py, true, || Ok(op(&self.inner)?))?;
         metadata(py, &m)
     }
+}
+
+/// The propagation bound from seconds: a finite number, zero or more.
+fn cache_ttl(seconds: f64) -> sealbox::Result<std::time::Duration> {
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|_| {
+        Error::InvalidArgument(format!(
+            "metadata_cache_ttl must be a finite number of seconds, zero or more, not {seconds}"
+        ))
+    })
 }
 
 fn request(

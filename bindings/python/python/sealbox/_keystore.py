@@ -227,12 +227,28 @@ class KeyStore:
         principal: str | None = None,
         audit_callback: Callable[[AuditEvent], object] | None = None,
         new_audit_segment: str | None = None,
+        metadata_cache_ttl: float | None = None,
     ) -> KeyStore:
         """Opens (creating if needed) the key store in the SQLite file
-        ``path``: the soft backend sealed under ``root_key``, or an HSM
-        (``pkcs11``). The audit log is ``path + ".audit.jsonl"`` unless
-        ``audit_log`` names another file; ``audit_sync`` fsyncs each record.
-        ``principal`` is who the audit trail names (default: ``$USER``).
+        ``path``, or in a PostgreSQL database shared by several processes
+        (``path`` a URL ``postgresql://user:password@host:port/db``, with
+        ``?sslmode=verify-full&sslrootcert=ca.pem`` as libpq reads them):
+        the soft backend sealed under ``root_key``, or an HSM (``pkcs11``).
+        The audit log is ``path + ".audit.jsonl"`` unless ``audit_log``
+        names another file; ``audit_sync`` fsyncs each record. A PostgreSQL
+        store keeps its audit trail in the database (``audit_log`` is then
+        refused with :class:`~sealbox.InvalidArgument`). ``principal`` is
+        who the audit trail names (default: ``$USER``).
+
+        ``metadata_cache_ttl`` is the propagation bound, in seconds: how
+        long this process may use key metadata (state, versions, alias
+        targets) it read before reading it again, so a change made by
+        another process (a disable, a scheduled deletion, a rotation) is
+        honoured here at most this much later. ``None`` is the store's
+        default: 1 s on PostgreSQL, 0 (read every time) on SQLite. A
+        negative, NaN or infinite value is
+        :class:`~sealbox.InvalidArgument`. A server that cannot be reached
+        raises :class:`~sealbox.StoreUnavailable`.
 
         A log that no longer holds the record the store anchored (cut
         short, rewritten, lost) is refused with
@@ -248,6 +264,7 @@ class KeyStore:
                 audit_sync=audit_sync,
                 principal=principal,
                 new_audit_segment=new_audit_segment,
+                metadata_cache_ttl=metadata_cache_ttl,
             )
         )
         if audit_callback is not None:
@@ -279,8 +296,28 @@ class KeyStore:
 
     @property
     def audit_log_path(self) -> str | None:
+        """The audit log file; ``None`` when the log is in the database
+        (PostgreSQL)."""
         p = self._native.audit_log_path
         return None if p is None else os.fspath(p)
+
+    @property
+    def audit_log_location(self) -> str | None:
+        """Where the audit log is, for messages: its file, or the database."""
+        return self._native.audit_log_location
+
+    @property
+    def metadata_cache_ttl(self) -> float:
+        """The propagation bound this store works with, in seconds (see
+        :meth:`open`)."""
+        return self._native.metadata_cache_ttl
+
+    def audit_records(self, after: int | None = None, limit: int = 1000) -> list[tuple[int, str]]:
+        """The records of the current audit segment, file or database, as
+        ``(sequence number, JSON line)``: those after sequence number
+        ``after`` (from the first with ``None``), at most ``limit``. Page on
+        with the last sequence number returned."""
+        return self._native.audit_records(after, limit)
 
     def operation_count(self, operation: str) -> int:
         """How many times ``operation`` (e.g. ``"GenerateDataKey"``) was
@@ -536,8 +573,9 @@ class KeyStore:
         return self._native.generate_random(number_of_bytes)
 
     def verify_audit_log(self) -> AuditReport:
-        """Checks the HMAC chain of the audit log file: an edited, inserted,
-        removed or reordered record shows as ``first_error``."""
+        """Checks the HMAC chain of the audit log (its file, or its table on
+        PostgreSQL): an edited, inserted, removed or reordered record shows
+        as ``first_error``."""
         records, first_error = self._native.verify_audit_log()
         return AuditReport(records, first_error)
 
