@@ -38,7 +38,13 @@ pub fn install_signal_cleanup() -> CliResult<()> {
                 for p in files.iter() {
                     let _ = std::fs::remove_file(p);
                 }
-                eprintln!("sealbox: interrupted; no output was written");
+                if files.is_empty() {
+                    // Nothing half-written (`audit tail --follow`, a key
+                    // command): the command simply stops.
+                    eprintln!("sealbox: interrupted");
+                } else {
+                    eprintln!("sealbox: interrupted; no output was written");
+                }
                 std::process::exit(128 + sig);
             }
         })

@@ -15,14 +15,16 @@ Examples:
   sealbox audit verify
 
 Configuration: flags, then environment variables (SEALBOX_STORE, SEALBOX_CONFIG,
-SEALBOX_ROOT_KEY_FILE, SEALBOX_ROOT_KEY, SEALBOX_PRINCIPAL, SEALBOX_JSON), then the
+SEALBOX_ROOT_KEY_FILE, SEALBOX_ROOT_KEY, SEALBOX_DATABASE_URL, SEALBOX_PRINCIPAL,
+SEALBOX_JSON), then the
 config file (--config, SEALBOX_CONFIG or ~/.config/sealbox/config.toml), then the
 store's own config.toml (written by init), then defaults.
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 decryption failed, 4 key not found,
 5 key disabled or pending deletion, 6 operation not allowed for this key,
 7 signature or MAC does not verify, 8 audit log tampered, 9 key store or key file
-cannot be used, 10 already exists, 128+N killed by signal N.";
+cannot be used, 10 already exists, 12 key store database unreachable (retry),
+128+N killed by signal N.";
 
 /// sealbox: keys that never leave the key store, and envelope encryption of
 /// files in the AWS Encryption SDK message format.
@@ -73,10 +75,15 @@ Examples:
   SEALBOX_ROOT_KEY=$(fetch-from-vault) sealbox --store ./keys init   # no root key file
   SEALBOX_PIN=1234 sealbox --store ./keys init --pkcs11-module /usr/lib/softhsm/libsofthsm2.so \\
       --token-label payments --pin-env SEALBOX_PIN
+  SEALBOX_DATABASE_URL='postgresql://sealbox:PW@db:5432/keys?sslmode=verify-full' \\
+      sealbox --store ./keys init                  # metadata and audit trail in PostgreSQL
+  sealbox --store ./keys init --database 'postgresql://sealbox:PW@db/keys?sslmode=verify-full' \\
+      --root-key-file /secure/copy-of-root.key     # another host joins that store
 
 init never overwrites: an existing store, config or root key file is an error.
 The root key file is written with mode 0600; keep a backup of it somewhere safe,
-without it the keys of the store cannot be used.")]
+without it the keys of the store cannot be used. With a database, an existing
+--root-key-file is used as it is: the root key of the store already in the database.")]
     Init(InitArgs),
     /// Create and manage keys
     #[command(subcommand)]
@@ -140,6 +147,9 @@ Examples:
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
+    /// Keep the store's metadata and audit trail in this PostgreSQL database instead of keys.db (postgresql://user:password@host:port/db?sslmode=verify-full&sslrootcert=FILE); written to config.toml (mode 0600) as given [default: SEALBOX_DATABASE_URL, written without its password]
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
     /// Bind the store to this PKCS#11 module instead of a soft root key
     #[arg(long, value_name = "PATH", requires = "token")]
     pub pkcs11_module: Option<PathBuf>,
@@ -501,8 +511,21 @@ Examples:
   sealbox audit tail -n 100 --json | jq 'select(.outcome == \"failed\")'
   sealbox audit tail --follow
 
-With --json, one record per line (JSON lines), as stored, with its chain fields.")]
+With --json, one record per line (JSON lines), as stored, with its chain fields.
+A SQLite store's log file is read directly (no root key needed, nothing is added to
+it); a database store's trail is read from the database (its root key or token opens
+it). --follow polls for new records until interrupted (Ctrl-C).")]
     Tail(TailArgs),
+    /// Write every record of the current audit segment as JSON lines, as stored (for a SIEM)
+    #[command(after_help = "\
+Examples:
+  sealbox audit export -o trail.jsonl
+  sealbox audit export --after 41999 | ship-to-siem      # only what came after record 41999
+
+Each line is the record exactly as stored, with its chain fields (seq, prev) and its
+MAC, so the receiver can re-verify the chain. A file is written atomically, mode 0600.
+The summary (records, first and last seq) goes to stderr when the records go to stdout.")]
+    Export(ExportArgs),
     /// Verify the HMAC chain of the audit log (exit 0 if intact, 8 if not)
     #[command(after_help = "\
 Examples:
@@ -518,8 +541,9 @@ Examples:
 
 A store whose log no longer holds the last record it anchored refuses to open (exit 8).
 This command is the explicit way on: the old log is moved aside as evidence
-(keys.db.audit.jsonl.segment-N-<time>) and the new log's first record, StartAuditSegment,
-names the old segment's anchored head, where the log ended, and the reason.")]
+(keys.db.audit.jsonl.segment-N-<time>; a database store keeps the old segment's rows in
+its audit_log table) and the new log's first record, StartAuditSegment, names the old
+segment's anchored head, where the log ended, and the reason.")]
     NewSegment(NewSegmentArgs),
 }
 
@@ -528,6 +552,19 @@ pub struct NewSegmentArgs {
     /// Why (recorded in the new segment's first record)
     #[arg(long)]
     pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only the records whose sequence number is greater than SEQ
+    #[arg(long, value_name = "SEQ")]
+    pub after: Option<u64>,
+    /// Write to FILE (atomically, mode 0600) instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

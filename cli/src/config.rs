@@ -33,6 +33,10 @@ pub struct FileConfig {
     pub principal: Option<String>,
     /// fsync every audit record before the operation returns (default true).
     pub audit_sync: Option<bool>,
+    /// A PostgreSQL URL (`postgresql://user@host:port/db?sslmode=...`): the
+    /// store's metadata and audit trail live in that database instead of
+    /// `keys.db` and its log file. `SEALBOX_DATABASE_URL` overrides it.
+    pub database: Option<String>,
     /// The HSM binding of a pkcs11 store.
     pub pkcs11: Option<Pkcs11File>,
 }
@@ -89,6 +93,7 @@ impl FileConfig {
             root_key_file: self.root_key_file.or(lower.root_key_file),
             principal: self.principal.or(lower.principal),
             audit_sync: self.audit_sync.or(lower.audit_sync),
+            database: self.database.or(lower.database),
             pkcs11: self.pkcs11.or(lower.pkcs11),
         }
     }
@@ -130,6 +135,81 @@ pub fn default_store() -> CliResult<PathBuf> {
         })
 }
 
+/// The environment variable that overrides the `database` setting (so
+/// that a password need not be written in a file).
+pub const DATABASE_URL_ENV: &str = "SEALBOX_DATABASE_URL";
+
+/// Whether `s` is a PostgreSQL URL rather than a file.
+pub fn is_url(s: &str) -> bool {
+    s.starts_with("postgresql://") || s.starts_with("postgres://")
+}
+
+/// `url` without its password (`user:pw@` becomes `user@`, a `password`
+/// parameter is dropped): the only form of a database URL that is shown.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "(a PostgreSQL URL)".to_owned();
+    };
+    let (base, query) = match rest.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (rest, None),
+    };
+    let (authority, path) = match base.find('/') {
+        Some(i) => base.split_at(i),
+        None => (base, ""),
+    };
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => {
+            let user = user.split_once(':').map_or(user, |(u, _)| u);
+            format!("{user}@{host}")
+        }
+        None => authority.to_owned(),
+    };
+    let mut out = format!("{scheme}://{authority}{path}");
+    if let Some(q) = query {
+        let kept: Vec<&str> = q
+            .split('&')
+            .filter(|kv| {
+                let k = kv.split('=').next().unwrap_or("");
+                !k.eq_ignore_ascii_case("password") && !k.is_empty()
+            })
+            .collect();
+        if !kept.is_empty() {
+            out.push('?');
+            out.push_str(&kept.join("&"));
+        }
+    }
+    out
+}
+
+/// Where the store's metadata (and, for a database, its audit trail) lives.
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// `<store>/keys.db`, with its audit log `keys.db.audit.jsonl` beside it.
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL; may hold a password, so shown only by `display()`.
+    Postgres(String),
+}
+
+impl Database {
+    /// For messages and `--json`: the path, or the URL without its password.
+    pub fn display(&self) -> String {
+        match self {
+            Database::Sqlite(p) => p.display().to_string(),
+            Database::Postgres(u) => redact_url(u),
+        }
+    }
+}
+
+/// Where a `database` URL came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlSource {
+    /// `SEALBOX_DATABASE_URL`.
+    Env,
+    /// A config file.
+    File,
+}
+
 /// Everything needed to open the key store, resolved.
 #[derive(Debug)]
 pub struct Resolved {
@@ -141,17 +221,35 @@ pub struct Resolved {
     pub root_key_flag: Option<PathBuf>,
     /// `--principal` / `SEALBOX_PRINCIPAL`.
     pub principal_flag: Option<String>,
+    /// The PostgreSQL URL (`SEALBOX_DATABASE_URL` over the config files'
+    /// `database`) and where it came from; `None`: a SQLite store.
+    pub database_url: Option<(String, UrlSource)>,
 }
 
 impl Resolved {
-    pub fn database(&self) -> PathBuf {
+    pub fn database(&self) -> Database {
+        match &self.database_url {
+            Some((u, _)) => Database::Postgres(u.clone()),
+            None => Database::Sqlite(self.sqlite_path()),
+        }
+    }
+
+    /// `<store>/keys.db`, whether or not the store uses it.
+    pub fn sqlite_path(&self) -> PathBuf {
         self.store.join(DATABASE)
     }
 
-    pub fn audit_log(&self) -> PathBuf {
-        let mut p = self.database().into_os_string();
-        p.push(".audit.jsonl");
-        PathBuf::from(p)
+    /// The audit log file of a SQLite store (`None` for a database store,
+    /// whose trail is the database's `audit_log` table).
+    pub fn audit_log(&self) -> Option<PathBuf> {
+        match self.database() {
+            Database::Sqlite(db) => {
+                let mut p = db.into_os_string();
+                p.push(".audit.jsonl");
+                Some(PathBuf::from(p))
+            }
+            Database::Postgres(_) => None,
+        }
     }
 
     pub fn principal(&self) -> Option<String> {
@@ -189,11 +287,33 @@ pub fn resolve(
     } else {
         FileConfig::default()
     };
+    let file = user.over(store_cfg);
+    let env_url = std::env::var(DATABASE_URL_ENV)
+        .ok()
+        .filter(|u| !u.is_empty());
+    let database_url = match (env_url, &file.database) {
+        (Some(u), _) => Some((u, UrlSource::Env)),
+        (None, Some(u)) => Some((u.clone(), UrlSource::File)),
+        (None, None) => None,
+    };
+    if let Some((u, source)) = &database_url {
+        if !is_url(u) {
+            let from = match source {
+                UrlSource::Env => DATABASE_URL_ENV.to_owned(),
+                UrlSource::File => "`database` in the config file".to_owned(),
+            };
+            return Err(CliError::config(format!(
+                "{from} must be a PostgreSQL URL (postgresql://user@host:port/db?sslmode=verify-full), not {}",
+                redact_url(u)
+            )));
+        }
+    }
     Ok(Resolved {
         store,
-        file: user.over(store_cfg),
+        file,
         root_key_flag: root_key_flag.map(Path::to_path_buf),
         principal_flag: principal_flag.map(str::to_owned),
+        database_url,
     })
 }
 
@@ -233,6 +353,34 @@ mod tests {
             "backend = \"pkcs11\"\n\n[pkcs11]\nmodule = \"/m.so\"\ntoken_label = \"t\"\n"
         );
         assert_eq!(toml::to_string(&FileConfig::default()).unwrap(), "");
+    }
+
+    #[test]
+    fn urls_are_shown_without_their_password() {
+        assert_eq!(
+            redact_url("postgresql://sealbox:s3cr@t@db.example:5432/keys?sslmode=verify-full&sslrootcert=/ca.crt"),
+            "postgresql://sealbox@db.example:5432/keys?sslmode=verify-full&sslrootcert=/ca.crt"
+        );
+        assert_eq!(
+            redact_url("postgres://u@h/db?password=x&sslmode=require"),
+            "postgres://u@h/db?sslmode=require"
+        );
+        assert_eq!(
+            redact_url("postgresql://h:5432/db"),
+            "postgresql://h:5432/db"
+        );
+        assert_eq!(redact_url("postgresql://u:pw@h"), "postgresql://u@h");
+        assert_eq!(
+            redact_url("postgresql://h/db?PASSWORD=x"),
+            "postgresql://h/db"
+        );
+        assert!(!redact_url("nonsense:pw@x").contains("pw"));
+    }
+
+    #[test]
+    fn the_database_url_is_read_from_the_config_file() {
+        let c: FileConfig = toml::from_str("database = \"postgresql://u@h/db\"\n").unwrap();
+        assert_eq!(c.database.as_deref(), Some("postgresql://u@h/db"));
     }
 
     #[test]

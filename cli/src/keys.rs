@@ -121,22 +121,43 @@ pub fn init(r: &Resolved, a: InitArgs, out: Out) -> CliResult<()> {
             })
         }
     };
-    let report = store::init(r, backend)?;
+    let database = match (a.database, &r.database_url) {
+        (Some(u), _) => store::InitDatabase::Flag(u),
+        (None, Some((u, _))) => store::InitDatabase::Resolved(u.clone()),
+        (None, None) => store::InitDatabase::Sqlite,
+    };
+    let report = store::init(r, backend, database)?;
     let v = serde_json::to_value(&report).map_err(|e| CliError::failure(e.to_string()))?;
     out.emit(v, || {
+        let what = if report.joined {
+            format!(
+                "Joined the {} key store in the database {} from {}",
+                report.backend,
+                report.database,
+                report.store.display()
+            )
+        } else {
+            format!(
+                "Created a {} key store in {}",
+                report.backend,
+                report.store.display()
+            )
+        };
         let mut t = format!(
-            "Created a {} key store in {}\n  database:  {}\n  audit log: {}\n  config:    {}\n",
-            report.backend,
-            report.store.display(),
-            report.database.display(),
-            report.audit_log.display(),
+            "{what}\n  database:  {}\n  audit log: {}\n  config:    {}\n",
+            report.database,
+            report.audit_log,
             report.config.display()
         );
         if let Some(k) = &report.root_key_file {
-            t.push_str(&format!(
-                "  root key:  {} (mode 0600: back it up; without it the keys cannot be used)\n",
-                k.display()
-            ));
+            if report.root_key_created {
+                t.push_str(&format!(
+                    "  root key:  {} (mode 0600: back it up; without it the keys cannot be used)\n",
+                    k.display()
+                ));
+            } else {
+                t.push_str(&format!("  root key:  {} (existing)\n", k.display()));
+            }
         }
         t
     })

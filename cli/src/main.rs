@@ -106,6 +106,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Verify(a) => keys::verify(&store::open(&resolve()?)?, a, out),
         Command::Mac(a) => keys::mac(&store::open(&resolve()?)?, a, out),
         Command::Audit(cli::AuditCommand::Tail(a)) => audit::tail(&resolve()?, a, out),
+        Command::Audit(cli::AuditCommand::Export(a)) => audit::export(&resolve()?, a, out),
         Command::Audit(cli::AuditCommand::Verify) => {
             let r = resolve()?;
             audit::verify(&store::open(&r)?, out)
