@@ -104,8 +104,19 @@ const STORE_MARK: &str = "backend_check";
 
 /// Connects to a database store; `Some(true)` if it holds a key store.
 fn connect(url: &str) -> CliResult<(PostgresStore, bool)> {
-    let store = PostgresStore::open(url)?;
-    let initialised = store.meta(STORE_MARK)?.is_some();
+    let hint = |e: sealbox::Error| -> CliError {
+        let mut c = CliError::from(e);
+        // A URL without a password (as `init` writes it when the URL came
+        // from SEALBOX_DATABASE_URL): say where the password goes.
+        if c.exit == Exit::Failure && redact_url(url) == url {
+            c.message.push_str(&format!(
+                " (the URL has no password: set {DATABASE_URL_ENV} to the URL with it)"
+            ));
+        }
+        c
+    };
+    let store = PostgresStore::open(url).map_err(hint)?;
+    let initialised = store.meta(STORE_MARK).map_err(hint)?.is_some();
     Ok((store, initialised))
 }
 

@@ -76,13 +76,117 @@ fn audit_tail_and_verify_and_a_tampered_log() {
         .ok(&["audit", "new-segment", "--reason", "restored from backup"])
         .contains("verified"));
     let first = sb.ok(&["--json", "audit", "tail", "-n", "1"]);
-    assert!(first.contains("StartAuditSegment") && first.contains("restored from backup"), "{first}");
+    assert!(
+        first.contains("StartAuditSegment") && first.contains("restored from backup"),
+        "{first}"
+    );
     sb.ok(&["key", "list"]);
     let kept = std::fs::read_dir(sb.store())
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".segment-0-"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains(".segment-0-")
+        })
         .count();
     assert_eq!(kept, 1, "the old log is kept");
+}
+
+#[test]
+fn audit_export_and_tail_of_a_sqlite_store() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new("audit-export");
+    sb.init();
+    let out = sb.ok(&["audit", "tail"]);
+    assert!(out.contains("is empty"), "{out}");
+    assert_eq!(
+        sb.ok(&["audit", "export"]),
+        "",
+        "an empty trail exports nothing"
+    );
+    sb.ok(&["key", "create", "--alias", "alias/x"]);
+    std::fs::write(sb.path("f"), b"x").unwrap();
+    for _ in 0..3 {
+        sb.ok(&["encrypt", "--key", "alias/x", "f", "-o", "f.sbx", "--force"]);
+    }
+    sb.ok(&["key", "rotate", "alias/x"]);
+    let log = sb.store().join("keys.db.audit.jsonl");
+    let stored = std::fs::read_to_string(&log).unwrap();
+    // export: exactly the stored lines.
+    let exported = sb.ok(&["audit", "export"]);
+    assert_eq!(exported, stored);
+    let n = exported.lines().count();
+    assert_eq!(n, 5);
+    for (i, l) in exported.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(v["seq"], i as u64);
+        assert!(v["mac"].is_string());
+    }
+    let v = sb.json(&["audit", "export", "-o", "out.jsonl"]);
+    assert_eq!(v["records"], 5);
+    assert_eq!(v["first_seq"], 0);
+    assert_eq!(v["last_seq"], 4);
+    assert_eq!(v["audit_log"], s(&log));
+    assert_eq!(
+        std::fs::read_to_string(sb.path("out.jsonl")).unwrap(),
+        stored
+    );
+    assert_eq!(
+        std::fs::metadata(sb.path("out.jsonl"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    sb.fails(&["audit", "export", "-o", "out.jsonl"], 10);
+    sb.ok(&["audit", "export", "-o", "out.jsonl", "--force"]);
+    let after = sb.ok(&["audit", "export", "--after", "2"]);
+    assert_eq!(
+        after.lines().collect::<Vec<_>>(),
+        stored.lines().skip(3).collect::<Vec<_>>()
+    );
+    assert_eq!(sb.ok(&["audit", "export", "--after", "4"]), "");
+    // tail: the last lines as stored.
+    let tail = sb.ok(&["--json", "audit", "tail", "-n", "3"]);
+    assert_eq!(
+        tail.lines().collect::<Vec<_>>(),
+        stored.lines().skip(2).collect::<Vec<_>>()
+    );
+    // The log file is read directly: no root key needed.
+    std::fs::rename(sb.store().join("root.key"), sb.path("away.key")).unwrap();
+    assert_eq!(sb.ok(&["audit", "export"]), stored);
+    assert_eq!(sb.ok(&["--json", "audit", "tail", "-n", "3"]), tail);
+    sb.fails(&["audit", "verify"], 9);
+}
+
+#[test]
+fn audit_tail_follow_of_a_sqlite_store_stops_on_sigint() {
+    use std::io::BufRead;
+    let sb = Sandbox::new("audit-follow");
+    sb.init();
+    sb.ok(&["key", "create", "--alias", "alias/x"]);
+    let mut child = sb.spawn(
+        &["--json", "audit", "tail", "-n", "1", "--follow"],
+        std::process::Stdio::piped(),
+    );
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["operation"], "CreateKey");
+    sb.ok(&["key", "disable", "alias/x"]);
+    let next: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(next["operation"], "DisableKey");
+    assert_eq!(next["seq"], 1);
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(common::stderr(&out).contains("interrupted"));
 }
 
 #[test]
@@ -246,6 +350,7 @@ fn every_subcommand_has_help_with_examples() {
         &["mac"],
         &["audit", "tail"],
         &["audit", "verify"],
+        &["audit", "export"],
     ] {
         let mut a = cmd.to_vec();
         a.push("--help");
