@@ -35,8 +35,8 @@ node-dts-check:
 	done; \
 	echo "bindings/node/index.d.ts and index.js match src/ (pinned napi CLI and napi-derive)"
 
-test-node: node-install node-dts-check
-	cd $(NODE_DIR) && node --test --test-concurrency=1 __test__/
+test-node: node-install node-dts-check pg-start
+	cd $(NODE_DIR) && $(PG_ENV) node --test --test-concurrency=1 __test__/
 
 bench-node: node-install
 	cd $(NODE_DIR) && node bench/compare.js

@@ -57,12 +57,25 @@ export interface OpenOptions {
   rootKey?: RootKey
   /** The HSM of the PKCS#11 backend. */
   pkcs11?: Pkcs11Options
-  /** The audit log file (default: the database path + `.audit.jsonl`). */
+  /**
+   * The audit log file (default: the database path + `.audit.jsonl`; a
+   * PostgreSQL store keeps its audit trail in the database).
+   */
   auditLog?: string
   /** fsync every audit record (slower; survives power loss). */
   auditSync?: boolean
   /** Who operations are attributed to in the audit trail (default: $USER). */
   principal?: string
+  /**
+   * The propagation bound, in milliseconds: how long this process may
+   * use key metadata (state, versions, alias targets) it read before
+   * reading it again, so that a change made by another process (a
+   * disable, a scheduled deletion, a rotation) is honoured here at most
+   * this much later. Default: the store's, 1000 on PostgreSQL, 0 (read
+   * every time) on SQLite. A negative or non-finite number is
+   * ERR_SEALBOX_INVALID_ARGUMENT.
+   */
+  metadataCacheTtlMs?: number
 }
 /** Options of `createKey` and `importKey`. */
 export interface CreateKeyOptions {
@@ -145,6 +158,16 @@ export interface AuditReport {
   records: number
   /** The first edited, inserted, removed or reordered record, if any. */
   firstError?: AuditProblem
+}
+/** One record of the audit log, as `auditRecords` returns it. */
+export interface AuditRecord {
+  /** Its sequence number in the current segment (consecutive). */
+  seq: number
+  /**
+   * The record: one JSON object, as the log file holds it (with its
+   * chain `mac`).
+   */
+  line: string
 }
 /**
  * One audited key-store operation, as the `onAudit` callback gets it.
@@ -448,7 +471,11 @@ export declare class RootKey {
  */
 export declare class KeyStore {
   /**
-   * Opens (creating if needed) the key store in the SQLite file `path`.
+   * Opens (creating if needed) the key store in the SQLite file `path`, or in
+   * the PostgreSQL database `postgresql://user:password@host:port/db` (with
+   * `?sslmode=verify-full&sslrootcert=ca.pem` as libpq reads them), whose audit
+   * trail is kept in the database (`auditLog` is then refused). A server that
+   * cannot be reached is ERR_SEALBOX_STORE_UNAVAILABLE.
    * With `pkcs11`, logging in to the HSM happens on the thread pool.
    */
   static open(path: string, options: OpenOptions): Promise<KeyStore>
@@ -620,15 +647,34 @@ export declare class KeyStore {
    * exception, as an event listener's would be.
    */
   onAudit(callback: (event: AuditEvent) => void): void
-  /** The audit log file, if the store has one. */
-  get auditLogPath(): string | null
   /**
-   * Verifies the audit log file's HMAC chain: reports the first edited,
-   * inserted, removed or reordered record.
+   * The audit log file, if the store has one (none on PostgreSQL, whose
+   * audit trail is in the database).
+   */
+  get auditLogPath(): string | null
+  /** Where the audit log is, for messages: its file, or the database. */
+  get auditLogLocation(): string | null
+  /**
+   * The propagation bound this store works with, in milliseconds (see
+   * `metadataCacheTtlMs` of `OpenOptions`).
+   */
+  metadataCacheTtlMs(): number
+  /**
+   * Verifies the audit log's HMAC chain (its file, or its table on
+   * PostgreSQL): reports the first edited, inserted, removed or
+   * reordered record.
    */
   verifyAuditLog(): Promise<AuditReport>
   /** verifyAuditLog, blocking. */
   verifyAuditLogSync(): AuditReport
+  /**
+   * The records of the current audit segment (file or database) after
+   * sequence number `after` (from the first when absent), at most `limit`
+   * (default 1000). Page on with the last `seq` returned.
+   */
+  auditRecords(after?: number | undefined | null, limit?: number | undefined | null): Promise<Array<AuditRecord>>
+  /** auditRecords, blocking. */
+  auditRecordsSync(after?: number | undefined | null, limit?: number | undefined | null): Array<AuditRecord>
   /** `soft` or `pkcs11`. */
   get backendKind(): string
   /** A keyring over `key` (key ID or `alias/...`) of this store. */

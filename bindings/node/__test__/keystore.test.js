@@ -62,6 +62,9 @@ function suite(backend, open) {
     it('reports its backend', () => {
       assert.equal(ks.backendKind, backend)
       assert.ok(ks.auditLogPath.endsWith('keys.db.audit.jsonl'))
+      assert.equal(ks.auditLogLocation, ks.auditLogPath)
+      // A SQLite store reads metadata every time (no propagation delay).
+      assert.equal(ks.metadataCacheTtlMs(), 0)
     })
 
     it('creates, describes and lists keys', async () => {
@@ -385,6 +388,21 @@ function suite(backend, open) {
         assert.ok(r.records > 10)
         assert.equal(r.firstError, undefined)
       })
+      // The log's records: consecutive sequence numbers, chained lines.
+      const all = await ks.auditRecords()
+      assert.ok(all.length > 10)
+      all.forEach((r, i) => {
+        assert.equal(r.seq, all[0].seq + i)
+        assert.equal(typeof JSON.parse(r.line).mac, 'string')
+      })
+      await both(ks, 'auditRecords', () => [all[2].seq, 3], (page) => {
+        assert.deepEqual(page, all.slice(3, 6))
+      })
+      assert.deepEqual(ks.auditRecordsSync(undefined, 1), all.slice(0, 1))
+      for (const [after, limit] of [[-1, 5], [1.5, 5], [0, 0], [0, -2], [0, NaN], [0, Infinity]]) {
+        await rejects(ks.auditRecords(after, limit), 'ERR_SEALBOX_INVALID_ARGUMENT')
+        throws(() => ks.auditRecordsSync(after, limit), 'ERR_SEALBOX_INVALID_ARGUMENT')
+      }
     })
 
     it('rejects bad arguments with ERR_SEALBOX_INVALID_ARGUMENT, in both forms', async () => {
@@ -457,6 +475,11 @@ describe('opening a key store', () => {
       auditLog: path.join(dir, 'custom-audit.jsonl'),
     })
     assert.equal(other.auditLogPath, path.join(dir, 'custom-audit.jsonl'))
+    const bounded = KeyStore.openSync(path.join(dir, 'bounded.db'), {
+      rootKey: sealbox.RootKey.generate(),
+      metadataCacheTtlMs: 250,
+    })
+    assert.equal(bounded.metadataCacheTtlMs(), 250)
     process.env.SEALBOX_NODE_TEST_ROOT = raw.toString('hex')
     const viaEnv = KeyStore.openSync(path.join(dir, 'other.db'), {
       rootKey: sealbox.RootKey.fromEnv('SEALBOX_NODE_TEST_ROOT'),
@@ -472,6 +495,13 @@ describe('opening a key store', () => {
     await rejects(KeyStore.open(db, { rootKey: 'secret' }), 'ERR_SEALBOX_INVALID_ARGUMENT')
     await rejects(KeyStore.open(db, { rootKey: new sealbox.RawAesKeyring('n', 'k', Buffer.alloc(32)) }), 'ERR_SEALBOX_INVALID_ARGUMENT')
     throws(() => KeyStore.openSync(db), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    for (const ttl of [-1, -0.5, NaN, Infinity, -Infinity]) {
+      await rejects(
+        KeyStore.open(db, { rootKey: sealbox.RootKey.generate(), metadataCacheTtlMs: ttl }),
+        'ERR_SEALBOX_INVALID_ARGUMENT',
+        /metadataCacheTtlMs/,
+      )
+    }
     throws(() => sealbox.RootKey.fromBytes(Buffer.alloc(31)), 'ERR_SEALBOX_INVALID_KEY')
     const loose = path.join(dir, 'loose.key')
     fs.writeFileSync(loose, crypto.randomBytes(32).toString('hex'), { mode: 0o644 })

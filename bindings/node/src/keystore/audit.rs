@@ -13,6 +13,7 @@ use napi_derive::napi;
 use sealbox::audit::AuditSink;
 
 use super::KeyStore;
+use crate::args::{whole, MAX_SAFE};
 use crate::impls::debug_opaque;
 use crate::task::{twins, Job};
 
@@ -49,6 +50,17 @@ impl From<sealbox::audit::AuditReport> for AuditReport {
             }),
         }
     }
+}
+
+/// One record of the audit log, as `auditRecords` returns it.
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct AuditRecord {
+    /// Its sequence number in the current segment (consecutive).
+    pub seq: i64,
+    /// The record: one JSON object, as the log file holds it (with its
+    /// chain `mac`).
+    pub line: String,
 }
 
 /// One audited key-store operation, as the `onAudit` callback gets it.
@@ -155,24 +167,65 @@ impl KeyStore {
         Ok(())
     }
 
-    /// The audit log file, if the store has one.
+    /// The audit log file, if the store has one (none on PostgreSQL, whose
+    /// audit trail is in the database).
     #[napi(getter)]
     pub fn audit_log_path(&self) -> Option<String> {
         self.inner
             .audit_log_path()
             .map(|p| p.to_string_lossy().into_owned())
     }
+
+    /// Where the audit log is, for messages: its file, or the database.
+    #[napi(getter)]
+    pub fn audit_log_location(&self) -> Option<String> {
+        self.inner.audit_log_location()
+    }
+
+    /// The propagation bound this store works with, in milliseconds (see
+    /// `metadataCacheTtlMs` of `OpenOptions`).
+    #[napi]
+    pub fn metadata_cache_ttl_ms(&self) -> f64 {
+        self.inner.metadata_cache_ttl().as_secs_f64() * 1000.0
+    }
+}
+
+/// The checked arguments of `auditRecords`.
+fn records_job(after: Option<f64>, limit: Option<f64>) -> Result<(Option<u64>, usize)> {
+    let after = after.map(|a| whole("after", a, 0, MAX_SAFE)).transpose()?;
+    let limit = match limit {
+        Some(l) => whole("limit", l, 1, MAX_SAFE)? as usize,
+        None => 1000,
+    };
+    Ok((after, limit))
 }
 
 twins! {
     impl KeyStore {
-        #[doc = " Verifies the audit log file's HMAC chain: reports the first edited,"]
-        #[doc = " inserted, removed or reordered record."]
+        #[doc = " Verifies the audit log's HMAC chain (its file, or its table on"]
+        #[doc = " PostgreSQL): reports the first edited, inserted, removed or"]
+        #[doc = " reordered record."]
         #[promise("Promise<AuditReport>")]
         #[doc = " verifyAuditLog, blocking."]
         fn verify_audit_log, verify_audit_log_sync(&self) -> AuditReport {
             let k = self.ks();
             Ok(Job::new(move || Ok(k.verify_audit_log()?.into())))
+        }
+
+        #[doc = " The records of the current audit segment (file or database) after"]
+        #[doc = " sequence number `after` (from the first when absent), at most `limit`"]
+        #[doc = " (default 1000). Page on with the last `seq` returned."]
+        #[promise("Promise<Array<AuditRecord>>")]
+        #[doc = " auditRecords, blocking."]
+        fn audit_records, audit_records_sync(&self, after: Option<f64>, limit: Option<f64>) -> Vec<AuditRecord> {
+            let (after, limit) = records_job(after, limit)?;
+            let k = self.ks();
+            Ok(Job::new(move || {
+                Ok(k.audit_records(after, limit)?
+                    .into_iter()
+                    .map(|(seq, line)| AuditRecord { seq: seq as i64, line })
+                    .collect())
+            }))
         }
     }
 }

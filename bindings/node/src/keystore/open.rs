@@ -95,12 +95,34 @@ pub struct OpenOptions {
     pub root_key: Option<Instance<RootKey>>,
     /// The HSM of the PKCS#11 backend.
     pub pkcs11: Option<Pkcs11Options>,
-    /// The audit log file (default: the database path + `.audit.jsonl`).
+    /// The audit log file (default: the database path + `.audit.jsonl`; a
+    /// PostgreSQL store keeps its audit trail in the database).
     pub audit_log: Option<String>,
     /// fsync every audit record (slower; survives power loss).
     pub audit_sync: Option<bool>,
     /// Who operations are attributed to in the audit trail (default: $USER).
     pub principal: Option<String>,
+    /// The propagation bound, in milliseconds: how long this process may
+    /// use key metadata (state, versions, alias targets) it read before
+    /// reading it again, so that a change made by another process (a
+    /// disable, a scheduled deletion, a rotation) is honoured here at most
+    /// this much later. Default: the store's, 1000 on PostgreSQL, 0 (read
+    /// every time) on SQLite. A negative or non-finite number is
+    /// ERR_SEALBOX_INVALID_ARGUMENT.
+    pub metadata_cache_ttl_ms: Option<f64>,
+}
+
+/// The propagation bound from milliseconds: a finite number, zero or more.
+pub(crate) fn cache_ttl_ms(ms: f64) -> Result<std::time::Duration> {
+    let bad = || {
+        invalid(format!(
+            "metadataCacheTtlMs must be a finite number of milliseconds, zero or more, not {ms}"
+        ))
+    };
+    if !ms.is_finite() || ms < 0.0 {
+        return Err(bad());
+    }
+    std::time::Duration::try_from_secs_f64(ms / 1000.0).map_err(|_| bad())
 }
 
 enum Backend {
@@ -137,9 +159,14 @@ fn open_job(path: String, options: OpenOptions) -> Result<Job<KeyStore>> {
         (None, Some(p)) => Backend::Pkcs11(pkcs11_config(p)?),
         _ => return Err(invalid("give exactly one of rootKey or pkcs11")),
     };
+    let metadata_cache_ttl = options
+        .metadata_cache_ttl_ms
+        .map(cache_ttl_ms)
+        .transpose()?;
     let mut ko = ks::KeyStoreOptions {
         audit_log: options.audit_log.map(PathBuf::from),
         audit_sync: options.audit_sync.unwrap_or(false),
+        metadata_cache_ttl,
         ..Default::default()
     };
     if let Some(p) = options.principal {
@@ -156,7 +183,11 @@ fn open_job(path: String, options: OpenOptions) -> Result<Job<KeyStore>> {
 
 twins! {
     impl KeyStore {
-        #[doc = " Opens (creating if needed) the key store in the SQLite file `path`."]
+        #[doc = " Opens (creating if needed) the key store in the SQLite file `path`, or in"]
+        #[doc = " the PostgreSQL database `postgresql://user:password@host:port/db` (with"]
+        #[doc = " `?sslmode=verify-full&sslrootcert=ca.pem` as libpq reads them), whose audit"]
+        #[doc = " trail is kept in the database (`auditLog` is then refused). A server that"]
+        #[doc = " cannot be reached is ERR_SEALBOX_STORE_UNAVAILABLE."]
         #[doc = " With `pkcs11`, logging in to the HSM happens on the thread pool."]
         #[promise("Promise<KeyStore>")]
         #[doc = " `open`, blocking until the store is open."]
