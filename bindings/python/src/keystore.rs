@@ -345,7 +345,8 @@ impl PyKeyStore {
     }
 
     /// The records of the current audit segment after sequence number
-    /// `after` (from the first with None), at most `limit`: [(seq, line)].
+    /// `after` (from the first with None), at most `limit` (at least 1):
+    /// [(seq, line)].
     #[pyo3(signature = (after=None, limit=1000))]
     fn audit_records(
         &self,
@@ -353,6 +354,14 @@ impl PyKeyStore {
         after: Option<u64>,
         limit: usize,
     ) -> PyResult<Vec<(u64, String)>> {
+        if limit == 0 {
+            return check(
+                py,
+                Err(Error::InvalidArgument(
+                    "limit must be at least 1 record".into(),
+                )),
+            );
+        }
         call(py, true, || Ok(self.inner.audit_records(after, limit)?))
     }
 

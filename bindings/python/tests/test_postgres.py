@@ -213,6 +213,9 @@ def test_metadata_cache_ttl_is_validated_and_defaults_per_store(tmp_path: Path) 
     n = ks.verify_audit_log().records
     records = ks.audit_records()
     assert len(records) == n and all("mac" in json.loads(line) for _, line in records)
+    assert ks.audit_records(limit=1) == records[:1]
+    with pytest.raises(sealbox.InvalidArgument, match="limit"):
+        ks.audit_records(limit=0)
     del ks
     for bad in (-1.0, -0.001, math.nan, math.inf, -math.inf):
         with pytest.raises(sealbox.InvalidArgument, match="metadata_cache_ttl"):

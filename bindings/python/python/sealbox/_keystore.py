@@ -315,8 +315,8 @@ class KeyStore:
     def audit_records(self, after: int | None = None, limit: int = 1000) -> list[tuple[int, str]]:
         """The records of the current audit segment, file or database, as
         ``(sequence number, JSON line)``: those after sequence number
-        ``after`` (from the first with ``None``), at most ``limit``. Page on
-        with the last sequence number returned."""
+        ``after`` (from the first with ``None``), at most ``limit`` (at least
+        1). Page on with the last sequence number returned."""
         return self._native.audit_records(after, limit)
 
     def operation_count(self, operation: str) -> int:
