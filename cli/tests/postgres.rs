@@ -592,3 +592,54 @@ fn wrong_password_missing_database_and_a_server_that_is_down() {
     std::fs::write(&cfg, text).unwrap();
     ok(&sb, &pw, &["key", "list"]);
 }
+
+#[test]
+fn a_pkcs11_store_in_postgresql() {
+    let Some(db) = Db::new("hsm") else { return };
+    let pw = password(&db.url);
+    let sb = Sandbox::new("pg-hsm");
+    let conf = common::shared::write_conf(&sb.dir).unwrap();
+    common::shared::must_init_token(Some(&conf), "sealbox-cli-pg", "0000000000", "1357924680");
+    let module = common::shared::module();
+    let env = [("SOFTHSM2_CONF", s(&conf)), ("TOKEN_PIN", "1357924680")];
+    let run = |args: &[&str]| {
+        let out = run_checked(&sb, &pw, args, &env);
+        assert!(
+            out.status.success(),
+            "sealbox {args:?}: {}",
+            common::stderr(&out)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let v: Value = serde_json::from_str(&run(&[
+        "--json",
+        "init",
+        "--database",
+        &db.url,
+        "--pkcs11-module",
+        s(&module),
+        "--token-label",
+        "sealbox-cli-pg",
+        "--pin-env",
+        "TOKEN_PIN",
+    ]))
+    .unwrap();
+    assert_eq!(v["backend"], "pkcs11");
+    assert!(v["root_key_file"].is_null());
+    let text = std::fs::read_to_string(sb.store().join("config.toml")).unwrap();
+    assert!(
+        text.contains("backend = \"pkcs11\"") && text.contains(&db.name),
+        "{text}"
+    );
+    run(&["key", "create", "--alias", "alias/hsm"]);
+    std::fs::write(sb.path("plain"), b"in the token").unwrap();
+    run(&["encrypt", "--key", "alias/hsm", "plain", "-o", "c"]);
+    run(&["decrypt", "c", "-o", "p"]);
+    assert_eq!(std::fs::read(sb.path("p")).unwrap(), b"in the token");
+    let v: Value = serde_json::from_str(&run(&["--json", "audit", "verify"])).unwrap();
+    assert_eq!(v["ok"], true);
+    let records = lines(&run(&["audit", "export"]));
+    assert_eq!(records.len(), 3, "{records:?}");
+    assert_eq!(i64::try_from(records.len()).unwrap(), db.audit_rows());
+    assert!(!sb.store().join("keys.db").exists());
+}
