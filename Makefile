@@ -178,10 +178,10 @@ install:
 # The C tests (tests/c/run.sh) against a fresh `make install` into
 # target/c/prefix. Runs after test-interop in `make test`: the streaming
 # check decrypts with the AWS Encryption SDK for Python from its .venv.
-test-c:
+test-c: pg-start
 	rm -rf $(C_TEST_PREFIX)
 	$(MAKE) --no-print-directory install PREFIX=$(C_TEST_PREFIX)
-	$(ROOT)/tests/c/run.sh $(C_TEST_PREFIX)
+	$(PG_ENV) $(ROOT)/tests/c/run.sh $(C_TEST_PREFIX)
 
 # Per-call cost of the C ABI beside the Rust call (64 B and 1 KiB).
 bench-c-abi:

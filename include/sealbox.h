@@ -332,7 +332,8 @@ typedef struct sealbox_keystore sealbox_keystore;
 
 /**
  * Options for opening a key store: audit log path, fsync of audit records,
- * principal. NULL wherever options are taken means the defaults.
+ * principal, propagation bound. NULL wherever options are taken means the
+ * defaults.
  *
  * Ownership: made by `sealbox_keystore_options_new`, freed by
  * `sealbox_keystore_options_free`; opening copies what it needs.
@@ -431,6 +432,23 @@ typedef struct sealbox_buffer {
    */
   size_t len;
 } sealbox_buffer;
+
+/**
+ * Receives one record of the audit log from `sealbox_keystore_audit_records`:
+ * its sequence number in the current segment and the record as the log
+ * holds it (one JSON object with its chain `mac`).
+ *
+ * Return 0 to go on; any other value stops the walk early (the call still
+ * succeeds).
+ *
+ * Ownership: `line` (not NUL-terminated) belongs to the library and is
+ * valid only during the call; copy what you keep.
+ *
+ * Thread safety: called on the thread that called
+ * `sealbox_keystore_audit_records`, once per record, in order. It must not
+ * call back into the key store.
+ */
+typedef int (*sealbox_audit_record_callback)(void *userdata, uint64_t seq, const uint8_t *line, size_t line_len);
 
 #ifdef __cplusplus
 extern "C" {
@@ -606,6 +624,12 @@ void sealbox_keyring_free(const struct sealbox_keyring *keyring);
  * key material sealed under `root_key` (the embedded default, "soft"
  * backend). `options` may be NULL.
  *
+ * `path` may instead be a PostgreSQL URL,
+ * `postgresql://user:password@host:port/db` (with
+ * `?sslmode=verify-full&sslrootcert=ca.pem` as libpq reads them): a store
+ * several processes share, whose audit trail is kept in the database.
+ * `SEALBOX_RESULT_STORE_UNAVAILABLE` when its server cannot be reached.
+ *
  * `SEALBOX_RESULT_WRONG_ROOT_KEY` when the store was created with another
  * root key.
  *
@@ -618,9 +642,10 @@ void sealbox_keyring_free(const struct sealbox_keyring *keyring);
 sealbox_result sealbox_keystore_open(const char *path, const struct sealbox_root_key *root_key, const struct sealbox_keystore_options *options, const struct sealbox_keystore **out);
 
 /**
- * Opens (creating if needed) the key store in the SQLite file `path`, with
- * key material generated and kept inside a PKCS#11 token. `options` may
- * be NULL.
+ * Opens (creating if needed) the key store in the SQLite file `path` (or
+ * the PostgreSQL database `path` names, as in `sealbox_keystore_open`),
+ * with key material generated and kept inside a PKCS#11 token. `options`
+ * may be NULL.
  *
  * Ownership: borrows the arguments for the call; the caller frees `*out`
  * with `sealbox_keystore_free`.
@@ -648,6 +673,16 @@ void sealbox_keystore_free(const struct sealbox_keystore *keystore);
  * Thread safety: safe to call concurrently.
  */
 const char *sealbox_keystore_backend_kind(const struct sealbox_keystore *keystore);
+
+/**
+ * The propagation bound the key store works with, in milliseconds (see
+ * `sealbox_keystore_options_set_metadata_cache_ttl_ms`).
+ *
+ * Ownership: borrows `keystore`; writes `*out_ms`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_metadata_cache_ttl_ms(const struct sealbox_keystore *keystore, uint64_t *out_ms);
 
 /**
  * How many times `operation` (named as in AWS KMS: `"Encrypt"`,
@@ -686,6 +721,21 @@ sealbox_result sealbox_keystore_add_audit_callback(const struct sealbox_keystore
  * Thread safety: safe to call concurrently.
  */
 sealbox_result sealbox_keystore_verify_audit_log(const struct sealbox_keystore *keystore, uint64_t *out_records, uint64_t *out_first_bad_line, struct sealbox_buffer **out_problem);
+
+/**
+ * Reads the records of the current audit segment (the log file, or the
+ * database of a PostgreSQL store) after sequence number `*after` (from the
+ * first when `after` is NULL), at most `limit` (at least 1), and hands
+ * each to `callback` in order. `*out_count` (unless NULL) is the number of
+ * calls made. Page on with the last sequence number received.
+ *
+ * Ownership: borrows the arguments for the call; `userdata` is only
+ * passed back to `callback` during it.
+ *
+ * Thread safety: safe to call concurrently; `callback` runs on the
+ * calling thread.
+ */
+sealbox_result sealbox_keystore_audit_records(const struct sealbox_keystore *keystore, const uint64_t *after, size_t limit, sealbox_audit_record_callback callback, void *userdata, size_t *out_count);
 
 /**
  * A root key from 32 bytes the application holds (e.g. from its own
@@ -749,7 +799,9 @@ void sealbox_root_key_free(struct sealbox_root_key *root_key);
 
 /**
  * Default options: the audit log is the database path plus
- * `.audit.jsonl`, records are not fsynced, the principal is `$USER`.
+ * `.audit.jsonl` (a PostgreSQL store keeps it in the database), records
+ * are not fsynced, the principal is `$USER`, the propagation bound is the
+ * store's default.
  *
  * Ownership: the caller frees `*out` with `sealbox_keystore_options_free`.
  *
@@ -758,7 +810,9 @@ void sealbox_root_key_free(struct sealbox_root_key *root_key);
 sealbox_result sealbox_keystore_options_new(struct sealbox_keystore_options **out);
 
 /**
- * Where the audit log goes.
+ * Where the audit log goes. Not for a PostgreSQL store, which keeps its
+ * audit trail in the database: opening one with this option set is
+ * `SEALBOX_RESULT_INVALID_ARGUMENT`.
  *
  * Ownership: `path` is copied.
  *
@@ -783,6 +837,20 @@ sealbox_result sealbox_keystore_options_set_audit_sync(struct sealbox_keystore_o
  * Thread safety: not while another thread uses `options`.
  */
 sealbox_result sealbox_keystore_options_set_principal(struct sealbox_keystore_options *options, const char *principal);
+
+/**
+ * The propagation bound, in milliseconds: how long the key store may use
+ * key metadata (state, versions, alias targets) it read before reading it
+ * again, so that a change made by another process sharing the store (a
+ * disable, a scheduled deletion, a rotation) is honoured at most this much
+ * later. 0 reads the metadata every time. Unset: the store's default,
+ * 1000 ms on PostgreSQL, 0 on SQLite.
+ *
+ * Ownership: no pointers kept.
+ *
+ * Thread safety: not while another thread uses `options`.
+ */
+sealbox_result sealbox_keystore_options_set_metadata_cache_ttl_ms(struct sealbox_keystore_options *options, uint64_t ms);
 
 /**
  * Frees key store options. NULL is a no-op.

@@ -100,7 +100,7 @@ fi
 
 # --- 3. the test programs under valgrind ------------------------------------------
 log "building tests/c with ${CFLAGS[*]}"
-TESTS=(test_basics test_panic test_envelope test_keystore test_threads test_pkcs11)
+TESTS=(test_basics test_panic test_envelope test_keystore test_threads test_pkcs11 test_postgres)
 for t in "${TESTS[@]}" stream_large; do
     # shellcheck disable=SC2046
     "$CC" "${CFLAGS[@]}" -pthread $(pkg-config --cflags sealbox) "$HERE/$t.c" -o "$BIN/$t" \
@@ -119,6 +119,26 @@ under_valgrind test_panic "$BIN/test_panic"
 under_valgrind test_envelope "$BIN/test_envelope" "$SCRATCH"
 under_valgrind test_keystore "$BIN/test_keystore" "$SCRATCH"
 under_valgrind test_threads "$BIN/test_threads" "$SCRATCH"
+
+# The PostgreSQL store, on the test server of `make pg-start` (its env:
+# SEALBOX_TEST_PG_URL, SEALBOX_TEST_PG_CA), in a fresh database dropped
+# afterwards. Skipped without a server, except on CI (CI set): a failure.
+if [ -n "${SEALBOX_TEST_PG_URL:-}" ]; then
+    pg_db="sbc_$$_$(date +%s)"
+    pg_base="${SEALBOX_TEST_PG_URL%%\?*}"
+    if psql -X -q -v ON_ERROR_STOP=1 "$SEALBOX_TEST_PG_URL" -c "CREATE DATABASE $pg_db" >"$WORK/pg.out" 2>&1; then
+        under_valgrind test_postgres "$BIN/test_postgres" "${pg_base%/*}/$pg_db" "${SEALBOX_TEST_PG_CA:-}"
+        psql -X -q "$SEALBOX_TEST_PG_URL" -c "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)" >>"$WORK/pg.out" 2>&1 || true
+    else
+        cat "$WORK/pg.out" >&2
+        not_ok test_postgres
+    fi
+elif [ -n "${CI:-}" ]; then
+    echo "SEALBOX_TEST_PG_URL is not set: on CI the PostgreSQL tests must run (make pg-start)" >&2
+    not_ok test_postgres
+else
+    log "test_postgres skipped: no test PostgreSQL server (make pg-start; SEALBOX_TEST_PG_URL)"
+fi
 
 # A SoftHSM2 token of our own, found by label.
 MODULE="${SEALBOX_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}"

@@ -568,6 +568,15 @@ static void test_keystore_keyring(const sealbox_keystore *ks) {
     context_free(&ec);
 }
 
+/* Counts the records of sealbox_keystore_audit_records. */
+static int count_record(void *userdata, uint64_t seq, const uint8_t *line, size_t len) {
+    size_t *count = userdata;
+    (void)seq;
+    if (len == 0 || line[0] != '{') return 1;
+    (*count)++;
+    return 0;
+}
+
 static void test_audit(const sealbox_keystore *ks, const char *audit_path) {
     audit_sink_t sink;
     sealbox_buffer *b = NULL, *problem = SENTINEL;
@@ -598,6 +607,16 @@ static void test_audit(const sealbox_keystore *ks, const char *audit_path) {
     OK(sealbox_keystore_verify_audit_log(ks, &records, &bad_line, &problem));
     if (bad_line != 0) fprintf(stderr, "records %llu, first bad line %llu\n", (unsigned long long)records, (unsigned long long)bad_line);
     CHECK(records > 20 && bad_line == 0 && problem == NULL);
+    /* ...and reads back record by record (the file's lines, seq 0, 1, ...). */
+    {
+        size_t count = 0;
+        uint64_t after = 1;
+        OK(sealbox_keystore_audit_records(ks, NULL, 1000000, count_record, &count, NULL));
+        CHECK(count == records);
+        count = 0;
+        OK(sealbox_keystore_audit_records(ks, &after, 1000000, count_record, &count, NULL));
+        CHECK(count == records - 2);
+    }
     /* ...until a record is edited. */
     log = read_file(audit_path, &len);
     CHECK(log != NULL && len > 0);
@@ -632,6 +651,12 @@ int main(int argc, char **argv) {
 
     test_root_keys();
     ks = open_store(db, ".audit.jsonl", root_bytes, SEALBOX_RESULT_OK);
+    {
+        /* A SQLite store reads metadata every time unless told otherwise. */
+        uint64_t ttl = 99;
+        OK(sealbox_keystore_metadata_cache_ttl_ms(ks, &ttl));
+        CHECK(ttl == 0);
+    }
     test_lifecycle(ks);
     test_symmetric(ks);
     test_asymmetric_and_mac(ks);

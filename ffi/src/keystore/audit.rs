@@ -1,5 +1,6 @@
-//! `sealbox_audit_callback`: audit events delivered to C, and the audit
-//! log's verification.
+//! `sealbox_audit_callback`: audit events delivered to C, the audit log's
+//! records read back (`sealbox_audit_record_callback`), and its
+//! verification.
 
 use std::ffi::{c_int, c_void};
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use sealbox_core::Error;
 
 use super::sealbox_keystore;
 use crate::error::{sealbox_result, Failure};
-use crate::values::{buffer, sealbox_buffer};
+use crate::values::{at_least_one, buffer, sealbox_buffer};
 
 /// Receives every audit event of a key store, as one JSON object (the
 /// fields of the audit log's records: time, operation, key_id, key_version,
@@ -118,6 +119,71 @@ pub unsafe extern "C" fn sealbox_keystore_verify_audit_log(
                 }
             }
         }
+        Ok(())
+    }
+}
+
+/// Receives one record of the audit log from `sealbox_keystore_audit_records`:
+/// its sequence number in the current segment and the record as the log
+/// holds it (one JSON object with its chain `mac`).
+///
+/// Return 0 to go on; any other value stops the walk early (the call still
+/// succeeds).
+///
+/// Ownership: `line` (not NUL-terminated) belongs to the library and is
+/// valid only during the call; copy what you keep.
+///
+/// Thread safety: called on the thread that called
+/// `sealbox_keystore_audit_records`, once per record, in order. It must not
+/// call back into the key store.
+pub type sealbox_audit_record_callback = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        seq: u64,
+        line: *const u8,
+        line_len: usize,
+    ) -> c_int,
+>;
+
+/// Reads the records of the current audit segment (the log file, or the
+/// database of a PostgreSQL store) after sequence number `*after` (from the
+/// first when `after` is NULL), at most `limit` (at least 1), and hands
+/// each to `callback` in order. `*out_count` (unless NULL) is the number of
+/// calls made. Page on with the last sequence number received.
+///
+/// Ownership: borrows the arguments for the call; `userdata` is only
+/// passed back to `callback` during it.
+///
+/// Thread safety: safe to call concurrently; `callback` runs on the
+/// calling thread.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_audit_records(
+    keystore: *const sealbox_keystore,
+    after: *const u64,
+    limit: usize,
+    callback: sealbox_audit_record_callback,
+    userdata: *mut c_void,
+    out_count: *mut usize,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let callback = callback.ok_or_else(|| Failure::null("callback"))?;
+        let limit = at_least_one(limit, "limit")?;
+        // SAFETY: the caller passes NULL or a readable `uint64_t`.
+        let after = unsafe { after.as_ref() }.copied();
+        let out_count = opt_out!(out_count);
+        let records = ks.audit_records(after, limit)?;
+        let mut calls = 0;
+        for (seq, line) in &records {
+            calls += 1;
+            // SAFETY: the application gave this callback and userdata for
+            // this call; the line outlives the callback.
+            let rc = unsafe { callback(userdata, *seq, line.as_ptr(), line.len()) };
+            if rc != 0 {
+                break;
+            }
+        }
+        out_count.write(calls);
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 
 use std::ffi::c_char;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use sealbox_core::keystore::{
     self as ks_api, CreateKeyRequest, KeyStoreOptions, Pin, Pkcs11Config, RootKey, TokenSelector,
@@ -113,7 +114,8 @@ pub unsafe extern "C" fn sealbox_root_key_free(root_key: *mut sealbox_root_key) 
 }
 
 /// Options for opening a key store: audit log path, fsync of audit records,
-/// principal. NULL wherever options are taken means the defaults.
+/// principal, propagation bound. NULL wherever options are taken means the
+/// defaults.
 ///
 /// Ownership: made by `sealbox_keystore_options_new`, freed by
 /// `sealbox_keystore_options_free`; opening copies what it needs.
@@ -129,6 +131,7 @@ pub(crate) struct OpenOptions {
     audit_log: Option<PathBuf>,
     audit_sync: bool,
     principal: Option<String>,
+    metadata_cache_ttl: Option<Duration>,
 }
 
 impl OpenOptions {
@@ -136,6 +139,7 @@ impl OpenOptions {
         let mut o = KeyStoreOptions {
             audit_log: self.audit_log.clone(),
             audit_sync: self.audit_sync,
+            metadata_cache_ttl: self.metadata_cache_ttl,
             ..KeyStoreOptions::default()
         };
         if let Some(p) = &self.principal {
@@ -146,7 +150,9 @@ impl OpenOptions {
 }
 
 /// Default options: the audit log is the database path plus
-/// `.audit.jsonl`, records are not fsynced, the principal is `$USER`.
+/// `.audit.jsonl` (a PostgreSQL store keeps it in the database), records
+/// are not fsynced, the principal is `$USER`, the propagation bound is the
+/// store's default.
 ///
 /// Ownership: the caller frees `*out` with `sealbox_keystore_options_free`.
 ///
@@ -158,7 +164,9 @@ pub unsafe extern "C" fn sealbox_keystore_options_new(
     new_handle!(out, OpenOptions::default())
 }
 
-/// Where the audit log goes.
+/// Where the audit log goes. Not for a PostgreSQL store, which keeps its
+/// audit trail in the database: opening one with this option set is
+/// `SEALBOX_RESULT_INVALID_ARGUMENT`.
 ///
 /// Ownership: `path` is copied.
 ///
@@ -195,6 +203,24 @@ pub unsafe extern "C" fn sealbox_keystore_options_set_principal(
     principal: *const c_char,
 ) -> sealbox_result {
     with_mut! { options, |o| o.principal = Some(try_str!(principal).to_owned()) }
+}
+
+/// The propagation bound, in milliseconds: how long the key store may use
+/// key metadata (state, versions, alias targets) it read before reading it
+/// again, so that a change made by another process sharing the store (a
+/// disable, a scheduled deletion, a rotation) is honoured at most this much
+/// later. 0 reads the metadata every time. Unset: the store's default,
+/// 1000 ms on PostgreSQL, 0 on SQLite.
+///
+/// Ownership: no pointers kept.
+///
+/// Thread safety: not while another thread uses `options`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_options_set_metadata_cache_ttl_ms(
+    options: *mut sealbox_keystore_options,
+    ms: u64,
+) -> sealbox_result {
+    with_mut! { options, |o| o.metadata_cache_ttl = Some(Duration::from_millis(ms)) }
 }
 
 /// Frees key store options. NULL is a no-op.

@@ -45,6 +45,12 @@ fn c_string(s: &str) -> CString {
 /// key material sealed under `root_key` (the embedded default, "soft"
 /// backend). `options` may be NULL.
 ///
+/// `path` may instead be a PostgreSQL URL,
+/// `postgresql://user:password@host:port/db` (with
+/// `?sslmode=verify-full&sslrootcert=ca.pem` as libpq reads them): a store
+/// several processes share, whose audit trail is kept in the database.
+/// `SEALBOX_RESULT_STORE_UNAVAILABLE` when its server cannot be reached.
+///
 /// `SEALBOX_RESULT_WRONG_ROOT_KEY` when the store was created with another
 /// root key.
 ///
@@ -64,9 +70,10 @@ pub unsafe extern "C" fn sealbox_keystore_open(
         out => arc_handle(KeyStore::open(path, root_key, options)?))
 }
 
-/// Opens (creating if needed) the key store in the SQLite file `path`, with
-/// key material generated and kept inside a PKCS#11 token. `options` may
-/// be NULL.
+/// Opens (creating if needed) the key store in the SQLite file `path` (or
+/// the PostgreSQL database `path` names, as in `sealbox_keystore_open`),
+/// with key material generated and kept inside a PKCS#11 token. `options`
+/// may be NULL.
 ///
 /// Ownership: borrows the arguments for the call; the caller frees `*out`
 /// with `sealbox_keystore_free`.
@@ -110,6 +117,21 @@ pub unsafe extern "C" fn sealbox_keystore_backend_kind(
         "pkcs11" => c"pkcs11".as_ptr(),
         _ => std::ptr::null(),
     })
+}
+
+/// The propagation bound the key store works with, in milliseconds (see
+/// `sealbox_keystore_options_set_metadata_cache_ttl_ms`).
+///
+/// Ownership: borrows `keystore`; writes `*out_ms`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_metadata_cache_ttl_ms(
+    keystore: *const sealbox_keystore,
+    out_ms: *mut u64,
+) -> sealbox_result {
+    with_out!([ks = try_ref!(keystore)]
+        out_ms => u64::try_from(ks.metadata_cache_ttl().as_millis()).unwrap_or(u64::MAX))
 }
 
 /// How many times `operation` (named as in AWS KMS: `"Encrypt"`,
