@@ -404,3 +404,32 @@ fn the_hot_path_needs_no_metadata_round_trip_while_fresh() {
     ks.decrypt(&dk.ciphertext, &ctx()).unwrap();
     let _ = Arc::new(());
 }
+
+#[test]
+fn any_text_in_a_record_is_stored_exactly() {
+    let Some(url) = pg_database("quoting") else {
+        return;
+    };
+    let ks = KeyStore::open(&url, &root(), opts("it's $$ me")).unwrap();
+    let k = ks.create_key(&CreateKeyRequest::default()).unwrap();
+    let hostile = [
+        "'); DROP TABLE audit_log; --",
+        "$$ $sbx00$ $sbx$ \\' \\\\ \u{0}",
+        "ünïcödé \u{202e} \n\r\t",
+        "$sbx0123456789ab$",
+    ];
+    for v in hostile {
+        let ec: EncryptionContext = [("k'\"$".to_string(), v.to_string())].into_iter().collect();
+        let dk = ks.generate_data_key(k.key_id.as_str(), 32, &ec).unwrap();
+        ks.decrypt(&dk.ciphertext, &ec).unwrap();
+    }
+    let r = ks.verify_audit_log().unwrap();
+    assert!(r.ok() && r.records == 1 + 2 * hostile.len() as u64, "{r:?}");
+    let lines = ks.audit_records(None, 100).unwrap();
+    for (i, v) in hostile.iter().enumerate() {
+        let (_, line) = &lines[1 + 2 * i];
+        let ev: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(ev["encryption_context"]["k'\"$"], *v);
+        assert_eq!(ev["principal"], "it's $$ me");
+    }
+}

@@ -99,15 +99,36 @@ const MAX_IDLE: usize = 32;
 struct Pool {
     config: Config,
     tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
-    idle: Mutex<Vec<Client>>,
+    idle: Mutex<Vec<PgConn>>,
     // The URL without its password, for messages.
     display: String,
+}
+
+/// One connection and the statements prepared on it (the hot statements
+/// are prepared once per connection, not once per call).
+struct PgConn {
+    client: Client,
+    prepared: std::collections::HashMap<&'static str, postgres::Statement>,
+}
+
+impl PgConn {
+    fn prepared(
+        &mut self,
+        sql: &'static str,
+    ) -> std::result::Result<postgres::Statement, postgres::Error> {
+        if let Some(s) = self.prepared.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql)?;
+        self.prepared.insert(sql, s.clone());
+        Ok(s)
+    }
 }
 
 /// A connection taken from the pool; back to it on drop unless broken.
 struct Conn<'a> {
     pool: &'a Pool,
-    client: Option<Client>,
+    client: Option<PgConn>,
     // Taken from the pool (may be stale after a server restart) rather
     // than connected just now.
     reused: bool,
@@ -115,16 +136,20 @@ struct Conn<'a> {
 }
 
 impl Conn<'_> {
-    fn client(&mut self) -> &mut Client {
+    fn pg(&mut self) -> &mut PgConn {
         // Present until drop.
         self.client.as_mut().unwrap_or_else(|| unreachable!())
+    }
+
+    fn client(&mut self) -> &mut Client {
+        &mut self.pg().client
     }
 }
 
 impl Drop for Conn<'_> {
     fn drop(&mut self) {
         if let Some(c) = self.client.take() {
-            if !self.broken && !c.is_closed() {
+            if !self.broken && !c.client.is_closed() {
                 if let Ok(mut idle) = self.pool.idle.lock() {
                     if idle.len() < MAX_IDLE {
                         idle.push(c);
@@ -136,12 +161,15 @@ impl Drop for Conn<'_> {
 }
 
 impl Pool {
-    fn connect(&self) -> Result<Client> {
+    fn connect(&self) -> Result<PgConn> {
         let r = match &self.tls {
             Some(tls) => self.config.connect(tls.clone()),
             None => self.config.connect(NoTls),
         };
-        r.map_err(|e| self.error(&e))
+        Ok(PgConn {
+            client: r.map_err(|e| self.error(&e))?,
+            prepared: Default::default(),
+        })
     }
 
     fn get(&self) -> Result<Conn<'_>> {
@@ -151,7 +179,7 @@ impl Pool {
             .map_err(|_| Error::Storage("connection pool poisoned".into()))?
             .pop();
         let (client, reused) = match pooled {
-            Some(c) if !c.is_closed() => (c, true),
+            Some(c) if !c.client.is_closed() => (c, true),
             _ => (self.connect()?, false),
         };
         Ok(Conn {
@@ -167,11 +195,16 @@ impl Pool {
     /// other failure is reported. After a connection failure the idle
     /// connections are dropped too: they are most likely dead as well.
     fn run<T>(&self, mut f: impl FnMut(&mut Client) -> Result<T, postgres::Error>) -> Result<T> {
+        self.run_pg(|c| f(&mut c.client))
+    }
+
+    /// [`Pool::run`] with the connection's prepared statements.
+    fn run_pg<T>(&self, mut f: impl FnMut(&mut PgConn) -> Result<T, postgres::Error>) -> Result<T> {
         let mut attempt = 0;
         loop {
             attempt += 1;
             let mut conn = self.get()?;
-            match f(conn.client()) {
+            match f(conn.pg()) {
                 Ok(v) => return Ok(v),
                 Err(e) => {
                     let err = self.error(&e);
@@ -1074,6 +1107,9 @@ struct Group {
     committing: bool,
     // The segment the next record must start (an operator's new segment).
     start_segment: Option<u64>,
+    // The anchor this process last wrote or read: the chain head, unless
+    // another process has written since.
+    head: Option<AuditAnchor>,
 }
 
 /// The audit trail in the database: see [`PostgresStore::audit_log`].
@@ -1083,6 +1119,8 @@ pub struct PgAuditLog {
     sync: bool,
     group: Mutex<Group>,
     turn: Condvar,
+    // The connection of data-plane groups (synchronous_commit off).
+    async_conn: Mutex<Option<PgConn>>,
 }
 
 impl std::fmt::Debug for PgAuditLog {
@@ -1108,8 +1146,10 @@ impl PgAuditLog {
                 done: std::collections::HashMap::new(),
                 committing: false,
                 start_segment: None,
+                head: None,
             }),
             turn: Condvar::new(),
+            async_conn: Mutex::new(None),
         })
     }
 
@@ -1135,82 +1175,236 @@ impl PgAuditLog {
         Ok(())
     }
 
-    /// Commits `batch` in one transaction: under the row lock of the
-    /// anchor, continue the chain from it, insert the lines, move it.
-    fn commit(&self, batch: &[(u64, AuditEvent)], start: Option<u64>) -> Result<()> {
+    /// Commits a group: in one round trip when `head` is still the chain's
+    /// head (the anchor is moved from it by compare-and-set, and the
+    /// records are inserted only if it moved), else under the anchor's row
+    /// lock. Returns the result and the new head (`None`: unknown).
+    fn commit_group(
+        &self,
+        batch: &[(u64, AuditEvent)],
+        start: Option<u64>,
+        head: Option<AuditAnchor>,
+    ) -> (Result<()>, Option<AuditAnchor>) {
+        if let (Some(h), None) = (&head, start) {
+            match self.commit_fast(batch, h) {
+                Ok(Some(new_head)) => return (Ok(()), Some(new_head)),
+                // Another process wrote since: the locked way.
+                Ok(None) => {}
+                Err(e) => return (Err(e), None),
+            }
+        }
+        match self.commit(batch, start) {
+            Ok(h) => (Ok(()), Some(h)),
+            Err(e) => (Err(e), None),
+        }
+    }
+
+    /// The one-round-trip commit: one prepared statement, its own
+    /// transaction, that moves the anchor from `head` by compare-and-set
+    /// and inserts the records only if it moved. Data-plane groups go
+    /// through this log's own connection, whose session commits with
+    /// `synchronous_commit` off (see [`PostgresStore::audit_log`]); groups
+    /// with a change to keys through a pooled one (on). `Ok(None)`: the
+    /// anchor was not `head` (nothing was written).
+    fn commit_fast(
+        &self,
+        batch: &[(u64, AuditEvent)],
+        head: &AuditAnchor,
+    ) -> Result<Option<AuditAnchor>> {
+        const APPEND_IF_HEAD: &str = "WITH moved AS (
+               UPDATE meta SET value = $1 WHERE name = $2 AND value = $3 RETURNING 1)
+             INSERT INTO audit_log (segment, seq, line)
+             SELECT $4, s, l FROM unnest($5::bigint[], $6::text[]) AS t(s, l)
+             WHERE EXISTS (SELECT 1 FROM moved)";
         let durable = self.sync || batch.iter().any(|(_, e)| e.operation.is_mutation());
-        let mut lines: Vec<(i64, String)> = Vec::with_capacity(batch.len());
+        let (mut seq, mut prev) = (head.seq + 1, head.mac.clone());
+        let mut seqs: Vec<i64> = Vec::with_capacity(batch.len());
+        let mut texts: Vec<String> = Vec::with_capacity(batch.len());
+        for (_, event) in batch {
+            let (line, m) = audit::chained_line(&self.mac, seq, &prev, event)?;
+            seqs.push(seq as i64);
+            texts.push(line);
+            prev = m;
+            seq += 1;
+        }
+        let new_head = AuditAnchor {
+            segment: head.segment,
+            seq: seq - 1,
+            mac: prev,
+            offset: None,
+        };
+        let (old_text, new_text) = (head.encode(), new_head.encode());
+        let mut run = |pc: &mut PgConn| -> std::result::Result<u64, postgres::Error> {
+            let st = pc.prepared(APPEND_IF_HEAD)?;
+            pc.client.execute(
+                &st,
+                &[
+                    &new_text.as_bytes(),
+                    &AUDIT_ANCHOR,
+                    &old_text.as_bytes(),
+                    &(head.segment as i64),
+                    &seqs,
+                    &texts,
+                ],
+            )
+        };
+        let inserted = if durable {
+            self.pool.run_pg(run)
+        } else {
+            self.on_async_connection(&mut run)
+        };
+        match inserted {
+            Ok(n) if n == batch.len() as u64 => Ok(Some(new_head)),
+            Ok(0) => Ok(None),
+            Ok(n) => Err(Error::Audit(format!(
+                "writing the audit records: {n} of {} were inserted",
+                batch.len()
+            ))),
+            Err(Error::StoreUnavailable(m)) => Err(Error::StoreUnavailable(m)),
+            Err(e) => Err(Error::Audit(format!("writing the audit record: {e}"))),
+        }
+    }
+
+    /// Runs `f` on this log's own connection, whose session commits with
+    /// `synchronous_commit` off (connected on first use and again after
+    /// the server went away; a stale connection is replaced once).
+    fn on_async_connection<T>(
+        &self,
+        f: &mut impl FnMut(&mut PgConn) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<T> {
+        let mut slot = self
+            .async_conn
+            .lock()
+            .map_err(|_| Error::Audit("audit connection lock poisoned".into()))?;
+        for attempt in 0..2 {
+            let reused = slot.as_ref().is_some_and(|c| !c.client.is_closed());
+            if !reused {
+                let mut c = self.pool.connect()?;
+                c.client
+                    .batch_execute("SET synchronous_commit TO off")
+                    .map_err(|e| self.pool.error(&e))?;
+                *slot = Some(c);
+            }
+            let Some(c) = slot.as_mut() else {
+                return Err(Error::Audit("no audit connection".into()));
+            };
+            match f(c) {
+                Ok(v) => return Ok(v),
+                Err(e) => {
+                    let err = self.pool.error(&e);
+                    if matches!(err, Error::StoreUnavailable(_)) {
+                        *slot = None;
+                        if reused && attempt == 0 {
+                            continue;
+                        }
+                    }
+                    return Err(err);
+                }
+            }
+        }
+        Err(Error::Audit("no audit connection".into()))
+    }
+
+    /// Commits `batch` in one transaction: under the row lock of the
+    /// anchor, continue the chain from it, insert the lines, move it. Four
+    /// round trips (begin, lock and read the anchor, insert and move the
+    /// anchor, commit), the last three with the lock held.
+    fn commit(&self, batch: &[(u64, AuditEvent)], start: Option<u64>) -> Result<AuditAnchor> {
+        const LOCK_ANCHOR: &str = "SELECT value FROM meta WHERE name = $1 FOR UPDATE";
+        const APPEND: &str = "WITH appended AS (
+               INSERT INTO audit_log (segment, seq, line)
+               SELECT $1, s, l FROM unnest($2::bigint[], $3::text[]) AS t(s, l))
+             INSERT INTO meta (name, value) VALUES ($4, $5)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+        let durable = self.sync || batch.iter().any(|(_, e)| e.operation.is_mutation());
         let mut refused: Option<Error> = None;
-        let r = self.pool.run(|c| {
-            lines.clear();
-            let mut tx = c.transaction()?;
-            if !durable {
-                tx.batch_execute("SET LOCAL synchronous_commit TO off")?;
-            }
-            let anchor = tx
-                .query_opt(
-                    "SELECT value FROM meta WHERE name = $1 FOR UPDATE",
-                    &[&AUDIT_ANCHOR],
-                )?
-                .map(|r| r.get::<_, Vec<u8>>(0));
-            let anchor = match anchor {
-                None => None,
-                Some(v) => match String::from_utf8(v)
-                    .ok()
-                    .and_then(|t| AuditAnchor::decode(&t))
-                {
-                    Some(a) => Some(a),
-                    None => {
-                        refused = Some(Error::AuditLogTampered(
-                            "the stored audit anchor is not readable".into(),
-                        ));
-                        return Ok(());
-                    }
-                },
-            };
-            let (segment, mut seq, mut prev) = match (&anchor, start) {
-                (Some(a), Some(s)) if s > a.segment => (s, 0u64, audit::GENESIS.to_owned()),
-                (None, Some(s)) => (s, 0, audit::GENESIS.to_owned()),
-                (Some(a), _) => (a.segment, a.seq + 1, a.mac.clone()),
-                (None, None) => (0, 0, audit::GENESIS.to_owned()),
-            };
-            for (_, event) in batch {
-                let (line, m) = match audit::chained_line(&self.mac, seq, &prev, event) {
-                    Ok(x) => x,
-                    Err(e) => {
-                        refused = Some(e);
-                        return Ok(());
-                    }
+        let mut written: Option<AuditAnchor> = None;
+        let r = self.pool.run_pg(|pc| {
+            refused = None;
+            pc.client.batch_execute(if durable {
+                "BEGIN"
+            } else {
+                "BEGIN; SET LOCAL synchronous_commit TO off"
+            })?;
+            let mut body = || -> std::result::Result<(), postgres::Error> {
+                let lock = pc.prepared(LOCK_ANCHOR)?;
+                let anchor = pc
+                    .client
+                    .query_opt(&lock, &[&AUDIT_ANCHOR])?
+                    .map(|r| r.get::<_, Vec<u8>>(0));
+                let anchor = match anchor {
+                    None => None,
+                    Some(v) => match String::from_utf8(v)
+                        .ok()
+                        .and_then(|t| AuditAnchor::decode(&t))
+                    {
+                        Some(a) => Some(a),
+                        None => {
+                            refused = Some(Error::AuditLogTampered(
+                                "the stored audit anchor is not readable".into(),
+                            ));
+                            return Ok(());
+                        }
+                    },
                 };
-                lines.push((seq as i64, line));
-                prev = m;
-                seq += 1;
-            }
-            let seqs: Vec<i64> = lines.iter().map(|(s, _)| *s).collect();
-            let texts: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
-            tx.execute(
-                "INSERT INTO audit_log (segment, seq, line)
-                 SELECT $1, s, l FROM unnest($2::bigint[], $3::text[]) AS t(s, l)",
-                &[&(segment as i64), &seqs, &texts],
-            )?;
-            let last = AuditAnchor {
-                segment,
-                seq: seq - 1,
-                mac: prev.clone(),
-                offset: None,
+                let (segment, mut seq, mut prev) = match (&anchor, start) {
+                    (Some(a), Some(s)) if s > a.segment => (s, 0u64, audit::GENESIS.to_owned()),
+                    (None, Some(s)) => (s, 0, audit::GENESIS.to_owned()),
+                    (Some(a), _) => (a.segment, a.seq + 1, a.mac.clone()),
+                    (None, None) => (0, 0, audit::GENESIS.to_owned()),
+                };
+                let mut seqs: Vec<i64> = Vec::with_capacity(batch.len());
+                let mut texts: Vec<String> = Vec::with_capacity(batch.len());
+                for (_, event) in batch {
+                    let (line, m) = match audit::chained_line(&self.mac, seq, &prev, event) {
+                        Ok(x) => x,
+                        Err(e) => {
+                            refused = Some(e);
+                            return Ok(());
+                        }
+                    };
+                    seqs.push(seq as i64);
+                    texts.push(line);
+                    prev = m;
+                    seq += 1;
+                }
+                let last = AuditAnchor {
+                    segment,
+                    seq: seq - 1,
+                    mac: prev,
+                    offset: None,
+                };
+                let append = pc.prepared(APPEND)?;
+                pc.client.execute(
+                    &append,
+                    &[
+                        &(segment as i64),
+                        &seqs,
+                        &texts,
+                        &AUDIT_ANCHOR,
+                        &last.encode().as_bytes(),
+                    ],
+                )?;
+                written = Some(last);
+                Ok(())
             };
-            tx.execute(
-                "INSERT INTO meta (name, value) VALUES ($1, $2)
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                &[&AUDIT_ANCHOR, &last.encode().as_bytes()],
-            )?;
-            tx.commit()
+            let r = body();
+            match (&r, &refused) {
+                (Ok(()), None) => pc.client.batch_execute("COMMIT"),
+                _ => {
+                    // Nothing of the group is kept; a connection that
+                    // failed is dropped by the pool anyway.
+                    let _ = pc.client.batch_execute("ROLLBACK");
+                    r
+                }
+            }
         });
-        match (r, refused) {
-            (_, Some(e)) => Err(e),
-            (Ok(()), None) => Ok(()),
-            (Err(Error::StoreUnavailable(m)), None) => Err(Error::StoreUnavailable(m)),
-            (Err(e), None) => Err(Error::Audit(format!("writing the audit record: {e}"))),
+        match (r, refused, written) {
+            (_, Some(e), _) => Err(e),
+            (Ok(()), None, Some(w)) => Ok(w),
+            (Ok(()), None, None) => Err(Error::Audit("the audit group was not written".into())),
+            (Err(Error::StoreUnavailable(m)), None, _) => Err(Error::StoreUnavailable(m)),
+            (Err(e), None, _) => Err(Error::Audit(format!("writing the audit record: {e}"))),
         }
     }
 
@@ -1248,9 +1442,11 @@ impl AuditSink for PgAuditLog {
                 g.committing = true;
                 let batch = std::mem::take(&mut g.waiting);
                 let start = g.start_segment;
+                let head = g.head.take();
                 drop(g);
-                let r = self.commit(&batch, start);
+                let (r, head) = self.commit_group(&batch, start, head);
                 g = self.group.lock().map_err(|_| poisoned())?;
+                g.head = head;
                 if r.is_ok() && start.is_some() {
                     g.start_segment = None;
                 }
