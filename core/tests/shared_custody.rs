@@ -38,11 +38,13 @@ struct FileClock(PathBuf);
 
 impl Clock for FileClock {
     fn now_millis(&self) -> i64 {
-        let offset: i64 = std::fs::read_to_string(&self.0)
-            .ok()
-            .and_then(|t| t.trim().parse().ok())
-            .unwrap_or(0);
-        1_795_000_000_000 + offset
+        let read = |p: &Path| -> Option<i64> { std::fs::read_to_string(p).ok()?.trim().parse().ok() };
+        let offset = read(&self.0).unwrap_or(0);
+        // With the CLI as operator the base is a month after the wall
+        // clock (written by `soak`): the CLI runs on the wall clock, and
+        // must never find the workers' rotations or deletions due.
+        let base = read(&self.0.with_file_name("clock-base")).unwrap_or(1_795_000_000_000);
+        base + offset
     }
 }
 
@@ -55,6 +57,46 @@ fn wall_ms() -> u128 {
 
 fn open(dir: &Path, principal: &str) -> Result<KeyStore, Error> {
     open_with(dir, principal, None)
+}
+
+/// The root key: the one `sealbox init` made (the CLI as operator), or
+/// the test's own.
+fn root_key(dir: &Path) -> Result<RootKey, Error> {
+    let made = dir.join("cli").join("root.key");
+    if made.exists() {
+        RootKey::from_file(made)
+    } else {
+        RootKey::from_bytes(&ROOT)
+    }
+}
+
+/// The CLI as operator (`SEALBOX_CLI`: the `sealbox` binary; `make test`
+/// sets it): `sealbox <args>` on the soak's store, retried while the
+/// database is unavailable (exit 12); panics on any other failure.
+fn cli(dir: &Path, args: &[&str]) -> String {
+    let bin = std::env::var_os("SEALBOX_CLI").expect("SEALBOX_CLI");
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = Command::new(&bin)
+            .args(["--quiet", "--principal", "operator-cli"])
+            .args(args)
+            .env("SEALBOX_STORE", dir.join("cli"))
+            .env_remove("SEALBOX_CONFIG")
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return String::from_utf8_lossy(&out.stdout).into_owned();
+        }
+        if out.status.code() == Some(12) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        }
+        panic!(
+            "sealbox {args:?}: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 /// Where the soak's store is: `dir/keys.db`, or the database whose URL the
@@ -88,7 +130,7 @@ fn open_with(
 ) -> Result<KeyStore, Error> {
     KeyStore::open(
         location(dir),
-        &RootKey::from_bytes(&ROOT)?,
+        &root_key(dir)?,
         KeyStoreOptions {
             principal: principal.into(),
             clock: Arc::new(FileClock(dir.join("clock"))),
@@ -261,6 +303,30 @@ fn soak(d: &Path, server: Option<&common::PrivateServer>) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(8);
+    // The CLI as a second operator, when the binary is given: the store is
+    // made by `sealbox init` (its root key, its config), in d/cli.
+    let with_cli = std::env::var_os("SEALBOX_CLI").is_some();
+    if with_cli {
+        let month_ahead = wall_ms() as i64 + 30 * 86_400_000;
+        std::fs::write(d.join("clock-base"), month_ahead.to_string()).unwrap();
+        match server {
+            Some(s) => {
+                cli(&d, &["init", "--database", &s.url]);
+            }
+            None => {
+                cli(&d, &["init"]);
+                std::fs::write(
+                    d.join("location"),
+                    d.join("cli").join("keys.db").to_string_lossy().as_bytes(),
+                )
+                .unwrap();
+            }
+        }
+    } else {
+        println!("(SEALBOX_CLI not set: the library is the only operator)");
+    }
+    let mut cli_steps = 0u32;
+    let mut cli_rotations = 0u32;
     let op = open(&d, "operator").unwrap();
     // How long a disable may take to reach another process.
     let bound = op.metadata_cache_ttl();
@@ -288,21 +354,43 @@ fn soak(d: &Path, server: Option<&common::PrivateServer>) {
                 restarted = true;
             }
         }
+        // Every other round of steps, the CLI does the operator's work.
+        let by_cli = with_cli && (step / 8) % 2 == 1;
         match step % 8 {
             0 => {
-                patiently(|| op.rotate_key("alias/app")).unwrap();
+                if by_cli {
+                    cli(&d, &["key", "rotate", "alias/app"]);
+                    cli_rotations += 1;
+                    cli_steps += 1;
+                } else {
+                    patiently(|| op.rotate_key("alias/app")).unwrap();
+                }
                 manual_rotations += 1;
             }
             1 => {
-                patiently(|| op.create_key(&CreateKeyRequest::default())).unwrap();
+                if by_cli {
+                    cli(&d, &["key", "create"]);
+                    cli_steps += 1;
+                } else {
+                    patiently(|| op.create_key(&CreateKeyRequest::default())).unwrap();
+                }
             }
             2 => {
-                patiently(|| op.disable_key("alias/app")).unwrap();
+                if by_cli {
+                    cli(&d, &["key", "disable", "alias/app"]);
+                } else {
+                    patiently(|| op.disable_key("alias/app")).unwrap();
+                }
                 let from = wall_ms();
                 // Long enough for the bound to pass inside the window.
                 std::thread::sleep(Duration::from_millis(200) + bound * 2);
                 let until = wall_ms();
-                patiently(|| op.enable_key("alias/app")).unwrap();
+                if by_cli {
+                    cli(&d, &["key", "enable", "alias/app"]);
+                    cli_steps += 2;
+                } else {
+                    patiently(|| op.enable_key("alias/app")).unwrap();
+                }
                 disabled.push((from, until));
             }
             3 => {
@@ -347,7 +435,7 @@ fn soak(d: &Path, server: Option<&common::PrivateServer>) {
     }
     assert_eq!(log.lines().count() as u64, report.records);
     if server.is_none() {
-        let anchor: Option<AuditAnchor> = SqliteStore::open(d.join("keys.db"))
+        let anchor: Option<AuditAnchor> = SqliteStore::open(location(&d))
             .unwrap()
             .audit_anchor()
             .unwrap();
@@ -408,7 +496,10 @@ fn soak(d: &Path, server: Option<&common::PrivateServer>) {
         md.primary_version
     );
     let due_rotations = md.primary_version - 1 - manual_rotations;
-    let advances = (step / 8) + u32::from(step % 8 >= 3);
+    // A rotation by the CLI (on the wall clock) sets the next one a day
+    // after the wall clock, which the workers' clock has passed: one due
+    // rotation may follow each.
+    let advances = (step / 8) + u32::from(step % 8 >= 3) + cli_rotations;
     assert!(
         due_rotations <= advances,
         "{due_rotations} due rotations for {advances} advances of the clock: one each at most"
@@ -475,7 +566,7 @@ fn soak(d: &Path, server: Option<&common::PrivateServer>) {
          {} records, {blobs} blobs decrypted, {} versions ({manual_rotations} manual, \
          {due_rotations} due), {} disables: {refused} operations refused inside them, \
          {lag_violations} allowed after the bound; propagation bound {bound_ms} ms, \
-         latest success after a disable began: {max_lag_ms} ms",
+         latest success after a disable began: {max_lag_ms} ms; {cli_steps} operator steps by the CLI",
         if server.is_some() { "PostgreSQL" } else { "SQLite" },
         u32::from(restarted),
         report.records,
