@@ -2,6 +2,7 @@
 //! `SEALBOX_TEST_PG_URL`): opening by URL, errors for a wrong URL, password
 //! or database, TLS, one audit trail for several handles that verifies
 //! after any interleaving, and tampering with it detected.
+#![cfg(feature = "postgres")]
 
 mod common;
 

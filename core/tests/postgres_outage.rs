@@ -3,6 +3,7 @@
 //! back the same handles work again without being reopened, and the audit
 //! trail verifies. The server is this test's own (it is stopped and
 //! started), made by scripts/pg-server.sh.
+#![cfg(feature = "postgres")]
 
 mod common;
 

@@ -281,6 +281,7 @@ fn shared_custody_across_processes() {
     soak(&dir.0, None);
 }
 
+#[cfg(feature = "postgres")]
 #[test]
 fn shared_custody_on_postgres() {
     if std::env::var_os("SEALBOX_CUSTODY_DIR").is_some() {

@@ -432,6 +432,7 @@ pub(crate) fn chained_line(
 }
 
 /// The (sequence number, MAC) a line holds, if it is a record.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
 pub(crate) fn line_head(line: &str) -> Option<(u64, String)> {
     parse_head(line)
 }
