@@ -285,7 +285,8 @@ impl PrivateServer {
 
     /// `scripts/pg-server.sh <cmd> <dir>`, which must succeed.
     pub fn run(&self, cmd: &str) {
-        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-server.sh");
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/pg-server.sh");
         let out = std::process::Command::new("bash")
             .arg(&script)
             .arg(cmd)
