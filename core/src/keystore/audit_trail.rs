@@ -86,6 +86,9 @@ impl KeyStore {
     /// number, JSON line): for `sealbox audit tail` and `audit export`.
     pub fn audit_records(&self, after: Option<u64>, limit: usize) -> Result<Vec<(u64, String)>> {
         let f = self.log()?;
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let (segment, _) = self.current_segment()?;
         f.lines(segment, after, limit)
     }

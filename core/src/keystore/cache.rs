@@ -15,8 +15,12 @@ use std::time::{Duration, Instant};
 use super::store::{KeyRecord, MetadataStore, VersionRecord};
 use crate::error::Result;
 
-/// The store-wide counter of revoking changes (see [`MetaCache::revocations`]).
+/// The store-wide counter of revoking changes to keys: disable, scheduled
+/// or done deletion (see [`MetaCache::counter`]).
 pub(super) const REVOCATIONS: &str = "revocations";
+/// The store-wide counter of aliases repointed or deleted (keyrings that
+/// name their key by alias watch it).
+pub(super) const ALIAS_CHANGES: &str = "alias_changes";
 
 /// Entries are dropped wholesale when the cache grows past this (a store
 /// with more hot keys than this reads the database more often).
@@ -28,7 +32,7 @@ pub(super) struct MetaCache {
     keys: RwLock<HashMap<String, (Instant, KeyRecord)>>,
     aliases: RwLock<HashMap<String, (Instant, String)>>,
     versions: RwLock<HashMap<(String, u32), (Instant, VersionRecord)>>,
-    revocations: RwLock<Option<(Instant, u64)>>,
+    counters: RwLock<HashMap<&'static str, (Instant, u64)>>,
 }
 
 impl MetaCache {
@@ -38,7 +42,7 @@ impl MetaCache {
             keys: RwLock::new(HashMap::new()),
             aliases: RwLock::new(HashMap::new()),
             versions: RwLock::new(HashMap::new()),
-            revocations: RwLock::new(None),
+            counters: RwLock::new(HashMap::new()),
         }
     }
 
@@ -125,32 +129,24 @@ impl MetaCache {
         Ok(v)
     }
 
-    /// The store-wide count of revoking changes (disable, deletion, alias
-    /// repointed or deleted) made by any process, read at most once per
-    /// bound: caching materials managers drop their entries when it moves.
-    pub(super) fn revocations(&self, store: &dyn MetadataStore) -> u64 {
-        if !self.ttl.is_zero() {
-            if let Ok(r) = self.revocations.read() {
-                if let Some((at, n)) = *r {
-                    if at.elapsed() < self.ttl {
-                        return n;
-                    }
-                }
+    /// A store-wide counter ([`REVOCATIONS`] or [`ALIAS_CHANGES`]) moved
+    /// by any process, read at most once per bound: caching materials
+    /// managers drop their entries when it moves.
+    pub(super) fn counter(&self, store: &dyn MetadataStore, name: &'static str) -> u64 {
+        let known = self.counters.read().ok().and_then(|c| c.get(name).copied());
+        if let Some((at, n)) = known {
+            if !self.ttl.is_zero() && at.elapsed() < self.ttl {
+                return n;
             }
         }
         let at = Instant::now();
         // A store that cannot be read now counts as unchanged; the
         // operations themselves report the failure.
-        let Ok(n) = read_counter(store) else {
-            return self
-                .revocations
-                .read()
-                .ok()
-                .and_then(|r| r.map(|(_, n)| n))
-                .unwrap_or(0);
+        let Ok(n) = read_counter(store, name) else {
+            return known.map_or(0, |(_, n)| n);
         };
-        if let Ok(mut r) = self.revocations.write() {
-            *r = Some((at, n));
+        if let Ok(mut c) = self.counters.write() {
+            c.insert(name, (at, n));
         }
         n
     }
@@ -166,23 +162,23 @@ impl MetaCache {
         if let Ok(mut m) = self.versions.write() {
             m.clear();
         }
-        if let Ok(mut r) = self.revocations.write() {
-            *r = None;
+        if let Ok(mut c) = self.counters.write() {
+            c.clear();
         }
     }
 }
 
-fn read_counter(store: &dyn MetadataStore) -> Result<u64> {
+fn read_counter(store: &dyn MetadataStore, name: &str) -> Result<u64> {
     Ok(store
-        .meta(REVOCATIONS)?
+        .meta(name)?
         .and_then(|v| std::str::from_utf8(&v).ok()?.parse().ok())
         .unwrap_or(0))
 }
 
-/// Moves the store-wide revocation counter (after a revoking change was
-/// committed). Two processes bumping at once may both write the same next
-/// number: the counter still moves, which is all its readers need.
-pub(super) fn bump_revocations(store: &dyn MetadataStore) -> Result<()> {
-    let n = read_counter(store)?.wrapping_add(1);
-    store.set_meta(REVOCATIONS, n.to_string().as_bytes())
+/// Moves a store-wide counter (after a revoking change was committed). Two
+/// processes bumping at once may both write the same next number: the
+/// counter still moves, which is all its readers need.
+pub(super) fn bump(store: &dyn MetadataStore, name: &str) -> Result<()> {
+    let n = read_counter(store, name)?.wrapping_add(1);
+    store.set_meta(name, n.to_string().as_bytes())
 }

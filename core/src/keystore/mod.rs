@@ -478,7 +478,11 @@ impl KeyStore {
         self.inner
             .epoch
             .load(std::sync::atomic::Ordering::SeqCst)
-            .wrapping_add(self.inner.cache.revocations(&*self.inner.store))
+            .wrapping_add(
+                self.inner
+                    .cache
+                    .counter(&*self.inner.store, cache::REVOCATIONS),
+            )
     }
 
     /// The propagation bound this key store works with.
@@ -489,10 +493,18 @@ impl KeyStore {
     /// A number that grows whenever an alias is repointed or deleted
     /// through this store in this process (for keyrings that name their key
     /// by alias).
+    ///
+    /// Aliases repointed or deleted by other processes sharing the store
+    /// move it too, within the propagation bound.
     pub fn alias_epoch(&self) -> u64 {
         self.inner
             .alias_epoch
             .load(std::sync::atomic::Ordering::SeqCst)
+            .wrapping_add(
+                self.inner
+                    .cache
+                    .counter(&*self.inner.store, cache::ALIAS_CHANGES),
+            )
     }
 
     /// How many times `operation` was allowed since this store was opened.
@@ -553,7 +565,11 @@ impl KeyStore {
                     if operation.revokes() {
                         // Other processes' caching materials managers see
                         // it within their bound (see `epoch`).
-                        let _ = cache::bump_revocations(&*self.inner.store);
+                        let counter = match operation {
+                            Operation::UpdateAlias | Operation::DeleteAlias => cache::ALIAS_CHANGES,
+                            _ => cache::REVOCATIONS,
+                        };
+                        let _ = cache::bump(&*self.inner.store, counter);
                     }
                     // The change is committed and its record written: an
                     // anchor that cannot be stored now (the database is
