@@ -1,0 +1,237 @@
+//! The actions of key policies: the KMS vocabulary, the action each
+//! [`Operation`] checks, and `*`/`?` patterns over them.
+
+use super::invalid;
+use crate::error::Result;
+use crate::keystore::Operation;
+
+/// The action ReEncrypt checks on its destination key.
+pub const RE_ENCRYPT_TO: &str = "kms:ReEncryptTo";
+
+/// Every AWS KMS action a key policy may name (`Action` entries must be
+/// one of these, or a pattern matching at least one). Includes the
+/// actions of AWS KMS that sealbox does not implement, so that a policy
+/// written for AWS reads unchanged.
+pub const KMS_ACTIONS: &[&str] = &[
+    "kms:CancelKeyDeletion",
+    "kms:ConnectCustomKeyStore",
+    "kms:CreateAlias",
+    "kms:CreateCustomKeyStore",
+    "kms:CreateGrant",
+    "kms:CreateKey",
+    "kms:Decrypt",
+    "kms:DeleteAlias",
+    "kms:DeleteCustomKeyStore",
+    "kms:DeleteImportedKeyMaterial",
+    "kms:DeriveSharedSecret",
+    "kms:DescribeCustomKeyStores",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:DisconnectCustomKeyStore",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateMac",
+    "kms:GenerateRandom",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:GetParametersForImport",
+    "kms:GetPublicKey",
+    "kms:ImportKeyMaterial",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListKeys",
+    "kms:ListResourceTags",
+    "kms:ListRetirableGrants",
+    "kms:PutKeyPolicy",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:ReplicateKey",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:Sign",
+    "kms:SynchronizeMultiRegionKey",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateCustomKeyStore",
+    "kms:UpdateKeyDescription",
+    "kms:UpdatePrimaryRegion",
+    "kms:Verify",
+    "kms:VerifyMac",
+];
+
+impl Operation {
+    /// The key-policy action this operation checks, or `None` for the
+    /// operations that are not about one existing key (see the table in
+    /// the [module docs](self)). A new operation does not compile until it
+    /// says which.
+    pub const fn policy_action(self) -> Option<&'static str> {
+        Some(match self {
+            Self::CreateKey
+            | Self::ListKeys
+            | Self::ListAliases
+            | Self::GenerateRandom
+            | Self::DeleteKey
+            | Self::StartAuditSegment => return None,
+            Self::ImportKey => "kms:ImportKeyMaterial",
+            Self::RotateKey => "kms:RotateKeyOnDemand",
+            Self::ReEncrypt => "kms:ReEncryptFrom",
+            Self::DescribeKey => "kms:DescribeKey",
+            Self::EnableKey => "kms:EnableKey",
+            Self::DisableKey => "kms:DisableKey",
+            Self::ScheduleKeyDeletion => "kms:ScheduleKeyDeletion",
+            Self::CancelKeyDeletion => "kms:CancelKeyDeletion",
+            Self::EnableKeyRotation => "kms:EnableKeyRotation",
+            Self::DisableKeyRotation => "kms:DisableKeyRotation",
+            Self::UpdateKeyDescription => "kms:UpdateKeyDescription",
+            Self::CreateAlias => "kms:CreateAlias",
+            Self::UpdateAlias => "kms:UpdateAlias",
+            Self::DeleteAlias => "kms:DeleteAlias",
+            Self::TagResource => "kms:TagResource",
+            Self::UntagResource => "kms:UntagResource",
+            Self::Encrypt => "kms:Encrypt",
+            Self::Decrypt => "kms:Decrypt",
+            Self::GenerateDataKey => "kms:GenerateDataKey",
+            Self::GenerateDataKeyWithoutPlaintext => "kms:GenerateDataKeyWithoutPlaintext",
+            Self::Sign => "kms:Sign",
+            Self::Verify => "kms:Verify",
+            Self::GetPublicKey => "kms:GetPublicKey",
+            Self::GenerateMac => "kms:GenerateMac",
+            Self::VerifyMac => "kms:VerifyMac",
+        })
+    }
+}
+
+/// One action pattern as written, with its lower-case form for matching.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ActionPattern {
+    pub(super) text: String,
+    pub(super) lower: String,
+}
+
+pub(super) fn parse_action(text: &str) -> Result<ActionPattern> {
+    let lower = text.to_ascii_lowercase();
+    let known = |a: &&str| glob_match(&lower, &a.to_ascii_lowercase());
+    if !lower.starts_with("kms:") {
+        return Err(invalid(format!(
+            "action {text:?} is not a KMS action (actions are kms:<Name>, e.g. kms:Decrypt)"
+        )));
+    }
+    if !KMS_ACTIONS.iter().any(known) {
+        let what = if text.contains(['*', '?']) {
+            "matches no KMS action"
+        } else {
+            "is not a KMS action"
+        };
+        return Err(invalid(format!("action {text:?} {what}")));
+    }
+    Ok(ActionPattern {
+        text: text.to_owned(),
+        lower,
+    })
+}
+
+/// Whether `text` matches `pattern`, where `*` matches any run of
+/// characters (also none) and `?` exactly one. Case-sensitive: callers
+/// lower-case both sides where case does not count.
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let (mut pi, mut ti) = (0, 0);
+    // Where to resume after the last `*`: (pattern after it, text from).
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some(b'*') => {
+                pi += 1;
+                star = Some((pi, ti));
+                continue;
+            }
+            Some(b'?') => {
+                pi += 1;
+                ti += char_len(text, ti);
+                continue;
+            }
+            Some(_) => {
+                let n = char_len(pattern, pi);
+                if t[ti..].starts_with(&p[pi..pi + n]) {
+                    pi += n;
+                    ti += n;
+                    continue;
+                }
+            }
+            None => {}
+        }
+        match star {
+            Some((sp, st)) => {
+                let next = st + char_len(text, st);
+                star = Some((sp, next));
+                pi = sp;
+                ti = next;
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|&b| b == b'*')
+}
+
+/// The length in bytes of the character at byte `i` (a char boundary).
+fn char_len(s: &str, i: usize) -> usize {
+    s[i..].chars().next().map_or(1, char::len_utf8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob() {
+        for (p, t, want) in [
+            ("kms:*", "kms:decrypt", true),
+            ("kms:generatedatakey*", "kms:generatedatakey", true),
+            (
+                "kms:generatedatakey*",
+                "kms:generatedatakeywithoutplaintext",
+                true,
+            ),
+            ("kms:re*", "kms:reencryptfrom", true),
+            ("kms:re*", "kms:decrypt", false),
+            ("kms:?ign", "kms:sign", true),
+            ("kms:?ign", "kms:ign", false),
+            ("a*b*c", "aXbYbZc", true),
+            ("a*b*c", "aXbYbZ", false),
+            ("t-?", "t-é", true),
+            ("t-?", "t-éé", false),
+            ("*é", "ééé", true),
+            ("", "", true),
+            ("", "a", false),
+            ("**", "", true),
+        ] {
+            assert_eq!(glob_match(p, t), want, "{p:?} ~ {t:?}");
+        }
+    }
+
+    #[test]
+    fn every_operation_action_is_known() {
+        for op in Operation::ALL {
+            if let Some(a) = op.policy_action() {
+                assert!(KMS_ACTIONS.contains(&a), "{op}: {a}");
+            }
+        }
+        assert!(KMS_ACTIONS.contains(&RE_ENCRYPT_TO));
+        assert_eq!(
+            Operation::ImportKey.policy_action(),
+            Some("kms:ImportKeyMaterial")
+        );
+        assert_eq!(Operation::CreateKey.policy_action(), None);
+    }
+}
