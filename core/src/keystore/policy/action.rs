@@ -73,8 +73,8 @@ pub const KMS_ACTIONS: &[&str] = &[
 impl Operation {
     /// The key-policy action this operation checks, or `None` for the
     /// operations that are not about one existing key (see the table in
-    /// the [module docs](self)). A new operation does not compile until it
-    /// says which.
+    /// [`crate::keystore::policy`]). A new operation does not compile until
+    /// it says which.
     pub const fn policy_action(self) -> Option<&'static str> {
         Some(match self {
             Self::CreateKey
