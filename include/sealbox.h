@@ -193,6 +193,11 @@ enum sealbox_result
    * restarting): nothing was changed; retry with the same handle.
    */
   SEALBOX_RESULT_STORE_UNAVAILABLE = 26,
+  /**
+   * The principal may not do this with the key: no key-policy statement
+   * or grant allows it, or a statement denies it.
+   */
+  SEALBOX_RESULT_ACCESS_DENIED = 27,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -35,6 +35,7 @@ export type SealboxErrorCode =
   | 'ERR_SEALBOX_PKCS11_ERROR'
   | 'ERR_SEALBOX_AUDIT_LOG_TAMPERED'
   | 'ERR_SEALBOX_STORE_UNAVAILABLE'
+  | 'ERR_SEALBOX_ACCESS_DENIED'
 
 export declare class SealboxError extends Error {
   readonly name: 'SealboxError'

@@ -32,6 +32,8 @@ pub enum Exit {
     Configuration = 9,
     /// Something by that name already exists (alias, output file, key store).
     AlreadyExists = 10,
+    /// The principal may not do this with the key (key policy, grants).
+    AccessDenied = 11,
     /// The key store's database cannot be reached (PostgreSQL down or
     /// restarting); nothing was changed: retry later.
     StoreUnavailable = 12,
@@ -52,6 +54,7 @@ impl Exit {
             Exit::Configuration => "ConfigurationError",
             Exit::AlreadyExists => "AlreadyExists",
             Exit::StoreUnavailable => "StoreUnavailable",
+            Exit::AccessDenied => "AccessDenied",
         }
     }
 }
@@ -116,6 +119,7 @@ impl Exit {
             ErrorKind::AlreadyExists => Exit::AlreadyExists,
             ErrorKind::AuditLogTampered => Exit::AuditLogTampered,
             ErrorKind::StoreUnavailable => Exit::StoreUnavailable,
+            ErrorKind::AccessDenied => Exit::AccessDenied,
             ErrorKind::Panic
             | ErrorKind::InvalidState
             | ErrorKind::TooManyEncryptedDataKeys

@@ -76,6 +76,10 @@ pub enum Error {
     /// restarting or unreachable): the operation failed fast and changed
     /// nothing; the same handle works again once the store is back.
     StoreUnavailable(String),
+    /// The principal is not allowed the operation on the key: no key-policy
+    /// statement or grant allows it, or a statement denies it (the detail
+    /// names which; it is also in the audit record).
+    AccessDenied(String),
     /// The key store's backend does not support this operation.
     Unsupported(String),
     /// The HSM does not support a mechanism sealbox needs for this request.
@@ -120,6 +124,7 @@ impl fmt::Display for Error {
             Error::Audit(m) => write!(f, "audit: {m}"),
             Error::AuditLogTampered(m) => write!(f, "audit log tampered: {m}"),
             Error::StoreUnavailable(m) => write!(f, "key store unavailable: {m}"),
+            Error::AccessDenied(m) => write!(f, "access denied: {m}"),
             Error::Unsupported(m) => write!(f, "unsupported: {m}"),
             Error::UnsupportedByHsm { mechanism } => {
                 write!(f, "not supported by this HSM: {mechanism}")
@@ -203,6 +208,8 @@ pub enum ErrorKind {
     /// The metadata store cannot be reached; nothing was changed. Retry
     /// later with the same handle.
     StoreUnavailable = 26,
+    /// The principal may not do this with the key (key policy or grants).
+    AccessDenied = 27,
 }
 
 impl ErrorKind {
@@ -233,6 +240,7 @@ impl ErrorKind {
         Self::Pkcs11Error,
         Self::AuditLogTampered,
         Self::StoreUnavailable,
+        Self::AccessDenied,
     ];
 
     /// Numbers that were used once and must never be given out again.
@@ -277,6 +285,7 @@ impl ErrorKind {
             Self::Pkcs11Error => "Pkcs11Error",
             Self::AuditLogTampered => "AuditLogTampered",
             Self::StoreUnavailable => "StoreUnavailable",
+            Self::AccessDenied => "AccessDenied",
         }
     }
 
@@ -330,6 +339,7 @@ impl ErrorKind {
             Self::Pkcs11Error => "a PKCS#11 call failed",
             Self::AuditLogTampered => "the audit log failed verification",
             Self::StoreUnavailable => "the key store's database cannot be reached",
+            Self::AccessDenied => "access denied by the key policy and grants",
         }
     }
 }
@@ -365,6 +375,7 @@ impl Error {
             Error::Audit(_) => ErrorKind::AuditError,
             Error::AuditLogTampered(_) => ErrorKind::AuditLogTampered,
             Error::StoreUnavailable(_) => ErrorKind::StoreUnavailable,
+            Error::AccessDenied(_) => ErrorKind::AccessDenied,
             Error::Unsupported(_) => ErrorKind::Unsupported,
             Error::UnsupportedByHsm { .. } => ErrorKind::UnsupportedByHsm,
             Error::Pkcs11 { .. } => ErrorKind::Pkcs11Error,
@@ -401,6 +412,7 @@ impl Error {
             ErrorKind::AuditError => Error::Audit(m()),
             ErrorKind::AuditLogTampered => Error::AuditLogTampered(m()),
             ErrorKind::StoreUnavailable => Error::StoreUnavailable(m()),
+            ErrorKind::AccessDenied => Error::AccessDenied(m()),
             ErrorKind::Unsupported => Error::Unsupported(m()),
             ErrorKind::UnsupportedByHsm => Error::UnsupportedByHsm { mechanism: m() },
             ErrorKind::Pkcs11Error => Error::Pkcs11 {

@@ -317,7 +317,7 @@ macro_rules! faulty {
 faulty! {
     meta(name: &str) -> Result<Option<Vec<u8>>>;
     set_meta(name: &str, value: &[u8]) -> Result<()>;
-    create_key(key: &KeyRecord, version: &VersionRecord, alias: Option<&str>, tags: &BTreeMap<String, String>) -> Result<()>;
+    create_key(key: &KeyRecord, version: &VersionRecord, alias: Option<&str>, tags: &BTreeMap<String, String>, policy: Option<&str>) -> Result<()>;
     key(key_id: &str) -> Result<Option<KeyRecord>>;
     alias_target(alias: &str) -> Result<Option<String>>;
     aliases_of(key_id: &str) -> Result<Vec<String>>;
@@ -337,6 +337,11 @@ faulty! {
     delete_key(key_id: &str) -> Result<()>;
     due_deletions(now: i64) -> Result<Vec<String>>;
     due_rotations(now: i64) -> Result<Vec<String>>;
+    key_policy(key_id: &str) -> Result<Option<String>>;
+    set_key_policy(key_id: &str, policy: &str) -> Result<()>;
+    grants_of(key_id: &str) -> Result<Vec<String>>;
+    add_grant(grant_id: &str, key_id: &str, grant_json: &str) -> Result<()>;
+    delete_grant(key_id: &str, grant_id: &str) -> Result<bool>;
 }
 
 /// Refuses the next "allowed" record when armed.

@@ -83,6 +83,9 @@ pub enum sealbox_result {
     /// The key store's database cannot be reached (PostgreSQL down or
     /// restarting): nothing was changed; retry with the same handle.
     StoreUnavailable = 26,
+    /// The principal may not do this with the key: no key-policy statement
+    /// or grant allows it, or a statement denies it.
+    AccessDenied = 27,
 }
 
 impl From<ErrorKind> for sealbox_result {
@@ -116,6 +119,7 @@ impl From<ErrorKind> for sealbox_result {
             ErrorKind::Pkcs11Error => R::Pkcs11Error,
             ErrorKind::AuditLogTampered => R::AuditLogTampered,
             ErrorKind::StoreUnavailable => R::StoreUnavailable,
+            ErrorKind::AccessDenied => R::AccessDenied,
         }
     }
 }

@@ -807,5 +807,6 @@ fn request(
         description,
         tags: tags.unwrap_or_default(),
         rotation_period_days,
+        ..CreateKeyRequest::default()
     })
 }

@@ -25,6 +25,10 @@ named_enum!(
         Allowed = "allowed",
         /// The operation failed; `error` says why.
         Failed = "failed",
+        /// The principal was not allowed the operation (key policy and
+        /// grants); `error` names the deciding statement or the missing
+        /// grant. Nothing was done.
+        Denied = "denied",
     }
 );
 

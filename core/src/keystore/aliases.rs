@@ -8,8 +8,7 @@ impl KeyStore {
     pub fn create_alias(&self, alias: &str, key: &str) -> Result<()> {
         self.run(Operation::CreateAlias, None, |a| {
             check_alias(alias)?;
-            let rec = self.record(key)?;
-            a.key(&rec.key_id, None);
+            let rec = self.authorized(a, key)?;
             if self.inner.store.alias_target(alias)?.is_some() {
                 return Err(Error::AlreadyExists(format!("alias {alias}")));
             }
@@ -21,11 +20,15 @@ impl KeyStore {
     /// UpdateAlias: points an existing alias at another key.
     pub fn update_alias(&self, alias: &str, key: &str) -> Result<()> {
         self.run(Operation::UpdateAlias, None, |a| {
-            let rec = self.record(key)?;
-            a.key(&rec.key_id, None);
-            if self.inner.store.alias_target(alias)?.is_none() {
-                return Err(Error::KeyNotFound(alias.to_owned()));
-            }
+            // As AWS: UpdateAlias on the key it points at now and on the new key.
+            let old = self
+                .inner
+                .store
+                .alias_target(alias)?
+                .ok_or_else(|| Error::KeyNotFound(alias.to_owned()))?;
+            let old = self.authorized(a, &old)?;
+            let rec = self.authorized(a, key)?;
+            let _ = old;
             a.allow()?;
             self.inner.store.put_alias(alias, &rec.key_id, true)
         })
@@ -39,7 +42,8 @@ impl KeyStore {
                 .store
                 .alias_target(alias)?
                 .ok_or_else(|| Error::KeyNotFound(alias.to_owned()))?;
-            a.key(&target, None);
+            let rec = self.authorized(a, &target)?;
+            a.key(&rec.key_id, None);
             a.allow()?;
             self.inner.store.delete_alias(alias).map(|_| ())
         })

@@ -99,7 +99,7 @@ impl KeyStore {
     /// GetPublicKey: DER SubjectPublicKeyInfo (see [`der_to_pem`]).
     pub fn get_public_key(&self, key: &str) -> Result<Vec<u8>> {
         self.run(Operation::GetPublicKey, None, |a| {
-            let rec = self.record(key)?;
+            let rec = self.authorized(a, key)?;
             a.key(&rec.key_id, Some(rec.primary_version));
             if matches!(rec.state, KeyState::PendingDeletion { .. }) {
                 Self::require_enabled(&rec)?;

@@ -9,10 +9,11 @@
 //! read the store itself, under the change lock.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use super::store::{KeyRecord, MetadataStore, VersionRecord};
+use super::{Grant, KeyPolicy};
 use crate::error::Result;
 
 /// The store-wide counter of revoking changes to keys: disable, scheduled
@@ -33,6 +34,8 @@ pub(super) struct MetaCache {
     aliases: RwLock<HashMap<String, (Instant, String)>>,
     versions: RwLock<HashMap<(String, u32), (Instant, VersionRecord)>>,
     counters: RwLock<HashMap<&'static str, (Instant, u64)>>,
+    policies: RwLock<HashMap<String, (Instant, Arc<KeyPolicy>)>>,
+    grants: RwLock<HashMap<String, (Instant, Arc<Vec<Grant>>)>>,
 }
 
 impl MetaCache {
@@ -43,6 +46,8 @@ impl MetaCache {
             aliases: RwLock::new(HashMap::new()),
             versions: RwLock::new(HashMap::new()),
             counters: RwLock::new(HashMap::new()),
+            policies: RwLock::new(HashMap::new()),
+            grants: RwLock::new(HashMap::new()),
         }
     }
 
@@ -151,6 +156,41 @@ impl MetaCache {
         n
     }
 
+    /// A key's policy (the default one when it has none of its own).
+    pub(super) fn policy(&self, store: &dyn MetadataStore, key_id: &str) -> Result<Arc<KeyPolicy>> {
+        if let Some(p) = self.get(&self.policies, &key_id.to_owned()) {
+            return Ok(p);
+        }
+        let at = Instant::now();
+        let p = Arc::new(match store.key_policy(key_id)? {
+            Some(text) => KeyPolicy::from_json(&text)?,
+            None => KeyPolicy::default_allow_all(),
+        });
+        self.put(&self.policies, key_id.to_owned(), at, p.clone());
+        Ok(p)
+    }
+
+    /// A key's grants.
+    pub(super) fn grants(
+        &self,
+        store: &dyn MetadataStore,
+        key_id: &str,
+    ) -> Result<Arc<Vec<Grant>>> {
+        if let Some(g) = self.get(&self.grants, &key_id.to_owned()) {
+            return Ok(g);
+        }
+        let at = Instant::now();
+        let g = Arc::new(
+            store
+                .grants_of(key_id)?
+                .iter()
+                .map(|t| Grant::from_json(t))
+                .collect::<Result<Vec<_>>>()?,
+        );
+        self.put(&self.grants, key_id.to_owned(), at, g.clone());
+        Ok(g)
+    }
+
     /// Forgets everything (after a change made through this key store).
     pub(super) fn clear(&self) {
         if let Ok(mut m) = self.keys.write() {
@@ -164,6 +204,12 @@ impl MetaCache {
         }
         if let Ok(mut c) = self.counters.write() {
             c.clear();
+        }
+        if let Ok(mut m) = self.policies.write() {
+            m.clear();
+        }
+        if let Ok(mut m) = self.grants.write() {
+            m.clear();
         }
     }
 }

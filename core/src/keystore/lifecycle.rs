@@ -89,6 +89,10 @@ impl KeyStore {
             Origin::Generated
         };
         Self::check_rotation(req.key_spec, origin, req.rotation_period_days)?;
+        let policy = self.new_key_policy(
+            req.policy.as_deref(),
+            req.bypass_policy_lockout_safety_check,
+        )?;
         if let Some(al) = &req.alias {
             check_alias(al)?;
             if self.inner.store.alias_target(al)?.is_some() {
@@ -129,9 +133,13 @@ impl KeyStore {
         // Nothing refers to the new material until the insert commits: a
         // failed audit record or insert destroys it (issue 17).
         let stored = a.allow().and_then(|()| {
-            self.inner
-                .store
-                .create_key(&rec, &version, req.alias.as_deref(), &req.tags)
+            self.inner.store.create_key(
+                &rec,
+                &version,
+                req.alias.as_deref(),
+                &req.tags,
+                policy.as_deref(),
+            )
         });
         if let Err(e) = stored {
             let _ = self.inner.backend.destroy(VersionRef {
@@ -160,8 +168,7 @@ impl KeyStore {
     /// DescribeKey.
     pub fn describe_key(&self, key: &str) -> Result<KeyMetadata> {
         self.run(Operation::DescribeKey, None, |a| {
-            let rec = self.record(key)?;
-            a.key(&rec.key_id, None);
+            let rec = self.authorized(a, key)?;
             self.metadata(rec)
         })
     }
@@ -199,8 +206,7 @@ impl KeyStore {
     ) -> Result<KeyMetadata> {
         self.run(op, None, |a| {
             let _g = self.lock_mutations()?;
-            let rec = self.record(key)?;
-            a.key(&rec.key_id, None);
+            let rec = self.authorized(a, key)?;
             let state = check(&rec)?;
             a.allow()?;
             self.inner.store.set_state(&rec.key_id, state)?;
@@ -291,8 +297,7 @@ impl KeyStore {
     /// UpdateKeyDescription.
     pub fn update_key_description(&self, key: &str, description: &str) -> Result<()> {
         self.run(Operation::UpdateKeyDescription, None, |a| {
-            let rec = self.record(key)?;
-            a.key(&rec.key_id, None);
+            let rec = self.authorized(a, key)?;
             a.allow()?;
             self.inner.store.set_description(&rec.key_id, description)
         })
@@ -301,8 +306,7 @@ impl KeyStore {
     /// TagResource: adds or replaces tags.
     pub fn tag_key(&self, key: &str, tags: &BTreeMap<String, String>) -> Result<()> {
         self.run(Operation::TagResource, None, |a| {
-            let rec = self.record(key)?;
-            a.key(&rec.key_id, None);
+            let rec = self.authorized(a, key)?;
             if tags.keys().any(|k| k.is_empty() || k.len() > 128)
                 || tags.values().any(|v| v.len() > 256)
             {
@@ -318,8 +322,7 @@ impl KeyStore {
     /// UntagResource.
     pub fn untag_key(&self, key: &str, tag_keys: &[String]) -> Result<()> {
         self.run(Operation::UntagResource, None, |a| {
-            let rec = self.record(key)?;
-            a.key(&rec.key_id, None);
+            let rec = self.authorized(a, key)?;
             a.allow()?;
             self.inner.store.remove_tags(&rec.key_id, tag_keys)
         })

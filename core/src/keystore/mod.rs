@@ -4,6 +4,7 @@
 //! never leaves it. Every operation, allowed or failed, is audited; an
 //! operation whose audit record cannot be written does not happen.
 
+mod access;
 mod aliases;
 mod asymmetric;
 mod audit_trail;
@@ -17,6 +18,7 @@ mod mac;
 mod operation;
 pub mod policy;
 mod rotation;
+pub mod secrets;
 pub mod store;
 mod symmetric;
 pub mod types;
@@ -31,16 +33,22 @@ use crate::error::{Error, Result};
 use crate::message::EncryptionContext;
 use crate::secret::SecretBytes;
 
+pub use access::{DefaultKeyPolicy, GrantRequest, MAX_PRINCIPAL_LEN};
 pub use asymmetric::der_to_pem;
 pub use backend::pkcs11::{
     Pin, Pkcs11Backend, Pkcs11Config, TokenSelector, DEFAULT_MAX_SESSIONS, MODULE_ENV,
 };
 pub use backend::soft::{RootKey, SoftBackend};
 pub use backend::{Backend, Gcm, KeyRef, VersionRef};
-pub use key_id::KeyId;
 pub use grant::{decide, decide_retire, AccessDecision, Grant, GrantConstraints};
+pub use key_id::KeyId;
 pub use operation::Operation;
 pub use policy::{Decision, Effect, KeyPolicy, Principals, RequestContext};
+pub use secrets::{
+    CreateSecretOptions, PasswordSpec, PutSecretValueOptions, RotateSecretResult, RotationStep,
+    SecretList, SecretMetadata, SecretRotation, SecretRotator, SecretValue, SecretValueEntry,
+    SecretVersionInfo, SecretVersionRef,
+};
 pub use store::sqlite::SqliteStore;
 pub use store::{KeyRecord, MetadataStore, VersionRecord};
 pub use types::*;
@@ -111,6 +119,10 @@ pub struct KeyStoreOptions {
     /// `None`: the store's default, [`DEFAULT_METADATA_CACHE_TTL`] for a
     /// shared database (PostgreSQL), zero (read every time) for SQLite.
     pub metadata_cache_ttl: Option<std::time::Duration>,
+    /// The policy keys created without one get, stored as the store's
+    /// setting (every process follows it); `None`: leave the store's
+    /// setting as it is (by default [`DefaultKeyPolicy::AllowAll`]).
+    pub default_key_policy: Option<DefaultKeyPolicy>,
 }
 
 /// The default propagation bound of a store shared through a database.
@@ -151,6 +163,7 @@ impl Default for KeyStoreOptions {
             audit_anchoring: AnchorPolicy::default(),
             new_audit_segment: None,
             metadata_cache_ttl: None,
+            default_key_policy: None,
         }
     }
 }
@@ -190,7 +203,6 @@ pub(super) struct Inner {
     backend: Arc<dyn Backend>,
     audit_log: Option<Box<dyn AuditLog>>,
     sinks: RwLock<Vec<Arc<dyn AuditSink>>>,
-    principal: String,
     clock: Arc<dyn Clock>,
     // Serialises this process's lifecycle changes (version numbering).
     mutate: Mutex<()>,
@@ -212,6 +224,8 @@ pub(super) struct Inner {
 #[derive(Clone)]
 pub struct KeyStore {
     inner: Arc<Inner>,
+    // Who this handle acts for (see `as_principal`).
+    principal: Arc<str>,
 }
 
 impl std::fmt::Debug for KeyStore {
@@ -227,6 +241,8 @@ pub(super) struct Audit<'a> {
     ks: &'a Inner,
     event: AuditEvent,
     written: bool,
+    // The principal was refused (the record's outcome is `denied`).
+    denied: bool,
 }
 
 impl Audit<'_> {
@@ -427,7 +443,6 @@ impl KeyStore {
                 backend,
                 audit_log,
                 sinks: RwLock::new(Vec::new()),
-                principal: options.principal,
                 clock: options.clock,
                 mutate: Mutex::new(()),
                 counts: Mutex::new(HashMap::new()),
@@ -438,7 +453,13 @@ impl KeyStore {
                 unanchored: Mutex::new((0, std::time::Instant::now())),
                 cache: cache::MetaCache::new(ttl),
             }),
+            principal: Arc::from(options.principal.as_str()),
         };
+        if let Some(p) = options.default_key_policy {
+            ks.inner
+                .store
+                .set_meta(access::DEFAULT_POLICY, p.name().as_bytes())?;
+        }
         if let Some(detail) = new_segment {
             ks.run(Operation::StartAuditSegment, None, |a| {
                 a.event.detail = Some(detail);
@@ -446,6 +467,7 @@ impl KeyStore {
             })?;
         }
         ks.purge_expired_keys()?;
+        ks.purge_expired_secrets()?;
         ks.apply_due_rotations()?;
         Ok(ks)
     }
@@ -541,13 +563,14 @@ impl KeyStore {
                 source_key_id: None,
                 source_key_version: None,
                 detail: None,
-                principal: self.inner.principal.clone(),
+                principal: self.principal.to_string(),
                 encryption_context: ec.cloned(),
                 outcome: Outcome::Failed,
                 error: None,
                 request_id: KeyId::generate()?.into(),
             },
             written: false,
+            denied: false,
         };
         match f(&mut a) {
             Ok(v) => {
@@ -589,7 +612,11 @@ impl KeyStore {
                 // An audit failure before the point of no return has been
                 // reported already; anything else is recorded as failed.
                 if !matches!(e, Error::Audit(_)) || a.written {
-                    a.event.outcome = Outcome::Failed;
+                    a.event.outcome = if a.denied {
+                        Outcome::Denied
+                    } else {
+                        Outcome::Failed
+                    };
                     a.event.error = Some(e.to_string());
                     if let Err(ae) = self.inner.write_audit(&a.event) {
                         if !a.written {
@@ -702,6 +729,16 @@ impl KeyStore {
     ) -> Result<(KeyRecord, VersionRecord)> {
         let mut rec = self.cached_record(key)?;
         a.key(&rec.key_id, None);
+        // ReEncrypt's destination (the source key was named first).
+        let action = match a.event.operation {
+            Operation::ReEncrypt if a.event.source_key_id.is_some() => Some(policy::RE_ENCRYPT_TO),
+            op => op.policy_action(),
+        };
+        if let Some(action) = action {
+            let ec = a.event.encryption_context.clone();
+            let alias = key.starts_with("alias/").then_some(key);
+            self.authorize(a, &rec, action, ec.as_ref(), alias)?;
+        }
         Self::require_enabled(&rec)?;
         Self::require_usage(&rec, usage)?;
         if rec

@@ -71,6 +71,41 @@ named_enum!(
         /// An operator replaced the audit log with a new segment (the
         /// record names the previous segment's head).
         StartAuditSegment = "StartAuditSegment",
+        /// PutKeyPolicy.
+        PutKeyPolicy = "PutKeyPolicy",
+        /// GetKeyPolicy.
+        GetKeyPolicy = "GetKeyPolicy",
+        /// CreateGrant.
+        CreateGrant = "CreateGrant",
+        /// ListGrants.
+        ListGrants = "ListGrants",
+        /// RetireGrant.
+        RetireGrant = "RetireGrant",
+        /// RevokeGrant.
+        RevokeGrant = "RevokeGrant",
+        /// CreateSecret (AWS Secrets Manager; so are those below).
+        CreateSecret = "CreateSecret",
+        /// GetSecretValue.
+        GetSecretValue = "GetSecretValue",
+        /// PutSecretValue.
+        PutSecretValue = "PutSecretValue",
+        /// UpdateSecretVersionStage.
+        UpdateSecretVersionStage = "UpdateSecretVersionStage",
+        /// ListSecrets.
+        ListSecrets = "ListSecrets",
+        /// ListSecretVersionIds.
+        ListSecretVersionIds = "ListSecretVersionIds",
+        /// DescribeSecret.
+        DescribeSecret = "DescribeSecret",
+        /// DeleteSecret (scheduled, forced, or the purge of a secret whose
+        /// recovery window ended).
+        DeleteSecret = "DeleteSecret",
+        /// RestoreSecret.
+        RestoreSecret = "RestoreSecret",
+        /// RotateSecret (the whole four-step rotation).
+        RotateSecret = "RotateSecret",
+        /// GetRandomPassword.
+        GetRandomPassword = "GetRandomPassword",
     }
 );
 
@@ -80,11 +115,27 @@ impl Operation {
     /// allows). A new operation does not compile until it says both.
     const fn effects(self) -> (bool, bool) {
         match self {
+            // Secrets (issue 21): changes to secrets are mutations (their
+            // records are anchored at once); none takes a use of a key away.
+            Self::CreateSecret
+            | Self::PutSecretValue
+            | Self::UpdateSecretVersionStage
+            | Self::DeleteSecret
+            | Self::RestoreSecret
+            | Self::RotateSecret => (true, false),
+            Self::GetSecretValue
+            | Self::ListSecrets
+            | Self::ListSecretVersionIds
+            | Self::DescribeSecret
+            | Self::GetRandomPassword => (false, false),
             Self::DisableKey
             | Self::ScheduleKeyDeletion
             | Self::DeleteKey
             | Self::UpdateAlias
-            | Self::DeleteAlias => (true, true),
+            | Self::DeleteAlias
+            | Self::PutKeyPolicy
+            | Self::RetireGrant
+            | Self::RevokeGrant => (true, true),
             Self::CreateKey
             | Self::ImportKey
             | Self::EnableKey
@@ -96,7 +147,8 @@ impl Operation {
             | Self::CreateAlias
             | Self::TagResource
             | Self::UntagResource
-            | Self::StartAuditSegment => (true, false),
+            | Self::StartAuditSegment
+            | Self::CreateGrant => (true, false),
             Self::DescribeKey
             | Self::ListKeys
             | Self::ListAliases
@@ -110,7 +162,9 @@ impl Operation {
             | Self::GetPublicKey
             | Self::GenerateMac
             | Self::VerifyMac
-            | Self::GenerateRandom => (false, false),
+            | Self::GenerateRandom
+            | Self::GetKeyPolicy
+            | Self::ListGrants => (false, false),
         }
     }
 

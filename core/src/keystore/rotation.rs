@@ -83,8 +83,7 @@ impl KeyStore {
     /// decrypting. Returns the new version number.
     pub fn rotate_key(&self, key: &str) -> Result<u32> {
         self.run(Operation::RotateKey, None, |a| {
-            let rec = self.record(key)?;
-            a.key(&rec.key_id, None);
+            let rec = self.authorized(a, key)?;
             Self::require_enabled(&rec)?;
             if !rec.spec.rotatable() {
                 return Err(Error::Unsupported(format!(
@@ -116,8 +115,7 @@ impl KeyStore {
     /// EnableKeyRotation with a period in days (AES_256 only).
     pub fn enable_key_rotation(&self, key: &str, period_days: u32) -> Result<KeyMetadata> {
         self.run(Operation::EnableKeyRotation, None, |a| {
-            let rec = self.record(key)?;
-            a.key(&rec.key_id, None);
+            let rec = self.authorized(a, key)?;
             Self::require_enabled(&rec)?;
             Self::check_rotation(rec.spec, rec.origin, Some(period_days))?;
             a.allow()?;
@@ -132,8 +130,7 @@ impl KeyStore {
     /// DisableKeyRotation.
     pub fn disable_key_rotation(&self, key: &str) -> Result<KeyMetadata> {
         self.run(Operation::DisableKeyRotation, None, |a| {
-            let rec = self.record(key)?;
-            a.key(&rec.key_id, None);
+            let rec = self.authorized(a, key)?;
             a.allow()?;
             self.inner.store.set_rotation(&rec.key_id, None, None)?;
             self.metadata(self.record(&rec.key_id)?)

@@ -61,6 +61,7 @@ impl KeyStore {
             .key(&*self.inner.store, b.key_id.as_str())?
             .ok_or_else(|| Error::KeyNotFound(b.key_id.to_string()))?;
         a.key(&rec.key_id, Some(b.version));
+        self.authorize_op(a, &rec, Some(ec), None)?;
         Self::require_enabled(&rec)?;
         Self::require_usage(&rec, KeyUsage::EncryptDecrypt)?;
         if rec.spec != KeySpec::Aes256 {

@@ -326,6 +326,12 @@ pub struct CreateKeyRequest {
     pub tags: BTreeMap<String, String>,
     /// Enable automatic rotation with this period (AES_256 only).
     pub rotation_period_days: Option<u32>,
+    /// The key policy (JSON text, the grammar of AWS KMS key policies);
+    /// `None`: the store's default policy for new keys.
+    pub policy: Option<String>,
+    /// Create the key even if `policy` would leave the creating principal
+    /// unable to change it (as AWS's BypassPolicyLockoutSafetyCheck).
+    pub bypass_policy_lockout_safety_check: bool,
 }
 
 impl Default for CreateKeyRequest {
@@ -337,6 +343,8 @@ impl Default for CreateKeyRequest {
             description: String::new(),
             tags: BTreeMap::new(),
             rotation_period_days: None,
+            policy: None,
+            bypass_policy_lockout_safety_check: false,
         }
     }
 }

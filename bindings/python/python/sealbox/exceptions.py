@@ -40,6 +40,7 @@ __all__ = [
     "Pkcs11Error",
     "AuditLogTampered",
     "StoreUnavailable",
+    "AccessDenied",
     "NullParameter",
     "Panic",
 ]
@@ -172,6 +173,12 @@ class StoreUnavailable(SealboxError):
     the database is back."""
 
 
+class AccessDenied(SealboxError):
+    """The key store's principal may not do this with the key: no statement
+    of the key policy and no grant allows it, or a statement denies it. The
+    message (and the audit record, outcome ``denied``) names which."""
+
+
 class NullParameter(InvalidArgument):
     """A required pointer was NULL (raised by the C ABI only; declared so
     that every kind has its class)."""
@@ -210,6 +217,7 @@ _KINDS = {
     Pkcs11Error: 23,
     AuditLogTampered: 25,
     StoreUnavailable: 26,
+    AccessDenied: 27,
 }
 for _cls, _kind in _KINDS.items():
     _cls.kind = _kind

@@ -83,6 +83,20 @@ impl Operation {
             | Self::GenerateRandom
             | Self::DeleteKey
             | Self::StartAuditSegment => return None,
+            // Secrets are not keys: their own operations have no key-policy
+            // action; the key-store operations a secret's value goes
+            // through (GenerateDataKey, Decrypt) are decided on its key.
+            Self::CreateSecret
+            | Self::GetSecretValue
+            | Self::PutSecretValue
+            | Self::UpdateSecretVersionStage
+            | Self::ListSecrets
+            | Self::ListSecretVersionIds
+            | Self::DescribeSecret
+            | Self::DeleteSecret
+            | Self::RestoreSecret
+            | Self::RotateSecret
+            | Self::GetRandomPassword => return None,
             Self::ImportKey => "kms:ImportKeyMaterial",
             Self::RotateKey => "kms:RotateKeyOnDemand",
             Self::ReEncrypt => "kms:ReEncryptFrom",
@@ -108,6 +122,12 @@ impl Operation {
             Self::GetPublicKey => "kms:GetPublicKey",
             Self::GenerateMac => "kms:GenerateMac",
             Self::VerifyMac => "kms:VerifyMac",
+            Self::PutKeyPolicy => "kms:PutKeyPolicy",
+            Self::GetKeyPolicy => "kms:GetKeyPolicy",
+            Self::CreateGrant => "kms:CreateGrant",
+            Self::ListGrants => "kms:ListGrants",
+            Self::RetireGrant => "kms:RetireGrant",
+            Self::RevokeGrant => "kms:RevokeGrant",
         })
     }
 }

@@ -3,6 +3,7 @@
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod secrets;
 pub mod sqlite;
 
 use std::collections::BTreeMap;
@@ -65,13 +66,15 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>>;
     /// Sets a store-wide value.
     fn set_meta(&self, name: &str, value: &[u8]) -> Result<()>;
-    /// Inserts a key with its first version, optional alias and tags.
+    /// Inserts a key with its first version, optional alias, tags and
+    /// policy (JSON text; `None`: the default policy), in one transaction.
     fn create_key(
         &self,
         key: &KeyRecord,
         version: &VersionRecord,
         alias: Option<&str>,
         tags: &BTreeMap<String, String>,
+        policy: Option<&str>,
     ) -> Result<()>;
     /// A key's row.
     fn key(&self, key_id: &str) -> Result<Option<KeyRecord>>;
@@ -115,6 +118,16 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     fn set_tags(&self, key_id: &str, tags: &BTreeMap<String, String>) -> Result<()>;
     /// Removes tags.
     fn remove_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<()>;
+    /// A key's policy (JSON text); `None`: the default policy.
+    fn key_policy(&self, key_id: &str) -> Result<Option<String>>;
+    /// Sets a key's policy.
+    fn set_key_policy(&self, key_id: &str, policy: &str) -> Result<()>;
+    /// The grants of a key (JSON text each).
+    fn grants_of(&self, key_id: &str) -> Result<Vec<String>>;
+    /// Adds a grant (`AlreadyExists` for a grant ID in use).
+    fn add_grant(&self, grant_id: &str, key_id: &str, grant_json: &str) -> Result<()>;
+    /// Deletes a grant of a key; whether it existed.
+    fn delete_grant(&self, key_id: &str, grant_id: &str) -> Result<bool>;
     /// Deletes a key, its versions (sealed material included), aliases and tags.
     fn delete_key(&self, key_id: &str) -> Result<()>;
     /// Keys pending deletion whose date has passed.
@@ -164,6 +177,13 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     /// with `mac`; `None` for stores whose log is a file beside them.
     fn audit_log(&self, mac: ChainMac, sync: bool) -> Option<Result<Box<dyn AuditLog>>> {
         let _ = (mac, sync);
+        None
+    }
+
+    // ------------------------------------------------ secrets (issue 21) --
+    /// The secrets this store keeps (see [`secrets::SecretStore`]); `None`
+    /// for a store without them (secret operations are then `Unsupported`).
+    fn secrets(&self) -> Option<&dyn secrets::SecretStore> {
         None
     }
 }

@@ -34,6 +34,8 @@ use crate::error::{Error, Result};
 use crate::keystore::types::KeyState;
 use crate::keystore::KeyId;
 
+mod secrets;
+
 /// Whether `location` names a PostgreSQL database rather than a file.
 pub fn is_url(location: &str) -> bool {
     location.starts_with("postgresql://") || location.starts_with("postgres://")
@@ -82,6 +84,44 @@ const MIGRATIONS: &[&str] = &[
        FOR EACH ROW EXECUTE FUNCTION sealbox_audit_append_only();
      CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
        FOR EACH STATEMENT EXECUTE FUNCTION sealbox_audit_append_only();",
+    // 2: key policies and grants (issue 16). A key without a policy row
+    // has the default policy (every principal, every action).
+    "CREATE TABLE key_policies (
+        key_id TEXT PRIMARY KEY REFERENCES keys(key_id) ON DELETE CASCADE,
+        policy TEXT NOT NULL);
+     CREATE TABLE grants (
+        grant_id TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+        grant_json TEXT NOT NULL);
+     CREATE INDEX grants_by_key ON grants(key_id);",
+    // 3: secrets (issue 21): values sealed under a key-store key (never
+    // plaintext), their versions and staging labels.
+    "CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        description TEXT NOT NULL,
+        key_id TEXT,
+        tags TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_changed_at BIGINT NOT NULL,
+        last_rotated_at BIGINT,
+        deleted_at BIGINT,
+        deletion_date BIGINT);
+     CREATE TABLE secret_versions (
+        name TEXT NOT NULL REFERENCES secrets(name) ON DELETE CASCADE,
+        version_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('text','binary')),
+        key_id TEXT NOT NULL,
+        ciphertext BYTEA NOT NULL,
+        PRIMARY KEY (name, version_id));
+     CREATE TABLE secret_labels (
+        name TEXT NOT NULL,
+        label TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        PRIMARY KEY (name, label),
+        FOREIGN KEY (name, version_id) REFERENCES secret_versions(name, version_id) ON DELETE CASCADE);
+     CREATE INDEX secrets_by_deletion ON secrets(deletion_date) WHERE deletion_date IS NOT NULL;",
 ];
 
 // Advisory lock keys (one 64-bit space per database): migrations, and the
@@ -719,6 +759,10 @@ impl PostgresStore {
 }
 
 impl MetadataStore for PostgresStore {
+    fn secrets(&self) -> Option<&dyn super::secrets::SecretStore> {
+        Some(self)
+    }
+
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
         self.pool.run(|c| {
             Ok(
@@ -745,6 +789,7 @@ impl MetadataStore for PostgresStore {
         v: &VersionRecord,
         alias: Option<&str>,
         tags: &BTreeMap<String, String>,
+        policy: Option<&str>,
     ) -> Result<()> {
         let (state, deletion) = state_cols(&k.state);
         self.tx(|tx| {
@@ -787,7 +832,68 @@ impl MetadataStore for PostgresStore {
                     &[&k.key_id.as_str(), tk, tv],
                 )?;
             }
+            if let Some(p) = policy {
+                tx.execute(
+                    "INSERT INTO key_policies (key_id, policy) VALUES ($1, $2)",
+                    &[&k.key_id.as_str(), &p],
+                )?;
+            }
             Ok(())
+        })
+    }
+
+    fn key_policy(&self, key_id: &str) -> Result<Option<String>> {
+        self.pool.run(|c| {
+            Ok(c.query_opt(
+                "SELECT policy FROM key_policies WHERE key_id = $1",
+                &[&key_id],
+            )?
+            .map(|r| r.get(0)))
+        })
+    }
+
+    fn set_key_policy(&self, key_id: &str, policy: &str) -> Result<()> {
+        self.update_key(
+            "INSERT INTO key_policies (key_id, policy) SELECT key_id, $2 FROM keys WHERE key_id = $1
+             ON CONFLICT (key_id) DO UPDATE SET policy = excluded.policy",
+            &[&key_id, &policy],
+            key_id,
+        )
+    }
+
+    fn grants_of(&self, key_id: &str) -> Result<Vec<String>> {
+        self.pool.run(|c| {
+            Ok(c.query(
+                "SELECT grant_json FROM grants WHERE key_id = $1 ORDER BY grant_id",
+                &[&key_id],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+        })
+    }
+
+    fn add_grant(&self, grant_id: &str, key_id: &str, grant_json: &str) -> Result<()> {
+        self.tx(|tx| {
+            match tx.execute(
+                "INSERT INTO grants (grant_id, key_id, grant_json) SELECT $1, key_id, $3 FROM keys WHERE key_id = $2",
+                &[&grant_id, &key_id, &grant_json],
+            ) {
+                Ok(n) => Self::one_row_changed(n, key_id),
+                Err(e) if is_unique_violation(&e) => Err(TxError::Refused(Error::AlreadyExists(
+                    format!("grant {grant_id}"),
+                ))),
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+
+    fn delete_grant(&self, key_id: &str, grant_id: &str) -> Result<bool> {
+        self.pool.run(|c| {
+            Ok(c.execute(
+                "DELETE FROM grants WHERE key_id = $1 AND grant_id = $2",
+                &[&key_id, &grant_id],
+            )? == 1)
         })
     }
 
@@ -1002,6 +1108,8 @@ impl MetadataStore for PostgresStore {
             tx.execute("DELETE FROM key_versions WHERE key_id = $1", &[&key_id])?;
             tx.execute("DELETE FROM aliases WHERE key_id = $1", &[&key_id])?;
             tx.execute("DELETE FROM tags WHERE key_id = $1", &[&key_id])?;
+            tx.execute("DELETE FROM key_policies WHERE key_id = $1", &[&key_id])?;
+            tx.execute("DELETE FROM grants WHERE key_id = $1", &[&key_id])?;
             let n = tx.execute("DELETE FROM keys WHERE key_id = $1", &[&key_id])?;
             Self::one_row_changed(n, key_id)
         })

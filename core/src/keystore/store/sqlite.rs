@@ -15,6 +15,8 @@ use crate::keystore::types::KeyState;
 use super::{ChangeLock, KeyRecord, MetadataStore, VersionRecord, AUDIT_ANCHOR};
 use crate::audit::AuditAnchor;
 
+mod secrets;
+
 /// Schema migrations, applied in order; `user_version` counts those done.
 const MIGRATIONS: &[&str] = &[
     // 1: initial schema.
@@ -47,6 +49,44 @@ const MIGRATIONS: &[&str] = &[
         tag_value TEXT NOT NULL,
         PRIMARY KEY (key_id, tag_key));
      CREATE INDEX aliases_by_key ON aliases(key_id);",
+    // 2: key policies and grants (issue 16). A key without a policy row
+    // has the default policy (every principal, every action).
+    "CREATE TABLE key_policies (
+        key_id TEXT PRIMARY KEY REFERENCES keys(key_id) ON DELETE CASCADE,
+        policy TEXT NOT NULL);
+     CREATE TABLE grants (
+        grant_id TEXT PRIMARY KEY,
+        key_id TEXT NOT NULL REFERENCES keys(key_id) ON DELETE CASCADE,
+        grant_json TEXT NOT NULL);
+     CREATE INDEX grants_by_key ON grants(key_id);",
+    // 3: secrets (issue 21): values sealed under a key-store key (never
+    // plaintext), their versions and staging labels.
+    "CREATE TABLE secrets (
+        name TEXT PRIMARY KEY,
+        description TEXT NOT NULL,
+        key_id TEXT,
+        tags TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_changed_at INTEGER NOT NULL,
+        last_rotated_at INTEGER,
+        deleted_at INTEGER,
+        deletion_date INTEGER);
+     CREATE TABLE secret_versions (
+        name TEXT NOT NULL REFERENCES secrets(name) ON DELETE CASCADE,
+        version_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('text','binary')),
+        key_id TEXT NOT NULL,
+        ciphertext BLOB NOT NULL,
+        PRIMARY KEY (name, version_id));
+     CREATE TABLE secret_labels (
+        name TEXT NOT NULL,
+        label TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        PRIMARY KEY (name, label),
+        FOREIGN KEY (name, version_id) REFERENCES secret_versions(name, version_id) ON DELETE CASCADE);
+     CREATE INDEX secrets_by_deletion ON secrets(deletion_date) WHERE deletion_date IS NOT NULL;",
 ];
 
 /// The SQLite store.
@@ -201,6 +241,10 @@ impl SqliteStore {
 }
 
 impl MetadataStore for SqliteStore {
+    fn secrets(&self) -> Option<&dyn super::secrets::SecretStore> {
+        Some(self)
+    }
+
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .lock()?
@@ -222,6 +266,7 @@ impl MetadataStore for SqliteStore {
         v: &VersionRecord,
         alias: Option<&str>,
         tags: &BTreeMap<String, String>,
+        policy: Option<&str>,
     ) -> Result<()> {
         let mut c = self.lock()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -267,8 +312,66 @@ impl MetadataStore for SqliteStore {
                 params![k.key_id, tk, tv],
             )?;
         }
+        if let Some(p) = policy {
+            tx.execute(
+                "INSERT INTO key_policies (key_id, policy) VALUES (?1, ?2)",
+                params![k.key_id, p],
+            )?;
+        }
         tx.commit()?;
         Ok(())
+    }
+
+    fn key_policy(&self, key_id: &str) -> Result<Option<String>> {
+        let c = self.lock()?;
+        let mut st = c.prepare_cached("SELECT policy FROM key_policies WHERE key_id = ?1")?;
+        Ok(st.query_row([key_id], |r| r.get(0)).optional()?)
+    }
+
+    fn set_key_policy(&self, key_id: &str, policy: &str) -> Result<()> {
+        let n = self.lock()?.execute(
+            "INSERT INTO key_policies (key_id, policy) SELECT key_id, ?2 FROM keys WHERE key_id = ?1
+             ON CONFLICT(key_id) DO UPDATE SET policy = excluded.policy",
+            params![key_id, policy],
+        )?;
+        Self::one_row_changed(n, key_id)
+    }
+
+    fn grants_of(&self, key_id: &str) -> Result<Vec<String>> {
+        let c = self.lock()?;
+        let mut st =
+            c.prepare_cached("SELECT grant_json FROM grants WHERE key_id = ?1 ORDER BY grant_id")?;
+        let rows = st.query_map([key_id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn add_grant(&self, grant_id: &str, key_id: &str, grant_json: &str) -> Result<()> {
+        let mut c = self.lock()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: Option<String> = tx
+            .query_row(
+                "SELECT key_id FROM grants WHERE grant_id = ?1",
+                [grant_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if exists.is_some() {
+            return Err(Error::AlreadyExists(format!("grant {grant_id}")));
+        }
+        let n = tx.execute(
+            "INSERT INTO grants (grant_id, key_id, grant_json) SELECT ?1, key_id, ?3 FROM keys WHERE key_id = ?2",
+            params![grant_id, key_id, grant_json],
+        )?;
+        Self::one_row_changed(n, key_id)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn delete_grant(&self, key_id: &str, grant_id: &str) -> Result<bool> {
+        Ok(self.lock()?.execute(
+            "DELETE FROM grants WHERE key_id = ?1 AND grant_id = ?2",
+            params![key_id, grant_id],
+        )? == 1)
     }
 
     fn key(&self, key_id: &str) -> Result<Option<KeyRecord>> {
@@ -459,6 +562,8 @@ impl MetadataStore for SqliteStore {
         tx.execute("DELETE FROM key_versions WHERE key_id = ?1", [key_id])?;
         tx.execute("DELETE FROM aliases WHERE key_id = ?1", [key_id])?;
         tx.execute("DELETE FROM tags WHERE key_id = ?1", [key_id])?;
+        tx.execute("DELETE FROM key_policies WHERE key_id = ?1", [key_id])?;
+        tx.execute("DELETE FROM grants WHERE key_id = ?1", [key_id])?;
         let n = tx.execute("DELETE FROM keys WHERE key_id = ?1", [key_id])?;
         Self::one_row_changed(n, key_id)?;
         tx.commit()?;
