@@ -17,10 +17,10 @@ use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList};
 
 use sealbox::audit::{AuditEvent, CallbackSink};
 use sealbox::keystore::{
-    der_to_pem, CreateKeyRequest, EncryptionAlgorithm, KeyMetadata, KeySpec, KeyState, KeyStore,
-    KeyStoreOptions, KeyUsage, MacAlgorithm, MessageType, Pin, Pkcs11Config, RootKey,
-    SigningAlgorithm, TokenSelector, DEFAULT_DELETION_WINDOW_DAYS, DEFAULT_MAX_SESSIONS,
-    DEFAULT_ROTATION_PERIOD_DAYS, MAX_LIST_LIMIT,
+    der_to_pem, CreateKeyRequest, DefaultKeyPolicy, EncryptionAlgorithm, Grant, GrantRequest,
+    KeyMetadata, KeySpec, KeyState, KeyStore, KeyStoreOptions, KeyUsage, MacAlgorithm, MessageType,
+    Pin, Pkcs11Config, RootKey, SigningAlgorithm, TokenSelector, DEFAULT_DELETION_WINDOW_DAYS,
+    DEFAULT_MAX_SESSIONS, DEFAULT_ROTATION_PERIOD_DAYS, MAX_LIST_LIMIT,
 };
 use sealbox::{EncryptionContext, Error};
 
@@ -233,6 +233,30 @@ fn event<'py>(py: Python<'py>, e: &AuditEvent) -> Dict<'py> {
     Ok(d)
 }
 
+/// A grant as a dict (`created_at` in Unix seconds; `constraints` None or
+/// a dict with `encryption_context_equals` / `encryption_context_subset`).
+fn grant<'py>(py: Python<'py>, g: &Grant) -> Dict<'py> {
+    let d = PyDict::new(py);
+    d.set_item("grant_id", &g.grant_id)?;
+    d.set_item("name", &g.name)?;
+    d.set_item("key_id", &g.key_id)?;
+    d.set_item("grantee_principal", &g.grantee_principal)?;
+    d.set_item("retiring_principal", &g.retiring_principal)?;
+    d.set_item("operations", &g.operations)?;
+    match &g.constraints {
+        None => d.set_item("constraints", py.None())?,
+        Some(c) => {
+            let cd = PyDict::new(py);
+            cd.set_item("encryption_context_equals", &c.encryption_context_equals)?;
+            cd.set_item("encryption_context_subset", &c.encryption_context_subset)?;
+            d.set_item("constraints", cd)?;
+        }
+    }
+    d.set_item("issuing_principal", &g.issuing_principal)?;
+    d.set_item("created_at", g.created_at)?;
+    Ok(d)
+}
+
 fn context(ec: Option<EncryptionContext>) -> EncryptionContext {
     ec.unwrap_or_default()
 }
@@ -251,7 +275,7 @@ impl PyKeyStore {
     /// (`root_key`) or an HSM (`pkcs11`). `metadata_cache_ttl`: the
     /// propagation bound in seconds (None: the store's default).
     #[staticmethod]
-    #[pyo3(signature = (path, *, root_key=None, pkcs11=None, audit_log=None, audit_sync=false, principal=None, new_audit_segment=None, metadata_cache_ttl=None))]
+    #[pyo3(signature = (path, *, root_key=None, pkcs11=None, audit_log=None, audit_sync=false, principal=None, new_audit_segment=None, metadata_cache_ttl=None, default_policy=None))]
     #[allow(clippy::too_many_arguments)]
     fn open(
         py: Python<'_>,
@@ -263,15 +287,20 @@ impl PyKeyStore {
         principal: Option<String>,
         new_audit_segment: Option<String>,
         metadata_cache_ttl: Option<f64>,
+        default_policy: Option<&str>,
     ) -> PyResult<Self> {
         let metadata_cache_ttl = metadata_cache_ttl
             .map(|s| check(py, cache_ttl(s)))
+            .transpose()?;
+        let default_key_policy = default_policy
+            .map(|p| parse::<DefaultKeyPolicy>(py, p))
             .transpose()?;
         let mut options = KeyStoreOptions {
             audit_log,
             audit_sync,
             new_audit_segment,
             metadata_cache_ttl,
+            default_key_policy,
             ..KeyStoreOptions::default()
         };
         if let Some(p) = principal {
@@ -373,7 +402,7 @@ impl PyKeyStore {
         call(py, true, || Ok(self.inner.resolve_key_id(key_id)?.into()))
     }
 
-    #[pyo3(signature = (*, key_spec="AES_256", key_usage=None, alias=None, description=String::new(), tags=None, rotation_period_days=None))]
+    #[pyo3(signature = (*, key_spec="AES_256", key_usage=None, alias=None, description=String::new(), tags=None, rotation_period_days=None, policy=None, bypass_policy_lockout_safety_check=false))]
     #[allow(clippy::too_many_arguments)]
     fn create_key<'py>(
         &self,
@@ -384,16 +413,22 @@ impl PyKeyStore {
         description: String,
         tags: Option<BTreeMap<String, String>>,
         rotation_period_days: Option<u32>,
+        policy: Option<String>,
+        bypass_policy_lockout_safety_check: bool,
     ) -> Dict<'py> {
-        let req = request(
-            py,
-            key_spec,
-            key_usage,
-            alias,
-            description,
-            tags,
-            rotation_period_days,
-        )?;
+        let req = CreateKeyRequest {
+            policy,
+            bypass_policy_lockout_safety_check,
+            ..request(
+                py,
+                key_spec,
+                key_usage,
+                alias,
+                description,
+                tags,
+                rotation_period_days,
+            )?
+        };
         self.key_metadata(py, |ks| ks.create_key(&req))
     }
 
@@ -762,6 +797,87 @@ impl PyKeyStore {
     fn verify_audit_log(&self, py: Python<'_>) -> PyResult<(u64, Option<(u64, String)>)> {
         let r = call(py, true, || Ok(self.inner.verify_audit_log()?))?;
         Ok((r.records, r.first_error))
+    }
+
+    // -- access control (issue 16) --
+
+    /// The principal this handle acts for.
+    #[getter]
+    fn principal(&self) -> String {
+        self.inner.principal().to_owned()
+    }
+
+    /// A handle on the same store acting for another principal.
+    fn as_principal(&self, py: Python<'_>, principal: &str) -> PyResult<Self> {
+        let inner = check(py, self.inner.as_principal(principal))?;
+        Ok(PyKeyStore { inner })
+    }
+
+    #[pyo3(signature = (key_id, policy, *, bypass_policy_lockout_safety_check=false))]
+    fn put_key_policy(
+        &self,
+        py: Python<'_>,
+        key_id: &str,
+        policy: &str,
+        bypass_policy_lockout_safety_check: bool,
+    ) -> PyResult<()> {
+        call(py, true, || {
+            Ok(self
+                .inner
+                .put_key_policy(key_id, policy, bypass_policy_lockout_safety_check)?)
+        })
+    }
+
+    /// The key's policy as JSON text.
+    fn get_key_policy(&self, py: Python<'_>, key_id: &str) -> PyResult<String> {
+        call(py, true, || Ok(self.inner.get_key_policy(key_id)?))
+    }
+
+    /// The new grant's id.
+    #[pyo3(signature = (key_id, grantee_principal, operations, *, retiring_principal=None, name=None, encryption_context_equals=None, encryption_context_subset=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn create_grant(
+        &self,
+        py: Python<'_>,
+        key_id: &str,
+        grantee_principal: String,
+        operations: Vec<String>,
+        retiring_principal: Option<String>,
+        name: Option<String>,
+        encryption_context_equals: Option<EncryptionContext>,
+        encryption_context_subset: Option<EncryptionContext>,
+    ) -> PyResult<String> {
+        let req = GrantRequest {
+            grantee_principal,
+            operations,
+            retiring_principal,
+            name,
+            encryption_context_equals,
+            encryption_context_subset,
+        };
+        call(py, true, || Ok(self.inner.create_grant(key_id, &req)?))
+    }
+
+    /// The key's grants, as dicts.
+    fn list_grants<'py>(&self, py: Python<'py>, key_id: &str) -> PyResult<Bound<'py, PyList>> {
+        let grants = call(py, true, || Ok(self.inner.list_grants(key_id)?))?;
+        let out = PyList::empty(py);
+        for g in &grants {
+            out.append(grant(py, g)?)?;
+        }
+        Ok(out)
+    }
+
+    fn retire_grant(&self, py: Python<'_>, key_id: &str, grant_id: &str) -> PyResult<()> {
+        call(py, true, || {
+            Ok(self.inner.retire_grant(key_id, grant_id)?)
+        })
+    }
+
+    fn revoke_grant(&self, py: Python<'_>, key_id: &str, grant_id: &str) -> PyResult<()> {
+        call(py, true, || {
+            Ok(self.inner.revoke_grant(key_id, grant_id)?)
+        })
     }
 
     fn __repr__(&self) -> String {

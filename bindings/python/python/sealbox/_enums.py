@@ -154,6 +154,12 @@ class Operation(enum.StrEnum):
     VERIFY_MAC = "VerifyMac"
     GENERATE_RANDOM = "GenerateRandom"
     START_AUDIT_SEGMENT = "StartAuditSegment"
+    PUT_KEY_POLICY = "PutKeyPolicy"
+    GET_KEY_POLICY = "GetKeyPolicy"
+    CREATE_GRANT = "CreateGrant"
+    LIST_GRANTS = "ListGrants"
+    RETIRE_GRANT = "RetireGrant"
+    REVOKE_GRANT = "RevokeGrant"
 
 
 class Outcome(enum.StrEnum):
@@ -161,3 +167,5 @@ class Outcome(enum.StrEnum):
 
     ALLOWED = "allowed"
     FAILED = "failed"
+    #: The key's policy and grants refused the principal.
+    DENIED = "denied"

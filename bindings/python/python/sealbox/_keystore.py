@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from . import _native
 from ._enums import KeySpec, KeyState, KeyUsage, Origin
@@ -20,6 +21,8 @@ __all__ = [
     "AuditEvent",
     "AuditReport",
     "DataKey",
+    "Grant",
+    "GrantConstraints",
     "KeyList",
     "KeyMetadata",
     "KeyStore",
@@ -158,7 +161,9 @@ class AuditEvent:
     detail: str | None
     principal: str
     encryption_context: Mapping[str, str] | None
-    #: ``allowed`` or ``failed``.
+    #: ``allowed``, ``failed``, or ``denied`` (the key's policy and grants
+    #: refused the principal; ``error`` names the deciding statement or the
+    #: missing grant).
     outcome: str
     #: Why it failed (detail the caller only saw as an opaque error).
     error: str | None
@@ -186,6 +191,72 @@ class AuditEvent:
         d = dataclasses.asdict(self)
         d["time"] = self.time.isoformat().replace("+00:00", "Z")
         return d
+
+
+@dataclasses.dataclass(frozen=True)
+class GrantConstraints:
+    """The encryption-context constraint of a grant: exactly one of the two
+    is set."""
+
+    #: The request's encryption context must be exactly these pairs.
+    encryption_context_equals: Mapping[str, str] | None
+    #: The request's encryption context must contain these pairs.
+    encryption_context_subset: Mapping[str, str] | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Grant:
+    """A grant (:meth:`KeyStore.create_grant`): lets ``grantee_principal``
+    call ``operations`` on one key, within ``constraints``, beside what the
+    key policy allows."""
+
+    grant_id: str
+    name: str | None
+    key_id: str
+    grantee_principal: str
+    #: Who besides the grantee may retire it.
+    retiring_principal: str | None
+    #: Grant operations (AWS names without ``kms:``, e.g. ``Decrypt``).
+    operations: tuple[str, ...]
+    constraints: GrantConstraints | None
+    #: The principal that created it.
+    issuing_principal: str
+    created_at: datetime.datetime
+
+    @classmethod
+    def _from_native(cls, d: dict[str, Any]) -> Grant:
+        created = _time(d["created_at"])
+        assert created is not None
+        c = d["constraints"]
+        return cls(
+            grant_id=d["grant_id"],
+            name=d["name"],
+            key_id=d["key_id"],
+            grantee_principal=d["grantee_principal"],
+            retiring_principal=d["retiring_principal"],
+            operations=tuple(d["operations"]),
+            constraints=None
+            if c is None
+            else GrantConstraints(c["encryption_context_equals"], c["encryption_context_subset"]),
+            issuing_principal=d["issuing_principal"],
+            created_at=created,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (``created_at`` as RFC 3339 text)."""
+        d = dataclasses.asdict(self)
+        d["operations"] = list(self.operations)
+        d["created_at"] = self.created_at.isoformat().replace("+00:00", "Z")
+        return d
+
+
+def _policy_text(policy: str | Mapping[str, Any]) -> str:
+    # A key policy as JSON text: text as it is, a mapping serialised.
+    if isinstance(policy, str):
+        return policy
+    if isinstance(policy, Mapping):
+        return json.dumps(dict(policy))
+    raise TypeError(f"a key policy is JSON text or a dict, not {type(policy).__name__}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -228,6 +299,7 @@ class KeyStore:
         audit_callback: Callable[[AuditEvent], object] | None = None,
         new_audit_segment: str | None = None,
         metadata_cache_ttl: float | None = None,
+        default_policy: Literal["allow-all", "creator"] | None = None,
     ) -> KeyStore:
         """Opens (creating if needed) the key store in the SQLite file
         ``path``, or in a PostgreSQL database shared by several processes
@@ -254,7 +326,13 @@ class KeyStore:
         short, rewritten, lost) is refused with
         :class:`~sealbox.AuditLogTampered`. ``new_audit_segment="reason"``
         is an operator's explicit, audited way out: the damaged log is kept
-        beside the new one, whose first record names its head."""
+        beside the new one, whose first record names its head.
+
+        ``default_policy`` sets the store's setting for keys created without
+        a policy (every process that opens the store follows it; ``None``
+        leaves it as it is): ``"allow-all"`` (the default: every principal
+        may do everything, as before key policies) or ``"creator"`` (only
+        the creating principal may use and manage the key)."""
         ks = cls(
             _native.KeyStore.open(
                 path,
@@ -265,6 +343,7 @@ class KeyStore:
                 principal=principal,
                 new_audit_segment=new_audit_segment,
                 metadata_cache_ttl=metadata_cache_ttl,
+                default_policy=default_policy,
             )
         )
         if audit_callback is not None:
@@ -339,8 +418,15 @@ class KeyStore:
         description: str = "",
         tags: Mapping[str, str] | None = None,
         rotation_period_days: int | None = None,
+        policy: str | Mapping[str, Any] | None = None,
+        bypass_policy_lockout_safety_check: bool = False,
     ) -> KeyMetadata:
-        """Creates a key; ``usage`` defaults to the spec's usual one."""
+        """Creates a key; ``usage`` defaults to the spec's usual one.
+
+        ``policy`` is the key's policy (JSON text or a dict, see
+        :meth:`put_key_policy`; checked the same way, lockout check
+        included); without one the key gets the store's default policy
+        (``default_policy`` of :meth:`open`)."""
         return KeyMetadata._from_native(
             self._native.create_key(
                 key_spec=spec,
@@ -349,6 +435,8 @@ class KeyStore:
                 description=description,
                 tags=_context(tags),
                 rotation_period_days=rotation_period_days,
+                policy=None if policy is None else _policy_text(policy),
+                bypass_policy_lockout_safety_check=bypass_policy_lockout_safety_check,
             )
         )
 
@@ -578,6 +666,110 @@ class KeyStore:
         as ``first_error``."""
         records, first_error = self._native.verify_audit_log()
         return AuditReport(records, first_error)
+
+    # -- access control ----------------------------------------------------
+
+    @property
+    def principal(self) -> str:
+        """The principal this handle acts for: the one key policies and
+        grants decide about, and audit records name."""
+        return self._native.principal
+
+    def as_principal(self, principal: str) -> KeyStore:
+        """A handle on the same store (same connection, caches and audit
+        callbacks) acting for ``principal``: for a service that serves
+        several callers. An empty name, one longer than 256 characters or
+        one with control characters is :class:`~sealbox.InvalidArgument`.
+
+        In one process the host names its principals: policies confine
+        code paths and separate duties, they are no barrier against hostile
+        code in the same process."""
+        return KeyStore(self._native.as_principal(principal))
+
+    def put_key_policy(
+        self,
+        key_id: str,
+        policy: str | Mapping[str, Any],
+        *,
+        bypass_policy_lockout_safety_check: bool = False,
+    ) -> None:
+        """Replaces the key's policy: JSON text, or a dict (serialised with
+        :func:`json.dumps`), in the grammar of AWS KMS key policies (the
+        subset docs/SECURITY.md describes; principals as
+        ``{"Sealbox": ["name", ...]}`` or ``"*"``). A policy that does not
+        parse is :class:`~sealbox.InvalidArgument` and changes nothing; so
+        is one that would leave this principal unable to change it again,
+        unless ``bypass_policy_lockout_safety_check=True``. Needs
+        ``kms:PutKeyPolicy`` (else :class:`~sealbox.AccessDenied`)."""
+        self._native.put_key_policy(
+            key_id,
+            _policy_text(policy),
+            bypass_policy_lockout_safety_check=bypass_policy_lockout_safety_check,
+        )
+
+    @overload
+    def get_key_policy(self, key_id: str, *, as_text: Literal[False] = False) -> dict[str, Any]: ...
+    @overload
+    def get_key_policy(self, key_id: str, *, as_text: Literal[True]) -> str: ...
+    def get_key_policy(self, key_id: str, *, as_text: bool = False) -> dict[str, Any] | str:
+        """The key's policy, parsed (or its JSON text with
+        ``as_text=True``); a key without its own policy shows the default
+        one, which allows every principal everything. Needs
+        ``kms:GetKeyPolicy``."""
+        text = self._native.get_key_policy(key_id)
+        if as_text:
+            return text
+        parsed: dict[str, Any] = json.loads(text)
+        return parsed
+
+    def create_grant(
+        self,
+        key_id: str,
+        grantee_principal: str,
+        operations: Sequence[str],
+        *,
+        retiring_principal: str | None = None,
+        name: str | None = None,
+        encryption_context_equals: Mapping[str, str] | None = None,
+        encryption_context_subset: Mapping[str, str] | None = None,
+    ) -> str:
+        """Lets ``grantee_principal`` call ``operations`` (AWS grant
+        operations without ``kms:``: ``Encrypt``, ``Decrypt``,
+        ``GenerateDataKey``, ``ReEncryptFrom``, ``Sign``, ``RetireGrant``,
+        ...) on the key beside what its policy allows; returns the grant
+        id. With ``encryption_context_equals`` the request's context must be
+        exactly these pairs, with ``encryption_context_subset`` it must
+        contain them (at most one of the two). Needs ``kms:CreateGrant``,
+        or a grant of this principal that lists ``CreateGrant`` and is at
+        least as broad."""
+        if isinstance(operations, str):
+            raise TypeError("operations must be a sequence of operation names, not one str")
+        return self._native.create_grant(
+            key_id,
+            grantee_principal,
+            list(operations),
+            retiring_principal=retiring_principal,
+            name=name,
+            encryption_context_equals=_context(encryption_context_equals),
+            encryption_context_subset=_context(encryption_context_subset),
+        )
+
+    def list_grants(self, key_id: str) -> list[Grant]:
+        """The key's grants. Needs ``kms:ListGrants``."""
+        return [Grant._from_native(d) for d in self._native.list_grants(key_id)]
+
+    def retire_grant(self, key_id: str, grant_id: str) -> None:
+        """Ends a grant: by its retiring principal, its grantee (when the
+        grant lists ``RetireGrant``), or a principal the key policy allows
+        ``kms:RetireGrant``. Takes effect for the next call. An unknown
+        grant is :class:`~sealbox.KeyNotFound`."""
+        self._native.retire_grant(key_id, grant_id)
+
+    def revoke_grant(self, key_id: str, grant_id: str) -> None:
+        """Ends a grant, by a principal the key policy allows
+        ``kms:RevokeGrant``. Takes effect for the next call here (in other
+        processes within the propagation bound, ``metadata_cache_ttl``)."""
+        self._native.revoke_grant(key_id, grant_id)
 
     # -- envelope layer ----------------------------------------------------
 
