@@ -582,6 +582,12 @@ impl KeyStore {
     ) -> Result<(Vec<u8>, String)> {
         let ec = secret_context(name, version_id);
         a.event.encryption_context = Some(ec.clone());
+        // The principal needs kms:GenerateDataKey on the secret's key, with
+        // the context that names the secret and version.
+        let rec = self.cached_record(key)?;
+        a.key(&rec.key_id, None);
+        let alias = key.starts_with("alias/").then_some(key);
+        self.authorize(a, &rec, "kms:GenerateDataKey", Some(&ec), alias)?;
         let dk = self.data_key(a, key, 32, &ec)?;
         let mut out =
             Vec::with_capacity(10 + dk.ciphertext.len() + crypto::GCM_IV_LEN + value.len() + 16);
@@ -623,7 +629,17 @@ impl KeyStore {
         }
         let ec = secret_context(name, &version.version_id);
         a.event.encryption_context = Some(ec.clone());
-        let dk = self.open_blob(a, &ct[10..header_end], &ec)?;
+        let wrapped = &ct[10..header_end];
+        // The principal needs kms:Decrypt on the key that sealed the value.
+        let key_id = blob::parse(wrapped)?.key_id;
+        let rec = self
+            .inner
+            .cache
+            .key(key_id.as_str(), || self.load_key(key_id.as_str()))?
+            .ok_or_else(|| Error::KeyNotFound(key_id.to_string()))?;
+        a.key(&rec.key_id, None);
+        self.authorize(a, &rec, "kms:Decrypt", Some(&ec), None)?;
+        let dk = self.open_blob(a, wrapped, &ec)?;
         let aad = value_aad(&ct[..header_end], name, &version.version_id);
         let mut iv = [0u8; crypto::GCM_IV_LEN];
         iv.copy_from_slice(&ct[header_end..header_end + crypto::GCM_IV_LEN]);
