@@ -137,6 +137,9 @@ Examples:
     /// Read and verify the audit trail
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Versioned secrets (passwords, API keys) sealed under a key-store key
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// List the exit status of every kind of error (for scripts; with --json as JSON)
     #[command(after_help = "\
 Examples:
@@ -575,4 +578,236 @@ pub struct TailArgs {
     /// Keep printing records as they are written
     #[arg(short, long)]
     pub follow: bool,
+}
+
+// ------------------------------------------------------------ secrets --
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Create a secret, with its first value (CURRENT) from a file or stdin
+    #[command(after_help = "\
+Examples:
+  printf '%s' \"$DB_PASSWORD\" | sealbox secret create prod/db/password --value-file -
+  sealbox secret create prod/api-key --value-file api-key.txt --key alias/app --tag team=payments
+  sealbox secret create prod/db/password --generate-password --length 40
+  sealbox secret create tls/key --binary --value-file key.der
+
+The value is never an argument (it would show in `ps`): a file, `-` for stdin, or a
+generated password. It is stored exactly (a trailing newline is part of it: use printf,
+not echo). Text must be UTF-8; --binary stores bytes. At most 65536 bytes. Without
+--key the value is sealed under alias/sealbox/secrets (created on first use).")]
+    Create(SecretCreateArgs),
+    /// Print a secret's value (CURRENT, or --stage / --version-id) to stdout or a 0600 file
+    #[command(after_help = "\
+Examples:
+  sealbox secret get prod/db/password
+  PGPASSWORD=$(sealbox secret get prod/db/password) psql -h db -U app
+  sealbox secret get prod/db/password --stage PREVIOUS
+  sealbox secret get tls/key -o key.der          # written atomically, mode 0600
+  sealbox secret get prod/db/password --json     # value in secret_string (or secret_binary, base64)
+
+The value is written as stored, with no newline added.")]
+    Get(SecretGetArgs),
+    /// Store a new value (a new version, CURRENT unless --stage says otherwise)
+    #[command(after_help = "\
+Examples:
+  printf '%s' \"$NEW\" | sealbox secret put prod/db/password --value-file -
+  sealbox secret put prod/db/password --value-file new.txt --stage PENDING
+  sealbox secret put prod/db/password --generate-password
+
+The version that loses CURRENT becomes PREVIOUS. --client-request-token makes a retry
+safe: the same token and value change nothing; another value is refused (exit 10).")]
+    Put(SecretPutArgs),
+    /// List secrets (never values)
+    #[command(after_help = "\
+Examples:
+  sealbox secret list
+  sealbox secret list --include-deleted --json | jq -r '.secrets[].name'")]
+    List(SecretListArgs),
+    /// Show a secret's metadata and versions (never values)
+    #[command(after_help = "Examples:\n  sealbox secret describe prod/db/password")]
+    Describe(SecretNameArg),
+    /// Move or remove a staging label (CURRENT, PENDING, PREVIOUS or your own)
+    #[command(after_help = "\
+Examples:
+  sealbox secret stage prod/db/password CURRENT --move-to V2 --remove-from V1   # V1 becomes PREVIOUS
+  sealbox secret stage prod/db/password canary --move-to V3
+  sealbox secret stage prod/db/password canary --remove-from V3
+
+A label on another version must be named with --remove-from to move. CURRENT can only
+be moved. All changes of one command are made at once.")]
+    Stage(SecretStageArgs),
+    /// Rotate a secret: a new random password, set and tested by a hook, then CURRENT
+    #[command(after_help = "\
+Examples:
+  sealbox secret rotate prod/db/password --command /etc/sealbox/rotate-db-password
+  sealbox secret rotate shared/token --no-target --length 48 --exclude-punctuation
+
+The four steps of a rotation: a new random password is stored as PENDING; the hook
+sets it in the target system (setSecret), then checks it (testSecret); only then is
+it made CURRENT (the old CURRENT becomes PREVIOUS). If any step fails, CURRENT is
+unchanged and the new version stays PENDING (exit status of the failure).
+
+The hook (--command, run without a shell) gets the step in SEALBOX_ROTATION_STEP
+(setSecret, testSecret), the secret in SEALBOX_SECRET_NAME, the new version in
+SEALBOX_SECRET_VERSION_ID and the current one in SEALBOX_SECRET_CURRENT_VERSION_ID, and
+the new value on stdin (never in its arguments or environment); exit 0 means done.
+It may read the current value itself with `sealbox secret get`. --no-target rotates
+with no system to update (a value that only sealbox's readers use).")]
+    Rotate(SecretRotateArgs),
+    /// Delete a secret after a recovery window (7 to 30 days), or at once
+    #[command(after_help = "\
+Examples:
+  sealbox secret delete prod/old-api-key                 # 30 days to restore
+  sealbox secret delete prod/old-api-key --recovery-window-days 7
+  sealbox secret delete scratch/test --force-delete-without-recovery
+
+While scheduled for deletion a secret cannot be read or written; `restore` brings
+it back. After the window it is destroyed for good.")]
+    Delete(SecretDeleteArgs),
+    /// Cancel a secret's scheduled deletion
+    #[command(after_help = "Examples:\n  sealbox secret restore prod/old-api-key")]
+    Restore(SecretNameArg),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretNameArg {
+    /// The secret's name (1-512 of A-Z a-z 0-9 / _ + = . @ -)
+    pub name: String,
+}
+
+/// Where a new value comes from.
+#[derive(Debug, Args)]
+pub struct SecretValueArgs {
+    /// Read the value from FILE (`-`: stdin)
+    #[arg(long, value_name = "FILE", conflicts_with = "generate_password")]
+    pub value_file: Option<PathBuf>,
+    /// The value is bytes, not UTF-8 text
+    #[arg(long)]
+    pub binary: bool,
+    /// Generate a random password as the value
+    #[arg(long)]
+    pub generate_password: bool,
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+/// What a generated password is made of.
+#[derive(Debug, Args)]
+pub struct PasswordArgs {
+    /// Length of a generated password
+    #[arg(long, default_value_t = 32)]
+    pub length: usize,
+    /// No punctuation in a generated password
+    #[arg(long)]
+    pub exclude_punctuation: bool,
+    /// Characters a generated password never contains
+    #[arg(long, value_name = "CHARS", default_value = "")]
+    pub exclude_characters: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretCreateArgs {
+    /// The secret's name (1-512 of A-Z a-z 0-9 / _ + = . @ -)
+    pub name: String,
+    #[command(flatten)]
+    pub value: SecretValueArgs,
+    /// Key ID or alias/NAME the value is sealed under [default: alias/sealbox/secrets]
+    #[arg(long)]
+    pub key: Option<String>,
+    /// Free text
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// A tag (repeatable)
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<String>,
+    /// The first version's ID (32-64 characters; a retry with it is safe)
+    #[arg(long, value_name = "TOKEN")]
+    pub client_request_token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretGetArgs {
+    /// The secret's name
+    pub name: String,
+    /// The version with this staging label [default: CURRENT]
+    #[arg(long)]
+    pub stage: Option<String>,
+    /// This version
+    #[arg(long, value_name = "ID")]
+    pub version_id: Option<String>,
+    /// Write the value to FILE (atomically, mode 0600) instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretPutArgs {
+    /// The secret's name
+    pub name: String,
+    #[command(flatten)]
+    pub value: SecretValueArgs,
+    /// A staging label of the new version (repeatable) [default: CURRENT]
+    #[arg(long = "stage", value_name = "LABEL")]
+    pub stages: Vec<String>,
+    /// The version's ID (32-64 characters; a retry with it is safe)
+    #[arg(long, value_name = "TOKEN")]
+    pub client_request_token: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretListArgs {
+    /// Also secrets scheduled for deletion
+    #[arg(long)]
+    pub include_deleted: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretStageArgs {
+    /// The secret's name
+    pub name: String,
+    /// The staging label
+    pub stage: String,
+    /// The version to put the label on
+    #[arg(long, value_name = "ID")]
+    pub move_to: Option<String>,
+    /// The version that has the label now
+    #[arg(long, value_name = "ID")]
+    pub remove_from: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretRotateArgs {
+    /// The secret's name
+    pub name: String,
+    /// The hook that sets and tests the new value in the target (an executable, run without a shell)
+    #[arg(long, value_name = "PROGRAM", required_unless_present = "no_target")]
+    pub command: Option<PathBuf>,
+    /// Arguments of the hook (repeatable)
+    #[arg(long = "arg", value_name = "ARG", requires = "command")]
+    pub args: Vec<String>,
+    /// Rotate with no target system to update
+    #[arg(long, conflicts_with = "command")]
+    pub no_target: bool,
+    #[command(flatten)]
+    pub password: PasswordArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretDeleteArgs {
+    /// The secret's name
+    pub name: String,
+    /// Days during which `restore` can bring it back (7 to 30) [default: 30]
+    #[arg(
+        long,
+        value_name = "DAYS",
+        conflicts_with = "force_delete_without_recovery"
+    )]
+    pub recovery_window_days: Option<u32>,
+    /// Destroy it now, with no way back
+    #[arg(long)]
+    pub force_delete_without_recovery: bool,
 }

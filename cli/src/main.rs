@@ -13,6 +13,7 @@ mod envelope;
 mod error;
 mod input;
 mod keys;
+mod secrets;
 mod store;
 
 use std::io::Write;
@@ -115,6 +116,7 @@ fn run(cli: Cli) -> CliResult<()> {
             let ks = store::open_new_audit_segment(&resolve()?, &a.reason)?;
             audit::verify(&ks, out)
         }
+        Command::Secret(c) => secrets::run(&store::open(&resolve()?)?, c, out),
         Command::ExitCodes => {
             error::print_exit_codes(out.json);
             Ok(())
