@@ -73,7 +73,7 @@ test-rust:
 	@echo "== the key-store suite again, on the PKCS#11 backend (SoftHSM2, module: $${SEALBOX_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}) =="
 	$(PG_ENV) SEALBOX_TEST_BACKEND=pkcs11 $(CARGO) test -p sealbox --test keystore
 	@echo "== the key-store suite again, on the PostgreSQL metadata store =="
-	$(PG_ENV) SEALBOX_TEST_STORE=postgres $(CARGO) test -p sealbox --test keystore
+	$(PG_ENV) SEALBOX_TEST_STORE=postgres $(CARGO) test -p sealbox --test keystore --test access --test integrity
 
 # The shared-store soak of issue 15 for a minute on each store (SQLite and
 # PostgreSQL, the server restarted once), with the CLI as a second operator;

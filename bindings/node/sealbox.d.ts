@@ -36,6 +36,7 @@ export type SealboxErrorCode =
   | 'ERR_SEALBOX_AUDIT_LOG_TAMPERED'
   | 'ERR_SEALBOX_STORE_UNAVAILABLE'
   | 'ERR_SEALBOX_ACCESS_DENIED'
+  | 'ERR_SEALBOX_STORE_TAMPERED'
 
 export declare class SealboxError extends Error {
   readonly name: 'SealboxError'

@@ -37,6 +37,8 @@ pub enum Exit {
     /// The key store's database cannot be reached (PostgreSQL down or
     /// restarting); nothing was changed: retry later.
     StoreUnavailable = 12,
+    /// Key metadata was changed outside sealbox (a row's MAC fails).
+    StoreTampered = 13,
 }
 
 impl Exit {
@@ -55,6 +57,7 @@ impl Exit {
             Exit::AlreadyExists => "AlreadyExists",
             Exit::StoreUnavailable => "StoreUnavailable",
             Exit::AccessDenied => "AccessDenied",
+            Exit::StoreTampered => "StoreTampered",
         }
     }
 }
@@ -120,6 +123,7 @@ impl Exit {
             ErrorKind::AuditLogTampered => Exit::AuditLogTampered,
             ErrorKind::StoreUnavailable => Exit::StoreUnavailable,
             ErrorKind::AccessDenied => Exit::AccessDenied,
+            ErrorKind::StoreTampered => Exit::StoreTampered,
             ErrorKind::Panic
             | ErrorKind::InvalidState
             | ErrorKind::TooManyEncryptedDataKeys

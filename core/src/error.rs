@@ -80,6 +80,10 @@ pub enum Error {
     /// statement or grant allows it, or a statement denies it (the detail
     /// names which; it is also in the audit record).
     AccessDenied(String),
+    /// A row of key metadata (state, versions, aliases, policy, grants)
+    /// does not carry sealbox's MAC: it was changed outside sealbox. It is
+    /// not used.
+    StoreTampered(String),
     /// The key store's backend does not support this operation.
     Unsupported(String),
     /// The HSM does not support a mechanism sealbox needs for this request.
@@ -125,6 +129,7 @@ impl fmt::Display for Error {
             Error::AuditLogTampered(m) => write!(f, "audit log tampered: {m}"),
             Error::StoreUnavailable(m) => write!(f, "key store unavailable: {m}"),
             Error::AccessDenied(m) => write!(f, "access denied: {m}"),
+            Error::StoreTampered(m) => write!(f, "key store tampered: {m}"),
             Error::Unsupported(m) => write!(f, "unsupported: {m}"),
             Error::UnsupportedByHsm { mechanism } => {
                 write!(f, "not supported by this HSM: {mechanism}")
@@ -210,6 +215,8 @@ pub enum ErrorKind {
     StoreUnavailable = 26,
     /// The principal may not do this with the key (key policy or grants).
     AccessDenied = 27,
+    /// Key metadata was changed outside sealbox (a row's MAC fails).
+    StoreTampered = 28,
 }
 
 impl ErrorKind {
@@ -241,6 +248,7 @@ impl ErrorKind {
         Self::AuditLogTampered,
         Self::StoreUnavailable,
         Self::AccessDenied,
+        Self::StoreTampered,
     ];
 
     /// Numbers that were used once and must never be given out again.
@@ -286,6 +294,7 @@ impl ErrorKind {
             Self::AuditLogTampered => "AuditLogTampered",
             Self::StoreUnavailable => "StoreUnavailable",
             Self::AccessDenied => "AccessDenied",
+            Self::StoreTampered => "StoreTampered",
         }
     }
 
@@ -340,6 +349,7 @@ impl ErrorKind {
             Self::AuditLogTampered => "the audit log failed verification",
             Self::StoreUnavailable => "the key store's database cannot be reached",
             Self::AccessDenied => "access denied by the key policy and grants",
+            Self::StoreTampered => "key metadata was changed outside sealbox",
         }
     }
 }
@@ -376,6 +386,7 @@ impl Error {
             Error::AuditLogTampered(_) => ErrorKind::AuditLogTampered,
             Error::StoreUnavailable(_) => ErrorKind::StoreUnavailable,
             Error::AccessDenied(_) => ErrorKind::AccessDenied,
+            Error::StoreTampered(_) => ErrorKind::StoreTampered,
             Error::Unsupported(_) => ErrorKind::Unsupported,
             Error::UnsupportedByHsm { .. } => ErrorKind::UnsupportedByHsm,
             Error::Pkcs11 { .. } => ErrorKind::Pkcs11Error,
@@ -413,6 +424,7 @@ impl Error {
             ErrorKind::AuditLogTampered => Error::AuditLogTampered(m()),
             ErrorKind::StoreUnavailable => Error::StoreUnavailable(m()),
             ErrorKind::AccessDenied => Error::AccessDenied(m()),
+            ErrorKind::StoreTampered => Error::StoreTampered(m()),
             ErrorKind::Unsupported => Error::Unsupported(m()),
             ErrorKind::UnsupportedByHsm => Error::UnsupportedByHsm { mechanism: m() },
             ErrorKind::Pkcs11Error => Error::Pkcs11 {

@@ -317,7 +317,7 @@ macro_rules! faulty {
 faulty! {
     meta(name: &str) -> Result<Option<Vec<u8>>>;
     set_meta(name: &str, value: &[u8]) -> Result<()>;
-    create_key(key: &KeyRecord, version: &VersionRecord, alias: Option<&str>, tags: &BTreeMap<String, String>, policy: Option<&str>) -> Result<()>;
+    create_key(key: &KeyRecord, version: &VersionRecord, alias: Option<(&str, &[u8])>, tags: &BTreeMap<String, String>, policy: Option<(&str, &[u8])>) -> Result<()>;
     key(key_id: &str) -> Result<Option<KeyRecord>>;
     alias_target(alias: &str) -> Result<Option<String>>;
     aliases_of(key_id: &str) -> Result<Vec<String>>;
@@ -326,21 +326,23 @@ faulty! {
     list_keys(after: Option<&str>, limit: usize) -> Result<Vec<String>>;
     versions(key_id: &str) -> Result<Vec<VersionRecord>>;
     version(key_id: &str, version: u32) -> Result<Option<VersionRecord>>;
-    add_version(key_id: &str, version: &VersionRecord, next_rotation_at: Option<i64>) -> Result<()>;
-    set_state(key_id: &str, state: KeyState) -> Result<()>;
-    set_rotation(key_id: &str, period_days: Option<u32>, next_rotation_at: Option<i64>) -> Result<()>;
-    set_description(key_id: &str, description: &str) -> Result<()>;
-    put_alias(alias: &str, key_id: &str, replace: bool) -> Result<()>;
+    add_version(key_id: &str, version: &VersionRecord, next_rotation_at: Option<i64>, key_mac: &[u8]) -> Result<()>;
+    set_state(key_id: &str, state: KeyState, key_mac: &[u8]) -> Result<()>;
+    set_rotation(key_id: &str, period_days: Option<u32>, next_rotation_at: Option<i64>, key_mac: &[u8]) -> Result<()>;
+    set_description(key_id: &str, description: &str, key_mac: &[u8]) -> Result<()>;
+    put_alias(alias: &str, key_id: &str, replace: bool, mac: &[u8]) -> Result<()>;
+    alias_row(alias: &str) -> Result<Option<(String, Vec<u8>)>>;
+    set_row_mac(row: MacRow<'_>, mac: &[u8]) -> Result<()>;
     delete_alias(alias: &str) -> Result<bool>;
     set_tags(key_id: &str, tags: &BTreeMap<String, String>) -> Result<()>;
     remove_tags(key_id: &str, tag_keys: &[String]) -> Result<()>;
     delete_key(key_id: &str) -> Result<()>;
     due_deletions(now: i64) -> Result<Vec<String>>;
     due_rotations(now: i64) -> Result<Vec<String>>;
-    key_policy(key_id: &str) -> Result<Option<String>>;
-    set_key_policy(key_id: &str, policy: &str) -> Result<()>;
-    grants_of(key_id: &str) -> Result<Vec<String>>;
-    add_grant(grant_id: &str, key_id: &str, grant_json: &str) -> Result<()>;
+    key_policy(key_id: &str) -> Result<Option<(String, Vec<u8>)>>;
+    set_key_policy(key_id: &str, policy: &str, mac: &[u8]) -> Result<()>;
+    grants_of(key_id: &str) -> Result<Vec<(String, Vec<u8>)>>;
+    add_grant(grant_id: &str, key_id: &str, grant_json: &str, mac: &[u8]) -> Result<()>;
     delete_grant(key_id: &str, grant_id: &str) -> Result<bool>;
 }
 

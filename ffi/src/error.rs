@@ -86,6 +86,9 @@ pub enum sealbox_result {
     /// The principal may not do this with the key: no key-policy statement
     /// or grant allows it, or a statement denies it.
     AccessDenied = 27,
+    /// Key metadata was changed outside sealbox (a row's MAC fails); the
+    /// row is not used.
+    StoreTampered = 28,
 }
 
 impl From<ErrorKind> for sealbox_result {
@@ -120,6 +123,7 @@ impl From<ErrorKind> for sealbox_result {
             ErrorKind::AuditLogTampered => R::AuditLogTampered,
             ErrorKind::StoreUnavailable => R::StoreUnavailable,
             ErrorKind::AccessDenied => R::AccessDenied,
+            ErrorKind::StoreTampered => R::StoreTampered,
         }
     }
 }

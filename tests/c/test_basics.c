@@ -40,6 +40,7 @@ _Static_assert(SEALBOX_RESULT_PKCS11_ERROR == 23, "pinned");
 _Static_assert(SEALBOX_RESULT_AUDIT_LOG_TAMPERED == 25, "pinned");
 _Static_assert(SEALBOX_RESULT_STORE_UNAVAILABLE == 26, "pinned");
 _Static_assert(SEALBOX_RESULT_ACCESS_DENIED == 27, "pinned");
+_Static_assert(SEALBOX_RESULT_STORE_TAMPERED == 28, "pinned");
 _Static_assert(sizeof(sealbox_result) == 4, "sealbox_result is 32 bits");
 
 #define NULL_ARG(call) EXPECT(SEALBOX_RESULT_NULL_PARAMETER, call)
@@ -67,7 +68,7 @@ static void test_error_messages(void) {
     char buf[256];
     size_t n = 0;
     unsigned code;
-    for (code = SEALBOX_RESULT_OK; code <= SEALBOX_RESULT_ACCESS_DENIED; code++) {
+    for (code = SEALBOX_RESULT_OK; code <= SEALBOX_RESULT_STORE_TAMPERED; code++) {
         OK(sealbox_error_message(code, buf, sizeof buf, &n));
         CHECK(n > 0 && n == strlen(buf));
         /* Every number but the retired 24 has its own text. */

@@ -100,12 +100,12 @@ impl KeyStore {
     /// The policy of a key (its stored policy or the default one), for the
     /// data plane from the metadata cache while fresh.
     pub(super) fn policy_of(&self, key_id: &str) -> Result<Arc<KeyPolicy>> {
-        self.inner.cache.policy(&*self.inner.store, key_id)
+        self.inner.cache.policy(key_id, || self.load_policy(key_id))
     }
 
     /// The grants of a key, from the metadata cache while fresh.
     pub(super) fn grants_for(&self, key_id: &str) -> Result<Arc<Vec<Grant>>> {
-        self.inner.cache.grants(&*self.inner.store, key_id)
+        self.inner.cache.grants(key_id, || self.load_grants(key_id))
     }
 
     /// Decides whether this handle's principal may do `action` with `rec`;
@@ -171,22 +171,22 @@ impl KeyStore {
         &self,
         explicit: Option<&str>,
         bypass_lockout_check: bool,
-    ) -> Result<Option<String>> {
+    ) -> Result<String> {
         if let Some(text) = explicit {
             let p = KeyPolicy::from_json(text)?;
             if !bypass_lockout_check {
                 p.check_lockout(&self.principal)?;
             }
-            return Ok(Some(p.to_json()));
+            return Ok(p.to_json());
         }
         let default = match self.inner.store.meta(DEFAULT_POLICY)? {
             Some(v) => String::from_utf8_lossy(&v).parse()?,
             None => DefaultKeyPolicy::AllowAll,
         };
+        // Every key has its policy row (a removed one is noticed).
         Ok(match default {
-            // No row: the default policy, as for keys made before policies.
-            DefaultKeyPolicy::AllowAll => None,
-            DefaultKeyPolicy::Creator => Some(KeyPolicy::creator_only(&self.principal).to_json()),
+            DefaultKeyPolicy::AllowAll => KeyPolicy::default_allow_all().to_json(),
+            DefaultKeyPolicy::Creator => KeyPolicy::creator_only(&self.principal).to_json(),
         })
     }
 
@@ -209,8 +209,10 @@ impl KeyStore {
             if !bypass_policy_lockout_safety_check {
                 p.check_lockout(&self.principal)?;
             }
+            let text = p.to_json();
+            let mac = self.policy_mac(&rec.key_id, &text)?;
             a.allow()?;
-            self.inner.store.set_key_policy(&rec.key_id, &p.to_json())
+            self.inner.store.set_key_policy(&rec.key_id, &text, &mac)
         })
     }
 
@@ -219,10 +221,7 @@ impl KeyStore {
     pub fn get_key_policy(&self, key: &str) -> Result<String> {
         self.run(Operation::GetKeyPolicy, None, |a| {
             let rec = self.authorized(a, key)?;
-            Ok(match self.inner.store.key_policy(&rec.key_id)? {
-                Some(text) => text,
-                None => KeyPolicy::default_allow_all().to_json(),
-            })
+            self.verified_policy(&rec.key_id, self.inner.store.key_policy(&rec.key_id)?)
         })
     }
 
@@ -263,11 +262,7 @@ impl KeyStore {
             };
             grant.validate()?;
             // The policy, or a grant of this principal broad enough.
-            let policy = self.inner.store.key_policy(&rec.key_id)?;
-            let policy = match policy {
-                Some(t) => KeyPolicy::from_json(&t)?,
-                None => KeyPolicy::default_allow_all(),
-            };
+            let policy = self.load_policy(&rec.key_id)?;
             let alias = key.starts_with("alias/").then_some(key);
             let mut r = RequestContext::new(&self.principal, "kms:CreateGrant");
             if let Some(al) = alias {
@@ -293,10 +288,12 @@ impl KeyStore {
                 grant.grantee_principal,
                 grant.operations.join(",")
             ));
+            let json = grant.to_json();
+            let mac = self.grant_mac(&grant.grant_id, &rec.key_id, &json)?;
             a.allow()?;
             self.inner
                 .store
-                .add_grant(&grant.grant_id, &rec.key_id, &grant.to_json())?;
+                .add_grant(&grant.grant_id, &rec.key_id, &json, &mac)?;
             Ok(grant.grant_id)
         })
     }
@@ -305,12 +302,7 @@ impl KeyStore {
     pub fn list_grants(&self, key: &str) -> Result<Vec<Grant>> {
         self.run(Operation::ListGrants, None, |a| {
             let rec = self.authorized(a, key)?;
-            self.inner
-                .store
-                .grants_of(&rec.key_id)?
-                .iter()
-                .map(|t| Grant::from_json(t))
-                .collect()
+            Ok(self.load_grants(&rec.key_id)?.as_ref().clone())
         })
     }
 
@@ -323,10 +315,7 @@ impl KeyStore {
             let rec = self.record(key)?;
             a.key(&rec.key_id, None);
             let grant = self.stored_grant(&rec, grant_id)?;
-            let policy = match self.inner.store.key_policy(&rec.key_id)? {
-                Some(t) => KeyPolicy::from_json(&t)?,
-                None => KeyPolicy::default_allow_all(),
-            };
+            let policy = self.load_policy(&rec.key_id)?;
             let d = decide_retire(&policy, &grant, &self.principal);
             if !d.is_allowed() {
                 a.denied = true;
@@ -363,10 +352,9 @@ impl KeyStore {
     }
 
     fn stored_grant(&self, rec: &KeyRecord, grant_id: &str) -> Result<Grant> {
-        for t in self.inner.store.grants_of(&rec.key_id)? {
-            let g = Grant::from_json(&t)?;
+        for g in self.load_grants(&rec.key_id)?.iter() {
             if g.grant_id == grant_id {
-                return Ok(g);
+                return Ok(g.clone());
             }
         }
         Err(Error::KeyNotFound(format!(

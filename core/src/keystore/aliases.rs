@@ -12,8 +12,9 @@ impl KeyStore {
             if self.inner.store.alias_target(alias)?.is_some() {
                 return Err(Error::AlreadyExists(format!("alias {alias}")));
             }
+            let mac = self.alias_mac(alias, &rec.key_id)?;
             a.allow()?;
-            self.inner.store.put_alias(alias, &rec.key_id, false)
+            self.inner.store.put_alias(alias, &rec.key_id, false, &mac)
         })
     }
 
@@ -29,8 +30,9 @@ impl KeyStore {
             let old = self.authorized(a, &old)?;
             let rec = self.authorized(a, key)?;
             let _ = old;
+            let mac = self.alias_mac(alias, &rec.key_id)?;
             a.allow()?;
-            self.inner.store.put_alias(alias, &rec.key_id, true)
+            self.inner.store.put_alias(alias, &rec.key_id, true, &mac)
         })
     }
 

@@ -87,15 +87,20 @@ impl MetaCache {
         }
     }
 
-    /// A key's row (`None`: no such key; misses are not cached).
-    pub(super) fn key(&self, store: &dyn MetadataStore, key_id: &str) -> Result<Option<KeyRecord>> {
+    /// A key's row (`None`: no such key; misses are not cached), read
+    /// (and verified) by `load` when not fresh here.
+    pub(super) fn key(
+        &self,
+        key_id: &str,
+        load: impl FnOnce() -> Result<Option<KeyRecord>>,
+    ) -> Result<Option<KeyRecord>> {
         if let Some(r) = self.get(&self.keys, &key_id.to_owned()) {
             return Ok(Some(r));
         }
         // The time of the read, not of its answer: an entry never outlives
         // the bound counted from before the database was asked.
         let at = Instant::now();
-        let r = store.key(key_id)?;
+        let r = load()?;
         if let Some(rec) = &r {
             self.put(&self.keys, key_id.to_owned(), at, rec.clone());
         }
@@ -103,12 +108,16 @@ impl MetaCache {
     }
 
     /// The key an alias names.
-    pub(super) fn alias(&self, store: &dyn MetadataStore, alias: &str) -> Result<Option<String>> {
+    pub(super) fn alias(
+        &self,
+        alias: &str,
+        load: impl FnOnce() -> Result<Option<String>>,
+    ) -> Result<Option<String>> {
         if let Some(t) = self.get(&self.aliases, &alias.to_owned()) {
             return Ok(Some(t));
         }
         let at = Instant::now();
-        let t = store.alias_target(alias)?;
+        let t = load()?;
         if let Some(t) = &t {
             self.put(&self.aliases, alias.to_owned(), at, t.clone());
         }
@@ -118,16 +127,16 @@ impl MetaCache {
     /// One version of a key.
     pub(super) fn version(
         &self,
-        store: &dyn MetadataStore,
         key_id: &str,
         version: u32,
+        load: impl FnOnce() -> Result<Option<VersionRecord>>,
     ) -> Result<Option<VersionRecord>> {
         let k = (key_id.to_owned(), version);
         if let Some(v) = self.get(&self.versions, &k) {
             return Ok(Some(v));
         }
         let at = Instant::now();
-        let v = store.version(key_id, version)?;
+        let v = load()?;
         if let Some(v) = &v {
             self.put(&self.versions, k, at, v.clone());
         }
@@ -156,16 +165,17 @@ impl MetaCache {
         n
     }
 
-    /// A key's policy (the default one when it has none of its own).
-    pub(super) fn policy(&self, store: &dyn MetadataStore, key_id: &str) -> Result<Arc<KeyPolicy>> {
+    /// A key's policy.
+    pub(super) fn policy(
+        &self,
+        key_id: &str,
+        load: impl FnOnce() -> Result<Arc<KeyPolicy>>,
+    ) -> Result<Arc<KeyPolicy>> {
         if let Some(p) = self.get(&self.policies, &key_id.to_owned()) {
             return Ok(p);
         }
         let at = Instant::now();
-        let p = Arc::new(match store.key_policy(key_id)? {
-            Some(text) => KeyPolicy::from_json(&text)?,
-            None => KeyPolicy::default_allow_all(),
-        });
+        let p = load()?;
         self.put(&self.policies, key_id.to_owned(), at, p.clone());
         Ok(p)
     }
@@ -173,20 +183,14 @@ impl MetaCache {
     /// A key's grants.
     pub(super) fn grants(
         &self,
-        store: &dyn MetadataStore,
         key_id: &str,
+        load: impl FnOnce() -> Result<Arc<Vec<Grant>>>,
     ) -> Result<Arc<Vec<Grant>>> {
         if let Some(g) = self.get(&self.grants, &key_id.to_owned()) {
             return Ok(g);
         }
         let at = Instant::now();
-        let g = Arc::new(
-            store
-                .grants_of(key_id)?
-                .iter()
-                .map(|t| Grant::from_json(t))
-                .collect::<Result<Vec<_>>>()?,
-        );
+        let g = load()?;
         self.put(&self.grants, key_id.to_owned(), at, g.clone());
         Ok(g)
     }

@@ -102,7 +102,8 @@ impl KeyStore {
         let key_id = KeyId::generate()?;
         a.key(&key_id, Some(1));
         let now = self.now_ms();
-        let rec = KeyRecord {
+        let rec = self.sealed_key(KeyRecord {
+            mac: Vec::new(),
             key_id: key_id.clone(),
             description: req.description.clone(),
             spec: req.key_spec,
@@ -116,7 +117,7 @@ impl KeyStore {
                 .rotation_period_days
                 .map(|d| ms_to_s(now + i64::from(d) * DAY_MS)),
             backend: self.inner.backend.kind().to_owned(),
-        };
+        })?;
         let kr = Self::key_ref(&rec, 1);
         let made = match material {
             Some(m) => self.inner.backend.import(kr, m),
@@ -125,20 +126,27 @@ impl KeyStore {
         let handle = made.inspect_err(|_| {
             let _ = self.inner.backend.discard(kr);
         })?;
-        let version = VersionRecord {
+        let mut version = VersionRecord {
             version: 1,
             created_at: ms_to_s(now),
             handle,
+            mac: Vec::new(),
         };
+        version.mac = self.version_mac(&rec.key_id, &version)?;
+        let alias_mac = match &req.alias {
+            Some(al) => self.alias_mac(al, &rec.key_id)?,
+            None => Vec::new(),
+        };
+        let policy_mac = self.policy_mac(&rec.key_id, &policy)?;
         // Nothing refers to the new material until the insert commits: a
         // failed audit record or insert destroys it (issue 17).
         let stored = a.allow().and_then(|()| {
             self.inner.store.create_key(
                 &rec,
                 &version,
-                req.alias.as_deref(),
+                req.alias.as_deref().map(|a| (a, alias_mac.as_slice())),
                 &req.tags,
-                policy.as_deref(),
+                Some((policy.as_str(), policy_mac.as_slice())),
             )
         });
         if let Err(e) = stored {
@@ -185,7 +193,7 @@ impl KeyStore {
             let more = ids.len() > limit;
             let mut keys = Vec::with_capacity(limit);
             for id in ids.into_iter().take(limit) {
-                if let Some(rec) = self.inner.store.key(&id)? {
+                if let Some(rec) = self.load_key(&id)? {
                     keys.push(self.metadata(rec)?);
                 }
             }
@@ -208,8 +216,12 @@ impl KeyStore {
             let _g = self.lock_mutations()?;
             let rec = self.authorized(a, key)?;
             let state = check(&rec)?;
+            let mac = self.key_mac(&KeyRecord {
+                state,
+                ..rec.clone()
+            })?;
             a.allow()?;
-            self.inner.store.set_state(&rec.key_id, state)?;
+            self.inner.store.set_state(&rec.key_id, state, &mac)?;
             self.metadata(self.record(&rec.key_id)?)
         })
     }
@@ -274,7 +286,7 @@ impl KeyStore {
             // may have purged it (or the deletion was cancelled) since the
             // list was read; then there is nothing to do or to audit.
             let _g = self.lock_mutations()?;
-            let still_due = self.inner.store.key(&id)?.is_some_and(|rec| {
+            let still_due = self.load_key(&id)?.is_some_and(|rec| {
                 matches!(rec.state, KeyState::PendingDeletion { deletion_date } if deletion_date <= ms_to_s(self.now_ms()))
             });
             if !still_due {
@@ -298,8 +310,14 @@ impl KeyStore {
     pub fn update_key_description(&self, key: &str, description: &str) -> Result<()> {
         self.run(Operation::UpdateKeyDescription, None, |a| {
             let rec = self.authorized(a, key)?;
+            let mac = self.key_mac(&KeyRecord {
+                description: description.to_owned(),
+                ..rec.clone()
+            })?;
             a.allow()?;
-            self.inner.store.set_description(&rec.key_id, description)
+            self.inner
+                .store
+                .set_description(&rec.key_id, description, &mac)
         })
     }
 

@@ -12,6 +12,7 @@ pub mod backend;
 pub mod blob;
 mod cache;
 pub mod grant;
+mod integrity;
 mod key_id;
 mod lifecycle;
 mod mac;
@@ -50,7 +51,7 @@ pub use secrets::{
     SecretVersionInfo, SecretVersionRef,
 };
 pub use store::sqlite::SqliteStore;
-pub use store::{KeyRecord, MetadataStore, VersionRecord};
+pub use store::{KeyRecord, MacRow, MetadataStore, VersionRecord};
 pub use types::*;
 
 /// Largest plaintext of a direct Encrypt, as in AWS KMS.
@@ -243,6 +244,8 @@ pub(super) struct Audit<'a> {
     written: bool,
     // The principal was refused (the record's outcome is `denied`).
     denied: bool,
+    // Nothing happened that needs a record (an internal no-op).
+    quiet: bool,
 }
 
 impl Audit<'_> {
@@ -466,6 +469,7 @@ impl KeyStore {
                 Ok(())
             })?;
         }
+        ks.seal_legacy_rows()?;
         ks.purge_expired_keys()?;
         ks.purge_expired_secrets()?;
         ks.apply_due_rotations()?;
@@ -571,8 +575,10 @@ impl KeyStore {
             },
             written: false,
             denied: false,
+            quiet: false,
         };
         match f(&mut a) {
+            Ok(v) if a.quiet && !a.written => Ok(v),
             Ok(v) => {
                 a.allow()?;
                 if let Ok(mut c) = self.inner.counts.lock() {
@@ -642,7 +648,9 @@ impl KeyStore {
             return self
                 .inner
                 .store
-                .alias_target(key)?
+                .alias_row(key)?
+                .map(|r| self.verified_alias(key, r))
+                .transpose()?
                 .ok_or_else(|| Error::KeyNotFound(key.to_owned()));
         }
         Ok(key.to_owned())
@@ -650,26 +658,29 @@ impl KeyStore {
 
     pub(super) fn record(&self, key: &str) -> Result<KeyRecord> {
         let id = self.resolve_id(key)?;
-        self.inner.store.key(&id)?.ok_or(Error::KeyNotFound(id))
+        self.load_key(&id)?.ok_or(Error::KeyNotFound(id))
     }
 
     /// A key's row for the data plane: from the metadata cache while fresh.
     pub(super) fn cached_record(&self, key: &str) -> Result<KeyRecord> {
-        let (c, s) = (&self.inner.cache, &*self.inner.store);
+        let c = &self.inner.cache;
         let id = if key.starts_with("alias/") {
-            c.alias(s, key)?
+            c.alias(key, || self.load_alias(key))?
                 .ok_or_else(|| Error::KeyNotFound(key.to_owned()))?
         } else {
             key.to_owned()
         };
-        c.key(s, &id)?.ok_or(Error::KeyNotFound(id))
+        c.key(&id, || self.load_key(&id))?
+            .ok_or(Error::KeyNotFound(id))
     }
 
     /// One version for the data plane: from the metadata cache while fresh.
     pub(super) fn cached_version(&self, rec: &KeyRecord, version: u32) -> Result<VersionRecord> {
         self.inner
             .cache
-            .version(&*self.inner.store, &rec.key_id, version)?
+            .version(&rec.key_id, version, || {
+                self.load_version(&rec.key_id, version)
+            })?
             .ok_or_else(|| Error::KeyNotFound(format!("{} version {version}", rec.key_id)))
     }
 
@@ -714,9 +725,7 @@ impl KeyStore {
     }
 
     pub(super) fn version(&self, rec: &KeyRecord, version: u32) -> Result<VersionRecord> {
-        self.inner
-            .store
-            .version(&rec.key_id, version)?
+        self.load_version(&rec.key_id, version)?
             .ok_or_else(|| Error::KeyNotFound(format!("{} version {version}", rec.key_id)))
     }
 
@@ -764,11 +773,14 @@ impl KeyStore {
             versions: s
                 .versions(&rec.key_id)?
                 .into_iter()
-                .map(|v| KeyVersion {
-                    version: v.version,
-                    created_at: v.created_at,
+                .map(|v| {
+                    let v = self.verified_version(&rec.key_id, v)?;
+                    Ok(KeyVersion {
+                        version: v.version,
+                        created_at: v.created_at,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_>>()?,
             key_id: rec.key_id,
             description: rec.description,
             key_spec: rec.spec,

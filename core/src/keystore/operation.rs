@@ -71,6 +71,8 @@ named_enum!(
         /// An operator replaced the audit log with a new segment (the
         /// record names the previous segment's head).
         StartAuditSegment = "StartAuditSegment",
+        /// Rows written before rows had MACs were sealed (once per store).
+        SealMetadata = "SealMetadata",
         /// PutKeyPolicy.
         PutKeyPolicy = "PutKeyPolicy",
         /// GetKeyPolicy.
@@ -148,6 +150,7 @@ impl Operation {
             | Self::TagResource
             | Self::UntagResource
             | Self::StartAuditSegment
+            | Self::SealMetadata
             | Self::CreateGrant => (true, false),
             Self::DescribeKey
             | Self::ListKeys

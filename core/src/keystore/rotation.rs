@@ -37,15 +37,26 @@ impl KeyStore {
         }
         // Nothing refers to the new material until the insert commits: a
         // failed audit record or insert destroys it (issue 17).
-        let version = VersionRecord {
+        let mut version = VersionRecord {
             version: next,
             created_at: ms_to_s(now),
             handle,
+            mac: Vec::new(),
         };
-        let stored = a.map_or(Ok(()), |a| a.allow()).and_then(|()| {
+        let macs = self.version_mac(&rec.key_id, &version).and_then(|vm| {
+            let km = self.key_mac(&KeyRecord {
+                primary_version: next,
+                next_rotation_at: next_rotation,
+                ..rec.clone()
+            })?;
+            Ok((vm, km))
+        });
+        let stored = macs.and_then(|(vm, km)| {
+            version.mac = vm;
+            a.map_or(Ok(()), |a| a.allow())?;
             self.inner
                 .store
-                .add_version(&rec.key_id, &version, next_rotation)
+                .add_version(&rec.key_id, &version, next_rotation, &km)
         });
         if let Err(e) = stored {
             let _ = self.inner.backend.destroy(VersionRef {
@@ -64,7 +75,7 @@ impl KeyStore {
     /// happens (and is audited) exactly once.
     pub(super) fn rotate_due(&self, key_id: &str) -> Result<bool> {
         let _g = self.lock_mutations()?;
-        let due = self.inner.store.key(key_id)?.is_some_and(|rec| {
+        let due = self.load_key(key_id)?.is_some_and(|rec| {
             rec.state == KeyState::Enabled
                 && rec
                     .next_rotation_at
@@ -118,11 +129,16 @@ impl KeyStore {
             let rec = self.authorized(a, key)?;
             Self::require_enabled(&rec)?;
             Self::check_rotation(rec.spec, rec.origin, Some(period_days))?;
-            a.allow()?;
             let next = ms_to_s(self.now_ms() + i64::from(period_days) * DAY_MS);
+            let mac = self.key_mac(&KeyRecord {
+                rotation_period_days: Some(period_days),
+                next_rotation_at: Some(next),
+                ..rec.clone()
+            })?;
+            a.allow()?;
             self.inner
                 .store
-                .set_rotation(&rec.key_id, Some(period_days), Some(next))?;
+                .set_rotation(&rec.key_id, Some(period_days), Some(next), &mac)?;
             self.metadata(self.record(&rec.key_id)?)
         })
     }
@@ -131,8 +147,15 @@ impl KeyStore {
     pub fn disable_key_rotation(&self, key: &str) -> Result<KeyMetadata> {
         self.run(Operation::DisableKeyRotation, None, |a| {
             let rec = self.authorized(a, key)?;
+            let mac = self.key_mac(&KeyRecord {
+                rotation_period_days: None,
+                next_rotation_at: None,
+                ..rec.clone()
+            })?;
             a.allow()?;
-            self.inner.store.set_rotation(&rec.key_id, None, None)?;
+            self.inner
+                .store
+                .set_rotation(&rec.key_id, None, None, &mac)?;
             self.metadata(self.record(&rec.key_id)?)
         })
     }

@@ -58,7 +58,7 @@ impl KeyStore {
         let rec = self
             .inner
             .cache
-            .key(&*self.inner.store, b.key_id.as_str())?
+            .key(b.key_id.as_str(), || self.load_key(b.key_id.as_str()))?
             .ok_or_else(|| Error::KeyNotFound(b.key_id.to_string()))?;
         a.key(&rec.key_id, Some(b.version));
         self.authorize_op(a, &rec, Some(ec), None)?;
@@ -73,7 +73,9 @@ impl KeyStore {
         let v = self
             .inner
             .cache
-            .version(&*self.inner.store, &rec.key_id, b.version)?
+            .version(&rec.key_id, b.version, || {
+                self.load_version(&rec.key_id, b.version)
+            })?
             .ok_or(Error::DecryptionFailed)?;
         let aad = blob::aad(b.prefix, ec)?;
         match b.nonce {

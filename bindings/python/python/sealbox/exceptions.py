@@ -41,6 +41,7 @@ __all__ = [
     "AuditLogTampered",
     "StoreUnavailable",
     "AccessDenied",
+    "StoreTampered",
     "NullParameter",
     "Panic",
 ]
@@ -179,6 +180,12 @@ class AccessDenied(SealboxError):
     message (and the audit record, outcome ``denied``) names which."""
 
 
+class StoreTampered(SealboxError):
+    """A row of key metadata (state, versions, aliases, policy, grants) does
+    not carry sealbox's MAC: it was changed outside sealbox, and is not
+    used. The finding is in the audit trail."""
+
+
 class NullParameter(InvalidArgument):
     """A required pointer was NULL (raised by the C ABI only; declared so
     that every kind has its class)."""
@@ -218,6 +225,7 @@ _KINDS = {
     AuditLogTampered: 25,
     StoreUnavailable: 26,
     AccessDenied: 27,
+    StoreTampered: 28,
 }
 for _cls, _kind in _KINDS.items():
     _cls.kind = _kind

@@ -82,7 +82,8 @@ impl Operation {
             | Self::ListAliases
             | Self::GenerateRandom
             | Self::DeleteKey
-            | Self::StartAuditSegment => return None,
+            | Self::StartAuditSegment
+            | Self::SealMetadata => return None,
             // Secrets are not keys: their own operations have no key-policy
             // action; the key-store operations a secret's value goes
             // through (GenerateDataKey, Decrypt) are decided on its key.

@@ -38,6 +38,9 @@ pub struct KeyRecord {
     pub next_rotation_at: Option<i64>,
     /// The backend kind holding the material.
     pub backend: String,
+    /// The row's MAC (see `KeyStore`'s metadata integrity): empty in rows
+    /// written before rows had one.
+    pub mac: Vec<u8>,
 }
 
 /// One version's row.
@@ -49,6 +52,23 @@ pub struct VersionRecord {
     pub created_at: i64,
     /// The backend's handle (soft: sealed material).
     pub handle: Vec<u8>,
+    /// The row's MAC.
+    pub mac: Vec<u8>,
+}
+
+/// A row that carries a MAC, for [`MetadataStore::set_row_mac`].
+#[derive(Debug, Clone, Copy)]
+pub enum MacRow<'a> {
+    /// A key's row.
+    Key(&'a str),
+    /// A version of a key.
+    Version(&'a str, u32),
+    /// An alias.
+    Alias(&'a str),
+    /// A key's policy.
+    Policy(&'a str),
+    /// A grant.
+    Grant(&'a str),
 }
 
 impl std::fmt::Debug for VersionRecord {
@@ -72,9 +92,9 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         &self,
         key: &KeyRecord,
         version: &VersionRecord,
-        alias: Option<&str>,
+        alias: Option<(&str, &[u8])>,
         tags: &BTreeMap<String, String>,
-        policy: Option<&str>,
+        policy: Option<(&str, &[u8])>,
     ) -> Result<()>;
     /// A key's row.
     fn key(&self, key_id: &str) -> Result<Option<KeyRecord>>;
@@ -92,40 +112,47 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
     fn versions(&self, key_id: &str) -> Result<Vec<VersionRecord>>;
     /// One version.
     fn version(&self, key_id: &str, version: u32) -> Result<Option<VersionRecord>>;
-    /// Adds a version, makes it primary and sets the next rotation time.
+    /// Adds a version, makes it primary and sets the next rotation time;
+    /// `key_mac` is the key row's new MAC.
     fn add_version(
         &self,
         key_id: &str,
         version: &VersionRecord,
         next_rotation_at: Option<i64>,
+        key_mac: &[u8],
     ) -> Result<()>;
-    /// Sets the state.
-    fn set_state(&self, key_id: &str, state: KeyState) -> Result<()>;
-    /// Sets the rotation schedule.
+    /// Sets the state (and the row's MAC).
+    fn set_state(&self, key_id: &str, state: KeyState, key_mac: &[u8]) -> Result<()>;
+    /// Sets the rotation schedule (and the row's MAC).
     fn set_rotation(
         &self,
         key_id: &str,
         period_days: Option<u32>,
         next_rotation_at: Option<i64>,
+        key_mac: &[u8],
     ) -> Result<()>;
-    /// Sets the description.
-    fn set_description(&self, key_id: &str, description: &str) -> Result<()>;
+    /// Sets the description (and the row's MAC).
+    fn set_description(&self, key_id: &str, description: &str, key_mac: &[u8]) -> Result<()>;
     /// Creates an alias, or repoints it when `replace`.
-    fn put_alias(&self, alias: &str, key_id: &str, replace: bool) -> Result<()>;
+    fn put_alias(&self, alias: &str, key_id: &str, replace: bool, mac: &[u8]) -> Result<()>;
+    /// The key an alias points at, with the alias row's MAC.
+    fn alias_row(&self, alias: &str) -> Result<Option<(String, Vec<u8>)>>;
+    /// Sets the MAC of one row (sealing rows written before rows had one).
+    fn set_row_mac(&self, row: MacRow<'_>, mac: &[u8]) -> Result<()>;
     /// Deletes an alias; whether it existed.
     fn delete_alias(&self, alias: &str) -> Result<bool>;
     /// Adds or replaces tags.
     fn set_tags(&self, key_id: &str, tags: &BTreeMap<String, String>) -> Result<()>;
     /// Removes tags.
     fn remove_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<()>;
-    /// A key's policy (JSON text); `None`: the default policy.
-    fn key_policy(&self, key_id: &str) -> Result<Option<String>>;
+    /// A key's policy (JSON text) and its row's MAC.
+    fn key_policy(&self, key_id: &str) -> Result<Option<(String, Vec<u8>)>>;
     /// Sets a key's policy.
-    fn set_key_policy(&self, key_id: &str, policy: &str) -> Result<()>;
-    /// The grants of a key (JSON text each).
-    fn grants_of(&self, key_id: &str) -> Result<Vec<String>>;
+    fn set_key_policy(&self, key_id: &str, policy: &str, mac: &[u8]) -> Result<()>;
+    /// The grants of a key (JSON text each, with the row's MAC).
+    fn grants_of(&self, key_id: &str) -> Result<Vec<(String, Vec<u8>)>>;
     /// Adds a grant (`AlreadyExists` for a grant ID in use).
-    fn add_grant(&self, grant_id: &str, key_id: &str, grant_json: &str) -> Result<()>;
+    fn add_grant(&self, grant_id: &str, key_id: &str, grant_json: &str, mac: &[u8]) -> Result<()>;
     /// Deletes a grant of a key; whether it existed.
     fn delete_grant(&self, key_id: &str, grant_id: &str) -> Result<bool>;
     /// Deletes a key, its versions (sealed material included), aliases and tags.

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use postgres::{Client, Config, NoTls};
 
-use super::{ChangeLock, KeyRecord, MetadataStore, VersionRecord, AUDIT_ANCHOR};
+use super::{ChangeLock, KeyRecord, MacRow, MetadataStore, VersionRecord, AUDIT_ANCHOR};
 use crate::audit::{self, AuditAnchor, AuditEvent, AuditLog, AuditReport, AuditSink, ChainMac};
 use crate::error::{Error, Result};
 use crate::keystore::types::KeyState;
@@ -122,6 +122,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (name, label),
         FOREIGN KEY (name, version_id) REFERENCES secret_versions(name, version_id) ON DELETE CASCADE);
      CREATE INDEX secrets_by_deletion ON secrets(deletion_date) WHERE deletion_date IS NOT NULL;",
+    // 4: a MAC on every row whose change would change what a key may do
+    // (issue 16): keys, versions, aliases, policies, grants. Empty in rows
+    // written before; the key store seals them once, audited.
+    "ALTER TABLE keys ADD COLUMN mac BYTEA NOT NULL DEFAULT ''::bytea;
+     ALTER TABLE key_versions ADD COLUMN mac BYTEA NOT NULL DEFAULT ''::bytea;
+     ALTER TABLE aliases ADD COLUMN mac BYTEA NOT NULL DEFAULT ''::bytea;
+     ALTER TABLE key_policies ADD COLUMN mac BYTEA NOT NULL DEFAULT ''::bytea;
+     ALTER TABLE grants ADD COLUMN mac BYTEA NOT NULL DEFAULT ''::bytea;",
 ];
 
 // Advisory lock keys (one 64-bit space per database): migrations, and the
@@ -574,6 +582,7 @@ fn key_from_row(r: &postgres::Row) -> Result<KeyRecord> {
             .transpose()?,
         next_rotation_at: r.get(10),
         backend: r.get(11),
+        mac: r.get(12),
     })
 }
 
@@ -583,10 +592,11 @@ fn version_from_row(r: &postgres::Row) -> Result<VersionRecord> {
             .map_err(|_| Error::Storage("a version row holds a bad number".into()))?,
         created_at: r.get(1),
         handle: r.get(2),
+        mac: r.get(3),
     })
 }
 
-const KEY_COLS: &str = "key_id, description, spec, usage, origin, state, deletion_date, created_at, primary_version, rotation_period_days, next_rotation_at, backend";
+const KEY_COLS: &str = "key_id, description, spec, usage, origin, state, deletion_date, created_at, primary_version, rotation_period_days, next_rotation_at, backend, mac";
 
 fn state_cols(s: &KeyState) -> (&'static str, Option<i64>) {
     match s {
@@ -787,14 +797,14 @@ impl MetadataStore for PostgresStore {
         &self,
         k: &KeyRecord,
         v: &VersionRecord,
-        alias: Option<&str>,
+        alias: Option<(&str, &[u8])>,
         tags: &BTreeMap<String, String>,
-        policy: Option<&str>,
+        policy: Option<(&str, &[u8])>,
     ) -> Result<()> {
         let (state, deletion) = state_cols(&k.state);
         self.tx(|tx| {
             tx.execute(
-                &format!("INSERT INTO keys ({KEY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"),
+                &format!("INSERT INTO keys ({KEY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"),
                 &[
                     &k.key_id.as_str(),
                     &k.description,
@@ -808,16 +818,17 @@ impl MetadataStore for PostgresStore {
                     &k.rotation_period_days.map(i64::from),
                     &k.next_rotation_at,
                     &k.backend,
+                    &k.mac,
                 ],
             )?;
             tx.execute(
-                "INSERT INTO key_versions (key_id, version, created_at, handle) VALUES ($1, $2, $3, $4)",
-                &[&k.key_id.as_str(), &i64::from(v.version), &v.created_at, &v.handle],
+                "INSERT INTO key_versions (key_id, version, created_at, handle, mac) VALUES ($1, $2, $3, $4, $5)",
+                &[&k.key_id.as_str(), &i64::from(v.version), &v.created_at, &v.handle, &v.mac],
             )?;
-            if let Some(a) = alias {
+            if let Some((a, mac)) = alias {
                 match tx.execute(
-                    "INSERT INTO aliases (alias, key_id) VALUES ($1, $2)",
-                    &[&a, &k.key_id.as_str()],
+                    "INSERT INTO aliases (alias, key_id, mac) VALUES ($1, $2, $3)",
+                    &[&a, &k.key_id.as_str(), &mac],
                 ) {
                     Ok(_) => {}
                     Err(e) if is_unique_violation(&e) => {
@@ -832,52 +843,90 @@ impl MetadataStore for PostgresStore {
                     &[&k.key_id.as_str(), tk, tv],
                 )?;
             }
-            if let Some(p) = policy {
+            if let Some((p, mac)) = policy {
                 tx.execute(
-                    "INSERT INTO key_policies (key_id, policy) VALUES ($1, $2)",
-                    &[&k.key_id.as_str(), &p],
+                    "INSERT INTO key_policies (key_id, policy, mac) VALUES ($1, $2, $3)",
+                    &[&k.key_id.as_str(), &p, &mac],
                 )?;
             }
             Ok(())
         })
     }
 
-    fn key_policy(&self, key_id: &str) -> Result<Option<String>> {
+    fn key_policy(&self, key_id: &str) -> Result<Option<(String, Vec<u8>)>> {
         self.pool.run(|c| {
             Ok(c.query_opt(
-                "SELECT policy FROM key_policies WHERE key_id = $1",
+                "SELECT policy, mac FROM key_policies WHERE key_id = $1",
                 &[&key_id],
             )?
-            .map(|r| r.get(0)))
+            .map(|r| (r.get(0), r.get(1))))
         })
     }
 
-    fn set_key_policy(&self, key_id: &str, policy: &str) -> Result<()> {
+    fn alias_row(&self, alias: &str) -> Result<Option<(String, Vec<u8>)>> {
+        self.pool.run(|c| {
+            Ok(c.query_opt(
+                "SELECT key_id, mac FROM aliases WHERE alias = $1",
+                &[&alias],
+            )?
+            .map(|r| (r.get(0), r.get(1))))
+        })
+    }
+
+    fn set_row_mac(&self, row: MacRow<'_>, mac: &[u8]) -> Result<()> {
+        let n = self.pool.run(|c| match row {
+            MacRow::Key(id) => {
+                c.execute("UPDATE keys SET mac = $2 WHERE key_id = $1", &[&id, &mac])
+            }
+            MacRow::Version(id, v) => c.execute(
+                "UPDATE key_versions SET mac = $3 WHERE key_id = $1 AND version = $2",
+                &[&id, &i64::from(v), &mac],
+            ),
+            MacRow::Alias(a) => {
+                c.execute("UPDATE aliases SET mac = $2 WHERE alias = $1", &[&a, &mac])
+            }
+            MacRow::Policy(id) => c.execute(
+                "UPDATE key_policies SET mac = $2 WHERE key_id = $1",
+                &[&id, &mac],
+            ),
+            MacRow::Grant(g) => c.execute(
+                "UPDATE grants SET mac = $2 WHERE grant_id = $1",
+                &[&g, &mac],
+            ),
+        })?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(Error::Storage(format!("no row {row:?} to seal")))
+        }
+    }
+
+    fn set_key_policy(&self, key_id: &str, policy: &str, mac: &[u8]) -> Result<()> {
         self.update_key(
-            "INSERT INTO key_policies (key_id, policy) SELECT key_id, $2 FROM keys WHERE key_id = $1
-             ON CONFLICT (key_id) DO UPDATE SET policy = excluded.policy",
-            &[&key_id, &policy],
+            "INSERT INTO key_policies (key_id, policy, mac) SELECT key_id, $2, $3 FROM keys WHERE key_id = $1
+             ON CONFLICT (key_id) DO UPDATE SET policy = excluded.policy, mac = excluded.mac",
+            &[&key_id, &policy, &mac],
             key_id,
         )
     }
 
-    fn grants_of(&self, key_id: &str) -> Result<Vec<String>> {
+    fn grants_of(&self, key_id: &str) -> Result<Vec<(String, Vec<u8>)>> {
         self.pool.run(|c| {
             Ok(c.query(
-                "SELECT grant_json FROM grants WHERE key_id = $1 ORDER BY grant_id",
+                "SELECT grant_json, mac FROM grants WHERE key_id = $1 ORDER BY grant_id",
                 &[&key_id],
             )?
             .iter()
-            .map(|r| r.get(0))
+            .map(|r| (r.get(0), r.get(1)))
             .collect())
         })
     }
 
-    fn add_grant(&self, grant_id: &str, key_id: &str, grant_json: &str) -> Result<()> {
+    fn add_grant(&self, grant_id: &str, key_id: &str, grant_json: &str, mac: &[u8]) -> Result<()> {
         self.tx(|tx| {
             match tx.execute(
-                "INSERT INTO grants (grant_id, key_id, grant_json) SELECT $1, key_id, $3 FROM keys WHERE key_id = $2",
-                &[&grant_id, &key_id, &grant_json],
+                "INSERT INTO grants (grant_id, key_id, grant_json, mac) SELECT $1, key_id, $3, $4 FROM keys WHERE key_id = $2",
+                &[&grant_id, &key_id, &grant_json, &mac],
             ) {
                 Ok(n) => Self::one_row_changed(n, key_id),
                 Err(e) if is_unique_violation(&e) => Err(TxError::Refused(Error::AlreadyExists(
@@ -967,7 +1016,7 @@ impl MetadataStore for PostgresStore {
     fn versions(&self, key_id: &str) -> Result<Vec<VersionRecord>> {
         let rows = self.pool.run(|c| {
             c.query(
-                "SELECT version, created_at, handle FROM key_versions WHERE key_id = $1 ORDER BY version",
+                "SELECT version, created_at, handle, mac FROM key_versions WHERE key_id = $1 ORDER BY version",
                 &[&key_id],
             )
         })?;
@@ -977,7 +1026,7 @@ impl MetadataStore for PostgresStore {
     fn version(&self, key_id: &str, version: u32) -> Result<Option<VersionRecord>> {
         let row = self.pool.run(|c| {
             c.query_opt(
-                "SELECT version, created_at, handle FROM key_versions WHERE key_id = $1 AND version = $2",
+                "SELECT version, created_at, handle, mac FROM key_versions WHERE key_id = $1 AND version = $2",
                 &[&key_id, &i64::from(version)],
             )
         })?;
@@ -989,25 +1038,26 @@ impl MetadataStore for PostgresStore {
         key_id: &str,
         v: &VersionRecord,
         next_rotation_at: Option<i64>,
+        key_mac: &[u8],
     ) -> Result<()> {
         self.tx(|tx| {
             tx.execute(
-                "INSERT INTO key_versions (key_id, version, created_at, handle) VALUES ($1, $2, $3, $4)",
-                &[&key_id, &i64::from(v.version), &v.created_at, &v.handle],
+                "INSERT INTO key_versions (key_id, version, created_at, handle, mac) VALUES ($1, $2, $3, $4, $5)",
+                &[&key_id, &i64::from(v.version), &v.created_at, &v.handle, &v.mac],
             )?;
             let n = tx.execute(
-                "UPDATE keys SET primary_version = $2, next_rotation_at = $3 WHERE key_id = $1",
-                &[&key_id, &i64::from(v.version), &next_rotation_at],
+                "UPDATE keys SET primary_version = $2, next_rotation_at = $3, mac = $4 WHERE key_id = $1",
+                &[&key_id, &i64::from(v.version), &next_rotation_at, &key_mac],
             )?;
             Self::one_row_changed(n, key_id)
         })
     }
 
-    fn set_state(&self, key_id: &str, state: KeyState) -> Result<()> {
+    fn set_state(&self, key_id: &str, state: KeyState, key_mac: &[u8]) -> Result<()> {
         let (s, d) = state_cols(&state);
         self.update_key(
-            "UPDATE keys SET state = $2, deletion_date = $3 WHERE key_id = $1",
-            &[&key_id, &s, &d],
+            "UPDATE keys SET state = $2, deletion_date = $3, mac = $4 WHERE key_id = $1",
+            &[&key_id, &s, &d, &key_mac],
             key_id,
         )
     }
@@ -1017,23 +1067,24 @@ impl MetadataStore for PostgresStore {
         key_id: &str,
         period_days: Option<u32>,
         next_rotation_at: Option<i64>,
+        key_mac: &[u8],
     ) -> Result<()> {
         self.update_key(
-            "UPDATE keys SET rotation_period_days = $2, next_rotation_at = $3 WHERE key_id = $1",
-            &[&key_id, &period_days.map(i64::from), &next_rotation_at],
+            "UPDATE keys SET rotation_period_days = $2, next_rotation_at = $3, mac = $4 WHERE key_id = $1",
+            &[&key_id, &period_days.map(i64::from), &next_rotation_at, &key_mac],
             key_id,
         )
     }
 
-    fn set_description(&self, key_id: &str, description: &str) -> Result<()> {
+    fn set_description(&self, key_id: &str, description: &str, key_mac: &[u8]) -> Result<()> {
         self.update_key(
-            "UPDATE keys SET description = $2 WHERE key_id = $1",
-            &[&key_id, &description],
+            "UPDATE keys SET description = $2, mac = $3 WHERE key_id = $1",
+            &[&key_id, &description, &key_mac],
             key_id,
         )
     }
 
-    fn put_alias(&self, alias: &str, key_id: &str, replace: bool) -> Result<()> {
+    fn put_alias(&self, alias: &str, key_id: &str, replace: bool, mac: &[u8]) -> Result<()> {
         self.tx(|tx| {
             let exists = tx
                 .query_opt(
@@ -1053,9 +1104,9 @@ impl MetadataStore for PostgresStore {
                 _ => {}
             }
             match tx.execute(
-                "INSERT INTO aliases (alias, key_id) VALUES ($1, $2)
-                 ON CONFLICT (alias) DO UPDATE SET key_id = excluded.key_id",
-                &[&alias, &key_id],
+                "INSERT INTO aliases (alias, key_id, mac) VALUES ($1, $2, $3)
+                 ON CONFLICT (alias) DO UPDATE SET key_id = excluded.key_id, mac = excluded.mac",
+                &[&alias, &key_id, &mac],
             ) {
                 Ok(_) => Ok(()),
                 // The key went away meanwhile.

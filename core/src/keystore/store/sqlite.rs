@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use crate::error::{Error, Result};
 use crate::keystore::types::KeyState;
 
-use super::{ChangeLock, KeyRecord, MetadataStore, VersionRecord, AUDIT_ANCHOR};
+use super::{ChangeLock, KeyRecord, MacRow, MetadataStore, VersionRecord, AUDIT_ANCHOR};
 use crate::audit::AuditAnchor;
 
 mod secrets;
@@ -87,6 +87,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (name, label),
         FOREIGN KEY (name, version_id) REFERENCES secret_versions(name, version_id) ON DELETE CASCADE);
      CREATE INDEX secrets_by_deletion ON secrets(deletion_date) WHERE deletion_date IS NOT NULL;",
+    // 4: a MAC on every row whose change would change what a key may do
+    // (issue 16): keys, versions, aliases, policies, grants. Empty in rows
+    // written before; the key store seals them once, audited.
+    "ALTER TABLE keys ADD COLUMN mac BLOB NOT NULL DEFAULT x'';
+     ALTER TABLE key_versions ADD COLUMN mac BLOB NOT NULL DEFAULT x'';
+     ALTER TABLE aliases ADD COLUMN mac BLOB NOT NULL DEFAULT x'';
+     ALTER TABLE key_policies ADD COLUMN mac BLOB NOT NULL DEFAULT x'';
+     ALTER TABLE grants ADD COLUMN mac BLOB NOT NULL DEFAULT x'';",
 ];
 
 /// The SQLite store.
@@ -136,10 +144,20 @@ fn key_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyRecord> {
         rotation_period_days: r.get(9)?,
         next_rotation_at: r.get(10)?,
         backend: r.get(11)?,
+        mac: r.get(12)?,
     })
 }
 
-const KEY_COLS: &str = "key_id, description, spec, usage, origin, state, deletion_date, created_at, primary_version, rotation_period_days, next_rotation_at, backend";
+fn version_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionRecord> {
+    Ok(VersionRecord {
+        version: r.get(0)?,
+        created_at: r.get(1)?,
+        handle: r.get(2)?,
+        mac: r.get(3)?,
+    })
+}
+
+const KEY_COLS: &str = "key_id, description, spec, usage, origin, state, deletion_date, created_at, primary_version, rotation_period_days, next_rotation_at, backend, mac";
 
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and migrates it.
@@ -264,15 +282,15 @@ impl MetadataStore for SqliteStore {
         &self,
         k: &KeyRecord,
         v: &VersionRecord,
-        alias: Option<&str>,
+        alias: Option<(&str, &[u8])>,
         tags: &BTreeMap<String, String>,
-        policy: Option<&str>,
+        policy: Option<(&str, &[u8])>,
     ) -> Result<()> {
         let mut c = self.lock()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (state, deletion) = state_cols(&k.state);
         tx.execute(
-            &format!("INSERT INTO keys ({KEY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+            &format!("INSERT INTO keys ({KEY_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
             params![
                 k.key_id,
                 k.description,
@@ -285,14 +303,15 @@ impl MetadataStore for SqliteStore {
                 k.primary_version,
                 k.rotation_period_days,
                 k.next_rotation_at,
-                k.backend
+                k.backend,
+                k.mac
             ],
         )?;
         tx.execute(
-            "INSERT INTO key_versions (key_id, version, created_at, handle) VALUES (?1, ?2, ?3, ?4)",
-            params![k.key_id, v.version, v.created_at, v.handle],
+            "INSERT INTO key_versions (key_id, version, created_at, handle, mac) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![k.key_id, v.version, v.created_at, v.handle, v.mac],
         )?;
-        if let Some(a) = alias {
+        if let Some((a, mac)) = alias {
             let exists: Option<String> = tx
                 .query_row("SELECT key_id FROM aliases WHERE alias = ?1", [a], |r| {
                     r.get(0)
@@ -302,8 +321,8 @@ impl MetadataStore for SqliteStore {
                 return Err(Error::AlreadyExists(format!("alias {a}")));
             }
             tx.execute(
-                "INSERT INTO aliases (alias, key_id) VALUES (?1, ?2)",
-                params![a, k.key_id],
+                "INSERT INTO aliases (alias, key_id, mac) VALUES (?1, ?2, ?3)",
+                params![a, k.key_id, mac],
             )?;
         }
         for (tk, tv) in tags {
@@ -312,40 +331,82 @@ impl MetadataStore for SqliteStore {
                 params![k.key_id, tk, tv],
             )?;
         }
-        if let Some(p) = policy {
+        if let Some((p, mac)) = policy {
             tx.execute(
-                "INSERT INTO key_policies (key_id, policy) VALUES (?1, ?2)",
-                params![k.key_id, p],
+                "INSERT INTO key_policies (key_id, policy, mac) VALUES (?1, ?2, ?3)",
+                params![k.key_id, p, mac],
             )?;
         }
         tx.commit()?;
         Ok(())
     }
 
-    fn key_policy(&self, key_id: &str) -> Result<Option<String>> {
+    fn key_policy(&self, key_id: &str) -> Result<Option<(String, Vec<u8>)>> {
         let c = self.lock()?;
-        let mut st = c.prepare_cached("SELECT policy FROM key_policies WHERE key_id = ?1")?;
-        Ok(st.query_row([key_id], |r| r.get(0)).optional()?)
+        let mut st = c.prepare_cached("SELECT policy, mac FROM key_policies WHERE key_id = ?1")?;
+        Ok(st
+            .query_row([key_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
     }
 
-    fn set_key_policy(&self, key_id: &str, policy: &str) -> Result<()> {
+    fn alias_row(&self, alias: &str) -> Result<Option<(String, Vec<u8>)>> {
+        let c = self.lock()?;
+        let mut st = c.prepare_cached("SELECT key_id, mac FROM aliases WHERE alias = ?1")?;
+        Ok(st
+            .query_row([alias], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    fn set_row_mac(&self, row: MacRow<'_>, mac: &[u8]) -> Result<()> {
+        let c = self.lock()?;
+        let n = match row {
+            MacRow::Key(id) => c.execute(
+                "UPDATE keys SET mac = ?2 WHERE key_id = ?1",
+                params![id, mac],
+            )?,
+            MacRow::Version(id, v) => c.execute(
+                "UPDATE key_versions SET mac = ?3 WHERE key_id = ?1 AND version = ?2",
+                params![id, v, mac],
+            )?,
+            MacRow::Alias(a) => c.execute(
+                "UPDATE aliases SET mac = ?2 WHERE alias = ?1",
+                params![a, mac],
+            )?,
+            MacRow::Policy(id) => c.execute(
+                "UPDATE key_policies SET mac = ?2 WHERE key_id = ?1",
+                params![id, mac],
+            )?,
+            MacRow::Grant(g) => c.execute(
+                "UPDATE grants SET mac = ?2 WHERE grant_id = ?1",
+                params![g, mac],
+            )?,
+        };
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(Error::Storage(format!("no row {row:?} to seal")))
+        }
+    }
+
+    fn set_key_policy(&self, key_id: &str, policy: &str, mac: &[u8]) -> Result<()> {
         let n = self.lock()?.execute(
-            "INSERT INTO key_policies (key_id, policy) SELECT key_id, ?2 FROM keys WHERE key_id = ?1
-             ON CONFLICT(key_id) DO UPDATE SET policy = excluded.policy",
-            params![key_id, policy],
+            "INSERT INTO key_policies (key_id, policy, mac) SELECT key_id, ?2, ?3 FROM keys WHERE key_id = ?1
+             ON CONFLICT(key_id) DO UPDATE SET policy = excluded.policy, mac = excluded.mac",
+            params![key_id, policy, mac],
         )?;
         Self::one_row_changed(n, key_id)
     }
 
-    fn grants_of(&self, key_id: &str) -> Result<Vec<String>> {
+    fn grants_of(&self, key_id: &str) -> Result<Vec<(String, Vec<u8>)>> {
         let c = self.lock()?;
-        let mut st =
-            c.prepare_cached("SELECT grant_json FROM grants WHERE key_id = ?1 ORDER BY grant_id")?;
-        let rows = st.query_map([key_id], |r| r.get(0))?;
+        let mut st = c.prepare_cached(
+            "SELECT grant_json, mac FROM grants WHERE key_id = ?1 ORDER BY grant_id",
+        )?;
+        let rows = st.query_map([key_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn add_grant(&self, grant_id: &str, key_id: &str, grant_json: &str) -> Result<()> {
+    fn add_grant(&self, grant_id: &str, key_id: &str, grant_json: &str, mac: &[u8]) -> Result<()> {
         let mut c = self.lock()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let exists: Option<String> = tx
@@ -359,8 +420,8 @@ impl MetadataStore for SqliteStore {
             return Err(Error::AlreadyExists(format!("grant {grant_id}")));
         }
         let n = tx.execute(
-            "INSERT INTO grants (grant_id, key_id, grant_json) SELECT ?1, key_id, ?3 FROM keys WHERE key_id = ?2",
-            params![grant_id, key_id, grant_json],
+            "INSERT INTO grants (grant_id, key_id, grant_json, mac) SELECT ?1, key_id, ?3, ?4 FROM keys WHERE key_id = ?2",
+            params![grant_id, key_id, grant_json, mac],
         )?;
         Self::one_row_changed(n, key_id)?;
         tx.commit()?;
@@ -418,28 +479,16 @@ impl MetadataStore for SqliteStore {
 
     fn versions(&self, key_id: &str) -> Result<Vec<VersionRecord>> {
         let c = self.lock()?;
-        let mut st = c.prepare_cached("SELECT version, created_at, handle FROM key_versions WHERE key_id = ?1 ORDER BY version")?;
-        let rows = st.query_map([key_id], |r| {
-            Ok(VersionRecord {
-                version: r.get(0)?,
-                created_at: r.get(1)?,
-                handle: r.get(2)?,
-            })
-        })?;
+        let mut st = c.prepare_cached("SELECT version, created_at, handle, mac FROM key_versions WHERE key_id = ?1 ORDER BY version")?;
+        let rows = st.query_map([key_id], version_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn version(&self, key_id: &str, version: u32) -> Result<Option<VersionRecord>> {
         let c = self.lock()?;
-        let mut st = c.prepare_cached("SELECT version, created_at, handle FROM key_versions WHERE key_id = ?1 AND version = ?2")?;
+        let mut st = c.prepare_cached("SELECT version, created_at, handle, mac FROM key_versions WHERE key_id = ?1 AND version = ?2")?;
         Ok(st
-            .query_row(params![key_id, version], |r| {
-                Ok(VersionRecord {
-                    version: r.get(0)?,
-                    created_at: r.get(1)?,
-                    handle: r.get(2)?,
-                })
-            })
+            .query_row(params![key_id, version], version_from_row)
             .optional()?)
     }
 
@@ -448,27 +497,28 @@ impl MetadataStore for SqliteStore {
         key_id: &str,
         v: &VersionRecord,
         next_rotation_at: Option<i64>,
+        key_mac: &[u8],
     ) -> Result<()> {
         let mut c = self.lock()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
-            "INSERT INTO key_versions (key_id, version, created_at, handle) VALUES (?1, ?2, ?3, ?4)",
-            params![key_id, v.version, v.created_at, v.handle],
+            "INSERT INTO key_versions (key_id, version, created_at, handle, mac) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key_id, v.version, v.created_at, v.handle, v.mac],
         )?;
         let n = tx.execute(
-            "UPDATE keys SET primary_version = ?2, next_rotation_at = ?3 WHERE key_id = ?1",
-            params![key_id, v.version, next_rotation_at],
+            "UPDATE keys SET primary_version = ?2, next_rotation_at = ?3, mac = ?4 WHERE key_id = ?1",
+            params![key_id, v.version, next_rotation_at, key_mac],
         )?;
         Self::one_row_changed(n, key_id)?;
         tx.commit()?;
         Ok(())
     }
 
-    fn set_state(&self, key_id: &str, state: KeyState) -> Result<()> {
+    fn set_state(&self, key_id: &str, state: KeyState, key_mac: &[u8]) -> Result<()> {
         let (s, d) = state_cols(&state);
         let n = self.lock()?.execute(
-            "UPDATE keys SET state = ?2, deletion_date = ?3 WHERE key_id = ?1",
-            params![key_id, s, d],
+            "UPDATE keys SET state = ?2, deletion_date = ?3, mac = ?4 WHERE key_id = ?1",
+            params![key_id, s, d, key_mac],
         )?;
         Self::one_row_changed(n, key_id)
     }
@@ -478,23 +528,24 @@ impl MetadataStore for SqliteStore {
         key_id: &str,
         period_days: Option<u32>,
         next_rotation_at: Option<i64>,
+        key_mac: &[u8],
     ) -> Result<()> {
         let n = self.lock()?.execute(
-            "UPDATE keys SET rotation_period_days = ?2, next_rotation_at = ?3 WHERE key_id = ?1",
-            params![key_id, period_days, next_rotation_at],
+            "UPDATE keys SET rotation_period_days = ?2, next_rotation_at = ?3, mac = ?4 WHERE key_id = ?1",
+            params![key_id, period_days, next_rotation_at, key_mac],
         )?;
         Self::one_row_changed(n, key_id)
     }
 
-    fn set_description(&self, key_id: &str, description: &str) -> Result<()> {
+    fn set_description(&self, key_id: &str, description: &str, key_mac: &[u8]) -> Result<()> {
         let n = self.lock()?.execute(
-            "UPDATE keys SET description = ?2 WHERE key_id = ?1",
-            params![key_id, description],
+            "UPDATE keys SET description = ?2, mac = ?3 WHERE key_id = ?1",
+            params![key_id, description, key_mac],
         )?;
         Self::one_row_changed(n, key_id)
     }
 
-    fn put_alias(&self, alias: &str, key_id: &str, replace: bool) -> Result<()> {
+    fn put_alias(&self, alias: &str, key_id: &str, replace: bool, mac: &[u8]) -> Result<()> {
         let mut c = self.lock()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let exists: Option<String> = tx
@@ -510,8 +561,8 @@ impl MetadataStore for SqliteStore {
             _ => {}
         }
         tx.execute(
-            "INSERT INTO aliases (alias, key_id) VALUES (?1, ?2) ON CONFLICT(alias) DO UPDATE SET key_id = excluded.key_id",
-            params![alias, key_id],
+            "INSERT INTO aliases (alias, key_id, mac) VALUES (?1, ?2, ?3) ON CONFLICT(alias) DO UPDATE SET key_id = excluded.key_id, mac = excluded.mac",
+            params![alias, key_id, mac],
         )?;
         tx.commit()?;
         Ok(())
