@@ -23,7 +23,8 @@ store's own config.toml (written by init), then defaults.
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 decryption failed, 4 key not found,
 5 key disabled or pending deletion, 6 operation not allowed for this key,
 7 signature or MAC does not verify, 8 audit log tampered, 9 key store or key file
-cannot be used, 10 already exists, 12 key store database unreachable (retry),
+cannot be used, 10 already exists, 11 access denied (key policy, grants), 12 key store
+database unreachable (retry),
 128+N killed by signal N.";
 
 /// sealbox: keys that never leave the key store, and envelope encryption of
@@ -54,7 +55,7 @@ pub struct Global {
         value_name = "FILE"
     )]
     pub root_key_file: Option<PathBuf>,
-    /// Who the operations are attributed to in the audit trail [default: $USER]
+    /// The principal this command acts for: whom key policies and grants decide about, and whom the audit trail names [default: $USER]
     #[arg(long, global = true, env = "SEALBOX_PRINCIPAL", value_name = "NAME")]
     pub principal: Option<String>,
     /// Print one JSON document on stdout (errors as JSON on stderr)
@@ -134,6 +135,9 @@ Examples:
   sealbox mac --key alias/webhook payload.json
   sealbox mac --key alias/webhook --verify 3q2+7w... payload.json   # exit 0 or 7")]
     Mac(MacArgs),
+    /// Grants: let a principal use a key beside its policy (create, list, retire, revoke)
+    #[command(subcommand)]
+    Grant(crate::access::GrantCommand),
     /// Read and verify the audit trail
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -168,6 +172,9 @@ pub struct InitArgs {
     /// File (mode 0600) whose first line is the user PIN
     #[arg(long, value_name = "FILE", group = "pin", requires = "pkcs11_module")]
     pub pin_file: Option<PathBuf>,
+    /// The policy of keys created without one: allow-all (every principal) or creator (only the creating principal); stored in the key store [default: allow-all]
+    #[arg(long, value_name = "POLICY", value_parser = crate::access::parse_default_policy)]
+    pub default_policy: Option<sealbox::keystore::DefaultKeyPolicy>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -178,7 +185,8 @@ Examples:
   sealbox key create --alias alias/orders --description 'order records'
   sealbox key create --spec ECC_NIST_P256 --alias alias/release
   sealbox key create --spec HMAC_256 --alias alias/webhook
-  sealbox key create --rotation-period-days 365 --tag team=payments")]
+  sealbox key create --rotation-period-days 365 --tag team=payments
+  sealbox key create --alias alias/tenant-data --policy policy.json")]
     Create(CreateArgs),
     /// List keys
     #[command(
@@ -236,6 +244,9 @@ Examples:
   sealbox key public-key alias/release > release.pub.pem
   sealbox key public-key alias/release --der -o release.pub.der")]
     PublicKey(PublicKeyArgs),
+    /// Show or replace a key's policy (who may do what with it)
+    #[command(subcommand)]
+    Policy(crate::access::PolicyCommand),
 }
 
 #[derive(Debug, Args)]
@@ -257,6 +268,8 @@ pub struct CreateArgs {
     /// Rotate automatically with this period (AES_256 only)
     #[arg(long, value_name = "DAYS")]
     pub rotation_period_days: Option<u32>,
+    #[command(flatten)]
+    pub policy: crate::access::NewKeyPolicyArgs,
 }
 
 #[derive(Debug, Args)]

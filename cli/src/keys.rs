@@ -126,7 +126,7 @@ pub fn init(r: &Resolved, a: InitArgs, out: Out) -> CliResult<()> {
         (None, Some((u, _))) => store::InitDatabase::Resolved(u.clone()),
         (None, None) => store::InitDatabase::Sqlite,
     };
-    let report = store::init(r, backend, database)?;
+    let report = store::init(r, backend, database, a.default_policy)?;
     let v = serde_json::to_value(&report).map_err(|e| CliError::failure(e.to_string()))?;
     out.emit(v, || {
         let what = if report.joined {
@@ -159,6 +159,11 @@ pub fn init(r: &Resolved, a: InitArgs, out: Out) -> CliResult<()> {
                 t.push_str(&format!("  root key:  {} (existing)\n", k.display()));
             }
         }
+        if let Some(p) = report.default_policy {
+            t.push_str(&format!(
+                "  keys created without a policy: {p} (the store's default policy)\n"
+            ));
+        }
         t
     })
 }
@@ -182,11 +187,11 @@ impl NewKeyArgs {
 
 pub fn create(ks: &KeyStore, a: CreateArgs, out: Out) -> CliResult<()> {
     let new_key = a.new_key.request(parse(&a.spec)?)?;
-    let req = CreateKeyRequest {
+    let req = a.policy.apply(CreateKeyRequest {
         tags: input::pairs(&a.tags, "tag")?,
         rotation_period_days: a.rotation_period_days,
         ..new_key
-    };
+    })?;
     let m = ks.create_key(&req)?;
     emit_key(out, &m, "Created key:")
 }

@@ -5,6 +5,7 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod access;
 mod atomic;
 mod audit;
 mod cli;
@@ -99,6 +100,7 @@ fn run(cli: Cli) -> CliResult<()> {
                 KeyCommand::Alias(a) => keys::alias(&store::open(&r)?, a, out),
                 KeyCommand::Import(a) => keys::import(&store::open(&r)?, a, out),
                 KeyCommand::PublicKey(a) => keys::public_key(&store::open(&r)?, a, out),
+                KeyCommand::Policy(c) => access::policy(&store::open(&r)?, c, out),
             }
         }
         Command::Encrypt(a) => envelope::encrypt(&resolve, a, out),
@@ -106,6 +108,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Sign(a) => keys::sign(&store::open(&resolve()?)?, a, out),
         Command::Verify(a) => keys::verify(&store::open(&resolve()?)?, a, out),
         Command::Mac(a) => keys::mac(&store::open(&resolve()?)?, a, out),
+        Command::Grant(c) => access::grant(&store::open(&resolve()?)?, c, out),
         Command::Audit(cli::AuditCommand::Tail(a)) => audit::tail(&resolve()?, a, out),
         Command::Audit(cli::AuditCommand::Export(a)) => audit::export(&resolve()?, a, out),
         Command::Audit(cli::AuditCommand::Verify) => {

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use sealbox::keystore::store::postgres::PostgresStore;
 use sealbox::keystore::{
-    Backend, KeyStore, KeyStoreOptions, MetadataStore, Pin, Pkcs11Backend, Pkcs11Config, RootKey,
-    SoftBackend, TokenSelector,
+    Backend, DefaultKeyPolicy, KeyStore, KeyStoreOptions, MetadataStore, Pin, Pkcs11Backend,
+    Pkcs11Config, RootKey, SoftBackend, TokenSelector,
 };
 
 use crate::config::{
@@ -243,6 +243,9 @@ pub struct InitReport {
     /// The database already held this key store: this store directory is
     /// one more way into it (another host of the fleet).
     pub joined: bool,
+    /// `--default-policy`, now the store's setting (none: left as it was).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_policy: Option<&'static str>,
 }
 
 /// Removes what a failed init created, newest first.
@@ -274,8 +277,14 @@ fn absolute(p: &Path) -> PathBuf {
 /// binding, the config file (0600), and the database and the audit log
 /// (a SQLite file and its log, or the schema in a PostgreSQL database).
 /// Refuses to touch anything that exists already; on failure removes what
-/// it made.
-pub fn init(r: &Resolved, backend: InitBackend, database: InitDatabase) -> CliResult<InitReport> {
+/// it made. `default_policy` becomes the store's setting for keys created
+/// without a policy.
+pub fn init(
+    r: &Resolved,
+    backend: InitBackend,
+    database: InitDatabase,
+    default_policy: Option<DefaultKeyPolicy>,
+) -> CliResult<InitReport> {
     use std::os::unix::fs::DirBuilderExt;
     let store = absolute(&r.store);
     let config_path = store.join(STORE_CONFIG);
@@ -403,6 +412,8 @@ pub fn init(r: &Resolved, backend: InitBackend, database: InitDatabase) -> CliRe
         principal_flag: r.principal_flag.clone(),
         database_url: url.clone().map(|u| (u, UrlSource::Env)),
     };
+    let mut init_options = options(&opened);
+    init_options.default_key_policy = default_policy;
     let ks = match &url {
         None => {
             if let Some(log) = opened.audit_log() {
@@ -417,21 +428,21 @@ pub fn init(r: &Resolved, backend: InitBackend, database: InitDatabase) -> CliRe
             // An empty file is a new SQLite database; creating it here gives
             // it (and the -wal/-shm files SQLite derives from it) mode 0600.
             write_new(&db, b"")?;
-            open_backend_with(&opened, options(&opened), false)?
+            open_backend_with(&opened, init_options, false)?
         }
         Some(u) => {
             let sealer = Sealer::of(&opened)?;
             let (pg, _) = connect(u)?;
-            KeyStore::open_with(Box::new(pg), sealer.backend()?, options(&opened)).map_err(|e| {
-                match e {
+            KeyStore::open_with(Box::new(pg), sealer.backend()?, init_options).map_err(
+                |e| match e {
                     sealbox::Error::WrongRootKey => CliError::config(format!(
                         "the root key does not open the key store in the database {}: \
                          that store was made with another root key",
                         redact_url(u)
                     )),
                     other => other.into(),
-                }
-            })?
+                },
+            )?
         }
     };
     let report = InitReport {
@@ -445,6 +456,7 @@ pub fn init(r: &Resolved, backend: InitBackend, database: InitDatabase) -> CliRe
         root_key_file: root_file,
         root_key_created,
         joined,
+        default_policy: default_policy.map(DefaultKeyPolicy::name),
     };
     drop(ks);
     undo.keep();
