@@ -76,6 +76,13 @@ export interface OpenOptions {
    * ERR_SEALBOX_INVALID_ARGUMENT.
    */
   metadataCacheTtlMs?: number
+  /**
+   * The policy of keys created without one, a setting of the store (kept
+   * in it for every handle and process): `allow-all` (every principal may
+   * do everything, the default) or `creator` (only the creating
+   * principal). Absent: the store's current setting.
+   */
+  defaultPolicy?: 'allow-all' | 'creator'
 }
 /** Options of `createKey` and `importKey`. */
 export interface CreateKeyOptions {
@@ -91,6 +98,16 @@ export interface CreateKeyOptions {
   tags?: Record<string, string>
   /** Rotate automatically every this many days (AES_256 only). */
   rotationPeriodDays?: number
+  /**
+   * The key's policy (JSON text or a document in the grammar of AWS KMS
+   * key policies). Default: the store's default policy.
+   */
+  policy?: string | Record<string, any>
+  /**
+   * Create the key even if `policy` leaves the creating principal unable
+   * to change it (otherwise ERR_SEALBOX_INVALID_ARGUMENT).
+   */
+  bypassPolicyLockoutSafetyCheck?: boolean
 }
 /** Options of `listKeys`. */
 export interface ListKeysOptions {
@@ -192,12 +209,64 @@ export interface AuditEvent {
   principal: string
   /** The encryption context of symmetric operations. */
   encryptionContext?: Record<string, string>
-  /** `allowed` or `failed`. */
-  outcome: 'allowed' | 'failed'
+  /**
+   * `allowed`, `denied` (refused by the key's policy and grants) or
+   * `failed`.
+   */
+  outcome: 'allowed' | 'denied' | 'failed'
   /** Why it failed. */
   error?: string
   /** A UUID per request. */
   requestId: string
+}
+/** Options of `putKeyPolicy`. */
+export interface PutKeyPolicyOptions {
+  /**
+   * Store the policy even if it leaves this principal unable to change
+   * it again (otherwise ERR_SEALBOX_INVALID_ARGUMENT).
+   */
+  bypassPolicyLockoutSafetyCheck?: boolean
+}
+/** What `createGrant` grants. */
+export interface GrantOptions {
+  /** Who receives the permissions. */
+  granteePrincipal: string
+  /**
+   * The operations, named as in AWS KMS (`Decrypt`, `Encrypt`,
+   * `GenerateDataKey`, `RetireGrant`, ...).
+   */
+  operations: Array<string>
+  /** Who besides the grantee may retire the grant. */
+  retiringPrincipal?: string
+  /** A name (letters, digits, `:/_-`). */
+  name?: string
+  /** Allowed only when the request's encryption context is exactly this. */
+  encryptionContextEquals?: Record<string, string>
+  /** Allowed only when the request's encryption context includes these pairs. */
+  encryptionContextSubset?: Record<string, string>
+}
+/** One grant of a key, as `listGrants` returns it. */
+export interface Grant {
+  /** The grant ID (what `createGrant` returned). */
+  grantId: string
+  /** Its name, if it has one. */
+  name?: string
+  /** The key it is on. */
+  keyId: string
+  /** The principal it lets act. */
+  granteePrincipal: string
+  /** A principal that may retire it besides the grantee. */
+  retiringPrincipal?: string
+  /** The operations it allows. */
+  operations: Array<string>
+  /** Its constraint: the request's encryption context must be exactly this. */
+  encryptionContextEquals?: Record<string, string>
+  /** Its constraint: the request's encryption context must include this. */
+  encryptionContextSubset?: Record<string, string>
+  /** The principal that created it. */
+  issuingPrincipal: string
+  /** When it was created. */
+  createdAt: Date
 }
 /** One version of a key's material. */
 export interface KeyVersion {
@@ -675,6 +744,60 @@ export declare class KeyStore {
   auditRecords(after?: number | undefined | null, limit?: number | undefined | null): Promise<Array<AuditRecord>>
   /** auditRecords, blocking. */
   auditRecordsSync(after?: number | undefined | null, limit?: number | undefined | null): Array<AuditRecord>
+  /**
+   * The principal this handle acts for (audit records name it; key
+   * policies and grants decide what it may do).
+   */
+  get principal(): string
+  /**
+   * A handle on the same store acting for `principal` (a service that
+   * serves several callers). Cheap: it shares the store, its caches and
+   * its audit callbacks. An empty name, one longer than 256 characters
+   * or one with control characters is ERR_SEALBOX_INVALID_ARGUMENT.
+   */
+  asPrincipal(principal: string): KeyStore
+  /**
+   * GetKeyPolicy: the key's policy document (the default policy, which
+   * allows every principal everything, for a key without one of its own).
+   */
+  getKeyPolicy(key: string): Promise<Record<string, any>>
+  /** GetKeyPolicy, blocking. */
+  getKeyPolicySync(key: string): Record<string, any>
+  /**
+   * PutKeyPolicy: replaces the key's policy (JSON text or a document in the
+   * grammar of AWS KMS key policies). A policy that would leave this
+   * principal unable to change it again is ERR_SEALBOX_INVALID_ARGUMENT
+   * unless `bypassPolicyLockoutSafetyCheck`.
+   */
+  putKeyPolicy(key: string, policy: string | Record<string, any>, options?: PutKeyPolicyOptions | undefined | null): Promise<void>
+  /** PutKeyPolicy, blocking. */
+  putKeyPolicySync(key: string, policy: string | Record<string, any>, options?: PutKeyPolicyOptions | undefined | null): void
+  /**
+   * CreateGrant: lets `granteePrincipal` do `operations` with the key (within
+   * the encryption-context constraints, if given); returns the grant ID.
+   */
+  createGrant(key: string, grant: GrantOptions): Promise<string>
+  /** CreateGrant, blocking. */
+  createGrantSync(key: string, grant: GrantOptions): string
+  /** ListGrants: the grants of a key. */
+  listGrants(key: string): Promise<Array<Grant>>
+  /** ListGrants, blocking. */
+  listGrantsSync(key: string): Array<Grant>
+  /**
+   * RetireGrant: by its retiring principal, its grantee (when the grant
+   * lists `RetireGrant`), or a principal the key policy allows
+   * `kms:RetireGrant`.
+   */
+  retireGrant(key: string, grantId: string): Promise<void>
+  /** RetireGrant, blocking. */
+  retireGrantSync(key: string, grantId: string): void
+  /**
+   * RevokeGrant: by a principal the key policy allows `kms:RevokeGrant`;
+   * takes effect for the next operation.
+   */
+  revokeGrant(key: string, grantId: string): Promise<void>
+  /** RevokeGrant, blocking. */
+  revokeGrantSync(key: string, grantId: string): void
   /** `soft` or `pkcs11`. */
   get backendKind(): string
   /** A keyring over `key` (key ID or `alias/...`) of this store. */

@@ -359,6 +359,33 @@ function suite(backend, open) {
       await rejects(ks.importKey(Buffer.alloc(31)), 'ERR_SEALBOX_INVALID_KEY')
     })
 
+    it('applies key policies and grants (both forms; the scenarios are in access.test.js)', async () => {
+      assert.equal(ks.principal, 'node-tests')
+      const policy = (who) => ({
+        Version: '2012-10-17',
+        Statement: [{ Sid: 'Owner', Effect: 'Allow', Principal: { Sealbox: [who] }, Action: 'kms:*', Resource: '*' }],
+      })
+      const k = (await ks.createKey({ policy: policy('node-tests') })).keyId
+      const reader = ks.asPrincipal('reader')
+      assert.equal(reader.principal, 'reader')
+      const blob = await ks.encrypt(k, Buffer.from('p'), { encryptionContext: EC })
+      await rejects(reader.decrypt(blob, { encryptionContext: EC }), 'ERR_SEALBOX_ACCESS_DENIED')
+      await both(ks, 'putKeyPolicy', () => [k, JSON.stringify(policy('node-tests'))], (r) => assert.equal(r, undefined))
+      await both(ks, 'getKeyPolicy', () => [k], (p) => assert.deepEqual([].concat(p.Statement[0].Principal.Sealbox), ['node-tests']))
+      const ids = []
+      await both(ks, 'createGrant', () => [k, { granteePrincipal: 'reader', operations: ['Decrypt', 'RetireGrant'] }], (id) => ids.push(id))
+      assert.equal(new Set(ids).size, 2)
+      assert.equal((await reader.decrypt(blob, { encryptionContext: EC })).toString(), 'p')
+      await both(ks, 'listGrants', () => [k], (gs) => assert.deepEqual(gs.map((g) => g.grantId).sort(), [...ids].sort()))
+      let n = 0
+      await both(ks, 'revokeGrant', () => [k, ids[n++]], (r) => assert.equal(r, undefined))
+      await rejects(reader.decrypt(blob, { encryptionContext: EC }), 'ERR_SEALBOX_ACCESS_DENIED')
+      const again = [await ks.createGrant(k, { granteePrincipal: 'reader', operations: ['RetireGrant'] }), ks.createGrantSync(k, { granteePrincipal: 'reader', operations: ['RetireGrant'] })]
+      n = 0
+      await both(ks, 'retireGrant', () => [k, again[n++]], (r) => assert.equal(r, undefined))
+      assert.deepEqual(await ks.listGrants(k), [])
+    })
+
     it('audits every operation: callback, log file, counts', async () => {
       const events = []
       ks.onAudit((e) => events.push(e))

@@ -86,8 +86,9 @@ pub struct AuditEvent {
     pub principal: String,
     /// The encryption context of symmetric operations.
     pub encryption_context: Option<HashMap<String, String>>,
-    /// `allowed` or `failed`.
-    #[napi(ts_type = "'allowed' | 'failed'")]
+    /// `allowed`, `denied` (refused by the key's policy and grants) or
+    /// `failed`.
+    #[napi(ts_type = "'allowed' | 'denied' | 'failed'")]
     pub outcome: String,
     /// Why it failed.
     pub error: Option<String>,

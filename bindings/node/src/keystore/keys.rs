@@ -6,6 +6,7 @@ use napi_derive::napi;
 use sealbox::keystore::{self as ks, MAX_LIST_LIMIT};
 use zeroize::Zeroizing;
 
+use super::access::PolicyText;
 use super::metadata::{KeyList, KeyMetadata};
 use super::KeyStore;
 use crate::args::{map, named, whole, whole_u32, StringMap};
@@ -32,6 +33,13 @@ pub struct CreateKeyOptions {
     pub tags: Option<StringMap>,
     /// Rotate automatically every this many days (AES_256 only).
     pub rotation_period_days: Option<f64>,
+    /// The key's policy (JSON text or a document in the grammar of AWS KMS
+    /// key policies). Default: the store's default policy.
+    #[napi(ts_type = "string | Record<string, any>")]
+    pub policy: Option<PolicyText>,
+    /// Create the key even if `policy` leaves the creating principal unable
+    /// to change it (otherwise ERR_SEALBOX_INVALID_ARGUMENT).
+    pub bypass_policy_lockout_safety_check: Option<bool>,
 }
 
 fn create_request(o: Option<CreateKeyOptions>) -> Result<ks::CreateKeyRequest> {
@@ -49,6 +57,8 @@ fn create_request(o: Option<CreateKeyOptions>) -> Result<ks::CreateKeyRequest> {
     if let Some(d) = o.rotation_period_days {
         req.rotation_period_days = Some(whole_u32("rotationPeriodDays", d, 0, u32::MAX)?);
     }
+    req.policy = o.policy.map(|p| p.0);
+    req.bypass_policy_lockout_safety_check = o.bypass_policy_lockout_safety_check.unwrap_or(false);
     Ok(req)
 }
 

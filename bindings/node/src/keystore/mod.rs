@@ -22,6 +22,8 @@ mod mac;
 
 mod audit;
 
+mod access;
+
 pub(crate) mod metadata;
 
 /// The key store: custodian of master keys (soft backend sealed under a

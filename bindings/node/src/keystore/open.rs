@@ -110,6 +110,12 @@ pub struct OpenOptions {
     /// every time) on SQLite. A negative or non-finite number is
     /// ERR_SEALBOX_INVALID_ARGUMENT.
     pub metadata_cache_ttl_ms: Option<f64>,
+    /// The policy of keys created without one, a setting of the store (kept
+    /// in it for every handle and process): `allow-all` (every principal may
+    /// do everything, the default) or `creator` (only the creating
+    /// principal). Absent: the store's current setting.
+    #[napi(ts_type = "'allow-all' | 'creator'")]
+    pub default_policy: Option<String>,
 }
 
 /// The propagation bound from milliseconds: a finite number, zero or more.
@@ -163,10 +169,16 @@ fn open_job(path: String, options: OpenOptions) -> Result<Job<KeyStore>> {
         .metadata_cache_ttl_ms
         .map(cache_ttl_ms)
         .transpose()?;
+    let default_key_policy = options
+        .default_policy
+        .as_deref()
+        .map(super::access::default_policy)
+        .transpose()?;
     let mut ko = ks::KeyStoreOptions {
         audit_log: options.audit_log.map(PathBuf::from),
         audit_sync: options.audit_sync.unwrap_or(false),
         metadata_cache_ttl,
+        default_key_policy,
         ..Default::default()
     };
     if let Some(p) = options.principal {
