@@ -198,6 +198,11 @@ enum sealbox_result
    * or grant allows it, or a statement denies it.
    */
   SEALBOX_RESULT_ACCESS_DENIED = 27,
+  /**
+   * Key metadata was changed outside sealbox (a row's MAC fails); the
+   * row is not used.
+   */
+  SEALBOX_RESULT_STORE_TAMPERED = 28,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -395,24 +400,6 @@ typedef struct sealbox_root_key sealbox_root_key;
 typedef struct sealbox_string_map sealbox_string_map;
 
 /**
- * Receives every audit event of a key store, as one JSON object (the
- * fields of the audit log's records: time, operation, key_id, key_version,
- * principal, encryption_context, outcome, error, request_id).
- *
- * Return 0 when the event is recorded; any other value makes the operation
- * fail with `SEALBOX_RESULT_AUDIT_ERROR` (an operation whose audit write fails
- * does not happen).
- *
- * Ownership: `event_json` (not NUL-terminated) belongs to the library and
- * is valid only during the call; copy what you keep.
- *
- * Thread safety: called on whichever thread runs the operation, possibly
- * on several threads at once; `userdata` must allow that. It must not call
- * back into the key store.
- */
-typedef int (*sealbox_audit_callback)(void *userdata, const uint8_t *event_json, size_t event_json_len);
-
-/**
  * Bytes returned by the library: a ciphertext, a plaintext, a key, a
  * signature, PEM or JSON text.
  *
@@ -437,6 +424,24 @@ typedef struct sealbox_buffer {
    */
   size_t len;
 } sealbox_buffer;
+
+/**
+ * Receives every audit event of a key store, as one JSON object (the
+ * fields of the audit log's records: time, operation, key_id, key_version,
+ * principal, encryption_context, outcome, error, request_id).
+ *
+ * Return 0 when the event is recorded; any other value makes the operation
+ * fail with `SEALBOX_RESULT_AUDIT_ERROR` (an operation whose audit write fails
+ * does not happen).
+ *
+ * Ownership: `event_json` (not NUL-terminated) belongs to the library and
+ * is valid only during the call; copy what you keep.
+ *
+ * Thread safety: called on whichever thread runs the operation, possibly
+ * on several threads at once; `userdata` must allow that. It must not call
+ * back into the key store.
+ */
+typedef int (*sealbox_audit_callback)(void *userdata, const uint8_t *event_json, size_t event_json_len);
 
 /**
  * Receives one record of the audit log from `sealbox_keystore_audit_records`:
@@ -701,6 +706,110 @@ sealbox_result sealbox_keystore_metadata_cache_ttl_ms(const struct sealbox_keyst
 uint64_t sealbox_keystore_operation_count(const struct sealbox_keystore *keystore, const char *operation);
 
 /**
+ * A handle on the same key store acting for `principal` (a service that
+ * serves several callers). Cheap: it shares the store, its caches and its
+ * audit callbacks; audit records name `principal`, and key policies and
+ * grants decide what it may do. An empty principal, one longer than 256
+ * bytes or one with control characters is
+ * `SEALBOX_RESULT_INVALID_ARGUMENT`.
+ *
+ * Ownership: borrows the arguments for the call; the caller frees `*out`
+ * with `sealbox_keystore_free` (independently of `keystore`).
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_as_principal(const struct sealbox_keystore *keystore, const char *principal, const struct sealbox_keystore **out);
+
+/**
+ * The principal this handle acts for, as text (UTF-8, NUL-terminated).
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_principal(const struct sealbox_keystore *keystore, struct sealbox_buffer **out);
+
+/**
+ * PutKeyPolicy: replaces the policy of `key` with `policy_json`, a key
+ * policy in the grammar of AWS KMS key policies (`Version`, `Statement`
+ * with `Sid`, `Effect`, `Principal` as `{"Sealbox": [...]}` or `"*"`,
+ * `Action`, `Resource: "*"`, `Condition`). A policy that would leave this
+ * principal unable to change it again is `SEALBOX_RESULT_INVALID_ARGUMENT`
+ * unless `bypass_policy_lockout_safety_check`; a policy that does not parse
+ * is `SEALBOX_RESULT_INVALID_ARGUMENT` and changes nothing.
+ *
+ * Ownership: `policy_json` is copied into the store.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_put_key_policy(const struct sealbox_keystore *keystore, const char *key, const char *policy_json, bool bypass_policy_lockout_safety_check);
+
+/**
+ * GetKeyPolicy: the policy of `key` as JSON text (the default policy,
+ * which allows every principal everything, for a key without one of its
+ * own).
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_get_key_policy(const struct sealbox_keystore *keystore, const char *key, struct sealbox_buffer **out);
+
+/**
+ * CreateGrant: lets `grantee_principal` do the `operation_count`
+ * operations in `operations` (AWS names: `"Decrypt"`, `"Encrypt"`,
+ * `"GenerateDataKey"`, `"RetireGrant"`, ...) with `key`, and writes the
+ * new grant's ID (text) to `*out_grant_id`. Optional (NULL: absent):
+ * `retiring_principal`, who besides the grantee may retire it; `name`;
+ * `encryption_context_equals`, allowed only when the request's encryption
+ * context is exactly this map; `encryption_context_subset`, allowed only
+ * when it includes these pairs.
+ *
+ * Ownership: the strings and maps are copied; the caller frees
+ * `*out_grant_id` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_create_grant(const struct sealbox_keystore *keystore, const char *key, const char *grantee_principal, const char *const *operations, size_t operation_count, const char *retiring_principal, const char *name, const struct sealbox_string_map *encryption_context_equals, const struct sealbox_string_map *encryption_context_subset, struct sealbox_buffer **out_grant_id);
+
+/**
+ * ListGrants: the grants of `key` as one JSON array (text), each grant an
+ * object with `grant_id`, `key_id`, `grantee_principal`, `operations`,
+ * `issuing_principal`, `created_at` (Unix seconds) and, when set, `name`,
+ * `retiring_principal` and `constraints` (`encryption_context_equals`,
+ * `encryption_context_subset`). JSON, because a list of records with
+ * optional fields is simplest to read in C with the JSON parser the
+ * application already has.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_list_grants(const struct sealbox_keystore *keystore, const char *key, struct sealbox_buffer **out);
+
+/**
+ * RetireGrant: by the grant's retiring principal, its grantee (when the
+ * grant lists `RetireGrant`), or a principal the key policy allows
+ * `kms:RetireGrant`. `SEALBOX_RESULT_KEY_NOT_FOUND` for an unknown grant.
+ *
+ * Ownership: borrows the arguments for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_retire_grant(const struct sealbox_keystore *keystore, const char *key, const char *grant_id);
+
+/**
+ * RevokeGrant: by a principal the key policy allows `kms:RevokeGrant`.
+ * Takes effect for the next operation (within the propagation bound in
+ * other processes). `SEALBOX_RESULT_KEY_NOT_FOUND` for an unknown grant.
+ *
+ * Ownership: borrows the arguments for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_revoke_grant(const struct sealbox_keystore *keystore, const char *key, const char *grant_id);
+
+/**
  * Sends every later audit event of this store to `callback` as well (see
  * `sealbox_audit_callback`). Callbacks stay registered until the store
  * closes.
@@ -858,6 +967,20 @@ sealbox_result sealbox_keystore_options_set_principal(struct sealbox_keystore_op
 sealbox_result sealbox_keystore_options_set_metadata_cache_ttl_ms(struct sealbox_keystore_options *options, uint64_t ms);
 
 /**
+ * The policy of keys created without one, a setting of the store (kept in
+ * it, for every handle and process that opens it): `"allow-all"` (every
+ * principal may do everything with the key; the default) or `"creator"`
+ * (only the creating principal may use and manage it). Unset: the store's
+ * current setting. Another name is `SEALBOX_RESULT_INVALID_ARGUMENT` and
+ * changes nothing.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: not while another thread uses `options`.
+ */
+sealbox_result sealbox_keystore_options_set_default_policy(struct sealbox_keystore_options *options, const char *name);
+
+/**
  * Frees key store options. NULL is a no-op.
  *
  * Ownership: takes back `options`.
@@ -981,6 +1104,20 @@ sealbox_result sealbox_create_key_request_set_tag(struct sealbox_create_key_requ
  * Thread safety: not while another thread uses `request`.
  */
 sealbox_result sealbox_create_key_request_set_rotation_period_days(struct sealbox_create_key_request *request, uint32_t days);
+
+/**
+ * The new key's policy: JSON text in the grammar of AWS KMS key policies
+ * (see `sealbox_keystore_put_key_policy`), checked here (a policy that does
+ * not parse is `SEALBOX_RESULT_INVALID_ARGUMENT` and leaves the request as
+ * it was). Creating the key refuses a policy that would leave the creating
+ * principal unable to change it, unless
+ * `bypass_policy_lockout_safety_check`. Unset: the store's default policy.
+ *
+ * Ownership: `policy_json` is copied.
+ *
+ * Thread safety: not while another thread uses `request`.
+ */
+sealbox_result sealbox_create_key_request_set_policy(struct sealbox_create_key_request *request, const char *policy_json, bool bypass_policy_lockout_safety_check);
 
 /**
  * Frees a create-key request. NULL is a no-op.

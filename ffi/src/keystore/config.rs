@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use sealbox_core::keystore::{
-    self as ks_api, CreateKeyRequest, KeyStoreOptions, Pin, Pkcs11Config, RootKey, TokenSelector,
+    self as ks_api, CreateKeyRequest, DefaultKeyPolicy, KeyPolicy, KeyStoreOptions, Pin,
+    Pkcs11Config, RootKey, TokenSelector,
 };
 use sealbox_core::secret::SecretBytes;
 
@@ -132,6 +133,7 @@ pub(crate) struct OpenOptions {
     audit_sync: bool,
     principal: Option<String>,
     metadata_cache_ttl: Option<Duration>,
+    default_key_policy: Option<DefaultKeyPolicy>,
 }
 
 impl OpenOptions {
@@ -140,6 +142,7 @@ impl OpenOptions {
             audit_log: self.audit_log.clone(),
             audit_sync: self.audit_sync,
             metadata_cache_ttl: self.metadata_cache_ttl,
+            default_key_policy: self.default_key_policy,
             ..KeyStoreOptions::default()
         };
         if let Some(p) = &self.principal {
@@ -221,6 +224,29 @@ pub unsafe extern "C" fn sealbox_keystore_options_set_metadata_cache_ttl_ms(
     ms: u64,
 ) -> sealbox_result {
     with_mut! { options, |o| o.metadata_cache_ttl = Some(Duration::from_millis(ms)) }
+}
+
+/// The policy of keys created without one, a setting of the store (kept in
+/// it, for every handle and process that opens it): `"allow-all"` (every
+/// principal may do everything with the key; the default) or `"creator"`
+/// (only the creating principal may use and manage it). Unset: the store's
+/// current setting. Another name is `SEALBOX_RESULT_INVALID_ARGUMENT` and
+/// changes nothing.
+///
+/// Ownership: nothing kept.
+///
+/// Thread safety: not while another thread uses `options`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_options_set_default_policy(
+    options: *mut sealbox_keystore_options,
+    name: *const c_char,
+) -> sealbox_result {
+    ffi_boundary! {
+        let o = try_mut!(options);
+        let policy: DefaultKeyPolicy = try_parse!(name);
+        o.default_key_policy = Some(policy);
+        Ok(())
+    }
 }
 
 /// Frees key store options. NULL is a no-op.
@@ -452,6 +478,32 @@ pub unsafe extern "C" fn sealbox_create_key_request_set_rotation_period_days(
     days: u32,
 ) -> sealbox_result {
     with_mut! { request, |r| r.rotation_period_days = (days != 0).then_some(days) }
+}
+
+/// The new key's policy: JSON text in the grammar of AWS KMS key policies
+/// (see `sealbox_keystore_put_key_policy`), checked here (a policy that does
+/// not parse is `SEALBOX_RESULT_INVALID_ARGUMENT` and leaves the request as
+/// it was). Creating the key refuses a policy that would leave the creating
+/// principal unable to change it, unless
+/// `bypass_policy_lockout_safety_check`. Unset: the store's default policy.
+///
+/// Ownership: `policy_json` is copied.
+///
+/// Thread safety: not while another thread uses `request`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_create_key_request_set_policy(
+    request: *mut sealbox_create_key_request,
+    policy_json: *const c_char,
+    bypass_policy_lockout_safety_check: bool,
+) -> sealbox_result {
+    ffi_boundary! {
+        let request = try_mut!(request);
+        let policy = try_str!(policy_json);
+        KeyPolicy::from_json(policy)?;
+        request.policy = Some(policy.to_owned());
+        request.bypass_policy_lockout_safety_check = bypass_policy_lockout_safety_check;
+        Ok(())
+    }
 }
 
 /// Frees a create-key request. NULL is a no-op.

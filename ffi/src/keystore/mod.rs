@@ -2,8 +2,10 @@
 //! The C types are grouped by concern, after rustls-ffi: [`config`] (what
 //! opens a store or creates a key), [`metadata`] (what it tells about keys),
 //! and the key store's own functions in [`lifecycle`] (keys, aliases, tags),
-//! [`crypto`] (the cryptographic operations) and [`audit`].
+//! [`crypto`] (the cryptographic operations), [`access`] (principals, key
+//! policies, grants) and [`audit`].
 
+mod access;
 mod audit;
 mod config;
 mod crypto;
