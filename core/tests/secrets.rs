@@ -433,10 +433,28 @@ fn deletion_recovery_window_restore_and_purge() {
     // Forced deletion: gone at once.
     ks.delete_secret("b", None, true).unwrap();
     assert_eq!(kind(ks.describe_secret("b")), ErrorKind::KeyNotFound);
-    // Purged when named, too (no reopen).
+    // Past its window a secret is gone for every operation (those that
+    // take the change lock too), and purged when named (no reopen).
     ks.delete_secret("a", Some(7), false).unwrap();
     clock.advance_days(7);
+    assert_eq!(kind(ks.restore_secret("a")), ErrorKind::KeyNotFound);
+    assert_eq!(
+        kind(ks.delete_secret("a", None, false)),
+        ErrorKind::KeyNotFound
+    );
+    assert_eq!(
+        kind(ks.update_secret_version_stage(
+            "a",
+            "x",
+            Some("00000000-0000-4000-8000-000000000000"),
+            None
+        )),
+        ErrorKind::KeyNotFound
+    );
     assert_eq!(kind(ks.describe_secret("a")), ErrorKind::KeyNotFound);
+    assert!(ks.list_secrets(100, None, true).unwrap().secrets.is_empty());
+    ks.create_secret("a", Some(&text("reborn")), &o).unwrap();
+    assert_eq!(current(&ks, "a"), "reborn");
 }
 
 #[test]

@@ -511,26 +511,47 @@ impl KeyStore {
     }
 
     /// The secret's row, whatever its state (`KeyNotFound` if there is none,
-    /// or if its recovery window has ended: then it is purged now).
-    fn secret_row(&self, name: &str) -> Result<SecretRecord> {
+    /// or if its recovery window has ended: then it is purged now, unless
+    /// the caller holds the change lock, `locked`: the purge takes it).
+    fn secret_row_with(&self, name: &str, locked: bool) -> Result<SecretRecord> {
         check_secret_name(name)?;
         let s = self
             .secret_store()?
             .secret(name)?
             .ok_or_else(|| Error::KeyNotFound(format!("secret {name}")))?;
         if s.deletion_date.is_some_and(|d| d <= ms_to_s(self.now_ms())) {
-            self.purge_expired_secrets()?;
+            if !locked {
+                self.purge_expired_secrets()?;
+            }
             return Err(Error::KeyNotFound(format!("secret {name}")));
         }
         Ok(s)
     }
 
+    fn secret_row(&self, name: &str) -> Result<SecretRecord> {
+        self.secret_row_with(name, false)
+    }
+
+    /// [`secret_row`](Self::secret_row) under the change lock.
+    fn secret_row_locked(&self, name: &str) -> Result<SecretRecord> {
+        self.secret_row_with(name, true)
+    }
+
     /// The secret's row; a secret scheduled for deletion is refused.
     fn live_secret(&self, name: &str) -> Result<SecretRecord> {
-        let s = self.secret_row(name)?;
+        Self::refuse_deleted(self.secret_row(name)?)
+    }
+
+    /// [`live_secret`](Self::live_secret) under the change lock.
+    fn live_secret_locked(&self, name: &str) -> Result<SecretRecord> {
+        Self::refuse_deleted(self.secret_row_locked(name)?)
+    }
+
+    fn refuse_deleted(s: SecretRecord) -> Result<SecretRecord> {
         if let Some(d) = s.deletion_date {
             return Err(Error::InvalidKeyState(format!(
-                "secret {name} is scheduled for deletion (at {}); restore it first (restore_secret)",
+                "secret {} is scheduled for deletion (at {}); restore it first (restore_secret)",
+                s.name,
                 audit::rfc3339_millis(d * 1000)
             )));
         }
@@ -551,7 +572,9 @@ impl KeyStore {
         if let Some(k) = configured {
             return Ok(k.to_owned());
         }
-        if let Some(id) = self.inner.store.alias_target(DEFAULT_SECRETS_KEY_ALIAS)? {
+        // Verified: an alias repointed outside sealbox must not choose the
+        // key new secret values are sealed under.
+        if let Some(id) = self.load_alias(DEFAULT_SECRETS_KEY_ALIAS)? {
             return Ok(id);
         }
         let req = CreateKeyRequest {
@@ -563,9 +586,7 @@ impl KeyStore {
             Ok(m) => Ok(m.key_id.to_string()),
             // Another process created it first.
             Err(Error::AlreadyExists(_)) => self
-                .inner
-                .store
-                .alias_target(DEFAULT_SECRETS_KEY_ALIAS)?
+                .load_alias(DEFAULT_SECRETS_KEY_ALIAS)?
                 .ok_or_else(|| Error::KeyNotFound(DEFAULT_SECRETS_KEY_ALIAS.into())),
             Err(e) => Err(e),
         }
@@ -892,7 +913,7 @@ impl KeyStore {
             let (ct, key_id) = self.seal_secret(a, &key, name, &version_id, value)?;
             let _g = self.lock_mutations()?;
             // Read again under the lock: another writer may have come first.
-            self.live_secret(name)?;
+            self.live_secret_locked(name)?;
             if store.secret_version(name, &version_id)?.is_some() {
                 return Err(Error::AlreadyExists(format!(
                     "secret {name} version {version_id}"
@@ -977,7 +998,7 @@ impl KeyStore {
                 ));
             }
             let _g = self.lock_mutations()?;
-            self.live_secret(name)?;
+            self.live_secret_locked(name)?;
             let store = self.secret_store()?;
             let versions = store.secret_versions(name)?;
             let mut labels = self.labels(name)?;
@@ -1156,7 +1177,7 @@ impl KeyStore {
                 )));
             }
             let _g = self.lock_mutations()?;
-            let s = self.secret_row(name)?;
+            let s = self.secret_row_locked(name)?;
             let now_ms = self.now_ms();
             let store = self.secret_store()?;
             if force_delete_without_recovery {
@@ -1189,7 +1210,7 @@ impl KeyStore {
         self.run(Operation::RestoreSecret, None, |a| {
             Self::note(a, format!("secret {name}"));
             let _g = self.lock_mutations()?;
-            let s = self.secret_row(name)?;
+            let s = self.secret_row_locked(name)?;
             if s.deletion_date.is_none() {
                 return Err(Error::InvalidKeyState(format!(
                     "secret {name} is not scheduled for deletion"
@@ -1198,7 +1219,7 @@ impl KeyStore {
             a.allow()?;
             self.secret_store()?
                 .set_secret_deletion(name, None, None, ms_to_s(self.now_ms()))?;
-            self.secret_metadata(self.secret_row(name)?)
+            self.secret_metadata(self.secret_row_locked(name)?)
         })
     }
 
@@ -1372,7 +1393,7 @@ impl KeyStore {
                 return Err(fail(a, RotationStep::FinishSecret, e));
             }
             let _g = self.lock_mutations()?;
-            self.live_secret(name)?;
+            self.live_secret_locked(name)?;
             let mut labels = self.labels(name)?;
             if labels.get(STAGE_PENDING) != Some(&token) {
                 return Err(fail(
