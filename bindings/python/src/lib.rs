@@ -15,6 +15,7 @@ mod buffer;
 mod envelope;
 mod error;
 mod keystore;
+mod secrets;
 
 use pyo3::prelude::*;
 
@@ -78,6 +79,22 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         envelope::PyStreamDecryptor,
     );
     m.add_function(wrap_pyfunction!(envelope::encrypt, m)?)?;
+    for f in [
+        wrap_pyfunction!(secrets::secret_create, m)?,
+        wrap_pyfunction!(secrets::secret_get, m)?,
+        wrap_pyfunction!(secrets::secret_put, m)?,
+        wrap_pyfunction!(secrets::secret_update_stage, m)?,
+        wrap_pyfunction!(secrets::secret_list, m)?,
+        wrap_pyfunction!(secrets::secret_list_versions, m)?,
+        wrap_pyfunction!(secrets::secret_describe, m)?,
+        wrap_pyfunction!(secrets::secret_delete, m)?,
+        wrap_pyfunction!(secrets::secret_restore, m)?,
+        wrap_pyfunction!(secrets::secret_rotate, m)?,
+        wrap_pyfunction!(secrets::purge_expired_secrets, m)?,
+        wrap_pyfunction!(secrets::random_password, m)?,
+    ] {
+        m.add_function(f)?;
+    }
     m.add_function(wrap_pyfunction!(envelope::decrypt, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(_error_kinds, m)?)?;

@@ -67,6 +67,16 @@ from ._keystore import (
     RootKey,
     audit_to_logging,
 )
+from ._secrets import (
+    RotationResult,
+    SecretList,
+    SecretMetadata,
+    SecretRotation,
+    SecretRotator,
+    SecretValue,
+    SecretVersion,
+    SecretVersionRef,
+)
 from ._native import (
     CachingMaterialsManager,
     DefaultMaterialsManager,
@@ -165,6 +175,14 @@ __all__ = [
     "RawAesKeyring",
     "RawRsaKeyring",
     "RootKey",
+    "RotationResult",
+    "SecretList",
+    "SecretMetadata",
+    "SecretRotation",
+    "SecretRotator",
+    "SecretValue",
+    "SecretVersion",
+    "SecretVersionRef",
     "RsaPadding",
     "SealboxError",
     "SigningAlgorithm",

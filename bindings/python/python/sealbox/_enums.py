@@ -160,6 +160,17 @@ class Operation(enum.StrEnum):
     LIST_GRANTS = "ListGrants"
     RETIRE_GRANT = "RetireGrant"
     REVOKE_GRANT = "RevokeGrant"
+    CREATE_SECRET = "CreateSecret"
+    GET_SECRET_VALUE = "GetSecretValue"
+    PUT_SECRET_VALUE = "PutSecretValue"
+    UPDATE_SECRET_VERSION_STAGE = "UpdateSecretVersionStage"
+    LIST_SECRETS = "ListSecrets"
+    LIST_SECRET_VERSION_IDS = "ListSecretVersionIds"
+    DESCRIBE_SECRET = "DescribeSecret"
+    DELETE_SECRET = "DeleteSecret"
+    RESTORE_SECRET = "RestoreSecret"
+    ROTATE_SECRET = "RotateSecret"
+    GET_RANDOM_PASSWORD = "GetRandomPassword"
 
 
 class Outcome(enum.StrEnum):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 
 from . import _native
 from ._enums import KeySpec, KeyState, KeyUsage, Origin
+from ._secrets import SecretsMixin
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer, Self
@@ -273,7 +274,7 @@ class AuditReport:
         return self.first_error is None
 
 
-class KeyStore:
+class KeyStore(SecretsMixin):
     """The key store (the "KMS"). Thread-safe: one instance serves every
     thread. Every call releases the GIL while it runs.
 

@@ -289,3 +289,57 @@ class StreamDecryptor:
     def algorithm_suite(self) -> int | None: ...
 
 def _panic_for_test() -> None: ...
+
+# -- secrets (issue 21) -------------------------------------------------------
+
+def secret_create(
+    ks: KeyStore,
+    name: str,
+    value: str | Buffer | None = None,
+    *,
+    key_id: str | None = None,
+    description: str = "",
+    tags: dict[str, str] | None = None,
+    client_request_token: str | None = None,
+) -> tuple[str, str | None, list[str]]: ...
+def secret_get(
+    ks: KeyStore, name: str, version_id: str | None = None, version_stage: str | None = None
+) -> tuple[str, str, list[str], int, str | bytes]: ...
+def secret_put(
+    ks: KeyStore,
+    name: str,
+    value: str | Buffer,
+    *,
+    version_stages: list[str] | None = None,
+    client_request_token: str | None = None,
+) -> tuple[str, str, list[str]]: ...
+def secret_update_stage(
+    ks: KeyStore,
+    name: str,
+    stage: str,
+    move_to_version_id: str | None = None,
+    remove_from_version_id: str | None = None,
+) -> list[dict[str, Any]]: ...
+def secret_list(
+    ks: KeyStore, limit: int = 100, marker: str | None = None, include_planned_deletion: bool = False
+) -> tuple[list[dict[str, Any]], str | None]: ...
+def secret_list_versions(ks: KeyStore, name: str, include_deprecated: bool = False) -> list[dict[str, Any]]: ...
+def secret_describe(ks: KeyStore, name: str) -> dict[str, Any]: ...
+def secret_delete(
+    ks: KeyStore, name: str, recovery_window_days: int | None = None, force_delete_without_recovery: bool = False
+) -> int: ...
+def secret_restore(ks: KeyStore, name: str) -> dict[str, Any]: ...
+def secret_rotate(ks: KeyStore, name: str, adapter: object) -> tuple[str, str, str]: ...
+def purge_expired_secrets(ks: KeyStore) -> list[str]: ...
+def random_password(
+    ks: KeyStore,
+    length: int = 32,
+    *,
+    exclude_characters: str = "",
+    exclude_numbers: bool = False,
+    exclude_punctuation: bool = False,
+    exclude_uppercase: bool = False,
+    exclude_lowercase: bool = False,
+    include_space: bool = False,
+    require_each_included_type: bool = True,
+) -> str: ...
