@@ -219,6 +219,186 @@ export interface AuditEvent {
   /** A UUID per request. */
   requestId: string
 }
+/** Options of `createSecret`. */
+export interface CreateSecretOptions {
+  /**
+   * The key-store key (ID or alias) the values are sealed under;
+   * default `alias/sealbox/secrets` (created on first use).
+   */
+  keyId?: string
+  /** Free text (at most 2048 characters). */
+  description?: string
+  /** Tags (at most 50). */
+  tags?: Record<string, string>
+  /**
+   * The first version's ID (idempotency: 32..=64 characters of
+   * `A-Z a-z 0-9 - _`); default a new UUID.
+   */
+  clientRequestToken?: string
+}
+/**
+ * Options of `getSecretValue`: the version by ID or by staging label
+ * (default `CURRENT`); given both, the version must carry the label.
+ */
+export interface GetSecretValueOptions {
+  /** A staging label (`CURRENT`, `PENDING`, `PREVIOUS` or your own). */
+  versionStage?: string
+  /** A version ID. */
+  versionId?: string
+}
+/** Options of `putSecretValue`. */
+export interface PutSecretValueOptions {
+  /**
+   * The new version's staging labels; default `['CURRENT']` (the
+   * version that loses CURRENT becomes PREVIOUS).
+   */
+  versionStages?: Array<string>
+  /**
+   * The version ID (idempotency: the same token and value change
+   * nothing; another value is refused).
+   */
+  clientRequestToken?: string
+}
+/** Options of `updateSecretVersionStage`: at least one of them. */
+export interface UpdateSecretVersionStageOptions {
+  /** The version that gets the label. */
+  moveToVersionId?: string
+  /** The version that holds it now (required when it is held). */
+  removeFromVersionId?: string
+}
+/** Options of `listSecrets`. */
+export interface ListSecretsOptions {
+  /** Secrets per page, 1..=100 (default 100). */
+  limit?: number
+  /** `nextMarker` of the previous page. */
+  marker?: string
+  /** Also the secrets scheduled for deletion. */
+  includePlannedDeletion?: boolean
+}
+/** Options of `listSecretVersionIds`. */
+export interface ListSecretVersionIdsOptions {
+  /** Also the versions without a staging label. */
+  includeDeprecated?: boolean
+}
+/** Options of `deleteSecret`: a recovery window, or a forced deletion. */
+export interface DeleteSecretOptions {
+  /** 7..=30 days (default 30) during which `restoreSecret` brings it back. */
+  recoveryWindowDays?: number
+  /** Deletes it now and for good. */
+  forceDeleteWithoutRecovery?: boolean
+}
+/**
+ * What `getRandomPassword` makes (defaults: 32 characters of every class
+ * but space, at least one of each).
+ */
+export interface PasswordSpec {
+  /** 1..=4096 (default 32). */
+  passwordLength?: number
+  /** Characters never used. */
+  excludeCharacters?: string
+  /** No digits. */
+  excludeNumbers?: boolean
+  /** No punctuation. */
+  excludePunctuation?: boolean
+  /** No upper-case letters. */
+  excludeUppercase?: boolean
+  /** No lower-case letters. */
+  excludeLowercase?: boolean
+  /** Also the space character. */
+  includeSpace?: boolean
+  /** At least one character of each class included (default true). */
+  requireEachIncludedType?: boolean
+}
+/** A version written by `createSecret` or `putSecretValue`. */
+export interface SecretVersionRef {
+  /** The secret's name. */
+  name: string
+  /** The version's ID (empty when `createSecret` was given no value). */
+  versionId: string
+  /** Its staging labels after the call. */
+  versionStages: Array<string>
+}
+/** A secret's value (`getSecretValue`). */
+export interface SecretValueEntry {
+  /** The secret's name. */
+  name: string
+  /** The version read. */
+  versionId: string
+  /** Its staging labels. */
+  versionStages: Array<string>
+  /**
+   * The value: a `string` for a text secret, a `Buffer` for a binary one
+   * (wipe it with `fill(0)` after use).
+   */
+  value: string | Buffer
+  /** When the version was created. */
+  createdAt: Date
+}
+/** One version of a secret (never its value). */
+export interface SecretVersionInfo {
+  /** The version ID. */
+  versionId: string
+  /** Its staging labels (none: deprecated). */
+  versionStages: Array<string>
+  /** When it was created. */
+  createdAt: Date
+  /** Whether the value is binary. */
+  binary: boolean
+  /** The key-store key ID its value is sealed under. */
+  keyId: string
+}
+/** What `describeSecret` tells (never a value). */
+export interface SecretMetadata {
+  /** The name. */
+  name: string
+  /** Free text. */
+  description: string
+  /** The key new versions are sealed under, as named at creation. */
+  keyId: string
+  /** Tags. */
+  tags: Record<string, string>
+  /** When it was created. */
+  createdAt: Date
+  /** When it last changed. */
+  lastChangedAt: Date
+  /** When a rotation last finished. */
+  lastRotatedAt?: Date
+  /** When its deletion was requested. */
+  deletedDate?: Date
+  /** When it will be purged. */
+  deletionDate?: Date
+  /** The versions that carry staging labels, with their labels. */
+  versionIdsToStages: Record<string, Array<string>>
+}
+/** A page of `listSecrets`. */
+export interface SecretList {
+  /** The secrets of this page, by name. */
+  secrets: Array<SecretMetadata>
+  /** Pass as `marker` for the next page; absent on the last page. */
+  nextMarker?: string
+}
+/** What `rotateSecretSync` did. */
+export interface RotateSecretResult {
+  /** The secret's name. */
+  name: string
+  /** The new CURRENT version. */
+  versionId: string
+  /** The version that is now PREVIOUS. */
+  previousVersionId: string
+}
+/** The rotation under way, as each JS step sees it. */
+export interface SecretRotationStep {
+  /** `createSecret`, `setSecret`, `testSecret` or `finishSecret`. */
+  step: string
+  /** The secret being rotated. */
+  secretName: string
+  /** The new (PENDING) version. */
+  versionId: string
+  /** The CURRENT version when the rotation started. */
+  currentVersionId: string
+  /** The new value (setSecret and testSecret). */
+  pending?: string | Buffer
+}
 /** Options of `putKeyPolicy`. */
 export interface PutKeyPolicyOptions {
   /**
@@ -744,6 +924,83 @@ export declare class KeyStore {
   auditRecords(after?: number | undefined | null, limit?: number | undefined | null): Promise<Array<AuditRecord>>
   /** auditRecords, blocking. */
   auditRecordsSync(after?: number | undefined | null, limit?: number | undefined | null): Array<AuditRecord>
+  /**
+   * CreateSecret: a new secret and its first version (labelled CURRENT)
+   * when `value` is given: a `string` is a text secret, a `Buffer` a
+   * binary one, 1..=65536 bytes. `ERR_SEALBOX_ALREADY_EXISTS` when the
+   * name is taken; `ERR_SEALBOX_KEY_DISABLED` when the key is disabled.
+   */
+  createSecret(name: string, value?: string | Uint8Array | undefined | null, options?: CreateSecretOptions | undefined | null): Promise<SecretVersionRef>
+  /** CreateSecret, blocking. */
+  createSecretSync(name: string, value?: string | Uint8Array | undefined | null, options?: CreateSecretOptions | undefined | null): SecretVersionRef
+  /**
+   * GetSecretValue: the CURRENT version, or the one `versionStage` or
+   * `versionId` names. `ERR_SEALBOX_KEY_NOT_FOUND` for a missing secret,
+   * version or label; `ERR_SEALBOX_INVALID_KEY_STATE` for a secret
+   * scheduled for deletion.
+   */
+  getSecretValue(name: string, options?: GetSecretValueOptions | undefined | null): Promise<SecretValueEntry>
+  /** GetSecretValue, blocking. */
+  getSecretValueSync(name: string, options?: GetSecretValueOptions | undefined | null): SecretValueEntry
+  /**
+   * PutSecretValue: a new version, labelled `versionStages` (default
+   * CURRENT: the old CURRENT becomes PREVIOUS).
+   */
+  putSecretValue(name: string, value: string | Uint8Array, options?: PutSecretValueOptions | undefined | null): Promise<SecretVersionRef>
+  /** PutSecretValue, blocking. */
+  putSecretValueSync(name: string, value: string | Uint8Array, options?: PutSecretValueOptions | undefined | null): SecretVersionRef
+  /**
+   * UpdateSecretVersionStage: moves `stage` to `moveToVersionId` (naming
+   * its holder as `removeFromVersionId`), or removes it from
+   * `removeFromVersionId`. CURRENT can only be moved; the version it
+   * leaves becomes PREVIOUS. Returns the versions with labels.
+   */
+  updateSecretVersionStage(name: string, stage: string, options: UpdateSecretVersionStageOptions): Promise<Array<SecretVersionInfo>>
+  /** UpdateSecretVersionStage, blocking. */
+  updateSecretVersionStageSync(name: string, stage: string, options: UpdateSecretVersionStageOptions): Array<SecretVersionInfo>
+  /** ListSecrets, by name (never values). */
+  listSecrets(options?: ListSecretsOptions | undefined | null): Promise<SecretList>
+  /** ListSecrets, blocking. */
+  listSecretsSync(options?: ListSecretsOptions | undefined | null): SecretList
+  /** ListSecretVersionIds, newest first (never values). */
+  listSecretVersionIds(name: string, options?: ListSecretVersionIdsOptions | undefined | null): Promise<Array<SecretVersionInfo>>
+  /** ListSecretVersionIds, blocking. */
+  listSecretVersionIdsSync(name: string, options?: ListSecretVersionIdsOptions | undefined | null): Array<SecretVersionInfo>
+  /** DescribeSecret: metadata and the versions' labels, never values. */
+  describeSecret(name: string): Promise<SecretMetadata>
+  /** DescribeSecret, blocking. */
+  describeSecretSync(name: string): SecretMetadata
+  /**
+   * DeleteSecret: scheduled after `recoveryWindowDays` (7..=30, default
+   * 30), or at once and for good with `forceDeleteWithoutRecovery`.
+   * Resolves to the deletion date.
+   */
+  deleteSecret(name: string, options?: DeleteSecretOptions | undefined | null): Promise<Date>
+  /** DeleteSecret, blocking. */
+  deleteSecretSync(name: string, options?: DeleteSecretOptions | undefined | null): Timestamp
+  /** RestoreSecret: cancels a scheduled deletion. */
+  restoreSecret(name: string): Promise<SecretMetadata>
+  /** RestoreSecret, blocking. */
+  restoreSecretSync(name: string): SecretMetadata
+  /** GetRandomPassword, from the backend's random generator. */
+  getRandomPassword(spec?: PasswordSpec | undefined | null): Promise<string>
+  /** GetRandomPassword, blocking. */
+  getRandomPasswordSync(spec?: PasswordSpec | undefined | null): SecretText
+  /**
+   * RotateSecret, on the calling (JS) thread: runs `rotator`'s steps in
+   * order, each called with `{ step, secretName, versionId,
+   * currentVersionId, pending }` and synchronous: `createSecret(r)`
+   * returns the new value (optional: default a random password; it is
+   * stored as the PENDING version), `setSecret(r)` sets `r.pending` in
+   * the target system, `testSecret(r)` checks it, `finishSecret(r)`
+   * (optional) has the last word; then PENDING becomes CURRENT and the
+   * old CURRENT PREVIOUS. A step that throws (or returns a Promise)
+   * stops the rotation with CURRENT unchanged and the new version left
+   * PENDING: `ERR_SEALBOX_INVALID_STATE` naming the step, with the
+   * step's message. There is no Promise form: the steps are JS code,
+   * which runs on this thread.
+   */
+  rotateSecretSync(name: string, rotator: { createSecret?: (r: SecretRotationStep) => string | Uint8Array, setSecret: (r: SecretRotationStep) => void, testSecret: (r: SecretRotationStep) => void, finishSecret?: (r: SecretRotationStep) => void }): RotateSecretResult
   /**
    * The principal this handle acts for (audit records name it; key
    * policies and grants decide what it may do).

@@ -386,6 +386,35 @@ function suite(backend, open) {
       assert.deepEqual(await ks.listGrants(k), [])
     })
 
+    it('keeps secrets (both forms; the scenarios are in secrets.test.js)', async () => {
+      const made = []
+      let n = 0
+      await both(ks, 'createSecret', () => [`cov/${n++}`, 'v1', { description: 'd' }], (r) => made.push(r))
+      assert.deepEqual(made.map((r) => r.versionStages), [['CURRENT'], ['CURRENT']])
+      await both(ks, 'getSecretValue', () => ['cov/0'], (r) => assert.equal(r.value, 'v1'))
+      const put = []
+      await both(ks, 'putSecretValue', () => ['cov/0', Buffer.from([1, 2]), { versionStages: ['PENDING'] }], (r) => put.push(r.versionId))
+      // PENDING is on the second put's version: to the first, then back.
+      const moves = [[put[0], put[1]], [put[1], put[0]]]
+      n = 0
+      await both(ks, 'updateSecretVersionStage', () => {
+        const [to, from] = moves[n++]
+        return ['cov/0', 'PENDING', { moveToVersionId: to, removeFromVersionId: from }]
+      }, (vs) => assert.deepEqual(vs.find((v) => v.versionStages.includes('PENDING')).versionId, moves[n - 1][0]))
+      assert.deepEqual((await ks.getSecretValue('cov/0', { versionStage: 'PENDING' })).value, Buffer.from([1, 2]))
+      await both(ks, 'listSecrets', () => [], (l) => assert.ok(l.secrets.some((s) => s.name === 'cov/1')))
+      await both(ks, 'listSecretVersionIds', () => ['cov/0', { includeDeprecated: true }], (vs) => assert.equal(vs.length, 3))
+      await both(ks, 'describeSecret', () => ['cov/1'], (m) => assert.equal(m.description, 'd'))
+      n = 0
+      await both(ks, 'deleteSecret', () => [`cov/${n++}`, { recoveryWindowDays: 7 }], (d) => assert.ok(d instanceof Date))
+      n = 0
+      await both(ks, 'restoreSecret', () => [`cov/${n++}`], (m) => assert.equal(m.deletionDate, undefined))
+      await both(ks, 'getRandomPassword', () => [{ passwordLength: 20 }], (p) => assert.equal(p.length, 20))
+      const r = ks.rotateSecretSync('cov/1', { createSecret: () => 'v2', setSecret() {}, testSecret() {} })
+      assert.equal(r.previousVersionId, made[1].versionId)
+      assert.equal((await ks.getSecretValue('cov/1')).value, 'v2')
+    })
+
     it('audits every operation: callback, log file, counts', async () => {
       const events = []
       ks.onAudit((e) => events.push(e))

@@ -22,6 +22,8 @@ mod mac;
 
 mod audit;
 
+mod secrets;
+
 mod access;
 
 pub(crate) mod metadata;
