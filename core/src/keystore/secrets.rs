@@ -625,8 +625,16 @@ impl KeyStore {
         // Capacity was reserved: the plaintext is copied once, into the
         // buffer that is encrypted in place at once.
         out.extend_from_slice(value.as_bytes());
-        let gcm = crypto::AesGcmKey::new(dk.plaintext.as_bytes())?;
-        let tag = gcm.seal_in_place(&iv, &aad, &mut out[start..])?;
+        let sealed = crypto::AesGcmKey::new(dk.plaintext.as_bytes())
+            .and_then(|gcm| gcm.seal_in_place(&iv, &aad, &mut out[start..]));
+        let tag = match sealed {
+            Ok(tag) => tag,
+            Err(e) => {
+                // The buffer may still hold the plaintext.
+                zeroize::Zeroize::zeroize(&mut out);
+                return Err(e);
+            }
+        };
         out.extend_from_slice(&tag);
         Ok((out, dk.key_id.to_string()))
     }
