@@ -120,6 +120,20 @@ impl KeyStore {
     ) -> Result<()> {
         let policy = self.policy_of(&rec.key_id)?;
         let grants = self.grants_for(&rec.key_id)?;
+        self.decide_with(a, rec, &policy, &grants, action, ec, alias)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide_with(
+        &self,
+        a: &mut Audit<'_>,
+        rec: &KeyRecord,
+        policy: &KeyPolicy,
+        grants: &[Grant],
+        action: &str,
+        ec: Option<&EncryptionContext>,
+        alias: Option<&str>,
+    ) -> Result<()> {
         let mut req = RequestContext::new(&self.principal, action);
         if let Some(ec) = ec {
             req = req.with_encryption_context(ec);
@@ -127,7 +141,7 @@ impl KeyStore {
         if let Some(al) = alias {
             req = req.with_request_alias(al);
         }
-        let d = decide(&policy, &grants, &req);
+        let d = decide(policy, grants, &req);
         if d.is_allowed() {
             Ok(())
         } else {
@@ -157,11 +171,19 @@ impl KeyStore {
 
     /// The key `key` names, once this principal may do the request's
     /// operation with it (context-free operations: management, describe).
+    ///
+    /// Decided on the policy and grants as stored now, not as cached: these
+    /// are management operations (and DescribeKey, GetPublicKey), where a
+    /// permission taken away elsewhere must not linger for the bound.
     pub(super) fn authorized(&self, a: &mut Audit<'_>, key: &str) -> Result<KeyRecord> {
         let rec = self.record(key)?;
         a.key(&rec.key_id, None);
         let alias = key.starts_with("alias/").then_some(key);
-        self.authorize_op(a, &rec, None, alias)?;
+        if let Some(action) = a.event.operation.policy_action() {
+            let policy = self.load_policy(&rec.key_id)?;
+            let grants = self.load_grants(&rec.key_id)?;
+            self.decide_with(a, &rec, &policy, &grants, action, None, alias)?;
+        }
         Ok(rec)
     }
 
@@ -330,7 +352,7 @@ impl KeyStore {
             self.inner
                 .store
                 .delete_grant(&rec.key_id, grant_id)
-                .map(|_| ())
+                .and_then(|deleted| grant_row_gone(deleted, &rec, grant_id))
         })
     }
 
@@ -347,7 +369,7 @@ impl KeyStore {
             self.inner
                 .store
                 .delete_grant(&rec.key_id, grant_id)
-                .map(|_| ())
+                .and_then(|deleted| grant_row_gone(deleted, &rec, grant_id))
         })
     }
 
@@ -359,6 +381,19 @@ impl KeyStore {
         }
         Err(Error::KeyNotFound(format!(
             "grant {grant_id} of key {}",
+            rec.key_id
+        )))
+    }
+}
+
+/// A grant row that verified but could not be deleted by its ID was edited
+/// outside sealbox (its ID column no longer matches the grant it holds).
+fn grant_row_gone(deleted: bool, rec: &KeyRecord, grant_id: &str) -> Result<()> {
+    if deleted {
+        Ok(())
+    } else {
+        Err(Error::StoreTampered(format!(
+            "grant {grant_id} of key {} is stored under another ID: it was changed outside sealbox",
             rec.key_id
         )))
     }

@@ -23,9 +23,7 @@ impl KeyStore {
         self.run(Operation::UpdateAlias, None, |a| {
             // As AWS: UpdateAlias on the key it points at now and on the new key.
             let old = self
-                .inner
-                .store
-                .alias_target(alias)?
+                .load_alias(alias)?
                 .ok_or_else(|| Error::KeyNotFound(alias.to_owned()))?;
             let old = self.authorized(a, &old)?;
             let rec = self.authorized(a, key)?;
@@ -42,7 +40,9 @@ impl KeyStore {
             let target = self
                 .inner
                 .store
-                .alias_target(alias)?
+                .alias_row(alias)?
+                .map(|r| self.verified_alias(alias, r))
+                .transpose()?
                 .ok_or_else(|| Error::KeyNotFound(alias.to_owned()))?;
             let rec = self.authorized(a, &target)?;
             a.key(&rec.key_id, None);

@@ -34,6 +34,10 @@ pub(super) struct MetaCache {
     aliases: RwLock<HashMap<String, (Instant, String)>>,
     versions: RwLock<HashMap<(String, u32), (Instant, VersionRecord)>>,
     counters: RwLock<HashMap<&'static str, (Instant, u64)>>,
+    // How often a counter could not be read (each time moves it).
+    unreadable: std::sync::atomic::AtomicU64,
+    // Moved by every `clear`: a load that began before it is not cached.
+    generation: std::sync::atomic::AtomicU64,
     policies: RwLock<HashMap<String, (Instant, Arc<KeyPolicy>)>>,
     grants: RwLock<HashMap<String, (Instant, Arc<Vec<Grant>>)>>,
 }
@@ -46,9 +50,18 @@ impl MetaCache {
             aliases: RwLock::new(HashMap::new()),
             versions: RwLock::new(HashMap::new()),
             counters: RwLock::new(HashMap::new()),
+            unreadable: std::sync::atomic::AtomicU64::new(0),
+            generation: std::sync::atomic::AtomicU64::new(0),
             policies: RwLock::new(HashMap::new()),
             grants: RwLock::new(HashMap::new()),
         }
+    }
+
+    fn now(&self) -> (Instant, u64) {
+        (
+            Instant::now(),
+            self.generation.load(std::sync::atomic::Ordering::SeqCst),
+        )
     }
 
     /// The propagation bound.
@@ -73,12 +86,15 @@ impl MetaCache {
         &self,
         map: &RwLock<HashMap<K, (Instant, T)>>,
         key: K,
-        at: Instant,
+        at: (Instant, u64),
         value: T,
     ) {
-        if self.ttl.is_zero() {
+        // A change made through this key store while the row was read: the
+        // row may predate it.
+        if self.ttl.is_zero() || self.generation.load(std::sync::atomic::Ordering::SeqCst) != at.1 {
             return;
         }
+        let at = at.0;
         if let Ok(mut m) = map.write() {
             if m.len() >= MAX_ENTRIES {
                 m.clear();
@@ -99,7 +115,7 @@ impl MetaCache {
         }
         // The time of the read, not of its answer: an entry never outlives
         // the bound counted from before the database was asked.
-        let at = Instant::now();
+        let at = self.now();
         let r = load()?;
         if let Some(rec) = &r {
             self.put(&self.keys, key_id.to_owned(), at, rec.clone());
@@ -116,7 +132,7 @@ impl MetaCache {
         if let Some(t) = self.get(&self.aliases, &alias.to_owned()) {
             return Ok(Some(t));
         }
-        let at = Instant::now();
+        let at = self.now();
         let t = load()?;
         if let Some(t) = &t {
             self.put(&self.aliases, alias.to_owned(), at, t.clone());
@@ -135,7 +151,7 @@ impl MetaCache {
         if let Some(v) = self.get(&self.versions, &k) {
             return Ok(Some(v));
         }
-        let at = Instant::now();
+        let at = self.now();
         let v = load()?;
         if let Some(v) = &v {
             self.put(&self.versions, k, at, v.clone());
@@ -154,10 +170,15 @@ impl MetaCache {
             }
         }
         let at = Instant::now();
-        // A store that cannot be read now counts as unchanged; the
-        // operations themselves report the failure.
+        // A store that cannot be read past the bound counts as changed:
+        // caches built on it drop their entries (and the operations that
+        // need the store report the failure).
         let Ok(n) = read_counter(store, name) else {
-            return known.map_or(0, |(_, n)| n);
+            let moved = self
+                .unreadable
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                + 1;
+            return known.map_or(0, |(_, n)| n).wrapping_add(moved << 32);
         };
         if let Ok(mut c) = self.counters.write() {
             c.insert(name, (at, n));
@@ -174,7 +195,7 @@ impl MetaCache {
         if let Some(p) = self.get(&self.policies, &key_id.to_owned()) {
             return Ok(p);
         }
-        let at = Instant::now();
+        let at = self.now();
         let p = load()?;
         self.put(&self.policies, key_id.to_owned(), at, p.clone());
         Ok(p)
@@ -189,7 +210,7 @@ impl MetaCache {
         if let Some(g) = self.get(&self.grants, &key_id.to_owned()) {
             return Ok(g);
         }
-        let at = Instant::now();
+        let at = self.now();
         let g = load()?;
         self.put(&self.grants, key_id.to_owned(), at, g.clone());
         Ok(g)
@@ -197,6 +218,8 @@ impl MetaCache {
 
     /// Forgets everything (after a change made through this key store).
     pub(super) fn clear(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Ok(mut m) = self.keys.write() {
             m.clear();
         }
@@ -223,6 +246,14 @@ fn read_counter(store: &dyn MetadataStore, name: &str) -> Result<u64> {
         .meta(name)?
         .and_then(|v| std::str::from_utf8(&v).ok()?.parse().ok())
         .unwrap_or(0))
+}
+
+/// The counter a revoking operation moves.
+pub(super) fn revocation_counter(op: super::Operation) -> &'static str {
+    match op {
+        super::Operation::UpdateAlias | super::Operation::DeleteAlias => ALIAS_CHANGES,
+        _ => REVOCATIONS,
+    }
 }
 
 /// Moves a store-wide counter (after a revoking change was committed). Two

@@ -221,7 +221,7 @@ pub struct Grant {
     pub constraints: Option<GrantConstraints>,
     /// The principal that created it.
     pub issuing_principal: String,
-    /// When it was created, in milliseconds since the Unix epoch.
+    /// When it was created, in seconds since the Unix epoch.
     pub created_at: i64,
 }
 

@@ -176,7 +176,11 @@ impl KeyStore {
 
     /// A grant's JSON, once its MAC verifies.
     pub(super) fn verified_grant(&self, key_id: &str, row: (String, Vec<u8>)) -> Result<Grant> {
-        let g = Grant::from_json(&row.0)?;
+        let g = Grant::from_json(&row.0).map_err(|e| {
+            Error::StoreTampered(format!(
+                "a grant of key {key_id} is not one sealbox wrote ({e}); it is not used"
+            ))
+        })?;
         self.check(
             || format!("grant {} of key {key_id}", g.grant_id),
             &row.1,
@@ -242,9 +246,14 @@ impl KeyStore {
             return Ok(());
         }
         let _g = self.lock_mutations()?;
-        if self.inner.store.meta(SEALED)?.is_some() {
+        let mark = self.inner.store.meta(SEALED)?;
+        if mark.as_deref() == Some(b"1") {
             return Ok(());
         }
+        // "sealing": a sealing that did not finish (it resumes). No mark but
+        // rows that carry MACs: the mark was removed, to have rows edited
+        // outside sealbox sealed as if they were old. Refused.
+        let resuming = mark.as_deref() == Some(b"sealing");
         self.run(Operation::SealMetadata, None, |a| {
             let s = &*self.inner.store;
             let (mut keys, mut versions, mut aliases, mut policies, mut grants) = (0, 0, 0, 0, 0);
@@ -302,6 +311,21 @@ impl KeyStore {
                 }
                 marker = Some(last);
             }
+            if !resuming && (keys, versions, aliases, policies, grants) != (0, 0, 0, 0, 0) {
+                let macs_present = s
+                    .list_keys(None, 1)?
+                    .first()
+                    .and_then(|id| s.key(id).ok().flatten())
+                    .is_some_and(|r| !r.mac.is_empty());
+                if macs_present {
+                    return Err(Error::StoreTampered(
+                        "the store's rows carry MACs but its sealed mark is gone: rows \
+                         without one were added or cleared outside sealbox; they are not \
+                         sealed"
+                            .into(),
+                    ));
+                }
+            }
             for (alias, key_id) in s.all_aliases()? {
                 if let Some((_, mac)) = s.alias_row(&alias)? {
                     if mac.is_empty() {
@@ -321,6 +345,7 @@ impl KeyStore {
                  {policies} policies (keys without one got the default policy), {grants} grants"
             ));
             a.allow()?;
+            s.set_meta(SEALED, b"sealing")?;
             for w in work {
                 w()?;
             }

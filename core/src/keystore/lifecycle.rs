@@ -286,7 +286,19 @@ impl KeyStore {
             // may have purged it (or the deletion was cancelled) since the
             // list was read; then there is nothing to do or to audit.
             let _g = self.lock_mutations()?;
-            let still_due = self.load_key(&id)?.is_some_and(|rec| {
+            // A key whose row fails its MAC is not purged (nothing is
+            // destroyed on the strength of it); the refusal is audited.
+            let loaded = match self.load_key(&id) {
+                Err(e @ Error::StoreTampered(_)) => {
+                    let _ = self.run(Operation::DeleteKey, None, |a| -> Result<()> {
+                        a.key(&id, None);
+                        Err(e)
+                    });
+                    continue;
+                }
+                r => r?,
+            };
+            let still_due = loaded.is_some_and(|rec| {
                 matches!(rec.state, KeyState::PendingDeletion { deletion_date } if deletion_date <= ms_to_s(self.now_ms()))
             });
             if !still_due {
@@ -296,8 +308,15 @@ impl KeyStore {
                 let rec = self.record(&id)?;
                 a.key(&rec.key_id, None);
                 a.allow()?;
-                for v in self.inner.store.versions(&rec.key_id)? {
-                    self.inner.backend.destroy(Self::version_ref(&rec, &v))?;
+                let versions = self
+                    .inner
+                    .store
+                    .versions(&rec.key_id)?
+                    .into_iter()
+                    .map(|v| self.verified_version(&rec.key_id, v))
+                    .collect::<Result<Vec<_>>>()?;
+                for v in &versions {
+                    self.inner.backend.destroy(Self::version_ref(&rec, v))?;
                 }
                 self.inner.store.delete_key(&rec.key_id)
             })?;
@@ -309,6 +328,9 @@ impl KeyStore {
     /// UpdateKeyDescription.
     pub fn update_key_description(&self, key: &str, description: &str) -> Result<()> {
         self.run(Operation::UpdateKeyDescription, None, |a| {
+            // Every writer of a key's row holds the change lock: its MAC is
+            // computed over the row as read under it.
+            let _g = self.lock_mutations()?;
             let rec = self.authorized(a, key)?;
             let mac = self.key_mac(&KeyRecord {
                 description: description.to_owned(),

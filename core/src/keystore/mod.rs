@@ -598,11 +598,8 @@ impl KeyStore {
                     if operation.revokes() {
                         // Other processes' caching materials managers see
                         // it within their bound (see `epoch`).
-                        let counter = match operation {
-                            Operation::UpdateAlias | Operation::DeleteAlias => cache::ALIAS_CHANGES,
-                            _ => cache::REVOCATIONS,
-                        };
-                        let _ = cache::bump(&*self.inner.store, counter);
+                        let _ =
+                            cache::bump(&*self.inner.store, cache::revocation_counter(operation));
                     }
                     // The change is committed and its record written: an
                     // anchor that cannot be stored now (the database is
@@ -615,6 +612,15 @@ impl KeyStore {
                 Ok(v)
             }
             Err(e) => {
+                if operation.is_mutation() && a.written {
+                    // The change may have been committed before a later
+                    // step failed: what was cached no longer holds.
+                    self.inner.cache.clear();
+                    if operation.revokes() {
+                        let _ =
+                            cache::bump(&*self.inner.store, cache::revocation_counter(operation));
+                    }
+                }
                 // An audit failure before the point of no return has been
                 // reported already; anything else is recorded as failed.
                 if !matches!(e, Error::Audit(_)) || a.written {

@@ -21,6 +21,9 @@ impl KeyStore {
             .inner
             .store
             .versions(&rec.key_id)?
+            .into_iter()
+            .map(|v| self.verified_version(&rec.key_id, v))
+            .collect::<Result<Vec<_>>>()?
             .last()
             .map(|v| v.version + 1)
             .unwrap_or(1);
@@ -118,7 +121,19 @@ impl KeyStore {
         let due = self.inner.store.due_rotations(ms_to_s(self.now_ms()))?;
         let mut rotated = 0;
         for id in &due {
-            rotated += usize::from(self.rotate_due(id)?);
+            match self.rotate_due(id) {
+                Ok(done) => rotated += usize::from(done),
+                // A key whose row fails its MAC is not rotated, and does
+                // not stop the others (nor the store from opening): the
+                // refusal is audited, and every use of the key fails.
+                Err(e @ Error::StoreTampered(_)) => {
+                    let _ = self.run(Operation::RotateKey, None, |a| -> Result<()> {
+                        a.key(id, None);
+                        Err(e)
+                    });
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(rotated)
     }
@@ -126,6 +141,7 @@ impl KeyStore {
     /// EnableKeyRotation with a period in days (AES_256 only).
     pub fn enable_key_rotation(&self, key: &str, period_days: u32) -> Result<KeyMetadata> {
         self.run(Operation::EnableKeyRotation, None, |a| {
+            let _g = self.lock_mutations()?;
             let rec = self.authorized(a, key)?;
             Self::require_enabled(&rec)?;
             Self::check_rotation(rec.spec, rec.origin, Some(period_days))?;
@@ -146,6 +162,7 @@ impl KeyStore {
     /// DisableKeyRotation.
     pub fn disable_key_rotation(&self, key: &str) -> Result<KeyMetadata> {
         self.run(Operation::DisableKeyRotation, None, |a| {
+            let _g = self.lock_mutations()?;
             let rec = self.authorized(a, key)?;
             let mac = self.key_mac(&KeyRecord {
                 rotation_period_days: None,
