@@ -1019,3 +1019,59 @@ fn reading_and_writing_a_secret_needs_the_key_policy_s_permission() {
         && l.contains("\"app\"")
         && l.contains("denied")));
 }
+
+#[test]
+fn update_secret_changes_the_key_of_new_versions_only() {
+    let dir = TempDir::new("secrets-update");
+    let ks = common::open(&dir, TestClock::new());
+    let v1 = ks
+        .create_secret(
+            "u",
+            Some(&text("under default")),
+            &CreateSecretOptions::default(),
+        )
+        .unwrap()
+        .version_id;
+    let key = ks.create_key(&CreateKeyRequest::default()).unwrap().key_id;
+    assert_eq!(
+        kind(ks.update_secret("u", None, None)),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        kind(ks.update_secret("u", None, Some("alias/none"))),
+        ErrorKind::KeyNotFound
+    );
+    assert_eq!(
+        kind(ks.update_secret("none", Some("d"), None)),
+        ErrorKind::KeyNotFound
+    );
+    let m = ks
+        .update_secret("u", Some("now on its own key"), Some(key.as_str()))
+        .unwrap();
+    assert_eq!(m.key_id, key.to_string());
+    assert_eq!(m.description, "now on its own key");
+    let v2 = put(&ks, "u", "under the new key", &[STAGE_CURRENT]);
+    let versions = ks.list_secret_version_ids("u", true).unwrap();
+    let default_key = ks.resolve_key_id(DEFAULT_SECRETS_KEY_ALIAS).unwrap();
+    assert_eq!(versions[0].version_id, v2);
+    assert_eq!(versions[0].key_id, key.to_string());
+    assert_eq!(versions[1].key_id, default_key.to_string());
+    // The old version stays readable under its own key.
+    assert_eq!(
+        ks.get_secret_value("u", Some(&v1), None)
+            .unwrap()
+            .value
+            .as_str(),
+        Some("under default")
+    );
+    // The description alone leaves the key.
+    assert_eq!(
+        ks.update_secret("u", Some("d2"), None).unwrap().key_id,
+        key.to_string()
+    );
+    ks.delete_secret("u", Some(7), false).unwrap();
+    assert_eq!(
+        kind(ks.update_secret("u", Some("d3"), None)),
+        ErrorKind::InvalidKeyState
+    );
+}

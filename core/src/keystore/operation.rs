@@ -108,6 +108,8 @@ named_enum!(
         RotateSecret = "RotateSecret",
         /// GetRandomPassword.
         GetRandomPassword = "GetRandomPassword",
+        /// UpdateSecret (description, key of new versions).
+        UpdateSecret = "UpdateSecret",
     }
 );
 
@@ -124,7 +126,8 @@ impl Operation {
             | Self::UpdateSecretVersionStage
             | Self::DeleteSecret
             | Self::RestoreSecret
-            | Self::RotateSecret => (true, false),
+            | Self::RotateSecret
+            | Self::UpdateSecret => (true, false),
             Self::GetSecretValue
             | Self::ListSecrets
             | Self::ListSecretVersionIds

@@ -1213,6 +1213,49 @@ impl KeyStore {
         })
     }
 
+    /// UpdateSecret: a new description, and/or the key that new versions are
+    /// sealed under (`key_id`: an ID or alias that must exist now; existing
+    /// versions stay under the key that sealed them and stay readable).
+    /// Values change through [`put_secret_value`](Self::put_secret_value).
+    pub fn update_secret(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        key_id: Option<&str>,
+    ) -> Result<SecretMetadata> {
+        self.run(Operation::UpdateSecret, None, |a| {
+            Self::note(a, format!("secret {name}"));
+            if description.is_none() && key_id.is_none() {
+                return Err(Error::InvalidArgument(
+                    "name a new description or key for the secret".into(),
+                ));
+            }
+            if description.is_some_and(|d| d.chars().count() > 2048) {
+                return Err(Error::InvalidArgument(
+                    "a secret's description is at most 2048 characters".into(),
+                ));
+            }
+            if let Some(k) = key_id {
+                self.resolve_key_id(k)?;
+            }
+            let _g = self.lock_mutations()?;
+            let s = self.live_secret_locked(name)?;
+            let description = description.unwrap_or(&s.description);
+            let key = key_id.or(s.key_id.as_deref());
+            Self::note(
+                a,
+                format!(
+                    "secret {name}: key {}",
+                    key.unwrap_or(DEFAULT_SECRETS_KEY_ALIAS)
+                ),
+            );
+            a.allow()?;
+            self.secret_store()?
+                .update_secret(name, description, key, ms_to_s(self.now_ms()))?;
+            self.secret_metadata(self.secret_row_locked(name)?)
+        })
+    }
+
     /// RestoreSecret: cancels a scheduled deletion.
     pub fn restore_secret(&self, name: &str) -> Result<SecretMetadata> {
         self.run(Operation::RestoreSecret, None, |a| {

@@ -154,6 +154,7 @@ class Operation(enum.StrEnum):
     VERIFY_MAC = "VerifyMac"
     GENERATE_RANDOM = "GenerateRandom"
     START_AUDIT_SEGMENT = "StartAuditSegment"
+    SEAL_METADATA = "SealMetadata"
     PUT_KEY_POLICY = "PutKeyPolicy"
     GET_KEY_POLICY = "GetKeyPolicy"
     CREATE_GRANT = "CreateGrant"
@@ -171,6 +172,7 @@ class Operation(enum.StrEnum):
     RESTORE_SECRET = "RestoreSecret"
     ROTATE_SECRET = "RotateSecret"
     GET_RANDOM_PASSWORD = "GetRandomPassword"
+    UPDATE_SECRET = "UpdateSecret"
 
 
 class Outcome(enum.StrEnum):

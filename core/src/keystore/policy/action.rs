@@ -97,7 +97,8 @@ impl Operation {
             | Self::DeleteSecret
             | Self::RestoreSecret
             | Self::RotateSecret
-            | Self::GetRandomPassword => return None,
+            | Self::GetRandomPassword
+            | Self::UpdateSecret => return None,
             Self::ImportKey => "kms:ImportKeyMaterial",
             Self::RotateKey => "kms:RotateKeyOnDemand",
             Self::ReEncrypt => "kms:ReEncryptFrom",

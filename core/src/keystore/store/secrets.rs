@@ -95,6 +95,15 @@ pub trait SecretStore: Send + Sync {
     fn secret_labels(&self, name: &str) -> Result<Vec<(String, String)>>;
     /// Applies `change` to an existing secret (`KeyNotFound` if it is gone).
     fn change_secret(&self, name: &str, change: &SecretChange<'_>) -> Result<()>;
+    /// Sets a secret's description and the key its new versions are sealed
+    /// under (`None`: the default secrets key).
+    fn update_secret(
+        &self,
+        name: &str,
+        description: &str,
+        key_id: Option<&str>,
+        changed_at: i64,
+    ) -> Result<()>;
     /// Sets or clears (restore) the deletion of a secret.
     fn set_secret_deletion(
         &self,

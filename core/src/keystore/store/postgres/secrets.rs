@@ -183,6 +183,25 @@ impl SecretStore for PostgresStore {
         })
     }
 
+    fn update_secret(
+        &self,
+        name: &str,
+        description: &str,
+        key_id: Option<&str>,
+        changed_at: i64,
+    ) -> Result<()> {
+        self.tx(|tx| {
+            let n = tx.execute(
+                "UPDATE secrets SET description = $2, key_id = $3, last_changed_at = $4 WHERE name = $1",
+                &[&name, &description, &key_id, &changed_at],
+            )?;
+            if n != 1 {
+                return Err(TxError::Refused(Error::KeyNotFound(format!("secret {name}"))));
+            }
+            Ok(())
+        })
+    }
+
     fn set_secret_deletion(
         &self,
         name: &str,

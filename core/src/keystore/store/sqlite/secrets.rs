@@ -191,6 +191,23 @@ impl SecretStore for SqliteStore {
         Ok(())
     }
 
+    fn update_secret(
+        &self,
+        name: &str,
+        description: &str,
+        key_id: Option<&str>,
+        changed_at: i64,
+    ) -> Result<()> {
+        let n = self.lock()?.execute(
+            "UPDATE secrets SET description = ?2, key_id = ?3, last_changed_at = ?4 WHERE name = ?1",
+            params![name, description, key_id, changed_at],
+        )?;
+        if n != 1 {
+            return Err(Error::KeyNotFound(format!("secret {name}")));
+        }
+        Ok(())
+    }
+
     fn set_secret_deletion(
         &self,
         name: &str,
