@@ -648,6 +648,12 @@ impl PostgresStore {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(DEFAULT_CONNECT_TIMEOUT);
         }
+        // A server that goes silent (a partition, a frozen host) fails
+        // calls within seconds instead of hanging them: unacknowledged
+        // data times out after 15 s, idle connections are probed.
+        config.keepalives(true);
+        config.keepalives_idle(Duration::from_secs(15));
+        config.tcp_user_timeout(Duration::from_secs(15));
         if config.get_application_name().is_none() {
             config.application_name("sealbox");
         }
