@@ -150,6 +150,37 @@ fn measure(location: &str, op: &str, processes: usize, seconds: f64, scratch: &P
     }
 }
 
+/// Group commits per second of the audit's shape on one connection.
+fn commit_floor(url: &str, seconds: f64) -> f64 {
+    let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    c.batch_execute(
+        "SET synchronous_commit TO off;
+         CREATE TEMP TABLE floor_log (seq BIGINT PRIMARY KEY, line TEXT NOT NULL);
+         CREATE TEMP TABLE floor_head (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
+         INSERT INTO floor_head VALUES ('h', '0');",
+    )
+    .unwrap();
+    let st = c
+        .prepare(
+            "WITH moved AS (UPDATE floor_head SET value = $1 WHERE name = 'h' RETURNING 1)
+             INSERT INTO floor_log (seq, line) SELECT s, l FROM unnest($2::bigint[], $3::text[]) AS t(s, l)
+             WHERE EXISTS (SELECT 1 FROM moved)",
+        )
+        .unwrap();
+    let line = "x".repeat(420);
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let (mut n, mut seq) = (0u64, 0i64);
+    while Instant::now() < deadline {
+        let seqs: Vec<i64> = (0..THREADS as i64).map(|i| seq + i).collect();
+        let lines: Vec<&str> = vec![line.as_str(); THREADS];
+        c.execute(&st, &[&seq.to_string().as_bytes(), &seqs, &lines])
+            .unwrap();
+        seq += THREADS as i64;
+        n += 1;
+    }
+    n as f64 / seconds
+}
+
 fn main() {
     if let (Ok(id), Ok(dir)) = (
         std::env::var("SEALBOX_FLEET_WORKER"),
@@ -209,6 +240,20 @@ fn main() {
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
+    // The floor under the PostgreSQL rate: one process commits its threads'
+    // records in groups, one round trip per group on one connection, and a
+    // group holds at most one record per thread. The fastest such loop this
+    // machine runs (a prepared insert of THREADS audit-sized rows and a
+    // one-row update, synchronous_commit off, nothing else) bounds the
+    // audited operations per second of one process.
+    let floor = stores.get(1).map(|(_, url)| commit_floor(url, seconds));
+    if let Some(f) = floor {
+        println!(
+            "\nPostgreSQL commit floor: {:.0} group commits/s on one connection = {:.0} records/s for {THREADS} threads (the ceiling of one process's audited ops/s)",
+            f,
+            f * THREADS as f64
+        );
+    }
     if stores.len() == 2 {
         println!("\nPostgreSQL / SQLite (target: >= 0.50 with warm caches)");
         for (op, p, row) in &results {
