@@ -681,6 +681,26 @@ it back. After the window it is destroyed for good.")]
     /// Cancel a secret's scheduled deletion
     #[command(after_help = "Examples:\n  sealbox secret restore prod/old-api-key")]
     Restore(SecretNameArg),
+    /// Change a secret's description, or the key its new versions are sealed under
+    #[command(after_help = "\
+Examples:
+  sealbox secret update prod/db/password --key alias/db-secrets
+  sealbox secret update prod/db/password --description 'payments database, role app'
+
+Existing versions stay sealed under the key that sealed them, and readable.")]
+    Update(SecretUpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretUpdateArgs {
+    /// The secret's name
+    pub name: String,
+    /// The new description
+    #[arg(long, required_unless_present = "key")]
+    pub description: Option<String>,
+    /// Key ID or alias/NAME that new versions are sealed under
+    #[arg(long)]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Args)]

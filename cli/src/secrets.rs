@@ -38,6 +38,10 @@ pub fn run(ks: &KeyStore, c: SecretCommand, out: Out) -> CliResult<()> {
         SecretCommand::Stage(a) => stage(ks, a, out),
         SecretCommand::Rotate(a) => rotate(ks, a, out),
         SecretCommand::Delete(a) => delete(ks, a, out),
+        SecretCommand::Update(a) => {
+            let m = ks.update_secret(&a.name, a.description.as_deref(), a.key.as_deref())?;
+            emit_metadata(ks, out, &m, "Updated.")
+        }
         SecretCommand::Restore(a) => {
             let m = ks.restore_secret(&a.name)?;
             emit_metadata(ks, out, &m, "Restored.")

@@ -203,6 +203,29 @@ fn stages_move_and_refusals_exit_with_their_codes() {
     sb.fails(&["secret", "get", "k"], 5);
     sb.ok(&["key", "enable", key]);
     assert_eq!(sb.ok(&["secret", "get", "k"]), "kv");
+    // update: new versions under another key; the old one still reads.
+    sb.fails(&["secret", "update", "k"], 2);
+    let other = sb.json(&["key", "create", "--alias", "alias/other"]);
+    let u = sb.json(&[
+        "secret",
+        "update",
+        "k",
+        "--key",
+        "alias/other",
+        "--description",
+        "d",
+    ]);
+    assert_eq!(u["key_id"], "alias/other");
+    assert_eq!(u["description"], "d");
+    let out = sb.run_stdin(
+        &["--json", "secret", "put", "k", "--value-file", "-"],
+        b"kv2",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let d = sb.json(&["secret", "describe", "k"]);
+    assert_eq!(d["versions"][0]["key_id"], other["key_id"]);
+    assert_eq!(d["versions"][1]["key_id"], key);
+    assert_eq!(sb.ok(&["secret", "get", "k", "--stage", "PREVIOUS"]), "kv");
 }
 
 #[test]
