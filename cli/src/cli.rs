@@ -24,7 +24,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error, 3 decryption failed, 4 key not found
 5 key disabled or pending deletion, 6 operation not allowed for this key,
 7 signature or MAC does not verify, 8 audit log tampered, 9 key store or key file
 cannot be used, 10 already exists, 11 access denied (key policy, grants), 12 key store
-database unreachable (retry),
+database unreachable (retry), 13 key metadata changed outside sealbox,
 128+N killed by signal N.";
 
 /// sealbox: keys that never leave the key store, and envelope encryption of
