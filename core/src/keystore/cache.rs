@@ -36,6 +36,9 @@ pub(super) struct MetaCache {
     counters: RwLock<HashMap<&'static str, (Instant, u64)>>,
     // How often a counter could not be read (each time moves it).
     unreadable: std::sync::atomic::AtomicU64,
+    // Parsed policies by their text (parsing is the costly part of a
+    // policy decision; texts are verified before they get here).
+    parsed: RwLock<HashMap<String, Arc<KeyPolicy>>>,
     // Moved by every `clear`: a load that began before it is not cached.
     generation: std::sync::atomic::AtomicU64,
     policies: RwLock<HashMap<String, (Instant, Arc<KeyPolicy>)>>,
@@ -51,6 +54,7 @@ impl MetaCache {
             versions: RwLock::new(HashMap::new()),
             counters: RwLock::new(HashMap::new()),
             unreadable: std::sync::atomic::AtomicU64::new(0),
+            parsed: RwLock::new(HashMap::new()),
             generation: std::sync::atomic::AtomicU64::new(0),
             policies: RwLock::new(HashMap::new()),
             grants: RwLock::new(HashMap::new()),
@@ -184,6 +188,21 @@ impl MetaCache {
             c.insert(name, (at, n));
         }
         n
+    }
+
+    /// `text` parsed, once per distinct text.
+    pub(super) fn parsed_policy(&self, text: &str) -> Result<Arc<KeyPolicy>> {
+        if let Some(p) = self.parsed.read().ok().and_then(|m| m.get(text).cloned()) {
+            return Ok(p);
+        }
+        let p = Arc::new(KeyPolicy::from_json(text)?);
+        if let Ok(mut m) = self.parsed.write() {
+            if m.len() >= 1000 {
+                m.clear();
+            }
+            m.insert(text.to_owned(), p.clone());
+        }
+        Ok(p)
     }
 
     /// A key's policy.

@@ -223,9 +223,12 @@ impl KeyStore {
     }
 
     /// A key's policy from the store, verified and parsed.
+    ///
+    /// Parsed policies are kept by their text: a policy read again (every
+    /// operation, where the metadata cache is off) is parsed once.
     pub(super) fn load_policy(&self, key_id: &str) -> Result<std::sync::Arc<KeyPolicy>> {
         let text = self.verified_policy(key_id, self.inner.store.key_policy(key_id)?)?;
-        Ok(std::sync::Arc::new(KeyPolicy::from_json(&text)?))
+        self.inner.cache.parsed_policy(&text)
     }
 
     /// A key's grants from the store, verified.
