@@ -633,3 +633,52 @@ fn a_caching_cmm_does_not_serve_a_principal_that_lost_the_key() {
     admin.put_key_policy(&key, ADMIN_ONLY, false).unwrap();
     assert!(enc(b"three").is_err());
 }
+
+#[test]
+fn caching_cmms_of_two_principals_never_share_a_data_key() {
+    use sealbox::cmm::{CacheLimits, CachingMaterialsManager, DefaultMaterialsManager};
+    use sealbox::message::{decrypt, DecryptOptions, EncryptOptions};
+    let (_d, admin, events) = start("policy-two-cmms");
+    // Tenant a's service and tenant b's service, separated by the policy.
+    let policy = r#"{"Statement":[
+      {"Sid":"Admin","Effect":"Allow","Principal":{"Sealbox":"admin"},"Action":"kms:*","Resource":"*"},
+      {"Sid":"A","Effect":"Allow","Principal":{"Sealbox":"svc-a"},"Action":["kms:Encrypt","kms:Decrypt","kms:GenerateDataKey*"],"Resource":"*",
+       "Condition":{"StringEquals":{"kms:EncryptionContext:tenant":"a"}}},
+      {"Sid":"B","Effect":"Allow","Principal":{"Sealbox":"svc-b"},"Action":["kms:Encrypt","kms:Decrypt","kms:GenerateDataKey*"],"Resource":"*",
+       "Condition":{"StringEquals":{"kms:EncryptionContext:tenant":"b"}}}]}"#;
+    let key = create(&admin, KeySpec::Aes256, policy);
+    let cmm_for = |p: &str| {
+        let ks = admin.as_principal(p).unwrap();
+        let keyring = sealbox::keyring::KeyStoreKeyring::new(ks, &key);
+        CachingMaterialsManager::new(
+            Arc::new(DefaultMaterialsManager::new(Arc::new(keyring))),
+            CacheLimits::with_max_age(std::time::Duration::from_secs(600)),
+        )
+        .unwrap()
+    };
+    let (cmm_a, cmm_b) = (cmm_for("svc-a"), cmm_for("svc-b"));
+    let opts = |t: &str| EncryptOptions {
+        encryption_context: ec(&[("tenant", t)]),
+        ..Default::default()
+    };
+    // a's data key is cached for tenant a...
+    let m1 = sealbox::message::encrypt(b"a1", &cmm_a, &opts("a")).unwrap();
+    sealbox::message::encrypt(b"a2", &cmm_a, &opts("a")).unwrap();
+    // ...but b asking for tenant a is refused by the key store, not served.
+    assert!(sealbox::message::encrypt(b"b?", &cmm_b, &opts("a")).is_err());
+    let e = events.last();
+    assert_eq!(
+        (e.principal.as_str(), e.outcome),
+        ("svc-b", Outcome::Denied)
+    );
+    // b cannot read a's message through its own caching CMM either.
+    assert!(decrypt(&m1, &cmm_b, &DecryptOptions::default()).is_err());
+    assert_eq!(
+        decrypt(&m1, &cmm_a, &DecryptOptions::default())
+            .unwrap()
+            .plaintext,
+        b"a1"
+    );
+    // b works for its own tenant.
+    sealbox::message::encrypt(b"b1", &cmm_b, &opts("b")).unwrap();
+}
