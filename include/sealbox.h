@@ -460,6 +460,109 @@ typedef int (*sealbox_audit_callback)(void *userdata, const uint8_t *event_json,
  */
 typedef int (*sealbox_audit_record_callback)(void *userdata, uint64_t seq, const uint8_t *line, size_t line_len);
 
+/**
+ * The options of `sealbox_keystore_create_secret`: a plain struct the
+ * caller fills (zero it first: every NULL field is the default).
+ *
+ * Ownership: the caller's; the library reads it during the call only.
+ *
+ * Thread safety: read-only for the library.
+ */
+typedef struct sealbox_secret_options {
+  /**
+   * The key-store key (ID or `alias/...`) the values are sealed under;
+   * NULL: `alias/sealbox/secrets` (created on first use).
+   */
+  const char *key_id;
+  /**
+   * Free text (at most 2048 characters); NULL: none.
+   */
+  const char *description;
+  /**
+   * Tags (at most 50); NULL: none.
+   */
+  const struct sealbox_string_map *tags;
+  /**
+   * The first version's ID (idempotency: 32..=64 characters of
+   * `A-Z a-z 0-9 - _`); NULL: a new UUID.
+   */
+  const char *client_request_token;
+} sealbox_secret_options;
+
+/**
+ * Step 1 of a rotation: write the new value into `value` (room for
+ * `value_cap` bytes, 65536), its length to `*value_len`, and whether it is
+ * binary to `*is_binary` (false: UTF-8 text). Return 0 on success.
+ *
+ * Ownership: the strings are the library's, valid during the call; `value`
+ * is the library's buffer (wiped afterwards), which the step fills.
+ *
+ * Thread safety: called on the thread that called
+ * `sealbox_keystore_rotate_secret`.
+ */
+typedef int32_t (*sealbox_rotation_create_fn)(void *userdata, const char *secret_name, const char *version_id, const char *current_version_id, uint8_t *value, size_t value_cap, size_t *value_len, bool *is_binary);
+
+/**
+ * Steps 2 and 3 of a rotation: set the pending value in the target system,
+ * then test it. Return 0 on success.
+ *
+ * Ownership: the strings and `pending` are the library's, valid during the
+ * call (copy what must outlive it).
+ *
+ * Thread safety: called on the thread that called
+ * `sealbox_keystore_rotate_secret`.
+ */
+typedef int32_t (*sealbox_rotation_value_fn)(void *userdata, const char *secret_name, const char *version_id, const char *current_version_id, const uint8_t *pending, size_t pending_len, bool is_binary);
+
+/**
+ * Step 4 of a rotation: the last word before PENDING becomes CURRENT.
+ * Return 0 on success.
+ *
+ * Ownership: the strings are the library's, valid during the call.
+ *
+ * Thread safety: called on the thread that called
+ * `sealbox_keystore_rotate_secret`.
+ */
+typedef int32_t (*sealbox_rotation_finish_fn)(void *userdata, const char *secret_name, const char *version_id, const char *current_version_id);
+
+/**
+ * The application's side of a rotation, as the four steps of a Secrets
+ * Manager rotation function. Each step returns 0 on success; any other
+ * number stops the rotation with CURRENT unchanged and the new version
+ * left PENDING (`SEALBOX_RESULT_INVALID_STATE`, the message naming the
+ * step and the number). The strings passed are valid during the call
+ * only; the pending value is wiped after the rotation.
+ *
+ * Ownership: the caller's; the library calls the steps during
+ * `sealbox_keystore_rotate_secret` only, on the calling thread, with
+ * `userdata` as given.
+ *
+ * Thread safety: the steps run on the thread that called
+ * `sealbox_keystore_rotate_secret`.
+ */
+typedef struct sealbox_secret_rotator {
+  /**
+   * Passed to every step.
+   */
+  void *userdata;
+  /**
+   * The new value; NULL: a random password (32 characters).
+   */
+  sealbox_rotation_create_fn create_secret;
+  /**
+   * Sets the pending value in the target system (required).
+   */
+  sealbox_rotation_value_fn set_secret;
+  /**
+   * Checks that the target accepts the pending value (required).
+   */
+  sealbox_rotation_value_fn test_secret;
+  /**
+   * The last check; NULL: nothing to do.
+   */
+  sealbox_rotation_finish_fn finish_secret;
+} sealbox_secret_rotator;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1708,6 +1811,141 @@ const char *sealbox_key_list_next_marker(const struct sealbox_key_list *list);
  * Thread safety: free it once, when no other thread uses it.
  */
 void sealbox_key_list_free(struct sealbox_key_list *list);
+
+/**
+ * CreateSecret: a new secret named `name` (1..=512 of
+ * `A-Z a-z 0-9 / _ + = . @ -`), with its first version (labelled
+ * `CURRENT`) when `value` is given: `value_len` bytes (1..=65536), UTF-8
+ * text unless `is_binary`. `value` NULL with `value_len` 0: a secret
+ * without a version yet. `options` may be NULL (the defaults).
+ * `SEALBOX_RESULT_ALREADY_EXISTS` when the name is taken,
+ * `SEALBOX_RESULT_KEY_DISABLED` when the key is disabled,
+ * `SEALBOX_RESULT_INVALID_ARGUMENT` for an empty or oversized value.
+ *
+ * Ownership: borrows the arguments for the call; when `version_id_out` is
+ * not NULL, the caller frees `*version_id_out` (the new version's ID,
+ * empty without a value) with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_create_secret(const struct sealbox_keystore *keystore, const char *name, const uint8_t *value, size_t value_len, bool is_binary, const struct sealbox_secret_options *options, struct sealbox_buffer **version_id_out);
+
+/**
+ * GetSecretValue: the version `version_id`, or the one labelled
+ * `version_stage` (NULL: `CURRENT`); given both, the version must carry
+ * the label. `SEALBOX_RESULT_KEY_NOT_FOUND` for a missing secret, version
+ * or label; `SEALBOX_RESULT_INVALID_KEY_STATE` for a secret scheduled for
+ * deletion.
+ *
+ * Ownership: the caller frees `*value_out` (the value, wiped on free) and,
+ * when `version_id_out` is not NULL, `*version_id_out` with
+ * `sealbox_buffer_free`. `is_binary` may be NULL.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_get_secret_value(const struct sealbox_keystore *keystore, const char *name, const char *version_stage, const char *version_id, struct sealbox_buffer **value_out, bool *is_binary, struct sealbox_buffer **version_id_out);
+
+/**
+ * PutSecretValue: a new version of `name` with `value` (as in
+ * `sealbox_keystore_create_secret`), labelled with the `stage_count`
+ * labels of `version_stages`; `version_stages` NULL: `CURRENT` (the
+ * version that loses CURRENT becomes PREVIOUS). `client_request_token`
+ * (NULL: a new UUID) is the version ID: a repeated request with the same
+ * value changes nothing, with another value it is
+ * `SEALBOX_RESULT_ALREADY_EXISTS`.
+ *
+ * Ownership: borrows the arguments for the call; when `version_id_out` is
+ * not NULL, the caller frees `*version_id_out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_put_secret_value(const struct sealbox_keystore *keystore, const char *name, const uint8_t *value, size_t value_len, bool is_binary, const char *const *version_stages, size_t stage_count, const char *client_request_token, struct sealbox_buffer **version_id_out);
+
+/**
+ * UpdateSecretVersionStage: moves `stage` to `move_to_version_id` (naming
+ * the version that holds it as `remove_from_version_id`), or removes it
+ * from `remove_from_version_id`; either may be NULL, not both. `CURRENT`
+ * can only be moved; the version it leaves becomes PREVIOUS.
+ *
+ * Ownership: borrows the arguments for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_update_secret_version_stage(const struct sealbox_keystore *keystore, const char *name, const char *stage, const char *move_to_version_id, const char *remove_from_version_id);
+
+/**
+ * ListSecrets: every secret (with those scheduled for deletion when
+ * `include_planned_deletion`), by name, as one JSON array of the objects
+ * `sealbox_keystore_describe_secret` returns. Never values.
+ *
+ * Ownership: the caller frees `*json_out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_list_secrets(const struct sealbox_keystore *keystore, bool include_planned_deletion, struct sealbox_buffer **json_out);
+
+/**
+ * DescribeSecret: the secret's metadata as a JSON object with `name`,
+ * `description`, `key_id`, `tags` (an object), `created_at`,
+ * `last_changed_at`, `last_rotated_at`, `deleted_date`, `deletion_date`
+ * (Unix seconds; the last three `null` when unset) and
+ * `version_ids_to_stages` (version ID to an array of labels). Never values.
+ *
+ * Ownership: the caller frees `*json_out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_describe_secret(const struct sealbox_keystore *keystore, const char *name, struct sealbox_buffer **json_out);
+
+/**
+ * ListSecretVersionIds: the versions of `name`, newest first (those
+ * without a label too when `include_deprecated`), as a JSON array of
+ * objects with `version_id`, `version_stages`, `created_at` (Unix seconds),
+ * `binary` and `key_id`. Never values.
+ *
+ * Ownership: the caller frees `*json_out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_list_secret_version_ids(const struct sealbox_keystore *keystore, const char *name, bool include_deprecated, struct sealbox_buffer **json_out);
+
+/**
+ * DeleteSecret: scheduled after `recovery_window_days` (7..=30), during
+ * which `sealbox_keystore_restore_secret` brings it back; 0 deletes it now
+ * and for good. `*deletion_date_out` (may be NULL): when it will be (or
+ * was) deleted, Unix seconds.
+ *
+ * Ownership: borrows the arguments for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_delete_secret(const struct sealbox_keystore *keystore, const char *name, uint32_t recovery_window_days, int64_t *deletion_date_out);
+
+/**
+ * RestoreSecret: cancels a scheduled deletion.
+ * `SEALBOX_RESULT_INVALID_KEY_STATE` when none is scheduled.
+ *
+ * Ownership: borrows the arguments for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_restore_secret(const struct sealbox_keystore *keystore, const char *name);
+
+/**
+ * RotateSecret: runs `rotator`'s steps on this thread: the new value
+ * (step 1) is stored as the PENDING version, set in the target (2) and
+ * tested (3); after step 4 it becomes CURRENT and the old CURRENT
+ * PREVIOUS, in one transaction. A failed step leaves CURRENT unchanged and
+ * the new version PENDING. `*version_id_out` (may be NULL): the new
+ * CURRENT version's ID.
+ *
+ * Ownership: borrows the arguments for the call; when `version_id_out` is
+ * not NULL, the caller frees `*version_id_out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently; the steps run on the calling
+ * thread.
+ */
+sealbox_result sealbox_keystore_rotate_secret(const struct sealbox_keystore *keystore, const char *name, const struct sealbox_secret_rotator *rotator, struct sealbox_buffer **version_id_out);
 
 /**
  * Encrypts `plaintext` into one AWS Encryption SDK message, with data keys

@@ -10,7 +10,7 @@
 #     its functions, and the C tests call every one of them;
 #  3. the C test programs (-Wall -Wextra -Werror), each under valgrind with
 #     leaks counted as errors: basics and NULLs, the panic boundary, the
-#     envelope layer, the key store, access control (policies, grants), threads, the PKCS#11 backend on SoftHSM2;
+#     envelope layer, the key store, access control (policies, grants), secrets, threads, the PKCS#11 backend on SoftHSM2;
 #  4. one of them linked statically against libsealbox.a;
 #  5. examples/c/quickstart.c built with `cc $(pkg-config --cflags --libs sealbox)`;
 #  6. a 256 MiB file streamed through the encryptor in under 32 MiB of peak
@@ -100,7 +100,7 @@ fi
 
 # --- 3. the test programs under valgrind ------------------------------------------
 log "building tests/c with ${CFLAGS[*]}"
-TESTS=(test_basics test_panic test_envelope test_keystore test_access test_threads test_pkcs11 test_postgres)
+TESTS=(test_basics test_panic test_envelope test_keystore test_access test_secrets test_threads test_pkcs11 test_postgres)
 for t in "${TESTS[@]}" stream_large; do
     # shellcheck disable=SC2046
     "$CC" "${CFLAGS[@]}" -pthread $(pkg-config --cflags sealbox) "$HERE/$t.c" -o "$BIN/$t" \
@@ -120,6 +120,8 @@ under_valgrind test_envelope "$BIN/test_envelope" "$SCRATCH"
 under_valgrind test_keystore "$BIN/test_keystore" "$SCRATCH"
 mkdir -p "$SCRATCH/access"
 under_valgrind test_access "$BIN/test_access" "$SCRATCH/access"
+mkdir -p "$SCRATCH/secrets"
+under_valgrind test_secrets "$BIN/test_secrets" "$SCRATCH/secrets"
 under_valgrind test_threads "$BIN/test_threads" "$SCRATCH"
 
 # The PostgreSQL store, on the test server of `make pg-start` (its env:

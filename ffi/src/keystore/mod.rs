@@ -11,6 +11,7 @@ mod config;
 mod crypto;
 mod lifecycle;
 mod metadata;
+mod secrets;
 
 use std::ffi::{c_char, CString};
 
