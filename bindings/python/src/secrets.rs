@@ -226,6 +226,22 @@ pub fn secret_delete(
 }
 
 #[pyfunction]
+#[pyo3(signature = (ks, name, *, description=None, key_id=None))]
+pub fn secret_update<'py>(
+    py: Python<'py>,
+    ks: PyRef<'_, PyKeyStore>,
+    name: &str,
+    description: Option<String>,
+    key_id: Option<String>,
+) -> Dict<'py> {
+    let ks = &ks.inner;
+    let m = call(py, true, || {
+        Ok(ks.update_secret(name, description.as_deref(), key_id.as_deref())?)
+    })?;
+    metadata(py, &m)
+}
+
+#[pyfunction]
 pub fn secret_restore<'py>(py: Python<'py>, ks: PyRef<'_, PyKeyStore>, name: &str) -> Dict<'py> {
     let ks = &ks.inner;
     let m = call(py, true, || Ok(ks.restore_secret(name)?))?;

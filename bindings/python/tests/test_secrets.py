@@ -124,6 +124,15 @@ def test_key_rotation_keeps_versions_readable(ks: sealbox.KeyStore) -> None:
     assert ks.get_secret_value("svc", version_id=v1.version_id or "").value == "one"
     assert ks.get_secret_value("svc").value == "two"
     assert all(v.key_id == key for v in ks.list_secret_version_ids("svc"))
+    # UpdateSecret: new versions under another key, old ones still readable.
+    other = ks.create_key().key_id
+    m = ks.update_secret("svc", description="moved", key_id=other)
+    assert m.key_id == other and m.description == "moved"
+    ks.put_secret_value("svc", "three")
+    assert ks.list_secret_version_ids("svc")[0].key_id == other
+    assert ks.get_secret_value("svc", version_id=v1.version_id or "").value == "one"
+    with pytest.raises(sealbox.InvalidArgument):
+        ks.update_secret("svc")
 
 
 class Target(SecretRotator):

@@ -380,6 +380,16 @@ class SecretsMixin:
             _native.secret_delete(self._native, name, recovery_window_days, force_delete_without_recovery)
         )
 
+    def update_secret(
+        self, name: str, *, description: str | None = None, key_id: str | None = None
+    ) -> SecretMetadata:
+        """UpdateSecret: a new description and/or the key that new versions
+        are sealed under (existing versions stay under theirs, readable).
+        Values change through :meth:`put_secret_value`."""
+        return SecretMetadata._from_native(
+            _native.secret_update(self._native, name, description=description, key_id=key_id)
+        )
+
     def restore_secret(self, name: str) -> SecretMetadata:
         """RestoreSecret: cancels a scheduled deletion."""
         return SecretMetadata._from_native(_native.secret_restore(self._native, name))
