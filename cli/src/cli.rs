@@ -825,6 +825,14 @@ pub struct SecretRotateArgs {
     /// Rotate with no target system to update
     #[arg(long, conflicts_with = "command")]
     pub no_target: bool,
+    /// Seconds each run of the hook may take before it is killed (the step fails)
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 300,
+        requires = "command"
+    )]
+    pub hook_timeout: u64,
     #[command(flatten)]
     pub password: PasswordArgs,
 }

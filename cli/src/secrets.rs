@@ -388,6 +388,7 @@ fn delete(ks: &KeyStore, a: SecretDeleteArgs, out: Out) -> CliResult<()> {
 struct HookRotator {
     spec: PasswordSpec,
     hook: Option<(std::path::PathBuf, Vec<String>)>,
+    timeout: std::time::Duration,
 }
 
 impl HookRotator {
@@ -419,14 +420,31 @@ impl HookRotator {
                 let _ = s.write_all(&bytes);
             }
         });
-        let mut hook_out = Vec::new();
-        if let Some(mut o) = child.stdout.take() {
-            let _ = o.read_to_end(&mut hook_out);
-        }
-        let status = child
-            .wait()
-            .map_err(|e| failed(format!("waiting for it: {e}")))?;
+        let reader = child.stdout.take().map(|mut o| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = o.read_to_end(&mut buf);
+                buf
+            })
+        });
+        let deadline = std::time::Instant::now() + self.timeout;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if std::time::Instant::now() >= deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(failed(format!(
+                        "{step} did not finish within {} s; killed",
+                        self.timeout.as_secs()
+                    )));
+                }
+                Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+                Err(e) => return Err(failed(format!("waiting for it: {e}"))),
+            }
+        };
         let _ = writer.join();
+        let hook_out = reader.and_then(|r| r.join().ok()).unwrap_or_default();
         // The hook's own output goes to stderr, apart from sealbox's.
         let _ = std::io::stderr().write_all(&hook_out);
         if status.success() {
@@ -453,6 +471,7 @@ fn rotate(ks: &KeyStore, a: SecretRotateArgs, out: Out) -> CliResult<()> {
     let rotator = HookRotator {
         spec: password_spec(&a.password),
         hook: a.command.map(|c| (c, a.args)),
+        timeout: std::time::Duration::from_secs(a.hook_timeout),
     };
     let r = ks.rotate_secret(&a.name, &rotator)?;
     out.emit(

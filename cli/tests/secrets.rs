@@ -342,6 +342,26 @@ fn rotate_with_a_hook_and_failures_leave_current() {
         sb.json(&["secret", "get", "db"])["version_id"],
         r["version_id"]
     );
+    // A hook that hangs is killed after --hook-timeout; CURRENT stays.
+    let hang = sb.path("hang.sh");
+    std::fs::write(&hang, "#!/bin/sh\nexec sleep 30\n").unwrap();
+    std::fs::set_permissions(&hang, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let started = std::time::Instant::now();
+    let err = sb.fails(
+        &[
+            "secret",
+            "rotate",
+            "db",
+            "--command",
+            s(&hang),
+            "--hook-timeout",
+            "1",
+        ],
+        1,
+    );
+    assert!(err.contains("did not finish within 1 s"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(sb.ok(&["secret", "get", "db"]), new);
     // --no-target: a new value with nothing to update.
     sb.ok(&["secret", "rotate", "db", "--no-target"]);
     assert_ne!(sb.ok(&["secret", "get", "db"]), new);

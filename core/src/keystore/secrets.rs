@@ -151,7 +151,7 @@ pub struct SecretValueEntry {
 pub struct SecretVersionRef {
     /// The secret's name.
     pub name: String,
-    /// The version ID.
+    /// The version ID (empty for a secret created without a value).
     pub version_id: String,
     /// Its staging labels after the call.
     pub version_stages: Vec<String>,
