@@ -1069,6 +1069,27 @@ fn update_secret_changes_the_key_of_new_versions_only() {
         ks.update_secret("u", Some("d2"), None).unwrap().key_id,
         key.to_string()
     );
+    // Tags: added, replaced, removed; refused past 50.
+    ks.tag_secret(
+        "u",
+        &BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())]),
+    )
+    .unwrap();
+    ks.tag_secret("u", &BTreeMap::from([("a".into(), "one".into())]))
+        .unwrap();
+    ks.untag_secret("u", &["b".into(), "absent".into()])
+        .unwrap();
+    assert_eq!(
+        ks.describe_secret("u").unwrap().tags,
+        BTreeMap::from([("a".to_string(), "one".to_string())])
+    );
+    let many: BTreeMap<String, String> = (0..50).map(|i| (format!("t{i}"), "v".into())).collect();
+    assert_eq!(kind(ks.tag_secret("u", &many)), ErrorKind::InvalidArgument);
+    assert_eq!(ks.describe_secret("u").unwrap().tags.len(), 1);
+    assert_eq!(
+        kind(ks.tag_secret("none", &BTreeMap::new())),
+        ErrorKind::KeyNotFound
+    );
     ks.delete_secret("u", Some(7), false).unwrap();
     assert_eq!(
         kind(ks.update_secret("u", Some("d3"), None)),

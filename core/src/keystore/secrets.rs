@@ -1256,6 +1256,37 @@ impl KeyStore {
         })
     }
 
+    /// TagResource on a secret: adds or replaces tags (at most 50 in all).
+    pub fn tag_secret(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<()> {
+        self.run(Operation::TagResource, None, |a| {
+            Self::note(a, format!("secret {name}"));
+            check_tags(tags)?;
+            let _g = self.lock_mutations()?;
+            let s = self.secret_row_locked(name)?;
+            let mut all = s.tags;
+            all.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+            check_tags(&all)?;
+            a.allow()?;
+            self.secret_store()?
+                .set_secret_tags(name, &all, ms_to_s(self.now_ms()))
+        })
+    }
+
+    /// UntagResource on a secret: removes the tags with these keys.
+    pub fn untag_secret(&self, name: &str, tag_keys: &[String]) -> Result<()> {
+        self.run(Operation::UntagResource, None, |a| {
+            Self::note(a, format!("secret {name}"));
+            let _g = self.lock_mutations()?;
+            let mut tags = self.secret_row_locked(name)?.tags;
+            for k in tag_keys {
+                tags.remove(k);
+            }
+            a.allow()?;
+            self.secret_store()?
+                .set_secret_tags(name, &tags, ms_to_s(self.now_ms()))
+        })
+    }
+
     /// RestoreSecret: cancels a scheduled deletion.
     pub fn restore_secret(&self, name: &str) -> Result<SecretMetadata> {
         self.run(Operation::RestoreSecret, None, |a| {

@@ -104,6 +104,13 @@ pub trait SecretStore: Send + Sync {
         key_id: Option<&str>,
         changed_at: i64,
     ) -> Result<()>;
+    /// Replaces a secret's tags.
+    fn set_secret_tags(
+        &self,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+        changed_at: i64,
+    ) -> Result<()>;
     /// Sets or clears (restore) the deletion of a secret.
     fn set_secret_deletion(
         &self,

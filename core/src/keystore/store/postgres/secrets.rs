@@ -202,6 +202,27 @@ impl SecretStore for PostgresStore {
         })
     }
 
+    fn set_secret_tags(
+        &self,
+        name: &str,
+        tags: &std::collections::BTreeMap<String, String>,
+        changed_at: i64,
+    ) -> Result<()> {
+        let tags = tags_to_json(tags);
+        self.tx(|tx| {
+            let n = tx.execute(
+                "UPDATE secrets SET tags = $2, last_changed_at = $3 WHERE name = $1",
+                &[&name, &tags, &changed_at],
+            )?;
+            if n != 1 {
+                return Err(TxError::Refused(Error::KeyNotFound(format!(
+                    "secret {name}"
+                ))));
+            }
+            Ok(())
+        })
+    }
+
     fn set_secret_deletion(
         &self,
         name: &str,

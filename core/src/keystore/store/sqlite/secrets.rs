@@ -208,6 +208,22 @@ impl SecretStore for SqliteStore {
         Ok(())
     }
 
+    fn set_secret_tags(
+        &self,
+        name: &str,
+        tags: &std::collections::BTreeMap<String, String>,
+        changed_at: i64,
+    ) -> Result<()> {
+        let n = self.lock()?.execute(
+            "UPDATE secrets SET tags = ?2, last_changed_at = ?3 WHERE name = ?1",
+            params![name, tags_to_json(tags), changed_at],
+        )?;
+        if n != 1 {
+            return Err(Error::KeyNotFound(format!("secret {name}")));
+        }
+        Ok(())
+    }
+
     fn set_secret_deletion(
         &self,
         name: &str,
