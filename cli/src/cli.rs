@@ -689,6 +689,28 @@ Examples:
 
 Existing versions stay sealed under the key that sealed them, and readable.")]
     Update(SecretUpdateArgs),
+    /// Add or replace a secret's tags, or remove some (--remove KEY)
+    #[command(after_help = "\
+Examples:
+  sealbox secret tag prod/db/password --tag team=payments --tag env=prod
+  sealbox secret tag prod/db/password --remove env")]
+    Tag(SecretTagArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretTagArgs {
+    /// The secret's name
+    pub name: String,
+    /// A tag to add or replace (repeatable)
+    #[arg(
+        long = "tag",
+        value_name = "KEY=VALUE",
+        required_unless_present = "remove"
+    )]
+    pub tags: Vec<String>,
+    /// A tag key to remove (repeatable)
+    #[arg(long, value_name = "KEY", conflicts_with = "tags")]
+    pub remove: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -42,6 +42,15 @@ pub fn run(ks: &KeyStore, c: SecretCommand, out: Out) -> CliResult<()> {
             let m = ks.update_secret(&a.name, a.description.as_deref(), a.key.as_deref())?;
             emit_metadata(ks, out, &m, "Updated.")
         }
+        SecretCommand::Tag(a) => {
+            if a.remove.is_empty() {
+                ks.tag_secret(&a.name, &input::pairs(&a.tags, "--tag")?)?;
+            } else {
+                ks.untag_secret(&a.name, &a.remove)?;
+            }
+            let m = ks.describe_secret(&a.name)?;
+            emit_metadata(ks, out, &m, "Tags changed.")
+        }
         SecretCommand::Restore(a) => {
             let m = ks.restore_secret(&a.name)?;
             emit_metadata(ks, out, &m, "Restored.")

@@ -226,6 +226,11 @@ fn stages_move_and_refusals_exit_with_their_codes() {
     assert_eq!(d["versions"][0]["key_id"], other["key_id"]);
     assert_eq!(d["versions"][1]["key_id"], key);
     assert_eq!(sb.ok(&["secret", "get", "k", "--stage", "PREVIOUS"]), "kv");
+    let t = sb.json(&["secret", "tag", "k", "--tag", "env=prod", "--tag", "team=x"]);
+    assert_eq!(t["tags"]["env"], "prod");
+    let t = sb.json(&["secret", "tag", "k", "--remove", "env"]);
+    assert_eq!(t["tags"], serde_json::json!({"team": "x"}));
+    sb.fails(&["secret", "tag", "k"], 2);
 }
 
 #[test]
