@@ -970,6 +970,10 @@ export declare class KeyStore {
   describeSecret(name: string): Promise<SecretMetadata>
   /** DescribeSecret, blocking. */
   describeSecretSync(name: string): SecretMetadata
+  /** RestoreSecret: cancels a scheduled deletion. */
+  restoreSecret(name: string): Promise<SecretMetadata>
+  /** RestoreSecret, blocking. */
+  restoreSecretSync(name: string): SecretMetadata
   /**
    * DeleteSecret: scheduled after `recoveryWindowDays` (7..=30, default
    * 30), or at once and for good with `forceDeleteWithoutRecovery`.
@@ -977,15 +981,11 @@ export declare class KeyStore {
    */
   deleteSecret(name: string, options?: DeleteSecretOptions | undefined | null): Promise<Date>
   /** DeleteSecret, blocking. */
-  deleteSecretSync(name: string, options?: DeleteSecretOptions | undefined | null): Timestamp
-  /** RestoreSecret: cancels a scheduled deletion. */
-  restoreSecret(name: string): Promise<SecretMetadata>
-  /** RestoreSecret, blocking. */
-  restoreSecretSync(name: string): SecretMetadata
+  deleteSecretSync(name: string, options?: DeleteSecretOptions | undefined | null): Date
   /** GetRandomPassword, from the backend's random generator. */
   getRandomPassword(spec?: PasswordSpec | undefined | null): Promise<string>
   /** GetRandomPassword, blocking. */
-  getRandomPasswordSync(spec?: PasswordSpec | undefined | null): SecretText
+  getRandomPasswordSync(spec?: PasswordSpec | undefined | null): string
   /**
    * RotateSecret, on the calling (JS) thread: runs `rotator`'s steps in
    * order, each called with `{ step, secretName, versionId,

@@ -497,29 +497,6 @@ twins! {
             Ok(Job::new(move || k.describe_secret(&name).map(Into::into)))
         }
 
-        #[doc = " DeleteSecret: scheduled after `recoveryWindowDays` (7..=30, default"]
-        #[doc = " 30), or at once and for good with `forceDeleteWithoutRecovery`."]
-        #[doc = " Resolves to the deletion date."]
-        #[promise("Promise<Date>")]
-        #[doc = " DeleteSecret, blocking."]
-        fn delete_secret, delete_secret_sync(
-            &self,
-            name: String,
-            options: Option<DeleteSecretOptions>,
-        ) -> Timestamp {
-            let (days, force) = match options {
-                Some(o) => (
-                    o.recovery_window_days
-                        .map(|d| whole_u32("recoveryWindowDays", d, 7, 30))
-                        .transpose()?,
-                    o.force_delete_without_recovery.unwrap_or(false),
-                ),
-                None => (None, false),
-            };
-            let k = self.ks();
-            Ok(Job::new(move || k.delete_secret(&name, days, force).map(Timestamp)))
-        }
-
         #[doc = " RestoreSecret: cancels a scheduled deletion."]
         #[promise("Promise<SecretMetadata>")]
         #[doc = " RestoreSecret, blocking."]
@@ -528,20 +505,80 @@ twins! {
             Ok(Job::new(move || k.restore_secret(&name).map(Into::into)))
         }
 
-        #[doc = " GetRandomPassword, from the backend's random generator."]
-        #[promise("Promise<string>")]
-        #[doc = " GetRandomPassword, blocking."]
-        fn get_random_password, get_random_password_sync(
-            &self,
-            spec: Option<PasswordSpec>,
-        ) -> SecretText {
-            let spec = password_spec(spec)?;
-            let k = self.ks();
-            Ok(Job::new(move || {
-                let v = k.get_random_password(&spec)?;
-                Ok(SecretText(v.as_str().unwrap_or_default().to_owned()))
-            }))
-        }
+    }
+}
+
+impl KeyStore {
+    fn delete_secret_job(
+        &self,
+        name: String,
+        options: Option<DeleteSecretOptions>,
+    ) -> Result<Job<Timestamp>> {
+        let (days, force) = match options {
+            Some(o) => (
+                o.recovery_window_days
+                    .map(|d| whole_u32("recoveryWindowDays", d, 7, 30))
+                    .transpose()?,
+                o.force_delete_without_recovery.unwrap_or(false),
+            ),
+            None => (None, false),
+        };
+        let k = self.ks();
+        Ok(Job::new(move || {
+            k.delete_secret(&name, days, force).map(Timestamp)
+        }))
+    }
+
+    fn random_password_job(&self, spec: Option<PasswordSpec>) -> Result<Job<SecretText>> {
+        let spec = password_spec(spec)?;
+        let k = self.ks();
+        Ok(Job::new(move || {
+            let v = k.get_random_password(&spec)?;
+            Ok(SecretText(v.as_str().unwrap_or_default().to_owned()))
+        }))
+    }
+}
+
+// Written out rather than with `twins!`: the Sync forms return a `Date`
+// and a `string`, which napi-derive would otherwise name by their Rust
+// types in index.d.ts.
+#[napi]
+impl KeyStore {
+    /// DeleteSecret: scheduled after `recoveryWindowDays` (7..=30, default
+    /// 30), or at once and for good with `forceDeleteWithoutRecovery`.
+    /// Resolves to the deletion date.
+    #[napi(ts_return_type = "Promise<Date>")]
+    pub fn delete_secret(
+        &self,
+        name: String,
+        options: Option<DeleteSecretOptions>,
+    ) -> Result<AsyncTask<Job<Timestamp>>> {
+        crate::boundary(|| self.delete_secret_job(name, options)).map(AsyncTask::new)
+    }
+
+    /// DeleteSecret, blocking.
+    #[napi(ts_return_type = "Date")]
+    pub fn delete_secret_sync(
+        &self,
+        name: String,
+        options: Option<DeleteSecretOptions>,
+    ) -> Result<Timestamp> {
+        crate::boundary(|| self.delete_secret_job(name, options)).and_then(Job::run)
+    }
+
+    /// GetRandomPassword, from the backend's random generator.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn get_random_password(
+        &self,
+        spec: Option<PasswordSpec>,
+    ) -> Result<AsyncTask<Job<SecretText>>> {
+        crate::boundary(|| self.random_password_job(spec)).map(AsyncTask::new)
+    }
+
+    /// GetRandomPassword, blocking.
+    #[napi(ts_return_type = "string")]
+    pub fn get_random_password_sync(&self, spec: Option<PasswordSpec>) -> Result<SecretText> {
+        crate::boundary(|| self.random_password_job(spec)).and_then(Job::run)
     }
 }
 
