@@ -27,6 +27,9 @@ pub(super) const ALIAS_CHANGES: &str = "alias_changes";
 /// with more hot keys than this reads the database more often).
 const MAX_ENTRIES: usize = 10_000;
 
+/// A cached value and when its read began.
+type Timed<T> = (Instant, T);
+
 #[derive(Debug)]
 pub(super) struct MetaCache {
     ttl: Duration,
@@ -42,7 +45,7 @@ pub(super) struct MetaCache {
     // Moved by every `clear`: a load that began before it is not cached.
     generation: std::sync::atomic::AtomicU64,
     policies: RwLock<HashMap<String, (Instant, Arc<KeyPolicy>)>>,
-    grants: RwLock<HashMap<String, (Instant, Arc<Vec<Grant>>)>>,
+    grants: RwLock<HashMap<String, Timed<Arc<Vec<Grant>>>>>,
 }
 
 impl MetaCache {

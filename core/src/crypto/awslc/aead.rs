@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 /// encrypting data).
 pub fn aes256_prf_blocks(key: &[u8], blocks: &mut [u8]) -> Result<()> {
     use aws_lc_rs::cipher::{EncryptingKey, UnboundCipherKey, AES_256};
-    if key.len() != 32 || blocks.len() % 16 != 0 {
+    if key.len() != 32 || !blocks.len().is_multiple_of(16) {
         return Err(invalid_key(
             "AES-256 PRF: 32-byte key, whole 16-byte blocks",
         ));
