@@ -90,6 +90,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(secrets::secret_delete, m)?,
         wrap_pyfunction!(secrets::secret_restore, m)?,
         wrap_pyfunction!(secrets::secret_update, m)?,
+        wrap_pyfunction!(secrets::secret_tag, m)?,
+        wrap_pyfunction!(secrets::secret_untag, m)?,
         wrap_pyfunction!(secrets::secret_rotate, m)?,
         wrap_pyfunction!(secrets::purge_expired_secrets, m)?,
         wrap_pyfunction!(secrets::random_password, m)?,

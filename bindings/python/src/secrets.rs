@@ -242,6 +242,28 @@ pub fn secret_update<'py>(
 }
 
 #[pyfunction]
+pub fn secret_tag(
+    py: Python<'_>,
+    ks: PyRef<'_, PyKeyStore>,
+    name: &str,
+    tags: std::collections::BTreeMap<String, String>,
+) -> PyResult<()> {
+    let ks = &ks.inner;
+    call(py, true, || Ok(ks.tag_secret(name, &tags)?))
+}
+
+#[pyfunction]
+pub fn secret_untag(
+    py: Python<'_>,
+    ks: PyRef<'_, PyKeyStore>,
+    name: &str,
+    tag_keys: Vec<String>,
+) -> PyResult<()> {
+    let ks = &ks.inner;
+    call(py, true, || Ok(ks.untag_secret(name, &tag_keys)?))
+}
+
+#[pyfunction]
 pub fn secret_restore<'py>(py: Python<'py>, ks: PyRef<'_, PyKeyStore>, name: &str) -> Dict<'py> {
     let ks = &ks.inner;
     let m = call(py, true, || Ok(ks.restore_secret(name)?))?;

@@ -133,6 +133,11 @@ def test_key_rotation_keeps_versions_readable(ks: sealbox.KeyStore) -> None:
     assert ks.get_secret_value("svc", version_id=v1.version_id or "").value == "one"
     with pytest.raises(sealbox.InvalidArgument):
         ks.update_secret("svc")
+    ks.tag_secret("svc", {"env": "prod", "team": "x"})
+    ks.untag_secret("svc", ["env"])
+    assert ks.describe_secret("svc").tags == {"team": "x"}
+    with pytest.raises(sealbox.InvalidArgument):
+        ks.tag_secret("svc", {f"t{i}": "v" for i in range(50)})
 
 
 class Target(SecretRotator):

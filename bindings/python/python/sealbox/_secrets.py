@@ -390,6 +390,14 @@ class SecretsMixin:
             _native.secret_update(self._native, name, description=description, key_id=key_id)
         )
 
+    def tag_secret(self, name: str, tags: Mapping[str, str]) -> None:
+        """TagResource on a secret: adds or replaces tags (at most 50)."""
+        _native.secret_tag(self._native, name, dict(tags))
+
+    def untag_secret(self, name: str, tag_keys: Sequence[str]) -> None:
+        """UntagResource on a secret: removes the tags with these keys."""
+        _native.secret_untag(self._native, name, list(tag_keys))
+
     def restore_secret(self, name: str) -> SecretMetadata:
         """RestoreSecret: cancels a scheduled deletion."""
         return SecretMetadata._from_native(_native.secret_restore(self._native, name))
