@@ -1096,3 +1096,125 @@ fn update_secret_changes_the_key_of_new_versions_only() {
         ErrorKind::InvalidKeyState
     );
 }
+
+/// A rotator whose set step starts a second rotation of the same secret
+/// (as another process would, at the same time).
+struct Reentrant {
+    inner: MemoryTarget,
+    second: RefCell<Option<ErrorKind>>,
+}
+
+impl SecretRotator for Reentrant {
+    fn create_secret(&self, r: &SecretRotation<'_>) -> Result<SecretValue> {
+        self.inner.create_secret(r)
+    }
+    fn set_secret(&self, r: &SecretRotation<'_>, pending: &SecretValue) -> Result<()> {
+        let other = MemoryTarget::new("x", None);
+        let e = r.key_store.rotate_secret(r.secret_name, &other).map(|_| ());
+        *self.second.borrow_mut() = Some(kind(e));
+        self.inner.set_secret(r, pending)
+    }
+    fn test_secret(&self, r: &SecretRotation<'_>, pending: &SecretValue) -> Result<()> {
+        self.inner.test_secret(r, pending)
+    }
+    fn finish_secret(&self, r: &SecretRotation<'_>) -> Result<()> {
+        self.inner.finish_secret(r)
+    }
+}
+
+#[test]
+fn one_rotation_of_a_secret_at_a_time_and_the_trail_keeps_no_rotator_words() {
+    let dir = TempDir::new("secrets-rotate-once");
+    let ks = common::open(&dir, TestClock::new());
+    ks.create_secret(
+        "db",
+        Some(&text("initial")),
+        &CreateSecretOptions::default(),
+    )
+    .unwrap();
+    let r = Reentrant {
+        inner: MemoryTarget::new("initial", None),
+        second: RefCell::new(None),
+    };
+    let done = ks.rotate_secret("db", &r).unwrap();
+    // The second rotation, started while the first held its lease, was
+    // refused; the first completed.
+    assert_eq!(*r.second.borrow(), Some(ErrorKind::InvalidState));
+    assert_eq!(current(&ks, "db"), *r.inner.target.borrow());
+    assert_eq!(
+        stages(&ks, "db")[&done.version_id],
+        vec!["CURRENT".to_string()]
+    );
+    // The lease is released: the next rotation runs.
+    ks.rotate_secret("db", &MemoryTarget::new("y", None))
+        .unwrap();
+    // A failing step's words (which may quote a password) stay out of the
+    // trail; the caller still gets them.
+    let e = ks
+        .rotate_secret("db", &MemoryTarget::new("z", Some(RotationStep::SetSecret)))
+        .unwrap_err();
+    assert!(e.to_string().contains("target refused"), "{e}");
+    let trail = ks.audit_records(None, 10_000).unwrap();
+    assert!(!trail.iter().any(|(_, l)| l.contains("target refused")));
+    assert!(trail
+        .iter()
+        .any(|(_, l)| l.contains("failed at setSecret") && l.contains("\"RotateSecret\"")));
+}
+
+#[test]
+fn changing_a_secret_needs_the_right_to_read_it() {
+    let dir = TempDir::new("secrets-change-policy");
+    let admin = common::open(&dir, TestClock::new())
+        .as_principal("admin")
+        .unwrap();
+    let admin_only = r#"{"Statement":[{"Effect":"Allow","Principal":{"Sealbox":"admin"},"Action":"kms:*","Resource":"*"}]}"#;
+    let open_to_all =
+        r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}"#;
+    let mk = |p: &str| {
+        admin
+            .create_key(&CreateKeyRequest {
+                policy: Some(p.into()),
+                ..Default::default()
+            })
+            .unwrap()
+            .key_id
+            .to_string()
+    };
+    let (guarded, leaky) = (mk(admin_only), mk(open_to_all));
+    admin
+        .create_secret(
+            "db",
+            Some(&text("pw")),
+            &CreateSecretOptions {
+                key_id: Some(guarded.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let eve = admin.as_principal("eve").unwrap();
+    // Eve cannot point the secret at a key she can read, move its labels or
+    // destroy it.
+    assert_eq!(
+        kind(eve.update_secret("db", None, Some(&leaky))),
+        ErrorKind::AccessDenied
+    );
+    let v = current_version(&admin, "db");
+    assert_eq!(
+        kind(eve.update_secret_version_stage("db", "CURRENT", Some(&v), None)),
+        ErrorKind::AccessDenied
+    );
+    assert_eq!(
+        kind(eve.delete_secret("db", None, true)),
+        ErrorKind::AccessDenied
+    );
+    assert_eq!(current(&admin, "db"), "pw");
+    // The admin may change the key.
+    admin.update_secret("db", None, Some(&leaky)).unwrap();
+}
+
+fn current_version(ks: &KeyStore, name: &str) -> String {
+    ks.get_secret_value(name, None, None)
+        .unwrap()
+        .version_id
+        .clone()
+}

@@ -124,7 +124,7 @@ impl KeyStore {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn decide_with(
+    pub(super) fn decide_with(
         &self,
         a: &mut Audit<'_>,
         rec: &KeyRecord,

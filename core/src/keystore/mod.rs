@@ -246,6 +246,9 @@ pub(super) struct Audit<'a> {
     denied: bool,
     // Nothing happened that needs a record (an internal no-op).
     quiet: bool,
+    // The failure as the trail records it, when it differs from what the
+    // caller is told (words that must not be kept).
+    audit_error: Option<String>,
 }
 
 impl Audit<'_> {
@@ -576,6 +579,7 @@ impl KeyStore {
             written: false,
             denied: false,
             quiet: false,
+            audit_error: None,
         };
         match f(&mut a) {
             Ok(v) if a.quiet && !a.written => Ok(v),
@@ -629,7 +633,7 @@ impl KeyStore {
                     } else {
                         Outcome::Failed
                     };
-                    a.event.error = Some(e.to_string());
+                    a.event.error = Some(a.audit_error.take().unwrap_or_else(|| e.to_string()));
                     if let Err(ae) = self.inner.write_audit(&a.event) {
                         if !a.written {
                             return Err(ae);

@@ -478,6 +478,10 @@ fn check_label_counts(labels: &Labels) -> Result<()> {
 
 /// The error of a failed rotation step: the same kind, its message saying
 /// which step failed.
+/// How long a rotation's lease lasts if its process dies without
+/// releasing it.
+const ROTATION_LEASE_MS: i64 = 15 * 60 * 1000;
+
 fn step_error(e: Error, name: &str, step: RotationStep) -> Error {
     let prefix = format!(
         "rotation of secret {name} failed at {} (CURRENT is unchanged)",
@@ -568,6 +572,35 @@ impl KeyStore {
 
     /// The key new versions of `secret` are sealed under (the default
     /// secrets key is created on first use).
+    /// Changing a secret (its key, labels, deletion, tags) is for those who
+    /// may read it: `action` (`kms:Decrypt` unless said) on the secret's key
+    /// with the context that names the secret (the version is not named).
+    fn authorize_secret_change(
+        &self,
+        a: &mut Audit<'_>,
+        name: &str,
+        key: Option<&str>,
+        action: &str,
+    ) -> Result<()> {
+        let key = match key {
+            Some(k) => k.to_owned(),
+            None => match self.load_alias(DEFAULT_SECRETS_KEY_ALIAS)? {
+                Some(k) => k,
+                // No default key yet: no value was ever sealed under it.
+                None => return Ok(()),
+            },
+        };
+        let rec = self.record(&key)?;
+        let mut ec = EncryptionContext::new();
+        ec.insert(CONTEXT_SECRET.into(), name.into());
+        let alias = key.starts_with("alias/").then_some(key.as_str());
+        // Decided on the stored policy and grants (a change, not the data
+        // plane).
+        let policy = self.load_policy(&rec.key_id)?;
+        let grants = self.load_grants(&rec.key_id)?;
+        self.decide_with(a, &rec, &policy, &grants, action, Some(&ec), alias)
+    }
+
     fn secret_key(&self, configured: Option<&str>) -> Result<String> {
         if let Some(k) = configured {
             return Ok(k.to_owned());
@@ -1006,7 +1039,8 @@ impl KeyStore {
                 ));
             }
             let _g = self.lock_mutations()?;
-            self.live_secret_locked(name)?;
+            let s = self.live_secret_locked(name)?;
+            self.authorize_secret_change(a, name, s.key_id.as_deref(), "kms:Decrypt")?;
             let store = self.secret_store()?;
             let versions = store.secret_versions(name)?;
             let mut labels = self.labels(name)?;
@@ -1186,6 +1220,7 @@ impl KeyStore {
             }
             let _g = self.lock_mutations()?;
             let s = self.secret_row_locked(name)?;
+            self.authorize_secret_change(a, name, s.key_id.as_deref(), "kms:Decrypt")?;
             let now_ms = self.now_ms();
             let store = self.secret_store()?;
             if force_delete_without_recovery {
@@ -1240,6 +1275,13 @@ impl KeyStore {
             }
             let _g = self.lock_mutations()?;
             let s = self.live_secret_locked(name)?;
+            // Who may read the secret may change it; a new key must be one
+            // this principal may seal the secret's values under (else the
+            // owner's next value would go where someone else can read it).
+            self.authorize_secret_change(a, name, s.key_id.as_deref(), "kms:Decrypt")?;
+            if let Some(k) = key_id {
+                self.authorize_secret_change(a, name, Some(k), "kms:GenerateDataKey")?;
+            }
             let description = description.unwrap_or(&s.description);
             let key = key_id.or(s.key_id.as_deref());
             Self::note(
@@ -1426,6 +1468,59 @@ impl KeyStore {
         self.run(Operation::RotateSecret, None, |a| {
             Self::note(a, format!("secret {name}"));
             self.live_secret(name)?;
+            // One rotation of a secret at a time, across processes: two
+            // interleaved rotations could leave the target holding a value
+            // that no label names. The lease is released when this one
+            // ends, or lapses after ROTATION_LEASE_MS if its process died.
+            let lease_name = format!("secret_rotation:{name}");
+            let lease = new_version_id()?;
+            {
+                let _g = self.lock_mutations()?;
+                let now = self.now_ms();
+                let held = self
+                    .inner
+                    .store
+                    .meta(&lease_name)?
+                    .and_then(|v| String::from_utf8(v).ok())
+                    .and_then(|t| {
+                        let (who, until) = t.split_once(' ')?;
+                        Some((who.to_owned(), until.parse::<i64>().ok()?))
+                    })
+                    .filter(|(_, until)| *until > now);
+                if let Some((who, _)) = held {
+                    return Err(Error::InvalidState(format!(
+                        "secret {name} is being rotated (rotation {who}); try again when it ends"
+                    )));
+                }
+                self.inner.store.set_meta(
+                    &lease_name,
+                    format!("{lease} {}", now + ROTATION_LEASE_MS).as_bytes(),
+                )?;
+            }
+            let r = self.rotate_secret_steps(a, name, rotator);
+            if let Ok(_g) = self.lock_mutations() {
+                let mine = self
+                    .inner
+                    .store
+                    .meta(&lease_name)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|v| v.starts_with(lease.as_bytes()));
+                if mine {
+                    let _ = self.inner.store.set_meta(&lease_name, b"");
+                }
+            }
+            r
+        })
+    }
+
+    fn rotate_secret_steps(
+        &self,
+        a: &mut Audit<'_>,
+        name: &str,
+        rotator: &dyn SecretRotator,
+    ) -> Result<RotateSecretResult> {
+        {
             let current = self
                 .labels(name)?
                 .get(STAGE_CURRENT)
@@ -1448,6 +1543,13 @@ impl KeyStore {
                     a,
                     format!("secret {name} version {token}: failed at {}", step.as_str()),
                 );
+                // The trail keeps the step and the kind, not the rotator's
+                // words: a driver's error may quote the new password.
+                a.audit_error = Some(format!(
+                    "rotation of secret {name} failed at {} ({})",
+                    step.as_str(),
+                    e.kind()
+                ));
                 step_error(e, name, step)
             };
             let pending = match rotator.create_secret(&ctx).and_then(|v| {
@@ -1510,6 +1612,6 @@ impl KeyStore {
                 version_id: token,
                 previous_version_id: previous,
             })
-        })
+        }
     }
 }
