@@ -408,7 +408,27 @@ impl HookRotator {
         let failed = |what: String| {
             sealbox::Error::InvalidState(format!("hook {}: {what}", program.display()))
         };
-        let mut child = Command::new(program)
+        use std::os::unix::process::CommandExt;
+        let mut cmd = Command::new(program);
+        // The hook gets a clean environment: sealbox's own holds the root
+        // key (SEALBOX_ROOT_KEY), PINs and the database URL. Only what a
+        // program needs to run is passed through.
+        cmd.env_clear();
+        for var in ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER"] {
+            if let Some(v) = std::env::var_os(var) {
+                cmd.env(var, v);
+            }
+        }
+        // And what the operator meant for the hook.
+        for (k, v) in std::env::vars_os() {
+            if k.to_str().is_some_and(|k| k.starts_with("SEALBOX_HOOK_")) {
+                cmd.env(k, v);
+            }
+        }
+        // Its own process group, so that a timeout kills what it started
+        // too (a psql left running could still change the target).
+        cmd.process_group(0);
+        let mut child = cmd
             .args(args)
             .env("SEALBOX_ROTATION_STEP", step)
             .env("SEALBOX_SECRET_NAME", r.secret_name)
@@ -441,6 +461,14 @@ impl HookRotator {
             match child.try_wait() {
                 Ok(Some(status)) => break status,
                 Ok(None) if std::time::Instant::now() >= deadline => {
+                    // SIGKILL to the hook's whole process group.
+                    if let Ok(pid) = i32::try_from(child.id()) {
+                        // SAFETY: kill(2) with a negative pid signals the
+                        // process group the child leads (made above).
+                        unsafe {
+                            libc::kill(-pid, libc::SIGKILL);
+                        }
+                    }
                     let _ = child.kill();
                     let _ = child.wait();
                     return Err(failed(format!(
@@ -452,10 +480,18 @@ impl HookRotator {
                 Err(e) => return Err(failed(format!("waiting for it: {e}"))),
             }
         };
+        // Whatever the hook left running in its group goes too, so that its
+        // output pipe closes and the reader below ends.
+        if let Ok(pid) = i32::try_from(child.id()) {
+            // SAFETY: as above; the group may be gone already (ESRCH).
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
         let _ = writer.join();
-        let hook_out = reader.and_then(|r| r.join().ok()).unwrap_or_default();
+        let hook_out = Zeroizing::new(reader.and_then(|r| r.join().ok()).unwrap_or_default());
         // The hook's own output goes to stderr, apart from sealbox's.
-        let _ = std::io::stderr().write_all(&hook_out);
+        let _ = std::io::stderr().write_all(&hook_out[..]);
         if status.success() {
             Ok(())
         } else {

@@ -260,7 +260,9 @@ fn delete_and_restore() {
 }
 
 /// A hook that "sets" the value by writing it to `target` (mode 0600) and
-/// "tests" it by comparing; it fails at the step named in FAIL_AT.
+/// "tests" it by comparing; it fails at the step named in
+/// SEALBOX_HOOK_FAIL_AT, and if a variable of sealbox's environment
+/// reached it.
 fn hook(sb: &Sandbox) -> std::path::PathBuf {
     let p = sb.path("hook.sh");
     std::fs::write(
@@ -269,7 +271,8 @@ fn hook(sb: &Sandbox) -> std::path::PathBuf {
 set -eu
 target="$1"
 value=$(cat)
-[ "${FAIL_AT:-}" = "$SEALBOX_ROTATION_STEP" ] && { echo "refusing $SEALBOX_ROTATION_STEP" >&2; exit 3; }
+[ -z "${SEALBOX_PIN_CANARY:-}" ] || { echo "sealbox's environment reached the hook" >&2; exit 7; }
+[ "${SEALBOX_HOOK_FAIL_AT:-}" = "$SEALBOX_ROTATION_STEP" ] && { echo "refusing $SEALBOX_ROTATION_STEP" >&2; exit 3; }
 case "$SEALBOX_ROTATION_STEP" in
   setSecret) umask 077; printf '%s' "$value" > "$target" ;;
   testSecret) [ "$(cat "$target")" = "$value" ] ;;
@@ -294,7 +297,10 @@ fn rotate_with_a_hook_and_failures_leave_current() {
     sb.fails(&["secret", "rotate", "db"], 2);
     for step in ["setSecret", "testSecret"] {
         let mut c = sb.cmd();
-        c.env("FAIL_AT", step);
+        c.env("SEALBOX_HOOK_FAIL_AT", step);
+        // sealbox's environment (root key, PINs, database URL) never
+        // reaches the hook: only PATH, HOME, locale and SEALBOX_HOOK_*.
+        c.env("SEALBOX_PIN_CANARY", "1234");
         let out = c
             .args([
                 "secret",
