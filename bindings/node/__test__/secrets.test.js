@@ -340,12 +340,31 @@ describe('secrets', () => {
       'ERR_SEALBOX_INVALID_ARGUMENT',
       /65536/,
     )
-    // Asynchronous steps cannot run in the Sync form: refused, CURRENT kept.
+    // Asynchronous steps cannot run in the Sync form: refused before any
+    // PENDING version is stored, CURRENT kept.
+    const versionsBefore = ks.listSecretVersionIdsSync('db', { includeDeprecated: true }).length
     throws(
       () => ks.rotateSecretSync('db', { setSecret: async () => {}, testSecret() {} }),
+      'ERR_SEALBOX_INVALID_ARGUMENT',
+      /async/,
+    )
+    assert.equal(ks.listSecretVersionIdsSync('db', { includeDeprecated: true }).length, versionsBefore)
+    // A step that returns a Promise anyway (not declared async) is refused.
+    throws(
+      () => ks.rotateSecretSync('db', { setSecret: () => Promise.resolve(), testSecret() {} }),
       'ERR_SEALBOX_INVALID_STATE',
       /Promise/,
     )
+    // A step whose method is gone when it is due fails; it is never skipped.
+    let calls = 0
+    const vanishing = {
+      get setSecret() {
+        calls += 1
+        return calls === 1 ? () => {} : undefined
+      },
+      testSecret() {},
+    }
+    throws(() => ks.rotateSecretSync('db', vanishing), 'ERR_SEALBOX_INVALID_STATE', /setSecret/)
     assert.equal(ks.getSecretValueSync('db').versionId, v1)
     assert.ok(ks.listSecretVersionIdsSync('db', { includeDeprecated: true }).length >= before)
     // A rotator without the required steps, or of the wrong shape.

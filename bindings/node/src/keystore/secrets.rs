@@ -659,6 +659,41 @@ impl JsRotator {
         Ok(Some(out))
     }
 
+    /// A required step (set, test) whose method was gone when it was due
+    /// (a getter, a deleted property) fails: it is never skipped.
+    fn required(&self, step: ks::RotationStep, out: Option<JsUnknown>) -> sealbox::Result<()> {
+        match out {
+            Some(_) => Ok(()),
+            None => Err(sealbox::Error::InvalidState(format!(
+                "the rotator has no {} method",
+                step.as_str()
+            ))),
+        }
+    }
+
+    /// An `async` step is refused before the rotation begins (a Promise
+    /// still running after the rotation reported failure could change the
+    /// target).
+    fn refuse_async(&self, name: &str) -> Result<()> {
+        if let Some(f) = self.method(name)? {
+            let ctor: JsUnknown = f.coerce_to_object()?.get_named_property("constructor")?;
+            if ctor.get_type()? == ValueType::Function {
+                // SAFETY: the type was just checked.
+                let ctor: JsFunction = unsafe { ctor.cast() };
+                let n: JsUnknown = ctor.coerce_to_object()?.get_named_property("name")?;
+                if n.get_type()? == ValueType::String {
+                    let n = n.coerce_to_string()?.into_utf8()?.into_owned()?;
+                    if n == "AsyncFunction" {
+                        return Err(invalid(format!(
+                            "the rotator's {name} is async: rotateSecretSync runs synchronous steps only"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Runs a step; a JS error becomes the core's refusal of the step (its
     /// message kept), and napi-rs's reference to a thrown JS error object
     /// is released.
@@ -694,8 +729,7 @@ impl SecretRotator for JsRotator {
 
     fn set_secret(&self, r: &SecretRotation<'_>, pending: &ks::SecretValue) -> sealbox::Result<()> {
         let step = ks::RotationStep::SetSecret;
-        self.step(step, || self.call(step, r, Some(pending)))
-            .map(|_| ())
+        self.required(step, self.step(step, || self.call(step, r, Some(pending)))?)
     }
 
     fn test_secret(
@@ -704,8 +738,7 @@ impl SecretRotator for JsRotator {
         pending: &ks::SecretValue,
     ) -> sealbox::Result<()> {
         let step = ks::RotationStep::TestSecret;
-        self.step(step, || self.call(step, r, Some(pending)))
-            .map(|_| ())
+        self.required(step, self.step(step, || self.call(step, r, Some(pending)))?)
     }
 
     fn finish_secret(&self, r: &SecretRotation<'_>) -> sealbox::Result<()> {
@@ -747,8 +780,9 @@ impl KeyStore {
                     return Err(invalid(format!("the rotator has no {m} method")));
                 }
             }
-            r.method("createSecret")?;
-            r.method("finishSecret")?;
+            for m in ["createSecret", "setSecret", "testSecret", "finishSecret"] {
+                r.refuse_async(m)?;
+            }
             let out = self.inner.rotate_secret(&name, &r).map_err(js_error)?;
             Ok(RotateSecretResult {
                 name: out.name,
