@@ -93,7 +93,7 @@ bench-fleet: pg-start
 # the default aws-lc provider.
 test-rust-rustcrypto:
 	@echo "== the core suite again with the rustcrypto provider =="
-	$(CARGO) test -p sealbox $(RUSTCRYPTO) --all-targets
+	$(CARGO) test -p sealbox $(RUSTCRYPTO) --lib --tests
 	$(CARGO) test -p sealbox $(RUSTCRYPTO) --doc
 
 # Both providers in one binary (feature `differential`): each one's output

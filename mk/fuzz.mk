@@ -9,7 +9,7 @@
 #                          prints corpus sizes, executions per second and
 #                          fails on any crash (found under target/fuzz/<t>/)
 #   make test-fuzz-smoke   replays the committed corpora fuzz/corpus/<t>/,
-#                          then FUZZ_SMOKE_SECONDS (default 10) per target
+#                          then FUZZ_SMOKE_SECONDS (default 5) per target
 #                          with AFL++ when cargo-afl is installed, else the
 #                          replay binary's own bounded random loop
 #   make fuzz-seeds        rewrites fuzz/corpus/ with the seed generator
@@ -20,7 +20,7 @@
 
 FUZZ_TARGETS := header decrypt_stream decrypt_mutate context blob audit der
 FUZZ_SECONDS ?= 600
-FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_MANIFEST := --manifest-path $(ROOT)/fuzz/Cargo.toml
 FUZZ_CORPUS := $(ROOT)/fuzz/corpus
 FUZZ_OUT := $(ROOT)/target/fuzz
