@@ -14,7 +14,7 @@ export CARGO_TERM_COLOR ?= never
 # Vendored AWS Encryption SDK vectors live beside the checkout.
 export SEALBOX_VECTORS ?= $(abspath $(ROOT)/../shared/vectors)
 
-.PHONY: soak bench-fleet
+.PHONY: soak bench-fleet bench-rewrap bench-parallel
 .PHONY: all demo demo-c test test-rust test-vectors test-interop test-contract deps bench lint fmt clean \
 	test-rust-rustcrypto test-differential fips bench-envelope
 
@@ -71,9 +71,9 @@ test-rust:
 	$(PG_ENV) SEALBOX_CLI=$(ROOT)/target/debug/sealbox $(CARGO) test --workspace $(NOT_BINDINGS) --all-targets
 	$(PG_ENV) $(CARGO) test --workspace $(NOT_BINDINGS) --doc
 	@echo "== the key-store suite again, on the PKCS#11 backend (SoftHSM2, module: $${SEALBOX_PKCS11_MODULE:-/usr/lib/softhsm/libsofthsm2.so}) =="
-	$(PG_ENV) SEALBOX_TEST_BACKEND=pkcs11 $(CARGO) test -p sealbox --test keystore
+	$(PG_ENV) SEALBOX_TEST_BACKEND=pkcs11 $(CARGO) test --workspace $(NOT_BINDINGS) --test keystore
 	@echo "== the key-store suite again, on the PostgreSQL metadata store =="
-	$(PG_ENV) SEALBOX_TEST_STORE=postgres $(CARGO) test -p sealbox --test keystore --test access --test integrity
+	$(PG_ENV) SEALBOX_TEST_STORE=postgres $(CARGO) test --workspace $(NOT_BINDINGS) --test keystore --test access --test integrity
 
 # The shared-store soak of issue 15 for a minute on each store (SQLite and
 # PostgreSQL, the server restarted once), with the CLI as a second operator;
@@ -87,6 +87,9 @@ soak: pg-start
 # and p50/p99 on SQLite and PostgreSQL from 1, 2 and 4 processes.
 bench-fleet: pg-start
 	$(PG_ENV) $(CARGO) bench -p sealbox --bench fleet
+
+# (The passes above select the packages as the first does: `-p sealbox`
+# alone unifies features differently and would build the core again.)
 
 # The core suite again (unit, envelope, key store, AWS ESDK vectors,
 # Wycheproof, doctests) with the rustcrypto provider; `test-rust` ran it with
@@ -116,8 +119,16 @@ test-contract:
 	$(CARGO) run -q -p sealbox --example contract > $(ROOT)/target/contract.json
 	$(ROOT)/.venv/bin/python $(ROOT)/tests/contract/check_contract.py $(ROOT)/target/contract.json $(ROOT)/target/debug/sealbox
 
-bench: bench-envelope bench-c-abi bench-python bench-node bench-fleet
+bench: bench-envelope bench-parallel bench-rewrap bench-c-abi bench-python bench-node bench-fleet
 	$(CARGO) bench -p sealbox --bench keystore
+
+# 64 MiB on one thread and on every core; 1 MiB at several frame lengths.
+bench-parallel:
+	$(CARGO) bench -p sealbox --bench parallel
+
+# Rewrap beside decrypt + encrypt, and a 1 GiB file rewrapped beside a copy.
+bench-rewrap:
+	$(CARGO) bench -p sealbox --bench rewrap
 
 # The envelope bench once per provider (one binary holds one provider), then
 # one table of both beside `openssl speed -evp aes-256-gcm` and pyca AESGCM

@@ -13,7 +13,7 @@
 .PHONY: test-cli demo-cli
 
 test-cli:
-	$(PG_ENV) SEALBOX_REQUIRE_INTEROP=1 $(CARGO) test -p sealbox-cli --test interop -- --nocapture
+	$(PG_ENV) SEALBOX_REQUIRE_INTEROP=1 $(CARGO) test --workspace $(NOT_BINDINGS) --test interop -- --nocapture
 	@echo "== the CLI demo session (output shown only if it fails) =="
 	@out=$$($(PG_ENV) CARGO="$(CARGO)" $(ROOT)/examples/cli/demo.sh 2>&1) || { printf '%s\n' "$$out"; exit 1; }
 	@echo "test-cli: the CLI interop test and the demo session passed"

@@ -65,4 +65,4 @@ test-fuzz-smoke: fuzz-build
 	@echo "fuzz smoke: corpora replayed, $(FUZZ_SMOKE_SECONDS) s per target, no crash"
 
 test-proptest:
-	$(CARGO) test -p sealbox --test proptest_message --test proptest_codecs
+	$(CARGO) test --workspace $(NOT_BINDINGS) --test proptest_message --test proptest_codecs

@@ -31,9 +31,9 @@ LOCK_CHECK_VALGRIND := valgrind --error-exitcode=99 --suppressions=$(ROOT)/mk/ha
 
 test-lock-check:
 	@echo "== lock_order on the PKCS#11 backend, natively (max_sessions=1, watchdog 20 s) =="
-	SEALBOX_TEST_BACKEND=pkcs11 $(CARGO) test -p sealbox --test lock_order
+	SEALBOX_TEST_BACKEND=pkcs11 $(CARGO) test --workspace $(NOT_BINDINGS) --test lock_order
 	@rm -rf $(LOCK_CHECK_DIR) && mkdir -p $(LOCK_CHECK_DIR)
-	@bin=$$($(CARGO) test -p sealbox --test lock_order --no-run --message-format=json \
+	@bin=$$($(CARGO) test --workspace $(NOT_BINDINGS) --test lock_order --no-run --message-format=json \
 	    | sed -n 's/.*"executable":"\([^"]*lock_order[^"]*\)".*/\1/p' | tail -n 1); \
 	test -x "$$bin" || { echo "no lock_order test binary"; exit 1; }; \
 	for run in helgrind:soft helgrind:pkcs11 drd:pkcs11; do \
