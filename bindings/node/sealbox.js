@@ -152,7 +152,7 @@ const CLASSES = [
 ]
 const api = {}
 for (const name of CLASSES) api[name] = wrapClass(native[name])
-for (const name of ['encrypt', 'decrypt']) {
+for (const name of ['encrypt', 'decrypt', 'rewrap']) {
   api[name] = wrap(native[name], true)
   api[`${name}Sync`] = wrap(native[`${name}Sync`], false)
 }

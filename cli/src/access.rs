@@ -169,7 +169,7 @@ pub struct GrantIdArgs {
 }
 
 /// A policy document from a file or stdin, as text (the core parses it).
-fn read_policy(path: &Path) -> CliResult<String> {
+pub(crate) fn read_policy(path: &Path) -> CliResult<String> {
     let bytes = input::read_bounded(path, MAX_POLICY_BYTES)?;
     String::from_utf8(bytes).map_err(|_| {
         CliError::usage(format!(

@@ -124,6 +124,17 @@ impl AtomicFile {
         })
     }
 
+    /// Gives the file being written these permissions (an in-place
+    /// rewrite keeps the original's).
+    pub fn set_permissions(&self, perm: std::fs::Permissions) -> CliResult<()> {
+        match &self.file {
+            Some(f) => f
+                .set_permissions(perm)
+                .map_err(|e| CliError::io(&self.temp, e)),
+            None => Err(CliError::failure("output already committed")),
+        }
+    }
+
     /// fsyncs the data and moves it to its final name.
     pub fn commit(mut self) -> CliResult<()> {
         let file = self

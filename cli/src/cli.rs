@@ -115,6 +115,20 @@ stored are supplied this way). Plaintext reaches its final name only after the w
 message, its end and its signature verified; on stdout, data arrives frame by frame
 and only exit code 0 says the message was complete and authentic.")]
     Decrypt(DecryptArgs),
+    /// Give a message new encrypted data keys without re-encrypting its body
+    #[command(after_help = "\
+Examples:
+  sealbox rewrap --to-key alias/orders-2027 orders.sbx -o orders.2027.sbx
+  sealbox rewrap --to-key alias/orders --in-place orders.sbx        # after key rotate
+  sealbox rewrap --key alias/orders --to-key alias/archive --to-raw-rsa-public-key recovery.pem \\
+      --to-key-namespace recovery --to-key-name rsa-2026 --in-place backup.sbx
+
+The message is opened with the keys named as for decrypt (without key options the key
+store finds the key the message names) and its data key wrapped again by every --to-*
+key; only those can open the result. The header is rewritten and authenticated again;
+the body is copied unchanged. Signed messages (0x0578) get a new signature, after the old
+one verified. --in-place replaces the file through a temporary file and a rename.")]
+    Rewrap(RewrapArgs),
     /// Sign a file or stdin with a SIGN_VERIFY key (prints the signature in base64)
     #[command(after_help = "\
 Examples:
@@ -426,6 +440,9 @@ pub struct DataArgs {
     pub keyring: KeyringArgs,
     #[arg(long = "context", short = 'c', value_name = "KEY=VALUE")]
     pub context: Vec<String>,
+    /// Threads that work on the frames of large inputs [default: every core; 1: one]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -449,6 +466,49 @@ pub struct DecryptArgs {
     /// Also accept messages written with non-committing suites (old data)
     #[arg(long)]
     pub allow_non_committing: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RewrapArgs {
+    /// The message file, or - for stdin
+    #[arg(default_value = "-")]
+    pub input: PathBuf,
+    /// The rewrapped message's file, or - for stdout
+    #[arg(short, long, value_name = "FILE", conflicts_with = "in_place")]
+    pub output: Option<PathBuf>,
+    /// Replace the input file (atomically; its permissions are kept)
+    #[arg(long)]
+    pub in_place: bool,
+    /// Replace an existing output file
+    #[arg(long)]
+    pub force: bool,
+    /// The keys that open the message (as for decrypt)
+    #[command(flatten)]
+    pub from: KeyringArgs,
+    /// A pair the message's encryption context must hold (repeatable)
+    #[arg(long = "context", short = 'c', value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// Also accept messages written with non-committing suites (old data)
+    #[arg(long)]
+    pub allow_non_committing: bool,
+    /// A key-store key (ID or alias) to wrap the data key with; repeatable
+    #[arg(long = "to-key", value_name = "KEY")]
+    pub to_keys: Vec<String>,
+    /// A raw AES wrapping key file to wrap the data key with (mode 0600)
+    #[arg(long, value_name = "FILE", requires_all = ["to_key_namespace", "to_key_name"])]
+    pub to_raw_aes_key: Option<PathBuf>,
+    /// A raw RSA public key (PEM) to wrap the data key with
+    #[arg(long, value_name = "PEM", requires_all = ["to_key_namespace", "to_key_name"], conflicts_with = "to_raw_aes_key")]
+    pub to_raw_rsa_public_key: Option<PathBuf>,
+    /// The --to-raw-rsa-public-key padding
+    #[arg(long, default_value = "OAEP_SHA256_MGF1")]
+    pub to_rsa_padding: String,
+    /// The --to-raw-* key's namespace
+    #[arg(long, value_name = "NAMESPACE")]
+    pub to_key_namespace: Option<String>,
+    /// The --to-raw-* key's name
+    #[arg(long, value_name = "NAME")]
+    pub to_key_name: Option<String>,
 }
 
 /// The key and message of `sign` and `verify`.
@@ -695,6 +755,42 @@ Examples:
   sealbox secret tag prod/db/password --tag team=payments --tag env=prod
   sealbox secret tag prod/db/password --remove env")]
     Tag(SecretTagArgs),
+    /// A secret's resource policy: who may do what with it (get, put, delete)
+    #[command(subcommand)]
+    Policy(SecretPolicyCommand),
+}
+
+/// `sealbox secret policy ...`
+#[derive(Debug, Subcommand)]
+pub enum SecretPolicyCommand {
+    /// Print a secret's resource policy (JSON; `null` when it has none)
+    #[command(after_help = "Examples:\n  sealbox secret policy get prod/db/password")]
+    Get(SecretNameArg),
+    /// Attach a resource policy to a secret (key-policy grammar, secretsmanager: actions)
+    #[command(after_help = "\
+Examples:
+  sealbox secret policy put prod/db/password policy.json
+
+Actions are those of AWS Secrets Manager (secretsmanager:GetSecretValue,
+secretsmanager:PutSecretValue, secretsmanager:*, ...); principals {\"Sealbox\": [...]} or \"*\".
+With a policy, each operation on the secret needs its permission as well as its key's
+(exit 11 otherwise). A policy that would leave you (--principal) unable to change it again is
+refused (exit 2) unless --bypass-policy-lockout-safety-check.")]
+    Put(SecretPolicyPutArgs),
+    /// Remove a secret's resource policy (its key alone decides again)
+    Delete(SecretNameArg),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretPolicyPutArgs {
+    /// The secret's name
+    pub name: String,
+    /// The policy (JSON), or - for stdin
+    #[arg(default_value = "-")]
+    pub file: PathBuf,
+    /// Accept a policy that leaves this principal unable to change it again
+    #[arg(long)]
+    pub bypass_policy_lockout_safety_check: bool,
 }
 
 #[derive(Debug, Args)]

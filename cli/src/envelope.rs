@@ -15,11 +15,13 @@ use sealbox::keyring::{
 };
 use sealbox::keystore::KeyStore;
 use sealbox::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
-use sealbox::message::{DecryptOptions, Decryptor, EncryptOptions, Encryptor};
+use sealbox::message::{
+    DecryptOptions, Decryptor, EncryptOptions, Encryptor, Parallelism, RewrapOptions, Rewrapper,
+};
 use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext};
 
 use crate::atomic::{Privacy, Sink};
-use crate::cli::{DataArgs, DecryptArgs, EncryptArgs, KeyringArgs};
+use crate::cli::{DataArgs, DecryptArgs, EncryptArgs, KeyringArgs, RewrapArgs};
 use crate::config::Resolved;
 use crate::error::{CliError, CliResult};
 use crate::input;
@@ -166,6 +168,22 @@ fn progress(out: Out, size: Option<u64>) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// `--threads`: absent for every core.
+fn parallelism(threads: Option<u16>) -> CliResult<Parallelism> {
+    Ok(Parallelism::from_option(threads.map(usize::from))?)
+}
+
+/// Bytes read per step: enough whole frames per call for the frame threads
+/// to pay (several MiB) unless one thread was asked for; memory stays
+/// bounded by this and the frame length.
+fn chunk_len(p: Parallelism) -> usize {
+    if p == Parallelism::SINGLE {
+        CHUNK
+    } else {
+        8 * 1024 * 1024
+    }
+}
+
 fn parse_suite(s: &str) -> CliResult<AlgorithmSuite> {
     AlgorithmSuite::from_hex(s)
         .map_err(|_| CliError::usage(format!("unknown suite {s:?} (try 0x0478 or 0x0578)")))
@@ -220,6 +238,7 @@ pub fn encrypt(
     let mut options = EncryptOptions {
         encryption_context: input::pairs(&a.data.context, "context")?,
         frame_length: a.frame_length,
+        parallelism: parallelism(a.data.threads)?,
         ..EncryptOptions::default()
     };
     if let Some(s) = &a.suite {
@@ -250,8 +269,8 @@ pub fn encrypt(
     let mut enc = Encryptor::new(&cmm, &options)?;
     let mut dst = sink(&a.data, Privacy::Default, true)?;
     let bar = progress(out, src.size);
-    let mut buf = vec![0u8; CHUNK];
-    let mut ct = Vec::with_capacity(CHUNK + 4096);
+    let mut buf = vec![0u8; chunk_len(options.parallelism)];
+    let mut ct = Vec::with_capacity(buf.len() + buf.len() / 64 + 4096);
     let (mut read, mut written) = (0u64, 0u64);
     while let n @ 1.. = src.read_some(&mut buf)? {
         ct.clear();
@@ -295,17 +314,17 @@ pub fn encrypt(
     report(out, to_stdout, summary, human)
 }
 
-pub fn decrypt(
+/// The keyring that opens messages: the named key-store and raw keys, or
+/// without any, whichever key of the store a message names.
+fn opening_keyring(
     resolve: &dyn Fn() -> CliResult<Resolved>,
-    a: DecryptArgs,
-    out: Out,
-) -> CliResult<()> {
-    let expect: EncryptionContext = input::pairs(&a.data.context, "context")?;
+    args: &KeyringArgs,
+) -> CliResult<Arc<dyn Keyring>> {
     let mut rings: Vec<Arc<dyn Keyring>> = Vec::new();
-    let raw = raw_keyring(&a.data.keyring)?;
-    if !a.data.keyring.keys.is_empty() {
+    let raw = raw_keyring(args)?;
+    if !args.keys.is_empty() {
         let ks = store::open(&resolve()?)?;
-        for k in &a.data.keyring.keys {
+        for k in &args.keys {
             ks.resolve_key_id(k)?;
             rings.push(Arc::new(KeyStoreKeyring::new(ks.clone(), k)));
         }
@@ -314,22 +333,41 @@ pub fn decrypt(
         rings.push(Arc::new(KeyStoreDiscovery { store: ks }));
     }
     rings.extend(raw);
-    let keyring = combine(rings, false)?;
-    let options = DecryptOptions {
-        encryption_context: (!a.data.context.is_empty()).then_some(expect),
-        commitment_policy: if a.allow_non_committing {
+    combine(rings, false)
+}
+
+/// How messages are opened: the context they must hold, and whether
+/// non-committing suites are accepted.
+fn opening_options(context: &[String], allow_non_committing: bool) -> CliResult<DecryptOptions> {
+    let expect: EncryptionContext = input::pairs(context, "context")?;
+    Ok(DecryptOptions {
+        encryption_context: (!context.is_empty()).then_some(expect),
+        commitment_policy: if allow_non_committing {
             CommitmentPolicy::RequireEncryptAllowDecrypt
         } else {
             CommitmentPolicy::RequireEncryptRequireDecrypt
         },
         ..DecryptOptions::default()
+    })
+}
+
+pub fn decrypt(
+    resolve: &dyn Fn() -> CliResult<Resolved>,
+    a: DecryptArgs,
+    out: Out,
+) -> CliResult<()> {
+    let keyring = opening_keyring(resolve, &a.data.keyring)?;
+    let options = DecryptOptions {
+        parallelism: parallelism(a.data.threads)?,
+        ..opening_options(&a.data.context, a.allow_non_committing)?
     };
     let mut src = input::open(&a.data.input)?;
+    let dec_parallelism = options.parallelism;
     let mut dec = Decryptor::new(Arc::new(DefaultMaterialsManager::new(keyring)), options);
     let mut dst = sink(&a.data, Privacy::Owner, false)?;
     let bar = progress(out, src.size);
-    let mut buf = vec![0u8; CHUNK];
-    let mut pt = zeroize::Zeroizing::new(Vec::with_capacity(CHUNK + 4096));
+    let mut buf = vec![0u8; chunk_len(dec_parallelism)];
+    let mut pt = zeroize::Zeroizing::new(Vec::with_capacity(buf.len() + 4096));
     let (mut read, mut written) = (0u64, 0u64);
     let result = (|| -> CliResult<()> {
         while let n @ 1.. = src.read_some(&mut buf)? {
@@ -385,4 +423,135 @@ pub fn decrypt(
         )
     };
     report(out, to_stdout, summary, human)
+}
+
+pub fn rewrap(resolve: &dyn Fn() -> CliResult<Resolved>, a: RewrapArgs, out: Out) -> CliResult<()> {
+    let to = KeyringArgs {
+        keys: a.to_keys.clone(),
+        raw_aes_key: a.to_raw_aes_key.clone(),
+        raw_rsa_public_key: a.to_raw_rsa_public_key.clone(),
+        raw_rsa_private_key: None,
+        rsa_padding: a.to_rsa_padding.clone(),
+        key_namespace: a.to_key_namespace.clone(),
+        key_name: a.to_key_name.clone(),
+    };
+    let mut rings: Vec<Arc<dyn Keyring>> = Vec::new();
+    if !to.keys.is_empty() {
+        let ks = store::open(&resolve()?)?;
+        for k in &to.keys {
+            ks.resolve_key_id(k)?;
+            rings.push(Arc::new(KeyStoreKeyring::new(ks.clone(), k)));
+        }
+    }
+    rings.extend(raw_keyring(&to).map_err(|e| {
+        e.reworded("--key-", "--to-key-")
+            .reworded("--raw-", "--to-raw-")
+    })?);
+    if rings.is_empty() {
+        return Err(CliError::usage(
+            "no key to wrap with: pass --to-key KEY, or --to-raw-aes-key / \
+             --to-raw-rsa-public-key with --to-key-namespace and --to-key-name",
+        ));
+    }
+    // Every key wraps the data key the message already has.
+    let encrypt_with: Arc<dyn Keyring> = if rings.len() == 1 {
+        rings.remove(0)
+    } else {
+        Arc::new(MultiKeyring::new(None, rings)?)
+    };
+    let decrypt_with = opening_keyring(resolve, &a.from)?;
+    let options = RewrapOptions {
+        decrypt: opening_options(&a.context, a.allow_non_committing)?,
+        ..RewrapOptions::default()
+    };
+    if a.in_place && a.input == Path::new("-") {
+        return Err(CliError::usage("--in-place needs a file, not stdin"));
+    }
+    let mut src = input::open(&a.input)?;
+    let output = if a.in_place {
+        Some(a.input.clone())
+    } else {
+        a.output.clone()
+    };
+    let data = DataArgs {
+        input: a.input.clone(),
+        output: output.clone(),
+        force: a.force || a.in_place,
+        keyring: to,
+        context: Vec::new(),
+        threads: None,
+    };
+    let mut dst = sink(&data, Privacy::Default, true)?;
+    if a.in_place {
+        if let Sink::File(f) = &dst {
+            let mode = std::fs::metadata(&a.input)
+                .map_err(|e| CliError::io(&a.input, e))?
+                .permissions();
+            f.set_permissions(mode)?;
+        }
+    }
+    let started = std::time::Instant::now();
+    let mut rw = Rewrapper::new(
+        Arc::new(DefaultMaterialsManager::new(decrypt_with)),
+        encrypt_with,
+        options,
+    );
+    let bar = progress(out, src.size);
+    let mut buf = vec![0u8; 4 * CHUNK];
+    let mut chunk = Vec::with_capacity(4 * CHUNK + 4096);
+    let mut read = 0u64;
+    let result = (|| -> CliResult<sealbox::message::RewrapSummary> {
+        while let n @ 1.. = src.read_some(&mut buf)? {
+            chunk.clear();
+            rw.update(&buf[..n], &mut chunk)?;
+            dst.write_all(&chunk)?;
+            read += n as u64;
+            if let Some(b) = &bar {
+                b.set_position(read);
+            }
+        }
+        Ok(rw.finish()?)
+    })();
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    // On failure `dst` is dropped unfinished: its temporary file goes, and
+    // an in-place input stays as it was.
+    let summary = result?;
+    let to_stdout = dst.is_stdout();
+    dst.commit()?;
+    let elapsed = started.elapsed();
+    let json = json!({
+        "input": src.name,
+        "output": output.as_deref().map(|p| p.display().to_string()).unwrap_or("-".into()),
+        "bytes_in": summary.bytes_in,
+        "bytes_out": summary.bytes_out,
+        "suite": suite_name(summary.suite),
+        "encrypted_data_keys": summary.encrypted_data_keys,
+        "resigned": summary.resigned,
+        "header_bytes": [summary.header_len.0, summary.header_len.1],
+        "seconds": elapsed.as_secs_f64(),
+    });
+    let human = || {
+        format!(
+            "Rewrapped {} to {} ({} bytes, suite {}, {} encrypted data key{}{}, {:.3} s).",
+            src.name,
+            output_text(output.as_deref()),
+            summary.bytes_out,
+            suite_name(summary.suite),
+            summary.encrypted_data_keys,
+            if summary.encrypted_data_keys == 1 {
+                ""
+            } else {
+                "s"
+            },
+            if summary.resigned {
+                ", signed again"
+            } else {
+                ""
+            },
+            elapsed.as_secs_f64()
+        )
+    };
+    report(out, to_stdout, json, human)
 }

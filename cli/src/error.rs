@@ -91,6 +91,13 @@ impl CliError {
         Self::new(Exit::Failure, message)
     }
 
+    /// The same error, its message naming other options (`--key-` as
+    /// `--to-key-`, say).
+    pub fn reworded(mut self, from: &str, to: &str) -> Self {
+        self.message = self.message.replace(from, to);
+        self
+    }
+
     /// An I/O error on a named file.
     pub fn io(what: &std::path::Path, e: std::io::Error) -> Self {
         Self::failure(format!("{}: {e}", what.display()))

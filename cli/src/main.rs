@@ -105,6 +105,7 @@ fn run(cli: Cli) -> CliResult<()> {
         }
         Command::Encrypt(a) => envelope::encrypt(&resolve, a, out),
         Command::Decrypt(a) => envelope::decrypt(&resolve, a, out),
+        Command::Rewrap(a) => envelope::rewrap(&resolve, a, out),
         Command::Sign(a) => keys::sign(&store::open(&resolve()?)?, a, out),
         Command::Verify(a) => keys::verify(&store::open(&resolve()?)?, a, out),
         Command::Mac(a) => keys::mac(&store::open(&resolve()?)?, a, out),

@@ -17,8 +17,8 @@ use sealbox::keystore::{
 
 use crate::atomic::{Privacy, Sink};
 use crate::cli::{
-    PasswordArgs, SecretCommand, SecretCreateArgs, SecretDeleteArgs, SecretGetArgs, SecretPutArgs,
-    SecretRotateArgs, SecretStageArgs, SecretValueArgs,
+    PasswordArgs, SecretCommand, SecretCreateArgs, SecretDeleteArgs, SecretGetArgs,
+    SecretPolicyCommand, SecretPutArgs, SecretRotateArgs, SecretStageArgs, SecretValueArgs,
 };
 use crate::error::{CliError, CliResult};
 use crate::input;
@@ -54,6 +54,40 @@ pub fn run(ks: &KeyStore, c: SecretCommand, out: Out) -> CliResult<()> {
         SecretCommand::Restore(a) => {
             let m = ks.restore_secret(&a.name)?;
             emit_metadata(ks, out, &m, "Restored.")
+        }
+        SecretCommand::Policy(p) => policy(ks, p, out),
+    }
+}
+
+fn policy(ks: &KeyStore, c: SecretPolicyCommand, out: Out) -> CliResult<()> {
+    match c {
+        SecretPolicyCommand::Get(a) => match ks.get_secret_resource_policy(&a.name)? {
+            Some(text) => {
+                let v: serde_json::Value =
+                    serde_json::from_str(&text).map_err(|e| CliError::failure(e.to_string()))?;
+                let pretty = serde_json::to_string_pretty(&v)
+                    .map_err(|e| CliError::failure(e.to_string()))?;
+                out.emit(v, || pretty)
+            }
+            None => out.emit(serde_json::Value::Null, || {
+                format!(
+                    "Secret {} has no resource policy (its key alone decides).",
+                    a.name
+                )
+            }),
+        },
+        SecretPolicyCommand::Put(a) => {
+            let text = crate::access::read_policy(&a.file)?;
+            ks.put_secret_resource_policy(&a.name, &text, a.bypass_policy_lockout_safety_check)?;
+            out.emit(json!({"secret": a.name, "policy_replaced": true}), || {
+                format!("Set the resource policy of secret {}.", a.name)
+            })
+        }
+        SecretPolicyCommand::Delete(a) => {
+            ks.delete_secret_resource_policy(&a.name)?;
+            out.emit(json!({"secret": a.name, "policy_deleted": true}), || {
+                format!("Removed the resource policy of secret {}.", a.name)
+            })
         }
     }
 }

@@ -381,3 +381,68 @@ fn rotate_with_a_hook_and_failures_leave_current() {
     assert!(trail.contains("\"RotateSecret\"") && trail.contains("failed at setSecret"));
     assert!(!trail.contains("initial"));
 }
+
+#[test]
+fn a_resource_policy_from_the_command_line() {
+    let sb = store("secret-policy");
+    fn admin<'a>(args: &[&'a str]) -> Vec<&'a str> {
+        [&["--principal", "admin"][..], args].concat()
+    }
+    let out = sb.run_stdin(
+        &admin(&["secret", "create", "svc/api", "--value-file", "-"]),
+        b"k-1",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let none = sb.json(&admin(&["secret", "policy", "get", "svc/api"]));
+    assert!(none.is_null());
+    let policy = r#"{"Version": "2012-10-17", "Statement": [
+      {"Sid": "Admin", "Effect": "Allow", "Principal": {"Sealbox": "admin"},
+       "Action": "secretsmanager:*", "Resource": "*"},
+      {"Sid": "Read", "Effect": "Allow", "Principal": {"Sealbox": "reader"},
+       "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}"#;
+    std::fs::write(sb.path("policy.json"), policy).unwrap();
+    // The lockout check (exit 2), then as admin.
+    let err = sb.fails(
+        &[
+            "--principal",
+            "reader",
+            "secret",
+            "policy",
+            "put",
+            "svc/api",
+            "policy.json",
+        ],
+        2,
+    );
+    assert!(err.contains("PutResourcePolicy"), "{err}");
+    sb.ok(&admin(&[
+        "secret",
+        "policy",
+        "put",
+        "svc/api",
+        "policy.json",
+    ]));
+    let v = sb.json(&admin(&["secret", "policy", "get", "svc/api"]));
+    assert_eq!(v["Statement"][1]["Sid"], "Read");
+    let got = sb.ok(&["--principal", "reader", "secret", "get", "svc/api"]);
+    assert_eq!(got, "k-1");
+    sb.fails(&["--principal", "other", "secret", "get", "svc/api"], 11);
+    let out = sb.run_stdin(
+        &[
+            "--principal",
+            "reader",
+            "secret",
+            "put",
+            "svc/api",
+            "--value-file",
+            "-",
+        ],
+        b"evil",
+    );
+    assert_eq!(out.status.code(), Some(11), "{}", stderr(&out));
+    sb.ok(&admin(&["secret", "policy", "delete", "svc/api"]));
+    assert_eq!(
+        sb.ok(&["--principal", "other", "secret", "get", "svc/api"]),
+        "k-1"
+    );
+}

@@ -72,7 +72,11 @@ fn no_plaintext_is_left_in_freed_memory() {
             }
             e.finish(&mut message).unwrap();
             drop(e);
-            assert_eq!(FOUND.load(Ordering::Relaxed), 0, "streaming encrypt, size {size}, chunk {chunk}");
+            assert_eq!(
+                FOUND.load(Ordering::Relaxed),
+                0,
+                "streaming encrypt, size {size}, chunk {chunk}"
+            );
             // Streaming decryption in chunks, into one output buffer that
             // grows as it goes.
             let mut d = Decryptor::new(cmm.clone(), DecryptOptions::default());
@@ -84,7 +88,11 @@ fn no_plaintext_is_left_in_freed_memory() {
             drop(d);
             assert_eq!(out, plaintext);
             wipe(out);
-            assert_eq!(FOUND.load(Ordering::Relaxed), 0, "streaming decrypt, size {size}, chunk {chunk}");
+            assert_eq!(
+                FOUND.load(Ordering::Relaxed),
+                0,
+                "streaming decrypt, size {size}, chunk {chunk}"
+            );
             // The io::Read adapter, read through a small fixed buffer.
             let mut r = DecryptingReader::new(&message[..], cmm.clone(), DecryptOptions::default());
             let mut buf = [0u8; 333];
@@ -111,7 +119,11 @@ fn no_plaintext_is_left_in_freed_memory() {
         ARMED.store(true, Ordering::Relaxed);
         let m = encrypt(&plaintext, cmm.as_ref(), &opts).unwrap();
         ARMED.store(false, Ordering::Relaxed);
-        assert_eq!(FOUND.load(Ordering::Relaxed), 0, "one-shot encrypt, size {size}");
+        assert_eq!(
+            FOUND.load(Ordering::Relaxed),
+            0,
+            "one-shot encrypt, size {size}"
+        );
         drop(m);
         wipe(plaintext);
     }

@@ -36,7 +36,9 @@ fn errors_stick(message: &[u8], n: usize) {
     };
     assert_eq!(first.kind(), std::io::ErrorKind::InvalidData);
     for _ in 0..n {
-        let again = r.read(&mut buf).expect_err("a read after a failure must fail again");
+        let again = r
+            .read(&mut buf)
+            .expect_err("a read after a failure must fail again");
         assert_eq!(again.kind(), first.kind());
     }
 }
@@ -68,7 +70,9 @@ mod blobs {
     use sealbox::{EncryptionContext, Error};
 
     fn ctx() -> EncryptionContext {
-        [("tenant".to_owned(), "a".to_owned())].into_iter().collect()
+        [("tenant".to_owned(), "a".to_owned())]
+            .into_iter()
+            .collect()
     }
 
     /// The AES-256 PRF of the blob-key derivation is the FIPS-197 block
@@ -101,7 +105,10 @@ mod blobs {
         let b = ks.encrypt(&key.key_id, b"card 4111", &ctx()).unwrap();
         assert_eq!(a[0], blob::BLOB_VERSION);
         assert_eq!(a.len(), blob::BLOB_OVERHEAD + 9);
-        assert_ne!(blob::parse(&a).unwrap().nonce, blob::parse(&b).unwrap().nonce);
+        assert_ne!(
+            blob::parse(&a).unwrap().nonce,
+            blob::parse(&b).unwrap().nonce
+        );
         assert_eq!(ks.decrypt(&a, &ctx()).unwrap().as_bytes(), b"card 4111");
 
         // A format-1 blob, made the way sealbox made them before format 2.
@@ -178,7 +185,10 @@ mod declared_length {
         let mut out = Vec::new();
         let mut e = Encryptor::new(&cmm, &declared(10)).unwrap();
         let err = e.update(&[1u8; 1000], &mut out).unwrap_err();
-        assert!(matches!(err, Error::InvalidArgument(ref m) if m.contains("declared")), "{err:?}");
+        assert!(
+            matches!(err, Error::InvalidArgument(ref m) if m.contains("declared")),
+            "{err:?}"
+        );
         assert!(e.finish(&mut out).is_err(), "a failed stream stays failed");
 
         let mut e = Encryptor::new(&cmm, &declared(10)).unwrap();
@@ -202,7 +212,10 @@ mod declared_length {
         let mut e = Encryptor::new(&cmm, &declared(8)).unwrap();
         let n = e.exact_message_len(9).unwrap();
         let mut out = vec![0u8; n];
-        assert!(matches!(e.encrypt_all_into(&[2u8; 9], &mut out), Err(Error::InvalidArgument(_))));
+        assert!(matches!(
+            e.encrypt_all_into(&[2u8; 9], &mut out),
+            Err(Error::InvalidArgument(_))
+        ));
         assert!(out.iter().all(|b| *b == 0));
     }
 }
@@ -245,7 +258,10 @@ mod cache_revocation {
         decrypt(&m1, &cmm, &DecryptOptions::default()).unwrap();
 
         ks.disable_key(&key.key_id).unwrap();
-        assert!(matches!(encrypt(b"hello", &cmm, &opts), Err(Error::KeyDisabled(_))));
+        assert!(matches!(
+            encrypt(b"hello", &cmm, &opts),
+            Err(Error::KeyDisabled(_))
+        ));
         assert!(decrypt(&m1, &cmm, &DecryptOptions::default()).is_err());
         let log = std::fs::read_to_string(ks.audit_log_path().unwrap()).unwrap();
         let last_failed = log
@@ -265,9 +281,7 @@ mod files_and_audit {
     use std::sync::Arc;
 
     use sealbox::audit::{AuditEvent, AuditSink, FileAuditLog, Outcome};
-    use sealbox::keystore::{
-        CreateKeyRequest, KeyStore, KeyStoreOptions, Operation, Pin, RootKey,
-    };
+    use sealbox::keystore::{CreateKeyRequest, KeyStore, KeyStoreOptions, Operation, Pin, RootKey};
     use sealbox::EncryptionContext;
 
     use super::scratch;
@@ -389,6 +403,10 @@ fn a_crlf_audit_log_does_not_verify() {
     let text = std::fs::read_to_string(&log).unwrap();
     std::fs::write(&log, text.replace('\n', "\r\n")).unwrap();
     let report = ks.verify_audit_log().unwrap();
-    assert_eq!(report.first_error.map(|e| e.0), Some(1), "a CRLF log verified");
+    assert_eq!(
+        report.first_error.map(|e| e.0),
+        Some(1),
+        "a CRLF log verified"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -15,12 +15,16 @@ use sealbox::keystore::{CreateKeyRequest, KeyState, KeyStore, KeyStoreOptions, R
 use sealbox::{EncryptionContext, Error};
 
 fn ctx() -> EncryptionContext {
-    [("purpose".to_owned(), "outage".to_owned())].into_iter().collect()
+    [("purpose".to_owned(), "outage".to_owned())]
+        .into_iter()
+        .collect()
 }
 
 #[test]
 fn operations_fail_fast_while_the_server_is_down_and_recover_after() {
-    let Some(server) = PrivateServer::start("outage") else { return };
+    let Some(server) = PrivateServer::start("outage") else {
+        return;
+    };
     let root = RootKey::from_bytes(&ROOT).unwrap();
     let opts = KeyStoreOptions {
         principal: "app".into(),
@@ -83,7 +87,10 @@ fn operations_fail_fast_while_the_server_is_down_and_recover_after() {
         ok.load(Ordering::SeqCst),
         unavailable.load(Ordering::SeqCst)
     );
-    assert!(unavailable.load(Ordering::SeqCst) > 0, "the outage was seen");
+    assert!(
+        unavailable.load(Ordering::SeqCst) > 0,
+        "the outage was seen"
+    );
     assert!(slowest < 5_000, "a failure took {slowest} ms");
 
     // The same handle works again; nothing changed while the server was

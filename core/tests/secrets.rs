@@ -1218,3 +1218,127 @@ fn current_version(ks: &KeyStore, name: &str) -> String {
         .version_id
         .clone()
 }
+
+/// A secret's resource policy (`secretsmanager:` actions): decides each
+/// operation on the secret before its key does; explicit deny wins; the
+/// lockout check; a policy edited in the database is refused; deleting the
+/// policy leaves the key alone in charge; purging the secret drops it.
+#[test]
+fn a_secret_resource_policy_decides_each_operation() {
+    let dir = TempDir::new("secrets-resource-policy");
+    let ks = common::open(&dir, TestClock::new());
+    let admin = ks.as_principal("admin").unwrap();
+    admin
+        .create_secret("svc/api", Some(&text("k-1")), &Default::default())
+        .unwrap();
+    let reader = admin.as_principal("reader").unwrap();
+    let intruder = admin.as_principal("intruder").unwrap();
+    // Without a policy, the key alone decides (the default key allows all).
+    assert_eq!(current(&intruder, "svc/api"), "k-1");
+    assert_eq!(admin.get_secret_resource_policy("svc/api").unwrap(), None);
+
+    let policy = r#"{
+      "Version": "2012-10-17",
+      "Statement": [
+        {"Sid": "Admin", "Effect": "Allow", "Principal": {"Sealbox": "admin"},
+         "Action": "secretsmanager:*", "Resource": "*"},
+        {"Sid": "Read", "Effect": "Allow", "Principal": {"Sealbox": ["reader", "intruder"]},
+         "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+         "Resource": "*"},
+        {"Sid": "NoIntruder", "Effect": "Deny", "Principal": {"Sealbox": "intruder"},
+         "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+      ]
+    }"#;
+    // Key-policy actions are not secret actions, and the other way round.
+    let e = admin
+        .put_secret_resource_policy(
+            "svc/api",
+            &policy.replace("secretsmanager:*", "kms:*"),
+            false,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert!(
+        e.to_string().contains("not a Secrets Manager action"),
+        "{e}"
+    );
+    // The lockout check: a policy that would not let the caller change it.
+    let e = reader
+        .put_secret_resource_policy("svc/api", policy, false)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert!(
+        e.to_string().contains("secretsmanager:PutResourcePolicy"),
+        "{e}"
+    );
+    admin
+        .put_secret_resource_policy("svc/api", policy, false)
+        .unwrap();
+    let stored = admin
+        .get_secret_resource_policy("svc/api")
+        .unwrap()
+        .unwrap();
+    assert!(stored.contains("NoIntruder"), "{stored}");
+
+    assert_eq!(current(&reader, "svc/api"), "k-1");
+    reader.describe_secret("svc/api").unwrap();
+    // Explicit deny wins over the allow.
+    let e = intruder
+        .get_secret_value("svc/api", None, None)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AccessDenied, "{e}");
+    assert!(e.to_string().contains("NoIntruder"), "{e}");
+    intruder.describe_secret("svc/api").unwrap();
+    // What the policy does not allow is denied, and changes nothing.
+    for r in [
+        kind(reader.put_secret_value("svc/api", &text("evil"), &Default::default())),
+        kind(reader.delete_secret("svc/api", Some(7), false)),
+        kind(reader.update_secret("svc/api", Some("mine"), None)),
+        kind(reader.get_secret_resource_policy("svc/api")),
+        kind(reader.delete_secret_resource_policy("svc/api")),
+        kind(reader.list_secret_version_ids("svc/api", false)),
+    ] {
+        assert_eq!(r, ErrorKind::AccessDenied);
+    }
+    assert_eq!(current(&admin, "svc/api"), "k-1");
+    let records = admin.audit_records(None, 10_000).unwrap();
+    assert!(records.iter().any(|(_, l)| l.contains("\"PutSecretValue\"")
+        && l.contains("\"reader\"")
+        && l.contains("denied")));
+
+    // A policy edited in the database (SQLite) is refused.
+    if !common::is_postgres() && !common::is_pkcs11() {
+        let conn = rusqlite::Connection::open(dir.path("keys.db")).unwrap();
+        conn.execute(
+            "UPDATE secret_policies SET policy = replace(policy, 'intruder', 'nobody')",
+            [],
+        )
+        .unwrap();
+        let e = intruder
+            .get_secret_value("svc/api", None, None)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::StoreTampered, "{e}");
+        let e = admin.get_secret_value("svc/api", None, None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::StoreTampered, "{e}");
+        // The admin puts it back.
+        conn.execute("DELETE FROM secret_policies", []).unwrap();
+        admin
+            .put_secret_resource_policy("svc/api", policy, false)
+            .unwrap();
+    }
+
+    // Deleting the policy: the key alone decides again.
+    admin.delete_secret_resource_policy("svc/api").unwrap();
+    assert_eq!(current(&intruder, "svc/api"), "k-1");
+    // A purged secret's policy goes with it: a new secret of the name
+    // starts without one.
+    admin
+        .put_secret_resource_policy("svc/api", policy, false)
+        .unwrap();
+    admin.delete_secret("svc/api", None, true).unwrap();
+    admin
+        .create_secret("svc/api", Some(&text("k-2")), &Default::default())
+        .unwrap();
+    assert_eq!(admin.get_secret_resource_policy("svc/api").unwrap(), None);
+    assert_eq!(current(&intruder, "svc/api"), "k-2");
+}

@@ -38,7 +38,8 @@ struct FileClock(PathBuf);
 
 impl Clock for FileClock {
     fn now_millis(&self) -> i64 {
-        let read = |p: &Path| -> Option<i64> { std::fs::read_to_string(p).ok()?.trim().parse().ok() };
+        let read =
+            |p: &Path| -> Option<i64> { std::fs::read_to_string(p).ok()?.trim().parse().ok() };
         let offset = read(&self.0).unwrap_or(0);
         // With the CLI as operator the base is a month after the wall
         // clock (written by `soak`): the CLI runs on the wall clock, and

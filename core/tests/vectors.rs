@@ -261,3 +261,75 @@ fn esdk_dafny_4_1_0_raw_key_decrypt_vectors() {
         runnable.len()
     );
 }
+
+/// Every esdk-python vector rewrapped to a fresh raw AES key: a positive
+/// one decrypts to its plaintext under the new key (the body of an
+/// unsigned one is byte for byte the old body); a negative one is refused
+/// by the rewrap or, if only its body is damaged, still refused on decrypt.
+/// A rewrap never turns a bad message into a good one.
+#[test]
+fn esdk_python_4_0_7_vectors_rewrapped() {
+    use sealbox::message::{rewrap, RewrapOptions};
+    let dir = vectors_root().join("esdk-python-4.0.7");
+    let manifest = load_json(&dir.join("manifest.json"));
+    let (keys, tests) = keys_and_tests(&dir, &manifest);
+    let fresh: Arc<dyn Keyring> =
+        Arc::new(RawAesKeyring::new("sealbox-rewrap", "fresh", &[0x33; 32]).unwrap());
+    let opts = RewrapOptions {
+        decrypt: DecryptOptions {
+            commitment_policy: CommitmentPolicy::RequireEncryptAllowDecrypt,
+            ..DecryptOptions::default()
+        },
+        ..RewrapOptions::default()
+    };
+    let open = DecryptOptions {
+        commitment_policy: CommitmentPolicy::RequireEncryptAllowDecrypt,
+        ..DecryptOptions::default()
+    };
+    let rewrapped = std::sync::atomic::AtomicUsize::new(0);
+    let failures = run_parallel(&tests, |(id, t)| {
+        let ct = std::fs::read(file_uri(&dir, t["ciphertext"].as_str().unwrap())).unwrap();
+        let children: Vec<Arc<dyn Keyring>> = t["master-keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|mk| raw_keyring(mk, &keys))
+            .collect();
+        let old =
+            DefaultMaterialsManager::new(Arc::new(MultiKeyring::new(None, children).unwrap()));
+        let new = DefaultMaterialsManager::new(fresh.clone());
+        let got = rewrap(&ct, &old, fresh.as_ref(), &opts);
+        match (&t["result"]["output"]["plaintext"], got) {
+            (Value::String(uri), Ok((re, s))) => {
+                let want = std::fs::read(file_uri(&dir, uri)).unwrap();
+                let res = decrypt(&re, &new, &open)
+                    .map_err(|e| format!("{id}: rewrapped message failed: {e}"))?;
+                if res.plaintext != want {
+                    return Err(format!("{id}: wrong plaintext after rewrap"));
+                }
+                if !s.resigned && ct[s.header_len.0..] != re[s.header_len.1..] {
+                    return Err(format!("{id}: the body changed"));
+                }
+                if decrypt(&re, &old, &open).is_ok() {
+                    return Err(format!(
+                        "{id}: the old keys still open the rewrapped message"
+                    ));
+                }
+                rewrapped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(())
+            }
+            (Value::String(_), Err(e)) => Err(format!("{id}: positive vector not rewrapped: {e}")),
+            (_, Ok((re, _))) => match decrypt(&re, &new, &open) {
+                Err(_) => Ok(()),
+                Ok(_) => Err(format!("{id}: a negative vector decrypts after rewrap")),
+            },
+            (_, Err(_)) => Ok(()),
+        }
+    });
+    assert!(
+        failures.is_empty(),
+        "{:#?}",
+        &failures[..failures.len().min(20)]
+    );
+    assert_eq!(rewrapped.into_inner(), 520);
+}

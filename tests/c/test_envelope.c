@@ -577,8 +577,94 @@ static void test_streaming(void) {
     context_free(&wrong);
 }
 
+/* sealbox_rewrap: the data key wrapped again under another keyring, the
+ * body unchanged; refusals write nothing. */
+static void test_rewrap(void) {
+    static const uint8_t other_key[32] = {7};
+    const sealbox_keyring *old_kr = NULL, *new_kr = NULL, *both = NULL;
+    const sealbox_cmm *old_cmm = NULL, *new_cmm = NULL;
+    sealbox_decrypt_options *one = NULL;
+    sealbox_buffer *msg = NULL, *re = SENTINEL, *pt = NULL;
+    context_t ec = {0}, wrong = {0};
+    uint8_t big[10000];
+    size_t i;
+
+    for (i = 0; i < sizeof big; i++) big[i] = (uint8_t)(i * 7);
+    context_add(&ec, "purpose", "backup");
+    context_add(&wrong, "purpose", "other");
+    OK(sealbox_raw_aes_keyring_new("payments", "old", aes_key, sizeof aes_key, &old_kr));
+    OK(sealbox_raw_aes_keyring_new("payments", "new", other_key, sizeof other_key, &new_kr));
+    OK(sealbox_default_cmm_new(old_kr, &old_cmm));
+    OK(sealbox_default_cmm_new(new_kr, &new_cmm));
+    OK(sealbox_encrypt(old_cmm, big, sizeof big, CTX(&ec), NULL, &msg));
+    /* The same message on several threads and on one (the threads option). */
+    {
+        sealbox_encrypt_options *eo = NULL;
+        sealbox_decrypt_options *d4 = NULL;
+        sealbox_buffer *m4 = NULL, *p4 = NULL;
+        OK(sealbox_encrypt_options_new(&eo));
+        OK(sealbox_encrypt_options_set_frame_length(eo, 100));
+        OK(sealbox_encrypt_options_set_threads(eo, 4));
+        OK(sealbox_encrypt(old_cmm, big, sizeof big, CTX(&ec), eo, &m4));
+        OK(sealbox_decrypt_options_new(&d4));
+        OK(sealbox_decrypt_options_set_threads(d4, 3));
+        OK(sealbox_decrypt(old_cmm, m4->data, m4->len, CTX(&ec), d4, &p4, NULL));
+        CHECK_BYTES(p4->data, p4->len, big, sizeof big);
+        OK(sealbox_decrypt_options_set_threads(d4, 0));
+        OK(sealbox_encrypt_options_set_threads(eo, 1));
+        sealbox_buffer_free(p4);
+        sealbox_buffer_free(m4);
+        sealbox_decrypt_options_free(d4);
+        sealbox_encrypt_options_free(eo);
+    }
+
+    OK(sealbox_rewrap(old_cmm, new_kr, msg->data, msg->len, CTX(&ec), NULL, &re));
+    CHECK(decrypt_is(new_cmm, re, &ec, big, sizeof big) == SEALBOX_RESULT_OK);
+    CHECK(decrypt_is(old_cmm, re, &ec, big, sizeof big) == SEALBOX_RESULT_DECRYPTION_FAILED);
+    /* The body: the last bytes are the same (10,000 bytes of frames). */
+    CHECK(re->len > 10000 && memcmp(re->data + re->len - 10000, msg->data + msg->len - 10000, 10000) == 0);
+    sealbox_buffer_free(re);
+
+    /* Refusals: wrong key, wrong context, truncated; *out untouched. */
+    re = SENTINEL;
+    EXPECT(SEALBOX_RESULT_DECRYPTION_FAILED, sealbox_rewrap(new_cmm, new_kr, msg->data, msg->len, NO_CTX, NULL, &re));
+    EXPECT(SEALBOX_RESULT_DECRYPTION_FAILED,
+           sealbox_rewrap(old_cmm, new_kr, msg->data, msg->len, CTX(&wrong), NULL, &re));
+    EXPECT(SEALBOX_RESULT_DECRYPTION_FAILED,
+           sealbox_rewrap(old_cmm, new_kr, msg->data, msg->len - 1, NO_CTX, NULL, &re));
+    CHECK(re == SENTINEL);
+    /* Two wrappings against a limit of one. */
+    {
+        const sealbox_keyring *children[2] = {old_kr, new_kr};
+        OK(sealbox_multi_keyring_new(NULL, children, 2, &both));
+    }
+    OK(sealbox_decrypt_options_new(&one));
+    OK(sealbox_decrypt_options_set_max_encrypted_data_keys(one, 1));
+    EXPECT(SEALBOX_RESULT_TOO_MANY_ENCRYPTED_DATA_KEYS,
+           sealbox_rewrap(old_cmm, both, msg->data, msg->len, NO_CTX, one, &re));
+    OK(sealbox_rewrap(old_cmm, both, msg->data, msg->len, NO_CTX, NULL, &re));
+    CHECK(decrypt_is(new_cmm, re, &ec, big, sizeof big) == SEALBOX_RESULT_OK);
+    CHECK(decrypt_is(old_cmm, re, &ec, big, sizeof big) == SEALBOX_RESULT_OK);
+    sealbox_buffer_free(re);
+    /* NULL arguments. */
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER, sealbox_rewrap(NULL, new_kr, msg->data, msg->len, NO_CTX, NULL, &pt));
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER, sealbox_rewrap(old_cmm, NULL, msg->data, msg->len, NO_CTX, NULL, &pt));
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER, sealbox_rewrap(old_cmm, new_kr, NULL, 1, NO_CTX, NULL, &pt));
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER, sealbox_rewrap(old_cmm, new_kr, msg->data, msg->len, NO_CTX, NULL, NULL));
+
+    sealbox_decrypt_options_free(one);
+    sealbox_buffer_free(msg);
+    sealbox_keyring_free(both);
+    sealbox_keyring_free(old_kr);
+    sealbox_keyring_free(new_kr);
+    sealbox_cmm_free(old_cmm);
+    sealbox_cmm_free(new_cmm);
+    context_free(&ec);
+    context_free(&wrong);
+}
+
 int main(int argc, char **argv) {
     static const test_fn tests[] = {test_one_shot, test_options, test_rsa_and_multi, test_caching,
-                                    test_streaming, NULL};
+                                    test_streaming, test_rewrap, NULL};
     return run_tests("test_envelope", argc, argv, tests);
 }

@@ -417,6 +417,46 @@ static void test_rotation(const sealbox_keystore *ks) {
     }
 }
 
+/* A resource policy (secretsmanager: actions) decides each operation on
+ * the secret; none: the key alone. */
+static void test_resource_policy(const sealbox_keystore *ks) {
+    static const char policy[] =
+        "{\"Version\":\"2012-10-17\",\"Statement\":["
+        "{\"Sid\":\"Owner\",\"Effect\":\"Allow\",\"Principal\":{\"Sealbox\":\"c-secrets\"},"
+        "\"Action\":\"secretsmanager:*\",\"Resource\":\"*\"},"
+        "{\"Sid\":\"Read\",\"Effect\":\"Allow\",\"Principal\":{\"Sealbox\":\"reader\"},"
+        "\"Action\":\"secretsmanager:GetSecretValue\",\"Resource\":\"*\"}]}";
+    const sealbox_keystore *reader = NULL, *other = NULL;
+    sealbox_buffer *p = SENTINEL, *v = NULL;
+    bool binary = false;
+
+    OK(sealbox_keystore_create_secret(ks, "pol", TEXT("s-1"), NULL, NULL));
+    OK(sealbox_keystore_get_secret_resource_policy(ks, "pol", &p));
+    CHECK(p == NULL); /* none yet */
+    OK(sealbox_keystore_as_principal(ks, "reader", &reader));
+    OK(sealbox_keystore_as_principal(ks, "other", &other));
+    /* The lockout check: the reader could not change it again. */
+    EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_keystore_put_secret_resource_policy(reader, "pol", policy, false));
+    EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT,
+           sealbox_keystore_put_secret_resource_policy(ks, "pol", "{\"Version\":1}", false));
+    OK(sealbox_keystore_put_secret_resource_policy(ks, "pol", policy, false));
+    OK(sealbox_keystore_get_secret_resource_policy(ks, "pol", &p));
+    CHECK(p != NULL && strstr((const char *)p->data, "\"Read\"") != NULL);
+    sealbox_buffer_free(p);
+    check_value(reader, "pol", NULL, "s-1");
+    EXPECT(SEALBOX_RESULT_ACCESS_DENIED, sealbox_keystore_get_secret_value(other, "pol", NULL, NULL, &v, &binary, NULL));
+    EXPECT(SEALBOX_RESULT_ACCESS_DENIED, sealbox_keystore_put_secret_value(reader, "pol", TEXT("evil"), NULL, 0, NULL, NULL));
+    EXPECT(SEALBOX_RESULT_ACCESS_DENIED, sealbox_keystore_delete_secret_resource_policy(reader, "pol"));
+    check_value(ks, "pol", NULL, "s-1");
+    OK(sealbox_keystore_delete_secret_resource_policy(ks, "pol"));
+    check_value(other, "pol", NULL, "s-1");
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER, sealbox_keystore_put_secret_resource_policy(ks, "pol", NULL, false));
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER, sealbox_keystore_get_secret_resource_policy(ks, "pol", NULL));
+    EXPECT(SEALBOX_RESULT_KEY_NOT_FOUND, sealbox_keystore_delete_secret_resource_policy(ks, "nope"));
+    sealbox_keystore_free(reader);
+    sealbox_keystore_free(other);
+}
+
 int main(int argc, char **argv) {
     char db[512];
     sealbox_root_key *rk = NULL;
@@ -448,6 +488,7 @@ int main(int argc, char **argv) {
     test_refusals(ks, key);
     test_delete(ks);
     test_rotation(ks);
+    test_resource_policy(ks);
 
     sealbox_keystore_free(ks);
     printf("test_secrets: %lu checks\n", checks_passed);

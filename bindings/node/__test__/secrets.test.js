@@ -18,6 +18,46 @@ function stages(ks, name) {
 }
 
 describe('secrets', () => {
+  it('a resource policy decides each operation on the secret', async () => {
+    const { ks } = openSoft()
+    const admin = ks.asPrincipal('admin')
+    admin.createSecretSync('svc/api', 'k-1')
+    const reader = admin.asPrincipal('reader')
+    const other = admin.asPrincipal('other')
+    assert.equal(admin.getResourcePolicySync('svc/api'), null)
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'Admin', Effect: 'Allow', Principal: { Sealbox: 'admin' }, Action: 'secretsmanager:*', Resource: '*' },
+        { Sid: 'Read', Effect: 'Allow', Principal: { Sealbox: 'reader' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' },
+      ],
+    }
+    throws(() => reader.putResourcePolicySync('svc/api', policy), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    await admin.putResourcePolicy('svc/api', JSON.stringify(policy))
+    assert.equal((await admin.getResourcePolicy('svc/api')).Statement[1].Sid, 'Read')
+    assert.equal(reader.getSecretValueSync('svc/api').value, 'k-1')
+    throws(() => other.getSecretValueSync('svc/api'), 'ERR_SEALBOX_ACCESS_DENIED')
+    await rejects(reader.putSecretValue('svc/api', 'evil'), 'ERR_SEALBOX_ACCESS_DENIED')
+    assert.equal(admin.getSecretValueSync('svc/api').value, 'k-1')
+    admin.deleteResourcePolicySync('svc/api')
+    assert.equal(other.getSecretValueSync('svc/api').value, 'k-1')
+  })
+
+  it('updates the description and key, tags and untags', async () => {
+    const { ks } = openSoft()
+    const key = ks.createKeySync().keyId
+    ks.createSecretSync('svc/tagged', 'v1', { tags: { a: '1' } })
+    const m = await ks.updateSecret('svc/tagged', { description: 'the API', keyId: key })
+    assert.equal(m.description, 'the API')
+    assert.equal(m.keyId, key)
+    await ks.tagSecret('svc/tagged', { b: '2' })
+    assert.deepEqual(ks.describeSecretSync('svc/tagged').tags, { a: '1', b: '2' })
+    ks.untagSecretSync('svc/tagged', ['a'])
+    assert.deepEqual(ks.describeSecretSync('svc/tagged').tags, { b: '2' })
+    throws(() => ks.updateSecretSync('svc/tagged', {}), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    assert.equal(ks.getSecretValueSync('svc/tagged').value, 'v1')
+  })
+
   it('creates, reads, puts: text as string, binary as Buffer, CURRENT/PREVIOUS', async () => {
     const { ks } = openSoft()
     const key = (await ks.createKey()).keyId

@@ -39,7 +39,10 @@ pub(crate) fn coded(code: &str, message: &str) -> napi::Error {
 
 /// An argument the binding itself rejects.
 pub(crate) fn invalid(message: impl std::fmt::Display) -> napi::Error {
-    coded(&sealbox::ErrorKind::InvalidArgument.node_code(), &message.to_string())
+    coded(
+        &sealbox::ErrorKind::InvalidArgument.node_code(),
+        &message.to_string(),
+    )
 }
 
 fn panic_error(payload: Box<dyn std::any::Any + Send>) -> napi::Error {
@@ -117,11 +120,14 @@ pub fn error_kinds() -> Vec<ErrorKindInfo> {
 /// error of kind `code` (the contract test walks every kind with it).
 #[napi_derive::napi]
 pub fn test_throw_kind(code: u32) -> Result<()> {
-    let kind = sealbox::ErrorKind::from_code(code).ok_or_else(|| invalid(format!("no error kind {code}")))?;
+    let kind = sealbox::ErrorKind::from_code(code)
+        .ok_or_else(|| invalid(format!("no error kind {code}")))?;
     match sealbox::Error::example_of(kind) {
         Some(e) => guarded(|| Err(e)),
         #[allow(clippy::panic)]
-        None if kind == sealbox::ErrorKind::Panic => guarded(|| -> sealbox::Result<()> { panic!("test panic") }),
+        None if kind == sealbox::ErrorKind::Panic => {
+            guarded(|| -> sealbox::Result<()> { panic!("test panic") })
+        }
         None => Err(coded(&kind.node_code(), kind.description())),
     }
 }

@@ -17,8 +17,8 @@ use sealbox::keyring::{
     KeyStoreKeyring, Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrappingPadding,
 };
 use sealbox::message::{
-    self, DecryptOptions, Decryptor, EncryptOptions, Encryptor, MaxEncryptedDataKeys,
-    DEFAULT_FRAME_LENGTH, DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+    self, DecryptOptions, Decryptor, EncryptOptions, Encryptor, MaxEncryptedDataKeys, Parallelism,
+    RewrapOptions, RewrapSummary, Rewrapper, DEFAULT_FRAME_LENGTH, DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
 };
 use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, Error};
 
@@ -364,7 +364,7 @@ pub struct PyEncryptOptions {
 #[pymethods]
 impl PyEncryptOptions {
     #[new]
-    #[pyo3(signature = (*, keyring=None, materials_manager=None, encryption_context=None, algorithm_suite=None, frame_length=DEFAULT_FRAME_LENGTH, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), required_encryption_context_keys=None))]
+    #[pyo3(signature = (*, keyring=None, materials_manager=None, encryption_context=None, algorithm_suite=None, frame_length=DEFAULT_FRAME_LENGTH, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), required_encryption_context_keys=None, threads=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -376,9 +376,11 @@ impl PyEncryptOptions {
         commitment_policy: Option<&str>,
         max_encrypted_data_keys: Option<usize>,
         required_encryption_context_keys: Option<&Bound<'_, PyAny>>,
+        threads: Option<usize>,
     ) -> PyResult<Self> {
         let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
         let options = EncryptOptions {
+            parallelism: check(py, Parallelism::from_option(threads))?,
             encryption_context: context(py, encryption_context)?.unwrap_or_default(),
             required_encryption_context_keys: required_keys(py, required_encryption_context_keys)?,
             suite: suite(py, algorithm_suite)?,
@@ -425,7 +427,7 @@ pub struct PyDecryptOptions {
 #[pymethods]
 impl PyDecryptOptions {
     #[new]
-    #[pyo3(signature = (*, keyring=None, materials_manager=None, encryption_context=None, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), max_body_size=None))]
+    #[pyo3(signature = (*, keyring=None, materials_manager=None, encryption_context=None, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), max_body_size=None, threads=None))]
     fn new(
         py: Python<'_>,
         keyring: Option<PyRef<'_, PyKeyring>>,
@@ -434,9 +436,11 @@ impl PyDecryptOptions {
         commitment_policy: Option<&str>,
         max_encrypted_data_keys: Option<usize>,
         max_body_size: Option<u64>,
+        threads: Option<usize>,
     ) -> PyResult<Self> {
         let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
         let options = DecryptOptions {
+            parallelism: check(py, Parallelism::from_option(threads))?,
             encryption_context: context(py, encryption_context)?,
             commitment_policy: policy(py, commitment_policy)?,
             max_encrypted_data_keys: edk_limit(py, max_encrypted_data_keys)?,
@@ -655,5 +659,117 @@ impl PyStreamDecryptor {
     #[getter]
     fn algorithm_suite(&self) -> Option<u16> {
         self.inner.header().map(|h| h.suite.id())
+    }
+}
+
+// ------------------------------------------------------------- rewrap --
+
+/// The rewrap summary as a tuple: (suite id, context, bytes in, bytes out,
+/// (old header length, new header length), encrypted data keys, resigned).
+type SummaryTuple<'py> = (
+    u16,
+    Bound<'py, PyDict>,
+    u64,
+    u64,
+    (usize, usize),
+    usize,
+    bool,
+);
+
+fn summary_tuple<'py>(py: Python<'py>, s: &RewrapSummary) -> PyResult<SummaryTuple<'py>> {
+    Ok((
+        s.suite.id(),
+        context_dict(py, &s.encryption_context)?,
+        s.bytes_in,
+        s.bytes_out,
+        s.header_len,
+        s.encrypted_data_keys,
+        s.resigned,
+    ))
+}
+
+fn rewrap_options(
+    py: Python<'_>,
+    options: &PyDecryptOptions,
+    max_encrypted_data_keys: Option<usize>,
+) -> PyResult<RewrapOptions> {
+    Ok(RewrapOptions {
+        decrypt: options.options.clone(),
+        max_encrypted_data_keys: edk_limit(py, max_encrypted_data_keys)?,
+    })
+}
+
+/// Rewraps one message: (new message, summary tuple).
+#[pyfunction]
+#[pyo3(signature = (message, options, encrypt_with, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS)))]
+pub(crate) fn rewrap<'py>(
+    py: Python<'py>,
+    message: &Bound<'py, PyAny>,
+    options: PyRef<'py, PyDecryptOptions>,
+    encrypt_with: PyRef<'py, PyKeyring>,
+    max_encrypted_data_keys: Option<usize>,
+) -> PyResult<(Bound<'py, PyBytes>, SummaryTuple<'py>)> {
+    let input = Input::new(message, "message")?;
+    let opts = rewrap_options(py, &options, max_encrypted_data_keys)?;
+    let release = options.uses_key_store || encrypt_with.uses_key_store;
+    let keyring = encrypt_with.inner.clone();
+    let cmm = options.cmm.clone();
+    let (out, summary) = input.with(py, release, |m| {
+        Ok(message::rewrap(m, cmm.as_ref(), keyring.as_ref(), &opts)?)
+    })?;
+    Ok((PyBytes::new(py, &out), summary_tuple(py, &summary)?))
+}
+
+/// Incremental rewrapping (the engine of `sealbox.rewrap_stream`): message
+/// bytes in, rewrapped message bytes out. One thread at a time.
+#[derive(Debug)]
+#[pyclass(module = "sealbox._native", name = "StreamRewrapper")]
+pub struct PyStreamRewrapper {
+    inner: Rewrapper,
+    uses_key_store: bool,
+    header_done: bool,
+}
+
+#[pymethods]
+impl PyStreamRewrapper {
+    #[new]
+    #[pyo3(signature = (options, encrypt_with, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS)))]
+    fn new(
+        py: Python<'_>,
+        options: PyRef<'_, PyDecryptOptions>,
+        encrypt_with: PyRef<'_, PyKeyring>,
+        max_encrypted_data_keys: Option<usize>,
+    ) -> PyResult<Self> {
+        let opts = rewrap_options(py, &options, max_encrypted_data_keys)?;
+        Ok(PyStreamRewrapper {
+            inner: Rewrapper::new(options.cmm.clone(), encrypt_with.inner.clone(), opts),
+            uses_key_store: options.uses_key_store || encrypt_with.uses_key_store,
+            header_done: false,
+        })
+    }
+
+    /// Feeds message bytes; returns the rewrapped bytes that are ready.
+    fn update<'py>(&mut self, py: Python<'py>, data: &Bound<'py, PyAny>) -> Bytes<'py> {
+        // The header (read from the first bytes) may need the key store.
+        let release = self.uses_key_store && !self.header_done;
+        let inner = &mut self.inner;
+        let r = update_stream(
+            py,
+            data,
+            release,
+            |n| n + 4096,
+            |d, out| inner.update(d, out),
+        );
+        if r.as_ref().is_ok_and(|b| !b.as_bytes().is_empty()) {
+            self.header_done = true;
+        }
+        r
+    }
+
+    /// Declares the end of the message (fails if it is incomplete);
+    /// returns the summary tuple.
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<SummaryTuple<'py>> {
+        let s = check(py, self.inner.finish())?;
+        summary_tuple(py, &s)
     }
 }

@@ -77,6 +77,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         envelope::PyDecryptOptions,
         envelope::PyStreamEncryptor,
         envelope::PyStreamDecryptor,
+        envelope::PyStreamRewrapper,
     );
     m.add_function(wrap_pyfunction!(envelope::encrypt, m)?)?;
     for f in [
@@ -92,6 +93,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         wrap_pyfunction!(secrets::secret_update, m)?,
         wrap_pyfunction!(secrets::secret_tag, m)?,
         wrap_pyfunction!(secrets::secret_untag, m)?,
+        wrap_pyfunction!(secrets::secret_put_policy, m)?,
+        wrap_pyfunction!(secrets::secret_get_policy, m)?,
+        wrap_pyfunction!(secrets::secret_delete_policy, m)?,
         wrap_pyfunction!(secrets::secret_rotate, m)?,
         wrap_pyfunction!(secrets::purge_expired_secrets, m)?,
         wrap_pyfunction!(secrets::random_password, m)?,
@@ -99,6 +103,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add_function(f)?;
     }
     m.add_function(wrap_pyfunction!(envelope::decrypt, m)?)?;
+    m.add_function(wrap_pyfunction!(envelope::rewrap, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     m.add_function(wrap_pyfunction!(_error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(_raise_kind_for_test, m)?)?;

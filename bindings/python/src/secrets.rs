@@ -253,6 +253,37 @@ pub fn secret_tag(
 }
 
 #[pyfunction]
+#[pyo3(signature = (ks, name, policy, bypass_policy_lockout_safety_check=false))]
+pub fn secret_put_policy(
+    py: Python<'_>,
+    ks: PyRef<'_, PyKeyStore>,
+    name: &str,
+    policy: &str,
+    bypass_policy_lockout_safety_check: bool,
+) -> PyResult<()> {
+    let ks = &ks.inner;
+    call(py, true, || {
+        Ok(ks.put_secret_resource_policy(name, policy, bypass_policy_lockout_safety_check)?)
+    })
+}
+
+#[pyfunction]
+pub fn secret_get_policy(
+    py: Python<'_>,
+    ks: PyRef<'_, PyKeyStore>,
+    name: &str,
+) -> PyResult<Option<String>> {
+    let ks = &ks.inner;
+    call(py, true, || Ok(ks.get_secret_resource_policy(name)?))
+}
+
+#[pyfunction]
+pub fn secret_delete_policy(py: Python<'_>, ks: PyRef<'_, PyKeyStore>, name: &str) -> PyResult<()> {
+    let ks = &ks.inner;
+    call(py, true, || Ok(ks.delete_secret_resource_policy(name)?))
+}
+
+#[pyfunction]
 pub fn secret_untag(
     py: Python<'_>,
     ks: PyRef<'_, PyKeyStore>,

@@ -219,3 +219,31 @@ def test_reads_are_audited_and_passwords_follow_their_spec(ks: sealbox.KeyStore)
     assert len(pw) == 48 and pw.isalnum() and "0" not in pw and "O" not in pw
     with pytest.raises(sealbox.InvalidArgument):
         ks.get_random_password(0)
+
+
+def test_a_resource_policy_decides_each_operation(ks: sealbox.KeyStore) -> None:
+    admin = ks.as_principal("admin")
+    admin.create_secret("svc/api", "k-1")
+    reader, other = admin.as_principal("reader"), admin.as_principal("other")
+    assert admin.get_resource_policy("svc/api") is None
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Admin", "Effect": "Allow", "Principal": {"Sealbox": "admin"},
+             "Action": "secretsmanager:*", "Resource": "*"},
+            {"Sid": "Read", "Effect": "Allow", "Principal": {"Sealbox": "reader"},
+             "Action": "secretsmanager:GetSecretValue", "Resource": "*"},
+        ],
+    }
+    with pytest.raises(sealbox.InvalidArgument, match="PutResourcePolicy"):
+        reader.put_resource_policy("svc/api", policy)
+    admin.put_resource_policy("svc/api", policy)
+    assert admin.get_resource_policy("svc/api")["Statement"][1]["Sid"] == "Read"
+    assert reader.get_secret_value("svc/api").secret_string == "k-1"
+    with pytest.raises(sealbox.AccessDenied):
+        other.get_secret_value("svc/api")
+    with pytest.raises(sealbox.AccessDenied):
+        reader.put_secret_value("svc/api", "evil")
+    assert admin.get_secret_value("svc/api").secret_string == "k-1"
+    admin.delete_resource_policy("svc/api")
+    assert other.get_secret_value("svc/api").secret_string == "k-1"

@@ -26,7 +26,7 @@ const DOMAIN: &[u8] = b"sealbox metadata row v1\0";
 /// The store's mark that its rows carry MACs.
 pub(super) const SEALED: &str = "metadata_sealed";
 
-fn encode(kind: &str, fields: &[&[u8]]) -> Vec<u8> {
+pub(super) fn encode(kind: &str, fields: &[&[u8]]) -> Vec<u8> {
     let mut b = Vec::with_capacity(64 + fields.iter().map(|f| f.len() + 4).sum::<usize>());
     b.extend_from_slice(DOMAIN);
     b.extend_from_slice(kind.as_bytes());

@@ -19,6 +19,7 @@ mod mac;
 mod operation;
 pub mod policy;
 mod rotation;
+mod secret_policy;
 pub mod secrets;
 pub mod store;
 mod symmetric;

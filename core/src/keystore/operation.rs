@@ -110,6 +110,12 @@ named_enum!(
         GetRandomPassword = "GetRandomPassword",
         /// UpdateSecret (description, key of new versions).
         UpdateSecret = "UpdateSecret",
+        /// PutResourcePolicy: a secret's resource policy.
+        PutResourcePolicy = "PutResourcePolicy",
+        /// GetResourcePolicy.
+        GetResourcePolicy = "GetResourcePolicy",
+        /// DeleteResourcePolicy.
+        DeleteResourcePolicy = "DeleteResourcePolicy",
     }
 );
 
@@ -127,8 +133,11 @@ impl Operation {
             | Self::DeleteSecret
             | Self::RestoreSecret
             | Self::RotateSecret
-            | Self::UpdateSecret => (true, false),
-            Self::GetSecretValue
+            | Self::UpdateSecret
+            | Self::PutResourcePolicy
+            | Self::DeleteResourcePolicy => (true, false),
+            Self::GetResourcePolicy
+            | Self::GetSecretValue
             | Self::ListSecrets
             | Self::ListSecretVersionIds
             | Self::DescribeSecret

@@ -93,7 +93,7 @@ use crate::error::{Error, Result};
 use crate::message::EncryptionContext;
 pub(crate) use action::glob_match;
 use action::{parse_action, ActionPattern};
-pub use action::{KMS_ACTIONS, RE_ENCRYPT_TO};
+pub use action::{Vocabulary, KMS_ACTIONS, RE_ENCRYPT_TO, SECRETS_MANAGER_ACTIONS};
 use condition::Condition;
 use strict_json::StrictJson;
 
@@ -255,8 +255,14 @@ pub struct KeyPolicy {
 }
 
 impl KeyPolicy {
-    /// Parses a policy from JSON text.
+    /// Parses a key policy from JSON text.
     pub fn from_json(text: &str) -> Result<Self> {
+        Self::from_json_in(text, Vocabulary::Kms)
+    }
+
+    /// Parses a policy over `vocabulary`'s actions from JSON text (a
+    /// secret's resource policy: [`Vocabulary::SecretsManager`]).
+    pub fn from_json_in(text: &str, vocabulary: Vocabulary) -> Result<Self> {
         if text.len() > MAX_POLICY_BYTES {
             return Err(too_large(text.len()));
         }
@@ -264,19 +270,24 @@ impl KeyPolicy {
         let StrictJson(value) = StrictJson::deserialize(&mut de)
             .and_then(|v| de.end().map(|()| v))
             .map_err(|e| invalid(format!("not valid JSON: {e}")))?;
-        Self::parse(&value)
+        Self::parse(&value, vocabulary)
     }
 
-    /// Parses a policy from a JSON value (a dict from Python, an object
+    /// Parses a key policy from a JSON value (a dict from Python, an object
     /// from Node). Its size is that of its compact JSON text.
     pub fn from_value(value: &Value) -> Result<Self> {
+        Self::from_value_in(value, Vocabulary::Kms)
+    }
+
+    /// [`from_value`](Self::from_value) over `vocabulary`'s actions.
+    pub fn from_value_in(value: &Value, vocabulary: Vocabulary) -> Result<Self> {
         let len = serde_json::to_string(value)
             .map_err(|e| invalid(format!("not valid JSON: {e}")))?
             .len();
         if len > MAX_POLICY_BYTES {
             return Err(too_large(len));
         }
-        Self::parse(value)
+        Self::parse(value, vocabulary)
     }
 
     /// The policy of keys made before access control, and of keys created
@@ -354,7 +365,13 @@ impl KeyPolicy {
     /// could not call `kms:PutKeyPolicy` (with no encryption context and no
     /// alias), since nobody might be able to change it again.
     pub fn check_lockout(&self, caller: &str) -> Result<()> {
-        let req = RequestContext::new(caller, "kms:PutKeyPolicy");
+        self.check_lockout_of(caller, "kms:PutKeyPolicy", "key policy")
+    }
+
+    /// The lockout check for the action that changes the policy (`what`
+    /// names the policy in the message).
+    pub fn check_lockout_of(&self, caller: &str, put_action: &str, what: &str) -> Result<()> {
+        let req = RequestContext::new(caller, put_action);
         match self.evaluate(&req) {
             Decision::Allow { .. } => Ok(()),
             d => {
@@ -368,8 +385,8 @@ impl KeyPolicy {
                     _ => "no statement allows it".to_owned(),
                 };
                 Err(invalid(format!(
-                    "the new key policy would not allow principal {caller:?} to call \
-                     kms:PutKeyPolicy ({why}), so it might never be changed again; \
+                    "the new {what} would not allow principal {caller:?} to call \
+                     {put_action} ({why}), so it might never be changed again; \
                      pass bypass_policy_lockout_safety_check=true to set it anyway"
                 )))
             }
@@ -393,7 +410,7 @@ impl KeyPolicy {
         Value::Object(doc)
     }
 
-    fn parse(value: &Value) -> Result<Self> {
+    fn parse(value: &Value, vocabulary: Vocabulary) -> Result<Self> {
         let doc = value.as_object().ok_or_else(|| {
             invalid(format!(
                 "a key policy is a JSON object, not {}",
@@ -432,13 +449,13 @@ impl KeyPolicy {
         let statements = statements
             .into_iter()
             .enumerate()
-            .map(|(i, s)| parse_statement(i, s))
+            .map(|(i, s)| parse_statement(i, s, vocabulary))
             .collect::<Result<_>>()?;
         Ok(Self { id, statements })
     }
 }
 
-fn parse_statement(index: usize, value: &Value) -> Result<Statement> {
+fn parse_statement(index: usize, value: &Value, vocabulary: Vocabulary) -> Result<Statement> {
     let obj = value.as_object().ok_or_else(|| {
         invalid(format!(
             "statement {index} is a JSON object, not {}",
@@ -477,7 +494,11 @@ fn parse_statement(index: usize, value: &Value) -> Result<Statement> {
     };
     let principals = parse_principal(required("Principal")?).map_err(here)?;
     let actions = strings(required("Action")?, "Action")
-        .and_then(|list| list.into_iter().map(parse_action).collect())
+        .and_then(|list| {
+            list.into_iter()
+                .map(|a| parse_action(a, vocabulary))
+                .collect()
+        })
         .map_err(here)?;
     parse_resource(required("Resource")?).map_err(here)?;
     let conditions = match obj.get("Condition") {

@@ -504,7 +504,7 @@ fn step_error(e: Error, name: &str, step: RotationStep) -> Error {
 }
 
 impl KeyStore {
-    fn secret_store(&self) -> Result<&dyn SecretStore> {
+    pub(super) fn secret_store(&self) -> Result<&dyn SecretStore> {
         self.inner.store.secrets().ok_or_else(|| {
             Error::Unsupported("this key store's metadata store keeps no secrets".into())
         })
@@ -532,12 +532,12 @@ impl KeyStore {
         Ok(s)
     }
 
-    fn secret_row(&self, name: &str) -> Result<SecretRecord> {
+    pub(super) fn secret_row(&self, name: &str) -> Result<SecretRecord> {
         self.secret_row_with(name, false)
     }
 
     /// [`secret_row`](Self::secret_row) under the change lock.
-    fn secret_row_locked(&self, name: &str) -> Result<SecretRecord> {
+    pub(super) fn secret_row_locked(&self, name: &str) -> Result<SecretRecord> {
         self.secret_row_with(name, true)
     }
 
@@ -547,7 +547,7 @@ impl KeyStore {
     }
 
     /// [`live_secret`](Self::live_secret) under the change lock.
-    fn live_secret_locked(&self, name: &str) -> Result<SecretRecord> {
+    pub(super) fn live_secret_locked(&self, name: &str) -> Result<SecretRecord> {
         Self::refuse_deleted(self.secret_row_locked(name)?)
     }
 
@@ -858,6 +858,7 @@ impl KeyStore {
     ) -> Result<SecretValueEntry> {
         self.run(Operation::GetSecretValue, None, |a| {
             Self::note(a, format!("secret {name}"));
+            self.authorize_secret(a, name, "secretsmanager:GetSecretValue")?;
             if let Some(s) = version_stage {
                 check_stage(s)?;
             }
@@ -912,6 +913,7 @@ impl KeyStore {
     ) -> Result<SecretVersionRef> {
         self.run(Operation::PutSecretValue, None, |a| {
             Self::note(a, format!("secret {name}"));
+            self.authorize_secret(a, name, "secretsmanager:PutSecretValue")?;
             check_value(value)?;
             let stages = options
                 .version_stages
@@ -1024,6 +1026,7 @@ impl KeyStore {
         remove_from_version_id: Option<&str>,
     ) -> Result<Vec<SecretVersionInfo>> {
         self.run(Operation::UpdateSecretVersionStage, None, |a| {
+            self.authorize_secret(a, name, "secretsmanager:UpdateSecretVersionStage")?;
             Self::note(
                 a,
                 format!(
@@ -1164,6 +1167,7 @@ impl KeyStore {
     ) -> Result<Vec<SecretVersionInfo>> {
         self.run(Operation::ListSecretVersionIds, None, |a| {
             Self::note(a, format!("secret {name}"));
+            self.authorize_secret(a, name, "secretsmanager:ListSecretVersionIds")?;
             self.secret_row(name)?;
             let labels = self.labels(name)?;
             let mut out: Vec<SecretVersionInfo> = self
@@ -1189,6 +1193,7 @@ impl KeyStore {
     pub fn describe_secret(&self, name: &str) -> Result<SecretMetadata> {
         self.run(Operation::DescribeSecret, None, |a| {
             Self::note(a, format!("secret {name}"));
+            self.authorize_secret(a, name, "secretsmanager:DescribeSecret")?;
             let s = self.secret_row(name)?;
             self.secret_metadata(s)
         })
@@ -1207,6 +1212,7 @@ impl KeyStore {
     ) -> Result<i64> {
         self.run(Operation::DeleteSecret, None, |a| {
             Self::note(a, format!("secret {name}"));
+            self.authorize_secret(a, name, "secretsmanager:DeleteSecret")?;
             if force_delete_without_recovery && recovery_window_days.is_some() {
                 return Err(Error::InvalidArgument(
                     "a recovery window and a forced deletion exclude each other".into(),
@@ -1260,6 +1266,7 @@ impl KeyStore {
     ) -> Result<SecretMetadata> {
         self.run(Operation::UpdateSecret, None, |a| {
             Self::note(a, format!("secret {name}"));
+            self.authorize_secret(a, name, "secretsmanager:UpdateSecret")?;
             if description.is_none() && key_id.is_none() {
                 return Err(Error::InvalidArgument(
                     "name a new description or key for the secret".into(),
@@ -1302,6 +1309,7 @@ impl KeyStore {
     pub fn tag_secret(&self, name: &str, tags: &BTreeMap<String, String>) -> Result<()> {
         self.run(Operation::TagResource, None, |a| {
             Self::note(a, format!("secret {name}"));
+            self.authorize_secret(a, name, "secretsmanager:TagResource")?;
             check_tags(tags)?;
             let _g = self.lock_mutations()?;
             let s = self.secret_row_locked(name)?;
@@ -1318,6 +1326,7 @@ impl KeyStore {
     pub fn untag_secret(&self, name: &str, tag_keys: &[String]) -> Result<()> {
         self.run(Operation::UntagResource, None, |a| {
             Self::note(a, format!("secret {name}"));
+            self.authorize_secret(a, name, "secretsmanager:UntagResource")?;
             let _g = self.lock_mutations()?;
             let mut tags = self.secret_row_locked(name)?.tags;
             for k in tag_keys {
@@ -1333,6 +1342,7 @@ impl KeyStore {
     pub fn restore_secret(&self, name: &str) -> Result<SecretMetadata> {
         self.run(Operation::RestoreSecret, None, |a| {
             Self::note(a, format!("secret {name}"));
+            self.authorize_secret(a, name, "secretsmanager:RestoreSecret")?;
             let _g = self.lock_mutations()?;
             let s = self.secret_row_locked(name)?;
             if s.deletion_date.is_none() {
@@ -1467,6 +1477,7 @@ impl KeyStore {
     ) -> Result<RotateSecretResult> {
         self.run(Operation::RotateSecret, None, |a| {
             Self::note(a, format!("secret {name}"));
+            self.authorize_secret(a, name, "secretsmanager:RotateSecret")?;
             self.live_secret(name)?;
             // One rotation of a secret at a time, across processes: two
             // interleaved rotations could leave the target holding a value

@@ -1,11 +1,11 @@
 //! Message body pieces shared by encrypt and decrypt: key derivation, the
 //! frame IV and the body AAD.
 
-use crate::crypto::{self, AesGcmKey, HashAlg, GCM_IV_LEN};
-use crate::error::Result;
+use crate::crypto::{self, AesGcmKey, HashAlg, GCM_IV_LEN, GCM_TAG_LEN};
+use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
 
-use super::header::COMMITMENT_LEN;
+use super::header::{ContentType, Header, ParseError, Reader, COMMITMENT_LEN};
 use super::AlgorithmSuite;
 
 /// Sequence-number field value that marks the final frame.
@@ -87,4 +87,85 @@ pub(crate) fn body_aad(aad: &mut Vec<u8>, message_id: &[u8], content: &[u8], seq
     aad.extend_from_slice(content);
     aad.extend_from_slice(&seq.to_be_bytes());
     aad.extend_from_slice(&len.to_be_bytes());
+}
+
+/// What precedes the content of one body unit (a frame, or the single block
+/// of a non-framed body).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct UnitPrefix {
+    /// The AAD content string.
+    pub(crate) content: &'static [u8],
+    /// The sequence number (1 for a single block).
+    pub(crate) seq: u32,
+    /// The IV.
+    pub(crate) iv: [u8; GCM_IV_LEN],
+    /// The content length.
+    pub(crate) len: u64,
+    /// The final frame, or the single block.
+    pub(crate) last: bool,
+}
+
+impl UnitPrefix {
+    /// Bytes of content and tag that follow the prefix.
+    pub(crate) fn rest_len(&self) -> u64 {
+        self.len + GCM_TAG_LEN as u64
+    }
+}
+
+/// Reads the prefix of the body unit expected next (`seq`, counting from
+/// 1) and checks its structure: the sequence number, the frame IV, a final
+/// frame no longer than the frame length, a single block within GCM's
+/// limit. Nothing is decrypted.
+pub(crate) fn parse_unit_prefix(
+    r: &mut Reader<'_>,
+    header: &Header,
+    seq: u32,
+) -> Result<UnitPrefix, ParseError> {
+    let invalid = || ParseError::Invalid(Error::DecryptionFailed);
+    match header.content_type {
+        ContentType::NonFramed => {
+            let iv: [u8; GCM_IV_LEN] = r.array()?;
+            let len = r.u64()?;
+            if len > GCM_MAX_CONTENT || seq != 1 {
+                return Err(invalid());
+            }
+            Ok(UnitPrefix {
+                content: AAD_SINGLE_BLOCK,
+                seq: 1,
+                iv,
+                len,
+                last: true,
+            })
+        }
+        ContentType::Framed => {
+            let mut found = r.u32()?;
+            let last = found == SEQUENCE_NUMBER_END;
+            if last {
+                found = r.u32()?;
+            }
+            if found != seq || seq == SEQUENCE_NUMBER_END {
+                return Err(invalid());
+            }
+            let iv: [u8; GCM_IV_LEN] = r.array()?;
+            if iv != frame_iv(seq) {
+                return Err(invalid());
+            }
+            let len = if last {
+                let l = r.u32()?;
+                if l > header.frame_length {
+                    return Err(invalid());
+                }
+                l
+            } else {
+                header.frame_length
+            };
+            Ok(UnitPrefix {
+                content: if last { AAD_FINAL_FRAME } else { AAD_FRAME },
+                seq,
+                iv,
+                len: len as u64,
+                last,
+            })
+        }
+    }
 }

@@ -12,6 +12,8 @@ mod decrypt;
 mod encrypt;
 pub mod header;
 mod io;
+mod parallel;
+mod rewrap;
 mod suite;
 
 pub use context::EncryptionContext;
@@ -20,6 +22,8 @@ pub use decrypt::{decrypt, decrypt_append, DecryptOptions, DecryptResult, Decryp
 pub use encrypt::{encrypt, encrypt_append, EncryptOptions, Encryptor};
 pub use header::{ContentType, Header};
 pub use io::{DecryptingReader, EncryptingWriter};
+pub use parallel::{Parallelism, PARALLEL_MIN_BYTES};
+pub use rewrap::{rewrap, rewrap_append, rewrap_stream, RewrapOptions, RewrapSummary, Rewrapper};
 pub use suite::{AlgorithmSuite, ALL_SUITES};
 
 /// Default frame length: 4096 bytes of plaintext per frame.
@@ -57,12 +61,14 @@ impl Default for MaxEncryptedDataKeys {
 impl MaxEncryptedDataKeys {
     /// A limit of `n` (at least 1: a message always has one data key).
     pub fn limit(n: usize) -> crate::Result<Self> {
-        std::num::NonZeroUsize::new(n).map(Self::Limit).ok_or_else(|| {
-            crate::Error::InvalidArgument(
-                "the maximum number of encrypted data keys must be at least 1 (or no limit)"
-                    .into(),
-            )
-        })
+        std::num::NonZeroUsize::new(n)
+            .map(Self::Limit)
+            .ok_or_else(|| {
+                crate::Error::InvalidArgument(
+                    "the maximum number of encrypted data keys must be at least 1 (or no limit)"
+                        .into(),
+                )
+            })
     }
 
     /// `Some(n)` as [`limit`](Self::limit), `None` as no limit.

@@ -359,6 +359,67 @@ pub unsafe extern "C" fn sealbox_keystore_restore_secret(
     with_ref! { keystore, |ks| ks.restore_secret(try_str!(name))? }
 }
 
+/// PutResourcePolicy: attaches `policy_json` to secret `name`: the grammar
+/// of key policies over `secretsmanager:` actions
+/// (`"secretsmanager:GetSecretValue"`, `"secretsmanager:*"`, ...). With a
+/// policy, each operation on the secret needs its permission as well as
+/// the key's (`SEALBOX_RESULT_ACCESS_DENIED`). A policy that would leave
+/// this principal unable to change it again is
+/// `SEALBOX_RESULT_INVALID_ARGUMENT` unless
+/// `bypass_policy_lockout_safety_check`.
+///
+/// Ownership: `policy_json` is copied into the store.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_put_secret_resource_policy(
+    keystore: *const sealbox_keystore,
+    name: *const c_char,
+    policy_json: *const c_char,
+    bypass_policy_lockout_safety_check: bool,
+) -> sealbox_result {
+    with_ref! { keystore, |ks| ks.put_secret_resource_policy(
+        try_str!(name),
+        try_str!(policy_json),
+        bypass_policy_lockout_safety_check,
+    )? }
+}
+
+/// GetResourcePolicy: the policy of secret `name` as JSON text in `*out`,
+/// or NULL in `*out` when it has none.
+///
+/// Ownership: the caller frees a non-NULL `*out` with `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_get_secret_resource_policy(
+    keystore: *const sealbox_keystore,
+    name: *const c_char,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let name = try_str!(name);
+        let out = try_out!(out);
+        let policy = ks.get_secret_resource_policy(name)?;
+        out.write(policy.map_or(std::ptr::null_mut(), |p| buffer(p.into_bytes())));
+        Ok(())
+    }
+}
+
+/// DeleteResourcePolicy: secret `name` is governed by its key alone again.
+///
+/// Ownership: borrows the arguments for the call.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_delete_secret_resource_policy(
+    keystore: *const sealbox_keystore,
+    name: *const c_char,
+) -> sealbox_result {
+    with_ref! { keystore, |ks| ks.delete_secret_resource_policy(try_str!(name))? }
+}
+
 /// Step 1 of a rotation: write the new value into `value` (room for
 /// `value_cap` bytes, 65536), its length to `*value_len`, and whether it is
 /// binary to `*is_binary` (false: UTF-8 text). Return 0 on success.

@@ -23,13 +23,14 @@ mod encryptor;
 mod options;
 
 use sealbox_core::message::{
-    decrypt, encrypt, DecryptOptions, EncryptOptions, MaxEncryptedDataKeys,
+    decrypt, encrypt, rewrap, DecryptOptions, EncryptOptions, MaxEncryptedDataKeys, RewrapOptions,
 };
 use sealbox_core::EncryptionContext;
 
 use crate::cmm::sealbox_cmm;
 use crate::error::{sealbox_result, Failure};
 use crate::handle::{box_handle, Out};
+use crate::keyring::sealbox_keyring;
 use crate::string_map::{sealbox_string_map, StringMap};
 use crate::values::{buffer, sealbox_buffer};
 
@@ -169,6 +170,45 @@ pub unsafe extern "C" fn sealbox_decrypt(
             out_context.write(box_handle(StringMap::from_map(&result.encryption_context)));
         }
         out_plaintext.write(buffer(result.plaintext));
+        Ok(())
+    }
+}
+
+/// Gives a message new encrypted data keys without re-encrypting its body:
+/// the data key is unwrapped with `decrypt_with` (as `sealbox_decrypt`
+/// does, with `context` and `options`) and wrapped again by `encrypt_with`,
+/// whose keys alone open the result. The header is rewritten and
+/// authenticated again; the body is copied unchanged. Signed suites are
+/// signed again after the old signature verified. `options` may be NULL;
+/// its encrypted-data-key limit applies to the message read and to the one
+/// written.
+///
+/// Ownership: the caller frees `*out` (the new message) with
+/// `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently, also with the same handles.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_rewrap(
+    decrypt_with: *const sealbox_cmm,
+    encrypt_with: *const sealbox_keyring,
+    message: *const u8,
+    message_len: usize,
+    context: *const sealbox_string_map,
+    options: *const sealbox_decrypt_options,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let cmm = try_ref!(decrypt_with);
+        let keyring = try_ref!(encrypt_with);
+        let message = try_slice!(message, message_len);
+        let decrypt = decrypt_options(try_opt_ref!(options), try_expected_context!(context));
+        let out = try_out!(out);
+        let options = RewrapOptions {
+            max_encrypted_data_keys: decrypt.max_encrypted_data_keys,
+            decrypt,
+        };
+        let (bytes, _) = rewrap(message, cmm.inner.as_ref(), keyring.inner.as_ref(), &options)?;
+        out.write(buffer(bytes));
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 
 use std::ffi::c_char;
 
-use sealbox_core::message::{DecryptOptions, EncryptOptions};
+use sealbox_core::message::{DecryptOptions, EncryptOptions, Parallelism};
 use sealbox_core::{AlgorithmSuite, CommitmentPolicy};
 
 use super::max_encrypted_data_keys;
@@ -136,6 +136,21 @@ pub unsafe extern "C" fn sealbox_encrypt_options_set_plaintext_length(
     with_mut! { options, |o| o.plaintext_length = Some(plaintext_length) }
 }
 
+/// At most `threads` threads seal the frames of a large message (`0`: the
+/// default, the machine's cores from 1 MiB of whole frames per call; `1`:
+/// the calling thread only). The message is the same byte for byte.
+///
+/// Ownership: nothing kept.
+///
+/// Thread safety: not while another thread uses `options`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_encrypt_options_set_threads(
+    options: *mut sealbox_encrypt_options,
+    threads: usize,
+) -> sealbox_result {
+    with_mut! { options, |o| o.parallelism = Parallelism::from_option((threads != 0).then_some(threads))? }
+}
+
 /// Frees encryption options. NULL is a no-op.
 ///
 /// Ownership: takes back `options`.
@@ -212,6 +227,21 @@ pub unsafe extern "C" fn sealbox_decrypt_options_set_max_body_size(
     max: u64,
 ) -> sealbox_result {
     with_mut! { options, |o| o.max_body_size = (max != u64::MAX).then_some(max) }
+}
+
+/// At most `threads` threads open the frames of a large message (`0`: the
+/// default, the machine's cores from 1 MiB of whole frames per call; `1`:
+/// the calling thread only).
+///
+/// Ownership: nothing kept.
+///
+/// Thread safety: not while another thread uses `options`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_decrypt_options_set_threads(
+    options: *mut sealbox_decrypt_options,
+    threads: usize,
+) -> sealbox_result {
+    with_mut! { options, |o| o.parallelism = Parallelism::from_option((threads != 0).then_some(threads))? }
 }
 
 /// Frees decryption options. NULL is a no-op.

@@ -67,7 +67,7 @@ js_object_type!(PolicyText => "string | Record<string, any>");
 /// A key policy for JS: the document, parsed with `JSON.parse` (on the
 /// JS thread, when the result is handed over).
 #[derive(Debug)]
-pub struct PolicyDocument(String);
+pub struct PolicyDocument(pub(crate) String);
 
 impl ToNapiValue for PolicyDocument {
     unsafe fn to_napi_value(raw: sys::napi_env, val: Self) -> Result<sys::napi_value> {

@@ -343,6 +343,16 @@ fn password_spec(spec: Option<PasswordSpec>) -> Result<ks::PasswordSpec> {
     })
 }
 
+/// Options of `updateSecret`: at least one.
+#[napi(object, object_to_js = false)]
+#[derive(Debug)]
+pub struct UpdateSecretOptions {
+    /// A new description (at most 2048 characters).
+    pub description: Option<String>,
+    /// The key new versions are sealed under (ID or alias).
+    pub key_id: Option<String>,
+}
+
 twins! {
     impl KeyStore {
         #[doc = " CreateSecret: a new secret and its first version (labelled CURRENT)"]
@@ -497,6 +507,70 @@ twins! {
             Ok(Job::new(move || k.describe_secret(&name).map(Into::into)))
         }
 
+        #[doc = " PutResourcePolicy: attaches a resource policy to the secret (JSON text"]
+        #[doc = " or a document: the key-policy grammar over `secretsmanager:` actions)."]
+        #[doc = " With one, each operation on the secret needs its permission as well as"]
+        #[doc = " the key's. A policy that would leave this principal unable to change"]
+        #[doc = " it again is ERR_SEALBOX_INVALID_ARGUMENT unless"]
+        #[doc = " `bypassPolicyLockoutSafetyCheck`."]
+        #[promise("Promise<void>")]
+        #[doc = " PutResourcePolicy, blocking."]
+        #[ts_args("name: string, policy: string | Record<string, any>, options?: PutKeyPolicyOptions | undefined | null")]
+        fn put_resource_policy, put_resource_policy_sync(
+            &self,
+            name: String,
+            policy: super::access::PolicyText,
+            options: Option<super::access::PutKeyPolicyOptions>,
+        ) -> () {
+            let bypass = options
+                .and_then(|o| o.bypass_policy_lockout_safety_check)
+                .unwrap_or(false);
+            let k = self.ks();
+            Ok(Job::new(move || k.put_secret_resource_policy(&name, &policy.0, bypass)))
+        }
+
+        #[doc = " UpdateSecret: a new description, and/or the key that new versions are"]
+        #[doc = " sealed under (existing versions stay under theirs, readable)."]
+        #[promise("Promise<SecretMetadata>")]
+        #[doc = " UpdateSecret, blocking."]
+        fn update_secret, update_secret_sync(
+            &self,
+            name: String,
+            options: UpdateSecretOptions,
+        ) -> SecretMetadata {
+            let k = self.ks();
+            Ok(Job::new(move || {
+                k.update_secret(&name, options.description.as_deref(), options.key_id.as_deref())
+                    .map(Into::into)
+            }))
+        }
+
+        #[doc = " TagResource on a secret: adds or replaces tags (at most 50)."]
+        #[promise("Promise<void>")]
+        #[doc = " TagResource on a secret, blocking."]
+        #[ts_args("name: string, tags: Record<string, string>")]
+        fn tag_secret, tag_secret_sync(&self, name: String, tags: StringMap) -> () {
+            let tags = map(Some(tags));
+            let k = self.ks();
+            Ok(Job::new(move || k.tag_secret(&name, &tags)))
+        }
+
+        #[doc = " UntagResource on a secret: removes the tags with these keys."]
+        #[promise("Promise<void>")]
+        #[doc = " UntagResource on a secret, blocking."]
+        fn untag_secret, untag_secret_sync(&self, name: String, tag_keys: Vec<String>) -> () {
+            let k = self.ks();
+            Ok(Job::new(move || k.untag_secret(&name, &tag_keys)))
+        }
+
+        #[doc = " DeleteResourcePolicy: the secret is governed by its key alone again."]
+        #[promise("Promise<void>")]
+        #[doc = " DeleteResourcePolicy, blocking."]
+        fn delete_resource_policy, delete_resource_policy_sync(&self, name: String) -> () {
+            let k = self.ks();
+            Ok(Job::new(move || k.delete_secret_resource_policy(&name)))
+        }
+
         #[doc = " RestoreSecret: cancels a scheduled deletion."]
         #[promise("Promise<SecretMetadata>")]
         #[doc = " RestoreSecret, blocking."]
@@ -529,6 +603,14 @@ impl KeyStore {
         }))
     }
 
+    fn resource_policy_job(&self, name: String) -> Job<Option<super::access::PolicyDocument>> {
+        let k = self.ks();
+        Job::new(move || {
+            Ok(k.get_secret_resource_policy(&name)?
+                .map(super::access::PolicyDocument))
+        })
+    }
+
     fn random_password_job(&self, spec: Option<PasswordSpec>) -> Result<Job<SecretText>> {
         let spec = password_spec(spec)?;
         let k = self.ks();
@@ -544,6 +626,25 @@ impl KeyStore {
 // types in index.d.ts.
 #[napi]
 impl KeyStore {
+    /// GetResourcePolicy: the secret's policy document, or `null` when it
+    /// has none.
+    #[napi(ts_return_type = "Promise<Record<string, any> | null>")]
+    pub fn get_resource_policy(
+        &self,
+        name: String,
+    ) -> Result<AsyncTask<Job<Option<super::access::PolicyDocument>>>> {
+        crate::boundary(|| Ok(AsyncTask::new(self.resource_policy_job(name))))
+    }
+
+    /// GetResourcePolicy, blocking.
+    #[napi(ts_return_type = "Record<string, any> | null")]
+    pub fn get_resource_policy_sync(
+        &self,
+        name: String,
+    ) -> Result<Option<super::access::PolicyDocument>> {
+        crate::boundary(|| self.resource_policy_job(name).run())
+    }
+
     /// DeleteSecret: scheduled after `recoveryWindowDays` (7..=30, default
     /// 30), or at once and for good with `forceDeleteWithoutRecovery`.
     /// Resolves to the deletion date.

@@ -17,6 +17,8 @@ use crate::impls::debug_fields;
 use crate::keyring::{materials, AnyKeyring, CachingMaterialsManager};
 use crate::task::{promise, DataOp, Job, INLINE_MAX};
 use crate::{boundary, invalid, js_error};
+#[allow(unused_imports)]
+use sealbox::keyring::Keyring as _;
 
 /// Options of `encrypt` and `createEncryptStream`.
 #[napi(object, object_to_js = false)]
@@ -51,6 +53,10 @@ pub struct EncryptOptions {
     /// Streams only: the plaintext length, when known up front (lets a
     /// caching materials manager serve the stream).
     pub plaintext_length: Option<f64>,
+    /// At most this many threads seal the frames of a large message
+    /// (default: the machine's cores from 1 MiB; `1`: one thread). The
+    /// message is the same byte for byte.
+    pub threads: Option<f64>,
 }
 
 /// Options of `decrypt` and `createDecryptStream`.
@@ -77,6 +83,9 @@ pub struct DecryptOptions {
     pub max_encrypted_data_keys: Option<f64>,
     /// Reject messages whose plaintext exceeds this many bytes.
     pub max_body_size: Option<f64>,
+    /// At most this many threads open the frames of a large message
+    /// (default: the machine's cores from 1 MiB; `1`: one thread).
+    pub threads: Option<f64>,
 }
 
 /// What `decrypt` returns.
@@ -95,6 +104,16 @@ debug_fields!(DecryptResult {
     algorithm_suite
 });
 
+/// `threads`: absent for the default, else a whole number of at least 1.
+fn parallelism(n: Option<f64>) -> Result<msg::Parallelism> {
+    match n {
+        None => Ok(msg::Parallelism::Auto),
+        Some(n) => {
+            msg::Parallelism::threads(whole("threads", n, 1, 1024)? as usize).map_err(js_error)
+        }
+    }
+}
+
 fn policy(p: Option<String>) -> Result<CommitmentPolicy> {
     p.map_or(Ok(CommitmentPolicy::default()), |p| {
         CommitmentPolicy::from_name(&p).map_err(js_error)
@@ -107,10 +126,12 @@ fn max_edks(n: Option<f64>) -> Result<msg::MaxEncryptedDataKeys> {
     match n {
         None => Ok(msg::MaxEncryptedDataKeys::default()),
         Some(n) if n == f64::INFINITY => Ok(msg::MaxEncryptedDataKeys::NoLimit),
-        Some(n) => msg::MaxEncryptedDataKeys::limit(
-            whole("maxEncryptedDataKeys", n, 1, u16::MAX.into())? as usize,
-        )
-        .map_err(js_error),
+        Some(n) => {
+            msg::MaxEncryptedDataKeys::limit(
+                whole("maxEncryptedDataKeys", n, 1, u16::MAX.into())? as usize
+            )
+            .map_err(js_error)
+        }
     }
 }
 
@@ -123,6 +144,7 @@ pub(crate) fn encrypt_args(
         required_encryption_context_keys: o.required_encryption_context_keys.unwrap_or_default(),
         commitment_policy: policy(o.commitment_policy)?,
         max_encrypted_data_keys: max_edks(o.max_encrypted_data_keys)?,
+        parallelism: parallelism(o.threads)?,
         ..Default::default()
     };
     if let Some(id) = o.algorithm_suite {
@@ -153,6 +175,7 @@ pub(crate) fn decrypt_args(
             Some(n) => Some(whole("maxBodySize", n, 0, MAX_SAFE)?),
             None => None,
         },
+        parallelism: parallelism(o.threads)?,
     };
     Ok((cmm, opts))
 }
@@ -241,6 +264,87 @@ pub fn decrypt_sync(ciphertext: Uint8Array, options: DecryptOptions) -> Result<D
     boundary(|| {
         let (work, _) = decrypt_op(options)?;
         Job::over(ciphertext, work).run()
+    })
+}
+
+/// Options of `rewrap`.
+#[napi(object, object_to_js = false)]
+#[derive(Debug)]
+pub struct RewrapOptions {
+    /// The keyring that unwraps the message's data key (or give
+    /// `decryptMaterialsManager`).
+    #[napi(ts_type = "RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring")]
+    pub decrypt_with: Option<AnyKeyring>,
+    /// A caching materials manager that opens the message (instead of
+    /// `decryptWith`).
+    #[napi(ts_type = "CachingMaterialsManager")]
+    pub decrypt_materials_manager: Option<Instance<CachingMaterialsManager>>,
+    /// The keyring that wraps the data key again: only its keys open the
+    /// result (a `MultiKeyring` without a generator wraps with every child).
+    #[napi(ts_type = "RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring")]
+    pub encrypt_with: AnyKeyring,
+    /// The context the message must hold (as for `decrypt`).
+    #[napi(ts_type = "Record<string, string>")]
+    pub encryption_context: Option<StringMap>,
+    /// Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT` (committing suites only).
+    #[napi(
+        ts_type = "'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' | 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' | 'FORBID_ENCRYPT_ALLOW_DECRYPT'"
+    )]
+    pub commitment_policy: Option<String>,
+    /// Limits the encrypted data keys of the message read and of the one
+    /// written (default 100; `Infinity`: no limit).
+    pub max_encrypted_data_keys: Option<f64>,
+    /// Reject messages whose plaintext exceeds this many bytes.
+    pub max_body_size: Option<f64>,
+}
+
+/// The work of one `rewrap`, and whether both sides work in memory alone.
+fn rewrap_op(o: RewrapOptions) -> Result<(DataOp<Buffer>, bool)> {
+    let encrypt_with = o.encrypt_with.0;
+    let limit = max_edks(o.max_encrypted_data_keys)?;
+    let (cmm, decrypt) = decrypt_args(DecryptOptions {
+        keyring: o.decrypt_with,
+        materials_manager: o.decrypt_materials_manager,
+        encryption_context: o.encryption_context,
+        commitment_policy: o.commitment_policy,
+        max_encrypted_data_keys: o.max_encrypted_data_keys,
+        max_body_size: o.max_body_size,
+        threads: None,
+    })?;
+    let in_memory = cmm.is_in_memory() && encrypt_with.is_in_memory();
+    let opts = msg::RewrapOptions {
+        decrypt,
+        max_encrypted_data_keys: limit,
+    };
+    let work: DataOp<Buffer> = Box::new(move |m: &[u8]| {
+        let mut out = spare::take();
+        msg::rewrap_append(m, cmm.as_ref(), encrypt_with.as_ref(), &opts, &mut out)?;
+        Ok(Buffer::from(out))
+    });
+    Ok((work, in_memory))
+}
+
+/// Gives a message new encrypted data keys without re-encrypting its body:
+/// the data key is unwrapped with `decryptWith` and wrapped again by
+/// `encryptWith`; the header is rewritten and authenticated again, the body
+/// copied unchanged (signed suites are signed again after their old
+/// signature verified). On the libuv thread pool; the result decrypts with
+/// the AWS Encryption SDKs that hold the new keys.
+#[napi(ts_return_type = "Promise<Buffer>")]
+pub fn rewrap(env: Env, message: Uint8Array, options: RewrapOptions) -> Result<JsObject> {
+    boundary(|| {
+        let (work, in_memory) = rewrap_op(options)?;
+        let inline = in_memory && message.len() <= INLINE_MAX;
+        promise(env, Job::over(message, work), inline)
+    })
+}
+
+/// `rewrap`, blocking.
+#[napi]
+pub fn rewrap_sync(message: Uint8Array, options: RewrapOptions) -> Result<Buffer> {
+    boundary(|| {
+        let (work, _) = rewrap_op(options)?;
+        Job::over(message, work).run()
     })
 }
 

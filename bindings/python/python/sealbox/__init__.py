@@ -48,10 +48,13 @@ from ._envelope import (
     DecryptingReader,
     DecryptResult,
     EncryptingWriter,
+    RewrapSummary,
     decrypt,
     encrypt,
     open_decryptor,
     open_encryptor,
+    rewrap,
+    rewrap_stream,
 )
 from ._keystore import (
     AuditEvent,
@@ -136,6 +139,9 @@ __all__ = [
     "DataKey",
     "DecryptResult",
     "DecryptingReader",
+    "RewrapSummary",
+    "rewrap",
+    "rewrap_stream",
     "DecryptionFailed",
     "DefaultMaterialsManager",
     "Grant",

@@ -173,6 +173,9 @@ class Operation(enum.StrEnum):
     ROTATE_SECRET = "RotateSecret"
     GET_RANDOM_PASSWORD = "GetRandomPassword"
     UPDATE_SECRET = "UpdateSecret"
+    PUT_RESOURCE_POLICY = "PutResourcePolicy"
+    GET_RESOURCE_POLICY = "GetResourcePolicy"
+    DELETE_RESOURCE_POLICY = "DeleteResourcePolicy"
 
 
 class Outcome(enum.StrEnum):

@@ -4,6 +4,7 @@ SDKs' raw AES and raw RSA keyrings, and the other way round)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import os
@@ -22,10 +23,13 @@ __all__ = [
     "DecryptResult",
     "DecryptingReader",
     "EncryptingWriter",
+    "RewrapSummary",
     "decrypt",
     "encrypt",
     "open_decryptor",
     "open_encryptor",
+    "rewrap",
+    "rewrap_stream",
 ]
 
 #: Bytes read from the source per step of a decrypting stream.
@@ -63,6 +67,7 @@ def encrypt(
     commitment_policy: str | None = None,
     max_encrypted_data_keys: int | None = _native.DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     required_encryption_context_keys: Sequence[str] | None = None,
+    threads: int | None = None,
 ) -> bytes:
     """Encrypts ``plaintext`` into one message.
 
@@ -71,13 +76,15 @@ def encrypt(
     listed in ``required_encryption_context_keys`` are authenticated but
     not stored (the reader must supply them). The default suite is
     ``AES_256_GCM_HKDF_SHA512_COMMIT_KEY`` (0x0478). ``max_encrypted_data_keys=None``
-    lifts the limit.
+    lifts the limit. ``threads`` caps the threads that seal the frames of a
+    large message (default: the machine's cores from 1 MiB; ``1``: this
+    thread only); the message is the same byte for byte.
     """
     options = _native.EncryptOptions(
         keyring=keyring, materials_manager=materials_manager, encryption_context=encryption_context,
         algorithm_suite=algorithm_suite, frame_length=frame_length, commitment_policy=commitment_policy,
         max_encrypted_data_keys=max_encrypted_data_keys,
-        required_encryption_context_keys=required_encryption_context_keys)
+        required_encryption_context_keys=required_encryption_context_keys, threads=threads)
     return _native.encrypt(plaintext, options)
 
 
@@ -90,6 +97,7 @@ def decrypt(
     commitment_policy: str | None = None,
     max_encrypted_data_keys: int | None = _native.DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     max_body_size: int | None = None,
+    threads: int | None = None,
 ) -> DecryptResult:
     """Decrypts one message.
 
@@ -97,11 +105,12 @@ def decrypt(
     that were authenticated but not stored are supplied from it); without,
     any context is accepted: check ``result.encryption_context``. Any
     failure raises the one opaque :class:`~sealbox.DecryptionFailed`.
+    ``threads`` as for :func:`encrypt`.
     """
     options = _native.DecryptOptions(
         keyring=keyring, materials_manager=materials_manager, encryption_context=encryption_context,
         commitment_policy=commitment_policy, max_encrypted_data_keys=max_encrypted_data_keys,
-        max_body_size=max_body_size)
+        max_body_size=max_body_size, threads=threads)
     pt, ec, suite = _native.decrypt(ciphertext, options)
     return DecryptResult(pt, ec, AlgorithmSuite(suite))
 
@@ -340,6 +349,7 @@ def open_encryptor(
     max_encrypted_data_keys: int | None = _native.DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     required_encryption_context_keys: Sequence[str] | None = None,
     plaintext_length: int | None = None,
+    threads: int | None = None,
 ) -> EncryptingWriter:
     """Opens a stream that encrypts what is written to it into ``dst`` (a
     binary file object, or a path to create), in constant memory.
@@ -354,7 +364,7 @@ def open_encryptor(
         keyring=keyring, materials_manager=materials_manager, encryption_context=encryption_context,
         algorithm_suite=algorithm_suite, frame_length=frame_length, commitment_policy=commitment_policy,
         max_encrypted_data_keys=max_encrypted_data_keys,
-        required_encryption_context_keys=required_encryption_context_keys)
+        required_encryption_context_keys=required_encryption_context_keys, threads=threads)
     native = _native.StreamEncryptor(options, plaintext_length)
     target, owned = _open_target(dst, "wb")
     try:
@@ -374,6 +384,7 @@ def open_decryptor(
     commitment_policy: str | None = None,
     max_encrypted_data_keys: int | None = _native.DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
     max_body_size: int | None = None,
+    threads: int | None = None,
 ) -> DecryptingReader:
     """Opens a stream of the plaintext of the message in ``src`` (a binary
     file object, or a path), decrypted in constant memory. See
@@ -381,7 +392,7 @@ def open_decryptor(
     options = _native.DecryptOptions(
         keyring=keyring, materials_manager=materials_manager, encryption_context=encryption_context,
         commitment_policy=commitment_policy, max_encrypted_data_keys=max_encrypted_data_keys,
-        max_body_size=max_body_size)
+        max_body_size=max_body_size, threads=threads)
     native = _native.StreamDecryptor(options)
     source, owned = _open_target(src, "rb")
     try:
@@ -390,3 +401,138 @@ def open_decryptor(
         if owned:
             source.close()
         raise
+
+
+@dataclasses.dataclass(frozen=True)
+class RewrapSummary:
+    """What :func:`rewrap_stream` did."""
+
+    algorithm_suite: AlgorithmSuite
+    #: The new message's full encryption context (signed suites: with its
+    #: new ``aws-crypto-public-key``).
+    encryption_context: dict[str, str]
+    bytes_in: int
+    bytes_out: int
+    #: The old and the new header's length in bytes.
+    header_lengths: tuple[int, int]
+    #: How many encrypted data keys the new message carries.
+    encrypted_data_keys: int
+    #: Whether the message was signed again (signed suites).
+    resigned: bool
+
+    @classmethod
+    def _of(cls, t: tuple[int, dict[str, str], int, int, tuple[int, int], int, bool]) -> RewrapSummary:
+        suite, ec, bytes_in, bytes_out, header_lengths, edks, resigned = t
+        return cls(AlgorithmSuite(suite), ec, bytes_in, bytes_out, header_lengths, edks, resigned)
+
+
+def _opening(
+    decrypt_with: Keyring | MaterialsManager,
+    encryption_context: Mapping[str, str] | None,
+    commitment_policy: str | None,
+    max_encrypted_data_keys: int | None,
+    max_body_size: int | None,
+) -> _native.DecryptOptions:
+    if isinstance(decrypt_with, _native.MaterialsManager):
+        which: dict[str, Any] = {"materials_manager": decrypt_with}
+    elif isinstance(decrypt_with, _native.Keyring):
+        which = {"keyring": decrypt_with}
+    else:
+        raise TypeError("decrypt_with must be a sealbox keyring or materials manager")
+    return _native.DecryptOptions(
+        encryption_context=encryption_context, commitment_policy=commitment_policy,
+        max_encrypted_data_keys=max_encrypted_data_keys, max_body_size=max_body_size, **which)
+
+
+def rewrap(
+    message: Buffer,
+    *,
+    decrypt_with: Keyring | MaterialsManager,
+    encrypt_with: Keyring,
+    encryption_context: Mapping[str, str] | None = None,
+    commitment_policy: str | None = None,
+    max_encrypted_data_keys: int | None = _native.DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+    max_body_size: int | None = None,
+) -> bytes:
+    """Gives a message new encrypted data keys without re-encrypting it.
+
+    The data key is unwrapped with ``decrypt_with`` (options as for
+    :func:`decrypt`: ``encryption_context`` must hold) and wrapped again by
+    ``encrypt_with``; only ``encrypt_with``'s keys open the result. The
+    header is rewritten and authenticated again and the body is copied
+    unchanged; signed suites are signed again after their old signature
+    verified. Use it after a master-key rotation, to move data to another
+    key or store, or to drop a recipient. The result decrypts with any AWS
+    Encryption SDK that has the new keys. ``max_encrypted_data_keys`` limits
+    both the message read and the one written.
+    """
+    options = _opening(decrypt_with, encryption_context, commitment_policy,
+                       max_encrypted_data_keys, max_body_size)
+    out, _ = _native.rewrap(message, options, encrypt_with, max_encrypted_data_keys)
+    return out
+
+
+def rewrap_stream(
+    src: IO[bytes] | str | os.PathLike[str],
+    dst: IO[bytes] | str | os.PathLike[str],
+    *,
+    decrypt_with: Keyring | MaterialsManager,
+    encrypt_with: Keyring,
+    encryption_context: Mapping[str, str] | None = None,
+    commitment_policy: str | None = None,
+    max_encrypted_data_keys: int | None = _native.DEFAULT_MAX_ENCRYPTED_DATA_KEYS,
+    max_body_size: int | None = None,
+) -> RewrapSummary:
+    """:func:`rewrap` from ``src`` to ``dst`` in constant memory.
+
+    Each is a binary file object or a path. A ``dst`` path is written to a
+    temporary file beside it, flushed to disk and renamed into place only
+    when the whole message was rewrapped (on an error it is removed and an
+    existing file stays as it was); ``dst`` may be the same path as ``src``
+    to rewrap a file in place. A ``dst`` file object receives bytes as they
+    are ready: on an error, what it received is not a message.
+    """
+    options = _opening(decrypt_with, encryption_context, commitment_policy,
+                       max_encrypted_data_keys, max_body_size)
+    native = _native.StreamRewrapper(options, encrypt_with, max_encrypted_data_keys)
+    source, owns_source = _open_target(src, "rb")
+    try:
+        if not isinstance(dst, (str, os.PathLike)):
+            return _pump_rewrap(source, dst, native)
+        final = os.fspath(dst)
+        directory = os.path.dirname(os.path.abspath(final))
+        import tempfile
+
+        fd, temp = tempfile.mkstemp(prefix=".sealbox-rewrap-", dir=directory)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                if isinstance(src, (str, os.PathLike)) and os.path.exists(final):
+                    os.chmod(temp, os.stat(final).st_mode & 0o7777)
+                summary = _pump_rewrap(source, out, native)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, final)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+            raise
+        dir_fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return summary
+    finally:
+        if owns_source:
+            source.close()
+
+
+def _pump_rewrap(source: Any, out: Any, native: _native.StreamRewrapper) -> RewrapSummary:
+    while True:
+        chunk = source.read(READ_CHUNK * 4)
+        if not chunk:
+            break
+        ready = native.update(chunk)
+        if ready:
+            out.write(ready)
+    return RewrapSummary._of(native.finish())

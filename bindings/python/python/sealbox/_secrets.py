@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -397,6 +398,32 @@ class SecretsMixin:
     def untag_secret(self, name: str, tag_keys: Sequence[str]) -> None:
         """UntagResource on a secret: removes the tags with these keys."""
         _native.secret_untag(self._native, name, list(tag_keys))
+
+    def put_resource_policy(
+        self,
+        name: str,
+        policy: str | Mapping[str, Any],
+        *,
+        bypass_policy_lockout_safety_check: bool = False,
+    ) -> None:
+        """PutResourcePolicy: attaches a resource policy to the secret (JSON
+        text or a dict, the key-policy grammar over ``secretsmanager:``
+        actions, e.g. ``secretsmanager:GetSecretValue``). With one, each
+        operation on the secret needs the policy's permission as well as
+        its key's. Refused (``InvalidArgument``) when it would not let this
+        principal change it again, unless
+        ``bypass_policy_lockout_safety_check=True``."""
+        text = policy if isinstance(policy, str) else json.dumps(policy)
+        _native.secret_put_policy(self._native, name, text, bypass_policy_lockout_safety_check)
+
+    def get_resource_policy(self, name: str) -> dict[str, Any] | None:
+        """GetResourcePolicy: the secret's policy as a dict, or ``None``."""
+        text = _native.secret_get_policy(self._native, name)
+        return None if text is None else json.loads(text)
+
+    def delete_resource_policy(self, name: str) -> None:
+        """DeleteResourcePolicy: the secret is governed by its key alone again."""
+        _native.secret_delete_policy(self._native, name)
 
     def restore_secret(self, name: str) -> SecretMetadata:
         """RestoreSecret: cancels a scheduled deletion."""

@@ -98,7 +98,10 @@ impl Operation {
             | Self::RestoreSecret
             | Self::RotateSecret
             | Self::GetRandomPassword
-            | Self::UpdateSecret => return None,
+            | Self::UpdateSecret
+            | Self::PutResourcePolicy
+            | Self::GetResourcePolicy
+            | Self::DeleteResourcePolicy => return None,
             Self::ImportKey => "kms:ImportKeyMaterial",
             Self::RotateKey => "kms:RotateKeyOnDemand",
             Self::ReEncrypt => "kms:ReEncryptFrom",
@@ -141,19 +144,88 @@ pub(super) struct ActionPattern {
     pub(super) lower: String,
 }
 
-pub(super) fn parse_action(text: &str) -> Result<ActionPattern> {
+/// Every AWS Secrets Manager action a secret's resource policy may name.
+pub const SECRETS_MANAGER_ACTIONS: &[&str] = &[
+    "secretsmanager:BatchGetSecretValue",
+    "secretsmanager:CancelRotateSecret",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:DeleteResourcePolicy",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetRandomPassword",
+    "secretsmanager:GetResourcePolicy",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:ListSecretVersionIds",
+    "secretsmanager:ListSecrets",
+    "secretsmanager:PutResourcePolicy",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:RemoveRegionsFromReplication",
+    "secretsmanager:ReplicateSecretToRegions",
+    "secretsmanager:RestoreSecret",
+    "secretsmanager:RotateSecret",
+    "secretsmanager:StopReplicationToReplica",
+    "secretsmanager:TagResource",
+    "secretsmanager:UntagResource",
+    "secretsmanager:UpdateSecret",
+    "secretsmanager:UpdateSecretVersionStage",
+    "secretsmanager:ValidateResourcePolicy",
+];
+
+/// Which actions a policy speaks of: a key policy's `kms:` actions, or a
+/// secret's resource policy's `secretsmanager:` actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vocabulary {
+    /// `kms:` (key policies).
+    Kms,
+    /// `secretsmanager:` (secrets' resource policies).
+    SecretsManager,
+}
+
+impl Vocabulary {
+    fn prefix(self) -> &'static str {
+        match self {
+            Vocabulary::Kms => "kms:",
+            Vocabulary::SecretsManager => "secretsmanager:",
+        }
+    }
+
+    fn actions(self) -> &'static [&'static str] {
+        match self {
+            Vocabulary::Kms => KMS_ACTIONS,
+            Vocabulary::SecretsManager => SECRETS_MANAGER_ACTIONS,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Vocabulary::Kms => "KMS",
+            Vocabulary::SecretsManager => "Secrets Manager",
+        }
+    }
+
+    fn example(self) -> &'static str {
+        match self {
+            Vocabulary::Kms => "kms:Decrypt",
+            Vocabulary::SecretsManager => "secretsmanager:GetSecretValue",
+        }
+    }
+}
+
+pub(super) fn parse_action(text: &str, vocabulary: Vocabulary) -> Result<ActionPattern> {
     let lower = text.to_ascii_lowercase();
     let known = |a: &&str| glob_match(&lower, &a.to_ascii_lowercase());
-    if !lower.starts_with("kms:") {
+    let (prefix, name) = (vocabulary.prefix(), vocabulary.name());
+    if !lower.starts_with(prefix) {
         return Err(invalid(format!(
-            "action {text:?} is not a KMS action (actions are kms:<Name>, e.g. kms:Decrypt)"
+            "action {text:?} is not a {name} action (actions are {prefix}<Name>, e.g. {})",
+            vocabulary.example()
         )));
     }
-    if !KMS_ACTIONS.iter().any(known) {
+    if !vocabulary.actions().iter().any(known) {
         let what = if text.contains(['*', '?']) {
-            "matches no KMS action"
+            format!("matches no {name} action")
         } else {
-            "is not a KMS action"
+            format!("is not a {name} action")
         };
         return Err(invalid(format!("action {text:?} {what}")));
     }

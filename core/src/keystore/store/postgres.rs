@@ -130,6 +130,12 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE aliases ADD COLUMN mac BYTEA NOT NULL DEFAULT ''::bytea;
      ALTER TABLE key_policies ADD COLUMN mac BYTEA NOT NULL DEFAULT ''::bytea;
      ALTER TABLE grants ADD COLUMN mac BYTEA NOT NULL DEFAULT ''::bytea;",
+    // 5: a secret's resource policy (issue 21: `secretsmanager:` actions),
+    // with a MAC under the backend's audit key binding it to the secret.
+    "CREATE TABLE secret_policies (
+        name TEXT PRIMARY KEY REFERENCES secrets(name) ON DELETE CASCADE,
+        policy TEXT NOT NULL,
+        mac BYTEA NOT NULL);",
 ];
 
 // Advisory lock keys (one 64-bit space per database): migrations, and the

@@ -121,6 +121,13 @@ pub trait SecretStore: Send + Sync {
     ) -> Result<()>;
     /// Deletes a secret with its versions and labels.
     fn purge_secret(&self, name: &str) -> Result<()>;
+
+    /// The secret's resource policy and its MAC, if it has one.
+    fn secret_policy(&self, name: &str) -> Result<Option<(String, Vec<u8>)>>;
+
+    /// Sets (`Some((policy, mac))`) or removes (`None`) the secret's
+    /// resource policy.
+    fn set_secret_policy(&self, name: &str, policy: Option<(&str, &[u8])>) -> Result<()>;
     /// Secrets whose deletion date has passed.
     fn due_secret_deletions(&self, now: i64) -> Result<Vec<String>>;
 }

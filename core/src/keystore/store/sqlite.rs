@@ -95,6 +95,12 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE aliases ADD COLUMN mac BLOB NOT NULL DEFAULT x'';
      ALTER TABLE key_policies ADD COLUMN mac BLOB NOT NULL DEFAULT x'';
      ALTER TABLE grants ADD COLUMN mac BLOB NOT NULL DEFAULT x'';",
+    // 5: a secret's resource policy (issue 21: `secretsmanager:` actions),
+    // with a MAC under the backend's audit key binding it to the secret.
+    "CREATE TABLE secret_policies (
+        name TEXT PRIMARY KEY REFERENCES secrets(name) ON DELETE CASCADE,
+        policy TEXT NOT NULL,
+        mac BLOB NOT NULL);",
 ];
 
 /// The SQLite store.

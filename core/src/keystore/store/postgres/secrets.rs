@@ -249,9 +249,32 @@ impl SecretStore for PostgresStore {
         self.tx(|tx| {
             tx.execute("DELETE FROM secret_labels WHERE name = $1", &[&name])?;
             tx.execute("DELETE FROM secret_versions WHERE name = $1", &[&name])?;
+            tx.execute("DELETE FROM secret_policies WHERE name = $1", &[&name])?;
             tx.execute("DELETE FROM secrets WHERE name = $1", &[&name])?;
             Ok(())
         })
+    }
+
+    fn secret_policy(&self, name: &str) -> Result<Option<(String, Vec<u8>)>> {
+        let row = self.pool.run(|c| {
+            c.query_opt(
+                "SELECT policy, mac FROM secret_policies WHERE name = $1",
+                &[&name],
+            )
+        })?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    fn set_secret_policy(&self, name: &str, policy: Option<(&str, &[u8])>) -> Result<()> {
+        self.pool.run(|c| match policy {
+            Some((text, mac)) => c.execute(
+                "INSERT INTO secret_policies (name, policy, mac) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO UPDATE SET policy = excluded.policy, mac = excluded.mac",
+                &[&name, &text, &mac],
+            ),
+            None => c.execute("DELETE FROM secret_policies WHERE name = $1", &[&name]),
+        })?;
+        Ok(())
     }
 
     fn due_secret_deletions(&self, now: i64) -> Result<Vec<String>> {

@@ -247,8 +247,32 @@ impl SecretStore for SqliteStore {
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM secret_labels WHERE name = ?1", [name])?;
         tx.execute("DELETE FROM secret_versions WHERE name = ?1", [name])?;
+        tx.execute("DELETE FROM secret_policies WHERE name = ?1", [name])?;
         tx.execute("DELETE FROM secrets WHERE name = ?1", [name])?;
         tx.commit()?;
+        Ok(())
+    }
+
+    fn secret_policy(&self, name: &str) -> Result<Option<(String, Vec<u8>)>> {
+        let c = self.lock()?;
+        Ok(c.query_row(
+            "SELECT policy, mac FROM secret_policies WHERE name = ?1",
+            [name],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+    }
+
+    fn set_secret_policy(&self, name: &str, policy: Option<(&str, &[u8])>) -> Result<()> {
+        let c = self.lock()?;
+        match policy {
+            Some((text, mac)) => c.execute(
+                "INSERT INTO secret_policies (name, policy, mac) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(name) DO UPDATE SET policy = excluded.policy, mac = excluded.mac",
+                rusqlite::params![name, text, mac],
+            )?,
+            None => c.execute("DELETE FROM secret_policies WHERE name = ?1", [name])?,
+        };
         Ok(())
     }
 

@@ -1,0 +1,318 @@
+//! The frames of one large message sealed or opened on several threads.
+//!
+//! Frames are independent: each is sealed under the message's content key
+//! with its own IV (its sequence number) and AAD (message ID, content
+//! string, sequence number, length), so a run of whole frames can be split
+//! between threads by frame and the bytes come out exactly as one thread
+//! makes them. What stays sequential: the layout of the output (one pass
+//! over fresh memory), the signature hash of signed suites (SHA-384 over
+//! the message in order), and the final frame.
+
+use std::num::NonZeroUsize;
+use std::sync::OnceLock;
+
+use crate::crypto::{AesGcmKey, GCM_IV_LEN, GCM_TAG_LEN};
+use crate::error::{Error, Result};
+
+use super::body::{body_aad, frame_iv, AAD_FRAME};
+
+/// How many threads seal or open the frames of one large message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Parallelism {
+    /// The machine's cores, for a call that has at least
+    /// [`PARALLEL_MIN_BYTES`] of whole frames to work on; one thread below
+    /// that (the default).
+    #[default]
+    Auto,
+    /// At most this many threads whenever a call has two or more whole
+    /// frames (`1`: always the caller's thread alone).
+    Threads(NonZeroUsize),
+}
+
+/// With [`Parallelism::Auto`], a call works on several threads from this
+/// many bytes of whole frames up (below it, starting threads costs more
+/// than it saves; measured by `make bench-envelope`'s parallel group).
+pub const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+impl Parallelism {
+    /// One thread: the caller's.
+    pub const SINGLE: Parallelism = Parallelism::Threads(NonZeroUsize::MIN);
+
+    /// At most `n` threads (`0` is refused).
+    pub fn threads(n: usize) -> Result<Self> {
+        NonZeroUsize::new(n)
+            .map(Parallelism::Threads)
+            .ok_or_else(|| {
+                Error::InvalidArgument("the number of threads must be at least 1".into())
+            })
+    }
+
+    /// `Some(n)` as [`threads`](Self::threads), `None` as `Auto`.
+    pub fn from_option(n: Option<usize>) -> Result<Self> {
+        n.map_or(Ok(Parallelism::Auto), Self::threads)
+    }
+
+    /// Threads for `frames` whole frames of `bytes` bytes in all.
+    pub(crate) fn threads_for(self, frames: usize, bytes: usize) -> usize {
+        if frames < 2 {
+            return 1;
+        }
+        match self {
+            Parallelism::Auto if bytes < PARALLEL_MIN_BYTES => 1,
+            Parallelism::Auto => cores().min(frames),
+            Parallelism::Threads(n) => n.get().min(frames),
+        }
+    }
+}
+
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Bytes of one regular frame: sequence number, IV, content, tag.
+pub(crate) const fn regular_frame_len(content: usize) -> usize {
+    4 + GCM_IV_LEN + content + GCM_TAG_LEN
+}
+
+/// Cuts `out` (`count` units of `unit` bytes) into `threads` contiguous
+/// pieces and runs `work(first unit index, piece)` on each, on scoped
+/// threads (the caller's thread takes the first); the first error wins.
+fn split<F>(out: &mut [u8], unit: usize, count: usize, threads: usize, work: F) -> Result<()>
+where
+    F: Fn(usize, &mut [u8]) -> Result<()> + Sync,
+{
+    let per = count.div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let mut pieces = out.chunks_mut(per * unit).enumerate();
+        let first = pieces.next();
+        let work = &work;
+        let handles: Vec<_> = pieces
+            .map(|(t, piece)| s.spawn(move || work(t * per, piece)))
+            .collect();
+        let mut result = first.map_or(Ok(()), |(_, piece)| work(0, piece));
+        for h in handles {
+            let r = h
+                .join()
+                .unwrap_or_else(|_| Err(Error::InvalidState("a frame thread panicked".into())));
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    })
+}
+
+/// Seals `plaintext` (whole frames of `content` bytes) as regular frames
+/// numbered from `first_seq` into `out`, which is exactly their length.
+pub(crate) fn seal_frames(
+    key: &AesGcmKey,
+    message_id: &[u8],
+    first_seq: u32,
+    content: usize,
+    plaintext: &[u8],
+    out: &mut [u8],
+    threads: usize,
+) -> Result<()> {
+    let size = regular_frame_len(content);
+    let count = plaintext.len() / content;
+    if out.len() != count * size || plaintext.len() != count * content {
+        return Err(Error::InvalidState("frame layout".into()));
+    }
+    split(out, size, count, threads, |first, piece| {
+        let mut aad = Vec::with_capacity(message_id.len() + 64);
+        for (j, frame) in piece.chunks_exact_mut(size).enumerate() {
+            let i = first + j;
+            let seq = first_seq + i as u32;
+            let iv = frame_iv(seq);
+            let (head, rest) = frame.split_at_mut(4 + GCM_IV_LEN);
+            head[..4].copy_from_slice(&seq.to_be_bytes());
+            head[4..].copy_from_slice(&iv);
+            let (body, tag_room) = rest.split_at_mut(content);
+            body.copy_from_slice(&plaintext[i * content..(i + 1) * content]);
+            body_aad(&mut aad, message_id, AAD_FRAME, seq, content as u64);
+            let tag = key.seal_in_place(&iv, &aad, body)?;
+            tag_room.copy_from_slice(&tag);
+        }
+        Ok(())
+    })
+}
+
+/// Opens regular frames laid out in `frames` (already checked: sequence
+/// numbers from `first_seq`, IVs, whole frames of `content` bytes) into
+/// `out`, which is exactly their content length.
+pub(crate) fn open_frames(
+    key: &AesGcmKey,
+    message_id: &[u8],
+    first_seq: u32,
+    content: usize,
+    frames: &[u8],
+    out: &mut [u8],
+    threads: usize,
+) -> Result<()> {
+    let size = regular_frame_len(content);
+    let count = frames.len() / size;
+    if frames.len() != count * size || out.len() != count * content {
+        return Err(Error::InvalidState("frame layout".into()));
+    }
+    split(out, content, count, threads, |first, piece| {
+        let mut aad = Vec::with_capacity(message_id.len() + 64);
+        for (j, slot) in piece.chunks_exact_mut(content).enumerate() {
+            let i = first + j;
+            let seq = first_seq + i as u32;
+            let frame = &frames[i * size..(i + 1) * size];
+            let ct = &frame[4 + GCM_IV_LEN..4 + GCM_IV_LEN + content];
+            let tag = &frame[4 + GCM_IV_LEN + content..];
+            slot.copy_from_slice(ct);
+            body_aad(&mut aad, message_id, AAD_FRAME, seq, content as u64);
+            key.open_in_place(&frame_iv(seq), &aad, slot, tag)?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::cmm::{DefaultMaterialsManager, EncryptionMaterialsRequest, MaterialsManager};
+    use crate::keyring::RawAesKeyring;
+    use crate::message::{
+        decrypt, CommitmentPolicy, DecryptOptions, EncryptOptions, Encryptor, ALL_SUITES,
+    };
+
+    fn cmm() -> DefaultMaterialsManager {
+        DefaultMaterialsManager::new(Arc::new(
+            RawAesKeyring::new("parallel", "k", &[9; 32]).unwrap(),
+        ))
+    }
+
+    fn policy(suite: crate::AlgorithmSuite) -> CommitmentPolicy {
+        if suite.is_committing() {
+            CommitmentPolicy::RequireEncryptRequireDecrypt
+        } else {
+            CommitmentPolicy::ForbidEncryptAllowDecrypt
+        }
+    }
+
+    /// One message of `pt` with `parallelism`, from the given materials and
+    /// message ID, fed to `update` in `pieces`.
+    fn encrypt_with(
+        m: &crate::materials::EncryptionMaterials,
+        id: &[u8],
+        options: &EncryptOptions,
+        pt: &[u8],
+        pieces: usize,
+        exact: bool,
+    ) -> Vec<u8> {
+        let mut e =
+            Encryptor::with_materials(m.try_clone().unwrap(), options, Some(id.to_vec())).unwrap();
+        if exact {
+            let n = e.exact_message_len(pt.len()).unwrap();
+            let mut out = vec![0u8; n];
+            e.encrypt_all_into(pt, &mut out).unwrap();
+            return out;
+        }
+        let mut out = Vec::new();
+        for chunk in pt.chunks(pt.len().div_ceil(pieces).max(1)) {
+            e.update(chunk, &mut out).unwrap();
+        }
+        e.finish(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn parallel_and_single_threaded_outputs_are_byte_identical() {
+        let cmm = cmm();
+        for suite in ALL_SUITES {
+            for frame in [1u32, 64, 4096] {
+                let f = frame as usize;
+                for n in [0, 1, f, f + 1, 2 * f, 7 * f + 3, 40 * f] {
+                    let pt: Vec<u8> = (0..n).map(|i| (i * 13) as u8).collect();
+                    let base = EncryptOptions {
+                        frame_length: frame,
+                        parallelism: Parallelism::SINGLE,
+                        ..EncryptOptions::for_suite(suite)
+                    };
+                    let m = cmm
+                        .get_encryption_materials(EncryptionMaterialsRequest {
+                            encryption_context: Default::default(),
+                            suite: Some(suite),
+                            commitment_policy: base.commitment_policy,
+                            required_encryption_context_keys: Vec::new(),
+                            plaintext_length: None,
+                        })
+                        .unwrap();
+                    let id = vec![3u8; suite.message_id_len()];
+                    let single = encrypt_with(&m, &id, &base, &pt, 1, false);
+                    let sig = if suite.signature().is_some() { 105 } else { 0 };
+                    for threads in [2usize, 3, 8] {
+                        let opts = EncryptOptions {
+                            parallelism: Parallelism::threads(threads).unwrap(),
+                            ..base.clone()
+                        };
+                        for (pieces, exact) in [(1, false), (3, false), (1, true)] {
+                            let par = encrypt_with(&m, &id, &opts, &pt, pieces, exact);
+                            let what = format!(
+                                "suite {suite} frame {frame} size {n} threads {threads} pieces {pieces} exact {exact}"
+                            );
+                            assert_eq!(par.len(), single.len(), "{what}");
+                            // ECDSA signatures are randomized: everything
+                            // before the footer is the same, and both verify.
+                            assert_eq!(
+                                par[..par.len() - sig],
+                                single[..single.len() - sig],
+                                "{what}"
+                            );
+                            for p in [Parallelism::SINGLE, Parallelism::threads(threads).unwrap()] {
+                                let d = DecryptOptions {
+                                    commitment_policy: policy(suite),
+                                    parallelism: p,
+                                    ..DecryptOptions::default()
+                                };
+                                assert_eq!(
+                                    decrypt(&par, &cmm, &d).unwrap().plaintext,
+                                    pt,
+                                    "{what}"
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_damaged_frame_fails_on_every_thread_count_and_leaves_nothing() {
+        let cmm = cmm();
+        let pt = vec![0x42u8; 64 * 1024];
+        let opts = EncryptOptions {
+            frame_length: 1024,
+            ..EncryptOptions::default()
+        };
+        let ct = crate::message::encrypt(&pt, &cmm, &opts).unwrap();
+        for at in [ct.len() / 3, ct.len() / 2, ct.len() - 200] {
+            let mut bad = ct.clone();
+            bad[at] ^= 1;
+            for threads in [1usize, 2, 4] {
+                let d = DecryptOptions {
+                    parallelism: Parallelism::threads(threads).unwrap(),
+                    ..DecryptOptions::default()
+                };
+                let mut out = b"kept".to_vec();
+                let mut dec = crate::message::Decryptor::new(Arc::new(cmm.clone()), d);
+                assert!(dec
+                    .update(&bad, &mut out)
+                    .and_then(|_| dec.finish(&mut out))
+                    .is_err());
+                // The failing update took back everything it wrote.
+                assert_eq!(out, b"kept");
+            }
+        }
+        assert!(Parallelism::threads(0).is_err());
+        assert_eq!(Parallelism::Auto.threads_for(1000, 1000), 1);
+        assert_eq!(Parallelism::threads(4).unwrap().threads_for(1, 1 << 30), 1);
+    }
+}
