@@ -1932,6 +1932,41 @@ sealbox_result sealbox_keystore_delete_secret(const struct sealbox_keystore *key
 sealbox_result sealbox_keystore_restore_secret(const struct sealbox_keystore *keystore, const char *name);
 
 /**
+ * PutResourcePolicy: attaches `policy_json` to secret `name`: the grammar
+ * of key policies over `secretsmanager:` actions
+ * (`"secretsmanager:GetSecretValue"`, `"secretsmanager:*"`, ...). With a
+ * policy, each operation on the secret needs its permission as well as
+ * the key's (`SEALBOX_RESULT_ACCESS_DENIED`). A policy that would leave
+ * this principal unable to change it again is
+ * `SEALBOX_RESULT_INVALID_ARGUMENT` unless
+ * `bypass_policy_lockout_safety_check`.
+ *
+ * Ownership: `policy_json` is copied into the store.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_put_secret_resource_policy(const struct sealbox_keystore *keystore, const char *name, const char *policy_json, bool bypass_policy_lockout_safety_check);
+
+/**
+ * GetResourcePolicy: the policy of secret `name` as JSON text in `*out`,
+ * or NULL in `*out` when it has none.
+ *
+ * Ownership: the caller frees a non-NULL `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_get_secret_resource_policy(const struct sealbox_keystore *keystore, const char *name, struct sealbox_buffer **out);
+
+/**
+ * DeleteResourcePolicy: secret `name` is governed by its key alone again.
+ *
+ * Ownership: borrows the arguments for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_delete_secret_resource_policy(const struct sealbox_keystore *keystore, const char *name);
+
+/**
  * RotateSecret: runs `rotator`'s steps on this thread: the new value
  * (step 1) is stored as the PENDING version, set in the target (2) and
  * tested (3); after step 4 it becomes CURRENT and the old CURRENT
@@ -1975,6 +2010,23 @@ sealbox_result sealbox_encrypt(const struct sealbox_cmm *cmm, const uint8_t *pla
  * Thread safety: safe to call concurrently, also with the same `cmm`.
  */
 sealbox_result sealbox_decrypt(const struct sealbox_cmm *cmm, const uint8_t *message, size_t message_len, const struct sealbox_string_map *context, const struct sealbox_decrypt_options *options, struct sealbox_buffer **out_plaintext, struct sealbox_string_map **out_context);
+
+/**
+ * Gives a message new encrypted data keys without re-encrypting its body:
+ * the data key is unwrapped with `decrypt_with` (as `sealbox_decrypt`
+ * does, with `context` and `options`) and wrapped again by `encrypt_with`,
+ * whose keys alone open the result. The header is rewritten and
+ * authenticated again; the body is copied unchanged. Signed suites are
+ * signed again after the old signature verified. `options` may be NULL;
+ * its encrypted-data-key limit applies to the message read and to the one
+ * written.
+ *
+ * Ownership: the caller frees `*out` (the new message) with
+ * `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently, also with the same handles.
+ */
+sealbox_result sealbox_rewrap(const struct sealbox_cmm *decrypt_with, const struct sealbox_keyring *encrypt_with, const uint8_t *message, size_t message_len, const struct sealbox_string_map *context, const struct sealbox_decrypt_options *options, struct sealbox_buffer **out);
 
 /**
  * Starts decrypting a streamed message with data keys from `cmm`. The
@@ -2147,6 +2199,17 @@ sealbox_result sealbox_encrypt_options_add_required_encryption_context_key(struc
 sealbox_result sealbox_encrypt_options_set_plaintext_length(struct sealbox_encrypt_options *options, uint64_t plaintext_length);
 
 /**
+ * At most `threads` threads seal the frames of a large message (`0`: the
+ * default, the machine's cores from 1 MiB of whole frames per call; `1`:
+ * the calling thread only). The message is the same byte for byte.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: not while another thread uses `options`.
+ */
+sealbox_result sealbox_encrypt_options_set_threads(struct sealbox_encrypt_options *options, size_t threads);
+
+/**
  * Frees encryption options. NULL is a no-op.
  *
  * Ownership: takes back `options`.
@@ -2194,6 +2257,17 @@ sealbox_result sealbox_decrypt_options_set_max_encrypted_data_keys(struct sealbo
  * Thread safety: not while another thread uses `options`.
  */
 sealbox_result sealbox_decrypt_options_set_max_body_size(struct sealbox_decrypt_options *options, uint64_t max);
+
+/**
+ * At most `threads` threads open the frames of a large message (`0`: the
+ * default, the machine's cores from 1 MiB of whole frames per call; `1`:
+ * the calling thread only).
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: not while another thread uses `options`.
+ */
+sealbox_result sealbox_decrypt_options_set_threads(struct sealbox_decrypt_options *options, size_t threads);
 
 /**
  * Frees decryption options. NULL is a no-op.
