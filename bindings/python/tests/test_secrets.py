@@ -238,7 +238,8 @@ def test_a_resource_policy_decides_each_operation(ks: sealbox.KeyStore) -> None:
     with pytest.raises(sealbox.InvalidArgument, match="PutResourcePolicy"):
         reader.put_resource_policy("svc/api", policy)
     admin.put_resource_policy("svc/api", policy)
-    assert admin.get_resource_policy("svc/api")["Statement"][1]["Sid"] == "Read"
+    stored = admin.get_resource_policy("svc/api")
+    assert stored is not None and stored["Statement"][1]["Sid"] == "Read"
     assert reader.get_secret_value("svc/api").secret_string == "k-1"
     with pytest.raises(sealbox.AccessDenied):
         other.get_secret_value("svc/api")
