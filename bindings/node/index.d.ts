@@ -386,6 +386,13 @@ export interface RotateSecretResult {
   /** The version that is now PREVIOUS. */
   previousVersionId: string
 }
+/** Options of `updateSecret`: at least one. */
+export interface UpdateSecretOptions {
+  /** A new description (at most 2048 characters). */
+  description?: string
+  /** The key new versions are sealed under (ID or alias). */
+  keyId?: string
+}
 /** The rotation under way, as each JS step sees it. */
 export interface SecretRotationStep {
   /** `createSecret`, `setSecret`, `testSecret` or `finishSecret`. */
@@ -537,6 +544,12 @@ export interface EncryptOptions {
    * caching materials manager serve the stream).
    */
   plaintextLength?: number
+  /**
+   * At most this many threads seal the frames of a large message
+   * (default: the machine's cores from 1 MiB; `1`: one thread). The
+   * message is the same byte for byte.
+   */
+  threads?: number
 }
 /** Options of `decrypt` and `createDecryptStream`. */
 export interface DecryptOptions {
@@ -558,6 +571,11 @@ export interface DecryptOptions {
   maxEncryptedDataKeys?: number
   /** Reject messages whose plaintext exceeds this many bytes. */
   maxBodySize?: number
+  /**
+   * At most this many threads open the frames of a large message
+   * (default: the machine's cores from 1 MiB; `1`: one thread).
+   */
+  threads?: number
 }
 /** What `decrypt` returns. */
 export interface DecryptResult {
@@ -585,6 +603,46 @@ export declare function encryptSync(plaintext: Uint8Array, options: EncryptOptio
 export declare function decrypt(ciphertext: Uint8Array, options: DecryptOptions): Promise<DecryptResult>
 /** `decrypt`, blocking. */
 export declare function decryptSync(ciphertext: Uint8Array, options: DecryptOptions): DecryptResult
+/** Options of `rewrap`. */
+export interface RewrapOptions {
+  /**
+   * The keyring that unwraps the message's data key (or give
+   * `decryptMaterialsManager`).
+   */
+  decryptWith?: RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring
+  /**
+   * A caching materials manager that opens the message (instead of
+   * `decryptWith`).
+   */
+  decryptMaterialsManager?: CachingMaterialsManager
+  /**
+   * The keyring that wraps the data key again: only its keys open the
+   * result (a `MultiKeyring` without a generator wraps with every child).
+   */
+  encryptWith: RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring
+  /** The context the message must hold (as for `decrypt`). */
+  encryptionContext?: Record<string, string>
+  /** Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT` (committing suites only). */
+  commitmentPolicy?: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' | 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' | 'FORBID_ENCRYPT_ALLOW_DECRYPT'
+  /**
+   * Limits the encrypted data keys of the message read and of the one
+   * written (default 100; `Infinity`: no limit).
+   */
+  maxEncryptedDataKeys?: number
+  /** Reject messages whose plaintext exceeds this many bytes. */
+  maxBodySize?: number
+}
+/**
+ * Gives a message new encrypted data keys without re-encrypting its body:
+ * the data key is unwrapped with `decryptWith` and wrapped again by
+ * `encryptWith`; the header is rewritten and authenticated again, the body
+ * copied unchanged (signed suites are signed again after their old
+ * signature verified). On the libuv thread pool; the result decrypts with
+ * the AWS Encryption SDKs that hold the new keys.
+ */
+export declare function rewrap(message: Uint8Array, options: RewrapOptions): Promise<Buffer>
+/** `rewrap`, blocking. */
+export declare function rewrapSync(message: Uint8Array, options: RewrapOptions): Buffer
 /**
  * Panics inside the binding, for the test that a panic becomes an
  * exception (the C ABI has `sealbox_test_panic` for the same reason).
@@ -970,10 +1028,47 @@ export declare class KeyStore {
   describeSecret(name: string): Promise<SecretMetadata>
   /** DescribeSecret, blocking. */
   describeSecretSync(name: string): SecretMetadata
+  /**
+   * PutResourcePolicy: attaches a resource policy to the secret (JSON text
+   * or a document: the key-policy grammar over `secretsmanager:` actions).
+   * With one, each operation on the secret needs its permission as well as
+   * the key's. A policy that would leave this principal unable to change
+   * it again is ERR_SEALBOX_INVALID_ARGUMENT unless
+   * `bypassPolicyLockoutSafetyCheck`.
+   */
+  putResourcePolicy(name: string, policy: string | Record<string, any>, options?: PutKeyPolicyOptions | undefined | null): Promise<void>
+  /** PutResourcePolicy, blocking. */
+  putResourcePolicySync(name: string, policy: string | Record<string, any>, options?: PutKeyPolicyOptions | undefined | null): void
+  /**
+   * UpdateSecret: a new description, and/or the key that new versions are
+   * sealed under (existing versions stay under theirs, readable).
+   */
+  updateSecret(name: string, options: UpdateSecretOptions): Promise<SecretMetadata>
+  /** UpdateSecret, blocking. */
+  updateSecretSync(name: string, options: UpdateSecretOptions): SecretMetadata
+  /** TagResource on a secret: adds or replaces tags (at most 50). */
+  tagSecret(name: string, tags: Record<string, string>): Promise<void>
+  /** TagResource on a secret, blocking. */
+  tagSecretSync(name: string, tags: Record<string, string>): void
+  /** UntagResource on a secret: removes the tags with these keys. */
+  untagSecret(name: string, tagKeys: Array<string>): Promise<void>
+  /** UntagResource on a secret, blocking. */
+  untagSecretSync(name: string, tagKeys: Array<string>): void
+  /** DeleteResourcePolicy: the secret is governed by its key alone again. */
+  deleteResourcePolicy(name: string): Promise<void>
+  /** DeleteResourcePolicy, blocking. */
+  deleteResourcePolicySync(name: string): void
   /** RestoreSecret: cancels a scheduled deletion. */
   restoreSecret(name: string): Promise<SecretMetadata>
   /** RestoreSecret, blocking. */
   restoreSecretSync(name: string): SecretMetadata
+  /**
+   * GetResourcePolicy: the secret's policy document, or `null` when it
+   * has none.
+   */
+  getResourcePolicy(name: string): Promise<Record<string, any> | null>
+  /** GetResourcePolicy, blocking. */
+  getResourcePolicySync(name: string): Record<string, any> | null
   /**
    * DeleteSecret: scheduled after `recoveryWindowDays` (7..=30, default
    * 30), or at once and for good with `forceDeleteWithoutRecovery`.

@@ -310,7 +310,7 @@ if (!nativeBinding) {
   throw new Error(`Failed to load native binding`)
 }
 
-const { RawAesKeyring, RawRsaKeyring, MultiKeyring, KeyStoreKeyring, CachingMaterialsManager, RootKey, KeyStore, encrypt, encryptSync, decrypt, decryptSync, Encryptor, Decryptor, testPanic, errorKinds, testThrowKind } = nativeBinding
+const { RawAesKeyring, RawRsaKeyring, MultiKeyring, KeyStoreKeyring, CachingMaterialsManager, RootKey, KeyStore, encrypt, encryptSync, decrypt, decryptSync, rewrap, rewrapSync, Encryptor, Decryptor, testPanic, errorKinds, testThrowKind } = nativeBinding
 
 module.exports.RawAesKeyring = RawAesKeyring
 module.exports.RawRsaKeyring = RawRsaKeyring
@@ -323,6 +323,8 @@ module.exports.encrypt = encrypt
 module.exports.encryptSync = encryptSync
 module.exports.decrypt = decrypt
 module.exports.decryptSync = decryptSync
+module.exports.rewrap = rewrap
+module.exports.rewrapSync = rewrapSync
 module.exports.Encryptor = Encryptor
 module.exports.Decryptor = Decryptor
 module.exports.testPanic = testPanic

@@ -519,8 +519,8 @@ twins! {
         fn put_resource_policy, put_resource_policy_sync(
             &self,
             name: String,
-            policy: super::access::PolicyText,
-            options: Option<super::access::PutKeyPolicyOptions>,
+            policy: crate::keystore::access::PolicyText,
+            options: Option<crate::keystore::access::PutKeyPolicyOptions>,
         ) -> () {
             let bypass = options
                 .and_then(|o| o.bypass_policy_lockout_safety_check)
@@ -603,11 +603,11 @@ impl KeyStore {
         }))
     }
 
-    fn resource_policy_job(&self, name: String) -> Job<Option<super::access::PolicyDocument>> {
+    fn resource_policy_job(&self, name: String) -> Job<Option<crate::keystore::access::PolicyDocument>> {
         let k = self.ks();
         Job::new(move || {
             Ok(k.get_secret_resource_policy(&name)?
-                .map(super::access::PolicyDocument))
+                .map(crate::keystore::access::PolicyDocument))
         })
     }
 
@@ -632,7 +632,7 @@ impl KeyStore {
     pub fn get_resource_policy(
         &self,
         name: String,
-    ) -> Result<AsyncTask<Job<Option<super::access::PolicyDocument>>>> {
+    ) -> Result<AsyncTask<Job<Option<crate::keystore::access::PolicyDocument>>>> {
         crate::boundary(|| Ok(AsyncTask::new(self.resource_policy_job(name))))
     }
 
@@ -641,7 +641,7 @@ impl KeyStore {
     pub fn get_resource_policy_sync(
         &self,
         name: String,
-    ) -> Result<Option<super::access::PolicyDocument>> {
+    ) -> Result<Option<crate::keystore::access::PolicyDocument>> {
         crate::boundary(|| self.resource_policy_job(name).run())
     }
 
