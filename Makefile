@@ -79,7 +79,7 @@ test-rust:
 # PostgreSQL, the server restarted once), with the CLI as a second operator;
 # `make test` runs it for 8 s.
 soak: pg-start
-	$(CARGO) build -p sealbox-cli
+	$(CARGO) build --workspace $(NOT_BINDINGS) --bin sealbox
 	$(PG_ENV) SEALBOX_CLI=$(ROOT)/target/debug/sealbox SEALBOX_CUSTODY_SECONDS=$${SEALBOX_CUSTODY_SECONDS:-60} \
 	  $(CARGO) test -p sealbox --test shared_custody shared_custody -- --nocapture --test-threads 1
 
@@ -115,8 +115,8 @@ test-interop:
 # (tests/contract/check_contract.py). Needs the Python package installed
 # and the Node addon built (test-python, test-node run first in `make test`).
 test-contract:
-	$(CARGO) build -p sealbox-cli
-	$(CARGO) run -q -p sealbox --example contract > $(ROOT)/target/contract.json
+	$(CARGO) build --workspace $(NOT_BINDINGS) --bin sealbox --example contract
+	$(ROOT)/target/debug/examples/contract > $(ROOT)/target/contract.json
 	$(ROOT)/.venv/bin/python $(ROOT)/tests/contract/check_contract.py $(ROOT)/target/contract.json $(ROOT)/target/debug/sealbox
 
 bench: bench-envelope bench-parallel bench-rewrap bench-c-abi bench-python bench-node bench-fleet
