@@ -321,16 +321,13 @@ impl DecryptCore {
         }
         self.check_body_size((count * fl) as u64)?;
         let frames = &data[..count * size];
-        let start = out.len();
-        crate::secret::reserve_wiping(out, count * fl);
-        out.resize(start + count * fl, 0);
         parallel::open_frames(
             &v.key,
             &v.header.message_id,
             self.seq,
             fl,
             frames,
-            &mut out[start..],
+            out,
             threads,
         )?;
         let v = self.verified.as_mut().ok_or(Error::DecryptionFailed)?;

@@ -369,26 +369,15 @@ impl Encryptor {
             ));
         }
         let start = out.len();
-        let len = count * parallel::regular_frame_len(fl);
-        // Reserved first, wiping: a reallocation must not leave a copy of
-        // the frames behind (they hold plaintext until sealed).
-        crate::secret::reserve_wiping(out, len);
-        out.resize(start + len, 0);
-        if let Err(e) = parallel::seal_frames(
+        parallel::seal_frames(
             &self.key,
             &self.header.message_id,
             self.seq,
             fl,
             plaintext,
-            &mut out[start..],
+            out,
             threads,
-        ) {
-            // Frames that were not sealed still hold plaintext.
-            use zeroize::Zeroize;
-            out[start..].zeroize();
-            out.truncate(start);
-            return Err(e);
-        }
+        )?;
         if let Some((_, h)) = &mut self.signer {
             h.update(&out[start..]);
         }
@@ -518,7 +507,7 @@ impl Encryptor {
         let threads = self.parallelism.threads_for(regular, whole.len());
         if threads > 1 {
             let len = regular * parallel::regular_frame_len(fl);
-            parallel::seal_frames(
+            parallel::seal_frames_into(
                 &self.key,
                 &self.header.message_id,
                 self.seq,

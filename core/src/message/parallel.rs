@@ -8,6 +8,7 @@
 //! over fresh memory), the signature hash of signed suites (SHA-384 over
 //! the message in order), and the final frame.
 
+use std::mem::MaybeUninit;
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 
@@ -75,22 +76,55 @@ pub(crate) const fn regular_frame_len(content: usize) -> usize {
     4 + GCM_IV_LEN + content + GCM_TAG_LEN
 }
 
-/// Cuts `out` (`count` units of `unit` bytes) into `threads` contiguous
-/// pieces and runs `work(first unit index, piece)` on each, on scoped
-/// threads (the caller's thread takes the first); the first error wins.
-fn split<F>(out: &mut [u8], unit: usize, count: usize, threads: usize, work: F) -> Result<()>
+/// Appends `count` units of `unit` bytes to `out`, each written by
+/// `work(unit index, unit)` on `threads` scoped threads (the caller's
+/// thread takes the first piece). The units are written into `out`'s spare
+/// capacity: the threads touch the fresh memory first, so its page faults
+/// and the kernel's zeroing are shared between them rather than done by one
+/// thread in a `resize`. `work` must write its whole unit (with
+/// [`init_from`]). On error
+/// nothing is appended and the whole region is zeroed (it may hold
+/// plaintext).
+fn append_units<F>(
+    out: &mut Vec<u8>,
+    unit: usize,
+    count: usize,
+    threads: usize,
+    work: F,
+) -> Result<()>
 where
-    F: Fn(usize, &mut [u8]) -> Result<()> + Sync,
+    F: Fn(usize, &mut [MaybeUninit<u8>], &mut Vec<u8>) -> Result<()> + Sync,
 {
+    let len = unit
+        .checked_mul(count)
+        .ok_or_else(|| Error::InvalidArgument("message too long".into()))?;
+    // Reserved first, wiping: a reallocation must not leave a copy behind.
+    crate::secret::reserve_wiping(out, len);
+    let start = out.len();
+    let base = out.spare_capacity_mut()[..len].as_mut_ptr() as usize;
     let per = count.div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|s| {
-        let mut pieces = out.chunks_mut(per * unit).enumerate();
-        let first = pieces.next();
-        let work = &work;
-        let handles: Vec<_> = pieces
-            .map(|(t, piece)| s.spawn(move || work(t * per, piece)))
+    let run = |first: usize| -> Result<()> {
+        let last = (first + per).min(count);
+        let mut scratch = Vec::with_capacity(128);
+        for i in first..last {
+            // SAFETY: unit `i` lies within the `len` bytes of spare
+            // capacity reserved above, and each index is handed to exactly
+            // one thread: no two slices overlap.
+            let slot = unsafe {
+                std::slice::from_raw_parts_mut((base as *mut MaybeUninit<u8>).add(i * unit), unit)
+            };
+            work(i, slot, &mut scratch)?;
+        }
+        Ok(())
+    };
+    let result = std::thread::scope(|s| {
+        let run = &run;
+        let handles: Vec<_> = (1..threads)
+            .map(|t| t * per)
+            .filter(|&first| first < count)
+            .map(|first| s.spawn(move || run(first)))
             .collect();
-        let mut result = first.map_or(Ok(()), |(_, piece)| work(0, piece));
+        let mut result = run(0);
         for h in handles {
             let r = h
                 .join()
@@ -100,12 +134,73 @@ where
             }
         }
         result
-    })
+    });
+    match result {
+        Ok(()) => {
+            // SAFETY: every unit of the `len` bytes after `start` was
+            // written whole by the threads above (`work`'s contract).
+            unsafe { out.set_len(start + len) };
+            Ok(())
+        }
+        Err(e) => {
+            // SAFETY: the region lies within the reserved capacity; writing
+            // zeros initializes whatever a failing thread did not reach.
+            unsafe { std::ptr::write_bytes(base as *mut u8, 0, len) };
+            Err(e)
+        }
+    }
+}
+
+/// Copies `src` into `dst` (of the same length) and returns it as the
+/// initialized bytes it now is.
+fn init_from<'a>(dst: &'a mut [MaybeUninit<u8>], src: &[u8]) -> &'a mut [u8] {
+    assert_eq!(dst.len(), src.len(), "init_from: lengths differ");
+    // SAFETY: `src.len()` bytes are copied into `dst`, which has that
+    // length and does not overlap `src` (one is borrowed mutably); every
+    // byte of `dst` is then initialized, so it may be viewed as `[u8]`.
+    unsafe {
+        std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast::<u8>(), src.len());
+        &mut *(dst as *mut [MaybeUninit<u8>] as *mut [u8])
+    }
 }
 
 /// Seals `plaintext` (whole frames of `content` bytes) as regular frames
-/// numbered from `first_seq` into `out`, which is exactly their length.
+/// numbered from `first_seq`, appended to `out` exactly as one thread
+/// writes them.
 pub(crate) fn seal_frames(
+    key: &AesGcmKey,
+    message_id: &[u8],
+    first_seq: u32,
+    content: usize,
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+    threads: usize,
+) -> Result<()> {
+    let size = regular_frame_len(content);
+    let count = plaintext.len() / content;
+    if plaintext.len() != count * content {
+        return Err(Error::InvalidState("frame layout".into()));
+    }
+    append_units(out, size, count, threads, |i, frame, aad| {
+        let seq = first_seq + i as u32;
+        let iv = frame_iv(seq);
+        let (head, rest) = frame.split_at_mut(4 + GCM_IV_LEN);
+        let mut prefix = [0u8; 4 + GCM_IV_LEN];
+        prefix[..4].copy_from_slice(&seq.to_be_bytes());
+        prefix[4..].copy_from_slice(&iv);
+        init_from(head, &prefix);
+        let (body, tag_room) = rest.split_at_mut(content);
+        let body = init_from(body, &plaintext[i * content..(i + 1) * content]);
+        body_aad(aad, message_id, AAD_FRAME, seq, content as u64);
+        let tag = key.seal_in_place(&iv, aad, body)?;
+        init_from(tag_room, &tag);
+        Ok(())
+    })
+}
+
+/// [`seal_frames`] into `out`, a buffer the caller owns that is exactly
+/// the frames' length (the exact-length one-shot path).
+pub(crate) fn seal_frames_into(
     key: &AesGcmKey,
     message_id: &[u8],
     first_seq: u32,
@@ -116,11 +211,12 @@ pub(crate) fn seal_frames(
 ) -> Result<()> {
     let size = regular_frame_len(content);
     let count = plaintext.len() / content;
-    if out.len() != count * size || plaintext.len() != count * content {
+    if plaintext.len() != count * content || out.len() != count * size {
         return Err(Error::InvalidState("frame layout".into()));
     }
-    split(out, size, count, threads, |first, piece| {
-        let mut aad = Vec::with_capacity(message_id.len() + 64);
+    let per = count.div_ceil(threads.max(1)).max(1);
+    let seal = |first: usize, piece: &mut [u8]| -> Result<()> {
+        let mut aad = Vec::with_capacity(128);
         for (j, frame) in piece.chunks_exact_mut(size).enumerate() {
             let i = first + j;
             let seq = first_seq + i as u32;
@@ -135,39 +231,52 @@ pub(crate) fn seal_frames(
             tag_room.copy_from_slice(&tag);
         }
         Ok(())
+    };
+    std::thread::scope(|s| {
+        let seal = &seal;
+        let mut pieces = out.chunks_mut(per * size).enumerate();
+        let first = pieces.next();
+        let handles: Vec<_> = pieces
+            .map(|(t, piece)| s.spawn(move || seal(t * per, piece)))
+            .collect();
+        let mut result = first.map_or(Ok(()), |(_, piece)| seal(0, piece));
+        for h in handles {
+            let r = h
+                .join()
+                .unwrap_or_else(|_| Err(Error::InvalidState("a frame thread panicked".into())));
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
     })
 }
 
 /// Opens regular frames laid out in `frames` (already checked: sequence
-/// numbers from `first_seq`, IVs, whole frames of `content` bytes) into
-/// `out`, which is exactly their content length.
+/// numbers from `first_seq`, IVs, whole frames of `content` bytes),
+/// appending their plaintext to `out`.
 pub(crate) fn open_frames(
     key: &AesGcmKey,
     message_id: &[u8],
     first_seq: u32,
     content: usize,
     frames: &[u8],
-    out: &mut [u8],
+    out: &mut Vec<u8>,
     threads: usize,
 ) -> Result<()> {
     let size = regular_frame_len(content);
     let count = frames.len() / size;
-    if frames.len() != count * size || out.len() != count * content {
+    if frames.len() != count * size {
         return Err(Error::InvalidState("frame layout".into()));
     }
-    split(out, content, count, threads, |first, piece| {
-        let mut aad = Vec::with_capacity(message_id.len() + 64);
-        for (j, slot) in piece.chunks_exact_mut(content).enumerate() {
-            let i = first + j;
-            let seq = first_seq + i as u32;
-            let frame = &frames[i * size..(i + 1) * size];
-            let ct = &frame[4 + GCM_IV_LEN..4 + GCM_IV_LEN + content];
-            let tag = &frame[4 + GCM_IV_LEN + content..];
-            slot.copy_from_slice(ct);
-            body_aad(&mut aad, message_id, AAD_FRAME, seq, content as u64);
-            key.open_in_place(&frame_iv(seq), &aad, slot, tag)?;
-        }
-        Ok(())
+    append_units(out, content, count, threads, |i, slot, aad| {
+        let seq = first_seq + i as u32;
+        let frame = &frames[i * size..(i + 1) * size];
+        let ct = &frame[4 + GCM_IV_LEN..4 + GCM_IV_LEN + content];
+        let tag = &frame[4 + GCM_IV_LEN + content..];
+        let slot = init_from(slot, ct);
+        body_aad(aad, message_id, AAD_FRAME, seq, content as u64);
+        key.open_in_place(&frame_iv(seq), aad, slot, tag)
     })
 }
 
