@@ -1932,6 +1932,38 @@ sealbox_result sealbox_keystore_delete_secret(const struct sealbox_keystore *key
 sealbox_result sealbox_keystore_restore_secret(const struct sealbox_keystore *keystore, const char *name);
 
 /**
+ * UpdateSecret: a new `description` and/or the key (`key_id`: ID or
+ * alias) that new versions are sealed under; NULL leaves that one as it
+ * is (at least one must be given). Existing versions stay under their
+ * key, readable.
+ *
+ * Ownership: borrows the arguments for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_update_secret(const struct sealbox_keystore *keystore, const char *name, const char *description, const char *key_id);
+
+/**
+ * TagResource on a secret: adds or replaces the tags in `tags` (at most 50
+ * in all).
+ *
+ * Ownership: borrows the arguments for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_tag_secret(const struct sealbox_keystore *keystore, const char *name, const struct sealbox_string_map *tags);
+
+/**
+ * UntagResource on a secret: removes the tags whose keys are the
+ * `key_count` strings of `tag_keys`.
+ *
+ * Ownership: borrows the arguments for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_untag_secret(const struct sealbox_keystore *keystore, const char *name, const char *const *tag_keys, size_t key_count);
+
+/**
  * PutResourcePolicy: attaches `policy_json` to secret `name`: the grammar
  * of key policies over `secretsmanager:` actions
  * (`"secretsmanager:GetSecretValue"`, `"secretsmanager:*"`, ...). With a

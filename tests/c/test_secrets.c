@@ -457,6 +457,28 @@ static void test_resource_policy(const sealbox_keystore *ks) {
     sealbox_keystore_free(other);
 }
 
+/* UpdateSecret, TagResource and UntagResource on a secret. */
+static void test_update_and_tags(const sealbox_keystore *ks, const char *key) {
+    context_t tags = {0};
+    const char *gone[1] = {"team"};
+    OK(sealbox_keystore_create_secret(ks, "upd", TEXT("u-1"), NULL, NULL));
+    OK(sealbox_keystore_update_secret(ks, "upd", "the API key", NULL));
+    check_describe(ks, "upd", "the API key");
+    OK(sealbox_keystore_update_secret(ks, "upd", NULL, key));
+    check_describe(ks, "upd", key);
+    EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_keystore_update_secret(ks, "upd", NULL, NULL));
+    context_add(&tags, "team", "payments");
+    context_add(&tags, "env", "prod");
+    OK(sealbox_keystore_tag_secret(ks, "upd", CTX(&tags)));
+    check_describe(ks, "upd", "\"team\":\"payments\"");
+    OK(sealbox_keystore_untag_secret(ks, "upd", gone, 1));
+    check_describe(ks, "upd", "\"env\":\"prod\"");
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER, sealbox_keystore_tag_secret(ks, "upd", NULL));
+    EXPECT(SEALBOX_RESULT_KEY_NOT_FOUND, sealbox_keystore_tag_secret(ks, "nope", CTX(&tags)));
+    check_value(ks, "upd", NULL, "u-1");
+    context_free(&tags);
+}
+
 int main(int argc, char **argv) {
     char db[512];
     sealbox_root_key *rk = NULL;
@@ -489,6 +511,7 @@ int main(int argc, char **argv) {
     test_delete(ks);
     test_rotation(ks);
     test_resource_policy(ks);
+    test_update_and_tags(ks, key);
 
     sealbox_keystore_free(ks);
     printf("test_secrets: %lu checks\n", checks_passed);

@@ -359,6 +359,67 @@ pub unsafe extern "C" fn sealbox_keystore_restore_secret(
     with_ref! { keystore, |ks| ks.restore_secret(try_str!(name))? }
 }
 
+/// UpdateSecret: a new `description` and/or the key (`key_id`: ID or
+/// alias) that new versions are sealed under; NULL leaves that one as it
+/// is (at least one must be given). Existing versions stay under their
+/// key, readable.
+///
+/// Ownership: borrows the arguments for the call.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_update_secret(
+    keystore: *const sealbox_keystore,
+    name: *const c_char,
+    description: *const c_char,
+    key_id: *const c_char,
+) -> sealbox_result {
+    with_ref! { keystore, |ks| {
+        ks.update_secret(try_str!(name), try_opt_str!(description), try_opt_str!(key_id))?;
+    } }
+}
+
+/// TagResource on a secret: adds or replaces the tags in `tags` (at most 50
+/// in all).
+///
+/// Ownership: borrows the arguments for the call.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_tag_secret(
+    keystore: *const sealbox_keystore,
+    name: *const c_char,
+    tags: *const sealbox_string_map,
+) -> sealbox_result {
+    with_ref! { keystore, |ks| {
+        let tags: std::collections::BTreeMap<String, String> = try_ref!(tags).to_context();
+        ks.tag_secret(try_str!(name), &tags)?
+    } }
+}
+
+/// UntagResource on a secret: removes the tags whose keys are the
+/// `key_count` strings of `tag_keys`.
+///
+/// Ownership: borrows the arguments for the call.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_untag_secret(
+    keystore: *const sealbox_keystore,
+    name: *const c_char,
+    tag_keys: *const *const c_char,
+    key_count: usize,
+) -> sealbox_result {
+    with_ref! { keystore, |ks| {
+        // SAFETY: `key_count` NUL-terminated strings per the caller.
+        let keys: Vec<String> = unsafe { texts(tag_keys, key_count, "tag_keys") }?
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        ks.untag_secret(try_str!(name), &keys)?
+    } }
+}
+
 /// PutResourcePolicy: attaches `policy_json` to secret `name`: the grammar
 /// of key policies over `secretsmanager:` actions
 /// (`"secretsmanager:GetSecretValue"`, `"secretsmanager:*"`, ...). With a
