@@ -603,7 +603,10 @@ impl KeyStore {
         }))
     }
 
-    fn resource_policy_job(&self, name: String) -> Job<Option<crate::keystore::access::PolicyDocument>> {
+    fn resource_policy_job(
+        &self,
+        name: String,
+    ) -> Job<Option<crate::keystore::access::PolicyDocument>> {
         let k = self.ks();
         Job::new(move || {
             Ok(k.get_secret_resource_policy(&name)?
