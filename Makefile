@@ -61,6 +61,14 @@ demo-c:
 deps:
 	@$(ROOT)/scripts/install-deps.sh
 
+# `make test` builds the C library, the Python wheel and the Node addon
+# with the dev profile: the test builds before them compiled every
+# dependency fully optimised already (see Cargo.toml), so these builds
+# compile the sealbox crates alone. `make install`, `make demo`, the
+# benches and a plain `make test-python` / `test-node` build release.
+test: C_PROFILE = dev
+test: NODE_PROFILE = dev
+test: PY_PROFILE = dev
 test: deps header-check test-rust test-rust-rustcrypto test-differential test-interop test-c \
 	test-python test-node test-cli test-contract test-fuzz-smoke test-proptest test-advisories test-lock-check
 	@$(MAKE) --no-print-directory pg-stop
@@ -179,7 +187,7 @@ C_TEST_PREFIX := $(ROOT)/target/c/prefix
 cbindgen:
 	@if [ "$$($(CBINDGEN) --version 2>/dev/null)" != "cbindgen $(CBINDGEN_VERSION)" ]; then \
 	  echo "installing cbindgen $(CBINDGEN_VERSION) into $(TOOLS)"; \
-	  $(CARGO) install cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS); \
+	  $(CARGO) install cbindgen --version $(CBINDGEN_VERSION) --locked --debug --root $(TOOLS); \
 	fi
 
 # Regenerates include/sealbox.h from ffi/ (commit the result).
@@ -198,16 +206,26 @@ header-check: cbindgen
 # libsealbox.so.X.Y.Z (soname libsealbox.so.X, links libsealbox.so.X and
 # libsealbox.so), libsealbox.a, include/sealbox.h, lib/pkgconfig/sealbox.pc.
 # `make install PREFIX=$$HOME/.local`; DESTDIR=... for packaging.
+# C_PROFILE=dev installs the dev build instead of the release one: `make
+# test` does, since its test builds already compiled every dependency fully
+# optimised (Cargo.toml), and a release build of them all would cost
+# minutes more.
+C_PROFILE ?= release
 install:
+ifeq ($(C_PROFILE),dev)
+	$(CARGO) build --workspace $(NOT_BINDINGS) --lib
+	DESTDIR="$(DESTDIR)" SEALBOX_BUILD_DIR=debug $(ROOT)/scripts/install-c-library.sh "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)"
+else
 	$(CARGO) build --release -p sealbox-ffi
 	DESTDIR="$(DESTDIR)" $(ROOT)/scripts/install-c-library.sh "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)"
+endif
 
 # The C tests (tests/c/run.sh) against a fresh `make install` into
 # target/c/prefix. Runs after test-interop in `make test`: the streaming
 # check decrypts with the AWS Encryption SDK for Python from its .venv.
 test-c: pg-start
 	rm -rf $(C_TEST_PREFIX)
-	$(MAKE) --no-print-directory install PREFIX=$(C_TEST_PREFIX)
+	$(MAKE) --no-print-directory install PREFIX=$(C_TEST_PREFIX) C_PROFILE=$(C_PROFILE)
 	$(PG_ENV) $(ROOT)/tests/c/run.sh $(C_TEST_PREFIX)
 
 # Per-call cost of the C ABI beside the Rust call (64 B and 1 KiB).

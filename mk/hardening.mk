@@ -49,7 +49,7 @@ test-lock-check:
 	done
 	@echo "== tests/c/test_threads under helgrind =="
 	rm -rf $(LOCK_CHECK_PREFIX)
-	$(MAKE) --no-print-directory install PREFIX=$(LOCK_CHECK_PREFIX)
+	$(MAKE) --no-print-directory install PREFIX=$(LOCK_CHECK_PREFIX) C_PROFILE=$(C_PROFILE)
 	@lib=$(LOCK_CHECK_PREFIX)/lib; export PKG_CONFIG_PATH=$$lib/pkgconfig; \
 	cc -std=c11 -Wall -Wextra -Werror -Wpedantic -D_POSIX_C_SOURCE=200809L -g -O1 -pthread \
 	  $$(pkg-config --cflags sealbox) $(ROOT)/tests/c/test_threads.c -o $(LOCK_CHECK_DIR)/test_threads \

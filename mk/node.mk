@@ -11,8 +11,15 @@ NAPI_FORCE := NAPI_FORCE_BUILD_SEALBOX_NODE=$$(date +%s%N)
 
 .PHONY: test-node bench-node demo-node node-install node-dts node-dts-check
 
+# NODE_PROFILE=dev (make test) builds the addon with the dev profile.
+NODE_PROFILE ?= release
+NAPI_PROFILE = $(if $(filter dev,$(NODE_PROFILE)),,--release)
+
+# The package's `install` script is the release build; here the addon is
+# built by hand in the profile asked for.
 node-install:
-	cd $(NODE_DIR) && npm ci --no-audit --no-fund
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --ignore-scripts
+	cd $(NODE_DIR) && $(NAPI) build --platform $(NAPI_PROFILE) --js false --dts ../../target/sealbox-node-install.d.ts
 
 # Regenerates the committed index.js loader and index.d.ts from src/
 # (commit the result).
@@ -25,7 +32,7 @@ node-dts:
 node-dts-check:
 	@test -x $(NAPI) || $(MAKE) --no-print-directory node-install
 	@out=$(ROOT)/target/node-dts-check; rm -rf "$$out"; mkdir -p "$$out"; \
-	cd $(NODE_DIR) && $(NAPI_FORCE) $(NAPI) build --platform --release \
+	cd $(NODE_DIR) && $(NAPI_FORCE) $(NAPI) build --platform $(NAPI_PROFILE) \
 	  --js ../../target/node-dts-check/index.js --dts ../../target/node-dts-check/index.d.ts \
 	  >"$$out/log" 2>&1 || { cat "$$out/log"; exit 1; }; \
 	for f in index.d.ts index.js; do \

@@ -33,8 +33,12 @@ python-venv:
 
 # --no-build-isolation: the pinned maturin of the venv builds the wheel
 # (no second download of it per build).
+# PY_PROFILE=dev (make test) builds the wheel with the dev profile.
+PY_PROFILE ?= release
+PY_BUILD_ENV = $(if $(filter dev,$(PY_PROFILE)),MATURIN_PEP517_ARGS="--profile dev",)
+
 python-package: python-venv
-	PATH="$(PY_VENV)/bin:$$PATH" $(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation \
+	PATH="$(PY_VENV)/bin:$$PATH" $(PY_BUILD_ENV) $(PY) -m pip install --quiet --disable-pip-version-check --no-build-isolation \
 	  --force-reinstall --no-deps $(PY_DIR)
 
 # The pytest suite (bindings/python/tests: soft and PKCS#11 key stores,

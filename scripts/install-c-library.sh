@@ -6,7 +6,8 @@
 #   scripts/install-c-library.sh PREFIX [LIBDIR] [INCLUDEDIR]
 #
 # DESTDIR (environment) is prepended to every path, for packaging. The
-# release build must exist (`make install` builds it first).
+# release build must exist (`make install` builds it first); with
+# SEALBOX_BUILD_DIR=debug the dev build is installed instead (make test).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +21,7 @@ VERSION="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' "$R
 MAJOR="${VERSION%%.*}"
 TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps \
     | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-BUILD="$TARGET_DIR/release"
+BUILD="$TARGET_DIR/${SEALBOX_BUILD_DIR:-release}"
 for f in libsealbox.so libsealbox.a; do
     [ -f "$BUILD/$f" ] || { echo "install: $BUILD/$f is missing (cargo build --release -p sealbox-ffi)" >&2; exit 1; }
 done

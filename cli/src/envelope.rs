@@ -16,7 +16,8 @@ use sealbox::keyring::{
 use sealbox::keystore::KeyStore;
 use sealbox::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 use sealbox::message::{
-    DecryptOptions, Decryptor, EncryptOptions, Encryptor, Parallelism, RewrapOptions, Rewrapper,
+    rewrap_header, DecryptOptions, Decryptor, EncryptOptions, Encryptor, HeaderRewrap, Parallelism,
+    RewrapOptions, Rewrapper,
 };
 use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext};
 
@@ -467,6 +468,20 @@ pub fn rewrap(resolve: &dyn Fn() -> CliResult<Resolved>, a: RewrapArgs, out: Out
     if a.in_place && a.input == Path::new("-") {
         return Err(CliError::usage("--in-place needs a file, not stdin"));
     }
+    let mut recovered = None;
+    if a.in_place {
+        recovered = crate::inplace::recover(&a.input)?;
+        if let Some(done) = header_in_place(
+            &a,
+            &decrypt_with,
+            encrypt_with.as_ref(),
+            &options,
+            out,
+            recovered,
+        )? {
+            return Ok(done);
+        }
+    }
     let mut src = input::open(&a.input)?;
     let output = if a.in_place {
         Some(a.input.clone())
@@ -530,6 +545,8 @@ pub fn rewrap(resolve: &dyn Fn() -> CliResult<Resolved>, a: RewrapArgs, out: Out
         "encrypted_data_keys": summary.encrypted_data_keys,
         "resigned": summary.resigned,
         "header_bytes": [summary.header_len.0, summary.header_len.1],
+        "mode": "whole message",
+        "recovered": recovered,
         "seconds": elapsed.as_secs_f64(),
     });
     let human = || {
@@ -554,4 +571,80 @@ pub fn rewrap(resolve: &dyn Fn() -> CliResult<Resolved>, a: RewrapArgs, out: Out
         )
     };
     report(out, to_stdout, json, human)
+}
+
+/// `--in-place` for an unsigned message whose new header has the old one's
+/// length: only the header is replaced (through a journal, see
+/// [`crate::inplace`]); the body, whatever its size, is not read. `None`
+/// when the whole message must be rewritten instead (a signed suite, or a
+/// header of another length).
+fn header_in_place(
+    a: &RewrapArgs,
+    decrypt_with: &Arc<dyn Keyring>,
+    encrypt_with: &dyn Keyring,
+    options: &RewrapOptions,
+    out: Out,
+    recovered: Option<&'static str>,
+) -> CliResult<Option<()>> {
+    let started = std::time::Instant::now();
+    let cmm = DefaultMaterialsManager::new(decrypt_with.clone());
+    let mut result = None;
+    let prefix = crate::inplace::read_prefix(&a.input, |bytes| {
+        match rewrap_header(bytes, &cmm, encrypt_with, options) {
+            Ok(HeaderRewrap::NeedMore(n)) => Ok(Some(n)),
+            Ok(done) => {
+                result = Some(done);
+                Ok(None)
+            }
+            // A signed suite: the whole message is signed again below.
+            Err(sealbox::Error::InvalidArgument(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    })?;
+    let Some(HeaderRewrap::Done {
+        old_len,
+        header,
+        summary,
+    }) = result
+    else {
+        return Ok(None);
+    };
+    if header.len() != old_len {
+        return Ok(None);
+    }
+    crate::inplace::replace_header(&a.input, &prefix[..old_len], &header)?;
+    let size = std::fs::metadata(&a.input)
+        .map_err(|e| CliError::io(&a.input, e))?
+        .len();
+    let elapsed = started.elapsed();
+    let name = a.input.display().to_string();
+    let json = json!({
+        "input": name,
+        "output": name,
+        "bytes_in": size,
+        "bytes_out": size,
+        "suite": suite_name(summary.suite),
+        "encrypted_data_keys": summary.encrypted_data_keys,
+        "resigned": false,
+        "header_bytes": [old_len, header.len()],
+        "mode": "header in place",
+        "recovered": recovered,
+        "seconds": elapsed.as_secs_f64(),
+    });
+    let human = || {
+        format!(
+            "Rewrapped {name} in place ({size} bytes; only its {old_len}-byte header was \
+             replaced; suite {}, {} encrypted data key{}, {:.3} s).",
+            suite_name(summary.suite),
+            summary.encrypted_data_keys,
+            if summary.encrypted_data_keys == 1 {
+                ""
+            } else {
+                "s"
+            },
+            elapsed.as_secs_f64()
+        )
+    };
+    out.emit(json, human)?;
+    Ok(Some(()))
 }

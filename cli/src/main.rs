@@ -12,6 +12,7 @@ mod cli;
 mod config;
 mod envelope;
 mod error;
+mod inplace;
 mod input;
 mod keys;
 mod secrets;

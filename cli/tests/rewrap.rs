@@ -267,3 +267,76 @@ fn signed_suite_stdin_and_raw_keys() {
     );
     assert!(!sb.path("bad.out").exists());
 }
+
+/// `--in-place` on an unsigned message whose header keeps its length: only
+/// the header is replaced, through a journal; a journal left by a crash is
+/// finished or undone by the next in-place rewrap.
+#[test]
+fn in_place_header_only_and_crash_recovery() {
+    let (sb, _) = Sandbox::with_key("rewrap-journal", "alias/a");
+    sb.json(&["key", "create", "--alias", "alias/b"]);
+    let plain = data(200_000);
+    std::fs::write(sb.path("p"), &plain).unwrap();
+    sb.json(&["encrypt", "--key", "alias/a", "p", "-o", "f.sbx"]);
+    let original = std::fs::read(sb.path("f.sbx")).unwrap();
+
+    // The new header, as a rewrap to another file makes it (same message
+    // ID, same length for the same kind of key).
+    let v = sb.json(&["rewrap", "--to-key", "alias/b", "f.sbx", "-o", "g.sbx"]);
+    let (old_h, new_h) = header_lens(&v);
+    assert_eq!(old_h, new_h);
+    let g = std::fs::read(sb.path("g.sbx")).unwrap();
+    let (old, new) = (&original[..old_h], &g[..new_h]);
+    let journal = sb.path(".f.sbx.sealbox-rewrap-journal");
+    let write_journal = || {
+        let mut j = b"sealbox rewrap journal v1\n".to_vec();
+        j.extend_from_slice(&(old_h as u64).to_be_bytes());
+        j.extend_from_slice(old);
+        j.extend_from_slice(new);
+        std::fs::write(&journal, j).unwrap();
+    };
+
+    // A crash in the middle of the header write: half new, half old.
+    let mut torn = original.clone();
+    torn[..old_h / 2].copy_from_slice(&new[..old_h / 2]);
+    std::fs::write(sb.path("f.sbx"), &torn).unwrap();
+    write_journal();
+    sb.fails(&["decrypt", "f.sbx", "-o", "x.out"], 3);
+    let v = sb.json(&["rewrap", "--to-key", "alias/b", "--in-place", "f.sbx"]);
+    assert_eq!(v["recovered"], "put the old header back");
+    assert_eq!(v["mode"], "header in place");
+    assert!(!journal.exists());
+    let now = std::fs::read(sb.path("f.sbx")).unwrap();
+    assert_eq!(now[old_h..], original[old_h..], "the body is untouched");
+    sb.ok(&["decrypt", "--key", "alias/b", "f.sbx", "-o", "y.out"]);
+    assert_eq!(std::fs::read(sb.path("y.out")).unwrap(), plain);
+    sb.fails(&["decrypt", "--key", "alias/a", "f.sbx", "-o", "z.out"], 3);
+
+    // A crash after the new header was on disk: the journal is finished.
+    std::fs::write(sb.path("f.sbx"), &g).unwrap();
+    write_journal();
+    let v = sb.json(&["rewrap", "--to-key", "alias/a", "--in-place", "f.sbx"]);
+    assert_eq!(v["recovered"], "found the new header complete");
+    sb.ok(&["decrypt", "--key", "alias/a", "f.sbx", "-o", "w.out"]);
+    assert_eq!(std::fs::read(sb.path("w.out")).unwrap(), plain);
+
+    // A journal cut short (the crash came before it was flushed): dropped.
+    std::fs::write(&journal, b"sealbox rewrap journal v1\n\0\0").unwrap();
+    let v = sb.json(&["rewrap", "--to-key", "alias/b", "--in-place", "f.sbx"]);
+    assert!(
+        v["recovered"].as_str().unwrap().starts_with("discarded"),
+        "{v}"
+    );
+    sb.ok(&["decrypt", "--key", "alias/b", "f.sbx", "-o", "v.out"]);
+
+    // A signed message is rewritten whole (its footer signs the header).
+    sb.json(&[
+        "encrypt", "--key", "alias/a", "--suite", "0x0578", "p", "-o", "s.sbx",
+    ]);
+    let v = sb.json(&["rewrap", "--to-key", "alias/b", "--in-place", "s.sbx"]);
+    assert_eq!(v["mode"], "whole message");
+    assert_eq!(v["resigned"], true);
+    sb.ok(&["decrypt", "--key", "alias/b", "s.sbx", "-o", "u.out"]);
+    assert_eq!(std::fs::read(sb.path("u.out")).unwrap(), plain);
+    assert!(sb.files_containing("journal").is_empty());
+}

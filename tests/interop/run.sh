@@ -59,8 +59,10 @@ log "npm ci (tests/interop/node)"
 (cd "$HERE/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 
 # --- sealbox: the example binary both suites drive --------------------------
-log "cargo build -p sealbox --example esdk_tool"
-(cd "$ROOT" && cargo build --quiet -p sealbox --example esdk_tool)
+# The workspace's package selection, as make test's first build: `-p
+# sealbox` alone would unify features differently and build the core again.
+log "cargo build --example esdk_tool"
+(cd "$ROOT" && cargo build --quiet --workspace --exclude sealbox-python --exclude sealbox-node --example esdk_tool)
 TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps \
     | "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 SEALBOX_ESDK_TOOL="$TARGET_DIR/debug/examples/esdk_tool"

@@ -23,7 +23,10 @@ pub use encrypt::{encrypt, encrypt_append, EncryptOptions, Encryptor};
 pub use header::{ContentType, Header};
 pub use io::{DecryptingReader, EncryptingWriter};
 pub use parallel::{Parallelism, PARALLEL_MIN_BYTES};
-pub use rewrap::{rewrap, rewrap_append, rewrap_stream, RewrapOptions, RewrapSummary, Rewrapper};
+pub use rewrap::{
+    rewrap, rewrap_append, rewrap_header, rewrap_stream, HeaderRewrap, RewrapOptions,
+    RewrapSummary, Rewrapper,
+};
 pub use suite::{AlgorithmSuite, ALL_SUITES};
 
 /// Default frame length: 4096 bytes of plaintext per frame.

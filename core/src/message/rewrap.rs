@@ -496,6 +496,68 @@ pub fn rewrap(
     Ok((out, summary))
 }
 
+/// What [`rewrap_header`] found.
+#[derive(Debug)]
+pub enum HeaderRewrap {
+    /// The prefix does not hold the whole header: read at least this many
+    /// bytes from the start of the message and call again.
+    NeedMore(usize),
+    /// The new header.
+    Done {
+        /// The old header's length: the new header replaces exactly these
+        /// bytes, the rest of the message stays as it is.
+        old_len: usize,
+        /// The new header (body and auth).
+        header: Vec<u8>,
+        /// What was done (`bytes_in`/`bytes_out`: the headers' lengths).
+        summary: RewrapSummary,
+    },
+}
+
+/// Rewraps only the header of a message whose first bytes are `prefix`:
+/// for unsigned suites the rest of the message (its body) is the same
+/// after a rewrap, so a file can be rewrapped by replacing its header
+/// alone. The body is not read, so its structure is not checked (a
+/// truncated message stays truncated). Signed suites are refused
+/// (`InvalidArgument`): their footer signs the header, so the whole message
+/// must be rewrapped ([`rewrap_stream`]).
+pub fn rewrap_header(
+    prefix: &[u8],
+    decrypt_with: &dyn MaterialsManager,
+    encrypt_with: &dyn Keyring,
+    options: &RewrapOptions,
+) -> Result<HeaderRewrap> {
+    // The suite first, before any key is used.
+    match header::parse(prefix, options.decrypt.max_encrypted_data_keys.get()) {
+        Err(ParseError::Incomplete(need)) => return Ok(HeaderRewrap::NeedMore(need)),
+        Err(ParseError::Invalid(e)) => return Err(e),
+        Ok(p) if p.header.suite.signature().is_some() => {
+            return Err(Error::InvalidArgument(format!(
+                "suite {} signs the whole message: its header cannot be replaced alone; \
+                 rewrap the whole message",
+                p.header.suite
+            )))
+        }
+        Ok(_) => {}
+    }
+    let mut core = RewrapCore::new(options.clone());
+    let mut header = Vec::new();
+    let old_len = core
+        .parse(decrypt_with, encrypt_with, prefix, &mut header)
+        .map_err(|e| match e {
+            ParseError::Invalid(e) => e,
+            ParseError::Incomplete(_) => Error::DecryptionFailed,
+        })?;
+    let mut summary = core.summary.take().ok_or(Error::DecryptionFailed)?;
+    summary.bytes_in = old_len as u64;
+    summary.bytes_out = header.len() as u64;
+    Ok(HeaderRewrap::Done {
+        old_len,
+        header,
+        summary,
+    })
+}
+
 /// Rewraps one message, appending it to `out` (left as it was on error).
 pub fn rewrap_append(
     message: &[u8],
