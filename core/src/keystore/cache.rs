@@ -16,6 +16,8 @@ use super::store::{KeyRecord, MetadataStore, VersionRecord};
 use super::{Grant, KeyPolicy};
 use crate::error::Result;
 
+/// A verified policy row: its text, its MAC, the policy parsed.
+type VerifiedPolicy = (String, Vec<u8>, Arc<KeyPolicy>);
 /// The store-wide counter of revoking changes to keys: disable, scheduled
 /// or done deletion (see [`MetaCache::counter`]).
 pub(super) const REVOCATIONS: &str = "revocations";
@@ -45,6 +47,8 @@ pub(super) struct MetaCache {
     // Moved by every `clear`: a load that began before it is not cached.
     generation: std::sync::atomic::AtomicU64,
     policies: RwLock<HashMap<String, (Instant, Arc<KeyPolicy>)>>,
+    // The policy row verified last for each key: (text, MAC, parsed).
+    verified: RwLock<HashMap<String, VerifiedPolicy>>,
     grants: RwLock<HashMap<String, Timed<Arc<Vec<Grant>>>>>,
 }
 
@@ -60,6 +64,7 @@ impl MetaCache {
             parsed: RwLock::new(HashMap::new()),
             generation: std::sync::atomic::AtomicU64::new(0),
             policies: RwLock::new(HashMap::new()),
+            verified: RwLock::new(HashMap::new()),
             grants: RwLock::new(HashMap::new()),
         }
     }
@@ -191,6 +196,35 @@ impl MetaCache {
             c.insert(name, (at, n));
         }
         n
+    }
+
+    /// The policy of `key_id` when its row (`text`, `mac`) is the one
+    /// verified last for it.
+    pub(super) fn verified_policy(
+        &self,
+        key_id: &str,
+        text: &str,
+        mac: &[u8],
+    ) -> Option<Arc<KeyPolicy>> {
+        let m = self.verified.read().ok()?;
+        let (t, k, p) = m.get(key_id)?;
+        (t == text && crate::crypto::ct_eq(k, mac)).then(|| p.clone())
+    }
+
+    /// Remembers the verified policy row of `key_id`.
+    pub(super) fn remember_verified_policy(
+        &self,
+        key_id: &str,
+        text: String,
+        mac: Vec<u8>,
+        policy: Arc<KeyPolicy>,
+    ) {
+        if let Ok(mut m) = self.verified.write() {
+            if m.len() >= 10_000 {
+                m.clear();
+            }
+            m.insert(key_id.to_owned(), (text, mac, policy));
+        }
     }
 
     /// `text` parsed, once per distinct text.

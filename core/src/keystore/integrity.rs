@@ -226,9 +226,26 @@ impl KeyStore {
     ///
     /// Parsed policies are kept by their text: a policy read again (every
     /// operation, where the metadata cache is off) is parsed once.
+    ///
+    /// A row byte for byte the one verified last for this key (text and
+    /// MAC) is not verified again: the MAC of a long policy costs more than
+    /// the decision it feeds.
     pub(super) fn load_policy(&self, key_id: &str) -> Result<std::sync::Arc<KeyPolicy>> {
-        let text = self.verified_policy(key_id, self.inner.store.key_policy(key_id)?)?;
-        self.inner.cache.parsed_policy(&text)
+        let row = self.inner.store.key_policy(key_id)?;
+        if let Some((text, mac)) = &row {
+            if let Some(p) = self.inner.cache.verified_policy(key_id, text, mac) {
+                return Ok(p);
+            }
+        }
+        let mac = row.as_ref().map(|(_, m)| m.clone());
+        let text = self.verified_policy(key_id, row)?;
+        let p = self.inner.cache.parsed_policy(&text)?;
+        if let Some(mac) = mac {
+            self.inner
+                .cache
+                .remember_verified_policy(key_id, text, mac, p.clone());
+        }
+        Ok(p)
     }
 
     /// A key's grants from the store, verified.
