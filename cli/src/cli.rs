@@ -127,7 +127,9 @@ The message is opened with the keys named as for decrypt (without key options th
 store finds the key the message names) and its data key wrapped again by every --to-*
 key; only those can open the result. The header is rewritten and authenticated again;
 the body is copied unchanged. Signed messages (0x0578) get a new signature, after the old
-one verified. --in-place replaces the file through a temporary file and a rename.")]
+one verified. --in-place on an unsigned message whose new header keeps its length writes
+only the header (through a journal that a crash leaves for the next --in-place to finish or
+undo); otherwise the whole message goes to a temporary file renamed over the input.")]
     Rewrap(RewrapArgs),
     /// Sign a file or stdin with a SIGN_VERIFY key (prints the signature in base64)
     #[command(after_help = "\
