@@ -182,20 +182,33 @@ pub(crate) fn seal_frames(
         return Err(Error::InvalidState("frame layout".into()));
     }
     append_units(out, size, count, threads, |i, frame, aad| {
-        let seq = first_seq + i as u32;
-        let iv = frame_iv(seq);
-        let (head, rest) = frame.split_at_mut(4 + GCM_IV_LEN);
-        let mut prefix = [0u8; 4 + GCM_IV_LEN];
-        prefix[..4].copy_from_slice(&seq.to_be_bytes());
-        prefix[4..].copy_from_slice(&iv);
-        init_from(head, &prefix);
-        let (body, tag_room) = rest.split_at_mut(content);
-        let body = init_from(body, &plaintext[i * content..(i + 1) * content]);
-        body_aad(aad, message_id, AAD_FRAME, seq, content as u64);
-        let tag = key.seal_in_place(&iv, aad, body)?;
-        init_from(tag_room, &tag);
-        Ok(())
+        let pt = &plaintext[i * content..(i + 1) * content];
+        seal_frame(key, message_id, first_seq + i as u32, pt, frame, aad)
     })
+}
+
+/// Writes regular frame `seq` of `plaintext` into `frame` (its exact
+/// length): sequence number, IV, the sealed content, the tag.
+fn seal_frame(
+    key: &AesGcmKey,
+    message_id: &[u8],
+    seq: u32,
+    plaintext: &[u8],
+    frame: &mut [MaybeUninit<u8>],
+    aad: &mut Vec<u8>,
+) -> Result<()> {
+    let iv = frame_iv(seq);
+    let (head, rest) = frame.split_at_mut(4 + GCM_IV_LEN);
+    let mut prefix = [0u8; 4 + GCM_IV_LEN];
+    prefix[..4].copy_from_slice(&seq.to_be_bytes());
+    prefix[4..].copy_from_slice(&iv);
+    init_from(head, &prefix);
+    let (body, tag_room) = rest.split_at_mut(plaintext.len());
+    let body = init_from(body, plaintext);
+    body_aad(aad, message_id, AAD_FRAME, seq, plaintext.len() as u64);
+    let tag = key.seal_in_place(&iv, aad, body)?;
+    init_from(tag_room, &tag);
+    Ok(())
 }
 
 /// [`seal_frames`] into `out`, a buffer the caller owns that is exactly
@@ -216,19 +229,14 @@ pub(crate) fn seal_frames_into(
     }
     let per = count.div_ceil(threads.max(1)).max(1);
     let seal = |first: usize, piece: &mut [u8]| -> Result<()> {
+        // SAFETY: initialized bytes viewed as possibly uninitialized ones;
+        // `seal_frame` writes only initialized bytes through the view.
+        let piece = unsafe { &mut *(piece as *mut [u8] as *mut [MaybeUninit<u8>]) };
         let mut aad = Vec::with_capacity(128);
         for (j, frame) in piece.chunks_exact_mut(size).enumerate() {
             let i = first + j;
-            let seq = first_seq + i as u32;
-            let iv = frame_iv(seq);
-            let (head, rest) = frame.split_at_mut(4 + GCM_IV_LEN);
-            head[..4].copy_from_slice(&seq.to_be_bytes());
-            head[4..].copy_from_slice(&iv);
-            let (body, tag_room) = rest.split_at_mut(content);
-            body.copy_from_slice(&plaintext[i * content..(i + 1) * content]);
-            body_aad(&mut aad, message_id, AAD_FRAME, seq, content as u64);
-            let tag = key.seal_in_place(&iv, &aad, body)?;
-            tag_room.copy_from_slice(&tag);
+            let pt = &plaintext[i * content..(i + 1) * content];
+            seal_frame(key, message_id, first_seq + i as u32, pt, frame, &mut aad)?;
         }
         Ok(())
     };
