@@ -117,24 +117,12 @@ where
         }
         Ok(())
     };
-    let result = std::thread::scope(|s| {
-        let run = &run;
-        let handles: Vec<_> = (1..threads)
-            .map(|t| t * per)
-            .filter(|&first| first < count)
-            .map(|first| s.spawn(move || run(first)))
-            .collect();
-        let mut result = run(0);
-        for h in handles {
-            let r = h
-                .join()
-                .unwrap_or_else(|_| Err(Error::InvalidState("a frame thread panicked".into())));
-            if result.is_ok() {
-                result = r;
-            }
-        }
-        result
-    });
+    let result = in_pieces(
+        (0..threads)
+            .map(|t| (t * per, t * per))
+            .filter(|&(f, _)| f < count),
+        |_, first| run(first),
+    );
     match result {
         Ok(()) => {
             // SAFETY: every unit of the `len` bytes after `start` was
@@ -149,6 +137,33 @@ where
             Err(e)
         }
     }
+}
+
+/// Runs `work(first unit, piece)` for every piece on scoped threads, the
+/// first piece on the caller's thread; the first error wins (a panicking
+/// thread is an error).
+fn in_pieces<T: Send>(
+    pieces: impl Iterator<Item = (usize, T)>,
+    work: impl Fn(usize, T) -> Result<()> + Sync,
+) -> Result<()> {
+    let mut pieces = pieces;
+    let first = pieces.next();
+    std::thread::scope(|s| {
+        let work = &work;
+        let handles: Vec<_> = pieces
+            .map(|(at, piece)| s.spawn(move || work(at, piece)))
+            .collect();
+        let mut result = first.map_or(Ok(()), |(at, piece)| work(at, piece));
+        for h in handles {
+            let r = h
+                .join()
+                .unwrap_or_else(|_| Err(Error::InvalidState("a frame thread panicked".into())));
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    })
 }
 
 /// Copies `src` into `dst` (of the same length) and returns it as the
@@ -240,24 +255,12 @@ pub(crate) fn seal_frames_into(
         }
         Ok(())
     };
-    std::thread::scope(|s| {
-        let seal = &seal;
-        let mut pieces = out.chunks_mut(per * size).enumerate();
-        let first = pieces.next();
-        let handles: Vec<_> = pieces
-            .map(|(t, piece)| s.spawn(move || seal(t * per, piece)))
-            .collect();
-        let mut result = first.map_or(Ok(()), |(_, piece)| seal(0, piece));
-        for h in handles {
-            let r = h
-                .join()
-                .unwrap_or_else(|_| Err(Error::InvalidState("a frame thread panicked".into())));
-            if result.is_ok() {
-                result = r;
-            }
-        }
-        result
-    })
+    in_pieces(
+        out.chunks_mut(per * size)
+            .enumerate()
+            .map(|(t, piece)| (t * per, piece)),
+        seal,
+    )
 }
 
 /// Opens regular frames laid out in `frames` (already checked: sequence
