@@ -70,7 +70,7 @@ test: C_PROFILE = dev
 test: NODE_PROFILE = dev
 test: PY_PROFILE = dev
 test: deps header-check test-rust test-rust-rustcrypto test-differential test-interop test-c \
-	test-python test-node test-cli test-contract test-fuzz-smoke test-proptest test-advisories test-lock-check
+	test-python test-node test-cli test-contract test-dist-dev test-fuzz-smoke test-proptest test-advisories test-lock-check
 	@$(MAKE) --no-print-directory pg-stop
 	@echo "make test: all suites passed"
 
@@ -234,8 +234,9 @@ bench-c-abi:
 	$(CARGO) bench -p sealbox-ffi --bench c_abi
 
 # ---- Python package, Node package, CLI: one fragment each -----------------
-include $(ROOT)/mk/python.mk $(ROOT)/mk/node.mk $(ROOT)/mk/cli.mk
+include $(ROOT)/mk/python.mk $(ROOT)/mk/node.mk $(ROOT)/mk/cli.mk $(ROOT)/mk/docs.mk
 include $(ROOT)/mk/fuzz.mk
 include $(ROOT)/mk/advisories.mk
 include $(ROOT)/mk/hardening.mk
 include $(ROOT)/mk/postgres.mk
+include $(ROOT)/mk/dist.mk

@@ -578,6 +578,25 @@ extern "C" {
 const char *sealbox_version(void);
 
 /**
+ * The crypto provider the loaded library was built with: `"aws-lc"`,
+ * `"aws-lc (FIPS)"` or `"rustcrypto"` (what `sealbox --version` and the
+ * Python and Node packages report too).
+ *
+ * Ownership: a static string; do not free.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+const char *sealbox_crypto_provider(void);
+
+/**
+ * Whether the crypto provider runs in its FIPS 140-3 mode now (only a
+ * build with the `fips` feature can).
+ *
+ * Thread safety: safe to call from any thread.
+ */
+bool sealbox_fips_mode(void);
+
+/**
  * The fixed text for a result code, copied into `buf` the way `snprintf`
  * does: at most `len - 1` bytes (cut at a UTF-8 character boundary) and a
  * terminating NUL. `*out_n` receives the full length of the text (without

@@ -7,7 +7,11 @@
 #
 # DESTDIR (environment) is prepended to every path, for packaging. The
 # release build must exist (`make install` builds it first); with
-# SEALBOX_BUILD_DIR=debug the dev build is installed instead (make test).
+# SEALBOX_BUILD_DIR=debug the dev build is installed instead (make test);
+# an absolute SEALBOX_BUILD_DIR names any build directory (make dist).
+# With SEALBOX_RELOCATABLE=1, sealbox.pc finds its prefix from its own
+# location (${pcfiledir}/../..): the tree can be moved anywhere (the
+# release archive).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,7 +25,10 @@ VERSION="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' "$R
 MAJOR="${VERSION%%.*}"
 TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps \
     | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-BUILD="$TARGET_DIR/${SEALBOX_BUILD_DIR:-release}"
+case "${SEALBOX_BUILD_DIR:-release}" in
+    /*) BUILD="$SEALBOX_BUILD_DIR" ;;
+    *) BUILD="$TARGET_DIR/${SEALBOX_BUILD_DIR:-release}" ;;
+esac
 for f in libsealbox.so libsealbox.a; do
     [ -f "$BUILD/$f" ] || { echo "install: $BUILD/$f is missing (cargo build --release -p sealbox-ffi)" >&2; exit 1; }
 done
@@ -34,7 +41,12 @@ ln -sfn "libsealbox.so.$VERSION" "$lib/libsealbox.so.$MAJOR"
 ln -sfn "libsealbox.so.$MAJOR" "$lib/libsealbox.so"
 install -m 0644 "$BUILD/libsealbox.a" "$lib/libsealbox.a"
 install -m 0644 "$ROOT/include/sealbox.h" "$inc/sealbox.h"
-sed -e "s|@PREFIX@|$PREFIX|" -e "s|@LIBDIR@|$LIBDIR|" -e "s|@INCLUDEDIR@|$INCLUDEDIR|" \
+if [ "${SEALBOX_RELOCATABLE:-0}" = 1 ]; then
+    PC_PREFIX='${pcfiledir}/../..' PC_LIBDIR='${prefix}/lib' PC_INCLUDEDIR='${prefix}/include'
+else
+    PC_PREFIX="$PREFIX" PC_LIBDIR="$LIBDIR" PC_INCLUDEDIR="$INCLUDEDIR"
+fi
+sed -e "s|@PREFIX@|$PC_PREFIX|" -e "s|@LIBDIR@|$PC_LIBDIR|" -e "s|@INCLUDEDIR@|$PC_INCLUDEDIR|" \
     -e "s|@VERSION@|$VERSION|" "$ROOT/ffi/sealbox.pc.in" >"$lib/pkgconfig/sealbox.pc"
 chmod 0644 "$lib/pkgconfig/sealbox.pc"
 echo "installed libsealbox $VERSION (soname libsealbox.so.$MAJOR) into $DESTDIR$PREFIX"

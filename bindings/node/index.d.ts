@@ -664,6 +664,24 @@ export interface ErrorKindInfo {
 /** Every error kind of the core, for tools and the contract test. */
 export declare function errorKinds(): Array<ErrorKindInfo>
 /**
+ * What this build of sealbox is: its version (the one version of every
+ * sealbox package), its crypto provider and whether that provider runs in
+ * FIPS mode. `sealbox --version` prints the same.
+ */
+export interface BuildInfo {
+  /** The package version, e.g. `0.1.0`. */
+  version: string
+  /**
+   * The compiled-in crypto provider: `aws-lc`, `aws-lc (FIPS)` or
+   * `rustcrypto`.
+   */
+  cryptoProvider: string
+  /** Whether the provider runs in its FIPS 140-3 mode now. */
+  fipsMode: boolean
+}
+/** The version, crypto provider and FIPS mode of this build. */
+export declare function buildInfo(): BuildInfo
+/**
  * Throws, through the one conversion, the error of a representative core
  * error of kind `code` (the contract test walks every kind with it).
  */

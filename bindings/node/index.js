@@ -310,7 +310,7 @@ if (!nativeBinding) {
   throw new Error(`Failed to load native binding`)
 }
 
-const { RawAesKeyring, RawRsaKeyring, MultiKeyring, KeyStoreKeyring, CachingMaterialsManager, RootKey, KeyStore, encrypt, encryptSync, decrypt, decryptSync, rewrap, rewrapSync, Encryptor, Decryptor, testPanic, errorKinds, testThrowKind } = nativeBinding
+const { RawAesKeyring, RawRsaKeyring, MultiKeyring, KeyStoreKeyring, CachingMaterialsManager, RootKey, KeyStore, encrypt, encryptSync, decrypt, decryptSync, rewrap, rewrapSync, Encryptor, Decryptor, testPanic, errorKinds, buildInfo, testThrowKind } = nativeBinding
 
 module.exports.RawAesKeyring = RawAesKeyring
 module.exports.RawRsaKeyring = RawRsaKeyring
@@ -329,4 +329,5 @@ module.exports.Encryptor = Encryptor
 module.exports.Decryptor = Decryptor
 module.exports.testPanic = testPanic
 module.exports.errorKinds = errorKinds
+module.exports.buildInfo = buildInfo
 module.exports.testThrowKind = testThrowKind

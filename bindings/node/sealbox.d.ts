@@ -5,6 +5,9 @@ import type { EncryptOptions, DecryptOptions } from './index'
 
 export * from './index'
 
+/** The version of this package: the one version of every sealbox package (`buildInfo().version`). */
+export declare const version: string
+
 /**
  * Stable error codes: `error.code` of every error sealbox throws or rejects with,
  * one per kind of the core's `ErrorKind` (checked against it by tests/contract).
@@ -38,8 +41,17 @@ export type SealboxErrorCode =
   | 'ERR_SEALBOX_ACCESS_DENIED'
   | 'ERR_SEALBOX_STORE_TAMPERED'
 
+/**
+ * The error sealbox throws, or rejects a Promise with, for every failure of
+ * the library: a bad argument (napi's own argument errors included), a key
+ * that is not found, a message that does not decrypt, ... `code` says which.
+ * Every failure to decrypt or authenticate is the one opaque
+ * `ERR_SEALBOX_DECRYPTION_FAILED`; a failed `verify` returns `false` instead.
+ */
 export declare class SealboxError extends Error {
+  /** Always `'SealboxError'`. */
   readonly name: 'SealboxError'
+  /** The stable code of the failure's kind (test this, not the message). */
   readonly code: SealboxErrorCode
 }
 

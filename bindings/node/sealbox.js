@@ -10,7 +10,32 @@
 //    over the native Encryptor / Decryptor.
 
 const { Transform } = require('node:stream')
-const native = require('./index.js')
+const native = loadAddon()
+
+// The addon comes prebuilt in the platform package (sealbox-linux-x64-gnu,
+// an optional dependency) or is built from source in a checkout (`npm run
+// build`: cargo and a C compiler). When neither is there, say which.
+function loadAddon() {
+  try {
+    return require('./index.js')
+  } catch (e) {
+    let platform = `${process.platform}-${process.arch}`
+    if (process.platform === 'linux') {
+      const glibc = process.report?.getReport?.().header?.glibcVersionRuntime
+      platform += glibc ? '-gnu' : '-musl'
+    }
+    const { version } = require('./package.json')
+    throw new Error(
+      `sealbox: no native addon for ${platform} could be loaded. ` +
+        `Install its prebuilt package: npm install sealbox-${platform}@${version} ` +
+        '(an optional dependency of sealbox; npm skips it with --omit=optional or ' +
+        'when the platform has no prebuilt package), or build the addon from source ' +
+        'in a sealbox checkout (bindings/node: npm run build; needs Rust and a C compiler). ' +
+        `Cause: ${e.message}`,
+      { cause: e },
+    )
+  }
+}
 
 class SealboxError extends Error {
   constructor(code, message, options) {
@@ -243,6 +268,8 @@ module.exports = {
   EncryptStream,
   DecryptStream,
   SealboxError,
+  buildInfo: native.buildInfo,
+  version: native.buildInfo().version,
   testPanic: wrap(native.testPanic, false),
   errorKinds: native.errorKinds,
   testThrowKind: wrap(native.testThrowKind, false),

@@ -166,6 +166,51 @@ Examples:
   sealbox exit-codes
   sealbox exit-codes --json | jq '.[] | select(.kind == \"KeyDisabled\")'")]
     ExitCodes,
+    /// Print a shell's completion script for sealbox (bash, zsh or fish)
+    #[command(after_help = "\
+Examples:
+  sealbox completions bash > ~/.local/share/bash-completion/completions/sealbox
+  sealbox completions zsh > ~/.zfunc/_sealbox        # a directory on $fpath
+  sealbox completions fish > ~/.config/fish/completions/sealbox.fish")]
+    Completions(CompletionsArgs),
+    /// Write the man pages (sealbox.1 and one page per subcommand) into a directory
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// The shells `sealbox completions` writes for.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The directory (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+}
+
+/// The command-line grammar with the version line of this build: the
+/// version, the crypto provider and the FIPS mode (`sealbox --version`,
+/// and the man pages made from it).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    Cli::command().version(
+        VERSION
+            .get_or_init(|| sealbox::build_info().to_string())
+            .as_str(),
+    )
 }
 
 #[derive(Debug, Args)]

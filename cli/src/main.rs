@@ -12,6 +12,7 @@ mod cli;
 mod config;
 mod envelope;
 mod error;
+mod generate;
 mod inplace;
 mod input;
 mod keys;
@@ -20,7 +21,7 @@ mod store;
 
 use std::io::Write;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command, KeyCommand};
 use crate::error::{CliError, CliResult};
@@ -126,11 +127,16 @@ fn run(cli: Cli) -> CliResult<()> {
             error::print_exit_codes(out.json);
             Ok(())
         }
+        Command::Completions(a) => generate::completions(a.shell),
+        Command::Man(a) => generate::man_pages(&a.out_dir, out),
     }
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&cli::command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let json = cli.global.json;
     if let Err(e) = atomic::install_signal_cleanup() {
         eprintln!("sealbox: {e}");

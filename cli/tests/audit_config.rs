@@ -351,6 +351,7 @@ fn every_subcommand_has_help_with_examples() {
         &["audit", "tail"],
         &["audit", "verify"],
         &["audit", "export"],
+        &["completions"],
     ] {
         let mut a = cmd.to_vec();
         a.push("--help");
@@ -366,4 +367,72 @@ fn every_subcommand_has_help_with_examples() {
         );
     }
     assert!(sb.ok(&["--version"]).starts_with("sealbox "));
+}
+
+/// `--version` names the version every package shares and the crypto
+/// provider; the completion scripts and man pages come from the grammar.
+#[test]
+fn version_completions_and_man_pages() {
+    let sb = Sandbox::new("version");
+    let version = sb.ok(&["--version"]);
+    assert_eq!(
+        version.trim_end(),
+        format!(
+            "sealbox {} (crypto provider: aws-lc, FIPS mode: off)",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    let bash = sb.ok(&["completions", "bash"]);
+    assert!(
+        bash.contains("complete -F _sealbox") && bash.contains("schedule-deletion"),
+        "{bash}"
+    );
+    let zsh = sb.ok(&["completions", "zsh"]);
+    assert!(
+        zsh.starts_with("#compdef sealbox") && zsh.contains("rewrap"),
+        "{zsh}"
+    );
+    let fish = sb.ok(&["completions", "fish"]);
+    assert!(
+        fish.contains("complete -c sealbox") && fish.contains("audit"),
+        "{fish}"
+    );
+    let out = sb.run(&["completions", "powershell"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+
+    let dir = sb.dir.join("man");
+    sb.ok(&["man", "--out-dir", common::s(&dir)]);
+    let page = std::fs::read_to_string(dir.join("sealbox.1")).expect("sealbox.1");
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH sealbox 1"),
+        "{page}"
+    );
+    assert!(
+        page.contains(env!("CARGO_PKG_VERSION")),
+        "the page names the version"
+    );
+    for sub in [
+        "sealbox-encrypt.1",
+        "sealbox-key-create.1",
+        "sealbox-secret-policy-put.1",
+        "sealbox-audit-verify.1",
+    ] {
+        let text = std::fs::read_to_string(dir.join(sub)).unwrap_or_else(|e| panic!("{sub}: {e}"));
+        assert!(text.contains(".SH SYNOPSIS"), "{sub}");
+    }
+    assert!(
+        !dir.join("sealbox-man.1").exists(),
+        "the hidden command has no page"
+    );
+    // Not in --help either.
+    let help = sb.ok(&["--help"]);
+    assert!(help.contains("completions"));
+    assert!(
+        !help.lines().any(|l| l.trim_start().starts_with("man ")),
+        "{help}"
+    );
 }

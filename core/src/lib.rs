@@ -34,6 +34,7 @@
 )]
 
 pub mod audit;
+mod build_info;
 pub mod cmm;
 pub mod crypto;
 mod error;
@@ -47,5 +48,6 @@ pub mod message;
 pub mod names;
 pub mod secret;
 
+pub use build_info::{build_info, BuildInfo, VERSION};
 pub use error::{Error, ErrorKind, Result};
 pub use message::{AlgorithmSuite, CommitmentPolicy, EncryptionContext};

@@ -98,6 +98,34 @@ pub extern "C" fn sealbox_version() -> *const c_char {
     }
 }
 
+/// The crypto provider the loaded library was built with: `"aws-lc"`,
+/// `"aws-lc (FIPS)"` or `"rustcrypto"` (what `sealbox --version` and the
+/// Python and Node packages report too).
+///
+/// Ownership: a static string; do not free.
+///
+/// Thread safety: safe to call from any thread.
+#[no_mangle]
+pub extern "C" fn sealbox_crypto_provider() -> *const c_char {
+    ffi_boundary! { or std::ptr::null() =>
+        static PROVIDER: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
+        PROVIDER
+            .get_or_init(|| std::ffi::CString::new(sealbox_core::crypto::PROVIDER).unwrap_or_default())
+            .as_ptr()
+    }
+}
+
+/// Whether the crypto provider runs in its FIPS 140-3 mode now (only a
+/// build with the `fips` feature can).
+///
+/// Thread safety: safe to call from any thread.
+#[no_mangle]
+pub extern "C" fn sealbox_fips_mode() -> bool {
+    ffi_boundary! { or false =>
+        sealbox_core::build_info().fips_mode
+    }
+}
+
 /// The fixed text for a result code, copied into `buf` the way `snprintf`
 /// does: at most `len - 1` bytes (cut at a UTF-8 character boundary) and a
 /// terminating NUL. `*out_n` receives the full length of the text (without

@@ -62,6 +62,13 @@ static void test_version(void) {
     snprintf(built, sizeof built, "%d.%d.%d", SEALBOX_VERSION_MAJOR, SEALBOX_VERSION_MINOR,
              SEALBOX_VERSION_PATCH);
     CHECK_STR(sealbox_version(), built);
+    /* The provider the library was built with (the default build: aws-lc,
+       not in FIPS mode); SEALBOX_EXPECT_PROVIDER names another. */
+    {
+        const char *want = getenv("SEALBOX_EXPECT_PROVIDER");
+        CHECK_STR(sealbox_crypto_provider(), want ? want : "aws-lc");
+        CHECK(sealbox_fips_mode() == (strstr(sealbox_crypto_provider(), "FIPS") != NULL));
+    }
 }
 
 static void test_error_messages(void) {

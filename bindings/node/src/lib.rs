@@ -116,6 +116,32 @@ pub fn error_kinds() -> Vec<ErrorKindInfo> {
         .collect()
 }
 
+/// What this build of sealbox is: its version (the one version of every
+/// sealbox package), its crypto provider and whether that provider runs in
+/// FIPS mode. `sealbox --version` prints the same.
+#[napi_derive::napi(object)]
+#[derive(Debug)]
+pub struct BuildInfo {
+    /// The package version, e.g. `0.1.0`.
+    pub version: String,
+    /// The compiled-in crypto provider: `aws-lc`, `aws-lc (FIPS)` or
+    /// `rustcrypto`.
+    pub crypto_provider: String,
+    /// Whether the provider runs in its FIPS 140-3 mode now.
+    pub fips_mode: bool,
+}
+
+/// The version, crypto provider and FIPS mode of this build.
+#[napi_derive::napi]
+pub fn build_info() -> BuildInfo {
+    let info = sealbox::build_info();
+    BuildInfo {
+        version: info.version.to_owned(),
+        crypto_provider: info.crypto_provider.to_owned(),
+        fips_mode: info.fips_mode,
+    }
+}
+
 /// Throws, through the one conversion, the error of a representative core
 /// error of kind `code` (the contract test walks every kind with it).
 #[napi_derive::napi]

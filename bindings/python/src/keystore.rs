@@ -138,16 +138,20 @@ impl PyPkcs11 {
         )
     }
 
+    /// The path of the PKCS#11 module (the one given, or else the one
+    /// `SEALBOX_PKCS11_MODULE` names).
     #[getter]
     fn module(&self) -> PathBuf {
         self.module.clone()
     }
 
+    /// The label of the token to use, when it is chosen by label.
     #[getter]
     fn token_label(&self) -> Option<String> {
         self.token.label().map(str::to_owned)
     }
 
+    /// The serial number of the token to use, when it is chosen by serial.
     #[getter]
     fn token_serial(&self) -> Option<String> {
         self.token.serial().map(str::to_owned)

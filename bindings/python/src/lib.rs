@@ -56,6 +56,14 @@ fn _raise_kind_for_test(py: Python<'_>, code: u32) -> PyResult<()> {
     })
 }
 
+/// `(version, crypto_provider, fips_mode)` of this build
+/// (`sealbox.build_info()` wraps it).
+#[pyfunction]
+fn build_info() -> (&'static str, &'static str, bool) {
+    let info = sealbox::build_info();
+    (info.version, info.crypto_provider, info.fips_mode)
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     macro_rules! add_classes {
@@ -105,6 +113,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(envelope::decrypt, m)?)?;
     m.add_function(wrap_pyfunction!(envelope::rewrap, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    m.add_function(wrap_pyfunction!(build_info, m)?)?;
+    m.add("__version__", sealbox::VERSION)?;
     m.add_function(wrap_pyfunction!(_error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(_raise_kind_for_test, m)?)?;
     // Defaults owned by the core, one named constant each (Python ints).

@@ -78,8 +78,10 @@ pub trait AuditSink: Send + Sync + std::fmt::Debug {
 
 /// A chained, MAC'd audit log that the key store writes every record to
 /// and anchors: a JSON-lines file ([`FileAuditLog`]) or a table of the
-/// metadata store's database (PostgreSQL). Every line is the same
-/// [`ChainedRecord`] text with its MAC, whatever holds it.
+/// metadata store's database (PostgreSQL). Every line is the same chained
+/// record text (the [`AuditEvent`], its sequence number and the MAC of the
+/// record before it) with its own MAC, whatever holds it; docs/FORMAT.md,
+/// "Audit log", gives the bytes.
 pub trait AuditLog: AuditSink {
     /// Where the log is, for messages (a path, or the database).
     fn location(&self) -> String;

@@ -29,6 +29,8 @@ key-store calls and around envelope work on more than about 2 KiB.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ._enums import (
     AlgorithmSuite,
     CommitmentPolicy,
@@ -80,6 +82,7 @@ from ._secrets import (
     SecretVersion,
     SecretVersionRef,
 )
+from . import _native
 from ._native import (
     CachingMaterialsManager,
     DefaultMaterialsManager,
@@ -121,9 +124,38 @@ from .exceptions import (
     WrongRootKey,
 )
 
-__version__ = "0.1.0"
+#: The version of this package: the one version of every sealbox package
+#: (the Rust workspace's), as compiled into the extension module.
+__version__: str = _native.__version__
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """What this build of sealbox is (``sealbox.build_info()``)."""
+
+    #: The package version (``sealbox.__version__``).
+    version: str
+    #: The compiled-in crypto provider: ``"aws-lc"``, ``"aws-lc (FIPS)"``
+    #: or ``"rustcrypto"``.
+    crypto_provider: str
+    #: Whether the provider runs in its FIPS 140-3 mode now.
+    fips_mode: bool
+
+    def __str__(self) -> str:
+        mode = "on" if self.fips_mode else "off"
+        return f"{self.version} (crypto provider: {self.crypto_provider}, FIPS mode: {mode})"
+
+
+def build_info() -> BuildInfo:
+    """The version, crypto provider and FIPS mode of this build: the same
+    text ``sealbox --version`` prints after the program name."""
+    version, provider, fips = _native.build_info()
+    return BuildInfo(version=version, crypto_provider=provider, fips_mode=fips)
+
 
 __all__ = [
+    "BuildInfo",
+    "build_info",
     "AlgorithmSuite",
     "AlreadyExists",
     "AuditError",

@@ -43,10 +43,12 @@ MaterialsManager = _native.MaterialsManager
 class DecryptResult:
     """What :func:`decrypt` returns."""
 
+    #: The authenticated plaintext.
     plaintext: bytes
     #: The message's full encryption context (with the
     #: ``aws-crypto-public-key`` pair of signed suites).
     encryption_context: dict[str, str]
+    #: The algorithm suite the message was written with.
     algorithm_suite: AlgorithmSuite
 
     def __repr__(self) -> str:
@@ -146,6 +148,7 @@ class EncryptingWriter(io.BufferedIOBase):
 
     @property
     def algorithm_suite(self) -> AlgorithmSuite:
+        """The algorithm suite the message is written with."""
         return AlgorithmSuite(self._native.algorithm_suite)
 
     def writable(self) -> bool:
@@ -283,12 +286,17 @@ class DecryptingReader(io.BufferedIOBase):
         return self._take(len(self._buf) if size < 0 else size)
 
     def readinto(self, buffer: Buffer) -> int:
+        """Reads plaintext into ``buffer`` until it is full or the message
+        ends; the number of bytes read (0 at the end)."""
         view = memoryview(buffer).cast("B")
         data = self.read(len(view))
         view[: len(data)] = data
         return len(data)
 
     def readinto1(self, buffer: Buffer) -> int:
+        """Reads into ``buffer`` what one step of decryption gives (at
+        most one read of ``src``); the number of bytes read (0 at the
+        end)."""
         view = memoryview(buffer).cast("B")
         data = self.read1(len(view))
         view[: len(data)] = data
@@ -315,6 +323,8 @@ class DecryptingReader(io.BufferedIOBase):
 
     @property
     def algorithm_suite(self) -> AlgorithmSuite:
+        """The algorithm suite of the message (reads the header if it has
+        not been read yet)."""
         self._check_open()
         self._read_header()
         suite = self._native.algorithm_suite
@@ -407,11 +417,14 @@ def open_decryptor(
 class RewrapSummary:
     """What :func:`rewrap_stream` did."""
 
+    #: The message's algorithm suite (a rewrap keeps it).
     algorithm_suite: AlgorithmSuite
     #: The new message's full encryption context (signed suites: with its
     #: new ``aws-crypto-public-key``).
     encryption_context: dict[str, str]
+    #: Bytes of the message read.
     bytes_in: int
+    #: Bytes of the new message written.
     bytes_out: int
     #: The old and the new header's length in bytes.
     header_lengths: tuple[int, int]

@@ -18,6 +18,9 @@ DEFAULT_MAX_SESSIONS: int
 DEFAULT_DELETION_WINDOW_DAYS: int
 DEFAULT_ROTATION_PERIOD_DAYS: int
 
+__version__: str
+
+def build_info() -> tuple[str, str, bool]: ...
 def _error_kinds() -> list[tuple[int, str]]: ...
 def _raise_kind_for_test(code: int) -> None: ...
 

@@ -60,9 +60,13 @@ class SecretValue:
     """A version's value, from :meth:`KeyStore.get_secret_value`. Its
     ``repr`` never shows the value."""
 
+    #: The secret's name.
     name: str
+    #: The version's ID.
     version_id: str
+    #: The version's staging labels (``CURRENT`` ...).
     version_stages: tuple[str, ...]
+    #: When the version was stored (UTC).
     created_at: datetime.datetime
     #: ``str`` for a text secret, ``bytes`` for a binary one.
     value: str | bytes
@@ -89,8 +93,11 @@ class SecretVersionRef:
     """The version a call stored (``version_id`` is None for a secret
     created without a value)."""
 
+    #: The secret's name.
     name: str
+    #: The version's ID.
     version_id: str | None
+    #: Its staging labels after the call.
     version_stages: tuple[str, ...]
 
 
@@ -98,10 +105,13 @@ class SecretVersionRef:
 class SecretVersion:
     """One version in :meth:`KeyStore.list_secret_version_ids` (never its value)."""
 
+    #: The version's ID.
     version_id: str
     #: Empty: a deprecated version.
     version_stages: tuple[str, ...]
+    #: When the version was stored (UTC).
     created_at: datetime.datetime
+    #: Whether the value is binary (``bytes``) rather than text.
     binary: bool
     #: The key-store key ID the value is sealed under.
     key_id: str
@@ -121,13 +131,19 @@ class SecretVersion:
 class SecretMetadata:
     """What :meth:`KeyStore.describe_secret` says: never a value."""
 
+    #: The secret's name.
     name: str
+    #: Free text.
     description: str
     #: The key new versions are sealed under, as named at creation.
     key_id: str
+    #: The secret's tags.
     tags: Mapping[str, str]
+    #: When the secret was created (UTC).
     created_at: datetime.datetime
+    #: When the secret last changed (UTC).
     last_changed_at: datetime.datetime
+    #: When its last rotation finished (None: never rotated).
     last_rotated_at: datetime.datetime | None
     #: When the deletion was requested (None: not deleted).
     deleted_date: datetime.datetime | None
@@ -156,6 +172,7 @@ class SecretMetadata:
 class SecretList:
     """One page of :meth:`KeyStore.list_secrets_page`."""
 
+    #: The secrets of this page, by name.
     secrets: tuple[SecretMetadata, ...]
     #: Pass as ``marker`` for the next page; None on the last page.
     next_marker: str | None
@@ -165,6 +182,7 @@ class SecretList:
 class RotationResult:
     """A finished rotation."""
 
+    #: The secret's name.
     name: str
     #: The new CURRENT version.
     version_id: str
@@ -178,6 +196,7 @@ class SecretRotation:
 
     #: The key store (to read the CURRENT value, for example).
     key_store: KeyStore
+    #: The name of the secret being rotated.
     secret_name: str
     #: The new (PENDING) version.
     version_id: str

@@ -82,13 +82,17 @@ class TooManyEncryptedDataKeys(SealboxError):
     ``max`` is the limit, ``found`` the number the keyrings produced.
     """
 
+    #: The most encrypted data keys a message may carry
+    #: (``max_encrypted_data_keys``).
     max: int
+    #: How many the keyrings produced.
     found: int
 
 
 class MessageTooLarge(SealboxError):
     """A message body is larger than ``max_body_size`` (``max``, bytes)."""
 
+    #: The limit that was exceeded, in bytes (``max_body_size``).
     max: int
 
 
@@ -152,6 +156,8 @@ class Unsupported(SealboxError):
 class UnsupportedByHsm(Unsupported):
     """The HSM lacks a mechanism the request needs (``mechanism``)."""
 
+    #: The PKCS#11 mechanism the HSM lacks (e.g. ``CKM_RSA_PKCS_OAEP with
+    #: SHA-256``).
     mechanism: str
 
 
@@ -159,7 +165,9 @@ class Pkcs11Error(SealboxError):
     """A PKCS#11 call failed: ``function`` (e.g. ``C_Login``) returned
     ``rv`` (e.g. ``CKR_PIN_INCORRECT``)."""
 
+    #: The PKCS#11 function that failed (e.g. ``C_Login``).
     function: str
+    #: What it returned, by name (e.g. ``CKR_PIN_INCORRECT``).
     rv: str
 
 
