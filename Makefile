@@ -211,9 +211,11 @@ header-check: cbindgen
 # optimised (Cargo.toml), and a release build of them all would cost
 # minutes more.
 C_PROFILE ?= release
+# C_FEATURES: cargo feature flags for the library (make test-lock-check
+# builds it with the core's `lock-check`).
 install:
 ifeq ($(C_PROFILE),dev)
-	$(CARGO) build --workspace $(NOT_BINDINGS) --lib
+	$(CARGO) build --workspace $(NOT_BINDINGS) --lib $(C_FEATURES)
 	DESTDIR="$(DESTDIR)" SEALBOX_BUILD_DIR=debug $(ROOT)/scripts/install-c-library.sh "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)"
 else
 	$(CARGO) build --release -p sealbox-ffi

@@ -47,6 +47,10 @@ pub mod materials;
 pub mod message;
 pub mod names;
 pub mod secret;
+mod sync;
+#[cfg(feature = "lock-check")]
+#[doc(hidden)]
+pub use sync::lock_order_control;
 
 pub use build_info::{build_info, BuildInfo, VERSION};
 pub use error::{Error, ErrorKind, Result};

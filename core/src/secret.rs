@@ -195,9 +195,9 @@ fn locked_pages(layout: Layout) -> (NonNull<u8>, bool) {
 
 /// The pool of small secret slots.
 mod pool {
+    use crate::sync::Mutex;
     use std::alloc::Layout;
     use std::ptr::NonNull;
-    use std::sync::Mutex;
 
     /// Slot sizes, smallest first; a secret takes the smallest that fits.
     pub(super) const SLOT_SIZES: [usize; 5] = [64, 128, 256, 512, 1024];

@@ -5,10 +5,11 @@
 //! reordered line is detected by [`verify_log`]), and callbacks into the
 //! host application. Events never carry plaintext or key material.
 
+use crate::sync::Mutex;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 

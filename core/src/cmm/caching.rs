@@ -11,8 +11,9 @@
 //! key would then be one AES key across messages), nor is a request whose
 //! plaintext length is unknown (the byte limit could not be kept).
 
+use crate::sync::Mutex;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::crypto::{self, HashAlg};
@@ -146,7 +147,7 @@ impl CachingMaterialsManager {
         }
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Cache>> {
+    fn lock(&self) -> Result<crate::sync::MutexGuard<'_, Cache>> {
         self.cache
             .lock()
             .map_err(|_| Error::InvalidState("materials cache lock poisoned".into()))

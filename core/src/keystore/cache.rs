@@ -8,8 +8,9 @@
 //! repointed) is honoured here within the bound. Changes to keys always
 //! read the store itself, under the change lock.
 
+use crate::sync::RwLock;
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::store::{KeyRecord, MetadataStore, VersionRecord};

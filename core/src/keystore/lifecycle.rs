@@ -26,7 +26,7 @@ fn unless_pending(r: &KeyRecord, state: KeyState, advice: &str) -> Result<KeySta
 /// (`flock` belongs to the open file, which the threads share).
 pub(super) struct MutationGuard<'a> {
     change_lock: Option<super::store::ChangeLock<'a>>,
-    _local: std::sync::MutexGuard<'a, ()>,
+    _local: crate::sync::MutexGuard<'a, ()>,
 }
 
 impl Drop for MutationGuard<'_> {

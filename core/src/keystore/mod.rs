@@ -25,9 +25,10 @@ pub mod store;
 mod symmetric;
 pub mod types;
 
+use crate::sync::{Mutex, RwLock};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 use crate::audit::{self, AuditEvent, AuditLog, AuditSink, ChainMac, FileAuditLog, Outcome};
 use crate::crypto;

@@ -7,9 +7,10 @@
 //! audit and check keys are derived from the root key with HKDF-SHA-256 and
 //! distinct labels; the root key itself is used for nothing else.
 
+use crate::sync::Mutex;
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::crypto::{self, AesGcmKey, EcCurve, EcdsaSigningKey, HashAlg, RsaPrivateKey};
 use crate::error::{Error, Result};

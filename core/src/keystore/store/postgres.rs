@@ -22,8 +22,9 @@
 //!   the log can never disagree, and rows cannot be updated or deleted
 //!   (a trigger refuses it) without dropping the trigger first.
 
+use crate::sync::{Condvar, Mutex};
 use std::collections::BTreeMap;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::{Client, Config, NoTls};

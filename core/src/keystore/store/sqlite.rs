@@ -3,9 +3,9 @@
 //! the old or the new state. The schema is versioned through
 //! `PRAGMA user_version` and migrated forward at open.
 
+use crate::sync::{Mutex, MutexGuard};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 

@@ -29,8 +29,9 @@ mod objects;
 mod session;
 mod templates;
 
+use crate::sync::{Condvar, Mutex};
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 
 use cryptoki::context::Pkcs11;
 use cryptoki::error::RvError;

@@ -5,7 +5,7 @@
 //! leftover with its `CKA_ID` is destroyed, and a failed generate/import
 //! leaves nothing behind.
 
-use std::sync::Mutex;
+use crate::sync::Mutex;
 
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, KeyType, ObjectClass, ObjectHandle};
@@ -32,7 +32,7 @@ const GCM_CHECK_KEY_ID: &[u8] = b"sealbox-gcm-check";
 /// with CKR_GENERAL_ERROR. Key management is rare; crypto stays parallel.
 static OBJECT_MANAGEMENT: Mutex<()> = Mutex::new(());
 
-fn object_management() -> Result<std::sync::MutexGuard<'static, ()>> {
+fn object_management() -> Result<crate::sync::MutexGuard<'static, ()>> {
     OBJECT_MANAGEMENT
         .lock()
         .map_err(|_| Error::Storage("object management lock poisoned".into()))
