@@ -592,6 +592,8 @@ const char *sealbox_crypto_provider(void);
  * Whether the crypto provider runs in its FIPS 140-3 mode now (only a
  * build with the `fips` feature can).
  *
+ * Ownership: nothing.
+ *
  * Thread safety: safe to call from any thread.
  */
 bool sealbox_fips_mode(void);

@@ -21,13 +21,15 @@ INCLUDEDIR="${3:-$PREFIX/include}"
 DESTDIR="${DESTDIR:-}"
 case "$PREFIX" in /*) ;; *) echo "install: PREFIX must be an absolute path (got $PREFIX)" >&2; exit 1 ;; esac
 
-VERSION="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml")"
+VERSION="$("$ROOT/scripts/version.sh")"
 MAJOR="${VERSION%%.*}"
-TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps \
-    | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 case "${SEALBOX_BUILD_DIR:-release}" in
     /*) BUILD="$SEALBOX_BUILD_DIR" ;;
-    *) BUILD="$TARGET_DIR/${SEALBOX_BUILD_DIR:-release}" ;;
+    *)
+        TARGET_DIR="$(cd "$ROOT" && cargo metadata --format-version 1 --no-deps \
+            | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+        BUILD="$TARGET_DIR/${SEALBOX_BUILD_DIR:-release}"
+        ;;
 esac
 for f in libsealbox.so libsealbox.a; do
     [ -f "$BUILD/$f" ] || { echo "install: $BUILD/$f is missing (cargo build --release -p sealbox-ffi)" >&2; exit 1; }

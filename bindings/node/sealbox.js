@@ -25,8 +25,16 @@ function loadAddon() {
       platform += glibc ? '-gnu' : '-musl'
     }
     const { version } = require('./package.json')
+    if (e.code !== 'MODULE_NOT_FOUND') {
+      // The addon is there but does not load (an older glibc, another
+      // architecture, a damaged file).
+      throw new Error(
+        `sealbox: the native addon for ${platform} is installed but could not be loaded: ${e.message}`,
+        { cause: e },
+      )
+    }
     throw new Error(
-      `sealbox: no native addon for ${platform} could be loaded. ` +
+      `sealbox: no native addon for ${platform} is installed. ` +
         `Install its prebuilt package: npm install sealbox-${platform}@${version} ` +
         '(an optional dependency of sealbox; npm skips it with --omit=optional or ' +
         'when the platform has no prebuilt package), or build the addon from source ' +

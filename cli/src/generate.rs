@@ -12,18 +12,13 @@ use crate::Out;
 
 /// Writes the completion script of `shell` to stdout.
 pub fn completions(shell: Shell) -> CliResult<()> {
-    let mut cmd = cli::command();
+    let shell = match shell {
+        Shell::Bash => clap_complete::Shell::Bash,
+        Shell::Zsh => clap_complete::Shell::Zsh,
+        Shell::Fish => clap_complete::Shell::Fish,
+    };
     let mut buf = Vec::new();
-    let name = "sealbox";
-    match shell {
-        Shell::Bash => {
-            clap_complete::generate(clap_complete::Shell::Bash, &mut cmd, name, &mut buf)
-        }
-        Shell::Zsh => clap_complete::generate(clap_complete::Shell::Zsh, &mut cmd, name, &mut buf),
-        Shell::Fish => {
-            clap_complete::generate(clap_complete::Shell::Fish, &mut cmd, name, &mut buf)
-        }
-    }
+    clap_complete::generate(shell, &mut cli::command(), "sealbox", &mut buf);
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(&buf).and_then(|_| stdout.flush())?;
     Ok(())

@@ -118,6 +118,8 @@ pub extern "C" fn sealbox_crypto_provider() -> *const c_char {
 /// Whether the crypto provider runs in its FIPS 140-3 mode now (only a
 /// build with the `fips` feature can).
 ///
+/// Ownership: nothing.
+///
 /// Thread safety: safe to call from any thread.
 #[no_mangle]
 pub extern "C" fn sealbox_fips_mode() -> bool {

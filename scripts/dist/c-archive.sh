@@ -15,6 +15,7 @@
 #   scripts/dist/c-archive.sh VERSION BUILD_DIR OUT_DIR
 # BUILD_DIR holds libsealbox.so, libsealbox.a and the sealbox binary.
 set -euo pipefail
+umask 022
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VERSION="${1:?usage: c-archive.sh VERSION BUILD_DIR OUT_DIR}"
@@ -68,14 +69,16 @@ prefix="${1:-/usr/local}"
 mkdir -p "$prefix"
 for d in bin lib include share; do
     mkdir -p "$prefix/$d"
-    cp -R -P "$here/$d/." "$prefix/$d/"
+    # A new inode for every file: a library that a running program maps
+    # is replaced, never rewritten under it.
+    cp -R -P --remove-destination "$here/$d/." "$prefix/$d/"
 done
 echo "sealbox installed into $prefix"
 SH
 chmod 0755 "$TREE/install.sh"
 
 # Reproducible archive: sorted names, fixed owner and time.
-MTIME="@$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)"
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="$MTIME" \
+MTIME="@${SOURCE_DATE_EPOCH:-$(git -C "$ROOT" log -1 --format=%ct 2>/dev/null || echo 0)}"
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="$MTIME" --mode='u+rwX,go+rX,go-w' \
     -C "$STAGE" -cf - "$NAME" | gzip -n -9 >"$OUT/$NAME.tar.gz"
 echo "c-archive: $OUT/$NAME.tar.gz"

@@ -9,6 +9,7 @@
 #   scripts/dist/node-packages.sh VERSION ADDON OUT_DIR
 # ADDON is the built cdylib (libsealbox_node.so).
 set -euo pipefail
+umask 022
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VERSION="${1:?usage: node-packages.sh VERSION ADDON OUT_DIR}"
@@ -35,6 +36,10 @@ VERSION="$VERSION" PLATFORM="$PLATFORM" node <<'JS'
 const fs = require('node:fs')
 const env = process.env
 const src = JSON.parse(fs.readFileSync(env.SRC, 'utf8'))
+if (src.version !== env.VERSION) {
+  console.error(`node-packages: bindings/node/package.json says ${src.version}, the workspace ${env.VERSION}`)
+  process.exit(1)
+}
 const common = {
   version: env.VERSION,
   license: src.license,

@@ -19,7 +19,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DIST="$(cd "${1:?usage: test-dist.sh DIST_DIR}" && pwd)"
-VERSION="$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' "$ROOT/Cargo.toml")"
+VERSION="$("$ROOT/scripts/version.sh")"
 PROVIDER="${SEALBOX_EXPECT_PROVIDER:-aws-lc}"
 WANT="$VERSION (crypto provider: $PROVIDER, FIPS mode: off)"
 T="$ROOT/target/dist-test"
@@ -34,8 +34,7 @@ mkdir -p "$T/path"
 is_toolchain() {
     case "$1" in
         cargo | cargo-* | rustc | rustdoc | rustup | rustfmt | rust-gdb* | rust-lldb | rust-analyzer | clippy-driver) return 0 ;;
-        cc | c++ | c89 | c99 | gcc | gcc-* | g++ | g++-* | cpp | cpp-* | clang | clang-* | clang++* | tcc | zig | \
-            *-linux-gnu-gcc* | *-linux-gnu-g++* | *-linux-gnu-cpp* | *-linux-gnu-cc) return 0 ;;
+        cc | c++ | c89 | c99 | cpp | cpp-* | tcc | zig | *gcc* | *g++* | *clang* | *-linux-gnu-cc | *-linux-musl-cc) return 0 ;;
     esac
     return 1
 }
@@ -51,7 +50,12 @@ for d in "${dirs[@]}"; do
     done
 done
 NO_TOOLCHAIN_PATH="$T/path"
-run_bare() { env -u CC -u CXX -u RUSTC -u CARGO -u RUSTUP_TOOLCHAIN PATH="$NO_TOOLCHAIN_PATH" "$@"; }
+# Nothing that could point back into the build tree either.
+run_bare() {
+    env -u CC -u CXX -u RUSTC -u CARGO -u RUSTUP_TOOLCHAIN -u CARGO_TARGET_DIR \
+        -u LD_LIBRARY_PATH -u LD_PRELOAD -u PYTHONPATH -u NODE_PATH -u NODE_OPTIONS \
+        PATH="$NO_TOOLCHAIN_PATH" "$@"
+}
 for tool in cargo rustc cc gcc c++ clang; do
     if run_bare bash -c "command -v $tool" >/dev/null 2>&1; then fail "$tool is still on the bare PATH"; fi
 done
@@ -89,6 +93,11 @@ mkdir -p "$T/node"
 sed "s|require('../../bindings/node')|require('sealbox')|" "$ROOT/examples/node/quickstart.js" >"$T/node/quickstart.js"
 grep -q "require('sealbox')" "$T/node/quickstart.js" || fail "the Node quickstart does not require the package"
 (cd "$T/node" && run_bare node quickstart.js) | sed 's/^/   /'
+(cd "$T/node" && run_bare node -e '
+  for (const p of ["sealbox", "sealbox-linux-x64-gnu"]) {
+    const where = require.resolve(p)
+    if (!where.startsWith(process.cwd() + "/node_modules/")) throw new Error(`${p} resolved to ${where}`)
+  }') || fail "the Node packages do not resolve to the fresh project"
 node_info=$(cd "$T/node" && run_bare node -e '
   const s = require("sealbox"), i = s.buildInfo()
   if (s.version !== require("sealbox/package.json").version) throw new Error("package.json version")
@@ -103,6 +112,7 @@ if msg=$(cd "$T/node-bare" && run_bare node -e 'require("sealbox")' 2>&1); then
     fail "require('sealbox') worked without the addon"
 fi
 echo "$msg" | grep -q "npm install sealbox-linux-x64-gnu@$VERSION" || fail "unclear error without the addon: $msg"
+echo "$msg" | grep -q "sealbox: no native addon for linux-x64-gnu is installed" || fail "unclear error without the addon: $msg"
 echo "   $(echo "$msg" | grep -m1 'sealbox: no native addon' | cut -c1-160)..."
 
 # ---- C library and CLI ------------------------------------------------------
@@ -120,20 +130,29 @@ for f in bin/sealbox include/sealbox.h lib/libsealbox.a "lib/libsealbox.so.$VERS
     [ -e "$PREFIX/$f" ] || fail "$f is missing from the installed prefix"
 done
 run_bare bash -n "$PREFIX/share/bash-completion/completions/sealbox" || fail "bash completion does not parse"
-run_bare man -l "$PREFIX/share/man/man1/sealbox.1" >/dev/null 2>&1 || run_bare groff -man -Tutf8 "$PREFIX/share/man/man1/sealbox.1" >/dev/null 2>&1 ||
-    grep -q '^\.TH sealbox 1' "$PREFIX/share/man/man1/sealbox.1" || fail "sealbox.1 is not a man page"
+for sh in zsh:share/zsh/site-functions/_sealbox fish:share/fish/vendor_completions.d/sealbox.fish; do
+    if command -v "${sh%%:*}" >/dev/null; then
+        "${sh%%:*}" -n "$PREFIX/${sh#*:}" || fail "${sh%%:*} completion does not parse"
+    fi
+done
+grep -q "^\.TH sealbox 1 .*$VERSION" "$PREFIX/share/man/man1/sealbox.1" || fail "sealbox.1 is not the man page of $VERSION"
+[ "$(ls "$PREFIX/share/man/man1" | wc -l)" -gt 40 ] || fail "a man page per subcommand is missing"
+readelf -d "$PREFIX/lib/libsealbox.so.$VERSION" | grep -q "SONAME.*\[libsealbox\.so\.${VERSION%%.*}\]" ||
+    fail "libsealbox.so.$VERSION has no soname libsealbox.so.${VERSION%%.*}"
 
 export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
 [ "$(run_bare pkg-config --modversion sealbox)" = "$VERSION" ] || fail "pkg-config --modversion"
 [ "$(run_bare pkg-config --variable=libdir sealbox)" -ef "$PREFIX/lib" ] || fail "sealbox.pc does not find its prefix"
 step "C: the quickstart built with pkg-config (compiler allowed for this step), shared and static"
 # shellcheck disable=SC2046 # pkg-config's words are separate arguments
-PATH="$FULL_PATH" cc -std=c11 -O2 "$ROOT/examples/c/quickstart.c" $(pkg-config --cflags --libs sealbox) \
+QUICKSTART_C="$PREFIX/share/doc/sealbox/examples/c/quickstart.c"   # the copy the archive ships
+PATH="$FULL_PATH" cc -std=c11 -O2 "$QUICKSTART_C" $(pkg-config --cflags --libs sealbox) \
     -Wl,-rpath,"$PREFIX/lib" -o "$T/quickstart-shared"
 # shellcheck disable=SC2046
-PATH="$FULL_PATH" cc -std=c11 -O2 "$ROOT/examples/c/quickstart.c" $(pkg-config --cflags sealbox) \
+PATH="$FULL_PATH" cc -std=c11 -O2 "$QUICKSTART_C" $(pkg-config --cflags sealbox) \
     "$PREFIX/lib/libsealbox.a" $(pkg-config --libs-only-l --static sealbox | sed 's/-lsealbox//') -o "$T/quickstart-static"
-readelf -d "$T/quickstart-shared" | grep -q 'NEEDED.*libsealbox.so' || fail "the shared quickstart does not link libsealbox.so"
+readelf -d "$T/quickstart-shared" | grep -q "NEEDED.*\[libsealbox\.so\.${VERSION%%.*}\]" ||
+    fail "the shared quickstart does not need libsealbox.so.${VERSION%%.*}"
 readelf -d "$T/quickstart-static" | grep -q 'NEEDED.*libsealbox' && fail "the static quickstart needs libsealbox.so"
 mkdir -p "$T/c" && seq 1 2000 | sed 's/$/,4111-1111-1111-1111,12.00/' >"$T/c/orders.csv"
 for kind in shared static; do

@@ -86,6 +86,19 @@ def clean_doc(lines: list[str]) -> str:
     return "\n".join(out)
 
 
+
+def read_doc_block(lines: list[str], i: int) -> tuple[list[str], int]:
+    """The `/** ... */` block starting at line `i`, and the index after it."""
+    block: list[str] = []
+    start = i
+    while True:
+        if i >= len(lines):
+            raise SystemExit(f"sealbox.h:{start + 1}: unterminated /** comment")
+        block.append(lines[i])
+        if lines[i].rstrip().endswith("*/"):
+            return block, i + 1
+        i += 1
+
 def parse(text: str) -> tuple[str, list[Item]]:
     lines = text.splitlines()
     i = 0
@@ -109,14 +122,8 @@ def parse(text: str) -> tuple[str, list[Item]]:
         line = lines[i]
         s = line.strip()
         if s.startswith("/**"):
-            doc = []
             doc_line = i + 1
-            while True:
-                doc.append(lines[i])
-                if lines[i].rstrip().endswith("*/"):
-                    break
-                i += 1
-            i += 1
+            doc, i = read_doc_block(lines, i)
             continue
         if s.startswith("/*") or s.startswith("//") or not s:
             i += 1
@@ -153,13 +160,7 @@ def parse(text: str) -> tuple[str, list[Item]]:
             cur = lines[i]
             cs = cur.strip()
             if depth > 0 and cs.startswith("/**"):
-                member_doc = []
-                while True:
-                    member_doc.append(lines[i])
-                    if lines[i].rstrip().endswith("*/"):
-                        break
-                    i += 1
-                i += 1
+                member_doc, i = read_doc_block(lines, i)
                 continue
             decl_lines.append(cur)
             if depth > 0 and cs and not cs.startswith(("#", "}")):
