@@ -218,7 +218,7 @@ ifeq ($(C_PROFILE),dev)
 	$(CARGO) build --workspace $(NOT_BINDINGS) --lib $(C_FEATURES)
 	DESTDIR="$(DESTDIR)" SEALBOX_BUILD_DIR=debug $(ROOT)/scripts/install-c-library.sh "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)"
 else
-	$(CARGO) build --release -p sealbox-ffi
+	$(CARGO) build --release -p sealbox-ffi $(C_FEATURES)
 	DESTDIR="$(DESTDIR)" $(ROOT)/scripts/install-c-library.sh "$(PREFIX)" "$(LIBDIR)" "$(INCLUDEDIR)"
 endif
 

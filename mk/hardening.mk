@@ -17,11 +17,14 @@
 # `lock-check` (core/src/sync.rs): the core's Mutex, RwLock and Condvar are
 # then pthread locks, which helgrind and DRD see, so that they check
 # sealbox's own locks (races on what they guard, lock order) together with
-# SQLite's, SoftHSM2's (OS locking) and glibc's. What they still cannot see
-# is named one by one in mk/hardening.supp: std's atomics-based primitives
-# (Arc's last drop, OnceLock, thread spawn/join handoff) and the test's own
-# atomic counters. The watchdog test also checks the order natively (the
-# order is documented in core/src/keystore/backend/pkcs11/session.rs).
+# SQLite's, SoftHSM2's (OS locking) and glibc's. What is suppressed is
+# named in mk/hardening.supp: three pieces of std's own synchronisation,
+# built on atomics that the tools cannot see (the stack-overflow guard
+# registry, std's channels that libtest reports through, libtest's output
+# capture flag). Atomic read-modify-writes (Arc's counts, the test's
+# counters) are not reported by helgrind. The watchdog test also checks the
+# order natively (the order is documented in
+# core/src/keystore/backend/pkcs11/session.rs).
 #
 # core/tests/pkcs11_hardening.rs (leftover and duplicate token objects,
 # fault injection) needs nothing special: `test-rust` runs it.

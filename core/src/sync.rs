@@ -48,7 +48,8 @@ mod pthread {
     use std::fmt;
     use std::marker::PhantomData;
     use std::ops::{Deref, DerefMut};
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::ptr;
+    use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
     use std::sync::{LockResult, PoisonError};
 
     /// A pthread call that cannot fail on a correctly used lock failed: the
@@ -68,23 +69,128 @@ mod pthread {
         }
     }
 
-    /// Records that a lock was used. Readers of a `RwLock` get here side by
-    /// side: after the first time only a load, and the first time an
-    /// atomic read-modify-write, never two plain stores that race.
-    fn mark_used(flag: &AtomicBool) {
-        if !flag.load(Ordering::Relaxed) {
-            flag.swap(true, Ordering::Relaxed);
+    /// A kind of pthread object: its static initialiser and how to destroy
+    /// one.
+    trait Object {
+        type Raw;
+        fn init() -> Self::Raw;
+        /// Destroys `raw` unless it is still held (a guard leaked with
+        /// `mem::forget`), which POSIX leaves undefined: then it is leaked.
+        /// Whether it was destroyed.
+        ///
+        /// # Safety
+        /// `raw` is an initialised object that nobody else can reach.
+        unsafe fn destroy(raw: *mut Self::Raw) -> bool;
+    }
+
+    struct MutexObject;
+    impl Object for MutexObject {
+        type Raw = libc::pthread_mutex_t;
+        fn init() -> Self::Raw {
+            libc::PTHREAD_MUTEX_INITIALIZER
+        }
+        unsafe fn destroy(raw: *mut Self::Raw) -> bool {
+            // SAFETY: (caller) an initialised mutex nobody else reaches.
+            unsafe {
+                if libc::pthread_mutex_trylock(raw) != 0 {
+                    return false;
+                }
+                libc::pthread_mutex_unlock(raw);
+                libc::pthread_mutex_destroy(raw);
+            }
+            true
+        }
+    }
+
+    struct RwLockObject;
+    impl Object for RwLockObject {
+        type Raw = libc::pthread_rwlock_t;
+        fn init() -> Self::Raw {
+            libc::PTHREAD_RWLOCK_INITIALIZER
+        }
+        unsafe fn destroy(raw: *mut Self::Raw) -> bool {
+            // SAFETY: (caller) an initialised lock nobody else reaches.
+            unsafe {
+                if libc::pthread_rwlock_trywrlock(raw) != 0 {
+                    return false;
+                }
+                libc::pthread_rwlock_unlock(raw);
+                libc::pthread_rwlock_destroy(raw);
+            }
+            true
+        }
+    }
+
+    struct CondObject;
+    impl Object for CondObject {
+        type Raw = libc::pthread_cond_t;
+        fn init() -> Self::Raw {
+            libc::PTHREAD_COND_INITIALIZER
+        }
+        unsafe fn destroy(raw: *mut Self::Raw) -> bool {
+            // SAFETY: (caller) nobody can wait on it any more.
+            unsafe { libc::pthread_cond_destroy(raw) };
+            true
+        }
+    }
+
+    /// A pthread object on the heap, made on first use. The Rust value
+    /// that holds it may move (the core builds a lock, uses it, then moves
+    /// it into an `Arc`), a pthread object may not: POSIX leaves a copy
+    /// undefined, and helgrind and DRD know a lock by its address. Made on
+    /// first use, `new` stays `const` (locks in a `static`), and an object
+    /// never used is never destroyed (DRD refuses to see an object it never
+    /// saw initialised destroyed).
+    struct Lazy<O: Object> {
+        ptr: AtomicPtr<O::Raw>,
+        _kind: PhantomData<O>,
+    }
+
+    impl<O: Object> Lazy<O> {
+        const fn new() -> Self {
+            Self {
+                ptr: AtomicPtr::new(ptr::null_mut()),
+                _kind: PhantomData,
+            }
+        }
+
+        fn get(&self) -> *mut O::Raw {
+            let p = self.ptr.load(Ordering::Acquire);
+            if !p.is_null() {
+                return p;
+            }
+            let new = Box::into_raw(Box::new(O::init()));
+            match self.ptr.compare_exchange(
+                ptr::null_mut(),
+                new,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => new,
+                Err(theirs) => {
+                    // SAFETY: `new` was never shared.
+                    drop(unsafe { Box::from_raw(new) });
+                    theirs
+                }
+            }
+        }
+    }
+
+    impl<O: Object> Drop for Lazy<O> {
+        fn drop(&mut self) {
+            let p = *self.ptr.get_mut();
+            // SAFETY: `&mut self`: nobody else reaches the object; it came
+            // from `Box::into_raw`.
+            if !p.is_null() && unsafe { O::destroy(p) } {
+                drop(unsafe { Box::from_raw(p) });
+            }
         }
     }
 
     /// `std::sync::Mutex` over `pthread_mutex_t`.
     pub struct Mutex<T: ?Sized> {
-        raw: UnsafeCell<libc::pthread_mutex_t>,
+        raw: Lazy<MutexObject>,
         poisoned: AtomicBool,
-        /// Locked at least once: only then does valgrind know the object
-        /// (statically initialised, it is never `pthread_mutex_init`ed), and
-        /// DRD refuses to see one it does not know destroyed.
-        used: AtomicBool,
         data: UnsafeCell<T>,
     }
 
@@ -98,9 +204,8 @@ mod pthread {
         /// A new unlocked mutex (usable in a `static`).
         pub const fn new(value: T) -> Self {
             Self {
-                raw: UnsafeCell::new(libc::PTHREAD_MUTEX_INITIALIZER),
+                raw: Lazy::new(),
                 poisoned: AtomicBool::new(false),
-                used: AtomicBool::new(false),
                 data: UnsafeCell::new(value),
             }
         }
@@ -109,12 +214,11 @@ mod pthread {
     impl<T: ?Sized> Mutex<T> {
         /// Blocks until the mutex is held by this thread.
         pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
-            // SAFETY: `raw` is an initialised mutex that lives as long as
-            // `self`; it is unlocked by the guard on the same thread.
+            // SAFETY: an initialised mutex that lives as long as `self`;
+            // the guard unlocks it on this thread.
             check("pthread_mutex_lock", unsafe {
                 libc::pthread_mutex_lock(self.raw.get())
             });
-            mark_used(&self.used);
             let guard = MutexGuard {
                 lock: self,
                 panicking: std::thread::panicking(),
@@ -124,15 +228,6 @@ mod pthread {
                 Err(PoisonError::new(guard))
             } else {
                 Ok(guard)
-            }
-        }
-    }
-
-    impl<T: ?Sized> Drop for Mutex<T> {
-        fn drop(&mut self) {
-            if *self.used.get_mut() {
-                // SAFETY: no guard can outlive `self`, so the mutex is unlocked.
-                unsafe { libc::pthread_mutex_destroy(self.raw.get()) };
             }
         }
     }
@@ -194,9 +289,7 @@ mod pthread {
 
     /// `std::sync::Condvar` over `pthread_cond_t`.
     pub struct Condvar {
-        raw: UnsafeCell<libc::pthread_cond_t>,
-        /// Waited on or signalled at least once (see `Mutex::used`).
-        used: AtomicBool,
+        raw: Lazy<CondObject>,
     }
 
     // SAFETY: a pthread condition variable is meant to be shared by threads.
@@ -207,10 +300,7 @@ mod pthread {
     impl Condvar {
         /// A new condition variable.
         pub const fn new() -> Self {
-            Self {
-                raw: UnsafeCell::new(libc::PTHREAD_COND_INITIALIZER),
-                used: AtomicBool::new(false),
-            }
+            Self { raw: Lazy::new() }
         }
 
         /// Unlocks the guard's mutex, waits for a notification (or a
@@ -219,7 +309,6 @@ mod pthread {
             &self,
             guard: MutexGuard<'a, T>,
         ) -> LockResult<MutexGuard<'a, T>> {
-            mark_used(&self.used);
             // SAFETY: the guard holds its mutex on this thread.
             check("pthread_cond_wait", unsafe {
                 libc::pthread_cond_wait(self.raw.get(), guard.lock.raw.get())
@@ -233,7 +322,6 @@ mod pthread {
 
         /// Wakes one waiter.
         pub fn notify_one(&self) {
-            mark_used(&self.used);
             // SAFETY: an initialised condition variable.
             check("pthread_cond_signal", unsafe {
                 libc::pthread_cond_signal(self.raw.get())
@@ -242,7 +330,6 @@ mod pthread {
 
         /// Wakes every waiter.
         pub fn notify_all(&self) {
-            mark_used(&self.used);
             // SAFETY: an initialised condition variable.
             check("pthread_cond_broadcast", unsafe {
                 libc::pthread_cond_broadcast(self.raw.get())
@@ -256,27 +343,20 @@ mod pthread {
         }
     }
 
-    impl Drop for Condvar {
-        fn drop(&mut self) {
-            if *self.used.get_mut() {
-                // SAFETY: nobody can wait on it any more.
-                unsafe { libc::pthread_cond_destroy(self.raw.get()) };
-            }
-        }
-    }
-
     impl fmt::Debug for Condvar {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.debug_struct("Condvar").finish_non_exhaustive()
         }
     }
 
-    /// `std::sync::RwLock` over `pthread_rwlock_t`.
+    /// `std::sync::RwLock` over `pthread_rwlock_t`. One difference from
+    /// std: glibc's default read-write lock lets new readers in while a
+    /// writer waits (std's does not), so a thread that takes a read lock
+    /// twice while a writer waits deadlocks natively but not here; the
+    /// native run of the lock-order test covers that case.
     pub struct RwLock<T: ?Sized> {
-        raw: UnsafeCell<libc::pthread_rwlock_t>,
+        raw: Lazy<RwLockObject>,
         poisoned: AtomicBool,
-        /// Locked at least once (see `Mutex::used`).
-        used: AtomicBool,
         data: UnsafeCell<T>,
     }
 
@@ -289,9 +369,8 @@ mod pthread {
         /// A new unlocked lock.
         pub const fn new(value: T) -> Self {
             Self {
-                raw: UnsafeCell::new(libc::PTHREAD_RWLOCK_INITIALIZER),
+                raw: Lazy::new(),
                 poisoned: AtomicBool::new(false),
-                used: AtomicBool::new(false),
                 data: UnsafeCell::new(value),
             }
         }
@@ -304,7 +383,6 @@ mod pthread {
             check("pthread_rwlock_rdlock", unsafe {
                 libc::pthread_rwlock_rdlock(self.raw.get())
             });
-            mark_used(&self.used);
             let guard = RwLockReadGuard {
                 lock: self,
                 _not_send: PhantomData,
@@ -322,7 +400,6 @@ mod pthread {
             check("pthread_rwlock_wrlock", unsafe {
                 libc::pthread_rwlock_wrlock(self.raw.get())
             });
-            mark_used(&self.used);
             let guard = RwLockWriteGuard {
                 lock: self,
                 panicking: std::thread::panicking(),
@@ -332,15 +409,6 @@ mod pthread {
                 Err(PoisonError::new(guard))
             } else {
                 Ok(guard)
-            }
-        }
-    }
-
-    impl<T: ?Sized> Drop for RwLock<T> {
-        fn drop(&mut self) {
-            if *self.used.get_mut() {
-                // SAFETY: no guard can outlive `self`.
-                unsafe { libc::pthread_rwlock_destroy(self.raw.get()) };
             }
         }
     }
@@ -454,6 +522,18 @@ mod pthread {
             }
             rw.write().unwrap().push(2);
             assert_eq!(*rw.read().unwrap(), vec![1, 2]);
+        }
+
+        #[test]
+        fn a_lock_moved_after_use_and_a_leaked_guard() {
+            let m = Mutex::new(vec![1]);
+            m.lock().unwrap().push(2);
+            let moved = Box::new(m); // the pthread object stays where it is
+            moved.lock().unwrap().push(3);
+            assert_eq!(*moved.lock().unwrap(), vec![1, 2, 3]);
+            let held = Mutex::new(0);
+            std::mem::forget(held.lock().unwrap());
+            drop(held); // still locked: leaked, not destroyed
         }
 
         #[test]

@@ -517,6 +517,15 @@ fn soak(d: &Path, server: Option<&common::PrivateServer>) {
             "version {v} was made without its audit record"
         );
     }
+    // A cut-short rotation names the version it was about to make: one
+    // that exists, made again later, or the next one. (A version cannot be
+    // made twice: the store's key on (key, version) refuses the second.)
+    assert!(
+        named
+            .keys()
+            .all(|&v| (2..=u64::from(md.primary_version) + 1).contains(&v)),
+        "a RotateKey record names a version that was never due: {named:?}"
+    );
     let surplus: u32 = named.values().sum::<u32>() - (md.primary_version - 1);
     let interruptions = kills + u32::from(restarted);
     assert!(

@@ -101,17 +101,19 @@ impl Lease<'_> {
 impl Drop for Lease<'_> {
     fn drop(&mut self) {
         if let Some(s) = self.session.take() {
-            if let Ok(mut p) = self.backend.pool.lock() {
+            let pool = self.backend.pool.lock();
+            if let Ok(mut p) = pool {
                 if self.broken {
                     p.open -= 1;
                     drop(s);
                 } else {
                     p.idle.push(s);
                 }
-                // Notified under the pool lock: a waiter then sees the
-                // session or the free slot as soon as it wakes, and
-                // helgrind (make test-lock-check) sees the signal ordered
-                // by the lock it belongs to.
+                // Notified under the pool lock (`p` lives to the end of
+                // this block): a waiter then sees the session or the free
+                // slot as soon as it wakes, and helgrind (make
+                // test-lock-check) sees the signal ordered by the lock it
+                // belongs to.
                 self.backend.freed.notify_one();
             } else {
                 self.backend.freed.notify_one();
@@ -196,10 +198,13 @@ impl Pkcs11Backend {
                         broken: false,
                     }),
                     Err(e) => {
-                        if let Ok(mut p) = self.pool.lock() {
+                        let pool = self.pool.lock();
+                        if let Ok(mut p) = pool {
                             p.open -= 1;
+                            self.freed.notify_one(); // under the lock, as in Lease::drop
+                        } else {
+                            self.freed.notify_one();
                         }
-                        self.freed.notify_one();
                         Err(e)
                     }
                 };
