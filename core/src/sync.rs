@@ -69,6 +69,16 @@ mod pthread {
         }
     }
 
+    /// `guard` as std returns it: in a `PoisonError` when the lock was
+    /// poisoned (read after locking: the lock orders the flag).
+    fn with_poison<G>(poisoned: &AtomicBool, guard: G) -> LockResult<G> {
+        if poisoned.load(Ordering::Relaxed) {
+            Err(PoisonError::new(guard))
+        } else {
+            Ok(guard)
+        }
+    }
+
     /// A kind of pthread object: its static initialiser and how to destroy
     /// one.
     trait Object {
@@ -224,11 +234,7 @@ mod pthread {
                 panicking: std::thread::panicking(),
                 _not_send: PhantomData,
             };
-            if self.poisoned.load(Ordering::Relaxed) {
-                Err(PoisonError::new(guard))
-            } else {
-                Ok(guard)
-            }
+            with_poison(&self.poisoned, guard)
         }
     }
 
@@ -313,11 +319,8 @@ mod pthread {
             check("pthread_cond_wait", unsafe {
                 libc::pthread_cond_wait(self.raw.get(), guard.lock.raw.get())
             });
-            if guard.lock.poisoned.load(Ordering::Relaxed) {
-                Err(PoisonError::new(guard))
-            } else {
-                Ok(guard)
-            }
+            let lock = guard.lock;
+            with_poison(&lock.poisoned, guard)
         }
 
         /// Wakes one waiter.
@@ -387,11 +390,7 @@ mod pthread {
                 lock: self,
                 _not_send: PhantomData,
             };
-            if self.poisoned.load(Ordering::Relaxed) {
-                Err(PoisonError::new(guard))
-            } else {
-                Ok(guard)
-            }
+            with_poison(&self.poisoned, guard)
         }
 
         /// Exclusive access.
@@ -405,11 +404,7 @@ mod pthread {
                 panicking: std::thread::panicking(),
                 _not_send: PhantomData,
             };
-            if self.poisoned.load(Ordering::Relaxed) {
-                Err(PoisonError::new(guard))
-            } else {
-                Ok(guard)
-            }
+            with_poison(&self.poisoned, guard)
         }
     }
 
