@@ -435,6 +435,24 @@ impl Error {
     }
 }
 
+impl std::error::Error for Error {}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Storage(e.to_string())
+    }
+}
+
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::Io(m) => std::io::Error::other(m),
+            Error::DecryptionFailed => std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            other => std::io::Error::other(other),
+        }
+    }
+}
+
 #[cfg(test)]
 mod kind_tests {
     use super::*;
@@ -468,24 +486,6 @@ mod kind_tests {
             if let Some(e) = Error::example_of(*k) {
                 assert_eq!(e.kind(), *k);
             }
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Self {
-        Error::Storage(e.to_string())
-    }
-}
-
-impl From<Error> for std::io::Error {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Io(m) => std::io::Error::other(m),
-            Error::DecryptionFailed => std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-            other => std::io::Error::other(other),
         }
     }
 }

@@ -285,6 +285,94 @@ pub fn wipe(buf: &mut [u8]) {
     std::hint::black_box(buf);
 }
 
+/// Reads a small file that holds a secret (a root key, a PIN): opened once
+/// without following a symbolic link, then checked on the open file (no
+/// race between the check and the read): a regular file, owned by this
+/// user, not readable or writable by group or others. At most 64 KiB.
+/// `fail` turns a reason into the caller's error.
+pub fn read_private_file(
+    path: &std::path::Path,
+    fail: impl Fn(String) -> Error,
+) -> Result<SecretBytes> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let shown = path.display();
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        // O_NONBLOCK: a FIFO put in the file's place must not block the
+        // open before the checks below refuse it.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                fail(format!("{shown} is a symbolic link; name the file itself"))
+            } else {
+                fail(format!("{shown}: {e}"))
+            }
+        })?;
+    let meta = file.metadata().map_err(|e| fail(format!("{shown}: {e}")))?;
+    if !meta.file_type().is_file() {
+        return Err(fail(format!("{shown} is not a regular file")));
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(fail(format!(
+            "{shown} belongs to user {}, not to this process's user {me}",
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o077 != 0 {
+        return Err(fail(format!(
+            "{shown} has mode {:o}; it must not be accessible by group or others (chmod 600)",
+            meta.mode() & 0o777
+        )));
+    }
+    if meta.len() > 64 * 1024 {
+        return Err(fail(format!("{shown} is too large for a secret")));
+    }
+    // A fixed buffer: a file that grows meanwhile cannot make it
+    // reallocate (and leave a copy behind); more than it holds is refused.
+    const MAX: usize = 64 * 1024;
+    let mut raw = zeroize::Zeroizing::new(vec![0u8; MAX + 1]);
+    let mut n = 0;
+    loop {
+        match file.read(&mut raw[n..]) {
+            Ok(0) => break,
+            Ok(k) => {
+                n += k;
+                if n > MAX {
+                    return Err(fail(format!("{shown} is too large for a secret")));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(fail(format!("{shown}: {e}"))),
+        }
+    }
+    SecretBytes::from_slice(&raw[..n])
+}
+
+/// Makes room for `additional` more bytes in a buffer that may hold
+/// plaintext: when the buffer must move to a larger allocation, the old
+/// allocation is wiped before it is freed (a plain `reserve` would leave
+/// its bytes behind in freed memory).
+pub fn reserve_wiping(buf: &mut Vec<u8>, additional: usize) {
+    if buf.capacity() - buf.len() >= additional {
+        return;
+    }
+    let want = buf
+        .len()
+        .saturating_add(additional)
+        .max(buf.capacity().saturating_mul(2));
+    let mut bigger = Vec::with_capacity(want);
+    bigger.extend_from_slice(buf);
+    let mut old = std::mem::replace(buf, bigger);
+    // The whole old allocation, not only its length: earlier contents may
+    // lie beyond it.
+    old.resize(old.capacity(), 0);
+    wipe(&mut old);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -384,92 +472,4 @@ mod tests {
             );
         }
     }
-}
-
-/// Reads a small file that holds a secret (a root key, a PIN): opened once
-/// without following a symbolic link, then checked on the open file (no
-/// race between the check and the read): a regular file, owned by this
-/// user, not readable or writable by group or others. At most 64 KiB.
-/// `fail` turns a reason into the caller's error.
-pub fn read_private_file(
-    path: &std::path::Path,
-    fail: impl Fn(String) -> Error,
-) -> Result<SecretBytes> {
-    use std::io::Read;
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-    let shown = path.display();
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        // O_NONBLOCK: a FIFO put in the file's place must not block the
-        // open before the checks below refuse it.
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| {
-            if e.raw_os_error() == Some(libc::ELOOP) {
-                fail(format!("{shown} is a symbolic link; name the file itself"))
-            } else {
-                fail(format!("{shown}: {e}"))
-            }
-        })?;
-    let meta = file.metadata().map_err(|e| fail(format!("{shown}: {e}")))?;
-    if !meta.file_type().is_file() {
-        return Err(fail(format!("{shown} is not a regular file")));
-    }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
-        return Err(fail(format!(
-            "{shown} belongs to user {}, not to this process's user {me}",
-            meta.uid()
-        )));
-    }
-    if meta.mode() & 0o077 != 0 {
-        return Err(fail(format!(
-            "{shown} has mode {:o}; it must not be accessible by group or others (chmod 600)",
-            meta.mode() & 0o777
-        )));
-    }
-    if meta.len() > 64 * 1024 {
-        return Err(fail(format!("{shown} is too large for a secret")));
-    }
-    // A fixed buffer: a file that grows meanwhile cannot make it
-    // reallocate (and leave a copy behind); more than it holds is refused.
-    const MAX: usize = 64 * 1024;
-    let mut raw = zeroize::Zeroizing::new(vec![0u8; MAX + 1]);
-    let mut n = 0;
-    loop {
-        match file.read(&mut raw[n..]) {
-            Ok(0) => break,
-            Ok(k) => {
-                n += k;
-                if n > MAX {
-                    return Err(fail(format!("{shown} is too large for a secret")));
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(fail(format!("{shown}: {e}"))),
-        }
-    }
-    SecretBytes::from_slice(&raw[..n])
-}
-
-/// Makes room for `additional` more bytes in a buffer that may hold
-/// plaintext: when the buffer must move to a larger allocation, the old
-/// allocation is wiped before it is freed (a plain `reserve` would leave
-/// its bytes behind in freed memory).
-pub fn reserve_wiping(buf: &mut Vec<u8>, additional: usize) {
-    if buf.capacity() - buf.len() >= additional {
-        return;
-    }
-    let want = buf
-        .len()
-        .saturating_add(additional)
-        .max(buf.capacity().saturating_mul(2));
-    let mut bigger = Vec::with_capacity(want);
-    bigger.extend_from_slice(buf);
-    let mut old = std::mem::replace(buf, bigger);
-    // The whole old allocation, not only its length: earlier contents may
-    // lie beyond it.
-    old.resize(old.capacity(), 0);
-    wipe(&mut old);
 }

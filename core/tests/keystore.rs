@@ -302,7 +302,8 @@ fn describe_list_aliases_tags() {
         ..CreateKeyRequest::default()
     };
     ks.create_key(&taken).unwrap();
-    let refused: [(CreateKeyRequest, fn(&Error) -> bool); 3] = [
+    type Refusal = (CreateKeyRequest, fn(&Error) -> bool);
+    let refused: [Refusal; 3] = [
         (
             CreateKeyRequest {
                 key_spec: KeySpec::Aes256,

@@ -201,7 +201,7 @@ fn child_main(dir: &Path) -> ! {
     // Alternate fsync'd and unsynced audit records: SIGKILL must not lose
     // either (both are in the kernel before the call returns).
     let options = KeyStoreOptions {
-        audit_sync: rng.next() % 2 == 0,
+        audit_sync: rng.next().is_multiple_of(2),
         principal: "crash-child".into(),
         ..KeyStoreOptions::default()
     };
@@ -245,7 +245,7 @@ fn child_main(dir: &Path) -> ! {
         } else {
             let key_id = keys[rng.range(0, keys.len() as u64 - 1) as usize].clone();
             let mut ec = EncryptionContext::new();
-            if rng.next() % 5 != 0 {
+            if !rng.next().is_multiple_of(5) {
                 ec.insert("purpose".into(), "crash-test".into());
                 ec.insert("seq".into(), seq.to_string());
                 let (name, len) = (rng.range(0, 9), rng.range(0, 12) as usize);
@@ -255,7 +255,7 @@ fn child_main(dir: &Path) -> ! {
                 let version = ks.rotate_key(&key_id).expect("child: rotate_key");
                 Report::Rotate { key_id, version }
             } else if dice < 70 {
-                let len = if rng.next() % 2 == 0 {
+                let len = if rng.next().is_multiple_of(2) {
                     32
                 } else {
                     rng.range(1, 64) as usize
@@ -615,7 +615,7 @@ fn tear_audit_tail(p: &Paths, rng: &mut Rng) {
         .and_then(|t| t.split(|&b| b == b'\n').next_back())
         .filter(|l| l.len() > 2);
     let fragment = match last {
-        Some(line) if rng.next() % 2 == 0 => {
+        Some(line) if rng.next().is_multiple_of(2) => {
             line[..rng.range(1, line.len() as u64 - 2) as usize].to_vec()
         }
         _ => vec![0u8; rng.range(1, 300) as usize],
@@ -711,7 +711,7 @@ fn keystore_survives_sigkill() {
         // Mostly kill after a number of reports (so that every round does
         // real work); sometimes at a random time, which also lands in
         // process start-up and KeyStore::open.
-        let plan = if rng.next() % 3 == 0 {
+        let plan = if rng.next().is_multiple_of(3) {
             KillPlan::AfterMillis(rng.range(5, 80))
         } else {
             KillPlan::AfterLines(rng.range(1, 120) as usize)
@@ -728,7 +728,7 @@ fn keystore_survives_sigkill() {
         // SIGKILL cannot tear a write(2) to a file, but a power cut can:
         // sometimes leave a torn record (a strict prefix of a record, or
         // zeros from delayed allocation) at the end of the audit log.
-        if rng.next() % 4 == 0 {
+        if rng.next().is_multiple_of(4) {
             tear_audit_tail(&p, &mut rng);
             counts.torn_audit_tails += 1;
         }

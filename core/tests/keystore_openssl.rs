@@ -542,7 +542,7 @@ fn sealbox_keys_checked_by_openssl() {
                 ks: &ks,
                 key_id: &rsa_sign.key_id,
                 pem: &rsa_sign_pem,
-                alg: alg,
+                alg,
             },
             &mut t,
         );
@@ -619,7 +619,7 @@ fn openssl_keys_imported_into_sealbox() {
                 ks: &ks,
                 key_id: &rsa_sign.key_id,
                 pem: &rsa_priv,
-                alg: alg,
+                alg,
             },
             &mut t,
         );
@@ -629,7 +629,7 @@ fn openssl_keys_imported_into_sealbox() {
                 ks: &ks,
                 key_id: &rsa_sign.key_id,
                 pem: &rsa_pub,
-                alg: alg,
+                alg,
             },
             &mut t,
         );
@@ -704,7 +704,7 @@ fn larger_rsa_keys_checked_by_openssl() {
                 ks: &ks,
                 key_id: &sign3072.key_id,
                 pem: &sign_pem,
-                alg: alg,
+                alg,
             },
             &mut t,
         );

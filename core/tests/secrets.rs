@@ -487,7 +487,7 @@ fn key_rotation_keeps_every_version_readable_and_reads_are_audited() {
     );
     assert_eq!(current(&ks, "svc"), "after one rotation");
     let versions = ks.list_secret_version_ids("svc", true).unwrap();
-    assert!(versions.iter().all(|v| v.key_id == key.to_string()));
+    assert!(versions.iter().all(|v| v.key_id == key));
     // Reopened (a new process), still readable.
     drop(ks);
     let ks = common::open(&dir, TestClock::new());
@@ -559,7 +559,7 @@ fn write_canaries(ks: &KeyStore) {
     let o = CreateSecretOptions::default();
     ks.create_secret("canary/a", Some(&text(PLAINTEXTS[0])), &o)
         .unwrap();
-    put(&ks, "canary/a", PLAINTEXTS[1], &[STAGE_CURRENT]);
+    put(ks, "canary/a", PLAINTEXTS[1], &[STAGE_CURRENT]);
     ks.create_secret(
         "canary/b",
         Some(&SecretValue::binary(PLAINTEXTS[2].as_bytes()).unwrap()),

@@ -426,6 +426,8 @@ pub struct PyDecryptOptions {
 
 #[pymethods]
 impl PyDecryptOptions {
+    // Keyword-only arguments of a Python constructor, one per option.
+    #[allow(clippy::too_many_arguments)]
     #[new]
     #[pyo3(signature = (*, keyring=None, materials_manager=None, encryption_context=None, commitment_policy=None, max_encrypted_data_keys=Some(DEFAULT_MAX_ENCRYPTED_DATA_KEYS), max_body_size=None, threads=None))]
     fn new(

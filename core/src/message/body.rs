@@ -112,10 +112,10 @@ impl UnitPrefix {
     }
 }
 
-/// Reads the prefix of the body unit expected next (`seq`, counting from
-/// 1) and checks its structure: the sequence number, the frame IV, a final
-/// frame no longer than the frame length, a single block within GCM's
-/// limit. Nothing is decrypted.
+/// Reads the prefix of the body unit expected next (`seq`, counting
+/// from one) and checks its structure: the sequence number, the frame IV,
+/// a final frame no longer than the frame length, a single block within
+/// GCM's limit. Nothing is decrypted.
 pub(crate) fn parse_unit_prefix(
     r: &mut Reader<'_>,
     header: &Header,
