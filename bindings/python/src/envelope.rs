@@ -39,10 +39,14 @@ pub struct PyKeyring {
     // Whether wrapping or unwrapping may call a key store (and so an HSM
     // and the audit callback): such calls always release the GIL.
     uses_key_store: bool,
+    // The default materials manager over `inner`, made once: `keyring=`
+    // of every call uses it.
+    cmm: Arc<dyn MaterialsManager>,
 }
 
 fn keyring(inner: Arc<dyn Keyring>, uses_key_store: bool) -> PyKeyring {
     PyKeyring {
+        cmm: Arc::new(DefaultMaterialsManager::new(inner.clone())),
         inner,
         uses_key_store,
     }
@@ -291,10 +295,7 @@ fn materials(
     materials_manager: Option<PyRef<'_, PyMaterialsManager>>,
 ) -> PyResult<(Arc<dyn MaterialsManager>, bool)> {
     match (keyring, materials_manager) {
-        (Some(kr), None) => Ok((
-            Arc::new(DefaultMaterialsManager::new(kr.inner.clone())),
-            kr.uses_key_store,
-        )),
+        (Some(kr), None) => Ok((kr.cmm.clone(), kr.uses_key_store)),
         (None, Some(cmm)) => Ok((cmm.inner.clone(), cmm.uses_key_store)),
         _ => Err(PyValueError::new_err(
             "give exactly one of keyring= or materials_manager=",
@@ -378,23 +379,52 @@ impl PyEncryptOptions {
         required_encryption_context_keys: Option<&Bound<'_, PyAny>>,
         threads: Option<usize>,
     ) -> PyResult<Self> {
-        let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
-        let options = EncryptOptions {
-            parallelism: check(py, Parallelism::from_option(threads))?,
-            encryption_context: context(py, encryption_context)?.unwrap_or_default(),
-            required_encryption_context_keys: required_keys(py, required_encryption_context_keys)?,
-            suite: suite(py, algorithm_suite)?,
+        encrypt_options(
+            py,
+            keyring,
+            materials_manager,
+            encryption_context,
+            algorithm_suite,
             frame_length,
-            commitment_policy: policy(py, commitment_policy)?,
-            max_encrypted_data_keys: edk_limit(py, max_encrypted_data_keys)?,
-            plaintext_length: None,
-        };
-        Ok(PyEncryptOptions {
-            cmm,
-            uses_key_store,
-            options,
-        })
+            commitment_policy,
+            max_encrypted_data_keys,
+            required_encryption_context_keys,
+            threads,
+        )
     }
+}
+
+/// The options of one encryption, checked: `EncryptOptions(...)` and the
+/// one-shot `encrypt`, which takes them as arguments (no object per call).
+#[allow(clippy::too_many_arguments)]
+fn encrypt_options(
+    py: Python<'_>,
+    keyring: Option<PyRef<'_, PyKeyring>>,
+    materials_manager: Option<PyRef<'_, PyMaterialsManager>>,
+    encryption_context: Option<&Bound<'_, PyAny>>,
+    algorithm_suite: Option<&Bound<'_, PyAny>>,
+    frame_length: u32,
+    commitment_policy: Option<&str>,
+    max_encrypted_data_keys: Option<usize>,
+    required_encryption_context_keys: Option<&Bound<'_, PyAny>>,
+    threads: Option<usize>,
+) -> PyResult<PyEncryptOptions> {
+    let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
+    let options = EncryptOptions {
+        parallelism: check(py, Parallelism::from_option(threads))?,
+        encryption_context: context(py, encryption_context)?.unwrap_or_default(),
+        required_encryption_context_keys: required_keys(py, required_encryption_context_keys)?,
+        suite: suite(py, algorithm_suite)?,
+        frame_length,
+        commitment_policy: policy(py, commitment_policy)?,
+        max_encrypted_data_keys: edk_limit(py, max_encrypted_data_keys)?,
+        plaintext_length: None,
+    };
+    Ok(PyEncryptOptions {
+        cmm,
+        uses_key_store,
+        options,
+    })
 }
 
 impl PyEncryptOptions {
@@ -407,10 +437,16 @@ impl PyEncryptOptions {
     ) -> PyResult<Encryptor> {
         let mut options = self.options.clone();
         options.plaintext_length = plaintext_length;
-        let release = release || self.uses_key_store;
-        call(py, release, || {
-            Ok(Encryptor::new(self.cmm.as_ref(), &options)?)
-        })
+        Self::encryptor_with(&self.cmm, &options, py, release || self.uses_key_store)
+    }
+
+    fn encryptor_with(
+        cmm: &Arc<dyn MaterialsManager>,
+        options: &EncryptOptions,
+        py: Python<'_>,
+        release: bool,
+    ) -> PyResult<Encryptor> {
+        call(py, release, || Ok(Encryptor::new(cmm.as_ref(), options)?))
     }
 }
 
@@ -440,20 +476,45 @@ impl PyDecryptOptions {
         max_body_size: Option<u64>,
         threads: Option<usize>,
     ) -> PyResult<Self> {
-        let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
-        let options = DecryptOptions {
-            parallelism: check(py, Parallelism::from_option(threads))?,
-            encryption_context: context(py, encryption_context)?,
-            commitment_policy: policy(py, commitment_policy)?,
-            max_encrypted_data_keys: edk_limit(py, max_encrypted_data_keys)?,
+        decrypt_options(
+            py,
+            keyring,
+            materials_manager,
+            encryption_context,
+            commitment_policy,
+            max_encrypted_data_keys,
             max_body_size,
-        };
-        Ok(PyDecryptOptions {
-            cmm,
-            uses_key_store,
-            options,
-        })
+            threads,
+        )
     }
+}
+
+/// The options of one decryption, checked: `DecryptOptions(...)` and the
+/// one-shot `decrypt`, which takes them as arguments.
+#[allow(clippy::too_many_arguments)]
+fn decrypt_options(
+    py: Python<'_>,
+    keyring: Option<PyRef<'_, PyKeyring>>,
+    materials_manager: Option<PyRef<'_, PyMaterialsManager>>,
+    encryption_context: Option<&Bound<'_, PyAny>>,
+    commitment_policy: Option<&str>,
+    max_encrypted_data_keys: Option<usize>,
+    max_body_size: Option<u64>,
+    threads: Option<usize>,
+) -> PyResult<PyDecryptOptions> {
+    let (cmm, uses_key_store) = materials(keyring, materials_manager)?;
+    let options = DecryptOptions {
+        parallelism: check(py, Parallelism::from_option(threads))?,
+        encryption_context: context(py, encryption_context)?,
+        commitment_policy: policy(py, commitment_policy)?,
+        max_encrypted_data_keys: edk_limit(py, max_encrypted_data_keys)?,
+        max_body_size,
+    };
+    Ok(PyDecryptOptions {
+        cmm,
+        uses_key_store,
+        options,
+    })
 }
 
 fn context_dict<'py>(py: Python<'py>, ec: &EncryptionContext) -> PyResult<Bound<'py, PyDict>> {
@@ -466,17 +527,42 @@ fn context_dict<'py>(py: Python<'py>, ec: &EncryptionContext) -> PyResult<Bound<
 
 // ------------------------------------------------------------ one-shot --
 
-/// Encrypts `plaintext` into one message (AWS Encryption SDK format).
+/// Encrypts `plaintext` into one message (AWS Encryption SDK format). The
+/// options are positional, in `EncryptOptions`' order: `sealbox.encrypt`
+/// passes them on without making an options object per message.
 #[pyfunction]
+#[pyo3(signature = (plaintext, keyring, materials_manager, encryption_context, algorithm_suite, frame_length, commitment_policy, max_encrypted_data_keys, required_encryption_context_keys, threads, /))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn encrypt<'py>(
     py: Python<'py>,
     plaintext: &Bound<'py, PyAny>,
-    options: PyRef<'py, PyEncryptOptions>,
+    keyring: Option<PyRef<'py, PyKeyring>>,
+    materials_manager: Option<PyRef<'py, PyMaterialsManager>>,
+    encryption_context: Option<&Bound<'py, PyAny>>,
+    algorithm_suite: Option<&Bound<'py, PyAny>>,
+    frame_length: u32,
+    commitment_policy: Option<&str>,
+    max_encrypted_data_keys: Option<usize>,
+    required_encryption_context_keys: Option<&Bound<'py, PyAny>>,
+    threads: Option<usize>,
 ) -> Bytes<'py> {
+    let mut options = encrypt_options(
+        py,
+        keyring,
+        materials_manager,
+        encryption_context,
+        algorithm_suite,
+        frame_length,
+        commitment_policy,
+        max_encrypted_data_keys,
+        required_encryption_context_keys,
+        threads,
+    )?;
     let input = Input::new(plaintext, "plaintext")?;
     let len = input.len();
     let release = options.uses_key_store || len > RELEASE_THRESHOLD;
-    let mut enc = options.encryptor(py, Some(len as u64), release)?;
+    options.options.plaintext_length = Some(len as u64);
+    let mut enc = PyEncryptOptions::encryptor_with(&options.cmm, &options.options, py, release)?;
     match enc.exact_message_len(len) {
         // Straight into the bytes object that is returned: no copy of the
         // message (every suite: signatures are made at their static length).
@@ -494,15 +580,104 @@ pub(crate) fn encrypt<'py>(
     }
 }
 
-/// Decrypts one message: (plaintext, encryption context, suite id).
+/// What `sealbox.decrypt` returns: made here, in one step (a frozen
+/// dataclass built in Python cost more than the decryption of 1 KiB).
+#[derive(Debug)]
+#[pyclass(frozen, module = "sealbox", name = "DecryptResult")]
+pub struct PyDecryptResult {
+    /// The authenticated plaintext.
+    #[pyo3(get)]
+    plaintext: Py<PyBytes>,
+    /// The message's full encryption context (with the
+    /// `aws-crypto-public-key` pair of signed suites).
+    #[pyo3(get)]
+    encryption_context: Py<PyDict>,
+    /// The algorithm suite the message was written with (an
+    /// `AlgorithmSuite`).
+    #[pyo3(get)]
+    algorithm_suite: Py<PyAny>,
+}
+
+#[pymethods]
+impl PyDecryptResult {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "DecryptResult(plaintext=<{} bytes>, encryption_context={}, algorithm_suite={})",
+            self.plaintext.bind(py).as_bytes().len(),
+            self.encryption_context.bind(py).repr()?,
+            self.algorithm_suite.bind(py).repr()?,
+        ))
+    }
+
+    /// Equal when the three fields are (as the dataclass it replaces).
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Ok(other) = other.cast::<PyDecryptResult>() else {
+            return Ok(false);
+        };
+        let other = other.get();
+        Ok(self
+            .plaintext
+            .bind(py)
+            .as_any()
+            .eq(other.plaintext.bind(py))?
+            && self
+                .encryption_context
+                .bind(py)
+                .as_any()
+                .eq(other.encryption_context.bind(py))?
+            && self
+                .algorithm_suite
+                .bind(py)
+                .eq(other.algorithm_suite.bind(py))?)
+    }
+}
+
+/// The `sealbox.AlgorithmSuite` member of a suite, from a table of the
+/// enum's members made on first use.
+pub(crate) fn suite_member(py: Python<'_>, suite: AlgorithmSuite) -> PyResult<Py<PyAny>> {
+    static MEMBERS: pyo3::sync::PyOnceLock<Py<PyDict>> = pyo3::sync::PyOnceLock::new();
+    let members = MEMBERS.get_or_try_init(py, || -> PyResult<Py<PyDict>> {
+        let d = PyDict::new(py);
+        let class = py.import("sealbox._enums")?.getattr("AlgorithmSuite")?;
+        for m in class.try_iter()? {
+            let m = m?;
+            d.set_item(m.getattr("value")?, m)?;
+        }
+        Ok(d.unbind())
+    })?;
+    match members.bind(py).get_item(suite.id())? {
+        Some(m) => Ok(m.unbind()),
+        None => Ok(suite.id().into_pyobject(py)?.into_any().unbind()),
+    }
+}
+
+/// Decrypts one message. The options are positional, in
+/// `DecryptOptions`' order (as for `encrypt`).
 #[pyfunction]
+#[pyo3(signature = (ciphertext, keyring, materials_manager, encryption_context, commitment_policy, max_encrypted_data_keys, max_body_size, threads, /))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn decrypt<'py>(
     py: Python<'py>,
     ciphertext: &Bound<'py, PyAny>,
-    options: PyRef<'py, PyDecryptOptions>,
-) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyDict>, u16)> {
+    keyring: Option<PyRef<'py, PyKeyring>>,
+    materials_manager: Option<PyRef<'py, PyMaterialsManager>>,
+    encryption_context: Option<&Bound<'py, PyAny>>,
+    commitment_policy: Option<&str>,
+    max_encrypted_data_keys: Option<usize>,
+    max_body_size: Option<u64>,
+    threads: Option<usize>,
+) -> PyResult<PyDecryptResult> {
+    let options = decrypt_options(
+        py,
+        keyring,
+        materials_manager,
+        encryption_context,
+        commitment_policy,
+        max_encrypted_data_keys,
+        max_body_size,
+        threads,
+    )?;
     let input = Input::new(ciphertext, "ciphertext")?;
-    let options: &PyDecryptOptions = &options;
     // The plaintext goes through this thread's scratch buffer: a fresh
     // 1 MiB Vec per message costs page faults (glibc hands the pages back
     // between messages) that take longer than the decryption itself.
@@ -522,7 +697,11 @@ pub(crate) fn decrypt<'py>(
         let kept = std::mem::take(&mut scratch.0);
         DECRYPT_SCRATCH.with(|s| *s.borrow_mut() = kept);
     }
-    Ok((out, context_dict(py, &context)?, suite.id()))
+    Ok(PyDecryptResult {
+        plaintext: out.unbind(),
+        encryption_context: context_dict(py, &context)?.unbind(),
+        algorithm_suite: suite_member(py, suite)?,
+    })
 }
 
 /// The largest scratch buffer a thread keeps between decryptions.

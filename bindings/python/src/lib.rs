@@ -83,6 +83,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         envelope::PyCachingMaterialsManager,
         envelope::PyEncryptOptions,
         envelope::PyDecryptOptions,
+        envelope::PyDecryptResult,
         envelope::PyStreamEncryptor,
         envelope::PyStreamDecryptor,
         envelope::PyStreamRewrapper,

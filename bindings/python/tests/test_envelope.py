@@ -34,6 +34,29 @@ def test_round_trip_sizes(aes_keyring: sealbox.RawAesKeyring, size: int) -> None
     assert f"<{size} bytes>" in repr(res)
 
 
+def test_decrypt_result(aes_keyring: sealbox.RawAesKeyring) -> None:
+    """The result is immutable, compares by its three fields, and carries
+    the suite as an AlgorithmSuite member for every suite."""
+    for suite in (AlgorithmSuite.AES_256_GCM_HKDF_SHA512_COMMIT_KEY, AlgorithmSuite.AES_128_GCM_IV12_TAG16):
+        ct = sealbox.encrypt(b"x", keyring=aes_keyring, encryption_context=EC, algorithm_suite=suite,
+                             commitment_policy="FORBID_ENCRYPT_ALLOW_DECRYPT" if suite < 0x0478 else None)
+        res = sealbox.decrypt(ct, keyring=aes_keyring, commitment_policy="REQUIRE_ENCRYPT_ALLOW_DECRYPT")
+        assert isinstance(res, sealbox.DecryptResult)
+        assert res.algorithm_suite is suite and isinstance(res.algorithm_suite, AlgorithmSuite)
+        assert res == sealbox.decrypt(ct, keyring=aes_keyring, commitment_policy="REQUIRE_ENCRYPT_ALLOW_DECRYPT")
+        assert res != sealbox.decrypt(sealbox.encrypt(b"y", keyring=aes_keyring, encryption_context=EC,
+                                      algorithm_suite=suite,
+                                      commitment_policy="FORBID_ENCRYPT_ALLOW_DECRYPT" if suite < 0x0478 else None),
+                                      keyring=aes_keyring, commitment_policy="REQUIRE_ENCRYPT_ALLOW_DECRYPT")
+        fields: object = (res.plaintext, res.encryption_context, res.algorithm_suite)
+        assert res != fields
+        assert res.encryption_context == EC
+        assert repr(res) == (f"DecryptResult(plaintext=<1 bytes>, encryption_context={res.encryption_context!r}, "
+                             f"algorithm_suite={suite!r})")
+        with pytest.raises(AttributeError):
+            res.plaintext = b"other"  # type: ignore[misc]
+
+
 @pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])
 @pytest.mark.parametrize("size", [10, 1024 * 1024])
 def test_buffer_types(aes_keyring: sealbox.RawAesKeyring, mib_payload: bytes, kind: type, size: int) -> None:

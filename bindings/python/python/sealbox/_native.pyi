@@ -7,6 +7,8 @@ from typing import Any, final
 
 from typing_extensions import Buffer
 
+from ._enums import AlgorithmSuite
+
 _Path = str | os.PathLike[str]
 _Context = dict[str, str]
 
@@ -274,8 +276,40 @@ class DecryptOptions:
         threads: int | None = None,
     ) -> None: ...
 
-def encrypt(plaintext: Buffer, options: EncryptOptions) -> bytes: ...
-def decrypt(ciphertext: Buffer, options: DecryptOptions) -> tuple[bytes, _Context, int]: ...
+def encrypt(
+    plaintext: Buffer,
+    keyring: Keyring | None,
+    materials_manager: MaterialsManager | None,
+    encryption_context: Mapping[str, str] | None,
+    algorithm_suite: int | None,
+    frame_length: int,
+    commitment_policy: str | None,
+    max_encrypted_data_keys: int | None,
+    required_encryption_context_keys: Sequence[str] | None,
+    threads: int | None,
+    /,
+) -> bytes: ...
+
+@final
+class DecryptResult:
+    @property
+    def plaintext(self) -> bytes: ...
+    @property
+    def encryption_context(self) -> dict[str, str]: ...
+    @property
+    def algorithm_suite(self) -> AlgorithmSuite: ...
+
+def decrypt(
+    ciphertext: Buffer,
+    keyring: Keyring | None,
+    materials_manager: MaterialsManager | None,
+    encryption_context: Mapping[str, str] | None,
+    commitment_policy: str | None,
+    max_encrypted_data_keys: int | None,
+    max_body_size: int | None,
+    threads: int | None,
+    /,
+) -> DecryptResult: ...
 
 class StreamEncryptor:
     def __init__(self, options: EncryptOptions, plaintext_length: int | None = None) -> None: ...

@@ -1,6 +1,8 @@
-//! The RSA signature calls of AWS-LC that aws-lc-rs does not expose, on an
-//! `RSA` object of AWS-LC's own (parsed from the same DER as the aws-lc-rs
-//! keys). The only `unsafe` code of the aws-lc provider.
+//! The calls of AWS-LC that aws-lc-rs does not expose: RSA signatures on
+//! an `RSA` object of AWS-LC's own (parsed from the same DER as the
+//! aws-lc-rs keys), and an HMAC key set up once and used for several MACs
+//! whose outputs land in the caller's (wiped) buffers. The only `unsafe`
+//! code of the aws-lc provider.
 
 use std::os::raw::{c_int, c_uint};
 use std::ptr::NonNull;
@@ -11,6 +13,8 @@ use aws_lc_fips_sys as sys;
 use aws_lc_sys as sys;
 
 use crate::crypto::HashAlg;
+#[cfg(not(feature = "fips"))]
+use crate::error::{Error, Result};
 
 /// An owned AWS-LC `RSA` (public, or private with its CRT values).
 pub(super) struct Rsa(NonNull<sys::RSA>);
@@ -194,4 +198,89 @@ impl Rsa {
         }
         ok == 1
     }
+}
+
+/// An HMAC key set up once: AWS-LC's `HMAC_CTX` after `HMAC_Init_ex` (the
+/// inner and outer pads hashed, one compression each). Every [`mac`]
+/// starts from a copy of it. Dropping it cleanses the context.
+///
+/// [`mac`]: HmacKey::mac
+#[cfg(not(feature = "fips"))]
+pub(super) struct HmacKey(sys::HMAC_CTX);
+
+#[cfg(not(feature = "fips"))]
+impl Drop for HmacKey {
+    fn drop(&mut self) {
+        // SAFETY: the context was initialised by HMAC_CTX_init (in
+        // `HmacKey::empty`); HMAC_CTX_cleanup frees nothing it does not
+        // own and cleanses the whole structure.
+        unsafe { sys::HMAC_CTX_cleanup(&mut self.0) }
+    }
+}
+
+#[cfg(not(feature = "fips"))]
+impl HmacKey {
+    /// A context in its initial, empty state.
+    fn empty() -> Self {
+        let mut ctx = std::mem::MaybeUninit::<sys::HMAC_CTX>::uninit();
+        // SAFETY: HMAC_CTX_init initialises every field of the structure
+        // it is given (it may then be moved: AWS-LC's HMAC_CTX holds its
+        // digest states inline, with no pointer into itself).
+        HmacKey(unsafe {
+            sys::HMAC_CTX_init(ctx.as_mut_ptr());
+            ctx.assume_init()
+        })
+    }
+
+    /// The key `key` for HMAC over `h`.
+    pub(super) fn new(h: HashAlg, key: &[u8]) -> Result<Self> {
+        let mut k = Self::empty();
+        // SAFETY: an initialised context, a key of `key.len()` readable
+        // bytes, a static EVP_MD and no engine.
+        let ok = unsafe {
+            sys::HMAC_Init_ex(
+                &mut k.0,
+                key.as_ptr().cast(),
+                key.len(),
+                md(h),
+                std::ptr::null_mut(),
+            )
+        };
+        if ok != 1 {
+            clear_errors();
+            return Err(Error::InvalidArgument("HMAC key set-up failed".into()));
+        }
+        Ok(k)
+    }
+
+    /// The MAC of the concatenation of `parts`, written to `out`, which
+    /// must be exactly the hash's output length.
+    pub(super) fn mac(&self, parts: &[&[u8]], out: &mut [u8]) -> Result<()> {
+        let mut c = Self::empty();
+        let mut len: c_uint = 0;
+        // SAFETY: both contexts are initialised; the source is the set-up
+        // key (HMAC_CTX_copy_ex reads it only); every part is a readable
+        // slice of its length; HMAC_Final writes at most EVP_MAX_MD_SIZE
+        // bytes, and `out` is checked to be the digest's length first.
+        let ok = unsafe {
+            out.len() == sys::EVP_MD_size(md_of(&self.0))
+                && sys::HMAC_CTX_copy_ex(&mut c.0, &self.0) == 1
+                && parts
+                    .iter()
+                    .all(|p| sys::HMAC_Update(&mut c.0, p.as_ptr(), p.len()) == 1)
+                && sys::HMAC_Final(&mut c.0, out.as_mut_ptr(), &mut len) == 1
+        };
+        if !ok || len as usize != out.len() {
+            clear_errors();
+            return Err(Error::InvalidArgument("HMAC failed".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The digest of a set-up HMAC context.
+#[cfg(not(feature = "fips"))]
+fn md_of(ctx: &sys::HMAC_CTX) -> *const sys::EVP_MD {
+    // SAFETY: HMAC_CTX_get_md only reads the context's digest pointer.
+    unsafe { sys::HMAC_CTX_get_md(ctx) }
 }
