@@ -51,6 +51,7 @@ test-python: python-package
 
 # sealbox beside the AWS Encryption SDK for Python and pyca AESGCM, one run.
 bench-python: python-package
+	$(PY) -m pip install --quiet --disable-pip-version-check -r $(PY_DIR)/requirements-bench.txt
 	$(PY) $(PY_DIR)/bench/compare.py
 
 demo-python:

@@ -201,6 +201,81 @@ fn bench_signing_floor(c: &mut Criterion) {
     g.finish();
 }
 
+const FIXED_ENCRYPT: &str = "0x0478-1KiB-encrypt-primitives";
+const FIXED_DECRYPT: &str = "0x0478-1KiB-decrypt-primitives";
+const FIXED_HKDF: &str = "hkdf-sha512-commit";
+const FIXED_RANDOM: &str = "random-32B";
+
+/// What a 1 KiB message of the default suite (0x0478, raw AES keyring)
+/// cannot do without, whatever the code around it: its key derivation
+/// (HKDF-SHA512 with the message ID as salt, the content key and the
+/// commitment key: 10 SHA-512 compressions at the fewest), its content key
+/// expanded for AES-GCM, and AES-GCM over the wrapped data key, the header
+/// and the one frame; to encrypt, also three draws from the provider's
+/// random generator (data key, message ID, the wrapping IV). The Python and
+/// Node benches read these to print the floor beside the fixed-cost
+/// targets.
+fn bench_fixed_floor(c: &mut Criterion) {
+    let mut g = c.benchmark_group(group_name("fixed", "floor"));
+    let wrapping = AesGcmKey::new(&[3u8; 32]).unwrap();
+    let header = [7u8; 120];
+    let context = [9u8; 40];
+    let pt = [5u8; 1024];
+    let keys = |data_key: &[u8], message_id: &[u8]| {
+        let mut k = [0u8; 32];
+        let mut commit = [0u8; 32];
+        sealbox::crypto::hkdf_expand_each(
+            HashAlg::Sha512,
+            Some(message_id),
+            data_key,
+            &mut [(b"\x04\x78DERIVEKEY", &mut k), (b"COMMITKEY", &mut commit)],
+        )
+        .unwrap();
+        black_box(commit);
+        AesGcmKey::new(&k).unwrap()
+    };
+    g.bench_function(FIXED_RANDOM, |b| {
+        let mut r = [0u8; 32];
+        b.iter(|| sealbox::crypto::fill_random(black_box(&mut r)).unwrap())
+    });
+    g.bench_function(FIXED_HKDF, |b| {
+        b.iter(|| black_box(keys(&[1u8; 32], &[2u8; 32])))
+    });
+    g.bench_function(FIXED_ENCRYPT, |b| {
+        let mut body = pt;
+        b.iter(|| {
+            let (mut data_key, mut message_id, mut iv) = ([0u8; 32], [0u8; 32], [0u8; 12]);
+            sealbox::crypto::fill_random(&mut data_key).unwrap();
+            sealbox::crypto::fill_random(&mut message_id).unwrap();
+            sealbox::crypto::fill_random(&mut iv).unwrap();
+            let mut wrapped = data_key;
+            black_box(wrapping.seal_in_place(&iv, &context, &mut wrapped).unwrap());
+            let key = keys(&data_key, &message_id);
+            black_box(key.seal_in_place(&[0u8; 12], &header, &mut []).unwrap());
+            black_box(key.seal_in_place(&frame_iv(1), &message_id, &mut body).unwrap());
+        })
+    });
+    let mut wrapped = [1u8; 32];
+    let wrap_tag = wrapping.seal_in_place(&[4u8; 12], &context, &mut wrapped).unwrap();
+    let key = keys(&[1u8; 32], &[2u8; 32]);
+    let header_tag = key.seal_in_place(&[0u8; 12], &header, &mut []).unwrap();
+    let mut body = pt;
+    let body_tag = key.seal_in_place(&frame_iv(1), &[2u8; 32], &mut body).unwrap();
+    g.bench_function(FIXED_DECRYPT, |b| {
+        let mut out = body;
+        b.iter(|| {
+            let mut data_key = wrapped;
+            wrapping.open_in_place(&[4u8; 12], &context, &mut data_key, wrap_tag.as_ref()).unwrap();
+            let key = keys(&data_key, &[2u8; 32]);
+            key.open_in_place(&[0u8; 12], &header, &mut [], header_tag.as_ref()).unwrap();
+            out = body;
+            key.open_in_place(&frame_iv(1), &[2u8; 32], &mut out, body_tag.as_ref()).unwrap();
+            black_box(&out);
+        })
+    });
+    g.finish();
+}
+
 fn report() {
     println!("\nprovider: {}", sealbox::crypto::PROVIDER);
     println!(
@@ -243,6 +318,22 @@ fn report() {
             (1u64 << 20) as f64 / hash * 1e3
         );
     }
+    let fixed = group_name("fixed", "floor");
+    if let (Some(enc), Some(dec), Some(hkdf), Some(random)) = (
+        min_ns(&fixed, FIXED_ENCRYPT),
+        min_ns(&fixed, FIXED_DECRYPT),
+        min_ns(&fixed, FIXED_HKDF),
+        min_ns(&fixed, FIXED_RANDOM),
+    ) {
+        println!(
+            "fixed-cost floor of a 1 KiB 0x0478 message (fastest samples): encrypt {:.2} us, decrypt {:.2} us \
+             (HKDF-SHA512 for both keys {:.2} us, one 32-byte random draw {:.2} us)",
+            enc / 1e3,
+            dec / 1e3,
+            hkdf / 1e3,
+            random / 1e3
+        );
+    }
 }
 
 fn main() {
@@ -254,6 +345,7 @@ fn main() {
         .configure_from_args();
     bench(&mut c);
     bench_signing_floor(&mut c);
+    bench_fixed_floor(&mut c);
     c.final_summary();
     report();
 }
