@@ -252,24 +252,35 @@ fn bench_fixed_floor(c: &mut Criterion) {
             black_box(wrapping.seal_in_place(&iv, &context, &mut wrapped).unwrap());
             let key = keys(&data_key, &message_id);
             black_box(key.seal_in_place(&[0u8; 12], &header, &mut []).unwrap());
-            black_box(key.seal_in_place(&frame_iv(1), &message_id, &mut body).unwrap());
+            black_box(
+                key.seal_in_place(&frame_iv(1), &message_id, &mut body)
+                    .unwrap(),
+            );
         })
     });
     let mut wrapped = [1u8; 32];
-    let wrap_tag = wrapping.seal_in_place(&[4u8; 12], &context, &mut wrapped).unwrap();
+    let wrap_tag = wrapping
+        .seal_in_place(&[4u8; 12], &context, &mut wrapped)
+        .unwrap();
     let key = keys(&[1u8; 32], &[2u8; 32]);
     let header_tag = key.seal_in_place(&[0u8; 12], &header, &mut []).unwrap();
     let mut body = pt;
-    let body_tag = key.seal_in_place(&frame_iv(1), &[2u8; 32], &mut body).unwrap();
+    let body_tag = key
+        .seal_in_place(&frame_iv(1), &[2u8; 32], &mut body)
+        .unwrap();
     g.bench_function(FIXED_DECRYPT, |b| {
         let mut out = body;
         b.iter(|| {
             let mut data_key = wrapped;
-            wrapping.open_in_place(&[4u8; 12], &context, &mut data_key, wrap_tag.as_ref()).unwrap();
+            wrapping
+                .open_in_place(&[4u8; 12], &context, &mut data_key, wrap_tag.as_ref())
+                .unwrap();
             let key = keys(&data_key, &[2u8; 32]);
-            key.open_in_place(&[0u8; 12], &header, &mut [], header_tag.as_ref()).unwrap();
+            key.open_in_place(&[0u8; 12], &header, &mut [], header_tag.as_ref())
+                .unwrap();
             out = body;
-            key.open_in_place(&frame_iv(1), &[2u8; 32], &mut out, body_tag.as_ref()).unwrap();
+            key.open_in_place(&frame_iv(1), &[2u8; 32], &mut out, body_tag.as_ref())
+                .unwrap();
             black_box(&out);
         })
     });
