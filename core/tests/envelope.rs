@@ -9,8 +9,8 @@ use sealbox::cmm::{DefaultMaterialsManager, MaterialsManager};
 use sealbox::keyring::{Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrappingPadding};
 use sealbox::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 use sealbox::message::{
-    decrypt, encrypt, DecryptOptions, DecryptResult, DecryptingReader, Decryptor, EncryptOptions,
-    EncryptingWriter, Encryptor, MaxEncryptedDataKeys, ALL_SUITES,
+    decrypt, decrypt_into, encrypt, plaintext_len, DecryptOptions, DecryptResult, DecryptingReader,
+    Decryptor, EncryptOptions, EncryptingWriter, Encryptor, MaxEncryptedDataKeys, ALL_SUITES,
 };
 use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, Error};
 
@@ -261,6 +261,102 @@ fn signed_final_frame_is_held_until_the_signature_verifies() {
 
 /// Every single-bit flip and every truncation of a small message of every
 /// suite is refused with the one opaque error.
+/// A message's structure gives its plaintext's exact length, and
+/// `decrypt_into` a buffer of that length yields what `decrypt` does, for
+/// every suite, frame length and size class (the parallel path included);
+/// every failure leaves the buffer zeroed.
+#[test]
+fn decrypt_into_a_buffer_of_the_length_the_structure_gives() {
+    let m = cmm(aes_keyring(4));
+    let limit = MaxEncryptedDataKeys::default();
+    for suite in ALL_SUITES {
+        for (frame, sizes) in [
+            (4096u32, &[0usize, 1, 4095, 4096, 4097, 70_000, 2 << 20][..]),
+            (1, &[0, 1, 5]),
+            (7, &[6, 7, 8, 49]),
+        ] {
+            // (Non-framed bodies, which sealbox does not write: the AWS
+            // vectors in tests/vectors.rs.)
+            let (eo, d) = options(suite, frame);
+            for &n in sizes {
+                let pt = pattern(n);
+                let ct = encrypt(&pt, &m, &eo).unwrap();
+                assert_eq!(
+                    plaintext_len(&ct, limit),
+                    Some(n),
+                    "{suite} frame {frame} size {n}"
+                );
+                let mut out = vec![0xAAu8; n];
+                let (got_suite, context) = decrypt_into(&ct, &m, &d, &mut out).unwrap();
+                assert!(
+                    out == pt,
+                    "{suite} frame {frame} size {n}: plaintext differs"
+                );
+                assert_eq!(got_suite, suite);
+                assert_eq!(context, decrypt(&ct, &m, &d).unwrap().encryption_context);
+                // A buffer of another length is refused and left zeroed.
+                for wrong in [n + 1, n.saturating_sub(1)] {
+                    if wrong == n {
+                        continue;
+                    }
+                    let mut out = vec![0xAAu8; wrong];
+                    assert!(matches!(
+                        decrypt_into(&ct, &m, &d, &mut out),
+                        Err(Error::InvalidArgument(_))
+                    ));
+                    assert!(
+                        out.iter().all(|&b| b == 0),
+                        "{suite} {n}: buffer of {wrong} not zeroed"
+                    );
+                }
+                // Truncated or with a trailing byte: no length.
+                if n < 5000 {
+                    for cut in 0..ct.len() {
+                        assert_eq!(
+                            plaintext_len(&ct[..cut], limit),
+                            None,
+                            "{suite} {n} cut {cut}"
+                        );
+                    }
+                }
+                let mut longer = ct.clone();
+                longer.push(0);
+                assert_eq!(plaintext_len(&longer, limit), None);
+            }
+        }
+        // A flipped bit anywhere: refused as decrypt refuses it, the buffer
+        // zeroed (the length, when the structure still gives one, is the
+        // buffer's).
+        let (eo, d) = options(suite, 16);
+        let ct = encrypt(&pattern(40), &m, &eo).unwrap();
+        for bit in 0..ct.len() * 8 {
+            let mut bad = ct.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            let mut out = vec![0xAAu8; plaintext_len(&bad, limit).unwrap_or(40)];
+            match decrypt_into(&bad, &m, &d, &mut out) {
+                Err(Error::DecryptionFailed) | Err(Error::InvalidArgument(_)) => {}
+                other => panic!("{suite}: flip of bit {bit} gave {other:?}"),
+            }
+            assert!(
+                out.iter().all(|&b| b == 0),
+                "{suite}: flip of bit {bit} left bytes"
+            );
+        }
+    }
+    // More encrypted data keys than the limit: no length (the header is
+    // refused as decryption refuses it).
+    let two = cmm(Arc::new(
+        MultiKeyring::new(Some(aes_keyring(4)), vec![aes_keyring(5)]).unwrap(),
+    ));
+    let ct = encrypt(&pattern(10), &two, &EncryptOptions::default()).unwrap();
+    assert_eq!(
+        plaintext_len(&ct, MaxEncryptedDataKeys::default()),
+        Some(10)
+    );
+    let one = MaxEncryptedDataKeys::from_option(Some(1)).unwrap();
+    assert_eq!(plaintext_len(&ct, one), None);
+}
+
 #[test]
 fn every_bit_flip_and_truncation_is_rejected_opaquely() {
     let m = cmm(aes_keyring(5));

@@ -98,6 +98,12 @@ impl<'py> Input<'py> {
         }
     }
 
+    /// Runs `f` over the bytes with the GIL held (for a quick look, such as
+    /// reading a message's structure: no copy of a mutable buffer).
+    pub(crate) fn peek<T>(&self, f: impl FnOnce(&[u8]) -> T) -> T {
+        f(self.slice())
+    }
+
     /// The bytes, copied (for values kept beyond the call).
     pub(crate) fn to_vec(&self) -> Vec<u8> {
         self.slice().to_vec()

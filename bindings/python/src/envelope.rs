@@ -600,6 +600,44 @@ pub struct PyDecryptResult {
 
 #[pymethods]
 impl PyDecryptResult {
+    #[new]
+    fn new(
+        plaintext: Py<PyBytes>,
+        encryption_context: Py<PyDict>,
+        algorithm_suite: Py<PyAny>,
+    ) -> Self {
+        PyDecryptResult {
+            plaintext,
+            encryption_context,
+            algorithm_suite,
+        }
+    }
+
+    #[classattr]
+    fn __match_args__() -> (&'static str, &'static str, &'static str) {
+        ("plaintext", "encryption_context", "algorithm_suite")
+    }
+
+    /// Pickled (and copied) as its three fields.
+    #[allow(clippy::type_complexity)]
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> (
+        Bound<'py, pyo3::types::PyType>,
+        (Py<PyBytes>, Py<PyDict>, Py<PyAny>),
+    ) {
+        let py = slf.py();
+        let me = slf.get();
+        (
+            slf.get_type(),
+            (
+                me.plaintext.clone_ref(py),
+                me.encryption_context.clone_ref(py),
+                me.algorithm_suite.clone_ref(py),
+            ),
+        )
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "DecryptResult(plaintext=<{} bytes>, encryption_context={}, algorithm_suite={})",
@@ -609,12 +647,10 @@ impl PyDecryptResult {
         ))
     }
 
-    /// Equal when the three fields are (as the dataclass it replaces).
-    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let Ok(other) = other.cast::<PyDecryptResult>() else {
-            return Ok(false);
-        };
-        let other = other.get();
+    /// Equal when the three fields are (as the dataclass it replaces);
+    /// another type gets NotImplemented (PyO3 answers so when `other` is
+    /// not a DecryptResult).
+    fn __eq__(&self, py: Python<'_>, other: PyRef<'_, PyDecryptResult>) -> PyResult<bool> {
         Ok(self
             .plaintext
             .bind(py)
@@ -647,7 +683,16 @@ pub(crate) fn suite_member(py: Python<'_>, suite: AlgorithmSuite) -> PyResult<Py
     })?;
     match members.bind(py).get_item(suite.id())? {
         Some(m) => Ok(m.unbind()),
-        None => Ok(suite.id().into_pyobject(py)?.into_any().unbind()),
+        // Every suite of the core is a member: the enum is checked against
+        // the core's table by the contract test.
+        None => Err(crate::error::to_py_err(
+            py,
+            Error::InvalidState(format!(
+                "suite 0x{:04x} is not in AlgorithmSuite",
+                suite.id()
+            ))
+            .into(),
+        )),
     }
 }
 
@@ -678,18 +723,40 @@ pub(crate) fn decrypt<'py>(
         threads,
     )?;
     let input = Input::new(ciphertext, "ciphertext")?;
-    // The plaintext goes through this thread's scratch buffer: a fresh
-    // 1 MiB Vec per message costs page faults (glibc hands the pages back
-    // between messages) that take longer than the decryption itself.
+    let (cmm, opts) = (options.cmm.as_ref(), &options.options);
+    // A large message is decrypted straight into the bytes object that is
+    // returned, at the plaintext's length read from the message's
+    // structure (no copy of the plaintext, no scratch buffer to wipe).
+    let exact = if input.len() > DECRYPT_INTO_MIN {
+        input
+            .peek(|ct| message::plaintext_len(ct, opts.max_encrypted_data_keys))
+            .filter(|&n| opts.max_body_size.is_none_or(|max| n as u64 <= max))
+    } else {
+        None
+    };
+    if let Some(n) = exact {
+        let mut header = None;
+        let out = PyBytes::new_with(py, n, |out| {
+            // On failure `decrypt_into` zeroes `out`, which is dropped.
+            header = Some(input.with(py, options.uses_key_store, |ct| {
+                Ok(message::decrypt_into(ct, cmm, opts, out)?)
+            })?);
+            Ok(())
+        })?;
+        let (suite, context) = header.ok_or_else(|| PyValueError::new_err("no plaintext"))?;
+        return Ok(PyDecryptResult {
+            plaintext: out.unbind(),
+            encryption_context: context_dict(py, &context)?.unbind(),
+            algorithm_suite: suite_member(py, suite)?,
+        });
+    }
+    // A small one goes through this thread's scratch buffer: a fresh Vec
+    // per message costs page faults (glibc hands the pages back between
+    // messages) that take longer than the decryption itself.
     let mut scratch = Wiped(DECRYPT_SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut())));
     scratch.0.clear();
     let (suite, context) = input.with(py, options.uses_key_store, |ct| {
-        Ok(message::decrypt_append(
-            ct,
-            options.cmm.as_ref(),
-            &options.options,
-            &mut scratch.0,
-        )?)
+        Ok(message::decrypt_append(ct, cmm, opts, &mut scratch.0)?)
     })?;
     let out = PyBytes::new(py, &scratch.0);
     crate::buffer::wipe(&mut scratch.0);
@@ -703,6 +770,11 @@ pub(crate) fn decrypt<'py>(
         algorithm_suite: suite_member(py, suite)?,
     })
 }
+
+/// Messages above this many bytes are decrypted straight into the returned
+/// bytes object (below it, reading the structure first costs more than the
+/// copy it saves).
+const DECRYPT_INTO_MIN: usize = 64 * 1024;
 
 /// The largest scratch buffer a thread keeps between decryptions.
 const MAX_KEPT_SCRATCH: usize = 8 << 20;

@@ -3,8 +3,11 @@ policies, limits, and input of every buffer type and size."""
 
 from __future__ import annotations
 
+import copy
 import os
+import pickle
 import struct
+from unittest import mock
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -55,6 +58,14 @@ def test_decrypt_result(aes_keyring: sealbox.RawAesKeyring) -> None:
                              f"algorithm_suite={suite!r})")
         with pytest.raises(AttributeError):
             res.plaintext = b"other"  # type: ignore[misc]
+        assert pickle.loads(pickle.dumps(res)) == res and copy.copy(res) == res
+        assert sealbox.DecryptResult(res.plaintext, res.encryption_context, res.algorithm_suite) == res
+        assert res == mock.ANY
+        match res:
+            case sealbox.DecryptResult(b"x", ctx, s):
+                assert ctx == EC and s is suite
+            case _:
+                pytest.fail("DecryptResult does not match positionally")
 
 
 @pytest.mark.parametrize("kind", [bytes, bytearray, memoryview])

@@ -4,6 +4,7 @@
 //! with a signed suite the final frame (or the single block of a
 //! non-framed body) is held until the footer signature verifies.
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use zeroize::Zeroize;
@@ -112,14 +113,14 @@ impl DecryptCore {
         &mut self,
         cmm: &dyn MaterialsManager,
         input: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut impl Sink,
     ) -> Result<()> {
         match self.phase {
             Phase::Failed => return Err(Error::InvalidState("a previous call failed".into())),
             Phase::Done if input.is_empty() => return Ok(()),
             _ => {}
         }
-        let mark = out.len();
+        let mark = out.written();
         let r = if self.buf.is_empty() {
             // Fast path: work straight from the caller's slice.
             self.process(cmm, input, out)
@@ -136,22 +137,23 @@ impl DecryptCore {
             r.map(|_| ())
         };
         if let Err(e) = r {
-            out[mark..].zeroize();
-            out.truncate(mark);
+            out.unwind(mark);
             self.fail();
             return Err(e);
         }
         Ok(())
     }
 
-    pub(crate) fn finish(&mut self, out: &mut Vec<u8>) -> Result<()> {
+    pub(crate) fn finish(&mut self, out: &mut impl Sink) -> Result<()> {
         match self.phase {
             Phase::Done if self.buf.is_empty() => {
-                crate::secret::reserve_wiping(out, self.held.len());
-                out.extend_from_slice(&self.held);
+                let r = out.append_copy(&self.held).map(|_| ());
                 self.held.zeroize();
                 self.held.clear();
-                Ok(())
+                if r.is_err() {
+                    self.fail();
+                }
+                r
             }
             Phase::Failed => Err(Error::InvalidState("a previous call failed".into())),
             // Truncated, or trailing bytes after the message.
@@ -174,7 +176,7 @@ impl DecryptCore {
         &mut self,
         cmm: &dyn MaterialsManager,
         data: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut impl Sink,
     ) -> Result<usize> {
         let mut used = 0;
         loop {
@@ -235,7 +237,7 @@ impl DecryptCore {
         Ok(())
     }
 
-    fn read_body(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<usize, ParseError> {
+    fn read_body(&mut self, data: &[u8], out: &mut impl Sink) -> Result<usize, ParseError> {
         let v = self.verified.as_ref().ok_or(Error::DecryptionFailed)?;
         let signed = v.verifier.is_some();
         let mut r = Reader::new(data);
@@ -256,16 +258,20 @@ impl DecryptCore {
             len,
         );
         // Hold the final frame of a signed message until the footer verifies.
-        let dst = if is_last && signed {
-            &mut self.held
+        if is_last && signed {
+            let start = self.held.len();
+            crate::secret::reserve_wiping(&mut self.held, ct.len());
+            self.held.extend_from_slice(ct);
+            v.key
+                .open_in_place(&iv, &self.aad, &mut self.held[start..], tag)?;
         } else {
-            &mut *out
-        };
-        let start = dst.len();
-        crate::secret::reserve_wiping(dst, ct.len());
-        dst.extend_from_slice(ct);
-        v.key
-            .open_in_place(&iv, &self.aad, &mut dst[start..], tag)?;
+            // Copied into the output and opened there; appended only once
+            // its tag verified (a failed open leaves zeros, not appended).
+            let slot = parallel::init_from(out.region(ct.len())?, ct);
+            v.key.open_in_place(&iv, &self.aad, slot, tag)?;
+            // SAFETY: the whole region was written by `init_from`.
+            unsafe { out.commit(ct.len()) };
+        }
 
         let v = self.verified.as_mut().ok_or(Error::DecryptionFailed)?;
         if let Some((_, h)) = &mut v.verifier {
@@ -287,7 +293,7 @@ impl DecryptCore {
     fn read_frames_parallel(
         &mut self,
         data: &[u8],
-        out: &mut Vec<u8>,
+        out: &mut impl Sink,
     ) -> Result<usize, ParseError> {
         let Some(v) = self.verified.as_ref() else {
             return Ok(0);
@@ -521,7 +527,45 @@ pub fn decrypt_append(
     options: &DecryptOptions,
     out: &mut Vec<u8>,
 ) -> Result<(AlgorithmSuite, EncryptionContext)> {
-    let mark = out.len();
+    decrypt_to(ciphertext, cmm, options, out)
+}
+
+/// Decrypts one complete message into `out`, which must be exactly as
+/// long as its plaintext ([`plaintext_len`]): for callers whose result
+/// buffer is allocated first (the Node package's Promise `decrypt` writes
+/// into the `Buffer` it resolves with; the Python package into the
+/// returned `bytes`), so that the plaintext is written once. Returns the
+/// suite and the encryption context. On error `out` is all zeros;
+/// a buffer of another length is `InvalidArgument`.
+pub fn decrypt_into(
+    ciphertext: &[u8],
+    cmm: &dyn MaterialsManager,
+    options: &DecryptOptions,
+    out: &mut [u8],
+) -> Result<(AlgorithmSuite, EncryptionContext)> {
+    let mut sink = Fixed { buf: out, len: 0 };
+    let r = decrypt_to(ciphertext, cmm, options, &mut sink).and_then(|r| {
+        if sink.len == sink.buf.len() {
+            Ok(r)
+        } else {
+            Err(Error::InvalidArgument(
+                "the output buffer is longer than the plaintext".into(),
+            ))
+        }
+    });
+    if r.is_err() {
+        sink.buf.zeroize();
+    }
+    r
+}
+
+fn decrypt_to(
+    ciphertext: &[u8],
+    cmm: &dyn MaterialsManager,
+    options: &DecryptOptions,
+    out: &mut impl Sink,
+) -> Result<(AlgorithmSuite, EncryptionContext)> {
+    let mark = out.written();
     let mut core = DecryptCore::new(options.clone());
     let r = core
         .update(cmm, ciphertext, out)
@@ -531,8 +575,130 @@ pub fn decrypt_append(
             Ok((header.suite, ec.clone()))
         });
     if r.is_err() {
-        out[mark..].zeroize();
-        out.truncate(mark);
+        out.unwind(mark);
     }
     r
+}
+
+/// The exact length of the plaintext of one complete message, read from
+/// its structure alone (the header, then each frame's sequence number and
+/// length, the footer's length): nothing is decrypted or authenticated.
+/// For callers that allocate the output before [`decrypt_into`]. `None`
+/// when `ciphertext` is not one complete, well-formed message (whose
+/// decryption would fail anyway) or has more encrypted data keys than
+/// `max_encrypted_data_keys`.
+pub fn plaintext_len(
+    ciphertext: &[u8],
+    max_encrypted_data_keys: MaxEncryptedDataKeys,
+) -> Option<usize> {
+    let parsed = header::parse(ciphertext, max_encrypted_data_keys.get()).ok()?;
+    let h = &parsed.header;
+    let body = ciphertext.get(parsed.total_len..)?;
+    let mut r = Reader::new(body);
+    let mut total: u64 = 0;
+    let mut seq: u32 = 1;
+    loop {
+        let unit = body::parse_unit_prefix(&mut r, h, seq).ok()?;
+        r.take(usize::try_from(unit.len).ok()?).ok()?;
+        r.take(GCM_TAG_LEN).ok()?;
+        total = total.checked_add(unit.len)?;
+        if unit.last {
+            break;
+        }
+        seq = seq.wrapping_add(1);
+    }
+    if h.suite.signature().is_some() {
+        let n = r.u16().ok()? as usize;
+        r.take(n).ok()?;
+    }
+    if r.pos != body.len() {
+        return None;
+    }
+    usize::try_from(total).ok()
+}
+
+/// Where decryption writes plaintext: a growing `Vec` (streams,
+/// [`decrypt_append`]) or a caller's buffer of the plaintext's exact
+/// length ([`decrypt_into`]). Plaintext is written into a region first and
+/// counted as written only once it has been authenticated.
+pub(crate) trait Sink {
+    /// Bytes written so far.
+    fn written(&self) -> usize;
+    /// Room for `n` more bytes after those written (not yet initialized as
+    /// far as Rust knows): written whole, then [`commit`](Self::commit)ted.
+    /// A fixed buffer without that room is an error.
+    fn region(&mut self, n: usize) -> Result<&mut [MaybeUninit<u8>]>;
+    /// Counts the `n` bytes of the last [`region`](Self::region) as
+    /// written.
+    ///
+    /// # Safety
+    /// All `n` bytes of that region must have been initialized.
+    unsafe fn commit(&mut self, n: usize);
+    /// Zeroes what was written from `mark` on and forgets it.
+    fn unwind(&mut self, mark: usize);
+    /// Appends a copy of `src`.
+    fn append_copy(&mut self, src: &[u8]) -> Result<()> {
+        parallel::init_from(self.region(src.len())?, src);
+        // SAFETY: `init_from` wrote the whole region.
+        unsafe { self.commit(src.len()) };
+        Ok(())
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn written(&self) -> usize {
+        self.len()
+    }
+
+    fn region(&mut self, n: usize) -> Result<&mut [MaybeUninit<u8>]> {
+        // Reserved wiping: a reallocation must not leave a copy behind.
+        crate::secret::reserve_wiping(self, n);
+        Ok(&mut self.spare_capacity_mut()[..n])
+    }
+
+    unsafe fn commit(&mut self, n: usize) {
+        // SAFETY: the caller initialized the `n` bytes of spare capacity
+        // that `region(n)` returned, which lie within the capacity.
+        unsafe { self.set_len(self.len() + n) }
+    }
+
+    fn unwind(&mut self, mark: usize) {
+        self[mark..].zeroize();
+        self.truncate(mark);
+    }
+}
+
+/// A caller's buffer, filled from its start.
+struct Fixed<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl Sink for Fixed<'_> {
+    fn written(&self) -> usize {
+        self.len
+    }
+
+    fn region(&mut self, n: usize) -> Result<&mut [MaybeUninit<u8>]> {
+        let end = self
+            .len
+            .checked_add(n)
+            .filter(|&end| end <= self.buf.len())
+            .ok_or_else(|| {
+                Error::InvalidArgument("the output buffer is shorter than the plaintext".into())
+            })?;
+        let bytes = &mut self.buf[self.len..end];
+        // SAFETY: initialized bytes viewed as possibly uninitialized ones;
+        // callers only write initialized bytes through the view.
+        Ok(unsafe { &mut *(bytes as *mut [u8] as *mut [MaybeUninit<u8>]) })
+    }
+
+    unsafe fn commit(&mut self, n: usize) {
+        self.len += n;
+    }
+
+    fn unwind(&mut self, mark: usize) {
+        self.buf[mark..self.len].zeroize();
+        self.len = mark;
+    }
 }

@@ -18,7 +18,9 @@ mod suite;
 
 pub use context::EncryptionContext;
 
-pub use decrypt::{decrypt, decrypt_append, DecryptOptions, DecryptResult, Decryptor};
+pub use decrypt::{
+    decrypt, decrypt_append, decrypt_into, plaintext_len, DecryptOptions, DecryptResult, Decryptor,
+};
 pub use encrypt::{encrypt, encrypt_append, EncryptOptions, Encryptor};
 pub use header::{ContentType, Header};
 pub use io::{DecryptingReader, EncryptingWriter};

@@ -16,6 +16,7 @@ use crate::crypto::{AesGcmKey, GCM_IV_LEN, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 
 use super::body::{body_aad, frame_iv, AAD_FRAME};
+use super::decrypt::Sink;
 
 /// How many threads seal or open the frames of one large message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -86,7 +87,7 @@ pub(crate) const fn regular_frame_len(content: usize) -> usize {
 /// nothing is appended and the whole region is zeroed (it may hold
 /// plaintext).
 fn append_units<F>(
-    out: &mut Vec<u8>,
+    out: &mut impl Sink,
     unit: usize,
     count: usize,
     threads: usize,
@@ -98,10 +99,9 @@ where
     let len = unit
         .checked_mul(count)
         .ok_or_else(|| Error::InvalidArgument("message too long".into()))?;
-    // Reserved first, wiping: a reallocation must not leave a copy behind.
-    crate::secret::reserve_wiping(out, len);
-    let start = out.len();
-    let base = out.spare_capacity_mut()[..len].as_mut_ptr() as usize;
+    // Reserved first (a Vec's is wiping: a reallocation must not leave a
+    // copy behind).
+    let base = out.region(len)?.as_mut_ptr() as usize;
     let per = count.div_ceil(threads.max(1)).max(1);
     let run = |first: usize| -> Result<()> {
         let last = (first + per).min(count);
@@ -125,9 +125,9 @@ where
     );
     match result {
         Ok(()) => {
-            // SAFETY: every unit of the `len` bytes after `start` was
+            // SAFETY: every unit of the `len` bytes of the region was
             // written whole by the threads above (`work`'s contract).
-            unsafe { out.set_len(start + len) };
+            unsafe { out.commit(len) };
             Ok(())
         }
         Err(e) => {
@@ -168,7 +168,7 @@ fn in_pieces<T: Send>(
 
 /// Copies `src` into `dst` (of the same length) and returns it as the
 /// initialized bytes it now is.
-fn init_from<'a>(dst: &'a mut [MaybeUninit<u8>], src: &[u8]) -> &'a mut [u8] {
+pub(crate) fn init_from<'a>(dst: &'a mut [MaybeUninit<u8>], src: &[u8]) -> &'a mut [u8] {
     assert_eq!(dst.len(), src.len(), "init_from: lengths differ");
     // SAFETY: `src.len()` bytes are copied into `dst`, which has that
     // length and does not overlap `src` (one is borrowed mutably); every
@@ -272,7 +272,7 @@ pub(crate) fn open_frames(
     first_seq: u32,
     content: usize,
     frames: &[u8],
-    out: &mut Vec<u8>,
+    out: &mut impl Sink,
     threads: usize,
 ) -> Result<()> {
     let size = regular_frame_len(content);

@@ -292,6 +292,8 @@ def encrypt(
 
 @final
 class DecryptResult:
+    __match_args__ = ("plaintext", "encryption_context", "algorithm_suite")
+    def __init__(self, plaintext: bytes, encryption_context: dict[str, str], algorithm_suite: AlgorithmSuite) -> None: ...
     @property
     def plaintext(self) -> bytes: ...
     @property

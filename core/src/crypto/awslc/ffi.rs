@@ -220,7 +220,8 @@ impl Drop for HmacKey {
 
 #[cfg(not(feature = "fips"))]
 impl HmacKey {
-    /// A context in its initial, empty state.
+    /// A context in its initial, empty state (holding nothing secret, it
+    /// may be moved).
     fn empty() -> Self {
         let mut ctx = std::mem::MaybeUninit::<sys::HMAC_CTX>::uninit();
         // SAFETY: HMAC_CTX_init initialises every field of the structure
@@ -232,9 +233,11 @@ impl HmacKey {
         })
     }
 
-    /// The key `key` for HMAC over `h`.
-    pub(super) fn new(h: HashAlg, key: &[u8]) -> Result<Self> {
-        let mut k = Self::empty();
+    /// The key `key` for HMAC over `h`, set up where it stays: the keyed
+    /// context (its pad states are as secret as the key) is never moved,
+    /// so no copy of it is left behind; dropping it cleanses it.
+    pub(super) fn new(h: HashAlg, key: &[u8]) -> Result<Box<Self>> {
+        let mut k = Box::new(Self::empty());
         // SAFETY: an initialised context, a key of `key.len()` readable
         // bytes, a static EVP_MD and no engine.
         let ok = unsafe {
