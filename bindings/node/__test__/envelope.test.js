@@ -296,6 +296,67 @@ describe('large Promise encrypt with materials from memory', () => {
   })
 })
 
+describe('large Promise decrypt into the Buffer it resolves with', () => {
+  // Above 16 KiB the calling thread reads the plaintext's length from the
+  // message's structure, allocates the Buffer, and the pool thread
+  // decrypts straight into it (src/message/into_buffer.rs), with any
+  // materials manager; the result is what decryptSync gives.
+  it('gives what decryptSync gives, for every suite kind, frame length and size', async () => {
+    for (const len of [16 * 1024, 16 * 1024 + 1, 65536, 300001, (1 << 20) + 3]) {
+      for (const [frameLength, algorithmSuite] of [[undefined, 0x0478], [1000, 0x0578], [len, 0x0478], [7, 0x0478]]) {
+        if (frameLength === 7 && len > 65536) continue
+        const pt = crypto.randomBytes(len)
+        const ct = encryptSync(pt, { keyring: aes(), encryptionContext: EC, frameLength, algorithmSuite })
+        const res = await decrypt(ct, { keyring: aes(), encryptionContext: EC })
+        const same = decryptSync(ct, { keyring: aes(), encryptionContext: EC })
+        assert.ok(Buffer.isBuffer(res.plaintext))
+        assert.deepEqual(res.plaintext, pt)
+        assert.equal(res.plaintext.buffer.byteLength, pt.length, 'the Buffer is exactly the plaintext')
+        assert.deepEqual(res.encryptionContext, same.encryptionContext)
+        assert.equal(res.algorithmSuite, algorithmSuite)
+        assert.deepEqual(Object.keys(res).sort(), Object.keys(same).sort())
+      }
+    }
+  })
+
+  it('serves key-store keyrings and caching managers, and many run at once', async () => {
+    const { ks } = openSoft()
+    const key = ks.createKeySync()
+    const kr = ks.keyring(key.keyId)
+    const big = crypto.randomBytes(200001)
+    const ct = await encrypt(big, { keyring: kr, encryptionContext: EC })
+    assert.deepEqual((await decrypt(ct, { keyring: kr, encryptionContext: EC })).plaintext, big)
+    const cmm = new CachingMaterialsManager(aes(), { maxAge: 60, maxMessages: 100 })
+    const ct2 = encryptSync(big, { keyring: aes() })
+    assert.deepEqual((await decrypt(ct2, { materialsManager: cmm })).plaintext, big)
+    const inputs = Array.from({ length: 32 }, (_, i) => crypto.randomBytes(20000 + i * 7001))
+    const cts = inputs.map((pt, i) => encryptSync(pt, { keyring: aes(), encryptionContext: { i: String(i) } }))
+    const res = await Promise.all(cts.map((c, i) => decrypt(c, { keyring: aes(), encryptionContext: { i: String(i) } })))
+    res.forEach((r, i) => assert.deepEqual(r.plaintext, inputs[i]))
+  })
+
+  it('rejects (never throws) tampering, truncation, a wrong key, a wrong context and the size limit', async () => {
+    const pt = crypto.randomBytes(100000)
+    const ct = encryptSync(pt, { keyring: aes(), encryptionContext: EC })
+    const flipped = Buffer.from(ct)
+    flipped[flipped.length - 40] ^= 1
+    const cases = [
+      [flipped, { keyring: aes() }, 'ERR_SEALBOX_DECRYPTION_FAILED'],
+      [ct.subarray(0, ct.length - 1), { keyring: aes() }, 'ERR_SEALBOX_DECRYPTION_FAILED'],
+      [Buffer.concat([ct, Buffer.from([0])]), { keyring: aes() }, 'ERR_SEALBOX_DECRYPTION_FAILED'],
+      [ct, { keyring: new RawAesKeyring('node-tests', 'aes-key', crypto.randomBytes(32)) }, 'ERR_SEALBOX_DECRYPTION_FAILED'],
+      [ct, { keyring: aes(), encryptionContext: { tenant: 'other' } }, 'ERR_SEALBOX_DECRYPTION_FAILED'],
+      [ct, { keyring: aes(), maxBodySize: 99999 }, 'ERR_SEALBOX_MESSAGE_TOO_LARGE'],
+    ]
+    for (const [c, opts, code] of cases) {
+      const p = decrypt(c, opts)
+      assert.ok(p instanceof Promise)
+      await rejects(p, code)
+    }
+    assert.deepEqual((await decrypt(ct, { keyring: aes(), maxBodySize: 100000 })).plaintext, pt)
+  })
+})
+
 describe('panic boundary', () => {
   it('turns a panic into ERR_SEALBOX_PANIC, in both forms, and the process lives on', async () => {
     throws(() => sealbox.testPanic(false), 'ERR_SEALBOX_PANIC', /internal error/)

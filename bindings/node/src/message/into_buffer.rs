@@ -16,11 +16,22 @@
 //! Key-store keyrings may do I/O to get materials: they stay on the
 //! general path. (Not to be confused with the key store's own `encrypt`,
 //! which encrypts at most 4096 bytes directly under a master key.)
+//!
+//! The Promise form of a large `decrypt` does the same the other way: the
+//! calling thread reads the plaintext's exact length from the message's
+//! structure (`sealbox::message::plaintext_len`: the header and each
+//! frame's length, nothing decrypted), allocates the `Buffer`, and the
+//! pool thread gets the data key and decrypts straight into it (any
+//! materials manager: all of its work, I/O included, is on the pool).
+
+use std::sync::Arc;
 
 use napi::bindgen_prelude::{check_status, Result, ToNapiValue, Uint8Array};
 use napi::{sys, Env, JsObject, Task};
 use sealbox::cmm::MaterialsManager;
 use sealbox::message as msg;
+
+use super::DecryptResult;
 
 use crate::bytes::{spare, Buffer};
 use crate::impls::js_object_type;
@@ -151,6 +162,88 @@ impl Task for EncryptInto {
             sys::napi_get_reference_value(env.raw(), self.out.reference, &mut value)
         })?;
         Ok(Message(value))
+    }
+
+    fn finally(&mut self, env: Env) -> Result<()> {
+        self.out.release(env);
+        Ok(())
+    }
+}
+
+/// Starts `decrypt` of `input`, whose plaintext is `len` bytes (from
+/// `msg::plaintext_len`), into a `Buffer` of that length; a Promise of the
+/// `DecryptResult`, rejected (never thrown) on failure.
+pub(crate) fn decrypt(
+    env: Env,
+    input: Uint8Array,
+    cmm: Arc<dyn MaterialsManager>,
+    opts: msg::DecryptOptions,
+    len: usize,
+) -> Result<JsObject> {
+    let out = JsOutput::new(env, len)?;
+    env.spawn(DecryptInto {
+        input,
+        cmm,
+        opts,
+        out,
+    })
+    .map(|task| task.promise_object())
+}
+
+/// The pool's part of [`decrypt`].
+struct DecryptInto {
+    input: Uint8Array,
+    cmm: Arc<dyn MaterialsManager>,
+    opts: msg::DecryptOptions,
+    out: JsOutput,
+}
+
+/// The `DecryptResult` object a finished [`DecryptInto`] resolves with.
+struct Decrypted(sys::napi_value);
+
+impl ToNapiValue for Decrypted {
+    unsafe fn to_napi_value(_env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        Ok(val.0)
+    }
+}
+
+js_object_type!(Decrypted => "DecryptResult");
+
+impl Task for DecryptInto {
+    type Output = (msg::AlgorithmSuite, msg::EncryptionContext);
+    type JsValue = Decrypted;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let input: &[u8] = &self.input;
+        // SAFETY: as in `EncryptInto::compute`: the Buffer's memory, kept
+        // alive by the reference, seen by no JavaScript before `resolve`.
+        let out = unsafe { std::slice::from_raw_parts_mut(self.out.data, self.out.len) };
+        // On failure `decrypt_into` leaves the Buffer zeroed, and it is
+        // never handed out.
+        guarded(|| msg::decrypt_into(input, self.cmm.as_ref(), &self.opts, out))
+    }
+
+    fn resolve(&mut self, env: Env, (suite, context): Self::Output) -> Result<Decrypted> {
+        let raw = env.raw();
+        let mut plaintext = std::ptr::null_mut();
+        // SAFETY: the reference is alive (released only in `finally`).
+        check_status!(unsafe {
+            sys::napi_get_reference_value(raw, self.out.reference, &mut plaintext)
+        })?;
+        // The object as `decryptSync` makes it, then its `plaintext` set to
+        // the Buffer written in place (the placeholder is empty).
+        let result = DecryptResult {
+            plaintext: Buffer::from(Vec::new()),
+            encryption_context: context.into_iter().collect(),
+            algorithm_suite: u32::from(suite.id()),
+        };
+        // SAFETY: `raw` is the live env of this callback.
+        let object = unsafe { DecryptResult::to_napi_value(raw, result) }?;
+        // SAFETY: `object` is the object just made; the name is a C string.
+        check_status!(unsafe {
+            sys::napi_set_named_property(raw, object, c"plaintext".as_ptr(), plaintext)
+        })?;
+        Ok(Decrypted(object))
     }
 
     fn finally(&mut self, env: Env) -> Result<()> {

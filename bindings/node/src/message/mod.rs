@@ -201,12 +201,9 @@ fn encrypt_op(cmm: Arc<dyn MaterialsManager>, opts: msg::EncryptOptions) -> Data
     })
 }
 
-/// The work of one `decrypt`, and whether its materials come from memory
-/// alone.
-fn decrypt_op(options: DecryptOptions) -> Result<(DataOp<DecryptResult>, bool)> {
-    let (cmm, opts) = decrypt_args(options)?;
-    let in_memory = cmm.is_in_memory();
-    let work: DataOp<DecryptResult> = Box::new(move |ct: &[u8]| {
+/// The work of one `decrypt`.
+fn decrypt_op(cmm: Arc<dyn MaterialsManager>, opts: msg::DecryptOptions) -> DataOp<DecryptResult> {
+    Box::new(move |ct: &[u8]| {
         // Buffer::secret wipes the plaintext once JS has its copy, on
         // success; decrypt_append leaves nothing of it on failure.
         let mut plaintext = spare::take();
@@ -216,8 +213,7 @@ fn decrypt_op(options: DecryptOptions) -> Result<(DataOp<DecryptResult>, bool)> 
             encryption_context: context.into_iter().collect(),
             plaintext: Buffer::secret(plaintext),
         })
-    });
-    Ok((work, in_memory))
+    })
 }
 
 /// Encrypts `plaintext` into one message (AWS Encryption SDK format), on
@@ -252,9 +248,20 @@ pub fn encrypt_sync(plaintext: Uint8Array, options: EncryptOptions) -> Result<Bu
 #[napi(ts_return_type = "Promise<DecryptResult>")]
 pub fn decrypt(env: Env, ciphertext: Uint8Array, options: DecryptOptions) -> Result<JsObject> {
     boundary(|| {
-        let (work, in_memory) = decrypt_op(options)?;
-        let inline = in_memory && ciphertext.len() <= INLINE_MAX;
-        promise(env, Job::over(ciphertext, work), inline)
+        let (cmm, opts) = decrypt_args(options)?;
+        if ciphertext.len() > INLINE_MAX {
+            // Large: straight into the Buffer the Promise resolves with,
+            // when the message's structure gives the plaintext's length
+            // within the caller's limit (else the general path reports
+            // what is wrong).
+            let len = msg::plaintext_len(&ciphertext, opts.max_encrypted_data_keys)
+                .filter(|&n| opts.max_body_size.is_none_or(|max| n as u64 <= max));
+            if let Some(len) = len {
+                return into_buffer::decrypt(env, ciphertext, cmm, opts, len);
+            }
+        }
+        let inline = cmm.is_in_memory() && ciphertext.len() <= INLINE_MAX;
+        promise(env, Job::over(ciphertext, decrypt_op(cmm, opts)), inline)
     })
 }
 
@@ -262,8 +269,8 @@ pub fn decrypt(env: Env, ciphertext: Uint8Array, options: DecryptOptions) -> Res
 #[napi]
 pub fn decrypt_sync(ciphertext: Uint8Array, options: DecryptOptions) -> Result<DecryptResult> {
     boundary(|| {
-        let (work, _) = decrypt_op(options)?;
-        Job::over(ciphertext, work).run()
+        let (cmm, opts) = decrypt_args(options)?;
+        Job::over(ciphertext, decrypt_op(cmm, opts)).run()
     })
 }
 
