@@ -285,6 +285,17 @@ pub fn wipe(buf: &mut [u8]) {
     std::hint::black_box(buf);
 }
 
+/// Wipes all of `buf`'s allocation (its length and its spare capacity,
+/// where earlier contents may lie) and empties it, keeping the allocation.
+/// Two memsets: `zeroize`'s byte-wise volatile writes took 10 µs for the
+/// 64 KiB frame buffer an encryptor drops (7% of a 1 MiB message).
+pub fn wipe_vec(buf: &mut Vec<u8>) {
+    buf.spare_capacity_mut().fill(std::mem::MaybeUninit::new(0));
+    wipe(buf);
+    std::hint::black_box(buf.spare_capacity_mut());
+    buf.clear();
+}
+
 /// Reads a small file that holds a secret (a root key, a PIN): opened once
 /// without following a symbolic link, then checked on the open file (no
 /// race between the check and the read): a regular file, owned by this

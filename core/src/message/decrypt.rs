@@ -148,8 +148,7 @@ impl DecryptCore {
         match self.phase {
             Phase::Done if self.buf.is_empty() => {
                 let r = out.append_copy(&self.held).map(|_| ());
-                self.held.zeroize();
-                self.held.clear();
+                crate::secret::wipe_vec(&mut self.held);
                 if r.is_err() {
                     self.fail();
                 }
@@ -166,8 +165,8 @@ impl DecryptCore {
 
     fn fail(&mut self) {
         self.phase = Phase::Failed;
-        self.held.zeroize();
-        self.buf.zeroize();
+        crate::secret::wipe_vec(&mut self.held);
+        crate::secret::wipe_vec(&mut self.buf);
         self.verified = None;
     }
 
@@ -448,8 +447,8 @@ pub(crate) fn header_verifier(
 
 impl Drop for DecryptCore {
     fn drop(&mut self) {
-        self.held.zeroize();
-        self.buf.zeroize();
+        crate::secret::wipe_vec(&mut self.held);
+        crate::secret::wipe_vec(&mut self.buf);
     }
 }
 

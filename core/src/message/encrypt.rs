@@ -328,9 +328,8 @@ impl Encryptor {
     }
 
     fn fail(&mut self) {
-        use zeroize::Zeroize;
         self.state = State::Failed;
-        self.pending.zeroize();
+        crate::secret::wipe_vec(&mut self.pending);
     }
 
     fn emit_header(&mut self, out: &mut Vec<u8>) {
@@ -593,8 +592,7 @@ fn frame_prefix_len(last: bool) -> usize {
 
 impl Drop for Encryptor {
     fn drop(&mut self) {
-        use zeroize::Zeroize;
-        self.pending.zeroize();
+        crate::secret::wipe_vec(&mut self.pending);
     }
 }
 
