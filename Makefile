@@ -69,6 +69,8 @@ deps:
 test: C_PROFILE = dev
 test: NODE_PROFILE = dev
 test: PY_PROFILE = dev
+# The fuzz smoke's random loop: 2 s per target here (7 targets), 5 s alone.
+test: FUZZ_SMOKE_SECONDS = 2
 test: deps header-check test-rust test-rust-rustcrypto test-differential test-interop test-c \
 	test-python test-node test-cli test-contract test-dist-dev test-fuzz-smoke test-proptest test-advisories test-lock-check
 	@$(MAKE) --no-print-directory pg-stop

@@ -259,8 +259,6 @@ fn signed_final_frame_is_held_until_the_signature_verifies() {
     }
 }
 
-/// Every single-bit flip and every truncation of a small message of every
-/// suite is refused with the one opaque error.
 /// A message's structure gives its plaintext's exact length, and
 /// `decrypt_into` a buffer of that length yields what `decrypt` does, for
 /// every suite, frame length and size class (the parallel path included);
@@ -343,6 +341,36 @@ fn decrypt_into_a_buffer_of_the_length_the_structure_gives() {
             );
         }
     }
+    // A damaged late frame of a 2 MiB message opened on four threads (the
+    // parallel path into the caller's buffer): refused, the buffer zeroed
+    // although the frames before it had been written.
+    let pt = pattern(2 << 20);
+    let d = DecryptOptions {
+        parallelism: sealbox::message::Parallelism::threads(4).unwrap(),
+        ..DecryptOptions::default()
+    };
+    let ct = encrypt(&pt, &m, &EncryptOptions::default()).unwrap();
+    for at in [ct.len() / 2, ct.len() - 5000, ct.len() - 20] {
+        let mut bad = ct.clone();
+        bad[at] ^= 0x10;
+        let mut out = vec![0xAAu8; pt.len()];
+        assert_eq!(
+            plaintext_len(&bad, limit),
+            Some(pt.len()),
+            "a flip inside a frame's content or tag"
+        );
+        assert!(matches!(
+            decrypt_into(&bad, &m, &d, &mut out),
+            Err(Error::DecryptionFailed)
+        ));
+        assert!(
+            out.iter().all(|&b| b == 0),
+            "flip at {at}: plaintext left in the buffer"
+        );
+    }
+    let mut out = vec![0u8; pt.len()];
+    decrypt_into(&ct, &m, &d, &mut out).unwrap();
+    assert!(out == pt);
     // More encrypted data keys than the limit: no length (the header is
     // refused as decryption refuses it).
     let two = cmm(Arc::new(
@@ -357,6 +385,8 @@ fn decrypt_into_a_buffer_of_the_length_the_structure_gives() {
     assert_eq!(plaintext_len(&ct, one), None);
 }
 
+/// Every single-bit flip and every truncation of a small message of every
+/// suite is refused with the one opaque error.
 #[test]
 fn every_bit_flip_and_truncation_is_rejected_opaquely() {
     let m = cmm(aes_keyring(5));

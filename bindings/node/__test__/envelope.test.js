@@ -355,6 +355,15 @@ describe('large Promise decrypt into the Buffer it resolves with', () => {
     }
     assert.deepEqual((await decrypt(ct, { keyring: aes(), maxBodySize: 100000 })).plaintext, pt)
   })
+
+  it('resolves an empty plaintext of a message above 16 KiB', async () => {
+    const ec = { big: 'x'.repeat(20000) }
+    const ct = encryptSync(Buffer.alloc(0), { keyring: aes(), encryptionContext: ec })
+    assert.ok(ct.length > 16 * 1024)
+    const res = await decrypt(ct, { keyring: aes() })
+    assert.equal(res.plaintext.length, 0)
+    assert.equal(res.encryptionContext.big, ec.big)
+  })
 })
 
 describe('panic boundary', () => {

@@ -542,7 +542,16 @@ pub fn decrypt_into(
     options: &DecryptOptions,
     out: &mut [u8],
 ) -> Result<(AlgorithmSuite, EncryptionContext)> {
-    let mut sink = Fixed { buf: out, len: 0 };
+    // Zeroes the whole buffer unless the decryption succeeds, a panic
+    // (caught by the bindings) included.
+    let mut guard = ZeroUnlessDone {
+        buf: out,
+        done: false,
+    };
+    let mut sink = Fixed {
+        buf: &mut *guard.buf,
+        len: 0,
+    };
     let r = decrypt_to(ciphertext, cmm, options, &mut sink).and_then(|r| {
         if sink.len == sink.buf.len() {
             Ok(r)
@@ -552,10 +561,22 @@ pub fn decrypt_into(
             ))
         }
     });
-    if r.is_err() {
-        sink.buf.zeroize();
-    }
+    guard.done = r.is_ok();
     r
+}
+
+/// See [`decrypt_into`].
+struct ZeroUnlessDone<'a> {
+    buf: &'a mut [u8],
+    done: bool,
+}
+
+impl Drop for ZeroUnlessDone<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.buf.zeroize();
+        }
+    }
 }
 
 fn decrypt_to(
@@ -620,6 +641,10 @@ pub fn plaintext_len(
 /// [`decrypt_append`]) or a caller's buffer of the plaintext's exact
 /// length ([`decrypt_into`]). Plaintext is written into a region first and
 /// counted as written only once it has been authenticated.
+///
+/// A region may be memory that already holds initialized bytes, viewed as
+/// `MaybeUninit`: write only initialized bytes through it (never
+/// `MaybeUninit::uninit()`), as `parallel::init_from` does.
 pub(crate) trait Sink {
     /// Bytes written so far.
     fn written(&self) -> usize;

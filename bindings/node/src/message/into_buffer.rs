@@ -180,7 +180,11 @@ pub(crate) fn decrypt(
     opts: msg::DecryptOptions,
     len: usize,
 ) -> Result<JsObject> {
-    let out = JsOutput::new(env, len)?;
+    // A Buffer V8 cannot give is a rejection, as every failure here.
+    let out = match JsOutput::new(env, len) {
+        Ok(out) => out,
+        Err(e) => return settled::<Decrypted>(env, Err(e)),
+    };
     env.spawn(DecryptInto {
         input,
         cmm,

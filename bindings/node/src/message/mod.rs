@@ -254,8 +254,10 @@ pub fn decrypt(env: Env, ciphertext: Uint8Array, options: DecryptOptions) -> Res
             // when the message's structure gives the plaintext's length
             // within the caller's limit (else the general path reports
             // what is wrong).
+            // (An empty plaintext: V8 may give no memory for an empty
+            // Buffer; the general path serves it.)
             let len = msg::plaintext_len(&ciphertext, opts.max_encrypted_data_keys)
-                .filter(|&n| opts.max_body_size.is_none_or(|max| n as u64 <= max));
+                .filter(|&n| n > 0 && opts.max_body_size.is_none_or(|max| n as u64 <= max));
             if let Some(len) = len {
                 return into_buffer::decrypt(env, ciphertext, cmm, opts, len);
             }
