@@ -384,8 +384,7 @@ pub fn reserve_wiping(buf: &mut Vec<u8>, additional: usize) {
     let mut old = std::mem::replace(buf, bigger);
     // The whole old allocation, not only its length: earlier contents may
     // lie beyond it.
-    old.resize(old.capacity(), 0);
-    wipe(&mut old);
+    wipe_vec(&mut old);
 }
 
 #[cfg(test)]

@@ -258,18 +258,9 @@ impl DecryptCore {
         );
         // Hold the final frame of a signed message until the footer verifies.
         if is_last && signed {
-            let start = self.held.len();
-            crate::secret::reserve_wiping(&mut self.held, ct.len());
-            self.held.extend_from_slice(ct);
-            v.key
-                .open_in_place(&iv, &self.aad, &mut self.held[start..], tag)?;
+            open_onto(&mut self.held, &v.key, &iv, &self.aad, ct, tag)?;
         } else {
-            // Copied into the output and opened there; appended only once
-            // its tag verified (a failed open leaves zeros, not appended).
-            let slot = parallel::init_from(out.region(ct.len())?, ct);
-            v.key.open_in_place(&iv, &self.aad, slot, tag)?;
-            // SAFETY: the whole region was written by `init_from`.
-            unsafe { out.commit(ct.len()) };
+            open_onto(out, &v.key, &iv, &self.aad, ct, tag)?;
         }
 
         let v = self.verified.as_mut().ok_or(Error::DecryptionFailed)?;
@@ -635,6 +626,24 @@ pub fn plaintext_len(
         return None;
     }
     usize::try_from(total).ok()
+}
+
+/// Opens one body unit onto `dst`: the ciphertext copied into its next
+/// region and opened there, counted as written only once its tag verified
+/// (a failed open leaves zeros, not written).
+fn open_onto(
+    dst: &mut impl Sink,
+    key: &AesGcmKey,
+    iv: &[u8; crate::crypto::GCM_IV_LEN],
+    aad: &[u8],
+    ct: &[u8],
+    tag: &[u8],
+) -> Result<()> {
+    let slot = parallel::init_from(dst.region(ct.len())?, ct);
+    key.open_in_place(iv, aad, slot, tag)?;
+    // SAFETY: the whole region was written by `init_from`.
+    unsafe { dst.commit(ct.len()) };
+    Ok(())
 }
 
 /// Where decryption writes plaintext: a growing `Vec` (streams,

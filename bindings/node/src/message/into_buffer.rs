@@ -110,6 +110,16 @@ impl JsOutput {
         })
     }
 
+    /// The Buffer, for the Promise to resolve with.
+    fn value(&self, env: Env) -> Result<sys::napi_value> {
+        let mut value = std::ptr::null_mut();
+        // SAFETY: the reference is alive (released only in `finally`).
+        check_status!(unsafe {
+            sys::napi_get_reference_value(env.raw(), self.reference, &mut value)
+        })?;
+        Ok(value)
+    }
+
     fn release(&mut self, env: Env) {
         if !self.reference.is_null() {
             // SAFETY: the reference was made in this env and is deleted once.
@@ -156,12 +166,7 @@ impl Task for EncryptInto {
     }
 
     fn resolve(&mut self, env: Env, _: ()) -> Result<Message> {
-        let mut value = std::ptr::null_mut();
-        // SAFETY: the reference is alive (released only in `finally`).
-        check_status!(unsafe {
-            sys::napi_get_reference_value(env.raw(), self.out.reference, &mut value)
-        })?;
-        Ok(Message(value))
+        self.out.value(env).map(Message)
     }
 
     fn finally(&mut self, env: Env) -> Result<()> {
@@ -229,11 +234,7 @@ impl Task for DecryptInto {
 
     fn resolve(&mut self, env: Env, (suite, context): Self::Output) -> Result<Decrypted> {
         let raw = env.raw();
-        let mut plaintext = std::ptr::null_mut();
-        // SAFETY: the reference is alive (released only in `finally`).
-        check_status!(unsafe {
-            sys::napi_get_reference_value(raw, self.out.reference, &mut plaintext)
-        })?;
+        let plaintext = self.out.value(env)?;
         // The object as `decryptSync` makes it, then its `plaintext` set to
         // the Buffer written in place (the placeholder is empty).
         let result = DecryptResult {
