@@ -603,6 +603,7 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
 
     for (spec, alg) in [
         (KeySpec::Hmac256, MacAlgorithm::HmacSha256),
+        (KeySpec::Hmac384, MacAlgorithm::HmacSha384),
         (KeySpec::Hmac512, MacAlgorithm::HmacSha512),
     ] {
         let k = create(&ks, spec, None, None).key_id;
@@ -656,6 +657,7 @@ fn import_key_material_for_every_spec() {
 
     for (spec, alg, len) in [
         (KeySpec::Hmac256, MacAlgorithm::HmacSha256, 32),
+        (KeySpec::Hmac384, MacAlgorithm::HmacSha384, 48),
         (KeySpec::Hmac512, MacAlgorithm::HmacSha512, 64),
     ] {
         let k = ks.import_key(&req(spec, None), &vec![9; len]).unwrap();

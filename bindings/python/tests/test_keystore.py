@@ -262,6 +262,30 @@ def test_mac(store: sealbox.KeyStore) -> None:
         store.import_key(b"short", spec="HMAC_256")
 
 
+def test_hmac_384(store: sealbox.KeyStore) -> None:
+    """HMAC_384 keys (AWS KMS's HMAC_384 spec): 48-byte material, HMAC-SHA-384
+    only, checked against Python's hmac module."""
+    material = os.urandom(48)
+    k = store.import_key(material, spec=sealbox.KeySpec.HMAC_384).key_id
+    md = store.describe_key(k)
+    assert md.key_spec is sealbox.KeySpec.HMAC_384
+    assert md.key_usage is KeyUsage.GENERATE_VERIFY_MAC
+    for message in (b"", b"message", os.urandom(4095)):
+        mac = store.generate_mac(k, message, algorithm=sealbox.MacAlgorithm.HMAC_SHA_384)
+        assert mac == hmac.new(material, message, hashlib.sha384).digest()
+        assert store.verify_mac(k, message, mac, algorithm="HMAC_SHA_384")
+        assert not store.verify_mac(k, message + b"x", mac, algorithm="HMAC_SHA_384")
+    for other in ("HMAC_SHA_256", "HMAC_SHA_512"):
+        with pytest.raises(sealbox.InvalidKeyUsage):
+            store.generate_mac(k, b"m", algorithm=other)
+    with pytest.raises(sealbox.InvalidKey):
+        store.import_key(os.urandom(47), spec="HMAC_384")
+    created = store.create_key(spec="HMAC_384").key_id
+    assert len(store.generate_mac(created, b"m", algorithm="HMAC_SHA_384")) == 48
+    with pytest.raises(sealbox.InvalidKeyUsage):
+        store.create_key(spec="HMAC_384", usage="ENCRYPT_DECRYPT")
+
+
 def test_import_aes(store: sealbox.KeyStore) -> None:
     k = store.import_key(bytearray(os.urandom(32)), alias="alias/imported").key_id
     ct = store.encrypt("alias/imported", b"byok")

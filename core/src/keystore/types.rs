@@ -27,6 +27,8 @@ named_enum!(
         EccNistP256 = "ECC_NIST_P256",
         /// HMAC with a 256-bit key (HMAC-SHA-256).
         Hmac256 = "HMAC_256",
+        /// HMAC with a 384-bit key (HMAC-SHA-384).
+        Hmac384 = "HMAC_384",
         /// HMAC with a 512-bit key (HMAC-SHA-512).
         Hmac512 = "HMAC_512",
     }
@@ -89,6 +91,8 @@ named_enum!(
     MacAlgorithm {
         /// HMAC-SHA-256.
         HmacSha256 = "HMAC_SHA_256",
+        /// HMAC-SHA-384.
+        HmacSha384 = "HMAC_SHA_384",
         /// HMAC-SHA-512.
         HmacSha512 = "HMAC_SHA_512",
     }
@@ -116,7 +120,7 @@ impl KeySpec {
                 )
                 | (KeySpec::EccNistP256, KeyUsage::SignVerify)
                 | (
-                    KeySpec::Hmac256 | KeySpec::Hmac512,
+                    KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512,
                     KeyUsage::GenerateVerifyMac
                 )
         )
@@ -129,7 +133,7 @@ impl KeySpec {
                 KeyUsage::EncryptDecrypt
             }
             KeySpec::EccNistP256 => KeyUsage::SignVerify,
-            KeySpec::Hmac256 | KeySpec::Hmac512 => KeyUsage::GenerateVerifyMac,
+            KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => KeyUsage::GenerateVerifyMac,
         }
     }
 
@@ -152,6 +156,7 @@ impl KeySpec {
     pub fn secret_len(self) -> Option<usize> {
         match self {
             KeySpec::Aes256 | KeySpec::Hmac256 => Some(32),
+            KeySpec::Hmac384 => Some(48),
             KeySpec::Hmac512 => Some(64),
             _ => None,
         }
@@ -212,6 +217,7 @@ impl MacAlgorithm {
     pub fn hash(self) -> HashAlg {
         match self {
             Self::HmacSha256 => HashAlg::Sha256,
+            Self::HmacSha384 => HashAlg::Sha384,
             Self::HmacSha512 => HashAlg::Sha512,
         }
     }
@@ -220,7 +226,9 @@ impl MacAlgorithm {
     pub fn fits(self, spec: KeySpec) -> bool {
         matches!(
             (self, spec),
-            (Self::HmacSha256, KeySpec::Hmac256) | (Self::HmacSha512, KeySpec::Hmac512)
+            (Self::HmacSha256, KeySpec::Hmac256)
+                | (Self::HmacSha384, KeySpec::Hmac384)
+                | (Self::HmacSha512, KeySpec::Hmac512)
         )
     }
 }

@@ -82,6 +82,8 @@ class KeySpec(enum.StrEnum):
     ECC_NIST_P256 = "ECC_NIST_P256"
     #: HMAC with a 256-bit key (HMAC-SHA-256).
     HMAC_256 = "HMAC_256"
+    #: HMAC with a 384-bit key (HMAC-SHA-384).
+    HMAC_384 = "HMAC_384"
     #: HMAC with a 512-bit key (HMAC-SHA-512).
     HMAC_512 = "HMAC_512"
 
@@ -153,6 +155,8 @@ class MacAlgorithm(enum.StrEnum):
 
     #: HMAC-SHA-256 (``HMAC_256`` keys).
     HMAC_SHA_256 = "HMAC_SHA_256"
+    #: HMAC-SHA-384 (``HMAC_384`` keys).
+    HMAC_SHA_384 = "HMAC_SHA_384"
     #: HMAC-SHA-512 (``HMAC_512`` keys).
     HMAC_SHA_512 = "HMAC_SHA_512"
 

@@ -253,7 +253,7 @@ impl Backend for SoftBackend {
 
     fn generate(&self, key: KeyRef<'_>) -> Result<Vec<u8>> {
         let material = match key.spec {
-            KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac512 => {
+            KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
                 SecretBytes::random(key.spec.secret_len().unwrap_or(32))?
             }
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
