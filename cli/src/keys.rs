@@ -398,10 +398,11 @@ fn signing_algorithm(ks: &KeyStore, key: &str, given: Option<&str>) -> CliResult
         Some(s) => parse(s),
         None => match spec_of(ks, key)? {
             KeySpec::EccNistP256 => Ok(SigningAlgorithm::EcdsaSha256),
+            KeySpec::EccNistP384 => Ok(SigningAlgorithm::EcdsaSha384),
             s if s.rsa_bits().is_some() => Ok(SigningAlgorithm::RsassaPssSha256),
             s => Err(CliError::new(
                 Exit::InvalidKeyUsage,
-                format!("{s} keys cannot sign: use an ECC_NIST_P256 or RSA key"),
+                format!("{s} keys cannot sign: use an ECC_NIST_P256, ECC_NIST_P384 or RSA key"),
             )),
         },
     }

@@ -223,6 +223,7 @@ fn sign_and_verify_with_openssl_as_the_independent_check() {
     std::fs::write(sb.path("msg.txt"), common::data(100_000)).unwrap();
     for (spec, alg, dgst_opts) in [
         ("ECC_NIST_P256", "ECDSA_SHA_256", &[][..]),
+        ("ECC_NIST_P384", "ECDSA_SHA_384", &[][..]),
         (
             "RSA_2048",
             "RSASSA_PSS_SHA_256",
@@ -274,7 +275,12 @@ fn sign_and_verify_with_openssl_as_the_independent_check() {
         let pem = sb.path("pub.pem");
         let _ = std::fs::remove_file(&pem);
         sb.ok(&["key", "public-key", &alias, "-o", s(&pem)]);
-        let mut args = vec!["dgst", "-sha256", "-verify", s(&pem), "-signature", s(&sig)];
+        let hash = if alg.ends_with("384") {
+            "-sha384"
+        } else {
+            "-sha256"
+        };
+        let mut args = vec!["dgst", hash, "-verify", s(&pem), "-signature", s(&sig)];
         args.extend_from_slice(dgst_opts);
         args.push("msg.txt");
         let mut c = Command::new("openssl");

@@ -496,11 +496,13 @@ fn rotation_keeps_every_version_decrypting() {
 fn signatures_public_keys_rsa_decrypt_and_macs() {
     let (_dir, _, ks) = start("asym");
     let ecc = create(&ks, KeySpec::EccNistP256, None, None).key_id;
+    let ecc384 = create(&ks, KeySpec::EccNistP384, None, None).key_id;
     let rsa_sign = create(&ks, KeySpec::Rsa2048, Some(KeyUsage::SignVerify), None).key_id;
     let rsa_enc = create(&ks, KeySpec::Rsa2048, None, None).key_id;
     let msg = b"transfer 100 to bob";
     for (key, alg) in [
         (&ecc, SigningAlgorithm::EcdsaSha256),
+        (&ecc384, SigningAlgorithm::EcdsaSha384),
         (&rsa_sign, SigningAlgorithm::RsassaPssSha256),
         (&rsa_sign, SigningAlgorithm::RsassaPssSha384),
         (&rsa_sign, SigningAlgorithm::RsassaPssSha512),
@@ -547,6 +549,8 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
         msg,
         SigningAlgorithm::RsassaPssSha256
     )));
+    assert!(usage(sign(&ecc, msg, SigningAlgorithm::EcdsaSha384)));
+    assert!(usage(sign(&ecc384, msg, SigningAlgorithm::EcdsaSha256)));
     let too_long = sign(&ecc, &[0; 4097], SigningAlgorithm::EcdsaSha256);
     assert!(matches!(too_long, Some(Error::InvalidArgument(_))));
 
@@ -556,6 +560,18 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
         .sign(&ecc, msg, SigningAlgorithm::EcdsaSha256, MessageType::Raw)
         .unwrap();
     assert!(vk.verify_digest_der(&crypto::digest(HashAlg::Sha256, msg), &sig));
+    let der384 = ks.get_public_key(&ecc384).unwrap();
+    let vk384 = crypto::EcdsaVerifyingKey::from_spki_der(&der384).unwrap();
+    assert_eq!(vk384.curve(), crypto::EcCurve::P384);
+    let sig384 = ks
+        .sign(
+            &ecc384,
+            msg,
+            SigningAlgorithm::EcdsaSha384,
+            MessageType::Raw,
+        )
+        .unwrap();
+    assert!(vk384.verify_digest_der(&crypto::digest(HashAlg::Sha384, msg), &sig384));
     assert!(der_to_pem("PUBLIC KEY", &der).starts_with("-----BEGIN PUBLIC KEY-----\n"));
     let aes = create(&ks, KeySpec::Aes256, None, None).key_id;
     assert!(matches!(

@@ -203,9 +203,12 @@ fn create(ks: &KeyStore, spec: KeySpec, usage: KeyUsage) -> KeyMetadata {
 }
 
 const ECDSA: SigningAlgorithm = SigningAlgorithm::EcdsaSha256;
+const ECDSA_384: SigningAlgorithm = SigningAlgorithm::EcdsaSha384;
 
 /// What `openssl pkey -text` says of a P-256 public key.
 const P256_TEXT: [&str; 2] = ["Public-Key: (256 bit)", "P-256"];
+/// What `openssl pkey -text` says of a P-384 public key.
+const P384_TEXT: [&str; 2] = ["Public-Key: (384 bit)", "P-384"];
 
 /// What `openssl pkey -text` says of an RSA public key of `bits`.
 fn rsa_text(bits: usize) -> [String; 2] {
@@ -317,7 +320,7 @@ fn sealbox_signs_openssl_verifies(case: SignCase<'_>, t: &mut Tally) {
             );
             assert_eq!(dig_sig.len(), k);
         }
-        if !is_pss(alg) && alg != SigningAlgorithm::EcdsaSha256 {
+        if !is_pss(alg) && !alg.as_str().starts_with("ECDSA") {
             // PKCS#1 v1.5 is deterministic: signing the message or its digest is the same.
             assert_eq!(raw_sig, dig_sig, "{tag}: RAW and DIGEST signatures differ");
         }
@@ -516,12 +519,14 @@ fn sealbox_keys_checked_by_openssl() {
     let (started, s, ks, mut t) = start("gen");
 
     let ec = create(&ks, KeySpec::EccNistP256, KeyUsage::SignVerify);
+    let ec384 = create(&ks, KeySpec::EccNistP384, KeyUsage::SignVerify);
     let t0 = Instant::now();
     let rsa_sign = create(&ks, KeySpec::Rsa2048, KeyUsage::SignVerify);
     let rsa_enc = create(&ks, KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
     let keygen = t0.elapsed();
 
     let ec_pem = check_public_key(&s, &ks, &ec.key_id, "ec", &P256_TEXT);
+    let ec384_pem = check_public_key(&s, &ks, &ec384.key_id, "ec384", &P384_TEXT);
     let rsa_sign_pem = check_public_key(&s, &ks, &rsa_sign.key_id, "rsa-sign", &rsa_text(2048));
     let rsa_enc_pem = check_public_key(&s, &ks, &rsa_enc.key_id, "rsa-enc", &rsa_text(2048));
 
@@ -535,6 +540,23 @@ fn sealbox_keys_checked_by_openssl() {
         },
         &mut t,
     );
+    sealbox_signs_openssl_verifies(
+        SignCase {
+            s: &s,
+            ks: &ks,
+            key_id: &ec384.key_id,
+            pem: &ec384_pem,
+            alg: ECDSA_384,
+        },
+        &mut t,
+    );
+    // Each curve signs with its own hash only (as AWS KMS).
+    for (key, alg) in [(&ec.key_id, ECDSA_384), (&ec384.key_id, ECDSA)] {
+        assert!(matches!(
+            ks.sign(key, b"x", alg, MessageType::Raw),
+            Err(sealbox::Error::InvalidKeyUsage(_))
+        ));
+    }
     for alg in RSA_ALGS {
         sealbox_signs_openssl_verifies(
             SignCase {
@@ -606,6 +628,42 @@ fn openssl_keys_imported_into_sealbox() {
         },
         &mut t,
     );
+
+    // ECDSA P-384; a P-256 key is refused as P-384 material and the other
+    // way round.
+    let (ec384_priv, ec384_pkcs8, ec384_spki) =
+        openssl_key(&s, "ec384", "EC", "ec_paramgen_curve:P-384");
+    let ec384 = import(
+        &ks,
+        KeySpec::EccNistP384,
+        KeyUsage::SignVerify,
+        &ec384_pkcs8,
+    );
+    assert_eq!(ks.get_public_key(&ec384.key_id).unwrap(), ec384_spki);
+    let ec384_pub = write_public_pem(&s, "ec384.openssl.pub.pem", &ec384_spki);
+    for pem in [&ec384_priv, &ec384_pub] {
+        let case = SignCase {
+            s: &s,
+            ks: &ks,
+            key_id: &ec384.key_id,
+            pem,
+            alg: ECDSA_384,
+        };
+        if pem == &ec384_priv {
+            openssl_signs_sealbox_verifies(case, &mut t);
+        } else {
+            sealbox_signs_openssl_verifies(case, &mut t);
+        }
+    }
+    for (spec, material) in [
+        (KeySpec::EccNistP384, &ec_pkcs8),
+        (KeySpec::EccNistP256, &ec384_pkcs8),
+    ] {
+        assert!(matches!(
+            ks.import_key(&request(spec, Some(KeyUsage::SignVerify)), material),
+            Err(sealbox::Error::InvalidKey(_))
+        ));
+    }
 
     // RSA-2048, imported once for signing and once for encryption.
     let (rsa_priv, rsa_pkcs8, rsa_spki) = openssl_key(&s, "rsa", "RSA", "rsa_keygen_bits:2048");

@@ -101,13 +101,23 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
     let (_serial, dir, ks, _) = start("p11-see", 4);
     let aes = create(&ks, KeySpec::Aes256, None);
     let ecc = create(&ks, KeySpec::EccNistP256, None);
+    let ecc384 = create(&ks, KeySpec::EccNistP384, None);
     let rsa = create(&ks, KeySpec::Rsa2048, Some(KeyUsage::SignVerify));
     let hmac = create(&ks, KeySpec::Hmac256, None);
+    let hmac384 = create(&ks, KeySpec::Hmac384, None);
     assert_eq!(ks.rotate_key(&aes).unwrap(), 2);
 
     let (ok, listing) = tool(&["--list-objects"]);
     assert!(ok, "{listing}");
-    for (id, v) in [(&aes, 1), (&aes, 2), (&ecc, 1), (&rsa, 1), (&hmac, 1)] {
+    for (id, v) in [
+        (&aes, 1),
+        (&aes, 2),
+        (&ecc, 1),
+        (&ecc384, 1),
+        (&rsa, 1),
+        (&hmac, 1),
+        (&hmac384, 1),
+    ] {
         assert!(
             listing.contains(&format!("sealbox:{id}:v{v}")),
             "{id} v{v} missing from:\n{listing}"
@@ -123,7 +133,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
             b.1.push('\n');
         }
     }
-    for id in [&aes, &ecc, &rsa, &hmac] {
+    for id in [&aes, &ecc, &ecc384, &rsa, &hmac, &hmac384] {
         let label = format!("label:      sealbox:{id}:v1\n");
         let (kind, body) = blocks
             .iter()
@@ -158,6 +168,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
     std::fs::write(dir.path("msg"), msg).unwrap();
     for (key, alg, extra) in [
         (&ecc, SigningAlgorithm::EcdsaSha256, vec![]),
+        (&ecc384, SigningAlgorithm::EcdsaSha384, vec![]),
         (&rsa, SigningAlgorithm::RsassaPkcs1V15Sha256, vec![]),
         (
             &rsa,
@@ -178,7 +189,12 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
             der_to_pem("PUBLIC KEY", &ks.get_public_key(key).unwrap()),
         )
         .unwrap();
-        let mut args: Vec<OsString> = vec!["dgst".into(), "-sha256".into(), "-verify".into()];
+        let hash = match alg.hash().output_len() {
+            32 => "-sha256",
+            48 => "-sha384",
+            _ => "-sha512",
+        };
+        let mut args: Vec<OsString> = vec!["dgst".into(), hash.into(), "-verify".into()];
         args.push(dir.path("pub.pem").into());
         args.extend(extra.iter().map(OsString::from));
         args.extend([

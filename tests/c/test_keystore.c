@@ -447,6 +447,34 @@ static void test_asymmetric_and_mac(const sealbox_keystore *ks) {
     OK(sealbox_keystore_get_public_key(ks, sealbox_key_metadata_key_id(ec_key), &der));
     CHECK(der->len == 91); /* P-256 SubjectPublicKeyInfo */
     sealbox_buffer_free(der);
+    /* ECDSA P-384: ECDSA_SHA_384 only. */
+    {
+        sealbox_create_key_request *req384 = NULL;
+        sealbox_key_metadata *ec384 = NULL;
+        sealbox_buffer *sig384 = NULL, *der384 = NULL;
+        OK(sealbox_create_key_request_new(&req384));
+        OK(sealbox_create_key_request_set_key_spec(req384, "ECC_NIST_P384"));
+        OK(sealbox_keystore_create_key(ks, req384, &ec384));
+        CHECK_STR(sealbox_key_metadata_key_spec(ec384), "ECC_NIST_P384");
+        CHECK_STR(sealbox_key_metadata_key_usage(ec384), "SIGN_VERIFY");
+        OK(sealbox_keystore_sign(ks, sealbox_key_metadata_key_id(ec384), msg, sizeof msg, "ECDSA_SHA_384", NULL,
+                                 &sig384));
+        valid = false;
+        OK(sealbox_keystore_verify(ks, sealbox_key_metadata_key_id(ec384), msg, sizeof msg, sig384->data,
+                                   sig384->len, "ECDSA_SHA_384", "RAW", &valid));
+        CHECK(valid);
+        sealbox_buffer_free(sig384);
+        sig384 = SENTINEL;
+        EXPECT(SEALBOX_RESULT_INVALID_KEY_USAGE,
+               sealbox_keystore_sign(ks, sealbox_key_metadata_key_id(ec384), msg, sizeof msg, "ECDSA_SHA_256", NULL,
+                                     &sig384));
+        CHECK(sig384 == SENTINEL);
+        OK(sealbox_keystore_get_public_key(ks, sealbox_key_metadata_key_id(ec384), &der384));
+        CHECK(der384->len == 120); /* P-384 SubjectPublicKeyInfo */
+        sealbox_buffer_free(der384);
+        sealbox_key_metadata_free(ec384);
+        sealbox_create_key_request_free(req384);
+    }
     OK(sealbox_keystore_get_public_key_pem(ks, sealbox_key_metadata_key_id(ec_key), &pem));
     CHECK(strncmp((const char *)pem->data, "-----BEGIN PUBLIC KEY-----\n", 27) == 0);
     CHECK(strlen((const char *)pem->data) == pem->len);

@@ -253,6 +253,28 @@ function suite(backend, open) {
       await rejects(ks.generateDataKey(sig.keyId), 'ERR_SEALBOX_INVALID_KEY_USAGE')
     })
 
+    it('ECC_NIST_P384 keys sign with ECDSA_SHA_384, checked by node:crypto', async () => {
+      const ec = await ks.createKey({ keySpec: 'ECC_NIST_P384' })
+      assert.equal(ec.keyUsage, 'SIGN_VERIFY')
+      const pub = crypto.createPublicKey({ key: await ks.getPublicKey(ec.keyId), format: 'der', type: 'spki' })
+      assert.equal(pub.asymmetricKeyDetails.namedCurve, 'secp384r1')
+      await both(ks, 'sign', () => [ec.keyId, msg, 'ECDSA_SHA_384'], (sig) => {
+        assert.ok(crypto.verify('sha384', msg, pub, sig), 'node:crypto verifies the signature')
+      })
+      const digest = crypto.createHash('sha384').update(msg).digest()
+      const dsig = await ks.sign(ec.keyId, digest, 'ECDSA_SHA_384', 'DIGEST')
+      assert.ok(crypto.verify('sha384', msg, pub, dsig))
+      assert.equal(await ks.verify(ec.keyId, msg, dsig, 'ECDSA_SHA_384'), true)
+      await rejects(ks.sign(ec.keyId, msg, 'ECDSA_SHA_256'), 'ERR_SEALBOX_INVALID_KEY_USAGE')
+      // A key node makes, imported: node's signatures verify in sealbox.
+      const theirs = crypto.generateKeyPairSync('ec', { namedCurve: 'P-384' })
+      const pkcs8 = theirs.privateKey.export({ format: 'der', type: 'pkcs8' })
+      const imported = await ks.importKey(pkcs8, { keySpec: 'ECC_NIST_P384', keyUsage: 'SIGN_VERIFY' })
+      const nodeSig = crypto.sign('sha384', msg, theirs.privateKey)
+      assert.equal(await ks.verify(imported.keyId, msg, nodeSig, 'ECDSA_SHA_384'), true)
+      await rejects(ks.importKey(pkcs8, { keySpec: 'ECC_NIST_P256', keyUsage: 'SIGN_VERIFY' }), 'ERR_SEALBOX_INVALID_KEY')
+    })
+
     it('signs and verifies (ECDSA P-256, RSA), checked by node:crypto', async () => {
       const ec = await ks.createKey({ keySpec: 'ECC_NIST_P256', keyUsage: 'SIGN_VERIFY' })
       const der = await ks.getPublicKey(ec.keyId)

@@ -180,6 +180,40 @@ def test_data_keys(store: sealbox.KeyStore) -> None:
         store.generate_data_key(sign_key)
 
 
+def test_ecdsa_p384(store: sealbox.KeyStore) -> None:
+    """ECC_NIST_P384 keys sign with ECDSA_SHA_384 only; pyca verifies their
+    signatures (RAW and DIGEST), and a key pyca makes works after import."""
+    k = store.create_key(spec=KeySpec.ECC_NIST_P384).key_id
+    md = store.describe_key(k)
+    assert (md.key_spec, md.key_usage) == (KeySpec.ECC_NIST_P384, KeyUsage.SIGN_VERIFY)
+    pub = serialization.load_der_public_key(store.get_public_key(k))
+    assert isinstance(pub, ec.EllipticCurvePublicKey) and pub.curve.name == "secp384r1"
+    sig = store.sign(k, b"message", algorithm=sealbox.SigningAlgorithm.ECDSA_SHA_384)
+    pub.verify(sig, b"message", ec.ECDSA(hashes.SHA384()))  # raises if bad
+    digest = hashlib.sha384(b"message").digest()
+    dsig = store.sign(k, digest, algorithm="ECDSA_SHA_384", message_type="DIGEST")
+    pub.verify(dsig, b"message", ec.ECDSA(hashes.SHA384()))
+    assert store.verify(k, b"message", sig, algorithm="ECDSA_SHA_384")
+    assert not store.verify(k, b"messagE", sig, algorithm="ECDSA_SHA_384")
+    with pytest.raises(sealbox.InvalidKeyUsage):
+        store.sign(k, b"m", algorithm="ECDSA_SHA_256")
+    with pytest.raises(sealbox.InvalidArgument):
+        store.sign(k, digest[:32], algorithm="ECDSA_SHA_384", message_type="DIGEST")
+
+    theirs = ec.generate_private_key(ec.SECP384R1())
+    pkcs8 = theirs.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    imported = store.import_key(pkcs8, spec="ECC_NIST_P384", usage="SIGN_VERIFY").key_id
+    assert store.get_public_key(imported) == theirs.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    theirs_sig = theirs.sign(b"from pyca", ec.ECDSA(hashes.SHA384()))
+    assert store.verify(imported, b"from pyca", theirs_sig, algorithm="ECDSA_SHA_384")
+    with pytest.raises(sealbox.InvalidKey):
+        store.import_key(pkcs8, spec="ECC_NIST_P256", usage="SIGN_VERIFY")
+
+
 def test_sign_verify_ecdsa(store: sealbox.KeyStore) -> None:
     k = store.create_key(spec="ECC_NIST_P256").key_id
     sig = store.sign(k, b"message", algorithm="ECDSA_SHA_256")

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{HashAlg, RsaPadding, RsaSignatureScheme};
+use crate::crypto::{EcCurve, HashAlg, RsaPadding, RsaSignatureScheme};
 use crate::error::{Error, Result};
 
 use crate::names::named_enum;
@@ -25,6 +25,8 @@ named_enum!(
         Rsa4096 = "RSA_4096",
         /// ECDSA on NIST P-256.
         EccNistP256 = "ECC_NIST_P256",
+        /// ECDSA on NIST P-384.
+        EccNistP384 = "ECC_NIST_P384",
         /// HMAC with a 256-bit key (HMAC-SHA-256).
         Hmac256 = "HMAC_256",
         /// HMAC with a 384-bit key (HMAC-SHA-384).
@@ -61,6 +63,8 @@ named_enum!(
     SigningAlgorithm {
         /// ECDSA on P-256 with SHA-256.
         EcdsaSha256 = "ECDSA_SHA_256",
+        /// ECDSA on P-384 with SHA-384.
+        EcdsaSha384 = "ECDSA_SHA_384",
         /// RSASSA-PSS with SHA-256 (salt 32 bytes).
         RsassaPssSha256 = "RSASSA_PSS_SHA_256",
         /// RSASSA-PSS with SHA-384 (salt 48 bytes).
@@ -118,7 +122,10 @@ impl KeySpec {
                     KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096,
                     KeyUsage::EncryptDecrypt | KeyUsage::SignVerify
                 )
-                | (KeySpec::EccNistP256, KeyUsage::SignVerify)
+                | (
+                    KeySpec::EccNistP256 | KeySpec::EccNistP384,
+                    KeyUsage::SignVerify
+                )
                 | (
                     KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512,
                     KeyUsage::GenerateVerifyMac
@@ -132,7 +139,7 @@ impl KeySpec {
             KeySpec::Aes256 | KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
                 KeyUsage::EncryptDecrypt
             }
-            KeySpec::EccNistP256 => KeyUsage::SignVerify,
+            KeySpec::EccNistP256 | KeySpec::EccNistP384 => KeyUsage::SignVerify,
             KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => KeyUsage::GenerateVerifyMac,
         }
     }
@@ -149,7 +156,16 @@ impl KeySpec {
 
     /// Whether the spec is asymmetric (has a public key).
     pub fn is_asymmetric(self) -> bool {
-        self.rsa_bits().is_some() || self == KeySpec::EccNistP256
+        self.rsa_bits().is_some() || self.ec_curve().is_some()
+    }
+
+    /// The curve, for ECC specs.
+    pub fn ec_curve(self) -> Option<EcCurve> {
+        match self {
+            KeySpec::EccNistP256 => Some(EcCurve::P256),
+            KeySpec::EccNistP384 => Some(EcCurve::P384),
+            _ => None,
+        }
     }
 
     /// Symmetric key length in bytes (AES and HMAC specs).
@@ -177,7 +193,9 @@ impl SigningAlgorithm {
             Self::EcdsaSha256 | Self::RsassaPssSha256 | Self::RsassaPkcs1V15Sha256 => {
                 HashAlg::Sha256
             }
-            Self::RsassaPssSha384 | Self::RsassaPkcs1V15Sha384 => HashAlg::Sha384,
+            Self::EcdsaSha384 | Self::RsassaPssSha384 | Self::RsassaPkcs1V15Sha384 => {
+                HashAlg::Sha384
+            }
             Self::RsassaPssSha512 | Self::RsassaPkcs1V15Sha512 => HashAlg::Sha512,
         }
     }
@@ -185,7 +203,7 @@ impl SigningAlgorithm {
     /// The RSA scheme, for RSA algorithms.
     pub fn rsa_scheme(self) -> Option<RsaSignatureScheme> {
         match self {
-            Self::EcdsaSha256 => None,
+            Self::EcdsaSha256 | Self::EcdsaSha384 => None,
             Self::RsassaPssSha256 | Self::RsassaPssSha384 | Self::RsassaPssSha512 => {
                 Some(RsaSignatureScheme::Pss(self.hash()))
             }
@@ -197,6 +215,7 @@ impl SigningAlgorithm {
     pub fn fits(self, spec: KeySpec) -> bool {
         match self {
             Self::EcdsaSha256 => spec == KeySpec::EccNistP256,
+            Self::EcdsaSha384 => spec == KeySpec::EccNistP384,
             _ => spec.rsa_bits().is_some(),
         }
     }

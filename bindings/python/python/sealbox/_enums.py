@@ -80,6 +80,8 @@ class KeySpec(enum.StrEnum):
     RSA_4096 = "RSA_4096"
     #: ECDSA on NIST P-256 (signing).
     ECC_NIST_P256 = "ECC_NIST_P256"
+    #: ECDSA on NIST P-384 (signing).
+    ECC_NIST_P384 = "ECC_NIST_P384"
     #: HMAC with a 256-bit key (HMAC-SHA-256).
     HMAC_256 = "HMAC_256"
     #: HMAC with a 384-bit key (HMAC-SHA-384).
@@ -125,6 +127,8 @@ class SigningAlgorithm(enum.StrEnum):
 
     #: ECDSA on P-256 with SHA-256.
     ECDSA_SHA_256 = "ECDSA_SHA_256"
+    #: ECDSA on P-384 with SHA-384.
+    ECDSA_SHA_384 = "ECDSA_SHA_384"
     #: RSASSA-PSS with SHA-256 (salt 32 bytes).
     RSASSA_PSS_SHA_256 = "RSASSA_PSS_SHA_256"
     #: RSASSA-PSS with SHA-384 (salt 48 bytes).

@@ -4,7 +4,7 @@
 pub mod pkcs11;
 pub mod soft;
 
-use crate::crypto::{EcCurve, EcdsaSigningKey, RsaPrivateKey};
+use crate::crypto::{EcdsaSigningKey, RsaPrivateKey};
 use crate::error::{Error, Result};
 use crate::keystore::types::{
     EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm,
@@ -85,10 +85,12 @@ pub(crate) fn check_material(spec: KeySpec, material: &SecretBytes) -> Result<()
                 )));
             }
         }
-        KeySpec::EccNistP256 => {
+        KeySpec::EccNistP256 | KeySpec::EccNistP384 => {
             let k = EcdsaSigningKey::from_pkcs8_der(material.as_bytes())?;
-            if k.curve() != EcCurve::P256 {
-                return Err(Error::InvalidKey("the EC key is not on P-256".into()));
+            if Some(k.curve()) != spec.ec_curve() {
+                return Err(Error::InvalidKey(format!(
+                    "the EC key is not on the curve of {spec}"
+                )));
             }
         }
     }

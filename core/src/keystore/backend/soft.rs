@@ -219,7 +219,7 @@ impl SoftBackend {
         let der = self.unseal(v)?;
         let p = Arc::new(if key.spec.rsa_bits().is_some() {
             Parsed::Rsa(RsaPrivateKey::from_der(der.as_bytes())?)
-        } else if key.spec == KeySpec::EccNistP256 {
+        } else if key.spec.ec_curve().is_some() {
             Parsed::Ec(EcdsaSigningKey::from_pkcs8_der(der.as_bytes())?)
         } else {
             return Err(Error::InvalidKeyUsage(format!(
@@ -260,6 +260,7 @@ impl Backend for SoftBackend {
                 RsaPrivateKey::generate(key.spec.rsa_bits().unwrap_or(2048))?.to_pkcs8_der()?
             }
             KeySpec::EccNistP256 => EcdsaSigningKey::generate(EcCurve::P256)?.to_pkcs8_der()?,
+            KeySpec::EccNistP384 => EcdsaSigningKey::generate(EcCurve::P384)?.to_pkcs8_der()?,
         };
         self.seal_material(key, &material)
     }

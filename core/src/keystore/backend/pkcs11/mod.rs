@@ -48,9 +48,9 @@ use self::objects::AUDIT_KEY_ID;
 use self::session::{context, Pool};
 use self::templates::hash_mech;
 use super::{Backend, Gcm, KeyRef, VersionRef};
-use crate::crypto::{self, der, EcCurve, EcdsaVerifyingKey, HashAlg, RsaPublicKey};
+use crate::crypto::{self, der, EcdsaVerifyingKey, HashAlg, RsaPublicKey};
 use crate::error::{Error, Result};
-use crate::keystore::types::{EncryptionAlgorithm, KeySpec, MacAlgorithm, SigningAlgorithm};
+use crate::keystore::types::{EncryptionAlgorithm, MacAlgorithm, SigningAlgorithm};
 use crate::secret::SecretBytes;
 
 /// The HSM backend.
@@ -207,13 +207,14 @@ impl Backend for Pkcs11Backend {
                     |s, obj| s.sign(&Mechanism::Ecdsa, obj, d),
                     mech_err("CKM_ECDSA", "C_Sign"),
                 )?;
-                if rs.len() != 64 {
+                let n = v.key.spec.ec_curve().map_or(32, |c| c.field_len());
+                if rs.len() != 2 * n {
                     return Err(Error::Pkcs11 {
                         function: "C_Sign".into(),
                         rv: format!("CKM_ECDSA returned {} bytes", rs.len()),
                     });
                 }
-                let (r, s) = rs.split_at(32);
+                let (r, s) = rs.split_at(n);
                 Ok(der::ecdsa_signature_from_scalars(r, s))
             }
             Some(crypto::RsaSignatureScheme::Pss(h)) => {
@@ -243,7 +244,7 @@ impl Backend for Pkcs11Backend {
     }
 
     fn public_key_der(&self, v: VersionRef<'_>) -> Result<Vec<u8>> {
-        if v.key.spec == KeySpec::EccNistP256 {
+        if let Some(curve) = v.key.spec.ec_curve() {
             let attrs = self.with_object(
                 v.handle,
                 ObjectClass::PUBLIC_KEY,
@@ -266,7 +267,7 @@ impl Backend for Pkcs11Backend {
             // CKA_EC_POINT is a DER OCTET STRING around the point.
             // (Some modules give the bare point.)
             let raw = der::read_single(der::OCTET_STRING, &point).unwrap_or(&point);
-            EcdsaVerifyingKey::from_sec1(EcCurve::P256, raw)?.to_spki_der()
+            EcdsaVerifyingKey::from_sec1(curve, raw)?.to_spki_der()
         } else {
             let attrs = self.with_object(
                 v.handle,
@@ -410,6 +411,7 @@ impl Backend for Pkcs11Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::EcCurve;
 
     #[test]
     fn pkcs8_components_match_the_crypto_layer() {

@@ -15,7 +15,7 @@ use cryptoki::mechanism::aead::GcmParams;
 use super::errors::{ck, mech_err};
 use super::gcm::{gcm_encrypt, iv_kept};
 use super::session::Lease;
-use super::templates::{p256_params, pair_templates, secret_template};
+use super::templates::{ec_params, pair_templates, secret_template};
 use super::Pkcs11Backend;
 use crate::crypto::{self, der};
 use crate::error::{Error, Result};
@@ -116,9 +116,13 @@ impl Pkcs11Backend {
                     .check(lease.s().generate_key(&Mechanism::GenericSecretKeyGen, &t))
                     .map_err(mech_err("CKM_GENERIC_SECRET_KEY_GEN", "C_GenerateKey"))?;
             }
-            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 | KeySpec::EccNistP256 => {
+            KeySpec::Rsa2048
+            | KeySpec::Rsa3072
+            | KeySpec::Rsa4096
+            | KeySpec::EccNistP256
+            | KeySpec::EccNistP384 => {
                 let (public, private) = pair_templates(key.spec, key.usage, id.clone(), label);
-                let (mech, name) = if key.spec == KeySpec::EccNistP256 {
+                let (mech, name) = if key.spec.ec_curve().is_some() {
                     (Mechanism::EccKeyPairGen, "CKM_EC_KEY_PAIR_GEN")
                 } else {
                     (Mechanism::RsaPkcsKeyPairGen, "CKM_RSA_PKCS_KEY_PAIR_GEN")
@@ -195,8 +199,8 @@ impl Pkcs11Backend {
                 create(lease, private)?;
                 create(lease, public)?;
             }
-            KeySpec::EccNistP256 => {
-                let (_, d) = der::pkcs8_ec_private_key(material.as_bytes()).map_err(bad)?;
+            KeySpec::EccNistP256 | KeySpec::EccNistP384 => {
+                let (curve, d) = der::pkcs8_ec_private_key(material.as_bytes()).map_err(bad)?;
                 let spki = crypto::EcdsaSigningKey::from_pkcs8_der(material.as_bytes())?
                     .verifying_key()
                     .to_spki_der()?;
@@ -205,7 +209,7 @@ impl Pkcs11Backend {
                     pair_templates(key.spec, key.usage, id.clone(), label);
                 public.push(Attribute::EcPoint(der::tlv(der::OCTET_STRING, point)));
                 private.extend([
-                    Attribute::EcParams(p256_params()),
+                    Attribute::EcParams(ec_params(curve)),
                     Attribute::Value(d.to_vec()),
                 ]);
                 create(lease, private)?;

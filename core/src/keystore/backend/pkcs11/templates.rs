@@ -9,9 +9,9 @@ use cryptoki::object::{Attribute, KeyType, ObjectClass};
 use crate::crypto::{der, EcCurve, HashAlg};
 use crate::keystore::types::{KeySpec, KeyUsage};
 
-/// `CKA_EC_PARAMS` of the P-256 keys sealbox makes: the named curve.
-pub(super) fn p256_params() -> Vec<u8> {
-    der::ec_named_curve(EcCurve::P256).to_vec()
+/// `CKA_EC_PARAMS` of the EC keys sealbox makes: the named curve.
+pub(super) fn ec_params(curve: EcCurve) -> Vec<u8> {
+    der::ec_named_curve(curve).to_vec()
 }
 
 /// The template of a persistent, sensitive, non-extractable secret key.
@@ -75,7 +75,9 @@ pub(super) fn pair_templates(
         }
         None => {
             public.push(Attribute::KeyType(KeyType::EC));
-            public.push(Attribute::EcParams(p256_params()));
+            public.push(Attribute::EcParams(ec_params(
+                spec.ec_curve().unwrap_or(EcCurve::P256),
+            )));
         }
     }
     let private = vec![
