@@ -87,7 +87,7 @@ export interface OpenOptions {
 /** Options of `createKey` and `importKey`. */
 export interface CreateKeyOptions {
   /** Default `AES_256`. */
-  keySpec?: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
+  keySpec?: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_SECG_P256K1' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
   /** Default: the spec's usual usage. */
   keyUsage?: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC'
   /** An alias (`alias/...`) to point at the new key. */
@@ -471,7 +471,7 @@ export interface KeyMetadata {
   /** Free text. */
   description: string
   /** Kind of key material. */
-  keySpec: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
+  keySpec: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_SECG_P256K1' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
   /** What the key may be used for. */
   keyUsage: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC'
   /** `SEALBOX` (generated) or `EXTERNAL` (imported). */

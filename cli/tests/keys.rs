@@ -224,6 +224,7 @@ fn sign_and_verify_with_openssl_as_the_independent_check() {
     for (spec, alg, dgst_opts) in [
         ("ECC_NIST_P256", "ECDSA_SHA_256", &[][..]),
         ("ECC_NIST_P384", "ECDSA_SHA_384", &[][..]),
+        ("ECC_SECG_P256K1", "ECDSA_SHA_256", &[][..]),
         (
             "RSA_2048",
             "RSASSA_PSS_SHA_256",
@@ -236,7 +237,9 @@ fn sign_and_verify_with_openssl_as_the_independent_check() {
         ),
         ("RSA_2048", "RSASSA_PKCS1_V1_5_SHA_256", &[][..]),
     ] {
-        let alias = format!("alias/sig-{}", alg.to_lowercase().replace('_', "-"));
+        let alias = format!("alias/sig-{spec}-{alg}")
+            .to_lowercase()
+            .replace('_', "-");
         sb.json(&[
             "key",
             "create",
@@ -318,7 +321,7 @@ fn sign_and_verify_with_openssl_as_the_independent_check() {
         &[
             "sign",
             "--key",
-            "alias/sig-rsassa-pss-sha-256",
+            "alias/sig-rsa-2048-rsassa-pss-sha-256",
             "--algorithm",
             "ECDSA_SHA_256",
             "msg.txt",

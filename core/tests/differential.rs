@@ -300,7 +300,7 @@ fn der_to_fixed(sig: &[u8], field_len: usize) -> Vec<u8> {
 fn ecdsa_cross_sign_verify_and_keys() {
     let mut g = Gen::new("ecdsa");
     let mut sigs = 0;
-    for curve in [EcCurve::P256, EcCurve::P384] {
+    for curve in EcCurve::ALL {
         for round in 0..6 {
             // Keys made by each provider, in turn.
             let (ka, kb) = if round % 2 == 0 {

@@ -497,12 +497,14 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
     let (_dir, _, ks) = start("asym");
     let ecc = create(&ks, KeySpec::EccNistP256, None, None).key_id;
     let ecc384 = create(&ks, KeySpec::EccNistP384, None, None).key_id;
+    let k1 = create(&ks, KeySpec::EccSecgP256k1, None, None).key_id;
     let rsa_sign = create(&ks, KeySpec::Rsa2048, Some(KeyUsage::SignVerify), None).key_id;
     let rsa_enc = create(&ks, KeySpec::Rsa2048, None, None).key_id;
     let msg = b"transfer 100 to bob";
     for (key, alg) in [
         (&ecc, SigningAlgorithm::EcdsaSha256),
         (&ecc384, SigningAlgorithm::EcdsaSha384),
+        (&k1, SigningAlgorithm::EcdsaSha256),
         (&rsa_sign, SigningAlgorithm::RsassaPssSha256),
         (&rsa_sign, SigningAlgorithm::RsassaPssSha384),
         (&rsa_sign, SigningAlgorithm::RsassaPssSha512),
@@ -551,6 +553,7 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
     )));
     assert!(usage(sign(&ecc, msg, SigningAlgorithm::EcdsaSha384)));
     assert!(usage(sign(&ecc384, msg, SigningAlgorithm::EcdsaSha256)));
+    assert!(usage(sign(&k1, msg, SigningAlgorithm::EcdsaSha384)));
     let too_long = sign(&ecc, &[0; 4097], SigningAlgorithm::EcdsaSha256);
     assert!(matches!(too_long, Some(Error::InvalidArgument(_))));
 
@@ -572,6 +575,14 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
         )
         .unwrap();
     assert!(vk384.verify_digest_der(&crypto::digest(HashAlg::Sha384, msg), &sig384));
+    let vk1 = crypto::EcdsaVerifyingKey::from_spki_der(&ks.get_public_key(&k1).unwrap()).unwrap();
+    assert_eq!(vk1.curve(), crypto::EcCurve::Secp256k1);
+    let sig1 = ks
+        .sign(&k1, msg, SigningAlgorithm::EcdsaSha256, MessageType::Raw)
+        .unwrap();
+    assert!(vk1.verify_digest_der(&crypto::digest(HashAlg::Sha256, msg), &sig1));
+    // A P-256 key's verifier does not take the secp256k1 signature.
+    assert!(!vk.verify_digest_der(&crypto::digest(HashAlg::Sha256, msg), &sig1));
     assert!(der_to_pem("PUBLIC KEY", &der).starts_with("-----BEGIN PUBLIC KEY-----\n"));
     let aes = create(&ks, KeySpec::Aes256, None, None).key_id;
     assert!(matches!(

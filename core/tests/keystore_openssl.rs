@@ -209,6 +209,8 @@ const ECDSA_384: SigningAlgorithm = SigningAlgorithm::EcdsaSha384;
 const P256_TEXT: [&str; 2] = ["Public-Key: (256 bit)", "P-256"];
 /// What `openssl pkey -text` says of a P-384 public key.
 const P384_TEXT: [&str; 2] = ["Public-Key: (384 bit)", "P-384"];
+/// What `openssl pkey -text` says of a secp256k1 public key.
+const K1_TEXT: [&str; 2] = ["Public-Key: (256 bit)", "secp256k1"];
 
 /// What `openssl pkey -text` says of an RSA public key of `bits`.
 fn rsa_text(bits: usize) -> [String; 2] {
@@ -520,6 +522,7 @@ fn sealbox_keys_checked_by_openssl() {
 
     let ec = create(&ks, KeySpec::EccNistP256, KeyUsage::SignVerify);
     let ec384 = create(&ks, KeySpec::EccNistP384, KeyUsage::SignVerify);
+    let k1 = create(&ks, KeySpec::EccSecgP256k1, KeyUsage::SignVerify);
     let t0 = Instant::now();
     let rsa_sign = create(&ks, KeySpec::Rsa2048, KeyUsage::SignVerify);
     let rsa_enc = create(&ks, KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
@@ -527,6 +530,17 @@ fn sealbox_keys_checked_by_openssl() {
 
     let ec_pem = check_public_key(&s, &ks, &ec.key_id, "ec", &P256_TEXT);
     let ec384_pem = check_public_key(&s, &ks, &ec384.key_id, "ec384", &P384_TEXT);
+    let k1_pem = check_public_key(&s, &ks, &k1.key_id, "k1", &K1_TEXT);
+    sealbox_signs_openssl_verifies(
+        SignCase {
+            s: &s,
+            ks: &ks,
+            key_id: &k1.key_id,
+            pem: &k1_pem,
+            alg: ECDSA,
+        },
+        &mut t,
+    );
     let rsa_sign_pem = check_public_key(&s, &ks, &rsa_sign.key_id, "rsa-sign", &rsa_text(2048));
     let rsa_enc_pem = check_public_key(&s, &ks, &rsa_enc.key_id, "rsa-enc", &rsa_text(2048));
 
@@ -655,9 +669,25 @@ fn openssl_keys_imported_into_sealbox() {
             sealbox_signs_openssl_verifies(case, &mut t);
         }
     }
+    // secp256k1, as for blockchain signing.
+    let (k1_priv, k1_pkcs8, k1_spki) = openssl_key(&s, "k1", "EC", "ec_paramgen_curve:secp256k1");
+    let k1 = import(&ks, KeySpec::EccSecgP256k1, KeyUsage::SignVerify, &k1_pkcs8);
+    assert_eq!(ks.get_public_key(&k1.key_id).unwrap(), k1_spki);
+    let k1_pub = write_public_pem(&s, "k1.openssl.pub.pem", &k1_spki);
+    let case = |pem| SignCase {
+        s: &s,
+        ks: &ks,
+        key_id: &k1.key_id,
+        pem,
+        alg: ECDSA,
+    };
+    openssl_signs_sealbox_verifies(case(&k1_priv), &mut t);
+    sealbox_signs_openssl_verifies(case(&k1_pub), &mut t);
     for (spec, material) in [
         (KeySpec::EccNistP384, &ec_pkcs8),
         (KeySpec::EccNistP256, &ec384_pkcs8),
+        (KeySpec::EccNistP256, &k1_pkcs8),
+        (KeySpec::EccSecgP256k1, &ec_pkcs8),
     ] {
         assert!(matches!(
             ks.import_key(&request(spec, Some(KeyUsage::SignVerify)), material),

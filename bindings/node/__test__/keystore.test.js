@@ -253,6 +253,24 @@ function suite(backend, open) {
       await rejects(ks.generateDataKey(sig.keyId), 'ERR_SEALBOX_INVALID_KEY_USAGE')
     })
 
+    it('ECC_SECG_P256K1 keys sign with ECDSA_SHA_256, checked by node:crypto', async () => {
+      const k1 = await ks.createKey({ keySpec: 'ECC_SECG_P256K1' })
+      assert.equal(k1.keyUsage, 'SIGN_VERIFY')
+      const pub = crypto.createPublicKey({ key: await ks.getPublicKey(k1.keyId), format: 'der', type: 'spki' })
+      assert.equal(pub.asymmetricKeyDetails.namedCurve, 'secp256k1')
+      await both(ks, 'sign', () => [k1.keyId, msg, 'ECDSA_SHA_256'], (sig) => {
+        assert.ok(crypto.verify('sha256', msg, pub, sig), 'node:crypto verifies the signature')
+      })
+      await rejects(ks.sign(k1.keyId, msg, 'ECDSA_SHA_384'), 'ERR_SEALBOX_INVALID_KEY_USAGE')
+      const theirs = crypto.generateKeyPairSync('ec', { namedCurve: 'secp256k1' })
+      const pkcs8 = theirs.privateKey.export({ format: 'der', type: 'pkcs8' })
+      const imported = await ks.importKey(pkcs8, { keySpec: 'ECC_SECG_P256K1', keyUsage: 'SIGN_VERIFY' })
+      for (let i = 0; i < 8; i++) {
+        const nodeSig = crypto.sign('sha256', msg, theirs.privateKey)
+        assert.equal(await ks.verify(imported.keyId, msg, nodeSig, 'ECDSA_SHA_256'), true)
+      }
+    })
+
     it('ECC_NIST_P384 keys sign with ECDSA_SHA_384, checked by node:crypto', async () => {
       const ec = await ks.createKey({ keySpec: 'ECC_NIST_P384' })
       assert.equal(ec.keyUsage, 'SIGN_VERIFY')

@@ -214,6 +214,32 @@ def test_ecdsa_p384(store: sealbox.KeyStore) -> None:
         store.import_key(pkcs8, spec="ECC_NIST_P256", usage="SIGN_VERIFY")
 
 
+def test_ecdsa_secp256k1(store: sealbox.KeyStore) -> None:
+    """ECC_SECG_P256K1 keys sign with ECDSA_SHA_256 (AWS KMS's blockchain
+    key spec); pyca verifies, and a pyca key works after import."""
+    k = store.create_key(spec=KeySpec.ECC_SECG_P256K1).key_id
+    assert store.describe_key(k).key_usage is KeyUsage.SIGN_VERIFY
+    pub = serialization.load_der_public_key(store.get_public_key(k))
+    assert isinstance(pub, ec.EllipticCurvePublicKey) and pub.curve.name == "secp256k1"
+    for message in (b"", b"tx", os.urandom(4096)):
+        sig = store.sign(k, message, algorithm="ECDSA_SHA_256")
+        pub.verify(sig, message, ec.ECDSA(hashes.SHA256()))  # raises if bad
+        assert store.verify(k, message, sig, algorithm="ECDSA_SHA_256")
+    with pytest.raises(sealbox.InvalidKeyUsage):
+        store.sign(k, b"m", algorithm="ECDSA_SHA_384")
+    theirs = ec.generate_private_key(ec.SECP256K1())
+    pkcs8 = theirs.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    imported = store.import_key(pkcs8, spec="ECC_SECG_P256K1", usage="SIGN_VERIFY").key_id
+    for _ in range(8):  # pyca's s is not normalized: high and low s both verify
+        theirs_sig = theirs.sign(b"from pyca", ec.ECDSA(hashes.SHA256()))
+        assert store.verify(imported, b"from pyca", theirs_sig, algorithm="ECDSA_SHA_256")
+    for spec in ("ECC_NIST_P256", "ECC_NIST_P384"):
+        with pytest.raises(sealbox.InvalidKey):
+            store.import_key(pkcs8, spec=spec, usage="SIGN_VERIFY")
+
+
 def test_sign_verify_ecdsa(store: sealbox.KeyStore) -> None:
     k = store.create_key(spec="ECC_NIST_P256").key_id
     sig = store.sign(k, b"message", algorithm="ECDSA_SHA_256")

@@ -37,6 +37,8 @@ const ID_EC_PUBLIC_KEY: &[u8] = &[0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02
 const PRIME256V1: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 /// The OBJECT IDENTIFIER secp384r1 (1.3.132.0.34), whole element.
 const SECP384R1: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22];
+/// secp256k1: 1.3.132.0.10.
+const SECP256K1: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a];
 
 /// Why a DER input was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -381,6 +383,7 @@ pub fn ec_named_curve(curve: EcCurve) -> &'static [u8] {
     match curve {
         EcCurve::P256 => PRIME256V1,
         EcCurve::P384 => SECP384R1,
+        EcCurve::Secp256k1 => SECP256K1,
     }
 }
 
@@ -393,7 +396,7 @@ fn ec_algorithm_curve(algorithm: &[u8]) -> DerResult<EcCurve> {
     if oid != ID_EC_PUBLIC_KEY {
         return Err(DerError::UnsupportedAlgorithm);
     }
-    [EcCurve::P256, EcCurve::P384]
+    EcCurve::ALL
         .into_iter()
         .find(|&c| ec_named_curve(c) == params)
         .ok_or(DerError::UnsupportedAlgorithm)
@@ -707,7 +710,7 @@ mod tests {
         let c = pkcs8_rsa_components(der.as_bytes()).unwrap();
         let spki = rsa_spki(&rsa_public_key(c.n, c.e));
         assert_eq!(spki, k.public_key().to_spki_der().unwrap());
-        for curve in [EcCurve::P256, EcCurve::P384] {
+        for curve in EcCurve::ALL {
             let e = crate::crypto::EcdsaSigningKey::generate(curve).unwrap();
             let pkcs8 = e.to_pkcs8_der().unwrap();
             let (got, d) = pkcs8_ec_private_key(pkcs8.as_bytes()).unwrap();

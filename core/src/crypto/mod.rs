@@ -263,13 +263,18 @@ pub enum EcCurve {
     P256,
     /// NIST P-384 (secp384r1).
     P384,
+    /// secp256k1 (SEC 2; the curve of Bitcoin and Ethereum).
+    Secp256k1,
 }
 
 impl EcCurve {
+    /// Every curve, in the order parsers try them.
+    pub const ALL: [EcCurve; 3] = [EcCurve::P256, EcCurve::P384, EcCurve::Secp256k1];
+
     /// Size of a field element / scalar in bytes.
     pub const fn field_len(self) -> usize {
         match self {
-            EcCurve::P256 => 32,
+            EcCurve::P256 | EcCurve::Secp256k1 => 32,
             EcCurve::P384 => 48,
         }
     }
@@ -278,7 +283,7 @@ impl EcCurve {
     /// curve: one of r, s has its top bit set, the other not.
     pub const fn static_der_signature_len(self) -> usize {
         match self {
-            EcCurve::P256 => 71,
+            EcCurve::P256 | EcCurve::Secp256k1 => 71,
             EcCurve::P384 => 103,
         }
     }

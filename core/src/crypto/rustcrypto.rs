@@ -199,12 +199,14 @@ impl Hasher {
 
 // ------------------------------------------------------------------ ECDSA --
 
-/// An ECDSA private key on P-256 or P-384.
+/// An ECDSA private key on P-256, P-384 or secp256k1.
 pub enum EcdsaSigningKey {
     /// P-256.
     P256(p256::ecdsa::SigningKey),
     /// P-384.
     P384(p384::ecdsa::SigningKey),
+    /// secp256k1.
+    Secp256k1(k256::ecdsa::SigningKey),
 }
 
 impl std::fmt::Debug for EcdsaSigningKey {
@@ -253,6 +255,9 @@ impl EcdsaSigningKey {
                 EcCurve::P384 => {
                     p384::ecdsa::SigningKey::from_slice(bytes.as_bytes()).map(Self::P384)
                 }
+                EcCurve::Secp256k1 => {
+                    k256::ecdsa::SigningKey::from_slice(bytes.as_bytes()).map(Self::Secp256k1)
+                }
             };
             if let Ok(k) = k {
                 return Ok(k);
@@ -267,6 +272,7 @@ impl EcdsaSigningKey {
         Ok(match self {
             Self::P256(k) => Self::P256(k.clone()),
             Self::P384(k) => Self::P384(k.clone()),
+            Self::Secp256k1(k) => Self::Secp256k1(k.clone()),
         })
     }
 
@@ -275,9 +281,12 @@ impl EcdsaSigningKey {
         if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_der(der) {
             return Ok(Self::P256(k));
         }
-        p384::ecdsa::SigningKey::from_pkcs8_der(der)
-            .map(Self::P384)
-            .map_err(|_| invalid_key("not a PKCS#8 P-256 or P-384 private key"))
+        if let Ok(k) = p384::ecdsa::SigningKey::from_pkcs8_der(der) {
+            return Ok(Self::P384(k));
+        }
+        k256::ecdsa::SigningKey::from_pkcs8_der(der)
+            .map(Self::Secp256k1)
+            .map_err(|_| invalid_key("not a PKCS#8 P-256, P-384 or secp256k1 private key"))
     }
 
     /// Encodes the private key as PKCS#8 DER, in secret memory.
@@ -285,6 +294,7 @@ impl EcdsaSigningKey {
         let doc = match self {
             Self::P256(k) => k.to_pkcs8_der(),
             Self::P384(k) => k.to_pkcs8_der(),
+            Self::Secp256k1(k) => k.to_pkcs8_der(),
         }
         .map_err(|_| invalid_key("cannot encode EC key"))?;
         SecretBytes::from_slice(doc.as_bytes())
@@ -295,6 +305,7 @@ impl EcdsaSigningKey {
         match self {
             Self::P256(_) => EcCurve::P256,
             Self::P384(_) => EcCurve::P384,
+            Self::Secp256k1(_) => EcCurve::Secp256k1,
         }
     }
 
@@ -303,6 +314,7 @@ impl EcdsaSigningKey {
         match self {
             Self::P256(k) => EcdsaVerifyingKey::P256(*k.verifying_key()),
             Self::P384(k) => EcdsaVerifyingKey::P384(*k.verifying_key()),
+            Self::Secp256k1(k) => EcdsaVerifyingKey::Secp256k1(*k.verifying_key()),
         }
     }
 
@@ -321,6 +333,11 @@ impl EcdsaSigningKey {
                     k.sign_prehash_with_rng(&mut OsRng, digest).map_err(bad)?;
                 s.to_der().as_bytes().to_vec()
             }
+            Self::Secp256k1(k) => {
+                let s: k256::ecdsa::Signature =
+                    k.sign_prehash_with_rng(&mut OsRng, digest).map_err(bad)?;
+                s.to_der().as_bytes().to_vec()
+            }
         })
     }
 
@@ -332,17 +349,20 @@ impl EcdsaSigningKey {
         match self {
             Self::P256(k) => sign_static!(k, digest, target, p256::ecdsa::Signature),
             Self::P384(k) => sign_static!(k, digest, target, p384::ecdsa::Signature),
+            Self::Secp256k1(k) => sign_static!(k, digest, target, k256::ecdsa::Signature),
         }
     }
 }
 
-/// An ECDSA public key on P-256 or P-384.
+/// An ECDSA public key on P-256, P-384 or secp256k1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EcdsaVerifyingKey {
     /// P-256.
     P256(p256::ecdsa::VerifyingKey),
     /// P-384.
     P384(p384::ecdsa::VerifyingKey),
+    /// secp256k1.
+    Secp256k1(k256::ecdsa::VerifyingKey),
 }
 
 impl EcdsaVerifyingKey {
@@ -356,6 +376,9 @@ impl EcdsaVerifyingKey {
             EcCurve::P384 => {
                 Self::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(bad)?)
             }
+            EcCurve::Secp256k1 => {
+                Self::Secp256k1(k256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(bad)?)
+            }
         })
     }
 
@@ -364,9 +387,12 @@ impl EcdsaVerifyingKey {
         if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
             return Ok(Self::P256(k));
         }
-        p384::ecdsa::VerifyingKey::from_public_key_der(der)
-            .map(Self::P384)
-            .map_err(|_| invalid_key("not a P-256 or P-384 SubjectPublicKeyInfo"))
+        if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(Self::P384(k));
+        }
+        k256::ecdsa::VerifyingKey::from_public_key_der(der)
+            .map(Self::Secp256k1)
+            .map_err(|_| invalid_key("not a P-256, P-384 or secp256k1 SubjectPublicKeyInfo"))
     }
 
     /// The curve of this key.
@@ -374,6 +400,7 @@ impl EcdsaVerifyingKey {
         match self {
             Self::P256(_) => EcCurve::P256,
             Self::P384(_) => EcCurve::P384,
+            Self::Secp256k1(_) => EcCurve::Secp256k1,
         }
     }
 
@@ -382,6 +409,7 @@ impl EcdsaVerifyingKey {
         match self {
             Self::P256(k) => k.to_encoded_point(true).as_bytes().to_vec(),
             Self::P384(k) => k.to_encoded_point(true).as_bytes().to_vec(),
+            Self::Secp256k1(k) => k.to_encoded_point(true).as_bytes().to_vec(),
         }
     }
 
@@ -390,6 +418,7 @@ impl EcdsaVerifyingKey {
         match self {
             Self::P256(k) => k.to_public_key_der(),
             Self::P384(k) => k.to_public_key_der(),
+            Self::Secp256k1(k) => k.to_public_key_der(),
         }
         .map(|d| d.as_bytes().to_vec())
         .map_err(|_| invalid_key("cannot encode EC public key"))
@@ -400,6 +429,9 @@ impl EcdsaVerifyingKey {
         match self {
             Self::P256(k) => verify_prehash(k, digest, p256::ecdsa::Signature::from_der(sig)),
             Self::P384(k) => verify_prehash(k, digest, p384::ecdsa::Signature::from_der(sig)),
+            Self::Secp256k1(k) => {
+                verify_prehash(k, digest, k256::ecdsa::Signature::from_der(sig).map(low_s))
+            }
         }
     }
 
@@ -408,8 +440,20 @@ impl EcdsaVerifyingKey {
         match self {
             Self::P256(k) => verify_prehash(k, digest, p256::ecdsa::Signature::from_slice(sig)),
             Self::P384(k) => verify_prehash(k, digest, p384::ecdsa::Signature::from_slice(sig)),
+            Self::Secp256k1(k) => verify_prehash(
+                k,
+                digest,
+                k256::ecdsa::Signature::from_slice(sig).map(low_s),
+            ),
         }
     }
+}
+
+/// `sig` with `s` in the lower half of the group order: k256 verifies only
+/// that form (Bitcoin's rule), ECDSA (and OpenSSL, AWS-LC, AWS KMS) accepts
+/// both `s` and `n - s`, which verify alike.
+fn low_s(sig: k256::ecdsa::Signature) -> k256::ecdsa::Signature {
+    sig.normalize_s().unwrap_or(sig)
 }
 
 /// Whether `sig` decoded and verifies over `digest` under `key`.

@@ -27,6 +27,8 @@ named_enum!(
         EccNistP256 = "ECC_NIST_P256",
         /// ECDSA on NIST P-384.
         EccNistP384 = "ECC_NIST_P384",
+        /// ECDSA on secp256k1 (SEC 2; blockchain signing).
+        EccSecgP256k1 = "ECC_SECG_P256K1",
         /// HMAC with a 256-bit key (HMAC-SHA-256).
         Hmac256 = "HMAC_256",
         /// HMAC with a 384-bit key (HMAC-SHA-384).
@@ -61,7 +63,7 @@ named_enum!(
 named_enum!(
     /// Signing algorithms.
     SigningAlgorithm {
-        /// ECDSA on P-256 with SHA-256.
+        /// ECDSA with SHA-256 (P-256 and secp256k1 keys).
         EcdsaSha256 = "ECDSA_SHA_256",
         /// ECDSA on P-384 with SHA-384.
         EcdsaSha384 = "ECDSA_SHA_384",
@@ -123,7 +125,7 @@ impl KeySpec {
                     KeyUsage::EncryptDecrypt | KeyUsage::SignVerify
                 )
                 | (
-                    KeySpec::EccNistP256 | KeySpec::EccNistP384,
+                    KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccSecgP256k1,
                     KeyUsage::SignVerify
                 )
                 | (
@@ -139,7 +141,9 @@ impl KeySpec {
             KeySpec::Aes256 | KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
                 KeyUsage::EncryptDecrypt
             }
-            KeySpec::EccNistP256 | KeySpec::EccNistP384 => KeyUsage::SignVerify,
+            KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccSecgP256k1 => {
+                KeyUsage::SignVerify
+            }
             KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => KeyUsage::GenerateVerifyMac,
         }
     }
@@ -164,6 +168,7 @@ impl KeySpec {
         match self {
             KeySpec::EccNistP256 => Some(EcCurve::P256),
             KeySpec::EccNistP384 => Some(EcCurve::P384),
+            KeySpec::EccSecgP256k1 => Some(EcCurve::Secp256k1),
             _ => None,
         }
     }
@@ -214,7 +219,7 @@ impl SigningAlgorithm {
     /// Whether keys of `spec` can use this algorithm.
     pub fn fits(self, spec: KeySpec) -> bool {
         match self {
-            Self::EcdsaSha256 => spec == KeySpec::EccNistP256,
+            Self::EcdsaSha256 => matches!(spec, KeySpec::EccNistP256 | KeySpec::EccSecgP256k1),
             Self::EcdsaSha384 => spec == KeySpec::EccNistP384,
             _ => spec.rsa_bits().is_some(),
         }

@@ -82,6 +82,8 @@ class KeySpec(enum.StrEnum):
     ECC_NIST_P256 = "ECC_NIST_P256"
     #: ECDSA on NIST P-384 (signing).
     ECC_NIST_P384 = "ECC_NIST_P384"
+    #: ECDSA on secp256k1 (signing; blockchain keys).
+    ECC_SECG_P256K1 = "ECC_SECG_P256K1"
     #: HMAC with a 256-bit key (HMAC-SHA-256).
     HMAC_256 = "HMAC_256"
     #: HMAC with a 384-bit key (HMAC-SHA-384).
@@ -125,7 +127,7 @@ class Origin(enum.StrEnum):
 class SigningAlgorithm(enum.StrEnum):
     """Signing algorithms of :meth:`KeyStore.sign` and :meth:`KeyStore.verify`."""
 
-    #: ECDSA on P-256 with SHA-256.
+    #: ECDSA with SHA-256 (P-256 and secp256k1 keys).
     ECDSA_SHA_256 = "ECDSA_SHA_256"
     #: ECDSA on P-384 with SHA-384.
     ECDSA_SHA_384 = "ECDSA_SHA_384"

@@ -20,10 +20,17 @@ const P384_ORDER: [u8; 48] = [
     0x58, 0x1a, 0x0d, 0xb2, 0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
 ];
 
+/// secp256k1 group order n.
+const SECP256K1_ORDER: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+    0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41,
+];
+
 fn curve_order(curve: EcCurve) -> &'static [u8] {
     match curve {
         EcCurve::P256 => &P256_ORDER,
         EcCurve::P384 => &P384_ORDER,
+        EcCurve::Secp256k1 => &SECP256K1_ORDER,
     }
 }
 
@@ -31,6 +38,7 @@ fn signing_alg(curve: EcCurve) -> &'static signature::EcdsaSigningAlgorithm {
     match curve {
         EcCurve::P256 => &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
         EcCurve::P384 => &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+        EcCurve::Secp256k1 => &signature::ECDSA_P256K1_SHA256_ASN1_SIGNING,
     }
 }
 
@@ -40,6 +48,8 @@ fn verification_alg(curve: EcCurve, fixed: bool) -> &'static signature::EcdsaVer
         (EcCurve::P256, true) => &signature::ECDSA_P256_SHA256_FIXED,
         (EcCurve::P384, false) => &signature::ECDSA_P384_SHA384_ASN1,
         (EcCurve::P384, true) => &signature::ECDSA_P384_SHA384_FIXED,
+        (EcCurve::Secp256k1, false) => &signature::ECDSA_P256K1_SHA256_ASN1,
+        (EcCurve::Secp256k1, true) => &signature::ECDSA_P256K1_SHA256_FIXED,
     }
 }
 
@@ -66,7 +76,7 @@ fn curve_digest(curve: EcCurve, digest: &[u8]) -> Option<digest::Digest> {
         z[n - digest.len()..].copy_from_slice(digest);
     }
     let alg = match curve {
-        EcCurve::P256 => &digest::SHA256,
+        EcCurve::P256 | EcCurve::Secp256k1 => &digest::SHA256,
         EcCurve::P384 => &digest::SHA384,
     };
     digest::Digest::import_less_safe(z, alg).ok()
@@ -110,12 +120,14 @@ impl EcdsaSigningKey {
 
     /// Parses a PKCS#8 DER private key of either curve.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
-        for curve in [EcCurve::P256, EcCurve::P384] {
+        for curve in EcCurve::ALL {
             if let Ok(k) = signature::EcdsaKeyPair::from_pkcs8(signing_alg(curve), der) {
                 return Self::from_key_pair(curve, k);
             }
         }
-        Err(invalid_key("not a PKCS#8 P-256 or P-384 private key"))
+        Err(invalid_key(
+            "not a PKCS#8 P-256, P-384 or secp256k1 private key",
+        ))
     }
 
     /// Encodes the private key as PKCS#8 DER, in secret memory.
@@ -262,14 +274,16 @@ impl EcdsaVerifyingKey {
     pub fn from_spki_der(der: &[u8]) -> Result<Self> {
         // aws-lc-rs also takes a bare SEC 1 point here: only a SEQUENCE.
         if der.first() == Some(&der::SEQUENCE) {
-            for curve in [EcCurve::P256, EcCurve::P384] {
+            for curve in EcCurve::ALL {
                 if let Ok(k) = signature::ParsedPublicKey::new(verification_alg(curve, false), der)
                 {
                     return Self::from_parsed(curve, k);
                 }
             }
         }
-        Err(invalid_key("not a P-256 or P-384 SubjectPublicKeyInfo"))
+        Err(invalid_key(
+            "not a P-256, P-384 or secp256k1 SubjectPublicKeyInfo",
+        ))
     }
 
     /// The curve of this key.
