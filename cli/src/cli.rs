@@ -318,7 +318,7 @@ pub struct KeyArg {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// AES_256, RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_SECG_P256K1, HMAC_256, HMAC_384, HMAC_512
+    /// AES_256, RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, HMAC_256, HMAC_384, HMAC_512
     #[arg(long, default_value = "AES_256")]
     pub spec: String,
     #[command(flatten)]
@@ -573,7 +573,7 @@ pub struct SignedMessageArgs {
 pub struct SignArgs {
     #[command(flatten)]
     pub message: SignedMessageArgs,
-    /// ECDSA_SHA_256 (P-256, secp256k1), ECDSA_SHA_384 (P-384), RSASSA_PSS_SHA_256|384|512, RSASSA_PKCS1_V1_5_SHA_256|384|512 [default: by key spec]
+    /// ECDSA_SHA_256 (P-256, secp256k1), ECDSA_SHA_384 (P-384), ECDSA_SHA_512 (P-521), RSASSA_PSS_SHA_256|384|512, RSASSA_PKCS1_V1_5_SHA_256|384|512 [default: by key spec]
     #[arg(long)]
     pub algorithm: Option<String>,
     /// The input is already a digest for the algorithm's hash

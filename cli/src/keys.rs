@@ -399,10 +399,11 @@ fn signing_algorithm(ks: &KeyStore, key: &str, given: Option<&str>) -> CliResult
         None => match spec_of(ks, key)? {
             KeySpec::EccNistP256 | KeySpec::EccSecgP256k1 => Ok(SigningAlgorithm::EcdsaSha256),
             KeySpec::EccNistP384 => Ok(SigningAlgorithm::EcdsaSha384),
+            KeySpec::EccNistP521 => Ok(SigningAlgorithm::EcdsaSha512),
             s if s.rsa_bits().is_some() => Ok(SigningAlgorithm::RsassaPssSha256),
             s => Err(CliError::new(
                 Exit::InvalidKeyUsage,
-                format!("{s} keys cannot sign: use an ECC_NIST_P256, ECC_NIST_P384, ECC_SECG_P256K1 or RSA key"),
+                format!("{s} keys cannot sign: use an ECC or RSA key"),
             )),
         },
     }

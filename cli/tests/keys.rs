@@ -225,6 +225,7 @@ fn sign_and_verify_with_openssl_as_the_independent_check() {
         ("ECC_NIST_P256", "ECDSA_SHA_256", &[][..]),
         ("ECC_NIST_P384", "ECDSA_SHA_384", &[][..]),
         ("ECC_SECG_P256K1", "ECDSA_SHA_256", &[][..]),
+        ("ECC_NIST_P521", "ECDSA_SHA_512", &[][..]),
         (
             "RSA_2048",
             "RSASSA_PSS_SHA_256",
@@ -278,12 +279,15 @@ fn sign_and_verify_with_openssl_as_the_independent_check() {
         let pem = sb.path("pub.pem");
         let _ = std::fs::remove_file(&pem);
         sb.ok(&["key", "public-key", &alias, "-o", s(&pem)]);
-        let hash = if alg.ends_with("384") {
-            "-sha384"
-        } else {
-            "-sha256"
-        };
-        let mut args = vec!["dgst", hash, "-verify", s(&pem), "-signature", s(&sig)];
+        let hash = format!("-sha{}", &alg[alg.len() - 3..]);
+        let mut args = vec![
+            "dgst",
+            hash.as_str(),
+            "-verify",
+            s(&pem),
+            "-signature",
+            s(&sig),
+        ];
         args.extend_from_slice(dgst_opts);
         args.push("msg.txt");
         let mut c = Command::new("openssl");

@@ -498,6 +498,7 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
     let ecc = create(&ks, KeySpec::EccNistP256, None, None).key_id;
     let ecc384 = create(&ks, KeySpec::EccNistP384, None, None).key_id;
     let k1 = create(&ks, KeySpec::EccSecgP256k1, None, None).key_id;
+    let ecc521 = create(&ks, KeySpec::EccNistP521, None, None).key_id;
     let rsa_sign = create(&ks, KeySpec::Rsa2048, Some(KeyUsage::SignVerify), None).key_id;
     let rsa_enc = create(&ks, KeySpec::Rsa2048, None, None).key_id;
     let msg = b"transfer 100 to bob";
@@ -505,6 +506,7 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
         (&ecc, SigningAlgorithm::EcdsaSha256),
         (&ecc384, SigningAlgorithm::EcdsaSha384),
         (&k1, SigningAlgorithm::EcdsaSha256),
+        (&ecc521, SigningAlgorithm::EcdsaSha512),
         (&rsa_sign, SigningAlgorithm::RsassaPssSha256),
         (&rsa_sign, SigningAlgorithm::RsassaPssSha384),
         (&rsa_sign, SigningAlgorithm::RsassaPssSha512),
@@ -554,6 +556,8 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
     assert!(usage(sign(&ecc, msg, SigningAlgorithm::EcdsaSha384)));
     assert!(usage(sign(&ecc384, msg, SigningAlgorithm::EcdsaSha256)));
     assert!(usage(sign(&k1, msg, SigningAlgorithm::EcdsaSha384)));
+    assert!(usage(sign(&ecc521, msg, SigningAlgorithm::EcdsaSha384)));
+    assert!(usage(sign(&ecc, msg, SigningAlgorithm::EcdsaSha512)));
     let too_long = sign(&ecc, &[0; 4097], SigningAlgorithm::EcdsaSha256);
     assert!(matches!(too_long, Some(Error::InvalidArgument(_))));
 

@@ -209,6 +209,8 @@ const ECDSA_384: SigningAlgorithm = SigningAlgorithm::EcdsaSha384;
 const P256_TEXT: [&str; 2] = ["Public-Key: (256 bit)", "P-256"];
 /// What `openssl pkey -text` says of a P-384 public key.
 const P384_TEXT: [&str; 2] = ["Public-Key: (384 bit)", "P-384"];
+/// What `openssl pkey -text` says of a P-521 public key.
+const P521_TEXT: [&str; 2] = ["Public-Key: (521 bit)", "P-521"];
 /// What `openssl pkey -text` says of a secp256k1 public key.
 const K1_TEXT: [&str; 2] = ["Public-Key: (256 bit)", "secp256k1"];
 
@@ -523,6 +525,7 @@ fn sealbox_keys_checked_by_openssl() {
     let ec = create(&ks, KeySpec::EccNistP256, KeyUsage::SignVerify);
     let ec384 = create(&ks, KeySpec::EccNistP384, KeyUsage::SignVerify);
     let k1 = create(&ks, KeySpec::EccSecgP256k1, KeyUsage::SignVerify);
+    let ec521 = create(&ks, KeySpec::EccNistP521, KeyUsage::SignVerify);
     let t0 = Instant::now();
     let rsa_sign = create(&ks, KeySpec::Rsa2048, KeyUsage::SignVerify);
     let rsa_enc = create(&ks, KeySpec::Rsa2048, KeyUsage::EncryptDecrypt);
@@ -531,6 +534,17 @@ fn sealbox_keys_checked_by_openssl() {
     let ec_pem = check_public_key(&s, &ks, &ec.key_id, "ec", &P256_TEXT);
     let ec384_pem = check_public_key(&s, &ks, &ec384.key_id, "ec384", &P384_TEXT);
     let k1_pem = check_public_key(&s, &ks, &k1.key_id, "k1", &K1_TEXT);
+    let ec521_pem = check_public_key(&s, &ks, &ec521.key_id, "ec521", &P521_TEXT);
+    sealbox_signs_openssl_verifies(
+        SignCase {
+            s: &s,
+            ks: &ks,
+            key_id: &ec521.key_id,
+            pem: &ec521_pem,
+            alg: SigningAlgorithm::EcdsaSha512,
+        },
+        &mut t,
+    );
     sealbox_signs_openssl_verifies(
         SignCase {
             s: &s,
@@ -683,7 +697,24 @@ fn openssl_keys_imported_into_sealbox() {
     };
     openssl_signs_sealbox_verifies(case(&k1_priv), &mut t);
     sealbox_signs_openssl_verifies(case(&k1_pub), &mut t);
+    // P-521.
+    let (p521_priv, p521_pkcs8, p521_spki) =
+        openssl_key(&s, "ec521", "EC", "ec_paramgen_curve:P-521");
+    let ec521 = import(&ks, KeySpec::EccNistP521, KeyUsage::SignVerify, &p521_pkcs8);
+    assert_eq!(ks.get_public_key(&ec521.key_id).unwrap(), p521_spki);
+    let p521_pub = write_public_pem(&s, "ec521.openssl.pub.pem", &p521_spki);
+    let case = |pem| SignCase {
+        s: &s,
+        ks: &ks,
+        key_id: &ec521.key_id,
+        pem,
+        alg: SigningAlgorithm::EcdsaSha512,
+    };
+    openssl_signs_sealbox_verifies(case(&p521_priv), &mut t);
+    sealbox_signs_openssl_verifies(case(&p521_pub), &mut t);
     for (spec, material) in [
+        (KeySpec::EccNistP521, &ec384_pkcs8),
+        (KeySpec::EccNistP384, &p521_pkcs8),
         (KeySpec::EccNistP384, &ec_pkcs8),
         (KeySpec::EccNistP256, &ec384_pkcs8),
         (KeySpec::EccNistP256, &k1_pkcs8),

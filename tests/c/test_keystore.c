@@ -447,6 +447,27 @@ static void test_asymmetric_and_mac(const sealbox_keystore *ks) {
     OK(sealbox_keystore_get_public_key(ks, sealbox_key_metadata_key_id(ec_key), &der));
     CHECK(der->len == 91); /* P-256 SubjectPublicKeyInfo */
     sealbox_buffer_free(der);
+    /* ECDSA P-521: ECDSA_SHA_512. */
+    {
+        sealbox_create_key_request *req521 = NULL;
+        sealbox_key_metadata *ec521 = NULL;
+        sealbox_buffer *sig521 = NULL, *der521 = NULL;
+        OK(sealbox_create_key_request_new(&req521));
+        OK(sealbox_create_key_request_set_key_spec(req521, "ECC_NIST_P521"));
+        OK(sealbox_keystore_create_key(ks, req521, &ec521));
+        OK(sealbox_keystore_sign(ks, sealbox_key_metadata_key_id(ec521), msg, sizeof msg, "ECDSA_SHA_512", NULL,
+                                 &sig521));
+        valid = false;
+        OK(sealbox_keystore_verify(ks, sealbox_key_metadata_key_id(ec521), msg, sizeof msg, sig521->data,
+                                   sig521->len, "ECDSA_SHA_512", "RAW", &valid));
+        CHECK(valid);
+        sealbox_buffer_free(sig521);
+        OK(sealbox_keystore_get_public_key(ks, sealbox_key_metadata_key_id(ec521), &der521));
+        CHECK(der521->len == 158); /* P-521 SubjectPublicKeyInfo */
+        sealbox_buffer_free(der521);
+        sealbox_key_metadata_free(ec521);
+        sealbox_create_key_request_free(req521);
+    }
     /* ECDSA secp256k1: ECDSA_SHA_256. */
     {
         sealbox_create_key_request *reqk1 = NULL;

@@ -253,6 +253,20 @@ function suite(backend, open) {
       await rejects(ks.generateDataKey(sig.keyId), 'ERR_SEALBOX_INVALID_KEY_USAGE')
     })
 
+    it('ECC_NIST_P521 keys sign with ECDSA_SHA_512, checked by node:crypto', async () => {
+      const k = await ks.createKey({ keySpec: 'ECC_NIST_P521' })
+      const pub = crypto.createPublicKey({ key: await ks.getPublicKey(k.keyId), format: 'der', type: 'spki' })
+      assert.equal(pub.asymmetricKeyDetails.namedCurve, 'secp521r1')
+      await both(ks, 'sign', () => [k.keyId, msg, 'ECDSA_SHA_512'], (sig) => {
+        assert.ok(crypto.verify('sha512', msg, pub, sig), 'node:crypto verifies the signature')
+      })
+      await rejects(ks.sign(k.keyId, msg, 'ECDSA_SHA_384'), 'ERR_SEALBOX_INVALID_KEY_USAGE')
+      const theirs = crypto.generateKeyPairSync('ec', { namedCurve: 'P-521' })
+      const pkcs8 = theirs.privateKey.export({ format: 'der', type: 'pkcs8' })
+      const imported = await ks.importKey(pkcs8, { keySpec: 'ECC_NIST_P521', keyUsage: 'SIGN_VERIFY' })
+      assert.equal(await ks.verify(imported.keyId, msg, crypto.sign('sha512', msg, theirs.privateKey), 'ECDSA_SHA_512'), true)
+    })
+
     it('ECC_SECG_P256K1 keys sign with ECDSA_SHA_256, checked by node:crypto', async () => {
       const k1 = await ks.createKey({ keySpec: 'ECC_SECG_P256K1' })
       assert.equal(k1.keyUsage, 'SIGN_VERIFY')

@@ -214,6 +214,30 @@ def test_ecdsa_p384(store: sealbox.KeyStore) -> None:
         store.import_key(pkcs8, spec="ECC_NIST_P256", usage="SIGN_VERIFY")
 
 
+def test_ecdsa_p521(store: sealbox.KeyStore) -> None:
+    """ECC_NIST_P521 keys sign with ECDSA_SHA_512 only; pyca verifies, and a
+    pyca key works after import."""
+    k = store.create_key(spec=KeySpec.ECC_NIST_P521).key_id
+    pub = serialization.load_der_public_key(store.get_public_key(k))
+    assert isinstance(pub, ec.EllipticCurvePublicKey) and pub.curve.name == "secp521r1"
+    sig = store.sign(k, b"message", algorithm=sealbox.SigningAlgorithm.ECDSA_SHA_512)
+    pub.verify(sig, b"message", ec.ECDSA(hashes.SHA512()))
+    digest = hashlib.sha512(b"message").digest()
+    dsig = store.sign(k, digest, algorithm="ECDSA_SHA_512", message_type="DIGEST")
+    pub.verify(dsig, b"message", ec.ECDSA(hashes.SHA512()))
+    for other in ("ECDSA_SHA_256", "ECDSA_SHA_384"):
+        with pytest.raises(sealbox.InvalidKeyUsage):
+            store.sign(k, b"m", algorithm=other)
+    theirs = ec.generate_private_key(ec.SECP521R1())
+    pkcs8 = theirs.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    imported = store.import_key(pkcs8, spec="ECC_NIST_P521", usage="SIGN_VERIFY").key_id
+    theirs_sig = theirs.sign(b"from pyca", ec.ECDSA(hashes.SHA512()))
+    assert store.verify(imported, b"from pyca", theirs_sig, algorithm="ECDSA_SHA_512")
+    assert not store.verify(imported, b"from pycA", theirs_sig, algorithm="ECDSA_SHA_512")
+
+
 def test_ecdsa_secp256k1(store: sealbox.KeyStore) -> None:
     """ECC_SECG_P256K1 keys sign with ECDSA_SHA_256 (AWS KMS's blockchain
     key spec); pyca verifies, and a pyca key works after import."""

@@ -265,17 +265,35 @@ pub enum EcCurve {
     P384,
     /// secp256k1 (SEC 2; the curve of Bitcoin and Ethereum).
     Secp256k1,
+    /// NIST P-521 (secp521r1).
+    P521,
 }
 
 impl EcCurve {
     /// Every curve, in the order parsers try them.
-    pub const ALL: [EcCurve; 3] = [EcCurve::P256, EcCurve::P384, EcCurve::Secp256k1];
+    pub const ALL: [EcCurve; 4] = [
+        EcCurve::P256,
+        EcCurve::P384,
+        EcCurve::Secp256k1,
+        EcCurve::P521,
+    ];
 
     /// Size of a field element / scalar in bytes.
     pub const fn field_len(self) -> usize {
         match self {
             EcCurve::P256 | EcCurve::Secp256k1 => 32,
             EcCurve::P384 => 48,
+            EcCurve::P521 => 66,
+        }
+    }
+
+    /// The hash ECDSA pairs with the curve (AWS KMS's signing algorithm
+    /// for keys on it).
+    pub const fn hash(self) -> HashAlg {
+        match self {
+            EcCurve::P256 | EcCurve::Secp256k1 => HashAlg::Sha256,
+            EcCurve::P384 => HashAlg::Sha384,
+            EcCurve::P521 => HashAlg::Sha512,
         }
     }
 
@@ -285,6 +303,9 @@ impl EcCurve {
         match self {
             EcCurve::P256 | EcCurve::Secp256k1 => 71,
             EcCurve::P384 => 103,
+            // No suite signs with P-521: the longest DER signature (r and s
+            // of 66 bytes each).
+            EcCurve::P521 => 139,
         }
     }
 }

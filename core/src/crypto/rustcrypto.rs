@@ -207,6 +207,8 @@ pub enum EcdsaSigningKey {
     P384(p384::ecdsa::SigningKey),
     /// secp256k1.
     Secp256k1(k256::ecdsa::SigningKey),
+    /// P-521 (the generic key: p521's own wrapper has no PKCS#8).
+    P521(ecdsa::SigningKey<p521::NistP521>),
 }
 
 impl std::fmt::Debug for EcdsaSigningKey {
@@ -248,6 +250,11 @@ impl EcdsaSigningKey {
         let mut bytes = SecretBytes::zeroed(curve.field_len())?;
         for _ in 0..64 {
             fill_random(bytes.as_mut_bytes())?;
+            if curve == EcCurve::P521 {
+                // The order has 521 bits: 7 of the 528 drawn are dropped,
+                // or nearly every draw would be out of range.
+                bytes.as_mut_bytes()[0] &= 0x01;
+            }
             let k = match curve {
                 EcCurve::P256 => {
                     p256::ecdsa::SigningKey::from_slice(bytes.as_bytes()).map(Self::P256)
@@ -258,6 +265,7 @@ impl EcdsaSigningKey {
                 EcCurve::Secp256k1 => {
                     k256::ecdsa::SigningKey::from_slice(bytes.as_bytes()).map(Self::Secp256k1)
                 }
+                EcCurve::P521 => ecdsa::SigningKey::from_slice(bytes.as_bytes()).map(Self::P521),
             };
             if let Ok(k) = k {
                 return Ok(k);
@@ -273,6 +281,7 @@ impl EcdsaSigningKey {
             Self::P256(k) => Self::P256(k.clone()),
             Self::P384(k) => Self::P384(k.clone()),
             Self::Secp256k1(k) => Self::Secp256k1(k.clone()),
+            Self::P521(k) => Self::P521(k.clone()),
         })
     }
 
@@ -284,9 +293,12 @@ impl EcdsaSigningKey {
         if let Ok(k) = p384::ecdsa::SigningKey::from_pkcs8_der(der) {
             return Ok(Self::P384(k));
         }
-        k256::ecdsa::SigningKey::from_pkcs8_der(der)
-            .map(Self::Secp256k1)
-            .map_err(|_| invalid_key("not a PKCS#8 P-256, P-384 or secp256k1 private key"))
+        if let Ok(k) = k256::ecdsa::SigningKey::from_pkcs8_der(der) {
+            return Ok(Self::Secp256k1(k));
+        }
+        ecdsa::SigningKey::<p521::NistP521>::from_pkcs8_der(der)
+            .map(Self::P521)
+            .map_err(|_| invalid_key("not a PKCS#8 P-256, P-384, secp256k1 or P-521 private key"))
     }
 
     /// Encodes the private key as PKCS#8 DER, in secret memory.
@@ -295,6 +307,7 @@ impl EcdsaSigningKey {
             Self::P256(k) => k.to_pkcs8_der(),
             Self::P384(k) => k.to_pkcs8_der(),
             Self::Secp256k1(k) => k.to_pkcs8_der(),
+            Self::P521(k) => k.to_pkcs8_der(),
         }
         .map_err(|_| invalid_key("cannot encode EC key"))?;
         SecretBytes::from_slice(doc.as_bytes())
@@ -306,6 +319,7 @@ impl EcdsaSigningKey {
             Self::P256(_) => EcCurve::P256,
             Self::P384(_) => EcCurve::P384,
             Self::Secp256k1(_) => EcCurve::Secp256k1,
+            Self::P521(_) => EcCurve::P521,
         }
     }
 
@@ -315,6 +329,7 @@ impl EcdsaSigningKey {
             Self::P256(k) => EcdsaVerifyingKey::P256(*k.verifying_key()),
             Self::P384(k) => EcdsaVerifyingKey::P384(*k.verifying_key()),
             Self::Secp256k1(k) => EcdsaVerifyingKey::Secp256k1(*k.verifying_key()),
+            Self::P521(k) => EcdsaVerifyingKey::P521(*k.verifying_key()),
         }
     }
 
@@ -338,6 +353,14 @@ impl EcdsaSigningKey {
                     k.sign_prehash_with_rng(&mut OsRng, digest).map_err(bad)?;
                 s.to_der().as_bytes().to_vec()
             }
+            Self::P521(k) => {
+                // Signing goes through p521's wrapper (the generic key has
+                // no randomized prehash signer on this curve).
+                let k = p521::ecdsa::SigningKey::from(k.clone());
+                let s: p521::ecdsa::Signature =
+                    k.sign_prehash_with_rng(&mut OsRng, digest).map_err(bad)?;
+                s.to_der().as_bytes().to_vec()
+            }
         })
     }
 
@@ -350,6 +373,10 @@ impl EcdsaSigningKey {
             Self::P256(k) => sign_static!(k, digest, target, p256::ecdsa::Signature),
             Self::P384(k) => sign_static!(k, digest, target, p384::ecdsa::Signature),
             Self::Secp256k1(k) => sign_static!(k, digest, target, k256::ecdsa::Signature),
+            Self::P521(k) => {
+                let k = p521::ecdsa::SigningKey::from(k.clone());
+                sign_static!(k, digest, target, p521::ecdsa::Signature)
+            }
         }
     }
 }
@@ -363,6 +390,8 @@ pub enum EcdsaVerifyingKey {
     P384(p384::ecdsa::VerifyingKey),
     /// secp256k1.
     Secp256k1(k256::ecdsa::VerifyingKey),
+    /// P-521.
+    P521(ecdsa::VerifyingKey<p521::NistP521>),
 }
 
 impl EcdsaVerifyingKey {
@@ -379,6 +408,7 @@ impl EcdsaVerifyingKey {
             EcCurve::Secp256k1 => {
                 Self::Secp256k1(k256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(bad)?)
             }
+            EcCurve::P521 => Self::P521(ecdsa::VerifyingKey::from_sec1_bytes(bytes).map_err(bad)?),
         })
     }
 
@@ -390,9 +420,12 @@ impl EcdsaVerifyingKey {
         if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
             return Ok(Self::P384(k));
         }
-        k256::ecdsa::VerifyingKey::from_public_key_der(der)
-            .map(Self::Secp256k1)
-            .map_err(|_| invalid_key("not a P-256, P-384 or secp256k1 SubjectPublicKeyInfo"))
+        if let Ok(k) = k256::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(Self::Secp256k1(k));
+        }
+        ecdsa::VerifyingKey::<p521::NistP521>::from_public_key_der(der)
+            .map(Self::P521)
+            .map_err(|_| invalid_key("not a P-256, P-384, secp256k1 or P-521 SubjectPublicKeyInfo"))
     }
 
     /// The curve of this key.
@@ -401,6 +434,7 @@ impl EcdsaVerifyingKey {
             Self::P256(_) => EcCurve::P256,
             Self::P384(_) => EcCurve::P384,
             Self::Secp256k1(_) => EcCurve::Secp256k1,
+            Self::P521(_) => EcCurve::P521,
         }
     }
 
@@ -410,6 +444,7 @@ impl EcdsaVerifyingKey {
             Self::P256(k) => k.to_encoded_point(true).as_bytes().to_vec(),
             Self::P384(k) => k.to_encoded_point(true).as_bytes().to_vec(),
             Self::Secp256k1(k) => k.to_encoded_point(true).as_bytes().to_vec(),
+            Self::P521(k) => k.to_encoded_point(true).as_bytes().to_vec(),
         }
     }
 
@@ -419,6 +454,7 @@ impl EcdsaVerifyingKey {
             Self::P256(k) => k.to_public_key_der(),
             Self::P384(k) => k.to_public_key_der(),
             Self::Secp256k1(k) => k.to_public_key_der(),
+            Self::P521(k) => k.to_public_key_der(),
         }
         .map(|d| d.as_bytes().to_vec())
         .map_err(|_| invalid_key("cannot encode EC public key"))
@@ -432,6 +468,7 @@ impl EcdsaVerifyingKey {
             Self::Secp256k1(k) => {
                 verify_prehash(k, digest, k256::ecdsa::Signature::from_der(sig).map(low_s))
             }
+            Self::P521(k) => verify_prehash(k, digest, p521::ecdsa::Signature::from_der(sig)),
         }
     }
 
@@ -445,6 +482,7 @@ impl EcdsaVerifyingKey {
                 digest,
                 k256::ecdsa::Signature::from_slice(sig).map(low_s),
             ),
+            Self::P521(k) => verify_prehash(k, digest, p521::ecdsa::Signature::from_slice(sig)),
         }
     }
 }

@@ -27,6 +27,8 @@ named_enum!(
         EccNistP256 = "ECC_NIST_P256",
         /// ECDSA on NIST P-384.
         EccNistP384 = "ECC_NIST_P384",
+        /// ECDSA on NIST P-521.
+        EccNistP521 = "ECC_NIST_P521",
         /// ECDSA on secp256k1 (SEC 2; blockchain signing).
         EccSecgP256k1 = "ECC_SECG_P256K1",
         /// HMAC with a 256-bit key (HMAC-SHA-256).
@@ -67,6 +69,8 @@ named_enum!(
         EcdsaSha256 = "ECDSA_SHA_256",
         /// ECDSA on P-384 with SHA-384.
         EcdsaSha384 = "ECDSA_SHA_384",
+        /// ECDSA on P-521 with SHA-512.
+        EcdsaSha512 = "ECDSA_SHA_512",
         /// RSASSA-PSS with SHA-256 (salt 32 bytes).
         RsassaPssSha256 = "RSASSA_PSS_SHA_256",
         /// RSASSA-PSS with SHA-384 (salt 48 bytes).
@@ -125,7 +129,10 @@ impl KeySpec {
                     KeyUsage::EncryptDecrypt | KeyUsage::SignVerify
                 )
                 | (
-                    KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccSecgP256k1,
+                    KeySpec::EccNistP256
+                        | KeySpec::EccNistP384
+                        | KeySpec::EccNistP521
+                        | KeySpec::EccSecgP256k1,
                     KeyUsage::SignVerify
                 )
                 | (
@@ -141,9 +148,10 @@ impl KeySpec {
             KeySpec::Aes256 | KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
                 KeyUsage::EncryptDecrypt
             }
-            KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccSecgP256k1 => {
-                KeyUsage::SignVerify
-            }
+            KeySpec::EccNistP256
+            | KeySpec::EccNistP384
+            | KeySpec::EccNistP521
+            | KeySpec::EccSecgP256k1 => KeyUsage::SignVerify,
             KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => KeyUsage::GenerateVerifyMac,
         }
     }
@@ -168,6 +176,7 @@ impl KeySpec {
         match self {
             KeySpec::EccNistP256 => Some(EcCurve::P256),
             KeySpec::EccNistP384 => Some(EcCurve::P384),
+            KeySpec::EccNistP521 => Some(EcCurve::P521),
             KeySpec::EccSecgP256k1 => Some(EcCurve::Secp256k1),
             _ => None,
         }
@@ -201,14 +210,16 @@ impl SigningAlgorithm {
             Self::EcdsaSha384 | Self::RsassaPssSha384 | Self::RsassaPkcs1V15Sha384 => {
                 HashAlg::Sha384
             }
-            Self::RsassaPssSha512 | Self::RsassaPkcs1V15Sha512 => HashAlg::Sha512,
+            Self::EcdsaSha512 | Self::RsassaPssSha512 | Self::RsassaPkcs1V15Sha512 => {
+                HashAlg::Sha512
+            }
         }
     }
 
     /// The RSA scheme, for RSA algorithms.
     pub fn rsa_scheme(self) -> Option<RsaSignatureScheme> {
         match self {
-            Self::EcdsaSha256 | Self::EcdsaSha384 => None,
+            Self::EcdsaSha256 | Self::EcdsaSha384 | Self::EcdsaSha512 => None,
             Self::RsassaPssSha256 | Self::RsassaPssSha384 | Self::RsassaPssSha512 => {
                 Some(RsaSignatureScheme::Pss(self.hash()))
             }
@@ -221,6 +232,7 @@ impl SigningAlgorithm {
         match self {
             Self::EcdsaSha256 => matches!(spec, KeySpec::EccNistP256 | KeySpec::EccSecgP256k1),
             Self::EcdsaSha384 => spec == KeySpec::EccNistP384,
+            Self::EcdsaSha512 => spec == KeySpec::EccNistP521,
             _ => spec.rsa_bits().is_some(),
         }
     }

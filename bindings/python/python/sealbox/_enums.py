@@ -82,6 +82,8 @@ class KeySpec(enum.StrEnum):
     ECC_NIST_P256 = "ECC_NIST_P256"
     #: ECDSA on NIST P-384 (signing).
     ECC_NIST_P384 = "ECC_NIST_P384"
+    #: ECDSA on NIST P-521 (signing).
+    ECC_NIST_P521 = "ECC_NIST_P521"
     #: ECDSA on secp256k1 (signing; blockchain keys).
     ECC_SECG_P256K1 = "ECC_SECG_P256K1"
     #: HMAC with a 256-bit key (HMAC-SHA-256).
@@ -131,6 +133,8 @@ class SigningAlgorithm(enum.StrEnum):
     ECDSA_SHA_256 = "ECDSA_SHA_256"
     #: ECDSA on P-384 with SHA-384.
     ECDSA_SHA_384 = "ECDSA_SHA_384"
+    #: ECDSA on P-521 with SHA-512.
+    ECDSA_SHA_512 = "ECDSA_SHA_512"
     #: RSASSA-PSS with SHA-256 (salt 32 bytes).
     RSASSA_PSS_SHA_256 = "RSASSA_PSS_SHA_256"
     #: RSASSA-PSS with SHA-384 (salt 48 bytes).

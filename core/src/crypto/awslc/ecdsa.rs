@@ -26,11 +26,21 @@ const SECP256K1_ORDER: [u8; 32] = [
     0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41,
 ];
 
+/// P-521 group order n.
+const P521_ORDER: [u8; 66] = [
+    0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xfa, 0x51, 0x86, 0x87, 0x83, 0xbf, 0x2f, 0x96, 0x6b, 0x7f, 0xcc, 0x01, 0x48, 0xf7, 0x09,
+    0xa5, 0xd0, 0x3b, 0xb5, 0xc9, 0xb8, 0x89, 0x9c, 0x47, 0xae, 0xbb, 0x6f, 0xb7, 0x1e, 0x91, 0x38,
+    0x64, 0x09,
+];
+
 fn curve_order(curve: EcCurve) -> &'static [u8] {
     match curve {
         EcCurve::P256 => &P256_ORDER,
         EcCurve::P384 => &P384_ORDER,
         EcCurve::Secp256k1 => &SECP256K1_ORDER,
+        EcCurve::P521 => &P521_ORDER,
     }
 }
 
@@ -39,6 +49,7 @@ fn signing_alg(curve: EcCurve) -> &'static signature::EcdsaSigningAlgorithm {
         EcCurve::P256 => &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
         EcCurve::P384 => &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
         EcCurve::Secp256k1 => &signature::ECDSA_P256K1_SHA256_ASN1_SIGNING,
+        EcCurve::P521 => &signature::ECDSA_P521_SHA512_ASN1_SIGNING,
     }
 }
 
@@ -50,6 +61,8 @@ fn verification_alg(curve: EcCurve, fixed: bool) -> &'static signature::EcdsaVer
         (EcCurve::P384, true) => &signature::ECDSA_P384_SHA384_FIXED,
         (EcCurve::Secp256k1, false) => &signature::ECDSA_P256K1_SHA256_ASN1,
         (EcCurve::Secp256k1, true) => &signature::ECDSA_P256K1_SHA256_FIXED,
+        (EcCurve::P521, false) => &signature::ECDSA_P521_SHA512_ASN1,
+        (EcCurve::P521, true) => &signature::ECDSA_P521_SHA512_FIXED,
     }
 }
 
@@ -62,13 +75,19 @@ fn verification_alg(curve: EcCurve, fixed: bool) -> &'static signature::EcdsaVer
 /// field size, and a shorter one has the same value left-padded with zero
 /// bytes. So every digest maps to a field-size one that AWS-LC treats
 /// identically. Digests shorter than half the field size are refused, as
-/// the rustcrypto provider (RustCrypto's `bits2field`) refuses them.
+/// the rustcrypto provider (RustCrypto's `bits2field`) refuses them. On
+/// P-521 (521 bits) no digest is longer than the field: the 64 bytes of
+/// SHA-512, the hash aws-lc-rs pairs with it, hold any digest's value.
 fn curve_digest(curve: EcCurve, digest: &[u8]) -> Option<digest::Digest> {
-    let n = curve.field_len();
-    if digest.len() < n / 2 {
+    let field = curve.field_len();
+    if digest.len() < field / 2 {
         return None;
     }
-    let mut z = [0u8; 48];
+    let n = field.min(64);
+    if digest.len() > n && curve == EcCurve::P521 {
+        return None;
+    }
+    let mut z = [0u8; 64];
     let z = &mut z[..n];
     if digest.len() >= n {
         z.copy_from_slice(&digest[..n]);
@@ -78,6 +97,7 @@ fn curve_digest(curve: EcCurve, digest: &[u8]) -> Option<digest::Digest> {
     let alg = match curve {
         EcCurve::P256 | EcCurve::Secp256k1 => &digest::SHA256,
         EcCurve::P384 => &digest::SHA384,
+        EcCurve::P521 => &digest::SHA512,
     };
     digest::Digest::import_less_safe(z, alg).ok()
 }

@@ -85,7 +85,10 @@ pub(crate) fn check_material(spec: KeySpec, material: &SecretBytes) -> Result<()
                 )));
             }
         }
-        KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccSecgP256k1 => {
+        KeySpec::EccNistP256
+        | KeySpec::EccNistP384
+        | KeySpec::EccNistP521
+        | KeySpec::EccSecgP256k1 => {
             let k = EcdsaSigningKey::from_pkcs8_der(material.as_bytes())?;
             if Some(k.curve()) != spec.ec_curve() {
                 return Err(Error::InvalidKey(format!(

@@ -259,7 +259,10 @@ impl Backend for SoftBackend {
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
                 RsaPrivateKey::generate(key.spec.rsa_bits().unwrap_or(2048))?.to_pkcs8_der()?
             }
-            KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccSecgP256k1 => {
+            KeySpec::EccNistP256
+            | KeySpec::EccNistP384
+            | KeySpec::EccNistP521
+            | KeySpec::EccSecgP256k1 => {
                 let curve = key.spec.ec_curve().unwrap_or(EcCurve::P256);
                 EcdsaSigningKey::generate(curve)?.to_pkcs8_der()?
             }

@@ -121,6 +121,7 @@ impl Pkcs11Backend {
             | KeySpec::Rsa4096
             | KeySpec::EccNistP256
             | KeySpec::EccNistP384
+            | KeySpec::EccNistP521
             | KeySpec::EccSecgP256k1 => {
                 let (public, private) = pair_templates(key.spec, key.usage, id.clone(), label);
                 let (mech, name) = if key.spec.ec_curve().is_some() {
@@ -200,7 +201,10 @@ impl Pkcs11Backend {
                 create(lease, private)?;
                 create(lease, public)?;
             }
-            KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccSecgP256k1 => {
+            KeySpec::EccNistP256
+            | KeySpec::EccNistP384
+            | KeySpec::EccNistP521
+            | KeySpec::EccSecgP256k1 => {
                 let (curve, d) = der::pkcs8_ec_private_key(material.as_bytes()).map_err(bad)?;
                 let spki = crypto::EcdsaSigningKey::from_pkcs8_der(material.as_bytes())?
                     .verifying_key()
