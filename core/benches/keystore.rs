@@ -23,6 +23,47 @@ use sealbox::keystore::{
 use sealbox::message::{encrypt, EncryptOptions};
 use sealbox::EncryptionContext;
 
+/// The ECC specs, each with its signing algorithm, and the name of the same
+/// curve in `openssl speed` (none for secp256k1).
+const EC_SPECS: [(KeySpec, SigningAlgorithm); 4] = [
+    (KeySpec::EccNistP256, SigningAlgorithm::EcdsaSha256),
+    (KeySpec::EccNistP384, SigningAlgorithm::EcdsaSha384),
+    (KeySpec::EccNistP521, SigningAlgorithm::EcdsaSha512),
+    (KeySpec::EccSecgP256k1, SigningAlgorithm::EcdsaSha256),
+];
+
+fn openssl_speed_name(spec: KeySpec) -> Option<&'static str> {
+    match spec {
+        KeySpec::EccNistP256 => Some("ecdsap256"),
+        KeySpec::EccNistP384 => Some("ecdsap384"),
+        KeySpec::EccNistP521 => Some("ecdsap521"),
+        _ => None,
+    }
+}
+
+/// `openssl speed` (machine-readable) for `names`: sign/s and verify/s by
+/// curve bits. Empty when OpenSSL is missing or says something else.
+fn openssl_speed(names: &[&str], seconds: u32) -> std::collections::HashMap<u32, (f64, f64)> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(o) = std::process::Command::new("openssl")
+        .args(["speed", "-mr", "-seconds", &seconds.to_string()])
+        .args(names)
+        .output()
+    else {
+        return out;
+    };
+    // `+F4:<index>:<bits>:<sign/s>:<verify/s>`
+    for line in String::from_utf8_lossy(&o.stdout).lines() {
+        let f: Vec<&str> = line.split(':').collect();
+        if let ["+F4", _, bits, sign, verify] = f.as_slice() {
+            if let (Ok(b), Ok(s), Ok(v)) = (bits.parse(), sign.parse(), verify.parse()) {
+                out.insert(b, (s, v));
+            }
+        }
+    }
+    out
+}
+
 fn bench(c: &mut Criterion, ks: &KeyStore, backend: &str) {
     let aes = ks.create_key(&CreateKeyRequest::default()).unwrap().key_id;
     let ecc = ks
@@ -55,6 +96,30 @@ fn bench(c: &mut Criterion, ks: &KeyStore, backend: &str) {
             )
         })
     });
+    g.finish();
+
+    // Sign and Verify for every ECC spec (issue 18), one 32-byte RAW
+    // message; beside `openssl speed` in the summary.
+    let msg = [0x5a; 32];
+    let mut g = c.benchmark_group(format!("sign-verify-{backend}"));
+    for (spec, alg) in EC_SPECS {
+        let key = ks
+            .create_key(&CreateKeyRequest {
+                key_spec: spec,
+                ..CreateKeyRequest::default()
+            })
+            .unwrap()
+            .key_id;
+        let sig = ks.sign(&key, &msg, alg, MessageType::Raw).unwrap();
+        g.bench_function(format!("Sign-{spec}"), |b| {
+            b.iter(|| black_box(ks.sign(&key, &msg, alg, MessageType::Raw).unwrap()))
+        });
+        g.bench_function(format!("Verify-{spec}"), |b| {
+            b.iter(|| {
+                assert!(ks.verify(&key, &msg, &sig, alg, MessageType::Raw).unwrap());
+            })
+        });
+    }
     g.finish();
 
     let plain: Arc<dyn MaterialsManager> = Arc::new(DefaultMaterialsManager::new(Arc::new(
@@ -140,6 +205,71 @@ fn main() {
             _ => "-".into(),
         };
         println!("  {op:<22} {:>12} {:>12} {:>10}", fmt(s), fmt(h), ratio);
+    }
+    // The same curves in OpenSSL (a raw primitive: no key store, no audit
+    // record), measured now, in this run. `cargo test --benches` (the
+    // smoke) asks for a short measurement.
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let names: Vec<&str> = EC_SPECS
+        .iter()
+        .filter_map(|(s, _)| openssl_speed_name(*s))
+        .collect();
+    // The smoke measures one curve for a second, and must read it.
+    let names = if smoke { vec!["ecdsap256"] } else { names };
+    let speed = openssl_speed(&names, if smoke { 1 } else { 3 });
+    if smoke {
+        assert!(
+            speed.contains_key(&256),
+            "no ECDSA P-256 line read from `openssl speed -mr`"
+        );
+    }
+    println!(
+        "\nsign and verify per second (32-byte RAW message; sealbox's include the audit record):"
+    );
+    println!(
+        "  {:<16} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>14}",
+        "spec",
+        "soft sign",
+        "verify",
+        "hsm sign",
+        "verify",
+        "openssl sign",
+        "verify",
+        "soft/openssl"
+    );
+    for (spec, _) in EC_SPECS {
+        let per_s = |g: &str, op: &str| mean_ns(g, &format!("{op}-{spec}")).map(|ns| 1e9 / ns);
+        let (ss, sv) = (
+            per_s("sign-verify-soft", "Sign"),
+            per_s("sign-verify-soft", "Verify"),
+        );
+        let (hs, hv) = (
+            per_s("sign-verify-pkcs11", "Sign"),
+            per_s("sign-verify-pkcs11", "Verify"),
+        );
+        let bits = spec.ec_curve().map(|c| match c.field_len() {
+            66 => 521,
+            n => 8 * n as u32,
+        });
+        let o = openssl_speed_name(spec)
+            .and(bits)
+            .and_then(|b| speed.get(&b).copied());
+        let f = |v: Option<f64>| v.map_or_else(|| "-".into(), |x| format!("{x:.0}"));
+        let ratio = match (ss, sv, o) {
+            (Some(a), Some(b), Some((os, ov))) => format!("{:.2}x / {:.2}x", a / os, b / ov),
+            _ => "-".into(),
+        };
+        println!(
+            "  {:<16} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>14}",
+            spec.as_str(),
+            f(ss),
+            f(sv),
+            f(hs),
+            f(hv),
+            f(o.map(|x| x.0)),
+            f(o.map(|x| x.1)),
+            ratio
+        );
     }
     println!("envelope messages (1 KiB, key-store keyring) per second:");
     for backend in ["soft", "pkcs11"] {

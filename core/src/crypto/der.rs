@@ -406,7 +406,7 @@ fn ec_algorithm_curve(algorithm: &[u8]) -> DerResult<EcCurve> {
 }
 
 /// The curve and private scalar of the EC key in a PKCS#8 PrivateKeyInfo
-/// (id-ecPublicKey on P-256 or P-384; a version 1 ECPrivateKey).
+/// (id-ecPublicKey on a curve of [`EcCurve::ALL`]; a version 1 ECPrivateKey).
 pub fn pkcs8_ec_private_key(pkcs8: &[u8]) -> DerResult<(EcCurve, &[u8])> {
     let (algorithm, key) = pkcs8_parts(pkcs8)?;
     let curve = ec_algorithm_curve(algorithm)?;

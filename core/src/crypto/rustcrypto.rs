@@ -199,7 +199,7 @@ impl Hasher {
 
 // ------------------------------------------------------------------ ECDSA --
 
-/// An ECDSA private key on P-256, P-384 or secp256k1.
+/// An ECDSA private key on P-256, P-384, P-521 or secp256k1.
 pub enum EcdsaSigningKey {
     /// P-256.
     P256(p256::ecdsa::SigningKey),
@@ -381,7 +381,7 @@ impl EcdsaSigningKey {
     }
 }
 
-/// An ECDSA public key on P-256, P-384 or secp256k1.
+/// An ECDSA public key on P-256, P-384, P-521 or secp256k1.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EcdsaVerifyingKey {
     /// P-256.

@@ -152,7 +152,12 @@ fn main() {
         "rsa-spki",
         &rsa.public_key().to_spki_der().expect("spki"),
     );
-    for (curve, name) in [(EcCurve::P256, "p256"), (EcCurve::P384, "p384")] {
+    for (curve, name) in [
+        (EcCurve::P256, "p256"),
+        (EcCurve::P384, "p384"),
+        (EcCurve::P521, "p521"),
+        (EcCurve::Secp256k1, "secp256k1"),
+    ] {
         let k = EcdsaSigningKey::generate(curve).expect("EC key");
         put(
             dir,

@@ -1,4 +1,4 @@
-//! ECDSA on P-256 and P-384 through aws-lc-rs.
+//! ECDSA on P-256, P-384, P-521 and secp256k1 through aws-lc-rs.
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::KeyPair as _;
@@ -102,7 +102,7 @@ fn curve_digest(curve: EcCurve, digest: &[u8]) -> Option<digest::Digest> {
     digest::Digest::import_less_safe(z, alg).ok()
 }
 
-/// An ECDSA private key on P-256 or P-384.
+/// An ECDSA private key on P-256, P-384, P-521 or secp256k1.
 pub struct EcdsaSigningKey {
     curve: EcCurve,
     key: signature::EcdsaKeyPair,
@@ -146,7 +146,7 @@ impl EcdsaSigningKey {
             }
         }
         Err(invalid_key(
-            "not a PKCS#8 P-256, P-384 or secp256k1 private key",
+            "not a PKCS#8 P-256, P-384, secp256k1 or P-521 private key",
         ))
     }
 
@@ -233,7 +233,7 @@ fn sub_be(a: &[u8], b: &[u8]) -> Option<Vec<u8>> {
     (borrow == 0).then_some(out)
 }
 
-/// An ECDSA public key on P-256 or P-384.
+/// An ECDSA public key on P-256, P-384, P-521 or secp256k1.
 #[derive(Clone)]
 pub struct EcdsaVerifyingKey {
     curve: EcCurve,
@@ -302,7 +302,7 @@ impl EcdsaVerifyingKey {
             }
         }
         Err(invalid_key(
-            "not a P-256, P-384 or secp256k1 SubjectPublicKeyInfo",
+            "not a P-256, P-384, secp256k1 or P-521 SubjectPublicKeyInfo",
         ))
     }
 
