@@ -657,67 +657,47 @@ fn openssl_keys_imported_into_sealbox() {
         &mut t,
     );
 
-    // ECDSA P-384; a P-256 key is refused as P-384 material and the other
-    // way round.
-    let (ec384_priv, ec384_pkcs8, ec384_spki) =
-        openssl_key(&s, "ec384", "EC", "ec_paramgen_curve:P-384");
-    let ec384 = import(
-        &ks,
-        KeySpec::EccNistP384,
-        KeyUsage::SignVerify,
-        &ec384_pkcs8,
-    );
-    assert_eq!(ks.get_public_key(&ec384.key_id).unwrap(), ec384_spki);
-    let ec384_pub = write_public_pem(&s, "ec384.openssl.pub.pem", &ec384_spki);
-    for pem in [&ec384_priv, &ec384_pub] {
-        let case = SignCase {
+    // The other curves, each with its algorithm: OpenSSL's key imported,
+    // signatures both ways.
+    let mut pkcs8_of = std::collections::HashMap::new();
+    for (name, curve, spec, alg) in [
+        ("ec384", "P-384", KeySpec::EccNistP384, ECDSA_384),
+        ("k1", "secp256k1", KeySpec::EccSecgP256k1, ECDSA),
+        (
+            "ec521",
+            "P-521",
+            KeySpec::EccNistP521,
+            SigningAlgorithm::EcdsaSha512,
+        ),
+    ] {
+        let (private, pkcs8, spki) =
+            openssl_key(&s, name, "EC", &format!("ec_paramgen_curve:{curve}"));
+        let key = import(&ks, spec, KeyUsage::SignVerify, &pkcs8);
+        assert_eq!(ks.get_public_key(&key.key_id).unwrap(), spki, "{curve}");
+        let public = write_public_pem(&s, &format!("{name}.openssl.pub.pem"), &spki);
+        let case = |pem| SignCase {
             s: &s,
             ks: &ks,
-            key_id: &ec384.key_id,
+            key_id: &key.key_id,
             pem,
-            alg: ECDSA_384,
+            alg,
         };
-        if pem == &ec384_priv {
-            openssl_signs_sealbox_verifies(case, &mut t);
-        } else {
-            sealbox_signs_openssl_verifies(case, &mut t);
-        }
+        openssl_signs_sealbox_verifies(case(&private), &mut t);
+        sealbox_signs_openssl_verifies(case(&public), &mut t);
+        pkcs8_of.insert(spec, pkcs8);
     }
-    // secp256k1, as for blockchain signing.
-    let (k1_priv, k1_pkcs8, k1_spki) = openssl_key(&s, "k1", "EC", "ec_paramgen_curve:secp256k1");
-    let k1 = import(&ks, KeySpec::EccSecgP256k1, KeyUsage::SignVerify, &k1_pkcs8);
-    assert_eq!(ks.get_public_key(&k1.key_id).unwrap(), k1_spki);
-    let k1_pub = write_public_pem(&s, "k1.openssl.pub.pem", &k1_spki);
-    let case = |pem| SignCase {
-        s: &s,
-        ks: &ks,
-        key_id: &k1.key_id,
-        pem,
-        alg: ECDSA,
-    };
-    openssl_signs_sealbox_verifies(case(&k1_priv), &mut t);
-    sealbox_signs_openssl_verifies(case(&k1_pub), &mut t);
-    // P-521.
-    let (p521_priv, p521_pkcs8, p521_spki) =
-        openssl_key(&s, "ec521", "EC", "ec_paramgen_curve:P-521");
-    let ec521 = import(&ks, KeySpec::EccNistP521, KeyUsage::SignVerify, &p521_pkcs8);
-    assert_eq!(ks.get_public_key(&ec521.key_id).unwrap(), p521_spki);
-    let p521_pub = write_public_pem(&s, "ec521.openssl.pub.pem", &p521_spki);
-    let case = |pem| SignCase {
-        s: &s,
-        ks: &ks,
-        key_id: &ec521.key_id,
-        pem,
-        alg: SigningAlgorithm::EcdsaSha512,
-    };
-    openssl_signs_sealbox_verifies(case(&p521_priv), &mut t);
-    sealbox_signs_openssl_verifies(case(&p521_pub), &mut t);
+    let (ec384_pkcs8, k1_pkcs8, p521_pkcs8) = (
+        &pkcs8_of[&KeySpec::EccNistP384],
+        &pkcs8_of[&KeySpec::EccSecgP256k1],
+        &pkcs8_of[&KeySpec::EccNistP521],
+    );
+    // A key of one curve is refused as another spec's material.
     for (spec, material) in [
-        (KeySpec::EccNistP521, &ec384_pkcs8),
-        (KeySpec::EccNistP384, &p521_pkcs8),
+        (KeySpec::EccNistP521, ec384_pkcs8),
+        (KeySpec::EccNistP384, p521_pkcs8),
         (KeySpec::EccNistP384, &ec_pkcs8),
-        (KeySpec::EccNistP256, &ec384_pkcs8),
-        (KeySpec::EccNistP256, &k1_pkcs8),
+        (KeySpec::EccNistP256, ec384_pkcs8),
+        (KeySpec::EccNistP256, k1_pkcs8),
         (KeySpec::EccSecgP256k1, &ec_pkcs8),
     ] {
         assert!(matches!(
