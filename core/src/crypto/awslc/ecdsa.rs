@@ -75,16 +75,19 @@ fn verification_alg(curve: EcCurve, fixed: bool) -> &'static signature::EcdsaVer
 /// field size, and a shorter one has the same value left-padded with zero
 /// bytes. So every digest maps to a field-size one that AWS-LC treats
 /// identically. Digests shorter than half the field size are refused, as
-/// the rustcrypto provider (RustCrypto's `bits2field`) refuses them. On
-/// P-521 (521 bits) no digest is longer than the field: the 64 bytes of
-/// SHA-512, the hash aws-lc-rs pairs with it, hold any digest's value.
+/// the rustcrypto provider (RustCrypto's `bits2field`) refuses them. The
+/// digest goes in as the curve's own hash ([`EcCurve::hash`]), which on
+/// P-521 (SHA-512, 64 bytes) is shorter than the field: it holds the value
+/// of any digest up to its length, and a longer one, which would have to be
+/// cut to 521 bits rather than to whole bytes, is refused.
 fn curve_digest(curve: EcCurve, digest: &[u8]) -> Option<digest::Digest> {
     let field = curve.field_len();
     if digest.len() < field / 2 {
         return None;
     }
-    let n = field.min(64);
-    if digest.len() > n && curve == EcCurve::P521 {
+    let hash = curve.hash();
+    let n = field.min(hash.output_len());
+    if n < field && digest.len() > n {
         return None;
     }
     let mut z = [0u8; 64];
@@ -94,12 +97,7 @@ fn curve_digest(curve: EcCurve, digest: &[u8]) -> Option<digest::Digest> {
     } else {
         z[n - digest.len()..].copy_from_slice(digest);
     }
-    let alg = match curve {
-        EcCurve::P256 | EcCurve::Secp256k1 => &digest::SHA256,
-        EcCurve::P384 => &digest::SHA384,
-        EcCurve::P521 => &digest::SHA512,
-    };
-    digest::Digest::import_less_safe(z, alg).ok()
+    digest::Digest::import_less_safe(z, super::hash::digest_alg(hash)).ok()
 }
 
 /// An ECDSA private key on P-256, P-384, P-521 or secp256k1.

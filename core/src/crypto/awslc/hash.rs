@@ -7,7 +7,7 @@ use aws_lc_rs::{digest, hmac as lc_hmac};
 use crate::crypto::HashAlg;
 use crate::error::{Error, Result};
 
-fn digest_alg(alg: HashAlg) -> &'static digest::Algorithm {
+pub(super) fn digest_alg(alg: HashAlg) -> &'static digest::Algorithm {
     match alg {
         HashAlg::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
         HashAlg::Sha256 => &digest::SHA256,
