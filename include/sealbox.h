@@ -1174,7 +1174,7 @@ sealbox_result sealbox_create_key_request_new(struct sealbox_create_key_request 
 
 /**
  * The key spec: `"AES_256"`, `"RSA_2048"`, `"RSA_3072"`, `"RSA_4096"`,
- * `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"HMAC_256"`, `"HMAC_384"` or `"HMAC_512"`.
+ * `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"HMAC_224"`, `"HMAC_256"`, `"HMAC_384"` or `"HMAC_512"`.
  *
  * Ownership: nothing kept.
  *
@@ -1386,8 +1386,8 @@ sealbox_result sealbox_keystore_encrypt_rsa(const struct sealbox_keystore *keyst
 sealbox_result sealbox_keystore_decrypt_rsa(const struct sealbox_keystore *keystore, const char *key, const uint8_t *ciphertext, size_t ciphertext_len, const char *algorithm, struct sealbox_buffer **out);
 
 /**
- * GenerateMac with an HMAC key. `algorithm`: `"HMAC_SHA_256"`,
- * `"HMAC_SHA_384"` or `"HMAC_SHA_512"`; `message` at most 4096 bytes.
+ * GenerateMac with an HMAC key. `algorithm`: `"HMAC_SHA_224"`,
+ * `"HMAC_SHA_256"`, `"HMAC_SHA_384"` or `"HMAC_SHA_512"`; `message` at most 4096 bytes.
  *
  * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
  *
@@ -1398,7 +1398,7 @@ sealbox_result sealbox_keystore_generate_mac(const struct sealbox_keystore *keys
 /**
  * VerifyMac (compared in constant time). A MAC that does not match is not
  * an error: the call succeeds and writes `false` to `*out_valid`.
- * `algorithm`: `"HMAC_SHA_256"`, `"HMAC_SHA_384"` or `"HMAC_SHA_512"`.
+ * `algorithm`: `"HMAC_SHA_224"`, `"HMAC_SHA_256"`, `"HMAC_SHA_384"` or `"HMAC_SHA_512"`.
  *
  * Ownership: borrows the arguments for the call.
  *
@@ -1427,7 +1427,7 @@ sealbox_result sealbox_keystore_create_key(const struct sealbox_keystore *keysto
 
 /**
  * ImportKey (bring your own key): a key whose material the application
- * supplies (32 bytes for `AES_256`/`HMAC_256`, 48 for `HMAC_384`, 64 for `HMAC_512`, a DER
+ * supplies (32 bytes for `AES_256`/`HMAC_256`, 28 for `HMAC_224`, 48 for `HMAC_384`, 64 for `HMAC_512`, a DER
  * PKCS#8 private key for RSA and ECC). `request` may be NULL (`AES_256`).
  *
  * Ownership: `material` is copied into the store (sealed); the caller
@@ -1633,7 +1633,7 @@ const char *sealbox_key_metadata_description(const struct sealbox_key_metadata *
 
 /**
  * The key spec: `"AES_256"`, `"RSA_2048"`, `"RSA_3072"`, `"RSA_4096"`,
- * `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"HMAC_256"`, `"HMAC_384"` or `"HMAC_512"`. NULL when `md` is NULL.
+ * `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"HMAC_224"`, `"HMAC_256"`, `"HMAC_384"` or `"HMAC_512"`. NULL when `md` is NULL.
  *
  * Ownership: borrows from `md`; valid until `md` is freed.
  *

@@ -87,7 +87,7 @@ export interface OpenOptions {
 /** Options of `createKey` and `importKey`. */
 export interface CreateKeyOptions {
   /** Default `AES_256`. */
-  keySpec?: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
+  keySpec?: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1' | 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
   /** Default: the spec's usual usage. */
   keyUsage?: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC'
   /** An alias (`alias/...`) to point at the new key. */
@@ -471,7 +471,7 @@ export interface KeyMetadata {
   /** Free text. */
   description: string
   /** Kind of key material. */
-  keySpec: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
+  keySpec: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1' | 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
   /** What the key may be used for. */
   keyUsage: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC'
   /** `SEALBOX` (generated) or `EXTERNAL` (imported). */
@@ -952,13 +952,13 @@ export declare class KeyStore {
   /** GetPublicKey as PEM, blocking. */
   getPublicKeyPemSync(key: string): string
   /** GenerateMac over at most 4096 bytes. */
-  generateMac(key: string, message: Uint8Array, algorithm: 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512'): Promise<Buffer>
+  generateMac(key: string, message: Uint8Array, algorithm: 'HMAC_SHA_224' | 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512'): Promise<Buffer>
   /** GenerateMac, blocking. */
-  generateMacSync(key: string, message: Uint8Array, algorithm: 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512'): Buffer
+  generateMacSync(key: string, message: Uint8Array, algorithm: 'HMAC_SHA_224' | 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512'): Buffer
   /** VerifyMac: `false` when the MAC does not match. */
-  verifyMac(key: string, message: Uint8Array, mac: Uint8Array, algorithm: 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512'): Promise<boolean>
+  verifyMac(key: string, message: Uint8Array, mac: Uint8Array, algorithm: 'HMAC_SHA_224' | 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512'): Promise<boolean>
   /** VerifyMac, blocking. */
-  verifyMacSync(key: string, message: Uint8Array, mac: Uint8Array, algorithm: 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512'): boolean
+  verifyMacSync(key: string, message: Uint8Array, mac: Uint8Array, algorithm: 'HMAC_SHA_224' | 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512'): boolean
   /**
    * How many times `operation` (e.g. `GenerateDataKey`) was allowed since
    * this store was opened.

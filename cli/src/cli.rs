@@ -318,7 +318,7 @@ pub struct KeyArg {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// AES_256, RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, HMAC_256, HMAC_384, HMAC_512
+    /// AES_256, RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, HMAC_224, HMAC_256, HMAC_384, HMAC_512
     #[arg(long, default_value = "AES_256")]
     pub spec: String,
     #[command(flatten)]
@@ -617,7 +617,7 @@ pub struct MacArgs {
     /// The message file (at most 4096 bytes), or - for stdin
     #[arg(default_value = "-")]
     pub input: PathBuf,
-    /// HMAC_SHA_256, HMAC_SHA_384 or HMAC_SHA_512 [default: by key spec]
+    /// HMAC_SHA_224, HMAC_SHA_256, HMAC_SHA_384 or HMAC_SHA_512 [default: by key spec]
     #[arg(long)]
     pub algorithm: Option<String>,
     /// Verify this MAC (base64) instead of printing one: exit 0 if it matches, 7 if not

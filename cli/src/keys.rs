@@ -507,12 +507,13 @@ pub fn mac(ks: &KeyStore, a: MacArgs, out: Out) -> CliResult<()> {
         Some(s) => parse(s)?,
         None => match spec_of(ks, &a.key)? {
             KeySpec::Hmac256 => MacAlgorithm::HmacSha256,
+            KeySpec::Hmac224 => MacAlgorithm::HmacSha224,
             KeySpec::Hmac384 => MacAlgorithm::HmacSha384,
             KeySpec::Hmac512 => MacAlgorithm::HmacSha512,
             s => {
                 return Err(CliError::new(
                     Exit::InvalidKeyUsage,
-                    format!("{s} keys cannot make MACs: use an HMAC_256, HMAC_384 or HMAC_512 key"),
+                    format!("{s} keys cannot make MACs: use an HMAC_224, HMAC_256, HMAC_384 or HMAC_512 key"),
                 ))
             }
         },

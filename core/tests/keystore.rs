@@ -633,6 +633,7 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
     ));
 
     for (spec, alg) in [
+        (KeySpec::Hmac224, MacAlgorithm::HmacSha224),
         (KeySpec::Hmac256, MacAlgorithm::HmacSha256),
         (KeySpec::Hmac384, MacAlgorithm::HmacSha384),
         (KeySpec::Hmac512, MacAlgorithm::HmacSha512),
@@ -687,6 +688,7 @@ fn import_key_material_for_every_spec() {
     ));
 
     for (spec, alg, len) in [
+        (KeySpec::Hmac224, MacAlgorithm::HmacSha224, 28),
         (KeySpec::Hmac256, MacAlgorithm::HmacSha256, 32),
         (KeySpec::Hmac384, MacAlgorithm::HmacSha384, 48),
         (KeySpec::Hmac512, MacAlgorithm::HmacSha512, 64),

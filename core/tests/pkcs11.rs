@@ -107,6 +107,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
     let rsa = create(&ks, KeySpec::Rsa2048, Some(KeyUsage::SignVerify));
     let hmac = create(&ks, KeySpec::Hmac256, None);
     let hmac384 = create(&ks, KeySpec::Hmac384, None);
+    let hmac224 = create(&ks, KeySpec::Hmac224, None);
     assert_eq!(ks.rotate_key(&aes).unwrap(), 2);
 
     let (ok, listing) = tool(&["--list-objects"]);
@@ -121,6 +122,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
         (&rsa, 1),
         (&hmac, 1),
         (&hmac384, 1),
+        (&hmac224, 1),
     ] {
         assert!(
             listing.contains(&format!("sealbox:{id}:v{v}")),
@@ -137,7 +139,9 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
             b.1.push('\n');
         }
     }
-    for id in [&aes, &ecc, &ecc384, &k1, &ecc521, &rsa, &hmac, &hmac384] {
+    for id in [
+        &aes, &ecc, &ecc384, &k1, &ecc521, &rsa, &hmac, &hmac384, &hmac224,
+    ] {
         let label = format!("label:      sealbox:{id}:v1\n");
         let (kind, body) = blocks
             .iter()

@@ -413,22 +413,27 @@ function suite(backend, open) {
       await rejects(ks.importKey(Buffer.alloc(31)), 'ERR_SEALBOX_INVALID_KEY')
     })
 
-    it('HMAC_384 keys compute HMAC-SHA-384 as node does', async () => {
-      const material = crypto.randomBytes(48)
-      const k = await ks.importKey(material, { keySpec: 'HMAC_384' })
-      assert.equal(k.keySpec, 'HMAC_384')
-      assert.equal(k.keyUsage, 'GENERATE_VERIFY_MAC')
-      await both(ks, 'generateMac', () => [k.keyId, msg, 'HMAC_SHA_384'], (m) => {
-        assert.deepEqual(m, crypto.createHmac('sha384', material).update(msg).digest())
+    for (const [spec, alg, len, hash] of [
+      ['HMAC_224', 'HMAC_SHA_224', 28, 'sha224'],
+      ['HMAC_384', 'HMAC_SHA_384', 48, 'sha384'],
+    ]) {
+      it(`${spec} keys compute ${alg} as node does`, async () => {
+        const material = crypto.randomBytes(len)
+        const k = await ks.importKey(material, { keySpec: spec })
+        assert.equal(k.keySpec, spec)
+        assert.equal(k.keyUsage, 'GENERATE_VERIFY_MAC')
+        await both(ks, 'generateMac', () => [k.keyId, msg, alg], (m) => {
+          assert.deepEqual(m, crypto.createHmac(hash, material).update(msg).digest())
+        })
+        const mac = ks.generateMacSync(k.keyId, msg, alg)
+        assert.equal(await ks.verifyMac(k.keyId, msg, mac, alg), true)
+        assert.equal(await ks.verifyMac(k.keyId, Buffer.from('other'), mac, alg), false)
+        await rejects(ks.generateMac(k.keyId, msg, 'HMAC_SHA_512'), 'ERR_SEALBOX_INVALID_KEY_USAGE')
+        await rejects(ks.importKey(Buffer.alloc(len - 1), { keySpec: spec }), 'ERR_SEALBOX_INVALID_KEY')
+        const created = await ks.createKey({ keySpec: spec })
+        assert.equal((await ks.generateMac(created.keyId, msg, alg)).length, len)
       })
-      const mac = ks.generateMacSync(k.keyId, msg, 'HMAC_SHA_384')
-      assert.equal(await ks.verifyMac(k.keyId, msg, mac, 'HMAC_SHA_384'), true)
-      assert.equal(await ks.verifyMac(k.keyId, Buffer.from('other'), mac, 'HMAC_SHA_384'), false)
-      await rejects(ks.generateMac(k.keyId, msg, 'HMAC_SHA_512'), 'ERR_SEALBOX_INVALID_KEY_USAGE')
-      await rejects(ks.importKey(Buffer.alloc(47), { keySpec: 'HMAC_384' }), 'ERR_SEALBOX_INVALID_KEY')
-      const created = await ks.createKey({ keySpec: 'HMAC_384' })
-      assert.equal((await ks.generateMac(created.keyId, msg, 'HMAC_SHA_384')).length, 48)
-    })
+    }
 
     it('applies key policies and grants (both forms; the scenarios are in access.test.js)', async () => {
       assert.equal(ks.principal, 'node-tests')

@@ -346,28 +346,35 @@ def test_mac(store: sealbox.KeyStore) -> None:
         store.import_key(b"short", spec="HMAC_256")
 
 
-def test_hmac_384(store: sealbox.KeyStore) -> None:
-    """HMAC_384 keys (AWS KMS's HMAC_384 spec): 48-byte material, HMAC-SHA-384
-    only, checked against Python's hmac module."""
-    material = os.urandom(48)
-    k = store.import_key(material, spec=sealbox.KeySpec.HMAC_384).key_id
+@pytest.mark.parametrize(
+    ("spec", "algorithm", "length", "digest"),
+    [
+        ("HMAC_224", "HMAC_SHA_224", 28, hashlib.sha224),
+        ("HMAC_384", "HMAC_SHA_384", 48, hashlib.sha384),
+    ],
+)
+def test_hmac_224_and_384(store: sealbox.KeyStore, spec: str, algorithm: str, length: int, digest) -> None:
+    """HMAC_224 and HMAC_384 keys (AWS KMS's specs): material of the hash's
+    length, only their own HMAC, checked against Python's hmac module."""
+    material = os.urandom(length)
+    k = store.import_key(material, spec=sealbox.KeySpec(spec)).key_id
     md = store.describe_key(k)
-    assert md.key_spec is sealbox.KeySpec.HMAC_384
+    assert md.key_spec is sealbox.KeySpec(spec)
     assert md.key_usage is KeyUsage.GENERATE_VERIFY_MAC
     for message in (b"", b"message", os.urandom(4095)):
-        mac = store.generate_mac(k, message, algorithm=sealbox.MacAlgorithm.HMAC_SHA_384)
-        assert mac == hmac.new(material, message, hashlib.sha384).digest()
-        assert store.verify_mac(k, message, mac, algorithm="HMAC_SHA_384")
-        assert not store.verify_mac(k, message + b"x", mac, algorithm="HMAC_SHA_384")
-    for other in ("HMAC_SHA_256", "HMAC_SHA_512"):
+        mac = store.generate_mac(k, message, algorithm=sealbox.MacAlgorithm(algorithm))
+        assert mac == hmac.new(material, message, digest).digest()
+        assert store.verify_mac(k, message, mac, algorithm=algorithm)
+        assert not store.verify_mac(k, message + b"x", mac, algorithm=algorithm)
+    for other in {"HMAC_SHA_224", "HMAC_SHA_256", "HMAC_SHA_384", "HMAC_SHA_512"} - {algorithm}:
         with pytest.raises(sealbox.InvalidKeyUsage):
             store.generate_mac(k, b"m", algorithm=other)
     with pytest.raises(sealbox.InvalidKey):
-        store.import_key(os.urandom(47), spec="HMAC_384")
-    created = store.create_key(spec="HMAC_384").key_id
-    assert len(store.generate_mac(created, b"m", algorithm="HMAC_SHA_384")) == 48
+        store.import_key(os.urandom(length - 1), spec=spec)
+    created = store.create_key(spec=spec).key_id
+    assert len(store.generate_mac(created, b"m", algorithm=algorithm)) == length
     with pytest.raises(sealbox.InvalidKeyUsage):
-        store.create_key(spec="HMAC_384", usage="ENCRYPT_DECRYPT")
+        store.create_key(spec=spec, usage="ENCRYPT_DECRYPT")
 
 
 def test_import_aes(store: sealbox.KeyStore) -> None:

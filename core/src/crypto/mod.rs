@@ -236,6 +236,8 @@ pub type GcmTag = [u8; GCM_TAG_LEN];
 pub enum HashAlg {
     /// SHA-1: only for RSA-OAEP (as the AWS Encryption SDK allows it).
     Sha1,
+    /// SHA-224: only for HMAC (AWS KMS's HMAC_224 keys).
+    Sha224,
     /// SHA-256.
     Sha256,
     /// SHA-384.
@@ -249,6 +251,7 @@ impl HashAlg {
     pub const fn output_len(self) -> usize {
         match self {
             HashAlg::Sha1 => 20,
+            HashAlg::Sha224 => 28,
             HashAlg::Sha256 => 32,
             HashAlg::Sha384 => 48,
             HashAlg::Sha512 => 64,

@@ -30,6 +30,10 @@ macro_rules! with_digest {
                 type $d = sha1::Sha1;
                 $body
             }
+            HashAlg::Sha224 => {
+                type $d = sha2::Sha224;
+                $body
+            }
             HashAlg::Sha256 => {
                 type $d = sha2::Sha256;
                 $body
@@ -158,6 +162,7 @@ pub struct Hasher(HasherInner);
 #[derive(Clone)]
 enum HasherInner {
     Sha1(sha1::Sha1),
+    Sha224(sha2::Sha224),
     Sha256(sha2::Sha256),
     Sha384(sha2::Sha384),
     Sha512(sha2::Sha512),
@@ -170,6 +175,7 @@ impl Hasher {
     pub fn new(alg: HashAlg) -> Self {
         Hasher(match alg {
             HashAlg::Sha1 => HasherInner::Sha1(sha1::Sha1::new()),
+            HashAlg::Sha224 => HasherInner::Sha224(sha2::Sha224::new()),
             HashAlg::Sha256 => HasherInner::Sha256(sha2::Sha256::new()),
             HashAlg::Sha384 => HasherInner::Sha384(sha2::Sha384::new()),
             HashAlg::Sha512 => HasherInner::Sha512(sha2::Sha512::new()),
@@ -180,6 +186,7 @@ impl Hasher {
     pub fn update(&mut self, data: &[u8]) {
         match &mut self.0 {
             HasherInner::Sha1(h) => h.update(data),
+            HasherInner::Sha224(h) => h.update(data),
             HasherInner::Sha256(h) => h.update(data),
             HasherInner::Sha384(h) => h.update(data),
             HasherInner::Sha512(h) => h.update(data),
@@ -190,6 +197,7 @@ impl Hasher {
     pub fn finalize(self) -> Vec<u8> {
         match self.0 {
             HasherInner::Sha1(h) => h.finalize().to_vec(),
+            HasherInner::Sha224(h) => h.finalize().to_vec(),
             HasherInner::Sha256(h) => h.finalize().to_vec(),
             HasherInner::Sha384(h) => h.finalize().to_vec(),
             HasherInner::Sha512(h) => h.finalize().to_vec(),

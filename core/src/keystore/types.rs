@@ -31,6 +31,8 @@ named_enum!(
         EccNistP521 = "ECC_NIST_P521",
         /// ECDSA on secp256k1 (SEC 2; blockchain signing).
         EccSecgP256k1 = "ECC_SECG_P256K1",
+        /// HMAC with a 224-bit key (HMAC-SHA-224).
+        Hmac224 = "HMAC_224",
         /// HMAC with a 256-bit key (HMAC-SHA-256).
         Hmac256 = "HMAC_256",
         /// HMAC with a 384-bit key (HMAC-SHA-384).
@@ -99,6 +101,8 @@ named_enum!(
 named_enum!(
     /// MAC algorithms.
     MacAlgorithm {
+        /// HMAC-SHA-224.
+        HmacSha224 = "HMAC_SHA_224",
         /// HMAC-SHA-256.
         HmacSha256 = "HMAC_SHA_256",
         /// HMAC-SHA-384.
@@ -136,7 +140,7 @@ impl KeySpec {
                     KeyUsage::SignVerify
                 )
                 | (
-                    KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512,
+                    KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512,
                     KeyUsage::GenerateVerifyMac
                 )
         )
@@ -152,7 +156,9 @@ impl KeySpec {
             | KeySpec::EccNistP384
             | KeySpec::EccNistP521
             | KeySpec::EccSecgP256k1 => KeyUsage::SignVerify,
-            KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => KeyUsage::GenerateVerifyMac,
+            KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
+                KeyUsage::GenerateVerifyMac
+            }
         }
     }
 
@@ -186,6 +192,7 @@ impl KeySpec {
     pub fn secret_len(self) -> Option<usize> {
         match self {
             KeySpec::Aes256 | KeySpec::Hmac256 => Some(32),
+            KeySpec::Hmac224 => Some(28),
             KeySpec::Hmac384 => Some(48),
             KeySpec::Hmac512 => Some(64),
             _ => None,
@@ -252,6 +259,7 @@ impl MacAlgorithm {
     /// The hash of the HMAC.
     pub fn hash(self) -> HashAlg {
         match self {
+            Self::HmacSha224 => HashAlg::Sha224,
             Self::HmacSha256 => HashAlg::Sha256,
             Self::HmacSha384 => HashAlg::Sha384,
             Self::HmacSha512 => HashAlg::Sha512,
@@ -262,7 +270,8 @@ impl MacAlgorithm {
     pub fn fits(self, spec: KeySpec) -> bool {
         matches!(
             (self, spec),
-            (Self::HmacSha256, KeySpec::Hmac256)
+            (Self::HmacSha224, KeySpec::Hmac224)
+                | (Self::HmacSha256, KeySpec::Hmac256)
                 | (Self::HmacSha384, KeySpec::Hmac384)
                 | (Self::HmacSha512, KeySpec::Hmac512)
         )

@@ -249,8 +249,8 @@ pub unsafe extern "C" fn sealbox_keystore_decrypt_rsa(
         out => buffer_from_slice(ks.decrypt_rsa(key, ciphertext, algorithm)?.as_bytes()))
 }
 
-/// GenerateMac with an HMAC key. `algorithm`: `"HMAC_SHA_256"`,
-/// `"HMAC_SHA_384"` or `"HMAC_SHA_512"`; `message` at most 4096 bytes.
+/// GenerateMac with an HMAC key. `algorithm`: `"HMAC_SHA_224"`,
+/// `"HMAC_SHA_256"`, `"HMAC_SHA_384"` or `"HMAC_SHA_512"`; `message` at most 4096 bytes.
 ///
 /// Ownership: the caller frees `*out` with `sealbox_buffer_free`.
 ///
@@ -270,7 +270,7 @@ pub unsafe extern "C" fn sealbox_keystore_generate_mac(
 
 /// VerifyMac (compared in constant time). A MAC that does not match is not
 /// an error: the call succeeds and writes `false` to `*out_valid`.
-/// `algorithm`: `"HMAC_SHA_256"`, `"HMAC_SHA_384"` or `"HMAC_SHA_512"`.
+/// `algorithm`: `"HMAC_SHA_224"`, `"HMAC_SHA_256"`, `"HMAC_SHA_384"` or `"HMAC_SHA_512"`.
 ///
 /// Ownership: borrows the arguments for the call.
 ///

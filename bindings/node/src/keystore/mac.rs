@@ -13,7 +13,7 @@ twins! {
         #[doc = " GenerateMac over at most 4096 bytes."]
         #[promise("Promise<Buffer>")]
         #[doc = " GenerateMac, blocking."]
-        #[ts_args("key: string, message: Uint8Array, algorithm: 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512'")]
+        #[ts_args("key: string, message: Uint8Array, algorithm: 'HMAC_SHA_224' | 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512'")]
         fn generate_mac, generate_mac_sync(
             &self,
             key: String,
@@ -29,7 +29,7 @@ twins! {
         #[doc = " VerifyMac: `false` when the MAC does not match."]
         #[promise("Promise<boolean>")]
         #[doc = " VerifyMac, blocking."]
-        #[ts_args("key: string, message: Uint8Array, mac: Uint8Array, algorithm: 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512'")]
+        #[ts_args("key: string, message: Uint8Array, mac: Uint8Array, algorithm: 'HMAC_SHA_224' | 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512'")]
         fn verify_mac, verify_mac_sync(
             &self,
             key: String,

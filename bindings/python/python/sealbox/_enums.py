@@ -86,6 +86,8 @@ class KeySpec(enum.StrEnum):
     ECC_NIST_P521 = "ECC_NIST_P521"
     #: ECDSA on secp256k1 (signing; blockchain keys).
     ECC_SECG_P256K1 = "ECC_SECG_P256K1"
+    #: HMAC with a 224-bit key (HMAC-SHA-224).
+    HMAC_224 = "HMAC_224"
     #: HMAC with a 256-bit key (HMAC-SHA-256).
     HMAC_256 = "HMAC_256"
     #: HMAC with a 384-bit key (HMAC-SHA-384).
@@ -163,6 +165,8 @@ class MacAlgorithm(enum.StrEnum):
     """MAC algorithms of :meth:`KeyStore.generate_mac` and
     :meth:`KeyStore.verify_mac`."""
 
+    #: HMAC-SHA-224 (``HMAC_224`` keys).
+    HMAC_SHA_224 = "HMAC_SHA_224"
     #: HMAC-SHA-256 (``HMAC_256`` keys).
     HMAC_SHA_256 = "HMAC_SHA_256"
     #: HMAC-SHA-384 (``HMAC_384`` keys).

@@ -42,6 +42,7 @@ fn md(h: HashAlg) -> *const sys::EVP_MD {
     unsafe {
         match h {
             HashAlg::Sha1 => sys::EVP_sha1(),
+            HashAlg::Sha224 => sys::EVP_sha224(),
             HashAlg::Sha256 => sys::EVP_sha256(),
             HashAlg::Sha384 => sys::EVP_sha384(),
             HashAlg::Sha512 => sys::EVP_sha512(),
@@ -52,6 +53,7 @@ fn md(h: HashAlg) -> *const sys::EVP_MD {
 fn nid(h: HashAlg) -> c_int {
     (match h {
         HashAlg::Sha1 => sys::NID_sha1,
+        HashAlg::Sha224 => sys::NID_sha224,
         HashAlg::Sha256 => sys::NID_sha256,
         HashAlg::Sha384 => sys::NID_sha384,
         HashAlg::Sha512 => sys::NID_sha512,

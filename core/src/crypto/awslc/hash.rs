@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 pub(super) fn digest_alg(alg: HashAlg) -> &'static digest::Algorithm {
     match alg {
         HashAlg::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
+        HashAlg::Sha224 => &digest::SHA224,
         HashAlg::Sha256 => &digest::SHA256,
         HashAlg::Sha384 => &digest::SHA384,
         HashAlg::Sha512 => &digest::SHA512,
@@ -51,6 +52,11 @@ pub fn hkdf_expand_each(
         // the block size, exactly as it pads HashLen zero bytes.
         let a = match alg {
             HashAlg::Sha1 => lc_hkdf::HKDF_SHA1_FOR_LEGACY_USE_ONLY,
+            HashAlg::Sha224 => {
+                return Err(Error::InvalidArgument(
+                    "HKDF with SHA-224 is not offered by the FIPS module".into(),
+                ))
+            }
             HashAlg::Sha256 => lc_hkdf::HKDF_SHA256,
             HashAlg::Sha384 => lc_hkdf::HKDF_SHA384,
             HashAlg::Sha512 => lc_hkdf::HKDF_SHA512,
@@ -98,6 +104,7 @@ pub fn hkdf_expand_each(
 fn hmac_alg(alg: HashAlg) -> lc_hmac::Algorithm {
     match alg {
         HashAlg::Sha1 => lc_hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+        HashAlg::Sha224 => lc_hmac::HMAC_SHA224,
         HashAlg::Sha256 => lc_hmac::HMAC_SHA256,
         HashAlg::Sha384 => lc_hmac::HMAC_SHA384,
         HashAlg::Sha512 => lc_hmac::HMAC_SHA512,

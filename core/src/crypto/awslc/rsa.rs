@@ -18,13 +18,18 @@ fn check_rsa_size(bits: usize) -> Result<()> {
     crypto::check_rsa_size(bits, MAX_RSA_BITS, " with the aws-lc provider")
 }
 
-fn oaep_alg(h: HashAlg) -> &'static lc_rsa::OaepAlgorithm {
-    match h {
+fn oaep_alg(h: HashAlg) -> Result<&'static lc_rsa::OaepAlgorithm> {
+    Ok(match h {
         HashAlg::Sha1 => &lc_rsa::OAEP_SHA1_MGF1SHA1,
         HashAlg::Sha256 => &lc_rsa::OAEP_SHA256_MGF1SHA256,
         HashAlg::Sha384 => &lc_rsa::OAEP_SHA384_MGF1SHA384,
         HashAlg::Sha512 => &lc_rsa::OAEP_SHA512_MGF1SHA512,
-    }
+        HashAlg::Sha224 => {
+            return Err(Error::InvalidArgument(
+                "RSA-OAEP with SHA-224 is not supported".into(),
+            ))
+        }
+    })
 }
 
 /// An RSA private key. AWS-LC blinds every private-key operation.
@@ -116,8 +121,11 @@ impl RsaPrivateKey {
         let pt = match padding {
             RsaPadding::Pkcs1v15 => lc_rsa::Pkcs1PrivateDecryptingKey::new(self.decrypting.clone())
                 .and_then(|d| d.decrypt(ciphertext, &mut buf[..])),
-            RsaPadding::Oaep(h) => lc_rsa::OaepPrivateDecryptingKey::new(self.decrypting.clone())
-                .and_then(|d| d.decrypt(oaep_alg(h), ciphertext, &mut buf[..], None)),
+            RsaPadding::Oaep(h) => {
+                let alg = oaep_alg(h)?;
+                lc_rsa::OaepPrivateDecryptingKey::new(self.decrypting.clone())
+                    .and_then(|d| d.decrypt(alg, ciphertext, &mut buf[..], None))
+            }
         }
         .map_err(|_| Error::DecryptionFailed)?;
         SecretBytes::from_slice(pt)
@@ -205,11 +213,11 @@ impl RsaPublicKey {
         let n = match padding {
             RsaPadding::Pkcs1v15 => lc_rsa::Pkcs1PublicEncryptingKey::new(self.encrypting.clone())
                 .and_then(|e| e.encrypt(plaintext, &mut out).map(|c| c.len())),
-            RsaPadding::Oaep(h) => lc_rsa::OaepPublicEncryptingKey::new(self.encrypting.clone())
-                .and_then(|e| {
-                    e.encrypt(oaep_alg(h), plaintext, &mut out, None)
-                        .map(|c| c.len())
-                }),
+            RsaPadding::Oaep(h) => {
+                let alg = oaep_alg(h)?;
+                lc_rsa::OaepPublicEncryptingKey::new(self.encrypting.clone())
+                    .and_then(|e| e.encrypt(alg, plaintext, &mut out, None).map(|c| c.len()))
+            }
         }
         .map_err(|_| bad())?;
         out.truncate(n);

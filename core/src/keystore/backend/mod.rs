@@ -62,7 +62,11 @@ pub(crate) fn parse_key_id(s: &str) -> Result<[u8; 16]> {
 /// Checks imported material against the spec, before any backend keeps it.
 pub(crate) fn check_material(spec: KeySpec, material: &SecretBytes) -> Result<()> {
     match spec {
-        KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
+        KeySpec::Aes256
+        | KeySpec::Hmac224
+        | KeySpec::Hmac256
+        | KeySpec::Hmac384
+        | KeySpec::Hmac512 => {
             let want = spec.secret_len().unwrap_or(32);
             let ok = if spec == KeySpec::Aes256 {
                 material.len() == 32

@@ -253,9 +253,11 @@ impl Backend for SoftBackend {
 
     fn generate(&self, key: KeyRef<'_>) -> Result<Vec<u8>> {
         let material = match key.spec {
-            KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
-                SecretBytes::random(key.spec.secret_len().unwrap_or(32))?
-            }
+            KeySpec::Aes256
+            | KeySpec::Hmac224
+            | KeySpec::Hmac256
+            | KeySpec::Hmac384
+            | KeySpec::Hmac512 => SecretBytes::random(key.spec.secret_len().unwrap_or(32))?,
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
                 RsaPrivateKey::generate(key.spec.rsa_bits().unwrap_or(2048))?.to_pkcs8_der()?
             }

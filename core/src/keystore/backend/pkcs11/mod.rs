@@ -341,6 +341,7 @@ impl Backend for Pkcs11Backend {
 
     fn mac(&self, v: VersionRef<'_>, alg: MacAlgorithm, message: &[u8]) -> Result<Vec<u8>> {
         let (mech, name) = match alg {
+            MacAlgorithm::HmacSha224 => (Mechanism::Sha224Hmac, "CKM_SHA224_HMAC"),
             MacAlgorithm::HmacSha256 => (Mechanism::Sha256Hmac, "CKM_SHA256_HMAC"),
             MacAlgorithm::HmacSha384 => (Mechanism::Sha384Hmac, "CKM_SHA384_HMAC"),
             MacAlgorithm::HmacSha512 => (Mechanism::Sha512Hmac, "CKM_SHA512_HMAC"),

@@ -108,7 +108,7 @@ impl Pkcs11Backend {
                     .check(lease.s().generate_key(&Mechanism::AesKeyGen, &t))
                     .map_err(mech_err("CKM_AES_KEY_GEN", "C_GenerateKey"))?;
             }
-            KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
+            KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
                 // HMAC keys are generic secrets of at least the hash length.
                 let len = key.spec.secret_len().unwrap_or(32);
                 let t = secret_template(KeyType::GENERIC_SECRET, len, id.clone(), label, key.usage);
@@ -166,7 +166,11 @@ impl Pkcs11Backend {
             r
         };
         match key.spec {
-            KeySpec::Aes256 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
+            KeySpec::Aes256
+            | KeySpec::Hmac224
+            | KeySpec::Hmac256
+            | KeySpec::Hmac384
+            | KeySpec::Hmac512 => {
                 let kt = if key.spec == KeySpec::Aes256 {
                     KeyType::AES
                 } else {

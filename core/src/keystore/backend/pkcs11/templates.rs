@@ -105,6 +105,7 @@ pub(super) fn pair_templates(
 pub(super) fn hash_mech(h: HashAlg) -> (MechanismType, PkcsMgfType) {
     match h {
         HashAlg::Sha1 => (MechanismType::SHA1, PkcsMgfType::MGF1_SHA1),
+        HashAlg::Sha224 => (MechanismType::SHA224, PkcsMgfType::MGF1_SHA224),
         HashAlg::Sha256 => (MechanismType::SHA256, PkcsMgfType::MGF1_SHA256),
         HashAlg::Sha384 => (MechanismType::SHA384, PkcsMgfType::MGF1_SHA384),
         HashAlg::Sha512 => (MechanismType::SHA512, PkcsMgfType::MGF1_SHA512),
