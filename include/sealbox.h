@@ -1174,7 +1174,7 @@ sealbox_result sealbox_create_key_request_new(struct sealbox_create_key_request 
 
 /**
  * The key spec: `"AES_256"`, `"RSA_2048"`, `"RSA_3072"`, `"RSA_4096"`,
- * `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"HMAC_224"`, `"HMAC_256"`, `"HMAC_384"` or `"HMAC_512"`.
+ * `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"ECC_NIST_EDWARDS25519"`, `"HMAC_224"`, `"HMAC_256"`, `"HMAC_384"` or `"HMAC_512"`.
  *
  * Ownership: nothing kept.
  *
@@ -1315,7 +1315,9 @@ sealbox_result sealbox_keystore_generate_data_key_without_plaintext(const struct
 /**
  * Sign with an asymmetric `SIGN_VERIFY` key.
  * `algorithm`: `"ECDSA_SHA_256"` (P-256 and secp256k1 keys), `"ECDSA_SHA_384"` (P-384
- * keys), `"ECDSA_SHA_512"` (P-521 keys), `"RSASSA_PSS_SHA_256"`,
+ * keys), `"ECDSA_SHA_512"` (P-521 keys), `"ED25519_SHA_512"` (Ed25519 keys;
+ * message type `"RAW"` only: the message itself is signed, R ‖ S of 64
+ * bytes), `"RSASSA_PSS_SHA_256"`,
  * `"RSASSA_PSS_SHA_384"`, `"RSASSA_PSS_SHA_512"`,
  * `"RSASSA_PKCS1_V1_5_SHA_256"`, `"RSASSA_PKCS1_V1_5_SHA_384"` or
  * `"RSASSA_PKCS1_V1_5_SHA_512"` (RSA keys). `message_type`: `"RAW"` (at
@@ -1332,7 +1334,9 @@ sealbox_result sealbox_keystore_sign(const struct sealbox_keystore *keystore, co
  * Verify a signature. A signature that does not verify is not an error:
  * the call succeeds and writes `false` to `*out_valid`.
  * `algorithm`: `"ECDSA_SHA_256"` (P-256 and secp256k1 keys), `"ECDSA_SHA_384"` (P-384
- * keys), `"ECDSA_SHA_512"` (P-521 keys), `"RSASSA_PSS_SHA_256"`,
+ * keys), `"ECDSA_SHA_512"` (P-521 keys), `"ED25519_SHA_512"` (Ed25519 keys;
+ * message type `"RAW"` only: the message itself is signed, R ‖ S of 64
+ * bytes), `"RSASSA_PSS_SHA_256"`,
  * `"RSASSA_PSS_SHA_384"`, `"RSASSA_PSS_SHA_512"`,
  * `"RSASSA_PKCS1_V1_5_SHA_256"`, `"RSASSA_PKCS1_V1_5_SHA_384"` or
  * `"RSASSA_PKCS1_V1_5_SHA_512"` (RSA keys). `message_type`: `"RAW"` (at
@@ -1428,7 +1432,7 @@ sealbox_result sealbox_keystore_create_key(const struct sealbox_keystore *keysto
 /**
  * ImportKey (bring your own key): a key whose material the application
  * supplies (32 bytes for `AES_256`/`HMAC_256`, 28 for `HMAC_224`, 48 for `HMAC_384`, 64 for `HMAC_512`, a DER
- * PKCS#8 private key for RSA and ECC). `request` may be NULL (`AES_256`).
+ * PKCS#8 private key for RSA, ECC and Ed25519). `request` may be NULL (`AES_256`).
  *
  * Ownership: `material` is copied into the store (sealed); the caller
  * should wipe its copy. The caller frees `*out` with
@@ -1633,7 +1637,7 @@ const char *sealbox_key_metadata_description(const struct sealbox_key_metadata *
 
 /**
  * The key spec: `"AES_256"`, `"RSA_2048"`, `"RSA_3072"`, `"RSA_4096"`,
- * `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"HMAC_224"`, `"HMAC_256"`, `"HMAC_384"` or `"HMAC_512"`. NULL when `md` is NULL.
+ * `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"ECC_NIST_EDWARDS25519"`, `"HMAC_224"`, `"HMAC_256"`, `"HMAC_384"` or `"HMAC_512"`. NULL when `md` is NULL.
  *
  * Ownership: borrows from `md`; valid until `md` is freed.
  *

@@ -87,7 +87,7 @@ export interface OpenOptions {
 /** Options of `createKey` and `importKey`. */
 export interface CreateKeyOptions {
   /** Default `AES_256`. */
-  keySpec?: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1' | 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
+  keySpec?: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1' | 'ECC_NIST_EDWARDS25519' | 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
   /** Default: the spec's usual usage. */
   keyUsage?: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC'
   /** An alias (`alias/...`) to point at the new key. */
@@ -471,7 +471,7 @@ export interface KeyMetadata {
   /** Free text. */
   description: string
   /** Kind of key material. */
-  keySpec: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1' | 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
+  keySpec: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1' | 'ECC_NIST_EDWARDS25519' | 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
   /** What the key may be used for. */
   keyUsage: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC'
   /** `SEALBOX` (generated) or `EXTERNAL` (imported). */
@@ -812,7 +812,7 @@ export declare class KeyStore {
   createKeySync(options?: CreateKeyOptions | undefined | null): KeyMetadata
   /**
    * ImportKey (BYOK): 32 raw bytes for AES_256, ≥ 32 / ≥ 48 / ≥ 64 for HMAC,
-   * PKCS#8 DER for RSA and ECC keys. Wipe `material` afterwards.
+   * PKCS#8 DER for RSA, ECC and Ed25519 keys. Wipe `material` afterwards.
    */
   importKey(material: Uint8Array, options?: CreateKeyOptions | undefined | null): Promise<KeyMetadata>
   /** ImportKey, blocking. */
@@ -931,18 +931,19 @@ export declare class KeyStore {
   generateRandomSync(numberOfBytes: number): Buffer
   /**
    * Sign a message (`RAW`, at most 4096 bytes; default) or a `DIGEST`.
-   * ECDSA signatures are DER.
+   * ECDSA signatures are DER; Ed25519 signs the message itself (`RAW`
+   * only) with a 64-byte signature.
    */
-  sign(key: string, message: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'): Promise<Buffer>
+  sign(key: string, message: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'ED25519_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'): Promise<Buffer>
   /** Sign, blocking. */
-  signSync(key: string, message: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'): Buffer
+  signSync(key: string, message: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'ED25519_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'): Buffer
   /**
    * Verify a signature: `false` when it does not verify (an error only
    * for a bad request, such as an unknown key).
    */
-  verify(key: string, message: Uint8Array, signature: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'): Promise<boolean>
+  verify(key: string, message: Uint8Array, signature: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'ED25519_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'): Promise<boolean>
   /** Verify, blocking. */
-  verifySync(key: string, message: Uint8Array, signature: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'): boolean
+  verifySync(key: string, message: Uint8Array, signature: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'ED25519_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'): boolean
   /** GetPublicKey: DER SubjectPublicKeyInfo. */
   getPublicKey(key: string): Promise<Buffer>
   /** GetPublicKey, blocking. */

@@ -137,7 +137,8 @@ Examples:
   sealbox sign --key alias/release release.tar.gz -o release.tar.gz.sig
   sealbox sign --key alias/release --algorithm RSASSA_PKCS1_V1_5_SHA_256 message.txt
 
-The input is hashed here (any size) and the key store signs the digest.")]
+The input is hashed here (any size) and the key store signs the digest;
+Ed25519 keys (ED25519_SHA_512) sign the input itself, at most 4096 bytes.")]
     Sign(SignArgs),
     /// Verify a signature (exit 0 if valid, 7 if not)
     #[command(after_help = "\
@@ -318,7 +319,7 @@ pub struct KeyArg {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// AES_256, RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, HMAC_224, HMAC_256, HMAC_384, HMAC_512
+    /// AES_256, RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, ECC_NIST_EDWARDS25519, HMAC_224, HMAC_256, HMAC_384, HMAC_512
     #[arg(long, default_value = "AES_256")]
     pub spec: String,
     #[command(flatten)]
@@ -573,7 +574,7 @@ pub struct SignedMessageArgs {
 pub struct SignArgs {
     #[command(flatten)]
     pub message: SignedMessageArgs,
-    /// ECDSA_SHA_256 (P-256, secp256k1), ECDSA_SHA_384 (P-384), ECDSA_SHA_512 (P-521), RSASSA_PSS_SHA_256|384|512, RSASSA_PKCS1_V1_5_SHA_256|384|512 [default: by key spec]
+    /// ECDSA_SHA_256 (P-256, secp256k1), ECDSA_SHA_384 (P-384), ECDSA_SHA_512 (P-521), ED25519_SHA_512 (Ed25519, RAW only), RSASSA_PSS_SHA_256|384|512, RSASSA_PKCS1_V1_5_SHA_256|384|512 [default: by key spec]
     #[arg(long)]
     pub algorithm: Option<String>,
     /// The input is already a digest for the algorithm's hash

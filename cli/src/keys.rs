@@ -400,17 +400,37 @@ fn signing_algorithm(ks: &KeyStore, key: &str, given: Option<&str>) -> CliResult
             KeySpec::EccNistP256 | KeySpec::EccSecgP256k1 => Ok(SigningAlgorithm::EcdsaSha256),
             KeySpec::EccNistP384 => Ok(SigningAlgorithm::EcdsaSha384),
             KeySpec::EccNistP521 => Ok(SigningAlgorithm::EcdsaSha512),
+            KeySpec::EccNistEdwards25519 => Ok(SigningAlgorithm::Ed25519Sha512),
             s if s.rsa_bits().is_some() => Ok(SigningAlgorithm::RsassaPssSha256),
             s => Err(CliError::new(
                 Exit::InvalidKeyUsage,
-                format!("{s} keys cannot sign: use an ECC or RSA key"),
+                format!("{s} keys cannot sign: use an ECC, Ed25519 or RSA key"),
             )),
         },
     }
 }
 
-/// What the key store signs: the digest of the input, computed here so
-/// that inputs of any size can be signed; or the input itself with --digest.
+/// What the key store signs, and as what: the digest of the input,
+/// computed here so that inputs of any size can be signed, or the input
+/// itself with --digest; for an algorithm that signs the message itself
+/// (Ed25519), the input of at most 4096 bytes (AWS KMS's bound for RAW).
+fn signed_input(
+    path: &Path,
+    alg: SigningAlgorithm,
+    is_digest: bool,
+) -> CliResult<(Vec<u8>, MessageType)> {
+    if alg.signs_message() {
+        if is_digest {
+            return Err(CliError::usage(format!(
+                "{alg} signs the message itself: --digest does not apply"
+            )));
+        }
+        return Ok((input::read_bounded(path, 4096)?, MessageType::Raw));
+    }
+    Ok((message_digest(path, alg, is_digest)?, MessageType::Digest))
+}
+
+/// The digest of the input, or the input itself with --digest.
 fn message_digest(path: &Path, alg: SigningAlgorithm, is_digest: bool) -> CliResult<Vec<u8>> {
     if is_digest {
         return input::read_bounded(path, 64);
@@ -431,8 +451,8 @@ fn message_digest(path: &Path, alg: SigningAlgorithm, is_digest: bool) -> CliRes
 
 pub fn sign(ks: &KeyStore, a: SignArgs, out: Out) -> CliResult<()> {
     let alg = signing_algorithm(ks, &a.message.key, a.algorithm.as_deref())?;
-    let digest = message_digest(&a.message.input, alg, a.digest)?;
-    let sig = ks.sign(&a.message.key, &digest, alg, MessageType::Digest)?;
+    let (signed, kind) = signed_input(&a.message.input, alg, a.digest)?;
+    let sig = ks.sign(&a.message.key, &signed, alg, kind)?;
     let id = ks.resolve_key_id(&a.message.key)?;
     let mut v =
         json!({"key_id": id, "algorithm": alg.as_str(), "signature": input::to_base64(&sig)});
@@ -457,8 +477,8 @@ pub fn verify(ks: &KeyStore, a: VerifyArgs, out: Out) -> CliResult<()> {
         (None, None) => return Err(CliError::usage("pass --signature or --signature-base64")),
     };
     let alg = signing_algorithm(ks, &a.message.key, a.algorithm.as_deref())?;
-    let digest = message_digest(&a.message.input, alg, a.digest)?;
-    let valid = ks.verify(&a.message.key, &digest, &sig, alg, MessageType::Digest)?;
+    let (signed, kind) = signed_input(&a.message.input, alg, a.digest)?;
+    let valid = ks.verify(&a.message.key, &signed, &sig, alg, kind)?;
     let id = ks.resolve_key_id(&a.message.key)?;
     verdict(
         out,

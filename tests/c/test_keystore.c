@@ -485,6 +485,28 @@ static void test_asymmetric_and_mac(const sealbox_keystore *ks) {
     check_ec_spec(ks, "ECC_NIST_P384", "ECDSA_SHA_384", "ECDSA_SHA_256", 120);
     check_ec_spec(ks, "ECC_NIST_P521", "ECDSA_SHA_512", "ECDSA_SHA_384", 158);
     check_ec_spec(ks, "ECC_SECG_P256K1", "ECDSA_SHA_256", "ECDSA_SHA_384", 88);
+    check_ec_spec(ks, "ECC_NIST_EDWARDS25519", "ED25519_SHA_512", "ECDSA_SHA_256", 44);
+    {
+        /* Ed25519 signs the message itself: 64 bytes, RAW only. */
+        static const uint8_t m[] = "ed25519";
+        uint8_t digest[64] = {0};
+        sealbox_create_key_request *ed_req = NULL;
+        sealbox_key_metadata *ed = NULL;
+        sealbox_buffer *ed_sig = NULL;
+        OK(sealbox_create_key_request_new(&ed_req));
+        OK(sealbox_create_key_request_set_key_spec(ed_req, "ECC_NIST_EDWARDS25519"));
+        OK(sealbox_keystore_create_key(ks, ed_req, &ed));
+        OK(sealbox_keystore_sign(ks, sealbox_key_metadata_key_id(ed), m, sizeof m, "ED25519_SHA_512", "RAW", &ed_sig));
+        CHECK(ed_sig->len == 64);
+        sealbox_buffer_free(ed_sig);
+        ed_sig = SENTINEL;
+        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_keystore_sign(ks, sealbox_key_metadata_key_id(ed), digest,
+                                                                      sizeof digest, "ED25519_SHA_512", "DIGEST",
+                                                                      &ed_sig));
+        CHECK(ed_sig == SENTINEL);
+        sealbox_key_metadata_free(ed);
+        sealbox_create_key_request_free(ed_req);
+    }
     OK(sealbox_keystore_get_public_key_pem(ks, sealbox_key_metadata_key_id(ec_key), &pem));
     CHECK(strncmp((const char *)pem->data, "-----BEGIN PUBLIC KEY-----\n", 27) == 0);
     CHECK(strlen((const char *)pem->data) == pem->len);

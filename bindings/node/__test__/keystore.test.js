@@ -285,6 +285,30 @@ function suite(backend, open) {
       }
     })
 
+    it('ECC_NIST_EDWARDS25519 keys sign the message with ED25519_SHA_512, checked by node:crypto', async () => {
+      const ed = await ks.createKey({ keySpec: 'ECC_NIST_EDWARDS25519' })
+      assert.equal(ed.keyUsage, 'SIGN_VERIFY')
+      const pub = crypto.createPublicKey({ key: await ks.getPublicKey(ed.keyId), format: 'der', type: 'spki' })
+      assert.equal(pub.asymmetricKeyType, 'ed25519')
+      await both(ks, 'sign', () => [ed.keyId, msg, 'ED25519_SHA_512'], (sig) => {
+        assert.equal(sig.length, 64)
+        assert.ok(crypto.verify(null, msg, pub, sig), 'node:crypto verifies the signature')
+      })
+      const sig = ks.signSync(ed.keyId, msg, 'ED25519_SHA_512')
+      assert.equal(await ks.verify(ed.keyId, msg, sig, 'ED25519_SHA_512'), true)
+      assert.equal(await ks.verify(ed.keyId, Buffer.from('other'), sig, 'ED25519_SHA_512'), false)
+      const digest = crypto.createHash('sha512').update(msg).digest()
+      await rejects(ks.sign(ed.keyId, digest, 'ED25519_SHA_512', 'DIGEST'), 'ERR_SEALBOX_INVALID_ARGUMENT')
+      await rejects(ks.sign(ed.keyId, msg, 'ECDSA_SHA_512'), 'ERR_SEALBOX_INVALID_KEY_USAGE')
+      // node's key, imported, signs exactly as node does (Ed25519 is deterministic).
+      const theirs = crypto.generateKeyPairSync('ed25519')
+      const pkcs8 = theirs.privateKey.export({ format: 'der', type: 'pkcs8' })
+      const imported = await ks.importKey(pkcs8, { keySpec: 'ECC_NIST_EDWARDS25519' })
+      assert.deepEqual(await ks.getPublicKey(imported.keyId), theirs.publicKey.export({ format: 'der', type: 'spki' }))
+      assert.deepEqual(await ks.sign(imported.keyId, msg, 'ED25519_SHA_512'), crypto.sign(null, msg, theirs.privateKey))
+      await rejects(ks.importKey(pkcs8, { keySpec: 'ECC_NIST_P256' }), 'ERR_SEALBOX_INVALID_KEY')
+    })
+
     it('ECC_NIST_P384 keys sign with ECDSA_SHA_384, checked by node:crypto', async () => {
       const ec = await ks.createKey({ keySpec: 'ECC_NIST_P384' })
       assert.equal(ec.keyUsage, 'SIGN_VERIFY')

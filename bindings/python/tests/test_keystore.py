@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 import sealbox
 from sealbox import KeySpec, KeyState, KeyUsage
@@ -262,6 +262,44 @@ def test_ecdsa_secp256k1(store: sealbox.KeyStore) -> None:
     for spec in ("ECC_NIST_P256", "ECC_NIST_P384"):
         with pytest.raises(sealbox.InvalidKey):
             store.import_key(pkcs8, spec=spec, usage="SIGN_VERIFY")
+
+
+def test_ed25519(store: sealbox.KeyStore) -> None:
+    """ECC_NIST_EDWARDS25519 keys sign the message itself with
+    ED25519_SHA_512 (RAW only); pyca verifies, and a pyca key imported signs
+    exactly as pyca does (Ed25519 is deterministic)."""
+    k = store.create_key(spec=KeySpec.ECC_NIST_EDWARDS25519).key_id
+    assert store.describe_key(k).key_usage is KeyUsage.SIGN_VERIFY
+    pub = serialization.load_der_public_key(store.get_public_key(k))
+    assert isinstance(pub, ed25519.Ed25519PublicKey)
+    alg = sealbox.SigningAlgorithm.ED25519_SHA_512
+    for message in (b"", b"tx", os.urandom(4096)):
+        sig = store.sign(k, message, algorithm=alg)
+        assert len(sig) == 64
+        pub.verify(sig, message)  # raises if bad
+        assert store.verify(k, message, sig, algorithm=alg)
+        changed = bytes([message[0] ^ 1]) + message[1:] if message else b"x"
+        assert not store.verify(k, changed, sig, algorithm=alg)
+    with pytest.raises(sealbox.InvalidArgument):
+        store.sign(k, hashlib.sha512(b"m").digest(), algorithm=alg, message_type="DIGEST")
+    with pytest.raises(sealbox.InvalidArgument):
+        store.sign(k, os.urandom(4097), algorithm=alg)
+    with pytest.raises(sealbox.InvalidKeyUsage):
+        store.sign(k, b"m", algorithm="ECDSA_SHA_512")
+    with pytest.raises(sealbox.InvalidKeyUsage):
+        store.create_key(spec="ECC_NIST_EDWARDS25519", usage="ENCRYPT_DECRYPT")
+    theirs = ed25519.Ed25519PrivateKey.generate()
+    pkcs8 = theirs.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    imported = store.import_key(pkcs8, spec="ECC_NIST_EDWARDS25519").key_id
+    assert store.get_public_key(imported) == theirs.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert store.sign(imported, b"from pyca", algorithm=alg) == theirs.sign(b"from pyca")
+    assert store.verify(imported, b"from pyca", theirs.sign(b"from pyca"), algorithm=alg)
+    with pytest.raises(sealbox.InvalidKey):
+        store.import_key(pkcs8, spec="ECC_NIST_P256")
 
 
 def test_sign_verify_ecdsa(store: sealbox.KeyStore) -> None:

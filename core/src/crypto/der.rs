@@ -42,6 +42,13 @@ const SECP521R1: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23];
 /// secp256k1: 1.3.132.0.10.
 const SECP256K1: &[u8] = &[0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a];
 
+/// The AlgorithmIdentifier of Ed25519 keys (RFC 8410): the OID
+/// 1.3.101.112, no parameters.
+const ED25519_ALGORITHM: &[u8] = &[0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70];
+/// id-Ed25519 alone, whole element: PKCS#11's `CKA_EC_PARAMS` of an
+/// Edwards key (PKCS#11 3.0 allows the OID or the printable curve name).
+pub const ED25519_OID: &[u8] = &[0x06, 0x03, 0x2b, 0x65, 0x70];
+
 /// Why a DER input was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DerError {
@@ -438,6 +445,66 @@ fn spki_parts(spki: &[u8]) -> DerResult<(&[u8], &[u8])> {
     Ok((algorithm, key))
 }
 
+// --------------------------------------------------------------- Ed25519 --
+
+/// The private key (the 32-byte seed of RFC 8032) of an Ed25519 PKCS#8
+/// PrivateKeyInfo or OneAsymmetricKey (RFC 8410 section 7), and the public
+/// key a OneAsymmetricKey carries, if any. Lengths are the caller's to check.
+pub fn pkcs8_ed25519_key(pkcs8: &[u8]) -> DerResult<(&[u8], Option<&[u8]>)> {
+    let mut r = Reader::new(read_single(SEQUENCE, pkcs8)?);
+    if !matches!(r.uint()?, [0] | [1]) {
+        return Err(DerError::UnsupportedVersion);
+    }
+    let (algorithm, _) = r.read_encoded(SEQUENCE)?;
+    if algorithm != ED25519_ALGORITHM {
+        return Err(DerError::UnsupportedAlgorithm);
+    }
+    // CurvePrivateKey ::= OCTET STRING, inside the privateKey OCTET STRING.
+    let seed = read_single(OCTET_STRING, r.read(OCTET_STRING)?)?;
+    r.read_optional(0xa0)?;
+    // [1] IMPLICIT BIT STRING: the unused-bits byte, then the key.
+    let public = match r.read_optional(0x81)? {
+        None => None,
+        Some([0, key @ ..]) => Some(key),
+        Some([]) => return Err(DerError::Truncated),
+        Some(_) => return Err(DerError::InvalidBitString),
+    };
+    r.finish()?;
+    Ok((seed, public))
+}
+
+/// A PKCS#8 v1 PrivateKeyInfo of an Ed25519 seed (as OpenSSL writes it), in
+/// zeroizing memory.
+pub fn ed25519_pkcs8(seed: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut body = Zeroizing::new(Vec::with_capacity(seed.len() + 16));
+    body.extend_from_slice(&[INTEGER, 1, 0]);
+    body.extend_from_slice(ED25519_ALGORITHM);
+    let inner = Zeroizing::new(tlv(OCTET_STRING, seed));
+    write(&mut body, OCTET_STRING, &inner);
+    let mut out = Zeroizing::new(Vec::with_capacity(body.len() + 2));
+    write(&mut out, SEQUENCE, &body);
+    out
+}
+
+/// The SubjectPublicKeyInfo of an Ed25519 public key.
+pub fn ed25519_spki(public: &[u8]) -> Vec<u8> {
+    let mut bits = Vec::with_capacity(public.len() + 1);
+    bits.push(0);
+    bits.extend_from_slice(public);
+    let mut body = ED25519_ALGORITHM.to_vec();
+    write(&mut body, BIT_STRING, &bits);
+    tlv(SEQUENCE, &body)
+}
+
+/// The public key of an Ed25519 SubjectPublicKeyInfo.
+pub fn spki_ed25519_public(spki: &[u8]) -> DerResult<&[u8]> {
+    let (algorithm, key) = spki_parts(spki)?;
+    if algorithm != ED25519_ALGORITHM {
+        return Err(DerError::UnsupportedAlgorithm);
+    }
+    Ok(key)
+}
+
 /// The two INTEGERs (r, s) of a DER ECDSA-Sig-Value, as big-endian
 /// magnitudes.
 #[cfg_attr(not(feature = "aws-lc"), allow(dead_code))] // only the aws-lc provider
@@ -544,6 +611,44 @@ pub fn digest_info(h: HashAlg, digest: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ed25519_wrappings_round_trip() {
+        // RFC 8410 section 10.3: OpenSSL's encoding of a seed.
+        let rfc = [
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20, 0xd4, 0xee, 0x72, 0xdb, 0xf9, 0x13, 0x58, 0x4a, 0xd5, 0xb6, 0xd8, 0xf1,
+            0xf7, 0x69, 0xf8, 0xad, 0x3a, 0xfe, 0x7c, 0x28, 0xcb, 0xf1, 0xd4, 0xfb, 0xe0, 0x97,
+            0xa8, 0x8f, 0x44, 0x75, 0x58, 0x42,
+        ];
+        let (seed, public) = pkcs8_ed25519_key(&rfc).unwrap();
+        assert_eq!((seed.len(), public), (32, None));
+        assert_eq!(&ed25519_pkcs8(seed)[..], &rfc[..]);
+        // A OneAsymmetricKey (version 1) with its public key.
+        let mut v2 = vec![0x02, 0x01, 0x01];
+        v2.extend_from_slice(ED25519_ALGORITHM);
+        v2.extend_from_slice(&tlv(OCTET_STRING, &tlv(OCTET_STRING, &[7; 32])));
+        v2.extend_from_slice(&tlv(0x81, &[[0].as_slice(), &[9; 32]].concat()));
+        let v2 = tlv(SEQUENCE, &v2);
+        assert_eq!(
+            pkcs8_ed25519_key(&v2).unwrap(),
+            (&[7u8; 32][..], Some(&[9u8; 32][..]))
+        );
+        // Another algorithm, or trailing bytes, are refused.
+        let mut ec = rfc;
+        ec[10] = 0x71; // id-Ed448
+        assert_eq!(pkcs8_ed25519_key(&ec), Err(DerError::UnsupportedAlgorithm));
+        let mut long = rfc.to_vec();
+        long.push(0);
+        assert!(pkcs8_ed25519_key(&long).is_err());
+        let spki = ed25519_spki(&[5; 32]);
+        assert_eq!(spki.len(), 44);
+        assert_eq!(spki_ed25519_public(&spki).unwrap(), &[5; 32]);
+        assert_eq!(
+            spki_ed25519_public(&rsa_spki(&rsa_public_key(&[1], &[3]))),
+            Err(DerError::UnsupportedAlgorithm)
+        );
+    }
 
     #[test]
     fn writes_minimal_lengths_and_integers() {

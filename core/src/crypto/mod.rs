@@ -3,7 +3,8 @@
 //! Everything else in sealbox calls the small API below. A provider is a
 //! sub-module that implements the same names (`AesGcmKey`,
 //! `hkdf_expand_each`, `hmac`, `Hasher`, `EcdsaSigningKey`,
-//! `EcdsaVerifyingKey`, `RsaPrivateKey`, `RsaPublicKey`, `fill_random`,
+//! `EcdsaVerifyingKey`, `Ed25519KeyPair`, `ed25519_verify`, `RsaPrivateKey`,
+//! `RsaPublicKey`, `fill_random`,
 //! `fips_mode`; `hkdf` and `digest` are derived from them here); exactly one
 //! is compiled in, chosen by a Cargo feature, the way rustls swaps ring for
 //! aws-lc-rs.
@@ -173,16 +174,22 @@ mod awslc;
 mod rustcrypto;
 
 pub(crate) mod der;
+mod ed25519;
+
+pub use ed25519::{
+    Ed25519SigningKey, Ed25519VerifyingKey, ED25519_PUBLIC_LEN, ED25519_SEED_LEN,
+    ED25519_SIGNATURE_LEN,
+};
 
 #[cfg(feature = "aws-lc")]
 pub use awslc::{
-    aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
-    EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
+    aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey,
+    EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey, RsaPublicKey,
 };
 #[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
 pub use rustcrypto::{
-    aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey, EcdsaSigningKey,
-    EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
+    aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey,
+    EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey, RsaPublicKey,
 };
 
 /// Name of the compiled-in provider, for diagnostics and benchmarks.
@@ -203,13 +210,15 @@ pub const PROVIDER: &str = "rustcrypto";
 pub mod other {
     #[cfg(not(feature = "aws-lc"))]
     pub use super::awslc::{
-        aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey,
-        EcdsaSigningKey, EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
+        aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
+        AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey,
+        RsaPublicKey,
     };
     #[cfg(feature = "aws-lc")]
     pub use super::rustcrypto::{
-        aes256_prf_blocks, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey,
-        EcdsaSigningKey, EcdsaVerifyingKey, Hasher, RsaPrivateKey, RsaPublicKey,
+        aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
+        AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey,
+        RsaPublicKey,
     };
 
     /// Name of this provider.

@@ -55,7 +55,7 @@ macro_rules! with_digest {
 /// encrypting data).
 pub fn aes256_prf_blocks(key: &[u8], blocks: &mut [u8]) -> Result<()> {
     use aes::cipher::{BlockEncrypt, KeyInit as _};
-    if key.len() != 32 || blocks.len() % 16 != 0 {
+    if key.len() != 32 || !blocks.len().is_multiple_of(16) {
         return Err(invalid_key(
             "AES-256 PRF: 32-byte key, whole 16-byte blocks",
         ));
@@ -509,6 +509,46 @@ fn verify_prehash<S, E>(
     sig: std::result::Result<S, E>,
 ) -> bool {
     sig.is_ok_and(|s| key.verify_prehash(digest, &s).is_ok())
+}
+
+// ---------------------------------------------------------------- Ed25519 --
+
+/// An Ed25519 key pair (ed25519-dalek; its key wipes itself on drop).
+pub struct Ed25519KeyPair {
+    key: ed25519_dalek::SigningKey,
+    public: [u8; 32],
+}
+
+crate::secret::debug_hiding_secrets!(Ed25519KeyPair(..));
+
+impl Ed25519KeyPair {
+    /// The key pair of a 32-byte seed.
+    pub fn from_seed(seed: &[u8; 32]) -> Result<Self> {
+        let key = ed25519_dalek::SigningKey::from_bytes(seed);
+        let public = key.verifying_key().to_bytes();
+        Ok(Ed25519KeyPair { key, public })
+    }
+
+    /// The 32-byte public key.
+    pub fn public_key(&self) -> &[u8; 32] {
+        &self.public
+    }
+
+    /// The 64-byte signature of `message`.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
+        use ed25519_dalek::Signer as _;
+        Ok(self.key.sign(message).to_bytes().to_vec())
+    }
+}
+
+/// RFC 8032 verification: ed25519-dalek's `verify` (S must be below the
+/// group order; the cofactorless equation, as AWS-LC).
+pub fn ed25519_verify(public: &[u8; 32], message: &[u8], signature: &[u8]) -> bool {
+    use ed25519_dalek::Verifier as _;
+    let Ok(sig) = ed25519_dalek::Signature::from_slice(signature) else {
+        return false;
+    };
+    ed25519_dalek::VerifyingKey::from_bytes(public).is_ok_and(|k| k.verify(message, &sig).is_ok())
 }
 
 // -------------------------------------------------------------------- RSA --

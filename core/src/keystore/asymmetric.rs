@@ -1,7 +1,7 @@
 //! Asymmetric operations: Sign, Verify, GetPublicKey and RSA encryption.
 
 use super::*;
-use crate::crypto::{self, EcdsaVerifyingKey, RsaPublicKey};
+use crate::crypto::{self, EcdsaVerifyingKey, Ed25519VerifyingKey, RsaPublicKey};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
 
@@ -51,8 +51,29 @@ impl KeyStore {
         Ok((rec, v))
     }
 
+    /// The message of an algorithm that signs the message itself
+    /// (Ed25519): message type RAW only, at most 4096 bytes, as AWS KMS.
+    fn whole_message(
+        alg: SigningAlgorithm,
+        message: &[u8],
+        message_type: MessageType,
+    ) -> Result<&[u8]> {
+        if message_type != MessageType::Raw {
+            return Err(Error::InvalidArgument(format!(
+                "{alg} signs the message itself: use message type RAW"
+            )));
+        }
+        if message.len() > MAX_MESSAGE {
+            return Err(Error::InvalidArgument(format!(
+                "raw messages are at most {MAX_MESSAGE} bytes"
+            )));
+        }
+        Ok(message)
+    }
+
     /// Sign a message (RAW, at most 4096 bytes) or a digest. ECDSA
-    /// signatures are DER-encoded.
+    /// signatures are DER-encoded; Ed25519 signatures are R ‖ S (64
+    /// bytes) of the message itself (RAW only).
     pub fn sign(
         &self,
         key: &str,
@@ -62,10 +83,13 @@ impl KeyStore {
     ) -> Result<Vec<u8>> {
         self.run(Operation::Sign, None, |a| {
             let (rec, v) = self.signing_key(a, key, alg)?;
+            let version = Self::version_ref(&rec, &v);
+            if alg.signs_message() {
+                let message = Self::whole_message(alg, message, message_type)?;
+                return self.inner.backend.sign_message(version, alg, message);
+            }
             let digest = Self::digest_for(alg.hash(), message, message_type)?;
-            self.inner
-                .backend
-                .sign_digest(Self::version_ref(&rec, &v), alg, &digest)
+            self.inner.backend.sign_digest(version, alg, &digest)
         })
     }
 
@@ -80,11 +104,15 @@ impl KeyStore {
     ) -> Result<bool> {
         self.run(Operation::Verify, None, |a| {
             let (rec, v) = self.signing_key(a, key, alg)?;
-            let digest = Self::digest_for(alg.hash(), message, message_type)?;
             let der = self
                 .inner
                 .backend
                 .public_key_der(Self::version_ref(&rec, &v))?;
+            if alg.signs_message() {
+                let message = Self::whole_message(alg, message, message_type)?;
+                return Ok(Ed25519VerifyingKey::from_spki_der(&der)?.verify(message, signature));
+            }
+            let digest = Self::digest_for(alg.hash(), message, message_type)?;
             Ok(match alg.rsa_scheme() {
                 None => {
                     EcdsaVerifyingKey::from_spki_der(&der)?.verify_digest_der(&digest, signature)

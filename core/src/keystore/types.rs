@@ -31,6 +31,8 @@ named_enum!(
         EccNistP521 = "ECC_NIST_P521",
         /// ECDSA on secp256k1 (SEC 2; blockchain signing).
         EccSecgP256k1 = "ECC_SECG_P256K1",
+        /// EdDSA on edwards25519 (Ed25519, RFC 8032).
+        EccNistEdwards25519 = "ECC_NIST_EDWARDS25519",
         /// HMAC with a 224-bit key (HMAC-SHA-224).
         Hmac224 = "HMAC_224",
         /// HMAC with a 256-bit key (HMAC-SHA-256).
@@ -73,6 +75,9 @@ named_enum!(
         EcdsaSha384 = "ECDSA_SHA_384",
         /// ECDSA on P-521 with SHA-512.
         EcdsaSha512 = "ECDSA_SHA_512",
+        /// Ed25519 (pure EdDSA, RFC 8032; SHA-512 inside): signs the
+        /// message itself, so only message type RAW.
+        Ed25519Sha512 = "ED25519_SHA_512",
         /// RSASSA-PSS with SHA-256 (salt 32 bytes).
         RsassaPssSha256 = "RSASSA_PSS_SHA_256",
         /// RSASSA-PSS with SHA-384 (salt 48 bytes).
@@ -136,7 +141,8 @@ impl KeySpec {
                     KeySpec::EccNistP256
                         | KeySpec::EccNistP384
                         | KeySpec::EccNistP521
-                        | KeySpec::EccSecgP256k1,
+                        | KeySpec::EccSecgP256k1
+                        | KeySpec::EccNistEdwards25519,
                     KeyUsage::SignVerify
                 )
                 | (
@@ -155,7 +161,8 @@ impl KeySpec {
             KeySpec::EccNistP256
             | KeySpec::EccNistP384
             | KeySpec::EccNistP521
-            | KeySpec::EccSecgP256k1 => KeyUsage::SignVerify,
+            | KeySpec::EccSecgP256k1
+            | KeySpec::EccNistEdwards25519 => KeyUsage::SignVerify,
             KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
                 KeyUsage::GenerateVerifyMac
             }
@@ -174,7 +181,12 @@ impl KeySpec {
 
     /// Whether the spec is asymmetric (has a public key).
     pub fn is_asymmetric(self) -> bool {
-        self.rsa_bits().is_some() || self.ec_curve().is_some()
+        self.rsa_bits().is_some() || self.ec_curve().is_some() || self.is_ed25519()
+    }
+
+    /// Whether the spec is Ed25519 (`ECC_NIST_EDWARDS25519`).
+    pub fn is_ed25519(self) -> bool {
+        self == KeySpec::EccNistEdwards25519
     }
 
     /// The curve, for ECC specs.
@@ -217,16 +229,24 @@ impl SigningAlgorithm {
             Self::EcdsaSha384 | Self::RsassaPssSha384 | Self::RsassaPkcs1V15Sha384 => {
                 HashAlg::Sha384
             }
-            Self::EcdsaSha512 | Self::RsassaPssSha512 | Self::RsassaPkcs1V15Sha512 => {
-                HashAlg::Sha512
-            }
+            Self::EcdsaSha512
+            | Self::Ed25519Sha512
+            | Self::RsassaPssSha512
+            | Self::RsassaPkcs1V15Sha512 => HashAlg::Sha512,
         }
+    }
+
+    /// Whether the algorithm signs the message itself rather than a digest
+    /// the caller or sealbox computes (Ed25519): such algorithms take
+    /// message type RAW only.
+    pub fn signs_message(self) -> bool {
+        self == Self::Ed25519Sha512
     }
 
     /// The RSA scheme, for RSA algorithms.
     pub fn rsa_scheme(self) -> Option<RsaSignatureScheme> {
         match self {
-            Self::EcdsaSha256 | Self::EcdsaSha384 | Self::EcdsaSha512 => None,
+            Self::EcdsaSha256 | Self::EcdsaSha384 | Self::EcdsaSha512 | Self::Ed25519Sha512 => None,
             Self::RsassaPssSha256 | Self::RsassaPssSha384 | Self::RsassaPssSha512 => {
                 Some(RsaSignatureScheme::Pss(self.hash()))
             }
@@ -240,6 +260,7 @@ impl SigningAlgorithm {
             Self::EcdsaSha256 => matches!(spec, KeySpec::EccNistP256 | KeySpec::EccSecgP256k1),
             Self::EcdsaSha384 => spec == KeySpec::EccNistP384,
             Self::EcdsaSha512 => spec == KeySpec::EccNistP521,
+            Self::Ed25519Sha512 => spec == KeySpec::EccNistEdwards25519,
             _ => spec.rsa_bits().is_some(),
         }
     }

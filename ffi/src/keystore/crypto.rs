@@ -126,7 +126,9 @@ pub unsafe extern "C" fn sealbox_keystore_generate_data_key_without_plaintext(
 
 /// Sign with an asymmetric `SIGN_VERIFY` key.
 /// `algorithm`: `"ECDSA_SHA_256"` (P-256 and secp256k1 keys), `"ECDSA_SHA_384"` (P-384
-/// keys), `"ECDSA_SHA_512"` (P-521 keys), `"RSASSA_PSS_SHA_256"`,
+/// keys), `"ECDSA_SHA_512"` (P-521 keys), `"ED25519_SHA_512"` (Ed25519 keys;
+/// message type `"RAW"` only: the message itself is signed, R ‖ S of 64
+/// bytes), `"RSASSA_PSS_SHA_256"`,
 /// `"RSASSA_PSS_SHA_384"`, `"RSASSA_PSS_SHA_512"`,
 /// `"RSASSA_PKCS1_V1_5_SHA_256"`, `"RSASSA_PKCS1_V1_5_SHA_384"` or
 /// `"RSASSA_PKCS1_V1_5_SHA_512"` (RSA keys). `message_type`: `"RAW"` (at
@@ -153,7 +155,9 @@ pub unsafe extern "C" fn sealbox_keystore_sign(
 /// Verify a signature. A signature that does not verify is not an error:
 /// the call succeeds and writes `false` to `*out_valid`.
 /// `algorithm`: `"ECDSA_SHA_256"` (P-256 and secp256k1 keys), `"ECDSA_SHA_384"` (P-384
-/// keys), `"ECDSA_SHA_512"` (P-521 keys), `"RSASSA_PSS_SHA_256"`,
+/// keys), `"ECDSA_SHA_512"` (P-521 keys), `"ED25519_SHA_512"` (Ed25519 keys;
+/// message type `"RAW"` only: the message itself is signed, R ‖ S of 64
+/// bytes), `"RSASSA_PSS_SHA_256"`,
 /// `"RSASSA_PSS_SHA_384"`, `"RSASSA_PSS_SHA_512"`,
 /// `"RSASSA_PKCS1_V1_5_SHA_256"`, `"RSASSA_PKCS1_V1_5_SHA_384"` or
 /// `"RSASSA_PKCS1_V1_5_SHA_512"` (RSA keys). `message_type`: `"RAW"` (at

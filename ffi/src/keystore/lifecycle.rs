@@ -33,7 +33,7 @@ pub unsafe extern "C" fn sealbox_keystore_create_key(
 
 /// ImportKey (bring your own key): a key whose material the application
 /// supplies (32 bytes for `AES_256`/`HMAC_256`, 28 for `HMAC_224`, 48 for `HMAC_384`, 64 for `HMAC_512`, a DER
-/// PKCS#8 private key for RSA and ECC). `request` may be NULL (`AES_256`).
+/// PKCS#8 private key for RSA, ECC and Ed25519). `request` may be NULL (`AES_256`).
 ///
 /// Ownership: `material` is copied into the store (sealed); the caller
 /// should wipe its copy. The caller frees `*out` with

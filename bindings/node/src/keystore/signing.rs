@@ -15,10 +15,11 @@ fn parse_message_type(t: Option<String>) -> Result<ks::MessageType> {
 twins! {
     impl KeyStore {
         #[doc = " Sign a message (`RAW`, at most 4096 bytes; default) or a `DIGEST`."]
-        #[doc = " ECDSA signatures are DER."]
+        #[doc = " ECDSA signatures are DER; Ed25519 signs the message itself (`RAW`"]
+        #[doc = " only) with a 64-byte signature."]
         #[promise("Promise<Buffer>")]
         #[doc = " Sign, blocking."]
-        #[ts_args("key: string, message: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'")]
+        #[ts_args("key: string, message: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'ED25519_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'")]
         fn sign, sign_sync(
             &self,
             key: String,
@@ -37,7 +38,7 @@ twins! {
         #[doc = " for a bad request, such as an unknown key)."]
         #[promise("Promise<boolean>")]
         #[doc = " Verify, blocking."]
-        #[ts_args("key: string, message: Uint8Array, signature: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'")]
+        #[ts_args("key: string, message: Uint8Array, signature: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'ED25519_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'")]
         fn verify, verify_sync(
             &self,
             key: String,

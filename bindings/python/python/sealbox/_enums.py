@@ -86,6 +86,8 @@ class KeySpec(enum.StrEnum):
     ECC_NIST_P521 = "ECC_NIST_P521"
     #: ECDSA on secp256k1 (signing; blockchain keys).
     ECC_SECG_P256K1 = "ECC_SECG_P256K1"
+    #: EdDSA on edwards25519 (Ed25519, RFC 8032; signing).
+    ECC_NIST_EDWARDS25519 = "ECC_NIST_EDWARDS25519"
     #: HMAC with a 224-bit key (HMAC-SHA-224).
     HMAC_224 = "HMAC_224"
     #: HMAC with a 256-bit key (HMAC-SHA-256).
@@ -137,6 +139,9 @@ class SigningAlgorithm(enum.StrEnum):
     ECDSA_SHA_384 = "ECDSA_SHA_384"
     #: ECDSA on P-521 with SHA-512.
     ECDSA_SHA_512 = "ECDSA_SHA_512"
+    #: Ed25519 (pure EdDSA; ``ECC_NIST_EDWARDS25519`` keys): signs the
+    #: message itself, so only :attr:`MessageType.RAW`; 64-byte signatures.
+    ED25519_SHA_512 = "ED25519_SHA_512"
     #: RSASSA-PSS with SHA-256 (salt 32 bytes).
     RSASSA_PSS_SHA_256 = "RSASSA_PSS_SHA_256"
     #: RSASSA-PSS with SHA-384 (salt 48 bytes).

@@ -487,7 +487,7 @@ class KeyStore(SecretsMixin):
         tags: Mapping[str, str] | None = None,
     ) -> KeyMetadata:
         """Imports key material (BYOK): raw bytes for AES and HMAC, PKCS#8
-        DER for RSA and EC keys."""
+        DER for RSA, EC and Ed25519 keys."""
         return KeyMetadata._from_native(
             self._native.import_key(
                 material,
@@ -681,7 +681,8 @@ class KeyStore(SecretsMixin):
 
     def sign(self, key_id: str, message: Buffer, *, algorithm: str, message_type: str = "RAW") -> bytes:
         """Signs ``message`` (at most 4096 bytes), or a digest with
-        ``message_type="DIGEST"``. ECDSA signatures are DER."""
+        ``message_type="DIGEST"``. ECDSA signatures are DER; Ed25519 signs
+        the message itself (RAW only) with a 64-byte signature."""
         return self._native.sign(key_id, message, algorithm=algorithm, message_type=message_type)
 
     def verify(

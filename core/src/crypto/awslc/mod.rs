@@ -26,17 +26,19 @@
 //! validated module, but not as approved services. See docs/SECURITY.md.
 //!
 //! Files by primitive: `aead.rs`, `hash.rs` (digests, HKDF, HMAC),
-//! `ecdsa.rs`, `rsa.rs`, `ffi.rs`. The DER this provider reads or writes
+//! `ecdsa.rs`, `ed25519.rs`, `rsa.rs`, `ffi.rs`. The DER this provider reads or writes
 //! itself is `crypto/der.rs`, shared with the rustcrypto provider.
 
 mod aead;
 mod ecdsa;
+mod ed25519;
 mod ffi;
 mod hash;
 mod rsa;
 
 pub use self::aead::{aes256_prf_blocks, AesGcmKey};
 pub use self::ecdsa::{EcdsaSigningKey, EcdsaVerifyingKey};
+pub use self::ed25519::{ed25519_verify, Ed25519KeyPair};
 pub use self::hash::{hkdf_expand_each, hmac, Hasher};
 pub use self::rsa::{RsaPrivateKey, RsaPublicKey};
 

@@ -4,7 +4,7 @@
 pub mod pkcs11;
 pub mod soft;
 
-use crate::crypto::{EcdsaSigningKey, RsaPrivateKey};
+use crate::crypto::{EcdsaSigningKey, Ed25519SigningKey, RsaPrivateKey};
 use crate::error::{Error, Result};
 use crate::keystore::types::{
     EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm,
@@ -100,6 +100,9 @@ pub(crate) fn check_material(spec: KeySpec, material: &SecretBytes) -> Result<()
                 )));
             }
         }
+        KeySpec::EccNistEdwards25519 => {
+            Ed25519SigningKey::from_pkcs8_der(material.as_bytes())?;
+        }
     }
     Ok(())
 }
@@ -116,7 +119,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Generates new material; returns its handle.
     fn generate(&self, key: KeyRef<'_>) -> Result<Vec<u8>>;
     /// Takes imported material (raw bytes for AES/HMAC, PKCS#8 DER for
-    /// RSA/EC); returns its handle.
+    /// RSA, EC and Ed25519); returns its handle.
     fn import(&self, key: KeyRef<'_>, material: &SecretBytes) -> Result<Vec<u8>>;
     /// Destroys the material for good.
     fn destroy(&self, v: VersionRef<'_>) -> Result<()>;
@@ -137,6 +140,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn open(&self, v: VersionRef<'_>, gcm: Gcm<'_>) -> Result<SecretBytes>;
     /// Signs a digest; ECDSA signatures are DER-encoded.
     fn sign_digest(&self, v: VersionRef<'_>, alg: SigningAlgorithm, d: &[u8]) -> Result<Vec<u8>>;
+    /// Signs the message itself, for the algorithms that hash inside the
+    /// signature ([`SigningAlgorithm::signs_message`]: Ed25519).
+    fn sign_message(
+        &self,
+        v: VersionRef<'_>,
+        alg: SigningAlgorithm,
+        message: &[u8],
+    ) -> Result<Vec<u8>>;
     /// The DER SubjectPublicKeyInfo of an asymmetric key.
     fn public_key_der(&self, v: VersionRef<'_>) -> Result<Vec<u8>>;
     /// RSA decryption.

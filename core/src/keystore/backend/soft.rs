@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::crypto::{self, AesGcmKey, EcCurve, EcdsaSigningKey, HashAlg, RsaPrivateKey};
+use crate::crypto::{
+    self, AesGcmKey, EcCurve, EcdsaSigningKey, Ed25519SigningKey, HashAlg, RsaPrivateKey,
+};
 use crate::error::{Error, Result};
 use crate::keystore::types::EncryptionAlgorithm as EncAlg;
 use crate::keystore::types::{KeySpec, MacAlgorithm, SigningAlgorithm};
@@ -132,6 +134,7 @@ impl RootKey {
 enum Parsed {
     Rsa(RsaPrivateKey),
     Ec(EcdsaSigningKey),
+    Ed25519(Ed25519SigningKey),
 }
 
 /// The soft backend.
@@ -221,6 +224,8 @@ impl SoftBackend {
             Parsed::Rsa(RsaPrivateKey::from_der(der.as_bytes())?)
         } else if key.spec.ec_curve().is_some() {
             Parsed::Ec(EcdsaSigningKey::from_pkcs8_der(der.as_bytes())?)
+        } else if key.spec.is_ed25519() {
+            Parsed::Ed25519(Ed25519SigningKey::from_pkcs8_der(der.as_bytes())?)
         } else {
             return Err(Error::InvalidKeyUsage(format!(
                 "{} is not an asymmetric key",
@@ -268,6 +273,7 @@ impl Backend for SoftBackend {
                 let curve = key.spec.ec_curve().unwrap_or(EcCurve::P256);
                 EcdsaSigningKey::generate(curve)?.to_pkcs8_der()?
             }
+            KeySpec::EccNistEdwards25519 => Ed25519SigningKey::generate()?.to_pkcs8_der()?,
         };
         self.seal_material(key, &material)
     }
@@ -316,9 +322,20 @@ impl Backend for SoftBackend {
         }
     }
 
+    fn sign_message(&self, v: VersionRef<'_>, alg: SigningAlgorithm, m: &[u8]) -> Result<Vec<u8>> {
+        match &*self.parsed(v)? {
+            Parsed::Ed25519(k) if alg == SigningAlgorithm::Ed25519Sha512 => k.sign(m),
+            _ => Err(Error::InvalidKeyUsage(format!(
+                "{alg} does not fit {}",
+                v.key.spec
+            ))),
+        }
+    }
+
     fn public_key_der(&self, v: VersionRef<'_>) -> Result<Vec<u8>> {
         match &*self.parsed(v)? {
             Parsed::Ec(k) => k.verifying_key().to_spki_der(),
+            Parsed::Ed25519(k) => Ok(k.verifying_key().to_spki_der()),
             Parsed::Rsa(k) => k.public_key().to_spki_der(),
         }
     }
@@ -326,7 +343,7 @@ impl Backend for SoftBackend {
     fn rsa_decrypt(&self, v: VersionRef<'_>, alg: EncAlg, ct: &[u8]) -> Result<SecretBytes> {
         match &*self.parsed(v)? {
             Parsed::Rsa(k) => k.decrypt(alg.padding(), ct),
-            Parsed::Ec(_) => Err(Error::InvalidKeyUsage(format!(
+            Parsed::Ec(_) | Parsed::Ed25519(_) => Err(Error::InvalidKeyUsage(format!(
                 "{} cannot decrypt",
                 v.key.spec
             ))),

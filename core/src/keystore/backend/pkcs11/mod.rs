@@ -36,6 +36,7 @@ use std::sync::Arc;
 use cryptoki::context::Pkcs11;
 use cryptoki::error::RvError;
 use cryptoki::mechanism::aead::GcmParams;
+use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
 use cryptoki::mechanism::rsa::{PkcsOaepParams, PkcsOaepSource, PkcsPssParams};
 use cryptoki::mechanism::Mechanism;
 use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
@@ -243,8 +244,34 @@ impl Backend for Pkcs11Backend {
         }
     }
 
+    fn sign_message(&self, v: VersionRef<'_>, alg: SigningAlgorithm, m: &[u8]) -> Result<Vec<u8>> {
+        if alg != SigningAlgorithm::Ed25519Sha512 || !v.key.spec.is_ed25519() {
+            return Err(Error::InvalidKeyUsage(format!(
+                "{alg} does not fit {}",
+                v.key.spec
+            )));
+        }
+        // Pure Ed25519: CKM_EDDSA without parameters (PKCS#11 3.0).
+        let sig = self.with_object(
+            v.handle,
+            ObjectClass::PRIVATE_KEY,
+            |s, obj| {
+                let params = EddsaParams::new(EddsaSignatureScheme::Pure);
+                s.sign(&Mechanism::Eddsa(params), obj, m)
+            },
+            mech_err("CKM_EDDSA", "C_Sign"),
+        )?;
+        if sig.len() != crypto::ED25519_SIGNATURE_LEN {
+            return Err(Error::Pkcs11 {
+                function: "C_Sign".into(),
+                rv: format!("CKM_EDDSA returned {} bytes", sig.len()),
+            });
+        }
+        Ok(sig)
+    }
+
     fn public_key_der(&self, v: VersionRef<'_>) -> Result<Vec<u8>> {
-        if let Some(curve) = v.key.spec.ec_curve() {
+        if v.key.spec.ec_curve().is_some() || v.key.spec.is_ed25519() {
             let attrs = self.with_object(
                 v.handle,
                 ObjectClass::PUBLIC_KEY,
@@ -267,7 +294,10 @@ impl Backend for Pkcs11Backend {
             // CKA_EC_POINT is a DER OCTET STRING around the point.
             // (Some modules give the bare point.)
             let raw = der::read_single(der::OCTET_STRING, &point).unwrap_or(&point);
-            EcdsaVerifyingKey::from_sec1(curve, raw)?.to_spki_der()
+            match v.key.spec.ec_curve() {
+                Some(curve) => EcdsaVerifyingKey::from_sec1(curve, raw)?.to_spki_der(),
+                None => Ok(crypto::Ed25519VerifyingKey::from_bytes(raw)?.to_spki_der()),
+            }
         } else {
             let attrs = self.with_object(
                 v.handle,

@@ -122,9 +122,15 @@ impl Pkcs11Backend {
             | KeySpec::EccNistP256
             | KeySpec::EccNistP384
             | KeySpec::EccNistP521
-            | KeySpec::EccSecgP256k1 => {
+            | KeySpec::EccSecgP256k1
+            | KeySpec::EccNistEdwards25519 => {
                 let (public, private) = pair_templates(key.spec, key.usage, id.clone(), label);
-                let (mech, name) = if key.spec.ec_curve().is_some() {
+                let (mech, name) = if key.spec.is_ed25519() {
+                    (
+                        Mechanism::EccEdwardsKeyPairGen,
+                        "CKM_EC_EDWARDS_KEY_PAIR_GEN",
+                    )
+                } else if key.spec.ec_curve().is_some() {
                     (Mechanism::EccKeyPairGen, "CKM_EC_KEY_PAIR_GEN")
                 } else {
                     (Mechanism::RsaPkcsKeyPairGen, "CKM_RSA_PKCS_KEY_PAIR_GEN")
@@ -220,6 +226,26 @@ impl Pkcs11Backend {
                 private.extend([
                     Attribute::EcParams(ec_params(curve)),
                     Attribute::Value(d.to_vec()),
+                ]);
+                create(lease, private)?;
+                create(lease, public)?;
+            }
+            KeySpec::EccNistEdwards25519 => {
+                // PKCS#11 3.0: CKA_VALUE of a CKK_EC_EDWARDS private key is
+                // the RFC 8032 private key (the seed); CKA_EC_POINT is the
+                // encoded public key in a DER OCTET STRING, as for EC.
+                let (seed, _) = der::pkcs8_ed25519_key(material.as_bytes()).map_err(bad)?;
+                let public_key =
+                    crypto::Ed25519SigningKey::from_pkcs8_der(material.as_bytes())?.verifying_key();
+                let (mut public, mut private) =
+                    pair_templates(key.spec, key.usage, id.clone(), label);
+                public.push(Attribute::EcPoint(der::tlv(
+                    der::OCTET_STRING,
+                    public_key.as_bytes(),
+                )));
+                private.extend([
+                    Attribute::EcParams(der::ED25519_OID.to_vec()),
+                    Attribute::Value(seed.to_vec()),
                 ]);
                 create(lease, private)?;
                 create(lease, public)?;

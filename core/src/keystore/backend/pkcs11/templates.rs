@@ -67,26 +67,18 @@ pub(super) fn pair_templates(
         Attribute::Id(id.clone()),
         Attribute::Label(label.clone()),
     ];
+    let kt = pair_key_type(spec);
+    public.push(Attribute::KeyType(kt));
     match spec.rsa_bits() {
         Some(bits) => {
-            public.push(Attribute::KeyType(KeyType::RSA));
             public.push(Attribute::ModulusBits((bits as u64).into()));
             public.push(Attribute::PublicExponent(vec![0x01, 0x00, 0x01]));
         }
-        None => {
-            public.push(Attribute::KeyType(KeyType::EC));
-            public.push(Attribute::EcParams(ec_params(
-                spec.ec_curve().unwrap_or(EcCurve::P256),
-            )));
-        }
+        None => public.push(Attribute::EcParams(pair_ec_params(spec))),
     }
     let private = vec![
         Attribute::Class(ObjectClass::PRIVATE_KEY),
-        Attribute::KeyType(if spec.rsa_bits().is_some() {
-            KeyType::RSA
-        } else {
-            KeyType::EC
-        }),
+        Attribute::KeyType(kt),
         Attribute::Token(true),
         Attribute::Private(true),
         Attribute::Sensitive(true),
@@ -99,6 +91,27 @@ pub(super) fn pair_templates(
         Attribute::Label(label),
     ];
     (public, private)
+}
+
+/// `CKK_RSA`, `CKK_EC` or `CKK_EC_EDWARDS` for an asymmetric spec.
+pub(super) fn pair_key_type(spec: KeySpec) -> KeyType {
+    if spec.rsa_bits().is_some() {
+        KeyType::RSA
+    } else if spec.is_ed25519() {
+        KeyType::EC_EDWARDS
+    } else {
+        KeyType::EC
+    }
+}
+
+/// `CKA_EC_PARAMS` of an EC or Edwards spec: the named curve, or
+/// id-Ed25519.
+pub(super) fn pair_ec_params(spec: KeySpec) -> Vec<u8> {
+    if spec.is_ed25519() {
+        der::ED25519_OID.to_vec()
+    } else {
+        ec_params(spec.ec_curve().unwrap_or(EcCurve::P256))
+    }
 }
 
 /// The PKCS#11 hash and MGF1 of `h` (RSA-OAEP and RSA-PSS parameters).
