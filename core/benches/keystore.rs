@@ -23,27 +23,34 @@ use sealbox::keystore::{
 use sealbox::message::{encrypt, EncryptOptions};
 use sealbox::EncryptionContext;
 
-/// The ECC specs, each with its signing algorithm, and the name of the same
-/// curve in `openssl speed` (none for secp256k1).
-const EC_SPECS: [(KeySpec, SigningAlgorithm); 4] = [
+/// The ECC and Edwards specs, each with its signing algorithm.
+const EC_SPECS: [(KeySpec, SigningAlgorithm); 5] = [
     (KeySpec::EccNistP256, SigningAlgorithm::EcdsaSha256),
     (KeySpec::EccNistP384, SigningAlgorithm::EcdsaSha384),
     (KeySpec::EccNistP521, SigningAlgorithm::EcdsaSha512),
     (KeySpec::EccSecgP256k1, SigningAlgorithm::EcdsaSha256),
+    (
+        KeySpec::EccNistEdwards25519,
+        SigningAlgorithm::Ed25519Sha512,
+    ),
 ];
 
-fn openssl_speed_name(spec: KeySpec) -> Option<&'static str> {
+/// The name of the same algorithm in `openssl speed`, and the key of its
+/// result in [`openssl_speed`]'s map (none for secp256k1).
+fn openssl_speed_name(spec: KeySpec) -> Option<(&'static str, &'static str)> {
     match spec {
-        KeySpec::EccNistP256 => Some("ecdsap256"),
-        KeySpec::EccNistP384 => Some("ecdsap384"),
-        KeySpec::EccNistP521 => Some("ecdsap521"),
+        KeySpec::EccNistP256 => Some(("ecdsap256", "ecdsa-256")),
+        KeySpec::EccNistP384 => Some(("ecdsap384", "ecdsa-384")),
+        KeySpec::EccNistP521 => Some(("ecdsap521", "ecdsa-521")),
+        KeySpec::EccNistEdwards25519 => Some(("ed25519", "ed25519")),
         _ => None,
     }
 }
 
 /// `openssl speed` (machine-readable) for `names`: sign/s and verify/s by
-/// curve bits. Empty when OpenSSL is missing or says something else.
-fn openssl_speed(names: &[&str], seconds: u32) -> std::collections::HashMap<u32, (f64, f64)> {
+/// `ecdsa-<bits>` (ECDSA lines) or the lowercase EdDSA name (`ed25519`).
+/// Empty when OpenSSL is missing or says something else.
+fn openssl_speed(names: &[&str], seconds: u32) -> std::collections::HashMap<String, (f64, f64)> {
     let mut out = std::collections::HashMap::new();
     let Ok(o) = std::process::Command::new("openssl")
         .args(["speed", "-mr", "-seconds", &seconds.to_string()])
@@ -52,13 +59,17 @@ fn openssl_speed(names: &[&str], seconds: u32) -> std::collections::HashMap<u32,
     else {
         return out;
     };
-    // `+F4:<index>:<bits>:<sign/s>:<verify/s>`
+    // ECDSA: `+F4:<index>:<bits>:<sign/s>:<verify/s>`; EdDSA:
+    // `+F6:<index>:<bits>:<name>:<sign/s>:<verify/s>`.
     for line in String::from_utf8_lossy(&o.stdout).lines() {
         let f: Vec<&str> = line.split(':').collect();
-        if let ["+F4", _, bits, sign, verify] = f.as_slice() {
-            if let (Ok(b), Ok(s), Ok(v)) = (bits.parse(), sign.parse(), verify.parse()) {
-                out.insert(b, (s, v));
-            }
+        let (key, sign, verify) = match f.as_slice() {
+            ["+F4", _, bits, sign, verify] => (format!("ecdsa-{bits}"), sign, verify),
+            ["+F6", _, _, name, sign, verify] => (name.to_lowercase(), sign, verify),
+            _ => continue,
+        };
+        if let (Ok(s), Ok(v)) = (sign.parse(), verify.parse()) {
+            out.insert(key, (s, v));
         }
     }
     out
@@ -212,22 +223,29 @@ fn main() {
     let smoke = !std::env::args().any(|a| a == "--bench");
     let names: Vec<&str> = EC_SPECS
         .iter()
-        .filter_map(|(s, _)| openssl_speed_name(*s))
+        .filter_map(|(s, _)| openssl_speed_name(*s).map(|n| n.0))
         .collect();
-    // The smoke measures one curve for a second, and must read it.
-    let names = if smoke { vec!["ecdsap256"] } else { names };
+    // The smoke measures P-256 and Ed25519 for a second, and must read both
+    // kinds of line.
+    let names = if smoke {
+        vec!["ecdsap256", "ed25519"]
+    } else {
+        names
+    };
     let speed = openssl_speed(&names, if smoke { 1 } else { 3 });
     if smoke {
-        assert!(
-            speed.contains_key(&256),
-            "no ECDSA P-256 line read from `openssl speed -mr`"
-        );
+        for key in ["ecdsa-256", "ed25519"] {
+            assert!(
+                speed.contains_key(key),
+                "no {key} line read from `openssl speed -mr`: {speed:?}"
+            );
+        }
     }
     println!(
         "\nsign and verify per second (32-byte RAW message; sealbox's include the audit record):"
     );
     println!(
-        "  {:<16} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>14}",
+        "  {:<22} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>14}",
         "spec",
         "soft sign",
         "verify",
@@ -247,20 +265,14 @@ fn main() {
             per_s("sign-verify-pkcs11", "Sign"),
             per_s("sign-verify-pkcs11", "Verify"),
         );
-        let bits = spec.ec_curve().map(|c| match c.field_len() {
-            66 => 521,
-            n => 8 * n as u32,
-        });
-        let o = openssl_speed_name(spec)
-            .and(bits)
-            .and_then(|b| speed.get(&b).copied());
+        let o = openssl_speed_name(spec).and_then(|(_, key)| speed.get(key).copied());
         let f = |v: Option<f64>| v.map_or_else(|| "-".into(), |x| format!("{x:.0}"));
         let ratio = match (ss, sv, o) {
             (Some(a), Some(b), Some((os, ov))) => format!("{:.2}x / {:.2}x", a / os, b / ov),
             _ => "-".into(),
         };
         println!(
-            "  {:<16} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>14}",
+            "  {:<22} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>14}",
             spec.as_str(),
             f(ss),
             f(sv),
