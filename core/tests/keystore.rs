@@ -758,6 +758,130 @@ fn ed25519_keys_sign_the_message_itself() {
 }
 
 #[test]
+fn derive_shared_secret_agrees_with_the_peer() {
+    let (_dir, _, ks) = start("ecdh");
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = events.clone();
+    ks.add_audit_sink(Arc::new(sealbox::audit::CallbackSink(Arc::new(
+        move |e: &sealbox::audit::AuditEvent| {
+            sink.lock().unwrap().push(e.clone());
+            Ok(())
+        },
+    ))));
+    let ecdh = KeyAgreementAlgorithm::Ecdh;
+    for (spec, curve) in [
+        (KeySpec::EccNistP256, EcCurve::P256),
+        (KeySpec::EccNistP384, EcCurve::P384),
+        (KeySpec::EccNistP521, EcCurve::P521),
+    ] {
+        let k = create(&ks, spec, Some(KeyUsage::KeyAgreement), None).key_id;
+        let ours = ks.get_public_key(&k).unwrap();
+        // The peer computes the same secret from its private key and our
+        // public key.
+        let peer = EcdsaSigningKey::generate(curve).unwrap();
+        let peer_spki = peer.verifying_key().to_spki_der().unwrap();
+        let secret = ks.derive_shared_secret(&k, ecdh, &peer_spki).unwrap();
+        assert_eq!(secret.len(), curve.field_len());
+        let theirs = crypto::ecdh_derive(peer.to_pkcs8_der().unwrap().as_bytes(), &ours).unwrap();
+        assert_eq!(secret.as_bytes(), theirs.as_bytes(), "{spec}");
+        // Another peer, another secret.
+        let other = EcdsaSigningKey::generate(curve).unwrap();
+        let other_spki = other.verifying_key().to_spki_der().unwrap();
+        assert_ne!(
+            ks.derive_shared_secret(&k, ecdh, &other_spki)
+                .unwrap()
+                .as_bytes(),
+            secret.as_bytes()
+        );
+        // A key of agreement does not sign.
+        assert!(matches!(
+            ks.sign(&k, b"m", SigningAlgorithm::EcdsaSha256, MessageType::Raw),
+            Err(Error::InvalidKeyUsage(_))
+        ));
+    }
+    let k256 = create(
+        &ks,
+        KeySpec::EccNistP256,
+        Some(KeyUsage::KeyAgreement),
+        None,
+    )
+    .key_id;
+    // A peer on another curve, a bad encoding, an RSA or Ed25519 key: refused.
+    let p384 = EcdsaSigningKey::generate(EcCurve::P384).unwrap();
+    let rsa = RsaPrivateKey::from_pem(include_str!("data/rsa2048.pem")).unwrap();
+    let ed = crypto::Ed25519SigningKey::generate().unwrap();
+    for bad in [
+        p384.verifying_key().to_spki_der().unwrap(),
+        b"not a key".to_vec(),
+        rsa.public_key().to_spki_der().unwrap(),
+        ed.verifying_key().to_spki_der(),
+        Vec::new(),
+    ] {
+        let r = ks.derive_shared_secret(&k256, ecdh, &bad);
+        assert!(matches!(r, Err(Error::InvalidArgument(_))), "{:?}", r.err());
+    }
+    // A signing key does not agree; secp256k1, Ed25519, RSA and symmetric
+    // keys cannot be made for key agreement (as in AWS KMS).
+    let signing = create(&ks, KeySpec::EccNistP256, None, None).key_id;
+    let peer = EcdsaSigningKey::generate(EcCurve::P256).unwrap();
+    let peer_spki = peer.verifying_key().to_spki_der().unwrap();
+    assert!(matches!(
+        ks.derive_shared_secret(&signing, ecdh, &peer_spki),
+        Err(Error::InvalidKeyUsage(_))
+    ));
+    for spec in [
+        KeySpec::EccSecgP256k1,
+        KeySpec::EccNistEdwards25519,
+        KeySpec::Rsa2048,
+        KeySpec::Aes256,
+        KeySpec::Hmac256,
+    ] {
+        let req = CreateKeyRequest {
+            key_spec: spec,
+            key_usage: Some(KeyUsage::KeyAgreement),
+            ..CreateKeyRequest::default()
+        };
+        assert!(
+            matches!(ks.create_key(&req), Err(Error::InvalidKeyUsage(_))),
+            "{spec}"
+        );
+    }
+    // A disabled key does not agree.
+    ks.disable_key(&k256).unwrap();
+    assert!(matches!(
+        ks.derive_shared_secret(&k256, ecdh, &peer_spki),
+        Err(Error::KeyDisabled(_))
+    ));
+    // Imported material agrees as the original key does.
+    let own = EcdsaSigningKey::generate(EcCurve::P256).unwrap();
+    let req = CreateKeyRequest {
+        key_spec: KeySpec::EccNistP256,
+        key_usage: Some(KeyUsage::KeyAgreement),
+        ..CreateKeyRequest::default()
+    };
+    let imported = ks
+        .import_key(&req, own.to_pkcs8_der().unwrap().as_bytes())
+        .unwrap();
+    assert_eq!(
+        ks.derive_shared_secret(&imported.key_id, ecdh, &peer_spki)
+            .unwrap()
+            .as_bytes(),
+        crypto::ecdh_derive(own.to_pkcs8_der().unwrap().as_bytes(), &peer_spki)
+            .unwrap()
+            .as_bytes()
+    );
+    // Every call is audited, the refused ones too.
+    let ev = events.lock().unwrap();
+    let derive: Vec<&str> = ev
+        .iter()
+        .filter(|e| e.operation.as_str() == "DeriveSharedSecret")
+        .map(|e| e.outcome.as_str())
+        .collect();
+    assert_eq!(derive.iter().filter(|o| **o == "allowed").count(), 7);
+    assert_eq!(derive.len(), 7 + 5 + 2, "{derive:?}");
+}
+
+#[test]
 fn import_key_material_for_every_spec() {
     let (_dir, _, ks) = start("import");
     let req = |spec, usage| CreateKeyRequest {

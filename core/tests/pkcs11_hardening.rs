@@ -277,6 +277,7 @@ impl Backend for FaultyBackend {
         open(v: VersionRef<'_>, gcm: Gcm<'_>) -> Result<SecretBytes>;
         sign_digest(v: VersionRef<'_>, alg: SigningAlgorithm, d: &[u8]) -> Result<Vec<u8>>;
         sign_message(v: VersionRef<'_>, alg: SigningAlgorithm, m: &[u8]) -> Result<Vec<u8>>;
+        derive_shared_secret(v: VersionRef<'_>, peer_spki: &[u8]) -> Result<SecretBytes>;
         public_key_der(v: VersionRef<'_>) -> Result<Vec<u8>>;
         rsa_decrypt(v: VersionRef<'_>, alg: EncryptionAlgorithm, ct: &[u8]) -> Result<SecretBytes>;
         mac(v: VersionRef<'_>, alg: MacAlgorithm, message: &[u8]) -> Result<Vec<u8>>;

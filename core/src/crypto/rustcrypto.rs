@@ -511,6 +511,33 @@ fn verify_prehash<S, E>(
     sig.is_ok_and(|s| key.verify_prehash(digest, &s).is_ok())
 }
 
+// ------------------------------------------------------------------- ECDH --
+
+/// ECDH (SEC 1 section 3.3.1, cofactor 1 on the NIST curves): the
+/// x-coordinate of `scalar` times the peer's point (SEC 1, compressed or
+/// uncompressed), in secret memory. The point must be on `curve`.
+pub fn ecdh(curve: EcCurve, scalar: &[u8], peer_point: &[u8]) -> Result<SecretBytes> {
+    let bad_point =
+        || Error::InvalidArgument(format!("the peer's public key is not a point on {curve:?}"));
+    let bad_key = || invalid_key("not a private key on the curve");
+    macro_rules! agree {
+        ($c:ident) => {{
+            let sk = $c::SecretKey::from_slice(scalar).map_err(|_| bad_key())?;
+            let pk = $c::PublicKey::from_sec1_bytes(peer_point).map_err(|_| bad_point())?;
+            let shared = $c::ecdh::diffie_hellman(sk.to_nonzero_scalar(), pk.as_affine());
+            SecretBytes::from_slice(shared.raw_secret_bytes())
+        }};
+    }
+    match curve {
+        EcCurve::P256 => agree!(p256),
+        EcCurve::P384 => agree!(p384),
+        EcCurve::P521 => agree!(p521),
+        EcCurve::Secp256k1 => Err(Error::Unsupported(
+            "ECDH on secp256k1 (AWS KMS allows key agreement on the NIST curves only)".into(),
+        )),
+    }
+}
+
 // ---------------------------------------------------------------- Ed25519 --
 
 /// An Ed25519 key pair (ed25519-dalek; its key wipes itself on drop).

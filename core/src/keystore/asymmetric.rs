@@ -124,6 +124,45 @@ impl KeyStore {
         })
     }
 
+    /// DeriveSharedSecret: ECDH between a KEY_AGREEMENT key (NIST P-256,
+    /// P-384 or P-521) and the peer's public key, a DER
+    /// SubjectPublicKeyInfo on the same curve. Returns the raw shared
+    /// secret (the x-coordinate, as AWS KMS does), in secret memory: derive
+    /// keys from it with a KDF (for example HKDF) rather than using it
+    /// directly.
+    pub fn derive_shared_secret(
+        &self,
+        key: &str,
+        algorithm: KeyAgreementAlgorithm,
+        peer_public_key: &[u8],
+    ) -> Result<SecretBytes> {
+        self.run(Operation::DeriveSharedSecret, None, |a| {
+            let (rec, v) = self.usable(a, key, KeyUsage::KeyAgreement)?;
+            let KeyAgreementAlgorithm::Ecdh = algorithm;
+            let curve = rec.spec.ec_curve().ok_or_else(|| {
+                Error::InvalidKeyUsage(format!("{} keys cannot derive shared secrets", rec.spec))
+            })?;
+            let peer = EcdsaVerifyingKey::from_spki_der(peer_public_key).map_err(|_| {
+                Error::InvalidArgument(
+                    "the peer's public key is not an EC SubjectPublicKeyInfo with a valid point"
+                        .into(),
+                )
+            })?;
+            if peer.curve() != curve {
+                return Err(Error::InvalidArgument(format!(
+                    "the peer's public key is on {:?}; key {} is {}",
+                    peer.curve(),
+                    rec.key_id,
+                    rec.spec
+                )));
+            }
+            let canonical = peer.to_spki_der()?;
+            self.inner
+                .backend
+                .derive_shared_secret(Self::version_ref(&rec, &v), &canonical)
+        })
+    }
+
     /// GetPublicKey: DER SubjectPublicKeyInfo (see [`der_to_pem`]).
     pub fn get_public_key(&self, key: &str) -> Result<Vec<u8>> {
         self.run(Operation::GetPublicKey, None, |a| {

@@ -62,6 +62,8 @@ named_enum!(
         Verify = "Verify",
         /// GetPublicKey.
         GetPublicKey = "GetPublicKey",
+        /// DeriveSharedSecret.
+        DeriveSharedSecret = "DeriveSharedSecret",
         /// GenerateMac.
         GenerateMac = "GenerateMac",
         /// VerifyMac.
@@ -175,6 +177,7 @@ impl Operation {
             | Self::Sign
             | Self::Verify
             | Self::GetPublicKey
+            | Self::DeriveSharedSecret
             | Self::GenerateMac
             | Self::VerifyMac
             | Self::GenerateRandom

@@ -53,6 +53,8 @@ named_enum!(
         SignVerify = "SIGN_VERIFY",
         /// GenerateMac and VerifyMac.
         GenerateVerifyMac = "GENERATE_VERIFY_MAC",
+        /// DeriveSharedSecret (ECDH; NIST-curve keys).
+        KeyAgreement = "KEY_AGREEMENT",
     }
 );
 
@@ -118,6 +120,15 @@ named_enum!(
 );
 
 named_enum!(
+    /// Key agreement algorithms (DeriveSharedSecret).
+    KeyAgreementAlgorithm {
+        /// Elliptic-curve Diffie-Hellman (SEC 1 section 3.3.1): the shared
+        /// secret is the x-coordinate of the product, as AWS KMS returns it.
+        Ecdh = "ECDH",
+    }
+);
+
+named_enum!(
     /// Whether a Sign/Verify input is the message or its digest.
     MessageType {
         /// The message itself (at most 4096 bytes); sealbox hashes it.
@@ -148,6 +159,10 @@ impl KeySpec {
                 | (
                     KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512,
                     KeyUsage::GenerateVerifyMac
+                )
+                | (
+                    KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccNistP521,
+                    KeyUsage::KeyAgreement
                 )
         )
     }

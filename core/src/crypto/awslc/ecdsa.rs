@@ -338,3 +338,28 @@ impl EcdsaVerifyingKey {
             .is_ok_and(|k| k.verify_digest_sig(&d, sig).is_ok())
     }
 }
+
+/// ECDH (SEC 1 section 3.3.1, cofactor 1 on the NIST curves): the
+/// x-coordinate of `scalar` times the peer's point (SEC 1, compressed or
+/// uncompressed), in secret memory. The point must be on `curve`.
+pub fn ecdh(curve: EcCurve, scalar: &[u8], peer_point: &[u8]) -> Result<SecretBytes> {
+    use aws_lc_rs::agreement;
+    let alg = match curve {
+        EcCurve::P256 => &agreement::ECDH_P256,
+        EcCurve::P384 => &agreement::ECDH_P384,
+        EcCurve::P521 => &agreement::ECDH_P521,
+        EcCurve::Secp256k1 => {
+            return Err(Error::Unsupported(
+                "ECDH on secp256k1 (AWS KMS allows key agreement on the NIST curves only)".into(),
+            ))
+        }
+    };
+    let key = agreement::PrivateKey::from_private_key(alg, scalar)
+        .map_err(|_| invalid_key("not a private key on the curve"))?;
+    agreement::agree(
+        &key,
+        agreement::UnparsedPublicKey::new(alg, peer_point),
+        Error::InvalidArgument(format!("the peer's public key is not a point on {curve:?}")),
+        SecretBytes::from_slice,
+    )
+}

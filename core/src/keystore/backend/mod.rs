@@ -148,6 +148,10 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
         alg: SigningAlgorithm,
         message: &[u8],
     ) -> Result<Vec<u8>>;
+    /// ECDH with an EC key of usage KEY_AGREEMENT and a peer's public key
+    /// (a SubjectPublicKeyInfo on the key's curve, checked and re-encoded
+    /// with an uncompressed point by the key store): the x-coordinate.
+    fn derive_shared_secret(&self, v: VersionRef<'_>, peer_spki: &[u8]) -> Result<SecretBytes>;
     /// The DER SubjectPublicKeyInfo of an asymmetric key.
     fn public_key_der(&self, v: VersionRef<'_>) -> Result<Vec<u8>>;
     /// RSA decryption.

@@ -332,6 +332,16 @@ impl Backend for SoftBackend {
         }
     }
 
+    fn derive_shared_secret(&self, v: VersionRef<'_>, peer_spki: &[u8]) -> Result<SecretBytes> {
+        if v.key.spec.ec_curve().is_none() {
+            return Err(Error::InvalidKeyUsage(format!(
+                "{} keys cannot derive shared secrets",
+                v.key.spec
+            )));
+        }
+        crypto::ecdh_derive(self.unseal(v)?.as_bytes(), peer_spki)
+    }
+
     fn public_key_der(&self, v: VersionRef<'_>) -> Result<Vec<u8>> {
         match &*self.parsed(v)? {
             Parsed::Ec(k) => k.verifying_key().to_spki_der(),

@@ -124,6 +124,7 @@ impl Operation {
             Self::GenerateDataKeyWithoutPlaintext => "kms:GenerateDataKeyWithoutPlaintext",
             Self::Sign => "kms:Sign",
             Self::Verify => "kms:Verify",
+            Self::DeriveSharedSecret => "kms:DeriveSharedSecret",
             Self::GetPublicKey => "kms:GetPublicKey",
             Self::GenerateMac => "kms:GenerateMac",
             Self::VerifyMac => "kms:VerifyMac",

@@ -37,9 +37,10 @@ use cryptoki::context::Pkcs11;
 use cryptoki::error::RvError;
 use cryptoki::mechanism::aead::GcmParams;
 use cryptoki::mechanism::eddsa::{EddsaParams, EddsaSignatureScheme};
+use cryptoki::mechanism::elliptic_curve::{EcKdf, Ecdh1DeriveParams};
 use cryptoki::mechanism::rsa::{PkcsOaepParams, PkcsOaepSource, PkcsPssParams};
 use cryptoki::mechanism::Mechanism;
-use cryptoki::object::{Attribute, AttributeType, ObjectClass, ObjectHandle};
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
 use cryptoki::slot::Slot;
 
 pub use self::config::{Pin, Pkcs11Config, TokenSelector, DEFAULT_MAX_SESSIONS, MODULE_ENV};
@@ -268,6 +269,46 @@ impl Backend for Pkcs11Backend {
             });
         }
         Ok(sig)
+    }
+
+    fn derive_shared_secret(&self, v: VersionRef<'_>, peer_spki: &[u8]) -> Result<SecretBytes> {
+        let Some(curve) = v.key.spec.ec_curve() else {
+            return Err(Error::InvalidKeyUsage(format!(
+                "{} keys cannot derive shared secrets",
+                v.key.spec
+            )));
+        };
+        let (_, point) = der::spki_ec_point(peer_spki)
+            .map_err(|e| Error::InvalidArgument(format!("the peer's public key: {e}")))?;
+        // CKM_ECDH1_DERIVE with no KDF into a session object (not on the
+        // token) that may be read: the shared secret is what the caller
+        // asked for. It is read once and destroyed.
+        let template = [
+            Attribute::Class(ObjectClass::SECRET_KEY),
+            Attribute::KeyType(KeyType::GENERIC_SECRET),
+            Attribute::ValueLen((curve.field_len() as u64).into()),
+            Attribute::Token(false),
+            Attribute::Private(true),
+            Attribute::Sensitive(false),
+            Attribute::Extractable(true),
+        ];
+        self.with_object_secret(
+            v.handle,
+            ObjectClass::PRIVATE_KEY,
+            |s, obj| {
+                let params = Ecdh1DeriveParams::new(EcKdf::null(), point);
+                let derived = s.derive_key(&Mechanism::Ecdh1Derive(params), obj, &template)?;
+                let value = s.get_attributes(derived, &[AttributeType::Value]);
+                let destroyed = s.destroy_object(derived);
+                let mut value = value?;
+                destroyed?;
+                match value.pop() {
+                    Some(Attribute::Value(v)) => Ok(v),
+                    _ => Err(cryptoki::error::Error::NotSupported),
+                }
+            },
+            mech_err("CKM_ECDH1_DERIVE", "C_DeriveKey"),
+        )
     }
 
     fn public_key_der(&self, v: VersionRef<'_>) -> Result<Vec<u8>> {

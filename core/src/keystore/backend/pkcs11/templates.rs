@@ -86,7 +86,8 @@ pub(super) fn pair_templates(
         Attribute::Decrypt(enc),
         Attribute::Sign(sign),
         Attribute::Unwrap(false),
-        Attribute::Derive(false),
+        // Only a KEY_AGREEMENT key derives (CKM_ECDH1_DERIVE).
+        Attribute::Derive(usage == KeyUsage::KeyAgreement),
         Attribute::Id(id),
         Attribute::Label(label),
     ];
