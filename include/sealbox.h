@@ -1183,8 +1183,8 @@ sealbox_result sealbox_create_key_request_new(struct sealbox_create_key_request 
 sealbox_result sealbox_create_key_request_set_key_spec(struct sealbox_create_key_request *request, const char *key_spec);
 
 /**
- * The key usage: `"ENCRYPT_DECRYPT"`, `"SIGN_VERIFY"` or
- * `"GENERATE_VERIFY_MAC"` (default: the spec's natural usage).
+ * The key usage: `"ENCRYPT_DECRYPT"`, `"SIGN_VERIFY"`, `"GENERATE_VERIFY_MAC"`
+ * or `"KEY_AGREEMENT"` (default: the spec's natural usage).
  *
  * Ownership: nothing kept.
  *
@@ -1356,6 +1356,20 @@ sealbox_result sealbox_keystore_verify(const struct sealbox_keystore *keystore, 
  * Thread safety: safe to call concurrently.
  */
 sealbox_result sealbox_keystore_get_public_key(const struct sealbox_keystore *keystore, const char *key, struct sealbox_buffer **out);
+
+/**
+ * DeriveSharedSecret: ECDH between a `"KEY_AGREEMENT"` key (`"ECC_NIST_P256"`,
+ * `"ECC_NIST_P384"` or `"ECC_NIST_P521"`) and the peer's public key, a DER
+ * SubjectPublicKeyInfo on the same curve. `algorithm`: `"ECDH"`. `*out` is the
+ * raw shared secret (the x-coordinate, as AWS KMS returns it): derive keys
+ * from it with a KDF rather than using it directly.
+ *
+ * Ownership: the caller frees `*out` (wiped on free) with
+ * `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_derive_shared_secret(const struct sealbox_keystore *keystore, const char *key, const uint8_t *peer_public_key, size_t peer_public_key_len, const char *algorithm, struct sealbox_buffer **out);
 
 /**
  * GetPublicKey as PEM text (`-----BEGIN PUBLIC KEY-----`).
@@ -1646,8 +1660,8 @@ const char *sealbox_key_metadata_description(const struct sealbox_key_metadata *
 const char *sealbox_key_metadata_key_spec(const struct sealbox_key_metadata *md);
 
 /**
- * The key usage: `"ENCRYPT_DECRYPT"`, `"SIGN_VERIFY"` or
- * `"GENERATE_VERIFY_MAC"`. NULL when `md` is NULL.
+ * The key usage: `"ENCRYPT_DECRYPT"`, `"SIGN_VERIFY"`, `"GENERATE_VERIFY_MAC"`
+ * or `"KEY_AGREEMENT"`. NULL when `md` is NULL.
  *
  * Ownership: borrows from `md`; valid until `md` is freed.
  *

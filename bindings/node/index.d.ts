@@ -89,7 +89,7 @@ export interface CreateKeyOptions {
   /** Default `AES_256`. */
   keySpec?: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1' | 'ECC_NIST_EDWARDS25519' | 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
   /** Default: the spec's usual usage. */
-  keyUsage?: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC'
+  keyUsage?: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT'
   /** An alias (`alias/...`) to point at the new key. */
   alias?: string
   /** Free text. */
@@ -473,7 +473,7 @@ export interface KeyMetadata {
   /** Kind of key material. */
   keySpec: 'AES_256' | 'RSA_2048' | 'RSA_3072' | 'RSA_4096' | 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'ECC_SECG_P256K1' | 'ECC_NIST_EDWARDS25519' | 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512'
   /** What the key may be used for. */
-  keyUsage: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC'
+  keyUsage: 'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT'
   /** `SEALBOX` (generated) or `EXTERNAL` (imported). */
   origin: 'SEALBOX' | 'EXTERNAL'
   /** Lifecycle state. */
@@ -952,6 +952,15 @@ export declare class KeyStore {
   getPublicKeyPem(key: string): Promise<string>
   /** GetPublicKey as PEM, blocking. */
   getPublicKeyPemSync(key: string): string
+  /**
+   * DeriveSharedSecret: ECDH between a `KEY_AGREEMENT` key (P-256, P-384
+   * or P-521) and the peer's public key (DER SubjectPublicKeyInfo on the
+   * same curve). The raw shared secret (the x-coordinate, as AWS KMS
+   * returns it): derive keys from it with a KDF.
+   */
+  deriveSharedSecret(key: string, peerPublicKey: Uint8Array, algorithm?: 'ECDH'): Promise<Buffer>
+  /** DeriveSharedSecret, blocking. */
+  deriveSharedSecretSync(key: string, peerPublicKey: Uint8Array, algorithm?: 'ECDH'): Buffer
   /** GenerateMac over at most 4096 bytes. */
   generateMac(key: string, message: Uint8Array, algorithm: 'HMAC_SHA_224' | 'HMAC_SHA_256' | 'HMAC_SHA_384' | 'HMAC_SHA_512'): Promise<Buffer>
   /** GenerateMac, blocking. */

@@ -146,6 +146,16 @@ Examples:
   sealbox verify --key alias/release --signature release.tar.gz.sig release.tar.gz
   sealbox verify --key alias/release --signature-base64 MEUCIQ... message.txt")]
     Verify(VerifyArgs),
+    /// ECDH between a KEY_AGREEMENT key and a peer's public key (DeriveSharedSecret)
+    #[command(after_help = "\
+Examples:
+  sealbox derive-shared-secret --key alias/agree --public-key peer.pem
+  sealbox derive-shared-secret --key alias/agree --public-key peer.der -o secret.bin
+
+The peer's key is a SubjectPublicKeyInfo (PEM or DER) on the key's curve. The output is
+the raw shared secret (the x-coordinate, as AWS KMS returns it), printed in base64 unless
+-o (written 0600): derive keys from it with a KDF.")]
+    DeriveSharedSecret(DeriveSharedSecretArgs),
     /// Compute or verify an HMAC with a GENERATE_VERIFY_MAC key (at most 4096 bytes)
     #[command(after_help = "\
 Examples:
@@ -387,7 +397,7 @@ pub struct ImportArgs {
 /// What `key create` and `key import` ask of the new key.
 #[derive(Debug, Args)]
 pub struct NewKeyArgs {
-    /// ENCRYPT_DECRYPT, SIGN_VERIFY or GENERATE_VERIFY_MAC [default: the spec's]
+    /// ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC or KEY_AGREEMENT [default: the spec's]
     #[arg(long)]
     pub usage: Option<String>,
     /// An alias for the new key (alias/NAME)
@@ -568,6 +578,25 @@ pub struct SignedMessageArgs {
     /// The message file, or - for stdin
     #[arg(default_value = "-")]
     pub input: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DeriveSharedSecretArgs {
+    /// Key ID or alias/NAME of a KEY_AGREEMENT key (ECC_NIST_P256, P384 or P521)
+    #[arg(long)]
+    pub key: String,
+    /// The peer's public key: a SubjectPublicKeyInfo file, PEM or DER
+    #[arg(long, value_name = "FILE")]
+    pub public_key: PathBuf,
+    /// ECDH [default: ECDH]
+    #[arg(long)]
+    pub algorithm: Option<String>,
+    /// Write the raw shared secret to FILE (0600) instead of printing base64
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace an existing output file
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -7,14 +7,14 @@ use serde_json::{json, Value};
 
 use sealbox::crypto::Hasher;
 use sealbox::keystore::{
-    der_to_pem, CreateKeyRequest, KeyMetadata, KeySpec, KeyState, KeyStore, KeyUsage, MacAlgorithm,
-    MessageType, SigningAlgorithm, MAX_LIST_LIMIT, MAX_MESSAGE,
+    der_to_pem, CreateKeyRequest, KeyAgreementAlgorithm, KeyMetadata, KeySpec, KeyState, KeyStore,
+    KeyUsage, MacAlgorithm, MessageType, SigningAlgorithm, MAX_LIST_LIMIT, MAX_MESSAGE,
 };
 
 use crate::atomic::{Privacy, Sink};
 use crate::cli::{
-    AliasCommand, CreateArgs, ImportArgs, InitArgs, MacArgs, NewKeyArgs, PublicKeyArgs, RotateArgs,
-    ScheduleDeletionArgs, SignArgs, VerifyArgs,
+    AliasCommand, CreateArgs, DeriveSharedSecretArgs, ImportArgs, InitArgs, MacArgs, NewKeyArgs,
+    PublicKeyArgs, RotateArgs, ScheduleDeletionArgs, SignArgs, VerifyArgs,
 };
 use crate::config::{Pkcs11File, Resolved};
 use crate::error::{CliError, CliResult, Exit};
@@ -552,6 +552,50 @@ pub fn mac(ks: &KeyStore, a: MacArgs, out: Out) -> CliResult<()> {
             let mac = input::base64(b64, "--verify")?;
             let valid = ks.verify_mac(&a.key, &message, &mac, alg)?;
             verdict(out, "MAC", "MAC", &id, alg.as_str(), &alg, valid)
+        }
+    }
+}
+
+/// The DER of a public key file: PEM (`-----BEGIN PUBLIC KEY-----`) or DER.
+fn public_key_der(path: &Path) -> CliResult<Vec<u8>> {
+    let raw = input::read_bounded(path, 64 * 1024)?;
+    let Ok(text) = std::str::from_utf8(&raw) else {
+        return Ok(raw);
+    };
+    let Some(body) = text
+        .trim()
+        .strip_prefix("-----BEGIN PUBLIC KEY-----")
+        .and_then(|t| t.strip_suffix("-----END PUBLIC KEY-----"))
+    else {
+        return Err(CliError::usage(format!(
+            "{}: not a PUBLIC KEY PEM or DER file",
+            path.display()
+        )));
+    };
+    let b64: String = body.split_whitespace().collect();
+    input::base64(&b64, &path.display().to_string())
+}
+
+pub fn derive_shared_secret(ks: &KeyStore, a: DeriveSharedSecretArgs, out: Out) -> CliResult<()> {
+    let alg: KeyAgreementAlgorithm = parse(a.algorithm.as_deref().unwrap_or("ECDH"))?;
+    let peer = public_key_der(&a.public_key)?;
+    let secret = ks.derive_shared_secret(&a.key, alg, &peer)?;
+    let id = ks.resolve_key_id(&a.key)?;
+    let mut v = json!({"key_id": id, "key_agreement_algorithm": alg.as_str()});
+    match &a.output {
+        Some(path) if path != Path::new("-") => {
+            let mut f = Sink::open(Some(path), Privacy::Owner, a.force)?;
+            f.write_all(secret.as_bytes())?;
+            f.commit()?;
+            v["output"] = json!(path.display().to_string());
+            out.emit(v, || {
+                format!("Shared secret with {id} ({alg}) in {}.", path.display())
+            })
+        }
+        _ => {
+            let b64 = input::to_base64(secret.as_bytes());
+            v["shared_secret"] = json!(b64);
+            out.emit(v, || b64.clone())
         }
     }
 }

@@ -111,6 +111,9 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Sign(a) => keys::sign(&store::open(&resolve()?)?, a, out),
         Command::Verify(a) => keys::verify(&store::open(&resolve()?)?, a, out),
         Command::Mac(a) => keys::mac(&store::open(&resolve()?)?, a, out),
+        Command::DeriveSharedSecret(a) => {
+            keys::derive_shared_secret(&store::open(&resolve()?)?, a, out)
+        }
         Command::Grant(c) => access::grant(&store::open(&resolve()?)?, c, out),
         Command::Audit(cli::AuditCommand::Tail(a)) => audit::tail(&resolve()?, a, out),
         Command::Audit(cli::AuditCommand::Export(a)) => audit::export(&resolve()?, a, out),

@@ -562,3 +562,146 @@ fn ed25519_signs_the_file_itself(sb: &Sandbox) {
     sb.fails(&["sign", "--key", alias, "msg.txt"], 2);
     sb.fails(&["sign", "--key", alias, "--digest", "small.txt"], 2);
 }
+
+/// derive-shared-secret: the secret OpenSSL derives on the other side,
+/// from a PEM or a DER peer key, printed in base64 or written to a file.
+#[test]
+fn derive_shared_secret_agrees_with_openssl() {
+    let sb = Sandbox::new("ecdh");
+    sb.init();
+    let alias = "alias/agree";
+    let v = sb.json(&[
+        "key",
+        "create",
+        "--spec",
+        "ECC_NIST_P384",
+        "--usage",
+        "KEY_AGREEMENT",
+        "--alias",
+        alias,
+    ]);
+    assert_eq!(v["key_usage"], "KEY_AGREEMENT");
+    let ours = sb.path("ours.pem");
+    sb.ok(&["key", "public-key", alias, "-o", s(&ours)]);
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&sb.dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-384",
+        "-out",
+        "peer.pem",
+    ]);
+    openssl(&["pkey", "-in", "peer.pem", "-pubout", "-out", "peer.pub.pem"]);
+    openssl(&[
+        "pkey",
+        "-in",
+        "peer.pem",
+        "-pubout",
+        "-outform",
+        "DER",
+        "-out",
+        "peer.pub.der",
+    ]);
+    let expected = openssl(&[
+        "pkeyutl",
+        "-derive",
+        "-inkey",
+        "peer.pem",
+        "-peerkey",
+        s(&ours),
+    ]);
+    assert_eq!(expected.len(), 48);
+    let v = sb.json(&[
+        "derive-shared-secret",
+        "--key",
+        alias,
+        "--public-key",
+        "peer.pub.pem",
+    ]);
+    assert_eq!(v["key_agreement_algorithm"], "ECDH");
+    let b64 = v["shared_secret"].as_str().unwrap();
+    use base64::Engine as _;
+    assert_eq!(
+        b64,
+        base64::engine::general_purpose::STANDARD.encode(&expected)
+    );
+    let out = sb.path("secret.bin");
+    sb.json(&[
+        "derive-shared-secret",
+        "--key",
+        alias,
+        "--public-key",
+        "peer.pub.der",
+        "-o",
+        s(&out),
+    ]);
+    assert_eq!(std::fs::read(&out).unwrap(), expected);
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // A P-256 peer, a file that is no key, a signing key: refused.
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        "p256.pem",
+    ]);
+    openssl(&["pkey", "-in", "p256.pem", "-pubout", "-out", "p256.pub.pem"]);
+    sb.fails(
+        &[
+            "derive-shared-secret",
+            "--key",
+            alias,
+            "--public-key",
+            "p256.pub.pem",
+        ],
+        2,
+    );
+    std::fs::write(sb.path("junk.txt"), "not a key").unwrap();
+    sb.fails(
+        &[
+            "derive-shared-secret",
+            "--key",
+            alias,
+            "--public-key",
+            "junk.txt",
+        ],
+        2,
+    );
+    sb.json(&[
+        "key",
+        "create",
+        "--spec",
+        "ECC_NIST_P384",
+        "--alias",
+        "alias/signer",
+    ]);
+    sb.fails(
+        &[
+            "derive-shared-secret",
+            "--key",
+            "alias/signer",
+            "--public-key",
+            "peer.pub.pem",
+        ],
+        6,
+    );
+}

@@ -9,8 +9,8 @@ use crate::audit::Outcome;
 use crate::error::ErrorKind;
 use crate::keyring::RsaWrappingPadding;
 use crate::keystore::{
-    EncryptionAlgorithm, KeySpec, KeyStateName, KeyUsage, MacAlgorithm, MessageType, Operation,
-    Origin, SigningAlgorithm,
+    EncryptionAlgorithm, KeyAgreementAlgorithm, KeySpec, KeyStateName, KeyUsage, MacAlgorithm,
+    MessageType, Operation, Origin, SigningAlgorithm,
 };
 use crate::message::{CommitmentPolicy, ALL_SUITES};
 
@@ -80,6 +80,7 @@ pub fn tables() -> Vec<NameTable> {
         "SigningAlgorithm" => SigningAlgorithm::names(),
         "EncryptionAlgorithm" => EncryptionAlgorithm::names(),
         "MacAlgorithm" => MacAlgorithm::names(),
+        "KeyAgreementAlgorithm" => KeyAgreementAlgorithm::names(),
         "MessageType" => MessageType::names(),
         "CommitmentPolicy" => CommitmentPolicy::names(),
         "RsaPadding" => RsaWrappingPadding::names(),

@@ -487,6 +487,47 @@ static void test_asymmetric_and_mac(const sealbox_keystore *ks) {
     check_ec_spec(ks, "ECC_SECG_P256K1", "ECDSA_SHA_256", "ECDSA_SHA_384", 88);
     check_ec_spec(ks, "ECC_NIST_EDWARDS25519", "ED25519_SHA_512", "ECDSA_SHA_256", 44);
     {
+        /* DeriveSharedSecret: two KEY_AGREEMENT keys agree on one secret
+         * (each with the other's public key); a peer on another curve and a
+         * missing algorithm are refused, the output untouched. */
+        sealbox_create_key_request *ka_req = NULL;
+        sealbox_key_metadata *a = NULL, *b = NULL, *c = NULL;
+        sealbox_buffer *pa = NULL, *pb = NULL, *pc = NULL, *sab = NULL, *sba = NULL, *none = SENTINEL;
+        OK(sealbox_create_key_request_new(&ka_req));
+        OK(sealbox_create_key_request_set_key_spec(ka_req, "ECC_NIST_P521"));
+        OK(sealbox_create_key_request_set_key_usage(ka_req, "KEY_AGREEMENT"));
+        OK(sealbox_keystore_create_key(ks, ka_req, &a));
+        OK(sealbox_keystore_create_key(ks, ka_req, &b));
+        CHECK_STR(sealbox_key_metadata_key_usage(a), "KEY_AGREEMENT");
+        OK(sealbox_create_key_request_set_key_spec(ka_req, "ECC_NIST_P256"));
+        OK(sealbox_keystore_create_key(ks, ka_req, &c));
+        OK(sealbox_keystore_get_public_key(ks, sealbox_key_metadata_key_id(a), &pa));
+        OK(sealbox_keystore_get_public_key(ks, sealbox_key_metadata_key_id(b), &pb));
+        OK(sealbox_keystore_get_public_key(ks, sealbox_key_metadata_key_id(c), &pc));
+        OK(sealbox_keystore_derive_shared_secret(ks, sealbox_key_metadata_key_id(a), pb->data, pb->len, "ECDH", &sab));
+        OK(sealbox_keystore_derive_shared_secret(ks, sealbox_key_metadata_key_id(b), pa->data, pa->len, "ECDH", &sba));
+        CHECK(sab->len == 66 && sba->len == 66 && memcmp(sab->data, sba->data, 66) == 0);
+        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT,
+               sealbox_keystore_derive_shared_secret(ks, sealbox_key_metadata_key_id(a), pc->data, pc->len, "ECDH",
+                                                     &none));
+        EXPECT(SEALBOX_RESULT_NULL_PARAMETER,
+               sealbox_keystore_derive_shared_secret(ks, sealbox_key_metadata_key_id(a), pb->data, pb->len, NULL,
+                                                     &none));
+        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT,
+               sealbox_keystore_derive_shared_secret(ks, sealbox_key_metadata_key_id(a), pb->data, pb->len, "DH",
+                                                     &none));
+        CHECK(none == SENTINEL);
+        sealbox_buffer_free(pa);
+        sealbox_buffer_free(pb);
+        sealbox_buffer_free(pc);
+        sealbox_buffer_free(sab);
+        sealbox_buffer_free(sba);
+        sealbox_key_metadata_free(a);
+        sealbox_key_metadata_free(b);
+        sealbox_key_metadata_free(c);
+        sealbox_create_key_request_free(ka_req);
+    }
+    {
         /* Ed25519 signs the message itself: 64 bytes, RAW only. */
         static const uint8_t m[] = "ed25519";
         uint8_t digest[64] = {0};

@@ -57,7 +57,7 @@ def c_header(contract: dict[str, Any]) -> None:
         check(codes.get(k["constant"]) == k["code"], f"C: SEALBOX_RESULT_{k['constant']} is not {k['code']}")
     # Every name the C functions take or give is documented, spelled in full.
     for table in ("KeySpec", "KeyUsage", "KeyState", "SigningAlgorithm", "EncryptionAlgorithm",
-                  "MacAlgorithm", "MessageType", "CommitmentPolicy", "RsaPadding", "Origin"):
+                  "MacAlgorithm", "KeyAgreementAlgorithm", "MessageType", "CommitmentPolicy", "RsaPadding", "Origin"):
         for value in contract["tables"][table]:
             check(f'"{value}"' in header or f"`{value}`" in header,
                   f"C: sealbox.h does not document {table} {value}")

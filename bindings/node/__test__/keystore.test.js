@@ -309,6 +309,28 @@ function suite(backend, open) {
       await rejects(ks.importKey(pkcs8, { keySpec: 'ECC_NIST_P256' }), 'ERR_SEALBOX_INVALID_KEY')
     })
 
+    for (const [spec, curve] of [['ECC_NIST_P256', 'prime256v1'], ['ECC_NIST_P384', 'secp384r1'], ['ECC_NIST_P521', 'secp521r1']]) {
+      it(`deriveSharedSecret on ${spec} agrees with node:crypto's ECDH`, async () => {
+        const k = await ks.createKey({ keySpec: spec, keyUsage: 'KEY_AGREEMENT' })
+        assert.equal(k.keyUsage, 'KEY_AGREEMENT')
+        const ours = crypto.createPublicKey({ key: await ks.getPublicKey(k.keyId), format: 'der', type: 'spki' })
+        const peer = crypto.generateKeyPairSync('ec', { namedCurve: curve })
+        const peerSpki = peer.publicKey.export({ format: 'der', type: 'spki' })
+        const expected = crypto.diffieHellman({ privateKey: peer.privateKey, publicKey: ours })
+        await both(ks, 'deriveSharedSecret', () => [k.keyId, peerSpki], (secret) => {
+          assert.deepEqual(secret, expected)
+        })
+        assert.deepEqual(await ks.deriveSharedSecret(k.keyId, peerSpki, 'ECDH'), expected)
+        const other = crypto.generateKeyPairSync('ec', { namedCurve: curve === 'secp384r1' ? 'prime256v1' : 'secp384r1' })
+        const otherSpki = other.publicKey.export({ format: 'der', type: 'spki' })
+        await rejects(ks.deriveSharedSecret(k.keyId, otherSpki), 'ERR_SEALBOX_INVALID_ARGUMENT')
+        await rejects(ks.deriveSharedSecret(k.keyId, Buffer.from('junk')), 'ERR_SEALBOX_INVALID_ARGUMENT')
+        await rejects(ks.deriveSharedSecret(k.keyId, peerSpki, 'DH'), 'ERR_SEALBOX_INVALID_ARGUMENT')
+        const signer = await ks.createKey({ keySpec: spec })
+        await rejects(ks.deriveSharedSecret(signer.keyId, peerSpki), 'ERR_SEALBOX_INVALID_KEY_USAGE')
+      })
+    }
+
     it('ECC_NIST_P384 keys sign with ECDSA_SHA_384, checked by node:crypto', async () => {
       const ec = await ks.createKey({ keySpec: 'ECC_NIST_P384' })
       assert.equal(ec.keyUsage, 'SIGN_VERIFY')

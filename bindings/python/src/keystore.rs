@@ -18,9 +18,10 @@ use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList};
 use sealbox::audit::{AuditEvent, CallbackSink};
 use sealbox::keystore::{
     der_to_pem, CreateKeyRequest, DefaultKeyPolicy, EncryptionAlgorithm, Grant, GrantRequest,
-    KeyMetadata, KeySpec, KeyState, KeyStore, KeyStoreOptions, KeyUsage, MacAlgorithm, MessageType,
-    Pin, Pkcs11Config, RootKey, SigningAlgorithm, TokenSelector, DEFAULT_DELETION_WINDOW_DAYS,
-    DEFAULT_MAX_SESSIONS, DEFAULT_ROTATION_PERIOD_DAYS, MAX_LIST_LIMIT,
+    KeyAgreementAlgorithm, KeyMetadata, KeySpec, KeyState, KeyStore, KeyStoreOptions, KeyUsage,
+    MacAlgorithm, MessageType, Pin, Pkcs11Config, RootKey, SigningAlgorithm, TokenSelector,
+    DEFAULT_DELETION_WINDOW_DAYS, DEFAULT_MAX_SESSIONS, DEFAULT_ROTATION_PERIOD_DAYS,
+    MAX_LIST_LIMIT,
 };
 use sealbox::{EncryptionContext, Error};
 
@@ -753,6 +754,22 @@ impl PyKeyStore {
     fn get_public_key_pem(&self, py: Python<'_>, key_id: &str) -> PyResult<String> {
         let der = call(py, true, || Ok(self.inner.get_public_key(key_id)?))?;
         Ok(der_to_pem("PUBLIC KEY", &der))
+    }
+
+    #[pyo3(signature = (key_id, peer_public_key, *, algorithm="ECDH"))]
+    fn derive_shared_secret<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &str,
+        peer_public_key: &Bound<'py, PyAny>,
+        algorithm: &str,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let peer = Input::new(peer_public_key, "peer_public_key")?;
+        let alg: KeyAgreementAlgorithm = parse(py, algorithm)?;
+        let secret = peer.with(py, true, |p| {
+            Ok(self.inner.derive_shared_secret(key_id, alg, p)?)
+        })?;
+        Ok(PyBytes::new(py, secret.as_bytes()))
     }
 
     #[pyo3(signature = (key_id, message, *, algorithm))]

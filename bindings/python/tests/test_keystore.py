@@ -302,6 +302,39 @@ def test_ed25519(store: sealbox.KeyStore) -> None:
         store.import_key(pkcs8, spec="ECC_NIST_P256")
 
 
+@pytest.mark.parametrize(
+    ("spec", "curve"),
+    [("ECC_NIST_P256", ec.SECP256R1()), ("ECC_NIST_P384", ec.SECP384R1()), ("ECC_NIST_P521", ec.SECP521R1())],
+)
+def test_derive_shared_secret(store: sealbox.KeyStore, spec: str, curve: ec.EllipticCurve) -> None:
+    """DeriveSharedSecret (ECDH) gives the secret pyca's exchange computes on
+    the peer's side; wrong curves, junk and signing keys are refused."""
+    k = store.create_key(spec=spec, usage=KeyUsage.KEY_AGREEMENT).key_id
+    assert store.describe_key(k).key_usage is KeyUsage.KEY_AGREEMENT
+    ours = serialization.load_der_public_key(store.get_public_key(k))
+    peer = ec.generate_private_key(curve)
+    peer_spki = peer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    secret = store.derive_shared_secret(k, peer_spki)
+    assert secret == peer.exchange(ec.ECDH(), ours)
+    assert store.derive_shared_secret(k, bytearray(peer_spki), algorithm=sealbox.KeyAgreementAlgorithm.ECDH) == secret
+    other_curve = ec.SECP256K1() if spec != "ECC_NIST_P256" else ec.SECP384R1()
+    wrong = ec.generate_private_key(other_curve).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    for bad in (wrong, b"junk", b""):
+        with pytest.raises(sealbox.InvalidArgument):
+            store.derive_shared_secret(k, bad)
+    with pytest.raises(sealbox.InvalidArgument):
+        store.derive_shared_secret(k, peer_spki, algorithm="DH")
+    signer = store.create_key(spec=spec).key_id
+    with pytest.raises(sealbox.InvalidKeyUsage):
+        store.derive_shared_secret(signer, peer_spki)
+    with pytest.raises(sealbox.InvalidKeyUsage):
+        store.create_key(spec="ECC_SECG_P256K1", usage="KEY_AGREEMENT")
+
+
 def test_sign_verify_ecdsa(store: sealbox.KeyStore) -> None:
     k = store.create_key(spec="ECC_NIST_P256").key_id
     sig = store.sign(k, b"message", algorithm="ECDSA_SHA_256")

@@ -406,8 +406,8 @@ pub unsafe extern "C" fn sealbox_create_key_request_set_key_spec(
     with_mut! { request, |r| r.key_spec = try_parse!(key_spec) }
 }
 
-/// The key usage: `"ENCRYPT_DECRYPT"`, `"SIGN_VERIFY"` or
-/// `"GENERATE_VERIFY_MAC"` (default: the spec's natural usage).
+/// The key usage: `"ENCRYPT_DECRYPT"`, `"SIGN_VERIFY"`, `"GENERATE_VERIFY_MAC"`
+/// or `"KEY_AGREEMENT"` (default: the spec's natural usage).
 ///
 /// Ownership: nothing kept.
 ///

@@ -197,6 +197,29 @@ pub unsafe extern "C" fn sealbox_keystore_get_public_key(
         out => buffer(ks.get_public_key(key)?))
 }
 
+/// DeriveSharedSecret: ECDH between a `"KEY_AGREEMENT"` key (`"ECC_NIST_P256"`,
+/// `"ECC_NIST_P384"` or `"ECC_NIST_P521"`) and the peer's public key, a DER
+/// SubjectPublicKeyInfo on the same curve. `algorithm`: `"ECDH"`. `*out` is the
+/// raw shared secret (the x-coordinate, as AWS KMS returns it): derive keys
+/// from it with a KDF rather than using it directly.
+///
+/// Ownership: the caller frees `*out` (wiped on free) with
+/// `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_derive_shared_secret(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    peer_public_key: *const u8,
+    peer_public_key_len: usize,
+    algorithm: *const c_char,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    with_out!([ks = try_ref!(keystore), key = try_str!(key), peer = try_slice!(peer_public_key, peer_public_key_len), algorithm = try_parse!(algorithm)]
+        out => buffer_from_slice(ks.derive_shared_secret(key, algorithm, peer)?.as_bytes()))
+}
+
 /// GetPublicKey as PEM text (`-----BEGIN PUBLIC KEY-----`).
 ///
 /// Ownership: the caller frees `*out` with `sealbox_buffer_free`; its data

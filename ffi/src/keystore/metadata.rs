@@ -99,8 +99,8 @@ pub unsafe extern "C" fn sealbox_key_metadata_key_spec(
     metadata_text!(md, key_spec)
 }
 
-/// The key usage: `"ENCRYPT_DECRYPT"`, `"SIGN_VERIFY"` or
-/// `"GENERATE_VERIFY_MAC"`. NULL when `md` is NULL.
+/// The key usage: `"ENCRYPT_DECRYPT"`, `"SIGN_VERIFY"`, `"GENERATE_VERIFY_MAC"`
+/// or `"KEY_AGREEMENT"`. NULL when `md` is NULL.
 ///
 /// Ownership: borrows from `md`; valid until `md` is freed.
 ///

@@ -22,7 +22,9 @@ pub struct CreateKeyOptions {
     )]
     pub key_spec: Option<String>,
     /// Default: the spec's usual usage.
-    #[napi(ts_type = "'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC'")]
+    #[napi(
+        ts_type = "'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT'"
+    )]
     pub key_usage: Option<String>,
     /// An alias (`alias/...`) to point at the new key.
     pub alias: Option<String>,

@@ -52,7 +52,9 @@ pub struct KeyMetadata {
     )]
     pub key_spec: String,
     /// What the key may be used for.
-    #[napi(ts_type = "'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC'")]
+    #[napi(
+        ts_type = "'ENCRYPT_DECRYPT' | 'SIGN_VERIFY' | 'GENERATE_VERIFY_MAC' | 'KEY_AGREEMENT'"
+    )]
     pub key_usage: String,
     /// `SEALBOX` (generated) or `EXTERNAL` (imported).
     #[napi(ts_type = "'SEALBOX' | 'EXTERNAL'")]

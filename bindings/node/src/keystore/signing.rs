@@ -71,5 +71,27 @@ twins! {
                 Ok(ks::der_to_pem("PUBLIC KEY", &k.get_public_key(&key)?))
             }))
         }
+
+        #[doc = " DeriveSharedSecret: ECDH between a `KEY_AGREEMENT` key (P-256, P-384"]
+        #[doc = " or P-521) and the peer's public key (DER SubjectPublicKeyInfo on the"]
+        #[doc = " same curve). The raw shared secret (the x-coordinate, as AWS KMS"]
+        #[doc = " returns it): derive keys from it with a KDF."]
+        #[promise("Promise<Buffer>")]
+        #[doc = " DeriveSharedSecret, blocking."]
+        #[ts_args("key: string, peerPublicKey: Uint8Array, algorithm?: 'ECDH'")]
+        fn derive_shared_secret, derive_shared_secret_sync(
+            &self,
+            key: String,
+            peer_public_key: Uint8Array,
+            algorithm: Option<String>,
+        ) -> Buffer {
+            let alg: ks::KeyAgreementAlgorithm = named(algorithm.as_deref().unwrap_or("ECDH"))?;
+            let peer = peer_public_key.to_vec();
+            let k = self.ks();
+            Ok(Job::new(move || {
+                k.derive_shared_secret(&key, alg, &peer)
+                    .map(|s| Buffer::secret_copy(s.as_bytes()))
+            }))
+        }
     }
 }

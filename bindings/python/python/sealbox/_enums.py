@@ -12,6 +12,7 @@ __all__ = [
     "AlgorithmSuite",
     "CommitmentPolicy",
     "EncryptionAlgorithm",
+    "KeyAgreementAlgorithm",
     "KeySpec",
     "KeyState",
     "KeyUsage",
@@ -107,6 +108,8 @@ class KeyUsage(enum.StrEnum):
     SIGN_VERIFY = "SIGN_VERIFY"
     #: GenerateMac and VerifyMac (HMAC keys).
     GENERATE_VERIFY_MAC = "GENERATE_VERIFY_MAC"
+    #: DeriveSharedSecret (ECDH; P-256, P-384 and P-521 keys).
+    KEY_AGREEMENT = "KEY_AGREEMENT"
 
 
 class KeyState(enum.StrEnum):
@@ -178,6 +181,13 @@ class MacAlgorithm(enum.StrEnum):
     HMAC_SHA_384 = "HMAC_SHA_384"
     #: HMAC-SHA-512 (``HMAC_512`` keys).
     HMAC_SHA_512 = "HMAC_SHA_512"
+
+
+class KeyAgreementAlgorithm(enum.StrEnum):
+    """Key agreement algorithms of :meth:`KeyStore.derive_shared_secret`."""
+
+    #: Elliptic-curve Diffie-Hellman; the shared secret is the x-coordinate.
+    ECDH = "ECDH"
 
 
 class MessageType(enum.StrEnum):
@@ -265,6 +275,8 @@ class Operation(enum.StrEnum):
     VERIFY = "Verify"
     #: :meth:`KeyStore.get_public_key`, :meth:`KeyStore.get_public_key_pem`.
     GET_PUBLIC_KEY = "GetPublicKey"
+    #: :meth:`KeyStore.derive_shared_secret`.
+    DERIVE_SHARED_SECRET = "DeriveSharedSecret"
     #: :meth:`KeyStore.generate_mac`.
     GENERATE_MAC = "GenerateMac"
     #: :meth:`KeyStore.verify_mac`.
