@@ -811,7 +811,7 @@ export declare class KeyStore {
   /** CreateKey, blocking. */
   createKeySync(options?: CreateKeyOptions | undefined | null): KeyMetadata
   /**
-   * ImportKey (BYOK): 32 raw bytes for AES_256, ≥ 32 / ≥ 48 / ≥ 64 for HMAC,
+   * ImportKey (BYOK): 32 raw bytes for AES_256, ≥ 28 / 32 / 48 / 64 for HMAC,
    * PKCS#8 DER for RSA, ECC and Ed25519 keys. Wipe `material` afterwards.
    */
   importKey(material: Uint8Array, options?: CreateKeyOptions | undefined | null): Promise<KeyMetadata>

@@ -321,8 +321,15 @@ pub fn alias(ks: &KeyStore, a: AliasCommand, out: Out) -> CliResult<()> {
     }
 }
 
-/// PKCS#8 DER from a PEM `PRIVATE KEY` or a DER file.
-fn pkcs8_der(raw: &[u8], path: &Path) -> CliResult<zeroize::Zeroizing<Vec<u8>>> {
+/// The DER of a file that is either DER or one PEM block labelled `label`
+/// (`what` names the expected content in the error, a configuration error
+/// for key files). The DER is kept in wiped memory: it may be a private key.
+fn pem_or_der(
+    raw: &[u8],
+    path: &Path,
+    label: &str,
+    what: &str,
+) -> CliResult<zeroize::Zeroizing<Vec<u8>>> {
     let Ok(text) = std::str::from_utf8(raw) else {
         return Ok(zeroize::Zeroizing::new(raw.to_vec()));
     };
@@ -331,19 +338,24 @@ fn pkcs8_der(raw: &[u8], path: &Path) -> CliResult<zeroize::Zeroizing<Vec<u8>>> 
         return Ok(zeroize::Zeroizing::new(raw.to_vec()));
     }
     let body = t
-        .strip_prefix("-----BEGIN PRIVATE KEY-----")
-        .and_then(|b| b.strip_suffix("-----END PRIVATE KEY-----"))
-        .ok_or_else(|| {
-            CliError::config(format!(
-                "{}: expected a PKCS#8 `PRIVATE KEY` PEM (convert with `openssl pkcs8 -topk8 -nocrypt`)",
-                path.display()
-            ))
-        })?;
+        .strip_prefix(&format!("-----BEGIN {label}-----"))
+        .and_then(|b| b.strip_suffix(&format!("-----END {label}-----")))
+        .ok_or_else(|| CliError::config(format!("{}: expected {what}", path.display())))?;
     let b64: zeroize::Zeroizing<String> =
         zeroize::Zeroizing::new(body.chars().filter(|c| !c.is_whitespace()).collect());
     let der = input::base64(&b64, &format!("{}", path.display()))
         .map_err(|e| CliError::config(e.message))?;
     Ok(zeroize::Zeroizing::new(der))
+}
+
+/// PKCS#8 DER from a PEM `PRIVATE KEY` or a DER file.
+fn pkcs8_der(raw: &[u8], path: &Path) -> CliResult<zeroize::Zeroizing<Vec<u8>>> {
+    pem_or_der(
+        raw,
+        path,
+        "PRIVATE KEY",
+        "a PKCS#8 `PRIVATE KEY` PEM (convert with `openssl pkcs8 -topk8 -nocrypt`)",
+    )
 }
 
 pub fn import(ks: &KeyStore, a: ImportArgs, out: Out) -> CliResult<()> {
@@ -556,24 +568,16 @@ pub fn mac(ks: &KeyStore, a: MacArgs, out: Out) -> CliResult<()> {
     }
 }
 
-/// The DER of a public key file: PEM (`-----BEGIN PUBLIC KEY-----`) or DER.
+/// The DER of a public key file: PEM (`PUBLIC KEY`) or DER.
 fn public_key_der(path: &Path) -> CliResult<Vec<u8>> {
     let raw = input::read_bounded(path, 64 * 1024)?;
-    let Ok(text) = std::str::from_utf8(&raw) else {
-        return Ok(raw);
-    };
-    let Some(body) = text
-        .trim()
-        .strip_prefix("-----BEGIN PUBLIC KEY-----")
-        .and_then(|t| t.strip_suffix("-----END PUBLIC KEY-----"))
-    else {
-        return Err(CliError::usage(format!(
-            "{}: not a PUBLIC KEY PEM or DER file",
-            path.display()
-        )));
-    };
-    let b64: String = body.split_whitespace().collect();
-    input::base64(&b64, &path.display().to_string())
+    Ok(pem_or_der(
+        &raw,
+        path,
+        "PUBLIC KEY",
+        "a SubjectPublicKeyInfo `PUBLIC KEY` PEM",
+    )?
+    .to_vec())
 }
 
 pub fn derive_shared_secret(ks: &KeyStore, a: DeriveSharedSecretArgs, out: Out) -> CliResult<()> {

@@ -17,8 +17,8 @@ use sealbox::cmm::{
 };
 use sealbox::keyring::KeyStoreKeyring;
 use sealbox::keystore::{
-    CreateKeyRequest, KeySpec, KeyStore, KeyStoreOptions, MessageType, Pin, Pkcs11Config, RootKey,
-    SigningAlgorithm, TokenSelector,
+    CreateKeyRequest, KeyAgreementAlgorithm, KeySpec, KeyStore, KeyStoreOptions, KeyUsage,
+    MacAlgorithm, MessageType, Pin, Pkcs11Config, RootKey, SigningAlgorithm, TokenSelector,
 };
 use sealbox::message::{encrypt, EncryptOptions};
 use sealbox::EncryptionContext;
@@ -47,6 +47,44 @@ fn openssl_speed_name(spec: KeySpec) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// The HMAC specs, their algorithm, and OpenSSL's name of the hash.
+const MAC_SPECS: [(KeySpec, MacAlgorithm, &str); 4] = [
+    (KeySpec::Hmac224, MacAlgorithm::HmacSha224, "sha224"),
+    (KeySpec::Hmac256, MacAlgorithm::HmacSha256, "sha256"),
+    (KeySpec::Hmac384, MacAlgorithm::HmacSha384, "sha384"),
+    (KeySpec::Hmac512, MacAlgorithm::HmacSha512, "sha512"),
+];
+
+/// The KEY_AGREEMENT specs and `openssl speed`'s name and bits of the curve.
+const AGREEMENT_SPECS: [(KeySpec, &str, u32); 3] = [
+    (KeySpec::EccNistP256, "ecdhp256", 256),
+    (KeySpec::EccNistP384, "ecdhp384", 384),
+    (KeySpec::EccNistP521, "ecdhp521", 521),
+];
+
+/// The length of the messages the MAC bench authenticates.
+const MAC_MESSAGE: usize = 64;
+
+/// `openssl speed -hmac <hash>` over `MAC_MESSAGE`-byte inputs: HMACs per
+/// second, if OpenSSL said it.
+fn openssl_hmac_speed(hash: &str, seconds: u32) -> Option<f64> {
+    let o = std::process::Command::new("openssl")
+        .args(["speed", "-mr", "-seconds", &seconds.to_string()])
+        .args(["-bytes", &MAC_MESSAGE.to_string(), "-hmac", hash])
+        .output()
+        .ok()?;
+    // `+F:<index>:hmac(<hash>):<bytes/s>`
+    String::from_utf8_lossy(&o.stdout).lines().find_map(|line| {
+        let f: Vec<&str> = line.split(':').collect();
+        match f.as_slice() {
+            ["+F", _, name, rate] if *name == format!("hmac({hash})") => {
+                rate.parse::<f64>().ok().map(|r| r / MAC_MESSAGE as f64)
+            }
+            _ => None,
+        }
+    })
+}
+
 /// `openssl speed` (machine-readable) for `names`: sign/s and verify/s by
 /// `ecdsa-<bits>` (ECDSA lines) or the lowercase EdDSA name (`ed25519`).
 /// Empty when OpenSSL is missing or says something else.
@@ -60,12 +98,14 @@ fn openssl_speed(names: &[&str], seconds: u32) -> std::collections::HashMap<Stri
         return out;
     };
     // ECDSA: `+F4:<index>:<bits>:<sign/s>:<verify/s>`; EdDSA:
-    // `+F6:<index>:<bits>:<name>:<sign/s>:<verify/s>`.
+    // `+F6:<index>:<bits>:<name>:<sign/s>:<verify/s>`; ECDH:
+    // `+F5:<index>:<bits>:<ops/s>:<seconds per op>` (kept as (ops/s, ops/s)).
     for line in String::from_utf8_lossy(&o.stdout).lines() {
         let f: Vec<&str> = line.split(':').collect();
         let (key, sign, verify) = match f.as_slice() {
             ["+F4", _, bits, sign, verify] => (format!("ecdsa-{bits}"), sign, verify),
             ["+F6", _, _, name, sign, verify] => (name.to_lowercase(), sign, verify),
+            ["+F5", _, bits, ops, _] => (format!("ecdh-{bits}"), ops, ops),
             _ => continue,
         };
         if let (Ok(s), Ok(v)) = (sign.parse(), verify.parse()) {
@@ -128,6 +168,51 @@ fn bench(c: &mut Criterion, ks: &KeyStore, backend: &str) {
         g.bench_function(format!("Verify-{spec}"), |b| {
             b.iter(|| {
                 assert!(ks.verify(&key, &msg, &sig, alg, MessageType::Raw).unwrap());
+            })
+        });
+    }
+    g.finish();
+
+    // GenerateMac for every HMAC spec over a 64-byte message, and
+    // DeriveSharedSecret on every NIST curve; beside `openssl speed`.
+    let mut g = c.benchmark_group(format!("mac-agreement-{backend}"));
+    let msg = [0x3c; MAC_MESSAGE];
+    for (spec, alg, _) in MAC_SPECS {
+        let key = ks
+            .create_key(&CreateKeyRequest {
+                key_spec: spec,
+                ..CreateKeyRequest::default()
+            })
+            .unwrap()
+            .key_id;
+        g.bench_function(format!("GenerateMac-{spec}"), |b| {
+            b.iter(|| black_box(ks.generate_mac(&key, &msg, alg).unwrap()))
+        });
+    }
+    for (spec, _, _) in AGREEMENT_SPECS {
+        let key = ks
+            .create_key(&CreateKeyRequest {
+                key_spec: spec,
+                key_usage: Some(KeyUsage::KeyAgreement),
+                ..CreateKeyRequest::default()
+            })
+            .unwrap()
+            .key_id;
+        let peer = ks
+            .create_key(&CreateKeyRequest {
+                key_spec: spec,
+                key_usage: Some(KeyUsage::KeyAgreement),
+                ..CreateKeyRequest::default()
+            })
+            .unwrap()
+            .key_id;
+        let peer = ks.get_public_key(&peer).unwrap();
+        g.bench_function(format!("DeriveSharedSecret-{spec}"), |b| {
+            b.iter(|| {
+                black_box(
+                    ks.derive_shared_secret(&key, KeyAgreementAlgorithm::Ecdh, &peer)
+                        .unwrap(),
+                )
             })
         });
     }
@@ -224,22 +309,33 @@ fn main() {
     let names: Vec<&str> = EC_SPECS
         .iter()
         .filter_map(|(s, _)| openssl_speed_name(*s).map(|n| n.0))
+        .chain(AGREEMENT_SPECS.iter().map(|a| a.1))
         .collect();
-    // The smoke measures P-256 and Ed25519 for a second, and must read both
-    // kinds of line.
+    // The smoke measures ECDSA and ECDH on P-256, Ed25519 and HMAC-SHA-256
+    // for a second each, and must read every kind of line.
     let names = if smoke {
-        vec!["ecdsap256", "ed25519"]
+        vec!["ecdsap256", "ed25519", "ecdhp256"]
     } else {
         names
     };
-    let speed = openssl_speed(&names, if smoke { 1 } else { 3 });
+    let seconds = if smoke { 1 } else { 3 };
+    let speed = openssl_speed(&names, seconds);
+    let hmac_speed: std::collections::HashMap<&str, f64> = MAC_SPECS
+        .iter()
+        .filter(|(_, _, h)| !smoke || *h == "sha256")
+        .filter_map(|(_, _, h)| openssl_hmac_speed(h, seconds).map(|r| (*h, r)))
+        .collect();
     if smoke {
-        for key in ["ecdsa-256", "ed25519"] {
+        for key in ["ecdsa-256", "ed25519", "ecdh-256"] {
             assert!(
                 speed.contains_key(key),
                 "no {key} line read from `openssl speed -mr`: {speed:?}"
             );
         }
+        assert!(
+            hmac_speed.contains_key("sha256"),
+            "no hmac(sha256) line read from `openssl speed -mr -hmac sha256`"
+        );
     }
     println!(
         "\nsign and verify per second (32-byte RAW message; sealbox's include the audit record):"
@@ -281,6 +377,38 @@ fn main() {
             f(o.map(|x| x.0)),
             f(o.map(|x| x.1)),
             ratio
+        );
+    }
+    let f = |v: Option<f64>| v.map_or_else(|| "-".into(), |x| format!("{x:.0}"));
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:.2}x", a / b),
+        _ => "-".into(),
+    };
+    println!(
+        "\nGenerateMac ({MAC_MESSAGE}-byte message) and DeriveSharedSecret per second (sealbox's include the audit record):"
+    );
+    println!(
+        "  {:<34} {:>10} {:>10} {:>12} {:>14}",
+        "operation", "soft", "hsm", "openssl", "soft/openssl"
+    );
+    let rows = MAC_SPECS
+        .iter()
+        .map(|(spec, _, h)| (format!("GenerateMac-{spec}"), hmac_speed.get(h).copied()))
+        .chain(AGREEMENT_SPECS.iter().map(|(spec, _, bits)| {
+            (
+                format!("DeriveSharedSecret-{spec}"),
+                speed.get(&format!("ecdh-{bits}")).map(|x| x.0),
+            )
+        }));
+    for (op, o) in rows {
+        let s = mean_ns("mac-agreement-soft", &op).map(|ns| 1e9 / ns);
+        let h = mean_ns("mac-agreement-pkcs11", &op).map(|ns| 1e9 / ns);
+        println!(
+            "  {op:<34} {:>10} {:>10} {:>12} {:>14}",
+            f(s),
+            f(h),
+            f(o),
+            ratio(s, o)
         );
     }
     println!("envelope messages (1 KiB, key-store keyring) per second:");

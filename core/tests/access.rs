@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use common::{open, TempDir, TestClock};
 use sealbox::audit::{AuditEvent, AuditSink, Outcome};
 use sealbox::keystore::{
-    CreateKeyRequest, DefaultKeyPolicy, GrantRequest, KeySpec, KeyStore, KeyStoreOptions,
-    MacAlgorithm, MessageType, RootKey, SigningAlgorithm,
+    CreateKeyRequest, DefaultKeyPolicy, GrantRequest, KeyAgreementAlgorithm, KeySpec, KeyStore,
+    KeyStoreOptions, KeyUsage, MacAlgorithm, MessageType, RootKey, SigningAlgorithm,
 };
 use sealbox::{EncryptionContext, Error, Result};
 
@@ -154,6 +154,17 @@ fn every_operation_has_an_allowed_and_a_denied_case() {
     let ecc = create(&admin, KeySpec::EccNistP256, ADMIN_ONLY);
     let hmac = create(&admin, KeySpec::Hmac256, ADMIN_ONLY);
     let other = create(&admin, KeySpec::Aes256, ADMIN_ONLY);
+    let agree = admin
+        .create_key(&CreateKeyRequest {
+            key_spec: KeySpec::EccNistP256,
+            key_usage: Some(KeyUsage::KeyAgreement),
+            policy: Some(ADMIN_ONLY.into()),
+            ..CreateKeyRequest::default()
+        })
+        .unwrap()
+        .key_id
+        .to_string();
+    let peer = admin.get_public_key(&ecc).unwrap();
     admin.create_alias("alias/ops", &aes).unwrap();
     let c = ec(&[("a", "b")]);
     let blob = admin.encrypt(&aes, b"x", &c).unwrap();
@@ -343,6 +354,16 @@ fn every_operation_has_an_allowed_and_a_denied_case() {
                         MessageType::Raw,
                     )
                     .map(|_| ())
+                }
+            }),
+        ),
+        (
+            "kms:DeriveSharedSecret",
+            Box::new({
+                let (g, p) = (agree.clone(), peer.clone());
+                move |k| {
+                    k.derive_shared_secret(&g, KeyAgreementAlgorithm::Ecdh, &p)
+                        .map(|_| ())
                 }
             }),
         ),

@@ -406,7 +406,25 @@ pub fn der(data: &[u8]) {
             "a signature re-encodes differently"
         );
     }
+    // Ed25519 (RFC 8410): any key's seed re-wrapped reads back; a version 0
+    // key without attributes (as long as its re-encoding) re-encodes to
+    // itself.
+    if let Ok((seed, public)) = der::pkcs8_ed25519_key(data) {
+        let wrapped = der::ed25519_pkcs8(seed);
+        assert_eq!(der::pkcs8_ed25519_key(&wrapped).ok(), Some((seed, None)));
+        let version = der::read_single(der::SEQUENCE, data)
+            .ok()
+            .and_then(|body| der::Reader::new(body).uint().ok());
+        if public.is_none() && version == Some(&[0][..]) && wrapped.len() == data.len() {
+            assert_eq!(&wrapped[..], data, "an Ed25519 PKCS#8 v1 key re-encodes differently");
+        }
+    }
+    if let Ok(public) = der::spki_ed25519_public(data) {
+        assert_eq!(der::ed25519_spki(public), data, "an Ed25519 SPKI re-encodes differently");
+    }
     // The key decoders built on these helpers.
     let _ = sealbox::crypto::RsaPublicKey::from_der(data);
     let _ = sealbox::crypto::EcdsaVerifyingKey::from_spki_der(data);
+    let _ = sealbox::crypto::Ed25519SigningKey::from_pkcs8_der(data);
+    let _ = sealbox::crypto::Ed25519VerifyingKey::from_spki_der(data);
 }

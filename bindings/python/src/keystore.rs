@@ -763,13 +763,14 @@ impl PyKeyStore {
         key_id: &str,
         peer_public_key: &Bound<'py, PyAny>,
         algorithm: &str,
-    ) -> PyResult<Bound<'py, PyBytes>> {
+    ) -> PyResult<Bound<'py, PyByteArray>> {
         let peer = Input::new(peer_public_key, "peer_public_key")?;
         let alg: KeyAgreementAlgorithm = parse(py, algorithm)?;
         let secret = peer.with(py, true, |p| {
             Ok(self.inner.derive_shared_secret(key_id, alg, p)?)
         })?;
-        Ok(PyBytes::new(py, secret.as_bytes()))
+        // A bytearray, as data keys: the caller can wipe it.
+        Ok(PyByteArray::new(py, secret.as_bytes()))
     }
 
     #[pyo3(signature = (key_id, message, *, algorithm))]

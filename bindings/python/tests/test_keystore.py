@@ -9,7 +9,9 @@ import hashlib
 import hmac
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -312,11 +314,13 @@ def test_derive_shared_secret(store: sealbox.KeyStore, spec: str, curve: ec.Elli
     k = store.create_key(spec=spec, usage=KeyUsage.KEY_AGREEMENT).key_id
     assert store.describe_key(k).key_usage is KeyUsage.KEY_AGREEMENT
     ours = serialization.load_der_public_key(store.get_public_key(k))
+    assert isinstance(ours, ec.EllipticCurvePublicKey)
     peer = ec.generate_private_key(curve)
     peer_spki = peer.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     secret = store.derive_shared_secret(k, peer_spki)
+    assert isinstance(secret, bytearray)
     assert secret == peer.exchange(ec.ECDH(), ours)
     assert store.derive_shared_secret(k, bytearray(peer_spki), algorithm=sealbox.KeyAgreementAlgorithm.ECDH) == secret
     other_curve = ec.SECP256K1() if spec != "ECC_NIST_P256" else ec.SECP384R1()
@@ -424,7 +428,9 @@ def test_mac(store: sealbox.KeyStore) -> None:
         ("HMAC_384", "HMAC_SHA_384", 48, hashlib.sha384),
     ],
 )
-def test_hmac_224_and_384(store: sealbox.KeyStore, spec: str, algorithm: str, length: int, digest) -> None:
+def test_hmac_224_and_384(
+    store: sealbox.KeyStore, spec: str, algorithm: str, length: int, digest: Callable[[], Any]
+) -> None:
     """HMAC_224 and HMAC_384 keys (AWS KMS's specs): material of the hash's
     length, only their own HMAC, checked against Python's hmac module."""
     material = os.urandom(length)

@@ -247,7 +247,8 @@ pub type GcmTag = [u8; GCM_TAG_LEN];
 pub enum HashAlg {
     /// SHA-1: only for RSA-OAEP (as the AWS Encryption SDK allows it).
     Sha1,
-    /// SHA-224: only for HMAC (AWS KMS's HMAC_224 keys).
+    /// SHA-224: for HMAC (AWS KMS's HMAC_224 keys) and digests; RSA-OAEP
+    /// refuses it in both providers, and the FIPS build's HKDF too.
     Sha224,
     /// SHA-256.
     Sha256,
@@ -348,21 +349,20 @@ derived_from_provider!();
 /// ECDH between an EC private key (PKCS#8) and a peer's public key
 /// (SubjectPublicKeyInfo) on the same NIST curve: the shared secret, the
 /// x-coordinate of the product (what AWS KMS's DeriveSharedSecret returns;
-/// apply a KDF before using it as a key). The peer's point is checked to
-/// lie on the curve by the provider.
+/// apply a KDF before using it as a key).
 pub fn ecdh_derive(private_pkcs8: &[u8], peer_spki: &[u8]) -> Result<crate::secret::SecretBytes> {
     let (curve, scalar) = der::pkcs8_ec_private_key(private_pkcs8)
         .map_err(|e| invalid_key(format!("not a PKCS#8 EC private key: {e}")))?;
     ecdh_spki(curve, scalar, peer_spki)
 }
 
-/// ECDH between the private `scalar` (big-endian) on `curve` and a peer's
-/// SubjectPublicKeyInfo, which must be on the same named curve.
-pub fn ecdh_spki(
-    curve: EcCurve,
-    scalar: &[u8],
-    peer_spki: &[u8],
-) -> Result<crate::secret::SecretBytes> {
+/// A peer's public key for ECDH on `curve`, checked: a SubjectPublicKeyInfo
+/// (strict DER) on that named curve (explicit curve parameters are
+/// refused) whose point, compressed or uncompressed, lies on the curve.
+/// Returned re-encoded with an uncompressed point; `InvalidArgument`
+/// otherwise. The key store checks every peer key with this, and
+/// [`ecdh_spki`] (which the Wycheproof suite runs) does too.
+pub fn ecdh_peer_spki(curve: EcCurve, peer_spki: &[u8]) -> Result<Vec<u8>> {
     let (peer_curve, point) = der::spki_ec_point(peer_spki).map_err(|e| {
         Error::InvalidArgument(format!(
             "the peer's public key is not an EC SubjectPublicKeyInfo on a named curve: {e}"
@@ -373,6 +373,23 @@ pub fn ecdh_spki(
             "the peer's public key is on {peer_curve:?}, the key on {curve:?}"
         )));
     }
+    EcdsaVerifyingKey::from_sec1(curve, point)
+        .map_err(|_| {
+            Error::InvalidArgument(format!("the peer's public key is not a point on {curve:?}"))
+        })?
+        .to_spki_der()
+}
+
+/// ECDH between the private `scalar` (big-endian) on `curve` and a peer's
+/// SubjectPublicKeyInfo, checked by [`ecdh_peer_spki`].
+pub fn ecdh_spki(
+    curve: EcCurve,
+    scalar: &[u8],
+    peer_spki: &[u8],
+) -> Result<crate::secret::SecretBytes> {
+    let peer = ecdh_peer_spki(curve, peer_spki)?;
+    let (_, point) = der::spki_ec_point(&peer)
+        .map_err(|e| Error::InvalidArgument(format!("the peer's public key: {e}")))?;
     // RFC 5915 writes the scalar in exactly the field's length; a shorter
     // encoding is padded, leading zeros beyond the length are dropped.
     let n = curve.field_len();
@@ -381,12 +398,20 @@ pub fn ecdh_spki(
         return Err(invalid_key("EC private key longer than the field"));
     }
     let scalar = &scalar[skip..];
-    if scalar.len() > n {
-        return Err(invalid_key("EC private key longer than the field"));
-    }
     let mut fixed = crate::secret::SecretBytes::zeroed(n)?;
     fixed.as_mut_bytes()[n - scalar.len()..].copy_from_slice(scalar);
     ecdh(curve, fixed.as_bytes(), point)
+}
+
+/// RSA-OAEP takes SHA-1, SHA-256, SHA-384 or SHA-512: SHA-224 (kept for
+/// HMAC_224 keys) is refused by both providers alike.
+pub(crate) fn check_oaep_hash(h: HashAlg) -> Result<()> {
+    if h == HashAlg::Sha224 {
+        return Err(Error::InvalidArgument(
+            "RSA-OAEP with SHA-224 is not supported".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Constant-time comparison of two byte strings (the lengths are public).

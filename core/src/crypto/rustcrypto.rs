@@ -647,6 +647,9 @@ impl RsaPrivateKey {
         if ciphertext.len() != self.0.size() {
             return Err(Error::DecryptionFailed);
         }
+        if let RsaPadding::Oaep(h) = padding {
+            super::check_oaep_hash(h)?;
+        }
         let mut pt = match padding {
             RsaPadding::Pkcs1v15 => self.0.decrypt_blinded(&mut OsRng, rsa::Pkcs1v15Encrypt, ciphertext),
             RsaPadding::Oaep(h) => with_digest!(h, D => self.0.decrypt_blinded(&mut OsRng, rsa::Oaep::new::<D>(), ciphertext)),
@@ -711,6 +714,9 @@ impl RsaPublicKey {
     pub fn encrypt(&self, padding: RsaPadding, plaintext: &[u8]) -> Result<Vec<u8>> {
         let bad =
             |_| Error::InvalidArgument("message too long for this RSA key and padding".into());
+        if let RsaPadding::Oaep(h) = padding {
+            super::check_oaep_hash(h)?;
+        }
         match padding {
             RsaPadding::Pkcs1v15 => self
                 .0

@@ -142,21 +142,7 @@ impl KeyStore {
             let curve = rec.spec.ec_curve().ok_or_else(|| {
                 Error::InvalidKeyUsage(format!("{} keys cannot derive shared secrets", rec.spec))
             })?;
-            let peer = EcdsaVerifyingKey::from_spki_der(peer_public_key).map_err(|_| {
-                Error::InvalidArgument(
-                    "the peer's public key is not an EC SubjectPublicKeyInfo with a valid point"
-                        .into(),
-                )
-            })?;
-            if peer.curve() != curve {
-                return Err(Error::InvalidArgument(format!(
-                    "the peer's public key is on {:?}; key {} is {}",
-                    peer.curve(),
-                    rec.key_id,
-                    rec.spec
-                )));
-            }
-            let canonical = peer.to_spki_der()?;
+            let canonical = crypto::ecdh_peer_spki(curve, peer_public_key)?;
             self.inner
                 .backend
                 .derive_shared_secret(Self::version_ref(&rec, &v), &canonical)

@@ -96,7 +96,7 @@ twins! {
             Ok(Job::new(move || Ok(k.create_key(&req)?.into())))
         }
 
-        #[doc = " ImportKey (BYOK): 32 raw bytes for AES_256, ≥ 32 / ≥ 48 / ≥ 64 for HMAC,"]
+        #[doc = " ImportKey (BYOK): 32 raw bytes for AES_256, ≥ 28 / 32 / 48 / 64 for HMAC,"]
         #[doc = " PKCS#8 DER for RSA, ECC and Ed25519 keys. Wipe `material` afterwards."]
         #[promise("Promise<KeyMetadata>")]
         #[doc = " ImportKey, blocking."]

@@ -705,11 +705,12 @@ class KeyStore(SecretsMixin):
         """The public key as PEM (``-----BEGIN PUBLIC KEY-----``)."""
         return self._native.get_public_key_pem(key_id)
 
-    def derive_shared_secret(self, key_id: str, peer_public_key: Buffer, *, algorithm: str = "ECDH") -> bytes:
+    def derive_shared_secret(self, key_id: str, peer_public_key: Buffer, *, algorithm: str = "ECDH") -> bytearray:
         """DeriveSharedSecret: ECDH between a ``KEY_AGREEMENT`` key (P-256,
         P-384 or P-521) and the peer's public key (DER SubjectPublicKeyInfo
         on the same curve). Returns the raw shared secret (the x-coordinate,
-        as AWS KMS does): derive keys from it with a KDF such as HKDF."""
+        as AWS KMS does) in a ``bytearray`` the caller can wipe: derive keys
+        from it with a KDF such as HKDF."""
         return self._native.derive_shared_secret(key_id, peer_public_key, algorithm=algorithm)
 
     def generate_mac(self, key_id: str, message: Buffer, *, algorithm: str) -> bytes:

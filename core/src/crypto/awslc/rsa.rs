@@ -19,16 +19,14 @@ fn check_rsa_size(bits: usize) -> Result<()> {
 }
 
 fn oaep_alg(h: HashAlg) -> Result<&'static lc_rsa::OaepAlgorithm> {
+    crypto::check_oaep_hash(h)?;
     Ok(match h {
         HashAlg::Sha1 => &lc_rsa::OAEP_SHA1_MGF1SHA1,
         HashAlg::Sha256 => &lc_rsa::OAEP_SHA256_MGF1SHA256,
         HashAlg::Sha384 => &lc_rsa::OAEP_SHA384_MGF1SHA384,
         HashAlg::Sha512 => &lc_rsa::OAEP_SHA512_MGF1SHA512,
-        HashAlg::Sha224 => {
-            return Err(Error::InvalidArgument(
-                "RSA-OAEP with SHA-224 is not supported".into(),
-            ))
-        }
+        // Refused by check_oaep_hash.
+        HashAlg::Sha224 => return Err(Error::Unsupported("RSA-OAEP with SHA-224".into())),
     })
 }
 

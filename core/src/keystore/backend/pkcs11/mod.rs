@@ -299,13 +299,18 @@ impl Backend for Pkcs11Backend {
                 let params = Ecdh1DeriveParams::new(EcKdf::null(), point);
                 let derived = s.derive_key(&Mechanism::Ecdh1Derive(params), obj, &template)?;
                 let value = s.get_attributes(derived, &[AttributeType::Value]);
+                // Destroyed whatever the read gave; the value is wiped on
+                // every path (with_object_secret wipes what it returns).
                 let destroyed = s.destroy_object(derived);
-                let mut value = value?;
+                let mut value = zeroize::Zeroizing::new(match value?.pop() {
+                    Some(Attribute::Value(v)) => v,
+                    _ => Vec::new(),
+                });
                 destroyed?;
-                match value.pop() {
-                    Some(Attribute::Value(v)) => Ok(v),
-                    _ => Err(cryptoki::error::Error::NotSupported),
+                if value.is_empty() {
+                    return Err(cryptoki::error::Error::NotSupported);
                 }
+                Ok(std::mem::take(&mut *value))
             },
             mech_err("CKM_ECDH1_DERIVE", "C_DeriveKey"),
         )
@@ -334,10 +339,21 @@ impl Backend for Pkcs11Backend {
                 })?;
             // CKA_EC_POINT is a DER OCTET STRING around the point.
             // (Some modules give the bare point.)
-            let raw = der::read_single(der::OCTET_STRING, &point).unwrap_or(&point);
             match v.key.spec.ec_curve() {
-                Some(curve) => EcdsaVerifyingKey::from_sec1(curve, raw)?.to_spki_der(),
-                None => Ok(crypto::Ed25519VerifyingKey::from_bytes(raw)?.to_spki_der()),
+                Some(curve) => {
+                    let raw = der::read_single(der::OCTET_STRING, &point).unwrap_or(&point);
+                    EcdsaVerifyingKey::from_sec1(curve, raw)?.to_spki_der()
+                }
+                None => {
+                    // An Edwards point is 32 bytes; a 34-byte value is one
+                    // in an OCTET STRING.
+                    let raw = if point.len() == crypto::ED25519_PUBLIC_LEN {
+                        &point[..]
+                    } else {
+                        der::read_single(der::OCTET_STRING, &point).unwrap_or(&point)
+                    };
+                    Ok(crypto::Ed25519VerifyingKey::from_bytes(raw)?.to_spki_der())
+                }
             }
         } else {
             let attrs = self.with_object(
