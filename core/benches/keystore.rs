@@ -190,23 +190,17 @@ fn bench(c: &mut Criterion, ks: &KeyStore, backend: &str) {
         });
     }
     for (spec, _, _) in AGREEMENT_SPECS {
-        let key = ks
-            .create_key(&CreateKeyRequest {
+        let agreement_key = || {
+            ks.create_key(&CreateKeyRequest {
                 key_spec: spec,
                 key_usage: Some(KeyUsage::KeyAgreement),
                 ..CreateKeyRequest::default()
             })
             .unwrap()
-            .key_id;
-        let peer = ks
-            .create_key(&CreateKeyRequest {
-                key_spec: spec,
-                key_usage: Some(KeyUsage::KeyAgreement),
-                ..CreateKeyRequest::default()
-            })
-            .unwrap()
-            .key_id;
-        let peer = ks.get_public_key(&peer).unwrap();
+            .key_id
+        };
+        let key = agreement_key();
+        let peer = ks.get_public_key(&agreement_key()).unwrap();
         g.bench_function(format!("DeriveSharedSecret-{spec}"), |b| {
             b.iter(|| {
                 black_box(

@@ -40,6 +40,19 @@ fn create(
 }
 
 /// A test's directory `tag`, clock and key store.
+/// Every audit event of `ks` from now on, in order.
+fn record_events(ks: &KeyStore) -> Arc<std::sync::Mutex<Vec<sealbox::audit::AuditEvent>>> {
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = events.clone();
+    ks.add_audit_sink(Arc::new(sealbox::audit::CallbackSink(Arc::new(
+        move |e: &sealbox::audit::AuditEvent| {
+            sink.lock().unwrap().push(e.clone());
+            Ok(())
+        },
+    ))));
+    events
+}
+
 fn start(tag: &str) -> (TempDir, Arc<TestClock>, KeyStore) {
     let dir = TempDir::new(tag);
     let clock = TestClock::new();
@@ -760,14 +773,7 @@ fn ed25519_keys_sign_the_message_itself() {
 #[test]
 fn derive_shared_secret_agrees_with_the_peer() {
     let (_dir, _, ks) = start("ecdh");
-    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = events.clone();
-    ks.add_audit_sink(Arc::new(sealbox::audit::CallbackSink(Arc::new(
-        move |e: &sealbox::audit::AuditEvent| {
-            sink.lock().unwrap().push(e.clone());
-            Ok(())
-        },
-    ))));
+    let events = record_events(&ks);
     let ecdh = KeyAgreementAlgorithm::Ecdh;
     for (spec, curve) in [
         (KeySpec::EccNistP256, EcCurve::P256),
@@ -1002,14 +1008,7 @@ fn import_key_material_for_every_spec() {
 #[test]
 fn audit_trail_records_everything_and_detects_tampering() {
     let (dir, _, ks) = start("audit");
-    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = events.clone();
-    ks.add_audit_sink(Arc::new(sealbox::audit::CallbackSink(Arc::new(
-        move |e: &sealbox::audit::AuditEvent| {
-            sink.lock().unwrap().push(e.clone());
-            Ok(())
-        },
-    ))));
+    let events = record_events(&ks);
     let k = create(&ks, KeySpec::Aes256, None, None).key_id;
     let ctx = ec(&[("purpose", "audit")]);
     let blob = ks.encrypt(&k, b"secret-plaintext", &ctx).unwrap();
