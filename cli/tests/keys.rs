@@ -583,47 +583,23 @@ fn derive_shared_secret_agrees_with_openssl() {
     assert_eq!(v["key_usage"], "KEY_AGREEMENT");
     let ours = sb.path("ours.pem");
     sb.ok(&["key", "public-key", alias, "-o", s(&ours)]);
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(&sb.dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
-    openssl(&[
+    let path = |name: &str| sb.path(name).to_str().unwrap().to_owned();
+    let (peer, peer_pem, peer_der) = (path("peer.pem"), path("peer.pub.pem"), path("peer.pub.der"));
+    let curve = "ec_paramgen_curve:P-384";
+    openssl_ok([
         "genpkey",
         "-algorithm",
         "EC",
         "-pkeyopt",
-        "ec_paramgen_curve:P-384",
+        curve,
         "-out",
-        "peer.pem",
+        &peer,
     ]);
-    openssl(&["pkey", "-in", "peer.pem", "-pubout", "-out", "peer.pub.pem"]);
-    openssl(&[
-        "pkey",
-        "-in",
-        "peer.pem",
-        "-pubout",
-        "-outform",
-        "DER",
-        "-out",
-        "peer.pub.der",
+    openssl_ok(["pkey", "-in", &peer, "-pubout", "-out", &peer_pem]);
+    openssl_ok([
+        "pkey", "-in", &peer, "-pubout", "-outform", "DER", "-out", &peer_der,
     ]);
-    let expected = openssl(&[
-        "pkeyutl",
-        "-derive",
-        "-inkey",
-        "peer.pem",
-        "-peerkey",
-        s(&ours),
-    ]);
+    let expected = openssl_ok(["pkeyutl", "-derive", "-inkey", &peer, "-peerkey", s(&ours)]);
     assert_eq!(expected.len(), 48);
     let v = sb.json(&[
         "derive-shared-secret",
@@ -655,16 +631,18 @@ fn derive_shared_secret_agrees_with_openssl() {
         0o600
     );
     // A P-256 peer, a file that is no key, a signing key: refused.
-    openssl(&[
+    let (p256, p256_pem) = (path("p256.pem"), path("p256.pub.pem"));
+    let curve = "ec_paramgen_curve:P-256";
+    openssl_ok([
         "genpkey",
         "-algorithm",
         "EC",
         "-pkeyopt",
-        "ec_paramgen_curve:P-256",
+        curve,
         "-out",
-        "p256.pem",
+        &p256,
     ]);
-    openssl(&["pkey", "-in", "p256.pem", "-pubout", "-out", "p256.pub.pem"]);
+    openssl_ok(["pkey", "-in", &p256, "-pubout", "-out", &p256_pem]);
     sb.fails(
         &[
             "derive-shared-secret",

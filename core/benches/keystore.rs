@@ -115,15 +115,21 @@ fn openssl_speed(names: &[&str], seconds: u32) -> std::collections::HashMap<Stri
     out
 }
 
+/// A new key of `spec` (for `usage`, or the spec's default); its ID.
+fn new_key(ks: &KeyStore, spec: KeySpec, usage: Option<KeyUsage>) -> String {
+    ks.create_key(&CreateKeyRequest {
+        key_spec: spec,
+        key_usage: usage,
+        ..CreateKeyRequest::default()
+    })
+    .unwrap()
+    .key_id
+    .to_string()
+}
+
 fn bench(c: &mut Criterion, ks: &KeyStore, backend: &str) {
     let aes = ks.create_key(&CreateKeyRequest::default()).unwrap().key_id;
-    let ecc = ks
-        .create_key(&CreateKeyRequest {
-            key_spec: KeySpec::EccNistP256,
-            ..CreateKeyRequest::default()
-        })
-        .unwrap()
-        .key_id;
+    let ecc = new_key(ks, KeySpec::EccNistP256, None);
     let ctx: EncryptionContext = [("tenant".to_string(), "acme".to_string())].into();
     let blob = ks.generate_data_key(&aes, 32, &ctx).unwrap().ciphertext;
 
@@ -154,13 +160,7 @@ fn bench(c: &mut Criterion, ks: &KeyStore, backend: &str) {
     let msg = [0x5a; 32];
     let mut g = c.benchmark_group(format!("sign-verify-{backend}"));
     for (spec, alg) in EC_SPECS {
-        let key = ks
-            .create_key(&CreateKeyRequest {
-                key_spec: spec,
-                ..CreateKeyRequest::default()
-            })
-            .unwrap()
-            .key_id;
+        let key = new_key(ks, spec, None);
         let sig = ks.sign(&key, &msg, alg, MessageType::Raw).unwrap();
         g.bench_function(format!("Sign-{spec}"), |b| {
             b.iter(|| black_box(ks.sign(&key, &msg, alg, MessageType::Raw).unwrap()))
@@ -178,29 +178,15 @@ fn bench(c: &mut Criterion, ks: &KeyStore, backend: &str) {
     let mut g = c.benchmark_group(format!("mac-agreement-{backend}"));
     let msg = [0x3c; MAC_MESSAGE];
     for (spec, alg, _) in MAC_SPECS {
-        let key = ks
-            .create_key(&CreateKeyRequest {
-                key_spec: spec,
-                ..CreateKeyRequest::default()
-            })
-            .unwrap()
-            .key_id;
+        let key = new_key(ks, spec, None);
         g.bench_function(format!("GenerateMac-{spec}"), |b| {
             b.iter(|| black_box(ks.generate_mac(&key, &msg, alg).unwrap()))
         });
     }
     for (spec, _, _) in AGREEMENT_SPECS {
-        let agreement_key = || {
-            ks.create_key(&CreateKeyRequest {
-                key_spec: spec,
-                key_usage: Some(KeyUsage::KeyAgreement),
-                ..CreateKeyRequest::default()
-            })
-            .unwrap()
-            .key_id
-        };
-        let key = agreement_key();
-        let peer = ks.get_public_key(&agreement_key()).unwrap();
+        let key = new_key(ks, spec, Some(KeyUsage::KeyAgreement));
+        let peer = new_key(ks, spec, Some(KeyUsage::KeyAgreement));
+        let peer = ks.get_public_key(&peer).unwrap();
         g.bench_function(format!("DeriveSharedSecret-{spec}"), |b| {
             b.iter(|| {
                 black_box(

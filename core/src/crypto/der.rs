@@ -283,14 +283,20 @@ pub fn rsa_public_key(n: &[u8], e: &[u8]) -> Vec<u8> {
     tlv(SEQUENCE, &body)
 }
 
-/// A SubjectPublicKeyInfo (rsaEncryption) around an RSAPublicKey.
-pub fn rsa_spki(pkcs1: &[u8]) -> Vec<u8> {
-    let mut bits = Vec::with_capacity(pkcs1.len() + 1);
+/// A SubjectPublicKeyInfo: the whole AlgorithmIdentifier `algorithm`, then
+/// `key` as a BIT STRING of whole bytes.
+fn spki(algorithm: &[u8], key: &[u8]) -> Vec<u8> {
+    let mut bits = Vec::with_capacity(key.len() + 1);
     bits.push(0);
-    bits.extend_from_slice(pkcs1);
-    let mut body = RSA_ENCRYPTION.to_vec();
+    bits.extend_from_slice(key);
+    let mut body = algorithm.to_vec();
     write(&mut body, BIT_STRING, &bits);
     tlv(SEQUENCE, &body)
+}
+
+/// A SubjectPublicKeyInfo (rsaEncryption) around an RSAPublicKey.
+pub fn rsa_spki(pkcs1: &[u8]) -> Vec<u8> {
+    spki(RSA_ENCRYPTION, pkcs1)
 }
 
 /// The RSAPublicKey inside a SubjectPublicKeyInfo whose algorithm is
@@ -303,9 +309,18 @@ pub fn spki_rsa_public_key(spki: &[u8]) -> DerResult<&[u8]> {
     Ok(key)
 }
 
-/// The private key of a PKCS#8 PrivateKeyInfo (version 0) or
-/// OneAsymmetricKey (version 1): `(whole AlgorithmIdentifier, key)`.
-fn pkcs8_parts(pkcs8: &[u8]) -> DerResult<(&[u8], &[u8])> {
+/// The parts of a PKCS#8 PrivateKeyInfo (version 0) or OneAsymmetricKey
+/// (version 1).
+struct Pkcs8Parts<'a> {
+    /// The whole AlgorithmIdentifier.
+    algorithm: &'a [u8],
+    /// The privateKey OCTET STRING's contents.
+    key: &'a [u8],
+    /// The contents of the optional `[1]` publicKey.
+    public: Option<&'a [u8]>,
+}
+
+fn pkcs8_parts(pkcs8: &[u8]) -> DerResult<Pkcs8Parts<'_>> {
     let mut r = Reader::new(read_single(SEQUENCE, pkcs8)?);
     if !matches!(r.uint()?, [0] | [1]) {
         return Err(DerError::UnsupportedVersion);
@@ -314,15 +329,32 @@ fn pkcs8_parts(pkcs8: &[u8]) -> DerResult<(&[u8], &[u8])> {
     let key = r.read(OCTET_STRING)?;
     // Optional [0] attributes, then (version 1) [1] publicKey.
     r.read_optional(0xa0)?;
-    r.read_optional(0x81)?;
+    let public = r.read_optional(0x81)?;
     r.finish()?;
-    Ok((algorithm, key))
+    Ok(Pkcs8Parts {
+        algorithm,
+        key,
+        public,
+    })
+}
+
+/// A PKCS#8 v1 PrivateKeyInfo: version 0, the whole AlgorithmIdentifier
+/// `algorithm`, `key` as the privateKey OCTET STRING; in zeroizing memory
+/// (it holds the private key).
+fn pkcs8_v1(algorithm: &[u8], key: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut body = Zeroizing::new(Vec::with_capacity(key.len() + 32));
+    body.extend_from_slice(&[INTEGER, 1, 0]);
+    body.extend_from_slice(algorithm);
+    write(&mut body, OCTET_STRING, key);
+    let mut out = Zeroizing::new(Vec::with_capacity(body.len() + 4));
+    write(&mut out, SEQUENCE, &body);
+    out
 }
 
 /// The RSAPrivateKey inside a PKCS#8 PrivateKeyInfo whose algorithm is
 /// exactly rsaEncryption with NULL parameters.
 pub fn pkcs8_rsa_private_key(pkcs8: &[u8]) -> DerResult<&[u8]> {
-    let (algorithm, key) = pkcs8_parts(pkcs8)?;
+    let Pkcs8Parts { algorithm, key, .. } = pkcs8_parts(pkcs8)?;
     if algorithm != RSA_ENCRYPTION {
         return Err(DerError::UnsupportedAlgorithm);
     }
@@ -333,13 +365,7 @@ pub fn pkcs8_rsa_private_key(pkcs8: &[u8]) -> DerResult<&[u8]> {
 /// zeroizing memory (it holds the private key).
 #[cfg_attr(not(feature = "aws-lc"), allow(dead_code))] // only the aws-lc provider
 pub fn rsa_pkcs8(pkcs1: &[u8]) -> Zeroizing<Vec<u8>> {
-    let mut body = Zeroizing::new(Vec::with_capacity(pkcs1.len() + 32));
-    body.extend_from_slice(&[INTEGER, 1, 0]);
-    body.extend_from_slice(RSA_ENCRYPTION);
-    write(&mut body, OCTET_STRING, pkcs1);
-    let mut out = Zeroizing::new(Vec::with_capacity(body.len() + 4));
-    write(&mut out, SEQUENCE, &body);
-    out
+    pkcs8_v1(RSA_ENCRYPTION, pkcs1)
 }
 
 /// The integers of a two-prime RSAPrivateKey, as big-endian magnitudes.
@@ -415,7 +441,7 @@ fn ec_algorithm_curve(algorithm: &[u8]) -> DerResult<EcCurve> {
 /// The curve and private scalar of the EC key in a PKCS#8 PrivateKeyInfo
 /// (id-ecPublicKey on a curve of [`EcCurve::ALL`]; a version 1 ECPrivateKey).
 pub fn pkcs8_ec_private_key(pkcs8: &[u8]) -> DerResult<(EcCurve, &[u8])> {
-    let (algorithm, key) = pkcs8_parts(pkcs8)?;
+    let Pkcs8Parts { algorithm, key, .. } = pkcs8_parts(pkcs8)?;
     let curve = ec_algorithm_curve(algorithm)?;
     let mut r = Reader::new(read_single(SEQUENCE, key)?);
     if r.uint()? != [1] {
@@ -451,49 +477,35 @@ fn spki_parts(spki: &[u8]) -> DerResult<(&[u8], &[u8])> {
 /// PrivateKeyInfo or OneAsymmetricKey (RFC 8410 section 7), and the public
 /// key a OneAsymmetricKey carries, if any. Lengths are the caller's to check.
 pub fn pkcs8_ed25519_key(pkcs8: &[u8]) -> DerResult<(&[u8], Option<&[u8]>)> {
-    let mut r = Reader::new(read_single(SEQUENCE, pkcs8)?);
-    if !matches!(r.uint()?, [0] | [1]) {
-        return Err(DerError::UnsupportedVersion);
-    }
-    let (algorithm, _) = r.read_encoded(SEQUENCE)?;
+    let Pkcs8Parts {
+        algorithm,
+        key,
+        public,
+    } = pkcs8_parts(pkcs8)?;
     if algorithm != ED25519_ALGORITHM {
         return Err(DerError::UnsupportedAlgorithm);
     }
     // CurvePrivateKey ::= OCTET STRING, inside the privateKey OCTET STRING.
-    let seed = read_single(OCTET_STRING, r.read(OCTET_STRING)?)?;
-    r.read_optional(0xa0)?;
+    let seed = read_single(OCTET_STRING, key)?;
     // [1] IMPLICIT BIT STRING: the unused-bits byte, then the key.
-    let public = match r.read_optional(0x81)? {
+    let public = match public {
         None => None,
         Some([0, key @ ..]) => Some(key),
         Some([]) => return Err(DerError::Truncated),
         Some(_) => return Err(DerError::InvalidBitString),
     };
-    r.finish()?;
     Ok((seed, public))
 }
 
 /// A PKCS#8 v1 PrivateKeyInfo of an Ed25519 seed (as OpenSSL writes it), in
 /// zeroizing memory.
 pub fn ed25519_pkcs8(seed: &[u8]) -> Zeroizing<Vec<u8>> {
-    let mut body = Zeroizing::new(Vec::with_capacity(seed.len() + 16));
-    body.extend_from_slice(&[INTEGER, 1, 0]);
-    body.extend_from_slice(ED25519_ALGORITHM);
-    let inner = Zeroizing::new(tlv(OCTET_STRING, seed));
-    write(&mut body, OCTET_STRING, &inner);
-    let mut out = Zeroizing::new(Vec::with_capacity(body.len() + 2));
-    write(&mut out, SEQUENCE, &body);
-    out
+    pkcs8_v1(ED25519_ALGORITHM, &Zeroizing::new(tlv(OCTET_STRING, seed)))
 }
 
 /// The SubjectPublicKeyInfo of an Ed25519 public key.
 pub fn ed25519_spki(public: &[u8]) -> Vec<u8> {
-    let mut bits = Vec::with_capacity(public.len() + 1);
-    bits.push(0);
-    bits.extend_from_slice(public);
-    let mut body = ED25519_ALGORITHM.to_vec();
-    write(&mut body, BIT_STRING, &bits);
-    tlv(SEQUENCE, &body)
+    spki(ED25519_ALGORITHM, public)
 }
 
 /// The public key of an Ed25519 SubjectPublicKeyInfo.

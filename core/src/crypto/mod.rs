@@ -351,9 +351,24 @@ derived_from_provider!();
 /// x-coordinate of the product (what AWS KMS's DeriveSharedSecret returns;
 /// apply a KDF before using it as a key).
 pub fn ecdh_derive(private_pkcs8: &[u8], peer_spki: &[u8]) -> Result<crate::secret::SecretBytes> {
-    let (curve, scalar) = der::pkcs8_ec_private_key(private_pkcs8)
-        .map_err(|e| invalid_key(format!("not a PKCS#8 EC private key: {e}")))?;
+    let (curve, scalar) = pkcs8_ec_scalar(private_pkcs8)?;
     ecdh_spki(curve, scalar, peer_spki)
+}
+
+/// [`ecdh_derive`] with a peer key [`ecdh_peer_spki`] has already checked
+/// on the private key's curve (the key store checks every peer key before
+/// a backend sees it): the point is not decoded and checked a second time.
+pub(crate) fn ecdh_derive_checked(
+    private_pkcs8: &[u8],
+    checked_peer_spki: &[u8],
+) -> Result<crate::secret::SecretBytes> {
+    let (curve, scalar) = pkcs8_ec_scalar(private_pkcs8)?;
+    ecdh_scalar(curve, scalar, checked_peer_spki)
+}
+
+fn pkcs8_ec_scalar(private_pkcs8: &[u8]) -> Result<(EcCurve, &[u8])> {
+    der::pkcs8_ec_private_key(private_pkcs8)
+        .map_err(|e| invalid_key(format!("not a PKCS#8 EC private key: {e}")))
 }
 
 /// A peer's public key for ECDH on `curve`, checked: a SubjectPublicKeyInfo
@@ -387,8 +402,18 @@ pub fn ecdh_spki(
     scalar: &[u8],
     peer_spki: &[u8],
 ) -> Result<crate::secret::SecretBytes> {
-    let peer = ecdh_peer_spki(curve, peer_spki)?;
-    let (_, point) = der::spki_ec_point(&peer)
+    ecdh_scalar(curve, scalar, &ecdh_peer_spki(curve, peer_spki)?)
+}
+
+/// ECDH between `scalar` on `curve` and a peer key checked by
+/// [`ecdh_peer_spki`].
+fn ecdh_scalar(
+    curve: EcCurve,
+    scalar: &[u8],
+    checked_peer_spki: &[u8],
+) -> Result<crate::secret::SecretBytes> {
+    // The provider refuses a point that is not on `curve`.
+    let (_, point) = der::spki_ec_point(checked_peer_spki)
         .map_err(|e| Error::InvalidArgument(format!("the peer's public key: {e}")))?;
     // RFC 5915 writes the scalar in exactly the field's length; a shorter
     // encoding is padded, leading zeros beyond the length are dropped.

@@ -345,7 +345,7 @@ impl Backend for SoftBackend {
                 v.key.spec
             )));
         }
-        crypto::ecdh_derive(self.unseal(v)?.as_bytes(), peer_spki)
+        crypto::ecdh_derive_checked(self.unseal(v)?.as_bytes(), peer_spki)
     }
 
     fn public_key_der(&self, v: VersionRef<'_>) -> Result<Vec<u8>> {
