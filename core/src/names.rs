@@ -7,7 +7,7 @@
 
 use crate::audit::Outcome;
 use crate::error::ErrorKind;
-use crate::keyring::RsaWrappingPadding;
+use crate::keyring::{EcdhCurveSpec, EcdhKeyAgreementScheme, RsaWrappingPadding};
 use crate::keystore::{
     EncryptionAlgorithm, KeyAgreementAlgorithm, KeySpec, KeyStateName, KeyUsage, MacAlgorithm,
     MessageType, Operation, Origin, SigningAlgorithm,
@@ -84,6 +84,8 @@ pub fn tables() -> Vec<NameTable> {
         "MessageType" => MessageType::names(),
         "CommitmentPolicy" => CommitmentPolicy::names(),
         "RsaPadding" => RsaWrappingPadding::names(),
+        "EcdhKeyAgreementScheme" => EcdhKeyAgreementScheme::names(),
+        "EcdhCurveSpec" => EcdhCurveSpec::names(),
         "Operation" => Operation::names(),
         "Outcome" => Outcome::names(),
         "ErrorKind" => ErrorKind::ALL.iter().map(|k| k.name()).collect(),

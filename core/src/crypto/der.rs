@@ -557,6 +557,30 @@ impl RsaPem {
     }
 }
 
+/// The label and the document of a PEM (RFC 7468) text, `None` if it is not
+/// one. The document is wiped when dropped: it may hold a private key.
+pub fn pem_decode(pem: &[u8]) -> Option<(String, Zeroizing<Vec<u8>>)> {
+    // The same RFC 7468 decoder for both providers (the rustcrypto build
+    // reaches it through the `der` crate).
+    #[cfg(feature = "aws-lc")]
+    use pem_rfc7468 as pem_codec;
+    #[cfg(not(feature = "aws-lc"))]
+    use rsa::pkcs8::der::pem as pem_codec;
+    let (label, doc) = pem_codec::decode_vec(pem).ok()?;
+    Some((label.to_owned(), Zeroizing::new(doc)))
+}
+
+/// A key given as PEM with `label` or as DER: the DER bytes (wiped when
+/// dropped), or `None` if PEM text has another label or does not decode.
+pub fn pem_or_der(key: &[u8], label: &str) -> Option<Zeroizing<Vec<u8>>> {
+    let text = key.trim_ascii_start();
+    if text.starts_with(b"-----BEGIN ") {
+        let (l, doc) = pem_decode(text)?;
+        return (l == label).then_some(doc);
+    }
+    Some(Zeroizing::new(key.to_vec()))
+}
+
 /// An RSA key from PEM: the PKCS#1 key in the document (unwrapped from
 /// PKCS#8 or SubjectPublicKeyInfo when the label says so) read by `parse`;
 /// [`RsaPem::malformed`] if the PEM, its label or its wrapping is wrong.
@@ -565,16 +589,8 @@ pub fn rsa_key_from_pem<T>(
     kind: RsaPem,
     parse: impl FnOnce(&[u8]) -> crate::error::Result<T>,
 ) -> crate::error::Result<T> {
-    // The same RFC 7468 decoder for both providers (the rustcrypto build
-    // reaches it through the `der` crate).
-    #[cfg(feature = "aws-lc")]
-    use pem_rfc7468 as pem_codec;
-    #[cfg(not(feature = "aws-lc"))]
-    use rsa::pkcs8::der::pem as pem_codec;
-    let (label, doc) = pem_codec::decode_vec(pem.as_bytes()).map_err(|_| kind.malformed())?;
-    // The document may hold a private key.
-    let doc = Zeroizing::new(doc);
-    let key = match (kind, label) {
+    let (label, doc) = pem_decode(pem.as_bytes()).ok_or_else(|| kind.malformed())?;
+    let key = match (kind, label.as_str()) {
         (RsaPem::Public, "PUBLIC KEY") => spki_rsa_public_key(&doc),
         (RsaPem::Private, "PRIVATE KEY") => pkcs8_rsa_private_key(&doc),
         (RsaPem::Public, "RSA PUBLIC KEY") | (RsaPem::Private, "RSA PRIVATE KEY") => Ok(&doc[..]),

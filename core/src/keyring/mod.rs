@@ -9,11 +9,15 @@
 mod keystore;
 mod multi;
 mod raw_aes;
+mod raw_ecdh;
 mod raw_rsa;
 
 pub use keystore::{KeyStoreKeyring, PROVIDER_ID as KEYSTORE_PROVIDER_ID};
 pub use multi::MultiKeyring;
 pub use raw_aes::RawAesKeyring;
+pub use raw_ecdh::{
+    EcdhCurveSpec, EcdhKeyAgreementScheme, RawEcdhKeyring, PROVIDER_ID as RAW_ECDH_PROVIDER_ID,
+};
 pub use raw_rsa::{RawRsaKeyring, RsaWrappingPadding};
 
 use crate::error::{Error, Result};

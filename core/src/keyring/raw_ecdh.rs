@@ -1,0 +1,442 @@
+//! The raw ECDH keyring: data keys wrapped under a key agreed by ECDH
+//! between a sender and a recipient on P-256, P-384 or P-521, byte-compatible
+//! with the raw ECDH keyring of the AWS Cryptographic Material Providers
+//! Library (`CreateRawEcdhKeyring`), so that the AWS Encryption SDKs read
+//! what it writes and the other way round.
+//!
+//! Three key agreement schemes, as in the AWS library:
+//! - `RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY`: the sender's static private key
+//!   and the recipient's public key; encrypts, and decrypts what either side
+//!   of that pair wrote.
+//! - `EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY`: a new key pair for every
+//!   message and the recipient's public key; encrypts only.
+//! - `PUBLIC_KEY_DISCOVERY`: the recipient's private key; decrypts every
+//!   data key wrapped to its public key, whoever the sender.
+//!
+//! Encrypted data key (docs/FORMAT.md, "Raw ECDH keyring"):
+//! - provider ID: `raw-ecdh`;
+//! - provider info: version `0x01` ‖ u32 length ‖ recipient public key ‖
+//!   u32 length ‖ sender public key, both SEC 1 compressed points;
+//! - ciphertext: salt (32 random bytes) ‖ commitment key (32) ‖
+//!   AES-256-GCM(data key) ‖ tag (16).
+//!
+//! With Z the ECDH shared secret (the x-coordinate, the field's length) and
+//! fixed info = `"ecdh-key-derivation"` ‖ 0 ‖ curve (`p256`, `p384`, `p521`)
+//! ‖ 0 ‖ `"HMAC_SHA384"` ‖ 0 ‖ sender key ‖ recipient key ‖ 0 ‖ version ‖ 0 ‖
+//! serialized encryption context, the KDF of NIST SP 800-108 in counter
+//! mode with HMAC-SHA-384 gives 64 bytes: K(i) = HMAC(Z, i as u32 ‖ fixed
+//! info ‖ 0 ‖ salt ‖ 512 as u32) for i = 1, 2. Its first 32 bytes are the
+//! commitment key (compared in constant time on decrypt), the last 32 the
+//! AES-256-GCM key, used once with a zero IV and the fixed info as AAD.
+
+use crate::crypto::{
+    self, der, AesGcmKey, EcCurve, EcdsaSigningKey, EcdsaVerifyingKey, HashAlg, GCM_IV_LEN,
+    GCM_TAG_LEN,
+};
+use crate::error::{Error, Result};
+use crate::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
+use crate::message::context;
+use crate::names::named_enum;
+use crate::secret::SecretBytes;
+
+use super::{add_wrapped_data_key, decrypt_first, Keyring};
+
+/// The provider ID of every encrypted data key of this keyring.
+pub const PROVIDER_ID: &str = "raw-ecdh";
+const VERSION: u8 = 1;
+const SALT_LEN: usize = 32;
+const COMMITMENT_KEY_LEN: usize = 32;
+const KDF_LABEL: &[u8] = b"ecdh-key-derivation";
+const KDF_PRF: &[u8] = b"HMAC_SHA384";
+
+named_enum!(
+    /// How the sender's and recipient's keys are agreed (the AWS library's
+    /// `RawEcdhStaticConfigurations`).
+    EcdhKeyAgreementScheme {
+        /// The sender's static private key and the recipient's public key.
+        RawPrivateKeyToStaticPublicKey = "RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY",
+        /// A fresh key pair for every message and the recipient's public
+        /// key: encrypt only.
+        EphemeralPrivateKeyToStaticPublicKey = "EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY",
+        /// The recipient's private key: decrypt only.
+        PublicKeyDiscovery = "PUBLIC_KEY_DISCOVERY",
+    }
+);
+
+named_enum!(
+    /// The curves of the raw ECDH keyring (the AWS library's `ECDHCurveSpec`).
+    EcdhCurveSpec {
+        /// NIST P-256.
+        EccNistP256 = "ECC_NIST_P256",
+        /// NIST P-384.
+        EccNistP384 = "ECC_NIST_P384",
+        /// NIST P-521.
+        EccNistP521 = "ECC_NIST_P521",
+    }
+);
+
+impl EcdhCurveSpec {
+    fn curve(self) -> EcCurve {
+        match self {
+            Self::EccNistP256 => EcCurve::P256,
+            Self::EccNistP384 => EcCurve::P384,
+            Self::EccNistP521 => EcCurve::P521,
+        }
+    }
+
+    /// The curve's name in the KDF's fixed info.
+    fn kdf_name(self) -> &'static [u8] {
+        match self {
+            Self::EccNistP256 => b"p256",
+            Self::EccNistP384 => b"p384",
+            Self::EccNistP521 => b"p521",
+        }
+    }
+
+    /// The curve of an EC key given as PEM or DER (a PKCS#8 private key or
+    /// a SubjectPublicKeyInfo): what a caller that has a key and no curve
+    /// name (the CLI) passes to [`RawEcdhKeyring::new`].
+    pub fn of_key(key: &[u8]) -> Result<Self> {
+        let private = || {
+            let pkcs8 = der::pem_or_der(key, "PRIVATE KEY")?;
+            der::pkcs8_ec_private_key(&pkcs8).ok().map(|(c, _)| c)
+        };
+        let public = || {
+            let spki = der::pem_or_der(key, "PUBLIC KEY")?;
+            der::spki_ec_point(&spki).ok().map(|(c, _)| c)
+        };
+        let curve = private().or_else(public);
+        match curve {
+            Some(EcCurve::P256) => Ok(Self::EccNistP256),
+            Some(EcCurve::P384) => Ok(Self::EccNistP384),
+            Some(EcCurve::P521) => Ok(Self::EccNistP521),
+            _ => Err(Error::InvalidKey(
+                "not a P-256, P-384 or P-521 key (PKCS#8 or SubjectPublicKeyInfo, PEM or DER)"
+                    .into(),
+            )),
+        }
+    }
+}
+
+/// A static private key: its scalar and its compressed public key.
+struct StaticKey {
+    scalar: SecretBytes,
+    public: Vec<u8>,
+}
+
+impl StaticKey {
+    fn parse(curve: EcdhCurveSpec, key: &[u8], whose: &str) -> Result<Self> {
+        let bad = || {
+            Error::InvalidKey(format!(
+                "the {whose} private key is not a PKCS#8 EC key on {curve} (PEM or DER)"
+            ))
+        };
+        let pkcs8 = der::pem_or_der(key, "PRIVATE KEY").ok_or_else(bad)?;
+        let (c, scalar) = der::pkcs8_ec_private_key(&pkcs8).map_err(|_| bad())?;
+        if c != curve.curve() {
+            return Err(bad());
+        }
+        // Parsing the whole key checks the scalar (and the public key the
+        // PKCS#8 may carry) and gives the public point.
+        let public = EcdsaSigningKey::from_pkcs8_der(&pkcs8)
+            .map_err(|_| bad())?
+            .verifying_key()
+            .to_compressed();
+        Ok(StaticKey {
+            scalar: SecretBytes::from_slice(scalar)?,
+            public,
+        })
+    }
+
+    fn generate(curve: EcdhCurveSpec) -> Result<Self> {
+        let pkcs8 = EcdsaSigningKey::generate(curve.curve())?.to_pkcs8_der()?;
+        Self::parse(curve, pkcs8.as_bytes(), "ephemeral")
+    }
+
+    /// ECDH with a compressed public key (checked to lie on the curve).
+    fn agree(&self, curve: EcdhCurveSpec, compressed: &[u8]) -> Result<SecretBytes> {
+        let peer = point_spki(curve, compressed)?;
+        crypto::ecdh_spki(curve.curve(), self.scalar.as_bytes(), &peer)
+    }
+}
+
+/// The SubjectPublicKeyInfo of a compressed or uncompressed point on
+/// `curve`, refused unless it lies on the curve.
+fn point_spki(curve: EcdhCurveSpec, point: &[u8]) -> Result<Vec<u8>> {
+    EcdsaVerifyingKey::from_sec1(curve.curve(), point)?.to_spki_der()
+}
+
+/// A recipient's public key (PEM or DER SubjectPublicKeyInfo) on `curve`,
+/// checked, as a compressed point.
+fn recipient_public(curve: EcdhCurveSpec, key: &[u8]) -> Result<Vec<u8>> {
+    let bad = |why: String| {
+        Error::InvalidKey(format!(
+            "the recipient's public key is not a SubjectPublicKeyInfo on {curve} (PEM or DER): {why}"
+        ))
+    };
+    let spki = der::pem_or_der(key, "PUBLIC KEY").ok_or_else(|| bad("not PEM".into()))?;
+    let checked = crypto::ecdh_peer_spki(curve.curve(), &spki).map_err(|e| bad(e.to_string()))?;
+    Ok(EcdsaVerifyingKey::from_spki_der(&checked)?.to_compressed())
+}
+
+/// The keys of a scheme, as the keyring holds them.
+enum Keys {
+    Static {
+        sender: StaticKey,
+        recipient: Vec<u8>,
+    },
+    Ephemeral {
+        recipient: Vec<u8>,
+    },
+    Discovery {
+        recipient: StaticKey,
+    },
+}
+
+/// A keyring that wraps data keys under an ECDH-agreed key.
+pub struct RawEcdhKeyring {
+    curve: EcdhCurveSpec,
+    keys: Keys,
+}
+
+impl std::fmt::Debug for RawEcdhKeyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawEcdhKeyring")
+            .field("scheme", &self.scheme())
+            .field("curve", &self.curve)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RawEcdhKeyring {
+    /// Creates a keyring. Keys are PEM or DER: a private key is PKCS#8, a
+    /// public key a SubjectPublicKeyInfo, both on `curve`.
+    /// - `RawPrivateKeyToStaticPublicKey`: `private_key` is the sender's,
+    ///   `public_key` the recipient's; both are required.
+    /// - `EphemeralPrivateKeyToStaticPublicKey`: `public_key` (the
+    ///   recipient's) only.
+    /// - `PublicKeyDiscovery`: `private_key` (the recipient's) only.
+    pub fn new(
+        scheme: EcdhKeyAgreementScheme,
+        curve: EcdhCurveSpec,
+        private_key: Option<&[u8]>,
+        public_key: Option<&[u8]>,
+    ) -> Result<Self> {
+        let need = |what: &str| {
+            Error::InvalidArgument(format!("a {scheme} raw ECDH keyring needs {what}"))
+        };
+        let keys = match (scheme, private_key, public_key) {
+            (EcdhKeyAgreementScheme::RawPrivateKeyToStaticPublicKey, Some(s), Some(p)) => {
+                Keys::Static {
+                    sender: StaticKey::parse(curve, s, "sender's")?,
+                    recipient: recipient_public(curve, p)?,
+                }
+            }
+            (EcdhKeyAgreementScheme::RawPrivateKeyToStaticPublicKey, _, _) => {
+                return Err(need(
+                    "the sender's private key and the recipient's public key",
+                ))
+            }
+            (EcdhKeyAgreementScheme::EphemeralPrivateKeyToStaticPublicKey, None, Some(p)) => {
+                Keys::Ephemeral {
+                    recipient: recipient_public(curve, p)?,
+                }
+            }
+            (EcdhKeyAgreementScheme::EphemeralPrivateKeyToStaticPublicKey, _, _) => {
+                return Err(need("the recipient's public key and no private key"))
+            }
+            (EcdhKeyAgreementScheme::PublicKeyDiscovery, Some(s), None) => Keys::Discovery {
+                recipient: StaticKey::parse(curve, s, "recipient's")?,
+            },
+            (EcdhKeyAgreementScheme::PublicKeyDiscovery, _, _) => {
+                return Err(need("the recipient's private key and no public key"))
+            }
+        };
+        Ok(RawEcdhKeyring { curve, keys })
+    }
+
+    /// The keyring's key agreement scheme.
+    pub fn scheme(&self) -> EcdhKeyAgreementScheme {
+        match self.keys {
+            Keys::Static { .. } => EcdhKeyAgreementScheme::RawPrivateKeyToStaticPublicKey,
+            Keys::Ephemeral { .. } => EcdhKeyAgreementScheme::EphemeralPrivateKeyToStaticPublicKey,
+            Keys::Discovery { .. } => EcdhKeyAgreementScheme::PublicKeyDiscovery,
+        }
+    }
+
+    /// The keyring's curve.
+    pub fn curve(&self) -> EcdhCurveSpec {
+        self.curve
+    }
+
+    /// The KDF's fixed info for one sender, recipient and encryption context.
+    fn fixed_info(&self, sender: &[u8], recipient: &[u8], serialized_context: &[u8]) -> Vec<u8> {
+        let mut info = Vec::with_capacity(
+            KDF_LABEL.len() + KDF_PRF.len() + 16 + sender.len() + recipient.len()
+                + serialized_context.len(),
+        );
+        for part in [KDF_LABEL, self.curve.kdf_name(), KDF_PRF] {
+            info.extend_from_slice(part);
+            info.push(0);
+        }
+        info.extend_from_slice(sender);
+        info.extend_from_slice(recipient);
+        info.push(0);
+        info.push(VERSION);
+        info.push(0);
+        info.extend_from_slice(serialized_context);
+        info
+    }
+}
+
+/// NIST SP 800-108 counter-mode KDF with HMAC-SHA-384, as the AWS library
+/// writes it: 64 bytes, label = fixed info, context = salt.
+fn derive(shared: &SecretBytes, fixed_info: &[u8], salt: &[u8]) -> Result<SecretBytes> {
+    let mut out = SecretBytes::zeroed(COMMITMENT_KEY_LEN + 32)?;
+    let mut input = Vec::with_capacity(4 + fixed_info.len() + 1 + salt.len() + 4);
+    let hlen = HashAlg::Sha384.output_len();
+    for (i, chunk) in out.as_mut_bytes().chunks_mut(hlen).enumerate() {
+        input.clear();
+        input.extend_from_slice(&(i as u32 + 1).to_be_bytes());
+        input.extend_from_slice(fixed_info);
+        input.push(0);
+        input.extend_from_slice(salt);
+        input.extend_from_slice(&((COMMITMENT_KEY_LEN as u32 + 32) * 8).to_be_bytes());
+        let block = zeroize::Zeroizing::new(crypto::hmac(HashAlg::Sha384, shared.as_bytes(), &input)?);
+        chunk.copy_from_slice(&block[..chunk.len()]);
+    }
+    Ok(out)
+}
+
+/// The two public keys in an encrypted data key's provider info, if it is
+/// one this keyring's format can hold.
+fn parse_provider_info(info: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (&version, rest) = info.split_first()?;
+    if version != VERSION {
+        return None;
+    }
+    fn take(b: &[u8]) -> Option<(&[u8], &[u8])> {
+        let (len, b) = b.split_at_checked(4)?;
+        let len = u32::from_be_bytes(len.try_into().ok()?) as usize;
+        b.split_at_checked(len)
+    }
+    let (recipient, rest) = take(rest)?;
+    let (sender, rest) = take(rest)?;
+    rest.is_empty().then_some((recipient, sender))
+}
+
+fn provider_info(sender: &[u8], recipient: &[u8]) -> Vec<u8> {
+    let mut info = Vec::with_capacity(9 + sender.len() + recipient.len());
+    info.push(VERSION);
+    for key in [recipient, sender] {
+        info.extend_from_slice(&(key.len() as u32).to_be_bytes());
+        info.extend_from_slice(key);
+    }
+    info
+}
+
+const ZERO_IV: [u8; GCM_IV_LEN] = [0; GCM_IV_LEN];
+
+impl Keyring for RawEcdhKeyring {
+    fn is_in_memory(&self) -> bool {
+        true
+    }
+
+    fn on_encrypt(&self, materials: &mut EncryptionMaterials) -> Result<()> {
+        let ephemeral;
+        let (sender, recipient) = match &self.keys {
+            Keys::Static { sender, recipient } => (sender, recipient),
+            Keys::Ephemeral { recipient } => {
+                ephemeral = StaticKey::generate(self.curve)?;
+                (&ephemeral, recipient)
+            }
+            Keys::Discovery { .. } => {
+                return Err(Error::EncryptFailed(
+                    "a PUBLIC_KEY_DISCOVERY raw ECDH keyring cannot encrypt".into(),
+                ))
+            }
+        };
+        add_wrapped_data_key(materials, PROVIDER_ID, |dk, encryption_context| {
+            let shared = sender.agree(self.curve, recipient)?;
+            let fixed = self.fixed_info(
+                &sender.public,
+                recipient,
+                &context::serialize(encryption_context)?,
+            );
+            let mut salt = [0u8; SALT_LEN];
+            crypto::fill_random(&mut salt)?;
+            let derived = derive(&shared, &fixed, &salt)?;
+            let (commitment, wrapping) = derived.as_bytes().split_at(COMMITMENT_KEY_LEN);
+            let mut ciphertext =
+                Vec::with_capacity(SALT_LEN + COMMITMENT_KEY_LEN + dk.len() + GCM_TAG_LEN);
+            ciphertext.extend_from_slice(&salt);
+            ciphertext.extend_from_slice(commitment);
+            ciphertext.extend_from_slice(dk.as_bytes());
+            let tag = AesGcmKey::new(wrapping)?.seal_in_place(
+                &ZERO_IV,
+                &fixed,
+                &mut ciphertext[SALT_LEN + COMMITMENT_KEY_LEN..],
+            )?;
+            ciphertext.extend_from_slice(&tag);
+            Ok((provider_info(&sender.public, recipient), ciphertext))
+        })
+    }
+
+    fn on_decrypt(&self, m: &mut DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<()> {
+        let (private, own_sender, own_recipient) = match &self.keys {
+            Keys::Static { sender, recipient } => (sender, Some(&sender.public), recipient),
+            Keys::Discovery { recipient } => (recipient, None, &recipient.public),
+            // Nothing to decrypt with, as the AWS library.
+            Keys::Ephemeral { .. } => return Err(Error::DecryptionFailed),
+        };
+        decrypt_first(
+            m,
+            edks,
+            |m| context::serialize(&m.encryption_context),
+            |aad, m, edk| {
+                if edk.provider_id != PROVIDER_ID {
+                    return Ok(None);
+                }
+                let Some((recipient, sender)) = parse_provider_info(&edk.provider_info) else {
+                    return Ok(None);
+                };
+                // Whose public key to agree with: the sender's when this
+                // keyring holds the recipient's private key (discovery, or
+                // a static pair the other way round), else the recipient's.
+                let peer = match own_sender {
+                    None if recipient == own_recipient.as_slice() => sender,
+                    Some(s) if s == sender && own_recipient == recipient => recipient,
+                    Some(s) if s == recipient && own_recipient == sender => sender,
+                    _ => return Ok(None),
+                };
+                let want = m.suite.data_key_len();
+                let body = &edk.ciphertext;
+                if body.len() != SALT_LEN + COMMITMENT_KEY_LEN + want + GCM_TAG_LEN {
+                    return Ok(None);
+                }
+                // Both keys in the provider info must be points on the curve.
+                if point_spki(self.curve, sender).is_err() || point_spki(self.curve, recipient).is_err()
+                {
+                    return Ok(None);
+                }
+                let Ok(shared) = private.agree(self.curve, peer) else {
+                    return Ok(None);
+                };
+                let fixed = self.fixed_info(sender, recipient, aad);
+                let (salt, rest) = body.split_at(SALT_LEN);
+                let (commitment, rest) = rest.split_at(COMMITMENT_KEY_LEN);
+                let (wrapped, tag) = rest.split_at(want);
+                let derived = derive(&shared, &fixed, salt)?;
+                let (expected, wrapping) = derived.as_bytes().split_at(COMMITMENT_KEY_LEN);
+                if !crypto::ct_eq(expected, commitment) {
+                    return Ok(None);
+                }
+                let mut dk = SecretBytes::from_slice(wrapped)?;
+                let opened = AesGcmKey::new(wrapping)?
+                    .open_in_place(&ZERO_IV, &fixed, dk.as_mut_bytes(), tag)
+                    .is_ok();
+                Ok(opened.then_some(dk))
+            },
+        )
+    }
+}
