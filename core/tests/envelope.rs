@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use sealbox::cmm::{DefaultMaterialsManager, MaterialsManager};
-use sealbox::keyring::{Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrappingPadding};
+use sealbox::keyring::{
+    EcdhCurveSpec, EcdhKeyAgreementScheme, Keyring, MultiKeyring, RawAesKeyring, RawEcdhKeyring,
+    RawRsaKeyring, RsaWrappingPadding,
+};
 use sealbox::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 use sealbox::message::{
     decrypt, decrypt_into, encrypt, plaintext_len, DecryptOptions, DecryptResult, DecryptingReader,
@@ -809,4 +812,333 @@ fn in_memory_keyrings_and_materials_managers_say_so() {
     };
     assert!(caching(&in_memory).is_in_memory());
     assert!(!caching(&blocking).is_in_memory());
+}
+
+/// An EC key pair on `curve` as (PKCS#8 DER, SubjectPublicKeyInfo DER).
+fn ec_pair(curve: sealbox::crypto::EcCurve) -> (Vec<u8>, Vec<u8>) {
+    let key = sealbox::crypto::EcdsaSigningKey::generate(curve).unwrap();
+    (
+        key.to_pkcs8_der().unwrap().as_bytes().to_vec(),
+        key.verifying_key().to_spki_der().unwrap(),
+    )
+}
+
+fn ecdh(
+    scheme: EcdhKeyAgreementScheme,
+    curve: EcdhCurveSpec,
+    private: Option<&[u8]>,
+    public: Option<&[u8]>,
+) -> Arc<dyn Keyring> {
+    Arc::new(RawEcdhKeyring::new(scheme, curve, private, public).unwrap())
+}
+
+#[test]
+fn raw_ecdh_keyrings_every_scheme_and_curve() {
+    use sealbox::crypto::EcCurve;
+    use EcdhKeyAgreementScheme::*;
+    for (curve, spec) in [
+        (EcCurve::P256, EcdhCurveSpec::EccNistP256),
+        (EcCurve::P384, EcdhCurveSpec::EccNistP384),
+        (EcCurve::P521, EcdhCurveSpec::EccNistP521),
+    ] {
+        let (alice, alice_pub) = ec_pair(curve);
+        let (bob, bob_pub) = ec_pair(curve);
+        let (eve, _) = ec_pair(curve);
+        // Alice to Bob with her static key; Bob discovers it; Alice's own
+        // keyring reads it back, and so does Bob's static keyring towards
+        // Alice (the pair the other way round); Eve cannot.
+        let alice_to_bob = ecdh(
+            RawPrivateKeyToStaticPublicKey,
+            spec,
+            Some(&alice),
+            Some(&bob_pub),
+        );
+        let bob_to_alice = ecdh(
+            RawPrivateKeyToStaticPublicKey,
+            spec,
+            Some(&bob),
+            Some(&alice_pub),
+        );
+        let bob_discovery = ecdh(PublicKeyDiscovery, spec, Some(&bob), None);
+        let alice_discovery = ecdh(PublicKeyDiscovery, spec, Some(&alice), None);
+        let eve_discovery = ecdh(PublicKeyDiscovery, spec, Some(&eve), None);
+        let ephemeral_to_bob = ecdh(
+            EphemeralPrivateKeyToStaticPublicKey,
+            spec,
+            None,
+            Some(&bob_pub),
+        );
+        for suite in [
+            ALL_SUITES[0],
+            AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+        ] {
+            let (mut eo, d) = options(suite, 512);
+            let plain = pattern(1500);
+            let from_static = encrypt(&plain, &cmm(alice_to_bob.clone()), &eo).unwrap();
+            for reader in [&alice_to_bob, &bob_to_alice, &bob_discovery] {
+                let r = decrypt(&from_static, &cmm(reader.clone()), &d).unwrap();
+                assert_eq!(r.plaintext, plain);
+            }
+            for outsider in [&eve_discovery, &alice_discovery, &ephemeral_to_bob] {
+                assert!(matches!(
+                    decrypt(&from_static, &cmm(outsider.clone()), &d),
+                    Err(Error::DecryptionFailed)
+                ));
+            }
+            // A new key pair for every message: two messages, two senders.
+            let e1 = encrypt(&plain, &cmm(ephemeral_to_bob.clone()), &eo).unwrap();
+            let e2 = encrypt(&plain, &cmm(ephemeral_to_bob.clone()), &eo).unwrap();
+            assert_eq!(
+                decrypt(&e1, &cmm(bob_discovery.clone()), &d)
+                    .unwrap()
+                    .plaintext,
+                plain
+            );
+            assert_eq!(
+                decrypt(&e2, &cmm(bob_discovery.clone()), &d)
+                    .unwrap()
+                    .plaintext,
+                plain
+            );
+            for outsider in [&alice_to_bob, &eve_discovery] {
+                assert!(decrypt(&e1, &cmm(outsider.clone()), &d).is_err());
+            }
+            // The encryption context is bound to the wrapped key.
+            eo.encryption_context
+                .insert("tenant".into(), "other".into());
+            let other_ctx = encrypt(&plain, &cmm(alice_to_bob.clone()), &eo).unwrap();
+            assert!(decrypt(&other_ctx, &cmm(bob_discovery.clone()), &d).is_ok());
+            // A discovery keyring cannot encrypt.
+            assert!(matches!(
+                encrypt(&plain, &cmm(bob_discovery.clone()), &eo),
+                Err(Error::EncryptFailed(_))
+            ));
+        }
+    }
+}
+
+fn enc_materials(
+    suite: AlgorithmSuite,
+    encryption_context: EncryptionContext,
+) -> EncryptionMaterials {
+    EncryptionMaterials {
+        suite,
+        encryption_context,
+        required_encryption_context_keys: Vec::new(),
+        plaintext_data_key: None,
+        encrypted_data_keys: Vec::new(),
+        signing_key: None,
+    }
+}
+
+fn dec_materials(
+    suite: AlgorithmSuite,
+    encryption_context: EncryptionContext,
+) -> DecryptionMaterials {
+    DecryptionMaterials {
+        suite,
+        encryption_context,
+        required_encryption_context_keys: Vec::new(),
+        plaintext_data_key: None,
+        verification_key: None,
+    }
+}
+
+/// The encrypted data keys of a message, re-wrapped with one changed by
+/// `tamper` (the header's own authentication is bypassed by decrypting
+/// the materials directly).
+fn ecdh_edk_after(
+    keyring: &Arc<dyn Keyring>,
+    reader: &Arc<dyn Keyring>,
+    tamper: impl Fn(&mut EncryptedDataKey),
+) -> sealbox::Result<()> {
+    let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384;
+    let context = ec(&[("purpose", "test")]);
+    let mut em = enc_materials(suite, context.clone());
+    keyring.on_encrypt(&mut em)?;
+    let mut edk = em.encrypted_data_keys.remove(0);
+    tamper(&mut edk);
+    let mut dm = dec_materials(suite, context);
+    reader.on_decrypt(&mut dm, &[edk])?;
+    assert_eq!(
+        dm.plaintext_data_key.unwrap().as_bytes(),
+        em.plaintext_data_key.unwrap().as_bytes()
+    );
+    Ok(())
+}
+
+#[test]
+fn raw_ecdh_tampering_with_any_byte_of_the_data_key_is_refused() {
+    use sealbox::crypto::EcCurve;
+    use EcdhKeyAgreementScheme::*;
+    let spec = EcdhCurveSpec::EccNistP256;
+    let (bob, bob_pub) = ec_pair(EcCurve::P256);
+    let sender = ecdh(
+        EphemeralPrivateKeyToStaticPublicKey,
+        spec,
+        None,
+        Some(&bob_pub),
+    );
+    let reader = ecdh(PublicKeyDiscovery, spec, Some(&bob), None);
+    ecdh_edk_after(&sender, &reader, |_| {}).unwrap();
+    let mut em = enc_materials(
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+        ec(&[("purpose", "test")]),
+    );
+    sender.on_encrypt(&mut em).unwrap();
+    let edk = &em.encrypted_data_keys[0];
+    assert_eq!(edk.provider_id, "raw-ecdh");
+    // Version, two u32 lengths and two 33-byte compressed points.
+    assert_eq!(edk.provider_info.len(), 75);
+    assert_eq!(edk.provider_info[0], 1);
+    // Salt, commitment key, a 32-byte data key and the tag.
+    assert_eq!(edk.ciphertext.len(), 32 + 32 + 32 + 16);
+    for i in 0..edk.provider_info.len() {
+        let r = ecdh_edk_after(&sender, &reader, |e| e.provider_info[i] ^= 0x01);
+        assert!(
+            matches!(r, Err(Error::DecryptionFailed)),
+            "provider info byte {i}"
+        );
+    }
+    for i in 0..edk.ciphertext.len() {
+        let r = ecdh_edk_after(&sender, &reader, |e| e.ciphertext[i] ^= 0x80);
+        assert!(
+            matches!(r, Err(Error::DecryptionFailed)),
+            "ciphertext byte {i}"
+        );
+    }
+    for cut in [1, 16, 48] {
+        let r = ecdh_edk_after(&sender, &reader, |e| {
+            e.ciphertext.truncate(e.ciphertext.len() - cut)
+        });
+        assert!(matches!(r, Err(Error::DecryptionFailed)));
+    }
+    let r = ecdh_edk_after(&sender, &reader, |e| e.provider_id = "raw-ecdh2".into());
+    assert!(matches!(r, Err(Error::DecryptionFailed)));
+    // The AWS KMS ECDH keyring's data keys have the same format.
+    ecdh_edk_after(&sender, &reader, |e| e.provider_id = "aws-kms-ecdh".into()).unwrap();
+    // Another encryption context.
+    let mut em = enc_materials(
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+        ec(&[("purpose", "test")]),
+    );
+    sender.on_encrypt(&mut em).unwrap();
+    let mut dm = dec_materials(
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+        ec(&[("purpose", "other")]),
+    );
+    assert!(matches!(
+        reader.on_decrypt(&mut dm, &em.encrypted_data_keys),
+        Err(Error::DecryptionFailed)
+    ));
+}
+
+#[test]
+fn raw_ecdh_keyring_arguments_are_checked() {
+    use sealbox::crypto::EcCurve;
+    use EcdhKeyAgreementScheme::*;
+    let p256 = EcdhCurveSpec::EccNistP256;
+    let (key, public) = ec_pair(EcCurve::P256);
+    let (key384, public384) = ec_pair(EcCurve::P384);
+    let (k1, p1) = ec_pair(EcCurve::Secp256k1);
+    let rsa = RSA_PUBLIC.as_bytes();
+    let bad: Vec<(EcdhKeyAgreementScheme, Option<&[u8]>, Option<&[u8]>)> = vec![
+        (RawPrivateKeyToStaticPublicKey, Some(&key), None),
+        (RawPrivateKeyToStaticPublicKey, None, Some(&public)),
+        (RawPrivateKeyToStaticPublicKey, Some(&key384), Some(&public)),
+        (RawPrivateKeyToStaticPublicKey, Some(&key), Some(&public384)),
+        (RawPrivateKeyToStaticPublicKey, Some(&k1), Some(&p1)),
+        (RawPrivateKeyToStaticPublicKey, Some(&key), Some(rsa)),
+        (RawPrivateKeyToStaticPublicKey, Some(&public), Some(&key)),
+        (
+            EphemeralPrivateKeyToStaticPublicKey,
+            Some(&key),
+            Some(&public),
+        ),
+        (EphemeralPrivateKeyToStaticPublicKey, None, None),
+        (
+            EphemeralPrivateKeyToStaticPublicKey,
+            None,
+            Some(b"-----BEGIN PRIVATE KEY-----\n"),
+        ),
+        (PublicKeyDiscovery, None, Some(&public)),
+        (PublicKeyDiscovery, Some(&key), Some(&public)),
+        (PublicKeyDiscovery, Some(&key[..key.len() - 1]), None),
+        (PublicKeyDiscovery, Some(&key384), None),
+    ];
+    for (i, (scheme, private, public)) in bad.into_iter().enumerate() {
+        let r = RawEcdhKeyring::new(scheme, p256, private, public);
+        assert!(
+            matches!(r, Err(Error::InvalidArgument(_) | Error::InvalidKey(_))),
+            "case {i}: {r:?}"
+        );
+    }
+    // PEM as well as DER; the curve of a key is found from it.
+    let pem = |label: &str, der: &[u8]| {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = b64
+            .as_bytes()
+            .chunks(64)
+            .map(|l| std::str::from_utf8(l).unwrap())
+            .collect();
+        format!(
+            "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+            lines.join("\n")
+        )
+    };
+    let keyring = RawEcdhKeyring::new(
+        RawPrivateKeyToStaticPublicKey,
+        p256,
+        Some(pem("PRIVATE KEY", &key).as_bytes()),
+        Some(pem("PUBLIC KEY", &public).as_bytes()),
+    )
+    .unwrap();
+    assert_eq!(keyring.scheme(), RawPrivateKeyToStaticPublicKey);
+    assert_eq!(
+        EcdhCurveSpec::of_key(&key384).unwrap(),
+        EcdhCurveSpec::EccNistP384
+    );
+    assert_eq!(
+        EcdhCurveSpec::of_key(&public384).unwrap(),
+        EcdhCurveSpec::EccNistP384
+    );
+    assert_eq!(
+        EcdhCurveSpec::of_key(pem("PRIVATE KEY", &key).as_bytes()).unwrap(),
+        p256
+    );
+    assert!(EcdhCurveSpec::of_key(&p1).is_err());
+    assert!(EcdhCurveSpec::of_key(rsa).is_err());
+    // An ephemeral keyring decrypts nothing; in a multi-keyring beside a
+    // raw AES keyring, either child's data key opens the message.
+    let (bob, bob_pub) = ec_pair(EcCurve::P256);
+    let multi: Arc<dyn Keyring> = Arc::new(
+        MultiKeyring::new(
+            Some(aes_keyring(7)),
+            vec![ecdh(
+                EphemeralPrivateKeyToStaticPublicKey,
+                p256,
+                None,
+                Some(&bob_pub),
+            )],
+        )
+        .unwrap(),
+    );
+    let ct = encrypt(b"both", &cmm(multi.clone()), &EncryptOptions::default()).unwrap();
+    assert_eq!(
+        decrypt_with(&ct, aes_keyring(7)).unwrap().plaintext,
+        b"both"
+    );
+    let bob = ecdh(PublicKeyDiscovery, p256, Some(&bob), None);
+    assert_eq!(decrypt_with(&ct, bob).unwrap().plaintext, b"both");
+    assert!(decrypt_with(
+        &ct,
+        ecdh(
+            EphemeralPrivateKeyToStaticPublicKey,
+            p256,
+            None,
+            Some(&bob_pub)
+        )
+    )
+    .is_err());
 }

@@ -239,7 +239,10 @@ fn raw_ecdh_keyring(desc: &Value, keys: &Value) -> Arc<dyn Keyring> {
             EcdhKeyAgreementScheme::RawPrivateKeyToStaticPublicKey,
             curve,
             Some(&text(desc["sender"].as_str().unwrap(), "sender-material")),
-            Some(&der(recipient, desc["recipient-public-key"].as_str().unwrap())),
+            Some(&der(
+                recipient,
+                desc["recipient-public-key"].as_str().unwrap(),
+            )),
         ),
         s => panic!("unknown raw-ecdh schema {s}"),
     };
@@ -340,7 +343,10 @@ fn esdk_dafny_4_1_0_raw_key_decrypt_vectors() {
         286,
         "raw, multi, required-context and raw ECDH vectors"
     );
-    assert!(skipped.keys().all(|why| why.starts_with("aws-kms")), "{skipped:?}");
+    assert!(
+        skipped.keys().all(|why| why.starts_with("aws-kms")),
+        "{skipped:?}"
+    );
 }
 
 /// Every esdk-python vector rewrapped to a fresh raw AES key: a positive

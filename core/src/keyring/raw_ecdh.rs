@@ -14,7 +14,8 @@
 //!   data key wrapped to its public key, whoever the sender.
 //!
 //! Encrypted data key (docs/FORMAT.md, "Raw ECDH keyring"):
-//! - provider ID: `raw-ecdh`;
+//! - provider ID: `raw-ecdh` (on decrypt also `aws-kms-ecdh`: the AWS KMS
+//!   ECDH keyring writes the same format);
 //! - provider info: version `0x01` ‖ u32 length ‖ recipient public key ‖
 //!   u32 length ‖ sender public key, both SEC 1 compressed points;
 //! - ciphertext: salt (32 random bytes) ‖ commitment key (32) ‖
@@ -43,6 +44,9 @@ use super::{add_wrapped_data_key, decrypt_first, Keyring};
 
 /// The provider ID of every encrypted data key of this keyring.
 pub const PROVIDER_ID: &str = "raw-ecdh";
+/// The provider ID of the AWS KMS ECDH keyring, whose encrypted data keys
+/// have the same format.
+const KMS_ECDH_PROVIDER_ID: &str = "aws-kms-ecdh";
 const VERSION: u8 = 1;
 const SALT_LEN: usize = 32;
 const COMMITMENT_KEY_LEN: usize = 32;
@@ -272,7 +276,11 @@ impl RawEcdhKeyring {
     /// The KDF's fixed info for one sender, recipient and encryption context.
     fn fixed_info(&self, sender: &[u8], recipient: &[u8], serialized_context: &[u8]) -> Vec<u8> {
         let mut info = Vec::with_capacity(
-            KDF_LABEL.len() + KDF_PRF.len() + 16 + sender.len() + recipient.len()
+            KDF_LABEL.len()
+                + KDF_PRF.len()
+                + 16
+                + sender.len()
+                + recipient.len()
                 + serialized_context.len(),
         );
         for part in [KDF_LABEL, self.curve.kdf_name(), KDF_PRF] {
@@ -302,7 +310,8 @@ fn derive(shared: &SecretBytes, fixed_info: &[u8], salt: &[u8]) -> Result<Secret
         input.push(0);
         input.extend_from_slice(salt);
         input.extend_from_slice(&((COMMITMENT_KEY_LEN as u32 + 32) * 8).to_be_bytes());
-        let block = zeroize::Zeroizing::new(crypto::hmac(HashAlg::Sha384, shared.as_bytes(), &input)?);
+        let block =
+            zeroize::Zeroizing::new(crypto::hmac(HashAlg::Sha384, shared.as_bytes(), &input)?);
         chunk.copy_from_slice(&block[..chunk.len()]);
     }
     Ok(out)
@@ -394,7 +403,9 @@ impl Keyring for RawEcdhKeyring {
             edks,
             |m| context::serialize(&m.encryption_context),
             |aad, m, edk| {
-                if edk.provider_id != PROVIDER_ID {
+                // The AWS KMS ECDH keyring writes the same format: its data
+                // keys wrapped to this recipient's key open here too.
+                if edk.provider_id != PROVIDER_ID && edk.provider_id != KMS_ECDH_PROVIDER_ID {
                     return Ok(None);
                 }
                 let Some((recipient, sender)) = parse_provider_info(&edk.provider_info) else {
@@ -415,7 +426,8 @@ impl Keyring for RawEcdhKeyring {
                     return Ok(None);
                 }
                 // Both keys in the provider info must be points on the curve.
-                if point_spki(self.curve, sender).is_err() || point_spki(self.curve, recipient).is_err()
+                if point_spki(self.curve, sender).is_err()
+                    || point_spki(self.curve, recipient).is_err()
                 {
                     return Ok(None);
                 }
