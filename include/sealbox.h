@@ -719,6 +719,32 @@ sealbox_result sealbox_raw_aes_keyring_new(const char *key_namespace, const char
 sealbox_result sealbox_raw_rsa_keyring_new(const char *key_namespace, const char *key_name, const char *padding, const uint8_t *public_key_pem, size_t public_key_pem_len, const uint8_t *private_key_pem, size_t private_key_pem_len, const struct sealbox_keyring **out);
 
 /**
+ * A raw ECDH keyring, byte-compatible with the AWS Cryptographic Material
+ * Providers Library's (provider ID `raw-ecdh`): data keys wrapped under a
+ * key agreed by ECDH between a sender and a recipient.
+ *
+ * `scheme`:
+ * - `"RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY"`: `private_key` is the
+ *   sender's, `public_key` the recipient's; encrypts, and decrypts what
+ *   either side of the pair wrote.
+ * - `"EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY"`: `public_key` (the
+ *   recipient's) only, `private_key` NULL; a new key pair per message;
+ *   encrypts only.
+ * - `"PUBLIC_KEY_DISCOVERY"`: `private_key` (the recipient's) only,
+ *   `public_key` NULL; decrypts only.
+ *
+ * `curve`: `"ECC_NIST_P256"`, `"ECC_NIST_P384"` or `"ECC_NIST_P521"`.
+ * Keys are given with their lengths, PEM or DER: a PKCS#8 private key, a
+ * SubjectPublicKeyInfo public key, both on `curve`.
+ *
+ * Ownership: everything is copied; the caller frees `*out` with
+ * `sealbox_keyring_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_raw_ecdh_keyring_new(const char *scheme, const char *curve, const uint8_t *private_key, size_t private_key_len, const uint8_t *public_key, size_t public_key_len, const struct sealbox_keyring **out);
+
+/**
  * A key-store keyring: data keys generated and wrapped by `key` (key ID or
  * alias) of `keystore`, so the master key never leaves the store. Provider
  * ID `sealbox`.

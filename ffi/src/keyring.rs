@@ -1,11 +1,12 @@
 //! Keyrings: what wraps and unwraps data keys (key store, raw AES, raw
-//! RSA, multi).
+//! RSA, raw ECDH, multi).
 
 use std::ffi::c_char;
 use std::sync::Arc;
 
 use sealbox_core::keyring::{
-    self as kr, KeyStoreKeyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrappingPadding,
+    self as kr, EcdhCurveSpec, EcdhKeyAgreementScheme, KeyStoreKeyring, MultiKeyring,
+    RawAesKeyring, RawEcdhKeyring, RawRsaKeyring, RsaWrappingPadding,
 };
 
 use crate::error::{sealbox_result, Failure};
@@ -89,6 +90,50 @@ pub unsafe extern "C" fn sealbox_raw_rsa_keyring_new(
             .transpose()?;
         let out = try_out!(out);
         let keyring = RawRsaKeyring::new(key_namespace, key_name, padding, public, private)?;
+        out.write(new_keyring(Arc::new(keyring)));
+        Ok(())
+    }
+}
+
+/// A raw ECDH keyring, byte-compatible with the AWS Cryptographic Material
+/// Providers Library's (provider ID `raw-ecdh`): data keys wrapped under a
+/// key agreed by ECDH between a sender and a recipient.
+///
+/// `scheme`:
+/// - `"RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY"`: `private_key` is the
+///   sender's, `public_key` the recipient's; encrypts, and decrypts what
+///   either side of the pair wrote.
+/// - `"EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY"`: `public_key` (the
+///   recipient's) only, `private_key` NULL; a new key pair per message;
+///   encrypts only.
+/// - `"PUBLIC_KEY_DISCOVERY"`: `private_key` (the recipient's) only,
+///   `public_key` NULL; decrypts only.
+///
+/// `curve`: `"ECC_NIST_P256"`, `"ECC_NIST_P384"` or `"ECC_NIST_P521"`.
+/// Keys are given with their lengths, PEM or DER: a PKCS#8 private key, a
+/// SubjectPublicKeyInfo public key, both on `curve`.
+///
+/// Ownership: everything is copied; the caller frees `*out` with
+/// `sealbox_keyring_free`.
+///
+/// Thread safety: safe to call from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_raw_ecdh_keyring_new(
+    scheme: *const c_char,
+    curve: *const c_char,
+    private_key: *const u8,
+    private_key_len: usize,
+    public_key: *const u8,
+    public_key_len: usize,
+    out: *mut *const sealbox_keyring,
+) -> sealbox_result {
+    ffi_boundary! {
+        let scheme: EcdhKeyAgreementScheme = try_str!(scheme).parse()?;
+        let curve: EcdhCurveSpec = try_str!(curve).parse()?;
+        let private = try_opt_slice!(private_key, private_key_len);
+        let public = try_opt_slice!(public_key, public_key_len);
+        let out = try_out!(out);
+        let keyring = RawEcdhKeyring::new(scheme, curve, private, public)?;
         out.write(new_keyring(Arc::new(keyring)));
         Ok(())
     }

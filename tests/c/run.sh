@@ -112,6 +112,11 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$SCRATCH/rsa_
 openssl pkey -in "$SCRATCH/rsa_private.pem" -pubout -out "$SCRATCH/rsa_public.pem"
 openssl pkey -in "$SCRATCH/rsa_private.pem" -outform DER -out "$SCRATCH/rsa_private.der"
 openssl pkey -in "$SCRATCH/rsa_private.pem" -pubout -outform DER -out "$SCRATCH/rsa_public.der"
+# Two P-384 key pairs for the raw ECDH keyring: PEM private keys, DER public keys.
+for who in alice bob; do
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$SCRATCH/ec_$who.pem" 2>/dev/null
+    openssl pkey -in "$SCRATCH/ec_$who.pem" -pubout -outform DER -out "$SCRATCH/ec_$who.pub.der"
+done
 
 log "running the tests under valgrind"
 under_valgrind test_basics "$BIN/test_basics" "$SCRATCH"

@@ -663,8 +663,88 @@ static void test_rewrap(void) {
     context_free(&wrong);
 }
 
+static void test_raw_ecdh(void) {
+    size_t alice_len = 0, bob_len = 0, alice_pub_len = 0, bob_pub_len = 0;
+    uint8_t *alice = read_file(scratch("ec_alice.pem"), &alice_len);
+    uint8_t *bob = read_file(scratch("ec_bob.pem"), &bob_len);
+    uint8_t *alice_pub = read_file(scratch("ec_alice.pub.der"), &alice_pub_len);
+    uint8_t *bob_pub = read_file(scratch("ec_bob.pub.der"), &bob_pub_len);
+    const char *P384 = "ECC_NIST_P384";
+    const sealbox_keyring *alice_to_bob = NULL, *bob_to_alice = NULL, *ephemeral = NULL, *bob_discovery = NULL,
+                          *alice_discovery = NULL, *bad = SENTINEL;
+    const sealbox_cmm *a2b = NULL, *b2a = NULL, *eph = NULL, *bob_d = NULL, *alice_d = NULL;
+    sealbox_buffer *msg = NULL, *msg2 = SENTINEL;
+    context_t none = {0};
+
+    CHECK(alice != NULL && bob != NULL && alice_pub != NULL && bob_pub != NULL);
+    OK(sealbox_raw_ecdh_keyring_new("RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY", P384, alice, alice_len, bob_pub,
+                                    bob_pub_len, &alice_to_bob));
+    OK(sealbox_raw_ecdh_keyring_new("RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY", P384, bob, bob_len, alice_pub,
+                                    alice_pub_len, &bob_to_alice));
+    OK(sealbox_raw_ecdh_keyring_new("EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY", P384, NULL, 0, bob_pub,
+                                    bob_pub_len, &ephemeral));
+    OK(sealbox_raw_ecdh_keyring_new("PUBLIC_KEY_DISCOVERY", P384, bob, bob_len, NULL, 0, &bob_discovery));
+    OK(sealbox_raw_ecdh_keyring_new("PUBLIC_KEY_DISCOVERY", P384, alice, alice_len, NULL, 0, &alice_discovery));
+    OK(sealbox_default_cmm_new(alice_to_bob, &a2b));
+    OK(sealbox_default_cmm_new(bob_to_alice, &b2a));
+    OK(sealbox_default_cmm_new(ephemeral, &eph));
+    OK(sealbox_default_cmm_new(bob_discovery, &bob_d));
+    OK(sealbox_default_cmm_new(alice_discovery, &alice_d));
+
+    /* Alice's static key to Bob: Bob (either keyring) and Alice read it. */
+    OK(sealbox_encrypt(a2b, PT, PT_LEN, NO_CTX, NULL, &msg));
+    OK(decrypt_is(bob_d, msg, &none, PT, PT_LEN));
+    OK(decrypt_is(b2a, msg, &none, PT, PT_LEN));
+    OK(decrypt_is(a2b, msg, &none, PT, PT_LEN));
+    EXPECT(SEALBOX_RESULT_DECRYPTION_FAILED, decrypt_is(alice_d, msg, &none, PT, PT_LEN));
+    sealbox_buffer_free(msg);
+    /* An ephemeral sender: only Bob's private key reads it. */
+    OK(sealbox_encrypt(eph, PT, PT_LEN, NO_CTX, NULL, &msg));
+    OK(decrypt_is(bob_d, msg, &none, PT, PT_LEN));
+    EXPECT(SEALBOX_RESULT_DECRYPTION_FAILED, decrypt_is(eph, msg, &none, PT, PT_LEN));
+    EXPECT(SEALBOX_RESULT_DECRYPTION_FAILED, decrypt_is(a2b, msg, &none, PT, PT_LEN));
+    /* A discovery keyring cannot encrypt. */
+    EXPECT(SEALBOX_RESULT_ENCRYPT_FAILED, sealbox_encrypt(bob_d, PT, PT_LEN, NO_CTX, NULL, &msg2));
+    CHECK(msg2 == SENTINEL);
+
+    /* Bad arguments: unknown names, missing or extra keys, another curve, NULL. */
+    EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT,
+           sealbox_raw_ecdh_keyring_new("STATIC", P384, alice, alice_len, bob_pub, bob_pub_len, &bad));
+    EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_raw_ecdh_keyring_new("PUBLIC_KEY_DISCOVERY", "ECC_SECG_P256K1",
+                                                                         bob, bob_len, NULL, 0, &bad));
+    EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_raw_ecdh_keyring_new("RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY", P384,
+                                                                         alice, alice_len, NULL, 0, &bad));
+    EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_raw_ecdh_keyring_new("PUBLIC_KEY_DISCOVERY", P384, bob, bob_len,
+                                                                         bob_pub, bob_pub_len, &bad));
+    EXPECT(SEALBOX_RESULT_INVALID_KEY, sealbox_raw_ecdh_keyring_new("PUBLIC_KEY_DISCOVERY", "ECC_NIST_P256", bob,
+                                                                    bob_len, NULL, 0, &bad));
+    EXPECT(SEALBOX_RESULT_INVALID_KEY, sealbox_raw_ecdh_keyring_new("PUBLIC_KEY_DISCOVERY", P384, bob_pub,
+                                                                    bob_pub_len, NULL, 0, &bad));
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER,
+           sealbox_raw_ecdh_keyring_new(NULL, P384, bob, bob_len, NULL, 0, &bad));
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER,
+           sealbox_raw_ecdh_keyring_new("PUBLIC_KEY_DISCOVERY", P384, NULL, 5, NULL, 0, &bad));
+    CHECK(bad == SENTINEL);
+
+    sealbox_buffer_free(msg);
+    sealbox_cmm_free(a2b);
+    sealbox_cmm_free(b2a);
+    sealbox_cmm_free(eph);
+    sealbox_cmm_free(bob_d);
+    sealbox_cmm_free(alice_d);
+    sealbox_keyring_free(alice_to_bob);
+    sealbox_keyring_free(bob_to_alice);
+    sealbox_keyring_free(ephemeral);
+    sealbox_keyring_free(bob_discovery);
+    sealbox_keyring_free(alice_discovery);
+    free(alice);
+    free(bob);
+    free(alice_pub);
+    free(bob_pub);
+}
+
 int main(int argc, char **argv) {
-    static const test_fn tests[] = {test_one_shot, test_options, test_rsa_and_multi, test_caching,
+    static const test_fn tests[] = {test_one_shot, test_options, test_rsa_and_multi, test_raw_ecdh, test_caching,
                                     test_streaming, test_rewrap, NULL};
     return run_tests("test_envelope", argc, argv, tests);
 }
