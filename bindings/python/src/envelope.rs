@@ -14,7 +14,8 @@ use sealbox::cmm::{
     CacheLimits, CachingMaterialsManager, DefaultMaterialsManager, MaterialsManager,
 };
 use sealbox::keyring::{
-    KeyStoreKeyring, Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrappingPadding,
+    EcdhCurveSpec, EcdhKeyAgreementScheme, KeyStoreKeyring, Keyring, MultiKeyring, RawAesKeyring,
+    RawEcdhKeyring, RawRsaKeyring, RsaWrappingPadding,
 };
 use sealbox::message::{
     self, DecryptOptions, Decryptor, EncryptOptions, Encryptor, MaxEncryptedDataKeys, Parallelism,
@@ -117,6 +118,49 @@ impl PyRawRsaKeyring {
             )?)
         })?;
         Ok(PyClassInitializer::from(keyring(Arc::new(kr), false)).add_subclass(PyRawRsaKeyring))
+    }
+}
+
+/// Wraps data keys under a key agreed by ECDH between a sender and a
+/// recipient (byte-compatible with the AWS Material Providers Library's raw
+/// ECDH keyring).
+#[derive(Debug)]
+#[pyclass(frozen, extends = PyKeyring, module = "sealbox._native", name = "RawEcdhKeyring")]
+pub struct PyRawEcdhKeyring;
+
+/// PEM text or DER bytes of a key, wiped when dropped.
+fn key_bytes(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<zeroize::Zeroizing<Vec<u8>>>> {
+    let Some(obj) = obj else { return Ok(None) };
+    if let Ok(s) = obj.extract::<String>() {
+        return Ok(Some(zeroize::Zeroizing::new(s.into_bytes())));
+    }
+    Ok(Some(zeroize::Zeroizing::new(Input::new(obj, what)?.to_vec())))
+}
+
+#[pymethods]
+impl PyRawEcdhKeyring {
+    #[new]
+    #[pyo3(signature = (scheme, curve, *, private_key=None, public_key=None))]
+    fn new(
+        py: Python<'_>,
+        scheme: &str,
+        curve: &str,
+        private_key: Option<&Bound<'_, PyAny>>,
+        public_key: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let scheme: EcdhKeyAgreementScheme = check(py, scheme.parse())?;
+        let curve: EcdhCurveSpec = check(py, curve.parse())?;
+        let private = key_bytes(private_key, "private_key")?;
+        let public = key_bytes(public_key, "public_key")?;
+        let kr = call(py, true, || {
+            Ok(RawEcdhKeyring::new(
+                scheme,
+                curve,
+                private.as_deref().map(Vec::as_slice),
+                public.as_deref().map(Vec::as_slice),
+            )?)
+        })?;
+        Ok(PyClassInitializer::from(keyring(Arc::new(kr), false)).add_subclass(PyRawEcdhKeyring))
     }
 }
 

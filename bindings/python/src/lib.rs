@@ -76,6 +76,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         envelope::PyKeyring,
         envelope::PyRawAesKeyring,
         envelope::PyRawRsaKeyring,
+        envelope::PyRawEcdhKeyring,
         envelope::PyKeyStoreKeyring,
         envelope::PyMultiKeyring,
         envelope::PyMaterialsManager,

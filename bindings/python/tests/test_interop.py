@@ -1,7 +1,8 @@
 """Interoperability with the AWS Encryption SDK for Python, in the same
 process: its raw AES keyring (MPL) and raw master keys (legacy API) read
 what sealbox writes, and sealbox reads what they write, with and without
-the signing suite; also the raw RSA keyring and sealbox's streams."""
+the signing suite; also the raw RSA keyring, the three kinds of raw ECDH
+keyring and sealbox's streams."""
 
 from __future__ import annotations
 
@@ -16,16 +17,24 @@ from aws_cryptographic_material_providers.mpl.config import MaterialProvidersCon
 from aws_cryptographic_material_providers.mpl.models import (
     AesWrappingAlg,
     CreateRawAesKeyringInput,
+    CreateRawEcdhKeyringInput,
     CreateRawRsaKeyringInput,
+    EphemeralPrivateKeyToStaticPublicKeyInput,
     PaddingScheme,
+    PublicKeyDiscoveryInput,
+    RawEcdhStaticConfigurationsEphemeralPrivateKeyToStaticPublicKey,
+    RawEcdhStaticConfigurationsPublicKeyDiscovery,
+    RawEcdhStaticConfigurationsRawPrivateKeyToStaticPublicKey,
+    RawPrivateKeyToStaticPublicKeyInput,
 )
+from aws_cryptography_primitives.smithygenerated.aws_cryptography_primitives.models import ECDHCurveSpec
 from aws_encryption_sdk import Algorithm, CommitmentPolicy
 from aws_encryption_sdk.identifiers import EncryptionKeyType, WrappingAlgorithm
 from aws_encryption_sdk.internal.crypto.wrapping_keys import WrappingKey
 from aws_encryption_sdk.key_providers.raw import RawMasterKey
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 import sealbox
 from sealbox import AlgorithmSuite
@@ -156,3 +165,121 @@ def test_raw_rsa_both_ways(client: Any, mpl: Any) -> None:
     assert client.decrypt(source=ct, keyring=aws_rsa)[0] == b"rsa wrapped"
     aws_ct, _ = client.encrypt(source=b"from aws", keyring=aws_rsa, encryption_context=EC)
     assert sealbox.decrypt(aws_ct, keyring=ours, encryption_context=EC).plaintext == b"from aws"
+
+
+ECDH_CURVES = {
+    "ECC_NIST_P256": (ec.SECP256R1(), ECDHCurveSpec.ECC_NIST_P256),
+    "ECC_NIST_P384": (ec.SECP384R1(), ECDHCurveSpec.ECC_NIST_P384),
+    "ECC_NIST_P521": (ec.SECP521R1(), ECDHCurveSpec.ECC_NIST_P521),
+}
+
+
+def ec_pair(curve: ec.EllipticCurve) -> tuple[bytes, bytes]:
+    """A key pair as the AWS library takes it: PKCS#8 PEM, SubjectPublicKeyInfo DER."""
+    key = ec.generate_private_key(curve)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public_der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private_pem, public_der
+
+
+@pytest.mark.parametrize("curve", sorted(ECDH_CURVES))
+@pytest.mark.parametrize("suite", list(SUITES))
+def test_raw_ecdh_all_three_schemes_both_ways(client: Any, mpl: Any, curve: str, suite: AlgorithmSuite) -> None:
+    pyca_curve, aws_curve = ECDH_CURVES[curve]
+    alice, alice_pub = ec_pair(pyca_curve)
+    bob, bob_pub = ec_pair(pyca_curve)
+
+    def aws(scheme: Any) -> Any:
+        return mpl.create_raw_ecdh_keyring(CreateRawEcdhKeyringInput(curve_spec=aws_curve, key_agreement_scheme=scheme))
+
+    aws_static = aws(
+        RawEcdhStaticConfigurationsRawPrivateKeyToStaticPublicKey(
+            RawPrivateKeyToStaticPublicKeyInput(sender_static_private_key=alice, recipient_public_key=bob_pub)
+        )
+    )
+    aws_ephemeral = aws(
+        RawEcdhStaticConfigurationsEphemeralPrivateKeyToStaticPublicKey(
+            EphemeralPrivateKeyToStaticPublicKeyInput(recipient_public_key=bob_pub)
+        )
+    )
+    aws_discovery = aws(
+        RawEcdhStaticConfigurationsPublicKeyDiscovery(PublicKeyDiscoveryInput(recipient_static_private_key=bob))
+    )
+    S = sealbox.EcdhKeyAgreementScheme
+    ours_static = sealbox.RawEcdhKeyring(S.RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY, curve, private_key=alice, public_key=bob_pub)
+    ours_ephemeral = sealbox.RawEcdhKeyring(S.EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY, curve, public_key=bob_pub)
+    ours_discovery = sealbox.RawEcdhKeyring(S.PUBLIC_KEY_DISCOVERY, curve, private_key=bob.decode())
+    # Bob's static keyring towards Alice: the same pair the other way round.
+    ours_reverse = sealbox.RawEcdhKeyring(S.RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY, curve, private_key=bob, public_key=alice_pub)
+    plaintext = os.urandom(3000)
+
+    # sealbox writes, AWS reads: static (read by Bob's discovery keyring and
+    # by Alice's own static one) and ephemeral (read by discovery).
+    aws_readers: tuple[tuple[sealbox.Keyring, tuple[Any, ...]], ...] = (
+        (ours_static, (aws_discovery, aws_static)),
+        (ours_ephemeral, (aws_discovery,)),
+    )
+    for writer, readers in aws_readers:
+        ct = sealbox.encrypt(plaintext, keyring=writer, encryption_context=EC, algorithm_suite=suite)
+        for reader in readers:
+            got, header = client.decrypt(source=ct, keyring=reader)
+            assert got == plaintext
+            expected_context(header.encryption_context, suite)
+    # AWS writes, sealbox reads.
+    ours_readers: tuple[tuple[Any, tuple[sealbox.Keyring, ...]], ...] = (
+        (aws_static, (ours_discovery, ours_static, ours_reverse)),
+        (aws_ephemeral, (ours_discovery,)),
+    )
+    for writer, readers in ours_readers:
+        aws_ct, _ = client.encrypt(source=plaintext, keyring=writer, encryption_context=EC, algorithm=SUITES[suite])
+        for reader in readers:
+            assert sealbox.decrypt(aws_ct, keyring=reader, encryption_context=EC).plaintext == plaintext
+    # Neither side reads what was wrapped to someone else.
+    ct = sealbox.encrypt(plaintext, keyring=ours_ephemeral, encryption_context=EC, algorithm_suite=suite)
+    stranger = aws(
+        RawEcdhStaticConfigurationsPublicKeyDiscovery(PublicKeyDiscoveryInput(recipient_static_private_key=alice))
+    )
+    with pytest.raises(Exception):
+        client.decrypt(source=ct, keyring=stranger)
+    aws_ct, _ = client.encrypt(source=plaintext, keyring=aws_ephemeral, encryption_context=EC)
+    with pytest.raises(sealbox.DecryptionFailed):
+        sealbox.decrypt(aws_ct, keyring=sealbox.RawEcdhKeyring(S.PUBLIC_KEY_DISCOVERY, curve, private_key=alice))
+
+
+def test_raw_ecdh_in_a_multi_keyring_with_raw_aes(client: Any, mpl: Any, aws_aes: Any, sealbox_aes: sealbox.RawAesKeyring) -> None:
+    bob, bob_pub = ec_pair(ec.SECP384R1())
+    S = sealbox.EcdhKeyAgreementScheme
+    ephemeral = sealbox.RawEcdhKeyring(S.EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY, "ECC_NIST_P384", public_key=bob_pub)
+    ct = sealbox.encrypt(b"two ways in", keyring=sealbox.MultiKeyring(sealbox_aes, [ephemeral]), encryption_context=EC)
+    aws_discovery = mpl.create_raw_ecdh_keyring(
+        CreateRawEcdhKeyringInput(
+            curve_spec=ECDHCurveSpec.ECC_NIST_P384,
+            key_agreement_scheme=RawEcdhStaticConfigurationsPublicKeyDiscovery(
+                PublicKeyDiscoveryInput(recipient_static_private_key=bob)
+            ),
+        )
+    )
+    assert client.decrypt(source=ct, keyring=aws_aes)[0] == b"two ways in"
+    assert client.decrypt(source=ct, keyring=aws_discovery)[0] == b"two ways in"
+
+
+def test_raw_ecdh_keyring_arguments() -> None:
+    bob, bob_pub = ec_pair(ec.SECP256R1())
+    S = sealbox.EcdhKeyAgreementScheme
+    with pytest.raises(sealbox.InvalidArgument):
+        sealbox.RawEcdhKeyring("STATIC", "ECC_NIST_P256", private_key=bob, public_key=bob_pub)
+    with pytest.raises(sealbox.InvalidArgument):
+        sealbox.RawEcdhKeyring(S.PUBLIC_KEY_DISCOVERY, "ECC_SECG_P256K1", private_key=bob)
+    with pytest.raises(sealbox.InvalidArgument):
+        sealbox.RawEcdhKeyring(S.RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY, "ECC_NIST_P256", private_key=bob)
+    with pytest.raises(sealbox.InvalidKey):
+        sealbox.RawEcdhKeyring(S.PUBLIC_KEY_DISCOVERY, "ECC_NIST_P384", private_key=bob)
+    with pytest.raises(sealbox.InvalidKey):
+        sealbox.RawEcdhKeyring(S.EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY, "ECC_NIST_P256", public_key=b"not a key")
+    with pytest.raises(TypeError):
+        sealbox.RawEcdhKeyring(S.PUBLIC_KEY_DISCOVERY, "ECC_NIST_P256", private_key=42)  # type: ignore[arg-type]
+    discovery = sealbox.RawEcdhKeyring(S.PUBLIC_KEY_DISCOVERY, sealbox.EcdhCurveSpec.ECC_NIST_P256, private_key=bob)
+    with pytest.raises(sealbox.EncryptFailed):
+        sealbox.encrypt(b"x", keyring=discovery)

@@ -9,8 +9,9 @@ Two layers, one package:
   :func:`decrypt`, :func:`open_encryptor` and :func:`open_decryptor` encrypt
   data of any size with data keys, in the AWS Encryption SDK message
   format, wrapped by keyrings (:class:`RawAesKeyring`,
-  :class:`RawRsaKeyring`, :meth:`KeyStore.keyring`, :class:`MultiKeyring`)
-  and optionally cached (:class:`CachingMaterialsManager`).
+  :class:`RawRsaKeyring`, :class:`RawEcdhKeyring`, :meth:`KeyStore.keyring`,
+  :class:`MultiKeyring`) and optionally cached
+  (:class:`CachingMaterialsManager`).
 
 Quickstart::
 
@@ -34,6 +35,8 @@ from dataclasses import dataclass
 from ._enums import (
     AlgorithmSuite,
     CommitmentPolicy,
+    EcdhCurveSpec,
+    EcdhKeyAgreementScheme,
     EncryptionAlgorithm,
     KeyAgreementAlgorithm,
     KeySpec,
@@ -92,6 +95,7 @@ from ._native import (
     MaterialsManager,
     MultiKeyring,
     RawAesKeyring,
+    RawEcdhKeyring,
     RawRsaKeyring,
 )
 from .exceptions import (
@@ -182,6 +186,8 @@ __all__ = [
     "EncryptFailed",
     "EncryptingWriter",
     "EncryptionAlgorithm",
+    "EcdhCurveSpec",
+    "EcdhKeyAgreementScheme",
     "InvalidArgument",
     "InvalidKey",
     "InvalidKeyState",
@@ -213,6 +219,7 @@ __all__ = [
     "Pkcs11Error",
     "RngFailure",
     "RawAesKeyring",
+    "RawEcdhKeyring",
     "RawRsaKeyring",
     "RootKey",
     "RotationResult",

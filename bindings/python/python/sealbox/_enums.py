@@ -22,6 +22,8 @@ __all__ = [
     "Origin",
     "Outcome",
     "RsaPadding",
+    "EcdhKeyAgreementScheme",
+    "EcdhCurveSpec",
     "SigningAlgorithm",
 ]
 
@@ -213,6 +215,31 @@ class RsaPadding(enum.StrEnum):
     OAEP_SHA384_MGF1 = "OAEP_SHA384_MGF1"
     #: OAEP with SHA-512 and MGF1-SHA-512.
     OAEP_SHA512_MGF1 = "OAEP_SHA512_MGF1"
+
+
+class EcdhKeyAgreementScheme(enum.StrEnum):
+    """Key agreement schemes of :class:`RawEcdhKeyring` (as in the AWS
+    Cryptographic Material Providers Library)."""
+
+    #: The sender's static private key and the recipient's public key:
+    #: encrypts, and decrypts what either side of the pair wrote.
+    RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY = "RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY"
+    #: A new key pair for every message and the recipient's public key:
+    #: encrypts only.
+    EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY = "EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY"
+    #: The recipient's private key: decrypts whatever was wrapped to it.
+    PUBLIC_KEY_DISCOVERY = "PUBLIC_KEY_DISCOVERY"
+
+
+class EcdhCurveSpec(enum.StrEnum):
+    """Curves of :class:`RawEcdhKeyring`."""
+
+    #: NIST P-256.
+    ECC_NIST_P256 = "ECC_NIST_P256"
+    #: NIST P-384.
+    ECC_NIST_P384 = "ECC_NIST_P384"
+    #: NIST P-521.
+    ECC_NIST_P521 = "ECC_NIST_P521"
 
 
 class Operation(enum.StrEnum):

@@ -216,6 +216,17 @@ class RawRsaKeyring(Keyring):
     ) -> None: ...
 
 @final
+class RawEcdhKeyring(Keyring):
+    def __init__(
+        self,
+        scheme: str,
+        curve: str,
+        *,
+        private_key: str | Buffer | None = None,
+        public_key: str | Buffer | None = None,
+    ) -> None: ...
+
+@final
 class KeyStoreKeyring(Keyring):
     def __init__(self, key_store: object, key_id: str) -> None: ...
 
