@@ -15,6 +15,27 @@ export interface RawRsaKeyringOptions {
   /** Default `OAEP_SHA256_MGF1`. */
   padding?: 'OAEP_SHA256_MGF1' | 'OAEP_SHA1_MGF1' | 'OAEP_SHA384_MGF1' | 'OAEP_SHA512_MGF1' | 'PKCS1'
 }
+/** The scheme, curve and keys of a raw ECDH keyring. */
+export interface RawEcdhKeyringOptions {
+  /**
+   * `RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY` (the sender's private key and
+   * the recipient's public key; encrypts, and decrypts what either side
+   * of the pair wrote), `EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY` (the
+   * recipient's public key; a new key pair per message; encrypts only)
+   * or `PUBLIC_KEY_DISCOVERY` (the recipient's private key; decrypts
+   * only).
+   */
+  scheme: 'RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY' | 'EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY' | 'PUBLIC_KEY_DISCOVERY'
+  /** The curve of both keys. */
+  curve: 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521'
+  /**
+   * PKCS#8, as PEM text or DER bytes: the sender's (static scheme) or
+   * the recipient's (discovery).
+   */
+  privateKey?: string | Uint8Array
+  /** SubjectPublicKeyInfo, as PEM text or DER bytes: the recipient's. */
+  publicKey?: string | Uint8Array
+}
 /** Limits of a caching materials manager. */
 export interface CachingOptions {
   /** Seconds a cached data key may be used (required, > 0). */
@@ -515,7 +536,7 @@ export interface EncryptOptions {
    * The keyring that makes and wraps the data key (or give
    * `materialsManager`).
    */
-  keyring?: RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring
+  keyring?: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring
   /** A caching materials manager (instead of `keyring`). */
   materialsManager?: CachingMaterialsManager
   /** Authenticated, unencrypted context stored in the message. */
@@ -554,7 +575,7 @@ export interface EncryptOptions {
 /** Options of `decrypt` and `createDecryptStream`. */
 export interface DecryptOptions {
   /** The keyring that unwraps the data key (or give `materialsManager`). */
-  keyring?: RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring
+  keyring?: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring
   /** A caching materials manager (instead of `keyring`). */
   materialsManager?: CachingMaterialsManager
   /**
@@ -609,7 +630,7 @@ export interface RewrapOptions {
    * The keyring that unwraps the message's data key (or give
    * `decryptMaterialsManager`).
    */
-  decryptWith?: RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring
+  decryptWith?: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring
   /**
    * A caching materials manager that opens the message (instead of
    * `decryptWith`).
@@ -619,7 +640,7 @@ export interface RewrapOptions {
    * The keyring that wraps the data key again: only its keys open the
    * result (a `MultiKeyring` without a generator wraps with every child).
    */
-  encryptWith: RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring
+  encryptWith: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring
   /** The context the message must hold (as for `decrypt`). */
   encryptionContext?: Record<string, string>
   /** Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT` (committing suites only). */
@@ -720,6 +741,23 @@ export declare class RawRsaKeyring {
   constructor(keyNamespace: string, keyName: string, options: RawRsaKeyringOptions)
 }
 /**
+ * A keyring that wraps data keys under a key agreed by ECDH between a
+ * sender and a recipient; byte-compatible with the raw ECDH keyring of the
+ * AWS Cryptographic Material Providers Library.
+ */
+export declare class RawEcdhKeyring {
+  /**
+   * The class's name, `'RawEcdhKeyring'`: it also keeps TypeScript from taking
+   * any object for a keyring.
+   */
+  get kind(): 'RawEcdhKeyring'
+  /**
+   * Keys are on `curve`; which ones `scheme` takes is said on
+   * `RawEcdhKeyringOptions`.
+   */
+  constructor(options: RawEcdhKeyringOptions)
+}
+/**
  * A generator keyring plus children: every keyring wraps the data key, so
  * any one of them decrypts (e.g. an HSM key plus an offline RSA recovery
  * key).
@@ -734,7 +772,7 @@ export declare class MultiKeyring {
    * `generator` makes the data key; `null` gives a keyring that can only
    * decrypt.
    */
-  constructor(generator: RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring | null, children?: Array<RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring>)
+  constructor(generator: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring | null, children?: Array<RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring>)
 }
 /**
  * A keyring over one key-store key: data keys are generated and wrapped
@@ -757,7 +795,7 @@ export declare class KeyStoreKeyring {
  */
 export declare class CachingMaterialsManager {
   /** A cache in front of `keyring`. */
-  constructor(keyring: RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring, options: CachingOptions)
+  constructor(keyring: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring, options: CachingOptions)
   /** Hits and misses so far. */
   stats(): CacheStats
   /** Drops every cached entry. */

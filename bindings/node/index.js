@@ -310,10 +310,11 @@ if (!nativeBinding) {
   throw new Error(`Failed to load native binding`)
 }
 
-const { RawAesKeyring, RawRsaKeyring, MultiKeyring, KeyStoreKeyring, CachingMaterialsManager, RootKey, KeyStore, encrypt, encryptSync, decrypt, decryptSync, rewrap, rewrapSync, Encryptor, Decryptor, testPanic, errorKinds, buildInfo, testThrowKind } = nativeBinding
+const { RawAesKeyring, RawRsaKeyring, RawEcdhKeyring, MultiKeyring, KeyStoreKeyring, CachingMaterialsManager, RootKey, KeyStore, encrypt, encryptSync, decrypt, decryptSync, rewrap, rewrapSync, Encryptor, Decryptor, testPanic, errorKinds, buildInfo, testThrowKind } = nativeBinding
 
 module.exports.RawAesKeyring = RawAesKeyring
 module.exports.RawRsaKeyring = RawRsaKeyring
+module.exports.RawEcdhKeyring = RawEcdhKeyring
 module.exports.MultiKeyring = MultiKeyring
 module.exports.KeyStoreKeyring = KeyStoreKeyring
 module.exports.CachingMaterialsManager = CachingMaterialsManager

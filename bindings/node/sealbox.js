@@ -177,6 +177,7 @@ const CLASSES = [
   'KeyStore',
   'RawAesKeyring',
   'RawRsaKeyring',
+  'RawEcdhKeyring',
   'MultiKeyring',
   'KeyStoreKeyring',
   'CachingMaterialsManager',

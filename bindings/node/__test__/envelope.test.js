@@ -9,8 +9,20 @@ const crypto = require('node:crypto')
 
 const { sealbox, openSoft, rejects, throws } = require('./helpers')
 
-const { RawAesKeyring, RawRsaKeyring, MultiKeyring, CachingMaterialsManager, encrypt, encryptSync, decrypt, decryptSync } =
-  sealbox
+const fs = require('node:fs')
+const path = require('node:path')
+
+const {
+  RawAesKeyring,
+  RawRsaKeyring,
+  RawEcdhKeyring,
+  MultiKeyring,
+  CachingMaterialsManager,
+  encrypt,
+  encryptSync,
+  decrypt,
+  decryptSync,
+} = sealbox
 
 const wrappingKey = crypto.randomBytes(32)
 const aes = () => new RawAesKeyring('node-tests', 'aes-key', wrappingKey)
@@ -127,6 +139,90 @@ describe('keyrings', () => {
     throws(() => new MultiKeyring(null, []), 'ERR_SEALBOX_INVALID_ARGUMENT')
     throws(() => new MultiKeyring(aes(), [aes(), {}]), 'ERR_SEALBOX_INVALID_ARGUMENT', /expected a keyring/)
     throws(() => new MultiKeyring('aes'), 'ERR_SEALBOX_INVALID_ARGUMENT')
+  })
+
+  it('raw ECDH: every scheme on every curve, PEM or DER keys', async () => {
+    for (const [curve, named] of [
+      ['ECC_NIST_P256', 'prime256v1'],
+      ['ECC_NIST_P384', 'secp384r1'],
+      ['ECC_NIST_P521', 'secp521r1'],
+    ]) {
+      const pair = () => crypto.generateKeyPairSync('ec', { namedCurve: named })
+      const alice = pair()
+      const bob = pair()
+      const pem = (k) => k.privateKey.export({ type: 'pkcs8', format: 'pem' })
+      const der = (k) => k.publicKey.export({ type: 'spki', format: 'der' })
+      const aliceToBob = new RawEcdhKeyring({
+        scheme: 'RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY',
+        curve,
+        privateKey: pem(alice),
+        publicKey: der(bob),
+      })
+      const bobToAlice = new RawEcdhKeyring({
+        scheme: 'RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY',
+        curve,
+        privateKey: bob.privateKey.export({ type: 'pkcs8', format: 'der' }),
+        publicKey: alice.publicKey.export({ type: 'spki', format: 'pem' }),
+      })
+      const ephemeral = new RawEcdhKeyring({ scheme: 'EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY', curve, publicKey: der(bob) })
+      const bobDiscovery = new RawEcdhKeyring({ scheme: 'PUBLIC_KEY_DISCOVERY', curve, privateKey: pem(bob) })
+      const aliceDiscovery = new RawEcdhKeyring({ scheme: 'PUBLIC_KEY_DISCOVERY', curve, privateKey: pem(alice) })
+      assert.equal(bobDiscovery.kind, 'RawEcdhKeyring')
+      const fromStatic = await encrypt(Buffer.from(curve), { keyring: aliceToBob, encryptionContext: EC })
+      for (const kr of [bobDiscovery, bobToAlice, aliceToBob]) {
+        assert.equal((await decrypt(fromStatic, { keyring: kr })).plaintext.toString(), curve)
+      }
+      await rejects(decrypt(fromStatic, { keyring: aliceDiscovery }), 'ERR_SEALBOX_DECRYPTION_FAILED')
+      const fromEphemeral = encryptSync(Buffer.from(curve), { keyring: ephemeral })
+      assert.equal(decryptSync(fromEphemeral, { keyring: bobDiscovery }).plaintext.toString(), curve)
+      await rejects(decrypt(fromEphemeral, { keyring: ephemeral }), 'ERR_SEALBOX_DECRYPTION_FAILED')
+      await rejects(encrypt(Buffer.from('x'), { keyring: bobDiscovery }), 'ERR_SEALBOX_ENCRYPT_FAILED')
+      // In a multi-keyring beside raw AES, either opens the message.
+      const both = await encrypt(Buffer.from('both'), { keyring: new MultiKeyring(aes(), [ephemeral]) })
+      for (const kr of [aes(), bobDiscovery]) assert.equal((await decrypt(both, { keyring: kr })).plaintext.toString(), 'both')
+    }
+    const bob = crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+    const key = bob.privateKey.export({ type: 'pkcs8', format: 'pem' })
+    throws(() => new RawEcdhKeyring({ scheme: 'STATIC', curve: 'ECC_NIST_P256', privateKey: key }), 'ERR_SEALBOX_INVALID_ARGUMENT')
+    throws(
+      () => new RawEcdhKeyring({ scheme: 'PUBLIC_KEY_DISCOVERY', curve: 'ECC_SECG_P256K1', privateKey: key }),
+      'ERR_SEALBOX_INVALID_ARGUMENT',
+    )
+    throws(() => new RawEcdhKeyring({ scheme: 'PUBLIC_KEY_DISCOVERY', curve: 'ECC_NIST_P384', privateKey: key }), 'ERR_SEALBOX_INVALID_KEY')
+    throws(
+      () => new RawEcdhKeyring({ scheme: 'RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY', curve: 'ECC_NIST_P256', privateKey: key }),
+      'ERR_SEALBOX_INVALID_ARGUMENT',
+    )
+    throws(() => new RawEcdhKeyring({ scheme: 'PUBLIC_KEY_DISCOVERY', curve: 'ECC_NIST_P256', privateKey: 42 }), 'ERR_SEALBOX_INVALID_ARGUMENT')
+  })
+
+  it('raw ECDH: reads the AWS Encryption SDK (Dafny 4.1.0) raw ECDH vectors', async () => {
+    // The vectors are beside the repository (../shared), as the core's suite reads them.
+    const root = process.env.SEALBOX_VECTORS || path.join(__dirname, '..', '..', '..', '..', 'shared', 'vectors')
+    const dir = path.join(root, 'esdk-dafny-4.1.0')
+    const keys = JSON.parse(fs.readFileSync(path.join(dir, 'keys.json'), 'utf8')).keys
+    const tests = JSON.parse(fs.readFileSync(path.join(dir, 'decrypt-manifest.json'), 'utf8')).tests
+    const file = (uri) => fs.readFileSync(path.join(dir, uri.replace('file://', '')))
+    let read = 0
+    for (const t of Object.values(tests)) {
+      const s = t['decryption-scenario']
+      const d = s.decryptKeyDescription
+      if (d.type !== 'raw-ecdh') continue
+      const curve = { 'ecc-256': 'ECC_NIST_P256', 'ecc-384': 'ECC_NIST_P384', 'ecc-521': 'ECC_NIST_P521' }[d['ecc-curve']]
+      const keyring =
+        d.schema === 'discovery'
+          ? new RawEcdhKeyring({ scheme: 'PUBLIC_KEY_DISCOVERY', curve, privateKey: keys[d.recipient]['recipient-material'] })
+          : new RawEcdhKeyring({
+              scheme: 'RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY',
+              curve,
+              privateKey: keys[d.sender]['sender-material'],
+              publicKey: Buffer.from(keys[d.recipient][d['recipient-public-key']], 'base64'),
+            })
+      const r = decryptSync(file(s.ciphertext), { keyring, commitmentPolicy: 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' })
+      assert.deepEqual(r.plaintext, file(s.result))
+      read++
+    }
+    assert.equal(read, 99)
   })
 
   it('raw AES: refuses bad keys and reserved namespaces', () => {

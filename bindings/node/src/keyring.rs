@@ -7,7 +7,9 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 use sealbox::cmm::{CacheLimits, DefaultMaterialsManager, MaterialsManager};
-use sealbox::keyring::{self as kr, Keyring as CoreKeyring, RsaWrappingPadding};
+use sealbox::keyring::{
+    self as kr, EcdhCurveSpec, EcdhKeyAgreementScheme, Keyring as CoreKeyring, RsaWrappingPadding,
+};
 use zeroize::Zeroizing;
 
 use crate::args::{is_instance, whole, Instance, MAX_SAFE};
@@ -125,6 +127,80 @@ impl RawRsaKeyring {
     }
 }
 
+/// The scheme, curve and keys of a raw ECDH keyring.
+#[napi(object, object_to_js = false)]
+pub struct RawEcdhKeyringOptions {
+    /// `RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY` (the sender's private key and
+    /// the recipient's public key; encrypts, and decrypts what either side
+    /// of the pair wrote), `EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY` (the
+    /// recipient's public key; a new key pair per message; encrypts only)
+    /// or `PUBLIC_KEY_DISCOVERY` (the recipient's private key; decrypts
+    /// only).
+    #[napi(
+        ts_type = "'RAW_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY' | 'EPHEMERAL_PRIVATE_KEY_TO_STATIC_PUBLIC_KEY' | 'PUBLIC_KEY_DISCOVERY'"
+    )]
+    pub scheme: String,
+    /// The curve of both keys.
+    #[napi(ts_type = "'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521'")]
+    pub curve: String,
+    /// PKCS#8, as PEM text or DER bytes: the sender's (static scheme) or
+    /// the recipient's (discovery).
+    pub private_key: Option<Either<String, Uint8Array>>,
+    /// SubjectPublicKeyInfo, as PEM text or DER bytes: the recipient's.
+    pub public_key: Option<Either<String, Uint8Array>>,
+}
+
+impl std::fmt::Debug for RawEcdhKeyringOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawEcdhKeyringOptions")
+            .field("scheme", &self.scheme)
+            .field("curve", &self.curve)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A key's bytes, wiped when dropped (the JavaScript copy is the caller's).
+fn key_bytes(key: Option<Either<String, Uint8Array>>) -> Option<Zeroizing<Vec<u8>>> {
+    key.map(|k| {
+        Zeroizing::new(match k {
+            Either::A(text) => text.into_bytes(),
+            Either::B(bytes) => bytes.to_vec(),
+        })
+    })
+}
+
+keyring_class! {
+    #[doc = " A keyring that wraps data keys under a key agreed by ECDH between a"]
+    #[doc = " sender and a recipient; byte-compatible with the raw ECDH keyring of the"]
+    #[doc = " AWS Cryptographic Material Providers Library."]
+    RawEcdhKeyring, "'RawEcdhKeyring'",
+    #[doc = " The class's name, `'RawEcdhKeyring'`: it also keeps TypeScript from taking"]
+    #[doc = " any object for a keyring."]
+}
+
+#[napi]
+impl RawEcdhKeyring {
+    /// Keys are on `curve`; which ones `scheme` takes is said on
+    /// `RawEcdhKeyringOptions`.
+    #[napi(constructor)]
+    pub fn new(options: RawEcdhKeyringOptions) -> Result<Self> {
+        boundary(|| {
+            let scheme: EcdhKeyAgreementScheme = options.scheme.parse().map_err(js_error)?;
+            let curve: EcdhCurveSpec = options.curve.parse().map_err(js_error)?;
+            let private = key_bytes(options.private_key);
+            let public = key_bytes(options.public_key);
+            let k = kr::RawEcdhKeyring::new(
+                scheme,
+                curve,
+                private.as_deref().map(Vec::as_slice),
+                public.as_deref().map(Vec::as_slice),
+            )
+            .map_err(js_error)?;
+            Ok(RawEcdhKeyring::wrap(k))
+        })
+    }
+}
+
 keyring_class! {
     #[doc = " A generator keyring plus children: every keyring wraps the data key, so"]
     #[doc = " any one of them decrypts (e.g. an HSM key plus an offline RSA recovery"]
@@ -140,7 +216,7 @@ impl MultiKeyring {
     /// decrypt.
     #[napi(
         constructor,
-        ts_args_type = "generator: RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring | null, children?: Array<RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring>"
+        ts_args_type = "generator: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring | null, children?: Array<RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring>"
     )]
     pub fn new(generator: Option<AnyKeyring>, children: Option<Vec<AnyKeyring>>) -> Result<Self> {
         boundary(|| {
@@ -193,9 +269,9 @@ impl FromNapiValue for AnyKeyring {
                 }
             )*};
         }
-        try_class!(RawAesKeyring, RawRsaKeyring, MultiKeyring, KeyStoreKeyring);
+        try_class!(RawAesKeyring, RawRsaKeyring, RawEcdhKeyring, MultiKeyring, KeyStoreKeyring);
         Err(invalid(
-            "expected a keyring (RawAesKeyring, RawRsaKeyring, MultiKeyring or KeyStoreKeyring)",
+            "expected a keyring (RawAesKeyring, RawRsaKeyring, RawEcdhKeyring, MultiKeyring or KeyStoreKeyring)",
         ))
     }
 }
@@ -246,7 +322,7 @@ impl CachingMaterialsManager {
     /// A cache in front of `keyring`.
     #[napi(
         constructor,
-        ts_args_type = "keyring: RawAesKeyring | RawRsaKeyring | MultiKeyring | KeyStoreKeyring, options: CachingOptions"
+        ts_args_type = "keyring: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring, options: CachingOptions"
     )]
     pub fn new(keyring: AnyKeyring, options: CachingOptions) -> Result<Self> {
         boundary(|| {
