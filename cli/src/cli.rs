@@ -441,6 +441,14 @@ pub struct KeyringArgs {
     /// RSA padding: OAEP_SHA256_MGF1, OAEP_SHA1_MGF1, OAEP_SHA384_MGF1, OAEP_SHA512_MGF1, PKCS1
     #[arg(long, default_value = "OAEP_SHA256_MGF1")]
     pub rsa_padding: String,
+    /// Raw ECDH (P-256/384/521, AWS-compatible): an EC private key (PKCS#8 PEM or DER; mode 0600).
+    /// With --raw-ecdh-public-key it is the sender's static key; alone, the recipient's (decrypt)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["raw_aes_key", "raw_rsa_public_key", "raw_rsa_private_key"])]
+    pub raw_ecdh_private_key: Option<PathBuf>,
+    /// Raw ECDH: the recipient's public key (SubjectPublicKeyInfo PEM or DER). Alone, every message
+    /// gets a new ephemeral sender key (encrypt only)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["raw_aes_key", "raw_rsa_public_key", "raw_rsa_private_key"])]
+    pub raw_ecdh_public_key: Option<PathBuf>,
     /// The raw key's namespace (the AWS SDKs' provider ID / key namespace)
     #[arg(long, value_name = "NAMESPACE")]
     pub key_namespace: Option<String>,
@@ -561,6 +569,10 @@ pub struct RewrapArgs {
     /// The --to-raw-rsa-public-key padding
     #[arg(long, default_value = "OAEP_SHA256_MGF1")]
     pub to_rsa_padding: String,
+    /// A recipient's EC public key (SubjectPublicKeyInfo PEM or DER, P-256/384/521) to wrap the
+    /// data key to with raw ECDH (an ephemeral sender key)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["to_raw_aes_key", "to_raw_rsa_public_key"])]
+    pub to_raw_ecdh_public_key: Option<PathBuf>,
     /// The --to-raw-* key's namespace
     #[arg(long, value_name = "NAMESPACE")]
     pub to_key_namespace: Option<String>,

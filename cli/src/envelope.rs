@@ -10,8 +10,8 @@ use zeroize::Zeroize;
 
 use sealbox::cmm::DefaultMaterialsManager;
 use sealbox::keyring::{
-    KeyStoreKeyring, Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaWrappingPadding,
-    KEYSTORE_PROVIDER_ID,
+    EcdhCurveSpec, EcdhKeyAgreementScheme, KeyStoreKeyring, Keyring, MultiKeyring, RawAesKeyring,
+    RawEcdhKeyring, RawRsaKeyring, RsaWrappingPadding, KEYSTORE_PROVIDER_ID,
 };
 use sealbox::keystore::KeyStore;
 use sealbox::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
@@ -130,6 +130,43 @@ fn raw_keyring(a: &KeyringArgs) -> CliResult<Option<Arc<dyn Keyring>>> {
             padding,
             public.as_deref().map(String::as_str),
             private.as_deref().map(String::as_str),
+        )?)));
+    }
+    if a.raw_ecdh_private_key.is_some() || a.raw_ecdh_public_key.is_some() {
+        let read = |p: &Path, secret: bool| -> CliResult<zeroize::Zeroizing<Vec<u8>>> {
+            if secret {
+                return input::read_secret_file(p);
+            }
+            std::fs::read(p)
+                .map(zeroize::Zeroizing::new)
+                .map_err(|e| CliError::config(format!("key file {}: {e}", p.display())))
+        };
+        let private = a
+            .raw_ecdh_private_key
+            .as_deref()
+            .map(|p| read(p, true))
+            .transpose()?;
+        let public = a
+            .raw_ecdh_public_key
+            .as_deref()
+            .map(|p| read(p, false))
+            .transpose()?;
+        // The keys say which scheme and which curve.
+        let scheme = match (&private, &public) {
+            (Some(_), Some(_)) => EcdhKeyAgreementScheme::RawPrivateKeyToStaticPublicKey,
+            (None, _) => EcdhKeyAgreementScheme::EphemeralPrivateKeyToStaticPublicKey,
+            (Some(_), None) => EcdhKeyAgreementScheme::PublicKeyDiscovery,
+        };
+        let either = private
+            .as_deref()
+            .or(public.as_deref())
+            .map_or(&[][..], Vec::as_slice);
+        let curve = EcdhCurveSpec::of_key(either)?;
+        return Ok(Some(Arc::new(RawEcdhKeyring::new(
+            scheme,
+            curve,
+            private.as_deref().map(Vec::as_slice),
+            public.as_deref().map(Vec::as_slice),
         )?)));
     }
     if a.key_namespace.is_some() || a.key_name.is_some() {
@@ -433,6 +470,8 @@ pub fn rewrap(resolve: &dyn Fn() -> CliResult<Resolved>, a: RewrapArgs, out: Out
         raw_rsa_public_key: a.to_raw_rsa_public_key.clone(),
         raw_rsa_private_key: None,
         rsa_padding: a.to_rsa_padding.clone(),
+        raw_ecdh_private_key: None,
+        raw_ecdh_public_key: a.to_raw_ecdh_public_key.clone(),
         key_namespace: a.to_key_namespace.clone(),
         key_name: a.to_key_name.clone(),
     };

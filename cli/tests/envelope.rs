@@ -1,4 +1,4 @@
-//! `sealbox encrypt` / `decrypt`: key-store keys, raw AES and RSA keys,
+//! `sealbox encrypt` / `decrypt`: key-store keys, raw AES, RSA and ECDH keys,
 //! stdin/stdout, and that no partial output ever takes the final name.
 
 mod common;
@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::shared::openssl_ok;
 use common::{data, raw_key, s, Sandbox};
 
 #[test]
@@ -244,6 +245,180 @@ fn raw_rsa_keys_and_a_key_store_key_together() {
         sb.fails(&[&["decrypt"][..], &private_key, &padding].concat(), code);
     }
     assert!(!sb.path("c.txt").exists());
+}
+
+#[test]
+fn raw_ecdh_keys_from_openssl() {
+    let sb = Sandbox::new("env-ecdh");
+    // Bob: OpenSSL's `EC PRIVATE KEY` PEM (after its EC PARAMETERS block)
+    // on P-384; Alice: PKCS#8 PEM; Carol: a bystander.
+    let bob = sb.path("bob.pem");
+    openssl_ok(["ecparam", "-genkey", "-name", "secp384r1", "-out", s(&bob)]);
+    let alice = sb.path("alice.pem");
+    openssl_ok([
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-384",
+        "-out",
+        s(&alice),
+    ]);
+    let carol = sb.path("carol.der");
+    openssl_ok([
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-384",
+        "-outform",
+        "DER",
+        "-out",
+        s(&carol),
+    ]);
+    for k in [&bob, &alice, &carol] {
+        std::fs::set_permissions(k, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let bob_pub = sb.path("bob.pub.der");
+    openssl_ok([
+        "pkey",
+        "-in",
+        s(&bob),
+        "-pubout",
+        "-outform",
+        "DER",
+        "-out",
+        s(&bob_pub),
+    ]);
+    let alice_pub = sb.path("alice.pub.pem");
+    openssl_ok(["pkey", "-in", s(&alice), "-pubout", "-out", s(&alice_pub)]);
+    std::fs::write(sb.path("in.bin"), data(70_000)).unwrap();
+    let private = |k: &Path| ["--raw-ecdh-private-key".to_owned(), s(k).to_owned()];
+    let public = |k: &Path| ["--raw-ecdh-public-key".to_owned(), s(k).to_owned()];
+    let run = |args: Vec<String>, code: i32| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        if code == 0 {
+            sb.ok(&args);
+        } else {
+            sb.fails(&args, code);
+        }
+    };
+    let cmd = |verb: &str, file: &str, out: &str, keys: &[[String; 2]]| {
+        let mut v = vec![
+            verb.to_owned(),
+            file.to_owned(),
+            "-o".into(),
+            out.into(),
+            "--force".into(),
+        ];
+        v.extend(keys.iter().flatten().cloned());
+        v
+    };
+    // An ephemeral sender key to Bob: only Bob's private key reads it.
+    run(cmd("encrypt", "in.bin", "eph.sbx", &[public(&bob_pub)]), 0);
+    run(cmd("decrypt", "eph.sbx", "eph.out", &[private(&bob)]), 0);
+    assert_eq!(std::fs::read(sb.path("eph.out")).unwrap(), data(70_000));
+    run(cmd("decrypt", "eph.sbx", "x.out", &[private(&carol)]), 3);
+    // Alice's static key to Bob: Bob reads it, and so does Alice with her
+    // key and Bob's public key (and Bob with his key and Alice's).
+    run(
+        cmd(
+            "encrypt",
+            "in.bin",
+            "static.sbx",
+            &[private(&alice), public(&bob_pub)],
+        ),
+        0,
+    );
+    for keys in [
+        vec![private(&bob)],
+        vec![private(&alice), public(&bob_pub)],
+        vec![private(&bob), public(&alice_pub)],
+    ] {
+        run(cmd("decrypt", "static.sbx", "s.out", &keys), 0);
+        assert_eq!(std::fs::read(sb.path("s.out")).unwrap(), data(70_000));
+    }
+    run(cmd("decrypt", "static.sbx", "x.out", &[private(&alice)]), 3);
+    run(
+        cmd(
+            "decrypt",
+            "static.sbx",
+            "x.out",
+            &[private(&carol), public(&bob_pub)],
+        ),
+        3,
+    );
+    assert!(!sb.path("x.out").exists());
+    // Rewrap to Carol (ephemeral): her key now reads it, Bob's no longer.
+    let carol_pub = sb.path("carol.pub.pem");
+    openssl_ok([
+        "pkey",
+        "-inform",
+        "DER",
+        "-in",
+        s(&carol),
+        "-pubout",
+        "-out",
+        s(&carol_pub),
+    ]);
+    let mut rewrap = cmd("rewrap", "static.sbx", "carol.sbx", &[private(&bob)]);
+    rewrap.extend(["--to-raw-ecdh-public-key".into(), s(&carol_pub).into()]);
+    run(rewrap, 0);
+    run(cmd("decrypt", "carol.sbx", "c.out", &[private(&carol)]), 0);
+    assert_eq!(std::fs::read(sb.path("c.out")).unwrap(), data(70_000));
+    run(cmd("decrypt", "carol.sbx", "x.out", &[private(&bob)]), 3);
+    // Keys of different curves, an RSA key, a P-384 key with a P-256 peer,
+    // or a raw ECDH key beside a raw AES key: clear errors.
+    let p256 = sb.path("p256.pub.pem");
+    let p256_key = sb.path("p256.pem");
+    openssl_ok([
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        s(&p256_key),
+    ]);
+    openssl_ok(["pkey", "-in", s(&p256_key), "-pubout", "-out", s(&p256)]);
+    run(
+        cmd(
+            "encrypt",
+            "in.bin",
+            "y.sbx",
+            &[private(&alice), public(&p256)],
+        ),
+        9,
+    );
+    let rsa = sb.path("rsa.pem");
+    let rsa_key = sb.path("rsa.key.pem");
+    openssl_ok([
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        s(&rsa_key),
+    ]);
+    openssl_ok(["pkey", "-in", s(&rsa_key), "-pubout", "-out", s(&rsa)]);
+    let err = sb.fails(
+        &[
+            "encrypt",
+            "in.bin",
+            "-o",
+            "y.sbx",
+            "--raw-ecdh-public-key",
+            s(&rsa),
+        ],
+        9,
+    );
+    assert!(err.contains("P-256, P-384 or P-521"), "{err}");
+    let aes = sb.secret_file("aes.key", &[7; 32]);
+    let mut both = cmd("encrypt", "in.bin", "y.sbx", &[public(&bob_pub)]);
+    both.extend(raw_key("--raw-aes-key", &aes, "a", "b").map(str::to_owned));
+    run(both, 2);
+    assert!(!sb.path("y.sbx").exists());
 }
 
 /// A multi-frame message whose last frame is damaged: the earlier frames

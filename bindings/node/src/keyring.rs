@@ -269,7 +269,13 @@ impl FromNapiValue for AnyKeyring {
                 }
             )*};
         }
-        try_class!(RawAesKeyring, RawRsaKeyring, RawEcdhKeyring, MultiKeyring, KeyStoreKeyring);
+        try_class!(
+            RawAesKeyring,
+            RawRsaKeyring,
+            RawEcdhKeyring,
+            MultiKeyring,
+            KeyStoreKeyring
+        );
         Err(invalid(
             "expected a keyring (RawAesKeyring, RawRsaKeyring, RawEcdhKeyring, MultiKeyring or KeyStoreKeyring)",
         ))

@@ -129,12 +129,17 @@ impl PyRawRsaKeyring {
 pub struct PyRawEcdhKeyring;
 
 /// PEM text or DER bytes of a key, wiped when dropped.
-fn key_bytes(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<zeroize::Zeroizing<Vec<u8>>>> {
+fn key_bytes(
+    obj: Option<&Bound<'_, PyAny>>,
+    what: &str,
+) -> PyResult<Option<zeroize::Zeroizing<Vec<u8>>>> {
     let Some(obj) = obj else { return Ok(None) };
     if let Ok(s) = obj.extract::<String>() {
         return Ok(Some(zeroize::Zeroizing::new(s.into_bytes())));
     }
-    Ok(Some(zeroize::Zeroizing::new(Input::new(obj, what)?.to_vec())))
+    Ok(Some(zeroize::Zeroizing::new(
+        Input::new(obj, what)?.to_vec(),
+    )))
 }
 
 #[pymethods]

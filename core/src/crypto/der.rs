@@ -455,6 +455,43 @@ pub fn pkcs8_ec_private_key(pkcs8: &[u8]) -> DerResult<(EcCurve, &[u8])> {
     Ok((curve, scalar))
 }
 
+/// An EC private key as PKCS#8 DER, from PEM or DER holding PKCS#8
+/// (`PRIVATE KEY`) or an RFC 5915 ECPrivateKey on a named curve (`EC
+/// PRIVATE KEY`, what `openssl ecparam -genkey` and OpenSSL's EC DER
+/// write); `None` if it is neither.
+pub fn ec_private_key_pkcs8(key: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    if let Some(pkcs8) = pem_or_der(key, "PRIVATE KEY") {
+        if pkcs8_ec_private_key(&pkcs8).is_ok() {
+            return Some(pkcs8);
+        }
+    }
+    let sec1 = pem_or_der(key, "EC PRIVATE KEY")?;
+    let mut r = Reader::new(read_single(SEQUENCE, &sec1).ok()?);
+    if r.uint().ok()? != [1] {
+        return None;
+    }
+    let scalar = r.read(OCTET_STRING).ok()?;
+    let params = r.read_optional(0xa0).ok()??;
+    let public = r.read_optional(0xa1).ok()?;
+    r.finish().ok()?;
+    let curve = EcCurve::ALL
+        .into_iter()
+        .find(|&c| ec_named_curve(c) == params)?;
+    // The ECPrivateKey inside PKCS#8 names its curve in the algorithm.
+    let mut inner = Zeroizing::new(Vec::with_capacity(sec1.len()));
+    inner.extend_from_slice(&[INTEGER, 1, 1]);
+    write(&mut inner, OCTET_STRING, scalar);
+    if let Some(public) = public {
+        write(&mut inner, 0xa1, public);
+    }
+    let mut ec_key = Zeroizing::new(Vec::with_capacity(inner.len() + 4));
+    write(&mut ec_key, SEQUENCE, &inner);
+    let mut algorithm = ID_EC_PUBLIC_KEY.to_vec();
+    algorithm.extend_from_slice(ec_named_curve(curve));
+    let pkcs8 = pkcs8_v1(&tlv(SEQUENCE, &algorithm), &ec_key);
+    pkcs8_ec_private_key(&pkcs8).is_ok().then_some(pkcs8)
+}
+
 /// The curve and SEC 1 point of an EC SubjectPublicKeyInfo.
 pub fn spki_ec_point(spki: &[u8]) -> DerResult<(EcCurve, &[u8])> {
     let (algorithm, point) = spki_parts(spki)?;
@@ -571,14 +608,20 @@ pub fn pem_decode(pem: &[u8]) -> Option<(String, Zeroizing<Vec<u8>>)> {
 }
 
 /// A key given as PEM with `label` or as DER: the DER bytes (wiped when
-/// dropped), or `None` if PEM text has another label or does not decode.
+/// dropped), or `None` if PEM text has no block with that label or the
+/// block does not decode. Other blocks (OpenSSL's `EC PARAMETERS` before an
+/// `EC PRIVATE KEY`) are passed over.
 pub fn pem_or_der(key: &[u8], label: &str) -> Option<Zeroizing<Vec<u8>>> {
     let text = key.trim_ascii_start();
-    if text.starts_with(b"-----BEGIN ") {
-        let (l, doc) = pem_decode(text)?;
-        return (l == label).then_some(doc);
+    if !text.starts_with(b"-----BEGIN ") {
+        return Some(Zeroizing::new(key.to_vec()));
     }
-    Some(Zeroizing::new(key.to_vec()))
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let begin = find(text, format!("-----BEGIN {label}-----").as_bytes())?;
+    let end_line = format!("-----END {label}-----");
+    let end = begin + find(&text[begin..], end_line.as_bytes())? + end_line.len();
+    let (l, doc) = pem_decode(&text[begin..end])?;
+    (l == label).then_some(doc)
 }
 
 /// An RSA key from PEM: the PKCS#1 key in the document (unwrapped from

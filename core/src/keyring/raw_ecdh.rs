@@ -97,12 +97,12 @@ impl EcdhCurveSpec {
         }
     }
 
-    /// The curve of an EC key given as PEM or DER (a PKCS#8 private key or
-    /// a SubjectPublicKeyInfo): what a caller that has a key and no curve
+    /// The curve of an EC key given as PEM or DER (a private key as
+    /// [`RawEcdhKeyring::new`] takes it, or a SubjectPublicKeyInfo): what a caller that has a key and no curve
     /// name (the CLI) passes to [`RawEcdhKeyring::new`].
     pub fn of_key(key: &[u8]) -> Result<Self> {
         let private = || {
-            let pkcs8 = der::pem_or_der(key, "PRIVATE KEY")?;
+            let pkcs8 = der::ec_private_key_pkcs8(key)?;
             der::pkcs8_ec_private_key(&pkcs8).ok().map(|(c, _)| c)
         };
         let public = || {
@@ -132,10 +132,10 @@ impl StaticKey {
     fn parse(curve: EcdhCurveSpec, key: &[u8], whose: &str) -> Result<Self> {
         let bad = || {
             Error::InvalidKey(format!(
-                "the {whose} private key is not a PKCS#8 EC key on {curve} (PEM or DER)"
+                "the {whose} private key is not an EC key on {curve} (PKCS#8 or SEC 1, PEM or DER)"
             ))
         };
-        let pkcs8 = der::pem_or_der(key, "PRIVATE KEY").ok_or_else(bad)?;
+        let pkcs8 = der::ec_private_key_pkcs8(key).ok_or_else(bad)?;
         let (c, scalar) = der::pkcs8_ec_private_key(&pkcs8).map_err(|_| bad())?;
         if c != curve.curve() {
             return Err(bad());
@@ -213,8 +213,9 @@ impl std::fmt::Debug for RawEcdhKeyring {
 }
 
 impl RawEcdhKeyring {
-    /// Creates a keyring. Keys are PEM or DER: a private key is PKCS#8, a
-    /// public key a SubjectPublicKeyInfo, both on `curve`.
+    /// Creates a keyring. Keys are PEM or DER: a private key is PKCS#8 (or
+    /// an RFC 5915 `EC PRIVATE KEY` on a named curve), a public key a
+    /// SubjectPublicKeyInfo, both on `curve`.
     /// - `RawPrivateKeyToStaticPublicKey`: `private_key` is the sender's,
     ///   `public_key` the recipient's; both are required.
     /// - `EphemeralPrivateKeyToStaticPublicKey`: `public_key` (the

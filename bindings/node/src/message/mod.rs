@@ -26,7 +26,9 @@ use sealbox::keyring::Keyring as _;
 pub struct EncryptOptions {
     /// The keyring that makes and wraps the data key (or give
     /// `materialsManager`).
-    #[napi(ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring")]
+    #[napi(
+        ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring"
+    )]
     pub keyring: Option<AnyKeyring>,
     /// A caching materials manager (instead of `keyring`).
     #[napi(ts_type = "CachingMaterialsManager")]
@@ -64,7 +66,9 @@ pub struct EncryptOptions {
 #[derive(Debug)]
 pub struct DecryptOptions {
     /// The keyring that unwraps the data key (or give `materialsManager`).
-    #[napi(ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring")]
+    #[napi(
+        ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring"
+    )]
     pub keyring: Option<AnyKeyring>,
     /// A caching materials manager (instead of `keyring`).
     #[napi(ts_type = "CachingMaterialsManager")]
@@ -282,7 +286,9 @@ pub fn decrypt_sync(ciphertext: Uint8Array, options: DecryptOptions) -> Result<D
 pub struct RewrapOptions {
     /// The keyring that unwraps the message's data key (or give
     /// `decryptMaterialsManager`).
-    #[napi(ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring")]
+    #[napi(
+        ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring"
+    )]
     pub decrypt_with: Option<AnyKeyring>,
     /// A caching materials manager that opens the message (instead of
     /// `decryptWith`).
@@ -290,7 +296,9 @@ pub struct RewrapOptions {
     pub decrypt_materials_manager: Option<Instance<CachingMaterialsManager>>,
     /// The keyring that wraps the data key again: only its keys open the
     /// result (a `MultiKeyring` without a generator wraps with every child).
-    #[napi(ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring")]
+    #[napi(
+        ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring"
+    )]
     pub encrypt_with: AnyKeyring,
     /// The context the message must hold (as for `decrypt`).
     #[napi(ts_type = "Record<string, string>")]
