@@ -1042,7 +1042,8 @@ fn raw_ecdh_keyring_arguments_are_checked() {
     let (key384, public384) = ec_pair(EcCurve::P384);
     let (k1, p1) = ec_pair(EcCurve::Secp256k1);
     let rsa = RSA_PUBLIC.as_bytes();
-    let bad: Vec<(EcdhKeyAgreementScheme, Option<&[u8]>, Option<&[u8]>)> = vec![
+    type Case<'a> = (EcdhKeyAgreementScheme, Option<&'a [u8]>, Option<&'a [u8]>);
+    let bad: Vec<Case> = vec![
         (RawPrivateKeyToStaticPublicKey, Some(&key), None),
         (RawPrivateKeyToStaticPublicKey, None, Some(&public)),
         (RawPrivateKeyToStaticPublicKey, Some(&key384), Some(&public)),

@@ -5,8 +5,11 @@ use std::sync::{Arc, OnceLock};
 
 use sealbox::audit::{self, AuditSink, ChainMac, FileAuditLog};
 use sealbox::cmm::{DefaultMaterialsManager, MaterialsManager};
+use sealbox::crypto::{EcCurve, EcdsaSigningKey};
 use sealbox::fuzzing::{der, parse_header, HeaderParse};
-use sealbox::keyring::RawAesKeyring;
+use sealbox::keyring::{
+    EcdhCurveSpec, EcdhKeyAgreementScheme, MultiKeyring, RawAesKeyring, RawEcdhKeyring,
+};
 use sealbox::keystore::{blob, KeyId};
 use sealbox::message::{
     self, context, CommitmentPolicy, DecryptOptions, Decryptor, EncryptOptions, EncryptionContext,
@@ -18,13 +21,33 @@ use crate::harness::Rng;
 /// The fixed wrapping key of every fuzzed message (raw AES keyring).
 pub const WRAPPING_KEY: [u8; 32] = [0x11; 32];
 
-/// The materials manager over the fixed raw AES keyring.
+/// The materials manager of every fuzzed message: a multi-keyring whose
+/// generator is a raw ECDH keyring (a static P-256 pair made at start) and
+/// whose child is the fixed raw AES keyring. Messages carry both encrypted
+/// data keys; decryption tries the ECDH one first, so both unwrapping paths
+/// see the mutated bytes (and a corpus message with the AES key alone still
+/// opens).
 pub fn cmm() -> Arc<DefaultMaterialsManager> {
     static CMM: OnceLock<Arc<DefaultMaterialsManager>> = OnceLock::new();
     CMM.get_or_init(|| {
-        let keyring = RawAesKeyring::new("sealbox-fuzz", "fixed-key", &WRAPPING_KEY)
+        let aes = RawAesKeyring::new("sealbox-fuzz", "fixed-key", &WRAPPING_KEY)
             .expect("raw AES keyring");
-        Arc::new(DefaultMaterialsManager::new(Arc::new(keyring)))
+        let pair = || {
+            let key = EcdsaSigningKey::generate(EcCurve::P256).expect("P-256 key");
+            let public = key.verifying_key().to_spki_der().expect("SPKI");
+            (key.to_pkcs8_der().expect("PKCS#8"), public)
+        };
+        let ((sender, _), (_, recipient)) = (pair(), pair());
+        let ecdh = RawEcdhKeyring::new(
+            EcdhKeyAgreementScheme::RawPrivateKeyToStaticPublicKey,
+            EcdhCurveSpec::EccNistP256,
+            Some(sender.as_bytes()),
+            Some(&recipient),
+        )
+        .expect("raw ECDH keyring");
+        let multi =
+            MultiKeyring::new(Some(Arc::new(ecdh)), vec![Arc::new(aes)]).expect("multi-keyring");
+        Arc::new(DefaultMaterialsManager::new(Arc::new(multi)))
     })
     .clone()
 }
@@ -399,6 +422,22 @@ pub fn der(data: &[u8]) {
         let _ = der::ec_named_curve(curve);
     }
     let _ = der::spki_ec_point(data);
+    // An EC private key in any form (PKCS#8 or SEC 1, PEM or DER) comes
+    // back as a PKCS#8 key that reads, of the curve the keyring finds.
+    if let Some(pkcs8) = der::ec_private_key_pkcs8(data) {
+        let (curve, _) = der::pkcs8_ec_private_key(&pkcs8).expect("the PKCS#8 made reads");
+        assert_eq!(
+            der::ec_private_key_pkcs8(&pkcs8).as_deref().map(|v| &v[..]),
+            Some(&pkcs8[..])
+        );
+        if curve != EcCurve::Secp256k1 {
+            assert!(
+                EcdhCurveSpec::of_key(data).is_ok(),
+                "a P-256/384/521 key of no curve"
+            );
+        }
+    }
+    let _ = EcdhCurveSpec::of_key(data);
     if let Ok((r, s)) = der::ecdsa_signature(data) {
         assert_eq!(
             der::ecdsa_signature_from_scalars(r, s),
@@ -416,11 +455,19 @@ pub fn der(data: &[u8]) {
             .ok()
             .and_then(|body| der::Reader::new(body).uint().ok());
         if public.is_none() && version == Some(&[0][..]) && wrapped.len() == data.len() {
-            assert_eq!(&wrapped[..], data, "an Ed25519 PKCS#8 v1 key re-encodes differently");
+            assert_eq!(
+                &wrapped[..],
+                data,
+                "an Ed25519 PKCS#8 v1 key re-encodes differently"
+            );
         }
     }
     if let Ok(public) = der::spki_ed25519_public(data) {
-        assert_eq!(der::ed25519_spki(public), data, "an Ed25519 SPKI re-encodes differently");
+        assert_eq!(
+            der::ed25519_spki(public),
+            data,
+            "an Ed25519 SPKI re-encodes differently"
+        );
     }
     // The key decoders built on these helpers.
     let _ = sealbox::crypto::RsaPublicKey::from_der(data);
