@@ -175,22 +175,29 @@ mod rustcrypto;
 
 pub(crate) mod der;
 mod ed25519;
+mod xwing;
 
 pub use ed25519::{
     Ed25519SigningKey, Ed25519VerifyingKey, ED25519_PUBLIC_LEN, ED25519_SEED_LEN,
     ED25519_SIGNATURE_LEN,
 };
+pub use xwing::{
+    xwing_encapsulate, XWingDecapsulationKey, XWING_CIPHERTEXT_LEN, XWING_PUBLIC_LEN,
+    XWING_SEED_LEN,
+};
 
 #[cfg(feature = "aws-lc")]
 pub use awslc::{
     aes256_prf_blocks, ecdh, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-    AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey,
+    mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey, EcdsaSigningKey,
+    EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey, RsaPrivateKey,
     RsaPublicKey,
 };
 #[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
 pub use rustcrypto::{
     aes256_prf_blocks, ecdh, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-    AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey,
+    mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey, EcdsaSigningKey,
+    EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey, RsaPrivateKey,
     RsaPublicKey,
 };
 
@@ -213,14 +220,16 @@ pub mod other {
     #[cfg(not(feature = "aws-lc"))]
     pub use super::awslc::{
         aes256_prf_blocks, ecdh, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-        AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey,
-        RsaPublicKey,
+        mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey,
+        EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey,
+        RsaPrivateKey, RsaPublicKey,
     };
     #[cfg(feature = "aws-lc")]
     pub use super::rustcrypto::{
         aes256_prf_blocks, ecdh, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-        AesGcmKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, RsaPrivateKey,
-        RsaPublicKey,
+        mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey,
+        EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey,
+        RsaPrivateKey, RsaPublicKey,
     };
 
     /// Name of this provider.

@@ -742,3 +742,92 @@ impl RsaPublicKey {
         }
     }
 }
+
+// ------------------------------------------------- ML-KEM, X25519, SHA-3 --
+
+/// An ML-KEM-768 decapsulation key (FIPS 203; ml-kem, which wipes it on
+/// drop) and its 1184-byte encapsulation key.
+pub struct MlKem768DecapsulationKey {
+    key: ml_kem::ml_kem_768::DecapsulationKey,
+    public: Vec<u8>,
+}
+
+crate::secret::debug_hiding_secrets!(MlKem768DecapsulationKey(..));
+
+impl MlKem768DecapsulationKey {
+    /// The key of a 64-byte seed d ‖ z (FIPS 203 ML-KEM.KeyGen_internal).
+    pub fn from_seed(seed: &[u8; 64]) -> Result<Self> {
+        let key = ml_kem::ml_kem_768::DecapsulationKey::from_seed(ml_kem::Seed::from(*seed));
+        let public = ml_kem::KeyExport::to_bytes(key.encapsulation_key()).to_vec();
+        Ok(MlKem768DecapsulationKey { key, public })
+    }
+
+    /// The 1184-byte encapsulation key.
+    pub fn encapsulation_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    /// The 32-byte shared secret of a 1088-byte ciphertext (a wrong
+    /// ciphertext gives an unrelated secret: implicit rejection).
+    pub fn decapsulate(&self, ciphertext: &[u8]) -> Result<SecretBytes> {
+        use ml_kem::Decapsulate as _;
+        let ct = ml_kem::Ciphertext::<ml_kem::MlKem768>::try_from(ciphertext)
+            .map_err(|_| Error::DecryptionFailed)?;
+        SecretBytes::from_slice(&self.key.decapsulate(&ct))
+    }
+}
+
+/// ML-KEM-768 encapsulation to a 1184-byte encapsulation key (checked as
+/// FIPS 203 section 7.2 asks): (1088-byte ciphertext, 32-byte secret).
+pub fn mlkem768_encapsulate(encapsulation_key: &[u8]) -> Result<(Vec<u8>, SecretBytes)> {
+    let bad = || invalid_key("not an ML-KEM-768 encapsulation key");
+    let bytes = ml_kem::Key::<ml_kem::ml_kem_768::EncapsulationKey>::try_from(encapsulation_key)
+        .map_err(|_| bad())?;
+    let ek = ml_kem::ml_kem_768::EncapsulationKey::new(&bytes).map_err(|_| bad())?;
+    // FIPS 203 ML-KEM.Encaps: m is 32 bytes from the approved RNG.
+    let mut m = SecretBytes::random(32)?;
+    let m_arr = ml_kem::B32::try_from(m.as_bytes()).map_err(|_| Error::Rng)?;
+    let (ct, ss) = ek.encapsulate_deterministic(&m_arr);
+    zeroize::Zeroize::zeroize(m.as_mut_bytes());
+    Ok((ct.to_vec(), SecretBytes::from_slice(&ss)?))
+}
+
+/// The X25519 public key of a 32-byte secret (RFC 7748; clamped).
+pub fn x25519_public(secret: &[u8; 32]) -> [u8; 32] {
+    let secret = x25519_dalek::StaticSecret::from(*secret);
+    x25519_dalek::PublicKey::from(&secret).to_bytes()
+}
+
+/// X25519 of a 32-byte secret and a peer's 32-byte public key; an all-zero
+/// result (a low-order peer point) is refused, as AWS-LC refuses it.
+pub fn x25519(secret: &[u8; 32], peer: &[u8]) -> Result<SecretBytes> {
+    let peer: [u8; 32] = peer
+        .try_into()
+        .map_err(|_| Error::InvalidArgument("an X25519 public key is 32 bytes".into()))?;
+    let secret = x25519_dalek::StaticSecret::from(*secret);
+    let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(peer));
+    if !shared.was_contributory() {
+        return Err(Error::InvalidArgument(
+            "the X25519 public key is of low order".into(),
+        ));
+    }
+    SecretBytes::from_slice(shared.as_bytes())
+}
+
+/// SHAKE256 of `data`, as many bytes as `out` holds.
+pub fn shake256(data: &[u8], out: &mut [u8]) {
+    use shake::{ExtendableOutput as _, Update as _, XofReader as _};
+    let mut h = shake::Shake256::default();
+    h.update(data);
+    h.finalize_xof().read(out);
+}
+
+/// SHA3-256 of the concatenation of `parts`.
+pub fn sha3_256(parts: &[&[u8]]) -> [u8; 32] {
+    use sha3::Digest as _;
+    let mut h = sha3::Sha3_256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}

@@ -289,3 +289,79 @@ fn md_of(ctx: &sys::HMAC_CTX) -> *const sys::EVP_MD {
     // SAFETY: HMAC_CTX_get_md only reads the context's digest pointer.
     unsafe { sys::HMAC_CTX_get_md(ctx) }
 }
+
+// --------------------------------------------------------------- ML-KEM --
+
+/// The raw keys of the ML-KEM-768 key pair of a 64-byte seed d ‖ z
+/// (FIPS 203 ML-KEM.KeyGen_internal): the 1184-byte encapsulation key and
+/// the 2400-byte decapsulation key (wiped when dropped). aws-lc-rs makes
+/// keys only at random: AWS-LC expands the seed as it reads the RFC 9935
+/// PKCS#8 form that holds only the seed.
+pub(super) fn mlkem768_keypair_from_seed(
+    seed: &[u8; 64],
+) -> Option<(Vec<u8>, zeroize::Zeroizing<Vec<u8>>)> {
+    use crate::crypto::der;
+    // PrivateKeyInfo { 0, { id-alg-ml-kem-768 }, OCTET STRING { [0] seed } }.
+    const ID_ALG_ML_KEM_768: &[u8] = &[
+        0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x04, 0x02,
+    ];
+    let mut seed_choice = zeroize::Zeroizing::new(Vec::with_capacity(66));
+    der::write(&mut seed_choice, 0x80, seed);
+    let mut body = zeroize::Zeroizing::new(vec![der::INTEGER, 1, 0]);
+    body.extend_from_slice(&der::tlv(der::SEQUENCE, ID_ALG_ML_KEM_768));
+    der::write(&mut body, der::OCTET_STRING, &seed_choice);
+    let mut pkcs8 = zeroize::Zeroizing::new(Vec::with_capacity(body.len() + 4));
+    der::write(&mut pkcs8, der::SEQUENCE, &body);
+
+    let mut public = vec![0u8; 1184];
+    let mut private = zeroize::Zeroizing::new(vec![0u8; 2400]);
+    // SAFETY: the CBS reads `pkcs8` (alive for the whole block) and the
+    // parse does not keep it; `pkey` is NULL or a new key we own, freed
+    // once (AWS-LC wipes its secret as it frees it); the raw-key getters
+    // write at most `*len` bytes into buffers of that length.
+    let ok = unsafe {
+        let mut cbs = std::mem::MaybeUninit::<sys::CBS>::uninit();
+        sys::CBS_init(cbs.as_mut_ptr(), pkcs8.as_ptr(), pkcs8.len());
+        let mut cbs = cbs.assume_init();
+        let pkey = sys::EVP_parse_private_key(&mut cbs);
+        let (mut pub_len, mut priv_len) = (public.len(), private.len());
+        let ok = !pkey.is_null()
+            && cbs.len == 0
+            && sys::EVP_PKEY_get_raw_public_key(pkey, public.as_mut_ptr(), &mut pub_len) == 1
+            && sys::EVP_PKEY_get_raw_private_key(pkey, private.as_mut_ptr(), &mut priv_len) == 1
+            && pub_len == public.len()
+            && priv_len == private.len();
+        if !pkey.is_null() {
+            sys::EVP_PKEY_free(pkey);
+        }
+        ok
+    };
+    if !ok {
+        clear_errors();
+        return None;
+    }
+    Some((public, private))
+}
+
+/// SHAKE256 of `data`, as many bytes as `out` holds (aws-lc-rs has no
+/// SHAKE).
+pub(super) fn shake256(data: &[u8], out: &mut [u8]) -> bool {
+    // SAFETY: the context is checked, used with the static SHAKE256 method
+    // and freed once; `data` is readable and `out` writable for their
+    // lengths.
+    let ok = unsafe {
+        let ctx = sys::EVP_MD_CTX_new();
+        if ctx.is_null() {
+            return false;
+        }
+        let ok = sys::EVP_DigestInit_ex(ctx, sys::EVP_shake256(), std::ptr::null_mut()) == 1
+            && sys::EVP_DigestUpdate(ctx, data.as_ptr().cast(), data.len()) == 1
+            && sys::EVP_DigestFinalXOF(ctx, out.as_mut_ptr(), out.len()) == 1;
+        sys::EVP_MD_CTX_free(ctx);
+        ok
+    };
+    if !ok {
+        clear_errors();
+    }
+    ok
+}

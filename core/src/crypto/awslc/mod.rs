@@ -26,7 +26,7 @@
 //! validated module, but not as approved services. See docs/SECURITY.md.
 //!
 //! Files by primitive: `aead.rs`, `hash.rs` (digests, HKDF, HMAC),
-//! `ecdsa.rs`, `ed25519.rs`, `rsa.rs`, `ffi.rs`. The DER this provider reads or writes
+//! `ecdsa.rs`, `ed25519.rs`, `rsa.rs`, `pq.rs` (ML-KEM, X25519, SHA-3), `ffi.rs`. The DER this provider reads or writes
 //! itself is `crypto/der.rs`, shared with the rustcrypto provider.
 
 mod aead;
@@ -34,12 +34,16 @@ mod ecdsa;
 mod ed25519;
 mod ffi;
 mod hash;
+mod pq;
 mod rsa;
 
 pub use self::aead::{aes256_prf_blocks, AesGcmKey};
 pub use self::ecdsa::{ecdh, EcdsaSigningKey, EcdsaVerifyingKey};
 pub use self::ed25519::{ed25519_verify, Ed25519KeyPair};
 pub use self::hash::{hkdf_expand_each, hmac, Hasher};
+pub use self::pq::{
+    mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, MlKem768DecapsulationKey,
+};
 pub use self::rsa::{RsaPrivateKey, RsaPublicKey};
 
 use crate::error::{Error, Result};
