@@ -320,6 +320,64 @@ fn ed25519_identical_signatures_and_verdicts() {
     );
 }
 
+#[test]
+fn mlkem_x25519_sha3_identical_and_cross_decapsulate() {
+    let mut g = Gen::new("ml-kem");
+    let mut n = 0;
+    for _ in 0..50 {
+        // ML-KEM-768 from one seed: the same encapsulation key; each
+        // provider opens what the other encapsulated; a changed byte gives
+        // both the same (implicit-rejection) secret.
+        let seed: [u8; 64] = g.bytes(64).try_into().unwrap();
+        let a = crypto::MlKem768DecapsulationKey::from_seed(&seed).unwrap();
+        let b = other::MlKem768DecapsulationKey::from_seed(&seed).unwrap();
+        assert_eq!(
+            a.encapsulation_key(),
+            b.encapsulation_key(),
+            "seed {}",
+            hex(&seed)
+        );
+        let (ct, ss) = crypto::mlkem768_encapsulate(a.encapsulation_key()).unwrap();
+        assert_eq!(b.decapsulate(&ct).unwrap().as_bytes(), ss.as_bytes());
+        let (ct2, ss2) = other::mlkem768_encapsulate(b.encapsulation_key()).unwrap();
+        assert_eq!(a.decapsulate(&ct2).unwrap().as_bytes(), ss2.as_bytes());
+        let mut bad = ct.clone();
+        g.flip(&mut bad);
+        let (ra, rb) = (a.decapsulate(&bad).unwrap(), b.decapsulate(&bad).unwrap());
+        assert_eq!(ra.as_bytes(), rb.as_bytes(), "implicit rejection differs");
+        assert_ne!(ra.as_bytes(), ss.as_bytes());
+        // X25519, SHAKE256 and SHA3-256.
+        let (x, y): ([u8; 32], [u8; 32]) = (
+            g.bytes(32).try_into().unwrap(),
+            g.bytes(32).try_into().unwrap(),
+        );
+        let (px, py) = (crypto::x25519_public(&x), other::x25519_public(&y));
+        assert_eq!(px, other::x25519_public(&x));
+        assert_eq!(
+            crypto::x25519(&x, &py).unwrap().as_bytes(),
+            other::x25519(&y, &px).unwrap().as_bytes()
+        );
+        let data = g.bytes_below(300);
+        let (mut sa, mut sb) = (vec![0u8; 1 + g.below(200)], Vec::new());
+        sb.resize(sa.len(), 0);
+        crypto::shake256(&data, &mut sa);
+        other::shake256(&data, &mut sb);
+        assert_eq!(sa, sb);
+        assert_eq!(
+            crypto::sha3_256(&[&data, &seed]),
+            other::sha3_256(&[&data, &seed])
+        );
+        n += 1;
+    }
+    // Both refuse a low-order X25519 point (an all-zero share).
+    let x = [7u8; 32];
+    assert!(crypto::x25519(&x, &[0; 32]).is_err() && other::x25519(&x, &[0; 32]).is_err());
+    let mut one = [0u8; 32];
+    one[0] = 1;
+    assert!(crypto::x25519(&x, &one).is_err() && other::x25519(&x, &one).is_err());
+    println!("ml-kem/x25519/sha3: {n} seeds, identical keys, cross-decapsulated");
+}
+
 /// Adds L, the order of the Ed25519 group, to the little-endian scalar S:
 /// the same point equation, a non-canonical S that RFC 8032 refuses.
 fn add_group_order(s: &mut [u8]) {

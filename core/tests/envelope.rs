@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use sealbox::cmm::{DefaultMaterialsManager, MaterialsManager};
 use sealbox::keyring::{
-    EcdhCurveSpec, EcdhKeyAgreementScheme, Keyring, MultiKeyring, RawAesKeyring, RawEcdhKeyring,
-    RawRsaKeyring, RsaWrappingPadding,
+    pq_generate_key_pair, pq_public_key, EcdhCurveSpec, EcdhKeyAgreementScheme, Keyring,
+    MultiKeyring, PqKeyring, RawAesKeyring, RawEcdhKeyring, RawRsaKeyring, RsaWrappingPadding,
 };
 use sealbox::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 use sealbox::message::{
@@ -944,10 +944,10 @@ fn dec_materials(
     }
 }
 
-/// The encrypted data keys of a message, re-wrapped with one changed by
-/// `tamper` (the header's own authentication is bypassed by decrypting
-/// the materials directly).
-fn ecdh_edk_after(
+/// One encrypted data key of `keyring`, changed by `tamper`, unwrapped by
+/// `reader` directly (bypassing the header's own authentication), which
+/// must give the data key `keyring` made.
+fn edk_after(
     keyring: &Arc<dyn Keyring>,
     reader: &Arc<dyn Keyring>,
     tamper: impl Fn(&mut EncryptedDataKey),
@@ -980,7 +980,7 @@ fn raw_ecdh_tampering_with_any_byte_of_the_data_key_is_refused() {
         Some(&bob_pub),
     );
     let reader = ecdh(PublicKeyDiscovery, spec, Some(&bob), None);
-    ecdh_edk_after(&sender, &reader, |_| {}).unwrap();
+    edk_after(&sender, &reader, |_| {}).unwrap();
     let mut em = enc_materials(
         AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
         ec(&[("purpose", "test")]),
@@ -994,29 +994,29 @@ fn raw_ecdh_tampering_with_any_byte_of_the_data_key_is_refused() {
     // Salt, commitment key, a 32-byte data key and the tag.
     assert_eq!(edk.ciphertext.len(), 32 + 32 + 32 + 16);
     for i in 0..edk.provider_info.len() {
-        let r = ecdh_edk_after(&sender, &reader, |e| e.provider_info[i] ^= 0x01);
+        let r = edk_after(&sender, &reader, |e| e.provider_info[i] ^= 0x01);
         assert!(
             matches!(r, Err(Error::DecryptionFailed)),
             "provider info byte {i}"
         );
     }
     for i in 0..edk.ciphertext.len() {
-        let r = ecdh_edk_after(&sender, &reader, |e| e.ciphertext[i] ^= 0x80);
+        let r = edk_after(&sender, &reader, |e| e.ciphertext[i] ^= 0x80);
         assert!(
             matches!(r, Err(Error::DecryptionFailed)),
             "ciphertext byte {i}"
         );
     }
     for cut in [1, 16, 48] {
-        let r = ecdh_edk_after(&sender, &reader, |e| {
+        let r = edk_after(&sender, &reader, |e| {
             e.ciphertext.truncate(e.ciphertext.len() - cut)
         });
         assert!(matches!(r, Err(Error::DecryptionFailed)));
     }
-    let r = ecdh_edk_after(&sender, &reader, |e| e.provider_id = "raw-ecdh2".into());
+    let r = edk_after(&sender, &reader, |e| e.provider_id = "raw-ecdh2".into());
     assert!(matches!(r, Err(Error::DecryptionFailed)));
     // The AWS KMS ECDH keyring's data keys have the same format.
-    ecdh_edk_after(&sender, &reader, |e| e.provider_id = "aws-kms-ecdh".into()).unwrap();
+    edk_after(&sender, &reader, |e| e.provider_id = "aws-kms-ecdh".into()).unwrap();
     // Another encryption context.
     let mut em = enc_materials(
         AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
@@ -1142,4 +1142,103 @@ fn raw_ecdh_keyring_arguments_are_checked() {
         )
     )
     .is_err());
+}
+
+#[test]
+fn pq_keyring_round_trips_and_refuses_other_keys() {
+    let (private, public) = pq_generate_key_pair().unwrap();
+    let (other_private, _) = pq_generate_key_pair().unwrap();
+    let sender: Arc<dyn Keyring> = Arc::new(PqKeyring::new(Some(&public), None).unwrap());
+    let reader: Arc<dyn Keyring> =
+        Arc::new(PqKeyring::new(None, Some(private.as_bytes())).unwrap());
+    let both: Arc<dyn Keyring> =
+        Arc::new(PqKeyring::new(Some(&public), Some(private.as_bytes())).unwrap());
+    let stranger: Arc<dyn Keyring> =
+        Arc::new(PqKeyring::new(None, Some(other_private.as_bytes())).unwrap());
+    assert_eq!(pq_public_key(private.as_bytes()).unwrap(), public);
+    for suite in ALL_SUITES {
+        let (eo, d) = options(suite, 1024);
+        let plain = pattern(3000);
+        let ct = encrypt(&plain, &cmm(sender.clone()), &eo).unwrap();
+        for r in [&reader, &both] {
+            assert_eq!(
+                decrypt(&ct, &cmm(r.clone()), &d).unwrap().plaintext,
+                plain,
+                "{suite:?}"
+            );
+        }
+        for r in [&sender, &stranger] {
+            assert!(matches!(
+                decrypt(&ct, &cmm(r.clone()), &d),
+                Err(Error::DecryptionFailed)
+            ));
+        }
+    }
+    // A multi-keyring with a raw AES child (AWS-compatible) and the PQ
+    // child: either one alone opens the message.
+    let multi: Arc<dyn Keyring> =
+        Arc::new(MultiKeyring::new(Some(aes_keyring(9)), vec![sender.clone()]).unwrap());
+    let ct = encrypt(b"hybrid", &cmm(multi), &EncryptOptions::default()).unwrap();
+    assert_eq!(
+        decrypt_with(&ct, aes_keyring(9)).unwrap().plaintext,
+        b"hybrid"
+    );
+    assert_eq!(
+        decrypt_with(&ct, reader.clone()).unwrap().plaintext,
+        b"hybrid"
+    );
+    // Bad keys.
+    let mismatched = PqKeyring::new(Some(&public), Some(other_private.as_bytes()));
+    assert!(matches!(mismatched, Err(Error::InvalidKey(_))));
+    for bad in [&public[..1215], &[0u8; 1216][..], b"".as_slice()] {
+        assert!(matches!(
+            PqKeyring::new(Some(bad), None),
+            Err(Error::InvalidKey(_))
+        ));
+    }
+    assert!(matches!(
+        PqKeyring::new(None, Some(&[1; 31])),
+        Err(Error::InvalidKey(_))
+    ));
+    assert!(matches!(
+        PqKeyring::new(None, None),
+        Err(Error::InvalidKey(_))
+    ));
+}
+
+#[test]
+fn pq_keyring_tampering_with_any_byte_is_refused() {
+    let (private, public) = pq_generate_key_pair().unwrap();
+    let sender: Arc<dyn Keyring> = Arc::new(PqKeyring::new(Some(&public), None).unwrap());
+    let reader: Arc<dyn Keyring> =
+        Arc::new(PqKeyring::new(None, Some(private.as_bytes())).unwrap());
+    edk_after(&sender, &reader, |_| {}).unwrap();
+    let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384;
+    let mut em = enc_materials(suite, ec(&[("purpose", "test")]));
+    sender.on_encrypt(&mut em).unwrap();
+    let edk = &em.encrypted_data_keys[0];
+    assert_eq!(edk.provider_id, "sealbox-pq");
+    assert_eq!(edk.provider_info.len(), 33);
+    assert_eq!(edk.ciphertext.len(), 1120 + 32 + 16);
+    for i in 0..edk.provider_info.len() {
+        let r = edk_after(&sender, &reader, |e| e.provider_info[i] ^= 0x01);
+        assert!(
+            matches!(r, Err(Error::DecryptionFailed)),
+            "provider info byte {i}"
+        );
+    }
+    for i in 0..edk.ciphertext.len() {
+        let r = edk_after(&sender, &reader, |e| e.ciphertext[i] ^= 0x40);
+        assert!(
+            matches!(r, Err(Error::DecryptionFailed)),
+            "ciphertext byte {i}"
+        );
+    }
+    let r = edk_after(&sender, &reader, |e| e.ciphertext.truncate(1160));
+    assert!(matches!(r, Err(Error::DecryptionFailed)));
+    let mut dm = dec_materials(suite, ec(&[("purpose", "other")]));
+    assert!(matches!(
+        reader.on_decrypt(&mut dm, &em.encrypted_data_keys),
+        Err(Error::DecryptionFailed)
+    ));
 }

@@ -8,12 +8,14 @@
 
 mod keystore;
 mod multi;
+mod pq;
 mod raw_aes;
 mod raw_ecdh;
 mod raw_rsa;
 
 pub use keystore::{KeyStoreKeyring, PROVIDER_ID as KEYSTORE_PROVIDER_ID};
 pub use multi::MultiKeyring;
+pub use pq::{pq_generate_key_pair, pq_public_key, PqKeyring, PROVIDER_ID as PQ_PROVIDER_ID};
 pub use raw_aes::RawAesKeyring;
 pub use raw_ecdh::{
     EcdhCurveSpec, EcdhKeyAgreementScheme, RawEcdhKeyring, PROVIDER_ID as RAW_ECDH_PROVIDER_ID,
