@@ -745,6 +745,35 @@ sealbox_result sealbox_raw_rsa_keyring_new(const char *key_namespace, const char
 sealbox_result sealbox_raw_ecdh_keyring_new(const char *scheme, const char *curve, const uint8_t *private_key, size_t private_key_len, const uint8_t *public_key, size_t public_key_len, const struct sealbox_keyring **out);
 
 /**
+ * The post-quantum keyring (provider ID `sealbox-pq`; docs/FORMAT.md):
+ * data keys wrapped to an X-Wing (ML-KEM-768 + X25519) public key, so that
+ * messages stay confidential against a future quantum computer. Not read
+ * by the AWS SDKs: pair it with an AWS-compatible keyring in a
+ * multi-keyring where they must read the messages.
+ *
+ * `public_key` (1216 bytes) encrypts; `private_key` (32 bytes) decrypts,
+ * and encrypts too; either may be absent (NULL, 0), not both; when both
+ * are given they must be one key pair (`sealbox_pq_generate_key_pair`).
+ *
+ * Ownership: everything is copied; the caller frees `*out` with
+ * `sealbox_keyring_free`.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_pq_keyring_new(const uint8_t *public_key, size_t public_key_len, const uint8_t *private_key, size_t private_key_len, const struct sealbox_keyring **out);
+
+/**
+ * A new key pair for `sealbox_pq_keyring_new`: `*private_key` (32 bytes,
+ * to keep secret) and `*public_key` (1216 bytes, for senders).
+ *
+ * Ownership: the caller frees both with `sealbox_buffer_free` (the private
+ * key is wiped as it is freed). On failure neither is written.
+ *
+ * Thread safety: safe to call from any thread.
+ */
+sealbox_result sealbox_pq_generate_key_pair(struct sealbox_buffer **private_key, struct sealbox_buffer **public_key);
+
+/**
  * A key-store keyring: data keys generated and wrapped by `key` (key ID or
  * alias) of `keystore`, so the master key never leaves the store. Provider
  * ID `sealbox`.

@@ -1,18 +1,18 @@
 //! Keyrings: what wraps and unwraps data keys (key store, raw AES, raw
-//! RSA, raw ECDH, multi).
+//! RSA, raw ECDH, post-quantum, multi).
 
 use std::ffi::c_char;
 use std::sync::Arc;
 
 use sealbox_core::keyring::{
-    self as kr, EcdhCurveSpec, EcdhKeyAgreementScheme, KeyStoreKeyring, MultiKeyring,
-    RawAesKeyring, RawEcdhKeyring, RawRsaKeyring, RsaWrappingPadding,
+    self as kr, pq_generate_key_pair, EcdhCurveSpec, EcdhKeyAgreementScheme, KeyStoreKeyring,
+    MultiKeyring, PqKeyring, RawAesKeyring, RawEcdhKeyring, RawRsaKeyring, RsaWrappingPadding,
 };
 
 use crate::error::{sealbox_result, Failure};
 use crate::handle::{arc_handle, try_clone_arc};
 use crate::keystore::sealbox_keystore;
-use crate::values::{array, utf8};
+use crate::values::{array, buffer, buffer_from_slice, sealbox_buffer, utf8};
 
 /// A keyring: wraps data keys on encrypt and unwraps them on decrypt. Use
 /// it through a materials manager (`sealbox_default_cmm_new`).
@@ -135,6 +135,59 @@ pub unsafe extern "C" fn sealbox_raw_ecdh_keyring_new(
         let out = try_out!(out);
         let keyring = RawEcdhKeyring::new(scheme, curve, private, public)?;
         out.write(new_keyring(Arc::new(keyring)));
+        Ok(())
+    }
+}
+
+/// The post-quantum keyring (provider ID `sealbox-pq`; docs/FORMAT.md):
+/// data keys wrapped to an X-Wing (ML-KEM-768 + X25519) public key, so that
+/// messages stay confidential against a future quantum computer. Not read
+/// by the AWS SDKs: pair it with an AWS-compatible keyring in a
+/// multi-keyring where they must read the messages.
+///
+/// `public_key` (1216 bytes) encrypts; `private_key` (32 bytes) decrypts,
+/// and encrypts too; either may be absent (NULL, 0), not both; when both
+/// are given they must be one key pair (`sealbox_pq_generate_key_pair`).
+///
+/// Ownership: everything is copied; the caller frees `*out` with
+/// `sealbox_keyring_free`.
+///
+/// Thread safety: safe to call from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_pq_keyring_new(
+    public_key: *const u8,
+    public_key_len: usize,
+    private_key: *const u8,
+    private_key_len: usize,
+    out: *mut *const sealbox_keyring,
+) -> sealbox_result {
+    ffi_boundary! {
+        let public = try_opt_slice!(public_key, public_key_len);
+        let private = try_opt_slice!(private_key, private_key_len);
+        let out = try_out!(out);
+        out.write(new_keyring(Arc::new(PqKeyring::new(public, private)?)));
+        Ok(())
+    }
+}
+
+/// A new key pair for `sealbox_pq_keyring_new`: `*private_key` (32 bytes,
+/// to keep secret) and `*public_key` (1216 bytes, for senders).
+///
+/// Ownership: the caller frees both with `sealbox_buffer_free` (the private
+/// key is wiped as it is freed). On failure neither is written.
+///
+/// Thread safety: safe to call from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_pq_generate_key_pair(
+    private_key: *mut *mut sealbox_buffer,
+    public_key: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let private_out = try_out!(private_key);
+        let public_out = try_out!(public_key);
+        let (private, public) = pq_generate_key_pair()?;
+        private_out.write(buffer_from_slice(private.as_bytes()));
+        public_out.write(buffer(public));
         Ok(())
     }
 }

@@ -743,8 +743,70 @@ static void test_raw_ecdh(void) {
     free(bob_pub);
 }
 
+static void test_pq(void) {
+    sealbox_buffer *priv = NULL, *pub = NULL, *priv2 = NULL, *pub2 = NULL, *msg = NULL, *msg2 = SENTINEL,
+                   *unused = SENTINEL;
+    const sealbox_keyring *sender = NULL, *reader = NULL, *stranger = NULL, *aes = NULL, *multi = NULL,
+                          *bad = SENTINEL;
+    const sealbox_cmm *enc = NULL, *dec = NULL, *other = NULL, *multi_cmm = NULL, *aes_only = NULL;
+    const sealbox_keyring *children[1];
+    context_t none = {0};
+
+    OK(sealbox_pq_generate_key_pair(&priv, &pub));
+    OK(sealbox_pq_generate_key_pair(&priv2, &pub2));
+    CHECK(priv->len == 32 && pub->len == 1216);
+    CHECK(memcmp(pub->data, pub2->data, pub->len) != 0);
+    OK(sealbox_pq_keyring_new(pub->data, pub->len, NULL, 0, &sender));
+    OK(sealbox_pq_keyring_new(NULL, 0, priv->data, priv->len, &reader));
+    OK(sealbox_pq_keyring_new(NULL, 0, priv2->data, priv2->len, &stranger));
+    OK(sealbox_default_cmm_new(sender, &enc));
+    OK(sealbox_default_cmm_new(reader, &dec));
+    OK(sealbox_default_cmm_new(stranger, &other));
+    OK(sealbox_encrypt(enc, PT, PT_LEN, NO_CTX, NULL, &msg));
+    OK(decrypt_is(dec, msg, &none, PT, PT_LEN));
+    EXPECT(SEALBOX_RESULT_DECRYPTION_FAILED, decrypt_is(other, msg, &none, PT, PT_LEN));
+    EXPECT(SEALBOX_RESULT_DECRYPTION_FAILED, decrypt_is(enc, msg, &none, PT, PT_LEN));
+    sealbox_buffer_free(msg);
+
+    /* Beside a raw AES keyring (AWS-compatible), either one opens it. */
+    OK(sealbox_raw_aes_keyring_new("payments", "2026-key", aes_key, sizeof aes_key, &aes));
+    children[0] = sender;
+    OK(sealbox_multi_keyring_new(aes, children, 1, &multi));
+    OK(sealbox_default_cmm_new(multi, &multi_cmm));
+    OK(sealbox_default_cmm_new(aes, &aes_only));
+    OK(sealbox_encrypt(multi_cmm, PT, PT_LEN, NO_CTX, NULL, &msg));
+    OK(decrypt_is(aes_only, msg, &none, PT, PT_LEN));
+    OK(decrypt_is(dec, msg, &none, PT, PT_LEN));
+
+    /* Bad keys: wrong lengths, a mismatched pair, none, NULL. */
+    EXPECT(SEALBOX_RESULT_INVALID_KEY, sealbox_pq_keyring_new(pub->data, pub->len - 1, NULL, 0, &bad));
+    EXPECT(SEALBOX_RESULT_INVALID_KEY, sealbox_pq_keyring_new(NULL, 0, priv->data, 31, &bad));
+    EXPECT(SEALBOX_RESULT_INVALID_KEY, sealbox_pq_keyring_new(pub->data, pub->len, priv2->data, 32, &bad));
+    EXPECT(SEALBOX_RESULT_INVALID_KEY, sealbox_pq_keyring_new(NULL, 0, NULL, 0, &bad));
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER, sealbox_pq_keyring_new(NULL, 1216, NULL, 0, &bad));
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER, sealbox_pq_keyring_new(pub->data, pub->len, NULL, 0, NULL));
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER, sealbox_pq_generate_key_pair(NULL, &unused));
+    CHECK(bad == SENTINEL && unused == SENTINEL && msg2 == SENTINEL);
+
+    sealbox_buffer_free(msg);
+    sealbox_cmm_free(aes_only);
+    sealbox_cmm_free(multi_cmm);
+    sealbox_cmm_free(other);
+    sealbox_cmm_free(dec);
+    sealbox_cmm_free(enc);
+    sealbox_keyring_free(multi);
+    sealbox_keyring_free(aes);
+    sealbox_keyring_free(stranger);
+    sealbox_keyring_free(reader);
+    sealbox_keyring_free(sender);
+    sealbox_buffer_free(priv);
+    sealbox_buffer_free(pub);
+    sealbox_buffer_free(priv2);
+    sealbox_buffer_free(pub2);
+}
+
 int main(int argc, char **argv) {
-    static const test_fn tests[] = {test_one_shot, test_options, test_rsa_and_multi, test_raw_ecdh, test_caching,
+    static const test_fn tests[] = {test_one_shot, test_options, test_rsa_and_multi, test_raw_ecdh, test_pq, test_caching,
                                     test_streaming, test_rewrap, NULL};
     return run_tests("test_envelope", argc, argv, tests);
 }
