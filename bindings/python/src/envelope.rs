@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyDict, PyList, PyString};
 use pyo3::PyClassInitializer;
 
 use sealbox::cmm::{
     CacheLimits, CachingMaterialsManager, DefaultMaterialsManager, MaterialsManager,
 };
 use sealbox::keyring::{
-    EcdhCurveSpec, EcdhKeyAgreementScheme, KeyStoreKeyring, Keyring, MultiKeyring, RawAesKeyring,
-    RawEcdhKeyring, RawRsaKeyring, RsaWrappingPadding,
+    pq_generate_key_pair, EcdhCurveSpec, EcdhKeyAgreementScheme, KeyStoreKeyring, Keyring,
+    MultiKeyring, PqKeyring, RawAesKeyring, RawEcdhKeyring, RawRsaKeyring, RsaWrappingPadding,
 };
 use sealbox::message::{
     self, DecryptOptions, Decryptor, EncryptOptions, Encryptor, MaxEncryptedDataKeys, Parallelism,
@@ -166,6 +166,63 @@ impl PyRawEcdhKeyring {
             )?)
         })?;
         Ok(PyClassInitializer::from(keyring(Arc::new(kr), false)).add_subclass(PyRawEcdhKeyring))
+    }
+}
+
+/// Wraps data keys to an X-Wing (ML-KEM-768 + X25519) public key
+/// (provider ID `sealbox-pq`): confidential against a future quantum
+/// computer. The AWS SDKs do not read it: pair it with an AWS-compatible
+/// keyring in a :class:`MultiKeyring` where they must.
+#[derive(Debug)]
+#[pyclass(frozen, extends = PyKeyring, module = "sealbox._native", name = "PqKeyring")]
+pub struct PyPqKeyring {
+    public_key: Vec<u8>,
+    key_id: Vec<u8>,
+}
+
+#[pymethods]
+impl PyPqKeyring {
+    #[new]
+    #[pyo3(signature = (*, public_key=None, private_key=None))]
+    fn new(
+        py: Python<'_>,
+        public_key: Option<&Bound<'_, PyAny>>,
+        private_key: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let public = public_key.map(|k| Input::new(k, "public_key").map(|i| i.to_vec())).transpose()?;
+        let private = private_key
+            .map(|k| Input::new(k, "private_key").map(|i| zeroize::Zeroizing::new(i.to_vec())))
+            .transpose()?;
+        let kr = call(py, true, || {
+            Ok(PqKeyring::new(public.as_deref(), private.as_deref().map(Vec::as_slice))?)
+        })?;
+        let this = PyPqKeyring {
+            public_key: kr.public_key().to_vec(),
+            key_id: kr.key_id().to_vec(),
+        };
+        Ok(PyClassInitializer::from(keyring(Arc::new(kr), false)).add_subclass(this))
+    }
+
+    /// A new key pair: (private key, 32 bytes as a bytearray the caller can
+    /// wipe; public key, 1216 bytes).
+    #[staticmethod]
+    fn generate_key_pair<'py>(
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyByteArray>, Bound<'py, PyBytes>)> {
+        let (private, public) = check(py, pq_generate_key_pair())?;
+        Ok((PyByteArray::new(py, private.as_bytes()), PyBytes::new(py, &public)))
+    }
+
+    /// The recipient's 1216-byte X-Wing public key.
+    #[getter]
+    fn public_key<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.public_key)
+    }
+
+    /// The key's ID in messages: SHA-256 of the public key.
+    #[getter]
+    fn key_id<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.key_id)
     }
 }
 

@@ -77,6 +77,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
         envelope::PyRawAesKeyring,
         envelope::PyRawRsaKeyring,
         envelope::PyRawEcdhKeyring,
+        envelope::PyPqKeyring,
         envelope::PyKeyStoreKeyring,
         envelope::PyMultiKeyring,
         envelope::PyMaterialsManager,

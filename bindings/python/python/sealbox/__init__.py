@@ -9,8 +9,8 @@ Two layers, one package:
   :func:`decrypt`, :func:`open_encryptor` and :func:`open_decryptor` encrypt
   data of any size with data keys, in the AWS Encryption SDK message
   format, wrapped by keyrings (:class:`RawAesKeyring`,
-  :class:`RawRsaKeyring`, :class:`RawEcdhKeyring`, :meth:`KeyStore.keyring`,
-  :class:`MultiKeyring`) and optionally cached
+  :class:`RawRsaKeyring`, :class:`RawEcdhKeyring`, :class:`PqKeyring`,
+  :meth:`KeyStore.keyring`, :class:`MultiKeyring`) and optionally cached
   (:class:`CachingMaterialsManager`).
 
 Quickstart::
@@ -94,6 +94,7 @@ from ._native import (
     KeyStoreKeyring,
     MaterialsManager,
     MultiKeyring,
+    PqKeyring,
     RawAesKeyring,
     RawEcdhKeyring,
     RawRsaKeyring,
@@ -218,6 +219,7 @@ __all__ = [
     "Pkcs11",
     "Pkcs11Error",
     "RngFailure",
+    "PqKeyring",
     "RawAesKeyring",
     "RawEcdhKeyring",
     "RawRsaKeyring",
