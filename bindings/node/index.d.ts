@@ -36,6 +36,20 @@ export interface RawEcdhKeyringOptions {
   /** SubjectPublicKeyInfo, as PEM text or DER bytes: the recipient's. */
   publicKey?: string | Uint8Array
 }
+/** The keys of a post-quantum keyring. */
+export interface PqKeyringOptions {
+  /** The recipient's 1216-byte X-Wing public key: encrypts. */
+  publicKey?: Uint8Array
+  /** The recipient's 32-byte private key: decrypts (and encrypts). */
+  privateKey?: Uint8Array
+}
+/** A new post-quantum key pair. */
+export interface PqKeyPair {
+  /** 32 bytes: keep it secret (and `fill(0)` it when done). */
+  privateKey: Buffer
+  /** 1216 bytes: give it to senders. */
+  publicKey: Buffer
+}
 /** Limits of a caching materials manager. */
 export interface CachingOptions {
   /** Seconds a cached data key may be used (required, > 0). */
@@ -536,7 +550,7 @@ export interface EncryptOptions {
    * The keyring that makes and wraps the data key (or give
    * `materialsManager`).
    */
-  keyring?: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring
+  keyring?: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring
   /** A caching materials manager (instead of `keyring`). */
   materialsManager?: CachingMaterialsManager
   /** Authenticated, unencrypted context stored in the message. */
@@ -575,7 +589,7 @@ export interface EncryptOptions {
 /** Options of `decrypt` and `createDecryptStream`. */
 export interface DecryptOptions {
   /** The keyring that unwraps the data key (or give `materialsManager`). */
-  keyring?: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring
+  keyring?: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring
   /** A caching materials manager (instead of `keyring`). */
   materialsManager?: CachingMaterialsManager
   /**
@@ -630,7 +644,7 @@ export interface RewrapOptions {
    * The keyring that unwraps the message's data key (or give
    * `decryptMaterialsManager`).
    */
-  decryptWith?: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring
+  decryptWith?: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring
   /**
    * A caching materials manager that opens the message (instead of
    * `decryptWith`).
@@ -640,7 +654,7 @@ export interface RewrapOptions {
    * The keyring that wraps the data key again: only its keys open the
    * result (a `MultiKeyring` without a generator wraps with every child).
    */
-  encryptWith: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring
+  encryptWith: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring
   /** The context the message must hold (as for `decrypt`). */
   encryptionContext?: Record<string, string>
   /** Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT` (committing suites only). */
@@ -758,6 +772,26 @@ export declare class RawEcdhKeyring {
   constructor(options: RawEcdhKeyringOptions)
 }
 /**
+ * A keyring that wraps data keys to an X-Wing (ML-KEM-768 + X25519) public
+ * key (provider ID `sealbox-pq`): confidential against a future quantum
+ * computer. The AWS SDKs do not read it: pair it with an AWS-compatible
+ * keyring in a `MultiKeyring` where they must.
+ */
+export declare class PqKeyring {
+  /**
+   * The class's name, `'PqKeyring'`: it also keeps TypeScript from taking
+   * any object for a keyring.
+   */
+  get kind(): 'PqKeyring'
+  /**
+   * A public key alone encrypts; a private key decrypts too; both must
+   * be one key pair.
+   */
+  constructor(options: PqKeyringOptions)
+  /** A new key pair. */
+  static generateKeyPair(): PqKeyPair
+}
+/**
  * A generator keyring plus children: every keyring wraps the data key, so
  * any one of them decrypts (e.g. an HSM key plus an offline RSA recovery
  * key).
@@ -772,7 +806,7 @@ export declare class MultiKeyring {
    * `generator` makes the data key; `null` gives a keyring that can only
    * decrypt.
    */
-  constructor(generator: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring | null, children?: Array<RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring>)
+  constructor(generator: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring | null, children?: Array<RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring>)
 }
 /**
  * A keyring over one key-store key: data keys are generated and wrapped
@@ -795,7 +829,7 @@ export declare class KeyStoreKeyring {
  */
 export declare class CachingMaterialsManager {
   /** A cache in front of `keyring`. */
-  constructor(keyring: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring, options: CachingOptions)
+  constructor(keyring: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring, options: CachingOptions)
   /** Hits and misses so far. */
   stats(): CacheStats
   /** Drops every cached entry. */

@@ -310,11 +310,12 @@ if (!nativeBinding) {
   throw new Error(`Failed to load native binding`)
 }
 
-const { RawAesKeyring, RawRsaKeyring, RawEcdhKeyring, MultiKeyring, KeyStoreKeyring, CachingMaterialsManager, RootKey, KeyStore, encrypt, encryptSync, decrypt, decryptSync, rewrap, rewrapSync, Encryptor, Decryptor, testPanic, errorKinds, buildInfo, testThrowKind } = nativeBinding
+const { RawAesKeyring, RawRsaKeyring, RawEcdhKeyring, PqKeyring, MultiKeyring, KeyStoreKeyring, CachingMaterialsManager, RootKey, KeyStore, encrypt, encryptSync, decrypt, decryptSync, rewrap, rewrapSync, Encryptor, Decryptor, testPanic, errorKinds, buildInfo, testThrowKind } = nativeBinding
 
 module.exports.RawAesKeyring = RawAesKeyring
 module.exports.RawRsaKeyring = RawRsaKeyring
 module.exports.RawEcdhKeyring = RawEcdhKeyring
+module.exports.PqKeyring = PqKeyring
 module.exports.MultiKeyring = MultiKeyring
 module.exports.KeyStoreKeyring = KeyStoreKeyring
 module.exports.CachingMaterialsManager = CachingMaterialsManager

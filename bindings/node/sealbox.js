@@ -178,6 +178,7 @@ const CLASSES = [
   'RawAesKeyring',
   'RawRsaKeyring',
   'RawEcdhKeyring',
+  'PqKeyring',
   'MultiKeyring',
   'KeyStoreKeyring',
   'CachingMaterialsManager',

@@ -16,6 +16,7 @@ const {
   RawAesKeyring,
   RawRsaKeyring,
   RawEcdhKeyring,
+  PqKeyring,
   MultiKeyring,
   CachingMaterialsManager,
   encrypt,
@@ -223,6 +224,28 @@ describe('keyrings', () => {
       read++
     }
     assert.equal(read, 99)
+  })
+
+  it('post-quantum: X-Wing key pairs, round trips, beside raw AES, bad keys', async () => {
+    const { privateKey, publicKey } = PqKeyring.generateKeyPair()
+    assert.equal(privateKey.length, 32)
+    assert.equal(publicKey.length, 1216)
+    const other = PqKeyring.generateKeyPair()
+    const sender = new PqKeyring({ publicKey })
+    const reader = new PqKeyring({ privateKey })
+    assert.equal(reader.kind, 'PqKeyring')
+    const ct = await encrypt(Buffer.from('post-quantum'), { keyring: sender, encryptionContext: EC })
+    assert.equal((await decrypt(ct, { keyring: reader })).plaintext.toString(), 'post-quantum')
+    assert.equal(decryptSync(ct, { keyring: new PqKeyring({ publicKey, privateKey }) }).plaintext.toString(), 'post-quantum')
+    await rejects(decrypt(ct, { keyring: new PqKeyring({ privateKey: other.privateKey }) }), 'ERR_SEALBOX_DECRYPTION_FAILED')
+    await rejects(decrypt(ct, { keyring: sender }), 'ERR_SEALBOX_DECRYPTION_FAILED')
+    const both = await encrypt(Buffer.from('either'), { keyring: new MultiKeyring(aes(), [sender]) })
+    for (const kr of [aes(), reader]) assert.equal((await decrypt(both, { keyring: kr })).plaintext.toString(), 'either')
+    throws(() => new PqKeyring({}), 'ERR_SEALBOX_INVALID_KEY')
+    throws(() => new PqKeyring({ publicKey: publicKey.subarray(1) }), 'ERR_SEALBOX_INVALID_KEY')
+    throws(() => new PqKeyring({ privateKey: Buffer.alloc(31) }), 'ERR_SEALBOX_INVALID_KEY')
+    throws(() => new PqKeyring({ publicKey, privateKey: other.privateKey }), 'ERR_SEALBOX_INVALID_KEY')
+    throws(() => new PqKeyring({ publicKey: 'text' }), 'ERR_SEALBOX_INVALID_ARGUMENT')
   })
 
   it('raw AES: refuses bad keys and reserved namespaces', () => {

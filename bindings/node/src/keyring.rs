@@ -201,6 +201,76 @@ impl RawEcdhKeyring {
     }
 }
 
+/// The keys of a post-quantum keyring.
+#[napi(object, object_to_js = false)]
+pub struct PqKeyringOptions {
+    /// The recipient's 1216-byte X-Wing public key: encrypts.
+    pub public_key: Option<Uint8Array>,
+    /// The recipient's 32-byte private key: decrypts (and encrypts).
+    pub private_key: Option<Uint8Array>,
+}
+
+impl std::fmt::Debug for PqKeyringOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PqKeyringOptions").finish_non_exhaustive()
+    }
+}
+
+/// A new post-quantum key pair.
+#[napi(object, object_from_js = false)]
+pub struct PqKeyPair {
+    /// 32 bytes: keep it secret (and `fill(0)` it when done).
+    pub private_key: Buffer,
+    /// 1216 bytes: give it to senders.
+    pub public_key: Buffer,
+}
+
+impl std::fmt::Debug for PqKeyPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PqKeyPair").finish_non_exhaustive()
+    }
+}
+
+keyring_class! {
+    #[doc = " A keyring that wraps data keys to an X-Wing (ML-KEM-768 + X25519) public"]
+    #[doc = " key (provider ID `sealbox-pq`): confidential against a future quantum"]
+    #[doc = " computer. The AWS SDKs do not read it: pair it with an AWS-compatible"]
+    #[doc = " keyring in a `MultiKeyring` where they must."]
+    PqKeyring, "'PqKeyring'",
+    #[doc = " The class's name, `'PqKeyring'`: it also keeps TypeScript from taking"]
+    #[doc = " any object for a keyring."]
+}
+
+#[napi]
+impl PqKeyring {
+    /// A public key alone encrypts; a private key decrypts too; both must
+    /// be one key pair.
+    #[napi(constructor)]
+    pub fn new(options: PqKeyringOptions) -> Result<Self> {
+        boundary(|| {
+            let private = options.private_key.map(|k| Zeroizing::new(k.to_vec()));
+            let k = kr::PqKeyring::new(
+                options.public_key.as_deref(),
+                private.as_deref().map(Vec::as_slice),
+            )
+            .map_err(js_error)?;
+            Ok(PqKeyring::wrap(k))
+        })
+    }
+
+    /// A new key pair.
+    #[napi]
+    pub fn generate_key_pair() -> Result<PqKeyPair> {
+        boundary(|| {
+            let (private, public) = kr::pq_generate_key_pair().map_err(js_error)?;
+            Ok(PqKeyPair {
+                private_key: Buffer::from(private.as_bytes()),
+                public_key: Buffer::from(public),
+            })
+        })
+    }
+}
+
 keyring_class! {
     #[doc = " A generator keyring plus children: every keyring wraps the data key, so"]
     #[doc = " any one of them decrypts (e.g. an HSM key plus an offline RSA recovery"]
@@ -216,7 +286,7 @@ impl MultiKeyring {
     /// decrypt.
     #[napi(
         constructor,
-        ts_args_type = "generator: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring | null, children?: Array<RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring>"
+        ts_args_type = "generator: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring | null, children?: Array<RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring>"
     )]
     pub fn new(generator: Option<AnyKeyring>, children: Option<Vec<AnyKeyring>>) -> Result<Self> {
         boundary(|| {
@@ -273,11 +343,12 @@ impl FromNapiValue for AnyKeyring {
             RawAesKeyring,
             RawRsaKeyring,
             RawEcdhKeyring,
+            PqKeyring,
             MultiKeyring,
             KeyStoreKeyring
         );
         Err(invalid(
-            "expected a keyring (RawAesKeyring, RawRsaKeyring, RawEcdhKeyring, MultiKeyring or KeyStoreKeyring)",
+            "expected a keyring (RawAesKeyring, RawRsaKeyring, RawEcdhKeyring, PqKeyring, MultiKeyring or KeyStoreKeyring)",
         ))
     }
 }
@@ -328,7 +399,7 @@ impl CachingMaterialsManager {
     /// A cache in front of `keyring`.
     #[napi(
         constructor,
-        ts_args_type = "keyring: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring, options: CachingOptions"
+        ts_args_type = "keyring: RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring, options: CachingOptions"
     )]
     pub fn new(keyring: AnyKeyring, options: CachingOptions) -> Result<Self> {
         boundary(|| {

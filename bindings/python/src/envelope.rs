@@ -189,12 +189,17 @@ impl PyPqKeyring {
         public_key: Option<&Bound<'_, PyAny>>,
         private_key: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyClassInitializer<Self>> {
-        let public = public_key.map(|k| Input::new(k, "public_key").map(|i| i.to_vec())).transpose()?;
+        let public = public_key
+            .map(|k| Input::new(k, "public_key").map(|i| i.to_vec()))
+            .transpose()?;
         let private = private_key
             .map(|k| Input::new(k, "private_key").map(|i| zeroize::Zeroizing::new(i.to_vec())))
             .transpose()?;
         let kr = call(py, true, || {
-            Ok(PqKeyring::new(public.as_deref(), private.as_deref().map(Vec::as_slice))?)
+            Ok(PqKeyring::new(
+                public.as_deref(),
+                private.as_deref().map(Vec::as_slice),
+            )?)
         })?;
         let this = PyPqKeyring {
             public_key: kr.public_key().to_vec(),
@@ -210,7 +215,10 @@ impl PyPqKeyring {
         py: Python<'py>,
     ) -> PyResult<(Bound<'py, PyByteArray>, Bound<'py, PyBytes>)> {
         let (private, public) = check(py, pq_generate_key_pair())?;
-        Ok((PyByteArray::new(py, private.as_bytes()), PyBytes::new(py, &public)))
+        Ok((
+            PyByteArray::new(py, private.as_bytes()),
+            PyBytes::new(py, &public),
+        ))
     }
 
     /// The recipient's 1216-byte X-Wing public key.

@@ -27,7 +27,7 @@ pub struct EncryptOptions {
     /// The keyring that makes and wraps the data key (or give
     /// `materialsManager`).
     #[napi(
-        ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring"
+        ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring"
     )]
     pub keyring: Option<AnyKeyring>,
     /// A caching materials manager (instead of `keyring`).
@@ -67,7 +67,7 @@ pub struct EncryptOptions {
 pub struct DecryptOptions {
     /// The keyring that unwraps the data key (or give `materialsManager`).
     #[napi(
-        ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring"
+        ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring"
     )]
     pub keyring: Option<AnyKeyring>,
     /// A caching materials manager (instead of `keyring`).
@@ -287,7 +287,7 @@ pub struct RewrapOptions {
     /// The keyring that unwraps the message's data key (or give
     /// `decryptMaterialsManager`).
     #[napi(
-        ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring"
+        ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring"
     )]
     pub decrypt_with: Option<AnyKeyring>,
     /// A caching materials manager that opens the message (instead of
@@ -297,7 +297,7 @@ pub struct RewrapOptions {
     /// The keyring that wraps the data key again: only its keys open the
     /// result (a `MultiKeyring` without a generator wraps with every child).
     #[napi(
-        ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | MultiKeyring | KeyStoreKeyring"
+        ts_type = "RawAesKeyring | RawRsaKeyring | RawEcdhKeyring | PqKeyring | MultiKeyring | KeyStoreKeyring"
     )]
     pub encrypt_with: AnyKeyring,
     /// The context the message must hold (as for `decrypt`).
