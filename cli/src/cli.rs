@@ -156,6 +156,17 @@ The peer's key is a SubjectPublicKeyInfo (PEM or DER) on the key's curve. The ou
 the raw shared secret (the x-coordinate, as AWS KMS returns it), printed in base64 unless
 -o (written 0600): derive keys from it with a KDF.")]
     DeriveSharedSecret(DeriveSharedSecretArgs),
+    /// Make a post-quantum (X-Wing: ML-KEM-768 + X25519) key pair for --pq-public-key / --pq-private-key
+    #[command(after_help = "\
+Examples:
+  sealbox pq-keygen --private-key backup.pq.key --public-key backup.pq.pub
+  sealbox encrypt --key alias/main --pq-public-key backup.pq.pub db.dump -o db.dump.sbx
+
+The private key (32 bytes) is written 0600, the public key (1216 bytes) as it is; both raw
+bytes unless --base64. Messages wrapped to the public key stay confidential against a future
+quantum computer (provider id sealbox-pq; the AWS SDKs read such a message only through
+another of its keys).")]
+    PqKeygen(PqKeygenArgs),
     /// Compute or verify an HMAC with a GENERATE_VERIFY_MAC key (at most 4096 bytes)
     #[command(after_help = "\
 Examples:
@@ -449,6 +460,13 @@ pub struct KeyringArgs {
     /// gets a new ephemeral sender key (encrypt only)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["raw_aes_key", "raw_rsa_public_key", "raw_rsa_private_key"])]
     pub raw_ecdh_public_key: Option<PathBuf>,
+    /// Post-quantum: an X-Wing public key (1216 bytes; raw, hex or base64) to wrap the data key
+    /// to as well (sealbox pq-keygen); combines with any other key
+    #[arg(long, value_name = "FILE")]
+    pub pq_public_key: Option<PathBuf>,
+    /// Post-quantum: an X-Wing private key (32 bytes; raw, hex or base64; mode 0600) to unwrap with
+    #[arg(long, value_name = "FILE")]
+    pub pq_private_key: Option<PathBuf>,
     /// The raw key's namespace (the AWS SDKs' provider ID / key namespace)
     #[arg(long, value_name = "NAMESPACE")]
     pub key_namespace: Option<String>,
@@ -573,6 +591,9 @@ pub struct RewrapArgs {
     /// data key to with raw ECDH (an ephemeral sender key)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["to_raw_aes_key", "to_raw_rsa_public_key"])]
     pub to_raw_ecdh_public_key: Option<PathBuf>,
+    /// An X-Wing public key (post-quantum, sealbox pq-keygen) to wrap the data key to as well
+    #[arg(long, value_name = "FILE")]
+    pub to_pq_public_key: Option<PathBuf>,
     /// The --to-raw-* key's namespace
     #[arg(long, value_name = "NAMESPACE")]
     pub to_key_namespace: Option<String>,
@@ -590,6 +611,22 @@ pub struct SignedMessageArgs {
     /// The message file, or - for stdin
     #[arg(default_value = "-")]
     pub input: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PqKeygenArgs {
+    /// Where to write the 32-byte private key (mode 0600)
+    #[arg(long, value_name = "FILE")]
+    pub private_key: PathBuf,
+    /// Where to write the 1216-byte public key
+    #[arg(long, value_name = "FILE")]
+    pub public_key: PathBuf,
+    /// Write both as base64 text instead of raw bytes
+    #[arg(long)]
+    pub base64: bool,
+    /// Replace existing files
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,8 +10,9 @@ use zeroize::Zeroize;
 
 use sealbox::cmm::DefaultMaterialsManager;
 use sealbox::keyring::{
-    EcdhCurveSpec, EcdhKeyAgreementScheme, KeyStoreKeyring, Keyring, MultiKeyring, RawAesKeyring,
-    RawEcdhKeyring, RawRsaKeyring, RsaWrappingPadding, KEYSTORE_PROVIDER_ID,
+    pq_generate_key_pair, EcdhCurveSpec, EcdhKeyAgreementScheme, KeyStoreKeyring, Keyring,
+    MultiKeyring, PqKeyring, RawAesKeyring, RawEcdhKeyring, RawRsaKeyring, RsaWrappingPadding,
+    KEYSTORE_PROVIDER_ID,
 };
 use sealbox::keystore::KeyStore;
 use sealbox::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
@@ -27,6 +28,7 @@ use crate::config::Resolved;
 use crate::error::{CliError, CliResult};
 use crate::input;
 use crate::{store, Out};
+use sealbox::crypto::{XWING_PUBLIC_LEN, XWING_SEED_LEN};
 
 /// Reads this much at a time: large enough for throughput, small enough
 /// that memory stays flat.
@@ -177,6 +179,88 @@ fn raw_keyring(a: &KeyringArgs) -> CliResult<Option<Arc<dyn Keyring>>> {
     Ok(None)
 }
 
+/// The post-quantum keyring the arguments name, if any.
+fn pq_keyring(a: &KeyringArgs) -> CliResult<Option<Arc<dyn Keyring>>> {
+    if a.pq_public_key.is_none() && a.pq_private_key.is_none() {
+        return Ok(None);
+    }
+    let public = a
+        .pq_public_key
+        .as_deref()
+        .map(|p| {
+            let raw = std::fs::read(p)
+                .map_err(|e| CliError::config(format!("key file {}: {e}", p.display())))?;
+            input::decode_symmetric(
+                &raw,
+                &[XWING_PUBLIC_LEN],
+                &format!("post-quantum public key {}", p.display()),
+            )
+        })
+        .transpose()?;
+    let private = a
+        .pq_private_key
+        .as_deref()
+        .map(|p| {
+            let raw = input::read_secret_file(p)?;
+            input::decode_symmetric(
+                &raw,
+                &[XWING_SEED_LEN],
+                &format!("post-quantum private key {}", p.display()),
+            )
+        })
+        .transpose()?;
+    Ok(Some(Arc::new(PqKeyring::new(
+        public.as_deref().map(Vec::as_slice),
+        private.as_deref().map(Vec::as_slice),
+    )?)))
+}
+
+/// `sealbox pq-keygen`: a new X-Wing key pair in two files.
+pub fn pq_keygen(a: crate::cli::PqKeygenArgs, out: Out) -> CliResult<()> {
+    // Neither file is written when either would be refused.
+    for path in [&a.private_key, &a.public_key] {
+        if !a.force && path.exists() {
+            return Err(CliError::new(
+                crate::error::Exit::AlreadyExists,
+                format!("{} exists; pass --force to replace it", path.display()),
+            ));
+        }
+    }
+    let (private, public) = pq_generate_key_pair()?;
+    let encode = |b: &[u8]| -> zeroize::Zeroizing<Vec<u8>> {
+        if a.base64 {
+            zeroize::Zeroizing::new(format!("{}\n", input::to_base64(b)).into_bytes())
+        } else {
+            zeroize::Zeroizing::new(b.to_vec())
+        }
+    };
+    for (path, bytes, privacy) in [
+        (&a.private_key, encode(private.as_bytes()), Privacy::Owner),
+        (&a.public_key, encode(&public), Privacy::Default),
+    ] {
+        let mut f = Sink::open(Some(path), privacy, a.force)?;
+        f.write_all(&bytes)?;
+        f.commit()?;
+    }
+    let key_id = PqKeyring::new(Some(&public), None)?
+        .key_id()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    let v = json!({
+        "private_key": a.private_key.display().to_string(),
+        "public_key": a.public_key.display().to_string(),
+        "key_id": key_id,
+    });
+    out.emit(v, || {
+        format!(
+            "Post-quantum key pair: private key {} (keep it secret), public key {} (key ID {key_id}).",
+            a.private_key.display(),
+            a.public_key.display()
+        )
+    })
+}
+
 fn combine(mut rings: Vec<Arc<dyn Keyring>>, generator: bool) -> CliResult<Arc<dyn Keyring>> {
     if rings.len() == 1 {
         return Ok(rings.remove(0));
@@ -293,10 +377,11 @@ pub fn encrypt(
         }
     }
     rings.extend(raw_keyring(&a.data.keyring)?);
+    rings.extend(pq_keyring(&a.data.keyring)?);
     if rings.is_empty() {
         return Err(CliError::usage(
-            "no key to encrypt with: pass --key KEY, or --raw-aes-key / --raw-rsa-public-key \
-             with --key-namespace and --key-name",
+            "no key to encrypt with: pass --key KEY, --raw-aes-key / --raw-rsa-public-key \
+             with --key-namespace and --key-name, --raw-ecdh-public-key or --pq-public-key",
         ));
     }
     let cmm = DefaultMaterialsManager::new(combine(rings, true)?);
@@ -359,14 +444,15 @@ fn opening_keyring(
     args: &KeyringArgs,
 ) -> CliResult<Arc<dyn Keyring>> {
     let mut rings: Vec<Arc<dyn Keyring>> = Vec::new();
-    let raw = raw_keyring(args)?;
+    let mut raw: Vec<Arc<dyn Keyring>> = raw_keyring(args)?.into_iter().collect();
+    raw.extend(pq_keyring(args)?);
     if !args.keys.is_empty() {
         let ks = store::open(&resolve()?)?;
         for k in &args.keys {
             ks.resolve_key_id(k)?;
             rings.push(Arc::new(KeyStoreKeyring::new(ks.clone(), k)));
         }
-    } else if raw.is_none() {
+    } else if raw.is_empty() {
         let ks = store::open(&resolve()?)?;
         rings.push(Arc::new(KeyStoreDiscovery { store: ks }));
     }
@@ -472,6 +558,8 @@ pub fn rewrap(resolve: &dyn Fn() -> CliResult<Resolved>, a: RewrapArgs, out: Out
         rsa_padding: a.to_rsa_padding.clone(),
         raw_ecdh_private_key: None,
         raw_ecdh_public_key: a.to_raw_ecdh_public_key.clone(),
+        pq_public_key: a.to_pq_public_key.clone(),
+        pq_private_key: None,
         key_namespace: a.to_key_namespace.clone(),
         key_name: a.to_key_name.clone(),
     };
@@ -487,6 +575,7 @@ pub fn rewrap(resolve: &dyn Fn() -> CliResult<Resolved>, a: RewrapArgs, out: Out
         e.reworded("--key-", "--to-key-")
             .reworded("--raw-", "--to-raw-")
     })?);
+    rings.extend(pq_keyring(&to)?);
     if rings.is_empty() {
         return Err(CliError::usage(
             "no key to wrap with: pass --to-key KEY, or --to-raw-aes-key / \

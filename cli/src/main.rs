@@ -111,6 +111,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Command::Sign(a) => keys::sign(&store::open(&resolve()?)?, a, out),
         Command::Verify(a) => keys::verify(&store::open(&resolve()?)?, a, out),
         Command::Mac(a) => keys::mac(&store::open(&resolve()?)?, a, out),
+        Command::PqKeygen(a) => envelope::pq_keygen(a, out),
         Command::DeriveSharedSecret(a) => {
             keys::derive_shared_secret(&store::open(&resolve()?)?, a, out)
         }

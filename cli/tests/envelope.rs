@@ -93,6 +93,19 @@ fn key_store_round_trip_survives_rotation_and_checks_the_context() {
     let overwrite = keyed("encrypt", "alias/orders", "orders.csv", "orders.sbx");
     let err = sb.fails(&overwrite, 10);
     assert!(err.contains("--force"), "{err}");
+    // Neither file is written when one of them exists.
+    let err = sb.fails(
+        &[
+            "pq-keygen",
+            "--private-key",
+            "new.key",
+            "--public-key",
+            "pq.pub",
+        ],
+        10,
+    );
+    assert!(err.contains("pq.pub exists"), "{err}");
+    assert!(!sb.path("new.key").exists());
     assert_eq!(
         std::fs::read(sb.path("orders.sbx")).unwrap(),
         ct,
@@ -419,6 +432,165 @@ fn raw_ecdh_keys_from_openssl() {
     both.extend(raw_key("--raw-aes-key", &aes, "a", "b").map(str::to_owned));
     run(both, 2);
     assert!(!sb.path("y.sbx").exists());
+}
+
+#[test]
+fn post_quantum_keys_beside_a_key_store_key() {
+    let (sb, _) = Sandbox::with_key("env-pq", "alias/main");
+    let v = sb.json(&[
+        "pq-keygen",
+        "--private-key",
+        "pq.key",
+        "--public-key",
+        "pq.pub",
+        "--json",
+    ]);
+    assert_eq!(v["key_id"].as_str().unwrap().len(), 64);
+    let mode = std::fs::metadata(sb.path("pq.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(std::fs::read(sb.path("pq.key")).unwrap().len(), 32);
+    assert_eq!(std::fs::read(sb.path("pq.pub")).unwrap().len(), 1216);
+    let err = sb.fails(
+        &[
+            "pq-keygen",
+            "--private-key",
+            "pq.key",
+            "--public-key",
+            "pq.pub",
+        ],
+        10,
+    );
+    assert!(err.contains("--force"), "{err}");
+    // Neither file is written when one of them exists.
+    let err = sb.fails(
+        &[
+            "pq-keygen",
+            "--private-key",
+            "new.key",
+            "--public-key",
+            "pq.pub",
+        ],
+        10,
+    );
+    assert!(err.contains("pq.pub exists"), "{err}");
+    assert!(!sb.path("new.key").exists());
+    sb.ok(&[
+        "pq-keygen",
+        "--private-key",
+        "b64.key",
+        "--public-key",
+        "b64.pub",
+        "--base64",
+    ]);
+    std::fs::write(sb.path("doc.txt"), data(100_000)).unwrap();
+    // The key-store key makes the data key; the PQ key wraps it as well.
+    sb.ok(&[
+        "encrypt",
+        "--key",
+        "alias/main",
+        "--pq-public-key",
+        "pq.pub",
+        "doc.txt",
+        "-o",
+        "doc.sbx",
+    ]);
+    sb.ok(&["decrypt", "doc.sbx", "-o", "a.txt"]);
+    sb.ok(&[
+        "decrypt",
+        "--pq-private-key",
+        "pq.key",
+        "doc.sbx",
+        "-o",
+        "b.txt",
+    ]);
+    for f in ["a.txt", "b.txt"] {
+        assert_eq!(std::fs::read(sb.path(f)).unwrap(), data(100_000));
+    }
+    // Another PQ key cannot; a public key cannot decrypt.
+    sb.fails(
+        &[
+            "decrypt",
+            "--pq-private-key",
+            "b64.key",
+            "doc.sbx",
+            "-o",
+            "x.txt",
+        ],
+        3,
+    );
+    sb.fails(
+        &[
+            "decrypt",
+            "--pq-public-key",
+            "pq.pub",
+            "doc.sbx",
+            "-o",
+            "x.txt",
+        ],
+        3,
+    );
+    assert!(!sb.path("x.txt").exists());
+    // Rewrap to the other (base64) PQ key alone: only it opens the result.
+    sb.ok(&[
+        "rewrap",
+        "doc.sbx",
+        "-o",
+        "moved.sbx",
+        "--to-pq-public-key",
+        "b64.pub",
+    ]);
+    sb.ok(&[
+        "decrypt",
+        "--pq-private-key",
+        "b64.key",
+        "moved.sbx",
+        "-o",
+        "c.txt",
+    ]);
+    assert_eq!(std::fs::read(sb.path("c.txt")).unwrap(), data(100_000));
+    sb.fails(
+        &[
+            "decrypt",
+            "--pq-private-key",
+            "pq.key",
+            "moved.sbx",
+            "-o",
+            "x.txt",
+        ],
+        3,
+    );
+    sb.fails(&["decrypt", "moved.sbx", "-o", "x.txt"], 3);
+    // Bad key files: a short public key, a world-readable private key.
+    std::fs::write(sb.path("short.pub"), [1u8; 100]).unwrap();
+    let err = sb.fails(
+        &[
+            "encrypt",
+            "--pq-public-key",
+            "short.pub",
+            "doc.txt",
+            "-o",
+            "y.sbx",
+        ],
+        9,
+    );
+    assert!(err.contains("1216"), "{err}");
+    std::fs::set_permissions(sb.path("pq.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = sb.fails(
+        &[
+            "decrypt",
+            "--pq-private-key",
+            "pq.key",
+            "doc.sbx",
+            "-o",
+            "x.txt",
+        ],
+        9,
+    );
+    assert!(err.contains("chmod 600"), "{err}");
+    assert!(!sb.path("y.sbx").exists() && !sb.path("x.txt").exists());
 }
 
 /// A multi-frame message whose last frame is damaged: the earlier frames

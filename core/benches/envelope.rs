@@ -472,4 +472,157 @@ fn main() {
     c.final_summary();
     report();
     report_bulk();
+    report_keyrings();
+}
+
+/// Best of 5 rounds of `f` over about `budget`: seconds per call.
+fn time_per_call(budget: Duration, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut best = f64::MAX;
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        let mut n = 0u32;
+        while start.elapsed() < budget / 5 || n == 0 {
+            f();
+            n += 1;
+        }
+        best = best.min(start.elapsed().as_secs_f64() / f64::from(n));
+    }
+    best
+}
+
+/// What each keyring costs per message: a 1 KiB message of suite 0x0478
+/// encrypted and decrypted with each, beside the raw AES keyring, and the
+/// X-Wing KEM alone.
+fn report_keyrings() {
+    use sealbox::crypto::{xwing_encapsulate, XWingDecapsulationKey};
+    use sealbox::keyring::{
+        pq_generate_key_pair, EcdhCurveSpec, EcdhKeyAgreementScheme as Scheme, Keyring, PqKeyring,
+        RawEcdhKeyring, RawRsaKeyring, RsaWrappingPadding,
+    };
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let budget = Duration::from_millis(if smoke { 5 } else { 1500 });
+    let pair = |curve| {
+        let k = EcdsaSigningKey::generate(curve).unwrap();
+        (
+            k.to_pkcs8_der().unwrap().as_bytes().to_vec(),
+            k.verifying_key().to_spki_der().unwrap(),
+        )
+    };
+    let ecdh = |scheme, spec, private: Option<&[u8]>, public: Option<&[u8]>| -> Arc<dyn Keyring> {
+        Arc::new(RawEcdhKeyring::new(scheme, spec, private, public).unwrap())
+    };
+    let rsa_pem = include_str!("../tests/data/rsa2048.pem");
+    // (name, encrypting keyring, decrypting keyring)
+    type Row = (String, Arc<dyn Keyring>, Arc<dyn Keyring>);
+    let mut rows: Vec<Row> = vec![(
+        "raw AES-256".into(),
+        Arc::new(RawAesKeyring::new("bench", "k", &[1u8; 32]).unwrap()),
+        Arc::new(RawAesKeyring::new("bench", "k", &[1u8; 32]).unwrap()),
+    )];
+    let rsa: Arc<dyn Keyring> = Arc::new(
+        RawRsaKeyring::new(
+            "bench",
+            "rsa",
+            RsaWrappingPadding::OaepSha256Mgf1,
+            None,
+            Some(rsa_pem),
+        )
+        .unwrap(),
+    );
+    rows.push(("raw RSA-2048 OAEP-SHA-256".into(), rsa.clone(), rsa));
+    for (curve, spec, name) in [
+        (EcCurve::P256, EcdhCurveSpec::EccNistP256, "P-256"),
+        (EcCurve::P384, EcdhCurveSpec::EccNistP384, "P-384"),
+        (EcCurve::P521, EcdhCurveSpec::EccNistP521, "P-521"),
+    ] {
+        let (alice, _) = pair(curve);
+        let (bob, bob_pub) = pair(curve);
+        let discovery = ecdh(Scheme::PublicKeyDiscovery, spec, Some(&bob), None);
+        rows.push((
+            format!("raw ECDH {name} ephemeral"),
+            ecdh(
+                Scheme::EphemeralPrivateKeyToStaticPublicKey,
+                spec,
+                None,
+                Some(&bob_pub),
+            ),
+            discovery.clone(),
+        ));
+        rows.push((
+            format!("raw ECDH {name} static"),
+            ecdh(
+                Scheme::RawPrivateKeyToStaticPublicKey,
+                spec,
+                Some(&alice),
+                Some(&bob_pub),
+            ),
+            discovery,
+        ));
+    }
+    let (private, public) = pq_generate_key_pair().unwrap();
+    rows.push((
+        "sealbox-pq (X-Wing)".into(),
+        Arc::new(PqKeyring::new(Some(&public), None).unwrap()),
+        Arc::new(PqKeyring::new(None, Some(private.as_bytes())).unwrap()),
+    ));
+    let pt = vec![7u8; 1024];
+    let opts = EncryptOptions::default();
+    println!(
+        "\n== keyrings, {}: one 1 KiB message (suite 0x0478) encrypted and decrypted ==",
+        provider()
+    );
+    println!(
+        "{:<28} {:>12} {:>12} {:>14} {:>14}",
+        "keyring", "encrypt us", "decrypt us", "enc vs AES", "dec vs AES"
+    );
+    let mut base = (0.0, 0.0);
+    for (i, (name, enc, dec)) in rows.iter().enumerate() {
+        let (ec, dc) = (
+            DefaultMaterialsManager::new(enc.clone()),
+            DefaultMaterialsManager::new(dec.clone()),
+        );
+        let ct = encrypt(&pt, &ec, &opts).unwrap();
+        assert_eq!(
+            decrypt(&ct, &dc, &DecryptOptions::default())
+                .unwrap()
+                .plaintext,
+            pt
+        );
+        let e = time_per_call(budget, || {
+            black_box(encrypt(&pt, &ec, &opts).unwrap());
+        });
+        let d = time_per_call(budget, || {
+            black_box(decrypt(&ct, &dc, &DecryptOptions::default()).unwrap());
+        });
+        if i == 0 {
+            base = (e, d);
+        }
+        println!(
+            "{name:<28} {:>12.1} {:>12.1} {:>13.1}x {:>13.1}x",
+            e * 1e6,
+            d * 1e6,
+            e / base.0,
+            d / base.1
+        );
+    }
+    let key = XWingDecapsulationKey::from_seed(private.as_bytes()).unwrap();
+    let (ct, _) = xwing_encapsulate(&public).unwrap();
+    let enc = time_per_call(budget, || {
+        black_box(xwing_encapsulate(&public).unwrap());
+    });
+    let dec = time_per_call(budget, || {
+        black_box(key.decapsulate(&ct).unwrap());
+    });
+    let expand = time_per_call(budget, || {
+        black_box(XWingDecapsulationKey::from_seed(private.as_bytes()).unwrap());
+    });
+    println!(
+        "X-Wing alone: encapsulate {:.1} us ({:.0}/s), decapsulate {:.1} us ({:.0}/s), key from seed {:.1} us",
+        enc * 1e6,
+        1.0 / enc,
+        dec * 1e6,
+        1.0 / dec,
+        expand * 1e6
+    );
 }

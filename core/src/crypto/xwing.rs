@@ -52,12 +52,12 @@ impl XWingDecapsulationKey {
         let mut expanded = SecretBytes::zeroed(96)?;
         shake256(seed, expanded.as_mut_bytes());
         let (mlkem_seed, x) = expanded.as_bytes().split_at(64);
-        let mlkem_seed: &[u8; 64] = mlkem_seed.try_into().expect("64 bytes");
+        let mlkem_seed: &[u8; 64] = mlkem_seed.try_into().map_err(|_| Error::Rng)?;
         let mlkem = MlKem768DecapsulationKey::from_seed(mlkem_seed)?;
         let x25519_secret = SecretBytes::from_slice(x)?;
         let mut public = Vec::with_capacity(XWING_PUBLIC_LEN);
         public.extend_from_slice(mlkem.encapsulation_key());
-        public.extend_from_slice(&x25519_public(secret32(&x25519_secret)));
+        public.extend_from_slice(&x25519_public(secret32(&x25519_secret)?));
         Ok(XWingDecapsulationKey {
             mlkem,
             x25519_secret,
@@ -87,7 +87,7 @@ impl XWingDecapsulationKey {
         let (ct_m, ct_x) = ciphertext.split_at(MLKEM768_CIPHERTEXT_LEN);
         let ss_m = self.mlkem.decapsulate(ct_m)?;
         let ss_x =
-            x25519(secret32(&self.x25519_secret), ct_x).map_err(|_| Error::DecryptionFailed)?;
+            x25519(secret32(&self.x25519_secret)?, ct_x).map_err(|_| Error::DecryptionFailed)?;
         combine(&ss_m, &ss_x, ct_x, &self.public[MLKEM768_PUBLIC_LEN..])
     }
 }
@@ -104,8 +104,8 @@ pub fn xwing_encapsulate(public_key: &[u8]) -> Result<(Vec<u8>, SecretBytes)> {
     let (pk_m, pk_x) = public_key.split_at(MLKEM768_PUBLIC_LEN);
     let (mut ciphertext, ss_m) = mlkem768_encapsulate(pk_m)?;
     let ephemeral = SecretBytes::random(32)?;
-    let ct_x = x25519_public(secret32(&ephemeral));
-    let ss_x = x25519(secret32(&ephemeral), pk_x).map_err(|_| {
+    let ct_x = x25519_public(secret32(&ephemeral)?);
+    let ss_x = x25519(secret32(&ephemeral)?, pk_x).map_err(|_| {
         Error::InvalidKey("the X-Wing public key's X25519 half is of low order".into())
     })?;
     let ss = combine(&ss_m, &ss_x, &ct_x, pk_x)?;
@@ -126,8 +126,11 @@ fn combine(
     out
 }
 
-fn secret32(s: &SecretBytes) -> &[u8; 32] {
-    s.as_bytes().try_into().expect("a 32-byte secret")
+/// A 32-byte secret as an array (every caller's secret is 32 bytes).
+fn secret32(s: &SecretBytes) -> Result<&[u8; 32]> {
+    s.as_bytes()
+        .try_into()
+        .map_err(|_| Error::InvalidKey("an X25519 secret is 32 bytes".into()))
 }
 
 #[cfg(test)]
