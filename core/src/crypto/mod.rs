@@ -53,6 +53,17 @@ macro_rules! derived_from_provider {
             hkdf_expand_each(alg, salt, ikm, &mut [(info, out)])
         }
 
+        /// ECDH (SEC 1 section 3.3.1) of a big-endian `scalar` of the field's
+        /// length and a peer's SEC 1 point on `curve`: the x-coordinate, in
+        /// secret memory (once; [`EcdhPrivateKey`] keeps a parsed key).
+        pub fn ecdh(
+            curve: $crate::crypto::EcCurve,
+            scalar: &[u8],
+            peer_point: &[u8],
+        ) -> Result<$crate::secret::SecretBytes> {
+            EcdhPrivateKey::from_scalar(curve, scalar)?.agree(peer_point)
+        }
+
         /// Computes the digest of `data`.
         pub fn digest(alg: HashAlg, data: &[u8]) -> Vec<u8> {
             let mut h = Hasher::new(alg);
@@ -188,17 +199,17 @@ pub use xwing::{
 
 #[cfg(feature = "aws-lc")]
 pub use awslc::{
-    aes256_prf_blocks, ecdh, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-    mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey, EcdsaSigningKey,
-    EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey, RsaPrivateKey,
-    RsaPublicKey,
+    aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
+    mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey, EcdhPrivateKey,
+    EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey,
+    RsaPrivateKey, RsaPublicKey,
 };
 #[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
 pub use rustcrypto::{
-    aes256_prf_blocks, ecdh, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-    mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey, EcdsaSigningKey,
-    EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey, RsaPrivateKey,
-    RsaPublicKey,
+    aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
+    mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey, EcdhPrivateKey,
+    EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey,
+    RsaPrivateKey, RsaPublicKey,
 };
 
 /// Name of the compiled-in provider, for diagnostics and benchmarks.
@@ -219,15 +230,15 @@ pub const PROVIDER: &str = "rustcrypto";
 pub mod other {
     #[cfg(not(feature = "aws-lc"))]
     pub use super::awslc::{
-        aes256_prf_blocks, ecdh, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-        mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey,
+        aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
+        mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey, EcdhPrivateKey,
         EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey,
         RsaPrivateKey, RsaPublicKey,
     };
     #[cfg(feature = "aws-lc")]
     pub use super::rustcrypto::{
-        aes256_prf_blocks, ecdh, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-        mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey,
+        aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
+        mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey, EcdhPrivateKey,
         EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey,
         RsaPrivateKey, RsaPublicKey,
     };
@@ -364,20 +375,38 @@ pub fn ecdh_derive(private_pkcs8: &[u8], peer_spki: &[u8]) -> Result<crate::secr
     ecdh_spki(curve, scalar, peer_spki)
 }
 
-/// [`ecdh_derive`] with a peer key [`ecdh_peer_spki`] has already checked
-/// on the private key's curve (the key store checks every peer key before
-/// a backend sees it): the point is not decoded and checked a second time.
-pub(crate) fn ecdh_derive_checked(
-    private_pkcs8: &[u8],
+/// ECDH between a parsed key and a peer key [`ecdh_peer_spki`] has already
+/// checked on the key's curve (the key store checks every peer key before
+/// a backend sees it): the point is not decoded and checked a second time
+/// (the provider still refuses a point that is not on the curve).
+pub(crate) fn ecdh_with_checked(
+    key: &EcdhPrivateKey,
     checked_peer_spki: &[u8],
 ) -> Result<crate::secret::SecretBytes> {
-    let (curve, scalar) = pkcs8_ec_scalar(private_pkcs8)?;
-    ecdh_scalar(curve, scalar, checked_peer_spki)
+    let (_, point) = der::spki_ec_point(checked_peer_spki)
+        .map_err(|e| Error::InvalidArgument(format!("the peer's public key: {e}")))?;
+    key.agree(point)
 }
 
-fn pkcs8_ec_scalar(private_pkcs8: &[u8]) -> Result<(EcCurve, &[u8])> {
+/// The curve and scalar of a PKCS#8 EC private key.
+pub(crate) fn pkcs8_ec_scalar(private_pkcs8: &[u8]) -> Result<(EcCurve, &[u8])> {
     der::pkcs8_ec_private_key(private_pkcs8)
         .map_err(|e| invalid_key(format!("not a PKCS#8 EC private key: {e}")))
+}
+
+/// An RFC 5915 scalar in exactly the field's length: a shorter encoding is
+/// padded, leading zeros beyond the length are dropped, a longer value is
+/// refused.
+pub(crate) fn fixed_scalar(curve: EcCurve, scalar: &[u8]) -> Result<crate::secret::SecretBytes> {
+    let n = curve.field_len();
+    let skip = scalar.len().saturating_sub(n);
+    if scalar[..skip].iter().any(|&b| b != 0) {
+        return Err(invalid_key("EC private key longer than the field"));
+    }
+    let scalar = &scalar[skip..];
+    let mut fixed = crate::secret::SecretBytes::zeroed(n)?;
+    fixed.as_mut_bytes()[n - scalar.len()..].copy_from_slice(scalar);
+    Ok(fixed)
 }
 
 /// A peer's public key for ECDH on `curve`, checked: a SubjectPublicKeyInfo
@@ -421,20 +450,8 @@ fn ecdh_scalar(
     scalar: &[u8],
     checked_peer_spki: &[u8],
 ) -> Result<crate::secret::SecretBytes> {
-    // The provider refuses a point that is not on `curve`.
-    let (_, point) = der::spki_ec_point(checked_peer_spki)
-        .map_err(|e| Error::InvalidArgument(format!("the peer's public key: {e}")))?;
-    // RFC 5915 writes the scalar in exactly the field's length; a shorter
-    // encoding is padded, leading zeros beyond the length are dropped.
-    let n = curve.field_len();
-    let skip = scalar.len().saturating_sub(n);
-    if scalar[..skip].iter().any(|&b| b != 0) {
-        return Err(invalid_key("EC private key longer than the field"));
-    }
-    let scalar = &scalar[skip..];
-    let mut fixed = crate::secret::SecretBytes::zeroed(n)?;
-    fixed.as_mut_bytes()[n - scalar.len()..].copy_from_slice(scalar);
-    ecdh(curve, fixed.as_bytes(), point)
+    let key = EcdhPrivateKey::from_scalar(curve, fixed_scalar(curve, scalar)?.as_bytes())?;
+    ecdh_with_checked(&key, checked_peer_spki)
 }
 
 /// RSA-OAEP takes SHA-1, SHA-256, SHA-384 or SHA-512: SHA-224 (kept for

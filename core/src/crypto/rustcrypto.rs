@@ -513,28 +513,76 @@ fn verify_prehash<S, E>(
 
 // ------------------------------------------------------------------- ECDH --
 
-/// ECDH (SEC 1 section 3.3.1, cofactor 1 on the NIST curves): the
-/// x-coordinate of `scalar` times the peer's point (SEC 1, compressed or
-/// uncompressed), in secret memory. The point must be on `curve`.
-pub fn ecdh(curve: EcCurve, scalar: &[u8], peer_point: &[u8]) -> Result<SecretBytes> {
-    let bad_point =
-        || Error::InvalidArgument(format!("the peer's public key is not a point on {curve:?}"));
-    let bad_key = || invalid_key("not a private key on the curve");
-    macro_rules! agree {
-        ($c:ident) => {{
-            let sk = $c::SecretKey::from_slice(scalar).map_err(|_| bad_key())?;
-            let pk = $c::PublicKey::from_sec1_bytes(peer_point).map_err(|_| bad_point())?;
-            let shared = $c::ecdh::diffie_hellman(sk.to_nonzero_scalar(), pk.as_affine());
-            SecretBytes::from_slice(shared.raw_secret_bytes())
-        }};
+/// An ECDH private key on P-256, P-384 or P-521, parsed once (the crates'
+/// secret keys wipe themselves on drop) and used for any number of
+/// agreements.
+pub struct EcdhPrivateKey {
+    key: EcdhScalar,
+    public: Vec<u8>,
+}
+
+enum EcdhScalar {
+    P256(p256::SecretKey),
+    P384(p384::SecretKey),
+    P521(p521::SecretKey),
+}
+
+crate::secret::debug_hiding_secrets!(EcdhPrivateKey(..));
+
+impl EcdhPrivateKey {
+    /// The key of a big-endian scalar exactly the field's length.
+    pub fn from_scalar(curve: EcCurve, scalar: &[u8]) -> Result<Self> {
+        use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+        let bad_key = || invalid_key("not a private key on the curve");
+        macro_rules! make {
+            ($c:ident, $v:ident) => {{
+                let sk = $c::SecretKey::from_slice(scalar).map_err(|_| bad_key())?;
+                let public = sk.public_key().to_encoded_point(false).as_bytes().to_vec();
+                EcdhPrivateKey {
+                    key: EcdhScalar::$v(sk),
+                    public,
+                }
+            }};
+        }
+        Ok(match curve {
+            EcCurve::P256 => make!(p256, P256),
+            EcCurve::P384 => make!(p384, P384),
+            EcCurve::P521 => make!(p521, P521),
+            EcCurve::Secp256k1 => {
+                return Err(Error::Unsupported(
+                    "ECDH on secp256k1 (AWS KMS allows key agreement on the NIST curves only)"
+                        .into(),
+                ))
+            }
+        })
     }
-    match curve {
-        EcCurve::P256 => agree!(p256),
-        EcCurve::P384 => agree!(p384),
-        EcCurve::P521 => agree!(p521),
-        EcCurve::Secp256k1 => Err(Error::Unsupported(
-            "ECDH on secp256k1 (AWS KMS allows key agreement on the NIST curves only)".into(),
-        )),
+
+    /// The public point, SEC 1 uncompressed.
+    pub fn public_point(&self) -> &[u8] {
+        &self.public
+    }
+
+    /// ECDH (SEC 1 section 3.3.1, cofactor 1 on the NIST curves): the
+    /// x-coordinate of this key times the peer's point (SEC 1, compressed or
+    /// uncompressed), in secret memory. The point must be on the key's curve.
+    pub fn agree(&self, peer_point: &[u8]) -> Result<SecretBytes> {
+        macro_rules! agree {
+            ($c:ident, $sk:expr, $name:literal) => {{
+                let pk = $c::PublicKey::from_sec1_bytes(peer_point).map_err(|_| {
+                    Error::InvalidArgument(format!(
+                        "the peer's public key is not a point on {}",
+                        $name
+                    ))
+                })?;
+                let shared = $c::ecdh::diffie_hellman($sk.to_nonzero_scalar(), pk.as_affine());
+                SecretBytes::from_slice(shared.raw_secret_bytes())
+            }};
+        }
+        match &self.key {
+            EcdhScalar::P256(sk) => agree!(p256, sk, "P256"),
+            EcdhScalar::P384(sk) => agree!(p384, sk, "P384"),
+            EcdhScalar::P521(sk) => agree!(p521, sk, "P521"),
+        }
     }
 }
 

@@ -31,8 +31,8 @@
 //! AES-256-GCM key, used once with a zero IV and the fixed info as AAD.
 
 use crate::crypto::{
-    self, der, AesGcmKey, EcCurve, EcdsaSigningKey, EcdsaVerifyingKey, HashAlg, GCM_IV_LEN,
-    GCM_TAG_LEN,
+    self, der, AesGcmKey, EcCurve, EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, HashAlg,
+    GCM_IV_LEN, GCM_TAG_LEN,
 };
 use crate::error::{Error, Result};
 use crate::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
@@ -122,9 +122,9 @@ impl EcdhCurveSpec {
     }
 }
 
-/// A static private key: its scalar and its compressed public key.
+/// A private key, parsed once, and its compressed public key.
 struct StaticKey {
-    scalar: SecretBytes,
+    key: EcdhPrivateKey,
     public: Vec<u8>,
 }
 
@@ -140,39 +140,59 @@ impl StaticKey {
         if c != curve.curve() {
             return Err(bad());
         }
-        // Parsing the whole key checks the scalar (and the public key the
-        // PKCS#8 may carry) and gives the public point.
-        let public = EcdsaSigningKey::from_pkcs8_der(&pkcs8)
-            .map_err(|_| bad())?
-            .verifying_key()
-            .to_compressed();
-        Ok(StaticKey {
-            scalar: SecretBytes::from_slice(scalar)?,
-            public,
-        })
+        // Parsing the whole key checks the scalar and the public key the
+        // PKCS#8 may carry.
+        EcdsaSigningKey::from_pkcs8_der(&pkcs8).map_err(|_| bad())?;
+        let key = EcdhPrivateKey::from_scalar(c, crypto::fixed_scalar(c, scalar)?.as_bytes())
+            .map_err(|_| bad())?;
+        Self::new(curve, key)
+    }
+
+    fn new(curve: EcdhCurveSpec, key: EcdhPrivateKey) -> Result<Self> {
+        let public =
+            EcdsaVerifyingKey::from_sec1(curve.curve(), key.public_point())?.to_compressed();
+        Ok(StaticKey { key, public })
     }
 
     fn generate(curve: EcdhCurveSpec) -> Result<Self> {
-        let pkcs8 = EcdsaSigningKey::generate(curve.curve())?.to_pkcs8_der()?;
-        Self::parse(curve, pkcs8.as_bytes(), "ephemeral")
+        let c = curve.curve();
+        let scalar = loop {
+            // A uniform scalar below the group order: the provider refuses
+            // zero and values at or above the order (rare on P-256 and
+            // P-384, about one in two on P-521's top byte: masked to its
+            // 9 bits first).
+            let mut s = SecretBytes::random(c.field_len())?;
+            if c == EcCurve::P521 {
+                s.as_mut_bytes()[0] &= 0x01;
+            }
+            if let Ok(k) = EcdhPrivateKey::from_scalar(c, s.as_bytes()) {
+                break k;
+            }
+        };
+        Self::new(curve, scalar)
     }
 
     /// ECDH with a compressed public key (checked to lie on the curve).
     fn agree(&self, curve: EcdhCurveSpec, compressed: &[u8]) -> Result<SecretBytes> {
-        let peer = point_spki(curve, compressed)?;
-        crypto::ecdh_spki(curve.curve(), self.scalar.as_bytes(), &peer)
+        // Decompressed and checked by the provider, then agreed on as an
+        // uncompressed point (which both providers take).
+        let spki = EcdsaVerifyingKey::from_sec1(curve.curve(), compressed)?.to_spki_der()?;
+        let (_, point) = der::spki_ec_point(&spki)
+            .map_err(|e| Error::InvalidArgument(format!("a public key: {e}")))?;
+        self.key.agree(point)
     }
 }
 
-/// The SubjectPublicKeyInfo of a compressed or uncompressed point on
-/// `curve`, refused unless it lies on the curve.
-fn point_spki(curve: EcdhCurveSpec, point: &[u8]) -> Result<Vec<u8>> {
-    EcdsaVerifyingKey::from_sec1(curve.curve(), point)?.to_spki_der()
+/// A recipient's public key: compressed (as data keys name it) and
+/// uncompressed (as ECDH takes it).
+struct PublicKey {
+    compressed: Vec<u8>,
+    point: Vec<u8>,
 }
 
 /// A recipient's public key (PEM or DER SubjectPublicKeyInfo) on `curve`,
-/// checked, as a compressed point.
-fn recipient_public(curve: EcdhCurveSpec, key: &[u8]) -> Result<Vec<u8>> {
+/// checked.
+fn recipient_public(curve: EcdhCurveSpec, key: &[u8]) -> Result<PublicKey> {
     let bad = |why: String| {
         Error::InvalidKey(format!(
             "the recipient's public key is not a SubjectPublicKeyInfo on {curve} (PEM or DER): {why}"
@@ -180,17 +200,21 @@ fn recipient_public(curve: EcdhCurveSpec, key: &[u8]) -> Result<Vec<u8>> {
     };
     let spki = der::pem_or_der(key, "PUBLIC KEY").ok_or_else(|| bad("not PEM".into()))?;
     let checked = crypto::ecdh_peer_spki(curve.curve(), &spki).map_err(|e| bad(e.to_string()))?;
-    Ok(EcdsaVerifyingKey::from_spki_der(&checked)?.to_compressed())
+    let (_, point) = der::spki_ec_point(&checked).map_err(|e| bad(e.to_string()))?;
+    Ok(PublicKey {
+        compressed: EcdsaVerifyingKey::from_spki_der(&checked)?.to_compressed(),
+        point: point.to_vec(),
+    })
 }
 
 /// The keys of a scheme, as the keyring holds them.
 enum Keys {
     Static {
         sender: StaticKey,
-        recipient: Vec<u8>,
+        recipient: PublicKey,
     },
     Ephemeral {
-        recipient: Vec<u8>,
+        recipient: PublicKey,
     },
     Discovery {
         recipient: StaticKey,
@@ -367,10 +391,10 @@ impl Keyring for RawEcdhKeyring {
             }
         };
         add_wrapped_data_key(materials, PROVIDER_ID, |dk, encryption_context| {
-            let shared = sender.agree(self.curve, recipient)?;
+            let shared = sender.key.agree(&recipient.point)?;
             let fixed = self.fixed_info(
                 &sender.public,
-                recipient,
+                &recipient.compressed,
                 &context::serialize(encryption_context)?,
             );
             let mut salt = [0u8; SALT_LEN];
@@ -388,13 +412,18 @@ impl Keyring for RawEcdhKeyring {
                 &mut ciphertext[SALT_LEN + COMMITMENT_KEY_LEN..],
             )?;
             ciphertext.extend_from_slice(&tag);
-            Ok((provider_info(&sender.public, recipient), ciphertext))
+            Ok((
+                provider_info(&sender.public, &recipient.compressed),
+                ciphertext,
+            ))
         })
     }
 
     fn on_decrypt(&self, m: &mut DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<()> {
         let (private, own_sender, own_recipient) = match &self.keys {
-            Keys::Static { sender, recipient } => (sender, Some(&sender.public), recipient),
+            Keys::Static { sender, recipient } => {
+                (sender, Some(&sender.public), &recipient.compressed)
+            }
             Keys::Discovery { recipient } => (recipient, None, &recipient.public),
             // Nothing to decrypt with, as the AWS library.
             Keys::Ephemeral { .. } => return Err(Error::DecryptionFailed),
@@ -426,12 +455,10 @@ impl Keyring for RawEcdhKeyring {
                 if body.len() != SALT_LEN + COMMITMENT_KEY_LEN + want + GCM_TAG_LEN {
                     return Ok(None);
                 }
-                // Both keys in the provider info must be points on the curve.
-                if point_spki(self.curve, sender).is_err()
-                    || point_spki(self.curve, recipient).is_err()
-                {
-                    return Ok(None);
-                }
+                // Both keys in the provider info must be points on the
+                // curve: the one that is not `peer` equals one of this
+                // keyring's own keys (checked when it was made), and `agree`
+                // decompresses and checks `peer`.
                 let Ok(shared) = private.agree(self.curve, peer) else {
                     return Ok(None);
                 };

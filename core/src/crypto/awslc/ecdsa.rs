@@ -339,27 +339,65 @@ impl EcdsaVerifyingKey {
     }
 }
 
-/// ECDH (SEC 1 section 3.3.1, cofactor 1 on the NIST curves): the
-/// x-coordinate of `scalar` times the peer's point (SEC 1, compressed or
-/// uncompressed), in secret memory. The point must be on `curve`.
-pub fn ecdh(curve: EcCurve, scalar: &[u8], peer_point: &[u8]) -> Result<SecretBytes> {
-    use aws_lc_rs::agreement;
-    let alg = match curve {
-        EcCurve::P256 => &agreement::ECDH_P256,
-        EcCurve::P384 => &agreement::ECDH_P384,
-        EcCurve::P521 => &agreement::ECDH_P521,
-        EcCurve::Secp256k1 => {
-            return Err(Error::Unsupported(
-                "ECDH on secp256k1 (AWS KMS allows key agreement on the NIST curves only)".into(),
-            ))
-        }
-    };
-    let key = agreement::PrivateKey::from_private_key(alg, scalar)
-        .map_err(|_| invalid_key("not a private key on the curve"))?;
-    agreement::agree(
-        &key,
-        agreement::UnparsedPublicKey::new(alg, peer_point),
-        Error::InvalidArgument(format!("the peer's public key is not a point on {curve:?}")),
-        SecretBytes::from_slice,
-    )
+/// An ECDH private key on P-256, P-384 or P-521, parsed once (its public
+/// point computed once) and used for any number of agreements.
+pub struct EcdhPrivateKey {
+    curve: EcCurve,
+    alg: &'static aws_lc_rs::agreement::Algorithm,
+    key: aws_lc_rs::agreement::PrivateKey,
+    public: Vec<u8>,
+}
+
+crate::secret::debug_hiding_secrets!(EcdhPrivateKey(..));
+
+impl EcdhPrivateKey {
+    /// The key of a big-endian scalar exactly the field's length.
+    pub fn from_scalar(curve: EcCurve, scalar: &[u8]) -> Result<Self> {
+        use aws_lc_rs::agreement;
+        let alg = match curve {
+            EcCurve::P256 => &agreement::ECDH_P256,
+            EcCurve::P384 => &agreement::ECDH_P384,
+            EcCurve::P521 => &agreement::ECDH_P521,
+            EcCurve::Secp256k1 => {
+                return Err(Error::Unsupported(
+                    "ECDH on secp256k1 (AWS KMS allows key agreement on the NIST curves only)"
+                        .into(),
+                ))
+            }
+        };
+        let key = agreement::PrivateKey::from_private_key(alg, scalar)
+            .map_err(|_| invalid_key("not a private key on the curve"))?;
+        let public = key
+            .compute_public_key()
+            .map_err(|_| invalid_key("not a private key on the curve"))?
+            .as_ref()
+            .to_vec();
+        Ok(EcdhPrivateKey {
+            curve,
+            alg,
+            key,
+            public,
+        })
+    }
+
+    /// The public point, SEC 1 uncompressed.
+    pub fn public_point(&self) -> &[u8] {
+        &self.public
+    }
+
+    /// ECDH (SEC 1 section 3.3.1, cofactor 1 on the NIST curves): the
+    /// x-coordinate of this key times the peer's point (SEC 1, compressed or
+    /// uncompressed), in secret memory. The point must be on the key's curve.
+    pub fn agree(&self, peer_point: &[u8]) -> Result<SecretBytes> {
+        use aws_lc_rs::agreement;
+        agreement::agree(
+            &self.key,
+            agreement::UnparsedPublicKey::new(self.alg, peer_point),
+            Error::InvalidArgument(format!(
+                "the peer's public key is not a point on {:?}",
+                self.curve
+            )),
+            SecretBytes::from_slice,
+        )
+    }
 }

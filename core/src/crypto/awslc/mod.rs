@@ -38,7 +38,7 @@ mod pq;
 mod rsa;
 
 pub use self::aead::{aes256_prf_blocks, AesGcmKey};
-pub use self::ecdsa::{ecdh, EcdsaSigningKey, EcdsaVerifyingKey};
+pub use self::ecdsa::{EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey};
 pub use self::ed25519::{ed25519_verify, Ed25519KeyPair};
 pub use self::hash::{hkdf_expand_each, hmac, Hasher};
 pub use self::pq::{

@@ -13,11 +13,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::crypto::{
-    self, AesGcmKey, EcCurve, EcdsaSigningKey, Ed25519SigningKey, HashAlg, RsaPrivateKey,
+    self, AesGcmKey, EcCurve, EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey,
+    Ed25519SigningKey, HashAlg, RsaPrivateKey,
 };
 use crate::error::{Error, Result};
 use crate::keystore::types::EncryptionAlgorithm as EncAlg;
-use crate::keystore::types::{KeySpec, MacAlgorithm, SigningAlgorithm};
+use crate::keystore::types::{KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm};
 use crate::secret::SecretBytes;
 
 use super::{check_material, Backend, Gcm, KeyRef, VersionRef};
@@ -134,6 +135,8 @@ impl RootKey {
 enum Parsed {
     Rsa(RsaPrivateKey),
     Ec(EcdsaSigningKey),
+    /// A KEY_AGREEMENT key, parsed for ECDH (and its SubjectPublicKeyInfo).
+    Ecdh(EcdhPrivateKey, Vec<u8>),
     Ed25519(Ed25519SigningKey),
 }
 
@@ -222,6 +225,14 @@ impl SoftBackend {
         let der = self.unseal(v)?;
         let p = Arc::new(if key.spec.rsa_bits().is_some() {
             Parsed::Rsa(RsaPrivateKey::from_der(der.as_bytes())?)
+        } else if key.spec.ec_curve().is_some() && key.usage == KeyUsage::KeyAgreement {
+            let (curve, scalar) = crypto::pkcs8_ec_scalar(der.as_bytes())?;
+            let k = EcdhPrivateKey::from_scalar(
+                curve,
+                crypto::fixed_scalar(curve, scalar)?.as_bytes(),
+            )?;
+            let spki = EcdsaVerifyingKey::from_sec1(curve, k.public_point())?.to_spki_der()?;
+            Parsed::Ecdh(k, spki)
         } else if key.spec.ec_curve().is_some() {
             Parsed::Ec(EcdsaSigningKey::from_pkcs8_der(der.as_bytes())?)
         } else if key.spec.is_ed25519() {
@@ -345,12 +356,19 @@ impl Backend for SoftBackend {
                 v.key.spec
             )));
         }
-        crypto::ecdh_derive_checked(self.unseal(v)?.as_bytes(), peer_spki)
+        match &*self.parsed(v)? {
+            Parsed::Ecdh(k, _) => crypto::ecdh_with_checked(k, peer_spki),
+            _ => Err(Error::InvalidKeyUsage(format!(
+                "{} v{} is not a KEY_AGREEMENT key",
+                v.key.key_id, v.key.version
+            ))),
+        }
     }
 
     fn public_key_der(&self, v: VersionRef<'_>) -> Result<Vec<u8>> {
         match &*self.parsed(v)? {
             Parsed::Ec(k) => k.verifying_key().to_spki_der(),
+            Parsed::Ecdh(_, spki) => Ok(spki.clone()),
             Parsed::Ed25519(k) => Ok(k.verifying_key().to_spki_der()),
             Parsed::Rsa(k) => k.public_key().to_spki_der(),
         }
@@ -359,10 +377,9 @@ impl Backend for SoftBackend {
     fn rsa_decrypt(&self, v: VersionRef<'_>, alg: EncAlg, ct: &[u8]) -> Result<SecretBytes> {
         match &*self.parsed(v)? {
             Parsed::Rsa(k) => k.decrypt(alg.padding(), ct),
-            Parsed::Ec(_) | Parsed::Ed25519(_) => Err(Error::InvalidKeyUsage(format!(
-                "{} cannot decrypt",
-                v.key.spec
-            ))),
+            Parsed::Ec(_) | Parsed::Ecdh(..) | Parsed::Ed25519(_) => Err(Error::InvalidKeyUsage(
+                format!("{} cannot decrypt", v.key.spec),
+            )),
         }
     }
 
