@@ -101,8 +101,9 @@ fn read_pem(path: &Path, secret: bool) -> CliResult<zeroize::Zeroizing<String>> 
     Ok(zeroize::Zeroizing::new(text.to_owned()))
 }
 
-/// The raw keyring the arguments name, if any.
-fn raw_keyring(a: &KeyringArgs) -> CliResult<Option<Arc<dyn Keyring>>> {
+/// The raw keyring the arguments name, if any, to encrypt with (`encrypting`)
+/// or to open messages with.
+fn raw_keyring(a: &KeyringArgs, encrypting: bool) -> CliResult<Option<Arc<dyn Keyring>>> {
     if let Some(path) = &a.raw_aes_key {
         let (ns, name) = names(a)?;
         let raw = input::read_secret_file(path)?;
@@ -135,6 +136,26 @@ fn raw_keyring(a: &KeyringArgs) -> CliResult<Option<Arc<dyn Keyring>>> {
         )?)));
     }
     if a.raw_ecdh_private_key.is_some() || a.raw_ecdh_public_key.is_some() {
+        if a.key_namespace.is_some() || a.key_name.is_some() {
+            return Err(CliError::usage(
+                "raw ECDH keys have no namespace or name: drop --key-namespace and --key-name",
+            ));
+        }
+        match (&a.raw_ecdh_private_key, &a.raw_ecdh_public_key, encrypting) {
+            (Some(_), None, true) => {
+                return Err(CliError::usage(
+                    "raw ECDH encrypts to a recipient: add --raw-ecdh-public-key (the recipient's \
+                     key; with --raw-ecdh-private-key, yours as a static sender key)",
+                ))
+            }
+            (None, Some(_), false) => {
+                return Err(CliError::usage(
+                    "raw ECDH decrypts with a private key: add --raw-ecdh-private-key (the \
+                     recipient's; with --raw-ecdh-public-key, a static pair)",
+                ))
+            }
+            _ => {}
+        }
         let read = |p: &Path, secret: bool| -> CliResult<zeroize::Zeroizing<Vec<u8>>> {
             if secret {
                 return input::read_secret_file(p);
@@ -217,6 +238,21 @@ fn pq_keyring(a: &KeyringArgs) -> CliResult<Option<Arc<dyn Keyring>>> {
 
 /// `sealbox pq-keygen`: a new X-Wing key pair in two files.
 pub fn pq_keygen(a: crate::cli::PqKeygenArgs, out: Out) -> CliResult<()> {
+    if a.private_key == Path::new("-") || a.public_key == Path::new("-") {
+        return Err(CliError::usage(
+            "pq-keygen writes files: name them (the private key never goes to stdout)",
+        ));
+    }
+    let same = a.private_key == a.public_key
+        || matches!(
+            (std::fs::canonicalize(&a.private_key), std::fs::canonicalize(&a.public_key)),
+            (Ok(x), Ok(y)) if x == y
+        );
+    if same {
+        return Err(CliError::usage(
+            "--private-key and --public-key name the same file",
+        ));
+    }
     // Neither file is written when either would be refused.
     for path in [&a.private_key, &a.public_key] {
         if !a.force && path.exists() {
@@ -229,7 +265,11 @@ pub fn pq_keygen(a: crate::cli::PqKeygenArgs, out: Out) -> CliResult<()> {
     let (private, public) = pq_generate_key_pair()?;
     let encode = |b: &[u8]| -> zeroize::Zeroizing<Vec<u8>> {
         if a.base64 {
-            zeroize::Zeroizing::new(format!("{}\n", input::to_base64(b)).into_bytes())
+            let text = zeroize::Zeroizing::new(input::to_base64(b));
+            let mut out = zeroize::Zeroizing::new(Vec::with_capacity(text.len() + 1));
+            out.extend_from_slice(text.as_bytes());
+            out.push(b'\n');
+            out
         } else {
             zeroize::Zeroizing::new(b.to_vec())
         }
@@ -376,7 +416,7 @@ pub fn encrypt(
             rings.push(Arc::new(KeyStoreKeyring::new(ks.clone(), k)));
         }
     }
-    rings.extend(raw_keyring(&a.data.keyring)?);
+    rings.extend(raw_keyring(&a.data.keyring, true)?);
     rings.extend(pq_keyring(&a.data.keyring)?);
     if rings.is_empty() {
         return Err(CliError::usage(
@@ -444,7 +484,7 @@ fn opening_keyring(
     args: &KeyringArgs,
 ) -> CliResult<Arc<dyn Keyring>> {
     let mut rings: Vec<Arc<dyn Keyring>> = Vec::new();
-    let mut raw: Vec<Arc<dyn Keyring>> = raw_keyring(args)?.into_iter().collect();
+    let mut raw: Vec<Arc<dyn Keyring>> = raw_keyring(args, false)?.into_iter().collect();
     raw.extend(pq_keyring(args)?);
     if !args.keys.is_empty() {
         let ks = store::open(&resolve()?)?;
@@ -571,15 +611,16 @@ pub fn rewrap(resolve: &dyn Fn() -> CliResult<Resolved>, a: RewrapArgs, out: Out
             rings.push(Arc::new(KeyStoreKeyring::new(ks.clone(), k)));
         }
     }
-    rings.extend(raw_keyring(&to).map_err(|e| {
+    rings.extend(raw_keyring(&to, true).map_err(|e| {
         e.reworded("--key-", "--to-key-")
             .reworded("--raw-", "--to-raw-")
     })?);
     rings.extend(pq_keyring(&to)?);
     if rings.is_empty() {
         return Err(CliError::usage(
-            "no key to wrap with: pass --to-key KEY, or --to-raw-aes-key / \
-             --to-raw-rsa-public-key with --to-key-namespace and --to-key-name",
+            "no key to wrap with: pass --to-key KEY, --to-raw-aes-key / \
+             --to-raw-rsa-public-key with --to-key-namespace and --to-key-name, \
+             --to-raw-ecdh-public-key or --to-pq-public-key",
         ));
     }
     // Every key wraps the data key the message already has.

@@ -93,19 +93,6 @@ fn key_store_round_trip_survives_rotation_and_checks_the_context() {
     let overwrite = keyed("encrypt", "alias/orders", "orders.csv", "orders.sbx");
     let err = sb.fails(&overwrite, 10);
     assert!(err.contains("--force"), "{err}");
-    // Neither file is written when one of them exists.
-    let err = sb.fails(
-        &[
-            "pq-keygen",
-            "--private-key",
-            "new.key",
-            "--public-key",
-            "pq.pub",
-        ],
-        10,
-    );
-    assert!(err.contains("pq.pub exists"), "{err}");
-    assert!(!sb.path("new.key").exists());
     assert_eq!(
         std::fs::read(sb.path("orders.sbx")).unwrap(),
         ct,
@@ -427,6 +414,18 @@ fn raw_ecdh_keys_from_openssl() {
         9,
     );
     assert!(err.contains("P-256, P-384 or P-521"), "{err}");
+    // A private key alone does not encrypt, a public key alone does not
+    // decrypt, raw ECDH keys have no names: usage errors.
+    run(cmd("encrypt", "in.bin", "y.sbx", &[private(&alice)]), 2);
+    run(cmd("decrypt", "eph.sbx", "x.out", &[public(&bob_pub)]), 2);
+    let mut named = cmd("encrypt", "in.bin", "y.sbx", &[public(&bob_pub)]);
+    named.extend([
+        "--key-namespace".into(),
+        "a".into(),
+        "--key-name".into(),
+        "b".into(),
+    ]);
+    run(named, 2);
     let aes = sb.secret_file("aes.key", &[7; 32]);
     let mut both = cmd("encrypt", "in.bin", "y.sbx", &[public(&bob_pub)]);
     both.extend(raw_key("--raw-aes-key", &aes, "a", "b").map(str::to_owned));
@@ -477,6 +476,24 @@ fn post_quantum_keys_beside_a_key_store_key() {
     );
     assert!(err.contains("pq.pub exists"), "{err}");
     assert!(!sb.path("new.key").exists());
+    // The same file for both, or stdout, is refused: the private key
+    // would be lost or printed.
+    sb.fails(
+        &[
+            "pq-keygen",
+            "--private-key",
+            "one",
+            "--public-key",
+            "one",
+            "--force",
+        ],
+        2,
+    );
+    sb.fails(
+        &["pq-keygen", "--private-key", "-", "--public-key", "p.pub"],
+        2,
+    );
+    assert!(!sb.path("one").exists() && !sb.path("p.pub").exists());
     sb.ok(&[
         "pq-keygen",
         "--private-key",

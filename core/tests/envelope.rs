@@ -903,11 +903,14 @@ fn raw_ecdh_keyrings_every_scheme_and_curve() {
             for outsider in [&alice_to_bob, &eve_discovery] {
                 assert!(decrypt(&e1, &cmm(outsider.clone()), &d).is_err());
             }
-            // The encryption context is bound to the wrapped key.
+            // Another encryption context travels with its message (the
+            // binding to the wrapped key is checked byte by byte in
+            // raw_ecdh_tampering_with_any_byte_of_the_data_key_is_refused).
             eo.encryption_context
                 .insert("tenant".into(), "other".into());
             let other_ctx = encrypt(&plain, &cmm(alice_to_bob.clone()), &eo).unwrap();
-            assert!(decrypt(&other_ctx, &cmm(bob_discovery.clone()), &d).is_ok());
+            let r = decrypt(&other_ctx, &cmm(bob_discovery.clone()), &d).unwrap();
+            assert_eq!(r.encryption_context["tenant"], "other");
             // A discovery keyring cannot encrypt.
             assert!(matches!(
                 encrypt(&plain, &cmm(bob_discovery.clone()), &eo),
@@ -1013,6 +1016,29 @@ fn raw_ecdh_tampering_with_any_byte_of_the_data_key_is_refused() {
         });
         assert!(matches!(r, Err(Error::DecryptionFailed)));
     }
+    // Keyrings that cannot decrypt leave materials that already hold a
+    // data key alone (as every keyring does), else fail.
+    let mut cannot_decrypt = vec![sender.clone()];
+    if !cfg!(feature = "fips") {
+        // (No X-Wing keys in the FIPS build.)
+        let public = pq_generate_key_pair().unwrap().1;
+        cannot_decrypt.push(Arc::new(PqKeyring::new(Some(&public), None).unwrap()));
+    }
+    for k in &cannot_decrypt {
+        let mut dm = dec_materials(AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, ec(&[]));
+        assert!(matches!(
+            k.on_decrypt(&mut dm, &[]),
+            Err(Error::DecryptionFailed)
+        ));
+        dm.plaintext_data_key = Some(sealbox::secret::SecretBytes::random(32).unwrap());
+        k.on_decrypt(&mut dm, &[]).unwrap();
+    }
+    // A provider info whose keys are not compressed points of the curve.
+    let r = edk_after(&sender, &reader, |e| {
+        e.provider_info.truncate(38);
+        e.provider_info.extend_from_slice(&[0, 0, 0, 0]);
+    });
+    assert!(matches!(r, Err(Error::DecryptionFailed)));
     let r = edk_after(&sender, &reader, |e| e.provider_id = "raw-ecdh2".into());
     assert!(matches!(r, Err(Error::DecryptionFailed)));
     // The AWS KMS ECDH keyring's data keys have the same format.
@@ -1145,6 +1171,7 @@ fn raw_ecdh_keyring_arguments_are_checked() {
 }
 
 #[test]
+#[cfg(not(feature = "fips"))] // no X-Wing keys in the FIPS build
 fn pq_keyring_round_trips_and_refuses_other_keys() {
     let (private, public) = pq_generate_key_pair().unwrap();
     let (other_private, _) = pq_generate_key_pair().unwrap();
@@ -1207,6 +1234,7 @@ fn pq_keyring_round_trips_and_refuses_other_keys() {
 }
 
 #[test]
+#[cfg(not(feature = "fips"))] // no X-Wing keys in the FIPS build
 fn pq_keyring_tampering_with_any_byte_is_refused() {
     let (private, public) = pq_generate_key_pair().unwrap();
     let sender: Arc<dyn Keyring> = Arc::new(PqKeyring::new(Some(&public), None).unwrap());

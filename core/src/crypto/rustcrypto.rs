@@ -805,7 +805,9 @@ crate::secret::debug_hiding_secrets!(MlKem768DecapsulationKey(..));
 impl MlKem768DecapsulationKey {
     /// The key of a 64-byte seed d ‖ z (FIPS 203 ML-KEM.KeyGen_internal).
     pub fn from_seed(seed: &[u8; 64]) -> Result<Self> {
-        let key = ml_kem::ml_kem_768::DecapsulationKey::from_seed(ml_kem::Seed::from(*seed));
+        let mut seed_copy = ml_kem::Seed::from(*seed);
+        let key = ml_kem::ml_kem_768::DecapsulationKey::from_seed(seed_copy);
+        zeroize::Zeroize::zeroize(seed_copy.as_mut_slice());
         let public = ml_kem::KeyExport::to_bytes(key.encapsulation_key()).to_vec();
         Ok(MlKem768DecapsulationKey { key, public })
     }
@@ -821,7 +823,10 @@ impl MlKem768DecapsulationKey {
         use ml_kem::Decapsulate as _;
         let ct = ml_kem::Ciphertext::<ml_kem::MlKem768>::try_from(ciphertext)
             .map_err(|_| Error::DecryptionFailed)?;
-        SecretBytes::from_slice(&self.key.decapsulate(&ct))
+        let mut ss = self.key.decapsulate(&ct);
+        let out = SecretBytes::from_slice(&ss);
+        zeroize::Zeroize::zeroize(ss.as_mut_slice());
+        out
     }
 }
 
@@ -834,16 +839,19 @@ pub fn mlkem768_encapsulate(encapsulation_key: &[u8]) -> Result<(Vec<u8>, Secret
     let ek = ml_kem::ml_kem_768::EncapsulationKey::new(&bytes).map_err(|_| bad())?;
     // FIPS 203 ML-KEM.Encaps: m is 32 bytes from the approved RNG.
     let mut m = SecretBytes::random(32)?;
-    let m_arr = ml_kem::B32::try_from(m.as_bytes()).map_err(|_| Error::Rng)?;
-    let (ct, ss) = ek.encapsulate_deterministic(&m_arr);
+    let mut m_arr = ml_kem::B32::try_from(m.as_bytes()).map_err(|_| Error::Rng)?;
+    let (ct, mut ss) = ek.encapsulate_deterministic(&m_arr);
     zeroize::Zeroize::zeroize(m.as_mut_bytes());
-    Ok((ct.to_vec(), SecretBytes::from_slice(&ss)?))
+    zeroize::Zeroize::zeroize(m_arr.as_mut_slice());
+    let out = SecretBytes::from_slice(&ss);
+    zeroize::Zeroize::zeroize(ss.as_mut_slice());
+    Ok((ct.to_vec(), out?))
 }
 
 /// The X25519 public key of a 32-byte secret (RFC 7748; clamped).
-pub fn x25519_public(secret: &[u8; 32]) -> [u8; 32] {
+pub fn x25519_public(secret: &[u8; 32]) -> Result<[u8; 32]> {
     let secret = x25519_dalek::StaticSecret::from(*secret);
-    x25519_dalek::PublicKey::from(&secret).to_bytes()
+    Ok(x25519_dalek::PublicKey::from(&secret).to_bytes())
 }
 
 /// X25519 of a 32-byte secret and a peer's 32-byte public key; an all-zero
@@ -863,11 +871,12 @@ pub fn x25519(secret: &[u8; 32], peer: &[u8]) -> Result<SecretBytes> {
 }
 
 /// SHAKE256 of `data`, as many bytes as `out` holds.
-pub fn shake256(data: &[u8], out: &mut [u8]) {
+pub fn shake256(data: &[u8], out: &mut [u8]) -> Result<()> {
     use shake::{ExtendableOutput as _, Update as _, XofReader as _};
     let mut h = shake::Shake256::default();
     h.update(data);
     h.finalize_xof().read(out);
+    Ok(())
 }
 
 /// SHA3-256 of the concatenation of `parts`.

@@ -158,14 +158,15 @@ impl Keyring for PqKeyring {
     }
 
     fn on_decrypt(&self, m: &mut DecryptionMaterials, edks: &[EncryptedDataKey]) -> Result<()> {
-        let Some(private_key) = &self.private_key else {
-            return Err(Error::DecryptionFailed);
-        };
         decrypt_first(
             m,
             edks,
-            |m| context::serialize(&m.encryption_context),
-            |aad, m, edk| {
+            |m| {
+                // A public key alone decrypts nothing.
+                let key = self.private_key.as_ref().ok_or(Error::DecryptionFailed)?;
+                Ok((key, context::serialize(&m.encryption_context)?))
+            },
+            |(private_key, aad), m, edk| {
                 let want = m.suite.data_key_len();
                 if edk.provider_id != PROVIDER_ID
                     || edk.provider_info != self.provider_info

@@ -156,20 +156,22 @@ impl StaticKey {
 
     fn generate(curve: EcdhCurveSpec) -> Result<Self> {
         let c = curve.curve();
-        let scalar = loop {
-            // A uniform scalar below the group order: the provider refuses
-            // zero and values at or above the order (rare on P-256 and
-            // P-384, about one in two on P-521's top byte: masked to its
-            // 9 bits first).
+        // A uniform scalar below the group order: the provider refuses zero
+        // and values at or above the order (rare: P-521's top byte is first
+        // masked to its one bit). Bounded, so that a failing provider
+        // fails the message instead of looping.
+        for _ in 0..64 {
             let mut s = SecretBytes::random(c.field_len())?;
             if c == EcCurve::P521 {
                 s.as_mut_bytes()[0] &= 0x01;
             }
             if let Ok(k) = EcdhPrivateKey::from_scalar(c, s.as_bytes()) {
-                break k;
+                return Self::new(curve, k);
             }
-        };
-        Self::new(curve, scalar)
+        }
+        Err(Error::EncryptFailed(
+            "could not make an ephemeral ECDH key".into(),
+        ))
     }
 
     /// ECDH with a compressed public key (checked to lie on the curve).
@@ -425,8 +427,15 @@ impl Keyring for RawEcdhKeyring {
                 (sender, Some(&sender.public), &recipient.compressed)
             }
             Keys::Discovery { recipient } => (recipient, None, &recipient.public),
-            // Nothing to decrypt with, as the AWS library.
-            Keys::Ephemeral { .. } => return Err(Error::DecryptionFailed),
+            // Nothing to decrypt with, as in the AWS library (but materials
+            // that already hold a data key are left alone, as every keyring
+            // leaves them).
+            Keys::Ephemeral { .. } => {
+                return match m.plaintext_data_key {
+                    Some(_) => Ok(()),
+                    None => Err(Error::DecryptionFailed),
+                }
+            }
         };
         decrypt_first(
             m,
@@ -441,6 +450,15 @@ impl Keyring for RawEcdhKeyring {
                 let Some((recipient, sender)) = parse_provider_info(&edk.provider_info) else {
                     return Ok(None);
                 };
+                // Compressed points of the keyring's curve, as the AWS
+                // library writes and requires them.
+                let compressed = 1 + self.curve.curve().field_len();
+                if [recipient, sender]
+                    .iter()
+                    .any(|k| k.len() != compressed || !matches!(k[0], 0x02 | 0x03))
+                {
+                    return Ok(None);
+                }
                 // Whose public key to agree with: the sender's when this
                 // keyring holds the recipient's private key (discovery, or
                 // a static pair the other way round), else the recipient's.

@@ -20,6 +20,13 @@ crate::secret::debug_hiding_secrets!(MlKem768DecapsulationKey(..));
 impl MlKem768DecapsulationKey {
     /// The key of a 64-byte seed d ‖ z (FIPS 203 ML-KEM.KeyGen_internal).
     pub fn from_seed(seed: &[u8; 64]) -> Result<Self> {
+        // AWS-LC's FIPS module (aws-lc-fips-sys 0.14) does not read the seed
+        // form of an ML-KEM key yet.
+        if cfg!(feature = "fips") {
+            return Err(Error::Unsupported(
+                "ML-KEM-768 keys from a seed (X-Wing) in the FIPS build".into(),
+            ));
+        }
         let bad = || invalid_key("ML-KEM-768 key generation failed");
         let (public, private) = ffi::mlkem768_keypair_from_seed(seed).ok_or_else(bad)?;
         let key = kem::DecapsulationKey::new(&kem::ML_KEM_768, &private).map_err(|_| bad())?;
@@ -62,15 +69,14 @@ fn x25519_key(secret: &[u8; 32]) -> Result<agreement::PrivateKey> {
 }
 
 /// The X25519 public key of a 32-byte secret (RFC 7748; clamped).
-pub fn x25519_public(secret: &[u8; 32]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    if let Ok(public) = x25519_key(secret).and_then(|k| {
-        k.compute_public_key()
-            .map_err(|_| invalid_key("X25519 public key"))
-    }) {
-        out.copy_from_slice(public.as_ref());
-    }
-    out
+pub fn x25519_public(secret: &[u8; 32]) -> Result<[u8; 32]> {
+    let public = x25519_key(secret)?
+        .compute_public_key()
+        .map_err(|_| invalid_key("X25519 public key"))?;
+    public
+        .as_ref()
+        .try_into()
+        .map_err(|_| invalid_key("X25519 public key"))
 }
 
 /// X25519 of a 32-byte secret and a peer's 32-byte public key; AWS-LC
@@ -91,11 +97,12 @@ pub fn x25519(secret: &[u8; 32], peer: &[u8]) -> Result<SecretBytes> {
 }
 
 /// SHAKE256 of `data`, as many bytes as `out` holds.
-pub fn shake256(data: &[u8], out: &mut [u8]) {
-    if !ffi::shake256(data, out) {
-        // Only an allocation failure inside AWS-LC gets here; a zeroed
-        // output then fails every use of it.
+pub fn shake256(data: &[u8], out: &mut [u8]) -> Result<()> {
+    if ffi::shake256(data, out) {
+        Ok(())
+    } else {
         out.fill(0);
+        Err(Error::InvalidArgument("SHAKE256 failed".into()))
     }
 }
 
