@@ -970,6 +970,29 @@ fn edk_after(
     Ok(())
 }
 
+/// Each byte of `edk`'s provider info and ciphertext changed in turn (in
+/// entries `keyring` makes anew): `reader` refuses every one.
+fn every_changed_byte_is_refused(
+    keyring: &Arc<dyn Keyring>,
+    reader: &Arc<dyn Keyring>,
+    edk: &EncryptedDataKey,
+) {
+    for i in 0..edk.provider_info.len() {
+        let r = edk_after(keyring, reader, |e| e.provider_info[i] ^= 0x01);
+        assert!(
+            matches!(r, Err(Error::DecryptionFailed)),
+            "provider info byte {i}"
+        );
+    }
+    for (i, flip) in (0..edk.ciphertext.len()).zip([0x80u8, 0x40, 0x01].into_iter().cycle()) {
+        let r = edk_after(keyring, reader, |e| e.ciphertext[i] ^= flip);
+        assert!(
+            matches!(r, Err(Error::DecryptionFailed)),
+            "ciphertext byte {i}"
+        );
+    }
+}
+
 #[test]
 fn raw_ecdh_tampering_with_any_byte_of_the_data_key_is_refused() {
     use sealbox::crypto::EcCurve;
@@ -996,20 +1019,7 @@ fn raw_ecdh_tampering_with_any_byte_of_the_data_key_is_refused() {
     assert_eq!(edk.provider_info[0], 1);
     // Salt, commitment key, a 32-byte data key and the tag.
     assert_eq!(edk.ciphertext.len(), 32 + 32 + 32 + 16);
-    for i in 0..edk.provider_info.len() {
-        let r = edk_after(&sender, &reader, |e| e.provider_info[i] ^= 0x01);
-        assert!(
-            matches!(r, Err(Error::DecryptionFailed)),
-            "provider info byte {i}"
-        );
-    }
-    for i in 0..edk.ciphertext.len() {
-        let r = edk_after(&sender, &reader, |e| e.ciphertext[i] ^= 0x80);
-        assert!(
-            matches!(r, Err(Error::DecryptionFailed)),
-            "ciphertext byte {i}"
-        );
-    }
+    every_changed_byte_is_refused(&sender, &reader, edk);
     for cut in [1, 16, 48] {
         let r = edk_after(&sender, &reader, |e| {
             e.ciphertext.truncate(e.ciphertext.len() - cut)
@@ -1248,20 +1258,7 @@ fn pq_keyring_tampering_with_any_byte_is_refused() {
     assert_eq!(edk.provider_id, "sealbox-pq");
     assert_eq!(edk.provider_info.len(), 33);
     assert_eq!(edk.ciphertext.len(), 1120 + 32 + 16);
-    for i in 0..edk.provider_info.len() {
-        let r = edk_after(&sender, &reader, |e| e.provider_info[i] ^= 0x01);
-        assert!(
-            matches!(r, Err(Error::DecryptionFailed)),
-            "provider info byte {i}"
-        );
-    }
-    for i in 0..edk.ciphertext.len() {
-        let r = edk_after(&sender, &reader, |e| e.ciphertext[i] ^= 0x40);
-        assert!(
-            matches!(r, Err(Error::DecryptionFailed)),
-            "ciphertext byte {i}"
-        );
-    }
+    every_changed_byte_is_refused(&sender, &reader, edk);
     let r = edk_after(&sender, &reader, |e| e.ciphertext.truncate(1160));
     assert!(matches!(r, Err(Error::DecryptionFailed)));
     let mut dm = dec_materials(suite, ec(&[("purpose", "other")]));
