@@ -108,9 +108,17 @@ bench-fleet: pg-start
 # The core suite again (unit, envelope, key store, AWS ESDK vectors,
 # Wycheproof, doctests) with the rustcrypto provider; `test-rust` ran it with
 # the default aws-lc provider.
+# The suites in which the crypto provider does the work. The others do not
+# depend on it and run once, in test-rust: the PostgreSQL store (off in the
+# rustcrypto build), crash consistency, processes sharing a store, lock
+# order, the PKCS#11 backend (the token does the crypto), and the
+# differential suite (its own target).
+RUSTCRYPTO_SUITES := envelope vectors wycheproof keystore keystore_openssl hardening rewrap \
+	streaming_memory proptest_message proptest_codecs secrets access policy integrity freed_memory
+
 test-rust-rustcrypto:
 	@echo "== the core suite again with the rustcrypto provider =="
-	$(CARGO) test -p sealbox $(RUSTCRYPTO) --lib --tests
+	$(CARGO) test -p sealbox $(RUSTCRYPTO) --lib $(addprefix --test ,$(RUSTCRYPTO_SUITES))
 	$(CARGO) test -p sealbox $(RUSTCRYPTO) --doc
 
 # Both providers in one binary (feature `differential`): each one's output
