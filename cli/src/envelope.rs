@@ -87,15 +87,18 @@ fn names(a: &KeyringArgs) -> CliResult<(&str, &str)> {
     }
 }
 
+/// A key file's bytes: a secret one must be private to its owner (0600).
+fn read_key_file(path: &Path, secret: bool) -> CliResult<zeroize::Zeroizing<Vec<u8>>> {
+    if secret {
+        return input::read_secret_file(path);
+    }
+    std::fs::read(path)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|e| CliError::config(format!("key file {}: {e}", path.display())))
+}
+
 fn read_pem(path: &Path, secret: bool) -> CliResult<zeroize::Zeroizing<String>> {
-    let bytes = if secret {
-        input::read_secret_file(path)?
-    } else {
-        zeroize::Zeroizing::new(
-            std::fs::read(path)
-                .map_err(|e| CliError::config(format!("key file {}: {e}", path.display())))?,
-        )
-    };
+    let bytes = read_key_file(path, secret)?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| CliError::config(format!("{} is not a PEM file", path.display())))?;
     Ok(zeroize::Zeroizing::new(text.to_owned()))
@@ -156,23 +159,15 @@ fn raw_keyring(a: &KeyringArgs, encrypting: bool) -> CliResult<Option<Arc<dyn Ke
             }
             _ => {}
         }
-        let read = |p: &Path, secret: bool| -> CliResult<zeroize::Zeroizing<Vec<u8>>> {
-            if secret {
-                return input::read_secret_file(p);
-            }
-            std::fs::read(p)
-                .map(zeroize::Zeroizing::new)
-                .map_err(|e| CliError::config(format!("key file {}: {e}", p.display())))
-        };
         let private = a
             .raw_ecdh_private_key
             .as_deref()
-            .map(|p| read(p, true))
+            .map(|p| read_key_file(p, true))
             .transpose()?;
         let public = a
             .raw_ecdh_public_key
             .as_deref()
-            .map(|p| read(p, false))
+            .map(|p| read_key_file(p, false))
             .transpose()?;
         // The keys say which scheme and which curve.
         let scheme = match (&private, &public) {
@@ -209,8 +204,7 @@ fn pq_keyring(a: &KeyringArgs) -> CliResult<Option<Arc<dyn Keyring>>> {
         .pq_public_key
         .as_deref()
         .map(|p| {
-            let raw = std::fs::read(p)
-                .map_err(|e| CliError::config(format!("key file {}: {e}", p.display())))?;
+            let raw = read_key_file(p, false)?;
             input::decode_symmetric(
                 &raw,
                 &[XWING_PUBLIC_LEN],
