@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use sealbox::crypto::Hasher;
+use sealbox::crypto::{Hasher, MlDsaVerifyingKey};
 use sealbox::keystore::{
     der_to_pem, CreateKeyRequest, KeyAgreementAlgorithm, KeyMetadata, KeySpec, KeyState, KeyStore,
     KeyUsage, MacAlgorithm, MessageType, SigningAlgorithm, MAX_LIST_LIMIT, MAX_MESSAGE,
@@ -413,10 +413,11 @@ fn signing_algorithm(ks: &KeyStore, key: &str, given: Option<&str>) -> CliResult
             KeySpec::EccNistP384 => Ok(SigningAlgorithm::EcdsaSha384),
             KeySpec::EccNistP521 => Ok(SigningAlgorithm::EcdsaSha512),
             KeySpec::EccNistEdwards25519 => Ok(SigningAlgorithm::Ed25519Sha512),
+            s if s.mldsa().is_some() => Ok(SigningAlgorithm::MlDsaShake256),
             s if s.rsa_bits().is_some() => Ok(SigningAlgorithm::RsassaPssSha256),
             s => Err(CliError::new(
                 Exit::InvalidKeyUsage,
-                format!("{s} keys cannot sign: use an ECC, Ed25519 or RSA key"),
+                format!("{s} keys cannot sign: use an ECC, Ed25519, ML-DSA or RSA key"),
             )),
         },
     }
@@ -424,13 +425,36 @@ fn signing_algorithm(ks: &KeyStore, key: &str, given: Option<&str>) -> CliResult
 
 /// What the key store signs, and as what: the digest of the input,
 /// computed here so that inputs of any size can be signed, or the input
-/// itself with --digest; for an algorithm that signs the message itself
-/// (Ed25519), the input of at most 4096 bytes (AWS KMS's bound for RAW).
+/// itself with --digest; for Ed25519, which signs the message itself, the
+/// input of at most 4096 bytes (AWS KMS's bound for RAW). ML-DSA signs
+/// inputs of up to 4096 bytes as RAW and longer ones through their μ,
+/// computed here from the key's public key (EXTERNAL_MU): the same
+/// signature of the whole input either way. With --digest the input is μ.
 fn signed_input(
+    ks: &KeyStore,
+    key: &str,
     path: &Path,
     alg: SigningAlgorithm,
     is_digest: bool,
 ) -> CliResult<(Vec<u8>, MessageType)> {
+    if alg == SigningAlgorithm::MlDsaShake256 {
+        if is_digest {
+            return Ok((input::read_bounded(path, 64)?, MessageType::ExternalMu));
+        }
+        let src = input::open(path)?;
+        let mut reader = src.reader;
+        let mut head = Vec::with_capacity(MAX_MESSAGE + 1);
+        (&mut reader)
+            .take(MAX_MESSAGE as u64 + 1)
+            .read_to_end(&mut head)
+            .map_err(|e| CliError::io(path, e))?;
+        if head.len() <= MAX_MESSAGE {
+            return Ok((head, MessageType::Raw));
+        }
+        let public = MlDsaVerifyingKey::from_spki_der(&ks.get_public_key(key)?)?;
+        let mu = public.mu_of_reader(&mut head.as_slice().chain(reader))?;
+        return Ok((mu.to_vec(), MessageType::ExternalMu));
+    }
     if alg.signs_message() {
         if is_digest {
             return Err(CliError::usage(format!(
@@ -448,7 +472,10 @@ fn message_digest(path: &Path, alg: SigningAlgorithm, is_digest: bool) -> CliRes
         return input::read_bounded(path, 64);
     }
     let mut src = input::open(path)?;
-    let mut h = Hasher::new(alg.hash());
+    let hash = alg
+        .hash()
+        .ok_or_else(|| CliError::usage(format!("{alg} does not sign a digest")))?;
+    let mut h = Hasher::new(hash);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         match src.reader.read(&mut buf) {
@@ -463,7 +490,7 @@ fn message_digest(path: &Path, alg: SigningAlgorithm, is_digest: bool) -> CliRes
 
 pub fn sign(ks: &KeyStore, a: SignArgs, out: Out) -> CliResult<()> {
     let alg = signing_algorithm(ks, &a.message.key, a.algorithm.as_deref())?;
-    let (signed, kind) = signed_input(&a.message.input, alg, a.digest)?;
+    let (signed, kind) = signed_input(ks, &a.message.key, &a.message.input, alg, a.digest)?;
     let sig = ks.sign(&a.message.key, &signed, alg, kind)?;
     let id = ks.resolve_key_id(&a.message.key)?;
     let mut v =
@@ -484,12 +511,12 @@ pub fn sign(ks: &KeyStore, a: SignArgs, out: Out) -> CliResult<()> {
 
 pub fn verify(ks: &KeyStore, a: VerifyArgs, out: Out) -> CliResult<()> {
     let sig = match (&a.signature, &a.signature_base64) {
-        (Some(p), _) => input::read_bounded(p, 1024)?,
+        (Some(p), _) => input::read_bounded(p, 8192)?,
         (None, Some(b)) => input::base64(b, "--signature-base64")?,
         (None, None) => return Err(CliError::usage("pass --signature or --signature-base64")),
     };
     let alg = signing_algorithm(ks, &a.message.key, a.algorithm.as_deref())?;
-    let (signed, kind) = signed_input(&a.message.input, alg, a.digest)?;
+    let (signed, kind) = signed_input(ks, &a.message.key, &a.message.input, alg, a.digest)?;
     let valid = ks.verify(&a.message.key, &signed, &sig, alg, kind)?;
     let id = ks.resolve_key_id(&a.message.key)?;
     verdict(

@@ -554,6 +554,90 @@ pub fn spki_ed25519_public(spki: &[u8]) -> DerResult<&[u8]> {
     Ok(key)
 }
 
+// ---------------------------------------------------------------- ML-DSA --
+
+/// The AlgorithmIdentifier of ML-DSA keys (RFC 9881): id-ml-dsa-44, -65 and
+/// -87 are 2.16.840.1.101.3.4.3.17, .18 and .19, with no parameters. The
+/// last OID byte is `last`.
+fn mldsa_algorithm(last: u8) -> [u8; 13] {
+    [
+        0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03, last,
+    ]
+}
+
+/// The last OID byte of an ML-DSA AlgorithmIdentifier (17, 18 or 19).
+fn mldsa_algorithm_last(algorithm: &[u8]) -> DerResult<u8> {
+    match algorithm {
+        [prefix @ .., last @ (0x11..=0x13)] if *prefix == mldsa_algorithm(*last)[..12] => Ok(*last),
+        _ => Err(DerError::UnsupportedAlgorithm),
+    }
+}
+
+/// What an ML-DSA PKCS#8 key holds (RFC 9881 `ML-DSA-PrivateKey`): the
+/// 32-byte seed, the expanded private key, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MlDsaPrivateKeyParts<'a> {
+    /// The last OID byte: 17 (ML-DSA-44), 18 (-65) or 19 (-87).
+    pub oid_last: u8,
+    /// `seed [0] IMPLICIT OCTET STRING (SIZE (32))`, or the seed of `both`.
+    pub seed: Option<&'a [u8]>,
+    /// `expandedKey OCTET STRING`, or the expanded key of `both`.
+    pub expanded: Option<&'a [u8]>,
+}
+
+/// Reads an ML-DSA PKCS#8 PrivateKeyInfo (RFC 9881 section 6): the CHOICE
+/// of `seed` (as pyca `cryptography` and AWS KMS write it), `expandedKey`
+/// or `both` (as OpenSSL 3.5 writes it by default). Lengths are the
+/// caller's to check; an optional public key is ignored (the caller
+/// derives it from the seed).
+pub fn pkcs8_mldsa_key(pkcs8: &[u8]) -> DerResult<MlDsaPrivateKeyParts<'_>> {
+    let Pkcs8Parts { algorithm, key, .. } = pkcs8_parts(pkcs8)?;
+    let oid_last = mldsa_algorithm_last(algorithm)?;
+    let (tag, contents, rest) = read_element(key)?;
+    if !rest.is_empty() {
+        return Err(DerError::TrailingData);
+    }
+    let (seed, expanded) = match tag {
+        0x80 => (Some(contents), None),
+        OCTET_STRING => (None, Some(contents)),
+        SEQUENCE => {
+            let mut r = Reader::new(contents);
+            let seed = r.read(OCTET_STRING)?;
+            let expanded = r.read(OCTET_STRING)?;
+            r.finish()?;
+            (Some(seed), Some(expanded))
+        }
+        found => {
+            return Err(DerError::UnexpectedTag {
+                expected: 0x80,
+                found,
+            })
+        }
+    };
+    Ok(MlDsaPrivateKeyParts {
+        oid_last,
+        seed,
+        expanded,
+    })
+}
+
+/// The PKCS#8 v1 PrivateKeyInfo of an ML-DSA seed in the `seed` form (as
+/// pyca `cryptography` writes it), in zeroizing memory.
+pub fn mldsa_pkcs8(oid_last: u8, seed: &[u8]) -> Zeroizing<Vec<u8>> {
+    pkcs8_v1(&mldsa_algorithm(oid_last), &Zeroizing::new(tlv(0x80, seed)))
+}
+
+/// The SubjectPublicKeyInfo of an ML-DSA public key.
+pub fn mldsa_spki(oid_last: u8, public: &[u8]) -> Vec<u8> {
+    spki(&mldsa_algorithm(oid_last), public)
+}
+
+/// The last OID byte and the public key of an ML-DSA SubjectPublicKeyInfo.
+pub fn spki_mldsa_public(spki: &[u8]) -> DerResult<(u8, &[u8])> {
+    let (algorithm, key) = spki_parts(spki)?;
+    Ok((mldsa_algorithm_last(algorithm)?, key))
+}
+
 /// The two INTEGERs (r, s) of a DER ECDSA-Sig-Value, as big-endian
 /// magnitudes.
 #[cfg_attr(not(feature = "aws-lc"), allow(dead_code))] // only the aws-lc provider

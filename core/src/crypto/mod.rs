@@ -3,7 +3,8 @@
 //! Everything else in sealbox calls the small API below. A provider is a
 //! sub-module that implements the same names (`AesGcmKey`,
 //! `hkdf_expand_each`, `hmac`, `Hasher`, `EcdsaSigningKey`,
-//! `EcdsaVerifyingKey`, `Ed25519KeyPair`, `ed25519_verify`, `RsaPrivateKey`,
+//! `EcdsaVerifyingKey`, `Ed25519KeyPair`, `ed25519_verify`, `MlDsaKeyPair`,
+//! `mldsa_verify_mu`, `RsaPrivateKey`,
 //! `RsaPublicKey`, `fill_random`,
 //! `fips_mode`; `hkdf` and `digest` are derived from them here); exactly one
 //! is compiled in, chosen by a Cargo feature, the way rustls swaps ring for
@@ -69,6 +70,16 @@ macro_rules! derived_from_provider {
             let mut h = Hasher::new(alg);
             h.update(data);
             h.finalize()
+        }
+
+        /// SHAKE256 of the concatenation of `parts`, as many bytes as
+        /// `out` holds.
+        pub fn shake256(parts: &[&[u8]], out: &mut [u8]) -> Result<()> {
+            let mut h = Shake256::new()?;
+            for p in parts {
+                h.update(p)?;
+            }
+            h.finish(out)
         }
     };
 }
@@ -186,11 +197,16 @@ mod rustcrypto;
 
 pub(crate) mod der;
 mod ed25519;
+mod mldsa;
 mod xwing;
 
 pub use ed25519::{
     Ed25519SigningKey, Ed25519VerifyingKey, ED25519_PUBLIC_LEN, ED25519_SEED_LEN,
     ED25519_SIGNATURE_LEN,
+};
+pub use mldsa::{
+    MlDsaParams, MlDsaSigningKey, MlDsaVerifyingKey, MLDSA_MAX_CONTEXT, MLDSA_MU_LEN,
+    MLDSA_SEED_LEN,
 };
 pub use xwing::{
     xwing_encapsulate, XWingDecapsulationKey, XWING_CIPHERTEXT_LEN, XWING_PUBLIC_LEN,
@@ -200,16 +216,16 @@ pub use xwing::{
 #[cfg(feature = "aws-lc")]
 pub use awslc::{
     aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-    mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey, EcdhPrivateKey,
-    EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey,
-    RsaPrivateKey, RsaPublicKey,
+    mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519, x25519_public, AesGcmKey,
+    EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlDsaKeyPair,
+    MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
 };
 #[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
 pub use rustcrypto::{
     aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-    mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey, EcdhPrivateKey,
-    EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey,
-    RsaPrivateKey, RsaPublicKey,
+    mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519, x25519_public, AesGcmKey,
+    EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlDsaKeyPair,
+    MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
 };
 
 /// Name of the compiled-in provider, for diagnostics and benchmarks.
@@ -231,16 +247,16 @@ pub mod other {
     #[cfg(not(feature = "aws-lc"))]
     pub use super::awslc::{
         aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-        mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey, EcdhPrivateKey,
-        EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey,
-        RsaPrivateKey, RsaPublicKey,
+        mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519, x25519_public, AesGcmKey,
+        EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlDsaKeyPair,
+        MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
     };
     #[cfg(feature = "aws-lc")]
     pub use super::rustcrypto::{
         aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-        mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, AesGcmKey, EcdhPrivateKey,
-        EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlKem768DecapsulationKey,
-        RsaPrivateKey, RsaPublicKey,
+        mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519, x25519_public, AesGcmKey,
+        EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlDsaKeyPair,
+        MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
     };
 
     /// Name of this provider.

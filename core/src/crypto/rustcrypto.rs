@@ -16,7 +16,7 @@ use rsa::traits::PublicKeyParts;
 use sha2::Digest;
 use zeroize::Zeroize;
 
-use super::{invalid_key, EcCurve, GcmTag, HashAlg, RsaPadding, RsaSignatureScheme};
+use super::{invalid_key, EcCurve, GcmTag, HashAlg, MlDsaParams, RsaPadding, RsaSignatureScheme};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
 
@@ -626,6 +626,119 @@ pub fn ed25519_verify(public: &[u8; 32], message: &[u8], signature: &[u8]) -> bo
     ed25519_dalek::VerifyingKey::from_bytes(public).is_ok_and(|k| k.verify(message, &sig).is_ok())
 }
 
+// ----------------------------------------------------------------- ML-DSA --
+
+/// The operating system's generator, as ml-dsa's hedged signing asks for it
+/// (rand_core 0.10).
+struct OsRng10;
+
+impl ml_dsa::signature::rand_core::TryRng for OsRng10 {
+    type Error = Error;
+    fn try_next_u32(&mut self) -> Result<u32> {
+        let mut b = [0u8; 4];
+        fill_random(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn try_next_u64(&mut self) -> Result<u64> {
+        let mut b = [0u8; 8];
+        fill_random(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<()> {
+        fill_random(dst)
+    }
+}
+
+impl ml_dsa::signature::rand_core::TryCryptoRng for OsRng10 {}
+
+/// μ as ml-dsa takes it.
+type Mu = ml_dsa::common::array::Array<u8, ml_dsa::common::typenum::U64>;
+
+/// One ml-dsa key of any parameter set.
+enum MlDsaKey {
+    P44(Box<ml_dsa::SigningKey<ml_dsa::MlDsa44>>),
+    P65(Box<ml_dsa::SigningKey<ml_dsa::MlDsa65>>),
+    P87(Box<ml_dsa::SigningKey<ml_dsa::MlDsa87>>),
+}
+
+/// Runs `$body` with `$k` bound to the key of whichever parameter set.
+macro_rules! with_mldsa_key {
+    ($key:expr, $k:ident => $body:expr) => {
+        match $key {
+            MlDsaKey::P44($k) => $body,
+            MlDsaKey::P65($k) => $body,
+            MlDsaKey::P87($k) => $body,
+        }
+    };
+}
+
+/// An ML-DSA key pair (ml-dsa; its keys wipe themselves on drop).
+pub struct MlDsaKeyPair {
+    key: MlDsaKey,
+    public: Vec<u8>,
+}
+
+crate::secret::debug_hiding_secrets!(MlDsaKeyPair(..));
+
+impl MlDsaKeyPair {
+    /// The key pair of a 32-byte seed.
+    pub fn from_seed(params: MlDsaParams, seed: &[u8; 32]) -> Result<Self> {
+        let mut xi = ml_dsa::Seed::from(*seed);
+        let key = match params {
+            MlDsaParams::MlDsa44 => MlDsaKey::P44(Box::new(ml_dsa::SigningKey::from_seed(&xi))),
+            MlDsaParams::MlDsa65 => MlDsaKey::P65(Box::new(ml_dsa::SigningKey::from_seed(&xi))),
+            MlDsaParams::MlDsa87 => MlDsaKey::P87(Box::new(ml_dsa::SigningKey::from_seed(&xi))),
+        };
+        zeroize::Zeroize::zeroize(xi.as_mut_slice());
+        let public = with_mldsa_key!(&key, k => ml_dsa::signature::Keypair::verifying_key(&**k).encode().to_vec());
+        Ok(MlDsaKeyPair { key, public })
+    }
+
+    /// The raw public key.
+    pub fn public_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    /// The expanded private key (FIPS 204 skEncode), in secret memory.
+    pub fn expanded_private_key(&self) -> Result<SecretBytes> {
+        #[allow(deprecated)] // the expanded form is read only to compare it
+        let mut raw = with_mldsa_key!(&self.key, k => k.expanded_key().to_expanded().to_vec());
+        let out = SecretBytes::from_slice(&raw);
+        zeroize::Zeroize::zeroize(raw.as_mut_slice());
+        out
+    }
+
+    /// The hedged signature of an external μ.
+    pub fn sign_mu(&self, mu: &[u8; 64]) -> Result<Vec<u8>> {
+        let mu = Mu::from(*mu);
+        with_mldsa_key!(&self.key, k => k
+            .expanded_key()
+            .sign_mu_randomized(&mu, &mut OsRng10)
+            .map(|s| s.encode().to_vec())
+            .map_err(|_| Error::InvalidArgument("ML-DSA signing failed".into())))
+    }
+}
+
+/// Whether `sig` is a valid signature of μ under the raw public key.
+pub fn mldsa_verify_mu(params: MlDsaParams, public: &[u8], mu: &[u8; 64], sig: &[u8]) -> bool {
+    fn verify<P: ml_dsa::MlDsaParams>(public: &[u8], mu: &Mu, sig: &[u8]) -> bool {
+        let (Ok(pk), Ok(sig)) = (
+            ml_dsa::EncodedVerifyingKey::<P>::try_from(public),
+            ml_dsa::EncodedSignature::<P>::try_from(sig),
+        ) else {
+            return false;
+        };
+        ml_dsa::Signature::<P>::decode(&sig)
+            .is_some_and(|sig| ml_dsa::VerifyingKey::<P>::decode(&pk).verify_mu(mu, &sig))
+    }
+    let mu = Mu::from(*mu);
+    match params {
+        MlDsaParams::MlDsa44 => verify::<ml_dsa::MlDsa44>(public, &mu, sig),
+        MlDsaParams::MlDsa65 => verify::<ml_dsa::MlDsa65>(public, &mu, sig),
+        MlDsaParams::MlDsa87 => verify::<ml_dsa::MlDsa87>(public, &mu, sig),
+    }
+}
+
 // -------------------------------------------------------------------- RSA --
 
 /// An RSA private key. Private operations are always blinded.
@@ -870,13 +983,29 @@ pub fn x25519(secret: &[u8; 32], peer: &[u8]) -> Result<SecretBytes> {
     SecretBytes::from_slice(shared.as_bytes())
 }
 
-/// SHAKE256 of `data`, as many bytes as `out` holds.
-pub fn shake256(data: &[u8], out: &mut [u8]) -> Result<()> {
-    use shake::{ExtendableOutput as _, Update as _, XofReader as _};
-    let mut h = shake::Shake256::default();
-    h.update(data);
-    h.finalize_xof().read(out);
-    Ok(())
+/// A SHAKE256 computation fed in pieces.
+#[allow(missing_debug_implementations)] // its state is the input's
+pub struct Shake256(shake::Shake256);
+
+impl Shake256 {
+    /// A new computation.
+    pub fn new() -> Result<Self> {
+        Ok(Shake256(shake::Shake256::default()))
+    }
+
+    /// Feeds `data`.
+    pub fn update(&mut self, data: &[u8]) -> Result<()> {
+        use shake::Update as _;
+        self.0.update(data);
+        Ok(())
+    }
+
+    /// As many output bytes as `out` holds.
+    pub fn finish(self, out: &mut [u8]) -> Result<()> {
+        use shake::{ExtendableOutput as _, XofReader as _};
+        self.0.finalize_xof().read(out);
+        Ok(())
+    }
 }
 
 /// SHA3-256 of the concatenation of `parts`.

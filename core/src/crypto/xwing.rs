@@ -50,7 +50,7 @@ impl XWingDecapsulationKey {
             )));
         }
         let mut expanded = SecretBytes::zeroed(96)?;
-        shake256(seed, expanded.as_mut_bytes())?;
+        shake256(&[seed], expanded.as_mut_bytes())?;
         let (mlkem_seed, x) = expanded.as_bytes().split_at(64);
         let mlkem_seed: &[u8; 64] = mlkem_seed.try_into().map_err(|_| Error::Rng)?;
         let mlkem = MlKem768DecapsulationKey::from_seed(mlkem_seed)?;

@@ -1,38 +1,47 @@
 //! Asymmetric operations: Sign, Verify, GetPublicKey and RSA encryption.
 
 use super::*;
-use crate::crypto::{self, EcdsaVerifyingKey, Ed25519VerifyingKey, RsaPublicKey};
+use crate::crypto::{
+    self, EcdsaVerifyingKey, Ed25519VerifyingKey, MlDsaVerifyingKey, RsaPublicKey,
+};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
 
 impl KeyStore {
     // ------------------------------------------------------- asymmetric --
 
+    /// The digest an algorithm that signs digests signs: of a RAW message
+    /// (at most 4096 bytes), or the caller's DIGEST. EXTERNAL_MU is for
+    /// ML-DSA only.
     pub(super) fn digest_for(
-        alg_hash: crypto::HashAlg,
+        alg: SigningAlgorithm,
         message: &[u8],
         message_type: MessageType,
     ) -> Result<Vec<u8>> {
-        match message_type {
-            MessageType::Raw => {
-                if message.len() > MAX_MESSAGE {
-                    return Err(Error::InvalidArgument(format!(
-                        "raw messages are at most {MAX_MESSAGE} bytes; pass a digest"
-                    )));
-                }
-                Ok(crypto::digest(alg_hash, message))
+        let alg_hash = match (alg.hash(), message_type) {
+            (Some(h), MessageType::Raw | MessageType::Digest) => h,
+            _ => {
+                return Err(Error::InvalidArgument(format!(
+                    "message type {message_type} is for ML-DSA only; {alg} takes RAW or DIGEST"
+                )))
             }
-            MessageType::Digest => {
-                if message.len() != alg_hash.output_len() {
-                    return Err(Error::InvalidArgument(format!(
-                        "a {alg_hash:?} digest is {} bytes, not {}",
-                        alg_hash.output_len(),
-                        message.len()
-                    )));
-                }
-                Ok(message.to_vec())
+        };
+        if message_type == MessageType::Raw {
+            if message.len() > MAX_MESSAGE {
+                return Err(Error::InvalidArgument(format!(
+                    "raw messages are at most {MAX_MESSAGE} bytes; pass a digest"
+                )));
             }
+            return Ok(crypto::digest(alg_hash, message));
         }
+        if message.len() != alg_hash.output_len() {
+            return Err(Error::InvalidArgument(format!(
+                "a {alg_hash:?} digest is {} bytes, not {}",
+                alg_hash.output_len(),
+                message.len()
+            )));
+        }
+        Ok(message.to_vec())
     }
 
     pub(super) fn signing_key(
@@ -51,29 +60,48 @@ impl KeyStore {
         Ok((rec, v))
     }
 
-    /// The message of an algorithm that signs the message itself
-    /// (Ed25519): message type RAW only, at most 4096 bytes, as AWS KMS.
+    /// The input of an algorithm that signs the message itself (Ed25519,
+    /// ML-DSA): message type RAW, at most 4096 bytes, as AWS KMS; for
+    /// ML-DSA also EXTERNAL_MU, a 64-byte μ. `Ok(true)` for a μ.
     fn whole_message(
         alg: SigningAlgorithm,
         message: &[u8],
         message_type: MessageType,
-    ) -> Result<&[u8]> {
-        if message_type != MessageType::Raw {
-            return Err(Error::InvalidArgument(format!(
-                "{alg} signs the message itself: use message type RAW"
-            )));
+    ) -> Result<bool> {
+        match message_type {
+            MessageType::Raw if message.len() > MAX_MESSAGE => Err(Error::InvalidArgument(
+                format!("raw messages are at most {MAX_MESSAGE} bytes"),
+            )),
+            MessageType::Raw => Ok(false),
+            MessageType::ExternalMu if alg == SigningAlgorithm::MlDsaShake256 => {
+                if message.len() != crypto::MLDSA_MU_LEN {
+                    return Err(Error::InvalidArgument(format!(
+                        "an EXTERNAL_MU message is {} bytes, not {}",
+                        crypto::MLDSA_MU_LEN,
+                        message.len()
+                    )));
+                }
+                Ok(true)
+            }
+            MessageType::ExternalMu | MessageType::Digest => {
+                let allowed = if alg == SigningAlgorithm::MlDsaShake256 {
+                    "RAW or EXTERNAL_MU"
+                } else {
+                    "RAW"
+                };
+                Err(Error::InvalidArgument(format!(
+                    "{alg} signs the message itself: use message type {allowed}"
+                )))
+            }
         }
-        if message.len() > MAX_MESSAGE {
-            return Err(Error::InvalidArgument(format!(
-                "raw messages are at most {MAX_MESSAGE} bytes"
-            )));
-        }
-        Ok(message)
     }
 
     /// Sign a message (RAW, at most 4096 bytes) or a digest. ECDSA
     /// signatures are DER-encoded; Ed25519 signatures are R ‖ S (64
-    /// bytes) of the message itself (RAW only).
+    /// bytes) of the message itself (RAW only); ML-DSA signatures (FIPS
+    /// 204 encoding) are of the message (RAW) or of a 64-byte μ
+    /// (EXTERNAL_MU, computed with [`crate::crypto::MlDsaVerifyingKey::mu`]
+    /// from the key's public key), never of a digest.
     pub fn sign(
         &self,
         key: &str,
@@ -85,10 +113,14 @@ impl KeyStore {
             let (rec, v) = self.signing_key(a, key, alg)?;
             let version = Self::version_ref(&rec, &v);
             if alg.signs_message() {
-                let message = Self::whole_message(alg, message, message_type)?;
-                return self.inner.backend.sign_message(version, alg, message);
+                return if Self::whole_message(alg, message, message_type)? {
+                    // An external μ is what ML-DSA signs in place of a digest.
+                    self.inner.backend.sign_digest(version, alg, message)
+                } else {
+                    self.inner.backend.sign_message(version, alg, message)
+                };
             }
-            let digest = Self::digest_for(alg.hash(), message, message_type)?;
+            let digest = Self::digest_for(alg, message, message_type)?;
             self.inner.backend.sign_digest(version, alg, &digest)
         })
     }
@@ -108,11 +140,19 @@ impl KeyStore {
                 .inner
                 .backend
                 .public_key_der(Self::version_ref(&rec, &v))?;
+            if alg == SigningAlgorithm::MlDsaShake256 {
+                let key = MlDsaVerifyingKey::from_spki_der(&der)?;
+                return Ok(if Self::whole_message(alg, message, message_type)? {
+                    key.verify_mu(message, signature)
+                } else {
+                    key.verify(message, signature)
+                });
+            }
             if alg.signs_message() {
-                let message = Self::whole_message(alg, message, message_type)?;
+                Self::whole_message(alg, message, message_type)?;
                 return Ok(Ed25519VerifyingKey::from_spki_der(&der)?.verify(message, signature));
             }
-            let digest = Self::digest_for(alg.hash(), message, message_type)?;
+            let digest = Self::digest_for(alg, message, message_type)?;
             Ok(match alg.rsa_scheme() {
                 None => {
                     EcdsaVerifyingKey::from_spki_der(&der)?.verify_digest_der(&digest, signature)

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{EcCurve, HashAlg, RsaPadding, RsaSignatureScheme};
+use crate::crypto::{EcCurve, HashAlg, MlDsaParams, RsaPadding, RsaSignatureScheme};
 use crate::error::{Error, Result};
 
 use crate::names::named_enum;
@@ -41,6 +41,12 @@ named_enum!(
         Hmac384 = "HMAC_384",
         /// HMAC with a 512-bit key (HMAC-SHA-512).
         Hmac512 = "HMAC_512",
+        /// ML-DSA-44 (FIPS 204; post-quantum signatures, NIST category 2).
+        MlDsa44 = "ML_DSA_44",
+        /// ML-DSA-65 (FIPS 204; category 3).
+        MlDsa65 = "ML_DSA_65",
+        /// ML-DSA-87 (FIPS 204; category 5).
+        MlDsa87 = "ML_DSA_87",
     }
 );
 
@@ -80,6 +86,9 @@ named_enum!(
         /// Ed25519 (pure EdDSA, RFC 8032; SHA-512 inside): signs the
         /// message itself, so only message type RAW.
         Ed25519Sha512 = "ED25519_SHA_512",
+        /// ML-DSA (FIPS 204, pure, empty context; SHAKE256 inside): signs
+        /// the message (RAW) or an external μ (EXTERNAL_MU), not a digest.
+        MlDsaShake256 = "ML_DSA_SHAKE_256",
         /// RSASSA-PSS with SHA-256 (salt 32 bytes).
         RsassaPssSha256 = "RSASSA_PSS_SHA_256",
         /// RSASSA-PSS with SHA-384 (salt 48 bytes).
@@ -135,6 +144,10 @@ named_enum!(
         Raw = "RAW",
         /// A digest computed by the caller, as long as the algorithm's hash.
         Digest = "DIGEST",
+        /// ML-DSA only: μ (64 bytes), the message representative of FIPS
+        /// 204 section 6.2 that the caller computed from the public key and
+        /// the message, so that a message of any size is signed.
+        ExternalMu = "EXTERNAL_MU",
     }
 );
 
@@ -153,7 +166,10 @@ impl KeySpec {
                         | KeySpec::EccNistP384
                         | KeySpec::EccNistP521
                         | KeySpec::EccSecgP256k1
-                        | KeySpec::EccNistEdwards25519,
+                        | KeySpec::EccNistEdwards25519
+                        | KeySpec::MlDsa44
+                        | KeySpec::MlDsa65
+                        | KeySpec::MlDsa87,
                     KeyUsage::SignVerify
                 )
                 | (
@@ -177,7 +193,10 @@ impl KeySpec {
             | KeySpec::EccNistP384
             | KeySpec::EccNistP521
             | KeySpec::EccSecgP256k1
-            | KeySpec::EccNistEdwards25519 => KeyUsage::SignVerify,
+            | KeySpec::EccNistEdwards25519
+            | KeySpec::MlDsa44
+            | KeySpec::MlDsa65
+            | KeySpec::MlDsa87 => KeyUsage::SignVerify,
             KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
                 KeyUsage::GenerateVerifyMac
             }
@@ -196,7 +215,20 @@ impl KeySpec {
 
     /// Whether the spec is asymmetric (has a public key).
     pub fn is_asymmetric(self) -> bool {
-        self.rsa_bits().is_some() || self.ec_curve().is_some() || self.is_ed25519()
+        self.rsa_bits().is_some()
+            || self.ec_curve().is_some()
+            || self.is_ed25519()
+            || self.mldsa().is_some()
+    }
+
+    /// The ML-DSA parameter set, for ML-DSA specs.
+    pub fn mldsa(self) -> Option<MlDsaParams> {
+        match self {
+            KeySpec::MlDsa44 => Some(MlDsaParams::MlDsa44),
+            KeySpec::MlDsa65 => Some(MlDsaParams::MlDsa65),
+            KeySpec::MlDsa87 => Some(MlDsaParams::MlDsa87),
+            _ => None,
+        }
     }
 
     /// Whether the spec is Ed25519 (`ECC_NIST_EDWARDS25519`).
@@ -235,9 +267,11 @@ impl KeySpec {
 }
 
 impl SigningAlgorithm {
-    /// The hash the algorithm signs.
-    pub fn hash(self) -> HashAlg {
-        match self {
+    /// The hash the algorithm signs (SHA-512 for Ed25519, which hashes
+    /// inside; ML-DSA has none and hashes with SHAKE256 inside, see
+    /// [`Self::signs_message`]).
+    pub fn hash(self) -> Option<HashAlg> {
+        Some(match self {
             Self::EcdsaSha256 | Self::RsassaPssSha256 | Self::RsassaPkcs1V15Sha256 => {
                 HashAlg::Sha256
             }
@@ -248,24 +282,31 @@ impl SigningAlgorithm {
             | Self::Ed25519Sha512
             | Self::RsassaPssSha512
             | Self::RsassaPkcs1V15Sha512 => HashAlg::Sha512,
-        }
+            Self::MlDsaShake256 => return None,
+        })
     }
 
     /// Whether the algorithm signs the message itself rather than a digest
-    /// the caller or sealbox computes (Ed25519): such algorithms take
-    /// message type RAW only.
+    /// the caller or sealbox computes (Ed25519, ML-DSA): such algorithms
+    /// take message type RAW (ML-DSA also EXTERNAL_MU), never DIGEST.
     pub fn signs_message(self) -> bool {
-        self == Self::Ed25519Sha512
+        matches!(self, Self::Ed25519Sha512 | Self::MlDsaShake256)
     }
 
     /// The RSA scheme, for RSA algorithms.
     pub fn rsa_scheme(self) -> Option<RsaSignatureScheme> {
         match self {
-            Self::EcdsaSha256 | Self::EcdsaSha384 | Self::EcdsaSha512 | Self::Ed25519Sha512 => None,
-            Self::RsassaPssSha256 | Self::RsassaPssSha384 | Self::RsassaPssSha512 => {
-                Some(RsaSignatureScheme::Pss(self.hash()))
-            }
-            _ => Some(RsaSignatureScheme::Pkcs1v15(self.hash())),
+            Self::EcdsaSha256
+            | Self::EcdsaSha384
+            | Self::EcdsaSha512
+            | Self::Ed25519Sha512
+            | Self::MlDsaShake256 => None,
+            Self::RsassaPssSha256 => Some(RsaSignatureScheme::Pss(HashAlg::Sha256)),
+            Self::RsassaPssSha384 => Some(RsaSignatureScheme::Pss(HashAlg::Sha384)),
+            Self::RsassaPssSha512 => Some(RsaSignatureScheme::Pss(HashAlg::Sha512)),
+            Self::RsassaPkcs1V15Sha256 => Some(RsaSignatureScheme::Pkcs1v15(HashAlg::Sha256)),
+            Self::RsassaPkcs1V15Sha384 => Some(RsaSignatureScheme::Pkcs1v15(HashAlg::Sha384)),
+            Self::RsassaPkcs1V15Sha512 => Some(RsaSignatureScheme::Pkcs1v15(HashAlg::Sha512)),
         }
     }
 
@@ -276,6 +317,7 @@ impl SigningAlgorithm {
             Self::EcdsaSha384 => spec == KeySpec::EccNistP384,
             Self::EcdsaSha512 => spec == KeySpec::EccNistP521,
             Self::Ed25519Sha512 => spec == KeySpec::EccNistEdwards25519,
+            Self::MlDsaShake256 => spec.mldsa().is_some(),
             _ => spec.rsa_bits().is_some(),
         }
     }
@@ -474,7 +516,7 @@ mod tests {
                 .parse::<SigningAlgorithm>()
                 .unwrap()
                 .hash(),
-            HashAlg::Sha384
+            Some(HashAlg::Sha384)
         );
     }
 

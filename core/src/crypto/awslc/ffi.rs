@@ -343,25 +343,194 @@ pub(super) fn mlkem768_keypair_from_seed(
     Some((public, private))
 }
 
-/// SHAKE256 of `data`, as many bytes as `out` holds (aws-lc-rs has no
-/// SHAKE).
-pub(super) fn shake256(data: &[u8], out: &mut [u8]) -> bool {
-    // SAFETY: the context is checked, used with the static SHAKE256 method
-    // and freed once; `data` is readable and `out` writable for their
-    // lengths.
-    let ok = unsafe {
-        let ctx = sys::EVP_MD_CTX_new();
-        if ctx.is_null() {
-            return false;
-        }
-        let ok = sys::EVP_DigestInit_ex(ctx, sys::EVP_shake256(), std::ptr::null_mut()) == 1
-            && sys::EVP_DigestUpdate(ctx, data.as_ptr().cast(), data.len()) == 1
-            && sys::EVP_DigestFinalXOF(ctx, out.as_mut_ptr(), out.len()) == 1;
-        sys::EVP_MD_CTX_free(ctx);
-        ok
-    };
-    if !ok {
-        clear_errors();
+/// A SHAKE256 computation fed in pieces (aws-lc-rs has no SHAKE): an
+/// owned `EVP_MD_CTX`, freed (and cleansed) when dropped.
+pub(super) struct Shake256(NonNull<sys::EVP_MD_CTX>);
+
+// SAFETY: the context is owned and used only through `&mut self`.
+unsafe impl Send for Shake256 {}
+
+impl Drop for Shake256 {
+    fn drop(&mut self) {
+        // SAFETY: the one context we own, not used after this.
+        unsafe { sys::EVP_MD_CTX_free(self.0.as_ptr()) }
     }
-    ok
+}
+
+impl Shake256 {
+    pub(super) fn new() -> Option<Self> {
+        // SAFETY: a new context (checked) set up with the static SHAKE256
+        // method; freed by `Drop` whatever happens next.
+        unsafe {
+            let ctx = NonNull::new(sys::EVP_MD_CTX_new()).map(Shake256)?;
+            if sys::EVP_DigestInit_ex(ctx.0.as_ptr(), sys::EVP_shake256(), std::ptr::null_mut())
+                != 1
+            {
+                clear_errors();
+                return None;
+            }
+            Some(ctx)
+        }
+    }
+
+    pub(super) fn update(&mut self, data: &[u8]) -> bool {
+        // SAFETY: an initialised context; `data` readable for its length.
+        let ok =
+            unsafe { sys::EVP_DigestUpdate(self.0.as_ptr(), data.as_ptr().cast(), data.len()) };
+        if ok != 1 {
+            clear_errors();
+        }
+        ok == 1
+    }
+
+    /// As many output bytes as `out` holds.
+    pub(super) fn finish(self, out: &mut [u8]) -> bool {
+        // SAFETY: an initialised context; `out` writable for its length.
+        let ok = unsafe { sys::EVP_DigestFinalXOF(self.0.as_ptr(), out.as_mut_ptr(), out.len()) };
+        if ok != 1 {
+            clear_errors();
+        }
+        ok == 1
+    }
+}
+
+// --------------------------------------------------------------- ML-DSA --
+
+/// An owned AWS-LC `EVP_PKEY` (an ML-DSA key pair or public key).
+pub(super) struct Pkey(NonNull<sys::EVP_PKEY>);
+
+// SAFETY: after construction the key is only read: EVP_PKEY_get_raw_*_key
+// and EVP_PKEY_CTX_new (which takes its own reference); each operation
+// runs on an EVP_PKEY_CTX of its own. EVP_PKEY_free runs in `Drop`, with
+// exclusive access. aws-lc-rs shares its ML-DSA keys across threads the
+// same way.
+unsafe impl Send for Pkey {}
+// SAFETY: as for `Send` above.
+unsafe impl Sync for Pkey {}
+
+impl Drop for Pkey {
+    fn drop(&mut self) {
+        // SAFETY: the one reference we own, not used after this; AWS-LC
+        // wipes a private key as it frees it.
+        unsafe { sys::EVP_PKEY_free(self.0.as_ptr()) }
+    }
+}
+
+fn mldsa_nid(params: crate::crypto::MlDsaParams) -> c_int {
+    use crate::crypto::MlDsaParams;
+    (match params {
+        MlDsaParams::MlDsa44 => sys::NID_MLDSA44,
+        MlDsaParams::MlDsa65 => sys::NID_MLDSA65,
+        MlDsaParams::MlDsa87 => sys::NID_MLDSA87,
+    }) as c_int
+}
+
+impl Pkey {
+    /// The ML-DSA key pair of a 32-byte seed (ML-DSA.KeyGen_internal).
+    pub(super) fn mldsa_from_seed(
+        params: crate::crypto::MlDsaParams,
+        seed: &[u8; 32],
+    ) -> Option<Self> {
+        // SAFETY: `seed` is readable for 32 bytes and not kept; the result
+        // is NULL or a new key we own.
+        let p = unsafe {
+            sys::EVP_PKEY_pqdsa_new_raw_private_key(mldsa_nid(params), seed.as_ptr(), seed.len())
+        };
+        Self::owned(p)
+    }
+
+    /// An ML-DSA public key of its raw encoding (length checked by AWS-LC).
+    pub(super) fn mldsa_public(params: crate::crypto::MlDsaParams, public: &[u8]) -> Option<Self> {
+        // SAFETY: as in `mldsa_from_seed`.
+        let p = unsafe {
+            sys::EVP_PKEY_pqdsa_new_raw_public_key(mldsa_nid(params), public.as_ptr(), public.len())
+        };
+        Self::owned(p)
+    }
+
+    fn owned(p: *mut sys::EVP_PKEY) -> Option<Self> {
+        let k = NonNull::new(p).map(Pkey);
+        if k.is_none() {
+            clear_errors();
+        }
+        k
+    }
+
+    /// The raw public key (`len` bytes expected).
+    pub(super) fn raw_public_key(&self, len: usize) -> Option<Vec<u8>> {
+        let mut out = vec![0u8; len];
+        let mut got = len;
+        // SAFETY: `out` is writable for `got` bytes; the key is valid.
+        let ok = unsafe {
+            sys::EVP_PKEY_get_raw_public_key(self.0.as_ptr(), out.as_mut_ptr(), &mut got)
+        };
+        if ok != 1 || got != len {
+            clear_errors();
+            return None;
+        }
+        Some(out)
+    }
+
+    /// The raw (expanded) private key (`len` bytes expected), wiped when
+    /// dropped.
+    pub(super) fn raw_private_key(&self, len: usize) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        let mut out = zeroize::Zeroizing::new(vec![0u8; len]);
+        let mut got = len;
+        // SAFETY: as in `raw_public_key`.
+        let ok = unsafe {
+            sys::EVP_PKEY_get_raw_private_key(self.0.as_ptr(), out.as_mut_ptr(), &mut got)
+        };
+        if ok != 1 || got != len {
+            clear_errors();
+            return None;
+        }
+        Some(out)
+    }
+
+    /// The ML-DSA signature (`sig_len` bytes) of an external μ: AWS-LC's
+    /// EVP_PKEY_sign on an ML-DSA key signs its input as μ (FIPS 204
+    /// section 6.2; hedged).
+    pub(super) fn mldsa_sign_mu(&self, mu: &[u8; 64], sig_len: usize) -> Option<Vec<u8>> {
+        let mut sig = vec![0u8; sig_len];
+        let mut len = sig_len;
+        // SAFETY: the context is checked, holds its own reference to the
+        // key and is freed once; `mu` is readable for 64 bytes and `sig`
+        // writable for `len` bytes.
+        let ok = unsafe {
+            let ctx = sys::EVP_PKEY_CTX_new(self.0.as_ptr(), std::ptr::null_mut());
+            if ctx.is_null() {
+                clear_errors();
+                return None;
+            }
+            let ok = sys::EVP_PKEY_sign_init(ctx) == 1
+                && sys::EVP_PKEY_sign(ctx, sig.as_mut_ptr(), &mut len, mu.as_ptr(), mu.len()) == 1;
+            sys::EVP_PKEY_CTX_free(ctx);
+            ok
+        };
+        if !ok || len != sig_len {
+            clear_errors();
+            return None;
+        }
+        Some(sig)
+    }
+
+    /// Whether `sig` is a valid ML-DSA signature of the external μ `mu`.
+    pub(super) fn mldsa_verify_mu(&self, mu: &[u8; 64], sig: &[u8]) -> bool {
+        // SAFETY: as in `mldsa_sign_mu`; `sig` is readable for its length.
+        let ok = unsafe {
+            let ctx = sys::EVP_PKEY_CTX_new(self.0.as_ptr(), std::ptr::null_mut());
+            if ctx.is_null() {
+                clear_errors();
+                return false;
+            }
+            let ok = sys::EVP_PKEY_verify_init(ctx) == 1
+                && sys::EVP_PKEY_verify(ctx, sig.as_ptr(), sig.len(), mu.as_ptr(), mu.len()) == 1;
+            sys::EVP_PKEY_CTX_free(ctx);
+            ok
+        };
+        if !ok {
+            clear_errors();
+        }
+        ok
+    }
 }

@@ -26,7 +26,8 @@
 //! validated module, but not as approved services. See docs/SECURITY.md.
 //!
 //! Files by primitive: `aead.rs`, `hash.rs` (digests, HKDF, HMAC),
-//! `ecdsa.rs`, `ed25519.rs`, `rsa.rs`, `pq.rs` (ML-KEM, X25519, SHA-3), `ffi.rs`. The DER this provider reads or writes
+//! `ecdsa.rs`, `ed25519.rs`, `mldsa.rs`, `rsa.rs`, `pq.rs` (ML-KEM, X25519,
+//! SHA-3), `ffi.rs`. The DER this provider reads or writes
 //! itself is `crypto/der.rs`, shared with the rustcrypto provider.
 
 mod aead;
@@ -34,6 +35,7 @@ mod ecdsa;
 mod ed25519;
 mod ffi;
 mod hash;
+mod mldsa;
 mod pq;
 mod rsa;
 
@@ -41,8 +43,9 @@ pub use self::aead::{aes256_prf_blocks, AesGcmKey};
 pub use self::ecdsa::{EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey};
 pub use self::ed25519::{ed25519_verify, Ed25519KeyPair};
 pub use self::hash::{hkdf_expand_each, hmac, Hasher};
+pub use self::mldsa::{mldsa_verify_mu, MlDsaKeyPair};
 pub use self::pq::{
-    mlkem768_encapsulate, sha3_256, shake256, x25519, x25519_public, MlKem768DecapsulationKey,
+    mlkem768_encapsulate, sha3_256, x25519, x25519_public, MlKem768DecapsulationKey, Shake256,
 };
 pub use self::rsa::{RsaPrivateKey, RsaPublicKey};
 

@@ -96,13 +96,35 @@ pub fn x25519(secret: &[u8; 32], peer: &[u8]) -> Result<SecretBytes> {
     )
 }
 
-/// SHAKE256 of `data`, as many bytes as `out` holds.
-pub fn shake256(data: &[u8], out: &mut [u8]) -> Result<()> {
-    if ffi::shake256(data, out) {
-        Ok(())
-    } else {
-        out.fill(0);
-        Err(Error::InvalidArgument("SHAKE256 failed".into()))
+/// A SHAKE256 computation fed in pieces.
+#[allow(missing_debug_implementations)] // its state is the input's
+pub struct Shake256(ffi::Shake256);
+
+impl Shake256 {
+    /// A new computation.
+    pub fn new() -> Result<Self> {
+        ffi::Shake256::new()
+            .map(Shake256)
+            .ok_or_else(|| Error::InvalidArgument("SHAKE256 failed".into()))
+    }
+
+    /// Feeds `data`.
+    pub fn update(&mut self, data: &[u8]) -> Result<()> {
+        if self.0.update(data) {
+            Ok(())
+        } else {
+            Err(Error::InvalidArgument("SHAKE256 failed".into()))
+        }
+    }
+
+    /// As many output bytes as `out` holds.
+    pub fn finish(self, out: &mut [u8]) -> Result<()> {
+        if self.0.finish(out) {
+            Ok(())
+        } else {
+            out.fill(0);
+            Err(Error::InvalidArgument("SHAKE256 failed".into()))
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 pub mod pkcs11;
 pub mod soft;
 
-use crate::crypto::{EcdsaSigningKey, Ed25519SigningKey, RsaPrivateKey};
+use crate::crypto::{EcdsaSigningKey, Ed25519SigningKey, MlDsaSigningKey, RsaPrivateKey};
 use crate::error::{Error, Result};
 use crate::keystore::types::{
     EncryptionAlgorithm, KeySpec, KeyUsage, MacAlgorithm, SigningAlgorithm,
@@ -103,6 +103,15 @@ pub(crate) fn check_material(spec: KeySpec, material: &SecretBytes) -> Result<()
         KeySpec::EccNistEdwards25519 => {
             Ed25519SigningKey::from_pkcs8_der(material.as_bytes())?;
         }
+        KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
+            let k = MlDsaSigningKey::from_pkcs8_der(material.as_bytes())?;
+            if Some(k.params()) != spec.mldsa() {
+                return Err(Error::InvalidKey(format!(
+                    "the key is {}, not {spec}",
+                    k.params().name()
+                )));
+            }
+        }
     }
     Ok(())
 }
@@ -119,7 +128,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Generates new material; returns its handle.
     fn generate(&self, key: KeyRef<'_>) -> Result<Vec<u8>>;
     /// Takes imported material (raw bytes for AES/HMAC, PKCS#8 DER for
-    /// RSA, EC and Ed25519); returns its handle.
+    /// RSA, EC, Ed25519 and ML-DSA); returns its handle.
     fn import(&self, key: KeyRef<'_>, material: &SecretBytes) -> Result<Vec<u8>>;
     /// Destroys the material for good.
     fn destroy(&self, v: VersionRef<'_>) -> Result<()>;
@@ -138,10 +147,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// AES-256-GCM decryption of `gcm.data` (ciphertext ‖ tag);
     /// `DecryptionFailed` on any mismatch.
     fn open(&self, v: VersionRef<'_>, gcm: Gcm<'_>) -> Result<SecretBytes>;
-    /// Signs a digest; ECDSA signatures are DER-encoded.
+    /// Signs a digest; ECDSA signatures are DER-encoded. For ML-DSA the
+    /// "digest" is an external μ (64 bytes).
     fn sign_digest(&self, v: VersionRef<'_>, alg: SigningAlgorithm, d: &[u8]) -> Result<Vec<u8>>;
     /// Signs the message itself, for the algorithms that hash inside the
-    /// signature ([`SigningAlgorithm::signs_message`]: Ed25519).
+    /// signature ([`SigningAlgorithm::signs_message`]: Ed25519, ML-DSA).
     fn sign_message(
         &self,
         v: VersionRef<'_>,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::crypto::{
     self, AesGcmKey, EcCurve, EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey,
-    Ed25519SigningKey, HashAlg, RsaPrivateKey,
+    Ed25519SigningKey, HashAlg, MlDsaParams, MlDsaSigningKey, RsaPrivateKey,
 };
 use crate::error::{Error, Result};
 use crate::keystore::types::EncryptionAlgorithm as EncAlg;
@@ -138,6 +138,7 @@ enum Parsed {
     /// A KEY_AGREEMENT key, parsed for ECDH (and its SubjectPublicKeyInfo).
     Ecdh(EcdhPrivateKey, Vec<u8>),
     Ed25519(Ed25519SigningKey),
+    MlDsa(MlDsaSigningKey),
 }
 
 /// The soft backend.
@@ -237,6 +238,8 @@ impl SoftBackend {
             Parsed::Ec(EcdsaSigningKey::from_pkcs8_der(der.as_bytes())?)
         } else if key.spec.is_ed25519() {
             Parsed::Ed25519(Ed25519SigningKey::from_pkcs8_der(der.as_bytes())?)
+        } else if key.spec.mldsa().is_some() {
+            Parsed::MlDsa(MlDsaSigningKey::from_pkcs8_der(der.as_bytes())?)
         } else {
             return Err(Error::InvalidKeyUsage(format!(
                 "{} is not an asymmetric key",
@@ -285,6 +288,10 @@ impl Backend for SoftBackend {
                 EcdsaSigningKey::generate(curve)?.to_pkcs8_der()?
             }
             KeySpec::EccNistEdwards25519 => Ed25519SigningKey::generate()?.to_pkcs8_der()?,
+            KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
+                let params = key.spec.mldsa().unwrap_or(MlDsaParams::MlDsa65);
+                MlDsaSigningKey::generate(params)?.to_pkcs8_der()?
+            }
         };
         self.seal_material(key, &material)
     }
@@ -296,6 +303,11 @@ impl Backend for SoftBackend {
             // encoding (v2, attributes) came in (docs/FORMAT.md).
             let v1 = Ed25519SigningKey::from_pkcs8_der(material.as_bytes())?.to_pkcs8_der()?;
             return self.seal_material(key, &v1);
+        }
+        if key.spec.mldsa().is_some() {
+            // Kept as the RFC 9881 seed form, whichever form came in.
+            let seed = MlDsaSigningKey::from_pkcs8_der(material.as_bytes())?.to_pkcs8_der()?;
+            return self.seal_material(key, &seed);
         }
         self.seal_material(key, material)
     }
@@ -331,6 +343,8 @@ impl Backend for SoftBackend {
     fn sign_digest(&self, v: VersionRef<'_>, alg: SigningAlgorithm, d: &[u8]) -> Result<Vec<u8>> {
         match (&*self.parsed(v)?, alg.rsa_scheme()) {
             (Parsed::Ec(k), None) => k.sign_digest_der(d),
+            // The key store passes ML-DSA's external μ as the digest.
+            (Parsed::MlDsa(k), None) if alg == SigningAlgorithm::MlDsaShake256 => k.sign_mu(d),
             (Parsed::Rsa(k), Some(scheme)) => k.sign_digest(scheme, d),
             _ => Err(Error::InvalidKeyUsage(format!(
                 "{alg} does not fit {}",
@@ -342,6 +356,7 @@ impl Backend for SoftBackend {
     fn sign_message(&self, v: VersionRef<'_>, alg: SigningAlgorithm, m: &[u8]) -> Result<Vec<u8>> {
         match &*self.parsed(v)? {
             Parsed::Ed25519(k) if alg == SigningAlgorithm::Ed25519Sha512 => k.sign(m),
+            Parsed::MlDsa(k) if alg == SigningAlgorithm::MlDsaShake256 => k.sign(m),
             _ => Err(Error::InvalidKeyUsage(format!(
                 "{alg} does not fit {}",
                 v.key.spec
@@ -370,6 +385,7 @@ impl Backend for SoftBackend {
             Parsed::Ec(k) => k.verifying_key().to_spki_der(),
             Parsed::Ecdh(_, spki) => Ok(spki.clone()),
             Parsed::Ed25519(k) => Ok(k.verifying_key().to_spki_der()),
+            Parsed::MlDsa(k) => Ok(k.verifying_key().to_spki_der()),
             Parsed::Rsa(k) => k.public_key().to_spki_der(),
         }
     }
@@ -377,9 +393,9 @@ impl Backend for SoftBackend {
     fn rsa_decrypt(&self, v: VersionRef<'_>, alg: EncAlg, ct: &[u8]) -> Result<SecretBytes> {
         match &*self.parsed(v)? {
             Parsed::Rsa(k) => k.decrypt(alg.padding(), ct),
-            Parsed::Ec(_) | Parsed::Ecdh(..) | Parsed::Ed25519(_) => Err(Error::InvalidKeyUsage(
-                format!("{} cannot decrypt", v.key.spec),
-            )),
+            Parsed::Ec(_) | Parsed::Ecdh(..) | Parsed::Ed25519(_) | Parsed::MlDsa(_) => Err(
+                Error::InvalidKeyUsage(format!("{} cannot decrypt", v.key.spec)),
+            ),
         }
     }
 

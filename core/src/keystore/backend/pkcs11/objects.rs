@@ -139,6 +139,9 @@ impl Pkcs11Backend {
                     .check(lease.s().generate_key_pair(&mech, &public, &private))
                     .map_err(mech_err(name, "C_GenerateKeyPair"))?;
             }
+            KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
+                return Err(mldsa_unsupported("CKM_ML_DSA_KEY_PAIR_GEN"))
+            }
         }
         Ok(id)
     }
@@ -229,6 +232,9 @@ impl Pkcs11Backend {
                 ]);
                 create(lease, private)?;
                 create(lease, public)?;
+            }
+            KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
+                return Err(mldsa_unsupported("CKK_ML_DSA"))
             }
             KeySpec::EccNistEdwards25519 => {
                 // PKCS#11 3.0: CKA_VALUE of a CKK_EC_EDWARDS private key is
@@ -382,5 +388,14 @@ impl Pkcs11Backend {
             }),
             Err(e) => Err(mech_err("CKM_AES_GCM", "C_Decrypt")(e)),
         }
+    }
+}
+
+/// ML-DSA keys stay in the soft backend: SoftHSM2 2.6 has no ML-DSA
+/// (PKCS#11 3.2's CKM_ML_DSA_KEY_PAIR_GEN / CKK_ML_DSA), and sealbox does
+/// not drive PKCS#11 3.2 ML-DSA tokens yet (docs/SECURITY.md).
+fn mldsa_unsupported(mechanism: &str) -> Error {
+    Error::UnsupportedByHsm {
+        mechanism: mechanism.to_owned(),
     }
 }
