@@ -1229,7 +1229,7 @@ sealbox_result sealbox_create_key_request_new(struct sealbox_create_key_request 
 
 /**
  * The key spec: `"AES_256"`, `"RSA_2048"`, `"RSA_3072"`, `"RSA_4096"`,
- * `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"ECC_NIST_EDWARDS25519"`, `"HMAC_224"`, `"HMAC_256"`, `"HMAC_384"` or `"HMAC_512"`.
+ * `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"ECC_NIST_EDWARDS25519"`, `"HMAC_224"`, `"HMAC_256"`, `"HMAC_384"`, `"HMAC_512"`, `"ML_DSA_44"`, `"ML_DSA_65"` or `"ML_DSA_87"`.
  *
  * Ownership: nothing kept.
  *
@@ -1372,11 +1372,13 @@ sealbox_result sealbox_keystore_generate_data_key_without_plaintext(const struct
  * `algorithm`: `"ECDSA_SHA_256"` (P-256 and secp256k1 keys), `"ECDSA_SHA_384"` (P-384
  * keys), `"ECDSA_SHA_512"` (P-521 keys), `"ED25519_SHA_512"` (Ed25519 keys;
  * message type `"RAW"` only: the message itself is signed, R ‖ S of 64
- * bytes), `"RSASSA_PSS_SHA_256"`,
+ * bytes), `"ML_DSA_SHAKE_256"` (ML-DSA keys; message type `"RAW"`, the
+ * message itself, or `"EXTERNAL_MU"`, its 64-byte μ), `"RSASSA_PSS_SHA_256"`,
  * `"RSASSA_PSS_SHA_384"`, `"RSASSA_PSS_SHA_512"`,
  * `"RSASSA_PKCS1_V1_5_SHA_256"`, `"RSASSA_PKCS1_V1_5_SHA_384"` or
  * `"RSASSA_PKCS1_V1_5_SHA_512"` (RSA keys). `message_type`: `"RAW"` (at
- * most 4096 bytes, hashed by sealbox; NULL means `"RAW"`) or `"DIGEST"`.
+ * most 4096 bytes, hashed by sealbox; NULL means `"RAW"`), `"DIGEST"` or
+ * `"EXTERNAL_MU"` (ML-DSA only).
  *
  * Ownership: the caller frees `*out` (the DER or raw signature) with
  * `sealbox_buffer_free`.
@@ -1391,11 +1393,13 @@ sealbox_result sealbox_keystore_sign(const struct sealbox_keystore *keystore, co
  * `algorithm`: `"ECDSA_SHA_256"` (P-256 and secp256k1 keys), `"ECDSA_SHA_384"` (P-384
  * keys), `"ECDSA_SHA_512"` (P-521 keys), `"ED25519_SHA_512"` (Ed25519 keys;
  * message type `"RAW"` only: the message itself is signed, R ‖ S of 64
- * bytes), `"RSASSA_PSS_SHA_256"`,
+ * bytes), `"ML_DSA_SHAKE_256"` (ML-DSA keys; message type `"RAW"`, the
+ * message itself, or `"EXTERNAL_MU"`, its 64-byte μ), `"RSASSA_PSS_SHA_256"`,
  * `"RSASSA_PSS_SHA_384"`, `"RSASSA_PSS_SHA_512"`,
  * `"RSASSA_PKCS1_V1_5_SHA_256"`, `"RSASSA_PKCS1_V1_5_SHA_384"` or
  * `"RSASSA_PKCS1_V1_5_SHA_512"` (RSA keys). `message_type`: `"RAW"` (at
- * most 4096 bytes, hashed by sealbox; NULL means `"RAW"`) or `"DIGEST"`, as given to `sealbox_keystore_sign`.
+ * most 4096 bytes, hashed by sealbox; NULL means `"RAW"`), `"DIGEST"` or
+ * `"EXTERNAL_MU"` (ML-DSA only), as given to `sealbox_keystore_sign`.
  *
  * Ownership: borrows the arguments for the call.
  *
@@ -1706,7 +1710,7 @@ const char *sealbox_key_metadata_description(const struct sealbox_key_metadata *
 
 /**
  * The key spec: `"AES_256"`, `"RSA_2048"`, `"RSA_3072"`, `"RSA_4096"`,
- * `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"ECC_NIST_EDWARDS25519"`, `"HMAC_224"`, `"HMAC_256"`, `"HMAC_384"` or `"HMAC_512"`. NULL when `md` is NULL.
+ * `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"ECC_NIST_EDWARDS25519"`, `"HMAC_224"`, `"HMAC_256"`, `"HMAC_384"`, `"HMAC_512"`, `"ML_DSA_44"`, `"ML_DSA_65"` or `"ML_DSA_87"`. NULL when `md` is NULL.
  *
  * Ownership: borrows from `md`; valid until `md` is freed.
  *

@@ -537,7 +537,7 @@ fn signatures_public_keys_rsa_decrypt_and_macs() {
                 .unwrap(),
             "{alg}"
         );
-        let digest = crypto::digest(alg.hash(), msg);
+        let digest = crypto::digest(alg.hash().unwrap(), msg);
         assert!(
             ks.verify(key, &digest, &sig, alg, MessageType::Digest)
                 .unwrap(),
@@ -768,6 +768,175 @@ fn ed25519_keys_sign_the_message_itself() {
         ks.import_key(&as_p256, own.to_pkcs8_der().unwrap().as_bytes()),
         Err(Error::InvalidKey(_))
     ));
+}
+
+#[test]
+fn mldsa_keys_sign_messages_and_external_mu() {
+    let (_dir, _, ks) = start("mldsa");
+    let alg = SigningAlgorithm::MlDsaShake256;
+    let specs = [
+        (KeySpec::MlDsa44, crypto::MlDsaParams::MlDsa44),
+        (KeySpec::MlDsa65, crypto::MlDsaParams::MlDsa65),
+        (KeySpec::MlDsa87, crypto::MlDsaParams::MlDsa87),
+    ];
+    if is_pkcs11() {
+        // SoftHSM2 2.6 has no ML-DSA (PKCS#11 3.2): generated and imported
+        // keys are refused, naming what the token lacks, and nothing is made.
+        for (spec, params) in specs {
+            let req = CreateKeyRequest {
+                key_spec: spec,
+                ..CreateKeyRequest::default()
+            };
+            let r = ks.create_key(&req);
+            assert!(
+                matches!(&r, Err(Error::UnsupportedByHsm { mechanism }) if mechanism == "CKM_ML_DSA_KEY_PAIR_GEN"),
+                "{r:?}"
+            );
+            let own = crypto::MlDsaSigningKey::generate(params).unwrap();
+            let r = ks.import_key(&req, own.to_pkcs8_der().unwrap().as_bytes());
+            assert!(matches!(&r, Err(Error::UnsupportedByHsm { .. })), "{r:?}");
+        }
+        assert!(ks.list_keys(100, None).unwrap().keys.is_empty());
+        return;
+    }
+    for (spec, params) in specs {
+        let md = create(&ks, spec, None, None);
+        assert_eq!(md.key_usage, KeyUsage::SignVerify);
+        let k = md.key_id;
+        let vk = crypto::MlDsaVerifyingKey::from_spki_der(&ks.get_public_key(&k).unwrap()).unwrap();
+        assert_eq!(vk.params(), params);
+        for msg in [&b""[..], b"transfer 100 to bob", &[0xa5; 4096]] {
+            let sig = ks.sign(&k, msg, alg, MessageType::Raw).unwrap();
+            assert_eq!(sig.len(), params.signature_len());
+            // Hedged: two signatures differ, both valid for an independent
+            // verifier and for the key store.
+            assert_ne!(ks.sign(&k, msg, alg, MessageType::Raw).unwrap(), sig);
+            assert!(vk.verify(msg, &sig));
+            assert!(ks.verify(&k, msg, &sig, alg, MessageType::Raw).unwrap());
+            assert!(!ks
+                .verify(&k, b"other", &sig, alg, MessageType::Raw)
+                .unwrap());
+            let mut bad = sig.clone();
+            bad[100] ^= 1;
+            assert!(!ks.verify(&k, msg, &bad, alg, MessageType::Raw).unwrap());
+            assert!(!ks
+                .verify(&k, msg, &sig[..sig.len() - 1], alg, MessageType::Raw)
+                .unwrap());
+            // The signature of the message is the signature of its μ, in
+            // both directions.
+            let mu = vk.mu(&[], msg).unwrap();
+            assert!(ks
+                .verify(&k, &mu, &sig, alg, MessageType::ExternalMu)
+                .unwrap());
+            let by_mu = ks.sign(&k, &mu, alg, MessageType::ExternalMu).unwrap();
+            assert!(vk.verify(msg, &by_mu));
+            assert!(ks.verify(&k, msg, &by_mu, alg, MessageType::Raw).unwrap());
+        }
+        // A message of any size through EXTERNAL_MU.
+        let big = vec![7u8; 1 << 20];
+        let mu = vk.mu_of_reader(&mut &big[..]).unwrap();
+        assert_eq!(mu, vk.mu(&[], &big).unwrap());
+        let sig = ks.sign(&k, &mu, alg, MessageType::ExternalMu).unwrap();
+        assert!(vk.verify(&big, &sig));
+        // Not DIGEST; a μ of 64 bytes only; RAW at most 4096 bytes.
+        for r in [
+            ks.sign(&k, &[0; 64], alg, MessageType::Digest).err(),
+            ks.verify(&k, &[0; 64], &sig, alg, MessageType::Digest)
+                .err(),
+            ks.sign(&k, &[0; 63], alg, MessageType::ExternalMu).err(),
+            ks.verify(&k, &[0; 65], &sig, alg, MessageType::ExternalMu)
+                .err(),
+            ks.sign(&k, &[0; 4097], alg, MessageType::Raw).err(),
+        ] {
+            assert!(matches!(r, Some(Error::InvalidArgument(_))), "{r:?}");
+        }
+        // No other algorithm on it, no ML-DSA on another key, no EXTERNAL_MU
+        // for another algorithm, no encryption or key agreement.
+        let ecc = create(&ks, KeySpec::EccNistP256, None, None).key_id;
+        for (key, a) in [
+            (&k, SigningAlgorithm::EcdsaSha256),
+            (&k, SigningAlgorithm::Ed25519Sha512),
+            (&k, SigningAlgorithm::RsassaPssSha256),
+            (&ecc, SigningAlgorithm::MlDsaShake256),
+        ] {
+            let r = ks.sign(key, b"m", a, MessageType::Raw);
+            assert!(matches!(r, Err(Error::InvalidKeyUsage(_))), "{a} {r:?}");
+        }
+        let r = ks.sign(
+            &ecc,
+            &[0; 64],
+            SigningAlgorithm::EcdsaSha256,
+            MessageType::ExternalMu,
+        );
+        assert!(matches!(r, Err(Error::InvalidArgument(_))), "{r:?}");
+        for usage in [
+            KeyUsage::EncryptDecrypt,
+            KeyUsage::KeyAgreement,
+            KeyUsage::GenerateVerifyMac,
+        ] {
+            let req = CreateKeyRequest {
+                key_spec: spec,
+                key_usage: Some(usage),
+                ..CreateKeyRequest::default()
+            };
+            assert!(matches!(
+                ks.create_key(&req),
+                Err(Error::InvalidKeyUsage(_))
+            ));
+        }
+        // Disabled: no signature.
+        ks.disable_key(&k).unwrap();
+        assert!(matches!(
+            ks.sign(&k, b"m", alg, MessageType::Raw),
+            Err(Error::KeyDisabled(_))
+        ));
+    }
+
+    // Imported material (RFC 9881 seed form, as pyca writes it; or `both`):
+    // the key's public key is the seed's; a key of another parameter set
+    // or type, or the expanded form alone, is refused.
+    let own = crypto::MlDsaSigningKey::generate(crypto::MlDsaParams::MlDsa65).unwrap();
+    let req = CreateKeyRequest {
+        key_spec: KeySpec::MlDsa65,
+        ..CreateKeyRequest::default()
+    };
+    let imported = ks
+        .import_key(&req, own.to_pkcs8_der().unwrap().as_bytes())
+        .unwrap();
+    assert_eq!(imported.origin, Origin::External);
+    assert_eq!(
+        ks.get_public_key(&imported.key_id).unwrap(),
+        own.verifying_key().to_spki_der()
+    );
+    let sig = ks
+        .sign(&imported.key_id, b"m", alg, MessageType::Raw)
+        .unwrap();
+    assert!(own.verifying_key().verify(b"m", &sig));
+    let as44 = CreateKeyRequest {
+        key_spec: KeySpec::MlDsa44,
+        ..CreateKeyRequest::default()
+    };
+    assert!(matches!(
+        ks.import_key(&as44, own.to_pkcs8_der().unwrap().as_bytes()),
+        Err(Error::InvalidKey(_))
+    ));
+    let p256 = EcdsaSigningKey::generate(EcCurve::P256).unwrap();
+    assert!(matches!(
+        ks.import_key(&req, p256.to_pkcs8_der().unwrap().as_bytes()),
+        Err(Error::InvalidKey(_))
+    ));
+    // PKCS#8 { 0, id-ml-dsa-65, OCTET STRING { OCTET STRING expandedKey } }.
+    let seed_form = own.to_pkcs8_der().unwrap();
+    let head = &seed_form.as_bytes()[..18];
+    let mut expanded_only = vec![0x30, 0x82, 0x0f, 0xd8];
+    expanded_only.extend_from_slice(&head[2..18]);
+    expanded_only.extend_from_slice(&[0x04, 0x82, 0x0f, 0xc4, 0x04, 0x82, 0x0f, 0xc0]);
+    expanded_only.extend_from_slice(&[0u8; 4032]);
+    let r = ks.import_key(&req, &expanded_only);
+    assert!(
+        matches!(&r, Err(Error::InvalidKey(m)) if m.contains("seed")),
+        "{r:?}"
+    );
 }
 
 #[test]

@@ -201,7 +201,7 @@ fn an_independent_client_sees_the_keys_and_cannot_read_secrets() {
             der_to_pem("PUBLIC KEY", &ks.get_public_key(key).unwrap()),
         )
         .unwrap();
-        let hash = match alg.hash().output_len() {
+        let hash = match alg.hash().unwrap().output_len() {
             32 => "-sha256",
             48 => "-sha384",
             _ => "-sha512",

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 
 import sealbox
-from sealbox import KeySpec, KeyState, KeyUsage
+from sealbox import KeySpec, KeyState, KeyUsage, MessageType
 
 
 def test_create_describe_list(store: sealbox.KeyStore, backend: str) -> None:
@@ -302,6 +302,78 @@ def test_ed25519(store: sealbox.KeyStore) -> None:
     assert store.verify(imported, b"from pyca", theirs.sign(b"from pyca"), algorithm=alg)
     with pytest.raises(sealbox.InvalidKey):
         store.import_key(pkcs8, spec="ECC_NIST_P256")
+
+
+_MLDSA = {
+    "ML_DSA_44": (mldsa.MLDSA44PrivateKey, mldsa.MLDSA44PublicKey),
+    "ML_DSA_65": (mldsa.MLDSA65PrivateKey, mldsa.MLDSA65PublicKey),
+    "ML_DSA_87": (mldsa.MLDSA87PrivateKey, mldsa.MLDSA87PublicKey),
+}
+
+
+@pytest.mark.parametrize("spec", sorted(_MLDSA))
+def test_mldsa(store: sealbox.KeyStore, backend: str, spec: str) -> None:
+    """ML_DSA_* keys sign with ML_DSA_SHAKE_256, RAW or EXTERNAL_MU; pyca
+    (an independent ML-DSA) verifies sealbox's signatures, computes the same
+    μ, and a pyca key imported (RFC 9881 seed PKCS#8) has pyca's public key
+    and verifies pyca's signatures. SoftHSM2 has no ML-DSA: a clear
+    refusal."""
+    private_cls, public_cls = _MLDSA[spec]
+    alg = sealbox.SigningAlgorithm.ML_DSA_SHAKE_256
+    if backend == "pkcs11":
+        with pytest.raises(sealbox.UnsupportedByHsm) as e:
+            store.create_key(spec=spec)
+        assert e.value.mechanism == "CKM_ML_DSA_KEY_PAIR_GEN"
+        seed_pkcs8 = private_cls.generate().private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        with pytest.raises(sealbox.UnsupportedByHsm):
+            store.import_key(seed_pkcs8, spec=spec)
+        assert store.list_keys() == []
+        return
+    k = store.create_key(spec=spec).key_id
+    assert store.describe_key(k).key_usage is KeyUsage.SIGN_VERIFY
+    pub = serialization.load_der_public_key(store.get_public_key(k))
+    assert isinstance(pub, public_cls)
+    for message in (b"", b"tx", os.urandom(4096)):
+        sig = store.sign(k, message, algorithm=alg)
+        pub.verify(sig, message)  # raises if bad
+        assert store.verify(k, message, sig, algorithm=alg)
+        changed = bytes([message[0] ^ 1]) + message[1:] if message else b"x"
+        assert not store.verify(k, changed, sig, algorithm=alg)
+    # A message of any size: pyca's μ, signed by the key store as
+    # EXTERNAL_MU, is pyca's signature of the whole message.
+    big = os.urandom(100_000)
+    hasher = mldsa.MLDSAMuHasher(pub, b"")
+    hasher.update(big)
+    mu = hasher.finalize()
+    sig = store.sign(k, mu, algorithm=alg, message_type=MessageType.EXTERNAL_MU)
+    pub.verify(sig, big)
+    assert store.verify(k, mu, sig, algorithm=alg, message_type="EXTERNAL_MU")
+    for bad in (mu[:63], mu + b"x"):
+        with pytest.raises(sealbox.InvalidArgument):
+            store.sign(k, bad, algorithm=alg, message_type="EXTERNAL_MU")
+    with pytest.raises(sealbox.InvalidArgument):
+        store.sign(k, hashlib.sha512(b"m").digest(), algorithm=alg, message_type="DIGEST")
+    with pytest.raises(sealbox.InvalidArgument):
+        store.sign(k, os.urandom(4097), algorithm=alg)
+    with pytest.raises(sealbox.InvalidKeyUsage):
+        store.sign(k, b"m", algorithm="ECDSA_SHA_512")
+    with pytest.raises(sealbox.InvalidKeyUsage):
+        store.create_key(spec=spec, usage="ENCRYPT_DECRYPT")
+    theirs = private_cls.generate()
+    pkcs8 = theirs.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    imported = store.import_key(pkcs8, spec=spec).key_id
+    assert store.get_public_key(imported) == theirs.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    assert store.verify(imported, b"from pyca", theirs.sign(b"from pyca"), algorithm=alg)
+    theirs.public_key().verify(store.sign(imported, b"from sealbox", algorithm=alg), b"from sealbox")
+    other = next(s for s in _MLDSA if s != spec)
+    with pytest.raises(sealbox.InvalidKey):
+        store.import_key(pkcs8, spec=other)
 
 
 @pytest.mark.parametrize(

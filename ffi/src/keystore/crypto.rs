@@ -128,11 +128,13 @@ pub unsafe extern "C" fn sealbox_keystore_generate_data_key_without_plaintext(
 /// `algorithm`: `"ECDSA_SHA_256"` (P-256 and secp256k1 keys), `"ECDSA_SHA_384"` (P-384
 /// keys), `"ECDSA_SHA_512"` (P-521 keys), `"ED25519_SHA_512"` (Ed25519 keys;
 /// message type `"RAW"` only: the message itself is signed, R ‖ S of 64
-/// bytes), `"RSASSA_PSS_SHA_256"`,
+/// bytes), `"ML_DSA_SHAKE_256"` (ML-DSA keys; message type `"RAW"`, the
+/// message itself, or `"EXTERNAL_MU"`, its 64-byte μ), `"RSASSA_PSS_SHA_256"`,
 /// `"RSASSA_PSS_SHA_384"`, `"RSASSA_PSS_SHA_512"`,
 /// `"RSASSA_PKCS1_V1_5_SHA_256"`, `"RSASSA_PKCS1_V1_5_SHA_384"` or
 /// `"RSASSA_PKCS1_V1_5_SHA_512"` (RSA keys). `message_type`: `"RAW"` (at
-/// most 4096 bytes, hashed by sealbox; NULL means `"RAW"`) or `"DIGEST"`.
+/// most 4096 bytes, hashed by sealbox; NULL means `"RAW"`), `"DIGEST"` or
+/// `"EXTERNAL_MU"` (ML-DSA only).
 ///
 /// Ownership: the caller frees `*out` (the DER or raw signature) with
 /// `sealbox_buffer_free`.
@@ -157,11 +159,13 @@ pub unsafe extern "C" fn sealbox_keystore_sign(
 /// `algorithm`: `"ECDSA_SHA_256"` (P-256 and secp256k1 keys), `"ECDSA_SHA_384"` (P-384
 /// keys), `"ECDSA_SHA_512"` (P-521 keys), `"ED25519_SHA_512"` (Ed25519 keys;
 /// message type `"RAW"` only: the message itself is signed, R ‖ S of 64
-/// bytes), `"RSASSA_PSS_SHA_256"`,
+/// bytes), `"ML_DSA_SHAKE_256"` (ML-DSA keys; message type `"RAW"`, the
+/// message itself, or `"EXTERNAL_MU"`, its 64-byte μ), `"RSASSA_PSS_SHA_256"`,
 /// `"RSASSA_PSS_SHA_384"`, `"RSASSA_PSS_SHA_512"`,
 /// `"RSASSA_PKCS1_V1_5_SHA_256"`, `"RSASSA_PKCS1_V1_5_SHA_384"` or
 /// `"RSASSA_PKCS1_V1_5_SHA_512"` (RSA keys). `message_type`: `"RAW"` (at
-/// most 4096 bytes, hashed by sealbox; NULL means `"RAW"`) or `"DIGEST"`, as given to `sealbox_keystore_sign`.
+/// most 4096 bytes, hashed by sealbox; NULL means `"RAW"`), `"DIGEST"` or
+/// `"EXTERNAL_MU"` (ML-DSA only), as given to `sealbox_keystore_sign`.
 ///
 /// Ownership: borrows the arguments for the call.
 ///

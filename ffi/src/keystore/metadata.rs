@@ -87,7 +87,7 @@ pub unsafe extern "C" fn sealbox_key_metadata_description(
 }
 
 /// The key spec: `"AES_256"`, `"RSA_2048"`, `"RSA_3072"`, `"RSA_4096"`,
-/// `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"ECC_NIST_EDWARDS25519"`, `"HMAC_224"`, `"HMAC_256"`, `"HMAC_384"` or `"HMAC_512"`. NULL when `md` is NULL.
+/// `"ECC_NIST_P256"`, `"ECC_NIST_P384"`, `"ECC_NIST_P521"`, `"ECC_SECG_P256K1"`, `"ECC_NIST_EDWARDS25519"`, `"HMAC_224"`, `"HMAC_256"`, `"HMAC_384"`, `"HMAC_512"`, `"ML_DSA_44"`, `"ML_DSA_65"` or `"ML_DSA_87"`. NULL when `md` is NULL.
 ///
 /// Ownership: borrows from `md`; valid until `md` is freed.
 ///

@@ -19,7 +19,7 @@ twins! {
         #[doc = " only) with a 64-byte signature."]
         #[promise("Promise<Buffer>")]
         #[doc = " Sign, blocking."]
-        #[ts_args("key: string, message: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'ED25519_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'")]
+        #[ts_args("key: string, message: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'ED25519_SHA_512' | 'ML_DSA_SHAKE_256' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST' | 'EXTERNAL_MU'")]
         fn sign, sign_sync(
             &self,
             key: String,
@@ -38,7 +38,7 @@ twins! {
         #[doc = " for a bad request, such as an unknown key)."]
         #[promise("Promise<boolean>")]
         #[doc = " Verify, blocking."]
-        #[ts_args("key: string, message: Uint8Array, signature: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'ED25519_SHA_512' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST'")]
+        #[ts_args("key: string, message: Uint8Array, signature: Uint8Array, algorithm: 'ECDSA_SHA_256' | 'ECDSA_SHA_384' | 'ECDSA_SHA_512' | 'ED25519_SHA_512' | 'ML_DSA_SHAKE_256' | 'RSASSA_PSS_SHA_256' | 'RSASSA_PSS_SHA_384' | 'RSASSA_PSS_SHA_512' | 'RSASSA_PKCS1_V1_5_SHA_256' | 'RSASSA_PKCS1_V1_5_SHA_384' | 'RSASSA_PKCS1_V1_5_SHA_512', messageType?: 'RAW' | 'DIGEST' | 'EXTERNAL_MU'")]
         fn verify, verify_sync(
             &self,
             key: String,

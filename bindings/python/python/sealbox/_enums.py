@@ -99,6 +99,12 @@ class KeySpec(enum.StrEnum):
     HMAC_384 = "HMAC_384"
     #: HMAC with a 512-bit key (HMAC-SHA-512).
     HMAC_512 = "HMAC_512"
+    #: ML-DSA-44 (FIPS 204; post-quantum signing, NIST category 2).
+    ML_DSA_44 = "ML_DSA_44"
+    #: ML-DSA-65 (FIPS 204; category 3).
+    ML_DSA_65 = "ML_DSA_65"
+    #: ML-DSA-87 (FIPS 204; category 5).
+    ML_DSA_87 = "ML_DSA_87"
 
 
 class KeyUsage(enum.StrEnum):
@@ -106,7 +112,7 @@ class KeyUsage(enum.StrEnum):
 
     #: Encrypt, Decrypt, ReEncrypt and GenerateDataKey (AES and RSA keys).
     ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
-    #: Sign and Verify (RSA and ECC keys).
+    #: Sign and Verify (RSA, ECC, Ed25519 and ML-DSA keys).
     SIGN_VERIFY = "SIGN_VERIFY"
     #: GenerateMac and VerifyMac (HMAC keys).
     GENERATE_VERIFY_MAC = "GENERATE_VERIFY_MAC"
@@ -147,6 +153,10 @@ class SigningAlgorithm(enum.StrEnum):
     #: Ed25519 (pure EdDSA; ``ECC_NIST_EDWARDS25519`` keys): signs the
     #: message itself, so only :attr:`MessageType.RAW`; 64-byte signatures.
     ED25519_SHA_512 = "ED25519_SHA_512"
+    #: ML-DSA (FIPS 204, pure, empty context; ``ML_DSA_*`` keys): signs the
+    #: message (:attr:`MessageType.RAW`) or its μ
+    #: (:attr:`MessageType.EXTERNAL_MU`), never a digest.
+    ML_DSA_SHAKE_256 = "ML_DSA_SHAKE_256"
     #: RSASSA-PSS with SHA-256 (salt 32 bytes).
     RSASSA_PSS_SHA_256 = "RSASSA_PSS_SHA_256"
     #: RSASSA-PSS with SHA-384 (salt 48 bytes).
@@ -200,6 +210,9 @@ class MessageType(enum.StrEnum):
     RAW = "RAW"
     #: A digest the caller computed, as long as the algorithm's hash.
     DIGEST = "DIGEST"
+    #: ML-DSA only: μ (64 bytes, FIPS 204 section 6.2) that the caller
+    #: computed from the public key and a message of any size.
+    EXTERNAL_MU = "EXTERNAL_MU"
 
 
 class RsaPadding(enum.StrEnum):

@@ -682,7 +682,9 @@ class KeyStore(SecretsMixin):
     def sign(self, key_id: str, message: Buffer, *, algorithm: str, message_type: str = "RAW") -> bytes:
         """Signs ``message`` (at most 4096 bytes), or a digest with
         ``message_type="DIGEST"``. ECDSA signatures are DER; Ed25519 signs
-        the message itself (RAW only) with a 64-byte signature."""
+        the message itself (RAW only) with a 64-byte signature; ML-DSA signs
+        the message (RAW) or its 64-byte μ (``message_type="EXTERNAL_MU"``,
+        for messages of any size), never a digest."""
         return self._native.sign(key_id, message, algorithm=algorithm, message_type=message_type)
 
     def verify(
