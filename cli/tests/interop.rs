@@ -144,3 +144,66 @@ fn cli_and_aws_encryption_sdk_for_python_read_each_other() {
     assert_eq!(v["suite"], "0x0578");
     assert_eq!(std::fs::read(sb.path("from-py.bin")).unwrap(), plain);
 }
+
+/// pyca `cryptography` (ML-DSA since 46) checks an ML-DSA signature.
+const PYCA_MLDSA: &str = r#"
+import sys
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+key = load_pem_public_key(open(sys.argv[1], "rb").read())
+key.verify(open(sys.argv[2], "rb").read(), open(sys.argv[3], "rb").read())
+print(type(key).__name__)
+"#;
+
+/// ML-DSA keys sign files of any size: up to 4096 bytes as RAW, larger ones
+/// through their μ, computed by the CLI (EXTERNAL_MU). Either way pyca
+/// verifies the signature as ML-DSA's of the whole file, and the CLI
+/// verifies it and refuses another file.
+#[test]
+fn cli_mldsa_signatures_verify_with_pyca() {
+    let Some(py) = python() else { return };
+    let sb = Sandbox::new("mldsa");
+    sb.json(&["init"]);
+    let script = sb.path("verify.py");
+    std::fs::write(&script, PYCA_MLDSA).unwrap();
+    for (spec, class) in [
+        ("ML_DSA_44", "MLDSA44PublicKey"),
+        ("ML_DSA_65", "MLDSA65PublicKey"),
+        ("ML_DSA_87", "MLDSA87PublicKey"),
+    ] {
+        let alias = format!("alias/{}", spec.to_lowercase().replace('_', "-"));
+        sb.json(&["key", "create", "--spec", spec, "--alias", &alias]);
+        let pem = sb.path(&format!("{spec}.pem"));
+        sb.ok(&["key", "public-key", &alias, "-o", s(&pem)]);
+        for (name, len) in [("small", 4096), ("large", 1_000_000)] {
+            let file = format!("{spec}-{name}.bin");
+            std::fs::write(sb.path(&file), common::data(len)).unwrap();
+            let sig = sb.path(&format!("{spec}-{name}.sig"));
+            let v = sb.json(&["sign", "--key", &alias, &file, "-o", s(&sig)]);
+            assert_eq!(v["algorithm"], "ML_DSA_SHAKE_256");
+            sb.ok(&["verify", "--key", &alias, "--signature", s(&sig), &file]);
+            let out = Command::new(&py)
+                .arg(&script)
+                .args([s(&pem), s(&sig), s(&sb.path(&file))])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "pyca refuses the CLI's {spec} signature of the {name} file: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), class);
+            std::fs::write(sb.path("other.bin"), b"another message").unwrap();
+            sb.fails(
+                &[
+                    "verify",
+                    "--key",
+                    &alias,
+                    "--signature",
+                    s(&sig),
+                    "other.bin",
+                ],
+                7,
+            );
+        }
+    }
+}

@@ -363,8 +363,10 @@ fn mlkem_x25519_sha3_identical_and_cross_decapsulate() {
         let data = g.bytes_below(300);
         let (mut sa, mut sb) = (vec![0u8; 1 + g.below(200)], Vec::new());
         sb.resize(sa.len(), 0);
-        crypto::shake256(&data, &mut sa).unwrap();
-        other::shake256(&data, &mut sb).unwrap();
+        // In one piece, and in two (the streaming form).
+        let cut = g.below(data.len() + 1);
+        crypto::shake256(&[&data], &mut sa).unwrap();
+        other::shake256(&[&data[..cut], &data[cut..]], &mut sb).unwrap();
         assert_eq!(sa, sb);
         assert_eq!(
             crypto::sha3_256(&[&data, &seed]),
@@ -379,6 +381,45 @@ fn mlkem_x25519_sha3_identical_and_cross_decapsulate() {
     one[0] = 1;
     assert!(crypto::x25519(&x, &one).is_err() && other::x25519(&x, &one).is_err());
     println!("ml-kem/x25519/sha3: {n} seeds, identical keys, cross-decapsulated");
+}
+
+#[test]
+fn mldsa_identical_keys_and_cross_verified_signatures() {
+    let mut g = Gen::new("ml-dsa");
+    let (mut signed, mut refused) = (0, 0);
+    for i in 0..60 {
+        // One seed gives both providers the same public and expanded keys;
+        // each verifies the other's (hedged, so different) signatures of
+        // the same μ; every change is refused by both.
+        let params = crypto::MlDsaParams::ALL[i % 3];
+        let seed: [u8; 32] = g.bytes(32).try_into().unwrap();
+        let a = crypto::MlDsaKeyPair::from_seed(params, &seed).unwrap();
+        let b = other::MlDsaKeyPair::from_seed(params, &seed).unwrap();
+        assert_eq!(a.public_key(), b.public_key(), "seed {}", hex(&seed));
+        assert_eq!(
+            a.expanded_private_key().unwrap().as_bytes(),
+            b.expanded_private_key().unwrap().as_bytes()
+        );
+        let mu: [u8; 64] = g.bytes(64).try_into().unwrap();
+        let pk = a.public_key();
+        for sig in [a.sign_mu(&mu).unwrap(), b.sign_mu(&mu).unwrap()] {
+            assert_eq!(sig.len(), params.signature_len());
+            assert!(crypto::mldsa_verify_mu(params, pk, &mu, &sig));
+            assert!(other::mldsa_verify_mu(params, pk, &mu, &sig));
+            signed += 1;
+            let mut bad = sig.clone();
+            g.flip(&mut bad);
+            let mut other_mu = mu;
+            g.flip(&mut other_mu);
+            for (m, s) in [(&mu, &bad), (&other_mu, &sig), (&mu, &g.bytes(sig.len()))] {
+                let va = crypto::mldsa_verify_mu(params, pk, m, s);
+                assert_eq!(va, other::mldsa_verify_mu(params, pk, m, s));
+                assert!(!va, "seed {}", hex(&seed));
+                refused += 1;
+            }
+        }
+    }
+    println!("ml-dsa: {signed} signatures cross-verified, {refused} changes refused by both");
 }
 
 /// Adds L, the order of the Ed25519 group, to the little-endian scalar S:

@@ -548,6 +548,50 @@ static void test_asymmetric_and_mac(const sealbox_keystore *ks) {
         sealbox_key_metadata_free(ed);
         sealbox_create_key_request_free(ed_req);
     }
+    {
+        /* ML-DSA-65 signs the message (RAW) or its 64-byte mu (EXTERNAL_MU),
+         * never a digest; signatures are 3309 bytes. */
+        static const uint8_t m[] = "post-quantum";
+        uint8_t mu[64] = {7};
+        sealbox_create_key_request *pq_req = NULL;
+        sealbox_key_metadata *pq = NULL;
+        sealbox_buffer *pq_sig = NULL, *pq_pub = NULL;
+        OK(sealbox_create_key_request_new(&pq_req));
+        OK(sealbox_create_key_request_set_key_spec(pq_req, "ML_DSA_65"));
+        OK(sealbox_keystore_create_key(ks, pq_req, &pq));
+        CHECK_STR(sealbox_key_metadata_key_spec(pq), "ML_DSA_65");
+        OK(sealbox_keystore_get_public_key(ks, sealbox_key_metadata_key_id(pq), &pq_pub));
+        CHECK(pq_pub->len == 22 + 1952); /* RFC 9881 SubjectPublicKeyInfo */
+        sealbox_buffer_free(pq_pub);
+        OK(sealbox_keystore_sign(ks, sealbox_key_metadata_key_id(pq), m, sizeof m, "ML_DSA_SHAKE_256", NULL, &pq_sig));
+        CHECK(pq_sig->len == 3309);
+        valid = false;
+        OK(sealbox_keystore_verify(ks, sealbox_key_metadata_key_id(pq), m, sizeof m, pq_sig->data, pq_sig->len,
+                                   "ML_DSA_SHAKE_256", "RAW", &valid));
+        CHECK(valid);
+        OK(sealbox_keystore_verify(ks, sealbox_key_metadata_key_id(pq), m, sizeof m - 1, pq_sig->data, pq_sig->len,
+                                   "ML_DSA_SHAKE_256", "RAW", &valid));
+        CHECK(!valid);
+        sealbox_buffer_free(pq_sig);
+        OK(sealbox_keystore_sign(ks, sealbox_key_metadata_key_id(pq), mu, sizeof mu, "ML_DSA_SHAKE_256",
+                                 "EXTERNAL_MU", &pq_sig));
+        OK(sealbox_keystore_verify(ks, sealbox_key_metadata_key_id(pq), mu, sizeof mu, pq_sig->data, pq_sig->len,
+                                   "ML_DSA_SHAKE_256", "EXTERNAL_MU", &valid));
+        CHECK(valid);
+        sealbox_buffer_free(pq_sig);
+        pq_sig = SENTINEL;
+        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_keystore_sign(ks, sealbox_key_metadata_key_id(pq), mu, 63,
+                                                                      "ML_DSA_SHAKE_256", "EXTERNAL_MU", &pq_sig));
+        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_keystore_sign(ks, sealbox_key_metadata_key_id(pq), mu, 64,
+                                                                      "ML_DSA_SHAKE_256", "DIGEST", &pq_sig));
+        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_keystore_sign(ks, sealbox_key_metadata_key_id(ec_key), mu,
+                                                                      64, "ECDSA_SHA_256", "EXTERNAL_MU", &pq_sig));
+        EXPECT(SEALBOX_RESULT_INVALID_KEY_USAGE, sealbox_keystore_sign(ks, sealbox_key_metadata_key_id(pq), m,
+                                                                       sizeof m, "ECDSA_SHA_256", NULL, &pq_sig));
+        CHECK(pq_sig == SENTINEL);
+        sealbox_key_metadata_free(pq);
+        sealbox_create_key_request_free(pq_req);
+    }
     OK(sealbox_keystore_get_public_key_pem(ks, sealbox_key_metadata_key_id(ec_key), &pem));
     CHECK(strncmp((const char *)pem->data, "-----BEGIN PUBLIC KEY-----\n", 27) == 0);
     CHECK(strlen((const char *)pem->data) == pem->len);

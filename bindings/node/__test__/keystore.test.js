@@ -309,6 +309,39 @@ function suite(backend, open) {
       await rejects(ks.importKey(pkcs8, { keySpec: 'ECC_NIST_P256' }), 'ERR_SEALBOX_INVALID_KEY')
     })
 
+    for (const [spec, publicLen, sigLen] of [['ML_DSA_44', 1312, 2420], ['ML_DSA_65', 1952, 3309], ['ML_DSA_87', 2592, 4627]]) {
+      it(`${spec} keys sign with ML_DSA_SHAKE_256: RAW, and EXTERNAL_MU from a μ node:crypto computes`, async () => {
+        if (backend === 'pkcs11') {
+          // SoftHSM2 2.6 has no ML-DSA: a clear refusal naming the mechanism.
+          await assert.rejects(ks.createKey({ keySpec: spec }), (e) =>
+            e.code === 'ERR_SEALBOX_UNSUPPORTED_BY_HSM' && /CKM_ML_DSA_KEY_PAIR_GEN/.test(e.message))
+          return
+        }
+        const k = await ks.createKey({ keySpec: spec })
+        assert.equal(k.keyUsage, 'SIGN_VERIFY')
+        const spki = await ks.getPublicKey(k.keyId)
+        const pk = spki.subarray(spki.length - publicLen)
+        await both(ks, 'sign', () => [k.keyId, msg, 'ML_DSA_SHAKE_256'], (sig) => assert.equal(sig.length, sigLen))
+        const sig = ks.signSync(k.keyId, msg, 'ML_DSA_SHAKE_256')
+        assert.equal(await ks.verify(k.keyId, msg, sig, 'ML_DSA_SHAKE_256'), true)
+        assert.equal(await ks.verify(k.keyId, Buffer.from('other'), sig, 'ML_DSA_SHAKE_256'), false)
+        // μ = SHAKE256(SHAKE256(pk, 64) || 0 || 0 || M, 64) (FIPS 204, empty
+        // context), computed here for a message larger than RAW allows.
+        const big = crypto.randomBytes(100000)
+        const tr = crypto.createHash('shake256', { outputLength: 64 }).update(pk).digest()
+        const mu = crypto.createHash('shake256', { outputLength: 64 }).update(tr).update(Buffer.from([0, 0])).update(big).digest()
+        const byMu = await ks.sign(k.keyId, mu, 'ML_DSA_SHAKE_256', 'EXTERNAL_MU')
+        assert.equal(ks.verifySync(k.keyId, mu, byMu, 'ML_DSA_SHAKE_256', 'EXTERNAL_MU'), true)
+        // The signature of μ is the signature of the message itself.
+        const trSmall = crypto.createHash('shake256', { outputLength: 64 }).update(tr).update(Buffer.from([0, 0])).update(msg).digest()
+        assert.equal(await ks.verify(k.keyId, trSmall, sig, 'ML_DSA_SHAKE_256', 'EXTERNAL_MU'), true)
+        await rejects(ks.sign(k.keyId, big, 'ML_DSA_SHAKE_256'), 'ERR_SEALBOX_INVALID_ARGUMENT')
+        await rejects(ks.sign(k.keyId, mu.subarray(1), 'ML_DSA_SHAKE_256', 'EXTERNAL_MU'), 'ERR_SEALBOX_INVALID_ARGUMENT')
+        await rejects(ks.sign(k.keyId, mu, 'ML_DSA_SHAKE_256', 'DIGEST'), 'ERR_SEALBOX_INVALID_ARGUMENT')
+        await rejects(ks.sign(k.keyId, msg, 'ECDSA_SHA_256'), 'ERR_SEALBOX_INVALID_KEY_USAGE')
+      })
+    }
+
     for (const [spec, curve] of [['ECC_NIST_P256', 'prime256v1'], ['ECC_NIST_P384', 'secp384r1'], ['ECC_NIST_P521', 'secp521r1']]) {
       it(`deriveSharedSecret on ${spec} agrees with node:crypto's ECDH`, async () => {
         const k = await ks.createKey({ keySpec: spec, keyUsage: 'KEY_AGREEMENT' })
