@@ -108,13 +108,19 @@ bench-fleet: pg-start
 # The core suite again (unit, envelope, key store, AWS ESDK vectors,
 # Wycheproof, doctests) with the rustcrypto provider; `test-rust` ran it with
 # the default aws-lc provider.
-# The suites in which the crypto provider does the work. The others do not
-# depend on it and run once, in test-rust: the PostgreSQL store (off in the
-# rustcrypto build), crash consistency, processes sharing a store, lock
-# order, the PKCS#11 backend (the token does the crypto), and the
-# differential suite (its own target).
-RUSTCRYPTO_SUITES := envelope vectors wycheproof keystore keystore_openssl hardening rewrap \
-	streaming_memory proptest_message proptest_codecs secrets access policy integrity freed_memory
+# The suites in which the crypto provider does the work: the primitives
+# (unit tests, Wycheproof, OpenSSL's keys and signatures), messages (the
+# envelope suite, the AWS vectors, property tests, the security-review
+# regressions), every key-store operation on the soft backend, and what
+# the provider leaves in freed memory. The others test logic above the
+# primitives these already cover and run once, in test-rust: access
+# control, policies, metadata integrity, secrets, rewrap, the codecs, the
+# streaming memory bound, the PostgreSQL store (off in the rustcrypto
+# build), crash consistency, processes sharing a store, lock order, the
+# PKCS#11 backend (the token does the crypto), and the differential suite
+# (its own target, both providers in one binary).
+RUSTCRYPTO_SUITES := envelope vectors wycheproof keystore keystore_openssl hardening \
+	proptest_message freed_memory
 
 test-rust-rustcrypto:
 	@echo "== the core suite again with the rustcrypto provider =="

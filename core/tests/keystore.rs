@@ -940,6 +940,157 @@ fn mldsa_keys_sign_messages_and_external_mu() {
 }
 
 #[test]
+fn imported_material_expires_is_deleted_and_imported_again() {
+    let (dir, clock, ks) = start("expiry");
+    let events = record_events(&ks);
+    let now = || clock.0.load(std::sync::atomic::Ordering::SeqCst) / 1000;
+    let ctx = ec(&[("tenant", "acme")]);
+    let material = [0x42u8; 32];
+    let day = 86_400;
+
+    // ValidTo must be in the future, and only for imported material.
+    let mut req = CreateKeyRequest {
+        valid_to: Some(now() - 1),
+        ..CreateKeyRequest::default()
+    };
+    assert!(matches!(
+        ks.import_key(&req, &material),
+        Err(Error::InvalidArgument(_))
+    ));
+    req.valid_to = Some(now() + 10 * day);
+    assert!(matches!(
+        ks.create_key(&req),
+        Err(Error::InvalidArgument(_))
+    ));
+    let md = ks.import_key(&req, &material).unwrap();
+    let k = md.key_id.to_string();
+    assert_eq!(md.valid_to, Some(now() + 10 * day));
+    assert_eq!(md.versions[0].valid_to, md.valid_to);
+    assert!(md.versions[0].material_present);
+    assert_eq!(md.key_state, KeyState::Enabled);
+    let blob = ks.encrypt(&k, b"card 4111", &ctx).unwrap();
+
+    // Nine days on: still usable. Ten: refused everywhere material is
+    // needed, and DescribeKey says PendingImport, before any purge.
+    clock.advance_days(9);
+    assert_eq!(ks.decrypt(&blob, &ctx).unwrap().as_bytes(), b"card 4111");
+    clock.advance_days(1);
+    let refused = |r: Result<Vec<u8>, Error>| {
+        assert!(
+            matches!(&r, Err(Error::KeyDisabled(m)) if m.contains("pending import")),
+            "{r:?}"
+        );
+    };
+    refused(ks.decrypt(&blob, &ctx).map(|p| p.as_bytes().to_vec()));
+    refused(ks.encrypt(&k, b"x", &ctx));
+    refused(ks.generate_data_key(&k, 32, &ctx).map(|d| d.ciphertext));
+    assert_eq!(
+        ks.describe_key(&k).unwrap().key_state,
+        KeyState::PendingImport
+    );
+    // The purge destroys the material (audited as AWS does) and says so.
+    assert_eq!(ks.purge_expired_material().unwrap(), 1);
+    assert_eq!(ks.purge_expired_material().unwrap(), 0);
+    let md = ks.describe_key(&k).unwrap();
+    assert!(!md.versions[0].material_present);
+    assert_eq!(md.key_state, KeyState::PendingImport);
+    assert!(events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| e.operation == Operation::DeleteExpiredKeyMaterial
+            && e.key_id.as_deref() == Some(k.as_str())));
+    refused(ks.decrypt(&blob, &ctx).map(|p| p.as_bytes().to_vec()));
+
+    // Other material is refused; the same material restores the key and
+    // what was encrypted under it decrypts again.
+    assert!(matches!(
+        ks.import_key_material(&k, &[0x43; 32], None),
+        Err(Error::InvalidKey(_))
+    ));
+    let md = ks
+        .import_key_material(&k, &material, Some(now() + 30 * day))
+        .unwrap();
+    assert_eq!(md.key_state, KeyState::Enabled);
+    assert_eq!(md.valid_to, Some(now() + 30 * day));
+    assert_eq!(ks.decrypt(&blob, &ctx).unwrap().as_bytes(), b"card 4111");
+    // The same material again only moves the expiration (here: never).
+    let md = ks.import_key_material(&k, &material, None).unwrap();
+    assert_eq!((md.valid_to, md.versions.len()), (None, 1));
+
+    // On-demand rotation of an imported key: new material is a new
+    // primary version; the old one keeps decrypting.
+    let md = ks
+        .import_key_material(&k, &[0x44; 32], Some(now() + day))
+        .unwrap();
+    assert_eq!((md.primary_version, md.versions.len()), (2, 2));
+    let blob2 = ks.encrypt(&k, b"card 5500", &ctx).unwrap();
+    assert_eq!(ks.decrypt(&blob, &ctx).unwrap().as_bytes(), b"card 4111");
+
+    // DeleteImportedKeyMaterial: every version goes; PendingImport until
+    // each version's material is back (in any order).
+    let md = ks.delete_imported_key_material(&k).unwrap();
+    assert_eq!(md.key_state, KeyState::PendingImport);
+    assert!(md.versions.iter().all(|v| !v.material_present));
+    refused(ks.decrypt(&blob2, &ctx).map(|p| p.as_bytes().to_vec()));
+    // A disabled key stays disabled through it.
+    ks.disable_key(&k).unwrap();
+    assert_eq!(
+        ks.describe_key(&k).unwrap().key_state,
+        KeyState::PendingImport
+    );
+    ks.import_key_material(&k, &[0x44; 32], None).unwrap();
+    let md = ks.import_key_material(&k, &material, None).unwrap();
+    assert_eq!(md.key_state, KeyState::Disabled);
+    ks.enable_key(&k).unwrap();
+    assert_eq!(ks.decrypt(&blob2, &ctx).unwrap().as_bytes(), b"card 5500");
+    assert_eq!(ks.decrypt(&blob, &ctx).unwrap().as_bytes(), b"card 4111");
+
+    // Reopened (and on the PostgreSQL store): the same state.
+    drop(ks);
+    let ks = open(&dir, clock.clone());
+    assert_eq!(ks.describe_key(&k).unwrap().key_state, KeyState::Enabled);
+    assert_eq!(ks.decrypt(&blob2, &ctx).unwrap().as_bytes(), b"card 5500");
+
+    // Generated keys take no material; asymmetric imported keys take only
+    // their own again (no new versions).
+    let generated = create(&ks, KeySpec::Aes256, None, None).key_id;
+    assert!(matches!(
+        ks.import_key_material(&generated, &material, None),
+        Err(Error::Unsupported(_))
+    ));
+    assert!(matches!(
+        ks.delete_imported_key_material(&generated),
+        Err(Error::Unsupported(_))
+    ));
+    let ec_key = EcdsaSigningKey::generate(EcCurve::P256).unwrap();
+    let pkcs8 = ec_key.to_pkcs8_der().unwrap();
+    let sreq = CreateKeyRequest {
+        key_spec: KeySpec::EccNistP256,
+        valid_to: Some(now() + day),
+        ..CreateKeyRequest::default()
+    };
+    let s = ks
+        .import_key(&sreq, pkcs8.as_bytes())
+        .unwrap()
+        .key_id
+        .to_string();
+    let other = EcdsaSigningKey::generate(EcCurve::P256).unwrap();
+    assert!(matches!(
+        ks.import_key_material(&s, other.to_pkcs8_der().unwrap().as_bytes(), None),
+        Err(Error::InvalidKey(_))
+    ));
+    clock.advance_days(1);
+    assert!(matches!(ks.get_public_key(&s), Err(Error::KeyDisabled(_))));
+    assert!(matches!(
+        ks.sign(&s, b"m", SigningAlgorithm::EcdsaSha256, MessageType::Raw),
+        Err(Error::KeyDisabled(_))
+    ));
+    ks.import_key_material(&s, pkcs8.as_bytes(), None).unwrap();
+    assert_ecdsa_round_trip(&ks, &s, b"back");
+}
+
+#[test]
 fn derive_shared_secret_agrees_with_the_peer() {
     let (_dir, _, ks) = start("ecdh");
     let events = record_events(&ks);

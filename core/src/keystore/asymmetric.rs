@@ -203,6 +203,7 @@ impl KeyStore {
                     rec.key_id
                 )));
             }
+            self.require_material(&rec)?;
             let v = self.version(&rec, rec.primary_version)?;
             self.inner
                 .backend

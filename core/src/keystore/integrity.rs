@@ -80,15 +80,21 @@ impl KeyStore {
 
     /// The MAC of a version's row.
     pub(super) fn version_mac(&self, key_id: &str, v: &VersionRecord) -> Result<Vec<u8>> {
-        self.row_mac(
-            "version",
-            &[
-                key_id.as_bytes(),
-                v.version.to_string().as_bytes(),
-                v.created_at.to_string().as_bytes(),
-                &v.handle,
-            ],
-        )
+        let (version, created_at) = (v.version.to_string(), v.created_at.to_string());
+        let mut fields = vec![
+            key_id.as_bytes(),
+            version.as_bytes(),
+            created_at.as_bytes(),
+            &v.handle,
+        ];
+        // Imported material (issue 18) also binds its expiration and its
+        // fingerprint; rows of generated material keep the MAC they had.
+        if v.fingerprint.is_empty() && v.valid_to.is_none() {
+            return self.row_mac("version", &fields);
+        }
+        let valid_to = opt_num(v.valid_to);
+        fields.extend([valid_to.as_slice(), v.fingerprint.as_slice()]);
+        self.row_mac("imported-version", &fields)
     }
 
     /// The MAC of an alias's row.

@@ -99,6 +99,21 @@ impl KeyStore {
                 return Err(Error::AlreadyExists(format!("alias {al}")));
             }
         }
+        if material.is_none() && req.valid_to.is_some() {
+            return Err(Error::InvalidArgument(
+                "only imported material expires: ValidTo is for ImportKey".into(),
+            ));
+        }
+        self.check_valid_to(req.valid_to)?;
+        // Imported material: checked, and its fingerprint kept so that only
+        // the same material is imported again after it expires.
+        let fingerprint = match material {
+            Some(m) => {
+                super::backend::check_material(req.key_spec, m)?;
+                self.material_fingerprint(req.key_spec, m)?
+            }
+            None => Vec::new(),
+        };
         let key_id = KeyId::generate()?;
         a.key(&key_id, Some(1));
         let now = self.now_ms();
@@ -130,6 +145,8 @@ impl KeyStore {
             version: 1,
             created_at: ms_to_s(now),
             handle,
+            valid_to: req.valid_to,
+            fingerprint,
             mac: Vec::new(),
         };
         version.mac = self.version_mac(&rec.key_id, &version)?;
@@ -165,7 +182,9 @@ impl KeyStore {
     }
 
     /// ImportKey (BYOK): raw bytes for AES_256 (32) and HMAC (≥ 32 / ≥ 64),
-    /// PKCS#8 DER for RSA and ECC keys.
+    /// PKCS#8 DER for RSA, ECC, Ed25519 and ML-DSA keys. With
+    /// `req.valid_to` the material expires then (the key becomes
+    /// PendingImport; see [`KeyStore::import_key_material`]).
     pub fn import_key(&self, req: &CreateKeyRequest, material: &[u8]) -> Result<KeyMetadata> {
         let m = SecretBytes::from_slice(material)?;
         self.run(Operation::ImportKey, None, |a| {
@@ -315,7 +334,8 @@ impl KeyStore {
                     .into_iter()
                     .map(|v| self.verified_version(&rec.key_id, v))
                     .collect::<Result<Vec<_>>>()?;
-                for v in &versions {
+                // (Imported material already deleted has nothing left.)
+                for v in versions.iter().filter(|v| !v.handle.is_empty()) {
                     self.inner.backend.destroy(Self::version_ref(&rec, v))?;
                 }
                 self.inner.store.delete_key(&rec.key_id)

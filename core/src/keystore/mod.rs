@@ -12,6 +12,7 @@ pub mod backend;
 pub mod blob;
 mod cache;
 pub mod grant;
+mod imported;
 mod integrity;
 mod key_id;
 mod lifecycle;
@@ -476,6 +477,7 @@ impl KeyStore {
         }
         ks.seal_legacy_rows()?;
         ks.purge_expired_keys()?;
+        ks.purge_expired_material()?;
         ks.purge_expired_secrets()?;
         ks.apply_due_rotations()?;
         Ok(ks)
@@ -707,6 +709,10 @@ impl KeyStore {
                 "key {} is pending deletion",
                 rec.key_id
             ))),
+            KeyState::PendingImport => Err(Error::KeyDisabled(format!(
+                "key {} is pending import",
+                rec.key_id
+            ))),
         }
     }
 
@@ -762,6 +768,7 @@ impl KeyStore {
         }
         Self::require_enabled(&rec)?;
         Self::require_usage(&rec, usage)?;
+        self.require_material(&rec)?;
         if rec
             .next_rotation_at
             .is_some_and(|t| t <= ms_to_s(self.now_ms()))
@@ -779,26 +786,38 @@ impl KeyStore {
 
     pub(super) fn metadata(&self, rec: KeyRecord) -> Result<KeyMetadata> {
         let s = &self.inner.store;
+        let versions = self.all_versions(&rec)?;
+        let now = ms_to_s(self.now_ms());
+        // An imported key missing some material is PendingImport, whatever
+        // its row says (which applies again once the material is back); a
+        // pending deletion says more.
+        let key_state = match rec.state {
+            KeyState::Enabled | KeyState::Disabled
+                if versions.iter().any(|v| !v.usable_at(now)) =>
+            {
+                KeyState::PendingImport
+            }
+            state => state,
+        };
         Ok(KeyMetadata {
             aliases: s.aliases_of(&rec.key_id)?,
             tags: s.tags_of(&rec.key_id)?,
-            versions: s
-                .versions(&rec.key_id)?
+            valid_to: versions.iter().filter_map(|v| v.valid_to).min(),
+            versions: versions
                 .into_iter()
-                .map(|v| {
-                    let v = self.verified_version(&rec.key_id, v)?;
-                    Ok(KeyVersion {
-                        version: v.version,
-                        created_at: v.created_at,
-                    })
+                .map(|v| KeyVersion {
+                    version: v.version,
+                    created_at: v.created_at,
+                    valid_to: v.valid_to,
+                    material_present: !v.handle.is_empty(),
                 })
-                .collect::<Result<_>>()?,
+                .collect(),
             key_id: rec.key_id,
             description: rec.description,
             key_spec: rec.spec,
             key_usage: rec.usage,
             origin: rec.origin,
-            key_state: rec.state,
+            key_state,
             created_at: rec.created_at,
             primary_version: rec.primary_version,
             rotation_period_days: rec.rotation_period_days,

@@ -12,6 +12,15 @@ named_enum!(
         CreateKey = "CreateKey",
         /// ImportKey (sealbox's one-call form of ImportKeyMaterial).
         ImportKey = "ImportKey",
+        /// ImportKeyMaterial into an existing imported key: its material
+        /// again (after it expired or was deleted), or new material as a
+        /// new version (on-demand rotation of an imported key).
+        ImportKeyMaterial = "ImportKeyMaterial",
+        /// DeleteImportedKeyMaterial: the key becomes PendingImport.
+        DeleteImportedKeyMaterial = "DeleteImportedKeyMaterial",
+        /// The store deleting imported material whose ValidTo passed (as
+        /// AWS KMS records DeleteExpiredKeyMaterial).
+        DeleteExpiredKeyMaterial = "DeleteExpiredKeyMaterial",
         /// DescribeKey.
         DescribeKey = "DescribeKey",
         /// ListKeys.
@@ -151,9 +160,12 @@ impl Operation {
             | Self::DeleteAlias
             | Self::PutKeyPolicy
             | Self::RetireGrant
-            | Self::RevokeGrant => (true, true),
+            | Self::RevokeGrant
+            | Self::DeleteImportedKeyMaterial
+            | Self::DeleteExpiredKeyMaterial => (true, true),
             Self::CreateKey
             | Self::ImportKey
+            | Self::ImportKeyMaterial
             | Self::EnableKey
             | Self::CancelKeyDeletion
             | Self::RotateKey

@@ -73,6 +73,8 @@
 //! | `ListKeys`, `ListAliases` | none | not about one key (IAM-policy actions in AWS) |
 //! | `GenerateRandom` | none | uses no key |
 //! | `DeleteKey` | none | the end of a waiting period: authorised when `kms:ScheduleKeyDeletion` was |
+//! | `ImportKeyMaterial` | `kms:ImportKeyMaterial` | as ImportKey |
+//! | `DeleteExpiredKeyMaterial` | none | the end of the material's ValidTo, set when it was imported |
 //! | `StartAuditSegment` | none | an operator's act on the audit log, not on a key |
 //!
 //! The operations of access control itself check `kms:PutKeyPolicy`,

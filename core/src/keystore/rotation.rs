@@ -44,6 +44,8 @@ impl KeyStore {
             version: next,
             created_at: ms_to_s(now),
             handle,
+            valid_to: None,
+            fingerprint: Vec::new(),
             mac: Vec::new(),
         };
         let macs = self.version_mac(&rec.key_id, &version).and_then(|vm| {

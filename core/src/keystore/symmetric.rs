@@ -64,6 +64,7 @@ impl KeyStore {
         self.authorize_op(a, &rec, Some(ec), None)?;
         Self::require_enabled(&rec)?;
         Self::require_usage(&rec, KeyUsage::EncryptDecrypt)?;
+        self.require_material(&rec)?;
         if rec.spec != KeySpec::Aes256 {
             return Err(Error::InvalidKeyUsage(format!(
                 "key {} is asymmetric: use decrypt_rsa",

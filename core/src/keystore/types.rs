@@ -370,6 +370,11 @@ pub enum KeyState {
         /// When the material will be destroyed (Unix seconds).
         deletion_date: i64,
     },
+    /// An imported key (origin EXTERNAL) some of whose material expired or
+    /// was deleted: not usable until that material is imported again (as
+    /// AWS KMS). Reported by DescribeKey; never stored (the key row keeps
+    /// Enabled or Disabled, which applies again once the material is back).
+    PendingImport,
 }
 
 named_enum!(
@@ -381,11 +386,13 @@ named_enum!(
         Disabled = "Disabled",
         /// [`KeyState::PendingDeletion`].
         PendingDeletion = "PendingDeletion",
+        /// [`KeyState::PendingImport`].
+        PendingImport = "PendingImport",
     }
 );
 
 impl KeyState {
-    /// `Enabled`, `Disabled` or `PendingDeletion`.
+    /// `Enabled`, `Disabled`, `PendingDeletion` or `PendingImport`.
     pub fn name(&self) -> &'static str {
         self.name_kind().as_str()
     }
@@ -396,6 +403,7 @@ impl KeyState {
             KeyState::Enabled => KeyStateName::Enabled,
             KeyState::Disabled => KeyStateName::Disabled,
             KeyState::PendingDeletion { .. } => KeyStateName::PendingDeletion,
+            KeyState::PendingImport => KeyStateName::PendingImport,
         }
     }
 }
@@ -407,6 +415,18 @@ pub struct KeyVersion {
     pub version: u32,
     /// Unix seconds.
     pub created_at: i64,
+    /// Imported material only: when it expires (Unix seconds); `None`:
+    /// it does not expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<i64>,
+    /// Whether the material is there: `false` once it expired (and was
+    /// purged) or was deleted, until it is imported again.
+    #[serde(default = "present")]
+    pub material_present: bool,
+}
+
+fn present() -> bool {
+    true
 }
 
 /// Everything the key store knows about a key, except its material.
@@ -440,6 +460,10 @@ pub struct KeyMetadata {
     pub backend: String,
     /// Tags.
     pub tags: BTreeMap<String, String>,
+    /// Imported keys: the earliest expiration of their material (Unix
+    /// seconds; AWS KMS's ValidTo); `None` when no material expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<i64>,
 }
 
 /// What to create.
@@ -463,6 +487,10 @@ pub struct CreateKeyRequest {
     /// Create the key even if `policy` would leave the creating principal
     /// unable to change it (as AWS's BypassPolicyLockoutSafetyCheck).
     pub bypass_policy_lockout_safety_check: bool,
+    /// ImportKey only: when the imported material expires (Unix seconds,
+    /// in the future; AWS KMS's ValidTo with KEY_MATERIAL_EXPIRES). After
+    /// it the key is PendingImport until the material is imported again.
+    pub valid_to: Option<i64>,
 }
 
 impl Default for CreateKeyRequest {
@@ -476,6 +504,7 @@ impl Default for CreateKeyRequest {
             rotation_period_days: None,
             policy: None,
             bypass_policy_lockout_safety_check: false,
+            valid_to: None,
         }
     }
 }

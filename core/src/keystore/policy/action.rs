@@ -82,6 +82,7 @@ impl Operation {
             | Self::ListAliases
             | Self::GenerateRandom
             | Self::DeleteKey
+            | Self::DeleteExpiredKeyMaterial
             | Self::StartAuditSegment
             | Self::SealMetadata => return None,
             // Secrets are not keys: their own operations have no key-policy
@@ -102,7 +103,8 @@ impl Operation {
             | Self::PutResourcePolicy
             | Self::GetResourcePolicy
             | Self::DeleteResourcePolicy => return None,
-            Self::ImportKey => "kms:ImportKeyMaterial",
+            Self::ImportKey | Self::ImportKeyMaterial => "kms:ImportKeyMaterial",
+            Self::DeleteImportedKeyMaterial => "kms:DeleteImportedKeyMaterial",
             Self::RotateKey => "kms:RotateKeyOnDemand",
             Self::ReEncrypt => "kms:ReEncryptFrom",
             Self::DescribeKey => "kms:DescribeKey",

@@ -50,10 +50,25 @@ pub struct VersionRecord {
     pub version: u32,
     /// Unix seconds.
     pub created_at: i64,
-    /// The backend's handle (soft: sealed material).
+    /// The backend's handle (soft: sealed material); empty once imported
+    /// material was deleted or purged after it expired.
     pub handle: Vec<u8>,
+    /// Imported material: when it expires (Unix seconds).
+    pub valid_to: Option<i64>,
+    /// Imported material: a MAC of the material under the backend's audit
+    /// key (`KeyStore::material_fingerprint`), so that only the same
+    /// material can be imported again. Empty for generated material.
+    pub fingerprint: Vec<u8>,
     /// The row's MAC.
     pub mac: Vec<u8>,
+}
+
+impl VersionRecord {
+    /// Whether the material can be used at `now` (Unix seconds): it is
+    /// there and has not expired.
+    pub fn usable_at(&self, now: i64) -> bool {
+        !self.handle.is_empty() && self.valid_to.is_none_or(|t| now < t)
+    }
 }
 
 /// A row that carries a MAC, for [`MetadataStore::set_row_mac`].
@@ -121,6 +136,19 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         next_rotation_at: Option<i64>,
         key_mac: &[u8],
     ) -> Result<()>;
+    /// Replaces a version's material handle (empty: deleted), expiration
+    /// and MAC.
+    fn set_version_material(
+        &self,
+        key_id: &str,
+        version: u32,
+        handle: &[u8],
+        valid_to: Option<i64>,
+        mac: &[u8],
+    ) -> Result<()>;
+    /// Versions whose material expired before `now` and is still there:
+    /// (key ID, version).
+    fn expired_material(&self, now: i64) -> Result<Vec<(String, u32)>>;
     /// Sets the state (and the row's MAC).
     fn set_state(&self, key_id: &str, state: KeyState, key_mac: &[u8]) -> Result<()>;
     /// Sets the rotation schedule (and the row's MAC).

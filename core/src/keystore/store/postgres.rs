@@ -137,6 +137,11 @@ const MIGRATIONS: &[&str] = &[
         name TEXT PRIMARY KEY REFERENCES secrets(name) ON DELETE CASCADE,
         policy TEXT NOT NULL,
         mac BYTEA NOT NULL);",
+    // 6: imported material that expires (issue 18): its expiration, and a
+    // fingerprint so that only the same material is imported again.
+    "ALTER TABLE key_versions ADD COLUMN valid_to BIGINT;
+     ALTER TABLE key_versions ADD COLUMN fingerprint BYTEA NOT NULL DEFAULT ''::bytea;
+     CREATE INDEX key_versions_by_valid_to ON key_versions(valid_to) WHERE valid_to IS NOT NULL;",
 ];
 
 // Advisory lock keys (one 64-bit space per database): migrations, and the
@@ -600,8 +605,13 @@ fn version_from_row(r: &postgres::Row) -> Result<VersionRecord> {
         created_at: r.get(1),
         handle: r.get(2),
         mac: r.get(3),
+        valid_to: r.get(4),
+        fingerprint: r.get(5),
     })
 }
+
+const VERSION_COLS: &str = "version, created_at, handle, mac, valid_to, fingerprint";
+const INSERT_VERSION: &str = "INSERT INTO key_versions (key_id, version, created_at, handle, mac, valid_to, fingerprint) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 const KEY_COLS: &str = "key_id, description, spec, usage, origin, state, deletion_date, created_at, primary_version, rotation_period_days, next_rotation_at, backend, mac";
 
@@ -835,8 +845,8 @@ impl MetadataStore for PostgresStore {
                 ],
             )?;
             tx.execute(
-                "INSERT INTO key_versions (key_id, version, created_at, handle, mac) VALUES ($1, $2, $3, $4, $5)",
-                &[&k.key_id.as_str(), &i64::from(v.version), &v.created_at, &v.handle, &v.mac],
+                INSERT_VERSION,
+                &[&k.key_id.as_str(), &i64::from(v.version), &v.created_at, &v.handle, &v.mac, &v.valid_to, &v.fingerprint],
             )?;
             if let Some((a, mac)) = alias {
                 match tx.execute(
@@ -1029,7 +1039,9 @@ impl MetadataStore for PostgresStore {
     fn versions(&self, key_id: &str) -> Result<Vec<VersionRecord>> {
         let rows = self.pool.run(|c| {
             c.query(
-                "SELECT version, created_at, handle, mac FROM key_versions WHERE key_id = $1 ORDER BY version",
+                &format!(
+                    "SELECT {VERSION_COLS} FROM key_versions WHERE key_id = $1 ORDER BY version"
+                ),
                 &[&key_id],
             )
         })?;
@@ -1039,7 +1051,9 @@ impl MetadataStore for PostgresStore {
     fn version(&self, key_id: &str, version: u32) -> Result<Option<VersionRecord>> {
         let row = self.pool.run(|c| {
             c.query_opt(
-                "SELECT version, created_at, handle, mac FROM key_versions WHERE key_id = $1 AND version = $2",
+                &format!(
+                    "SELECT {VERSION_COLS} FROM key_versions WHERE key_id = $1 AND version = $2"
+                ),
                 &[&key_id, &i64::from(version)],
             )
         })?;
@@ -1055,8 +1069,8 @@ impl MetadataStore for PostgresStore {
     ) -> Result<()> {
         self.tx(|tx| {
             tx.execute(
-                "INSERT INTO key_versions (key_id, version, created_at, handle, mac) VALUES ($1, $2, $3, $4, $5)",
-                &[&key_id, &i64::from(v.version), &v.created_at, &v.handle, &v.mac],
+                INSERT_VERSION,
+                &[&key_id, &i64::from(v.version), &v.created_at, &v.handle, &v.mac, &v.valid_to, &v.fingerprint],
             )?;
             let n = tx.execute(
                 "UPDATE keys SET primary_version = $2, next_rotation_at = $3, mac = $4 WHERE key_id = $1",
@@ -1064,6 +1078,37 @@ impl MetadataStore for PostgresStore {
             )?;
             Self::one_row_changed(n, key_id)
         })
+    }
+
+    fn set_version_material(
+        &self,
+        key_id: &str,
+        version: u32,
+        handle: &[u8],
+        valid_to: Option<i64>,
+        mac: &[u8],
+    ) -> Result<()> {
+        self.update_key(
+            "UPDATE key_versions SET handle = $3, valid_to = $4, mac = $5 WHERE key_id = $1 AND version = $2",
+            &[&key_id, &i64::from(version), &handle, &valid_to, &mac],
+            key_id,
+        )
+    }
+
+    fn expired_material(&self, now: i64) -> Result<Vec<(String, u32)>> {
+        let rows = self.pool.run(|c| {
+            c.query(
+                "SELECT key_id, version FROM key_versions WHERE valid_to IS NOT NULL AND valid_to <= $1 AND length(handle) > 0 ORDER BY key_id, version",
+                &[&now],
+            )
+        })?;
+        rows.iter()
+            .map(|r| {
+                let v = u32::try_from(r.get::<_, i64>(1))
+                    .map_err(|_| Error::Storage("a version row holds a bad number".into()))?;
+                Ok((r.get(0), v))
+            })
+            .collect()
     }
 
     fn set_state(&self, key_id: &str, state: KeyState, key_mac: &[u8]) -> Result<()> {

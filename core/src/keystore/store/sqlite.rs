@@ -101,6 +101,11 @@ const MIGRATIONS: &[&str] = &[
         name TEXT PRIMARY KEY REFERENCES secrets(name) ON DELETE CASCADE,
         policy TEXT NOT NULL,
         mac BLOB NOT NULL);",
+    // 6: imported material that expires (issue 18): its expiration, and a
+    // fingerprint so that only the same material is imported again.
+    "ALTER TABLE key_versions ADD COLUMN valid_to INTEGER;
+     ALTER TABLE key_versions ADD COLUMN fingerprint BLOB NOT NULL DEFAULT x'';
+     CREATE INDEX key_versions_by_valid_to ON key_versions(valid_to) WHERE valid_to IS NOT NULL;",
 ];
 
 /// The SQLite store.
@@ -160,8 +165,13 @@ fn version_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VersionRecord> {
         created_at: r.get(1)?,
         handle: r.get(2)?,
         mac: r.get(3)?,
+        valid_to: r.get(4)?,
+        fingerprint: r.get(5)?,
     })
 }
+
+const VERSION_COLS: &str = "version, created_at, handle, mac, valid_to, fingerprint";
+const INSERT_VERSION: &str = "INSERT INTO key_versions (key_id, version, created_at, handle, mac, valid_to, fingerprint) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 const KEY_COLS: &str = "key_id, description, spec, usage, origin, state, deletion_date, created_at, primary_version, rotation_period_days, next_rotation_at, backend, mac";
 
@@ -314,8 +324,16 @@ impl MetadataStore for SqliteStore {
             ],
         )?;
         tx.execute(
-            "INSERT INTO key_versions (key_id, version, created_at, handle, mac) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![k.key_id, v.version, v.created_at, v.handle, v.mac],
+            INSERT_VERSION,
+            params![
+                k.key_id,
+                v.version,
+                v.created_at,
+                v.handle,
+                v.mac,
+                v.valid_to,
+                v.fingerprint
+            ],
         )?;
         if let Some((a, mac)) = alias {
             let exists: Option<String> = tx
@@ -485,14 +503,18 @@ impl MetadataStore for SqliteStore {
 
     fn versions(&self, key_id: &str) -> Result<Vec<VersionRecord>> {
         let c = self.lock()?;
-        let mut st = c.prepare_cached("SELECT version, created_at, handle, mac FROM key_versions WHERE key_id = ?1 ORDER BY version")?;
+        let mut st = c.prepare_cached(&format!(
+            "SELECT {VERSION_COLS} FROM key_versions WHERE key_id = ?1 ORDER BY version"
+        ))?;
         let rows = st.query_map([key_id], version_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn version(&self, key_id: &str, version: u32) -> Result<Option<VersionRecord>> {
         let c = self.lock()?;
-        let mut st = c.prepare_cached("SELECT version, created_at, handle, mac FROM key_versions WHERE key_id = ?1 AND version = ?2")?;
+        let mut st = c.prepare_cached(&format!(
+            "SELECT {VERSION_COLS} FROM key_versions WHERE key_id = ?1 AND version = ?2"
+        ))?;
         Ok(st
             .query_row(params![key_id, version], version_from_row)
             .optional()?)
@@ -508,8 +530,16 @@ impl MetadataStore for SqliteStore {
         let mut c = self.lock()?;
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
-            "INSERT INTO key_versions (key_id, version, created_at, handle, mac) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![key_id, v.version, v.created_at, v.handle, v.mac],
+            INSERT_VERSION,
+            params![
+                key_id,
+                v.version,
+                v.created_at,
+                v.handle,
+                v.mac,
+                v.valid_to,
+                v.fingerprint
+            ],
         )?;
         let n = tx.execute(
             "UPDATE keys SET primary_version = ?2, next_rotation_at = ?3, mac = ?4 WHERE key_id = ?1",
@@ -518,6 +548,30 @@ impl MetadataStore for SqliteStore {
         Self::one_row_changed(n, key_id)?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn set_version_material(
+        &self,
+        key_id: &str,
+        version: u32,
+        handle: &[u8],
+        valid_to: Option<i64>,
+        mac: &[u8],
+    ) -> Result<()> {
+        let n = self.lock()?.execute(
+            "UPDATE key_versions SET handle = ?3, valid_to = ?4, mac = ?5 WHERE key_id = ?1 AND version = ?2",
+            params![key_id, version, handle, valid_to, mac],
+        )?;
+        Self::one_row_changed(n, key_id)
+    }
+
+    fn expired_material(&self, now: i64) -> Result<Vec<(String, u32)>> {
+        let c = self.lock()?;
+        let mut st = c.prepare_cached(
+            "SELECT key_id, version FROM key_versions WHERE valid_to IS NOT NULL AND valid_to <= ?1 AND length(handle) > 0 ORDER BY key_id, version",
+        )?;
+        let rows = st.query_map([now], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn set_state(&self, key_id: &str, state: KeyState, key_mac: &[u8]) -> Result<()> {

@@ -1,0 +1,328 @@
+//! Imported key material that expires, is deleted and is imported again
+//! (AWS KMS's ImportKeyMaterial with ValidTo, DeleteImportedKeyMaterial
+//! and the PendingImport state), and on-demand rotation of an imported key
+//! by importing new material as a new version.
+//!
+//! Each version of an imported key (origin EXTERNAL) keeps a fingerprint
+//! of its material: a MAC under the backend's audit key of the spec and
+//! the material (its public key for asymmetric specs, so that any encoding
+//! of the same key matches). When a version's material has expired (its
+//! `valid_to` passed) or was deleted, the key is PendingImport: every
+//! operation that needs material is refused until that same material is
+//! imported again. Expired material is destroyed by
+//! [`KeyStore::purge_expired_material`] (at open, as due deletions are),
+//! and refused from the moment it expires either way.
+
+use super::backend::check_material;
+use super::*;
+use crate::crypto::{EcdsaSigningKey, Ed25519SigningKey, MlDsaSigningKey, RsaPrivateKey};
+use crate::error::{Error, Result};
+use crate::secret::SecretBytes;
+
+impl KeyStore {
+    /// The fingerprint of imported material for `spec` (see the module
+    /// documentation); the material must have passed `check_material`.
+    pub(super) fn material_fingerprint(
+        &self,
+        spec: KeySpec,
+        material: &SecretBytes,
+    ) -> Result<Vec<u8>> {
+        let m = material.as_bytes();
+        let identity: Vec<u8> = if spec.rsa_bits().is_some() {
+            RsaPrivateKey::from_der(m)?.public_key().to_spki_der()?
+        } else if spec.ec_curve().is_some() {
+            EcdsaSigningKey::from_pkcs8_der(m)?
+                .verifying_key()
+                .to_spki_der()?
+        } else if spec.is_ed25519() {
+            Ed25519SigningKey::from_pkcs8_der(m)?
+                .verifying_key()
+                .to_spki_der()
+        } else if spec.mldsa().is_some() {
+            MlDsaSigningKey::from_pkcs8_der(m)?
+                .verifying_key()
+                .to_spki_der()
+        } else {
+            m.to_vec()
+        };
+        self.inner.backend.audit_mac(&integrity::encode(
+            "material-fingerprint",
+            &[spec.as_str().as_bytes(), &identity],
+        ))
+    }
+
+    /// Checks a ValidTo: in the future.
+    pub(super) fn check_valid_to(&self, valid_to: Option<i64>) -> Result<()> {
+        match valid_to {
+            Some(t) if t <= ms_to_s(self.now_ms()) => Err(Error::InvalidArgument(format!(
+                "ValidTo {t} is not in the future"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// The verified versions of a key.
+    pub(super) fn all_versions(&self, rec: &KeyRecord) -> Result<Vec<VersionRecord>> {
+        self.inner
+            .store
+            .versions(&rec.key_id)?
+            .into_iter()
+            .map(|v| self.verified_version(&rec.key_id, v))
+            .collect()
+    }
+
+    /// Refuses an imported key some of whose material expired or was
+    /// deleted (PendingImport): nothing that needs its material runs.
+    /// Generated keys pass without a read.
+    pub(super) fn require_material(&self, rec: &KeyRecord) -> Result<()> {
+        if rec.origin != Origin::External {
+            return Ok(());
+        }
+        let now = ms_to_s(self.now_ms());
+        match self.all_versions(rec)?.iter().find(|v| !v.usable_at(now)) {
+            None => Ok(()),
+            Some(v) => Err(Error::KeyDisabled(format!(
+                "key {} is pending import: the material of version {} {}; import it again",
+                rec.key_id,
+                v.version,
+                match v.valid_to {
+                    Some(t) if !v.handle.is_empty() => format!("expired at {t}"),
+                    _ => "was deleted".to_owned(),
+                }
+            ))),
+        }
+    }
+
+    /// ImportKeyMaterial into an existing imported key:
+    ///
+    /// * the material of a version whose material expired or was deleted
+    ///   (the same material only: its fingerprint must match) restores that
+    ///   version, with `valid_to` as its new expiration;
+    /// * the material a version already has sets that version's
+    ///   expiration to `valid_to`;
+    /// * new material, for an `AES_256` key that is not pending import,
+    ///   becomes a new primary version (on-demand rotation of an imported
+    ///   key; older versions keep decrypting).
+    ///
+    /// `valid_to` (Unix seconds, in the future) or `None` (the material
+    /// does not expire). Only keys of origin EXTERNAL take material.
+    pub fn import_key_material(
+        &self,
+        key: &str,
+        material: &[u8],
+        valid_to: Option<i64>,
+    ) -> Result<KeyMetadata> {
+        let material = SecretBytes::from_slice(material)?;
+        self.run(Operation::ImportKeyMaterial, None, |a| {
+            let _g = self.lock_mutations()?;
+            let rec = self.authorized(a, key)?;
+            if rec.origin != Origin::External {
+                return Err(Error::Unsupported(format!(
+                    "key {} was generated by sealbox: only imported keys take key material",
+                    rec.key_id
+                )));
+            }
+            if let KeyState::PendingDeletion { .. } = rec.state {
+                return Err(Error::InvalidKeyState(format!(
+                    "key {} is pending deletion",
+                    rec.key_id
+                )));
+            }
+            self.check_valid_to(valid_to)?;
+            check_material(rec.spec, &material)?;
+            let fingerprint = self.material_fingerprint(rec.spec, &material)?;
+            let versions = self.all_versions(&rec)?;
+            let now = ms_to_s(self.now_ms());
+            if let Some(v) = versions
+                .iter()
+                .find(|v| !v.fingerprint.is_empty() && crypto::ct_eq(&v.fingerprint, &fingerprint))
+            {
+                a.key(&rec.key_id, Some(v.version));
+                let handle = if v.usable_at(now) {
+                    v.handle.clone()
+                } else {
+                    // Whatever the backend still holds for this version (an
+                    // expired version not yet purged) goes first.
+                    if !v.handle.is_empty() {
+                        self.inner.backend.destroy(Self::version_ref(&rec, v))?;
+                    }
+                    let kr = Self::key_ref(&rec, v.version);
+                    self.inner.backend.import(kr, &material).inspect_err(|_| {
+                        let _ = self.inner.backend.discard(kr);
+                    })?
+                };
+                self.store_material(a, &rec, v, handle, valid_to)?;
+                return self.metadata(self.record(&rec.key_id)?);
+            }
+            if let Some(v) = versions.iter().find(|v| !v.usable_at(now)) {
+                return Err(Error::InvalidKey(format!(
+                    "key {} is pending import of version {}: this is other material",
+                    rec.key_id, v.version
+                )));
+            }
+            if !rec.spec.rotatable() {
+                return Err(Error::InvalidKey(format!(
+                    "this is not the material of key {}; only {} keys take new material as a new version",
+                    rec.key_id,
+                    KeySpec::Aes256
+                )));
+            }
+            Self::require_enabled(&rec)?;
+            self.add_imported_version(a, &rec, &versions, &material, valid_to, fingerprint)?;
+            self.metadata(self.record(&rec.key_id)?)
+        })
+    }
+
+    /// Writes a version's new handle and expiration, audited first; a
+    /// failed write destroys material imported for it.
+    fn store_material(
+        &self,
+        a: &mut Audit<'_>,
+        rec: &KeyRecord,
+        v: &VersionRecord,
+        handle: Vec<u8>,
+        valid_to: Option<i64>,
+    ) -> Result<()> {
+        let updated = VersionRecord {
+            handle,
+            valid_to,
+            ..v.clone()
+        };
+        let stored = self.version_mac(&rec.key_id, &updated).and_then(|mac| {
+            a.allow()?;
+            self.inner.store.set_version_material(
+                &rec.key_id,
+                v.version,
+                &updated.handle,
+                valid_to,
+                &mac,
+            )
+        });
+        if stored.is_err() && updated.handle != v.handle && !updated.handle.is_empty() {
+            let _ = self.inner.backend.destroy(Self::version_ref(rec, &updated));
+        }
+        stored
+    }
+
+    /// A new primary version holding imported material.
+    fn add_imported_version(
+        &self,
+        a: &mut Audit<'_>,
+        rec: &KeyRecord,
+        versions: &[VersionRecord],
+        material: &SecretBytes,
+        valid_to: Option<i64>,
+        fingerprint: Vec<u8>,
+    ) -> Result<()> {
+        let next = versions.last().map_or(1, |v| v.version + 1);
+        a.key(&rec.key_id, Some(next));
+        let kr = Self::key_ref(rec, next);
+        let handle = self.inner.backend.import(kr, material).inspect_err(|_| {
+            let _ = self.inner.backend.discard(kr);
+        })?;
+        let mut version = VersionRecord {
+            version: next,
+            created_at: ms_to_s(self.now_ms()),
+            handle,
+            valid_to,
+            fingerprint,
+            mac: Vec::new(),
+        };
+        let stored = self.version_mac(&rec.key_id, &version).and_then(|vm| {
+            version.mac = vm;
+            let km = self.key_mac(&KeyRecord {
+                primary_version: next,
+                ..rec.clone()
+            })?;
+            a.allow()?;
+            self.inner
+                .store
+                .add_version(&rec.key_id, &version, rec.next_rotation_at, &km)
+        });
+        if let Err(e) = stored {
+            let _ = self.inner.backend.destroy(VersionRef {
+                key: kr,
+                handle: &version.handle,
+            });
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// DeleteImportedKeyMaterial: destroys the material of every version of
+    /// an imported key at once. The key is PendingImport until the same
+    /// material is imported again ([`Self::import_key_material`]); what was
+    /// encrypted under it cannot be decrypted until then.
+    pub fn delete_imported_key_material(&self, key: &str) -> Result<KeyMetadata> {
+        self.run(Operation::DeleteImportedKeyMaterial, None, |a| {
+            let _g = self.lock_mutations()?;
+            let rec = self.authorized(a, key)?;
+            if rec.origin != Origin::External {
+                return Err(Error::Unsupported(format!(
+                    "key {} was generated by sealbox: it has no imported material to delete",
+                    rec.key_id
+                )));
+            }
+            if let KeyState::PendingDeletion { .. } = rec.state {
+                return Err(Error::InvalidKeyState(format!(
+                    "key {} is pending deletion",
+                    rec.key_id
+                )));
+            }
+            a.allow()?;
+            for v in self.all_versions(&rec)? {
+                self.delete_version_material(&rec, &v)?;
+            }
+            self.metadata(self.record(&rec.key_id)?)
+        })
+    }
+
+    /// Destroys one version's material and empties its handle (the row
+    /// first, so that a crash between the two leaves no row naming
+    /// destroyed material as usable).
+    fn delete_version_material(&self, rec: &KeyRecord, v: &VersionRecord) -> Result<()> {
+        if v.handle.is_empty() {
+            return Ok(());
+        }
+        let emptied = VersionRecord {
+            handle: Vec::new(),
+            ..v.clone()
+        };
+        let mac = self.version_mac(&rec.key_id, &emptied)?;
+        self.inner
+            .store
+            .set_version_material(&rec.key_id, v.version, &[], v.valid_to, &mac)?;
+        self.inner.backend.destroy(Self::version_ref(rec, v))
+    }
+
+    /// Destroys imported material whose ValidTo has passed (audited as
+    /// DeleteExpiredKeyMaterial, one record per version). Runs at open;
+    /// call it periodically in long-lived processes. The material is
+    /// refused from the moment it expires whether or not this has run.
+    /// Returns how many versions lost their material.
+    pub fn purge_expired_material(&self) -> Result<usize> {
+        let due = self.inner.store.expired_material(ms_to_s(self.now_ms()))?;
+        let mut done = 0;
+        for (id, version) in due {
+            let _g = self.lock_mutations()?;
+            // Checked again under the change lock (another process may have
+            // purged it or imported the material again meanwhile).
+            let Some(rec) = self.load_key(&id)? else {
+                continue;
+            };
+            let Some(v) = self.load_version(&id, version)? else {
+                continue;
+            };
+            if v.handle.is_empty() || v.usable_at(ms_to_s(self.now_ms())) {
+                continue;
+            }
+            self.run(Operation::DeleteExpiredKeyMaterial, None, |a| {
+                a.key(&rec.key_id, Some(version));
+                a.allow()?;
+                self.delete_version_material(&rec, &v)
+            })?;
+            done += 1;
+        }
+        Ok(done)
+    }
+}
