@@ -1285,6 +1285,20 @@ sealbox_result sealbox_create_key_request_set_tag(struct sealbox_create_key_requ
 sealbox_result sealbox_create_key_request_set_rotation_period_days(struct sealbox_create_key_request *request, uint32_t days);
 
 /**
+ * ImportKey only: when the imported material expires (Unix seconds, in
+ * the future; AWS KMS's ValidTo). After it the key is `"PendingImport"`
+ * until the material is imported again
+ * (`sealbox_keystore_import_key_material`). 0 (the default): it does not
+ * expire. Creating a key (not importing one) with it set is
+ * `SEALBOX_RESULT_INVALID_ARGUMENT`.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: not while another thread uses `request`.
+ */
+sealbox_result sealbox_create_key_request_set_valid_to(struct sealbox_create_key_request *request, int64_t valid_to);
+
+/**
  * The new key's policy: JSON text in the grammar of AWS KMS key policies
  * (see `sealbox_keystore_put_key_policy`), checked here (a policy that does
  * not parse is `SEALBOX_RESULT_INVALID_ARGUMENT` and leaves the request as
@@ -1626,6 +1640,47 @@ sealbox_result sealbox_keystore_apply_due_rotations(const struct sealbox_keystor
 sealbox_result sealbox_keystore_purge_expired_keys(const struct sealbox_keystore *keystore, size_t *out_deleted);
 
 /**
+ * ImportKeyMaterial into a key made by `sealbox_keystore_import_key`:
+ * the material of a version whose material expired or was deleted (the
+ * same material only: other material is `SEALBOX_RESULT_INVALID_KEY`)
+ * restores it; material the key has moves its expiration; new material
+ * for an `"AES_256"` key becomes a new primary version (on-demand
+ * rotation). `valid_to`: Unix seconds in the future, or 0 (does not
+ * expire). A generated key is `SEALBOX_RESULT_UNSUPPORTED`. Writes the
+ * key's metadata to `*out` unless `out` is NULL.
+ *
+ * Ownership: the material is copied (and wiped after use); the caller
+ * frees `*out` with `sealbox_key_metadata_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_import_key_material(const struct sealbox_keystore *keystore, const char *key, const uint8_t *material, size_t material_len, int64_t valid_to, struct sealbox_key_metadata **out);
+
+/**
+ * DeleteImportedKeyMaterial: destroys the material of every version of a
+ * key made by `sealbox_keystore_import_key`; the key is `"PendingImport"`
+ * (nothing encrypted under it decrypts) until the same material is
+ * imported again. A generated key is `SEALBOX_RESULT_UNSUPPORTED`.
+ *
+ * Ownership: borrows the arguments for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_delete_imported_key_material(const struct sealbox_keystore *keystore, const char *key);
+
+/**
+ * Destroys imported material whose ValidTo has passed (opening the store
+ * does this too; the material is refused from its ValidTo on either way).
+ * Writes how many key versions lost their material to `out_deleted`
+ * unless NULL.
+ *
+ * Ownership: borrows the arguments for the call.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_purge_expired_material(const struct sealbox_keystore *keystore, size_t *out_deleted);
+
+/**
  * UpdateKeyDescription.
  *
  * Ownership: `description` is copied into the store.
@@ -1739,8 +1794,9 @@ const char *sealbox_key_metadata_key_usage(const struct sealbox_key_metadata *md
 const char *sealbox_key_metadata_origin(const struct sealbox_key_metadata *md);
 
 /**
- * The state: `"Enabled"`, `"Disabled"` or `"PendingDeletion"`. NULL when
- * `md` is NULL.
+ * The state: `"Enabled"`, `"Disabled"`, `"PendingDeletion"` or
+ * `"PendingImport"` (an imported key some of whose material expired or
+ * was deleted). NULL when `md` is NULL.
  *
  * Ownership: borrows from `md`; valid until `md` is freed.
  *
@@ -1805,6 +1861,27 @@ size_t sealbox_key_metadata_version_count(const struct sealbox_key_metadata *md)
  * Thread safety: safe to call concurrently.
  */
 sealbox_result sealbox_key_metadata_version(const struct sealbox_key_metadata *md, size_t index, uint32_t *out_version, int64_t *out_created_at);
+
+/**
+ * An imported key's earliest material expiration (Unix seconds; AWS KMS's
+ * ValidTo); 0 when no material expires or `md` is NULL.
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+int64_t sealbox_key_metadata_valid_to(const struct sealbox_key_metadata *md);
+
+/**
+ * Whether the version at `index` (oldest first) has its material: false
+ * once imported material expired and was purged, or was deleted (and for
+ * a NULL `md` or an index out of range).
+ *
+ * Ownership: nothing kept.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+bool sealbox_key_metadata_version_material_present(const struct sealbox_key_metadata *md, size_t index);
 
 /**
  * The automatic rotation period in days; 0 when automatic rotation is off

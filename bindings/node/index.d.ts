@@ -143,6 +143,17 @@ export interface CreateKeyOptions {
    * to change it (otherwise ERR_SEALBOX_INVALID_ARGUMENT).
    */
   bypassPolicyLockoutSafetyCheck?: boolean
+  /**
+   * `importKey` only: when the imported material expires (in the
+   * future). From then on the key is `PendingImport` until the same
+   * material is imported again (`importKeyMaterial`).
+   */
+  validTo?: Date
+}
+/** Options of `importKeyMaterial`. */
+export interface ImportKeyMaterialOptions {
+  /** When the material expires (in the future); absent: it does not. */
+  validTo?: Date
 }
 /** Options of `listKeys`. */
 export interface ListKeysOptions {
@@ -496,6 +507,13 @@ export interface KeyVersion {
   version: number
   /** When the version was made. */
   createdAt: Date
+  /** Imported material: when it expires. */
+  validTo?: Date
+  /**
+   * Whether the material is there (false once imported material expired
+   * and was purged, or was deleted, until it is imported again).
+   */
+  materialPresent: boolean
 }
 /** Everything the key store knows about a key, except its material. */
 export interface KeyMetadata {
@@ -512,7 +530,7 @@ export interface KeyMetadata {
   /** `SEALBOX` (generated) or `EXTERNAL` (imported). */
   origin: 'SEALBOX' | 'EXTERNAL'
   /** Lifecycle state. */
-  keyState: 'Enabled' | 'Disabled' | 'PendingDeletion'
+  keyState: 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport'
   /** When the material will be destroyed, for a key pending deletion. */
   deletionDate?: Date
   /** When the key was created. */
@@ -529,6 +547,11 @@ export interface KeyMetadata {
   backend: string
   /** Tags. */
   tags: Record<string, string>
+  /**
+   * Imported keys: the earliest expiration of their material (AWS KMS's
+   * ValidTo).
+   */
+  validTo?: Date
 }
 /** A page of `listKeys`. */
 export interface KeyList {
@@ -884,11 +907,35 @@ export declare class KeyStore {
   createKeySync(options?: CreateKeyOptions | undefined | null): KeyMetadata
   /**
    * ImportKey (BYOK): 32 raw bytes for AES_256, ≥ 28 / 32 / 48 / 64 for HMAC,
-   * PKCS#8 DER for RSA, ECC and Ed25519 keys. Wipe `material` afterwards.
+   * PKCS#8 DER for RSA, ECC, Ed25519 and ML-DSA keys. Wipe `material` afterwards.
+   * With `validTo` the material expires then (see `importKeyMaterial`).
    */
   importKey(material: Uint8Array, options?: CreateKeyOptions | undefined | null): Promise<KeyMetadata>
   /** ImportKey, blocking. */
   importKeySync(material: Uint8Array, options?: CreateKeyOptions | undefined | null): KeyMetadata
+  /**
+   * ImportKeyMaterial into an imported key: the same material again (after it
+   * expired or was deleted; other material is ERR_SEALBOX_INVALID_KEY) restores
+   * it with `validTo` as its new expiration; new material for an AES_256 key
+   * becomes a new primary version (on-demand rotation).
+   */
+  importKeyMaterial(key: string, material: Uint8Array, options?: ImportKeyMaterialOptions | undefined | null): Promise<KeyMetadata>
+  /** ImportKeyMaterial, blocking. */
+  importKeyMaterialSync(key: string, material: Uint8Array, options?: ImportKeyMaterialOptions | undefined | null): KeyMetadata
+  /**
+   * DeleteImportedKeyMaterial: destroys the material of every version of an
+   * imported key; it is PendingImport until the same material is imported again.
+   */
+  deleteImportedKeyMaterial(key: string): Promise<KeyMetadata>
+  /** DeleteImportedKeyMaterial, blocking. */
+  deleteImportedKeyMaterialSync(key: string): KeyMetadata
+  /**
+   * Destroys imported material whose validTo has passed (opening the store does
+   * this too); returns how many key versions lost their material.
+   */
+  purgeExpiredMaterial(): Promise<number>
+  /** purgeExpiredMaterial, blocking. */
+  purgeExpiredMaterialSync(): number
   /** DescribeKey (key ID or alias). */
   describeKey(key: string): Promise<KeyMetadata>
   /** DescribeKey, blocking. */

@@ -318,9 +318,29 @@ Examples:
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.pem
   sealbox key import --spec ECC_NIST_P256 --material ec.pem
 
-Material: AES and HMAC keys as raw bytes, hex or base64; RSA and EC keys as PKCS#8
-(PEM `PRIVATE KEY` or DER). The file must not be readable by group or others.")]
+Material: AES and HMAC keys as raw bytes, hex or base64; RSA, EC, Ed25519 and ML-DSA
+keys as PKCS#8 (PEM `PRIVATE KEY` or DER). The file must not be readable by group or
+others. With --valid-to the material expires then: the key is PendingImport until the
+same material is imported again (`key import-material`).")]
     Import(ImportArgs),
+    /// Import material into an imported key: the same material again after it
+    /// expired or was deleted, or new material as a new version (AES_256)
+    #[command(after_help = "\
+Examples:
+  sealbox key import-material alias/byok --material aes.key --valid-to 2027-06-30T00:00:00Z
+  sealbox key import-material alias/byok --material new-aes.key     # a new version
+
+Only the key's own material restores it; other material is refused (a new version
+for AES_256 keys that are not pending import).")]
+    ImportMaterial(ImportMaterialArgs),
+    /// Delete the material of an imported key (PendingImport until imported again)
+    #[command(after_help = "\
+Examples:
+  sealbox key delete-imported-material alias/byok
+  sealbox key import-material alias/byok --material aes.key
+
+Nothing encrypted under the key decrypts until the same material is imported again.")]
+    DeleteImportedMaterial(KeyArg),
     /// Print the public key of an asymmetric key (PEM, or DER with --der)
     #[command(after_help = "\
 Examples:
@@ -340,7 +360,7 @@ pub struct KeyArg {
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// AES_256, RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, ECC_NIST_EDWARDS25519, HMAC_224, HMAC_256, HMAC_384, HMAC_512
+    /// AES_256, RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1, ECC_NIST_EDWARDS25519, HMAC_224, HMAC_256, HMAC_384, HMAC_512, ML_DSA_44, ML_DSA_65, ML_DSA_87
     #[arg(long, default_value = "AES_256")]
     pub spec: String,
     #[command(flatten)]
@@ -401,8 +421,23 @@ pub struct ImportArgs {
     /// The file holding the material
     #[arg(long, value_name = "FILE")]
     pub material: PathBuf,
+    /// When the material expires: RFC 3339 UTC (2027-06-30T00:00:00Z), Unix seconds, or +DAYSd
+    #[arg(long, value_name = "TIME")]
+    pub valid_to: Option<String>,
     #[command(flatten)]
     pub new_key: NewKeyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportMaterialArgs {
+    /// Key ID or alias/NAME of an imported key
+    pub key: String,
+    /// The file holding the material
+    #[arg(long, value_name = "FILE")]
+    pub material: PathBuf,
+    /// When the material expires: RFC 3339 UTC, Unix seconds, or +DAYSd [default: never]
+    #[arg(long, value_name = "TIME")]
+    pub valid_to: Option<String>,
 }
 
 /// What `key create` and `key import` ask of the new key.

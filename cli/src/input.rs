@@ -191,3 +191,121 @@ mod tests {
         assert!(pairs(&["a=1".into(), "a=2".into()], "context").is_err());
     }
 }
+
+/// A time given on the command line: RFC 3339 in UTC
+/// (`2027-06-30T00:00:00Z`), Unix seconds, or `+N` followed by `d`, `h`,
+/// `m` or `s` from now. Unix seconds.
+pub fn time_arg(text: &str) -> CliResult<i64> {
+    let bad = || {
+        CliError::usage(format!(
+            "{text:?} is not a time: use RFC 3339 UTC (2027-06-30T00:00:00Z), Unix seconds, or +30d"
+        ))
+    };
+    if let Some(rel) = text.strip_prefix('+') {
+        let (n, unit) = rel.split_at(rel.len().saturating_sub(1));
+        let n: i64 = n.parse().map_err(|_| bad())?;
+        let per = match unit {
+            "d" => 86_400,
+            "h" => 3_600,
+            "m" => 60,
+            "s" => 1,
+            _ => return Err(bad()),
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|_| bad())?
+            .as_secs();
+        return n
+            .checked_mul(per)
+            .and_then(|d| i64::try_from(now).ok()?.checked_add(d))
+            .ok_or_else(bad);
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().map_err(|_| bad());
+    }
+    // YYYY-MM-DDTHH:MM:SSZ (UTC only: a time zone offset is refused).
+    let b = text.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| -> CliResult<i64> {
+        let s = &text[r];
+        if s.bytes().all(|c| c.is_ascii_digit()) {
+            s.parse().map_err(|_| bad())
+        } else {
+            Err(bad())
+        }
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m)
+        || d < 1
+        || d > month_days[(m - 1) as usize]
+        || hh > 23
+        || mm > 59
+        || ss > 59
+    {
+        return Err(bad());
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let yy = if m <= 2 { y - 1 } else { y };
+    let era = yy.div_euclid(400);
+    let yoe = yy - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok(days * 86_400 + hh * 3_600 + mm * 60 + ss)
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::time_arg;
+
+    #[test]
+    fn times_parse_as_the_audit_log_writes_them() {
+        for secs in [0i64, 951_782_400, 1_795_000_000, 4_102_444_799] {
+            let text = sealbox::audit::rfc3339_millis(secs * 1000).replace(".000Z", "Z");
+            assert_eq!(time_arg(&text).unwrap(), secs, "{text}");
+        }
+        assert_eq!(time_arg("1795000000").unwrap(), 1_795_000_000);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert!((time_arg("+30d").unwrap() - now - 30 * 86_400).abs() <= 2);
+        for bad in [
+            "2027-02-30T00:00:00Z",
+            "2027-06-30T00:00:00+02:00",
+            "2027-06-30",
+            "tomorrow",
+            "+3w",
+            "+d",
+            "-5",
+        ] {
+            assert!(time_arg(bad).is_err(), "{bad}");
+        }
+    }
+}

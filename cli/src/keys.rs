@@ -13,8 +13,8 @@ use sealbox::keystore::{
 
 use crate::atomic::{Privacy, Sink};
 use crate::cli::{
-    AliasCommand, CreateArgs, DeriveSharedSecretArgs, ImportArgs, InitArgs, MacArgs, NewKeyArgs,
-    PublicKeyArgs, RotateArgs, ScheduleDeletionArgs, SignArgs, VerifyArgs,
+    AliasCommand, CreateArgs, DeriveSharedSecretArgs, ImportArgs, ImportMaterialArgs, InitArgs,
+    MacArgs, NewKeyArgs, PublicKeyArgs, RotateArgs, ScheduleDeletionArgs, SignArgs, VerifyArgs,
 };
 use crate::config::{Pkcs11File, Resolved};
 use crate::error::{CliError, CliResult, Exit};
@@ -63,6 +63,27 @@ fn describe_text(m: &KeyMetadata) -> String {
     line("State:", state_text(&m.key_state));
     line("Backend:", m.backend.clone());
     line("Created:", time(m.created_at));
+    if let Some(t) = m.valid_to {
+        line(
+            "Valid to:",
+            format!("{} (imported material expires)", time(t)),
+        );
+    }
+    let missing: Vec<String> = m
+        .versions
+        .iter()
+        .filter(|v| !v.material_present)
+        .map(|v| v.version.to_string())
+        .collect();
+    if !missing.is_empty() {
+        line(
+            "Material:",
+            format!(
+                "missing for version {} (import it again: sealbox key import-material)",
+                missing.join(", ")
+            ),
+        );
+    }
     line(
         "Versions:",
         format!("{} (primary: {})", m.versions.len(), m.primary_version),
@@ -360,17 +381,41 @@ fn pkcs8_der(raw: &[u8], path: &Path) -> CliResult<zeroize::Zeroizing<Vec<u8>>> 
 
 pub fn import(ks: &KeyStore, a: ImportArgs, out: Out) -> CliResult<()> {
     let spec: KeySpec = parse(&a.spec)?;
-    let raw = input::read_secret_file(&a.material)?;
-    let material = match spec.secret_len() {
+    let material = material_of(spec, &a.material)?;
+    let mut req = a.new_key.request(spec)?;
+    req.valid_to = a.valid_to.as_deref().map(input::time_arg).transpose()?;
+    let m = ks.import_key(&req, &material)?;
+    emit_key(out, &m, "Imported key:")
+}
+
+/// The material of an imported key from its file, as `key import` reads it.
+fn material_of(spec: KeySpec, path: &Path) -> CliResult<zeroize::Zeroizing<Vec<u8>>> {
+    let raw = input::read_secret_file(path)?;
+    match spec.secret_len() {
         Some(len) => input::decode_symmetric(
             &raw,
             &[len],
-            &format!("{} material {}", spec, a.material.display()),
-        )?,
-        None => pkcs8_der(&raw, &a.material)?,
-    };
-    let m = ks.import_key(&a.new_key.request(spec)?, &material)?;
-    emit_key(out, &m, "Imported key:")
+            &format!("{} material {}", spec, path.display()),
+        ),
+        None => pkcs8_der(&raw, path),
+    }
+}
+
+pub fn import_material(ks: &KeyStore, a: ImportMaterialArgs, out: Out) -> CliResult<()> {
+    let spec = spec_of(ks, &a.key)?;
+    let material = material_of(spec, &a.material)?;
+    let valid_to = a.valid_to.as_deref().map(input::time_arg).transpose()?;
+    let m = ks.import_key_material(&a.key, &material, valid_to)?;
+    emit_key(out, &m, "Imported key material:")
+}
+
+pub fn delete_imported_material(ks: &KeyStore, key: &str, out: Out) -> CliResult<()> {
+    let m = ks.delete_imported_key_material(key)?;
+    emit_key(
+        out,
+        &m,
+        "Deleted the imported key material (the key is PendingImport until it is imported again):",
+    )
 }
 
 pub fn public_key(ks: &KeyStore, a: PublicKeyArgs, out: Out) -> CliResult<()> {

@@ -101,6 +101,10 @@ fn run(cli: Cli) -> CliResult<()> {
                 }
                 KeyCommand::Alias(a) => keys::alias(&store::open(&r)?, a, out),
                 KeyCommand::Import(a) => keys::import(&store::open(&r)?, a, out),
+                KeyCommand::ImportMaterial(a) => keys::import_material(&store::open(&r)?, a, out),
+                KeyCommand::DeleteImportedMaterial(a) => {
+                    keys::delete_imported_material(&store::open(&r)?, &a.key, out)
+                }
                 KeyCommand::PublicKey(a) => keys::public_key(&store::open(&r)?, a, out),
                 KeyCommand::Policy(c) => access::policy(&store::open(&r)?, c, out),
             }

@@ -787,6 +787,72 @@ static void test_audit(const sealbox_keystore *ks, const char *audit_path) {
     pthread_mutex_destroy(&sink.lock);
 }
 
+/* Imported material that expires, is deleted and is imported again. */
+static void test_imported_material(const sealbox_keystore *ks) {
+    static const uint8_t material[32] = {0x42, 1, 2, 3};
+    static const uint8_t other[32] = {0x43};
+    sealbox_create_key_request *req = NULL;
+    sealbox_key_metadata *md = NULL, *md2 = SENTINEL;
+    sealbox_buffer *ct = NULL, *pt = NULL;
+    char id[64];
+    size_t purged = 9;
+    int64_t valid_to = (int64_t)time(NULL) + 2;
+
+    OK(sealbox_create_key_request_new(&req));
+    OK(sealbox_create_key_request_set_valid_to(req, (int64_t)time(NULL) - 10));
+    EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_keystore_import_key(ks, req, material, sizeof material, &md2));
+    OK(sealbox_create_key_request_set_valid_to(req, valid_to));
+    EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_keystore_create_key(ks, req, &md2));
+    CHECK(md2 == SENTINEL);
+    OK(sealbox_keystore_import_key(ks, req, material, sizeof material, &md));
+    snprintf(id, sizeof id, "%s", sealbox_key_metadata_key_id(md));
+    CHECK(sealbox_key_metadata_valid_to(md) == valid_to);
+    CHECK(sealbox_key_metadata_version_material_present(md, 0));
+    CHECK_STR(sealbox_key_metadata_key_state(md), "Enabled");
+    sealbox_key_metadata_free(md);
+    OK(sealbox_keystore_encrypt(ks, id, (const uint8_t *)"pan", 3, NO_CTX, &ct));
+
+    /* Past ValidTo: refused, PendingImport; the purge destroys it. */
+    while ((int64_t)time(NULL) < valid_to + 1) {
+        struct timespec t = {0, 100000000};
+        nanosleep(&t, NULL);
+    }
+    pt = SENTINEL;
+    EXPECT(SEALBOX_RESULT_KEY_DISABLED, sealbox_keystore_decrypt(ks, ct->data, ct->len, NO_CTX, &pt));
+    CHECK(pt == SENTINEL);
+    OK(sealbox_keystore_purge_expired_material(ks, &purged));
+    CHECK(purged == 1);
+    OK(sealbox_keystore_describe_key(ks, id, &md));
+    CHECK_STR(sealbox_key_metadata_key_state(md), "PendingImport");
+    CHECK(!sealbox_key_metadata_version_material_present(md, 0));
+    sealbox_key_metadata_free(md);
+
+    /* Only the same material comes back; then it decrypts again. */
+    EXPECT(SEALBOX_RESULT_INVALID_KEY,
+           sealbox_keystore_import_key_material(ks, id, other, sizeof other, 0, NULL));
+    OK(sealbox_keystore_import_key_material(ks, id, material, sizeof material, 0, &md));
+    CHECK_STR(sealbox_key_metadata_key_state(md), "Enabled");
+    CHECK(sealbox_key_metadata_valid_to(md) == 0);
+    sealbox_key_metadata_free(md);
+    OK(sealbox_keystore_decrypt(ks, ct->data, ct->len, NO_CTX, &pt));
+    CHECK_BYTES(pt->data, pt->len, "pan", (size_t)3);
+    sealbox_buffer_free(pt);
+
+    /* Deleted on request; a generated key has no material to delete. */
+    OK(sealbox_keystore_delete_imported_key_material(ks, id));
+    pt = SENTINEL;
+    EXPECT(SEALBOX_RESULT_KEY_DISABLED, sealbox_keystore_decrypt(ks, ct->data, ct->len, NO_CTX, &pt));
+    OK(sealbox_keystore_import_key_material(ks, id, material, sizeof material, 0, NULL));
+    OK(sealbox_keystore_decrypt(ks, ct->data, ct->len, NO_CTX, &pt));
+    sealbox_buffer_free(pt);
+    OK(sealbox_keystore_create_key(ks, NULL, &md));
+    EXPECT(SEALBOX_RESULT_UNSUPPORTED, sealbox_keystore_delete_imported_key_material(ks, sealbox_key_metadata_key_id(md)));
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER, sealbox_keystore_delete_imported_key_material(ks, NULL));
+    sealbox_key_metadata_free(md);
+    sealbox_buffer_free(ct);
+    sealbox_create_key_request_free(req);
+}
+
 int main(int argc, char **argv) {
     const sealbox_keystore *ks;
     static uint8_t other_root[32] = {8};
@@ -805,6 +871,7 @@ int main(int argc, char **argv) {
     test_lifecycle(ks);
     test_symmetric(ks);
     test_asymmetric_and_mac(ks);
+    test_imported_material(ks);
     test_keystore_keyring(ks);
     /* The same store, opened again alongside: the right root key works, a
      * wrong one is refused. Both instances append to the store's one audit

@@ -141,6 +141,34 @@ js_object_type!(StringMap => "Record<string, string>");
 
 impl ValidateNapiValue for StringMap {}
 
+/// A JS `Date` given to the core: Unix seconds (rounded down). Anything
+/// but a valid `Date` is refused (a number would be ambiguous: seconds or
+/// milliseconds).
+#[derive(Debug, Clone, Copy)]
+pub struct DateArg(pub i64);
+
+impl FromNapiValue for DateArg {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> Result<Self> {
+        let mut is_date = false;
+        // SAFETY: `env` and `value` come from napi for the current call.
+        check_status!(unsafe { sys::napi_is_date(env, value, &mut is_date) })?;
+        if !is_date {
+            return Err(invalid("expected a Date"));
+        }
+        let mut ms = 0f64;
+        // SAFETY: as above; `value` is a Date.
+        check_status!(unsafe { sys::napi_get_date_value(env, value, &mut ms) })?;
+        if !ms.is_finite() {
+            return Err(invalid("expected a valid Date, not Invalid Date"));
+        }
+        Ok(DateArg((ms / 1000.0).floor() as i64))
+    }
+}
+
+js_object_type!(DateArg => "Date");
+
+impl ValidateNapiValue for DateArg {}
+
 /// An optional map as a sorted map (empty when absent).
 pub(crate) fn map(m: Option<StringMap>) -> BTreeMap<String, String> {
     context(m.map(|m| m.0))

@@ -210,8 +210,9 @@ fn metadata<'py>(py: Python<'py>, m: &KeyMetadata) -> Dict<'py> {
     d.set_item("created_at", m.created_at)?;
     let versions = PyList::empty(py);
     for v in &m.versions {
-        versions.append((v.version, v.created_at))?;
+        versions.append((v.version, v.created_at, v.valid_to, v.material_present))?;
     }
+    d.set_item("valid_to", m.valid_to)?;
     d.set_item("versions", versions)?;
     d.set_item("primary_version", m.primary_version)?;
     d.set_item("rotation_period_days", m.rotation_period_days)?;
@@ -437,7 +438,7 @@ impl PyKeyStore {
         self.key_metadata(py, |ks| ks.create_key(&req))
     }
 
-    #[pyo3(signature = (material, *, key_spec="AES_256", key_usage=None, alias=None, description=String::new(), tags=None))]
+    #[pyo3(signature = (material, *, key_spec="AES_256", key_usage=None, alias=None, description=String::new(), tags=None, valid_to=None))]
     #[allow(clippy::too_many_arguments)]
     fn import_key<'py>(
         &self,
@@ -448,11 +449,37 @@ impl PyKeyStore {
         alias: Option<String>,
         description: String,
         tags: Option<BTreeMap<String, String>>,
+        valid_to: Option<i64>,
     ) -> Dict<'py> {
         let material = Input::new(material, "material")?;
-        let req = request(py, key_spec, key_usage, alias, description, tags, None)?;
+        let mut req = request(py, key_spec, key_usage, alias, description, tags, None)?;
+        req.valid_to = valid_to;
         let m = material.with(py, true, |k| Ok(self.inner.import_key(&req, k)?))?;
         metadata(py, &m)
+    }
+
+    /// ImportKeyMaterial (`valid_to`: Unix seconds, or None).
+    #[pyo3(signature = (key_id, material, valid_to=None))]
+    fn import_key_material<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &str,
+        material: &Bound<'py, PyAny>,
+        valid_to: Option<i64>,
+    ) -> Dict<'py> {
+        let material = Input::new(material, "material")?;
+        let m = material.with(py, true, |k| {
+            Ok(self.inner.import_key_material(key_id, k, valid_to)?)
+        })?;
+        metadata(py, &m)
+    }
+
+    fn delete_imported_key_material<'py>(&self, py: Python<'py>, key_id: &str) -> Dict<'py> {
+        self.key_metadata(py, |ks| ks.delete_imported_key_material(key_id))
+    }
+
+    fn purge_expired_material(&self, py: Python<'_>) -> PyResult<usize> {
+        call(py, true, || Ok(self.inner.purge_expired_material()?))
     }
 
     fn describe_key<'py>(&self, py: Python<'py>, key_id: &str) -> Dict<'py> {

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import os
 import stat
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -304,7 +305,9 @@ def test_ed25519(store: sealbox.KeyStore) -> None:
         store.import_key(pkcs8, spec="ECC_NIST_P256")
 
 
-_MLDSA = {
+_MldsaPrivate = type[mldsa.MLDSA44PrivateKey] | type[mldsa.MLDSA65PrivateKey] | type[mldsa.MLDSA87PrivateKey]
+_MldsaPublic = mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey
+_MLDSA: dict[str, tuple[_MldsaPrivate, type[_MldsaPublic]]] = {
     "ML_DSA_44": (mldsa.MLDSA44PrivateKey, mldsa.MLDSA44PublicKey),
     "ML_DSA_65": (mldsa.MLDSA65PrivateKey, mldsa.MLDSA65PublicKey),
     "ML_DSA_87": (mldsa.MLDSA87PrivateKey, mldsa.MLDSA87PublicKey),
@@ -334,6 +337,7 @@ def test_mldsa(store: sealbox.KeyStore, backend: str, spec: str) -> None:
     k = store.create_key(spec=spec).key_id
     assert store.describe_key(k).key_usage is KeyUsage.SIGN_VERIFY
     pub = serialization.load_der_public_key(store.get_public_key(k))
+    assert isinstance(pub, (mldsa.MLDSA44PublicKey, mldsa.MLDSA65PublicKey, mldsa.MLDSA87PublicKey))
     assert isinstance(pub, public_cls)
     for message in (b"", b"tx", os.urandom(4096)):
         sig = store.sign(k, message, algorithm=alg)
@@ -534,6 +538,45 @@ def test_import_aes(store: sealbox.KeyStore) -> None:
         store.rotate_key(k)
     with pytest.raises(sealbox.InvalidKey):
         store.import_key(bytes(31))
+
+
+def test_imported_material_expires_and_comes_back(store: sealbox.KeyStore) -> None:
+    """valid_to: the key is PendingImport from then on (refused before any
+    purge), the purge destroys the material, and only the same material
+    brings it back; deletion on request; new material as a new version."""
+    material = os.urandom(32)
+    utc = datetime.timezone.utc
+    with pytest.raises(ValueError):
+        store.import_key(material, valid_to=datetime.datetime.now() + datetime.timedelta(days=1))
+    with pytest.raises(sealbox.InvalidArgument):
+        store.import_key(material, valid_to=datetime.datetime.now(utc) - datetime.timedelta(seconds=5))
+    valid_to = datetime.datetime.fromtimestamp(int(time.time()) + 2, utc)
+    md = store.import_key(bytearray(material), valid_to=valid_to)
+    assert md.valid_to == valid_to and md.versions[0].valid_to == valid_to
+    assert md.versions[0].material_present and md.key_state is KeyState.ENABLED
+    ct = store.encrypt(md.key_id, b"pan")
+    while time.time() < valid_to.timestamp() + 0.05:
+        time.sleep(0.1)
+    with pytest.raises(sealbox.KeyDisabled, match="pending import"):
+        store.decrypt(ct)
+    assert store.describe_key(md.key_id).key_state is KeyState.PENDING_IMPORT
+    assert store.purge_expired_material() == 1
+    assert not store.describe_key(md.key_id).versions[0].material_present
+    with pytest.raises(sealbox.InvalidKey):
+        store.import_key_material(md.key_id, os.urandom(32))
+    back = store.import_key_material(md.key_id, material)
+    assert back.key_state is KeyState.ENABLED and back.valid_to is None
+    assert store.decrypt(ct) == b"pan"
+    # On-demand rotation with new material, then deletion of all of it.
+    rotated = store.import_key_material(md.key_id, os.urandom(32), valid_to=datetime.datetime.now(utc) + datetime.timedelta(days=1))
+    assert rotated.primary_version == 2 and rotated.valid_to is not None
+    gone = store.delete_imported_key_material(md.key_id)
+    assert gone.key_state is KeyState.PENDING_IMPORT
+    assert not any(v.material_present for v in gone.versions)
+    with pytest.raises(sealbox.KeyDisabled):
+        store.encrypt(md.key_id, b"x")
+    with pytest.raises(sealbox.Unsupported):
+        store.delete_imported_key_material(store.create_key().key_id)
 
 
 def test_random(store: sealbox.KeyStore) -> None:

@@ -480,6 +480,24 @@ pub unsafe extern "C" fn sealbox_create_key_request_set_rotation_period_days(
     with_mut! { request, |r| r.rotation_period_days = (days != 0).then_some(days) }
 }
 
+/// ImportKey only: when the imported material expires (Unix seconds, in
+/// the future; AWS KMS's ValidTo). After it the key is `"PendingImport"`
+/// until the material is imported again
+/// (`sealbox_keystore_import_key_material`). 0 (the default): it does not
+/// expire. Creating a key (not importing one) with it set is
+/// `SEALBOX_RESULT_INVALID_ARGUMENT`.
+///
+/// Ownership: nothing kept.
+///
+/// Thread safety: not while another thread uses `request`.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_create_key_request_set_valid_to(
+    request: *mut sealbox_create_key_request,
+    valid_to: i64,
+) -> sealbox_result {
+    with_mut! { request, |r| r.valid_to = (valid_to != 0).then_some(valid_to) }
+}
+
 /// The new key's policy: JSON text in the grammar of AWS KMS key policies
 /// (see `sealbox_keystore_put_key_policy`), checked here (a policy that does
 /// not parse is `SEALBOX_RESULT_INVALID_ARGUMENT` and leaves the request as

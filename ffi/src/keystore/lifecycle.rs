@@ -229,6 +229,70 @@ pub unsafe extern "C" fn sealbox_keystore_purge_expired_keys(
     with_ref! { keystore, |ks| opt_out!(out_deleted).write(ks.purge_expired_keys()?.len()) }
 }
 
+/// ImportKeyMaterial into a key made by `sealbox_keystore_import_key`:
+/// the material of a version whose material expired or was deleted (the
+/// same material only: other material is `SEALBOX_RESULT_INVALID_KEY`)
+/// restores it; material the key has moves its expiration; new material
+/// for an `"AES_256"` key becomes a new primary version (on-demand
+/// rotation). `valid_to`: Unix seconds in the future, or 0 (does not
+/// expire). A generated key is `SEALBOX_RESULT_UNSUPPORTED`. Writes the
+/// key's metadata to `*out` unless `out` is NULL.
+///
+/// Ownership: the material is copied (and wiped after use); the caller
+/// frees `*out` with `sealbox_key_metadata_free`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_import_key_material(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    material: *const u8,
+    material_len: usize,
+    valid_to: i64,
+    out: *mut *mut sealbox_key_metadata,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let md = ks.import_key_material(try_str!(key), try_slice!(material, material_len), (valid_to != 0).then_some(valid_to))?;
+        if !out.is_null() {
+            opt_out!(out).write(box_handle(Metadata::new(md)));
+        }
+        Ok(())
+    }
+}
+
+/// DeleteImportedKeyMaterial: destroys the material of every version of a
+/// key made by `sealbox_keystore_import_key`; the key is `"PendingImport"`
+/// (nothing encrypted under it decrypts) until the same material is
+/// imported again. A generated key is `SEALBOX_RESULT_UNSUPPORTED`.
+///
+/// Ownership: borrows the arguments for the call.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_delete_imported_key_material(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+) -> sealbox_result {
+    with_ref! { keystore, |ks| ks.delete_imported_key_material(try_str!(key))? }
+}
+
+/// Destroys imported material whose ValidTo has passed (opening the store
+/// does this too; the material is refused from its ValidTo on either way).
+/// Writes how many key versions lost their material to `out_deleted`
+/// unless NULL.
+///
+/// Ownership: borrows the arguments for the call.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_purge_expired_material(
+    keystore: *const sealbox_keystore,
+    out_deleted: *mut usize,
+) -> sealbox_result {
+    with_ref! { keystore, |ks| opt_out!(out_deleted).write(ks.purge_expired_material()?) }
+}
+
 /// UpdateKeyDescription.
 ///
 /// Ownership: `description` is copied into the store.

@@ -125,8 +125,9 @@ pub unsafe extern "C" fn sealbox_key_metadata_origin(
     metadata_text!(md, origin)
 }
 
-/// The state: `"Enabled"`, `"Disabled"` or `"PendingDeletion"`. NULL when
-/// `md` is NULL.
+/// The state: `"Enabled"`, `"Disabled"`, `"PendingDeletion"` or
+/// `"PendingImport"` (an imported key some of whose material expired or
+/// was deleted). NULL when `md` is NULL.
 ///
 /// Ownership: borrows from `md`; valid until `md` is freed.
 ///
@@ -223,6 +224,36 @@ pub unsafe extern "C" fn sealbox_key_metadata_version(
         out_created_at.write(v.created_at);
         Ok(())
     }
+}
+
+/// An imported key's earliest material expiration (Unix seconds; AWS KMS's
+/// ValidTo); 0 when no material expires or `md` is NULL.
+///
+/// Ownership: nothing kept.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_key_metadata_valid_to(md: *const sealbox_key_metadata) -> i64 {
+    read_or!(md, 0, |m| m.md.valid_to.unwrap_or(0))
+}
+
+/// Whether the version at `index` (oldest first) has its material: false
+/// once imported material expired and was purged, or was deleted (and for
+/// a NULL `md` or an index out of range).
+///
+/// Ownership: nothing kept.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_key_metadata_version_material_present(
+    md: *const sealbox_key_metadata,
+    index: usize,
+) -> bool {
+    read_or!(md, false, |m| m
+        .md
+        .versions
+        .get(index)
+        .is_some_and(|v| v.material_present))
 }
 
 /// The automatic rotation period in days; 0 when automatic rotation is off

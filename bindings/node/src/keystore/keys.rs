@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::access::PolicyText;
 use super::metadata::{KeyList, KeyMetadata};
 use super::KeyStore;
-use crate::args::{map, named, whole, whole_u32, StringMap};
+use crate::args::{map, named, whole, whole_u32, DateArg, StringMap};
 use crate::task::{twins, Job};
 
 /// Options of `createKey` and `importKey`.
@@ -42,6 +42,20 @@ pub struct CreateKeyOptions {
     /// Create the key even if `policy` leaves the creating principal unable
     /// to change it (otherwise ERR_SEALBOX_INVALID_ARGUMENT).
     pub bypass_policy_lockout_safety_check: Option<bool>,
+    /// `importKey` only: when the imported material expires (in the
+    /// future). From then on the key is `PendingImport` until the same
+    /// material is imported again (`importKeyMaterial`).
+    #[napi(ts_type = "Date")]
+    pub valid_to: Option<DateArg>,
+}
+
+/// Options of `importKeyMaterial`.
+#[napi(object, object_to_js = false)]
+#[derive(Debug, Default)]
+pub struct ImportKeyMaterialOptions {
+    /// When the material expires (in the future); absent: it does not.
+    #[napi(ts_type = "Date")]
+    pub valid_to: Option<DateArg>,
 }
 
 fn create_request(o: Option<CreateKeyOptions>) -> Result<ks::CreateKeyRequest> {
@@ -56,6 +70,7 @@ fn create_request(o: Option<CreateKeyOptions>) -> Result<ks::CreateKeyRequest> {
     req.alias = o.alias;
     req.description = o.description.unwrap_or_default();
     req.tags = map(o.tags);
+    req.valid_to = o.valid_to.map(|d| d.0);
     if let Some(d) = o.rotation_period_days {
         req.rotation_period_days = Some(whole_u32("rotationPeriodDays", d, 0, u32::MAX)?);
     }
@@ -97,7 +112,8 @@ twins! {
         }
 
         #[doc = " ImportKey (BYOK): 32 raw bytes for AES_256, ≥ 28 / 32 / 48 / 64 for HMAC,"]
-        #[doc = " PKCS#8 DER for RSA, ECC and Ed25519 keys. Wipe `material` afterwards."]
+        #[doc = " PKCS#8 DER for RSA, ECC, Ed25519 and ML-DSA keys. Wipe `material` afterwards."]
+        #[doc = " With `validTo` the material expires then (see `importKeyMaterial`)."]
         #[promise("Promise<KeyMetadata>")]
         #[doc = " ImportKey, blocking."]
         fn import_key, import_key_sync(
@@ -109,6 +125,41 @@ twins! {
             let material = Zeroizing::new(material.to_vec());
             let k = self.ks();
             Ok(Job::new(move || Ok(k.import_key(&req, &material)?.into())))
+        }
+
+        #[doc = " ImportKeyMaterial into an imported key: the same material again (after it"]
+        #[doc = " expired or was deleted; other material is ERR_SEALBOX_INVALID_KEY) restores"]
+        #[doc = " it with `validTo` as its new expiration; new material for an AES_256 key"]
+        #[doc = " becomes a new primary version (on-demand rotation)."]
+        #[promise("Promise<KeyMetadata>")]
+        #[doc = " ImportKeyMaterial, blocking."]
+        fn import_key_material, import_key_material_sync(
+            &self,
+            key: String,
+            material: Uint8Array,
+            options: Option<ImportKeyMaterialOptions>,
+        ) -> KeyMetadata {
+            let valid_to = options.and_then(|o| o.valid_to).map(|d| d.0);
+            let material = Zeroizing::new(material.to_vec());
+            let k = self.ks();
+            Ok(Job::new(move || Ok(k.import_key_material(&key, &material, valid_to)?.into())))
+        }
+
+        #[doc = " DeleteImportedKeyMaterial: destroys the material of every version of an"]
+        #[doc = " imported key; it is PendingImport until the same material is imported again."]
+        #[promise("Promise<KeyMetadata>")]
+        #[doc = " DeleteImportedKeyMaterial, blocking."]
+        fn delete_imported_key_material, delete_imported_key_material_sync(&self, key: String) -> KeyMetadata {
+            self.key_job(key, ks::KeyStore::delete_imported_key_material)
+        }
+
+        #[doc = " Destroys imported material whose validTo has passed (opening the store does"]
+        #[doc = " this too); returns how many key versions lost their material."]
+        #[promise("Promise<number>")]
+        #[doc = " purgeExpiredMaterial, blocking."]
+        fn purge_expired_material, purge_expired_material_sync(&self) -> u32 {
+            let k = self.ks();
+            Ok(Job::new(move || Ok(k.purge_expired_material()? as u32)))
         }
 
         #[doc = " DescribeKey (key ID or alias)."]

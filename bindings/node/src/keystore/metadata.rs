@@ -34,6 +34,12 @@ pub struct KeyVersion {
     /// When the version was made.
     #[napi(ts_type = "Date")]
     pub created_at: Timestamp,
+    /// Imported material: when it expires.
+    #[napi(ts_type = "Date")]
+    pub valid_to: Option<Timestamp>,
+    /// Whether the material is there (false once imported material expired
+    /// and was purged, or was deleted, until it is imported again).
+    pub material_present: bool,
 }
 
 /// Everything the key store knows about a key, except its material.
@@ -60,7 +66,7 @@ pub struct KeyMetadata {
     #[napi(ts_type = "'SEALBOX' | 'EXTERNAL'")]
     pub origin: String,
     /// Lifecycle state.
-    #[napi(ts_type = "'Enabled' | 'Disabled' | 'PendingDeletion'")]
+    #[napi(ts_type = "'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport'")]
     pub key_state: String,
     /// When the material will be destroyed, for a key pending deletion.
     #[napi(ts_type = "Date")]
@@ -81,6 +87,10 @@ pub struct KeyMetadata {
     pub backend: String,
     /// Tags.
     pub tags: HashMap<String, String>,
+    /// Imported keys: the earliest expiration of their material (AWS KMS's
+    /// ValidTo).
+    #[napi(ts_type = "Date")]
+    pub valid_to: Option<Timestamp>,
 }
 
 impl From<ks::KeyMetadata> for KeyMetadata {
@@ -105,6 +115,8 @@ impl From<ks::KeyMetadata> for KeyMetadata {
                 .map(|v| KeyVersion {
                     version: v.version,
                     created_at: Timestamp(v.created_at),
+                    valid_to: v.valid_to.map(Timestamp),
+                    material_present: v.material_present,
                 })
                 .collect(),
             primary_version: m.primary_version,
@@ -112,6 +124,7 @@ impl From<ks::KeyMetadata> for KeyMetadata {
             next_rotation_at: m.next_rotation_at.map(Timestamp),
             backend: m.backend,
             tags: m.tags.into_iter().collect(),
+            valid_to: m.valid_to.map(Timestamp),
         }
     }
 }

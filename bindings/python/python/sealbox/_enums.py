@@ -130,6 +130,9 @@ class KeyState(enum.StrEnum):
     #: Not usable; the material is destroyed at the key's ``deletion_date``
     #: unless the deletion is cancelled.
     PENDING_DELETION = "PendingDeletion"
+    #: An imported key some of whose material expired or was deleted: not
+    #: usable until that material is imported again.
+    PENDING_IMPORT = "PendingImport"
 
 
 class Origin(enum.StrEnum):

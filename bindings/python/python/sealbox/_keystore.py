@@ -43,6 +43,15 @@ def _time(seconds: int | None) -> datetime.datetime | None:
     return None if seconds is None else datetime.datetime.fromtimestamp(seconds, _UTC)
 
 
+def _seconds(t: datetime.datetime | None) -> int | None:
+    # An aware datetime as Unix seconds (a naive one would be ambiguous).
+    if t is None:
+        return None
+    if t.tzinfo is None:
+        raise ValueError("valid_to must be an aware datetime (for example with tzinfo=datetime.timezone.utc)")
+    return int(t.timestamp())
+
+
 def _context(ec: Mapping[str, str] | None) -> dict[str, str] | None:
     # The native layer takes a dict; any mapping will do here.
     return ec if ec is None or type(ec) is dict else dict(ec)
@@ -56,6 +65,11 @@ class KeyVersion:
     version: int
     #: When the version was made (UTC).
     created_at: datetime.datetime
+    #: Imported material: when it expires (UTC); ``None`` if it does not.
+    valid_to: datetime.datetime | None = None
+    #: Whether the material is there (``False`` once imported material
+    #: expired and was purged, or was deleted, until it is imported again).
+    material_present: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,6 +106,9 @@ class KeyMetadata:
     backend: str
     #: The key's tags.
     tags: Mapping[str, str]
+    #: Imported keys: the earliest expiration of their material (AWS KMS's
+    #: ValidTo); ``None`` when no material expires.
+    valid_to: datetime.datetime | None = None
 
     @property
     def enabled(self) -> bool:
@@ -113,8 +130,10 @@ class KeyMetadata:
             deletion_date=_time(d["deletion_date"]),
             created_at=created,
             versions=tuple(
-                KeyVersion(v, datetime.datetime.fromtimestamp(t, _UTC)) for v, t in d["versions"]
+                KeyVersion(v, datetime.datetime.fromtimestamp(t, _UTC), _time(to), present)
+                for v, t, to, present in d["versions"]
             ),
+            valid_to=_time(d["valid_to"]),
             primary_version=d["primary_version"],
             rotation_period_days=d["rotation_period_days"],
             next_rotation_at=_time(d["next_rotation_at"]),
@@ -485,9 +504,13 @@ class KeyStore(SecretsMixin):
         alias: str | None = None,
         description: str = "",
         tags: Mapping[str, str] | None = None,
+        valid_to: datetime.datetime | None = None,
     ) -> KeyMetadata:
         """Imports key material (BYOK): raw bytes for AES and HMAC, PKCS#8
-        DER for RSA, EC and Ed25519 keys."""
+        DER for RSA, EC, Ed25519 and ML-DSA keys. With ``valid_to`` (an
+        aware datetime in the future) the material expires then: the key
+        becomes :attr:`KeyState.PENDING_IMPORT` until the same material is
+        imported again with :meth:`import_key_material`."""
         return KeyMetadata._from_native(
             self._native.import_key(
                 material,
@@ -496,8 +519,34 @@ class KeyStore(SecretsMixin):
                 alias=alias,
                 description=description,
                 tags=_context(tags),
+                valid_to=_seconds(valid_to),
             )
         )
+
+    def import_key_material(
+        self, key_id: str, material: Buffer, *, valid_to: datetime.datetime | None = None
+    ) -> KeyMetadata:
+        """ImportKeyMaterial into an imported key: the same material again
+        (after it expired or was deleted; other material is
+        :class:`InvalidKey`) restores it with ``valid_to`` as its new
+        expiration; new material for an ``AES_256`` key becomes a new
+        primary version (on-demand rotation). ``valid_to=None``: the
+        material does not expire."""
+        return KeyMetadata._from_native(
+            self._native.import_key_material(key_id, material, _seconds(valid_to))
+        )
+
+    def delete_imported_key_material(self, key_id: str) -> KeyMetadata:
+        """DeleteImportedKeyMaterial: destroys the material of every version
+        of an imported key; it is :attr:`KeyState.PENDING_IMPORT` (nothing
+        encrypted under it decrypts) until the same material is imported
+        again."""
+        return KeyMetadata._from_native(self._native.delete_imported_key_material(key_id))
+
+    def purge_expired_material(self) -> int:
+        """Destroys imported material whose ``valid_to`` has passed (opening
+        the store does this too); how many key versions lost theirs."""
+        return self._native.purge_expired_material()
 
     def describe_key(self, key_id: str) -> KeyMetadata:
         """The key's metadata."""
