@@ -266,6 +266,13 @@ class Operation(enum.StrEnum):
     #: :meth:`KeyStore.import_key` (sealbox's one-call form of
     #: ImportKeyMaterial).
     IMPORT_KEY = "ImportKey"
+    #: :meth:`KeyStore.import_key_material`.
+    IMPORT_KEY_MATERIAL = "ImportKeyMaterial"
+    #: :meth:`KeyStore.delete_imported_key_material`.
+    DELETE_IMPORTED_KEY_MATERIAL = "DeleteImportedKeyMaterial"
+    #: The store destroying imported material whose ``valid_to`` passed
+    #: (:meth:`KeyStore.purge_expired_material`).
+    DELETE_EXPIRED_KEY_MATERIAL = "DeleteExpiredKeyMaterial"
     #: :meth:`KeyStore.describe_key`.
     DESCRIBE_KEY = "DescribeKey"
     #: :meth:`KeyStore.list_keys`, :meth:`KeyStore.list_keys_page`.
