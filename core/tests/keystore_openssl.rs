@@ -959,3 +959,153 @@ fn derive_shared_secret_agrees_with_openssl() {
     );
     assert_eq!(agreed, 6);
 }
+
+// -------------------------------------------------------- for a recipient --
+
+/// Decrypt and GenerateDataKey for a recipient: OpenSSL (`cms -decrypt`,
+/// the recipient's side) opens the CMS EnvelopedData with the recipient's
+/// private key and gets the plaintext (the data key the key store's blob
+/// holds); another key cannot; keys that are not RSA of 2048 bits or more
+/// are refused before anything is decrypted, and the audit record names
+/// the recipient.
+#[test]
+fn decrypt_and_generate_data_key_for_a_recipient_open_with_openssl() {
+    let s = Scratch::new("recipient");
+    let ks = s.store();
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = events.clone();
+    ks.add_audit_sink(std::sync::Arc::new(sealbox::audit::CallbackSink(
+        std::sync::Arc::new(move |e: &sealbox::audit::AuditEvent| {
+            sink.lock().unwrap().push(e.clone());
+            Ok(())
+        }),
+    )));
+    let key = ks.create_key(&CreateKeyRequest::default()).unwrap().key_id;
+    let ctx: sealbox::EncryptionContext = [("tenant".to_string(), "acme".to_string())].into();
+    let recipient_key = s.path("recipient.pem");
+    let stranger_key = s.path("stranger.pem");
+    for (path, bits) in [(&recipient_key, "3072"), (&stranger_key, "2048")] {
+        openssl_ok(args![
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            format!("rsa_keygen_bits:{bits}"),
+            "-out",
+            path
+        ]);
+    }
+    let spki = openssl_ok(args![
+        "pkey",
+        "-in",
+        &recipient_key,
+        "-pubout",
+        "-outform",
+        "DER"
+    ]);
+    let open = |cms: &[u8], key: &Path| {
+        let ct = s.write("for-recipient.der", cms);
+        openssl(args![
+            "cms", "-decrypt", "-inform", "DER", "-in", &ct, "-inkey", key
+        ])
+    };
+
+    let blob = ks.encrypt(&key, b"card 4111 1111 1111 1111", &ctx).unwrap();
+    let cms = ks.decrypt_for_recipient(&blob, &ctx, &spki).unwrap();
+    let out = open(&cms, &recipient_key);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"card 4111 1111 1111 1111");
+    assert!(
+        !open(&cms, &stranger_key).status.success(),
+        "another key opened it"
+    );
+    // sealbox's own opener agrees.
+    let private =
+        sealbox::crypto::RsaPrivateKey::from_pem(&std::fs::read_to_string(&recipient_key).unwrap())
+            .unwrap();
+    assert_eq!(
+        sealbox::crypto::open_envelope(&private, &cms)
+            .unwrap()
+            .as_bytes(),
+        b"card 4111 1111 1111 1111"
+    );
+
+    let dk = ks
+        .generate_data_key_for_recipient(&key, 32, &ctx, &spki)
+        .unwrap();
+    let out = open(&dk.ciphertext_for_recipient, &recipient_key);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        out.stdout,
+        ks.decrypt(&dk.ciphertext, &ctx).unwrap().as_bytes()
+    );
+
+    // The wrong context, a tampered blob: refused as Decrypt is.
+    let other: sealbox::EncryptionContext = [("tenant".to_string(), "evil".to_string())].into();
+    assert!(ks.decrypt_for_recipient(&blob, &other, &spki).is_err());
+    // Not a recipient key: EC, RSA below 2048 bits, junk.
+    openssl_ok(args![
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:1024",
+        "-out",
+        s.path("small.pem")
+    ]);
+    let small = openssl_ok(args![
+        "pkey",
+        "-in",
+        s.path("small.pem"),
+        "-pubout",
+        "-outform",
+        "DER"
+    ]);
+    openssl_ok(args![
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        s.path("ec.pem")
+    ]);
+    let ec = openssl_ok(args![
+        "pkey",
+        "-in",
+        s.path("ec.pem"),
+        "-pubout",
+        "-outform",
+        "DER"
+    ]);
+    for bad in [&small[..], &ec[..], b"junk"] {
+        let r = ks.decrypt_for_recipient(&blob, &ctx, bad);
+        assert!(matches!(r, Err(sealbox::Error::InvalidKey(_))), "{r:?}");
+        let r = ks.generate_data_key_for_recipient(&key, 32, &ctx, bad);
+        assert!(matches!(r, Err(sealbox::Error::InvalidKey(_))), "{r:?}");
+    }
+    // A disabled key gives nothing to anyone.
+    ks.disable_key(&key).unwrap();
+    assert!(matches!(
+        ks.decrypt_for_recipient(&blob, &ctx, &spki),
+        Err(sealbox::Error::KeyDisabled(_))
+    ));
+    let events = events.lock().unwrap();
+    let named = events
+        .iter()
+        .filter(|e| {
+            e.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("for recipient"))
+        })
+        .count();
+    assert!(named >= 3, "{named} audit records name the recipient");
+}

@@ -195,11 +195,13 @@ mod awslc;
 #[cfg(any(feature = "rustcrypto", feature = "differential"))]
 mod rustcrypto;
 
+mod cms;
 pub(crate) mod der;
 mod ed25519;
 mod mldsa;
 mod xwing;
 
+pub use cms::{envelope_for_recipient, open_envelope, RecipientKey, MIN_RECIPIENT_BITS};
 pub use ed25519::{
     Ed25519SigningKey, Ed25519VerifyingKey, ED25519_PUBLIC_LEN, ED25519_SEED_LEN,
     ED25519_SIGNATURE_LEN,
@@ -215,17 +217,17 @@ pub use xwing::{
 
 #[cfg(feature = "aws-lc")]
 pub use awslc::{
-    aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-    mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519, x25519_public, AesGcmKey,
-    EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlDsaKeyPair,
-    MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
+    aes256_cbc_decrypt, aes256_cbc_encrypt, aes256_prf_blocks, ed25519_verify, fill_random,
+    fips_mode, hkdf_expand_each, hmac, mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519,
+    x25519_public, AesGcmKey, EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair,
+    Hasher, MlDsaKeyPair, MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
 };
 #[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
 pub use rustcrypto::{
-    aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-    mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519, x25519_public, AesGcmKey,
-    EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlDsaKeyPair,
-    MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
+    aes256_cbc_decrypt, aes256_cbc_encrypt, aes256_prf_blocks, ed25519_verify, fill_random,
+    fips_mode, hkdf_expand_each, hmac, mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519,
+    x25519_public, AesGcmKey, EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair,
+    Hasher, MlDsaKeyPair, MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
 };
 
 /// Name of the compiled-in provider, for diagnostics and benchmarks.
@@ -246,17 +248,19 @@ pub const PROVIDER: &str = "rustcrypto";
 pub mod other {
     #[cfg(not(feature = "aws-lc"))]
     pub use super::awslc::{
-        aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-        mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519, x25519_public, AesGcmKey,
-        EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlDsaKeyPair,
-        MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
+        aes256_cbc_decrypt, aes256_cbc_encrypt, aes256_prf_blocks, ed25519_verify, fill_random,
+        fips_mode, hkdf_expand_each, hmac, mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519,
+        x25519_public, AesGcmKey, EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey,
+        Ed25519KeyPair, Hasher, MlDsaKeyPair, MlKem768DecapsulationKey, RsaPrivateKey,
+        RsaPublicKey, Shake256,
     };
     #[cfg(feature = "aws-lc")]
     pub use super::rustcrypto::{
-        aes256_prf_blocks, ed25519_verify, fill_random, fips_mode, hkdf_expand_each, hmac,
-        mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519, x25519_public, AesGcmKey,
-        EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher, MlDsaKeyPair,
-        MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
+        aes256_cbc_decrypt, aes256_cbc_encrypt, aes256_prf_blocks, ed25519_verify, fill_random,
+        fips_mode, hkdf_expand_each, hmac, mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519,
+        x25519_public, AesGcmKey, EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey,
+        Ed25519KeyPair, Hasher, MlDsaKeyPair, MlKem768DecapsulationKey, RsaPrivateKey,
+        RsaPublicKey, Shake256,
     };
 
     /// Name of this provider.

@@ -67,6 +67,30 @@ pub fn aes256_prf_blocks(key: &[u8], blocks: &mut [u8]) -> Result<()> {
     Ok(())
 }
 
+/// AES-256-CBC with PKCS#7 padding under a 16-byte IV the caller chose at
+/// random: only for the CMS EnvelopedData that carries a plaintext to a
+/// recipient (`crypto/cms.rs`).
+pub fn aes256_cbc_encrypt(key: &[u8], iv: &[u8; 16], plaintext: &[u8]) -> Result<Vec<u8>> {
+    use cbc::cipher::{block_padding::Pkcs7, BlockEncryptMut, KeyIvInit};
+    let enc = cbc::Encryptor::<aes::Aes256>::new_from_slices(key, iv)
+        .map_err(|_| invalid_key("bad AES-256 key"))?;
+    Ok(enc.encrypt_padded_vec_mut::<Pkcs7>(plaintext))
+}
+
+/// The inverse of [`aes256_cbc_encrypt`] (a wrong padding is
+/// `DecryptionFailed`).
+pub fn aes256_cbc_decrypt(key: &[u8], iv: &[u8; 16], ciphertext: &[u8]) -> Result<SecretBytes> {
+    use cbc::cipher::{block_padding::Pkcs7, BlockDecryptMut, KeyIvInit};
+    let dec = cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
+        .map_err(|_| invalid_key("bad AES-256 key"))?;
+    let mut buf = SecretBytes::from_slice(ciphertext)?;
+    let n = dec
+        .decrypt_padded_mut::<Pkcs7>(buf.as_mut_bytes())
+        .map_err(|_| Error::DecryptionFailed)?
+        .len();
+    SecretBytes::from_slice(&buf.as_bytes()[..n])
+}
+
 /// Fills `buf` from the operating system's random generator.
 pub fn fill_random(buf: &mut [u8]) -> Result<()> {
     getrandom::getrandom(buf).map_err(|_| Error::Rng)

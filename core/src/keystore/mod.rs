@@ -172,6 +172,19 @@ impl Default for KeyStoreOptions {
     }
 }
 
+/// What GenerateDataKey for a recipient returns: no plaintext.
+#[derive(Debug, Clone)]
+pub struct DataKeyForRecipient {
+    /// The data key as a CMS EnvelopedData for the recipient (DER).
+    pub ciphertext_for_recipient: Vec<u8>,
+    /// The data key encrypted under the key-store key (a blob).
+    pub ciphertext: Vec<u8>,
+    /// The key that encrypted it.
+    pub key_id: KeyId,
+    /// The version that encrypted it.
+    pub key_version: u32,
+}
+
 /// A data key from GenerateDataKey.
 pub struct DataKey {
     /// The plaintext data key (use it, then drop it).

@@ -130,6 +130,62 @@ impl KeyStore {
         })
     }
 
+    /// Decrypt for a recipient: the plaintext comes back encrypted to the
+    /// recipient's RSA public key (a DER SubjectPublicKeyInfo of at least
+    /// 2048 bits) as a CMS EnvelopedData (RSAES_OAEP_SHA_256 and
+    /// AES-256-CBC, AWS KMS's `CiphertextForRecipient`), never in the clear:
+    /// the calling process does not see it. The audit record names the
+    /// recipient by its key identifier.
+    pub fn decrypt_for_recipient(
+        &self,
+        ciphertext: &[u8],
+        ec: &EncryptionContext,
+        recipient_public_key: &[u8],
+    ) -> Result<Vec<u8>> {
+        self.run(Operation::Decrypt, Some(ec), |a| {
+            let recipient = Self::recipient(a, recipient_public_key)?;
+            let pt = self.open_blob(a, ciphertext, ec)?;
+            crypto::envelope_for_recipient(&recipient, pt.as_bytes())
+        })
+    }
+
+    /// The recipient's key, named in the audit record.
+    fn recipient(a: &mut Audit<'_>, spki: &[u8]) -> Result<crypto::RecipientKey> {
+        let recipient = crypto::RecipientKey::from_spki_der(spki)?;
+        let id: String = recipient
+            .key_id()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        a.event.detail = Some(format!("for recipient {id} (RSAES_OAEP_SHA_256)"));
+        Ok(recipient)
+    }
+
+    /// GenerateDataKey for a recipient: the data key encrypted under the
+    /// key-store key (as GenerateDataKey) and encrypted to the recipient
+    /// (as [`Self::decrypt_for_recipient`]); no plaintext comes back.
+    pub fn generate_data_key_for_recipient(
+        &self,
+        key: &str,
+        number_of_bytes: usize,
+        ec: &EncryptionContext,
+        recipient_public_key: &[u8],
+    ) -> Result<DataKeyForRecipient> {
+        self.run(Operation::GenerateDataKey, Some(ec), |a| {
+            let recipient = Self::recipient(a, recipient_public_key)?;
+            let dk = self.data_key(a, key, number_of_bytes, ec)?;
+            Ok(DataKeyForRecipient {
+                ciphertext_for_recipient: crypto::envelope_for_recipient(
+                    &recipient,
+                    dk.plaintext.as_bytes(),
+                )?,
+                ciphertext: dk.ciphertext,
+                key_id: dk.key_id,
+                key_version: dk.key_version,
+            })
+        })
+    }
+
     /// ReEncrypt: decrypts inside the store and encrypts under another key;
     /// the plaintext never leaves.
     pub fn re_encrypt(

@@ -39,7 +39,7 @@ mod mldsa;
 mod pq;
 mod rsa;
 
-pub use self::aead::{aes256_prf_blocks, AesGcmKey};
+pub use self::aead::{aes256_cbc_decrypt, aes256_cbc_encrypt, aes256_prf_blocks, AesGcmKey};
 pub use self::ecdsa::{EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey};
 pub use self::ed25519::{ed25519_verify, Ed25519KeyPair};
 pub use self::hash::{hkdf_expand_each, hmac, Hasher};
