@@ -1347,6 +1347,34 @@ sealbox_result sealbox_keystore_encrypt(const struct sealbox_keystore *keystore,
 sealbox_result sealbox_keystore_decrypt(const struct sealbox_keystore *keystore, const uint8_t *ciphertext, size_t ciphertext_len, const struct sealbox_string_map *context, struct sealbox_buffer **out);
 
 /**
+ * Decrypt for a recipient: as `sealbox_keystore_decrypt`, but the
+ * plaintext comes back encrypted to `recipient_public_key` (a DER RSA
+ * SubjectPublicKeyInfo of 2048 bits or more) as a DER CMS EnvelopedData
+ * (RSAES_OAEP_SHA_256, AES-256-CBC; AWS KMS's CiphertextForRecipient),
+ * which `openssl cms -decrypt -inform DER -inkey KEY` opens; the caller
+ * never has the plaintext. Another kind of key is
+ * `SEALBOX_RESULT_INVALID_KEY`.
+ *
+ * Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_decrypt_for_recipient(const struct sealbox_keystore *keystore, const uint8_t *ciphertext, size_t ciphertext_len, const struct sealbox_string_map *context, const uint8_t *recipient_public_key, size_t recipient_public_key_len, struct sealbox_buffer **out);
+
+/**
+ * GenerateDataKey for a recipient: the data key encrypted under `key`
+ * (`*out_ciphertext`, as `sealbox_keystore_generate_data_key`) and
+ * encrypted to `recipient_public_key` (`*out_ciphertext_for_recipient`,
+ * as `sealbox_keystore_decrypt_for_recipient`); no plaintext.
+ *
+ * Ownership: the caller frees both outputs with `sealbox_buffer_free`.
+ * Both are written, or neither.
+ *
+ * Thread safety: safe to call concurrently.
+ */
+sealbox_result sealbox_keystore_generate_data_key_for_recipient(const struct sealbox_keystore *keystore, const char *key, size_t number_of_bytes, const struct sealbox_string_map *context, const uint8_t *recipient_public_key, size_t recipient_public_key_len, struct sealbox_buffer **out_ciphertext_for_recipient, struct sealbox_buffer **out_ciphertext);
+
+/**
  * ReEncrypt: decrypts a blob and encrypts it under `destination_key` with
  * `destination_context`, without the plaintext leaving the store.
  * `source_context` is the blob's encryption context, as for

@@ -206,6 +206,20 @@ export interface DataKey {
   /** The version that encrypted it. */
   keyVersion: number
 }
+/** What `generateDataKeyForRecipient` returns: no plaintext. */
+export interface DataKeyForRecipient {
+  /**
+   * The data key as a DER CMS EnvelopedData for the recipient
+   * (`openssl cms -decrypt -inform DER -inkey KEY` opens it).
+   */
+  ciphertextForRecipient: Buffer
+  /** The data key encrypted under the key-store key. */
+  ciphertext: Buffer
+  /** The key that encrypted it. */
+  keyId: string
+  /** The version that encrypted it. */
+  keyVersion: number
+}
 /** The first problem `verifyAuditLog` found. */
 export interface AuditProblem {
   /** 1-based line number in the log file. */
@@ -1029,6 +1043,22 @@ export declare class KeyStore {
   decrypt(ciphertext: Uint8Array, options?: KeyDecryptOptions | undefined | null): Promise<Buffer>
   /** Decrypt, blocking. */
   decryptSync(ciphertext: Uint8Array, options?: KeyDecryptOptions | undefined | null): Buffer
+  /**
+   * Decrypt for a recipient: the plaintext of a ciphertext of `encrypt` comes
+   * back encrypted to `recipientPublicKey` (DER SubjectPublicKeyInfo of an RSA
+   * key of 2048 bits or more) as a DER CMS EnvelopedData (RSAES_OAEP_SHA_256,
+   * AES-256-CBC; AWS KMS's CiphertextForRecipient): this process never holds it.
+   */
+  decryptForRecipient(ciphertext: Uint8Array, recipientPublicKey: Uint8Array, options?: DataKeyOptions | undefined | null): Promise<Buffer>
+  /** decryptForRecipient, blocking. */
+  decryptForRecipientSync(ciphertext: Uint8Array, recipientPublicKey: Uint8Array, options?: DataKeyOptions | undefined | null): Buffer
+  /**
+   * GenerateDataKey for a recipient: the data key encrypted under `key` and
+   * encrypted to the recipient (as `decryptForRecipient`); no plaintext.
+   */
+  generateDataKeyForRecipient(key: string, recipientPublicKey: Uint8Array, options?: DataKeyOptions | undefined | null): Promise<DataKeyForRecipient>
+  /** generateDataKeyForRecipient, blocking. */
+  generateDataKeyForRecipientSync(key: string, recipientPublicKey: Uint8Array, options?: DataKeyOptions | undefined | null): DataKeyForRecipient
   /**
    * ReEncrypt: decrypts inside the store and encrypts under
    * `destinationKeyId`; the plaintext never leaves the store.

@@ -341,6 +341,25 @@ Examples:
 
 Nothing encrypted under the key decrypts until the same material is imported again.")]
     DeleteImportedMaterial(KeyArg),
+    /// GenerateDataKey for a recipient: the data key under KEY, and encrypted to
+    /// the recipient's RSA public key (CMS EnvelopedData); never in the clear here
+    #[command(after_help = "\
+Examples:
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out enclave.pem
+  openssl pkey -in enclave.pem -pubout -out enclave.pub.pem
+  sealbox key generate-data-key alias/orders --recipient enclave.pub.pem \\
+      --ciphertext-for-recipient dk.cms -o dk.blob
+  openssl cms -decrypt -inform DER -in dk.cms -inkey enclave.pem -out dk.key
+
+The blob (-o) decrypts with the key store again (`sealbox key decrypt`).")]
+    GenerateDataKey(GenerateDataKeyArgs),
+    /// Decrypt a key-store blob for a recipient: the plaintext comes out encrypted
+    /// to the recipient's RSA public key (CMS EnvelopedData), never in the clear here
+    #[command(after_help = "\
+Examples:
+  sealbox key decrypt dk.blob --recipient enclave.pub.pem -o dk.cms
+  openssl cms -decrypt -inform DER -in dk.cms -inkey enclave.pem -out dk.key")]
+    Decrypt(KeyDecryptArgs),
     /// Print the public key of an asymmetric key (PEM, or DER with --der)
     #[command(after_help = "\
 Examples:
@@ -426,6 +445,48 @@ pub struct ImportArgs {
     pub valid_to: Option<String>,
     #[command(flatten)]
     pub new_key: NewKeyArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateDataKeyArgs {
+    /// Key ID or alias/NAME of an AES_256 key
+    pub key: String,
+    /// The recipient's RSA public key (2048 bits or more): SubjectPublicKeyInfo, PEM or DER
+    #[arg(long, value_name = "FILE")]
+    pub recipient: PathBuf,
+    /// Where to write the data key for the recipient (DER CMS EnvelopedData)
+    #[arg(long, value_name = "FILE")]
+    pub ciphertext_for_recipient: PathBuf,
+    /// Length of the data key in bytes (1..=1024)
+    #[arg(long, default_value_t = 32)]
+    pub bytes: usize,
+    /// Encryption context pair (repeatable)
+    #[arg(short = 'c', long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// Write the blob (the data key under KEY) to FILE instead of printing base64
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace existing output files
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyDecryptArgs {
+    /// A key-store blob (a file; - for stdin)
+    pub blob: PathBuf,
+    /// The recipient's RSA public key (2048 bits or more): SubjectPublicKeyInfo, PEM or DER
+    #[arg(long, value_name = "FILE")]
+    pub recipient: PathBuf,
+    /// Encryption context pair the blob was made with (repeatable)
+    #[arg(short = 'c', long = "context", value_name = "KEY=VALUE")]
+    pub context: Vec<String>,
+    /// Where to write the plaintext for the recipient (DER CMS EnvelopedData)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Replace an existing output file
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

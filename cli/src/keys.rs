@@ -13,8 +13,9 @@ use sealbox::keystore::{
 
 use crate::atomic::{Privacy, Sink};
 use crate::cli::{
-    AliasCommand, CreateArgs, DeriveSharedSecretArgs, ImportArgs, ImportMaterialArgs, InitArgs,
-    MacArgs, NewKeyArgs, PublicKeyArgs, RotateArgs, ScheduleDeletionArgs, SignArgs, VerifyArgs,
+    AliasCommand, CreateArgs, DeriveSharedSecretArgs, GenerateDataKeyArgs, ImportArgs,
+    ImportMaterialArgs, InitArgs, KeyDecryptArgs, MacArgs, NewKeyArgs, PublicKeyArgs, RotateArgs,
+    ScheduleDeletionArgs, SignArgs, VerifyArgs,
 };
 use crate::config::{Pkcs11File, Resolved};
 use crate::error::{CliError, CliResult, Exit};
@@ -650,6 +651,63 @@ fn public_key_der(path: &Path) -> CliResult<Vec<u8>> {
         "a SubjectPublicKeyInfo `PUBLIC KEY` PEM",
     )?
     .to_vec())
+}
+
+/// Writes bytes to a new file (or replaces one with --force).
+fn write_file(path: &Path, bytes: &[u8], force: bool) -> CliResult<()> {
+    let mut f = Sink::open(Some(path), Privacy::Default, force)?;
+    f.write_all(bytes)?;
+    f.commit()
+}
+
+pub fn generate_data_key(ks: &KeyStore, a: GenerateDataKeyArgs, out: Out) -> CliResult<()> {
+    let recipient = public_key_der(&a.recipient)?;
+    let ec = input::pairs(&a.context, "--context")?;
+    let dk = ks.generate_data_key_for_recipient(&a.key, a.bytes, &ec, &recipient)?;
+    write_file(
+        &a.ciphertext_for_recipient,
+        &dk.ciphertext_for_recipient,
+        a.force,
+    )?;
+    let mut v = json!({
+        "key_id": dk.key_id,
+        "key_version": dk.key_version,
+        "ciphertext_for_recipient": a.ciphertext_for_recipient.display().to_string(),
+    });
+    match &a.output {
+        Some(path) if path != Path::new("-") => {
+            write_file(path, &dk.ciphertext, a.force)?;
+            v["output"] = json!(path.display().to_string());
+        }
+        _ => v["ciphertext_blob"] = json!(input::to_base64(&dk.ciphertext)),
+    }
+    out.emit(v.clone(), || {
+        format!(
+            "Data key for the recipient in {}; its blob under {} (version {}){}",
+            a.ciphertext_for_recipient.display(),
+            dk.key_id,
+            dk.key_version,
+            match (&a.output, v.get("ciphertext_blob")) {
+                (_, Some(b)) => format!(":\n{}", b.as_str().unwrap_or_default()),
+                (Some(p), None) => format!(" in {}.", p.display()),
+                (None, None) => ".".into(),
+            }
+        )
+    })
+}
+
+pub fn decrypt_for_recipient(ks: &KeyStore, a: KeyDecryptArgs, out: Out) -> CliResult<()> {
+    let recipient = public_key_der(&a.recipient)?;
+    let ec = input::pairs(&a.context, "--context")?;
+    let blob = input::read_bounded(&a.blob, 64 * 1024)?;
+    let cms = ks.decrypt_for_recipient(&blob, &ec, &recipient)?;
+    write_file(&a.output, &cms, a.force)?;
+    out.emit(json!({"output": a.output.display().to_string()}), || {
+        format!(
+            "The plaintext for the recipient is in {}.",
+            a.output.display()
+        )
+    })
 }
 
 pub fn derive_shared_secret(ks: &KeyStore, a: DeriveSharedSecretArgs, out: Out) -> CliResult<()> {

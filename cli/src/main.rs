@@ -102,6 +102,10 @@ fn run(cli: Cli) -> CliResult<()> {
                 KeyCommand::Alias(a) => keys::alias(&store::open(&r)?, a, out),
                 KeyCommand::Import(a) => keys::import(&store::open(&r)?, a, out),
                 KeyCommand::ImportMaterial(a) => keys::import_material(&store::open(&r)?, a, out),
+                KeyCommand::GenerateDataKey(a) => {
+                    keys::generate_data_key(&store::open(&r)?, a, out)
+                }
+                KeyCommand::Decrypt(a) => keys::decrypt_for_recipient(&store::open(&r)?, a, out),
                 KeyCommand::DeleteImportedMaterial(a) => {
                     keys::delete_imported_material(&store::open(&r)?, &a.key, out)
                 }

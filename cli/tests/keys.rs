@@ -222,6 +222,120 @@ fn imported_material_expires_and_is_imported_again() {
     sb.fails(&["key", "delete-imported-material", "alias/gen"], 6);
 }
 
+/// `key generate-data-key --recipient` and `key decrypt --recipient`:
+/// OpenSSL (the recipient) opens what the CLI wrote; the blob decrypts
+/// again for the recipient; a wrong context or a non-RSA recipient fails.
+#[test]
+fn data_keys_and_decryption_for_a_recipient() {
+    let sb = Sandbox::new("recipient");
+    sb.json(&["init"]);
+    sb.json(&["key", "create", "--alias", "alias/dk"]);
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&sb.dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        "r.pem",
+    ]);
+    openssl(&["pkey", "-in", "r.pem", "-pubout", "-out", "r.pub.pem"]);
+    let v = sb.json(&[
+        "key",
+        "generate-data-key",
+        "alias/dk",
+        "--recipient",
+        "r.pub.pem",
+        "--ciphertext-for-recipient",
+        "dk.cms",
+        "-o",
+        "dk.blob",
+        "-c",
+        "tenant=acme",
+    ]);
+    assert_eq!(v["key_version"], 1);
+    let key = openssl(&[
+        "cms", "-decrypt", "-inform", "DER", "-in", "dk.cms", "-inkey", "r.pem",
+    ]);
+    assert_eq!(key.len(), 32);
+    sb.json(&[
+        "key",
+        "decrypt",
+        "dk.blob",
+        "--recipient",
+        "r.pub.pem",
+        "-c",
+        "tenant=acme",
+        "-o",
+        "again.cms",
+    ]);
+    assert_eq!(
+        openssl(&[
+            "cms",
+            "-decrypt",
+            "-inform",
+            "DER",
+            "-in",
+            "again.cms",
+            "-inkey",
+            "r.pem"
+        ]),
+        key
+    );
+    // The wrong context; a recipient that is not RSA; no --recipient.
+    sb.fails(
+        &[
+            "key",
+            "decrypt",
+            "dk.blob",
+            "--recipient",
+            "r.pub.pem",
+            "-o",
+            "x.cms",
+        ],
+        3,
+    );
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        "ec.pem",
+    ]);
+    openssl(&["pkey", "-in", "ec.pem", "-pubout", "-out", "ec.pub.pem"]);
+    sb.fails(
+        &[
+            "key",
+            "decrypt",
+            "dk.blob",
+            "--recipient",
+            "ec.pub.pem",
+            "-c",
+            "tenant=acme",
+            "-o",
+            "y.cms",
+        ],
+        9,
+    );
+    sb.fails(&["key", "decrypt", "dk.blob", "-o", "z.cms"], 2);
+    assert!(!sb.path("x.cms").exists() && !sb.path("y.cms").exists());
+}
+
 #[test]
 fn key_lifecycle() {
     let sb = Sandbox::new("lifecycle");

@@ -853,6 +853,55 @@ static void test_imported_material(const sealbox_keystore *ks) {
     sealbox_create_key_request_free(req);
 }
 
+/* Decrypt and GenerateDataKey for a recipient: OpenSSL opens the CMS
+ * EnvelopedData with the recipient's private key. */
+static void test_for_recipient(const sealbox_keystore *ks) {
+    size_t pub_len = 0, out_len = 0;
+    uint8_t *pub = read_file(scratch("rsa_public.der"), &pub_len);
+    uint8_t *opened;
+    sealbox_key_metadata *k = NULL;
+    sealbox_buffer *blob = NULL, *cms = NULL, *ct = NULL, *pt = NULL, *none = SENTINEL;
+    char cmd[4096];
+    FILE *f;
+
+    CHECK(pub != NULL);
+    OK(sealbox_keystore_create_key(ks, NULL, &k));
+    OK(sealbox_keystore_encrypt(ks, sealbox_key_metadata_key_id(k), (const uint8_t *)"for bob only", 12, NO_CTX, &blob));
+    OK(sealbox_keystore_decrypt_for_recipient(ks, blob->data, blob->len, NO_CTX, pub, pub_len, &cms));
+    f = fopen(scratch("recipient.cms"), "wb");
+    CHECK(f != NULL && fwrite(cms->data, 1, cms->len, f) == cms->len && fclose(f) == 0);
+    snprintf(cmd, sizeof cmd, "openssl cms -decrypt -inform DER -in '%s' -inkey '%s' -out '%s'",
+             scratch("recipient.cms"), scratch("rsa_private.pem"), scratch("recipient.out"));
+    CHECK(system(cmd) == 0);
+    opened = read_file(scratch("recipient.out"), &out_len);
+    CHECK_BYTES(opened, out_len, "for bob only", (size_t)12);
+    free(opened);
+    sealbox_buffer_free(cms);
+
+    OK(sealbox_keystore_generate_data_key_for_recipient(ks, sealbox_key_metadata_key_id(k), 32, NO_CTX, pub, pub_len,
+                                                         &cms, &ct));
+    OK(sealbox_keystore_decrypt(ks, ct->data, ct->len, NO_CTX, &pt));
+    f = fopen(scratch("recipient.cms"), "wb");
+    CHECK(f != NULL && fwrite(cms->data, 1, cms->len, f) == cms->len && fclose(f) == 0);
+    CHECK(system(cmd) == 0);
+    opened = read_file(scratch("recipient.out"), &out_len);
+    CHECK_BYTES(opened, out_len, pt->data, pt->len);
+    free(opened);
+
+    /* Not an RSA public key: refused, nothing written. */
+    EXPECT(SEALBOX_RESULT_INVALID_KEY,
+           sealbox_keystore_decrypt_for_recipient(ks, blob->data, blob->len, NO_CTX, (const uint8_t *)"junk", 4, &none));
+    EXPECT(SEALBOX_RESULT_NULL_PARAMETER,
+           sealbox_keystore_decrypt_for_recipient(ks, blob->data, blob->len, NO_CTX, NULL, 4, &none));
+    CHECK(none == SENTINEL);
+    sealbox_buffer_free(cms);
+    sealbox_buffer_free(ct);
+    sealbox_buffer_free(pt);
+    sealbox_buffer_free(blob);
+    sealbox_key_metadata_free(k);
+    free(pub);
+}
+
 int main(int argc, char **argv) {
     const sealbox_keystore *ks;
     static uint8_t other_root[32] = {8};
@@ -872,6 +921,7 @@ int main(int argc, char **argv) {
     test_symmetric(ks);
     test_asymmetric_and_mac(ks);
     test_imported_material(ks);
+    test_for_recipient(ks);
     test_keystore_keyring(ks);
     /* The same store, opened again alongside: the right root key works, a
      * wrong one is refused. Both instances append to the store's one audit

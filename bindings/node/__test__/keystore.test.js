@@ -7,17 +7,28 @@ const { describe, it, before } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
+const os = require('node:os')
+const { execFileSync } = require('node:child_process')
 const path = require('node:path')
 
 const { sealbox, openSoft, openPkcs11, rejects, throws, tempDir } = require('./helpers')
 
 const { KeyStore } = sealbox
 
-// Every method of KeyStore.prototype, to check that the suites call each
-// one (Promise and Sync forms) at least once.
-const METHODS = Object.getOwnPropertyNames(KeyStore.prototype).filter(
-  (n) => n !== 'constructor' && typeof Object.getOwnPropertyDescriptor(KeyStore.prototype, n).value === 'function',
-)
+// Every method of a KeyStore (the package's class and the native class it
+// extends), to check that the suites call each one (Promise and Sync
+// forms) at least once.
+const METHODS = (() => {
+  const names = new Set()
+  for (let p = KeyStore.prototype; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    for (const n of Object.getOwnPropertyNames(p)) {
+      const d = Object.getOwnPropertyDescriptor(p, n)
+      if (n !== 'constructor' && typeof d.value === 'function') names.add(n)
+    }
+  }
+  assert.ok(names.size > 50, `only ${names.size} KeyStore methods found`)
+  return [...names]
+})()
 const called = new Set()
 
 /** Records the methods called through it. */
@@ -283,6 +294,29 @@ function suite(backend, open) {
         const nodeSig = crypto.sign('sha256', msg, theirs.privateKey)
         assert.equal(await ks.verify(imported.keyId, msg, nodeSig, 'ECDSA_SHA_256'), true)
       }
+    })
+
+    it('decryptForRecipient and generateDataKeyForRecipient: OpenSSL opens the CMS with the recipient key', async () => {
+      const recipient = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
+      const spki = recipient.publicKey.export({ format: 'der', type: 'spki' })
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sealbox-recipient-'))
+      const keyFile = path.join(dir, 'r.pem')
+      fs.writeFileSync(keyFile, recipient.privateKey.export({ format: 'pem', type: 'pkcs8' }))
+      const open = (cms) => {
+        fs.writeFileSync(path.join(dir, 'c.der'), cms)
+        return execFileSync('openssl', ['cms', '-decrypt', '-inform', 'DER', '-in', path.join(dir, 'c.der'), '-inkey', keyFile])
+      }
+      const k = await ks.createKey()
+      const blob = await ks.encrypt(k.keyId, Buffer.from('for the enclave'), { encryptionContext: EC })
+      const cms = await ks.decryptForRecipient(blob, spki, { encryptionContext: EC })
+      assert.deepEqual(open(cms), Buffer.from('for the enclave'))
+      const dk = ks.generateDataKeyForRecipientSync(k.keyId, spki, { numberOfBytes: 32 })
+      assert.deepEqual(open(dk.ciphertextForRecipient), await ks.decrypt(dk.ciphertext))
+      assert.equal(dk.keyId, k.keyId)
+      await rejects(ks.decryptForRecipient(blob, spki), 'ERR_SEALBOX_DECRYPTION_FAILED')
+      const ecSpki = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'der', type: 'spki' })
+      await rejects(ks.decryptForRecipient(blob, ecSpki, { encryptionContext: EC }), 'ERR_SEALBOX_INVALID_KEY')
+      fs.rmSync(dir, { recursive: true })
     })
 
     it('imported material expires (validTo), is purged, deleted, and only the same material comes back', async () => {

@@ -680,6 +680,52 @@ impl PyKeyStore {
         Ok(PyBytes::new(py, pt.as_bytes()))
     }
 
+    /// The plaintext of a blob as a CMS EnvelopedData for the recipient.
+    #[pyo3(signature = (ciphertext, recipient_public_key, *, encryption_context=None))]
+    fn decrypt_for_recipient<'py>(
+        &self,
+        py: Python<'py>,
+        ciphertext: &Bound<'py, PyAny>,
+        recipient_public_key: Vec<u8>,
+        encryption_context: Option<EncryptionContext>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let ct = Input::new(ciphertext, "ciphertext")?;
+        let ec = context(encryption_context);
+        let cms = ct.with(py, true, |c| {
+            Ok(self
+                .inner
+                .decrypt_for_recipient(c, &ec, &recipient_public_key)?)
+        })?;
+        Ok(PyBytes::new(py, &cms))
+    }
+
+    /// (ciphertext for the recipient, ciphertext blob, key id, key version).
+    #[pyo3(signature = (key_id, recipient_public_key, *, encryption_context=None, number_of_bytes=32))]
+    fn generate_data_key_for_recipient<'py>(
+        &self,
+        py: Python<'py>,
+        key_id: &str,
+        recipient_public_key: Vec<u8>,
+        encryption_context: Option<EncryptionContext>,
+        number_of_bytes: usize,
+    ) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, String, u32)> {
+        let ec = context(encryption_context);
+        let dk = call(py, true, || {
+            Ok(self.inner.generate_data_key_for_recipient(
+                key_id,
+                number_of_bytes,
+                &ec,
+                &recipient_public_key,
+            )?)
+        })?;
+        Ok((
+            PyBytes::new(py, &dk.ciphertext_for_recipient),
+            PyBytes::new(py, &dk.ciphertext),
+            dk.key_id.to_string(),
+            dk.key_version,
+        ))
+    }
+
     #[pyo3(signature = (ciphertext, destination_key_id, *, source_encryption_context=None, destination_encryption_context=None))]
     fn re_encrypt<'py>(
         &self,

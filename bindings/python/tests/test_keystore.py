@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import os
 import stat
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -577,6 +578,44 @@ def test_imported_material_expires_and_comes_back(store: sealbox.KeyStore) -> No
         store.encrypt(md.key_id, b"x")
     with pytest.raises(sealbox.Unsupported):
         store.delete_imported_key_material(store.create_key().key_id)
+
+
+def test_for_recipient(store: sealbox.KeyStore, tmp_path: Path) -> None:
+    """Decrypt and GenerateDataKey for a recipient: the CMS EnvelopedData
+    opens with the recipient's private key in OpenSSL (and not with another
+    key); a non-RSA recipient is refused."""
+    recipient = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (tmp_path / "r.pem").write_bytes(
+        recipient.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    spki = recipient.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def opened(cms: bytes) -> bytes:
+        (tmp_path / "c.der").write_bytes(cms)
+        out = subprocess.run(
+            ["openssl", "cms", "-decrypt", "-inform", "DER", "-in", str(tmp_path / "c.der"), "-inkey", str(tmp_path / "r.pem")],
+            capture_output=True,
+            check=True,
+        )
+        return out.stdout
+
+    k = store.create_key().key_id
+    blob = store.encrypt(k, b"for the enclave", encryption_context={"t": "1"})
+    cms = store.decrypt_for_recipient(blob, spki, encryption_context={"t": "1"})
+    assert b"for the enclave" not in cms
+    assert opened(cms) == b"for the enclave"
+    dk = store.generate_data_key_for_recipient(k, spki, number_of_bytes=32)
+    assert opened(dk.ciphertext_for_recipient) == store.decrypt(dk.ciphertext)
+    assert dk.key_id == k and dk.key_version == 1
+    with pytest.raises(sealbox.DecryptionFailed):
+        store.decrypt_for_recipient(blob, spki)
+    ec_spki = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    with pytest.raises(sealbox.InvalidKey):
+        store.decrypt_for_recipient(blob, ec_spki, encryption_context={"t": "1"})
 
 
 def test_random(store: sealbox.KeyStore) -> None:

@@ -53,6 +53,65 @@ pub unsafe extern "C" fn sealbox_keystore_decrypt(
         out => buffer_from_slice(ks.decrypt(ciphertext, &ec)?.as_bytes()))
 }
 
+/// Decrypt for a recipient: as `sealbox_keystore_decrypt`, but the
+/// plaintext comes back encrypted to `recipient_public_key` (a DER RSA
+/// SubjectPublicKeyInfo of 2048 bits or more) as a DER CMS EnvelopedData
+/// (RSAES_OAEP_SHA_256, AES-256-CBC; AWS KMS's CiphertextForRecipient),
+/// which `openssl cms -decrypt -inform DER -inkey KEY` opens; the caller
+/// never has the plaintext. Another kind of key is
+/// `SEALBOX_RESULT_INVALID_KEY`.
+///
+/// Ownership: the caller frees `*out` with `sealbox_buffer_free`.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_decrypt_for_recipient(
+    keystore: *const sealbox_keystore,
+    ciphertext: *const u8,
+    ciphertext_len: usize,
+    context: *const sealbox_string_map,
+    recipient_public_key: *const u8,
+    recipient_public_key_len: usize,
+    out: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    with_out!([ks = try_ref!(keystore), ciphertext = try_slice!(ciphertext, ciphertext_len), ec = try_context!(context), recipient = try_slice!(recipient_public_key, recipient_public_key_len)]
+        out => buffer(ks.decrypt_for_recipient(ciphertext, &ec, recipient)?))
+}
+
+/// GenerateDataKey for a recipient: the data key encrypted under `key`
+/// (`*out_ciphertext`, as `sealbox_keystore_generate_data_key`) and
+/// encrypted to `recipient_public_key` (`*out_ciphertext_for_recipient`,
+/// as `sealbox_keystore_decrypt_for_recipient`); no plaintext.
+///
+/// Ownership: the caller frees both outputs with `sealbox_buffer_free`.
+/// Both are written, or neither.
+///
+/// Thread safety: safe to call concurrently.
+#[no_mangle]
+pub unsafe extern "C" fn sealbox_keystore_generate_data_key_for_recipient(
+    keystore: *const sealbox_keystore,
+    key: *const c_char,
+    number_of_bytes: usize,
+    context: *const sealbox_string_map,
+    recipient_public_key: *const u8,
+    recipient_public_key_len: usize,
+    out_ciphertext_for_recipient: *mut *mut sealbox_buffer,
+    out_ciphertext: *mut *mut sealbox_buffer,
+) -> sealbox_result {
+    ffi_boundary! {
+        let ks = try_ref!(keystore);
+        let key = try_str!(key);
+        let ec = try_context!(context);
+        let recipient = try_slice!(recipient_public_key, recipient_public_key_len);
+        let out_for = try_out!(out_ciphertext_for_recipient);
+        let out_ciphertext = try_out!(out_ciphertext);
+        let dk = ks.generate_data_key_for_recipient(key, number_of_bytes, &ec, recipient)?;
+        out_for.write(buffer(dk.ciphertext_for_recipient));
+        out_ciphertext.write(buffer(dk.ciphertext));
+        Ok(())
+    }
+}
+
 /// ReEncrypt: decrypts a blob and encrypts it under `destination_key` with
 /// `destination_context`, without the plaintext leaving the store.
 /// `source_context` is the blob's encryption context, as for

@@ -83,6 +83,21 @@ debug_fields!(DataKey {
     key_version
 });
 
+/// What `generateDataKeyForRecipient` returns: no plaintext.
+#[napi(object, object_from_js = false)]
+#[derive(Debug)]
+pub struct DataKeyForRecipient {
+    /// The data key as a DER CMS EnvelopedData for the recipient
+    /// (`openssl cms -decrypt -inform DER -inkey KEY` opens it).
+    pub ciphertext_for_recipient: Buffer,
+    /// The data key encrypted under the key-store key.
+    pub ciphertext: Buffer,
+    /// The key that encrypted it.
+    pub key_id: String,
+    /// The version that encrypted it.
+    pub key_version: u32,
+}
+
 fn data_key_args(o: Option<DataKeyOptions>) -> Result<(usize, BTreeMap<String, String>)> {
     let (n, ec) = o.map_or((None, None), |o| (o.number_of_bytes, o.encryption_context));
     let n = match n {
@@ -172,6 +187,51 @@ twins! {
                     ))
                 }
             })
+        }
+
+        #[doc = " Decrypt for a recipient: the plaintext of a ciphertext of `encrypt` comes"]
+        #[doc = " back encrypted to `recipientPublicKey` (DER SubjectPublicKeyInfo of an RSA"]
+        #[doc = " key of 2048 bits or more) as a DER CMS EnvelopedData (RSAES_OAEP_SHA_256,"]
+        #[doc = " AES-256-CBC; AWS KMS's CiphertextForRecipient): this process never holds it."]
+        #[promise("Promise<Buffer>")]
+        #[doc = " decryptForRecipient, blocking."]
+        fn decrypt_for_recipient, decrypt_for_recipient_sync(
+            &self,
+            ciphertext: Uint8Array,
+            recipient_public_key: Uint8Array,
+            options: Option<DataKeyOptions>,
+        ) -> Buffer {
+            let ct = ciphertext.to_vec();
+            let recipient = recipient_public_key.to_vec();
+            let ec = map(options.and_then(|o| o.encryption_context));
+            let k = self.ks();
+            Ok(Job::new(move || {
+                k.decrypt_for_recipient(&ct, &ec, &recipient).map(Buffer::from)
+            }))
+        }
+
+        #[doc = " GenerateDataKey for a recipient: the data key encrypted under `key` and"]
+        #[doc = " encrypted to the recipient (as `decryptForRecipient`); no plaintext."]
+        #[promise("Promise<DataKeyForRecipient>")]
+        #[doc = " generateDataKeyForRecipient, blocking."]
+        fn generate_data_key_for_recipient, generate_data_key_for_recipient_sync(
+            &self,
+            key: String,
+            recipient_public_key: Uint8Array,
+            options: Option<DataKeyOptions>,
+        ) -> DataKeyForRecipient {
+            let (n, ec) = data_key_args(options)?;
+            let recipient = recipient_public_key.to_vec();
+            let k = self.ks();
+            Ok(Job::new(move || {
+                let dk = k.generate_data_key_for_recipient(&key, n, &ec, &recipient)?;
+                Ok(DataKeyForRecipient {
+                    ciphertext_for_recipient: Buffer::from(dk.ciphertext_for_recipient),
+                    ciphertext: Buffer::from(dk.ciphertext),
+                    key_id: dk.key_id.into(),
+                    key_version: dk.key_version,
+                })
+            }))
         }
 
         #[doc = " ReEncrypt: decrypts inside the store and encrypts under"]

@@ -152,6 +152,21 @@ class KeyList:
     next_marker: str | None
 
 
+@dataclasses.dataclass(frozen=True)
+class DataKeyForRecipient:
+    """A data key from :meth:`KeyStore.generate_data_key_for_recipient`:
+    no plaintext."""
+
+    #: The data key as a DER CMS EnvelopedData for the recipient.
+    ciphertext_for_recipient: bytes
+    #: The data key encrypted under the key-store key (store this).
+    ciphertext: bytes
+    #: The key ID of the key-store key that encrypted it.
+    key_id: str
+    #: The version of that key that encrypted it.
+    key_version: int
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class DataKey:
     """A data key from :meth:`KeyStore.generate_data_key`.
@@ -715,6 +730,42 @@ class KeyStore(SecretsMixin):
             key_id, encryption_context=_context(encryption_context), number_of_bytes=number_of_bytes
         )
         return DataKey(pt, ct, kid, version)
+
+    def decrypt_for_recipient(
+        self,
+        ciphertext: Buffer,
+        recipient_public_key: bytes,
+        *,
+        encryption_context: Mapping[str, str] | None = None,
+    ) -> bytes:
+        """Decrypt for a recipient: the blob's plaintext comes back encrypted
+        to ``recipient_public_key`` (DER SubjectPublicKeyInfo of an RSA key
+        of 2048 bits or more) as a DER CMS EnvelopedData (RSAES_OAEP_SHA_256,
+        AES-256-CBC; AWS KMS's ``CiphertextForRecipient``), which ``openssl
+        cms -decrypt`` opens with the recipient's private key. This process
+        never holds the plaintext."""
+        return self._native.decrypt_for_recipient(
+            ciphertext, bytes(recipient_public_key), encryption_context=_context(encryption_context)
+        )
+
+    def generate_data_key_for_recipient(
+        self,
+        key_id: str,
+        recipient_public_key: bytes,
+        *,
+        encryption_context: Mapping[str, str] | None = None,
+        number_of_bytes: int = 32,
+    ) -> DataKeyForRecipient:
+        """GenerateDataKey for a recipient: the data key encrypted under
+        ``key_id`` and encrypted to the recipient (as
+        :meth:`decrypt_for_recipient`); no plaintext."""
+        for_recipient, ct, kid, version = self._native.generate_data_key_for_recipient(
+            key_id,
+            bytes(recipient_public_key),
+            encryption_context=_context(encryption_context),
+            number_of_bytes=number_of_bytes,
+        )
+        return DataKeyForRecipient(for_recipient, ct, kid, version)
 
     def generate_data_key_without_plaintext(
         self,

@@ -163,6 +163,17 @@ class KeyStore:
         encryption_context: dict[str, str] | None = None,
         number_of_bytes: int = 32,
     ) -> tuple[bytearray, bytes, str, int]: ...
+    def decrypt_for_recipient(
+        self, ciphertext: Buffer, recipient_public_key: bytes, *, encryption_context: dict[str, str] | None = None
+    ) -> bytes: ...
+    def generate_data_key_for_recipient(
+        self,
+        key_id: str,
+        recipient_public_key: bytes,
+        *,
+        encryption_context: dict[str, str] | None = None,
+        number_of_bytes: int = 32,
+    ) -> tuple[bytes, bytes, str, int]: ...
     def generate_data_key_without_plaintext(
         self,
         key_id: str,
