@@ -1675,7 +1675,7 @@ sealbox_result sealbox_keystore_purge_expired_keys(const struct sealbox_keystore
  * for an `"AES_256"` key becomes a new primary version (on-demand
  * rotation). `valid_to`: Unix seconds in the future, or 0 (does not
  * expire). A generated key is `SEALBOX_RESULT_UNSUPPORTED`. Writes the
- * key's metadata to `*out` unless `out` is NULL.
+ * key's metadata to `*out`.
  *
  * Ownership: the material is copied (and wiped after use); the caller
  * frees `*out` with `sealbox_key_metadata_free`.
@@ -1901,15 +1901,16 @@ sealbox_result sealbox_key_metadata_version(const struct sealbox_key_metadata *m
 int64_t sealbox_key_metadata_valid_to(const struct sealbox_key_metadata *md);
 
 /**
- * Whether the version at `index` (oldest first) has its material: false
- * once imported material expired and was purged, or was deleted (and for
- * a NULL `md` or an index out of range).
+ * The material of the version at `index` (oldest first): whether it is
+ * there (false once imported material expired and was purged, or was
+ * deleted, until it is imported again) and when it expires (Unix seconds;
+ * 0: it does not). `SEALBOX_RESULT_INVALID_ARGUMENT` when out of range.
  *
  * Ownership: nothing kept.
  *
  * Thread safety: safe to call concurrently.
  */
-bool sealbox_key_metadata_version_material_present(const struct sealbox_key_metadata *md, size_t index);
+sealbox_result sealbox_key_metadata_version_material(const struct sealbox_key_metadata *md, size_t index, bool *out_present, int64_t *out_valid_to);
 
 /**
  * The automatic rotation period in days; 0 when automatic rotation is off

@@ -206,6 +206,11 @@ export interface DataKey {
   /** The version that encrypted it. */
   keyVersion: number
 }
+/** Options of `decryptForRecipient`. */
+export interface RecipientDecryptOptions {
+  /** The context the ciphertext was made with. */
+  encryptionContext?: Record<string, string>
+}
 /** What `generateDataKeyForRecipient` returns: no plaintext. */
 export interface DataKeyForRecipient {
   /**
@@ -1049,9 +1054,9 @@ export declare class KeyStore {
    * key of 2048 bits or more) as a DER CMS EnvelopedData (RSAES_OAEP_SHA_256,
    * AES-256-CBC; AWS KMS's CiphertextForRecipient): this process never holds it.
    */
-  decryptForRecipient(ciphertext: Uint8Array, recipientPublicKey: Uint8Array, options?: DataKeyOptions | undefined | null): Promise<Buffer>
+  decryptForRecipient(ciphertext: Uint8Array, recipientPublicKey: Uint8Array, options?: RecipientDecryptOptions | undefined | null): Promise<Buffer>
   /** decryptForRecipient, blocking. */
-  decryptForRecipientSync(ciphertext: Uint8Array, recipientPublicKey: Uint8Array, options?: DataKeyOptions | undefined | null): Buffer
+  decryptForRecipientSync(ciphertext: Uint8Array, recipientPublicKey: Uint8Array, options?: RecipientDecryptOptions | undefined | null): Buffer
   /**
    * GenerateDataKey for a recipient: the data key encrypted under `key` and
    * encrypted to the recipient (as `decryptForRecipient`); no plaintext.

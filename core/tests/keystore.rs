@@ -1090,6 +1090,44 @@ fn imported_material_expires_is_deleted_and_imported_again() {
     assert_ecdsa_round_trip(&ks, &s, b"back");
 }
 
+/// A caching CMM stops serving materials of an imported key at its ValidTo,
+/// not at the cache's max age: the key store's epoch moves when a ValidTo
+/// it has seen passes.
+#[test]
+fn a_caching_cmm_stops_serving_a_key_whose_material_expired() {
+    use sealbox::cmm::{CacheLimits, CachingMaterialsManager, DefaultMaterialsManager};
+    let (_dir, clock, ks) = start("expiry-cmm");
+    let now = clock.0.load(std::sync::atomic::Ordering::SeqCst) / 1000;
+    let req = CreateKeyRequest {
+        valid_to: Some(now + 86_400),
+        ..CreateKeyRequest::default()
+    };
+    let k = ks.import_key(&req, &[7u8; 32]).unwrap().key_id.to_string();
+    let cmm = CachingMaterialsManager::new(
+        Arc::new(DefaultMaterialsManager::new(Arc::new(
+            KeyStoreKeyring::new(ks.clone(), &k),
+        ))),
+        CacheLimits::with_max_age(Duration::from_secs(600)),
+    )
+    .unwrap();
+    let options = EncryptOptions {
+        encryption_context: ec(&[("tenant", "t1")]),
+        ..Default::default()
+    };
+    encrypt(b"one", &cmm, &options).unwrap();
+    encrypt(b"two", &cmm, &options).unwrap();
+    assert_eq!(
+        ks.count(Operation::GenerateDataKey),
+        1,
+        "the second came from the cache"
+    );
+    clock.advance_days(1);
+    assert!(
+        encrypt(b"three", &cmm, &options).is_err(),
+        "served from the cache after ValidTo"
+    );
+}
+
 #[test]
 fn derive_shared_secret_agrees_with_the_peer() {
     let (_dir, _, ks) = start("ecdh");

@@ -329,7 +329,7 @@ faulty! {
     versions(key_id: &str) -> Result<Vec<VersionRecord>>;
     version(key_id: &str, version: u32) -> Result<Option<VersionRecord>>;
     add_version(key_id: &str, version: &VersionRecord, next_rotation_at: Option<i64>, key_mac: &[u8]) -> Result<()>;
-    set_version_material(key_id: &str, version: u32, handle: &[u8], valid_to: Option<i64>, mac: &[u8]) -> Result<()>;
+    set_version_material(key_id: &str, version: u32, handle: &[u8], valid_to: Option<i64>, fingerprint: &[u8], mac: &[u8]) -> Result<()>;
     expired_material(now: i64) -> Result<Vec<(String, u32)>>;
     set_state(key_id: &str, state: KeyState, key_mac: &[u8]) -> Result<()>;
     set_rotation(key_id: &str, period_days: Option<u32>, next_rotation_at: Option<i64>, key_mac: &[u8]) -> Result<()>;

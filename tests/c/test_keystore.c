@@ -807,7 +807,13 @@ static void test_imported_material(const sealbox_keystore *ks) {
     OK(sealbox_keystore_import_key(ks, req, material, sizeof material, &md));
     snprintf(id, sizeof id, "%s", sealbox_key_metadata_key_id(md));
     CHECK(sealbox_key_metadata_valid_to(md) == valid_to);
-    CHECK(sealbox_key_metadata_version_material_present(md, 0));
+    {
+        bool present = false;
+        int64_t version_valid_to = 0;
+        OK(sealbox_key_metadata_version_material(md, 0, &present, &version_valid_to));
+        CHECK(present && version_valid_to == valid_to);
+        EXPECT(SEALBOX_RESULT_INVALID_ARGUMENT, sealbox_key_metadata_version_material(md, 1, &present, &version_valid_to));
+    }
     CHECK_STR(sealbox_key_metadata_key_state(md), "Enabled");
     sealbox_key_metadata_free(md);
     OK(sealbox_keystore_encrypt(ks, id, (const uint8_t *)"pan", 3, NO_CTX, &ct));
@@ -824,12 +830,18 @@ static void test_imported_material(const sealbox_keystore *ks) {
     CHECK(purged == 1);
     OK(sealbox_keystore_describe_key(ks, id, &md));
     CHECK_STR(sealbox_key_metadata_key_state(md), "PendingImport");
-    CHECK(!sealbox_key_metadata_version_material_present(md, 0));
+    {
+        bool present = true;
+        int64_t version_valid_to = 0;
+        OK(sealbox_key_metadata_version_material(md, 0, &present, &version_valid_to));
+        CHECK(!present);
+    }
     sealbox_key_metadata_free(md);
 
     /* Only the same material comes back; then it decrypts again. */
     EXPECT(SEALBOX_RESULT_INVALID_KEY,
-           sealbox_keystore_import_key_material(ks, id, other, sizeof other, 0, NULL));
+           sealbox_keystore_import_key_material(ks, id, other, sizeof other, 0, &md2));
+    CHECK(md2 == SENTINEL);
     OK(sealbox_keystore_import_key_material(ks, id, material, sizeof material, 0, &md));
     CHECK_STR(sealbox_key_metadata_key_state(md), "Enabled");
     CHECK(sealbox_key_metadata_valid_to(md) == 0);
@@ -842,7 +854,8 @@ static void test_imported_material(const sealbox_keystore *ks) {
     OK(sealbox_keystore_delete_imported_key_material(ks, id));
     pt = SENTINEL;
     EXPECT(SEALBOX_RESULT_KEY_DISABLED, sealbox_keystore_decrypt(ks, ct->data, ct->len, NO_CTX, &pt));
-    OK(sealbox_keystore_import_key_material(ks, id, material, sizeof material, 0, NULL));
+    OK(sealbox_keystore_import_key_material(ks, id, material, sizeof material, 0, &md));
+    sealbox_key_metadata_free(md);
     OK(sealbox_keystore_decrypt(ks, ct->data, ct->len, NO_CTX, &pt));
     sealbox_buffer_free(pt);
     OK(sealbox_keystore_create_key(ks, NULL, &md));

@@ -592,10 +592,18 @@ def test_for_recipient(store: sealbox.KeyStore, tmp_path: Path) -> None:
     )
     spki = recipient.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
-    def opened(cms: bytes) -> bytes:
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (tmp_path / "s.pem").write_bytes(
+        stranger.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+
+    def opened(cms: bytes, key: str = "r.pem") -> bytes:
         (tmp_path / "c.der").write_bytes(cms)
         out = subprocess.run(
-            ["openssl", "cms", "-decrypt", "-inform", "DER", "-in", str(tmp_path / "c.der"), "-inkey", str(tmp_path / "r.pem")],
+            # -debug_decrypt: a wrong key fails (not OpenSSL's random-key decryption).
+            ["openssl", "cms", "-decrypt", "-debug_decrypt", "-inform", "DER", "-in", str(tmp_path / "c.der"), "-inkey", str(tmp_path / key)],
             capture_output=True,
             check=True,
         )
@@ -606,6 +614,8 @@ def test_for_recipient(store: sealbox.KeyStore, tmp_path: Path) -> None:
     cms = store.decrypt_for_recipient(blob, spki, encryption_context={"t": "1"})
     assert b"for the enclave" not in cms
     assert opened(cms) == b"for the enclave"
+    with pytest.raises(subprocess.CalledProcessError):
+        opened(cms, "s.pem")
     dk = store.generate_data_key_for_recipient(k, spki, number_of_bytes=32)
     assert opened(dk.ciphertext_for_recipient) == store.decrypt(dk.ciphertext)
     assert dk.key_id == k and dk.key_version == 1

@@ -583,15 +583,27 @@ pub struct MlDsaPrivateKeyParts<'a> {
     pub seed: Option<&'a [u8]>,
     /// `expandedKey OCTET STRING`, or the expanded key of `both`.
     pub expanded: Option<&'a [u8]>,
+    /// The public key a OneAsymmetricKey (v2) carries, if any.
+    pub public: Option<&'a [u8]>,
 }
 
 /// Reads an ML-DSA PKCS#8 PrivateKeyInfo (RFC 9881 section 6): the CHOICE
 /// of `seed` (as pyca `cryptography` and AWS KMS write it), `expandedKey`
-/// or `both` (as OpenSSL 3.5 writes it by default). Lengths are the
-/// caller's to check; an optional public key is ignored (the caller
-/// derives it from the seed).
+/// or `both` (as OpenSSL 3.5 writes it by default), and the public key of
+/// a v2 OneAsymmetricKey. Lengths and the public key's match are the
+/// caller's to check.
 pub fn pkcs8_mldsa_key(pkcs8: &[u8]) -> DerResult<MlDsaPrivateKeyParts<'_>> {
-    let Pkcs8Parts { algorithm, key, .. } = pkcs8_parts(pkcs8)?;
+    let Pkcs8Parts {
+        algorithm,
+        key,
+        public,
+    } = pkcs8_parts(pkcs8)?;
+    let public = match public {
+        None => None,
+        Some([0, key @ ..]) => Some(key),
+        Some([]) => return Err(DerError::Truncated),
+        Some(_) => return Err(DerError::InvalidBitString),
+    };
     let oid_last = mldsa_algorithm_last(algorithm)?;
     let (tag, contents, rest) = read_element(key)?;
     if !rest.is_empty() {
@@ -618,6 +630,7 @@ pub fn pkcs8_mldsa_key(pkcs8: &[u8]) -> DerResult<MlDsaPrivateKeyParts<'_>> {
         oid_last,
         seed,
         expanded,
+        public,
     })
 }
 

@@ -168,7 +168,8 @@ impl MlDsaSigningKey {
     }
 
     /// Parses an ML-DSA PKCS#8 key (RFC 9881) that holds the seed: the
-    /// `seed` form, or `both`, whose expanded key must then be the seed's.
+    /// `seed` form, or `both`, whose expanded key must then be the seed's
+    /// (and a v2 key's public key too).
     /// The `expandedKey` form alone is refused: sealbox keeps seeds, as
     /// AWS KMS does.
     pub fn from_pkcs8_der(pkcs8: &[u8]) -> Result<Self> {
@@ -182,6 +183,11 @@ impl MlDsaSigningKey {
             )
         })?;
         let key = Self::from_seed(params, seed)?;
+        if parts.public.is_some_and(|p| p != key.pair.public_key()) {
+            return Err(invalid_key(
+                "the PKCS#8 ML-DSA key's public key does not match its seed",
+            ));
+        }
         if let Some(expanded) = parts.expanded {
             let ours = key.pair.expanded_private_key()?;
             if !crate::crypto::ct_eq(ours.as_bytes(), expanded) {

@@ -724,12 +724,14 @@ impl MlDsaKeyPair {
     }
 
     /// The expanded private key (FIPS 204 skEncode), in secret memory.
+    #[allow(deprecated)] // the expanded form is read only to compare it
     pub fn expanded_private_key(&self) -> Result<SecretBytes> {
-        #[allow(deprecated)] // the expanded form is read only to compare it
-        let mut raw = with_mldsa_key!(&self.key, k => k.expanded_key().to_expanded().to_vec());
-        let out = SecretBytes::from_slice(&raw);
-        zeroize::Zeroize::zeroize(raw.as_mut_slice());
-        out
+        with_mldsa_key!(&self.key, k => {
+            let mut e = k.expanded_key().to_expanded();
+            let out = SecretBytes::from_slice(&e);
+            zeroize::Zeroize::zeroize(e.as_mut_slice());
+            out
+        })
     }
 
     /// The hedged signature of an external μ.

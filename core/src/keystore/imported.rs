@@ -18,6 +18,7 @@ use super::*;
 use crate::crypto::{EcdsaSigningKey, Ed25519SigningKey, MlDsaSigningKey, RsaPrivateKey};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
+use zeroize::Zeroizing;
 
 impl KeyStore {
     /// The fingerprint of imported material for `spec` (see the module
@@ -27,8 +28,22 @@ impl KeyStore {
         spec: KeySpec,
         material: &SecretBytes,
     ) -> Result<Vec<u8>> {
+        let identity = match Self::public_identity(spec, material)? {
+            Some(spki) => Zeroizing::new(spki),
+            None => Zeroizing::new(material.as_bytes().to_vec()),
+        };
+        let input = Zeroizing::new(integrity::encode(
+            "material-fingerprint",
+            &[spec.as_str().as_bytes(), &identity],
+        ));
+        self.inner.backend.audit_mac(&input)
+    }
+
+    /// The public key (SubjectPublicKeyInfo) of asymmetric material; `None`
+    /// for symmetric material.
+    fn public_identity(spec: KeySpec, material: &SecretBytes) -> Result<Option<Vec<u8>>> {
         let m = material.as_bytes();
-        let identity: Vec<u8> = if spec.rsa_bits().is_some() {
+        Ok(Some(if spec.rsa_bits().is_some() {
             RsaPrivateKey::from_der(m)?.public_key().to_spki_der()?
         } else if spec.ec_curve().is_some() {
             EcdsaSigningKey::from_pkcs8_der(m)?
@@ -43,12 +58,60 @@ impl KeyStore {
                 .verifying_key()
                 .to_spki_der()
         } else {
-            m.to_vec()
+            return Ok(None);
+        }))
+    }
+
+    /// Whether `material` is what a version imported before versions kept
+    /// a fingerprint holds (its material still there): the same public key,
+    /// or for symmetric keys the same output on a fixed input (the AES
+    /// block function, or the HMAC), computed in the backend.
+    fn same_material(
+        &self,
+        rec: &KeyRecord,
+        v: &VersionRecord,
+        material: &SecretBytes,
+    ) -> Result<bool> {
+        const PROBE: [u8; 32] = *b"sealbox: is this the same key?!!";
+        let vr = Self::version_ref(rec, v);
+        if let Some(spki) = Self::public_identity(rec.spec, material)? {
+            return Ok(self.inner.backend.public_key_der(vr)? == spki);
+        }
+        if rec.spec == KeySpec::Aes256 {
+            let mut ours = Zeroizing::new(PROBE);
+            crypto::aes256_prf_blocks(material.as_bytes(), &mut ours[..])?;
+            let theirs = self.inner.backend.prf_blocks(vr, &PROBE)?;
+            return Ok(crypto::ct_eq(&ours[..], theirs.as_bytes()));
+        }
+        let alg = MacAlgorithm::ALL
+            .iter()
+            .copied()
+            .find(|a| a.fits(rec.spec))
+            .ok_or_else(|| Error::InvalidKeyUsage(format!("{} has no MAC algorithm", rec.spec)))?;
+        let ours = Zeroizing::new(crypto::hmac(alg.hash(), material.as_bytes(), &PROBE)?);
+        let theirs = self.inner.backend.mac(vr, alg, &PROBE)?;
+        Ok(crypto::ct_eq(&ours, &theirs))
+    }
+
+    /// Moves the epoch once for every watched ValidTo that has passed (see
+    /// `Inner::expiries`): materials a caching CMM holds for a key whose
+    /// material expired are dropped at its ValidTo, not at their max age.
+    pub(super) fn pass_expiries(&self) {
+        let now = ms_to_s(self.now_ms());
+        let passed = match self.inner.expiries.lock() {
+            Ok(mut watch) => {
+                let ahead = watch.split_off(&(now + 1));
+                let passed = watch.len();
+                *watch = ahead;
+                passed
+            }
+            Err(_) => 0,
         };
-        self.inner.backend.audit_mac(&integrity::encode(
-            "material-fingerprint",
-            &[spec.as_str().as_bytes(), &identity],
-        ))
+        if passed > 0 {
+            self.inner
+                .epoch
+                .fetch_add(passed as u64, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 
     /// Checks a ValidTo: in the future.
@@ -73,13 +136,27 @@ impl KeyStore {
 
     /// Refuses an imported key some of whose material expired or was
     /// deleted (PendingImport): nothing that needs its material runs.
-    /// Generated keys pass without a read.
+    /// Generated keys pass without a read; the versions of imported keys
+    /// come from the metadata cache (versions are 1 to the primary one),
+    /// and their ValidTo times are watched so that the key store's epoch
+    /// moves when one passes ([`Self::pass_expiries`]).
     pub(super) fn require_material(&self, rec: &KeyRecord) -> Result<()> {
         if rec.origin != Origin::External {
             return Ok(());
         }
         let now = ms_to_s(self.now_ms());
-        match self.all_versions(rec)?.iter().find(|v| !v.usable_at(now)) {
+        let versions = (1..=rec.primary_version)
+            .map(|n| self.cached_version(rec, n))
+            .collect::<Result<Vec<_>>>()?;
+        if let Ok(mut watch) = self.inner.expiries.lock() {
+            watch.extend(
+                versions
+                    .iter()
+                    .filter_map(|v| v.valid_to)
+                    .filter(|t| *t > now),
+            );
+        }
+        match versions.iter().find(|v| !v.usable_at(now)) {
             None => Ok(()),
             Some(v) => Err(Error::KeyDisabled(format!(
                 "key {} is pending import: the material of version {} {}; import it again",
@@ -131,8 +208,19 @@ impl KeyStore {
             self.check_valid_to(valid_to)?;
             check_material(rec.spec, &material)?;
             let fingerprint = self.material_fingerprint(rec.spec, &material)?;
-            let versions = self.all_versions(&rec)?;
+            let mut versions = self.all_versions(&rec)?;
             let now = ms_to_s(self.now_ms());
+            // Versions imported before versions kept a fingerprint: the
+            // material they still hold tells whether this is it, and then
+            // the version keeps its fingerprint from now on.
+            for v in versions
+                .iter_mut()
+                .filter(|v| v.fingerprint.is_empty() && !v.handle.is_empty())
+            {
+                if self.same_material(&rec, v, &material)? {
+                    v.fingerprint = fingerprint.clone();
+                }
+            }
             if let Some(v) = versions
                 .iter()
                 .find(|v| !v.fingerprint.is_empty() && crypto::ct_eq(&v.fingerprint, &fingerprint))
@@ -195,6 +283,7 @@ impl KeyStore {
                 v.version,
                 &updated.handle,
                 valid_to,
+                &updated.fingerprint,
                 &mac,
             )
         });
@@ -269,9 +358,20 @@ impl KeyStore {
                     rec.key_id
                 )));
             }
+            let versions = self.all_versions(&rec)?;
+            if let Some(v) = versions.iter().find(|v| v.fingerprint.is_empty()) {
+                // Without a fingerprint the material could never be taken
+                // back: it would be lost for good.
+                return Err(Error::InvalidKeyState(format!(
+                    "version {} of key {} was imported before sealbox kept a fingerprint of \
+                     imported material: import the same material once with import_key_material \
+                     (which records it), then delete it",
+                    v.version, rec.key_id
+                )));
+            }
             a.allow()?;
-            for v in self.all_versions(&rec)? {
-                self.delete_version_material(&rec, &v)?;
+            for v in &versions {
+                self.delete_version_material(&rec, v)?;
             }
             self.metadata(self.record(&rec.key_id)?)
         })
@@ -282,16 +382,23 @@ impl KeyStore {
     /// destroyed material as usable).
     fn delete_version_material(&self, rec: &KeyRecord, v: &VersionRecord) -> Result<()> {
         if v.handle.is_empty() {
-            return Ok(());
+            // Deleted before; a token may have failed to destroy its object
+            // then: whatever is left of this version goes, by its name.
+            return self.inner.backend.discard(Self::key_ref(rec, v.version));
         }
         let emptied = VersionRecord {
             handle: Vec::new(),
             ..v.clone()
         };
         let mac = self.version_mac(&rec.key_id, &emptied)?;
-        self.inner
-            .store
-            .set_version_material(&rec.key_id, v.version, &[], v.valid_to, &mac)?;
+        self.inner.store.set_version_material(
+            &rec.key_id,
+            v.version,
+            &[],
+            v.valid_to,
+            &v.fingerprint,
+            &mac,
+        )?;
         self.inner.backend.destroy(Self::version_ref(rec, v))
     }
 
@@ -306,23 +413,105 @@ impl KeyStore {
         for (id, version) in due {
             let _g = self.lock_mutations()?;
             // Checked again under the change lock (another process may have
-            // purged it or imported the material again meanwhile).
-            let Some(rec) = self.load_key(&id)? else {
-                continue;
-            };
-            let Some(v) = self.load_version(&id, version)? else {
-                continue;
-            };
-            if v.handle.is_empty() || v.usable_at(ms_to_s(self.now_ms())) {
-                continue;
-            }
-            self.run(Operation::DeleteExpiredKeyMaterial, None, |a| {
-                a.key(&rec.key_id, Some(version));
+            // purged it or imported the material again meanwhile). A row
+            // that fails its MAC, or a token that fails, is audited and
+            // stops neither the others nor the store from opening: the
+            // material is refused from its ValidTo on either way.
+            let purged = self.run(Operation::DeleteExpiredKeyMaterial, None, |a| {
+                a.key(&id, Some(version));
+                let (Some(rec), Some(v)) = (self.load_key(&id)?, self.load_version(&id, version)?)
+                else {
+                    a.quiet = true;
+                    return Ok(false);
+                };
+                if v.handle.is_empty() || v.usable_at(ms_to_s(self.now_ms())) {
+                    a.quiet = true;
+                    return Ok(false);
+                }
                 a.allow()?;
-                self.delete_version_material(&rec, &v)
-            })?;
-            done += 1;
+                self.delete_version_material(&rec, &v)?;
+                Ok(true)
+            });
+            match purged {
+                Ok(true) => done += 1,
+                Ok(false) | Err(Error::StoreTampered(_)) | Err(Error::Pkcs11 { .. }) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(done)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::crypto::EcCurve;
+
+    /// A version row as a store from before fingerprints holds it (no
+    /// fingerprint, the MAC of the old encoding) is recognised by its
+    /// material before it can be deleted, so that nothing is lost.
+    #[test]
+    fn material_imported_before_fingerprints_is_recognised_before_deletion() {
+        let dir = std::env::temp_dir().join(format!(
+            "sealbox-legacy-import-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let ks = KeyStore::open(
+            dir.join("keys.db"),
+            &RootKey::generate().unwrap(),
+            KeyStoreOptions::default(),
+        )
+        .unwrap();
+        let ec = EcdsaSigningKey::generate(EcCurve::P256).unwrap();
+        let cases = [
+            (KeySpec::Aes256, vec![0x11u8; 32], vec![0x12u8; 32]),
+            (KeySpec::Hmac256, vec![0x21u8; 32], vec![0x22u8; 32]),
+            (
+                KeySpec::EccNistP256,
+                ec.to_pkcs8_der().unwrap().as_bytes().to_vec(),
+                EcdsaSigningKey::generate(EcCurve::P256)
+                    .unwrap()
+                    .to_pkcs8_der()
+                    .unwrap()
+                    .as_bytes()
+                    .to_vec(),
+            ),
+        ];
+        for (spec, material, other) in cases {
+            let req = CreateKeyRequest {
+                key_spec: spec,
+                ..CreateKeyRequest::default()
+            };
+            let id = ks.import_key(&req, &material).unwrap().key_id.to_string();
+            let rec = ks.record(&id).unwrap();
+            let mut v = ks.version(&rec, 1).unwrap();
+            v.fingerprint.clear();
+            let mac = ks.version_mac(&id, &v).unwrap();
+            ks.inner
+                .store
+                .set_version_material(&id, 1, &v.handle, None, &[], &mac)
+                .unwrap();
+            let r = ks.delete_imported_key_material(&id);
+            assert!(matches!(r, Err(Error::InvalidKeyState(_))), "{spec}: {r:?}");
+            if spec != KeySpec::Aes256 {
+                let r = ks.import_key_material(&id, &other, None);
+                assert!(matches!(r, Err(Error::InvalidKey(_))), "{spec}: {r:?}");
+            }
+            // The same material: recognised (no new version), fingerprinted.
+            let md = ks.import_key_material(&id, &material, None).unwrap();
+            assert_eq!(md.versions.len(), 1, "{spec}");
+            assert!(!ks.version(&rec, 1).unwrap().fingerprint.is_empty());
+            // Now it can go and come back.
+            let md = ks.delete_imported_key_material(&id).unwrap();
+            assert_eq!(md.key_state, KeyState::PendingImport);
+            let md = ks.import_key_material(&id, &material, None).unwrap();
+            assert_eq!(md.key_state, KeyState::Enabled, "{spec}");
+        }
+        drop(ks);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -327,13 +327,7 @@ impl KeyStore {
                 let rec = self.record(&id)?;
                 a.key(&rec.key_id, None);
                 a.allow()?;
-                let versions = self
-                    .inner
-                    .store
-                    .versions(&rec.key_id)?
-                    .into_iter()
-                    .map(|v| self.verified_version(&rec.key_id, v))
-                    .collect::<Result<Vec<_>>>()?;
+                let versions = self.all_versions(&rec)?;
                 // (Imported material already deleted has nothing left.)
                 for v in versions.iter().filter(|v| !v.handle.is_empty()) {
                     self.inner.backend.destroy(Self::version_ref(&rec, v))?;

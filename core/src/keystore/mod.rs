@@ -226,6 +226,10 @@ pub(super) struct Inner {
     counts: Mutex<HashMap<Operation, u64>>,
     // Bumped after every revoking change in this process; see `epoch`.
     epoch: std::sync::atomic::AtomicU64,
+    // The ValidTo times (Unix seconds) of imported material this process
+    // has used and that are still ahead: `epoch` moves when one passes, so
+    // that materials cached from such a key stop being served then.
+    expiries: Mutex<std::collections::BTreeSet<i64>>,
     // Bumped after an alias is repointed or deleted; see `alias_epoch`.
     alias_epoch: std::sync::atomic::AtomicU64,
     anchoring: AnchorPolicy,
@@ -469,6 +473,7 @@ impl KeyStore {
                 mutate: Mutex::new(()),
                 counts: Mutex::new(HashMap::new()),
                 epoch: std::sync::atomic::AtomicU64::new(0),
+                expiries: Mutex::new(std::collections::BTreeSet::new()),
                 alias_epoch: std::sync::atomic::AtomicU64::new(0),
                 anchoring: options.audit_anchoring,
                 segment: std::sync::atomic::AtomicU64::new(segment),
@@ -525,6 +530,7 @@ impl KeyStore {
     /// this process reads the store's revocation counter again (at most the
     /// propagation bound later; see `KeyStoreOptions::metadata_cache_ttl`).
     pub fn epoch(&self) -> u64 {
+        self.pass_expiries();
         self.inner
             .epoch
             .load(std::sync::atomic::Ordering::SeqCst)

@@ -152,12 +152,10 @@ impl KeyStore {
     /// The recipient's key, named in the audit record.
     fn recipient(a: &mut Audit<'_>, spki: &[u8]) -> Result<crypto::RecipientKey> {
         let recipient = crypto::RecipientKey::from_spki_der(spki)?;
-        let id: String = recipient
-            .key_id()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        a.event.detail = Some(format!("for recipient {id} (RSAES_OAEP_SHA_256)"));
+        a.event.detail = Some(format!(
+            "for recipient {} (RSAES_OAEP_SHA_256)",
+            crate::audit::hex(recipient.key_id())
+        ));
         Ok(recipient)
     }
 

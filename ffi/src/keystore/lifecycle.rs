@@ -236,7 +236,7 @@ pub unsafe extern "C" fn sealbox_keystore_purge_expired_keys(
 /// for an `"AES_256"` key becomes a new primary version (on-demand
 /// rotation). `valid_to`: Unix seconds in the future, or 0 (does not
 /// expire). A generated key is `SEALBOX_RESULT_UNSUPPORTED`. Writes the
-/// key's metadata to `*out` unless `out` is NULL.
+/// key's metadata to `*out`.
 ///
 /// Ownership: the material is copied (and wiped after use); the caller
 /// frees `*out` with `sealbox_key_metadata_free`.
@@ -251,14 +251,8 @@ pub unsafe extern "C" fn sealbox_keystore_import_key_material(
     valid_to: i64,
     out: *mut *mut sealbox_key_metadata,
 ) -> sealbox_result {
-    ffi_boundary! {
-        let ks = try_ref!(keystore);
-        let md = ks.import_key_material(try_str!(key), try_slice!(material, material_len), (valid_to != 0).then_some(valid_to))?;
-        if !out.is_null() {
-            opt_out!(out).write(box_handle(Metadata::new(md)));
-        }
-        Ok(())
-    }
+    with_out!([ks = try_ref!(keystore), key = try_str!(key), material = try_slice!(material, material_len)]
+        out => box_handle(Metadata::new(ks.import_key_material(key, material, (valid_to != 0).then_some(valid_to))?)))
 }
 
 /// DeleteImportedKeyMaterial: destroys the material of every version of a

@@ -237,23 +237,29 @@ pub unsafe extern "C" fn sealbox_key_metadata_valid_to(md: *const sealbox_key_me
     read_or!(md, 0, |m| m.md.valid_to.unwrap_or(0))
 }
 
-/// Whether the version at `index` (oldest first) has its material: false
-/// once imported material expired and was purged, or was deleted (and for
-/// a NULL `md` or an index out of range).
+/// The material of the version at `index` (oldest first): whether it is
+/// there (false once imported material expired and was purged, or was
+/// deleted, until it is imported again) and when it expires (Unix seconds;
+/// 0: it does not). `SEALBOX_RESULT_INVALID_ARGUMENT` when out of range.
 ///
 /// Ownership: nothing kept.
 ///
 /// Thread safety: safe to call concurrently.
 #[no_mangle]
-pub unsafe extern "C" fn sealbox_key_metadata_version_material_present(
+pub unsafe extern "C" fn sealbox_key_metadata_version_material(
     md: *const sealbox_key_metadata,
     index: usize,
-) -> bool {
-    read_or!(md, false, |m| m
-        .md
-        .versions
-        .get(index)
-        .is_some_and(|v| v.material_present))
+    out_present: *mut bool,
+    out_valid_to: *mut i64,
+) -> sealbox_result {
+    ffi_boundary! {
+        let md = try_ref!(md);
+        let (out_present, out_valid_to) = (try_out!(out_present), try_out!(out_valid_to));
+        let v = md.md.versions.get(index).ok_or_else(|| Failure::arg(format!("index {index} is out of range")))?;
+        out_present.write(v.material_present);
+        out_valid_to.write(v.valid_to.unwrap_or(0));
+        Ok(())
+    }
 }
 
 /// The automatic rotation period in days; 0 when automatic rotation is off

@@ -83,6 +83,15 @@ debug_fields!(DataKey {
     key_version
 });
 
+/// Options of `decryptForRecipient`.
+#[napi(object, object_to_js = false)]
+#[derive(Debug)]
+pub struct RecipientDecryptOptions {
+    /// The context the ciphertext was made with.
+    #[napi(ts_type = "Record<string, string>")]
+    pub encryption_context: Option<StringMap>,
+}
+
 /// What `generateDataKeyForRecipient` returns: no plaintext.
 #[napi(object, object_from_js = false)]
 #[derive(Debug)]
@@ -199,7 +208,7 @@ twins! {
             &self,
             ciphertext: Uint8Array,
             recipient_public_key: Uint8Array,
-            options: Option<DataKeyOptions>,
+            options: Option<RecipientDecryptOptions>,
         ) -> Buffer {
             let ct = ciphertext.to_vec();
             let recipient = recipient_public_key.to_vec();

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::crypto::{
     self, AesGcmKey, EcCurve, EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey,
-    Ed25519SigningKey, HashAlg, MlDsaParams, MlDsaSigningKey, RsaPrivateKey,
+    Ed25519SigningKey, HashAlg, MlDsaSigningKey, RsaPrivateKey,
 };
 use crate::error::{Error, Result};
 use crate::keystore::types::EncryptionAlgorithm as EncAlg;
@@ -289,7 +289,9 @@ impl Backend for SoftBackend {
             }
             KeySpec::EccNistEdwards25519 => Ed25519SigningKey::generate()?.to_pkcs8_der()?,
             KeySpec::MlDsa44 | KeySpec::MlDsa65 | KeySpec::MlDsa87 => {
-                let params = key.spec.mldsa().unwrap_or(MlDsaParams::MlDsa65);
+                let params = key.spec.mldsa().ok_or_else(|| {
+                    Error::InvalidKeyUsage(format!("{} is not an ML-DSA spec", key.spec))
+                })?;
                 MlDsaSigningKey::generate(params)?.to_pkcs8_der()?
             }
         };

@@ -136,7 +136,8 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         next_rotation_at: Option<i64>,
         key_mac: &[u8],
     ) -> Result<()>;
-    /// Replaces a version's material handle (empty: deleted), expiration
+    /// Replaces a version's material handle (empty: deleted; the old
+    /// bytes are overwritten where the store can), expiration, fingerprint
     /// and MAC.
     fn set_version_material(
         &self,
@@ -144,6 +145,7 @@ pub trait MetadataStore: Send + Sync + std::fmt::Debug {
         version: u32,
         handle: &[u8],
         valid_to: Option<i64>,
+        fingerprint: &[u8],
         mac: &[u8],
     ) -> Result<()>;
     /// Versions whose material expired before `now` and is still there:

@@ -1086,11 +1086,12 @@ impl MetadataStore for PostgresStore {
         version: u32,
         handle: &[u8],
         valid_to: Option<i64>,
+        fingerprint: &[u8],
         mac: &[u8],
     ) -> Result<()> {
         self.update_key(
-            "UPDATE key_versions SET handle = $3, valid_to = $4, mac = $5 WHERE key_id = $1 AND version = $2",
-            &[&key_id, &i64::from(version), &handle, &valid_to, &mac],
+            "UPDATE key_versions SET handle = $3, valid_to = $4, fingerprint = $5, mac = $6 WHERE key_id = $1 AND version = $2",
+            &[&key_id, &i64::from(version), &handle, &valid_to, &fingerprint, &mac],
             key_id,
         )
     }

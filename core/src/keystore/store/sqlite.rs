@@ -556,13 +556,29 @@ impl MetadataStore for SqliteStore {
         version: u32,
         handle: &[u8],
         valid_to: Option<i64>,
+        fingerprint: &[u8],
         mac: &[u8],
     ) -> Result<()> {
-        let n = self.lock()?.execute(
-            "UPDATE key_versions SET handle = ?3, valid_to = ?4, mac = ?5 WHERE key_id = ?1 AND version = ?2",
-            params![key_id, version, handle, valid_to, mac],
+        let mut c = self.lock()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if handle.is_empty() {
+            // Deleted material: its sealed bytes are overwritten in place
+            // first (as delete_key does), then the WAL is checkpointed.
+            tx.execute(
+                "UPDATE key_versions SET handle = zeroblob(length(handle)) WHERE key_id = ?1 AND version = ?2",
+                params![key_id, version],
+            )?;
+        }
+        let n = tx.execute(
+            "UPDATE key_versions SET handle = ?3, valid_to = ?4, fingerprint = ?5, mac = ?6 WHERE key_id = ?1 AND version = ?2",
+            params![key_id, version, handle, valid_to, fingerprint, mac],
         )?;
-        Self::one_row_changed(n, key_id)
+        Self::one_row_changed(n, key_id)?;
+        tx.commit()?;
+        if handle.is_empty() {
+            let _ = c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+        }
+        Ok(())
     }
 
     fn expired_material(&self, now: i64) -> Result<Vec<(String, u32)>> {
