@@ -229,12 +229,15 @@ impl KeyStore {
                 let handle = if v.usable_at(now) {
                     v.handle.clone()
                 } else {
-                    // Whatever the backend still holds for this version (an
-                    // expired version not yet purged) goes first.
-                    if !v.handle.is_empty() {
+                    // Whatever the backend still holds for this version goes
+                    // first: an expired version not yet purged, or a token
+                    // object an earlier deletion failed to destroy (by name).
+                    let kr = Self::key_ref(&rec, v.version);
+                    if v.handle.is_empty() {
+                        self.inner.backend.discard(kr)?;
+                    } else {
                         self.inner.backend.destroy(Self::version_ref(&rec, v))?;
                     }
-                    let kr = Self::key_ref(&rec, v.version);
                     self.inner.backend.import(kr, &material).inspect_err(|_| {
                         let _ = self.inner.backend.discard(kr);
                     })?
