@@ -24,6 +24,7 @@ mod shared;
 
 use sealbox::crypto::{self, other, EcCurve, HashAlg, RsaPadding, RsaSignatureScheme};
 use sealbox::Error;
+use std::mem::MaybeUninit;
 
 const HASHES: [HashAlg; 5] = [
     HashAlg::Sha1,
@@ -93,6 +94,59 @@ fn hex(b: &[u8]) -> String {
 
 // ---------------------------------------------------------------- AES-GCM --
 
+/// The out-of-place AES-GCM calls of either provider, side by side.
+trait SealTo {
+    fn seal_to(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        pt: &[u8],
+        out: &mut [MaybeUninit<u8>],
+    ) -> [u8; 16];
+    fn open_to(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        ct: &[u8],
+        tag: &[u8],
+        out: &mut [MaybeUninit<u8>],
+    ) -> bool;
+}
+
+macro_rules! seal_to_of {
+    ($t:ty) => {
+        impl SealTo for $t {
+            fn seal_to(
+                &self,
+                iv: &[u8; 12],
+                aad: &[u8],
+                pt: &[u8],
+                out: &mut [MaybeUninit<u8>],
+            ) -> [u8; 16] {
+                <$t>::seal_to(self, iv, aad, pt, out).unwrap()
+            }
+            fn open_to(
+                &self,
+                iv: &[u8; 12],
+                aad: &[u8],
+                ct: &[u8],
+                tag: &[u8],
+                out: &mut [MaybeUninit<u8>],
+            ) -> bool {
+                match <$t>::open_to(self, iv, aad, ct, tag, out) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        assert_eq!(e, Error::DecryptionFailed);
+                        false
+                    }
+                }
+            }
+        }
+    };
+}
+seal_to_of!(crypto::AesGcmKey);
+seal_to_of!(other::AesGcmKey);
+
 #[test]
 fn aes_gcm_identical_and_cross_open() {
     let mut g = Gen::new("aes_gcm");
@@ -129,6 +183,26 @@ fn aes_gcm_identical_and_cross_open() {
         let tb = kb.seal_in_place(&iv, &aad, &mut cb).unwrap();
         assert_eq!(ca, cb, "ciphertexts differ: key {} len {len}", hex(&key));
         assert_eq!(ta, tb, "tags differ: key {} len {len}", hex(&key));
+
+        // From one buffer into another: the same bytes in both providers.
+        let fresh = |n: usize| vec![MaybeUninit::new(0x5a_u8); n];
+        let init = |v: &[MaybeUninit<u8>]| -> Vec<u8> {
+            // SAFETY: every element was initialized by `fresh`.
+            v.iter().map(|b| unsafe { b.assume_init() }).collect()
+        };
+        for k in [&ka as &dyn SealTo, &kb] {
+            let mut to = fresh(len);
+            assert_eq!(k.seal_to(&iv, &aad, &pt, &mut to), ta);
+            assert_eq!(init(&to), ca, "seal_to: key {} len {len}", hex(&key));
+            let mut back = fresh(len);
+            assert!(k.open_to(&iv, &aad, &ca, &ta, &mut back));
+            assert_eq!(init(&back), pt);
+            let mut bad = ta;
+            bad[0] ^= 1;
+            let mut back = fresh(len);
+            assert!(!k.open_to(&iv, &aad, &ca, &bad, &mut back));
+            assert!(init(&back).iter().all(|&b| b == 0));
+        }
 
         // Each opens the other's output.
         let mut oa = cb.clone();

@@ -37,6 +37,7 @@
 //! summaries name the provider.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::mem::MaybeUninit;
 use std::time::Instant;
 
 use sealbox::crypto::{
@@ -375,16 +376,33 @@ fn wycheproof_aes_gcm() {
                 continue;
             };
 
-            // Decrypt.
+            // Decrypt, in place and from the ciphertext into another
+            // buffer (which starts out holding junk).
             let mut buf = v.ct.to_vec();
             let opened = key.open_in_place(iv, &v.aad, &mut buf, &v.tag);
+            let mut to = vec![MaybeUninit::new(0x5a_u8); v.ct.len()];
+            let opened_to = key
+                .open_to(iv, &v.aad, &v.ct, &v.tag, &mut to)
+                .map(|pt| pt.to_vec());
+            // SAFETY: `to` was initialized above and only bytes are written.
+            let to: Vec<u8> = to.iter().map(|b| unsafe { b.assume_init() }).collect();
             if expect.must_pass() {
-                let open_ok = opened.is_ok() && buf == v.pt.as_slice();
-                // Encrypt: exactly the expected ciphertext and tag.
+                let open_ok = opened.is_ok()
+                    && buf == v.pt.as_slice()
+                    && opened_to.as_deref().ok() == Some(v.pt.as_slice())
+                    && to == v.pt.as_slice();
+                // Encrypt: exactly the expected ciphertext and tag, in
+                // place and into another buffer.
                 let mut sbuf = v.pt.to_vec();
                 let sealed = key.seal_in_place(iv, &v.aad, &mut sbuf);
+                let mut sto = vec![MaybeUninit::new(0xa5_u8); v.pt.len()];
+                let sealed_to = key.seal_to(iv, &v.aad, &v.pt, &mut sto);
+                // SAFETY: as for `to`.
+                let sto: Vec<u8> = sto.iter().map(|b| unsafe { b.assume_init() }).collect();
                 let seal_ok = matches!(&sealed, Ok(tag) if tag.as_slice() == v.tag.as_slice())
-                    && sbuf == v.ct.as_slice();
+                    && sbuf == v.ct.as_slice()
+                    && matches!(&sealed_to, Ok(tag) if tag.as_slice() == v.tag.as_slice())
+                    && sto == v.ct.as_slice();
                 t.record(
                     v.tc_id,
                     &v.comment,
@@ -393,8 +411,11 @@ fn wycheproof_aes_gcm() {
                     &format!("open {:?}, seal ok {seal_ok}", opened.as_ref().err()),
                 );
             } else {
-                // Must fail, and leave no plaintext behind.
-                let ok = opened.is_err() && buf.iter().all(|&b| b == 0);
+                // Must fail both ways, and leave no plaintext behind.
+                let ok = opened.is_err()
+                    && buf.iter().all(|&b| b == 0)
+                    && matches!(opened_to, Err(sealbox::Error::DecryptionFailed))
+                    && to.iter().all(|&b| b == 0);
                 t.record(
                     v.tc_id,
                     &v.comment,

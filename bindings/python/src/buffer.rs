@@ -2,6 +2,8 @@
 //! `bytearray`, `memoryview` and any other C-contiguous buffer, read in
 //! place (no copy) where that is safe.
 
+use std::mem::MaybeUninit;
+
 use pyo3::buffer::PyUntypedBuffer;
 use pyo3::exceptions::{PyBufferError, PyTypeError};
 use pyo3::prelude::*;
@@ -12,6 +14,32 @@ use crate::error::{call, Failure};
 /// Above this many bytes, work runs with the GIL released (below it, the
 /// cost of releasing and taking back the GIL is not worth it).
 pub(crate) const RELEASE_THRESHOLD: usize = 2048;
+
+/// A new `bytes` object of `len` bytes written by `fill`, which must write
+/// every byte when it returns `Ok` (the core's `*_into_uninit` functions
+/// write zeros on error): as `PyBytes::new_with`, without zeroing the
+/// memory first, a pass over a 1 MiB message that is then overwritten.
+pub(crate) fn bytes_written_by<'py>(
+    py: Python<'py>,
+    len: usize,
+    fill: impl FnOnce(&mut [MaybeUninit<u8>]) -> PyResult<()>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let size = pyo3::ffi::Py_ssize_t::try_from(len)
+        .map_err(|_| PyBufferError::new_err("message too large for a bytes object"))?;
+    // SAFETY: PyBytes_FromStringAndSize with a NULL source returns a new
+    // reference to a `bytes` object of `size` bytes whose contents are
+    // unset, or NULL with an exception set (turned into the error). Its
+    // buffer is `len` bytes at PyBytes_AsString; nothing else can see the
+    // object until it is returned, so `fill` has the bytes to itself (also
+    // with the GIL released). On error the object is dropped unread.
+    unsafe {
+        let ptr = pyo3::ffi::PyBytes_FromStringAndSize(std::ptr::null(), size);
+        let bytes = Bound::from_owned_ptr_or_err(py, ptr)?.cast_into_unchecked::<PyBytes>();
+        let buf = pyo3::ffi::PyBytes_AsString(ptr).cast::<MaybeUninit<u8>>();
+        fill(std::slice::from_raw_parts_mut(buf, len))?;
+        Ok(bytes)
+    }
+}
 
 /// Bytes handed in by Python.
 pub(crate) enum Input<'py> {

@@ -23,7 +23,7 @@ use sealbox::message::{
 };
 use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, Error};
 
-use crate::buffer::{Input, Wiped, RELEASE_THRESHOLD};
+use crate::buffer::{bytes_written_by, Input, Wiped, RELEASE_THRESHOLD};
 use crate::error::{call, check};
 use crate::keystore::PyKeyStore;
 
@@ -680,8 +680,8 @@ pub(crate) fn encrypt<'py>(
     match enc.exact_message_len(len) {
         // Straight into the bytes object that is returned: no copy of the
         // message (every suite: signatures are made at their static length).
-        Some(n) => PyBytes::new_with(py, n, |out| {
-            input.with(py, release, |pt| Ok(enc.encrypt_all_into(pt, out)?))
+        Some(n) => bytes_written_by(py, n, |out| {
+            input.with(py, release, |pt| Ok(enc.encrypt_all_into_uninit(pt, out)?))
         }),
         None => {
             let out = input.with(py, release, |pt| {
@@ -850,10 +850,10 @@ pub(crate) fn decrypt<'py>(
     };
     if let Some(n) = exact {
         let mut header = None;
-        let out = PyBytes::new_with(py, n, |out| {
-            // On failure `decrypt_into` zeroes `out`, which is dropped.
+        let out = bytes_written_by(py, n, |out| {
+            // On failure `decrypt_into_uninit` zeroes `out`, which is dropped.
             header = Some(input.with(py, options.uses_key_store, |ct| {
-                Ok(message::decrypt_into(ct, cmm, opts, out)?)
+                Ok(message::decrypt_into_uninit(ct, cmm, opts, out)?)
             })?);
             Ok(())
         })?;

@@ -5,7 +5,7 @@
 //! `hkdf_expand_each`, `hmac`, `Hasher`, `EcdsaSigningKey`,
 //! `EcdsaVerifyingKey`, `Ed25519KeyPair`, `ed25519_verify`, `MlDsaKeyPair`,
 //! `mldsa_verify_mu`, `RsaPrivateKey`,
-//! `RsaPublicKey`, `fill_random`,
+//! `RsaPublicKey`, `fill_random` (served through `random.rs`'s reserve),
 //! `fips_mode`; `hkdf` and `digest` are derived from them here); exactly one
 //! is compiled in, chosen by a Cargo feature, the way rustls swaps ring for
 //! aws-lc-rs.
@@ -148,15 +148,79 @@ macro_rules! aes_gcm_key_api {
                 buf: &mut [u8],
                 tag: &[u8],
             ) -> $crate::error::Result<()> {
-                if tag.len() == $crate::crypto::GCM_TAG_LEN && self.open_detached(iv, aad, buf, tag)
-                {
-                    return Ok(());
+                if let Ok(tag) = tag.try_into() {
+                    if self.open_detached(iv, aad, buf, tag) {
+                        return Ok(());
+                    }
                 }
                 zeroize::Zeroize::zeroize(buf);
                 Err($crate::error::Error::DecryptionFailed)
             }
+
+            /// Encrypts `plaintext` into `out`, which must be as long (and
+            /// is written whole), and returns the tag: the plaintext is read
+            /// once, not copied first.
+            pub fn seal_to(
+                &self,
+                iv: &[u8; $crate::crypto::GCM_IV_LEN],
+                aad: &[u8],
+                plaintext: &[u8],
+                out: &mut [std::mem::MaybeUninit<u8>],
+            ) -> $crate::error::Result<$crate::crypto::GcmTag> {
+                if plaintext.len() != out.len() {
+                    return Err($crate::error::Error::InvalidArgument(
+                        "AES-GCM: the output is not as long as the input".into(),
+                    ));
+                }
+                self.seal_detached_to(iv, aad, plaintext, out)
+                    .ok_or_else(|| {
+                        $crate::error::Error::InvalidArgument("AES-GCM input too long".into())
+                    })
+            }
+
+            /// Authenticates `ciphertext` and decrypts it into `out`, which
+            /// must be as long, and returns `out` as the plaintext. On
+            /// failure `out` is all zeros (no unauthenticated plaintext) and
+            /// the error is `DecryptionFailed`.
+            pub fn open_to<'o>(
+                &self,
+                iv: &[u8; $crate::crypto::GCM_IV_LEN],
+                aad: &[u8],
+                ciphertext: &[u8],
+                tag: &[u8],
+                out: &'o mut [std::mem::MaybeUninit<u8>],
+            ) -> $crate::error::Result<&'o mut [u8]> {
+                if ciphertext.len() != out.len() {
+                    return Err($crate::error::Error::InvalidArgument(
+                        "AES-GCM: the output is not as long as the input".into(),
+                    ));
+                }
+                if let Ok(tag) = tag.try_into() {
+                    if self.open_detached_to(iv, aad, ciphertext, tag, out) {
+                        // SAFETY: a successful open wrote every byte of `out`.
+                        return Ok(unsafe {
+                            &mut *(out as *mut [std::mem::MaybeUninit<u8>] as *mut [u8])
+                        });
+                    }
+                }
+                zeroize::Zeroize::zeroize(out);
+                Err($crate::error::Error::DecryptionFailed)
+            }
         }
     };
+}
+
+/// Copies `src` into `dst` (of its length) and returns `dst`, now
+/// initialized, as bytes.
+pub(crate) fn init_from<'a>(dst: &'a mut [std::mem::MaybeUninit<u8>], src: &[u8]) -> &'a mut [u8] {
+    assert_eq!(dst.len(), src.len(), "init_from: lengths differ");
+    // SAFETY: `src.len()` bytes are copied into `dst`, which has that
+    // length and does not overlap `src` (one is borrowed mutably); every
+    // byte of `dst` is then initialized, so it may be viewed as `[u8]`.
+    unsafe {
+        std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast::<u8>(), src.len());
+        &mut *(dst as *mut [std::mem::MaybeUninit<u8>] as *mut [u8])
+    }
 }
 
 /// [`rsa_key_decoders`] of `RsaPrivateKey`.
@@ -199,6 +263,7 @@ mod cms;
 pub(crate) mod der;
 mod ed25519;
 mod mldsa;
+mod random;
 mod xwing;
 
 pub use cms::{envelope_for_recipient, open_envelope, RecipientKey, MIN_RECIPIENT_BITS};
@@ -210,24 +275,30 @@ pub use mldsa::{
     MlDsaParams, MlDsaSigningKey, MlDsaVerifyingKey, MLDSA_MAX_CONTEXT, MLDSA_MU_LEN,
     MLDSA_SEED_LEN,
 };
+pub use random::fill_random;
+pub(crate) use random::RandomReserve;
 pub use xwing::{
     xwing_encapsulate, XWingDecapsulationKey, XWING_CIPHERTEXT_LEN, XWING_PUBLIC_LEN,
     XWING_SEED_LEN,
 };
 
 #[cfg(feature = "aws-lc")]
+use awslc::fill_random as provider_fill_random;
+#[cfg(feature = "aws-lc")]
 pub use awslc::{
-    aes256_cbc_decrypt, aes256_cbc_encrypt, aes256_prf_blocks, ed25519_verify, fill_random,
-    fips_mode, hkdf_expand_each, hmac, mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519,
-    x25519_public, AesGcmKey, EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair,
-    Hasher, MlDsaKeyPair, MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
+    aes256_cbc_decrypt, aes256_cbc_encrypt, aes256_prf_blocks, ed25519_verify, fips_mode,
+    hkdf_expand_each, hmac, mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519, x25519_public,
+    AesGcmKey, EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher,
+    MlDsaKeyPair, MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
 };
 #[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
+use rustcrypto::fill_random as provider_fill_random;
+#[cfg(all(feature = "rustcrypto", not(feature = "aws-lc")))]
 pub use rustcrypto::{
-    aes256_cbc_decrypt, aes256_cbc_encrypt, aes256_prf_blocks, ed25519_verify, fill_random,
-    fips_mode, hkdf_expand_each, hmac, mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519,
-    x25519_public, AesGcmKey, EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair,
-    Hasher, MlDsaKeyPair, MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
+    aes256_cbc_decrypt, aes256_cbc_encrypt, aes256_prf_blocks, ed25519_verify, fips_mode,
+    hkdf_expand_each, hmac, mldsa_verify_mu, mlkem768_encapsulate, sha3_256, x25519, x25519_public,
+    AesGcmKey, EcdhPrivateKey, EcdsaSigningKey, EcdsaVerifyingKey, Ed25519KeyPair, Hasher,
+    MlDsaKeyPair, MlKem768DecapsulationKey, RsaPrivateKey, RsaPublicKey, Shake256,
 };
 
 /// Name of the compiled-in provider, for diagnostics and benchmarks.

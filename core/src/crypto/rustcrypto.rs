@@ -137,7 +137,7 @@ impl AesGcmKey {
         .map(Into::into)
     }
 
-    fn open_detached(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
+    fn open_detached(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8; 16]) -> bool {
         let nonce = aes_gcm::Nonce::from_slice(iv);
         let tag = aes_gcm::Tag::from_slice(tag);
         match &self.0 {
@@ -146,6 +146,29 @@ impl AesGcmKey {
             GcmInner::A256(c) => c.decrypt_in_place_detached(nonce, aad, buf, tag),
         }
         .is_ok()
+    }
+
+    // The aes-gcm crate works in place only: the input is copied to the
+    // output first.
+    fn seal_detached_to(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        input: &[u8],
+        out: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Option<GcmTag> {
+        self.seal_detached(iv, aad, crate::crypto::init_from(out, input))
+    }
+
+    fn open_detached_to(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        input: &[u8],
+        tag: &[u8; 16],
+        out: &mut [std::mem::MaybeUninit<u8>],
+    ) -> bool {
+        self.open_detached(iv, aad, crate::crypto::init_from(out, input), tag)
     }
 }
 

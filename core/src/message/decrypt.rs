@@ -533,6 +533,21 @@ pub fn decrypt_into(
     options: &DecryptOptions,
     out: &mut [u8],
 ) -> Result<(AlgorithmSuite, EncryptionContext)> {
+    // SAFETY: initialized bytes viewed as possibly uninitialized ones;
+    // `decrypt_into_uninit` writes only initialized bytes through the view.
+    let out = unsafe { &mut *(out as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    decrypt_into_uninit(ciphertext, cmm, options, out)
+}
+
+/// [`decrypt_into`] into memory that need not be initialized (the Python
+/// package's fresh `bytes` object): every byte is written, the plaintext
+/// on success, zeros on error.
+pub fn decrypt_into_uninit(
+    ciphertext: &[u8],
+    cmm: &dyn MaterialsManager,
+    options: &DecryptOptions,
+    out: &mut [MaybeUninit<u8>],
+) -> Result<(AlgorithmSuite, EncryptionContext)> {
     // Zeroes the whole buffer unless the decryption succeeds, a panic
     // (caught by the bindings) included.
     let mut guard = ZeroUnlessDone {
@@ -556,9 +571,9 @@ pub fn decrypt_into(
     r
 }
 
-/// See [`decrypt_into`].
+/// See [`decrypt_into_uninit`].
 struct ZeroUnlessDone<'a> {
-    buf: &'a mut [u8],
+    buf: &'a mut [MaybeUninit<u8>],
     done: bool,
 }
 
@@ -628,9 +643,9 @@ pub fn plaintext_len(
     usize::try_from(total).ok()
 }
 
-/// Opens one body unit onto `dst`: the ciphertext copied into its next
-/// region and opened there, counted as written only once its tag verified
-/// (a failed open leaves zeros, not written).
+/// Opens one body unit onto `dst`: the ciphertext decrypted into its next
+/// region, counted as written only once its tag verified (a failed open
+/// leaves zeros, not written).
 fn open_onto(
     dst: &mut impl Sink,
     key: &AesGcmKey,
@@ -639,9 +654,8 @@ fn open_onto(
     ct: &[u8],
     tag: &[u8],
 ) -> Result<()> {
-    let slot = parallel::init_from(dst.region(ct.len())?, ct);
-    key.open_in_place(iv, aad, slot, tag)?;
-    // SAFETY: the whole region was written by `init_from`.
+    key.open_to(iv, aad, ct, tag, dst.region(ct.len())?)?;
+    // SAFETY: a successful `open_to` wrote the whole region.
     unsafe { dst.commit(ct.len()) };
     Ok(())
 }
@@ -701,9 +715,9 @@ impl Sink for Vec<u8> {
     }
 }
 
-/// A caller's buffer, filled from its start.
+/// A caller's buffer, filled from its start; `buf[..len]` is written.
 struct Fixed<'a> {
-    buf: &'a mut [u8],
+    buf: &'a mut [MaybeUninit<u8>],
     len: usize,
 }
 
@@ -720,10 +734,7 @@ impl Sink for Fixed<'_> {
             .ok_or_else(|| {
                 Error::InvalidArgument("the output buffer is shorter than the plaintext".into())
             })?;
-        let bytes = &mut self.buf[self.len..end];
-        // SAFETY: initialized bytes viewed as possibly uninitialized ones;
-        // callers only write initialized bytes through the view.
-        Ok(unsafe { &mut *(bytes as *mut [u8] as *mut [MaybeUninit<u8>]) })
+        Ok(&mut self.buf[self.len..end])
     }
 
     unsafe fn commit(&mut self, n: usize) {

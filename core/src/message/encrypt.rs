@@ -5,12 +5,12 @@ use crate::crypto::{self, AesGcmKey, EcdsaSigningKey, Hasher, GCM_IV_LEN, GCM_TA
 use crate::error::{Error, Result};
 use crate::materials::EncryptionMaterials;
 
-use super::body::{
-    body_aad, derive_keys, frame_iv, AAD_FINAL_FRAME, AAD_FRAME, SEQUENCE_NUMBER_END,
-};
+use std::mem::MaybeUninit;
+
+use super::body::{derive_keys, SEQUENCE_NUMBER_END};
 use super::context::{self, EncryptionContext};
 use super::header::{ContentType, Header};
-use super::parallel::{self, Parallelism};
+use super::parallel::{self, frame_prefix_len, init_from, Parallelism};
 use super::{AlgorithmSuite, CommitmentPolicy, MaxEncryptedDataKeys, DEFAULT_FRAME_LENGTH};
 
 /// Options for encryption.
@@ -119,6 +119,12 @@ impl Encryptor {
         if let Some(s) = options.suite {
             options.commitment_policy.check_encrypt(s)?;
         }
+        // One draw of the generator for the data key, the message ID and a
+        // raw AES keyring's IV, instead of one each (crypto/random.rs).
+        let _random = crypto::RandomReserve::open(match options.suite {
+            Some(s) => s.data_key_len() + s.message_id_len() + GCM_IV_LEN,
+            None => 32 + 32 + GCM_IV_LEN,
+        })?;
         let materials = cmm.get_encryption_materials(EncryptionMaterialsRequest {
             encryption_context: options.encryption_context.clone(),
             suite: options.suite,
@@ -126,6 +132,7 @@ impl Encryptor {
             required_encryption_context_keys: options.required_encryption_context_keys.clone(),
             plaintext_length: options.plaintext_length,
         })?;
+        // The message ID is drawn here, while `_random` is open.
         Self::with_materials(materials, options, None)
     }
 
@@ -339,13 +346,22 @@ impl Encryptor {
     }
 
     fn write_frame(&mut self, plaintext: &[u8], last: bool, out: &mut Vec<u8>) -> Result<()> {
+        let len = frame_prefix_len(last) + plaintext.len() + GCM_TAG_LEN;
+        out.reserve(len);
         let start = out.len();
-        let prefix = frame_prefix_len(last);
-        out.reserve(prefix + plaintext.len() + GCM_TAG_LEN);
-        out.extend_from_slice(&[0u8; FINAL_FRAME_PREFIX_LEN][..prefix]);
-        out.extend_from_slice(plaintext);
-        out.extend_from_slice(&[0u8; GCM_TAG_LEN]);
-        self.seal_frame(&mut out[start..], last)
+        self.seal_frame(plaintext, last, &mut out.spare_capacity_mut()[..len])?;
+        // SAFETY: `seal_frame` wrote all `len` bytes, within the capacity
+        // reserved above.
+        unsafe { out.set_len(start + len) };
+        self.hash(&out[start..]);
+        Ok(())
+    }
+
+    /// Feeds message bytes to the signature's hash (signed suites).
+    fn hash(&mut self, bytes: &[u8]) {
+        if let Some((_, h)) = &mut self.signer {
+            h.update(bytes);
+        }
     }
 
     /// Seals whole regular frames of `plaintext` on `threads` threads,
@@ -377,54 +393,34 @@ impl Encryptor {
             out,
             threads,
         )?;
-        if let Some((_, h)) = &mut self.signer {
-            h.update(&out[start..]);
-        }
+        self.hash(&out[start..]);
         self.seq += count as u32;
         Ok(())
     }
 
-    /// Fills in and seals one frame laid out in `frame` as
-    /// prefix ‖ plaintext ‖ room for the tag, the plaintext already in place.
-    fn seal_frame(&mut self, frame: &mut [u8], last: bool) -> Result<()> {
+    /// Writes the next frame of `plaintext` into `frame` (exactly its
+    /// length; every byte written on success).
+    fn seal_frame(
+        &mut self,
+        plaintext: &[u8],
+        last: bool,
+        frame: &mut [MaybeUninit<u8>],
+    ) -> Result<()> {
         let seq = self.seq;
         if seq == SEQUENCE_NUMBER_END {
             return Err(Error::InvalidArgument(
                 "message too long: out of frame sequence numbers".into(),
             ));
         }
-        let prefix = frame_prefix_len(last);
-        let content_len = frame.len() - prefix - GCM_TAG_LEN;
-        let iv = frame_iv(seq);
-        let mut at = 0;
-        let mut put = |bytes: &[u8]| {
-            frame[at..at + bytes.len()].copy_from_slice(bytes);
-            at += bytes.len();
-        };
-        if last {
-            put(&SEQUENCE_NUMBER_END.to_be_bytes());
-        }
-        put(&seq.to_be_bytes());
-        put(&iv);
-        if last {
-            put(&(content_len as u32).to_be_bytes());
-        }
-        let content = if last { AAD_FINAL_FRAME } else { AAD_FRAME };
-        body_aad(
-            &mut self.aad,
+        parallel::seal_frame(
+            &self.key,
             &self.header.message_id,
-            content,
             seq,
-            content_len as u64,
-        );
-        let (body, tag_room) = frame.split_at_mut(prefix + content_len);
-        let tag = self
-            .key
-            .seal_in_place(&iv, &self.aad, &mut body[prefix..])?;
-        tag_room.copy_from_slice(&tag);
-        if let Some((_, h)) = &mut self.signer {
-            h.update(frame);
-        }
+            last,
+            plaintext,
+            frame,
+            &mut self.aad,
+        )?;
         self.seq += 1;
         Ok(())
     }
@@ -447,8 +443,8 @@ impl Encryptor {
         }
         let final_len = plaintext_len - regular * fl;
         header
-            .checked_add(regular.checked_mul(REGULAR_FRAME_PREFIX_LEN + fl + GCM_TAG_LEN)?)?
-            .checked_add(FINAL_FRAME_PREFIX_LEN + final_len + GCM_TAG_LEN)?
+            .checked_add(regular.checked_mul(frame_prefix_len(false) + fl + GCM_TAG_LEN)?)?
+            .checked_add(frame_prefix_len(true) + final_len + GCM_TAG_LEN)?
             .checked_add(self.footer_len())
     }
 
@@ -479,6 +475,21 @@ impl Encryptor {
     /// writes into a `bytes` object), saving a copy of the message. The
     /// encryptor is finished afterwards; on error `out` holds no plaintext.
     pub fn encrypt_all_into(&mut self, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        // SAFETY: initialized bytes viewed as possibly uninitialized ones;
+        // `encrypt_all_into_uninit` writes only initialized bytes.
+        self.encrypt_all_into_uninit(plaintext, unsafe {
+            &mut *(out as *mut [u8] as *mut [MaybeUninit<u8>])
+        })
+    }
+
+    /// [`encrypt_all_into`](Self::encrypt_all_into) into memory that need
+    /// not be initialized (the Python package's fresh `bytes` object):
+    /// every byte is written, the message on success, zeros on error.
+    pub fn encrypt_all_into_uninit(
+        &mut self,
+        plaintext: &[u8],
+        out: &mut [MaybeUninit<u8>],
+    ) -> Result<()> {
         self.check_open()?;
         if self.exact_message_len(plaintext.len()) != Some(out.len()) {
             return Err(Error::InvalidArgument(
@@ -496,9 +507,13 @@ impl Encryptor {
         r
     }
 
-    fn encrypt_all_into_inner(&mut self, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+    fn encrypt_all_into_inner(
+        &mut self,
+        plaintext: &[u8],
+        out: &mut [MaybeUninit<u8>],
+    ) -> Result<()> {
         let header = self.header_bytes.take().unwrap_or_default();
-        out[..header.len()].copy_from_slice(&header);
+        init_from(&mut out[..header.len()], &header);
         let mut at = header.len();
         let fl = self.frame_length;
         let regular = self.regular_frames(plaintext.len());
@@ -506,18 +521,18 @@ impl Encryptor {
         let threads = self.parallelism.threads_for(regular, whole.len());
         if threads > 1 {
             let len = regular * parallel::regular_frame_len(fl);
+            let frames = &mut out[at..at + len];
             parallel::seal_frames_into(
                 &self.key,
                 &self.header.message_id,
                 self.seq,
                 fl,
                 whole,
-                &mut out[at..at + len],
+                frames,
                 threads,
             )?;
-            if let Some((_, h)) = &mut self.signer {
-                h.update(&out[at..at + len]);
-            }
+            // SAFETY: `seal_frames_into` wrote every byte of `frames`.
+            self.hash(unsafe { &*(frames as *const [MaybeUninit<u8>] as *const [u8]) });
             self.seq += regular as u32;
             at += len;
         } else {
@@ -530,10 +545,11 @@ impl Encryptor {
             // sign_digest_static_der makes exactly the static length that
             // exact_message_len counted; a different one is refused rather
             // than written past or short of the message.
-            out.get_mut(at..)
+            let room = out
+                .get_mut(at..)
                 .filter(|rest| rest.len() == footer.len())
-                .ok_or_else(|| Error::InvalidState("signature of unexpected length".into()))?
-                .copy_from_slice(&footer);
+                .ok_or_else(|| Error::InvalidState("signature of unexpected length".into()))?;
+            init_from(room, &footer);
         }
         Ok(())
     }
@@ -565,28 +581,22 @@ impl Encryptor {
         r
     }
 
-    /// Copies `plaintext` into its place in `out` and seals the frame there;
+    /// Seals the next frame of `plaintext` into the start of `out`;
     /// returns the frame's length.
-    fn put_frame(&mut self, plaintext: &[u8], last: bool, out: &mut [u8]) -> Result<usize> {
-        let prefix = frame_prefix_len(last);
-        let len = prefix + plaintext.len() + GCM_TAG_LEN;
-        out[prefix..prefix + plaintext.len()].copy_from_slice(plaintext);
-        self.seal_frame(&mut out[..len], last)?;
+    fn put_frame(
+        &mut self,
+        plaintext: &[u8],
+        last: bool,
+        out: &mut [MaybeUninit<u8>],
+    ) -> Result<usize> {
+        let len = frame_prefix_len(last) + plaintext.len() + GCM_TAG_LEN;
+        let frame = out
+            .get_mut(..len)
+            .ok_or_else(|| Error::InvalidState("frame layout".into()))?;
+        self.seal_frame(plaintext, last, frame)?;
+        // SAFETY: `seal_frame` wrote every byte of `frame`.
+        self.hash(unsafe { &*(frame as *const [MaybeUninit<u8>] as *const [u8]) });
         Ok(len)
-    }
-}
-
-/// Sequence number and IV before a regular frame's content.
-const REGULAR_FRAME_PREFIX_LEN: usize = 4 + GCM_IV_LEN;
-/// The end marker, sequence number, IV and content length before the final
-/// frame's content.
-const FINAL_FRAME_PREFIX_LEN: usize = 4 + 4 + GCM_IV_LEN + 4;
-
-fn frame_prefix_len(last: bool) -> usize {
-    if last {
-        FINAL_FRAME_PREFIX_LEN
-    } else {
-        REGULAR_FRAME_PREFIX_LEN
     }
 }
 

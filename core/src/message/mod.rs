@@ -19,7 +19,8 @@ mod suite;
 pub use context::EncryptionContext;
 
 pub use decrypt::{
-    decrypt, decrypt_append, decrypt_into, plaintext_len, DecryptOptions, DecryptResult, Decryptor,
+    decrypt, decrypt_append, decrypt_into, decrypt_into_uninit, plaintext_len, DecryptOptions,
+    DecryptResult, Decryptor,
 };
 pub use encrypt::{encrypt, encrypt_append, EncryptOptions, Encryptor};
 pub use header::{ContentType, Header};

@@ -9,13 +9,15 @@
 //! the message in order), and the final frame.
 
 use std::mem::MaybeUninit;
+
+pub(crate) use crate::crypto::init_from;
 use std::num::NonZeroUsize;
 use std::sync::OnceLock;
 
 use crate::crypto::{AesGcmKey, GCM_IV_LEN, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 
-use super::body::{body_aad, frame_iv, AAD_FRAME};
+use super::body::{body_aad, frame_iv, AAD_FINAL_FRAME, AAD_FRAME, SEQUENCE_NUMBER_END};
 use super::decrypt::Sink;
 
 /// How many threads seal or open the frames of one large message.
@@ -82,8 +84,7 @@ pub(crate) const fn regular_frame_len(content: usize) -> usize {
 /// thread takes the first piece). The units are written into `out`'s spare
 /// capacity: the threads touch the fresh memory first, so its page faults
 /// and the kernel's zeroing are shared between them rather than done by one
-/// thread in a `resize`. `work` must write its whole unit (with
-/// [`init_from`]). On error
+/// thread in a `resize`. `work` must write its whole unit. On error
 /// nothing is appended and the whole region is zeroed (it may hold
 /// plaintext).
 fn append_units<F>(
@@ -166,19 +167,6 @@ fn in_pieces<T: Send>(
     })
 }
 
-/// Copies `src` into `dst` (of the same length) and returns it as the
-/// initialized bytes it now is.
-pub(crate) fn init_from<'a>(dst: &'a mut [MaybeUninit<u8>], src: &[u8]) -> &'a mut [u8] {
-    assert_eq!(dst.len(), src.len(), "init_from: lengths differ");
-    // SAFETY: `src.len()` bytes are copied into `dst`, which has that
-    // length and does not overlap `src` (one is borrowed mutably); every
-    // byte of `dst` is then initialized, so it may be viewed as `[u8]`.
-    unsafe {
-        std::ptr::copy_nonoverlapping(src.as_ptr(), dst.as_mut_ptr().cast::<u8>(), src.len());
-        &mut *(dst as *mut [MaybeUninit<u8>] as *mut [u8])
-    }
-}
-
 /// Seals `plaintext` (whole frames of `content` bytes) as regular frames
 /// numbered from `first_seq`, appended to `out` exactly as one thread
 /// writes them.
@@ -198,43 +186,74 @@ pub(crate) fn seal_frames(
     }
     append_units(out, size, count, threads, |i, frame, aad| {
         let pt = &plaintext[i * content..(i + 1) * content];
-        seal_frame(key, message_id, first_seq + i as u32, pt, frame, aad)
+        seal_frame(key, message_id, first_seq + i as u32, false, pt, frame, aad)
     })
 }
 
-/// Writes regular frame `seq` of `plaintext` into `frame` (its exact
-/// length): sequence number, IV, the sealed content, the tag.
-fn seal_frame(
+/// Writes frame `seq` of `plaintext` into `frame` (its exact length, every
+/// byte written): for a regular frame the sequence number and the IV, for
+/// the final frame (`last`) the end marker, the sequence number, the IV and
+/// the content length; then the content, sealed straight from
+/// `plaintext`, and the tag.
+pub(crate) fn seal_frame(
     key: &AesGcmKey,
     message_id: &[u8],
     seq: u32,
+    last: bool,
     plaintext: &[u8],
     frame: &mut [MaybeUninit<u8>],
     aad: &mut Vec<u8>,
 ) -> Result<()> {
     let iv = frame_iv(seq);
-    let (head, rest) = frame.split_at_mut(4 + GCM_IV_LEN);
-    let mut prefix = [0u8; 4 + GCM_IV_LEN];
-    prefix[..4].copy_from_slice(&seq.to_be_bytes());
-    prefix[4..].copy_from_slice(&iv);
-    init_from(head, &prefix);
+    let mut prefix = [0u8; FINAL_FRAME_PREFIX_LEN];
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        prefix[at..at + bytes.len()].copy_from_slice(bytes);
+        at += bytes.len();
+    };
+    if last {
+        put(&SEQUENCE_NUMBER_END.to_be_bytes());
+    }
+    put(&seq.to_be_bytes());
+    put(&iv);
+    if last {
+        let len = u32::try_from(plaintext.len())
+            .map_err(|_| Error::InvalidState("frame layout".into()))?;
+        put(&len.to_be_bytes());
+    }
+    let (head, rest) = frame.split_at_mut(at);
+    init_from(head, &prefix[..at]);
     let (body, tag_room) = rest.split_at_mut(plaintext.len());
-    let body = init_from(body, plaintext);
-    body_aad(aad, message_id, AAD_FRAME, seq, plaintext.len() as u64);
-    let tag = key.seal_in_place(&iv, aad, body)?;
+    let content = if last { AAD_FINAL_FRAME } else { AAD_FRAME };
+    body_aad(aad, message_id, content, seq, plaintext.len() as u64);
+    let tag = key.seal_to(&iv, aad, plaintext, body)?;
     init_from(tag_room, &tag);
     Ok(())
 }
 
+/// Bytes before a frame's content: the sequence number and IV of a
+/// regular frame; the end marker, sequence number, IV and content length
+/// of the final frame.
+pub(crate) const fn frame_prefix_len(last: bool) -> usize {
+    if last {
+        FINAL_FRAME_PREFIX_LEN
+    } else {
+        4 + GCM_IV_LEN
+    }
+}
+
+const FINAL_FRAME_PREFIX_LEN: usize = 4 + 4 + GCM_IV_LEN + 4;
+
 /// [`seal_frames`] into `out`, a buffer the caller owns that is exactly
-/// the frames' length (the exact-length one-shot path).
+/// the frames' length (the exact-length one-shot path), every byte of
+/// which is written on success.
 pub(crate) fn seal_frames_into(
     key: &AesGcmKey,
     message_id: &[u8],
     first_seq: u32,
     content: usize,
     plaintext: &[u8],
-    out: &mut [u8],
+    out: &mut [MaybeUninit<u8>],
     threads: usize,
 ) -> Result<()> {
     let size = regular_frame_len(content);
@@ -243,15 +262,20 @@ pub(crate) fn seal_frames_into(
         return Err(Error::InvalidState("frame layout".into()));
     }
     let per = count.div_ceil(threads.max(1)).max(1);
-    let seal = |first: usize, piece: &mut [u8]| -> Result<()> {
-        // SAFETY: initialized bytes viewed as possibly uninitialized ones;
-        // `seal_frame` writes only initialized bytes through the view.
-        let piece = unsafe { &mut *(piece as *mut [u8] as *mut [MaybeUninit<u8>]) };
+    let seal = |first: usize, piece: &mut [MaybeUninit<u8>]| -> Result<()> {
         let mut aad = Vec::with_capacity(128);
         for (j, frame) in piece.chunks_exact_mut(size).enumerate() {
             let i = first + j;
             let pt = &plaintext[i * content..(i + 1) * content];
-            seal_frame(key, message_id, first_seq + i as u32, pt, frame, &mut aad)?;
+            seal_frame(
+                key,
+                message_id,
+                first_seq + i as u32,
+                false,
+                pt,
+                frame,
+                &mut aad,
+            )?;
         }
         Ok(())
     };
@@ -285,9 +309,8 @@ pub(crate) fn open_frames(
         let frame = &frames[i * size..(i + 1) * size];
         let ct = &frame[4 + GCM_IV_LEN..4 + GCM_IV_LEN + content];
         let tag = &frame[4 + GCM_IV_LEN + content..];
-        let slot = init_from(slot, ct);
         body_aad(aad, message_id, AAD_FRAME, seq, content as u64);
-        key.open_in_place(&frame_iv(seq), aad, slot, tag)
+        key.open_to(&frame_iv(seq), aad, ct, tag, slot).map(drop)
     })
 }
 

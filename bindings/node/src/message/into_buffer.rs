@@ -160,9 +160,11 @@ impl Task for EncryptInto {
         // in `JsOutput::new`, which the reference keeps alive until
         // `finally`; no JavaScript has the Buffer before `resolve`, so this
         // is the only access to that memory meanwhile.
-        let out = unsafe { std::slice::from_raw_parts_mut(self.out.data, self.out.len) };
+        // Viewed as possibly uninitialized: napi does not promise zeroed
+        // memory, and every byte is written (zeros on failure).
+        let out = unsafe { std::slice::from_raw_parts_mut(self.out.data.cast(), self.out.len) };
         // On failure the Buffer holds no plaintext and is never handed out.
-        guarded(|| encryptor.encrypt_all_into(input, out))
+        guarded(|| encryptor.encrypt_all_into_uninit(input, out))
     }
 
     fn resolve(&mut self, env: Env, _: ()) -> Result<Message> {
@@ -226,10 +228,11 @@ impl Task for DecryptInto {
         let input: &[u8] = &self.input;
         // SAFETY: as in `EncryptInto::compute`: the Buffer's memory, kept
         // alive by the reference, seen by no JavaScript before `resolve`.
-        let out = unsafe { std::slice::from_raw_parts_mut(self.out.data, self.out.len) };
-        // On failure `decrypt_into` leaves the Buffer zeroed, and it is
-        // never handed out.
-        guarded(|| msg::decrypt_into(input, self.cmm.as_ref(), &self.opts, out))
+        // Possibly uninitialized, as there.
+        let out = unsafe { std::slice::from_raw_parts_mut(self.out.data.cast(), self.out.len) };
+        // On failure `decrypt_into_uninit` leaves the Buffer zeroed, and it
+        // is never handed out.
+        guarded(|| msg::decrypt_into_uninit(input, self.cmm.as_ref(), &self.opts, out))
     }
 
     fn resolve(&mut self, env: Env, (suite, context): Self::Output) -> Result<Decrypted> {

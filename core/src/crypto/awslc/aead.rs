@@ -1,8 +1,10 @@
-//! AES-GCM through aws-lc-rs.
+//! AES-GCM through AWS-LC's EVP_AEAD (in place or from one buffer to
+//! another); AES-256 blocks and CBC through aws-lc-rs.
 
-use aws_lc_rs::aead;
+use std::mem::MaybeUninit;
 
-use crate::crypto::{invalid_key, GcmTag};
+use super::ffi;
+use crate::crypto::{invalid_key, GcmTag, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 use crate::secret::SecretBytes;
 
@@ -63,35 +65,71 @@ pub fn aes256_cbc_decrypt(key: &[u8], iv: &[u8; 16], ciphertext: &[u8]) -> Resul
 /// An AES-GCM key (128, 192 or 256 bits) with its expanded key schedule,
 /// 12-byte nonces and 16-byte tags. The schedule lives in AWS-LC memory,
 /// which AWS-LC wipes when it frees it.
-pub struct AesGcmKey(aead::LessSafeKey);
+pub struct AesGcmKey(ffi::AeadKey);
 
 crate::crypto::aes_gcm_key_api!();
 
 impl AesGcmKey {
     fn expand(key: &[u8]) -> Option<Self> {
-        let alg = match key.len() {
-            16 => &aead::AES_128_GCM,
-            24 => &aead::AES_192_GCM,
-            32 => &aead::AES_256_GCM,
-            _ => return None,
-        };
-        let key = aead::UnboundKey::new(alg, key).ok()?;
-        Some(AesGcmKey(aead::LessSafeKey::new(key)))
+        ffi::AeadKey::aes_gcm(key).map(AesGcmKey)
     }
 
     fn seal_detached(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8]) -> Option<GcmTag> {
-        let nonce = aead::Nonce::assume_unique_for_key(*iv);
-        let tag = self
-            .0
-            .seal_in_place_separate_tag(nonce, aead::Aad::from(aad), buf)
-            .ok()?;
-        tag.as_ref().try_into().ok()
+        let mut tag = [0u8; GCM_TAG_LEN];
+        let p = buf.as_mut_ptr();
+        // SAFETY: in place: one pointer, valid for `buf.len()` bytes.
+        unsafe { self.0.seal(iv, aad, p, p, buf.len(), &mut tag) }.then_some(tag)
     }
 
-    fn open_detached(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8]) -> bool {
-        let nonce = aead::Nonce::assume_unique_for_key(*iv);
-        self.0
-            .open_in_place_separate_tag(nonce, aead::Aad::from(aad), tag, buf)
-            .is_ok()
+    fn open_detached(&self, iv: &[u8; 12], aad: &[u8], buf: &mut [u8], tag: &[u8; 16]) -> bool {
+        let p = buf.as_mut_ptr();
+        // SAFETY: in place: one pointer, valid for `buf.len()` bytes.
+        unsafe { self.0.open(iv, aad, p, p, buf.len(), tag) }
+    }
+
+    fn seal_detached_to(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        input: &[u8],
+        out: &mut [MaybeUninit<u8>],
+    ) -> Option<GcmTag> {
+        let mut tag = [0u8; GCM_TAG_LEN];
+        // SAFETY: `input` is readable and `out` writable for `input.len()`
+        // bytes (the API checked the lengths are equal); one is borrowed
+        // shared and the other exclusively, so they do not overlap; AWS-LC
+        // writes every byte of `out` on success.
+        unsafe {
+            self.0.seal(
+                iv,
+                aad,
+                input.as_ptr(),
+                out.as_mut_ptr().cast(),
+                input.len(),
+                &mut tag,
+            )
+        }
+        .then_some(tag)
+    }
+
+    fn open_detached_to(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        input: &[u8],
+        tag: &[u8; 16],
+        out: &mut [MaybeUninit<u8>],
+    ) -> bool {
+        // SAFETY: as in `seal_detached_to`.
+        unsafe {
+            self.0.open(
+                iv,
+                aad,
+                input.as_ptr(),
+                out.as_mut_ptr().cast(),
+                input.len(),
+                tag,
+            )
+        }
     }
 }

@@ -202,6 +202,141 @@ impl Rsa {
     }
 }
 
+// -------------------------------------------------------------- AES-GCM --
+
+/// An AES-GCM key set up once: AWS-LC's `EVP_AEAD_CTX` (the AES key
+/// schedule and the GHASH key, in AWS-LC memory, which `OPENSSL_free`
+/// cleanses when the context is freed). Its seal and open read from one
+/// buffer and write to another, so that a frame's bytes are not copied
+/// before they are encrypted (aws-lc-rs seals only in place).
+pub(super) struct AeadKey(NonNull<sys::EVP_AEAD_CTX>);
+
+// SAFETY: after construction the context is only passed as `const` to
+// EVP_AEAD_CTX_seal_scatter and EVP_AEAD_CTX_open_gather, which
+// <openssl/aead.h> allows on one context from several threads at once (as
+// aws-lc-rs's `LessSafeKey`, which is `Sync`, relies on); EVP_AEAD_CTX_free
+// runs in `Drop`, with exclusive access.
+unsafe impl Send for AeadKey {}
+// SAFETY: as for `Send` above.
+unsafe impl Sync for AeadKey {}
+
+impl Drop for AeadKey {
+    fn drop(&mut self) {
+        // SAFETY: the one pointer EVP_AEAD_CTX_new returned, not used
+        // after this.
+        unsafe { sys::EVP_AEAD_CTX_free(self.0.as_ptr()) }
+    }
+}
+
+/// The GCM tag length sealbox uses.
+const GCM_TAG: usize = crate::crypto::GCM_TAG_LEN;
+
+impl AeadKey {
+    /// AES-GCM with a key of 16, 24 or 32 bytes and 16-byte tags.
+    pub(super) fn aes_gcm(key: &[u8]) -> Option<Self> {
+        // SAFETY: these return pointers to static, immutable EVP_AEAD
+        // tables.
+        let aead = unsafe {
+            match key.len() {
+                16 => sys::EVP_aead_aes_128_gcm(),
+                24 => sys::EVP_aead_aes_192_gcm(),
+                32 => sys::EVP_aead_aes_256_gcm(),
+                _ => return None,
+            }
+        };
+        // SAFETY: a static EVP_AEAD and `key.len()` readable bytes of key;
+        // EVP_AEAD_CTX_new copies what it needs.
+        let ctx = unsafe { sys::EVP_AEAD_CTX_new(aead, key.as_ptr(), key.len(), GCM_TAG) };
+        let ctx = NonNull::new(ctx);
+        if ctx.is_none() {
+            clear_errors();
+        }
+        ctx.map(AeadKey)
+    }
+
+    /// Encrypts `len` bytes at `input` to `out` (the same pointer, or
+    /// memory that does not overlap it) and writes the tag.
+    ///
+    /// # Safety
+    /// `input` must be readable and `out` writable for `len` bytes, and
+    /// the two must be equal or not overlap.
+    pub(super) unsafe fn seal(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        input: *const u8,
+        out: *mut u8,
+        len: usize,
+        tag: &mut [u8; GCM_TAG],
+    ) -> bool {
+        let mut tag_len = 0usize;
+        // SAFETY: the context is set up; the caller vouches for `input`
+        // and `out`; the IV, the AAD and the tag are slices of their
+        // lengths, the tag room exactly the tag length; no extra input.
+        let ok = unsafe {
+            sys::EVP_AEAD_CTX_seal_scatter(
+                self.0.as_ptr(),
+                out,
+                tag.as_mut_ptr(),
+                &mut tag_len,
+                GCM_TAG,
+                iv.as_ptr(),
+                iv.len(),
+                input,
+                len,
+                std::ptr::null(),
+                0,
+                aad.as_ptr(),
+                aad.len(),
+            )
+        } == 1
+            && tag_len == GCM_TAG;
+        if !ok {
+            clear_errors();
+        }
+        ok
+    }
+
+    /// Authenticates `len` bytes of ciphertext at `input` against `tag`
+    /// and decrypts them to `out` (the same pointer, or memory that does
+    /// not overlap it). On `false` `out` may hold unauthenticated
+    /// plaintext: the caller wipes it.
+    ///
+    /// # Safety
+    /// As for [`seal`](Self::seal).
+    pub(super) unsafe fn open(
+        &self,
+        iv: &[u8; 12],
+        aad: &[u8],
+        input: *const u8,
+        out: *mut u8,
+        len: usize,
+        tag: &[u8; GCM_TAG],
+    ) -> bool {
+        // SAFETY: as in `seal`.
+        let ok = unsafe {
+            sys::EVP_AEAD_CTX_open_gather(
+                self.0.as_ptr(),
+                out,
+                iv.as_ptr(),
+                iv.len(),
+                input,
+                len,
+                tag.as_ptr(),
+                GCM_TAG,
+                aad.as_ptr(),
+                aad.len(),
+            )
+        } == 1;
+        if !ok {
+            clear_errors();
+        }
+        ok
+    }
+}
+
+// ----------------------------------------------------------------- HMAC --
+
 /// An HMAC key set up once: AWS-LC's `HMAC_CTX` after `HMAC_Init_ex` (the
 /// inner and outer pads hashed, one compression each). Every [`mac`]
 /// starts from a copy of it. Dropping it cleanses the context.
