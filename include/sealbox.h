@@ -267,7 +267,7 @@ typedef struct sealbox_decryptor sealbox_decryptor;
 /**
  * Options for encrypting a message (suite, frame length, commitment
  * policy, limits, required encryption-context keys). NULL wherever options
- * are taken means the defaults: suite 0x0478, 4096-byte frames,
+ * are taken means the defaults: suite 0x0478, 16384-byte frames,
  * REQUIRE_ENCRYPT_REQUIRE_DECRYPT, at most 100 encrypted data keys.
  *
  * Ownership: made by `sealbox_encrypt_options_new`, freed by
@@ -2387,7 +2387,7 @@ sealbox_result sealbox_encrypt_options_new(struct sealbox_encrypt_options **out)
 sealbox_result sealbox_encrypt_options_set_algorithm_suite(struct sealbox_encrypt_options *options, uint16_t suite_id);
 
 /**
- * Plaintext bytes per frame (at least 1; default 4096).
+ * Plaintext bytes per frame (at least 1; default 16384).
  *
  * Ownership: nothing kept.
  *

@@ -607,7 +607,7 @@ export interface EncryptOptions {
    * ECDSA P-384 signature).
    */
   algorithmSuite?: number
-  /** Plaintext bytes per frame (default 4096). */
+  /** Plaintext bytes per frame (default 16384). */
   frameLength?: number
   /** Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`. */
   commitmentPolicy?: 'REQUIRE_ENCRYPT_REQUIRE_DECRYPT' | 'REQUIRE_ENCRYPT_ALLOW_DECRYPT' | 'FORBID_ENCRYPT_ALLOW_DECRYPT'

@@ -47,8 +47,9 @@ fn main() {
     let size: usize = if smoke { 2 << 20 } else { 64 << 20 };
     let pt = vec![0x3cu8; size];
     println!(
-        "\n== {} MiB on one thread and on {cores} (one-shot, 4 KiB frames) ==",
-        size >> 20
+        "\n== {} MiB on one thread and on {cores} (one-shot, default {} KiB frames) ==",
+        size >> 20,
+        sealbox::message::DEFAULT_FRAME_LENGTH >> 10
     );
     println!(
         "{:<8} {:<8} {:>12} {:>12} {:>9} {:>14}",

@@ -13,7 +13,7 @@ use crate::values::{at_least_one, utf8};
 
 /// Options for encrypting a message (suite, frame length, commitment
 /// policy, limits, required encryption-context keys). NULL wherever options
-/// are taken means the defaults: suite 0x0478, 4096-byte frames,
+/// are taken means the defaults: suite 0x0478, 16384-byte frames,
 /// REQUIRE_ENCRYPT_REQUIRE_DECRYPT, at most 100 encrypted data keys.
 ///
 /// Ownership: made by `sealbox_encrypt_options_new`, freed by
@@ -60,7 +60,7 @@ pub unsafe extern "C" fn sealbox_encrypt_options_set_algorithm_suite(
     with_mut! { options, |o| o.suite = Some(suite_by_id(suite_id)?) }
 }
 
-/// Plaintext bytes per frame (at least 1; default 4096).
+/// Plaintext bytes per frame (at least 1; default 16384).
 ///
 /// Ownership: nothing kept.
 ///

@@ -42,7 +42,7 @@ pub struct EncryptOptions {
     /// The algorithm suite ID, e.g. `0x0478` (default) or `0x0578` (with an
     /// ECDSA P-384 signature).
     pub algorithm_suite: Option<f64>,
-    /// Plaintext bytes per frame (default 4096).
+    /// Plaintext bytes per frame (default 16384).
     pub frame_length: Option<f64>,
     /// Default `REQUIRE_ENCRYPT_REQUIRE_DECRYPT`.
     #[napi(
