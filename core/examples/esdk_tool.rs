@@ -13,7 +13,7 @@
 //!   --aes-name N           AES key name (default "aes-key")
 //!   --rsa-name N           RSA key name (default "rsa-key")
 //!   --suite 0x0478|0x0578  algorithm suite (encrypt; default: the policy's default)
-//!   --frame-length N       plaintext bytes per frame (encrypt; default 4096)
+//!   --frame-length N       plaintext bytes per frame (encrypt; default 16384)
 //!   --commitment-policy P  REQUIRE_ENCRYPT_REQUIRE_DECRYPT (default), ...
 //!   --context-json FILE    JSON object of strings: the encryption context on
 //!                          encrypt, the expected (required) pairs on decrypt

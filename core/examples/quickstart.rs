@@ -49,7 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::metadata(&sealed)?.len(),
     );
     println!(
-        "encrypted {} ({in_len} bytes) -> {} ({out_len} bytes, suite 0x0478, 4096-byte frames)",
+        "encrypted {} ({in_len} bytes) -> {} ({out_len} bytes, suite 0x0478, 16 KiB frames)",
         input.display(),
         sealed.display()
     );

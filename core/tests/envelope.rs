@@ -201,7 +201,9 @@ fn whole_message_into_a_caller_buffer_is_exactly_the_streamed_message() {
                     Err(Error::InvalidState(_))
                 ));
                 assert_eq!(
-                    decrypt(&ct, m.as_ref(), &d).unwrap().plaintext,
+                    decrypt(&ct, m.as_ref(), &d)
+                        .unwrap_or_else(|e| panic!("{suite} fl {fl} n {n}: {e:?}"))
+                        .plaintext,
                     pt,
                     "{suite} fl {fl} n {n}"
                 );

@@ -15,11 +15,15 @@ use crate::error::{call, Failure};
 /// cost of releasing and taking back the GIL is not worth it).
 pub(crate) const RELEASE_THRESHOLD: usize = 2048;
 
-/// A new `bytes` object of `len` bytes written by `fill`, which must write
-/// every byte when it returns `Ok` (the core's `*_into_uninit` functions
-/// write zeros on error): as `PyBytes::new_with`, without zeroing the
-/// memory first, a pass over a 1 MiB message that is then overwritten.
-pub(crate) fn bytes_written_by<'py>(
+/// A new `bytes` object of `len` bytes written by `fill`: as
+/// `PyBytes::new_with`, without zeroing the memory first, a pass over a
+/// 1 MiB message that is then overwritten.
+///
+/// # Safety
+/// `fill` must initialize every byte of the slice when it returns `Ok`
+/// (the core's `*_into_uninit` functions do; on error they write zeros,
+/// and the object is dropped unread anyway).
+pub(crate) unsafe fn bytes_written_by<'py>(
     py: Python<'py>,
     len: usize,
     fill: impl FnOnce(&mut [MaybeUninit<u8>]) -> PyResult<()>,
@@ -36,6 +40,7 @@ pub(crate) fn bytes_written_by<'py>(
         let ptr = pyo3::ffi::PyBytes_FromStringAndSize(std::ptr::null(), size);
         let bytes = Bound::from_owned_ptr_or_err(py, ptr)?.cast_into_unchecked::<PyBytes>();
         let buf = pyo3::ffi::PyBytes_AsString(ptr).cast::<MaybeUninit<u8>>();
+        // The caller vouches that `Ok` means every byte was written.
         fill(std::slice::from_raw_parts_mut(buf, len))?;
         Ok(bytes)
     }

@@ -680,9 +680,13 @@ pub(crate) fn encrypt<'py>(
     match enc.exact_message_len(len) {
         // Straight into the bytes object that is returned: no copy of the
         // message (every suite: signatures are made at their static length).
-        Some(n) => bytes_written_by(py, n, |out| {
-            input.with(py, release, |pt| Ok(enc.encrypt_all_into_uninit(pt, out)?))
-        }),
+        // SAFETY: `encrypt_all_into_uninit` writes every byte of `out`
+        // when it succeeds (and zeros when it fails).
+        Some(n) => unsafe {
+            bytes_written_by(py, n, |out| {
+                input.with(py, release, |pt| Ok(enc.encrypt_all_into_uninit(pt, out)?))
+            })
+        },
         None => {
             let out = input.with(py, release, |pt| {
                 let mut out = Vec::new();
@@ -850,13 +854,16 @@ pub(crate) fn decrypt<'py>(
     };
     if let Some(n) = exact {
         let mut header = None;
-        let out = bytes_written_by(py, n, |out| {
-            // On failure `decrypt_into_uninit` zeroes `out`, which is dropped.
-            header = Some(input.with(py, options.uses_key_store, |ct| {
-                Ok(message::decrypt_into_uninit(ct, cmm, opts, out)?)
-            })?);
-            Ok(())
-        })?;
+        // SAFETY: `decrypt_into_uninit` succeeds only once it wrote every
+        // byte of `out` (on failure it zeroes `out`, which is dropped).
+        let out = unsafe {
+            bytes_written_by(py, n, |out| {
+                header = Some(input.with(py, options.uses_key_store, |ct| {
+                    Ok(message::decrypt_into_uninit(ct, cmm, opts, out)?)
+                })?);
+                Ok(())
+            })
+        }?;
         let (suite, context) = header.ok_or_else(|| PyValueError::new_err("no plaintext"))?;
         return Ok(PyDecryptResult {
             plaintext: out.unbind(),

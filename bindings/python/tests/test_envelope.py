@@ -26,7 +26,7 @@ def header_suite(message: bytes) -> int:
     return int(struct.unpack(">H", message[1:3])[0]) if version == 2 else int(struct.unpack(">H", message[2:4])[0])
 
 
-@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 100_000])
+@pytest.mark.parametrize("size", [0, 1, 4095, 4096, 4097, 16383, 16384, 16385, 100_000])
 def test_round_trip_sizes(aes_keyring: sealbox.RawAesKeyring, size: int) -> None:
     pt = os.urandom(size)
     ct = sealbox.encrypt(pt, keyring=aes_keyring, encryption_context=EC)

@@ -107,9 +107,11 @@ macro_rules! rsa_key_decoders {
 
 /// The `Debug` (which shows no key) and the public methods of `AesGcmKey`, written once for both providers over
 /// the provider's `expand` (a key of a length checked here), `seal_detached`
-/// (`None` when the input is too long) and `open_detached` (`false` on any
-/// mismatch): the length checks, the errors, and the wiping of a buffer that
-/// failed to authenticate are the same whichever provider is compiled in.
+/// and `seal_detached_to` (`None` when the input is too long),
+/// `open_detached` and `open_detached_to` (`false` on any mismatch; the
+/// `_to` forms read one buffer and write another of the same length): the
+/// length checks, the errors, and the wiping of a buffer that failed to
+/// seal or authenticate are the same whichever provider is compiled in.
 macro_rules! aes_gcm_key_api {
     () => {
         $crate::secret::debug_hiding_secrets!(AesGcmKey(..));
@@ -172,16 +174,26 @@ macro_rules! aes_gcm_key_api {
                         "AES-GCM: the output is not as long as the input".into(),
                     ));
                 }
-                self.seal_detached_to(iv, aad, plaintext, out)
-                    .ok_or_else(|| {
-                        $crate::error::Error::InvalidArgument("AES-GCM input too long".into())
-                    })
+                match self.seal_detached_to(iv, aad, plaintext, out) {
+                    Some(tag) => Ok(tag),
+                    None => {
+                        // A provider that copies first may have left
+                        // plaintext in `out`.
+                        zeroize::Zeroize::zeroize(out);
+                        Err($crate::error::Error::InvalidArgument(
+                            "AES-GCM input too long".into(),
+                        ))
+                    }
+                }
             }
 
             /// Authenticates `ciphertext` and decrypts it into `out`, which
             /// must be as long, and returns `out` as the plaintext. On
             /// failure `out` is all zeros (no unauthenticated plaintext) and
-            /// the error is `DecryptionFailed`.
+            /// the error is `DecryptionFailed`. AES-GCM reads `ciphertext`
+            /// more than once: it must not change during the call (memory
+            /// another thread or process may write is copied first and
+            /// opened in place, as the message decryptor does).
             pub fn open_to<'o>(
                 &self,
                 iv: &[u8; $crate::crypto::GCM_IV_LEN],

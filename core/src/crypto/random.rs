@@ -11,15 +11,21 @@
 //! the rest wiped when the reserve goes out of scope.
 //!
 //! Nothing is kept across operations: the reserve lives for one call on
-//! one thread, so fork and VM-snapshot safety are the generator's own (a
-//! child process or a restored snapshot never finds reserved bytes, except
-//! for one taken in the middle of that very call, as with any buffer that
-//! holds a key being made). Bytes that are public (a message ID, an IV) and
-//! secret (a data key) come from one output of the DRBG, as they do from
-//! one DRBG across calls: a DRBG's outputs reveal nothing of each other.
+//! one thread. A process that forks during that call (a keyring or
+//! materials manager written in Python or JavaScript may) must not hand
+//! the same reserved bytes, a message ID say, to both processes: a fork
+//! handler (`pthread_atfork`) counts forks, and a reserve opened before the
+//! last fork is not served from; the child draws from the generator, which
+//! detects the fork itself. Bytes that are public (a message ID, an IV)
+//! and secret (a data key) come from one output of the DRBG, as they do
+//! from one DRBG across calls: a DRBG's outputs reveal nothing of each
+//! other. The reserve is ordinary thread-local memory, wiped as each byte
+//! is taken and when the call ends (docs/SECURITY.md).
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
 
 use zeroize::Zeroize;
 
@@ -34,6 +40,8 @@ struct Reserve {
     /// `bytes[next..end]` are reserved and not yet handed out.
     next: usize,
     end: usize,
+    /// [`forks`] when the bytes were drawn.
+    forks: u64,
 }
 
 thread_local! {
@@ -42,8 +50,27 @@ thread_local! {
             bytes: [0; RESERVE_MAX],
             next: 0,
             end: 0,
+            forks: 0,
         })
     };
+}
+
+/// Forks of this process so far (its ancestors' included), counted by a
+/// `pthread_atfork` child handler registered with the first reserve.
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn count_fork() {
+    FORKS.fetch_add(1, Ordering::SeqCst);
+}
+
+fn forks() -> u64 {
+    static REGISTERED: Once = Once::new();
+    REGISTERED.call_once(|| {
+        // SAFETY: registers a child handler that only increments an
+        // atomic (async-signal-safe, as a fork handler must be).
+        let _ = unsafe { libc::pthread_atfork(None, None, Some(count_fork)) };
+    });
+    FORKS.load(Ordering::SeqCst)
 }
 
 /// Fills `buf` with random bytes: from this thread's open
@@ -53,8 +80,20 @@ pub fn fill_random(buf: &mut [u8]) -> Result<()> {
     let taken = RESERVE
         .try_with(|r| {
             let mut r = r.borrow_mut();
-            let Reserve { bytes, next, end } = &mut *r;
+            let Reserve {
+                bytes,
+                next,
+                end,
+                forks: drawn_at,
+            } = &mut *r;
             if buf.is_empty() || *end - *next < buf.len() {
+                return false;
+            }
+            if *drawn_at != FORKS.load(Ordering::SeqCst) {
+                // Drawn before a fork: the other process holds the same
+                // bytes. Never served; wiped now.
+                bytes.zeroize();
+                *next = *end;
                 return false;
             }
             let from = &mut bytes[*next..*next + buf.len()];
@@ -100,6 +139,7 @@ impl RandomReserve {
                 if r.next < r.end {
                     return Ok(false);
                 }
+                r.forks = forks();
                 draw(&mut r.bytes[..n])?;
                 r.next = 0;
                 r.end = n;
@@ -137,12 +177,21 @@ mod tests {
         pub(super) static DRAWS: Cell<usize> = const { Cell::new(0) };
     }
 
+    /// The fork test moves the process-wide fork count, which would
+    /// disown the reserve of a test running beside it: one at a time.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn draws() -> usize {
         DRAWS.with(Cell::get)
     }
 
     #[test]
     fn a_message_costs_one_draw_of_the_generator() {
+        let _serial = serial();
         use crate::cmm::DefaultMaterialsManager;
         use crate::keyring::RawAesKeyring;
         use crate::message::{decrypt, encrypt, AlgorithmSuite, DecryptOptions, EncryptOptions};
@@ -185,6 +234,7 @@ mod tests {
 
     #[test]
     fn a_reserve_hands_each_byte_out_once_and_wipes_the_rest() {
+        let _serial = serial();
         let guard = RandomReserve::open(76).unwrap();
         let before = RESERVE.with(|r| r.borrow().bytes);
         let mut a = [0u8; 32];
@@ -212,6 +262,7 @@ mod tests {
 
     #[test]
     fn a_nested_reserve_leaves_the_first_in_charge_and_dropping_wipes() {
+        let _serial = serial();
         let outer = RandomReserve::open(64).unwrap();
         let inner = RandomReserve::open(64).unwrap();
         assert!(outer.active && !inner.active);
@@ -228,7 +279,21 @@ mod tests {
     }
 
     #[test]
+    fn a_reserve_drawn_before_a_fork_is_not_served_after_it() {
+        let _serial = serial();
+        let _g = RandomReserve::open(64).unwrap();
+        let before = RESERVE.with(|r| r.borrow().bytes);
+        // What the fork handler does in a child process.
+        count_fork();
+        let mut x = [0u8; 32];
+        fill_random(&mut x).unwrap();
+        assert_ne!(x, before[..32]);
+        assert_eq!(left(), (0, true));
+    }
+
+    #[test]
     fn a_reserve_serves_only_its_own_thread() {
+        let _serial = serial();
         let _g = RandomReserve::open(64).unwrap();
         std::thread::spawn(|| {
             let mut x = [0u8; 32];

@@ -643,9 +643,16 @@ pub fn plaintext_len(
     usize::try_from(total).ok()
 }
 
-/// Opens one body unit onto `dst`: the ciphertext decrypted into its next
-/// region, counted as written only once its tag verified (a failed open
-/// leaves zeros, not written).
+/// Opens one body unit onto `dst`: the ciphertext copied into its next
+/// region and opened there, counted as written only once its tag verified
+/// (a failed open leaves zeros, not written).
+///
+/// Copied first, not opened from the input into the region (`open_to`):
+/// AES-GCM reads its input more than once (the tag's GHASH and the
+/// decryption), so a buffer that changed during the call (a Node
+/// `Uint8Array` written by JavaScript meanwhile, a file mapped in memory
+/// that another process writes) could give plaintext of bytes other than
+/// those the tag authenticated. The private copy is read by both.
 fn open_onto(
     dst: &mut impl Sink,
     key: &AesGcmKey,
@@ -654,8 +661,9 @@ fn open_onto(
     ct: &[u8],
     tag: &[u8],
 ) -> Result<()> {
-    key.open_to(iv, aad, ct, tag, dst.region(ct.len())?)?;
-    // SAFETY: a successful `open_to` wrote the whole region.
+    let slot = parallel::init_from(dst.region(ct.len())?, ct);
+    key.open_in_place(iv, aad, slot, tag)?;
+    // SAFETY: the whole region was written by `init_from`.
     unsafe { dst.commit(ct.len()) };
     Ok(())
 }

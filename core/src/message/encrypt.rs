@@ -23,7 +23,8 @@ pub struct EncryptOptions {
     pub required_encryption_context_keys: Vec<String>,
     /// The suite; `None` picks the policy's default (0x0478).
     pub suite: Option<AlgorithmSuite>,
-    /// Plaintext bytes per frame, 1 ..= 2^32 - 1 (default 4096).
+    /// Plaintext bytes per frame, 1 ..= 2^32 - 1 (default
+    /// [`DEFAULT_FRAME_LENGTH`], 16 KiB).
     pub frame_length: u32,
     /// Default: require-encrypt-require-decrypt.
     pub commitment_policy: CommitmentPolicy,
@@ -245,9 +246,12 @@ impl Encryptor {
             crate::secret::reserve_wiping(&mut self.pending, need);
             self.pending.extend_from_slice(&input[..need]);
             input = &input[need..];
+            // Written from where it is, and put back either way (the
+            // encryptor wipes it, also after an error).
             let frame = std::mem::take(&mut self.pending);
-            self.write_frame(&frame, false, out)?;
+            let r = self.write_frame(&frame, false, out);
             self.pending = frame;
+            r?;
             self.pending.clear();
         }
         // Whole frames straight from the input, keeping at least one byte
@@ -475,27 +479,46 @@ impl Encryptor {
     /// writes into a `bytes` object), saving a copy of the message. The
     /// encryptor is finished afterwards; on error `out` holds no plaintext.
     pub fn encrypt_all_into(&mut self, plaintext: &[u8], out: &mut [u8]) -> Result<()> {
+        // Refused (a finished encryptor, a wrong length): `out` untouched.
+        self.check_into(plaintext, out.len())?;
         // SAFETY: initialized bytes viewed as possibly uninitialized ones;
-        // `encrypt_all_into_uninit` writes only initialized bytes.
-        self.encrypt_all_into_uninit(plaintext, unsafe {
+        // `encrypt_checked` writes only initialized bytes through the view.
+        self.encrypt_checked(plaintext, unsafe {
             &mut *(out as *mut [u8] as *mut [MaybeUninit<u8>])
         })
     }
 
     /// [`encrypt_all_into`](Self::encrypt_all_into) into memory that need
     /// not be initialized (the Python package's fresh `bytes` object):
-    /// every byte is written, the message on success, zeros on error.
+    /// every byte is written, the message on success, zeros on any error.
     pub fn encrypt_all_into_uninit(
         &mut self,
         plaintext: &[u8],
         out: &mut [MaybeUninit<u8>],
     ) -> Result<()> {
+        if let Err(e) = self.check_into(plaintext, out.len()) {
+            use zeroize::Zeroize;
+            out.zeroize();
+            return Err(e);
+        }
+        self.encrypt_checked(plaintext, out)
+    }
+
+    /// Whether a whole message of `plaintext` may be written into `len`
+    /// bytes now.
+    fn check_into(&self, plaintext: &[u8], len: usize) -> Result<()> {
         self.check_open()?;
-        if self.exact_message_len(plaintext.len()) != Some(out.len()) {
+        if self.exact_message_len(plaintext.len()) != Some(len) {
             return Err(Error::InvalidArgument(
                 "the output buffer is not exactly the message length".into(),
             ));
         }
+        Ok(())
+    }
+
+    /// Both `encrypt_all_into` forms once `check_into` passed: on error
+    /// `out` is all zeros and the encryptor is failed.
+    fn encrypt_checked(&mut self, plaintext: &[u8], out: &mut [MaybeUninit<u8>]) -> Result<()> {
         let r = self
             .count(plaintext.len())
             .and_then(|()| self.check_complete())
@@ -541,7 +564,13 @@ impl Encryptor {
             }
         }
         at += self.put_frame(last, true, &mut out[at..])?;
-        if let Some(footer) = self.footer()? {
+        let footer = self.footer()?;
+        // Every byte is written: the layout is exactly what
+        // exact_message_len counted, or this is an error (zeros).
+        if at + footer.as_ref().map_or(0, Vec::len) != out.len() {
+            return Err(Error::InvalidState("message of unexpected length".into()));
+        }
+        if let Some(footer) = footer {
             // sign_digest_static_der makes exactly the static length that
             // exact_message_len counted; a different one is refused rather
             // than written past or short of the message.

@@ -309,8 +309,10 @@ pub(crate) fn open_frames(
         let frame = &frames[i * size..(i + 1) * size];
         let ct = &frame[4 + GCM_IV_LEN..4 + GCM_IV_LEN + content];
         let tag = &frame[4 + GCM_IV_LEN + content..];
+        // Copied first, then opened: see `decrypt::open_onto`.
+        let slot = init_from(slot, ct);
         body_aad(aad, message_id, AAD_FRAME, seq, content as u64);
-        key.open_to(&frame_iv(seq), aad, ct, tag, slot).map(drop)
+        key.open_in_place(&frame_iv(seq), aad, slot, tag)
     })
 }
 

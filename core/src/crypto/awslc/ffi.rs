@@ -1,8 +1,11 @@
 //! The calls of AWS-LC that aws-lc-rs does not expose: RSA signatures on
 //! an `RSA` object of AWS-LC's own (parsed from the same DER as the
-//! aws-lc-rs keys), and an HMAC key set up once and used for several MACs
-//! whose outputs land in the caller's (wiped) buffers. The only `unsafe`
-//! code of the aws-lc provider.
+//! aws-lc-rs keys); AES-GCM keys that seal and open from one buffer into
+//! another; HMAC keys set up once and used for several MACs whose outputs
+//! land in the caller's (wiped) buffers (any digest through `HMAC_CTX`;
+//! SHA-512, HKDF's for every committing message, on its own states);
+//! SHAKE256; ML-KEM and ML-DSA keys from seeds. The `unsafe` code of the
+//! aws-lc provider, with `aead.rs`'s calls into it.
 
 use std::os::raw::{c_int, c_uint};
 use std::ptr::NonNull;
@@ -411,6 +414,112 @@ impl HmacKey {
                 && sys::HMAC_Final(&mut c.0, out.as_mut_ptr(), &mut len) == 1
         };
         if !ok || len as usize != out.len() {
+            clear_errors();
+            return Err(Error::InvalidArgument("HMAC failed".into()));
+        }
+        Ok(())
+    }
+}
+
+/// A SHA-512 state (AWS-LC's `SHA512_CTX`), cleansed when dropped: the
+/// states of a keyed HMAC are as secret as its key.
+#[cfg(not(feature = "fips"))]
+struct Sha512State(sys::SHA512_CTX);
+
+#[cfg(not(feature = "fips"))]
+impl Drop for Sha512State {
+    fn drop(&mut self) {
+        // SAFETY: the whole structure, owned, written with zeros.
+        unsafe {
+            sys::OPENSSL_cleanse(
+                (&mut self.0 as *mut sys::SHA512_CTX).cast(),
+                std::mem::size_of::<sys::SHA512_CTX>(),
+            )
+        }
+    }
+}
+
+/// HMAC-SHA-512 on AWS-LC's SHA-512 directly: the inner and outer pad
+/// states (one compression each) are made once per key, and every MAC
+/// starts from copies of them, two 216-byte structures. What `HmacKey`
+/// does for any digest through `HMAC_CTX` (about 700 bytes set up,
+/// copied and cleansed per MAC, and a generic digest dispatch), for the
+/// one digest that the committing suites derive every message's keys
+/// with: their HKDF is the largest fixed cost of a small message.
+#[cfg(not(feature = "fips"))]
+pub(super) struct HmacSha512 {
+    inner: Sha512State,
+    outer: Sha512State,
+}
+
+#[cfg(not(feature = "fips"))]
+impl HmacSha512 {
+    const BLOCK: usize = 128;
+    pub(super) const OUT: usize = 64;
+
+    /// An HMAC-SHA-512 with key `key` (RFC 2104: a key longer than the
+    /// block is hashed first, a shorter one padded with zeros), set up
+    /// where it stays (its states are never moved, so no copy of them is
+    /// left behind).
+    pub(super) fn new(key: &[u8]) -> Result<Box<Self>> {
+        let mut k = zeroize::Zeroizing::new([0u8; Self::BLOCK]);
+        if key.len() > Self::BLOCK {
+            // SAFETY: `key` is readable for its length; SHA512 writes 64
+            // bytes, within the 128 of `k`.
+            unsafe { sys::SHA512(key.as_ptr(), key.len(), k.as_mut_ptr()) };
+        } else {
+            k[..key.len()].copy_from_slice(key);
+        }
+        // SAFETY: an all-zero SHA512_CTX is plain data (no pointers);
+        // SHA512_Init sets every field before any use.
+        let zero = || Sha512State(unsafe { std::mem::zeroed() });
+        let mut h = Box::new(HmacSha512 {
+            inner: zero(),
+            outer: zero(),
+        });
+        let mut pad = zeroize::Zeroizing::new([0u8; Self::BLOCK]);
+        let mut ok = true;
+        for (st, byte) in [(&mut h.inner, 0x36u8), (&mut h.outer, 0x5c)] {
+            for (p, b) in pad.iter_mut().zip(k.iter()) {
+                *p = b ^ byte;
+            }
+            // SAFETY: a state in place, and `pad` readable for its length.
+            ok &= unsafe {
+                sys::SHA512_Init(&mut st.0) == 1
+                    && sys::SHA512_Update(&mut st.0, pad.as_ptr().cast(), pad.len()) == 1
+            };
+        }
+        if !ok {
+            clear_errors();
+            return Err(Error::InvalidArgument("HMAC key set-up failed".into()));
+        }
+        Ok(h)
+    }
+
+    /// The MAC of the concatenation of `parts`, written to `out` (exactly
+    /// 64 bytes).
+    pub(super) fn mac(&self, parts: &[&[u8]], out: &mut [u8]) -> Result<()> {
+        if out.len() != Self::OUT {
+            return Err(Error::InvalidArgument(
+                "HMAC-SHA-512 output is 64 bytes".into(),
+            ));
+        }
+        let mut inner_hash = zeroize::Zeroizing::new([0u8; Self::OUT]);
+        let mut c = Sha512State(self.inner.0);
+        let mut d = Sha512State(self.outer.0);
+        // SAFETY: both states were set up by SHA512_Init and Update (copies
+        // of them are valid states: the structure has no pointers); every
+        // part is readable for its length; SHA512_Final writes 64 bytes,
+        // and both outputs are 64 bytes.
+        let ok = unsafe {
+            parts
+                .iter()
+                .all(|p| sys::SHA512_Update(&mut c.0, p.as_ptr().cast(), p.len()) == 1)
+                && sys::SHA512_Final(inner_hash.as_mut_ptr(), &mut c.0) == 1
+                && sys::SHA512_Update(&mut d.0, inner_hash.as_ptr().cast(), Self::OUT) == 1
+                && sys::SHA512_Final(out.as_mut_ptr(), &mut d.0) == 1
+        };
+        if !ok {
             clear_errors();
             return Err(Error::InvalidArgument("HMAC failed".into()));
         }

@@ -82,23 +82,42 @@ pub fn hkdf_expand_each(
         // size, the same key as HashLen zero bytes.
         let n = alg.output_len();
         let mut prk = zeroize::Zeroizing::new([0u8; 64]);
-        super::ffi::HmacKey::new(alg, salt.unwrap_or(&[]))?.mac(&[ikm], &mut prk[..n])?;
-        let key = super::ffi::HmacKey::new(alg, &prk[..n])?;
-        // T(i-1) and T(i); wiped when dropped.
-        let mut blocks = zeroize::Zeroizing::new([[0u8; 64]; 2]);
-        for (info, out) in outputs.iter_mut() {
-            for (i, chunk) in out.chunks_mut(n).enumerate() {
-                // T(i) = HMAC(PRK, T(i-1) || info || i), i from 1 to at
-                // most 255 (checked above); T(0) is empty.
-                let [previous, current] = &mut *blocks;
-                let previous = if i == 0 { &[][..] } else { &previous[..n] };
-                key.mac(&[previous, info, &[i as u8 + 1]], &mut current[..n])?;
-                chunk.copy_from_slice(&current[..chunk.len()]);
-                blocks.swap(0, 1);
-            }
+        let salt = salt.unwrap_or(&[]);
+        if alg == HashAlg::Sha512 {
+            // The committing suites' KDF: HMAC-SHA-512 on SHA-512's own
+            // states (`HmacSha512`), without HMAC_CTX's set-up per MAC.
+            super::ffi::HmacSha512::new(salt)?.mac(&[ikm], &mut prk[..n])?;
+            let key = super::ffi::HmacSha512::new(&prk[..n])?;
+            return expand_all(n, outputs, |parts, out| key.mac(parts, out));
         }
-        Ok(())
+        super::ffi::HmacKey::new(alg, salt)?.mac(&[ikm], &mut prk[..n])?;
+        let key = super::ffi::HmacKey::new(alg, &prk[..n])?;
+        expand_all(n, outputs, |parts, out| key.mac(parts, out))
     }
+}
+
+/// HKDF-Expand of every `(info, out)` pair with `mac`, the HMAC keyed
+/// with the PRK (output length `n`).
+#[cfg(not(feature = "fips"))]
+fn expand_all(
+    n: usize,
+    outputs: &mut [(&[u8], &mut [u8])],
+    mac: impl Fn(&[&[u8]], &mut [u8]) -> Result<()>,
+) -> Result<()> {
+    // T(i-1) and T(i); wiped when dropped.
+    let mut blocks = zeroize::Zeroizing::new([[0u8; 64]; 2]);
+    for (info, out) in outputs.iter_mut() {
+        for (i, chunk) in out.chunks_mut(n).enumerate() {
+            // T(i) = HMAC(PRK, T(i-1) || info || i), i from 1 to at most
+            // 255 (checked by the caller); T(0) is empty.
+            let [previous, current] = &mut *blocks;
+            let previous = if i == 0 { &[][..] } else { &previous[..n] };
+            mac(&[previous, info, &[i as u8 + 1]], &mut current[..n])?;
+            chunk.copy_from_slice(&current[..chunk.len()]);
+            blocks.swap(0, 1);
+        }
+    }
+    Ok(())
 }
 
 fn hmac_alg(alg: HashAlg) -> lc_hmac::Algorithm {

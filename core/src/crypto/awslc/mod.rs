@@ -15,9 +15,13 @@
 //! aws-lc-rs has no API for RSA signatures over a digest with SHA-1, nor for
 //! RSA-PSS with SHA-1 at all, and pins the PSS salt length itself; the RSA
 //! signature operations therefore call AWS-LC's `RSA_sign`/`RSA_verify` and
-//! `RSA_{sign,verify}_pss_mgf1` directly through aws-lc-sys (`ffi.rs`:
-//! the only `unsafe` of this provider). Every other operation goes
-//! through aws-lc-rs.
+//! `RSA_{sign,verify}_pss_mgf1` directly through aws-lc-sys (`ffi.rs`).
+//! So do, for speed, AES-GCM (`EVP_AEAD_CTX`, which also seals from one
+//! buffer into another: aws-lc-rs seals in place only) and HKDF's HMAC,
+//! as do ML-DSA over μ and ML-KEM from a seed, which aws-lc-rs lacks.
+//! `ffi.rs` holds the `unsafe` calls; `aead.rs` passes it the pointers of
+//! slices whose lengths it checked. Every other operation goes through
+//! aws-lc-rs.
 //!
 //! FIPS (feature `fips`): the same code links the FIPS 140-3 validated
 //! AWS-LC module. Several operations sealbox needs are outside the module's
