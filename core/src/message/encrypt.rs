@@ -141,7 +141,7 @@ impl Encryptor {
     /// message ID is random unless given (tests that compare two
     /// encryptions byte for byte give one).
     pub(crate) fn with_materials(
-        materials: EncryptionMaterials,
+        mut materials: EncryptionMaterials,
         options: &EncryptOptions,
         message_id: Option<Vec<u8>>,
     ) -> Result<Self> {
@@ -171,7 +171,7 @@ impl Encryptor {
         let keys = derive_keys(suite, data_key, &message_id)?;
 
         // Required keys are authenticated but not stored.
-        let mut stored = materials.encryption_context.clone();
+        let mut stored = std::mem::take(&mut materials.encryption_context);
         let mut only_authenticated = EncryptionContext::new();
         for k in &materials.required_encryption_context_keys {
             if let Some(v) = stored.remove(k) {
