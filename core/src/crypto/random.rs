@@ -25,7 +25,7 @@
 use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Once;
+use std::sync::OnceLock;
 
 use zeroize::Zeroize;
 
@@ -63,14 +63,16 @@ extern "C" fn count_fork() {
     FORKS.fetch_add(1, Ordering::SeqCst);
 }
 
-fn forks() -> u64 {
-    static REGISTERED: Once = Once::new();
-    REGISTERED.call_once(|| {
+/// The fork count, or `None` when the fork handler could not be
+/// registered: then no reserve is ever served from (fail safe).
+fn forks() -> Option<u64> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let registered = *REGISTERED.get_or_init(|| {
         // SAFETY: registers a child handler that only increments an
         // atomic (async-signal-safe, as a fork handler must be).
-        let _ = unsafe { libc::pthread_atfork(None, None, Some(count_fork)) };
+        unsafe { libc::pthread_atfork(None, None, Some(count_fork)) == 0 }
     });
-    FORKS.load(Ordering::SeqCst)
+    registered.then(|| FORKS.load(Ordering::SeqCst))
 }
 
 /// Fills `buf` with random bytes: from this thread's open
@@ -139,7 +141,10 @@ impl RandomReserve {
                 if r.next < r.end {
                     return Ok(false);
                 }
-                r.forks = forks();
+                let Some(forks) = forks() else {
+                    return Ok(false);
+                };
+                r.forks = forks;
                 draw(&mut r.bytes[..n])?;
                 r.next = 0;
                 r.end = n;
