@@ -250,14 +250,18 @@ fn the_audit_table_refuses_updates_and_deletes() {
     }
 }
 
-/// Removes rows from the end of the log the way an attacker who owns the
-/// tables would (the trigger switched off first).
+/// Removes data-plane records from the end of every writer's chain (from
+/// record `keep` on) the way an attacker who owns the tables would (the
+/// trigger switched off first).
 fn cut_tail(url: &str, keep: i64) {
     let mut c = psql(url);
     c.batch_execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
         .unwrap();
-    c.execute("DELETE FROM audit_log WHERE seq >= $1", &[&keep])
-        .unwrap();
+    c.execute(
+        "DELETE FROM audit_log WHERE writer <> 0 AND seq >= $1",
+        &[&keep],
+    )
+    .unwrap();
     c.batch_execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
         .unwrap();
 }
@@ -302,7 +306,8 @@ fn a_removed_tail_is_detected_at_open_and_by_verification() {
         .query_one("SELECT count(*) FROM audit_log WHERE segment = 0", &[])
         .unwrap()
         .get(0);
-    assert_eq!(kept, 5);
+    // CreateKey (the chain of changes to keys) and the writer's first 5.
+    assert_eq!(kept, 6);
 }
 
 #[test]
@@ -312,7 +317,7 @@ fn an_edited_or_reordered_record_is_detected() {
     };
     let ks = KeyStore::open(&url, &root(), opts("app")).unwrap();
     let k = ks.create_key(&CreateKeyRequest::default()).unwrap();
-    for _ in 0..4 {
+    for _ in 0..5 {
         ks.generate_data_key(k.key_id.as_str(), 32, &ctx()).unwrap();
     }
     let mut c = psql(&url);
@@ -323,8 +328,11 @@ fn an_edited_or_reordered_record_is_detected() {
     )
     .unwrap();
     let r = ks.verify_audit_log().unwrap();
-    assert_eq!(r.first_error.as_ref().map(|e| e.0), Some(3), "{r:?}");
-    assert!(r.first_error.unwrap().1.contains("MAC"));
+    // CreateKey, then the writer's records 0 and 1 verify: its record 2 is
+    // the fourth.
+    assert_eq!(r.first_error.as_ref().map(|e| e.0), Some(4), "{r:?}");
+    let why = r.first_error.unwrap().1;
+    assert!(why.contains("writer 1") && why.contains("MAC"), "{why}");
     // Swap two records' lines back into place but in the other order.
     c.batch_execute(
         "UPDATE audit_log SET line = replace(line, '\"principal\":\"eve\"', '\"principal\":\"app\"') WHERE seq = 2;
@@ -335,6 +343,114 @@ fn an_edited_or_reordered_record_is_detected() {
     .unwrap();
     let r = ks.verify_audit_log().unwrap();
     assert!(r.first_error.unwrap().1.contains("chain broken"));
+}
+
+/// Each process writes its data-plane records to its own chain (issue 15),
+/// anchored when the store goes away: another process's removed tail, a
+/// record moved between chains, a removed registration and an anchor moved
+/// back are all noticed.
+#[test]
+fn every_writer_chain_is_anchored_and_checked() {
+    let Some(url) = pg_database("writers") else {
+        return;
+    };
+    let ks = KeyStore::open(&url, &root(), opts("app")).unwrap();
+    let k = ks.create_key(&CreateKeyRequest::default()).unwrap();
+    let id = k.key_id.to_string();
+    for who in ["a", "b"] {
+        let other = KeyStore::open(&url, &root(), opts(who)).unwrap();
+        for _ in 0..6 {
+            other.generate_data_key(&id, 32, &ctx()).unwrap();
+        }
+        // Dropped: its writer's chain is anchored at its last record.
+    }
+    let mut c = psql(&url);
+    let anchors: Vec<(i64, i64)> = c
+        .query(
+            "SELECT writer, head_seq FROM audit_writers ORDER BY writer",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(anchors, [(1, 5), (2, 5)]);
+    let r = ks.verify_audit_log().unwrap();
+    assert!(r.ok() && r.records == 13, "{r:?}");
+    // Every record, each chain in its own order, in the order stored.
+    let all = ks.audit_records(None, 100).unwrap();
+    assert_eq!(all.len(), 13);
+    assert!(all.windows(2).all(|w| w[0].0 < w[1].0));
+    assert!(all[1].1.contains("\"writer\":1") && all[12].1.contains("\"writer\":2"));
+
+    // Anchors only move forward, and no registration goes away, whoever
+    // asks (the table's owner included).
+    for sql in [
+        "UPDATE audit_writers SET head_seq = 2 WHERE writer = 1",
+        "DELETE FROM audit_writers WHERE writer = 2",
+        "TRUNCATE audit_writers",
+    ] {
+        let e = c.batch_execute(sql).unwrap_err();
+        assert!(
+            format!("{e:?}").contains("only move forward")
+                || format!("{e:?}").contains("append-only"),
+            "{sql}: {e:?}"
+        );
+    }
+
+    // The last records of writer 2 (another process, gone) are removed.
+    c.batch_execute(
+        "ALTER TABLE audit_log DISABLE TRIGGER USER;
+         CREATE TEMP TABLE kept AS SELECT * FROM audit_log WHERE writer = 2 AND seq >= 4;
+         DELETE FROM audit_log WHERE writer = 2 AND seq >= 4;",
+    )
+    .unwrap();
+    let r = ks.verify_audit_log().unwrap();
+    let why = r.first_error.unwrap().1;
+    assert!(
+        why.contains("writer 2") && why.contains("tail removed"),
+        "{why}"
+    );
+    match KeyStore::open(&url, &root(), opts("app")) {
+        Err(Error::AuditLogTampered(m)) => {
+            assert!(m.contains("writer 2") && m.contains("removed"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    c.batch_execute(
+        "INSERT INTO audit_log (segment, writer, seq, line) SELECT segment, writer, seq, line FROM kept",
+    )
+    .unwrap();
+    assert!(ks.verify_audit_log().unwrap().ok());
+
+    // A record moved from one writer's chain to the other's: its MAC
+    // names its writer.
+    c.batch_execute(
+        "UPDATE audit_log SET writer = 3 WHERE writer = 1 AND seq = 5;
+         UPDATE audit_log SET writer = 1, seq = 5 WHERE writer = 2 AND seq = 5;
+         UPDATE audit_log SET writer = 2 WHERE writer = 3;",
+    )
+    .unwrap();
+    let why = ks.verify_audit_log().unwrap().first_error.unwrap().1;
+    assert!(why.contains("moved between chains"), "{why}");
+    c.batch_execute(
+        "UPDATE audit_log SET writer = 3 WHERE writer = 2 AND seq = 5;
+         UPDATE audit_log SET writer = 2 WHERE writer = 1 AND seq = 5;
+         UPDATE audit_log SET writer = 1 WHERE writer = 3;",
+    )
+    .unwrap();
+    assert!(ks.verify_audit_log().unwrap().ok());
+
+    // A whole writer removed, registration and records (its triggers
+    // switched off first).
+    c.batch_execute(
+        "ALTER TABLE audit_writers DISABLE TRIGGER USER;
+         DELETE FROM audit_writers WHERE writer = 1;
+         DELETE FROM audit_log WHERE writer = 1;",
+    )
+    .unwrap();
+    let why = ks.verify_audit_log().unwrap().first_error.unwrap().1;
+    assert!(why.contains("registrations were removed"), "{why}");
 }
 
 #[test]

@@ -123,6 +123,12 @@ pub trait AuditLog: AuditSink {
 pub(crate) struct ChainedRecord {
     seq: u64,
     prev: String,
+    /// The writer whose chain the record is in, in a database that keeps
+    /// one chain per writing process for data-plane records (absent in
+    /// the one chain of a file and in a database's chain of changes to
+    /// keys). Under the MAC: a record cannot move to another chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    writer: Option<u64>,
     #[serde(flatten)]
     event: AuditEvent,
 }
@@ -425,9 +431,22 @@ pub(crate) fn chained_line(
     prev: &str,
     event: &AuditEvent,
 ) -> Result<(String, String)> {
+    writer_line(mac, None, seq, prev, event)
+}
+
+/// [`chained_line`] for the chain of `writer` (`None`: the one chain of a
+/// file, or a database's chain of changes to keys).
+pub(crate) fn writer_line(
+    mac: &ChainMac,
+    writer: Option<u64>,
+    seq: u64,
+    prev: &str,
+    event: &AuditEvent,
+) -> Result<(String, String)> {
     let rec = ChainedRecord {
         seq,
         prev: prev.to_owned(),
+        writer,
         event: event.clone(),
     };
     let body = serde_json::to_string(&rec).map_err(|e| Error::Audit(e.to_string()))?;
@@ -659,9 +678,20 @@ pub fn verify_log(
 /// number, MAC) of a record known to have been written, to detect a
 /// removed tail.
 pub fn verify_lines(
+    next: impl FnMut() -> Result<Option<Vec<u8>>>,
+    mac: &ChainMac,
+    anchor: Option<(u64, String)>,
+) -> Result<AuditReport> {
+    verify_chain(next, mac, anchor, None)
+}
+
+/// [`verify_lines`] for the chain of `writer`: every record must name it
+/// (`None`: name none).
+pub(crate) fn verify_chain(
     mut next: impl FnMut() -> Result<Option<Vec<u8>>>,
     mac: &ChainMac,
     anchor: Option<(u64, String)>,
+    writer: Option<u64>,
 ) -> Result<AuditReport> {
     let (mut expect_seq, mut prev, mut n) = (0u64, GENESIS.to_owned(), 0u64);
     let mut macs_seen: Option<(u64, String)> = None;
@@ -691,6 +721,17 @@ pub fn verify_lines(
             Ok(r) => r,
             Err(e) => return fail(lineno, format!("malformed record: {e}"), n),
         };
+        if rec.writer != writer {
+            return fail(
+                lineno,
+                format!(
+                    "record of {} found in the chain of {} (moved between chains)",
+                    chain_name(rec.writer),
+                    chain_name(writer)
+                ),
+                n,
+            );
+        }
         if rec.seq != expect_seq || rec.prev != prev {
             return fail(lineno, format!("chain broken: expected record {expect_seq}, found {} (records removed or reordered)", rec.seq), n);
         }
@@ -717,6 +758,13 @@ pub fn verify_lines(
         records: n,
         first_error: None,
     })
+}
+
+fn chain_name(writer: Option<u64>) -> String {
+    match writer {
+        Some(w) => format!("writer {w}"),
+        None => "the main chain".to_owned(),
+    }
 }
 
 /// RFC 3339 UTC with milliseconds for a Unix time in milliseconds.

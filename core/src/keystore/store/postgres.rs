@@ -142,6 +142,32 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE key_versions ADD COLUMN valid_to BIGINT;
      ALTER TABLE key_versions ADD COLUMN fingerprint BYTEA NOT NULL DEFAULT ''::bytea;
      CREATE INDEX key_versions_by_valid_to ON key_versions(valid_to) WHERE valid_to IS NOT NULL;",
+    // 7: one audit chain per writing process for data-plane records (issue
+    // 15), beside the chain of changes to keys (writer 0): `writer` and the
+    // position of each row in the trail (`pos`, for tail and export), and
+    // each writer's anchor, which only moves forward.
+    "ALTER TABLE audit_log ADD COLUMN writer BIGINT NOT NULL DEFAULT 0;
+     ALTER TABLE audit_log ADD COLUMN pos BIGINT GENERATED ALWAYS AS IDENTITY (MINVALUE 0 START WITH 0);
+     ALTER TABLE audit_log DROP CONSTRAINT audit_log_pkey;
+     ALTER TABLE audit_log ADD PRIMARY KEY (segment, writer, seq);
+     CREATE UNIQUE INDEX audit_log_by_pos ON audit_log(pos);
+     CREATE TABLE audit_writers (
+        writer BIGINT PRIMARY KEY CHECK (writer > 0),
+        segment BIGINT NOT NULL,
+        head_seq BIGINT NOT NULL,
+        head_mac TEXT NOT NULL);
+     CREATE FUNCTION sealbox_audit_anchor_forward() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF TG_OP = 'DELETE' OR NEW.writer <> OLD.writer OR NEW.segment <> OLD.segment
+            OR NEW.head_seq < OLD.head_seq THEN
+           RAISE EXCEPTION 'the sealbox audit anchors only move forward';
+         END IF;
+         RETURN NEW;
+       END $$;
+     CREATE TRIGGER audit_writers_forward BEFORE UPDATE OR DELETE ON audit_writers
+       FOR EACH ROW EXECUTE FUNCTION sealbox_audit_anchor_forward();
+     CREATE TRIGGER audit_writers_no_truncate BEFORE TRUNCATE ON audit_writers
+       FOR EACH STATEMENT EXECUTE FUNCTION sealbox_audit_append_only();",
 ];
 
 // Advisory lock keys (one 64-bit space per database): migrations, and the
@@ -1331,6 +1357,36 @@ struct Group {
     // How many records the last group committed: the next leader waits a
     // moment for as many (see `GATHER`).
     last_group: usize,
+    // This process's chain of data-plane records (`None` until its first
+    // one, and again after a group that failed: a new writer continues).
+    writer: Option<Writer>,
+}
+
+/// A chain's last record: (sequence number, MAC).
+type ChainHead = (u64, String);
+
+/// One writer's chain of data-plane records (issue 15): its own sequence
+/// numbers and MACs, so that the processes of a fleet do not wait for one
+/// another's records. Its anchor (`audit_writers`) moves forward as the
+/// key store's anchoring policy says (`KeyStoreOptions::audit_anchoring`),
+/// after every change to keys and when the store is dropped.
+#[derive(Clone, Debug)]
+struct Writer {
+    id: u64,
+    segment: u64,
+    // The next record's sequence number.
+    next: u64,
+    // The MAC of the last record committed (the genesis before the first).
+    prev: String,
+    // The last sequence number anchored.
+    anchored: Option<u64>,
+}
+
+impl Writer {
+    /// The last record committed: (sequence number, MAC).
+    fn head(&self) -> Option<ChainHead> {
+        self.next.checked_sub(1).map(|s| (s, self.prev.clone()))
+    }
 }
 
 /// How long the thread that commits the next group may wait for the
@@ -1377,6 +1433,7 @@ impl PgAuditLog {
                 start_segment: None,
                 head: None,
                 last_group: 1,
+                writer: None,
             }),
             turn: Condvar::new(),
             async_conn: Mutex::new(None),
@@ -1402,7 +1459,144 @@ impl PgAuditLog {
             .lock()
             .map_err(|_| Error::Audit("audit group lock poisoned".into()))?;
         g.start_segment = Some(segment);
+        // The next data-plane record registers a writer in the new segment.
+        g.writer = None;
         Ok(())
+    }
+
+    /// Registers a new writer in the current segment: the next id after
+    /// the highest (ids are dense, so a writer whose registration was
+    /// removed is noticed), with no record anchored yet.
+    fn register_writer(&self) -> Result<Writer> {
+        const REGISTER: &str = "INSERT INTO audit_writers (writer, segment, head_seq, head_mac)
+             SELECT COALESCE(MAX(writer), 0) + 1, $1::bigint, -1, '' FROM audit_writers
+             RETURNING writer";
+        let segment = self.stored_anchor()?.map_or(0, |a| a.segment);
+        for _ in 0..100 {
+            let id = self
+                .pool
+                .run(|c| match c.query_one(REGISTER, &[&(segment as i64)]) {
+                    Ok(r) => Ok(Some(r.get::<_, i64>(0))),
+                    // Another process took the same id first.
+                    Err(e) if is_unique_violation(&e) => Ok(None),
+                    Err(e) => Err(e),
+                });
+            match id {
+                Ok(Some(id)) => {
+                    return Ok(Writer {
+                        id: id as u64,
+                        segment,
+                        next: 0,
+                        prev: audit::GENESIS.to_owned(),
+                        anchored: None,
+                    })
+                }
+                Ok(None) => continue,
+                Err(Error::StoreUnavailable(m)) => return Err(Error::StoreUnavailable(m)),
+                Err(e) => return Err(Error::Audit(format!("registering an audit writer: {e}"))),
+            }
+        }
+        Err(Error::Audit(
+            "registering an audit writer: no free writer id after 100 attempts".into(),
+        ))
+    }
+
+    /// Commits data-plane records to this process's own chain: one insert,
+    /// no other writer to wait for. A writer whose group failed is retired
+    /// (whether the server kept the rows is not known): the next group
+    /// registers a new one. Returns the result and the writer that goes on.
+    fn commit_writer(
+        &self,
+        batch: &[(u64, AuditEvent)],
+        writer: Option<Writer>,
+    ) -> (Result<()>, Option<Writer>) {
+        const APPEND: &str = "INSERT INTO audit_log (segment, writer, seq, line)
+             SELECT $1, $2, s, l FROM unnest($3::bigint[], $4::text[]) AS t(s, l)";
+        let mut w = match writer {
+            Some(w) => w,
+            None => match self.register_writer() {
+                Ok(w) => w,
+                Err(e) => return (Err(e), None),
+            },
+        };
+        let (mut seq, mut prev) = (w.next, w.prev.clone());
+        let mut seqs: Vec<i64> = Vec::with_capacity(batch.len());
+        let mut texts: Vec<String> = Vec::with_capacity(batch.len());
+        for (_, event) in batch {
+            match audit::writer_line(&self.mac, Some(w.id), seq, &prev, event) {
+                Ok((line, m)) => {
+                    seqs.push(seq as i64);
+                    texts.push(line);
+                    prev = m;
+                    seq += 1;
+                }
+                // Nothing was written: the writer goes on as it was.
+                Err(e) => return (Err(e), Some(w)),
+            }
+        }
+        let (segment, id) = (w.segment as i64, w.id as i64);
+        let mut run = |pc: &mut PgConn| -> std::result::Result<u64, postgres::Error> {
+            let st = pc.prepared(APPEND)?;
+            pc.client.execute(&st, &[&segment, &id, &seqs, &texts])
+        };
+        let inserted = if self.sync {
+            self.pool.run_pg(run)
+        } else {
+            self.on_async_connection(&mut run)
+        };
+        match inserted {
+            Ok(n) if n == batch.len() as u64 => {
+                w.next = seq;
+                w.prev = prev;
+                (Ok(()), Some(w))
+            }
+            Ok(n) => (
+                Err(Error::Audit(format!(
+                    "writing the audit records: {n} of {} were inserted",
+                    batch.len()
+                ))),
+                None,
+            ),
+            Err(Error::StoreUnavailable(m)) => (Err(Error::StoreUnavailable(m)), None),
+            Err(e) => (
+                Err(Error::Audit(format!("writing the audit record: {e}"))),
+                None,
+            ),
+        }
+    }
+
+    /// Moves this process's writer anchor to its last committed record (on
+    /// the connection of its records, so never ahead of them on the
+    /// server). Best effort: a failure leaves it for the next time.
+    fn anchor_writer(&self) {
+        let Some(w) = self.group.lock().ok().and_then(|g| g.writer.clone()) else {
+            return;
+        };
+        let Some((seq, mac)) = w.head() else {
+            return;
+        };
+        if w.anchored == Some(seq) {
+            return;
+        }
+        const MOVE: &str =
+            "UPDATE audit_writers SET head_seq = $2, head_mac = $3 WHERE writer = $1 AND head_seq < $2";
+        let (id, at) = (w.id as i64, seq as i64);
+        let mut run = |pc: &mut PgConn| -> std::result::Result<u64, postgres::Error> {
+            let st = pc.prepared(MOVE)?;
+            pc.client.execute(&st, &[&id, &at, &mac])
+        };
+        let moved = if self.sync {
+            self.pool.run_pg(run)
+        } else {
+            self.on_async_connection(&mut run)
+        };
+        if moved.is_ok() {
+            if let Ok(mut g) = self.group.lock() {
+                if let Some(cur) = g.writer.as_mut().filter(|c| c.id == w.id) {
+                    cur.anchored = cur.anchored.max(Some(seq));
+                }
+            }
+        }
     }
 
     /// Commits a group: in one round trip when `head` is still the chain's
@@ -1638,12 +1832,119 @@ impl PgAuditLog {
         }
     }
 
-    fn rows(&self, segment: u64, after: Option<u64>, limit: i64) -> Result<Vec<(u64, String)>> {
+    /// Verifies one chain of `segment` (writer 0: changes to keys) against
+    /// `anchor`, page by page.
+    fn verify_chain(
+        &self,
+        segment: u64,
+        writer: u64,
+        anchor: Option<(u64, String)>,
+    ) -> Result<AuditReport> {
+        let mut page: std::collections::VecDeque<(u64, String)> = Default::default();
+        let mut last: Option<u64> = None;
+        let mut exhausted = false;
+        let mut failure = None;
+        let report = audit::verify_chain(
+            || {
+                if page.is_empty() && !exhausted {
+                    match self.rows(segment, writer, last, PAGE) {
+                        Ok(rows) => {
+                            exhausted = (rows.len() as i64) < PAGE;
+                            page.extend(rows);
+                        }
+                        Err(e) => {
+                            failure = Some(e.clone());
+                            return Err(e);
+                        }
+                    }
+                }
+                Ok(page.pop_front().map(|(s, l)| {
+                    last = Some(s);
+                    l.into_bytes()
+                }))
+            },
+            &self.mac,
+            anchor,
+            (writer != 0).then_some(writer),
+        );
+        match failure {
+            Some(e) => Err(e),
+            None => report,
+        }
+    }
+
+    /// The writers registered in `segment`, with their anchors (sequence
+    /// number and MAC of the last record anchored, if any), by id.
+    fn writer_anchors(&self, segment: u64) -> Result<Vec<(u64, Option<ChainHead>)>> {
+        let rows = self.pool.run(|c| {
+            c.query(
+                "SELECT writer, head_seq, head_mac FROM audit_writers WHERE segment = $1 ORDER BY writer",
+                &[&(segment as i64)],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let seq: i64 = r.get(1);
+                (
+                    r.get::<_, i64>(0) as u64,
+                    u64::try_from(seq).ok().map(|s| (s, r.get::<_, String>(2))),
+                )
+            })
+            .collect())
+    }
+
+    /// Whether every writer of `segment` still holds its anchored record,
+    /// with its MAC: `Ok(None)` if so, else why not (at open).
+    fn check_writer_anchors(&self, segment: u64) -> Result<Option<String>> {
+        let rows = self.pool.run(|c| {
+            c.query(
+                "SELECT w.writer, w.head_seq, w.head_mac, l.line FROM audit_writers w
+                 LEFT JOIN audit_log l
+                   ON l.segment = w.segment AND l.writer = w.writer AND l.seq = w.head_seq
+                 WHERE w.segment = $1 AND w.head_seq >= 0",
+                &[&(segment as i64)],
+            )
+        })?;
+        for r in &rows {
+            let (writer, seq, mac): (i64, i64, String) = (r.get(0), r.get(1), r.get(2));
+            let line: Option<String> = r.get(3);
+            match line {
+                None => {
+                    return Ok(Some(format!(
+                        "the chain of audit writer {writer} in segment {segment} lacks record \
+                         {seq}, which was written (records were removed from its end)"
+                    )))
+                }
+                Some(l)
+                    if !audit::line_head(&l).is_some_and(|(s, m)| s as i64 == seq && m == mac) =>
+                {
+                    return Ok(Some(format!(
+                        "record {seq} of audit writer {writer} is not the one that was written \
+                         (the log was edited or replaced)"
+                    )))
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(None)
+    }
+
+    /// The rows of one chain of `segment` (writer 0: changes to keys)
+    /// after sequence number `after`, in order.
+    fn rows(
+        &self,
+        segment: u64,
+        writer: u64,
+        after: Option<u64>,
+        limit: i64,
+    ) -> Result<Vec<(u64, String)>> {
         let from = after.map_or(0i64, |a| a as i64 + 1);
         let rows = self.pool.run(|c| {
             c.query(
-                "SELECT seq, line FROM audit_log WHERE segment = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
-                &[&(segment as i64), &from, &limit],
+                "SELECT seq, line FROM audit_log WHERE segment = $1 AND writer = $2 AND seq >= $3
+                 ORDER BY seq LIMIT $4",
+                &[&(segment as i64), &(writer as i64), &from, &limit],
             )
         })?;
         Ok(rows
@@ -1688,15 +1989,48 @@ impl AuditSink for PgAuditLog {
                 g.last_group = batch.len().max(1);
                 let start = g.start_segment;
                 let head = g.head.take();
+                // Left in place (only the leader changes it) for the
+                // anchor, which must name a committed record.
+                let writer = g.writer.clone();
                 drop(g);
-                let (r, head) = self.commit_group(&batch, start, head);
+                // Changes to keys go to the one chain everybody shares
+                // (durable, in order); data-plane records to this
+                // process's own.
+                let (control, data): (Vec<_>, Vec<_>) = batch
+                    .into_iter()
+                    .partition(|(_, e)| e.operation.is_mutation());
+                let (rc, head) = if control.is_empty() {
+                    (Ok(()), head)
+                } else {
+                    self.commit_group(&control, start, head)
+                };
+                // A writer of a segment an operator has since closed
+                // gives way to one in the new segment.
+                let writer =
+                    writer.filter(|w| head.as_ref().is_none_or(|h| h.segment <= w.segment));
+                let (rd, writer) = if data.is_empty() {
+                    (Ok(()), writer)
+                } else {
+                    self.commit_writer(&data, writer)
+                };
                 g = self.group.lock().map_err(|_| poisoned())?;
                 g.head = head;
-                if r.is_ok() && start.is_some() {
+                // An anchor moved meanwhile stays known.
+                let anchored = g.writer.as_ref().map(|w| (w.id, w.anchored));
+                g.writer = writer.map(|mut w| {
+                    if let Some((_, a)) = anchored.filter(|(id, _)| *id == w.id) {
+                        w.anchored = w.anchored.max(a);
+                    }
+                    w
+                });
+                if rc.is_ok() && start.is_some() && !control.is_empty() {
                     g.start_segment = None;
                 }
-                for (t, _) in &batch {
-                    g.done.insert(*t, r.clone());
+                for (t, _) in &control {
+                    g.done.insert(*t, rc.clone());
+                }
+                for (t, _) in &data {
+                    g.done.insert(*t, rd.clone());
                 }
                 g.committing = false;
                 self.turn.notify_all();
@@ -1720,18 +2054,24 @@ impl AuditLog for PgAuditLog {
     }
 
     fn anchor(&self, _segment: u64) -> Result<Option<AuditAnchor>> {
-        // Anchored in the transaction that wrote the records.
+        // The chain of changes to keys is anchored in the transaction that
+        // wrote its records; this process's writer chain now.
+        self.anchor_writer();
         Ok(None)
     }
 
     fn check_anchor(&self, anchor: &AuditAnchor) -> Result<Option<String>> {
+        if let Some(why) = self.check_writer_anchors(anchor.segment)? {
+            return Ok(Some(why));
+        }
         let last = self.pool.run(|c| {
             c.query_opt(
-                "SELECT seq, line FROM audit_log WHERE segment = $1 ORDER BY seq DESC LIMIT 1",
+                "SELECT seq, line FROM audit_log WHERE segment = $1 AND writer = 0
+                 ORDER BY seq DESC LIMIT 1",
                 &[&(anchor.segment as i64)],
             )
         })?;
-        let at = self.rows(anchor.segment, anchor.seq.checked_sub(1), 1)?;
+        let at = self.rows(anchor.segment, 0, anchor.seq.checked_sub(1), 1)?;
         let last_seq = last.as_ref().map(|r| r.get::<_, i64>(0));
         if last_seq.is_none_or(|s| (s as u64) < anchor.seq) {
             return Ok(Some(format!(
@@ -1758,40 +2098,92 @@ impl AuditLog for PgAuditLog {
     }
 
     fn verify(&self, segment: u64, anchor: Option<(u64, String)>) -> Result<AuditReport> {
-        let mut page: std::collections::VecDeque<(u64, String)> = Default::default();
-        let mut last: Option<u64> = None;
-        let mut exhausted = false;
-        let mut failure = None;
-        let report = audit::verify_lines(
-            || {
-                if page.is_empty() && !exhausted {
-                    match self.rows(segment, last, PAGE) {
-                        Ok(rows) => {
-                            exhausted = (rows.len() as i64) < PAGE;
-                            page.extend(rows);
-                        }
-                        Err(e) => {
-                            failure = Some(e.clone());
-                            return Err(e);
-                        }
-                    }
-                }
-                Ok(page.pop_front().map(|(s, l)| {
-                    last = Some(s);
-                    l.into_bytes()
-                }))
-            },
-            &self.mac,
-            anchor,
-        );
-        match failure {
-            Some(e) => Err(e),
-            None => report,
+        // The chain of changes to keys, then every writer's chain.
+        let control = self.verify_chain(segment, 0, anchor)?;
+        if !control.ok() {
+            return Ok(control);
         }
+        let mut records = control.records;
+        let fail = |records: u64, why: String| AuditReport {
+            records,
+            first_error: Some((records + 1, why)),
+        };
+        let (registered, highest): (i64, i64) = self.pool.run(|c| {
+            c.query_one(
+                "SELECT count(*), COALESCE(max(writer), 0) FROM audit_writers",
+                &[],
+            )
+            .map(|r| (r.get(0), r.get(1)))
+        })?;
+        if registered != highest {
+            return Ok(fail(
+                records,
+                format!(
+                    "{} of the {highest} audit writers' registrations were removed",
+                    highest - registered
+                ),
+            ));
+        }
+        let stray: Option<i64> = self.pool.run(|c| {
+            c.query_opt(
+                "SELECT l.writer FROM audit_log l WHERE l.segment = $1 AND l.writer <> 0
+                 AND NOT EXISTS (SELECT 1 FROM audit_writers w
+                                 WHERE w.writer = l.writer AND w.segment = l.segment)
+                 LIMIT 1",
+                &[&(segment as i64)],
+            )
+            .map(|r| r.map(|r| r.get(0)))
+        })?;
+        if let Some(w) = stray {
+            return Ok(fail(
+                records,
+                format!("records of writer {w}, which is not registered in segment {segment} (inserted)"),
+            ));
+        }
+        // This process knows its own head even before it is anchored.
+        let mine = self
+            .group
+            .lock()
+            .ok()
+            .and_then(|g| g.writer.clone())
+            .filter(|w| w.segment == segment);
+        for (id, stored) in self.writer_anchors(segment)? {
+            let own = mine.as_ref().filter(|w| w.id == id).and_then(Writer::head);
+            let anchor = match (stored, own) {
+                (Some(s), Some(o)) => Some(if o.0 > s.0 { o } else { s }),
+                (s, o) => s.or(o),
+            };
+            let r = self.verify_chain(segment, id, anchor)?;
+            let before = records;
+            records += r.records;
+            if let Some((n, why)) = r.first_error {
+                return Ok(AuditReport {
+                    records,
+                    first_error: Some((before + n, format!("writer {id}: {why}"))),
+                });
+            }
+        }
+        Ok(AuditReport {
+            records,
+            first_error: None,
+        })
     }
 
+    /// By position in the trail (the order the server stored the rows in,
+    /// every writer's records together), not by sequence number.
     fn lines(&self, segment: u64, after: Option<u64>, limit: usize) -> Result<Vec<(u64, String)>> {
-        self.rows(segment, after, i64::try_from(limit).unwrap_or(i64::MAX))
+        let from = after.map_or(0i64, |a| a as i64 + 1);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.pool.run(|c| {
+            c.query(
+                "SELECT pos, line FROM audit_log WHERE segment = $1 AND pos >= $2 ORDER BY pos LIMIT $3",
+                &[&(segment as i64), &from, &limit],
+            )
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+            .collect())
     }
 
     fn new_segment(
