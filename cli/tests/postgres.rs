@@ -241,19 +241,29 @@ fn a_key_store_in_postgresql() {
     assert!(v["audit_log"].as_str().unwrap().contains("audit_log table"));
     assert!(ok(&sb, &pw, &["audit", "verify"]).contains("verified"));
 
-    // export: every record as stored, seq 0, 1, 2, ... each with its MAC.
+    // export: every record as stored, each with its MAC, in the order
+    // stored: the chain of changes to keys and each process's chain of
+    // data-plane records (`writer`) interleaved, each chain seq 0, 1, 2, ...
     let exported = ok(&sb, &pw, &["audit", "export"]);
     let records = lines(&exported);
     let n = records.len();
     assert!(n >= 9, "{exported}");
     assert_eq!(i64::try_from(n).unwrap(), db.audit_rows(), "every row");
-    for (i, r) in records.iter().enumerate() {
-        assert_eq!(r["seq"], i as u64, "consecutive seq: {r}");
+    let mut chains: std::collections::BTreeMap<Option<u64>, Vec<&Value>> = Default::default();
+    for r in &records {
         assert_eq!(r["mac"].as_str().map(str::len), Some(64), "{r}");
         assert!(r["prev"].is_string(), "{r}");
+        chains.entry(r["writer"].as_u64()).or_default().push(r);
     }
-    for (a, b) in records.iter().zip(records.iter().skip(1)) {
-        assert_eq!(b["prev"], a["mac"], "the chain");
+    // One CLI process per command: every data-plane command its writer.
+    assert!(chains.len() >= 3, "{:?}", chains.keys());
+    for chain in chains.values() {
+        for (i, r) in chain.iter().enumerate() {
+            assert_eq!(r["seq"], i as u64, "consecutive seq in a chain: {r}");
+        }
+        for (a, b) in chain.iter().zip(chain.iter().skip(1)) {
+            assert_eq!(b["prev"], a["mac"], "the chain");
+        }
     }
     let ops: Vec<&str> = records
         .iter()
