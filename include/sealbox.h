@@ -445,8 +445,9 @@ typedef int (*sealbox_audit_callback)(void *userdata, const uint8_t *event_json,
 
 /**
  * Receives one record of the audit log from `sealbox_keystore_audit_records`:
- * its sequence number in the current segment and the record as the log
- * holds it (one JSON object with its chain `mac`).
+ * its position in the current segment (in a log file its sequence number;
+ * in a database the order the server stored the rows of every writer in)
+ * and the record as the log holds it (one JSON object with its chain `mac`).
  *
  * Return 0 to go on; any other value stops the walk early (the call still
  * succeeds).
@@ -1017,10 +1018,10 @@ sealbox_result sealbox_keystore_verify_audit_log(const struct sealbox_keystore *
 
 /**
  * Reads the records of the current audit segment (the log file, or the
- * database of a PostgreSQL store) after sequence number `*after` (from the
- * first when `after` is NULL), at most `limit` (at least 1), and hands
- * each to `callback` in order. `*out_count` (unless NULL) is the number of
- * calls made. Page on with the last sequence number received.
+ * database of a PostgreSQL store) after position `*after` (from the first
+ * when `after` is NULL), at most `limit` (at least 1), and hands each to
+ * `callback` in order. `*out_count` (unless NULL) is the number of calls
+ * made. Page on with the last position received.
  *
  * Ownership: borrows the arguments for the call; `userdata` is only
  * passed back to `callback` during it.

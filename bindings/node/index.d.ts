@@ -243,7 +243,11 @@ export interface AuditReport {
 }
 /** One record of the audit log, as `auditRecords` returns it. */
 export interface AuditRecord {
-  /** Its sequence number in the current segment (consecutive). */
+  /**
+   * Its position in the current segment: in a log file its sequence
+   * number; in a database the order the server stored the rows of every
+   * writer in (the record's own chain and `seq` are in `line`).
+   */
   seq: number
   /**
    * The record: one JSON object, as the log file holds it (with its
@@ -1158,7 +1162,7 @@ export declare class KeyStore {
   verifyAuditLogSync(): AuditReport
   /**
    * The records of the current audit segment (file or database) after
-   * sequence number `after` (from the first when absent), at most `limit`
+   * position `after` (from the first when absent), at most `limit`
    * (default 1000). Page on with the last `seq` returned.
    */
   auditRecords(after?: number | undefined | null, limit?: number | undefined | null): Promise<Array<AuditRecord>>

@@ -379,9 +379,9 @@ impl PyKeyStore {
         self.inner.metadata_cache_ttl().as_secs_f64()
     }
 
-    /// The records of the current audit segment after sequence number
-    /// `after` (from the first with None), at most `limit` (at least 1):
-    /// [(seq, line)].
+    /// The records of the current audit segment after position `after`
+    /// (from the first with None), at most `limit` (at least 1):
+    /// [(position, line)].
     #[pyo3(signature = (after=None, limit=1000))]
     fn audit_records(
         &self,

@@ -104,8 +104,9 @@ pub trait AuditLog: AuditSink {
     /// Verifies the chain of `segment` against `anchor` (sequence number and
     /// MAC of a record known to have been written).
     fn verify(&self, segment: u64, anchor: Option<(u64, String)>) -> Result<AuditReport>;
-    /// The records of `segment` after sequence number `after` (all with
-    /// `None`), at most `limit`, as (sequence number, line).
+    /// The records of `segment` after position `after` (all with `None`),
+    /// at most `limit`, as (position, line): in a file the sequence number;
+    /// in a database the order its rows were stored in (every writer's).
     fn lines(&self, segment: u64, after: Option<u64>, limit: usize) -> Result<Vec<(u64, String)>>;
     /// Starts segment `segment` (an operator's explicit, audited decision):
     /// the log that continues, and where the old segment's records are kept.

@@ -56,7 +56,9 @@ impl From<sealbox::audit::AuditReport> for AuditReport {
 #[napi(object, object_from_js = false)]
 #[derive(Debug)]
 pub struct AuditRecord {
-    /// Its sequence number in the current segment (consecutive).
+    /// Its position in the current segment: in a log file its sequence
+    /// number; in a database the order the server stored the rows of every
+    /// writer in (the record's own chain and `seq` are in `line`).
     pub seq: i64,
     /// The record: one JSON object, as the log file holds it (with its
     /// chain `mac`).
@@ -214,7 +216,7 @@ twins! {
         }
 
         #[doc = " The records of the current audit segment (file or database) after"]
-        #[doc = " sequence number `after` (from the first when absent), at most `limit`"]
+        #[doc = " position `after` (from the first when absent), at most `limit`"]
         #[doc = " (default 1000). Page on with the last `seq` returned."]
         #[promise("Promise<Array<AuditRecord>>")]
         #[doc = " auditRecords, blocking."]

@@ -463,9 +463,12 @@ class KeyStore(SecretsMixin):
 
     def audit_records(self, after: int | None = None, limit: int = 1000) -> list[tuple[int, str]]:
         """The records of the current audit segment, file or database, as
-        ``(sequence number, JSON line)``: those after sequence number
-        ``after`` (from the first with ``None``), at most ``limit`` (at least
-        1). Page on with the last sequence number returned."""
+        ``(position, JSON line)``: those after position ``after`` (from the
+        first with ``None``), at most ``limit`` (at least 1). Page on with the
+        last position returned. In a log file the position is the record's
+        sequence number; in a database it is the order the server stored the
+        rows of every writer in (each record's own chain and ``seq`` are in
+        its line)."""
         return self._native.audit_records(after, limit)
 
     def operation_count(self, operation: str) -> int:

@@ -2205,6 +2205,127 @@ impl AuditLog for PgAuditLog {
 mod tests {
     use super::*;
 
+    /// A database of `MIGRATIONS[..version]` on the test server
+    /// (`SEALBOX_TEST_PG_URL`, from `make pg-start`), or `None` without it.
+    fn database_at_schema(tag: &str, version: usize) -> Option<String> {
+        let Some(url) = std::env::var("SEALBOX_TEST_PG_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "SEALBOX_TEST_PG_URL is not set: on CI the PostgreSQL tests must run (make pg-start)"
+            );
+            return None;
+        };
+        let name = format!("sbu_{}_{tag}", std::process::id());
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let (base, query) = url
+            .split_once('?')
+            .map_or((url.as_str(), None), |(b, q)| (b, Some(q)));
+        let at = base.rfind('/').unwrap();
+        let db = format!(
+            "{}/{name}{}",
+            &base[..at],
+            query.map_or(String::new(), |q| format!("?{q}"))
+        );
+        let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+        c.batch_execute(&format!(
+            "CREATE TABLE sealbox_schema (version BIGINT NOT NULL);
+             INSERT INTO sealbox_schema (version) VALUES ({version});"
+        ))
+        .unwrap();
+        for m in &MIGRATIONS[..version] {
+            c.batch_execute(m).unwrap();
+        }
+        Some(db)
+    }
+
+    fn event(operation: crate::keystore::Operation) -> AuditEvent {
+        AuditEvent {
+            time: "2026-12-06T00:00:00.000Z".into(),
+            operation,
+            key_id: None,
+            key_version: None,
+            source_key_id: None,
+            source_key_version: None,
+            detail: None,
+            principal: "old".into(),
+            encryption_context: None,
+            outcome: crate::audit::Outcome::Allowed,
+            error: None,
+            request_id: "r".into(),
+        }
+    }
+
+    /// A trail written before migration 7 (one chain, no writers) keeps
+    /// verifying after it: its rows become the chain of changes to keys, in
+    /// their order, and new data-plane records go to a writer's chain.
+    #[test]
+    fn a_trail_from_before_writer_chains_still_verifies() {
+        use crate::keystore::Operation;
+        let Some(url) = database_at_schema("schema6", 6) else {
+            return;
+        };
+        let mac: ChainMac =
+            Arc::new(|d: &[u8]| Ok(crate::crypto::digest(crate::crypto::HashAlg::Sha256, d)));
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut prev = audit::GENESIS.to_owned();
+        for (seq, op) in [Operation::CreateKey, Operation::Decrypt, Operation::Decrypt]
+            .into_iter()
+            .enumerate()
+        {
+            let (line, m) = audit::chained_line(&mac, seq as u64, &prev, &event(op)).unwrap();
+            c.execute(
+                "INSERT INTO audit_log (segment, seq, line) VALUES (0, $1, $2)",
+                &[&(seq as i64), &line],
+            )
+            .unwrap();
+            prev = m;
+        }
+        let anchor = AuditAnchor {
+            segment: 0,
+            seq: 2,
+            mac: prev.clone(),
+            offset: None,
+        };
+        c.execute(
+            "INSERT INTO meta (name, value) VALUES ($1, $2)",
+            &[&AUDIT_ANCHOR, &anchor.encode().as_bytes()],
+        )
+        .unwrap();
+
+        let store = PostgresStore::open(&url).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let log = store.audit_log(mac, false).unwrap();
+        assert_eq!(log.check_anchor(&anchor).unwrap(), None);
+        let lines = log.lines(0, None, 10).unwrap();
+        assert_eq!(
+            lines.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+            [0, 1, 2],
+            "positions in the old order"
+        );
+        assert!(lines[0].1.contains("CreateKey"));
+        let r = log.verify(0, Some((2, prev.clone()))).unwrap();
+        assert!(r.ok() && r.records == 3, "{r:?}");
+        // New records: a change to keys continues the old chain, a
+        // data-plane record starts writer 1's.
+        log.record(&event(Operation::Decrypt)).unwrap();
+        log.record(&event(Operation::DisableKey)).unwrap();
+        let r = log.verify(0, None).unwrap();
+        assert!(r.ok() && r.records == 5, "{r:?}");
+        let rows: Vec<(i64, i64)> = c
+            .query("SELECT writer, seq FROM audit_log ORDER BY pos", &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        assert_eq!(rows, [(0, 0), (0, 1), (0, 2), (1, 0), (0, 3)]);
+    }
+
     #[test]
     fn urls_lose_their_password_in_messages() {
         assert_eq!(
