@@ -147,43 +147,6 @@ impl Trail {
     }
 }
 
-/// The sequence number of the last record of a database store's trail:
-/// a galloping then binary search over "is there a record after x?", a
-/// few dozen indexed queries however long the trail is.
-fn last_seq(ks: &KeyStore) -> CliResult<Option<u64>> {
-    let Some(&(first, _)) = ks.audit_records(None, 1)?.first() else {
-        return Ok(None);
-    };
-    let later = |x: u64| -> CliResult<Option<u64>> {
-        Ok(ks.audit_records(Some(x), 1)?.first().map(|(s, _)| *s))
-    };
-    // Invariant: a record after `lo` exists; none after `hi`.
-    let mut lo = first;
-    let Some(next) = later(lo)? else {
-        return Ok(Some(first));
-    };
-    let mut step = next.saturating_sub(lo).max(1);
-    let mut hi = loop {
-        let x = lo.saturating_add(step);
-        match later(x)? {
-            Some(_) => {
-                lo = x;
-                step = step.saturating_mul(2);
-            }
-            None => break x,
-        }
-    };
-    while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        match later(mid)? {
-            Some(_) => lo = mid,
-            None => hi = mid,
-        }
-    }
-    // Something after `lo` = hi - 1 and nothing after `hi`: that is `hi`.
-    Ok(Some(hi))
-}
-
 pub fn tail(r: &Resolved, a: TailArgs, out: Out) -> CliResult<()> {
     let mut trail = Trail::open(r)?;
     let location = trail.location();
@@ -206,12 +169,13 @@ pub fn tail(r: &Resolved, a: TailArgs, out: Out) -> CliResult<()> {
             shown = kept.len();
         }
         Trail::Store(ks) => {
-            last = last_seq(ks)?;
-            if let (Some(end), true) = (last, a.lines > 0) {
-                let n = u64::try_from(a.lines).unwrap_or(u64::MAX);
-                let start = end.saturating_sub(n - 1);
-                for (_, line) in ks.audit_records(start.checked_sub(1), a.lines)? {
-                    print(out, &line)?;
+            // Following goes on after the last record there is now.
+            let n = a.lines.max(1);
+            let records = ks.audit_last_records(n)?;
+            last = records.last().map(|(pos, _)| *pos);
+            if a.lines > 0 {
+                for (_, line) in &records {
+                    print(out, line)?;
                     shown += 1;
                 }
             }

@@ -194,7 +194,7 @@ fn tls_is_verified_against_sslrootcert() {
 }
 
 #[test]
-fn several_handles_write_one_chain_that_verifies() {
+fn several_handles_write_a_trail_that_verifies() {
     let Some(url) = pg_database("chain") else {
         return;
     };
@@ -347,8 +347,8 @@ fn an_edited_or_reordered_record_is_detected() {
 
 /// Each process writes its data-plane records to its own chain (issue 15),
 /// anchored when the store goes away: another process's removed tail, a
-/// record moved between chains, a removed registration and an anchor moved
-/// back are all noticed.
+/// record moved between chains and a removed registration are noticed; an
+/// anchor moved back or a registration deleted is refused by the database.
 #[test]
 fn every_writer_chain_is_anchored_and_checked() {
     let Some(url) = pg_database("writers") else {
@@ -387,6 +387,7 @@ fn every_writer_chain_is_anchored_and_checked() {
     // asks (the table's owner included).
     for sql in [
         "UPDATE audit_writers SET head_seq = 2 WHERE writer = 1",
+        "UPDATE audit_writers SET head_mac = 'x' WHERE writer = 1",
         "DELETE FROM audit_writers WHERE writer = 2",
         "TRUNCATE audit_writers",
     ] {
@@ -451,6 +452,71 @@ fn every_writer_chain_is_anchored_and_checked() {
     .unwrap();
     let why = ks.verify_audit_log().unwrap().first_error.unwrap().1;
     assert!(why.contains("registrations were removed"), "{why}");
+}
+
+/// A writer whose last groups the server lost (a crash with
+/// `synchronous_commit` off loses them with their anchor) goes on in a new
+/// writer's chain, leaving no hole and no false alarm; a writer of a
+/// segment an operator closed from another process goes on in the new one.
+#[test]
+fn a_writer_goes_on_after_a_lost_tail_and_a_new_segment() {
+    let Some(url) = pg_database("lostgroup") else {
+        return;
+    };
+    let ks = KeyStore::open(&url, &root(), opts("app")).unwrap();
+    let k = ks.create_key(&CreateKeyRequest::default()).unwrap();
+    let id = k.key_id.to_string();
+    for _ in 0..5 {
+        ks.generate_data_key(&id, 32, &ctx()).unwrap();
+    }
+    // What the server has after losing the last two records (and the
+    // anchor that moved with them).
+    let mut c = psql(&url);
+    c.batch_execute(
+        "ALTER TABLE audit_log DISABLE TRIGGER USER;
+         ALTER TABLE audit_writers DISABLE TRIGGER USER;
+         DELETE FROM audit_log WHERE writer = 1 AND seq >= 3;
+         UPDATE audit_writers SET head_seq = 2,
+           head_mac = (SELECT substring(line from '\"mac\":\"([0-9a-f]{64})\"') FROM audit_log
+                       WHERE writer = 1 AND seq = 2)
+         WHERE writer = 1;
+         ALTER TABLE audit_log ENABLE TRIGGER USER;
+         ALTER TABLE audit_writers ENABLE TRIGGER USER;",
+    )
+    .unwrap();
+    assert!(ks.verify_audit_log().unwrap().ok());
+    ks.generate_data_key(&id, 32, &ctx()).unwrap();
+    let r = ks.verify_audit_log().unwrap();
+    assert!(r.ok() && r.records == 1 + 3 + 1, "{r:?}");
+    let writers: Vec<(i64, i64)> = c
+        .query(
+            "SELECT writer, head_seq FROM audit_writers ORDER BY writer",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(writers, [(1, 2), (2, 0)]);
+    drop(ks);
+    let ks = KeyStore::open(&url, &root(), opts("app")).unwrap();
+    // Its writer (3) is in segment 0.
+    ks.generate_data_key(&id, 32, &ctx()).unwrap();
+
+    // An operator starts segment 1 from another process; this one's next
+    // data-plane record is in it (writer 4).
+    let o = KeyStoreOptions {
+        new_audit_segment: Some("rotation of the trail".into()),
+        ..opts("operator")
+    };
+    let operator = KeyStore::open(&url, &root(), o).unwrap();
+    ks.generate_data_key(&id, 32, &ctx()).unwrap();
+    let seen = operator.audit_records(None, 10).unwrap();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[0].1.contains("StartAuditSegment"));
+    assert!(seen[1].1.contains("GenerateDataKey") && seen[1].1.contains("\"principal\":\"app\""));
+    assert!(seen[1].1.contains("\"writer\":4"), "{}", seen[1].1);
+    assert!(operator.verify_audit_log().unwrap().ok());
 }
 
 #[test]

@@ -108,6 +108,29 @@ pub trait AuditLog: AuditSink {
     /// at most `limit`, as (position, line): in a file the sequence number;
     /// in a database the order its rows were stored in (every writer's).
     fn lines(&self, segment: u64, after: Option<u64>, limit: usize) -> Result<Vec<(u64, String)>>;
+    /// The last `n` records of `segment`, in the order of [`AuditLog::lines`]
+    /// (page on from the last one's position for what comes next).
+    fn last_lines(&self, segment: u64, n: usize) -> Result<Vec<(u64, String)>> {
+        let mut kept = std::collections::VecDeque::with_capacity(n.min(10_000));
+        let mut after = None;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        loop {
+            let page = self.lines(segment, after, 5000)?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = Some(last.0);
+            for r in page {
+                if kept.len() == n {
+                    kept.pop_front();
+                }
+                kept.push_back(r);
+            }
+        }
+        Ok(kept.into())
+    }
     /// Starts segment `segment` (an operator's explicit, audited decision):
     /// the log that continues, and where the old segment's records are kept.
     fn new_segment(

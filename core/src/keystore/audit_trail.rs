@@ -96,6 +96,18 @@ impl KeyStore {
         f.lines(segment, after, limit)
     }
 
+    /// The last `n` records of the current audit segment, in the order of
+    /// [`KeyStore::audit_records`]: `sealbox audit tail -n N` (page on with
+    /// the last one's position to follow the trail).
+    pub fn audit_last_records(&self, n: usize) -> Result<Vec<(u64, String)>> {
+        let f = self.log()?;
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let (segment, _) = self.current_segment()?;
+        f.last_lines(segment, n)
+    }
+
     /// Where the audit log is, for messages (a path, or the database).
     pub fn audit_log_location(&self) -> Option<String> {
         self.inner.audit_log.as_ref().map(|f| f.location())

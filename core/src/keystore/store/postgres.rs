@@ -143,14 +143,28 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE key_versions ADD COLUMN fingerprint BYTEA NOT NULL DEFAULT ''::bytea;
      CREATE INDEX key_versions_by_valid_to ON key_versions(valid_to) WHERE valid_to IS NOT NULL;",
     // 7: one audit chain per writing process for data-plane records (issue
-    // 15), beside the chain of changes to keys (writer 0): `writer` and the
-    // position of each row in the trail (`pos`, for tail and export), and
-    // each writer's anchor, which only moves forward.
+    // 15), beside the chain of changes to keys (writer 0): `writer`; the
+    // position of each row (`pos`, rows from before numbered in their
+    // chain's order) and the transaction that wrote it (`xid`), by which
+    // tail and export read the trail in an order that a row committed late
+    // cannot slip behind; each writer's anchor, which only moves forward.
+    // Older sealbox processes must be stopped first: they would read the
+    // writers' chains as one.
     "ALTER TABLE audit_log ADD COLUMN writer BIGINT NOT NULL DEFAULT 0;
-     ALTER TABLE audit_log ADD COLUMN pos BIGINT GENERATED ALWAYS AS IDENTITY (MINVALUE 0 START WITH 0);
+     ALTER TABLE audit_log ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id();
+     ALTER TABLE audit_log ADD COLUMN pos BIGINT;
+     ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change;
+     UPDATE audit_log SET pos = o.n
+       FROM (SELECT segment, seq, row_number() OVER (ORDER BY segment, seq) - 1 AS n FROM audit_log) o
+       WHERE audit_log.segment = o.segment AND audit_log.seq = o.seq;
+     ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change;
+     ALTER TABLE audit_log ALTER COLUMN pos SET NOT NULL;
+     ALTER TABLE audit_log ALTER COLUMN pos ADD GENERATED ALWAYS AS IDENTITY (MINVALUE 0 START WITH 0);
+     SELECT setval(pg_get_serial_sequence('audit_log', 'pos'), max(pos)) FROM audit_log HAVING count(*) > 0;
      ALTER TABLE audit_log DROP CONSTRAINT audit_log_pkey;
      ALTER TABLE audit_log ADD PRIMARY KEY (segment, writer, seq);
      CREATE UNIQUE INDEX audit_log_by_pos ON audit_log(pos);
+     CREATE INDEX audit_log_by_commit ON audit_log(segment, xid, pos);
      CREATE TABLE audit_writers (
         writer BIGINT PRIMARY KEY CHECK (writer > 0),
         segment BIGINT NOT NULL,
@@ -159,7 +173,8 @@ const MIGRATIONS: &[&str] = &[
      CREATE FUNCTION sealbox_audit_anchor_forward() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
          IF TG_OP = 'DELETE' OR NEW.writer <> OLD.writer OR NEW.segment <> OLD.segment
-            OR NEW.head_seq < OLD.head_seq THEN
+            OR NEW.head_seq < OLD.head_seq
+            OR (NEW.head_seq = OLD.head_seq AND NEW.head_mac <> OLD.head_mac) THEN
            RAISE EXCEPTION 'the sealbox audit anchors only move forward';
          END IF;
          RETURN NEW;
@@ -1367,9 +1382,8 @@ type ChainHead = (u64, String);
 
 /// One writer's chain of data-plane records (issue 15): its own sequence
 /// numbers and MACs, so that the processes of a fleet do not wait for one
-/// another's records. Its anchor (`audit_writers`) moves forward as the
-/// key store's anchoring policy says (`KeyStoreOptions::audit_anchoring`),
-/// after every change to keys and when the store is dropped.
+/// another's records. Its anchor (its row of `audit_writers`) moves with
+/// every group, in the statement that inserts it.
 #[derive(Clone, Debug)]
 struct Writer {
     id: u64,
@@ -1378,15 +1392,6 @@ struct Writer {
     next: u64,
     // The MAC of the last record committed (the genesis before the first).
     prev: String,
-    // The last sequence number anchored.
-    anchored: Option<u64>,
-}
-
-impl Writer {
-    /// The last record committed: (sequence number, MAC).
-    fn head(&self) -> Option<ChainHead> {
-        self.next.checked_sub(1).map(|s| (s, self.prev.clone()))
-    }
 }
 
 /// How long the thread that commits the next group may wait for the
@@ -1414,6 +1419,12 @@ impl std::fmt::Debug for PgAuditLog {
             .field("url", &self.pool.display)
             .finish_non_exhaustive()
     }
+}
+
+fn no_position(after: u64) -> Error {
+    Error::InvalidArgument(format!(
+        "there is no audit record at position {after} (page on with a position the trail returned)"
+    ))
 }
 
 /// The rows of `segment` read per query.
@@ -1488,7 +1499,6 @@ impl PgAuditLog {
                         segment,
                         next: 0,
                         prev: audit::GENESIS.to_owned(),
-                        anchored: None,
                     })
                 }
                 Ok(None) => continue,
@@ -1501,102 +1511,99 @@ impl PgAuditLog {
         ))
     }
 
-    /// Commits data-plane records to this process's own chain: one insert,
-    /// no other writer to wait for. A writer whose group failed is retired
-    /// (whether the server kept the rows is not known): the next group
-    /// registers a new one. Returns the result and the writer that goes on.
+    /// Commits data-plane records to this process's own chain: one
+    /// statement that moves the writer's anchor (its own row: no other
+    /// writer waits for it) and inserts the records, so that the chain and
+    /// its anchor never disagree. It only happens if the anchor is still
+    /// the last record this writer committed (a server that crashed with
+    /// `synchronous_commit` off may have lost its last groups, anchor and
+    /// all: the chain would have a hole) and no later segment has begun (an
+    /// operator's, from any process); otherwise the writer is retired and
+    /// the group goes to a new one, registered in the current segment. A
+    /// writer whose group failed is retired too (whether the server kept
+    /// the rows is not known). Returns the result and the writer that goes
+    /// on.
     fn commit_writer(
         &self,
         batch: &[(u64, AuditEvent)],
-        writer: Option<Writer>,
+        mut writer: Option<Writer>,
     ) -> (Result<()>, Option<Writer>) {
-        const APPEND: &str = "INSERT INTO audit_log (segment, writer, seq, line)
-             SELECT $1, $2, s, l FROM unnest($3::bigint[], $4::text[]) AS t(s, l)";
-        let mut w = match writer {
-            Some(w) => w,
-            None => match self.register_writer() {
-                Ok(w) => w,
-                Err(e) => return (Err(e), None),
-            },
-        };
-        let (mut seq, mut prev) = (w.next, w.prev.clone());
-        let mut seqs: Vec<i64> = Vec::with_capacity(batch.len());
-        let mut texts: Vec<String> = Vec::with_capacity(batch.len());
-        for (_, event) in batch {
-            match audit::writer_line(&self.mac, Some(w.id), seq, &prev, event) {
-                Ok((line, m)) => {
-                    seqs.push(seq as i64);
-                    texts.push(line);
-                    prev = m;
-                    seq += 1;
+        const APPEND: &str = "WITH moved AS (
+               UPDATE audit_writers SET head_seq = $6, head_mac = $7
+               WHERE writer = $2 AND head_seq = $5
+                 AND NOT EXISTS (SELECT 1 FROM audit_log n WHERE n.segment > $1 AND n.writer = 0)
+               RETURNING 1)
+             INSERT INTO audit_log (segment, writer, seq, line)
+             SELECT $1, $2, s, l FROM unnest($3::bigint[], $4::text[]) AS t(s, l)
+             WHERE EXISTS (SELECT 1 FROM moved)";
+        for _ in 0..2 {
+            let mut w = match writer.take() {
+                Some(w) => w,
+                None => match self.register_writer() {
+                    Ok(w) => w,
+                    Err(e) => return (Err(e), None),
+                },
+            };
+            let (mut seq, mut prev) = (w.next, w.prev.clone());
+            let mut seqs: Vec<i64> = Vec::with_capacity(batch.len());
+            let mut texts: Vec<String> = Vec::with_capacity(batch.len());
+            for (_, event) in batch {
+                match audit::writer_line(&self.mac, Some(w.id), seq, &prev, event) {
+                    Ok((line, m)) => {
+                        seqs.push(seq as i64);
+                        texts.push(line);
+                        prev = m;
+                        seq += 1;
+                    }
+                    // Nothing was written: the writer goes on as it was.
+                    Err(e) => return (Err(e), Some(w)),
                 }
-                // Nothing was written: the writer goes on as it was.
-                Err(e) => return (Err(e), Some(w)),
             }
-        }
-        let (segment, id) = (w.segment as i64, w.id as i64);
-        let mut run = |pc: &mut PgConn| -> std::result::Result<u64, postgres::Error> {
-            let st = pc.prepared(APPEND)?;
-            pc.client.execute(&st, &[&segment, &id, &seqs, &texts])
-        };
-        let inserted = if self.sync {
-            self.pool.run_pg(run)
-        } else {
-            self.on_async_connection(&mut run)
-        };
-        match inserted {
-            Ok(n) if n == batch.len() as u64 => {
-                w.next = seq;
-                w.prev = prev;
-                (Ok(()), Some(w))
-            }
-            Ok(n) => (
-                Err(Error::Audit(format!(
-                    "writing the audit records: {n} of {} were inserted",
-                    batch.len()
-                ))),
-                None,
-            ),
-            Err(Error::StoreUnavailable(m)) => (Err(Error::StoreUnavailable(m)), None),
-            Err(e) => (
-                Err(Error::Audit(format!("writing the audit record: {e}"))),
-                None,
-            ),
-        }
-    }
-
-    /// Moves this process's writer anchor to its last committed record (on
-    /// the connection of its records, so never ahead of them on the
-    /// server). Best effort: a failure leaves it for the next time.
-    fn anchor_writer(&self) {
-        let Some(w) = self.group.lock().ok().and_then(|g| g.writer.clone()) else {
-            return;
-        };
-        let Some((seq, mac)) = w.head() else {
-            return;
-        };
-        if w.anchored == Some(seq) {
-            return;
-        }
-        const MOVE: &str =
-            "UPDATE audit_writers SET head_seq = $2, head_mac = $3 WHERE writer = $1 AND head_seq < $2";
-        let (id, at) = (w.id as i64, seq as i64);
-        let mut run = |pc: &mut PgConn| -> std::result::Result<u64, postgres::Error> {
-            let st = pc.prepared(MOVE)?;
-            pc.client.execute(&st, &[&id, &at, &mac])
-        };
-        let moved = if self.sync {
-            self.pool.run_pg(run)
-        } else {
-            self.on_async_connection(&mut run)
-        };
-        if moved.is_ok() {
-            if let Ok(mut g) = self.group.lock() {
-                if let Some(cur) = g.writer.as_mut().filter(|c| c.id == w.id) {
-                    cur.anchored = cur.anchored.max(Some(seq));
+            let (segment, id, last) = (w.segment as i64, w.id as i64, w.next as i64 - 1);
+            let head = seq as i64 - 1;
+            let mut run = |pc: &mut PgConn| -> std::result::Result<u64, postgres::Error> {
+                let st = pc.prepared(APPEND)?;
+                pc.client
+                    .execute(&st, &[&segment, &id, &seqs, &texts, &last, &head, &prev])
+            };
+            let inserted = if self.sync {
+                self.pool.run_pg(run)
+            } else {
+                self.on_async_connection(&mut run)
+            };
+            match inserted {
+                Ok(n) if n == batch.len() as u64 => {
+                    w.next = seq;
+                    w.prev = prev;
+                    return (Ok(()), Some(w));
+                }
+                // The chain lost its last group, or a new segment began:
+                // again with a new writer.
+                Ok(0) => continue,
+                Ok(n) => {
+                    return (
+                        Err(Error::Audit(format!(
+                            "writing the audit records: {n} of {} were inserted",
+                            batch.len()
+                        ))),
+                        None,
+                    )
+                }
+                Err(Error::StoreUnavailable(m)) => return (Err(Error::StoreUnavailable(m)), None),
+                Err(e) => {
+                    return (
+                        Err(Error::Audit(format!("writing the audit record: {e}"))),
+                        None,
+                    )
                 }
             }
         }
+        (
+            Err(Error::Audit(
+                "writing the audit records: a new writer's chain was refused too".into(),
+            )),
+            None,
+        )
     }
 
     /// Commits a group: in one round trip when `head` is still the chain's
@@ -1625,11 +1632,9 @@ impl PgAuditLog {
 
     /// The one-round-trip commit: one prepared statement, its own
     /// transaction, that moves the anchor from `head` by compare-and-set
-    /// and inserts the records only if it moved. Data-plane groups go
-    /// through this log's own connection, whose session commits with
-    /// `synchronous_commit` off (see [`PostgresStore::audit_log`]); groups
-    /// with a change to keys through a pooled one (on). `Ok(None)`: the
-    /// anchor was not `head` (nothing was written).
+    /// and inserts the records only if it moved. Records of changes to keys
+    /// only, committed durably (a pooled connection, `synchronous_commit`
+    /// on). `Ok(None)`: the anchor was not `head` (nothing was written).
     fn commit_fast(
         &self,
         batch: &[(u64, AuditEvent)],
@@ -1640,7 +1645,6 @@ impl PgAuditLog {
              INSERT INTO audit_log (segment, seq, line)
              SELECT $4, s, l FROM unnest($5::bigint[], $6::text[]) AS t(s, l)
              WHERE EXISTS (SELECT 1 FROM moved)";
-        let durable = self.sync || batch.iter().any(|(_, e)| e.operation.is_mutation());
         let (mut seq, mut prev) = (head.seq + 1, head.mac.clone());
         let mut seqs: Vec<i64> = Vec::with_capacity(batch.len());
         let mut texts: Vec<String> = Vec::with_capacity(batch.len());
@@ -1658,7 +1662,7 @@ impl PgAuditLog {
             offset: None,
         };
         let (old_text, new_text) = (head.encode(), new_head.encode());
-        let mut run = |pc: &mut PgConn| -> std::result::Result<u64, postgres::Error> {
+        let run = |pc: &mut PgConn| -> std::result::Result<u64, postgres::Error> {
             let st = pc.prepared(APPEND_IF_HEAD)?;
             pc.client.execute(
                 &st,
@@ -1672,11 +1676,7 @@ impl PgAuditLog {
                 ],
             )
         };
-        let inserted = if durable {
-            self.pool.run_pg(run)
-        } else {
-            self.on_async_connection(&mut run)
-        };
+        let inserted = self.pool.run_pg(run);
         match inserted {
             Ok(n) if n == batch.len() as u64 => Ok(Some(new_head)),
             Ok(0) => Ok(None),
@@ -1740,16 +1740,11 @@ impl PgAuditLog {
                SELECT $1, s, l FROM unnest($2::bigint[], $3::text[]) AS t(s, l))
              INSERT INTO meta (name, value) VALUES ($4, $5)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value";
-        let durable = self.sync || batch.iter().any(|(_, e)| e.operation.is_mutation());
         let mut refused: Option<Error> = None;
         let mut written: Option<AuditAnchor> = None;
         let r = self.pool.run_pg(|pc| {
             refused = None;
-            pc.client.batch_execute(if durable {
-                "BEGIN"
-            } else {
-                "BEGIN; SET LOCAL synchronous_commit TO off"
-            })?;
+            pc.client.batch_execute("BEGIN")?;
             let mut body = || -> std::result::Result<(), postgres::Error> {
                 let lock = pc.prepared(LOCK_ANCHOR)?;
                 let anchor = pc
@@ -1930,6 +1925,42 @@ impl PgAuditLog {
         Ok(None)
     }
 
+    /// The transaction horizon below which the trail is settled: every
+    /// transaction older than it has ended, so no row of one can still
+    /// appear. It is the next transaction id as of now once every
+    /// transaction running now has ended (they are short: a millisecond or
+    /// so is waited); if one outlasts `SETTLE`, the oldest still running.
+    fn settled(&self) -> Result<String> {
+        const SETTLE: Duration = Duration::from_millis(500);
+        let (mut xmin, xmax): (String, String) = self.pool.run(|c| {
+            c.query_one(
+                "SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text FROM pg_current_snapshot() s",
+                &[],
+            )
+            .map(|r| (r.get(0), r.get(1)))
+        })?;
+        let until = std::time::Instant::now() + SETTLE;
+        while xmin != xmax {
+            let (now, done): (String, bool) = self.pool.run(|c| {
+                c.query_one(
+                    "SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmin(s) >= $1::text::xid8
+                     FROM pg_current_snapshot() s",
+                    &[&xmax],
+                )
+                .map(|r| (r.get(0), r.get(1)))
+            })?;
+            if done {
+                return Ok(xmax);
+            }
+            xmin = now;
+            if std::time::Instant::now() >= until {
+                return Ok(xmin);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(xmax)
+    }
+
     /// The rows of one chain of `segment` (writer 0: changes to keys)
     /// after sequence number `after`, in order.
     fn rows(
@@ -1989,9 +2020,7 @@ impl AuditSink for PgAuditLog {
                 g.last_group = batch.len().max(1);
                 let start = g.start_segment;
                 let head = g.head.take();
-                // Left in place (only the leader changes it) for the
-                // anchor, which must name a committed record.
-                let writer = g.writer.clone();
+                let writer = g.writer.take();
                 drop(g);
                 // Changes to keys go to the one chain everybody shares
                 // (durable, in order); data-plane records to this
@@ -2015,14 +2044,7 @@ impl AuditSink for PgAuditLog {
                 };
                 g = self.group.lock().map_err(|_| poisoned())?;
                 g.head = head;
-                // An anchor moved meanwhile stays known.
-                let anchored = g.writer.as_ref().map(|w| (w.id, w.anchored));
-                g.writer = writer.map(|mut w| {
-                    if let Some((_, a)) = anchored.filter(|(id, _)| *id == w.id) {
-                        w.anchored = w.anchored.max(a);
-                    }
-                    w
-                });
+                g.writer = writer;
                 if rc.is_ok() && start.is_some() && !control.is_empty() {
                     g.start_segment = None;
                 }
@@ -2054,9 +2076,7 @@ impl AuditLog for PgAuditLog {
     }
 
     fn anchor(&self, _segment: u64) -> Result<Option<AuditAnchor>> {
-        // The chain of changes to keys is anchored in the transaction that
-        // wrote its records; this process's writer chain now.
-        self.anchor_writer();
+        // Every chain is anchored in the statement that writes its records.
         Ok(None)
     }
 
@@ -2140,19 +2160,7 @@ impl AuditLog for PgAuditLog {
                 format!("records of writer {w}, which is not registered in segment {segment} (inserted)"),
             ));
         }
-        // This process knows its own head even before it is anchored.
-        let mine = self
-            .group
-            .lock()
-            .ok()
-            .and_then(|g| g.writer.clone())
-            .filter(|w| w.segment == segment);
-        for (id, stored) in self.writer_anchors(segment)? {
-            let own = mine.as_ref().filter(|w| w.id == id).and_then(Writer::head);
-            let anchor = match (stored, own) {
-                (Some(s), Some(o)) => Some(if o.0 > s.0 { o } else { s }),
-                (s, o) => s.or(o),
-            };
+        for (id, anchor) in self.writer_anchors(segment)? {
             let r = self.verify_chain(segment, id, anchor)?;
             let before = records;
             records += r.records;
@@ -2169,15 +2177,56 @@ impl AuditLog for PgAuditLog {
         })
     }
 
-    /// By position in the trail (the order the server stored the rows in,
-    /// every writer's records together), not by sequence number.
+    /// In the order of the transactions that wrote the rows (then by
+    /// position), and only rows whose transaction is older than every one
+    /// still running: a row committed late can never come before one
+    /// already returned, so paging on with the last position misses
+    /// nothing (see [`PgAuditLog::settled`]).
     fn lines(&self, segment: u64, after: Option<u64>, limit: usize) -> Result<Vec<(u64, String)>> {
-        let from = after.map_or(0i64, |a| a as i64 + 1);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let horizon = self.settled()?;
+        let rows = match after {
+            None => self.pool.run(|c| {
+                c.query(
+                    "SELECT pos, line FROM audit_log WHERE segment = $1 AND xid < $2::text::xid8
+                     ORDER BY segment, xid, pos LIMIT $3",
+                    &[&(segment as i64), &horizon, &limit],
+                )
+            })?,
+            Some(after) => {
+                let at = i64::try_from(after).map_err(|_| no_position(after))?;
+                let xid: Option<String> = self.pool.run(|c| {
+                    c.query_opt("SELECT xid::text FROM audit_log WHERE pos = $1", &[&at])
+                        .map(|r| r.map(|r| r.get(0)))
+                })?;
+                let xid = xid.ok_or_else(|| no_position(after))?;
+                self.pool.run(|c| {
+                    c.query(
+                        "SELECT pos, line FROM audit_log
+                         WHERE (segment, xid, pos) > ($1, $2::text::xid8, $3) AND segment = $1
+                           AND xid < $4::text::xid8
+                         ORDER BY segment, xid, pos LIMIT $5",
+                        &[&(segment as i64), &xid, &at, &horizon, &limit],
+                    )
+                })?
+            }
+        };
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+            .collect())
+    }
+
+    fn last_lines(&self, segment: u64, n: usize) -> Result<Vec<(u64, String)>> {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        let horizon = self.settled()?;
         let rows = self.pool.run(|c| {
             c.query(
-                "SELECT pos, line FROM audit_log WHERE segment = $1 AND pos >= $2 ORDER BY pos LIMIT $3",
-                &[&(segment as i64), &from, &limit],
+                "SELECT pos, line FROM (
+                   SELECT xid, pos, line FROM audit_log WHERE segment = $1 AND xid < $2::text::xid8
+                   ORDER BY segment DESC, xid DESC, pos DESC LIMIT $3) t
+                 ORDER BY xid, pos",
+                &[&(segment as i64), &horizon, &n],
             )
         })?;
         Ok(rows
@@ -2274,17 +2323,23 @@ mod tests {
             Arc::new(|d: &[u8]| Ok(crate::crypto::digest(crate::crypto::HashAlg::Sha256, d)));
         let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
         let mut prev = audit::GENESIS.to_owned();
+        let mut old = Vec::new();
         for (seq, op) in [Operation::CreateKey, Operation::Decrypt, Operation::Decrypt]
             .into_iter()
             .enumerate()
         {
             let (line, m) = audit::chained_line(&mac, seq as u64, &prev, &event(op)).unwrap();
+            old.push((seq as i64, line));
+            prev = m;
+        }
+        // Stored out of their order (as a table whose aborted inserts were
+        // vacuumed may hold them): record 2 first.
+        for i in [2, 0, 1] {
             c.execute(
                 "INSERT INTO audit_log (segment, seq, line) VALUES (0, $1, $2)",
-                &[&(seq as i64), &line],
+                &[&old[i].0, &old[i].1],
             )
             .unwrap();
-            prev = m;
         }
         let anchor = AuditAnchor {
             segment: 0,
@@ -2304,11 +2359,13 @@ mod tests {
         assert_eq!(log.check_anchor(&anchor).unwrap(), None);
         let lines = log.lines(0, None, 10).unwrap();
         assert_eq!(
-            lines.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
-            [0, 1, 2],
-            "positions in the old order"
+            lines,
+            old.iter()
+                .enumerate()
+                .map(|(i, (_, l))| (i as u64, l.clone()))
+                .collect::<Vec<_>>(),
+            "positions in the chain's order"
         );
-        assert!(lines[0].1.contains("CreateKey"));
         let r = log.verify(0, Some((2, prev.clone()))).unwrap();
         assert!(r.ok() && r.records == 3, "{r:?}");
         // New records: a change to keys continues the old chain, a
@@ -2318,7 +2375,7 @@ mod tests {
         let r = log.verify(0, None).unwrap();
         assert!(r.ok() && r.records == 5, "{r:?}");
         let rows: Vec<(i64, i64)> = c
-            .query("SELECT writer, seq FROM audit_log ORDER BY pos", &[])
+            .query("SELECT writer, seq FROM audit_log ORDER BY xid, pos", &[])
             .unwrap()
             .iter()
             .map(|r| (r.get(0), r.get(1)))
