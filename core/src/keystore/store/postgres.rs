@@ -171,15 +171,14 @@ const MIGRATIONS: &[&str] = &[
         head_seq BIGINT NOT NULL,
         head_mac TEXT NOT NULL);
      CREATE FUNCTION sealbox_audit_anchor_forward() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN
-         IF TG_OP = 'DELETE' OR NEW.writer <> OLD.writer OR NEW.segment <> OLD.segment
-            OR NEW.head_seq < OLD.head_seq
-            OR (NEW.head_seq = OLD.head_seq AND NEW.head_mac <> OLD.head_mac) THEN
-           RAISE EXCEPTION 'the sealbox audit anchors only move forward';
-         END IF;
-         RETURN NEW;
-       END $$;
-     CREATE TRIGGER audit_writers_forward BEFORE UPDATE OR DELETE ON audit_writers
+       BEGIN RAISE EXCEPTION 'the sealbox audit anchors only move forward'; END $$;
+     CREATE TRIGGER audit_writers_forward BEFORE UPDATE ON audit_writers
+       FOR EACH ROW
+       WHEN (NEW.writer <> OLD.writer OR NEW.segment <> OLD.segment
+             OR NEW.head_seq < OLD.head_seq
+             OR (NEW.head_seq = OLD.head_seq AND NEW.head_mac <> OLD.head_mac))
+       EXECUTE FUNCTION sealbox_audit_anchor_forward();
+     CREATE TRIGGER audit_writers_no_delete BEFORE DELETE ON audit_writers
        FOR EACH ROW EXECUTE FUNCTION sealbox_audit_anchor_forward();
      CREATE TRIGGER audit_writers_no_truncate BEFORE TRUNCATE ON audit_writers
        FOR EACH STATEMENT EXECUTE FUNCTION sealbox_audit_append_only();",
