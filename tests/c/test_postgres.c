@@ -99,7 +99,7 @@ static void test_round_trip_and_one_chain(const char *url) {
     OK(sealbox_keystore_rotate_key(a, sealbox_key_metadata_key_id(md), &version));
     CHECK(version == 2);
 
-    /* A second handle on the same database: the same keys, one chain. */
+    /* A second handle on the same database: the same keys, one trail. */
     OK(open_url(url, "c-b", 250, &b));
     OK(sealbox_keystore_metadata_cache_ttl_ms(b, &ttl));
     CHECK(ttl == 250);
