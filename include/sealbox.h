@@ -446,8 +446,9 @@ typedef int (*sealbox_audit_callback)(void *userdata, const uint8_t *event_json,
 /**
  * Receives one record of the audit log from `sealbox_keystore_audit_records`:
  * its position in the current segment (in a log file its sequence number;
- * in a database the order the server stored the rows of every writer in)
- * and the record as the log holds it (one JSON object with its chain `mac`).
+ * in a database a number naming the row: records come in the order of the
+ * transactions that wrote them, every writer's together) and the record as
+ * the log holds it (one JSON object with its chain `mac`).
  *
  * Return 0 to go on; any other value stops the walk early (the call still
  * succeeds).

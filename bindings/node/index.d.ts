@@ -245,8 +245,9 @@ export interface AuditReport {
 export interface AuditRecord {
   /**
    * Its position in the current segment: in a log file its sequence
-   * number; in a database the order the server stored the rows of every
-   * writer in (the record's own chain and `seq` are in `line`).
+   * number; in a database a number naming the row (records come in the
+   * order of the transactions that wrote them; the record's own chain
+   * and `seq` are in `line`).
    */
   seq: number
   /**

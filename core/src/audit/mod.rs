@@ -106,7 +106,8 @@ pub trait AuditLog: AuditSink {
     fn verify(&self, segment: u64, anchor: Option<(u64, String)>) -> Result<AuditReport>;
     /// The records of `segment` after position `after` (all with `None`),
     /// at most `limit`, as (position, line): in a file the sequence number;
-    /// in a database the order its rows were stored in (every writer's).
+    /// in a database a number naming the row, the records in the order of
+    /// the transactions that wrote them (every writer's together).
     fn lines(&self, segment: u64, after: Option<u64>, limit: usize) -> Result<Vec<(u64, String)>>;
     /// The last `n` records of `segment`, in the order of [`AuditLog::lines`]
     /// (page on from the last one's position for what comes next).

@@ -84,9 +84,10 @@ impl KeyStore {
     /// The records of the current audit segment after position `after`
     /// (from the first with `None`), at most `limit`, as (position, JSON
     /// line): for `sealbox audit tail` and `audit export`. In a log file the
-    /// position is the record's sequence number; in a PostgreSQL store, the
-    /// order the server stored the rows of every writer's chain in (a
-    /// record's own chain and `seq` are in its line).
+    /// position is the record's sequence number; in a PostgreSQL store, a
+    /// number naming the row, the records in the order of the transactions
+    /// that wrote them, every writer's chain together (a record's own chain
+    /// and `seq` are in its line).
     pub fn audit_records(&self, after: Option<u64>, limit: usize) -> Result<Vec<(u64, String)>> {
         let f = self.log()?;
         if limit == 0 {

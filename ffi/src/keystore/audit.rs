@@ -125,8 +125,9 @@ pub unsafe extern "C" fn sealbox_keystore_verify_audit_log(
 
 /// Receives one record of the audit log from `sealbox_keystore_audit_records`:
 /// its position in the current segment (in a log file its sequence number;
-/// in a database the order the server stored the rows of every writer in)
-/// and the record as the log holds it (one JSON object with its chain `mac`).
+/// in a database a number naming the row: records come in the order of the
+/// transactions that wrote them, every writer's together) and the record as
+/// the log holds it (one JSON object with its chain `mac`).
 ///
 /// Return 0 to go on; any other value stops the walk early (the call still
 /// succeeds).

@@ -466,9 +466,10 @@ class KeyStore(SecretsMixin):
         ``(position, JSON line)``: those after position ``after`` (from the
         first with ``None``), at most ``limit`` (at least 1). Page on with the
         last position returned. In a log file the position is the record's
-        sequence number; in a database it is the order the server stored the
-        rows of every writer in (each record's own chain and ``seq`` are in
-        its line)."""
+        sequence number; in a database it is a number naming the row, and
+        records come in the order of the transactions that wrote them, every
+        writer's together (each record's own chain and ``seq`` are in its
+        line)."""
         return self._native.audit_records(after, limit)
 
     def operation_count(self, operation: str) -> int:

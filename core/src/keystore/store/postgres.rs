@@ -169,17 +169,19 @@ const MIGRATIONS: &[&str] = &[
         writer BIGINT PRIMARY KEY CHECK (writer > 0),
         segment BIGINT NOT NULL,
         head_seq BIGINT NOT NULL,
-        head_mac TEXT NOT NULL);
+        head_mac TEXT NOT NULL,
+        closed BOOLEAN NOT NULL DEFAULT false);
      CREATE FUNCTION sealbox_audit_anchor_forward() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN RAISE EXCEPTION 'the sealbox audit anchors only move forward'; END $$;
      CREATE TRIGGER audit_writers_forward BEFORE UPDATE ON audit_writers
        FOR EACH ROW
        WHEN (NEW.writer <> OLD.writer OR NEW.segment <> OLD.segment
              OR NEW.head_seq < OLD.head_seq
-             OR (NEW.head_seq = OLD.head_seq AND NEW.head_mac <> OLD.head_mac))
+             OR (NEW.head_seq = OLD.head_seq AND NEW.head_mac <> OLD.head_mac)
+             OR (OLD.closed AND NOT NEW.closed))
        EXECUTE FUNCTION sealbox_audit_anchor_forward();
      CREATE TRIGGER audit_writers_no_delete BEFORE DELETE ON audit_writers
-       FOR EACH ROW EXECUTE FUNCTION sealbox_audit_anchor_forward();
+       FOR EACH ROW EXECUTE FUNCTION sealbox_audit_append_only();
      CREATE TRIGGER audit_writers_no_truncate BEFORE TRUNCATE ON audit_writers
        FOR EACH STATEMENT EXECUTE FUNCTION sealbox_audit_append_only();",
 ];
@@ -188,6 +190,8 @@ const MIGRATIONS: &[&str] = &[
 // change lock of `MetadataStore::change_lock`.
 const MIGRATION_LOCK: i64 = 0x5ea1_b0c5_0000_0001;
 const CHANGE_LOCK: i64 = 0x5ea1_b0c5_0000_0002;
+// Registration of audit writers, one at a time (`PgAuditLog::register_writer`).
+const WRITER_LOCK: i64 = 0x5ea1_b0c5_0000_0003;
 
 /// How long a connection attempt may take before the store is reported
 /// unavailable (unless the URL sets `connect_timeout`).
@@ -1420,12 +1424,6 @@ impl std::fmt::Debug for PgAuditLog {
     }
 }
 
-fn no_position(after: u64) -> Error {
-    Error::InvalidArgument(format!(
-        "there is no audit record at position {after} (page on with a position the trail returned)"
-    ))
-}
-
 /// The rows of `segment` read per query.
 const PAGE: i64 = 5000;
 
@@ -1476,38 +1474,63 @@ impl PgAuditLog {
 
     /// Registers a new writer in the current segment: the next id after
     /// the highest (ids are dense, so a writer whose registration was
-    /// removed is noticed), with no record anchored yet.
+    /// removed is noticed), with no record anchored yet. One transaction,
+    /// one registration at a time (however many processes start at once),
+    /// under a share lock on the anchor of the chain of changes to keys: a
+    /// new segment (which takes that row's lock to begin and closes the
+    /// writers of older segments) is either seen, or closes this writer.
     fn register_writer(&self) -> Result<Writer> {
+        const ANCHOR: &str = "SELECT value FROM meta WHERE name = $1 FOR SHARE";
         const REGISTER: &str = "INSERT INTO audit_writers (writer, segment, head_seq, head_mac)
              SELECT COALESCE(MAX(writer), 0) + 1, $1::bigint, -1, '' FROM audit_writers
              RETURNING writer";
-        let segment = self.stored_anchor()?.map_or(0, |a| a.segment);
-        for _ in 0..100 {
-            let id = self
-                .pool
-                .run(|c| match c.query_one(REGISTER, &[&(segment as i64)]) {
-                    Ok(r) => Ok(Some(r.get::<_, i64>(0))),
-                    // Another process took the same id first.
-                    Err(e) if is_unique_violation(&e) => Ok(None),
-                    Err(e) => Err(e),
-                });
-            match id {
-                Ok(Some(id)) => {
-                    return Ok(Writer {
-                        id: id as u64,
-                        segment,
-                        next: 0,
-                        prev: audit::GENESIS.to_owned(),
-                    })
+        let mut refused = None;
+        let r = self.pool.run_pg(|pc| {
+            refused = None;
+            pc.client.batch_execute("BEGIN")?;
+            let mut body = || -> std::result::Result<Option<(u64, u64)>, postgres::Error> {
+                pc.client
+                    .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])?;
+                let anchor = pc.client.query_opt(ANCHOR, &[&AUDIT_ANCHOR])?;
+                let segment = match anchor.map(|r| r.get::<_, Vec<u8>>(0)) {
+                    None => 0,
+                    Some(v) => match String::from_utf8(v)
+                        .ok()
+                        .and_then(|t| AuditAnchor::decode(&t))
+                    {
+                        Some(a) => a.segment,
+                        None => {
+                            refused = Some(Error::AuditLogTampered(
+                                "the stored audit anchor is not readable".into(),
+                            ));
+                            return Ok(None);
+                        }
+                    },
+                };
+                let id: i64 = pc.client.query_one(REGISTER, &[&(segment as i64)])?.get(0);
+                Ok(Some((id as u64, segment)))
+            };
+            let r = body();
+            match &r {
+                Ok(Some(_)) => pc.client.batch_execute("COMMIT")?,
+                _ => {
+                    let _ = pc.client.batch_execute("ROLLBACK");
                 }
-                Ok(None) => continue,
-                Err(Error::StoreUnavailable(m)) => return Err(Error::StoreUnavailable(m)),
-                Err(e) => return Err(Error::Audit(format!("registering an audit writer: {e}"))),
             }
+            r
+        });
+        match (r, refused) {
+            (_, Some(e)) => Err(e),
+            (Ok(Some((id, segment))), None) => Ok(Writer {
+                id,
+                segment,
+                next: 0,
+                prev: audit::GENESIS.to_owned(),
+            }),
+            (Ok(None), None) => Err(Error::Audit("no audit writer was registered".into())),
+            (Err(Error::StoreUnavailable(m)), None) => Err(Error::StoreUnavailable(m)),
+            (Err(e), None) => Err(Error::Audit(format!("registering an audit writer: {e}"))),
         }
-        Err(Error::Audit(
-            "registering an audit writer: no free writer id after 100 attempts".into(),
-        ))
     }
 
     /// Commits data-plane records to this process's own chain: one
@@ -1516,12 +1539,14 @@ impl PgAuditLog {
     /// its anchor never disagree. It only happens if the anchor is still
     /// the last record this writer committed (a server that crashed with
     /// `synchronous_commit` off may have lost its last groups, anchor and
-    /// all: the chain would have a hole) and no later segment has begun (an
-    /// operator's, from any process); otherwise the writer is retired and
-    /// the group goes to a new one, registered in the current segment. A
-    /// writer whose group failed is retired too (whether the server kept
-    /// the rows is not known). Returns the result and the writer that goes
-    /// on.
+    /// all: the chain would have a hole) and the writer was not closed by a
+    /// later segment (an operator's, from any process: the row lock makes
+    /// the two wait for each other); otherwise the writer is retired and
+    /// the group goes to a new one, registered in the current segment,
+    /// unless the group turns out to be committed already (a try whose
+    /// answer the connection lost). A writer whose group failed is retired
+    /// too (whether the server kept the rows is not known). Returns the
+    /// result and the writer that goes on.
     fn commit_writer(
         &self,
         batch: &[(u64, AuditEvent)],
@@ -1529,8 +1554,7 @@ impl PgAuditLog {
     ) -> (Result<()>, Option<Writer>) {
         const APPEND: &str = "WITH moved AS (
                UPDATE audit_writers SET head_seq = $6, head_mac = $7
-               WHERE writer = $2 AND head_seq = $5
-                 AND NOT EXISTS (SELECT 1 FROM audit_log n WHERE n.segment > $1 AND n.writer = 0)
+               WHERE writer = $2 AND head_seq = $5 AND NOT closed
                RETURNING 1)
              INSERT INTO audit_log (segment, writer, seq, line)
              SELECT $1, $2, s, l FROM unnest($3::bigint[], $4::text[]) AS t(s, l)
@@ -1576,9 +1600,28 @@ impl PgAuditLog {
                     w.prev = prev;
                     return (Ok(()), Some(w));
                 }
-                // The chain lost its last group, or a new segment began:
-                // again with a new writer.
-                Ok(0) => continue,
+                // The chain lost its last group, a new segment began, or
+                // this group was committed by a try whose answer was lost
+                // (the connection went away after the commit).
+                Ok(0) => {
+                    let committed = self.pool.run(|c| {
+                        c.query_opt(
+                            "SELECT 1 FROM audit_writers WHERE writer = $1 AND head_seq = $2 AND head_mac = $3",
+                            &[&id, &head, &prev],
+                        )
+                        .map(|r| r.is_some())
+                    });
+                    match committed {
+                        Ok(true) => {
+                            w.next = seq;
+                            w.prev = prev;
+                            return (Ok(()), Some(w));
+                        }
+                        // Again with a new writer.
+                        Ok(false) => continue,
+                        Err(e) => return (Err(e), None),
+                    }
+                }
                 Ok(n) => {
                     return (
                         Err(Error::Audit(format!(
@@ -1803,6 +1846,15 @@ impl PgAuditLog {
                         &last.encode().as_bytes(),
                     ],
                 )?;
+                if start.is_some() {
+                    // The writers of older segments write no more (one
+                    // that is committing now is waited for, and then
+                    // finds its row closed: see `commit_writer`).
+                    pc.client.execute(
+                        "UPDATE audit_writers SET closed = true WHERE segment < $1 AND NOT closed",
+                        &[&(segment as i64)],
+                    )?;
+                }
                 written = Some(last);
                 Ok(())
             };
@@ -1924,20 +1976,27 @@ impl PgAuditLog {
         Ok(None)
     }
 
-    /// The transaction horizon below which the trail is settled: every
-    /// transaction older than it has ended, so no row of one can still
-    /// appear. It is the next transaction id as of now once every
-    /// transaction running now has ended (they are short: a millisecond or
-    /// so is waited); if one outlasts `SETTLE`, the oldest still running.
-    fn settled(&self) -> Result<String> {
-        const SETTLE: Duration = Duration::from_millis(500);
-        let (mut xmin, xmax): (String, String) = self.pool.run(|c| {
+    /// The oldest transaction still running and the next to begin (as
+    /// text: `xid8`): rows of transactions older than the first can no
+    /// longer appear.
+    fn snapshot_bounds(&self) -> Result<(String, String)> {
+        self.pool.run(|c| {
             c.query_one(
                 "SELECT pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text FROM pg_current_snapshot() s",
                 &[],
             )
             .map(|r| (r.get(0), r.get(1)))
-        })?;
+        })
+    }
+
+    /// The transaction horizon below which the trail is settled, given the
+    /// bounds of [`PgAuditLog::snapshot_bounds`]: every transaction older
+    /// than it has ended, so no row of one can still appear. It is `xmax`
+    /// once every transaction running at `xmin..xmax` has ended (they are
+    /// short: a millisecond or so is waited); if one outlasts `SETTLE`, the
+    /// oldest still running.
+    fn settled(&self, mut xmin: String, xmax: String) -> Result<String> {
+        const SETTLE: Duration = Duration::from_millis(500);
         let until = std::time::Instant::now() + SETTLE;
         while xmin != xmax {
             let (now, done): (String, bool) = self.pool.run(|c| {
@@ -2127,19 +2186,26 @@ impl AuditLog for PgAuditLog {
             records,
             first_error: Some((records + 1, why)),
         };
-        let (registered, highest): (i64, i64) = self.pool.run(|c| {
+        // Writers are registered one at a time, each segment's after the
+        // last of the segments before: the ids of this segment's writers
+        // follow those of the earlier ones without a gap.
+        let (registered, lowest, highest, before): (i64, i64, i64, i64) = self.pool.run(|c| {
             c.query_one(
-                "SELECT count(*), COALESCE(max(writer), 0) FROM audit_writers",
-                &[],
+                "SELECT count(*), COALESCE(min(writer), 0), COALESCE(max(writer), 0),
+                        (SELECT COALESCE(max(writer), 0) FROM audit_writers WHERE segment < $1)
+                 FROM audit_writers WHERE segment = $1",
+                &[&(segment as i64)],
             )
-            .map(|r| (r.get(0), r.get(1)))
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
         })?;
-        if registered != highest {
+        if registered > 0 && (registered != highest - lowest + 1 || lowest != before + 1) {
             return Ok(fail(
                 records,
                 format!(
-                    "{} of the {highest} audit writers' registrations were removed",
-                    highest - registered
+                    "{} of the audit writers {}..={highest} of segment {segment} had their \
+                     registrations removed",
+                    highest - before - registered,
+                    before + 1
                 ),
             ));
         }
@@ -2183,42 +2249,61 @@ impl AuditLog for PgAuditLog {
     /// nothing (see [`PgAuditLog::settled`]).
     fn lines(&self, segment: u64, after: Option<u64>, limit: usize) -> Result<Vec<(u64, String)>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let horizon = self.settled()?;
-        let rows = match after {
-            None => self.pool.run(|c| {
-                c.query(
-                    "SELECT pos, line FROM audit_log WHERE segment = $1 AND xid < $2::text::xid8
-                     ORDER BY segment, xid, pos LIMIT $3",
-                    &[&(segment as i64), &horizon, &limit],
-                )
-            })?,
+        // Where the page starts: after the cursor's row. If that row is
+        // gone (a server crash lost it), after its position: positions are
+        // never given twice.
+        let from: Option<(Option<String>, i64)> = match after {
+            None => None,
             Some(after) => {
-                let at = i64::try_from(after).map_err(|_| no_position(after))?;
+                let at = i64::try_from(after).unwrap_or(i64::MAX);
                 let xid: Option<String> = self.pool.run(|c| {
                     c.query_opt("SELECT xid::text FROM audit_log WHERE pos = $1", &[&at])
                         .map(|r| r.map(|r| r.get(0)))
                 })?;
-                let xid = xid.ok_or_else(|| no_position(after))?;
-                self.pool.run(|c| {
-                    c.query(
-                        "SELECT pos, line FROM audit_log
-                         WHERE (segment, xid, pos) > ($1, $2::text::xid8, $3) AND segment = $1
-                           AND xid < $4::text::xid8
-                         ORDER BY segment, xid, pos LIMIT $5",
-                        &[&(segment as i64), &xid, &at, &horizon, &limit],
-                    )
-                })?
+                Some((xid, at))
             }
         };
-        Ok(rows
-            .iter()
-            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
-            .collect())
+        let page = |horizon: &str| -> Result<Vec<(u64, String)>> {
+            let seg = segment as i64;
+            let rows = self.pool.run(|c| match &from {
+                None => c.query(
+                    "SELECT pos, line FROM audit_log WHERE segment = $1 AND xid < $2::text::xid8
+                     ORDER BY segment, xid, pos LIMIT $3",
+                    &[&seg, &horizon, &limit],
+                ),
+                Some((Some(xid), at)) => c.query(
+                    "SELECT pos, line FROM audit_log
+                     WHERE (segment, xid, pos) > ($1, $2::text::xid8, $3) AND segment = $1
+                       AND xid < $4::text::xid8
+                     ORDER BY segment, xid, pos LIMIT $5",
+                    &[&seg, xid, at, &horizon, &limit],
+                ),
+                Some((None, at)) => c.query(
+                    "SELECT pos, line FROM audit_log
+                     WHERE segment = $1 AND pos > $2 AND xid < $3::text::xid8
+                     ORDER BY segment, xid, pos LIMIT $4",
+                    &[&seg, at, &horizon, &limit],
+                ),
+            })?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+                .collect())
+        };
+        // What is settled now; a short page waits for the transactions
+        // under way to end, and is read again.
+        let (xmin, xmax) = self.snapshot_bounds()?;
+        let first = page(&xmin)?;
+        if xmin == xmax || first.len() as i64 >= limit {
+            return Ok(first);
+        }
+        page(&self.settled(xmin, xmax)?)
     }
 
     fn last_lines(&self, segment: u64, n: usize) -> Result<Vec<(u64, String)>> {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        let horizon = self.settled()?;
+        let (xmin, xmax) = self.snapshot_bounds()?;
+        let horizon = self.settled(xmin, xmax)?;
         let rows = self.pool.run(|c| {
             c.query(
                 "SELECT pos, line FROM (
