@@ -8,31 +8,27 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{pg_database, pg_server, with_database, TestClock, ROOT};
+use common::{opts, pg_database, pg_server, psql, root, with_database, TestClock};
 use sealbox::keystore::{
     CreateKeyRequest, KeyStore, KeyStoreOptions, RootKey, DEFAULT_METADATA_CACHE_TTL,
 };
 use sealbox::message::EncryptionContext;
 use sealbox::Error;
 
-fn root() -> RootKey {
-    RootKey::from_bytes(&ROOT).unwrap()
-}
-
-fn opts(principal: &str) -> KeyStoreOptions {
-    KeyStoreOptions {
-        principal: principal.into(),
-        ..KeyStoreOptions::default()
-    }
+/// Each writer's anchor: (writer, its last anchored record).
+fn writer_anchors(c: &mut postgres::Client) -> Vec<(i64, i64)> {
+    c.query(
+        "SELECT writer, head_seq FROM audit_writers ORDER BY writer",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect()
 }
 
 fn ctx() -> EncryptionContext {
     EncryptionContext::from([("purpose".to_string(), "tests".to_string())])
-}
-
-/// A connection as the database's owner (for the tests that tamper).
-fn psql(url: &str) -> postgres::Client {
-    postgres::Client::connect(url, postgres::NoTls).unwrap()
 }
 
 #[test]
@@ -365,15 +361,7 @@ fn every_writer_chain_is_anchored_and_checked() {
         // Dropped: its writer's chain is anchored at its last record.
     }
     let mut c = psql(&url);
-    let anchors: Vec<(i64, i64)> = c
-        .query(
-            "SELECT writer, head_seq FROM audit_writers ORDER BY writer",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let anchors = writer_anchors(&mut c);
     assert_eq!(anchors, [(1, 5), (2, 5)]);
     let r = ks.verify_audit_log().unwrap();
     assert!(r.ok() && r.records == 13, "{r:?}");
@@ -488,15 +476,7 @@ fn a_writer_goes_on_after_a_lost_tail_and_a_new_segment() {
     ks.generate_data_key(&id, 32, &ctx()).unwrap();
     let r = ks.verify_audit_log().unwrap();
     assert!(r.ok() && r.records == 1 + 3 + 1, "{r:?}");
-    let writers: Vec<(i64, i64)> = c
-        .query(
-            "SELECT writer, head_seq FROM audit_writers ORDER BY writer",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let writers = writer_anchors(&mut c);
     assert_eq!(writers, [(1, 2), (2, 0)]);
     drop(ks);
     let ks = KeyStore::open(&url, &root(), opts("app")).unwrap();

@@ -7,27 +7,12 @@
 
 mod common;
 
-use common::{pg_database, ROOT};
-use sealbox::keystore::{CreateKeyRequest, KeyStore, KeyStoreOptions, RootKey};
+use common::{opts, pg_database, psql, root};
+use sealbox::keystore::{CreateKeyRequest, KeyStore};
 use sealbox::message::EncryptionContext;
-
-fn root() -> RootKey {
-    RootKey::from_bytes(&ROOT).unwrap()
-}
-
-fn opts(principal: &str) -> KeyStoreOptions {
-    KeyStoreOptions {
-        principal: principal.into(),
-        ..KeyStoreOptions::default()
-    }
-}
 
 fn ctx() -> EncryptionContext {
     EncryptionContext::from([("purpose".to_string(), "tests".to_string())])
-}
-
-fn psql(url: &str) -> postgres::Client {
-    postgres::Client::connect(url, postgres::NoTls).unwrap()
 }
 
 /// Writers commit side by side, so a row can become visible after rows

@@ -201,6 +201,25 @@ pub fn with_database(url: &str, db: &str) -> String {
 
 /// Which metadata store the key-store suite runs on: `SEALBOX_TEST_STORE`
 /// = `sqlite` (default) or `postgres`.
+/// The soft backend's root key of the tests.
+pub fn root() -> RootKey {
+    RootKey::from_bytes(&ROOT).unwrap()
+}
+
+/// Options that only name the principal.
+pub fn opts(principal: &str) -> KeyStoreOptions {
+    KeyStoreOptions {
+        principal: principal.into(),
+        ..KeyStoreOptions::default()
+    }
+}
+
+/// A connection to `url` as the database's owner (for the tests that
+/// tamper with the tables).
+pub fn psql(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).unwrap()
+}
+
 pub fn is_postgres() -> bool {
     std::env::var("SEALBOX_TEST_STORE").is_ok_and(|s| s == "postgres")
 }
