@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{opts, pg_database, pg_server, psql, root, with_database, TestClock};
+use common::{ctx, opts, pg_database, pg_server, psql, root, with_database, TestClock};
 use sealbox::keystore::{
     CreateKeyRequest, KeyStore, KeyStoreOptions, RootKey, DEFAULT_METADATA_CACHE_TTL,
 };
@@ -25,10 +25,6 @@ fn writer_anchors(c: &mut postgres::Client) -> Vec<(i64, i64)> {
     .iter()
     .map(|r| (r.get(0), r.get(1)))
     .collect()
-}
-
-fn ctx() -> EncryptionContext {
-    EncryptionContext::from([("purpose".to_string(), "tests".to_string())])
 }
 
 #[test]

@@ -7,13 +7,8 @@
 
 mod common;
 
-use common::{opts, pg_database, psql, root};
+use common::{ctx, opts, pg_database, psql, root};
 use sealbox::keystore::{CreateKeyRequest, KeyStore};
-use sealbox::message::EncryptionContext;
-
-fn ctx() -> EncryptionContext {
-    EncryptionContext::from([("purpose".to_string(), "tests".to_string())])
-}
 
 /// Writers commit side by side, so a row can become visible after rows
 /// stored after it. Paging on with the last position (`audit tail

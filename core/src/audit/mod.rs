@@ -112,11 +112,11 @@ pub trait AuditLog: AuditSink {
     /// The last `n` records of `segment`, in the order of [`AuditLog::lines`]
     /// (page on from the last one's position for what comes next).
     fn last_lines(&self, segment: u64, n: usize) -> Result<Vec<(u64, String)>> {
-        let mut kept = std::collections::VecDeque::with_capacity(n.min(10_000));
-        let mut after = None;
         if n == 0 {
             return Ok(Vec::new());
         }
+        let mut kept = std::collections::VecDeque::with_capacity(n.min(10_000));
+        let mut after = None;
         loop {
             let page = self.lines(segment, after, 5000)?;
             let Some(last) = page.last() else {

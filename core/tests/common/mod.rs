@@ -214,6 +214,11 @@ pub fn opts(principal: &str) -> KeyStoreOptions {
     }
 }
 
+/// The encryption context of the PostgreSQL tests' operations.
+pub fn ctx() -> sealbox::message::EncryptionContext {
+    sealbox::message::EncryptionContext::from([("purpose".to_string(), "tests".to_string())])
+}
+
 /// A connection to `url` as the database's owner (for the tests that
 /// tamper with the tables).
 pub fn psql(url: &str) -> postgres::Client {

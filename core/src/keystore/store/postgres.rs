@@ -265,6 +265,33 @@ impl Drop for Conn<'_> {
 }
 
 impl Pool {
+    /// Runs `f` in one transaction (committed when it returns `Ok`).
+    fn tx<T>(
+        &self,
+        mut f: impl FnMut(&mut postgres::Transaction<'_>) -> std::result::Result<T, TxError>,
+    ) -> Result<T> {
+        let mut refused = None;
+        let r = self.run(|c| {
+            let mut tx = c.transaction()?;
+            match f(&mut tx) {
+                Ok(v) => {
+                    tx.commit()?;
+                    Ok(Some(v))
+                }
+                Err(TxError::Db(e)) => Err(e),
+                Err(TxError::Refused(e)) => {
+                    refused = Some(e);
+                    Ok(None)
+                }
+            }
+        })?;
+        match (r, refused) {
+            (Some(v), _) => Ok(v),
+            (None, Some(e)) => Err(e),
+            (None, None) => Err(Error::Storage("transaction ended without a result".into())),
+        }
+    }
+
     fn connect(&self) -> Result<PgConn> {
         let r = match &self.tls {
             Some(tls) => self.config.connect(tls.clone()),
@@ -740,7 +767,7 @@ impl PostgresStore {
     }
 
     fn migrate(&self) -> Result<()> {
-        let done = self.tx(|tx| {
+        let done = self.pool.tx(|tx| {
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
             tx.batch_execute(
                 "CREATE TABLE IF NOT EXISTS sealbox_schema (version BIGINT NOT NULL);
@@ -779,33 +806,6 @@ impl PostgresStore {
         })
     }
 
-    /// Runs `f` in one transaction (committed when it returns `Ok`).
-    fn tx<T>(
-        &self,
-        mut f: impl FnMut(&mut postgres::Transaction<'_>) -> std::result::Result<T, TxError>,
-    ) -> Result<T> {
-        let mut refused = None;
-        let r = self.pool.run(|c| {
-            let mut tx = c.transaction()?;
-            match f(&mut tx) {
-                Ok(v) => {
-                    tx.commit()?;
-                    Ok(Some(v))
-                }
-                Err(TxError::Db(e)) => Err(e),
-                Err(TxError::Refused(e)) => {
-                    refused = Some(e);
-                    Ok(None)
-                }
-            }
-        })?;
-        match (r, refused) {
-            (Some(v), _) => Ok(v),
-            (None, Some(e)) => Err(e),
-            (None, None) => Err(Error::Storage("transaction ended without a result".into())),
-        }
-    }
-
     fn one_row_changed(n: u64, key_id: &str) -> std::result::Result<(), TxError> {
         if n == 1 {
             Ok(())
@@ -820,7 +820,8 @@ impl PostgresStore {
         params: &[&(dyn postgres::types::ToSql + Sync)],
         key_id: &str,
     ) -> Result<()> {
-        self.tx(|tx| Self::one_row_changed(tx.execute(sql, params)?, key_id))
+        self.pool
+            .tx(|tx| Self::one_row_changed(tx.execute(sql, params)?, key_id))
     }
 
     /// The audit log of this database (the table `audit_log`), whose
@@ -869,7 +870,7 @@ impl MetadataStore for PostgresStore {
         policy: Option<(&str, &[u8])>,
     ) -> Result<()> {
         let (state, deletion) = state_cols(&k.state);
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             tx.execute(
                 &format!("INSERT INTO keys ({KEY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"),
                 &[
@@ -990,7 +991,7 @@ impl MetadataStore for PostgresStore {
     }
 
     fn add_grant(&self, grant_id: &str, key_id: &str, grant_json: &str, mac: &[u8]) -> Result<()> {
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             match tx.execute(
                 "INSERT INTO grants (grant_id, key_id, grant_json, mac) SELECT $1, key_id, $3, $4 FROM keys WHERE key_id = $2",
                 &[&grant_id, &key_id, &grant_json, &mac],
@@ -1111,7 +1112,7 @@ impl MetadataStore for PostgresStore {
         next_rotation_at: Option<i64>,
         key_mac: &[u8],
     ) -> Result<()> {
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             tx.execute(
                 INSERT_VERSION,
                 &[&key_id, &i64::from(v.version), &v.created_at, &v.handle, &v.mac, &v.valid_to, &v.fingerprint],
@@ -1188,7 +1189,7 @@ impl MetadataStore for PostgresStore {
     }
 
     fn put_alias(&self, alias: &str, key_id: &str, replace: bool, mac: &[u8]) -> Result<()> {
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             let exists = tx
                 .query_opt(
                     "SELECT key_id FROM aliases WHERE alias = $1 FOR UPDATE",
@@ -1227,7 +1228,7 @@ impl MetadataStore for PostgresStore {
     }
 
     fn set_tags(&self, key_id: &str, tags: &BTreeMap<String, String>) -> Result<()> {
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             for (k, v) in tags {
                 tx.execute(
                     "INSERT INTO tags (key_id, tag_key, tag_value) VALUES ($1, $2, $3)
@@ -1240,7 +1241,7 @@ impl MetadataStore for PostgresStore {
     }
 
     fn remove_tags(&self, key_id: &str, tag_keys: &[String]) -> Result<()> {
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             for k in tag_keys {
                 tx.execute(
                     "DELETE FROM tags WHERE key_id = $1 AND tag_key = $2",
@@ -1252,7 +1253,7 @@ impl MetadataStore for PostgresStore {
     }
 
     fn delete_key(&self, key_id: &str) -> Result<()> {
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             // Overwrite the sealed material before the rows go (PostgreSQL
             // keeps dead row versions until VACUUM; this leaves zeros there).
             tx.execute(
@@ -1294,7 +1295,7 @@ impl MetadataStore for PostgresStore {
     }
 
     fn advance_audit_anchor(&self, anchor: &AuditAnchor) -> Result<()> {
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             let stored = tx
                 .query_opt(
                     "SELECT value FROM meta WHERE name = $1 FOR UPDATE",
@@ -1424,6 +1425,23 @@ impl std::fmt::Debug for PgAuditLog {
     }
 }
 
+/// The stored anchor of the chain of changes to keys, read where a commit
+/// or a registration continues from it: one that cannot be read is
+/// tampering, not a fresh chain.
+fn readable_anchor(value: Vec<u8>) -> Result<AuditAnchor> {
+    String::from_utf8(value)
+        .ok()
+        .and_then(|t| AuditAnchor::decode(&t))
+        .ok_or_else(|| Error::AuditLogTampered("the stored audit anchor is not readable".into()))
+}
+
+/// Rows of (position or sequence number, line).
+fn numbered(rows: &[postgres::Row]) -> Vec<(u64, String)> {
+    rows.iter()
+        .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
+        .collect()
+}
+
 /// The rows of `segment` read per query.
 const PAGE: i64 = 5000;
 
@@ -1467,8 +1485,6 @@ impl PgAuditLog {
             .lock()
             .map_err(|_| Error::Audit("audit group lock poisoned".into()))?;
         g.start_segment = Some(segment);
-        // The next data-plane record registers a writer in the new segment.
-        g.writer = None;
         Ok(())
     }
 
@@ -1484,52 +1500,24 @@ impl PgAuditLog {
         const REGISTER: &str = "INSERT INTO audit_writers (writer, segment, head_seq, head_mac)
              SELECT COALESCE(MAX(writer), 0) + 1, $1::bigint, -1, '' FROM audit_writers
              RETURNING writer";
-        let mut refused = None;
-        let r = self.pool.run_pg(|pc| {
-            refused = None;
-            pc.client.batch_execute("BEGIN")?;
-            let mut body = || -> std::result::Result<Option<(u64, u64)>, postgres::Error> {
-                pc.client
-                    .execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])?;
-                let anchor = pc.client.query_opt(ANCHOR, &[&AUDIT_ANCHOR])?;
-                let segment = match anchor.map(|r| r.get::<_, Vec<u8>>(0)) {
-                    None => 0,
-                    Some(v) => match String::from_utf8(v)
-                        .ok()
-                        .and_then(|t| AuditAnchor::decode(&t))
-                    {
-                        Some(a) => a.segment,
-                        None => {
-                            refused = Some(Error::AuditLogTampered(
-                                "the stored audit anchor is not readable".into(),
-                            ));
-                            return Ok(None);
-                        }
-                    },
-                };
-                let id: i64 = pc.client.query_one(REGISTER, &[&(segment as i64)])?.get(0);
-                Ok(Some((id as u64, segment)))
+        let registered = self.pool.tx(|tx| {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])?;
+            let segment = match tx.query_opt(ANCHOR, &[&AUDIT_ANCHOR])? {
+                None => 0,
+                Some(r) => readable_anchor(r.get(0)).map_err(TxError::Refused)?.segment,
             };
-            let r = body();
-            match &r {
-                Ok(Some(_)) => pc.client.batch_execute("COMMIT")?,
-                _ => {
-                    let _ = pc.client.batch_execute("ROLLBACK");
-                }
-            }
-            r
+            let id: i64 = tx.query_one(REGISTER, &[&(segment as i64)])?.get(0);
+            Ok((id as u64, segment))
         });
-        match (r, refused) {
-            (_, Some(e)) => Err(e),
-            (Ok(Some((id, segment))), None) => Ok(Writer {
+        match registered {
+            Ok((id, segment)) => Ok(Writer {
                 id,
                 segment,
                 next: 0,
                 prev: audit::GENESIS.to_owned(),
             }),
-            (Ok(None), None) => Err(Error::Audit("no audit writer was registered".into())),
-            (Err(Error::StoreUnavailable(m)), None) => Err(Error::StoreUnavailable(m)),
-            (Err(e), None) => Err(Error::Audit(format!("registering an audit writer: {e}"))),
+            Err(e @ (Error::StoreUnavailable(_) | Error::AuditLogTampered(_))) => Err(e),
+            Err(e) => Err(Error::Audit(format!("registering an audit writer: {e}"))),
         }
     }
 
@@ -1594,34 +1582,21 @@ impl PgAuditLog {
             } else {
                 self.on_async_connection(&mut run)
             };
-            match inserted {
-                Ok(n) if n == batch.len() as u64 => {
-                    w.next = seq;
-                    w.prev = prev;
-                    return (Ok(()), Some(w));
-                }
+            let committed = match inserted {
+                Ok(n) if n == batch.len() as u64 => true,
                 // The chain lost its last group, a new segment began, or
                 // this group was committed by a try whose answer was lost
                 // (the connection went away after the commit).
-                Ok(0) => {
-                    let committed = self.pool.run(|c| {
-                        c.query_opt(
-                            "SELECT 1 FROM audit_writers WHERE writer = $1 AND head_seq = $2 AND head_mac = $3",
-                            &[&id, &head, &prev],
-                        )
-                        .map(|r| r.is_some())
-                    });
-                    match committed {
-                        Ok(true) => {
-                            w.next = seq;
-                            w.prev = prev;
-                            return (Ok(()), Some(w));
-                        }
-                        // Again with a new writer.
-                        Ok(false) => continue,
-                        Err(e) => return (Err(e), None),
-                    }
-                }
+                Ok(0) => match self.pool.run(|c| {
+                    c.query_opt(
+                        "SELECT 1 FROM audit_writers WHERE writer = $1 AND head_seq = $2 AND head_mac = $3",
+                        &[&id, &head, &prev],
+                    )
+                    .map(|r| r.is_some())
+                }) {
+                    Ok(committed) => committed,
+                    Err(e) => return (Err(e), None),
+                },
                 Ok(n) => {
                     return (
                         Err(Error::Audit(format!(
@@ -1638,7 +1613,13 @@ impl PgAuditLog {
                         None,
                     )
                 }
+            };
+            if committed {
+                w.next = seq;
+                w.prev = prev;
+                return (Ok(()), Some(w));
             }
+            // Again with a new writer.
         }
         (
             Err(Error::Audit(
@@ -1793,20 +1774,12 @@ impl PgAuditLog {
                     .client
                     .query_opt(&lock, &[&AUDIT_ANCHOR])?
                     .map(|r| r.get::<_, Vec<u8>>(0));
-                let anchor = match anchor {
-                    None => None,
-                    Some(v) => match String::from_utf8(v)
-                        .ok()
-                        .and_then(|t| AuditAnchor::decode(&t))
-                    {
-                        Some(a) => Some(a),
-                        None => {
-                            refused = Some(Error::AuditLogTampered(
-                                "the stored audit anchor is not readable".into(),
-                            ));
-                            return Ok(());
-                        }
-                    },
+                let anchor = match anchor.map(readable_anchor).transpose() {
+                    Ok(a) => a,
+                    Err(e) => {
+                        refused = Some(e);
+                        return Ok(());
+                    }
                 };
                 let (segment, mut seq, mut prev) = match (&anchor, start) {
                     (Some(a), Some(s)) if s > a.segment => (s, 0u64, audit::GENESIS.to_owned()),
@@ -2036,10 +2009,7 @@ impl PgAuditLog {
                 &[&(segment as i64), &(writer as i64), &from, &limit],
             )
         })?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
-            .collect())
+        Ok(numbered(&rows))
     }
 }
 
@@ -2091,10 +2061,6 @@ impl AuditSink for PgAuditLog {
                 } else {
                     self.commit_group(&control, start, head)
                 };
-                // A writer of a segment an operator has since closed
-                // gives way to one in the new segment.
-                let writer =
-                    writer.filter(|w| head.as_ref().is_none_or(|h| h.segment <= w.segment));
                 let (rd, writer) = if data.is_empty() {
                     (Ok(()), writer)
                 } else {
@@ -2285,10 +2251,7 @@ impl AuditLog for PgAuditLog {
                     &[&seg, at, &horizon, &limit],
                 ),
             })?;
-            Ok(rows
-                .iter()
-                .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
-                .collect())
+            Ok(numbered(&rows))
         };
         // What is settled now; a short page waits for the transactions
         // under way to end, and is read again.
@@ -2313,10 +2276,7 @@ impl AuditLog for PgAuditLog {
                 &[&(segment as i64), &horizon, &n],
             )
         })?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1)))
-            .collect())
+        Ok(numbered(&rows))
     }
 
     fn new_segment(

@@ -82,7 +82,7 @@ fn apply(
 impl SecretStore for PostgresStore {
     fn create_secret(&self, s: &SecretRecord, change: &SecretChange<'_>) -> Result<()> {
         let tags = tags_to_json(&s.tags);
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             match tx.execute(
                 &format!(
                     "INSERT INTO secrets ({SECRET_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -169,7 +169,7 @@ impl SecretStore for PostgresStore {
     }
 
     fn change_secret(&self, name: &str, change: &SecretChange<'_>) -> Result<()> {
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             // The row lock orders this change after any other on the secret.
             if tx
                 .query_opt("SELECT 1 FROM secrets WHERE name = $1 FOR UPDATE", &[&name])?
@@ -190,7 +190,7 @@ impl SecretStore for PostgresStore {
         key_id: Option<&str>,
         changed_at: i64,
     ) -> Result<()> {
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             let n = tx.execute(
                 "UPDATE secrets SET description = $2, key_id = $3, last_changed_at = $4 WHERE name = $1",
                 &[&name, &description, &key_id, &changed_at],
@@ -209,7 +209,7 @@ impl SecretStore for PostgresStore {
         changed_at: i64,
     ) -> Result<()> {
         let tags = tags_to_json(tags);
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             let n = tx.execute(
                 "UPDATE secrets SET tags = $2, last_changed_at = $3 WHERE name = $1",
                 &[&name, &tags, &changed_at],
@@ -230,7 +230,7 @@ impl SecretStore for PostgresStore {
         deletion_date: Option<i64>,
         changed_at: i64,
     ) -> Result<()> {
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             let n = tx.execute(
                 "UPDATE secrets SET deleted_at = $2, deletion_date = $3, last_changed_at = $4
                  WHERE name = $1",
@@ -246,7 +246,7 @@ impl SecretStore for PostgresStore {
     }
 
     fn purge_secret(&self, name: &str) -> Result<()> {
-        self.tx(|tx| {
+        self.pool.tx(|tx| {
             tx.execute("DELETE FROM secret_labels WHERE name = $1", &[&name])?;
             tx.execute("DELETE FROM secret_versions WHERE name = $1", &[&name])?;
             tx.execute("DELETE FROM secret_policies WHERE name = $1", &[&name])?;
