@@ -21,6 +21,7 @@ typedef struct {
     const sealbox_keyring *kr;  /* freed by worker 0 while others use CMMs built on it */
     const char *key_id;
     int index;
+    int rounds;
     int failed;
     char why[256];
 } worker_t;
@@ -52,7 +53,7 @@ static void *work(void *arg) {
 
     snprintf(tenant, sizeof tenant, "tenant-%d", w->index);
     context_add(&ec, "tenant", tenant);
-    for (r = 0; r < ROUNDS; r++) {
+    for (r = 0; r < w->rounds; r++) {
         sealbox_buffer *ct = NULL, *pt = NULL, *dk = NULL, *dk_ct = NULL, *msg = NULL;
         bool valid = false;
         char alias[64];
@@ -138,8 +139,27 @@ int main(int argc, char **argv) {
     OK(sealbox_raw_aes_keyring_new("threads", "k", wrap, sizeof wrap, &raw_kr));
     OK(sealbox_default_cmm_new(raw_kr, &raw));
 
+    /* One round on this thread first: the crypto library behind the core
+     * (aws-lc) sets up its method tables on first use under pthread_once,
+     * which helgrind does not model (DRD does), so a first use on two
+     * threads at once would be reported as a race on aws-lc's statics.
+     * pthread_create orders this round before every worker. */
+    {
+        worker_t warm;
+        memset(&warm, 0, sizeof warm);
+        warm.ks = ks;
+        warm.shared = shared;
+        warm.raw = raw;
+        warm.key_id = sealbox_key_metadata_key_id(md);
+        warm.index = THREADS;
+        warm.rounds = 1;
+        work(&warm);
+        if (warm.failed) fprintf(stderr, "first round: %s\n", warm.why);
+        CHECK(!warm.failed);
+    }
     for (i = 0; i < THREADS; i++) {
         memset(&workers[i], 0, sizeof workers[i]);
+        workers[i].rounds = ROUNDS;
         workers[i].ks = ks;
         workers[i].shared = shared;
         workers[i].raw = raw;
@@ -155,9 +175,10 @@ int main(int argc, char **argv) {
     }
     CHECK(workers[0].kr == NULL); /* worker 0 freed the raw keyring */
 
-    /* One data key per tenant (context), reused by every round. */
+    /* One data key per tenant (context), reused by every round; the first
+     * round on this thread was one more tenant. */
     OK(sealbox_cmm_cache_stats(shared, &hits, &misses));
-    CHECK(misses == 2 * THREADS);
+    CHECK(misses == 2 * (THREADS + 1));
     CHECK(hits == 2 * THREADS * (ROUNDS - 1));
     {
         uint64_t records = 0, bad = 99;
