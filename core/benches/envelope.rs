@@ -22,7 +22,8 @@ use sealbox::cmm::DefaultMaterialsManager;
 use sealbox::crypto::{AesGcmKey, EcCurve, EcdsaSigningKey, EcdsaVerifyingKey, HashAlg};
 use sealbox::keyring::RawAesKeyring;
 use sealbox::message::{
-    decrypt, decrypt_append, encrypt, encrypt_append, DecryptOptions, EncryptOptions, Parallelism,
+    decrypt, decrypt_append, encrypt, encrypt_append, DecryptOptions, EncryptOptions, InputMemory,
+    Parallelism,
 };
 use sealbox::AlgorithmSuite;
 
@@ -229,7 +230,10 @@ fn bench_bulk(c: &mut Criterion) {
                     if op == "encrypt" {
                         encrypt_append(&pt, &cmm, &eo, &mut out).unwrap();
                     } else {
-                        black_box(decrypt_append(&ct, &cmm, &d, &mut out).unwrap());
+                        black_box(
+                            decrypt_append(&ct, InputMemory::Unchanging, &cmm, &d, &mut out)
+                                .unwrap(),
+                        );
                     }
                 })
             });

@@ -12,8 +12,9 @@ use sealbox::keyring::{
 };
 use sealbox::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 use sealbox::message::{
-    decrypt, decrypt_into, encrypt, plaintext_len, DecryptOptions, DecryptResult, DecryptingReader,
-    Decryptor, EncryptOptions, EncryptingWriter, Encryptor, MaxEncryptedDataKeys, ALL_SUITES,
+    decrypt, decrypt_append, decrypt_into, decrypt_into_uninit, encrypt, plaintext_len,
+    DecryptOptions, DecryptResult, DecryptingReader, Decryptor, EncryptOptions, EncryptingWriter,
+    Encryptor, InputMemory, MaxEncryptedDataKeys, Parallelism, ALL_SUITES,
 };
 use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, Error};
 
@@ -261,6 +262,74 @@ fn signed_final_frame_is_held_until_the_signature_verifies() {
             dec.update(b"", &mut out),
             Err(Error::InvalidState(_))
         ));
+    }
+}
+
+/// A ciphertext that cannot change is opened straight from where it is; one
+/// that may change (a binding's buffer) frame by frame from a private copy.
+/// Both give the same plaintext, suite and context, on one thread and on
+/// several, into a growing buffer and into one of the exact length; both
+/// refuse every flipped bit, leaving an appended-to buffer as it was and an
+/// exact one zeroed.
+#[test]
+fn both_kinds_of_input_memory_open_alike() {
+    let m = cmm(aes_keyring(4));
+    let memories = [InputMemory::Unchanging, InputMemory::MayChange];
+    for suite in ALL_SUITES {
+        for (frame, sizes, threads) in [
+            (16384u32, &[0usize, 1, 16383, 16384, 16385, 100_000][..], 1),
+            (4096, &[2 << 20][..], 2),
+            (7, &[0, 6, 7, 8, 49][..], 1),
+        ] {
+            let (eo, mut d) = options(suite, frame);
+            d.parallelism = Parallelism::threads(threads).unwrap();
+            for &n in sizes {
+                let pt = pattern(n);
+                let ct = encrypt(&pt, &m, &eo).unwrap();
+                let expected = decrypt(&ct, &m, &d).unwrap();
+                assert!(expected.plaintext == pt, "{suite} {frame} {n}");
+                for memory in memories {
+                    let what = format!("{suite} frame {frame} size {n} {memory:?}");
+                    let mut out = b"kept".to_vec();
+                    let (got_suite, context) =
+                        decrypt_append(&ct, memory, &m, &d, &mut out).unwrap();
+                    assert!(out[..4] == *b"kept" && out[4..] == pt[..], "{what}");
+                    assert_eq!(got_suite, suite, "{what}");
+                    assert_eq!(context, expected.encryption_context, "{what}");
+                    let mut exact = vec![std::mem::MaybeUninit::new(0xAAu8); n];
+                    let (got_suite, context) =
+                        decrypt_into_uninit(&ct, memory, &m, &d, &mut exact).unwrap();
+                    // SAFETY: initialized above and written by the call.
+                    let exact: Vec<u8> = exact.iter().map(|b| unsafe { b.assume_init() }).collect();
+                    assert!(exact == pt, "{what}: into");
+                    assert_eq!(
+                        (got_suite, context),
+                        (suite, expected.encryption_context.clone())
+                    );
+                }
+            }
+        }
+        let (eo, d) = options(suite, 16);
+        let ct = encrypt(&pattern(40), &m, &eo).unwrap();
+        for bit in 0..ct.len() * 8 {
+            let mut bad = ct.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            for memory in memories {
+                let mut out = b"kept".to_vec();
+                assert!(
+                    decrypt_append(&bad, memory, &m, &d, &mut out).is_err(),
+                    "{suite} {memory:?}: flip of bit {bit} accepted"
+                );
+                assert_eq!(out, b"kept", "{suite} {memory:?}: flip of bit {bit}");
+                let mut exact = vec![std::mem::MaybeUninit::new(0xAAu8); 40];
+                assert!(decrypt_into_uninit(&bad, memory, &m, &d, &mut exact).is_err());
+                // SAFETY: initialized above; a failure writes zeros.
+                assert!(
+                    exact.iter().all(|b| unsafe { b.assume_init() } == 0),
+                    "{suite} {memory:?}: flip of bit {bit} left bytes"
+                );
+            }
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use pyo3::buffer::PyUntypedBuffer;
 use pyo3::exceptions::{PyBufferError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
+use sealbox::message::InputMemory;
 
 use crate::error::{call, Failure};
 
@@ -118,15 +119,36 @@ impl<'py> Input<'py> {
         T: Send,
         F: FnOnce(&[u8]) -> Result<T, Failure> + Send,
     {
+        self.with_memory(py, release, |bytes, _| f(bytes))
+    }
+
+    /// As [`with`](Self::with), telling `f` whether the bytes it reads can
+    /// change meanwhile: not those of a `bytes` object (or a read-only
+    /// view of one), nor the copy; a mutable buffer read in place can, as
+    /// its memory need not be Python's alone (a file mapped in memory that
+    /// another process writes).
+    pub(crate) fn with_memory<T, F>(&self, py: Python<'_>, release: bool, f: F) -> PyResult<T>
+    where
+        T: Send,
+        F: FnOnce(&[u8], InputMemory) -> Result<T, Failure> + Send,
+    {
         let release = release || self.len() > RELEASE_THRESHOLD;
         match self {
-            Input::Buffer(b) if release && !b.readonly_immutable() => {
-                let copy = Wiped(self.slice().to_vec());
-                call(py, true, || f(&copy.0))
-            }
-            _ => {
+            Input::Bytes(_) => {
                 let s = self.slice();
-                call(py, release, || f(s))
+                call(py, release, || f(s, InputMemory::Unchanging))
+            }
+            Input::Buffer(b) => {
+                if b.readonly_immutable() {
+                    let s = self.slice();
+                    call(py, release, || f(s, InputMemory::Unchanging))
+                } else if release {
+                    let copy = Wiped(self.slice().to_vec());
+                    call(py, true, || f(&copy.0, InputMemory::Unchanging))
+                } else {
+                    let s = self.slice();
+                    call(py, false, || f(s, InputMemory::MayChange))
+                }
             }
         }
     }

@@ -858,8 +858,8 @@ pub(crate) fn decrypt<'py>(
         // byte of `out` (on failure it zeroes `out`, which is dropped).
         let out = unsafe {
             bytes_written_by(py, n, |out| {
-                header = Some(input.with(py, options.uses_key_store, |ct| {
-                    Ok(message::decrypt_into_uninit(ct, cmm, opts, out)?)
+                header = Some(input.with_memory(py, options.uses_key_store, |ct, memory| {
+                    Ok(message::decrypt_into_uninit(ct, memory, cmm, opts, out)?)
                 })?);
                 Ok(())
             })
@@ -876,8 +876,14 @@ pub(crate) fn decrypt<'py>(
     // messages) that take longer than the decryption itself.
     let mut scratch = Wiped(DECRYPT_SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut())));
     scratch.0.clear();
-    let (suite, context) = input.with(py, options.uses_key_store, |ct| {
-        Ok(message::decrypt_append(ct, cmm, opts, &mut scratch.0)?)
+    let (suite, context) = input.with_memory(py, options.uses_key_store, |ct, memory| {
+        Ok(message::decrypt_append(
+            ct,
+            memory,
+            cmm,
+            opts,
+            &mut scratch.0,
+        )?)
     })?;
     let out = PyBytes::new(py, &scratch.0);
     crate::buffer::wipe(&mut scratch.0);

@@ -83,6 +83,9 @@ enum Phase {
 /// the one-shot path can borrow one and the streaming path can own one.
 pub(crate) struct DecryptCore {
     options: DecryptOptions,
+    /// What the caller's slices given to `update` are (its own buffer of
+    /// held-back bytes is always [`InputMemory::Unchanging`]).
+    memory: InputMemory,
     phase: Phase,
     buf: Vec<u8>,
     verified: Option<Verified>,
@@ -95,9 +98,10 @@ pub(crate) struct DecryptCore {
 }
 
 impl DecryptCore {
-    pub(crate) fn new(options: DecryptOptions) -> Self {
+    pub(crate) fn new(options: DecryptOptions, memory: InputMemory) -> Self {
         DecryptCore {
             options,
+            memory,
             phase: Phase::Header,
             buf: Vec::new(),
             verified: None,
@@ -123,12 +127,12 @@ impl DecryptCore {
         let mark = out.written();
         let r = if self.buf.is_empty() {
             // Fast path: work straight from the caller's slice.
-            self.process(cmm, input, out)
+            self.process(cmm, input, self.memory, out)
                 .map(|used| self.buf.extend_from_slice(&input[used..]))
         } else {
             self.buf.extend_from_slice(input);
             let data = std::mem::take(&mut self.buf);
-            let r = self.process(cmm, &data, out);
+            let r = self.process(cmm, &data, InputMemory::Unchanging, out);
             let mut data = data;
             if let Ok(used) = r {
                 data.drain(..used);
@@ -175,6 +179,7 @@ impl DecryptCore {
         &mut self,
         cmm: &dyn MaterialsManager,
         data: &[u8],
+        memory: InputMemory,
         out: &mut impl Sink,
     ) -> Result<usize> {
         let mut used = 0;
@@ -183,8 +188,8 @@ impl DecryptCore {
             let step = match self.phase {
                 Phase::Header if rest.len() < self.header_need => return Ok(used),
                 Phase::Header => self.read_header(cmm, rest),
-                Phase::Body => match self.read_frames_parallel(rest, out) {
-                    Ok(0) => self.read_body(rest, out),
+                Phase::Body => match self.read_frames_parallel(rest, memory, out) {
+                    Ok(0) => self.read_body(rest, memory, out),
                     r => r,
                 },
                 Phase::Footer => self.read_footer(rest),
@@ -236,7 +241,12 @@ impl DecryptCore {
         Ok(())
     }
 
-    fn read_body(&mut self, data: &[u8], out: &mut impl Sink) -> Result<usize, ParseError> {
+    fn read_body(
+        &mut self,
+        data: &[u8],
+        memory: InputMemory,
+        out: &mut impl Sink,
+    ) -> Result<usize, ParseError> {
         let v = self.verified.as_ref().ok_or(Error::DecryptionFailed)?;
         let signed = v.verifier.is_some();
         let mut r = Reader::new(data);
@@ -258,9 +268,9 @@ impl DecryptCore {
         );
         // Hold the final frame of a signed message until the footer verifies.
         if is_last && signed {
-            open_onto(&mut self.held, &v.key, &iv, &self.aad, ct, tag)?;
+            open_onto(&mut self.held, &v.key, &iv, &self.aad, ct, tag, memory)?;
         } else {
-            open_onto(out, &v.key, &iv, &self.aad, ct, tag)?;
+            open_onto(out, &v.key, &iv, &self.aad, ct, tag, memory)?;
         }
 
         let v = self.verified.as_mut().ok_or(Error::DecryptionFailed)?;
@@ -283,6 +293,7 @@ impl DecryptCore {
     fn read_frames_parallel(
         &mut self,
         data: &[u8],
+        memory: InputMemory,
         out: &mut impl Sink,
     ) -> Result<usize, ParseError> {
         let Some(v) = self.verified.as_ref() else {
@@ -323,6 +334,7 @@ impl DecryptCore {
             self.seq,
             fl,
             frames,
+            memory,
             out,
             threads,
         )?;
@@ -464,7 +476,9 @@ impl Decryptor {
     pub fn new(cmm: Arc<dyn MaterialsManager>, options: DecryptOptions) -> Self {
         Decryptor {
             cmm,
-            core: DecryptCore::new(options),
+            // A stream's slices come from bindings' buffers too, which
+            // their owners may write meanwhile.
+            core: DecryptCore::new(options, InputMemory::MayChange),
         }
     }
 
@@ -491,6 +505,23 @@ impl Decryptor {
     }
 }
 
+/// Whether the memory a ciphertext is read from can change while a call
+/// reads it: what decides if each frame is opened straight from it or from
+/// a private copy (AES-GCM reads its input twice: see [`decrypt_append`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputMemory {
+    /// Nothing writes it during the call: what Rust promises of a `&[u8]`
+    /// it owns or borrows (a `Vec`, a Python `bytes`, a copy the caller
+    /// made). Frames are opened from it straight into the plaintext.
+    Unchanging,
+    /// Something else may write it meanwhile: a Node `Uint8Array` that
+    /// JavaScript or another worker holds, a C caller's buffer, a Python
+    /// `bytearray` or `memoryview`, a file mapped in memory. Each frame is
+    /// copied into the plaintext's place first and opened there, so the
+    /// bytes decrypted are the bytes the tag authenticated.
+    MayChange,
+}
+
 /// Decrypts one complete message.
 pub fn decrypt(
     ciphertext: &[u8],
@@ -498,7 +529,13 @@ pub fn decrypt(
     options: &DecryptOptions,
 ) -> Result<DecryptResult> {
     let mut plaintext = Vec::with_capacity(ciphertext.len());
-    let (suite, encryption_context) = decrypt_append(ciphertext, cmm, options, &mut plaintext)?;
+    let (suite, encryption_context) = decrypt_append(
+        ciphertext,
+        InputMemory::Unchanging,
+        cmm,
+        options,
+        &mut plaintext,
+    )?;
     Ok(DecryptResult {
         suite,
         encryption_context,
@@ -509,24 +546,24 @@ pub fn decrypt(
 /// Decrypts one complete message, appending the plaintext to `out`: for
 /// callers that keep one buffer across messages (the Python package does,
 /// per thread, so that a 1 MiB message does not cost fresh pages every
-/// time). Returns the suite and the encryption context. On error `out`
-/// is as it was (nothing of the plaintext stays in it).
+/// time) and for the bindings, which say what `memory` the ciphertext is
+/// in. Returns the suite and the encryption context. On error `out` is as
+/// it was (nothing of the plaintext stays in it).
 pub fn decrypt_append(
     ciphertext: &[u8],
+    memory: InputMemory,
     cmm: &dyn MaterialsManager,
     options: &DecryptOptions,
     out: &mut Vec<u8>,
 ) -> Result<(AlgorithmSuite, EncryptionContext)> {
-    decrypt_to(ciphertext, cmm, options, out)
+    decrypt_to(ciphertext, memory, cmm, options, out)
 }
 
 /// Decrypts one complete message into `out`, which must be exactly as
 /// long as its plaintext ([`plaintext_len`]): for callers whose result
-/// buffer is allocated first (the Node package's Promise `decrypt` writes
-/// into the `Buffer` it resolves with; the Python package into the
-/// returned `bytes`), so that the plaintext is written once. Returns the
-/// suite and the encryption context. On error `out` is all zeros;
-/// a buffer of another length is `InvalidArgument`.
+/// buffer is allocated first, so that the plaintext is written once.
+/// Returns the suite and the encryption context. On error `out` is all
+/// zeros; a buffer of another length is `InvalidArgument`.
 pub fn decrypt_into(
     ciphertext: &[u8],
     cmm: &dyn MaterialsManager,
@@ -536,14 +573,17 @@ pub fn decrypt_into(
     // SAFETY: initialized bytes viewed as possibly uninitialized ones;
     // `decrypt_into_uninit` writes only initialized bytes through the view.
     let out = unsafe { &mut *(out as *mut [u8] as *mut [MaybeUninit<u8>]) };
-    decrypt_into_uninit(ciphertext, cmm, options, out)
+    decrypt_into_uninit(ciphertext, InputMemory::Unchanging, cmm, options, out)
 }
 
-/// [`decrypt_into`] into memory that need not be initialized (the Python
-/// package's fresh `bytes` object): every byte is written, the plaintext
-/// on success, zeros on error.
+/// [`decrypt_into`] into memory that need not be initialized, from a
+/// ciphertext in `memory` (the Node package's Promise `decrypt` writes
+/// into the `Buffer` it resolves with, the Python package into the
+/// returned `bytes`): every byte is written, the plaintext on success,
+/// zeros on error.
 pub fn decrypt_into_uninit(
     ciphertext: &[u8],
+    memory: InputMemory,
     cmm: &dyn MaterialsManager,
     options: &DecryptOptions,
     out: &mut [MaybeUninit<u8>],
@@ -558,7 +598,7 @@ pub fn decrypt_into_uninit(
         buf: &mut *guard.buf,
         len: 0,
     };
-    let r = decrypt_to(ciphertext, cmm, options, &mut sink).and_then(|r| {
+    let r = decrypt_to(ciphertext, memory, cmm, options, &mut sink).and_then(|r| {
         if sink.len == sink.buf.len() {
             Ok(r)
         } else {
@@ -587,12 +627,13 @@ impl Drop for ZeroUnlessDone<'_> {
 
 fn decrypt_to(
     ciphertext: &[u8],
+    memory: InputMemory,
     cmm: &dyn MaterialsManager,
     options: &DecryptOptions,
     out: &mut impl Sink,
 ) -> Result<(AlgorithmSuite, EncryptionContext)> {
     let mark = out.written();
-    let mut core = DecryptCore::new(options.clone());
+    let mut core = DecryptCore::new(options.clone(), memory);
     let r = core
         .update(cmm, ciphertext, out)
         .and_then(|()| core.finish(out))
@@ -643,16 +684,9 @@ pub fn plaintext_len(
     usize::try_from(total).ok()
 }
 
-/// Opens one body unit onto `dst`: the ciphertext copied into its next
-/// region and opened there, counted as written only once its tag verified
-/// (a failed open leaves zeros, not written).
-///
-/// Copied first, not opened from the input into the region (`open_to`):
-/// AES-GCM reads its input more than once (the tag's GHASH and the
-/// decryption), so a buffer that changed during the call (a Node
-/// `Uint8Array` written by JavaScript meanwhile, a file mapped in memory
-/// that another process writes) could give plaintext of bytes other than
-/// those the tag authenticated. The private copy is read by both.
+/// Opens one body unit onto `dst`, into its next region, counted as
+/// written only once its tag verified (a failed open leaves zeros, not
+/// written); see [`open_unit`].
 fn open_onto(
     dst: &mut impl Sink,
     key: &AesGcmKey,
@@ -660,12 +694,40 @@ fn open_onto(
     aad: &[u8],
     ct: &[u8],
     tag: &[u8],
+    memory: InputMemory,
 ) -> Result<()> {
-    let slot = parallel::init_from(dst.region(ct.len())?, ct);
-    key.open_in_place(iv, aad, slot, tag)?;
-    // SAFETY: the whole region was written by `init_from`.
+    open_unit(key, iv, aad, ct, tag, dst.region(ct.len())?, memory)?;
+    // SAFETY: `open_unit` wrote the whole region when it succeeded.
     unsafe { dst.commit(ct.len()) };
     Ok(())
+}
+
+/// Authenticates and decrypts one body unit into `slot` (as long as `ct`),
+/// which is then initialized: the plaintext, or zeros on failure.
+///
+/// AES-GCM reads its input more than once (the tag's GHASH, then the
+/// decryption). Input that cannot change ([`InputMemory::Unchanging`]) is
+/// opened from where it is, straight into `slot`. Input that may change
+/// during the call (a Node `Uint8Array` written by JavaScript meanwhile, a
+/// C caller's buffer, a file mapped in memory that another process writes)
+/// is copied into `slot` first and opened there, so that the bytes
+/// decrypted are the bytes the tag authenticated.
+pub(crate) fn open_unit(
+    key: &AesGcmKey,
+    iv: &[u8; crate::crypto::GCM_IV_LEN],
+    aad: &[u8],
+    ct: &[u8],
+    tag: &[u8],
+    slot: &mut [MaybeUninit<u8>],
+    memory: InputMemory,
+) -> Result<()> {
+    match memory {
+        InputMemory::Unchanging => key.open_to(iv, aad, ct, tag, slot).map(|_| ()),
+        InputMemory::MayChange => {
+            let slot = parallel::init_from(slot, ct);
+            key.open_in_place(iv, aad, slot, tag)
+        }
+    }
 }
 
 /// Where decryption writes plaintext: a growing `Vec` (streams,

@@ -20,7 +20,7 @@ pub use context::EncryptionContext;
 
 pub use decrypt::{
     decrypt, decrypt_append, decrypt_into, decrypt_into_uninit, plaintext_len, DecryptOptions,
-    DecryptResult, Decryptor,
+    DecryptResult, Decryptor, InputMemory,
 };
 pub use encrypt::{encrypt, encrypt_append, EncryptOptions, Encryptor};
 pub use header::{ContentType, Header};

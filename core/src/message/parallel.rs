@@ -18,7 +18,7 @@ use crate::crypto::{AesGcmKey, GCM_IV_LEN, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 
 use super::body::{body_aad, frame_iv, AAD_FINAL_FRAME, AAD_FRAME, SEQUENCE_NUMBER_END};
-use super::decrypt::Sink;
+use super::decrypt::{open_unit, InputMemory, Sink};
 
 /// How many threads seal or open the frames of one large message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -290,12 +290,14 @@ pub(crate) fn seal_frames_into(
 /// Opens regular frames laid out in `frames` (already checked: sequence
 /// numbers from `first_seq`, IVs, whole frames of `content` bytes),
 /// appending their plaintext to `out`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn open_frames(
     key: &AesGcmKey,
     message_id: &[u8],
     first_seq: u32,
     content: usize,
     frames: &[u8],
+    memory: InputMemory,
     out: &mut impl Sink,
     threads: usize,
 ) -> Result<()> {
@@ -309,10 +311,8 @@ pub(crate) fn open_frames(
         let frame = &frames[i * size..(i + 1) * size];
         let ct = &frame[4 + GCM_IV_LEN..4 + GCM_IV_LEN + content];
         let tag = &frame[4 + GCM_IV_LEN + content..];
-        // Copied first, then opened: see `decrypt::open_onto`.
-        let slot = init_from(slot, ct);
         body_aad(aad, message_id, AAD_FRAME, seq, content as u64);
-        key.open_in_place(&frame_iv(seq), aad, slot, tag)
+        open_unit(key, &frame_iv(seq), aad, ct, tag, slot, memory)
     })
 }
 

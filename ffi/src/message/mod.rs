@@ -23,7 +23,8 @@ mod encryptor;
 mod options;
 
 use sealbox_core::message::{
-    decrypt, encrypt, rewrap, DecryptOptions, EncryptOptions, MaxEncryptedDataKeys, RewrapOptions,
+    decrypt_append, encrypt, rewrap, DecryptOptions, EncryptOptions, InputMemory,
+    MaxEncryptedDataKeys, RewrapOptions,
 };
 use sealbox_core::EncryptionContext;
 
@@ -165,11 +166,19 @@ pub unsafe extern "C" fn sealbox_decrypt(
         let options = decrypt_options(try_opt_ref!(options), try_expected_context!(context));
         let out_plaintext = try_out!(out_plaintext);
         let out_context = opt_out!(out_context);
-        let result = decrypt(message, cmm.inner.as_ref(), &options)?;
+        // The caller's buffer: another of its threads may write it meanwhile.
+        let mut plaintext = Vec::with_capacity(message.len());
+        let (_, context) = decrypt_append(
+            message,
+            InputMemory::MayChange,
+            cmm.inner.as_ref(),
+            &options,
+            &mut plaintext,
+        )?;
         if out_context.wanted() {
-            out_context.write(box_handle(StringMap::from_map(&result.encryption_context)));
+            out_context.write(box_handle(StringMap::from_map(&context)));
         }
-        out_plaintext.write(buffer(result.plaintext));
+        out_plaintext.write(buffer(plaintext));
         Ok(())
     }
 }

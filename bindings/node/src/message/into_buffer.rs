@@ -232,7 +232,16 @@ impl Task for DecryptInto {
         let out = unsafe { std::slice::from_raw_parts_mut(self.out.data.cast(), self.out.len) };
         // On failure `decrypt_into_uninit` leaves the Buffer zeroed, and it
         // is never handed out.
-        guarded(|| msg::decrypt_into_uninit(input, self.cmm.as_ref(), &self.opts, out))
+        // JavaScript runs meanwhile and may write the input Buffer.
+        guarded(|| {
+            msg::decrypt_into_uninit(
+                input,
+                msg::InputMemory::MayChange,
+                self.cmm.as_ref(),
+                &self.opts,
+                out,
+            )
+        })
     }
 
     fn resolve(&mut self, env: Env, (suite, context): Self::Output) -> Result<Decrypted> {

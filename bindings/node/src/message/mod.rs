@@ -211,7 +211,14 @@ fn decrypt_op(cmm: Arc<dyn MaterialsManager>, opts: msg::DecryptOptions) -> Data
         // Buffer::secret wipes the plaintext once JS has its copy, on
         // success; decrypt_append leaves nothing of it on failure.
         let mut plaintext = spare::take();
-        let (suite, context) = msg::decrypt_append(ct, cmm.as_ref(), &opts, &mut plaintext)?;
+        let (suite, context) = msg::decrypt_append(
+            ct,
+            // JavaScript (or another worker) may write the Buffer meanwhile.
+            msg::InputMemory::MayChange,
+            cmm.as_ref(),
+            &opts,
+            &mut plaintext,
+        )?;
         Ok(DecryptResult {
             algorithm_suite: u32::from(suite.id()),
             encryption_context: context.into_iter().collect(),
