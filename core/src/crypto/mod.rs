@@ -193,7 +193,8 @@ macro_rules! aes_gcm_key_api {
             /// the error is `DecryptionFailed`. AES-GCM reads `ciphertext`
             /// more than once: it must not change during the call (memory
             /// another thread or process may write is copied first and
-            /// opened in place, as the message decryptor does).
+            /// opened in place, as the message decryptor does for
+            /// `InputMemory::MayChange`).
             pub fn open_to<'o>(
                 &self,
                 iv: &[u8; $crate::crypto::GCM_IV_LEN],
