@@ -76,7 +76,7 @@ fn forks() -> Option<u64> {
 }
 
 /// Fills `buf` with random bytes: from this thread's open
-/// [`RandomReserve`] when it still holds enough, otherwise from the
+/// `RandomReserve` when it still holds enough, otherwise from the
 /// provider's generator.
 pub fn fill_random(buf: &mut [u8]) -> Result<()> {
     let taken = RESERVE

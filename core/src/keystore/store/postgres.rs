@@ -2212,7 +2212,7 @@ impl AuditLog for PgAuditLog {
     /// position), and only rows whose transaction is older than every one
     /// still running: a row committed late can never come before one
     /// already returned, so paging on with the last position misses
-    /// nothing (see [`PgAuditLog::settled`]).
+    /// nothing (see `PgAuditLog::settled`).
     fn lines(&self, segment: u64, after: Option<u64>, limit: usize) -> Result<Vec<(u64, String)>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         // Where the page starts: after the cursor's row. If that row is
