@@ -269,8 +269,11 @@ fn signed_final_frame_is_held_until_the_signature_verifies() {
 /// that may change (a binding's buffer) frame by frame from a private copy.
 /// Both give the same plaintext, suite and context, on one thread and on
 /// several, into a growing buffer and into one of the exact length; both
-/// refuse every flipped bit, leaving an appended-to buffer as it was and an
-/// exact one zeroed.
+/// refuse every flipped bit of a small message, and a flipped bit in a
+/// middle frame of a large one opened on several threads, leaving what was
+/// appended to as it was and an exact buffer zeroed. (That the AES-GCM
+/// calls themselves zero what they wrote on failure, in both forms, is
+/// tests/differential.rs's and tests/wycheproof.rs's.)
 #[test]
 fn both_kinds_of_input_memory_open_alike() {
     let m = cmm(aes_keyring(4));
@@ -306,6 +309,22 @@ fn both_kinds_of_input_memory_open_alike() {
                         (got_suite, context),
                         (suite, expected.encryption_context.clone())
                     );
+                }
+                if threads > 1 {
+                    let mut bad = ct.clone();
+                    bad[ct.len() / 2] ^= 0x04;
+                    for memory in memories {
+                        let mut out = b"kept".to_vec();
+                        assert!(
+                            decrypt_append(&bad, memory, &m, &d, &mut out).is_err(),
+                            "{suite} {memory:?}: a flip in a middle frame accepted"
+                        );
+                        assert_eq!(out, b"kept");
+                        let mut exact = vec![std::mem::MaybeUninit::new(0xAAu8); n];
+                        assert!(decrypt_into_uninit(&bad, memory, &m, &d, &mut exact).is_err());
+                        // SAFETY: initialized above; a failure writes zeros.
+                        assert!(exact.iter().all(|b| unsafe { b.assume_init() } == 0));
+                    }
                 }
             }
         }

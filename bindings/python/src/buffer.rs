@@ -123,10 +123,11 @@ impl<'py> Input<'py> {
     }
 
     /// As [`with`](Self::with), telling `f` whether the bytes it reads can
-    /// change meanwhile: not those of a `bytes` object (or a read-only
-    /// view of one), nor the copy; a mutable buffer read in place can, as
-    /// its memory need not be Python's alone (a file mapped in memory that
-    /// another process writes).
+    /// change meanwhile: not those of a `bytes` object, nor the copy; any
+    /// other buffer read in place can, as its memory need not be Python's
+    /// alone (a file mapped in memory that another process writes; an
+    /// exporter that names a `bytes` as its owner may still point
+    /// elsewhere).
     pub(crate) fn with_memory<T, F>(&self, py: Python<'_>, release: bool, f: F) -> PyResult<T>
     where
         T: Send,
@@ -138,17 +139,13 @@ impl<'py> Input<'py> {
                 let s = self.slice();
                 call(py, release, || f(s, InputMemory::Unchanging))
             }
-            Input::Buffer(b) => {
-                if b.readonly_immutable() {
-                    let s = self.slice();
-                    call(py, release, || f(s, InputMemory::Unchanging))
-                } else if release {
-                    let copy = Wiped(self.slice().to_vec());
-                    call(py, true, || f(&copy.0, InputMemory::Unchanging))
-                } else {
-                    let s = self.slice();
-                    call(py, false, || f(s, InputMemory::MayChange))
-                }
+            Input::Buffer(b) if release && !b.readonly_immutable() => {
+                let copy = Wiped(self.slice().to_vec());
+                call(py, true, || f(&copy.0, InputMemory::Unchanging))
+            }
+            Input::Buffer(_) => {
+                let s = self.slice();
+                call(py, release, || f(s, InputMemory::MayChange))
             }
         }
     }

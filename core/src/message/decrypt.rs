@@ -83,8 +83,9 @@ enum Phase {
 /// the one-shot path can borrow one and the streaming path can own one.
 pub(crate) struct DecryptCore {
     options: DecryptOptions,
-    /// What the caller's slices given to `update` are (its own buffer of
-    /// held-back bytes is always [`InputMemory::Unchanging`]).
+    /// What the caller's slices given to `update` are (`buf`, its own
+    /// buffer of ciphertext not yet consumed, is always
+    /// [`InputMemory::Unchanging`]).
     memory: InputMemory,
     phase: Phase,
     buf: Vec<u8>,
@@ -507,7 +508,9 @@ impl Decryptor {
 
 /// Whether the memory a ciphertext is read from can change while a call
 /// reads it: what decides if each frame is opened straight from it or from
-/// a private copy (AES-GCM reads its input twice: see [`decrypt_append`]).
+/// a private copy. AES-GCM reads a frame twice (the tag's GHASH, then the
+/// decryption): bytes that changed in between would give plaintext of
+/// bytes the tag never authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputMemory {
     /// Nothing writes it during the call: what Rust promises of a `&[u8]`
@@ -546,9 +549,12 @@ pub fn decrypt(
 /// Decrypts one complete message, appending the plaintext to `out`: for
 /// callers that keep one buffer across messages (the Python package does,
 /// per thread, so that a 1 MiB message does not cost fresh pages every
-/// time) and for the bindings, which say what `memory` the ciphertext is
-/// in. Returns the suite and the encryption context. On error `out` is as
-/// it was (nothing of the plaintext stays in it).
+/// time) and for the bindings. `memory` says whether anything may write
+/// the ciphertext during the call: [`InputMemory::Unchanging`] for Rust's
+/// own slices, [`InputMemory::MayChange`] for memory shared with other
+/// code (another process's mapping, a foreign caller's buffer). Returns
+/// the suite and the encryption context. On error `out` is as it was
+/// (nothing of the plaintext stays in it).
 pub fn decrypt_append(
     ciphertext: &[u8],
     memory: InputMemory,
@@ -576,11 +582,11 @@ pub fn decrypt_into(
     decrypt_into_uninit(ciphertext, InputMemory::Unchanging, cmm, options, out)
 }
 
-/// [`decrypt_into`] into memory that need not be initialized, from a
-/// ciphertext in `memory` (the Node package's Promise `decrypt` writes
-/// into the `Buffer` it resolves with, the Python package into the
-/// returned `bytes`): every byte is written, the plaintext on success,
-/// zeros on error.
+/// [`decrypt_into`] into memory that need not be initialized (the Node
+/// package's Promise `decrypt` writes into the `Buffer` it resolves with,
+/// the Python package into the returned `bytes`), of a ciphertext in
+/// `memory` (as for [`decrypt_append`]): every byte of `out` is written,
+/// the plaintext on success, zeros on error.
 pub fn decrypt_into_uninit(
     ciphertext: &[u8],
     memory: InputMemory,
