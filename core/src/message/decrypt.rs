@@ -371,6 +371,18 @@ impl DecryptCore {
                 .map(|v| (&v.header, &v.encryption_context)),
         }
     }
+
+    /// The suite and the encryption context of a message decrypted whole,
+    /// taken out of the core (which a one-shot call drops next).
+    fn take_header_info(&mut self) -> Option<(AlgorithmSuite, EncryptionContext)> {
+        match self.phase {
+            Phase::Done => self
+                .verified
+                .as_mut()
+                .map(|v| (v.header.suite, std::mem::take(&mut v.encryption_context))),
+            _ => None,
+        }
+    }
 }
 
 /// Opens a parsed header: the commitment policy allows its suite, the
@@ -643,10 +655,7 @@ fn decrypt_to(
     let r = core
         .update(cmm, ciphertext, out)
         .and_then(|()| core.finish(out))
-        .and_then(|()| {
-            let (header, ec) = core.header_info().ok_or(Error::DecryptionFailed)?;
-            Ok((header.suite, ec.clone()))
-        });
+        .and_then(|()| core.take_header_info().ok_or(Error::DecryptionFailed));
     if r.is_err() {
         out.unwind(mark);
     }
