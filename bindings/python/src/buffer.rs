@@ -53,7 +53,9 @@ pub(crate) enum Input<'py> {
     Bytes(Bound<'py, PyBytes>),
     /// Any other buffer (bytearray, memoryview, array, mmap ...). Its owner
     /// may change it from another thread as soon as the GIL is released, so
-    /// it is read in place only while the GIL is held.
+    /// it is read in place only while the GIL is held, except a read-only
+    /// buffer whose owner is a `bytes` (a memoryview of one). Decryption
+    /// still counts any of them as memory that may change (`with_memory`).
     Buffer(PyUntypedBuffer),
 }
 

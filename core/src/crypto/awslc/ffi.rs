@@ -504,8 +504,8 @@ impl HmacSha512 {
                 "HMAC-SHA-512 output is 64 bytes".into(),
             ));
         }
-        let len = parts.iter().map(|p| p.len()).sum::<usize>();
-        if len <= Self::ONE_BLOCK {
+        let len = parts.iter().try_fold(0usize, |n, p| n.checked_add(p.len()));
+        if let Some(len) = len.filter(|&n| n <= Self::ONE_BLOCK) {
             self.mac_one_block(parts, len, out);
             return Ok(());
         }
