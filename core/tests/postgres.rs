@@ -8,7 +8,9 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{ctx, opts, pg_database, pg_server, psql, root, with_database, TestClock};
+use common::{
+    ctx, delete_audit_rows, opts, pg_database, pg_server, psql, root, with_database, TestClock,
+};
 use sealbox::keystore::{
     CreateKeyRequest, KeyStore, KeyStoreOptions, RootKey, DEFAULT_METADATA_CACHE_TTL,
 };
@@ -242,22 +244,6 @@ fn the_audit_table_refuses_updates_and_deletes() {
     }
 }
 
-/// Removes data-plane records from the end of every writer's chain (from
-/// record `keep` on) the way an attacker who owns the tables would (the
-/// trigger switched off first).
-fn cut_tail(url: &str, keep: i64) {
-    let mut c = psql(url);
-    c.batch_execute("ALTER TABLE audit_log DISABLE TRIGGER USER")
-        .unwrap();
-    c.execute(
-        "DELETE FROM audit_log WHERE writer <> 0 AND seq >= $1",
-        &[&keep],
-    )
-    .unwrap();
-    c.batch_execute("ALTER TABLE audit_log ENABLE TRIGGER USER")
-        .unwrap();
-}
-
 #[test]
 fn a_removed_tail_is_detected_at_open_and_by_verification() {
     let Some(url) = pg_database("tail") else {
@@ -268,8 +254,9 @@ fn a_removed_tail_is_detected_at_open_and_by_verification() {
     for _ in 0..10 {
         ks.generate_data_key(k.key_id.as_str(), 32, &ctx()).unwrap();
     }
-    // Data-plane records after the last change to keys are removed.
-    cut_tail(&url, 5);
+    // Data-plane records after the last change to keys are removed: every
+    // writer's chain from its record 5 on.
+    delete_audit_rows(&mut psql(&url), "writer <> 0 AND seq >= 5");
     let r = ks.verify_audit_log().unwrap();
     assert!(!r.ok(), "{r:?}");
     assert!(r.first_error.unwrap().1.contains("tail removed"));
@@ -507,12 +494,7 @@ fn a_removed_change_to_keys_is_detected() {
     ks.generate_data_key(k.key_id.as_str(), 32, &ctx()).unwrap();
     ks.rotate_key(k.key_id.as_str()).unwrap();
     let mut c = psql(&url);
-    c.batch_execute(
-        "ALTER TABLE audit_log DISABLE TRIGGER USER;
-         DELETE FROM audit_log WHERE writer = 0 AND seq = 1;
-         ALTER TABLE audit_log ENABLE TRIGGER USER;",
-    )
-    .unwrap();
+    delete_audit_rows(&mut c, "writer = 0 AND seq = 1");
     let why = ks.verify_audit_log().unwrap().first_error.unwrap().1;
     assert!(why.contains("tail removed"), "{why}");
     drop(ks);

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{ctx, opts, pg_database, psql, root};
+use common::{ctx, delete_audit_rows, opts, pg_database, psql, root};
 use sealbox::keystore::{CreateKeyRequest, KeyStore};
 
 /// Writers commit side by side, so a row can become visible after rows
@@ -53,12 +53,6 @@ fn paging_misses_no_record_committed_late() {
     // on after it.
     assert_eq!(ks.audit_records(Some(1_000_000), 10).unwrap(), []);
     let mut c = psql(&url);
-    c.batch_execute(&format!(
-        "ALTER TABLE audit_log DISABLE TRIGGER USER;
-         DELETE FROM audit_log WHERE pos = {};
-         ALTER TABLE audit_log ENABLE TRIGGER USER;",
-        after[1].0
-    ))
-    .unwrap();
+    delete_audit_rows(&mut c, &format!("pos = {}", after[1].0));
     assert_eq!(ks.audit_records(Some(after[1].0), 100).unwrap(), after[2..]);
 }

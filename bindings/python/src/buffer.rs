@@ -137,17 +137,17 @@ impl<'py> Input<'py> {
     {
         let release = release || self.len() > RELEASE_THRESHOLD;
         match self {
-            Input::Bytes(_) => {
-                let s = self.slice();
-                call(py, release, || f(s, InputMemory::Unchanging))
-            }
             Input::Buffer(b) if release && !b.readonly_immutable() => {
                 let copy = Wiped(self.slice().to_vec());
                 call(py, true, || f(&copy.0, InputMemory::Unchanging))
             }
-            Input::Buffer(_) => {
+            _ => {
+                let memory = match self {
+                    Input::Bytes(_) => InputMemory::Unchanging,
+                    Input::Buffer(_) => InputMemory::MayChange,
+                };
                 let s = self.slice();
-                call(py, release, || f(s, InputMemory::MayChange))
+                call(py, release, || f(s, memory))
             }
         }
     }

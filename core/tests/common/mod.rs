@@ -199,8 +199,6 @@ pub fn with_database(url: &str, db: &str) -> String {
     }
 }
 
-/// Which metadata store the key-store suite runs on: `SEALBOX_TEST_STORE`
-/// = `sqlite` (default) or `postgres`.
 /// The soft backend's root key of the tests.
 pub fn root() -> RootKey {
     RootKey::from_bytes(&ROOT).unwrap()
@@ -225,6 +223,19 @@ pub fn psql(url: &str) -> postgres::Client {
     postgres::Client::connect(url, postgres::NoTls).unwrap()
 }
 
+/// Deletes the audit rows that match `condition` the way an attacker who
+/// owns the tables would: the table's triggers switched off for the while.
+pub fn delete_audit_rows(c: &mut postgres::Client, condition: &str) {
+    c.batch_execute(&format!(
+        "ALTER TABLE audit_log DISABLE TRIGGER USER;
+         DELETE FROM audit_log WHERE {condition};
+         ALTER TABLE audit_log ENABLE TRIGGER USER;"
+    ))
+    .unwrap();
+}
+
+/// Which metadata store the key-store suite runs on: `SEALBOX_TEST_STORE`
+/// = `sqlite` (default) or `postgres`.
 pub fn is_postgres() -> bool {
     std::env::var("SEALBOX_TEST_STORE").is_ok_and(|s| s == "postgres")
 }
