@@ -352,6 +352,90 @@ fn both_kinds_of_input_memory_open_alike() {
     }
 }
 
+/// Ciphertext in memory that another thread rewrites during the call, as a
+/// binding's shared buffer can be (`InputMemory::MayChange`): a byte of the
+/// stored context's value flips between the authentic `A` and a `B` that
+/// the header tag does not authenticate. Every decryption that succeeds
+/// must hand back the authentic context, for an unsigned and a signed
+/// suite: the header's fields, the body its tag covers and the bytes a
+/// signature hashes are read from one copy of the caller's bytes. (Read
+/// twice, a `B` in the fields with an `A` in the authenticated body was
+/// accepted.)
+#[test]
+fn a_context_changed_during_the_call_is_never_handed_back() {
+    use std::sync::atomic::{AtomicBool, AtomicU8};
+    // An RSA keyring: its wrapping, unlike raw AES's, does not bind the
+    // context, so only the header tag stands between a changed context
+    // and the caller.
+    let m = cmm(Arc::new(
+        RawRsaKeyring::new(
+            "ns",
+            "rsa",
+            RsaWrappingPadding::OaepSha256Mgf1,
+            Some(RSA_PUBLIC),
+            Some(RSA_PRIVATE),
+        )
+        .unwrap(),
+    ));
+    for (suite, rounds) in [
+        (AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, 3_000),
+        (AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384, 1_500),
+    ] {
+        let eo = EncryptOptions {
+            suite: Some(suite),
+            encryption_context: ec(&[("tenant", "tenant-A")]),
+            ..EncryptOptions::default()
+        };
+        let d = DecryptOptions::default();
+        let ct = encrypt(&pattern(100), &m, &eo).unwrap();
+        let at = ct.windows(8).position(|w| w == b"tenant-A").unwrap() + 7;
+        // The message in atomics, so that the writer's stores are defined;
+        // the decryption reads it as the plain bytes a binding hands over.
+        let cells: Arc<Vec<AtomicU8>> = Arc::new(ct.iter().map(|&b| AtomicU8::new(b)).collect());
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (cells, stop) = (cells.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut flips = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    for b in [b'B', b'A'] {
+                        cells[at].store(b, Ordering::Relaxed);
+                        flips += 1;
+                    }
+                }
+                flips
+            })
+        };
+        // SAFETY (of the test's model): u8 and AtomicU8 have the same
+        // layout; the writer changes one byte with single-byte stores while
+        // it is read, which is what MayChange tells the core to expect.
+        let shared = unsafe { std::slice::from_raw_parts(cells.as_ptr().cast::<u8>(), ct.len()) };
+        let (mut accepted, mut refused) = (0u32, 0u32);
+        for _ in 0..rounds {
+            let mut out = Vec::new();
+            match decrypt_append(shared, InputMemory::MayChange, &m, &d, &mut out) {
+                Ok((_, context)) => {
+                    assert_eq!(
+                        context.get("tenant").map(String::as_str),
+                        Some("tenant-A"),
+                        "{suite}: a context the header tag did not cover was handed back"
+                    );
+                    assert_eq!(out, pattern(100));
+                    accepted += 1;
+                }
+                Err(e) => {
+                    assert!(matches!(e, Error::DecryptionFailed), "{suite}: {e:?}");
+                    assert!(out.is_empty());
+                    refused += 1;
+                }
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        let flips = writer.join().unwrap();
+        println!("{suite}: {accepted} accepted, {refused} refused while the writer flipped {flips} times");
+    }
+}
+
 /// A message's structure gives its plaintext's exact length, and
 /// `decrypt_into` a buffer of that length yields what `decrypt` does, for
 /// every suite, frame length and size class (the parallel path included);

@@ -20,6 +20,11 @@ use super::header::{self, ContentType, Header, ParseError, Reader};
 use super::parallel::{self, Parallelism};
 use super::{AlgorithmSuite, CommitmentPolicy, MaxEncryptedDataKeys};
 
+/// The most bytes of frames that a signed message in memory that may
+/// change has copied at once on the multi-threaded path (one frame at a
+/// time otherwise), so that it is opened and hashed from one copy.
+const SIGNED_COPY_MAX: usize = 4 << 20;
+
 /// Options for decryption.
 #[derive(Debug, Clone, Default)]
 pub struct DecryptOptions {
@@ -94,6 +99,9 @@ pub(crate) struct DecryptCore {
     body_len: u64,
     held: Vec<u8>,
     aad: Vec<u8>,
+    /// A signed message's units copied out of memory that may change, to
+    /// be opened and hashed from one copy (see `read_body_copied`).
+    copy: Vec<u8>,
     /// Bytes the header needs at least before it is worth parsing again.
     header_need: usize,
 }
@@ -110,6 +118,7 @@ impl DecryptCore {
             body_len: 0,
             held: Vec::new(),
             aad: Vec::with_capacity(128),
+            copy: Vec::new(),
             header_need: 0,
         }
     }
@@ -218,10 +227,12 @@ impl DecryptCore {
     ) -> Result<usize, ParseError> {
         let parsed = header::parse(data, self.options.max_encrypted_data_keys.get())?;
         let (materials, keys) = open_header(cmm, &parsed, &self.options)?;
+        // The signature covers the header as parsed: its one copy, not the
+        // caller's bytes read again.
         let verifier = header_verifier(
             parsed.header.suite,
             materials.verification_key,
-            &data[..parsed.total_len],
+            &parsed.bytes,
         )?;
         self.verified = Some(Verified {
             header: parsed.header,
@@ -250,6 +261,9 @@ impl DecryptCore {
     ) -> Result<usize, ParseError> {
         let v = self.verified.as_ref().ok_or(Error::DecryptionFailed)?;
         let signed = v.verifier.is_some();
+        if signed && memory == InputMemory::MayChange {
+            return self.read_body_copied(data, out);
+        }
         let mut r = Reader::new(data);
         let unit = body::parse_unit_prefix(&mut r, &v.header, self.seq)?;
         self.check_body_size(unit.len)?;
@@ -284,6 +298,44 @@ impl DecryptCore {
             self.phase = if signed { Phase::Footer } else { Phase::Done };
         }
         Ok(consumed)
+    }
+
+    /// `read_body` for a signed message in memory that may change: the
+    /// unit is measured in the caller's bytes, copied once, and then parsed,
+    /// opened and hashed from the copy. Read twice from the caller's
+    /// memory, the bytes the signature covers could differ from the bytes
+    /// that were opened: a recipient who may write that memory during the
+    /// call could then pass off frames of its own as the signer's.
+    fn read_body_copied(&mut self, data: &[u8], out: &mut impl Sink) -> Result<usize, ParseError> {
+        let v = self.verified.as_ref().ok_or(Error::DecryptionFailed)?;
+        let mut r = Reader::new(data);
+        let unit = body::parse_unit_prefix(&mut r, &v.header, self.seq)?;
+        // Refused before a unit too large is copied.
+        self.check_body_size(unit.len)?;
+        r.take(usize::try_from(unit.len).map_err(|_| Error::DecryptionFailed)?)?;
+        r.take(GCM_TAG_LEN)?;
+        let n = r.pos;
+        let mut copy = std::mem::take(&mut self.copy);
+        copy.clear();
+        copy.extend_from_slice(&data[..n]);
+        let r = self.read_body(&copy, InputMemory::Unchanging, out);
+        self.keep_copy(copy);
+        match r {
+            Ok(m) if m == n => Ok(n),
+            // The copy is not the unit that was measured: the memory
+            // changed in between.
+            Ok(_) | Err(ParseError::Incomplete(_)) => Err(Error::DecryptionFailed.into()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Keeps the buffer of `copy` for the next unit unless it grew past
+    /// what one batch of frames needs (a large non-framed body).
+    fn keep_copy(&mut self, mut copy: Vec<u8>) {
+        if copy.capacity() <= SIGNED_COPY_MAX + SIGNED_COPY_MAX / 4 {
+            copy.clear();
+            self.copy = copy;
+        }
     }
 
     /// Opens the whole regular frames at the start of `data` on several
@@ -323,26 +375,47 @@ impl DecryptCore {
                 _ => break,
             }
         }
+        // A signed message in memory that may change is opened and hashed
+        // from one copy (as in `read_body_copied`), a bounded batch at a time.
+        let copied = v.verifier.is_some() && memory == InputMemory::MayChange;
+        if copied {
+            count = count.min((SIGNED_COPY_MAX / size).max(2));
+        }
         let threads = self.options.parallelism.threads_for(count, count * fl);
         if threads < 2 {
             return Ok(0);
         }
         self.check_body_size((count * fl) as u64)?;
-        let frames = &data[..count * size];
-        parallel::open_frames(
+        let mut copy = std::mem::take(&mut self.copy);
+        let frames = if copied {
+            copy.clear();
+            copy.extend_from_slice(&data[..count * size]);
+            &copy[..]
+        } else {
+            &data[..count * size]
+        };
+        let opened = parallel::open_frames(
             &v.key,
             &v.header.message_id,
             self.seq,
             fl,
             frames,
-            memory,
+            if copied {
+                InputMemory::Unchanging
+            } else {
+                memory
+            },
             out,
             threads,
-        )?;
-        let v = self.verified.as_mut().ok_or(Error::DecryptionFailed)?;
-        if let Some((_, h)) = &mut v.verifier {
-            h.update(frames);
+        );
+        if opened.is_ok() {
+            let v = self.verified.as_mut().ok_or(Error::DecryptionFailed)?;
+            if let Some((_, h)) = &mut v.verifier {
+                h.update(frames);
+            }
         }
+        self.keep_copy(copy);
+        opened?;
         self.body_len += (count * fl) as u64;
         self.seq = self.seq.wrapping_add(count as u32);
         Ok(count * size)
@@ -420,7 +493,7 @@ pub(crate) fn open_header(
     }
     // Header auth: AAD = header body ‖ serialized pairs that were
     // authenticated but not stored.
-    let mut aad = parsed.body_bytes.clone();
+    let mut aad = parsed.body_bytes().to_vec();
     aad.extend_from_slice(&context::serialize(&only_authenticated(
         &materials.encryption_context,
         &materials.required_encryption_context_keys,
@@ -533,7 +606,10 @@ pub enum InputMemory {
     /// JavaScript or another worker holds, a C caller's buffer, a Python
     /// `bytearray` or `memoryview`, a file mapped in memory. Each frame is
     /// copied into the plaintext's place first and opened there, so the
-    /// bytes decrypted are the bytes the tag authenticated.
+    /// bytes decrypted are the bytes the tag authenticated; a signed
+    /// message's frames are copied whole first and opened and hashed from
+    /// that copy, so the signature covers the bytes decrypted. (The header
+    /// is read once, as a copy, whatever the memory.)
     MayChange,
 }
 
@@ -829,5 +905,124 @@ impl Sink for Fixed<'_> {
     fn unwind(&mut self, mark: usize) {
         self.buf[mark..self.len].zeroize();
         self.len = mark;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::cmm::DefaultMaterialsManager;
+    use crate::keyring::RawAesKeyring;
+    use crate::message::body::{frame_iv, AAD_FRAME};
+    use crate::message::{encrypt, EncryptOptions};
+
+    /// A signed message in memory that another thread rewrites during the
+    /// call (`InputMemory::MayChange`): its first frame switches between
+    /// the signer's and one that a recipient (who holds the data key, not
+    /// the signing key) sealed itself. A decryption that succeeds must
+    /// hand back the signer's plaintext, on one thread (frame by frame)
+    /// and on two (frames in batches): each frame is opened and hashed
+    /// from one copy. (Opened from one read and hashed from another, the
+    /// recipient's frame was accepted under the signer's signature.)
+    #[test]
+    fn a_signed_message_changed_during_the_call_keeps_its_signers_frames() {
+        let m = DefaultMaterialsManager::new(Arc::new(
+            RawAesKeyring::new("ns", "k", &[3; 32]).unwrap(),
+        ));
+        let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384;
+        let fl = 64usize;
+        let eo = EncryptOptions {
+            suite: Some(suite),
+            frame_length: fl as u32,
+            ..EncryptOptions::default()
+        };
+        let pt: Vec<u8> = (0..200u8).collect();
+        let ct = encrypt(&pt, &m, &eo).unwrap();
+
+        // The recipient's frame 1, sealed with the message's content key.
+        let d = DecryptOptions::default();
+        let parsed = header::parse(&ct, None).unwrap();
+        let (_, keys) = open_header(&m, &parsed, &d).unwrap();
+        let at = parsed.total_len + 4 + 12;
+        let mut forged = ct.clone();
+        let mut aad = Vec::new();
+        body_aad(&mut aad, &parsed.header.message_id, AAD_FRAME, 1, fl as u64);
+        forged[at..at + fl].fill(b'!');
+        let tag = keys
+            .content_key
+            .seal_in_place(&frame_iv(1), &aad, &mut forged[at..at + fl])
+            .unwrap();
+        forged[at + fl..at + fl + GCM_TAG_LEN].copy_from_slice(tag.as_ref());
+
+        // Both versions as words, so that the writer switches the frame
+        // with a few stores and then leaves it whole for a while.
+        let words = |b: &[u8]| -> Vec<u64> {
+            let mut b = b.to_vec();
+            b.resize(b.len().div_ceil(8) * 8, 0);
+            b.chunks(8)
+                .map(|c| u64::from_ne_bytes(c.try_into().unwrap()))
+                .collect()
+        };
+        let (a, f) = (words(&ct), words(&forged));
+        let differ: Vec<usize> = (0..a.len()).filter(|&i| a[i] != f[i]).collect();
+        for threads in [1, 2] {
+            let cells: Arc<Vec<AtomicU64>> =
+                Arc::new(a.iter().map(|&w| AtomicU64::new(w)).collect());
+            let stop = Arc::new(AtomicBool::new(false));
+            let writer = {
+                let (cells, stop, differ, a, f) = (
+                    cells.clone(),
+                    stop.clone(),
+                    differ.clone(),
+                    a.clone(),
+                    f.clone(),
+                );
+                std::thread::spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        for v in [&f, &a] {
+                            for &i in &differ {
+                                cells[i].store(v[i], Ordering::Relaxed);
+                            }
+                            for _ in 0..20 {
+                                std::hint::spin_loop();
+                            }
+                        }
+                    }
+                })
+            };
+            // SAFETY (of the test's model): the words are read as the plain
+            // bytes a binding hands over while another thread stores to
+            // them, which is what MayChange tells the core to expect.
+            let shared =
+                unsafe { std::slice::from_raw_parts(cells.as_ptr().cast::<u8>(), ct.len()) };
+            let d = DecryptOptions {
+                parallelism: Parallelism::threads(threads).unwrap(),
+                ..DecryptOptions::default()
+            };
+            let (mut accepted, mut refused) = (0, 0);
+            for _ in 0..1_000 {
+                let mut out = Vec::new();
+                match decrypt_append(shared, InputMemory::MayChange, &m, &d, &mut out) {
+                    Ok(_) => {
+                        assert!(
+                            out == pt,
+                            "{threads} threads: a frame the signer did not sign was accepted"
+                        );
+                        accepted += 1;
+                    }
+                    Err(e) => {
+                        assert_eq!(e, Error::DecryptionFailed);
+                        assert!(out.is_empty());
+                        refused += 1;
+                    }
+                }
+            }
+            stop.store(true, Ordering::Relaxed);
+            writer.join().unwrap();
+            println!("{threads} threads: {accepted} accepted, {refused} refused");
+        }
     }
 }

@@ -57,14 +57,24 @@ pub struct Header {
 pub struct ParsedHeader {
     /// The header fields.
     pub header: Header,
-    /// The serialized header body (the AAD of the header auth tag).
-    pub body_bytes: Vec<u8>,
+    /// The whole header as read (its body, then the header auth), copied
+    /// once from the message: what a signed suite's signature hashes.
+    pub bytes: Vec<u8>,
+    /// How much of `bytes` is the header body (the AAD of the auth tag).
+    pub body_len: usize,
     /// Version 1: the IV of the header auth tag; version 2: zeros.
     pub auth_iv: [u8; GCM_IV_LEN],
     /// The header auth tag.
     pub auth_tag: [u8; GCM_TAG_LEN],
-    /// Bytes consumed: header body plus header auth.
+    /// Bytes consumed: header body plus header auth (`bytes.len()`).
     pub total_len: usize,
+}
+
+impl ParsedHeader {
+    /// The serialized header body (the AAD of the header auth tag).
+    pub fn body_bytes(&self) -> &[u8] {
+        &self.bytes[..self.body_len]
+    }
 }
 
 impl Header {
@@ -188,99 +198,167 @@ fn invalid() -> ParseError {
     ParseError::Invalid(Error::DecryptionFailed)
 }
 
-/// Parses a header from the start of `buf`. `Incomplete` means: call again
-/// with more bytes. The EDK count is checked against `max_edks` as soon as
-/// it is read, before anything is unwrapped or even buffered further.
-pub(crate) fn parse(buf: &[u8], max_edks: Option<usize>) -> Result<ParsedHeader, ParseError> {
-    let mut r = Reader::new(buf);
-    let version = r.u8()?;
-    match version {
-        1 => {
-            if r.u8()? != 0x80 {
-                return Err(invalid());
+/// A header's fields as slices of the bytes they were read from, checked
+/// for structure (not yet for UTF-8 or the context's encoding).
+struct Fields<'a> {
+    suite: AlgorithmSuite,
+    message_id: &'a [u8],
+    aad: &'a [u8],
+    /// The encrypted data keys, `count` of them back to back, each read
+    /// by [`next_edk`].
+    edks: &'a [u8],
+    count: usize,
+    content_type: ContentType,
+    frame_length: u32,
+    commitment: Option<[u8; COMMITMENT_LEN]>,
+    body_len: usize,
+    auth_iv: [u8; GCM_IV_LEN],
+    auth_tag: [u8; GCM_TAG_LEN],
+    total_len: usize,
+}
+
+/// An encrypted data key as read: provider ID, provider info, ciphertext.
+type EdkParts<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
+/// One encrypted data key from the front of `r`.
+fn next_edk<'a>(r: &mut Reader<'a>) -> Result<EdkParts<'a>, ParseError> {
+    let n = r.u16()? as usize;
+    let provider_id = r.take(n)?;
+    let n = r.u16()? as usize;
+    let provider_info = r.take(n)?;
+    let n = r.u16()? as usize;
+    Ok((provider_id, provider_info, r.take(n)?))
+}
+
+impl<'a> Fields<'a> {
+    /// Reads the header at the start of `buf`, allocating nothing: a
+    /// header arriving in small pieces is read again with every piece.
+    fn read(buf: &'a [u8], max_edks: Option<usize>) -> Result<Self, ParseError> {
+        let mut r = Reader::new(buf);
+        let version = r.u8()?;
+        match version {
+            1 => {
+                if r.u8()? != 0x80 {
+                    return Err(invalid());
+                }
             }
+            2 => {}
+            _ => return Err(invalid()),
         }
-        2 => {}
-        _ => return Err(invalid()),
-    }
-    let suite = AlgorithmSuite::from_id(r.u16()?).ok_or_else(invalid)?;
-    if suite.message_version() != version {
-        return Err(invalid());
-    }
-    let message_id = r.take(suite.message_id_len())?.to_vec();
-    let aad_len = r.u16()? as usize;
-    let encryption_context = context::deserialize(r.take(aad_len)?).map_err(ParseError::Invalid)?;
-    let count = r.u16()? as usize;
-    if count == 0 {
-        return Err(invalid());
-    }
-    // Too many keys is refused before any of them is even read. The error
-    // is the opaque one, like every other rejection of a message: from the
-    // outside, a flipped bit in the count and a hostile count look alike.
-    if max_edks.is_some_and(|max| count > max) {
-        return Err(invalid());
-    }
-    // Borrow until the whole header is there: a header arriving in small
-    // pieces is re-parsed, and re-parsing must not copy what it saw before.
-    let mut edks = Vec::with_capacity(count.min(64));
-    for _ in 0..count {
-        let n = r.u16()? as usize;
-        let provider_id = r.take(n)?;
-        let n = r.u16()? as usize;
-        let provider_info = r.take(n)?;
-        let n = r.u16()? as usize;
-        edks.push((provider_id, provider_info, r.take(n)?));
-    }
-    let content_type = match r.u8()? {
-        1 => ContentType::NonFramed,
-        2 => ContentType::Framed,
-        _ => return Err(invalid()),
-    };
-    if version == 1 && (r.take(4)? != [0, 0, 0, 0] || r.u8()? as usize != GCM_IV_LEN) {
-        return Err(invalid());
-    }
-    let frame_length = r.u32()?;
-    match content_type {
-        ContentType::Framed if frame_length == 0 => return Err(invalid()),
-        ContentType::NonFramed if frame_length != 0 => return Err(invalid()),
-        _ => {}
-    }
-    let commitment = if version == 2 {
-        Some(r.array::<COMMITMENT_LEN>()?)
-    } else {
-        None
-    };
-    let body_len = r.pos;
-    let auth_iv = if version == 1 {
-        r.array::<GCM_IV_LEN>()?
-    } else {
-        [0u8; GCM_IV_LEN]
-    };
-    let auth_tag = r.array::<GCM_TAG_LEN>()?;
-    let encrypted_data_keys = edks
-        .into_iter()
-        .map(|(id, info, ct)| {
-            Ok(EncryptedDataKey {
-                provider_id: std::str::from_utf8(id).map_err(|_| invalid())?.to_owned(),
-                provider_info: info.to_vec(),
-                ciphertext: ct.to_vec(),
-            })
-        })
-        .collect::<Result<Vec<_>, ParseError>>()?;
-    Ok(ParsedHeader {
-        header: Header {
+        let suite = AlgorithmSuite::from_id(r.u16()?).ok_or_else(invalid)?;
+        if suite.message_version() != version {
+            return Err(invalid());
+        }
+        let message_id = r.take(suite.message_id_len())?;
+        let aad_len = r.u16()? as usize;
+        let aad = r.take(aad_len)?;
+        let count = r.u16()? as usize;
+        if count == 0 {
+            return Err(invalid());
+        }
+        // Too many keys is refused before any of them is even read. The
+        // error is the opaque one, like every other rejection of a message:
+        // from the outside, a flipped bit in the count and a hostile count
+        // look alike.
+        if max_edks.is_some_and(|max| count > max) {
+            return Err(invalid());
+        }
+        let edks_at = r.pos;
+        for _ in 0..count {
+            next_edk(&mut r)?;
+        }
+        let edks = &buf[edks_at..r.pos];
+        let content_type = match r.u8()? {
+            1 => ContentType::NonFramed,
+            2 => ContentType::Framed,
+            _ => return Err(invalid()),
+        };
+        if version == 1 && (r.take(4)? != [0, 0, 0, 0] || r.u8()? as usize != GCM_IV_LEN) {
+            return Err(invalid());
+        }
+        let frame_length = r.u32()?;
+        match content_type {
+            ContentType::Framed if frame_length == 0 => return Err(invalid()),
+            ContentType::NonFramed if frame_length != 0 => return Err(invalid()),
+            _ => {}
+        }
+        let commitment = if version == 2 {
+            Some(r.array::<COMMITMENT_LEN>()?)
+        } else {
+            None
+        };
+        let body_len = r.pos;
+        let auth_iv = if version == 1 {
+            r.array::<GCM_IV_LEN>()?
+        } else {
+            [0u8; GCM_IV_LEN]
+        };
+        let auth_tag = r.array::<GCM_TAG_LEN>()?;
+        Ok(Fields {
             suite,
             message_id,
-            encryption_context,
-            encrypted_data_keys,
+            aad,
+            edks,
+            count,
             content_type,
             frame_length,
             commitment,
-        },
-        body_bytes: buf[..body_len].to_vec(),
+            body_len,
+            auth_iv,
+            auth_tag,
+            total_len: r.pos,
+        })
+    }
+}
+
+/// Parses a header from the start of `buf`. `Incomplete` means: call again
+/// with more bytes. The EDK count is checked against `max_edks` as soon as
+/// it is read, before anything is unwrapped or even buffered further.
+///
+/// `buf` is read once: a first pass only measures the header (refusing
+/// what is malformed), then the header is copied, and its fields, the
+/// body that its auth tag covers and the bytes that a signature hashes
+/// are all taken from that one copy. Read twice from memory that someone
+/// else may write during the call (a binding's shared buffer), the
+/// context handed to the caller could otherwise differ from the context
+/// the tag authenticated.
+pub(crate) fn parse(buf: &[u8], max_edks: Option<usize>) -> Result<ParsedHeader, ParseError> {
+    let len = Fields::read(buf, max_edks)?.total_len;
+    let bytes = buf[..len].to_vec();
+    // The copy was measured as a whole header; if it is not one now (the
+    // memory changed in between), or not of that length, it is refused.
+    let f = match Fields::read(&bytes, max_edks) {
+        Ok(f) if f.total_len == len => f,
+        _ => return Err(invalid()),
+    };
+    let encryption_context = context::deserialize(f.aad).map_err(ParseError::Invalid)?;
+    let mut r = Reader::new(f.edks);
+    let mut encrypted_data_keys = Vec::with_capacity(f.count);
+    for _ in 0..f.count {
+        let (id, info, ct) = next_edk(&mut r).map_err(|_| invalid())?;
+        encrypted_data_keys.push(EncryptedDataKey {
+            provider_id: std::str::from_utf8(id).map_err(|_| invalid())?.to_owned(),
+            provider_info: info.to_vec(),
+            ciphertext: ct.to_vec(),
+        });
+    }
+    let header = Header {
+        suite: f.suite,
+        message_id: f.message_id.to_vec(),
+        encryption_context,
+        encrypted_data_keys,
+        content_type: f.content_type,
+        frame_length: f.frame_length,
+        commitment: f.commitment,
+    };
+    let (body_len, auth_iv, auth_tag) = (f.body_len, f.auth_iv, f.auth_tag);
+    Ok(ParsedHeader {
+        header,
+        bytes,
+        body_len,
         auth_iv,
         auth_tag,
-        total_len: r.pos,
+        total_len: len,
     })
 }
 

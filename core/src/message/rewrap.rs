@@ -244,8 +244,7 @@ impl RewrapCore {
             Phase::Header => {
                 let parsed =
                     header::parse(data, self.options.decrypt.max_encrypted_data_keys.get())?;
-                let old_bytes = &data[..parsed.total_len];
-                let new_bytes = self.rewrap_header(cmm, keyring, &parsed, old_bytes)?;
+                let new_bytes = self.rewrap_header(cmm, keyring, &parsed)?;
                 out.extend_from_slice(&new_bytes);
                 self.phase = Phase::Prefix;
                 Ok(parsed.total_len)
@@ -295,14 +294,18 @@ impl RewrapCore {
         }
     }
 
-    /// Body bytes: copied, and hashed for the old and the new signature.
+    /// Body bytes: copied, and hashed for the old and the new signature
+    /// from that copy, so that what both signatures cover is what is
+    /// written, even when the input is memory someone else may write.
     fn emit_body(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
+        let at = out.len();
         out.extend_from_slice(bytes);
+        let copied = &out[at..];
         if let Some((_, h)) = &mut self.old_verifier {
-            h.update(bytes);
+            h.update(copied);
         }
         if let Some((_, h)) = &mut self.new_signer {
-            h.update(bytes);
+            h.update(copied);
         }
     }
 
@@ -313,12 +316,11 @@ impl RewrapCore {
         cmm: &dyn MaterialsManager,
         keyring: &dyn Keyring,
         parsed: &header::ParsedHeader,
-        old_bytes: &[u8],
     ) -> Result<Vec<u8>> {
         let (mut dm, keys) = open_header(cmm, parsed, &self.options.decrypt)?;
         let old = &parsed.header;
         let suite = old.suite;
-        let old_verifier = header_verifier(suite, dm.verification_key.take(), old_bytes)?;
+        let old_verifier = header_verifier(suite, dm.verification_key.take(), &parsed.bytes)?;
         let data_key = dm
             .plaintext_data_key
             .take()
@@ -410,7 +412,7 @@ impl RewrapCore {
             encryption_context: materials.encryption_context.clone(),
             bytes_in: 0,
             bytes_out: 0,
-            header_len: (old_bytes.len(), bytes.len()),
+            header_len: (parsed.total_len, bytes.len()),
             encrypted_data_keys: found,
             resigned: suite.signature().is_some(),
         });
