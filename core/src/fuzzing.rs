@@ -27,8 +27,8 @@ pub enum HeaderParse {
 pub fn parse_header(buf: &[u8], max_edks: Option<usize>) -> HeaderParse {
     match header::parse(buf, max_edks) {
         Ok(p) => HeaderParse::Parsed {
-            header: p.header,
             body_bytes: p.body_bytes().to_vec(),
+            header: p.header,
             total_len: p.total_len,
         },
         Err(ParseError::Incomplete(n)) => HeaderParse::Incomplete(n),
