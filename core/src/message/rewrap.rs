@@ -250,19 +250,10 @@ impl RewrapCore {
                 Ok(parsed.total_len)
             }
             Phase::Prefix => {
-                let header = self.header.as_ref().ok_or(Error::DecryptionFailed)?;
-                let mut r = Reader::new(data);
-                let unit: UnitPrefix = body::parse_unit_prefix(&mut r, header, self.seq)?;
-                self.body_len = self.body_len.saturating_add(unit.len);
-                if let Some(max) = self.options.decrypt.max_body_size {
-                    if self.body_len > max {
-                        return Err(Error::MessageTooLarge { max }.into());
-                    }
-                }
-                self.emit_body(&data[..r.pos], out);
-                self.in_last = unit.last;
-                self.phase = Phase::Pass(unit.rest_len());
-                Ok(r.pos)
+                let header = self.header.take().ok_or(Error::DecryptionFailed)?;
+                let r = self.read_prefix(&header, data, out);
+                self.header = Some(header);
+                r
             }
             Phase::Footer => {
                 let mut r = Reader::new(data);
@@ -281,6 +272,39 @@ impl RewrapCore {
             }
             Phase::Pass(_) | Phase::Done | Phase::Failed => Err(Error::DecryptionFailed.into()),
         }
+    }
+
+    /// A unit's prefix: measured in `data`, copied out (and hashed from
+    /// the copy), then read from that copy, so that the lengths followed
+    /// are those of the bytes written and signed.
+    fn read_prefix(
+        &mut self,
+        header: &Header,
+        data: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<usize, ParseError> {
+        let mut r = Reader::new(data);
+        let measured: UnitPrefix = body::parse_unit_prefix(&mut r, header, self.seq)?;
+        let n = r.pos;
+        let body_len = self.body_len.saturating_add(measured.len);
+        if let Some(max) = self.options.decrypt.max_body_size {
+            if body_len > max {
+                return Err(Error::MessageTooLarge { max }.into());
+            }
+        }
+        let at = out.len();
+        self.emit_body(&data[..n], out);
+        let mut r = Reader::new(&out[at..]);
+        let unit = match body::parse_unit_prefix(&mut r, header, self.seq) {
+            Ok(u) if r.pos == n && u.len == measured.len && u.last == measured.last => u,
+            // The copy is not the prefix that was measured: the memory
+            // changed in between.
+            _ => return Err(Error::DecryptionFailed.into()),
+        };
+        self.body_len = body_len;
+        self.in_last = unit.last;
+        self.phase = Phase::Pass(unit.rest_len());
+        Ok(n)
     }
 
     fn after_unit(&mut self) -> Phase {
@@ -530,7 +554,7 @@ pub fn rewrap_header(
     options: &RewrapOptions,
 ) -> Result<HeaderRewrap> {
     // The suite first, before any key is used.
-    match header::parse(prefix, options.decrypt.max_encrypted_data_keys.get()) {
+    let parsed = match header::parse(prefix, options.decrypt.max_encrypted_data_keys.get()) {
         Err(ParseError::Incomplete(need)) => return Ok(HeaderRewrap::NeedMore(need)),
         Err(ParseError::Invalid(e)) => return Err(e),
         Ok(p) if p.header.suite.signature().is_some() => {
@@ -540,12 +564,13 @@ pub fn rewrap_header(
                 p.header.suite
             )))
         }
-        Ok(_) => {}
-    }
+        Ok(p) => p,
+    };
     let mut core = RewrapCore::new(options.clone());
     let mut header = Vec::new();
+    // From the header's copy just checked, not from `prefix` read again.
     let old_len = core
-        .parse(decrypt_with, encrypt_with, prefix, &mut header)
+        .parse(decrypt_with, encrypt_with, &parsed.bytes, &mut header)
         .map_err(|e| match e {
             ParseError::Invalid(e) => e,
             ParseError::Incomplete(_) => Error::DecryptionFailed,
