@@ -17,8 +17,8 @@ use sealbox::keyring::{
 use sealbox::keystore::KeyStore;
 use sealbox::materials::{DecryptionMaterials, EncryptedDataKey, EncryptionMaterials};
 use sealbox::message::{
-    rewrap_header, DecryptOptions, Decryptor, EncryptOptions, Encryptor, HeaderRewrap, Parallelism,
-    RewrapOptions, Rewrapper,
+    rewrap_header, DecryptOptions, Decryptor, EncryptOptions, Encryptor, HeaderRewrap, InputMemory,
+    Parallelism, RewrapOptions, Rewrapper,
 };
 use sealbox::{AlgorithmSuite, CommitmentPolicy, EncryptionContext};
 
@@ -521,7 +521,13 @@ pub fn decrypt(
     };
     let mut src = input::open(&a.data.input)?;
     let dec_parallelism = options.parallelism;
-    let mut dec = Decryptor::new(Arc::new(DefaultMaterialsManager::new(keyring)), options);
+    // The ciphertext is read into `buf`, this function's own buffer, which
+    // nothing writes while `update` reads it.
+    let mut dec = Decryptor::with_memory(
+        Arc::new(DefaultMaterialsManager::new(keyring)),
+        options,
+        InputMemory::Unchanging,
+    );
     let mut dst = sink(&a.data, Privacy::Owner, false)?;
     let bar = progress(out, src.size);
     let mut buf = vec![0u8; chunk_len(dec_parallelism)];

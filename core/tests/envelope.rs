@@ -309,6 +309,8 @@ fn both_kinds_of_input_memory_open_alike() {
                         (got_suite, context),
                         (suite, expected.encryption_context.clone())
                     );
+                    let streamed = stream_with(&ct, memory, &m, &d).unwrap();
+                    assert!(streamed == pt, "{what}: stream");
                 }
                 if threads > 1 {
                     let mut bad = ct.clone();
@@ -342,6 +344,10 @@ fn both_kinds_of_input_memory_open_alike() {
                 assert_eq!(out, b"kept", "{suite} {memory:?}: flip of bit {bit}");
                 let mut exact = vec![std::mem::MaybeUninit::new(0xAAu8); 40];
                 assert!(decrypt_into_uninit(&bad, memory, &m, &d, &mut exact).is_err());
+                assert!(
+                    stream_with(&bad, memory, &m, &d).is_err(),
+                    "{suite} {memory:?}: flip of bit {bit} accepted by a stream"
+                );
                 // SAFETY: initialized above; a failure writes zeros.
                 assert!(
                     exact.iter().all(|b| unsafe { b.assume_init() } == 0),
@@ -385,6 +391,23 @@ fn a_million_tiny_frames_are_counted_once() {
             }
         }
     }
+}
+
+/// `ct` through a `Decryptor` made for `memory`, in pieces of 1000 bytes
+/// (a header, frames and a footer split across them).
+fn stream_with(
+    ct: &[u8],
+    memory: InputMemory,
+    m: &DefaultMaterialsManager,
+    d: &DecryptOptions,
+) -> sealbox::Result<Vec<u8>> {
+    let mut dec = Decryptor::with_memory(Arc::new(m.clone()), d.clone(), memory);
+    let mut out = Vec::new();
+    for piece in ct.chunks(1000) {
+        dec.update(piece, &mut out)?;
+    }
+    dec.finish(&mut out)?;
+    Ok(out)
 }
 
 /// Ciphertext in memory that another thread rewrites during the call, as a

@@ -571,13 +571,27 @@ crate::secret::debug_hiding_secrets!(Decryptor {
 });
 
 impl Decryptor {
-    /// A decryptor that gets its data key from `cmm`.
+    /// A decryptor that gets its data key from `cmm`, for slices in memory
+    /// that may change during `update` ([`InputMemory::MayChange`]: a
+    /// stream's slices come from bindings' buffers too, which their owners
+    /// may write meanwhile).
     pub fn new(cmm: Arc<dyn MaterialsManager>, options: DecryptOptions) -> Self {
+        Self::with_memory(cmm, options, InputMemory::MayChange)
+    }
+
+    /// A decryptor whose `update` slices are in `memory`:
+    /// [`InputMemory::Unchanging`] for buffers that nothing else writes
+    /// while `update` reads them (a `Vec` of the caller's own that a file
+    /// is read into), whose frames are then opened where they are, without
+    /// the copy that memory which may change needs.
+    pub fn with_memory(
+        cmm: Arc<dyn MaterialsManager>,
+        options: DecryptOptions,
+        memory: InputMemory,
+    ) -> Self {
         Decryptor {
             cmm,
-            // A stream's slices come from bindings' buffers too, which
-            // their owners may write meanwhile.
-            core: DecryptCore::new(options, InputMemory::MayChange),
+            core: DecryptCore::new(options, memory),
         }
     }
 

@@ -8,7 +8,7 @@ use zeroize::Zeroize;
 use crate::cmm::MaterialsManager;
 use crate::error::Result;
 
-use super::decrypt::{DecryptOptions, Decryptor};
+use super::decrypt::{DecryptOptions, Decryptor, InputMemory};
 use super::encrypt::{EncryptOptions, Encryptor};
 use super::EncryptionContext;
 
@@ -81,7 +81,9 @@ impl<R: Read> DecryptingReader<R> {
     pub fn new(inner: R, cmm: Arc<dyn MaterialsManager>, options: DecryptOptions) -> Self {
         DecryptingReader {
             inner,
-            dec: Decryptor::new(cmm, options),
+            // Its slices are in `chunk`, its own buffer, which only
+            // `inner.read` writes, never during `update`.
+            dec: Decryptor::with_memory(cmm, options, InputMemory::Unchanging),
             out: Vec::new(),
             pos: 0,
             chunk: vec![0; READ_CHUNK],
