@@ -13,6 +13,8 @@ mod encrypt;
 pub mod header;
 mod io;
 mod parallel;
+#[cfg(test)]
+mod race_tests;
 mod rewrap;
 mod suite;
 
