@@ -309,7 +309,7 @@ fn both_kinds_of_input_memory_open_alike() {
                         (got_suite, context),
                         (suite, expected.encryption_context.clone())
                     );
-                    for piece_len in PIECES {
+                    for piece_len in pieces_for(ct.len()) {
                         let streamed = stream_with(&ct, memory, &m, &d, piece_len).unwrap();
                         assert!(streamed == pt, "{what}: stream in pieces of {piece_len}");
                     }
@@ -328,7 +328,7 @@ fn both_kinds_of_input_memory_open_alike() {
                         assert!(decrypt_into_uninit(&bad, memory, &m, &d, &mut exact).is_err());
                         // SAFETY: initialized above; a failure writes zeros.
                         assert!(exact.iter().all(|b| unsafe { b.assume_init() } == 0));
-                        for piece_len in PIECES {
+                        for piece_len in pieces_for(bad.len()) {
                             assert!(
                                 stream_with(&bad, memory, &m, &d, piece_len).is_err(),
                                 "{suite} {memory:?}: a flip in a middle frame accepted by a stream \
@@ -353,13 +353,6 @@ fn both_kinds_of_input_memory_open_alike() {
                 assert_eq!(out, b"kept", "{suite} {memory:?}: flip of bit {bit}");
                 let mut exact = vec![std::mem::MaybeUninit::new(0xAAu8); 40];
                 assert!(decrypt_into_uninit(&bad, memory, &m, &d, &mut exact).is_err());
-                for piece_len in [7, 1000] {
-                    assert!(
-                        stream_with(&bad, memory, &m, &d, piece_len).is_err(),
-                        "{suite} {memory:?}: flip of bit {bit} accepted by a stream \
-                         in pieces of {piece_len}"
-                    );
-                }
                 // SAFETY: initialized above; a failure writes zeros.
                 assert!(
                     exact.iter().all(|b| unsafe { b.assume_init() } == 0),
@@ -393,6 +386,14 @@ fn stream_with(
 /// 3 MiB: the multi-threaded path, for the 2 MiB message of 4 KiB frames).
 const PIECES: [usize; 3] = [1000, 65_537, 3 << 20];
 
+/// The piece lengths of [`PIECES`] that split a message of `len` bytes
+/// differently (all of them from `len` up are one piece).
+fn pieces_for(len: usize) -> Vec<usize> {
+    let mut p: Vec<usize> = PIECES.iter().map(|&p| p.min(len.max(1))).collect();
+    p.dedup();
+    p
+}
+
 /// Ciphertext in memory that another thread rewrites during the call, as a
 /// binding's shared buffer can be (`InputMemory::MayChange`): a byte of the
 /// stored context's value flips between the authentic `A` and a `B` that
@@ -403,6 +404,10 @@ const PIECES: [usize; 3] = [1000, 65_537, 3 << 20];
 /// twice, a `B` in the fields with an `A` in the authenticated body was
 /// accepted.)
 #[test]
+#[cfg_attr(
+    not(feature = "aws-lc"),
+    ignore = "the header's one read does not depend on the provider: run in the aws-lc pass"
+)]
 fn a_context_changed_during_the_call_is_never_handed_back() {
     use std::sync::atomic::{AtomicBool, AtomicU8};
     // An RSA keyring: its wrapping, unlike raw AES's, does not bind the
@@ -419,8 +424,8 @@ fn a_context_changed_during_the_call_is_never_handed_back() {
         .unwrap(),
     ));
     for (suite, rounds) in [
-        (AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, 1_500),
-        (AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384, 1_000),
+        (AlgorithmSuite::Aes256GcmHkdfSha512CommitKey, 600),
+        (AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384, 400),
     ] {
         let eo = EncryptOptions {
             suite: Some(suite),
