@@ -439,6 +439,14 @@ fn a_context_changed_during_the_call_is_never_handed_back() {
         // the decryption reads it as the plain bytes a binding hands over.
         let cells: Arc<Vec<AtomicU8>> = Arc::new(ct.iter().map(|&b| AtomicU8::new(b)).collect());
         let stop = Arc::new(AtomicBool::new(false));
+        // Stops the writer however the test ends (a failed assertion too).
+        struct StopOnDrop(Arc<AtomicBool>);
+        impl Drop for StopOnDrop {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::Relaxed);
+            }
+        }
+        let _stop = StopOnDrop(stop.clone());
         let writer = {
             let (cells, stop) = (cells.clone(), stop.clone());
             std::thread::spawn(move || {

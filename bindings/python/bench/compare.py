@@ -278,16 +278,6 @@ def main() -> None:
                     sealbox_enc_0478[label] = s
 
     print("\nlower bound: pyca/cryptography AESGCM.encrypt (one AES-256-GCM call, no message format)")
-    # The least that one call into native crypto costs from Python here:
-    # pyca AESGCM on 0 bytes (the call, its argument checks, the result
-    # object and an AES-GCM of nothing). Added to the primitives' floor, it
-    # is the fastest a 1 KiB message could be from Python.
-    nonce0 = os.urandom(12)
-    empty_ct = aesgcm.encrypt(nonce0, b"", None)
-    call_floor = {
-        "encrypt": us_per_call(lambda: aesgcm.encrypt(nonce0, b"", None), 1.0),
-        "decrypt": us_per_call(lambda: aesgcm.decrypt(nonce0, empty_ct, None), 1.0),
-    }
     for label, size in SIZES.items():
         pt = os.urandom(size)
         nonce = os.urandom(12)

@@ -329,9 +329,7 @@ impl DecryptCore {
         r.take(usize::try_from(unit.len).map_err(|_| Error::DecryptionFailed)?)?;
         r.take(GCM_TAG_LEN)?;
         let n = r.pos;
-        let mut copy = std::mem::take(&mut self.copy);
-        copy.clear();
-        copy.extend_from_slice(&data[..n]);
+        let copy = copy_into_kept(&mut self.copy, &data[..n]);
         let r = self.read_body(&copy, InputMemory::Unchanging, out);
         self.keep_copy(copy);
         match r {
@@ -413,14 +411,8 @@ impl DecryptCore {
             return Ok(0);
         }
         self.check_body_size((count * fl) as u64)?;
-        let mut copy = std::mem::take(&mut self.copy);
-        let frames = if copied {
-            copy.clear();
-            copy.extend_from_slice(&data[..count * size]);
-            &copy[..]
-        } else {
-            &data[..count * size]
-        };
+        let copy = copied.then(|| copy_into_kept(&mut self.copy, &data[..count * size]));
+        let frames = copy.as_deref().unwrap_or(&data[..count * size]);
         let opened = parallel::open_frames(
             &v.key,
             &v.header.message_id,
@@ -441,7 +433,9 @@ impl DecryptCore {
                 h.update(frames);
             }
         }
-        self.keep_copy(copy);
+        if let Some(copy) = copy {
+            self.keep_copy(copy);
+        }
         opened?;
         self.body_len += (count * fl) as u64;
         self.seq = self.seq.wrapping_add(count as u32);
@@ -483,6 +477,15 @@ impl DecryptCore {
             _ => None,
         }
     }
+}
+
+/// `src` copied into the buffer that `kept` holds (taken out of it, to be
+/// handed back by `DecryptCore::keep_copy`).
+fn copy_into_kept(kept: &mut Vec<u8>, src: &[u8]) -> Vec<u8> {
+    let mut copy = std::mem::take(kept);
+    copy.clear();
+    copy.extend_from_slice(src);
+    copy
 }
 
 /// Opens a parsed header: the commitment policy allows its suite, the

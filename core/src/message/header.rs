@@ -54,7 +54,7 @@ pub struct Header {
 
 /// A header as read from a message, with the exact bytes it came from.
 #[derive(Debug, Clone)]
-pub struct ParsedHeader {
+pub(crate) struct ParsedHeader {
     /// The header fields.
     pub header: Header,
     /// The whole header as read (its body, then the header auth), copied
@@ -315,13 +315,14 @@ impl<'a> Fields<'a> {
 /// with more bytes. The EDK count is checked against `max_edks` as soon as
 /// it is read, before anything is unwrapped or even buffered further.
 ///
-/// `buf` is read once: a first pass only measures the header (refusing
-/// what is malformed), then the header is copied, and its fields, the
-/// body that its auth tag covers and the bytes that a signature hashes
-/// are all taken from that one copy. Read twice from memory that someone
-/// else may write during the call (a binding's shared buffer), the
-/// context handed to the caller could otherwise differ from the context
-/// the tag authenticated.
+/// What is decided is decided from one copy of `buf`: a first pass only
+/// measures the header (refusing a malformed structure; the context's
+/// encoding and the provider IDs' UTF-8 are checked in the copy), then the
+/// header is copied, and its fields, the body that its auth tag covers and
+/// the bytes that a signature hashes are all taken from that one copy.
+/// Taken from two reads of memory that someone else may write during the
+/// call (a binding's shared buffer), the context handed to the caller
+/// could otherwise differ from the context the tag authenticated.
 pub(crate) fn parse(buf: &[u8], max_edks: Option<usize>) -> Result<ParsedHeader, ParseError> {
     let len = Fields::read(buf, max_edks)?.total_len;
     let bytes = buf[..len].to_vec();
