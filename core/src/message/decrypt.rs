@@ -278,15 +278,13 @@ impl DecryptCore {
         if signed && memory == InputMemory::MayChange {
             return self.read_body_copied(data, out);
         }
-        let mut r = Reader::new(data);
-        let unit = body::parse_unit_prefix(&mut r, &v.header, self.seq)?;
-        self.check_body_size(unit.len)?;
-        let len = unit.len;
-        let len_usize = usize::try_from(len).map_err(|_| Error::DecryptionFailed)?;
-        let ct = r.take(len_usize)?;
-        let tag = r.take(GCM_TAG_LEN)?;
-        let (iv, is_last) = (unit.iv, unit.last);
-        let consumed = r.pos;
+        let Unit {
+            prefix: unit,
+            ct,
+            tag,
+            consumed,
+        } = self.next_unit(data)?;
+        let (len, iv, is_last) = (unit.len, unit.iv, unit.last);
 
         body_aad(
             &mut self.aad,
@@ -314,6 +312,24 @@ impl DecryptCore {
         Ok(consumed)
     }
 
+    /// The unit at the start of `data`, its prefix checked against the
+    /// header and the sequence number expected, and its length against
+    /// `max_body_size`.
+    fn next_unit<'d>(&self, data: &'d [u8]) -> Result<Unit<'d>, ParseError> {
+        let v = self.verified.as_ref().ok_or(Error::DecryptionFailed)?;
+        let mut r = Reader::new(data);
+        let prefix = body::parse_unit_prefix(&mut r, &v.header, self.seq)?;
+        self.check_body_size(prefix.len)?;
+        let ct = r.take(usize::try_from(prefix.len).map_err(|_| Error::DecryptionFailed)?)?;
+        let tag = r.take(GCM_TAG_LEN)?;
+        Ok(Unit {
+            prefix,
+            ct,
+            tag,
+            consumed: r.pos,
+        })
+    }
+
     /// `read_body` for a signed message in memory that may change: the
     /// unit is measured in the caller's bytes, copied once, and then parsed,
     /// opened and hashed from the copy. Read twice from the caller's
@@ -321,14 +337,8 @@ impl DecryptCore {
     /// that were opened: a recipient who may write that memory during the
     /// call could then pass off frames of its own as the signer's.
     fn read_body_copied(&mut self, data: &[u8], out: &mut impl Sink) -> Result<usize, ParseError> {
-        let v = self.verified.as_ref().ok_or(Error::DecryptionFailed)?;
-        let mut r = Reader::new(data);
-        let unit = body::parse_unit_prefix(&mut r, &v.header, self.seq)?;
-        // Refused before a unit too large is copied.
-        self.check_body_size(unit.len)?;
-        r.take(usize::try_from(unit.len).map_err(|_| Error::DecryptionFailed)?)?;
-        r.take(GCM_TAG_LEN)?;
-        let n = r.pos;
+        // Measured (and a unit too large refused) before it is copied.
+        let n = self.next_unit(data)?.consumed;
         let copy = copy_into_kept(&mut self.copy, &data[..n]);
         let r = self.read_body(&copy, InputMemory::Unchanging, out);
         self.keep_copy(copy);
@@ -477,6 +487,15 @@ impl DecryptCore {
             _ => None,
         }
     }
+}
+
+/// A unit of the body as read from the ciphertext.
+struct Unit<'d> {
+    prefix: body::UnitPrefix,
+    ct: &'d [u8],
+    tag: &'d [u8],
+    /// Bytes it takes: prefix, ciphertext and tag.
+    consumed: usize,
 }
 
 /// `src` copied into the buffer that `kept` holds (taken out of it, to be
