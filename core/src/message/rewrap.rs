@@ -566,15 +566,10 @@ pub fn rewrap_header(
         }
         Ok(p) => p,
     };
+    // The header just checked, not `prefix` read (or parsed) again.
     let mut core = RewrapCore::new(options.clone());
-    let mut header = Vec::new();
-    // From the header's copy just checked, not from `prefix` read again.
-    let old_len = core
-        .parse(decrypt_with, encrypt_with, &parsed.bytes, &mut header)
-        .map_err(|e| match e {
-            ParseError::Invalid(e) => e,
-            ParseError::Incomplete(_) => Error::DecryptionFailed,
-        })?;
+    let header = core.rewrap_header(decrypt_with, encrypt_with, &parsed)?;
+    let old_len = parsed.total_len;
     let mut summary = core.summary.take().ok_or(Error::DecryptionFailed)?;
     summary.bytes_in = old_len as u64;
     summary.bytes_out = header.len() as u64;
