@@ -74,9 +74,12 @@ fn cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// Bytes of one regular frame: sequence number, IV, content, tag.
+/// Bytes of one regular frame: sequence number, IV, content, tag. The
+/// frame length is read from a message's header (any `u32`): where `usize`
+/// has 32 bits the sum saturates, a size no buffer holds, so that no frame
+/// is counted instead of a wrapped, small size dividing the input.
 pub(crate) const fn regular_frame_len(content: usize) -> usize {
-    4 + GCM_IV_LEN + content + GCM_TAG_LEN
+    content.saturating_add(4 + GCM_IV_LEN + GCM_TAG_LEN)
 }
 
 /// Appends `count` units of `unit` bytes to `out`, each written by
@@ -331,6 +334,15 @@ mod tests {
         DefaultMaterialsManager::new(Arc::new(
             RawAesKeyring::new("parallel", "k", &[9; 32]).unwrap(),
         ))
+    }
+
+    #[test]
+    fn a_frame_length_near_the_top_of_usize_saturates() {
+        assert_eq!(regular_frame_len(4096), 4096 + 32);
+        assert_eq!(regular_frame_len(usize::MAX - 31), usize::MAX);
+        // What a 32-bit usize would meet with a header's largest length.
+        assert_eq!(regular_frame_len(usize::MAX - 4), usize::MAX);
+        assert_eq!(regular_frame_len(usize::MAX), usize::MAX);
     }
 
     fn policy(suite: crate::AlgorithmSuite) -> CommitmentPolicy {
