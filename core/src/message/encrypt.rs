@@ -7,6 +7,8 @@ use crate::materials::EncryptionMaterials;
 
 use std::mem::MaybeUninit;
 
+use zeroize::Zeroize;
+
 use super::body::{derive_keys, SEQUENCE_NUMBER_END};
 use super::context::{self, EncryptionContext};
 use super::header::{ContentType, Header};
@@ -74,7 +76,9 @@ impl Default for EncryptOptions {
 
 /// Incremental encryption: feed plaintext with [`update`](Self::update),
 /// collect ciphertext, call [`finish`](Self::finish) once. Memory stays
-/// bounded by the frame length whatever the input size.
+/// bounded by the frame length whatever the input size (by a batch of
+/// [`Parallelism::stream_batch`] bytes when it
+/// [gathers](Self::gather_batches) small pieces for several threads).
 pub struct Encryptor {
     header: Header,
     key: AesGcmKey,
@@ -92,6 +96,11 @@ pub struct Encryptor {
     declared: Option<u64>,
     consumed: u64,
     parallelism: Parallelism,
+    /// Plaintext gathered into `pending` from small calls before whole
+    /// frames are sealed, so that they make a batch worth several threads
+    /// (0: every call seals what frames it completes). See
+    /// [`gather_batches`](Encryptor::gather_batches).
+    gather: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,6 +220,7 @@ impl Encryptor {
             declared: options.plaintext_length,
             consumed: 0,
             parallelism: options.parallelism,
+            gather: 0,
         })
     }
 
@@ -232,8 +242,66 @@ impl Encryptor {
         r
     }
 
+    /// For streams fed in small pieces (a writer's `write` calls, 64 KiB
+    /// chunks of a pipe): `update` gathers plaintext until it holds more
+    /// than a batch of [`Parallelism::stream_batch`] bytes, then seals its
+    /// whole frames at once, on several threads. Ciphertext then comes out
+    /// a batch at a time (or at [`flush`](Self::flush)), and the encryptor
+    /// holds up to a batch of plaintext (wiped) instead of one frame. Does
+    /// nothing when the options allow one thread only (`threads=1`, or one
+    /// core) or when two frames do not fit in a batch. The ciphertext is
+    /// the same bytes either way.
+    pub fn gather_batches(&mut self) {
+        let batch = self.parallelism.stream_batch();
+        self.gather = match batch {
+            Some(b) if self.frame_length <= b / 2 => b,
+            _ => 0,
+        };
+    }
+
+    /// Plaintext bytes held back (tests of the memory bound).
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Seals the whole frames of the plaintext gathered so far (see
+    /// [`gather_batches`](Self::gather_batches)), keeping back at most one
+    /// frame for [`finish`](Self::finish): what a writer's `flush` does.
+    pub fn flush(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        self.check_open()?;
+        self.emit_header(out);
+        let r = self.write_pending(out);
+        if r.is_err() {
+            self.fail();
+        }
+        r
+    }
+
     fn update_inner(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<()> {
         self.emit_header(out);
+        // Gathering: a piece smaller than a batch, or any piece while some
+        // plaintext waits, goes into `pending`, up to a batch (and one
+        // byte: a frame followed by nothing must become the final frame);
+        // a piece larger than a batch with nothing waiting is sealed from
+        // where it is, below.
+        while self.gather > 0 && (!self.pending.is_empty() || input.len() <= self.gather) {
+            let take = (self.gather + 1)
+                .saturating_sub(self.pending.len())
+                .min(input.len());
+            crate::secret::reserve_wiping(&mut self.pending, take);
+            self.pending.extend_from_slice(&input[..take]);
+            input = &input[take..];
+            if self.pending.len() <= self.gather {
+                // All of `input` was taken.
+                return Ok(());
+            }
+            // Leaves at most one frame (and at least one byte) waiting.
+            self.write_pending(out)?;
+            if input.is_empty() {
+                return Ok(());
+            }
+        }
         let fl = self.frame_length;
         // Complete a partial frame first.
         if !self.pending.is_empty() {
@@ -254,20 +322,50 @@ impl Encryptor {
             r?;
             self.pending.clear();
         }
-        // Whole frames straight from the input, keeping at least one byte
-        // back: a frame followed by nothing must become the final frame.
-        let whole = input.len().saturating_sub(1) / fl;
-        let threads = self.parallelism.threads_for(whole, whole * fl);
-        if threads > 1 {
-            self.write_frames_parallel(&input[..whole * fl], out, threads)?;
-            input = &input[whole * fl..];
-        }
-        while input.len() > fl {
-            self.write_frame(&input[..fl], false, out)?;
-            input = &input[fl..];
-        }
+        let used = self.write_whole_frames(input, out)?;
+        input = &input[used..];
         crate::secret::reserve_wiping(&mut self.pending, input.len());
         self.pending.extend_from_slice(input);
+        Ok(())
+    }
+
+    /// Seals the whole frames of `input` straight from where it is (on
+    /// several threads when they are enough), keeping at least one byte
+    /// back: a frame followed by nothing must become the final frame.
+    /// Returns how many bytes it sealed; at most one frame is left.
+    fn write_whole_frames(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<usize> {
+        let fl = self.frame_length;
+        let whole = input.len().saturating_sub(1) / fl;
+        let threads = self.parallelism.threads_for(whole, whole * fl);
+        let mut used = 0;
+        if threads > 1 {
+            self.write_frames_parallel(&input[..whole * fl], out, threads)?;
+            used = whole * fl;
+        }
+        while input.len() - used > fl {
+            self.write_frame(&input[used..used + fl], false, out)?;
+            used += fl;
+        }
+        Ok(used)
+    }
+
+    /// Seals the whole frames waiting in `pending` (at most one frame, and
+    /// at least one byte if there was any, stays), and moves the rest to
+    /// its start.
+    fn write_pending(&mut self, out: &mut Vec<u8>) -> Result<()> {
+        if self.pending.len() <= self.frame_length {
+            return Ok(());
+        }
+        // Sealed from where it is, and put back either way (the encryptor
+        // wipes it, also after an error).
+        let pending = std::mem::take(&mut self.pending);
+        let r = self.write_whole_frames(&pending, out);
+        self.pending = pending;
+        let used = r?;
+        let rest = self.pending.len() - used;
+        self.pending.copy_within(used.., 0);
+        self.pending[rest..].zeroize();
+        self.pending.truncate(rest);
         Ok(())
     }
 
@@ -284,6 +382,8 @@ impl Encryptor {
 
     fn finish_inner(&mut self, out: &mut Vec<u8>) -> Result<()> {
         self.emit_header(out);
+        // What gathering left waiting, but the final frame.
+        self.write_pending(out)?;
         // Written from where it is; the buffer is wiped with the encryptor.
         let last = std::mem::take(&mut self.pending);
         let r = self.write_frame(&last, true, out);

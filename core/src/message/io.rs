@@ -15,6 +15,10 @@ use super::EncryptionContext;
 /// A `Write` that encrypts into an inner writer. Call
 /// [`finish`](Self::finish) to write the final frame and footer; dropping
 /// it unfinished leaves an incomplete message that will not decrypt.
+/// When the options allow several threads, small writes are gathered into
+/// batches of [`STREAM_BATCH`](super::STREAM_BATCH) bytes that are sealed
+/// on several threads ([`Encryptor::gather_batches`]); `flush` seals what
+/// whole frames were gathered.
 #[derive(Debug)]
 pub struct EncryptingWriter<W: Write> {
     inner: W,
@@ -25,9 +29,11 @@ pub struct EncryptingWriter<W: Write> {
 impl<W: Write> EncryptingWriter<W> {
     /// Starts a message on `inner`.
     pub fn new(inner: W, cmm: &dyn MaterialsManager, options: &EncryptOptions) -> Result<Self> {
+        let mut enc = Encryptor::new(cmm, options)?;
+        enc.gather_batches();
         Ok(EncryptingWriter {
             inner,
-            enc: Encryptor::new(cmm, options)?,
+            enc,
             buf: Vec::new(),
         })
     }
@@ -51,6 +57,9 @@ impl<W: Write> Write for EncryptingWriter<W> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.buf.clear();
+        self.enc.flush(&mut self.buf)?;
+        self.inner.write_all(&self.buf)?;
         self.inner.flush()
     }
 }
@@ -73,12 +82,15 @@ pub struct DecryptingReader<R: Read> {
     failed: Option<crate::Error>,
 }
 
-/// How much ciphertext the reader pulls from its source at a time.
+/// How much ciphertext the reader pulls from its source at a time when it
+/// opens frames on one thread; with several, a batch of
+/// [`STREAM_BATCH`](super::STREAM_BATCH) bytes (a read may return less).
 const READ_CHUNK: usize = 64 * 1024;
 
 impl<R: Read> DecryptingReader<R> {
     /// Decrypts the message read from `inner`.
     pub fn new(inner: R, cmm: Arc<dyn MaterialsManager>, options: DecryptOptions) -> Self {
+        let chunk = options.parallelism.stream_batch().unwrap_or(READ_CHUNK);
         DecryptingReader {
             inner,
             // Its slices are in `chunk`, its own buffer, which only
@@ -86,7 +98,7 @@ impl<R: Read> DecryptingReader<R> {
             dec: Decryptor::with_memory(cmm, options, InputMemory::Unchanging),
             out: Vec::new(),
             pos: 0,
-            chunk: vec![0; READ_CHUNK],
+            chunk: vec![0; chunk],
             eof: false,
             failed: None,
         }

@@ -27,7 +27,7 @@ pub use decrypt::{
 pub use encrypt::{encrypt, encrypt_append, EncryptOptions, Encryptor};
 pub use header::{ContentType, Header};
 pub use io::{DecryptingReader, EncryptingWriter};
-pub use parallel::{Parallelism, PARALLEL_MIN_BYTES};
+pub use parallel::{Parallelism, PARALLEL_MIN_BYTES, STREAM_BATCH};
 pub use rewrap::{
     rewrap, rewrap_append, rewrap_header, rewrap_stream, HeaderRewrap, RewrapOptions,
     RewrapSummary, Rewrapper,

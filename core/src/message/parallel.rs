@@ -38,9 +38,24 @@ pub enum Parallelism {
 /// than it saves; measured by `make bench-envelope`'s parallel group).
 pub const PARALLEL_MIN_BYTES: usize = 1 << 20;
 
+/// How much a stream fed in small pieces gathers before it seals or opens
+/// frames, when several threads may work on them: four times
+/// [`PARALLEL_MIN_BYTES`], so that one thread start serves a few
+/// milliseconds of work on each core (`make bench-parallel` measures the
+/// sizes where threads pay). It bounds the memory a stream holds.
+pub const STREAM_BATCH: usize = 4 * PARALLEL_MIN_BYTES;
+
 impl Parallelism {
     /// One thread: the caller's.
     pub const SINGLE: Parallelism = Parallelism::Threads(NonZeroUsize::MIN);
+
+    /// The batch a stream gathers from small pieces so that its frames are
+    /// worked on by several threads ([`STREAM_BATCH`] bytes), or `None`
+    /// when these options use one thread for it (`Threads(1)`, or `Auto`
+    /// on one core): then a stream works on what each piece completes.
+    pub fn stream_batch(self) -> Option<usize> {
+        (self.threads_for(usize::MAX, STREAM_BATCH) > 1).then_some(STREAM_BATCH)
+    }
 
     /// At most `n` threads (`0` is refused).
     pub fn threads(n: usize) -> Result<Self> {
@@ -143,6 +158,13 @@ where
     }
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many times this thread ran work on more than one thread (tests
+    /// that must show a path reached several threads read it).
+    pub(crate) static SPREAD: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Runs `work(first unit, piece)` for every piece on scoped threads, the
 /// first piece on the caller's thread; the first error wins (a panicking
 /// thread is an error).
@@ -157,6 +179,10 @@ fn in_pieces<T: Send>(
         let handles: Vec<_> = pieces
             .map(|(at, piece)| s.spawn(move || work(at, piece)))
             .collect();
+        #[cfg(test)]
+        if !handles.is_empty() {
+            SPREAD.with(|c| c.set(c.get() + 1));
+        }
         let mut result = first.map_or(Ok(()), |(at, piece)| work(at, piece));
         for h in handles {
             let r = h
@@ -439,6 +465,136 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Runs `f`, returning what it returned and how many times it spread
+    /// work over several threads.
+    fn spread<T>(f: impl FnOnce() -> T) -> (T, usize) {
+        let before = SPREAD.with(|c| c.get());
+        let r = f();
+        (r, SPREAD.with(|c| c.get()) - before)
+    }
+
+    #[test]
+    fn a_stream_in_small_pieces_is_sealed_in_batches_on_several_threads() {
+        assert_eq!(Parallelism::SINGLE.stream_batch(), None);
+        assert_eq!(
+            Parallelism::threads(2).unwrap().stream_batch(),
+            Some(STREAM_BATCH)
+        );
+        let cmm = cmm();
+        let two = Parallelism::threads(2).unwrap();
+        for suite in [
+            crate::AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+            crate::AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+        ] {
+            let sig = if suite.signature().is_some() { 105 } else { 0 };
+            for frame in [4096u32, crate::message::DEFAULT_FRAME_LENGTH, 1 << 20] {
+                let base = EncryptOptions {
+                    frame_length: frame,
+                    parallelism: Parallelism::SINGLE,
+                    ..EncryptOptions::for_suite(suite)
+                };
+                let m = cmm
+                    .get_encryption_materials(EncryptionMaterialsRequest {
+                        encryption_context: Default::default(),
+                        suite: Some(suite),
+                        commitment_policy: base.commitment_policy,
+                        required_encryption_context_keys: Vec::new(),
+                        plaintext_length: None,
+                    })
+                    .unwrap();
+                let id = vec![5u8; suite.message_id_len()];
+                let n = 2 * STREAM_BATCH + 12_345;
+                let pt: Vec<u8> = (0..n).map(|i| (i * 7 + i / 4099) as u8).collect();
+                let single = encrypt_with(&m, &id, &base, &pt, 1, false);
+                let opts = EncryptOptions {
+                    parallelism: two,
+                    ..base.clone()
+                };
+                // Small pieces only (8 KiB and odd sizes), then small
+                // pieces with one larger than a batch among them; a flush
+                // half-way in both.
+                let mut par = Vec::new();
+                for sizes in [&[8192usize, 65_537, 3, 1, 8192][..], &[8192, STREAM_BATCH + 7, 1]] {
+                    let mut cuts = vec![0usize];
+                    while cuts[cuts.len() - 1] < n {
+                        let at = cuts[cuts.len() - 1] + sizes[(cuts.len() - 1) % sizes.len()];
+                        cuts.push(at.min(n));
+                    }
+                    let (out, spread_count) = spread(|| {
+                        let mut e = Encryptor::with_materials(
+                            m.try_clone().unwrap(),
+                            &opts,
+                            Some(id.clone()),
+                        )
+                        .unwrap();
+                        e.gather_batches();
+                        let mut out = Vec::new();
+                        for (i, w) in cuts.windows(2).enumerate() {
+                            e.update(&pt[w[0]..w[1]], &mut out).unwrap();
+                            // At most a batch (and a byte) waits.
+                            assert!(e.held() <= STREAM_BATCH + 1, "{}", e.held());
+                            if i == cuts.len() / 2 {
+                                e.flush(&mut out).unwrap();
+                                assert!(e.held() <= frame as usize);
+                            }
+                        }
+                        e.finish(&mut out).unwrap();
+                        out
+                    });
+                    let what = format!("suite {suite} frame {frame} pieces {sizes:?}");
+                    assert_eq!(out.len(), single.len(), "{what}");
+                    assert_eq!(out[..out.len() - sig], single[..single.len() - sig], "{what}");
+                    // Sealed a batch at a time on two threads: a few times,
+                    // not once per piece (two threads take any piece of two
+                    // frames or more when nothing is gathered).
+                    assert!(
+                        (2..=n / STREAM_BATCH + 3).contains(&spread_count),
+                        "{what}: {spread_count} runs on several threads"
+                    );
+                    par = out;
+                }
+                let what = format!("suite {suite} frame {frame}");
+                let d = DecryptOptions {
+                    commitment_policy: policy(suite),
+                    ..DecryptOptions::default()
+                };
+                assert_eq!(decrypt(&par, &cmm, &d).unwrap().plaintext, pt, "{what}");
+                // The reader pulls batches and opens them on two threads.
+                let d2 = DecryptOptions {
+                    parallelism: two,
+                    ..d.clone()
+                };
+                let (read, opened_spread) = spread(|| {
+                    let mut r = crate::message::DecryptingReader::new(
+                        &par[..],
+                        Arc::new(cmm.clone()),
+                        d2,
+                    );
+                    let mut v = Vec::new();
+                    std::io::Read::read_to_end(&mut r, &mut v).unwrap();
+                    v
+                });
+                assert_eq!(read, pt, "{what}");
+                // A batch at a time (64 KiB reads would spread once each).
+                assert!(
+                    (1..=n / STREAM_BATCH + 3).contains(&opened_spread),
+                    "{what}: {opened_spread} runs on several threads"
+                );
+            }
+        }
+        // With one thread nothing is gathered: each piece's frames come out.
+        let mut e = Encryptor::new(&cmm, &EncryptOptions {
+            parallelism: Parallelism::SINGLE,
+            frame_length: 1024,
+            ..EncryptOptions::default()
+        })
+        .unwrap();
+        e.gather_batches();
+        let mut out = Vec::new();
+        e.update(&[1u8; 4096], &mut out).unwrap();
+        assert!(e.held() <= 1024);
     }
 
     #[test]
