@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use sealbox::cmm::{DefaultMaterialsManager, MaterialsManager};
 use sealbox::keyring::RawAesKeyring;
-use sealbox::message::{DecryptOptions, Decryptor, EncryptOptions, Encryptor, Parallelism};
+use sealbox::message::{
+    DecryptOptions, DecryptingReader, Decryptor, EncryptOptions, EncryptingWriter, Encryptor,
+    Parallelism,
+};
 use sealbox::AlgorithmSuite;
 
 fn vm_hwm_kib() -> u64 {
@@ -32,8 +35,10 @@ impl Stream {
 }
 
 /// One thread and 64 KiB chunks: 1 GiB under 32 MiB; then four frame
-/// threads and 4 MiB chunks (the CLI's parallel read size): 256 MiB more,
-/// under 64 MiB (a few chunks in flight, whatever the stream's length).
+/// threads and 4 MiB chunks (a caller's large pieces; the CLI reads 8 MiB):
+/// 256 MiB more, under 64 MiB (a few chunks in flight, whatever the
+/// stream's length); then the `std::io` adapters fed 8 KiB pieces, which
+/// gather batches of 4 MiB for four threads: 256 MiB more, under 64 MiB.
 #[test]
 fn one_gib_streams_through_encrypt_and_decrypt_in_constant_memory() {
     let total: usize = std::env::var("SEALBOX_STREAM_BYTES")
@@ -42,6 +47,150 @@ fn one_gib_streams_through_encrypt_and_decrypt_in_constant_memory() {
         .unwrap_or(1 << 30);
     stream(total, 64 * 1024, Parallelism::SINGLE, 32);
     stream(total / 4, 4 << 20, Parallelism::threads(4).unwrap(), 64);
+    through_adapters(total / 4, Parallelism::threads(4).unwrap(), 64);
+}
+
+/// A `Write` that decrypts what it is given and checks the plaintext
+/// against the same deterministic stream.
+struct Checking {
+    dec: Decryptor,
+    check: Stream,
+    pt: Vec<u8>,
+    expect: Vec<u8>,
+    verified: usize,
+}
+
+impl Checking {
+    fn take(&mut self) {
+        self.expect.resize(self.pt.len(), 0);
+        self.check.fill(&mut self.expect);
+        assert!(
+            self.pt == self.expect,
+            "plaintext differs near byte {}",
+            self.verified
+        );
+        self.verified += self.pt.len();
+        self.pt.clear();
+    }
+}
+
+impl std::io::Write for Checking {
+    fn write(&mut self, ct: &[u8]) -> std::io::Result<usize> {
+        self.dec.update(ct, &mut self.pt)?;
+        self.take();
+        Ok(ct.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A `Read` of the message an encryptor makes of `left` bytes of the
+/// deterministic stream, 64 KiB of plaintext at a time.
+struct Sealing {
+    enc: Option<Encryptor>,
+    src: Stream,
+    left: usize,
+    input: Vec<u8>,
+    ct: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::Read for Sealing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.ct.len() {
+            self.ct.clear();
+            self.at = 0;
+            let Some(enc) = self.enc.as_mut() else {
+                return Ok(0);
+            };
+            if self.left == 0 {
+                enc.finish(&mut self.ct)?;
+                self.enc = None;
+            } else {
+                let n = self.left.min(self.input.len());
+                self.src.fill(&mut self.input[..n]);
+                enc.update(&self.input[..n], &mut self.ct)?;
+                self.left -= n;
+            }
+        }
+        let n = buf.len().min(self.ct.len() - self.at);
+        buf[..n].copy_from_slice(&self.ct[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+fn through_adapters(total: usize, parallelism: Parallelism, bound_mib: u64) {
+    use std::io::{Read, Write};
+    let keyring = Arc::new(RawAesKeyring::new("mem", "k", &[9u8; 32]).unwrap());
+    let cmm: Arc<dyn MaterialsManager> = Arc::new(DefaultMaterialsManager::new(keyring));
+    let dopts = DecryptOptions {
+        parallelism,
+        ..DecryptOptions::default()
+    };
+    let opts = EncryptOptions {
+        parallelism,
+        ..EncryptOptions::default()
+    };
+    let seed = 0x2545_F491_4F6C_DD1D;
+    // Writer: 8 KiB writes, gathered into batches.
+    let sink = Checking {
+        dec: Decryptor::new(cmm.clone(), dopts.clone()),
+        check: Stream(seed),
+        pt: Vec::new(),
+        expect: Vec::new(),
+        verified: 0,
+    };
+    let mut w = EncryptingWriter::new(sink, cmm.as_ref(), &opts).unwrap();
+    let (mut src, mut piece) = (Stream(seed), vec![0u8; 8192]);
+    let mut fed = 0;
+    while fed < total {
+        let n = piece.len().min(total - fed);
+        src.fill(&mut piece[..n]);
+        w.write_all(&piece[..n]).unwrap();
+        fed += n;
+    }
+    let mut sink = w.finish().unwrap();
+    sink.dec.finish(&mut sink.pt).unwrap();
+    sink.take();
+    assert_eq!(sink.verified, total);
+    // Reader: batches read from the source, read out 8 KiB at a time.
+    let source = Sealing {
+        enc: Some(Encryptor::new(cmm.as_ref(), &EncryptOptions::default()).unwrap()),
+        src: Stream(seed),
+        left: total,
+        input: vec![0u8; 64 * 1024],
+        ct: Vec::new(),
+        at: 0,
+    };
+    let mut r = DecryptingReader::new(source, cmm.clone(), dopts);
+    let mut check = Stream(seed);
+    let (mut got, mut expect, mut verified) = (vec![0u8; 8192], vec![0u8; 8192], 0);
+    loop {
+        let n = r.read(&mut got).unwrap();
+        if n == 0 {
+            break;
+        }
+        check.fill(&mut expect[..n]);
+        assert!(
+            got[..n] == expect[..n],
+            "plaintext differs near byte {verified}"
+        );
+        verified += n;
+    }
+    assert_eq!(verified, total);
+    let hwm = vm_hwm_kib();
+    println!(
+        "EncryptingWriter and DecryptingReader ({parallelism:?}, 8 KiB pieces): streamed {} MiB; peak RSS {} KiB",
+        total >> 20,
+        hwm
+    );
+    assert!(
+        hwm < bound_mib * 1024,
+        "peak RSS {hwm} KiB is not under {bound_mib} MiB"
+    );
 }
 
 fn stream(total: usize, chunk: usize, parallelism: Parallelism, bound_mib: u64) {

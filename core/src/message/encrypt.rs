@@ -259,6 +259,15 @@ impl Encryptor {
         };
     }
 
+    /// Whether an [`update`](Self::update) of `n` more bytes would seal a
+    /// gathered batch (see [`gather_batches`](Self::gather_batches)):
+    /// milliseconds of work, which a binding runs off its event loop or
+    /// without its interpreter lock, where a small piece that is only
+    /// gathered would not be worth the trip.
+    pub fn update_seals_batch(&self, n: usize) -> bool {
+        self.gather > 0 && self.pending.len().saturating_add(n) > self.gather
+    }
+
     /// Plaintext bytes held back (tests of the memory bound).
     #[cfg(test)]
     pub(crate) fn held(&self) -> usize {

@@ -516,7 +516,10 @@ mod tests {
                 // pieces with one larger than a batch among them; a flush
                 // half-way in both.
                 let mut par = Vec::new();
-                for sizes in [&[8192usize, 65_537, 3, 1, 8192][..], &[8192, STREAM_BATCH + 7, 1]] {
+                for sizes in [
+                    &[8192usize, 65_537, 3, 1, 8192][..],
+                    &[8192, STREAM_BATCH + 7, 1],
+                ] {
                     let mut cuts = vec![0usize];
                     while cuts[cuts.len() - 1] < n {
                         let at = cuts[cuts.len() - 1] + sizes[(cuts.len() - 1) % sizes.len()];
@@ -545,7 +548,11 @@ mod tests {
                     });
                     let what = format!("suite {suite} frame {frame} pieces {sizes:?}");
                     assert_eq!(out.len(), single.len(), "{what}");
-                    assert_eq!(out[..out.len() - sig], single[..single.len() - sig], "{what}");
+                    assert_eq!(
+                        out[..out.len() - sig],
+                        single[..single.len() - sig],
+                        "{what}"
+                    );
                     // Sealed a batch at a time on two threads: a few times,
                     // not once per piece (two threads take any piece of two
                     // frames or more when nothing is gathered).
@@ -567,11 +574,8 @@ mod tests {
                     ..d.clone()
                 };
                 let (read, opened_spread) = spread(|| {
-                    let mut r = crate::message::DecryptingReader::new(
-                        &par[..],
-                        Arc::new(cmm.clone()),
-                        d2,
-                    );
+                    let mut r =
+                        crate::message::DecryptingReader::new(&par[..], Arc::new(cmm.clone()), d2);
                     let mut v = Vec::new();
                     std::io::Read::read_to_end(&mut r, &mut v).unwrap();
                     v
@@ -585,11 +589,14 @@ mod tests {
             }
         }
         // With one thread nothing is gathered: each piece's frames come out.
-        let mut e = Encryptor::new(&cmm, &EncryptOptions {
-            parallelism: Parallelism::SINGLE,
-            frame_length: 1024,
-            ..EncryptOptions::default()
-        })
+        let mut e = Encryptor::new(
+            &cmm,
+            &EncryptOptions {
+                parallelism: Parallelism::SINGLE,
+                frame_length: 1024,
+                ..EncryptOptions::default()
+            },
+        )
         .unwrap();
         e.gather_batches();
         let mut out = Vec::new();
