@@ -333,11 +333,8 @@ fn parallelism(threads: Option<u16>) -> CliResult<Parallelism> {
 /// to pay (several MiB) unless one thread was asked for; memory stays
 /// bounded by this and the frame length.
 fn chunk_len(p: Parallelism) -> usize {
-    if p == Parallelism::SINGLE {
-        CHUNK
-    } else {
-        8 * 1024 * 1024
-    }
+    // Two batches of a stream (8 MiB) when several threads may work.
+    p.stream_batch().map_or(CHUNK, |batch| 2 * batch)
 }
 
 fn parse_suite(s: &str) -> CliResult<AlgorithmSuite> {

@@ -139,6 +139,61 @@ fn stdin_to_stdout_and_the_signed_suite() {
     assert!(out.stdout.len() < plain.len());
 }
 
+/// `--threads 1` and `--threads 2` write messages of the same length
+/// (the same frames, sealed on one thread or two) that each decrypt with
+/// the other count, for both suites and a file of several batches;
+/// `--threads 0` is a usage error.
+#[test]
+fn threads_one_and_two_write_and_read_the_same_frames() {
+    let sb = Sandbox::new("env-threads");
+    let key = sb.secret_file("aes.key", &[0x24; 32]);
+    let raw = raw_key("--raw-aes-key", &key, "acme", "threads");
+    let plain = data(9 * 1024 * 1024 + 4321);
+    std::fs::write(sb.path("big.bin"), &plain).unwrap();
+    for suite in ["0x0478", "0x0578"] {
+        let mut lens = Vec::new();
+        for t in ["1", "2"] {
+            let out = format!("big-{suite}-{t}.sbx");
+            sb.ok(&[
+                &[
+                    "encrypt",
+                    "--suite",
+                    suite,
+                    "--threads",
+                    t,
+                    "big.bin",
+                    "-o",
+                    &out,
+                ][..],
+                &raw,
+            ]
+            .concat());
+            lens.push(std::fs::metadata(sb.path(&out)).unwrap().len());
+            let other = if t == "1" { "2" } else { "1" };
+            let back = format!("big-{suite}-{t}.out");
+            sb.ok(&[
+                &["decrypt", "--threads", other, &out, "-o", &back][..],
+                &raw,
+            ]
+            .concat());
+            assert!(
+                std::fs::read(sb.path(&back)).unwrap() == plain,
+                "{suite} threads {t}"
+            );
+        }
+        assert_eq!(lens[0], lens[1], "{suite}");
+    }
+    sb.fails(
+        &[
+            &["encrypt", "--threads", "0", "big.bin", "-o", "z.sbx"][..],
+            &raw,
+        ]
+        .concat(),
+        2,
+    );
+    assert!(!sb.path("z.sbx").exists());
+}
+
 #[test]
 fn raw_aes_key_without_a_key_store() {
     let sb = Sandbox::new("env-aes");
