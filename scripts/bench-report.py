@@ -179,18 +179,24 @@ def main():
                                       framed_ns / ns * 100 if framed_ns else None,
                                       raw_ns / large_ns * 100 if large_ns else None))
     print()
+    # These rows time whole calls (an allocating encrypt, a raw call that
+    # copies first): context only. Issue 19's 85% target is judged by the
+    # bench's own bulk table above ("bulk ... met / NOT met"), which times
+    # the envelope and one raw call alike, buffers reused.
     for op, prov, pct, framed, large in goals:
-        verdict = "meets" if pct >= 80 else "BELOW"
         extra = f"; {framed:.1f}% of raw AES-GCM done in the same 16 KiB calls" if framed else ""
-        print(f"{prov} envelope {op} on 1 MiB (0x0478, default 16 KiB frames): {pct:.1f}% of single-call "
-              f"raw {prov} AES-GCM ({verdict} the 80% goal){extra}")
+        print(f"{prov} envelope {op} on 1 MiB (0x0478, default 16 KiB frames, whole calls): {pct:.1f}% of "
+              f"single-call raw {prov} AES-GCM{extra}")
         if large:
             print(f"  with 64 KiB frames: {large:.1f}% of single-call raw AES-GCM")
-    print("Raw AES-GCM itself loses a share to the per-call cost of 16 KiB calls (the format's")
-    print("default frame); the envelope cannot do better than that row without larger frames.")
-    print("The Python package against pyca AESGCM (goal: within 1.5x): `make bench-python` (below).")
+    print("(context only: the 85% target is judged in the bulk table, buffers reused on both sides)")
+    print("The Python package against pyca AESGCM (target: within 1.25x): `make bench-python` (below).")
     signing_floor(provs)
     return 0
+
+
+# Issue 19: a signing-suite message within this factor of its floor.
+SIGNING_TARGET = 1.2
 
 
 def signing_floor(provs):
@@ -201,7 +207,7 @@ def signing_floor(provs):
     print()
     print("== signing suite 0x0578: the floor of each message ==")
     print("  encrypt >= P-384 keygen + sign + SHA-384(message); decrypt >= decompress + verify + SHA-384(message)")
-    print("  (fastest criterion sample of each, envelope included)")
+    print("  (fastest criterion sample of each, envelope included; issue 19: within 1.2x of the floor)")
     for prov in provs:
         sign = criterion_min_ns(prov, "signing", "floor", "p384-keygen-sign")
         verify = criterion_min_ns(prov, "signing", "floor", "p384-decompress-verify")
@@ -217,8 +223,9 @@ def signing_floor(provs):
                 if not env:
                     continue
                 floor = fixed + per_byte * size
+                verdict = "met    " if env <= SIGNING_TARGET * floor else "NOT met"
                 print(f"    {op} {label}: envelope {env / 1e3:9.1f} us, floor {floor / 1e3:9.1f} us "
-                      f"({floor / env * 100:.0f}% of the envelope's time)")
+                      f"({env / floor:.2f}x the floor: {verdict} within {SIGNING_TARGET}x)")
 
 
 if __name__ == "__main__":

@@ -1345,20 +1345,11 @@ export declare class KeyStore {
 /**
  * The incremental encryptor under `createEncryptStream`: feed plaintext
  * with `update`, get ciphertext; `finish` once. Memory stays bounded by
- * the frame length whatever the message size, or by a batch of 4 MiB
- * when several threads seal the frames: chunks are then gathered, and
- * ciphertext comes out a batch at a time.
+ * the frame length whatever the message size.
  */
 export declare class Encryptor {
   /** Prepares a message; nothing is done until the first `update`. */
   constructor(options: EncryptOptions)
-  /**
-   * Whether an `update` of `length` bytes would seal a gathered batch
-   * (milliseconds of work: the stream then runs it on the thread pool
-   * rather than on the event loop). True before the first `update` and
-   * while another call runs.
-   */
-  updateSealsBatch(length: number): boolean
   /**
    * Encrypts a chunk on the thread pool; resolves to the ciphertext that
    * is complete so far (maybe empty).

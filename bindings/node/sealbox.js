@@ -235,13 +235,7 @@ class SealboxTransform extends Transform {
       return callback(e)
     }
     if (bytes.length === 0) return callback()
-    // A small chunk that completes a gathered batch (several threads seal
-    // the frames of 4 MiB at a time) goes to the pool too.
-    if (
-      this._started &&
-      bytes.length <= INLINE_CHUNK &&
-      !(this._core.updateSealsBatch && this._core.updateSealsBatch(bytes.length))
-    ) {
+    if (this._started && bytes.length <= INLINE_CHUNK) {
       let out
       try {
         out = this._core.updateSync(bytes)

@@ -13,7 +13,10 @@ use std::time::{Duration, Instant};
 use sealbox::cmm::DefaultMaterialsManager;
 use sealbox::crypto::{AesGcmKey, HashAlg, Hasher};
 use sealbox::keyring::RawAesKeyring;
-use sealbox::message::{decrypt, encrypt, DecryptOptions, EncryptOptions, Parallelism};
+use sealbox::message::{
+    decrypt, encrypt, DecryptOptions, Decryptor, EncryptOptions, Encryptor, InputMemory,
+    Parallelism, PARALLEL_MIN_BYTES, STREAM_BATCH,
+};
 use sealbox::AlgorithmSuite;
 
 /// Best of 5 rounds of about `budget / 5`; seconds per call.
@@ -92,7 +95,9 @@ fn main() {
         for (op, one, all) in rows {
             let mbs = |t: f64| size as f64 / t / 1e6;
             let ratio = one / all;
-            let target = if suite.signature().is_none() {
+            let target = if cores < 2 {
+                "(one core)"
+            } else if suite.signature().is_none() {
                 if ratio >= 1.6 {
                     "met"
                 } else {
@@ -128,6 +133,11 @@ fn main() {
             t * 1e3,
             size as f64 / t / 1e6
         );
+    }
+
+    if cores >= 2 {
+        threshold(&cmm, budget, smoke, cores);
+        streams(&cmm, budget, size, cores);
     }
 
     println!("\n== 1 MiB at several frame lengths, one thread, beside one raw AES-256-GCM call ==");
@@ -167,5 +177,152 @@ fn main() {
             d * 1e6,
             raw / e * 100.0
         );
+    }
+}
+
+/// Where threads start to pay: one-shot messages of growing size on one
+/// thread and on every core (forced, whatever `Auto` would do), beside
+/// `PARALLEL_MIN_BYTES`, the size from which `Auto` uses them.
+fn threshold(cmm: &DefaultMaterialsManager, budget: Duration, smoke: bool, cores: usize) {
+    println!(
+        "\n== where {cores} threads pay: 0x0478, default frames, one-shot (Auto uses them from {} KiB) ==",
+        PARALLEL_MIN_BYTES >> 10
+    );
+    println!(
+        "{:<9} {:>12} {:>12} {:>12} {:>12}",
+        "size", "enc 1 thr", "enc speedup", "dec 1 thr", "dec speedup"
+    );
+    let all = Parallelism::threads(cores).unwrap();
+    let sizes: &[usize] = if smoke {
+        &[256 << 10]
+    } else {
+        &[
+            64 << 10,
+            128 << 10,
+            256 << 10,
+            512 << 10,
+            1 << 20,
+            2 << 20,
+            4 << 20,
+        ]
+    };
+    for &size in sizes {
+        let pt = vec![0x5au8; size];
+        let enc = |p: Parallelism| EncryptOptions {
+            parallelism: p,
+            ..EncryptOptions::default()
+        };
+        let dec = |p: Parallelism| DecryptOptions {
+            parallelism: p,
+            ..DecryptOptions::default()
+        };
+        let ct = encrypt(&pt, cmm, &enc(Parallelism::SINGLE)).unwrap();
+        let per = budget / 4;
+        let e1 = time(per, || {
+            black_box(encrypt(&pt, cmm, &enc(Parallelism::SINGLE)).unwrap());
+        });
+        let en = time(per, || {
+            black_box(encrypt(&pt, cmm, &enc(all)).unwrap());
+        });
+        let d1 = time(per, || {
+            black_box(decrypt(&ct, cmm, &dec(Parallelism::SINGLE)).unwrap());
+        });
+        let dn = time(per, || {
+            black_box(decrypt(&ct, cmm, &dec(all)).unwrap());
+        });
+        println!(
+            "{:<9} {:>9.0} µs {:>11.2}x {:>9.0} µs {:>11.2}x",
+            format!("{} KiB", size >> 10),
+            e1 * 1e6,
+            e1 / en,
+            d1 * 1e6,
+            d1 / dn
+        );
+    }
+}
+
+/// Streams fed 64 KiB pieces, as a file or a pipe gives them: one thread
+/// sealing or opening each piece as it comes (what the streams of every
+/// binding do with pieces below `PARALLEL_MIN_BYTES` of whole frames),
+/// against an `Encryptor` that gathers batches of `STREAM_BATCH` for every
+/// core (`gather_batches`, opt-in) and a `Decryptor` fed a batch at a time:
+/// why the streams do not gather by default.
+fn streams(cmm: &DefaultMaterialsManager, budget: Duration, size: usize, cores: usize) {
+    println!(
+        "\n== a {} MiB stream in 64 KiB pieces: one thread, and {cores} threads on batches of {} MiB ==",
+        size >> 20,
+        STREAM_BATCH >> 20
+    );
+    println!(
+        "{:<8} {:<8} {:>12} {:>12} {:>9}",
+        "suite", "op", "1 thread", "batches", "speedup"
+    );
+    let pt = vec![0x6bu8; size];
+    let cmm_arc: Arc<dyn sealbox::cmm::MaterialsManager> = Arc::new(cmm.clone());
+    for suite in [
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitKeyEcdsaP384,
+    ] {
+        let encrypt_stream = |p: Parallelism| {
+            let opts = EncryptOptions {
+                parallelism: p,
+                ..EncryptOptions::for_suite(suite)
+            };
+            let mut e = Encryptor::new(cmm, &opts).unwrap();
+            e.gather_batches();
+            let mut out = Vec::with_capacity(2 * STREAM_BATCH);
+            let mut n = 0;
+            for piece in pt.chunks(64 << 10) {
+                out.clear();
+                e.update(piece, &mut out).unwrap();
+                n += out.len();
+            }
+            out.clear();
+            e.finish(&mut out).unwrap();
+            black_box(n + out.len());
+        };
+        let ct = encrypt(&pt, cmm, &EncryptOptions::for_suite(suite)).unwrap();
+        // One piece at a time, as a reader pulls them: 64 KiB on one
+        // thread, a batch on every core.
+        let decrypt_stream = |p: Parallelism| {
+            let d = DecryptOptions {
+                parallelism: p,
+                ..DecryptOptions::default()
+            };
+            let mut dec = Decryptor::with_memory(cmm_arc.clone(), d, InputMemory::Unchanging);
+            let mut out = Vec::with_capacity(2 * STREAM_BATCH);
+            let mut n = 0;
+            for piece in ct.chunks(p.stream_batch().unwrap_or(64 << 10)) {
+                out.clear();
+                dec.update(piece, &mut out).unwrap();
+                n += out.len();
+            }
+            out.clear();
+            dec.finish(&mut out).unwrap();
+            black_box(n + out.len());
+        };
+        let rows = [
+            (
+                "encrypt",
+                time(budget, || encrypt_stream(Parallelism::SINGLE)),
+                time(budget, || encrypt_stream(Parallelism::Auto)),
+            ),
+            (
+                "decrypt",
+                time(budget, || decrypt_stream(Parallelism::SINGLE)),
+                time(budget, || decrypt_stream(Parallelism::Auto)),
+            ),
+        ];
+        for (op, one, all) in rows {
+            let mbs = |t: f64| size as f64 / t / 1e6;
+            println!(
+                "{:<8} {:<8} {:>7.0} MB/s {:>7.0} MB/s {:>8.2}x",
+                format!("{suite}"),
+                op,
+                mbs(one),
+                mbs(all),
+                one / all
+            );
+        }
     }
 }

@@ -37,8 +37,8 @@ impl Stream {
 /// One thread and 64 KiB chunks: 1 GiB under 32 MiB; then four frame
 /// threads and 4 MiB chunks (a caller's large pieces; the CLI reads 8 MiB):
 /// 256 MiB more, under 64 MiB (a few chunks in flight, whatever the
-/// stream's length); then the `std::io` adapters fed 8 KiB pieces, which
-/// gather batches of 4 MiB for four threads: 256 MiB more, under 64 MiB.
+/// stream's length); then the `std::io` adapters, fed and read 8 KiB at a
+/// time with four threads allowed: 256 MiB more, under 64 MiB.
 #[test]
 fn one_gib_streams_through_encrypt_and_decrypt_in_constant_memory() {
     let total: usize = std::env::var("SEALBOX_STREAM_BYTES")
@@ -135,7 +135,7 @@ fn through_adapters(total: usize, parallelism: Parallelism, bound_mib: u64) {
         ..EncryptOptions::default()
     };
     let seed = 0x2545_F491_4F6C_DD1D;
-    // Writer: 8 KiB writes, gathered into batches.
+    // Writer: 8 KiB writes.
     let sink = Checking {
         dec: Decryptor::new(cmm.clone(), dopts.clone()),
         check: Stream(seed),
@@ -156,7 +156,7 @@ fn through_adapters(total: usize, parallelism: Parallelism, bound_mib: u64) {
     sink.dec.finish(&mut sink.pt).unwrap();
     sink.take();
     assert_eq!(sink.verified, total);
-    // Reader: batches read from the source, read out 8 KiB at a time.
+    // Reader: read out 8 KiB at a time.
     let source = Sealing {
         enc: Some(Encryptor::new(cmm.as_ref(), &EncryptOptions::default()).unwrap()),
         src: Stream(seed),
@@ -183,7 +183,7 @@ fn through_adapters(total: usize, parallelism: Parallelism, bound_mib: u64) {
     assert_eq!(verified, total);
     let hwm = vm_hwm_kib();
     println!(
-        "EncryptingWriter and DecryptingReader ({parallelism:?}, 8 KiB pieces): streamed {} MiB; peak RSS {} KiB",
+        "EncryptingWriter and DecryptingReader ({parallelism:?} allowed, 8 KiB pieces): streamed {} MiB; peak RSS {} KiB",
         total >> 20,
         hwm
     );

@@ -2,8 +2,7 @@
 // Run by streams.test.js in its own process: writes a 256 MiB file,
 // encrypts it with pipeline(createReadStream, createEncryptStream,
 // createWriteStream), decrypts it back the same way while hashing, and
-// prints the baseline and peak RSS (VmHWM) as one JSON line. With the
-// argument `1`, both streams run on one thread (no batches gathered).
+// prints the baseline and peak RSS (VmHWM) as one JSON line.
 
 const crypto = require('node:crypto')
 const fs = require('node:fs')
@@ -15,7 +14,6 @@ const sealbox = require('..')
 
 const MIB = 1024 * 1024
 const SIZE = 256 * MIB
-const threads = process.argv[2] === '1' ? 1 : undefined
 
 function statusKiB(field) {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync('/proc/self/status', 'utf8'))
@@ -48,12 +46,12 @@ async function main() {
 
     await pipeline(
       fs.createReadStream(src),
-      sealbox.createEncryptStream({ keyring, threads, encryptionContext: { file: 'plain.bin' } }),
+      sealbox.createEncryptStream({ keyring, encryptionContext: { file: 'plain.bin' } }),
       fs.createWriteStream(enc),
     )
     const got = crypto.createHash('sha256')
     let bytes = 0
-    await pipeline(fs.createReadStream(enc), sealbox.createDecryptStream({ keyring, threads }), async function* (source) {
+    await pipeline(fs.createReadStream(enc), sealbox.createDecryptStream({ keyring }), async function* (source) {
       for await (const chunk of source) {
         got.update(chunk)
         bytes += chunk.length

@@ -57,40 +57,27 @@ describe('streams', () => {
     }
   })
 
-  it('gathers small chunks into batches sealed on several threads, byte for byte as one thread', async () => {
-    const data = crypto.randomBytes(9 * MIB + 77)
-    const pushes = {}
-    const sealed = {}
-    for (const threads of [1, 2]) {
-      const out = sink()
-      const sizes = []
-      const enc = createEncryptStream({ keyring: kr, encryptionContext: EC, threads })
-      enc.on('data', (c) => sizes.push(c.length))
-      // 8 KiB chunks: small enough for the event loop, unless one
-      // completes a batch.
-      await pipeline(chunks(data, 8192), enc, out)
-      pushes[threads] = sizes
-      sealed[threads] = out.data()
+  it('threads 1 and 2 write the same frames and read them alike; 0 threads is refused', async () => {
+    const data = crypto.randomBytes(3 * MIB + 77)
+    for (const size of [MIB, 8192]) {
+      const sealed = []
+      for (const threads of [1, 2]) {
+        const out = sink()
+        await pipeline(chunks(data, size), createEncryptStream({ keyring: kr, encryptionContext: EC, threads }), out)
+        sealed.push(out.data())
+      }
+      // The same frames, sealed on one thread or two.
+      assert.equal(sealed[0].length, sealed[1].length)
+      for (const ct of sealed) {
+        for (const threads of [1, 2]) {
+          const back = sink()
+          await pipeline(chunks(ct, size), createDecryptStream({ keyring: kr, threads }), back)
+          assert.deepEqual(back.data(), data)
+          assert.deepEqual(decryptSync(ct, { keyring: kr, threads }).plaintext, data)
+        }
+      }
     }
-    // One thread: each chunk's frames as they complete. Two: a batch of
-    // 4 MiB at a time (header, two batches, the rest).
-    assert.ok(pushes[1].length > 500, `${pushes[1].length} pushes`)
-    assert.ok(pushes[2].length <= 6, `${pushes[2].length} pushes`)
-    assert.ok(pushes[2].filter((n) => n > 4 * MIB).length >= 2, pushes[2].join(' '))
-    for (const threads of [1, 2]) {
-      assert.deepEqual(decryptSync(sealed[threads], { keyring: kr, threads: 2 }).plaintext, data)
-    }
-    // Same length: the same frames, only sealed elsewhere.
-    assert.equal(sealed[1].length, sealed[2].length)
-    // Whether a chunk would seal a batch, for the stream's choice of thread.
-    const e2 = new sealbox.Encryptor({ keyring: kr, threads: 2 })
-    assert.equal(e2.updateSealsBatch(10), true) // before the first update: the pool
-    e2.updateSync(Buffer.alloc(1024))
-    assert.equal(e2.updateSealsBatch(1024), false)
-    assert.equal(e2.updateSealsBatch(4 * MIB), true)
-    const e1 = new sealbox.Encryptor({ keyring: kr, threads: 1 })
-    e1.updateSync(Buffer.alloc(1024))
-    assert.equal(e1.updateSealsBatch(4 * MIB), false)
+    throws(() => createEncryptStream({ keyring: kr, threads: 0 }), 'ERR_SEALBOX_INVALID_ARGUMENT')
   })
 
   it('accepts strings and Uint8Array chunks; refuses other chunks', async () => {
@@ -135,40 +122,33 @@ describe('streams', () => {
   })
 
   it('respects backpressure from a slow consumer', async () => {
-    // One thread: only the streams' buffers fill. Several (the default
-    // here): the encryptor also gathers a batch of 4 MiB before it seals.
-    for (const [threads, ahead] of [
-      [1, 1 * MIB],
-      [undefined, 5 * MIB],
-    ]) {
-      const total = 16 * MIB
-      const piece = 64 * 1024
-      let produced = 0
-      let consumed = 0
-      let maxAhead = 0
-      const source = new Readable({
-        highWaterMark: piece,
-        read() {
-          if (produced >= total) return this.push(null)
-          produced += piece
-          maxAhead = Math.max(maxAhead, produced - consumed)
-          this.push(Buffer.alloc(piece, produced & 0xff))
-        },
-      })
-      const slow = new Writable({
-        highWaterMark: 16 * 1024,
-        write(chunk, _enc, cb) {
-          consumed += chunk.length
-          setImmediate(cb)
-        },
-      })
-      await pipeline(source, createEncryptStream({ keyring: kr, threads }), slow)
-      assert.equal(produced, total)
-      assert.ok(consumed > total, 'every byte (plus the message overhead) reached the consumer')
-      // Without backpressure the source would be read to its end at once
-      // (16 MiB ahead).
-      assert.ok(maxAhead <= ahead, `the source ran ${maxAhead} bytes ahead of the consumer (threads ${threads})`)
-    }
+    const total = 8 * MIB
+    const piece = 64 * 1024
+    let produced = 0
+    let consumed = 0
+    let maxAhead = 0
+    const source = new Readable({
+      highWaterMark: piece,
+      read() {
+        if (produced >= total) return this.push(null)
+        produced += piece
+        maxAhead = Math.max(maxAhead, produced - consumed)
+        this.push(Buffer.alloc(piece, produced & 0xff))
+      },
+    })
+    const slow = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk, _enc, cb) {
+        consumed += chunk.length
+        setImmediate(cb)
+      },
+    })
+    await pipeline(source, createEncryptStream({ keyring: kr }), slow)
+    assert.equal(produced, total)
+    assert.ok(consumed > total, 'every byte (plus the message overhead) reached the consumer')
+    // Without backpressure the source would be read to its end at once
+    // (8 MiB ahead); with it, only the streams' buffers fill.
+    assert.ok(maxAhead <= 1 * MIB, `the source ran ${maxAhead} bytes ahead of the consumer`)
   })
 
   it('keeps the event loop free during long work (Promise forms and streams)', async () => {
@@ -204,29 +184,18 @@ describe('streams', () => {
     assert.ok(ticksBefore > 0, 'the event loop turned while key-store calls ran')
   })
 
-  it('streams a 256 MiB file within 64 MiB of the baseline RSS (96 MiB gathering batches); one-shot results do not pile up', () => {
-    // One thread: frames as each 64 KiB chunk completes them. Two (the
-    // default here): 4 MiB batches gathered, sealed on both threads, and
-    // their 4 MiB of ciphertext in flight, with the buffers the garbage
-    // collector has yet to free (about 30 MiB more, measured).
-    for (const [arg, bound] of [
-      ['1', 64],
-      ['auto', 96],
-    ]) {
-      const r = spawnSync(process.execPath, [path.join(__dirname, 'rss_child.js'), arg], {
-        encoding: 'utf8',
-        timeout: 300000,
-      })
-      assert.equal(r.status, 0, `child failed: ${r.stderr}`)
-      const m = JSON.parse(r.stdout.trim().split('\n').pop())
-      assert.equal(m.bytes, 256 * MIB)
-      assert.equal(m.roundTrip, true, 'the file decrypted to the same bytes')
-      const growth = m.peakKiB - m.baselineKiB
-      process.stdout.write(
-        `# 256 MiB stream (threads ${arg}): baseline ${m.baselineKiB} KiB, peak ${m.peakKiB} KiB, growth ${growth} KiB\n`,
-      )
-      assert.ok(growth < bound * 1024, `peak RSS grew ${growth} KiB over the baseline (threads ${arg})`)
-      assert.ok(m.oneShotGrowthKiB < 64 * 1024, `300 one-shot 1 MiB messages grew RSS by ${m.oneShotGrowthKiB} KiB`)
-    }
+  it('streams a 256 MiB file within 64 MiB of the baseline RSS; one-shot results do not pile up', () => {
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'rss_child.js')], {
+      encoding: 'utf8',
+      timeout: 300000,
+    })
+    assert.equal(r.status, 0, `child failed: ${r.stderr}`)
+    const m = JSON.parse(r.stdout.trim().split('\n').pop())
+    assert.equal(m.bytes, 256 * MIB)
+    assert.equal(m.roundTrip, true, 'the file decrypted to the same bytes')
+    const growth = m.peakKiB - m.baselineKiB
+    process.stdout.write(`# 256 MiB stream: baseline ${m.baselineKiB} KiB, peak ${m.peakKiB} KiB, growth ${growth} KiB\n`)
+    assert.ok(growth < 64 * 1024, `peak RSS grew ${growth} KiB over the baseline`)
+    assert.ok(m.oneShotGrowthKiB < 64 * 1024, `300 one-shot 1 MiB messages grew RSS by ${m.oneShotGrowthKiB} KiB`)
   })
 })

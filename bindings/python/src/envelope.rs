@@ -965,36 +965,19 @@ impl PyStreamEncryptor {
         options: PyRef<'_, PyEncryptOptions>,
         plaintext_length: Option<u64>,
     ) -> PyResult<Self> {
-        let mut inner = options.encryptor(py, plaintext_length, false)?;
-        // Small writes are gathered into batches sealed on several threads
-        // (when the options allow more than one).
-        inner.gather_batches();
         Ok(PyStreamEncryptor {
-            inner,
+            inner: options.encryptor(py, plaintext_length, false)?,
             uses_key_store: options.uses_key_store,
         })
     }
 
-    /// Encrypts `data`; returns the message bytes that are complete (with
-    /// several threads, a batch at a time).
+    /// Encrypts `data`; returns the message bytes that are complete.
     fn update<'py>(&mut self, py: Python<'py>, data: &Bound<'py, PyAny>) -> Bytes<'py> {
-        // A small write that completes a batch seals all of it: without
-        // the GIL.
-        let release = self.uses_key_store || self.inner.update_seals_batch(data.len().unwrap_or(0));
         let inner = &mut self.inner;
         let capacity = |n: usize| n + n / 64 + 64;
-        update_stream(py, data, release, capacity, |d, out| inner.update(d, out))
-    }
-
-    /// Seals the whole frames of what was gathered; returns them.
-    fn flush<'py>(&mut self, py: Python<'py>) -> Bytes<'py> {
-        let inner = &mut self.inner;
-        let out = call(py, true, || {
-            let mut out = Vec::new();
-            inner.flush(&mut out)?;
-            Ok(out)
-        })?;
-        Ok(PyBytes::new(py, &out))
+        update_stream(py, data, self.uses_key_store, capacity, |d, out| {
+            inner.update(d, out)
+        })
     }
 
     /// Ends the message: returns the final frame (and signature).
@@ -1010,9 +993,6 @@ impl PyStreamEncryptor {
     }
 }
 
-/// What a stream reader passes at a time when one thread opens the frames.
-const STREAM_READ: usize = 64 * 1024;
-
 /// Incremental decryption (the engine of `sealbox.open_decryptor`):
 /// message bytes in, authenticated plaintext out. One thread at a time.
 #[derive(Debug)]
@@ -1020,7 +1000,6 @@ const STREAM_READ: usize = 64 * 1024;
 pub struct PyStreamDecryptor {
     inner: Decryptor,
     uses_key_store: bool,
-    read_size: usize,
 }
 
 #[pymethods]
@@ -1030,20 +1009,7 @@ impl PyStreamDecryptor {
         PyStreamDecryptor {
             inner: Decryptor::new(options.cmm.clone(), options.options.clone()),
             uses_key_store: options.uses_key_store,
-            read_size: options
-                .options
-                .parallelism
-                .stream_batch()
-                .unwrap_or(STREAM_READ),
         }
-    }
-
-    /// How much of the message a reader should pass at a time: a batch
-    /// that several threads open when the options allow more than one,
-    /// 64 KiB otherwise.
-    #[getter]
-    fn read_size(&self) -> usize {
-        self.read_size
     }
 
     /// Feeds message bytes; returns newly authenticated plaintext.

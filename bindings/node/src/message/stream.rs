@@ -91,9 +91,7 @@ enum EncState {
 
 /// The incremental encryptor under `createEncryptStream`: feed plaintext
 /// with `update`, get ciphertext; `finish` once. Memory stays bounded by
-/// the frame length whatever the message size, or by a batch of 4 MiB
-/// when several threads seal the frames: chunks are then gathered, and
-/// ciphertext comes out a batch at a time.
+/// the frame length whatever the message size.
 #[napi]
 pub struct Encryptor {
     state: Arc<Mutex<EncState>>,
@@ -104,13 +102,7 @@ fn encrypt_step(state: &Mutex<EncState>, chunk: Option<&[u8]>) -> sealbox::Resul
     if let EncState::Pending(cmm, opts) = &*st {
         let enc = msg::Encryptor::new(cmm.as_ref(), opts);
         match enc {
-            Ok(mut e) => {
-                // Chunks (64 KiB from a file stream) are gathered into
-                // batches sealed on several threads, when the options
-                // allow more than one.
-                e.gather_batches();
-                *st = EncState::Open(Box::new(e))
-            }
+            Ok(e) => *st = EncState::Open(Box::new(e)),
             Err(e) => {
                 *st = EncState::Done;
                 return Err(e);
@@ -143,19 +135,6 @@ impl Encryptor {
                 state: Arc::new(Mutex::new(EncState::Pending(cmm, Box::new(opts)))),
             })
         })
-    }
-
-    /// Whether an `update` of `length` bytes would seal a gathered batch
-    /// (milliseconds of work: the stream then runs it on the thread pool
-    /// rather than on the event loop). True before the first `update` and
-    /// while another call runs.
-    #[napi]
-    pub fn update_seals_batch(&self, length: f64) -> bool {
-        match self.state.try_lock().as_deref() {
-            Ok(EncState::Open(enc)) => enc.update_seals_batch(length.max(0.0) as usize),
-            Ok(EncState::Done) => false,
-            _ => true,
-        }
     }
 }
 

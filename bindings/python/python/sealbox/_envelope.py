@@ -157,14 +157,7 @@ class EncryptingWriter(io.BufferedIOBase):
         return memoryview(data).nbytes
 
     def flush(self) -> None:
-        """Writes the whole frames of what was written so far (when several
-        threads seal the frames, writes are gathered into batches), then
-        flushes ``dst``. The last partial frame waits for :meth:`close`."""
         if not self.closed:
-            if not self._done:
-                ct = self._native.flush()
-                if ct:
-                    self._write_out(ct)
             flush = getattr(self._dst, "flush", None)
             if flush is not None:
                 flush()
@@ -241,20 +234,13 @@ class DecryptingReader(io.BufferedIOBase):
         self._owns_src = owns_src
         self._buf = bytearray()
         self._eof = False
-        # A batch (4 MiB) when several threads open the frames, taken with
-        # one read of the source where it offers read1 (a pipe then gives
-        # what it has instead of blocking for a whole batch); 64 KiB
-        # otherwise.
-        self._read_size = native.read_size
-        read1 = getattr(src, "read1", None)
-        self._read = read1 if self._read_size > READ_CHUNK and callable(read1) else src.read
 
     def readable(self) -> bool:
         return True
 
     def _fill(self) -> None:
         """One step: read a chunk of ``src`` and decrypt it."""
-        chunk = self._read(self._read_size)
+        chunk = self._src.read(READ_CHUNK)
         if chunk is None:
             raise BlockingIOError("the source is non-blocking and not ready")
         if chunk:
