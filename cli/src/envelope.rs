@@ -6,7 +6,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::json;
-use zeroize::Zeroize;
 
 use sealbox::cmm::DefaultMaterialsManager;
 use sealbox::keyring::{
@@ -330,8 +329,8 @@ fn parallelism(threads: Option<u16>) -> CliResult<Parallelism> {
 }
 
 /// Bytes read per step: enough whole frames per call for the frame threads
-/// to pay (several MiB) unless one thread was asked for; memory stays
-/// bounded by this and the frame length.
+/// to pay (8 MiB) when several may run (not `--threads 1`, not one core);
+/// memory stays bounded by this and the frame length.
 fn chunk_len(p: Parallelism) -> usize {
     // Two batches of a stream (8 MiB) when several threads may work.
     p.stream_batch().map_or(CHUNK, |batch| 2 * batch)
@@ -423,7 +422,8 @@ pub fn encrypt(
     let mut enc = Encryptor::new(&cmm, &options)?;
     let mut dst = sink(&a.data, Privacy::Default, true)?;
     let bar = progress(out, src.size);
-    let mut buf = vec![0u8; chunk_len(options.parallelism)];
+    // Wiped when dropped, an error included (it holds plaintext).
+    let mut buf = zeroize::Zeroizing::new(vec![0u8; chunk_len(options.parallelism)]);
     let mut ct = Vec::with_capacity(buf.len() + buf.len() / 64 + 4096);
     let (mut read, mut written) = (0u64, 0u64);
     while let n @ 1.. = src.read_some(&mut buf)? {
@@ -555,7 +555,7 @@ pub fn decrypt(
     // On failure `dst` is dropped unfinished: its temporary file goes.
     result?;
     written += pt.len() as u64;
-    pt.zeroize();
+    sealbox::secret::wipe_vec(&mut pt);
     let suite = dec
         .header()
         .map(|h| suite_name(h.suite))

@@ -283,6 +283,7 @@ pub(crate) use debug_hiding_secrets;
 pub fn wipe(buf: &mut [u8]) {
     buf.fill(0);
     std::hint::black_box(buf);
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
 }
 
 /// Wipes all of `buf`'s allocation (its length and its spare capacity,

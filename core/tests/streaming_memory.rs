@@ -1,5 +1,6 @@
 //! Streaming 1 GiB through encrypt and then decrypt keeps the peak resident
-//! set (VmHWM, read from /proc) under 32 MiB. Alone in its own test binary
+//! set (VmHWM, read from /proc) under 32 MiB, and larger pieces on four
+//! threads under 64 MiB. Alone in its own test binary
 //! so that no other test's allocations count.
 
 use std::sync::Arc;
@@ -37,8 +38,9 @@ impl Stream {
 /// One thread and 64 KiB chunks: 1 GiB under 32 MiB; then four frame
 /// threads and 4 MiB chunks (a caller's large pieces; the CLI reads 8 MiB):
 /// 256 MiB more, under 64 MiB (a few chunks in flight, whatever the
-/// stream's length); then the `std::io` adapters, fed and read 8 KiB at a
-/// time with four threads allowed: 256 MiB more, under 64 MiB.
+/// stream's length); then, the peak reset, the `std::io` adapters fed and
+/// read 8 KiB at a time with four threads allowed: 256 MiB more, under
+/// 32 MiB.
 #[test]
 fn one_gib_streams_through_encrypt_and_decrypt_in_constant_memory() {
     let total: usize = std::env::var("SEALBOX_STREAM_BYTES")
@@ -47,7 +49,17 @@ fn one_gib_streams_through_encrypt_and_decrypt_in_constant_memory() {
         .unwrap_or(1 << 30);
     stream(total, 64 * 1024, Parallelism::SINGLE, 32);
     stream(total / 4, 4 << 20, Parallelism::threads(4).unwrap(), 64);
-    through_adapters(total / 4, Parallelism::threads(4).unwrap(), 64);
+    // The peak so far is forgotten (Linux: `5` to clear_refs resets
+    // VmHWM), so that the adapters' own peak is what is measured.
+    // Where it cannot be reset, the bound of the stage before holds.
+    let bound = match std::fs::write("/proc/self/clear_refs", "5") {
+        Ok(()) => 32,
+        Err(e) => {
+            println!("peak RSS not reset ({e}): the adapters are held to 64 MiB");
+            64
+        }
+    };
+    through_adapters(total / 4, Parallelism::threads(4).unwrap(), bound);
 }
 
 /// A `Write` that decrypts what it is given and checks the plaintext

@@ -3,7 +3,6 @@
 
 use std::ffi::{c_char, CStr};
 
-
 use crate::error::Failure;
 
 /// Bytes returned by the library: a ciphertext, a plaintext, a key, a

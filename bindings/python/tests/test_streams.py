@@ -174,10 +174,11 @@ def test_stream_with_key_store_and_cache(soft_store: sealbox.KeyStore) -> None:
 
 
 def test_threads_one_and_two_write_and_read_the_same_frames(aes_keyring: sealbox.RawAesKeyring) -> None:
-    """Writes of 1 MiB (64 frames: two threads seal them) and of 8 KiB (one
-    thread), with threads=1 and threads=2: messages of the same length
-    (the same frames, sealed on one thread or two) that read back alike
-    with either count, as a stream and in one call."""
+    """Writes of 1 MiB (64 frames: with threads=2 the multi-threaded path)
+    and of 8 KiB (one frame at a time), with threads=1 and threads=2:
+    messages of the same length that read back to the same plaintext with
+    either count, as a stream and in one call. (That the frames are the
+    same bytes is shown by the core's tests, which can fix the message ID.)"""
     data = os.urandom(3 * MIB + 77)
     for piece in (MIB, 8192):
         sealed = []

@@ -372,6 +372,23 @@ mod tests {
         assert_eq!(regular_frame_len(usize::MAX), usize::MAX);
     }
 
+    /// Materials for `suite` under `base`'s commitment policy, to encrypt
+    /// the same message ID and data key more than once.
+    fn materials(
+        cmm: &DefaultMaterialsManager,
+        suite: crate::AlgorithmSuite,
+        base: &EncryptOptions,
+    ) -> crate::materials::EncryptionMaterials {
+        cmm.get_encryption_materials(EncryptionMaterialsRequest {
+            encryption_context: Default::default(),
+            suite: Some(suite),
+            commitment_policy: base.commitment_policy,
+            required_encryption_context_keys: Vec::new(),
+            plaintext_length: None,
+        })
+        .unwrap()
+    }
+
     fn policy(suite: crate::AlgorithmSuite) -> CommitmentPolicy {
         if suite.is_committing() {
             CommitmentPolicy::RequireEncryptRequireDecrypt
@@ -419,15 +436,7 @@ mod tests {
                         parallelism: Parallelism::SINGLE,
                         ..EncryptOptions::for_suite(suite)
                     };
-                    let m = cmm
-                        .get_encryption_materials(EncryptionMaterialsRequest {
-                            encryption_context: Default::default(),
-                            suite: Some(suite),
-                            commitment_policy: base.commitment_policy,
-                            required_encryption_context_keys: Vec::new(),
-                            plaintext_length: None,
-                        })
-                        .unwrap();
+                    let m = materials(&cmm, suite, &base);
                     let id = vec![3u8; suite.message_id_len()];
                     let single = encrypt_with(&m, &id, &base, &pt, 1, false);
                     let sig = if suite.signature().is_some() { 105 } else { 0 };
@@ -496,15 +505,7 @@ mod tests {
                     parallelism: Parallelism::SINGLE,
                     ..EncryptOptions::for_suite(suite)
                 };
-                let m = cmm
-                    .get_encryption_materials(EncryptionMaterialsRequest {
-                        encryption_context: Default::default(),
-                        suite: Some(suite),
-                        commitment_policy: base.commitment_policy,
-                        required_encryption_context_keys: Vec::new(),
-                        plaintext_length: None,
-                    })
-                    .unwrap();
+                let m = materials(&cmm, suite, &base);
                 let id = vec![5u8; suite.message_id_len()];
                 let n = 2 * STREAM_BATCH + 12_345;
                 let pt: Vec<u8> = (0..n).map(|i| (i * 7 + i / 4099) as u8).collect();
@@ -537,11 +538,14 @@ mod tests {
                         let mut out = Vec::new();
                         for (i, w) in cuts.windows(2).enumerate() {
                             e.update(&pt[w[0]..w[1]], &mut out).unwrap();
-                            // At most a batch (and a byte) waits.
-                            assert!(e.held() <= STREAM_BATCH + 1, "{}", e.held());
+                            // At most a batch (and a byte) waits, in a
+                            // buffer of that size.
+                            let (held, room) = e.held();
+                            assert!(held <= STREAM_BATCH + 1, "{held}");
+                            assert_eq!(room, STREAM_BATCH + 1);
                             if i == cuts.len() / 2 {
                                 e.flush(&mut out).unwrap();
-                                assert!(e.held() <= frame as usize);
+                                assert!(e.held().0 <= frame as usize);
                             }
                         }
                         e.finish(&mut out).unwrap();
@@ -594,7 +598,49 @@ mod tests {
         e.gather_batches();
         let mut out = Vec::new();
         e.update(&[1u8; 4096], &mut out).unwrap();
-        assert!(e.held() <= 1024);
+        assert!(e.held().0 <= 1024);
+        // Edges of a gathering stream, against one thread byte for byte:
+        // nothing, whole frames only, exactly a batch, a batch and a byte,
+        // and a declared length.
+        let base = EncryptOptions {
+            frame_length: 4096,
+            parallelism: Parallelism::SINGLE,
+            ..EncryptOptions::default()
+        };
+        let m = materials(
+            &cmm,
+            crate::AlgorithmSuite::Aes256GcmHkdfSha512CommitKey,
+            &base,
+        );
+        let id = vec![6u8; 32];
+        for n in [
+            0usize,
+            1,
+            40 * 4096,
+            STREAM_BATCH,
+            STREAM_BATCH + 1,
+            STREAM_BATCH + 4096,
+        ] {
+            let pt: Vec<u8> = (0..n).map(|i| (i % 251) as u8).collect();
+            let single = encrypt_with(&m, &id, &base, &pt, 1, false);
+            for declared in [None, Some(n as u64)] {
+                let opts = EncryptOptions {
+                    parallelism: Parallelism::threads(2).unwrap(),
+                    plaintext_length: declared,
+                    ..base.clone()
+                };
+                let mut e =
+                    Encryptor::with_materials(m.try_clone().unwrap(), &opts, Some(id.clone()))
+                        .unwrap();
+                e.gather_batches();
+                let mut out = Vec::new();
+                for piece in pt.chunks(8192) {
+                    e.update(piece, &mut out).unwrap();
+                }
+                e.finish(&mut out).unwrap();
+                assert!(out == single, "size {n} declared {declared:?}");
+            }
+        }
     }
 
     #[test]
