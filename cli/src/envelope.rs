@@ -422,16 +422,17 @@ pub fn encrypt(
     let mut enc = Encryptor::new(&cmm, &options)?;
     let mut dst = sink(&a.data, Privacy::Default, true)?;
     let bar = progress(out, src.size);
-    // Wiped when dropped, an error included (it holds plaintext).
-    let mut buf = zeroize::Zeroizing::new(vec![0u8; chunk_len(options.parallelism)]);
+    let mut buf = vec![0u8; chunk_len(options.parallelism)];
     let mut ct = Vec::with_capacity(buf.len() + buf.len() / 64 + 4096);
     let (mut read, mut written) = (0u64, 0u64);
     while let n @ 1.. = src.read_some(&mut buf)? {
         ct.clear();
-        enc.update(&buf[..n], &mut ct)?;
-        // One memset (`zeroize`'s byte-wise volatile writes took longer
-        // than sealing the chunk on two threads).
+        let sealed = enc.update(&buf[..n], &mut ct);
+        // The plaintext read, wiped whatever the outcome (a failed read
+        // writes none): one memset (`zeroize`'s byte-wise volatile writes
+        // took longer than sealing the chunk on two threads).
         sealbox::secret::wipe(&mut buf[..n]);
+        sealed?;
         dst.write_all(&ct)?;
         read += n as u64;
         written += ct.len() as u64;
@@ -530,7 +531,10 @@ pub fn decrypt(
     let mut dst = sink(&a.data, Privacy::Owner, false)?;
     let bar = progress(out, src.size);
     let mut buf = vec![0u8; chunk_len(dec_parallelism)];
-    let mut pt = zeroize::Zeroizing::new(Vec::with_capacity(buf.len() + 4096));
+    // Plaintext: wiped after every chunk and once more below, on success
+    // and on failure (memsets over what was used, not a byte-wise walk of
+    // the whole 8 MiB when dropped).
+    let mut pt = Vec::with_capacity(buf.len() + 4096);
     let (mut read, mut written) = (0u64, 0u64);
     let result = (|| -> CliResult<()> {
         while let n @ 1.. = src.read_some(&mut buf)? {
@@ -552,10 +556,11 @@ pub fn decrypt(
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
+    let last = pt.len() as u64;
+    sealbox::secret::wipe_vec(&mut pt);
     // On failure `dst` is dropped unfinished: its temporary file goes.
     result?;
-    written += pt.len() as u64;
-    sealbox::secret::wipe_vec(&mut pt);
+    written += last;
     let suite = dec
         .header()
         .map(|h| suite_name(h.suite))

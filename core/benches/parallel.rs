@@ -270,16 +270,13 @@ fn streams(cmm: &DefaultMaterialsManager, budget: Duration, size: usize, cores: 
             };
             let mut e = Encryptor::new(cmm, &opts).unwrap();
             e.gather_batches();
-            let mut out = Vec::with_capacity(2 * STREAM_BATCH);
-            let mut n = 0;
-            for piece in pt.chunks(64 << 10) {
-                out.clear();
-                e.update(piece, &mut out).unwrap();
-                n += out.len();
-            }
-            out.clear();
-            e.finish(&mut out).unwrap();
-            black_box(n + out.len());
+            black_box(pump(&pt, 64 << 10, |piece, out| {
+                match piece {
+                    Some(piece) => e.update(piece, out),
+                    None => e.finish(out),
+                }
+                .unwrap()
+            }));
         };
         let ct = encrypt(&pt, cmm, &EncryptOptions::for_suite(suite)).unwrap();
         // One piece at a time, as a reader pulls them: 64 KiB on one
@@ -290,16 +287,14 @@ fn streams(cmm: &DefaultMaterialsManager, budget: Duration, size: usize, cores: 
                 ..DecryptOptions::default()
             };
             let mut dec = Decryptor::with_memory(cmm_arc.clone(), d, InputMemory::Unchanging);
-            let mut out = Vec::with_capacity(2 * STREAM_BATCH);
-            let mut n = 0;
-            for piece in ct.chunks(p.stream_batch().unwrap_or(64 << 10)) {
-                out.clear();
-                dec.update(piece, &mut out).unwrap();
-                n += out.len();
-            }
-            out.clear();
-            dec.finish(&mut out).unwrap();
-            black_box(n + out.len());
+            let piece_len = p.stream_batch().unwrap_or(64 << 10);
+            black_box(pump(&ct, piece_len, |piece, out| {
+                match piece {
+                    Some(piece) => dec.update(piece, out),
+                    None => dec.finish(out),
+                }
+                .unwrap()
+            }));
         };
         let rows = [
             (
@@ -325,4 +320,18 @@ fn streams(cmm: &DefaultMaterialsManager, budget: Duration, size: usize, cores: 
             );
         }
     }
+}
+
+/// Feeds `input` to a stream `piece` bytes at a time (`step(Some(piece))`),
+/// then ends it (`step(None)`), each output into one reused buffer; returns
+/// how many bytes came out.
+fn pump(input: &[u8], piece: usize, mut step: impl FnMut(Option<&[u8]>, &mut Vec<u8>)) -> usize {
+    let mut out = Vec::with_capacity(2 * STREAM_BATCH);
+    let mut n = 0;
+    for p in input.chunks(piece).map(Some).chain([None]) {
+        out.clear();
+        step(p, &mut out);
+        n += out.len();
+    }
+    n
 }

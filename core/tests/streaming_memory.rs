@@ -35,6 +35,47 @@ impl Stream {
     }
 }
 
+/// The plaintext a stage expects: the deterministic stream from `seed`,
+/// checked piece by piece as it comes out.
+struct Expected {
+    stream: Stream,
+    buf: Vec<u8>,
+    verified: usize,
+}
+
+impl Expected {
+    fn new(seed: u64) -> Self {
+        Expected {
+            stream: Stream(seed),
+            buf: Vec::new(),
+            verified: 0,
+        }
+    }
+
+    /// Checks that `got` is what the stream holds next.
+    fn check(&mut self, got: &[u8]) {
+        self.buf.resize(got.len(), 0);
+        self.stream.fill(&mut self.buf);
+        assert!(
+            got == &self.buf[..],
+            "plaintext differs near byte {}",
+            self.verified
+        );
+        self.verified += got.len();
+    }
+}
+
+/// Prints the peak resident set after `what` and holds it under
+/// `bound_mib`.
+fn peak_under(what: &str, bound_mib: u64) {
+    let hwm = vm_hwm_kib();
+    println!("{what}; peak RSS {hwm} KiB");
+    assert!(
+        hwm < bound_mib * 1024,
+        "peak RSS {hwm} KiB is not under {bound_mib} MiB"
+    );
+}
+
 /// One thread and 64 KiB chunks: 1 GiB under 32 MiB; then four frame
 /// threads and 4 MiB chunks (a caller's large pieces; the CLI reads 8 MiB):
 /// 256 MiB more, under 64 MiB (a few chunks in flight, whatever the
@@ -66,30 +107,15 @@ fn one_gib_streams_through_encrypt_and_decrypt_in_constant_memory() {
 /// against the same deterministic stream.
 struct Checking {
     dec: Decryptor,
-    check: Stream,
     pt: Vec<u8>,
-    expect: Vec<u8>,
-    verified: usize,
-}
-
-impl Checking {
-    fn take(&mut self) {
-        self.expect.resize(self.pt.len(), 0);
-        self.check.fill(&mut self.expect);
-        assert!(
-            self.pt == self.expect,
-            "plaintext differs near byte {}",
-            self.verified
-        );
-        self.verified += self.pt.len();
-        self.pt.clear();
-    }
+    expected: Expected,
 }
 
 impl std::io::Write for Checking {
     fn write(&mut self, ct: &[u8]) -> std::io::Result<usize> {
         self.dec.update(ct, &mut self.pt)?;
-        self.take();
+        self.expected.check(&self.pt);
+        self.pt.clear();
         Ok(ct.len())
     }
 
@@ -150,10 +176,8 @@ fn through_adapters(total: usize, parallelism: Parallelism, bound_mib: u64) {
     // Writer: 8 KiB writes.
     let sink = Checking {
         dec: Decryptor::new(cmm.clone(), dopts.clone()),
-        check: Stream(seed),
         pt: Vec::new(),
-        expect: Vec::new(),
-        verified: 0,
+        expected: Expected::new(seed),
     };
     let mut w = EncryptingWriter::new(sink, cmm.as_ref(), &opts).unwrap();
     let (mut src, mut piece) = (Stream(seed), vec![0u8; 8192]);
@@ -166,8 +190,8 @@ fn through_adapters(total: usize, parallelism: Parallelism, bound_mib: u64) {
     }
     let mut sink = w.finish().unwrap();
     sink.dec.finish(&mut sink.pt).unwrap();
-    sink.take();
-    assert_eq!(sink.verified, total);
+    sink.expected.check(&sink.pt);
+    assert_eq!(sink.expected.verified, total);
     // Reader: read out 8 KiB at a time.
     let source = Sealing {
         enc: Some(Encryptor::new(cmm.as_ref(), &EncryptOptions::default()).unwrap()),
@@ -178,30 +202,22 @@ fn through_adapters(total: usize, parallelism: Parallelism, bound_mib: u64) {
         at: 0,
     };
     let mut r = DecryptingReader::new(source, cmm.clone(), dopts);
-    let mut check = Stream(seed);
-    let (mut got, mut expect, mut verified) = (vec![0u8; 8192], vec![0u8; 8192], 0);
+    let mut expected = Expected::new(seed);
+    let mut got = vec![0u8; 8192];
     loop {
         let n = r.read(&mut got).unwrap();
         if n == 0 {
             break;
         }
-        check.fill(&mut expect[..n]);
-        assert!(
-            got[..n] == expect[..n],
-            "plaintext differs near byte {verified}"
-        );
-        verified += n;
+        expected.check(&got[..n]);
     }
-    assert_eq!(verified, total);
-    let hwm = vm_hwm_kib();
-    println!(
-        "EncryptingWriter and DecryptingReader ({parallelism:?} allowed, 8 KiB pieces): streamed {} MiB; peak RSS {} KiB",
-        total >> 20,
-        hwm
-    );
-    assert!(
-        hwm < bound_mib * 1024,
-        "peak RSS {hwm} KiB is not under {bound_mib} MiB"
+    assert_eq!(expected.verified, total);
+    peak_under(
+        &format!(
+            "EncryptingWriter and DecryptingReader ({parallelism:?} allowed, 8 KiB pieces): streamed {} MiB",
+            total >> 20
+        ),
+        bound_mib,
     );
 }
 
@@ -225,42 +241,34 @@ fn stream(total: usize, chunk: usize, parallelism: Parallelism, bound_mib: u64) 
             ..DecryptOptions::default()
         };
         let mut dec = Decryptor::new(cmm.clone(), dopts);
-        let (mut src, mut check) = (Stream(0x9E37_79B9_7F4A_7C15), Stream(0x9E37_79B9_7F4A_7C15));
+        let seed = 0x9E37_79B9_7F4A_7C15;
+        let (mut src, mut expected) = (Stream(seed), Expected::new(seed));
+        expected.buf.reserve(2 * CHUNK);
         let mut input = vec![0u8; CHUNK];
-        let mut expect = Vec::with_capacity(2 * CHUNK);
         let (mut ct, mut pt) = (Vec::with_capacity(2 * CHUNK), Vec::with_capacity(2 * CHUNK));
-        let (mut fed, mut verified) = (0usize, 0usize);
-        let mut compare = |pt: &mut Vec<u8>, verified: &mut usize| {
-            expect.resize(pt.len(), 0);
-            check.fill(&mut expect);
-            assert!(pt == &expect, "plaintext differs near byte {verified}");
-            *verified += pt.len();
-            pt.clear();
-        };
+        let mut fed = 0usize;
         while fed < total {
             let n = CHUNK.min(total - fed);
             src.fill(&mut input[..n]);
             enc.update(&input[..n], &mut ct).unwrap();
             dec.update(&ct, &mut pt).unwrap();
             ct.clear();
-            compare(&mut pt, &mut verified);
+            expected.check(&pt);
+            pt.clear();
             fed += n;
         }
         enc.finish(&mut ct).unwrap();
         dec.update(&ct, &mut pt).unwrap();
         dec.finish(&mut pt).unwrap();
-        compare(&mut pt, &mut verified);
-        assert_eq!(verified, total);
-        let hwm = vm_hwm_kib();
-        println!(
-            "{suite} ({parallelism:?}, {} KiB chunks): streamed {} MiB through encrypt and decrypt; peak RSS {} KiB",
-            chunk >> 10,
-            total >> 20,
-            hwm
-        );
-        assert!(
-            hwm < bound_mib * 1024,
-            "peak RSS {hwm} KiB is not under {bound_mib} MiB"
+        expected.check(&pt);
+        assert_eq!(expected.verified, total);
+        peak_under(
+            &format!(
+                "{suite} ({parallelism:?}, {} KiB chunks): streamed {} MiB through encrypt and decrypt",
+                chunk >> 10,
+                total >> 20
+            ),
+            bound_mib,
         );
     }
 }

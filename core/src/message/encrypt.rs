@@ -327,12 +327,7 @@ impl Encryptor {
             crate::secret::reserve_wiping(&mut self.pending, need);
             self.pending.extend_from_slice(&input[..need]);
             input = &input[need..];
-            // Written from where it is, and put back either way (the
-            // encryptor wipes it, also after an error).
-            let frame = std::mem::take(&mut self.pending);
-            let r = self.write_frame(&frame, false, out);
-            self.pending = frame;
-            r?;
+            self.with_pending(|e, frame| e.write_frame(frame, false, out))?;
             self.pending.clear();
         }
         let used = self.write_whole_frames(input, out)?;
@@ -362,6 +357,16 @@ impl Encryptor {
         Ok(used)
     }
 
+    /// Runs `work` over the plaintext waiting in `pending`, sealed from
+    /// where it is, and puts the buffer back whatever the outcome: the
+    /// encryptor wipes it, also after an error.
+    fn with_pending<T>(&mut self, work: impl FnOnce(&mut Self, &[u8]) -> Result<T>) -> Result<T> {
+        let pending = std::mem::take(&mut self.pending);
+        let r = work(self, &pending);
+        self.pending = pending;
+        r
+    }
+
     /// Seals the whole frames waiting in `pending` (at most one frame, and
     /// at least one byte if there was any, stays), and moves the rest to
     /// its start.
@@ -369,12 +374,7 @@ impl Encryptor {
         if self.pending.len() <= self.frame_length {
             return Ok(());
         }
-        // Sealed from where it is, and put back either way (the encryptor
-        // wipes it, also after an error).
-        let pending = std::mem::take(&mut self.pending);
-        let r = self.write_whole_frames(&pending, out);
-        self.pending = pending;
-        let used = r?;
+        let used = self.with_pending(|e, pending| e.write_whole_frames(pending, out))?;
         let rest = self.pending.len() - used;
         self.pending.copy_within(used.., 0);
         // What lies beyond stays in the buffer's capacity until the next
@@ -399,11 +399,7 @@ impl Encryptor {
         self.emit_header(out);
         // What gathering left waiting, but the final frame.
         self.write_pending(out)?;
-        // Written from where it is; the buffer is wiped with the encryptor.
-        let last = std::mem::take(&mut self.pending);
-        let r = self.write_frame(&last, true, out);
-        self.pending = last;
-        r?;
+        self.with_pending(|e, last| e.write_frame(last, true, out))?;
         if let Some(footer) = self.footer()? {
             out.extend_from_slice(&footer);
         }
